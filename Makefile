@@ -1,0 +1,57 @@
+# OpenKeeper: the two set-up commands of README.md and the developer targets.
+#   make        install missing Debian build packages, build every command into build/
+#   make run    the same, then start the demo (a node with an example resource)
+#   make stop   end the demo
+#   make test   the same set-up, then every test, plain and under ASan + UBSan
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PREFIX     ?= /usr/local
+PYTHON     ?= /usr/bin/python3
+
+.PHONY: all deps build asan run stop test unit scenario format check-format install clean bench
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) --prefix=$(PREFIX)
+	@ninja -C $(BUILD)
+
+asan: deps
+	@[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) --prefix=$(PREFIX) \
+		-Db_sanitize=address,undefined -Db_lundef=false \
+		-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all
+	@ninja -C $(ASAN_BUILD)
+
+run: build
+	@scripts/demo.sh start
+
+stop:
+	@scripts/demo.sh stop
+
+unit: build asan
+	meson test -C $(BUILD) --suite unit --print-errorlogs
+	meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
+
+scenario: build asan
+	LK_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/scenario
+	LK_BUILD=$(CURDIR)/$(ASAN_BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/scenario
+
+test: check-format unit scenario
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format: deps
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+bench: build
+	$(PYTHON) bench/inslist_status.py --build $(CURDIR)/$(BUILD)
+
+install: build
+	meson install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

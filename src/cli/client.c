@@ -1,0 +1,221 @@
+/* The client half of the local protocol, shared by every command. Connection errors map
+ * to SPEC §6's exit statuses: no socket or nobody listening = 3, not allowed = 4. */
+#include "client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "validate.h"
+
+const char *lk_client_root(const char *root_arg)
+{
+    if (root_arg && root_arg[0]) {
+        return root_arg;
+    }
+    const char *env = getenv("LKROOT");
+    return env && env[0] ? env : LK_DEFAULT_ROOT;
+}
+
+int lk_fail(const char *prog, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+void lk_print_json(const json_t *json)
+{
+    char *s = json_dumps(json, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (s) {
+        puts(s);
+        free(s);
+    }
+}
+
+static int connect_root(const char *prog, const char *root, int *ret_fd)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    int n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", root, LK_SOCKET_NAME);
+    if (n < 0 || (size_t) n >= sizeof(addr.sun_path)) {
+        return lk_fail(prog, LK_EXIT_USAGE, "root path '%s' is too long for a socket", root);
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return lk_fail(prog, LK_EXIT_FAILED, "cannot create a socket: %s", strerror(errno));
+    }
+    if (connect(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0) {
+        int e = errno;
+        close(fd);
+        if (e == EACCES || e == EPERM) {
+            return lk_fail(prog, LK_EXIT_DENIED, "permission denied: cannot connect to '%s'",
+                           addr.sun_path);
+        }
+        return lk_fail(prog, LK_EXIT_UNREACHABLE, "lkd is not running on '%s' (%s)", root,
+                       strerror(e));
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, data, len);
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -errno;
+        }
+        data += w;
+        len -= (size_t) w;
+    }
+    return 0;
+}
+
+int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *args,
+                   lk_progress_cb progress, void *userdata, json_t **ret_data)
+{
+    json_t *req = lk_proto_request(cmd, args);
+    char *line = req ? lk_proto_dump(req) : NULL;
+    json_decref(req);
+    if (!line) {
+        return lk_fail(prog, LK_EXIT_FAILED, "out of memory");
+    }
+    int fd = -1;
+    int r = connect_root(prog, root, &fd);
+    if (r != 0) {
+        free(line);
+        return r;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    r = write_all(fd, line, strlen(line));
+    free(line);
+    if (r < 0) {
+        close(fd);
+        return lk_fail(prog, LK_EXIT_UNREACHABLE, "lost the connection to lkd: %s",
+                       strerror(-r));
+    }
+    FILE *in = fdopen(fd, "r");
+    if (!in) {
+        close(fd);
+        return lk_fail(prog, LK_EXIT_FAILED, "out of memory");
+    }
+    char *buf = NULL;
+    size_t cap = 0;
+    int code = -1;
+    while (code < 0) {
+        ssize_t n = getline(&buf, &cap, in);
+        if (n <= 0) {
+            code = lk_fail(prog, LK_EXIT_UNREACHABLE, "lkd closed the connection without a reply");
+            break;
+        }
+        json_error_t jerr;
+        json_t *msg = json_loads(buf, 0, &jerr);
+        if (!json_is_object(msg)) {
+            json_decref(msg);
+            code = lk_fail(prog, LK_EXIT_FAILED, "malformed reply from lkd: %s", jerr.text);
+            break;
+        }
+        json_t *ok = json_object_get(msg, LK_KEY_OK);
+        if (!ok) {
+            const char *text = json_string_value(json_object_get(msg, LK_KEY_PROGRESS));
+            if (progress) {
+                progress(text, msg, userdata);
+            }
+            json_decref(msg);
+            continue;
+        }
+        if (json_is_true(ok)) {
+            if (ret_data) {
+                *ret_data = json_incref(json_object_get(msg, LK_KEY_DATA));
+            }
+            code = 0;
+        } else {
+            json_int_t c = json_integer_value(json_object_get(msg, LK_KEY_CODE));
+            const char *err = json_string_value(json_object_get(msg, LK_KEY_ERROR));
+            code = lk_fail(prog, c >= 1 && c <= 4 ? (int) c : LK_EXIT_FAILED, "%s",
+                           err ? err : "unknown error");
+        }
+        json_decref(msg);
+    }
+    free(buf);
+    fclose(in);
+    return code;
+}
+
+char *lk_read_script(const char *prog, const char *what, const char *path)
+{
+    struct stat st;
+    const char *why = NULL;
+    char reason[256];
+    int fd = -1;
+    unsigned char *content = NULL;
+    char *b64 = NULL;
+    if (stat(path, &st) < 0) {
+        why = errno == ENOENT ? "no such file" : strerror(errno);
+    } else if (S_ISDIR(st.st_mode)) {
+        why = "is a directory";
+    } else if (!S_ISREG(st.st_mode)) {
+        why = "is not a regular file";
+    } else if (st.st_size == 0) {
+        why = "is empty";
+    } else if (st.st_size > LK_SCRIPT_MAX_SIZE) {
+        snprintf(reason, sizeof(reason), "is too large: %lld bytes, at most %d",
+                 (long long) st.st_size, LK_SCRIPT_MAX_SIZE);
+        why = reason;
+    } else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        why = errno == EACCES ? "is not readable" : strerror(errno);
+    }
+    size_t len = why ? 0 : (size_t) st.st_size;
+    if (!why && !(content = malloc(len))) {
+        why = "out of memory";
+    }
+    if (!why) {
+        size_t got = 0;
+        while (got < len) {
+            ssize_t n = read(fd, content + got, len - got);
+            if (n <= 0) {
+                break;
+            }
+            got += (size_t) n;
+        }
+        if (got != len) {
+            why = "changed while being read";
+        } else if (lk_validate_script(content, len, reason, sizeof(reason)) < 0) {
+            why = reason;
+        }
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (!why) {
+        size_t b64_len = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+        b64 = malloc(b64_len);
+        if (b64) {
+            sodium_bin2base64(b64, b64_len, content, len, sodium_base64_VARIANT_ORIGINAL);
+        } else {
+            why = "out of memory";
+        }
+    }
+    free(content);
+    if (why) {
+        lk_fail(prog, LK_EXIT_USAGE, "%s script '%s': %s", what, path, why);
+        return NULL;
+    }
+    return b64;
+}

@@ -1,0 +1,35 @@
+/* The commands' side of the local protocol: finding the node's root, connecting to
+ * lkd.sock, sending one request and reading progress lines and the final reply.
+ * Also the shared printing of errors with SPEC §6's exit statuses. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "proto.h"
+
+#define LK_DEFAULT_ROOT "/opt/openkeeper"
+
+/* The root: the --root value if given, else $LKROOT, else LK_DEFAULT_ROOT. */
+const char *lk_client_root(const char *root_arg);
+
+/* Called for every progress line while waiting; text is borrowed for the call. */
+typedef void (*lk_progress_cb)(const char *text, const json_t *msg, void *userdata);
+
+/* Sends cmd with args (stolen) to the daemon of root and waits for the reply.
+ * Returns the exit status to use: 0 with *ret_data set (caller decrefs) on success, or
+ * an LK_EXIT_* code after printing the one-line error as "prog: error" on stderr. */
+int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *args,
+                   lk_progress_cb progress, void *userdata, json_t **ret_data);
+
+/* Prints "prog: message" on stderr and returns code. */
+__attribute__((format(printf, 3, 4))) int lk_fail(const char *prog, int code, const char *fmt,
+                                                  ...);
+
+/* Prints json to stdout, indented, with a newline. */
+void lk_print_json(const json_t *json);
+
+/* Reads a script file for sending: checks it exists, is a regular file, is readable, is
+ * not empty, at most 1 MiB, and starts with #! or is ELF. Returns its base64 (caller
+ * frees) or NULL after printing "prog: <what> script 'path': <why>". */
+char *lk_read_script(const char *prog, const char *what, const char *path);

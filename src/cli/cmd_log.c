@@ -1,0 +1,114 @@
+/* lkcli log: the last events of this node, and with --follow every new one as it
+ * happens (until interrupted). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "args.h"
+#include "client.h"
+#include "lkcli.h"
+#include "validate.h"
+
+static void print_event(const json_t *e)
+{
+    long long ms = (long long) json_integer_value(json_object_get(e, "time_ms"));
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char when[32];
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    const char *tag = json_string_value(json_object_get(e, "tag"));
+    const char *process = json_string_value(json_object_get(e, "process"));
+    const char *detail = json_string_value(json_object_get(e, "detail"));
+    bool foreign = process && strcmp(process, "lkd") != 0;
+    printf("%s.%03lldZ %s %-7s %5lld %s%s%s%s: %s\n", when, ms % 1000,
+           json_string_value(json_object_get(e, "node")),
+           json_string_value(json_object_get(e, "severity")),
+           (long long) json_integer_value(json_object_get(e, "number")),
+           tag && tag[0] ? tag : "-", foreign ? " (" : "", foreign ? process : "",
+           foreign ? ")" : "", json_string_value(json_object_get(e, "message")));
+    if (detail && detail[0]) {
+        const char *p = detail;
+        while (*p) {
+            const char *nl = strchr(p, '\n');
+            int len = nl ? (int) (nl - p) : (int) strlen(p);
+            printf("    | %.*s\n", len, p);
+            p += len + (nl ? 1 : 0);
+        }
+    }
+    fflush(stdout);
+}
+
+struct follow {
+    bool json;
+};
+
+static void on_progress(const char *text, const json_t *msg, void *userdata)
+{
+    (void) text;
+    struct follow *f = userdata;
+    const json_t *e = json_object_get(msg, "event");
+    if (!e) {
+        return;
+    }
+    if (f->json) {
+        char *s = json_dumps(e, JSON_COMPACT);
+        if (s) {
+            puts(s);
+            free(s);
+            fflush(stdout);
+        }
+    } else {
+        print_event(e);
+    }
+}
+
+int lk_cmd_log(const struct lk_cli *cli, int argc, char **argv)
+{
+    /* -n N is accepted as well as --n N, as tail and the spec spell it. */
+    static char lines_opt[] = "--lines";
+    char *args[64];
+    int n = 0;
+    if (argc > 64) {
+        return lk_fail(cli->prog, 2, "log: too many arguments");
+    }
+    for (int i = 0; i < argc; i++) {
+        args[n++] = strcmp(argv[i], "-n") == 0 ? lines_opt : argv[i];
+    }
+    struct lk_opt opts[] = {
+            {.name = "lines", .has_value = true},
+            {.name = "follow"},
+            {.name = "tag", .has_value = true},
+    };
+    if (lk_args_parse(cli->prog, n, args, opts, 3, NULL, 0, NULL) != 0) {
+        return 2;
+    }
+    uint64_t lines = 20;
+    if (opts[0].value && lk_parse_uint(opts[0].value, 0, 10000, &lines) < 0) {
+        return lk_fail(cli->prog, 2, "invalid -n '%s': expected 0 to 10000", opts[0].value);
+    }
+    json_t *req = json_pack("{s:I, s:b}", "n", (json_int_t) lines, "follow", opts[1].seen);
+    if (opts[2].value) {
+        json_object_set_new(req, "tag", json_string(opts[2].value));
+    }
+    struct follow f = {.json = cli->json};
+    json_t *data = NULL;
+    int r = lk_client_call(cli->prog, cli->root, LK_CMD_LOG, req, on_progress, &f, &data);
+    if (r != 0) {
+        return r;
+    }
+    json_t *events = json_object_get(data, "events");
+    if (cli->json) {
+        lk_print_json(events ? events : data);
+    } else {
+        size_t i;
+        json_t *e;
+        json_array_foreach(events, i, e)
+        {
+            print_event(e);
+        }
+    }
+    json_decref(data);
+    return 0;
+}

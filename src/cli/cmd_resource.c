@@ -1,0 +1,354 @@
+/* lkcli resource …: create, restore, remove, delete, update-script, config, test, list.
+ * Reads script files here, with the caller's own permissions, and sends their content;
+ * the daemon validates everything again. Long operations print each step as lkd reports
+ * it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action.h"
+#include "args.h"
+#include "client.h"
+#include "lkcli.h"
+#include "output.h"
+#include "resource.h"
+
+#define N_SETTINGS 15
+
+/* The options every create/config accepts: the settings of SPEC §6. */
+static size_t add_setting_opts(struct lk_opt *opts, size_t n)
+{
+    for (size_t i = 0; lk_settings_keys[i]; i++) {
+        opts[n++] = (struct lk_opt){.name = lk_settings_keys[i], .has_value = true};
+    }
+    return n;
+}
+
+static json_t *settings_json(struct lk_opt *opts, size_t n_opts)
+{
+    json_t *settings = json_object();
+    for (size_t i = 0; lk_settings_keys[i]; i++) {
+        struct lk_opt *o = lk_args_get(opts, n_opts, lk_settings_keys[i]);
+        if (o && o->value) {
+            json_object_set_new(settings, o->name, json_string(o->value));
+        }
+    }
+    return settings;
+}
+
+static int print_resource_result(const struct lk_cli *cli, json_t *data, const char *done)
+{
+    if (cli->json) {
+        lk_print_json(data);
+    } else {
+        printf("resource '%s' %s (%s): %s\n", json_string_value(json_object_get(data, "tag")),
+               done, json_string_value(json_object_get(data, "state")),
+               json_string_value(json_object_get(data, "reason")));
+    }
+    json_decref(data);
+    return 0;
+}
+
+static lk_progress_cb progress_for(const struct lk_cli *cli)
+{
+    return cli->json ? NULL : lk_print_progress;
+}
+
+static int need(const struct lk_cli *cli, const char *verb, struct lk_opt *o)
+{
+    if (!o->value) {
+        return lk_fail(cli->prog, 2, "resource %s: missing --%s", verb, o->name);
+    }
+    return 0;
+}
+
+static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
+{
+    struct lk_opt opts[32] = {
+            {.name = "tag", .has_value = true},     {.name = "id", .has_value = true},
+            {.name = "app-info", .has_value = true}, {.name = "no-in-service"},
+            {.name = "restore", .has_value = true}, {.name = "remove", .has_value = true},
+            {.name = "quickchk", .has_value = true}, {.name = "deepchk", .has_value = true},
+            {.name = "recover", .has_value = true},
+    };
+    size_t n = add_setting_opts(opts, 9);
+    const char *pos[2];
+    size_t npos = 0;
+    if (lk_args_parse(cli->prog, argc, argv, opts, n, pos, 2, &npos) != 0) {
+        return 2;
+    }
+    if (npos != 1 || strcmp(pos[0], "gen") != 0) {
+        return lk_fail(cli->prog, 2, "resource create: the type must be given first: "
+                                     "resource create gen --tag T ...");
+    }
+    if (need(cli, "create", &opts[0]) || need(cli, "create", &opts[4]) ||
+        need(cli, "create", &opts[5])) {
+        return 2;
+    }
+    json_t *scripts = json_object();
+    for (size_t i = 4; i <= 8; i++) {
+        if (!opts[i].value) {
+            continue;
+        }
+        char *b64 = lk_read_script(cli->prog, opts[i].name, opts[i].value);
+        if (!b64) {
+            json_decref(scripts);
+            return 2;
+        }
+        json_object_set_new(scripts, opts[i].name, json_string(b64));
+        free(b64);
+    }
+    json_t *args = json_pack("{s:s, s:s, s:o, s:o, s:b}", "type", "gen", "tag", opts[0].value,
+                             "scripts", scripts, "settings", settings_json(opts, n),
+                             "in_service", !opts[3].seen);
+    if (opts[1].value) {
+        json_object_set_new(args, "id", json_string(opts[1].value));
+    }
+    if (opts[2].value) {
+        json_object_set_new(args, "info", json_string(opts[2].value));
+    }
+    json_t *data = NULL;
+    int r = lk_client_call(cli->prog, cli->root, LK_CMD_RES_CREATE, args, progress_for(cli),
+                           NULL, &data);
+    if (r != 0) {
+        return r;
+    }
+    return print_resource_result(cli, data, opts[3].seen ? "created" : "created and in service");
+}
+
+/* restore, remove, delete: --tag T (restore also --node N). */
+static int cmd_simple(const struct lk_cli *cli, const char *verb, const char *cmd, int argc,
+                      char **argv)
+{
+    struct lk_opt opts[] = {
+            {.name = "tag", .has_value = true},
+            {.name = "node", .has_value = true},
+    };
+    size_t n_opts = strcmp(verb, "restore") == 0 ? 2 : 1;
+    if (lk_args_parse(cli->prog, argc, argv, opts, n_opts, NULL, 0, NULL) != 0) {
+        return 2;
+    }
+    if (need(cli, verb, &opts[0])) {
+        return 2;
+    }
+    json_t *args = json_pack("{s:s}", "tag", opts[0].value);
+    if (opts[1].value) {
+        json_object_set_new(args, "node", json_string(opts[1].value));
+    }
+    json_t *data = NULL;
+    int r = lk_client_call(cli->prog, cli->root, cmd, args, progress_for(cli), NULL, &data);
+    if (r != 0) {
+        return r;
+    }
+    if (strcmp(verb, "delete") == 0) {
+        if (cli->json) {
+            lk_print_json(data);
+        } else {
+            printf("resource '%s' deleted\n", opts[0].value);
+        }
+        json_decref(data);
+        return 0;
+    }
+    return print_resource_result(cli, data,
+                                 strcmp(verb, "restore") == 0 ? "is in service"
+                                                              : "is out of service");
+}
+
+static int cmd_update_script(const struct lk_cli *cli, int argc, char **argv)
+{
+    struct lk_opt opts[] = {
+            {.name = "tag", .has_value = true},
+            {.name = "action", .has_value = true},
+            {.name = "file", .has_value = true},
+    };
+    if (lk_args_parse(cli->prog, argc, argv, opts, 3, NULL, 0, NULL) != 0) {
+        return 2;
+    }
+    if (need(cli, "update-script", &opts[0]) || need(cli, "update-script", &opts[1]) ||
+        need(cli, "update-script", &opts[2])) {
+        return 2;
+    }
+    if (lk_action_from_name(opts[1].value) == LK_ACTION_NONE) {
+        return lk_fail(cli->prog, 2,
+                       "unknown action '%s': expected restore, remove, quickchk, deepchk or "
+                       "recover",
+                       opts[1].value);
+    }
+    char *b64 = lk_read_script(cli->prog, opts[1].value, opts[2].value);
+    if (!b64) {
+        return 2;
+    }
+    json_t *args = json_pack("{s:s, s:s, s:s}", "tag", opts[0].value, "action", opts[1].value,
+                             "content", b64);
+    free(b64);
+    json_t *data = NULL;
+    int r = lk_client_call(cli->prog, cli->root, LK_CMD_RES_UPDATE, args, NULL, NULL, &data);
+    if (r != 0) {
+        return r;
+    }
+    if (cli->json) {
+        lk_print_json(data);
+    } else {
+        printf("%s script of '%s' replaced\n", opts[1].value, opts[0].value);
+    }
+    json_decref(data);
+    return 0;
+}
+
+static int cmd_config(const struct lk_cli *cli, int argc, char **argv)
+{
+    struct lk_opt opts[32] = {
+            {.name = "tag", .has_value = true},
+            {.name = "app-info", .has_value = true},
+    };
+    size_t n = add_setting_opts(opts, 2);
+    if (lk_args_parse(cli->prog, argc, argv, opts, n, NULL, 0, NULL) != 0) {
+        return 2;
+    }
+    if (need(cli, "config", &opts[0])) {
+        return 2;
+    }
+    json_t *args = json_pack("{s:s, s:o}", "tag", opts[0].value, "settings",
+                             settings_json(opts, n));
+    if (opts[1].value) {
+        json_object_set_new(args, "info", json_string(opts[1].value));
+    }
+    json_t *data = NULL;
+    int r = lk_client_call(cli->prog, cli->root, LK_CMD_RES_CONFIG, args, NULL, NULL, &data);
+    if (r != 0) {
+        return r;
+    }
+    if (cli->json) {
+        lk_print_json(data);
+    } else {
+        json_t *settings = json_object_get(data, "settings");
+        const char *key;
+        json_t *v;
+        printf("resource '%s' settings:\n", opts[0].value);
+        json_object_foreach(settings, key, v)
+        {
+            if (json_is_string(v)) {
+                printf("  %-24s %s\n", key, json_string_value(v));
+            } else if (json_is_boolean(v)) {
+                printf("  %-24s %s\n", key, json_is_true(v) ? "on" : "off");
+            } else {
+                printf("  %-24s %lld\n", key, (long long) json_integer_value(v));
+            }
+        }
+    }
+    json_decref(data);
+    return 0;
+}
+
+static int cmd_test(const struct lk_cli *cli, int argc, char **argv)
+{
+    struct lk_opt opts[] = {
+            {.name = "tag", .has_value = true},
+            {.name = "action", .has_value = true},
+    };
+    if (lk_args_parse(cli->prog, argc, argv, opts, 2, NULL, 0, NULL) != 0) {
+        return 2;
+    }
+    if (need(cli, "test", &opts[0]) || need(cli, "test", &opts[1])) {
+        return 2;
+    }
+    if (lk_action_from_name(opts[1].value) == LK_ACTION_NONE) {
+        return lk_fail(cli->prog, 2,
+                       "unknown action '%s': expected restore, remove, quickchk, deepchk or "
+                       "recover",
+                       opts[1].value);
+    }
+    json_t *args = json_pack("{s:s, s:s}", "tag", opts[0].value, "action", opts[1].value);
+    json_t *data = NULL;
+    int r = lk_client_call(cli->prog, cli->root, LK_CMD_RES_TEST, args, NULL, NULL, &data);
+    if (r != 0) {
+        return r;
+    }
+    bool ok = json_is_true(json_object_get(data, "ok"));
+    if (cli->json) {
+        lk_print_json(data);
+    } else {
+        const char *output = json_string_value(json_object_get(data, "output"));
+        size_t len = json_string_length(json_object_get(data, "output"));
+        printf("--- output of %s (last 4 KiB) ---\n", opts[1].value);
+        fwrite(output ? output : "", 1, len, stdout);
+        if (len > 0 && output[len - 1] != '\n') {
+            putchar('\n');
+        }
+        printf("--- verdict: %s: %s in %lld ms ---\n", ok ? "success" : "FAILURE",
+               json_string_value(json_object_get(data, "description")),
+               (long long) json_integer_value(json_object_get(data, "duration_ms")));
+    }
+    json_decref(data);
+    return ok ? 0 : 1;
+}
+
+static int cmd_list(const struct lk_cli *cli, int argc, char **argv)
+{
+    struct lk_opt opts[] = {{.name = "tag", .has_value = true}};
+    if (lk_args_parse(cli->prog, argc, argv, opts, 1, NULL, 0, NULL) != 0) {
+        return 2;
+    }
+    json_t *args = json_object();
+    if (opts[0].value) {
+        json_object_set_new(args, "tag", json_string(opts[0].value));
+    }
+    json_t *data = NULL;
+    int r = lk_client_call(cli->prog, cli->root, LK_CMD_RES_LIST, args, NULL, NULL, &data);
+    if (r != 0) {
+        return r;
+    }
+    if (cli->json) {
+        lk_print_json(json_object_get(data, "resources"));
+    } else {
+        size_t i;
+        json_t *res;
+        json_array_foreach(json_object_get(data, "resources"), i, res)
+        {
+            printf("%-24s %-5s %s\n", json_string_value(json_object_get(res, "tag")),
+                   json_string_value(json_object_get(res, "state")),
+                   json_string_value(json_object_get(res, "reason")));
+        }
+    }
+    json_decref(data);
+    return 0;
+}
+
+int lk_cmd_resource(const struct lk_cli *cli, int argc, char **argv)
+{
+    if (argc < 1) {
+        return lk_fail(cli->prog, 2, "resource: missing verb (see lkcli --help)");
+    }
+    const char *verb = argv[0];
+    argc--;
+    argv++;
+    if (strcmp(verb, "create") == 0) {
+        return cmd_create(cli, argc, argv);
+    }
+    if (strcmp(verb, "restore") == 0) {
+        return cmd_simple(cli, verb, LK_CMD_RES_RESTORE, argc, argv);
+    }
+    if (strcmp(verb, "remove") == 0) {
+        return cmd_simple(cli, verb, LK_CMD_RES_REMOVE, argc, argv);
+    }
+    if (strcmp(verb, "delete") == 0) {
+        return cmd_simple(cli, verb, LK_CMD_RES_DELETE, argc, argv);
+    }
+    if (strcmp(verb, "update-script") == 0) {
+        return cmd_update_script(cli, argc, argv);
+    }
+    if (strcmp(verb, "config") == 0) {
+        return cmd_config(cli, argc, argv);
+    }
+    if (strcmp(verb, "test") == 0) {
+        return cmd_test(cli, argc, argv);
+    }
+    if (strcmp(verb, "list") == 0) {
+        return cmd_list(cli, argc, argv);
+    }
+    if (strcmp(verb, "extend") == 0 || strcmp(verb, "unextend") == 0 ||
+        strcmp(verb, "why") == 0 || strcmp(verb, "reset") == 0) {
+        return lk_fail(cli->prog, 1, "resource %s is not available in this version yet", verb);
+    }
+    return lk_fail(cli->prog, 2, "resource: unknown verb '%s' (see lkcli --help)", verb);
+}

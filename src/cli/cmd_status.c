@@ -1,0 +1,72 @@
+/* lkcli status: this node, its resources with state and reason, and recent events. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "client.h"
+#include "lkcli.h"
+#include "resource.h"
+
+static void print_event(const json_t *e)
+{
+    long long ms = (long long) json_integer_value(json_object_get(e, "time_ms"));
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char when[32];
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    const char *tag = json_string_value(json_object_get(e, "tag"));
+    printf("  %s.%03lldZ %-7s %5lld %s: %s\n", when, ms % 1000,
+           json_string_value(json_object_get(e, "severity")),
+           (long long) json_integer_value(json_object_get(e, "number")),
+           tag && tag[0] ? tag : "-", json_string_value(json_object_get(e, "message")));
+}
+
+int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
+{
+    if (argc > 0) {
+        return lk_fail(cli->prog, 2, "status: unexpected argument '%s'", argv[0]);
+    }
+    json_t *data = NULL;
+    int r = lk_client_call(cli->prog, cli->root, LK_CMD_STATUS, NULL, NULL, NULL, &data);
+    if (r != 0) {
+        return r;
+    }
+    if (cli->json) {
+        lk_print_json(data);
+        json_decref(data);
+        return 0;
+    }
+    printf("node %s  (pid %lld, up %lld s, root %s)%s\n",
+           json_string_value(json_object_get(data, "node")),
+           (long long) json_integer_value(json_object_get(data, "pid")),
+           (long long) json_integer_value(json_object_get(data, "uptime_s")),
+           json_string_value(json_object_get(data, "root")),
+           json_is_true(json_object_get(data, "stopping")) ? "  STOPPING" : "");
+    json_t *resources = json_object_get(data, "resources");
+    printf("\nresources: %zu\n", json_array_size(resources));
+    if (json_array_size(resources) > 0) {
+        printf("  %-24s %-24s %-5s %s\n", "TAG", "ID", "STATE", "REASON");
+    }
+    size_t i;
+    json_t *res;
+    json_array_foreach(resources, i, res)
+    {
+        const char *pending = json_string_value(json_object_get(res, "pending"));
+        printf("  %-24s %-24s %-5s %s%s%s%s\n", json_string_value(json_object_get(res, "tag")),
+               json_string_value(json_object_get(res, "id")),
+               json_string_value(json_object_get(res, "state")),
+               json_string_value(json_object_get(res, "reason")),
+               pending && pending[0] ? " [" : "", pending ? pending : "",
+               pending && pending[0] ? " running]" : "");
+    }
+    json_t *events = json_object_get(data, "events");
+    printf("\nrecent events:\n");
+    json_t *e;
+    json_array_foreach(events, i, e)
+    {
+        print_event(e);
+    }
+    json_decref(data);
+    return 0;
+}

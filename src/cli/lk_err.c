@@ -1,0 +1,90 @@
+/* lk_err -c CATEGORY -n NUMBER [-p PROCESS] MESSAGE: writes a message into the node's
+ * event log, for scripts. The resource's tag comes from LK_TAG when the daemon runs the
+ * script; the node's root from LKROOT (or --root). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "validate.h"
+
+#define USAGE "usage: lk_err -c CATEGORY -n NUMBER [-p PROCESS] MESSAGE"
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+            {"root", required_argument, NULL, 'r'},
+            {"help", no_argument, NULL, 'h'},
+            {0},
+    };
+    const char *category = NULL, *number = NULL, *process = NULL, *root_arg = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "+c:n:p:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            category = optarg;
+            break;
+        case 'n':
+            number = optarg;
+            break;
+        case 'p':
+            process = optarg;
+            break;
+        case 'r':
+            root_arg = optarg;
+            break;
+        case 'h':
+            printf("%s\n", USAGE);
+            return 0;
+        default:
+            return lk_fail("lk_err", 2, USAGE);
+        }
+    }
+    if (!category || !number || optind >= argc) {
+        return lk_fail("lk_err", 2, USAGE);
+    }
+    uint64_t num;
+    if (lk_parse_uint(number, 0, 999999999, &num) < 0) {
+        return lk_fail("lk_err", 2, "invalid -n '%s': expected a number", number);
+    }
+    /* The message may come as several words, as from a shell without quotes. */
+    size_t len = 0;
+    for (int i = optind; i < argc; i++) {
+        len += strlen(argv[i]) + 1;
+    }
+    char *message = calloc(1, len + 1);
+    if (!message) {
+        return lk_fail("lk_err", 1, "out of memory");
+    }
+    for (int i = optind; i < argc; i++) {
+        if (i > optind) {
+            strcat(message, " ");
+        }
+        strcat(message, argv[i]);
+    }
+    /* A multi-line message becomes one line. */
+    for (char *p = message; *p; p++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t') {
+            *p = ' ';
+        }
+    }
+    json_t *args = json_pack("{s:s, s:I, s:s}", "category", category, "number",
+                             (json_int_t) num, "message", message);
+    free(message);
+    if (!args) {
+        return lk_fail("lk_err", 2, "invalid message");
+    }
+    if (process) {
+        json_object_set_new(args, "process", json_string(process));
+    }
+    const char *tag = getenv("LK_TAG");
+    if (tag && tag[0]) {
+        json_object_set_new(args, "tag", json_string(tag));
+    }
+    json_t *data = NULL;
+    int r = lk_client_call("lk_err", lk_client_root(root_arg), LK_CMD_LOG_WRITE, args, NULL,
+                           NULL, &data);
+    json_decref(data);
+    return r;
+}

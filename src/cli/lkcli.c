@@ -1,0 +1,83 @@
+/* lkcli: the administrator's command. Takes the global options (--root, --json) from
+ * anywhere on the line and hands the rest to the subcommand's file. Prints results on
+ * stdout, errors as one line on stderr; exit statuses as SPEC §6 says. */
+#include "lkcli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: lkcli [--root DIR] [--json] COMMAND ...\n"
+            "\n"
+            "  status                                 nodes, resources, recent events\n"
+            "  resource create gen --tag T --restore F --remove F [--quickchk F]\n"
+            "           [--deepchk F] [--recover F] [--id ID] [--app-info S]\n"
+            "           [--no-in-service] [SETTINGS]\n"
+            "  resource restore --tag T               bring in service\n"
+            "  resource remove --tag T                take out of service\n"
+            "  resource delete --tag T                delete the definition\n"
+            "  resource update-script --tag T --action A --file F\n"
+            "  resource config --tag T [SETTINGS]     change settings\n"
+            "  resource test --tag T --action A       run one script once, change nothing\n"
+            "  resource list [--tag T]                the definitions and states\n"
+            "  log [-n N] [--follow] [--tag T]        the event log\n"
+            "\n"
+            "SETTINGS: --quickchk-interval S --deepchk-interval S --quickchk-timeout S\n"
+            "  --deepchk-timeout S --check-failures N --local-recovery on|off\n"
+            "  --max-recoveries N --recovery-window S --switchback intelligent|automatic\n"
+            "  --monitor-timeout-action ignore|fail --action-timeout S --start-grace S\n"
+            "  --pidfile PATH --monitor on|off --init AUTORES_ISP|INIT_ISP|INIT_OSU\n"
+            "\n"
+            "Exit status: 0 ok, 1 failed, 2 usage, 3 lkd not reachable, 4 permission denied.\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct lk_cli cli = {.prog = "lkcli"};
+    const char *root_arg = NULL;
+    char *rest[256];
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            cli.json = true;
+        } else if (strcmp(argv[i], "--root") == 0) {
+            if (i + 1 >= argc) {
+                return lk_fail(cli.prog, 2, "option '--root' needs a value");
+            }
+            root_arg = argv[++i];
+        } else if (strncmp(argv[i], "--root=", 7) == 0) {
+            root_arg = argv[i] + 7;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            if (n >= (int) (sizeof(rest) / sizeof(rest[0]))) {
+                return lk_fail(cli.prog, 2, "too many arguments");
+            }
+            rest[n++] = argv[i];
+        }
+    }
+    cli.root = lk_client_root(root_arg);
+    if (n == 0) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(rest[0], "status") == 0) {
+        return lk_cmd_status(&cli, n - 1, rest + 1);
+    }
+    if (strcmp(rest[0], "resource") == 0) {
+        return lk_cmd_resource(&cli, n - 1, rest + 1);
+    }
+    if (strcmp(rest[0], "log") == 0) {
+        return lk_cmd_log(&cli, n - 1, rest + 1);
+    }
+    if (strcmp(rest[0], "node") == 0 || strcmp(rest[0], "commpath") == 0 ||
+        strcmp(rest[0], "cluster") == 0 || strcmp(rest[0], "dependency") == 0) {
+        return lk_fail(cli.prog, 1, "'%s' is not available in this version yet", rest[0]);
+    }
+    return lk_fail(cli.prog, 2, "unknown command '%s' (see lkcli --help)", rest[0]);
+}

@@ -1,0 +1,267 @@
+/* lkstart: creates a node's root on first use (etc/lk.conf with the node's name and
+ * listen address, and the cluster key in etc/authkey, new or copied), then starts lkd
+ * and returns once it answers on its socket. Starting a node that runs is not an error.
+ * Resources that were in service are probed by lkd (SPEC §6), not here. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "validate.h"
+
+#define PROG         "lkstart"
+#define KEY_BYTES    32
+#define DEFAULT_PORT "7400"
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int) sizeof(buf)) {
+        return -ENAMETOOLONG;
+    }
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, mode) < 0 && errno != EEXIST) {
+                return -errno;
+            }
+            *p = '/';
+        }
+    }
+    if (mkdir(buf, mode) < 0 && errno != EEXIST) {
+        return -errno;
+    }
+    return 0;
+}
+
+static int write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof(tmp), "%s.new", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        return -errno;
+    }
+    int r = 0;
+    if (write(fd, data, len) != (ssize_t) len || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+        r = -errno;
+    }
+    close(fd);
+    if (r == 0 && rename(tmp, path) < 0) {
+        r = -errno;
+    }
+    if (r < 0) {
+        (void) unlink(tmp);
+    }
+    return r;
+}
+
+/* Reads a cluster key file: 64 hex digits (optionally followed by a newline). */
+static int read_key(const char *path, char *hex, size_t size)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        return lk_fail(PROG, 1, "cannot read the cluster key '%s': %s", path, strerror(errno));
+    }
+    char buf[256] = "";
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    unsigned char bin[KEY_BYTES];
+    size_t bin_len = 0;
+    if (strlen(buf) != 2 * KEY_BYTES ||
+        sodium_hex2bin(bin, sizeof(bin), buf, strlen(buf), NULL, &bin_len, NULL) != 0 ||
+        bin_len != KEY_BYTES) {
+        return lk_fail(PROG, 1, "'%s' is not a cluster key (expected %d hex digits)", path,
+                       2 * KEY_BYTES);
+    }
+    snprintf(hex, size, "%s", buf);
+    return 0;
+}
+
+static int create_root(const char *root, const char *node, const char *listen,
+                       const char *authkey)
+{
+    char hex[2 * KEY_BYTES + 1];
+    if (authkey) {
+        int r = read_key(authkey, hex, sizeof(hex));
+        if (r != 0) {
+            return r;
+        }
+    } else {
+        unsigned char key[KEY_BYTES];
+        randombytes_buf(key, sizeof(key));
+        sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
+        sodium_memzero(key, sizeof(key));
+    }
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/etc", root);
+    int r = mkdir_p(path, 0755);
+    if (r < 0) {
+        return lk_fail(PROG, 1, "cannot create '%s': %s", path, strerror(-r));
+    }
+    (void) chmod(root, 0755);
+    char keyline[2 * KEY_BYTES + 2];
+    snprintf(keyline, sizeof(keyline), "%s\n", hex);
+    snprintf(path, sizeof(path), "%s/etc/authkey", root);
+    r = write_file(path, keyline, strlen(keyline), 0600);
+    sodium_memzero(keyline, sizeof(keyline));
+    if (r < 0) {
+        return lk_fail(PROG, 1, "cannot write '%s': %s", path, strerror(-r));
+    }
+    char conf[1024];
+    snprintf(conf, sizeof(conf),
+             "# OpenKeeper node configuration, written by lkstart.\n"
+             "[node]\n"
+             "name = %s\n"
+             "listen = %s\n",
+             node, listen);
+    snprintf(path, sizeof(path), "%s/etc/lk.conf", root);
+    r = write_file(path, conf, strlen(conf), 0644);
+    if (r < 0) {
+        return lk_fail(PROG, 1, "cannot write '%s': %s", path, strerror(-r));
+    }
+    printf("created node '%s' in %s\n", node, root);
+    return 0;
+}
+
+/* The lkd binary next to this one (build/ or an installed bin/ with sbin/ beside it). */
+static int find_lkd(char *buf, size_t size)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0) {
+        return -errno;
+    }
+    exe[n] = '\0';
+    char *dir = dirname(exe);
+    snprintf(buf, size, "%s/lkd", dir);
+    if (access(buf, X_OK) == 0) {
+        return 0;
+    }
+    snprintf(buf, size, "%s/../sbin/lkd", dir);
+    return access(buf, X_OK) == 0 ? 0 : -ENOENT;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+            {"root", required_argument, NULL, 'r'},
+            {"node", required_argument, NULL, 'n'},
+            {"listen", required_argument, NULL, 'l'},
+            {"authkey", required_argument, NULL, 'k'},
+            {"help", no_argument, NULL, 'h'},
+            {0},
+    };
+    const char *root_arg = NULL, *node = NULL, *listen = NULL, *authkey = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            root_arg = optarg;
+            break;
+        case 'n':
+            node = optarg;
+            break;
+        case 'l':
+            listen = optarg;
+            break;
+        case 'k':
+            authkey = optarg;
+            break;
+        case 'h':
+            printf("usage: lkstart [--root DIR] [--node NAME] [--listen ADDR:PORT] "
+                   "[--authkey FILE]\n");
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        return lk_fail(PROG, 2, "unexpected argument '%s'", argv[optind]);
+    }
+    if (sodium_init() < 0) {
+        return lk_fail(PROG, 1, "cannot initialise libsodium");
+    }
+    const char *root = lk_client_root(root_arg);
+    char err[256];
+    if (node && lk_validate_tag(node, "node name", err, sizeof(err)) < 0) {
+        return lk_fail(PROG, 2, "%s", err);
+    }
+    if (listen && (strlen(listen) > 100 || !strchr(listen, ':'))) {
+        return lk_fail(PROG, 2, "invalid --listen '%s': expected ADDR:PORT", listen);
+    }
+    char conf[PATH_MAX];
+    snprintf(conf, sizeof(conf), "%s/etc/lk.conf", root);
+    if (access(conf, F_OK) != 0) {
+        char host[256] = "localhost";
+        if (!node) {
+            gethostname(host, sizeof(host) - 1);
+            host[strcspn(host, ".")] = '\0';
+            if (lk_validate_tag(host, "node name", err, sizeof(err)) < 0) {
+                return lk_fail(PROG, 2, "the host name is not a valid node name; use --node");
+            }
+        }
+        int r = create_root(root, node ? node : host, listen ? listen : "0.0.0.0:" DEFAULT_PORT,
+                            authkey);
+        if (r != 0) {
+            return r;
+        }
+    }
+
+    /* Already running? */
+    json_t *data = NULL;
+    FILE *saved = stderr;
+    stderr = fopen("/dev/null", "we");
+    int r = stderr ? lk_client_call(PROG, root, LK_CMD_PING, NULL, NULL, NULL, &data) : 3;
+    if (stderr) {
+        fclose(stderr);
+    }
+    stderr = saved;
+    if (r == 0) {
+        printf("lkd is already running on node '%s' (pid %lld)\n",
+               json_string_value(json_object_get(data, "node")),
+               (long long) json_integer_value(json_object_get(data, "pid")));
+        json_decref(data);
+        return 0;
+    }
+
+    char lkd[PATH_MAX];
+    if (find_lkd(lkd, sizeof(lkd)) < 0) {
+        return lk_fail(PROG, 1, "cannot find lkd next to lkstart");
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        return lk_fail(PROG, 1, "cannot fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        execl(lkd, "lkd", "--root", root, (char *) NULL);
+        fprintf(stderr, "%s: cannot run '%s': %s\n", PROG, lkd, strerror(errno));
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        return 1; /* lkd said why on stderr */
+    }
+    r = lk_client_call(PROG, root, LK_CMD_PING, NULL, NULL, NULL, &data);
+    if (r != 0) {
+        return r;
+    }
+    printf("lkd started on node '%s' (pid %lld, root %s)\n",
+           json_string_value(json_object_get(data, "node")),
+           (long long) json_integer_value(json_object_get(data, "pid")), root);
+    json_decref(data);
+    return 0;
+}

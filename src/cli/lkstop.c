@@ -1,0 +1,70 @@
+/* lkstop [-f]: without -f, lkd takes this node's resources out of service (printing each
+ * step) and stops; with -f, lkd stops at once and the applications keep running. Returns
+ * once the daemon process has exited. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "client.h"
+#include "output.h"
+
+#define PROG "lkstop"
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+            {"root", required_argument, NULL, 'r'},
+            {"force", no_argument, NULL, 'f'},
+            {"help", no_argument, NULL, 'h'},
+            {0},
+    };
+    const char *root_arg = NULL;
+    bool force = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            force = true;
+            break;
+        case 'r':
+            root_arg = optarg;
+            break;
+        case 'h':
+            printf("usage: lkstop [-f] [--root DIR]\n");
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        return lk_fail(PROG, 2, "unexpected argument '%s'", argv[optind]);
+    }
+    const char *root = lk_client_root(root_arg);
+    json_t *data = NULL;
+    int r = lk_client_call(PROG, root, LK_CMD_PING, NULL, NULL, NULL, &data);
+    if (r != 0) {
+        return r;
+    }
+    pid_t pid = (pid_t) json_integer_value(json_object_get(data, "pid"));
+    json_decref(data);
+    data = NULL;
+    json_t *args = json_pack("{s:s}", "mode", force ? "force" : "stop");
+    r = lk_client_call(PROG, root, LK_CMD_SHUTDOWN, args, lk_print_progress, NULL, &data);
+    json_decref(data);
+    if (r != 0) {
+        return r;
+    }
+    /* Wait for the process to be gone, so that lkstart right after cannot race it. */
+    for (int i = 0; i < 600 && pid > 0 && kill(pid, 0) == 0; i++) {
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (pid > 0 && kill(pid, 0) == 0) {
+        return lk_fail(PROG, 1, "lkd (pid %d) did not exit within 30 s", (int) pid);
+    }
+    printf("lkd stopped%s\n", force ? " (applications left running)" : "");
+    return 0;
+}

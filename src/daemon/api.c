@@ -1,0 +1,1079 @@
+/* The local command socket: accepts connections, checks the caller's role, reads one
+ * request line, and answers through a handler. Handlers validate every argument, turn
+ * operations on resources into engine events through the executor, and keep the
+ * connection open while an action runs, streaming the events of that resource as
+ * progress lines until the final reply.
+ *
+ * Connections are owned by the api; each is freed only from its close callback. Work
+ * that outlives a connection (a test run) holds a back pointer that the close clears. */
+#include "api.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "eventlog.h"
+#include "executor.h"
+#include "inslist.h"
+#include "proto.h"
+#include "roles.h"
+#include "scripts.h"
+
+enum wait_kind {
+    WAIT_NONE,
+    WAIT_ACTION,   /* a restore or remove (or create + restore) until nothing is pending */
+    WAIT_FOLLOW,   /* lkcli log --follow */
+    WAIT_SHUTDOWN, /* lkstop: until nothing is pending */
+    WAIT_TEST,     /* resource test: until the run ends */
+};
+
+struct test_ctx;
+
+struct conn {
+    uv_pipe_t pipe;
+    struct lk_api *api;
+    struct conn *prev, *next;
+    enum lk_role role;
+    char *buf;
+    size_t len;
+    bool have_request;
+    bool closing;
+    bool close_after_write;
+    unsigned writes_in_flight;
+    enum wait_kind wait;
+    char wait_tag[LK_TAG_MAX + 1];
+    bool want_in_service;
+    const char *verb;
+    struct test_ctx *test;
+};
+
+struct lk_api {
+    struct lk_node *node;
+    uv_pipe_t listener;
+    struct conn *conns;
+    bool stop_loop_after_reply;
+};
+
+struct test_ctx {
+    struct conn *conn; /* NULL once the connection closed */
+};
+
+struct write_req {
+    uv_write_t req;
+    struct conn *conn;
+    char *data;
+};
+
+static void conn_close(struct conn *c);
+
+/* ---------------------------------------------------------------- writing */
+
+static void on_close(uv_handle_t *h)
+{
+    struct conn *c = h->data;
+    struct lk_api *api = c->api;
+    if (c->prev) {
+        c->prev->next = c->next;
+    } else if (api->conns == c) {
+        api->conns = c->next;
+    }
+    if (c->next) {
+        c->next->prev = c->prev;
+    }
+    if (c->test) {
+        c->test->conn = NULL;
+    }
+    free(c->buf);
+    free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+    if (c->closing) {
+        return;
+    }
+    c->closing = true;
+    c->wait = WAIT_NONE;
+    uv_close((uv_handle_t *) &c->pipe, on_close);
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    struct write_req *w = (struct write_req *) req;
+    struct conn *c = w->conn;
+    free(w->data);
+    free(w);
+    c->writes_in_flight--;
+    if (status < 0) {
+        conn_close(c);
+        return;
+    }
+    if (c->close_after_write && c->writes_in_flight == 0) {
+        struct lk_api *api = c->api;
+        conn_close(c);
+        if (api->stop_loop_after_reply) {
+            uv_stop(api->node->loop);
+        }
+    }
+}
+
+/* Sends msg (stolen) on c. */
+static void send_msg(struct conn *c, json_t *msg)
+{
+    if (!msg) {
+        conn_close(c);
+        return;
+    }
+    char *line = lk_proto_dump(msg);
+    json_decref(msg);
+    if (c->closing || !line) {
+        free(line);
+        return;
+    }
+    struct write_req *w = calloc(1, sizeof(*w));
+    if (!w) {
+        free(line);
+        conn_close(c);
+        return;
+    }
+    w->conn = c;
+    w->data = line;
+    uv_buf_t buf = uv_buf_init(line, (unsigned) strlen(line));
+    c->writes_in_flight++;
+    int r = uv_write(&w->req, (uv_stream_t *) &c->pipe, &buf, 1, on_write);
+    if (r < 0) {
+        c->writes_in_flight--;
+        free(line);
+        free(w);
+        conn_close(c);
+    }
+}
+
+static void reply_final(struct conn *c, json_t *msg)
+{
+    c->wait = WAIT_NONE;
+    c->close_after_write = true;
+    send_msg(c, msg);
+}
+
+static void reply_ok(struct conn *c, json_t *data)
+{
+    reply_final(c, lk_proto_ok(data));
+}
+
+__attribute__((format(printf, 3, 4))) static void reply_error(struct conn *c, int code,
+                                                              const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    reply_final(c, lk_proto_error(code, text));
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static const char *arg_str(const json_t *args, const char *key)
+{
+    return json_string_value(json_object_get(args, key));
+}
+
+static json_t *event_json(const struct lk_event_record *e)
+{
+    return json_pack("{s:I, s:I, s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "seq", (json_int_t) e->seq,
+                     "time_ms", (json_int_t) e->time_ms, "node", e->node, "severity",
+                     lk_severity_name(e->severity), "number", e->number, "tag", e->tag,
+                     "process", e->process, "message", e->message, "detail", e->detail);
+}
+
+static void collect_event(const struct lk_event_record *e, void *userdata)
+{
+    json_t *list = userdata;
+    json_array_append_new(list, event_json(e));
+}
+
+/* Looks up args.tag, replying with an error when it is missing or unknown. */
+static struct lk_resource *want_resource(struct conn *c, const json_t *args)
+{
+    const char *tag = arg_str(args, "tag");
+    if (!tag) {
+        reply_error(c, LK_EXIT_USAGE, "missing --tag");
+        return NULL;
+    }
+    struct lk_resource *res = lk_node_find(c->api->node, tag);
+    if (!res) {
+        char err[256];
+        if (lk_validate_tag(tag, "tag", err, sizeof(err)) < 0) {
+            reply_error(c, LK_EXIT_USAGE, "%s", err);
+        } else {
+            reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
+        }
+        return NULL;
+    }
+    return res;
+}
+
+static bool refuse_while_stopping(struct conn *c)
+{
+    if (c->api->node->stopping) {
+        reply_error(c, LK_EXIT_FAILED, "lkd is stopping");
+        return true;
+    }
+    return false;
+}
+
+/* Decodes a base64 script and validates it; returns a malloc'd buffer or NULL with err. */
+static unsigned char *decode_script(const char *b64, size_t *ret_len, char *err, size_t size)
+{
+    size_t b64_len = strlen(b64);
+    size_t max = b64_len / 4 * 3 + 3;
+    if (max > LK_SCRIPT_MAX_SIZE + 4) {
+        max = LK_SCRIPT_MAX_SIZE + 4;
+    }
+    unsigned char *bin = malloc(max ? max : 1);
+    if (!bin) {
+        snprintf(err, size, "out of memory");
+        return NULL;
+    }
+    size_t len = 0;
+    if (sodium_base642bin(bin, max, b64, b64_len, NULL, &len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+        free(bin);
+        if (b64_len / 4 * 3 > LK_SCRIPT_MAX_SIZE) {
+            snprintf(err, size, "script is too large: at most %d bytes", LK_SCRIPT_MAX_SIZE);
+        } else {
+            snprintf(err, size, "script content is not valid base64");
+        }
+        return NULL;
+    }
+    if (lk_validate_script(bin, len, err, size) < 0) {
+        free(bin);
+        return NULL;
+    }
+    *ret_len = len;
+    return bin;
+}
+
+/* Applies args.settings (an object of name → text) to s; replies on error. */
+static bool apply_settings(struct conn *c, const json_t *args, struct lk_settings *s,
+                           char *changed, size_t changed_size)
+{
+    json_t *settings = json_object_get(args, "settings");
+    if (!settings) {
+        return true;
+    }
+    if (!json_is_object(settings)) {
+        reply_error(c, LK_EXIT_USAGE, "settings must be an object");
+        return false;
+    }
+    const char *key;
+    json_t *v;
+    size_t used = 0;
+    if (changed_size) {
+        changed[0] = '\0';
+    }
+    json_object_foreach(settings, key, v)
+    {
+        const char *value = json_string_value(v);
+        char err[512];
+        if (!value) {
+            reply_error(c, LK_EXIT_USAGE, "setting '%s' must be given as text", key);
+            return false;
+        }
+        if (lk_settings_set(s, key, value, err, sizeof(err)) < 0) {
+            reply_error(c, LK_EXIT_USAGE, "%s", err);
+            return false;
+        }
+        if (changed_size > used) {
+            int n = snprintf(changed + used, changed_size - used, "%s%s=%s", used ? ", " : "",
+                             key, value);
+            used += n > 0 ? (size_t) n : 0;
+        }
+    }
+    return true;
+}
+
+/* Makes c wait for tag's pending action to end, receiving the tag's events as progress
+ * meanwhile. Set before the event is handled, so the first steps are seen too; the
+ * caller then calls lk_api_on_change, which replies at once if nothing runs. */
+static void start_waiting(struct conn *c, const char *tag, bool want_in_service,
+                          const char *verb)
+{
+    c->wait = WAIT_ACTION;
+    c->want_in_service = want_in_service;
+    c->verb = verb;
+    snprintf(c->wait_tag, sizeof(c->wait_tag), "%s", tag);
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+static void h_ping(struct conn *c, const json_t *args)
+{
+    (void) args;
+    reply_ok(c, json_pack("{s:s, s:i, s:i}", "node", c->api->node->name, "pid", (int) getpid(),
+                          "protocol", LK_PROTO_VERSION));
+}
+
+static json_t *resources_json(struct lk_node *node, const char *only_tag)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < node->count; i++) {
+        if (only_tag && strcmp(node->resources[i]->tag, only_tag) != 0) {
+            continue;
+        }
+        json_array_append_new(list, lk_proto_resource_json(node->resources[i]));
+    }
+    return list;
+}
+
+static void h_status(struct conn *c, const json_t *args)
+{
+    (void) args;
+    struct lk_node *node = c->api->node;
+    json_t *events = json_array();
+    (void) lk_store_last_events(node->store, 10, NULL, collect_event, events);
+    reply_ok(c, json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:o}", "node", node->name, "root",
+                          node->root, "pid", (int) getpid(), "uptime_s",
+                          (json_int_t) ((lk_mono_usec() - node->started_usec) / 1000000),
+                          "stopping", node->stopping, "resources",
+                          resources_json(node, NULL), "events", events));
+}
+
+static void h_list(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    const char *tag = arg_str(args, "tag");
+    if (tag && !lk_node_find(node, tag)) {
+        reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
+        return;
+    }
+    reply_ok(c, json_pack("{s:s, s:o}", "node", node->name, "resources",
+                          resources_json(node, tag)));
+}
+
+static void h_create(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    if (refuse_while_stopping(c)) {
+        return;
+    }
+    char err[512];
+    const char *tag = arg_str(args, "tag");
+    const char *id = arg_str(args, "id");
+    const char *info = arg_str(args, "info");
+    const char *type = arg_str(args, "type");
+    if (type && strcmp(type, "gen") != 0) {
+        reply_error(c, LK_EXIT_USAGE, "unknown resource type '%s': only 'gen' exists", type);
+        return;
+    }
+    if (lk_validate_tag(tag, "tag", err, sizeof(err)) < 0 ||
+        lk_validate_tag(id ? id : tag, "id", err, sizeof(err)) < 0 ||
+        lk_validate_info(info ? info : "", err, sizeof(err)) < 0) {
+        reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return;
+    }
+    if (!id) {
+        id = tag;
+    }
+    if (lk_node_find(node, tag)) {
+        reply_error(c, LK_EXIT_FAILED, "a resource with tag '%s' already exists", tag);
+        return;
+    }
+    if (lk_node_find_id(node, id)) {
+        reply_error(c, LK_EXIT_FAILED, "a resource with id '%s' already exists", id);
+        return;
+    }
+    struct lk_resource *res = calloc(1, sizeof(*res));
+    if (!res) {
+        reply_error(c, LK_EXIT_FAILED, "out of memory");
+        return;
+    }
+    snprintf(res->tag, sizeof(res->tag), "%s", tag);
+    snprintf(res->id, sizeof(res->id), "%s", id);
+    snprintf(res->app, sizeof(res->app), "gen");
+    snprintf(res->type, sizeof(res->type), "app");
+    snprintf(res->info, sizeof(res->info), "%s", info ? info : "");
+    lk_settings_init(&res->settings);
+    res->state = LK_STATE_OSU;
+    res->pending = LK_PENDING_NONE;
+    char changed[16];
+    if (!apply_settings(c, args, &res->settings, changed, 0)) {
+        free(res);
+        return;
+    }
+
+    /* Decode and check every script before writing any. */
+    json_t *scripts = json_object_get(args, "scripts");
+    unsigned char *content[LK_ACTION_COUNT] = {0};
+    size_t content_len[LK_ACTION_COUNT] = {0};
+    const char *key;
+    json_t *v;
+    bool ok = json_is_object(scripts);
+    if (!ok) {
+        reply_error(c, LK_EXIT_USAGE, "missing scripts");
+    }
+    json_object_foreach(ok ? scripts : NULL, key, v)
+    {
+        enum lk_action a = lk_action_from_name(key);
+        if (a == LK_ACTION_NONE) {
+            reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", key);
+            ok = false;
+            break;
+        }
+        const char *b64 = json_string_value(v);
+        char serr[256];
+        if (!b64 || !(content[a] = decode_script(b64, &content_len[a], serr, sizeof(serr)))) {
+            reply_error(c, LK_EXIT_USAGE, "%s script: %s", key, b64 ? serr : "not text");
+            ok = false;
+            break;
+        }
+        res->has_script[a] = true;
+    }
+    for (int a = 0; ok && a < LK_ACTION_COUNT; a++) {
+        if (lk_action_required((enum lk_action) a) && !res->has_script[a]) {
+            reply_error(c, LK_EXIT_USAGE, "missing --%s: a gen/app resource needs one",
+                        lk_action_name((enum lk_action) a));
+            ok = false;
+        }
+    }
+    /* Copies first, then the definition: a crash in between leaves unused files, never a
+     * resource without its scripts. */
+    for (int a = 0; ok && a < LK_ACTION_COUNT; a++) {
+        if (content[a] && lk_scripts_install(node, tag, (enum lk_action) a, content[a],
+                                             content_len[a], err, sizeof(err)) < 0) {
+            reply_error(c, LK_EXIT_FAILED, "%s", err);
+            ok = false;
+        }
+    }
+    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+        free(content[a]);
+    }
+    if (!ok) {
+        lk_scripts_remove_all(node, tag);
+        free(res);
+        return;
+    }
+    bool in_service = !json_is_false(json_object_get(args, "in_service"));
+    res->target_in_service = false;
+    snprintf(res->reason, sizeof(res->reason), "%s",
+             in_service ? "created" : "created, not brought in service (--no-in-service)");
+    int r = lk_store_begin(node->store);
+    if (r == 0) {
+        r = lk_store_insert(node->store, node->name, res, err, sizeof(err));
+        if (r == 0) {
+            r = lk_store_commit(node->store);
+        }
+        if (r < 0) {
+            lk_store_rollback(node->store);
+        }
+    } else {
+        snprintf(err, sizeof(err), "cannot write the node database: %s",
+                 lk_store_errmsg(node->store));
+    }
+    if (r < 0) {
+        lk_scripts_remove_all(node, tag);
+        free(res);
+        reply_error(c, LK_EXIT_FAILED, "%s", err);
+        return;
+    }
+    if (lk_node_add(node, res) < 0) {
+        free(res);
+        reply_error(c, LK_EXIT_FAILED, "out of memory");
+        return;
+    }
+    lk_eventlog_msg(node, tag, LK_MSG_RESOURCE_CREATED, id);
+    if (!in_service) {
+        reply_ok(c, lk_proto_resource_json(res));
+        return;
+    }
+    struct lk_event ev = {.type = LK_EV_RESTORE_REQUESTED, .tag = tag};
+    start_waiting(c, tag, true, "created, but restore");
+    if (lk_executor_handle(node, &ev, err, sizeof(err)) < 0) {
+        reply_error(c, LK_EXIT_FAILED, "resource '%s' was created, but %s", tag, err);
+        return;
+    }
+    lk_api_on_change(c->api, tag);
+}
+
+static void h_restore_remove(struct conn *c, const json_t *args, bool restore)
+{
+    struct lk_node *node = c->api->node;
+    if (refuse_while_stopping(c)) {
+        return;
+    }
+    struct lk_resource *res = want_resource(c, args);
+    if (!res) {
+        return;
+    }
+    const char *target = arg_str(args, "node");
+    if (restore && target && strcmp(target, node->name) != 0) {
+        reply_error(c, LK_EXIT_FAILED, "node '%s' is not a member of this cluster", target);
+        return;
+    }
+    struct lk_event ev = {.type = restore ? LK_EV_RESTORE_REQUESTED : LK_EV_REMOVE_REQUESTED,
+                          .tag = res->tag};
+    char err[LK_REASON_MAX];
+    start_waiting(c, res->tag, restore, restore ? "restore" : "remove");
+    if (lk_executor_handle(node, &ev, err, sizeof(err)) < 0) {
+        reply_error(c, LK_EXIT_FAILED, "%s", err);
+        return;
+    }
+    lk_api_on_change(c->api, ev.tag);
+}
+
+static void h_restore(struct conn *c, const json_t *args)
+{
+    h_restore_remove(c, args, true);
+}
+
+static void h_remove(struct conn *c, const json_t *args)
+{
+    h_restore_remove(c, args, false);
+}
+
+static void h_delete(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    if (refuse_while_stopping(c)) {
+        return;
+    }
+    struct lk_resource *res = want_resource(c, args);
+    if (!res) {
+        return;
+    }
+    if (res->pending != LK_PENDING_NONE) {
+        reply_error(c, LK_EXIT_FAILED, "resource '%s' is busy: %s in progress", res->tag,
+                    lk_pending_name(res->pending));
+        return;
+    }
+    if (lk_state_in_service(res->state)) {
+        reply_error(c, LK_EXIT_FAILED,
+                    "resource '%s' is in service; take it out of service first "
+                    "(lkcli resource remove --tag %s)",
+                    res->tag, res->tag);
+        return;
+    }
+    char tag[LK_TAG_MAX + 1];
+    snprintf(tag, sizeof(tag), "%s", res->tag);
+    int r = lk_store_begin(node->store);
+    if (r == 0) {
+        r = lk_store_delete(node->store, tag);
+    }
+    if (r == 0) {
+        r = lk_store_commit(node->store);
+    }
+    if (r < 0) {
+        reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
+                    lk_store_errmsg(node->store));
+        lk_store_rollback(node->store);
+        return;
+    }
+    lk_node_drop(node, tag);
+    lk_scripts_remove_all(node, tag);
+    lk_eventlog_msg(node, tag, LK_MSG_RESOURCE_DELETED);
+    reply_ok(c, json_pack("{s:s}", "tag", tag));
+}
+
+static void h_update_script(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    struct lk_resource *res = want_resource(c, args);
+    if (!res) {
+        return;
+    }
+    const char *action = arg_str(args, "action");
+    enum lk_action a = lk_action_from_name(action);
+    if (a == LK_ACTION_NONE) {
+        reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", action ? action : "");
+        return;
+    }
+    const char *b64 = arg_str(args, "content");
+    char err[512];
+    size_t len = 0;
+    unsigned char *content = b64 ? decode_script(b64, &len, err, sizeof(err)) : NULL;
+    if (!content) {
+        reply_error(c, LK_EXIT_USAGE, "%s", b64 ? err : "missing script content");
+        return;
+    }
+    int r = lk_scripts_install(node, res->tag, a, content, len, err, sizeof(err));
+    free(content);
+    if (r < 0) {
+        reply_error(c, LK_EXIT_FAILED, "%s", err);
+        return;
+    }
+    if (!res->has_script[a]) {
+        res->has_script[a] = true;
+        if (lk_store_save_scripts(node->store, res) < 0) {
+            res->has_script[a] = false;
+            reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
+                        lk_store_errmsg(node->store));
+            return;
+        }
+    }
+    lk_eventlog_msg(node, res->tag, LK_MSG_SCRIPT_UPDATED, lk_action_name(a));
+    reply_ok(c, json_pack("{s:s, s:s}", "tag", res->tag, "action", lk_action_name(a)));
+}
+
+static void h_config(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    struct lk_resource *res = want_resource(c, args);
+    if (!res) {
+        return;
+    }
+    struct lk_resource next = *res;
+    char changed[1024];
+    if (!apply_settings(c, args, &next.settings, changed, sizeof(changed))) {
+        return;
+    }
+    const char *info = arg_str(args, "info");
+    char err[256];
+    if (info) {
+        if (lk_validate_info(info, err, sizeof(err)) < 0) {
+            reply_error(c, LK_EXIT_USAGE, "%s", err);
+            return;
+        }
+        snprintf(next.info, sizeof(next.info), "%s", info);
+    }
+    if (lk_store_save_settings(node->store, &next) < 0) {
+        reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
+                    lk_store_errmsg(node->store));
+        return;
+    }
+    *res = next;
+    if (changed[0]) {
+        lk_eventlog_msg(node, res->tag, LK_MSG_RESOURCE_CONFIGURED, changed);
+    }
+    reply_ok(c, lk_proto_resource_json(res));
+}
+
+static void test_done(struct lk_run *run, const struct lk_result *result, const char *output,
+                      size_t output_len, void *userdata)
+{
+    (void) run;
+    struct test_ctx *ctx = userdata;
+    struct conn *c = ctx->conn;
+    free(ctx);
+    if (!c) {
+        return;
+    }
+    c->test = NULL;
+    char desc[320];
+    lk_result_describe(result, desc, sizeof(desc));
+    reply_ok(c, json_pack("{s:b, s:s, s:s, s:i, s:i, s:I, s:s%}", "ok", lk_result_ok(result),
+                          "outcome", lk_outcome_name(result->outcome), "description", desc,
+                          "exit_status", result->exit_status, "signal", result->term_signal,
+                          "duration_ms", (json_int_t) (result->duration_usec / 1000),
+                          "output", output ? output : "", output_len));
+}
+
+static void h_test(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    struct lk_resource *res = want_resource(c, args);
+    if (!res) {
+        return;
+    }
+    const char *action = arg_str(args, "action");
+    enum lk_action a = lk_action_from_name(action);
+    if (a == LK_ACTION_NONE) {
+        reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", action ? action : "");
+        return;
+    }
+    if (!res->has_script[a]) {
+        reply_error(c, LK_EXIT_FAILED, "resource '%s' has no %s script", res->tag, action);
+        return;
+    }
+    struct test_ctx *ctx = calloc(1, sizeof(*ctx));
+    struct lk_script_run *prep = malloc(sizeof(*prep));
+    if (!ctx || !prep) {
+        free(ctx);
+        free(prep);
+        reply_error(c, LK_EXIT_FAILED, "out of memory");
+        return;
+    }
+    lk_scripts_prepare(node, res, a, prep);
+    ctx->conn = c;
+    int r = lk_run_start(node->loop, &prep->spec, test_done, ctx, NULL);
+    free(prep);
+    if (r < 0) {
+        free(ctx);
+        reply_error(c, LK_EXIT_FAILED, "cannot run the %s script: %s", action, strerror(-r));
+        return;
+    }
+    c->test = ctx;
+    c->wait = WAIT_TEST;
+}
+
+static void h_log(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    json_int_t n = json_integer_value(json_object_get(args, "n"));
+    if (!json_object_get(args, "n")) {
+        n = 20;
+    }
+    if (n < 0 || n > LK_EVENTS_KEPT) {
+        reply_error(c, LK_EXIT_USAGE, "invalid -n: expected 0 to %d", LK_EVENTS_KEPT);
+        return;
+    }
+    const char *tag = arg_str(args, "tag");
+    json_t *events = json_array();
+    if (lk_store_last_events(node->store, (size_t) n, tag, collect_event, events) < 0) {
+        json_decref(events);
+        reply_error(c, LK_EXIT_FAILED, "cannot read the event log: %s",
+                    lk_store_errmsg(node->store));
+        return;
+    }
+    if (!json_is_true(json_object_get(args, "follow"))) {
+        reply_ok(c, json_pack("{s:o}", "events", events));
+        return;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(events, i, e)
+    {
+        send_msg(c, json_pack("{s:i, s:O}", LK_KEY_VERSION, LK_PROTO_VERSION, "event", e));
+    }
+    json_decref(events);
+    c->wait = WAIT_FOLLOW;
+    snprintf(c->wait_tag, sizeof(c->wait_tag), "%s", tag ? tag : "");
+}
+
+static void h_log_write(struct conn *c, const json_t *args)
+{
+    const char *category = arg_str(args, "category");
+    const char *message = arg_str(args, "message");
+    const char *process = arg_str(args, "process");
+    const char *tag = arg_str(args, "tag");
+    json_t *jn = json_object_get(args, "number");
+    enum lk_severity sev;
+    char err[256];
+    if (lk_severity_from_name(category, &sev) < 0) {
+        reply_error(c, LK_EXIT_USAGE, "unknown category '%s': expected ERROR, WARNING or INFO",
+                    category ? category : "");
+        return;
+    }
+    if (!json_is_integer(jn) || json_integer_value(jn) < 0 ||
+        json_integer_value(jn) > 999999999) {
+        reply_error(c, LK_EXIT_USAGE, "invalid message number");
+        return;
+    }
+    if (!message || lk_validate_info(message, err, sizeof(err)) < 0) {
+        reply_error(c, LK_EXIT_USAGE, "invalid message: %s",
+                    message ? "control characters or too long" : "missing");
+        return;
+    }
+    if (tag && tag[0] && lk_validate_tag(tag, "tag", err, sizeof(err)) < 0) {
+        reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return;
+    }
+    char proc[64];
+    snprintf(proc, sizeof(proc), "%s", process && process[0] ? process : "lk_err");
+    for (char *p = proc; *p; p++) {
+        if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+            *p = '?';
+        }
+    }
+    lk_eventlog_write(c->api->node, sev, (int) json_integer_value(jn), tag, proc, message,
+                      NULL);
+    reply_ok(c, NULL);
+}
+
+static void h_shutdown(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    const char *mode = arg_str(args, "mode");
+    if (!mode || (strcmp(mode, "force") != 0 && strcmp(mode, "stop") != 0)) {
+        reply_error(c, LK_EXIT_USAGE, "invalid shutdown mode");
+        return;
+    }
+    if (strcmp(mode, "force") == 0) {
+        lk_eventlog_msg(node, NULL, LK_MSG_DAEMON_STOPPING,
+                        "lkstop -f: applications keep running");
+        node->stopping = true;
+        c->api->stop_loop_after_reply = true;
+        reply_ok(c, json_pack("{s:s}", "mode", mode));
+        return;
+    }
+    if (!node->stopping) {
+        node->stopping = true;
+        node->stop_apps = true;
+        lk_eventlog_msg(node, NULL, LK_MSG_DAEMON_STOPPING,
+                        "lkstop: taking resources out of service");
+        lk_executor_shutdown(node);
+    }
+    c->wait = WAIT_SHUTDOWN;
+    lk_api_on_change(c->api, NULL);
+}
+
+struct route {
+    const char *cmd;
+    enum lk_role role;
+    void (*handler)(struct conn *c, const json_t *args);
+};
+
+static const struct route routes[] = {
+        {LK_CMD_PING, LK_ROLE_GUEST, h_ping},
+        {LK_CMD_STATUS, LK_ROLE_GUEST, h_status},
+        {LK_CMD_RES_LIST, LK_ROLE_GUEST, h_list},
+        {LK_CMD_LOG, LK_ROLE_GUEST, h_log},
+        {LK_CMD_LOG_WRITE, LK_ROLE_OPERATOR, h_log_write},
+        {LK_CMD_RES_RESTORE, LK_ROLE_OPERATOR, h_restore},
+        {LK_CMD_RES_REMOVE, LK_ROLE_OPERATOR, h_remove},
+        {LK_CMD_RES_CREATE, LK_ROLE_ADMIN, h_create},
+        {LK_CMD_RES_DELETE, LK_ROLE_ADMIN, h_delete},
+        {LK_CMD_RES_UPDATE, LK_ROLE_ADMIN, h_update_script},
+        {LK_CMD_RES_CONFIG, LK_ROLE_ADMIN, h_config},
+        {LK_CMD_RES_TEST, LK_ROLE_ADMIN, h_test},
+        {LK_CMD_SHUTDOWN, LK_ROLE_ADMIN, h_shutdown},
+};
+
+/* ---------------------------------------------------------------- reading */
+
+static void dispatch(struct conn *c, const char *line)
+{
+    json_error_t jerr;
+    json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(req)) {
+        json_decref(req);
+        reply_error(c, LK_EXIT_USAGE, "malformed request: %s", jerr.text);
+        return;
+    }
+    json_t *v = json_object_get(req, LK_KEY_VERSION);
+    const char *cmd = arg_str(req, LK_KEY_CMD);
+    json_t *args = json_object_get(req, LK_KEY_ARGS);
+    if (!json_is_integer(v) || json_integer_value(v) != LK_PROTO_VERSION) {
+        reply_error(c, LK_EXIT_USAGE, "unsupported protocol version (this lkd speaks %d)",
+                    LK_PROTO_VERSION);
+    } else if (!cmd || (args && !json_is_object(args))) {
+        reply_error(c, LK_EXIT_USAGE, "malformed request: missing cmd or args");
+    } else {
+        const struct route *route = NULL;
+        for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+            if (strcmp(routes[i].cmd, cmd) == 0) {
+                route = &routes[i];
+            }
+        }
+        if (!route) {
+            reply_error(c, LK_EXIT_USAGE, "unknown command '%s'", cmd);
+        } else if (c->role < route->role) {
+            reply_error(c, LK_EXIT_DENIED, "permission denied: '%s' needs the %s role", cmd,
+                        lk_role_name(route->role));
+        } else {
+            json_t *empty = args ? NULL : json_object();
+            route->handler(c, args ? args : empty);
+            json_decref(empty);
+        }
+    }
+    json_decref(req);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void) h;
+    (void) suggested;
+    static char slab[65536];
+    *buf = uv_buf_init(slab, sizeof(slab));
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    struct conn *c = stream->data;
+    if (nread < 0) {
+        /* EOF or error: a command that went away stops waiting; a follower too. */
+        if (!c->close_after_write) {
+            conn_close(c);
+        }
+        return;
+    }
+    if (nread == 0 || c->have_request) {
+        return;
+    }
+    if (c->len + (size_t) nread > LK_PROTO_MAX_LINE) {
+        c->have_request = true;
+        reply_error(c, LK_EXIT_USAGE, "request too large (at most %d bytes)",
+                    LK_PROTO_MAX_LINE);
+        return;
+    }
+    char *bigger = realloc(c->buf, c->len + (size_t) nread + 1);
+    if (!bigger) {
+        conn_close(c);
+        return;
+    }
+    c->buf = bigger;
+    memcpy(c->buf + c->len, buf->base, (size_t) nread);
+    c->len += (size_t) nread;
+    c->buf[c->len] = '\0';
+    char *nl = memchr(c->buf, '\n', c->len);
+    if (!nl) {
+        return;
+    }
+    *nl = '\0';
+    c->have_request = true;
+    if (strlen(c->buf) != (size_t) (nl - c->buf)) {
+        reply_error(c, LK_EXIT_USAGE, "malformed request: NUL byte");
+        return;
+    }
+    dispatch(c, c->buf);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    struct lk_api *api = server->data;
+    if (status < 0) {
+        return;
+    }
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        return;
+    }
+    c->api = api;
+    if (uv_pipe_init(api->node->loop, &c->pipe, 0) < 0) {
+        free(c);
+        return;
+    }
+    c->pipe.data = c;
+    c->next = api->conns;
+    if (api->conns) {
+        api->conns->prev = c;
+    }
+    api->conns = c;
+    if (uv_accept(server, (uv_stream_t *) &c->pipe) < 0) {
+        conn_close(c);
+        return;
+    }
+    uv_os_fd_t fd;
+    c->role = uv_fileno((uv_handle_t *) &c->pipe, &fd) == 0
+                      ? lk_role_of_socket(fd, NULL, NULL)
+                      : LK_ROLE_NONE;
+    if (c->role == LK_ROLE_NONE) {
+        c->have_request = true;
+        reply_error(c, LK_EXIT_DENIED,
+                    "permission denied: you are not root nor in the lkadmin, lkoper or lkguest "
+                    "group");
+        return;
+    }
+    if (uv_read_start((uv_stream_t *) &c->pipe, on_alloc, on_read) < 0) {
+        conn_close(c);
+    }
+}
+
+/* ---------------------------------------------------------------- notifications */
+
+void lk_api_on_event(struct lk_api *api, const struct lk_event_record *e)
+{
+    for (struct conn *c = api->conns; c; c = c->next) {
+        if (c->closing) {
+            continue;
+        }
+        if (c->wait == WAIT_FOLLOW && (!c->wait_tag[0] || strcmp(c->wait_tag, e->tag) == 0)) {
+            send_msg(c, json_pack("{s:i, s:o}", LK_KEY_VERSION, LK_PROTO_VERSION, "event",
+                                  event_json(e)));
+        } else if ((c->wait == WAIT_ACTION && strcmp(c->wait_tag, e->tag) == 0) ||
+                   (c->wait == WAIT_SHUTDOWN && e->tag[0])) {
+            char line[1200];
+            snprintf(line, sizeof(line), "%s: %s", e->tag, e->message);
+            send_msg(c, lk_proto_progress(line));
+        }
+    }
+}
+
+void lk_api_on_change(struct lk_api *api, const char *tag)
+{
+    struct lk_node *node = api->node;
+    for (struct conn *c = api->conns; c; c = c->next) {
+        if (c->closing) {
+            continue;
+        }
+        if (c->wait == WAIT_SHUTDOWN && lk_node_busy_count(node) == 0) {
+            api->stop_loop_after_reply = true;
+            reply_ok(c, json_pack("{s:s}", "mode", "stop"));
+            continue;
+        }
+        if (c->wait != WAIT_ACTION || (tag && strcmp(c->wait_tag, tag) != 0)) {
+            continue;
+        }
+        struct lk_resource *res = lk_node_find(node, c->wait_tag);
+        if (!res) {
+            reply_error(c, LK_EXIT_FAILED, "resource '%s' was deleted", c->wait_tag);
+            continue;
+        }
+        if (res->pending != LK_PENDING_NONE) {
+            continue;
+        }
+        bool done = c->want_in_service ? lk_state_in_service(res->state)
+                                       : res->state == LK_STATE_OSU;
+        if (done) {
+            reply_ok(c, lk_proto_resource_json(res));
+        } else {
+            reply_error(c, LK_EXIT_FAILED, "resource '%s' %s failed: %s (%s)", res->tag,
+                        c->verb, res->reason, lk_state_name(res->state));
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+int lk_api_start(struct lk_node *node, char *err, size_t err_size)
+{
+    struct lk_api *api = calloc(1, sizeof(*api));
+    if (!api) {
+        return -ENOMEM;
+    }
+    api->node = node;
+    char path[LK_PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s/%s", node->root, LK_SOCKET_NAME);
+    /* We hold the root's lock, so a socket file left here is from a dead daemon. */
+    (void) unlink(path);
+    int r = uv_pipe_init(node->loop, &api->listener, 0);
+    if (r < 0) {
+        free(api);
+        snprintf(err, err_size, "cannot create the command socket: %s", uv_strerror(r));
+        return r;
+    }
+    api->listener.data = api;
+    mode_t old = umask(0117);
+    r = uv_pipe_bind(&api->listener, path);
+    umask(old);
+    if (r == 0) {
+        r = uv_listen((uv_stream_t *) &api->listener, 128, on_connection);
+    }
+    if (r < 0) {
+        snprintf(err, err_size, "cannot listen on '%s': %s", path, uv_strerror(r));
+        uv_close((uv_handle_t *) &api->listener, NULL);
+        node->api = NULL;
+        /* The handle is closed on the next loop turn; api is leaked deliberately then
+         * freed by the caller's exit. */
+        return r;
+    }
+    (void) chmod(path, 0660);
+    struct group grbuf, *gr = NULL;
+    char buf[4096];
+    if (getgrnam_r(LK_GROUP_GUEST, &grbuf, buf, sizeof(buf), &gr) == 0 && gr) {
+        (void) chown(path, 0, gr->gr_gid);
+    }
+    node->api = api;
+    return 0;
+}
+
+void lk_api_stop(struct lk_api *api)
+{
+    if (!api) {
+        return;
+    }
+    for (struct conn *c = api->conns; c; c = c->next) {
+        conn_close(c);
+    }
+    uv_close((uv_handle_t *) &api->listener, NULL);
+}
+
+void lk_api_free(struct lk_api *api)
+{
+    free(api);
+}

@@ -1,0 +1,27 @@
+/* The local command socket ($LKROOT/run/lkd.sock): the versioned JSON protocol of
+ * src/lib/proto.h, roles from SO_PEERCRED, and the handlers that turn requests into
+ * engine events (through the executor) and replies. It changes no state except through
+ * the executor, and definitions (create, delete, config, scripts) through the store.
+ *
+ * Owner: main.c creates it with lk_api_start and frees it with lk_api_stop. */
+#pragma once
+
+#include "node.h"
+#include "store.h"
+
+struct lk_api;
+
+/* Listens on $LKROOT/run/lkd.sock (mode 0660; group lkguest when that group exists).
+ * Returns 0 and sets node->api, or a negative errno with a message in err. */
+int lk_api_start(struct lk_node *node, char *err, size_t err_size);
+
+/* Closes the listener and every connection. */
+void lk_api_stop(struct lk_api *api);
+
+/* The executor and the event log tell the api what happened, so that waiting commands
+ * get their progress lines and final replies. */
+void lk_api_on_event(struct lk_api *api, const struct lk_event_record *event);
+void lk_api_on_change(struct lk_api *api, const char *tag);
+
+/* Frees the api after lk_api_stop and after the loop has run the close callbacks. */
+void lk_api_free(struct lk_api *api);

@@ -1,0 +1,26 @@
+/* The event log: every event goes to the node database (bounded), to $LKROOT/log/lk.log
+ * as a line of text, and to syslog; subscribers (lkcli log --follow, commands waiting for
+ * an action) are told through the api. */
+#pragma once
+
+#include "catalog.h"
+#include "node.h"
+
+#define LK_LOG_NAME "log/lk.log"
+
+/* Opens $LKROOT/log/lk.log for appending and syslog. */
+int lk_eventlog_open(struct lk_node *node);
+void lk_eventlog_close(struct lk_node *node);
+
+/* Writes one event. process is "lkd" for the daemon's own events; detail may be NULL.
+ * Failures to write the file or the database are reported on stderr and otherwise
+ * ignored: losing a log line must never stop an action. */
+void lk_eventlog_write(struct lk_node *node, enum lk_severity severity, int number,
+                       const char *tag, const char *process, const char *message,
+                       const char *detail);
+
+/* Writes catalog message number with its arguments. */
+void lk_eventlog_msg(struct lk_node *node, const char *tag, int number, ...);
+
+/* Formats a record as lk.log and `lkcli log` print it (no newline). */
+char *lk_eventlog_format(const struct lk_event_record *e, char *buf, size_t size);

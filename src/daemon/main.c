@@ -1,0 +1,320 @@
+/* lkd, the node daemon: argument parsing, the root's lock and pidfile, the database, the
+ * switch to the background, signals, and the order of start-up and shutdown.
+ *
+ * Start-up: lock the root (one daemon per root), open and check the database, load the
+ * resources, detach (unless -f) and report readiness to the parent through a pipe only
+ * once the command socket listens, then hand every resource to the engine (probe or
+ * restore as it decides). SIGTERM and SIGINT stop the daemon like `lkstop -f`: scripts
+ * that run keep running in their own sessions, and the next start probes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "config.h"
+#include "eventlog.h"
+#include "executor.h"
+#include "node.h"
+#include "proto.h"
+#include "runner.h"
+#include "store.h"
+
+#define DEFAULT_ROOT "/opt/openkeeper"
+
+static int ready_fd = -1; /* write end of the readiness pipe while detaching */
+
+__attribute__((format(printf, 1, 2))) static int die(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (ready_fd >= 0) {
+        ssize_t w = write(ready_fd, msg, strlen(msg));
+        (void) w;
+    }
+    fprintf(stderr, "lkd: %s\n", msg);
+    exit(1);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: lkd [-f] [--root DIR]\n"
+                 "  -f, --foreground  stay in the foreground\n"
+                 "  --root DIR        the node's root directory (default $LKROOT or %s)\n",
+            DEFAULT_ROOT);
+}
+
+static void ensure_dir(const char *root, const char *sub, mode_t mode)
+{
+    char path[LK_PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s/%s", root, sub);
+    if (mkdir(path, mode) < 0 && errno != EEXIST) {
+        die("cannot create '%s': %s", path, strerror(errno));
+    }
+}
+
+static int lock_root(const char *root)
+{
+    char path[LK_PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s/%s", root, LK_PIDFILE_NAME);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        die("cannot open '%s': %s", path, strerror(errno));
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        char buf[32] = "";
+        ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        die("lkd is already running on '%s' (pid %s)", root, buf[0] ? buf : "unknown");
+    }
+    return fd;
+}
+
+static void write_pid(int fd)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%d\n", (int) getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t) n, 0) != n) {
+        die("cannot write the pidfile: %s", strerror(errno));
+    }
+}
+
+/* Forks; the parent waits until the child reports readiness (or an error) and exits. */
+static void detach(const char *root)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        die("cannot create a pipe: %s", strerror(errno));
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        die("cannot fork: %s", strerror(errno));
+    }
+    if (pid > 0) {
+        close(fds[1]);
+        char msg[1024];
+        ssize_t n = read(fds[0], msg, sizeof(msg) - 1);
+        if (n > 0 && msg[0] == '\0') {
+            _exit(0);
+        }
+        /* die() in the child already printed the message on our shared stderr. */
+        _exit(1);
+    }
+    close(fds[0]);
+    ready_fd = fds[1];
+    if (setsid() < 0) {
+        die("cannot start a new session: %s", strerror(errno));
+    }
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    char out[LK_PATH_MAX + 64];
+    snprintf(out, sizeof(out), "%s/log/lkd.out", root);
+    int log = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (null < 0 || log < 0) {
+        die("cannot open '%s': %s", out, strerror(errno));
+    }
+    dup2(null, STDIN_FILENO);
+    /* stderr keeps pointing at the caller's terminal until readiness, so start-up errors
+     * are seen there; stdout goes to the log at once. */
+    dup2(log, STDOUT_FILENO);
+    close(null);
+    ready_fd = fds[1];
+    /* Remember the log fd for after readiness. */
+    if (dup2(log, 100) < 0) {
+        die("cannot keep the log open: %s", strerror(errno));
+    }
+    close(log);
+}
+
+static void report_ready(void)
+{
+    if (ready_fd < 0) {
+        return;
+    }
+    char ok = '\0';
+    ssize_t w = write(ready_fd, &ok, 1);
+    (void) w;
+    close(ready_fd);
+    ready_fd = -1;
+    dup2(100, STDERR_FILENO);
+    close(100);
+}
+
+/* Puts lk_err into $LKROOT/bin so that scripts find it on their PATH. */
+static void install_helpers(const char *root)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0) {
+        return;
+    }
+    exe[n] = '\0';
+    char *dir = dirname(exe);
+    const char *candidates[] = {"%s/lk_err", "%s/../bin/lk_err"};
+    for (size_t i = 0; i < 2; i++) {
+        char src[PATH_MAX + 32], dst[LK_PATH_MAX + 32], tmp[LK_PATH_MAX + 40];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(src, sizeof(src), candidates[i], dir);
+#pragma GCC diagnostic pop
+        int in = open(src, O_RDONLY | O_CLOEXEC);
+        if (in < 0) {
+            continue;
+        }
+        snprintf(dst, sizeof(dst), "%s/bin/lk_err", root);
+        snprintf(tmp, sizeof(tmp), "%s/bin/.lk_err.new", root);
+        int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+        bool ok = out >= 0;
+        char buf[65536];
+        ssize_t r;
+        while (ok && (r = read(in, buf, sizeof(buf))) > 0) {
+            ok = write(out, buf, (size_t) r) == r;
+        }
+        close(in);
+        if (out >= 0) {
+            ok = ok && fchmod(out, 0755) == 0;
+            close(out);
+        }
+        if (!ok || rename(tmp, dst) < 0) {
+            (void) unlink(tmp);
+            fprintf(stderr, "lkd: cannot install '%s', ignoring\n", dst);
+        }
+        return;
+    }
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct lk_node *node = h->data;
+    lk_eventlog_msg(node, NULL, LK_MSG_DAEMON_STOPPING,
+                    signum == SIGTERM ? "SIGTERM: applications keep running"
+                                      : "SIGINT: applications keep running");
+    node->stopping = true;
+    uv_stop(node->loop);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+            {"foreground", no_argument, NULL, 'f'},
+            {"root", required_argument, NULL, 'r'},
+            {"help", no_argument, NULL, 'h'},
+            {0},
+    };
+    bool foreground = false;
+    const char *root_arg = getenv("LKROOT");
+    int c;
+    while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            foreground = true;
+            break;
+        case 'r':
+            root_arg = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "lkd: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!root_arg || !root_arg[0]) {
+        root_arg = DEFAULT_ROOT;
+    }
+
+    static struct lk_node node;
+    node.log_fd = -1;
+    char real[PATH_MAX];
+    if (!realpath(root_arg, real)) {
+        die("cannot use root '%s': %s (create it with lkstart)", root_arg, strerror(errno));
+    }
+    if (strlen(real) >= sizeof(node.root) - 256) {
+        die("root path '%s' is too long", real);
+    }
+    snprintf(node.root, sizeof(node.root), "%s", real);
+
+    char err[1024], path[LK_PATH_MAX + 64];
+    struct lk_config config;
+    snprintf(path, sizeof(path), "%s/%s", node.root, LK_CONF_NAME);
+    if (lk_config_load(path, &config, err, sizeof(err)) < 0) {
+        die("%s", err);
+    }
+    snprintf(node.name, sizeof(node.name), "%s", config.node);
+    ensure_dir(node.root, "run", 0755);
+    ensure_dir(node.root, "log", 0755);
+    ensure_dir(node.root, "db", 0700);
+    ensure_dir(node.root, "bin", 0755);
+    int lock_fd = lock_root(node.root);
+    if (sodium_init() < 0) {
+        die("cannot initialise libsodium");
+    }
+
+    snprintf(path, sizeof(path), "%s/%s", node.root, LK_DB_NAME);
+    if (lk_store_open(path, &node.store, err, sizeof(err)) < 0) {
+        die("%s", err);
+    }
+    int r = lk_store_load(node.store, node.name, &node.resources, &node.count);
+    if (r < 0) {
+        die("cannot load resources from '%s': %s", path,
+            r == -EINVAL ? "invalid data (see above)" : lk_store_errmsg(node.store));
+    }
+    node.capacity = node.count;
+
+    signal(SIGPIPE, SIG_IGN);
+    if (!foreground) {
+        detach(node.root);
+    }
+    write_pid(lock_fd);
+    install_helpers(node.root);
+
+    node.loop = uv_default_loop();
+    node.started_usec = lk_mono_usec();
+    if (lk_eventlog_open(&node) < 0) {
+        die("cannot open the event log in '%s/log': %s", node.root, strerror(errno));
+    }
+    if (lk_api_start(&node, err, sizeof(err)) < 0) {
+        die("%s", err);
+    }
+    uv_signal_init(node.loop, &node.sigterm);
+    uv_signal_init(node.loop, &node.sigint);
+    node.sigterm.data = node.sigint.data = &node;
+    uv_signal_start(&node.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&node.sigint, on_signal, SIGINT);
+
+    lk_eventlog_msg(&node, NULL, LK_MSG_DAEMON_STARTED, node.name, (int) getpid());
+    report_ready();
+    lk_executor_startup(&node);
+
+    uv_run(node.loop, UV_RUN_DEFAULT);
+
+    /* Nothing more runs on the loop: scripts still running finish in their own sessions
+     * and the next start probes their resources. What is still allocated stays reachable
+     * from node until exit. */
+    lk_eventlog_msg(&node, NULL, LK_MSG_DAEMON_STOPPED);
+    snprintf(path, sizeof(path), "%s/%s", node.root, LK_SOCKET_NAME);
+    (void) unlink(path);
+    lk_eventlog_close(&node);
+    node.store = lk_store_close(node.store);
+    snprintf(path, sizeof(path), "%s/%s", node.root, LK_PIDFILE_NAME);
+    (void) unlink(path);
+    close(lock_fd);
+    return 0;
+}

@@ -1,0 +1,98 @@
+/* The daemon's view of this node's resources: lookup, add, drop, and the engine's view.
+ * Pure bookkeeping on struct lk_node; the store is written by the callers (executor and
+ * api), never from here. */
+#include "node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct lk_resource *lk_node_find(const struct lk_node *node, const char *tag)
+{
+    for (size_t i = 0; tag && i < node->count; i++) {
+        if (strcmp(node->resources[i]->tag, tag) == 0) {
+            return node->resources[i];
+        }
+    }
+    return NULL;
+}
+
+struct lk_resource *lk_node_find_id(const struct lk_node *node, const char *id)
+{
+    for (size_t i = 0; id && i < node->count; i++) {
+        if (strcmp(node->resources[i]->id, id) == 0) {
+            return node->resources[i];
+        }
+    }
+    return NULL;
+}
+
+int lk_node_add(struct lk_node *node, struct lk_resource *res)
+{
+    if (node->count == node->capacity) {
+        size_t cap = node->capacity ? node->capacity * 2 : 64;
+        struct lk_resource **bigger = realloc(node->resources, cap * sizeof(*bigger));
+        if (!bigger) {
+            return -ENOMEM;
+        }
+        node->resources = bigger;
+        node->capacity = cap;
+    }
+    node->resources[node->count++] = res;
+    return 0;
+}
+
+void lk_node_drop(struct lk_node *node, const char *tag)
+{
+    for (size_t i = 0; i < node->count; i++) {
+        if (strcmp(node->resources[i]->tag, tag) == 0) {
+            free(node->resources[i]);
+            memmove(&node->resources[i], &node->resources[i + 1],
+                    (node->count - i - 1) * sizeof(node->resources[0]));
+            node->count--;
+            return;
+        }
+    }
+}
+
+struct lk_view lk_node_view(const struct lk_node *node)
+{
+    return (struct lk_view){
+            .resources = node->resources,
+            .count = node->count,
+            .node = node->name,
+    };
+}
+
+size_t lk_node_busy_count(const struct lk_node *node)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < node->count; i++) {
+        n += node->resources[i]->pending != LK_PENDING_NONE;
+    }
+    return n;
+}
+
+char *lk_node_script_path(const struct lk_node *node, enum lk_action action, const char *tag,
+                          char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/subsys/gen/resources/app/actions/%s/%s", node->root,
+             lk_action_name(action), tag);
+    return buf;
+}
+
+int64_t lk_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t lk_mono_usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}

@@ -1,0 +1,61 @@
+/* The daemon's state: one struct lk_node per lkd process, owned by main.c.
+ *
+ * It holds this node's view of its resources (the engine's input), the store, the loop
+ * and the pieces that act (executor, event log, api). Other files receive it as a pointer
+ * and keep no global state of their own. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "engine.h"
+#include "resource.h"
+#include "store.h"
+
+struct lk_api;
+
+struct lk_node {
+    uv_loop_t *loop;
+    char root[LK_PATH_MAX];
+    char name[LK_TAG_MAX + 1];
+    struct lk_store *store;
+    struct lk_api *api;
+    int log_fd; /* $LKROOT/log/lk.log, append-only */
+
+    struct lk_resource **resources; /* the view; each owned by this struct */
+    size_t count;
+    size_t capacity;
+
+    uint64_t started_usec; /* monotonic, for uptime */
+    bool stopping;         /* lkstop in progress: no new requests */
+    bool stop_apps;        /* lkstop without -f: remove what is in service first */
+    uv_signal_t sigterm, sigint;
+};
+
+/* Finds a resource by tag; NULL if none. */
+struct lk_resource *lk_node_find(const struct lk_node *node, const char *tag);
+
+/* Finds a resource by id; NULL if none. */
+struct lk_resource *lk_node_find_id(const struct lk_node *node, const char *id);
+
+/* Takes ownership of res and adds it to the view. -ENOMEM on failure (res not taken). */
+int lk_node_add(struct lk_node *node, struct lk_resource *res);
+
+/* Removes and frees the resource with this tag, if any. */
+void lk_node_drop(struct lk_node *node, const char *tag);
+
+/* The engine's read-only view of this node. */
+struct lk_view lk_node_view(const struct lk_node *node);
+
+/* Number of resources with a pending action. */
+size_t lk_node_busy_count(const struct lk_node *node);
+
+/* Path of a resource's script copy for action: $LKROOT/subsys/gen/resources/app/actions/
+ * <action>/<tag>. Returns buf. */
+char *lk_node_script_path(const struct lk_node *node, enum lk_action action, const char *tag,
+                          char *buf, size_t size);
+
+/* Current wall-clock time in ms since the epoch, and monotonic µs. */
+int64_t lk_now_ms(void);
+uint64_t lk_mono_usec(void);

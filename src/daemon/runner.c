@@ -1,0 +1,772 @@
+/* The script runner: the only code that spawns and kills script processes (SPEC §3).
+ *
+ * It owns each struct lk_run and the three uv handles embedded in it: the process, the
+ * read end of the output pipe and one timer (first the timeout, then the SIGTERM → SIGKILL
+ * grace). Events that enter: lk_run_start and lk_run_abort from the daemon; the process
+ * exit, pipe reads and timer expiry from the loop. Everything ends in one place: the last
+ * close_cb, which calls the done callback exactly once and frees the run.
+ *
+ * A run is over when the script process exits, never when its pipe closes, so that a
+ * restore that leaves a daemon holding stdout still finishes. Output is kept in a ring of
+ * LK_RUN_OUTPUT_MAX bytes, so a script printing gigabytes costs no memory.
+ *
+ * It must never decide what an outcome means (that is the engine's job), never log (the
+ * caller logs the result once), never signal anything but the run's own process group, and
+ * never kill the group of a script that exited by itself: restore scripts legitimately
+ * leave daemons running in it. */
+#include "runner.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "validate.h"
+
+#define DEFAULT_KILL_GRACE_USEC (UINT64_C(5) * 1000 * 1000)
+#define READ_CHUNK              16384
+#define HEADER_MAX              256
+#define INTERPRETER_MAX         128
+/* At exit, at most this much is read from the pipe: a grandchild still writing to it must
+ * not keep us reading forever. */
+#define DRAIN_MAX (16 * 1024 * 1024)
+
+_Static_assert(READ_CHUNK >= LK_RUN_OUTPUT_MAX, "the output is linearised into scratch");
+
+enum kill_reason {
+    KILL_NONE,
+    KILL_TIMEOUT,
+    KILL_ABORT,
+};
+
+struct lk_run {
+    lk_run_done_cb cb;
+    void *userdata;
+    char *path;  /* owned copy: uv_spawn wants char * */
+    char **env;  /* owned array, borrowed strings: only used during lk_run_start */
+    uint64_t timeout_usec;
+    uint64_t grace_usec;
+    uint64_t start_ns;
+    enum kill_reason killing;
+
+    uv_process_t process;
+    uv_pipe_t pipe;
+    uv_timer_t timer;
+    bool process_inited;
+    bool pipe_inited;
+    bool timer_inited;
+    bool finishing;      /* the result is final and the handles are closing */
+    bool notify;         /* call cb from the last close_cb; false when lk_run_start failed */
+    int pending_closes;
+
+    struct lk_result result;
+    size_t ring_head; /* where the next byte goes */
+    size_t ring_len;  /* bytes kept, at most LK_RUN_OUTPUT_MAX */
+    char ring[LK_RUN_OUTPUT_MAX];
+    char scratch[READ_CHUNK];
+};
+
+/* The only mutable global: runs between a successful lk_run_start and their callback. */
+static unsigned runs_in_flight;
+
+unsigned lk_run_count(void)
+{
+    return runs_in_flight;
+}
+
+int lk_run_pid(const struct lk_run *run)
+{
+    return run ? run->result.pid : 0;
+}
+
+static void run_free(struct lk_run *run)
+{
+    if (!run) {
+        return;
+    }
+    free(run->path);
+    free(run->env);
+    free(run);
+}
+
+static uint64_t elapsed_usec(const struct lk_run *run)
+{
+    return (uv_hrtime() - run->start_ns) / 1000;
+}
+
+/* Timers have millisecond resolution; round up so a run never gets less than asked. */
+static uint64_t usec_to_ms(uint64_t usec)
+{
+    return usec / 1000 + (usec % 1000 != 0);
+}
+
+static void ring_append(struct lk_run *run, const char *data, size_t len)
+{
+    if (len >= LK_RUN_OUTPUT_MAX) {
+        memcpy(run->ring, data + len - LK_RUN_OUTPUT_MAX, LK_RUN_OUTPUT_MAX);
+        run->ring_head = 0;
+        run->ring_len = LK_RUN_OUTPUT_MAX;
+        return;
+    }
+    size_t first = LK_RUN_OUTPUT_MAX - run->ring_head;
+    if (first > len) {
+        first = len;
+    }
+    memcpy(run->ring + run->ring_head, data, first);
+    memcpy(run->ring, data + first, len - first);
+    run->ring_head = (run->ring_head + len) % LK_RUN_OUTPUT_MAX;
+    run->ring_len += len;
+    if (run->ring_len > LK_RUN_OUTPUT_MAX) {
+        run->ring_len = LK_RUN_OUTPUT_MAX;
+    }
+}
+
+/* The kept output in order. Until the ring has wrapped, it starts at ring[0]; after, the
+ * oldest byte is at ring_head and the two halves are copied into scratch, which is free by
+ * then (no more reads happen once the run is finishing). */
+static const char *output_tail(struct lk_run *run, size_t *ret_len)
+{
+    *ret_len = run->ring_len;
+    if (run->ring_len < LK_RUN_OUTPUT_MAX) {
+        return run->ring;
+    }
+    size_t first = LK_RUN_OUTPUT_MAX - run->ring_head;
+    memcpy(run->scratch, run->ring + run->ring_head, first);
+    memcpy(run->scratch + first, run->ring, run->ring_head);
+    return run->scratch;
+}
+
+static void on_close(uv_handle_t *handle)
+{
+    struct lk_run *run = handle->data;
+
+    assert(run->pending_closes > 0);
+    if (--run->pending_closes > 0) {
+        return;
+    }
+    if (run->notify) {
+        /* Not in flight any more by the time the caller hears of it, so that a callback that
+         * waits for lk_run_count() == 0 (shutdown) sees the truth. */
+        assert(runs_in_flight > 0);
+        runs_in_flight--;
+        size_t len;
+        const char *output = output_tail(run, &len);
+        run->cb(run, &run->result, output, len, run->userdata);
+    }
+    run_free(run);
+}
+
+static void close_one(struct lk_run *run, uv_handle_t *handle, bool inited)
+{
+    if (!inited || uv_is_closing(handle)) {
+        return;
+    }
+    run->pending_closes++;
+    uv_close(handle, on_close);
+}
+
+/* Closes every handle the run has; the last close_cb reports and frees. Close callbacks
+ * always run from the loop, so even a run refused inside lk_run_start reports later, never
+ * from within lk_run_start. */
+static void finish(struct lk_run *run)
+{
+    run->finishing = true;
+    close_one(run, (uv_handle_t *) &run->timer, run->timer_inited);
+    close_one(run, (uv_handle_t *) &run->pipe, run->pipe_inited);
+    close_one(run, (uv_handle_t *) &run->process, run->process_inited);
+    assert(run->pending_closes > 0);
+}
+
+/* Ends a run that never started (refused, or could not execute). */
+__attribute__((format(printf, 4, 5))) static void conclude(struct lk_run *run,
+                                                           enum lk_outcome outcome, int errnum,
+                                                           const char *fmt, ...)
+{
+    run->result.outcome = outcome;
+    run->result.exec_errno = outcome == LK_OUTCOME_EXEC_FAILED ? errnum : 0;
+    run->result.duration_usec = elapsed_usec(run);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(run->result.message, sizeof(run->result.message), fmt, ap);
+    va_end(ap);
+    finish(run);
+}
+
+static void conclude_exec_failed(struct lk_run *run, int errnum)
+{
+    /* The errno says it all; result.c words it ("script not found"). */
+    run->result.outcome = LK_OUTCOME_EXEC_FAILED;
+    run->result.exec_errno = errnum;
+    run->result.duration_usec = elapsed_usec(run);
+    finish(run);
+}
+
+/* Whether the script process has exited and waits to be reaped. libuv reaps it and calls
+ * on_process_exit soon (SIGCHLD is already pending), so a timer or an abort that races with
+ * the exit must let the exit win: the script finished in time. WNOWAIT leaves the zombie for
+ * libuv's waitpid(). */
+static bool leader_has_exited(const struct lk_run *run)
+{
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    if (waitid(P_PID, (id_t) run->result.pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
+        return errno == ECHILD;
+    }
+    return info.si_pid == run->result.pid;
+}
+
+static void on_grace_expired(uv_timer_t *timer)
+{
+    struct lk_run *run = timer->data;
+
+    /* Whatever ignored SIGTERM dies now; on_process_exit follows when the leader is gone. */
+    (void) kill(-run->result.pid, SIGKILL);
+}
+
+static void start_kill(struct lk_run *run, enum kill_reason reason)
+{
+    run->killing = reason;
+    /* The whole group, so that children of the script go too. SIGCONT after SIGTERM, so
+     * that a stopped process can act on the SIGTERM (as systemd does). */
+    (void) kill(-run->result.pid, SIGTERM);
+    (void) kill(-run->result.pid, SIGCONT);
+    (void) uv_timer_start(&run->timer, on_grace_expired, usec_to_ms(run->grace_usec), 0);
+}
+
+static void on_timeout(uv_timer_t *timer)
+{
+    struct lk_run *run = timer->data;
+
+    if (leader_has_exited(run)) {
+        return;
+    }
+    start_kill(run, KILL_TIMEOUT);
+}
+
+void lk_run_abort(struct lk_run *run)
+{
+    if (!run || run->finishing || run->killing != KILL_NONE || run->result.pid <= 0) {
+        return;
+    }
+    if (leader_has_exited(run)) {
+        return;
+    }
+    uv_timer_stop(&run->timer);
+    start_kill(run, KILL_ABORT);
+}
+
+static void on_alloc(uv_handle_t *handle, size_t suggested_size, uv_buf_t *buf)
+{
+    struct lk_run *run = handle->data;
+
+    (void) suggested_size;
+    *buf = uv_buf_init(run->scratch, sizeof(run->scratch));
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    struct lk_run *run = stream->data;
+
+    if (nread > 0) {
+        ring_append(run, buf->base, (size_t) nread);
+    } else if (nread < 0) {
+        /* EOF or a read error: nothing more to read, but the run still ends only when the
+         * script exits. The pipe stays open until then. */
+        (void) uv_read_stop(stream);
+    }
+}
+
+/* Reads what is already in the pipe when the script exits, without blocking: the exit may
+ * be reported before the last output was delivered to on_read. Bounded by DRAIN_MAX against
+ * a grandchild that keeps writing. */
+static void drain(struct lk_run *run)
+{
+    uv_os_fd_t fd;
+    if (!run->pipe_inited || uv_fileno((const uv_handle_t *) &run->pipe, &fd) < 0) {
+        return;
+    }
+    size_t total = 0;
+    while (total < DRAIN_MAX) {
+        ssize_t n = read(fd, run->scratch, sizeof(run->scratch));
+        if (n > 0) {
+            ring_append(run, run->scratch, (size_t) n);
+            total += (size_t) n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            break; /* EOF, EAGAIN (nothing more for now) or an error */
+        }
+    }
+}
+
+static void on_process_exit(uv_process_t *process, int64_t exit_status, int term_signal)
+{
+    struct lk_run *run = process->data;
+    struct lk_result *result = &run->result;
+
+    result->duration_usec = elapsed_usec(run);
+    result->exit_status = (int) exit_status;
+    result->term_signal = term_signal;
+    uv_timer_stop(&run->timer);
+
+    switch (run->killing) {
+    case KILL_TIMEOUT:
+        result->outcome = LK_OUTCOME_TIMEOUT;
+        result->timeout_usec = run->timeout_usec;
+        break;
+    case KILL_ABORT:
+        result->outcome = LK_OUTCOME_ABORTED;
+        break;
+    case KILL_NONE:
+        if (term_signal != 0) {
+            result->outcome = LK_OUTCOME_SIGNAL;
+        } else if (exit_status == 0) {
+            result->outcome = LK_OUTCOME_SUCCESS;
+        } else {
+            result->outcome = LK_OUTCOME_EXIT;
+        }
+        break;
+    }
+
+    if (run->killing != KILL_NONE) {
+        /* We were killing this run and its leader is gone: whatever is left in its group
+         * gets SIGKILL now rather than after the grace, because we stop watching the run
+         * here and nothing of an aborted run may survive it. (The group id cannot be
+         * recycled while a member lives; if none does, this is ESRCH.) */
+        (void) kill(-result->pid, SIGKILL);
+    }
+
+    drain(run);
+    finish(run);
+}
+
+/* Writes a refusal reason and returns 1. A reason longer than the result's message buffer
+ * is cut, which is fine for a path: the start says enough. */
+__attribute__((format(printf, 3, 4))) static int refuse(char *msg, size_t size, const char *fmt,
+                                                        ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, size, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+static int check_entry(const struct stat *st, const char *kind, const char *path, char *msg,
+                       size_t size)
+{
+    if (st->st_uid != 0 && st->st_uid != geteuid()) {
+        return refuse(msg, size, "%s '%s' is owned by uid %u", kind, path, (unsigned) st->st_uid);
+    }
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        return refuse(msg, size, "%s '%s' is writable by group or others", kind, path);
+    }
+    return 0;
+}
+
+/* The enable_script_security check (keepalived): the script, and every directory from root
+ * down to the script's own, must be owned by root or by us and not writable by group or
+ * others; the script must be a regular file and not a symlink, and no directory below root
+ * may be a symlink (whoever could change it could redirect the path). root itself is
+ * followed if it is a link: it is configuration, not user input.
+ *
+ * Returns 0 when safe, 1 when unsafe (msg says why), or -errno when a path component
+ * cannot be examined (e.g. -ENOENT: the script does not exist, which is a plain exec
+ * failure, not a security problem). */
+static int check_secure(const char *root, const char *path, char *msg, size_t size)
+{
+    size_t root_len = strlen(root);
+    while (root_len > 1 && root[root_len - 1] == '/') {
+        root_len--;
+    }
+    if (root[0] != '/') {
+        return refuse(msg, size, "secure root '%s' is not absolute", root);
+    }
+    if (strncmp(path, root, root_len) != 0 || (root_len > 1 && path[root_len] != '/')) {
+        return refuse(msg, size, "script '%s' is not under '%.*s'", path, (int) root_len, root);
+    }
+
+    char dir[PATH_MAX];
+    if (strlen(path) >= sizeof(dir)) {
+        return -ENAMETOOLONG;
+    }
+    memcpy(dir, root, root_len);
+    size_t len = root_len;
+    dir[len] = '\0';
+
+    struct stat st;
+    if (stat(dir, &st) < 0) {
+        return -errno;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return -ENOTDIR;
+    }
+    if (check_entry(&st, "directory", dir, msg, size)) {
+        return 1;
+    }
+
+    const char *p = path + root_len;
+    for (;;) {
+        while (*p == '/') {
+            p++;
+        }
+        if (*p == '\0') {
+            /* The path ends in '/': it names a directory, not a script. */
+            return refuse(msg, size, "script '%s' is not a regular file", path);
+        }
+        size_t comp_len = strcspn(p, "/");
+        const char *next = p + comp_len;
+        while (*next == '/') {
+            next++;
+        }
+        bool last = *next == '\0';
+
+        if (comp_len == 1 && p[0] == '.') {
+            p = next;
+            if (last) {
+                return refuse(msg, size, "script '%s' is not a regular file", path);
+            }
+            continue;
+        }
+        if (comp_len == 2 && p[0] == '.' && p[1] == '.') {
+            return refuse(msg, size, "script path '%s' contains '..'", path);
+        }
+        if (len > 0 && dir[len - 1] != '/') {
+            dir[len++] = '/';
+        }
+        memcpy(dir + len, p, comp_len);
+        len += comp_len;
+        dir[len] = '\0';
+
+        if (lstat(dir, &st) < 0) {
+            return -errno;
+        }
+        if (!last) {
+            if (S_ISLNK(st.st_mode)) {
+                return refuse(msg, size, "directory '%s' is a symbolic link", dir);
+            }
+            if (!S_ISDIR(st.st_mode)) {
+                return -ENOTDIR;
+            }
+            if (check_entry(&st, "directory", dir, msg, size)) {
+                return 1;
+            }
+            p = next;
+            continue;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            return refuse(msg, size, "script '%s' is a symbolic link", path);
+        }
+        if (!S_ISREG(st.st_mode)) {
+            return refuse(msg, size, "script '%s' is not a regular file", path);
+        }
+        return check_entry(&st, "script", path, msg, size);
+    }
+}
+
+/* Reads the start of the script into header. Returns 0, or a positive errno for the exec
+ * failure to report. O_NONBLOCK so that opening a FIFO cannot hang the daemon. */
+static int read_header(const char *path, char *header, size_t size, size_t *ret_len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        return errno;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int r = errno;
+        (void) close(fd);
+        return r;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        (void) close(fd);
+        return EISDIR;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        /* What execve() says for a FIFO, a device or a socket. */
+        (void) close(fd);
+        return EACCES;
+    }
+    ssize_t n;
+    do {
+        n = read(fd, header, size);
+    } while (n < 0 && errno == EINTR);
+    int r = n < 0 ? errno : 0;
+    (void) close(fd);
+    if (r != 0) {
+        return r;
+    }
+    *ret_len = (size_t) n;
+    return 0;
+}
+
+/* Everything that can be known without forking. Returns true when the run was concluded
+ * (refused or cannot execute); the header is kept for explaining exec failures. */
+static bool check_before_spawn(struct lk_run *run, const struct lk_run_spec *spec, char *header,
+                               size_t header_size, size_t *ret_header_len)
+{
+    if (spec->path[0] != '/') {
+        conclude(run, LK_OUTCOME_REFUSED, 0, "script path '%s' is not absolute", spec->path);
+        return true;
+    }
+
+    if (spec->secure_root) {
+        char msg[sizeof(run->result.message)];
+        int r = check_secure(spec->secure_root, spec->path, msg, sizeof(msg));
+        if (r > 0) {
+            conclude(run, LK_OUTCOME_REFUSED, 0, "%s", msg);
+            return true;
+        }
+        if (r < 0) {
+            conclude_exec_failed(run, -r);
+            return true;
+        }
+    }
+
+    int r = read_header(spec->path, header, header_size, ret_header_len);
+    if (r != 0) {
+        conclude_exec_failed(run, r);
+        return true;
+    }
+    /* Without this, glibc's execvp() would quietly hand a header-less file to /bin/sh. */
+    if (!lk_script_header_ok(header, *ret_header_len)) {
+        conclude_exec_failed(run, ENOEXEC);
+        return true;
+    }
+
+    /* In the child a failed chdir() reports ENOENT just like a missing script, so find out
+     * here and say which. */
+    if (spec->cwd) {
+        struct stat st;
+        if (stat(spec->cwd, &st) < 0) {
+            int errnum = errno;
+            if (errnum == ENOENT) {
+                conclude(run, LK_OUTCOME_EXEC_FAILED, errnum,
+                         "working directory '%s' does not exist", spec->cwd);
+            } else {
+                conclude(run, LK_OUTCOME_EXEC_FAILED, errnum,
+                         "cannot use working directory '%s': %s", spec->cwd,
+                         strerror(errnum));
+            }
+            return true;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            conclude(run, LK_OUTCOME_EXEC_FAILED, ENOTDIR,
+                     "working directory '%s' is not a directory", spec->cwd);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* uv_spawn failed after the fork: the exec (or chdir) failed in the child. ENOENT for a file
+ * we have just read means its interpreter is missing, the classic being a script saved with
+ * DOS line endings ("#!/bin/sh\r"). */
+static void conclude_spawn_failed(struct lk_run *run, int errnum, const char *header,
+                                  size_t header_len)
+{
+    if (errnum != ENOENT) {
+        conclude_exec_failed(run, errnum);
+        return;
+    }
+    if (header_len >= 2 && header[0] == '#' && header[1] == '!') {
+        size_t i = 2;
+        while (i < header_len && (header[i] == ' ' || header[i] == '\t')) {
+            i++;
+        }
+        size_t start = i;
+        while (i < header_len && i - start < INTERPRETER_MAX && header[i] != ' ' &&
+               header[i] != '\t' && header[i] != '\n' && header[i] != '\r' &&
+               header[i] != '\0') {
+            i++;
+        }
+        int name_len = (int) (i - start);
+        if (i < header_len && header[i] == '\r') {
+            conclude(run, LK_OUTCOME_EXEC_FAILED, errnum,
+                     "interpreter '%.*s' not found (the script has DOS line endings)",
+                     name_len, header + start);
+        } else {
+            conclude(run, LK_OUTCOME_EXEC_FAILED, errnum, "interpreter '%.*s' not found",
+                     name_len, header + start);
+        }
+        return;
+    }
+    conclude(run, LK_OUTCOME_EXEC_FAILED, errnum, "ELF interpreter (dynamic loader) not found");
+}
+
+/* Marks every descriptor above stderr close-on-exec, so that a script inherits nothing of
+ * the daemon but its three standard fds. libuv and SQLite open theirs O_CLOEXEC, but the
+ * daemon may have inherited others from whoever started it, and a background daemon left by
+ * a restore holding, say, an inherited listening socket would outlive lkd with it. Setting
+ * the flag is harmless to us: lkd never execs anything else. The fallback is for kernels
+ * before 5.11, which lack CLOSE_RANGE_CLOEXEC. */
+static void mark_fds_cloexec(void)
+{
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0) {
+        return;
+    }
+    DIR *dir = opendir("/proc/self/fd");
+    if (!dir) {
+        return;
+    }
+    int self = dirfd(dir);
+    struct dirent *entry;
+    while ((entry = readdir(dir))) {
+        char *end;
+        long fd = strtol(entry->d_name, &end, 10);
+        if (*end != '\0' || end == entry->d_name || fd < 3 || fd == self) {
+            continue;
+        }
+        int flags = fcntl((int) fd, F_GETFD);
+        if (flags >= 0 && !(flags & FD_CLOEXEC)) {
+            (void) fcntl((int) fd, F_SETFD, flags | FD_CLOEXEC);
+        }
+    }
+    (void) closedir(dir);
+}
+
+/* Errors of uv_spawn that say the system is short of something, rather than that this
+ * script cannot run: they fail lk_run_start itself. */
+static bool is_resource_error(int r)
+{
+    return r == UV_EAGAIN || r == UV_ENOMEM || r == UV_EMFILE || r == UV_ENFILE;
+}
+
+/* Setting up in this order keeps the fork last: everything that can fail for lack of
+ * resources (the pipe, registering it with the loop) fails before a process exists, so a
+ * failed lk_run_start never leaves a script running unsupervised. Once any handle is
+ * initialised, failing means closing the handles and freeing the run from their close_cb,
+ * without calling cb. */
+int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb cb,
+                 void *userdata, struct lk_run **ret_run)
+{
+    assert(loop);
+    assert(spec);
+    assert(spec->path);
+    assert(cb);
+
+    struct lk_run *run = calloc(1, sizeof(*run));
+    if (!run) {
+        return -ENOMEM;
+    }
+    run->start_ns = uv_hrtime();
+    run->cb = cb;
+    run->userdata = userdata;
+    run->notify = true;
+    run->timeout_usec = spec->timeout_usec;
+    run->grace_usec = spec->kill_grace_usec ? spec->kill_grace_usec : DEFAULT_KILL_GRACE_USEC;
+    run->path = strdup(spec->path);
+    /* A NULL env means an empty environment: the daemon's own must never leak in. */
+    size_t env_count = 0;
+    while (spec->env && spec->env[env_count]) {
+        env_count++;
+    }
+    run->env = calloc(env_count + 1, sizeof(*run->env));
+    if (!run->path || !run->env) {
+        run_free(run);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < env_count; i++) {
+        run->env[i] = spec->env[i];
+    }
+
+    int r = uv_timer_init(loop, &run->timer);
+    if (r < 0) {
+        run_free(run);
+        return r;
+    }
+    run->timer.data = run;
+    run->timer_inited = true;
+
+    char header[HEADER_MAX];
+    size_t header_len = 0;
+    if (check_before_spawn(run, spec, header, sizeof(header), &header_len)) {
+        goto started;
+    }
+
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    r = uv_pipe_init(loop, &run->pipe, 0);
+    if (r < 0) {
+        (void) close(fds[0]);
+        (void) close(fds[1]);
+        goto fail;
+    }
+    run->pipe.data = run;
+    run->pipe_inited = true;
+    r = uv_pipe_open(&run->pipe, fds[0]);
+    if (r < 0) {
+        (void) close(fds[0]);
+        (void) close(fds[1]);
+        goto fail;
+    }
+    r = uv_read_start((uv_stream_t *) &run->pipe, on_alloc, on_read);
+    if (r < 0) {
+        (void) close(fds[1]);
+        goto fail;
+    }
+
+    /* One write end for both stdout and stderr, so their order is kept. It is O_CLOEXEC:
+     * the child gets it only as fds 1 and 2 (dup2 clears the flag), and no other child
+     * spawned later inherits it. stdin is UV_IGNORE, which libuv opens as /dev/null. */
+    char *args[] = {run->path, NULL};
+    uv_stdio_container_t stdio[3] = {
+            {.flags = UV_IGNORE},
+            {.flags = UV_INHERIT_FD, .data.fd = fds[1]},
+            {.flags = UV_INHERIT_FD, .data.fd = fds[1]},
+    };
+    uv_process_options_t options = {
+            .exit_cb = on_process_exit,
+            .file = run->path,
+            .args = args,
+            .env = run->env,
+            .cwd = spec->cwd,
+            .flags = UV_PROCESS_DETACHED,
+            .stdio_count = 3,
+            .stdio = stdio,
+    };
+    mark_fds_cloexec();
+    run->process.data = run;
+    r = uv_spawn(loop, &run->process, &options);
+    /* uv_spawn initialises the handle even when it fails; it must be closed either way. */
+    run->process_inited = true;
+    /* Ours is closed at once, so the pipe reaches EOF when the script's copies go. */
+    (void) close(fds[1]);
+    if (r < 0) {
+        if (is_resource_error(r)) {
+            goto fail;
+        }
+        conclude_spawn_failed(run, -r, header, header_len);
+        goto started;
+    }
+    run->result.pid = run->process.pid;
+    if (run->timeout_usec > 0) {
+        (void) uv_timer_start(&run->timer, on_timeout, usec_to_ms(run->timeout_usec), 0);
+    }
+
+started:
+    runs_in_flight++;
+    if (ret_run) {
+        *ret_run = run;
+    }
+    return 0;
+
+fail:
+    run->notify = false;
+    finish(run);
+    return r;
+}

@@ -1,0 +1,57 @@
+/* The script runner: the only code that spawns and kills script processes (SPEC §3).
+ *
+ * Each run gets a fresh environment (given by the caller), no arguments, stdin /dev/null,
+ * cwd as given, and a new session (its own process group). stdout and stderr go into one
+ * pipe; the last LK_RUN_OUTPUT_MAX bytes are kept. A run is finished when the script
+ * process exits, not when the pipe closes: whatever is readable in the pipe at that moment
+ * is drained without blocking, then the pipe is closed, so a background grandchild that
+ * keeps the pipe open cannot hold the run. On timeout or abort, the whole process group
+ * gets SIGTERM, then SIGKILL after the grace period.
+ *
+ * The runner decides nothing about states: it reports a struct lk_result. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "result.h"
+
+#define LK_RUN_OUTPUT_MAX 4096
+
+struct lk_run;
+
+struct lk_run_spec {
+    const char *path;          /* the script to execute, absolute */
+    const char *cwd;           /* working directory ($LKROOT) */
+    char *const *env;          /* NULL-terminated "KEY=VALUE" list: the whole environment */
+    uint64_t timeout_usec;     /* 0 = no limit */
+    uint64_t kill_grace_usec;  /* SIGTERM → SIGKILL delay on timeout/abort; 0 = default 5 s */
+    const char *secure_root;   /* if set: refuse (LK_OUTCOME_REFUSED) unless the script and
+                                * every directory from secure_root down to it is owned by
+                                * root (or our euid) and not writable by group or others */
+};
+
+/* Called exactly once per started run, from the loop, after the script has exited (or was
+ * refused / could not execute). output is the tail of stdout+stderr (output_len bytes,
+ * not NUL-terminated, may be empty); both result and output are borrowed for the call.
+ * The run is freed after the callback returns. */
+typedef void (*lk_run_done_cb)(struct lk_run *run, const struct lk_result *result,
+                               const char *output, size_t output_len, void *userdata);
+
+/* Starts a run. Returns 0 and sets *ret_run (borrowed until cb fires), or a negative errno
+ * (only for resource exhaustion, e.g. -ENOMEM, -EMFILE), in which case cb is never called.
+ * A script that cannot be executed or is refused is not an error: cb fires on a later loop
+ * iteration with LK_OUTCOME_EXEC_FAILED or LK_OUTCOME_REFUSED. ret_run may be NULL. */
+int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb cb,
+                 void *userdata, struct lk_run **ret_run);
+
+/* Aborts a run: SIGTERM to its process group, SIGKILL after the grace period. cb still
+ * fires, with LK_OUTCOME_ABORTED. No effect on a run that is already finishing. */
+void lk_run_abort(struct lk_run *run);
+
+/* The script's pid (also its process group id), 0 before it started. */
+int lk_run_pid(const struct lk_run *run);
+
+/* Number of runs currently in flight in this process. */
+unsigned lk_run_count(void);

@@ -1,0 +1,33 @@
+/* Script copies under $LKROOT/subsys/gen/resources/app/actions/<action>/<TAG> and the
+ * environment each run gets (SPEC §3). Installing a copy is atomic: a temporary file in
+ * the same directory, fsync, rename, fsync of the directory. */
+#pragma once
+
+#include <stddef.h>
+
+#include "node.h"
+#include "runner.h"
+
+/* Writes content as the copy of tag's action script, mode 0700. Returns 0 or -errno with
+ * a one-line message in err. */
+int lk_scripts_install(const struct lk_node *node, const char *tag, enum lk_action action,
+                       const void *content, size_t len, char *err, size_t err_size);
+
+/* Removes every copy of tag's scripts; missing files are fine. */
+void lk_scripts_remove_all(const struct lk_node *node, const char *tag);
+
+/* Everything a run of one script needs; filled by lk_scripts_prepare. */
+struct lk_script_run {
+    char path[LK_PATH_MAX + 256];
+    char *env[9];
+    char storage[8][LK_PATH_MAX + 64];
+    struct lk_run_spec spec;
+};
+
+/* Fills run for res's action: path, the scrubbed environment, cwd $LKROOT, the timeout
+ * from the resource's settings, and the permission check rooted at $LKROOT. */
+void lk_scripts_prepare(const struct lk_node *node, const struct lk_resource *res,
+                        enum lk_action action, struct lk_script_run *run);
+
+/* The timeout a run of action gets for res, in µs (0 = none). */
+uint64_t lk_scripts_timeout(const struct lk_resource *res, enum lk_action action);

@@ -1,0 +1,79 @@
+/* The node database: the only code that calls sqlite3_*. Schema, migrations,
+ * transactions. SQLite in WAL mode with foreign keys; synchronous=FULL so that a commit
+ * that returned is on disk before the daemon acts on it.
+ *
+ * Owner: the daemon (struct lk_node) owns the one struct lk_store. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "resource.h"
+
+#define LK_DB_NAME        "db/lk.db"
+#define LK_EVENTS_KEPT    10000 /* events kept in the database; older ones are dropped */
+#define LK_RUNS_KEPT      20    /* script runs kept per resource in the action log */
+
+struct lk_store;
+
+struct lk_event_record {
+    int64_t seq;
+    int64_t time_ms; /* UTC, milliseconds since the epoch */
+    char node[LK_TAG_MAX + 1];
+    enum lk_severity severity;
+    int number;
+    char tag[LK_TAG_MAX + 1];
+    char process[64];  /* who wrote it: "lkd" or the -p of lk_err */
+    char message[1024];
+    char detail[4200]; /* e.g. the tail of a failed script's output */
+};
+
+struct lk_run_record {
+    char tag[LK_TAG_MAX + 1];
+    char action[16];
+    int64_t start_ms;
+    int64_t duration_ms;
+    char outcome[16];
+    int exit_status;
+    int term_signal;
+    char description[320];
+    const char *output; /* borrowed */
+    size_t output_len;
+};
+
+/* Opens (creating it if the file does not exist) and migrates the database at path.
+ * An existing file that is not a valid OpenKeeper database is never written: the error
+ * is returned with a one-line message in err. Returns 0 or a negative errno. */
+int lk_store_open(const char *path, struct lk_store **ret_store, char *err, size_t err_size);
+struct lk_store *lk_store_close(struct lk_store *store);
+
+/* The last SQLite error message, for logging. */
+const char *lk_store_errmsg(const struct lk_store *store);
+
+int lk_store_begin(struct lk_store *store);
+int lk_store_commit(struct lk_store *store);
+void lk_store_rollback(struct lk_store *store);
+
+/* Loads every resource defined on node, with its settings and this node's state.
+ * *ret_resources is a calloc'd array of calloc'd resources (caller frees both). */
+int lk_store_load(struct lk_store *store, const char *node, struct lk_resource ***ret_resources,
+                  size_t *ret_count);
+
+/* -EEXIST when the tag or the id is taken (err says which). */
+int lk_store_insert(struct lk_store *store, const char *node, const struct lk_resource *res,
+                    char *err, size_t err_size);
+int lk_store_delete(struct lk_store *store, const char *tag);
+int lk_store_save_settings(struct lk_store *store, const struct lk_resource *res);
+int lk_store_save_scripts(struct lk_store *store, const struct lk_resource *res);
+int lk_store_save_state(struct lk_store *store, const char *node, const struct lk_resource *res);
+
+/* Appends an event and drops the oldest beyond LK_EVENTS_KEPT. Sets record->seq. */
+int lk_store_add_event(struct lk_store *store, struct lk_event_record *record);
+
+/* Calls cb for the last n events in time order (n = 0: none). */
+typedef void (*lk_store_event_cb)(const struct lk_event_record *record, void *userdata);
+int lk_store_last_events(struct lk_store *store, size_t n, const char *tag,
+                         lk_store_event_cb cb, void *userdata);
+
+int lk_store_add_run(struct lk_store *store, const struct lk_run_record *run);

@@ -1,0 +1,123 @@
+/* The message catalog: the one table of event numbers, severities and formats. Adding a
+ * message means adding a row here and an enum value in catalog.h; changing the meaning
+ * of a released number is forbidden. Formats take only %s, %d and %llu arguments as
+ * listed in the comment of each row. */
+#include "catalog.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <strings.h>
+
+static const struct lk_catalog_entry catalog[] = {
+        /* node name, pid */
+        {LK_MSG_DAEMON_STARTED, LK_SEV_INFO, "daemon-started", "lkd started on node %s (pid %d)"},
+        /* what the stop does */
+        {LK_MSG_DAEMON_STOPPING, LK_SEV_INFO, "daemon-stopping", "lkd stopping: %s"},
+        {LK_MSG_DAEMON_STOPPED, LK_SEV_INFO, "daemon-stopped", "lkd stopped"},
+        /* action name */
+        {LK_MSG_ACTION_INTERRUPTED, LK_SEV_WARNING, "action-interrupted",
+         "%s was interrupted by a daemon stop or crash; checking the resource again"},
+        /* what failed */
+        {LK_MSG_STORE_FAILED, LK_SEV_ERROR, "store-failed", "cannot write the node database: %s"},
+        /* id */
+        {LK_MSG_RESOURCE_CREATED, LK_SEV_INFO, "resource-created", "resource created (id %s)"},
+        {LK_MSG_RESOURCE_DELETED, LK_SEV_INFO, "resource-deleted", "resource deleted"},
+        /* list of settings */
+        {LK_MSG_RESOURCE_CONFIGURED, LK_SEV_INFO, "resource-configured", "settings changed: %s"},
+        /* action name */
+        {LK_MSG_SCRIPT_UPDATED, LK_SEV_INFO, "script-updated", "%s script replaced"},
+        {LK_MSG_RESTORE_STARTED, LK_SEV_INFO, "restore-started", "restore started"},
+        /* duration in ms */
+        {LK_MSG_RESTORE_OK, LK_SEV_INFO, "restore-ok", "restore action has succeeded (%llu ms)"},
+        /* result description */
+        {LK_MSG_RESTORE_FAILED, LK_SEV_ERROR, "restore-failed", "restore action failed: %s"},
+        {LK_MSG_REMOVE_STARTED, LK_SEV_INFO, "remove-started", "remove started"},
+        /* duration in ms */
+        {LK_MSG_REMOVE_OK, LK_SEV_INFO, "remove-ok", "remove action has succeeded (%llu ms)"},
+        /* result description */
+        {LK_MSG_REMOVE_FAILED, LK_SEV_ERROR, "remove-failed", "remove action failed: %s"},
+        /* check name */
+        {LK_MSG_PROBE_OK, LK_SEV_INFO, "probe-ok",
+         "%s at start-up succeeded: the application runs, restore not needed"},
+        /* check name, result description */
+        {LK_MSG_PROBE_FAILED, LK_SEV_WARNING, "probe-failed", "%s at start-up failed: %s"},
+        {LK_MSG_PROBE_IMPOSSIBLE, LK_SEV_WARNING, "probe-impossible",
+         "no quickchk or deepchk script to probe with at start-up; running restore"},
+        /* action name, reason */
+        {LK_MSG_SCRIPT_REFUSED, LK_SEV_ERROR, "script-refused", "%s script refused: %s"},
+        /* check kind ("quick"/"deep"), pid, seconds, tag */
+        {LK_MSG_CHECK_TIMEOUT, LK_SEV_WARNING, "check-timeout",
+         "*WARNING* (No. 1517) System Failure Detected! %s check process (PID=%d) did not "
+         "return in %s seconds for resource %s. Aborting check process."},
+};
+
+const struct lk_catalog_entry *lk_catalog_find(int number)
+{
+    for (size_t i = 0; i < sizeof(catalog) / sizeof(catalog[0]); i++) {
+        if (catalog[i].number == number) {
+            return &catalog[i];
+        }
+    }
+    return NULL;
+}
+
+const struct lk_catalog_entry *lk_catalog_all(size_t *ret_count)
+{
+    *ret_count = sizeof(catalog) / sizeof(catalog[0]);
+    return catalog;
+}
+
+int lk_catalog_format(char *buf, size_t size, int number, ...)
+{
+    const struct lk_catalog_entry *e = lk_catalog_find(number);
+    if (!e) {
+        return -ENOENT;
+    }
+    va_list ap;
+    va_start(ap, number);
+    /* The formats are the literals of the table above, never user input. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    int n = vsnprintf(buf, size, e->format, ap);
+#pragma GCC diagnostic pop
+    va_end(ap);
+    if (n < 0) {
+        return -EINVAL;
+    }
+    return (size_t) n >= size ? (int) size - 1 : n;
+}
+
+static const char *const severity_names[LK_SEV_COUNT] = {"INFO", "WARNING", "ERROR"};
+
+const char *lk_severity_name(enum lk_severity severity)
+{
+    return severity < LK_SEV_COUNT ? severity_names[severity] : "INFO";
+}
+
+int lk_severity_from_name(const char *name, enum lk_severity *ret_severity)
+{
+    if (!name) {
+        return -EINVAL;
+    }
+    for (int i = 0; i < LK_SEV_COUNT; i++) {
+        if (strcasecmp(name, severity_names[i]) == 0) {
+            *ret_severity = (enum lk_severity) i;
+            return 0;
+        }
+    }
+    /* The seed system's categories. */
+    static const struct {
+        const char *name;
+        enum lk_severity sev;
+    } aliases[] = {{"ERR", LK_SEV_ERROR}, {"FRS_ERR", LK_SEV_ERROR}, {"FATAL", LK_SEV_ERROR},
+                   {"WARN", LK_SEV_WARNING}, {"FRS_WARN", LK_SEV_WARNING},
+                   {"FRS_MES", LK_SEV_INFO}, {"MSG", LK_SEV_INFO}, {"NOTICE", LK_SEV_INFO}};
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+        if (strcasecmp(name, aliases[i].name) == 0) {
+            *ret_severity = aliases[i].sev;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}

@@ -1,0 +1,58 @@
+/* The message catalog: every event the daemon logs has a stable number, a severity and a
+ * format. Numbers never change meaning once released (SPEC §8). Pure: formatting only. */
+#pragma once
+
+#include <stddef.h>
+
+enum lk_severity {
+    LK_SEV_INFO,
+    LK_SEV_WARNING,
+    LK_SEV_ERROR,
+    LK_SEV_COUNT,
+};
+
+/* Catalog numbers. Ranges: 1000 daemon, 1100 definitions, 1200 actions, 1300 scripts,
+ * 1500 monitoring (1517 = check timeout, from the seed system), 9000 messages from
+ * scripts through lk_err (their own numbers travel in the text). */
+enum lk_msg {
+    LK_MSG_DAEMON_STARTED = 1000,
+    LK_MSG_DAEMON_STOPPING = 1001,
+    LK_MSG_DAEMON_STOPPED = 1002,
+    LK_MSG_ACTION_INTERRUPTED = 1003,
+    LK_MSG_STORE_FAILED = 1010,
+    LK_MSG_RESOURCE_CREATED = 1100,
+    LK_MSG_RESOURCE_DELETED = 1101,
+    LK_MSG_RESOURCE_CONFIGURED = 1102,
+    LK_MSG_SCRIPT_UPDATED = 1103,
+    LK_MSG_RESTORE_STARTED = 1200,
+    LK_MSG_RESTORE_OK = 1201,
+    LK_MSG_RESTORE_FAILED = 1202,
+    LK_MSG_REMOVE_STARTED = 1203,
+    LK_MSG_REMOVE_OK = 1204,
+    LK_MSG_REMOVE_FAILED = 1205,
+    LK_MSG_PROBE_OK = 1210,
+    LK_MSG_PROBE_FAILED = 1211,
+    LK_MSG_PROBE_IMPOSSIBLE = 1212,
+    LK_MSG_SCRIPT_REFUSED = 1300,
+    LK_MSG_CHECK_TIMEOUT = 1517,
+};
+
+struct lk_catalog_entry {
+    int number;
+    enum lk_severity severity;
+    const char *name;   /* stable identifier, e.g. "restore-failed" */
+    const char *format; /* printf format; its arguments are documented per entry */
+};
+
+/* The entry for a number, or NULL if the catalog has none. */
+const struct lk_catalog_entry *lk_catalog_find(int number);
+
+/* The whole catalog, in number order; *ret_count entries. */
+const struct lk_catalog_entry *lk_catalog_all(size_t *ret_count);
+
+/* Formats entry number's message with the arguments its format takes. Returns the
+ * number of bytes written (truncated at size - 1), or -ENOENT for an unknown number. */
+int lk_catalog_format(char *buf, size_t size, int number, ...);
+
+const char *lk_severity_name(enum lk_severity severity);
+int lk_severity_from_name(const char *name, enum lk_severity *ret_severity);

@@ -1,0 +1,348 @@
+/* The engine: (view, event) → plan, as a state × event table for one resource.
+ *
+ * Rows, for the resource the event names:
+ *   RESTORE_REQUESTED  busy → refuse; in service → nothing; else commit pending=restore,
+ *                      intent=in, run restore
+ *   REMOVE_REQUESTED   busy → refuse; OSU → nothing (intent=out); else commit
+ *                      pending=remove, intent=out, run remove
+ *   RUN_FINISHED       restore ok → ISP, failed → OSF; remove ok → OSU, failed → OSF;
+ *                      probe ok → ISP (restore skipped), failed → restore or OSU
+ *   STARTUP            interrupted remove → remove again; in service or interrupted
+ *                      restore/probe → probe with quickchk, else deepchk, else restore;
+ *                      out of service → restore only as the init strategy says
+ *   SHUTDOWN           in service and idle → remove, keeping the intent "in service"
+ * It reads the view and writes the plan; nothing else. */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct lk_act *plan_add(struct lk_plan *plan, enum lk_act_type type, const char *tag)
+{
+    /* A plan for one event never comes near LK_PLAN_MAX; running out is a programming
+     * error in this file, caught by the table tests. */
+    if (plan->count >= LK_PLAN_MAX) {
+        return NULL;
+    }
+    struct lk_act *act = &plan->acts[plan->count++];
+    memset(act, 0, sizeof(*act));
+    act->type = type;
+    act->action = LK_ACTION_NONE;
+    snprintf(act->tag, sizeof(act->tag), "%s", tag);
+    return act;
+}
+
+__attribute__((format(printf, 6, 7))) static void commit(struct lk_plan *plan,
+                                                         const struct lk_resource *res,
+                                                         enum lk_state state,
+                                                         enum lk_pending pending, bool target,
+                                                         const char *fmt, ...)
+{
+    struct lk_act *act = plan_add(plan, LK_ACT_COMMIT, res->tag);
+    if (!act) {
+        return;
+    }
+    act->state = state;
+    act->pending = pending;
+    act->target_in_service = target;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(act->text, sizeof(act->text), fmt, ap);
+    va_end(ap);
+}
+
+static void run(struct lk_plan *plan, const struct lk_resource *res, enum lk_action action)
+{
+    struct lk_act *act = plan_add(plan, LK_ACT_RUN, res->tag);
+    if (act) {
+        act->action = action;
+    }
+}
+
+static void log_msg(struct lk_plan *plan, const struct lk_resource *res, int number, ...)
+{
+    struct lk_act *act = plan_add(plan, LK_ACT_LOG, res->tag);
+    if (!act) {
+        return;
+    }
+    const struct lk_catalog_entry *e = lk_catalog_find(number);
+    act->number = number;
+    act->severity = e ? e->severity : LK_SEV_INFO;
+    if (!e) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, number);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    vsnprintf(act->text, sizeof(act->text), e->format, ap);
+#pragma GCC diagnostic pop
+    va_end(ap);
+}
+
+__attribute__((format(printf, 3, 4))) static void refuse(struct lk_plan *plan,
+                                                         const struct lk_resource *res,
+                                                         const char *fmt, ...)
+{
+    struct lk_act *act = plan_add(plan, LK_ACT_REFUSE, res->tag);
+    if (!act) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(act->text, sizeof(act->text), fmt, ap);
+    va_end(ap);
+}
+
+static const struct lk_resource *find(const struct lk_view *view, const char *tag)
+{
+    if (!tag) {
+        return NULL;
+    }
+    for (size_t i = 0; i < view->count; i++) {
+        if (strcmp(view->resources[i]->tag, tag) == 0) {
+            return view->resources[i];
+        }
+    }
+    return NULL;
+}
+
+/* Start a restore: commit the intent and the pending run first, then run. */
+static void start_restore(struct lk_plan *plan, const struct lk_resource *res)
+{
+    commit(plan, res, res->state, LK_PENDING_RESTORE, true, "restore in progress");
+    log_msg(plan, res, LK_MSG_RESTORE_STARTED);
+    run(plan, res, LK_ACTION_RESTORE);
+}
+
+static void start_remove(struct lk_plan *plan, const struct lk_resource *res, bool target)
+{
+    commit(plan, res, res->state, LK_PENDING_REMOVE, target, "remove in progress");
+    log_msg(plan, res, LK_MSG_REMOVE_STARTED);
+    run(plan, res, LK_ACTION_REMOVE);
+}
+
+/* The check used to find out at start-up whether the application already runs. */
+static enum lk_action probe_action(const struct lk_resource *res)
+{
+    if (res->has_script[LK_ACTION_QUICKCHK]) {
+        return LK_ACTION_QUICKCHK;
+    }
+    if (res->has_script[LK_ACTION_DEEPCHK]) {
+        return LK_ACTION_DEEPCHK;
+    }
+    return LK_ACTION_NONE;
+}
+
+static bool refuse_if_busy(struct lk_plan *plan, const struct lk_resource *res)
+{
+    if (res->pending == LK_PENDING_NONE) {
+        return false;
+    }
+    refuse(plan, res, "resource '%s' is busy: %s in progress", res->tag,
+           lk_pending_name(res->pending));
+    return true;
+}
+
+static void on_restore_requested(struct lk_plan *plan, const struct lk_resource *res)
+{
+    if (refuse_if_busy(plan, res)) {
+        return;
+    }
+    if (lk_state_in_service(res->state)) {
+        if (!res->target_in_service) {
+            commit(plan, res, res->state, LK_PENDING_NONE, true, "%s", res->reason);
+        }
+        return;
+    }
+    start_restore(plan, res);
+}
+
+static void on_remove_requested(struct lk_plan *plan, const struct lk_resource *res)
+{
+    if (refuse_if_busy(plan, res)) {
+        return;
+    }
+    if (res->state == LK_STATE_OSU) {
+        if (res->target_in_service) {
+            commit(plan, res, res->state, LK_PENDING_NONE, false, "%s", res->reason);
+        }
+        return;
+    }
+    /* OSF too: the failed application may be half up, and remove is how it is cleaned. */
+    start_remove(plan, res, false);
+}
+
+static void start_probe_or_restore(struct lk_plan *plan, const struct lk_resource *res)
+{
+    enum lk_action check = probe_action(res);
+    if (check != LK_ACTION_NONE) {
+        commit(plan, res, res->state, LK_PENDING_PROBE, res->target_in_service,
+               "probing with %s after start", lk_action_name(check));
+        run(plan, res, check);
+        return;
+    }
+    if (res->settings.init == LK_INIT_INIT_OSU) {
+        commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, res->target_in_service,
+               "not restored at start: no check script to probe with and init is INIT_OSU");
+        return;
+    }
+    log_msg(plan, res, LK_MSG_PROBE_IMPOSSIBLE);
+    start_restore(plan, res);
+}
+
+static void on_startup(struct lk_plan *plan, const struct lk_resource *res)
+{
+    if (res->pending == LK_PENDING_REMOVE) {
+        log_msg(plan, res, LK_MSG_ACTION_INTERRUPTED, "remove");
+        start_remove(plan, res, res->target_in_service);
+        return;
+    }
+    if (res->pending != LK_PENDING_NONE) {
+        log_msg(plan, res, LK_MSG_ACTION_INTERRUPTED, lk_pending_name(res->pending));
+        start_probe_or_restore(plan, res);
+        return;
+    }
+    if (lk_state_in_service(res->state)) {
+        start_probe_or_restore(plan, res);
+        return;
+    }
+    bool wanted = res->settings.init == LK_INIT_INIT_ISP ||
+                  (res->settings.init == LK_INIT_AUTORES_ISP && res->target_in_service &&
+                   res->state == LK_STATE_OSU);
+    if (wanted) {
+        start_restore(plan, res);
+    }
+}
+
+static void on_shutdown(struct lk_plan *plan, const struct lk_resource *res)
+{
+    if (res->pending != LK_PENDING_NONE || !lk_state_in_service(res->state)) {
+        return;
+    }
+    start_remove(plan, res, res->target_in_service);
+}
+
+static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
+                            const struct lk_event *ev)
+{
+    char why[320];
+    lk_result_describe(&ev->result, why, sizeof(why));
+    bool ok = lk_result_ok(&ev->result);
+    unsigned long long ms = (unsigned long long) (ev->result.duration_usec / 1000);
+
+    switch (res->pending) {
+    case LK_PENDING_RESTORE:
+        if (ok) {
+            commit(plan, res, LK_STATE_ISP, LK_PENDING_NONE, res->target_in_service,
+                   "restore action has succeeded");
+            log_msg(plan, res, LK_MSG_RESTORE_OK, ms);
+        } else {
+            commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
+                   "restore action failed: %s", why);
+            log_msg(plan, res, LK_MSG_RESTORE_FAILED, why);
+        }
+        return;
+    case LK_PENDING_REMOVE:
+        if (ok) {
+            commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, res->target_in_service,
+                   "remove action has succeeded");
+            log_msg(plan, res, LK_MSG_REMOVE_OK, ms);
+        } else {
+            commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
+                   "remove action failed: %s", why);
+            log_msg(plan, res, LK_MSG_REMOVE_FAILED, why);
+        }
+        return;
+    case LK_PENDING_PROBE:
+        if (ok) {
+            commit(plan, res, LK_STATE_ISP, LK_PENDING_NONE, true,
+                   "in service: %s at start-up succeeded, restore not needed",
+                   lk_action_name(ev->action));
+            log_msg(plan, res, LK_MSG_PROBE_OK, lk_action_name(ev->action));
+            return;
+        }
+        log_msg(plan, res, LK_MSG_PROBE_FAILED, lk_action_name(ev->action), why);
+        if (res->settings.init != LK_INIT_INIT_OSU) {
+            start_restore(plan, res);
+        } else {
+            commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, res->target_in_service,
+                   "out of service: %s at start-up failed: %s", lk_action_name(ev->action),
+                   why);
+        }
+        return;
+    case LK_PENDING_NONE:
+    case LK_PENDING_COUNT:
+        break;
+    }
+}
+
+int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
+                     struct lk_plan *ret_plan)
+{
+    ret_plan->count = 0;
+    const struct lk_resource *res = find(view, ev->tag);
+    if (!res) {
+        return -ENOENT;
+    }
+    switch (ev->type) {
+    case LK_EV_RESTORE_REQUESTED:
+        on_restore_requested(ret_plan, res);
+        return 0;
+    case LK_EV_REMOVE_REQUESTED:
+        on_remove_requested(ret_plan, res);
+        return 0;
+    case LK_EV_RUN_FINISHED:
+        if (res->pending == LK_PENDING_NONE) {
+            return -EINVAL;
+        }
+        on_run_finished(ret_plan, res, ev);
+        return 0;
+    case LK_EV_STARTUP:
+        on_startup(ret_plan, res);
+        return 0;
+    case LK_EV_SHUTDOWN:
+        on_shutdown(ret_plan, res);
+        return 0;
+    case LK_EV_COUNT:
+        break;
+    }
+    return -EINVAL;
+}
+
+char *lk_act_format(const struct lk_act *act, char *buf, size_t size)
+{
+    switch (act->type) {
+    case LK_ACT_COMMIT:
+        snprintf(buf, size, "COMMIT %s %s pending=%s target=%s reason=%s", act->tag,
+                 lk_state_name(act->state),
+                 act->pending == LK_PENDING_NONE ? "-" : lk_pending_name(act->pending),
+                 act->target_in_service ? "in" : "out", act->text);
+        break;
+    case LK_ACT_RUN:
+        snprintf(buf, size, "RUN %s %s", act->tag, lk_action_name(act->action));
+        break;
+    case LK_ACT_LOG:
+        snprintf(buf, size, "LOG %s %d %s %s", act->tag, act->number,
+                 lk_severity_name(act->severity), act->text);
+        break;
+    case LK_ACT_REFUSE:
+        snprintf(buf, size, "REFUSE %s %s", act->tag, act->text);
+        break;
+    default:
+        snprintf(buf, size, "?");
+        break;
+    }
+    return buf;
+}
+
+static const char *const event_names[LK_EV_COUNT] = {
+        "restore-requested", "remove-requested", "run-finished", "startup", "shutdown",
+};
+
+const char *lk_event_type_name(enum lk_event_type type)
+{
+    return type < LK_EV_COUNT ? event_names[type] : "?";
+}

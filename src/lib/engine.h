@@ -1,0 +1,88 @@
+/* The engine: the one place that decides. A pure function from (the node's view of its
+ * resources, one event) to a plan: a list of actions for the executor to carry out.
+ *
+ * It never touches the loop, the disk or the network, so every decision can be replayed
+ * and tested from a table (tests/unit/test_engine.c). The executor commits every
+ * LK_ACT_COMMIT of a plan to the store in one transaction before it starts any
+ * LK_ACT_RUN, which is how "a state is committed before the action that depends on it
+ * starts" holds.
+ *
+ * Monitoring (#3), hierarchies (#4) and the cluster (#5) grow this file by new event
+ * types and new rows, not by deciding elsewhere. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "catalog.h"
+#include "resource.h"
+#include "result.h"
+
+enum lk_event_type {
+    LK_EV_RESTORE_REQUESTED, /* an operator asked for in service */
+    LK_EV_REMOVE_REQUESTED,  /* an operator asked for out of service */
+    LK_EV_RUN_FINISHED,      /* a script run of this resource ended */
+    LK_EV_STARTUP,           /* the daemon started: decide what to do with the resource */
+    LK_EV_SHUTDOWN,          /* lkstop: take the resource out of service, keep the intent */
+    LK_EV_COUNT,
+};
+
+struct lk_event {
+    enum lk_event_type type;
+    const char *tag;
+    /* LK_EV_RUN_FINISHED only: */
+    enum lk_action action;
+    struct lk_result result;
+};
+
+/* The node's view, read-only for the engine. */
+struct lk_view {
+    struct lk_resource *const *resources;
+    size_t count;
+    const char *node; /* this node's name */
+};
+
+enum lk_act_type {
+    LK_ACT_COMMIT, /* write state, reason, pending and intent of tag, before anything runs */
+    LK_ACT_RUN,    /* run a script of tag */
+    LK_ACT_LOG,    /* write an event to the event log */
+    LK_ACT_REFUSE, /* the request cannot be done; text says why, nothing else happens */
+    LK_ACT_COUNT,
+};
+
+struct lk_act {
+    enum lk_act_type type;
+    char tag[LK_TAG_MAX + 1];
+    /* COMMIT */
+    enum lk_state state;
+    enum lk_pending pending;
+    bool target_in_service;
+    /* RUN */
+    enum lk_action action;
+    /* LOG */
+    int number;
+    enum lk_severity severity;
+    /* COMMIT: the reason; LOG: the message; REFUSE: the error */
+    char text[LK_REASON_MAX];
+};
+
+#define LK_PLAN_MAX 16
+
+struct lk_plan {
+    struct lk_act acts[LK_PLAN_MAX];
+    size_t count;
+};
+
+/* Decides what to do about one event. Fills *ret_plan (emptied first); returns 0, or
+ * -ENOENT when the event names a resource the view does not hold, or -EINVAL for an
+ * event that makes no sense (e.g. a run finished for a resource with nothing pending),
+ * in which case the plan holds nothing to act on. */
+int lk_engine_decide(const struct lk_view *view, const struct lk_event *event,
+                     struct lk_plan *ret_plan);
+
+/* One line of text per action ("COMMIT app1 ISP pending=- target=in reason=…",
+ * "RUN app1 restore", "LOG app1 1201 INFO …", "REFUSE app1 …"), for the table tests and
+ * the daemon's decision log. Returns buf. */
+char *lk_act_format(const struct lk_act *act, char *buf, size_t size);
+
+const char *lk_event_type_name(enum lk_event_type type);

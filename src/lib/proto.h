@@ -1,0 +1,71 @@
+/* The local command protocol between the commands and lkd over $LKROOT/run/lkd.sock.
+ *
+ * Newline-delimited JSON, one request per connection:
+ *   request   {"v":1, "cmd":"resource.restore", "args":{...}}
+ *   progress  {"v":1, "progress":"text"}            zero or more, while a long operation runs
+ *   reply     {"v":1, "ok":true, "data":{...}}  or  {"v":1, "ok":false, "code":N, "error":"…"}
+ * code is the command's exit status (SPEC §6: 1 failed, 2 usage, 4 permission denied).
+ * A daemon that receives a version it does not speak answers code 2. Every name on the
+ * wire is a constant here. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#define LK_PROTO_VERSION   1
+#define LK_PROTO_MAX_LINE  (16 * 1024 * 1024)
+#define LK_SOCKET_NAME     "run/lkd.sock"
+#define LK_PIDFILE_NAME    "run/lkd.pid"
+
+#define LK_KEY_VERSION  "v"
+#define LK_KEY_CMD      "cmd"
+#define LK_KEY_ARGS     "args"
+#define LK_KEY_PROGRESS "progress"
+#define LK_KEY_OK       "ok"
+#define LK_KEY_DATA     "data"
+#define LK_KEY_CODE     "code"
+#define LK_KEY_ERROR    "error"
+
+/* Exit statuses (SPEC §6). */
+enum lk_exit {
+    LK_EXIT_OK = 0,
+    LK_EXIT_FAILED = 1,
+    LK_EXIT_USAGE = 2,
+    LK_EXIT_UNREACHABLE = 3,
+    LK_EXIT_DENIED = 4,
+};
+
+/* Commands. */
+#define LK_CMD_STATUS          "status"
+#define LK_CMD_PING            "ping"
+#define LK_CMD_SHUTDOWN        "shutdown"
+#define LK_CMD_LOG             "log"
+#define LK_CMD_LOG_WRITE       "log.write"
+#define LK_CMD_RES_LIST        "resource.list"
+#define LK_CMD_RES_CREATE      "resource.create"
+#define LK_CMD_RES_RESTORE     "resource.restore"
+#define LK_CMD_RES_REMOVE      "resource.remove"
+#define LK_CMD_RES_DELETE      "resource.delete"
+#define LK_CMD_RES_UPDATE      "resource.update-script"
+#define LK_CMD_RES_CONFIG      "resource.config"
+#define LK_CMD_RES_TEST        "resource.test"
+
+/* Builds {"v":1,"cmd":cmd,"args":args}; steals args (which may be NULL). */
+json_t *lk_proto_request(const char *cmd, json_t *args);
+
+/* Builds a reply; lk_proto_ok steals data (NULL → {}). */
+json_t *lk_proto_ok(json_t *data);
+json_t *lk_proto_error(int code, const char *error);
+json_t *lk_proto_progress(const char *text);
+
+/* Serializes to one compact line with a trailing newline; caller frees. NULL on ENOMEM. */
+char *lk_proto_dump(const json_t *msg);
+
+struct lk_resource;
+
+/* A resource as the protocol carries it: identity, state, settings (durations as
+ * seconds in text, as users write them). NULL on ENOMEM. */
+json_t *lk_proto_resource_json(const struct lk_resource *res);
+
+/* The reverse, validating every field. Returns 0 or -EINVAL. */
+int lk_proto_resource_parse(const json_t *obj, struct lk_resource *res);

@@ -1,0 +1,270 @@
+/* Names and defaults of the resource model: one table per enum, so that the store, the
+ * protocol and the commands spell every value the same way. */
+#include "resource.h"
+
+#include <errno.h>
+#include <string.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "inslist.h"
+
+void lk_settings_init(struct lk_settings *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->quickchk_interval_usec = 10 * 1000000ULL;
+    s->deepchk_interval_usec = 60 * 1000000ULL;
+    s->action_timeout_usec = 300 * 1000000ULL;
+    s->recovery_window_usec = 600 * 1000000ULL;
+    s->check_failures = 1;
+    s->max_recoveries = 3;
+    s->local_recovery = true;
+    s->monitor = true;
+    s->switchback = LK_SWITCHBACK_INTELLIGENT;
+    s->monitor_timeout_action = LK_TIMEOUT_ACTION_IGNORE;
+    s->init = LK_INIT_AUTORES_ISP;
+}
+
+static int from_table(const char *const *names, int count, const char *name, bool any_case)
+{
+    if (!name) {
+        return -EINVAL;
+    }
+    for (int i = 0; i < count; i++) {
+        if (any_case ? strcasecmp(name, names[i]) == 0 : strcmp(name, names[i]) == 0) {
+            return i;
+        }
+    }
+    return -EINVAL;
+}
+
+static const char *const state_names[LK_STATE_COUNT] = {"ISP", "ISU", "OSU", "OSF"};
+
+const char *lk_state_name(enum lk_state state)
+{
+    return state < LK_STATE_COUNT ? state_names[state] : "ILLSTATE";
+}
+
+int lk_state_from_name(const char *name, enum lk_state *ret_state)
+{
+    int r = from_table(state_names, LK_STATE_COUNT, name, false);
+    if (r < 0) {
+        return r;
+    }
+    *ret_state = (enum lk_state) r;
+    return 0;
+}
+
+bool lk_state_in_service(enum lk_state state)
+{
+    return state == LK_STATE_ISP || state == LK_STATE_ISU;
+}
+
+static const char *const pending_names[LK_PENDING_COUNT] = {"", "restore", "remove", "probe"};
+
+const char *lk_pending_name(enum lk_pending pending)
+{
+    return pending < LK_PENDING_COUNT ? pending_names[pending] : "";
+}
+
+int lk_pending_from_name(const char *name, enum lk_pending *ret_pending)
+{
+    int r = from_table(pending_names, LK_PENDING_COUNT, name, false);
+    if (r < 0) {
+        return r;
+    }
+    *ret_pending = (enum lk_pending) r;
+    return 0;
+}
+
+static const char *const init_names[LK_INIT_COUNT] = {"AUTORES_ISP", "INIT_ISP", "INIT_OSU"};
+
+const char *lk_init_name(enum lk_init init)
+{
+    return init < LK_INIT_COUNT ? init_names[init] : "";
+}
+
+int lk_init_from_name(const char *name, enum lk_init *ret_init)
+{
+    int r = from_table(init_names, LK_INIT_COUNT, name, true);
+    if (r < 0) {
+        return r;
+    }
+    *ret_init = (enum lk_init) r;
+    return 0;
+}
+
+static const char *const switchback_names[LK_SWITCHBACK_COUNT] = {"INTELLIGENT", "AUTOMATIC"};
+
+const char *lk_switchback_name(enum lk_switchback switchback)
+{
+    return switchback < LK_SWITCHBACK_COUNT ? switchback_names[switchback] : "";
+}
+
+int lk_switchback_from_name(const char *name, enum lk_switchback *ret_switchback)
+{
+    int r = from_table(switchback_names, LK_SWITCHBACK_COUNT, name, true);
+    if (r < 0) {
+        return r;
+    }
+    *ret_switchback = (enum lk_switchback) r;
+    return 0;
+}
+
+static const char *const timeout_action_names[LK_TIMEOUT_ACTION_COUNT] = {"ignore", "fail"};
+
+const char *lk_timeout_action_name(enum lk_timeout_action action)
+{
+    return action < LK_TIMEOUT_ACTION_COUNT ? timeout_action_names[action] : "";
+}
+
+int lk_timeout_action_from_name(const char *name, enum lk_timeout_action *ret_action)
+{
+    int r = from_table(timeout_action_names, LK_TIMEOUT_ACTION_COUNT, name, false);
+    if (r < 0) {
+        return r;
+    }
+    *ret_action = (enum lk_timeout_action) r;
+    return 0;
+}
+
+const char *const lk_settings_keys[] = {
+        "quickchk-interval", "deepchk-interval", "quickchk-timeout", "deepchk-timeout",
+        "check-failures",    "local-recovery",   "max-recoveries",   "recovery-window",
+        "switchback",        "monitor-timeout-action", "action-timeout", "start-grace",
+        "pidfile",           "monitor",          "init",             NULL,
+};
+
+#define SEC 1000000ULL
+#define DAY (86400 * SEC)
+
+static int parse_onoff(const char *value, bool *ret)
+{
+    if (strcmp(value, "on") == 0 || strcmp(value, "1") == 0 || strcmp(value, "yes") == 0) {
+        *ret = true;
+        return 0;
+    }
+    if (strcmp(value, "off") == 0 || strcmp(value, "0") == 0 || strcmp(value, "no") == 0) {
+        *ret = false;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+static int seconds(const char *key, const char *value, uint64_t min, uint64_t max,
+                   bool allow_zero, uint64_t *ret, char *err, size_t err_size)
+{
+    int r = lk_parse_seconds(value, min, max, allow_zero, ret);
+    if (r < 0) {
+        char lo[32], hi[32];
+        lk_format_seconds(min, lo, sizeof(lo));
+        lk_format_seconds(max, hi, sizeof(hi));
+        snprintf(err, err_size, "invalid %s '%s': expected seconds from %s to %s%s", key,
+                 value, lo, hi, allow_zero ? ", or 0" : "");
+    }
+    return r < 0 ? -EINVAL : 0;
+}
+
+static int count(const char *key, const char *value, uint64_t min, uint64_t max,
+                 uint32_t *ret, char *err, size_t err_size)
+{
+    uint64_t v;
+    if (lk_parse_uint(value, min, max, &v) < 0) {
+        snprintf(err, err_size, "invalid %s '%s': expected a whole number from %llu to %llu",
+                 key, value, (unsigned long long) min, (unsigned long long) max);
+        return -EINVAL;
+    }
+    *ret = (uint32_t) v;
+    return 0;
+}
+
+int lk_settings_set(struct lk_settings *s, const char *key, const char *value, char *err,
+                    size_t err_size)
+{
+    if (!key || !value) {
+        snprintf(err, err_size, "missing setting name or value");
+        return -EINVAL;
+    }
+    if (strcmp(key, "quickchk-interval") == 0) {
+        return seconds(key, value, SEC / 10, DAY, true, &s->quickchk_interval_usec, err,
+                       err_size);
+    }
+    if (strcmp(key, "deepchk-interval") == 0) {
+        return seconds(key, value, SEC / 10, DAY, true, &s->deepchk_interval_usec, err,
+                       err_size);
+    }
+    if (strcmp(key, "quickchk-timeout") == 0) {
+        return seconds(key, value, SEC / 10, DAY, true, &s->quickchk_timeout_usec, err,
+                       err_size);
+    }
+    if (strcmp(key, "deepchk-timeout") == 0) {
+        return seconds(key, value, SEC / 10, DAY, true, &s->deepchk_timeout_usec, err,
+                       err_size);
+    }
+    if (strcmp(key, "action-timeout") == 0) {
+        return seconds(key, value, SEC / 10, 7 * DAY, true, &s->action_timeout_usec, err,
+                       err_size);
+    }
+    if (strcmp(key, "start-grace") == 0) {
+        return seconds(key, value, SEC / 10, DAY, true, &s->start_grace_usec, err, err_size);
+    }
+    if (strcmp(key, "recovery-window") == 0) {
+        return seconds(key, value, SEC, 7 * DAY, false, &s->recovery_window_usec, err,
+                       err_size);
+    }
+    if (strcmp(key, "check-failures") == 0) {
+        return count(key, value, 1, 1000, &s->check_failures, err, err_size);
+    }
+    if (strcmp(key, "max-recoveries") == 0) {
+        return count(key, value, 0, 1000, &s->max_recoveries, err, err_size);
+    }
+    if (strcmp(key, "local-recovery") == 0 || strcmp(key, "monitor") == 0) {
+        bool *target = key[0] == 'l' ? &s->local_recovery : &s->monitor;
+        if (parse_onoff(value, target) < 0) {
+            snprintf(err, err_size, "invalid %s '%s': expected on or off", key, value);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (strcmp(key, "switchback") == 0) {
+        if (lk_switchback_from_name(value, &s->switchback) < 0) {
+            snprintf(err, err_size, "invalid switchback '%s': expected intelligent or automatic",
+                     value);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (strcmp(key, "monitor-timeout-action") == 0) {
+        if (lk_timeout_action_from_name(value, &s->monitor_timeout_action) < 0) {
+            snprintf(err, err_size,
+                     "invalid monitor-timeout-action '%s': expected ignore or fail", value);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (strcmp(key, "init") == 0) {
+        if (lk_init_from_name(value, &s->init) < 0) {
+            snprintf(err, err_size,
+                     "invalid init '%s': expected AUTORES_ISP, INIT_ISP or INIT_OSU", value);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (strcmp(key, "pidfile") == 0) {
+        size_t len = strlen(value);
+        if (len > 0 && (value[0] != '/' || len >= sizeof(s->pidfile))) {
+            snprintf(err, err_size, "invalid pidfile '%s': expected an absolute path", value);
+            return -EINVAL;
+        }
+        for (size_t i = 0; i < len; i++) {
+            if ((unsigned char) value[i] < 0x20 || value[i] == 0x7f) {
+                snprintf(err, err_size, "invalid pidfile: contains a control character");
+                return -EINVAL;
+            }
+        }
+        snprintf(s->pidfile, sizeof(s->pidfile), "%s", value);
+        return 0;
+    }
+    snprintf(err, err_size, "unknown setting '%s'", key);
+    return -ENOENT;
+}

@@ -1,0 +1,121 @@
+/* The model of one gen/app resource on one node: identity, settings, state.
+ * Pure data and the tables that name its values; no I/O.
+ *
+ * Owner: the daemon's node view (node.c) owns every struct lk_resource; the engine only
+ * reads them. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "action.h"
+#include "validate.h"
+
+enum lk_state {
+    LK_STATE_ISP, /* in service, protected */
+    LK_STATE_ISU, /* in service, unprotected */
+    LK_STATE_OSU, /* out of service, unimpaired */
+    LK_STATE_OSF, /* out of service, failed */
+    LK_STATE_COUNT,
+};
+
+/* What the daemon is doing to a resource right now. Committed to the store before the
+ * script starts, so that after a crash the daemon knows a run was cut short. */
+enum lk_pending {
+    LK_PENDING_NONE,
+    LK_PENDING_RESTORE,
+    LK_PENDING_REMOVE,
+    LK_PENDING_PROBE, /* a check run at start-up to learn whether the application runs */
+    LK_PENDING_COUNT,
+};
+
+/* What happens to the resource when the daemon starts (LifeKeeper's names). */
+enum lk_init {
+    LK_INIT_AUTORES_ISP, /* bring it back in service if it was in service before */
+    LK_INIT_INIT_ISP,    /* always bring it in service at start */
+    LK_INIT_INIT_OSU,    /* never restore at start; a running application is still noticed */
+    LK_INIT_COUNT,
+};
+
+enum lk_switchback {
+    LK_SWITCHBACK_INTELLIGENT,
+    LK_SWITCHBACK_AUTOMATIC,
+    LK_SWITCHBACK_COUNT,
+};
+
+enum lk_timeout_action {
+    LK_TIMEOUT_ACTION_IGNORE,
+    LK_TIMEOUT_ACTION_FAIL,
+    LK_TIMEOUT_ACTION_COUNT,
+};
+
+#define LK_REASON_MAX 512
+#define LK_PATH_MAX   4096
+
+/* Per-resource settings (SPEC §6 `resource config`). Durations in microseconds; a zero
+ * check timeout means "derived from the interval" (quick × 1, deep × 2). */
+struct lk_settings {
+    uint64_t quickchk_interval_usec;
+    uint64_t deepchk_interval_usec;
+    uint64_t quickchk_timeout_usec;
+    uint64_t deepchk_timeout_usec;
+    uint64_t action_timeout_usec; /* restore/remove/recover; 0 = no limit */
+    uint64_t start_grace_usec;
+    uint64_t recovery_window_usec;
+    uint32_t check_failures;
+    uint32_t max_recoveries;
+    bool local_recovery;
+    bool monitor;
+    enum lk_switchback switchback;
+    enum lk_timeout_action monitor_timeout_action;
+    enum lk_init init;
+    char pidfile[LK_PATH_MAX];
+};
+
+struct lk_resource {
+    char tag[LK_TAG_MAX + 1];
+    char id[LK_TAG_MAX + 1];
+    char app[16];
+    char type[16];
+    char info[LK_INFO_MAX + 1];
+    bool has_script[LK_ACTION_COUNT];
+    struct lk_settings settings;
+
+    /* This node's state of the resource. */
+    enum lk_state state;
+    char reason[LK_REASON_MAX];
+    enum lk_pending pending;
+    bool target_in_service; /* the operator's intent: in service unless removed by request */
+    uint32_t check_failures_in_row;
+    uint32_t local_recoveries;
+};
+
+/* The defaults every new resource starts from. */
+void lk_settings_init(struct lk_settings *settings);
+
+const char *lk_state_name(enum lk_state state);
+int lk_state_from_name(const char *name, enum lk_state *ret_state);
+bool lk_state_in_service(enum lk_state state);
+
+const char *lk_pending_name(enum lk_pending pending);
+int lk_pending_from_name(const char *name, enum lk_pending *ret_pending);
+
+const char *lk_init_name(enum lk_init init);
+int lk_init_from_name(const char *name, enum lk_init *ret_init);
+
+/* "INTELLIGENT"/"AUTOMATIC" for ins_list; parsing accepts either case. */
+const char *lk_switchback_name(enum lk_switchback switchback);
+int lk_switchback_from_name(const char *name, enum lk_switchback *ret_switchback);
+
+const char *lk_timeout_action_name(enum lk_timeout_action action);
+int lk_timeout_action_from_name(const char *name, enum lk_timeout_action *ret_action);
+
+/* Sets one setting from its command-line name and text value, validating it
+ * ("quickchk-interval" "0.5", "local-recovery" "off", "init" "INIT_OSU", …).
+ * Returns 0, or -EINVAL / -ENOENT (unknown name) with a one-line message in err. */
+int lk_settings_set(struct lk_settings *settings, const char *key, const char *value, char *err,
+                    size_t err_size);
+
+/* The names lk_settings_set accepts, NULL-terminated. */
+extern const char *const lk_settings_keys[];
