@@ -107,8 +107,7 @@ int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *
     free(line);
     if (r < 0) {
         close(fd);
-        return lk_fail(prog, LK_EXIT_UNREACHABLE, "lost the connection to lkd: %s",
-                       strerror(-r));
+        return lk_fail(prog, LK_EXIT_UNREACHABLE, "lost the connection to lkd: %s", strerror(-r));
     }
     FILE *in = fdopen(fd, "r");
     if (!in) {

@@ -23,8 +23,7 @@ int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *
                    lk_progress_cb progress, void *userdata, json_t **ret_data);
 
 /* Prints "prog: message" on stderr and returns code. */
-__attribute__((format(printf, 3, 4))) int lk_fail(const char *prog, int code, const char *fmt,
-                                                  ...);
+__attribute__((format(printf, 3, 4))) int lk_fail(const char *prog, int code, const char *fmt, ...);
 
 /* Prints json to stdout, indented, with a newline. */
 void lk_print_json(const json_t *json);

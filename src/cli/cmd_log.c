@@ -25,9 +25,9 @@ static void print_event(const json_t *e)
     printf("%s.%03lldZ %s %-7s %5lld %s%s%s%s: %s\n", when, ms % 1000,
            json_string_value(json_object_get(e, "node")),
            json_string_value(json_object_get(e, "severity")),
-           (long long) json_integer_value(json_object_get(e, "number")),
-           tag && tag[0] ? tag : "-", foreign ? " (" : "", foreign ? process : "",
-           foreign ? ")" : "", json_string_value(json_object_get(e, "message")));
+           (long long) json_integer_value(json_object_get(e, "number")), tag && tag[0] ? tag : "-",
+           foreign ? " (" : "", foreign ? process : "", foreign ? ")" : "",
+           json_string_value(json_object_get(e, "message")));
     if (detail && detail[0]) {
         const char *p = detail;
         while (*p) {

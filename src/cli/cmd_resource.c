@@ -41,8 +41,8 @@ static int print_resource_result(const struct lk_cli *cli, json_t *data, const c
     if (cli->json) {
         lk_print_json(data);
     } else {
-        printf("resource '%s' %s (%s): %s\n", json_string_value(json_object_get(data, "tag")),
-               done, json_string_value(json_object_get(data, "state")),
+        printf("resource '%s' %s (%s): %s\n", json_string_value(json_object_get(data, "tag")), done,
+               json_string_value(json_object_get(data, "state")),
                json_string_value(json_object_get(data, "reason")));
     }
     json_decref(data);
@@ -65,9 +65,9 @@ static int need(const struct lk_cli *cli, const char *verb, struct lk_opt *o)
 static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
 {
     struct lk_opt opts[32] = {
-            {.name = "tag", .has_value = true},     {.name = "id", .has_value = true},
+            {.name = "tag", .has_value = true},      {.name = "id", .has_value = true},
             {.name = "app-info", .has_value = true}, {.name = "no-in-service"},
-            {.name = "restore", .has_value = true}, {.name = "remove", .has_value = true},
+            {.name = "restore", .has_value = true},  {.name = "remove", .has_value = true},
             {.name = "quickchk", .has_value = true}, {.name = "deepchk", .has_value = true},
             {.name = "recover", .has_value = true},
     };
@@ -78,8 +78,9 @@ static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
         return 2;
     }
     if (npos != 1 || strcmp(pos[0], "gen") != 0) {
-        return lk_fail(cli->prog, 2, "resource create: the type must be given first: "
-                                     "resource create gen --tag T ...");
+        return lk_fail(cli->prog, 2,
+                       "resource create: the type must be given first: "
+                       "resource create gen --tag T ...");
     }
     if (need(cli, "create", &opts[0]) || need(cli, "create", &opts[4]) ||
         need(cli, "create", &opts[5])) {
@@ -98,9 +99,9 @@ static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
         json_object_set_new(scripts, opts[i].name, json_string(b64));
         free(b64);
     }
-    json_t *args = json_pack("{s:s, s:s, s:o, s:o, s:b}", "type", "gen", "tag", opts[0].value,
-                             "scripts", scripts, "settings", settings_json(opts, n),
-                             "in_service", !opts[3].seen);
+    json_t *args =
+            json_pack("{s:s, s:s, s:o, s:o, s:b}", "type", "gen", "tag", opts[0].value, "scripts",
+                      scripts, "settings", settings_json(opts, n), "in_service", !opts[3].seen);
     if (opts[1].value) {
         json_object_set_new(args, "id", json_string(opts[1].value));
     }
@@ -108,8 +109,8 @@ static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
         json_object_set_new(args, "info", json_string(opts[2].value));
     }
     json_t *data = NULL;
-    int r = lk_client_call(cli->prog, cli->root, LK_CMD_RES_CREATE, args, progress_for(cli),
-                           NULL, &data);
+    int r = lk_client_call(cli->prog, cli->root, LK_CMD_RES_CREATE, args, progress_for(cli), NULL,
+                           &data);
     if (r != 0) {
         return r;
     }
@@ -149,9 +150,8 @@ static int cmd_simple(const struct lk_cli *cli, const char *verb, const char *cm
         json_decref(data);
         return 0;
     }
-    return print_resource_result(cli, data,
-                                 strcmp(verb, "restore") == 0 ? "is in service"
-                                                              : "is out of service");
+    return print_resource_result(
+            cli, data, strcmp(verb, "restore") == 0 ? "is in service" : "is out of service");
 }
 
 static int cmd_update_script(const struct lk_cli *cli, int argc, char **argv)
@@ -208,8 +208,8 @@ static int cmd_config(const struct lk_cli *cli, int argc, char **argv)
     if (need(cli, "config", &opts[0])) {
         return 2;
     }
-    json_t *args = json_pack("{s:s, s:o}", "tag", opts[0].value, "settings",
-                             settings_json(opts, n));
+    json_t *args =
+            json_pack("{s:s, s:o}", "tag", opts[0].value, "settings", settings_json(opts, n));
     if (opts[1].value) {
         json_object_set_new(args, "info", json_string(opts[1].value));
     }
@@ -346,8 +346,8 @@ int lk_cmd_resource(const struct lk_cli *cli, int argc, char **argv)
     if (strcmp(verb, "list") == 0) {
         return cmd_list(cli, argc, argv);
     }
-    if (strcmp(verb, "extend") == 0 || strcmp(verb, "unextend") == 0 ||
-        strcmp(verb, "why") == 0 || strcmp(verb, "reset") == 0) {
+    if (strcmp(verb, "extend") == 0 || strcmp(verb, "unextend") == 0 || strcmp(verb, "why") == 0 ||
+        strcmp(verb, "reset") == 0) {
         return lk_fail(cli->prog, 1, "resource %s is not available in this version yet", verb);
     }
     return lk_fail(cli->prog, 2, "resource: unknown verb '%s' (see lkcli --help)", verb);

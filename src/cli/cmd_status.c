@@ -18,8 +18,8 @@ static void print_event(const json_t *e)
     const char *tag = json_string_value(json_object_get(e, "tag"));
     printf("  %s.%03lldZ %-7s %5lld %s: %s\n", when, ms % 1000,
            json_string_value(json_object_get(e, "severity")),
-           (long long) json_integer_value(json_object_get(e, "number")),
-           tag && tag[0] ? tag : "-", json_string_value(json_object_get(e, "message")));
+           (long long) json_integer_value(json_object_get(e, "number")), tag && tag[0] ? tag : "-",
+           json_string_value(json_object_get(e, "message")));
 }
 
 int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
@@ -56,9 +56,8 @@ int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
         printf("  %-24s %-24s %-5s %s%s%s%s\n", json_string_value(json_object_get(res, "tag")),
                json_string_value(json_object_get(res, "id")),
                json_string_value(json_object_get(res, "state")),
-               json_string_value(json_object_get(res, "reason")),
-               pending && pending[0] ? " [" : "", pending ? pending : "",
-               pending && pending[0] ? " running]" : "");
+               json_string_value(json_object_get(res, "reason")), pending && pending[0] ? " [" : "",
+               pending ? pending : "", pending && pending[0] ? " running]" : "");
     }
     json_t *events = json_object_get(data, "events");
     printf("\nrecent events:\n");

@@ -69,8 +69,8 @@ int main(int argc, char **argv)
             *p = ' ';
         }
     }
-    json_t *args = json_pack("{s:s, s:I, s:s}", "category", category, "number",
-                             (json_int_t) num, "message", message);
+    json_t *args = json_pack("{s:s, s:I, s:s}", "category", category, "number", (json_int_t) num,
+                             "message", message);
     free(message);
     if (!args) {
         return lk_fail("lk_err", 2, "invalid message");
@@ -83,8 +83,8 @@ int main(int argc, char **argv)
         json_object_set_new(args, "tag", json_string(tag));
     }
     json_t *data = NULL;
-    int r = lk_client_call("lk_err", lk_client_root(root_arg), LK_CMD_LOG_WRITE, args, NULL,
-                           NULL, &data);
+    int r = lk_client_call("lk_err", lk_client_root(root_arg), LK_CMD_LOG_WRITE, args, NULL, NULL,
+                           &data);
     json_decref(data);
     return r;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "output.h"
 #include "validate.h"
 
 #define PROG         "lkstart"
@@ -89,8 +90,7 @@ static int read_key(const char *path, char *hex, size_t size)
     return 0;
 }
 
-static int create_root(const char *root, const char *node, const char *listen,
-                       const char *authkey)
+static int create_root(const char *root, const char *node, const char *listen, const char *authkey)
 {
     char hex[2 * KEY_BYTES + 1];
     if (authkey) {
@@ -160,10 +160,12 @@ int main(int argc, char **argv)
             {"node", required_argument, NULL, 'n'},
             {"listen", required_argument, NULL, 'l'},
             {"authkey", required_argument, NULL, 'k'},
+            {"no-wait", no_argument, NULL, 'W'},
             {"help", no_argument, NULL, 'h'},
             {0},
     };
     const char *root_arg = NULL, *node = NULL, *listen = NULL, *authkey = NULL;
+    bool wait = true;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -179,9 +181,12 @@ int main(int argc, char **argv)
         case 'k':
             authkey = optarg;
             break;
+        case 'W':
+            wait = false;
+            break;
         case 'h':
             printf("usage: lkstart [--root DIR] [--node NAME] [--listen ADDR:PORT] "
-                   "[--authkey FILE]\n");
+                   "[--authkey FILE] [--no-wait]\n");
             return 0;
         default:
             return 2;
@@ -258,6 +263,17 @@ int main(int argc, char **argv)
     r = lk_client_call(PROG, root, LK_CMD_PING, NULL, NULL, NULL, &data);
     if (r != 0) {
         return r;
+    }
+    /* Wait for the start-up probes and restores, printing each step, so that the node is
+     * settled when lkstart returns. */
+    json_t *idle = NULL;
+    if (wait) {
+        r = lk_client_call(PROG, root, LK_CMD_WAIT_IDLE, NULL, lk_print_progress, NULL, &idle);
+        json_decref(idle);
+        if (r != 0) {
+            json_decref(data);
+            return r;
+        }
     }
     printf("lkd started on node '%s' (pid %lld, root %s)\n",
            json_string_value(json_object_get(data, "node")),

@@ -30,6 +30,7 @@ enum wait_kind {
     WAIT_FOLLOW,   /* lkcli log --follow */
     WAIT_SHUTDOWN, /* lkstop: until nothing is pending */
     WAIT_TEST,     /* resource test: until the run ends */
+    WAIT_IDLE,     /* lkstart: until the start-up actions have ended */
 };
 
 struct test_ctx;
@@ -188,8 +189,8 @@ static json_t *event_json(const struct lk_event_record *e)
 {
     return json_pack("{s:I, s:I, s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "seq", (json_int_t) e->seq,
                      "time_ms", (json_int_t) e->time_ms, "node", e->node, "severity",
-                     lk_severity_name(e->severity), "number", e->number, "tag", e->tag,
-                     "process", e->process, "message", e->message, "detail", e->detail);
+                     lk_severity_name(e->severity), "number", e->number, "tag", e->tag, "process",
+                     e->process, "message", e->message, "detail", e->detail);
 }
 
 static void collect_event(const struct lk_event_record *e, void *userdata)
@@ -261,8 +262,8 @@ static unsigned char *decode_script(const char *b64, size_t *ret_len, char *err,
 }
 
 /* Applies args.settings (an object of name → text) to s; replies on error. */
-static bool apply_settings(struct conn *c, const json_t *args, struct lk_settings *s,
-                           char *changed, size_t changed_size)
+static bool apply_settings(struct conn *c, const json_t *args, struct lk_settings *s, char *changed,
+                           size_t changed_size)
 {
     json_t *settings = json_object_get(args, "settings");
     if (!settings) {
@@ -291,8 +292,8 @@ static bool apply_settings(struct conn *c, const json_t *args, struct lk_setting
             return false;
         }
         if (changed_size > used) {
-            int n = snprintf(changed + used, changed_size - used, "%s%s=%s", used ? ", " : "",
-                             key, value);
+            int n = snprintf(changed + used, changed_size - used, "%s%s=%s", used ? ", " : "", key,
+                             value);
             used += n > 0 ? (size_t) n : 0;
         }
     }
@@ -302,8 +303,7 @@ static bool apply_settings(struct conn *c, const json_t *args, struct lk_setting
 /* Makes c wait for tag's pending action to end, receiving the tag's events as progress
  * meanwhile. Set before the event is handled, so the first steps are seen too; the
  * caller then calls lk_api_on_change, which replies at once if nothing runs. */
-static void start_waiting(struct conn *c, const char *tag, bool want_in_service,
-                          const char *verb)
+static void start_waiting(struct conn *c, const char *tag, bool want_in_service, const char *verb)
 {
     c->wait = WAIT_ACTION;
     c->want_in_service = want_in_service;
@@ -338,11 +338,11 @@ static void h_status(struct conn *c, const json_t *args)
     struct lk_node *node = c->api->node;
     json_t *events = json_array();
     (void) lk_store_last_events(node->store, 10, NULL, collect_event, events);
-    reply_ok(c, json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:o}", "node", node->name, "root",
-                          node->root, "pid", (int) getpid(), "uptime_s",
-                          (json_int_t) ((lk_mono_usec() - node->started_usec) / 1000000),
-                          "stopping", node->stopping, "resources",
-                          resources_json(node, NULL), "events", events));
+    reply_ok(c,
+             json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:o}", "node", node->name, "root",
+                       node->root, "pid", (int) getpid(), "uptime_s",
+                       (json_int_t) ((lk_mono_usec() - node->started_usec) / 1000000), "stopping",
+                       node->stopping, "resources", resources_json(node, NULL), "events", events));
 }
 
 static void h_list(struct conn *c, const json_t *args)
@@ -353,8 +353,72 @@ static void h_list(struct conn *c, const json_t *args)
         reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
         return;
     }
-    reply_ok(c, json_pack("{s:s, s:o}", "node", node->name, "resources",
-                          resources_json(node, tag)));
+    reply_ok(c,
+             json_pack("{s:s, s:o}", "node", node->name, "resources", resources_json(node, tag)));
+}
+
+/* ins_list's lines, formatted here: one string is far cheaper to send and parse than a
+ * thousand resource objects (ins_list must stay fast with many resources). */
+static void h_inslist(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    const char *tag = arg_str(args, "tag");
+    const char *sep_text = arg_str(args, "separator");
+    if (!sep_text || strlen(sep_text) != 1 || sep_text[0] == '\n') {
+        reply_error(c, LK_EXIT_USAGE, "the separator must be exactly one character");
+        return;
+    }
+    if (tag && !lk_node_find(node, tag)) {
+        reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
+        return;
+    }
+    size_t cap = 4096, used = 0;
+    char *text = malloc(cap);
+    char line[LK_TAG_MAX * 3 + LK_INFO_MAX + LK_REASON_MAX + 256];
+    for (size_t i = 0; text && i < node->count; i++) {
+        const struct lk_resource *res = node->resources[i];
+        if (tag && strcmp(res->tag, tag) != 0) {
+            continue;
+        }
+        /* The reason is our own free text: a separator in it (a ',' in a script's error,
+         * say) is replaced rather than failing every ins_list -f , of the node. The fields
+         * users give are checked at creation instead. */
+        struct lk_resource shown = *res;
+        for (char *p = shown.reason; *p; p++) {
+            if (*p == sep_text[0]) {
+                *p = sep_text[0] == ';' ? ' ' : ';';
+            }
+        }
+        int bad = 0;
+        int n = lk_inslist_format(&shown, node->name, sep_text[0], line, sizeof(line), &bad);
+        if (n < 0) {
+            free(text);
+            reply_error(c, LK_EXIT_FAILED,
+                        "field %d of resource '%s' contains the separator; choose another "
+                        "with -f",
+                        bad, res->tag);
+            return;
+        }
+        if (used + (size_t) n + 2 > cap) {
+            cap = (cap + (size_t) n + 2) * 2;
+            char *bigger = realloc(text, cap);
+            if (!bigger) {
+                free(text);
+                text = NULL;
+                break;
+            }
+            text = bigger;
+        }
+        memcpy(text + used, line, (size_t) n);
+        used += (size_t) n;
+        text[used++] = '\n';
+    }
+    if (!text) {
+        reply_error(c, LK_EXIT_FAILED, "out of memory");
+        return;
+    }
+    reply_ok(c, json_pack("{s:s%}", "lines", text, used));
+    free(text);
 }
 
 static void h_create(struct conn *c, const json_t *args)
@@ -462,7 +526,7 @@ static void h_create(struct conn *c, const json_t *args)
     bool in_service = !json_is_false(json_object_get(args, "in_service"));
     res->target_in_service = false;
     snprintf(res->reason, sizeof(res->reason), "%s",
-             in_service ? "created" : "created, not brought in service (--no-in-service)");
+             in_service ? "created" : "created; not brought in service (--no-in-service)");
     int r = lk_store_begin(node->store);
     if (r == 0) {
         r = lk_store_insert(node->store, node->name, res, err, sizeof(err));
@@ -669,8 +733,8 @@ static void test_done(struct lk_run *run, const struct lk_result *result, const 
     reply_ok(c, json_pack("{s:b, s:s, s:s, s:i, s:i, s:I, s:s%}", "ok", lk_result_ok(result),
                           "outcome", lk_outcome_name(result->outcome), "description", desc,
                           "exit_status", result->exit_status, "signal", result->term_signal,
-                          "duration_ms", (json_int_t) (result->duration_usec / 1000),
-                          "output", output ? output : "", output_len));
+                          "duration_ms", (json_int_t) (result->duration_usec / 1000), "output",
+                          output ? output : "", output_len));
 }
 
 static void h_test(struct conn *c, const json_t *args)
@@ -759,8 +823,7 @@ static void h_log_write(struct conn *c, const json_t *args)
                     category ? category : "");
         return;
     }
-    if (!json_is_integer(jn) || json_integer_value(jn) < 0 ||
-        json_integer_value(jn) > 999999999) {
+    if (!json_is_integer(jn) || json_integer_value(jn) < 0 || json_integer_value(jn) > 999999999) {
         reply_error(c, LK_EXIT_USAGE, "invalid message number");
         return;
     }
@@ -780,8 +843,7 @@ static void h_log_write(struct conn *c, const json_t *args)
             *p = '?';
         }
     }
-    lk_eventlog_write(c->api->node, sev, (int) json_integer_value(jn), tag, proc, message,
-                      NULL);
+    lk_eventlog_write(c->api->node, sev, (int) json_integer_value(jn), tag, proc, message, NULL);
     reply_ok(c, NULL);
 }
 
@@ -794,8 +856,7 @@ static void h_shutdown(struct conn *c, const json_t *args)
         return;
     }
     if (strcmp(mode, "force") == 0) {
-        lk_eventlog_msg(node, NULL, LK_MSG_DAEMON_STOPPING,
-                        "lkstop -f: applications keep running");
+        lk_eventlog_msg(node, NULL, LK_MSG_DAEMON_STOPPING, "lkstop -f: applications keep running");
         node->stopping = true;
         c->api->stop_loop_after_reply = true;
         reply_ok(c, json_pack("{s:s}", "mode", mode));
@@ -812,6 +873,13 @@ static void h_shutdown(struct conn *c, const json_t *args)
     lk_api_on_change(c->api, NULL);
 }
 
+static void h_wait_idle(struct conn *c, const json_t *args)
+{
+    (void) args;
+    c->wait = WAIT_IDLE;
+    lk_api_on_change(c->api, NULL);
+}
+
 struct route {
     const char *cmd;
     enum lk_role role;
@@ -820,8 +888,10 @@ struct route {
 
 static const struct route routes[] = {
         {LK_CMD_PING, LK_ROLE_GUEST, h_ping},
+        {LK_CMD_WAIT_IDLE, LK_ROLE_GUEST, h_wait_idle},
         {LK_CMD_STATUS, LK_ROLE_GUEST, h_status},
         {LK_CMD_RES_LIST, LK_ROLE_GUEST, h_list},
+        {LK_CMD_RES_INSLIST, LK_ROLE_GUEST, h_inslist},
         {LK_CMD_LOG, LK_ROLE_GUEST, h_log},
         {LK_CMD_LOG_WRITE, LK_ROLE_OPERATOR, h_log_write},
         {LK_CMD_RES_RESTORE, LK_ROLE_OPERATOR, h_restore},
@@ -897,8 +967,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->len + (size_t) nread > LK_PROTO_MAX_LINE) {
         c->have_request = true;
-        reply_error(c, LK_EXIT_USAGE, "request too large (at most %d bytes)",
-                    LK_PROTO_MAX_LINE);
+        reply_error(c, LK_EXIT_USAGE, "request too large (at most %d bytes)", LK_PROTO_MAX_LINE);
         return;
     }
     char *bigger = realloc(c->buf, c->len + (size_t) nread + 1);
@@ -949,9 +1018,8 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     uv_os_fd_t fd;
-    c->role = uv_fileno((uv_handle_t *) &c->pipe, &fd) == 0
-                      ? lk_role_of_socket(fd, NULL, NULL)
-                      : LK_ROLE_NONE;
+    c->role = uv_fileno((uv_handle_t *) &c->pipe, &fd) == 0 ? lk_role_of_socket(fd, NULL, NULL)
+                                                            : LK_ROLE_NONE;
     if (c->role == LK_ROLE_NONE) {
         c->have_request = true;
         reply_error(c, LK_EXIT_DENIED,
@@ -976,7 +1044,7 @@ void lk_api_on_event(struct lk_api *api, const struct lk_event_record *e)
             send_msg(c, json_pack("{s:i, s:o}", LK_KEY_VERSION, LK_PROTO_VERSION, "event",
                                   event_json(e)));
         } else if ((c->wait == WAIT_ACTION && strcmp(c->wait_tag, e->tag) == 0) ||
-                   (c->wait == WAIT_SHUTDOWN && e->tag[0])) {
+                   ((c->wait == WAIT_SHUTDOWN || c->wait == WAIT_IDLE) && e->tag[0])) {
             char line[1200];
             snprintf(line, sizeof(line), "%s: %s", e->tag, e->message);
             send_msg(c, lk_proto_progress(line));
@@ -996,6 +1064,10 @@ void lk_api_on_change(struct lk_api *api, const char *tag)
             reply_ok(c, json_pack("{s:s}", "mode", "stop"));
             continue;
         }
+        if (c->wait == WAIT_IDLE && lk_node_busy_count(node) == 0) {
+            reply_ok(c, NULL);
+            continue;
+        }
         if (c->wait != WAIT_ACTION || (tag && strcmp(c->wait_tag, tag) != 0)) {
             continue;
         }
@@ -1007,13 +1079,13 @@ void lk_api_on_change(struct lk_api *api, const char *tag)
         if (res->pending != LK_PENDING_NONE) {
             continue;
         }
-        bool done = c->want_in_service ? lk_state_in_service(res->state)
-                                       : res->state == LK_STATE_OSU;
+        bool done =
+                c->want_in_service ? lk_state_in_service(res->state) : res->state == LK_STATE_OSU;
         if (done) {
             reply_ok(c, lk_proto_resource_json(res));
         } else {
-            reply_error(c, LK_EXIT_FAILED, "resource '%s' %s failed: %s (%s)", res->tag,
-                        c->verb, res->reason, lk_state_name(res->state));
+            reply_error(c, LK_EXIT_FAILED, "resource '%s' %s failed: %s (%s)", res->tag, c->verb,
+                        res->reason, lk_state_name(res->state));
         }
     }
 }

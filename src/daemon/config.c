@@ -35,8 +35,8 @@ static int handler(void *user, const char *section, const char *name, const char
         snprintf(ctx->config->listen, sizeof(ctx->config->listen), "%s", value);
         return 1;
     }
-    snprintf(ctx->err, ctx->err_size, "%s: unknown setting '%s' in section [%s]", ctx->path,
-             name, section);
+    snprintf(ctx->err, ctx->err_size, "%s: unknown setting '%s' in section [%s]", ctx->path, name,
+             section);
     return 0;
 }
 

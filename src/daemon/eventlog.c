@@ -43,8 +43,8 @@ char *lk_eventlog_format(const struct lk_event_record *e, char *buf, size_t size
     gmtime_r(&secs, &tm);
     char when[32];
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%03dZ %s %-7s %5d %s%s%s%s%s", when, (int) (e->time_ms % 1000),
-             e->node, lk_severity_name(e->severity), e->number, e->tag[0] ? e->tag : "-",
+    snprintf(buf, size, "%s.%03dZ %s %-7s %5d %s%s%s%s%s", when, (int) (e->time_ms % 1000), e->node,
+             lk_severity_name(e->severity), e->number, e->tag[0] ? e->tag : "-",
              strcmp(e->process, "lkd") != 0 && e->process[0] ? " (" : "",
              strcmp(e->process, "lkd") != 0 ? e->process : "",
              strcmp(e->process, "lkd") != 0 && e->process[0] ? ")" : "", ": ");
@@ -83,9 +83,8 @@ static void append_file(struct lk_node *node, const struct lk_event_record *e)
     free(buf);
 }
 
-void lk_eventlog_write(struct lk_node *node, enum lk_severity severity, int number,
-                       const char *tag, const char *process, const char *message,
-                       const char *detail)
+void lk_eventlog_write(struct lk_node *node, enum lk_severity severity, int number, const char *tag,
+                       const char *process, const char *message, const char *detail)
 {
     struct lk_event_record *e = calloc(1, sizeof(*e));
     if (!e) {
@@ -104,7 +103,7 @@ void lk_eventlog_write(struct lk_node *node, enum lk_severity severity, int numb
                 lk_store_errmsg(node->store));
     }
     append_file(node, e);
-    int prio = severity == LK_SEV_ERROR ? LOG_ERR
+    int prio = severity == LK_SEV_ERROR     ? LOG_ERR
                : severity == LK_SEV_WARNING ? LOG_WARNING
                                             : LOG_INFO;
     syslog(prio, "%s %d %s: %s", lk_severity_name(severity), number, e->tag[0] ? e->tag : "-",

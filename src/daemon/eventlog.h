@@ -15,9 +15,8 @@ void lk_eventlog_close(struct lk_node *node);
 /* Writes one event. process is "lkd" for the daemon's own events; detail may be NULL.
  * Failures to write the file or the database are reported on stderr and otherwise
  * ignored: losing a log line must never stop an action. */
-void lk_eventlog_write(struct lk_node *node, enum lk_severity severity, int number,
-                       const char *tag, const char *process, const char *message,
-                       const char *detail);
+void lk_eventlog_write(struct lk_node *node, enum lk_severity severity, int number, const char *tag,
+                       const char *process, const char *message, const char *detail);
 
 /* Writes catalog message number with its arguments. */
 void lk_eventlog_msg(struct lk_node *node, const char *tag, int number, ...);

@@ -22,8 +22,8 @@ struct run_ctx {
     int64_t start_ms;
 };
 
-static int apply(struct lk_node *node, const struct lk_plan *plan, const char *detail,
-                 char *err, size_t err_size);
+static int apply(struct lk_node *node, const struct lk_plan *plan, const char *detail, char *err,
+                 size_t err_size);
 
 static void log_decision(struct lk_node *node, const struct lk_event *ev,
                          const struct lk_plan *plan)
@@ -62,8 +62,8 @@ static void run_done(struct lk_run *run, const struct lk_result *result, const c
     snprintf(rec.outcome, sizeof(rec.outcome), "%s", lk_outcome_name(result->outcome));
     snprintf(rec.description, sizeof(rec.description), "%s", desc);
     if (lk_store_add_run(node->store, &rec) < 0) {
-        fprintf(stderr, "lkd: cannot store the run of %s for '%s': %s, ignoring\n",
-                rec.action, rec.tag, lk_store_errmsg(node->store));
+        fprintf(stderr, "lkd: cannot store the run of %s for '%s': %s, ignoring\n", rec.action,
+                rec.tag, lk_store_errmsg(node->store));
     }
     if (result->outcome == LK_OUTCOME_REFUSED) {
         lk_eventlog_msg(node, ctx->tag, LK_MSG_SCRIPT_REFUSED, lk_action_name(ctx->action),
@@ -127,8 +127,8 @@ static void start_run(struct lk_node *node, struct lk_resource *res, enum lk_act
     }
 }
 
-static int apply(struct lk_node *node, const struct lk_plan *plan, const char *detail,
-                 char *err, size_t err_size)
+static int apply(struct lk_node *node, const struct lk_plan *plan, const char *detail, char *err,
+                 size_t err_size)
 {
     for (size_t i = 0; i < plan->count; i++) {
         if (plan->acts[i].type == LK_ACT_REFUSE) {

@@ -50,9 +50,10 @@ __attribute__((format(printf, 1, 2))) static int die(const char *fmt, ...)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: lkd [-f] [--root DIR]\n"
-                 "  -f, --foreground  stay in the foreground\n"
-                 "  --root DIR        the node's root directory (default $LKROOT or %s)\n",
+    fprintf(out,
+            "usage: lkd [-f] [--root DIR]\n"
+            "  -f, --foreground  stay in the foreground\n"
+            "  --root DIR        the node's root directory (default $LKROOT or %s)\n",
             DEFAULT_ROOT);
 }
 

@@ -111,6 +111,18 @@ static uint64_t usec_to_ms(uint64_t usec)
     return usec / 1000 + (usec % 1000 != 0);
 }
 
+/* Starts a one-shot timer usec from now. uv timers count from the loop's cached time, which
+ * is stale when we are called from outside the loop or late in a slow iteration; a timeout
+ * counted from it would fire early. The lag is added rather than calling uv_update_time(),
+ * which would move the clock under the loop's other users. */
+static void timer_start_from_now(uv_timer_t *timer, uv_timer_cb cb, uint64_t usec)
+{
+    uint64_t now_ms = uv_hrtime() / 1000000;
+    uint64_t loop_ms = uv_now(timer->loop);
+    uint64_t lag_ms = now_ms > loop_ms ? now_ms - loop_ms : 0;
+    (void) uv_timer_start(timer, cb, usec_to_ms(usec) + lag_ms, 0);
+}
+
 static void ring_append(struct lk_run *run, const char *data, size_t len)
 {
     if (len >= LK_RUN_OUTPUT_MAX) {
@@ -241,7 +253,7 @@ static void start_kill(struct lk_run *run, enum kill_reason reason)
      * that a stopped process can act on the SIGTERM (as systemd does). */
     (void) kill(-run->result.pid, SIGTERM);
     (void) kill(-run->result.pid, SIGCONT);
-    (void) uv_timer_start(&run->timer, on_grace_expired, usec_to_ms(run->grace_usec), 0);
+    timer_start_from_now(&run->timer, on_grace_expired, run->grace_usec);
 }
 
 static void on_timeout(uv_timer_t *timer)
@@ -308,6 +320,7 @@ static void drain(struct lk_run *run)
             break; /* EOF, EAGAIN (nothing more for now) or an error */
         }
     }
+    fprintf(stderr, "DRAIN %zu\n", total);
 }
 
 static void on_process_exit(uv_process_t *process, int64_t exit_status, int term_signal)
@@ -735,7 +748,7 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
             .args = args,
             .env = run->env,
             .cwd = spec->cwd,
-            .flags = UV_PROCESS_DETACHED,
+            .flags = 0,
             .stdio_count = 3,
             .stdio = stdio,
     };
@@ -755,7 +768,7 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
     }
     run->result.pid = run->process.pid;
     if (run->timeout_usec > 0) {
-        (void) uv_timer_start(&run->timer, on_timeout, usec_to_ms(run->timeout_usec), 0);
+        timer_start_from_now(&run->timer, on_timeout, run->timeout_usec);
     }
 
 started:

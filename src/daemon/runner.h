@@ -22,14 +22,14 @@
 struct lk_run;
 
 struct lk_run_spec {
-    const char *path;          /* the script to execute, absolute */
-    const char *cwd;           /* working directory ($LKROOT) */
-    char *const *env;          /* NULL-terminated "KEY=VALUE" list: the whole environment */
-    uint64_t timeout_usec;     /* 0 = no limit */
-    uint64_t kill_grace_usec;  /* SIGTERM → SIGKILL delay on timeout/abort; 0 = default 5 s */
-    const char *secure_root;   /* if set: refuse (LK_OUTCOME_REFUSED) unless the script and
-                                * every directory from secure_root down to it is owned by
-                                * root (or our euid) and not writable by group or others */
+    const char *path;         /* the script to execute, absolute */
+    const char *cwd;          /* working directory ($LKROOT) */
+    char *const *env;         /* NULL-terminated "KEY=VALUE" list: the whole environment */
+    uint64_t timeout_usec;    /* 0 = no limit */
+    uint64_t kill_grace_usec; /* SIGTERM → SIGKILL delay on timeout/abort; 0 = default 5 s */
+    const char *secure_root;  /* if set: refuse (LK_OUTCOME_REFUSED) unless the script and
+                               * every directory from secure_root down to it is owned by
+                               * root (or our euid) and not writable by group or others */
 };
 
 /* Called exactly once per started run, from the loop, after the script has exited (or was
@@ -43,8 +43,8 @@ typedef void (*lk_run_done_cb)(struct lk_run *run, const struct lk_result *resul
  * (only for resource exhaustion, e.g. -ENOMEM, -EMFILE), in which case cb is never called.
  * A script that cannot be executed or is refused is not an error: cb fires on a later loop
  * iteration with LK_OUTCOME_EXEC_FAILED or LK_OUTCOME_REFUSED. ret_run may be NULL. */
-int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb cb,
-                 void *userdata, struct lk_run **ret_run);
+int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb cb, void *userdata,
+                 struct lk_run **ret_run);
 
 /* Aborts a run: SIGTERM to its process group, SIGKILL after the grace period. cb still
  * fires, with LK_OUTCOME_ABORTED. No effect on a run that is already finishing. */

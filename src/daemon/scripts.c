@@ -126,10 +126,14 @@ void lk_scripts_prepare(const struct lk_node *node, const struct lk_resource *re
     memset(run, 0, sizeof(*run));
     lk_node_script_path(node, action, res->tag, run->path, sizeof(run->path));
     const char *fmt[8][2] = {
-            {"LKROOT", node->root},       {"LK_TAG", res->tag},
-            {"LK_ID", res->id},           {"LK_APP_INFO", res->info},
-            {"LK_ACTION", lk_action_name(action)}, {"LK_NODE", node->name},
-            {"PATH", NULL},               {"LANG", "C"},
+            {"LKROOT", node->root},
+            {"LK_TAG", res->tag},
+            {"LK_ID", res->id},
+            {"LK_APP_INFO", res->info},
+            {"LK_ACTION", lk_action_name(action)},
+            {"LK_NODE", node->name},
+            {"PATH", NULL},
+            {"LANG", "C"},
     };
     for (int i = 0; i < 8; i++) {
         if (fmt[i][1]) {

@@ -132,8 +132,8 @@ static int check_existing(struct lk_store *store, const char *path, char *err, s
     }
     if (version > SCHEMA_VERSION) {
         char what[128];
-        snprintf(what, sizeof(what), "schema version %d is newer than this lkd knows (%d)",
-                 version, SCHEMA_VERSION);
+        snprintf(what, sizeof(what), "schema version %d is newer than this lkd knows (%d)", version,
+                 SCHEMA_VERSION);
         return fail(store, err, err_size, path, what);
     }
     sqlite3_stmt *st = NULL;
@@ -276,8 +276,7 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
     for (int i = 0; i < 7; i++) {
         us[i] = sqlite3_column_int64(st, c++);
         if (us[i] < 0) {
-            snprintf(err, size, "resource '%s' has a negative duration in the database",
-                     res->tag);
+            snprintf(err, size, "resource '%s' has a negative duration in the database", res->tag);
             return -EINVAL;
         }
     }
@@ -333,13 +332,13 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
     return 0;
 }
 
-#define LOAD_SQL                                                                               \
-    "SELECT r.tag, r.id, r.app, r.type, r.info, r.scripts, r.quickchk_interval_us,"            \
-    " r.deepchk_interval_us, r.quickchk_timeout_us, r.deepchk_timeout_us,"                     \
-    " r.action_timeout_us, r.start_grace_us, r.recovery_window_us, r.check_failures,"          \
-    " r.max_recoveries, r.local_recovery, r.monitor, r.switchback, r.monitor_timeout_action,"  \
-    " r.init, r.pidfile, s.state, s.reason, s.pending, s.target, s.check_failures,"            \
-    " s.recoveries FROM resources r JOIN states s ON s.tag = r.tag AND s.node = ?1"            \
+#define LOAD_SQL                                                                                   \
+    "SELECT r.tag, r.id, r.app, r.type, r.info, r.scripts, r.quickchk_interval_us,"                \
+    " r.deepchk_interval_us, r.quickchk_timeout_us, r.deepchk_timeout_us,"                         \
+    " r.action_timeout_us, r.start_grace_us, r.recovery_window_us, r.check_failures,"              \
+    " r.max_recoveries, r.local_recovery, r.monitor, r.switchback, r.monitor_timeout_action,"      \
+    " r.init, r.pidfile, s.state, s.reason, s.pending, s.target, s.check_failures,"                \
+    " s.recoveries FROM resources r JOIN states s ON s.tag = r.tag AND s.node = ?1"                \
     " ORDER BY r.tag"
 
 int lk_store_load(struct lk_store *store, const char *node, struct lk_resource ***ret_resources,
@@ -598,8 +597,8 @@ int lk_store_add_event(struct lk_store *store, struct lk_event_record *e)
     e->seq = sqlite3_last_insert_rowid(store->db);
     /* Bounded: trim now and then rather than at every insert. */
     if (e->seq % 100 == 0) {
-        if (sqlite3_prepare_v2(store->db, "DELETE FROM events WHERE seq <= ?1", -1, &st,
-                               NULL) == SQLITE_OK) {
+        if (sqlite3_prepare_v2(store->db, "DELETE FROM events WHERE seq <= ?1", -1, &st, NULL) ==
+            SQLITE_OK) {
             sqlite3_bind_int64(st, 1, e->seq - LK_EVENTS_KEPT);
             (void) step_done(st);
         }
@@ -607,8 +606,8 @@ int lk_store_add_event(struct lk_store *store, struct lk_event_record *e)
     return 0;
 }
 
-int lk_store_last_events(struct lk_store *store, size_t n, const char *tag,
-                         lk_store_event_cb cb, void *userdata)
+int lk_store_last_events(struct lk_store *store, size_t n, const char *tag, lk_store_event_cb cb,
+                         void *userdata)
 {
     sqlite3_stmt *st = NULL;
     const char *sql = "SELECT * FROM (SELECT seq, time_ms, node, severity, number, tag,"
@@ -667,8 +666,7 @@ int lk_store_add_run(struct lk_store *store, const struct lk_run_record *run)
     sqlite3_bind_int(st, 6, run->exit_status);
     sqlite3_bind_int(st, 7, run->term_signal);
     sqlite3_bind_text(st, 8, run->description, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 9, run->output ? run->output : "", (int) run->output_len,
-                      SQLITE_STATIC);
+    sqlite3_bind_blob(st, 9, run->output ? run->output : "", (int) run->output_len, SQLITE_STATIC);
     int r = step_done(st);
     if (r < 0) {
         return r;

@@ -11,9 +11,9 @@
 #include "catalog.h"
 #include "resource.h"
 
-#define LK_DB_NAME        "db/lk.db"
-#define LK_EVENTS_KEPT    10000 /* events kept in the database; older ones are dropped */
-#define LK_RUNS_KEPT      20    /* script runs kept per resource in the action log */
+#define LK_DB_NAME     "db/lk.db"
+#define LK_EVENTS_KEPT 10000 /* events kept in the database; older ones are dropped */
+#define LK_RUNS_KEPT   20    /* script runs kept per resource in the action log */
 
 struct lk_store;
 
@@ -24,7 +24,7 @@ struct lk_event_record {
     enum lk_severity severity;
     int number;
     char tag[LK_TAG_MAX + 1];
-    char process[64];  /* who wrote it: "lkd" or the -p of lk_err */
+    char process[64]; /* who wrote it: "lkd" or the -p of lk_err */
     char message[1024];
     char detail[4200]; /* e.g. the tail of a failed script's output */
 };
@@ -73,7 +73,7 @@ int lk_store_add_event(struct lk_store *store, struct lk_event_record *record);
 
 /* Calls cb for the last n events in time order (n = 0: none). */
 typedef void (*lk_store_event_cb)(const struct lk_event_record *record, void *userdata);
-int lk_store_last_events(struct lk_store *store, size_t n, const char *tag,
-                         lk_store_event_cb cb, void *userdata);
+int lk_store_last_events(struct lk_store *store, size_t n, const char *tag, lk_store_event_cb cb,
+                         void *userdata);
 
 int lk_store_add_run(struct lk_store *store, const struct lk_run_record *run);

@@ -110,9 +110,9 @@ int lk_severity_from_name(const char *name, enum lk_severity *ret_severity)
     static const struct {
         const char *name;
         enum lk_severity sev;
-    } aliases[] = {{"ERR", LK_SEV_ERROR}, {"FRS_ERR", LK_SEV_ERROR}, {"FATAL", LK_SEV_ERROR},
-                   {"WARN", LK_SEV_WARNING}, {"FRS_WARN", LK_SEV_WARNING},
-                   {"FRS_MES", LK_SEV_INFO}, {"MSG", LK_SEV_INFO}, {"NOTICE", LK_SEV_INFO}};
+    } aliases[] = {{"ERR", LK_SEV_ERROR},    {"FRS_ERR", LK_SEV_ERROR},    {"FATAL", LK_SEV_ERROR},
+                   {"WARN", LK_SEV_WARNING}, {"FRS_WARN", LK_SEV_WARNING}, {"FRS_MES", LK_SEV_INFO},
+                   {"MSG", LK_SEV_INFO},     {"NOTICE", LK_SEV_INFO}};
     for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
         if (strcasecmp(name, aliases[i].name) == 0) {
             *ret_severity = aliases[i].sev;

@@ -34,11 +34,9 @@ static struct lk_act *plan_add(struct lk_plan *plan, enum lk_act_type type, cons
     return act;
 }
 
-__attribute__((format(printf, 6, 7))) static void commit(struct lk_plan *plan,
-                                                         const struct lk_resource *res,
-                                                         enum lk_state state,
-                                                         enum lk_pending pending, bool target,
-                                                         const char *fmt, ...)
+__attribute__((format(printf, 6, 7))) static void
+commit(struct lk_plan *plan, const struct lk_resource *res, enum lk_state state,
+       enum lk_pending pending, bool target, const char *fmt, ...)
 {
     struct lk_act *act = plan_add(plan, LK_ACT_COMMIT, res->tag);
     if (!act) {
@@ -82,9 +80,8 @@ static void log_msg(struct lk_plan *plan, const struct lk_resource *res, int num
     va_end(ap);
 }
 
-__attribute__((format(printf, 3, 4))) static void refuse(struct lk_plan *plan,
-                                                         const struct lk_resource *res,
-                                                         const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+refuse(struct lk_plan *plan, const struct lk_resource *res, const char *fmt, ...)
 {
     struct lk_act *act = plan_add(plan, LK_ACT_REFUSE, res->tag);
     if (!act) {
@@ -259,7 +256,7 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
     case LK_PENDING_PROBE:
         if (ok) {
             commit(plan, res, LK_STATE_ISP, LK_PENDING_NONE, true,
-                   "in service: %s at start-up succeeded, restore not needed",
+                   "in service: %s at start-up succeeded; restore not needed",
                    lk_action_name(ev->action));
             log_msg(plan, res, LK_MSG_PROBE_OK, lk_action_name(ev->action));
             return;
@@ -269,8 +266,7 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
             start_restore(plan, res);
         } else {
             commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, res->target_in_service,
-                   "out of service: %s at start-up failed: %s", lk_action_name(ev->action),
-                   why);
+                   "out of service: %s at start-up failed: %s", lk_action_name(ev->action), why);
         }
         return;
     case LK_PENDING_NONE:

@@ -1,13 +1,13 @@
 /* Building and serializing the local protocol's messages (see proto.h for the shape). */
 #include "proto.h"
 
-#include "inslist.h"
-#include "resource.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "inslist.h"
+#include "resource.h"
 
 json_t *lk_proto_request(const char *cmd, json_t *args)
 {
@@ -17,8 +17,8 @@ json_t *lk_proto_request(const char *cmd, json_t *args)
 
 json_t *lk_proto_ok(json_t *data)
 {
-    return json_pack("{s:i, s:b, s:o}", LK_KEY_VERSION, LK_PROTO_VERSION, LK_KEY_OK, 1,
-                     LK_KEY_DATA, data ? data : json_object());
+    return json_pack("{s:i, s:b, s:o}", LK_KEY_VERSION, LK_PROTO_VERSION, LK_KEY_OK, 1, LK_KEY_DATA,
+                     data ? data : json_object());
 }
 
 json_t *lk_proto_error(int code, const char *error)
@@ -62,8 +62,8 @@ json_t *lk_proto_resource_json(const struct lk_resource *res)
     return json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:o, s:{s:s, s:s, s:s, "
             "s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:b, s:s, s:s, s:s, s:s}}",
-            "tag", res->tag, "id", res->id, "app", res->app, "type", res->type, "info",
-            res->info, "state", lk_state_name(res->state), "reason", res->reason, "pending",
+            "tag", res->tag, "id", res->id, "app", res->app, "type", res->type, "info", res->info,
+            "state", lk_state_name(res->state), "reason", res->reason, "pending",
             lk_pending_name(res->pending), "target_in_service", res->target_in_service,
             "check_failures_in_row", (int) res->check_failures_in_row, "local_recoveries",
             (int) res->local_recoveries, "scripts", scripts, "settings", "quickchk-interval",
@@ -74,8 +74,8 @@ json_t *lk_proto_resource_json(const struct lk_resource *res)
             lk_format_seconds(s->action_timeout_usec, at, sizeof(at)), "start-grace",
             lk_format_seconds(s->start_grace_usec, sg, sizeof(sg)), "recovery-window",
             lk_format_seconds(s->recovery_window_usec, rw, sizeof(rw)), "check-failures",
-            (int) s->check_failures, "max-recoveries", (int) s->max_recoveries,
-            "local-recovery", s->local_recovery, "monitor", s->monitor, "switchback",
+            (int) s->check_failures, "max-recoveries", (int) s->max_recoveries, "local-recovery",
+            s->local_recovery, "monitor", s->monitor, "switchback",
             lk_switchback_name(s->switchback), "monitor-timeout-action",
             lk_timeout_action_name(s->monitor_timeout_action), "init", lk_init_name(s->init),
             "pidfile", s->pidfile);
@@ -111,8 +111,7 @@ int lk_proto_resource_parse(const json_t *obj, struct lk_resource *res)
     res->target_in_service = json_is_true(json_object_get(obj, "target_in_service"));
     res->check_failures_in_row =
             (uint32_t) json_integer_value(json_object_get(obj, "check_failures_in_row"));
-    res->local_recoveries =
-            (uint32_t) json_integer_value(json_object_get(obj, "local_recoveries"));
+    res->local_recoveries = (uint32_t) json_integer_value(json_object_get(obj, "local_recoveries"));
     const json_t *scripts = json_object_get(obj, "scripts");
     size_t i;
     const json_t *v;

@@ -12,10 +12,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#define LK_PROTO_VERSION   1
-#define LK_PROTO_MAX_LINE  (16 * 1024 * 1024)
-#define LK_SOCKET_NAME     "run/lkd.sock"
-#define LK_PIDFILE_NAME    "run/lkd.pid"
+#define LK_PROTO_VERSION  1
+#define LK_PROTO_MAX_LINE (16 * 1024 * 1024)
+#define LK_SOCKET_NAME    "run/lkd.sock"
+#define LK_PIDFILE_NAME   "run/lkd.pid"
 
 #define LK_KEY_VERSION  "v"
 #define LK_KEY_CMD      "cmd"
@@ -36,19 +36,21 @@ enum lk_exit {
 };
 
 /* Commands. */
-#define LK_CMD_STATUS          "status"
-#define LK_CMD_PING            "ping"
-#define LK_CMD_SHUTDOWN        "shutdown"
-#define LK_CMD_LOG             "log"
-#define LK_CMD_LOG_WRITE       "log.write"
-#define LK_CMD_RES_LIST        "resource.list"
-#define LK_CMD_RES_CREATE      "resource.create"
-#define LK_CMD_RES_RESTORE     "resource.restore"
-#define LK_CMD_RES_REMOVE      "resource.remove"
-#define LK_CMD_RES_DELETE      "resource.delete"
-#define LK_CMD_RES_UPDATE      "resource.update-script"
-#define LK_CMD_RES_CONFIG      "resource.config"
-#define LK_CMD_RES_TEST        "resource.test"
+#define LK_CMD_STATUS      "status"
+#define LK_CMD_PING        "ping"
+#define LK_CMD_WAIT_IDLE   "wait-idle"
+#define LK_CMD_SHUTDOWN    "shutdown"
+#define LK_CMD_LOG         "log"
+#define LK_CMD_LOG_WRITE   "log.write"
+#define LK_CMD_RES_LIST    "resource.list"
+#define LK_CMD_RES_INSLIST "resource.inslist"
+#define LK_CMD_RES_CREATE  "resource.create"
+#define LK_CMD_RES_RESTORE "resource.restore"
+#define LK_CMD_RES_REMOVE  "resource.remove"
+#define LK_CMD_RES_DELETE  "resource.delete"
+#define LK_CMD_RES_UPDATE  "resource.update-script"
+#define LK_CMD_RES_CONFIG  "resource.config"
+#define LK_CMD_RES_TEST    "resource.test"
 
 /* Builds {"v":1,"cmd":cmd,"args":args}; steals args (which may be NULL). */
 json_t *lk_proto_request(const char *cmd, json_t *args);

@@ -3,8 +3,8 @@
 #include "resource.h"
 
 #include <errno.h>
-#include <string.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #include "inslist.h"
@@ -129,10 +129,22 @@ int lk_timeout_action_from_name(const char *name, enum lk_timeout_action *ret_ac
 }
 
 const char *const lk_settings_keys[] = {
-        "quickchk-interval", "deepchk-interval", "quickchk-timeout", "deepchk-timeout",
-        "check-failures",    "local-recovery",   "max-recoveries",   "recovery-window",
-        "switchback",        "monitor-timeout-action", "action-timeout", "start-grace",
-        "pidfile",           "monitor",          "init",             NULL,
+        "quickchk-interval",
+        "deepchk-interval",
+        "quickchk-timeout",
+        "deepchk-timeout",
+        "check-failures",
+        "local-recovery",
+        "max-recoveries",
+        "recovery-window",
+        "switchback",
+        "monitor-timeout-action",
+        "action-timeout",
+        "start-grace",
+        "pidfile",
+        "monitor",
+        "init",
+        NULL,
 };
 
 #define SEC 1000000ULL
@@ -151,27 +163,27 @@ static int parse_onoff(const char *value, bool *ret)
     return -EINVAL;
 }
 
-static int seconds(const char *key, const char *value, uint64_t min, uint64_t max,
-                   bool allow_zero, uint64_t *ret, char *err, size_t err_size)
+static int seconds(const char *key, const char *value, uint64_t min, uint64_t max, bool allow_zero,
+                   uint64_t *ret, char *err, size_t err_size)
 {
     int r = lk_parse_seconds(value, min, max, allow_zero, ret);
     if (r < 0) {
         char lo[32], hi[32];
         lk_format_seconds(min, lo, sizeof(lo));
         lk_format_seconds(max, hi, sizeof(hi));
-        snprintf(err, err_size, "invalid %s '%s': expected seconds from %s to %s%s", key,
-                 value, lo, hi, allow_zero ? ", or 0" : "");
+        snprintf(err, err_size, "invalid %s '%s': expected seconds from %s to %s%s", key, value, lo,
+                 hi, allow_zero ? ", or 0" : "");
     }
     return r < 0 ? -EINVAL : 0;
 }
 
-static int count(const char *key, const char *value, uint64_t min, uint64_t max,
-                 uint32_t *ret, char *err, size_t err_size)
+static int count(const char *key, const char *value, uint64_t min, uint64_t max, uint32_t *ret,
+                 char *err, size_t err_size)
 {
     uint64_t v;
     if (lk_parse_uint(value, min, max, &v) < 0) {
-        snprintf(err, err_size, "invalid %s '%s': expected a whole number from %llu to %llu",
-                 key, value, (unsigned long long) min, (unsigned long long) max);
+        snprintf(err, err_size, "invalid %s '%s': expected a whole number from %llu to %llu", key,
+                 value, (unsigned long long) min, (unsigned long long) max);
         return -EINVAL;
     }
     *ret = (uint32_t) v;
@@ -186,31 +198,25 @@ int lk_settings_set(struct lk_settings *s, const char *key, const char *value, c
         return -EINVAL;
     }
     if (strcmp(key, "quickchk-interval") == 0) {
-        return seconds(key, value, SEC / 10, DAY, true, &s->quickchk_interval_usec, err,
-                       err_size);
+        return seconds(key, value, SEC / 10, DAY, true, &s->quickchk_interval_usec, err, err_size);
     }
     if (strcmp(key, "deepchk-interval") == 0) {
-        return seconds(key, value, SEC / 10, DAY, true, &s->deepchk_interval_usec, err,
-                       err_size);
+        return seconds(key, value, SEC / 10, DAY, true, &s->deepchk_interval_usec, err, err_size);
     }
     if (strcmp(key, "quickchk-timeout") == 0) {
-        return seconds(key, value, SEC / 10, DAY, true, &s->quickchk_timeout_usec, err,
-                       err_size);
+        return seconds(key, value, SEC / 10, DAY, true, &s->quickchk_timeout_usec, err, err_size);
     }
     if (strcmp(key, "deepchk-timeout") == 0) {
-        return seconds(key, value, SEC / 10, DAY, true, &s->deepchk_timeout_usec, err,
-                       err_size);
+        return seconds(key, value, SEC / 10, DAY, true, &s->deepchk_timeout_usec, err, err_size);
     }
     if (strcmp(key, "action-timeout") == 0) {
-        return seconds(key, value, SEC / 10, 7 * DAY, true, &s->action_timeout_usec, err,
-                       err_size);
+        return seconds(key, value, SEC / 10, 7 * DAY, true, &s->action_timeout_usec, err, err_size);
     }
     if (strcmp(key, "start-grace") == 0) {
         return seconds(key, value, SEC / 10, DAY, true, &s->start_grace_usec, err, err_size);
     }
     if (strcmp(key, "recovery-window") == 0) {
-        return seconds(key, value, SEC, 7 * DAY, false, &s->recovery_window_usec, err,
-                       err_size);
+        return seconds(key, value, SEC, 7 * DAY, false, &s->recovery_window_usec, err, err_size);
     }
     if (strcmp(key, "check-failures") == 0) {
         return count(key, value, 1, 1000, &s->check_failures, err, err_size);
@@ -236,16 +242,16 @@ int lk_settings_set(struct lk_settings *s, const char *key, const char *value, c
     }
     if (strcmp(key, "monitor-timeout-action") == 0) {
         if (lk_timeout_action_from_name(value, &s->monitor_timeout_action) < 0) {
-            snprintf(err, err_size,
-                     "invalid monitor-timeout-action '%s': expected ignore or fail", value);
+            snprintf(err, err_size, "invalid monitor-timeout-action '%s': expected ignore or fail",
+                     value);
             return -EINVAL;
         }
         return 0;
     }
     if (strcmp(key, "init") == 0) {
         if (lk_init_from_name(value, &s->init) < 0) {
-            snprintf(err, err_size,
-                     "invalid init '%s': expected AUTORES_ISP, INIT_ISP or INIT_OSU", value);
+            snprintf(err, err_size, "invalid init '%s': expected AUTORES_ISP, INIT_ISP or INIT_OSU",
+                     value);
             return -EINVAL;
         }
         return 0;

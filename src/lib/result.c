@@ -18,9 +18,9 @@
 #include <string.h>
 
 static const char *const outcome_names[LK_OUTCOME_COUNT] = {
-        [LK_OUTCOME_SUCCESS] = "success",         [LK_OUTCOME_EXIT] = "exit",
-        [LK_OUTCOME_SIGNAL] = "signal",           [LK_OUTCOME_EXEC_FAILED] = "exec-failed",
-        [LK_OUTCOME_TIMEOUT] = "timeout",         [LK_OUTCOME_REFUSED] = "refused",
+        [LK_OUTCOME_SUCCESS] = "success", [LK_OUTCOME_EXIT] = "exit",
+        [LK_OUTCOME_SIGNAL] = "signal",   [LK_OUTCOME_EXEC_FAILED] = "exec-failed",
+        [LK_OUTCOME_TIMEOUT] = "timeout", [LK_OUTCOME_REFUSED] = "refused",
         [LK_OUTCOME_ABORTED] = "aborted",
 };
 

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_size,
-                                                      const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_size, const char *fmt,
+                                                      ...)
 {
     if (err && err_size > 0) {
         va_list ap;
@@ -24,8 +24,8 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_size
 
 static bool tag_char_ok(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
 }
 
 int lk_validate_tag(const char *tag, const char *what, char *err, size_t err_size)
@@ -35,23 +35,25 @@ int lk_validate_tag(const char *tag, const char *what, char *err, size_t err_siz
     }
     size_t len = strlen(tag);
     if (len > LK_TAG_MAX) {
-        return fail(err, err_size, "%s is too long: %zu bytes, at most %d", what, len,
-                    LK_TAG_MAX);
+        return fail(err, err_size, "%s is too long: %zu bytes, at most %d", what, len, LK_TAG_MAX);
+    }
+    /* Control and non-ASCII bytes first, over the whole tag: the messages below quote the
+     * tag, and a newline anywhere in it would break the one-line message. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) tag[i];
+        if (c < 0x20 || c == 0x7f) {
+            return fail(err, err_size, "%s contains control character 0x%02x", what, c);
+        }
+        if (c >= 0x80) {
+            return fail(err, err_size,
+                        "%s contains a non-ASCII byte; use letters, digits, '.', '_', '-'", what);
+        }
     }
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char) tag[i];
         if (!tag_char_ok((char) c)) {
-            if (c < 0x20 || c == 0x7f) {
-                return fail(err, err_size, "%s contains control character 0x%02x", what, c);
-            }
-            if (c >= 0x80) {
-                return fail(err, err_size,
-                            "%s contains a non-ASCII byte; use letters, digits, '.', '_', '-'",
-                            what);
-            }
-            return fail(err, err_size,
-                        "%s '%s' contains '%c'; use letters, digits, '.', '_', '-'", what, tag,
-                        c);
+            return fail(err, err_size, "%s '%s' contains '%c'; use letters, digits, '.', '_', '-'",
+                        what, tag, c);
         }
     }
     if (tag[0] == '.' || tag[0] == '-') {
@@ -67,8 +69,7 @@ int lk_validate_info(const char *info, char *err, size_t err_size)
     }
     size_t len = strlen(info);
     if (len > LK_INFO_MAX) {
-        return fail(err, err_size, "app-info is too long: %zu bytes, at most %d", len,
-                    LK_INFO_MAX);
+        return fail(err, err_size, "app-info is too long: %zu bytes, at most %d", len, LK_INFO_MAX);
     }
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char) info[i];
@@ -113,7 +114,13 @@ int lk_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *ret_va
     errno = 0;
     char *end = NULL;
     unsigned long long v = strtoull(text, &end, 10);
-    if (errno != 0 || *end != '\0') {
+    if (*end != '\0') {
+        return -EINVAL;
+    }
+    if (errno == ERANGE) {
+        return -ERANGE; /* a number, only too large for 64 bits: out of range like any other */
+    }
+    if (errno != 0) {
         return -EINVAL;
     }
     if (v < min || v > max) {
@@ -158,6 +165,11 @@ int lk_parse_seconds(const char *text, uint64_t min_usec, uint64_t max_usec, boo
     }
     if (*p != '\0') {
         return -EINVAL;
+    }
+    /* The loop above keeps whole * 1000000 in range, but adding the fraction may still
+     * wrap ("18446744073709.999999"), which would turn a huge value into a small one. */
+    if (whole > (UINT64_MAX - frac) / 1000000) {
+        return -ERANGE;
     }
     uint64_t usec = whole * 1000000 + frac;
     if (usec == 0 && allow_zero) {

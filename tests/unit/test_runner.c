@@ -323,7 +323,9 @@ static void on_aux(uv_timer_t *timer)
         /* Keep the loop from noticing anything for a while: the script's output and its
          * exit are both pending when it resumes. */
         struct timespec ts = {1, 0};
-        nanosleep(&ts, NULL);
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+            /* SIGCHLD (libuv's handler) interrupts the sleep; finish it. */
+        }
     }
     if (d->aux_abort) {
         lk_run_abort(d->run);
@@ -697,7 +699,7 @@ static void lk_run_start__script_inherits_no_other_fds(void **state)
     struct done other_done = {0};
     start(fx, &other_spec, &other_done);
 
-    make_sh(fx, "fds.sh", "readlink /proc/$$/fd/*", path);
+    make_sh(fx, "fds.sh", "for fd in /proc/$$/fd/*; do readlink \"$fd\"; done; exit 0", path);
     struct lk_run_spec spec = spec_for(fx, path);
     struct done d = {0};
     start(fx, &spec, &d);
@@ -727,6 +729,10 @@ static void lk_run_start__leaks_no_fds(void **state)
     make_sh(fx, "noexec.sh", "exit 0", noexec);
     assert_int_equal(chmod(noexec, 0600), 0);
     path_in(fx, "missing", missing);
+
+    /* A first run makes the loop open its signal pipe (for SIGCHLD), which it keeps. */
+    struct done warm = {0};
+    run_path(fx, ok, &warm);
 
     unsigned before = count_fds();
     const char *paths[] = {ok, slow, missing, noexec, "relative"};
@@ -874,6 +880,33 @@ static void lk_run_start__output_pending_at_exit_is_kept(void **state)
     check_tail_of_x(&d, LK_RUN_OUTPUT_MAX - 5, "LATE\n");
 }
 
+static void lk_run_start__output_left_in_the_pipe_at_exit_is_drained(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX];
+    /* The script grows its pipe to 1 MiB, fills most of it and exits while the loop is
+     * blocked. When the loop resumes, one read callback takes at most 32 reads (libuv's
+     * limit per event) and the exit is handled in the same iteration, so the last bytes are
+     * still in the pipe: only the drain at exit can get them. */
+    path_in(fx, "drain.pl", path);
+    const char content[] = "#!/usr/bin/perl\n"
+                           "fcntl(STDOUT, 1031, 1048576) or die \"F_SETPIPE_SZ: $!\";\n"
+                           "$| = 1;\n"
+                           "print 'x' x 1000000;\n"
+                           "print \"END\\n\";\n"
+                           "exit 0;\n";
+    write_file(path, content, sizeof(content) - 1, 0700);
+    struct lk_run_spec spec = spec_for(fx, path);
+    struct done d = {0};
+    start(fx, &spec, &d);
+    d.aux_block = true;
+    aux_after(fx, &d, 0);
+    finish(fx, &d);
+    assert_true(d.aux_seen_alive);
+    assert_int_equal(d.result.outcome, LK_OUTCOME_SUCCESS);
+    check_tail_of_x(&d, LK_RUN_OUTPUT_MAX - 4, "END\n");
+}
+
 /* A run ends when the script exits, not when its output pipe closes. */
 
 static void lk_run_start__background_child_holding_stdout_does_not_hold_run(void **state)
@@ -897,7 +930,10 @@ static void lk_run_start__endless_writer_does_not_hold_run(void **state)
     struct fixture *fx = *state;
     char path[PATH_MAX];
     /* A grandchild that writes as fast as we read: draining at exit must stop. */
-    make_sh(fx, "yes.sh", "yes &\necho started\nsleep 0.2\nexit 0", path);
+    make_sh(fx, "yes.sh",
+            "perl -e 'fcntl(STDOUT, 1031, 1048576); exec \"yes\"' &\n"
+            "echo started\nsleep 0.2\nexit 0",
+            path);
     struct done d = {0};
     run_path(fx, path, &d);
     assert_int_equal(d.result.outcome, LK_OUTCOME_SUCCESS);
@@ -1371,6 +1407,7 @@ int main(void)
             T(lk_run_start__output_keeps_last_4096_bytes_of_100_mb),
             T(lk_run_start__output_written_just_before_exit_is_kept),
             T(lk_run_start__output_pending_at_exit_is_kept),
+            T(lk_run_start__output_left_in_the_pipe_at_exit_is_drained),
             T(lk_run_start__background_child_holding_stdout_does_not_hold_run),
             T(lk_run_start__endless_writer_does_not_hold_run),
             T(timeout__script_that_closed_its_output_is_killed),

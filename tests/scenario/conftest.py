@@ -1,0 +1,357 @@
+"""Scenario test fixtures: a real lkd on a fresh root per test, driven by the real commands.
+
+The binaries come from $LK_BUILD (absolute; default <repo>/build), so the same suite runs
+against the plain and the ASan + UBSan builds. Every subprocess has a timeout. Teardown
+stops the daemon (lkstop -f, then SIGKILL), kills every process the test's scripts left
+(found by the node's root path, LKROOT in their environment, or an app's marker), and
+fails the test if a sanitizer reported anything in the daemon's log/lkd.out or in the
+stderr of any command.
+"""
+
+import grp
+import json
+import os
+import pwd
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "helpers"))
+
+import lkapp  # noqa: E402
+
+BUILD = Path(os.environ.get("LK_BUILD") or REPO / "build")
+CMD_TIMEOUT = 60
+SANITIZER_WORDS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
+ROLE_GROUPS = {"admin": "lkadmin", "oper": "lkoper", "guest": "lkguest"}
+TEST_USERS = {"admin": "lkt_admin", "oper": "lkt_oper", "guest": "lkt_guest", "none": "lkt_none"}
+
+
+def _clean_env():
+    env = dict(os.environ)
+    env.pop("LKROOT", None)
+    env.pop("LK_TAG", None)
+    env["LANG"] = "C"
+    return env
+
+
+class Node:
+    """One node: a root directory, its daemon and the commands that talk to it."""
+
+    def __init__(self, tmp_path, name="n1"):
+        self.name = name
+        self.root = tmp_path / f"root-{name}"
+        self.work = tmp_path / f"work-{name}"
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.markers = []
+        self.sanitizer_reports = []
+        self._script_no = 0
+
+    # ------------------------------------------------------------ running commands
+
+    def bin(self, name):
+        return str(BUILD / name)
+
+    def run(self, argv, check=False, user=None, timeout=CMD_TIMEOUT, input=None, env=None):
+        """Runs argv (as user, if given); returns the CompletedProcess (text)."""
+        argv = [str(a) for a in argv]
+        if user:
+            argv = ["runuser", "-u", user, "--"] + argv
+        p = subprocess.run(argv, capture_output=True, text=True, errors="replace",
+                           timeout=timeout, input=input if input is not None else "",
+                           env=env or _clean_env())
+        for word in SANITIZER_WORDS:
+            if word in p.stderr:
+                self.sanitizer_reports.append(f"{argv}: {p.stderr[-4000:]}")
+                break
+        if check and p.returncode != 0:
+            raise AssertionError(f"{argv} exited {p.returncode}\nstdout: {p.stdout}\n"
+                                 f"stderr: {p.stderr}")
+        return p
+
+    def cli(self, *args, check=True, json_out=False, user=None, timeout=CMD_TIMEOUT):
+        argv = [self.bin("lkcli"), "--root", self.root]
+        if json_out:
+            argv.append("--json")
+        return self.run(argv + list(args), check=check, user=user, timeout=timeout)
+
+    def cli_json(self, *args, user=None):
+        p = self.cli(*args, json_out=True, user=user)
+        return json.loads(p.stdout)
+
+    def start(self, check=True):
+        return self.run([self.bin("lkstart"), "--root", self.root, "--node", self.name],
+                        check=check)
+
+    def stop(self, force=False, check=True, timeout=CMD_TIMEOUT):
+        argv = [self.bin("lkstop"), "--root", self.root]
+        if force:
+            argv.append("-f")
+        return self.run(argv, check=check, timeout=timeout)
+
+    def status(self):
+        return self.cli_json("status")
+
+    def resource(self, tag):
+        """The resource dict from status, or None."""
+        for r in self.status()["resources"]:
+            if r["tag"] == tag:
+                return r
+        return None
+
+    def state(self, tag):
+        r = self.resource(tag)
+        return r["state"] if r else None
+
+    def ins_list_raw(self, sep=",", tag=None, check=True):
+        argv = [self.bin("ins_list"), "--root", self.root, "-f", sep]
+        if tag:
+            argv += ["-t", tag]
+        return self.run(argv, check=check)
+
+    def ins_list(self, sep=",", tag=None):
+        """ins_list lines split into fields."""
+        out = self.ins_list_raw(sep=sep, tag=tag).stdout
+        return [line.split(sep) for line in out.splitlines()]
+
+    def ins_line(self, tag):
+        lines = [f for f in self.ins_list() if f[3] == tag]
+        assert len(lines) == 1, lines
+        return lines[0]
+
+    def log_events(self, n=10000, tag=None):
+        args = ["log", "-n", str(n)]
+        if tag:
+            args += ["--tag", tag]
+        return self.cli_json(*args)
+
+    def lk_err(self, *args, check=False, env=None):
+        return self.run([self.bin("lk_err"), "--root", self.root] + list(args), check=check,
+                        env=env)
+
+    # ------------------------------------------------------------ the daemon process
+
+    def daemon_pid(self):
+        try:
+            return int((self.root / "run" / "lkd.pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def daemon_running(self):
+        pid = self.daemon_pid()
+        if not pid or not lkapp.pid_alive(pid):
+            return False
+        try:
+            return "lkd" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            return False
+
+    def kill9(self):
+        pid = self.daemon_pid()
+        assert pid and lkapp.pid_alive(pid), "lkd is not running"
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not lkapp.pid_alive(pid), what="lkd to die after SIGKILL")
+
+    # ------------------------------------------------------------ scripts and apps
+
+    def app(self, tag, **kwargs):
+        """An App (see lkapp) whose scripts live in this node's work directory."""
+        a = lkapp.App(self.work, tag, **kwargs)
+        self.markers.append(a.marker)
+        return a
+
+    def marker(self):
+        m = lkapp.new_marker()
+        self.markers.append(m)
+        return m
+
+    def script(self, text, name=None, mode=0o755):
+        """Writes a script into the work directory; returns its path."""
+        self._script_no += 1
+        path = self.work / "scripts" / (name or f"s{self._script_no}")
+        return lkapp.write_script(path, text, mode)
+
+    def create(self, tag, restore, remove, *extra, check=True):
+        return self.cli("resource", "create", "gen", "--tag", tag, "--restore", restore,
+                        "--remove", remove, *extra, check=check)
+
+    def script_copy(self, action, tag):
+        return self.root / "subsys" / "gen" / "resources" / "app" / "actions" / action / tag
+
+    def copies(self):
+        """{relative path: bytes} of every file under subsys/ (script copies)."""
+        base = self.root / "subsys"
+        out = {}
+        if base.exists():
+            for p in sorted(base.rglob("*")):
+                if p.is_file():
+                    out[str(p.relative_to(base))] = p.read_bytes()
+        return out
+
+    def snapshot(self):
+        """What must not change after a refused command."""
+        return (self.ins_list_raw().stdout, self.copies())
+
+    # ------------------------------------------------------------ teardown
+
+    def _leftovers(self):
+        me = os.getpid()
+        root = str(self.root)
+        env_key = f"LKROOT={root}".encode()
+        found = []
+        for pid, argv in lkapp.proc_cmdlines().items():
+            if pid == me:
+                continue
+            line = " ".join(argv)
+            hit = root in line or any(m in argv or f"sleep {m}" in line for m in self.markers)
+            if not hit:
+                try:
+                    with open(f"/proc/{pid}/environ", "rb") as f:
+                        hit = env_key in f.read().split(b"\0")
+                except OSError:
+                    pass
+            if hit:
+                found.append(pid)
+        return found
+
+    def teardown(self):
+        problems = []
+        if self.daemon_running():
+            try:
+                self.stop(force=True, check=False, timeout=30)
+            except subprocess.TimeoutExpired:
+                problems.append("lkstop -f timed out at teardown")
+            pid = self.daemon_pid()
+            if pid and self.daemon_running():
+                os.kill(pid, signal.SIGKILL)
+        for _ in range(20):
+            pids = self._leftovers()
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+        out = self.root / "log" / "lkd.out"
+        if out.exists():
+            text = out.read_text(errors="replace")
+            for word in SANITIZER_WORDS:
+                if word in text:
+                    problems.append(f"{out} contains {word!r}:\n{text[-6000:]}")
+                    break
+        problems += self.sanitizer_reports
+        return problems
+
+
+def wait_for(predicate, timeout=30, interval=0.05, what=None):
+    """Polls predicate until it returns something truthy; returns that, or fails."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        last = predicate()
+        if last:
+            return last
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for "
+                                 f"{what or predicate}; last value: {last!r}")
+        time.sleep(interval)
+
+
+def one_line_error(p):
+    """Asserts p failed with exactly one line on stderr; returns that line."""
+    assert p.returncode != 0, f"expected a failure, got 0\nstdout: {p.stdout}"
+    lines = p.stderr.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}: {p.stderr!r}"
+    assert lines[0].strip(), "empty error line"
+    return lines[0]
+
+
+@pytest.fixture
+def make_node(tmp_path):
+    """Factory: make_node(name) → a Node with a fresh root (not started)."""
+    os.chmod(tmp_path, 0o755)
+    nodes = []
+
+    def make(name="n1"):
+        n = Node(tmp_path, name)
+        nodes.append(n)
+        return n
+
+    yield make
+    problems = []
+    for n in nodes:
+        problems += n.teardown()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def node(make_node):
+    """A started node 'n1'."""
+    n = make_node("n1")
+    n.start()
+    return n
+
+
+# ------------------------------------------------------------------ users and roles
+
+
+def _group_exists(name):
+    try:
+        grp.getgrnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def _user_exists(name):
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def lk_users():
+    """Test users by role: admin (lkadmin), oper (lkoper), guest (lkguest), none.
+    Creates the role groups that are missing and the users; removes what it created."""
+    if os.geteuid() != 0:
+        pytest.skip("creating test users needs root")
+    created_groups = []
+    for g in ROLE_GROUPS.values():
+        if not _group_exists(g):
+            subprocess.run(["groupadd", g], check=True, timeout=CMD_TIMEOUT)
+            created_groups.append(g)
+    for role, user in TEST_USERS.items():
+        if _user_exists(user):
+            subprocess.run(["userdel", user], check=False, timeout=CMD_TIMEOUT)
+        argv = ["useradd", "-M", "-N", "-s", "/usr/sbin/nologin"]
+        if role in ROLE_GROUPS:
+            argv += ["-G", ROLE_GROUPS[role]]
+        subprocess.run(argv + [user], check=True, timeout=CMD_TIMEOUT)
+    yield dict(TEST_USERS)
+    for user in TEST_USERS.values():
+        subprocess.run(["userdel", user], check=False, timeout=CMD_TIMEOUT,
+                       capture_output=True)
+    for g in created_groups:
+        subprocess.run(["groupdel", g], check=False, timeout=CMD_TIMEOUT, capture_output=True)
+
+
+@pytest.fixture
+def traversable(tmp_path):
+    """Makes tmp_path and its parents searchable by other users (pytest makes its base
+    directory 0700), so that a test user can reach a node's root."""
+    p = tmp_path
+    while str(p) not in ("/", "/tmp"):
+        mode = os.stat(p).st_mode & 0o7777
+        os.chmod(p, mode | 0o055)
+        p = p.parent
+    return tmp_path
