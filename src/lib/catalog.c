@@ -17,7 +17,7 @@ static const struct lk_catalog_entry catalog[] = {
         {LK_MSG_DAEMON_STOPPED, LK_SEV_INFO, "daemon-stopped", "lkd stopped"},
         /* action name */
         {LK_MSG_ACTION_INTERRUPTED, LK_SEV_WARNING, "action-interrupted",
-         "%s was interrupted by a daemon stop or crash; checking the resource again"},
+         "%s was interrupted by a daemon stop or crash; finishing it safely"},
         /* what failed */
         {LK_MSG_STORE_FAILED, LK_SEV_ERROR, "store-failed", "cannot write the node database: %s"},
         /* id */
@@ -84,6 +84,9 @@ int lk_catalog_format(char *buf, size_t size, int number, ...)
     va_end(ap);
     if (n < 0) {
         return -EINVAL;
+    }
+    if (size == 0) {
+        return 0; /* nothing written; size - 1 would be a bare -1 */
     }
     return (size_t) n >= size ? (int) size - 1 : n;
 }

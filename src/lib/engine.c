@@ -6,12 +6,15 @@
  *   REMOVE_REQUESTED   busy → refuse; OSU → nothing (intent=out); else commit
  *                      pending=remove, intent=out, run remove
  *   RUN_FINISHED       restore ok → ISP, failed → OSF; remove ok → OSU, failed → OSF;
- *                      probe ok → ISP (restore skipped), failed → restore or OSU
- *   STARTUP            interrupted remove → remove again; in service or interrupted
- *                      restore/probe → probe with quickchk, else deepchk, else restore;
+ *                      probe ok → ISP (restore skipped); probe failed → OSF and remove
+ *                      first (cleanup), then restore; INIT_OSU: remove, then OSU
+ *   STARTUP            interrupted remove of an operator → remove again; in service, or
+ *                      interrupted restore, probe or lkstop → probe with quickchk, else
+ *                      deepchk, else restore (INIT_OSU: remove, so OSU is true);
  *                      out of service → restore only as the init strategy says
  *   SHUTDOWN           in service and idle → remove, keeping the intent "in service"
- * It reads the view and writes the plan; nothing else. */
+ * A finished run must be the run the pending action expects; anything else is refused
+ * as an impossible event. It reads the view and writes the plan; nothing else. */
 #include "engine.h"
 
 #include <errno.h>
@@ -176,14 +179,15 @@ static void start_probe_or_restore(struct lk_plan *plan, const struct lk_resourc
 {
     enum lk_action check = probe_action(res);
     if (check != LK_ACTION_NONE) {
-        commit(plan, res, res->state, LK_PENDING_PROBE, res->target_in_service,
-               "probing with %s after start", lk_action_name(check));
+        commit(plan, res, res->state, LK_PENDING_PROBE, true, "probing with %s after start",
+               lk_action_name(check));
         run(plan, res, check);
         return;
     }
     if (res->settings.init == LK_INIT_INIT_OSU) {
-        commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, res->target_in_service,
-               "not restored at start: no check script to probe with and init is INIT_OSU");
+        /* No way to tell whether it runs, and no wish to start it: remove, so that OSU
+         * is the truth and not a guess. */
+        start_remove(plan, res, false);
         return;
     }
     log_msg(plan, res, LK_MSG_PROBE_IMPOSSIBLE);
@@ -192,12 +196,14 @@ static void start_probe_or_restore(struct lk_plan *plan, const struct lk_resourc
 
 static void on_startup(struct lk_plan *plan, const struct lk_resource *res)
 {
-    if (res->pending == LK_PENDING_REMOVE) {
+    if (res->pending == LK_PENDING_REMOVE && !res->target_in_service) {
         log_msg(plan, res, LK_MSG_ACTION_INTERRUPTED, "remove");
-        start_remove(plan, res, res->target_in_service);
+        start_remove(plan, res, false);
         return;
     }
     if (res->pending != LK_PENDING_NONE) {
+        /* An interrupted restore, probe or cleanup, or a remove of lkstop (intent still
+         * "in service"): find out what runs, then act as for a resource in service. */
         log_msg(plan, res, LK_MSG_ACTION_INTERRUPTED, lk_pending_name(res->pending));
         start_probe_or_restore(plan, res);
         return;
@@ -261,18 +267,51 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
             log_msg(plan, res, LK_MSG_PROBE_OK, lk_action_name(ev->action));
             return;
         }
+        /* The check failed or hung: the application may be half up, so it is removed
+         * before anything else; restore follows unless the init strategy says no. */
         log_msg(plan, res, LK_MSG_PROBE_FAILED, lk_action_name(ev->action), why);
-        if (res->settings.init != LK_INIT_INIT_OSU) {
+        if (res->settings.init == LK_INIT_INIT_OSU) {
+            start_remove(plan, res, false);
+            return;
+        }
+        commit(plan, res, LK_STATE_OSF, LK_PENDING_CLEANUP, true,
+               "%s at start-up failed: %s; removing before restore", lk_action_name(ev->action),
+               why);
+        log_msg(plan, res, LK_MSG_REMOVE_STARTED);
+        run(plan, res, LK_ACTION_REMOVE);
+        return;
+    case LK_PENDING_CLEANUP:
+        if (ok) {
+            log_msg(plan, res, LK_MSG_REMOVE_OK, ms);
             start_restore(plan, res);
         } else {
-            commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, res->target_in_service,
-                   "out of service: %s at start-up failed: %s", lk_action_name(ev->action), why);
+            commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
+                   "remove action failed: %s", why);
+            log_msg(plan, res, LK_MSG_REMOVE_FAILED, why);
         }
         return;
     case LK_PENDING_NONE:
     case LK_PENDING_COUNT:
         break;
     }
+}
+
+/* Whether a finished run of action is the one res's pending action waits for. */
+static bool run_expected(const struct lk_resource *res, enum lk_action action)
+{
+    switch (res->pending) {
+    case LK_PENDING_RESTORE:
+        return action == LK_ACTION_RESTORE;
+    case LK_PENDING_REMOVE:
+    case LK_PENDING_CLEANUP:
+        return action == LK_ACTION_REMOVE;
+    case LK_PENDING_PROBE:
+        return action == LK_ACTION_QUICKCHK || action == LK_ACTION_DEEPCHK;
+    case LK_PENDING_NONE:
+    case LK_PENDING_COUNT:
+        break;
+    }
+    return false;
 }
 
 int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
@@ -291,7 +330,7 @@ int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
         on_remove_requested(ret_plan, res);
         return 0;
     case LK_EV_RUN_FINISHED:
-        if (res->pending == LK_PENDING_NONE) {
+        if (!run_expected(res, ev->action)) {
             return -EINVAL;
         }
         on_run_finished(ret_plan, res, ev);

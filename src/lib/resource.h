@@ -26,7 +26,8 @@ enum lk_pending {
     LK_PENDING_NONE,
     LK_PENDING_RESTORE,
     LK_PENDING_REMOVE,
-    LK_PENDING_PROBE, /* a check run at start-up to learn whether the application runs */
+    LK_PENDING_PROBE,   /* a check run at start-up to learn whether the application runs */
+    LK_PENDING_CLEANUP, /* a remove before a restore, after a failed start-up probe */
     LK_PENDING_COUNT,
 };
 

@@ -1,12 +1,12 @@
 /* Unit tests for result.c: the one-word outcome names, lk_result_ok, and the wording of
  * lk_result_describe for every outcome, including the errno table, fractional timeouts,
  * unknown signals and truncation into small buffers. Pure: no loop, no files. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <errno.h>
-#include <signal.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -63,7 +63,8 @@ static void lk_result_describe__exec_errno_table(void **state)
     r.exec_errno = EISDIR;
     assert_string_equal(describe(&r), "could not execute: script is a directory");
     r.exec_errno = ETXTBSY;
-    assert_string_equal(describe(&r), "could not execute: script is being written (text file busy)");
+    assert_string_equal(describe(&r),
+                        "could not execute: script is being written (text file busy)");
 }
 
 static void lk_result_describe__exec_other_errno_uses_lowercase_strerror(void **state)
@@ -209,7 +210,7 @@ static void lk_outcome_name__out_of_range(void **state)
 {
     (void) state;
     assert_string_equal(lk_outcome_name(LK_OUTCOME_COUNT), "unknown");
-    assert_string_equal(lk_outcome_name((enum lk_outcome) -1), "unknown");
+    assert_string_equal(lk_outcome_name((enum lk_outcome) - 1), "unknown");
 }
 
 static void lk_outcome_name__all(void **state)

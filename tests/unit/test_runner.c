@@ -9,17 +9,17 @@
  * Tests that leave processes behind on purpose (a restore's background daemon) kill their
  * process group before they end. Dead processes whose parent exited may linger as zombies
  * when PID 1 does not reap them, so "gone" means: no such process, or a zombie. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -481,8 +481,8 @@ static void lk_run_start__missing_cwd_is_exec_failed(void **state)
     run_spec(fx, &spec, &d);
     assert_int_equal(d.result.outcome, LK_OUTCOME_EXEC_FAILED);
     assert_int_equal(d.result.exec_errno, ENOENT);
-    snprintf(expected, sizeof(expected),
-             "could not execute: working directory '%s' does not exist", cwd);
+    snprintf(expected, sizeof(expected), "could not execute: working directory '%s' does not exist",
+             cwd);
     assert_string_equal(describe(&d), expected);
 }
 
@@ -676,8 +676,7 @@ static void lk_run_start__runs_in_a_new_session(void **state)
     struct done d = {0};
     run_path(fx, path, &d);
     assert_int_equal(d.result.outcome, LK_OUTCOME_SUCCESS);
-    snprintf(expected, sizeof(expected), "%d %d %d\n", d.result.pid, d.result.pid,
-             d.result.pid);
+    snprintf(expected, sizeof(expected), "%d %d %d\n", d.result.pid, d.result.pid, d.result.pid);
     assert_string_equal(d.output, expected);
     assert_int_not_equal(getsid(0), d.result.pid);
 }
@@ -1006,6 +1005,67 @@ static void timeout__group_left_by_the_leader_is_killed_at_once(void **state)
     assert_true(wait_gone(child, 2000));
 }
 
+static void timeout__whole_group_gets_sigterm_first(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX];
+    /* A child that shuts down cleanly on SIGTERM, and a leader that waits for it: both must
+     * get SIGTERM, well before the grace runs out. */
+    make_sh(fx, "group.sh",
+            "(trap 'echo child-got-term; exit 0' TERM; while :; do sleep 0.05; done) &\n"
+            "trap 'wait; echo leader-done; exit 0' TERM\n"
+            "wait",
+            path);
+    struct lk_run_spec spec = spec_for(fx, path);
+    spec.timeout_usec = 200 * MSEC;
+    spec.kill_grace_usec = 5 * SEC;
+    struct done d = {0};
+    run_spec(fx, &spec, &d);
+    assert_int_equal(d.result.outcome, LK_OUTCOME_TIMEOUT);
+    assert_int_equal(d.result.term_signal, 0);
+    /* The shell may also report the killed sleep ("Terminated"). */
+    const char *child = strstr(d.output, "child-got-term\n");
+    const char *leader = strstr(d.output, "leader-done\n");
+    assert_non_null(child);
+    assert_non_null(leader);
+    assert_true(child < leader);
+    assert_true(d.result.duration_usec < 3 * SEC);
+}
+
+static void timeout__stopped_script_is_continued_to_get_sigterm(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX];
+    /* A stopped process only acts on SIGTERM once continued; without SIGCONT it would
+     * wait for the SIGKILL at the end of the grace. */
+    make_sh(fx, "stopped.sh", "kill -STOP $$\nexit 0", path);
+    struct lk_run_spec spec = spec_for(fx, path);
+    spec.timeout_usec = 200 * MSEC;
+    spec.kill_grace_usec = 10 * SEC;
+    struct done d = {0};
+    run_spec(fx, &spec, &d);
+    assert_int_equal(d.result.outcome, LK_OUTCOME_TIMEOUT);
+    assert_int_equal(d.result.term_signal, SIGTERM);
+    assert_true(d.result.duration_usec < 3 * SEC);
+}
+
+static void timeout__counts_from_the_start_even_when_loop_time_is_stale(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX];
+    make_sh(fx, "slow.sh", "sleep 1000", path);
+    /* The loop's cached time is now 0.5 s old, as after a slow callback. */
+    struct timespec ts = {0, 500 * 1000 * 1000};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+    struct lk_run_spec spec = spec_for(fx, path);
+    spec.timeout_usec = 300 * MSEC;
+    struct done d = {0};
+    run_spec(fx, &spec, &d);
+    assert_int_equal(d.result.outcome, LK_OUTCOME_TIMEOUT);
+    assert_true(d.result.duration_usec >= 300 * MSEC);
+}
+
 static void timeout__clean_exit_after_term_is_still_a_timeout(void **state)
 {
     struct fixture *fx = *state;
@@ -1089,6 +1149,25 @@ static void lk_run_abort__term_ignored_is_killed_after_grace(void **state)
     assert_true(wait_gone(first_number(d.output), 2000));
 }
 
+static void lk_run_abort__after_the_script_exited_has_no_effect(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX];
+    /* The loop is blocked while the script exits; the abort comes before the loop has
+     * reaped it. The script finished on its own: its result stands. */
+    make_sh(fx, "quick.sh", "exit 5", path);
+    struct lk_run_spec spec = spec_for(fx, path);
+    struct done d = {0};
+    start(fx, &spec, &d);
+    d.aux_block = true;
+    d.aux_abort = true;
+    aux_after(fx, &d, 0);
+    finish(fx, &d);
+    assert_true(d.aux_seen_alive);
+    assert_int_equal(d.result.outcome, LK_OUTCOME_EXIT);
+    assert_int_equal(d.result.exit_status, 5);
+}
+
 static void lk_run_abort__during_a_timeout_keeps_the_timeout(void **state)
 {
     struct fixture *fx = *state;
@@ -1140,7 +1219,7 @@ static void run_secure(struct fixture *fx, const char *root, const char *path, s
 }
 
 __attribute__((format(printf, 2, 3))) static void expect_refused(const struct done *d,
-                                                                  const char *fmt, ...)
+                                                                 const char *fmt, ...)
 {
     char expected[PATH_MAX + 128];
     va_list ap;
@@ -1339,8 +1418,7 @@ static void lk_run_start__concurrent_runs_report_their_own_results(void **state)
         assert_false(d[i].run_mismatch);
         assert_string_equal(d[i].output, expected);
         assert_int_equal(d[i].result.exit_status, i % 8);
-        assert_int_equal(d[i].result.outcome,
-                         i % 8 == 0 ? LK_OUTCOME_SUCCESS : LK_OUTCOME_EXIT);
+        assert_int_equal(d[i].result.outcome, i % 8 == 0 ? LK_OUTCOME_SUCCESS : LK_OUTCOME_EXIT);
         for (int j = 0; j < i; j++) {
             assert_int_not_equal(d[i].result.pid, d[j].result.pid);
         }
@@ -1413,11 +1491,15 @@ int main(void)
             T(timeout__script_that_closed_its_output_is_killed),
             T(timeout__term_ignored_is_killed_after_grace_with_its_group),
             T(timeout__group_left_by_the_leader_is_killed_at_once),
+            T(timeout__whole_group_gets_sigterm_first),
+            T(timeout__stopped_script_is_continued_to_get_sigterm),
+            T(timeout__counts_from_the_start_even_when_loop_time_is_stale),
             T(timeout__clean_exit_after_term_is_still_a_timeout),
             T(timeout__zero_means_no_limit),
             T(timeout__script_finishing_in_time_is_not_timed_out),
             T(lk_run_abort__ends_the_run_as_aborted),
             T(lk_run_abort__term_ignored_is_killed_after_grace),
+            T(lk_run_abort__after_the_script_exited_has_no_effect),
             T(lk_run_abort__during_a_timeout_keeps_the_timeout),
             T(lk_run_pid__is_zero_for_null),
             T(secure_root__group_writable_directory_is_refused),

@@ -94,7 +94,9 @@ static void lk_validate_tag__space(void **state)
 static void lk_validate_tag__control_characters(void **state)
 {
     (void) state;
-    assert_int_equal(tag("a\x1f" "b"), -EINVAL);
+    assert_int_equal(tag("a\x1f"
+                         "b"),
+                     -EINVAL);
     assert_message("tag contains control character 0x1f");
     assert_int_equal(tag("a\tb"), -EINVAL);
     assert_message("tag contains control character 0x09");
@@ -147,8 +149,8 @@ static void lk_validate_tag__good_tags(void **state)
 {
     (void) state;
     static const char *const good[] = {
-            "a", "app1", "App_1", "my-app", "my.app", "a..b", "x-", "x.", "1", "0.5", "_x",
-            "A-b.c_D-9",
+            "a",  "app1", "App_1", "my-app", "my.app", "a..b",
+            "x-", "x.",   "1",     "0.5",    "_x",     "A-b.c_D-9",
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         if (tag(good[i]) != 0) {
@@ -172,7 +174,10 @@ static void lk_validate_info__too_long(void **state)
 static void lk_validate_info__control_characters(void **state)
 {
     (void) state;
-    assert_int_equal(lk_validate_info("a\x1f" "b", err, sizeof(err)), -EINVAL);
+    assert_int_equal(lk_validate_info("a\x1f"
+                                      "b",
+                                      err, sizeof(err)),
+                     -EINVAL);
     assert_message("app-info contains control character 0x1f");
     assert_int_equal(lk_validate_info("line1\nline2", err, sizeof(err)), -EINVAL);
     assert_message("app-info contains control character 0x0a");
@@ -191,9 +196,8 @@ static void lk_validate_info__ok(void **state)
     assert_int_equal(lk_validate_info(text, err, sizeof(err)), 0);
     assert_int_equal(lk_validate_info("", err, sizeof(err)), 0);
     assert_int_equal(lk_validate_info(NULL, err, sizeof(err)), 0);
-    assert_int_equal(lk_validate_info("port=8080 path=/srv/app 'quoted' caf\xc3\xa9", err,
-                                      sizeof(err)),
-                     0);
+    assert_int_equal(
+            lk_validate_info("port=8080 path=/srv/app 'quoted' caf\xc3\xa9", err, sizeof(err)), 0);
 }
 
 /* lk_script_header_ok and lk_validate_script */
@@ -206,8 +210,12 @@ static void lk_script_header_ok__rejects(void **state)
     assert_false(lk_script_header_ok("#!", 1));
     assert_false(lk_script_header_ok("echo hi\n", 8));
     assert_false(lk_script_header_ok(" #!/bin/sh", 10));
-    assert_false(lk_script_header_ok("\x7f" "EL", 3));
-    assert_false(lk_script_header_ok("\x7f" "elf", 4));
+    assert_false(lk_script_header_ok("\x7f"
+                                     "EL",
+                                     3));
+    assert_false(lk_script_header_ok("\x7f"
+                                     "elf",
+                                     4));
 }
 
 static void lk_script_header_ok__accepts(void **state)
@@ -215,8 +223,12 @@ static void lk_script_header_ok__accepts(void **state)
     (void) state;
     assert_true(lk_script_header_ok("#!", 2));
     assert_true(lk_script_header_ok("#!/bin/sh\n", 10));
-    assert_true(lk_script_header_ok("\x7f" "ELF", 4));
-    assert_true(lk_script_header_ok("\x7f" "ELF\x02\x01\x01", 7));
+    assert_true(lk_script_header_ok("\x7f"
+                                    "ELF",
+                                    4));
+    assert_true(lk_script_header_ok("\x7f"
+                                    "ELF\x02\x01\x01",
+                                    7));
 }
 
 static void lk_validate_script__empty(void **state)
@@ -263,7 +275,10 @@ static void lk_validate_script__shebang_and_elf_ok(void **state)
     (void) state;
     assert_int_equal(lk_validate_script("#!", 2, err, sizeof(err)), 0);
     assert_int_equal(lk_validate_script("#!/bin/sh\nexit 0\n", 17, err, sizeof(err)), 0);
-    assert_int_equal(lk_validate_script("\x7f" "ELF\x02\x01", 6, err, sizeof(err)), 0);
+    assert_int_equal(lk_validate_script("\x7f"
+                                        "ELF\x02\x01",
+                                        6, err, sizeof(err)),
+                     0);
 }
 
 /* lk_parse_seconds */
@@ -277,8 +292,8 @@ static void lk_parse_seconds__malformed(void **state)
 {
     (void) state;
     static const char *const bad[] = {
-            NULL, "", "abc", "1.", ".5", "-1", "+1", " 1", "1 ", "1e3", "1.5s", "0x10",
-            "1..5", "1.2.3", "0.1000000", "0.0000001", "1,5",
+            NULL,  "",     "abc",  "1.",   ".5",    "-1",        "+1",        " 1",  "1 ",
+            "1e3", "1.5s", "0x10", "1..5", "1.2.3", "0.1000000", "0.0000001", "1,5",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint64_t v = 42;
@@ -314,13 +329,11 @@ static void lk_parse_seconds__overflow(void **state)
 {
     (void) state;
     uint64_t v = 42;
-    assert_int_equal(lk_parse_seconds("99999999999999999999999", 0, UINT64_MAX, true, &v),
-                     -ERANGE);
+    assert_int_equal(lk_parse_seconds("99999999999999999999999", 0, UINT64_MAX, true, &v), -ERANGE);
     assert_int_equal(lk_parse_seconds("18446744073710", 0, UINT64_MAX, true, &v), -ERANGE);
     /* The whole part fits in microseconds but adding the fraction does not: it must not
      * wrap around to a small number (here it would wrap to 448383 µs, inside min..max). */
-    assert_int_equal(lk_parse_seconds("18446744073709.999999", 0, UINT64_MAX, true, &v),
-                     -ERANGE);
+    assert_int_equal(lk_parse_seconds("18446744073709.999999", 0, UINT64_MAX, true, &v), -ERANGE);
     assert_int_equal(seconds("18446744073709.999999", true, &v), -ERANGE);
     assert_int_equal(v, 42);
 }
@@ -331,8 +344,7 @@ static void lk_parse_seconds__largest_value(void **state)
     uint64_t v = 0;
     assert_int_equal(lk_parse_seconds("18446744073709.551615", 0, UINT64_MAX, true, &v), 0);
     assert_true(v == UINT64_MAX);
-    assert_int_equal(lk_parse_seconds("18446744073709.551616", 0, UINT64_MAX, true, &v),
-                     -ERANGE);
+    assert_int_equal(lk_parse_seconds("18446744073709.551616", 0, UINT64_MAX, true, &v), -ERANGE);
 }
 
 static void lk_parse_seconds__exact_fractions(void **state)
@@ -382,8 +394,8 @@ static void lk_parse_seconds__min_and_max_inclusive(void **state)
 static void lk_parse_uint__malformed(void **state)
 {
     (void) state;
-    static const char *const bad[] = {NULL, "", "abc", "-1", "+1", " 1", "1 ", "1.0", "1e3",
-                                      "0x10", "12abc"};
+    static const char *const bad[] = {NULL, "",    "abc", "-1",   "+1",   " 1",
+                                      "1 ", "1.0", "1e3", "0x10", "12abc"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint64_t v = 42;
         int r = lk_parse_uint(bad[i], 0, 1000, &v);

@@ -1,0 +1,878 @@
+/* Unit tests for store.c against real SQLite files in a fresh mkdtemp directory per test:
+ * files that must be refused and left byte for byte as they were (random bytes, a foreign
+ * SQLite database, a damaged OpenKeeper database, a newer schema, a directory), then
+ * creation and migration, the round trip of every field of a resource, the updates, the
+ * cascade on delete, the event log and the bounded action log, and rows made invalid
+ * behind the store's back with a raw sqlite3 connection. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store.h"
+
+#define SEC  1000000ULL
+#define NODE "node1"
+
+struct fixture {
+    char dir[64];
+    char path[128];
+    struct lk_store *store;
+    char err[512];
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    if (!f) {
+        return -1;
+    }
+    snprintf(f->dir, sizeof(f->dir), "/tmp/lk-test-store-XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->path, sizeof(f->path), "%s/lk.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    f->store = lk_store_close(f->store);
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        char p[160];
+        snprintf(p, sizeof(p), "%s%s", f->path, suffixes[i]);
+        (void) unlink(p);
+    }
+    char sub[96];
+    snprintf(sub, sizeof(sub), "%s/sub", f->dir);
+    (void) rmdir(sub);
+    (void) rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Files and a raw connection, to look at and damage the database behind the store. */
+
+static void write_file(const char *path, const void *buf, size_t len)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(buf, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static unsigned char *read_file(const char *path, size_t *ret_len)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    long len = ftell(fp);
+    assert_true(len >= 0);
+    rewind(fp);
+    unsigned char *buf = malloc((size_t) len + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t) len, fp), (size_t) len);
+    fclose(fp);
+    *ret_len = (size_t) len;
+    return buf;
+}
+
+static void assert_file_unchanged(const char *path, const unsigned char *before, size_t len)
+{
+    size_t now_len = 0;
+    unsigned char *now = read_file(path, &now_len);
+    assert_int_equal(now_len, len);
+    assert_memory_equal(now, before, len);
+    free(now);
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+                     SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("raw sql '%s' failed: %s", sql, msg ? msg : "?");
+    }
+    sqlite3_close(db);
+}
+
+static int64_t raw_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void random_bytes(unsigned char *buf, size_t len, uint32_t seed)
+{
+    /* Deterministic, so that a failure can be replayed. */
+    uint32_t x = seed;
+    for (size_t i = 0; i < len; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (unsigned char) (x >> 16);
+    }
+}
+
+/* The message of a refused open: one line, names the path and contains what. */
+static void assert_open_message(const struct fixture *f, const char *path, const char *what)
+{
+    assert_null(strchr(f->err, '\n'));
+    if (!strstr(f->err, path) || (what && !strstr(f->err, what))) {
+        fail_msg("message '%s' should name '%s' and say '%s'", f->err, path, what ? what : "");
+    }
+}
+
+static void open_store(struct fixture *f)
+{
+    f->err[0] = '\0';
+    int r = lk_store_open(f->path, &f->store, f->err, sizeof(f->err));
+    if (r < 0) {
+        fail_msg("cannot open the store: %d %s", r, f->err);
+    }
+}
+
+static void reopen_store(struct fixture *f)
+{
+    f->store = lk_store_close(f->store);
+    open_store(f);
+}
+
+/* A resource with no setting at its default, so that a lost column shows. */
+static void make_resource(struct lk_resource *res, const char *tag, const char *id)
+{
+    memset(res, 0, sizeof(*res));
+    snprintf(res->tag, sizeof(res->tag), "%s", tag);
+    snprintf(res->id, sizeof(res->id), "%s", id);
+    snprintf(res->app, sizeof(res->app), "gen");
+    snprintf(res->type, sizeof(res->type), "app");
+    snprintf(res->info, sizeof(res->info), "port=8080 'quoted' caf\xc3\xa9");
+    res->has_script[LK_ACTION_RESTORE] = true;
+    res->has_script[LK_ACTION_REMOVE] = true;
+    res->has_script[LK_ACTION_DEEPCHK] = true;
+    res->has_script[LK_ACTION_RECOVER] = true;
+    struct lk_settings *s = &res->settings;
+    lk_settings_init(s);
+    s->quickchk_interval_usec = SEC / 2;
+    s->deepchk_interval_usec = 3 * SEC + 250000;
+    s->quickchk_timeout_usec = 7 * SEC;
+    s->deepchk_timeout_usec = 11 * SEC;
+    s->action_timeout_usec = 13 * SEC;
+    s->start_grace_usec = 17 * SEC;
+    s->recovery_window_usec = 19 * SEC;
+    s->check_failures = 23;
+    s->max_recoveries = 29;
+    s->local_recovery = false;
+    s->monitor = false;
+    s->switchback = LK_SWITCHBACK_AUTOMATIC;
+    s->monitor_timeout_action = LK_TIMEOUT_ACTION_FAIL;
+    s->init = LK_INIT_INIT_OSU;
+    snprintf(s->pidfile, sizeof(s->pidfile), "/run/app1.pid");
+    res->state = LK_STATE_OSF;
+    snprintf(res->reason, sizeof(res->reason), "restore action failed: exit status 1");
+    res->pending = LK_PENDING_PROBE;
+    res->target_in_service = false;
+    res->check_failures_in_row = 3;
+    res->local_recoveries = 2;
+}
+
+static void assert_resource_equal(const struct lk_resource *a, const struct lk_resource *b)
+{
+    assert_string_equal(a->tag, b->tag);
+    assert_string_equal(a->id, b->id);
+    assert_string_equal(a->app, b->app);
+    assert_string_equal(a->type, b->type);
+    assert_string_equal(a->info, b->info);
+    for (int i = 0; i < LK_ACTION_COUNT; i++) {
+        if (a->has_script[i] != b->has_script[i]) {
+            fail_msg("'%s': has_script[%s] %d != %d", a->tag, lk_action_name(i), a->has_script[i],
+                     b->has_script[i]);
+        }
+    }
+    const struct lk_settings *x = &a->settings, *y = &b->settings;
+    assert_int_equal(x->quickchk_interval_usec, y->quickchk_interval_usec);
+    assert_int_equal(x->deepchk_interval_usec, y->deepchk_interval_usec);
+    assert_int_equal(x->quickchk_timeout_usec, y->quickchk_timeout_usec);
+    assert_int_equal(x->deepchk_timeout_usec, y->deepchk_timeout_usec);
+    assert_int_equal(x->action_timeout_usec, y->action_timeout_usec);
+    assert_int_equal(x->start_grace_usec, y->start_grace_usec);
+    assert_int_equal(x->recovery_window_usec, y->recovery_window_usec);
+    assert_int_equal(x->check_failures, y->check_failures);
+    assert_int_equal(x->max_recoveries, y->max_recoveries);
+    assert_int_equal(x->local_recovery, y->local_recovery);
+    assert_int_equal(x->monitor, y->monitor);
+    assert_int_equal(x->switchback, y->switchback);
+    assert_int_equal(x->monitor_timeout_action, y->monitor_timeout_action);
+    assert_int_equal(x->init, y->init);
+    assert_string_equal(x->pidfile, y->pidfile);
+    assert_int_equal(a->state, b->state);
+    assert_string_equal(a->reason, b->reason);
+    assert_int_equal(a->pending, b->pending);
+    assert_int_equal(a->target_in_service, b->target_in_service);
+    assert_int_equal(a->check_failures_in_row, b->check_failures_in_row);
+    assert_int_equal(a->local_recoveries, b->local_recoveries);
+}
+
+static void free_list(struct lk_resource **list, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(list[i]);
+    }
+    free(list);
+}
+
+static void insert(struct fixture *f, const struct lk_resource *res)
+{
+    int r = lk_store_insert(f->store, NODE, res, f->err, sizeof(f->err));
+    if (r < 0) {
+        fail_msg("insert '%s': %d %s", res->tag, r, f->err);
+    }
+}
+
+/* Loads and expects exactly one resource, which it returns (caller frees). */
+static struct lk_resource *load_one(struct fixture *f)
+{
+    struct lk_resource **list = NULL;
+    size_t count = 0;
+    assert_int_equal(lk_store_load(f->store, NODE, &list, &count), 0);
+    assert_int_equal(count, 1);
+    struct lk_resource *res = list[0];
+    free(list);
+    return res;
+}
+
+/* lk_store_open: files it must refuse and leave alone. */
+
+static void lk_store_open__random_bytes_refused_and_unchanged(void **state)
+{
+    struct fixture *f = *state;
+    unsigned char bytes[16384];
+    random_bytes(bytes, sizeof(bytes), 1517);
+    write_file(f->path, bytes, sizeof(bytes));
+
+    int r = lk_store_open(f->path, &f->store, f->err, sizeof(f->err));
+    assert_true(r < 0);
+    assert_null(f->store);
+    assert_open_message(f, f->path, "cannot open database");
+    assert_file_unchanged(f->path, bytes, sizeof(bytes));
+    char wal[160];
+    snprintf(wal, sizeof(wal), "%s-wal", f->path);
+    assert_int_equal(access(wal, F_OK), -1);
+}
+
+static void lk_store_open__foreign_database_refused_and_unchanged(void **state)
+{
+    struct fixture *f = *state;
+    raw_exec(f->path, "CREATE TABLE customers (name TEXT); INSERT INTO customers VALUES ('x');");
+    assert_int_equal(raw_int(f->path, "PRAGMA application_id"), 0);
+    size_t len = 0;
+    unsigned char *before = read_file(f->path, &len);
+
+    int r = lk_store_open(f->path, &f->store, f->err, sizeof(f->err));
+    assert_true(r < 0);
+    assert_null(f->store);
+    assert_open_message(f, f->path, "not an OpenKeeper database");
+    assert_file_unchanged(f->path, before, len);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master"), 1);
+    free(before);
+}
+
+static void lk_store_open__damaged_database_refused_and_unchanged(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+    f->store = lk_store_close(f->store);
+
+    /* Overwrite the second page (a table's root) and keep the header intact. */
+    size_t len = 0;
+    unsigned char *bytes = read_file(f->path, &len);
+    int page = (int) raw_int(f->path, "PRAGMA page_size");
+    assert_true(len >= (size_t) page * 3);
+    random_bytes(bytes + page, (size_t) page, 42);
+    write_file(f->path, bytes, len);
+
+    int r = lk_store_open(f->path, &f->store, f->err, sizeof(f->err));
+    assert_true(r < 0);
+    assert_null(f->store);
+    assert_open_message(f, f->path, NULL);
+    assert_file_unchanged(f->path, bytes, len);
+    free(bytes);
+}
+
+static void lk_store_open__newer_schema_refused(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    f->store = lk_store_close(f->store);
+    raw_exec(f->path, "PRAGMA user_version = 99");
+    size_t len = 0;
+    unsigned char *before = read_file(f->path, &len);
+
+    int r = lk_store_open(f->path, &f->store, f->err, sizeof(f->err));
+    assert_true(r < 0);
+    assert_open_message(f, f->path, "schema version 99 is newer");
+    assert_file_unchanged(f->path, before, len);
+    free(before);
+}
+
+static void lk_store_open__directory_refused(void **state)
+{
+    struct fixture *f = *state;
+    int r = lk_store_open(f->dir, &f->store, f->err, sizeof(f->err));
+    assert_true(r < 0);
+    assert_null(f->store);
+    assert_open_message(f, f->dir, "not a regular file");
+}
+
+static void lk_store_open__missing_directory_refused(void **state)
+{
+    struct fixture *f = *state;
+    char path[160];
+    snprintf(path, sizeof(path), "%s/sub/lk.db", f->dir);
+    int r = lk_store_open(path, &f->store, f->err, sizeof(f->err));
+    assert_true(r < 0);
+    assert_null(f->store);
+    assert_open_message(f, path, "cannot open database");
+    assert_int_equal(access(path, F_OK), -1);
+}
+
+/* lk_store_open: creation, migration, reopening. */
+
+static void lk_store_open__creates_and_migrates(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    assert_int_equal(access(f->path, F_OK), 0);
+    f->store = lk_store_close(f->store);
+    assert_int_equal(raw_int(f->path, "PRAGMA application_id"), 0x4f4b4450);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                                      " AND name IN ('resources', 'states', 'events', 'runs')"),
+                     4);
+    /* WAL is a property of the file, not of the connection. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *) sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void lk_store_open__empty_file_is_a_fresh_database(void **state)
+{
+    struct fixture *f = *state;
+    write_file(f->path, "", 0);
+    open_store(f);
+    struct lk_resource **list = NULL;
+    size_t count = 7;
+    assert_int_equal(lk_store_load(f->store, NODE, &list, &count), 0);
+    assert_int_equal(count, 0);
+    free(list);
+    f->store = lk_store_close(f->store);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
+}
+
+static void lk_store_open__reopen_keeps_data(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+    reopen_store(f);
+    reopen_store(f);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
+    struct lk_resource *back = load_one(f);
+    assert_resource_equal(back, &res);
+    free(back);
+}
+
+/* lk_store_insert */
+
+static void lk_store_insert__duplicate_tag(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+    make_resource(&res, "app1", "other-id");
+    f->err[0] = '\0';
+    assert_int_equal(lk_store_insert(f->store, NODE, &res, f->err, sizeof(f->err)), -EEXIST);
+    assert_string_equal(f->err, "a resource with tag 'app1' already exists");
+    struct lk_resource *back = load_one(f);
+    assert_string_equal(back->id, "app1-id");
+    free(back);
+}
+
+static void lk_store_insert__duplicate_id(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+    make_resource(&res, "app2", "app1-id");
+    f->err[0] = '\0';
+    assert_int_equal(lk_store_insert(f->store, NODE, &res, f->err, sizeof(f->err)), -EEXIST);
+    assert_string_equal(f->err, "a resource with id 'app1-id' already exists");
+    struct lk_resource *back = load_one(f);
+    assert_string_equal(back->tag, "app1");
+    free(back);
+}
+
+static void lk_store_insert__round_trip_every_field(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+    struct lk_resource *back = load_one(f);
+    assert_resource_equal(back, &res);
+    free(back);
+
+    /* The other values of the two-valued fields. */
+    struct lk_resource two;
+    make_resource(&two, "app2", "app2-id");
+    lk_settings_init(&two.settings);
+    two.state = LK_STATE_ISU;
+    two.pending = LK_PENDING_NONE;
+    two.reason[0] = '\0';
+    two.info[0] = '\0';
+    two.target_in_service = true;
+    two.check_failures_in_row = 0;
+    two.local_recoveries = 0;
+    memset(two.has_script, 0, sizeof(two.has_script));
+    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+        two.has_script[a] = true;
+    }
+    insert(f, &two);
+
+    struct lk_resource **list = NULL;
+    size_t count = 0;
+    assert_int_equal(lk_store_load(f->store, NODE, &list, &count), 0);
+    assert_int_equal(count, 2);
+    assert_resource_equal(list[0], &res);
+    assert_resource_equal(list[1], &two);
+    free_list(list, count);
+}
+
+static void lk_store_insert__rolled_back_is_gone(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    assert_int_equal(lk_store_begin(f->store), 0);
+    insert(f, &res);
+    lk_store_rollback(f->store);
+    struct lk_resource **list = NULL;
+    size_t count = 9;
+    assert_int_equal(lk_store_load(f->store, NODE, &list, &count), 0);
+    assert_int_equal(count, 0);
+    free(list);
+}
+
+/* lk_store_load */
+
+static void lk_store_load__invalid_state_written_behind_the_store(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+    f->store = lk_store_close(f->store);
+    raw_exec(f->path, "UPDATE states SET state = 'ILLSTATE' WHERE tag = 'app1'");
+    open_store(f);
+
+    struct lk_resource **list = (struct lk_resource **) 0x1;
+    size_t count = 77;
+    assert_int_equal(lk_store_load(f->store, NODE, &list, &count), -EINVAL);
+    /* Out-parameters are untouched on failure. */
+    assert_ptr_equal(list, (struct lk_resource **) 0x1);
+    assert_int_equal(count, 77);
+}
+
+static void lk_store_load__other_invalid_rows(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const damage[] = {
+            "UPDATE states SET pending = 'later'",
+            "UPDATE states SET state = 'isp'",
+            "UPDATE resources SET scripts = 1",  /* no remove script */
+            "UPDATE resources SET scripts = 64", /* beyond the known actions */
+            "UPDATE resources SET scripts = -1",
+            "UPDATE resources SET init = 'SOMETIMES'",
+            "UPDATE resources SET switchback = 'never'",
+            "UPDATE resources SET monitor_timeout_action = 'panic'",
+            "UPDATE resources SET quickchk_interval_us = -5",
+            "UPDATE resources SET info = 'a' || char(10) || 'b'",
+    };
+    for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+        open_store(f);
+        struct lk_resource res;
+        make_resource(&res, "app1", "app1-id");
+        insert(f, &res);
+        f->store = lk_store_close(f->store);
+        raw_exec(f->path, damage[i]);
+        open_store(f);
+        struct lk_resource **list = NULL;
+        size_t count = 0;
+        int r = lk_store_load(f->store, NODE, &list, &count);
+        if (r != -EINVAL) {
+            free_list(list, count);
+            fail_msg("after '%s': expected -EINVAL, got %d", damage[i], r);
+        }
+        assert_int_equal(lk_store_delete(f->store, "app1"), 0);
+        f->store = lk_store_close(f->store);
+    }
+}
+
+static void lk_store_load__only_this_node_in_tag_order(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    static const char *const tags[] = {"charlie", "alpha", "bravo"};
+    for (size_t i = 0; i < 3; i++) {
+        struct lk_resource res;
+        char id[32];
+        snprintf(id, sizeof(id), "%s-id", tags[i]);
+        make_resource(&res, tags[i], id);
+        insert(f, &res);
+    }
+    struct lk_resource **list = NULL;
+    size_t count = 0;
+    assert_int_equal(lk_store_load(f->store, NODE, &list, &count), 0);
+    assert_int_equal(count, 3);
+    assert_string_equal(list[0]->tag, "alpha");
+    assert_string_equal(list[1]->tag, "bravo");
+    assert_string_equal(list[2]->tag, "charlie");
+    free_list(list, count);
+
+    list = NULL;
+    count = 5;
+    assert_int_equal(lk_store_load(f->store, "node2", &list, &count), 0);
+    assert_int_equal(count, 0);
+    free(list);
+}
+
+/* lk_store_save_* */
+
+static void lk_store_save_state__unknown_tag_or_node(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+    struct lk_resource other = res;
+    snprintf(other.tag, sizeof(other.tag), "nope");
+    assert_int_equal(lk_store_save_state(f->store, NODE, &other), -ENOENT);
+    assert_int_equal(lk_store_save_state(f->store, "node2", &res), -ENOENT);
+}
+
+static void lk_store_save_state__round_trip(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+
+    res.state = LK_STATE_ISP;
+    snprintf(res.reason, sizeof(res.reason), "restore action has succeeded");
+    res.pending = LK_PENDING_REMOVE;
+    res.target_in_service = true;
+    res.check_failures_in_row = 41;
+    res.local_recoveries = 43;
+    assert_int_equal(lk_store_save_state(f->store, NODE, &res), 0);
+    reopen_store(f);
+    struct lk_resource *back = load_one(f);
+    assert_resource_equal(back, &res);
+    free(back);
+
+    res.state = LK_STATE_OSU;
+    res.pending = LK_PENDING_NONE;
+    res.target_in_service = false;
+    res.reason[0] = '\0';
+    assert_int_equal(lk_store_save_state(f->store, NODE, &res), 0);
+    back = load_one(f);
+    assert_resource_equal(back, &res);
+    free(back);
+}
+
+static void lk_store_save_settings__round_trip(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+
+    lk_settings_init(&res.settings);
+    res.settings.quickchk_interval_usec = 0;
+    res.settings.deepchk_interval_usec = 86400 * SEC;
+    res.settings.init = LK_INIT_INIT_ISP;
+    res.settings.pidfile[0] = '\0';
+    snprintf(res.info, sizeof(res.info), "new info");
+    assert_int_equal(lk_store_save_settings(f->store, &res), 0);
+    reopen_store(f);
+    struct lk_resource *back = load_one(f);
+    assert_resource_equal(back, &res);
+    free(back);
+}
+
+static void lk_store_save_scripts__round_trip(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+
+    res.has_script[LK_ACTION_QUICKCHK] = true;
+    res.has_script[LK_ACTION_DEEPCHK] = false;
+    res.has_script[LK_ACTION_RECOVER] = false;
+    assert_int_equal(lk_store_save_scripts(f->store, &res), 0);
+    struct lk_resource *back = load_one(f);
+    assert_resource_equal(back, &res);
+    free(back);
+    assert_int_equal(raw_int(f->path, "SELECT scripts FROM resources WHERE tag = 'app1'"),
+                     (1 << LK_ACTION_RESTORE) | (1 << LK_ACTION_REMOVE) |
+                             (1 << LK_ACTION_QUICKCHK));
+}
+
+/* lk_store_delete */
+
+static void lk_store_delete__cascades_states_and_runs(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res, other;
+    make_resource(&res, "app1", "app1-id");
+    make_resource(&other, "app2", "app2-id");
+    insert(f, &res);
+    insert(f, &other);
+    struct lk_run_record run = {.tag = "app1", .action = "restore", .outcome = "success"};
+    assert_int_equal(lk_store_add_run(f->store, &run), 0);
+    snprintf(run.tag, sizeof(run.tag), "app2");
+    assert_int_equal(lk_store_add_run(f->store, &run), 0);
+
+    assert_int_equal(lk_store_delete(f->store, "app1"), 0);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM states WHERE tag = 'app1'"), 0);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs WHERE tag = 'app1'"), 0);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM states WHERE tag = 'app2'"), 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs WHERE tag = 'app2'"), 1);
+    struct lk_resource *back = load_one(f);
+    assert_string_equal(back->tag, "app2");
+    free(back);
+
+    /* The tag and the id are free again. */
+    insert(f, &res);
+    assert_int_equal(lk_store_delete(f->store, "never-existed"), 0);
+}
+
+/* Events */
+
+struct collected {
+    size_t count;
+    struct lk_event_record records[16];
+};
+
+static void collect(const struct lk_event_record *record, void *userdata)
+{
+    struct collected *c = userdata;
+    if (c->count < sizeof(c->records) / sizeof(c->records[0])) {
+        c->records[c->count] = *record;
+    }
+    c->count++;
+}
+
+static void add_event(struct fixture *f, const char *tag, int number, int64_t *ret_seq)
+{
+    struct lk_event_record e;
+    memset(&e, 0, sizeof(e));
+    e.time_ms = 1700000000000LL + number;
+    snprintf(e.node, sizeof(e.node), NODE);
+    e.severity = number % 2 ? LK_SEV_WARNING : LK_SEV_ERROR;
+    e.number = number;
+    snprintf(e.tag, sizeof(e.tag), "%s", tag);
+    snprintf(e.process, sizeof(e.process), "lk_err");
+    snprintf(e.message, sizeof(e.message), "message %d", number);
+    snprintf(e.detail, sizeof(e.detail), "detail\nline 2 of %d", number);
+    assert_int_equal(lk_store_add_event(f->store, &e), 0);
+    assert_true(e.seq > 0);
+    if (ret_seq) {
+        *ret_seq = e.seq;
+    }
+}
+
+static void lk_store_last_events__zero_is_none(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    add_event(f, "a", 1, NULL);
+    struct collected c = {0};
+    assert_int_equal(lk_store_last_events(f->store, 0, NULL, collect, &c), 0);
+    assert_int_equal(c.count, 0);
+    assert_int_equal(lk_store_last_events(f->store, 5, "nope", collect, &c), 0);
+    assert_int_equal(c.count, 0);
+}
+
+static void lk_store_last_events__order_limit_and_tag(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    int64_t prev = 0;
+    for (int i = 1; i <= 6; i++) {
+        int64_t seq = 0;
+        add_event(f, i % 2 ? "a" : "b", 1000 + i, &seq);
+        assert_true(seq > prev);
+        prev = seq;
+    }
+
+    /* The last three, oldest first. */
+    struct collected c = {0};
+    assert_int_equal(lk_store_last_events(f->store, 3, NULL, collect, &c), 0);
+    assert_int_equal(c.count, 3);
+    assert_int_equal(c.records[0].number, 1004);
+    assert_int_equal(c.records[1].number, 1005);
+    assert_int_equal(c.records[2].number, 1006);
+    assert_true(c.records[0].seq < c.records[1].seq && c.records[1].seq < c.records[2].seq);
+
+    /* Every field comes back. */
+    const struct lk_event_record *e = &c.records[1];
+    assert_int_equal(e->time_ms, 1700000000000LL + 1005);
+    assert_string_equal(e->node, NODE);
+    assert_int_equal(e->severity, LK_SEV_WARNING);
+    assert_string_equal(e->tag, "a");
+    assert_string_equal(e->process, "lk_err");
+    assert_string_equal(e->message, "message 1005");
+    assert_string_equal(e->detail, "detail\nline 2 of 1005");
+    assert_int_equal(c.records[2].severity, LK_SEV_ERROR);
+
+    /* Only one tag's, still the last ones and oldest first. */
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(lk_store_last_events(f->store, 2, "a", collect, &c), 0);
+    assert_int_equal(c.count, 2);
+    assert_int_equal(c.records[0].number, 1003);
+    assert_int_equal(c.records[1].number, 1005);
+
+    /* More asked for than there are. */
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(lk_store_last_events(f->store, 100, NULL, collect, &c), 0);
+    assert_int_equal(c.count, 6);
+    assert_int_equal(c.records[0].number, 1001);
+    assert_int_equal(c.records[5].number, 1006);
+}
+
+static void lk_store_add_event__keeps_at_most_events_kept(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    assert_int_equal(lk_store_begin(f->store), 0);
+    for (int i = 1; i <= LK_EVENTS_KEPT + 100; i++) {
+        add_event(f, "a", i, NULL);
+    }
+    assert_int_equal(lk_store_commit(f->store), 0);
+    f->store = lk_store_close(f->store);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM events"), LK_EVENTS_KEPT);
+    assert_int_equal(raw_int(f->path, "SELECT min(number) FROM events"), 101);
+}
+
+/* Runs */
+
+static void lk_store_add_run__keeps_runs_kept_per_tag(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    for (int i = 0; i < LK_RUNS_KEPT + 5; i++) {
+        struct lk_run_record run = {.tag = "app1", .action = "quickchk", .outcome = "exit"};
+        run.start_ms = i;
+        run.duration_ms = 10;
+        run.exit_status = 1;
+        snprintf(run.description, sizeof(run.description), "exit status 1");
+        char out[32];
+        int n = snprintf(out, sizeof(out), "output %d\n", i);
+        run.output = out;
+        run.output_len = (size_t) n;
+        assert_int_equal(lk_store_add_run(f->store, &run), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        struct lk_run_record run = {.tag = "app2", .action = "restore", .outcome = "success"};
+        run.start_ms = 100 + i;
+        assert_int_equal(lk_store_add_run(f->store, &run), 0);
+    }
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs WHERE tag = 'app1'"),
+                     LK_RUNS_KEPT);
+    assert_int_equal(raw_int(f->path, "SELECT min(start_ms) FROM runs WHERE tag = 'app1'"), 5);
+    assert_int_equal(raw_int(f->path, "SELECT max(start_ms) FROM runs WHERE tag = 'app1'"),
+                     LK_RUNS_KEPT + 4);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs WHERE tag = 'app2'"), 3);
+    assert_int_equal(raw_int(f->path, "SELECT length(output) FROM runs WHERE start_ms = 7"),
+                     strlen("output 7\n"));
+    assert_int_equal(raw_int(f->path, "SELECT length(output) FROM runs WHERE start_ms = 100"), 0);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            T(lk_store_open__random_bytes_refused_and_unchanged),
+            T(lk_store_open__foreign_database_refused_and_unchanged),
+            T(lk_store_open__damaged_database_refused_and_unchanged),
+            T(lk_store_open__newer_schema_refused),
+            T(lk_store_open__directory_refused),
+            T(lk_store_open__missing_directory_refused),
+            T(lk_store_open__creates_and_migrates),
+            T(lk_store_open__empty_file_is_a_fresh_database),
+            T(lk_store_open__reopen_keeps_data),
+            T(lk_store_insert__duplicate_tag),
+            T(lk_store_insert__duplicate_id),
+            T(lk_store_insert__round_trip_every_field),
+            T(lk_store_insert__rolled_back_is_gone),
+            T(lk_store_load__invalid_state_written_behind_the_store),
+            T(lk_store_load__other_invalid_rows),
+            T(lk_store_load__only_this_node_in_tag_order),
+            T(lk_store_save_state__unknown_tag_or_node),
+            T(lk_store_save_state__round_trip),
+            T(lk_store_save_settings__round_trip),
+            T(lk_store_save_scripts__round_trip),
+            T(lk_store_delete__cascades_states_and_runs),
+            T(lk_store_last_events__zero_is_none),
+            T(lk_store_last_events__order_limit_and_tag),
+            T(lk_store_add_event__keeps_at_most_events_kept),
+            T(lk_store_add_run__keeps_runs_kept_per_tag),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
