@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "action.h"
 #include "args.h"
@@ -314,6 +315,99 @@ static int cmd_list(const struct lk_cli *cli, int argc, char **argv)
     return 0;
 }
 
+static int tag_only(const struct lk_cli *cli, const char *verb, int argc, char **argv,
+                    json_t **ret_args)
+{
+    struct lk_opt opts[] = {{.name = "tag", .has_value = true}};
+    if (lk_args_parse(cli->prog, argc, argv, opts, 1, NULL, 0, NULL) != 0) {
+        return 2;
+    }
+    if (need(cli, verb, &opts[0])) {
+        return 2;
+    }
+    *ret_args = json_pack("{s:s}", "tag", opts[0].value);
+    return 0;
+}
+
+static int cmd_reset(const struct lk_cli *cli, int argc, char **argv)
+{
+    json_t *args = NULL, *data = NULL;
+    int r = tag_only(cli, "reset", argc, argv, &args);
+    if (r == 0) {
+        r = lk_client_call(cli->prog, cli->root, LK_CMD_RES_RESET, args, NULL, NULL, &data);
+    }
+    if (r != 0) {
+        return r;
+    }
+    if (cli->json) {
+        lk_print_json(data);
+    } else {
+        printf("resource '%s': check-failure and local-recovery counters cleared\n",
+               json_string_value(json_object_get(data, "tag")));
+    }
+    json_decref(data);
+    return 0;
+}
+
+static void print_when(long long ms)
+{
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char when[32];
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    printf("%s.%03lldZ", when, ms % 1000);
+}
+
+static int cmd_why(const struct lk_cli *cli, int argc, char **argv)
+{
+    json_t *args = NULL, *data = NULL;
+    int r = tag_only(cli, "why", argc, argv, &args);
+    if (r == 0) {
+        r = lk_client_call(cli->prog, cli->root, LK_CMD_RES_WHY, args, NULL, NULL, &data);
+    }
+    if (r != 0) {
+        return r;
+    }
+    if (cli->json) {
+        lk_print_json(data);
+        json_decref(data);
+        return 0;
+    }
+    json_t *incident = json_object_get(data, "incident");
+    printf("resource '%s' is %s: %s\n", json_string_value(json_object_get(data, "tag")),
+           json_string_value(json_object_get(data, "state")),
+           json_string_value(json_object_get(data, "reason")));
+    printf("check failures in a row: %lld, local recoveries: %lld\n",
+           (long long) json_integer_value(json_object_get(data, "check_failures_in_row")),
+           (long long) json_integer_value(json_object_get(data, "local_recoveries")));
+    if (json_array_size(incident) == 0) {
+        printf("no incident recorded: no check has failed\n");
+        json_decref(data);
+        return 0;
+    }
+    printf("\nlast incident:\n");
+    size_t i;
+    json_t *e;
+    json_array_foreach(incident, i, e)
+    {
+        printf("  ");
+        print_when((long long) json_integer_value(json_object_get(e, "time_ms")));
+        printf(" %-7s %5lld %s\n", json_string_value(json_object_get(e, "severity")),
+               (long long) json_integer_value(json_object_get(e, "number")),
+               json_string_value(json_object_get(e, "message")));
+        const char *detail = json_string_value(json_object_get(e, "detail"));
+        for (const char *p = detail; p && *p;) {
+            const char *nl = strchr(p, '\n');
+            int len = nl ? (int) (nl - p) : (int) strlen(p);
+            printf("      | %.*s\n", len, p);
+            p += len + (nl ? 1 : 0);
+        }
+    }
+    json_decref(data);
+    return 0;
+}
+
 int lk_cmd_resource(const struct lk_cli *cli, int argc, char **argv)
 {
     if (argc < 1) {
@@ -346,8 +440,13 @@ int lk_cmd_resource(const struct lk_cli *cli, int argc, char **argv)
     if (strcmp(verb, "list") == 0) {
         return cmd_list(cli, argc, argv);
     }
-    if (strcmp(verb, "extend") == 0 || strcmp(verb, "unextend") == 0 || strcmp(verb, "why") == 0 ||
-        strcmp(verb, "reset") == 0) {
+    if (strcmp(verb, "why") == 0) {
+        return cmd_why(cli, argc, argv);
+    }
+    if (strcmp(verb, "reset") == 0) {
+        return cmd_reset(cli, argc, argv);
+    }
+    if (strcmp(verb, "extend") == 0 || strcmp(verb, "unextend") == 0) {
         return lk_fail(cli->prog, 1, "resource %s is not available in this version yet", verb);
     }
     return lk_fail(cli->prog, 2, "resource: unknown verb '%s' (see lkcli --help)", verb);

@@ -46,16 +46,18 @@ int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
     json_t *resources = json_object_get(data, "resources");
     printf("\nresources: %zu\n", json_array_size(resources));
     if (json_array_size(resources) > 0) {
-        printf("  %-24s %-24s %-5s %s\n", "TAG", "ID", "STATE", "REASON");
+        printf("  %-24s %-5s %4s %4s  %s\n", "TAG", "STATE", "FAIL", "REC", "REASON");
     }
     size_t i;
     json_t *res;
     json_array_foreach(resources, i, res)
     {
         const char *pending = json_string_value(json_object_get(res, "pending"));
-        printf("  %-24s %-24s %-5s %s%s%s%s\n", json_string_value(json_object_get(res, "tag")),
-               json_string_value(json_object_get(res, "id")),
+        printf("  %-24s %-5s %4lld %4lld  %s%s%s%s\n",
+               json_string_value(json_object_get(res, "tag")),
                json_string_value(json_object_get(res, "state")),
+               (long long) json_integer_value(json_object_get(res, "check_failures_in_row")),
+               (long long) json_integer_value(json_object_get(res, "local_recoveries")),
                json_string_value(json_object_get(res, "reason")), pending && pending[0] ? " [" : "",
                pending ? pending : "", pending && pending[0] ? " running]" : "");
     }

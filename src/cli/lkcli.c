@@ -23,6 +23,8 @@ static void usage(FILE *out)
             "  resource update-script --tag T --action A --file F\n"
             "  resource config --tag T [SETTINGS]     change settings\n"
             "  resource test --tag T --action A       run one script once, change nothing\n"
+            "  resource why --tag T                   the last incident: check, recover, outcome\n"
+            "  resource reset --tag T                 clear failure and recovery counters\n"
             "  resource list [--tag T]                the definitions and states\n"
             "  log [-n N] [--follow] [--tag T]        the event log\n"
             "\n"

@@ -13,6 +13,23 @@
 
 #define PROG "lkstop"
 
+/* Whether pid still runs. A zombie has finished: lkd's parent after detaching is init,
+ * which may take its time to reap it (some container inits never do). */
+static bool still_running(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        return kill(pid, 0) == 0;
+    }
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -58,11 +75,11 @@ int main(int argc, char **argv)
         return r;
     }
     /* Wait for the process to be gone, so that lkstart right after cannot race it. */
-    for (int i = 0; i < 600 && pid > 0 && kill(pid, 0) == 0; i++) {
+    for (int i = 0; i < 600 && pid > 0 && still_running(pid); i++) {
         struct timespec ts = {0, 50 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    if (pid > 0 && kill(pid, 0) == 0) {
+    if (pid > 0 && still_running(pid)) {
         return lk_fail(PROG, 1, "lkd (pid %d) did not exit within 30 s", (int) pid);
     }
     printf("lkd stopped%s\n", force ? " (applications left running)" : "");

@@ -20,9 +20,12 @@
 #include "eventlog.h"
 #include "executor.h"
 #include "inslist.h"
+#include "monitor.h"
 #include "proto.h"
 #include "roles.h"
 #include "scripts.h"
+
+#define MAX_QUEUED_WRITES 4096
 
 enum wait_kind {
     WAIT_NONE,
@@ -43,6 +46,7 @@ struct conn {
     char *buf;
     size_t len;
     bool have_request;
+    uint64_t accepted_usec;
     bool closing;
     bool close_after_write;
     unsigned writes_in_flight;
@@ -56,6 +60,7 @@ struct conn {
 struct lk_api {
     struct lk_node *node;
     uv_pipe_t listener;
+    uv_timer_t sweeper; /* closes connections that never sent a request */
     struct conn *conns;
     bool stop_loop_after_reply;
 };
@@ -134,6 +139,12 @@ static void send_msg(struct conn *c, json_t *msg)
     json_decref(msg);
     if (c->closing || !line) {
         free(line);
+        return;
+    }
+    /* A follower that stopped reading must not make the daemon buffer without end. */
+    if (c->writes_in_flight >= MAX_QUEUED_WRITES) {
+        free(line);
+        conn_close(c);
         return;
     }
     struct write_req *w = calloc(1, sizeof(*w));
@@ -638,6 +649,7 @@ static void h_delete(struct conn *c, const json_t *args)
         lk_store_rollback(node->store);
         return;
     }
+    lk_monitor_forget(node, tag);
     lk_node_drop(node, tag);
     lk_scripts_remove_all(node, tag);
     lk_eventlog_msg(node, tag, LK_MSG_RESOURCE_DELETED);
@@ -714,6 +726,12 @@ static void h_config(struct conn *c, const json_t *args)
     if (changed[0]) {
         lk_eventlog_msg(node, res->tag, LK_MSG_RESOURCE_CONFIGURED, changed);
     }
+    /* Monitoring on or off moves an in-service resource between ISP and ISU; new
+     * intervals or a new pidfile re-arm the checks. */
+    struct lk_event ev = {.type = LK_EV_SETTINGS_CHANGED, .tag = res->tag};
+    char eerr[LK_REASON_MAX];
+    (void) lk_executor_handle(node, &ev, eerr, sizeof(eerr));
+    lk_monitor_sync(node, res->tag);
     reply_ok(c, lk_proto_resource_json(res));
 }
 
@@ -858,6 +876,7 @@ static void h_shutdown(struct conn *c, const json_t *args)
     if (strcmp(mode, "force") == 0) {
         lk_eventlog_msg(node, NULL, LK_MSG_DAEMON_STOPPING, "lkstop -f: applications keep running");
         node->stopping = true;
+        lk_monitor_stop_all(node);
         c->api->stop_loop_after_reply = true;
         reply_ok(c, json_pack("{s:s}", "mode", mode));
         return;
@@ -865,12 +884,81 @@ static void h_shutdown(struct conn *c, const json_t *args)
     if (!node->stopping) {
         node->stopping = true;
         node->stop_apps = true;
+        lk_monitor_stop_all(node);
         lk_eventlog_msg(node, NULL, LK_MSG_DAEMON_STOPPING,
                         "lkstop: taking resources out of service");
         lk_executor_shutdown(node);
     }
     c->wait = WAIT_SHUTDOWN;
     lk_api_on_change(c->api, NULL);
+}
+
+static void h_reset(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    struct lk_resource *res = want_resource(c, args);
+    if (!res) {
+        return;
+    }
+    struct lk_event ev = {.type = LK_EV_RESET, .tag = res->tag};
+    char err[LK_REASON_MAX];
+    if (lk_executor_handle(node, &ev, err, sizeof(err)) < 0) {
+        reply_error(c, LK_EXIT_FAILED, "%s", err);
+        return;
+    }
+    reply_ok(c, lk_proto_resource_json(res));
+}
+
+/* The numbers that open an incident: a failed check, a check timeout, a process exit. */
+static bool starts_incident(int number)
+{
+    return number == LK_MSG_CHECK_FAILED || number == LK_MSG_CHECK_TIMEOUT ||
+           number == LK_MSG_PROCESS_EXITED;
+}
+
+/* resource why: the events of the last incident, from the first failure of its chain to
+ * now, with the output tails of the scripts involved. */
+static void h_why(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    struct lk_resource *res = want_resource(c, args);
+    if (!res) {
+        return;
+    }
+    json_t *events = json_array();
+    if (lk_store_last_events(node->store, 500, res->tag, collect_event, events) < 0) {
+        json_decref(events);
+        reply_error(c, LK_EXIT_FAILED, "cannot read the event log: %s",
+                    lk_store_errmsg(node->store));
+        return;
+    }
+    /* The last event that opens an incident, then back over the failures right before it
+     * (check-failures > 1 makes a chain of them). */
+    size_t n = json_array_size(events), start = n;
+    for (size_t i = n; i-- > 0;) {
+        int num = (int) json_integer_value(json_object_get(json_array_get(events, i), "number"));
+        if (starts_incident(num)) {
+            start = i;
+            break;
+        }
+    }
+    while (start < n && start > 0) {
+        int num = (int) json_integer_value(
+                json_object_get(json_array_get(events, start - 1), "number"));
+        if (!starts_incident(num)) {
+            break;
+        }
+        start--;
+    }
+    json_t *incident = json_array();
+    for (size_t i = start; i < n; i++) {
+        json_array_append(incident, json_array_get(events, i));
+    }
+    json_decref(events);
+    reply_ok(c, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o}", "tag", res->tag, "state",
+                          lk_state_name(res->state), "reason", res->reason, "check_failures_in_row",
+                          (int) res->check_failures_in_row, "local_recoveries",
+                          (int) res->local_recoveries, "incident", incident));
 }
 
 static void h_wait_idle(struct conn *c, const json_t *args)
@@ -901,6 +989,8 @@ static const struct route routes[] = {
         {LK_CMD_RES_UPDATE, LK_ROLE_ADMIN, h_update_script},
         {LK_CMD_RES_CONFIG, LK_ROLE_ADMIN, h_config},
         {LK_CMD_RES_TEST, LK_ROLE_ADMIN, h_test},
+        {LK_CMD_RES_WHY, LK_ROLE_GUEST, h_why},
+        {LK_CMD_RES_RESET, LK_ROLE_OPERATOR, h_reset},
         {LK_CMD_SHUTDOWN, LK_ROLE_ADMIN, h_shutdown},
 };
 
@@ -1003,6 +1093,7 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     c->api = api;
+    c->accepted_usec = lk_mono_usec();
     if (uv_pipe_init(api->node->loop, &c->pipe, 0) < 0) {
         free(c);
         return;
@@ -1029,6 +1120,21 @@ static void on_connection(uv_stream_t *server, int status)
     }
     if (uv_read_start((uv_stream_t *) &c->pipe, on_alloc, on_read) < 0) {
         conn_close(c);
+    }
+}
+
+/* A connection that has not sent a whole request within this time is closed, so that
+ * idle clients cannot use up the daemon's file descriptors. */
+#define REQUEST_TIMEOUT_USEC (10 * 1000000ULL)
+
+static void on_sweep(uv_timer_t *t)
+{
+    struct lk_api *api = t->data;
+    uint64_t now = lk_mono_usec();
+    for (struct conn *c = api->conns; c; c = c->next) {
+        if (!c->have_request && !c->closing && now - c->accepted_usec > REQUEST_TIMEOUT_USEC) {
+            conn_close(c);
+        }
     }
 }
 
@@ -1130,6 +1236,10 @@ int lk_api_start(struct lk_node *node, char *err, size_t err_size)
     if (getgrnam_r(LK_GROUP_GUEST, &grbuf, buf, sizeof(buf), &gr) == 0 && gr) {
         (void) chown(path, 0, gr->gr_gid);
     }
+    uv_timer_init(node->loop, &api->sweeper);
+    api->sweeper.data = api;
+    uv_timer_start(&api->sweeper, on_sweep, 2000, 2000);
+    uv_unref((uv_handle_t *) &api->sweeper);
     node->api = api;
     return 0;
 }
@@ -1143,6 +1253,7 @@ void lk_api_stop(struct lk_api *api)
         conn_close(c);
     }
     uv_close((uv_handle_t *) &api->listener, NULL);
+    uv_close((uv_handle_t *) &api->sweeper, NULL);
 }
 
 void lk_api_free(struct lk_api *api)

@@ -13,6 +13,7 @@
 
 #include "api.h"
 #include "eventlog.h"
+#include "monitor.h"
 #include "scripts.h"
 
 struct run_ctx {
@@ -75,6 +76,7 @@ static void run_done(struct lk_run *run, const struct lk_result *result, const c
             .tag = ctx->tag,
             .action = ctx->action,
             .result = *result,
+            .now_usec = lk_mono_usec(),
     };
     struct lk_plan plan;
     struct lk_view view = lk_node_view(node);
@@ -158,6 +160,8 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
             next.state = act->state;
             next.pending = act->pending;
             next.target_in_service = act->target_in_service;
+            next.check_failures_in_row = act->check_failures_in_row;
+            next.local_recoveries = act->local_recoveries;
             snprintf(next.reason, sizeof(next.reason), "%s", act->text);
             r = lk_store_save_state(node->store, node->name, &next);
         }
@@ -180,6 +184,11 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
             res->state = act->state;
             res->pending = act->pending;
             res->target_in_service = act->target_in_service;
+            res->check_failures_in_row = act->check_failures_in_row;
+            res->local_recoveries = act->local_recoveries;
+            if (act->recovery_at_usec) {
+                lk_resource_note_recovery(res, act->recovery_at_usec);
+            }
             snprintf(res->reason, sizeof(res->reason), "%s", act->text);
         }
     }
@@ -188,8 +197,13 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
     for (size_t i = 0; i < plan->count; i++) {
         const struct lk_act *act = &plan->acts[i];
         if (act->type == LK_ACT_LOG) {
+            /* The failed run's output belongs to the first warning or error it caused. */
+            bool attach = detail && act->severity != LK_SEV_INFO;
             lk_eventlog_write(node, act->severity, act->number, act->tag, "lkd", act->text,
-                              act->severity == LK_SEV_ERROR ? detail : NULL);
+                              attach ? detail : NULL);
+            if (attach) {
+                detail = NULL;
+            }
         }
     }
 
@@ -201,11 +215,25 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
             start_run(node, res, act->action);
         }
     }
+
+    /* 4. Monitoring follows the committed states: checks stop while an action runs and
+     * start (after the start grace) once a resource is in service again. */
+    for (size_t i = 0; i < plan->count; i++) {
+        if (plan->acts[i].type == LK_ACT_COMMIT) {
+            lk_monitor_sync(node, plan->acts[i].tag);
+        }
+    }
     return 0;
 }
 
 int lk_executor_handle(struct lk_node *node, const struct lk_event *event, char *err,
                        size_t err_size)
+{
+    return lk_executor_handle_detail(node, event, NULL, err, err_size);
+}
+
+int lk_executor_handle_detail(struct lk_node *node, const struct lk_event *event,
+                              const char *detail, char *err, size_t err_size)
 {
     struct lk_plan plan;
     struct lk_view view = lk_node_view(node);
@@ -216,7 +244,7 @@ int lk_executor_handle(struct lk_node *node, const struct lk_event *event, char 
         return r;
     }
     log_decision(node, event, &plan);
-    r = apply(node, &plan, NULL, err, err_size);
+    r = apply(node, &plan, detail, err, err_size);
     if (r == 0 && node->api) {
         lk_api_on_change(node->api, event->tag);
     }

@@ -17,6 +17,11 @@
 int lk_executor_handle(struct lk_node *node, const struct lk_event *event, char *err,
                        size_t err_size);
 
+/* The same, attaching detail (e.g. a failed check's output tail) to the first warning or
+ * error event of the plan. */
+int lk_executor_handle_detail(struct lk_node *node, const struct lk_event *event,
+                              const char *detail, char *err, size_t err_size);
+
 /* Feeds LK_EV_STARTUP for every resource, in tag order. */
 void lk_executor_startup(struct lk_node *node);
 

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "eventlog.h"
 #include "executor.h"
+#include "monitor.h"
 #include "node.h"
 #include "proto.h"
 #include "runner.h"
@@ -203,6 +204,7 @@ static void on_signal(uv_signal_t *h, int signum)
                     signum == SIGTERM ? "SIGTERM: applications keep running"
                                       : "SIGINT: applications keep running");
     node->stopping = true;
+    lk_monitor_stop_all(node);
     uv_stop(node->loop);
 }
 
@@ -290,6 +292,9 @@ int main(int argc, char **argv)
     node.started_usec = lk_mono_usec();
     if (lk_eventlog_open(&node) < 0) {
         die("cannot open the event log in '%s/log': %s", node.root, strerror(errno));
+    }
+    if (lk_monitor_new(&node) < 0) {
+        die("out of memory");
     }
     if (lk_api_start(&node, err, sizeof(err)) < 0) {
         die("%s", err);

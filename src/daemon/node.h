@@ -14,6 +14,7 @@
 #include "store.h"
 
 struct lk_api;
+struct lk_monitor;
 
 struct lk_node {
     uv_loop_t *loop;
@@ -21,6 +22,7 @@ struct lk_node {
     char name[LK_TAG_MAX + 1];
     struct lk_store *store;
     struct lk_api *api;
+    struct lk_monitor *monitor;
     int log_fd; /* $LKROOT/log/lk.log, append-only */
 
     struct lk_resource **resources; /* the view; each owned by this struct */

@@ -40,7 +40,7 @@
 #define INTERPRETER_MAX         128
 /* At exit, at most this much is read from the pipe: a grandchild still writing to it must
  * not keep us reading forever. */
-#define DRAIN_MAX (16 * 1024 * 1024)
+#define DRAIN_MAX               (16 * 1024 * 1024)
 
 _Static_assert(READ_CHUNK >= LK_RUN_OUTPUT_MAX, "the output is linearised into scratch");
 
@@ -53,8 +53,8 @@ enum kill_reason {
 struct lk_run {
     lk_run_done_cb cb;
     void *userdata;
-    char *path;  /* owned copy: uv_spawn wants char * */
-    char **env;  /* owned array, borrowed strings: only used during lk_run_start */
+    char *path; /* owned copy: uv_spawn wants char * */
+    char **env; /* owned array, borrowed strings: only used during lk_run_start */
     uint64_t timeout_usec;
     uint64_t grace_usec;
     uint64_t start_ns;
@@ -66,8 +66,8 @@ struct lk_run {
     bool process_inited;
     bool pipe_inited;
     bool timer_inited;
-    bool finishing;      /* the result is final and the handles are closing */
-    bool notify;         /* call cb from the last close_cb; false when lk_run_start failed */
+    bool finishing; /* the result is final and the handles are closing */
+    bool notify;    /* call cb from the last close_cb; false when lk_run_start failed */
     int pending_closes;
 
     struct lk_result result;
@@ -201,9 +201,8 @@ static void finish(struct lk_run *run)
 }
 
 /* Ends a run that never started (refused, or could not execute). */
-__attribute__((format(printf, 4, 5))) static void conclude(struct lk_run *run,
-                                                           enum lk_outcome outcome, int errnum,
-                                                           const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void
+conclude(struct lk_run *run, enum lk_outcome outcome, int errnum, const char *fmt, ...)
 {
     run->result.outcome = outcome;
     run->result.exec_errno = outcome == LK_OUTCOME_EXEC_FAILED ? errnum : 0;
@@ -238,12 +237,21 @@ static bool leader_has_exited(const struct lk_run *run)
     return info.si_pid == run->result.pid;
 }
 
+/* Signals the run's whole process group. Never with a pid of 0 or 1: kill(0) would hit the
+ * daemon's own group and kill(-1) every process we may signal. */
+static void kill_group(const struct lk_run *run, int sig)
+{
+    if (run->result.pid > 1) {
+        (void) kill(-run->result.pid, sig);
+    }
+}
+
 static void on_grace_expired(uv_timer_t *timer)
 {
     struct lk_run *run = timer->data;
 
     /* Whatever ignored SIGTERM dies now; on_process_exit follows when the leader is gone. */
-    (void) kill(-run->result.pid, SIGKILL);
+    kill_group(run, SIGKILL);
 }
 
 static void start_kill(struct lk_run *run, enum kill_reason reason)
@@ -251,8 +259,8 @@ static void start_kill(struct lk_run *run, enum kill_reason reason)
     run->killing = reason;
     /* The whole group, so that children of the script go too. SIGCONT after SIGTERM, so
      * that a stopped process can act on the SIGTERM (as systemd does). */
-    (void) kill(-run->result.pid, SIGTERM);
-    (void) kill(-run->result.pid, SIGCONT);
+    kill_group(run, SIGTERM);
+    kill_group(run, SIGCONT);
     timer_start_from_now(&run->timer, on_grace_expired, run->grace_usec);
 }
 
@@ -320,7 +328,6 @@ static void drain(struct lk_run *run)
             break; /* EOF, EAGAIN (nothing more for now) or an error */
         }
     }
-    fprintf(stderr, "DRAIN %zu\n", total);
 }
 
 static void on_process_exit(uv_process_t *process, int64_t exit_status, int term_signal)
@@ -357,7 +364,7 @@ static void on_process_exit(uv_process_t *process, int64_t exit_status, int term
          * gets SIGKILL now rather than after the grace, because we stop watching the run
          * here and nothing of an aborted run may survive it. (The group id cannot be
          * recycled while a member lives; if none does, this is ESRCH.) */
-        (void) kill(-result->pid, SIGKILL);
+        kill_group(run, SIGKILL);
     }
 
     drain(run);
@@ -569,8 +576,7 @@ static bool check_before_spawn(struct lk_run *run, const struct lk_run_spec *spe
                          "working directory '%s' does not exist", spec->cwd);
             } else {
                 conclude(run, LK_OUTCOME_EXEC_FAILED, errnum,
-                         "cannot use working directory '%s': %s", spec->cwd,
-                         strerror(errnum));
+                         "cannot use working directory '%s': %s", spec->cwd, strerror(errnum));
             }
             return true;
         }
@@ -600,18 +606,17 @@ static void conclude_spawn_failed(struct lk_run *run, int errnum, const char *he
         }
         size_t start = i;
         while (i < header_len && i - start < INTERPRETER_MAX && header[i] != ' ' &&
-               header[i] != '\t' && header[i] != '\n' && header[i] != '\r' &&
-               header[i] != '\0') {
+               header[i] != '\t' && header[i] != '\n' && header[i] != '\r' && header[i] != '\0') {
             i++;
         }
         int name_len = (int) (i - start);
         if (i < header_len && header[i] == '\r') {
             conclude(run, LK_OUTCOME_EXEC_FAILED, errnum,
-                     "interpreter '%.*s' not found (the script has DOS line endings)",
-                     name_len, header + start);
+                     "interpreter '%.*s' not found (the script has DOS line endings)", name_len,
+                     header + start);
         } else {
-            conclude(run, LK_OUTCOME_EXEC_FAILED, errnum, "interpreter '%.*s' not found",
-                     name_len, header + start);
+            conclude(run, LK_OUTCOME_EXEC_FAILED, errnum, "interpreter '%.*s' not found", name_len,
+                     header + start);
         }
         return;
     }
@@ -661,8 +666,8 @@ static bool is_resource_error(int r)
  * failed lk_run_start never leaves a script running unsupervised. Once any handle is
  * initialised, failing means closing the handles and freeing the run from their close_cb,
  * without calling cb. */
-int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb cb,
-                 void *userdata, struct lk_run **ret_run)
+int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb cb, void *userdata,
+                 struct lk_run **ret_run)
 {
     assert(loop);
     assert(spec);
@@ -748,7 +753,7 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
             .args = args,
             .env = run->env,
             .cwd = spec->cwd,
-            .flags = 0,
+            .flags = UV_PROCESS_DETACHED,
             .stdio_count = 3,
             .stdio = stdio,
     };

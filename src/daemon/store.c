@@ -91,6 +91,13 @@ static int fail(struct lk_store *store, char *err, size_t err_size, const char *
     if (err && err_size) {
         snprintf(err, err_size, "cannot open database '%s': %s", path,
                  what ? what : sqlite3_errmsg(store->db));
+        /* SQLite's integrity reports span lines ("*** in database main ***\nPage 2: …");
+         * the message must stay one line. */
+        for (char *p = err; *p; p++) {
+            if (*p == '\n' || *p == '\r' || *p == '\t') {
+                *p = ' ';
+            }
+        }
     }
     return -EIO;
 }
@@ -481,8 +488,8 @@ int lk_store_insert(struct lk_store *store, const char *node, const struct lk_re
         goto io;
     }
     if (sqlite3_prepare_v2(store->db,
-                           "INSERT INTO states (tag, node, state, reason, pending, target)"
-                           " VALUES (?,?,?,?,?,?)",
+                           "INSERT INTO states (tag, node, state, reason, pending, target,"
+                           " check_failures, recoveries) VALUES (?,?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK) {
         goto io;
     }
@@ -492,6 +499,8 @@ int lk_store_insert(struct lk_store *store, const char *node, const struct lk_re
     sqlite3_bind_text(st, 4, res->reason, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, lk_pending_name(res->pending), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 6, res->target_in_service);
+    sqlite3_bind_int(st, 7, (int) res->check_failures_in_row);
+    sqlite3_bind_int(st, 8, (int) res->local_recoveries);
     if (step_done(st) < 0) {
         goto io;
     }

@@ -46,6 +46,32 @@ static const struct lk_catalog_entry catalog[] = {
          "no quickchk or deepchk script to probe with at start-up; running restore"},
         /* action name, reason */
         {LK_MSG_SCRIPT_REFUSED, LK_SEV_ERROR, "script-refused", "%s script refused: %s"},
+        /* check name, result description, failures in a row, check-failures */
+        {LK_MSG_CHECK_FAILED, LK_SEV_WARNING, "check-failed", "%s failed: %s (%u of %u in a row)"},
+        /* cause */
+        {LK_MSG_RECOVER_STARTED, LK_SEV_WARNING, "recover-started", "%s; running recover"},
+        /* duration in ms */
+        {LK_MSG_RECOVERED, LK_SEV_INFO, "recovered",
+         "recovered in place by recover (%llu ms); restore not run"},
+        /* result description */
+        {LK_MSG_RECOVER_FAILED, LK_SEV_ERROR, "recover-failed", "recover failed: %s"},
+        /* recoveries, window seconds */
+        {LK_MSG_RECOVERY_LIMIT, LK_SEV_ERROR, "recovery-limit",
+         "%u local recoveries within %s s: treated as unrecoverable here"},
+        /* cause */
+        {LK_MSG_RESOURCE_FAILED, LK_SEV_ERROR, "resource-failed",
+         "resource failed (%s); no backup node to fail over to: OSF"},
+        /* pid, pidfile */
+        {LK_MSG_PROCESS_EXITED, LK_SEV_WARNING, "process-exited", "process %d (pidfile %s) exited"},
+        {LK_MSG_MONITOR_SUSPENDED, LK_SEV_INFO, "monitor-suspended",
+         "monitoring suspended: in service, unprotected (ISU)"},
+        {LK_MSG_MONITOR_RESUMED, LK_SEV_INFO, "monitor-resumed",
+         "monitoring resumed: in service, protected (ISP)"},
+        {LK_MSG_COUNTERS_RESET, LK_SEV_INFO, "counters-reset",
+         "check-failure and local-recovery counters cleared"},
+        /* pidfile, why */
+        {LK_MSG_PIDFILE_PROBLEM, LK_SEV_WARNING, "pidfile-problem",
+         "cannot watch the process of pidfile %s: %s"},
         /* check kind ("quick"/"deep"), pid, seconds, tag */
         {LK_MSG_CHECK_TIMEOUT, LK_SEV_WARNING, "check-timeout",
          "*WARNING* (No. 1517) System Failure Detected! %s check process (PID=%d) did not "

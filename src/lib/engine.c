@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "inslist.h"
+
 static struct lk_act *plan_add(struct lk_plan *plan, enum lk_act_type type, const char *tag)
 {
     /* A plan for one event never comes near LK_PLAN_MAX; running out is a programming
@@ -37,21 +39,27 @@ static struct lk_act *plan_add(struct lk_plan *plan, enum lk_act_type type, cons
     return act;
 }
 
-__attribute__((format(printf, 6, 7))) static void
+/* Adds a COMMIT; the counters are carried over from res unless the caller changes them
+ * in the returned act (which is NULL only when the plan is full). */
+__attribute__((format(printf, 6, 7))) static struct lk_act *
 commit(struct lk_plan *plan, const struct lk_resource *res, enum lk_state state,
        enum lk_pending pending, bool target, const char *fmt, ...)
 {
+    static struct lk_act overflow;
     struct lk_act *act = plan_add(plan, LK_ACT_COMMIT, res->tag);
     if (!act) {
-        return;
+        return &overflow;
     }
     act->state = state;
     act->pending = pending;
     act->target_in_service = target;
+    act->check_failures_in_row = res->check_failures_in_row;
+    act->local_recoveries = res->local_recoveries;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(act->text, sizeof(act->text), fmt, ap);
     va_end(ap);
+    return act;
 }
 
 static void run(struct lk_plan *plan, const struct lk_resource *res, enum lk_action action)
@@ -228,6 +236,16 @@ static void on_shutdown(struct lk_plan *plan, const struct lk_resource *res)
     start_remove(plan, res, res->target_in_service);
 }
 
+/* The failover seam: a resource that cannot be repaired here. The cluster (#5) will move
+ * its hierarchy to the best live node; with no such node the resource becomes OSF with
+ * the cause as its reason, and (#4) the resources that depend on it are removed. */
+static void fail_over(struct lk_plan *plan, const struct lk_resource *res, const char *cause)
+{
+    commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
+           "%s; no backup node to fail over to", cause);
+    log_msg(plan, res, LK_MSG_RESOURCE_FAILED, cause);
+}
+
 static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
                             const struct lk_event *ev)
 {
@@ -239,8 +257,9 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
     switch (res->pending) {
     case LK_PENDING_RESTORE:
         if (ok) {
-            commit(plan, res, LK_STATE_ISP, LK_PENDING_NONE, res->target_in_service,
-                   "restore action has succeeded");
+            commit(plan, res, lk_resource_in_service_state(res), LK_PENDING_NONE,
+                   res->target_in_service, "restore action has succeeded")
+                    ->check_failures_in_row = 0;
             log_msg(plan, res, LK_MSG_RESTORE_OK, ms);
         } else {
             commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
@@ -261,7 +280,7 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
         return;
     case LK_PENDING_PROBE:
         if (ok) {
-            commit(plan, res, LK_STATE_ISP, LK_PENDING_NONE, true,
+            commit(plan, res, lk_resource_in_service_state(res), LK_PENDING_NONE, true,
                    "in service: %s at start-up succeeded; restore not needed",
                    lk_action_name(ev->action));
             log_msg(plan, res, LK_MSG_PROBE_OK, lk_action_name(ev->action));
@@ -290,10 +309,140 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
             log_msg(plan, res, LK_MSG_REMOVE_FAILED, why);
         }
         return;
+    case LK_PENDING_RECOVER:
+        if (ok) {
+            commit(plan, res, lk_resource_in_service_state(res), LK_PENDING_NONE,
+                   res->target_in_service, "recovered in place by recover; restore not run")
+                    ->check_failures_in_row = 0;
+            log_msg(plan, res, LK_MSG_RECOVERED, ms);
+        } else {
+            log_msg(plan, res, LK_MSG_RECOVER_FAILED, why);
+            char cause[LK_REASON_MAX];
+            snprintf(cause, sizeof(cause), "%s; recover failed: %s", res->reason, why);
+            fail_over(plan, res, cause);
+        }
+        return;
     case LK_PENDING_NONE:
     case LK_PENDING_COUNT:
         break;
     }
+}
+
+/* Whether scheduled checks apply to res now: in service, idle, monitored. */
+static bool monitored(const struct lk_resource *res)
+{
+    return lk_state_in_service(res->state) && res->pending == LK_PENDING_NONE &&
+           res->settings.monitor;
+}
+
+/* A check failed for good (or the process died): recover in place when allowed and
+ * within the recovery budget, else the failover path. cause says which check and how. */
+static void recover_or_fail_over(struct lk_plan *plan, const struct lk_resource *res,
+                                 const char *cause, uint64_t now_usec)
+{
+    if (!res->has_script[LK_ACTION_RECOVER] || !res->settings.local_recovery) {
+        fail_over(plan, res, cause);
+        return;
+    }
+    uint32_t recent = lk_resource_recoveries_in_window(res, now_usec);
+    if (recent >= res->settings.max_recoveries) {
+        char window[32];
+        lk_format_seconds(res->settings.recovery_window_usec, window, sizeof(window));
+        log_msg(plan, res, LK_MSG_RECOVERY_LIMIT, recent, window);
+        char why[LK_REASON_MAX];
+        snprintf(why, sizeof(why), "%s; %u local recoveries within %s s", cause, recent, window);
+        fail_over(plan, res, why);
+        return;
+    }
+    struct lk_act *act = commit(plan, res, res->state, LK_PENDING_RECOVER, res->target_in_service,
+                                "%s; recover in progress", cause);
+    act->check_failures_in_row = 0;
+    act->local_recoveries = res->local_recoveries + 1;
+    act->recovery_at_usec = now_usec ? now_usec : 1;
+    log_msg(plan, res, LK_MSG_RECOVER_STARTED, cause);
+    run(plan, res, LK_ACTION_RECOVER);
+}
+
+static void on_check_finished(struct lk_plan *plan, const struct lk_resource *res,
+                              const struct lk_event *ev)
+{
+    /* A result that arrives after the resource left service, or while an action took
+     * over, no longer describes it: ignored. */
+    if (!monitored(res)) {
+        return;
+    }
+    const char *check = lk_action_name(ev->action);
+    if (lk_result_ok(&ev->result)) {
+        if (res->check_failures_in_row > 0) {
+            commit(plan, res, res->state, LK_PENDING_NONE, res->target_in_service, "%s",
+                   res->reason)
+                    ->check_failures_in_row = 0;
+        }
+        return;
+    }
+    char why[320];
+    lk_result_describe(&ev->result, why, sizeof(why));
+    if (ev->result.outcome == LK_OUTCOME_TIMEOUT) {
+        char secs[32];
+        lk_format_seconds(ev->result.timeout_usec, secs, sizeof(secs));
+        log_msg(plan, res, LK_MSG_CHECK_TIMEOUT, ev->action == LK_ACTION_DEEPCHK ? "deep" : "quick",
+                ev->result.pid, secs, res->tag);
+        if (res->settings.monitor_timeout_action == LK_TIMEOUT_ACTION_IGNORE) {
+            return;
+        }
+    }
+    uint32_t failures = res->check_failures_in_row + 1;
+    uint32_t limit = res->settings.check_failures ? res->settings.check_failures : 1;
+    log_msg(plan, res, LK_MSG_CHECK_FAILED, check, why, failures, limit);
+    char cause[LK_REASON_MAX];
+    snprintf(cause, sizeof(cause), "%s failed: %s", check, why);
+    if (failures < limit) {
+        commit(plan, res, res->state, LK_PENDING_NONE, res->target_in_service, "%s", res->reason)
+                ->check_failures_in_row = failures;
+        return;
+    }
+    recover_or_fail_over(plan, res, cause, ev->now_usec);
+}
+
+static void on_process_exited(struct lk_plan *plan, const struct lk_resource *res,
+                              const struct lk_event *ev)
+{
+    if (!monitored(res)) {
+        return;
+    }
+    log_msg(plan, res, LK_MSG_PROCESS_EXITED, ev->pid, ev->detail ? ev->detail : "");
+    char cause[LK_REASON_MAX];
+    snprintf(cause, sizeof(cause), "process %d from pidfile exited", ev->pid);
+    recover_or_fail_over(plan, res, cause, ev->now_usec);
+}
+
+static void on_settings_changed(struct lk_plan *plan, const struct lk_resource *res)
+{
+    if (!lk_state_in_service(res->state) || res->pending != LK_PENDING_NONE) {
+        return;
+    }
+    enum lk_state want = lk_resource_in_service_state(res);
+    if (want == res->state) {
+        return;
+    }
+    if (want == LK_STATE_ISU) {
+        commit(plan, res, want, LK_PENDING_NONE, res->target_in_service,
+               "in service, unprotected: monitoring suspended");
+        log_msg(plan, res, LK_MSG_MONITOR_SUSPENDED);
+    } else {
+        commit(plan, res, want, LK_PENDING_NONE, res->target_in_service,
+               "in service, protected: monitoring resumed");
+        log_msg(plan, res, LK_MSG_MONITOR_RESUMED);
+    }
+}
+
+static void on_reset(struct lk_plan *plan, const struct lk_resource *res)
+{
+    struct lk_act *act =
+            commit(plan, res, res->state, res->pending, res->target_in_service, "%s", res->reason);
+    act->check_failures_in_row = 0;
+    act->local_recoveries = 0;
+    log_msg(plan, res, LK_MSG_COUNTERS_RESET);
 }
 
 /* Whether a finished run of action is the one res's pending action waits for. */
@@ -305,6 +454,8 @@ static bool run_expected(const struct lk_resource *res, enum lk_action action)
     case LK_PENDING_REMOVE:
     case LK_PENDING_CLEANUP:
         return action == LK_ACTION_REMOVE;
+    case LK_PENDING_RECOVER:
+        return action == LK_ACTION_RECOVER;
     case LK_PENDING_PROBE:
         return action == LK_ACTION_QUICKCHK || action == LK_ACTION_DEEPCHK;
     case LK_PENDING_NONE:
@@ -341,6 +492,21 @@ int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
     case LK_EV_SHUTDOWN:
         on_shutdown(ret_plan, res);
         return 0;
+    case LK_EV_CHECK_FINISHED:
+        if (ev->action != LK_ACTION_QUICKCHK && ev->action != LK_ACTION_DEEPCHK) {
+            return -EINVAL;
+        }
+        on_check_finished(ret_plan, res, ev);
+        return 0;
+    case LK_EV_PROCESS_EXITED:
+        on_process_exited(ret_plan, res, ev);
+        return 0;
+    case LK_EV_SETTINGS_CHANGED:
+        on_settings_changed(ret_plan, res);
+        return 0;
+    case LK_EV_RESET:
+        on_reset(ret_plan, res);
+        return 0;
     case LK_EV_COUNT:
         break;
     }
@@ -349,12 +515,18 @@ int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
 
 char *lk_act_format(const struct lk_act *act, char *buf, size_t size)
 {
+    char counters[48] = "";
+    if (act->check_failures_in_row || act->local_recoveries) {
+        snprintf(counters, sizeof(counters), " failures=%u recoveries=%u",
+                 act->check_failures_in_row, act->local_recoveries);
+    }
     switch (act->type) {
     case LK_ACT_COMMIT:
-        snprintf(buf, size, "COMMIT %s %s pending=%s target=%s reason=%s", act->tag,
+        snprintf(buf, size, "COMMIT %s %s pending=%s target=%s%s%s reason=%s", act->tag,
                  lk_state_name(act->state),
                  act->pending == LK_PENDING_NONE ? "-" : lk_pending_name(act->pending),
-                 act->target_in_service ? "in" : "out", act->text);
+                 act->target_in_service ? "in" : "out", counters,
+                 act->recovery_at_usec ? " +recovery" : "", act->text);
         break;
     case LK_ACT_RUN:
         snprintf(buf, size, "RUN %s %s", act->tag, lk_action_name(act->action));
@@ -374,7 +546,8 @@ char *lk_act_format(const struct lk_act *act, char *buf, size_t size)
 }
 
 static const char *const event_names[LK_EV_COUNT] = {
-        "restore-requested", "remove-requested", "run-finished", "startup", "shutdown",
+        "restore-requested", "remove-requested", "run-finished",     "startup", "shutdown",
+        "check-finished",    "process-exited",   "settings-changed", "reset",
 };
 
 const char *lk_event_type_name(enum lk_event_type type)

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "catalog.h"
 #include "resource.h"
@@ -24,15 +25,24 @@ enum lk_event_type {
     LK_EV_RUN_FINISHED,      /* a script run of this resource ended */
     LK_EV_STARTUP,           /* the daemon started: decide what to do with the resource */
     LK_EV_SHUTDOWN,          /* lkstop: take the resource out of service, keep the intent */
+    LK_EV_CHECK_FINISHED,    /* a scheduled quickchk or deepchk ended (result, now_usec) */
+    LK_EV_PROCESS_EXITED,    /* the watched process (pidfile) exited (pid, detail) */
+    LK_EV_SETTINGS_CHANGED,  /* resource config changed (monitoring on/off → ISP/ISU) */
+    LK_EV_RESET,             /* resource reset: clear failure and recovery counters */
     LK_EV_COUNT,
 };
 
 struct lk_event {
     enum lk_event_type type;
     const char *tag;
-    /* LK_EV_RUN_FINISHED only: */
+    /* LK_EV_RUN_FINISHED and LK_EV_CHECK_FINISHED: */
     enum lk_action action;
     struct lk_result result;
+    /* LK_EV_CHECK_FINISHED, LK_EV_PROCESS_EXITED, LK_EV_RUN_FINISHED: monotonic now */
+    uint64_t now_usec;
+    /* LK_EV_PROCESS_EXITED: the process and where its pid came from */
+    int pid;
+    const char *detail;
 };
 
 /* The node's view, read-only for the engine. */
@@ -57,6 +67,9 @@ struct lk_act {
     enum lk_state state;
     enum lk_pending pending;
     bool target_in_service;
+    uint32_t check_failures_in_row;
+    uint32_t local_recoveries;
+    uint64_t recovery_at_usec; /* non-zero: a local recovery starts now, note it */
     /* RUN */
     enum lk_action action;
     /* LOG */

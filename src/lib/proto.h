@@ -51,6 +51,8 @@ enum lk_exit {
 #define LK_CMD_RES_UPDATE  "resource.update-script"
 #define LK_CMD_RES_CONFIG  "resource.config"
 #define LK_CMD_RES_TEST    "resource.test"
+#define LK_CMD_RES_WHY     "resource.why"
+#define LK_CMD_RES_RESET   "resource.reset"
 
 /* Builds {"v":1,"cmd":cmd,"args":args}; steals args (which may be NULL). */
 json_t *lk_proto_request(const char *cmd, json_t *args);

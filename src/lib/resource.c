@@ -60,8 +60,8 @@ bool lk_state_in_service(enum lk_state state)
     return state == LK_STATE_ISP || state == LK_STATE_ISU;
 }
 
-static const char *const pending_names[LK_PENDING_COUNT] = {"", "restore", "remove", "probe",
-                                                            "cleanup"};
+static const char *const pending_names[LK_PENDING_COUNT] = {"",      "restore", "remove",
+                                                            "probe", "cleanup", "recover"};
 
 const char *lk_pending_name(enum lk_pending pending)
 {
@@ -223,7 +223,7 @@ int lk_settings_set(struct lk_settings *s, const char *key, const char *value, c
         return count(key, value, 1, 1000, &s->check_failures, err, err_size);
     }
     if (strcmp(key, "max-recoveries") == 0) {
-        return count(key, value, 0, 1000, &s->max_recoveries, err, err_size);
+        return count(key, value, 0, LK_RECOVERY_HISTORY, &s->max_recoveries, err, err_size);
     }
     if (strcmp(key, "local-recovery") == 0 || strcmp(key, "monitor") == 0) {
         bool *target = key[0] == 'l' ? &s->local_recovery : &s->monitor;
@@ -274,4 +274,28 @@ int lk_settings_set(struct lk_settings *s, const char *key, const char *value, c
     }
     snprintf(err, err_size, "unknown setting '%s'", key);
     return -ENOENT;
+}
+
+uint32_t lk_resource_recoveries_in_window(const struct lk_resource *res, uint64_t now_usec)
+{
+    uint32_t n = 0;
+    uint64_t window = res->settings.recovery_window_usec;
+    for (uint32_t i = 0; i < LK_RECOVERY_HISTORY; i++) {
+        uint64_t at = res->recovery_at_usec[i];
+        if (at != 0 && at <= now_usec && now_usec - at < window) {
+            n++;
+        }
+    }
+    return n;
+}
+
+void lk_resource_note_recovery(struct lk_resource *res, uint64_t now_usec)
+{
+    res->recovery_at_usec[res->recovery_head % LK_RECOVERY_HISTORY] = now_usec ? now_usec : 1;
+    res->recovery_head = (res->recovery_head + 1) % LK_RECOVERY_HISTORY;
+}
+
+enum lk_state lk_resource_in_service_state(const struct lk_resource *res)
+{
+    return res->settings.monitor ? LK_STATE_ISP : LK_STATE_ISU;
 }

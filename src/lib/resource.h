@@ -28,6 +28,7 @@ enum lk_pending {
     LK_PENDING_REMOVE,
     LK_PENDING_PROBE,   /* a check run at start-up to learn whether the application runs */
     LK_PENDING_CLEANUP, /* a remove before a restore, after a failed start-up probe */
+    LK_PENDING_RECOVER, /* the recover script, after a failed check */
     LK_PENDING_COUNT,
 };
 
@@ -51,8 +52,9 @@ enum lk_timeout_action {
     LK_TIMEOUT_ACTION_COUNT,
 };
 
-#define LK_REASON_MAX 512
-#define LK_PATH_MAX   4096
+#define LK_REASON_MAX       512
+#define LK_RECOVERY_HISTORY 100 /* also the largest max-recoveries */
+#define LK_PATH_MAX         4096
 
 /* Per-resource settings (SPEC §6 `resource config`). Durations in microseconds; a zero
  * check timeout means "derived from the interval" (quick × 1, deep × 2). */
@@ -89,8 +91,23 @@ struct lk_resource {
     enum lk_pending pending;
     bool target_in_service; /* the operator's intent: in service unless removed by request */
     uint32_t check_failures_in_row;
-    uint32_t local_recoveries;
+    uint32_t local_recoveries; /* since the last reset */
+
+    /* When the last local recoveries started (monotonic µs), newest at
+     * recovery_at_usec[(recovery_head - 1) % LK_RECOVERY_HISTORY]; kept in memory only,
+     * so the recovery window starts afresh when the daemon restarts. */
+    uint64_t recovery_at_usec[LK_RECOVERY_HISTORY];
+    uint32_t recovery_head;
 };
+
+/* Local recoveries that started within the resource's recovery window before now. */
+uint32_t lk_resource_recoveries_in_window(const struct lk_resource *res, uint64_t now_usec);
+
+/* Records a local recovery that starts at now_usec. */
+void lk_resource_note_recovery(struct lk_resource *res, uint64_t now_usec);
+
+/* The state a resource in service has: ISP, or ISU while its monitoring is suspended. */
+enum lk_state lk_resource_in_service_state(const struct lk_resource *res);
 
 /* The defaults every new resource starts from. */
 void lk_settings_init(struct lk_settings *settings);

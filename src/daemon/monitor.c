@@ -1,0 +1,477 @@
+/* Monitoring: one watch per resource with two timers (quickchk, deepchk), the check runs
+ * in flight, and an optional pidfd poll on the application's process.
+ *
+ * Scheduling keeps a due time per check: the next run is due one interval after the
+ * previous due time, ticks missed while the loop was busy are skipped, not queued, and a
+ * tick that finds the previous run of the same check still going is skipped too. Checks
+ * start no earlier than the start grace after the resource came in service.
+ *
+ * A watch is freed only from the close callback of its last handle. Results of checks
+ * aborted because an action started are dropped: the engine never sees a check that ran
+ * during an action. */
+#include "monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "eventlog.h"
+#include "executor.h"
+#include "runner.h"
+#include "scripts.h"
+
+enum depth {
+    QUICK,
+    DEEP,
+    DEPTHS,
+};
+
+struct watch {
+    struct lk_monitor *mon;
+    char tag[LK_TAG_MAX + 1];
+    uv_timer_t timer[DEPTHS];
+    uint64_t due_usec[DEPTHS];
+    uint64_t interval_usec[DEPTHS]; /* what the timer was armed with; 0 = not armed */
+    struct lk_run *run[DEPTHS];
+    bool stale[DEPTHS];
+    bool active;
+
+    /* The pidfd watch. */
+    uv_poll_t poll;
+    int pidfd;
+    int pid;
+    bool polling;
+
+    unsigned open_handles;
+    bool forgotten;
+};
+
+struct lk_monitor {
+    struct lk_node *node;
+    struct watch **watches;
+    size_t count, capacity;
+    unsigned running;
+};
+
+static const enum lk_action depth_action[DEPTHS] = {LK_ACTION_QUICKCHK, LK_ACTION_DEEPCHK};
+
+int lk_monitor_new(struct lk_node *node)
+{
+    struct lk_monitor *mon = calloc(1, sizeof(*mon));
+    if (!mon) {
+        return -ENOMEM;
+    }
+    mon->node = node;
+    node->monitor = mon;
+    return 0;
+}
+
+unsigned lk_monitor_running(const struct lk_node *node)
+{
+    return node->monitor ? node->monitor->running : 0;
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct watch *w = h->data;
+    if (--w->open_handles == 0) {
+        free(w);
+    }
+}
+
+static struct watch *find_watch(struct lk_monitor *mon, const char *tag, size_t *ret_index)
+{
+    for (size_t i = 0; i < mon->count; i++) {
+        if (strcmp(mon->watches[i]->tag, tag) == 0) {
+            if (ret_index) {
+                *ret_index = i;
+            }
+            return mon->watches[i];
+        }
+    }
+    return NULL;
+}
+
+static struct watch *get_watch(struct lk_monitor *mon, const char *tag)
+{
+    struct watch *w = find_watch(mon, tag, NULL);
+    if (w) {
+        return w;
+    }
+    if (mon->count == mon->capacity) {
+        size_t cap = mon->capacity ? mon->capacity * 2 : 64;
+        struct watch **bigger = realloc(mon->watches, cap * sizeof(*bigger));
+        if (!bigger) {
+            return NULL;
+        }
+        mon->watches = bigger;
+        mon->capacity = cap;
+    }
+    w = calloc(1, sizeof(*w));
+    if (!w) {
+        return NULL;
+    }
+    w->mon = mon;
+    w->pidfd = -1;
+    snprintf(w->tag, sizeof(w->tag), "%s", tag);
+    for (int d = 0; d < DEPTHS; d++) {
+        uv_timer_init(mon->node->loop, &w->timer[d]);
+        w->timer[d].data = w;
+        w->open_handles++;
+    }
+    mon->watches[mon->count++] = w;
+    return w;
+}
+
+/* ---------------------------------------------------------------- pidfd watch */
+
+static void unwatch_process(struct watch *w)
+{
+    if (!w->polling) {
+        return;
+    }
+    w->polling = false;
+    uv_poll_stop(&w->poll);
+    /* The poll handle owns nothing but the fd; close both once the handle is closed. */
+    int fd = w->pidfd;
+    w->pidfd = -1;
+    w->poll.data = w;
+    uv_close((uv_handle_t *) &w->poll, on_handle_closed);
+    close(fd);
+}
+
+static void on_process_exit(uv_poll_t *poll, int status, int events)
+{
+    (void) status;
+    (void) events;
+    struct watch *w = poll->data;
+    struct lk_node *node = w->mon->node;
+    int pid = w->pid;
+    char tag[LK_TAG_MAX + 1];
+    snprintf(tag, sizeof(tag), "%s", w->tag);
+    unwatch_process(w);
+    const struct lk_resource *res = lk_node_find(node, tag);
+    if (!res) {
+        return;
+    }
+    struct lk_event ev = {.type = LK_EV_PROCESS_EXITED,
+                          .tag = tag,
+                          .now_usec = lk_mono_usec(),
+                          .pid = pid,
+                          .detail = res->settings.pidfile};
+    char err[LK_REASON_MAX];
+    (void) lk_executor_handle(node, &ev, err, sizeof(err));
+}
+
+/* The start time of pid in clock ticks since boot (field 22 of /proc/PID/stat), or 0. */
+static unsigned long long process_start_ticks(int pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return 0;
+    }
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) {
+        return 0;
+    }
+    buf[n] = '\0';
+    /* The command name may hold spaces and parentheses: fields start after the last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p) {
+        return 0;
+    }
+    unsigned long long start = 0;
+    int field = 2;
+    for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " ")) {
+        if (++field == 22) {
+            start = strtoull(tok, NULL, 10);
+            break;
+        }
+    }
+    return start;
+}
+
+/* Boot time in seconds since the epoch, from /proc/stat's btime. */
+static long long boot_time(void)
+{
+    FILE *f = fopen("/proc/stat", "re");
+    if (!f) {
+        return 0;
+    }
+    char line[256];
+    long long btime = 0;
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "btime %lld", &btime) == 1) {
+            break;
+        }
+    }
+    fclose(f);
+    return btime;
+}
+
+/* Reads the pidfile and starts polling a pidfd of its process. A process that started
+ * after the pidfile was last written is not the one it names (the pid was reused), and
+ * a pid with no process means the application is gone: both count as an exit. A missing
+ * or unreadable pidfile is logged and leaves the checks to do the work. */
+static void watch_process(struct watch *w, const struct lk_resource *res)
+{
+    struct lk_node *node = w->mon->node;
+    const char *pidfile = res->settings.pidfile;
+    if (w->polling || !pidfile[0]) {
+        return;
+    }
+    char why[256] = "";
+    int pid = 0;
+    struct stat st;
+    int fd = open(pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        snprintf(why, sizeof(why), "%s", strerror(errno));
+    } else {
+        char buf[32] = "";
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        buf[n > 0 ? n : 0] = '\0';
+        char *end = NULL;
+        long v = strtol(buf, &end, 10);
+        if (n <= 0 || v <= 1 || v > 4194304 || (*end && *end != '\n' && *end != ' ')) {
+            snprintf(why, sizeof(why), "no pid in it");
+        } else {
+            pid = (int) v;
+        }
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (why[0]) {
+        lk_eventlog_msg(node, res->tag, LK_MSG_PIDFILE_PROBLEM, pidfile, why);
+        return;
+    }
+    int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+    bool gone = pidfd < 0 && errno == ESRCH;
+    if (pidfd < 0 && !gone) {
+        snprintf(why, sizeof(why), "pidfd_open: %s", strerror(errno));
+        lk_eventlog_msg(node, res->tag, LK_MSG_PIDFILE_PROBLEM, pidfile, why);
+        return;
+    }
+    if (!gone) {
+        /* Checked after pidfd_open, so the process we hold is the one we inspected. */
+        long ticks = sysconf(_SC_CLK_TCK);
+        unsigned long long start = process_start_ticks(pid);
+        long long started = boot_time() + (long long) (start / (unsigned long long) ticks);
+        gone = start == 0 || started > (long long) st.st_mtime + 1;
+    }
+    if (gone) {
+        if (pidfd >= 0) {
+            close(pidfd);
+        }
+        w->pid = pid;
+        struct lk_event ev = {.type = LK_EV_PROCESS_EXITED,
+                              .tag = res->tag,
+                              .now_usec = lk_mono_usec(),
+                              .pid = pid,
+                              .detail = pidfile};
+        char err[LK_REASON_MAX];
+        (void) lk_executor_handle(node, &ev, err, sizeof(err));
+        return;
+    }
+    if (uv_poll_init(node->loop, &w->poll, pidfd) < 0) {
+        close(pidfd);
+        return;
+    }
+    w->poll.data = w;
+    w->open_handles++;
+    w->pidfd = pidfd;
+    w->pid = pid;
+    w->polling = true;
+    uv_poll_start(&w->poll, UV_READABLE, on_process_exit);
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static void check_done(struct lk_run *run, const struct lk_result *result, const char *output,
+                       size_t output_len, void *userdata)
+{
+    struct watch *w = userdata;
+    struct lk_monitor *mon = w->mon;
+    enum depth d = w->run[DEEP] == run ? DEEP : QUICK;
+    w->run[d] = NULL;
+    mon->running--;
+    bool ignore = w->stale[d] || w->forgotten;
+    w->stale[d] = false;
+    if (!ignore) {
+        char tag[LK_TAG_MAX + 1];
+        snprintf(tag, sizeof(tag), "%s", w->tag);
+        struct lk_event ev = {.type = LK_EV_CHECK_FINISHED,
+                              .tag = tag,
+                              .action = depth_action[d],
+                              .result = *result,
+                              .now_usec = lk_mono_usec()};
+        char *detail = !lk_result_ok(result) && output_len ? strndup(output, output_len) : NULL;
+        char err[LK_REASON_MAX];
+        (void) lk_executor_handle_detail(mon->node, &ev, detail, err, sizeof(err));
+        free(detail);
+        /* A pidfile that was missing at restore may exist now. */
+        if (lk_result_ok(result) && lk_node_find(mon->node, tag)) {
+            lk_monitor_sync(mon->node, tag);
+        }
+    }
+    /* The run's hold on the watch ends here. */
+    if (--w->open_handles == 0) {
+        free(w);
+    }
+}
+
+static void start_check(struct watch *w, enum depth d, const struct lk_resource *res)
+{
+    struct lk_monitor *mon = w->mon;
+    struct lk_script_run *prep = malloc(sizeof(*prep));
+    if (!prep) {
+        return;
+    }
+    lk_scripts_prepare(mon->node, res, depth_action[d], prep);
+    struct lk_run *run = NULL;
+    /* The run holds the watch open until its callback: stale or not, it is told. */
+    w->open_handles++;
+    int r = lk_run_start(mon->node->loop, &prep->spec, check_done, w, &run);
+    free(prep);
+    if (r < 0) {
+        w->open_handles--;
+        return;
+    }
+    w->run[d] = run;
+    mon->running++;
+}
+
+static void on_tick(uv_timer_t *timer)
+{
+    struct watch *w = timer->data;
+    enum depth d = timer == &w->timer[QUICK] ? QUICK : DEEP;
+    struct lk_node *node = w->mon->node;
+    const struct lk_resource *res = lk_node_find(node, w->tag);
+    uint64_t now = lk_mono_usec();
+    if (!res || !w->active) {
+        return;
+    }
+    if (!w->run[d]) {
+        start_check(w, d, res);
+    }
+    /* Next due: one interval after this due time; ticks already missed are skipped. */
+    uint64_t interval = w->interval_usec[d];
+    w->due_usec[d] += interval;
+    if (w->due_usec[d] <= now) {
+        uint64_t missed = (now - w->due_usec[d]) / interval + 1;
+        w->due_usec[d] += missed * interval;
+    }
+    uv_timer_start(&w->timer[d], on_tick, (w->due_usec[d] - now + 999) / 1000, 0);
+}
+
+static void arm(struct watch *w, enum depth d, uint64_t first_due)
+{
+    uint64_t now = lk_mono_usec();
+    w->due_usec[d] = first_due;
+    uv_timer_start(&w->timer[d], on_tick, first_due > now ? (first_due - now + 999) / 1000 : 0, 0);
+}
+
+static void disarm(struct watch *w)
+{
+    for (int d = 0; d < DEPTHS; d++) {
+        uv_timer_stop(&w->timer[d]);
+        w->interval_usec[d] = 0;
+        if (w->run[d] && !w->stale[d]) {
+            w->stale[d] = true;
+            lk_run_abort(w->run[d]);
+        }
+    }
+    unwatch_process(w);
+    w->active = false;
+}
+
+static bool wants_monitoring(const struct lk_node *node, const struct lk_resource *res)
+{
+    return !node->stopping && lk_state_in_service(res->state) && res->pending == LK_PENDING_NONE &&
+           res->settings.monitor;
+}
+
+void lk_monitor_sync(struct lk_node *node, const char *tag)
+{
+    struct lk_monitor *mon = node->monitor;
+    if (!mon) {
+        return;
+    }
+    const struct lk_resource *res = lk_node_find(node, tag);
+    if (!res) {
+        lk_monitor_forget(node, tag);
+        return;
+    }
+    struct watch *w = find_watch(mon, tag, NULL);
+    if (!wants_monitoring(node, res)) {
+        if (w) {
+            disarm(w);
+        }
+        return;
+    }
+    if (!w && !(w = get_watch(mon, tag))) {
+        return;
+    }
+    uint64_t now = lk_mono_usec();
+    bool starting = !w->active;
+    w->active = true;
+    const uint64_t interval[DEPTHS] = {res->settings.quickchk_interval_usec,
+                                       res->settings.deepchk_interval_usec};
+    for (int d = 0; d < DEPTHS; d++) {
+        bool wanted = interval[d] > 0 && res->has_script[depth_action[d]];
+        if (!wanted) {
+            uv_timer_stop(&w->timer[d]);
+            w->interval_usec[d] = 0;
+            continue;
+        }
+        if (w->interval_usec[d] == interval[d]) {
+            continue; /* already armed with this interval */
+        }
+        /* First check one interval from now, and not before the start grace has passed
+         * since the resource came in service. */
+        uint64_t wait = interval[d];
+        if (starting && res->settings.start_grace_usec > wait) {
+            wait = res->settings.start_grace_usec;
+        }
+        w->interval_usec[d] = interval[d];
+        arm(w, (enum depth) d, now + wait);
+    }
+    if (res->settings.pidfile[0]) {
+        watch_process(w, res);
+    } else {
+        unwatch_process(w);
+    }
+}
+
+void lk_monitor_forget(struct lk_node *node, const char *tag)
+{
+    struct lk_monitor *mon = node->monitor;
+    size_t i;
+    struct watch *w = mon ? find_watch(mon, tag, &i) : NULL;
+    if (!w) {
+        return;
+    }
+    disarm(w);
+    memmove(&mon->watches[i], &mon->watches[i + 1], (mon->count - i - 1) * sizeof(*mon->watches));
+    mon->count--;
+    w->forgotten = true;
+    for (int d = 0; d < DEPTHS; d++) {
+        uv_close((uv_handle_t *) &w->timer[d], on_handle_closed);
+    }
+}
+
+void lk_monitor_stop_all(struct lk_node *node)
+{
+    struct lk_monitor *mon = node->monitor;
+    for (size_t i = 0; mon && i < mon->count; i++) {
+        disarm(mon->watches[i]);
+    }
+}
