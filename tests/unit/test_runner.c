@@ -336,6 +336,8 @@ static void on_aux(uv_timer_t *timer)
 static void aux_after(struct fixture *fx, struct done *d, uint64_t ms)
 {
     fx->aux.data = d;
+    /* From now, not from the loop's cached time, which dates from before the test. */
+    uv_update_time(&fx->loop);
     uv_timer_start(&fx->aux, on_aux, ms, 0);
 }
 
