@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -35,6 +36,17 @@ int lk_fail(const char *prog, int code, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return code;
+}
+
+int lk_fail_getopt(const char *prog, int c, char **argv)
+{
+    if (c == ':') {
+        return lk_fail(prog, LK_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+    }
+    if (optopt) {
+        return lk_fail(prog, LK_EXIT_USAGE, "unknown option '-%c' (see --help)", optopt);
+    }
+    return lk_fail(prog, LK_EXIT_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
 }
 
 void lk_print_json(const json_t *json)

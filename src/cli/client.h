@@ -25,6 +25,10 @@ int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *
 /* Prints "prog: message" on stderr and returns code. */
 __attribute__((format(printf, 3, 4))) int lk_fail(const char *prog, int code, const char *fmt, ...);
 
+/* After getopt_long returned c (':' or '?') with opterr = 0 and a ':'-led optstring:
+ * prints one line naming the bad option and returns LK_EXIT_USAGE. */
+int lk_fail_getopt(const char *prog, int c, char **argv);
+
 /* Prints json to stdout, indented, with a newline. */
 void lk_print_json(const json_t *json);
 

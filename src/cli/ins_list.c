@@ -21,7 +21,8 @@ int main(int argc, char **argv)
     const char *root_arg = NULL, *tag = NULL;
     char sep[2] = {LK_FIELD_SEPARATOR, '\0'};
     int c;
-    while ((c = getopt_long(argc, argv, "f:t:h", opts, NULL)) != -1) {
+    opterr = 0; /* one line of our own instead of getopt's message */
+    while ((c = getopt_long(argc, argv, ":f:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (strlen(optarg) != 1 || optarg[0] == '\n') {
@@ -39,7 +40,7 @@ int main(int argc, char **argv)
             printf("%s\n", USAGE);
             return 0;
         default:
-            return lk_fail("ins_list", 2, USAGE);
+            return lk_fail_getopt("ins_list", c, argv);
         }
     }
     if (optind < argc) {

@@ -20,7 +20,8 @@ int main(int argc, char **argv)
     };
     const char *category = NULL, *number = NULL, *process = NULL, *root_arg = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "+c:n:p:h", opts, NULL)) != -1) {
+    opterr = 0; /* one line of our own instead of getopt's message */
+    while ((c = getopt_long(argc, argv, "+:c:n:p:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             category = optarg;
@@ -38,7 +39,7 @@ int main(int argc, char **argv)
             printf("%s\n", USAGE);
             return 0;
         default:
-            return lk_fail("lk_err", 2, USAGE);
+            return lk_fail_getopt("lk_err", c, argv);
         }
     }
     if (!category || !number || optind >= argc) {

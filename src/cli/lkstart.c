@@ -167,7 +167,8 @@ int main(int argc, char **argv)
     const char *root_arg = NULL, *node = NULL, *listen = NULL, *authkey = NULL;
     bool wait = true;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0; /* one line of our own instead of getopt's message */
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
             root_arg = optarg;
@@ -189,7 +190,7 @@ int main(int argc, char **argv)
                    "[--authkey FILE] [--no-wait]\n");
             return 0;
         default:
-            return 2;
+            return lk_fail_getopt(PROG, c, argv);
         }
     }
     if (optind < argc) {

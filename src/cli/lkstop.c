@@ -41,7 +41,8 @@ int main(int argc, char **argv)
     const char *root_arg = NULL;
     bool force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+    opterr = 0; /* one line of our own instead of getopt's message */
+    while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             force = true;
@@ -53,7 +54,7 @@ int main(int argc, char **argv)
             printf("usage: lkstop [-f] [--root DIR]\n");
             return 0;
         default:
-            return 2;
+            return lk_fail_getopt(PROG, c, argv);
         }
     }
     if (optind < argc) {

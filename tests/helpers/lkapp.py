@@ -95,11 +95,15 @@ class App:
 # restore of {tag}: starts `sleep {m}` in its own session (idempotent)
 echo "restore $$" >> {self.restores}
 {delay}{restore_extra}
+# Two restores at once (say, one orphaned by a killed daemon and a new one) must not
+# both start the application: check and start under a lock the application does not keep.
+exec 9> {self.dir}/restore.lock
+flock 9
 if {running}; then
     echo "{tag} already runs (pid $(cat {pf}))"
     exit 0
 fi
-setsid sleep {m} </dev/null >/dev/null 2>&1 &
+setsid sleep {m} </dev/null >/dev/null 2>&1 9>&- &
 echo $! > {pf}
 echo "{tag} started (pid $!)"
 exit 0

@@ -29,6 +29,9 @@ BUILD = Path(os.environ.get("LK_BUILD") or REPO / "build")
 CMD_TIMEOUT = 60
 SANITIZER_WORDS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 ROLE_GROUPS = {"admin": "lkadmin", "oper": "lkoper", "guest": "lkguest"}
+# The socket is 0660 with group lkguest (docs/DESIGN.md, Roles): members of lkadmin and
+# lkoper must also be in lkguest to reach it.
+USER_GROUPS = {"admin": "lkadmin,lkguest", "oper": "lkoper,lkguest", "guest": "lkguest"}
 TEST_USERS = {"admin": "lkt_admin", "oper": "lkt_oper", "guest": "lkt_guest", "none": "lkt_none"}
 
 
@@ -183,6 +186,11 @@ class Node:
     def script_copy(self, action, tag):
         return self.root / "subsys" / "gen" / "resources" / "app" / "actions" / action / tag
 
+    def script_runs(self, action, tag):
+        """Pids of live processes running the script copy (e.g. an orphaned restore)."""
+        copy = str(self.script_copy(action, tag))
+        return [pid for pid, argv in lkapp.proc_cmdlines().items() if copy in argv]
+
     def copies(self):
         """{relative path: bytes} of every file under subsys/ (script copies)."""
         base = self.root / "subsys"
@@ -334,8 +342,8 @@ def lk_users():
         if _user_exists(user):
             subprocess.run(["userdel", user], check=False, timeout=CMD_TIMEOUT)
         argv = ["useradd", "-M", "-N", "-s", "/usr/sbin/nologin"]
-        if role in ROLE_GROUPS:
-            argv += ["-G", ROLE_GROUPS[role]]
+        if role in USER_GROUPS:
+            argv += ["-G", USER_GROUPS[role]]
         subprocess.run(argv + [user], check=True, timeout=CMD_TIMEOUT)
     yield dict(TEST_USERS)
     for user in TEST_USERS.values():
