@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 import time
 
+from common import rss_kib
+
 
 def timed(cmd, runs):
     times = []
@@ -22,14 +24,6 @@ def timed(cmd, runs):
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times), min(times), max(times)
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return -1
 
 
 def main():

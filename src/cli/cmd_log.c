@@ -8,37 +8,8 @@
 #include "args.h"
 #include "client.h"
 #include "lkcli.h"
+#include "output.h"
 #include "validate.h"
-
-static void print_event(const json_t *e)
-{
-    long long ms = (long long) json_integer_value(json_object_get(e, "time_ms"));
-    time_t secs = (time_t) (ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char when[32];
-    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-    const char *tag = json_string_value(json_object_get(e, "tag"));
-    const char *process = json_string_value(json_object_get(e, "process"));
-    const char *detail = json_string_value(json_object_get(e, "detail"));
-    bool foreign = process && strcmp(process, "lkd") != 0;
-    printf("%s.%03lldZ %s %-7s %5lld %s%s%s%s: %s\n", when, ms % 1000,
-           json_string_value(json_object_get(e, "node")),
-           json_string_value(json_object_get(e, "severity")),
-           (long long) json_integer_value(json_object_get(e, "number")), tag && tag[0] ? tag : "-",
-           foreign ? " (" : "", foreign ? process : "", foreign ? ")" : "",
-           json_string_value(json_object_get(e, "message")));
-    if (detail && detail[0]) {
-        const char *p = detail;
-        while (*p) {
-            const char *nl = strchr(p, '\n');
-            int len = nl ? (int) (nl - p) : (int) strlen(p);
-            printf("    | %.*s\n", len, p);
-            p += len + (nl ? 1 : 0);
-        }
-    }
-    fflush(stdout);
-}
 
 struct follow {
     bool json;
@@ -60,7 +31,7 @@ static void on_progress(const char *text, const json_t *msg, void *userdata)
             fflush(stdout);
         }
     } else {
-        print_event(e);
+        lk_print_event(e, "", LK_EVENT_NODE | LK_EVENT_DETAIL);
     }
 }
 
@@ -106,7 +77,7 @@ int lk_cmd_log(const struct lk_cli *cli, int argc, char **argv)
         json_t *e;
         json_array_foreach(events, i, e)
         {
-            print_event(e);
+            lk_print_event(e, "", LK_EVENT_NODE | LK_EVENT_DETAIL);
         }
     }
     json_decref(data);

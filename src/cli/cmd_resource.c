@@ -349,16 +349,6 @@ static int cmd_reset(const struct lk_cli *cli, int argc, char **argv)
     return 0;
 }
 
-static void print_when(long long ms)
-{
-    time_t secs = (time_t) (ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char when[32];
-    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-    printf("%s.%03lldZ", when, ms % 1000);
-}
-
 static int cmd_why(const struct lk_cli *cli, int argc, char **argv)
 {
     json_t *args = NULL, *data = NULL;
@@ -391,18 +381,7 @@ static int cmd_why(const struct lk_cli *cli, int argc, char **argv)
     json_t *e;
     json_array_foreach(incident, i, e)
     {
-        printf("  ");
-        print_when((long long) json_integer_value(json_object_get(e, "time_ms")));
-        printf(" %-7s %5lld %s\n", json_string_value(json_object_get(e, "severity")),
-               (long long) json_integer_value(json_object_get(e, "number")),
-               json_string_value(json_object_get(e, "message")));
-        const char *detail = json_string_value(json_object_get(e, "detail"));
-        for (const char *p = detail; p && *p;) {
-            const char *nl = strchr(p, '\n');
-            int len = nl ? (int) (nl - p) : (int) strlen(p);
-            printf("      | %.*s\n", len, p);
-            p += len + (nl ? 1 : 0);
-        }
+        lk_print_event(e, "  ", LK_EVENT_DETAIL);
     }
     json_decref(data);
     return 0;

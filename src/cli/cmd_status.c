@@ -1,26 +1,11 @@
 /* lkcli status: this node, its resources with state and reason, and recent events. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "client.h"
 #include "lkcli.h"
+#include "output.h"
 #include "resource.h"
-
-static void print_event(const json_t *e)
-{
-    long long ms = (long long) json_integer_value(json_object_get(e, "time_ms"));
-    time_t secs = (time_t) (ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char when[32];
-    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-    const char *tag = json_string_value(json_object_get(e, "tag"));
-    printf("  %s.%03lldZ %-7s %5lld %s: %s\n", when, ms % 1000,
-           json_string_value(json_object_get(e, "severity")),
-           (long long) json_integer_value(json_object_get(e, "number")), tag && tag[0] ? tag : "-",
-           json_string_value(json_object_get(e, "message")));
-}
 
 int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
 {
@@ -66,7 +51,7 @@ int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
     json_t *e;
     json_array_foreach(events, i, e)
     {
-        print_event(e);
+        lk_print_event(e, "  ", 0);
     }
     json_decref(data);
     return 0;
