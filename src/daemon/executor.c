@@ -83,7 +83,9 @@ static void run_done(struct lk_run *run, const struct lk_result *result, const c
     if (lk_engine_decide(&view, &ev, &plan) == 0) {
         log_decision(node, &ev, &plan);
         char *detail = NULL;
-        if (!lk_result_ok(result) && output_len > 0) {
+        /* A failed run's output explains the failure; recover's output also tells what it
+         * did when it succeeded (lkcli resource why shows it). */
+        if ((!lk_result_ok(result) || ctx->action == LK_ACTION_RECOVER) && output_len > 0) {
             detail = strndup(output, output_len);
         }
         char err[LK_REASON_MAX];
@@ -186,6 +188,10 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
             res->target_in_service = act->target_in_service;
             res->check_failures_in_row = act->check_failures_in_row;
             res->local_recoveries = act->local_recoveries;
+            if (act->forget_recoveries) {
+                memset(res->recovery_at_usec, 0, sizeof(res->recovery_at_usec));
+                res->recovery_head = 0;
+            }
             if (act->recovery_at_usec) {
                 lk_resource_note_recovery(res, act->recovery_at_usec);
             }
@@ -198,7 +204,8 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
         const struct lk_act *act = &plan->acts[i];
         if (act->type == LK_ACT_LOG) {
             /* The failed run's output belongs to the first warning or error it caused. */
-            bool attach = detail && act->severity != LK_SEV_INFO;
+            bool attach = detail && (act->severity != LK_SEV_INFO ||
+                                     act->number == LK_MSG_RECOVERED);
             lk_eventlog_write(node, act->severity, act->number, act->tag, "lkd", act->text,
                               attach ? detail : NULL);
             if (attach) {

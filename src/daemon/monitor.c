@@ -46,6 +46,10 @@ struct watch {
     int pidfd;
     int pid;
     bool polling;
+    char pidfile[LK_PATH_MAX]; /* the pidfile the watch was set up from */
+    /* A pidfile problem was logged since the watch was armed: the next successful check
+     * tries the pidfile again, but says so only once. */
+    bool pidfile_warned;
 
     unsigned open_handles;
     bool forgotten;
@@ -250,14 +254,20 @@ static void watch_process(struct watch *w, const struct lk_resource *res)
         close(fd);
     }
     if (why[0]) {
-        lk_eventlog_msg(node, res->tag, LK_MSG_PIDFILE_PROBLEM, pidfile, why);
+        if (!w->pidfile_warned) {
+            w->pidfile_warned = true;
+            lk_eventlog_msg(node, res->tag, LK_MSG_PIDFILE_PROBLEM, pidfile, why);
+        }
         return;
     }
     int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
     bool gone = pidfd < 0 && errno == ESRCH;
     if (pidfd < 0 && !gone) {
         snprintf(why, sizeof(why), "pidfd_open: %s", strerror(errno));
-        lk_eventlog_msg(node, res->tag, LK_MSG_PIDFILE_PROBLEM, pidfile, why);
+        if (!w->pidfile_warned) {
+            w->pidfile_warned = true;
+            lk_eventlog_msg(node, res->tag, LK_MSG_PIDFILE_PROBLEM, pidfile, why);
+        }
         return;
     }
     if (!gone) {
@@ -290,6 +300,7 @@ static void watch_process(struct watch *w, const struct lk_resource *res)
     w->pidfd = pidfd;
     w->pid = pid;
     w->polling = true;
+    snprintf(w->pidfile, sizeof(w->pidfile), "%s", pidfile);
     uv_poll_start(&w->poll, UV_READABLE, on_process_exit);
 }
 
@@ -391,6 +402,7 @@ static void disarm(struct watch *w)
     }
     unwatch_process(w);
     w->active = false;
+    w->pidfile_warned = false;
 }
 
 static bool wants_monitoring(const struct lk_node *node, const struct lk_resource *res)
@@ -443,6 +455,9 @@ void lk_monitor_sync(struct lk_node *node, const char *tag)
         }
         w->interval_usec[d] = interval[d];
         arm(w, (enum depth) d, now + wait);
+    }
+    if (w->polling && strcmp(w->pidfile, res->settings.pidfile) != 0) {
+        unwatch_process(w); /* the pidfile setting changed: follow the new one */
     }
     if (res->settings.pidfile[0]) {
         watch_process(w, res);

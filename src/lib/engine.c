@@ -13,6 +13,16 @@
  *                      deepchk, else restore (INIT_OSU: remove, so OSU is true);
  *                      out of service → restore only as the init strategy says
  *   SHUTDOWN           in service and idle → remove, keeping the intent "in service"
+ *   CHECK_FINISHED     only while monitored (in service, idle, monitor on), else dropped;
+ *                      ok → failures 0; timeout → 1517, and with monitor-timeout-action
+ *                      ignore nothing else; failed → 1500, and at check-failures in a row:
+ *                      recover (script, local recovery on, within the recovery budget) or
+ *                      the failover seam (OSF here)
+ *   PROCESS_EXITED     only while monitored: 1506, then as a failed check at its limit
+ *   RUN_FINISHED       recover ok → ISP (ISU with monitoring off), restore not run;
+ *                      recover failed → 1503 and the failover seam
+ *   SETTINGS_CHANGED   in service and idle: monitoring off → ISU (1507), on → ISP (1508)
+ *   RESET              counters and the recovery window cleared (1509)
  * A finished run must be the run the pending action expects; anything else is refused
  * as an impossible event. It reads the view and writes the plan; nothing else. */
 #include "engine.h"
@@ -239,12 +249,17 @@ static void on_shutdown(struct lk_plan *plan, const struct lk_resource *res)
 /* The failover seam: a resource that cannot be repaired here. The cluster (#5) will move
  * its hierarchy to the best live node; with no such node the resource becomes OSF with
  * the cause as its reason, and (#4) the resources that depend on it are removed. */
-static void fail_over(struct lk_plan *plan, const struct lk_resource *res, const char *cause)
+static struct lk_act *fail_over(struct lk_plan *plan, const struct lk_resource *res,
+                                const char *cause)
 {
-    commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
-           "%s; no backup node to fail over to", cause);
+    struct lk_act *act = commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
+                                "%s; no backup node to fail over to", cause);
     log_msg(plan, res, LK_MSG_RESOURCE_FAILED, cause);
+    return act;
 }
+
+/* What a resource's reason ends with while its recover runs. */
+#define RECOVER_IN_PROGRESS "; recover in progress"
 
 static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
                             const struct lk_event *ev)
@@ -317,8 +332,16 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
             log_msg(plan, res, LK_MSG_RECOVERED, ms);
         } else {
             log_msg(plan, res, LK_MSG_RECOVER_FAILED, why);
+            /* The reason says which check failed, then "; recover in progress", which is
+             * no longer true: keep the check, say what recover did. */
             char cause[LK_REASON_MAX];
-            snprintf(cause, sizeof(cause), "%s; recover failed: %s", res->reason, why);
+            size_t keep = strlen(res->reason);
+            size_t suffix = strlen(RECOVER_IN_PROGRESS);
+            if (keep >= suffix && strcmp(res->reason + keep - suffix, RECOVER_IN_PROGRESS) == 0) {
+                keep -= suffix;
+            }
+            snprintf(cause, sizeof(cause), "%.*s; recover failed: %s", (int) keep, res->reason,
+                     why);
             fail_over(plan, res, cause);
         }
         return;
@@ -336,12 +359,13 @@ static bool monitored(const struct lk_resource *res)
 }
 
 /* A check failed for good (or the process died): recover in place when allowed and
- * within the recovery budget, else the failover path. cause says which check and how. */
+ * within the recovery budget, else the failover path. cause says which check and how;
+ * failures is the count of failed checks in a row that a failover records. */
 static void recover_or_fail_over(struct lk_plan *plan, const struct lk_resource *res,
-                                 const char *cause, uint64_t now_usec)
+                                 const char *cause, uint64_t now_usec, uint32_t failures)
 {
     if (!res->has_script[LK_ACTION_RECOVER] || !res->settings.local_recovery) {
-        fail_over(plan, res, cause);
+        fail_over(plan, res, cause)->check_failures_in_row = failures;
         return;
     }
     uint32_t recent = lk_resource_recoveries_in_window(res, now_usec);
@@ -351,11 +375,11 @@ static void recover_or_fail_over(struct lk_plan *plan, const struct lk_resource 
         log_msg(plan, res, LK_MSG_RECOVERY_LIMIT, recent, window);
         char why[LK_REASON_MAX];
         snprintf(why, sizeof(why), "%s; %u local recoveries within %s s", cause, recent, window);
-        fail_over(plan, res, why);
+        fail_over(plan, res, why)->check_failures_in_row = failures;
         return;
     }
     struct lk_act *act = commit(plan, res, res->state, LK_PENDING_RECOVER, res->target_in_service,
-                                "%s; recover in progress", cause);
+                                "%s" RECOVER_IN_PROGRESS, cause);
     act->check_failures_in_row = 0;
     act->local_recoveries = res->local_recoveries + 1;
     act->recovery_at_usec = now_usec ? now_usec : 1;
@@ -401,7 +425,7 @@ static void on_check_finished(struct lk_plan *plan, const struct lk_resource *re
                 ->check_failures_in_row = failures;
         return;
     }
-    recover_or_fail_over(plan, res, cause, ev->now_usec);
+    recover_or_fail_over(plan, res, cause, ev->now_usec, failures);
 }
 
 static void on_process_exited(struct lk_plan *plan, const struct lk_resource *res,
@@ -413,7 +437,7 @@ static void on_process_exited(struct lk_plan *plan, const struct lk_resource *re
     log_msg(plan, res, LK_MSG_PROCESS_EXITED, ev->pid, ev->detail ? ev->detail : "");
     char cause[LK_REASON_MAX];
     snprintf(cause, sizeof(cause), "process %d from pidfile exited", ev->pid);
-    recover_or_fail_over(plan, res, cause, ev->now_usec);
+    recover_or_fail_over(plan, res, cause, ev->now_usec, res->check_failures_in_row);
 }
 
 static void on_settings_changed(struct lk_plan *plan, const struct lk_resource *res)
@@ -442,6 +466,9 @@ static void on_reset(struct lk_plan *plan, const struct lk_resource *res)
             commit(plan, res, res->state, res->pending, res->target_in_service, "%s", res->reason);
     act->check_failures_in_row = 0;
     act->local_recoveries = 0;
+    /* The recovery window starts afresh too, or the next failure would still meet the
+     * recovery-loop limit that the operator just cleared. */
+    act->forget_recoveries = true;
     log_msg(plan, res, LK_MSG_COUNTERS_RESET);
 }
 
@@ -522,10 +549,11 @@ char *lk_act_format(const struct lk_act *act, char *buf, size_t size)
     }
     switch (act->type) {
     case LK_ACT_COMMIT:
-        snprintf(buf, size, "COMMIT %s %s pending=%s target=%s%s%s reason=%s", act->tag,
+        snprintf(buf, size, "COMMIT %s %s pending=%s target=%s%s%s%s reason=%s", act->tag,
                  lk_state_name(act->state),
                  act->pending == LK_PENDING_NONE ? "-" : lk_pending_name(act->pending),
                  act->target_in_service ? "in" : "out", counters,
+                 act->forget_recoveries ? " -recoveries" : "",
                  act->recovery_at_usec ? " +recovery" : "", act->text);
         break;
     case LK_ACT_RUN:

@@ -70,6 +70,7 @@ struct lk_act {
     uint32_t check_failures_in_row;
     uint32_t local_recoveries;
     uint64_t recovery_at_usec; /* non-zero: a local recovery starts now, note it */
+    bool forget_recoveries;    /* clear the recovery history (the recovery window) first */
     /* RUN */
     enum lk_action action;
     /* LOG */

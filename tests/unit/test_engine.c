@@ -29,6 +29,11 @@
 #define Q     (1u << LK_ACTION_QUICKCHK)
 #define D     (1u << LK_ACTION_DEEPCHK)
 #define QD    (Q | D)
+#define R     (1u << LK_ACTION_RECOVER)
+
+/* Monitoring cases: "now" on the monotonic clock, far enough from 0 that recoveries
+ * hours ago fit before it. */
+#define NOW (100000 * SEC)
 
 #define IN  true
 #define OUT false
@@ -47,9 +52,25 @@ struct engine_case {
         const char *tag; /* NULL: the case's resource, "app1" */
         enum lk_action action;
         struct lk_result result;
+        uint64_t now_usec;
+        int pid;
+        const char *detail;
     } ev;
     int ret;
     const char *plan[LK_PLAN_MAX + 1]; /* NULL-terminated */
+    /* More of the resource, for the monitoring rows; zero means the default. */
+    struct {
+        uint32_t failures;   /* check failures in a row so far */
+        uint32_t recoveries; /* local recoveries so far */
+        const char *reason;  /* NULL: PRIOR */
+        bool monitor_off;
+        bool local_recovery_off;
+        bool timeout_fail;       /* monitor-timeout-action fail */
+        uint32_t check_failures; /* 0: the default (1) */
+        uint32_t max_recoveries; /* 0: the default (3) */
+        uint32_t window;         /* recovery-window in s; 0: the default (600) */
+        uint32_t ago[8];         /* local recoveries that started this many s before NOW */
+    } with;
 };
 
 #define RES(st, pend, target, checks, init)                                                        \
@@ -66,7 +87,18 @@ struct engine_case {
 #define TIMEOUT(s)     .outcome = LK_OUTCOME_TIMEOUT, .timeout_usec = SEC * (s)
 #define EXEC_FAILED(e) .outcome = LK_OUTCOME_EXEC_FAILED, .exec_errno = (e)
 #define PLAN(...)      .plan = {__VA_ARGS__, NULL}
-#define NOTHING        .plan = {NULL}
+#define WITH(...)      .with = {__VA_ARGS__}
+/* A scheduled check of app1 ended at NOW. */
+#define CHECKED(act, ...)                                                                          \
+    .ev = {.type = LK_EV_CHECK_FINISHED,                                                           \
+           .action = LK_ACTION_##act,                                                              \
+           .result = {__VA_ARGS__, .duration_usec = 1234 * 1000, .pid = 4321},                     \
+           .now_usec = NOW}
+/* The process of app1's pidfile exited, noticed at NOW. */
+#define EXITED(p, file)                                                                            \
+    .ev = {.type = LK_EV_PROCESS_EXITED, .now_usec = NOW, .pid = (p), .detail = (file)}
+#define TIMEOUT_USEC(u) .outcome = LK_OUTCOME_TIMEOUT, .timeout_usec = (u)
+#define NOTHING         .plan = {NULL}
 
 /* The reason every case's resource starts with; a commit that only changes the intent
  * keeps it. */
@@ -85,6 +117,25 @@ struct engine_case {
 #define PROBE_IMPOSSIBLE                                                                           \
     "LOG app1 1212 WARNING no quickchk or deepchk script to probe with at start-up; running "      \
     "restore"
+
+/* Monitoring: a failed quickchk (n of m in a row), the cause it gives, the three acts that
+ * start a recover, the two of the failover seam on a node with no backup, a check timeout
+ * in the SPEC's words, the reset's event. */
+#define QFAILED(n, m)                                                                              \
+    "LOG app1 1500 WARNING quickchk failed: exit status 1 (" #n " of " #m " in a row)"
+#define QCAUSE "quickchk failed: exit status 1"
+#define START_RECOVER(cause, recoveries)                                                           \
+    "COMMIT app1 ISP pending=recover target=in failures=0 recoveries=" #recoveries                 \
+    " +recovery reason=" cause "; recover in progress",                                            \
+            "LOG app1 1501 WARNING " cause "; running recover", "RUN app1 recover"
+#define FAIL_OVER(cause, counters)                                                                 \
+    "COMMIT app1 OSF pending=- target=in" counters " reason=" cause                                \
+    "; no backup node to fail over to",                                                            \
+            "LOG app1 1505 ERROR resource failed (" cause "); no backup node to fail over to: OSF"
+#define T1517(kind, secs)                                                                          \
+    "LOG app1 1517 WARNING *WARNING* (No. 1517) System Failure Detected! " kind " check process "  \
+    "(PID=4321) did not return in " secs " seconds for resource app1. Aborting check process."
+#define RESET_LOG "LOG app1 1509 INFO check-failure and local-recovery counters cleared"
 
 static const struct engine_case cases[] = {
         /* Errors: the plan stays empty. */
@@ -306,6 +357,279 @@ static const struct engine_case cases[] = {
         {"shutdown/busy-remove", RES(ISP, REMOVE, OUT, Q, AUTORES_ISP), EVENT(SHUTDOWN), 0,
          NOTHING},
         {"shutdown/busy-probe", RES(ISP, PROBE, IN, Q, AUTORES_ISP), EVENT(SHUTDOWN), 0, NOTHING},
+
+        /* Busy with a recover: requests are refused, lkstop waits for it. */
+        {"restore-requested/busy-recover", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         EVENT(RESTORE_REQUESTED), 0,
+         PLAN("REFUSE app1 resource 'app1' is busy: recover in progress")},
+        {"remove-requested/busy-recover", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         EVENT(REMOVE_REQUESTED), 0,
+         PLAN("REFUSE app1 resource 'app1' is busy: recover in progress")},
+        {"shutdown/busy-recover", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP), EVENT(SHUTDOWN), 0,
+         NOTHING},
+        {"startup/pending-recover", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP), EVENT(STARTUP), 0,
+         PLAN(INTERRUPTED("recover"),
+              "COMMIT app1 ISP pending=probe target=in reason=probing with quickchk after start",
+              "RUN app1 quickchk")},
+
+        /* CHECK_FINISHED: success */
+        {"check-finished/ok", RES(ISP, NONE, IN, Q | R, AUTORES_ISP), CHECKED(QUICKCHK, OK), 0,
+         NOTHING},
+        {"check-finished/deepchk-ok", RES(ISP, NONE, IN, D | R, AUTORES_ISP), CHECKED(DEEPCHK, OK),
+         0, NOTHING},
+        {"check-finished/ok-clears-failures", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.failures = 2, .recoveries = 1, .check_failures = 3), CHECKED(QUICKCHK, OK), 0,
+         PLAN("COMMIT app1 ISP pending=- target=in failures=0 recoveries=1 reason=" PRIOR)},
+
+        /* CHECK_FINISHED: failures below check-failures only count */
+        {"check-finished/failed-1-of-3", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.check_failures = 3), CHECKED(QUICKCHK, EXIT(1)), 0,
+         PLAN(QFAILED(1, 3),
+              "COMMIT app1 ISP pending=- target=in failures=1 recoveries=0 reason=" PRIOR)},
+        {"check-finished/failed-2-of-3", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.failures = 1, .check_failures = 3), CHECKED(QUICKCHK, EXIT(1)), 0,
+         PLAN(QFAILED(2, 3),
+              "COMMIT app1 ISP pending=- target=in failures=2 recoveries=0 reason=" PRIOR)},
+        {"check-finished/failed-2-of-3-no-recover-script", RES(ISP, NONE, IN, Q, AUTORES_ISP),
+         WITH(.failures = 1, .check_failures = 3), CHECKED(QUICKCHK, EXIT(1)), 0,
+         PLAN(QFAILED(2, 3),
+              "COMMIT app1 ISP pending=- target=in failures=2 recoveries=0 reason=" PRIOR)},
+
+        /* CHECK_FINISHED: at check-failures, recover in place */
+        {"check-finished/failed-recovers", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         CHECKED(QUICKCHK, EXIT(1)), 0, PLAN(QFAILED(1, 1), START_RECOVER(QCAUSE, 1))},
+        {"check-finished/failed-3-of-3-recovers", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.failures = 2, .recoveries = 1, .check_failures = 3), CHECKED(QUICKCHK, EXIT(1)), 0,
+         PLAN(QFAILED(3, 3), START_RECOVER(QCAUSE, 2))},
+        {"check-finished/killed-by-signal-recovers", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         CHECKED(QUICKCHK, KILLED(SIGSEGV)), 0,
+         PLAN("LOG app1 1500 WARNING quickchk failed: killed by signal 11 (SIGSEGV) (1 of 1 in a "
+              "row)",
+              START_RECOVER("quickchk failed: killed by signal 11 (SIGSEGV)", 1))},
+        {"check-finished/deepchk-failed-recovers", RES(ISP, NONE, IN, QD | R, AUTORES_ISP),
+         CHECKED(DEEPCHK, EXIT(1)), 0,
+         PLAN("LOG app1 1500 WARNING deepchk failed: exit status 1 (1 of 1 in a row)",
+              START_RECOVER("deepchk failed: exit status 1", 1))},
+
+        /* CHECK_FINISHED: no local recovery → the failover seam (OSF on a lone node) */
+        {"check-finished/failed-no-recover-script", RES(ISP, NONE, IN, Q, AUTORES_ISP),
+         CHECKED(QUICKCHK, EXIT(1)), 0,
+         PLAN(QFAILED(1, 1), FAIL_OVER(QCAUSE, " failures=1 recoveries=0"))},
+        {"check-finished/failed-local-recovery-off", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.local_recovery_off = true), CHECKED(QUICKCHK, EXIT(1)), 0,
+         PLAN(QFAILED(1, 1), FAIL_OVER(QCAUSE, " failures=1 recoveries=0"))},
+        {"check-finished/failed-3-of-3-no-recover-script", RES(ISP, NONE, IN, Q, AUTORES_ISP),
+         WITH(.failures = 2, .check_failures = 3), CHECKED(QUICKCHK, EXIT(1)), 0,
+         PLAN(QFAILED(3, 3), FAIL_OVER(QCAUSE, " failures=3 recoveries=0"))},
+        {"check-finished/failed-intent-out-keeps-intent", RES(ISP, NONE, OUT, Q, AUTORES_ISP),
+         CHECKED(QUICKCHK, EXIT(1)), 0,
+         PLAN(QFAILED(1, 1),
+              "COMMIT app1 OSF pending=- target=out failures=1 recoveries=0 reason=" QCAUSE
+              "; no backup node to fail over to",
+              "LOG app1 1505 ERROR resource failed (" QCAUSE "); no backup node to fail over to: "
+              "OSF")},
+
+        /* CHECK_FINISHED: the recovery-loop limit (max-recoveries within recovery-window) */
+        {"check-finished/failed-recovery-limit", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 3, .ago = {10, 100, 500}), CHECKED(QUICKCHK, EXIT(1)), 0,
+         PLAN(QFAILED(1, 1),
+              "LOG app1 1504 ERROR 3 local recoveries within 600 s: treated as unrecoverable here",
+              FAIL_OVER(QCAUSE "; 3 local recoveries within 600 s", " failures=1 recoveries=3"))},
+        {"check-finished/failed-recovery-limit-2-in-60", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 5, .max_recoveries = 2, .window = 60, .ago = {3000, 59, 1, 61}),
+         CHECKED(QUICKCHK, EXIT(1)), 0,
+         PLAN(QFAILED(1, 1),
+              "LOG app1 1504 ERROR 2 local recoveries within 60 s: treated as unrecoverable here",
+              FAIL_OVER(QCAUSE "; 2 local recoveries within 60 s", " failures=1 recoveries=5"))},
+        {"check-finished/failed-old-recoveries-do-not-count",
+         RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 3, .max_recoveries = 1, .ago = {600, 601, 5000}),
+         CHECKED(QUICKCHK, EXIT(1)), 0, PLAN(QFAILED(1, 1), START_RECOVER(QCAUSE, 4))},
+        {"check-finished/failed-window-edge", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 2, .max_recoveries = 2, .ago = {599, 600}), CHECKED(QUICKCHK, EXIT(1)),
+         0, PLAN(QFAILED(1, 1), START_RECOVER(QCAUSE, 3))},
+        {"check-finished/failed-below-limit-recovers", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 2, .ago = {10, 20}), CHECKED(QUICKCHK, EXIT(1)), 0,
+         PLAN(QFAILED(1, 1), START_RECOVER(QCAUSE, 3))},
+
+        /* CHECK_FINISHED: a check that did not return in time (1517) */
+        {"check-finished/timeout-ignored", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         CHECKED(QUICKCHK, TIMEOUT(10)), 0, PLAN(T1517("quick", "10"))},
+        {"check-finished/timeout-ignored-sub-second", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         CHECKED(QUICKCHK, TIMEOUT_USEC(200000)), 0, PLAN(T1517("quick", "0.2"))},
+        {"check-finished/timeout-ignored-keeps-count", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.failures = 1, .check_failures = 2), CHECKED(QUICKCHK, TIMEOUT(10)), 0,
+         PLAN(T1517("quick", "10"))},
+        {"check-finished/deepchk-timeout-ignored", RES(ISP, NONE, IN, QD | R, AUTORES_ISP),
+         CHECKED(DEEPCHK, TIMEOUT(120)), 0, PLAN(T1517("deep", "120"))},
+        {"check-finished/timeout-fail-recovers", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.timeout_fail = true), CHECKED(QUICKCHK, TIMEOUT(10)), 0,
+         PLAN(T1517("quick", "10"),
+              "LOG app1 1500 WARNING quickchk failed: timed out after 10 s (1 of 1 in a row)",
+              START_RECOVER("quickchk failed: timed out after 10 s", 1))},
+        {"check-finished/timeout-fail-no-recover-script", RES(ISP, NONE, IN, Q, AUTORES_ISP),
+         WITH(.timeout_fail = true), CHECKED(QUICKCHK, TIMEOUT(10)), 0,
+         PLAN(T1517("quick", "10"),
+              "LOG app1 1500 WARNING quickchk failed: timed out after 10 s (1 of 1 in a row)",
+              FAIL_OVER("quickchk failed: timed out after 10 s", " failures=1 recoveries=0"))},
+        {"check-finished/deepchk-timeout-fail-1-of-2", RES(ISP, NONE, IN, D | R, AUTORES_ISP),
+         WITH(.timeout_fail = true, .check_failures = 2), CHECKED(DEEPCHK, TIMEOUT(60)), 0,
+         PLAN(T1517("deep", "60"),
+              "LOG app1 1500 WARNING deepchk failed: timed out after 60 s (1 of 2 in a row)",
+              "COMMIT app1 ISP pending=- target=in failures=1 recoveries=0 reason=" PRIOR)},
+
+        /* CHECK_FINISHED: a result that no longer describes the resource is dropped */
+        {"check-finished/not-monitored-OSU", RES(OSU, NONE, IN, Q | R, AUTORES_ISP),
+         CHECKED(QUICKCHK, EXIT(1)), 0, NOTHING},
+        {"check-finished/not-monitored-OSF", RES(OSF, NONE, IN, Q | R, AUTORES_ISP),
+         CHECKED(QUICKCHK, EXIT(1)), 0, NOTHING},
+        {"check-finished/not-monitored-OSU-restoring-monitor-off",
+         RES(OSU, RESTORE, IN, Q | R, AUTORES_ISP), WITH(.monitor_off = true),
+         CHECKED(QUICKCHK, EXIT(1)), 0, NOTHING},
+        {"check-finished/not-monitored-ISU", RES(ISU, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.monitor_off = true), CHECKED(QUICKCHK, EXIT(1)), 0, NOTHING},
+        {"check-finished/not-monitored-ISU-timeout", RES(ISU, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.monitor_off = true), CHECKED(QUICKCHK, TIMEOUT(10)), 0, NOTHING},
+        {"check-finished/not-monitored-recovering", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         CHECKED(QUICKCHK, EXIT(1)), 0, NOTHING},
+        {"check-finished/not-monitored-removing", RES(ISP, REMOVE, OUT, Q | R, AUTORES_ISP),
+         CHECKED(DEEPCHK, TIMEOUT(5)), 0, NOTHING},
+        {"check-finished/not-monitored-probing", RES(ISP, PROBE, IN, Q | R, AUTORES_ISP),
+         CHECKED(QUICKCHK, EXIT(1)), 0, NOTHING},
+        {"check-finished/not-a-check", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         CHECKED(RECOVER, EXIT(1)), -EINVAL, NOTHING},
+
+        /* PROCESS_EXITED: the pidfile's process is gone, a failed check at once */
+        {"process-exited/recovers", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         EXITED(777, "/run/app.pid"), 0,
+         PLAN("LOG app1 1506 WARNING process 777 (pidfile /run/app.pid) exited",
+              START_RECOVER("process 777 from pidfile exited", 1))},
+        {"process-exited/ignores-check-failures", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.check_failures = 3), EXITED(777, "/run/app.pid"), 0,
+         PLAN("LOG app1 1506 WARNING process 777 (pidfile /run/app.pid) exited",
+              START_RECOVER("process 777 from pidfile exited", 1))},
+        {"process-exited/no-recover-script", RES(ISP, NONE, IN, NOCHK, AUTORES_ISP),
+         EXITED(777, "/run/app.pid"), 0,
+         PLAN("LOG app1 1506 WARNING process 777 (pidfile /run/app.pid) exited",
+              FAIL_OVER("process 777 from pidfile exited", ""))},
+        {"process-exited/recovery-limit", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 3, .ago = {1, 2, 3}), EXITED(777, "/run/app.pid"), 0,
+         PLAN("LOG app1 1506 WARNING process 777 (pidfile /run/app.pid) exited",
+              "LOG app1 1504 ERROR 3 local recoveries within 600 s: treated as unrecoverable here",
+              FAIL_OVER("process 777 from pidfile exited; 3 local recoveries within 600 s",
+                        " failures=0 recoveries=3"))},
+        {"process-exited/not-monitored-OSU", RES(OSU, NONE, IN, Q | R, AUTORES_ISP),
+         EXITED(777, "/run/app.pid"), 0, NOTHING},
+        {"process-exited/not-monitored-ISU", RES(ISU, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.monitor_off = true), EXITED(777, "/run/app.pid"), 0, NOTHING},
+        {"process-exited/during-restore", RES(OSU, RESTORE, IN, Q | R, AUTORES_ISP),
+         EXITED(777, "/run/app.pid"), 0, NOTHING},
+        {"process-exited/during-recover", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         EXITED(777, "/run/app.pid"), 0, NOTHING},
+        {"process-exited/during-remove", RES(ISP, REMOVE, OUT, Q | R, AUTORES_ISP),
+         EXITED(777, "/run/app.pid"), 0, NOTHING},
+
+        /* RUN_FINISHED: recover */
+        {"run-finished/recover-ok", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 1, .reason = QCAUSE "; recover in progress"), FINISHED(RECOVER, OK), 0,
+         PLAN("COMMIT app1 ISP pending=- target=in failures=0 recoveries=1 reason=recovered in "
+              "place by recover; restore not run",
+              "LOG app1 1502 INFO recovered in place by recover (1234 ms); restore not run")},
+        {"run-finished/recover-ok-monitor-off-is-ISU", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 1, .monitor_off = true, .reason = QCAUSE "; recover in progress"),
+         FINISHED(RECOVER, OK), 0,
+         PLAN("COMMIT app1 ISU pending=- target=in failures=0 recoveries=1 reason=recovered in "
+              "place by recover; restore not run",
+              "LOG app1 1502 INFO recovered in place by recover (1234 ms); restore not run")},
+        {"run-finished/recover-failed", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 1, .reason = QCAUSE "; recover in progress"),
+         FINISHED(RECOVER, EXIT(1)), 0,
+         PLAN("LOG app1 1503 ERROR recover failed: exit status 1",
+              FAIL_OVER(QCAUSE "; recover failed: exit status 1", " failures=0 recoveries=1"))},
+        {"run-finished/recover-timeout", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 2, .reason = "deepchk failed: exit status 3; recover in progress"),
+         FINISHED(RECOVER, TIMEOUT(300)), 0,
+         PLAN("LOG app1 1503 ERROR recover failed: timed out after 300 s",
+              FAIL_OVER("deepchk failed: exit status 3; recover failed: timed out after 300 s",
+                        " failures=0 recoveries=2"))},
+        {"run-finished/recover-failed-after-process-exit",
+         RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 1, .reason = "process 777 from pidfile exited; recover in progress"),
+         FINISHED(RECOVER, KILLED(SIGKILL)), 0,
+         PLAN("LOG app1 1503 ERROR recover failed: killed by signal 9 (SIGKILL)",
+              FAIL_OVER("process 777 from pidfile exited; recover failed: killed by signal 9 "
+                        "(SIGKILL)",
+                        " failures=0 recoveries=1"))},
+        {"run-finished/recover-failed-odd-reason", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 1), FINISHED(RECOVER, EXIT(1)), 0,
+         PLAN("LOG app1 1503 ERROR recover failed: exit status 1",
+              FAIL_OVER(PRIOR "; recover failed: exit status 1", " failures=0 recoveries=1"))},
+        {"run-finished/recover-wrong-action", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         FINISHED(QUICKCHK, OK), -EINVAL, NOTHING},
+        {"run-finished/recover-unexpected", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         FINISHED(RECOVER, OK), -EINVAL, NOTHING},
+
+        /* RUN_FINISHED: in service with monitoring off is ISU; counters */
+        {"run-finished/restore-ok-monitor-off-is-ISU", RES(OSU, RESTORE, IN, Q, AUTORES_ISP),
+         WITH(.monitor_off = true), FINISHED(RESTORE, OK), 0,
+         PLAN("COMMIT app1 ISU pending=- target=in reason=restore action has succeeded",
+              "LOG app1 1201 INFO restore action has succeeded (1234 ms)")},
+        {"run-finished/restore-ok-clears-failures", RES(OSF, RESTORE, IN, Q | R, AUTORES_ISP),
+         WITH(.failures = 2, .recoveries = 2), FINISHED(RESTORE, OK), 0,
+         PLAN("COMMIT app1 ISP pending=- target=in failures=0 recoveries=2 reason=restore action "
+              "has succeeded",
+              "LOG app1 1201 INFO restore action has succeeded (1234 ms)")},
+        {"run-finished/probe-ok-monitor-off-is-ISU", RES(ISU, PROBE, IN, Q, AUTORES_ISP),
+         WITH(.monitor_off = true), FINISHED(QUICKCHK, OK), 0,
+         PLAN("COMMIT app1 ISU pending=- target=in reason=in service: quickchk at start-up "
+              "succeeded; restore not needed",
+              "LOG app1 1210 INFO quickchk at start-up succeeded: the application runs, "
+              "restore not needed")},
+
+        /* SETTINGS_CHANGED: monitoring off ↔ on is ISP ↔ ISU while in service and idle */
+        {"settings-changed/monitor-off-ISP", RES(ISP, NONE, IN, Q, AUTORES_ISP),
+         WITH(.monitor_off = true), EVENT(SETTINGS_CHANGED), 0,
+         PLAN("COMMIT app1 ISU pending=- target=in reason=in service, unprotected: monitoring "
+              "suspended",
+              "LOG app1 1507 INFO monitoring suspended: in service, unprotected (ISU)")},
+        {"settings-changed/monitor-off-keeps-counters", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.monitor_off = true, .failures = 1, .recoveries = 2), EVENT(SETTINGS_CHANGED), 0,
+         PLAN("COMMIT app1 ISU pending=- target=in failures=1 recoveries=2 reason=in service, "
+              "unprotected: monitoring suspended",
+              "LOG app1 1507 INFO monitoring suspended: in service, unprotected (ISU)")},
+        {"settings-changed/monitor-on-ISU", RES(ISU, NONE, IN, Q, AUTORES_ISP),
+         EVENT(SETTINGS_CHANGED), 0,
+         PLAN("COMMIT app1 ISP pending=- target=in reason=in service, protected: monitoring "
+              "resumed",
+              "LOG app1 1508 INFO monitoring resumed: in service, protected (ISP)")},
+        {"settings-changed/monitor-on-ISP", RES(ISP, NONE, IN, Q, AUTORES_ISP),
+         EVENT(SETTINGS_CHANGED), 0, NOTHING},
+        {"settings-changed/monitor-off-ISU", RES(ISU, NONE, IN, Q, AUTORES_ISP),
+         WITH(.monitor_off = true), EVENT(SETTINGS_CHANGED), 0, NOTHING},
+        {"settings-changed/monitor-on-OSU", RES(OSU, NONE, IN, Q, AUTORES_ISP),
+         EVENT(SETTINGS_CHANGED), 0, NOTHING},
+        {"settings-changed/monitor-off-OSU", RES(OSU, NONE, OUT, Q, AUTORES_ISP),
+         WITH(.monitor_off = true), EVENT(SETTINGS_CHANGED), 0, NOTHING},
+        {"settings-changed/monitor-off-OSF", RES(OSF, NONE, IN, Q, AUTORES_ISP),
+         WITH(.monitor_off = true), EVENT(SETTINGS_CHANGED), 0, NOTHING},
+        {"settings-changed/monitor-off-while-recovering", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         WITH(.monitor_off = true), EVENT(SETTINGS_CHANGED), 0, NOTHING},
+        {"settings-changed/monitor-off-while-restoring", RES(OSU, RESTORE, IN, Q, AUTORES_ISP),
+         WITH(.monitor_off = true), EVENT(SETTINGS_CHANGED), 0, NOTHING},
+
+        /* RESET: counters and the recovery window cleared, nothing else changes */
+        {"reset/ISP", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.failures = 2, .recoveries = 3, .ago = {10, 20, 30}), EVENT(RESET), 0,
+         PLAN("COMMIT app1 ISP pending=- target=in -recoveries reason=" PRIOR, RESET_LOG)},
+        {"reset/OSF", RES(OSF, NONE, IN, Q | R, AUTORES_ISP), WITH(.recoveries = 4), EVENT(RESET),
+         0, PLAN("COMMIT app1 OSF pending=- target=in -recoveries reason=" PRIOR, RESET_LOG)},
+        {"reset/nothing-to-clear", RES(OSU, NONE, OUT, Q, AUTORES_ISP), EVENT(RESET), 0,
+         PLAN("COMMIT app1 OSU pending=- target=out -recoveries reason=" PRIOR, RESET_LOG)},
+        {"reset/while-recovering", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 1, .reason = QCAUSE "; recover in progress"), EVENT(RESET), 0,
+         PLAN("COMMIT app1 ISP pending=recover target=in -recoveries reason=" QCAUSE
+              "; recover in progress",
+              RESET_LOG)},
 };
 
 static void make_resource(struct lk_resource *res, const char *tag, enum lk_state state,
@@ -329,6 +653,33 @@ static void make_resource(struct lk_resource *res, const char *tag, enum lk_stat
     res->pending = pending;
     res->target_in_service = target;
     snprintf(res->reason, sizeof(res->reason), PRIOR);
+}
+
+/* The monitoring side of a case's resource: counters, settings and recovery history. */
+static void apply_with(struct lk_resource *res, const struct engine_case *c)
+{
+    res->check_failures_in_row = c->with.failures;
+    res->local_recoveries = c->with.recoveries;
+    if (c->with.reason) {
+        snprintf(res->reason, sizeof(res->reason), "%s", c->with.reason);
+    }
+    res->settings.monitor = !c->with.monitor_off;
+    res->settings.local_recovery = !c->with.local_recovery_off;
+    if (c->with.timeout_fail) {
+        res->settings.monitor_timeout_action = LK_TIMEOUT_ACTION_FAIL;
+    }
+    if (c->with.check_failures) {
+        res->settings.check_failures = c->with.check_failures;
+    }
+    if (c->with.max_recoveries) {
+        res->settings.max_recoveries = c->with.max_recoveries;
+    }
+    if (c->with.window) {
+        res->settings.recovery_window_usec = c->with.window * SEC;
+    }
+    for (size_t i = 0; i < sizeof(c->with.ago) / sizeof(c->with.ago[0]) && c->with.ago[i]; i++) {
+        lk_resource_note_recovery(res, NOW - c->with.ago[i] * SEC);
+    }
 }
 
 /* Properties every plan has, whatever the case: acts name a known tag, every COMMIT comes
@@ -361,6 +712,7 @@ static bool run_case(const struct engine_case *c)
     struct lk_resource app1, app2;
     make_resource(&app1, "app1", c->res.state, c->res.pending, c->res.target_in_service,
                   c->res.checks, c->res.init);
+    apply_with(&app1, c);
     /* A neighbour that no case names: its presence must change nothing. */
     make_resource(&app2, "app2", LK_STATE_ISP, LK_PENDING_NONE, true, Q, LK_INIT_AUTORES_ISP);
     struct lk_resource *const list[] = {&app2, &app1};
@@ -371,6 +723,9 @@ static bool run_case(const struct engine_case *c)
             .tag = c->ev.tag ? c->ev.tag : "app1",
             .action = c->ev.action,
             .result = c->ev.result,
+            .now_usec = c->ev.now_usec,
+            .pid = c->ev.pid,
+            .detail = c->ev.detail,
     };
     struct lk_resource before;
     memcpy(&before, &app1, sizeof(before));
@@ -463,6 +818,15 @@ static void apply_commits(struct lk_resource *res, const struct lk_plan *plan)
             res->state = act->state;
             res->pending = act->pending;
             res->target_in_service = act->target_in_service;
+            res->check_failures_in_row = act->check_failures_in_row;
+            res->local_recoveries = act->local_recoveries;
+            if (act->forget_recoveries) {
+                memset(res->recovery_at_usec, 0, sizeof(res->recovery_at_usec));
+                res->recovery_head = 0;
+            }
+            if (act->recovery_at_usec) {
+                lk_resource_note_recovery(res, act->recovery_at_usec);
+            }
             snprintf(res->reason, sizeof(res->reason), "%s", act->text);
         }
     }
@@ -574,6 +938,146 @@ static void lk_engine_decide__failed_restore_needs_operator(void **state)
     assert_false(res.target_in_service);
 }
 
+/* A scheduled check of res ends at now with exit status 0 or 1; whatever run the plan
+ * starts (recover, say) ends with recover_ok. Returns the check's plan's run, if any. */
+static enum lk_action check(struct lk_resource *res, bool ok, uint64_t now, bool recover_ok,
+                            struct lk_plan *plan)
+{
+    struct lk_resource *const list[] = {res};
+    struct lk_view view = {.resources = list, .count = 1, .node = "node1"};
+    struct lk_event ev = {.type = LK_EV_CHECK_FINISHED,
+                          .tag = res->tag,
+                          .action = LK_ACTION_QUICKCHK,
+                          .now_usec = now};
+    ev.result.outcome = ok ? LK_OUTCOME_SUCCESS : LK_OUTCOME_EXIT;
+    ev.result.exit_status = ok ? 0 : 1;
+    assert_int_equal(lk_engine_decide(&view, &ev, plan), 0);
+    apply_commits(res, plan);
+    enum lk_action started = planned_run(plan);
+    if (started != LK_ACTION_NONE) {
+        struct lk_event done = {.type = LK_EV_RUN_FINISHED, .tag = res->tag, .action = started};
+        done.result.outcome = recover_ok ? LK_OUTCOME_SUCCESS : LK_OUTCOME_EXIT;
+        done.result.exit_status = recover_ok ? 0 : 1;
+        assert_int_equal(lk_engine_decide(&view, &done, plan), 0);
+        apply_commits(res, plan);
+    }
+    return started;
+}
+
+static void lk_engine_decide__check_failures_must_be_in_a_row(void **state)
+{
+    (void) state;
+    struct lk_plan plan;
+    struct lk_resource res;
+    make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, Q | R, LK_INIT_AUTORES_ISP);
+    res.settings.check_failures = 3;
+
+    assert_int_equal(check(&res, false, NOW, true, &plan), LK_ACTION_NONE);
+    assert_int_equal(check(&res, false, NOW + SEC, true, &plan), LK_ACTION_NONE);
+    assert_int_equal(res.check_failures_in_row, 2);
+    /* A success in between starts the count again. */
+    assert_int_equal(check(&res, true, NOW + 2 * SEC, true, &plan), LK_ACTION_NONE);
+    assert_int_equal(res.check_failures_in_row, 0);
+    assert_int_equal(check(&res, false, NOW + 3 * SEC, true, &plan), LK_ACTION_NONE);
+    assert_int_equal(check(&res, false, NOW + 4 * SEC, true, &plan), LK_ACTION_NONE);
+    assert_int_equal(res.local_recoveries, 0);
+    /* The third in a row: recover, which works; restore is not run. */
+    assert_int_equal(check(&res, false, NOW + 5 * SEC, true, &plan), LK_ACTION_RECOVER);
+    assert_int_equal(res.state, LK_STATE_ISP);
+    assert_int_equal(res.pending, LK_PENDING_NONE);
+    assert_int_equal(res.check_failures_in_row, 0);
+    assert_int_equal(res.local_recoveries, 1);
+    assert_string_equal(res.reason, "recovered in place by recover; restore not run");
+}
+
+static void lk_engine_decide__recovery_loop_limit_then_reset(void **state)
+{
+    (void) state;
+    struct lk_plan plan;
+    struct lk_resource res;
+    make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, Q | R, LK_INIT_AUTORES_ISP);
+    res.settings.max_recoveries = 2;
+
+    assert_int_equal(check(&res, false, NOW, true, &plan), LK_ACTION_RECOVER);
+    assert_int_equal(check(&res, false, NOW + 10 * SEC, true, &plan), LK_ACTION_RECOVER);
+    assert_int_equal(res.state, LK_STATE_ISP);
+    assert_int_equal(res.local_recoveries, 2);
+    assert_int_equal(lk_resource_recoveries_in_window(&res, NOW + 20 * SEC), 2);
+
+    /* The third within the window: unrecoverable here. */
+    assert_int_equal(check(&res, false, NOW + 20 * SEC, true, &plan), LK_ACTION_NONE);
+    assert_int_equal(res.state, LK_STATE_OSF);
+    assert_string_equal(res.reason, "quickchk failed: exit status 1; 2 local recoveries within "
+                                    "600 s; no backup node to fail over to");
+
+    /* The operator clears the counters and the window, and restores. */
+    feed(&res, LK_EV_RESET, true, &plan);
+    assert_int_equal(res.local_recoveries, 0);
+    assert_int_equal(res.check_failures_in_row, 0);
+    assert_int_equal(lk_resource_recoveries_in_window(&res, NOW + 30 * SEC), 0);
+    feed(&res, LK_EV_RESTORE_REQUESTED, true, &plan);
+    assert_int_equal(res.state, LK_STATE_ISP);
+
+    /* Recovered locally again, well within the old window. */
+    assert_int_equal(check(&res, false, NOW + 30 * SEC, true, &plan), LK_ACTION_RECOVER);
+    assert_int_equal(res.state, LK_STATE_ISP);
+    assert_int_equal(res.local_recoveries, 1);
+}
+
+static void lk_engine_decide__recovery_window_slides(void **state)
+{
+    (void) state;
+    struct lk_plan plan;
+    struct lk_resource res;
+    make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, Q | R, LK_INIT_AUTORES_ISP);
+    res.settings.max_recoveries = 2;
+    res.settings.recovery_window_usec = 60 * SEC;
+
+    /* One recovery every 40 s never has two others within 60 s before it. */
+    for (uint64_t i = 0; i < 10; i++) {
+        assert_int_equal(check(&res, false, NOW + i * 40 * SEC, true, &plan), LK_ACTION_RECOVER);
+        assert_int_equal(res.state, LK_STATE_ISP);
+    }
+    assert_int_equal(res.local_recoveries, 10);
+    /* Every 20 s does. */
+    assert_int_equal(check(&res, false, NOW + 380 * SEC, true, &plan), LK_ACTION_RECOVER);
+    assert_int_equal(check(&res, false, NOW + 400 * SEC, true, &plan), LK_ACTION_NONE);
+    assert_int_equal(res.state, LK_STATE_OSF);
+}
+
+static void lk_engine_decide__failed_recover_is_osf_with_the_whole_story(void **state)
+{
+    (void) state;
+    struct lk_plan plan;
+    struct lk_resource res;
+    make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, D | R, LK_INIT_AUTORES_ISP);
+    struct lk_resource *const list[] = {&res};
+    struct lk_view view = {.resources = list, .count = 1, .node = "node1"};
+    struct lk_event ev = {.type = LK_EV_CHECK_FINISHED,
+                          .tag = "app1",
+                          .action = LK_ACTION_DEEPCHK,
+                          .now_usec = NOW};
+    ev.result.outcome = LK_OUTCOME_SIGNAL;
+    ev.result.term_signal = SIGABRT;
+    assert_int_equal(lk_engine_decide(&view, &ev, &plan), 0);
+    apply_commits(&res, &plan);
+    assert_int_equal(res.pending, LK_PENDING_RECOVER);
+
+    struct lk_event done = {.type = LK_EV_RUN_FINISHED, .tag = "app1", .action = LK_ACTION_RECOVER};
+    done.result.outcome = LK_OUTCOME_EXIT;
+    done.result.exit_status = 1;
+    assert_int_equal(lk_engine_decide(&view, &done, &plan), 0);
+    apply_commits(&res, &plan);
+    assert_int_equal(res.state, LK_STATE_OSF);
+    assert_int_equal(res.pending, LK_PENDING_NONE);
+    assert_string_equal(res.reason, "deepchk failed: killed by signal 6 (SIGABRT); recover failed: "
+                                    "exit status 1; no backup node to fail over to");
+    /* No restore follows, and a later check result is dropped. */
+    assert_int_equal(planned_run(&plan), LK_ACTION_NONE);
+    assert_int_equal(lk_engine_decide(&view, &ev, &plan), 0);
+    assert_int_equal(plan.count, 0);
+}
+
 /* lk_act_format */
 
 static void lk_act_format__unknown_type(void **state)
@@ -613,6 +1117,21 @@ static void lk_act_format__each_type(void **state)
     commit.text[0] = '\0';
     assert_string_equal(lk_act_format(&commit, buf, sizeof(buf)),
                         "COMMIT app1 ISU pending=probe target=in reason=");
+    commit.pending = LK_PENDING_RECOVER;
+    commit.check_failures_in_row = 0;
+    commit.local_recoveries = 2;
+    commit.recovery_at_usec = 1;
+    assert_string_equal(lk_act_format(&commit, buf, sizeof(buf)),
+                        "COMMIT app1 ISU pending=recover target=in failures=0 recoveries=2 "
+                        "+recovery reason=");
+    commit.pending = LK_PENDING_NONE;
+    commit.check_failures_in_row = 3;
+    commit.local_recoveries = 0;
+    commit.recovery_at_usec = 0;
+    commit.forget_recoveries = true;
+    assert_string_equal(lk_act_format(&commit, buf, sizeof(buf)),
+                        "COMMIT app1 ISU pending=- target=in failures=3 recoveries=0 -recoveries "
+                        "reason=");
 
     static const char *const runs[LK_ACTION_COUNT] = {
             "RUN app1 restore", "RUN app1 remove",  "RUN app1 quickchk",
@@ -648,6 +1167,10 @@ static void lk_event_type_name__all(void **state)
     assert_string_equal(lk_event_type_name(LK_EV_RUN_FINISHED), "run-finished");
     assert_string_equal(lk_event_type_name(LK_EV_STARTUP), "startup");
     assert_string_equal(lk_event_type_name(LK_EV_SHUTDOWN), "shutdown");
+    assert_string_equal(lk_event_type_name(LK_EV_CHECK_FINISHED), "check-finished");
+    assert_string_equal(lk_event_type_name(LK_EV_PROCESS_EXITED), "process-exited");
+    assert_string_equal(lk_event_type_name(LK_EV_SETTINGS_CHANGED), "settings-changed");
+    assert_string_equal(lk_event_type_name(LK_EV_RESET), "reset");
 }
 
 int main(void)
@@ -660,6 +1183,10 @@ int main(void)
             cmocka_unit_test(lk_engine_decide__operator_remove_survives_restart),
             cmocka_unit_test(lk_engine_decide__crash_while_in_service_probe_finds_it_running),
             cmocka_unit_test(lk_engine_decide__failed_restore_needs_operator),
+            cmocka_unit_test(lk_engine_decide__check_failures_must_be_in_a_row),
+            cmocka_unit_test(lk_engine_decide__recovery_loop_limit_then_reset),
+            cmocka_unit_test(lk_engine_decide__recovery_window_slides),
+            cmocka_unit_test(lk_engine_decide__failed_recover_is_osf_with_the_whole_story),
             cmocka_unit_test(lk_act_format__unknown_type),
             cmocka_unit_test(lk_act_format__truncates),
             cmocka_unit_test(lk_act_format__each_type),
