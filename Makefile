@@ -49,6 +49,8 @@ check-format: deps
 
 bench: build
 	$(PYTHON) bench/inslist_status.py --build $(CURDIR)/$(BUILD)
+	$(PYTHON) bench/detect_recover.py --build $(CURDIR)/$(BUILD)
+	$(PYTHON) bench/monitor_load.py --build $(CURDIR)/$(BUILD)
 
 install: build
 	meson install -C $(BUILD)
