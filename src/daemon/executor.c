@@ -204,8 +204,8 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
         const struct lk_act *act = &plan->acts[i];
         if (act->type == LK_ACT_LOG) {
             /* The failed run's output belongs to the first warning or error it caused. */
-            bool attach = detail && (act->severity != LK_SEV_INFO ||
-                                     act->number == LK_MSG_RECOVERED);
+            bool attach =
+                    detail && (act->severity != LK_SEV_INFO || act->number == LK_MSG_RECOVERED);
             lk_eventlog_write(node, act->severity, act->number, act->tag, "lkd", act->text,
                               attach ? detail : NULL);
             if (attach) {
