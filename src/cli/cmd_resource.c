@@ -125,17 +125,25 @@ static int cmd_simple(const struct lk_cli *cli, const char *verb, const char *cm
     struct lk_opt opts[] = {
             {.name = "tag", .has_value = true},
             {.name = "node", .has_value = true},
+            {.name = "hierarchy"},
     };
-    size_t n_opts = strcmp(verb, "restore") == 0 ? 2 : 1;
-    if (lk_args_parse(cli->prog, argc, argv, opts, n_opts, NULL, 0, NULL) != 0) {
+    bool is_delete = strcmp(verb, "delete") == 0;
+    struct lk_opt only_tag[] = {opts[0], opts[is_delete ? 2 : 1]};
+    size_t n_opts = strcmp(verb, "remove") == 0 ? 1 : 2;
+    if (lk_args_parse(cli->prog, argc, argv, only_tag, n_opts, NULL, 0, NULL) != 0) {
         return 2;
     }
+    opts[0] = only_tag[0];
+    opts[is_delete ? 2 : 1] = only_tag[1];
     if (need(cli, verb, &opts[0])) {
         return 2;
     }
     json_t *args = json_pack("{s:s}", "tag", opts[0].value);
     if (opts[1].value) {
         json_object_set_new(args, "node", json_string(opts[1].value));
+    }
+    if (opts[2].seen) {
+        json_object_set_new(args, "hierarchy", json_true());
     }
     json_t *data = NULL;
     int r = lk_client_call(cli->prog, cli->root, cmd, args, progress_for(cli), NULL, &data);
@@ -146,7 +154,12 @@ static int cmd_simple(const struct lk_cli *cli, const char *verb, const char *cm
         if (cli->json) {
             lk_print_json(data);
         } else {
-            printf("resource '%s' deleted\n", opts[0].value);
+            size_t i;
+            json_t *t;
+            json_array_foreach(json_object_get(data, "deleted"), i, t)
+            {
+                printf("resource '%s' deleted\n", json_string_value(t));
+            }
         }
         json_decref(data);
         return 0;

@@ -7,6 +7,49 @@
 #include "output.h"
 #include "resource.h"
 
+static const json_t *find_resource(const json_t *resources, const char *tag)
+{
+    size_t i;
+    json_t *res;
+    json_array_foreach(resources, i, res)
+    {
+        if (strcmp(json_string_value(json_object_get(res, "tag")), tag) == 0) {
+            return res;
+        }
+    }
+    return NULL;
+}
+
+/* One line per resource of a hierarchy, children below their parent with tree branches,
+ * as the seed system's status display indents dependencies. */
+static void print_tree(const json_t *resources, const json_t *node, const char *lead,
+                       const char *branch, const char *below)
+{
+    const char *tag = json_string_value(json_object_get(node, "tag"));
+    const json_t *res = find_resource(resources, tag);
+    if (!res) {
+        return;
+    }
+    char label[512];
+    snprintf(label, sizeof(label), "%s%s%s", lead, branch, tag);
+    const char *pending = json_string_value(json_object_get(res, "pending"));
+    printf("  %-32s %-5s %4lld %4lld  %s%s%s%s\n", label,
+           json_string_value(json_object_get(res, "state")),
+           (long long) json_integer_value(json_object_get(res, "check_failures_in_row")),
+           (long long) json_integer_value(json_object_get(res, "local_recoveries")),
+           json_string_value(json_object_get(res, "reason")), pending && pending[0] ? " [" : "",
+           pending ? pending : "", pending && pending[0] ? "]" : "");
+    const json_t *children = json_object_get(node, "children");
+    char next[512];
+    snprintf(next, sizeof(next), "%s%s", lead, below);
+    size_t n = json_array_size(children);
+    for (size_t i = 0; i < n && strlen(next) < 400; i++) {
+        bool last = i + 1 == n;
+        print_tree(resources, json_array_get(children, i), next, last ? "`-- " : "|-- ",
+                   last ? "    " : "|   ");
+    }
+}
+
 int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
 {
     if (argc > 0) {
@@ -31,20 +74,14 @@ int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
     json_t *resources = json_object_get(data, "resources");
     printf("\nresources: %zu\n", json_array_size(resources));
     if (json_array_size(resources) > 0) {
-        printf("  %-24s %-5s %4s %4s  %s\n", "TAG", "STATE", "FAIL", "REC", "REASON");
+        printf("  %-32s %-5s %4s %4s  %s\n", "TAG", "STATE", "FAIL", "REC", "REASON");
     }
+    json_t *roots = json_object_get(data, "hierarchies");
     size_t i;
-    json_t *res;
-    json_array_foreach(resources, i, res)
+    json_t *root;
+    json_array_foreach(roots, i, root)
     {
-        const char *pending = json_string_value(json_object_get(res, "pending"));
-        printf("  %-24s %-5s %4lld %4lld  %s%s%s%s\n",
-               json_string_value(json_object_get(res, "tag")),
-               json_string_value(json_object_get(res, "state")),
-               (long long) json_integer_value(json_object_get(res, "check_failures_in_row")),
-               (long long) json_integer_value(json_object_get(res, "local_recoveries")),
-               json_string_value(json_object_get(res, "reason")), pending && pending[0] ? " [" : "",
-               pending ? pending : "", pending && pending[0] ? " running]" : "");
+        print_tree(resources, root, "", "", "");
     }
     json_t *events = json_object_get(data, "events");
     printf("\nrecent events:\n");

@@ -19,13 +19,15 @@ static void usage(FILE *out)
             "           [--no-in-service] [SETTINGS]\n"
             "  resource restore --tag T               bring in service\n"
             "  resource remove --tag T                take out of service\n"
-            "  resource delete --tag T                delete the definition\n"
+            "  resource delete --tag T [--hierarchy]  delete the definition (or the tree)\n"
             "  resource update-script --tag T --action A --file F\n"
             "  resource config --tag T [SETTINGS]     change settings\n"
             "  resource test --tag T --action A       run one script once, change nothing\n"
             "  resource why --tag T                   the last incident: check, recover, outcome\n"
             "  resource reset --tag T                 clear failure and recovery counters\n"
             "  resource list [--tag T]                the definitions and states\n"
+            "  dependency create|delete --parent P --child C   P depends on C\n"
+            "  dependency list                        every dependency\n"
             "  log [-n N] [--follow] [--tag T]        the event log\n"
             "\n"
             "SETTINGS: --quickchk-interval S --deepchk-interval S --quickchk-timeout S\n"
@@ -77,8 +79,11 @@ int main(int argc, char **argv)
     if (strcmp(rest[0], "log") == 0) {
         return lk_cmd_log(&cli, n - 1, rest + 1);
     }
+    if (strcmp(rest[0], "dependency") == 0) {
+        return lk_cmd_dependency(&cli, n - 1, rest + 1);
+    }
     if (strcmp(rest[0], "node") == 0 || strcmp(rest[0], "commpath") == 0 ||
-        strcmp(rest[0], "cluster") == 0 || strcmp(rest[0], "dependency") == 0) {
+        strcmp(rest[0], "cluster") == 0) {
         return lk_fail(cli.prog, 1, "'%s' is not available in this version yet", rest[0]);
     }
     return lk_fail(cli.prog, 2, "unknown command '%s' (see lkcli --help)", rest[0]);

@@ -11,4 +11,5 @@ struct lk_cli {
 
 int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_resource(const struct lk_cli *cli, int argc, char **argv);
+int lk_cmd_dependency(const struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_log(const struct lk_cli *cli, int argc, char **argv);

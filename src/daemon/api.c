@@ -343,6 +343,35 @@ static json_t *resources_json(struct lk_node *node, const char *only_tag)
     return list;
 }
 
+static json_t *deps_json(const struct lk_node *node);
+
+/* One node of the nested hierarchy view: the resource, its state, and its children. */
+static json_t *tree_json(const struct lk_node *node, const struct lk_resource *res, int depth)
+{
+    json_t *children = json_array();
+    for (size_t i = 0; depth < 1000 && i < node->dep_count; i++) {
+        const struct lk_resource *child = strcmp(node->deps[i].parent, res->tag) == 0
+                                                  ? lk_node_find(node, node->deps[i].child)
+                                                  : NULL;
+        if (child) {
+            json_array_append_new(children, tree_json(node, child, depth + 1));
+        }
+    }
+    return json_pack("{s:s, s:s, s:s, s:o}", "tag", res->tag, "state", lk_state_name(res->state),
+                     "reason", res->reason, "children", children);
+}
+
+static json_t *hierarchies_json(const struct lk_node *node)
+{
+    json_t *roots = json_array();
+    for (size_t i = 0; roots && i < node->count; i++) {
+        if (!lk_node_has_parents(node, node->resources[i]->tag)) {
+            json_array_append_new(roots, tree_json(node, node->resources[i], 0));
+        }
+    }
+    return roots;
+}
+
 static void h_status(struct conn *c, const json_t *args)
 {
     (void) args;
@@ -350,10 +379,11 @@ static void h_status(struct conn *c, const json_t *args)
     json_t *events = json_array();
     (void) lk_store_last_events(node->store, 10, NULL, collect_event, events);
     reply_ok(c,
-             json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:o}", "node", node->name, "root",
+             json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:o, s:o, s:o}", "node", node->name, "root",
                        node->root, "pid", (int) getpid(), "uptime_s",
                        (json_int_t) ((lk_mono_usec() - node->started_usec) / 1000000), "stopping",
-                       node->stopping, "resources", resources_json(node, NULL), "events", events));
+                       node->stopping, "resources", resources_json(node, NULL), "dependencies",
+                       deps_json(node), "hierarchies", hierarchies_json(node), "events", events));
 }
 
 static void h_list(struct conn *c, const json_t *args)
@@ -612,6 +642,26 @@ static void h_remove(struct conn *c, const json_t *args)
     h_restore_remove(c, args, false);
 }
 
+/* Collects root and its descendants (each once) into tags. */
+static void collect_tree(const struct lk_node *node, const char *root, char (*tags)[LK_TAG_MAX + 1],
+                         size_t *count, size_t max)
+{
+    for (size_t i = 0; i < *count; i++) {
+        if (strcmp(tags[i], root) == 0) {
+            return;
+        }
+    }
+    if (*count >= max) {
+        return;
+    }
+    snprintf(tags[(*count)++], LK_TAG_MAX + 1, "%s", root);
+    for (size_t i = 0; i < node->dep_count; i++) {
+        if (strcmp(node->deps[i].parent, root) == 0) {
+            collect_tree(node, node->deps[i].child, tags, count, max);
+        }
+    }
+}
+
 static void h_delete(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
@@ -622,23 +672,56 @@ static void h_delete(struct conn *c, const json_t *args)
     if (!res) {
         return;
     }
-    if (res->pending != LK_PENDING_NONE) {
-        reply_error(c, LK_EXIT_FAILED, "resource '%s' is busy: %s in progress", res->tag,
-                    lk_pending_name(res->pending));
-        return;
-    }
-    if (lk_state_in_service(res->state)) {
+    if (lk_node_has_parents(node, res->tag)) {
         reply_error(c, LK_EXIT_FAILED,
-                    "resource '%s' is in service; take it out of service first "
-                    "(lkcli resource remove --tag %s)",
-                    res->tag, res->tag);
+                    "resource '%s' has parents; delete them or the dependencies first", res->tag);
         return;
     }
-    char tag[LK_TAG_MAX + 1];
-    snprintf(tag, sizeof(tag), "%s", res->tag);
+    bool hierarchy = json_is_true(json_object_get(args, "hierarchy"));
+    size_t max = node->count ? node->count : 1, count = 0;
+    char(*tags)[LK_TAG_MAX + 1] = calloc(max, sizeof(*tags));
+    if (!tags) {
+        reply_error(c, LK_EXIT_FAILED, "out of memory");
+        return;
+    }
+    if (hierarchy) {
+        collect_tree(node, res->tag, tags, &count, max);
+    } else {
+        snprintf(tags[count++], LK_TAG_MAX + 1, "%s", res->tag);
+    }
+    /* Every member: idle, out of service, and (for a tree) not also a child of a
+     * resource outside the tree. */
+    for (size_t i = 0; i < count; i++) {
+        const struct lk_resource *m = lk_node_find(node, tags[i]);
+        const char *why = NULL;
+        if (m && m->pending != LK_PENDING_NONE) {
+            why = "is busy";
+        } else if (m && lk_state_in_service(m->state)) {
+            why = "is in service; take it out of service first";
+        }
+        for (size_t d = 0; !why && hierarchy && d < node->dep_count; d++) {
+            if (strcmp(node->deps[d].child, tags[i]) != 0) {
+                continue;
+            }
+            bool inside = false;
+            for (size_t k = 0; k < count; k++) {
+                inside |= strcmp(node->deps[d].parent, tags[k]) == 0;
+            }
+            if (!inside) {
+                why = "is also a child of a resource outside this hierarchy";
+            }
+        }
+        if (why) {
+            reply_error(c, LK_EXIT_FAILED, "resource '%s' %s%s", tags[i], why,
+                        hierarchy ? " (nothing deleted)" : "");
+            free(tags);
+            return;
+        }
+    }
+    /* One transaction for the whole tree, bottom-up: all or nothing. */
     int r = lk_store_begin(node->store);
-    if (r == 0) {
-        r = lk_store_delete(node->store, tag);
+    for (size_t i = count; r == 0 && i-- > 0;) {
+        r = lk_store_delete(node->store, tags[i]);
     }
     if (r == 0) {
         r = lk_store_commit(node->store);
@@ -647,13 +730,124 @@ static void h_delete(struct conn *c, const json_t *args)
         reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
                     lk_store_errmsg(node->store));
         lk_store_rollback(node->store);
+        free(tags);
         return;
     }
-    lk_monitor_forget(node, tag);
-    lk_node_drop(node, tag);
-    lk_scripts_remove_all(node, tag);
-    lk_eventlog_msg(node, tag, LK_MSG_RESOURCE_DELETED);
-    reply_ok(c, json_pack("{s:s}", "tag", tag));
+    json_t *deleted = json_array();
+    for (size_t i = count; i-- > 0;) {
+        lk_monitor_forget(node, tags[i]);
+        lk_node_drop(node, tags[i]);
+        lk_scripts_remove_all(node, tags[i]);
+        lk_eventlog_msg(node, tags[i], LK_MSG_RESOURCE_DELETED);
+        json_array_append_new(deleted, json_string(tags[i]));
+    }
+    json_t *data = json_pack("{s:s, s:o}", "tag", tags[0], "deleted", deleted);
+    free(tags);
+    reply_ok(c, data);
+}
+
+static json_t *deps_json(const struct lk_node *node)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < node->dep_count; i++) {
+        json_array_append_new(list, json_pack("{s:s, s:s}", "parent", node->deps[i].parent, "child",
+                                              node->deps[i].child));
+    }
+    return list;
+}
+
+static void h_dep_list(struct conn *c, const json_t *args)
+{
+    (void) args;
+    reply_ok(c, json_pack("{s:o}", "dependencies", deps_json(c->api->node)));
+}
+
+static void h_dep_change(struct conn *c, const json_t *args, bool create)
+{
+    struct lk_node *node = c->api->node;
+    if (refuse_while_stopping(c)) {
+        return;
+    }
+    const char *ptag = arg_str(args, "parent"), *ctag = arg_str(args, "child");
+    if (!ptag || !ctag) {
+        reply_error(c, LK_EXIT_USAGE, "missing --%s", ptag ? "child" : "parent");
+        return;
+    }
+    struct lk_resource *parent = lk_node_find(node, ptag), *child = lk_node_find(node, ctag);
+    if (!parent || !child) {
+        reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", parent ? ctag : ptag);
+        return;
+    }
+    struct lk_view view = lk_node_view(node);
+    const struct lk_resource *busy = lk_engine_hierarchy_busy(&view, ptag);
+    if (!busy) {
+        busy = lk_engine_hierarchy_busy(&view, ctag);
+    }
+    if (busy) {
+        reply_error(c, LK_EXIT_FAILED, "resource '%s' is busy: %s in progress", busy->tag,
+                    lk_pending_name(busy->pending));
+        return;
+    }
+    bool exists = false;
+    for (size_t i = 0; i < node->dep_count; i++) {
+        exists |= strcmp(node->deps[i].parent, ptag) == 0 && strcmp(node->deps[i].child, ctag) == 0;
+    }
+    if (!create) {
+        if (!exists) {
+            reply_error(c, LK_EXIT_FAILED, "'%s' does not depend on '%s'", ptag, ctag);
+            return;
+        }
+        if (lk_store_delete_dep(node->store, ptag, ctag) < 0) {
+            reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
+                        lk_store_errmsg(node->store));
+            return;
+        }
+        lk_node_drop_dep(node, ptag, ctag);
+        lk_eventlog_msg(node, ptag, LK_MSG_DEPENDENCY_DELETED, ptag, ctag);
+        reply_ok(c, json_pack("{s:s, s:s}", "parent", ptag, "child", ctag));
+        return;
+    }
+    char cycle[1024];
+    if (strcmp(ptag, ctag) == 0) {
+        reply_error(c, LK_EXIT_FAILED, "a resource cannot depend on itself ('%s')", ptag);
+        return;
+    }
+    if (exists) {
+        reply_error(c, LK_EXIT_FAILED, "'%s' already depends on '%s'", ptag, ctag);
+        return;
+    }
+    if (lk_engine_would_cycle(&view, ptag, ctag, cycle, sizeof(cycle))) {
+        reply_error(c, LK_EXIT_FAILED, "the dependency would make a cycle: %s", cycle);
+        return;
+    }
+    if (lk_state_in_service(parent->state) && !lk_state_in_service(child->state)) {
+        reply_error(c, LK_EXIT_FAILED,
+                    "'%s' is in service but '%s' is %s: a parent cannot run without its "
+                    "child; restore '%s' or remove '%s' first",
+                    ptag, ctag, lk_state_name(child->state), ctag, ptag);
+        return;
+    }
+    if (lk_store_add_dep(node->store, ptag, ctag) < 0) {
+        reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
+                    lk_store_errmsg(node->store));
+        return;
+    }
+    if (lk_node_add_dep(node, ptag, ctag) < 0) {
+        reply_error(c, LK_EXIT_FAILED, "out of memory");
+        return;
+    }
+    lk_eventlog_msg(node, ptag, LK_MSG_DEPENDENCY_CREATED, ptag, ctag);
+    reply_ok(c, json_pack("{s:s, s:s}", "parent", ptag, "child", ctag));
+}
+
+static void h_dep_create(struct conn *c, const json_t *args)
+{
+    h_dep_change(c, args, true);
+}
+
+static void h_dep_delete(struct conn *c, const json_t *args)
+{
+    h_dep_change(c, args, false);
 }
 
 static void h_update_script(struct conn *c, const json_t *args)
@@ -989,6 +1183,9 @@ static const struct route routes[] = {
         {LK_CMD_RES_UPDATE, LK_ROLE_ADMIN, h_update_script},
         {LK_CMD_RES_CONFIG, LK_ROLE_ADMIN, h_config},
         {LK_CMD_RES_TEST, LK_ROLE_ADMIN, h_test},
+        {LK_CMD_DEP_LIST, LK_ROLE_GUEST, h_dep_list},
+        {LK_CMD_DEP_CREATE, LK_ROLE_ADMIN, h_dep_create},
+        {LK_CMD_DEP_DELETE, LK_ROLE_ADMIN, h_dep_delete},
         {LK_CMD_RES_WHY, LK_ROLE_GUEST, h_why},
         {LK_CMD_RES_RESET, LK_ROLE_OPERATOR, h_reset},
         {LK_CMD_SHUTDOWN, LK_ROLE_ADMIN, h_shutdown},
@@ -1142,6 +1339,7 @@ static void on_sweep(uv_timer_t *t)
 
 void lk_api_on_event(struct lk_api *api, const struct lk_event_record *e)
 {
+    struct lk_view view = lk_node_view(api->node);
     for (struct conn *c = api->conns; c; c = c->next) {
         if (c->closing) {
             continue;
@@ -1149,7 +1347,8 @@ void lk_api_on_event(struct lk_api *api, const struct lk_event_record *e)
         if (c->wait == WAIT_FOLLOW && (!c->wait_tag[0] || strcmp(c->wait_tag, e->tag) == 0)) {
             send_msg(c, json_pack("{s:i, s:o}", LK_KEY_VERSION, LK_PROTO_VERSION, "event",
                                   event_json(e)));
-        } else if ((c->wait == WAIT_ACTION && strcmp(c->wait_tag, e->tag) == 0) ||
+        } else if ((c->wait == WAIT_ACTION && e->tag[0] &&
+                    lk_engine_connected(&view, c->wait_tag, e->tag)) ||
                    ((c->wait == WAIT_SHUTDOWN || c->wait == WAIT_IDLE) && e->tag[0])) {
             char line[1200];
             snprintf(line, sizeof(line), "%s: %s", e->tag, e->message);

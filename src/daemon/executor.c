@@ -78,7 +78,7 @@ static void run_done(struct lk_run *run, const struct lk_result *result, const c
             .result = *result,
             .now_usec = lk_mono_usec(),
     };
-    struct lk_plan plan;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
     struct lk_view view = lk_node_view(node);
     if (lk_engine_decide(&view, &ev, &plan) == 0) {
         log_decision(node, &ev, &plan);
@@ -225,9 +225,17 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
 
     /* 4. Monitoring follows the committed states: checks stop while an action runs and
      * start (after the start grace) once a resource is in service again. */
-    for (size_t i = 0; i < plan->count; i++) {
-        if (plan->acts[i].type == LK_ACT_COMMIT) {
-            lk_monitor_sync(node, plan->acts[i].tag);
+    struct lk_view view = lk_node_view(node);
+    for (size_t r = 0; r < node->count; r++) {
+        const char *tag = node->resources[r]->tag;
+        for (size_t i = 0; i < plan->count; i++) {
+            /* A resource follows every commit on its hierarchy: a sibling's action
+             * pauses its checks too. */
+            if (plan->acts[i].type == LK_ACT_COMMIT &&
+                lk_engine_connected(&view, tag, plan->acts[i].tag)) {
+                lk_monitor_sync(node, tag);
+                break;
+            }
         }
     }
     return 0;
@@ -242,7 +250,7 @@ int lk_executor_handle(struct lk_node *node, const struct lk_event *event, char 
 int lk_executor_handle_detail(struct lk_node *node, const struct lk_event *event,
                               const char *detail, char *err, size_t err_size)
 {
-    struct lk_plan plan;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
     struct lk_view view = lk_node_view(node);
     int r = lk_engine_decide(&view, event, &plan);
     if (r < 0) {

@@ -280,6 +280,11 @@ int main(int argc, char **argv)
             r == -EINVAL ? "invalid data (see above)" : lk_store_errmsg(node.store));
     }
     node.capacity = node.count;
+    r = lk_store_load_deps(node.store, &node.deps, &node.dep_count);
+    if (r < 0) {
+        die("cannot load dependencies from '%s': %s", path,
+            r == -EINVAL ? "invalid data (see above)" : lk_store_errmsg(node.store));
+    }
 
     signal(SIGPIPE, SIG_IGN);
     if (!foreground) {

@@ -407,8 +407,12 @@ static void disarm(struct watch *w)
 
 static bool wants_monitoring(const struct lk_node *node, const struct lk_resource *res)
 {
-    return !node->stopping && lk_state_in_service(res->state) && res->pending == LK_PENDING_NONE &&
-           res->settings.monitor;
+    if (node->stopping || !lk_state_in_service(res->state) || !res->settings.monitor) {
+        return false;
+    }
+    /* No check runs while an action runs anywhere on the resource's hierarchy. */
+    struct lk_view view = lk_node_view(node);
+    return !lk_engine_hierarchy_busy(&view, res->tag);
 }
 
 void lk_monitor_sync(struct lk_node *node, const char *tag)

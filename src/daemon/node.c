@@ -44,8 +44,49 @@ int lk_node_add(struct lk_node *node, struct lk_resource *res)
     return 0;
 }
 
+int lk_node_add_dep(struct lk_node *node, const char *parent, const char *child)
+{
+    struct lk_dep *bigger = realloc(node->deps, (node->dep_count + 1) * sizeof(*bigger));
+    if (!bigger) {
+        return -ENOMEM;
+    }
+    node->deps = bigger;
+    struct lk_dep *d = &node->deps[node->dep_count++];
+    snprintf(d->parent, sizeof(d->parent), "%s", parent);
+    snprintf(d->child, sizeof(d->child), "%s", child);
+    return 0;
+}
+
+void lk_node_drop_dep(struct lk_node *node, const char *parent, const char *child)
+{
+    for (size_t i = 0; i < node->dep_count;) {
+        struct lk_dep *d = &node->deps[i];
+        bool match = (!parent || strcmp(d->parent, parent) == 0) &&
+                     (!child || strcmp(d->child, child) == 0);
+        if (match) {
+            memmove(d, d + 1, (node->dep_count - i - 1) * sizeof(*d));
+            node->dep_count--;
+        } else {
+            i++;
+        }
+    }
+}
+
+bool lk_node_has_parents(const struct lk_node *node, const char *tag)
+{
+    for (size_t i = 0; i < node->dep_count; i++) {
+        if (strcmp(node->deps[i].child, tag) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void lk_node_drop(struct lk_node *node, const char *tag)
 {
+    /* Its dependencies go with it, both ways (the store cascades the same). */
+    lk_node_drop_dep(node, tag, NULL);
+    lk_node_drop_dep(node, NULL, tag);
     for (size_t i = 0; i < node->count; i++) {
         if (strcmp(node->resources[i]->tag, tag) == 0) {
             free(node->resources[i]);
@@ -63,6 +104,8 @@ struct lk_view lk_node_view(const struct lk_node *node)
             .resources = node->resources,
             .count = node->count,
             .node = node->name,
+            .deps = node->deps,
+            .dep_count = node->dep_count,
     };
 }
 

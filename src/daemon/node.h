@@ -28,6 +28,8 @@ struct lk_node {
     struct lk_resource **resources; /* the view; each owned by this struct */
     size_t count;
     size_t capacity;
+    struct lk_dep *deps; /* dependencies, owned */
+    size_t dep_count;
 
     uint64_t started_usec; /* monotonic, for uptime */
     bool stopping;         /* lkstop in progress: no new requests */
@@ -49,6 +51,13 @@ void lk_node_drop(struct lk_node *node, const char *tag);
 
 /* The engine's read-only view of this node. */
 struct lk_view lk_node_view(const struct lk_node *node);
+
+/* Adds or drops a dependency in the view (the store is the caller's). */
+int lk_node_add_dep(struct lk_node *node, const char *parent, const char *child);
+void lk_node_drop_dep(struct lk_node *node, const char *parent, const char *child);
+
+/* Whether tag has parents / children. */
+bool lk_node_has_parents(const struct lk_node *node, const char *tag);
 
 /* Number of resources with a pending action. */
 size_t lk_node_busy_count(const struct lk_node *node);

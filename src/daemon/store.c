@@ -82,6 +82,14 @@ static const char *const migrations[] = {
         "  output BLOB NOT NULL"
         ");"
         "CREATE INDEX runs_tag ON runs(tag, seq);",
+        /* 2: hierarchies (issue #4). */
+        "CREATE TABLE dependencies ("
+        "  parent TEXT NOT NULL REFERENCES resources(tag) ON DELETE CASCADE,"
+        "  child TEXT NOT NULL REFERENCES resources(tag) ON DELETE CASCADE,"
+        "  PRIMARY KEY (parent, child),"
+        "  CHECK (parent <> child)"
+        ");"
+        "CREATE INDEX dependencies_child ON dependencies(child);",
 };
 #define SCHEMA_VERSION ((int) (sizeof(migrations) / sizeof(migrations[0])))
 
@@ -689,4 +697,78 @@ int lk_store_add_run(struct lk_store *store, const struct lk_run_record *run)
         (void) step_done(st);
     }
     return 0;
+}
+
+int lk_store_load_deps(struct lk_store *store, struct lk_dep **ret_deps, size_t *ret_count)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT parent, child FROM dependencies ORDER BY parent, child", -1, &st,
+                           NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    struct lk_dep *deps = NULL;
+    size_t count = 0, cap = 0;
+    int r = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            cap = cap ? cap * 2 : 32;
+            struct lk_dep *bigger = realloc(deps, cap * sizeof(*bigger));
+            if (!bigger) {
+                r = -ENOMEM;
+                break;
+            }
+            deps = bigger;
+        }
+        struct lk_dep *d = &deps[count];
+        copy_text(d->parent, sizeof(d->parent), st, 0);
+        copy_text(d->child, sizeof(d->child), st, 1);
+        char err[256];
+        if (lk_validate_tag(d->parent, "parent", err, sizeof(err)) < 0 ||
+            lk_validate_tag(d->child, "child", err, sizeof(err)) < 0 ||
+            strcmp(d->parent, d->child) == 0) {
+            fprintf(stderr, "lkd: invalid dependency in the database: %s\n", err);
+            r = -EINVAL;
+            break;
+        }
+        count++;
+    }
+    if (r == 0 && rc != SQLITE_DONE) {
+        r = -EIO;
+    }
+    sqlite3_finalize(st);
+    if (r < 0) {
+        free(deps);
+        return r;
+    }
+    *ret_deps = deps;
+    *ret_count = count;
+    return 0;
+}
+
+static int dep_exec(struct lk_store *store, const char *sql, const char *parent, const char *child)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    sqlite3_bind_text(st, 1, parent, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, child, -1, SQLITE_STATIC);
+    return step_done(st);
+}
+
+int lk_store_add_dep(struct lk_store *store, const char *parent, const char *child)
+{
+    return dep_exec(store, "INSERT INTO dependencies (parent, child) VALUES (?1, ?2)", parent,
+                    child);
+}
+
+int lk_store_delete_dep(struct lk_store *store, const char *parent, const char *child)
+{
+    int r = dep_exec(store, "DELETE FROM dependencies WHERE parent = ?1 AND child = ?2", parent,
+                     child);
+    if (r == 0 && sqlite3_changes(store->db) != 1) {
+        return -ENOENT;
+    }
+    return r;
 }

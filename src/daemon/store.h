@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "catalog.h"
+#include "engine.h"
 #include "resource.h"
 
 #define LK_DB_NAME     "db/lk.db"
@@ -77,3 +78,10 @@ int lk_store_last_events(struct lk_store *store, size_t n, const char *tag, lk_s
                          void *userdata);
 
 int lk_store_add_run(struct lk_store *store, const struct lk_run_record *run);
+
+/* Dependencies (parent depends on child). The array is malloc'd (caller frees). */
+int lk_store_load_deps(struct lk_store *store, struct lk_dep **ret_deps, size_t *ret_count);
+/* -EEXIST when the pair exists already. */
+int lk_store_add_dep(struct lk_store *store, const char *parent, const char *child);
+/* -ENOENT when there is no such pair. */
+int lk_store_delete_dep(struct lk_store *store, const char *parent, const char *child);

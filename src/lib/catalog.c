@@ -27,6 +27,12 @@ static const struct lk_catalog_entry catalog[] = {
         {LK_MSG_RESOURCE_CONFIGURED, LK_SEV_INFO, "resource-configured", "settings changed: %s"},
         /* action name */
         {LK_MSG_SCRIPT_UPDATED, LK_SEV_INFO, "script-updated", "%s script replaced"},
+        /* parent, child */
+        {LK_MSG_DEPENDENCY_CREATED, LK_SEV_INFO, "dependency-created",
+         "dependency created: '%s' depends on '%s'"},
+        /* parent, child */
+        {LK_MSG_DEPENDENCY_DELETED, LK_SEV_INFO, "dependency-deleted",
+         "dependency deleted: '%s' no longer depends on '%s'"},
         {LK_MSG_RESTORE_STARTED, LK_SEV_INFO, "restore-started", "restore started"},
         /* duration in ms */
         {LK_MSG_RESTORE_OK, LK_SEV_INFO, "restore-ok", "restore action has succeeded (%llu ms)"},

@@ -30,16 +30,32 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "inslist.h"
 
+void lk_plan_done(struct lk_plan *plan)
+{
+    if (!plan) {
+        return;
+    }
+    free(plan->acts);
+    plan->acts = NULL;
+    plan->count = plan->capacity = 0;
+}
+
 static struct lk_act *plan_add(struct lk_plan *plan, enum lk_act_type type, const char *tag)
 {
-    /* A plan for one event never comes near LK_PLAN_MAX; running out is a programming
-     * error in this file, caught by the table tests. */
-    if (plan->count >= LK_PLAN_MAX) {
-        return NULL;
+    if (plan->count == plan->capacity) {
+        size_t cap = plan->capacity ? plan->capacity * 2 : 16;
+        struct lk_act *bigger = realloc(plan->acts, cap * sizeof(*bigger));
+        if (!bigger) {
+            plan->overflow = true;
+            return NULL;
+        }
+        plan->acts = bigger;
+        plan->capacity = cap;
     }
     struct lk_act *act = &plan->acts[plan->count++];
     memset(act, 0, sizeof(*act));
@@ -127,19 +143,298 @@ static const struct lk_resource *find(const struct lk_view *view, const char *ta
     return NULL;
 }
 
-/* Start a restore: commit the intent and the pending run first, then run. */
-static void start_restore(struct lk_plan *plan, const struct lk_resource *res)
+/* ---------------------------------------------------------------- hierarchies
+ *
+ * Restores and removes are queued (RESTORE_WAIT, REMOVE_WAIT) and started by advance()
+ * once their order allows: a resource is restored when all its children are in service,
+ * removed when all its parents are out of service. Independent branches so start
+ * together, and a shared child is handled once. What the plan already committed counts:
+ * effective() reads the latest COMMIT of a resource in the plan, else the view. */
+
+struct eff {
+    enum lk_state state;
+    enum lk_pending pending;
+    bool target;
+};
+
+static struct lk_act *last_commit(const struct lk_plan *plan, const char *tag)
 {
-    commit(plan, res, res->state, LK_PENDING_RESTORE, true, "restore in progress");
-    log_msg(plan, res, LK_MSG_RESTORE_STARTED);
-    run(plan, res, LK_ACTION_RESTORE);
+    for (size_t i = plan->count; i-- > 0;) {
+        if (plan->acts[i].type == LK_ACT_COMMIT && strcmp(plan->acts[i].tag, tag) == 0) {
+            return &plan->acts[i];
+        }
+    }
+    return NULL;
 }
 
-static void start_remove(struct lk_plan *plan, const struct lk_resource *res, bool target)
+static struct eff effective(const struct lk_plan *plan, const struct lk_resource *res)
 {
-    commit(plan, res, res->state, LK_PENDING_REMOVE, target, "remove in progress");
-    log_msg(plan, res, LK_MSG_REMOVE_STARTED);
-    run(plan, res, LK_ACTION_REMOVE);
+    const struct lk_act *act = last_commit(plan, res->tag);
+    if (act) {
+        return (struct eff){act->state, act->pending, act->target_in_service};
+    }
+    return (struct eff){res->state, res->pending, res->target_in_service};
+}
+
+/* Whether a pending action may be replaced by a queued one: nothing pending, or a
+ * probe or cleanup that just ended, or an action a crash cut short (at start-up). */
+static bool replaceable(const struct lk_plan *plan, const struct lk_resource *res,
+                        enum lk_pending pending)
+{
+    if (pending == LK_PENDING_NONE || pending == LK_PENDING_CLEANUP ||
+        pending == LK_PENDING_PROBE) {
+        return true;
+    }
+    /* At start-up nothing runs: what the view says is pending was interrupted. */
+    return !last_commit(plan, res->tag) && pending == res->pending && plan->startup;
+}
+
+/* Queues a restore of res alone (no-op when something is pending for it already). */
+static void queue_restore(struct lk_plan *plan, const struct lk_resource *res)
+{
+    struct eff e = effective(plan, res);
+    if (!replaceable(plan, res, e.pending)) {
+        return;
+    }
+    commit(plan, res, e.state, LK_PENDING_RESTORE_WAIT, true, "waiting to restore");
+}
+
+/* Queues a remove of res alone. */
+static void queue_remove(struct lk_plan *plan, const struct lk_resource *res, bool target)
+{
+    struct eff e = effective(plan, res);
+    if (!replaceable(plan, res, e.pending)) {
+        return;
+    }
+    commit(plan, res, e.state, LK_PENDING_REMOVE_WAIT, target, "waiting to remove");
+}
+
+/* Queues res and every descendant that is not in service: restoring res needs them. */
+static void queue_restore_tree(struct lk_plan *plan, const struct lk_resource *res)
+{
+    queue_restore(plan, res);
+    const struct lk_view *view = plan->view;
+    for (size_t i = 0; view && i < view->dep_count; i++) {
+        if (strcmp(view->deps[i].parent, res->tag) != 0) {
+            continue;
+        }
+        const struct lk_resource *child = find(view, view->deps[i].child);
+        if (!child) {
+            continue;
+        }
+        struct eff e = effective(plan, child);
+        if (!lk_state_in_service(e.state) && e.pending == LK_PENDING_NONE) {
+            queue_restore_tree(plan, child);
+        }
+    }
+}
+
+/* Queues res and every ancestor that is not out of service: they depend on res. */
+static void queue_remove_up(struct lk_plan *plan, const struct lk_resource *res, bool target)
+{
+    struct eff e = effective(plan, res);
+    /* OSU and idle is already removed; anything else (in service, failed, or an action
+     * cut short) may hold running parts. */
+    if (e.state != LK_STATE_OSU || e.pending != LK_PENDING_NONE) {
+        queue_remove(plan, res, target);
+    }
+    const struct lk_view *view = plan->view;
+    for (size_t i = 0; view && i < view->dep_count; i++) {
+        if (strcmp(view->deps[i].child, res->tag) != 0) {
+            continue;
+        }
+        const struct lk_resource *parent = find(view, view->deps[i].parent);
+        if (!parent) {
+            continue;
+        }
+        struct eff pe = effective(plan, parent);
+        if (pe.pending == LK_PENDING_NONE && pe.state != LK_STATE_OSU) {
+            queue_remove_up(plan, parent, target && pe.target);
+        }
+    }
+}
+
+/* Turns a queued action of res into a running one: the latest COMMIT in the plan is
+ * changed in place when it is the queueing one, so a lone resource's plan reads as
+ * before hierarchies existed. */
+static void start_now(struct lk_plan *plan, const struct lk_resource *res, enum lk_pending running,
+                      enum lk_action action, int started_msg, const char *text)
+{
+    struct eff e = effective(plan, res);
+    struct lk_act *act = last_commit(plan, res->tag);
+    if (!act) {
+        act = commit(plan, res, e.state, running, e.target, "%s", text);
+    } else {
+        act->pending = running;
+        snprintf(act->text, sizeof(act->text), "%s", text);
+    }
+    log_msg(plan, res, started_msg);
+    run(plan, res, action);
+}
+
+/* Starts what the order now allows and fails what can no longer happen, until nothing
+ * changes: a restore whose child failed becomes OSF naming the child, and so on up. */
+static void advance(struct lk_plan *plan)
+{
+    const struct lk_view *view = plan->view;
+    bool changed = true;
+    for (size_t round = 0; changed && round <= view->count + 1 && !plan->overflow; round++) {
+        changed = false;
+        for (size_t r = 0; r < view->count; r++) {
+            const struct lk_resource *res = view->resources[r];
+            struct eff e = effective(plan, res);
+            if (e.pending == LK_PENDING_RESTORE_WAIT) {
+                bool ready = true;
+                const struct lk_resource *blocker = NULL;
+                for (size_t i = 0; i < view->dep_count; i++) {
+                    if (strcmp(view->deps[i].parent, res->tag) != 0) {
+                        continue;
+                    }
+                    const struct lk_resource *child = find(view, view->deps[i].child);
+                    if (!child) {
+                        continue;
+                    }
+                    struct eff ce = effective(plan, child);
+                    if (lk_state_in_service(ce.state) && ce.pending == LK_PENDING_NONE) {
+                        continue;
+                    }
+                    ready = false;
+                    if (ce.pending == LK_PENDING_NONE && !blocker) {
+                        blocker = child;
+                    }
+                }
+                if (ready) {
+                    start_now(plan, res, LK_PENDING_RESTORE, LK_ACTION_RESTORE,
+                              LK_MSG_RESTORE_STARTED, "restore in progress");
+                    changed = true;
+                } else if (blocker) {
+                    struct eff be = effective(plan, blocker);
+                    commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, e.target,
+                           "restore not attempted: child '%s' is %s", blocker->tag,
+                           be.state == LK_STATE_OSF ? "OSF (failed)" : lk_state_name(be.state));
+                    log_msg(plan, res, LK_MSG_RESTORE_FAILED, last_commit(plan, res->tag)->text);
+                    changed = true;
+                }
+            } else if (e.pending == LK_PENDING_REMOVE_WAIT) {
+                bool ready = true;
+                for (size_t i = 0; i < view->dep_count && ready; i++) {
+                    if (strcmp(view->deps[i].child, res->tag) != 0) {
+                        continue;
+                    }
+                    const struct lk_resource *parent = find(view, view->deps[i].parent);
+                    if (!parent) {
+                        continue;
+                    }
+                    struct eff pe = effective(plan, parent);
+                    ready = !lk_state_in_service(pe.state) && pe.pending == LK_PENDING_NONE;
+                }
+                if (ready) {
+                    start_now(plan, res, LK_PENDING_REMOVE, LK_ACTION_REMOVE, LK_MSG_REMOVE_STARTED,
+                              "remove in progress");
+                    changed = true;
+                }
+            }
+        }
+    }
+}
+
+static bool connected_walk(const struct lk_view *view, const char *from, const char *to, bool *seen)
+{
+    if (strcmp(from, to) == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < view->dep_count; i++) {
+        const char *other = NULL;
+        if (strcmp(view->deps[i].parent, from) == 0) {
+            other = view->deps[i].child;
+        } else if (strcmp(view->deps[i].child, from) == 0) {
+            other = view->deps[i].parent;
+        }
+        if (!other || seen[i]) {
+            continue;
+        }
+        seen[i] = true;
+        if (connected_walk(view, other, to, seen)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool lk_engine_connected(const struct lk_view *view, const char *a, const char *b)
+{
+    if (strcmp(a, b) == 0) {
+        return true;
+    }
+    bool *seen = calloc(view->dep_count ? view->dep_count : 1, sizeof(*seen));
+    if (!seen) {
+        return false;
+    }
+    bool r = connected_walk(view, a, b, seen);
+    free(seen);
+    return r;
+}
+
+const struct lk_resource *lk_engine_hierarchy_busy(const struct lk_view *view, const char *tag)
+{
+    const struct lk_resource *self = find(view, tag);
+    if (self && self->pending != LK_PENDING_NONE) {
+        return self;
+    }
+    bool linked = false;
+    for (size_t i = 0; i < view->dep_count && !linked; i++) {
+        linked = strcmp(view->deps[i].parent, tag) == 0 || strcmp(view->deps[i].child, tag) == 0;
+    }
+    for (size_t r = 0; linked && r < view->count; r++) {
+        const struct lk_resource *res = view->resources[r];
+        if (res->pending != LK_PENDING_NONE && lk_engine_connected(view, tag, res->tag)) {
+            return res;
+        }
+    }
+    return NULL;
+}
+
+/* Depth-first search for a path from `from` to `to` along parent → child edges; the path
+ * is appended to buf as " -> tag" steps. */
+static bool path_down(const struct lk_view *view, const char *from, const char *to, bool *seen,
+                      char *buf, size_t size)
+{
+    if (strcmp(from, to) == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < view->dep_count; i++) {
+        if (seen[i] || strcmp(view->deps[i].parent, from) != 0) {
+            continue;
+        }
+        seen[i] = true;
+        size_t len = strlen(buf);
+        snprintf(buf + len, size > len ? size - len : 0, " -> %s", view->deps[i].child);
+        if (path_down(view, view->deps[i].child, to, seen, buf, size)) {
+            return true;
+        }
+        buf[len < size ? len : size - 1] = '\0';
+    }
+    return false;
+}
+
+bool lk_engine_would_cycle(const struct lk_view *view, const char *parent, const char *child,
+                           char *buf, size_t size)
+{
+    /* parent → child closes a cycle when parent is already reachable from child. */
+    if (size == 0) {
+        return false;
+    }
+    snprintf(buf, size, "%s -> %s", parent, child);
+    if (strcmp(parent, child) == 0) {
+        return true;
+    }
+    bool *seen = calloc(view->dep_count ? view->dep_count : 1, sizeof(*seen));
+    if (!seen) {
+        return false;
+    }
+    bool cycle = path_down(view, child, parent, seen, buf, size);
+    free(seen);
+    return cycle;
 }
 
 /* The check used to find out at start-up whether the application already runs. */
@@ -156,11 +451,17 @@ static enum lk_action probe_action(const struct lk_resource *res)
 
 static bool refuse_if_busy(struct lk_plan *plan, const struct lk_resource *res)
 {
-    if (res->pending == LK_PENDING_NONE) {
+    const struct lk_resource *busy = lk_engine_hierarchy_busy(plan->view, res->tag);
+    if (!busy) {
         return false;
     }
-    refuse(plan, res, "resource '%s' is busy: %s in progress", res->tag,
-           lk_pending_name(res->pending));
+    if (busy == res) {
+        refuse(plan, res, "resource '%s' is busy: %s in progress", res->tag,
+               lk_pending_name(res->pending));
+    } else {
+        refuse(plan, res, "the hierarchy of '%s' is busy: %s in progress on '%s'", res->tag,
+               lk_pending_name(busy->pending), busy->tag);
+    }
     return true;
 }
 
@@ -175,7 +476,7 @@ static void on_restore_requested(struct lk_plan *plan, const struct lk_resource 
         }
         return;
     }
-    start_restore(plan, res);
+    queue_restore_tree(plan, res);
 }
 
 static void on_remove_requested(struct lk_plan *plan, const struct lk_resource *res)
@@ -189,8 +490,9 @@ static void on_remove_requested(struct lk_plan *plan, const struct lk_resource *
         }
         return;
     }
-    /* OSF too: the failed application may be half up, and remove is how it is cleaned. */
-    start_remove(plan, res, false);
+    /* OSF too: the failed application may be half up, and remove is how it is cleaned.
+     * Whatever depends on it goes first. */
+    queue_remove_up(plan, res, false);
 }
 
 static void start_probe_or_restore(struct lk_plan *plan, const struct lk_resource *res)
@@ -205,18 +507,22 @@ static void start_probe_or_restore(struct lk_plan *plan, const struct lk_resourc
     if (res->settings.init == LK_INIT_INIT_OSU) {
         /* No way to tell whether it runs, and no wish to start it: remove, so that OSU
          * is the truth and not a guess. */
-        start_remove(plan, res, false);
+        queue_remove_up(plan, res, false);
         return;
     }
     log_msg(plan, res, LK_MSG_PROBE_IMPOSSIBLE);
-    start_restore(plan, res);
+    queue_restore_tree(plan, res);
 }
 
 static void on_startup(struct lk_plan *plan, const struct lk_resource *res)
 {
+    if (res->pending == LK_PENDING_RESTORE_WAIT ||
+        (res->pending == LK_PENDING_REMOVE_WAIT && !res->target_in_service)) {
+        return; /* never started: still queued, advance() takes it up in order */
+    }
     if (res->pending == LK_PENDING_REMOVE && !res->target_in_service) {
         log_msg(plan, res, LK_MSG_ACTION_INTERRUPTED, "remove");
-        start_remove(plan, res, false);
+        commit(plan, res, res->state, LK_PENDING_REMOVE_WAIT, false, "waiting to remove");
         return;
     }
     if (res->pending != LK_PENDING_NONE) {
@@ -234,7 +540,7 @@ static void on_startup(struct lk_plan *plan, const struct lk_resource *res)
                   (res->settings.init == LK_INIT_AUTORES_ISP && res->target_in_service &&
                    res->state == LK_STATE_OSU);
     if (wanted) {
-        start_restore(plan, res);
+        queue_restore_tree(plan, res);
     }
 }
 
@@ -243,7 +549,7 @@ static void on_shutdown(struct lk_plan *plan, const struct lk_resource *res)
     if (res->pending != LK_PENDING_NONE || !lk_state_in_service(res->state)) {
         return;
     }
-    start_remove(plan, res, res->target_in_service);
+    queue_remove_up(plan, res, res->target_in_service);
 }
 
 /* The failover seam: a resource that cannot be repaired here. The cluster (#5) will move
@@ -254,8 +560,22 @@ static struct lk_act *fail_over(struct lk_plan *plan, const struct lk_resource *
 {
     struct lk_act *act = commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
                                 "%s; no backup node to fail over to", cause);
+    size_t index = plan->count - 1;
     log_msg(plan, res, LK_MSG_RESOURCE_FAILED, cause);
-    return act;
+    /* Whatever depends on the failed resource is taken out of service, top down. */
+    const struct lk_view *view = plan->view;
+    for (size_t i = 0; view && i < view->dep_count; i++) {
+        const struct lk_resource *parent = NULL;
+        if (strcmp(view->deps[i].child, res->tag) == 0) {
+            parent = find(view, view->deps[i].parent);
+        }
+        struct eff pe = parent ? effective(plan, parent) : (struct eff){0};
+        if (parent && pe.pending == LK_PENDING_NONE && pe.state != LK_STATE_OSU) {
+            queue_remove_up(plan, parent, pe.target);
+        }
+    }
+    /* The caller may adjust the OSF commit; the plan may have grown since. */
+    return plan->overflow ? act : &plan->acts[index];
 }
 
 /* What a resource's reason ends with while its recover runs. */
@@ -305,7 +625,7 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
          * before anything else; restore follows unless the init strategy says no. */
         log_msg(plan, res, LK_MSG_PROBE_FAILED, lk_action_name(ev->action), why);
         if (res->settings.init == LK_INIT_INIT_OSU) {
-            start_remove(plan, res, false);
+            queue_remove_up(plan, res, false);
             return;
         }
         commit(plan, res, LK_STATE_OSF, LK_PENDING_CLEANUP, true,
@@ -317,7 +637,7 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
     case LK_PENDING_CLEANUP:
         if (ok) {
             log_msg(plan, res, LK_MSG_REMOVE_OK, ms);
-            start_restore(plan, res);
+            queue_restore_tree(plan, res);
         } else {
             commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
                    "remove action failed: %s", why);
@@ -346,16 +666,19 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
         }
         return;
     case LK_PENDING_NONE:
+    case LK_PENDING_RESTORE_WAIT:
+    case LK_PENDING_REMOVE_WAIT:
     case LK_PENDING_COUNT:
         break;
     }
 }
 
-/* Whether scheduled checks apply to res now: in service, idle, monitored. */
-static bool monitored(const struct lk_resource *res)
+/* Whether scheduled checks apply to res now: in service, monitored, and its whole
+ * hierarchy idle (no check judges a resource while an action runs on its hierarchy). */
+static bool monitored(const struct lk_plan *plan, const struct lk_resource *res)
 {
-    return lk_state_in_service(res->state) && res->pending == LK_PENDING_NONE &&
-           res->settings.monitor;
+    return lk_state_in_service(res->state) && res->settings.monitor &&
+           !lk_engine_hierarchy_busy(plan->view, res->tag);
 }
 
 /* A check failed for good (or the process died): recover in place when allowed and
@@ -392,7 +715,7 @@ static void on_check_finished(struct lk_plan *plan, const struct lk_resource *re
 {
     /* A result that arrives after the resource left service, or while an action took
      * over, no longer describes it: ignored. */
-    if (!monitored(res)) {
+    if (!monitored(plan, res)) {
         return;
     }
     const char *check = lk_action_name(ev->action);
@@ -431,7 +754,7 @@ static void on_check_finished(struct lk_plan *plan, const struct lk_resource *re
 static void on_process_exited(struct lk_plan *plan, const struct lk_resource *res,
                               const struct lk_event *ev)
 {
-    if (!monitored(res)) {
+    if (!monitored(plan, res)) {
         return;
     }
     log_msg(plan, res, LK_MSG_PROCESS_EXITED, ev->pid, ev->detail ? ev->detail : "");
@@ -486,20 +809,49 @@ static bool run_expected(const struct lk_resource *res, enum lk_action action)
     case LK_PENDING_PROBE:
         return action == LK_ACTION_QUICKCHK || action == LK_ACTION_DEEPCHK;
     case LK_PENDING_NONE:
+    case LK_PENDING_RESTORE_WAIT: /* queued: nothing of it runs */
+    case LK_PENDING_REMOVE_WAIT:
     case LK_PENDING_COUNT:
         break;
     }
     return false;
 }
 
+static int decide_one(struct lk_plan *ret_plan, const struct lk_resource *res,
+                      const struct lk_event *ev);
+
 int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
                      struct lk_plan *ret_plan)
 {
     ret_plan->count = 0;
+    ret_plan->view = view;
+    ret_plan->overflow = false;
+    ret_plan->startup = ev->type == LK_EV_STARTUP;
     const struct lk_resource *res = find(view, ev->tag);
     if (!res) {
         return -ENOENT;
     }
+    int r = decide_one(ret_plan, res, ev);
+    bool refused = false;
+    for (size_t i = 0; i < ret_plan->count; i++) {
+        refused |= ret_plan->acts[i].type == LK_ACT_REFUSE;
+    }
+    if (r == 0 && !refused) {
+        advance(ret_plan);
+    }
+    if (ret_plan->overflow) {
+        ret_plan->count = 0;
+        return -ENOMEM;
+    }
+    if (r < 0) {
+        ret_plan->count = 0;
+    }
+    return r;
+}
+
+static int decide_one(struct lk_plan *ret_plan, const struct lk_resource *res,
+                      const struct lk_event *ev)
+{
     switch (ev->type) {
     case LK_EV_RESTORE_REQUESTED:
         on_restore_requested(ret_plan, res);

@@ -45,11 +45,19 @@ struct lk_event {
     const char *detail;
 };
 
+/* A dependency: parent depends on child (SPEC §4). */
+struct lk_dep {
+    char parent[LK_TAG_MAX + 1];
+    char child[LK_TAG_MAX + 1];
+};
+
 /* The node's view, read-only for the engine. */
 struct lk_view {
     struct lk_resource *const *resources;
     size_t count;
     const char *node; /* this node's name */
+    const struct lk_dep *deps;
+    size_t dep_count;
 };
 
 enum lk_act_type {
@@ -80,17 +88,27 @@ struct lk_act {
     char text[LK_REASON_MAX];
 };
 
-#define LK_PLAN_MAX 16
-
+/* A plan: the actions decided for one event, in order. Owned by the caller: start from
+ * {0}, let lk_engine_decide fill it (it empties it first and reuses its memory), and
+ * release it with lk_plan_done. */
 struct lk_plan {
-    struct lk_act acts[LK_PLAN_MAX];
+    struct lk_act *acts;
     size_t count;
+    size_t capacity;
+    const struct lk_view *view; /* the view being decided on; set during lk_engine_decide */
+    bool overflow;              /* an act could not be added (out of memory) */
+    bool startup;               /* deciding LK_EV_STARTUP: nothing runs yet */
 };
 
+/* Frees the plan's memory; the plan can be reused afterwards. NULL-safe. */
+void lk_plan_done(struct lk_plan *plan);
+
+#define LK_CLEANUP_PLAN __attribute__((cleanup(lk_plan_done)))
+
 /* Decides what to do about one event. Fills *ret_plan (emptied first); returns 0, or
- * -ENOENT when the event names a resource the view does not hold, or -EINVAL for an
- * event that makes no sense (e.g. a run finished for a resource with nothing pending),
- * in which case the plan holds nothing to act on. */
+ * -ENOENT when the event names a resource the view does not hold, -EINVAL for an event
+ * that makes no sense (e.g. a run finished for a resource with nothing pending), or
+ * -ENOMEM when the plan could not grow; then the plan holds nothing to act on. */
 int lk_engine_decide(const struct lk_view *view, const struct lk_event *event,
                      struct lk_plan *ret_plan);
 
@@ -100,3 +118,15 @@ int lk_engine_decide(const struct lk_view *view, const struct lk_event *event,
 char *lk_act_format(const struct lk_act *act, char *buf, size_t size);
 
 const char *lk_event_type_name(enum lk_event_type type);
+
+/* Whether a and b belong to one hierarchy (are connected by dependencies, in either
+ * direction, possibly through others). */
+bool lk_engine_connected(const struct lk_view *view, const char *a, const char *b);
+
+/* The first resource of tag's hierarchy that has an action pending, or NULL. */
+const struct lk_resource *lk_engine_hierarchy_busy(const struct lk_view *view, const char *tag);
+
+/* Whether adding parent → child would close a cycle; if so, the cycle is written into
+ * buf as "a -> b -> c -> a". */
+bool lk_engine_would_cycle(const struct lk_view *view, const char *parent, const char *child,
+                           char *buf, size_t size);

@@ -53,6 +53,9 @@ enum lk_exit {
 #define LK_CMD_RES_TEST    "resource.test"
 #define LK_CMD_RES_WHY     "resource.why"
 #define LK_CMD_RES_RESET   "resource.reset"
+#define LK_CMD_DEP_LIST    "dependency.list"
+#define LK_CMD_DEP_CREATE  "dependency.create"
+#define LK_CMD_DEP_DELETE  "dependency.delete"
 
 /* Builds {"v":1,"cmd":cmd,"args":args}; steals args (which may be NULL). */
 json_t *lk_proto_request(const char *cmd, json_t *args);

@@ -60,8 +60,8 @@ bool lk_state_in_service(enum lk_state state)
     return state == LK_STATE_ISP || state == LK_STATE_ISU;
 }
 
-static const char *const pending_names[LK_PENDING_COUNT] = {"",      "restore", "remove",
-                                                            "probe", "cleanup", "recover"};
+static const char *const pending_names[LK_PENDING_COUNT] = {
+        "", "restore", "remove", "probe", "cleanup", "recover", "restore-wait", "remove-wait"};
 
 const char *lk_pending_name(enum lk_pending pending)
 {

@@ -26,9 +26,11 @@ enum lk_pending {
     LK_PENDING_NONE,
     LK_PENDING_RESTORE,
     LK_PENDING_REMOVE,
-    LK_PENDING_PROBE,   /* a check run at start-up to learn whether the application runs */
-    LK_PENDING_CLEANUP, /* a remove before a restore, after a failed start-up probe */
-    LK_PENDING_RECOVER, /* the recover script, after a failed check */
+    LK_PENDING_PROBE,        /* a check run at start-up to learn whether the application runs */
+    LK_PENDING_CLEANUP,      /* a remove before a restore, after a failed start-up probe */
+    LK_PENDING_RECOVER,      /* the recover script, after a failed check */
+    LK_PENDING_RESTORE_WAIT, /* to be restored once its children are in service */
+    LK_PENDING_REMOVE_WAIT,  /* to be removed once its parents are out of service */
     LK_PENDING_COUNT,
 };
 

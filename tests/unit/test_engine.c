@@ -15,12 +15,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "engine.h"
 
+#define LK_TEST_PLAN_MAX 64
 #define SEC          1000000ULL
 #define LINE_MAX_LEN (LK_REASON_MAX + 128)
 
@@ -57,7 +59,7 @@ struct engine_case {
         const char *detail;
     } ev;
     int ret;
-    const char *plan[LK_PLAN_MAX + 1]; /* NULL-terminated */
+    const char *plan[LK_TEST_PLAN_MAX + 1]; /* NULL-terminated */
     /* More of the resource, for the monitoring rows; zero means the default. */
     struct {
         uint32_t failures;   /* check failures in a row so far */
@@ -729,8 +731,11 @@ static bool run_case(const struct engine_case *c)
     };
     struct lk_resource before;
     memcpy(&before, &app1, sizeof(before));
-    struct lk_plan plan;
-    memset(&plan, 0x5a, sizeof(plan)); /* the engine must empty it first */
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    /* A plan that still holds acts from before: the engine must empty it first. */
+    plan.acts = calloc(4, sizeof(*plan.acts));
+    assert_non_null(plan.acts);
+    plan.capacity = 4;
     plan.count = 3;
     int r = lk_engine_decide(&view, &ev, &plan);
 
@@ -739,8 +744,8 @@ static bool run_case(const struct engine_case *c)
         expected++;
     }
     bool same = r == c->ret && plan.count == expected;
-    char lines[LK_PLAN_MAX][LINE_MAX_LEN];
-    for (size_t i = 0; i < plan.count && i < LK_PLAN_MAX; i++) {
+    char lines[LK_TEST_PLAN_MAX][LINE_MAX_LEN];
+    for (size_t i = 0; i < plan.count && i < LK_TEST_PLAN_MAX; i++) {
         lk_act_format(&plan.acts[i], lines[i], sizeof(lines[i]));
         if (i < expected && strcmp(lines[i], c->plan[i]) != 0) {
             same = false;
@@ -752,7 +757,7 @@ static bool run_case(const struct engine_case *c)
         for (size_t i = 0; i < expected; i++) {
             print_error("  expected: %s\n", c->plan[i]);
         }
-        for (size_t i = 0; i < plan.count && i < LK_PLAN_MAX; i++) {
+        for (size_t i = 0; i < plan.count && i < LK_TEST_PLAN_MAX; i++) {
             print_error("  actual:   %s\n", lines[i]);
         }
     }
@@ -790,7 +795,7 @@ static void lk_engine_decide__null_tag_is_enoent(void **state)
     struct lk_resource *const list[] = {&app1};
     struct lk_view view = {.resources = list, .count = 1, .node = "node1"};
     struct lk_event ev = {.type = LK_EV_RESTORE_REQUESTED, .tag = NULL};
-    struct lk_plan plan;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
     plan.count = 5;
     assert_int_equal(lk_engine_decide(&view, &ev, &plan), -ENOENT);
     assert_int_equal(plan.count, 0);
@@ -801,7 +806,7 @@ static void lk_engine_decide__empty_view_is_enoent(void **state)
     (void) state;
     struct lk_view view = {.resources = NULL, .count = 0, .node = "node1"};
     struct lk_event ev = {.type = LK_EV_STARTUP, .tag = "app1"};
-    struct lk_plan plan;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
     plan.count = 5;
     assert_int_equal(lk_engine_decide(&view, &ev, &plan), -ENOENT);
     assert_int_equal(plan.count, 0);
@@ -864,7 +869,7 @@ static void feed(struct lk_resource *res, enum lk_event_type type, bool run_ok,
 static void lk_engine_decide__operator_restore_then_lkstop_then_start(void **state)
 {
     (void) state;
-    struct lk_plan plan;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
     struct lk_resource res;
     make_resource(&res, "app1", LK_STATE_OSU, LK_PENDING_NONE, false, Q, LK_INIT_AUTORES_ISP);
 
@@ -887,7 +892,7 @@ static void lk_engine_decide__operator_restore_then_lkstop_then_start(void **sta
 static void lk_engine_decide__operator_remove_survives_restart(void **state)
 {
     (void) state;
-    struct lk_plan plan;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
     struct lk_resource res;
     make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, Q, LK_INIT_AUTORES_ISP);
 
@@ -903,7 +908,7 @@ static void lk_engine_decide__operator_remove_survives_restart(void **state)
 static void lk_engine_decide__crash_while_in_service_probe_finds_it_running(void **state)
 {
     (void) state;
-    struct lk_plan plan;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
     struct lk_resource res;
     make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, Q, LK_INIT_AUTORES_ISP);
 
@@ -919,7 +924,7 @@ static void lk_engine_decide__crash_while_in_service_probe_finds_it_running(void
 static void lk_engine_decide__failed_restore_needs_operator(void **state)
 {
     (void) state;
-    struct lk_plan plan;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
     struct lk_resource res;
     make_resource(&res, "app1", LK_STATE_OSU, LK_PENDING_NONE, true, Q, LK_INIT_AUTORES_ISP);
 
@@ -967,7 +972,7 @@ static enum lk_action check(struct lk_resource *res, bool ok, uint64_t now, bool
 static void lk_engine_decide__check_failures_must_be_in_a_row(void **state)
 {
     (void) state;
-    struct lk_plan plan;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
     struct lk_resource res;
     make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, Q | R, LK_INIT_AUTORES_ISP);
     res.settings.check_failures = 3;
@@ -993,7 +998,7 @@ static void lk_engine_decide__check_failures_must_be_in_a_row(void **state)
 static void lk_engine_decide__recovery_loop_limit_then_reset(void **state)
 {
     (void) state;
-    struct lk_plan plan;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
     struct lk_resource res;
     make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, Q | R, LK_INIT_AUTORES_ISP);
     res.settings.max_recoveries = 2;
@@ -1027,7 +1032,7 @@ static void lk_engine_decide__recovery_loop_limit_then_reset(void **state)
 static void lk_engine_decide__recovery_window_slides(void **state)
 {
     (void) state;
-    struct lk_plan plan;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
     struct lk_resource res;
     make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, Q | R, LK_INIT_AUTORES_ISP);
     res.settings.max_recoveries = 2;
@@ -1048,7 +1053,7 @@ static void lk_engine_decide__recovery_window_slides(void **state)
 static void lk_engine_decide__failed_recover_is_osf_with_the_whole_story(void **state)
 {
     (void) state;
-    struct lk_plan plan;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
     struct lk_resource res;
     make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, D | R, LK_INIT_AUTORES_ISP);
     struct lk_resource *const list[] = {&res};

@@ -370,7 +370,7 @@ static void lk_store_open__creates_and_migrates(void **state)
     assert_int_equal(access(f->path, F_OK), 0);
     f->store = lk_store_close(f->store);
     assert_int_equal(raw_int(f->path, "PRAGMA application_id"), 0x4f4b4450);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                       " AND name IN ('resources', 'states', 'events', 'runs')"),
                      4);
@@ -396,7 +396,7 @@ static void lk_store_open__empty_file_is_a_fresh_database(void **state)
     assert_int_equal(count, 0);
     free(list);
     f->store = lk_store_close(f->store);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
 }
 
 static void lk_store_open__reopen_keeps_data(void **state)
@@ -408,7 +408,7 @@ static void lk_store_open__reopen_keeps_data(void **state)
     insert(f, &res);
     reopen_store(f);
     reopen_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
     struct lk_resource *back = load_one(f);
     assert_resource_equal(back, &res);
     free(back);
@@ -843,6 +843,39 @@ static void lk_store_add_run__keeps_runs_kept_per_tag(void **state)
     assert_int_equal(raw_int(f->path, "SELECT length(output) FROM runs WHERE start_ms = 100"), 0);
 }
 
+static void lk_store_add_dep__round_trip_duplicate_delete_cascade(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource a, b, c;
+    make_resource(&a, "a", "a");
+    make_resource(&b, "b", "b");
+    make_resource(&c, "c", "c");
+    insert(f, &a);
+    insert(f, &b);
+    insert(f, &c);
+    assert_int_equal(lk_store_add_dep(f->store, "a", "b"), 0);
+    assert_int_equal(lk_store_add_dep(f->store, "b", "c"), 0);
+    assert_int_equal(lk_store_add_dep(f->store, "a", "b"), -EEXIST);
+    assert_true(lk_store_add_dep(f->store, "a", "nope") < 0); /* foreign key */
+    struct lk_dep *deps = NULL;
+    size_t n = 0;
+    assert_int_equal(lk_store_load_deps(f->store, &deps, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(deps[0].parent, "a");
+    assert_string_equal(deps[0].child, "b");
+    assert_string_equal(deps[1].parent, "b");
+    assert_string_equal(deps[1].child, "c");
+    free(deps);
+    assert_int_equal(lk_store_delete_dep(f->store, "a", "c"), -ENOENT);
+    assert_int_equal(lk_store_delete_dep(f->store, "a", "b"), 0);
+    /* Deleting a resource deletes its dependencies, both ways. */
+    assert_int_equal(lk_store_delete(f->store, "c"), 0);
+    assert_int_equal(lk_store_load_deps(f->store, &deps, &n), 0);
+    assert_int_equal(n, 0);
+    free(deps);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -873,6 +906,7 @@ int main(void)
             T(lk_store_last_events__order_limit_and_tag),
             T(lk_store_add_event__keeps_at_most_events_kept),
             T(lk_store_add_run__keeps_runs_kept_per_tag),
+            T(lk_store_add_dep__round_trip_duplicate_delete_cascade),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
