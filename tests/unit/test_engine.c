@@ -23,8 +23,8 @@
 #include "engine.h"
 
 #define LK_TEST_PLAN_MAX 64
-#define SEC          1000000ULL
-#define LINE_MAX_LEN (LK_REASON_MAX + 128)
+#define SEC              1000000ULL
+#define LINE_MAX_LEN     (LK_REASON_MAX + 128)
 
 /* Check scripts a case's resource has, besides restore and remove (always present). */
 #define NOCHK 0u
