@@ -51,6 +51,7 @@ bench: build
 	$(PYTHON) bench/inslist_status.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/detect_recover.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/monitor_load.py --build $(CURDIR)/$(BUILD)
+	$(PYTHON) bench/hierarchy_restore.py --build $(CURDIR)/$(BUILD)
 
 install: build
 	meson install -C $(BUILD)
