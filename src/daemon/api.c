@@ -9,7 +9,6 @@
 #include "api.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1429,11 +1428,10 @@ int lk_api_start(struct lk_node *node, char *err, size_t err_size)
          * freed by the caller's exit. */
         return r;
     }
-    (void) chmod(path, 0660);
-    struct group grbuf, *gr = NULL;
-    char buf[4096];
-    if (getgrnam_r(LK_GROUP_GUEST, &grbuf, buf, sizeof(buf), &gr) == 0 && gr) {
-        (void) chown(path, 0, gr->gr_gid);
+    r = lk_roles_grant_socket(path);
+    if (r < 0) {
+        fprintf(stderr, "lkd: cannot set the permissions of '%s': %s, ignoring\n", path,
+                strerror(-r));
     }
     uv_timer_init(node->loop, &api->sweeper);
     api->sweeper.data = api;

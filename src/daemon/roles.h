@@ -23,3 +23,9 @@ enum lk_role lk_role_of(uid_t uid, gid_t gid);
 enum lk_role lk_role_of_socket(int fd, pid_t *ret_pid, uid_t *ret_uid);
 
 const char *lk_role_name(enum lk_role role);
+
+/* Lets the members of every existing role group connect to the socket at path: mode 0660
+ * owned by root, plus a POSIX ACL granting rw to lkadmin, lkoper and lkguest. Where the
+ * file system has no ACLs, the group falls back to lkguest (then admins and operators
+ * must also be in lkguest). Returns 0, or -errno when even that failed. */
+int lk_roles_grant_socket(const char *path);
