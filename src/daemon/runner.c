@@ -1,10 +1,18 @@
 /* The script runner: the only code that spawns and kills script processes (SPEC §3).
  *
- * It owns each struct lk_run and the three uv handles embedded in it: the process, the
- * read end of the output pipe and one timer (first the timeout, then the SIGTERM → SIGKILL
- * grace). Events that enter: lk_run_start and lk_run_abort from the daemon; the process
- * exit, pipe reads and timer expiry from the loop. Everything ends in one place: the last
- * close_cb, which calls the done callback exactly once and frees the run.
+ * It owns each struct lk_run and the uv handles embedded in it: the exit watch, the read end
+ * of the output pipe and one timer (first the timeout, then the SIGTERM → SIGKILL grace).
+ * Events that enter: lk_run_start and lk_run_abort from the daemon; the process exit, pipe
+ * reads and timer expiry from the loop. Everything ends in one place: the last close_cb,
+ * which calls the done callback exactly once and frees the run.
+ *
+ * Scripts are started with posix_spawn, which glibc runs as clone(CLONE_VM | CLONE_VFORK):
+ * the child borrows the daemon's memory until it execs, so no page table is copied (the
+ * fork() inside uv_spawn made that copy most of lkd's CPU time at 100 checks a second).
+ * The exit watch is then a poll on a pidfd of the script, and the script is reaped here, by
+ * its pid only: libuv's SIGCHLD handler reaps only the children of its own uv_process_t
+ * handles, and no SIGCHLD handler is installed for ours. Kernels before 5.3 have no
+ * pidfd_open; there, uv_spawn and its uv_process_t are the exit watch, as before.
  *
  * A run is over when the script process exits, never when its pipe closes, so that a
  * restore that leaves a daemon holding stdout still finishes. Output is kept in a ring of
@@ -22,12 +30,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,19 +60,28 @@ enum kill_reason {
     KILL_ABORT,
 };
 
+enum spawn_method {
+    SPAWN_UNKNOWN, /* not probed yet */
+    SPAWN_PIDFD,   /* posix_spawn, exit watched through a pidfd */
+    SPAWN_UV,      /* uv_spawn (fork), exit watched by libuv: no pidfd_open */
+};
+
 struct lk_run {
     lk_run_done_cb cb;
     void *userdata;
-    char *path; /* owned copy: uv_spawn wants char * */
+    char *path; /* owned copy: the spawn calls want char * */
     char **env; /* owned array, borrowed strings: only used during lk_run_start */
     uint64_t timeout_usec;
     uint64_t grace_usec;
     uint64_t start_ns;
     enum kill_reason killing;
+    int pidfd; /* owned, polled by exit_poll; -1 without one */
 
-    uv_process_t process;
+    uv_poll_t exit_poll;  /* the exit watch with a pidfd: readable once the script exited */
+    uv_process_t process; /* the exit watch without pidfds (uv_spawn) */
     uv_pipe_t pipe;
     uv_timer_t timer;
+    bool poll_inited;
     bool process_inited;
     bool pipe_inited;
     bool timer_inited;
@@ -77,8 +96,11 @@ struct lk_run {
     char scratch[READ_CHUNK];
 };
 
-/* The only mutable global: runs between a successful lk_run_start and their callback. */
+/* Runs between a successful lk_run_start and their callback. */
 static unsigned runs_in_flight;
+
+/* How scripts are spawned in this process; probed by the first run that gets that far. */
+static enum spawn_method spawn_method;
 
 unsigned lk_run_count(void)
 {
@@ -94,6 +116,10 @@ static void run_free(struct lk_run *run)
 {
     if (!run) {
         return;
+    }
+    /* Closed only now that exit_poll is closed: libuv must not poll a closed fd. */
+    if (run->pidfd >= 0) {
+        (void) close(run->pidfd);
     }
     free(run->path);
     free(run->env);
@@ -114,10 +140,12 @@ static uint64_t usec_to_ms(uint64_t usec)
 /* Starts a one-shot timer usec from now. uv timers count from the loop's cached time, which
  * is stale when we are called from outside the loop or late in a slow iteration; a timeout
  * counted from it would fire early. The lag is added rather than calling uv_update_time(),
- * which would move the clock under the loop's other users. */
+ * which would move the clock under the loop's other users. Now is rounded up: the loop's
+ * clock counts whole milliseconds, and from a truncated now the timer could fire up to 1 ms
+ * before the delay is over. */
 static void timer_start_from_now(uv_timer_t *timer, uv_timer_cb cb, uint64_t usec)
 {
-    uint64_t now_ms = uv_hrtime() / 1000000;
+    uint64_t now_ms = (uv_hrtime() + 999999) / 1000000;
     uint64_t loop_ms = uv_now(timer->loop);
     uint64_t lag_ms = now_ms > loop_ms ? now_ms - loop_ms : 0;
     (void) uv_timer_start(timer, cb, usec_to_ms(usec) + lag_ms, 0);
@@ -196,6 +224,7 @@ static void finish(struct lk_run *run)
     run->finishing = true;
     close_one(run, (uv_handle_t *) &run->timer, run->timer_inited);
     close_one(run, (uv_handle_t *) &run->pipe, run->pipe_inited);
+    close_one(run, (uv_handle_t *) &run->exit_poll, run->poll_inited);
     close_one(run, (uv_handle_t *) &run->process, run->process_inited);
     assert(run->pending_closes > 0);
 }
@@ -223,10 +252,10 @@ static void conclude_exec_failed(struct lk_run *run, int errnum)
     finish(run);
 }
 
-/* Whether the script process has exited and waits to be reaped. libuv reaps it and calls
- * on_process_exit soon (SIGCHLD is already pending), so a timer or an abort that races with
- * the exit must let the exit win: the script finished in time. WNOWAIT leaves the zombie for
- * libuv's waitpid(). */
+/* Whether the script process has exited and waits to be reaped. The exit is reported soon
+ * (its pidfd is readable, or for uv_spawn SIGCHLD is pending), so a timer or an abort that
+ * races with the exit must let the exit win: the script finished in time. WNOWAIT leaves
+ * the zombie to be reaped where the exit is reported. */
 static bool leader_has_exited(const struct lk_run *run)
 {
     siginfo_t info;
@@ -250,7 +279,7 @@ static void on_grace_expired(uv_timer_t *timer)
 {
     struct lk_run *run = timer->data;
 
-    /* Whatever ignored SIGTERM dies now; on_process_exit follows when the leader is gone. */
+    /* Whatever ignored SIGTERM dies now; on_script_exit follows when the leader is gone. */
     kill_group(run, SIGKILL);
 }
 
@@ -330,13 +359,13 @@ static void drain(struct lk_run *run)
     }
 }
 
-static void on_process_exit(uv_process_t *process, int64_t exit_status, int term_signal)
+/* The script has exited and was reaped: the run is over. */
+static void on_script_exit(struct lk_run *run, int exit_status, int term_signal)
 {
-    struct lk_run *run = process->data;
     struct lk_result *result = &run->result;
 
     result->duration_usec = elapsed_usec(run);
-    result->exit_status = (int) exit_status;
+    result->exit_status = exit_status;
     result->term_signal = term_signal;
     uv_timer_stop(&run->timer);
 
@@ -369,6 +398,44 @@ static void on_process_exit(uv_process_t *process, int64_t exit_status, int term
 
     drain(run);
     finish(run);
+}
+
+static void on_process_exit(uv_process_t *process, int64_t exit_status, int term_signal)
+{
+    on_script_exit(process->data, (int) exit_status, term_signal);
+}
+
+/* The pidfd is readable: the script has exited (a pidfd reports nothing else, so status and
+ * events say nothing more). It is reaped by its pid, never with -1, which would take the
+ * children of libuv's uv_process_t handles or of anyone else in the daemon. Until it is
+ * reaped the pid cannot be reused, so this is our script. WNOHANG, because a wakeup that
+ * finds nothing to reap must not block the loop: the poll stays and fires again. */
+static void on_pidfd_readable(uv_poll_t *poll, int status, int events)
+{
+    struct lk_run *run = poll->data;
+    (void) status;
+    (void) events;
+
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    int r;
+    do {
+        r = waitid(P_PID, (id_t) run->result.pid, &info, WEXITED | WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0 && info.si_pid == 0) {
+        return;
+    }
+    (void) uv_poll_stop(poll);
+    if (r < 0) {
+        /* ECHILD: reaped by someone else, its status lost. Nothing in lkd does that; if it
+         * ever happens, the run ends as a failure rather than never. */
+        on_script_exit(run, -1, 0);
+    } else if (info.si_code == CLD_EXITED) {
+        on_script_exit(run, info.si_status, 0);
+    } else {
+        /* CLD_KILLED or CLD_DUMPED: si_status is the signal. */
+        on_script_exit(run, 0, info.si_status);
+    }
 }
 
 /* Writes a refusal reason and returns 1. A reason longer than the result's message buffer
@@ -589,9 +656,9 @@ static bool check_before_spawn(struct lk_run *run, const struct lk_run_spec *spe
     return false;
 }
 
-/* uv_spawn failed after the fork: the exec (or chdir) failed in the child. ENOENT for a file
- * we have just read means its interpreter is missing, the classic being a script saved with
- * DOS line endings ("#!/bin/sh\r"). */
+/* The spawn failed in the child: the exec (or chdir) failed. ENOENT for a file we have just
+ * read means its interpreter is missing, the classic being a script saved with DOS line
+ * endings ("#!/bin/sh\r"). */
 static void conclude_spawn_failed(struct lk_run *run, int errnum, const char *header,
                                   size_t header_len)
 {
@@ -654,18 +721,179 @@ static void mark_fds_cloexec(void)
     (void) closedir(dir);
 }
 
-/* Errors of uv_spawn that say the system is short of something, rather than that this
- * script cannot run: they fail lk_run_start itself. */
+/* Decides, once, how this process spawns. pidfd_open() came with Linux 5.3: ENOSYS means an
+ * older kernel, EPERM a seccomp filter that denies what it does not know (as older container
+ * runtimes do; opening a pidfd of ourselves needs no permission). Either way scripts are
+ * spawned with uv_spawn. Running out of descriptors or memory says nothing about the kernel:
+ * that run fails, and the next one asks again. Returns 0 or a negative errno. */
+static int probe_spawn_method(void)
+{
+    if (spawn_method != SPAWN_UNKNOWN) {
+        return 0;
+    }
+    int fd = (int) syscall(SYS_pidfd_open, getpid(), 0);
+    if (fd >= 0) {
+        (void) close(fd);
+        spawn_method = SPAWN_PIDFD;
+        return 0;
+    }
+    if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
+        return -errno;
+    }
+    spawn_method = SPAWN_UV;
+    return 0;
+}
+
+/* Starts the script with posix_spawn. The child shares our memory until it execs and we are
+ * suspended until then, so an exec failure comes back as the return value (glibc reaps that
+ * child itself). The child gets what SPEC §3 says, as uv_spawn gave it: a new session; every
+ * signal at its default disposition, because lkd ignores SIGPIPE and libuv installs
+ * handlers, and none blocked; stdin /dev/null; stdout and stderr the output pipe; the cwd;
+ * and no other descriptor, whatever lkd inherited without O_CLOEXEC.
+ *
+ * stdout and stderr are set before stdin: out_fd is 0 when lkd was started with fd 0 closed,
+ * and opening /dev/null on 0 first would close it. (When out_fd is 1 or 2, dup2 onto itself
+ * clears its close-on-exec flag, as POSIX requires of posix_spawn.)
+ *
+ * Returns 0 and sets *ret_pid, or a negative errno: of the exec or of a file action (the
+ * script cannot run), or of the setup (a resource shortage). */
+static int spawn_posix(struct lk_run *run, const char *cwd, int out_fd, pid_t *ret_pid)
+{
+    posix_spawnattr_t attr;
+    int r = posix_spawnattr_init(&attr);
+    if (r != 0) {
+        return -r;
+    }
+    posix_spawn_file_actions_t actions;
+    r = posix_spawn_file_actions_init(&actions);
+    if (r != 0) {
+        (void) posix_spawnattr_destroy(&attr);
+        return -r;
+    }
+
+    /* Every signal back to its default, glibc's internal ones included (32 and 33: SIGCANCEL,
+     * SIGSETXID). glibc's child sets those to SIG_IGN unless they are in the sigdefault set,
+     * so that no handler of ours runs in our memory, and SIG_IGN survives the exec: every
+     * script, and every daemon a restore leaves, would ignore them. sigfillset() and
+     * sigaddset() refuse them, hence the bytes. SIG_DFL is as safe in the child: it has every
+     * signal blocked until just before the exec, and nobody sends those two to it. */
+    sigset_t none, all;
+    (void) sigemptyset(&none);
+    memset(&all, 0xff, sizeof(all));
+    r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+                                                POSIX_SPAWN_SETSIGDEF);
+    if (r == 0) {
+        r = posix_spawnattr_setsigmask(&attr, &none);
+    }
+    if (r == 0) {
+        r = posix_spawnattr_setsigdefault(&attr, &all);
+    }
+    if (r == 0) {
+        r = posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
+    }
+    if (r == 0) {
+        r = posix_spawn_file_actions_adddup2(&actions, out_fd, STDERR_FILENO);
+    }
+    if (r == 0) {
+        r = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    }
+    if (r == 0 && cwd) {
+        r = posix_spawn_file_actions_addchdir_np(&actions, cwd);
+    }
+    if (r == 0) {
+        r = posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+    }
+    if (r == 0) {
+        char *args[] = {run->path, NULL};
+        pid_t pid;
+        r = posix_spawn(&pid, run->path, &actions, &attr, args, run->env);
+        if (r == 0) {
+            *ret_pid = pid;
+        }
+    }
+    (void) posix_spawn_file_actions_destroy(&actions);
+    (void) posix_spawnattr_destroy(&attr);
+    return -r;
+}
+
+/* Starts the script with uv_spawn, on kernels without pidfds: libuv forks, reaps the script
+ * from its SIGCHLD handler and reports through on_process_exit. The write end is given as
+ * stdout and stderr (libuv's dup2 clears its close-on-exec flag); stdin is UV_IGNORE, which
+ * libuv opens as /dev/null. Returns 0 and sets *ret_pid, or a negative errno as
+ * spawn_posix. */
+static int spawn_uv(uv_loop_t *loop, struct lk_run *run, const char *cwd, int out_fd,
+                    pid_t *ret_pid)
+{
+    char *args[] = {run->path, NULL};
+    uv_stdio_container_t stdio[3] = {
+            {.flags = UV_IGNORE},
+            {.flags = UV_INHERIT_FD, .data.fd = out_fd},
+            {.flags = UV_INHERIT_FD, .data.fd = out_fd},
+    };
+    uv_process_options_t options = {
+            .exit_cb = on_process_exit,
+            .file = run->path,
+            .args = args,
+            .env = run->env,
+            .cwd = cwd,
+            .flags = UV_PROCESS_DETACHED,
+            .stdio_count = 3,
+            .stdio = stdio,
+    };
+    mark_fds_cloexec();
+    run->process.data = run;
+    int r = uv_spawn(loop, &run->process, &options);
+    /* uv_spawn initialises the handle even when it fails; it must be closed either way. */
+    run->process_inited = true;
+    if (r == 0) {
+        *ret_pid = run->process.pid;
+    }
+    return r;
+}
+
+/* Watches the script's exit through a pidfd. The script is our child and nobody reaps it
+ * but on_pidfd_readable, so its pid names it even if it has exited already (the pidfd of a
+ * zombie is readable at once). Returns 0 or a negative errno. */
+static int watch_exit(uv_loop_t *loop, struct lk_run *run)
+{
+    int fd = (int) syscall(SYS_pidfd_open, run->result.pid, 0);
+    if (fd < 0) {
+        return -errno;
+    }
+    int r = uv_poll_init(loop, &run->exit_poll, fd);
+    if (r < 0) {
+        (void) close(fd);
+        return r;
+    }
+    run->pidfd = fd;
+    run->exit_poll.data = run;
+    run->poll_inited = true;
+    return uv_poll_start(&run->exit_poll, UV_READABLE, on_pidfd_readable);
+}
+
+/* For a script that was spawned but cannot be watched: it must not run unsupervised, so it
+ * is killed with its group and reaped at once. This blocks only as long as dying takes. */
+static void kill_and_reap(struct lk_run *run)
+{
+    kill_group(run, SIGKILL);
+    while (waitpid(run->result.pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    run->result.pid = 0;
+}
+
+/* Spawn errors that say the system is short of something, rather than that this script
+ * cannot run: they fail lk_run_start itself. */
 static bool is_resource_error(int r)
 {
     return r == UV_EAGAIN || r == UV_ENOMEM || r == UV_EMFILE || r == UV_ENFILE;
 }
 
-/* Setting up in this order keeps the fork last: everything that can fail for lack of
- * resources (the pipe, registering it with the loop) fails before a process exists, so a
- * failed lk_run_start never leaves a script running unsupervised. Once any handle is
- * initialised, failing means closing the handles and freeing the run from their close_cb,
- * without calling cb. */
+/* Setting up in this order keeps the spawn last: everything that can fail for lack of
+ * resources (the pipe, registering it with the loop) fails before a process exists. The one
+ * exception is the pidfd, which needs the pid: if it cannot be had, the script is killed
+ * and reaped before lk_run_start fails, so a failed lk_run_start never leaves a script
+ * running unsupervised. Once any handle is initialised, failing means closing the handles
+ * and freeing the run from their close_cb, without calling cb. */
 int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb cb, void *userdata,
                  struct lk_run **ret_run)
 {
@@ -682,6 +910,7 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
     run->cb = cb;
     run->userdata = userdata;
     run->notify = true;
+    run->pidfd = -1;
     run->timeout_usec = spec->timeout_usec;
     run->grace_usec = spec->kill_grace_usec ? spec->kill_grace_usec : DEFAULT_KILL_GRACE_USEC;
     run->path = strdup(spec->path);
@@ -713,6 +942,11 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
         goto started;
     }
 
+    r = probe_spawn_method();
+    if (r < 0) {
+        goto fail;
+    }
+
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) {
         r = -errno;
@@ -739,30 +973,15 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
     }
 
     /* One write end for both stdout and stderr, so their order is kept. It is O_CLOEXEC:
-     * the child gets it only as fds 1 and 2 (dup2 clears the flag), and no other child
-     * spawned later inherits it. stdin is UV_IGNORE, which libuv opens as /dev/null. */
-    char *args[] = {run->path, NULL};
-    uv_stdio_container_t stdio[3] = {
-            {.flags = UV_IGNORE},
-            {.flags = UV_INHERIT_FD, .data.fd = fds[1]},
-            {.flags = UV_INHERIT_FD, .data.fd = fds[1]},
-    };
-    uv_process_options_t options = {
-            .exit_cb = on_process_exit,
-            .file = run->path,
-            .args = args,
-            .env = run->env,
-            .cwd = spec->cwd,
-            .flags = UV_PROCESS_DETACHED,
-            .stdio_count = 3,
-            .stdio = stdio,
-    };
-    mark_fds_cloexec();
-    run->process.data = run;
-    r = uv_spawn(loop, &run->process, &options);
-    /* uv_spawn initialises the handle even when it fails; it must be closed either way. */
-    run->process_inited = true;
-    /* Ours is closed at once, so the pipe reaches EOF when the script's copies go. */
+     * the child gets it only as fds 1 and 2, and no other child spawned later inherits it. */
+    pid_t pid = 0;
+    if (spawn_method == SPAWN_PIDFD) {
+        r = spawn_posix(run, spec->cwd, fds[1], &pid);
+    } else {
+        r = spawn_uv(loop, run, spec->cwd, fds[1], &pid);
+    }
+    /* Ours is closed at once, so the pipe reaches EOF when the script's copies go. This
+     * also frees a descriptor for the pidfd, even when lkd is at its limit. */
     (void) close(fds[1]);
     if (r < 0) {
         if (is_resource_error(r)) {
@@ -771,7 +990,14 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
         conclude_spawn_failed(run, -r, header, header_len);
         goto started;
     }
-    run->result.pid = run->process.pid;
+    run->result.pid = pid;
+    if (spawn_method == SPAWN_PIDFD) {
+        r = watch_exit(loop, run);
+        if (r < 0) {
+            kill_and_reap(run);
+            goto fail;
+        }
+    }
     if (run->timeout_usec > 0) {
         timer_start_from_now(&run->timer, on_timeout, run->timeout_usec);
     }

@@ -8,12 +8,18 @@
  *
  * Tests that leave processes behind on purpose (a restore's background daemon) kill their
  * process group before they end. Dead processes whose parent exited may linger as zombies
- * when PID 1 does not reap them, so "gone" means: no such process, or a zombie. */
+ * when PID 1 does not reap them, so "gone" means: no such process, or a zombie.
+ *
+ * The whole suite also runs a second time, in a child process where pidfd_open fails with
+ * ENOSYS (a seccomp filter), as on kernels before 5.3: that is the uv_spawn fallback. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,8 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
@@ -45,6 +54,10 @@ static char env_lang[] = "LANG=C";
 static char env_tag[] = "LK_TAG=app1";
 static char env_odd[] = "ODD=a b=c 'q' \"d\"";
 static char *default_env[] = {env_path, env_lang, NULL};
+
+/* argv[1] of the suite's second run, in which pidfd_open fails with ENOSYS. */
+#define WITHOUT_PIDFD_ARG "--without-pidfd-open"
+static bool without_pidfd;
 
 struct fixture {
     char dir[PATH_MAX];
@@ -757,6 +770,241 @@ static void lk_run_start__leaks_no_fds(void **state)
     assert_int_equal(count_fds(), before);
 }
 
+/* Signals: the script starts with lkd's signal state undone. lkd ignores SIGPIPE and may
+ * block signals on the loop thread; libuv has handlers. */
+
+struct signal_state {
+    struct sigaction pipe;
+    struct sigaction usr1;
+    sigset_t mask;
+};
+
+/* Ignores SIGPIPE (as lkd does) and SIGUSR1, and blocks SIGUSR2 and SIGHUP, until
+ * restore_signals. Ignored signals stay ignored across exec, and the mask is inherited. */
+static void disturb_signals(struct signal_state *old)
+{
+    struct sigaction ignore;
+    memset(&ignore, 0, sizeof(ignore));
+    ignore.sa_handler = SIG_IGN;
+    assert_int_equal(sigaction(SIGPIPE, &ignore, &old->pipe), 0);
+    assert_int_equal(sigaction(SIGUSR1, &ignore, &old->usr1), 0);
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR2);
+    sigaddset(&block, SIGHUP);
+    assert_int_equal(sigprocmask(SIG_BLOCK, &block, &old->mask), 0);
+}
+
+static void restore_signals(const struct signal_state *old)
+{
+    sigaction(SIGPIPE, &old->pipe, NULL);
+    sigaction(SIGUSR1, &old->usr1, NULL);
+    sigprocmask(SIG_SETMASK, &old->mask, NULL);
+}
+
+/* Runs path with our signals disturbed, restoring them before any assertion can fail. */
+static void run_with_disturbed_signals(struct fixture *fx, const char *path, struct done *d)
+{
+    struct signal_state old;
+    disturb_signals(&old);
+    struct lk_run_spec spec = spec_for(fx, path);
+    d->fx = fx;
+    int r = lk_run_start(&fx->loop, &spec, on_done, d, &d->run);
+    if (r == 0) {
+        uv_timer_start(&fx->guard, on_guard, GUARD_MS, 0);
+        uv_run(&fx->loop, UV_RUN_DEFAULT);
+        uv_timer_stop(&fx->guard);
+    }
+    restore_signals(&old);
+    assert_int_equal(r, 0);
+    assert_false(fx->guard_fired);
+    assert_int_equal(d->calls, 1);
+}
+
+/* The hexadecimal mask after "name:\t" in text (a /proc/PID/status line). */
+static unsigned long long status_mask(const char *text, const char *name)
+{
+    const char *line = strstr(text, name);
+    assert_non_null(line);
+    char *end;
+    unsigned long long mask = strtoull(line + strlen(name) + 2, &end, 16);
+    assert_int_equal(*end, '\n');
+    return mask;
+}
+
+static void lk_run_start__script_gets_default_signal_dispositions(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX];
+    /* With SIGPIPE at its default, yes dies of it (128 + 13); ignored, it would get EPIPE,
+     * complain and exit 1, and so would any script writing to a closed pipe. */
+    make_sh(fx, "sigdfl.sh",
+            "(yes; echo \"yes=$?\" >&2) | head -n 1 >/dev/null\n"
+            "exec grep '^SigIgn:' /proc/self/status",
+            path);
+    struct done d = {0};
+    run_with_disturbed_signals(fx, path, &d);
+    assert_int_equal(d.result.outcome, LK_OUTCOME_SUCCESS);
+    assert_non_null(strstr(d.output, "yes=141\n"));
+    unsigned long long ignored = status_mask(d.output, "SigIgn");
+    if (without_pidfd) {
+        /* libuv resets signals 1 to 31 only; whether glibc's internal 32 and 33 are ignored
+         * depends on how this test was started. */
+        ignored &= 0x7fffffffULL;
+    }
+    assert_int_equal(ignored, 0);
+}
+
+static void lk_run_start__script_gets_an_empty_signal_mask(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX];
+    make_sh(fx, "sigmask.sh", "exec grep '^SigBlk:' /proc/self/status", path);
+    struct done d = {0};
+    run_with_disturbed_signals(fx, path, &d);
+    assert_int_equal(d.result.outcome, LK_OUTCOME_SUCCESS);
+    assert_string_equal(d.output, "SigBlk:\t0000000000000000\n");
+}
+
+/* Reaping. */
+
+/* Whether this process has a child that exited and was not reaped. Only looks (WNOWAIT). */
+static bool have_zombie_child(void)
+{
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
+        return false; /* ECHILD: no children at all */
+    }
+    return info.si_pid != 0;
+}
+
+static void lk_run_start__leaves_no_zombies(void **state)
+{
+    struct fixture *fx = *state;
+    char ok[PATH_MAX], fail[PATH_MAX], sig[PATH_MAX], slow[PATH_MAX], noexec[PATH_MAX],
+            interp[PATH_MAX];
+    make_sh(fx, "ok.sh", "exit 0", ok);
+    make_sh(fx, "fail.sh", "exit 3", fail);
+    make_sh(fx, "sig.sh", "kill -9 $$", sig);
+    make_sh(fx, "slow.sh", "trap '' TERM\nsleep 1000", slow);
+    make_sh(fx, "noexec.sh", "exit 0", noexec);
+    assert_int_equal(chmod(noexec, 0600), 0);
+    path_in(fx, "interp.sh", interp);
+    const char content[] = "#!/nonexistent/sh\n";
+    write_file(interp, content, sizeof(content) - 1, 0700);
+
+    /* Exits, a signal, a kill after a timeout, and exec failures (whose child glibc or
+     * libuv created, then saw fail). */
+    const char *paths[] = {ok, fail, sig, slow, noexec, interp};
+    enum { N = sizeof(paths) / sizeof(paths[0]) };
+    struct done d[N];
+    memset(d, 0, sizeof(d));
+    for (int i = 0; i < N; i++) {
+        struct lk_run_spec spec = spec_for(fx, paths[i]);
+        spec.timeout_usec = 200 * MSEC;
+        spec.kill_grace_usec = 100 * MSEC;
+        start(fx, &spec, &d[i]);
+    }
+    run_loop(fx);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(d[i].calls, 1);
+    }
+    assert_int_equal(d[3].result.outcome, LK_OUTCOME_TIMEOUT);
+    assert_int_equal(d[4].result.outcome, LK_OUTCOME_EXEC_FAILED);
+    assert_int_equal(d[5].result.outcome, LK_OUTCOME_EXEC_FAILED);
+    assert_false(have_zombie_child());
+}
+
+static void lk_run_start__reaps_without_a_sigchld_handler(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX];
+    make_sh(fx, "nap.sh", "sleep 0.2", path);
+    struct lk_run_spec spec = spec_for(fx, path);
+    struct done d = {0};
+    start(fx, &spec, &d);
+    /* Looked at while the run is in flight: libuv removes its handler with its last
+     * uv_process_t. */
+    struct sigaction sa;
+    assert_int_equal(sigaction(SIGCHLD, NULL, &sa), 0);
+    finish(fx, &d);
+    assert_int_equal(d.result.outcome, LK_OUTCOME_SUCCESS);
+    if (without_pidfd) {
+        /* uv_spawn's libuv reaps from a SIGCHLD handler: this is how we know that the
+         * suite's second run does test the fallback. */
+        assert_true(sa.sa_handler != SIG_DFL);
+    } else {
+        /* The pidfd path needs none, and a handler would interrupt the daemon's syscalls. */
+        assert_true(sa.sa_handler == SIG_DFL);
+        assert_false(sa.sa_flags & SA_SIGINFO);
+    }
+}
+
+/* Makes pidfd_open fail with ENOSYS in this process and whatever it execs, as on a kernel
+ * before 5.3. Returns 0, or -1 when seccomp is not available here. */
+static int deny_pidfd_open(void)
+{
+#if defined(__x86_64__)
+    const unsigned arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+    const unsigned arch = AUDIT_ARCH_AARCH64;
+#else
+    return -1;
+#endif
+#if defined(__x86_64__) || defined(__aarch64__)
+    struct sock_filter filter[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {
+            .len = (unsigned short) (sizeof(filter) / sizeof(filter[0])),
+            .filter = filter,
+    };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) {
+        return -1;
+    }
+    return 0;
+#endif
+}
+
+static void lk_run_start__without_pidfd_open_falls_back_to_uv_spawn(void **state)
+{
+    (void) state;
+    if (without_pidfd) {
+        skip(); /* this is the second run */
+    }
+    /* The whole suite again, in a fresh process: the runner decides how to spawn once. */
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        if (deny_pidfd_open() < 0) {
+            _exit(77);
+        }
+        char exe[] = "/proc/self/exe";
+        char arg[] = WITHOUT_PIDFD_ARG;
+        char *args[] = {exe, arg, NULL};
+        execv(exe, args);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(child, &status, 0) < 0) {
+        assert_int_equal(errno, EINTR);
+    }
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* Output. */
 
 static void lk_run_start__no_output_is_empty(void **state)
@@ -1454,7 +1702,7 @@ static void lk_run_start__callback_can_start_the_next_run(void **state)
     assert_int_equal(lk_run_count(), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
@@ -1481,6 +1729,10 @@ int main(void)
             T(lk_run_start__runs_in_a_new_session),
             T(lk_run_start__script_inherits_no_other_fds),
             T(lk_run_start__leaks_no_fds),
+            T(lk_run_start__script_gets_default_signal_dispositions),
+            T(lk_run_start__script_gets_an_empty_signal_mask),
+            T(lk_run_start__leaves_no_zombies),
+            T(lk_run_start__reaps_without_a_sigchld_handler),
             T(lk_run_start__no_output_is_empty),
             T(lk_run_start__stdout_and_stderr_are_captured_in_order),
             T(lk_run_start__output_at_ring_boundaries),
@@ -1517,7 +1769,16 @@ int main(void)
             T(secure_root__safe_tree_runs),
             T(lk_run_start__concurrent_runs_report_their_own_results),
             T(lk_run_start__callback_can_start_the_next_run),
+            T(lk_run_start__without_pidfd_open_falls_back_to_uv_spawn),
     };
 #undef T
+    if (argc > 1 && strcmp(argv[1], WITHOUT_PIDFD_ARG) == 0) {
+        without_pidfd = true;
+        if (syscall(SYS_pidfd_open, getpid(), 0) >= 0 || errno != ENOSYS) {
+            fprintf(stderr, "pidfd_open still works: the fallback would not be tested\n");
+            return 1;
+        }
+        return cmocka_run_group_tests_name("runner without pidfd_open", tests, NULL, NULL);
+    }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
