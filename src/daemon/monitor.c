@@ -88,22 +88,36 @@ static void on_handle_closed(uv_handle_t *h)
     }
 }
 
+/* Watches are kept sorted by tag: binary search for tag; *ret_index is its position, or
+ * where it would be inserted. */
 static struct watch *find_watch(struct lk_monitor *mon, const char *tag, size_t *ret_index)
 {
-    for (size_t i = 0; i < mon->count; i++) {
-        if (strcmp(mon->watches[i]->tag, tag) == 0) {
+    size_t lo = 0, hi = mon->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(mon->watches[mid]->tag, tag);
+        if (c == 0) {
             if (ret_index) {
-                *ret_index = i;
+                *ret_index = mid;
             }
-            return mon->watches[i];
+            return mon->watches[mid];
         }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (ret_index) {
+        *ret_index = lo;
     }
     return NULL;
 }
 
 static struct watch *get_watch(struct lk_monitor *mon, const char *tag)
 {
-    struct watch *w = find_watch(mon, tag, NULL);
+    size_t at = 0;
+    struct watch *w = find_watch(mon, tag, &at);
     if (w) {
         return w;
     }
@@ -128,7 +142,9 @@ static struct watch *get_watch(struct lk_monitor *mon, const char *tag)
         w->timer[d].data = w;
         w->open_handles++;
     }
-    mon->watches[mon->count++] = w;
+    memmove(&mon->watches[at + 1], &mon->watches[at], (mon->count - at) * sizeof(*mon->watches));
+    mon->watches[at] = w;
+    mon->count++;
     return w;
 }
 

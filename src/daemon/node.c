@@ -9,14 +9,33 @@
 #include <string.h>
 #include <time.h>
 
-struct lk_resource *lk_node_find(const struct lk_node *node, const char *tag)
+/* The resources are kept sorted by tag (as the store loads them), so lookups are binary
+ * searches: a thousand resources checked every few seconds make this the hottest path. */
+static size_t position(const struct lk_node *node, const char *tag, bool *ret_found)
 {
-    for (size_t i = 0; tag && i < node->count; i++) {
-        if (strcmp(node->resources[i]->tag, tag) == 0) {
-            return node->resources[i];
+    size_t lo = 0, hi = node->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(node->resources[mid]->tag, tag);
+        if (c == 0) {
+            *ret_found = true;
+            return mid;
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
         }
     }
-    return NULL;
+    *ret_found = false;
+    return lo;
+}
+
+struct lk_resource *lk_node_find(const struct lk_node *node, const char *tag)
+{
+    bool found = false;
+    size_t i = tag ? position(node, tag, &found) : 0;
+    return found ? node->resources[i] : NULL;
 }
 
 struct lk_resource *lk_node_find_id(const struct lk_node *node, const char *id)
@@ -40,7 +59,12 @@ int lk_node_add(struct lk_node *node, struct lk_resource *res)
         node->resources = bigger;
         node->capacity = cap;
     }
-    node->resources[node->count++] = res;
+    bool found = false;
+    size_t at = position(node, res->tag, &found);
+    memmove(&node->resources[at + 1], &node->resources[at],
+            (node->count - at) * sizeof(node->resources[0]));
+    node->resources[at] = res;
+    node->count++;
     return 0;
 }
 
@@ -87,14 +111,13 @@ void lk_node_drop(struct lk_node *node, const char *tag)
     /* Its dependencies go with it, both ways (the store cascades the same). */
     lk_node_drop_dep(node, tag, NULL);
     lk_node_drop_dep(node, NULL, tag);
-    for (size_t i = 0; i < node->count; i++) {
-        if (strcmp(node->resources[i]->tag, tag) == 0) {
-            free(node->resources[i]);
-            memmove(&node->resources[i], &node->resources[i + 1],
-                    (node->count - i - 1) * sizeof(node->resources[0]));
-            node->count--;
-            return;
-        }
+    bool found = false;
+    size_t i = position(node, tag, &found);
+    if (found) {
+        free(node->resources[i]);
+        memmove(&node->resources[i], &node->resources[i + 1],
+                (node->count - i - 1) * sizeof(node->resources[0]));
+        node->count--;
     }
 }
 
@@ -104,6 +127,7 @@ struct lk_view lk_node_view(const struct lk_node *node)
             .resources = node->resources,
             .count = node->count,
             .node = node->name,
+            .sorted = true,
             .deps = node->deps,
             .dep_count = node->dep_count,
     };

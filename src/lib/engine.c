@@ -135,6 +135,22 @@ static const struct lk_resource *find(const struct lk_view *view, const char *ta
     if (!tag) {
         return NULL;
     }
+    if (view->sorted) {
+        size_t lo = 0, hi = view->count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int c = strcmp(view->resources[mid]->tag, tag);
+            if (c == 0) {
+                return view->resources[mid];
+            }
+            if (c < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return NULL;
+    }
     for (size_t i = 0; i < view->count; i++) {
         if (strcmp(view->resources[i]->tag, tag) == 0) {
             return view->resources[i];
@@ -546,7 +562,20 @@ static void on_startup(struct lk_plan *plan, const struct lk_resource *res)
 
 static void on_shutdown(struct lk_plan *plan, const struct lk_resource *res)
 {
-    if (res->pending != LK_PENDING_NONE || !lk_state_in_service(res->state)) {
+    /* Nothing new is restored once the daemon stops: queued restores are dropped, keeping
+     * the intent, so that the next start brings them back. Left queued, a parent would
+     * wait for its child while the child, queued for removal, waits for the parent. */
+    const struct lk_view *view = plan->view;
+    for (size_t i = 0; i < view->count; i++) {
+        const struct lk_resource *r = view->resources[i];
+        struct eff e = effective(plan, r);
+        if (e.pending == LK_PENDING_RESTORE_WAIT) {
+            commit(plan, r, e.state, LK_PENDING_NONE, e.target,
+                   "restore not started: the daemon is stopping");
+        }
+    }
+    struct eff e = effective(plan, res);
+    if (e.pending != LK_PENDING_NONE || !lk_state_in_service(e.state)) {
         return;
     }
     queue_remove_up(plan, res, res->target_in_service);

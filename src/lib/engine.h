@@ -58,6 +58,7 @@ struct lk_view {
     const char *node; /* this node's name */
     const struct lk_dep *deps;
     size_t dep_count;
+    bool sorted; /* resources are in strcmp order of their tags: lookups bisect */
 };
 
 enum lk_act_type {
