@@ -46,7 +46,7 @@ struct watch {
     int pidfd;
     int pid;
     bool polling;
-    char pidfile[LK_PATH_MAX]; /* the pidfile the watch was set up from */
+    char *pidfile; /* the pidfile the watch was set up from (owned), NULL when not polling */
     /* A pidfile problem was logged since the watch was armed: the next successful check
      * tries the pidfile again, but says so only once. */
     bool pidfile_warned;
@@ -84,6 +84,7 @@ static void on_handle_closed(uv_handle_t *h)
 {
     struct watch *w = h->data;
     if (--w->open_handles == 0) {
+        free(w->pidfile);
         free(w);
     }
 }
@@ -316,7 +317,8 @@ static void watch_process(struct watch *w, const struct lk_resource *res)
     w->pidfd = pidfd;
     w->pid = pid;
     w->polling = true;
-    snprintf(w->pidfile, sizeof(w->pidfile), "%s", pidfile);
+    free(w->pidfile);
+    w->pidfile = strdup(pidfile);
     uv_poll_start(&w->poll, UV_READABLE, on_process_exit);
 }
 
@@ -351,6 +353,7 @@ static void check_done(struct lk_run *run, const struct lk_result *result, const
     }
     /* The run's hold on the watch ends here. */
     if (--w->open_handles == 0) {
+        free(w->pidfile);
         free(w);
     }
 }
@@ -476,7 +479,7 @@ void lk_monitor_sync(struct lk_node *node, const char *tag)
         w->interval_usec[d] = interval[d];
         arm(w, (enum depth) d, now + wait);
     }
-    if (w->polling && strcmp(w->pidfile, res->settings.pidfile) != 0) {
+    if (w->polling && (!w->pidfile || strcmp(w->pidfile, res->settings.pidfile) != 0)) {
         unwatch_process(w); /* the pidfile setting changed: follow the new one */
     }
     if (res->settings.pidfile[0]) {

@@ -861,11 +861,14 @@ int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
         return -ENOENT;
     }
     int r = decide_one(ret_plan, res, ev);
-    bool refused = false;
+    bool refused = false, committed = false;
     for (size_t i = 0; i < ret_plan->count; i++) {
         refused |= ret_plan->acts[i].type == LK_ACT_REFUSE;
+        committed |= ret_plan->acts[i].type == LK_ACT_COMMIT;
     }
-    if (r == 0 && !refused) {
+    /* Only a commit can make a queued action ready (or impossible); a passing check,
+     * the common event, commits nothing and needs no walk over the view. */
+    if (r == 0 && !refused && committed) {
         advance(ret_plan);
     }
     if (ret_plan->overflow) {

@@ -57,6 +57,7 @@ enum lk_timeout_action {
 #define LK_REASON_MAX       512
 #define LK_RECOVERY_HISTORY 100 /* also the largest max-recoveries */
 #define LK_PATH_MAX         4096
+#define LK_PIDFILE_MAX      1024 /* a pidfile path, NUL included */
 
 /* Per-resource settings (SPEC §6 `resource config`). Durations in microseconds; a zero
  * check timeout means "derived from the interval" (quick × 1, deep × 2). */
@@ -75,7 +76,7 @@ struct lk_settings {
     enum lk_switchback switchback;
     enum lk_timeout_action monitor_timeout_action;
     enum lk_init init;
-    char pidfile[LK_PATH_MAX];
+    char pidfile[LK_PIDFILE_MAX];
 };
 
 struct lk_resource {
