@@ -118,7 +118,8 @@ static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
     return print_resource_result(cli, data, opts[3].seen ? "created" : "created and in service");
 }
 
-/* restore, remove, delete: --tag T (restore also --node N). */
+/* restore, remove, delete: --tag T (restore also --node N; remove and delete also
+ * --hierarchy). */
 static int cmd_simple(const struct lk_cli *cli, const char *verb, const char *cmd, int argc,
                       char **argv)
 {
@@ -127,14 +128,14 @@ static int cmd_simple(const struct lk_cli *cli, const char *verb, const char *cm
             {.name = "node", .has_value = true},
             {.name = "hierarchy"},
     };
-    bool is_delete = strcmp(verb, "delete") == 0;
-    struct lk_opt only_tag[] = {opts[0], opts[is_delete ? 2 : 1]};
-    size_t n_opts = strcmp(verb, "remove") == 0 ? 1 : 2;
-    if (lk_args_parse(cli->prog, argc, argv, only_tag, n_opts, NULL, 0, NULL) != 0) {
+    /* The second option this verb takes: --node for restore, --hierarchy otherwise. */
+    size_t second = strcmp(verb, "restore") == 0 ? 1 : 2;
+    struct lk_opt accepted[] = {opts[0], opts[second]};
+    if (lk_args_parse(cli->prog, argc, argv, accepted, 2, NULL, 0, NULL) != 0) {
         return 2;
     }
-    opts[0] = only_tag[0];
-    opts[is_delete ? 2 : 1] = only_tag[1];
+    opts[0] = accepted[0];
+    opts[second] = accepted[1];
     if (need(cli, verb, &opts[0])) {
         return 2;
     }

@@ -18,7 +18,7 @@ static void usage(FILE *out)
             "           [--deepchk F] [--recover F] [--id ID] [--app-info S]\n"
             "           [--no-in-service] [SETTINGS]\n"
             "  resource restore --tag T               bring in service\n"
-            "  resource remove --tag T                take out of service\n"
+            "  resource remove --tag T [--hierarchy]  take out of service (with its whole tree)\n"
             "  resource delete --tag T [--hierarchy]  delete the definition (or the tree)\n"
             "  resource update-script --tag T --action A --file F\n"
             "  resource config --tag T [SETTINGS]     change settings\n"

@@ -621,7 +621,9 @@ static void h_restore_remove(struct conn *c, const json_t *args, bool restore)
         return;
     }
     struct lk_event ev = {.type = restore ? LK_EV_RESTORE_REQUESTED : LK_EV_REMOVE_REQUESTED,
-                          .tag = res->tag};
+                          .tag = res->tag,
+                          .whole_hierarchy =
+                                  !restore && json_is_true(json_object_get(args, "hierarchy"))};
     char err[LK_REASON_MAX];
     start_waiting(c, res->tag, restore, restore ? "restore" : "remove");
     if (lk_executor_handle(node, &ev, err, sizeof(err)) < 0) {
@@ -1359,6 +1361,7 @@ void lk_api_on_event(struct lk_api *api, const struct lk_event_record *e)
 void lk_api_on_change(struct lk_api *api, const char *tag)
 {
     struct lk_node *node = api->node;
+    struct lk_view view = lk_node_view(node);
     for (struct conn *c = api->conns; c; c = c->next) {
         if (c->closing) {
             continue;
@@ -1372,7 +1375,9 @@ void lk_api_on_change(struct lk_api *api, const char *tag)
             reply_ok(c, NULL);
             continue;
         }
-        if (c->wait != WAIT_ACTION || (tag && strcmp(c->wait_tag, tag) != 0)) {
+        /* A change anywhere on the hierarchy may settle the resource waited for: a
+         * child's failed restore makes its waiting ancestors OSF without running them. */
+        if (c->wait != WAIT_ACTION || (tag && !lk_engine_connected(&view, c->wait_tag, tag))) {
             continue;
         }
         struct lk_resource *res = lk_node_find(node, c->wait_tag);
@@ -1380,7 +1385,10 @@ void lk_api_on_change(struct lk_api *api, const char *tag)
             reply_error(c, LK_EXIT_FAILED, "resource '%s' was deleted", c->wait_tag);
             continue;
         }
-        if (res->pending != LK_PENDING_NONE) {
+        /* The request is done when its whole hierarchy is: branches that do not depend
+         * on a failed child still finish, and the next request would be refused until
+         * then. */
+        if (lk_engine_hierarchy_busy(&view, res->tag)) {
             continue;
         }
         bool done =

@@ -7,6 +7,7 @@
 #include "executor.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,18 +267,55 @@ int lk_executor_handle_detail(struct lk_node *node, const struct lk_event *event
     return r;
 }
 
+/* Appends resource i after its children (depth first, each once) to order. */
+static void children_first(const struct lk_node *node, size_t i, bool *seen, size_t *order,
+                           size_t *count)
+{
+    if (seen[i]) {
+        return;
+    }
+    seen[i] = true;
+    const char *tag = node->resources[i]->tag;
+    for (size_t d = 0; d < node->dep_count; d++) {
+        if (strcmp(node->deps[d].parent, tag) != 0) {
+            continue;
+        }
+        for (size_t c = 0; c < node->count; c++) {
+            if (strcmp(node->resources[c]->tag, node->deps[d].child) == 0) {
+                children_first(node, c, seen, order, count);
+                break;
+            }
+        }
+    }
+    order[(*count)++] = i;
+}
+
 static void feed_all(struct lk_node *node, enum lk_event_type type)
 {
     /* Copy the tags first: handling an event may not add or drop resources, but it is
      * cheaper to reason about a list that cannot move under the loop. */
     size_t n = node->count;
     char(*tags)[LK_TAG_MAX + 1] = calloc(n ? n : 1, sizeof(*tags));
-    if (!tags) {
+    bool *seen = calloc(n ? n : 1, sizeof(*seen));
+    size_t *order = calloc(n ? n : 1, sizeof(*order));
+    if (!tags || !seen || !order) {
+        free(order);
+        free(seen);
+        free(tags);
         return;
     }
+    /* Children before parents: at start-up a parent decided before its children would
+     * see them in service as they were before the stop, not yet probed, and could be
+     * restored on top of a child that is gone. */
+    size_t count = 0;
     for (size_t i = 0; i < n; i++) {
-        snprintf(tags[i], sizeof(tags[i]), "%s", node->resources[i]->tag);
+        children_first(node, i, seen, order, &count);
     }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(tags[i], sizeof(tags[i]), "%s", node->resources[order[i]]->tag);
+    }
+    free(order);
+    free(seen);
     for (size_t i = 0; i < n; i++) {
         struct lk_event ev = {.type = type, .tag = tags[i]};
         char err[LK_REASON_MAX];

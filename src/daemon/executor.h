@@ -22,7 +22,7 @@ int lk_executor_handle(struct lk_node *node, const struct lk_event *event, char 
 int lk_executor_handle_detail(struct lk_node *node, const struct lk_event *event,
                               const char *detail, char *err, size_t err_size);
 
-/* Feeds LK_EV_STARTUP for every resource, in tag order. */
+/* Feeds LK_EV_STARTUP for every resource, children before parents (else in tag order). */
 void lk_executor_startup(struct lk_node *node);
 
 /* Feeds LK_EV_SHUTDOWN for every resource (lkstop without -f). */

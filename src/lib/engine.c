@@ -239,7 +239,10 @@ static void queue_restore_tree(struct lk_plan *plan, const struct lk_resource *r
             continue;
         }
         struct eff e = effective(plan, child);
-        if (!lk_state_in_service(e.state) && e.pending == LK_PENDING_NONE) {
+        /* A start-up does not retry a failed resource on its own, not even for its
+         * parents: they wait for it and become OSF naming it (advance). */
+        bool failed_at_startup = plan->startup && e.state == LK_STATE_OSF;
+        if (!lk_state_in_service(e.state) && e.pending == LK_PENDING_NONE && !failed_at_startup) {
             queue_restore_tree(plan, child);
         }
     }
@@ -266,6 +269,23 @@ static void queue_remove_up(struct lk_plan *plan, const struct lk_resource *res,
         struct eff pe = effective(plan, parent);
         if (pe.pending == LK_PENDING_NONE && pe.state != LK_STATE_OSU) {
             queue_remove_up(plan, parent, target && pe.target);
+        }
+    }
+}
+
+/* Queues every member of res's hierarchy that is in service: the whole connected tree
+ * goes down, parents before children (advance() orders them). keep_target: each keeps
+ * its intent (a failure); otherwise the intent becomes "out of service" (an operator). */
+static void queue_remove_hierarchy(struct lk_plan *plan, const struct lk_resource *res,
+                                   bool keep_target)
+{
+    const struct lk_view *view = plan->view;
+    for (size_t r = 0; r < view->count; r++) {
+        const struct lk_resource *m = view->resources[r];
+        struct eff e = effective(plan, m);
+        if (e.pending == LK_PENDING_NONE && lk_state_in_service(e.state) &&
+            lk_engine_connected(view, res->tag, m->tag)) {
+            queue_remove(plan, m, keep_target ? e.target : false);
         }
     }
 }
@@ -509,6 +529,9 @@ static void on_remove_requested(struct lk_plan *plan, const struct lk_resource *
     /* OSF too: the failed application may be half up, and remove is how it is cleaned.
      * Whatever depends on it goes first. */
     queue_remove_up(plan, res, false);
+    if (plan->whole_hierarchy) {
+        queue_remove_hierarchy(plan, res, false);
+    }
 }
 
 static void start_probe_or_restore(struct lk_plan *plan, const struct lk_resource *res)
@@ -591,18 +614,10 @@ static struct lk_act *fail_over(struct lk_plan *plan, const struct lk_resource *
                                 "%s; no backup node to fail over to", cause);
     size_t index = plan->count - 1;
     log_msg(plan, res, LK_MSG_RESOURCE_FAILED, cause);
-    /* Whatever depends on the failed resource is taken out of service, top down. */
-    const struct lk_view *view = plan->view;
-    for (size_t i = 0; view && i < view->dep_count; i++) {
-        const struct lk_resource *parent = NULL;
-        if (strcmp(view->deps[i].child, res->tag) == 0) {
-            parent = find(view, view->deps[i].parent);
-        }
-        struct eff pe = parent ? effective(plan, parent) : (struct eff){0};
-        if (parent && pe.pending == LK_PENDING_NONE && pe.state != LK_STATE_OSU) {
-            queue_remove_up(plan, parent, pe.target);
-        }
-    }
+    /* The whole connected hierarchy is handled together (SPEC §4): everything of it
+     * still in service is taken out, parents before children, keeping its intent. This
+     * is what makes trees bundled under a generic root fail together. */
+    queue_remove_hierarchy(plan, res, true);
     /* The caller may adjust the OSF commit; the plan may have grown since. */
     return plan->overflow ? act : &plan->acts[index];
 }
@@ -856,6 +871,7 @@ int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
     ret_plan->view = view;
     ret_plan->overflow = false;
     ret_plan->startup = ev->type == LK_EV_STARTUP;
+    ret_plan->whole_hierarchy = ev->whole_hierarchy;
     const struct lk_resource *res = find(view, ev->tag);
     if (!res) {
         return -ENOENT;

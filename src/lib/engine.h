@@ -40,6 +40,9 @@ struct lk_event {
     struct lk_result result;
     /* LK_EV_CHECK_FINISHED, LK_EV_PROCESS_EXITED, LK_EV_RUN_FINISHED: monotonic now */
     uint64_t now_usec;
+    /* LK_EV_REMOVE_REQUESTED: take the whole connected hierarchy out, not only R and
+     * what depends on it */
+    bool whole_hierarchy;
     /* LK_EV_PROCESS_EXITED: the process and where its pid came from */
     int pid;
     const char *detail;
@@ -99,6 +102,7 @@ struct lk_plan {
     const struct lk_view *view; /* the view being decided on; set during lk_engine_decide */
     bool overflow;              /* an act could not be added (out of memory) */
     bool startup;               /* deciding LK_EV_STARTUP: nothing runs yet */
+    bool whole_hierarchy;       /* the event's whole_hierarchy, for the rows */
 };
 
 /* Frees the plan's memory; the plan can be reused afterwards. NULL-safe. */

@@ -1083,6 +1083,730 @@ static void lk_engine_decide__failed_recover_is_osf_with_the_whole_story(void **
     assert_int_equal(plan.count, 0);
 }
 
+/* Hierarchies (#4): views of several resources joined by dependencies. Each test builds a
+ * hierarchy, feeds events one at a time, applies every plan's COMMITs to the resources
+ * (as the executor does) and checks the plans line by line, or the runs they start. */
+
+#define HIER_MAX 64
+
+struct hier {
+    struct lk_resource res[HIER_MAX];
+    struct lk_resource *list[HIER_MAX];
+    struct lk_dep deps[HIER_MAX];
+    struct lk_view view;
+};
+
+static struct hier *hier_new(void)
+{
+    struct hier *h = calloc(1, sizeof(*h));
+    assert_non_null(h);
+    h->view.resources = h->list;
+    h->view.deps = h->deps;
+    h->view.node = "node1";
+    return h;
+}
+
+static struct lk_resource *hier_add(struct hier *h, const char *tag, enum lk_state state,
+                                    enum lk_pending pending, bool target, unsigned checks)
+{
+    assert_true(h->view.count < HIER_MAX);
+    struct lk_resource *res = &h->res[h->view.count];
+    make_resource(res, tag, state, pending, target, checks, LK_INIT_AUTORES_ISP);
+    h->list[h->view.count++] = res;
+    return res;
+}
+
+static void hier_dep(struct hier *h, const char *parent, const char *child)
+{
+    assert_true(h->view.dep_count < HIER_MAX);
+    struct lk_dep *d = &h->deps[h->view.dep_count++];
+    snprintf(d->parent, sizeof(d->parent), "%s", parent);
+    snprintf(d->child, sizeof(d->child), "%s", child);
+}
+
+static struct lk_resource *hier_get(struct hier *h, const char *tag)
+{
+    size_t i = 0;
+    while (i < h->view.count && strcmp(h->res[i].tag, tag) != 0) {
+        i++;
+    }
+    if (i == h->view.count) {
+        fail_msg("no resource '%s' in the hierarchy", tag);
+    }
+    return &h->res[i < HIER_MAX ? i : 0];
+}
+
+/* Decides ev and applies the plan's COMMITs to every resource. */
+static int hier_event(struct hier *h, const struct lk_event *ev, struct lk_plan *plan)
+{
+    int r = lk_engine_decide(&h->view, ev, plan);
+    for (size_t i = 0; i < h->view.count; i++) {
+        apply_commits(&h->res[i], plan);
+    }
+    return r;
+}
+
+static void hier_request(struct hier *h, enum lk_event_type type, const char *tag,
+                         struct lk_plan *plan)
+{
+    struct lk_event ev = {.type = type, .tag = tag};
+    assert_int_equal(hier_event(h, &ev, plan), 0);
+}
+
+/* A run of tag ended, with exit status 0 or 1. */
+static void hier_finish(struct hier *h, const char *tag, enum lk_action action, bool ok,
+                        struct lk_plan *plan)
+{
+    struct lk_event ev = {.type = LK_EV_RUN_FINISHED, .tag = tag, .action = action};
+    ev.result.outcome = ok ? LK_OUTCOME_SUCCESS : LK_OUTCOME_EXIT;
+    ev.result.exit_status = ok ? 0 : 1;
+    ev.result.duration_usec = 1234 * 1000;
+    assert_int_equal(hier_event(h, &ev, plan), 0);
+}
+
+/* The plan, as lk_act_format prints it, must be exactly the NULL-terminated lines. */
+static void expect_plan_(const struct lk_plan *plan, const char *where, ...)
+{
+    const char *want[LK_TEST_PLAN_MAX + 1];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, where);
+    for (const char *s; n < LK_TEST_PLAN_MAX && (s = va_arg(ap, const char *));) {
+        want[n++] = s;
+    }
+    va_end(ap);
+    bool same = plan->count == n;
+    char line[LINE_MAX_LEN];
+    for (size_t i = 0; same && i < n; i++) {
+        same = strcmp(lk_act_format(&plan->acts[i], line, sizeof(line)), want[i]) == 0;
+    }
+    if (!same) {
+        print_error("%s: expected %zu acts, got %zu\n", where, n, plan->count);
+        for (size_t i = 0; i < n; i++) {
+            print_error("  expected: %s\n", want[i]);
+        }
+        for (size_t i = 0; i < plan->count; i++) {
+            print_error("  actual:   %s\n", lk_act_format(&plan->acts[i], line, sizeof(line)));
+        }
+        fail_msg("%s: plan differs", where);
+    }
+}
+#define STR_(x)                #x
+#define STR(x)                 STR_(x)
+#define expect_plan(plan, ...) expect_plan_((plan), __FILE__ ":" STR(__LINE__), __VA_ARGS__, NULL)
+#define expect_no_plan(plan)   expect_plan_((plan), __FILE__ ":" STR(__LINE__), NULL)
+
+/* The runs a plan starts, "tag action" joined by ", ", in plan order. */
+static const char *runs_of(const struct lk_plan *plan)
+{
+    static char buf[4096];
+    buf[0] = '\0';
+    for (size_t i = 0; i < plan->count; i++) {
+        if (plan->acts[i].type != LK_ACT_RUN) {
+            continue;
+        }
+        size_t len = strlen(buf);
+        snprintf(buf + len, sizeof(buf) - len, "%s%s %s", len ? ", " : "", plan->acts[i].tag,
+                 lk_action_name(plan->acts[i].action));
+    }
+    return buf;
+}
+
+/* "tag STATE[/pending]" of every resource, in view order, joined by ", ". */
+static const char *states_of(const struct hier *h)
+{
+    static char buf[4096];
+    buf[0] = '\0';
+    for (size_t i = 0; i < h->view.count; i++) {
+        const struct lk_resource *res = &h->res[i];
+        size_t len = strlen(buf);
+        snprintf(buf + len, sizeof(buf) - len, "%s%s %s%s%s", len ? ", " : "", res->tag,
+                 lk_state_name(res->state), res->pending ? "/" : "", lk_pending_name(res->pending));
+    }
+    return buf;
+}
+
+#define W_RESTORE(tag, st)                                                                         \
+    "COMMIT " tag " " st " pending=restore-wait target=in reason=waiting to restore"
+#define W_REMOVE(tag, st, target)                                                                  \
+    "COMMIT " tag " " st " pending=remove-wait target=" target " reason=waiting to remove"
+#define RESTORING(tag, st)                                                                         \
+    "COMMIT " tag " " st " pending=restore target=in reason=restore in progress"
+#define REMOVING(tag, st, target)                                                                  \
+    "COMMIT " tag " " st " pending=remove target=" target " reason=remove in progress"
+#define RESTORE_RUN(tag) "LOG " tag " 1200 INFO restore started", "RUN " tag " restore"
+#define REMOVE_RUN(tag)  "LOG " tag " 1203 INFO remove started", "RUN " tag " remove"
+#define RESTORED(tag)                                                                              \
+    "COMMIT " tag " ISP pending=- target=in reason=restore action has succeeded",                  \
+            "LOG " tag " 1201 INFO restore action has succeeded (1234 ms)"
+#define REMOVED(tag, target)                                                                       \
+    "COMMIT " tag " OSU pending=- target=" target " reason=remove action has succeeded",           \
+            "LOG " tag " 1204 INFO remove action has succeeded (1234 ms)"
+
+/* root → a, root → b: restore of the root queues all three and starts the leaves only;
+ * the root starts when the last of its children is in service. */
+static void lk_engine_decide__hierarchy_restore_starts_leaves_then_parent(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "root", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "a", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "b", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_dep(h, "root", "a");
+    hier_dep(h, "root", "b");
+
+    hier_request(h, LK_EV_RESTORE_REQUESTED, "root", &plan);
+    expect_plan(&plan, W_RESTORE("root", "OSU"), RESTORING("a", "OSU"), RESTORING("b", "OSU"),
+                RESTORE_RUN("a"), RESTORE_RUN("b"));
+    assert_string_equal(states_of(h), "root OSU/restore-wait, a OSU/restore, b OSU/restore");
+
+    /* One child in service: the root still waits for the other. */
+    hier_finish(h, "b", LK_ACTION_RESTORE, true, &plan);
+    expect_plan(&plan, RESTORED("b"));
+    hier_finish(h, "a", LK_ACTION_RESTORE, true, &plan);
+    expect_plan(&plan, RESTORED("a"), RESTORING("root", "OSU"), RESTORE_RUN("root"));
+    hier_finish(h, "root", LK_ACTION_RESTORE, true, &plan);
+    expect_plan(&plan, RESTORED("root"));
+    assert_string_equal(states_of(h), "root ISP, a ISP, b ISP");
+
+    /* Restore of a member already in service: nothing to do. */
+    hier_request(h, LK_EV_RESTORE_REQUESTED, "root", &plan);
+    expect_no_plan(&plan);
+    free(h);
+}
+
+/* A child already in service is not restored again; restore of a child alone does not
+ * touch its parent. */
+static void lk_engine_decide__hierarchy_restore_skips_children_in_service(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "root", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "a", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "b", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_dep(h, "root", "a");
+    hier_dep(h, "root", "b");
+
+    hier_request(h, LK_EV_RESTORE_REQUESTED, "a", &plan);
+    expect_plan(&plan, RESTORING("a", "OSU"), RESTORE_RUN("a"));
+    hier_finish(h, "a", LK_ACTION_RESTORE, true, &plan);
+    expect_plan(&plan, RESTORED("a"));
+    assert_string_equal(states_of(h), "root OSU, a ISP, b ISP");
+
+    /* Both children in service: the root starts at once. */
+    hier_request(h, LK_EV_RESTORE_REQUESTED, "root", &plan);
+    expect_plan(&plan, RESTORING("root", "OSU"), RESTORE_RUN("root"));
+    free(h);
+}
+
+/* root → a → c, root → b → c: the shared child is queued and restored once, first; a and
+ * b then together; the root last. */
+static void lk_engine_decide__hierarchy_diamond_restores_shared_child_once(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "root", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "a", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "b", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "c", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_dep(h, "root", "a");
+    hier_dep(h, "root", "b");
+    hier_dep(h, "a", "c");
+    hier_dep(h, "b", "c");
+
+    hier_request(h, LK_EV_RESTORE_REQUESTED, "root", &plan);
+    expect_plan(&plan, W_RESTORE("root", "OSU"), W_RESTORE("a", "OSU"), RESTORING("c", "OSU"),
+                W_RESTORE("b", "OSU"), RESTORE_RUN("c"));
+    hier_finish(h, "c", LK_ACTION_RESTORE, true, &plan);
+    assert_string_equal(runs_of(&plan), "a restore, b restore");
+    hier_finish(h, "a", LK_ACTION_RESTORE, true, &plan);
+    assert_string_equal(runs_of(&plan), "");
+    hier_finish(h, "b", LK_ACTION_RESTORE, true, &plan);
+    assert_string_equal(runs_of(&plan), "root restore");
+    hier_finish(h, "root", LK_ACTION_RESTORE, true, &plan);
+    assert_string_equal(states_of(h), "root ISP, a ISP, b ISP, c ISP");
+    free(h);
+}
+
+/* root → a → a1, root → b → b1, root → c → c1: b1 fails; b and the root become OSF naming
+ * the child that failed, the a and c branches still finish. */
+static void lk_engine_decide__hierarchy_failed_child_fails_ancestors_only(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "root", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    const char *branches[] = {"a", "b", "c"};
+    for (int i = 0; i < 3; i++) {
+        char leaf[8];
+        snprintf(leaf, sizeof(leaf), "%s1", branches[i]);
+        hier_add(h, branches[i], LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+        hier_add(h, leaf, LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+        hier_dep(h, "root", branches[i]);
+        hier_dep(h, branches[i], leaf);
+    }
+    hier_request(h, LK_EV_RESTORE_REQUESTED, "root", &plan);
+    assert_string_equal(runs_of(&plan), "a1 restore, b1 restore, c1 restore");
+
+    hier_finish(h, "b1", LK_ACTION_RESTORE, false, &plan);
+    expect_plan(
+            &plan, "COMMIT b1 OSF pending=- target=in reason=restore action failed: exit status 1",
+            "LOG b1 1202 ERROR restore action failed: exit status 1",
+            "COMMIT b OSF pending=- target=in reason=restore not attempted: child 'b1' is OSF "
+            "(failed)",
+            "LOG b 1202 ERROR restore action failed: restore not attempted: child 'b1' is OSF "
+            "(failed)",
+            "COMMIT root OSF pending=- target=in reason=restore not attempted: child 'b' is OSF "
+            "(failed)",
+            "LOG root 1202 ERROR restore action failed: restore not attempted: child 'b' is "
+            "OSF (failed)");
+    assert_string_equal(states_of(h),
+                        "root OSF, a OSU/restore-wait, a1 OSU/restore, b OSF, b1 OSF, "
+                        "c OSU/restore-wait, c1 OSU/restore");
+
+    /* The independent branches go on. */
+    hier_finish(h, "a1", LK_ACTION_RESTORE, true, &plan);
+    assert_string_equal(runs_of(&plan), "a restore");
+    hier_finish(h, "c1", LK_ACTION_RESTORE, true, &plan);
+    assert_string_equal(runs_of(&plan), "c restore");
+    hier_finish(h, "a", LK_ACTION_RESTORE, true, &plan);
+    hier_finish(h, "c", LK_ACTION_RESTORE, true, &plan);
+    assert_string_equal(runs_of(&plan), "");
+    assert_string_equal(states_of(h), "root OSF, a ISP, a1 ISP, b OSF, b1 OSF, c ISP, c1 ISP");
+    free(h);
+}
+
+/* top → mid → low, all in service: remove of low removes top, then mid, then low. */
+static void lk_engine_decide__hierarchy_remove_of_child_removes_ancestors_first(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "low", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "mid", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "top", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_dep(h, "top", "mid");
+    hier_dep(h, "mid", "low");
+
+    hier_request(h, LK_EV_REMOVE_REQUESTED, "low", &plan);
+    expect_plan(&plan, W_REMOVE("low", "ISP", "out"), W_REMOVE("mid", "ISP", "out"),
+                REMOVING("top", "ISP", "out"), REMOVE_RUN("top"));
+    hier_finish(h, "top", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("top", "out"), REMOVING("mid", "ISP", "out"), REMOVE_RUN("mid"));
+    hier_finish(h, "mid", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("mid", "out"), REMOVING("low", "ISP", "out"), REMOVE_RUN("low"));
+    hier_finish(h, "low", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("low", "out"));
+    assert_string_equal(states_of(h), "low OSU, mid OSU, top OSU");
+
+    /* Restore of the top brings them back bottom-up. */
+    hier_request(h, LK_EV_RESTORE_REQUESTED, "top", &plan);
+    assert_string_equal(runs_of(&plan), "low restore");
+    hier_finish(h, "low", LK_ACTION_RESTORE, true, &plan);
+    assert_string_equal(runs_of(&plan), "mid restore");
+    hier_finish(h, "mid", LK_ACTION_RESTORE, true, &plan);
+    assert_string_equal(runs_of(&plan), "top restore");
+    free(h);
+}
+
+/* p1 → c, p2 → c (two roots share a child; the seed system's bug removed them in the
+ * wrong order): c is removed only once both parents are out of service, whichever of
+ * them ends first; remove of p1 alone leaves c and p2 in service. */
+static void lk_engine_decide__hierarchy_shared_child_removed_after_all_parents(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    /* The child first in the view: an order by view position would start it first. */
+    hier_add(h, "c", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "p1", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "p2", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_dep(h, "p1", "c");
+    hier_dep(h, "p2", "c");
+
+    hier_request(h, LK_EV_REMOVE_REQUESTED, "p1", &plan);
+    expect_plan(&plan, REMOVING("p1", "ISP", "out"), REMOVE_RUN("p1"));
+    hier_finish(h, "p1", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("p1", "out"));
+    assert_string_equal(states_of(h), "c ISP, p1 OSU, p2 ISP");
+
+    hier_request(h, LK_EV_RESTORE_REQUESTED, "p1", &plan);
+    expect_plan(&plan, RESTORING("p1", "OSU"), RESTORE_RUN("p1"));
+    hier_finish(h, "p1", LK_ACTION_RESTORE, true, &plan);
+
+    hier_request(h, LK_EV_REMOVE_REQUESTED, "c", &plan);
+    expect_plan(&plan, W_REMOVE("c", "ISP", "out"), REMOVING("p1", "ISP", "out"),
+                REMOVING("p2", "ISP", "out"), REMOVE_RUN("p1"), REMOVE_RUN("p2"));
+    hier_finish(h, "p2", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("p2", "out"));
+    assert_int_equal(hier_get(h, "c")->pending, LK_PENDING_REMOVE_WAIT);
+    hier_finish(h, "p1", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("p1", "out"), REMOVING("c", "ISP", "out"), REMOVE_RUN("c"));
+    hier_finish(h, "c", LK_ACTION_REMOVE, true, &plan);
+    assert_string_equal(states_of(h), "c OSU, p1 OSU, p2 OSU");
+    free(h);
+}
+
+/* One action per hierarchy: while any member has something pending, a restore or remove
+ * of another member is refused; an unrelated resource is not held up. */
+static void lk_engine_decide__hierarchy_busy_refuses_other_members(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "a", LK_STATE_OSU, LK_PENDING_RESTORE, true, Q);
+    hier_add(h, "root", LK_STATE_OSU, LK_PENDING_RESTORE_WAIT, true, Q);
+    hier_add(h, "b", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "other", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_dep(h, "root", "a");
+    hier_dep(h, "root", "b");
+
+    hier_request(h, LK_EV_REMOVE_REQUESTED, "b", &plan);
+    expect_plan(&plan, "REFUSE b the hierarchy of 'b' is busy: restore in progress on 'a'");
+    hier_request(h, LK_EV_RESTORE_REQUESTED, "b", &plan);
+    expect_plan(&plan, "REFUSE b the hierarchy of 'b' is busy: restore in progress on 'a'");
+    hier_request(h, LK_EV_REMOVE_REQUESTED, "root", &plan);
+    expect_plan(&plan, "REFUSE root resource 'root' is busy: restore-wait in progress");
+    hier_request(h, LK_EV_RESTORE_REQUESTED, "a", &plan);
+    expect_plan(&plan, "REFUSE a resource 'a' is busy: restore in progress");
+    assert_string_equal(states_of(h), "a OSU/restore, root OSU/restore-wait, b ISP, other ISP");
+
+    hier_request(h, LK_EV_REMOVE_REQUESTED, "other", &plan);
+    expect_plan(&plan, REMOVING("other", "ISP", "out"), REMOVE_RUN("other"));
+
+    assert_ptr_equal(lk_engine_hierarchy_busy(&h->view, "b"), hier_get(h, "a"));
+    assert_ptr_equal(lk_engine_hierarchy_busy(&h->view, "root"), hier_get(h, "root"));
+    assert_ptr_equal(lk_engine_hierarchy_busy(&h->view, "other"), hier_get(h, "other"));
+    hier_get(h, "other")->pending = LK_PENDING_NONE;
+    assert_null(lk_engine_hierarchy_busy(&h->view, "other"));
+    assert_null(lk_engine_hierarchy_busy(&h->view, "nope"));
+    free(h);
+}
+
+static void lk_engine_would_cycle__prints_the_cycle(void **state)
+{
+    (void) state;
+    struct hier *h = hier_new();
+    char buf[256];
+    hier_add(h, "a", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "b", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "c", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "x", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "y", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+
+    /* Nothing yet: only the self-dependency is a cycle. */
+    assert_false(lk_engine_would_cycle(&h->view, "a", "b", buf, sizeof(buf)));
+    assert_true(lk_engine_would_cycle(&h->view, "a", "a", buf, sizeof(buf)));
+    assert_string_equal(buf, "a -> a");
+
+    hier_dep(h, "b", "c");
+    hier_dep(h, "c", "a");
+    assert_true(lk_engine_would_cycle(&h->view, "a", "b", buf, sizeof(buf)));
+    assert_string_equal(buf, "a -> b -> c -> a");
+
+    /* A dead end explored first must not stay in the printed path. */
+    hier_dep(h, "b", "x");
+    hier_dep(h, "x", "y");
+    h->view.dep_count = 0;
+    hier_dep(h, "b", "x");
+    hier_dep(h, "x", "y");
+    hier_dep(h, "b", "c");
+    hier_dep(h, "c", "a");
+    assert_true(lk_engine_would_cycle(&h->view, "a", "b", buf, sizeof(buf)));
+    assert_string_equal(buf, "a -> b -> c -> a");
+
+    /* A diamond is not a cycle; neither is a second path to the same child. */
+    h->view.dep_count = 0;
+    hier_dep(h, "a", "b");
+    hier_dep(h, "a", "c");
+    hier_dep(h, "b", "x");
+    hier_dep(h, "c", "x");
+    assert_false(lk_engine_would_cycle(&h->view, "a", "x", buf, sizeof(buf)));
+    assert_false(lk_engine_would_cycle(&h->view, "y", "a", buf, sizeof(buf)));
+    assert_true(lk_engine_would_cycle(&h->view, "x", "a", buf, sizeof(buf)));
+    assert_string_equal(buf, "x -> a -> b -> x");
+
+    /* A small buffer is cut, never overrun. */
+    char small[8];
+    assert_true(lk_engine_would_cycle(&h->view, "x", "a", small, sizeof(small)));
+    assert_string_equal(small, "x -> a ");
+    free(h);
+}
+
+static void lk_engine_connected__through_parents_and_children(void **state)
+{
+    (void) state;
+    struct hier *h = hier_new();
+    hier_add(h, "p1", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "p2", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "c", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "g", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "alone", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    assert_true(lk_engine_connected(&h->view, "alone", "alone"));
+    assert_false(lk_engine_connected(&h->view, "p1", "p2"));
+
+    hier_dep(h, "p1", "c");
+    hier_dep(h, "p2", "c");
+    hier_dep(h, "c", "g");
+    /* Up, down, and across a shared child. */
+    assert_true(lk_engine_connected(&h->view, "p1", "c"));
+    assert_true(lk_engine_connected(&h->view, "c", "p1"));
+    assert_true(lk_engine_connected(&h->view, "p1", "p2"));
+    assert_true(lk_engine_connected(&h->view, "g", "p2"));
+    assert_false(lk_engine_connected(&h->view, "alone", "p1"));
+    assert_false(lk_engine_connected(&h->view, "g", "alone"));
+    assert_false(lk_engine_connected(&h->view, "nope", "g"));
+    free(h);
+}
+
+/* A failed check of a child with no recover: the child is OSF and everything that
+ * depends on it is removed, top down, keeping the intent "in service". */
+static void lk_engine_decide__hierarchy_failed_check_removes_the_hierarchy_top_down(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "low", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "mid", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "top", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "side", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_dep(h, "top", "mid");
+    hier_dep(h, "mid", "low");
+    hier_dep(h, "top", "side");
+
+    struct lk_event ev = {.type = LK_EV_CHECK_FINISHED,
+                          .tag = "low",
+                          .action = LK_ACTION_QUICKCHK,
+                          .now_usec = NOW};
+    ev.result.outcome = LK_OUTCOME_EXIT;
+    ev.result.exit_status = 1;
+    assert_int_equal(hier_event(h, &ev, &plan), 0);
+    expect_plan(&plan, "LOG low 1500 WARNING quickchk failed: exit status 1 (1 of 1 in a row)",
+                "COMMIT low OSF pending=- target=in failures=1 recoveries=0 reason=quickchk "
+                "failed: exit "
+                "status 1; no backup node to fail over to",
+                "LOG low 1505 ERROR resource failed (quickchk failed: exit status 1); no backup "
+                "node to fail over to: OSF",
+                W_REMOVE("mid", "ISP", "in"), REMOVING("top", "ISP", "in"),
+                W_REMOVE("side", "ISP", "in"), REMOVE_RUN("top"));
+
+    /* Checks of the other members wait while the hierarchy is busy. */
+    ev.tag = "side";
+    assert_int_equal(hier_event(h, &ev, &plan), 0);
+    expect_no_plan(&plan);
+
+    /* The whole hierarchy is handled together: after the top, both of its children. */
+    hier_finish(h, "top", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("top", "in"), REMOVING("mid", "ISP", "in"), REMOVE_RUN("mid"),
+                REMOVING("side", "ISP", "in"), REMOVE_RUN("side"));
+    hier_finish(h, "mid", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("mid", "in"));
+    hier_finish(h, "side", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("side", "in"));
+    assert_string_equal(states_of(h), "low OSF, mid OSU, top OSU, side OSU");
+
+    /* The next restore of the top brings the whole hierarchy back: the leaves first, the
+     * failed child among them. */
+    hier_request(h, LK_EV_RESTORE_REQUESTED, "top", &plan);
+    assert_string_equal(runs_of(&plan), "low restore, side restore");
+    free(h);
+}
+
+/* Startup after a crash in the middle of a hierarchy restore: the queued parent waits for
+ * its child, whose interrupted restore is probed first; then the parent is restored. */
+static void lk_engine_decide__hierarchy_startup_waits_for_the_childs_probe(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "child", LK_STATE_OSU, LK_PENDING_RESTORE, true, Q);
+    hier_add(h, "done", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "parent", LK_STATE_OSU, LK_PENDING_RESTORE_WAIT, true, Q);
+    hier_dep(h, "parent", "child");
+    hier_dep(h, "parent", "done");
+
+    /* lkd feeds STARTUP to every resource in tag order. */
+    hier_request(h, LK_EV_STARTUP, "child", &plan);
+    expect_plan(&plan,
+                "LOG child 1003 WARNING restore was interrupted by a daemon stop or crash; "
+                "finishing it safely",
+                "COMMIT child OSU pending=probe target=in reason=probing with quickchk after start",
+                "RUN child quickchk");
+    hier_request(h, LK_EV_STARTUP, "done", &plan);
+    expect_plan(&plan,
+                "COMMIT done ISP pending=probe target=in reason=probing with quickchk after start",
+                "RUN done quickchk");
+    hier_request(h, LK_EV_STARTUP, "parent", &plan);
+    expect_no_plan(&plan);
+
+    /* The probe says the child never came up: cleaned, restored, then the parent. */
+    hier_finish(h, "child", LK_ACTION_QUICKCHK, false, &plan);
+    assert_string_equal(runs_of(&plan), "child remove");
+    hier_finish(h, "done", LK_ACTION_QUICKCHK, true, &plan);
+    assert_string_equal(runs_of(&plan), "");
+    hier_finish(h, "child", LK_ACTION_REMOVE, true, &plan);
+    assert_string_equal(runs_of(&plan), "child restore");
+    assert_int_equal(hier_get(h, "parent")->pending, LK_PENDING_RESTORE_WAIT);
+    hier_finish(h, "child", LK_ACTION_RESTORE, true, &plan);
+    expect_plan(&plan, RESTORED("child"), RESTORING("parent", "OSU"), RESTORE_RUN("parent"));
+    hier_finish(h, "parent", LK_ACTION_RESTORE, true, &plan);
+    assert_string_equal(states_of(h), "child ISP, done ISP, parent ISP");
+    free(h);
+}
+
+/* The same crash, but the child's restore had finished its work: the probe passes and the
+ * parent starts without a second restore of the child. */
+static void lk_engine_decide__hierarchy_startup_probe_ok_starts_the_parent(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "child", LK_STATE_OSU, LK_PENDING_RESTORE, true, Q);
+    hier_add(h, "parent", LK_STATE_OSU, LK_PENDING_RESTORE_WAIT, true, Q);
+    hier_dep(h, "parent", "child");
+
+    hier_request(h, LK_EV_STARTUP, "child", &plan);
+    assert_string_equal(runs_of(&plan), "child quickchk");
+    hier_request(h, LK_EV_STARTUP, "parent", &plan);
+    expect_no_plan(&plan);
+    hier_finish(h, "child", LK_ACTION_QUICKCHK, true, &plan);
+    expect_plan(&plan,
+                "COMMIT child ISP pending=- target=in reason=in service: quickchk at start-up "
+                "succeeded; restore not needed",
+                "LOG child 1210 INFO quickchk at start-up succeeded: the application runs, "
+                "restore not needed",
+                RESTORING("parent", "OSU"), RESTORE_RUN("parent"));
+    free(h);
+}
+
+/* 50 levels: restore runs strictly bottom-up, remove strictly top-down, one at a time. */
+static void lk_engine_decide__hierarchy_deep_chain(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    char tag[16], below[16], want[64];
+    for (int i = 0; i < 50; i++) {
+        snprintf(tag, sizeof(tag), "l%02d", i);
+        hier_add(h, tag, LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+        if (i > 0) {
+            snprintf(below, sizeof(below), "l%02d", i - 1);
+            hier_dep(h, tag, below);
+        }
+    }
+    hier_request(h, LK_EV_RESTORE_REQUESTED, "l49", &plan);
+    for (int i = 0; i < 50; i++) {
+        snprintf(tag, sizeof(tag), "l%02d", i);
+        snprintf(want, sizeof(want), "%s restore", tag);
+        assert_string_equal(runs_of(&plan), want);
+        hier_finish(h, tag, LK_ACTION_RESTORE, true, &plan);
+    }
+    assert_string_equal(runs_of(&plan), "");
+    hier_request(h, LK_EV_REMOVE_REQUESTED, "l00", &plan);
+    for (int i = 49; i >= 0; i--) {
+        snprintf(tag, sizeof(tag), "l%02d", i);
+        snprintf(want, sizeof(want), "%s remove", tag);
+        assert_string_equal(runs_of(&plan), want);
+        hier_finish(h, tag, LK_ACTION_REMOVE, true, &plan);
+    }
+    for (int i = 0; i < 50; i++) {
+        assert_int_equal(h->res[i].state, LK_STATE_OSU);
+        assert_int_equal(h->res[i].pending, LK_PENDING_NONE);
+        assert_false(h->res[i].target_in_service);
+    }
+    free(h);
+}
+
+/* lkstop while a parent waits for its children: queued restores are dropped (intent kept)
+ * and what is in service is removed; before, the parent waited for a child that waited,
+ * queued for removal, for the parent, and lkstop never ended. */
+static void lk_engine_decide__hierarchy_shutdown_during_restore_ends(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "c1", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "c2", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_add(h, "p", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_dep(h, "p", "c1");
+    hier_dep(h, "p", "c2");
+    hier_request(h, LK_EV_RESTORE_REQUESTED, "p", &plan);
+    assert_string_equal(runs_of(&plan), "c1 restore, c2 restore");
+
+    /* lkstop feeds SHUTDOWN to every resource, then again to each whose run ends. */
+    hier_request(h, LK_EV_SHUTDOWN, "c1", &plan);
+    expect_plan(&plan, "COMMIT p OSU pending=- target=in reason=restore not started: the daemon "
+                       "is stopping");
+    hier_request(h, LK_EV_SHUTDOWN, "c2", &plan);
+    expect_no_plan(&plan);
+    hier_request(h, LK_EV_SHUTDOWN, "p", &plan);
+    expect_no_plan(&plan);
+    hier_finish(h, "c1", LK_ACTION_RESTORE, true, &plan);
+    expect_plan(&plan, RESTORED("c1"));
+    hier_request(h, LK_EV_SHUTDOWN, "c1", &plan);
+    expect_plan(&plan, REMOVING("c1", "ISP", "in"), REMOVE_RUN("c1"));
+    hier_finish(h, "c2", LK_ACTION_RESTORE, true, &plan);
+    hier_request(h, LK_EV_SHUTDOWN, "c2", &plan);
+    assert_string_equal(runs_of(&plan), "c2 remove");
+    hier_finish(h, "c1", LK_ACTION_REMOVE, true, &plan);
+    hier_finish(h, "c2", LK_ACTION_REMOVE, true, &plan);
+    assert_string_equal(states_of(h), "c1 OSU, c2 OSU, p OSU");
+    for (size_t i = 0; i < h->view.count; i++) {
+        assert_true(h->res[i].target_in_service);
+    }
+
+    /* The next start restores the hierarchy in order. */
+    hier_request(h, LK_EV_STARTUP, "c1", &plan);
+    assert_string_equal(runs_of(&plan), "c1 restore");
+    hier_request(h, LK_EV_STARTUP, "c2", &plan);
+    assert_string_equal(runs_of(&plan), "c2 restore");
+    hier_request(h, LK_EV_STARTUP, "p", &plan);
+    assert_string_equal(runs_of(&plan), "");
+    assert_int_equal(hier_get(h, "p")->pending, LK_PENDING_RESTORE_WAIT);
+    hier_finish(h, "c1", LK_ACTION_RESTORE, true, &plan);
+    hier_finish(h, "c2", LK_ACTION_RESTORE, true, &plan);
+    assert_string_equal(runs_of(&plan), "p restore");
+    free(h);
+}
+
+/* A restart does not retry a failed resource on its own, not even for its parents: low
+ * failed for good and its parents were removed keeping their intent; at the next start
+ * they cannot be restored without it, and say so. */
+static void lk_engine_decide__hierarchy_startup_does_not_retry_a_failed_child(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "low", LK_STATE_OSF, LK_PENDING_NONE, true, Q);
+    hier_add(h, "mid", LK_STATE_OSU, LK_PENDING_NONE, true, Q);
+    hier_add(h, "top", LK_STATE_OSU, LK_PENDING_NONE, true, Q);
+    hier_dep(h, "top", "mid");
+    hier_dep(h, "mid", "low");
+
+    /* lkd feeds STARTUP children first. */
+    hier_request(h, LK_EV_STARTUP, "low", &plan);
+    expect_no_plan(&plan);
+    hier_request(h, LK_EV_STARTUP, "mid", &plan);
+    expect_plan(&plan, W_RESTORE("mid", "OSU"),
+                "COMMIT mid OSF pending=- target=in reason=restore not attempted: child 'low' is "
+                "OSF (failed)",
+                "LOG mid 1202 ERROR restore action failed: restore not attempted: child 'low' is "
+                "OSF (failed)");
+    hier_request(h, LK_EV_STARTUP, "top", &plan);
+    assert_string_equal(runs_of(&plan), "");
+    assert_string_equal(states_of(h), "low OSF, mid OSF, top OSF");
+    assert_string_equal(hier_get(h, "top")->reason,
+                        "restore not attempted: child 'mid' is OSF (failed)");
+
+    /* The operator's restore retries the whole hierarchy, the failed child first. */
+    hier_request(h, LK_EV_RESTORE_REQUESTED, "top", &plan);
+    assert_string_equal(runs_of(&plan), "low restore");
+    free(h);
+}
+
 /* lk_act_format */
 
 static void lk_act_format__unknown_type(void **state)
@@ -1192,6 +1916,22 @@ int main(void)
             cmocka_unit_test(lk_engine_decide__recovery_loop_limit_then_reset),
             cmocka_unit_test(lk_engine_decide__recovery_window_slides),
             cmocka_unit_test(lk_engine_decide__failed_recover_is_osf_with_the_whole_story),
+            cmocka_unit_test(lk_engine_decide__hierarchy_restore_starts_leaves_then_parent),
+            cmocka_unit_test(lk_engine_decide__hierarchy_restore_skips_children_in_service),
+            cmocka_unit_test(lk_engine_decide__hierarchy_diamond_restores_shared_child_once),
+            cmocka_unit_test(lk_engine_decide__hierarchy_failed_child_fails_ancestors_only),
+            cmocka_unit_test(lk_engine_decide__hierarchy_remove_of_child_removes_ancestors_first),
+            cmocka_unit_test(lk_engine_decide__hierarchy_shared_child_removed_after_all_parents),
+            cmocka_unit_test(lk_engine_decide__hierarchy_busy_refuses_other_members),
+            cmocka_unit_test(
+                    lk_engine_decide__hierarchy_failed_check_removes_the_hierarchy_top_down),
+            cmocka_unit_test(lk_engine_decide__hierarchy_startup_waits_for_the_childs_probe),
+            cmocka_unit_test(lk_engine_decide__hierarchy_startup_probe_ok_starts_the_parent),
+            cmocka_unit_test(lk_engine_decide__hierarchy_deep_chain),
+            cmocka_unit_test(lk_engine_decide__hierarchy_shutdown_during_restore_ends),
+            cmocka_unit_test(lk_engine_decide__hierarchy_startup_does_not_retry_a_failed_child),
+            cmocka_unit_test(lk_engine_would_cycle__prints_the_cycle),
+            cmocka_unit_test(lk_engine_connected__through_parents_and_children),
             cmocka_unit_test(lk_act_format__unknown_type),
             cmocka_unit_test(lk_act_format__truncates),
             cmocka_unit_test(lk_act_format__each_type),
