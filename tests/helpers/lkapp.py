@@ -104,8 +104,14 @@ if {running}; then
     exit 0
 fi
 setsid sleep {m} </dev/null >/dev/null 2>&1 9>&- &
-echo $! > {pf}
-echo "{tag} started (pid $!)"
+pid=$!
+echo $pid > {pf}
+# Started means running: wait (briefly) until the child has exec'd the application.
+i=0
+while ! grep -q "{m}" /proc/$pid/cmdline 2>/dev/null && [ $i -lt 200 ]; do
+    sleep 0.01; i=$((i + 1))
+done
+echo "{tag} started (pid $pid)"
 exit 0
 """)
         self.remove = write_script(self.dir / "remove", f"""\

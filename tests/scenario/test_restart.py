@@ -142,7 +142,8 @@ def test_two_daemons_never_share_a_root(node):
 def test_sigterm_stops_daemon_like_lkstop_force(node):
     app = node.app("term")
     node.cli("resource", "create", "gen", *app.create_args())
-    pids = app.pids()
+    # The application's process may still be between fork and exec when restore returns.
+    pids = wait_for(lambda: app.pids(), what="the application to run")
     pid = node.daemon_pid()
     os.kill(pid, signal.SIGTERM)
     wait_for(lambda: not node.daemon_running(), what="lkd to exit on SIGTERM")
