@@ -34,7 +34,7 @@ Try next:
   lkcli resource remove --tag $TAG               # stop the application
   lkcli resource restore --tag $TAG              # start it again
   lkcli resource test --tag $TAG --action quickchk   # run one check by hand
-  kill -9 \$(cat $DEMO/state/app.pid); sleep 6    # the next quickchk fails, recover repairs it
+  kill -9 \$(cat $DEMO/state/app.pid); sleep 8    # the next quickchk fails, recover repairs it
   lkcli resource why --tag $TAG                  # what failed, what recover did
   lkstop -f && lkstart                           # daemon restart: the app is probed, not restarted
   lkcli log -n 20                                # the event log ($ROOT/log/lk.log)
