@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bisect.h"
 #include "eventlog.h"
 #include "executor.h"
 #include "runner.h"
@@ -93,26 +94,13 @@ static void on_handle_closed(uv_handle_t *h)
  * where it would be inserted. */
 static struct watch *find_watch(struct lk_monitor *mon, const char *tag, size_t *ret_index)
 {
-    size_t lo = 0, hi = mon->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(mon->watches[mid]->tag, tag);
-        if (c == 0) {
-            if (ret_index) {
-                *ret_index = mid;
-            }
-            return mon->watches[mid];
-        }
-        if (c < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
+    bool found = false;
+    size_t i = lk_bisect_tag((const void *const *) mon->watches, mon->count,
+                             offsetof(struct watch, tag), tag, &found);
     if (ret_index) {
-        *ret_index = lo;
+        *ret_index = i;
     }
-    return NULL;
+    return found ? mon->watches[i] : NULL;
 }
 
 static struct watch *get_watch(struct lk_monitor *mon, const char *tag)

@@ -9,26 +9,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "bisect.h"
+
 /* The resources are kept sorted by tag (as the store loads them), so lookups are binary
  * searches: a thousand resources checked every few seconds make this the hottest path. */
 static size_t position(const struct lk_node *node, const char *tag, bool *ret_found)
 {
-    size_t lo = 0, hi = node->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(node->resources[mid]->tag, tag);
-        if (c == 0) {
-            *ret_found = true;
-            return mid;
-        }
-        if (c < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    *ret_found = false;
-    return lo;
+    return lk_bisect_tag((const void *const *) node->resources, node->count,
+                         offsetof(struct lk_resource, tag), tag, ret_found);
 }
 
 struct lk_resource *lk_node_find(const struct lk_node *node, const char *tag)

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bisect.h"
 #include "inslist.h"
 
 void lk_plan_done(struct lk_plan *plan)
@@ -136,20 +137,10 @@ static const struct lk_resource *find(const struct lk_view *view, const char *ta
         return NULL;
     }
     if (view->sorted) {
-        size_t lo = 0, hi = view->count;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            int c = strcmp(view->resources[mid]->tag, tag);
-            if (c == 0) {
-                return view->resources[mid];
-            }
-            if (c < 0) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return NULL;
+        bool found = false;
+        size_t i = lk_bisect_tag((const void *const *) view->resources, view->count,
+                                 offsetof(struct lk_resource, tag), tag, &found);
+        return found ? view->resources[i] : NULL;
     }
     for (size_t i = 0; i < view->count; i++) {
         if (strcmp(view->resources[i]->tag, tag) == 0) {
