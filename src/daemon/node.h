@@ -9,12 +9,14 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "config.h"
 #include "engine.h"
 #include "resource.h"
 #include "store.h"
 
 struct lk_api;
 struct lk_monitor;
+struct lk_cluster;
 
 struct lk_node {
     uv_loop_t *loop;
@@ -30,6 +32,12 @@ struct lk_node {
     size_t capacity;
     struct lk_dep *deps; /* dependencies, owned */
     size_t dep_count;
+    struct lk_extend *extends; /* where each resource is extended, with priorities; owned */
+    size_t extend_count;
+
+    struct lk_config config;    /* etc/lk.conf as loaded or last written */
+    struct lk_cluster *cluster; /* the coordinator (cluster.c); NULL before it starts */
+    bool witness;               /* lkd --witness: votes, runs no resources */
 
     uint64_t started_usec; /* monotonic, for uptime */
     bool stopping;         /* lkstop in progress: no new requests */
@@ -55,6 +63,12 @@ struct lk_view lk_node_view(const struct lk_node *node);
 /* Adds or drops a dependency in the view (the store is the caller's). */
 int lk_node_add_dep(struct lk_node *node, const char *parent, const char *child);
 void lk_node_drop_dep(struct lk_node *node, const char *parent, const char *child);
+
+/* Extends in the view (the store is the caller's): set inserts or updates (tag, peer). */
+int lk_node_set_extend(struct lk_node *node, const char *tag, const char *peer, uint32_t priority);
+void lk_node_drop_extend(struct lk_node *node, const char *tag, const char *peer);
+/* tag's priority on peer; 0 when tag is not extended there. */
+uint32_t lk_node_priority(const struct lk_node *node, const char *tag, const char *peer);
 
 /* Whether tag has parents / children. */
 bool lk_node_has_parents(const struct lk_node *node, const char *tag);

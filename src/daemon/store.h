@@ -5,6 +5,7 @@
  * Owner: the daemon (struct lk_node) owns the one struct lk_store. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -85,3 +86,69 @@ int lk_store_load_deps(struct lk_store *store, struct lk_dep **ret_deps, size_t 
 int lk_store_add_dep(struct lk_store *store, const char *parent, const char *child);
 /* -ENOENT when there is no such pair. */
 int lk_store_delete_dep(struct lk_store *store, const char *parent, const char *child);
+
+/* ---- Cluster data (migration 3, issue #5) ----
+ * extends(tag, node, priority): where each resource is defined; priority 1..1024, unique
+ * per tag. A resource is loaded by lk_store_load(node) only when extended to node;
+ * lk_store_insert extends it to node with priority 1. Existing databases are migrated by
+ * extending every resource to the nodes its states rows name.
+ * Each resource row has a version (counter, node) (replica.h); deleted resources leave a
+ * tombstone row. meta holds the Lamport clock. ownership(tag, generation, owner,
+ * failovers) is the cluster's record of who holds each hierarchy. */
+
+struct lk_extend {
+    char tag[LK_TAG_MAX + 1];
+    char node[LK_TAG_MAX + 1];
+    uint32_t priority;
+};
+
+/* Every extends row, ordered by tag then priority. Caller frees the array. */
+int lk_store_load_extends(struct lk_store *store, struct lk_extend **ret, size_t *ret_count);
+/* Inserts or updates (tag, node). -EEXIST (nothing written) when another node of tag has
+ * that priority. */
+int lk_store_set_extend(struct lk_store *store, const char *tag, const char *node,
+                        uint32_t priority);
+/* -ENOENT when there is no such row. */
+int lk_store_drop_extend(struct lk_store *store, const char *tag, const char *node);
+
+/* A resource's version; a deleted resource's tombstone version. -ENOENT when neither. */
+int lk_store_get_version(struct lk_store *store, const char *tag, uint64_t *ret_counter,
+                         char *ret_node, size_t node_size, bool *ret_deleted);
+/* Sets the version of a live resource (-ENOENT if none), or writes/replaces the tombstone
+ * of a deleted one (tombstone = true; nodes_json: the nodes it was extended to, as the
+ * object's "nodes" text). */
+int lk_store_set_version(struct lk_store *store, const char *tag, uint64_t counter,
+                         const char *node, bool tombstone, const char *nodes_json);
+/* Drops a tombstone (a re-created resource). */
+int lk_store_drop_tombstone(struct lk_store *store, const char *tag);
+/* The tombstones: tag, version and nodes text. Callback per row. */
+typedef void (*lk_store_tombstone_cb)(const char *tag, uint64_t counter, const char *node,
+                                      const char *nodes_json, void *userdata);
+int lk_store_each_tombstone(struct lk_store *store, lk_store_tombstone_cb cb, void *userdata);
+
+/* The Lamport clock: the largest counter seen or written. */
+int lk_store_get_clock(struct lk_store *store, uint64_t *ret_counter);
+/* Raises the clock to counter when it is larger. */
+int lk_store_see_clock(struct lk_store *store, uint64_t counter);
+
+#define LK_FAILOVER_HISTORY 32
+
+struct lk_ownership {
+    char tag[LK_TAG_MAX + 1];
+    uint64_t generation;        /* 0 = never taken over */
+    char owner[LK_TAG_MAX + 1]; /* the node that holds (or is to hold) it; "" = none */
+    int64_t failovers_ms[LK_FAILOVER_HISTORY]; /* wall-clock ms of recent failovers, oldest first */
+    size_t failover_count;
+};
+
+/* Every ownership row. Caller frees the array. */
+int lk_store_load_ownership(struct lk_store *store, struct lk_ownership **ret, size_t *ret_count);
+/* Inserts or replaces the row of o->tag. */
+int lk_store_save_ownership(struct lk_store *store, const struct lk_ownership *o);
+/* The states of resources on other nodes are not stored: they arrive with the peers'
+ * state messages and live in memory (cluster.c). */
+
+/* Loads one resource row (definition and this node's state, if any) into res; -ENOENT
+ * when there is none. For applying a received definition over an existing one. */
+int lk_store_load_one(struct lk_store *store, const char *node, const char *tag,
+                      struct lk_resource *res);

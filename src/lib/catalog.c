@@ -82,6 +82,78 @@ static const struct lk_catalog_entry catalog[] = {
         {LK_MSG_CHECK_TIMEOUT, LK_SEV_WARNING, "check-timeout",
          "*WARNING* (No. 1517) System Failure Detected! %s check process (PID=%d) did not "
          "return in %s seconds for resource %s. Aborting check process."},
+        /* peer, address */
+        {LK_MSG_PATH_ALIVE, LK_SEV_INFO, "path-alive", "comm path to %s via %s is ALIVE"},
+        /* peer, address, why */
+        {LK_MSG_PATH_DEAD, LK_SEV_WARNING, "path-dead", "comm path to %s via %s is DEAD: %s"},
+        /* node */
+        {LK_MSG_NODE_ALIVE, LK_SEV_INFO, "node-alive", "node %s is ALIVE"},
+        /* node, why */
+        {LK_MSG_NODE_DEAD, LK_SEV_ERROR, "node-dead", "node %s is DEAD: %s"},
+        /* peer or address, why */
+        {LK_MSG_FRAME_DROPPED, LK_SEV_WARNING, "frame-dropped",
+         "dropped a frame from %s: %s; connection closed"},
+        /* node, what differs */
+        {LK_MSG_SETTINGS_MISMATCH, LK_SEV_WARNING, "settings-mismatch",
+         "node %s has different cluster settings: %s"},
+        /* milliseconds */
+        {LK_MSG_DAEMON_RESUMED, LK_SEV_WARNING, "daemon-resumed",
+         "lkd did not run for %llu ms (frozen?): holding every action until the peers are heard"},
+        /* node, address */
+        {LK_MSG_UNKNOWN_PEER, LK_SEV_WARNING, "unknown-peer",
+         "node %s connected from %s but has no comm path here; not counted as a member"},
+        /* votes, needed */
+        {LK_MSG_QUORUM_GAINED, LK_SEV_INFO, "quorum-gained", "quorum gained (%u of %u votes)"},
+        /* votes, needed, what happens */
+        {LK_MSG_QUORUM_LOST, LK_SEV_ERROR, "quorum-lost", "quorum lost (%u votes, %u needed): %s"},
+        /* from node, to node, cause */
+        {LK_MSG_FAILOVER, LK_SEV_WARNING, "failover", "hierarchy failing over from %s to %s: %s"},
+        /* generation, from what */
+        {LK_MSG_TAKEOVER, LK_SEV_INFO, "takeover",
+         "taking the hierarchy over (generation %llu): %s"},
+        /* failovers, window seconds */
+        {LK_MSG_FAILOVER_LIMIT, LK_SEV_ERROR, "failover-limit",
+         "%u failovers within %llu s: left out of service instead of bouncing between nodes"},
+        /* node, generation, own generation */
+        {LK_MSG_NEWER_GENERATION, LK_SEV_ERROR, "newer-generation",
+         "node %s holds the hierarchy with generation %llu (ours %llu): removing it here"},
+        /* cause */
+        {LK_MSG_NO_TARGET, LK_SEV_ERROR, "no-target",
+         "no live node can take the hierarchy (%s): left out of service"},
+        /* from node, to node */
+        {LK_MSG_SWITCHOVER, LK_SEV_INFO, "switchover", "switchover from %s to %s requested"},
+        /* node */
+        {LK_MSG_SWITCHBACK, LK_SEV_INFO, "switchback",
+         "switchback automatic: returning the hierarchy to %s"},
+        {LK_MSG_ORPHAN, LK_SEV_WARNING, "orphan",
+         "hierarchy is in service nowhere: bringing it in service here"},
+        /* node, fence script */
+        {LK_MSG_FENCE_STARTED, LK_SEV_WARNING, "fence-started", "fencing node %s with %s"},
+        /* node */
+        {LK_MSG_FENCE_OK, LK_SEV_INFO, "fence-ok", "node %s fenced"},
+        /* node, result description */
+        {LK_MSG_FENCE_FAILED, LK_SEV_ERROR, "fence-failed",
+         "fencing node %s failed: %s; no takeover"},
+        /* node, version */
+        {LK_MSG_DATA_RECEIVED, LK_SEV_INFO, "data-received", "definition received from %s (%s)"},
+        /* node, objects received */
+        {LK_MSG_DATA_SYNCED, LK_SEV_INFO, "data-synced",
+         "cluster data up to date with %s (%u objects received)"},
+        /* node, why */
+        {LK_MSG_DATA_REJECTED, LK_SEV_ERROR, "data-rejected", "cluster data from %s rejected: %s"},
+        /* node, priority */
+        {LK_MSG_EXTENDED, LK_SEV_INFO, "extended", "extended to node %s with priority %u"},
+        /* node */
+        {LK_MSG_UNEXTENDED, LK_SEV_INFO, "unextended", "unextended from node %s"},
+        /* list of settings */
+        {LK_MSG_CLUSTER_CONFIGURED, LK_SEV_INFO, "cluster-configured",
+         "cluster settings changed: %s"},
+        /* node, address */
+        {LK_MSG_COMMPATH_CREATED, LK_SEV_INFO, "commpath-created",
+         "comm path to %s via %s created"},
+        /* node, address */
+        {LK_MSG_COMMPATH_DELETED, LK_SEV_INFO, "commpath-deleted",
+         "comm path to %s via %s deleted"},
 };
 
 const struct lk_catalog_entry *lk_catalog_find(int number)

@@ -12,7 +12,7 @@ enum lk_severity {
 };
 
 /* Catalog numbers. Ranges: 1000 daemon, 1100 definitions, 1200 actions, 1300 scripts,
- * 1500 monitoring (1517 = check timeout, from the seed system), 9000 messages from
+ * 1500 monitoring (1517 = check timeout, from the seed system), 1600 cluster, 9000 messages from
  * scripts through lk_err (their own numbers travel in the text). */
 enum lk_msg {
     LK_MSG_DAEMON_STARTED = 1000,
@@ -48,6 +48,35 @@ enum lk_msg {
     LK_MSG_COUNTERS_RESET = 1509,
     LK_MSG_PIDFILE_PROBLEM = 1510,
     LK_MSG_CHECK_TIMEOUT = 1517,
+    LK_MSG_PATH_ALIVE = 1600,
+    LK_MSG_PATH_DEAD = 1601,
+    LK_MSG_NODE_ALIVE = 1602,
+    LK_MSG_NODE_DEAD = 1603,
+    LK_MSG_FRAME_DROPPED = 1604,
+    LK_MSG_SETTINGS_MISMATCH = 1605,
+    LK_MSG_DAEMON_RESUMED = 1606,
+    LK_MSG_UNKNOWN_PEER = 1607,
+    LK_MSG_QUORUM_GAINED = 1610,
+    LK_MSG_QUORUM_LOST = 1611,
+    LK_MSG_FAILOVER = 1620,
+    LK_MSG_TAKEOVER = 1621,
+    LK_MSG_FAILOVER_LIMIT = 1622,
+    LK_MSG_NEWER_GENERATION = 1623,
+    LK_MSG_NO_TARGET = 1624,
+    LK_MSG_SWITCHOVER = 1625,
+    LK_MSG_SWITCHBACK = 1626,
+    LK_MSG_ORPHAN = 1627,
+    LK_MSG_FENCE_STARTED = 1630,
+    LK_MSG_FENCE_OK = 1631,
+    LK_MSG_FENCE_FAILED = 1632,
+    LK_MSG_DATA_RECEIVED = 1640,
+    LK_MSG_DATA_SYNCED = 1641,
+    LK_MSG_DATA_REJECTED = 1642,
+    LK_MSG_EXTENDED = 1650,
+    LK_MSG_UNEXTENDED = 1651,
+    LK_MSG_CLUSTER_CONFIGURED = 1660,
+    LK_MSG_COMMPATH_CREATED = 1661,
+    LK_MSG_COMMPATH_DELETED = 1662,
 };
 
 struct lk_catalog_entry {

@@ -1,0 +1,113 @@
+/* The built-in comm paths (SPEC §5): TCP links to the peers over libuv, carrying
+ * authenticated frames (wire.h), heartbeats and cluster messages; per-path and per-node
+ * liveness. This is the transport half of membership: it knows nothing of resources.
+ * The cluster coordinator (cluster.c) is its only user, through the callbacks below; a
+ * Corosync backend would offer the same calls.
+ *
+ * Connections: for every comm path (peer, address) this node keeps one outbound TCP
+ * connection, reconnecting with exponential backoff (100 ms doubling to 5 s). It also
+ * accepts inbound connections on its listen address. Every connection is bidirectional:
+ * after the HELLO exchange both ends send heartbeats and messages on it. A peer is
+ * identified by the name in its authenticated HELLO; an inbound connection from a name
+ * that is not a configured peer is kept (it is heard) but reported with known=false.
+ *
+ * Liveness: a path is ALIVE while a valid frame arrived on it within
+ * heartbeat-interval × heartbeat-misses; a node is ALIVE while any of its paths (outbound
+ * or inbound) is. Heartbeats go out every heartbeat-interval on every connection.
+ *
+ * Frames that fail any check (malformed, oversized, bad HMAC, replayed, HELLO from
+ * ourselves, anything before HELLO) close that connection, are counted per peer/address,
+ * reported through on_dropped, and never reach the callbacks' message paths.
+ *
+ * Freeze detection: the heartbeat timer notices when the loop did not run for longer
+ * than the dead time (SIGSTOP, a stalled VM). Then no path is declared dead in that tick:
+ * every peer gets one full dead time from the resume to be heard again, and on_resumed
+ * is called first. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "wire.h"
+
+struct lk_net;
+
+struct lk_net_callbacks {
+    /* A node became ALIVE (true) or DEAD (false). why: "no heartbeat for 3000 ms" … */
+    void (*on_node)(void *userdata, const char *peer, bool alive, const char *why);
+    /* A path became ALIVE or DEAD (for the event log; node changes come separately). */
+    void (*on_path)(void *userdata, const char *peer, const char *address, bool alive,
+                    const char *why);
+    /* A connection to peer finished its HELLO exchange; hello is the peer's HELLO payload
+     * (its "info" object as given to lk_net_set_hello). Called for every new connection,
+     * so the coordinator can resynchronise after any reconnect. */
+    void (*on_hello)(void *userdata, const char *peer, bool known, const json_t *info);
+    /* A heartbeat's payload (the object the peer's heartbeat_payload returned). */
+    void (*on_heartbeat)(void *userdata, const char *peer, const json_t *payload);
+    /* A cluster message (a JSON object) from peer. */
+    void (*on_message)(void *userdata, const char *peer, const json_t *msg);
+    /* A frame was dropped; from = peer name, or the remote address when unknown. */
+    void (*on_dropped)(void *userdata, const char *from, const char *why);
+    /* The loop did not run for frozen_ms (> the dead time). */
+    void (*on_resumed)(void *userdata, uint64_t frozen_ms);
+    /* Builds the payload of this node's next heartbeat (a new reference; NULL = {}). */
+    json_t *(*heartbeat_payload)(void *userdata);
+};
+
+struct lk_net_options {
+    const char *node;               /* this node's name */
+    const char *listen;             /* "ADDR:PORT"; "" = 0.0.0.0:7400 */
+    const uint8_t *key;             /* LK_WIRE_KEY bytes, copied */
+    bool witness;                   /* this daemon is a witness: says so in its HELLO */
+    const struct lk_config *config; /* peers, paths, witness address, heartbeat settings */
+};
+
+/* Binds the listen address and starts connecting to every path. Returns 0 or a negative
+ * errno with a one-line message in err (e.g. the address is in use). */
+int lk_net_start(uv_loop_t *loop, const struct lk_net_options *options,
+                 const struct lk_net_callbacks *callbacks, void *userdata, struct lk_net **ret_net,
+                 char *err, size_t err_size);
+
+/* Applies a changed configuration live: new paths connect, dropped paths close, the
+ * heartbeat interval and misses take effect at the next tick, a changed witness address
+ * reconnects. The listen address does not change while running. */
+void lk_net_reconfigure(struct lk_net *net, const struct lk_config *config);
+
+/* The "info" object sent in every HELLO from now on (e.g. the settings digest, the data
+ * version); copied. */
+void lk_net_set_hello(struct lk_net *net, const json_t *info);
+
+/* Sends a message to peer on its best ALIVE connection (the first configured path
+ * first). Returns 0, -ENOTCONN when no connection to peer is ALIVE, -EMSGSIZE when the
+ * message is larger than LK_WIRE_MAX_PAYLOAD, -ENOMEM. Messages on one connection arrive
+ * in order; a message may be lost when its connection breaks (the coordinator
+ * resynchronises on the next on_hello). */
+int lk_net_send(struct lk_net *net, const char *peer, const json_t *msg);
+
+/* Sends to every ALIVE peer; returns how many it was sent to. */
+size_t lk_net_broadcast(struct lk_net *net, const json_t *msg);
+
+/* Whether the node is ALIVE now. */
+bool lk_net_alive(const struct lk_net *net, const char *peer);
+
+/* Every peer this node heard of or has configured, with its paths:
+ * [{"name":"node2","state":"ALIVE","known":true,"witness":false,
+ *   "last_heard_ms": 120,            (ms ago; null if never)
+ *   "paths":[{"address":"127.0.0.1:7402","priority":1,"direction":"out",
+ *             "state":"ALIVE"|"DEAD"|"CONNECTING",
+ *             "frames_in":N,"frames_out":N,"since_ms":N}],
+ *   "dropped":{"malformed":N,"oversized":N,"unauthenticated":N,"replayed":N,"other":N}}]
+ * plus one entry per unidentified remote address that sent bad frames (name null). A new
+ * reference. */
+json_t *lk_net_peers_json(const struct lk_net *net);
+
+/* Total frames dropped since start, by kind, as in lk_net_peers_json's "dropped". */
+json_t *lk_net_dropped_json(const struct lk_net *net);
+
+/* Closes every connection and the listener; the loop must run once more to finish the
+ * close callbacks, after which the memory is freed. NULL-safe. */
+void lk_net_stop(struct lk_net *net);

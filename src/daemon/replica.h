@@ -1,0 +1,82 @@
+/* Cluster data (SPEC §5, issue #5 item 4): resource definitions as versioned objects that
+ * every node where the resource is extended holds the same copy of.
+ *
+ * One object per resource tag:
+ *   {"tag":"app1",
+ *    "version":[12,"node1"],           Lamport counter, and the node that wrote it
+ *    "deleted":false,                  true: a tombstone (the resource was deleted)
+ *    "resource":{...},                 lk_proto_resource_json without the state fields
+ *    "scripts":{"restore":"<base64>",…},  the script copies' contents
+ *    "children":["db1","ip1"],          its dependencies (this resource is the parent)
+ *    "nodes":{"node1":1,"node2":10}}    where it is extended, with priorities (1 = best)
+ * A change anywhere (create, config, update-script, dependency, extend, unextend, delete)
+ * writes a new version (counter = the largest counter this node has seen + 1) in the same
+ * transaction as the change itself. A received object replaces the local one only when
+ * its version is newer: (counter, node) compared in that order, so two nodes that changed
+ * the same resource during a partition both end with the same winner when it heals —
+ * the whole object of the later write (last writer wins per resource; docs/REPLICATION.md).
+ *
+ * Objects travel to every node in "nodes" of the new and of the previous version, so an
+ * unextended node learns it and drops its copy. Deletes leave a tombstone (tag, version)
+ * so a node that was away cannot bring the resource back.
+ *
+ * The coordinator (cluster.c) moves the objects; this file builds and applies them. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "node.h"
+
+struct lk_version {
+    uint64_t counter;
+    char node[LK_TAG_MAX + 1];
+};
+
+/* <0, 0, >0 as a is older than, equal to, newer than b. */
+int lk_version_cmp(const struct lk_version *a, const struct lk_version *b);
+
+/* Parses [counter, "node"]; -EINVAL when it is not that. */
+int lk_version_parse(const json_t *json, struct lk_version *ret_version);
+json_t *lk_version_json(const struct lk_version *version);
+
+/* Stamps tag with a new version written by this node. Call it inside the transaction
+ * that makes the change (after the change). Also works for a tag that was just deleted
+ * (writes its tombstone). Returns 0 or -EIO. */
+int lk_replica_touch(struct lk_node *node, const char *tag);
+
+/* The object for tag (live or tombstone) as above; NULL when this node has neither, or
+ * on ENOMEM. Scripts are read from the copies on disk. */
+json_t *lk_replica_object(struct lk_node *node, const char *tag);
+
+/* {"tag":[counter,"node"], …} for every object (tombstones too) whose nodes include peer
+ * or that peer might still hold (a tombstone, an unextend). A new reference. */
+json_t *lk_replica_summary(struct lk_node *node, const char *peer);
+
+/* The tags of objects this node should send to peer given the peer's summary: those the
+ * peer lacks or holds older, and that concern it (peer is in their nodes now or was in
+ * the version the peer holds). Ordered children before parents, so dependencies can be
+ * applied on arrival. A new reference (array of strings). */
+json_t *lk_replica_newer_for(struct lk_node *node, const char *peer, const json_t *peer_summary);
+
+enum lk_replica_outcome {
+    LK_REPLICA_IGNORED, /* not newer than ours: nothing changed */
+    LK_REPLICA_APPLIED, /* created or changed here */
+    LK_REPLICA_DROPPED, /* deleted here, or unextended from this node */
+};
+
+/* Applies an object received from peer: validates every field (a bad object changes
+ * nothing and returns -EINVAL with a one-line reason), compares versions, and when newer
+ * writes scripts (atomically) and store rows in one transaction, then updates the node's
+ * view (lk_node_add / lk_node_drop / settings / dependencies) and monitoring. A resource
+ * in service here is never dropped by a received delete or unextend: -EBUSY (the sender
+ * refuses those while it is in service anywhere; a partition can still cross them, see
+ * docs/REPLICATION.md). Always advances the Lamport clock past the object's counter. */
+int lk_replica_apply(struct lk_node *node, const char *peer, const json_t *object,
+                     enum lk_replica_outcome *ret_outcome, char *err, size_t err_size);
+
+/* The nodes and priorities tag is extended to, from the store (this node included).
+ * *ret_count entries in names/priorities, best priority first; at most max. */
+size_t lk_replica_nodes(struct lk_node *node, const char *tag, char (*names)[LK_TAG_MAX + 1],
+                        uint32_t *priorities, size_t max);
