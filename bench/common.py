@@ -2,6 +2,7 @@
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -82,3 +83,133 @@ def wait_for(pred, timeout, step=0.005):
             return v
         time.sleep(step)
     return None
+
+
+def free_ports(n):
+    """n distinct TCP ports on 127.0.0.1 that were free a moment ago."""
+    import socket
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+def percentile(values, p):
+    """The p-th percentile (nearest rank) of values, p in 0..100."""
+    v = sorted(values)
+    k = max(1, -(-len(v) * p // 100))      # ceil(n * p / 100), at least 1
+    return v[int(k) - 1]
+
+
+def summary_ms(values):
+    """median / p90 / min / max of a list of milliseconds, rounded to 0.1 ms."""
+    return {"runs": len(values),
+            "median": round(statistics.median(values), 1) if values else None,
+            "p90": round(percentile(values, 90), 1) if values else None,
+            "min": round(min(values), 1) if values else None,
+            "max": round(max(values), 1) if values else None}
+
+
+class ClusterNode(Node):
+    """One node of a Cluster: a root in the cluster's temporary directory and a port."""
+
+    def __init__(self, build, tmp, name, port):
+        self.build = os.path.abspath(build)
+        self.tmp = tmp
+        self.root = os.path.join(tmp, name)
+        self.name = name
+        self.port = port
+
+    def start(self, authkey=None):
+        args = ["--node", self.name, "--listen", f"127.0.0.1:{self.port}"]
+        if authkey:
+            args += ["--authkey", authkey]
+        self.cmd("lkstart", *args)
+
+    def running(self):
+        try:
+            return alive(self.pid())
+        except (OSError, ValueError):
+            return False
+
+    def stop(self):
+        """lkstop (hierarchies out of service), else lkstop -f, else SIGKILL."""
+        if not self.running():
+            return
+        pid = self.pid()
+        try:
+            os.kill(pid, 18)                   # SIGCONT, in case a benchmark froze it
+        except OSError:
+            pass
+        for args in ([], ["-f"]):
+            r = subprocess.run([f"{self.build}/lkstop", *args, "--root", self.root],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               timeout=60)
+            if r.returncode == 0 and wait_for(lambda: not alive(pid), 10):
+                return
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+
+
+class Cluster:
+    """n nodes (node1..nodeN) on 127.0.0.1 under one temporary directory, sharing node1's
+    cluster key, with a comm path both ways between every pair. close() stops them all
+    (plain lkstop, so the applications the benchmark started are removed too)."""
+
+    def __init__(self, build, n=2, settings=None):
+        self.tmp = tempfile.mkdtemp(prefix="lkbench-")
+        os.chmod(self.tmp, 0o755)
+        self.nodes = [ClusterNode(build, self.tmp, f"node{i + 1}", port)
+                      for i, port in enumerate(free_ports(n))]
+        self.settings = settings or []
+
+    def __getitem__(self, i):
+        return self.nodes[i]
+
+    def script(self, name, body):
+        return self.nodes[0].script(name, body)
+
+    def start(self, timeout=15):
+        key = None
+        for node in self.nodes:
+            node.start(key)
+            key = key or os.path.join(self.nodes[0].root, "etc", "authkey")
+        for a in self.nodes:
+            for b in self.nodes:
+                if a is not b:
+                    a.cmd("lkcli", "commpath", "create", "--node", b.name,
+                          "--address", f"127.0.0.1:{b.port}")
+        if not wait_for(self.all_alive, timeout, 0.05):
+            raise SystemExit("the cluster's nodes did not all see each other ALIVE")
+        if self.settings:
+            self.nodes[0].cmd("lkcli", "cluster", "config", *self.settings)
+
+    def peers_seen(self, node):
+        """{name: state} of the cluster members as node sees them."""
+        out = node.cmd("lkcli", "--json", "node", "list", capture=True, check=False).stdout
+        try:
+            data = json.loads(out)
+        except ValueError:
+            return {}
+        nodes = data.get("nodes", data) if isinstance(data, dict) else data
+        return {n["name"]: n["state"] for n in nodes}
+
+    def all_alive(self):
+        names = {n.name for n in self.nodes}
+        for node in self.nodes:
+            seen = self.peers_seen(node)
+            if any(seen.get(name) != "ALIVE" for name in names):
+                return False
+        return True
+
+    def close(self):
+        for node in self.nodes:
+            node.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)

@@ -41,6 +41,11 @@ static int print_resource_result(const struct lk_cli *cli, json_t *data, const c
 {
     if (cli->json) {
         lk_print_json(data);
+    } else if (!json_object_get(data, "state")) {
+        /* Done by the cluster: where it ended. */
+        const char *where = json_string_value(json_object_get(data, "node"));
+        printf("resource '%s' %s%s%s\n", json_string_value(json_object_get(data, "tag")), done,
+               where && where[0] ? " on " : " on every node", where && where[0] ? where : "");
     } else {
         printf("resource '%s' %s (%s): %s\n", json_string_value(json_object_get(data, "tag")), done,
                json_string_value(json_object_get(data, "state")),
@@ -440,7 +445,7 @@ int lk_cmd_resource(const struct lk_cli *cli, int argc, char **argv)
         return cmd_reset(cli, argc, argv);
     }
     if (strcmp(verb, "extend") == 0 || strcmp(verb, "unextend") == 0) {
-        return lk_fail(cli->prog, 1, "resource %s is not available in this version yet", verb);
+        return lk_cmd_extend(cli, strcmp(verb, "extend") == 0, argc, argv);
     }
     return lk_fail(cli->prog, 2, "resource: unknown verb '%s' (see lkcli --help)", verb);
 }

@@ -33,8 +33,21 @@ static void print_tree(const json_t *resources, const json_t *node, const char *
     char label[512];
     snprintf(label, sizeof(label), "%s%s%s", lead, branch, tag);
     const char *pending = json_string_value(json_object_get(res, "pending"));
-    printf("  %-32s %-5s %4lld %4lld  %s%s%s%s\n", label,
-           json_string_value(json_object_get(res, "state")),
+    char elsewhere[256] = "";
+    size_t used = 0, k;
+    json_t *where;
+    json_array_foreach(json_object_get(res, "nodes"), k, where)
+    {
+        if (json_is_true(json_object_get(where, "self")) || used >= sizeof(elsewhere) - 1) {
+            continue;
+        }
+        const char *st = json_string_value(json_object_get(where, "state"));
+        int w = snprintf(elsewhere + used, sizeof(elsewhere) - used, "%s%s:%s", used ? " " : "",
+                         json_string_value(json_object_get(where, "node")), st && st[0] ? st : "?");
+        used += w > 0 ? (size_t) w : 0;
+    }
+    printf("  %-32s %-5s %-18s %4lld %4lld  %s%s%s%s\n", label,
+           json_string_value(json_object_get(res, "state")), used ? elsewhere : "-",
            (long long) json_integer_value(json_object_get(res, "check_failures_in_row")),
            (long long) json_integer_value(json_object_get(res, "local_recoveries")),
            json_string_value(json_object_get(res, "reason")), pending && pending[0] ? " [" : "",
@@ -71,10 +84,20 @@ int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
            (long long) json_integer_value(json_object_get(data, "uptime_s")),
            json_string_value(json_object_get(data, "root")),
            json_is_true(json_object_get(data, "stopping")) ? "  STOPPING" : "");
+    json_t *cluster = json_object_get(data, "cluster");
+    if (json_array_size(json_object_get(cluster, "nodes")) > 1 ||
+        json_array_size(json_object_get(cluster, "warnings")) > 0) {
+        printf("\n");
+        lk_print_nodes(cluster);
+        printf("\ncomm paths:\n");
+        lk_print_commpaths(json_string_value(json_object_get(data, "node")),
+                           json_object_get(cluster, "peers"));
+    }
     json_t *resources = json_object_get(data, "resources");
     printf("\nresources: %zu\n", json_array_size(resources));
     if (json_array_size(resources) > 0) {
-        printf("  %-32s %-5s %4s %4s  %s\n", "TAG", "STATE", "FAIL", "REC", "REASON");
+        printf("  %-32s %-5s %-18s %4s %4s  %s\n", "TAG", "STATE", "OTHER NODES", "FAIL", "REC",
+               "REASON");
     }
     json_t *roots = json_object_get(data, "hierarchies");
     size_t i;

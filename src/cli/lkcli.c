@@ -17,7 +17,9 @@ static void usage(FILE *out)
             "  resource create gen --tag T --restore F --remove F [--quickchk F]\n"
             "           [--deepchk F] [--recover F] [--id ID] [--app-info S]\n"
             "           [--no-in-service] [SETTINGS]\n"
-            "  resource restore --tag T               bring in service\n"
+            "  resource restore --tag T [--node N]    bring in service (on N: a switchover)\n"
+            "  resource extend --tag T --node N [--priority P]   define its hierarchy on N\n"
+            "  resource unextend --tag T --node N     drop that definition\n"
             "  resource remove --tag T [--hierarchy]  take out of service (with its whole tree)\n"
             "  resource delete --tag T [--hierarchy]  delete the definition (or the tree)\n"
             "  resource update-script --tag T --action A --file F\n"
@@ -29,6 +31,13 @@ static void usage(FILE *out)
             "  dependency create|delete --parent P --child C   P depends on C\n"
             "  dependency list                        every dependency\n"
             "  log [-n N] [--follow] [--tag T]        the event log\n"
+            "  node list                              members, their state, quorum\n"
+            "  commpath list                          comm paths with state and counters\n"
+            "  commpath create|delete --node N --address ADDR:PORT\n"
+            "  cluster config [--heartbeat-interval-ms N] [--heartbeat-misses N]\n"
+            "           [--quorum majority|none] [--quorum-loss-action osu|none]\n"
+            "           [--witness ADDR:PORT] [--fence-script FILE] [--max-failovers N]\n"
+            "           [--failover-window S]   show or change, on every node\n"
             "\n"
             "SETTINGS: --quickchk-interval S --deepchk-interval S --quickchk-timeout S\n"
             "  --deepchk-timeout S --check-failures N --local-recovery on|off\n"
@@ -84,7 +93,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(rest[0], "node") == 0 || strcmp(rest[0], "commpath") == 0 ||
         strcmp(rest[0], "cluster") == 0) {
-        return lk_fail(cli.prog, 1, "'%s' is not available in this version yet", rest[0]);
+        return lk_cmd_cluster(&cli, rest[0], n - 1, rest + 1);
     }
     return lk_fail(cli.prog, 2, "unknown command '%s' (see lkcli --help)", rest[0]);
 }

@@ -13,3 +13,12 @@ int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_resource(const struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_dependency(const struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_log(const struct lk_cli *cli, int argc, char **argv);
+/* node list, commpath …, cluster config (noun: "node", "commpath" or "cluster"). */
+int lk_cmd_cluster(const struct lk_cli *cli, const char *noun, int argc, char **argv);
+/* resource extend|unextend. */
+int lk_cmd_extend(const struct lk_cli *cli, bool extend, int argc, char **argv);
+
+#include <jansson.h>
+/* The node list (quorum, warnings, members) and the comm paths, as status shows them. */
+void lk_print_nodes(const json_t *data);
+void lk_print_commpaths(const char *self, const json_t *peers);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "config.h"
 #include "output.h"
 #include "validate.h"
 
@@ -156,16 +157,13 @@ static int find_lkd(char *buf, size_t size)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-            {"root", required_argument, NULL, 'r'},
-            {"node", required_argument, NULL, 'n'},
-            {"listen", required_argument, NULL, 'l'},
-            {"authkey", required_argument, NULL, 'k'},
-            {"no-wait", no_argument, NULL, 'W'},
-            {"help", no_argument, NULL, 'h'},
-            {0},
+            {"root", required_argument, NULL, 'r'},   {"node", required_argument, NULL, 'n'},
+            {"listen", required_argument, NULL, 'l'}, {"authkey", required_argument, NULL, 'k'},
+            {"no-wait", no_argument, NULL, 'W'},      {"witness", no_argument, NULL, 'w'},
+            {"help", no_argument, NULL, 'h'},         {0},
     };
     const char *root_arg = NULL, *node = NULL, *listen = NULL, *authkey = NULL;
-    bool wait = true;
+    bool wait = true, witness = false;
     int c;
     opterr = 0; /* one line of our own instead of getopt's message */
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -185,9 +183,14 @@ int main(int argc, char **argv)
         case 'W':
             wait = false;
             break;
+        case 'w':
+            witness = true;
+            break;
         case 'h':
             printf("usage: lkstart [--root DIR] [--node NAME] [--listen ADDR:PORT] "
-                   "[--authkey FILE] [--no-wait]\n");
+                   "[--authkey FILE] [--witness] [--no-wait]\n"
+                   "  --witness  run this node as the cluster's witness (votes, runs no "
+                   "resources)\n");
             return 0;
         default:
             return lk_fail_getopt(PROG, c, argv);
@@ -204,8 +207,8 @@ int main(int argc, char **argv)
     if (node && lk_validate_tag(node, "node name", err, sizeof(err)) < 0) {
         return lk_fail(PROG, 2, "%s", err);
     }
-    if (listen && (strlen(listen) > 100 || !strchr(listen, ':'))) {
-        return lk_fail(PROG, 2, "invalid --listen '%s': expected ADDR:PORT", listen);
+    if (listen && lk_config_parse_address(listen, NULL, err, sizeof(err)) < 0) {
+        return lk_fail(PROG, 2, "invalid --listen: %s", err);
     }
     char conf[PATH_MAX];
     snprintf(conf, sizeof(conf), "%s/etc/lk.conf", root);
@@ -251,7 +254,11 @@ int main(int argc, char **argv)
         return lk_fail(PROG, 1, "cannot fork: %s", strerror(errno));
     }
     if (pid == 0) {
-        execl(lkd, "lkd", "--root", root, (char *) NULL);
+        if (witness) {
+            execl(lkd, "lkd", "--root", root, "--witness", (char *) NULL);
+        } else {
+            execl(lkd, "lkd", "--root", root, (char *) NULL);
+        }
         fprintf(stderr, "%s: cannot run '%s': %s\n", PROG, lkd, strerror(errno));
         _exit(127);
     }

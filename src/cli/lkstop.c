@@ -1,5 +1,6 @@
-/* lkstop [-f]: without -f, lkd takes this node's resources out of service (printing each
- * step) and stops; with -f, lkd stops at once and the applications keep running. Returns
+/* lkstop [-f | --switchover]: without -f, lkd takes this node's resources out of service
+ * (printing each step) and stops; with --switchover it moves its hierarchies to their
+ * backup nodes first; with -f, lkd stops at once and the applications keep running. Returns
  * once the daemon process has exited. */
 #include <errno.h>
 #include <getopt.h>
@@ -35,11 +36,12 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
             {"root", required_argument, NULL, 'r'},
             {"force", no_argument, NULL, 'f'},
+            {"switchover", no_argument, NULL, 's'},
             {"help", no_argument, NULL, 'h'},
             {0},
     };
     const char *root_arg = NULL;
-    bool force = false;
+    bool force = false, switchover = false;
     int c;
     opterr = 0; /* one line of our own instead of getopt's message */
     while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
@@ -50,8 +52,11 @@ int main(int argc, char **argv)
         case 'r':
             root_arg = optarg;
             break;
+        case 's':
+            switchover = true;
+            break;
         case 'h':
-            printf("usage: lkstop [-f] [--root DIR]\n");
+            printf("usage: lkstop [-f | --switchover] [--root DIR]\n");
             return 0;
         default:
             return lk_fail_getopt(PROG, c, argv);
@@ -59,6 +64,9 @@ int main(int argc, char **argv)
     }
     if (optind < argc) {
         return lk_fail(PROG, 2, "unexpected argument '%s'", argv[optind]);
+    }
+    if (force && switchover) {
+        return lk_fail(PROG, 2, "-f and --switchover exclude each other");
     }
     const char *root = lk_client_root(root_arg);
     json_t *data = NULL;
@@ -69,7 +77,7 @@ int main(int argc, char **argv)
     pid_t pid = (pid_t) json_integer_value(json_object_get(data, "pid"));
     json_decref(data);
     data = NULL;
-    json_t *args = json_pack("{s:s}", "mode", force ? "force" : "stop");
+    json_t *args = json_pack("{s:s}", "mode", force ? "force" : switchover ? "switchover" : "stop");
     r = lk_client_call(PROG, root, LK_CMD_SHUTDOWN, args, lk_print_progress, NULL, &data);
     json_decref(data);
     if (r != 0) {

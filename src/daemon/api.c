@@ -16,53 +16,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api_internal.h"
+#include "cluster.h"
 #include "eventlog.h"
 #include "executor.h"
 #include "inslist.h"
 #include "monitor.h"
 #include "proto.h"
+#include "replica.h"
 #include "roles.h"
 #include "scripts.h"
 
 #define MAX_QUEUED_WRITES 4096
-
-enum wait_kind {
-    WAIT_NONE,
-    WAIT_ACTION,   /* a restore or remove (or create + restore) until nothing is pending */
-    WAIT_FOLLOW,   /* lkcli log --follow */
-    WAIT_SHUTDOWN, /* lkstop: until nothing is pending */
-    WAIT_TEST,     /* resource test: until the run ends */
-    WAIT_IDLE,     /* lkstart: until the start-up actions have ended */
-};
-
-struct test_ctx;
-
-struct conn {
-    uv_pipe_t pipe;
-    struct lk_api *api;
-    struct conn *prev, *next;
-    enum lk_role role;
-    char *buf;
-    size_t len;
-    bool have_request;
-    uint64_t accepted_usec;
-    bool closing;
-    bool close_after_write;
-    unsigned writes_in_flight;
-    enum wait_kind wait;
-    char wait_tag[LK_TAG_MAX + 1];
-    bool want_in_service;
-    const char *verb;
-    struct test_ctx *test;
-};
-
-struct lk_api {
-    struct lk_node *node;
-    uv_pipe_t listener;
-    uv_timer_t sweeper; /* closes connections that never sent a request */
-    struct conn *conns;
-    bool stop_loop_after_reply;
-};
 
 struct test_ctx {
     struct conn *conn; /* NULL once the connection closed */
@@ -93,6 +58,7 @@ static void on_close(uv_handle_t *h)
     if (c->test) {
         c->test->conn = NULL;
     }
+    json_decref(c->seen);
     free(c->buf);
     free(c);
 }
@@ -128,7 +94,7 @@ static void on_write(uv_write_t *req, int status)
 }
 
 /* Sends msg (stolen) on c. */
-static void send_msg(struct conn *c, json_t *msg)
+void api_send_msg(struct conn *c, json_t *msg)
 {
     if (!msg) {
         conn_close(c);
@@ -165,32 +131,31 @@ static void send_msg(struct conn *c, json_t *msg)
     }
 }
 
-static void reply_final(struct conn *c, json_t *msg)
+void api_reply_final(struct conn *c, json_t *msg)
 {
     c->wait = WAIT_NONE;
     c->close_after_write = true;
-    send_msg(c, msg);
+    api_send_msg(c, msg);
 }
 
-static void reply_ok(struct conn *c, json_t *data)
+void api_reply_ok(struct conn *c, json_t *data)
 {
-    reply_final(c, lk_proto_ok(data));
+    api_reply_final(c, lk_proto_ok(data));
 }
 
-__attribute__((format(printf, 3, 4))) static void reply_error(struct conn *c, int code,
-                                                              const char *fmt, ...)
+void api_reply_error(struct conn *c, int code, const char *fmt, ...)
 {
     char text[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    reply_final(c, lk_proto_error(code, text));
+    api_reply_final(c, lk_proto_error(code, text));
 }
 
 /* ---------------------------------------------------------------- helpers */
 
-static const char *arg_str(const json_t *args, const char *key)
+const char *api_arg_str(const json_t *args, const char *key)
 {
     return json_string_value(json_object_get(args, key));
 }
@@ -210,30 +175,30 @@ static void collect_event(const struct lk_event_record *e, void *userdata)
 }
 
 /* Looks up args.tag, replying with an error when it is missing or unknown. */
-static struct lk_resource *want_resource(struct conn *c, const json_t *args)
+struct lk_resource *api_want_resource(struct conn *c, const json_t *args)
 {
-    const char *tag = arg_str(args, "tag");
+    const char *tag = api_arg_str(args, "tag");
     if (!tag) {
-        reply_error(c, LK_EXIT_USAGE, "missing --tag");
+        api_reply_error(c, LK_EXIT_USAGE, "missing --tag");
         return NULL;
     }
     struct lk_resource *res = lk_node_find(c->api->node, tag);
     if (!res) {
         char err[256];
         if (lk_validate_tag(tag, "tag", err, sizeof(err)) < 0) {
-            reply_error(c, LK_EXIT_USAGE, "%s", err);
+            api_reply_error(c, LK_EXIT_USAGE, "%s", err);
         } else {
-            reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
+            api_reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
         }
         return NULL;
     }
     return res;
 }
 
-static bool refuse_while_stopping(struct conn *c)
+bool api_refuse_while_stopping(struct conn *c)
 {
     if (c->api->node->stopping) {
-        reply_error(c, LK_EXIT_FAILED, "lkd is stopping");
+        api_reply_error(c, LK_EXIT_FAILED, "lkd is stopping");
         return true;
     }
     return false;
@@ -280,7 +245,7 @@ static bool apply_settings(struct conn *c, const json_t *args, struct lk_setting
         return true;
     }
     if (!json_is_object(settings)) {
-        reply_error(c, LK_EXIT_USAGE, "settings must be an object");
+        api_reply_error(c, LK_EXIT_USAGE, "settings must be an object");
         return false;
     }
     const char *key;
@@ -294,11 +259,11 @@ static bool apply_settings(struct conn *c, const json_t *args, struct lk_setting
         const char *value = json_string_value(v);
         char err[512];
         if (!value) {
-            reply_error(c, LK_EXIT_USAGE, "setting '%s' must be given as text", key);
+            api_reply_error(c, LK_EXIT_USAGE, "setting '%s' must be given as text", key);
             return false;
         }
         if (lk_settings_set(s, key, value, err, sizeof(err)) < 0) {
-            reply_error(c, LK_EXIT_USAGE, "%s", err);
+            api_reply_error(c, LK_EXIT_USAGE, "%s", err);
             return false;
         }
         if (changed_size > used) {
@@ -313,7 +278,7 @@ static bool apply_settings(struct conn *c, const json_t *args, struct lk_setting
 /* Makes c wait for tag's pending action to end, receiving the tag's events as progress
  * meanwhile. Set before the event is handled, so the first steps are seen too; the
  * caller then calls lk_api_on_change, which replies at once if nothing runs. */
-static void start_waiting(struct conn *c, const char *tag, bool want_in_service, const char *verb)
+void api_start_waiting(struct conn *c, const char *tag, bool want_in_service, const char *verb)
 {
     c->wait = WAIT_ACTION;
     c->want_in_service = want_in_service;
@@ -326,8 +291,8 @@ static void start_waiting(struct conn *c, const char *tag, bool want_in_service,
 static void h_ping(struct conn *c, const json_t *args)
 {
     (void) args;
-    reply_ok(c, json_pack("{s:s, s:i, s:i}", "node", c->api->node->name, "pid", (int) getpid(),
-                          "protocol", LK_PROTO_VERSION));
+    api_reply_ok(c, json_pack("{s:s, s:i, s:i}", "node", c->api->node->name, "pid", (int) getpid(),
+                              "protocol", LK_PROTO_VERSION));
 }
 
 static json_t *resources_json(struct lk_node *node, const char *only_tag)
@@ -337,7 +302,11 @@ static json_t *resources_json(struct lk_node *node, const char *only_tag)
         if (only_tag && strcmp(node->resources[i]->tag, only_tag) != 0) {
             continue;
         }
-        json_array_append_new(list, lk_proto_resource_json(node->resources[i]));
+        json_t *obj = lk_proto_resource_json(node->resources[i]);
+        if (obj) {
+            json_object_set_new(obj, "nodes", api_resource_nodes_json(node, node->resources[i]));
+        }
+        json_array_append_new(list, obj);
     }
     return list;
 }
@@ -377,24 +346,25 @@ static void h_status(struct conn *c, const json_t *args)
     struct lk_node *node = c->api->node;
     json_t *events = json_array();
     (void) lk_store_last_events(node->store, 10, NULL, collect_event, events);
-    reply_ok(c,
-             json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:o, s:o, s:o}", "node", node->name, "root",
-                       node->root, "pid", (int) getpid(), "uptime_s",
-                       (json_int_t) ((lk_mono_usec() - node->started_usec) / 1000000), "stopping",
-                       node->stopping, "resources", resources_json(node, NULL), "dependencies",
-                       deps_json(node), "hierarchies", hierarchies_json(node), "events", events));
+    api_reply_ok(c,
+                 json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:o, s:o, s:o, s:o}", "node", node->name,
+                           "root", node->root, "pid", (int) getpid(), "uptime_s",
+                           (json_int_t) ((lk_mono_usec() - node->started_usec) / 1000000),
+                           "stopping", node->stopping, "resources", resources_json(node, NULL),
+                           "dependencies", deps_json(node), "hierarchies", hierarchies_json(node),
+                           "events", events, "cluster", lk_cluster_status_json(node)));
 }
 
 static void h_list(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
-    const char *tag = arg_str(args, "tag");
+    const char *tag = api_arg_str(args, "tag");
     if (tag && !lk_node_find(node, tag)) {
-        reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
+        api_reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
         return;
     }
-    reply_ok(c,
-             json_pack("{s:s, s:o}", "node", node->name, "resources", resources_json(node, tag)));
+    api_reply_ok(
+            c, json_pack("{s:s, s:o}", "node", node->name, "resources", resources_json(node, tag)));
 }
 
 /* ins_list's lines, formatted here: one string is far cheaper to send and parse than a
@@ -402,14 +372,14 @@ static void h_list(struct conn *c, const json_t *args)
 static void h_inslist(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
-    const char *tag = arg_str(args, "tag");
-    const char *sep_text = arg_str(args, "separator");
+    const char *tag = api_arg_str(args, "tag");
+    const char *sep_text = api_arg_str(args, "separator");
     if (!sep_text || strlen(sep_text) != 1 || sep_text[0] == '\n') {
-        reply_error(c, LK_EXIT_USAGE, "the separator must be exactly one character");
+        api_reply_error(c, LK_EXIT_USAGE, "the separator must be exactly one character");
         return;
     }
     if (tag && !lk_node_find(node, tag)) {
-        reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
+        api_reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
         return;
     }
     size_t cap = 4096, used = 0;
@@ -433,10 +403,10 @@ static void h_inslist(struct conn *c, const json_t *args)
         int n = lk_inslist_format(&shown, node->name, sep_text[0], line, sizeof(line), &bad);
         if (n < 0) {
             free(text);
-            reply_error(c, LK_EXIT_FAILED,
-                        "field %d of resource '%s' contains the separator; choose another "
-                        "with -f",
-                        bad, res->tag);
+            api_reply_error(c, LK_EXIT_FAILED,
+                            "field %d of resource '%s' contains the separator; choose another "
+                            "with -f",
+                            bad, res->tag);
             return;
         }
         if (used + (size_t) n + 2 > cap) {
@@ -454,48 +424,48 @@ static void h_inslist(struct conn *c, const json_t *args)
         text[used++] = '\n';
     }
     if (!text) {
-        reply_error(c, LK_EXIT_FAILED, "out of memory");
+        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
         return;
     }
-    reply_ok(c, json_pack("{s:s%}", "lines", text, used));
+    api_reply_ok(c, json_pack("{s:s%}", "lines", text, used));
     free(text);
 }
 
 static void h_create(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
-    if (refuse_while_stopping(c)) {
+    if (api_refuse_while_stopping(c)) {
         return;
     }
     char err[512];
-    const char *tag = arg_str(args, "tag");
-    const char *id = arg_str(args, "id");
-    const char *info = arg_str(args, "info");
-    const char *type = arg_str(args, "type");
+    const char *tag = api_arg_str(args, "tag");
+    const char *id = api_arg_str(args, "id");
+    const char *info = api_arg_str(args, "info");
+    const char *type = api_arg_str(args, "type");
     if (type && strcmp(type, "gen") != 0) {
-        reply_error(c, LK_EXIT_USAGE, "unknown resource type '%s': only 'gen' exists", type);
+        api_reply_error(c, LK_EXIT_USAGE, "unknown resource type '%s': only 'gen' exists", type);
         return;
     }
     if (lk_validate_tag(tag, "tag", err, sizeof(err)) < 0 ||
         lk_validate_tag(id ? id : tag, "id", err, sizeof(err)) < 0 ||
         lk_validate_info(info ? info : "", err, sizeof(err)) < 0) {
-        reply_error(c, LK_EXIT_USAGE, "%s", err);
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
         return;
     }
     if (!id) {
         id = tag;
     }
     if (lk_node_find(node, tag)) {
-        reply_error(c, LK_EXIT_FAILED, "a resource with tag '%s' already exists", tag);
+        api_reply_error(c, LK_EXIT_FAILED, "a resource with tag '%s' already exists", tag);
         return;
     }
     if (lk_node_find_id(node, id)) {
-        reply_error(c, LK_EXIT_FAILED, "a resource with id '%s' already exists", id);
+        api_reply_error(c, LK_EXIT_FAILED, "a resource with id '%s' already exists", id);
         return;
     }
     struct lk_resource *res = calloc(1, sizeof(*res));
     if (!res) {
-        reply_error(c, LK_EXIT_FAILED, "out of memory");
+        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
         return;
     }
     snprintf(res->tag, sizeof(res->tag), "%s", tag);
@@ -520,20 +490,20 @@ static void h_create(struct conn *c, const json_t *args)
     json_t *v;
     bool ok = json_is_object(scripts);
     if (!ok) {
-        reply_error(c, LK_EXIT_USAGE, "missing scripts");
+        api_reply_error(c, LK_EXIT_USAGE, "missing scripts");
     }
     json_object_foreach(ok ? scripts : NULL, key, v)
     {
         enum lk_action a = lk_action_from_name(key);
         if (a == LK_ACTION_NONE) {
-            reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", key);
+            api_reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", key);
             ok = false;
             break;
         }
         const char *b64 = json_string_value(v);
         char serr[256];
         if (!b64 || !(content[a] = decode_script(b64, &content_len[a], serr, sizeof(serr)))) {
-            reply_error(c, LK_EXIT_USAGE, "%s script: %s", key, b64 ? serr : "not text");
+            api_reply_error(c, LK_EXIT_USAGE, "%s script: %s", key, b64 ? serr : "not text");
             ok = false;
             break;
         }
@@ -541,8 +511,8 @@ static void h_create(struct conn *c, const json_t *args)
     }
     for (int a = 0; ok && a < LK_ACTION_COUNT; a++) {
         if (lk_action_required((enum lk_action) a) && !res->has_script[a]) {
-            reply_error(c, LK_EXIT_USAGE, "missing --%s: a gen/app resource needs one",
-                        lk_action_name((enum lk_action) a));
+            api_reply_error(c, LK_EXIT_USAGE, "missing --%s: a gen/app resource needs one",
+                            lk_action_name((enum lk_action) a));
             ok = false;
         }
     }
@@ -551,7 +521,7 @@ static void h_create(struct conn *c, const json_t *args)
     for (int a = 0; ok && a < LK_ACTION_COUNT; a++) {
         if (content[a] && lk_scripts_install(node, tag, (enum lk_action) a, content[a],
                                              content_len[a], err, sizeof(err)) < 0) {
-            reply_error(c, LK_EXIT_FAILED, "%s", err);
+            api_reply_error(c, LK_EXIT_FAILED, "%s", err);
             ok = false;
         }
     }
@@ -571,6 +541,9 @@ static void h_create(struct conn *c, const json_t *args)
     if (r == 0) {
         r = lk_store_insert(node->store, node->name, res, err, sizeof(err));
         if (r == 0) {
+            r = lk_replica_touch(node, tag);
+        }
+        if (r == 0) {
             r = lk_store_commit(node->store);
         }
         if (r < 0) {
@@ -583,23 +556,23 @@ static void h_create(struct conn *c, const json_t *args)
     if (r < 0) {
         lk_scripts_remove_all(node, tag);
         free(res);
-        reply_error(c, LK_EXIT_FAILED, "%s", err);
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         return;
     }
     if (lk_node_add(node, res) < 0) {
         free(res);
-        reply_error(c, LK_EXIT_FAILED, "out of memory");
+        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
         return;
     }
     lk_eventlog_msg(node, tag, LK_MSG_RESOURCE_CREATED, id);
     if (!in_service) {
-        reply_ok(c, lk_proto_resource_json(res));
+        api_reply_ok(c, lk_proto_resource_json(res));
         return;
     }
     struct lk_event ev = {.type = LK_EV_RESTORE_REQUESTED, .tag = tag};
-    start_waiting(c, tag, true, "created, but restore");
+    api_start_waiting(c, tag, true, "created, but restore");
     if (lk_executor_handle(node, &ev, err, sizeof(err)) < 0) {
-        reply_error(c, LK_EXIT_FAILED, "resource '%s' was created, but %s", tag, err);
+        api_reply_error(c, LK_EXIT_FAILED, "resource '%s' was created, but %s", tag, err);
         return;
     }
     lk_api_on_change(c->api, tag);
@@ -608,16 +581,26 @@ static void h_create(struct conn *c, const json_t *args)
 static void h_restore_remove(struct conn *c, const json_t *args, bool restore)
 {
     struct lk_node *node = c->api->node;
-    if (refuse_while_stopping(c)) {
+    if (api_refuse_while_stopping(c)) {
         return;
     }
-    struct lk_resource *res = want_resource(c, args);
+    struct lk_resource *res = api_want_resource(c, args);
     if (!res) {
         return;
     }
-    const char *target = arg_str(args, "node");
-    if (restore && target && strcmp(target, node->name) != 0) {
-        reply_error(c, LK_EXIT_FAILED, "node '%s' is not a member of this cluster", target);
+    const char *target = api_arg_str(args, "node");
+    bool whole = !restore && json_is_true(json_object_get(args, "hierarchy"));
+    char cerr[LK_REASON_MAX];
+    enum lk_cluster_verdict verdict =
+            restore ? lk_cluster_restore(node, res->tag, target, cerr, sizeof(cerr))
+                    : lk_cluster_remove(node, res->tag, whole, cerr, sizeof(cerr));
+    if (verdict == LK_CLUSTER_REFUSED) {
+        api_reply_error(c, LK_EXIT_FAILED, "%s", cerr);
+        return;
+    }
+    if (verdict == LK_CLUSTER_HANDLED) {
+        api_start_cluster_wait(c, res->tag, restore ? (target ? target : node->name) : NULL,
+                               restore ? "restore" : "remove");
         return;
     }
     struct lk_event ev = {.type = restore ? LK_EV_RESTORE_REQUESTED : LK_EV_REMOVE_REQUESTED,
@@ -625,9 +608,9 @@ static void h_restore_remove(struct conn *c, const json_t *args, bool restore)
                           .whole_hierarchy =
                                   !restore && json_is_true(json_object_get(args, "hierarchy"))};
     char err[LK_REASON_MAX];
-    start_waiting(c, res->tag, restore, restore ? "restore" : "remove");
+    api_start_waiting(c, res->tag, restore, restore ? "restore" : "remove");
     if (lk_executor_handle(node, &ev, err, sizeof(err)) < 0) {
-        reply_error(c, LK_EXIT_FAILED, "%s", err);
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         return;
     }
     lk_api_on_change(c->api, ev.tag);
@@ -666,23 +649,24 @@ static void collect_tree(const struct lk_node *node, const char *root, char (*ta
 static void h_delete(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
-    if (refuse_while_stopping(c)) {
+    if (api_refuse_while_stopping(c)) {
         return;
     }
-    struct lk_resource *res = want_resource(c, args);
+    struct lk_resource *res = api_want_resource(c, args);
     if (!res) {
         return;
     }
     if (lk_node_has_parents(node, res->tag)) {
-        reply_error(c, LK_EXIT_FAILED,
-                    "resource '%s' has parents; delete them or the dependencies first", res->tag);
+        api_reply_error(c, LK_EXIT_FAILED,
+                        "resource '%s' has parents; delete them or the dependencies first",
+                        res->tag);
         return;
     }
     bool hierarchy = json_is_true(json_object_get(args, "hierarchy"));
     size_t max = node->count ? node->count : 1, count = 0;
     char(*tags)[LK_TAG_MAX + 1] = calloc(max, sizeof(*tags));
     if (!tags) {
-        reply_error(c, LK_EXIT_FAILED, "out of memory");
+        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
         return;
     }
     if (hierarchy) {
@@ -700,6 +684,10 @@ static void h_delete(struct conn *c, const json_t *args)
         } else if (m && lk_state_in_service(m->state)) {
             why = "is in service; take it out of service first";
         }
+        char who[LK_TAG_MAX + 1];
+        if (!why && lk_cluster_in_service_somewhere(node, tags[i], who, sizeof(who))) {
+            why = "is in service on another node; take it out of service first";
+        }
         for (size_t d = 0; !why && hierarchy && d < node->dep_count; d++) {
             if (strcmp(node->deps[d].child, tags[i]) != 0) {
                 continue;
@@ -713,8 +701,8 @@ static void h_delete(struct conn *c, const json_t *args)
             }
         }
         if (why) {
-            reply_error(c, LK_EXIT_FAILED, "resource '%s' %s%s", tags[i], why,
-                        hierarchy ? " (nothing deleted)" : "");
+            api_reply_error(c, LK_EXIT_FAILED, "resource '%s' %s%s", tags[i], why,
+                            hierarchy ? " (nothing deleted)" : "");
             free(tags);
             return;
         }
@@ -722,14 +710,25 @@ static void h_delete(struct conn *c, const json_t *args)
     /* One transaction for the whole tree, bottom-up: all or nothing. */
     int r = lk_store_begin(node->store);
     for (size_t i = count; r == 0 && i-- > 0;) {
+        json_t *nodes = json_object();
+        for (size_t e = 0; nodes && e < node->extend_count; e++) {
+            if (strcmp(node->extends[e].tag, tags[i]) == 0) {
+                json_object_set_new(nodes, node->extends[e].node,
+                                    json_integer(node->extends[e].priority));
+            }
+        }
         r = lk_store_delete(node->store, tags[i]);
+        if (r == 0) {
+            r = lk_replica_touch_deleted(node, tags[i], nodes);
+        }
+        json_decref(nodes);
     }
     if (r == 0) {
         r = lk_store_commit(node->store);
     }
     if (r < 0) {
-        reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
-                    lk_store_errmsg(node->store));
+        api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
+                        lk_store_errmsg(node->store));
         lk_store_rollback(node->store);
         free(tags);
         return;
@@ -741,10 +740,12 @@ static void h_delete(struct conn *c, const json_t *args)
         lk_scripts_remove_all(node, tags[i]);
         lk_eventlog_msg(node, tags[i], LK_MSG_RESOURCE_DELETED);
         json_array_append_new(deleted, json_string(tags[i]));
+        const char *one = tags[i];
+        lk_cluster_push(node, &one, 1, NULL);
     }
     json_t *data = json_pack("{s:s, s:o}", "tag", tags[0], "deleted", deleted);
     free(tags);
-    reply_ok(c, data);
+    api_reply_ok(c, data);
 }
 
 static json_t *deps_json(const struct lk_node *node)
@@ -760,23 +761,23 @@ static json_t *deps_json(const struct lk_node *node)
 static void h_dep_list(struct conn *c, const json_t *args)
 {
     (void) args;
-    reply_ok(c, json_pack("{s:o}", "dependencies", deps_json(c->api->node)));
+    api_reply_ok(c, json_pack("{s:o}", "dependencies", deps_json(c->api->node)));
 }
 
 static void h_dep_change(struct conn *c, const json_t *args, bool create)
 {
     struct lk_node *node = c->api->node;
-    if (refuse_while_stopping(c)) {
+    if (api_refuse_while_stopping(c)) {
         return;
     }
-    const char *ptag = arg_str(args, "parent"), *ctag = arg_str(args, "child");
+    const char *ptag = api_arg_str(args, "parent"), *ctag = api_arg_str(args, "child");
     if (!ptag || !ctag) {
-        reply_error(c, LK_EXIT_USAGE, "missing --%s", ptag ? "child" : "parent");
+        api_reply_error(c, LK_EXIT_USAGE, "missing --%s", ptag ? "child" : "parent");
         return;
     }
     struct lk_resource *parent = lk_node_find(node, ptag), *child = lk_node_find(node, ctag);
     if (!parent || !child) {
-        reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", parent ? ctag : ptag);
+        api_reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", parent ? ctag : ptag);
         return;
     }
     struct lk_view view = lk_node_view(node);
@@ -785,8 +786,8 @@ static void h_dep_change(struct conn *c, const json_t *args, bool create)
         busy = lk_engine_hierarchy_busy(&view, ctag);
     }
     if (busy) {
-        reply_error(c, LK_EXIT_FAILED, "resource '%s' is busy: %s in progress", busy->tag,
-                    lk_pending_name(busy->pending));
+        api_reply_error(c, LK_EXIT_FAILED, "resource '%s' is busy: %s in progress", busy->tag,
+                        lk_pending_name(busy->pending));
         return;
     }
     bool exists = false;
@@ -795,50 +796,87 @@ static void h_dep_change(struct conn *c, const json_t *args, bool create)
     }
     if (!create) {
         if (!exists) {
-            reply_error(c, LK_EXIT_FAILED, "'%s' does not depend on '%s'", ptag, ctag);
+            api_reply_error(c, LK_EXIT_FAILED, "'%s' does not depend on '%s'", ptag, ctag);
             return;
         }
-        if (lk_store_delete_dep(node->store, ptag, ctag) < 0) {
-            reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
-                        lk_store_errmsg(node->store));
+        int r = lk_store_begin(node->store);
+        if (r == 0) {
+            r = lk_store_delete_dep(node->store, ptag, ctag);
+        }
+        if (r == 0) {
+            r = lk_replica_touch(node, ptag);
+        }
+        if (r == 0) {
+            r = lk_store_commit(node->store);
+        }
+        if (r < 0) {
+            lk_store_rollback(node->store);
+            api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
+                            lk_store_errmsg(node->store));
             return;
         }
         lk_node_drop_dep(node, ptag, ctag);
+        lk_cluster_push(node, &ptag, 1, NULL);
         lk_eventlog_msg(node, ptag, LK_MSG_DEPENDENCY_DELETED, ptag, ctag);
-        reply_ok(c, json_pack("{s:s, s:s}", "parent", ptag, "child", ctag));
+        api_reply_ok(c, json_pack("{s:s, s:s}", "parent", ptag, "child", ctag));
         return;
     }
     char cycle[1024];
     if (strcmp(ptag, ctag) == 0) {
-        reply_error(c, LK_EXIT_FAILED, "a resource cannot depend on itself ('%s')", ptag);
+        api_reply_error(c, LK_EXIT_FAILED, "a resource cannot depend on itself ('%s')", ptag);
         return;
     }
     if (exists) {
-        reply_error(c, LK_EXIT_FAILED, "'%s' already depends on '%s'", ptag, ctag);
+        api_reply_error(c, LK_EXIT_FAILED, "'%s' already depends on '%s'", ptag, ctag);
         return;
     }
     if (lk_engine_would_cycle(&view, ptag, ctag, cycle, sizeof(cycle))) {
-        reply_error(c, LK_EXIT_FAILED, "the dependency would make a cycle: %s", cycle);
+        api_reply_error(c, LK_EXIT_FAILED, "the dependency would make a cycle: %s", cycle);
         return;
     }
     if (lk_state_in_service(parent->state) && !lk_state_in_service(child->state)) {
-        reply_error(c, LK_EXIT_FAILED,
-                    "'%s' is in service but '%s' is %s: a parent cannot run without its "
-                    "child; restore '%s' or remove '%s' first",
-                    ptag, ctag, lk_state_name(child->state), ctag, ptag);
+        api_reply_error(c, LK_EXIT_FAILED,
+                        "'%s' is in service but '%s' is %s: a parent cannot run without its "
+                        "child; restore '%s' or remove '%s' first",
+                        ptag, ctag, lk_state_name(child->state), ctag, ptag);
         return;
     }
-    if (lk_store_add_dep(node->store, ptag, ctag) < 0) {
-        reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
-                    lk_store_errmsg(node->store));
+    /* SPEC §4: both ends are defined on the same nodes. */
+    for (size_t e = 0; e < node->extend_count; e++) {
+        const struct lk_extend *x = &node->extends[e];
+        bool on_parent = strcmp(x->tag, ptag) == 0, on_child = strcmp(x->tag, ctag) == 0;
+        if ((on_parent && !lk_node_priority(node, ctag, x->node)) ||
+            (on_child && !lk_node_priority(node, ptag, x->node))) {
+            api_reply_error(c, LK_EXIT_FAILED,
+                            "'%s' is defined on node '%s' but '%s' is not: both ends of a "
+                            "dependency must be extended to the same nodes",
+                            on_parent ? ptag : ctag, x->node, on_parent ? ctag : ptag);
+            return;
+        }
+    }
+    int r = lk_store_begin(node->store);
+    if (r == 0) {
+        r = lk_store_add_dep(node->store, ptag, ctag);
+    }
+    if (r == 0) {
+        r = lk_replica_touch(node, ptag);
+    }
+    if (r == 0) {
+        r = lk_store_commit(node->store);
+    }
+    if (r < 0) {
+        lk_store_rollback(node->store);
+        api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
+                        lk_store_errmsg(node->store));
         return;
     }
     if (lk_node_add_dep(node, ptag, ctag) < 0) {
-        reply_error(c, LK_EXIT_FAILED, "out of memory");
+        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
         return;
     }
+    lk_cluster_push(node, &ptag, 1, NULL);
     lk_eventlog_msg(node, ptag, LK_MSG_DEPENDENCY_CREATED, ptag, ctag);
-    reply_ok(c, json_pack("{s:s, s:s}", "parent", ptag, "child", ctag));
+    api_reply_ok(c, json_pack("{s:s, s:s}", "parent", ptag, "child", ctag));
 }
 
 static void h_dep_create(struct conn *c, const json_t *args)
@@ -854,47 +892,55 @@ static void h_dep_delete(struct conn *c, const json_t *args)
 static void h_update_script(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
-    struct lk_resource *res = want_resource(c, args);
+    struct lk_resource *res = api_want_resource(c, args);
     if (!res) {
         return;
     }
-    const char *action = arg_str(args, "action");
+    const char *action = api_arg_str(args, "action");
     enum lk_action a = lk_action_from_name(action);
     if (a == LK_ACTION_NONE) {
-        reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", action ? action : "");
+        api_reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", action ? action : "");
         return;
     }
-    const char *b64 = arg_str(args, "content");
+    const char *b64 = api_arg_str(args, "content");
     char err[512];
     size_t len = 0;
     unsigned char *content = b64 ? decode_script(b64, &len, err, sizeof(err)) : NULL;
     if (!content) {
-        reply_error(c, LK_EXIT_USAGE, "%s", b64 ? err : "missing script content");
+        api_reply_error(c, LK_EXIT_USAGE, "%s", b64 ? err : "missing script content");
         return;
     }
     int r = lk_scripts_install(node, res->tag, a, content, len, err, sizeof(err));
     free(content);
     if (r < 0) {
-        reply_error(c, LK_EXIT_FAILED, "%s", err);
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         return;
     }
     if (!res->has_script[a]) {
         res->has_script[a] = true;
         if (lk_store_save_scripts(node->store, res) < 0) {
             res->has_script[a] = false;
-            reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
-                        lk_store_errmsg(node->store));
+            api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
+                            lk_store_errmsg(node->store));
             return;
         }
     }
+    if (lk_store_begin(node->store) == 0) {
+        if (lk_replica_touch(node, res->tag) == 0 && lk_store_commit(node->store) == 0) {
+            const char *one = res->tag;
+            lk_cluster_push(node, &one, 1, NULL);
+        } else {
+            lk_store_rollback(node->store);
+        }
+    }
     lk_eventlog_msg(node, res->tag, LK_MSG_SCRIPT_UPDATED, lk_action_name(a));
-    reply_ok(c, json_pack("{s:s, s:s}", "tag", res->tag, "action", lk_action_name(a)));
+    api_reply_ok(c, json_pack("{s:s, s:s}", "tag", res->tag, "action", lk_action_name(a)));
 }
 
 static void h_config(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
-    struct lk_resource *res = want_resource(c, args);
+    struct lk_resource *res = api_want_resource(c, args);
     if (!res) {
         return;
     }
@@ -903,21 +949,34 @@ static void h_config(struct conn *c, const json_t *args)
     if (!apply_settings(c, args, &next.settings, changed, sizeof(changed))) {
         return;
     }
-    const char *info = arg_str(args, "info");
+    const char *info = api_arg_str(args, "info");
     char err[256];
     if (info) {
         if (lk_validate_info(info, err, sizeof(err)) < 0) {
-            reply_error(c, LK_EXIT_USAGE, "%s", err);
+            api_reply_error(c, LK_EXIT_USAGE, "%s", err);
             return;
         }
         snprintf(next.info, sizeof(next.info), "%s", info);
     }
-    if (lk_store_save_settings(node->store, &next) < 0) {
-        reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
-                    lk_store_errmsg(node->store));
+    int r = lk_store_begin(node->store);
+    if (r == 0) {
+        r = lk_store_save_settings(node->store, &next);
+    }
+    if (r == 0) {
+        r = lk_replica_touch(node, res->tag);
+    }
+    if (r == 0) {
+        r = lk_store_commit(node->store);
+    }
+    if (r < 0) {
+        lk_store_rollback(node->store);
+        api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
+                        lk_store_errmsg(node->store));
         return;
     }
     *res = next;
+    const char *one = res->tag;
+    lk_cluster_push(node, &one, 1, NULL);
     if (changed[0]) {
         lk_eventlog_msg(node, res->tag, LK_MSG_RESOURCE_CONFIGURED, changed);
     }
@@ -927,7 +986,7 @@ static void h_config(struct conn *c, const json_t *args)
     char eerr[LK_REASON_MAX];
     (void) lk_executor_handle(node, &ev, eerr, sizeof(eerr));
     lk_monitor_sync(node, res->tag);
-    reply_ok(c, lk_proto_resource_json(res));
+    api_reply_ok(c, lk_proto_resource_json(res));
 }
 
 static void test_done(struct lk_run *run, const struct lk_result *result, const char *output,
@@ -943,28 +1002,28 @@ static void test_done(struct lk_run *run, const struct lk_result *result, const 
     c->test = NULL;
     char desc[320];
     lk_result_describe(result, desc, sizeof(desc));
-    reply_ok(c, json_pack("{s:b, s:s, s:s, s:i, s:i, s:I, s:s%}", "ok", lk_result_ok(result),
-                          "outcome", lk_outcome_name(result->outcome), "description", desc,
-                          "exit_status", result->exit_status, "signal", result->term_signal,
-                          "duration_ms", (json_int_t) (result->duration_usec / 1000), "output",
-                          output ? output : "", output_len));
+    api_reply_ok(c, json_pack("{s:b, s:s, s:s, s:i, s:i, s:I, s:s%}", "ok", lk_result_ok(result),
+                              "outcome", lk_outcome_name(result->outcome), "description", desc,
+                              "exit_status", result->exit_status, "signal", result->term_signal,
+                              "duration_ms", (json_int_t) (result->duration_usec / 1000), "output",
+                              output ? output : "", output_len));
 }
 
 static void h_test(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
-    struct lk_resource *res = want_resource(c, args);
+    struct lk_resource *res = api_want_resource(c, args);
     if (!res) {
         return;
     }
-    const char *action = arg_str(args, "action");
+    const char *action = api_arg_str(args, "action");
     enum lk_action a = lk_action_from_name(action);
     if (a == LK_ACTION_NONE) {
-        reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", action ? action : "");
+        api_reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", action ? action : "");
         return;
     }
     if (!res->has_script[a]) {
-        reply_error(c, LK_EXIT_FAILED, "resource '%s' has no %s script", res->tag, action);
+        api_reply_error(c, LK_EXIT_FAILED, "resource '%s' has no %s script", res->tag, action);
         return;
     }
     struct test_ctx *ctx = calloc(1, sizeof(*ctx));
@@ -972,7 +1031,7 @@ static void h_test(struct conn *c, const json_t *args)
     if (!ctx || !prep) {
         free(ctx);
         free(prep);
-        reply_error(c, LK_EXIT_FAILED, "out of memory");
+        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
         return;
     }
     lk_scripts_prepare(node, res, a, prep);
@@ -981,7 +1040,7 @@ static void h_test(struct conn *c, const json_t *args)
     free(prep);
     if (r < 0) {
         free(ctx);
-        reply_error(c, LK_EXIT_FAILED, "cannot run the %s script: %s", action, strerror(-r));
+        api_reply_error(c, LK_EXIT_FAILED, "cannot run the %s script: %s", action, strerror(-r));
         return;
     }
     c->test = ctx;
@@ -996,26 +1055,26 @@ static void h_log(struct conn *c, const json_t *args)
         n = 20;
     }
     if (n < 0 || n > LK_EVENTS_KEPT) {
-        reply_error(c, LK_EXIT_USAGE, "invalid -n: expected 0 to %d", LK_EVENTS_KEPT);
+        api_reply_error(c, LK_EXIT_USAGE, "invalid -n: expected 0 to %d", LK_EVENTS_KEPT);
         return;
     }
-    const char *tag = arg_str(args, "tag");
+    const char *tag = api_arg_str(args, "tag");
     json_t *events = json_array();
     if (lk_store_last_events(node->store, (size_t) n, tag, collect_event, events) < 0) {
         json_decref(events);
-        reply_error(c, LK_EXIT_FAILED, "cannot read the event log: %s",
-                    lk_store_errmsg(node->store));
+        api_reply_error(c, LK_EXIT_FAILED, "cannot read the event log: %s",
+                        lk_store_errmsg(node->store));
         return;
     }
     if (!json_is_true(json_object_get(args, "follow"))) {
-        reply_ok(c, json_pack("{s:o}", "events", events));
+        api_reply_ok(c, json_pack("{s:o}", "events", events));
         return;
     }
     size_t i;
     json_t *e;
     json_array_foreach(events, i, e)
     {
-        send_msg(c, json_pack("{s:i, s:O}", LK_KEY_VERSION, LK_PROTO_VERSION, "event", e));
+        api_send_msg(c, json_pack("{s:i, s:O}", LK_KEY_VERSION, LK_PROTO_VERSION, "event", e));
     }
     json_decref(events);
     c->wait = WAIT_FOLLOW;
@@ -1024,29 +1083,29 @@ static void h_log(struct conn *c, const json_t *args)
 
 static void h_log_write(struct conn *c, const json_t *args)
 {
-    const char *category = arg_str(args, "category");
-    const char *message = arg_str(args, "message");
-    const char *process = arg_str(args, "process");
-    const char *tag = arg_str(args, "tag");
+    const char *category = api_arg_str(args, "category");
+    const char *message = api_arg_str(args, "message");
+    const char *process = api_arg_str(args, "process");
+    const char *tag = api_arg_str(args, "tag");
     json_t *jn = json_object_get(args, "number");
     enum lk_severity sev;
     char err[256];
     if (lk_severity_from_name(category, &sev) < 0) {
-        reply_error(c, LK_EXIT_USAGE, "unknown category '%s': expected ERROR, WARNING or INFO",
-                    category ? category : "");
+        api_reply_error(c, LK_EXIT_USAGE, "unknown category '%s': expected ERROR, WARNING or INFO",
+                        category ? category : "");
         return;
     }
     if (!json_is_integer(jn) || json_integer_value(jn) < 0 || json_integer_value(jn) > 999999999) {
-        reply_error(c, LK_EXIT_USAGE, "invalid message number");
+        api_reply_error(c, LK_EXIT_USAGE, "invalid message number");
         return;
     }
     if (!message || lk_validate_info(message, err, sizeof(err)) < 0) {
-        reply_error(c, LK_EXIT_USAGE, "invalid message: %s",
-                    message ? "control characters or too long" : "missing");
+        api_reply_error(c, LK_EXIT_USAGE, "invalid message: %s",
+                        message ? "control characters or too long" : "missing");
         return;
     }
     if (tag && tag[0] && lk_validate_tag(tag, "tag", err, sizeof(err)) < 0) {
-        reply_error(c, LK_EXIT_USAGE, "%s", err);
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
         return;
     }
     char proc[64];
@@ -1057,23 +1116,49 @@ static void h_log_write(struct conn *c, const json_t *args)
         }
     }
     lk_eventlog_write(c->api->node, sev, (int) json_integer_value(jn), tag, proc, message, NULL);
-    reply_ok(c, NULL);
+    api_reply_ok(c, NULL);
+}
+
+void api_stop_now(struct conn *c, const char *why, const char *mode)
+{
+    struct lk_node *node = c->api->node;
+    lk_cluster_stop(node, true);
+    lk_eventlog_msg(node, NULL, LK_MSG_DAEMON_STOPPING, why);
+    node->stopping = true;
+    lk_monitor_stop_all(node);
+    c->api->stop_loop_after_reply = true;
+    api_reply_ok(c, json_pack("{s:s}", "mode", mode));
 }
 
 static void h_shutdown(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
-    const char *mode = arg_str(args, "mode");
-    if (!mode || (strcmp(mode, "force") != 0 && strcmp(mode, "stop") != 0)) {
-        reply_error(c, LK_EXIT_USAGE, "invalid shutdown mode");
+    const char *mode = api_arg_str(args, "mode");
+    if (!mode || (strcmp(mode, "force") != 0 && strcmp(mode, "stop") != 0 &&
+                  strcmp(mode, "switchover") != 0)) {
+        api_reply_error(c, LK_EXIT_USAGE, "invalid shutdown mode");
         return;
     }
+    if (strcmp(mode, "switchover") == 0) {
+        /* Hierarchies move to their backups first; then the stop is an lkstop -f on a
+         * node that holds nothing (api_cluster.c). */
+        char err[LK_REASON_MAX];
+        if (!node->stopping && lk_cluster_switch_all(node, err, sizeof(err)) < 0) {
+            api_reply_error(c, LK_EXIT_FAILED, "%s", err);
+            return;
+        }
+        c->wait = WAIT_CLUSTER;
+        c->cluster_op = 3; /* OP_SWITCH_OUT */
+        c->deadline_usec = lk_mono_usec() + 600ULL * 1000 * 1000;
+        c->verb = "lkstop --switchover";
+        lk_api_on_change(c->api, NULL);
+        return;
+    }
+    /* Either way the peers hear that this node leaves on purpose: its hierarchies do not
+     * fail over (SPEC §6 lkstop; docs/CLUSTER.md). */
+    lk_cluster_stop(node, true);
     if (strcmp(mode, "force") == 0) {
-        lk_eventlog_msg(node, NULL, LK_MSG_DAEMON_STOPPING, "lkstop -f: applications keep running");
-        node->stopping = true;
-        lk_monitor_stop_all(node);
-        c->api->stop_loop_after_reply = true;
-        reply_ok(c, json_pack("{s:s}", "mode", mode));
+        api_stop_now(c, "lkstop -f: applications keep running", mode);
         return;
     }
     if (!node->stopping) {
@@ -1091,17 +1176,17 @@ static void h_shutdown(struct conn *c, const json_t *args)
 static void h_reset(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
-    struct lk_resource *res = want_resource(c, args);
+    struct lk_resource *res = api_want_resource(c, args);
     if (!res) {
         return;
     }
     struct lk_event ev = {.type = LK_EV_RESET, .tag = res->tag};
     char err[LK_REASON_MAX];
     if (lk_executor_handle(node, &ev, err, sizeof(err)) < 0) {
-        reply_error(c, LK_EXIT_FAILED, "%s", err);
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         return;
     }
-    reply_ok(c, lk_proto_resource_json(res));
+    api_reply_ok(c, lk_proto_resource_json(res));
 }
 
 /* The numbers that open an incident: a failed check, a check timeout, a process exit. */
@@ -1116,15 +1201,15 @@ static bool starts_incident(int number)
 static void h_why(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
-    struct lk_resource *res = want_resource(c, args);
+    struct lk_resource *res = api_want_resource(c, args);
     if (!res) {
         return;
     }
     json_t *events = json_array();
     if (lk_store_last_events(node->store, 500, res->tag, collect_event, events) < 0) {
         json_decref(events);
-        reply_error(c, LK_EXIT_FAILED, "cannot read the event log: %s",
-                    lk_store_errmsg(node->store));
+        api_reply_error(c, LK_EXIT_FAILED, "cannot read the event log: %s",
+                        lk_store_errmsg(node->store));
         return;
     }
     /* The last event that opens an incident, then back over the failures right before it
@@ -1150,10 +1235,11 @@ static void h_why(struct conn *c, const json_t *args)
         json_array_append(incident, json_array_get(events, i));
     }
     json_decref(events);
-    reply_ok(c, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o}", "tag", res->tag, "state",
-                          lk_state_name(res->state), "reason", res->reason, "check_failures_in_row",
-                          (int) res->check_failures_in_row, "local_recoveries",
-                          (int) res->local_recoveries, "incident", incident));
+    api_reply_ok(c,
+                 json_pack("{s:s, s:s, s:s, s:i, s:i, s:o}", "tag", res->tag, "state",
+                           lk_state_name(res->state), "reason", res->reason,
+                           "check_failures_in_row", (int) res->check_failures_in_row,
+                           "local_recoveries", (int) res->local_recoveries, "incident", incident));
 }
 
 static void h_wait_idle(struct conn *c, const json_t *args)
@@ -1162,12 +1248,6 @@ static void h_wait_idle(struct conn *c, const json_t *args)
     c->wait = WAIT_IDLE;
     lk_api_on_change(c->api, NULL);
 }
-
-struct route {
-    const char *cmd;
-    enum lk_role role;
-    void (*handler)(struct conn *c, const json_t *args);
-};
 
 static const struct route routes[] = {
         {LK_CMD_PING, LK_ROLE_GUEST, h_ping},
@@ -1200,17 +1280,17 @@ static void dispatch(struct conn *c, const char *line)
     json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(req)) {
         json_decref(req);
-        reply_error(c, LK_EXIT_USAGE, "malformed request: %s", jerr.text);
+        api_reply_error(c, LK_EXIT_USAGE, "malformed request: %s", jerr.text);
         return;
     }
     json_t *v = json_object_get(req, LK_KEY_VERSION);
-    const char *cmd = arg_str(req, LK_KEY_CMD);
+    const char *cmd = api_arg_str(req, LK_KEY_CMD);
     json_t *args = json_object_get(req, LK_KEY_ARGS);
     if (!json_is_integer(v) || json_integer_value(v) != LK_PROTO_VERSION) {
-        reply_error(c, LK_EXIT_USAGE, "unsupported protocol version (this lkd speaks %d)",
-                    LK_PROTO_VERSION);
+        api_reply_error(c, LK_EXIT_USAGE, "unsupported protocol version (this lkd speaks %d)",
+                        LK_PROTO_VERSION);
     } else if (!cmd || (args && !json_is_object(args))) {
-        reply_error(c, LK_EXIT_USAGE, "malformed request: missing cmd or args");
+        api_reply_error(c, LK_EXIT_USAGE, "malformed request: missing cmd or args");
     } else {
         const struct route *route = NULL;
         for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
@@ -1218,11 +1298,16 @@ static void dispatch(struct conn *c, const char *line)
                 route = &routes[i];
             }
         }
+        for (size_t i = 0; !route && lk_api_cluster_routes[i].cmd; i++) {
+            if (strcmp(lk_api_cluster_routes[i].cmd, cmd) == 0) {
+                route = &lk_api_cluster_routes[i];
+            }
+        }
         if (!route) {
-            reply_error(c, LK_EXIT_USAGE, "unknown command '%s'", cmd);
+            api_reply_error(c, LK_EXIT_USAGE, "unknown command '%s'", cmd);
         } else if (c->role < route->role) {
-            reply_error(c, LK_EXIT_DENIED, "permission denied: '%s' needs the %s role", cmd,
-                        lk_role_name(route->role));
+            api_reply_error(c, LK_EXIT_DENIED, "permission denied: '%s' needs the %s role", cmd,
+                            lk_role_name(route->role));
         } else {
             json_t *empty = args ? NULL : json_object();
             route->handler(c, args ? args : empty);
@@ -1255,7 +1340,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->len + (size_t) nread > LK_PROTO_MAX_LINE) {
         c->have_request = true;
-        reply_error(c, LK_EXIT_USAGE, "request too large (at most %d bytes)", LK_PROTO_MAX_LINE);
+        api_reply_error(c, LK_EXIT_USAGE, "request too large (at most %d bytes)",
+                        LK_PROTO_MAX_LINE);
         return;
     }
     char *bigger = realloc(c->buf, c->len + (size_t) nread + 1);
@@ -1274,7 +1360,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     *nl = '\0';
     c->have_request = true;
     if (strlen(c->buf) != (size_t) (nl - c->buf)) {
-        reply_error(c, LK_EXIT_USAGE, "malformed request: NUL byte");
+        api_reply_error(c, LK_EXIT_USAGE, "malformed request: NUL byte");
         return;
     }
     dispatch(c, c->buf);
@@ -1311,9 +1397,9 @@ static void on_connection(uv_stream_t *server, int status)
                                                             : LK_ROLE_NONE;
     if (c->role == LK_ROLE_NONE) {
         c->have_request = true;
-        reply_error(c, LK_EXIT_DENIED,
-                    "permission denied: you are not root nor in the lkadmin, lkoper or lkguest "
-                    "group");
+        api_reply_error(c, LK_EXIT_DENIED,
+                        "permission denied: you are not root nor in the lkadmin, lkoper or lkguest "
+                        "group");
         return;
     }
     if (uv_read_start((uv_stream_t *) &c->pipe, on_alloc, on_read) < 0) {
@@ -1346,14 +1432,14 @@ void lk_api_on_event(struct lk_api *api, const struct lk_event_record *e)
             continue;
         }
         if (c->wait == WAIT_FOLLOW && (!c->wait_tag[0] || strcmp(c->wait_tag, e->tag) == 0)) {
-            send_msg(c, json_pack("{s:i, s:o}", LK_KEY_VERSION, LK_PROTO_VERSION, "event",
-                                  event_json(e)));
-        } else if ((c->wait == WAIT_ACTION && e->tag[0] &&
+            api_send_msg(c, json_pack("{s:i, s:o}", LK_KEY_VERSION, LK_PROTO_VERSION, "event",
+                                      event_json(e)));
+        } else if (((c->wait == WAIT_ACTION || c->wait == WAIT_CLUSTER) && e->tag[0] &&
                     lk_engine_connected(&view, c->wait_tag, e->tag)) ||
                    ((c->wait == WAIT_SHUTDOWN || c->wait == WAIT_IDLE) && e->tag[0])) {
             char line[1200];
             snprintf(line, sizeof(line), "%s: %s", e->tag, e->message);
-            send_msg(c, lk_proto_progress(line));
+            api_send_msg(c, lk_proto_progress(line));
         }
     }
 }
@@ -1368,11 +1454,15 @@ void lk_api_on_change(struct lk_api *api, const char *tag)
         }
         if (c->wait == WAIT_SHUTDOWN && lk_node_busy_count(node) == 0) {
             api->stop_loop_after_reply = true;
-            reply_ok(c, json_pack("{s:s}", "mode", "stop"));
+            api_reply_ok(c, json_pack("{s:s}", "mode", "stop"));
             continue;
         }
-        if (c->wait == WAIT_IDLE && lk_node_busy_count(node) == 0) {
-            reply_ok(c, NULL);
+        if (c->wait == WAIT_IDLE && lk_node_busy_count(node) == 0 && lk_cluster_started_up(node)) {
+            api_reply_ok(c, NULL);
+            continue;
+        }
+        if (c->wait == WAIT_CLUSTER) {
+            (void) api_cluster_wait_check(c);
             continue;
         }
         /* A change anywhere on the hierarchy may settle the resource waited for: a
@@ -1382,7 +1472,7 @@ void lk_api_on_change(struct lk_api *api, const char *tag)
         }
         struct lk_resource *res = lk_node_find(node, c->wait_tag);
         if (!res) {
-            reply_error(c, LK_EXIT_FAILED, "resource '%s' was deleted", c->wait_tag);
+            api_reply_error(c, LK_EXIT_FAILED, "resource '%s' was deleted", c->wait_tag);
             continue;
         }
         /* The request is done when its whole hierarchy is: branches that do not depend
@@ -1394,10 +1484,10 @@ void lk_api_on_change(struct lk_api *api, const char *tag)
         bool done =
                 c->want_in_service ? lk_state_in_service(res->state) : res->state == LK_STATE_OSU;
         if (done) {
-            reply_ok(c, lk_proto_resource_json(res));
+            api_reply_ok(c, lk_proto_resource_json(res));
         } else {
-            reply_error(c, LK_EXIT_FAILED, "resource '%s' %s failed: %s (%s)", res->tag, c->verb,
-                        res->reason, lk_state_name(res->state));
+            api_reply_error(c, LK_EXIT_FAILED, "resource '%s' %s failed: %s (%s)", res->tag,
+                            c->verb, res->reason, lk_state_name(res->state));
         }
     }
 }

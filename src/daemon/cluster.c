@@ -1,2 +1,902 @@
-/* Placeholder while it is written. */
-#include "cluster.h"
+/* The cluster coordinator, membership half: the comm paths' callbacks, the peers as this
+ * node sees them, quorum (with the witness's vote), the messages between nodes, the
+ * cluster data exchange on every new connection, and "settling" — the local start-up
+ * waits until this node is up to date with the peers it can reach (SPEC §5: a node that
+ * (re)joins receives the definitions before it may restore anything).
+ *
+ * Messages (JSON objects in MESSAGE frames, field "t"):
+ *   sum      {sum}         my data versions; answer with the objects newer for me, then synced
+ *   obj      {obj}         one cluster data object (replica.h)
+ *   synced   {}            end of the objects sent for a sum
+ *   state    {seq,res,own} my resources' states and the ownership records I hold
+ *   state?   {}            send me your state (a heartbeat showed I missed one)
+ *   settings {settings,ver} the cluster settings, changed by lkcli cluster config
+ *   switch   {tag,to}      switch this hierarchy over to node "to" (you hold it)
+ *   remove   {tag,whole}   take this out of service (you hold it)
+ *   started  {}            I just started: check for orphaned hierarchies once
+ * Heartbeats carry {alive:[peers], sseq, vote:[nodes] (witness only)}. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "cluster_internal.h"
+#include "config.h"
+#include "eventlog.h"
+#include "executor.h"
+#include "replica.h"
+
+#define TICK_MS 100
+
+/* ---------------------------------------------------------------- peers */
+
+struct peer *lk_cluster_peer(struct lk_cluster *cl, const char *name)
+{
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        if (strcmp(cl->peers[i].name, name) == 0) {
+            return &cl->peers[i];
+        }
+    }
+    struct peer *bigger = realloc(cl->peers, (cl->peer_count + 1) * sizeof(*bigger));
+    if (!bigger) {
+        return NULL;
+    }
+    cl->peers = bigger;
+    struct peer *p = &cl->peers[cl->peer_count++];
+    memset(p, 0, sizeof(*p));
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    p->configured = lk_config_find_peer(&cl->node->config, name) != NULL;
+    p->dead_since = uv_now(cl->node->loop);
+    return p;
+}
+
+static struct peer *find_peer(const struct lk_cluster *cl, const char *name)
+{
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        if (strcmp(cl->peers[i].name, name) == 0) {
+            return &cl->peers[i];
+        }
+    }
+    return NULL;
+}
+
+uint64_t lk_cluster_dead_ms(const struct lk_cluster *cl)
+{
+    const struct lk_cluster_settings *s = &cl->node->config.cluster;
+    return (uint64_t) s->heartbeat_interval_ms * s->heartbeat_misses;
+}
+
+static size_t configured_nodes(const struct lk_cluster *cl)
+{
+    return 1 + cl->node->config.peer_count;
+}
+
+bool lk_cluster_quorum_mode_none(const struct lk_cluster *cl)
+{
+    const struct lk_cluster_settings *s = &cl->node->config.cluster;
+    if (s->quorum == LK_QUORUM_NONE) {
+        return true;
+    }
+    if (s->quorum == LK_QUORUM_MAJORITY) {
+        return false;
+    }
+    size_t voters = configured_nodes(cl) + (s->witness[0] ? 1 : 0);
+    return voters < 3;
+}
+
+static bool json_has_name(const json_t *array, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(array, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Votes this node has now, and how many there are. */
+static void count_votes(const struct lk_cluster *cl, unsigned *ret_votes, unsigned *ret_voters)
+{
+    const struct lk_config *config = &cl->node->config;
+    unsigned voters = (unsigned) configured_nodes(cl), votes = 1;
+    for (size_t i = 0; i < config->peer_count; i++) {
+        const struct peer *p = find_peer(cl, config->peers[i].name);
+        votes += p && p->alive && !p->witness;
+    }
+    if (config->cluster.witness[0]) {
+        voters++;
+        for (size_t i = 0; i < cl->peer_count; i++) {
+            const struct peer *p = &cl->peers[i];
+            if (p->witness && p->alive && json_has_name(p->votes, cl->node->name)) {
+                votes++;
+                break;
+            }
+        }
+    }
+    *ret_votes = votes;
+    *ret_voters = voters;
+}
+
+static void update_quorum(struct lk_cluster *cl)
+{
+    if (cl->node->witness) {
+        return;
+    }
+    unsigned votes, voters;
+    count_votes(cl, &votes, &voters);
+    bool quorate = lk_cluster_quorum_mode_none(cl) || votes * 2 > voters;
+    if (cl->quorum_known && quorate == cl->quorate) {
+        return;
+    }
+    bool was_known = cl->quorum_known;
+    cl->quorate = quorate;
+    cl->quorum_known = true;
+    if (quorate && was_known) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_QUORUM_GAINED, votes, voters);
+    } else if (!quorate) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_QUORUM_LOST, votes, voters / 2 + 1,
+                        cl->node->config.cluster.quorum_loss_action == LK_QUORUM_LOSS_OSU
+                                ? "taking this node's hierarchies out of service"
+                                : "hierarchies left running (quorum-loss-action none)");
+    }
+}
+
+/* A witness gives its vote to one group of nodes that can all see each other: the
+ * largest; on a tie the one it voted for before, else the one with the smallest name. */
+static void witness_vote(struct lk_cluster *cl)
+{
+    json_t *best = NULL;
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        const struct peer *p = &cl->peers[i];
+        if (!p->alive || p->witness) {
+            continue;
+        }
+        /* p's group: p and the alive nodes that p and they both see. */
+        json_t *group = json_array();
+        json_array_append_new(group, json_string(p->name));
+        for (size_t j = 0; j < cl->peer_count; j++) {
+            const struct peer *q = &cl->peers[j];
+            if (j != i && q->alive && !q->witness && json_has_name(p->alive_set, q->name) &&
+                json_has_name(q->alive_set, p->name)) {
+                json_array_append_new(group, json_string(q->name));
+            }
+        }
+        bool better = !best || json_array_size(group) > json_array_size(best);
+        if (best && json_array_size(group) == json_array_size(best)) {
+            bool was = cl->last_votes && json_has_name(cl->last_votes, p->name);
+            bool best_was =
+                    cl->last_votes &&
+                    json_has_name(cl->last_votes, json_string_value(json_array_get(best, 0)));
+            better = was && !best_was;
+            if (was == best_was) {
+                better = strcmp(p->name, json_string_value(json_array_get(best, 0))) < 0;
+            }
+        }
+        if (better) {
+            json_decref(best);
+            best = group;
+        } else {
+            json_decref(group);
+        }
+    }
+    json_decref(cl->last_votes);
+    cl->last_votes = best ? best : json_array();
+}
+
+/* ---------------------------------------------------------------- messages */
+
+int lk_cluster_send(struct lk_cluster *cl, const char *peer, json_t *msg)
+{
+    if (!msg) {
+        return -ENOMEM;
+    }
+    int r = cl->net ? lk_net_send(cl->net, peer, msg) : -ENOTCONN;
+    json_decref(msg);
+    return r;
+}
+
+static json_t *settings_json(const struct lk_cluster_settings *s)
+{
+    json_t *obj = json_object();
+    char buf[1100];
+    for (size_t i = 0; lk_cluster_settings_keys[i]; i++) {
+        const char *v = lk_cluster_settings_get(s, lk_cluster_settings_keys[i], buf, sizeof(buf));
+        json_object_set_new(obj, lk_cluster_settings_keys[i], json_string(v ? v : ""));
+    }
+    return obj;
+}
+
+static json_t *state_json(struct lk_cluster *cl)
+{
+    json_t *res = json_object();
+    struct lk_node *node = cl->node;
+    for (size_t i = 0; i < node->count; i++) {
+        const struct lk_resource *r = node->resources[i];
+        json_object_set_new(res, r->tag,
+                            json_pack("[s,s,b]", lk_state_name(r->state),
+                                      lk_pending_name(r->pending), r->target_in_service));
+    }
+    return json_pack("{s:s,s:I,s:o,s:o}", "t", "state", "seq", (json_int_t) cl->sseq, "res", res,
+                     "own", lk_owner_all_json(cl));
+}
+
+void lk_cluster_send_state(struct lk_cluster *cl)
+{
+    cl->state_dirty = false;
+    if (!cl->net || cl->node->witness) {
+        return;
+    }
+    cl->sseq++;
+    json_t *msg = state_json(cl);
+    if (msg) {
+        lk_net_broadcast(cl->net, msg);
+        json_decref(msg);
+    }
+}
+
+static void send_sum(struct lk_cluster *cl, const char *peer)
+{
+    if (cl->node->witness) {
+        return;
+    }
+    json_t *sum = lk_replica_summary(cl->node, peer);
+    lk_cluster_send(cl, peer, json_pack("{s:s,s:o*}", "t", "sum", "sum", sum));
+}
+
+static void answer_sum(struct lk_cluster *cl, struct peer *p, const json_t *sum)
+{
+    json_t *tags = json_is_object(sum) ? lk_replica_newer_for(cl->node, p->name, sum) : NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(tags, i, v)
+    {
+        json_t *obj = lk_replica_object(cl->node, json_string_value(v));
+        if (obj) {
+            lk_cluster_send(cl, p->name, json_pack("{s:s,s:o}", "t", "obj", "obj", obj));
+        }
+    }
+    json_decref(tags);
+    lk_cluster_send(cl, p->name,
+                    json_pack("{s:s,s:I}", "t", "synced", "objects",
+                              (json_int_t) (tags ? json_array_size(tags) : 0)));
+}
+
+static void on_obj(struct lk_cluster *cl, struct peer *p, const json_t *obj)
+{
+    enum lk_replica_outcome outcome = LK_REPLICA_IGNORED;
+    char err[512];
+    int r = lk_replica_apply(cl->node, p->name, obj, &outcome, err, sizeof(err));
+    if (r == -EINVAL) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name, err);
+    } else if (r < 0 && r != -EBUSY) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name, err);
+    }
+    if (outcome != LK_REPLICA_IGNORED) {
+        cl->state_dirty = true;
+        if (cl->node->api) {
+            lk_api_on_change(cl->node->api, NULL);
+        }
+    }
+}
+
+static void on_state(struct lk_cluster *cl, struct peer *p, const json_t *msg)
+{
+    json_t *res = json_object_get(msg, "res");
+    json_t *own = json_object_get(msg, "own");
+    json_t *seq = json_object_get(msg, "seq");
+    if (!json_is_object(res) || !json_is_object(own) || !json_is_integer(seq)) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name, "malformed state message");
+        return;
+    }
+    /* Validate the resource states before keeping them: status shows them. */
+    const char *tag;
+    json_t *v;
+    json_object_foreach(res, tag, v)
+    {
+        enum lk_state st;
+        enum lk_pending pe;
+        if (!json_is_array(v) || json_array_size(v) != 3 || !json_is_string(json_array_get(v, 0)) ||
+            !json_is_string(json_array_get(v, 1)) || !json_is_boolean(json_array_get(v, 2)) ||
+            lk_state_from_name(json_string_value(json_array_get(v, 0)), &st) < 0 ||
+            lk_pending_from_name(json_string_value(json_array_get(v, 1)), &pe) < 0) {
+            lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name,
+                            "malformed resource state in a state message");
+            return;
+        }
+    }
+    json_decref(p->states);
+    p->states = json_incref(res);
+    p->sseq = (uint64_t) json_integer_value(seq);
+    p->heard = true;
+    json_object_foreach(own, tag, v)
+    {
+        struct lk_owner_rec rec;
+        if (lk_owner_parse(v, &rec) < 0) {
+            lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name,
+                            "malformed ownership record");
+            continue;
+        }
+        if (lk_node_find(cl->node, tag) && lk_owner_merge(cl, tag, &rec)) {
+            cl->state_dirty = true;
+        }
+    }
+    if (cl->node->api) {
+        lk_api_on_change(cl->node->api, NULL);
+    }
+}
+
+static void apply_settings_message(struct lk_cluster *cl, struct peer *p, const json_t *msg)
+{
+    json_t *settings = json_object_get(msg, "settings");
+    if (!json_is_object(settings)) {
+        return;
+    }
+    struct lk_config next = cl->node->config;
+    char err[256], changed[512] = "";
+    size_t used = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(settings, key, v)
+    {
+        char cur[1100];
+        const char *now = lk_cluster_settings_get(&next.cluster, key, cur, sizeof(cur));
+        if (!json_is_string(v) || !now) {
+            lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name,
+                            "malformed cluster settings");
+            return;
+        }
+        if (strcmp(now, json_string_value(v)) == 0) {
+            continue;
+        }
+        if (lk_cluster_settings_set(&next.cluster, key, json_string_value(v), err, sizeof(err)) <
+            0) {
+            lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name, err);
+            return;
+        }
+        int n = snprintf(changed + used, sizeof(changed) - used, "%s%s=%s", used ? ", " : "", key,
+                         json_string_value(v));
+        used += n > 0 && (size_t) n < sizeof(changed) - used ? (size_t) n : 0;
+    }
+    if (!changed[0]) {
+        return;
+    }
+    char path[LK_PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s/%s", cl->node->root, LK_CONF_NAME);
+    if (lk_config_save(path, &next, err, sizeof(err)) < 0) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name, err);
+        return;
+    }
+    cl->node->config = next;
+    char from[600];
+    snprintf(from, sizeof(from), "%s (from %s)", changed, p->name);
+    lk_eventlog_msg(cl->node, NULL, LK_MSG_CLUSTER_CONFIGURED, from);
+    lk_cluster_reconfigure(cl->node, false);
+}
+
+static void compare_settings(struct lk_cluster *cl, struct peer *p, const json_t *theirs)
+{
+    char was[64];
+    snprintf(was, sizeof(was), "%s", p->settings_diff);
+    p->settings_diff[0] = '\0';
+    json_t *ours = settings_json(&cl->node->config.cluster);
+    const char *key;
+    json_t *v;
+    json_object_foreach(ours, key, v)
+    {
+        json_t *t = json_object_get(theirs, key);
+        if (!json_is_string(t) || strcmp(json_string_value(t), json_string_value(v)) != 0) {
+            snprintf(p->settings_diff, sizeof(p->settings_diff), "%s", key);
+            break;
+        }
+    }
+    json_decref(ours);
+    if (p->settings_diff[0] && strcmp(was, p->settings_diff) != 0) {
+        char what[160];
+        snprintf(what, sizeof(what), "%s differs (lkcli cluster config sets it on every node)",
+                 p->settings_diff);
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_SETTINGS_MISMATCH, p->name, what);
+    }
+}
+
+/* ---------------------------------------------------------------- net callbacks */
+
+static void on_node(void *userdata, const char *name, bool alive, const char *why)
+{
+    struct lk_cluster *cl = userdata;
+    struct peer *p = lk_cluster_peer(cl, name);
+    if (!p) {
+        return;
+    }
+    if (p->alive == alive) {
+        return;
+    }
+    p->alive = alive;
+    if (alive) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_NODE_ALIVE, name);
+        lk_owner_node_alive(cl, name);
+    } else {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_NODE_DEAD, name, why ? why : "no heartbeat");
+        p->synced = false;
+        p->dead_since = uv_now(cl->node->loop);
+        /* What it held is unknown from now on; its last records stay. */
+        json_decref(p->states);
+        p->states = NULL;
+        json_decref(p->votes);
+        p->votes = NULL;
+    }
+    update_quorum(cl);
+    lk_cluster_kick(cl);
+}
+
+static void on_path(void *userdata, const char *peer, const char *address, bool alive,
+                    const char *why)
+{
+    struct lk_cluster *cl = userdata;
+    if (alive) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_PATH_ALIVE, peer, address);
+    } else {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_PATH_DEAD, peer, address, why ? why : "");
+    }
+}
+
+static void on_hello(void *userdata, const char *name, bool known, const json_t *info)
+{
+    struct lk_cluster *cl = userdata;
+    struct peer *p = lk_cluster_peer(cl, name);
+    if (!p) {
+        return;
+    }
+    p->witness = json_is_true(json_object_get(info, "witness"));
+    if (!known && !p->witness && !cl->node->witness && !p->configured) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_UNKNOWN_PEER, name, "a comm path");
+    }
+    compare_settings(cl, p, json_object_get(info, "settings"));
+    /* Every new connection may follow a gap: exchange data and state again. */
+    send_sum(cl, name);
+    if (!cl->node->witness) {
+        lk_cluster_send(cl, name, state_json(cl));
+    }
+}
+
+static void on_heartbeat(void *userdata, const char *name, const json_t *payload)
+{
+    struct lk_cluster *cl = userdata;
+    struct peer *p = lk_cluster_peer(cl, name);
+    if (!p || !json_is_object(payload)) {
+        return;
+    }
+    json_t *alive = json_object_get(payload, "alive");
+    if (json_is_array(alive)) {
+        json_decref(p->alive_set);
+        p->alive_set = json_incref(alive);
+    }
+    json_t *vote = json_object_get(payload, "vote");
+    if (p->witness && json_is_array(vote)) {
+        bool had = json_has_name(p->votes, cl->node->name);
+        json_decref(p->votes);
+        p->votes = json_incref(vote);
+        if (had != json_has_name(vote, cl->node->name)) {
+            update_quorum(cl);
+            lk_cluster_kick(cl);
+        }
+    }
+    json_t *sseq = json_object_get(payload, "sseq");
+    if (!p->witness && json_is_integer(sseq) && (uint64_t) json_integer_value(sseq) != p->sseq) {
+        lk_cluster_send(cl, name, json_pack("{s:s}", "t", "state?"));
+    }
+    if (cl->node->witness) {
+        witness_vote(cl);
+    }
+}
+
+static void on_message(void *userdata, const char *name, const json_t *msg)
+{
+    struct lk_cluster *cl = userdata;
+    struct peer *p = lk_cluster_peer(cl, name);
+    const char *t = json_string_value(json_object_get(msg, "t"));
+    if (!p || !t || cl->node->witness) {
+        return;
+    }
+    if (strcmp(t, "sum") == 0) {
+        answer_sum(cl, p, json_object_get(msg, "sum"));
+    } else if (strcmp(t, "obj") == 0) {
+        on_obj(cl, p, json_object_get(msg, "obj"));
+    } else if (strcmp(t, "synced") == 0) {
+        if (!p->synced) {
+            json_t *n = json_object_get(msg, "objects");
+            lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_SYNCED, name,
+                            (unsigned) (json_is_integer(n) ? json_integer_value(n) : 0));
+        }
+        p->synced = true;
+    } else if (strcmp(t, "state") == 0) {
+        on_state(cl, p, msg);
+    } else if (strcmp(t, "state?") == 0) {
+        lk_cluster_send(cl, name, state_json(cl));
+    } else if (strcmp(t, "settings") == 0) {
+        apply_settings_message(cl, p, msg);
+    } else if (strcmp(t, "switch") == 0) {
+        lk_owner_on_switch_message(cl, name, msg);
+    } else if (strcmp(t, "remove") == 0) {
+        lk_owner_on_remove_message(cl, name, msg);
+    } else if (strcmp(t, "started") == 0) {
+        cl->orphan_check = true;
+    } else {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, name, "unknown message type");
+        return;
+    }
+    lk_cluster_kick(cl);
+}
+
+static void on_dropped(void *userdata, const char *from, const char *why)
+{
+    struct lk_cluster *cl = userdata;
+    lk_eventlog_msg(cl->node, NULL, LK_MSG_FRAME_DROPPED, from, why);
+}
+
+static void on_resumed(void *userdata, uint64_t frozen_ms)
+{
+    struct lk_cluster *cl = userdata;
+    lk_eventlog_msg(cl->node, NULL, LK_MSG_DAEMON_RESUMED, (unsigned long long) frozen_ms);
+    cl->holding = true;
+    cl->hold_until = uv_now(cl->node->loop) + lk_cluster_dead_ms(cl) + 500;
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        cl->peers[i].heard = false;
+        /* Ask for fresh state: ours may be long out of date. */
+        lk_cluster_send(cl, cl->peers[i].name, json_pack("{s:s}", "t", "state?"));
+    }
+}
+
+static json_t *heartbeat_payload(void *userdata)
+{
+    struct lk_cluster *cl = userdata;
+    json_t *alive = json_array();
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        if (cl->peers[i].alive) {
+            json_array_append_new(alive, json_string(cl->peers[i].name));
+        }
+    }
+    json_t *hb = json_pack("{s:o,s:I}", "alive", alive, "sseq", (json_int_t) cl->sseq);
+    if (hb && cl->node->witness) {
+        witness_vote(cl);
+        json_object_set(hb, "vote", cl->last_votes);
+    }
+    return hb;
+}
+
+/* ---------------------------------------------------------------- settling and ticks */
+
+static void check_settled(struct lk_cluster *cl)
+{
+    if (cl->settled || cl->node->witness) {
+        return;
+    }
+    uint64_t now = uv_now(cl->node->loop);
+    bool window_over = now - cl->started_at >= lk_cluster_dead_ms(cl) + 1000;
+    bool all_synced = true, alive_synced = true;
+    const struct lk_config *config = &cl->node->config;
+    for (size_t i = 0; i < config->peer_count; i++) {
+        const struct peer *p = find_peer(cl, config->peers[i].name);
+        bool synced = p && p->synced && p->states;
+        all_synced &= synced;
+        alive_synced &= !(p && p->alive) || synced;
+    }
+    if (!all_synced && !(window_over && alive_synced)) {
+        return;
+    }
+    cl->settled = true;
+    update_quorum(cl);
+    lk_owner_startup(cl); /* runs lk_executor_startup */
+    cl->orphan_check = true;
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        if (cl->peers[i].alive) {
+            lk_cluster_send(cl, cl->peers[i].name, json_pack("{s:s}", "t", "started"));
+        }
+    }
+    cl->state_dirty = true;
+    if (cl->node->api) {
+        lk_api_on_change(cl->node->api, NULL);
+    }
+}
+
+static void check_hold(struct lk_cluster *cl)
+{
+    if (!cl->holding) {
+        return;
+    }
+    bool all_heard = true;
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        all_heard &= !cl->peers[i].configured || cl->peers[i].heard || !cl->peers[i].alive;
+    }
+    if (all_heard || uv_now(cl->node->loop) >= cl->hold_until) {
+        cl->holding = false;
+    }
+}
+
+static void on_kick(uv_timer_t *t)
+{
+    struct lk_cluster *cl = t->data;
+    if (cl->stopping) {
+        return;
+    }
+    check_settled(cl);
+    check_hold(cl);
+    update_quorum(cl);
+    if (cl->settled) {
+        lk_owner_reconcile(cl);
+    }
+    if (cl->state_dirty) {
+        lk_cluster_send_state(cl);
+    }
+}
+
+void lk_cluster_kick(struct lk_cluster *cl)
+{
+    if (!cl->stopping && !uv_is_active((uv_handle_t *) &cl->kick)) {
+        uv_timer_start(&cl->kick, on_kick, 0, 0);
+    }
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    on_kick(t);
+}
+
+/* ---------------------------------------------------------------- the public calls */
+
+static int read_key(const char *root, uint8_t key[LK_WIRE_KEY], char *err, size_t err_size)
+{
+    char path[LK_PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s/%s", root, LK_AUTHKEY_NAME);
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, err_size, "cannot read the cluster key '%s': %s", path, strerror(errno));
+        return -errno;
+    }
+    char buf[256] = "";
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    size_t len = 0;
+    int r = sodium_hex2bin(key, LK_WIRE_KEY, buf, strlen(buf), NULL, &len, NULL);
+    sodium_memzero(buf, sizeof(buf));
+    if (r != 0 || len != LK_WIRE_KEY) {
+        snprintf(err, err_size, "'%s' is not a cluster key (expected %d hex digits)", path,
+                 2 * LK_WIRE_KEY);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static json_t *hello_info(const struct lk_cluster *cl)
+{
+    return json_pack("{s:b,s:o}", "witness", cl->node->witness, "settings",
+                     settings_json(&cl->node->config.cluster));
+}
+
+int lk_cluster_start(struct lk_node *node, char *err, size_t err_size)
+{
+    struct lk_cluster *cl = calloc(1, sizeof(*cl));
+    if (!cl) {
+        snprintf(err, err_size, "out of memory");
+        return -ENOMEM;
+    }
+    cl->node = node;
+    node->cluster = cl;
+    int r = read_key(node->root, cl->key, err, err_size);
+    if (r < 0) {
+        return r;
+    }
+    r = lk_owner_load(cl);
+    if (r < 0) {
+        snprintf(err, err_size, "cannot load the ownership records: %s",
+                 lk_store_errmsg(node->store));
+        return r;
+    }
+    uv_timer_init(node->loop, &cl->kick);
+    uv_timer_init(node->loop, &cl->tick);
+    cl->kick.data = cl->tick.data = cl;
+    cl->started_at = uv_now(node->loop);
+    for (size_t i = 0; i < node->config.peer_count; i++) {
+        (void) lk_cluster_peer(cl, node->config.peers[i].name);
+    }
+    static const struct lk_net_callbacks callbacks = {
+            .on_node = on_node,
+            .on_path = on_path,
+            .on_hello = on_hello,
+            .on_heartbeat = on_heartbeat,
+            .on_message = on_message,
+            .on_dropped = on_dropped,
+            .on_resumed = on_resumed,
+            .heartbeat_payload = heartbeat_payload,
+    };
+    struct lk_net_options options = {
+            .node = node->name,
+            .listen = node->config.listen,
+            .key = cl->key,
+            .witness = node->witness,
+            .config = &node->config,
+    };
+    r = lk_net_start(node->loop, &options, &callbacks, cl, &cl->net, err, err_size);
+    if (r < 0) {
+        return r;
+    }
+    json_t *info = hello_info(cl);
+    lk_net_set_hello(cl->net, info);
+    json_decref(info);
+    uv_timer_start(&cl->tick, on_tick, TICK_MS, TICK_MS);
+    lk_cluster_kick(cl);
+    return 0;
+}
+
+void lk_cluster_stop(struct lk_node *node, bool leaving)
+{
+    struct lk_cluster *cl = node->cluster;
+    if (!cl || cl->stopping) {
+        return;
+    }
+    if (leaving && cl->settled) {
+        lk_owner_leave(cl);
+        lk_cluster_send_state(cl);
+    }
+    cl->stopping = true;
+    uv_timer_stop(&cl->kick);
+    uv_timer_stop(&cl->tick);
+    uv_close((uv_handle_t *) &cl->kick, NULL);
+    uv_close((uv_handle_t *) &cl->tick, NULL);
+    lk_net_stop(cl->net);
+    cl->net = NULL;
+}
+
+bool lk_cluster_started_up(const struct lk_node *node)
+{
+    return !node->cluster || node->cluster->settled || node->witness;
+}
+
+void lk_cluster_on_local_change(struct lk_node *node)
+{
+    struct lk_cluster *cl = node->cluster;
+    if (!cl) {
+        return;
+    }
+    cl->state_dirty = true;
+    lk_cluster_kick(cl);
+}
+
+bool lk_cluster_is_clustered(const struct lk_node *node, const char *tag)
+{
+    for (size_t i = 0; i < node->extend_count; i++) {
+        if (strcmp(node->extends[i].tag, tag) == 0 &&
+            strcmp(node->extends[i].node, node->name) != 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void lk_cluster_push(struct lk_node *node, const char *const *tags, size_t count,
+                     const char *extra_peer)
+{
+    struct lk_cluster *cl = node->cluster;
+    if (!cl || !cl->net) {
+        return;
+    }
+    for (size_t t = 0; t < count; t++) {
+        json_t *obj = lk_replica_object(node, tags[t]);
+        if (!obj) {
+            continue;
+        }
+        json_t *msg = json_pack("{s:s,s:o}", "t", "obj", "obj", obj);
+        json_t *nodes = json_object_get(obj, "nodes");
+        for (size_t i = 0; i < cl->peer_count; i++) {
+            const char *peer = cl->peers[i].name;
+            if (json_object_get(nodes, peer) || (extra_peer && strcmp(extra_peer, peer) == 0)) {
+                (void) lk_net_send(cl->net, peer, msg);
+            }
+        }
+        json_decref(msg);
+    }
+}
+
+bool lk_cluster_peer_alive(const struct lk_node *node, const char *peer)
+{
+    if (strcmp(peer, node->name) == 0) {
+        return true;
+    }
+    const struct peer *p = node->cluster ? find_peer(node->cluster, peer) : NULL;
+    return p && p->alive;
+}
+
+const char *lk_cluster_remote_state(const struct lk_node *node, const char *peer, const char *tag)
+{
+    const struct peer *p = node->cluster ? find_peer(node->cluster, peer) : NULL;
+    json_t *s = p ? json_object_get(p->states, tag) : NULL;
+    const char *v = json_string_value(json_array_get(s, 0));
+    return v ? v : "";
+}
+
+void lk_cluster_reconfigure(struct lk_node *node, bool broadcast)
+{
+    struct lk_cluster *cl = node->cluster;
+    if (!cl || !cl->net) {
+        return;
+    }
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        cl->peers[i].configured = lk_config_find_peer(&node->config, cl->peers[i].name) != NULL;
+    }
+    for (size_t i = 0; i < node->config.peer_count; i++) {
+        (void) lk_cluster_peer(cl, node->config.peers[i].name);
+    }
+    lk_net_reconfigure(cl->net, &node->config);
+    json_t *info = hello_info(cl);
+    lk_net_set_hello(cl->net, info);
+    if (broadcast) {
+        json_t *msg = json_pack("{s:s,s:O}", "t", "settings", "settings",
+                                json_object_get(info, "settings"));
+        if (msg) {
+            lk_net_broadcast(cl->net, msg);
+            json_decref(msg);
+        }
+    }
+    json_decref(info);
+    cl->quorum_known = cl->quorum_known && true;
+    update_quorum(cl);
+    lk_cluster_kick(cl);
+}
+
+json_t *lk_cluster_status_json(struct lk_node *node)
+{
+    struct lk_cluster *cl = node->cluster;
+    json_t *warnings = json_array();
+    unsigned votes = 1, voters = 1;
+    bool none = true;
+    if (cl) {
+        count_votes(cl, &votes, &voters);
+        none = lk_cluster_quorum_mode_none(cl);
+        if (none && voters == 2) {
+            json_array_append_new(
+                    warnings,
+                    json_string("quorum is none: two nodes without a witness can both take over "
+                                "during a partition (set a witness or a fence-script)"));
+        }
+        for (size_t i = 0; i < cl->peer_count; i++) {
+            if (cl->peers[i].settings_diff[0]) {
+                char w[256];
+                snprintf(w, sizeof(w), "node %s has a different %s", cl->peers[i].name,
+                         cl->peers[i].settings_diff);
+                json_array_append_new(warnings, json_string(w));
+            }
+        }
+        if (cl->holding) {
+            json_array_append_new(warnings,
+                                  json_string("resumed after a freeze: holding actions until "
+                                              "the peers are heard"));
+        }
+        if (!cl->settled && !node->witness) {
+            json_array_append_new(warnings,
+                                  json_string("joining: waiting for the peers' cluster data"));
+        }
+    }
+    json_t *nodes = json_array();
+    json_array_append_new(nodes,
+                          json_pack("{s:s,s:s,s:b,s:b,s:b}", "name", node->name, "state", "ALIVE",
+                                    "self", true, "witness", node->witness, "synced", true));
+    for (size_t i = 0; cl && i < cl->peer_count; i++) {
+        const struct peer *p = &cl->peers[i];
+        json_array_append_new(nodes, json_pack("{s:s,s:s,s:b,s:b,s:b,s:b}", "name", p->name,
+                                               "state", p->alive ? "ALIVE" : "DEAD", "self", false,
+                                               "witness", p->witness, "synced", p->synced,
+                                               "configured", p->configured));
+    }
+    json_t *paths = cl && cl->net ? lk_net_peers_json(cl->net) : json_array();
+    return json_pack("{s:s,s:b,s:{s:s,s:i,s:i,s:b},s:o,s:o,s:o,s:b}", "node", node->name, "witness",
+                     node->witness, "quorum", "mode", none ? "none" : "majority", "votes",
+                     (int) votes, "voters", (int) voters, "quorate",
+                     cl ? (cl->quorate || none) : true, "warnings", warnings, "nodes", nodes,
+                     "peers", paths, "settled", cl ? cl->settled : true);
+}

@@ -1,4 +1,90 @@
-/* The cluster coordinator (issue #5): placeholder header while it is written. */
+/* The cluster coordinator (SPEC §5, issue #5): membership on top of the comm paths
+ * (net.h), quorum and the witness's vote, the cluster data exchange (replica.h), the
+ * ownership records of the hierarchies (ownership.h), and the decisions that follow from
+ * them: takeover, failover, switchover, switchback, removal of a stale copy, fencing.
+ *
+ * The rest of lkd talks to it through these calls only. Decisions on resources still go
+ * through the engine: the coordinator turns "this hierarchy belongs here / not here"
+ * into the operator events the engine already knows (restore, remove). */
 #pragma once
 
+#include <jansson.h>
+#include <stdbool.h>
+
 #include "node.h"
+
+/* Starts the comm paths and the coordinator. The local start-up of resources
+ * (lk_executor_startup) is run by the coordinator once the node is up to date with its
+ * peers (at once for a node without peers). Returns 0 or a negative errno with a
+ * one-line message in err. */
+int lk_cluster_start(struct lk_node *node, char *err, size_t err_size);
+
+/* lkstop: tells the peers this node leaves on purpose (its hierarchies do not fail
+ * over), then closes the comm paths. */
+void lk_cluster_stop(struct lk_node *node, bool leaving);
+
+/* Whether the local start-up has run (lkstart waits for it). */
+bool lk_cluster_started_up(const struct lk_node *node);
+
+/* Something local changed (a plan was applied): tell the peers and reconsider. */
+void lk_cluster_on_local_change(struct lk_node *node);
+
+/* The definition of tags changed (committed): send the new objects to every node
+ * concerned. extra_peer (may be NULL) gets them too (an unextended node). */
+void lk_cluster_push(struct lk_node *node, const char *const *tags, size_t count,
+                     const char *extra_peer);
+
+/* Whether tag is extended to any node but this one. */
+bool lk_cluster_is_clustered(const struct lk_node *node, const char *tag);
+
+enum lk_cluster_verdict {
+    LK_CLUSTER_LOCAL,   /* go on with the local action */
+    LK_CLUSTER_HANDLED, /* the cluster does it; wait with lk_cluster_wait_state */
+    LK_CLUSTER_REFUSED, /* err says why */
+};
+
+/* restore --tag T [--node N]: a local restore, a switchover, or a takeover. */
+enum lk_cluster_verdict lk_cluster_restore(struct lk_node *node, const char *tag,
+                                           const char *target, char *err, size_t err_size);
+
+/* remove --tag T: local, or forwarded to the node that holds it. whole: the whole
+ * hierarchy (remove --hierarchy). */
+enum lk_cluster_verdict lk_cluster_remove(struct lk_node *node, const char *tag, bool whole,
+                                          char *err, size_t err_size);
+
+/* For a HANDLED restore/remove: 1 done, 0 not yet, -1 failed (why in msg). want_node:
+ * the node that must end up holding it (restore), or NULL (remove: nowhere). */
+int lk_cluster_wait_state(struct lk_node *node, const char *tag, const char *want_node, char *msg,
+                          size_t msg_size);
+
+/* Where each resource of tag's hierarchy stands on every node, as progress lines that
+ * differ from the previous call's (prev: the caller's snapshot object, updated). */
+void lk_cluster_progress(struct lk_node *node, const char *tag, json_t *prev,
+                         void (*emit)(const char *line, void *userdata), void *userdata);
+
+/* lkstop --switchover: starts a switchover of every hierarchy in service here to its
+ * best other node; a hierarchy with no such node is removed. -EAGAIN with err when this
+ * node cannot do it now (joining, no quorum). */
+int lk_cluster_switch_all(struct lk_node *node, char *err, size_t err_size);
+
+/* 1 when nothing is in service or pending here and no switchover is under way, 0 while
+ * they go on, -1 when one failed (msg says which). */
+int lk_cluster_switched_out(struct lk_node *node, char *msg, size_t msg_size);
+
+/* Whether tag is in service (ISP/ISU) on any node, and which. */
+bool lk_cluster_in_service_somewhere(const struct lk_node *node, const char *tag, char *who,
+                                     size_t who_size);
+
+/* The state of tag on peer as last reported ("" when unknown). */
+const char *lk_cluster_remote_state(const struct lk_node *node, const char *peer, const char *tag);
+
+/* Whether peer is ALIVE now. */
+bool lk_cluster_peer_alive(const struct lk_node *node, const char *peer);
+
+/* The configuration changed (comm paths, cluster settings): apply it live. broadcast:
+ * the cluster settings changed here and must reach the other nodes. */
+void lk_cluster_reconfigure(struct lk_node *node, bool broadcast);
+
+/* {"node":…, "quorum":{…}, "warnings":[…], "nodes":[…], "paths":[…]} for status and
+ * node list. */
+json_t *lk_cluster_status_json(struct lk_node *node);

@@ -1,64 +1,1123 @@
-/* lk.conf: parsed with inih, every value validated, unknown keys refused so that a typo
- * does not silently fall back to a default. */
+/* lk.conf: the node's name and listen address, its peers with their comm paths, and the
+ * cluster settings. Parsed with inih, every value validated, unknown sections and keys
+ * refused so that a typo never silently falls back to a default; every error names the
+ * file and the line. Written back atomically (path.new, fsync, rename, fsync of the
+ * directory) by lk_config_save, in a form that lk_config_load reads back unchanged.
+ * Pure file and string work: no event loop, no logging; callers print or log err.
+ *
+ * inih reads lines into a 200-byte buffer and would split a longer line into several
+ * "lines" (with wrong line numbers). So inih reads through reader() below, which counts
+ * physical lines, checks section headers and indentation itself, and passes a long
+ * "key = value" line as "key =" with the value kept aside for handler(). */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HEADER_COMMENT                                                                             \
+    "# OpenKeeper node configuration; lkcli commpath/cluster config rewrite this file.\n"
+
+#define SECTION_NODE    "node"
+#define SECTION_CLUSTER "cluster"
+#define SECTION_PEER    "peer"
+#define KEY_NAME        "name"
+#define KEY_LISTEN      "listen"
+#define KEY_PATH        "path"
+
+#define KEY_HB_INTERVAL     "heartbeat-interval-ms"
+#define KEY_HB_MISSES       "heartbeat-misses"
+#define KEY_QUORUM          "quorum"
+#define KEY_QUORUM_LOSS     "quorum-loss-action"
+#define KEY_WITNESS         "witness"
+#define KEY_FENCE_SCRIPT    "fence-script"
+#define KEY_MAX_FAILOVERS   "max-failovers"
+#define KEY_FAILOVER_WINDOW "failover-window"
+#define CLUSTER_KEY_COUNT   8
+
+#define DEFAULT_HB_INTERVAL_MS  1000
+#define DEFAULT_HB_MISSES       3
+#define DEFAULT_FAILOVER_WINDOW 21600
+#define MAX_FAILOVERS_MAX       1000
+#define FAILOVER_WINDOW_MAX     31536000 /* one year */
+#define ADDRESS_EXPECTED        "expected IPV4:PORT or [IPV6]:PORT"
+#define FENCE_SCRIPT_SIZE       sizeof(((struct lk_cluster_settings *) NULL)->fence_script)
+#define NO_HOST_NAMES           "host names are not accepted: a cluster must not depend on DNS"
+
+const char *const lk_cluster_settings_keys[] = {
+        KEY_HB_INTERVAL,   KEY_HB_MISSES,       KEY_QUORUM,
+        KEY_QUORUM_LOSS,   KEY_WITNESS,         KEY_FENCE_SCRIPT,
+        KEY_MAX_FAILOVERS, KEY_FAILOVER_WINDOW, NULL,
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_size, const char *fmt,
+                                                      ...)
+{
+    if (err && err_size > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_size, fmt, ap);
+        va_end(ap);
+    }
+    return -EINVAL;
+}
+
+/* Addresses */
+
+static bool has_control_char(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char) *s < 0x20 || (unsigned char) *s == 0x7f) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Parses text as lk_config_parse_address does; what names the field in messages
+ * ("address", "witness address", "listen address"). */
+static int parse_address(const char *text, const char *what, struct sockaddr_storage *ret_addr,
+                         char *err, size_t err_size)
+{
+    if (!text || !text[0]) {
+        return fail(err, err_size, "invalid %s '': %s", what, ADDRESS_EXPECTED);
+    }
+    size_t len = strlen(text);
+    if (len >= LK_ADDR_MAX) {
+        return fail(err, err_size, "invalid %s: too long (%zu bytes, at most %d)", what, len,
+                    LK_ADDR_MAX - 1);
+    }
+    /* Before anything quotes the text: a newline in it would break the one-line message. */
+    if (has_control_char(text)) {
+        return fail(err, err_size, "invalid %s: contains a control character; %s", what,
+                    ADDRESS_EXPECTED);
+    }
+    char host[LK_ADDR_MAX];
+    const char *port;
+    bool v6 = text[0] == '[';
+    if (v6) {
+        const char *close = strchr(text, ']');
+        if (!close || close[1] != ':') {
+            return fail(err, err_size, "invalid %s '%s': %s", what, text, ADDRESS_EXPECTED);
+        }
+        size_t host_len = (size_t) (close - text - 1);
+        memcpy(host, text + 1, host_len);
+        host[host_len] = '\0';
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(text, ':');
+        if (!colon) {
+            return fail(err, err_size, "invalid %s '%s': no port; %s", what, text,
+                        ADDRESS_EXPECTED);
+        }
+        size_t host_len = (size_t) (colon - text);
+        memcpy(host, text, host_len);
+        host[host_len] = '\0';
+        if (strchr(host, ':')) {
+            return fail(err, err_size,
+                        "invalid %s '%s': an IPv6 address must be in brackets, as [IPV6]:PORT",
+                        what, text);
+        }
+        port = colon + 1;
+    }
+    uint64_t port_value = 0;
+    if (lk_parse_uint(port, 1, 65535, &port_value) < 0) {
+        return fail(err, err_size, "invalid %s '%s': port '%s' is not a number 1..65535", what,
+                    text, port);
+    }
+    struct sockaddr_storage addr;
+    memset(&addr, 0, sizeof(addr));
+    if (v6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &addr;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t) port_value);
+        if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1) {
+            return fail(err, err_size, "invalid %s '%s': '%s' is not an IPv6 address", what, text,
+                        host);
+        }
+    } else {
+        struct sockaddr_in *sin = (struct sockaddr_in *) &addr;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t) port_value);
+        if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+            bool name = false;
+            for (const char *p = host; *p; p++) {
+                name = name || isalpha((unsigned char) *p);
+            }
+            return fail(err, err_size, "invalid %s '%s': '%s' is not an IPv4 address%s%s", what,
+                        text, host, name ? "; " : "", name ? NO_HOST_NAMES : "");
+        }
+    }
+    if (ret_addr) {
+        *ret_addr = addr;
+    }
+    return 0;
+}
+
+int lk_config_parse_address(const char *text, struct sockaddr_storage *ret_addr, char *err,
+                            size_t err_size)
+{
+    return parse_address(text, "address", ret_addr, err, err_size);
+}
+
+/* The address in the one form we store and compare ("127.0.0.1:7402", "[::1]:7402"), so
+ * that "[0::1]:7402" and "[::1]:7402" are found to be the same comm path. */
+static void format_address(const struct sockaddr_storage *addr, char *buf, size_t size)
+{
+    char host[INET6_ADDRSTRLEN] = "";
+    if (addr->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) addr;
+        (void) inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+        snprintf(buf, size, "[%s]:%u", host, (unsigned) ntohs(sin6->sin6_port));
+    } else {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *) addr;
+        (void) inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+        snprintf(buf, size, "%s:%u", host, (unsigned) ntohs(sin->sin_port));
+    }
+}
+
+static bool address_unspecified(const struct sockaddr_storage *addr)
+{
+    if (addr->ss_family == AF_INET6) {
+        return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *) addr)->sin6_addr);
+    }
+    return ((const struct sockaddr_in *) addr)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
+/* Validates and canonicalises the address of a remote end (a comm path, the witness):
+ * the unspecified address is fine to listen on but names no peer. */
+static int parse_remote(const char *text, const char *what, char ret_text[LK_ADDR_MAX], char *err,
+                        size_t err_size)
+{
+    struct sockaddr_storage addr;
+    int r = parse_address(text, what, &addr, err, err_size);
+    if (r < 0) {
+        return r;
+    }
+    if (address_unspecified(&addr)) {
+        return fail(err, err_size, "invalid %s '%s': the unspecified address names no node", what,
+                    text);
+    }
+    format_address(&addr, ret_text, LK_ADDR_MAX);
+    return 0;
+}
+
+/* Cluster settings */
+
+void lk_cluster_settings_init(struct lk_cluster_settings *settings)
+{
+    memset(settings, 0, sizeof(*settings));
+    settings->heartbeat_interval_ms = DEFAULT_HB_INTERVAL_MS;
+    settings->heartbeat_misses = DEFAULT_HB_MISSES;
+    settings->quorum = LK_QUORUM_AUTO;
+    settings->quorum_loss_action = LK_QUORUM_LOSS_OSU;
+    settings->max_failovers = 0;
+    settings->failover_window_s = DEFAULT_FAILOVER_WINDOW;
+}
+
+static int parse_number(const char *key, const char *value, uint32_t min, uint32_t max,
+                        const char *unit, uint32_t *ret_value, char *err, size_t err_size)
+{
+    uint64_t v = 0;
+    if (lk_parse_uint(value, min, max, &v) < 0) {
+        if (has_control_char(value)) {
+            return fail(err, err_size,
+                        "invalid %s: expected a whole number of %s, %" PRIu32 "..%" PRIu32, key,
+                        unit, min, max);
+        }
+        return fail(err, err_size,
+                    "invalid %s '%s': expected a whole number of %s, %" PRIu32 "..%" PRIu32, key,
+                    value, unit, min, max);
+    }
+    *ret_value = (uint32_t) v;
+    return 0;
+}
+
+/* A fence script must survive a trip through the file: inih strips trailing whitespace
+ * and cuts a value at a ';' that follows whitespace (an inline comment). */
+static int check_fence_script(const char *value, char *err, size_t err_size)
+{
+    size_t len = strlen(value);
+    if (len >= FENCE_SCRIPT_SIZE) {
+        return fail(err, err_size, "invalid fence-script: too long (%zu bytes, at most %zu)", len,
+                    FENCE_SCRIPT_SIZE - 1);
+    }
+    if (has_control_char(value)) {
+        return fail(err, err_size, "invalid fence-script: contains a control character");
+    }
+    if (value[0] != '/') {
+        return fail(err, err_size, "invalid fence-script '%s': must be an absolute path", value);
+    }
+    if (isspace((unsigned char) value[len - 1])) {
+        return fail(err, err_size, "invalid fence-script '%s': must not end with whitespace",
+                    value);
+    }
+    for (size_t i = 1; i < len; i++) {
+        if (value[i] == ';' && isspace((unsigned char) value[i - 1])) {
+            return fail(err, err_size,
+                        "invalid fence-script '%s': whitespace before ';' would start a comment",
+                        value);
+        }
+    }
+    return 0;
+}
+
+int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *key,
+                            const char *value, char *err, size_t err_size)
+{
+    /* Work on a copy so that settings is unchanged on error. */
+    struct lk_cluster_settings s = *settings;
+    int r = 0;
+    if (!key) {
+        key = "";
+    }
+    if (!value) {
+        value = "";
+    }
+    if (strcmp(key, KEY_HB_INTERVAL) == 0) {
+        r = parse_number(key, value, LK_HB_INTERVAL_MIN, LK_HB_INTERVAL_MAX, "milliseconds",
+                         &s.heartbeat_interval_ms, err, err_size);
+    } else if (strcmp(key, KEY_HB_MISSES) == 0) {
+        r = parse_number(key, value, LK_HB_MISSES_MIN, LK_HB_MISSES_MAX, "heartbeats",
+                         &s.heartbeat_misses, err, err_size);
+    } else if (strcmp(key, KEY_QUORUM) == 0) {
+        if (strcmp(value, "majority") == 0) {
+            s.quorum = LK_QUORUM_MAJORITY;
+        } else if (strcmp(value, "none") == 0) {
+            s.quorum = LK_QUORUM_NONE;
+        } else if (value[0] == '\0') {
+            s.quorum = LK_QUORUM_AUTO;
+        } else {
+            r = fail(err, err_size, "invalid quorum '%.64s': expected majority or none", value);
+        }
+    } else if (strcmp(key, KEY_QUORUM_LOSS) == 0) {
+        if (strcmp(value, "osu") == 0) {
+            s.quorum_loss_action = LK_QUORUM_LOSS_OSU;
+        } else if (strcmp(value, "none") == 0) {
+            s.quorum_loss_action = LK_QUORUM_LOSS_NONE;
+        } else {
+            r = fail(err, err_size, "invalid quorum-loss-action '%.64s': expected osu or none",
+                     value);
+        }
+    } else if (strcmp(key, KEY_WITNESS) == 0) {
+        if (value[0] == '\0') {
+            s.witness[0] = '\0';
+        } else {
+            r = parse_remote(value, "witness address", s.witness, err, err_size);
+        }
+    } else if (strcmp(key, KEY_FENCE_SCRIPT) == 0) {
+        if (value[0] == '\0') {
+            s.fence_script[0] = '\0';
+        } else {
+            r = check_fence_script(value, err, err_size);
+            if (r == 0) {
+                snprintf(s.fence_script, sizeof(s.fence_script), "%s", value);
+            }
+        }
+    } else if (strcmp(key, KEY_MAX_FAILOVERS) == 0) {
+        if (value[0] == '\0') {
+            s.max_failovers = 0;
+        } else {
+            r = parse_number(key, value, 1, MAX_FAILOVERS_MAX, "failovers", &s.max_failovers, err,
+                             err_size);
+        }
+    } else if (strcmp(key, KEY_FAILOVER_WINDOW) == 0) {
+        r = parse_number(key, value, 1, FAILOVER_WINDOW_MAX, "seconds", &s.failover_window_s, err,
+                         err_size);
+    } else {
+        if (has_control_char(key)) {
+            (void) fail(err, err_size, "unknown cluster setting");
+        } else {
+            (void) fail(err, err_size, "unknown cluster setting '%.64s'", key);
+        }
+        return -ENOENT;
+    }
+    if (r < 0) {
+        return r;
+    }
+    *settings = s;
+    return 0;
+}
+
+const char *lk_cluster_settings_get(const struct lk_cluster_settings *settings, const char *key,
+                                    char *buf, size_t size)
+{
+    if (!key || !buf || size == 0) {
+        return NULL;
+    }
+    if (strcmp(key, KEY_HB_INTERVAL) == 0) {
+        snprintf(buf, size, "%" PRIu32, settings->heartbeat_interval_ms);
+    } else if (strcmp(key, KEY_HB_MISSES) == 0) {
+        snprintf(buf, size, "%" PRIu32, settings->heartbeat_misses);
+    } else if (strcmp(key, KEY_QUORUM) == 0) {
+        snprintf(buf, size, "%s",
+                 settings->quorum == LK_QUORUM_MAJORITY ? "majority"
+                 : settings->quorum == LK_QUORUM_NONE   ? "none"
+                                                        : "");
+    } else if (strcmp(key, KEY_QUORUM_LOSS) == 0) {
+        snprintf(buf, size, "%s",
+                 settings->quorum_loss_action == LK_QUORUM_LOSS_NONE ? "none" : "osu");
+    } else if (strcmp(key, KEY_WITNESS) == 0) {
+        snprintf(buf, size, "%s", settings->witness);
+    } else if (strcmp(key, KEY_FENCE_SCRIPT) == 0) {
+        snprintf(buf, size, "%s", settings->fence_script);
+    } else if (strcmp(key, KEY_MAX_FAILOVERS) == 0) {
+        if (settings->max_failovers == 0) {
+            buf[0] = '\0';
+        } else {
+            snprintf(buf, size, "%" PRIu32, settings->max_failovers);
+        }
+    } else if (strcmp(key, KEY_FAILOVER_WINDOW) == 0) {
+        snprintf(buf, size, "%" PRIu32, settings->failover_window_s);
+    } else {
+        return NULL;
+    }
+    return buf;
+}
+
+bool lk_cluster_settings_equal(const struct lk_cluster_settings *a,
+                               const struct lk_cluster_settings *b, char *what, size_t size)
+{
+    /* Compared as text, key by key: the same form the file and the wire use, and it names
+     * the differing key for free. */
+    char va[sizeof(a->fence_script)], vb[sizeof(b->fence_script)];
+    for (size_t i = 0; lk_cluster_settings_keys[i]; i++) {
+        const char *key = lk_cluster_settings_keys[i];
+        (void) lk_cluster_settings_get(a, key, va, sizeof(va));
+        (void) lk_cluster_settings_get(b, key, vb, sizeof(vb));
+        if (strcmp(va, vb) != 0) {
+            if (what && size > 0) {
+                snprintf(what, size, "%s", key);
+            }
+            return false;
+        }
+    }
+    if (what && size > 0) {
+        what[0] = '\0';
+    }
+    return true;
+}
+
+/* Peers and comm paths */
+
+struct lk_peer *lk_config_find_peer(struct lk_config *config, const char *name)
+{
+    if (!config || !name) {
+        return NULL;
+    }
+    for (size_t i = 0; i < config->peer_count; i++) {
+        if (strcmp(config->peers[i].name, name) == 0) {
+            return &config->peers[i];
+        }
+    }
+    return NULL;
+}
+
+static int find_path(const struct lk_peer *peer, const char *canonical)
+{
+    for (size_t i = 0; i < peer->path_count; i++) {
+        if (strcmp(peer->paths[i], canonical) == 0) {
+            return (int) i;
+        }
+    }
+    return -1;
+}
+
+/* lk_config_add_path without the check against the node's own name, which the loader
+ * makes once the whole file (and so the [node] name) has been read. */
+static int add_path(struct lk_config *config, const char *peer_name, const char *address, char *err,
+                    size_t err_size)
+{
+    char verr[256];
+    if (lk_validate_tag(peer_name, "peer name", verr, sizeof(verr)) < 0) {
+        return fail(err, err_size, "%s", verr);
+    }
+    char canonical[LK_ADDR_MAX];
+    if (parse_remote(address, "comm path address", canonical, err, err_size) < 0) {
+        return -EINVAL;
+    }
+    /* One address is one node's listener: the same address under two peers is a mistake. */
+    for (size_t i = 0; i < config->peer_count; i++) {
+        const struct lk_peer *p = &config->peers[i];
+        if (find_path(p, canonical) >= 0) {
+            if (strcmp(p->name, peer_name) == 0) {
+                (void) fail(err, err_size, "peer '%s' already has comm path %s", peer_name,
+                            canonical);
+            } else {
+                (void) fail(err, err_size, "address %s is already a comm path to peer '%s'",
+                            canonical, p->name);
+            }
+            return -EEXIST;
+        }
+    }
+    struct lk_peer *peer = lk_config_find_peer(config, peer_name);
+    if (!peer) {
+        if (config->peer_count >= LK_MAX_PEERS) {
+            (void) fail(err, err_size, "cannot add peer '%s': at most %d peers", peer_name,
+                        LK_MAX_PEERS);
+            return -ENOSPC;
+        }
+        peer = &config->peers[config->peer_count];
+        memset(peer, 0, sizeof(*peer));
+        snprintf(peer->name, sizeof(peer->name), "%s", peer_name);
+    }
+    if (peer->path_count >= LK_MAX_PATHS) {
+        (void) fail(err, err_size, "cannot add comm path %s to peer '%s': at most %d per peer",
+                    canonical, peer_name, LK_MAX_PATHS);
+        return -ENOSPC;
+    }
+    snprintf(peer->paths[peer->path_count], LK_ADDR_MAX, "%s", canonical);
+    peer->path_count++;
+    if (peer == &config->peers[config->peer_count]) {
+        config->peer_count++;
+    }
+    return 0;
+}
+
+int lk_config_add_path(struct lk_config *config, const char *peer, const char *address, char *err,
+                       size_t err_size)
+{
+    if (peer && config->node[0] && strcmp(peer, config->node) == 0) {
+        return fail(err, err_size, "peer '%s' is this node itself", peer);
+    }
+    return add_path(config, peer, address, err, err_size);
+}
+
+int lk_config_drop_path(struct lk_config *config, const char *peer_name, const char *address,
+                        char *err, size_t err_size)
+{
+    struct sockaddr_storage addr;
+    if (parse_address(address, "comm path address", &addr, err, err_size) < 0) {
+        return -EINVAL;
+    }
+    char canonical[LK_ADDR_MAX];
+    format_address(&addr, canonical, sizeof(canonical));
+    struct lk_peer *peer = lk_config_find_peer(config, peer_name);
+    if (!peer) {
+        char verr[256];
+        if (lk_validate_tag(peer_name, "peer name", verr, sizeof(verr)) < 0) {
+            return fail(err, err_size, "%s", verr);
+        }
+        (void) fail(err, err_size, "no peer '%s'", peer_name);
+        return -ENOENT;
+    }
+    int i = find_path(peer, canonical);
+    if (i < 0) {
+        (void) fail(err, err_size, "peer '%s' has no comm path %s", peer_name, canonical);
+        return -ENOENT;
+    }
+    /* memmove, not a swap with the last: the order is the paths' priority. */
+    memmove(peer->paths[i], peer->paths[i + 1],
+            (peer->path_count - (size_t) i - 1) * sizeof(peer->paths[0]));
+    peer->path_count--;
+    memset(peer->paths[peer->path_count], 0, sizeof(peer->paths[0]));
+    if (peer->path_count == 0) {
+        size_t p = (size_t) (peer - config->peers);
+        memmove(&config->peers[p], &config->peers[p + 1],
+                (config->peer_count - p - 1) * sizeof(config->peers[0]));
+        config->peer_count--;
+        memset(&config->peers[config->peer_count], 0, sizeof(config->peers[0]));
+    }
+    return 0;
+}
+
+/* Loading */
+
+enum section {
+    SECTION_NONE, /* before the first section header */
+    SECTION_IS_NODE,
+    SECTION_IS_CLUSTER,
+    SECTION_IS_PEER,
+};
 
 struct parse_ctx {
     struct lk_config *config;
+    const char *name; /* the file, for messages */
+    FILE *file;
+    char *buf; /* the current physical line (getline) */
+    size_t buf_size;
+    int line;
+    bool failed;
+    int error_line;
     char *err;
     size_t err_size;
-    const char *path;
-    int line;
+    enum section section;
+    size_t peer; /* config->peers index while in a [peer] section */
+    int node_line, cluster_line;
+    int peer_line[LK_MAX_PEERS];
+    int name_line, listen_line;
+    int cluster_key_line[CLUSTER_KEY_COUNT];
+    const char *long_value; /* into buf: the value of a line too long for inih */
 };
+
+__attribute__((format(printf, 2, 3))) static void ctx_fail(struct parse_ctx *ctx, const char *fmt,
+                                                           ...)
+{
+    if (ctx->failed) {
+        return;
+    }
+    ctx->failed = true;
+    ctx->error_line = ctx->line;
+    char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(ctx->err, ctx->err_size, "%s:%d: %s", ctx->name, ctx->line, msg);
+}
+
+static const char *skip_space(const char *s)
+{
+    while (*s && isspace((unsigned char) *s)) {
+        s++;
+    }
+    return s;
+}
+
+/* Checks a section header line ("[name]", optionally followed by a comment) and makes it
+ * the current section. Returns false, with ctx failed, when it is not acceptable. */
+static bool enter_section(struct parse_ctx *ctx, const char *start)
+{
+    const char *close = strchr(start, ']');
+    if (!close) {
+        ctx_fail(ctx, "missing ']' in section header");
+        return false;
+    }
+    const char *rest = skip_space(close + 1);
+    if (*rest && *rest != ';' && *rest != '#') {
+        ctx_fail(ctx, "unexpected text after ']'");
+        return false;
+    }
+    char name[LK_TAG_MAX + 16];
+    size_t len = (size_t) (close - start - 1);
+    if (len >= sizeof(name)) {
+        ctx_fail(ctx, "unknown section: expected [node], [cluster] or [peer NAME]");
+        return false;
+    }
+    memcpy(name, start + 1, len);
+    name[len] = '\0';
+    if (strcmp(name, SECTION_NODE) == 0 || strcmp(name, SECTION_CLUSTER) == 0) {
+        bool node = name[0] == 'n';
+        int *first = node ? &ctx->node_line : &ctx->cluster_line;
+        if (*first) {
+            ctx_fail(ctx, "duplicate section [%s] (first on line %d)", name, *first);
+            return false;
+        }
+        *first = ctx->line;
+        ctx->section = node ? SECTION_IS_NODE : SECTION_IS_CLUSTER;
+        return true;
+    }
+    size_t plen = strlen(SECTION_PEER);
+    if (strncmp(name, SECTION_PEER, plen) != 0 || !isspace((unsigned char) name[plen])) {
+        if (has_control_char(name)) {
+            ctx_fail(ctx, "unknown section: expected [node], [cluster] or [peer NAME]");
+        } else {
+            ctx_fail(ctx, "unknown section [%s]: expected [node], [cluster] or [peer NAME]", name);
+        }
+        return false;
+    }
+    const char *peer_name = skip_space(name + plen);
+    char verr[256];
+    if (lk_validate_tag(peer_name, "peer name", verr, sizeof(verr)) < 0) {
+        ctx_fail(ctx, "%s", verr);
+        return false;
+    }
+    struct lk_config *config = ctx->config;
+    for (size_t i = 0; i < config->peer_count; i++) {
+        if (strcmp(config->peers[i].name, peer_name) == 0) {
+            ctx_fail(ctx, "duplicate section [peer %s] (first on line %d)", peer_name,
+                     ctx->peer_line[i]);
+            return false;
+        }
+    }
+    if (config->peer_count >= LK_MAX_PEERS) {
+        ctx_fail(ctx, "too many peers: at most %d", LK_MAX_PEERS);
+        return false;
+    }
+    /* The peer exists from its header on, so that an empty section is noticed. */
+    ctx->peer = config->peer_count++;
+    snprintf(config->peers[ctx->peer].name, sizeof(config->peers[0].name), "%s", peer_name);
+    ctx->peer_line[ctx->peer] = ctx->line;
+    ctx->section = SECTION_IS_PEER;
+    return true;
+}
+
+/* What inih does to a value: cut at an inline comment (';' after whitespace), then trim. */
+static const char *clean_value(char *value)
+{
+    bool was_space = false;
+    for (char *p = value; *p; p++) {
+        if (was_space && *p == ';') {
+            *p = '\0';
+            break;
+        }
+        was_space = isspace((unsigned char) *p);
+    }
+    char *start = value;
+    while (*start && isspace((unsigned char) *start)) {
+        start++;
+    }
+    size_t len = strlen(start);
+    while (len > 0 && isspace((unsigned char) start[len - 1])) {
+        start[--len] = '\0';
+    }
+    return start;
+}
+
+/* inih's line reader: one physical line per call, into str (num bytes). */
+static char *reader(char *str, int num, void *stream)
+{
+    struct parse_ctx *ctx = stream;
+    ctx->long_value = NULL;
+    if (ctx->failed) {
+        return NULL; /* stop at our first error */
+    }
+    ssize_t n = getline(&ctx->buf, &ctx->buf_size, ctx->file);
+    if (n < 0) {
+        return NULL;
+    }
+    ctx->line++;
+    char *line = ctx->buf;
+    if (strlen(line) != (size_t) n) {
+        ctx_fail(ctx, "contains a NUL byte");
+        return NULL;
+    }
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) {
+        line[--n] = '\0';
+    }
+    char *start = line;
+    if (ctx->line == 1 && strncmp(start, "\xEF\xBB\xBF", 3) == 0) {
+        start += 3; /* inih skips a UTF-8 byte order mark too */
+    }
+    const char *text = skip_space(start);
+    if (*text == '\0' || *text == ';' || *text == '#') {
+        str[0] = '\0'; /* blank or comment: nothing for inih to do */
+        return str;
+    }
+    /* inih would take an indented line after a setting as a continuation of its value;
+     * refusing indentation avoids that surprise and keeps section headers recognisable. */
+    if (text != start) {
+        ctx_fail(ctx, "indented line: settings and section headers start at the beginning "
+                      "of the line");
+        return NULL;
+    }
+    if (*text == '[') {
+        if (!enter_section(ctx, text)) {
+            return NULL;
+        }
+        /* The header as inih needs it, without any trailing comment, which fits. */
+        snprintf(str, (size_t) num, "[%.*s]", (int) (strchr(text, ']') - text - 1), text + 1);
+        return str;
+    }
+    if ((size_t) n < (size_t) num) {
+        memcpy(str, line, (size_t) n + 1);
+        return str;
+    }
+    /* A line longer than inih's buffer: hand inih "key =" and keep the value aside. */
+    char *sep = strpbrk(text, "=:");
+    if (!sep || sep - line + 2 > num) {
+        ctx_fail(ctx, "line too long (%zd bytes)", n);
+        return NULL;
+    }
+    size_t key_len = (size_t) (sep - line) + 1;
+    memcpy(str, line, key_len);
+    str[key_len] = '\0';
+    ctx->long_value = clean_value(sep + 1);
+    return str;
+}
+
+static int handle_node(struct parse_ctx *ctx, const char *name, const char *value)
+{
+    char verr[512];
+    struct lk_config *config = ctx->config;
+    int *first = NULL;
+    if (strcmp(name, KEY_NAME) == 0) {
+        first = &ctx->name_line;
+    } else if (strcmp(name, KEY_LISTEN) == 0) {
+        first = &ctx->listen_line;
+    } else {
+        ctx_fail(ctx, "unknown setting '%s' in section [node]", name);
+        return 0;
+    }
+    if (*first) {
+        ctx_fail(ctx, "'%s' is set twice in section [node] (first on line %d)", name, *first);
+        return 0;
+    }
+    *first = ctx->line;
+    if (first == &ctx->name_line) {
+        if (lk_validate_tag(value, "node name", verr, sizeof(verr)) < 0) {
+            ctx_fail(ctx, "%s", verr);
+            return 0;
+        }
+        snprintf(config->node, sizeof(config->node), "%s", value);
+        return 1;
+    }
+    if (value[0] == '\0') {
+        config->listen[0] = '\0';
+        return 1;
+    }
+    struct sockaddr_storage addr;
+    if (parse_address(value, "listen address", &addr, verr, sizeof(verr)) < 0) {
+        ctx_fail(ctx, "%s", verr);
+        return 0;
+    }
+    format_address(&addr, config->listen, sizeof(config->listen));
+    return 1;
+}
+
+static int handle_cluster(struct parse_ctx *ctx, const char *name, const char *value)
+{
+    size_t k = 0;
+    while (lk_cluster_settings_keys[k] && strcmp(lk_cluster_settings_keys[k], name) != 0) {
+        k++;
+    }
+    if (!lk_cluster_settings_keys[k]) {
+        ctx_fail(ctx, "unknown setting '%s' in section [cluster]", name);
+        return 0;
+    }
+    if (ctx->cluster_key_line[k]) {
+        ctx_fail(ctx, "'%s' is set twice in section [cluster] (first on line %d)", name,
+                 ctx->cluster_key_line[k]);
+        return 0;
+    }
+    ctx->cluster_key_line[k] = ctx->line;
+    char verr[1200];
+    if (lk_cluster_settings_set(&ctx->config->cluster, name, value, verr, sizeof(verr)) < 0) {
+        ctx_fail(ctx, "%s", verr);
+        return 0;
+    }
+    return 1;
+}
+
+static int handle_peer(struct parse_ctx *ctx, const char *name, const char *value)
+{
+    const char *peer = ctx->config->peers[ctx->peer].name;
+    if (strcmp(name, KEY_PATH) != 0) {
+        ctx_fail(ctx, "unknown setting '%s' in section [peer %s]", name, peer);
+        return 0;
+    }
+    char verr[512];
+    if (add_path(ctx->config, peer, value, verr, sizeof(verr)) < 0) {
+        ctx_fail(ctx, "%s", verr);
+        return 0;
+    }
+    return 1;
+}
 
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_ctx *ctx = user;
-    char verr[256];
-    if (strcmp(section, "node") == 0 && strcmp(name, "name") == 0) {
-        if (lk_validate_tag(value, "node name", verr, sizeof(verr)) < 0) {
-            snprintf(ctx->err, ctx->err_size, "%s: %s", ctx->path, verr);
-            return 0;
-        }
-        snprintf(ctx->config->node, sizeof(ctx->config->node), "%s", value);
-        return 1;
+    (void) section; /* reader() has already checked it and set ctx->section */
+    if (ctx->failed) {
+        return 0;
     }
-    if (strcmp(section, "node") == 0 && strcmp(name, "listen") == 0) {
-        if (strlen(value) >= sizeof(ctx->config->listen)) {
-            snprintf(ctx->err, ctx->err_size, "%s: listen address too long", ctx->path);
-            return 0;
-        }
-        snprintf(ctx->config->listen, sizeof(ctx->config->listen), "%s", value);
-        return 1;
+    if (ctx->long_value) {
+        value = ctx->long_value;
     }
-    snprintf(ctx->err, ctx->err_size, "%s: unknown setting '%s' in section [%s]", ctx->path, name,
-             section);
+    if (has_control_char(name)) {
+        ctx_fail(ctx, "setting name contains a control character");
+        return 0;
+    }
+    if (has_control_char(value)) {
+        ctx_fail(ctx, "value of '%s' contains a control character", name);
+        return 0;
+    }
+    switch (ctx->section) {
+    case SECTION_IS_NODE:
+        return handle_node(ctx, name, value);
+    case SECTION_IS_CLUSTER:
+        return handle_cluster(ctx, name, value);
+    case SECTION_IS_PEER:
+        return handle_peer(ctx, name, value);
+    case SECTION_NONE:
+        break;
+    }
+    ctx_fail(ctx, "setting '%s' before any section: expected [node], [cluster] or [peer NAME]",
+             name);
+    return 0;
+}
+
+/* Parses file (named name in messages) into config. */
+static int parse_file(FILE *file, const char *name, struct lk_config *config, char *err,
+                      size_t err_size)
+{
+    memset(config, 0, sizeof(*config));
+    lk_cluster_settings_init(&config->cluster);
+    struct parse_ctx ctx = {
+            .config = config, .name = name, .file = file, .err = err, .err_size = err_size};
+    int r = ini_parse_stream(reader, &ctx, handler, &ctx);
+    free(ctx.buf);
+    if (r < 0) {
+        return fail(err, err_size, "cannot parse '%s': out of memory", name);
+    }
+    /* inih reports the first bad line, ours or its own (a line without '='). */
+    if (r > 0 && (!ctx.failed || r < ctx.error_line)) {
+        return fail(err, err_size,
+                    "%s:%d: syntax error: expected 'key = value', '[section]' or "
+                    "a comment",
+                    name, r);
+    }
+    if (ctx.failed) {
+        return -EINVAL;
+    }
+    if (ferror(file)) {
+        return fail(err, err_size, "cannot read '%s': %s", name, strerror(errno));
+    }
+    if (!config->node[0]) {
+        return fail(err, err_size, "%s: [node] name is missing", name);
+    }
+    for (size_t i = 0; i < config->peer_count; i++) {
+        const struct lk_peer *peer = &config->peers[i];
+        if (peer->path_count == 0) {
+            return fail(err, err_size, "%s:%d: [peer %s] has no path", name, ctx.peer_line[i],
+                        peer->name);
+        }
+        if (strcmp(peer->name, config->node) == 0) {
+            return fail(err, err_size, "%s:%d: peer '%s' is this node itself", name,
+                        ctx.peer_line[i], peer->name);
+        }
+    }
     return 0;
 }
 
 int lk_config_load(const char *path, struct lk_config *config, char *err, size_t err_size)
 {
-    memset(config, 0, sizeof(*config));
-    struct parse_ctx ctx = {.config = config, .err = err, .err_size = err_size, .path = path};
-    err[0] = '\0';
-    int r = ini_parse(path, handler, &ctx);
-    if (r == -1) {
-        snprintf(err, err_size, "cannot read '%s': %s", path, strerror(errno));
-        return -ENOENT;
+    if (err && err_size > 0) {
+        err[0] = '\0';
     }
-    if (r != 0) {
-        if (!err[0]) {
-            snprintf(err, err_size, "%s: syntax error on line %d", path, r);
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        int r = -errno;
+        (void) fail(err, err_size, "cannot read '%s': %s", path, strerror(errno));
+        return r;
+    }
+    /* Parsed into a copy: config is untouched when the file is refused. */
+    struct lk_config *parsed = calloc(1, sizeof(*parsed));
+    if (!parsed) {
+        fclose(f);
+        (void) fail(err, err_size, "cannot read '%s': out of memory", path);
+        return -ENOMEM;
+    }
+    int r = parse_file(f, path, parsed, err, err_size);
+    fclose(f);
+    if (r == 0) {
+        *config = *parsed;
+    }
+    free(parsed);
+    return r;
+}
+
+/* Saving */
+
+/* The file's text, in a malloc'ed string (*ret_text, *ret_len). */
+static int format_config(const struct lk_config *config, char **ret_text, size_t *ret_len)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        return -errno;
+    }
+    fputs(HEADER_COMMENT, f);
+    fprintf(f, "\n[%s]\n%s = %s\n", SECTION_NODE, KEY_NAME, config->node);
+    if (config->listen[0]) {
+        fprintf(f, "%s = %s\n", KEY_LISTEN, config->listen);
+    }
+    fprintf(f, "\n[%s]\n", SECTION_CLUSTER);
+    fputs("# Empty: quorum = majority with three or more voters, else none; max-failovers =\n"
+          "# nodes - 1; no witness; no fence script.\n",
+          f);
+    char value[sizeof(config->cluster.fence_script)];
+    for (size_t i = 0; lk_cluster_settings_keys[i]; i++) {
+        const char *key = lk_cluster_settings_keys[i];
+        (void) lk_cluster_settings_get(&config->cluster, key, value, sizeof(value));
+        fprintf(f, "%s =%s%s\n", key, value[0] ? " " : "", value);
+    }
+    for (size_t i = 0; i < config->peer_count; i++) {
+        const struct lk_peer *peer = &config->peers[i];
+        fprintf(f, "\n[%s %s]\n", SECTION_PEER, peer->name);
+        for (size_t j = 0; j < peer->path_count; j++) {
+            fprintf(f, "%s = %s\n", KEY_PATH, peer->paths[j]);
         }
-        return -EINVAL;
     }
-    if (!config->node[0]) {
-        snprintf(err, err_size, "%s: [node] name is missing", path);
-        return -EINVAL;
+    if (fclose(f) != 0) {
+        free(text);
+        return -ENOMEM;
+    }
+    *ret_text = text;
+    *ret_len = len;
+    return 0;
+}
+
+/* The configuration the text would load as must be config itself; anything else (a
+ * field set by hand to a bad value) would make a file the daemon refuses at its next
+ * start, so it is refused now, while the old file is still in place. */
+static int check_round_trip(char *text, size_t len, const char *path,
+                            const struct lk_config *config, char *err, size_t err_size)
+{
+    FILE *f = fmemopen(text, len, "r");
+    if (!f) {
+        int r = -errno;
+        (void) fail(err, err_size, "cannot write '%s': %s", path, strerror(errno));
+        return r;
+    }
+    struct lk_config *parsed = calloc(1, sizeof(*parsed));
+    if (!parsed) {
+        fclose(f);
+        (void) fail(err, err_size, "cannot write '%s': out of memory", path);
+        return -ENOMEM;
+    }
+    char perr[1024];
+    int r = parse_file(f, "(new configuration)", parsed, perr, sizeof(perr));
+    fclose(f);
+    if (r < 0) {
+        (void) fail(err, err_size, "refusing to write an invalid configuration to '%s': %s", path,
+                    perr);
+    } else if (strcmp(parsed->node, config->node) != 0 ||
+               strcmp(parsed->listen, config->listen) != 0 ||
+               parsed->peer_count != config->peer_count) {
+        r = fail(err, err_size,
+                 "refusing to write '%s': the node or its peers would not read back "
+                 "unchanged",
+                 path);
+    } else {
+        for (size_t i = 0; r == 0 && i < config->peer_count; i++) {
+            const struct lk_peer *a = &parsed->peers[i], *b = &config->peers[i];
+            bool same = strcmp(a->name, b->name) == 0 && a->path_count == b->path_count;
+            for (size_t j = 0; same && j < a->path_count; j++) {
+                same = strcmp(a->paths[j], b->paths[j]) == 0;
+            }
+            if (!same) {
+                r = fail(err, err_size,
+                         "refusing to write '%s': comm paths of peer '%s' would "
+                         "not read back unchanged (write addresses as lk_config_add_path does)",
+                         path, b->name);
+            }
+        }
+    }
+    char what[64];
+    if (r == 0 &&
+        !lk_cluster_settings_equal(&parsed->cluster, &config->cluster, what, sizeof(what))) {
+        r = fail(err, err_size, "refusing to write '%s': cluster setting '%s' is invalid", path,
+                 what);
+    }
+    free(parsed);
+    return r;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -errno;
+        }
+        buf += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+static int fsync_directory_of(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(dir, sizeof(dir), ".");
+    } else if (slash == path) {
+        snprintf(dir, sizeof(dir), "/");
+    } else {
+        snprintf(dir, sizeof(dir), "%.*s", (int) (slash - path), path);
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    int r = fsync(fd) < 0 ? -errno : 0;
+    close(fd);
+    return r;
+}
+
+int lk_config_save(const char *path, const struct lk_config *config, char *err, size_t err_size)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int r = format_config(config, &text, &len);
+    if (r < 0) {
+        (void) fail(err, err_size, "cannot write '%s': %s", path, strerror(-r));
+        return r;
+    }
+    r = check_round_trip(text, len, path, config, err, err_size);
+    if (r < 0) {
+        free(text);
+        return r;
+    }
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int) sizeof(tmp)) {
+        free(text);
+        return fail(err, err_size, "cannot write '%s': path too long", path);
+    }
+    /* A leftover path.new (a crash mid-save) is replaced; O_EXCL | O_NOFOLLOW then make
+     * sure we write a new regular file, not through a link planted there. Saves are
+     * serialised by the caller (the daemon's loop), so no other writer races us. */
+    if (unlink(tmp) < 0 && errno != ENOENT && errno != EISDIR) {
+        r = -errno;
+        free(text);
+        (void) fail(err, err_size, "cannot write '%s': cannot remove '%s': %s", path, tmp,
+                    strerror(-r));
+        return r;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        r = -errno;
+        free(text);
+        (void) fail(err, err_size, "cannot write '%s': cannot create '%s': %s", path, tmp,
+                    strerror(-r));
+        return r;
+    }
+    const char *step = "write";
+    r = fchmod(fd, 0644) < 0 ? -errno : 0; /* whatever the umask */
+    if (r == 0) {
+        r = write_all(fd, text, len);
+    }
+    if (r == 0) {
+        step = "fsync";
+        r = fsync(fd) < 0 ? -errno : 0;
+    }
+    if (close(fd) < 0 && r == 0) {
+        step = "close";
+        r = -errno;
+    }
+    free(text);
+    if (r == 0) {
+        step = "rename";
+        r = rename(tmp, path) < 0 ? -errno : 0;
+    }
+    if (r < 0) {
+        (void) unlink(tmp);
+        (void) fail(err, err_size, "cannot write '%s': %s of '%s' failed: %s", path, step, tmp,
+                    strerror(-r));
+        return r;
+    }
+    /* Without this the rename may be lost in a crash, bringing the old file back. */
+    r = fsync_directory_of(path);
+    if (r < 0) {
+        (void) fail(err, err_size, "cannot write '%s': fsync of its directory failed: %s", path,
+                    strerror(-r));
+        return r;
     }
     return 0;
 }

@@ -19,6 +19,12 @@
  *   [peer node2]
  *   path = 127.0.0.1:7402               (one line per comm path, in priority order)
  *   path = 127.0.0.2:7402
+ *
+ * An empty value ("quorum =") means the same as an absent one; lk_config_save writes every
+ * cluster setting, the unset ones empty. Each section and each key appears at most once
+ * (path excepted), lines are not indented (no continuation lines), a [peer] section has at
+ * least one path. Addresses are kept in one canonical form ("[::1]:7402", not
+ * "[0::1]:7402"), so that the same address is always the same text.
  */
 #pragma once
 
@@ -112,20 +118,22 @@ bool lk_cluster_settings_equal(const struct lk_cluster_settings *a,
                                const struct lk_cluster_settings *b, char *what, size_t size);
 
 /* Parses "IPV4:PORT" or "[IPV6]:PORT" (port 1..65535; no host names: a cluster must not
- * depend on DNS to find its members). Returns 0 or -EINVAL with a message in err. */
+ * depend on DNS to find its members). Returns 0 or -EINVAL with a message in err; ret_addr
+ * may be NULL to validate only, and is untouched on error. */
 int lk_config_parse_address(const char *text, struct sockaddr_storage *ret_addr, char *err,
                             size_t err_size);
 
 /* The peer with this name, or NULL. */
 struct lk_peer *lk_config_find_peer(struct lk_config *config, const char *name);
 
-/* Adds a comm path (creating the peer if it is new). -EEXIST when that peer has that
- * address already, -ENOSPC when LK_MAX_PEERS / LK_MAX_PATHS are reached, -EINVAL for a bad
- * name or address or the node's own name; message in err. */
+/* Adds a comm path (creating the peer if it is new). -EEXIST when that peer, or another
+ * one, has that address already, -ENOSPC when LK_MAX_PEERS / LK_MAX_PATHS are reached,
+ * -EINVAL for a bad name or address or the node's own name; message in err. */
 int lk_config_add_path(struct lk_config *config, const char *peer, const char *address, char *err,
                        size_t err_size);
 
-/* Drops a comm path; a peer left without paths is dropped too. -ENOENT when there is no
- * such path. */
+/* Drops a comm path; a peer left without paths is dropped too (the order of the other
+ * paths and peers is kept). -ENOENT when there is no such peer or path, -EINVAL for a
+ * malformed address. */
 int lk_config_drop_path(struct lk_config *config, const char *peer, const char *address, char *err,
                         size_t err_size);

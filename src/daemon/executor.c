@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "cluster.h"
 #include "eventlog.h"
 #include "monitor.h"
 #include "scripts.h"
@@ -222,6 +223,10 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
         if (act->type == LK_ACT_RUN && res) {
             start_run(node, res, act->action);
         }
+    }
+
+    if (any_commit) {
+        lk_cluster_on_local_change(node);
     }
 
     /* 4. Monitoring follows the committed states: checks stop while an action runs and

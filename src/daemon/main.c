@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "cluster.h"
 #include "config.h"
 #include "eventlog.h"
 #include "executor.h"
@@ -52,8 +53,9 @@ __attribute__((format(printf, 1, 2))) static int die(const char *fmt, ...)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: lkd [-f] [--root DIR]\n"
+            "usage: lkd [-f] [--root DIR] [--witness]\n"
             "  -f, --foreground  stay in the foreground\n"
+            "  --witness         be the cluster's witness: vote, run no resources\n"
             "  --root DIR        the node's root directory (default $LKROOT or %s)\n",
             DEFAULT_ROOT);
 }
@@ -205,6 +207,7 @@ static void on_signal(uv_signal_t *h, int signum)
                                       : "SIGINT: applications keep running");
     node->stopping = true;
     lk_monitor_stop_all(node);
+    lk_cluster_stop(node, true);
     uv_stop(node->loop);
 }
 
@@ -213,10 +216,11 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
             {"foreground", no_argument, NULL, 'f'},
             {"root", required_argument, NULL, 'r'},
+            {"witness", no_argument, NULL, 'w'},
             {"help", no_argument, NULL, 'h'},
             {0},
     };
-    bool foreground = false;
+    bool foreground = false, witness = false;
     const char *root_arg = getenv("LKROOT");
     int c;
     while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
@@ -226,6 +230,9 @@ int main(int argc, char **argv)
             break;
         case 'r':
             root_arg = optarg;
+            break;
+        case 'w':
+            witness = true;
             break;
         case 'h':
             usage(stdout);
@@ -255,12 +262,12 @@ int main(int argc, char **argv)
     snprintf(node.root, sizeof(node.root), "%s", real);
 
     char err[1024], path[LK_PATH_MAX + 64];
-    struct lk_config config;
     snprintf(path, sizeof(path), "%s/%s", node.root, LK_CONF_NAME);
-    if (lk_config_load(path, &config, err, sizeof(err)) < 0) {
+    if (lk_config_load(path, &node.config, err, sizeof(err)) < 0) {
         die("%s", err);
     }
-    snprintf(node.name, sizeof(node.name), "%s", config.node);
+    snprintf(node.name, sizeof(node.name), "%s", node.config.node);
+    node.witness = witness;
     ensure_dir(node.root, "run", 0755);
     ensure_dir(node.root, "log", 0755);
     ensure_dir(node.root, "db", 0700);
@@ -284,6 +291,14 @@ int main(int argc, char **argv)
     if (r < 0) {
         die("cannot load dependencies from '%s': %s", path,
             r == -EINVAL ? "invalid data (see above)" : lk_store_errmsg(node.store));
+    }
+    r = lk_store_load_extends(node.store, &node.extends, &node.extend_count);
+    if (r < 0) {
+        die("cannot load extends from '%s': %s", path,
+            r == -EINVAL ? "invalid data (see above)" : lk_store_errmsg(node.store));
+    }
+    if (witness && node.count > 0) {
+        die("'%s' holds resources: a witness runs none (use another root for it)", node.root);
     }
 
     signal(SIGPIPE, SIG_IGN);
@@ -311,10 +326,19 @@ int main(int argc, char **argv)
     uv_signal_start(&node.sigint, on_signal, SIGINT);
 
     lk_eventlog_msg(&node, NULL, LK_MSG_DAEMON_STARTED, node.name, (int) getpid());
+    /* The comm paths listen before readiness, so a port in use is a start-up error. The
+     * local start-up runs once the node is up to date with its peers (cluster.c). */
+    if (lk_cluster_start(&node, err, sizeof(err)) < 0) {
+        die("%s", err);
+    }
     report_ready();
-    lk_executor_startup(&node);
 
     uv_run(node.loop, UV_RUN_DEFAULT);
+    /* Tell the peers (a stop is not a failure), close the comm paths, let the closes
+     * finish. */
+    lk_cluster_stop(&node, true);
+    for (int i = 0; i < 10 && uv_run(node.loop, UV_RUN_NOWAIT) != 0; i++) {
+    }
 
     /* Nothing more runs on the loop: scripts still running finish in their own sessions
      * and the next start probes their resources. What is still allocated stays reachable

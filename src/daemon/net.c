@@ -1,2 +1,1558 @@
-/* Placeholder while it is written. */
+/* The comm-path transport (see net.h for the design): TCP connections to and from the
+ * peers, the HELLO handshake, heartbeats, liveness per path and per node, cluster
+ * messages, and the accounting of every dropped frame.
+ *
+ * Events that enter: libuv connect/accept/read/write completions, one heartbeat timer per
+ * net (which also judges liveness, timeouts and freezes) and one reconnect timer per
+ * outbound comm path. Everything else is a call from the coordinator.
+ *
+ * Ownership: struct lk_net owns the peers (freed with it), the outbound paths (each freed
+ * from its timer's close callback) and the connections (each freed from its TCP handle's
+ * close callback); the net itself is freed from the last close callback after
+ * lk_net_stop. Peers are never freed while running, so a callback may hold a name.
+ *
+ * Trust: nothing a remote end sends is believed before its frame's HMAC checked out.
+ * Before HELLO a connection may announce at most PRE_HELLO_MAX_PAYLOAD bytes and at most
+ * MAX_STRANGERS such connections are kept, so clients without the key can make us buffer
+ * little; every write queue is bounded too (a peer that stops reading is cut off). The
+ * accepting side sends its HELLO only after the connector's HELLO was verified, so
+ * nothing about us goes to a client that does not hold the key.
+ *
+ * Never: log (everything is reported through callbacks), block, or free a peer while
+ * running. */
 #include "net.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "validate.h"
+
+#define BACKOFF_MIN_MS        100
+#define BACKOFF_MAX_MS        5000
+#define HELLO_TIMEOUT_MIN_MS  10000 /* inbound: the dead time, but at least this */
+#define MAX_STRANGERS         256   /* inbound connections before their HELLO */
+#define MAX_INBOUND           1024
+#define MAX_UNKNOWN_PEERS     64
+#define MAX_ANONYMOUS         256 /* remote addresses counted separately */
+#define MAX_WRITE_QUEUE       ((size_t) 64 * 1024 * 1024)
+#define PRE_HELLO_MAX_PAYLOAD (64 * 1024)
+#define READ_CHUNK            (64 * 1024)
+#define MAX_FRAME             ((size_t) LK_WIRE_HEADER + LK_WIRE_MAX_PAYLOAD + LK_WIRE_MAC)
+#define LISTEN_BACKLOG        128
+#define DEFAULT_LISTEN        "0.0.0.0:7400"
+
+#define KEY_NODE    "node"
+#define KEY_WITNESS "witness"
+#define KEY_INFO    "info"
+#define KEY_DEAD_MS "dead_ms"
+
+#define STATE_ALIVE      "ALIVE"
+#define STATE_DEAD       "DEAD"
+#define STATE_CONNECTING "CONNECTING"
+
+enum drop_kind {
+    DROP_MALFORMED,
+    DROP_OVERSIZED,
+    DROP_UNAUTHENTICATED,
+    DROP_REPLAYED,
+    DROP_OTHER,
+    DROP_KINDS,
+};
+
+static const char *const drop_kind_name[DROP_KINDS] = {
+        "malformed", "oversized", "unauthenticated", "replayed", "other",
+};
+
+struct path;
+struct conn;
+
+/* A node we have configured or heard from. */
+struct peer {
+    char name[LK_TAG_MAX + 1];
+    bool configured;  /* in config->peers */
+    bool via_witness; /* identified on the witness address's connection */
+    bool witness;     /* its last HELLO said witness:true */
+    bool alive;
+    uint64_t last_heard_usec; /* 0 = never */
+    uint64_t dead_ms;         /* as its HELLO announced */
+    uint64_t dropped[DROP_KINDS];
+    uint64_t stalled;
+    struct path *paths[LK_MAX_PATHS]; /* outbound, best first */
+    size_t path_count;
+};
+
+/* One outbound comm path: an address we keep a connection to. */
+struct path {
+    struct lk_net *net;
+    struct peer *peer; /* NULL for the witness path until a HELLO names the witness */
+    bool is_witness;
+    char address[LK_ADDR_MAX];
+    struct sockaddr_storage addr;
+    bool addr_ok;
+    struct conn *conn; /* the current connection, NULL between attempts */
+    uv_timer_t retry;
+    uint64_t backoff_ms;
+    uint64_t since_usec; /* when it last became ALIVE or stopped being ALIVE */
+    uint64_t frames_in, frames_out;
+    bool removed;
+};
+
+/* One TCP connection, outbound (of a path) or inbound (accepted). */
+struct conn {
+    uv_tcp_t tcp;
+    uv_connect_t connect_req;
+    struct lk_net *net;
+    struct conn *prev, *next;
+    struct path *path; /* outbound and still wanted; NULL otherwise */
+    struct peer *peer; /* after its HELLO */
+    bool outbound;
+    bool counted_inbound;
+    bool counted_stranger;
+    bool connected;   /* TCP is up */
+    bool established; /* the peer's HELLO was accepted */
+    bool alive;
+    bool closing;
+    char address[LK_ADDR_MAX]; /* the path's address, or the remote "ip:port" */
+    char remote_ip[64];        /* for counting drops before HELLO */
+    uint64_t session, seq;     /* ours, for the frames we send */
+    struct lk_replay replay;   /* theirs */
+    uint8_t *rbuf;
+    size_t rlen, rcap;
+    uint64_t started_usec, last_heard_usec, since_usec;
+    uint64_t frames_in, frames_out;
+};
+
+struct write_req {
+    uv_write_t req;
+    struct conn *conn;
+    uint8_t *buf;
+    size_t len;
+};
+
+/* Drops from a remote address that never identified itself. */
+struct anonymous {
+    char address[64];
+    uint64_t dropped[DROP_KINDS];
+};
+
+struct lk_net {
+    uv_loop_t *loop;
+    struct lk_net_callbacks cb;
+    void *userdata;
+    char node[LK_TAG_MAX + 1];
+    uint8_t key[LK_WIRE_KEY];
+    bool witness;
+    struct lk_config config;
+    json_t *hello_info;
+
+    uv_tcp_t listener;
+    uv_timer_t tick;
+    uint64_t last_tick_usec;
+    bool skipped_judging; /* the previous tick was late and judged nobody */
+
+    struct peer **peers;
+    size_t peer_count, peer_capacity;
+    struct path *witness_path;
+    struct conn *conns;
+    size_t inbound_count;
+    size_t stranger_count;
+    struct anonymous *anonymous;
+    size_t anonymous_count;
+
+    uint64_t dropped[DROP_KINDS];
+    uint64_t stalled;
+    uint64_t last_session;
+    unsigned open_handles;
+    bool stopping;
+};
+
+static void conn_close(struct conn *c, const char *why, const char *node_why);
+static void path_connect(struct path *path);
+
+/* ---------------------------------------------------------------- small helpers */
+
+static uint64_t mono_usec(void)
+{
+    return uv_hrtime() / 1000;
+}
+
+static uint64_t dead_ms(const struct lk_net *net)
+{
+    return (uint64_t) net->config.cluster.heartbeat_interval_ms *
+           net->config.cluster.heartbeat_misses;
+}
+
+/* A new session id for one of our connections: wall-clock µs, strictly increasing even
+ * when the clock steps back or two connections start in the same microsecond. */
+static uint64_t new_session(struct lk_net *net)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+    net->last_session = now > net->last_session ? now : net->last_session + 1;
+    return net->last_session;
+}
+
+/* Parses "a.b.c.d:port" or "[v6]:port" (port 1..65535). The same rule as
+ * lk_config_parse_address, kept here so the transport does not depend on the config
+ * file code. */
+static int parse_address(const char *text, struct sockaddr_storage *ret_addr)
+{
+    char host[LK_ADDR_MAX];
+    const char *colon = strrchr(text, ':');
+    if (!colon || colon == text || strlen(text) >= sizeof(host)) {
+        return -EINVAL;
+    }
+    size_t host_len = (size_t) (colon - text);
+    bool v6 = text[0] == '[';
+    if (v6) {
+        if (host_len < 3 || text[host_len - 1] != ']') {
+            return -EINVAL;
+        }
+        memcpy(host, text + 1, host_len - 2);
+        host[host_len - 2] = '\0';
+    } else {
+        memcpy(host, text, host_len);
+        host[host_len] = '\0';
+    }
+    const char *p = colon + 1;
+    if (*p == '\0' || strlen(p) > 5) {
+        return -EINVAL;
+    }
+    int port = 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9') {
+            return -EINVAL;
+        }
+        port = port * 10 + (*p - '0');
+    }
+    if (port < 1 || port > 65535) {
+        return -EINVAL;
+    }
+    struct sockaddr_storage addr;
+    memset(&addr, 0, sizeof(addr));
+    int r = v6 ? uv_ip6_addr(host, port, (struct sockaddr_in6 *) &addr)
+               : uv_ip4_addr(host, port, (struct sockaddr_in *) &addr);
+    if (r < 0 || (!v6 && strchr(host, ':'))) {
+        return -EINVAL;
+    }
+    *ret_addr = addr;
+    return 0;
+}
+
+/* The address of sa as "ip:port" (ret_text) and "ip" (ret_ip). */
+static void format_address(const struct sockaddr_storage *sa, char *ret_text, size_t text_size,
+                           char *ret_ip, size_t ip_size)
+{
+    char ip[64] = "?";
+    int port = 0;
+    if (sa->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
+        (void) uv_ip4_name(in, ip, sizeof(ip));
+        port = ntohs(in->sin_port);
+        snprintf(ret_text, text_size, "%s:%d", ip, port);
+    } else if (sa->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;
+        (void) uv_ip6_name(in6, ip, sizeof(ip));
+        port = ntohs(in6->sin6_port);
+        snprintf(ret_text, text_size, "[%s]:%d", ip, port);
+    } else {
+        snprintf(ret_text, text_size, "?");
+    }
+    snprintf(ret_ip, ip_size, "%s", ip);
+}
+
+/* The payload length a frame header announces (the header must be complete). */
+static uint32_t header_payload_len(const uint8_t *buf)
+{
+    return (uint32_t) buf[24] << 24 | (uint32_t) buf[25] << 16 | (uint32_t) buf[26] << 8 | buf[27];
+}
+
+/* A payload as a JSON object (a new reference), or NULL. */
+static json_t *parse_object(const struct lk_wire_frame *f)
+{
+    json_error_t error;
+    json_t *v =
+            json_loadb((const char *) f->payload, f->payload_len, JSON_REJECT_DUPLICATES, &error);
+    if (v && !json_is_object(v)) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* ---------------------------------------------------------------- peers */
+
+static struct peer *find_peer(const struct lk_net *net, const char *name)
+{
+    for (size_t i = 0; i < net->peer_count; i++) {
+        if (strcmp(net->peers[i]->name, name) == 0) {
+            return net->peers[i];
+        }
+    }
+    return NULL;
+}
+
+static struct peer *peer_new(struct lk_net *net, const char *name)
+{
+    if (net->peer_count == net->peer_capacity) {
+        size_t cap = net->peer_capacity ? net->peer_capacity * 2 : 8;
+        struct peer **bigger = realloc(net->peers, cap * sizeof(*bigger));
+        if (!bigger) {
+            return NULL;
+        }
+        net->peers = bigger;
+        net->peer_capacity = cap;
+    }
+    struct peer *p = calloc(1, sizeof(*p));
+    if (!p) {
+        return NULL;
+    }
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    net->peers[net->peer_count++] = p;
+    return p;
+}
+
+static bool peer_known(const struct peer *p)
+{
+    return p->configured || p->via_witness;
+}
+
+static size_t unknown_count(const struct lk_net *net)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < net->peer_count; i++) {
+        n += !peer_known(net->peers[i]);
+    }
+    return n;
+}
+
+/* Recomputes whether p is ALIVE (any of its connections is) and reports a change. */
+static void peer_update(struct lk_net *net, struct peer *p, const char *why)
+{
+    bool alive = false;
+    for (struct conn *c = net->conns; c; c = c->next) {
+        if (c->peer == p && c->alive) {
+            alive = true;
+            break;
+        }
+    }
+    if (alive == p->alive) {
+        return;
+    }
+    p->alive = alive;
+    if (net->cb.on_node) {
+        net->cb.on_node(net->userdata, p->name, alive, why);
+    }
+}
+
+/* The counters of a remote address that never identified itself, or NULL when the table
+ * is full (then only the totals count). */
+static struct anonymous *anonymous_get(struct lk_net *net, const char *ip)
+{
+    for (size_t i = 0; i < net->anonymous_count; i++) {
+        if (strcmp(net->anonymous[i].address, ip) == 0) {
+            return &net->anonymous[i];
+        }
+    }
+    if (!net->anonymous) {
+        net->anonymous = calloc(MAX_ANONYMOUS, sizeof(*net->anonymous));
+    }
+    if (!net->anonymous || net->anonymous_count == MAX_ANONYMOUS) {
+        return NULL;
+    }
+    struct anonymous *a = &net->anonymous[net->anonymous_count++];
+    snprintf(a->address, sizeof(a->address), "%s", ip);
+    return a;
+}
+
+/* ---------------------------------------------------------------- handles */
+
+static void net_free(struct lk_net *net)
+{
+    for (size_t i = 0; i < net->peer_count; i++) {
+        free(net->peers[i]);
+    }
+    free(net->peers);
+    free(net->anonymous);
+    json_decref(net->hello_info);
+    sodium_memzero(net->key, sizeof(net->key));
+    free(net);
+}
+
+static void net_handle_closed(struct lk_net *net)
+{
+    if (--net->open_handles == 0 && net->stopping) {
+        net_free(net);
+    }
+}
+
+static void on_net_handle_closed(uv_handle_t *h)
+{
+    net_handle_closed(h->data);
+}
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    struct conn *c = h->data;
+    struct lk_net *net = c->net;
+    if (c->prev) {
+        c->prev->next = c->next;
+    } else {
+        net->conns = c->next;
+    }
+    if (c->next) {
+        c->next->prev = c->prev;
+    }
+    free(c->rbuf);
+    free(c);
+    net_handle_closed(net);
+}
+
+static void on_path_closed(uv_handle_t *h)
+{
+    struct path *path = h->data;
+    struct lk_net *net = path->net;
+    free(path);
+    net_handle_closed(net);
+}
+
+/* A new connection, linked into the net, its handle initialised. */
+static struct conn *conn_new(struct lk_net *net)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        return NULL;
+    }
+    c->net = net;
+    if (uv_tcp_init(net->loop, &c->tcp) < 0) {
+        free(c);
+        return NULL;
+    }
+    c->tcp.data = c;
+    c->connect_req.data = c;
+    net->open_handles++;
+    c->next = net->conns;
+    if (net->conns) {
+        net->conns->prev = c;
+    }
+    net->conns = c;
+    c->session = new_session(net);
+    c->started_usec = mono_usec();
+    return c;
+}
+
+/* ---------------------------------------------------------------- closing */
+
+static void on_retry(uv_timer_t *t);
+
+/* Arms path's reconnect timer with its backoff, and doubles the backoff (up to
+ * BACKOFF_MAX_MS; a HELLO resets it). */
+static void path_schedule_retry(struct path *path)
+{
+    (void) uv_timer_start(&path->retry, on_retry, path->backoff_ms, 0);
+    path->backoff_ms =
+            path->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : path->backoff_ms * 2;
+}
+
+/* Closes c (idempotent). When it was ALIVE, reports the path DEAD with why and the node
+ * with node_why (NULL: why) if that was its last ALIVE connection. An outbound path
+ * reconnects after its backoff. */
+static void conn_close(struct conn *c, const char *why, const char *node_why)
+{
+    if (c->closing) {
+        return;
+    }
+    struct lk_net *net = c->net;
+    c->closing = true;
+    bool was_alive = c->alive;
+    c->alive = false;
+    uint64_t now = mono_usec();
+    c->since_usec = now;
+    if (c->path) {
+        struct path *path = c->path;
+        path->conn = NULL;
+        c->path = NULL;
+        if (was_alive) {
+            path->since_usec = now;
+        }
+        if (!path->removed && !net->stopping) {
+            path_schedule_retry(path);
+        }
+    }
+    if (c->counted_stranger) {
+        c->counted_stranger = false;
+        net->stranger_count--;
+    }
+    if (c->counted_inbound) {
+        c->counted_inbound = false;
+        net->inbound_count--;
+    }
+    uv_close((uv_handle_t *) &c->tcp, on_conn_closed);
+    if (!was_alive || net->stopping) {
+        return;
+    }
+    struct peer *p = c->peer;
+    if (net->cb.on_path) {
+        net->cb.on_path(net->userdata, p->name, c->address, false, why);
+    }
+    if (!net->stopping) {
+        peer_update(net, p, node_why ? node_why : why);
+    }
+}
+
+/* Counts a bad frame on c, reports it, and closes c: the stream cannot be trusted or
+ * resynchronised after it. */
+static void conn_drop(struct conn *c, enum drop_kind kind, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void conn_drop(struct conn *c, enum drop_kind kind, const char *fmt, ...)
+{
+    struct lk_net *net = c->net;
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+
+    /* Before HELLO an outbound connection is charged to the peer we meant to reach; an
+     * inbound one to its remote address. */
+    struct peer *p = c->peer ? c->peer : (c->path ? c->path->peer : NULL);
+    char from[LK_ADDR_MAX];
+    if (p) {
+        p->dropped[kind]++;
+        snprintf(from, sizeof(from), "%s", p->name);
+    } else {
+        struct anonymous *a = anonymous_get(net, c->remote_ip);
+        if (a) {
+            a->dropped[kind]++;
+        }
+        snprintf(from, sizeof(from), "%s", c->remote_ip);
+    }
+    net->dropped[kind]++;
+    if (net->cb.on_dropped) {
+        net->cb.on_dropped(net->userdata, from, why);
+    }
+    conn_close(c, why, NULL);
+}
+
+/* ---------------------------------------------------------------- writing */
+
+static void on_write(uv_write_t *req, int status)
+{
+    struct write_req *w = (struct write_req *) req;
+    struct conn *c = w->conn;
+    free(w->buf);
+    free(w);
+    if (status < 0 && !c->closing) {
+        char why[128];
+        snprintf(why, sizeof(why), "cannot write: %s", uv_strerror(status));
+        conn_close(c, why, NULL);
+    }
+}
+
+/* Sends one frame on c. Returns 0, -ENOTCONN when c is closing (or closes now because of
+ * a write error), -ENOBUFS when its queue is over MAX_WRITE_QUEUE (c is then closed as
+ * stalled), -EMSGSIZE or -ENOMEM. */
+static int conn_send(struct conn *c, uint8_t type, const char *text, size_t len)
+{
+    struct lk_net *net = c->net;
+    if (c->closing) {
+        return -ENOTCONN;
+    }
+    if (len > LK_WIRE_MAX_PAYLOAD) {
+        return -EMSGSIZE;
+    }
+    /* What the kernel has not taken yet: a peer that does not read makes it grow. */
+    size_t queued = uv_stream_get_write_queue_size((const uv_stream_t *) &c->tcp);
+    if (queued + LK_WIRE_HEADER + len + LK_WIRE_MAC > MAX_WRITE_QUEUE) {
+        /* The peer does not read: rather than buffer without bound, give up on this
+         * connection; the peer resynchronises after it reconnects. */
+        net->stalled++;
+        if (c->peer) {
+            c->peer->stalled++;
+        }
+        conn_close(c, "stalled: over 64 MiB waiting to be sent", NULL);
+        return -ENOBUFS;
+    }
+    struct write_req *w = calloc(1, sizeof(*w));
+    if (!w) {
+        return -ENOMEM;
+    }
+    int r = lk_wire_encode(net->key, type, c->session, c->seq + 1, text, len, &w->buf, &w->len);
+    if (r < 0) {
+        free(w);
+        return r == -EINVAL ? -EMSGSIZE : r;
+    }
+    w->conn = c;
+    uv_buf_t b = uv_buf_init((char *) w->buf, (unsigned) w->len);
+    r = uv_write(&w->req, (uv_stream_t *) &c->tcp, &b, 1, on_write);
+    if (r < 0) {
+        free(w->buf);
+        free(w);
+        char why[128];
+        snprintf(why, sizeof(why), "cannot write: %s", uv_strerror(r));
+        conn_close(c, why, NULL);
+        return -ENOTCONN;
+    }
+    c->seq++;
+    c->frames_out++;
+    if (c->path) {
+        c->path->frames_out++;
+    }
+    return 0;
+}
+
+/* Sends our HELLO on c. Returns 0 or a negative errno (c may then be closing). */
+static int conn_send_hello(struct conn *c)
+{
+    struct lk_net *net = c->net;
+    json_t *hello =
+            json_pack("{s:s, s:b, s:O, s:I}", KEY_NODE, net->node, KEY_WITNESS, net->witness,
+                      KEY_INFO, net->hello_info, KEY_DEAD_MS, (json_int_t) dead_ms(net));
+    char *text = hello ? json_dumps(hello, JSON_COMPACT) : NULL;
+    json_decref(hello);
+    if (!text) {
+        conn_close(c, "out of memory", NULL);
+        return -ENOMEM;
+    }
+    int r = conn_send(c, LK_WIRE_HELLO, text, strlen(text));
+    free(text);
+    if (r < 0) {
+        conn_close(c, "cannot send HELLO", NULL);
+    }
+    return r;
+}
+
+/* ---------------------------------------------------------------- receiving */
+
+/* A valid frame arrived on c (and so from its peer). */
+static void conn_heard(struct conn *c)
+{
+    uint64_t now = mono_usec();
+    c->last_heard_usec = now;
+    c->frames_in++;
+    if (c->path) {
+        c->path->frames_in++;
+    }
+    if (c->peer) {
+        c->peer->last_heard_usec = now;
+    }
+}
+
+static void conn_on_hello(struct conn *c, const struct lk_wire_frame *f)
+{
+    struct lk_net *net = c->net;
+    json_t *hello = parse_object(f);
+    if (!hello) {
+        conn_drop(c, DROP_MALFORMED, "HELLO payload is not a JSON object");
+        return;
+    }
+    const char *name = json_string_value(json_object_get(hello, KEY_NODE));
+    const json_t *info = json_object_get(hello, KEY_INFO);
+    const json_t *witness = json_object_get(hello, KEY_WITNESS);
+    const json_t *dead = json_object_get(hello, KEY_DEAD_MS);
+    char err[256];
+    if (!name) {
+        conn_drop(c, DROP_MALFORMED, "HELLO without a node name");
+        goto out;
+    }
+    if (lk_validate_tag(name, "node name", err, sizeof(err)) < 0) {
+        conn_drop(c, DROP_MALFORMED, "HELLO with a bad node name: %s", err);
+        goto out;
+    }
+    if ((info && !json_is_object(info)) || (witness && !json_is_boolean(witness)) ||
+        (dead && !json_is_integer(dead))) {
+        conn_drop(c, DROP_MALFORMED, "HELLO from '%s' with a malformed info, witness or dead_ms",
+                  name);
+        goto out;
+    }
+    if (strcmp(name, net->node) == 0) {
+        conn_drop(c, DROP_OTHER, "HELLO from a node named like this one ('%s')", name);
+        goto out;
+    }
+    if (c->path && !c->path->is_witness && strcmp(name, c->path->peer->name) != 0) {
+        conn_drop(c, DROP_OTHER, "HELLO from '%s' on a comm path to '%s'", name,
+                  c->path->peer->name);
+        goto out;
+    }
+    struct peer *p = find_peer(net, name);
+    if (!p) {
+        if (unknown_count(net) >= MAX_UNKNOWN_PEERS) {
+            conn_drop(c, DROP_OTHER, "HELLO from '%s': too many unknown nodes", name);
+            goto out;
+        }
+        p = peer_new(net, name);
+        if (!p) {
+            conn_close(c, "out of memory", NULL);
+            goto out;
+        }
+    }
+    if (c->path && c->path->is_witness) {
+        if (c->path->peer && c->path->peer != p) {
+            c->path->peer->via_witness = false;
+        }
+        c->path->peer = p;
+        p->via_witness = true;
+    }
+    p->witness = json_is_true(witness);
+    p->dead_ms = dead ? (uint64_t) json_integer_value(dead) : 0;
+    c->peer = p;
+    c->established = true;
+    if (c->counted_stranger) {
+        c->counted_stranger = false;
+        net->stranger_count--;
+    }
+    /* The accepting side answers only now, to a connector that proved it holds the key. */
+    if (!c->outbound && conn_send_hello(c) < 0) {
+        goto out;
+    }
+    if (c->path) {
+        c->path->backoff_ms = BACKOFF_MIN_MS;
+        c->path->since_usec = mono_usec();
+    }
+    conn_heard(c);
+    c->alive = true;
+    c->since_usec = mono_usec();
+
+    /* The path is ALIVE before on_hello, so the coordinator can answer on it at once. */
+    if (net->cb.on_path) {
+        net->cb.on_path(net->userdata, p->name, c->address, true, "HELLO received");
+    }
+    if (!c->closing && !net->stopping) {
+        char why[LK_ADDR_MAX + 64];
+        snprintf(why, sizeof(why), "HELLO received on %s", c->address);
+        peer_update(net, p, why);
+    }
+    if (!c->closing && !net->stopping && net->cb.on_hello) {
+        json_t *empty = info ? NULL : json_object();
+        net->cb.on_hello(net->userdata, p->name, peer_known(p), info ? info : empty);
+        json_decref(empty);
+    }
+out:
+    json_decref(hello);
+}
+
+static void conn_on_frame(struct conn *c, const struct lk_wire_frame *f)
+{
+    struct lk_net *net = c->net;
+    if (!lk_replay_accept(&c->replay, f->session, f->seq)) {
+        conn_drop(c, DROP_REPLAYED, "replayed frame (session %llu, seq %llu)",
+                  (unsigned long long) f->session, (unsigned long long) f->seq);
+        return;
+    }
+    if (!c->established) {
+        if (f->type != LK_WIRE_HELLO) {
+            conn_drop(c, DROP_OTHER, "frame of type %u before HELLO", f->type);
+            return;
+        }
+        conn_on_hello(c, f);
+        return;
+    }
+    if (f->type == LK_WIRE_HELLO) {
+        conn_drop(c, DROP_OTHER, "second HELLO on one connection");
+        return;
+    }
+    json_t *v = parse_object(f);
+    if (!v) {
+        conn_drop(c, DROP_MALFORMED, "%s payload is not a JSON object",
+                  f->type == LK_WIRE_HEARTBEAT ? "heartbeat" : "message");
+        return;
+    }
+    conn_heard(c);
+    if (f->type == LK_WIRE_HEARTBEAT) {
+        if (net->cb.on_heartbeat) {
+            net->cb.on_heartbeat(net->userdata, c->peer->name, v);
+        }
+    } else if (net->cb.on_message) {
+        net->cb.on_message(net->userdata, c->peer->name, v);
+    }
+    json_decref(v);
+}
+
+/* Decodes and handles every complete frame in c's buffer; keeps a partial one. */
+static void conn_process(struct conn *c)
+{
+    struct lk_net *net = c->net;
+    size_t off = 0;
+    while (!c->closing && off < c->rlen) {
+        const uint8_t *at = c->rbuf + off;
+        size_t avail = c->rlen - off;
+        struct lk_wire_frame f;
+        int r = lk_wire_decode(net->key, at, avail, &f);
+        if (r == -EBADMSG) {
+            conn_drop(c, DROP_MALFORMED, "malformed frame header");
+            return;
+        }
+        if (r == -EMSGSIZE) {
+            conn_drop(c, DROP_OVERSIZED, "frame over %d bytes", LK_WIRE_MAX_PAYLOAD);
+            return;
+        }
+        /* Until HELLO nobody proved anything: refuse big frames from the header alone,
+         * so a stranger cannot make us buffer megabytes. */
+        if (!c->established && avail >= LK_WIRE_HEADER &&
+            header_payload_len(at) > PRE_HELLO_MAX_PAYLOAD) {
+            conn_drop(c, DROP_OVERSIZED, "frame of %u bytes before HELLO",
+                      (unsigned) header_payload_len(at));
+            return;
+        }
+        if (r == -EACCES) {
+            conn_drop(c, DROP_UNAUTHENTICATED, "frame with a bad HMAC (another cluster key?)");
+            return;
+        }
+        if (r < 0) {
+            conn_drop(c, DROP_OTHER, "cannot decode frame: %s", uv_strerror(r));
+            return;
+        }
+        if (r == 0) {
+            break;
+        }
+        off += (size_t) r;
+        conn_on_frame(c, &f);
+    }
+    if (c->closing) {
+        return;
+    }
+    c->rlen -= off;
+    if (c->rlen > 0 && off > 0) {
+        memmove(c->rbuf, c->rbuf + off, c->rlen);
+    }
+    /* Give back the room a large frame needed. */
+    if (c->rlen == 0 && c->rcap > 2 * READ_CHUNK) {
+        free(c->rbuf);
+        c->rbuf = NULL;
+        c->rcap = 0;
+    }
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void) suggested;
+    struct conn *c = h->data;
+    /* The buffer only ever holds the start of one frame here (conn_process consumed the
+     * rest), so it never needs to be larger than the largest frame. */
+    if (c->rcap - c->rlen < READ_CHUNK / 4 && c->rcap < MAX_FRAME) {
+        size_t cap = c->rcap ? c->rcap * 2 : READ_CHUNK;
+        if (cap < c->rlen + READ_CHUNK) {
+            cap = c->rlen + READ_CHUNK;
+        }
+        if (cap > MAX_FRAME) {
+            cap = MAX_FRAME;
+        }
+        uint8_t *bigger = realloc(c->rbuf, cap);
+        if (!bigger) {
+            *buf = uv_buf_init(NULL, 0);
+            return;
+        }
+        c->rbuf = bigger;
+        c->rcap = cap;
+    }
+    *buf = uv_buf_init((char *) c->rbuf + c->rlen, (unsigned) (c->rcap - c->rlen));
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    (void) buf;
+    struct conn *c = stream->data;
+    if (c->closing || nread == 0) {
+        return;
+    }
+    if (nread < 0) {
+        char why[128];
+        if (nread == UV_EOF) {
+            snprintf(why, sizeof(why), "connection closed by the other end");
+        } else {
+            snprintf(why, sizeof(why), "cannot read: %s", uv_strerror((int) nread));
+        }
+        conn_close(c, why, NULL);
+        return;
+    }
+    c->rlen += (size_t) nread;
+    conn_process(c);
+}
+
+/* ---------------------------------------------------------------- outbound paths */
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    struct conn *c = req->data;
+    if (c->closing) {
+        return;
+    }
+    if (status < 0) {
+        char why[LK_ADDR_MAX + 64];
+        snprintf(why, sizeof(why), "cannot connect to %s: %s", c->address, uv_strerror(status));
+        conn_close(c, why, NULL);
+        return;
+    }
+    c->connected = true;
+    int r = uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read);
+    if (r < 0) {
+        conn_close(c, "cannot read", NULL);
+        return;
+    }
+    (void) conn_send_hello(c);
+}
+
+static void on_retry(uv_timer_t *t)
+{
+    path_connect(t->data);
+}
+
+/* Starts one connection attempt on path (when it has none). A failure that libuv reports
+ * at once is handled like a failed connect: retry after the backoff. */
+static void path_connect(struct path *path)
+{
+    struct lk_net *net = path->net;
+    if (path->conn || path->removed || net->stopping || !path->addr_ok) {
+        return;
+    }
+    struct conn *c = conn_new(net);
+    if (!c) {
+        path_schedule_retry(path);
+        return;
+    }
+    c->outbound = true;
+    c->path = path;
+    path->conn = c;
+    snprintf(c->address, sizeof(c->address), "%s", path->address);
+    char text[LK_ADDR_MAX];
+    format_address(&path->addr, text, sizeof(text), c->remote_ip, sizeof(c->remote_ip));
+    (void) uv_tcp_nodelay(&c->tcp, 1);
+    int r = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *) &path->addr,
+                           on_connect);
+    if (r < 0) {
+        char why[LK_ADDR_MAX + 64];
+        snprintf(why, sizeof(why), "cannot connect to %s: %s", path->address, uv_strerror(r));
+        conn_close(c, why, NULL);
+    }
+}
+
+static struct path *path_new(struct lk_net *net, struct peer *peer, const char *address,
+                             bool is_witness)
+{
+    struct path *path = calloc(1, sizeof(*path));
+    if (!path) {
+        return NULL;
+    }
+    path->net = net;
+    path->peer = peer;
+    path->is_witness = is_witness;
+    path->backoff_ms = BACKOFF_MIN_MS;
+    path->since_usec = mono_usec();
+    snprintf(path->address, sizeof(path->address), "%s", address);
+    path->addr_ok = parse_address(address, &path->addr) == 0;
+    (void) uv_timer_init(net->loop, &path->retry);
+    path->retry.data = path;
+    net->open_handles++;
+    return path;
+}
+
+/* Drops path: closes its connection (reported as "comm path removed") and frees it from
+ * its timer's close callback. */
+static void path_remove(struct path *path)
+{
+    if (path->removed) {
+        return;
+    }
+    path->removed = true;
+    if (path->is_witness && path->peer) {
+        path->peer->via_witness = false;
+    }
+    (void) uv_timer_stop(&path->retry);
+    uv_close((uv_handle_t *) &path->retry, on_path_closed);
+    if (path->conn) {
+        conn_close(path->conn, "comm path removed", NULL);
+    }
+}
+
+/* ---------------------------------------------------------------- the heartbeat tick */
+
+/* Closes what timed out: connections without HELLO, and ALIVE paths not heard from for
+ * the dead time (when judge). */
+static void sweep(struct lk_net *net, uint64_t now, bool judge)
+{
+    uint64_t dead = dead_ms(net);
+    uint64_t hello_limit = dead > HELLO_TIMEOUT_MIN_MS ? dead : HELLO_TIMEOUT_MIN_MS;
+    struct conn *next;
+    /* conn_close keeps c linked until its close callback (a later loop phase), and new
+     * connections go to the head of the list, so walking with next is safe even when
+     * callbacks reconfigure. */
+    for (struct conn *c = net->conns; c && !net->stopping; c = next) {
+        next = c->next;
+        if (c->closing) {
+            continue;
+        }
+        char why[128];
+        if (!c->established) {
+            uint64_t limit = c->outbound ? dead : hello_limit;
+            if (now - c->started_usec > limit * 1000) {
+                snprintf(why, sizeof(why), "%s within %llu ms",
+                         c->connected ? "no HELLO" : "no connection", (unsigned long long) limit);
+                conn_close(c, why, NULL);
+            }
+            continue;
+        }
+        if (judge && c->alive && now - c->last_heard_usec > dead * 1000) {
+            char node_why[128];
+            snprintf(why, sizeof(why), "no heartbeat for %llu ms", (unsigned long long) dead);
+            snprintf(node_why, sizeof(node_why), "no heartbeat for %llu ms on any comm path",
+                     (unsigned long long) dead);
+            conn_close(c, why, node_why);
+        }
+    }
+}
+
+/* A heartbeat's payload text (malloc'd); "{}" when the coordinator gives none or
+ * something that is not an object. */
+static char *heartbeat_text(struct lk_net *net)
+{
+    json_t *v = net->cb.heartbeat_payload ? net->cb.heartbeat_payload(net->userdata) : NULL;
+    char *text = json_is_object(v) ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    if (!text || strlen(text) > LK_WIRE_MAX_PAYLOAD) {
+        free(text);
+        text = strdup("{}");
+    }
+    return text;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct lk_net *net = t->data;
+    uint64_t now = mono_usec();
+    uint64_t dead_usec = dead_ms(net) * 1000;
+    uint64_t gap = now - net->last_tick_usec;
+    net->last_tick_usec = now;
+
+    bool judge = true;
+    if (gap > dead_usec) {
+        /* The loop did not run for longer than the dead time (SIGSTOP, a stalled VM):
+         * whatever the peers sent meanwhile is still unread. Give every path a full dead
+         * time from now instead of declaring the whole cluster dead. */
+        if (net->cb.on_resumed) {
+            net->cb.on_resumed(net->userdata, gap / 1000);
+        }
+        if (net->stopping) {
+            return;
+        }
+        for (struct conn *c = net->conns; c; c = c->next) {
+            c->last_heard_usec = now;
+            c->started_usec = now;
+        }
+        judge = false;
+    } else if (gap > (uint64_t) net->config.cluster.heartbeat_interval_ms * 1500 &&
+               !net->skipped_judging) {
+        /* A late tick: timers run before the loop reads sockets, so heartbeats that
+         * arrived while we were busy are not counted yet. Judge at the next tick, but
+         * never skip two in a row, so a loop that is always late still judges. */
+        judge = false;
+        net->skipped_judging = true;
+    }
+    if (judge) {
+        net->skipped_judging = false;
+    }
+    sweep(net, now, judge);
+    if (net->stopping) {
+        return;
+    }
+
+    char *text = heartbeat_text(net);
+    if (!text) {
+        return;
+    }
+    size_t len = strlen(text);
+    struct conn *next;
+    for (struct conn *c = net->conns; c && !net->stopping; c = next) {
+        next = c->next;
+        if (c->established && !c->closing) {
+            (void) conn_send(c, LK_WIRE_HEARTBEAT, text, len);
+        }
+    }
+    free(text);
+}
+
+/* ---------------------------------------------------------------- inbound */
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    struct lk_net *net = server->data;
+    if (status < 0 || net->stopping) {
+        return;
+    }
+    struct conn *c = conn_new(net);
+    if (!c) {
+        return;
+    }
+    int r = uv_accept(server, (uv_stream_t *) &c->tcp);
+    if (r < 0) {
+        conn_close(c, "cannot accept", NULL);
+        return;
+    }
+    struct sockaddr_storage sa;
+    int sa_len = sizeof(sa);
+    memset(&sa, 0, sizeof(sa));
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *) &sa, &sa_len) == 0) {
+        format_address(&sa, c->address, sizeof(c->address), c->remote_ip, sizeof(c->remote_ip));
+    } else {
+        snprintf(c->address, sizeof(c->address), "?");
+        snprintf(c->remote_ip, sizeof(c->remote_ip), "?");
+    }
+    /* Accept and close at once over the limit: leaving the connection unaccepted would
+     * make libuv stop listening altogether. */
+    if (net->inbound_count >= MAX_INBOUND || net->stranger_count >= MAX_STRANGERS) {
+        conn_close(c, "too many inbound connections", NULL);
+        return;
+    }
+    c->counted_inbound = true;
+    net->inbound_count++;
+    c->counted_stranger = true;
+    net->stranger_count++;
+    c->connected = true;
+    (void) uv_tcp_nodelay(&c->tcp, 1);
+    r = uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read);
+    if (r < 0) {
+        conn_close(c, "cannot read", NULL);
+    }
+}
+
+/* Binds and listens on address with a plain socket first, so that every error is known
+ * before a libuv handle exists (nothing to close on failure). Returns the fd or a
+ * negative errno with the message in err. */
+static int listen_socket(const char *address, char *err, size_t err_size)
+{
+    struct sockaddr_storage sa;
+    if (parse_address(address, &sa) < 0) {
+        snprintf(err, err_size, "invalid listen address '%s'", address);
+        return -EINVAL;
+    }
+    int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        int r = -errno;
+        snprintf(err, err_size, "cannot listen on %s: %s", address, uv_strerror(r));
+        return r;
+    }
+    int on = 1;
+    (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    socklen_t len =
+            sa.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (bind(fd, (struct sockaddr *) &sa, len) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+        int r = -errno;
+        close(fd);
+        snprintf(err, err_size, "cannot listen on %s: %s", address, uv_strerror(r));
+        return r;
+    }
+    return fd;
+}
+
+/* ---------------------------------------------------------------- configuration */
+
+/* Makes peer p's outbound paths those of cfg (best first), keeping the connections of
+ * addresses that stay. */
+static void peer_set_paths(struct lk_net *net, struct peer *p, const struct lk_peer *cfg)
+{
+    struct path *old[LK_MAX_PATHS];
+    size_t old_count = p->path_count;
+    memcpy(old, p->paths, sizeof(old));
+    struct path *fresh[LK_MAX_PATHS];
+    size_t count = 0;
+    size_t n = cfg ? cfg->path_count : 0;
+    for (size_t i = 0; i < n && i < LK_MAX_PATHS; i++) {
+        struct path *keep = NULL;
+        for (size_t j = 0; j < old_count; j++) {
+            if (old[j] && strcmp(old[j]->address, cfg->paths[i]) == 0) {
+                keep = old[j];
+                old[j] = NULL;
+                break;
+            }
+        }
+        if (!keep) {
+            keep = path_new(net, p, cfg->paths[i], false);
+        }
+        if (keep) {
+            fresh[count++] = keep;
+        }
+    }
+    memcpy(p->paths, fresh, count * sizeof(*fresh));
+    p->path_count = count;
+    for (size_t i = 0; i < count; i++) {
+        path_connect(p->paths[i]);
+    }
+    for (size_t j = 0; j < old_count; j++) {
+        if (old[j]) {
+            path_remove(old[j]);
+        }
+    }
+}
+
+static const struct lk_peer *config_find(const struct lk_config *config, const char *name)
+{
+    for (size_t i = 0; i < config->peer_count; i++) {
+        if (strcmp(config->peers[i].name, name) == 0) {
+            return &config->peers[i];
+        }
+    }
+    return NULL;
+}
+
+/* Makes the peers, their paths and the witness path those of config. */
+static void apply_config(struct lk_net *net, const struct lk_config *config)
+{
+    char old_witness[LK_ADDR_MAX];
+    snprintf(old_witness, sizeof(old_witness), "%s", net->config.cluster.witness);
+    net->config = *config;
+
+    /* First every configured peer exists (creating them may move net->peers, so it is
+     * indexed afresh below), then the paths, whose removal calls back. */
+    for (size_t i = 0; i < config->peer_count; i++) {
+        const char *name = config->peers[i].name;
+        if (strcmp(name, net->node) != 0 && !find_peer(net, name)) {
+            (void) peer_new(net, name);
+        }
+    }
+    for (size_t i = 0; i < net->peer_count && !net->stopping; i++) {
+        struct peer *p = net->peers[i];
+        const struct lk_peer *cfg = config_find(config, p->name);
+        p->configured = cfg != NULL;
+        peer_set_paths(net, p, cfg);
+    }
+
+    const char *witness = net->config.cluster.witness;
+    if (net->witness_path && (net->stopping || strcmp(old_witness, witness) != 0)) {
+        struct path *old = net->witness_path;
+        net->witness_path = NULL;
+        path_remove(old);
+    }
+    if (!net->witness_path && witness[0] && !net->stopping) {
+        net->witness_path = path_new(net, NULL, witness, true);
+        if (net->witness_path) {
+            path_connect(net->witness_path);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- the API */
+
+int lk_net_start(uv_loop_t *loop, const struct lk_net_options *options,
+                 const struct lk_net_callbacks *callbacks, void *userdata, struct lk_net **ret_net,
+                 char *err, size_t err_size)
+{
+    if (!loop || !options || !options->node || !options->key || !options->config || !callbacks ||
+        !ret_net) {
+        snprintf(err, err_size, "invalid arguments to lk_net_start");
+        return -EINVAL;
+    }
+    const struct lk_config *config = options->config;
+    if (config->cluster.heartbeat_interval_ms == 0 || config->cluster.heartbeat_misses == 0) {
+        snprintf(err, err_size, "heartbeat interval and misses must be positive");
+        return -EINVAL;
+    }
+    struct lk_net *net = calloc(1, sizeof(*net));
+    if (!net) {
+        snprintf(err, err_size, "out of memory");
+        return -ENOMEM;
+    }
+    net->hello_info = json_object();
+    if (!net->hello_info) {
+        free(net);
+        snprintf(err, err_size, "out of memory");
+        return -ENOMEM;
+    }
+    net->loop = loop;
+    net->cb = *callbacks;
+    net->userdata = userdata;
+    snprintf(net->node, sizeof(net->node), "%s", options->node);
+    memcpy(net->key, options->key, LK_WIRE_KEY);
+    net->witness = options->witness;
+
+    const char *address = options->listen && options->listen[0] ? options->listen : DEFAULT_LISTEN;
+    int fd = listen_socket(address, err, err_size);
+    if (fd < 0) {
+        net_free(net);
+        return fd;
+    }
+    /* From here on the handles exist: a failure closes them, and the net is freed from
+     * the last close callback like after lk_net_stop. */
+    (void) uv_tcp_init(loop, &net->listener);
+    net->listener.data = net;
+    net->open_handles++;
+    (void) uv_timer_init(loop, &net->tick);
+    net->tick.data = net;
+    net->open_handles++;
+    int r = uv_tcp_open(&net->listener, fd);
+    if (r < 0) {
+        close(fd);
+    }
+    if (r >= 0) {
+        r = uv_listen((uv_stream_t *) &net->listener, LISTEN_BACKLOG, on_connection);
+    }
+    if (r < 0) {
+        snprintf(err, err_size, "cannot listen on %s: %s", address, uv_strerror(r));
+        lk_net_stop(net);
+        return r;
+    }
+    apply_config(net, config);
+    net->last_tick_usec = mono_usec();
+    uint64_t interval = config->cluster.heartbeat_interval_ms;
+    (void) uv_timer_start(&net->tick, on_tick, interval, interval);
+    *ret_net = net;
+    return 0;
+}
+
+void lk_net_reconfigure(struct lk_net *net, const struct lk_config *config)
+{
+    if (!net || !config || net->stopping || config->cluster.heartbeat_interval_ms == 0 ||
+        config->cluster.heartbeat_misses == 0) {
+        return;
+    }
+    uint32_t old_interval = net->config.cluster.heartbeat_interval_ms;
+    apply_config(net, config);
+    uint32_t interval = net->config.cluster.heartbeat_interval_ms;
+    if (interval != old_interval && !net->stopping) {
+        /* Restart from now, so the first tick at the new pace is not mistaken for a
+         * freeze (nor late) when the interval shrinks. */
+        net->last_tick_usec = mono_usec();
+        (void) uv_timer_start(&net->tick, on_tick, interval, interval);
+    }
+}
+
+void lk_net_set_hello(struct lk_net *net, const json_t *info)
+{
+    if (!net) {
+        return;
+    }
+    json_t *copy = info ? json_deep_copy(info) : json_object();
+    if (!copy) {
+        return;
+    }
+    json_decref(net->hello_info);
+    net->hello_info = copy;
+}
+
+/* The rank of c for sending: outbound paths in configured order first, then inbound. */
+static size_t conn_rank(const struct conn *c)
+{
+    if (c->path) {
+        if (c->path->is_witness) {
+            return 0;
+        }
+        for (size_t i = 0; i < c->peer->path_count; i++) {
+            if (c->peer->paths[i] == c->path) {
+                return i;
+            }
+        }
+    }
+    return LK_MAX_PATHS;
+}
+
+static struct conn *best_conn(const struct lk_net *net, const struct peer *p)
+{
+    struct conn *best = NULL;
+    size_t best_rank = SIZE_MAX;
+    for (struct conn *c = net->conns; c; c = c->next) {
+        if (c->peer != p || !c->alive || c->closing) {
+            continue;
+        }
+        size_t rank = conn_rank(c);
+        if (rank < best_rank) {
+            best = c;
+            best_rank = rank;
+        }
+    }
+    return best;
+}
+
+/* Sends text to p on its best ALIVE connection, falling back to the next one when a
+ * connection turns out stalled or broken. */
+static int send_text(struct lk_net *net, struct peer *p, const char *text, size_t len)
+{
+    if (len > LK_WIRE_MAX_PAYLOAD) {
+        return -EMSGSIZE;
+    }
+    for (;;) {
+        struct conn *c = best_conn(net, p);
+        if (!c || net->stopping) {
+            return -ENOTCONN;
+        }
+        int r = conn_send(c, LK_WIRE_MESSAGE, text, len);
+        if (r != -ENOBUFS && r != -ENOTCONN) {
+            return r;
+        }
+    }
+}
+
+int lk_net_send(struct lk_net *net, const char *peer, const json_t *msg)
+{
+    if (!net || !peer || !json_is_object(msg)) {
+        return -EINVAL;
+    }
+    struct peer *p = find_peer(net, peer);
+    if (!p || !p->alive) {
+        return -ENOTCONN;
+    }
+    char *text = json_dumps(msg, JSON_COMPACT);
+    if (!text) {
+        return -ENOMEM;
+    }
+    int r = send_text(net, p, text, strlen(text));
+    free(text);
+    return r;
+}
+
+size_t lk_net_broadcast(struct lk_net *net, const json_t *msg)
+{
+    if (!net || !json_is_object(msg)) {
+        return 0;
+    }
+    char *text = json_dumps(msg, JSON_COMPACT);
+    if (!text) {
+        return 0;
+    }
+    size_t len = strlen(text);
+    size_t sent = 0;
+    for (size_t i = 0; i < net->peer_count; i++) {
+        struct peer *p = net->peers[i];
+        if (p->alive && send_text(net, p, text, len) == 0) {
+            sent++;
+        }
+    }
+    free(text);
+    return sent;
+}
+
+bool lk_net_alive(const struct lk_net *net, const char *peer)
+{
+    if (!net || !peer) {
+        return false;
+    }
+    const struct peer *p = find_peer(net, peer);
+    return p && p->alive;
+}
+
+static json_t *dropped_json(const uint64_t dropped[DROP_KINDS])
+{
+    json_t *o = json_object();
+    for (int k = 0; k < DROP_KINDS && o; k++) {
+        json_object_set_new(o, drop_kind_name[k], json_integer((json_int_t) dropped[k]));
+    }
+    return o;
+}
+
+static json_int_t ms_ago(uint64_t now, uint64_t then_usec)
+{
+    return (json_int_t) ((now > then_usec ? now - then_usec : 0) / 1000);
+}
+
+static json_t *path_json(const struct path *path, size_t priority, uint64_t now)
+{
+    const char *state = STATE_DEAD;
+    if (path->conn && path->conn->alive) {
+        state = STATE_ALIVE;
+    } else if (path->conn && !path->conn->closing) {
+        state = STATE_CONNECTING;
+    }
+    return json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I}", "address", path->address, "priority",
+                     (json_int_t) priority, "direction", "out", "state", state, "frames_in",
+                     (json_int_t) path->frames_in, "frames_out", (json_int_t) path->frames_out,
+                     "since_ms", ms_ago(now, path->since_usec));
+}
+
+static json_t *inbound_json(const struct conn *c, uint64_t now)
+{
+    return json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I}", "address", c->address, "priority",
+                     (json_int_t) 0, "direction", "in", "state",
+                     c->alive ? STATE_ALIVE : STATE_DEAD, "frames_in", (json_int_t) c->frames_in,
+                     "frames_out", (json_int_t) c->frames_out, "since_ms",
+                     ms_ago(now, c->since_usec));
+}
+
+static json_t *peer_json(const struct lk_net *net, const struct peer *p, uint64_t now)
+{
+    json_t *paths = json_array();
+    for (size_t i = 0; i < p->path_count; i++) {
+        json_array_append_new(paths, path_json(p->paths[i], i + 1, now));
+    }
+    if (net->witness_path && net->witness_path->peer == p) {
+        json_array_append_new(paths, path_json(net->witness_path, 1, now));
+    }
+    for (const struct conn *c = net->conns; c; c = c->next) {
+        if (!c->outbound && c->peer == p && !c->closing) {
+            json_array_append_new(paths, inbound_json(c, now));
+        }
+    }
+    json_t *last_heard =
+            p->last_heard_usec ? json_integer(ms_ago(now, p->last_heard_usec)) : json_null();
+    return json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I}", "name", p->name, "state",
+                     p->alive ? STATE_ALIVE : STATE_DEAD, "known", peer_known(p), "witness",
+                     p->witness, "last_heard_ms", last_heard, "paths", paths, "dropped",
+                     dropped_json(p->dropped), "stalled", (json_int_t) p->stalled);
+}
+
+json_t *lk_net_peers_json(const struct lk_net *net)
+{
+    json_t *list = json_array();
+    if (!net || !list) {
+        return list;
+    }
+    uint64_t now = mono_usec();
+    for (size_t i = 0; i < net->peer_count; i++) {
+        json_array_append_new(list, peer_json(net, net->peers[i], now));
+    }
+    static const uint64_t none[DROP_KINDS];
+    if (net->witness_path && !net->witness_path->peer) {
+        json_t *paths = json_array();
+        json_array_append_new(paths, path_json(net->witness_path, 1, now));
+        json_array_append_new(list, json_pack("{s:n, s:s, s:s, s:b, s:b, s:n, s:o, s:o, s:I}",
+                                              "name", "address", net->witness_path->address,
+                                              "state", STATE_DEAD, "known", true, "witness", true,
+                                              "last_heard_ms", "paths", paths, "dropped",
+                                              dropped_json(none), "stalled", (json_int_t) 0));
+    }
+    for (size_t i = 0; i < net->anonymous_count; i++) {
+        const struct anonymous *a = &net->anonymous[i];
+        json_array_append_new(list,
+                              json_pack("{s:n, s:s, s:s, s:b, s:b, s:n, s:[], s:o, s:I}", "name",
+                                        "address", a->address, "state", STATE_DEAD, "known", false,
+                                        "witness", false, "last_heard_ms", "paths", "dropped",
+                                        dropped_json(a->dropped), "stalled", (json_int_t) 0));
+    }
+    return list;
+}
+
+json_t *lk_net_dropped_json(const struct lk_net *net)
+{
+    static const uint64_t none[DROP_KINDS];
+    return dropped_json(net ? net->dropped : none);
+}
+
+void lk_net_stop(struct lk_net *net)
+{
+    if (!net || net->stopping) {
+        return;
+    }
+    net->stopping = true;
+    uv_close((uv_handle_t *) &net->tick, on_net_handle_closed);
+    uv_close((uv_handle_t *) &net->listener, on_net_handle_closed);
+    for (size_t i = 0; i < net->peer_count; i++) {
+        struct peer *p = net->peers[i];
+        for (size_t j = 0; j < p->path_count; j++) {
+            path_remove(p->paths[j]);
+        }
+        p->path_count = 0;
+    }
+    if (net->witness_path) {
+        path_remove(net->witness_path);
+        net->witness_path = NULL;
+    }
+    for (struct conn *c = net->conns; c; c = c->next) {
+        conn_close(c, "stopping", NULL);
+    }
+}

@@ -94,11 +94,82 @@ bool lk_node_has_parents(const struct lk_node *node, const char *tag)
     return false;
 }
 
+/* The extends are kept sorted by tag, then priority, as the store loads them, so that a
+ * tag's nodes read best first. */
+static int extend_cmp(const void *a, const void *b)
+{
+    const struct lk_extend *x = a, *y = b;
+    int c = strcmp(x->tag, y->tag);
+    if (c != 0) {
+        return c;
+    }
+    return x->priority < y->priority   ? -1
+           : x->priority > y->priority ? 1
+                                       : strcmp(x->node, y->node);
+}
+
+static struct lk_extend *find_extend(const struct lk_node *node, const char *tag, const char *peer)
+{
+    for (size_t i = 0; i < node->extend_count; i++) {
+        struct lk_extend *e = &node->extends[i];
+        if (strcmp(e->tag, tag) == 0 && strcmp(e->node, peer) == 0) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+int lk_node_set_extend(struct lk_node *node, const char *tag, const char *peer, uint32_t priority)
+{
+    struct lk_extend *e = find_extend(node, tag, peer);
+    if (!e) {
+        struct lk_extend *bigger =
+                realloc(node->extends, (node->extend_count + 1) * sizeof(*bigger));
+        if (!bigger) {
+            return -ENOMEM;
+        }
+        node->extends = bigger;
+        e = &node->extends[node->extend_count++];
+        memset(e, 0, sizeof(*e));
+        snprintf(e->tag, sizeof(e->tag), "%s", tag);
+        snprintf(e->node, sizeof(e->node), "%s", peer);
+    }
+    e->priority = priority;
+    qsort(node->extends, node->extend_count, sizeof(*node->extends), extend_cmp);
+    return 0;
+}
+
+/* Drops (tag, peer), or every extend of tag when peer is NULL. */
+static void drop_extends(struct lk_node *node, const char *tag, const char *peer)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < node->extend_count; i++) {
+        const struct lk_extend *e = &node->extends[i];
+        if (strcmp(e->tag, tag) == 0 && (!peer || strcmp(e->node, peer) == 0)) {
+            continue;
+        }
+        node->extends[kept++] = *e;
+    }
+    node->extend_count = kept;
+}
+
+void lk_node_drop_extend(struct lk_node *node, const char *tag, const char *peer)
+{
+    drop_extends(node, tag, peer);
+}
+
+uint32_t lk_node_priority(const struct lk_node *node, const char *tag, const char *peer)
+{
+    const struct lk_extend *e = find_extend(node, tag, peer);
+    return e ? e->priority : 0;
+}
+
 void lk_node_drop(struct lk_node *node, const char *tag)
 {
-    /* Its dependencies go with it, both ways (the store cascades the same). */
+    /* Its dependencies and extends go with it (the store cascades the same). */
     lk_node_drop_dep(node, tag, NULL);
     lk_node_drop_dep(node, NULL, tag);
+    drop_extends(node, tag, NULL);
     bool found = false;
     size_t i = position(node, tag, &found);
     if (found) {

@@ -64,7 +64,8 @@ struct lk_view lk_node_view(const struct lk_node *node);
 int lk_node_add_dep(struct lk_node *node, const char *parent, const char *child);
 void lk_node_drop_dep(struct lk_node *node, const char *parent, const char *child);
 
-/* Extends in the view (the store is the caller's): set inserts or updates (tag, peer). */
+/* Extends in the view (the store is the caller's): set inserts or updates (tag, peer);
+ * drop with peer NULL drops every extend of tag. */
 int lk_node_set_extend(struct lk_node *node, const char *tag, const char *peer, uint32_t priority);
 void lk_node_drop_extend(struct lk_node *node, const char *tag, const char *peer);
 /* tag's priority on peer; 0 when tag is not extended there. */

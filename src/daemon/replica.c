@@ -1,2 +1,1106 @@
-/* Placeholder while it is written. */
+/* Cluster data: resource definitions as versioned objects (replica.h, docs/REPLICATION.md).
+ *
+ * It owns the shape of an object, the order of versions, and the one function that lets
+ * data from a peer change this node: lk_replica_apply. Objects enter from the coordinator
+ * (cluster.c), which moves them between nodes; local commands stamp their changes here
+ * (lk_replica_touch) inside their own transaction.
+ *
+ * An object from a peer is input from outside: every field is checked before anything is
+ * written, and a bad one changes nothing. Script copies are written before the store rows
+ * (a crash between leaves unused files, never a definition without its scripts), the rows
+ * in one transaction, the node's view only after the commit. It never runs a script and
+ * never takes a resource out of service: a received delete or unextend of a resource in
+ * service here is refused (-EBUSY).
+ *
+ * A tombstone names the nodes the resource was extended to. One that does not name this
+ * node only records that this node dropped its copy (an unextend): it keeps older
+ * versions out, and is never sent, as this node holds nothing to send. */
 #include "replica.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "eventlog.h"
+#include "monitor.h"
+#include "proto.h"
+#include "scripts.h"
+#include "validate.h"
+
+#define KEY_TAG      "tag"
+#define KEY_VERSION  "version"
+#define KEY_DELETED  "deleted"
+#define KEY_RESOURCE "resource"
+#define KEY_SCRIPTS  "scripts"
+#define KEY_CHILDREN "children"
+#define KEY_NODES    "nodes"
+#define KEY_SETTINGS "settings"
+
+/* The fields of lk_proto_resource_json that are one node's state, not the definition. */
+static const char *const state_keys[] = {
+        "state",
+        "reason",
+        "pending",
+        "target_in_service",
+        "check_failures_in_row",
+        "local_recoveries",
+};
+#define STATE_KEY_COUNT (sizeof(state_keys) / sizeof(state_keys[0]))
+
+int lk_version_cmp(const struct lk_version *a, const struct lk_version *b)
+{
+    if (a->counter != b->counter) {
+        return a->counter < b->counter ? -1 : 1;
+    }
+    int c = strcmp(a->node, b->node);
+    return (c > 0) - (c < 0);
+}
+
+/* A JSON string without embedded NUL bytes, or NULL. */
+static const char *plain_string(const json_t *json)
+{
+    const char *s = json_string_value(json);
+    return s && strlen(s) == json_string_length(json) ? s : NULL;
+}
+
+int lk_version_parse(const json_t *json, struct lk_version *ret_version)
+{
+    if (!json_is_array(json) || json_array_size(json) != 2) {
+        return -EINVAL;
+    }
+    const json_t *counter = json_array_get(json, 0);
+    const char *name = plain_string(json_array_get(json, 1));
+    char err[256];
+    if (!json_is_integer(counter) || json_integer_value(counter) < 1 || !name ||
+        lk_validate_tag(name, "node", err, sizeof(err)) < 0) {
+        return -EINVAL;
+    }
+    ret_version->counter = (uint64_t) json_integer_value(counter);
+    snprintf(ret_version->node, sizeof(ret_version->node), "%s", name);
+    return 0;
+}
+
+json_t *lk_version_json(const struct lk_version *version)
+{
+    if (version->counter > INT64_MAX) {
+        return NULL;
+    }
+    return json_pack("[I, s]", (json_int_t) version->counter, version->node);
+}
+
+/* ---- Reading this node's copy ---- */
+
+static bool nodes_name(const json_t *nodes, const char *name)
+{
+    return json_object_get(nodes, name) != NULL;
+}
+
+/* tag's extends in the view as a nodes object. NULL on ENOMEM. */
+static json_t *view_nodes(const struct lk_node *node, const char *tag)
+{
+    json_t *nodes = json_object();
+    for (size_t i = 0; nodes && i < node->extend_count; i++) {
+        const struct lk_extend *e = &node->extends[i];
+        if (strcmp(e->tag, tag) == 0 &&
+            json_object_set_new(nodes, e->node, json_integer(e->priority)) < 0) {
+            json_decref(nodes);
+            return NULL;
+        }
+    }
+    return nodes;
+}
+
+/* tag's extends in the store as a nodes object. NULL on error. */
+static json_t *store_nodes(struct lk_node *node, const char *tag)
+{
+    struct lk_extend *list = NULL;
+    size_t count = 0;
+    if (lk_store_load_extends_of(node->store, tag, &list, &count) < 0) {
+        return NULL;
+    }
+    json_t *nodes = json_object();
+    for (size_t i = 0; nodes && i < count; i++) {
+        if (json_object_set_new(nodes, list[i].node, json_integer(list[i].priority)) < 0) {
+            json_decref(nodes);
+            nodes = NULL;
+        }
+    }
+    free(list);
+    return nodes;
+}
+
+struct tombstone {
+    const char *tag; /* wanted */
+    bool found;
+    json_t *nodes; /* its nodes, parsed */
+    struct lk_version version;
+};
+
+static void find_tombstone(const char *tag, uint64_t counter, const char *node,
+                           const char *nodes_json, void *userdata)
+{
+    struct tombstone *t = userdata;
+    if (t->found || strcmp(tag, t->tag) != 0) {
+        return;
+    }
+    t->found = true;
+    t->nodes = json_loads(nodes_json, 0, NULL);
+    t->version.counter = counter;
+    snprintf(t->version.node, sizeof(t->version.node), "%s", node);
+}
+
+/* Reads a script copy (at most LK_SCRIPT_MAX_SIZE) as base64; NULL on failure. */
+static json_t *script_base64(const struct lk_node *node, enum lk_action action, const char *tag)
+{
+    char path[LK_PATH_MAX + 256];
+    lk_node_script_path(node, action, tag, path, sizeof(path));
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        fprintf(stderr, "lkd: cannot read '%s': %s\n", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    json_t *out = NULL;
+    unsigned char *buf = NULL;
+    char *b64 = NULL;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > LK_SCRIPT_MAX_SIZE) {
+        fprintf(stderr, "lkd: cannot send '%s': not a regular file of at most %d bytes\n", path,
+                LK_SCRIPT_MAX_SIZE);
+        goto out;
+    }
+    size_t len = (size_t) st.st_size;
+    buf = malloc(len ? len : 1);
+    b64 = malloc(sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL));
+    if (!buf || !b64) {
+        goto out;
+    }
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, buf + got, len - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            fprintf(stderr, "lkd: cannot read '%s'\n", path);
+            goto out;
+        }
+        got += (size_t) n;
+    }
+    sodium_bin2base64(b64, sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL), buf, len,
+                      sodium_base64_VARIANT_ORIGINAL);
+    out = json_string(b64);
+out:
+    free(buf);
+    free(b64);
+    close(fd);
+    return out;
+}
+
+static json_t *live_object(struct lk_node *node, const char *tag, const struct lk_version *v)
+{
+    struct lk_resource *res = calloc(1, sizeof(*res));
+    json_t *obj = NULL, *rj = NULL, *scripts = json_object(), *children = json_array();
+    json_t *nodes = NULL, *version = lk_version_json(v);
+    if (!res || !scripts || !children || !version ||
+        lk_store_load_one(node->store, node->name, tag, res) < 0) {
+        goto out;
+    }
+    rj = lk_proto_resource_json(res);
+    if (!rj) {
+        goto out;
+    }
+    for (size_t i = 0; i < STATE_KEY_COUNT; i++) {
+        (void) json_object_del(rj, state_keys[i]);
+    }
+    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+        if (!res->has_script[a]) {
+            continue;
+        }
+        json_t *b64 = script_base64(node, (enum lk_action) a, tag);
+        if (!b64 || json_object_set_new(scripts, lk_action_name((enum lk_action) a), b64) < 0) {
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < node->dep_count; i++) {
+        if (strcmp(node->deps[i].parent, tag) == 0 &&
+            json_array_append_new(children, json_string(node->deps[i].child)) < 0) {
+            goto out;
+        }
+    }
+    nodes = store_nodes(node, tag);
+    if (!nodes) {
+        goto out;
+    }
+    obj = json_pack("{s:s, s:O, s:b, s:O, s:O, s:O, s:O}", KEY_TAG, tag, KEY_VERSION, version,
+                    KEY_DELETED, 0, KEY_RESOURCE, rj, KEY_SCRIPTS, scripts, KEY_CHILDREN, children,
+                    KEY_NODES, nodes);
+out:
+    free(res);
+    json_decref(rj);
+    json_decref(scripts);
+    json_decref(children);
+    json_decref(nodes);
+    json_decref(version);
+    return obj;
+}
+
+json_t *lk_replica_object(struct lk_node *node, const char *tag)
+{
+    struct lk_version v = {0};
+    bool deleted = false;
+    if (lk_store_get_version(node->store, tag, &v.counter, v.node, sizeof(v.node), &deleted) < 0 ||
+        v.counter == 0) {
+        /* None, or a resource never stamped: not an object yet. */
+        return NULL;
+    }
+    if (!deleted) {
+        return live_object(node, tag, &v);
+    }
+    struct tombstone t = {.tag = tag};
+    if (lk_store_each_tombstone(node->store, find_tombstone, &t) < 0 || !t.found ||
+        !nodes_name(t.nodes, node->name)) {
+        json_decref(t.nodes);
+        return NULL;
+    }
+    json_t *version = lk_version_json(&v);
+    json_t *obj = version && t.nodes ? json_pack("{s:s, s:O, s:b, s:O}", KEY_TAG, tag, KEY_VERSION,
+                                                 version, KEY_DELETED, 1, KEY_NODES, t.nodes)
+                                     : NULL;
+    json_decref(version);
+    json_decref(t.nodes);
+    return obj;
+}
+
+/* ---- Stamping local changes ---- */
+
+static int touch(struct lk_node *node, const char *tag, const json_t *nodes)
+{
+    uint64_t clock = 0;
+    if (lk_store_get_clock(node->store, &clock) < 0 || clock >= INT64_MAX) {
+        return -EIO;
+    }
+    uint64_t next = clock + 1;
+    if (!nodes) {
+        int r = lk_store_set_version(node->store, tag, next, node->name, false, NULL);
+        if (r == 0) {
+            return lk_store_drop_tombstone(node->store, tag) < 0 ? -EIO : 0;
+        }
+        if (r != -ENOENT) {
+            return -EIO;
+        }
+    }
+    /* Deleted: the tombstone names the nodes it was extended to, so that they drop it. */
+    json_t *own = nodes ? NULL : view_nodes(node, tag);
+    char *text = json_dumps(nodes ? nodes : own, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(own);
+    if (!text) {
+        return -EIO;
+    }
+    int r = lk_store_set_version(node->store, tag, next, node->name, true, text);
+    free(text);
+    return r < 0 ? -EIO : 0;
+}
+
+int lk_replica_touch(struct lk_node *node, const char *tag)
+{
+    return touch(node, tag, NULL);
+}
+
+int lk_replica_touch_deleted(struct lk_node *node, const char *tag, const json_t *nodes)
+{
+    if (!json_is_object(nodes)) {
+        return touch(node, tag, NULL);
+    }
+    return touch(node, tag, nodes);
+}
+
+/* ---- What to send ---- */
+
+struct entry {
+    char tag[LK_TAG_MAX + 1];
+    struct lk_version version;
+    bool deleted;
+    json_t *nodes; /* tombstones only */
+};
+
+struct entries {
+    struct entry *list;
+    size_t count, cap;
+    int error;
+};
+
+static struct entry *entries_add(struct entries *e, const char *tag)
+{
+    if (e->count == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 64;
+        struct entry *bigger = realloc(e->list, cap * sizeof(*bigger));
+        if (!bigger) {
+            e->error = -ENOMEM;
+            return NULL;
+        }
+        e->list = bigger;
+        e->cap = cap;
+    }
+    struct entry *x = &e->list[e->count++];
+    memset(x, 0, sizeof(*x));
+    snprintf(x->tag, sizeof(x->tag), "%s", tag);
+    return x;
+}
+
+static void collect_live(const char *tag, uint64_t counter, const char *node, void *userdata)
+{
+    struct entry *x = counter ? entries_add(userdata, tag) : NULL;
+    if (x) {
+        x->version.counter = counter;
+        snprintf(x->version.node, sizeof(x->version.node), "%s", node);
+    }
+}
+
+static void collect_tombstone(const char *tag, uint64_t counter, const char *node,
+                              const char *nodes_json, void *userdata)
+{
+    struct entry *x = entries_add(userdata, tag);
+    if (x) {
+        x->deleted = true;
+        x->version.counter = counter;
+        snprintf(x->version.node, sizeof(x->version.node), "%s", node);
+        x->nodes = json_loads(nodes_json, 0, NULL);
+        if (!x->nodes) {
+            ((struct entries *) userdata)->error = -ENOMEM;
+        }
+    }
+}
+
+static void entries_free(struct entries *e)
+{
+    for (size_t i = 0; i < e->count; i++) {
+        json_decref(e->list[i].nodes);
+    }
+    free(e->list);
+}
+
+/* Every object this node knows: resource rows (stamped) first, then tombstones of tags
+ * that have no row. Returns 0 or a negative errno. */
+static int collect(struct lk_node *node, struct entries *e)
+{
+    memset(e, 0, sizeof(*e));
+    int r = lk_store_each_version(node->store, collect_live, e);
+    size_t live = e->count;
+    if (r == 0 && e->error == 0) {
+        r = lk_store_each_tombstone(node->store, collect_tombstone, e);
+    }
+    if (r == 0) {
+        r = e->error;
+    }
+    /* A tag with a row and a tombstone (a crash between the two writes of a re-creation)
+     * is the row: it is what lk_store_get_version reads. Both lists are in tag order. */
+    size_t kept = live;
+    for (size_t i = live, j = 0; r == 0 && i < e->count; i++) {
+        while (j < live && strcmp(e->list[j].tag, e->list[i].tag) < 0) {
+            j++;
+        }
+        if (j < live && strcmp(e->list[j].tag, e->list[i].tag) == 0) {
+            json_decref(e->list[i].nodes);
+            continue;
+        }
+        e->list[kept++] = e->list[i];
+    }
+    if (r == 0) {
+        e->count = kept;
+    }
+    if (r < 0) {
+        entries_free(e);
+        memset(e, 0, sizeof(*e));
+    }
+    return r;
+}
+
+json_t *lk_replica_summary(struct lk_node *node, const char *peer)
+{
+    /* Every object is listed, not only those that name peer: a peer that still holds a
+     * copy we no longer extend to it learns our version and sends us nothing older, and
+     * one that holds a newer version of anything we hold sends it. */
+    (void) peer;
+    struct entries e;
+    if (collect(node, &e) < 0) {
+        return NULL;
+    }
+    json_t *summary = json_object();
+    for (size_t i = 0; summary && i < e.count; i++) {
+        json_t *v = lk_version_json(&e.list[i].version);
+        if (!v || json_object_set_new(summary, e.list[i].tag, v) < 0) {
+            json_decref(summary);
+            summary = NULL;
+        }
+    }
+    entries_free(&e);
+    return summary;
+}
+
+static bool extends_name(const struct lk_extend *list, size_t count, const char *tag,
+                         const char *name)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(list[i].tag, tag) == 0 && strcmp(list[i].node, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+struct order {
+    const struct lk_node *node;
+    struct entry *list;
+    bool *selected;
+    size_t count;
+    json_t *seen; /* tags visited, as a set */
+    json_t *out;
+    int error;
+};
+
+static struct entry *order_find(struct order *o, const char *tag)
+{
+    for (size_t i = 0; i < o->count; i++) {
+        if (strcmp(o->list[i].tag, tag) == 0) {
+            return &o->list[i];
+        }
+    }
+    return NULL;
+}
+
+/* Depth first, children before their parent: a parent's object names its children, and
+ * the receiver links only children it already has. */
+static void order_visit(struct order *o, const char *tag)
+{
+    if (o->error || json_object_get(o->seen, tag)) {
+        return;
+    }
+    if (json_object_set_new(o->seen, tag, json_true()) < 0) {
+        o->error = -ENOMEM;
+        return;
+    }
+    for (size_t i = 0; i < o->node->dep_count; i++) {
+        if (strcmp(o->node->deps[i].parent, tag) == 0) {
+            order_visit(o, o->node->deps[i].child);
+        }
+    }
+    struct entry *x = order_find(o, tag);
+    if (x && o->selected[x - o->list] && json_array_append_new(o->out, json_string(x->tag)) < 0) {
+        o->error = -ENOMEM;
+    }
+}
+
+json_t *lk_replica_newer_for(struct lk_node *node, const char *peer, const json_t *peer_summary)
+{
+    struct entries e;
+    if (collect(node, &e) < 0) {
+        return NULL;
+    }
+    struct lk_extend *extends = NULL;
+    size_t extend_count = 0;
+    bool *selected = calloc(e.count ? e.count : 1, sizeof(*selected));
+    json_t *out = NULL;
+    if (!selected || lk_store_load_extends(node->store, &extends, &extend_count) < 0) {
+        goto out;
+    }
+    for (size_t i = 0; i < e.count; i++) {
+        struct entry *x = &e.list[i];
+        if (x->deleted && !nodes_name(x->nodes, node->name)) {
+            continue; /* only a record that this node dropped its copy */
+        }
+        struct lk_version theirs;
+        if (lk_version_parse(json_object_get(peer_summary, x->tag), &theirs) == 0) {
+            selected[i] = lk_version_cmp(&x->version, &theirs) > 0;
+        } else {
+            selected[i] = x->deleted ? nodes_name(x->nodes, peer)
+                                     : extends_name(extends, extend_count, x->tag, peer);
+        }
+    }
+    struct order o = {.node = node,
+                      .list = e.list,
+                      .selected = selected,
+                      .count = e.count,
+                      .seen = json_object(),
+                      .out = json_array()};
+    for (size_t i = 0; o.seen && o.out && i < e.count; i++) {
+        if (!e.list[i].deleted) {
+            order_visit(&o, e.list[i].tag);
+        }
+    }
+    /* Deletions last: by then every object that still names a deleted child has arrived. */
+    for (size_t i = 0; o.seen && o.out && i < e.count && !o.error; i++) {
+        if (e.list[i].deleted && selected[i] &&
+            json_array_append_new(o.out, json_string(e.list[i].tag)) < 0) {
+            o.error = -ENOMEM;
+        }
+    }
+    if (o.seen && o.out && !o.error) {
+        out = json_incref(o.out);
+    }
+    json_decref(o.seen);
+    json_decref(o.out);
+out:
+    free(extends);
+    free(selected);
+    entries_free(&e);
+    return out;
+}
+
+size_t lk_replica_nodes(struct lk_node *node, const char *tag, char (*names)[LK_TAG_MAX + 1],
+                        uint32_t *priorities, size_t max)
+{
+    struct lk_extend *list = NULL;
+    size_t count = 0;
+    if (lk_store_load_extends_of(node->store, tag, &list, &count) < 0) {
+        return 0;
+    }
+    size_t n = count < max ? count : max;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(names[i], sizeof(names[i]), "%s", list[i].node);
+        priorities[i] = list[i].priority;
+    }
+    free(list);
+    return n;
+}
+
+/* ---- Applying a received object ---- */
+
+struct parsed {
+    char tag[LK_TAG_MAX + 1];
+    struct lk_version version;
+    bool deleted;
+    bool here;               /* its nodes name this node */
+    json_t *nodes;           /* borrowed from the object */
+    json_t *children;        /* borrowed; live objects only */
+    struct lk_resource *res; /* live objects only */
+    unsigned char *content[LK_ACTION_COUNT];
+    size_t len[LK_ACTION_COUNT];
+};
+
+static void parsed_done(struct parsed *p)
+{
+    free(p->res);
+    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+        free(p->content[a]);
+    }
+}
+
+/* Decodes and checks one script as resource create does; -EINVAL with err. */
+static int decode_script(const json_t *json, unsigned char **ret, size_t *ret_len, char *err,
+                         size_t size)
+{
+    const char *b64 = plain_string(json);
+    if (!b64) {
+        snprintf(err, size, "not text");
+        return -EINVAL;
+    }
+    size_t b64_len = strlen(b64);
+    if (b64_len / 4 * 3 > LK_SCRIPT_MAX_SIZE + 3) {
+        snprintf(err, size, "too large: at most %d bytes", LK_SCRIPT_MAX_SIZE);
+        return -EINVAL;
+    }
+    size_t max = b64_len / 4 * 3 + 3;
+    unsigned char *bin = malloc(max);
+    if (!bin) {
+        snprintf(err, size, "out of memory");
+        return -ENOMEM;
+    }
+    size_t len = 0;
+    if (sodium_base642bin(bin, max, b64, b64_len, NULL, &len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+        free(bin);
+        snprintf(err, size, "not valid base64");
+        return -EINVAL;
+    }
+    if (lk_validate_script(bin, len, err, size) < 0) {
+        free(bin);
+        return -EINVAL;
+    }
+    *ret = bin;
+    *ret_len = len;
+    return 0;
+}
+
+static int parse_nodes(const struct lk_node *node, json_t *nodes, struct parsed *p, char *err,
+                       size_t size)
+{
+    if (!json_is_object(nodes)) {
+        snprintf(err, size, "'%s' must be an object", KEY_NODES);
+        return -EINVAL;
+    }
+    bool used[LK_PRIORITY_MAX + 1] = {false};
+    const char *name;
+    const json_t *v;
+    json_object_foreach(nodes, name, v)
+    {
+        char verr[256];
+        if (strlen(name) == 0 || lk_validate_tag(name, "node name", verr, sizeof(verr)) < 0) {
+            snprintf(err, size, "%s", verr);
+            return -EINVAL;
+        }
+        json_int_t prio = json_integer_value(v);
+        if (!json_is_integer(v) || prio < 1 || prio > LK_PRIORITY_MAX) {
+            snprintf(err, size, "priority of node '%s' must be a whole number 1..%d", name,
+                     LK_PRIORITY_MAX);
+            return -EINVAL;
+        }
+        if (used[prio]) {
+            snprintf(err, size, "priority %d is given to two nodes", (int) prio);
+            return -EINVAL;
+        }
+        used[prio] = true;
+    }
+    p->nodes = nodes;
+    p->here = nodes_name(nodes, node->name);
+    return 0;
+}
+
+/* The resource and its scripts; -EINVAL with err on anything wrong. */
+static int parse_definition(const json_t *object, const char *peer, struct parsed *p, char *err,
+                            size_t size)
+{
+    json_t *rj = json_object_get(object, KEY_RESOURCE);
+    json_t *scripts = json_object_get(object, KEY_SCRIPTS);
+    const json_t *declared = json_object_get(rj, KEY_SCRIPTS);
+    if (!json_is_object(rj) || !json_is_object(json_object_get(rj, KEY_SETTINGS)) ||
+        !json_is_array(declared)) {
+        snprintf(err, size, "'%s' must be an object with settings and a script list", KEY_RESOURCE);
+        return -EINVAL;
+    }
+    if (!json_is_object(scripts)) {
+        snprintf(err, size, "'%s' must be an object", KEY_SCRIPTS);
+        return -EINVAL;
+    }
+    p->res = calloc(1, sizeof(*p->res));
+    json_t *copy = json_copy(rj);
+    if (!p->res || !copy ||
+        json_object_set_new(copy, "state", json_string(lk_state_name(LK_STATE_OSU))) < 0 ||
+        json_object_set_new(copy, "reason", json_string("")) < 0 ||
+        json_object_set_new(copy, "pending", json_string(lk_pending_name(LK_PENDING_NONE))) < 0) {
+        json_decref(copy);
+        snprintf(err, size, "out of memory");
+        return -ENOMEM;
+    }
+    int r = lk_proto_resource_parse(copy, p->res);
+    json_decref(copy);
+    struct lk_resource *res = p->res;
+    char verr[256];
+    if (r < 0) {
+        snprintf(err, size, "'%s' has a missing or invalid field", KEY_RESOURCE);
+        return -EINVAL;
+    }
+    if (strcmp(res->tag, p->tag) != 0) {
+        snprintf(err, size, "resource tag '%s' differs from the object's", res->tag);
+        return -EINVAL;
+    }
+    if (lk_validate_tag(res->id, "id", verr, sizeof(verr)) < 0 ||
+        lk_validate_info(res->info, verr, sizeof(verr)) < 0) {
+        snprintf(err, size, "%s", verr);
+        return -EINVAL;
+    }
+    if (strcmp(res->app, "gen") != 0 || strcmp(res->type, "app") != 0) {
+        snprintf(err, size, "unknown resource type '%s/%s'", res->app, res->type);
+        return -EINVAL;
+    }
+    /* The script list of the definition and the scripts carried must be the same set. */
+    bool listed[LK_ACTION_COUNT] = {false};
+    size_t i;
+    const json_t *v;
+    json_array_foreach(declared, i, v)
+    {
+        const char *name = plain_string(v);
+        enum lk_action a = name ? lk_action_from_name(name) : LK_ACTION_NONE;
+        if (a == LK_ACTION_NONE || listed[a]) {
+            snprintf(err, size, "invalid script list in '%s'", KEY_RESOURCE);
+            return -EINVAL;
+        }
+        listed[a] = true;
+    }
+    memset(res->has_script, 0, sizeof(res->has_script));
+    const char *key;
+    json_object_foreach(scripts, key, v)
+    {
+        enum lk_action a = lk_action_from_name(key);
+        if (a == LK_ACTION_NONE) {
+            snprintf(err, size, "unknown action '%s'", key);
+            return -EINVAL;
+        }
+        char serr[256];
+        r = decode_script(v, &p->content[a], &p->len[a], serr, sizeof(serr));
+        if (r < 0) {
+            snprintf(err, size, "%s script: %s", key, serr);
+            return r;
+        }
+        res->has_script[a] = true;
+    }
+    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+        if (listed[a] != res->has_script[a]) {
+            snprintf(err, size, "%s script is %s", lk_action_name((enum lk_action) a),
+                     listed[a] ? "listed but missing" : "carried but not listed");
+            return -EINVAL;
+        }
+        if (lk_action_required((enum lk_action) a) && !res->has_script[a]) {
+            snprintf(err, size, "missing %s script: a gen/app resource needs one",
+                     lk_action_name((enum lk_action) a));
+            return -EINVAL;
+        }
+    }
+    res->state = LK_STATE_OSU;
+    res->pending = LK_PENDING_NONE;
+    res->target_in_service = false;
+    res->check_failures_in_row = 0;
+    res->local_recoveries = 0;
+    snprintf(res->reason, sizeof(res->reason), "extended from %s", peer);
+    return 0;
+}
+
+static int parse_children(json_t *children, struct parsed *p, char *err, size_t size)
+{
+    if (!json_is_array(children)) {
+        snprintf(err, size, "'%s' must be an array", KEY_CHILDREN);
+        return -EINVAL;
+    }
+    size_t i, j;
+    const json_t *v, *w;
+    json_array_foreach(children, i, v)
+    {
+        const char *child = plain_string(v);
+        char verr[256];
+        if (!child || lk_validate_tag(child, "child", verr, sizeof(verr)) < 0) {
+            snprintf(err, size, "%s", child ? verr : "a child must be a tag");
+            return -EINVAL;
+        }
+        if (strcmp(child, p->tag) == 0) {
+            snprintf(err, size, "resource '%s' cannot depend on itself", p->tag);
+            return -EINVAL;
+        }
+        json_array_foreach(children, j, w)
+        {
+            if (j < i && json_equal(v, w)) {
+                snprintf(err, size, "child '%s' is named twice", child);
+                return -EINVAL;
+            }
+        }
+    }
+    p->children = children;
+    return 0;
+}
+
+static int parse_object(const struct lk_node *node, const char *peer, const json_t *object,
+                        struct parsed *p, char *err, size_t size)
+{
+    if (!json_is_object(object)) {
+        snprintf(err, size, "an object must be a JSON object");
+        return -EINVAL;
+    }
+    const char *tag = plain_string(json_object_get(object, KEY_TAG));
+    char verr[256];
+    if (!tag || lk_validate_tag(tag, "tag", verr, sizeof(verr)) < 0) {
+        snprintf(err, size, "%s", tag ? verr : "missing tag");
+        return -EINVAL;
+    }
+    snprintf(p->tag, sizeof(p->tag), "%s", tag);
+    if (lk_version_parse(json_object_get(object, KEY_VERSION), &p->version) < 0) {
+        snprintf(err, size, "resource '%s': invalid version", tag);
+        return -EINVAL;
+    }
+    const json_t *deleted = json_object_get(object, KEY_DELETED);
+    if (!json_is_boolean(deleted)) {
+        snprintf(err, size, "resource '%s': '%s' must be true or false", tag, KEY_DELETED);
+        return -EINVAL;
+    }
+    p->deleted = json_is_true(deleted);
+    char what[384];
+    int r = parse_nodes(node, json_object_get(object, KEY_NODES), p, what, sizeof(what));
+    if (r == 0 && !p->deleted) {
+        r = parse_definition(object, peer, p, what, sizeof(what));
+    }
+    if (r == 0 && !p->deleted) {
+        r = parse_children(json_object_get(object, KEY_CHILDREN), p, what, sizeof(what));
+    }
+    if (r < 0) {
+        snprintf(err, size, "resource '%s': %s", tag, what);
+    }
+    return r;
+}
+
+/* Whether tag is reachable from child through the view's dependencies, i.e. whether
+ * making tag depend on child would close a cycle. */
+static bool reaches(const struct lk_node *node, const char *child, const char *tag, size_t depth)
+{
+    if (strcmp(child, tag) == 0) {
+        return true;
+    }
+    if (depth > node->dep_count) {
+        return false; /* a cycle already there; not ours to report */
+    }
+    for (size_t i = 0; i < node->dep_count; i++) {
+        if (strcmp(node->deps[i].parent, child) == 0 &&
+            reaches(node, node->deps[i].child, tag, depth + 1)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void log_received(struct lk_node *node, const char *peer, const struct parsed *p)
+{
+    char what[LK_TAG_MAX + 64];
+    snprintf(what, sizeof(what), "version %" PRIu64 " by %s", p->version.counter, p->version.node);
+    lk_eventlog_msg(node, p->tag, LK_MSG_DATA_RECEIVED, peer, what);
+}
+
+static int db_error(struct lk_node *node, char *err, size_t size)
+{
+    snprintf(err, size, "cannot write the node database: %s", lk_store_errmsg(node->store));
+    return -EIO;
+}
+
+/* A delete, or an unextend from this node: drops the copy and keeps a tombstone. */
+static int apply_drop(struct lk_node *node, const char *peer, const struct parsed *p, bool exists,
+                      enum lk_replica_outcome *ret_outcome, char *err, size_t size)
+{
+    const struct lk_resource *res = lk_node_find(node, p->tag);
+    if (res && (lk_state_in_service(res->state) || res->pending != LK_PENDING_NONE)) {
+        (void) lk_store_see_clock(node->store, p->version.counter);
+        snprintf(err, size, "resource '%s' is %s on this node: not %s", p->tag,
+                 res->pending != LK_PENDING_NONE ? "busy" : "in service",
+                 p->deleted ? "deleted" : "unextended");
+        return -EBUSY;
+    }
+    char *nodes = json_dumps(p->nodes, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!nodes) {
+        snprintf(err, size, "out of memory");
+        return -ENOMEM;
+    }
+    int r = lk_store_begin(node->store);
+    if (r == 0 && exists) {
+        r = lk_store_delete(node->store, p->tag);
+    }
+    if (r == 0) {
+        r = lk_store_set_version(node->store, p->tag, p->version.counter, p->version.node, true,
+                                 nodes);
+    }
+    if (r == 0) {
+        r = lk_store_commit(node->store);
+    }
+    free(nodes);
+    if (r < 0) {
+        r = db_error(node, err, size);
+        lk_store_rollback(node->store);
+        return r;
+    }
+    if (exists) {
+        lk_scripts_remove_all(node, p->tag);
+    }
+    if (res) {
+        lk_node_drop(node, p->tag);
+        lk_monitor_forget(node, p->tag);
+    }
+    log_received(node, peer, p);
+    *ret_outcome = LK_REPLICA_DROPPED;
+    return 0;
+}
+
+/* Writes the rows of a created or changed resource; inside the caller's transaction.
+ * applied[i] tells which children were linked. */
+static int write_rows(struct lk_node *node, const struct parsed *p, bool exists, bool *applied,
+                      char *err, size_t size)
+{
+    struct lk_store *store = node->store;
+    int r;
+    if (!exists) {
+        r = lk_store_insert(store, node->name, p->res, err, size);
+        if (r < 0) {
+            return r;
+        }
+    } else {
+        r = lk_store_save_settings(store, p->res);
+        if (r == -EEXIST) {
+            snprintf(err, size, "a resource with id '%s' already exists", p->res->id);
+            return r;
+        }
+        if (r < 0 || lk_store_save_scripts(store, p->res) < 0 ||
+            lk_store_add_state(store, node->name, p->res) < 0) {
+            return db_error(node, err, size);
+        }
+    }
+    if (lk_store_drop_extend(store, p->tag, NULL) < 0) {
+        return db_error(node, err, size);
+    }
+    const char *name;
+    const json_t *v;
+    json_object_foreach(p->nodes, name, v)
+    {
+        if (lk_store_set_extend(store, p->tag, name, (uint32_t) json_integer_value(v)) < 0) {
+            return db_error(node, err, size);
+        }
+    }
+    if (lk_store_drop_children(store, p->tag) < 0) {
+        return db_error(node, err, size);
+    }
+    size_t i;
+    json_array_foreach(p->children, i, v)
+    {
+        const char *child = json_string_value(v);
+        bool deleted = true;
+        uint64_t counter;
+        /* A child this node does not hold is skipped: children travel first, and one that
+         * is not extended here cannot be linked (both ends live on the same nodes). A link
+         * that would close a cycle here (two partitions linking the other way) is too. */
+        applied[i] = lk_store_get_version(store, child, &counter, NULL, 0, &deleted) == 0 &&
+                     !deleted && !reaches(node, child, p->tag, 0);
+        if (applied[i] && lk_store_add_dep(store, p->tag, child) < 0) {
+            return db_error(node, err, size);
+        }
+    }
+    if (lk_store_set_version(store, p->tag, p->version.counter, p->version.node, false, NULL) < 0 ||
+        lk_store_drop_tombstone(store, p->tag) < 0) {
+        return db_error(node, err, size);
+    }
+    return 0;
+}
+
+/* Brings the view in line with the rows just committed. */
+static int update_view(struct lk_node *node, const struct parsed *p, const bool *applied)
+{
+    struct lk_resource *res = lk_node_find(node, p->tag);
+    if (res) {
+        /* Its state on this node is this node's own; only the definition changes. */
+        snprintf(res->id, sizeof(res->id), "%s", p->res->id);
+        snprintf(res->info, sizeof(res->info), "%s", p->res->info);
+        res->settings = p->res->settings;
+        memcpy(res->has_script, p->res->has_script, sizeof(res->has_script));
+    } else {
+        res = calloc(1, sizeof(*res));
+        if (!res) {
+            return -ENOMEM;
+        }
+        int r = lk_store_load_one(node->store, node->name, p->tag, res);
+        if (r < 0 || (r = lk_node_add(node, res)) < 0) {
+            free(res);
+            return r;
+        }
+    }
+    lk_node_drop_extend(node, p->tag, NULL);
+    const char *name;
+    const json_t *v;
+    json_object_foreach(p->nodes, name, v)
+    {
+        if (lk_node_set_extend(node, p->tag, name, (uint32_t) json_integer_value(v)) < 0) {
+            return -ENOMEM;
+        }
+    }
+    lk_node_drop_dep(node, p->tag, NULL);
+    size_t i;
+    json_array_foreach(p->children, i, v)
+    {
+        const char *child = json_string_value(v);
+        if (applied[i] && lk_node_find(node, child) && lk_node_add_dep(node, p->tag, child) < 0) {
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static int apply_live(struct lk_node *node, const char *peer, const struct parsed *p, bool exists,
+                      enum lk_replica_outcome *ret_outcome, char *err, size_t size)
+{
+    bool *applied = calloc(json_array_size(p->children) + 1, sizeof(*applied));
+    if (!applied) {
+        snprintf(err, size, "out of memory");
+        return -ENOMEM;
+    }
+    /* Copies first, each atomic: a crash before the commit leaves unused files (or, for
+     * a resource we hold, newer scripts under the older definition, which the next sync
+     * completes), never a definition without its scripts. */
+    int r = 0;
+    for (int a = 0; r == 0 && a < LK_ACTION_COUNT; a++) {
+        if (p->content[a]) {
+            r = lk_scripts_install(node, p->tag, (enum lk_action) a, p->content[a], p->len[a], err,
+                                   size);
+        }
+    }
+    if (r == 0) {
+        r = lk_store_begin(node->store) < 0 ? db_error(node, err, size) : 0;
+        if (r == 0) {
+            r = write_rows(node, p, exists, applied, err, size);
+            if (r == 0 && lk_store_commit(node->store) < 0) {
+                r = db_error(node, err, size);
+            }
+            if (r < 0) {
+                lk_store_rollback(node->store);
+            }
+        }
+    }
+    if (r < 0) {
+        if (!exists) {
+            lk_scripts_remove_all(node, p->tag);
+        }
+        free(applied);
+        return r;
+    }
+    /* Actions the new definition no longer has lose their copies. */
+    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+        if (!p->res->has_script[a]) {
+            char path[LK_PATH_MAX + 256];
+            (void) unlink(
+                    lk_node_script_path(node, (enum lk_action) a, p->tag, path, sizeof(path)));
+        }
+    }
+    r = update_view(node, p, applied);
+    free(applied);
+    if (r < 0) {
+        snprintf(err, size, "resource '%s' was written, but the daemon's view of it was not: %s",
+                 p->tag, strerror(-r));
+        return r;
+    }
+    lk_monitor_sync(node, p->tag);
+    log_received(node, peer, p);
+    *ret_outcome = LK_REPLICA_APPLIED;
+    return 0;
+}
+
+int lk_replica_apply(struct lk_node *node, const char *peer, const json_t *object,
+                     enum lk_replica_outcome *ret_outcome, char *err, size_t err_size)
+{
+    struct parsed p;
+    memset(&p, 0, sizeof(p));
+    int r = parse_object(node, peer, object, &p, err, err_size);
+    if (r < 0) {
+        goto out;
+    }
+    struct lk_version local = {0};
+    bool deleted = false;
+    r = lk_store_get_version(node->store, p.tag, &local.counter, local.node, sizeof(local.node),
+                             &deleted);
+    if (r < 0 && r != -ENOENT) {
+        snprintf(err, err_size, "cannot read the node database: %s", lk_store_errmsg(node->store));
+        r = -EIO;
+        goto out;
+    }
+    bool known = r == 0;
+    bool exists = known && !deleted;
+    if (known && lk_version_cmp(&p.version, &local) <= 0) {
+        r = lk_store_see_clock(node->store, p.version.counter) < 0 ? db_error(node, err, err_size)
+                                                                   : 0;
+        if (r == 0) {
+            *ret_outcome = LK_REPLICA_IGNORED;
+        }
+        goto out;
+    }
+    if (p.deleted || !p.here) {
+        r = apply_drop(node, peer, &p, exists, ret_outcome, err, err_size);
+    } else {
+        r = apply_live(node, peer, &p, exists, ret_outcome, err, err_size);
+    }
+out:
+    parsed_done(&p);
+    return r;
+}

@@ -43,15 +43,22 @@ json_t *lk_version_json(const struct lk_version *version);
 
 /* Stamps tag with a new version written by this node. Call it inside the transaction
  * that makes the change (after the change). Also works for a tag that was just deleted
- * (writes its tombstone). Returns 0 or -EIO. */
+ * (writes its tombstone, naming the nodes node->extends still lists for it). A resource
+ * is replicated only once stamped: call it after lk_store_insert too. Returns 0 or -EIO. */
 int lk_replica_touch(struct lk_node *node, const char *tag);
+/* The same for a tag deleted from the store (after lk_store_delete), whose tombstone names
+ * nodes ({"node1":1,…}, the extends it had; borrowed) rather than node->extends. */
+int lk_replica_touch_deleted(struct lk_node *node, const char *tag, const json_t *nodes);
 
-/* The object for tag (live or tombstone) as above; NULL when this node has neither, or
- * on ENOMEM. Scripts are read from the copies on disk. */
+/* The object for tag (live or tombstone) as above; NULL when this node has neither, when
+ * it is a tombstone that does not name this node (this node only dropped its copy), when
+ * the resource was never stamped, or on ENOMEM. Reads the definition from the store
+ * (extended here or not), the scripts from the copies on disk, children from node->deps. */
 json_t *lk_replica_object(struct lk_node *node, const char *tag);
 
-/* {"tag":[counter,"node"], …} for every object (tombstones too) whose nodes include peer
- * or that peer might still hold (a tombstone, an unextend). A new reference. */
+/* {"tag":[counter,"node"], …} for every object this node knows, tombstones included (a
+ * superset of those that concern peer: an entry peer does not need only stops it from
+ * sending something older). A new reference; NULL on a store error or ENOMEM. */
 json_t *lk_replica_summary(struct lk_node *node, const char *peer);
 
 /* The tags of objects this node should send to peer given the peer's summary: those the

@@ -8,6 +8,8 @@
 #include "store.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +92,42 @@ static const char *const migrations[] = {
         "  CHECK (parent <> child)"
         ");"
         "CREATE INDEX dependencies_child ON dependencies(child);",
+        /* 3: cluster data (issue #5). Every resource is extended to the nodes its states
+         * rows name, priorities 1, 2, … in node order, and stamped version (1, that
+         * node), so that a database from a one-node cluster joins with valid versions. */
+        "CREATE TABLE extends ("
+        "  tag TEXT NOT NULL REFERENCES resources(tag) ON DELETE CASCADE,"
+        "  node TEXT NOT NULL,"
+        "  priority INTEGER NOT NULL CHECK (priority BETWEEN 1 AND 1024),"
+        "  PRIMARY KEY (tag, node),"
+        "  UNIQUE (tag, priority)"
+        ");"
+        "CREATE TABLE tombstones ("
+        "  tag TEXT PRIMARY KEY,"
+        "  counter INTEGER NOT NULL,"
+        "  node TEXT NOT NULL,"
+        "  nodes TEXT NOT NULL"
+        ");"
+        "CREATE TABLE meta ("
+        "  key TEXT PRIMARY KEY,"
+        "  value INTEGER NOT NULL"
+        ");"
+        "CREATE TABLE ownership ("
+        "  tag TEXT PRIMARY KEY,"
+        "  generation INTEGER NOT NULL,"
+        "  owner TEXT NOT NULL,"
+        "  failovers TEXT NOT NULL DEFAULT '[]',"
+        "  record TEXT NOT NULL DEFAULT '{}'"
+        ");"
+        "ALTER TABLE resources ADD COLUMN ver_counter INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE resources ADD COLUMN ver_node TEXT NOT NULL DEFAULT '';"
+        "INSERT INTO extends (tag, node, priority)"
+        "  SELECT tag, node, row_number() OVER (PARTITION BY tag ORDER BY node) FROM states;"
+        "UPDATE resources SET ver_counter = 1,"
+        "  ver_node = (SELECT min(node) FROM states s WHERE s.tag = resources.tag)"
+        "  WHERE EXISTS (SELECT 1 FROM states s WHERE s.tag = resources.tag);"
+        "INSERT INTO meta (key, value)"
+        "  SELECT 'clock', coalesce(max(ver_counter), 0) FROM resources;",
 };
 #define SCHEMA_VERSION ((int) (sizeof(migrations) / sizeof(migrations[0])))
 
@@ -347,14 +385,27 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
     return 0;
 }
 
-#define LOAD_SQL                                                                                   \
+#define RESOURCE_COLUMNS                                                                           \
     "SELECT r.tag, r.id, r.app, r.type, r.info, r.scripts, r.quickchk_interval_us,"                \
     " r.deepchk_interval_us, r.quickchk_timeout_us, r.deepchk_timeout_us,"                         \
     " r.action_timeout_us, r.start_grace_us, r.recovery_window_us, r.check_failures,"              \
     " r.max_recoveries, r.local_recovery, r.monitor, r.switchback, r.monitor_timeout_action,"      \
-    " r.init, r.pidfile, s.state, s.reason, s.pending, s.target, s.check_failures,"                \
-    " s.recoveries FROM resources r JOIN states s ON s.tag = r.tag AND s.node = ?1"                \
-    " ORDER BY r.tag"
+    " r.init, r.pidfile, "
+
+/* Only the resources extended to the node, with the node's state. */
+#define LOAD_SQL                                                                                   \
+    RESOURCE_COLUMNS                                                                               \
+    "s.state, s.reason, s.pending, s.target, s.check_failures, s.recoveries"                       \
+    " FROM resources r JOIN states s ON s.tag = r.tag AND s.node = ?1"                             \
+    " JOIN extends e ON e.tag = r.tag AND e.node = ?1 ORDER BY r.tag"
+
+/* One resource whether or not it is extended to the node; a node without a state row
+ * reads as out of service with nothing pending. */
+#define LOAD_ONE_SQL                                                                               \
+    RESOURCE_COLUMNS                                                                               \
+    "coalesce(s.state, 'OSU'), coalesce(s.reason, ''), coalesce(s.pending, ''),"                   \
+    " coalesce(s.target, 0), coalesce(s.check_failures, 0), coalesce(s.recoveries, 0)"             \
+    " FROM resources r LEFT JOIN states s ON s.tag = r.tag AND s.node = ?1 WHERE r.tag = ?2"
 
 int lk_store_load(struct lk_store *store, const char *node, struct lk_resource ***ret_resources,
                   size_t *ret_count)
@@ -512,6 +563,15 @@ int lk_store_insert(struct lk_store *store, const char *node, const struct lk_re
     if (step_done(st) < 0) {
         goto io;
     }
+    if (sqlite3_prepare_v2(store->db, "INSERT INTO extends (tag, node, priority) VALUES (?,?,1)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        goto io;
+    }
+    sqlite3_bind_text(st, 1, res->tag, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC);
+    if (step_done(st) < 0) {
+        goto io;
+    }
     return 0;
 io:
     snprintf(err, err_size, "cannot write the node database: %s", sqlite3_errmsg(store->db));
@@ -545,13 +605,14 @@ int lk_store_save_settings(struct lk_store *store, const struct lk_resource *res
                       " quickchk_timeout_us=?3, deepchk_timeout_us=?4, action_timeout_us=?5,"
                       " start_grace_us=?6, recovery_window_us=?7, check_failures=?8,"
                       " max_recoveries=?9, local_recovery=?10, monitor=?11, switchback=?12,"
-                      " monitor_timeout_action=?13, init=?14, pidfile=?15, info=?16"
-                      " WHERE tag=?17";
+                      " monitor_timeout_action=?13, init=?14, pidfile=?15, info=?16, id=?17"
+                      " WHERE tag=?18";
     if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
         return -EIO;
     }
     int i = bind_settings(st, 1, &res->settings);
     sqlite3_bind_text(st, i++, res->info, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, res->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, i, res->tag, -1, SQLITE_STATIC);
     return step_done(st);
 }
@@ -770,5 +831,565 @@ int lk_store_delete_dep(struct lk_store *store, const char *parent, const char *
     if (r == 0 && sqlite3_changes(store->db) != 1) {
         return -ENOENT;
     }
+    return r;
+}
+
+int lk_store_load_one(struct lk_store *store, const char *node, const char *tag,
+                      struct lk_resource *res)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db, LOAD_ONE_SQL, -1, &st, NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+    if (r == 0) {
+        struct lk_resource *tmp = calloc(1, sizeof(*tmp));
+        char err[512];
+        if (!tmp) {
+            r = -ENOMEM;
+        } else if (row_to_resource(st, tmp, err, sizeof(err)) < 0) {
+            fprintf(stderr, "lkd: %s\n", err);
+            r = -EINVAL;
+        } else {
+            memcpy(res, tmp, sizeof(*res));
+        }
+        free(tmp);
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+int lk_store_add_state(struct lk_store *store, const char *node, const struct lk_resource *res)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db,
+                           "INSERT OR IGNORE INTO states (tag, node, state, reason, pending,"
+                           " target, check_failures, recoveries) VALUES (?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    sqlite3_bind_text(st, 1, res->tag, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, lk_state_name(res->state), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, res->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, lk_pending_name(res->pending), -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, res->target_in_service);
+    sqlite3_bind_int(st, 7, (int) res->check_failures_in_row);
+    sqlite3_bind_int(st, 8, (int) res->local_recoveries);
+    return step_done(st);
+}
+
+/* ---- Cluster data ---- */
+
+/* A node name read back: a tag, or "" where allow_empty. */
+static bool node_name_ok(const char *name, bool allow_empty)
+{
+    char err[256];
+    if (allow_empty && name[0] == '\0') {
+        return true;
+    }
+    return lk_validate_tag(name, "node", err, sizeof(err)) == 0;
+}
+
+static int load_extends(struct lk_store *store, const char *tag, struct lk_extend **ret,
+                        size_t *ret_count)
+{
+    sqlite3_stmt *st = NULL;
+    const char *sql = "SELECT tag, node, priority FROM extends WHERE (?1 IS NULL OR tag = ?1)"
+                      " ORDER BY tag, priority";
+    if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    if (tag) {
+        sqlite3_bind_text(st, 1, tag, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, 1);
+    }
+    struct lk_extend *list = NULL;
+    size_t count = 0, cap = 0;
+    int r = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            cap = cap ? cap * 2 : 32;
+            struct lk_extend *bigger = realloc(list, cap * sizeof(*bigger));
+            if (!bigger) {
+                r = -ENOMEM;
+                break;
+            }
+            list = bigger;
+        }
+        struct lk_extend *e = &list[count];
+        copy_text(e->tag, sizeof(e->tag), st, 0);
+        copy_text(e->node, sizeof(e->node), st, 1);
+        int64_t priority = sqlite3_column_int64(st, 2);
+        char err[256];
+        if (lk_validate_tag(e->tag, "tag", err, sizeof(err)) < 0 ||
+            lk_validate_tag(e->node, "node", err, sizeof(err)) < 0) {
+            fprintf(stderr, "lkd: invalid extend in the database: %s\n", err);
+            r = -EINVAL;
+            break;
+        }
+        if (priority < 1 || priority > LK_PRIORITY_MAX) {
+            fprintf(stderr,
+                    "lkd: invalid extend in the database: resource '%s' on node '%s' has"
+                    " priority %" PRId64 "\n",
+                    e->tag, e->node, priority);
+            r = -EINVAL;
+            break;
+        }
+        e->priority = (uint32_t) priority;
+        count++;
+    }
+    if (r == 0 && rc != SQLITE_DONE) {
+        r = -EIO;
+    }
+    sqlite3_finalize(st);
+    if (r < 0) {
+        free(list);
+        return r;
+    }
+    *ret = list;
+    *ret_count = count;
+    return 0;
+}
+
+int lk_store_load_extends(struct lk_store *store, struct lk_extend **ret, size_t *ret_count)
+{
+    return load_extends(store, NULL, ret, ret_count);
+}
+
+int lk_store_load_extends_of(struct lk_store *store, const char *tag, struct lk_extend **ret,
+                             size_t *ret_count)
+{
+    return load_extends(store, tag, ret, ret_count);
+}
+
+static int tag_node_exec(struct lk_store *store, const char *sql, const char *tag, const char *node,
+                         int64_t number)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    sqlite3_bind_text(st, 1, tag, -1, SQLITE_STATIC);
+    if (node) {
+        sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, 2);
+    }
+    sqlite3_bind_int64(st, 3, number);
+    return step_done(st);
+}
+
+int lk_store_set_extend(struct lk_store *store, const char *tag, const char *node,
+                        uint32_t priority)
+{
+    if (priority < 1 || priority > LK_PRIORITY_MAX) {
+        return -EINVAL;
+    }
+    if (!exists_where(store, "SELECT 1 FROM resources WHERE tag = ?1", tag)) {
+        return -ENOENT;
+    }
+    /* Checked rather than left to the UNIQUE constraint so that the answer is -EEXIST for
+     * exactly this reason and never for an I/O error. */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT 1 FROM extends WHERE tag = ?1 AND node <> ?2 AND priority = ?3",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    sqlite3_bind_text(st, 1, tag, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, priority);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) {
+        return -EEXIST;
+    }
+    if (rc != SQLITE_DONE) {
+        return -EIO;
+    }
+    int r = tag_node_exec(store,
+                          "INSERT INTO extends (tag, node, priority) VALUES (?1, ?2, ?3)"
+                          " ON CONFLICT (tag, node) DO UPDATE SET priority = excluded.priority",
+                          tag, node, priority);
+    return r == -EEXIST ? -EIO : r;
+}
+
+int lk_store_drop_extend(struct lk_store *store, const char *tag, const char *node)
+{
+    int r = tag_node_exec(store, "DELETE FROM extends WHERE tag = ?1 AND (?2 IS NULL OR node = ?2)",
+                          tag, node, 0);
+    if (r == 0 && node && sqlite3_changes(store->db) != 1) {
+        return -ENOENT;
+    }
+    return r;
+}
+
+int lk_store_drop_children(struct lk_store *store, const char *parent)
+{
+    return tag_node_exec(store, "DELETE FROM dependencies WHERE parent = ?1", parent, NULL, 0);
+}
+
+/* A version read back: counter ≥ 0, node a name (or "" for a resource never stamped). */
+static int read_version(sqlite3_stmt *st, int col, const char *tag, uint64_t *ret_counter,
+                        char *ret_node, size_t node_size)
+{
+    int64_t counter = sqlite3_column_int64(st, col);
+    char name[LK_TAG_MAX + 1];
+    copy_text(name, sizeof(name), st, col + 1);
+    if (counter < 0 || !node_name_ok(name, counter == 0)) {
+        fprintf(stderr, "lkd: invalid version of resource '%s' in the database\n", tag);
+        return -EINVAL;
+    }
+    *ret_counter = (uint64_t) counter;
+    if (ret_node) {
+        snprintf(ret_node, node_size, "%s", name);
+    }
+    return 0;
+}
+
+int lk_store_get_version(struct lk_store *store, const char *tag, uint64_t *ret_counter,
+                         char *ret_node, size_t node_size, bool *ret_deleted)
+{
+    static const char *const sql[] = {
+            "SELECT ver_counter, ver_node FROM resources WHERE tag = ?1",
+            "SELECT counter, node FROM tombstones WHERE tag = ?1",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(store->db, sql[i], -1, &st, NULL) != SQLITE_OK) {
+            return -EIO;
+        }
+        sqlite3_bind_text(st, 1, tag, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        int r = rc == SQLITE_ROW    ? read_version(st, 0, tag, ret_counter, ret_node, node_size)
+                : rc == SQLITE_DONE ? -ENOENT
+                                    : -EIO;
+        sqlite3_finalize(st);
+        if (r != -ENOENT) {
+            if (r == 0 && ret_deleted) {
+                *ret_deleted = i == 1;
+            }
+            return r;
+        }
+    }
+    return -ENOENT;
+}
+
+static int raise_clock(struct lk_store *store, uint64_t counter)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db,
+                           "INSERT INTO meta (key, value) VALUES ('clock', ?1)"
+                           " ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64) counter);
+    return step_done(st) < 0 ? -EIO : 0;
+}
+
+int lk_store_set_version(struct lk_store *store, const char *tag, uint64_t counter,
+                         const char *node, bool tombstone, const char *nodes_json)
+{
+    if (counter > INT64_MAX) {
+        return -EINVAL;
+    }
+    sqlite3_stmt *st = NULL;
+    const char *sql = tombstone ? "INSERT OR REPLACE INTO tombstones (tag, counter, node, nodes)"
+                                  " VALUES (?1, ?2, ?3, ?4)"
+                                : "UPDATE resources SET ver_counter = ?2, ver_node = ?3"
+                                  " WHERE tag = ?1";
+    if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    sqlite3_bind_text(st, 1, tag, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) counter);
+    sqlite3_bind_text(st, 3, node, -1, SQLITE_STATIC);
+    if (tombstone) {
+        sqlite3_bind_text(st, 4, nodes_json ? nodes_json : "{}", -1, SQLITE_STATIC);
+    }
+    int r = step_done(st);
+    if (r < 0) {
+        return -EIO;
+    }
+    if (!tombstone && sqlite3_changes(store->db) != 1) {
+        return -ENOENT;
+    }
+    /* A version written is a counter seen: the clock never falls behind the data. */
+    return raise_clock(store, counter);
+}
+
+int lk_store_drop_tombstone(struct lk_store *store, const char *tag)
+{
+    return tag_node_exec(store, "DELETE FROM tombstones WHERE tag = ?1", tag, NULL, 0);
+}
+
+/* Whether text is a nodes object as objects carry it: {"name": priority 1..1024, …}. */
+static bool nodes_json_ok(const char *text)
+{
+    json_t *nodes = json_loads(text, 0, NULL);
+    bool ok = json_is_object(nodes);
+    const char *name;
+    json_t *v;
+    json_object_foreach(ok ? nodes : NULL, name, v)
+    {
+        json_int_t p = json_integer_value(v);
+        if (!json_is_integer(v) || p < 1 || p > LK_PRIORITY_MAX || !node_name_ok(name, false)) {
+            ok = false;
+            break;
+        }
+    }
+    json_decref(nodes);
+    return ok;
+}
+
+int lk_store_each_tombstone(struct lk_store *store, lk_store_tombstone_cb cb, void *userdata)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT tag, counter, node, nodes FROM tombstones ORDER BY tag", -1, &st,
+                           NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    int r = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char tag[LK_TAG_MAX + 1], node[LK_TAG_MAX + 1], err[256];
+        uint64_t counter = 0;
+        copy_text(tag, sizeof(tag), st, 0);
+        const char *nodes = (const char *) sqlite3_column_text(st, 3);
+        if (lk_validate_tag(tag, "tag", err, sizeof(err)) < 0 ||
+            read_version(st, 1, tag, &counter, node, sizeof(node)) < 0 || counter == 0 || !nodes ||
+            !nodes_json_ok(nodes)) {
+            fprintf(stderr, "lkd: invalid tombstone '%s' in the database\n", tag);
+            r = -EINVAL;
+            break;
+        }
+        cb(tag, counter, node, nodes, userdata);
+    }
+    if (r == 0 && rc != SQLITE_DONE) {
+        r = -EIO;
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+int lk_store_each_version(struct lk_store *store, lk_store_version_cb cb, void *userdata)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT tag, ver_counter, ver_node FROM resources ORDER BY tag", -1, &st,
+                           NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    int r = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char tag[LK_TAG_MAX + 1], node[LK_TAG_MAX + 1];
+        uint64_t counter = 0;
+        copy_text(tag, sizeof(tag), st, 0);
+        r = read_version(st, 1, tag, &counter, node, sizeof(node));
+        if (r < 0) {
+            break;
+        }
+        cb(tag, counter, node, userdata);
+    }
+    if (r == 0 && rc != SQLITE_DONE) {
+        r = -EIO;
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+int lk_store_get_clock(struct lk_store *store, uint64_t *ret_counter)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db, "SELECT value FROM meta WHERE key = 'clock'", -1, &st,
+                           NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    int rc = sqlite3_step(st);
+    int r = 0;
+    uint64_t counter = 0;
+    if (rc == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(st, 0);
+        if (v < 0) {
+            fprintf(stderr, "lkd: invalid clock %" PRId64 " in the database\n", v);
+            r = -EINVAL;
+        }
+        counter = (uint64_t) v;
+    } else if (rc != SQLITE_DONE) {
+        r = -EIO;
+    }
+    sqlite3_finalize(st);
+    if (r == 0) {
+        *ret_counter = counter;
+    }
+    return r;
+}
+
+int lk_store_see_clock(struct lk_store *store, uint64_t counter)
+{
+    if (counter > INT64_MAX) {
+        return -EINVAL;
+    }
+    return raise_clock(store, counter);
+}
+
+static int parse_failovers(const char *text, struct lk_ownership *o)
+{
+    json_t *list = text ? json_loads(text, 0, NULL) : NULL;
+    int r = json_is_array(list) && json_array_size(list) <= LK_FAILOVER_HISTORY ? 0 : -EINVAL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(r == 0 ? list : NULL, i, v)
+    {
+        if (!json_is_integer(v) || json_integer_value(v) < 0) {
+            r = -EINVAL;
+            break;
+        }
+        o->failovers_ms[i] = json_integer_value(v);
+    }
+    o->failover_count = r == 0 ? json_array_size(list) : 0;
+    json_decref(list);
+    return r;
+}
+
+int lk_store_load_ownership(struct lk_store *store, struct lk_ownership **ret, size_t *ret_count)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT tag, generation, owner, failovers FROM ownership ORDER BY tag",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    struct lk_ownership *list = NULL;
+    size_t count = 0, cap = 0;
+    int r = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct lk_ownership *bigger = realloc(list, cap * sizeof(*bigger));
+            if (!bigger) {
+                r = -ENOMEM;
+                break;
+            }
+            list = bigger;
+        }
+        struct lk_ownership *o = &list[count];
+        memset(o, 0, sizeof(*o));
+        copy_text(o->tag, sizeof(o->tag), st, 0);
+        int64_t generation = sqlite3_column_int64(st, 1);
+        copy_text(o->owner, sizeof(o->owner), st, 2);
+        char err[256];
+        if (lk_validate_tag(o->tag, "tag", err, sizeof(err)) < 0 || generation < 0 ||
+            !node_name_ok(o->owner, true) ||
+            parse_failovers((const char *) sqlite3_column_text(st, 3), o) < 0) {
+            fprintf(stderr, "lkd: invalid ownership of '%s' in the database\n", o->tag);
+            r = -EINVAL;
+            break;
+        }
+        o->generation = (uint64_t) generation;
+        count++;
+    }
+    if (r == 0 && rc != SQLITE_DONE) {
+        r = -EIO;
+    }
+    sqlite3_finalize(st);
+    if (r < 0) {
+        free(list);
+        return r;
+    }
+    *ret = list;
+    *ret_count = count;
+    return 0;
+}
+
+int lk_store_save_ownership(struct lk_store *store, const struct lk_ownership *o)
+{
+    if (o->failover_count > LK_FAILOVER_HISTORY || o->generation > INT64_MAX) {
+        return -EINVAL;
+    }
+    /* 32 numbers of at most 20 digits and their commas. */
+    char failovers[LK_FAILOVER_HISTORY * 22 + 4];
+    size_t used = (size_t) snprintf(failovers, sizeof(failovers), "[");
+    for (size_t i = 0; i < o->failover_count; i++) {
+        used += (size_t) snprintf(failovers + used, sizeof(failovers) - used, "%s%" PRId64,
+                                  i ? "," : "", o->failovers_ms[i]);
+    }
+    snprintf(failovers + used, sizeof(failovers) - used, "]");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db,
+                           "INSERT OR REPLACE INTO ownership (tag, generation, owner, failovers)"
+                           " VALUES (?1, ?2, ?3, ?4)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    sqlite3_bind_text(st, 1, o->tag, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) o->generation);
+    sqlite3_bind_text(st, 3, o->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, failovers, -1, SQLITE_STATIC);
+    return step_done(st) < 0 ? -EIO : 0;
+}
+
+int lk_store_save_owner(struct lk_store *store, const char *tag, const char *json_text)
+{
+    json_t *rec = json_loads(json_text, 0, NULL);
+    if (!json_is_object(rec)) {
+        json_decref(rec);
+        return -EINVAL;
+    }
+    /* The columns repeat what the record says, for a reader with sqlite3 alone. */
+    json_int_t generation = json_integer_value(json_object_get(rec, "g"));
+    const char *owner = json_string_value(json_object_get(rec, "o"));
+    json_t *failovers = json_object_get(rec, "f");
+    char *failovers_text = json_is_array(failovers) ? json_dumps(failovers, JSON_COMPACT) : NULL;
+    sqlite3_stmt *st = NULL;
+    int r = -EIO;
+    if (sqlite3_prepare_v2(store->db,
+                           "INSERT OR REPLACE INTO ownership (tag, generation, owner, failovers,"
+                           " record) VALUES (?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, tag, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, generation > 0 ? generation : 0);
+        sqlite3_bind_text(st, 3, owner ? owner : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, failovers_text ? failovers_text : "[]", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, json_text, -1, SQLITE_STATIC);
+        r = step_done(st) < 0 ? -EIO : 0;
+    }
+    free(failovers_text);
+    json_decref(rec);
+    return r;
+}
+
+int lk_store_each_owner(struct lk_store *store, lk_store_owner_cb cb, void *userdata)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db, "SELECT tag, record FROM ownership ORDER BY tag", -1, &st,
+                           NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    int r = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char tag[LK_TAG_MAX + 1], err[256];
+        copy_text(tag, sizeof(tag), st, 0);
+        const char *text = (const char *) sqlite3_column_text(st, 1);
+        json_t *rec = text ? json_loads(text, 0, NULL) : NULL;
+        bool ok = json_is_object(rec);
+        json_decref(rec);
+        if (lk_validate_tag(tag, "tag", err, sizeof(err)) < 0 || !ok) {
+            fprintf(stderr, "lkd: invalid ownership record of '%s' in the database\n", tag);
+            r = -EINVAL;
+            break;
+        }
+        cb(tag, text, userdata);
+    }
+    if (r == 0 && rc != SQLITE_DONE) {
+        r = -EIO;
+    }
+    sqlite3_finalize(st);
     return r;
 }

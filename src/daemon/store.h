@@ -65,7 +65,10 @@ int lk_store_load(struct lk_store *store, const char *node, struct lk_resource *
 /* -EEXIST when the tag or the id is taken (err says which). */
 int lk_store_insert(struct lk_store *store, const char *node, const struct lk_resource *res,
                     char *err, size_t err_size);
+/* Deletes the resource and everything that cascades (states, extends, dependencies, runs);
+ * writes no tombstone (lk_replica_touch does). */
 int lk_store_delete(struct lk_store *store, const char *tag);
+/* Writes res's id, info and settings (-EEXIST when the id belongs to another tag). */
 int lk_store_save_settings(struct lk_store *store, const struct lk_resource *res);
 int lk_store_save_scripts(struct lk_store *store, const struct lk_resource *res);
 int lk_store_save_state(struct lk_store *store, const char *node, const struct lk_resource *res);
@@ -96,6 +99,8 @@ int lk_store_delete_dep(struct lk_store *store, const char *parent, const char *
  * tombstone row. meta holds the Lamport clock. ownership(tag, generation, owner,
  * failovers) is the cluster's record of who holds each hierarchy. */
 
+#define LK_PRIORITY_MAX 1024
+
 struct lk_extend {
     char tag[LK_TAG_MAX + 1];
     char node[LK_TAG_MAX + 1];
@@ -108,8 +113,11 @@ int lk_store_load_extends(struct lk_store *store, struct lk_extend **ret, size_t
  * that priority. */
 int lk_store_set_extend(struct lk_store *store, const char *tag, const char *node,
                         uint32_t priority);
-/* -ENOENT when there is no such row. */
+/* -ENOENT when there is no such row. node NULL: every row of tag (0 even when none). */
 int lk_store_drop_extend(struct lk_store *store, const char *tag, const char *node);
+/* The extends rows of one tag, best priority first. Caller frees the array. */
+int lk_store_load_extends_of(struct lk_store *store, const char *tag, struct lk_extend **ret,
+                             size_t *ret_count);
 
 /* A resource's version; a deleted resource's tombstone version. -ENOENT when neither. */
 int lk_store_get_version(struct lk_store *store, const char *tag, uint64_t *ret_counter,
@@ -125,6 +133,11 @@ int lk_store_drop_tombstone(struct lk_store *store, const char *tag);
 typedef void (*lk_store_tombstone_cb)(const char *tag, uint64_t counter, const char *node,
                                       const char *nodes_json, void *userdata);
 int lk_store_each_tombstone(struct lk_store *store, lk_store_tombstone_cb cb, void *userdata);
+/* Every resource row's tag and version ((0, "") for one never stamped), in tag order,
+ * whether or not it is extended to this node. */
+typedef void (*lk_store_version_cb)(const char *tag, uint64_t counter, const char *node,
+                                    void *userdata);
+int lk_store_each_version(struct lk_store *store, lk_store_version_cb cb, void *userdata);
 
 /* The Lamport clock: the largest counter seen or written. */
 int lk_store_get_clock(struct lk_store *store, uint64_t *ret_counter);
@@ -145,6 +158,13 @@ struct lk_ownership {
 int lk_store_load_ownership(struct lk_store *store, struct lk_ownership **ret, size_t *ret_count);
 /* Inserts or replaces the row of o->tag. */
 int lk_store_save_ownership(struct lk_store *store, const struct lk_ownership *o);
+/* The same rows as the coordinator's record (ownership.h, lk_owner_json) in JSON text:
+ * save replaces tag's row (its generation, owner and failovers columns taken from the
+ * record's "g", "o" and "f"); each calls cb per row in tag order, the text borrowed for
+ * the call. A row that is not a JSON object fails with -EINVAL. */
+typedef void (*lk_store_owner_cb)(const char *tag, const char *json_text, void *userdata);
+int lk_store_each_owner(struct lk_store *store, lk_store_owner_cb cb, void *userdata);
+int lk_store_save_owner(struct lk_store *store, const char *tag, const char *json_text);
 /* The states of resources on other nodes are not stored: they arrive with the peers'
  * state messages and live in memory (cluster.c). */
 
@@ -152,3 +172,7 @@ int lk_store_save_ownership(struct lk_store *store, const struct lk_ownership *o
  * when there is none. For applying a received definition over an existing one. */
 int lk_store_load_one(struct lk_store *store, const char *node, const char *tag,
                       struct lk_resource *res);
+/* Adds node's state row for res (its state fields) unless there is one already. */
+int lk_store_add_state(struct lk_store *store, const char *node, const struct lk_resource *res);
+/* Deletes every dependency whose parent is parent (0 even when none). */
+int lk_store_drop_children(struct lk_store *store, const char *parent);

@@ -127,6 +127,10 @@ static const struct lk_catalog_entry catalog[] = {
          "switchback automatic: returning the hierarchy to %s"},
         {LK_MSG_ORPHAN, LK_SEV_WARNING, "orphan",
          "hierarchy is in service nowhere: bringing it in service here"},
+        /* generation, reason */
+        {LK_MSG_CLUSTER_REMOVED, LK_SEV_ERROR, "cluster-removed",
+         "the cluster left the hierarchy out of service (generation %llu: %s): removing it "
+         "here"},
         /* node, fence script */
         {LK_MSG_FENCE_STARTED, LK_SEV_WARNING, "fence-started", "fencing node %s with %s"},
         /* node */

@@ -1,17 +1,1154 @@
-/* Placeholder: the net tests are being written. */
+/* Unit tests of the comm-path transport (src/daemon/net.c): real lk_net instances on
+ * 127.0.0.1 in one uv loop, with ports picked free at run time, a heartbeat interval of
+ * 100 ms and 3 misses. Raw sockets play the hostile client. Every wait runs the loop
+ * under a guard (at most GUARD_MS), and only asserts that something happened before it. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
+#include <sodium.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 
-static void placeholder(void **state)
+#include "config.h"
+#include "net.h"
+#include "wire.h"
+
+#define GUARD_MS   10000
+#define MAX_EVENTS 256
+#define MAX_MSGS   512
+
+struct event {
+    char peer[64];
+    bool alive;
+    char why[160];
+};
+
+struct node {
+    char name[32];
+    char address[64];
+    int port;
+    uint8_t key[LK_WIRE_KEY];
+    bool witness;
+    struct lk_config config;
+    struct lk_net *net;
+
+    int hellos, hellos_unknown, hellos_witness_known;
+    char hello_digest[64];
+    struct event nodes[MAX_EVENTS];
+    int node_events, node_up, node_down;
+    int path_up, path_down;
+    int heartbeats;
+    char heartbeat_from[64];
+    int messages;
+    long msg_n[MAX_MSGS];
+    char msg_from[64];
+    int dropped;
+    char dropped_from[64], dropped_why[256];
+    int resumed;
+    uint64_t frozen_ms;
+    int node_down_when_resumed;
+};
+
+/* A TCP relay in the loop, so a comm path can be cut without touching the nodes. */
+struct relay_conn {
+    uv_tcp_t a, b;
+    uv_connect_t connect;
+    int open;
+    struct relay *relay;
+    struct relay_conn *next;
+};
+
+struct relay {
+    uv_tcp_t listener;
+    struct sockaddr_in target;
+    struct relay_conn *conns;
+    int accepted;
+};
+
+struct world {
+    uv_loop_t loop;
+    uv_timer_t guard;
+    struct node nodes[4];
+    struct relay relay;
+    bool relay_started;
+    uv_timer_t freeze;
+    bool freeze_started;
+};
+
+/* ---------------------------------------------------------------- callbacks */
+
+static void on_node(void *userdata, const char *peer, bool alive, const char *why)
+{
+    struct node *n = userdata;
+    assert_non_null(why);
+    assert_true(why[0] != '\0');
+    if (n->node_events < MAX_EVENTS) {
+        struct event *e = &n->nodes[n->node_events++];
+        snprintf(e->peer, sizeof(e->peer), "%s", peer);
+        e->alive = alive;
+        snprintf(e->why, sizeof(e->why), "%s", why);
+    }
+    if (alive) {
+        n->node_up++;
+    } else {
+        n->node_down++;
+    }
+}
+
+static void on_path(void *userdata, const char *peer, const char *address, bool alive,
+                    const char *why)
+{
+    struct node *n = userdata;
+    (void) peer;
+    assert_non_null(address);
+    assert_non_null(why);
+    if (alive) {
+        n->path_up++;
+    } else {
+        n->path_down++;
+    }
+}
+
+static void on_hello(void *userdata, const char *peer, bool known, const json_t *info)
+{
+    struct node *n = userdata;
+    (void) peer;
+    assert_true(json_is_object(info));
+    n->hellos++;
+    if (!known) {
+        n->hellos_unknown++;
+    }
+    const char *digest = json_string_value(json_object_get(info, "digest"));
+    snprintf(n->hello_digest, sizeof(n->hello_digest), "%s", digest ? digest : "");
+}
+
+static void on_heartbeat(void *userdata, const char *peer, const json_t *payload)
+{
+    struct node *n = userdata;
+    const char *from = json_string_value(json_object_get(payload, "from"));
+    assert_non_null(from);
+    assert_string_equal(from, peer);
+    n->heartbeats++;
+    snprintf(n->heartbeat_from, sizeof(n->heartbeat_from), "%s", from);
+}
+
+static void on_message(void *userdata, const char *peer, const json_t *msg)
+{
+    struct node *n = userdata;
+    snprintf(n->msg_from, sizeof(n->msg_from), "%s", peer);
+    if (n->messages < MAX_MSGS) {
+        n->msg_n[n->messages] = (long) json_integer_value(json_object_get(msg, "n"));
+    }
+    n->messages++;
+}
+
+static void on_dropped(void *userdata, const char *from, const char *why)
+{
+    struct node *n = userdata;
+    n->dropped++;
+    snprintf(n->dropped_from, sizeof(n->dropped_from), "%s", from);
+    snprintf(n->dropped_why, sizeof(n->dropped_why), "%s", why);
+}
+
+static void on_resumed(void *userdata, uint64_t frozen_ms)
+{
+    struct node *n = userdata;
+    n->resumed++;
+    n->frozen_ms = frozen_ms;
+    n->node_down_when_resumed = n->node_down;
+}
+
+static json_t *heartbeat_payload(void *userdata)
+{
+    struct node *n = userdata;
+    return json_pack("{s:s}", "from", n->name);
+}
+
+static const struct lk_net_callbacks callbacks = {
+        .on_node = on_node,
+        .on_path = on_path,
+        .on_hello = on_hello,
+        .on_heartbeat = on_heartbeat,
+        .on_message = on_message,
+        .on_dropped = on_dropped,
+        .on_resumed = on_resumed,
+        .heartbeat_payload = heartbeat_payload,
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Ports free right now on 127.0.0.1: all bound at once (so they differ), then released. */
+static void pick_ports(int *ports, int count)
+{
+    int fds[8];
+    assert_true(count <= 8);
+    for (int i = 0; i < count; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fds[i] >= 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(bind(fds[i], (struct sockaddr *) &sa, sizeof(sa)), 0);
+        socklen_t len = sizeof(sa);
+        assert_int_equal(getsockname(fds[i], (struct sockaddr *) &sa, &len), 0);
+        ports[i] = ntohs(sa.sin_port);
+    }
+    for (int i = 0; i < count; i++) {
+        close(fds[i]);
+    }
+}
+
+static void node_init(struct node *n, const char *name, int port, uint8_t key_byte)
+{
+    memset(n, 0, sizeof(*n));
+    snprintf(n->name, sizeof(n->name), "%s", name);
+    n->port = port;
+    snprintf(n->address, sizeof(n->address), "127.0.0.1:%d", port);
+    memset(n->key, key_byte, sizeof(n->key));
+    snprintf(n->config.node, sizeof(n->config.node), "%s", name);
+    snprintf(n->config.listen, sizeof(n->config.listen), "%s", n->address);
+    n->config.cluster.heartbeat_interval_ms = 100;
+    n->config.cluster.heartbeat_misses = 3;
+}
+
+static void config_add_path(struct lk_config *config, const char *peer, const char *address)
+{
+    struct lk_peer *p = NULL;
+    for (size_t i = 0; i < config->peer_count; i++) {
+        if (strcmp(config->peers[i].name, peer) == 0) {
+            p = &config->peers[i];
+        }
+    }
+    if (!p) {
+        assert_true(config->peer_count < LK_MAX_PEERS);
+        p = &config->peers[config->peer_count++];
+        memset(p, 0, sizeof(*p));
+        snprintf(p->name, sizeof(p->name), "%s", peer);
+    }
+    if (address) {
+        assert_true(p->path_count < LK_MAX_PATHS);
+        snprintf(p->paths[p->path_count++], LK_ADDR_MAX, "%s", address);
+    }
+}
+
+static void link_nodes(struct node *a, struct node *b)
+{
+    config_add_path(&a->config, b->name, b->address);
+    config_add_path(&b->config, a->name, a->address);
+}
+
+static void node_start(struct world *w, struct node *n)
+{
+    struct lk_net_options options = {
+            .node = n->name,
+            .listen = n->address,
+            .key = n->key,
+            .witness = n->witness,
+            .config = &n->config,
+    };
+    char err[256] = "";
+    int r = lk_net_start(&w->loop, &options, &callbacks, n, &n->net, err, sizeof(err));
+    if (r < 0) {
+        fail_msg("lk_net_start %s: %s", n->name, err);
+    }
+    char digest[64];
+    snprintf(digest, sizeof(digest), "d-%s", n->name);
+    json_t *info = json_pack("{s:s}", "digest", digest);
+    lk_net_set_hello(n->net, info);
+    json_decref(info);
+}
+
+static void node_stop(struct node *n)
+{
+    lk_net_stop(n->net);
+    n->net = NULL;
+}
+
+static void on_guard(uv_timer_t *t)
+{
+    (void) t;
+}
+
+static uint64_t now_ms(void)
+{
+    return uv_hrtime() / 1000000;
+}
+
+/* Runs the loop until cond holds or ms passed; the guard timer wakes the loop so the
+ * condition is checked at least every 10 ms. */
+#define RUN_UNTIL(w, cond, ms)                                                                     \
+    do {                                                                                           \
+        uint64_t deadline_ = now_ms() + (ms);                                                      \
+        while (!(cond) && now_ms() < deadline_) {                                                  \
+            uv_run(&(w)->loop, UV_RUN_ONCE);                                                       \
+        }                                                                                          \
+    } while (0)
+
+#define WAIT_FOR(w, cond)                                                                          \
+    do {                                                                                           \
+        RUN_UNTIL(w, cond, GUARD_MS);                                                              \
+        if (!(cond)) {                                                                             \
+            fail_msg("timed out waiting for %s", #cond);                                           \
+        }                                                                                          \
+    } while (0)
+
+static void run_for(struct world *w, uint64_t ms)
+{
+    RUN_UNTIL(w, false, ms);
+}
+
+static int setup(void **state)
+{
+    if (sodium_init() < 0) {
+        return -1;
+    }
+    struct world *w = calloc(1, sizeof(*w));
+    if (!w || uv_loop_init(&w->loop) < 0) {
+        free(w);
+        return -1;
+    }
+    uv_timer_init(&w->loop, &w->guard);
+    uv_timer_start(&w->guard, on_guard, 10, 10);
+    *state = w;
+    return 0;
+}
+
+static void relay_stop(struct relay *r);
+
+static int teardown(void **state)
+{
+    struct world *w = *state;
+    for (size_t i = 0; i < sizeof(w->nodes) / sizeof(w->nodes[0]); i++) {
+        node_stop(&w->nodes[i]);
+    }
+    if (w->relay_started) {
+        relay_stop(&w->relay);
+    }
+    if (w->freeze_started) {
+        uv_close((uv_handle_t *) &w->freeze, NULL);
+    }
+    uv_close((uv_handle_t *) &w->guard, NULL);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    int r = uv_loop_close(&w->loop);
+    free(w);
+    return r == 0 ? 0 : -1;
+}
+
+/* The JSON entry of peer name in net's peers list, or NULL (borrowed from list). */
+static json_t *peer_entry(json_t *list, const char *name)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        const char *n = json_string_value(json_object_get(e, "name"));
+        if (name ? n && strcmp(n, name) == 0 : !n) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static json_int_t dropped_total(const struct node *n, const char *kind)
+{
+    json_t *d = lk_net_dropped_json(n->net);
+    json_int_t v = json_integer_value(json_object_get(d, kind));
+    json_decref(d);
+    return v;
+}
+
+static int count_events(const struct node *n, const char *peer, bool alive)
+{
+    int count = 0;
+    for (int i = 0; i < n->node_events && i < MAX_EVENTS; i++) {
+        if (strcmp(n->nodes[i].peer, peer) == 0 && n->nodes[i].alive == alive) {
+            count++;
+        }
+    }
+    return count;
+}
+
+/* ---------------------------------------------------------------- raw clients */
+
+static int raw_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    /* The kernel completes the handshake from its backlog; no loop needed. */
+    assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+    return fd;
+}
+
+static void raw_send(int fd, const void *buf, size_t len)
+{
+    assert_int_equal(send(fd, buf, len, MSG_NOSIGNAL), (ssize_t) len);
+}
+
+/* Whether the daemon closed fd (reads and discards whatever it sent before). */
+static bool raw_closed(int fd)
+{
+    char buf[4096];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            return true;
+        }
+        if (n < 0) {
+            return false;
+        }
+    }
+}
+
+static void raw_frame(const uint8_t *key, uint8_t type, uint64_t seq, const char *payload,
+                      uint8_t **ret_buf, size_t *ret_len)
+{
+    assert_int_equal(
+            lk_wire_encode(key, type, 1000, seq, payload, strlen(payload), ret_buf, ret_len), 0);
+}
+
+/* ---------------------------------------------------------------- tests: errors first */
+
+static void lk_net_start__refuses_a_port_in_use(void **state)
+{
+    struct world *w = *state;
+    int ports[1];
+    pick_ports(ports, 1);
+    struct node *a = &w->nodes[0], *b = &w->nodes[1];
+    node_init(a, "node1", ports[0], 0x11);
+    node_init(b, "node2", ports[0], 0x11);
+    node_start(w, a);
+
+    struct lk_net_options options = {
+            .node = b->name, .listen = b->address, .key = b->key, .config = &b->config};
+    char err[256] = "";
+    struct lk_net *net = NULL;
+    assert_int_equal(lk_net_start(&w->loop, &options, &callbacks, b, &net, err, sizeof(err)),
+                     -EADDRINUSE);
+    assert_null(net);
+    char want[128];
+    snprintf(want, sizeof(want), "cannot listen on %s: address already in use", b->address);
+    assert_string_equal(err, want);
+
+    options.listen = "127.0.0.1";
+    assert_int_equal(lk_net_start(&w->loop, &options, &callbacks, b, &net, err, sizeof(err)),
+                     -EINVAL);
+    assert_string_equal(err, "invalid listen address '127.0.0.1'");
+    options.listen = "localhost:7400";
+    assert_int_equal(lk_net_start(&w->loop, &options, &callbacks, b, &net, err, sizeof(err)),
+                     -EINVAL);
+    assert_null(net);
+}
+
+static void lk_net_send__not_connected(void **state)
+{
+    struct world *w = *state;
+    int ports[2];
+    pick_ports(ports, 2);
+    struct node *a = &w->nodes[0];
+    node_init(a, "node1", ports[0], 0x11);
+    char b_address[64];
+    snprintf(b_address, sizeof(b_address), "127.0.0.1:%d", ports[1]);
+    config_add_path(&a->config, "node2", b_address); /* nobody listens there */
+    node_start(w, a);
+    json_t *msg = json_pack("{s:i}", "n", 1);
+    assert_int_equal(lk_net_send(a->net, "node2", msg), -ENOTCONN);
+    assert_int_equal(lk_net_send(a->net, "nobody", msg), -ENOTCONN);
+    assert_int_equal(lk_net_broadcast(a->net, msg), 0);
+    json_decref(msg);
+    assert_false(lk_net_alive(a->net, "node2"));
+
+    /* The path keeps retrying; it shows as DEAD or CONNECTING, never ALIVE. */
+    run_for(w, 300);
+    json_t *peers = lk_net_peers_json(a->net);
+    json_t *e = peer_entry(peers, "node2");
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "state")), "DEAD");
+    assert_true(json_is_true(json_object_get(e, "known")));
+    assert_true(json_is_null(json_object_get(e, "last_heard_ms")));
+    json_t *path = json_array_get(json_object_get(e, "paths"), 0);
+    assert_string_equal(json_string_value(json_object_get(path, "address")), b_address);
+    assert_string_equal(json_string_value(json_object_get(path, "direction")), "out");
+    assert_int_equal(json_integer_value(json_object_get(path, "priority")), 1);
+    assert_string_not_equal(json_string_value(json_object_get(path, "state")), "ALIVE");
+    json_decref(peers);
+    assert_int_equal(a->node_up, 0);
+}
+
+static void lk_net__wrong_key_is_unauthenticated(void **state)
+{
+    struct world *w = *state;
+    int ports[2];
+    pick_ports(ports, 2);
+    struct node *a = &w->nodes[0], *b = &w->nodes[1];
+    node_init(a, "node1", ports[0], 0x11);
+    node_init(b, "node2", ports[1], 0x22);
+    link_nodes(a, b);
+    node_start(w, a);
+    node_start(w, b);
+    WAIT_FOR(w,
+             dropped_total(a, "unauthenticated") >= 1 && dropped_total(b, "unauthenticated") >= 1);
+    run_for(w, 300);
+    assert_int_equal(a->hellos + b->hellos, 0);
+    assert_int_equal(a->node_up + b->node_up, 0);
+    assert_int_equal(a->heartbeats + b->heartbeats, 0);
+    assert_int_equal(a->messages + b->messages, 0);
+    assert_string_equal(b->dropped_from, "127.0.0.1");
+    /* Counted under the remote address, which never identified itself. */
+    json_t *peers = lk_net_peers_json(b->net);
+    json_t *anon = peer_entry(peers, NULL);
+    assert_non_null(anon);
+    assert_string_equal(json_string_value(json_object_get(anon, "address")), "127.0.0.1");
+    assert_true(json_integer_value(
+                        json_object_get(json_object_get(anon, "dropped"), "unauthenticated")) >= 1);
+    json_decref(peers);
+}
+
+/* Runs until raw's fd is closed by a and a's count of kind grew by one. */
+static void expect_drop(struct world *w, struct node *a, int fd, const char *kind)
+{
+    json_int_t before = dropped_total(a, kind);
+    WAIT_FOR(w, dropped_total(a, kind) == before + 1);
+    WAIT_FOR(w, raw_closed(fd));
+    close(fd);
+}
+
+static void lk_net__hostile_clients_are_dropped(void **state)
+{
+    struct world *w = *state;
+    int ports[2];
+    pick_ports(ports, 2);
+    struct node *a = &w->nodes[0], *b = &w->nodes[1];
+    node_init(a, "node1", ports[0], 0x11);
+    node_init(b, "node2", ports[1], 0x11);
+    config_add_path(&b->config, "node1", a->address); /* a does not know b */
+    node_start(w, a);
+
+    /* One client connects and says nothing: closed after 10 s (checked at the end). */
+    int silent = raw_connect(a->port);
+    uint64_t silent_since = now_ms();
+
+    int fd = raw_connect(a->port);
+    raw_send(fd, "GET / HTTP/1.0\r\n\r\n", 18);
+    expect_drop(w, a, fd, "malformed");
+    assert_string_equal(a->dropped_from, "127.0.0.1");
+
+    /* A header announcing 4 GiB: refused from the header alone. */
+    uint8_t header[LK_WIRE_HEADER] = {'O', 'K', 'W', '1', LK_WIRE_MESSAGE};
+    header[23] = 1;                                           /* seq 1 */
+    header[24] = header[25] = header[26] = header[27] = 0xff; /* length */
+    fd = raw_connect(a->port);
+    raw_send(fd, header, sizeof(header));
+    expect_drop(w, a, fd, "oversized");
+
+    /* 1 MiB is within the frame limit, but not before HELLO. */
+    header[24] = header[26] = header[27] = 0;
+    header[25] = 0x10;
+    fd = raw_connect(a->port);
+    raw_send(fd, header, sizeof(header));
+    expect_drop(w, a, fd, "oversized");
+
+    uint8_t other_key[LK_WIRE_KEY];
+    memset(other_key, 0x33, sizeof(other_key));
+    uint8_t *frame;
+    size_t len;
+    raw_frame(other_key, LK_WIRE_HELLO, 1, "{\"node\":\"intruder\"}", &frame, &len);
+    fd = raw_connect(a->port);
+    raw_send(fd, frame, len);
+    free(frame);
+    expect_drop(w, a, fd, "unauthenticated");
+
+    raw_frame(a->key, LK_WIRE_MESSAGE, 1, "{\"n\":1}", &frame, &len);
+    fd = raw_connect(a->port);
+    raw_send(fd, frame, len);
+    free(frame);
+    expect_drop(w, a, fd, "other"); /* a message before HELLO */
+
+    raw_frame(a->key, LK_WIRE_HELLO, 1, "{\"node\":\"node1\"}", &frame, &len);
+    fd = raw_connect(a->port);
+    raw_send(fd, frame, len);
+    free(frame);
+    expect_drop(w, a, fd, "other"); /* a HELLO naming a itself */
+
+    raw_frame(a->key, LK_WIRE_HELLO, 1, "[1,2]", &frame, &len);
+    fd = raw_connect(a->port);
+    raw_send(fd, frame, len);
+    free(frame);
+    expect_drop(w, a, fd, "malformed");
+
+    /* The same good HELLO twice: the first is accepted (an unknown node), the copy is a
+     * replay, counted under the name it gave. */
+    raw_frame(a->key, LK_WIRE_HELLO, 1, "{\"node\":\"raw\",\"info\":{}}", &frame, &len);
+    uint8_t twice[512];
+    assert_true(2 * len <= sizeof(twice));
+    memcpy(twice, frame, len);
+    memcpy(twice + len, frame, len);
+    free(frame);
+    fd = raw_connect(a->port);
+    raw_send(fd, twice, 2 * len);
+    expect_drop(w, a, fd, "replayed");
+    assert_string_equal(a->dropped_from, "raw");
+    assert_int_equal(a->hellos_unknown, 1);
+    /* raw was ALIVE for a moment, and is DEAD again now its connection closed. */
+    assert_false(lk_net_alive(a->net, "raw"));
+    assert_int_equal(count_events(a, "raw", true), 1);
+    assert_int_equal(count_events(a, "raw", false), 1);
+
+    /* A well-formed message that is not a JSON object, after a good HELLO. */
+    raw_frame(a->key, LK_WIRE_HELLO, 1, "{\"node\":\"raw\"}", &frame, &len);
+    uint8_t *bad;
+    size_t bad_len;
+    raw_frame(a->key, LK_WIRE_MESSAGE, 2, "not json", &bad, &bad_len);
+    fd = raw_connect(a->port);
+    raw_send(fd, frame, len);
+    raw_send(fd, bad, bad_len);
+    free(frame);
+    free(bad);
+    expect_drop(w, a, fd, "malformed");
+    assert_int_equal(a->messages, 0);
+
+    json_t *peers = lk_net_peers_json(a->net);
+    json_t *raw = peer_entry(peers, "raw");
+    assert_non_null(raw);
+    assert_false(json_is_true(json_object_get(raw, "known")));
+    json_t *dropped = json_object_get(raw, "dropped");
+    assert_int_equal(json_integer_value(json_object_get(dropped, "replayed")), 1);
+    assert_int_equal(json_integer_value(json_object_get(dropped, "malformed")), 1);
+    json_t *anon = peer_entry(peers, NULL);
+    assert_non_null(anon);
+    dropped = json_object_get(anon, "dropped");
+    assert_int_equal(json_integer_value(json_object_get(dropped, "malformed")), 2);
+    assert_int_equal(json_integer_value(json_object_get(dropped, "oversized")), 2);
+    assert_int_equal(json_integer_value(json_object_get(dropped, "unauthenticated")), 1);
+    assert_int_equal(json_integer_value(json_object_get(dropped, "other")), 2);
+    json_decref(peers);
+
+    /* After all that, a good peer still gets in (a does not know it: known=false). */
+    node_start(w, b);
+    WAIT_FOR(w, lk_net_alive(a->net, "node2") && lk_net_alive(b->net, "node1"));
+    WAIT_FOR(w, a->heartbeat_from[0] && strcmp(a->heartbeat_from, "node2") == 0);
+    assert_int_equal(a->hellos_unknown, 3);
+    assert_int_equal(b->hellos_unknown, 0);
+
+    /* The silent client is closed after 10 s without HELLO, and is counted nowhere. */
+    json_int_t other = dropped_total(a, "other");
+    RUN_UNTIL(w, raw_closed(silent), 10000 - (now_ms() - silent_since) + GUARD_MS);
+    assert_true(raw_closed(silent));
+    assert_true(now_ms() - silent_since >= 9900);
+    close(silent);
+    assert_int_equal(dropped_total(a, "other"), other);
+    assert_true(lk_net_alive(a->net, "node2"));
+}
+
+/* ---------------------------------------------------------------- tests: the good path */
+
+static bool all_got(const struct node *n, int count)
+{
+    return n->messages >= count;
+}
+
+static void lk_net__two_nodes_hello_heartbeat_messages_death(void **state)
+{
+    struct world *w = *state;
+    int ports[2];
+    pick_ports(ports, 2);
+    struct node *a = &w->nodes[0], *b = &w->nodes[1];
+    node_init(a, "node1", ports[0], 0x11);
+    node_init(b, "node2", ports[1], 0x11);
+    link_nodes(a, b);
+    node_start(w, a);
+    node_start(w, b);
+
+    WAIT_FOR(w, lk_net_alive(a->net, "node2") && lk_net_alive(b->net, "node1"));
+    assert_int_equal(count_events(a, "node2", true), 1);
+    assert_int_equal(count_events(b, "node1", true), 1);
+    WAIT_FOR(w, a->hellos >= 2 && b->hellos >= 2); /* one per connection: in and out */
+    assert_int_equal(a->hellos_unknown + b->hellos_unknown, 0);
+    assert_string_equal(a->hello_digest, "d-node2");
+    assert_string_equal(b->hello_digest, "d-node1");
+
+    WAIT_FOR(w, a->heartbeats >= 3 && b->heartbeats >= 3);
+    assert_string_equal(a->heartbeat_from, "node2");
+
+    for (int i = 1; i <= 200; i++) {
+        json_t *msg = json_pack("{s:i, s:s}", "n", i, "pad", "some text to make it longer");
+        assert_int_equal(lk_net_send(a->net, "node2", msg), 0);
+        json_decref(msg);
+    }
+    WAIT_FOR(w, all_got(b, 200));
+    assert_int_equal(b->messages, 200);
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(b->msg_n[i], i + 1);
+    }
+    assert_string_equal(b->msg_from, "node1");
+
+    json_t *msg = json_pack("{s:i}", "n", 7);
+    assert_int_equal(lk_net_broadcast(b->net, msg), 1);
+    json_decref(msg);
+    WAIT_FOR(w, a->messages == 1);
+    assert_int_equal(a->msg_n[0], 7);
+
+    /* Too big for a frame. */
+    char *big = malloc(LK_WIRE_MAX_PAYLOAD + 1);
+    assert_non_null(big);
+    memset(big, 'x', LK_WIRE_MAX_PAYLOAD);
+    big[LK_WIRE_MAX_PAYLOAD] = '\0';
+    msg = json_pack("{s:s}", "big", big);
+    free(big);
+    assert_int_equal(lk_net_send(a->net, "node2", msg), -EMSGSIZE);
+    json_decref(msg);
+
+    json_t *peers = lk_net_peers_json(a->net);
+    json_t *e = peer_entry(peers, "node2");
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "state")), "ALIVE");
+    assert_true(json_is_true(json_object_get(e, "known")));
+    assert_false(json_is_true(json_object_get(e, "witness")));
+    assert_true(json_is_integer(json_object_get(e, "last_heard_ms")));
+    json_t *paths = json_object_get(e, "paths");
+    assert_int_equal(json_array_size(paths), 2); /* out, and b's connection in */
+    json_t *out = json_array_get(paths, 0);
+    assert_string_equal(json_string_value(json_object_get(out, "direction")), "out");
+    assert_string_equal(json_string_value(json_object_get(out, "state")), "ALIVE");
+    assert_true(json_integer_value(json_object_get(out, "frames_out")) >= 200);
+    json_t *in = json_array_get(paths, 1);
+    assert_string_equal(json_string_value(json_object_get(in, "direction")), "in");
+    assert_true(json_integer_value(json_object_get(in, "frames_in")) >= 1);
+    json_t *dropped = json_object_get(e, "dropped");
+    const char *kinds[] = {"malformed", "oversized", "unauthenticated", "replayed", "other"};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(json_integer_value(json_object_get(dropped, kinds[i])), 0);
+    }
+    json_decref(peers);
+
+    /* b goes away: a reports it DEAD (both of its connections close at once here). */
+    node_stop(b);
+    WAIT_FOR(w, !lk_net_alive(a->net, "node2"));
+    assert_int_equal(count_events(a, "node2", false), 1);
+    assert_int_equal(a->nodes[a->node_events - 1].alive, false);
+    assert_int_equal(b->node_down, 0); /* stopping reports nothing */
+}
+
+static void lk_net__three_nodes_broadcast_and_death(void **state)
+{
+    struct world *w = *state;
+    int ports[3];
+    pick_ports(ports, 3);
+    struct node *a = &w->nodes[0], *b = &w->nodes[1], *c = &w->nodes[2];
+    node_init(a, "node1", ports[0], 0x11);
+    node_init(b, "node2", ports[1], 0x11);
+    node_init(c, "node3", ports[2], 0x11);
+    link_nodes(a, b);
+    link_nodes(a, c);
+    link_nodes(b, c);
+    node_start(w, a);
+    node_start(w, b);
+    node_start(w, c);
+    WAIT_FOR(w, lk_net_alive(a->net, "node2") && lk_net_alive(a->net, "node3") &&
+                        lk_net_alive(b->net, "node1") && lk_net_alive(b->net, "node3") &&
+                        lk_net_alive(c->net, "node1") && lk_net_alive(c->net, "node2"));
+    json_t *msg = json_pack("{s:i}", "n", 3);
+    assert_int_equal(lk_net_broadcast(a->net, msg), 2);
+    json_decref(msg);
+    WAIT_FOR(w, b->messages == 1 && c->messages == 1);
+    assert_int_equal(b->msg_n[0], 3);
+
+    node_stop(c);
+    WAIT_FOR(w, !lk_net_alive(a->net, "node3") && !lk_net_alive(b->net, "node3"));
+    run_for(w, 500);
+    assert_true(lk_net_alive(a->net, "node2"));
+    assert_true(lk_net_alive(b->net, "node1"));
+    assert_int_equal(count_events(a, "node2", false) + count_events(b, "node1", false), 0);
+    assert_int_equal(count_events(a, "node3", false), 1);
+}
+
+/* A peer that said HELLO and then fell silent (its kernel still holds the connection
+ * open, as with SIGSTOP) dies of missed heartbeats. */
+static void lk_net__silent_peer_dies_of_missed_heartbeats(void **state)
+{
+    struct world *w = *state;
+    int ports[2];
+    pick_ports(ports, 2);
+    struct node *a = &w->nodes[0];
+    node_init(a, "node1", ports[0], 0x11);
+    char nobody[64];
+    snprintf(nobody, sizeof(nobody), "127.0.0.1:%d", ports[1]);
+    config_add_path(&a->config, "node3", nobody);
+    node_start(w, a);
+
+    uint8_t *frame;
+    size_t len;
+    raw_frame(a->key, LK_WIRE_HELLO, 1, "{\"node\":\"node3\",\"info\":{}}", &frame, &len);
+    int fd = raw_connect(a->port);
+    raw_send(fd, frame, len);
+    free(frame);
+    WAIT_FOR(w, lk_net_alive(a->net, "node3"));
+    assert_int_equal(a->hellos_unknown, 0);
+    WAIT_FOR(w, !lk_net_alive(a->net, "node3"));
+    assert_string_equal(a->nodes[a->node_events - 1].why,
+                        "no heartbeat for 300 ms on any comm path");
+    WAIT_FOR(w, raw_closed(fd));
+    close(fd);
+    assert_int_equal(dropped_total(a, "other") + dropped_total(a, "malformed"), 0);
+}
+
+/* A peer that says HELLO and then never reads: its connection is closed as stalled once
+ * 64 MiB wait to be sent, instead of buffering without bound. */
+static void lk_net_send__stalled_peer_is_cut_off(void **state)
+{
+    struct world *w = *state;
+    int ports[2];
+    pick_ports(ports, 2);
+    struct node *a = &w->nodes[0];
+    node_init(a, "node1", ports[0], 0x11);
+    char nobody[64];
+    snprintf(nobody, sizeof(nobody), "127.0.0.1:%d", ports[1]);
+    config_add_path(&a->config, "node3", nobody);
+    node_start(w, a);
+
+    uint8_t *frame;
+    size_t len;
+    raw_frame(a->key, LK_WIRE_HELLO, 1, "{\"node\":\"node3\"}", &frame, &len);
+    int fd = raw_connect(a->port);
+    raw_send(fd, frame, len);
+    free(frame);
+    WAIT_FOR(w, lk_net_alive(a->net, "node3"));
+
+    size_t size = LK_WIRE_MAX_PAYLOAD - 64;
+    char *text = malloc(size + 1);
+    assert_non_null(text);
+    memset(text, 'x', size);
+    text[size] = '\0';
+    json_t *msg = json_pack("{s:s}", "blob", text);
+    free(text);
+    int r = 0;
+    int sent = 0;
+    for (int i = 0; i < 20 && r == 0; i++) {
+        r = lk_net_send(a->net, "node3", msg);
+        sent += r == 0;
+    }
+    json_decref(msg);
+    assert_int_equal(r, -ENOTCONN);
+    assert_true(sent >= 7); /* 64 MiB, less what the kernel took */
+    assert_false(lk_net_alive(a->net, "node3"));
+    json_t *peers = lk_net_peers_json(a->net);
+    assert_int_equal(json_integer_value(json_object_get(peer_entry(peers, "node3"), "stalled")), 1);
+    json_decref(peers);
+    close(fd);
+}
+
+static void relay_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void) h;
+    buf->base = malloc(suggested);
+    buf->len = buf->base ? suggested : 0;
+}
+
+static void relay_conn_closed(uv_handle_t *h)
+{
+    struct relay_conn *rc = h->data;
+    if (--rc->open == 0) {
+        struct relay_conn **pp = &rc->relay->conns;
+        while (*pp != rc) {
+            pp = &(*pp)->next;
+        }
+        *pp = rc->next;
+        free(rc);
+    }
+}
+
+static void relay_conn_close(struct relay_conn *rc)
+{
+    if (!uv_is_closing((uv_handle_t *) &rc->a)) {
+        uv_close((uv_handle_t *) &rc->a, relay_conn_closed);
+    }
+    if (!uv_is_closing((uv_handle_t *) &rc->b)) {
+        uv_close((uv_handle_t *) &rc->b, relay_conn_closed);
+    }
+}
+
+static void relay_written(uv_write_t *req, int status)
+{
+    (void) status;
+    free(req->data);
+    free(req);
+}
+
+static void relay_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct relay_conn *rc = s->data;
+    uv_stream_t *to = s == (uv_stream_t *) &rc->a ? (uv_stream_t *) &rc->b : (uv_stream_t *) &rc->a;
+    if (nread < 0) {
+        free(buf->base);
+        relay_conn_close(rc);
+        return;
+    }
+    if (nread == 0) {
+        free(buf->base);
+        return;
+    }
+    uv_write_t *req = malloc(sizeof(*req));
+    assert_non_null(req);
+    req->data = buf->base;
+    uv_buf_t out = uv_buf_init(buf->base, (unsigned) nread);
+    if (uv_write(req, to, &out, 1, relay_written) < 0) {
+        free(buf->base);
+        free(req);
+        relay_conn_close(rc);
+    }
+}
+
+static void relay_connected(uv_connect_t *req, int status)
+{
+    struct relay_conn *rc = req->data;
+    if (status < 0) {
+        if (status != UV_ECANCELED) {
+            relay_conn_close(rc);
+        }
+        return;
+    }
+    uv_read_start((uv_stream_t *) &rc->a, relay_alloc, relay_read);
+    uv_read_start((uv_stream_t *) &rc->b, relay_alloc, relay_read);
+}
+
+static void relay_accept(uv_stream_t *server, int status)
+{
+    struct relay *r = server->data;
+    assert_int_equal(status, 0);
+    struct relay_conn *rc = calloc(1, sizeof(*rc));
+    assert_non_null(rc);
+    rc->relay = r;
+    uv_tcp_init(server->loop, &rc->a);
+    uv_tcp_init(server->loop, &rc->b);
+    rc->a.data = rc->b.data = rc->connect.data = rc;
+    rc->open = 2;
+    rc->next = r->conns;
+    r->conns = rc;
+    assert_int_equal(uv_accept(server, (uv_stream_t *) &rc->a), 0);
+    r->accepted++;
+    uv_tcp_connect(&rc->connect, &rc->b, (const struct sockaddr *) &r->target, relay_connected);
+}
+
+static void relay_start(uv_loop_t *loop, struct relay *r, int port, int target_port)
+{
+    memset(r, 0, sizeof(*r));
+    uv_ip4_addr("127.0.0.1", target_port, &r->target);
+    struct sockaddr_in sa;
+    uv_ip4_addr("127.0.0.1", port, &sa);
+    uv_tcp_init(loop, &r->listener);
+    r->listener.data = r;
+    assert_int_equal(uv_tcp_bind(&r->listener, (const struct sockaddr *) &sa, 0), 0);
+    assert_int_equal(uv_listen((uv_stream_t *) &r->listener, 16, relay_accept), 0);
+}
+
+static void relay_stop(struct relay *r)
+{
+    if (!uv_is_closing((uv_handle_t *) &r->listener)) {
+        uv_close((uv_handle_t *) &r->listener, NULL);
+    }
+    for (struct relay_conn *rc = r->conns; rc; rc = rc->next) {
+        relay_conn_close(rc);
+    }
+}
+
+static void lk_net__one_of_two_paths_fails(void **state)
+{
+    struct world *w = *state;
+    int ports[3];
+    pick_ports(ports, 3);
+    struct node *a = &w->nodes[0], *b = &w->nodes[1];
+    node_init(a, "node1", ports[0], 0x11);
+    node_init(b, "node2", ports[1], 0x11);
+    relay_start(&w->loop, &w->relay, ports[2], b->port);
+    w->relay_started = true;
+    char via_relay[64];
+    snprintf(via_relay, sizeof(via_relay), "127.0.0.1:%d", ports[2]);
+    /* a reaches b directly (best) and through the relay; b reaches a directly. */
+    config_add_path(&a->config, "node2", b->address);
+    config_add_path(&a->config, "node2", via_relay);
+    config_add_path(&b->config, "node1", a->address);
+    node_start(w, a);
+    node_start(w, b);
+    WAIT_FOR(w, a->path_up >= 3 && b->path_up >= 3); /* a: 2 out + 1 in; b: 1 out + 2 in */
+    assert_true(lk_net_alive(a->net, "node2"));
+
+    json_t *peers = lk_net_peers_json(a->net);
+    json_t *paths = json_object_get(peer_entry(peers, "node2"), "paths");
+    assert_int_equal(json_array_size(paths), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(paths, 1), "address")),
+                        via_relay);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(paths, 1), "priority")), 2);
+    json_decref(peers);
+
+    int down_before = a->path_down;
+    relay_stop(&w->relay);
+    WAIT_FOR(w, a->path_down > down_before && b->path_down >= 1);
+    run_for(w, 500); /* longer than the dead time: the other paths carry the heartbeats */
+    assert_true(lk_net_alive(a->net, "node2"));
+    assert_true(lk_net_alive(b->net, "node1"));
+    assert_int_equal(a->node_down + b->node_down, 0);
+
+    peers = lk_net_peers_json(a->net);
+    paths = json_object_get(peer_entry(peers, "node2"), "paths");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(paths, 0), "state")),
+                        "ALIVE");
+    assert_string_not_equal(json_string_value(json_object_get(json_array_get(paths, 1), "state")),
+                            "ALIVE");
+    json_decref(peers);
+
+    /* Messages still flow on the best path that is left. */
+    json_t *msg = json_pack("{s:i}", "n", 42);
+    assert_int_equal(lk_net_send(a->net, "node2", msg), 0);
+    json_decref(msg);
+    WAIT_FOR(w, b->messages == 1);
+}
+
+static void lk_net_reconfigure__adds_and_drops_paths(void **state)
+{
+    struct world *w = *state;
+    int ports[2];
+    pick_ports(ports, 2);
+    struct node *a = &w->nodes[0], *b = &w->nodes[1];
+    node_init(a, "node1", ports[0], 0x11);
+    node_init(b, "node2", ports[1], 0x11);
+    config_add_path(&a->config, "node2", NULL); /* a peer, no paths yet */
+    node_start(w, a);
+    node_start(w, b);
+    run_for(w, 400);
+    assert_false(lk_net_alive(a->net, "node2"));
+
+    config_add_path(&a->config, "node2", b->address);
+    lk_net_reconfigure(a->net, &a->config);
+    WAIT_FOR(w, lk_net_alive(a->net, "node2") && lk_net_alive(b->net, "node1"));
+    assert_int_equal(b->hellos_unknown, 1); /* b has no node1 configured */
+
+    /* Adding b's side keeps a's connection (no path goes down). */
+    int down = a->path_down;
+    config_add_path(&b->config, "node1", a->address);
+    lk_net_reconfigure(b->net, &b->config);
+    WAIT_FOR(w, a->path_up >= 2);
+    assert_int_equal(a->path_down, down);
+
+    /* Dropping node2 from both: the connections close and each side sees the other die. */
+    a->config.peer_count = 0;
+    b->config.peer_count = 0;
+    lk_net_reconfigure(a->net, &a->config);
+    lk_net_reconfigure(b->net, &b->config);
+    WAIT_FOR(w, !lk_net_alive(a->net, "node2") && !lk_net_alive(b->net, "node1"));
+    run_for(w, 300);
+    assert_false(lk_net_alive(a->net, "node2"));
+    json_t *peers = lk_net_peers_json(a->net);
+    json_t *e = peer_entry(peers, "node2");
+    assert_non_null(e); /* heard of, so still listed */
+    assert_false(json_is_true(json_object_get(e, "known")));
+    assert_int_equal(json_array_size(json_object_get(e, "paths")), 0);
+    json_decref(peers);
+}
+
+static void lk_net__witness_is_known(void **state)
+{
+    struct world *w = *state;
+    int ports[2];
+    pick_ports(ports, 2);
+    struct node *a = &w->nodes[0], *q = &w->nodes[1];
+    node_init(a, "node1", ports[0], 0x11);
+    node_init(q, "quorum", ports[1], 0x11);
+    q->witness = true;
+    snprintf(a->config.cluster.witness, LK_ADDR_MAX, "%s", q->address);
+    node_start(w, a);
+    node_start(w, q);
+    WAIT_FOR(w, lk_net_alive(a->net, "quorum") && lk_net_alive(q->net, "node1"));
+    assert_int_equal(a->hellos_unknown, 0);
+    assert_int_equal(q->hellos_unknown, 1);
+    json_t *peers = lk_net_peers_json(a->net);
+    json_t *e = peer_entry(peers, "quorum");
+    assert_non_null(e);
+    assert_true(json_is_true(json_object_get(e, "known")));
+    assert_true(json_is_true(json_object_get(e, "witness")));
+    assert_int_equal(json_array_size(json_object_get(e, "paths")), 1);
+    assert_null(peer_entry(peers, NULL));
+    json_decref(peers);
+
+    /* Dropping the witness address closes that connection. */
+    a->config.cluster.witness[0] = '\0';
+    lk_net_reconfigure(a->net, &a->config);
+    WAIT_FOR(w, !lk_net_alive(a->net, "quorum"));
+}
+
+static void on_freeze(uv_timer_t *t)
+{
+    (void) t;
+    usleep(700 * 1000); /* over twice the dead time of 300 ms */
+}
+
+static void lk_net__freeze_is_not_death(void **state)
+{
+    struct world *w = *state;
+    int ports[2];
+    pick_ports(ports, 2);
+    struct node *a = &w->nodes[0], *b = &w->nodes[1];
+    node_init(a, "node1", ports[0], 0x11);
+    node_init(b, "node2", ports[1], 0x11);
+    link_nodes(a, b);
+    node_start(w, a);
+    node_start(w, b);
+    WAIT_FOR(w, lk_net_alive(a->net, "node2") && lk_net_alive(b->net, "node1") &&
+                        a->heartbeats > 2 && b->heartbeats > 2);
+
+    uv_timer_init(&w->loop, &w->freeze);
+    w->freeze_started = true;
+    uv_timer_start(&w->freeze, on_freeze, 0, 0);
+    WAIT_FOR(w, a->resumed == 1 && b->resumed == 1);
+    assert_true(a->frozen_ms >= 300);
+    assert_true(b->frozen_ms >= 300);
+    assert_int_equal(a->node_down_when_resumed, 0);
+    run_for(w, 600); /* two dead times after the resume */
+    assert_int_equal(a->node_down + b->node_down, 0);
+    assert_true(lk_net_alive(a->net, "node2"));
+    assert_true(lk_net_alive(b->net, "node1"));
+}
+
+static void lk_net_stop__null_and_json_without_net(void **state)
 {
     (void) state;
+    lk_net_stop(NULL);
+    json_t *d = lk_net_dropped_json(NULL);
+    assert_int_equal(json_object_size(d), 5);
+    json_decref(d);
+    assert_false(lk_net_alive(NULL, "x"));
 }
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(placeholder)};
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(lk_net_stop__null_and_json_without_net),
+            cmocka_unit_test_setup_teardown(lk_net_start__refuses_a_port_in_use, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_net_send__not_connected, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_net__wrong_key_is_unauthenticated, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_net__hostile_clients_are_dropped, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_net__two_nodes_hello_heartbeat_messages_death, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(lk_net__three_nodes_broadcast_and_death, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(lk_net__silent_peer_dies_of_missed_heartbeats, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(lk_net_send__stalled_peer_is_cut_off, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_net__one_of_two_paths_fails, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_net_reconfigure__adds_and_drops_paths, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(lk_net__witness_is_known, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_net__freeze_is_not_death, setup, teardown),
+    };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

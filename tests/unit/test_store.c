@@ -3,7 +3,9 @@
  * SQLite database, a damaged OpenKeeper database, a newer schema, a directory), then
  * creation and migration, the round trip of every field of a resource, the updates, the
  * cascade on delete, the event log and the bounded action log, and rows made invalid
- * behind the store's back with a raw sqlite3 connection. */
+ * behind the store's back with a raw sqlite3 connection. Then the cluster data of
+ * migration 3: a version-2 database migrated, extends, versions, tombstones, the Lamport
+ * clock and ownership. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -370,7 +372,7 @@ static void lk_store_open__creates_and_migrates(void **state)
     assert_int_equal(access(f->path, F_OK), 0);
     f->store = lk_store_close(f->store);
     assert_int_equal(raw_int(f->path, "PRAGMA application_id"), 0x4f4b4450);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                       " AND name IN ('resources', 'states', 'events', 'runs')"),
                      4);
@@ -396,7 +398,7 @@ static void lk_store_open__empty_file_is_a_fresh_database(void **state)
     assert_int_equal(count, 0);
     free(list);
     f->store = lk_store_close(f->store);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
 }
 
 static void lk_store_open__reopen_keeps_data(void **state)
@@ -408,7 +410,7 @@ static void lk_store_open__reopen_keeps_data(void **state)
     insert(f, &res);
     reopen_store(f);
     reopen_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
     struct lk_resource *back = load_one(f);
     assert_resource_equal(back, &res);
     free(back);
@@ -876,6 +878,384 @@ static void lk_store_add_dep__round_trip_duplicate_delete_cascade(void **state)
     free(deps);
 }
 
+/* Cluster data (migration 3) */
+
+/* Turns the fresh database at f->path back into the schema of version 2, as an lkd from
+ * before the cluster data wrote it. */
+static void downgrade_to_2(struct fixture *f)
+{
+    f->store = lk_store_close(f->store);
+    raw_exec(f->path, "DROP TABLE extends; DROP TABLE tombstones; DROP TABLE meta;"
+                      " DROP TABLE ownership; ALTER TABLE resources DROP COLUMN ver_counter;"
+                      " ALTER TABLE resources DROP COLUMN ver_node; PRAGMA user_version = 2");
+}
+
+static void lk_store_open__migrates_version_2(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource a, b, c;
+    make_resource(&a, "app1", "app1-id");
+    make_resource(&b, "app2", "app2-id");
+    make_resource(&c, "app3", "app3-id");
+    insert(f, &a);
+    insert(f, &b);
+    insert(f, &c);
+    downgrade_to_2(f);
+    /* app2 has states on two nodes (named out of order), app3 on another node only. */
+    raw_exec(f->path, "INSERT INTO states (tag, node, state, reason, pending, target)"
+                      " VALUES ('app2', 'node0', 'OSU', '', '', 0);"
+                      "UPDATE states SET node = 'node9' WHERE tag = 'app3'");
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+
+    open_store(f);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+    struct lk_extend *ext = NULL;
+    size_t n = 0;
+    assert_int_equal(lk_store_load_extends(f->store, &ext, &n), 0);
+    assert_int_equal(n, 4);
+    const char *want[][2] = {{"app1", NODE}, {"app2", "node0"}, {"app2", NODE}, {"app3", "node9"}};
+    const uint32_t prio[] = {1, 1, 2, 1};
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(ext[i].tag, want[i][0]);
+        assert_string_equal(ext[i].node, want[i][1]);
+        assert_int_equal(ext[i].priority, prio[i]);
+    }
+    free(ext);
+
+    /* The resources are kept, loaded where they are extended, and stamped. */
+    struct lk_resource **list = NULL;
+    size_t count = 0;
+    assert_int_equal(lk_store_load(f->store, NODE, &list, &count), 0);
+    assert_int_equal(count, 2);
+    assert_resource_equal(list[0], &a);
+    assert_resource_equal(list[1], &b);
+    free_list(list, count);
+    uint64_t counter = 0, clock = 0;
+    char who[LK_TAG_MAX + 1];
+    bool deleted = true;
+    assert_int_equal(lk_store_get_version(f->store, "app2", &counter, who, sizeof(who), &deleted),
+                     0);
+    assert_int_equal(counter, 1);
+    assert_string_equal(who, "node0");
+    assert_false(deleted);
+    assert_int_equal(lk_store_get_version(f->store, "app3", &counter, who, sizeof(who), NULL), 0);
+    assert_string_equal(who, "node9");
+    assert_int_equal(lk_store_get_clock(f->store, &clock), 0);
+    assert_int_equal(clock, 1);
+}
+
+static void lk_store_open__migrates_empty_version_2(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    downgrade_to_2(f);
+    open_store(f);
+    uint64_t clock = 7;
+    assert_int_equal(lk_store_get_clock(f->store, &clock), 0);
+    assert_int_equal(clock, 0);
+}
+
+static void lk_store_set_extend__errors_first(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+    assert_int_equal(lk_store_set_extend(f->store, "nope", "node2", 2), -ENOENT);
+    assert_int_equal(lk_store_set_extend(f->store, "app1", "node2", 0), -EINVAL);
+    assert_int_equal(lk_store_set_extend(f->store, "app1", "node2", 1025), -EINVAL);
+    /* Priority 1 is node1's (lk_store_insert). */
+    assert_int_equal(lk_store_set_extend(f->store, "app1", "node2", 1), -EEXIST);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM extends WHERE node = 'node2'"), 0);
+    assert_int_equal(lk_store_drop_extend(f->store, "app1", "node2"), -ENOENT);
+    assert_int_equal(lk_store_drop_extend(f->store, "nope", NULL), 0);
+}
+
+static void lk_store_set_extend__unique_priority_and_order(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+    assert_int_equal(lk_store_set_extend(f->store, "app1", "node3", 1024), 0);
+    assert_int_equal(lk_store_set_extend(f->store, "app1", "node2", 10), 0);
+    /* Updating a node to its own priority, or to a free one, is fine. */
+    assert_int_equal(lk_store_set_extend(f->store, "app1", "node2", 10), 0);
+    assert_int_equal(lk_store_set_extend(f->store, "app1", "node2", 5), 0);
+    assert_int_equal(lk_store_set_extend(f->store, "app1", "node3", 5), -EEXIST);
+
+    struct lk_extend *ext = NULL;
+    size_t n = 0;
+    assert_int_equal(lk_store_load_extends_of(f->store, "app1", &ext, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(ext[0].node, NODE);
+    assert_string_equal(ext[1].node, "node2");
+    assert_int_equal(ext[1].priority, 5);
+    assert_string_equal(ext[2].node, "node3");
+    assert_int_equal(ext[2].priority, 1024);
+    free(ext);
+
+    /* Loaded only where extended (and with a state row). */
+    struct lk_resource **list = NULL;
+    size_t count = 0;
+    assert_int_equal(lk_store_load(f->store, "node2", &list, &count), 0);
+    assert_int_equal(count, 0);
+    free(list);
+    struct lk_resource there = res;
+    there.state = LK_STATE_OSU;
+    assert_int_equal(lk_store_add_state(f->store, "node2", &there), 0);
+    assert_int_equal(lk_store_add_state(f->store, "node2", &there), 0);
+    list = NULL;
+    assert_int_equal(lk_store_load(f->store, "node2", &list, &count), 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(list[0]->state, LK_STATE_OSU);
+    free_list(list, count);
+
+    assert_int_equal(lk_store_drop_extend(f->store, "app1", NODE), 0);
+    list = NULL;
+    assert_int_equal(lk_store_load(f->store, NODE, &list, &count), 0);
+    assert_int_equal(count, 0);
+    free(list);
+    /* lk_store_load_one reads it all the same. */
+    struct lk_resource one;
+    assert_int_equal(lk_store_load_one(f->store, NODE, "app1", &one), 0);
+    assert_resource_equal(&one, &res);
+    assert_int_equal(lk_store_load_one(f->store, "node7", "app1", &one), 0);
+    assert_int_equal(one.state, LK_STATE_OSU);
+    assert_int_equal(lk_store_load_one(f->store, NODE, "nope", &one), -ENOENT);
+
+    assert_int_equal(lk_store_drop_extend(f->store, "app1", NULL), 0);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM extends"), 0);
+}
+
+static void lk_store_load_extends__invalid_rows(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const damage[] = {
+            "UPDATE extends SET node = 'bad name'",
+            "UPDATE extends SET node = ''",
+    };
+    for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+        open_store(f);
+        struct lk_resource res;
+        make_resource(&res, "app1", "app1-id");
+        insert(f, &res);
+        f->store = lk_store_close(f->store);
+        raw_exec(f->path, damage[i]);
+        open_store(f);
+        struct lk_extend *ext = (struct lk_extend *) 0x1;
+        size_t n = 77;
+        int r = lk_store_load_extends(f->store, &ext, &n);
+        if (r != -EINVAL) {
+            fail_msg("after '%s': expected -EINVAL, got %d", damage[i], r);
+        }
+        assert_ptr_equal(ext, (struct lk_extend *) 0x1);
+        assert_int_equal(n, 77);
+        assert_int_equal(lk_store_delete(f->store, "app1"), 0);
+        f->store = lk_store_close(f->store);
+    }
+}
+
+static void lk_store_open__priority_out_of_range_refused(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+    f->store = lk_store_close(f->store);
+    /* Behind the schema's CHECK: the integrity check at open finds it. */
+    raw_exec(f->path, "PRAGMA ignore_check_constraints = 1; UPDATE extends SET priority = 1025");
+    assert_true(lk_store_open(f->path, &f->store, f->err, sizeof(f->err)) < 0);
+    assert_open_message(f, f->path, "CHECK constraint failed in extends");
+}
+
+static void lk_store_delete__cascades_extends_and_leaves_no_tombstone(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+    assert_int_equal(lk_store_set_extend(f->store, "app1", "node2", 2), 0);
+    assert_int_equal(lk_store_delete(f->store, "app1"), 0);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM extends"), 0);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM tombstones"), 0);
+    uint64_t counter;
+    assert_int_equal(lk_store_get_version(f->store, "app1", &counter, NULL, 0, NULL), -ENOENT);
+}
+
+struct tombstones {
+    size_t count;
+    char tag[4][LK_TAG_MAX + 1];
+    uint64_t counter[4];
+    char nodes[4][128];
+};
+
+static void collect_tombstone(const char *tag, uint64_t counter, const char *node,
+                              const char *nodes_json, void *userdata)
+{
+    struct tombstones *t = userdata;
+    (void) node;
+    assert_true(t->count < 4);
+    snprintf(t->tag[t->count], sizeof(t->tag[0]), "%s", tag);
+    t->counter[t->count] = counter;
+    snprintf(t->nodes[t->count], sizeof(t->nodes[0]), "%s", nodes_json);
+    t->count++;
+}
+
+static void lk_store_set_version__live_and_tombstone(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    assert_int_equal(lk_store_set_version(f->store, "app1", 3, "node2", false, NULL), -ENOENT);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+    uint64_t counter = 99;
+    char who[LK_TAG_MAX + 1] = "x";
+    bool deleted = true;
+    /* Inserted, not yet stamped. */
+    assert_int_equal(lk_store_get_version(f->store, "app1", &counter, who, sizeof(who), &deleted),
+                     0);
+    assert_int_equal(counter, 0);
+    assert_string_equal(who, "");
+    assert_int_equal(lk_store_set_version(f->store, "app1", 3, "node2", false, NULL), 0);
+    assert_int_equal(lk_store_get_version(f->store, "app1", &counter, who, sizeof(who), &deleted),
+                     0);
+    assert_int_equal(counter, 3);
+    assert_string_equal(who, "node2");
+    assert_false(deleted);
+
+    assert_int_equal(lk_store_delete(f->store, "app1"), 0);
+    assert_int_equal(
+            lk_store_set_version(f->store, "app1", 4, NODE, true, "{\"node1\":1,\"node2\":2}"), 0);
+    assert_int_equal(lk_store_set_version(f->store, "gone", 2, "node2", true, "{}"), 0);
+    assert_int_equal(lk_store_get_version(f->store, "app1", &counter, who, sizeof(who), &deleted),
+                     0);
+    assert_int_equal(counter, 4);
+    assert_string_equal(who, NODE);
+    assert_true(deleted);
+    struct tombstones t = {0};
+    assert_int_equal(lk_store_each_tombstone(f->store, collect_tombstone, &t), 0);
+    assert_int_equal(t.count, 2);
+    assert_string_equal(t.tag[0], "app1");
+    assert_int_equal(t.counter[0], 4);
+    assert_string_equal(t.nodes[0], "{\"node1\":1,\"node2\":2}");
+    assert_string_equal(t.tag[1], "gone");
+
+    /* A re-created resource drops its tombstone. */
+    assert_int_equal(lk_store_drop_tombstone(f->store, "app1"), 0);
+    assert_int_equal(lk_store_get_version(f->store, "app1", &counter, NULL, 0, NULL), -ENOENT);
+    reopen_store(f);
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(lk_store_each_tombstone(f->store, collect_tombstone, &t), 0);
+    assert_int_equal(t.count, 1);
+    assert_string_equal(t.tag[0], "gone");
+}
+
+static void lk_store_each_tombstone__invalid_rows(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const damage[] = {
+            "UPDATE tombstones SET nodes = 'not json'",
+            "UPDATE tombstones SET nodes = '{\"node1\":0}'",
+            "UPDATE tombstones SET nodes = '{\"bad name\":1}'",
+            "UPDATE tombstones SET counter = -1",
+            "UPDATE tombstones SET node = 'a b'",
+            "UPDATE tombstones SET tag = '../x'",
+    };
+    for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+        open_store(f);
+        assert_int_equal(lk_store_set_version(f->store, "app1", 2, NODE, true, "{\"node1\":1}"), 0);
+        f->store = lk_store_close(f->store);
+        raw_exec(f->path, damage[i]);
+        open_store(f);
+        struct tombstones t = {0};
+        int r = lk_store_each_tombstone(f->store, collect_tombstone, &t);
+        if (r != -EINVAL) {
+            fail_msg("after '%s': expected -EINVAL, got %d", damage[i], r);
+        }
+        f->store = lk_store_close(f->store);
+        raw_exec(f->path, "DELETE FROM tombstones");
+    }
+}
+
+static void lk_store_see_clock__only_raises(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    uint64_t clock = 99;
+    assert_int_equal(lk_store_get_clock(f->store, &clock), 0);
+    assert_int_equal(clock, 0);
+    assert_int_equal(lk_store_see_clock(f->store, 5), 0);
+    assert_int_equal(lk_store_see_clock(f->store, 3), 0);
+    assert_int_equal(lk_store_get_clock(f->store, &clock), 0);
+    assert_int_equal(clock, 5);
+    assert_int_equal(lk_store_see_clock(f->store, UINT64_MAX), -EINVAL);
+    /* A version written is seen. */
+    assert_int_equal(lk_store_set_version(f->store, "gone", 9, NODE, true, "{}"), 0);
+    reopen_store(f);
+    assert_int_equal(lk_store_get_clock(f->store, &clock), 0);
+    assert_int_equal(clock, 9);
+}
+
+static void lk_store_save_ownership__round_trip(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_ownership o = {.tag = "root2", .generation = 7, .owner = "node2"};
+    for (size_t i = 0; i < LK_FAILOVER_HISTORY; i++) {
+        o.failovers_ms[i] = 1700000000000LL + (int64_t) i;
+    }
+    o.failover_count = LK_FAILOVER_HISTORY;
+    assert_int_equal(lk_store_save_ownership(f->store, &o), 0);
+    struct lk_ownership none = {.tag = "root1"};
+    assert_int_equal(lk_store_save_ownership(f->store, &none), 0);
+    struct lk_ownership bad = o;
+    bad.failover_count = LK_FAILOVER_HISTORY + 1;
+    assert_int_equal(lk_store_save_ownership(f->store, &bad), -EINVAL);
+    reopen_store(f);
+
+    struct lk_ownership *list = NULL;
+    size_t n = 0;
+    assert_int_equal(lk_store_load_ownership(f->store, &list, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].tag, "root1");
+    assert_int_equal(list[0].generation, 0);
+    assert_string_equal(list[0].owner, "");
+    assert_int_equal(list[0].failover_count, 0);
+    assert_string_equal(list[1].tag, "root2");
+    assert_int_equal(list[1].generation, 7);
+    assert_string_equal(list[1].owner, "node2");
+    assert_int_equal(list[1].failover_count, LK_FAILOVER_HISTORY);
+    assert_memory_equal(list[1].failovers_ms, o.failovers_ms, sizeof(o.failovers_ms));
+    free(list);
+
+    /* Replaced, not added. */
+    o.generation = 8;
+    o.failover_count = 1;
+    assert_int_equal(lk_store_save_ownership(f->store, &o), 0);
+    assert_int_equal(lk_store_load_ownership(f->store, &list, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[1].generation, 8);
+    assert_int_equal(list[1].failover_count, 1);
+    free(list);
+
+    /* Hierarchies outlive rows: no foreign key to resources. */
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM resources"), 0);
+
+    f->store = lk_store_close(f->store);
+    raw_exec(f->path, "UPDATE ownership SET failovers = '[1,\"x\"]' WHERE tag = 'root2'");
+    open_store(f);
+    list = (struct lk_ownership *) 0x1;
+    assert_int_equal(lk_store_load_ownership(f->store, &list, &n), -EINVAL);
+    assert_ptr_equal(list, (struct lk_ownership *) 0x1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -907,6 +1287,17 @@ int main(void)
             T(lk_store_add_event__keeps_at_most_events_kept),
             T(lk_store_add_run__keeps_runs_kept_per_tag),
             T(lk_store_add_dep__round_trip_duplicate_delete_cascade),
+            T(lk_store_open__migrates_version_2),
+            T(lk_store_open__migrates_empty_version_2),
+            T(lk_store_set_extend__errors_first),
+            T(lk_store_set_extend__unique_priority_and_order),
+            T(lk_store_load_extends__invalid_rows),
+            T(lk_store_open__priority_out_of_range_refused),
+            T(lk_store_delete__cascades_extends_and_leaves_no_tombstone),
+            T(lk_store_set_version__live_and_tombstone),
+            T(lk_store_each_tombstone__invalid_rows),
+            T(lk_store_see_clock__only_raises),
+            T(lk_store_save_ownership__round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

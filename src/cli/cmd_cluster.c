@@ -1,0 +1,273 @@
+/* lkcli node list, commpath list|create|delete, cluster config, resource extend|unextend:
+ * the cluster's members, links and settings (SPEC §5, §6). Comm paths are shown like the
+ * seed system's lcdstatus: machine, addresses, state, priority. lkd validates
+ * everything again. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "client.h"
+#include "config.h"
+#include "lkcli.h"
+#include "output.h"
+
+static const char *str(const json_t *obj, const char *key)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    return v ? v : "";
+}
+
+static int call(const struct lk_cli *cli, const char *cmd, json_t *args, json_t **ret_data)
+{
+    return lk_client_call(cli->prog, cli->root, cmd, args, cli->json ? NULL : lk_print_progress,
+                          NULL, ret_data);
+}
+
+static int no_args(const struct lk_cli *cli, const char *what, int argc, char **argv)
+{
+    if (argc > 0) {
+        return lk_fail(cli->prog, 2, "%s: unexpected argument '%s'", what, argv[0]);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- node list */
+
+static void print_quorum(const json_t *data)
+{
+    json_t *q = json_object_get(data, "quorum");
+    printf("quorum: %s, %lld of %lld votes, %s\n", str(q, "mode"),
+           json_integer_value(json_object_get(q, "votes")),
+           json_integer_value(json_object_get(q, "voters")),
+           json_is_true(json_object_get(q, "quorate")) ? "quorate" : "NOT QUORATE");
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(data, "warnings"), i, w)
+    {
+        printf("WARNING: %s\n", json_string_value(w));
+    }
+}
+
+void lk_print_nodes(const json_t *data)
+{
+    print_quorum(data);
+    printf("%-20s %-6s %s\n", "NODE", "STATE", "ROLE");
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(data, "nodes"), i, n)
+    {
+        const char *role = json_is_true(json_object_get(n, "self"))          ? "this node"
+                           : json_is_true(json_object_get(n, "witness"))     ? "witness"
+                           : json_is_false(json_object_get(n, "configured")) ? "not configured here"
+                                                                             : "peer";
+        printf("%-20s %-6s %s%s\n", str(n, "name"), str(n, "state"), role,
+               json_is_false(json_object_get(n, "synced")) && strcmp(str(n, "state"), "ALIVE") == 0
+                       ? " (data exchange pending)"
+                       : "");
+    }
+}
+
+static int cmd_node(const struct lk_cli *cli, int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "list") != 0) {
+        return lk_fail(cli->prog, 2, "node: unknown verb (list)");
+    }
+    int r = no_args(cli, "node list", argc - 1, argv + 1);
+    json_t *data = NULL;
+    if (r == 0) {
+        r = call(cli, LK_CMD_NODE_LIST, NULL, &data);
+    }
+    if (r == 0) {
+        if (cli->json) {
+            lk_print_json(data);
+        } else {
+            lk_print_nodes(data);
+        }
+    }
+    json_decref(data);
+    return r;
+}
+
+/* ---------------------------------------------------------------- comm paths */
+
+void lk_print_commpaths(const char *self, const json_t *peers)
+{
+    printf("%-16s %-22s %-6s %-4s %-5s %s\n", "MACHINE", "NETWORK ADDRESSES", "STATE", "PRIO",
+           "DIR", "DROPPED");
+    size_t i, j;
+    json_t *p, *path;
+    json_array_foreach(peers, i, p)
+    {
+        json_t *d = json_object_get(p, "dropped");
+        long long dropped = 0;
+        const char *k;
+        json_t *v;
+        json_object_foreach(d, k, v)
+        {
+            dropped += json_integer_value(v);
+        }
+        const char *name = json_string_value(json_object_get(p, "name"));
+        json_array_foreach(json_object_get(p, "paths"), j, path)
+        {
+            char prio[16] = "-";
+            if (json_is_integer(json_object_get(path, "priority"))) {
+                snprintf(prio, sizeof(prio), "%lld",
+                         json_integer_value(json_object_get(path, "priority")));
+            }
+            printf("%-16s %-22s %-6s %-4s %-5s %lld\n", name ? name : "?", str(path, "address"),
+                   str(path, "state"), prio, str(path, "direction"), dropped);
+        }
+        if (json_array_size(json_object_get(p, "paths")) == 0) {
+            printf("%-16s %-22s %-6s %-4s %-5s %lld\n", name ? name : "(unidentified)", "-",
+                   str(p, "state"), "-", "-", dropped);
+        }
+    }
+    (void) self;
+}
+
+static int cmd_commpath(const struct lk_cli *cli, int argc, char **argv)
+{
+    if (argc < 1) {
+        return lk_fail(cli->prog, 2, "commpath: missing verb (list, create or delete)");
+    }
+    json_t *data = NULL;
+    int r;
+    if (strcmp(argv[0], "list") == 0) {
+        r = no_args(cli, "commpath list", argc - 1, argv + 1);
+        if (r == 0) {
+            r = call(cli, LK_CMD_COMMPATH_LIST, NULL, &data);
+        }
+        if (r == 0) {
+            if (cli->json) {
+                lk_print_json(json_object_get(data, "peers"));
+            } else {
+                lk_print_commpaths(str(data, "node"), json_object_get(data, "peers"));
+            }
+        }
+        json_decref(data);
+        return r;
+    }
+    bool create = strcmp(argv[0], "create") == 0;
+    if (!create && strcmp(argv[0], "delete") != 0) {
+        return lk_fail(cli->prog, 2, "commpath: unknown verb '%s' (list, create or delete)",
+                       argv[0]);
+    }
+    struct lk_opt opts[] = {
+            {.name = "node", .has_value = true},
+            {.name = "address", .has_value = true},
+    };
+    if (lk_args_parse(cli->prog, argc - 1, argv + 1, opts, 2, NULL, 0, NULL) != 0) {
+        return 2;
+    }
+    if (!opts[0].value || !opts[1].value) {
+        return lk_fail(cli->prog, 2, "commpath %s: needs --node NAME --address ADDR:PORT", argv[0]);
+    }
+    r = call(cli, create ? LK_CMD_COMMPATH_CREATE : LK_CMD_COMMPATH_DELETE,
+             json_pack("{s:s,s:s}", "node", opts[0].value, "address", opts[1].value), &data);
+    if (r == 0) {
+        if (cli->json) {
+            lk_print_json(data);
+        } else {
+            printf("comm path to %s via %s %s\n", opts[0].value, opts[1].value,
+                   create ? "created" : "deleted");
+        }
+    }
+    json_decref(data);
+    return r;
+}
+
+/* ---------------------------------------------------------------- cluster config */
+
+static int cmd_cluster(const struct lk_cli *cli, int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "config") != 0) {
+        return lk_fail(cli->prog, 2, "cluster: unknown verb (config)");
+    }
+    struct lk_opt opts[16];
+    size_t n = 0;
+    for (size_t i = 0; lk_cluster_settings_keys[i] && n < 16; i++) {
+        opts[n++] = (struct lk_opt){.name = lk_cluster_settings_keys[i], .has_value = true};
+    }
+    if (lk_args_parse(cli->prog, argc - 1, argv + 1, opts, n, NULL, 0, NULL) != 0) {
+        return 2;
+    }
+    json_t *settings = json_object();
+    for (size_t i = 0; i < n; i++) {
+        if (opts[i].value) {
+            json_object_set_new(settings, opts[i].name, json_string(opts[i].value));
+        }
+    }
+    json_t *data = NULL;
+    int r = call(cli, LK_CMD_CLUSTER_CONFIG, json_pack("{s:o}", "settings", settings), &data);
+    if (r == 0) {
+        if (cli->json) {
+            lk_print_json(data);
+        } else {
+            if (str(data, "changed")[0]) {
+                printf("changed on every reachable node: %s\n", str(data, "changed"));
+            }
+            const char *k;
+            json_t *v;
+            json_object_foreach(json_object_get(data, "settings"), k, v)
+            {
+                printf("%-22s %s\n", k,
+                       json_string_value(v)[0] ? json_string_value(v) : "(default)");
+            }
+        }
+    }
+    json_decref(data);
+    return r;
+}
+
+/* ---------------------------------------------------------------- extend, unextend */
+
+int lk_cmd_extend(const struct lk_cli *cli, bool extend, int argc, char **argv)
+{
+    const char *verb = extend ? "extend" : "unextend";
+    struct lk_opt opts[] = {
+            {.name = "tag", .has_value = true},
+            {.name = "node", .has_value = true},
+            {.name = "priority", .has_value = true},
+    };
+    if (lk_args_parse(cli->prog, argc, argv, opts, extend ? 3 : 2, NULL, 0, NULL) != 0) {
+        return 2;
+    }
+    if (!opts[0].value || !opts[1].value) {
+        return lk_fail(cli->prog, 2, "resource %s: needs --tag T --node N", verb);
+    }
+    json_t *args = json_pack("{s:s,s:s}", "tag", opts[0].value, "node", opts[1].value);
+    if (opts[2].value) {
+        char *end = NULL;
+        long p = strtol(opts[2].value, &end, 10);
+        if (!end || *end || end == opts[2].value || p < 1 || p > 1024) {
+            json_decref(args);
+            return lk_fail(cli->prog, 2, "invalid --priority '%s': expected 1 to 1024",
+                           opts[2].value);
+        }
+        json_object_set_new(args, "priority", json_integer(p));
+    }
+    json_t *data = NULL;
+    int r = call(cli, extend ? LK_CMD_RES_EXTEND : LK_CMD_RES_UNEXTEND, args, &data);
+    if (r == 0) {
+        if (cli->json) {
+            lk_print_json(data);
+        } else {
+            printf("resource '%s' (its hierarchy) %s %s node %s\n", opts[0].value,
+                   extend ? "extended" : "unextended", extend ? "to" : "from", opts[1].value);
+        }
+    }
+    json_decref(data);
+    return r;
+}
+
+int lk_cmd_cluster(const struct lk_cli *cli, const char *noun, int argc, char **argv)
+{
+    if (strcmp(noun, "node") == 0) {
+        return cmd_node(cli, argc, argv);
+    }
+    if (strcmp(noun, "commpath") == 0) {
+        return cmd_commpath(cli, argc, argv);
+    }
+    return cmd_cluster(cli, argc, argv);
+}

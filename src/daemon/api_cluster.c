@@ -1,0 +1,502 @@
+/* The cluster commands of the command socket: node list, comm paths, cluster settings,
+ * extend and unextend, and the waits of operations that end on other nodes (a
+ * switchover ends when the target holds the hierarchy; an extend when the target
+ * reports the resources). Every argument is validated before anything changes; a change
+ * to lk.conf is written atomically before it is applied. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "cluster.h"
+#include "cluster_internal.h"
+#include "config.h"
+#include "eventlog.h"
+#include "proto.h"
+#include "replica.h"
+
+#define CLUSTER_WAIT_USEC (600ULL * 1000 * 1000)
+#define EXTEND_WAIT_USEC  (30ULL * 1000 * 1000)
+
+enum cluster_op {
+    OP_STATE,      /* restore / remove / switchover: lk_cluster_wait_state */
+    OP_EXTEND,     /* the target reports every resource of the hierarchy */
+    OP_UNEXTEND,   /* the target no longer reports them */
+    OP_SWITCH_OUT, /* lkstop --switchover: nothing in service here any more */
+};
+
+/* ---------------------------------------------------------------- waiting */
+
+static void emit_progress(const char *line, void *userdata)
+{
+    api_send_msg(userdata, lk_proto_progress(line));
+}
+
+void api_start_cluster_wait(struct conn *c, const char *tag, const char *want_node,
+                            const char *verb)
+{
+    c->wait = WAIT_CLUSTER;
+    c->cluster_op = OP_STATE;
+    c->verb = verb;
+    snprintf(c->wait_tag, sizeof(c->wait_tag), "%s", tag);
+    snprintf(c->want_node, sizeof(c->want_node), "%s", want_node ? want_node : "");
+    json_decref(c->seen);
+    c->seen = json_object();
+    lk_cluster_progress(c->api->node, tag, c->seen, emit_progress, NULL);
+    c->deadline_usec = lk_mono_usec() + CLUSTER_WAIT_USEC;
+    (void) api_cluster_wait_check(c);
+}
+
+static int extend_state(struct conn *c, bool want_present, char *msg, size_t msg_size)
+{
+    struct lk_node *node = c->api->node;
+    if (!lk_cluster_peer_alive(node, c->want_node)) {
+        if (!want_present) {
+            return 1; /* it learns at its next connection */
+        }
+        snprintf(msg, msg_size, "node '%s' is no longer ALIVE", c->want_node);
+        return -1;
+    }
+    char(*tags)[LK_TAG_MAX + 1] = NULL;
+    size_t n = lk_cluster_hierarchy(node, c->wait_tag, &tags);
+    bool all = n > 0;
+    for (size_t i = 0; i < n; i++) {
+        bool present = lk_cluster_remote_state(node, c->want_node, tags[i])[0] != '\0';
+        all &= present == want_present;
+    }
+    free(tags);
+    return all ? 1 : 0;
+}
+
+bool api_cluster_wait_check(struct conn *c)
+{
+    struct lk_node *node = c->api->node;
+    char msg[512] = "";
+    int r;
+    if (c->cluster_op == OP_STATE) {
+        lk_cluster_progress(node, c->wait_tag, c->seen, emit_progress, c);
+        r = lk_cluster_wait_state(node, c->wait_tag, c->want_node[0] ? c->want_node : NULL, msg,
+                                  sizeof(msg));
+    } else if (c->cluster_op == OP_SWITCH_OUT) {
+        r = lk_cluster_switched_out(node, msg, sizeof(msg));
+        if (r > 0) {
+            api_stop_now(c, "lkstop --switchover: hierarchies moved, applications stopped here",
+                         "switchover");
+            return true;
+        }
+    } else {
+        r = extend_state(c, c->cluster_op == OP_EXTEND, msg, sizeof(msg));
+    }
+    if (r == 0 && lk_mono_usec() > c->deadline_usec) {
+        snprintf(msg, sizeof(msg), "gave up waiting for the cluster (the operation goes on)");
+        r = -1;
+    }
+    if (r == 0) {
+        return false;
+    }
+    if (r > 0) {
+        json_t *data = json_pack("{s:s,s:s}", "tag", c->wait_tag, "node", c->want_node);
+        api_reply_ok(c, data);
+    } else {
+        api_reply_error(c, LK_EXIT_FAILED, "%s of '%s' failed: %s", c->verb, c->wait_tag, msg);
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------- nodes, paths */
+
+json_t *api_resource_nodes_json(struct lk_node *node, const struct lk_resource *res)
+{
+    json_t *list = json_array();
+    for (uint32_t best = 0;;) {
+        /* The extends of res in priority order (a handful: a selection is fine). */
+        const struct lk_extend *next = NULL;
+        for (size_t i = 0; i < node->extend_count; i++) {
+            const struct lk_extend *e = &node->extends[i];
+            if (strcmp(e->tag, res->tag) == 0 && e->priority > best &&
+                (!next || e->priority < next->priority)) {
+                next = e;
+            }
+        }
+        if (!next) {
+            break;
+        }
+        best = next->priority;
+        bool self = strcmp(next->node, node->name) == 0;
+        const char *state = self ? lk_state_name(res->state)
+                                 : lk_cluster_remote_state(node, next->node, res->tag);
+        json_array_append_new(list,
+                              json_pack("{s:s,s:i,s:s,s:b,s:b}", "node", next->node, "priority",
+                                        (int) next->priority, "state", state, "self", self, "alive",
+                                        lk_cluster_peer_alive(node, next->node)));
+    }
+    return list;
+}
+
+static void h_node_list(struct conn *c, const json_t *args)
+{
+    (void) args;
+    api_reply_ok(c, lk_cluster_status_json(c->api->node));
+}
+
+static bool save_config(struct conn *c, const struct lk_config *next)
+{
+    struct lk_node *node = c->api->node;
+    char path[LK_PATH_MAX + 64], err[512];
+    snprintf(path, sizeof(path), "%s/%s", node->root, LK_CONF_NAME);
+    if (lk_config_save(path, next, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
+        return false;
+    }
+    node->config = *next;
+    return true;
+}
+
+static void h_commpath_change(struct conn *c, const json_t *args, bool create)
+{
+    struct lk_node *node = c->api->node;
+    const char *peer = api_arg_str(args, "node");
+    const char *address = api_arg_str(args, "address");
+    if (!peer || !address) {
+        api_reply_error(c, LK_EXIT_USAGE, "missing --node or --address");
+        return;
+    }
+    if (node->witness) {
+        api_reply_error(c, LK_EXIT_FAILED,
+                        "this node is a witness: nodes connect to it, it has no comm paths");
+        return;
+    }
+    struct lk_config next = node->config;
+    char err[512];
+    int r = create ? lk_config_add_path(&next, peer, address, err, sizeof(err))
+                   : lk_config_drop_path(&next, peer, address, err, sizeof(err));
+    if (r < 0) {
+        api_reply_error(c, r == -EINVAL ? LK_EXIT_USAGE : LK_EXIT_FAILED, "%s", err);
+        return;
+    }
+    if (!save_config(c, &next)) {
+        return;
+    }
+    lk_eventlog_msg(node, NULL, create ? LK_MSG_COMMPATH_CREATED : LK_MSG_COMMPATH_DELETED, peer,
+                    address);
+    lk_cluster_reconfigure(node, false);
+    api_reply_ok(c, json_pack("{s:s,s:s}", "node", peer, "address", address));
+}
+
+static void h_commpath_create(struct conn *c, const json_t *args)
+{
+    h_commpath_change(c, args, true);
+}
+
+static void h_commpath_delete(struct conn *c, const json_t *args)
+{
+    h_commpath_change(c, args, false);
+}
+
+static void h_commpath_list(struct conn *c, const json_t *args)
+{
+    (void) args;
+    json_t *status = lk_cluster_status_json(c->api->node);
+    json_t *peers = json_incref(json_object_get(status, "peers"));
+    json_decref(status);
+    api_reply_ok(c, json_pack("{s:s,s:o}", "node", c->api->node->name, "peers",
+                              peers ? peers : json_array()));
+}
+
+static void h_cluster_config(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    json_t *settings = json_object_get(args, "settings");
+    struct lk_config next = node->config;
+    char changed[1024] = "", err[512];
+    size_t used = 0;
+    const char *key;
+    json_t *v;
+    if (settings && !json_is_object(settings)) {
+        api_reply_error(c, LK_EXIT_USAGE, "malformed settings");
+        return;
+    }
+    json_object_foreach(settings, key, v)
+    {
+        if (!json_is_string(v)) {
+            api_reply_error(c, LK_EXIT_USAGE, "--%s needs a value", key);
+            return;
+        }
+        if (lk_cluster_settings_set(&next.cluster, key, json_string_value(v), err, sizeof(err)) <
+            0) {
+            api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+            return;
+        }
+        int n = snprintf(changed + used, sizeof(changed) - used, "%s%s=%s", used ? ", " : "", key,
+                         json_string_value(v));
+        used += n > 0 && (size_t) n < sizeof(changed) - used ? (size_t) n : 0;
+    }
+    if (used > 0) {
+        if (!save_config(c, &next)) {
+            return;
+        }
+        lk_eventlog_msg(node, NULL, LK_MSG_CLUSTER_CONFIGURED, changed);
+        lk_cluster_reconfigure(node, true);
+    }
+    json_t *out = json_object();
+    char buf[1100];
+    for (size_t i = 0; lk_cluster_settings_keys[i]; i++) {
+        const char *val = lk_cluster_settings_get(&node->config.cluster,
+                                                  lk_cluster_settings_keys[i], buf, sizeof(buf));
+        json_object_set_new(out, lk_cluster_settings_keys[i], json_string(val ? val : ""));
+    }
+    api_reply_ok(c, json_pack("{s:o,s:s}", "settings", out, "changed", changed));
+}
+
+/* ---------------------------------------------------------------- extend, unextend */
+
+static bool priority_taken(const struct lk_node *node, const char *tag, const char *peer,
+                           uint32_t priority)
+{
+    for (size_t i = 0; i < node->extend_count; i++) {
+        const struct lk_extend *e = &node->extends[i];
+        if (strcmp(e->tag, tag) == 0 && strcmp(e->node, peer) != 0 && e->priority == priority) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool known_peer(const struct lk_node *node, const char *peer)
+{
+    for (size_t i = 0; i < node->config.peer_count; i++) {
+        if (strcmp(node->config.peers[i].name, peer) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Writes (or, with priority 0, drops) the extends of tags on peer with new versions, in
+ * one transaction, then the view. */
+static int write_extends(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t n,
+                         const char *peer, uint32_t priority)
+{
+    int r = lk_store_begin(node->store);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        if (priority) {
+            r = lk_store_set_extend(node->store, tags[i], peer, priority);
+        } else if (lk_node_priority(node, tags[i], peer)) {
+            r = lk_store_drop_extend(node->store, tags[i], peer);
+        }
+        if (r == 0) {
+            r = lk_replica_touch(node, tags[i]);
+        }
+    }
+    if (r == 0) {
+        r = lk_store_commit(node->store);
+    }
+    if (r < 0) {
+        lk_store_rollback(node->store);
+        return r;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (priority) {
+            (void) lk_node_set_extend(node, tags[i], peer, priority);
+        } else {
+            lk_node_drop_extend(node, tags[i], peer);
+        }
+    }
+    return 0;
+}
+
+static void push_hierarchy(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t n,
+                           const char *extra)
+{
+    /* Children before parents: a dependency arrives after both of its ends. */
+    const char **order = calloc(n ? n : 1, sizeof(*order));
+    bool *sent = calloc(n ? n : 1, sizeof(*sent));
+    size_t count = 0;
+    while (order && sent && count < n) {
+        size_t before = count;
+        for (size_t i = 0; i < n; i++) {
+            if (sent[i]) {
+                continue;
+            }
+            bool ready = true;
+            for (size_t d = 0; d < node->dep_count && ready; d++) {
+                if (strcmp(node->deps[d].parent, tags[i]) != 0) {
+                    continue;
+                }
+                for (size_t j = 0; j < n; j++) {
+                    ready &= sent[j] || strcmp(tags[j], node->deps[d].child) != 0;
+                }
+            }
+            if (ready) {
+                sent[i] = true;
+                order[count++] = tags[i];
+            }
+        }
+        if (count == before) {
+            break; /* impossible with an acyclic graph; send the rest as they are */
+        }
+    }
+    for (size_t i = 0; order && sent && i < n; i++) {
+        if (!sent[i]) {
+            order[count++] = tags[i];
+        }
+    }
+    if (order) {
+        lk_cluster_push(node, order, count, extra);
+    }
+    free(sent);
+    free(order);
+}
+
+static void h_extend(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    struct lk_resource *res = api_want_resource(c, args);
+    if (!res) {
+        return;
+    }
+    const char *peer = api_arg_str(args, "node");
+    json_t *prio_arg = json_object_get(args, "priority");
+    char err[256];
+    if (!peer) {
+        api_reply_error(c, LK_EXIT_USAGE, "missing --node");
+        return;
+    }
+    if (lk_validate_tag(peer, "node name", err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return;
+    }
+    if (prio_arg && (!json_is_integer(prio_arg) || json_integer_value(prio_arg) < 1 ||
+                     json_integer_value(prio_arg) > 1024)) {
+        api_reply_error(c, LK_EXIT_USAGE, "invalid --priority: expected 1 to 1024");
+        return;
+    }
+    if (strcmp(peer, node->name) == 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "'%s' is already defined on this node", res->tag);
+        return;
+    }
+    if (!known_peer(node, peer)) {
+        api_reply_error(c, LK_EXIT_FAILED,
+                        "node '%s' is not a member of this cluster (lkcli commpath create)", peer);
+        return;
+    }
+    if (!lk_cluster_peer_alive(node, peer)) {
+        api_reply_error(c, LK_EXIT_FAILED, "node '%s' is not ALIVE", peer);
+        return;
+    }
+    char(*tags)[LK_TAG_MAX + 1] = NULL;
+    size_t n = lk_cluster_hierarchy(node, res->tag, &tags);
+    uint32_t priority = prio_arg ? (uint32_t) json_integer_value(prio_arg) : 0;
+    if (!priority) {
+        /* The next free number after every priority the hierarchy has. */
+        for (size_t e = 0; e < node->extend_count; e++) {
+            for (size_t i = 0; i < n; i++) {
+                if (strcmp(node->extends[e].tag, tags[i]) == 0 &&
+                    strcmp(node->extends[e].node, peer) != 0 &&
+                    node->extends[e].priority >= priority) {
+                    priority = node->extends[e].priority + 1;
+                }
+            }
+        }
+        if (priority == 0 || priority > 1024) {
+            priority = priority ? 1024 : 10;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (priority_taken(node, tags[i], peer, priority)) {
+            api_reply_error(c, LK_EXIT_FAILED,
+                            "priority %u is taken by another node for '%s' (priorities are "
+                            "unique per resource)",
+                            priority, tags[i]);
+            free(tags);
+            return;
+        }
+    }
+    int r = write_extends(node, tags, n, peer, priority);
+    if (r < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
+                        lk_store_errmsg(node->store));
+        free(tags);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        lk_eventlog_msg(node, tags[i], LK_MSG_EXTENDED, peer, priority);
+    }
+    push_hierarchy(node, tags, n, NULL);
+    free(tags);
+    lk_cluster_on_local_change(node);
+    c->wait = WAIT_CLUSTER;
+    c->cluster_op = OP_EXTEND;
+    c->verb = "extend";
+    snprintf(c->wait_tag, sizeof(c->wait_tag), "%s", res->tag);
+    snprintf(c->want_node, sizeof(c->want_node), "%s", peer);
+    c->deadline_usec = lk_mono_usec() + EXTEND_WAIT_USEC;
+    (void) api_cluster_wait_check(c);
+}
+
+static void h_unextend(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    struct lk_resource *res = api_want_resource(c, args);
+    if (!res) {
+        return;
+    }
+    const char *peer = api_arg_str(args, "node");
+    if (!peer) {
+        api_reply_error(c, LK_EXIT_USAGE, "missing --node");
+        return;
+    }
+    if (strcmp(peer, node->name) == 0) {
+        api_reply_error(c, LK_EXIT_FAILED,
+                        "cannot unextend the node the command runs on: run it on another node "
+                        "of the hierarchy");
+        return;
+    }
+    if (!lk_node_priority(node, res->tag, peer)) {
+        api_reply_error(c, LK_EXIT_FAILED, "'%s' is not extended to node '%s'", res->tag, peer);
+        return;
+    }
+    char(*tags)[LK_TAG_MAX + 1] = NULL;
+    size_t n = lk_cluster_hierarchy(node, res->tag, &tags);
+    for (size_t i = 0; i < n; i++) {
+        const char *st = lk_cluster_remote_state(node, peer, tags[i]);
+        if (strcmp(st, "ISP") == 0 || strcmp(st, "ISU") == 0) {
+            api_reply_error(c, LK_EXIT_FAILED,
+                            "'%s' is in service on node '%s': switch it over or remove it first",
+                            tags[i], peer);
+            free(tags);
+            return;
+        }
+    }
+    if (write_extends(node, tags, n, peer, 0) < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
+                        lk_store_errmsg(node->store));
+        free(tags);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        lk_eventlog_msg(node, tags[i], LK_MSG_UNEXTENDED, peer);
+    }
+    push_hierarchy(node, tags, n, peer);
+    free(tags);
+    lk_cluster_on_local_change(node);
+    c->wait = WAIT_CLUSTER;
+    c->cluster_op = OP_UNEXTEND;
+    c->verb = "unextend";
+    snprintf(c->wait_tag, sizeof(c->wait_tag), "%s", res->tag);
+    snprintf(c->want_node, sizeof(c->want_node), "%s", peer);
+    c->deadline_usec = lk_mono_usec() + EXTEND_WAIT_USEC;
+    (void) api_cluster_wait_check(c);
+}
+
+const struct route lk_api_cluster_routes[] = {
+        {LK_CMD_NODE_LIST, LK_ROLE_GUEST, h_node_list},
+        {LK_CMD_COMMPATH_LIST, LK_ROLE_GUEST, h_commpath_list},
+        {LK_CMD_COMMPATH_CREATE, LK_ROLE_ADMIN, h_commpath_create},
+        {LK_CMD_COMMPATH_DELETE, LK_ROLE_ADMIN, h_commpath_delete},
+        {LK_CMD_CLUSTER_CONFIG, LK_ROLE_ADMIN, h_cluster_config},
+        {LK_CMD_RES_EXTEND, LK_ROLE_ADMIN, h_extend},
+        {LK_CMD_RES_UNEXTEND, LK_ROLE_ADMIN, h_unextend},
+        {NULL, LK_ROLE_GUEST, NULL},
+};

@@ -1,0 +1,158 @@
+/* Ownership records and placement (see ownership.h). Every field of a received record is
+ * checked before it can replace the local one: a record is what decides where an
+ * application runs. */
+#include "ownership.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? -1 : a > b;
+}
+
+int lk_owner_cmp(const struct lk_owner_rec *a, uint32_t a_prio, const struct lk_owner_rec *b,
+                 uint32_t b_prio)
+{
+    int c = cmp_u64(a->gen, b->gen);
+    if (c == 0) {
+        c = cmp_u64(a->seq, b->seq);
+    }
+    if (c != 0 || strcmp(a->owner, b->owner) == 0) {
+        return c;
+    }
+    /* A better (smaller, known) priority orders after, so it wins. */
+    uint64_t pa = a_prio ? a_prio : UINT32_MAX + 1ULL;
+    uint64_t pb = b_prio ? b_prio : UINT32_MAX + 1ULL;
+    if (pa != pb) {
+        return pa < pb ? 1 : -1;
+    }
+    /* The smaller name wins. */
+    return strcmp(a->owner, b->owner) < 0 ? 1 : -1;
+}
+
+json_t *lk_owner_json(const struct lk_owner_rec *rec)
+{
+    json_t *tried = json_array();
+    json_t *failovers = json_array();
+    for (size_t i = 0; tried && i < rec->tried_count; i++) {
+        json_array_append_new(tried, json_string(rec->tried[i]));
+    }
+    for (size_t i = 0; failovers && i < rec->failover_count; i++) {
+        json_array_append_new(failovers, json_integer(rec->failovers_ms[i]));
+    }
+    return json_pack("{s:I,s:I,s:s,s:b,s:b,s:o*,s:o*,s:s}", "g", (json_int_t) rec->gen, "s",
+                     (json_int_t) rec->seq, "o", rec->owner, "a", rec->active, "l", rec->left, "t",
+                     tried, "f", failovers, "r", rec->reason);
+}
+
+static bool valid_node(const char *name, bool empty_ok)
+{
+    char err[128];
+    if (!name[0]) {
+        return empty_ok;
+    }
+    return lk_validate_tag(name, "node name", err, sizeof(err)) == 0;
+}
+
+int lk_owner_parse(const json_t *json, struct lk_owner_rec *ret_rec)
+{
+    struct lk_owner_rec rec = {0};
+    json_int_t gen = 0, seq = 0;
+    const char *owner = NULL, *reason = NULL;
+    int active = 0, left = 0;
+    json_t *tried = NULL, *failovers = NULL;
+    if (!json_is_object(json) || json_object_size(json) != 8 ||
+        json_unpack((json_t *) (uintptr_t) json, "{s:I,s:I,s:s,s:b,s:b,s:o,s:o,s:s}", "g", &gen,
+                    "s", &seq, "o", &owner, "a", &active, "l", &left, "t", &tried, "f", &failovers,
+                    "r", &reason) != 0) {
+        return -EINVAL;
+    }
+    if (gen < 0 || seq < 0 || !valid_node(owner, true) || !json_is_array(tried) ||
+        json_array_size(tried) > LK_TRIED_MAX || !json_is_array(failovers) ||
+        json_array_size(failovers) > LK_FAILOVERS_KEPT || strlen(reason) >= sizeof(rec.reason)) {
+        return -EINVAL;
+    }
+    rec.gen = (uint64_t) gen;
+    rec.seq = (uint64_t) seq;
+    snprintf(rec.owner, sizeof(rec.owner), "%s", owner);
+    rec.active = active;
+    rec.left = left;
+    snprintf(rec.reason, sizeof(rec.reason), "%s", reason);
+    size_t i;
+    json_t *v;
+    json_array_foreach(tried, i, v)
+    {
+        if (!json_is_string(v) || !valid_node(json_string_value(v), false)) {
+            return -EINVAL;
+        }
+        snprintf(rec.tried[rec.tried_count++], sizeof(rec.tried[0]), "%s", json_string_value(v));
+    }
+    json_array_foreach(failovers, i, v)
+    {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            (i > 0 && json_integer_value(v) < rec.failovers_ms[i - 1])) {
+            return -EINVAL;
+        }
+        rec.failovers_ms[rec.failover_count++] = json_integer_value(v);
+    }
+    *ret_rec = rec;
+    return 0;
+}
+
+bool lk_owner_tried(const struct lk_owner_rec *rec, const char *node)
+{
+    for (size_t i = 0; rec && i < rec->tried_count; i++) {
+        if (strcmp(rec->tried[i], node) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void lk_owner_add_tried(struct lk_owner_rec *rec, const char *node)
+{
+    if (lk_owner_tried(rec, node) || rec->tried_count == LK_TRIED_MAX) {
+        return;
+    }
+    snprintf(rec->tried[rec->tried_count++], sizeof(rec->tried[0]), "%s", node);
+}
+
+void lk_owner_note_failover(struct lk_owner_rec *rec, int64_t now_ms)
+{
+    if (rec->failover_count == LK_FAILOVERS_KEPT) {
+        memmove(rec->failovers_ms, rec->failovers_ms + 1,
+                (LK_FAILOVERS_KEPT - 1) * sizeof(rec->failovers_ms[0]));
+        rec->failover_count--;
+    }
+    rec->failovers_ms[rec->failover_count++] = now_ms;
+}
+
+size_t lk_owner_failovers_within(const struct lk_owner_rec *rec, int64_t now_ms, uint64_t window_ms)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rec->failover_count; i++) {
+        n += rec->failovers_ms[i] <= now_ms &&
+             (uint64_t) (now_ms - rec->failovers_ms[i]) < window_ms;
+    }
+    return n;
+}
+
+const char *lk_placement_best(const struct lk_candidate *candidates, size_t count,
+                              const struct lk_owner_rec *rec, const char *exclude)
+{
+    const struct lk_candidate *best = NULL;
+    for (size_t i = 0; i < count; i++) {
+        const struct lk_candidate *c = &candidates[i];
+        if (!c->alive || c->priority == 0 || lk_owner_tried(rec, c->name) ||
+            (exclude && strcmp(exclude, c->name) == 0)) {
+            continue;
+        }
+        if (!best || c->priority < best->priority ||
+            (c->priority == best->priority && strcmp(c->name, best->name) < 0)) {
+            best = c;
+        }
+    }
+    return best ? best->name : NULL;
+}

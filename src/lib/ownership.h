@@ -1,0 +1,68 @@
+/* Who holds each hierarchy: the ownership record every node keeps per hierarchy, the
+ * order in which records replace each other, and the placement rule (SPEC §5). Pure: no
+ * loop, no I/O; the coordinator (src/daemon/cluster.c) feeds it and acts on its answers.
+ *
+ * A record names the owner — the one node allowed to hold the hierarchy in service —
+ * with a generation that every takeover, switchover and failover raises, and a sequence
+ * the owner raises for changes within its generation (intent in/out of service, lkstop).
+ * Records spread to every node with the cluster's state messages; a node keeps the
+ * greatest one it has seen:
+ *   (generation, sequence) larger wins; equal: the owner with the better priority
+ *   (smaller number) wins; still equal: the smaller owner name.
+ * So after a partition heals, both sides end with the same record, and the side that is
+ * not its owner removes its copy: "exactly one side keeps it". */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "validate.h"
+
+#define LK_TRIED_MAX        32
+#define LK_FAILOVERS_KEPT   32
+#define LK_OWNER_REASON_MAX 160
+
+struct lk_owner_rec {
+    uint64_t gen;
+    uint64_t seq;
+    char owner[LK_TAG_MAX + 1];               /* "" = nobody */
+    bool active;                              /* the hierarchy is meant to be in service */
+    bool left;                                /* the owner stopped with lkstop: not a failure */
+    char tried[LK_TRIED_MAX][LK_TAG_MAX + 1]; /* nodes whose restore failed in this failover */
+    size_t tried_count;
+    int64_t failovers_ms[LK_FAILOVERS_KEPT]; /* wall-clock ms of recent failovers, oldest first */
+    size_t failover_count;
+    char reason[LK_OWNER_REASON_MAX]; /* why the last change was made */
+};
+
+/* <0, 0, >0 as a orders before, equal to, after b (see the top comment); a_prio and
+ * b_prio are the priorities of a's and b's owners (0 = unknown: worst). */
+int lk_owner_cmp(const struct lk_owner_rec *a, uint32_t a_prio, const struct lk_owner_rec *b,
+                 uint32_t b_prio);
+
+/* {"g":gen,"s":seq,"o":owner,"a":active,"l":left,"t":[tried],"f":[ms],"r":reason}. */
+json_t *lk_owner_json(const struct lk_owner_rec *rec);
+/* Validates every field; -EINVAL (rec untouched) when anything is off. */
+int lk_owner_parse(const json_t *json, struct lk_owner_rec *ret_rec);
+
+bool lk_owner_tried(const struct lk_owner_rec *rec, const char *node);
+void lk_owner_add_tried(struct lk_owner_rec *rec, const char *node);
+/* Records a failover at now_ms (dropping the oldest beyond LK_FAILOVERS_KEPT). */
+void lk_owner_note_failover(struct lk_owner_rec *rec, int64_t now_ms);
+/* Failovers within window_ms before now_ms. */
+size_t lk_owner_failovers_within(const struct lk_owner_rec *rec, int64_t now_ms,
+                                 uint64_t window_ms);
+
+/* A node that could hold a hierarchy. */
+struct lk_candidate {
+    const char *name;
+    uint32_t priority; /* the hierarchy's priority there; 0 = not extended (whole of it) */
+    bool alive;        /* reachable and up to date */
+};
+
+/* The node a hierarchy goes to: alive, extended, not in rec's tried list (rec may be
+ * NULL), not exclude (may be NULL); best priority, then smaller name. NULL if none. */
+const char *lk_placement_best(const struct lk_candidate *candidates, size_t count,
+                              const struct lk_owner_rec *rec, const char *exclude);
