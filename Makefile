@@ -52,6 +52,8 @@ bench: build
 	$(PYTHON) bench/detect_recover.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/monitor_load.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/hierarchy_restore.py --build $(CURDIR)/$(BUILD)
+	$(PYTHON) bench/switchover.py --build $(CURDIR)/$(BUILD)
+	$(PYTHON) bench/failover.py --build $(CURDIR)/$(BUILD)
 
 install: build
 	meson install -C $(BUILD)

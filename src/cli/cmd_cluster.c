@@ -55,16 +55,20 @@ void lk_print_nodes(const json_t *data)
     printf("%-20s %-6s %s\n", "NODE", "STATE", "ROLE");
     size_t i;
     json_t *n;
+    bool at_witness = json_is_true(json_object_get(data, "witness"));
     json_array_foreach(json_object_get(data, "nodes"), i, n)
     {
-        const char *role = json_is_true(json_object_get(n, "self"))          ? "this node"
+        bool self = json_is_true(json_object_get(n, "self"));
+        const char *role = self         ? (at_witness ? "this node (witness)" : "this node")
+                           : at_witness ? "member"
                            : json_is_true(json_object_get(n, "witness"))     ? "witness"
                            : json_is_false(json_object_get(n, "configured")) ? "not configured here"
                                                                              : "peer";
+        bool pending = !self && !at_witness && !json_is_true(json_object_get(n, "witness")) &&
+                       json_is_false(json_object_get(n, "synced")) &&
+                       strcmp(str(n, "state"), "ALIVE") == 0;
         printf("%-20s %-6s %s%s\n", str(n, "name"), str(n, "state"), role,
-               json_is_false(json_object_get(n, "synced")) && strcmp(str(n, "state"), "ALIVE") == 0
-                       ? " (data exchange pending)"
-                       : "");
+               pending ? " (data exchange pending)" : "");
     }
 }
 

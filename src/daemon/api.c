@@ -1122,7 +1122,9 @@ static void h_log_write(struct conn *c, const json_t *args)
 void api_stop_now(struct conn *c, const char *why, const char *mode)
 {
     struct lk_node *node = c->api->node;
-    lk_cluster_stop(node, true);
+    /* The peers hear that this node leaves on purpose, its applications running (-f) or
+     * not (after a switchover): its hierarchies do not fail over (docs/CLUSTER.md). */
+    lk_cluster_stop(node, LK_LEAVE_RUNNING);
     lk_eventlog_msg(node, NULL, LK_MSG_DAEMON_STOPPING, why);
     node->stopping = true;
     lk_monitor_stop_all(node);
@@ -1154,9 +1156,6 @@ static void h_shutdown(struct conn *c, const json_t *args)
         lk_api_on_change(c->api, NULL);
         return;
     }
-    /* Either way the peers hear that this node leaves on purpose: its hierarchies do not
-     * fail over (SPEC §6 lkstop; docs/CLUSTER.md). */
-    lk_cluster_stop(node, true);
     if (strcmp(mode, "force") == 0) {
         api_stop_now(c, "lkstop -f: applications keep running", mode);
         return;
@@ -1453,6 +1452,8 @@ void lk_api_on_change(struct lk_api *api, const char *tag)
             continue;
         }
         if (c->wait == WAIT_SHUTDOWN && lk_node_busy_count(node) == 0) {
+            /* Out of service here: the peers hear that this node left on purpose. */
+            lk_cluster_stop(node, LK_LEAVE_STOPPED);
             api->stop_loop_after_reply = true;
             api_reply_ok(c, json_pack("{s:s}", "mode", "stop"));
             continue;

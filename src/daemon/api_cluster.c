@@ -233,6 +233,16 @@ static void h_cluster_config(struct conn *c, const json_t *args)
         used += n > 0 && (size_t) n < sizeof(changed) - used ? (size_t) n : 0;
     }
     if (used > 0) {
+        /* A new version of the settings: the newer wins when nodes meet again. */
+        uint64_t clock = 0;
+        if (lk_store_get_clock(node->store, &clock) < 0 ||
+            lk_store_see_clock(node->store, clock + 1) < 0) {
+            api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
+                            lk_store_errmsg(node->store));
+            return;
+        }
+        next.settings_version = clock + 1;
+        snprintf(next.settings_version_node, sizeof(next.settings_version_node), "%s", node->name);
         if (!save_config(c, &next)) {
             return;
         }

@@ -330,18 +330,46 @@ static void on_state(struct lk_cluster *cl, struct peer *p, const json_t *msg)
     }
 }
 
-static void apply_settings_message(struct lk_cluster *cl, struct peer *p, const json_t *msg)
+/* (counter, node) of the cluster settings; <0, 0, >0 as theirs is older, equal, newer. */
+static int settings_version_cmp(const struct lk_config *ours, const json_t *ver)
 {
-    json_t *settings = json_object_get(msg, "settings");
-    if (!json_is_object(settings)) {
+    json_int_t c = json_integer_value(json_array_get(ver, 0));
+    const char *n = json_string_value(json_array_get(ver, 1));
+    if (!json_is_array(ver) || json_array_size(ver) != 2 || c < 0 || !n) {
+        return -1;
+    }
+    if ((uint64_t) c != ours->settings_version) {
+        return (uint64_t) c > ours->settings_version ? 1 : -1;
+    }
+    return strcmp(n, ours->settings_version_node);
+}
+
+static json_t *settings_message(const struct lk_cluster *cl)
+{
+    const struct lk_config *config = &cl->node->config;
+    return json_pack("{s:s,s:o,s:[I,s]}", "t", "settings", "settings",
+                     settings_json(&config->cluster), "ver", (json_int_t) config->settings_version,
+                     config->settings_version_node);
+}
+
+/* Takes the peer's cluster settings (a newer version): validated as a whole, written to
+ * lk.conf atomically, applied live. */
+static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *settings,
+                           const json_t *ver)
+{
+    const char *vnode = json_string_value(json_array_get(ver, 1));
+    char err[256], changed[512] = "";
+    if (!json_is_object(settings) || !vnode ||
+        lk_validate_tag(vnode, "node name", err, sizeof(err)) < 0) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name,
+                        "malformed cluster settings");
         return;
     }
     struct lk_config next = cl->node->config;
-    char err[256], changed[512] = "";
     size_t used = 0;
     const char *key;
     json_t *v;
-    json_object_foreach(settings, key, v)
+    json_object_foreach((json_t *) (uintptr_t) settings, key, v)
     {
         char cur[1100];
         const char *now = lk_cluster_settings_get(&next.cluster, key, cur, sizeof(cur));
@@ -362,9 +390,8 @@ static void apply_settings_message(struct lk_cluster *cl, struct peer *p, const 
                          json_string_value(v));
         used += n > 0 && (size_t) n < sizeof(changed) - used ? (size_t) n : 0;
     }
-    if (!changed[0]) {
-        return;
-    }
+    next.settings_version = (uint64_t) json_integer_value(json_array_get(ver, 0));
+    snprintf(next.settings_version_node, sizeof(next.settings_version_node), "%s", vnode);
     char path[LK_PATH_MAX + 64];
     snprintf(path, sizeof(path), "%s/%s", cl->node->root, LK_CONF_NAME);
     if (lk_config_save(path, &next, err, sizeof(err)) < 0) {
@@ -372,10 +399,14 @@ static void apply_settings_message(struct lk_cluster *cl, struct peer *p, const 
         return;
     }
     cl->node->config = next;
-    char from[600];
-    snprintf(from, sizeof(from), "%s (from %s)", changed, p->name);
-    lk_eventlog_msg(cl->node, NULL, LK_MSG_CLUSTER_CONFIGURED, from);
-    lk_cluster_reconfigure(cl->node, false);
+    (void) lk_store_see_clock(cl->node->store, next.settings_version);
+    if (changed[0]) {
+        char from[600];
+        snprintf(from, sizeof(from), "%s (from %s)", changed, p->name);
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_CLUSTER_CONFIGURED, from);
+    }
+    /* Tell everyone: peers that compared against our old settings compare again. */
+    lk_cluster_reconfigure(cl->node, true);
 }
 
 static void compare_settings(struct lk_cluster *cl, struct peer *p, const json_t *theirs)
@@ -396,11 +427,26 @@ static void compare_settings(struct lk_cluster *cl, struct peer *p, const json_t
     }
     json_decref(ours);
     if (p->settings_diff[0] && strcmp(was, p->settings_diff) != 0) {
-        char what[160];
-        snprintf(what, sizeof(what), "%s differs (lkcli cluster config sets it on every node)",
+        char what[200];
+        snprintf(what, sizeof(what),
+                 "%s differs (edited by hand? lkcli cluster config sets it on every node)",
                  p->settings_diff);
         lk_eventlog_msg(cl->node, NULL, LK_MSG_SETTINGS_MISMATCH, p->name, what);
     }
+}
+
+/* The peer's settings and their version (HELLO or a settings message): the newer version
+ * wins on both sides; equal versions with different settings are reported. */
+static void sync_settings(struct lk_cluster *cl, struct peer *p, const json_t *settings,
+                          const json_t *ver)
+{
+    int c = settings_version_cmp(&cl->node->config, ver);
+    if (c > 0) {
+        adopt_settings(cl, p, settings, ver);
+    } else if (c < 0) {
+        lk_cluster_send(cl, p->name, settings_message(cl));
+    }
+    compare_settings(cl, p, settings);
 }
 
 /* ---------------------------------------------------------------- net callbacks */
@@ -455,7 +501,7 @@ static void on_hello(void *userdata, const char *name, bool known, const json_t 
     if (!known && !p->witness && !cl->node->witness && !p->configured) {
         lk_eventlog_msg(cl->node, NULL, LK_MSG_UNKNOWN_PEER, name, "a comm path");
     }
-    compare_settings(cl, p, json_object_get(info, "settings"));
+    sync_settings(cl, p, json_object_get(info, "settings"), json_object_get(info, "ver"));
     /* Every new connection may follow a gap: exchange data and state again. */
     send_sum(cl, name);
     if (!cl->node->witness) {
@@ -499,8 +545,15 @@ static void on_message(void *userdata, const char *name, const json_t *msg)
     struct lk_cluster *cl = userdata;
     struct peer *p = lk_cluster_peer(cl, name);
     const char *t = json_string_value(json_object_get(msg, "t"));
-    if (!p || !t || cl->node->witness) {
+    if (!p || !t) {
         return;
+    }
+    if (strcmp(t, "settings") == 0) {
+        sync_settings(cl, p, json_object_get(msg, "settings"), json_object_get(msg, "ver"));
+        return;
+    }
+    if (cl->node->witness) {
+        return; /* a witness keeps no cluster data and holds nothing */
     }
     if (strcmp(t, "sum") == 0) {
         answer_sum(cl, p, json_object_get(msg, "sum"));
@@ -517,8 +570,6 @@ static void on_message(void *userdata, const char *name, const json_t *msg)
         on_state(cl, p, msg);
     } else if (strcmp(t, "state?") == 0) {
         lk_cluster_send(cl, name, state_json(cl));
-    } else if (strcmp(t, "settings") == 0) {
-        apply_settings_message(cl, p, msg);
     } else if (strcmp(t, "switch") == 0) {
         lk_owner_on_switch_message(cl, name, msg);
     } else if (strcmp(t, "remove") == 0) {
@@ -675,8 +726,10 @@ static int read_key(const char *root, uint8_t key[LK_WIRE_KEY], char *err, size_
 
 static json_t *hello_info(const struct lk_cluster *cl)
 {
-    return json_pack("{s:b,s:o}", "witness", cl->node->witness, "settings",
-                     settings_json(&cl->node->config.cluster));
+    const struct lk_config *config = &cl->node->config;
+    return json_pack("{s:b,s:o,s:[I,s]}", "witness", cl->node->witness, "settings",
+                     settings_json(&config->cluster), "ver", (json_int_t) config->settings_version,
+                     config->settings_version_node);
 }
 
 int lk_cluster_start(struct lk_node *node, char *err, size_t err_size)
@@ -734,14 +787,14 @@ int lk_cluster_start(struct lk_node *node, char *err, size_t err_size)
     return 0;
 }
 
-void lk_cluster_stop(struct lk_node *node, bool leaving)
+void lk_cluster_stop(struct lk_node *node, enum lk_leave how)
 {
     struct lk_cluster *cl = node->cluster;
     if (!cl || cl->stopping) {
         return;
     }
-    if (leaving && cl->settled) {
-        lk_owner_leave(cl);
+    if (how != LK_LEAVE_CRASH && cl->settled) {
+        lk_owner_leave(cl, how == LK_LEAVE_RUNNING);
         lk_cluster_send_state(cl);
     }
     cl->stopping = true;
@@ -836,15 +889,13 @@ void lk_cluster_reconfigure(struct lk_node *node, bool broadcast)
     json_t *info = hello_info(cl);
     lk_net_set_hello(cl->net, info);
     if (broadcast) {
-        json_t *msg = json_pack("{s:s,s:O}", "t", "settings", "settings",
-                                json_object_get(info, "settings"));
+        json_t *msg = settings_message(cl);
         if (msg) {
             lk_net_broadcast(cl->net, msg);
             json_decref(msg);
         }
     }
     json_decref(info);
-    cl->quorum_known = cl->quorum_known && true;
     update_quorum(cl);
     lk_cluster_kick(cl);
 }
@@ -858,7 +909,7 @@ json_t *lk_cluster_status_json(struct lk_node *node)
     if (cl) {
         count_votes(cl, &votes, &voters);
         none = lk_cluster_quorum_mode_none(cl);
-        if (none && voters == 2) {
+        if (none && voters == 2 && !node->witness) {
             json_array_append_new(
                     warnings,
                     json_string("quorum is none: two nodes without a witness can both take over "

@@ -19,9 +19,16 @@
  * one-line message in err. */
 int lk_cluster_start(struct lk_node *node, char *err, size_t err_size);
 
-/* lkstop: tells the peers this node leaves on purpose (its hierarchies do not fail
- * over), then closes the comm paths. */
-void lk_cluster_stop(struct lk_node *node, bool leaving);
+enum lk_leave {
+    LK_LEAVE_CRASH,   /* not on purpose (only the loop ended): say nothing */
+    LK_LEAVE_STOPPED, /* lkstop: this node's hierarchies were taken out of service */
+    LK_LEAVE_RUNNING, /* lkstop -f, SIGTERM: its applications keep running unmonitored */
+};
+
+/* Tells the peers how this node leaves (after lkstop its hierarchies do not fail over;
+ * after lkstop -f nobody may start them elsewhere, their applications still run), then
+ * closes the comm paths. Only the first call counts. */
+void lk_cluster_stop(struct lk_node *node, enum lk_leave how);
 
 /* Whether the local start-up has run (lkstart waits for it). */
 bool lk_cluster_started_up(const struct lk_node *node);
@@ -77,6 +84,10 @@ bool lk_cluster_in_service_somewhere(const struct lk_node *node, const char *tag
 
 /* The state of tag on peer as last reported ("" when unknown). */
 const char *lk_cluster_remote_state(const struct lk_node *node, const char *peer, const char *tag);
+
+/* Whether tag's hierarchy has a live node to fail over to (ctx: the struct lk_node);
+ * the engine's view asks it when a resource cannot be repaired here. */
+bool lk_cluster_has_backup(const void *ctx, const char *tag);
 
 /* Whether peer is ALIVE now. */
 bool lk_cluster_peer_alive(const struct lk_node *node, const char *peer);

@@ -96,7 +96,7 @@ bool lk_owner_merge(struct lk_cluster *cl, const char *tag, const struct lk_owne
 json_t *lk_owner_all_json(struct lk_cluster *cl);
 void lk_owner_reconcile(struct lk_cluster *cl);
 void lk_owner_startup(struct lk_cluster *cl);
-void lk_owner_leave(struct lk_cluster *cl);
+void lk_owner_leave(struct lk_cluster *cl, bool running);
 void lk_owner_on_switch_message(struct lk_cluster *cl, const char *from, const json_t *msg);
 void lk_owner_on_remove_message(struct lk_cluster *cl, const char *from, const json_t *msg);
 void lk_owner_node_alive(struct lk_cluster *cl, const char *peer);

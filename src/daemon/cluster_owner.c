@@ -649,6 +649,9 @@ static void consider_takeover(struct lk_cluster *cl, struct hier *h)
     if (owner && owner->alive) {
         return; /* its business: it hands the hierarchy on itself if it fails there */
     }
+    if (rec->kept) {
+        return; /* lkstop -f: its applications still run there, unmonitored */
+    }
     if (rec->left && !cl->orphan_check) {
         return; /* stopped on purpose: not a failure */
     }
@@ -835,10 +838,11 @@ static void reconcile_one(struct lk_cluster *cl, struct hier *h)
         }
         return;
     }
-    if (h->rec.left) {
+    if (h->rec.left || h->rec.kept) {
         next = h->rec;
         next.seq++;
         next.left = false;
+        next.kept = false;
         (void) write_rec(cl, h, &next);
         return;
     }
@@ -929,7 +933,7 @@ void lk_owner_startup(struct lk_cluster *cl)
     free(saved);
 }
 
-void lk_owner_leave(struct lk_cluster *cl)
+void lk_owner_leave(struct lk_cluster *cl, bool running)
 {
     struct lk_node *node = cl->node;
     for (size_t i = 0; i < node->count; i++) {
@@ -941,6 +945,7 @@ void lk_owner_leave(struct lk_cluster *cl)
             struct lk_owner_rec next = h.rec;
             next.seq++;
             next.left = true;
+            next.kept = running && h.in_service;
             snprintf(next.reason, sizeof(next.reason), "%s stopped", node->name);
             (void) write_rec(cl, &h, &next);
         }
@@ -1038,6 +1043,12 @@ enum lk_cluster_verdict lk_cluster_restore(struct lk_node *node, const char *tag
         snprintf(err, err_size, "node '%s' is not ALIVE", target);
     } else if (!can_act(cl)) {
         snprintf(err, err_size, "this node has no quorum: nothing is brought in service");
+    } else if (h.has_rec && h.rec.kept && strcmp(h.rec.owner, target) != 0 &&
+               !lk_cluster_peer_alive(node, h.rec.owner)) {
+        snprintf(err, err_size,
+                 "node '%s' stopped with lkstop -f and its applications may still run there: "
+                 "start lkd on '%s' first (or stop them there by hand and restore on '%s')",
+                 h.rec.owner, h.rec.owner, h.rec.owner);
     } else if (h.in_service || h.busy) {
         if (strcmp(target, me) == 0) {
             verdict = LK_CLUSTER_LOCAL;
@@ -1295,4 +1306,22 @@ int lk_cluster_switched_out(struct lk_node *node, char *msg, size_t msg_size)
     (void) msg;
     (void) msg_size;
     return 1;
+}
+
+bool lk_cluster_has_backup(const void *ctx, const char *tag)
+{
+    struct lk_node *node = (struct lk_node *) (uintptr_t) ctx;
+    struct lk_cluster *cl = node->cluster;
+    if (!cl || node->witness || !lk_cluster_is_clustered(node, tag)) {
+        return false;
+    }
+    struct hier h;
+    if (!load_hier(cl, tag, &h)) {
+        return false;
+    }
+    struct lk_owner_rec tried = h.rec;
+    lk_owner_add_tried(&tried, node->name);
+    bool backup = best_target(cl, &h, &tried, node->name) != NULL;
+    free_hier(&h);
+    return backup;
 }

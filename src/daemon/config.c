@@ -775,8 +775,32 @@ static int handle_node(struct parse_ctx *ctx, const char *name, const char *valu
     return 1;
 }
 
+/* "version = N NODE": see config.h. */
+static int handle_version(struct parse_ctx *ctx, const char *value)
+{
+    char node[LK_TAG_MAX + 2] = "", verr[256]; /* %129s below: LK_TAG_MAX + 1 */
+    unsigned long long n = 0;
+    int used = 0;
+    if (ctx->config->settings_version_node[0] ||
+        sscanf(value, "%llu %129s%n", &n, node, &used) != 2 || value[used] != '\0' || n == 0 ||
+        lk_validate_tag(node, "node name", verr, sizeof(verr)) < 0) {
+        ctx_fail(ctx,
+                 "invalid version '%s': expected a counter and a node name (written by "
+                 "lkcli cluster config)",
+                 value);
+        return 0;
+    }
+    ctx->config->settings_version = n;
+    snprintf(ctx->config->settings_version_node, sizeof(ctx->config->settings_version_node), "%s",
+             node);
+    return 1;
+}
+
 static int handle_cluster(struct parse_ctx *ctx, const char *name, const char *value)
 {
+    if (strcmp(name, "version") == 0) {
+        return handle_version(ctx, value);
+    }
     size_t k = 0;
     while (lk_cluster_settings_keys[k] && strcmp(lk_cluster_settings_keys[k], name) != 0) {
         k++;
@@ -942,6 +966,12 @@ static int format_config(const struct lk_config *config, char **ret_text, size_t
         const char *key = lk_cluster_settings_keys[i];
         (void) lk_cluster_settings_get(&config->cluster, key, value, sizeof(value));
         fprintf(f, "%s =%s%s\n", key, value[0] ? " " : "", value);
+    }
+    if (config->settings_version) {
+        fprintf(f,
+                "# written by lkcli cluster config; the newer version wins between nodes\n"
+                "version = %llu %s\n",
+                (unsigned long long) config->settings_version, config->settings_version_node);
     }
     for (size_t i = 0; i < config->peer_count; i++) {
         const struct lk_peer *peer = &config->peers[i];

@@ -80,6 +80,11 @@ struct lk_config {
     char node[LK_TAG_MAX + 1];
     char listen[LK_ADDR_MAX]; /* "" = 0.0.0.0:7400 */
     struct lk_cluster_settings cluster;
+    /* The version of the cluster settings: written by `lkcli cluster config` (a Lamport
+     * counter and the node that wrote it, `version = N NODE` in [cluster]); the newer
+     * version wins when two nodes meet with different settings. 0 = never changed. */
+    uint64_t settings_version;
+    char settings_version_node[LK_TAG_MAX + 1];
     struct lk_peer peers[LK_MAX_PEERS];
     size_t peer_count;
 };

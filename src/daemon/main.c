@@ -207,7 +207,7 @@ static void on_signal(uv_signal_t *h, int signum)
                                       : "SIGINT: applications keep running");
     node->stopping = true;
     lk_monitor_stop_all(node);
-    lk_cluster_stop(node, true);
+    lk_cluster_stop(node, LK_LEAVE_RUNNING);
     uv_stop(node->loop);
 }
 
@@ -336,7 +336,7 @@ int main(int argc, char **argv)
     uv_run(node.loop, UV_RUN_DEFAULT);
     /* Tell the peers (a stop is not a failure), close the comm paths, let the closes
      * finish. */
-    lk_cluster_stop(&node, true);
+    lk_cluster_stop(&node, LK_LEAVE_CRASH);
     for (int i = 0; i < 10 && uv_run(node.loop, UV_RUN_NOWAIT) != 0; i++) {
     }
 

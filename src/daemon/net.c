@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "validate.h"
@@ -48,11 +47,15 @@
 #define MAX_FRAME             ((size_t) LK_WIRE_HEADER + LK_WIRE_MAX_PAYLOAD + LK_WIRE_MAC)
 #define LISTEN_BACKLOG        128
 #define DEFAULT_LISTEN        "0.0.0.0:7400"
+#define DRAIN_MS              500 /* lk_net_stop: how long queued frames may take to leave */
+#define REPLAY_SESSION        1 /* the replay window's session: conn_on_frame checks the real one */
 
 #define KEY_NODE    "node"
 #define KEY_WITNESS "witness"
 #define KEY_INFO    "info"
 #define KEY_DEAD_MS "dead_ms"
+#define KEY_NONCE   "nonce"
+#define NONCE_HEX   16 /* a nonce in a HELLO: 16 lower-case hex digits */
 
 #define STATE_ALIVE      "ALIVE"
 #define STATE_DEAD       "DEAD"
@@ -116,14 +119,19 @@ struct conn {
     bool outbound;
     bool counted_inbound;
     bool counted_stranger;
-    bool connected;   /* TCP is up */
-    bool established; /* the peer's HELLO was accepted */
-    bool alive;
-    bool closing;
+    bool connected;            /* TCP is up */
+    bool established;          /* the peer's HELLO was accepted (inbound: not yet confirmed) */
+    bool alive;                /* established and confirmed (see conn_on_frame); until it closes */
+    bool closing;              /* conn_close ran: nothing is sent or delivered any more */
+    bool draining;             /* closing, but the handle stays open while lk_net_stop flushes */
     char address[LK_ADDR_MAX]; /* the path's address, or the remote "ip:port" */
     char remote_ip[64];        /* for counting drops before HELLO */
-    uint64_t session, seq;     /* ours, for the frames we send */
+    uint64_t nonce;            /* ours, in our HELLO: every frame to us must carry it */
+    uint64_t peer_nonce;       /* theirs, from their HELLO: every frame we send carries it */
+    uint64_t seq;              /* of the last frame we sent */
     struct lk_replay replay;   /* theirs */
+    json_t *hello;             /* inbound: their HELLO, applied when the connection confirms */
+    uv_shutdown_t shutdown_req;
     uint8_t *rbuf;
     size_t rlen, rcap;
     uint64_t started_usec, last_heard_usec, since_usec;
@@ -155,6 +163,10 @@ struct lk_net {
 
     uv_tcp_t listener;
     uv_timer_t tick;
+    uv_timer_t drain; /* lk_net_stop: bounds how long connections flush */
+    size_t draining_count;
+    bool started;     /* lk_net_start succeeded: on_stopped is due */
+    bool drain_armed; /* lk_net_stop closed every connection: drain closes when done */
     uint64_t last_tick_usec;
     bool skipped_judging; /* the previous tick was late and judged nobody */
 
@@ -169,7 +181,6 @@ struct lk_net {
 
     uint64_t dropped[DROP_KINDS];
     uint64_t stalled;
-    uint64_t last_session;
     unsigned open_handles;
     bool stopping;
 };
@@ -190,15 +201,34 @@ static uint64_t dead_ms(const struct lk_net *net)
            net->config.cluster.heartbeat_misses;
 }
 
-/* A new session id for one of our connections: wall-clock µs, strictly increasing even
- * when the clock steps back or two connections start in the same microsecond. */
-static uint64_t new_session(struct lk_net *net)
+/* A fresh nonce for one of our connections (see net.h, "Freshness"). */
+static uint64_t new_nonce(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t now = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-    net->last_session = now > net->last_session ? now : net->last_session + 1;
-    return net->last_session;
+    uint64_t nonce;
+    randombytes_buf(&nonce, sizeof(nonce));
+    return nonce;
+}
+
+/* A nonce parsed from its HELLO form (NONCE_HEX hex digits). Returns 0 or -EINVAL. */
+static int parse_nonce(const char *text, uint64_t *ret_nonce)
+{
+    if (!text || strlen(text) != NONCE_HEX) {
+        return -EINVAL;
+    }
+    uint64_t v = 0;
+    for (const char *p = text; *p; p++) {
+        int d;
+        if (*p >= '0' && *p <= '9') {
+            d = *p - '0';
+        } else if (*p >= 'a' && *p <= 'f') {
+            d = *p - 'a' + 10;
+        } else {
+            return -EINVAL;
+        }
+        v = v << 4 | (uint64_t) d;
+    }
+    *ret_nonce = v;
+    return 0;
 }
 
 /* Parses "a.b.c.d:port" or "[v6]:port" (port 1..65535). The same rule as
@@ -391,6 +421,9 @@ static void net_free(struct lk_net *net)
 static void net_handle_closed(struct lk_net *net)
 {
     if (--net->open_handles == 0 && net->stopping) {
+        if (net->started && net->cb.on_stopped) {
+            net->cb.on_stopped(net->userdata);
+        }
         net_free(net);
     }
 }
@@ -412,6 +445,7 @@ static void on_conn_closed(uv_handle_t *h)
     if (c->next) {
         c->next->prev = c->prev;
     }
+    json_decref(c->hello);
     free(c->rbuf);
     free(c);
     net_handle_closed(net);
@@ -445,7 +479,7 @@ static struct conn *conn_new(struct lk_net *net)
         net->conns->prev = c;
     }
     net->conns = c;
-    c->session = new_session(net);
+    c->nonce = new_nonce();
     c->started_usec = mono_usec();
     return c;
 }
@@ -461,6 +495,68 @@ static void path_schedule_retry(struct path *path)
     (void) uv_timer_start(&path->retry, on_retry, path->backoff_ms, 0);
     path->backoff_ms =
             path->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : path->backoff_ms * 2;
+}
+
+/* Closes the handle of c, whose conn_close ran (or finishes its drain). */
+static void conn_close_handle(struct conn *c)
+{
+    struct lk_net *net = c->net;
+    if (c->draining) {
+        c->draining = false;
+        net->draining_count--;
+    }
+    if (uv_is_closing((uv_handle_t *) &c->tcp)) {
+        return;
+    }
+    uv_close((uv_handle_t *) &c->tcp, on_conn_closed);
+    if (net->drain_armed && net->draining_count == 0 &&
+        !uv_is_closing((uv_handle_t *) &net->drain)) {
+        uv_close((uv_handle_t *) &net->drain, on_net_handle_closed);
+    }
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct conn *c = req->data;
+    /* Our frames and our FIN are with the kernel now. Wait for the peer's FIN (on_read):
+     * closing while its heartbeats sit unread in our receive queue would make the kernel
+     * answer with a reset, and a reset throws away what the peer has not read yet. */
+    if (status < 0) {
+        conn_close_handle(c);
+    }
+}
+
+/* lk_net_stop: the connections still draining after DRAIN_MS are closed as they are. */
+static void on_drain_timeout(uv_timer_t *t)
+{
+    struct lk_net *net = t->data;
+    struct conn *next;
+    for (struct conn *c = net->conns; c; c = next) {
+        next = c->next;
+        if (c->draining) {
+            conn_close_handle(c);
+        }
+    }
+}
+
+/* Closes the handle of c, which conn_close just marked closing. While stopping, a
+ * connected c is drained first: uv_close would cancel the writes still queued, and the
+ * last thing the coordinator sends before lk_net_stop is that this node leaves on
+ * purpose. Draining shuts the write side down after the queued writes and closes on
+ * the peer's EOF, or when lk_net_stop's DRAIN_MS are over. */
+static void conn_release(struct conn *c)
+{
+    struct lk_net *net = c->net;
+    if (net->stopping && c->connected && !c->draining &&
+        uv_is_writable((const uv_stream_t *) &c->tcp) && !uv_is_closing((uv_handle_t *) &c->tcp)) {
+        c->shutdown_req.data = c;
+        if (uv_shutdown(&c->shutdown_req, (uv_stream_t *) &c->tcp, on_shutdown) == 0) {
+            c->draining = true;
+            net->draining_count++;
+            return;
+        }
+    }
+    conn_close_handle(c);
 }
 
 /* Closes c (idempotent). When it was ALIVE, reports the path DEAD with why and the node
@@ -496,7 +592,7 @@ static void conn_close(struct conn *c, const char *why, const char *node_why)
         c->counted_inbound = false;
         net->inbound_count--;
     }
-    uv_close((uv_handle_t *) &c->tcp, on_conn_closed);
+    conn_release(c);
     if (!was_alive || net->stopping) {
         return;
     }
@@ -587,7 +683,10 @@ static int conn_send(struct conn *c, uint8_t type, const char *text, size_t len)
     if (!w) {
         return -ENOMEM;
     }
-    int r = lk_wire_encode(net->key, type, c->session, c->seq + 1, text, len, &w->buf, &w->len);
+    /* Once we have the peer's HELLO, every frame carries its nonce; only the connector's
+     * HELLO goes out before that, and carries our own. */
+    uint64_t session = c->established ? c->peer_nonce : c->nonce;
+    int r = lk_wire_encode(net->key, type, session, c->seq + 1, text, len, &w->buf, &w->len);
     if (r < 0) {
         free(w);
         return r == -EINVAL ? -EMSGSIZE : r;
@@ -615,9 +714,11 @@ static int conn_send(struct conn *c, uint8_t type, const char *text, size_t len)
 static int conn_send_hello(struct conn *c)
 {
     struct lk_net *net = c->net;
-    json_t *hello =
-            json_pack("{s:s, s:b, s:O, s:I}", KEY_NODE, net->node, KEY_WITNESS, net->witness,
-                      KEY_INFO, net->hello_info, KEY_DEAD_MS, (json_int_t) dead_ms(net));
+    char nonce[NONCE_HEX + 1];
+    snprintf(nonce, sizeof(nonce), "%016llx", (unsigned long long) c->nonce);
+    json_t *hello = json_pack("{s:s, s:b, s:O, s:I, s:s}", KEY_NODE, net->node, KEY_WITNESS,
+                              net->witness, KEY_INFO, net->hello_info, KEY_DEAD_MS,
+                              (json_int_t) dead_ms(net), KEY_NONCE, nonce);
     char *text = hello ? json_dumps(hello, JSON_COMPACT) : NULL;
     json_decref(hello);
     if (!text) {
@@ -648,54 +749,17 @@ static void conn_heard(struct conn *c)
     }
 }
 
-static void conn_on_hello(struct conn *c, const struct lk_wire_frame *f)
+static char *heartbeat_text(struct lk_net *net);
+
+/* Makes c ALIVE on the HELLO it holds (c->hello, consumed): the peer's settings, the
+ * path's backoff, on_path, on_node, on_hello. */
+static void conn_confirm(struct conn *c)
 {
     struct lk_net *net = c->net;
-    json_t *hello = parse_object(f);
-    if (!hello) {
-        conn_drop(c, DROP_MALFORMED, "HELLO payload is not a JSON object");
-        return;
-    }
-    const char *name = json_string_value(json_object_get(hello, KEY_NODE));
+    struct peer *p = c->peer;
+    json_t *hello = c->hello;
+    c->hello = NULL;
     const json_t *info = json_object_get(hello, KEY_INFO);
-    const json_t *witness = json_object_get(hello, KEY_WITNESS);
-    const json_t *dead = json_object_get(hello, KEY_DEAD_MS);
-    char err[256];
-    if (!name) {
-        conn_drop(c, DROP_MALFORMED, "HELLO without a node name");
-        goto out;
-    }
-    if (lk_validate_tag(name, "node name", err, sizeof(err)) < 0) {
-        conn_drop(c, DROP_MALFORMED, "HELLO with a bad node name: %s", err);
-        goto out;
-    }
-    if ((info && !json_is_object(info)) || (witness && !json_is_boolean(witness)) ||
-        (dead && !json_is_integer(dead))) {
-        conn_drop(c, DROP_MALFORMED, "HELLO from '%s' with a malformed info, witness or dead_ms",
-                  name);
-        goto out;
-    }
-    if (strcmp(name, net->node) == 0) {
-        conn_drop(c, DROP_OTHER, "HELLO from a node named like this one ('%s')", name);
-        goto out;
-    }
-    if (c->path && !c->path->is_witness && strcmp(name, c->path->peer->name) != 0) {
-        conn_drop(c, DROP_OTHER, "HELLO from '%s' on a comm path to '%s'", name,
-                  c->path->peer->name);
-        goto out;
-    }
-    struct peer *p = find_peer(net, name);
-    if (!p) {
-        if (unknown_count(net) >= MAX_UNKNOWN_PEERS) {
-            conn_drop(c, DROP_OTHER, "HELLO from '%s': too many unknown nodes", name);
-            goto out;
-        }
-        p = peer_new(net, name);
-        if (!p) {
-            conn_close(c, "out of memory", NULL);
-            goto out;
-        }
-    }
     if (c->path && c->path->is_witness) {
         if (c->path->peer && c->path->peer != p) {
             c->path->peer->via_witness = false;
@@ -703,17 +767,12 @@ static void conn_on_hello(struct conn *c, const struct lk_wire_frame *f)
         c->path->peer = p;
         p->via_witness = true;
     }
-    p->witness = json_is_true(witness);
+    p->witness = json_is_true(json_object_get(hello, KEY_WITNESS));
+    const json_t *dead = json_object_get(hello, KEY_DEAD_MS);
     p->dead_ms = dead ? (uint64_t) json_integer_value(dead) : 0;
-    c->peer = p;
-    c->established = true;
     if (c->counted_stranger) {
         c->counted_stranger = false;
         net->stranger_count--;
-    }
-    /* The accepting side answers only now, to a connector that proved it holds the key. */
-    if (!c->outbound && conn_send_hello(c) < 0) {
-        goto out;
     }
     if (c->path) {
         c->path->backoff_ms = BACKOFF_MIN_MS;
@@ -737,6 +796,86 @@ static void conn_on_hello(struct conn *c, const struct lk_wire_frame *f)
         net->cb.on_hello(net->userdata, p->name, peer_known(p), info ? info : empty);
         json_decref(empty);
     }
+    json_decref(hello);
+}
+
+/* The peer's HELLO on c, authenticated and (outbound) bound to our nonce. An outbound c
+ * is ALIVE at once, and confirms with a heartbeat that carries the acceptor's nonce. An
+ * inbound c answers with our HELLO and waits for the connector's next frame: its HELLO
+ * may be a recording, and only a frame that carries our fresh nonce under a valid HMAC
+ * proves the connector is live (conn_on_frame). */
+static void conn_on_hello(struct conn *c, const struct lk_wire_frame *f)
+{
+    struct lk_net *net = c->net;
+    json_t *hello = parse_object(f);
+    if (!hello) {
+        conn_drop(c, DROP_MALFORMED, "HELLO payload is not a JSON object");
+        return;
+    }
+    const char *name = json_string_value(json_object_get(hello, KEY_NODE));
+    const json_t *info = json_object_get(hello, KEY_INFO);
+    const json_t *witness = json_object_get(hello, KEY_WITNESS);
+    const json_t *dead = json_object_get(hello, KEY_DEAD_MS);
+    uint64_t peer_nonce = 0;
+    char err[256];
+    if (!name) {
+        conn_drop(c, DROP_MALFORMED, "HELLO without a node name");
+        goto out;
+    }
+    if (lk_validate_tag(name, "node name", err, sizeof(err)) < 0) {
+        conn_drop(c, DROP_MALFORMED, "HELLO with a bad node name: %s", err);
+        goto out;
+    }
+    if ((info && !json_is_object(info)) || (witness && !json_is_boolean(witness)) ||
+        (dead && !json_is_integer(dead))) {
+        conn_drop(c, DROP_MALFORMED, "HELLO from '%s' with a malformed info, witness or dead_ms",
+                  name);
+        goto out;
+    }
+    if (parse_nonce(json_string_value(json_object_get(hello, KEY_NONCE)), &peer_nonce) < 0) {
+        conn_drop(c, DROP_MALFORMED, "HELLO from '%s' without a valid nonce", name);
+        goto out;
+    }
+    if (strcmp(name, net->node) == 0) {
+        conn_drop(c, DROP_OTHER, "HELLO from a node named like this one ('%s')", name);
+        goto out;
+    }
+    if (c->path && !c->path->is_witness && strcmp(name, c->path->peer->name) != 0) {
+        conn_drop(c, DROP_OTHER, "HELLO from '%s' on a comm path to '%s'", name,
+                  c->path->peer->name);
+        goto out;
+    }
+    struct peer *p = find_peer(net, name);
+    if (!p) {
+        if (unknown_count(net) >= MAX_UNKNOWN_PEERS) {
+            conn_drop(c, DROP_OTHER, "HELLO from '%s': too many unknown nodes", name);
+            goto out;
+        }
+        p = peer_new(net, name);
+        if (!p) {
+            conn_close(c, "out of memory", NULL);
+            goto out;
+        }
+    }
+    c->peer = p;
+    c->peer_nonce = peer_nonce;
+    c->established = true;
+    c->hello = hello;
+    hello = NULL;
+    if (!c->outbound) {
+        /* The accepting side answers only now, to a connector that proved it holds the
+         * key (or replays a HELLO of someone who does: our answer then leads nowhere). */
+        (void) conn_send_hello(c);
+        goto out;
+    }
+    char *text = heartbeat_text(net);
+    int r = text ? conn_send(c, LK_WIRE_HEARTBEAT, text, strlen(text)) : -ENOMEM;
+    free(text);
+    if (r < 0) {
+        conn_close(c, "cannot send the first heartbeat", NULL);
+        goto out;
+    }
+    conn_confirm(c);
 out:
     json_decref(hello);
 }
@@ -744,9 +883,18 @@ out:
 static void conn_on_frame(struct conn *c, const struct lk_wire_frame *f)
 {
     struct lk_net *net = c->net;
-    if (!lk_replay_accept(&c->replay, f->session, f->seq)) {
-        conn_drop(c, DROP_REPLAYED, "replayed frame (session %llu, seq %llu)",
+    /* Freshness across connections (net.h): every frame but the connector's HELLO must
+     * carry the nonce we sent in our HELLO on this connection. A frame recorded on
+     * another connection carries another nonce, and its HMAC forbids changing it. */
+    bool connector_hello = !c->outbound && !c->established;
+    if (!connector_hello && f->session != c->nonce) {
+        conn_drop(c, DROP_REPLAYED, "frame of another connection (session %016llx, seq %llu)",
                   (unsigned long long) f->session, (unsigned long long) f->seq);
+        return;
+    }
+    /* Within the connection, each sequence number once (the session was checked above). */
+    if (!lk_replay_accept(&c->replay, REPLAY_SESSION, f->seq)) {
+        conn_drop(c, DROP_REPLAYED, "replayed frame (seq %llu)", (unsigned long long) f->seq);
         return;
     }
     if (!c->established) {
@@ -767,7 +915,16 @@ static void conn_on_frame(struct conn *c, const struct lk_wire_frame *f)
                   f->type == LK_WIRE_HEARTBEAT ? "heartbeat" : "message");
         return;
     }
-    conn_heard(c);
+    if (!c->alive) {
+        /* The connector's first frame bound to our nonce: it is live, not a recording. */
+        conn_confirm(c);
+        if (c->closing || net->stopping) {
+            json_decref(v);
+            return;
+        }
+    } else {
+        conn_heard(c);
+    }
     if (f->type == LK_WIRE_HEARTBEAT) {
         if (net->cb.on_heartbeat) {
             net->cb.on_heartbeat(net->userdata, c->peer->name, v);
@@ -796,9 +953,10 @@ static void conn_process(struct conn *c)
             conn_drop(c, DROP_OVERSIZED, "frame over %d bytes", LK_WIRE_MAX_PAYLOAD);
             return;
         }
-        /* Until HELLO nobody proved anything: refuse big frames from the header alone,
-         * so a stranger cannot make us buffer megabytes. */
-        if (!c->established && avail >= LK_WIRE_HEADER &&
+        /* Until the connection is ALIVE nobody proved anything (an inbound HELLO may be a
+         * recording): refuse big frames from the header alone, so a stranger cannot make
+         * us buffer megabytes. The connector's first frame after HELLO is a heartbeat. */
+        if (!c->alive && avail >= LK_WIRE_HEADER &&
             header_payload_len(at) > PRE_HELLO_MAX_PAYLOAD) {
             conn_drop(c, DROP_OVERSIZED, "frame of %u bytes before HELLO",
                       (unsigned) header_payload_len(at));
@@ -862,7 +1020,15 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     (void) buf;
     struct conn *c = stream->data;
-    if (c->closing || nread == 0) {
+    if (c->closing) {
+        /* Draining (lk_net_stop): what arrives is read and dropped, so that our close
+         * finds an empty receive queue; the peer's EOF ends the drain. */
+        if (nread < 0) {
+            conn_close_handle(c);
+        }
+        return;
+    }
+    if (nread == 0) {
         return;
     }
     if (nread < 0) {
@@ -976,8 +1142,8 @@ static void path_remove(struct path *path)
 
 /* ---------------------------------------------------------------- the heartbeat tick */
 
-/* Closes what timed out: connections without HELLO, and ALIVE paths not heard from for
- * the dead time (when judge). */
+/* Closes what timed out: connections not ALIVE yet (no HELLO, or inbound: no frame after
+ * it), and ALIVE paths not heard from for the dead time (when judge). */
 static void sweep(struct lk_net *net, uint64_t now, bool judge)
 {
     uint64_t dead = dead_ms(net);
@@ -992,11 +1158,14 @@ static void sweep(struct lk_net *net, uint64_t now, bool judge)
             continue;
         }
         char why[128];
-        if (!c->established) {
+        if (!c->alive) {
             uint64_t limit = c->outbound ? dead : hello_limit;
             if (now - c->started_usec > limit * 1000) {
                 snprintf(why, sizeof(why), "%s within %llu ms",
-                         c->connected ? "no HELLO" : "no connection", (unsigned long long) limit);
+                         !c->connected     ? "no connection"
+                         : !c->established ? "no HELLO"
+                                           : "no frame after HELLO",
+                         (unsigned long long) limit);
                 conn_close(c, why, NULL);
             }
             continue;
@@ -1073,7 +1242,7 @@ static void on_tick(uv_timer_t *t)
     struct conn *next;
     for (struct conn *c = net->conns; c && !net->stopping; c = next) {
         next = c->next;
-        if (c->established && !c->closing) {
+        if (c->alive && !c->closing) {
             (void) conn_send(c, LK_WIRE_HEARTBEAT, text, len);
         }
     }
@@ -1287,6 +1456,9 @@ int lk_net_start(uv_loop_t *loop, const struct lk_net_options *options,
     (void) uv_timer_init(loop, &net->tick);
     net->tick.data = net;
     net->open_handles++;
+    (void) uv_timer_init(loop, &net->drain);
+    net->drain.data = net;
+    net->open_handles++;
     int r = uv_tcp_open(&net->listener, fd);
     if (r < 0) {
         close(fd);
@@ -1303,6 +1475,7 @@ int lk_net_start(uv_loop_t *loop, const struct lk_net_options *options,
     net->last_tick_usec = mono_usec();
     uint64_t interval = config->cluster.heartbeat_interval_ms;
     (void) uv_timer_start(&net->tick, on_tick, interval, interval);
+    net->started = true;
     *ret_net = net;
     return 0;
 }
@@ -1465,13 +1638,14 @@ static json_t *path_json(const struct path *path, size_t priority, uint64_t now)
                      "since_ms", ms_ago(now, path->since_usec));
 }
 
+/* An inbound path has no priority (null: we do not choose it, the peer does); it is
+ * CONNECTING between the peer's HELLO and its first frame after ours. */
 static json_t *inbound_json(const struct conn *c, uint64_t now)
 {
-    return json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I}", "address", c->address, "priority",
-                     (json_int_t) 0, "direction", "in", "state",
-                     c->alive ? STATE_ALIVE : STATE_DEAD, "frames_in", (json_int_t) c->frames_in,
-                     "frames_out", (json_int_t) c->frames_out, "since_ms",
-                     ms_ago(now, c->since_usec));
+    return json_pack("{s:s, s:n, s:s, s:s, s:I, s:I, s:I}", "address", c->address, "priority",
+                     "direction", "in", "state", c->alive ? STATE_ALIVE : STATE_CONNECTING,
+                     "frames_in", (json_int_t) c->frames_in, "frames_out",
+                     (json_int_t) c->frames_out, "since_ms", ms_ago(now, c->since_usec));
 }
 
 static json_t *peer_json(const struct lk_net *net, const struct peer *p, uint64_t now)
@@ -1554,5 +1728,14 @@ void lk_net_stop(struct lk_net *net)
     }
     for (struct conn *c = net->conns; c; c = c->next) {
         conn_close(c, "stopping", NULL);
+    }
+    net->drain_armed = true;
+    if (net->draining_count == 0) {
+        uv_close((uv_handle_t *) &net->drain, on_net_handle_closed);
+    } else {
+        /* From now, not from when this loop iteration began: the caller may have been
+         * busy for a while (encoding what it just sent). */
+        uv_update_time(net->loop);
+        (void) uv_timer_start(&net->drain, on_drain_timeout, DRAIN_MS, 0);
     }
 }

@@ -15,6 +15,18 @@
  * heartbeat-interval × heartbeat-misses; a node is ALIVE while any of its paths (outbound
  * or inbound) is. Heartbeats go out every heartbeat-interval on every connection.
  *
+ * Freshness (SPEC §5, replayed messages are dropped, also across connections): each
+ * side's HELLO carries "nonce", 16 hex digits, fresh from randombytes_buf for that
+ * connection. Every later frame a side sends carries the OTHER side's nonce in its
+ * session field (wire.h), under the HMAC; the acceptor's HELLO already carries the
+ * connector's. Only the connector's HELLO is unbound (it carries its own nonce). So a
+ * recording replayed on a new connection fails at the first frame after HELLO, whose
+ * session is an old nonce: it is counted as "replayed" and the connection closes. On
+ * the accepting side a connection becomes ALIVE (on_path, on_node, on_hello) only on the
+ * connector's first frame bound to our nonce, not on its HELLO alone, which could be a
+ * recording; the connector sends a heartbeat right after the acceptor's HELLO for that.
+ * Within a connection, each sequence number is accepted once (lk_replay_accept).
+ *
  * Frames that fail any check (malformed, oversized, bad HMAC, replayed, HELLO from
  * ourselves, anything before HELLO) close that connection, are counted per peer/address,
  * reported through on_dropped, and never reach the callbacks' message paths.
@@ -56,6 +68,10 @@ struct lk_net_callbacks {
     void (*on_resumed)(void *userdata, uint64_t frozen_ms);
     /* Builds the payload of this node's next heartbeat (a new reference; NULL = {}). */
     json_t *(*heartbeat_payload)(void *userdata);
+    /* After lk_net_stop: every connection has drained and closed, and the net is about to
+     * be freed (the last callback it makes). Optional; never called when lk_net_start
+     * failed. */
+    void (*on_stopped)(void *userdata);
 };
 
 struct lk_net_options {
@@ -98,7 +114,9 @@ bool lk_net_alive(const struct lk_net *net, const char *peer);
  * [{"name":"node2","state":"ALIVE","known":true,"witness":false,
  *   "last_heard_ms": 120,            (ms ago; null if never)
  *   "paths":[{"address":"127.0.0.1:7402","priority":1,"direction":"out",
- *             "state":"ALIVE"|"DEAD"|"CONNECTING",
+ *             "state":"ALIVE"|"DEAD"|"CONNECTING",   (priority null for "in": the
+ *                                                     peer chooses those; CONNECTING =
+ *                                                     HELLO heard, not confirmed yet)
  *             "frames_in":N,"frames_out":N,"since_ms":N}],
  *   "dropped":{"malformed":N,"oversized":N,"unauthenticated":N,"replayed":N,"other":N}}]
  * plus one entry per unidentified remote address that sent bad frames (name null). A new
@@ -108,6 +126,10 @@ json_t *lk_net_peers_json(const struct lk_net *net);
 /* Total frames dropped since start, by kind, as in lk_net_peers_json's "dropped". */
 json_t *lk_net_dropped_json(const struct lk_net *net);
 
-/* Closes every connection and the listener; the loop must run once more to finish the
- * close callbacks, after which the memory is freed. NULL-safe. */
+/* Closes every connection and the listener, and reports nothing more (no on_node,
+ * on_path, ...). Connections are drained first, so what was sent just before arrives
+ * (e.g. the coordinator's "this node leaves" state): each shuts its write side down once
+ * its queued frames are written and closes on the peer's EOF, or after at most 500 ms.
+ * The caller must keep running the loop until on_stopped fires (at most ~500 ms), after
+ * which the memory is freed. NULL-safe. */
 void lk_net_stop(struct lk_net *net);

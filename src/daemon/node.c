@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "bisect.h"
+#include "cluster.h"
 
 /* The resources are kept sorted by tag (as the store loads them), so lookups are binary
  * searches: a thousand resources checked every few seconds make this the hottest path. */
@@ -189,6 +190,8 @@ struct lk_view lk_node_view(const struct lk_node *node)
             .sorted = true,
             .deps = node->deps,
             .dep_count = node->dep_count,
+            .has_backup = node->cluster ? lk_cluster_has_backup : NULL,
+            .backup_ctx = node,
     };
 }
 

@@ -131,6 +131,9 @@ static const struct lk_catalog_entry catalog[] = {
         {LK_MSG_CLUSTER_REMOVED, LK_SEV_ERROR, "cluster-removed",
          "the cluster left the hierarchy out of service (generation %llu: %s): removing it "
          "here"},
+        /* cause */
+        {LK_MSG_FAILING_OVER, LK_SEV_ERROR, "failing-over",
+         "resource failed (%s): its hierarchy fails over to a backup node"},
         /* node, fence script */
         {LK_MSG_FENCE_STARTED, LK_SEV_WARNING, "fence-started", "fencing node %s with %s"},
         /* node */

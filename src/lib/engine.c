@@ -601,10 +601,14 @@ static void on_shutdown(struct lk_plan *plan, const struct lk_resource *res)
 static struct lk_act *fail_over(struct lk_plan *plan, const struct lk_resource *res,
                                 const char *cause)
 {
+    const struct lk_view *view = plan->view;
+    bool backup = view->has_backup && view->has_backup(view->backup_ctx, res->tag);
     struct lk_act *act = commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
-                                "%s; no backup node to fail over to", cause);
+                                backup ? "%s; failing over to a backup node"
+                                       : "%s; no backup node to fail over to",
+                                cause);
     size_t index = plan->count - 1;
-    log_msg(plan, res, LK_MSG_RESOURCE_FAILED, cause);
+    log_msg(plan, res, backup ? LK_MSG_FAILING_OVER : LK_MSG_RESOURCE_FAILED, cause);
     /* The whole connected hierarchy is handled together (SPEC §4): everything of it
      * still in service is taken out, parents before children, keeping its intent. This
      * is what makes trees bundled under a generic root fail together. */

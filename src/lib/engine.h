@@ -62,6 +62,10 @@ struct lk_view {
     const struct lk_dep *deps;
     size_t dep_count;
     bool sorted; /* resources are in strcmp order of their tags: lookups bisect */
+    /* Whether tag's hierarchy has a live backup node to fail over to (the cluster's
+     * answer, fixed for the decision); NULL = never (a one-node cluster). */
+    bool (*has_backup)(const void *ctx, const char *tag);
+    const void *backup_ctx;
 };
 
 enum lk_act_type {

@@ -1,13 +1,17 @@
 /* The comm-path frame format (SPEC §5): the unit every message between nodes travels in.
- * Pure encode/decode with authentication; no sockets (the daemon's membership code owns
- * those, issue #5).
+ * Pure encode/decode with authentication; no sockets (the daemon's comm paths, net.c,
+ * own those).
  *
  * A frame, all integers big-endian:
  *   magic "OKW1" (4) | type (1) | flags (1) | reserved, 0 (2) | session (8) | seq (8) |
  *   payload length (4) | payload | HMAC-SHA-256 of everything before it (32)
- * session identifies one connection of the sender (its wall-clock µs when it connected);
- * seq counts frames within it from 1. The HMAC is keyed with the 32-byte cluster key.
- * Frames are refused when malformed, oversized, unauthenticated, or replayed. */
+ * session binds the frame to one connection: it is the random 64-bit nonce the RECEIVER
+ * sent in its HELLO on that connection, so a frame recorded on one connection is refused
+ * on any other (net.h, "Freshness"). The one exception is the connector's HELLO, the
+ * first frame of a connection, which carries the connector's own nonce. seq counts the
+ * sender's frames on the connection from 1. The HMAC, keyed with the 32-byte cluster
+ * key, covers both. Frames are refused when malformed, oversized, unauthenticated, or
+ * replayed (wrong session, or a seq seen before). */
 #pragma once
 
 #include <stdbool.h>
@@ -52,7 +56,8 @@ int lk_wire_decode(const uint8_t key[LK_WIRE_KEY], const uint8_t *buf, size_t le
 
 /* Replay protection for the frames of one peer: a newer session replaces the current
  * one; within a session, a sequence number is accepted once, in a window of the last 64
- * below the highest seen. Start from {0}. */
+ * below the highest seen. Start from {0}. (net.c checks the session against its nonce
+ * itself and passes a constant here: only the window applies.) */
 struct lk_replay {
     uint64_t session;
     uint64_t highest;

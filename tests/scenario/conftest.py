@@ -363,3 +363,44 @@ def traversable(tmp_path):
         os.chmod(p, mode | 0o055)
         p = p.parent
     return tmp_path
+
+
+# ------------------------------------------------------------------ clusters
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps the call phase's report on the item, for the cluster fixture's teardown."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when == "call":
+        item._lk_rep_call = rep
+
+
+@pytest.fixture
+def cluster(tmp_path, request):
+    """A multi-node Cluster (tests/helpers/cluster.py) with its observer running; its
+    teardown stops every daemon and process, deletes its network namespaces, and fails
+    the test if an application ran on two nodes outside a declared fencing window."""
+    import cluster as clustermod
+
+    os.chmod(tmp_path, 0o755)
+    c = clustermod.Cluster(tmp_path, Node, request)
+    yield c
+    rep = getattr(request.node, "_lk_rep_call", None)
+    if rep is not None and rep.failed:
+        # The event logs of every node go with the failure report.
+        rep.sections.append(("cluster event logs", c.logs()))
+    problems = c.teardown()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def netns_ok():
+    """Skips the test when network namespaces cannot be used here."""
+    import cluster as clustermod
+
+    why = clustermod.netns_usable()
+    if why:
+        pytest.skip(why)

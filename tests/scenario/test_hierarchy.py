@@ -369,7 +369,7 @@ def test_delete_of_a_root_without_hierarchy_keeps_the_children(node):
 # ------------------------------------------------------------------ status
 
 
-ROW = re.compile(r"^  ( *\S.*?)\s+(OSU|OSF|ISP|ISU)\s+\d+\s+\d+  ")
+ROW = re.compile(r"^  ( *\S.*?)\s+(OSU|OSF|ISP|ISU)\s+\S+\s+\d+\s+\d+  ")
 
 
 def tree_rows(out):

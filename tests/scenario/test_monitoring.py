@@ -413,7 +413,7 @@ def test_recovery_loop_limit_and_reset(node):
     f = node.ins_line("rl")
     assert (f[6], f[10], f[11]) == ("OSF", "1", "2")
     row = [ln.split() for ln in node.cli("status").stdout.splitlines() if ln.split()[:1] == ["rl"]]
-    assert row and row[0][1:4] == ["OSF", "1", "2"], row
+    assert row and row[0][1:5] == ["OSF", "-", "1", "2"], row
 
     p = node.cli("resource", "reset", "--tag", "rl")
     assert "counters cleared" in p.stdout

@@ -58,6 +58,7 @@ struct node {
     int resumed;
     uint64_t frozen_ms;
     int node_down_when_resumed;
+    int stopped;
 };
 
 /* A TCP relay in the loop, so a comm path can be cut without touching the nodes. */
@@ -74,6 +75,9 @@ struct relay {
     struct sockaddr_in target;
     struct relay_conn *conns;
     int accepted;
+    bool record;  /* keep a copy of what the connecting side sends */
+    uint8_t *rec; /* the copy (freed by the test) */
+    size_t rec_len;
 };
 
 struct world {
@@ -169,6 +173,12 @@ static void on_resumed(void *userdata, uint64_t frozen_ms)
     n->node_down_when_resumed = n->node_down;
 }
 
+static void on_stopped(void *userdata)
+{
+    struct node *n = userdata;
+    n->stopped++;
+}
+
 static json_t *heartbeat_payload(void *userdata)
 {
     struct node *n = userdata;
@@ -184,6 +194,7 @@ static const struct lk_net_callbacks callbacks = {
         .on_dropped = on_dropped,
         .on_resumed = on_resumed,
         .heartbeat_payload = heartbeat_payload,
+        .on_stopped = on_stopped,
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -411,11 +422,79 @@ static bool raw_closed(int fd)
     }
 }
 
+#define RAW_NONCE     1000 /* the nonce of every raw client's HELLO */
+#define RAW_NONCE_HEX "00000000000003e8"
+
+static void raw_frame_session(const uint8_t *key, uint8_t type, uint64_t session, uint64_t seq,
+                              const char *payload, uint8_t **ret_buf, size_t *ret_len)
+{
+    assert_int_equal(
+            lk_wire_encode(key, type, session, seq, payload, strlen(payload), ret_buf, ret_len), 0);
+}
+
 static void raw_frame(const uint8_t *key, uint8_t type, uint64_t seq, const char *payload,
                       uint8_t **ret_buf, size_t *ret_len)
 {
-    assert_int_equal(
-            lk_wire_encode(key, type, 1000, seq, payload, strlen(payload), ret_buf, ret_len), 0);
+    raw_frame_session(key, type, RAW_NONCE, seq, payload, ret_buf, ret_len);
+}
+
+/* Encodes and sends one frame. */
+static void raw_send_frame(int fd, const uint8_t *key, uint8_t type, uint64_t session, uint64_t seq,
+                           const char *payload)
+{
+    uint8_t *frame;
+    size_t len;
+    raw_frame_session(key, type, session, seq, payload, &frame, &len);
+    raw_send(fd, frame, len);
+    free(frame);
+}
+
+/* Reads what is there on fd into buf (*len bytes so far) without blocking; whether a
+ * complete frame is there now. */
+static bool raw_poll_frame(int fd, uint8_t *buf, size_t size, size_t *len)
+{
+    ssize_t n = recv(fd, buf + *len, size - *len, MSG_DONTWAIT);
+    if (n > 0) {
+        *len += (size_t) n;
+    }
+    if (*len < LK_WIRE_HEADER) {
+        return false;
+    }
+    size_t payload =
+            (size_t) buf[24] << 24 | (size_t) buf[25] << 16 | (size_t) buf[26] << 8 | buf[27];
+    return *len >= LK_WIRE_HEADER + payload + LK_WIRE_MAC;
+}
+
+/* Plays the connector's side of the handshake with a, as node name: sends a HELLO
+ * carrying RAW_NONCE (seq 1), reads a's HELLO, checks that it is bound to RAW_NONCE,
+ * and returns a's nonce. When confirm, also sends the heartbeat (seq 2) that makes the
+ * connection ALIVE on a. */
+static uint64_t raw_handshake(struct world *w, struct node *a, int fd, const char *name,
+                              bool confirm)
+{
+    char hello[256];
+    snprintf(hello, sizeof(hello), "{\"node\":\"%s\",\"info\":{},\"nonce\":\"%s\"}", name,
+             RAW_NONCE_HEX);
+    raw_send_frame(fd, a->key, LK_WIRE_HELLO, RAW_NONCE, 1, hello);
+    uint8_t buf[4096];
+    size_t len = 0;
+    WAIT_FOR(w, raw_poll_frame(fd, buf, sizeof(buf), &len));
+    struct lk_wire_frame f;
+    assert_true(lk_wire_decode(a->key, buf, len, &f) > 0);
+    assert_int_equal(f.type, LK_WIRE_HELLO);
+    assert_int_equal(f.session, RAW_NONCE);
+    json_t *v = json_loadb((const char *) f.payload, f.payload_len, 0, NULL);
+    const char *text = json_string_value(json_object_get(v, "nonce"));
+    assert_non_null(text);
+    assert_int_equal(strlen(text), 16);
+    uint64_t nonce = strtoull(text, NULL, 16);
+    json_decref(v);
+    if (confirm) {
+        char hb[128];
+        snprintf(hb, sizeof(hb), "{\"from\":\"%s\"}", name);
+        raw_send_frame(fd, a->key, LK_WIRE_HEARTBEAT, nonce, 2, hb);
+    }
+    return nonce;
 }
 
 /* ---------------------------------------------------------------- tests: errors first */
@@ -575,11 +654,18 @@ static void lk_net__hostile_clients_are_dropped(void **state)
     free(frame);
     expect_drop(w, a, fd, "other"); /* a message before HELLO */
 
-    raw_frame(a->key, LK_WIRE_HELLO, 1, "{\"node\":\"node1\"}", &frame, &len);
+    raw_frame(a->key, LK_WIRE_HELLO, 1, "{\"node\":\"node1\",\"nonce\":\"" RAW_NONCE_HEX "\"}",
+              &frame, &len);
     fd = raw_connect(a->port);
     raw_send(fd, frame, len);
     free(frame);
     expect_drop(w, a, fd, "other"); /* a HELLO naming a itself */
+
+    raw_frame(a->key, LK_WIRE_HELLO, 1, "{\"node\":\"raw\",\"nonce\":\"3e8\"}", &frame, &len);
+    fd = raw_connect(a->port);
+    raw_send(fd, frame, len);
+    free(frame);
+    expect_drop(w, a, fd, "malformed"); /* a nonce must have 16 hex digits */
 
     raw_frame(a->key, LK_WIRE_HELLO, 1, "[1,2]", &frame, &len);
     fd = raw_connect(a->port);
@@ -588,8 +674,9 @@ static void lk_net__hostile_clients_are_dropped(void **state)
     expect_drop(w, a, fd, "malformed");
 
     /* The same good HELLO twice: the first is accepted (an unknown node), the copy is a
-     * replay, counted under the name it gave. */
-    raw_frame(a->key, LK_WIRE_HELLO, 1, "{\"node\":\"raw\",\"info\":{}}", &frame, &len);
+     * replay (it does not carry a's nonce), counted under the name it gave. */
+    raw_frame(a->key, LK_WIRE_HELLO, 1,
+              "{\"node\":\"raw\",\"info\":{},\"nonce\":\"" RAW_NONCE_HEX "\"}", &frame, &len);
     uint8_t twice[512];
     assert_true(2 * len <= sizeof(twice));
     memcpy(twice, frame, len);
@@ -599,22 +686,15 @@ static void lk_net__hostile_clients_are_dropped(void **state)
     raw_send(fd, twice, 2 * len);
     expect_drop(w, a, fd, "replayed");
     assert_string_equal(a->dropped_from, "raw");
-    assert_int_equal(a->hellos_unknown, 1);
-    /* raw was ALIVE for a moment, and is DEAD again now its connection closed. */
+    /* raw never sent a frame bound to a's nonce: it was never ALIVE, never announced. */
+    assert_int_equal(a->hellos_unknown, 0);
     assert_false(lk_net_alive(a->net, "raw"));
-    assert_int_equal(count_events(a, "raw", true), 1);
-    assert_int_equal(count_events(a, "raw", false), 1);
+    assert_int_equal(count_events(a, "raw", true), 0);
 
-    /* A well-formed message that is not a JSON object, after a good HELLO. */
-    raw_frame(a->key, LK_WIRE_HELLO, 1, "{\"node\":\"raw\"}", &frame, &len);
-    uint8_t *bad;
-    size_t bad_len;
-    raw_frame(a->key, LK_WIRE_MESSAGE, 2, "not json", &bad, &bad_len);
+    /* A well-formed message that is not a JSON object, after a good handshake. */
     fd = raw_connect(a->port);
-    raw_send(fd, frame, len);
-    raw_send(fd, bad, bad_len);
-    free(frame);
-    free(bad);
+    uint64_t nonce = raw_handshake(w, a, fd, "raw", false);
+    raw_send_frame(fd, a->key, LK_WIRE_MESSAGE, nonce, 2, "not json");
     expect_drop(w, a, fd, "malformed");
     assert_int_equal(a->messages, 0);
 
@@ -628,7 +708,7 @@ static void lk_net__hostile_clients_are_dropped(void **state)
     json_t *anon = peer_entry(peers, NULL);
     assert_non_null(anon);
     dropped = json_object_get(anon, "dropped");
-    assert_int_equal(json_integer_value(json_object_get(dropped, "malformed")), 2);
+    assert_int_equal(json_integer_value(json_object_get(dropped, "malformed")), 3);
     assert_int_equal(json_integer_value(json_object_get(dropped, "oversized")), 2);
     assert_int_equal(json_integer_value(json_object_get(dropped, "unauthenticated")), 1);
     assert_int_equal(json_integer_value(json_object_get(dropped, "other")), 2);
@@ -638,7 +718,7 @@ static void lk_net__hostile_clients_are_dropped(void **state)
     node_start(w, b);
     WAIT_FOR(w, lk_net_alive(a->net, "node2") && lk_net_alive(b->net, "node1"));
     WAIT_FOR(w, a->heartbeat_from[0] && strcmp(a->heartbeat_from, "node2") == 0);
-    assert_int_equal(a->hellos_unknown, 3);
+    assert_int_equal(a->hellos_unknown, 1);
     assert_int_equal(b->hellos_unknown, 0);
 
     /* The silent client is closed after 10 s without HELLO, and is counted nowhere. */
@@ -724,6 +804,7 @@ static void lk_net__two_nodes_hello_heartbeat_messages_death(void **state)
     assert_true(json_integer_value(json_object_get(out, "frames_out")) >= 200);
     json_t *in = json_array_get(paths, 1);
     assert_string_equal(json_string_value(json_object_get(in, "direction")), "in");
+    assert_true(json_is_null(json_object_get(in, "priority"))); /* the CLI prints "-" */
     assert_true(json_integer_value(json_object_get(in, "frames_in")) >= 1);
     json_t *dropped = json_object_get(e, "dropped");
     const char *kinds[] = {"malformed", "oversized", "unauthenticated", "replayed", "other"};
@@ -787,12 +868,8 @@ static void lk_net__silent_peer_dies_of_missed_heartbeats(void **state)
     config_add_path(&a->config, "node3", nobody);
     node_start(w, a);
 
-    uint8_t *frame;
-    size_t len;
-    raw_frame(a->key, LK_WIRE_HELLO, 1, "{\"node\":\"node3\",\"info\":{}}", &frame, &len);
     int fd = raw_connect(a->port);
-    raw_send(fd, frame, len);
-    free(frame);
+    (void) raw_handshake(w, a, fd, "node3", true);
     WAIT_FOR(w, lk_net_alive(a->net, "node3"));
     assert_int_equal(a->hellos_unknown, 0);
     WAIT_FOR(w, !lk_net_alive(a->net, "node3"));
@@ -817,12 +894,8 @@ static void lk_net_send__stalled_peer_is_cut_off(void **state)
     config_add_path(&a->config, "node3", nobody);
     node_start(w, a);
 
-    uint8_t *frame;
-    size_t len;
-    raw_frame(a->key, LK_WIRE_HELLO, 1, "{\"node\":\"node3\"}", &frame, &len);
     int fd = raw_connect(a->port);
-    raw_send(fd, frame, len);
-    free(frame);
+    (void) raw_handshake(w, a, fd, "node3", true);
     WAIT_FOR(w, lk_net_alive(a->net, "node3"));
 
     size_t size = LK_WIRE_MAX_PAYLOAD - 64;
@@ -897,6 +970,14 @@ static void relay_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0) {
         free(buf->base);
         return;
+    }
+    struct relay *r = rc->relay;
+    if (r->record && s == (uv_stream_t *) &rc->a) {
+        uint8_t *bigger = realloc(r->rec, r->rec_len + (size_t) nread);
+        assert_non_null(bigger);
+        memcpy(bigger + r->rec_len, buf->base, (size_t) nread);
+        r->rec = bigger;
+        r->rec_len += (size_t) nread;
     }
     uv_write_t *req = malloc(sizeof(*req));
     assert_non_null(req);
@@ -1119,6 +1200,190 @@ static void lk_net__freeze_is_not_death(void **state)
     assert_true(lk_net_alive(b->net, "node1"));
 }
 
+/* SPEC §5: replayed messages are dropped, also on a new connection. Everything node1
+ * sent on one connection (recorded by the relay) is replayed to node2 on new ones after
+ * node1 stopped: node2 answers the recorded HELLO, but the next recorded frame carries
+ * the nonce node2 gave the old connection, so it is refused as replayed; nothing reaches
+ * the callbacks, and node1 never looks ALIVE. */
+static void lk_net__replay_on_a_new_connection_is_refused(void **state)
+{
+    struct world *w = *state;
+    int ports[3];
+    pick_ports(ports, 3);
+    struct node *a = &w->nodes[0], *b = &w->nodes[1];
+    node_init(a, "node1", ports[0], 0x11);
+    node_init(b, "node2", ports[1], 0x11);
+    relay_start(&w->loop, &w->relay, ports[2], b->port);
+    w->relay_started = true;
+    w->relay.record = true;
+    char via_relay[64];
+    snprintf(via_relay, sizeof(via_relay), "127.0.0.1:%d", ports[2]);
+    config_add_path(&a->config, "node2", via_relay); /* the only connection */
+    config_add_path(&b->config, "node1", NULL);
+    node_start(w, a);
+    node_start(w, b);
+    WAIT_FOR(w, lk_net_alive(a->net, "node2") && lk_net_alive(b->net, "node1"));
+    for (int i = 1; i <= 3; i++) {
+        json_t *msg = json_pack("{s:i}", "n", i);
+        assert_int_equal(lk_net_send(a->net, "node2", msg), 0);
+        json_decref(msg);
+    }
+    WAIT_FOR(w, b->messages == 3 && b->heartbeats >= 2);
+    w->relay.record = false;
+    node_stop(a);
+    WAIT_FOR(w, !lk_net_alive(b->net, "node1") && a->stopped == 1);
+
+    int hellos = b->hellos, heartbeats = b->heartbeats, messages = b->messages;
+    int node_up = b->node_up, path_up = b->path_up;
+    json_int_t replayed = dropped_total(b, "replayed");
+
+    /* All of it at once. */
+    int fd = raw_connect(b->port);
+    raw_send(fd, w->relay.rec, w->relay.rec_len);
+    expect_drop(w, b, fd, "replayed");
+    assert_string_equal(b->dropped_from, "node1");
+    assert_non_null(strstr(b->dropped_why, "another connection"));
+
+    /* The HELLO alone, then silence for longer than the dead time. */
+    size_t hello_len =
+            LK_WIRE_HEADER + LK_WIRE_MAC + ((size_t) w->relay.rec[26] << 8 | w->relay.rec[27]);
+    assert_true(w->relay.rec[4] == LK_WIRE_HELLO && hello_len < w->relay.rec_len);
+    fd = raw_connect(b->port);
+    raw_send(fd, w->relay.rec, hello_len);
+    run_for(w, 500);
+    assert_false(lk_net_alive(b->net, "node1"));
+    close(fd);
+
+    assert_int_equal(dropped_total(b, "replayed"), replayed + 1);
+    assert_int_equal(b->hellos, hellos);
+    assert_int_equal(b->heartbeats, heartbeats);
+    assert_int_equal(b->messages, messages);
+    assert_int_equal(b->node_up, node_up);
+    assert_int_equal(b->path_up, path_up);
+    free(w->relay.rec);
+    w->relay.rec = NULL;
+
+    /* The real node1 comes back and is heard as before. */
+    node_start(w, a);
+    WAIT_FOR(w, lk_net_alive(a->net, "node2") && lk_net_alive(b->net, "node1"));
+    json_t *msg = json_pack("{s:i}", "n", 4);
+    assert_int_equal(lk_net_send(a->net, "node2", msg), 0);
+    json_decref(msg);
+    WAIT_FOR(w, b->messages == 4);
+    assert_int_equal(b->msg_n[3], 4);
+    assert_int_equal(dropped_total(b, "replayed"), replayed + 1);
+}
+
+/* The acceptor's side: a HELLO answering our connection must carry our nonce, so a
+ * recorded answer (bound to another connection's nonce) is refused. */
+static void lk_net__replayed_answer_is_refused(void **state)
+{
+    struct world *w = *state;
+    int ports[2];
+    pick_ports(ports, 2);
+    struct node *a = &w->nodes[0];
+    node_init(a, "node1", ports[0], 0x11);
+    char fake[64];
+    snprintf(fake, sizeof(fake), "127.0.0.1:%d", ports[1]);
+    config_add_path(&a->config, "node2", fake);
+
+    /* "node2" listens with a plain socket and answers with a HELLO bound to a nonce of
+     * some other connection. */
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(lfd >= 0);
+    int on = 1;
+    (void) setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t) ports[1])};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    node_start(w, a);
+    int fd = -1;
+    RUN_UNTIL(w, (fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0, GUARD_MS);
+    assert_true(fd >= 0);
+    raw_send_frame(fd, a->key, LK_WIRE_HELLO, 12345, 1,
+                   "{\"node\":\"node2\",\"nonce\":\"" RAW_NONCE_HEX "\"}");
+    json_int_t before = dropped_total(a, "replayed");
+    WAIT_FOR(w, dropped_total(a, "replayed") == before + 1);
+    assert_string_equal(a->dropped_from, "node2");
+    assert_int_equal(a->hellos + a->node_up, 0);
+    close(fd);
+    close(lfd);
+}
+
+/* lk_net_stop flushes: a large message (more than the kernel takes at once) and a small
+ * one sent just before it both arrive, and the stop completes on the peer's EOF, well
+ * before the drain limit. */
+static void lk_net_stop__flushes_what_was_sent(void **state)
+{
+    struct world *w = *state;
+    int ports[2];
+    pick_ports(ports, 2);
+    struct node *a = &w->nodes[0], *b = &w->nodes[1];
+    node_init(a, "node1", ports[0], 0x11);
+    node_init(b, "node2", ports[1], 0x11);
+    link_nodes(a, b);
+    node_start(w, a);
+    node_start(w, b);
+    WAIT_FOR(w, lk_net_alive(a->net, "node2") && lk_net_alive(b->net, "node1"));
+
+    size_t size = 4 * 1024 * 1024;
+    char *text = malloc(size + 1);
+    assert_non_null(text);
+    memset(text, 'x', size);
+    text[size] = '\0';
+    json_t *msg = json_pack("{s:i, s:s}", "n", 1, "blob", text);
+    free(text);
+    assert_int_equal(lk_net_send(a->net, "node2", msg), 0);
+    json_decref(msg);
+    msg = json_pack("{s:i, s:s}", "n", 2, "bye", "leaving");
+    assert_int_equal(lk_net_send(a->net, "node2", msg), 0);
+    json_decref(msg);
+    uint64_t t0 = now_ms();
+    node_stop(a);
+    WAIT_FOR(w, a->stopped == 1);
+    assert_true(now_ms() - t0 < 500);
+    WAIT_FOR(w, b->messages == 2);
+    assert_int_equal(b->msg_n[0], 1);
+    assert_int_equal(b->msg_n[1], 2);
+}
+
+/* A peer that neither reads nor closes holds lk_net_stop up for at most 500 ms. */
+static void lk_net_stop__drain_is_bounded(void **state)
+{
+    struct world *w = *state;
+    int ports[2];
+    pick_ports(ports, 2);
+    struct node *a = &w->nodes[0];
+    node_init(a, "node1", ports[0], 0x11);
+    char nobody[64];
+    snprintf(nobody, sizeof(nobody), "127.0.0.1:%d", ports[1]);
+    config_add_path(&a->config, "node3", nobody);
+    node_start(w, a);
+    int fd = raw_connect(a->port);
+    (void) raw_handshake(w, a, fd, "node3", true);
+    WAIT_FOR(w, lk_net_alive(a->net, "node3"));
+
+    size_t size = 4 * 1024 * 1024;
+    char *text = malloc(size + 1);
+    assert_non_null(text);
+    memset(text, 'x', size);
+    text[size] = '\0';
+    json_t *msg = json_pack("{s:s}", "blob", text);
+    free(text);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(lk_net_send(a->net, "node3", msg), 0);
+    }
+    json_decref(msg);
+    uint64_t t0 = now_ms();
+    node_stop(a);
+    WAIT_FOR(w, a->stopped == 1);
+    uint64_t took = now_ms() - t0;
+    assert_true(took >= 450);
+    assert_true(took < 2000);
+    close(fd);
+}
+
 static void lk_net_stop__null_and_json_without_net(void **state)
 {
     (void) state;
@@ -1149,6 +1414,11 @@ int main(void)
                                             teardown),
             cmocka_unit_test_setup_teardown(lk_net__witness_is_known, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_net__freeze_is_not_death, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_net__replay_on_a_new_connection_is_refused, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(lk_net__replayed_answer_is_refused, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_net_stop__flushes_what_was_sent, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_net_stop__drain_is_bounded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
