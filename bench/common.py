@@ -22,7 +22,7 @@ class Node:
                               text=True)
 
     def start(self):
-        self.cmd("lkstart", "--node", self.name)
+        self.cmd("lkstart", "--node", self.name, "--listen", f"127.0.0.1:{free_ports(1)[0]}")
 
     def pid(self):
         with open(os.path.join(self.root, "run", "lkd.pid")) as f:

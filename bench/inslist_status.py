@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import time
 
-from common import rss_kib
+from common import free_ports, rss_kib
 
 
 def timed(cmd, runs):
@@ -36,7 +36,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="lkbench-")
     root = os.path.join(tmp, "root")
     try:
-        subprocess.run([f"{b}/lkstart", "--root", root, "--node", "bench"], check=True,
+        subprocess.run([f"{b}/lkstart", "--root", root, "--node", "bench", "--listen",
+                        f"127.0.0.1:{free_ports(1)[0]}"], check=True,
                        stdout=subprocess.DEVNULL)
         script = os.path.join(tmp, "ok")
         with open(script, "w") as f:

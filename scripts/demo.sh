@@ -84,8 +84,10 @@ start)
         mkdir -p "$DEMO/scripts.new"
         cp "$top"/templates/sh/* "$DEMO/scripts.new/"
         for f in "$DEMO"/scripts.new/*; do
+            # shellcheck disable=SC2016 # the $ are the scripts' own, not ours
             sed 's|^\( *\)/\*) STATE_DIR=\$LK_APP_INFO ;;|\1/*) STATE_DIR=$LK_APP_INFO/${LK_NODE:?} ;;|' \
                 "$f" >"$f.tmp"
+            # shellcheck disable=SC2016
             grep -q 'STATE_DIR=\$LK_APP_INFO/\${LK_NODE:?}' "$f.tmp" || {
                 echo "$0: cannot adapt $f (templates/sh changed?)" >&2
                 exit 1
@@ -127,11 +129,15 @@ start)
     esac
     echo
     "$B/lkcli" --root "$R1" status
+    # Paths as the user types them: relative to the repository when they are inside it.
+    rel() { case "$1" in "$top"/*) printf '%s\n' "${1#"$top"/}" ;; *) printf '%s\n' "$1" ;; esac; }
+    R1=$(rel "$R1") R2=$(rel "$R2") DEMO=$(rel "$DEMO") B=$(rel "$B")
+    case "$B" in /*) ;; *) B="\$PWD/$B" ;; esac
     cat <<EOT
 
 The demo runs in the background: a two-node cluster, node1 ($R1, 127.0.0.1:$P1)
 and node2 ($R2, 127.0.0.1:$P2), protecting '$TAG' (a stand-in application:
-'sleep 2147483647'; pid in $DEMO/state/NODE/app.pid). Try next:
+'sleep 2147483647'; pid in $DEMO/state/NODE/app.pid). Try next, from $top:
 
   export PATH=$B:\$PATH
   lkcli --root $R2 status                       # the same cluster seen from node2

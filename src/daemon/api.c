@@ -559,8 +559,8 @@ static void h_create(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         return;
     }
-    if (lk_node_add(node, res) < 0) {
-        free(res);
+    if (lk_node_add(node, res) < 0 || lk_node_set_extend(node, tag, node->name, 1) < 0) {
+        lk_node_drop(node, tag);
         api_reply_error(c, LK_EXIT_FAILED, "out of memory");
         return;
     }

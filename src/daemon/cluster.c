@@ -602,6 +602,12 @@ static void on_resumed(void *userdata, uint64_t frozen_ms)
     }
 }
 
+static void on_net_stopped(void *userdata)
+{
+    struct lk_cluster *cl = userdata;
+    cl->net_stopped = true;
+}
+
 static json_t *heartbeat_payload(void *userdata)
 {
     struct lk_cluster *cl = userdata;
@@ -678,6 +684,7 @@ static void on_kick(uv_timer_t *t)
     check_hold(cl);
     update_quorum(cl);
     if (cl->settled) {
+        cl->timed_wait = false;
         lk_owner_reconcile(cl);
     }
     if (cl->state_dirty) {
@@ -694,7 +701,12 @@ void lk_cluster_kick(struct lk_cluster *cl)
 
 static void on_tick(uv_timer_t *t)
 {
-    on_kick(t);
+    /* Only what waits for time: settling, the hold after a freeze, a takeover waiting
+     * for the fence script or the self-fence wait. Everything else is kicked by events. */
+    struct lk_cluster *cl = t->data;
+    if (!cl->settled || cl->holding || cl->timed_wait) {
+        on_kick(t);
+    }
 }
 
 /* ---------------------------------------------------------------- the public calls */
@@ -767,6 +779,7 @@ int lk_cluster_start(struct lk_node *node, char *err, size_t err_size)
             .on_dropped = on_dropped,
             .on_resumed = on_resumed,
             .heartbeat_payload = heartbeat_payload,
+            .on_stopped = on_net_stopped,
     };
     struct lk_net_options options = {
             .node = node->name,
@@ -779,6 +792,7 @@ int lk_cluster_start(struct lk_node *node, char *err, size_t err_size)
     if (r < 0) {
         return r;
     }
+    cl->net_was_started = true;
     json_t *info = hello_info(cl);
     lk_net_set_hello(cl->net, info);
     json_decref(info);
@@ -804,6 +818,17 @@ void lk_cluster_stop(struct lk_node *node, enum lk_leave how)
     uv_close((uv_handle_t *) &cl->tick, NULL);
     lk_net_stop(cl->net);
     cl->net = NULL;
+}
+
+bool lk_cluster_net_stopped(const struct lk_node *node)
+{
+    const struct lk_cluster *cl = node->cluster;
+    return !cl || !cl->stopping || cl->net_stopped || !cl->net_was_started;
+}
+
+bool lk_cluster_holding(const struct lk_node *node)
+{
+    return node->cluster && node->cluster->holding;
 }
 
 bool lk_cluster_started_up(const struct lk_node *node)

@@ -30,6 +30,14 @@ enum lk_leave {
  * closes the comm paths. Only the first call counts. */
 void lk_cluster_stop(struct lk_node *node, enum lk_leave how);
 
+/* Whether the comm paths have drained and closed after lk_cluster_stop (true when there
+ * is nothing to wait for). */
+bool lk_cluster_net_stopped(const struct lk_node *node);
+
+/* Whether this node resumed from a freeze and waits to hear its peers (checks are not
+ * acted on meanwhile). */
+bool lk_cluster_holding(const struct lk_node *node);
+
 /* Whether the local start-up has run (lkstart waits for it). */
 bool lk_cluster_started_up(const struct lk_node *node);
 
@@ -88,6 +96,10 @@ const char *lk_cluster_remote_state(const struct lk_node *node, const char *peer
 /* Whether tag's hierarchy has a live node to fail over to (ctx: the struct lk_node);
  * the engine's view asks it when a resource cannot be repaired here. */
 bool lk_cluster_has_backup(const void *ctx, const char *tag);
+
+/* Whether tag's hierarchy has an ownership record that names another node, or nobody
+ * (the engine's view: start-up does not restore it here). */
+bool lk_cluster_owned_elsewhere(const void *ctx, const char *tag);
 
 /* Whether peer is ALIVE now. */
 bool lk_cluster_peer_alive(const struct lk_node *node, const char *peer);

@@ -74,10 +74,13 @@ struct lk_cluster {
     bool orphan_check;   /* treat owners that left with lkstop as gone, once */
     bool holding;        /* resumed from a freeze: only removals until the peers are heard */
     uint64_t hold_until;
+    bool timed_wait; /* a decision waits for time (fencing, self-fence): tick again */
     bool quorate;
     bool quorum_known;
     bool stopping;
-    json_t *last_votes; /* a witness: its current vote (array) */
+    bool net_stopped;     /* the comm paths finished draining and closing */
+    bool net_was_started; /* lk_net_start succeeded */
+    json_t *last_votes;   /* a witness: its current vote (array) */
 };
 
 /* cluster.c */

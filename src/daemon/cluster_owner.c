@@ -663,10 +663,12 @@ static void consider_takeover(struct lk_cluster *cl, struct hier *h)
         return;
     }
     if (!rec->left && !fenced(cl, rec->owner)) {
-        return; /* the fence script runs (or failed); the tick comes back */
+        cl->timed_wait = true; /* the fence script runs (or failed): the tick comes back */
+        return;
     }
     if (!rec->left && self_fence_pending(cl, owner)) {
-        return; /* the tick comes back */
+        cl->timed_wait = true;
+        return;
     }
     char why[LK_OWNER_REASON_MAX];
     snprintf(why, sizeof(why),
@@ -903,34 +905,26 @@ void lk_owner_reconcile(struct lk_cluster *cl)
 
 void lk_owner_startup(struct lk_cluster *cl)
 {
-    struct lk_node *node = cl->node;
-    /* A hierarchy that another node owns must not be restored here by the start-up
-     * rules: start it as INIT_OSU (probe; a copy found running is removed by the next
-     * reconciliation, one that is not is left alone). */
-    enum lk_init *saved = calloc(node->count ? node->count : 1, sizeof(*saved));
-    if (!saved) {
-        return;
+    /* The engine asks lk_cluster_owned_elsewhere for every hierarchy: one that another
+     * node owns starts as INIT_OSU here (probe; never restored by start-up; a copy found
+     * running is removed by the next reconciliation). */
+    lk_executor_startup(cl->node);
+}
+
+bool lk_cluster_owned_elsewhere(const void *ctx, const char *tag)
+{
+    const struct lk_node *node = ctx;
+    struct lk_cluster *cl = node->cluster;
+    if (!cl || !lk_cluster_is_clustered(node, tag)) {
+        return false;
     }
-    for (size_t i = 0; i < node->count; i++) {
-        struct lk_resource *res = node->resources[i];
-        saved[i] = res->settings.init;
-        struct hier h;
-        if (!load_hier(cl, res->tag, &h)) {
-            continue;
-        }
-        if (h.has_rec && h.rec.owner[0] && strcmp(h.rec.owner, node->name) != 0) {
-            res->settings.init = LK_INIT_INIT_OSU;
-            res->target_in_service = false;
-        } else if (h.has_rec && !h.rec.owner[0]) {
-            res->settings.init = LK_INIT_INIT_OSU;
-        }
-        free_hier(&h);
+    struct hier h;
+    if (!load_hier(cl, tag, &h)) {
+        return false;
     }
-    lk_executor_startup(node);
-    for (size_t i = 0; i < node->count; i++) {
-        node->resources[i]->settings.init = saved[i];
-    }
-    free(saved);
+    bool elsewhere = h.has_rec && strcmp(h.rec.owner, node->name) != 0;
+    free_hier(&h);
+    return elsewhere;
 }
 
 void lk_owner_leave(struct lk_cluster *cl, bool running)

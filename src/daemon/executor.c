@@ -256,6 +256,12 @@ int lk_executor_handle(struct lk_node *node, const struct lk_event *event, char 
 int lk_executor_handle_detail(struct lk_node *node, const struct lk_event *event,
                               const char *detail, char *err, size_t err_size)
 {
+    if ((event->type == LK_EV_CHECK_FINISHED || event->type == LK_EV_PROCESS_EXITED) &&
+        lk_cluster_holding(node)) {
+        /* Resumed after a freeze: another node may hold the hierarchy by now; a failed
+         * check here must not start a recovery or a failover before the peers are heard. */
+        return 0;
+    }
     LK_CLEANUP_PLAN struct lk_plan plan = {0};
     struct lk_view view = lk_node_view(node);
     int r = lk_engine_decide(&view, event, &plan);

@@ -337,6 +337,10 @@ int main(int argc, char **argv)
     /* Tell the peers (a stop is not a failure), close the comm paths, let the closes
      * finish. */
     lk_cluster_stop(&node, LK_LEAVE_CRASH);
+    /* The comm paths drain for up to 500 ms (net.h); their timer wakes the loop, so
+     * UV_RUN_ONCE cannot block past it. */
+    while (!lk_cluster_net_stopped(&node) && uv_run(node.loop, UV_RUN_ONCE) != 0) {
+    }
     for (int i = 0; i < 10 && uv_run(node.loop, UV_RUN_NOWAIT) != 0; i++) {
     }
 

@@ -11,12 +11,20 @@
  * close callback); the net itself is freed from the last close callback after
  * lk_net_stop. Peers are never freed while running, so a callback may hold a name.
  *
- * Trust: nothing a remote end sends is believed before its frame's HMAC checked out.
- * Before HELLO a connection may announce at most PRE_HELLO_MAX_PAYLOAD bytes and at most
- * MAX_STRANGERS such connections are kept, so clients without the key can make us buffer
- * little; every write queue is bounded too (a peer that stops reading is cut off). The
- * accepting side sends its HELLO only after the connector's HELLO was verified, so
- * nothing about us goes to a client that does not hold the key.
+ * Trust: nothing a remote end sends is believed before its frame's HMAC checked out,
+ * and nothing from another connection is believed at all: every frame after the
+ * connector's HELLO must carry the nonce we sent on this connection (net.h,
+ * "Freshness"). Until a connection is ALIVE (an inbound one: until the connector's first
+ * frame bound to our nonce, as its HELLO may be a recording) it may announce at most
+ * PRE_HELLO_MAX_PAYLOAD bytes a frame and at most MAX_STRANGERS such inbound connections
+ * are kept, so clients without the key can make us buffer little; every write queue is
+ * bounded too (a peer that stops reading is cut off). The accepting side sends its HELLO
+ * only after the connector's HELLO was verified, so nothing about us goes to a client
+ * that holds neither the key nor a recording.
+ *
+ * Stopping drains: lk_net_stop shuts every connected connection down after its queued
+ * writes and closes it on the peer's EOF or after DRAIN_MS, so the coordinator's last
+ * message is not cancelled by uv_close.
  *
  * Never: log (everything is reported through callbacks), block, or free a peer while
  * running. */
@@ -168,7 +176,8 @@ struct lk_net {
     bool started;     /* lk_net_start succeeded: on_stopped is due */
     bool drain_armed; /* lk_net_stop closed every connection: drain closes when done */
     uint64_t last_tick_usec;
-    bool skipped_judging; /* the previous tick was late and judged nobody */
+    uint64_t last_heartbeat_usec; /* when heartbeats last went out */
+    bool skipped_judging;         /* the previous tick was late and judged nobody */
 
     struct peer **peers;
     size_t peer_count, peer_capacity;
@@ -1194,6 +1203,15 @@ static char *heartbeat_text(struct lk_net *net)
     return text;
 }
 
+/* The tick runs ten times per heartbeat interval (10–100 ms apart): a silent peer is
+ * declared dead within one tick of its deadline, not up to an interval late. Heartbeats
+ * go out every interval. */
+static uint64_t tick_ms(const struct lk_config *config)
+{
+    uint64_t t = config->cluster.heartbeat_interval_ms / 10;
+    return t < 10 ? 10 : t > 100 ? 100 : t;
+}
+
 static void on_tick(uv_timer_t *t)
 {
     struct lk_net *net = t->data;
@@ -1218,8 +1236,7 @@ static void on_tick(uv_timer_t *t)
             c->started_usec = now;
         }
         judge = false;
-    } else if (gap > (uint64_t) net->config.cluster.heartbeat_interval_ms * 1500 &&
-               !net->skipped_judging) {
+    } else if (gap > tick_ms(&net->config) * 1500 + 20000 && !net->skipped_judging) {
         /* A late tick: timers run before the loop reads sockets, so heartbeats that
          * arrived while we were busy are not counted yet. Judge at the next tick, but
          * never skip two in a row, so a loop that is always late still judges. */
@@ -1233,6 +1250,11 @@ static void on_tick(uv_timer_t *t)
     if (net->stopping) {
         return;
     }
+    if (now - net->last_heartbeat_usec + 500 <
+        (uint64_t) net->config.cluster.heartbeat_interval_ms * 1000) {
+        return;
+    }
+    net->last_heartbeat_usec = now;
 
     char *text = heartbeat_text(net);
     if (!text) {
@@ -1473,8 +1495,8 @@ int lk_net_start(uv_loop_t *loop, const struct lk_net_options *options,
     }
     apply_config(net, config);
     net->last_tick_usec = mono_usec();
-    uint64_t interval = config->cluster.heartbeat_interval_ms;
-    (void) uv_timer_start(&net->tick, on_tick, interval, interval);
+    uint64_t period = tick_ms(config);
+    (void) uv_timer_start(&net->tick, on_tick, period, period);
     net->started = true;
     *ret_net = net;
     return 0;
@@ -1493,7 +1515,8 @@ void lk_net_reconfigure(struct lk_net *net, const struct lk_config *config)
         /* Restart from now, so the first tick at the new pace is not mistaken for a
          * freeze (nor late) when the interval shrinks. */
         net->last_tick_usec = mono_usec();
-        (void) uv_timer_start(&net->tick, on_tick, interval, interval);
+        uint64_t period = tick_ms(&net->config);
+        (void) uv_timer_start(&net->tick, on_tick, period, period);
     }
 }
 

@@ -114,11 +114,11 @@ bool lk_net_alive(const struct lk_net *net, const char *peer);
  * [{"name":"node2","state":"ALIVE","known":true,"witness":false,
  *   "last_heard_ms": 120,            (ms ago; null if never)
  *   "paths":[{"address":"127.0.0.1:7402","priority":1,"direction":"out",
- *             "state":"ALIVE"|"DEAD"|"CONNECTING",   (priority null for "in": the
- *                                                     peer chooses those; CONNECTING =
- *                                                     HELLO heard, not confirmed yet)
+ *             "state":"ALIVE"|"DEAD"|"CONNECTING",
  *             "frames_in":N,"frames_out":N,"since_ms":N}],
  *   "dropped":{"malformed":N,"oversized":N,"unauthenticated":N,"replayed":N,"other":N}}]
+ * Inbound paths ("direction":"in") have "priority": null (the peer chooses them), and are
+ * CONNECTING between the peer's HELLO and its first frame bound to our nonce.
  * plus one entry per unidentified remote address that sent bad frames (name null). A new
  * reference. */
 json_t *lk_net_peers_json(const struct lk_net *net);

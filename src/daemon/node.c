@@ -191,6 +191,7 @@ struct lk_view lk_node_view(const struct lk_node *node)
             .deps = node->deps,
             .dep_count = node->dep_count,
             .has_backup = node->cluster ? lk_cluster_has_backup : NULL,
+            .owned_elsewhere = node->cluster ? lk_cluster_owned_elsewhere : NULL,
             .backup_ctx = node,
     };
 }

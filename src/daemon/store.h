@@ -144,20 +144,6 @@ int lk_store_get_clock(struct lk_store *store, uint64_t *ret_counter);
 /* Raises the clock to counter when it is larger. */
 int lk_store_see_clock(struct lk_store *store, uint64_t counter);
 
-#define LK_FAILOVER_HISTORY 32
-
-struct lk_ownership {
-    char tag[LK_TAG_MAX + 1];
-    uint64_t generation;        /* 0 = never taken over */
-    char owner[LK_TAG_MAX + 1]; /* the node that holds (or is to hold) it; "" = none */
-    int64_t failovers_ms[LK_FAILOVER_HISTORY]; /* wall-clock ms of recent failovers, oldest first */
-    size_t failover_count;
-};
-
-/* Every ownership row. Caller frees the array. */
-int lk_store_load_ownership(struct lk_store *store, struct lk_ownership **ret, size_t *ret_count);
-/* Inserts or replaces the row of o->tag. */
-int lk_store_save_ownership(struct lk_store *store, const struct lk_ownership *o);
 /* The same rows as the coordinator's record (ownership.h, lk_owner_json) in JSON text:
  * save replaces tag's row (its generation, owner and failovers columns taken from the
  * record's "g", "o" and "f"); each calls cb per row in tag order, the text borrowed for

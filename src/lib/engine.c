@@ -525,6 +525,17 @@ static void on_remove_requested(struct lk_plan *plan, const struct lk_resource *
     }
 }
 
+/* The init strategy start-up follows: the resource's, or INIT_OSU when another node owns
+ * its hierarchy. */
+static enum lk_init effective_init(const struct lk_plan *plan, const struct lk_resource *res)
+{
+    const struct lk_view *view = plan->view;
+    if (view->owned_elsewhere && view->owned_elsewhere(view->backup_ctx, res->tag)) {
+        return LK_INIT_INIT_OSU;
+    }
+    return res->settings.init;
+}
+
 static void start_probe_or_restore(struct lk_plan *plan, const struct lk_resource *res)
 {
     enum lk_action check = probe_action(res);
@@ -534,7 +545,7 @@ static void start_probe_or_restore(struct lk_plan *plan, const struct lk_resourc
         run(plan, res, check);
         return;
     }
-    if (res->settings.init == LK_INIT_INIT_OSU) {
+    if (effective_init(plan, res) == LK_INIT_INIT_OSU) {
         /* No way to tell whether it runs, and no wish to start it: remove, so that OSU
          * is the truth and not a guess. */
         queue_remove_up(plan, res, false);
@@ -566,8 +577,9 @@ static void on_startup(struct lk_plan *plan, const struct lk_resource *res)
         start_probe_or_restore(plan, res);
         return;
     }
-    bool wanted = res->settings.init == LK_INIT_INIT_ISP ||
-                  (res->settings.init == LK_INIT_AUTORES_ISP && res->target_in_service &&
+    enum lk_init init = effective_init(plan, res);
+    bool wanted = init == LK_INIT_INIT_ISP ||
+                  (init == LK_INIT_AUTORES_ISP && res->target_in_service &&
                    res->state == LK_STATE_OSU);
     if (wanted) {
         queue_restore_tree(plan, res);
@@ -663,7 +675,7 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
         /* The check failed or hung: the application may be half up, so it is removed
          * before anything else; restore follows unless the init strategy says no. */
         log_msg(plan, res, LK_MSG_PROBE_FAILED, lk_action_name(ev->action), why);
-        if (res->settings.init == LK_INIT_INIT_OSU) {
+        if (effective_init(plan, res) == LK_INIT_INIT_OSU) {
             queue_remove_up(plan, res, false);
             return;
         }

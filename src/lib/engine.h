@@ -65,7 +65,11 @@ struct lk_view {
     /* Whether tag's hierarchy has a live backup node to fail over to (the cluster's
      * answer, fixed for the decision); NULL = never (a one-node cluster). */
     bool (*has_backup)(const void *ctx, const char *tag);
-    const void *backup_ctx;
+    /* Whether another node owns tag's hierarchy (the cluster's ownership record): then
+     * start-up never restores it here, as if its init strategy were INIT_OSU; a copy
+     * found running is left for the cluster to remove. NULL = never. */
+    bool (*owned_elsewhere)(const void *ctx, const char *tag);
+    const void *backup_ctx; /* ctx of both */
 };
 
 enum lk_act_type {

@@ -13,6 +13,7 @@ import json
 import os
 import pwd
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -33,6 +34,13 @@ ROLE_GROUPS = {"admin": "lkadmin", "oper": "lkoper", "guest": "lkguest"}
 # test user is in its own role group only, so the ACL is what lets it in.
 USER_GROUPS = {"admin": "lkadmin", "oper": "lkoper", "guest": "lkguest"}
 TEST_USERS = {"admin": "lkt_admin", "oper": "lkt_oper", "guest": "lkt_guest", "none": "lkt_none"}
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _clean_env():
@@ -88,8 +96,11 @@ class Node:
         return json.loads(p.stdout)
 
     def start(self, check=True):
-        return self.run([self.bin("lkstart"), "--root", self.root, "--node", self.name],
-                        check=check)
+        # Each node listens for comm paths on a port of its own (the default 7400 would
+        # make parallel runs and other daemons on this machine collide). The port is
+        # written into lk.conf at the first start; later starts reuse it.
+        return self.run([self.bin("lkstart"), "--root", self.root, "--node", self.name,
+                         "--listen", f"127.0.0.1:{free_port()}"], check=check)
 
     def stop(self, force=False, check=True, timeout=CMD_TIMEOUT):
         argv = [self.bin("lkstop"), "--root", self.root]
