@@ -130,6 +130,9 @@ static int cmp_entry(const void *a, const void *b)
 
 static struct owner_entry *find_entry(struct lk_cluster *cl, const char *tag)
 {
+    if (cl->owner_count == 0) {
+        return NULL; /* bsearch wants a non-null array */
+    }
     struct owner_entry key;
     snprintf(key.tag, sizeof(key.tag), "%s", tag);
     return bsearch(&key, cl->owners, cl->owner_count, sizeof(*cl->owners), cmp_entry);

@@ -19,7 +19,7 @@ def test_rejoining_node_receives_changes_before_restoring(cluster):
     cluster.wait_dead([n1, n3], n2)
     # While node2 is away: a setting, a new restore script, an extend, a new resource.
     n1.cli("resource", "config", "--tag", "app1", "--quickchk-interval", "5",
-           "--switchback", "automatic")
+           "--check-failures", "2")
     v2 = app.dir / "restore.v2"
     v2.write_text(app.restore.read_text().replace('echo "restore app1 $LK_NODE"',
                                                   'echo "restore app1 $LK_NODE v2"'))
@@ -34,7 +34,7 @@ def test_rejoining_node_receives_changes_before_restoring(cluster):
     # lkstart returns after the data exchange: no waiting here.
     r = n2.resource("app1")
     assert r["settings"]["quickchk-interval"] in ("5", 5), r["settings"]
-    assert r["settings"]["switchback"] == "AUTOMATIC", r["settings"]
+    assert r["settings"]["check-failures"] in (2, "2"), r["settings"]
     assert n2.script_copy("restore", "app1").read_bytes() == v2.read_bytes()
     prio = {x["node"]: x["priority"] for x in r["nodes"]}
     assert prio.get("node3") == 3, r["nodes"]

@@ -72,3 +72,16 @@ def test_unextend(cluster):
     n1.kill9_all()
     cluster.wait_dead([n2], n1)
     ch.holds(lambda: not app.nodes(), 2, what="no copy of app1 anywhere")
+
+
+def test_switchover_with_automatic_switchback_stays_where_the_operator_put_it(cluster):
+    """Automatic switchback returns a hierarchy after a failover, when the better node
+    comes back; an operator's switchover is not undone (and lkcli returns)."""
+    n1, n2 = cluster.build(2)
+    app = cluster.app("app1")
+    n1.create("app1", app.restore, app.remove, "--quickchk", app.quickchk,
+              "--switchback", "automatic")
+    n1.cli("resource", "extend", "--tag", "app1", "--node", "node2", "--priority", "2")
+    wait_eq(lambda: n2.state("app1"), "OSU")
+    n1.cli("resource", "restore", "--tag", "app1", "--node", "node2", timeout=30)
+    ch.holds(lambda: app.runs_only_on(n2), 3, what="app1 stays on node2 after the switchover")
