@@ -42,8 +42,13 @@ static void print_tree(const json_t *resources, const json_t *node, const char *
             continue;
         }
         const char *st = json_string_value(json_object_get(where, "state"));
+        if (json_is_false(json_object_get(where, "alive"))) {
+            st = "DEAD";
+        } else if (!st || !st[0]) {
+            st = "?";
+        }
         int w = snprintf(elsewhere + used, sizeof(elsewhere) - used, "%s%s:%s", used ? " " : "",
-                         json_string_value(json_object_get(where, "node")), st && st[0] ? st : "?");
+                         json_string_value(json_object_get(where, "node")), st);
         used += w > 0 ? (size_t) w : 0;
     }
     printf("  %-32s %-5s %-18s %4lld %4lld  %s%s%s%s\n", label,
