@@ -45,6 +45,7 @@ void api_start_cluster_wait(struct conn *c, const char *tag, const char *want_no
     c->seen = json_object();
     lk_cluster_progress(c->api->node, tag, c->seen, emit_progress, NULL);
     c->deadline_usec = lk_mono_usec() + CLUSTER_WAIT_USEC;
+    c->start_gen = lk_cluster_generation(c->api->node, tag);
     (void) api_cluster_wait_check(c);
 }
 
@@ -76,8 +77,8 @@ bool api_cluster_wait_check(struct conn *c)
     int r;
     if (c->cluster_op == OP_STATE) {
         lk_cluster_progress(node, c->wait_tag, c->seen, emit_progress, c);
-        r = lk_cluster_wait_state(node, c->wait_tag, c->want_node[0] ? c->want_node : NULL, msg,
-                                  sizeof(msg));
+        r = lk_cluster_wait_state(node, c->wait_tag, c->want_node[0] ? c->want_node : NULL,
+                                  c->start_gen, msg, sizeof(msg));
     } else if (c->cluster_op == OP_SWITCH_OUT) {
         r = lk_cluster_switched_out(node, msg, sizeof(msg));
         if (r > 0) {
@@ -235,13 +236,14 @@ static void h_cluster_config(struct conn *c, const json_t *args)
     if (used > 0) {
         /* A new version of the settings: the newer wins when nodes meet again. */
         uint64_t clock = 0;
-        if (lk_store_get_clock(node->store, &clock) < 0 ||
-            lk_store_see_clock(node->store, clock + 1) < 0) {
+        int r = lk_store_get_clock(node->store, &clock);
+        uint64_t version = lk_version_next(clock);
+        if (r < 0 || lk_store_see_clock(node->store, version) < 0) {
             api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
                             lk_store_errmsg(node->store));
             return;
         }
-        next.settings_version = clock + 1;
+        next.settings_version = version;
         snprintf(next.settings_version_node, sizeof(next.settings_version_node), "%s", node->name);
         if (!save_config(c, &next)) {
             return;

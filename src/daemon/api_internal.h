@@ -45,6 +45,7 @@ struct conn {
     int cluster_op;                 /* which check api_cluster_wait_check makes */
     json_t *seen;                   /* progress already reported */
     uint64_t deadline_usec;
+    uint64_t start_gen; /* the hierarchy's generation when the wait began */
 };
 
 struct lk_api {

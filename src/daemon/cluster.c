@@ -130,6 +130,10 @@ static void update_quorum(struct lk_cluster *cl)
     unsigned votes, voters;
     count_votes(cl, &votes, &voters);
     bool quorate = lk_cluster_quorum_mode_none(cl) || votes * 2 > voters;
+    if (!cl->settled) {
+        cl->quorate = quorate; /* still meeting the peers: judged (and logged) at settling */
+        return;
+    }
     if (cl->quorum_known && quorate == cl->quorate) {
         return;
     }
@@ -474,6 +478,8 @@ static void on_node(void *userdata, const char *name, bool alive, const char *wh
         p->states = NULL;
         json_decref(p->votes);
         p->votes = NULL;
+        json_decref(p->alive_set); /* its view of the members is unknown until it speaks */
+        p->alive_set = NULL;
     }
     update_quorum(cl);
     lk_cluster_kick(cl);

@@ -67,10 +67,14 @@ enum lk_cluster_verdict lk_cluster_restore(struct lk_node *node, const char *tag
 enum lk_cluster_verdict lk_cluster_remove(struct lk_node *node, const char *tag, bool whole,
                                           char *err, size_t err_size);
 
+/* The generation of tag's hierarchy's ownership record (0 = none). */
+uint64_t lk_cluster_generation(struct lk_node *node, const char *tag);
+
 /* For a HANDLED restore/remove: 1 done, 0 not yet, -1 failed (why in msg). want_node:
- * the node that must end up holding it (restore), or NULL (remove: nowhere). */
-int lk_cluster_wait_state(struct lk_node *node, const char *tag, const char *want_node, char *msg,
-                          size_t msg_size);
+ * the node that must end up holding it (restore), or NULL (remove: nowhere). start_gen:
+ * the generation when the request began (moving on past it elsewhere is a failure). */
+int lk_cluster_wait_state(struct lk_node *node, const char *tag, const char *want_node,
+                          uint64_t start_gen, char *msg, size_t msg_size);
 
 /* Where each resource of tag's hierarchy stands on every node, as progress lines that
  * differ from the previous call's (prev: the caller's snapshot object, updated). */

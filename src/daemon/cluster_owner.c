@@ -338,6 +338,20 @@ static void restore_here(struct lk_cluster *cl, struct hier *h)
     }
 }
 
+/* The cluster leaves h out of service here as failed: OSF with why as the reason. */
+static void fail_here(struct lk_cluster *cl, struct hier *h, const char *why)
+{
+    for (size_t i = 0; i < h->count; i++) {
+        const struct lk_resource *r = lk_node_find(cl->node, h->tags[i]);
+        if (!r || r->state == LK_STATE_OSF) {
+            continue;
+        }
+        struct lk_event ev = {.type = LK_EV_CLUSTER_FAILED, .tag = h->tags[i], .detail = why};
+        char err[LK_REASON_MAX];
+        (void) lk_executor_handle(cl->node, &ev, err, sizeof(err));
+    }
+}
+
 static void remove_here(struct lk_cluster *cl, struct hier *h)
 {
     struct lk_event ev = {
@@ -415,6 +429,7 @@ static bool failover_rec(struct lk_cluster *cl, const struct hier *h, const char
         return false;
     }
     lk_owner_note_failover(next, now);
+    next->failed_over = true;
     snprintf(next->owner, sizeof(next->owner), "%s", target);
     snprintf(next->reason, sizeof(next->reason), "%s", why);
     return true;
@@ -661,6 +676,28 @@ static void consider_takeover(struct lk_cluster *cl, struct hier *h)
     if (holder_peer(cl, h)) {
         return; /* someone alive has it: the records will settle who keeps it */
     }
+    /* Only with a fresh picture: every live peer has sent its data, its state and its
+     * view of the members since it came (back), and none of them still sees the owner.
+     * A node rejoining after a partition may hear one peer before the owner itself. */
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        const struct peer *p = &cl->peers[i];
+        if (!p->alive || p->witness || !p->configured) {
+            continue;
+        }
+        if (!p->synced || !p->states || !p->alive_set) {
+            cl->timed_wait = true;
+            return;
+        }
+        size_t k;
+        json_t *v;
+        json_array_foreach(p->alive_set, k, v)
+        {
+            if (json_is_string(v) && strcmp(json_string_value(v), rec->owner) == 0) {
+                cl->timed_wait = true;
+                return; /* a peer still hears the owner: not dead for the cluster */
+            }
+        }
+    }
     const char *best = best_target(cl, h, NULL, NULL);
     if (!best || strcmp(best, cl->node->name) != 0) {
         return;
@@ -678,16 +715,20 @@ static void consider_takeover(struct lk_cluster *cl, struct hier *h)
              rec->left ? "orphaned: %s stopped and nobody holds it" : "node %s is dead",
              rec->owner);
     struct lk_owner_rec next;
+    bool was_left = rec->left; /* rec is h->rec, which write_rec replaces */
     bool ok = failover_rec(cl, h, cl->node->name, why, &next);
     next.tried_count = 0;
+    next.failed_over = next.failed_over && !was_left; /* an orphan is not a failover */
     if (!write_rec(cl, h, &next)) {
         return;
     }
     if (ok) {
-        if (rec->left) {
+        if (was_left) {
             lk_eventlog_msg(cl->node, h->tags[0], LK_MSG_ORPHAN);
         }
         lk_eventlog_msg(cl->node, h->tags[0], LK_MSG_TAKEOVER, (unsigned long long) next.gen, why);
+    } else {
+        fail_here(cl, h, next.reason);
     }
 }
 
@@ -733,8 +774,8 @@ static void switchback(struct lk_cluster *cl, struct hier *h)
             root = r;
         }
     }
-    if (!root || root->settings.switchback != LK_SWITCHBACK_AUTOMATIC) {
-        return;
+    if (!root || root->settings.switchback != LK_SWITCHBACK_AUTOMATIC || !h->rec.failed_over) {
+        return; /* only a failover is undone; an operator's switchover stays */
     }
     const char *best = best_target(cl, h, NULL, NULL);
     if (!best || strcmp(best, cl->node->name) == 0) {
@@ -817,6 +858,7 @@ static void reconcile_one(struct lk_cluster *cl, struct hier *h)
         next.active = true;
         next.left = false;
         next.tried_count = 0;
+        next.failed_over = false;
         snprintf(next.owner, sizeof(next.owner), "%s", sw->to);
         snprintf(next.reason, sizeof(next.reason), "switchover from %s", me);
         drop_switch(cl, sw);
@@ -977,6 +1019,7 @@ void lk_owner_on_switch_message(struct lk_cluster *cl, const char *from, const j
             next.seq = 0;
             next.active = true;
             next.tried_count = 0;
+            next.failed_over = false;
             snprintf(next.owner, sizeof(next.owner), "%s", to);
             snprintf(next.reason, sizeof(next.reason), "switchover asked by %s", from);
             (void) write_rec(cl, &h, &next);
@@ -1079,6 +1122,8 @@ enum lk_cluster_verdict lk_cluster_restore(struct lk_node *node, const char *tag
         }
         next.active = true;
         next.left = false;
+        next.kept = false;
+        next.failed_over = false;
         next.tried_count = 0;
         snprintf(next.owner, sizeof(next.owner), "%s", target);
         snprintf(next.reason, sizeof(next.reason), "restore requested on %s", me);
@@ -1147,8 +1192,19 @@ static const char *state_on(struct lk_cluster *cl, const char *n, const char *ta
     return st ? st : "";
 }
 
-int lk_cluster_wait_state(struct lk_node *node, const char *tag, const char *want_node, char *msg,
-                          size_t msg_size)
+uint64_t lk_cluster_generation(struct lk_node *node, const char *tag)
+{
+    struct hier h;
+    if (!node->cluster || !load_hier(node->cluster, tag, &h)) {
+        return 0;
+    }
+    uint64_t gen = h.has_rec ? h.rec.gen : 0;
+    free_hier(&h);
+    return gen;
+}
+
+int lk_cluster_wait_state(struct lk_node *node, const char *tag, const char *want_node,
+                          uint64_t start_gen, char *msg, size_t msg_size)
 {
     struct lk_cluster *cl = node->cluster;
     if (!cl || !lk_node_find(node, tag)) {
@@ -1161,30 +1217,27 @@ int lk_cluster_wait_state(struct lk_node *node, const char *tag, const char *wan
     }
     int result = 0;
     if (want_node) {
-        if (!lk_cluster_peer_alive(node, want_node)) {
+        bool all = true, any_busy = false;
+        for (size_t i = 0; i < h.count; i++) {
+            bool busy;
+            const char *st = state_on(cl, want_node, h.tags[i], &busy);
+            all &= strcmp(st, "ISP") == 0 || strcmp(st, "ISU") == 0;
+            any_busy |= busy;
+        }
+        if (all && !any_busy) {
+            result = 1;
+        } else if (!lk_cluster_peer_alive(node, want_node)) {
             snprintf(msg, msg_size, "node '%s' is no longer ALIVE", want_node);
             result = -1;
-        } else if (h.has_rec && strcmp(h.rec.owner, want_node) != 0 && !find_switch(cl, &h) &&
-                   !h.busy && !holder_peer(cl, &h) && !h.in_service && h.rec.gen > 0 &&
-                   strcmp(h.rec.reason, "") != 0 && h.failed) {
-            snprintf(msg, msg_size, "%s", h.rec.reason);
+        } else if (h.has_rec && !h.rec.active) {
+            /* Stopped: a remove failed during the switchover, or nobody could restore. */
+            snprintf(msg, msg_size, "%s", h.rec.reason[0] ? h.rec.reason : "out of service");
             result = -1;
-        } else {
-            bool all = true, any_busy = false, any_failed = false;
-            for (size_t i = 0; i < h.count; i++) {
-                bool busy;
-                const char *st = state_on(cl, want_node, h.tags[i], &busy);
-                all &= strcmp(st, "ISP") == 0 || strcmp(st, "ISU") == 0;
-                any_busy |= busy;
-                any_failed |= strcmp(st, "OSF") == 0;
-            }
-            if (all && !any_busy) {
-                result = 1;
-            } else if (any_failed && !any_busy && h.has_rec &&
-                       strcmp(h.rec.owner, want_node) != 0) {
-                snprintf(msg, msg_size, "restore failed on %s: %s", want_node, h.rec.reason);
-                result = -1;
-            }
+        } else if (h.has_rec && h.rec.gen > start_gen && strcmp(h.rec.owner, want_node) != 0) {
+            /* It went on to another node: a failed restore there, or a switchback. */
+            snprintf(msg, msg_size, "the cluster moved it to %s: %s",
+                     h.rec.owner[0] ? h.rec.owner : "nobody", h.rec.reason);
+            result = -1;
         }
     } else {
         bool any_in = h.in_service || h.busy || holder_peer(cl, &h);

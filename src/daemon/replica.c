@@ -279,13 +279,23 @@ json_t *lk_replica_object(struct lk_node *node, const char *tag)
 
 /* ---- Stamping local changes ---- */
 
+uint64_t lk_version_next(uint64_t clock)
+{
+    /* A hybrid logical clock: past every counter seen (causality), and at least the
+     * wall-clock milliseconds, so that of two writes made apart during a partition the
+     * later one wins when the clocks are roughly in step. */
+    uint64_t next = clock + 1;
+    uint64_t now = (uint64_t) lk_now_ms();
+    return now > next ? now : next;
+}
+
 static int touch(struct lk_node *node, const char *tag, const json_t *nodes)
 {
     uint64_t clock = 0;
     if (lk_store_get_clock(node->store, &clock) < 0 || clock >= INT64_MAX) {
         return -EIO;
     }
-    uint64_t next = clock + 1;
+    uint64_t next = lk_version_next(clock);
     if (!nodes) {
         int r = lk_store_set_version(node->store, tag, next, node->name, false, NULL);
         if (r == 0) {

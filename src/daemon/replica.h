@@ -37,6 +37,11 @@ struct lk_version {
 /* <0, 0, >0 as a is older than, equal to, newer than b. */
 int lk_version_cmp(const struct lk_version *a, const struct lk_version *b);
 
+/* The counter of a new local version given the clock (the largest counter seen): the
+ * larger of clock + 1 and the wall-clock milliseconds (a hybrid logical clock, see
+ * docs/REPLICATION.md). */
+uint64_t lk_version_next(uint64_t clock);
+
 /* Parses [counter, "node"]; -EINVAL when it is not that. */
 int lk_version_parse(const json_t *json, struct lk_version *ret_version);
 json_t *lk_version_json(const struct lk_version *version);

@@ -941,6 +941,14 @@ static int decide_one(struct lk_plan *ret_plan, const struct lk_resource *res,
     case LK_EV_RESET:
         on_reset(ret_plan, res);
         return 0;
+    case LK_EV_CLUSTER_FAILED:
+        /* E.g. the failover limit: nothing runs here, the state says why. */
+        if (res->pending != LK_PENDING_NONE || lk_state_in_service(res->state) || !ev->detail) {
+            return -EINVAL;
+        }
+        commit(ret_plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service, "%s",
+               ev->detail);
+        return 0;
     case LK_EV_COUNT:
         break;
     }
@@ -982,7 +990,7 @@ char *lk_act_format(const struct lk_act *act, char *buf, size_t size)
 
 static const char *const event_names[LK_EV_COUNT] = {
         "restore-requested", "remove-requested", "run-finished",     "startup", "shutdown",
-        "check-finished",    "process-exited",   "settings-changed", "reset",
+        "check-finished",    "process-exited",   "settings-changed", "reset", "cluster-failed",
 };
 
 const char *lk_event_type_name(enum lk_event_type type)

@@ -29,6 +29,7 @@ enum lk_event_type {
     LK_EV_PROCESS_EXITED,    /* the watched process (pidfile) exited (pid, detail) */
     LK_EV_SETTINGS_CHANGED,  /* resource config changed (monitoring on/off → ISP/ISU) */
     LK_EV_RESET,             /* resource reset: clear failure and recovery counters */
+    LK_EV_CLUSTER_FAILED,    /* the cluster leaves it out of service here as failed (detail) */
     LK_EV_COUNT,
 };
 
@@ -43,7 +44,8 @@ struct lk_event {
     /* LK_EV_REMOVE_REQUESTED: take the whole connected hierarchy out, not only R and
      * what depends on it */
     bool whole_hierarchy;
-    /* LK_EV_PROCESS_EXITED: the process and where its pid came from */
+    /* LK_EV_PROCESS_EXITED: the process and where its pid came from;
+     * LK_EV_CLUSTER_FAILED: detail is the reason */
     int pid;
     const char *detail;
 };

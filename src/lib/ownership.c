@@ -42,9 +42,10 @@ json_t *lk_owner_json(const struct lk_owner_rec *rec)
     for (size_t i = 0; failovers && i < rec->failover_count; i++) {
         json_array_append_new(failovers, json_integer(rec->failovers_ms[i]));
     }
-    return json_pack("{s:I,s:I,s:s,s:b,s:b,s:b,s:o*,s:o*,s:s}", "g", (json_int_t) rec->gen, "s",
+    return json_pack("{s:I,s:I,s:s,s:b,s:b,s:b,s:b,s:o*,s:o*,s:s}", "g", (json_int_t) rec->gen, "s",
                      (json_int_t) rec->seq, "o", rec->owner, "a", rec->active, "l", rec->left, "k",
-                     rec->kept, "t", tried, "f", failovers, "r", rec->reason);
+                     rec->kept, "x", rec->failed_over, "t", tried, "f", failovers, "r",
+                     rec->reason);
 }
 
 static bool valid_node(const char *name, bool empty_ok)
@@ -61,12 +62,12 @@ int lk_owner_parse(const json_t *json, struct lk_owner_rec *ret_rec)
     struct lk_owner_rec rec = {0};
     json_int_t gen = 0, seq = 0;
     const char *owner = NULL, *reason = NULL;
-    int active = 0, left = 0, kept = 0;
+    int active = 0, left = 0, kept = 0, failed_over = 0;
     json_t *tried = NULL, *failovers = NULL;
-    if (!json_is_object(json) || json_object_size(json) != 9 ||
-        json_unpack((json_t *) (uintptr_t) json, "{s:I,s:I,s:s,s:b,s:b,s:b,s:o,s:o,s:s}", "g", &gen,
-                    "s", &seq, "o", &owner, "a", &active, "l", &left, "k", &kept, "t", &tried, "f",
-                    &failovers, "r", &reason) != 0) {
+    if (!json_is_object(json) || json_object_size(json) != 10 ||
+        json_unpack((json_t *) (uintptr_t) json, "{s:I,s:I,s:s,s:b,s:b,s:b,s:b,s:o,s:o,s:s}", "g",
+                    &gen, "s", &seq, "o", &owner, "a", &active, "l", &left, "k", &kept, "x",
+                    &failed_over, "t", &tried, "f", &failovers, "r", &reason) != 0) {
         return -EINVAL;
     }
     if (gen < 0 || seq < 0 || !valid_node(owner, true) || !json_is_array(tried) ||
@@ -80,6 +81,7 @@ int lk_owner_parse(const json_t *json, struct lk_owner_rec *ret_rec)
     rec.active = active;
     rec.left = left;
     rec.kept = kept;
+    rec.failed_over = failed_over;
     snprintf(rec.reason, sizeof(rec.reason), "%s", reason);
     size_t i;
     json_t *v;

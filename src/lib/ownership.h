@@ -30,7 +30,8 @@ struct lk_owner_rec {
     char owner[LK_TAG_MAX + 1]; /* "" = nobody */
     bool active;                /* the hierarchy is meant to be in service */
     bool left;                  /* the owner stopped with lkstop: not a failure */
-    bool kept; /* the owner stopped with lkstop -f: the applications still run there */
+    bool kept;        /* the owner stopped with lkstop -f: the applications still run there */
+    bool failed_over; /* it is where it is because of a failover (switchback applies) */
     char tried[LK_TRIED_MAX][LK_TAG_MAX + 1]; /* nodes whose restore failed in this failover */
     size_t tried_count;
     int64_t failovers_ms[LK_FAILOVERS_KEPT]; /* wall-clock ms of recent failovers, oldest first */
@@ -43,8 +44,8 @@ struct lk_owner_rec {
 int lk_owner_cmp(const struct lk_owner_rec *a, uint32_t a_prio, const struct lk_owner_rec *b,
                  uint32_t b_prio);
 
-/* {"g":gen,"s":seq,"o":owner,"a":active,"l":left,"k":kept,"t":[tried],"f":[ms],
- *  "r":reason}. */
+/* {"g":gen,"s":seq,"o":owner,"a":active,"l":left,"k":kept,"x":failed_over,"t":[tried],
+ *  "f":[ms],"r":reason}. */
 json_t *lk_owner_json(const struct lk_owner_rec *rec);
 /* Validates every field; -EINVAL (rec untouched) when anything is off. */
 int lk_owner_parse(const json_t *json, struct lk_owner_rec *ret_rec);

@@ -3,8 +3,9 @@
  * create` does it, its object is built there and applied on another node; the tests check
  * what the other node then holds (rows, view, script bytes), that versions order the
  * changes (newer wins, older and equal are ignored, concurrent writes converge on both
- * sides), tombstones and unextends, the refusal to drop a resource in service, every kind
- * of malformed object (changing nothing), and the children-first order of what to send. */
+ * sides, and of two unseen writes the later one wins), tombstones and unextends, the refusal to
+ * drop a resource in service, every kind of malformed object (changing nothing), and the
+ * children-first order of what to send. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -263,6 +265,27 @@ static uint64_t clock_of(struct lk_node *node)
     return c;
 }
 
+/* The version an object carries. */
+static struct lk_version version_in(const json_t *obj)
+{
+    struct lk_version v = {0};
+    assert_int_equal(lk_version_parse(json_object_get(obj, "version"), &v), 0);
+    return v;
+}
+
+/* A counter no wall clock reaches during the test: lk_version_next(far) is far + 1. */
+static uint64_t far_future(void)
+{
+    return (uint64_t) lk_now_ms() + 1000000000u;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
 static bool script_exists(struct lk_node *node, const char *tag, enum lk_action a)
 {
     char path[LK_PATH_MAX + 256];
@@ -381,6 +404,40 @@ static void lk_version_cmp__counter_then_node(void **state)
     assert_int_equal(lk_version_parse(j, &back), 0);
     assert_int_equal(lk_version_cmp(&back, &b), 0);
     json_decref(j);
+}
+
+static void lk_version_next__past_the_clock_and_at_least_now(void **state)
+{
+    (void) state;
+    /* A small clock: the wall-clock milliseconds, read during the call. */
+    static const uint64_t small[] = {0, 1, 2, 1000, 1700000000000u};
+    for (size_t i = 0; i < sizeof(small) / sizeof(small[0]); i++) {
+        uint64_t before = (uint64_t) lk_now_ms();
+        uint64_t next = lk_version_next(small[i]);
+        uint64_t after = (uint64_t) lk_now_ms();
+        assert_true(next > small[i]);
+        assert_true(next >= before);
+        assert_true(next <= after);
+    }
+    /* Around now: always past the clock, never behind the wall clock. */
+    for (int64_t d = -2; d <= 2; d++) {
+        uint64_t before = (uint64_t) lk_now_ms();
+        uint64_t clock = (uint64_t) ((int64_t) before + d);
+        uint64_t next = lk_version_next(clock);
+        assert_true(next > clock);
+        assert_true(next >= before);
+    }
+    /* A clock far ahead of the wall clock (a peer's counter): just past it. */
+    uint64_t far = far_future();
+    assert_int_equal(lk_version_next(far), far + 1);
+    assert_int_equal(lk_version_next(far + 1), far + 2);
+    /* Successive versions from the same clock value still increase once it is taken. */
+    uint64_t clock = 0;
+    for (int i = 0; i < 100; i++) {
+        uint64_t next = lk_version_next(clock);
+        assert_true(next > clock);
+        clock = next;
+    }
 }
 
 /* ---- lk_replica_apply: malformed objects ---- */
@@ -714,7 +771,9 @@ static void lk_replica_apply__newer_wins_older_and_equal_ignored(void **state)
     assert_int_equal(res->settings.quickchk_interval_usec, 7000000);
     assert_int_equal(res->check_failures_in_row, 2);
     assert_script(b, "app1", LK_ACTION_QUICKCHK, new_quick, strlen(new_quick));
-    struct lk_version now = version_of(b, "app1", NULL);
+    struct lk_version now = version_of(b, "app1", NULL), old = version_in(v1);
+    assert_true(lk_version_cmp(&now, &old) > 0);
+    assert_true(clock_of(b) >= now.counter);
 
     /* The older object again: ignored, but its counter is seen. */
     enum lk_replica_outcome outcome = LK_REPLICA_APPLIED;
@@ -729,15 +788,50 @@ static void lk_replica_apply__newer_wins_older_and_equal_ignored(void **state)
     send_expect(f, a, b, "app1", LK_REPLICA_IGNORED);
     json_decref(v1);
 
-    /* A future counter from a peer moves the clock: the next local write is newer. */
-    json_t *future = lk_replica_object(a, "app1");
-    json_object_set_new(future, "version", json_pack("[i, s]", 1000, NODE_C));
-    assert_int_equal(lk_replica_apply(b, NODE_A, future, &outcome, f->err, sizeof(f->err)), 0);
+    /* Explicit counters: an object one counter older than b's, from a node that sorts
+     * later, is still older (counters first), and an equal one from a node that sorts
+     * earlier too. */
+    json_t *obj = lk_replica_object(a, "app1");
+    configure(a, "app1", "check-failures", "5");
+    json_t *changed = lk_replica_object(a, "app1");
+    json_object_set_new(changed, "version",
+                        json_pack("[I, s]", (json_int_t) now.counter - 1, NODE_C));
+    assert_int_equal(lk_replica_apply(b, NODE_A, changed, &outcome, f->err, sizeof(f->err)), 0);
+    assert_int_equal(outcome, LK_REPLICA_IGNORED);
+    json_object_set_new(changed, "version", json_pack("[I, s]", (json_int_t) now.counter, "node0"));
+    assert_int_equal(lk_replica_apply(b, NODE_A, changed, &outcome, f->err, sizeof(f->err)), 0);
+    assert_int_equal(outcome, LK_REPLICA_IGNORED);
+    assert_int_equal(lk_node_find(b, "app1")->settings.check_failures, 3);
+    /* The same counter from a node that sorts later wins. */
+    json_object_set_new(changed, "version", json_pack("[I, s]", (json_int_t) now.counter, NODE_C));
+    assert_int_equal(lk_replica_apply(b, NODE_A, changed, &outcome, f->err, sizeof(f->err)), 0);
     assert_int_equal(outcome, LK_REPLICA_APPLIED);
-    json_decref(future);
-    assert_int_equal(clock_of(b), 1000);
+    assert_int_equal(lk_node_find(b, "app1")->settings.check_failures, 5);
+    json_decref(changed);
+
+    /* A future counter C from a peer moves the clock to C (even when ignored): the next
+     * local write is newer than C. */
+    uint64_t c = far_future();
+    json_object_set_new(obj, "version", json_pack("[I, s]", (json_int_t) c, NODE_C));
+    assert_int_equal(lk_replica_apply(b, NODE_A, obj, &outcome, f->err, sizeof(f->err)), 0);
+    assert_int_equal(outcome, LK_REPLICA_APPLIED);
+    assert_int_equal(lk_node_find(b, "app1")->settings.check_failures, 3);
+    assert_true(clock_of(b) >= c);
     configure(b, "app1", "check-failures", "4");
-    assert_int_equal(version_of(b, "app1", NULL).counter, 1001);
+    struct lk_version mine = version_of(b, "app1", NULL);
+    assert_true(mine.counter > c);
+    assert_string_equal(mine.node, NODE_B);
+    assert_true(clock_of(b) >= mine.counter);
+    json_object_set_new(obj, "version", json_pack("[I, s]", (json_int_t) (c + 100), NODE_C));
+    assert_int_equal(lk_replica_apply(a, NODE_B, obj, &outcome, f->err, sizeof(f->err)), 0);
+    assert_int_equal(outcome, LK_REPLICA_APPLIED);
+    json_object_set_new(obj, "version", json_pack("[I, s]", (json_int_t) (c + 50), NODE_C));
+    assert_int_equal(lk_replica_apply(a, NODE_B, obj, &outcome, f->err, sizeof(f->err)), 0);
+    assert_int_equal(outcome, LK_REPLICA_IGNORED);
+    assert_true(clock_of(a) >= c + 100);
+    configure(a, "app1", "check-failures", "6");
+    assert_true(version_of(a, "app1", NULL).counter > c + 100);
+    json_decref(obj);
 }
 
 static void lk_replica_apply__concurrent_writes_converge(void **state)
@@ -748,15 +842,19 @@ static void lk_replica_apply__concurrent_writes_converge(void **state)
     extend(a, "app1", NODE_B, 2);
     send_expect(f, a, b, "app1", LK_REPLICA_APPLIED);
 
-    /* A partition: both write counter 5. */
-    assert_int_equal(lk_store_see_clock(a->store, 4), 0);
-    assert_int_equal(lk_store_see_clock(b->store, 4), 0);
+    /* A partition: both clocks have seen the same counter, far ahead of the wall clock,
+     * so both write the same counter and only the node names order the writes. */
+    uint64_t seen = far_future();
+    assert_int_equal(lk_store_see_clock(a->store, seen), 0);
+    assert_int_equal(lk_store_see_clock(b->store, seen), 0);
     configure(a, "app1", "check-failures", "7");
     configure(b, "app1", "check-failures", "9");
-    assert_int_equal(version_of(a, "app1", NULL).counter, 5);
-    assert_int_equal(version_of(b, "app1", NULL).counter, 5);
+    struct lk_version va = version_of(a, "app1", NULL), vb = version_of(b, "app1", NULL);
+    assert_true(va.counter > seen);
+    assert_int_equal(va.counter, vb.counter);
+    assert_true(lk_version_cmp(&va, &vb) < 0);
 
-    /* Healed: each sends its object; (5, nodeB) is the later write on both sides. */
+    /* Healed: each sends its object; (counter, nodeB) is the later write on both sides. */
     json_t *from_a = lk_replica_object(a, "app1"), *from_b = lk_replica_object(b, "app1");
     enum lk_replica_outcome oa, ob;
     assert_int_equal(lk_replica_apply(b, NODE_A, from_a, &ob, f->err, sizeof(f->err)), 0);
@@ -767,6 +865,48 @@ static void lk_replica_apply__concurrent_writes_converge(void **state)
     json_decref(from_b);
     assert_int_equal(lk_node_find(a, "app1")->settings.check_failures, 9);
     assert_int_equal(lk_node_find(b, "app1")->settings.check_failures, 9);
+    assert_same_object(a, b, "app1");
+}
+
+static void lk_replica_apply__later_unseen_write_wins(void **state)
+{
+    struct fixture *f = *state;
+    struct lk_node *a = &f->n[0].node, *b = &f->n[1].node;
+    create(a, "app1");
+    extend(a, "app1", NODE_B, 2);
+    send_expect(f, a, b, "app1", LK_REPLICA_APPLIED);
+
+    /* A partition: b changes it first, a (whose name sorts first, so a tie would go to
+     * b) a few ms later, neither seeing the other's change. */
+    configure(b, "app1", "check-failures", "9");
+    sleep_ms(5);
+    configure(a, "app1", "check-failures", "7");
+    struct lk_version va = version_of(a, "app1", NULL), vb = version_of(b, "app1", NULL);
+    assert_string_equal(va.node, NODE_A);
+    assert_string_equal(vb.node, NODE_B);
+    assert_true(va.counter > vb.counter);
+
+    /* Healed: a's, the later change, wins on both sides, whichever arrives first. */
+    send_expect(f, a, b, "app1", LK_REPLICA_APPLIED);
+    send_expect(f, b, a, "app1", LK_REPLICA_IGNORED);
+    assert_int_equal(lk_node_find(a, "app1")->settings.check_failures, 7);
+    assert_int_equal(lk_node_find(b, "app1")->settings.check_failures, 7);
+    assert_same_object(a, b, "app1");
+    assert_true(clock_of(a) >= va.counter);
+    assert_true(clock_of(b) >= va.counter);
+
+    /* The same the other way round, with the older object arriving first. */
+    configure(a, "app1", "check-failures", "4");
+    json_t *older = lk_replica_object(a, "app1");
+    sleep_ms(5);
+    configure(b, "app1", "check-failures", "5");
+    enum lk_replica_outcome outcome;
+    assert_int_equal(lk_replica_apply(b, NODE_A, older, &outcome, f->err, sizeof(f->err)), 0);
+    assert_int_equal(outcome, LK_REPLICA_IGNORED);
+    json_decref(older);
+    send_expect(f, b, a, "app1", LK_REPLICA_APPLIED);
+    assert_int_equal(lk_node_find(a, "app1")->settings.check_failures, 5);
+    assert_int_equal(lk_node_find(b, "app1")->settings.check_failures, 5);
     assert_same_object(a, b, "app1");
 }
 
@@ -782,12 +922,18 @@ static void lk_replica_apply__tombstone_beats_older_and_loses_to_newer(void **st
     json_t *live = lk_replica_object(a, "app1");
     send_expect(f, a, b, "app1", LK_REPLICA_APPLIED);
 
+    struct lk_version lv = version_in(live);
     delete_resource(a, "app1");
     bool deleted = false;
-    assert_int_equal(version_of(a, "app1", &deleted).counter, 4);
+    struct lk_version tv = version_of(a, "app1", &deleted);
     assert_true(deleted);
+    assert_true(lk_version_cmp(&tv, &lv) > 0);
+    assert_string_equal(tv.node, NODE_A);
+    assert_true(clock_of(a) >= tv.counter);
     json_t *tomb = lk_replica_object(a, "app1");
     assert_non_null(tomb);
+    struct lk_version in_tomb = version_in(tomb);
+    assert_int_equal(lk_version_cmp(&in_tomb, &tv), 0);
     assert_true(json_is_true(json_object_get(tomb, "deleted")));
     assert_non_null(json_object_get(json_object_get(tomb, "nodes"), NODE_C));
 
@@ -807,14 +953,24 @@ static void lk_replica_apply__tombstone_beats_older_and_loses_to_newer(void **st
     assert_int_equal(outcome, LK_REPLICA_IGNORED);
     assert_null(lk_node_find(c, "app1"));
     assert_false(script_exists(c, "app1", LK_ACTION_RESTORE));
+    struct lk_version on_c = version_of(c, "app1", &deleted);
+    assert_true(deleted);
+    assert_int_equal(lk_version_cmp(&on_c, &tv), 0);
+    assert_true(clock_of(c) >= tv.counter);
+    /* A live copy one counter behind the tombstone, from a node that sorts later: older. */
+    json_object_set_new(live, "version", json_pack("[I, s]", (json_int_t) tv.counter - 1, NODE_C));
+    assert_int_equal(lk_replica_apply(c, NODE_B, live, &outcome, f->err, sizeof(f->err)), 0);
+    assert_int_equal(outcome, LK_REPLICA_IGNORED);
+    assert_null(lk_node_find(c, "app1"));
 
     /* Re-created on a: newer than the tombstone everywhere. */
     create(a, "app1");
     extend(a, "app1", NODE_B, 2);
     send_expect(f, a, b, "app1", LK_REPLICA_APPLIED);
     assert_non_null(lk_node_find(b, "app1"));
-    assert_false(version_of(b, "app1", &deleted).counter == 0);
+    struct lk_version again = version_of(b, "app1", &deleted);
     assert_false(deleted);
+    assert_true(lk_version_cmp(&again, &tv) > 0);
     assert_same_object(a, b, "app1");
     json_decref(live);
     json_decref(tomb);
@@ -1030,13 +1186,28 @@ static void lk_replica_touch__clock_and_deleted_nodes(void **state)
 {
     struct fixture *f = *state;
     struct lk_node *a = &f->n[0].node;
+    assert_int_equal(clock_of(a), 0);
+    uint64_t before = (uint64_t) lk_now_ms();
     create(a, "app1");
-    assert_int_equal(clock_of(a), 1);
+    struct lk_version v1 = version_of(a, "app1", NULL);
+    assert_string_equal(v1.node, NODE_A);
+    /* A fresh clock: the first version is the wall clock's. */
+    assert_true(v1.counter >= before);
+    assert_true(v1.counter <= (uint64_t) lk_now_ms());
+    assert_true(clock_of(a) >= v1.counter);
     extend(a, "app1", NODE_B, 2);
-    assert_int_equal(clock_of(a), 2);
     struct lk_version v = version_of(a, "app1", NULL);
-    assert_int_equal(v.counter, 2);
+    assert_true(v.counter > v1.counter);
     assert_string_equal(v.node, NODE_A);
+    assert_true(clock_of(a) >= v.counter);
+    /* Far ahead of the wall clock, a touch writes just past the clock. */
+    uint64_t far = far_future();
+    assert_int_equal(lk_store_see_clock(a->store, far), 0);
+    assert_true(clock_of(a) >= far);
+    extend(a, "app1", NODE_B, 3);
+    v = version_of(a, "app1", NULL);
+    assert_int_equal(v.counter, far + 1);
+    assert_true(clock_of(a) >= v.counter);
 
     /* A delete whose caller names the nodes itself. */
     assert_int_equal(lk_store_begin(a->store), 0);
@@ -1050,7 +1221,10 @@ static void lk_replica_touch__clock_and_deleted_nodes(void **state)
     json_t *obj = lk_replica_object(a, "app1");
     assert_non_null(obj);
     assert_true(json_equal(json_object_get(obj, "nodes"), nodes));
-    assert_int_equal(json_integer_value(json_array_get(json_object_get(obj, "version"), 0)), 3);
+    struct lk_version tv = version_in(obj);
+    assert_true(lk_version_cmp(&tv, &v) > 0);
+    assert_string_equal(tv.node, NODE_A);
+    assert_true(clock_of(a) >= tv.counter);
     json_decref(obj);
     json_decref(nodes);
     assert_null(lk_replica_object(a, "never"));
@@ -1063,10 +1237,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(lk_version_parse__rejects_what_is_not_a_version),
             cmocka_unit_test(lk_version_cmp__counter_then_node),
+            cmocka_unit_test(lk_version_next__past_the_clock_and_at_least_now),
             T(lk_replica_apply__malformed_objects_change_nothing),
             T(lk_replica_apply__creates_the_same_resource),
             T(lk_replica_apply__newer_wins_older_and_equal_ignored),
             T(lk_replica_apply__concurrent_writes_converge),
+            T(lk_replica_apply__later_unseen_write_wins),
             T(lk_replica_apply__tombstone_beats_older_and_loses_to_newer),
             T(lk_replica_apply__unextend_drops_the_copy),
             T(lk_replica_apply__in_service_is_not_dropped),
