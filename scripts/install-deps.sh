@@ -3,7 +3,8 @@
 # Used by `make`, `make run` and `make test`; safe to run again and again.
 set -eu
 pkgs="gcc make meson ninja-build pkg-config libuv1-dev libsqlite3-dev libjansson-dev
-libinih-dev libsodium-dev libcmocka-dev libacl1-dev python3 python3-pytest clang-format procps psmisc"
+libinih-dev libsodium-dev libcmocka-dev libacl1-dev python3 python3-pytest clang-format procps psmisc
+iproute2 bash"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -505,7 +505,8 @@ static void on_hello(void *userdata, const char *name, bool known, const json_t 
     }
     p->witness = json_is_true(json_object_get(info, "witness"));
     if (!known && !p->witness && !cl->node->witness && !p->configured) {
-        lk_eventlog_msg(cl->node, NULL, LK_MSG_UNKNOWN_PEER, name, "a comm path");
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_UNKNOWN_PEER, name,
+                        "lkcli commpath create adds one");
     }
     sync_settings(cl, p, json_object_get(info, "settings"), json_object_get(info, "ver"));
     /* Every new connection may follow a gap: exchange data and state again. */

@@ -652,6 +652,23 @@ static bool self_fence_pending(struct lk_cluster *cl, const struct peer *owner)
     return uv_now(cl->node->loop) - since < 2 * lk_cluster_dead_ms(cl);
 }
 
+/* Whether this node knows what its live peers hold: each has finished the data exchange
+ * and sent its state and its view of the members since it came (back). Nothing is
+ * restored or taken over without that: a node rejoining after a partition may regain
+ * quorum from the first peer it meets while its own record of who owns what is stale. */
+static bool picture_fresh(struct lk_cluster *cl)
+{
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        const struct peer *p = &cl->peers[i];
+        if (p->alive && !p->witness && p->configured &&
+            (!p->synced || !p->states || !p->alive_set)) {
+            cl->timed_wait = true;
+            return false;
+        }
+    }
+    return true;
+}
+
 static void consider_takeover(struct lk_cluster *cl, struct hier *h)
 {
     const struct lk_owner_rec *rec = &h->rec;
@@ -676,17 +693,15 @@ static void consider_takeover(struct lk_cluster *cl, struct hier *h)
     if (holder_peer(cl, h)) {
         return; /* someone alive has it: the records will settle who keeps it */
     }
-    /* Only with a fresh picture: every live peer has sent its data, its state and its
-     * view of the members since it came (back), and none of them still sees the owner.
-     * A node rejoining after a partition may hear one peer before the owner itself. */
+    /* Only with a fresh picture, and when no live peer still hears the owner: a node
+     * rejoining after a partition may hear one peer before the owner itself. */
+    if (!picture_fresh(cl)) {
+        return;
+    }
     for (size_t i = 0; i < cl->peer_count; i++) {
         const struct peer *p = &cl->peers[i];
         if (!p->alive || p->witness || !p->configured) {
             continue;
-        }
-        if (!p->synced || !p->states || !p->alive_set) {
-            cl->timed_wait = true;
-            return;
         }
         size_t k;
         json_t *v;
@@ -884,6 +899,9 @@ static void reconcile_one(struct lk_cluster *cl, struct hier *h)
             remove_here(cl, h); /* the record keeps it ours: back in service with quorum */
         }
         return;
+    }
+    if (!picture_fresh(cl)) {
+        return; /* a peer that just came (back) may hold a newer record */
     }
     if (h->rec.left || h->rec.kept) {
         next = h->rec;

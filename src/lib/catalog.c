@@ -101,7 +101,7 @@ static const struct lk_catalog_entry catalog[] = {
          "lkd did not run for %llu ms (frozen?): holding every action until the peers are heard"},
         /* node, address */
         {LK_MSG_UNKNOWN_PEER, LK_SEV_WARNING, "unknown-peer",
-         "node %s connected from %s but has no comm path here; not counted as a member"},
+         "node %s connected but has no comm path here (%s); not counted as a member"},
         /* votes, needed */
         {LK_MSG_QUORUM_GAINED, LK_SEV_INFO, "quorum-gained", "quorum gained (%u of %u votes)"},
         /* votes, needed, what happens */
