@@ -578,9 +578,9 @@ static void on_startup(struct lk_plan *plan, const struct lk_resource *res)
         return;
     }
     enum lk_init init = effective_init(plan, res);
-    bool wanted = init == LK_INIT_INIT_ISP ||
-                  (init == LK_INIT_AUTORES_ISP && res->target_in_service &&
-                   res->state == LK_STATE_OSU);
+    bool wanted =
+            init == LK_INIT_INIT_ISP ||
+            (init == LK_INIT_AUTORES_ISP && res->target_in_service && res->state == LK_STATE_OSU);
     if (wanted) {
         queue_restore_tree(plan, res);
     }
@@ -990,7 +990,7 @@ char *lk_act_format(const struct lk_act *act, char *buf, size_t size)
 
 static const char *const event_names[LK_EV_COUNT] = {
         "restore-requested", "remove-requested", "run-finished",     "startup", "shutdown",
-        "check-finished",    "process-exited",   "settings-changed", "reset", "cluster-failed",
+        "check-finished",    "process-exited",   "settings-changed", "reset",   "cluster-failed",
 };
 
 const char *lk_event_type_name(enum lk_event_type type)
