@@ -764,6 +764,27 @@ static void h_dep_list(struct conn *c, const json_t *args)
     api_reply_ok(c, json_pack("{s:o}", "dependencies", deps_json(c->api->node)));
 }
 
+/* Adds or drops parent → child in the store with the parent's new version, in one
+ * transaction. */
+static int store_dep(struct lk_node *node, const char *ptag, const char *ctag, bool add)
+{
+    int r = lk_store_begin(node->store);
+    if (r == 0) {
+        r = add ? lk_store_add_dep(node->store, ptag, ctag)
+                : lk_store_delete_dep(node->store, ptag, ctag);
+    }
+    if (r == 0) {
+        r = lk_replica_touch(node, ptag);
+    }
+    if (r == 0) {
+        r = lk_store_commit(node->store);
+    }
+    if (r < 0) {
+        lk_store_rollback(node->store);
+    }
+    return r;
+}
+
 static void h_dep_change(struct conn *c, const json_t *args, bool create)
 {
     struct lk_node *node = c->api->node;
@@ -799,18 +820,7 @@ static void h_dep_change(struct conn *c, const json_t *args, bool create)
             api_reply_error(c, LK_EXIT_FAILED, "'%s' does not depend on '%s'", ptag, ctag);
             return;
         }
-        int r = lk_store_begin(node->store);
-        if (r == 0) {
-            r = lk_store_delete_dep(node->store, ptag, ctag);
-        }
-        if (r == 0) {
-            r = lk_replica_touch(node, ptag);
-        }
-        if (r == 0) {
-            r = lk_store_commit(node->store);
-        }
-        if (r < 0) {
-            lk_store_rollback(node->store);
+        if (store_dep(node, ptag, ctag, false) < 0) {
             api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
                             lk_store_errmsg(node->store));
             return;
@@ -854,18 +864,7 @@ static void h_dep_change(struct conn *c, const json_t *args, bool create)
             return;
         }
     }
-    int r = lk_store_begin(node->store);
-    if (r == 0) {
-        r = lk_store_add_dep(node->store, ptag, ctag);
-    }
-    if (r == 0) {
-        r = lk_replica_touch(node, ptag);
-    }
-    if (r == 0) {
-        r = lk_store_commit(node->store);
-    }
-    if (r < 0) {
-        lk_store_rollback(node->store);
+    if (store_dep(node, ptag, ctag, true) < 0) {
         api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
                         lk_store_errmsg(node->store));
         return;

@@ -361,6 +361,19 @@ static void push_hierarchy(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], s
     free(order);
 }
 
+/* Makes c wait until peer reports (or no longer reports) tag's hierarchy. */
+static void wait_for_peer(struct conn *c, enum cluster_op op, const char *verb, const char *tag,
+                          const char *peer)
+{
+    c->wait = WAIT_CLUSTER;
+    c->cluster_op = op;
+    c->verb = verb;
+    snprintf(c->wait_tag, sizeof(c->wait_tag), "%s", tag);
+    snprintf(c->want_node, sizeof(c->want_node), "%s", peer);
+    c->deadline_usec = lk_mono_usec() + EXTEND_WAIT_USEC;
+    (void) api_cluster_wait_check(c);
+}
+
 static void h_extend(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
@@ -438,13 +451,7 @@ static void h_extend(struct conn *c, const json_t *args)
     push_hierarchy(node, tags, n, NULL);
     free(tags);
     lk_cluster_on_local_change(node);
-    c->wait = WAIT_CLUSTER;
-    c->cluster_op = OP_EXTEND;
-    c->verb = "extend";
-    snprintf(c->wait_tag, sizeof(c->wait_tag), "%s", res->tag);
-    snprintf(c->want_node, sizeof(c->want_node), "%s", peer);
-    c->deadline_usec = lk_mono_usec() + EXTEND_WAIT_USEC;
-    (void) api_cluster_wait_check(c);
+    wait_for_peer(c, OP_EXTEND, "extend", res->tag, peer);
 }
 
 static void h_unextend(struct conn *c, const json_t *args)
@@ -493,13 +500,7 @@ static void h_unextend(struct conn *c, const json_t *args)
     push_hierarchy(node, tags, n, peer);
     free(tags);
     lk_cluster_on_local_change(node);
-    c->wait = WAIT_CLUSTER;
-    c->cluster_op = OP_UNEXTEND;
-    c->verb = "unextend";
-    snprintf(c->wait_tag, sizeof(c->wait_tag), "%s", res->tag);
-    snprintf(c->want_node, sizeof(c->want_node), "%s", peer);
-    c->deadline_usec = lk_mono_usec() + EXTEND_WAIT_USEC;
-    (void) api_cluster_wait_check(c);
+    wait_for_peer(c, OP_UNEXTEND, "unextend", res->tag, peer);
 }
 
 const struct route lk_api_cluster_routes[] = {
