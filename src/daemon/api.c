@@ -437,6 +437,10 @@ static void h_create(struct conn *c, const json_t *args)
     if (api_refuse_while_stopping(c)) {
         return;
     }
+    if (node->witness) {
+        api_reply_error(c, LK_EXIT_FAILED, "this node is a witness: it runs no resources");
+        return;
+    }
     char err[512];
     const char *tag = api_arg_str(args, "tag");
     const char *id = api_arg_str(args, "id");
@@ -684,9 +688,11 @@ static void h_delete(struct conn *c, const json_t *args)
         } else if (m && lk_state_in_service(m->state)) {
             why = "is in service; take it out of service first";
         }
-        char who[LK_TAG_MAX + 1];
+        char who[LK_TAG_MAX + 1], elsewhere[LK_TAG_MAX + 80];
         if (!why && lk_cluster_in_service_somewhere(node, tags[i], who, sizeof(who))) {
-            why = "is in service on another node; take it out of service first";
+            snprintf(elsewhere, sizeof(elsewhere),
+                     "is in service on node '%s'; take it out of service first", who);
+            why = elsewhere;
         }
         for (size_t d = 0; !why && hierarchy && d < node->dep_count; d++) {
             if (strcmp(node->deps[d].child, tags[i]) != 0) {
