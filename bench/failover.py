@@ -100,12 +100,10 @@ def settled(cluster, state, active, other):
             and app_pid(state, active) is not None and app_pid(state, other) is None)
 
 
-def run_series(build, interval, misses, kind, runs, settle_timeout, restart):
+def run_series(build, interval, misses, kind, runs, settle_timeout):
     cluster = Cluster(build, 2, ["--heartbeat-interval-ms", str(interval),
                                  "--heartbeat-misses", str(misses), "--max-failovers", "1000"])
     result = {"heartbeat_interval_ms": interval, "heartbeat_misses": misses, "kind": kind}
-    if kind == "silent":
-        result["failed_node_restarted_after_run"] = restart
     try:
         cluster.start()
         state = os.path.join(cluster.tmp, "state")
@@ -171,19 +169,6 @@ def run_series(build, interval, misses, kind, runs, settle_timeout, restart):
                     f"log_{backup.name}": log_tail(backup),
                 }
                 break
-            if kind == "silent" and restart:
-                # Work-around (see bench/README.md): a node that gave the hierarchy away
-                # while running does not take it back later; a fresh lkd does.
-                lkd = backup.pid()
-                backup.cmd("lkstop", "-f")
-                wait_for(lambda: not alive(lkd), 10)
-                backup.start()
-                if not wait_for(lambda: settled(cluster, state, active, backup),
-                                settle_timeout, 0.05):
-                    result["error"] = {"run": i + 1,
-                                       "what": f"not settled after restarting {backup.name}",
-                                       f"log_{backup.name}": log_tail(backup)}
-                    break
         result["latency_ms"] = summary_ms(latencies)
         result["detection_ms"] = summary_ms(detect)
         result["takeover_after_detection_ms"] = summary_ms(restore)
@@ -202,14 +187,12 @@ def main():
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--settle-timeout", type=float, default=15)
     ap.add_argument("--kinds", default="crash,silent")
-    ap.add_argument("--no-restart", action="store_true",
-                    help="silent runs: do not restart the resumed node's lkd after the run")
     args = ap.parse_args()
     series = []
     for interval, misses in ((1000, 3), (200, 3)):
         for kind in args.kinds.split(","):
             series.append(run_series(args.build, interval, misses, kind, args.runs,
-                                     args.settle_timeout, not args.no_restart))
+                                     args.settle_timeout))
     print(json.dumps({
         "runs_per_series": args.runs,
         "measured": "failure of the active node -> application process runs on the backup",
