@@ -593,6 +593,11 @@ static void h_restore_remove(struct conn *c, const json_t *args, bool restore)
         return;
     }
     const char *target = api_arg_str(args, "node");
+    char verr[256];
+    if (target && lk_validate_tag(target, "node name", verr, sizeof(verr)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", verr);
+        return;
+    }
     bool whole = !restore && json_is_true(json_object_get(args, "hierarchy"));
     char cerr[LK_REASON_MAX];
     enum lk_cluster_verdict verdict =

@@ -1020,7 +1020,9 @@ static const char *arg(const json_t *msg, const char *key)
 void lk_owner_on_switch_message(struct lk_cluster *cl, const char *from, const json_t *msg)
 {
     const char *tag = arg(msg, "tag"), *to = arg(msg, "to");
-    if (!tag || !to || !lk_node_find(cl->node, tag)) {
+    char verr[256];
+    if (!tag || !to || !lk_node_find(cl->node, tag) ||
+        lk_validate_tag(to, "node name", verr, sizeof(verr)) < 0) {
         lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, from, "malformed switch request");
         return;
     }
