@@ -544,11 +544,13 @@ static void h_create(struct conn *c, const json_t *args)
     int r = lk_store_begin(node->store);
     if (r == 0) {
         r = lk_store_insert(node->store, node->name, res, err, sizeof(err));
-        if (r == 0) {
-            r = lk_replica_touch(node, tag);
-        }
-        if (r == 0) {
+        if (r == 0 && (r = lk_replica_touch(node, tag)) == 0) {
             r = lk_store_commit(node->store);
+        }
+        if (r < 0 && r != -EEXIST) {
+            /* insert says why for a taken tag or id; anything else is the database */
+            snprintf(err, sizeof(err), "cannot write the node database: %s",
+                     lk_store_errmsg(node->store));
         }
         if (r < 0) {
             lk_store_rollback(node->store);

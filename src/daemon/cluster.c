@@ -275,10 +275,9 @@ static void on_obj(struct lk_cluster *cl, struct peer *p, const json_t *obj)
     enum lk_replica_outcome outcome = LK_REPLICA_IGNORED;
     char err[512];
     int r = lk_replica_apply(cl->node, p->name, obj, &outcome, err, sizeof(err));
-    if (r == -EINVAL) {
-        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name, err);
-    } else if (r < 0 && r != -EBUSY) {
-        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name, err);
+    if (r < 0) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name,
+                        err[0] ? err : "cannot apply a definition");
     }
     if (outcome != LK_REPLICA_IGNORED) {
         cl->state_dirty = true;
@@ -325,7 +324,20 @@ static void on_state(struct lk_cluster *cl, struct peer *p, const json_t *msg)
                             "malformed ownership record");
             continue;
         }
-        if (lk_node_find(cl->node, tag) && lk_owner_merge(cl, tag, &rec)) {
+        if (!lk_node_find(cl->node, tag)) {
+            continue; /* not defined here: not ours to judge */
+        }
+        /* Only a node the resource is extended to speaks about it, and only about owners
+         * it is extended to. */
+        if (!lk_node_priority(cl->node, tag, p->name) ||
+            (rec.owner[0] && !lk_node_priority(cl->node, tag, rec.owner))) {
+            char why[LK_TAG_MAX + 96];
+            snprintf(why, sizeof(why), "ownership record of '%s' from or naming a node outside it",
+                     tag);
+            lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name, why);
+            continue;
+        }
+        if (lk_owner_merge(cl, tag, &rec)) {
             cl->state_dirty = true;
         }
     }
@@ -339,8 +351,9 @@ static int settings_version_cmp(const struct lk_config *ours, const json_t *ver)
 {
     json_int_t c = json_integer_value(json_array_get(ver, 0));
     const char *n = json_string_value(json_array_get(ver, 1));
-    if (!json_is_array(ver) || json_array_size(ver) != 2 || c < 0 || !n) {
-        return -1;
+    if (!json_is_array(ver) || json_array_size(ver) != 2 ||
+        !json_is_integer(json_array_get(ver, 0)) || c < 0 || (uint64_t) c > LK_VERSION_MAX || !n) {
+        return -2;
     }
     if ((uint64_t) c != ours->settings_version) {
         return (uint64_t) c > ours->settings_version ? 1 : -1;
@@ -445,6 +458,11 @@ static void sync_settings(struct lk_cluster *cl, struct peer *p, const json_t *s
                           const json_t *ver)
 {
     int c = settings_version_cmp(&cl->node->config, ver);
+    if (c == -2) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name,
+                        "malformed cluster settings version");
+        return;
+    }
     if (c > 0) {
         adopt_settings(cl, p, settings, ver);
     } else if (c < 0) {
@@ -552,7 +570,11 @@ static void on_message(void *userdata, const char *name, const json_t *msg)
     struct lk_cluster *cl = userdata;
     struct peer *p = lk_cluster_peer(cl, name);
     const char *t = json_string_value(json_object_get(msg, "t"));
-    if (!p || !t) {
+    if (!p) {
+        return;
+    }
+    if (!t) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, name, "message without a type");
         return;
     }
     if (strcmp(t, "settings") == 0) {

@@ -1022,7 +1022,8 @@ void lk_owner_on_switch_message(struct lk_cluster *cl, const char *from, const j
     const char *tag = arg(msg, "tag"), *to = arg(msg, "to");
     char verr[256];
     if (!tag || !to || !lk_node_find(cl->node, tag) ||
-        lk_validate_tag(to, "node name", verr, sizeof(verr)) < 0) {
+        lk_validate_tag(to, "node name", verr, sizeof(verr)) < 0 ||
+        !lk_node_priority(cl->node, tag, from)) {
         lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, from, "malformed switch request");
         return;
     }
@@ -1030,7 +1031,8 @@ void lk_owner_on_switch_message(struct lk_cluster *cl, const char *from, const j
     if (!load_hier(cl, tag, &h)) {
         return;
     }
-    if (lk_cluster_hier_priority(cl->node, h.tags, h.count, to) != 0) {
+    if (strcmp(to, cl->node->name) != 0 &&
+        lk_cluster_hier_priority(cl->node, h.tags, h.count, to) != 0) {
         if (h.in_service || h.busy) {
             (void) start_switch(cl, &h, to);
         } else if (h.has_rec && strcmp(h.rec.owner, cl->node->name) == 0) {
@@ -1051,7 +1053,9 @@ void lk_owner_on_switch_message(struct lk_cluster *cl, const char *from, const j
 void lk_owner_on_remove_message(struct lk_cluster *cl, const char *from, const json_t *msg)
 {
     const char *tag = arg(msg, "tag");
-    if (!tag || !lk_node_find(cl->node, tag)) {
+    json_t *whole = json_object_get(msg, "whole");
+    if (!tag || !lk_node_find(cl->node, tag) || !lk_node_priority(cl->node, tag, from) ||
+        (whole && !json_is_boolean(whole))) {
         lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, from, "malformed remove request");
         return;
     }

@@ -77,7 +77,8 @@ int lk_version_parse(const json_t *json, struct lk_version *ret_version)
     const json_t *counter = json_array_get(json, 0);
     const char *name = plain_string(json_array_get(json, 1));
     char err[256];
-    if (!json_is_integer(counter) || json_integer_value(counter) < 1 || !name ||
+    if (!json_is_integer(counter) || json_integer_value(counter) < 1 ||
+        (uint64_t) json_integer_value(counter) > LK_VERSION_MAX || !name ||
         lk_validate_tag(name, "node", err, sizeof(err)) < 0) {
         return -EINVAL;
     }

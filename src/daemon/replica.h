@@ -29,6 +29,11 @@
 
 #include "node.h"
 
+/* The largest counter accepted from anywhere: far beyond any clock (2^62 ms is 146
+ * million years), far below the integer limit, so that no received version can pin a
+ * node's clock at a value it cannot count past. */
+#define LK_VERSION_MAX (UINT64_C(1) << 62)
+
 struct lk_version {
     uint64_t counter;
     char node[LK_TAG_MAX + 1];

@@ -70,7 +70,8 @@ int lk_owner_parse(const json_t *json, struct lk_owner_rec *ret_rec)
                     &failed_over, "t", &tried, "f", &failovers, "r", &reason) != 0) {
         return -EINVAL;
     }
-    if (gen < 0 || seq < 0 || !valid_node(owner, true) || !json_is_array(tried) ||
+    if (gen < 0 || seq < 0 || (uint64_t) gen > LK_GENERATION_MAX ||
+        (uint64_t) seq > LK_GENERATION_MAX || !valid_node(owner, true) || !json_is_array(tried) ||
         json_array_size(tried) > LK_TRIED_MAX || !json_is_array(failovers) ||
         json_array_size(failovers) > LK_FAILOVERS_KEPT || strlen(reason) >= sizeof(rec.reason)) {
         return -EINVAL;

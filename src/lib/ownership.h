@@ -24,6 +24,10 @@
 #define LK_FAILOVERS_KEPT   32
 #define LK_OWNER_REASON_MAX 160
 
+/* The largest generation or sequence accepted in a record: room to count past it, far
+ * below the integer limit (a record is input from other nodes). */
+#define LK_GENERATION_MAX (UINT64_C(1) << 62)
+
 struct lk_owner_rec {
     uint64_t gen;
     uint64_t seq;
