@@ -110,20 +110,10 @@ bool api_cluster_wait_check(struct conn *c)
 json_t *api_resource_nodes_json(struct lk_node *node, const struct lk_resource *res)
 {
     json_t *list = json_array();
-    for (uint32_t best = 0;;) {
-        /* The extends of res in priority order (a handful: a selection is fine). */
-        const struct lk_extend *next = NULL;
-        for (size_t i = 0; i < node->extend_count; i++) {
-            const struct lk_extend *e = &node->extends[i];
-            if (strcmp(e->tag, res->tag) == 0 && e->priority > best &&
-                (!next || e->priority < next->priority)) {
-                next = e;
-            }
-        }
-        if (!next) {
-            break;
-        }
-        best = next->priority;
+    /* The extends are sorted by tag, then priority (node.c). */
+    for (size_t i = lk_node_first_extend(node, res->tag);
+         i < node->extend_count && strcmp(node->extends[i].tag, res->tag) == 0; i++) {
+        const struct lk_extend *next = &node->extends[i];
         bool self = strcmp(next->node, node->name) == 0;
         const char *state = self ? lk_state_name(res->state)
                                  : lk_cluster_remote_state(node, next->node, res->tag);

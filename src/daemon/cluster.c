@@ -877,9 +877,9 @@ void lk_cluster_on_local_change(struct lk_node *node)
 
 bool lk_cluster_is_clustered(const struct lk_node *node, const char *tag)
 {
-    for (size_t i = 0; i < node->extend_count; i++) {
-        if (strcmp(node->extends[i].tag, tag) == 0 &&
-            strcmp(node->extends[i].node, node->name) != 0) {
+    for (size_t i = lk_node_first_extend(node, tag);
+         i < node->extend_count && strcmp(node->extends[i].tag, tag) == 0; i++) {
+        if (strcmp(node->extends[i].node, node->name) != 0) {
             return true;
         }
     }

@@ -109,12 +109,27 @@ static int extend_cmp(const void *a, const void *b)
                                        : strcmp(x->node, y->node);
 }
 
+size_t lk_node_first_extend(const struct lk_node *node, const char *tag)
+{
+    /* The extends are sorted by tag, then priority: the first of tag's by bisection. */
+    size_t lo = 0, hi = node->extend_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(node->extends[mid].tag, tag) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
 static struct lk_extend *find_extend(const struct lk_node *node, const char *tag, const char *peer)
 {
-    for (size_t i = 0; i < node->extend_count; i++) {
-        struct lk_extend *e = &node->extends[i];
-        if (strcmp(e->tag, tag) == 0 && strcmp(e->node, peer) == 0) {
-            return e;
+    for (size_t i = lk_node_first_extend(node, tag);
+         i < node->extend_count && strcmp(node->extends[i].tag, tag) == 0; i++) {
+        if (strcmp(node->extends[i].node, peer) == 0) {
+            return &node->extends[i];
         }
     }
     return NULL;

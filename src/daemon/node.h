@@ -68,6 +68,10 @@ void lk_node_drop_dep(struct lk_node *node, const char *parent, const char *chil
  * drop with peer NULL drops every extend of tag. */
 int lk_node_set_extend(struct lk_node *node, const char *tag, const char *peer, uint32_t priority);
 void lk_node_drop_extend(struct lk_node *node, const char *tag, const char *peer);
+/* The index of tag's first extend (they are sorted by tag, then priority): tag's extends
+ * are the entries from there on while their tag matches. */
+size_t lk_node_first_extend(const struct lk_node *node, const char *tag);
+
 /* tag's priority on peer; 0 when tag is not extended there. */
 uint32_t lk_node_priority(const struct lk_node *node, const char *tag, const char *peer);
 
