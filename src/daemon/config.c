@@ -60,18 +60,6 @@ const char *const lk_cluster_settings_keys[] = {
         KEY_MAX_FAILOVERS, KEY_FAILOVER_WINDOW, NULL,
 };
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_size, const char *fmt,
-                                                      ...)
-{
-    if (err && err_size > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_size, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
-
 /* Addresses */
 
 static bool has_control_char(const char *s)
@@ -90,17 +78,17 @@ static int parse_address(const char *text, const char *what, struct sockaddr_sto
                          char *err, size_t err_size)
 {
     if (!text || !text[0]) {
-        return fail(err, err_size, "invalid %s '': %s", what, ADDRESS_EXPECTED);
+        return lk_fail_einval(err, err_size, "invalid %s '': %s", what, ADDRESS_EXPECTED);
     }
     size_t len = strlen(text);
     if (len >= LK_ADDR_MAX) {
-        return fail(err, err_size, "invalid %s: too long (%zu bytes, at most %d)", what, len,
-                    LK_ADDR_MAX - 1);
+        return lk_fail_einval(err, err_size, "invalid %s: too long (%zu bytes, at most %d)", what,
+                              len, LK_ADDR_MAX - 1);
     }
     /* Before anything quotes the text: a newline in it would break the one-line message. */
     if (has_control_char(text)) {
-        return fail(err, err_size, "invalid %s: contains a control character; %s", what,
-                    ADDRESS_EXPECTED);
+        return lk_fail_einval(err, err_size, "invalid %s: contains a control character; %s", what,
+                              ADDRESS_EXPECTED);
     }
     char host[LK_ADDR_MAX];
     const char *port;
@@ -108,7 +96,8 @@ static int parse_address(const char *text, const char *what, struct sockaddr_sto
     if (v6) {
         const char *close = strchr(text, ']');
         if (!close || close[1] != ':') {
-            return fail(err, err_size, "invalid %s '%s': %s", what, text, ADDRESS_EXPECTED);
+            return lk_fail_einval(err, err_size, "invalid %s '%s': %s", what, text,
+                                  ADDRESS_EXPECTED);
         }
         size_t host_len = (size_t) (close - text - 1);
         memcpy(host, text + 1, host_len);
@@ -117,23 +106,24 @@ static int parse_address(const char *text, const char *what, struct sockaddr_sto
     } else {
         const char *colon = strrchr(text, ':');
         if (!colon) {
-            return fail(err, err_size, "invalid %s '%s': no port; %s", what, text,
-                        ADDRESS_EXPECTED);
+            return lk_fail_einval(err, err_size, "invalid %s '%s': no port; %s", what, text,
+                                  ADDRESS_EXPECTED);
         }
         size_t host_len = (size_t) (colon - text);
         memcpy(host, text, host_len);
         host[host_len] = '\0';
         if (strchr(host, ':')) {
-            return fail(err, err_size,
-                        "invalid %s '%s': an IPv6 address must be in brackets, as [IPV6]:PORT",
-                        what, text);
+            return lk_fail_einval(
+                    err, err_size,
+                    "invalid %s '%s': an IPv6 address must be in brackets, as [IPV6]:PORT", what,
+                    text);
         }
         port = colon + 1;
     }
     uint64_t port_value = 0;
     if (lk_parse_uint(port, 1, 65535, &port_value) < 0) {
-        return fail(err, err_size, "invalid %s '%s': port '%s' is not a number 1..65535", what,
-                    text, port);
+        return lk_fail_einval(err, err_size, "invalid %s '%s': port '%s' is not a number 1..65535",
+                              what, text, port);
     }
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof(addr));
@@ -142,8 +132,8 @@ static int parse_address(const char *text, const char *what, struct sockaddr_sto
         sin6->sin6_family = AF_INET6;
         sin6->sin6_port = htons((uint16_t) port_value);
         if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1) {
-            return fail(err, err_size, "invalid %s '%s': '%s' is not an IPv6 address", what, text,
-                        host);
+            return lk_fail_einval(err, err_size, "invalid %s '%s': '%s' is not an IPv6 address",
+                                  what, text, host);
         }
     } else {
         struct sockaddr_in *sin = (struct sockaddr_in *) &addr;
@@ -154,8 +144,8 @@ static int parse_address(const char *text, const char *what, struct sockaddr_sto
             for (const char *p = host; *p; p++) {
                 name = name || isalpha((unsigned char) *p);
             }
-            return fail(err, err_size, "invalid %s '%s': '%s' is not an IPv4 address%s%s", what,
-                        text, host, name ? "; " : "", name ? NO_HOST_NAMES : "");
+            return lk_fail_einval(err, err_size, "invalid %s '%s': '%s' is not an IPv4 address%s%s",
+                                  what, text, host, name ? "; " : "", name ? NO_HOST_NAMES : "");
         }
     }
     if (ret_addr) {
@@ -205,8 +195,8 @@ static int parse_remote(const char *text, const char *what, char ret_text[LK_ADD
         return r;
     }
     if (address_unspecified(&addr)) {
-        return fail(err, err_size, "invalid %s '%s': the unspecified address names no node", what,
-                    text);
+        return lk_fail_einval(err, err_size,
+                              "invalid %s '%s': the unspecified address names no node", what, text);
     }
     format_address(&addr, ret_text, LK_ADDR_MAX);
     return 0;
@@ -231,13 +221,15 @@ static int parse_number(const char *key, const char *value, uint32_t min, uint32
     uint64_t v = 0;
     if (lk_parse_uint(value, min, max, &v) < 0) {
         if (has_control_char(value)) {
-            return fail(err, err_size,
-                        "invalid %s: expected a whole number of %s, %" PRIu32 "..%" PRIu32, key,
-                        unit, min, max);
+            return lk_fail_einval(err, err_size,
+                                  "invalid %s: expected a whole number of %s, %" PRIu32
+                                  "..%" PRIu32,
+                                  key, unit, min, max);
         }
-        return fail(err, err_size,
-                    "invalid %s '%s': expected a whole number of %s, %" PRIu32 "..%" PRIu32, key,
-                    value, unit, min, max);
+        return lk_fail_einval(err, err_size,
+                              "invalid %s '%s': expected a whole number of %s, %" PRIu32
+                              "..%" PRIu32,
+                              key, value, unit, min, max);
     }
     *ret_value = (uint32_t) v;
     return 0;
@@ -249,24 +241,27 @@ static int check_fence_script(const char *value, char *err, size_t err_size)
 {
     size_t len = strlen(value);
     if (len >= FENCE_SCRIPT_SIZE) {
-        return fail(err, err_size, "invalid fence-script: too long (%zu bytes, at most %zu)", len,
-                    FENCE_SCRIPT_SIZE - 1);
+        return lk_fail_einval(err, err_size,
+                              "invalid fence-script: too long (%zu bytes, at most %zu)", len,
+                              FENCE_SCRIPT_SIZE - 1);
     }
     if (has_control_char(value)) {
-        return fail(err, err_size, "invalid fence-script: contains a control character");
+        return lk_fail_einval(err, err_size, "invalid fence-script: contains a control character");
     }
     if (value[0] != '/') {
-        return fail(err, err_size, "invalid fence-script '%s': must be an absolute path", value);
+        return lk_fail_einval(err, err_size, "invalid fence-script '%s': must be an absolute path",
+                              value);
     }
     if (isspace((unsigned char) value[len - 1])) {
-        return fail(err, err_size, "invalid fence-script '%s': must not end with whitespace",
-                    value);
+        return lk_fail_einval(err, err_size,
+                              "invalid fence-script '%s': must not end with whitespace", value);
     }
     for (size_t i = 1; i < len; i++) {
         if (value[i] == ';' && isspace((unsigned char) value[i - 1])) {
-            return fail(err, err_size,
-                        "invalid fence-script '%s': whitespace before ';' would start a comment",
-                        value);
+            return lk_fail_einval(
+                    err, err_size,
+                    "invalid fence-script '%s': whitespace before ';' would start a comment",
+                    value);
         }
     }
     return 0;
@@ -298,7 +293,8 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
         } else if (value[0] == '\0') {
             s.quorum = LK_QUORUM_AUTO;
         } else {
-            r = fail(err, err_size, "invalid quorum '%.64s': expected majority or none", value);
+            r = lk_fail_einval(err, err_size, "invalid quorum '%.64s': expected majority or none",
+                               value);
         }
     } else if (strcmp(key, KEY_QUORUM_LOSS) == 0) {
         if (strcmp(value, "osu") == 0) {
@@ -306,8 +302,8 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
         } else if (strcmp(value, "none") == 0) {
             s.quorum_loss_action = LK_QUORUM_LOSS_NONE;
         } else {
-            r = fail(err, err_size, "invalid quorum-loss-action '%.64s': expected osu or none",
-                     value);
+            r = lk_fail_einval(err, err_size,
+                               "invalid quorum-loss-action '%.64s': expected osu or none", value);
         }
     } else if (strcmp(key, KEY_WITNESS) == 0) {
         if (value[0] == '\0') {
@@ -336,9 +332,9 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
                          err_size);
     } else {
         if (has_control_char(key)) {
-            (void) fail(err, err_size, "unknown cluster setting");
+            (void) lk_fail_einval(err, err_size, "unknown cluster setting");
         } else {
-            (void) fail(err, err_size, "unknown cluster setting '%.64s'", key);
+            (void) lk_fail_einval(err, err_size, "unknown cluster setting '%.64s'", key);
         }
         return -ENOENT;
     }
@@ -440,7 +436,7 @@ static int add_path(struct lk_config *config, const char *peer_name, const char 
 {
     char verr[256];
     if (lk_validate_tag(peer_name, "peer name", verr, sizeof(verr)) < 0) {
-        return fail(err, err_size, "%s", verr);
+        return lk_fail_einval(err, err_size, "%s", verr);
     }
     char canonical[LK_ADDR_MAX];
     if (parse_remote(address, "comm path address", canonical, err, err_size) < 0) {
@@ -451,11 +447,12 @@ static int add_path(struct lk_config *config, const char *peer_name, const char 
         const struct lk_peer *p = &config->peers[i];
         if (find_path(p, canonical) >= 0) {
             if (strcmp(p->name, peer_name) == 0) {
-                (void) fail(err, err_size, "peer '%s' already has comm path %s", peer_name,
-                            canonical);
+                (void) lk_fail_einval(err, err_size, "peer '%s' already has comm path %s",
+                                      peer_name, canonical);
             } else {
-                (void) fail(err, err_size, "address %s is already a comm path to peer '%s'",
-                            canonical, p->name);
+                (void) lk_fail_einval(err, err_size,
+                                      "address %s is already a comm path to peer '%s'", canonical,
+                                      p->name);
             }
             return -EEXIST;
         }
@@ -463,8 +460,8 @@ static int add_path(struct lk_config *config, const char *peer_name, const char 
     struct lk_peer *peer = lk_config_find_peer(config, peer_name);
     if (!peer) {
         if (config->peer_count >= LK_MAX_PEERS) {
-            (void) fail(err, err_size, "cannot add peer '%s': at most %d peers", peer_name,
-                        LK_MAX_PEERS);
+            (void) lk_fail_einval(err, err_size, "cannot add peer '%s': at most %d peers",
+                                  peer_name, LK_MAX_PEERS);
             return -ENOSPC;
         }
         peer = &config->peers[config->peer_count];
@@ -472,8 +469,9 @@ static int add_path(struct lk_config *config, const char *peer_name, const char 
         snprintf(peer->name, sizeof(peer->name), "%s", peer_name);
     }
     if (peer->path_count >= LK_MAX_PATHS) {
-        (void) fail(err, err_size, "cannot add comm path %s to peer '%s': at most %d per peer",
-                    canonical, peer_name, LK_MAX_PATHS);
+        (void) lk_fail_einval(err, err_size,
+                              "cannot add comm path %s to peer '%s': at most %d per peer",
+                              canonical, peer_name, LK_MAX_PATHS);
         return -ENOSPC;
     }
     snprintf(peer->paths[peer->path_count], LK_ADDR_MAX, "%s", canonical);
@@ -488,7 +486,7 @@ int lk_config_add_path(struct lk_config *config, const char *peer, const char *a
                        size_t err_size)
 {
     if (peer && config->node[0] && strcmp(peer, config->node) == 0) {
-        return fail(err, err_size, "peer '%s' is this node itself", peer);
+        return lk_fail_einval(err, err_size, "peer '%s' is this node itself", peer);
     }
     return add_path(config, peer, address, err, err_size);
 }
@@ -506,14 +504,14 @@ int lk_config_drop_path(struct lk_config *config, const char *peer_name, const c
     if (!peer) {
         char verr[256];
         if (lk_validate_tag(peer_name, "peer name", verr, sizeof(verr)) < 0) {
-            return fail(err, err_size, "%s", verr);
+            return lk_fail_einval(err, err_size, "%s", verr);
         }
-        (void) fail(err, err_size, "no peer '%s'", peer_name);
+        (void) lk_fail_einval(err, err_size, "no peer '%s'", peer_name);
         return -ENOENT;
     }
     int i = find_path(peer, canonical);
     if (i < 0) {
-        (void) fail(err, err_size, "peer '%s' has no comm path %s", peer_name, canonical);
+        (void) lk_fail_einval(err, err_size, "peer '%s' has no comm path %s", peer_name, canonical);
         return -ENOENT;
     }
     /* memmove, not a swap with the last: the order is the paths' priority. */
@@ -882,33 +880,33 @@ static int parse_file(FILE *file, const char *name, struct lk_config *config, ch
     int r = ini_parse_stream(reader, &ctx, handler, &ctx);
     free(ctx.buf);
     if (r < 0) {
-        return fail(err, err_size, "cannot parse '%s': out of memory", name);
+        return lk_fail_einval(err, err_size, "cannot parse '%s': out of memory", name);
     }
     /* inih reports the first bad line, ours or its own (a line without '='). */
     if (r > 0 && (!ctx.failed || r < ctx.error_line)) {
-        return fail(err, err_size,
-                    "%s:%d: syntax error: expected 'key = value', '[section]' or "
-                    "a comment",
-                    name, r);
+        return lk_fail_einval(err, err_size,
+                              "%s:%d: syntax error: expected 'key = value', '[section]' or "
+                              "a comment",
+                              name, r);
     }
     if (ctx.failed) {
         return -EINVAL;
     }
     if (ferror(file)) {
-        return fail(err, err_size, "cannot read '%s': %s", name, strerror(errno));
+        return lk_fail_einval(err, err_size, "cannot read '%s': %s", name, strerror(errno));
     }
     if (!config->node[0]) {
-        return fail(err, err_size, "%s: [node] name is missing", name);
+        return lk_fail_einval(err, err_size, "%s: [node] name is missing", name);
     }
     for (size_t i = 0; i < config->peer_count; i++) {
         const struct lk_peer *peer = &config->peers[i];
         if (peer->path_count == 0) {
-            return fail(err, err_size, "%s:%d: [peer %s] has no path", name, ctx.peer_line[i],
-                        peer->name);
+            return lk_fail_einval(err, err_size, "%s:%d: [peer %s] has no path", name,
+                                  ctx.peer_line[i], peer->name);
         }
         if (strcmp(peer->name, config->node) == 0) {
-            return fail(err, err_size, "%s:%d: peer '%s' is this node itself", name,
-                        ctx.peer_line[i], peer->name);
+            return lk_fail_einval(err, err_size, "%s:%d: peer '%s' is this node itself", name,
+                                  ctx.peer_line[i], peer->name);
         }
     }
     return 0;
@@ -922,14 +920,14 @@ int lk_config_load(const char *path, struct lk_config *config, char *err, size_t
     FILE *f = fopen(path, "re");
     if (!f) {
         int r = -errno;
-        (void) fail(err, err_size, "cannot read '%s': %s", path, strerror(errno));
+        (void) lk_fail_einval(err, err_size, "cannot read '%s': %s", path, strerror(errno));
         return r;
     }
     /* Parsed into a copy: config is untouched when the file is refused. */
     struct lk_config *parsed = calloc(1, sizeof(*parsed));
     if (!parsed) {
         fclose(f);
-        (void) fail(err, err_size, "cannot read '%s': out of memory", path);
+        (void) lk_fail_einval(err, err_size, "cannot read '%s': out of memory", path);
         return -ENOMEM;
     }
     int r = parse_file(f, path, parsed, err, err_size);
@@ -998,28 +996,28 @@ static int check_round_trip(char *text, size_t len, const char *path,
     FILE *f = fmemopen(text, len, "r");
     if (!f) {
         int r = -errno;
-        (void) fail(err, err_size, "cannot write '%s': %s", path, strerror(errno));
+        (void) lk_fail_einval(err, err_size, "cannot write '%s': %s", path, strerror(errno));
         return r;
     }
     struct lk_config *parsed = calloc(1, sizeof(*parsed));
     if (!parsed) {
         fclose(f);
-        (void) fail(err, err_size, "cannot write '%s': out of memory", path);
+        (void) lk_fail_einval(err, err_size, "cannot write '%s': out of memory", path);
         return -ENOMEM;
     }
     char perr[1024];
     int r = parse_file(f, "(new configuration)", parsed, perr, sizeof(perr));
     fclose(f);
     if (r < 0) {
-        (void) fail(err, err_size, "refusing to write an invalid configuration to '%s': %s", path,
-                    perr);
+        (void) lk_fail_einval(err, err_size,
+                              "refusing to write an invalid configuration to '%s': %s", path, perr);
     } else if (strcmp(parsed->node, config->node) != 0 ||
                strcmp(parsed->listen, config->listen) != 0 ||
                parsed->peer_count != config->peer_count) {
-        r = fail(err, err_size,
-                 "refusing to write '%s': the node or its peers would not read back "
-                 "unchanged",
-                 path);
+        r = lk_fail_einval(err, err_size,
+                           "refusing to write '%s': the node or its peers would not read back "
+                           "unchanged",
+                           path);
     } else {
         for (size_t i = 0; r == 0 && i < config->peer_count; i++) {
             const struct lk_peer *a = &parsed->peers[i], *b = &config->peers[i];
@@ -1028,18 +1026,19 @@ static int check_round_trip(char *text, size_t len, const char *path,
                 same = strcmp(a->paths[j], b->paths[j]) == 0;
             }
             if (!same) {
-                r = fail(err, err_size,
-                         "refusing to write '%s': comm paths of peer '%s' would "
-                         "not read back unchanged (write addresses as lk_config_add_path does)",
-                         path, b->name);
+                r = lk_fail_einval(
+                        err, err_size,
+                        "refusing to write '%s': comm paths of peer '%s' would "
+                        "not read back unchanged (write addresses as lk_config_add_path does)",
+                        path, b->name);
             }
         }
     }
     char what[64];
     if (r == 0 &&
         !lk_cluster_settings_equal(&parsed->cluster, &config->cluster, what, sizeof(what))) {
-        r = fail(err, err_size, "refusing to write '%s': cluster setting '%s' is invalid", path,
-                 what);
+        r = lk_fail_einval(err, err_size, "refusing to write '%s': cluster setting '%s' is invalid",
+                           path, what);
     }
     free(parsed);
     return r;
@@ -1087,7 +1086,7 @@ int lk_config_save(const char *path, const struct lk_config *config, char *err, 
     size_t len = 0;
     int r = format_config(config, &text, &len);
     if (r < 0) {
-        (void) fail(err, err_size, "cannot write '%s': %s", path, strerror(-r));
+        (void) lk_fail_einval(err, err_size, "cannot write '%s': %s", path, strerror(-r));
         return r;
     }
     r = check_round_trip(text, len, path, config, err, err_size);
@@ -1098,7 +1097,7 @@ int lk_config_save(const char *path, const struct lk_config *config, char *err, 
     char tmp[4096];
     if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int) sizeof(tmp)) {
         free(text);
-        return fail(err, err_size, "cannot write '%s': path too long", path);
+        return lk_fail_einval(err, err_size, "cannot write '%s': path too long", path);
     }
     /* A leftover path.new (a crash mid-save) is replaced; O_EXCL | O_NOFOLLOW then make
      * sure we write a new regular file, not through a link planted there. Saves are
@@ -1106,16 +1105,16 @@ int lk_config_save(const char *path, const struct lk_config *config, char *err, 
     if (unlink(tmp) < 0 && errno != ENOENT && errno != EISDIR) {
         r = -errno;
         free(text);
-        (void) fail(err, err_size, "cannot write '%s': cannot remove '%s': %s", path, tmp,
-                    strerror(-r));
+        (void) lk_fail_einval(err, err_size, "cannot write '%s': cannot remove '%s': %s", path, tmp,
+                              strerror(-r));
         return r;
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
         r = -errno;
         free(text);
-        (void) fail(err, err_size, "cannot write '%s': cannot create '%s': %s", path, tmp,
-                    strerror(-r));
+        (void) lk_fail_einval(err, err_size, "cannot write '%s': cannot create '%s': %s", path, tmp,
+                              strerror(-r));
         return r;
     }
     const char *step = "write";
@@ -1138,15 +1137,15 @@ int lk_config_save(const char *path, const struct lk_config *config, char *err, 
     }
     if (r < 0) {
         (void) unlink(tmp);
-        (void) fail(err, err_size, "cannot write '%s': %s of '%s' failed: %s", path, step, tmp,
-                    strerror(-r));
+        (void) lk_fail_einval(err, err_size, "cannot write '%s': %s of '%s' failed: %s", path, step,
+                              tmp, strerror(-r));
         return r;
     }
     /* Without this the rename may be lost in a crash, bringing the old file back. */
     r = fsync_directory_of(path);
     if (r < 0) {
-        (void) fail(err, err_size, "cannot write '%s': fsync of its directory failed: %s", path,
-                    strerror(-r));
+        (void) lk_fail_einval(err, err_size, "cannot write '%s': fsync of its directory failed: %s",
+                              path, strerror(-r));
         return r;
     }
     return 0;

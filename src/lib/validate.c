@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_size, const char *fmt,
-                                                      ...)
+int lk_fail_einval(char *err, size_t err_size, const char *fmt, ...)
 {
     if (err && err_size > 0) {
         va_list ap;
@@ -31,33 +30,36 @@ static bool tag_char_ok(char c)
 int lk_validate_tag(const char *tag, const char *what, char *err, size_t err_size)
 {
     if (!tag || tag[0] == '\0') {
-        return fail(err, err_size, "%s must not be empty", what);
+        return lk_fail_einval(err, err_size, "%s must not be empty", what);
     }
     size_t len = strlen(tag);
     if (len > LK_TAG_MAX) {
-        return fail(err, err_size, "%s is too long: %zu bytes, at most %d", what, len, LK_TAG_MAX);
+        return lk_fail_einval(err, err_size, "%s is too long: %zu bytes, at most %d", what, len,
+                              LK_TAG_MAX);
     }
     /* Control and non-ASCII bytes first, over the whole tag: the messages below quote the
      * tag, and a newline anywhere in it would break the one-line message. */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char) tag[i];
         if (c < 0x20 || c == 0x7f) {
-            return fail(err, err_size, "%s contains control character 0x%02x", what, c);
+            return lk_fail_einval(err, err_size, "%s contains control character 0x%02x", what, c);
         }
         if (c >= 0x80) {
-            return fail(err, err_size,
-                        "%s contains a non-ASCII byte; use letters, digits, '.', '_', '-'", what);
+            return lk_fail_einval(
+                    err, err_size,
+                    "%s contains a non-ASCII byte; use letters, digits, '.', '_', '-'", what);
         }
     }
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char) tag[i];
         if (!tag_char_ok((char) c)) {
-            return fail(err, err_size, "%s '%s' contains '%c'; use letters, digits, '.', '_', '-'",
-                        what, tag, c);
+            return lk_fail_einval(err, err_size,
+                                  "%s '%s' contains '%c'; use letters, digits, '.', '_', '-'", what,
+                                  tag, c);
         }
     }
     if (tag[0] == '.' || tag[0] == '-') {
-        return fail(err, err_size, "%s '%s' must not start with '%c'", what, tag, tag[0]);
+        return lk_fail_einval(err, err_size, "%s '%s' must not start with '%c'", what, tag, tag[0]);
     }
     return 0;
 }
@@ -69,12 +71,13 @@ int lk_validate_info(const char *info, char *err, size_t err_size)
     }
     size_t len = strlen(info);
     if (len > LK_INFO_MAX) {
-        return fail(err, err_size, "app-info is too long: %zu bytes, at most %d", len, LK_INFO_MAX);
+        return lk_fail_einval(err, err_size, "app-info is too long: %zu bytes, at most %d", len,
+                              LK_INFO_MAX);
     }
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char) info[i];
         if (c < 0x20 || c == 0x7f) {
-            return fail(err, err_size, "app-info contains control character 0x%02x", c);
+            return lk_fail_einval(err, err_size, "app-info contains control character 0x%02x", c);
         }
     }
     return 0;
@@ -92,16 +95,17 @@ bool lk_script_header_ok(const void *buf, size_t len)
 int lk_validate_script(const void *buf, size_t len, char *err, size_t err_size)
 {
     if (len == 0) {
-        return fail(err, err_size, "script is empty");
+        return lk_fail_einval(err, err_size, "script is empty");
     }
     if (len > LK_SCRIPT_MAX_SIZE) {
-        return fail(err, err_size, "script is too large: %zu bytes, at most %d", len,
-                    LK_SCRIPT_MAX_SIZE);
+        return lk_fail_einval(err, err_size, "script is too large: %zu bytes, at most %d", len,
+                              LK_SCRIPT_MAX_SIZE);
     }
     if (!lk_script_header_ok(buf, len)) {
-        return fail(err, err_size,
-                    "script is not executable by the kernel: it must start with '#!' or be "
-                    "an ELF binary");
+        return lk_fail_einval(
+                err, err_size,
+                "script is not executable by the kernel: it must start with '#!' or be "
+                "an ELF binary");
     }
     return 0;
 }

@@ -17,6 +17,11 @@
  * or '.'. The same rule serves for ids. what names the field in the message ("tag"). */
 int lk_validate_tag(const char *tag, const char *what, char *err, size_t err_size);
 
+/* Writes the message into err (when err_size > 0) and returns -EINVAL: the one-line
+ * refusal every validator returns. */
+__attribute__((format(printf, 3, 4))) int lk_fail_einval(char *err, size_t err_size,
+                                                         const char *fmt, ...);
+
 /* The app-info string: printable characters only (no control characters, so neither the
  * ins_list separator nor a newline), at most LK_INFO_MAX bytes. */
 int lk_validate_info(const char *info, char *err, size_t err_size);
