@@ -1161,11 +1161,7 @@ static void h_shutdown(struct conn *c, const json_t *args)
             api_reply_error(c, LK_EXIT_FAILED, "%s", err);
             return;
         }
-        c->wait = WAIT_CLUSTER;
-        c->cluster_op = 3; /* OP_SWITCH_OUT */
-        c->deadline_usec = lk_mono_usec() + 600ULL * 1000 * 1000;
-        c->verb = "lkstop --switchover";
-        lk_api_on_change(c->api, NULL);
+        api_start_switch_out_wait(c);
         return;
     }
     if (strcmp(mode, "force") == 0) {

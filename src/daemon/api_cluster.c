@@ -49,6 +49,15 @@ void api_start_cluster_wait(struct conn *c, const char *tag, const char *want_no
     (void) api_cluster_wait_check(c);
 }
 
+void api_start_switch_out_wait(struct conn *c)
+{
+    c->wait = WAIT_CLUSTER;
+    c->cluster_op = OP_SWITCH_OUT;
+    c->verb = "lkstop --switchover";
+    c->deadline_usec = lk_mono_usec() + CLUSTER_WAIT_USEC;
+    (void) api_cluster_wait_check(c);
+}
+
 static int extend_state(struct conn *c, bool want_present, char *msg, size_t msg_size)
 {
     struct lk_node *node = c->api->node;
@@ -80,8 +89,8 @@ bool api_cluster_wait_check(struct conn *c)
         r = lk_cluster_wait_state(node, c->wait_tag, c->want_node[0] ? c->want_node : NULL,
                                   c->start_gen, msg, sizeof(msg));
     } else if (c->cluster_op == OP_SWITCH_OUT) {
-        r = lk_cluster_switched_out(node, msg, sizeof(msg));
-        if (r > 0) {
+        r = 0;
+        if (lk_cluster_switched_out(node)) {
             api_stop_now(c, "lkstop --switchover: hierarchies moved, applications stopped here",
                          "switchover");
             return true;
@@ -201,29 +210,12 @@ static void h_cluster_config(struct conn *c, const json_t *args)
     json_t *settings = json_object_get(args, "settings");
     struct lk_config next = node->config;
     char changed[1024] = "", err[512];
-    size_t used = 0;
-    const char *key;
-    json_t *v;
-    if (settings && !json_is_object(settings)) {
-        api_reply_error(c, LK_EXIT_USAGE, "malformed settings");
+    if (settings && lk_cluster_settings_apply(&next.cluster, settings, changed, sizeof(changed),
+                                              err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
         return;
     }
-    json_object_foreach(settings, key, v)
-    {
-        if (!json_is_string(v)) {
-            api_reply_error(c, LK_EXIT_USAGE, "--%s needs a value", key);
-            return;
-        }
-        if (lk_cluster_settings_set(&next.cluster, key, json_string_value(v), err, sizeof(err)) <
-            0) {
-            api_reply_error(c, LK_EXIT_USAGE, "%s", err);
-            return;
-        }
-        int n = snprintf(changed + used, sizeof(changed) - used, "%s%s=%s", used ? ", " : "", key,
-                         json_string_value(v));
-        used += n > 0 && (size_t) n < sizeof(changed) - used ? (size_t) n : 0;
-    }
-    if (used > 0) {
+    if (changed[0]) {
         /* A new version of the settings: the newer wins when nodes meet again. */
         uint64_t clock = 0;
         int r = lk_store_get_clock(node->store, &clock);
@@ -241,13 +233,7 @@ static void h_cluster_config(struct conn *c, const json_t *args)
         lk_eventlog_msg(node, NULL, LK_MSG_CLUSTER_CONFIGURED, changed);
         lk_cluster_reconfigure(node, true);
     }
-    json_t *out = json_object();
-    char buf[1100];
-    for (size_t i = 0; lk_cluster_settings_keys[i]; i++) {
-        const char *val = lk_cluster_settings_get(&node->config.cluster,
-                                                  lk_cluster_settings_keys[i], buf, sizeof(buf));
-        json_object_set_new(out, lk_cluster_settings_keys[i], json_string(val ? val : ""));
-    }
+    json_t *out = lk_cluster_settings_json(&node->config.cluster);
     api_reply_ok(c, json_pack("{s:o,s:s}", "settings", out, "changed", changed));
 }
 

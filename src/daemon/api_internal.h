@@ -83,6 +83,8 @@ void api_start_cluster_wait(struct conn *c, const char *tag, const char *want_no
                             const char *verb);
 /* Stops the daemon now (lkstop -f), replying {"mode":mode} to c. */
 void api_stop_now(struct conn *c, const char *why, const char *mode);
+/* lkstop --switchover: makes c wait until this node holds nothing, then stops lkd. */
+void api_start_switch_out_wait(struct conn *c);
 /* Re-evaluates a connection waiting on the cluster; true when it replied. */
 bool api_cluster_wait_check(struct conn *c);
 

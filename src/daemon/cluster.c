@@ -204,15 +204,53 @@ int lk_cluster_send(struct lk_cluster *cl, const char *peer, json_t *msg)
     return r;
 }
 
-static json_t *settings_json(const struct lk_cluster_settings *s)
+json_t *lk_cluster_settings_json(const struct lk_cluster_settings *s)
 {
     json_t *obj = json_object();
     char buf[1100];
-    for (size_t i = 0; lk_cluster_settings_keys[i]; i++) {
+    for (size_t i = 0; obj && lk_cluster_settings_keys[i]; i++) {
         const char *v = lk_cluster_settings_get(s, lk_cluster_settings_keys[i], buf, sizeof(buf));
         json_object_set_new(obj, lk_cluster_settings_keys[i], json_string(v ? v : ""));
     }
     return obj;
+}
+
+int lk_cluster_settings_apply(struct lk_cluster_settings *settings, const json_t *changes,
+                              char *changed, size_t changed_size, char *err, size_t err_size)
+{
+    struct lk_cluster_settings next = *settings;
+    size_t used = 0;
+    const char *key;
+    json_t *v;
+    changed[0] = '\0';
+    if (!json_is_object(changes)) {
+        snprintf(err, err_size, "malformed cluster settings");
+        return -EINVAL;
+    }
+    json_object_foreach((json_t *) (uintptr_t) changes, key, v)
+    {
+        char cur[1100];
+        const char *now = lk_cluster_settings_get(&next, key, cur, sizeof(cur));
+        if (!now) {
+            snprintf(err, err_size, "unknown cluster setting '%s'", key);
+            return -EINVAL;
+        }
+        if (!json_is_string(v)) {
+            snprintf(err, err_size, "--%s needs a value", key);
+            return -EINVAL;
+        }
+        if (strcmp(now, json_string_value(v)) == 0) {
+            continue;
+        }
+        if (lk_cluster_settings_set(&next, key, json_string_value(v), err, err_size) < 0) {
+            return -EINVAL;
+        }
+        int n = snprintf(changed + used, changed_size - used, "%s%s=%s", used ? ", " : "", key,
+                         json_string_value(v));
+        used += n > 0 && (size_t) n < changed_size - used ? (size_t) n : 0;
+    }
+    *settings = next;
+    return 0;
 }
 
 static json_t *state_json(struct lk_cluster *cl)
@@ -365,8 +403,8 @@ static json_t *settings_message(const struct lk_cluster *cl)
 {
     const struct lk_config *config = &cl->node->config;
     return json_pack("{s:s,s:o,s:[I,s]}", "t", "settings", "settings",
-                     settings_json(&config->cluster), "ver", (json_int_t) config->settings_version,
-                     config->settings_version_node);
+                     lk_cluster_settings_json(&config->cluster), "ver",
+                     (json_int_t) config->settings_version, config->settings_version_node);
 }
 
 /* Takes the peer's cluster settings (a newer version): validated as a whole, written to
@@ -383,29 +421,10 @@ static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *
         return;
     }
     struct lk_config next = cl->node->config;
-    size_t used = 0;
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *) (uintptr_t) settings, key, v)
-    {
-        char cur[1100];
-        const char *now = lk_cluster_settings_get(&next.cluster, key, cur, sizeof(cur));
-        if (!json_is_string(v) || !now) {
-            lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name,
-                            "malformed cluster settings");
-            return;
-        }
-        if (strcmp(now, json_string_value(v)) == 0) {
-            continue;
-        }
-        if (lk_cluster_settings_set(&next.cluster, key, json_string_value(v), err, sizeof(err)) <
-            0) {
-            lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name, err);
-            return;
-        }
-        int n = snprintf(changed + used, sizeof(changed) - used, "%s%s=%s", used ? ", " : "", key,
-                         json_string_value(v));
-        used += n > 0 && (size_t) n < sizeof(changed) - used ? (size_t) n : 0;
+    if (lk_cluster_settings_apply(&next.cluster, settings, changed, sizeof(changed), err,
+                                  sizeof(err)) < 0) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name, err);
+        return;
     }
     next.settings_version = (uint64_t) json_integer_value(json_array_get(ver, 0));
     snprintf(next.settings_version_node, sizeof(next.settings_version_node), "%s", vnode);
@@ -431,7 +450,7 @@ static void compare_settings(struct lk_cluster *cl, struct peer *p, const json_t
     char was[64];
     snprintf(was, sizeof(was), "%s", p->settings_diff);
     p->settings_diff[0] = '\0';
-    json_t *ours = settings_json(&cl->node->config.cluster);
+    json_t *ours = lk_cluster_settings_json(&cl->node->config.cluster);
     const char *key;
     json_t *v;
     json_object_foreach(ours, key, v)
@@ -769,8 +788,8 @@ static json_t *hello_info(const struct lk_cluster *cl)
 {
     const struct lk_config *config = &cl->node->config;
     return json_pack("{s:b,s:o,s:[I,s]}", "witness", cl->node->witness, "settings",
-                     settings_json(&config->cluster), "ver", (json_int_t) config->settings_version,
-                     config->settings_version_node);
+                     lk_cluster_settings_json(&config->cluster), "ver",
+                     (json_int_t) config->settings_version, config->settings_version_node);
 }
 
 int lk_cluster_start(struct lk_node *node, char *err, size_t err_size)

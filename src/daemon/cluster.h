@@ -86,9 +86,9 @@ void lk_cluster_progress(struct lk_node *node, const char *tag, json_t *prev,
  * node cannot do it now (joining, no quorum). */
 int lk_cluster_switch_all(struct lk_node *node, char *err, size_t err_size);
 
-/* 1 when nothing is in service or pending here and no switchover is under way, 0 while
- * they go on, -1 when one failed (msg says which). */
-int lk_cluster_switched_out(struct lk_node *node, char *msg, size_t msg_size);
+/* Whether nothing is in service or pending here and no switchover is under way (a
+ * hierarchy whose remove failed is OSF here, its failure in the event log). */
+bool lk_cluster_switched_out(const struct lk_node *node);
 
 /* Whether tag is in service (ISP/ISU) on any node, and which. */
 bool lk_cluster_in_service_somewhere(const struct lk_node *node, const char *tag, char *who,
@@ -111,6 +111,14 @@ bool lk_cluster_peer_alive(const struct lk_node *node, const char *peer);
 /* The configuration changed (comm paths, cluster settings): apply it live. broadcast:
  * the cluster settings changed here and must reach the other nodes. */
 void lk_cluster_reconfigure(struct lk_node *node, bool broadcast);
+
+/* The cluster settings as {"key":"value as lkcli cluster config takes it", …}. */
+json_t *lk_cluster_settings_json(const struct lk_cluster_settings *settings);
+
+/* Applies {"key":"value", …} to settings, all or nothing (each value validated); the
+ * keys whose value changed go into changed ("k=v, k=v"). -EINVAL with err otherwise. */
+int lk_cluster_settings_apply(struct lk_cluster_settings *settings, const json_t *changes,
+                              char *changed, size_t changed_size, char *err, size_t err_size);
 
 /* {"node":…, "quorum":{…}, "warnings":[…], "nodes":[…], "paths":[…]} for status and
  * node list. */

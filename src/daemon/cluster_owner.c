@@ -1362,24 +1362,15 @@ int lk_cluster_switch_all(struct lk_node *node, char *err, size_t err_size)
     return 0;
 }
 
-int lk_cluster_switched_out(struct lk_node *node, char *msg, size_t msg_size)
+bool lk_cluster_switched_out(const struct lk_node *node)
 {
-    struct lk_cluster *cl = node->cluster;
-    if (!cl) {
-        return 1;
-    }
     for (size_t i = 0; i < node->count; i++) {
         const struct lk_resource *r = node->resources[i];
         if (r->pending != LK_PENDING_NONE || lk_state_in_service(r->state)) {
-            return 0;
+            return false;
         }
     }
-    if (cl->switch_count > 0) {
-        return 0;
-    }
-    (void) msg;
-    (void) msg_size;
-    return 1;
+    return !node->cluster || node->cluster->switch_count == 0;
 }
 
 bool lk_cluster_has_backup(const void *ctx, const char *tag)
