@@ -19,9 +19,10 @@
 #include "config.h"
 #include "output.h"
 #include "validate.h"
+#include "wire.h"
 
 #define PROG         "lkstart"
-#define KEY_BYTES    32
+#define KEY_BYTES    LK_WIRE_KEY
 #define DEFAULT_PORT "7400"
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -78,16 +79,15 @@ static int read_key(const char *path, char *hex, size_t size)
     size_t n = fread(buf, 1, sizeof(buf) - 1, f);
     fclose(f);
     buf[n] = '\0';
-    buf[strcspn(buf, "\r\n")] = '\0';
-    unsigned char bin[KEY_BYTES];
-    size_t bin_len = 0;
-    if (strlen(buf) != 2 * KEY_BYTES ||
-        sodium_hex2bin(bin, sizeof(bin), buf, strlen(buf), NULL, &bin_len, NULL) != 0 ||
-        bin_len != KEY_BYTES) {
+    uint8_t bin[LK_WIRE_KEY];
+    int r = lk_wire_key_parse(buf, bin);
+    sodium_memzero(buf, sizeof(buf));
+    if (r < 0) {
         return lk_fail(PROG, 1, "'%s' is not a cluster key (expected %d hex digits)", path,
-                       2 * KEY_BYTES);
+                       2 * LK_WIRE_KEY);
     }
-    snprintf(hex, size, "%s", buf);
+    sodium_bin2hex(hex, size, bin, sizeof(bin));
+    sodium_memzero(bin, sizeof(bin));
     return 0;
 }
 

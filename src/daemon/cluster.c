@@ -772,11 +772,9 @@ static int read_key(const char *root, uint8_t key[LK_WIRE_KEY], char *err, size_
     size_t n = fread(buf, 1, sizeof(buf) - 1, f);
     fclose(f);
     buf[n] = '\0';
-    buf[strcspn(buf, "\r\n")] = '\0';
-    size_t len = 0;
-    int r = sodium_hex2bin(key, LK_WIRE_KEY, buf, strlen(buf), NULL, &len, NULL);
+    int r = lk_wire_key_parse(buf, key);
     sodium_memzero(buf, sizeof(buf));
-    if (r != 0 || len != LK_WIRE_KEY) {
+    if (r < 0) {
         snprintf(err, err_size, "'%s' is not a cluster key (expected %d hex digits)", path,
                  2 * LK_WIRE_KEY);
         return -EINVAL;

@@ -137,3 +137,21 @@ bool lk_replay_accept(struct lk_replay *r, uint64_t session, uint64_t seq)
     r->window |= (uint64_t) 1 << back;
     return true;
 }
+
+int lk_wire_key_parse(const char *text, uint8_t key[LK_WIRE_KEY])
+{
+    size_t len = strcspn(text, "\r\n");
+    if (len != 2 * LK_WIRE_KEY ||
+        (text[len] && strcmp(text + len, "\n") != 0 && strcmp(text + len, "\r\n") != 0)) {
+        return -EINVAL;
+    }
+    uint8_t bin[LK_WIRE_KEY];
+    size_t bin_len = 0;
+    if (sodium_hex2bin(bin, sizeof(bin), text, len, NULL, &bin_len, NULL) != 0 ||
+        bin_len != LK_WIRE_KEY) {
+        return -EINVAL;
+    }
+    memcpy(key, bin, LK_WIRE_KEY);
+    sodium_memzero(bin, sizeof(bin));
+    return 0;
+}

@@ -40,6 +40,10 @@ struct lk_wire_frame {
     size_t payload_len;
 };
 
+/* Parses the cluster key as etc/authkey holds it: LK_WIRE_KEY * 2 hex digits, optionally
+ * followed by a line end. Returns 0, or -EINVAL (key untouched). */
+int lk_wire_key_parse(const char *text, uint8_t key[LK_WIRE_KEY]);
+
 /* Encodes one frame into a malloc'd buffer (*ret_buf, *ret_len). Returns 0, -EINVAL for a
  * bad type or a payload over LK_WIRE_MAX_PAYLOAD, or -ENOMEM. */
 int lk_wire_encode(const uint8_t key[LK_WIRE_KEY], uint8_t type, uint64_t session, uint64_t seq,

@@ -203,6 +203,35 @@ static void lk_replay_accept__sessions(void **state)
     assert_true(lk_replay_accept(&r, 6, 2));
 }
 
+static void lk_wire_key_parse__hex_with_or_without_line_end(void **state)
+{
+    (void) state;
+    const char *hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    char text[80];
+    uint8_t parsed[LK_WIRE_KEY];
+    for (int variant = 0; variant < 3; variant++) {
+        snprintf(text, sizeof(text), "%s%s", hex, variant == 0 ? "" : variant == 1 ? "\n" : "\r\n");
+        memset(parsed, 0xff, sizeof(parsed));
+        assert_int_equal(lk_wire_key_parse(text, parsed), 0);
+        for (int i = 0; i < LK_WIRE_KEY; i++) {
+            assert_int_equal(parsed[i], i);
+        }
+    }
+    const char *bad[] = {
+            "",
+            "00",
+            "zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+            "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00",
+            "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\nextra",
+            "000102030405060708090a0b0c0d0e0f 01112131415161718191a1b1c1d1e1f",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(parsed, 0xab, sizeof(parsed));
+        assert_int_equal(lk_wire_key_parse(bad[i], parsed), -EINVAL);
+        assert_int_equal(parsed[0], 0xab); /* untouched */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +247,7 @@ int main(void)
             cmocka_unit_test(lk_replay_accept__in_order_and_duplicates),
             cmocka_unit_test(lk_replay_accept__window),
             cmocka_unit_test(lk_replay_accept__sessions),
+            cmocka_unit_test(lk_wire_key_parse__hex_with_or_without_line_end),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
