@@ -8,9 +8,9 @@
 
 #include "args.h"
 #include "client.h"
-#include "config.h"
 #include "lkcli.h"
 #include "output.h"
+#include "settings.h"
 
 static const char *str(const json_t *obj, const char *key)
 {

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "client.h"
-#include "config.h"
 #include "output.h"
+#include "settings.h"
 #include "validate.h"
 #include "wire.h"
 
@@ -207,7 +207,7 @@ int main(int argc, char **argv)
     if (node && lk_validate_tag(node, "node name", err, sizeof(err)) < 0) {
         return lk_fail(PROG, 2, "%s", err);
     }
-    if (listen && lk_config_parse_address(listen, NULL, err, sizeof(err)) < 0) {
+    if (listen && lk_address_parse(listen, NULL, err, sizeof(err)) < 0) {
         return lk_fail(PROG, 2, "invalid --listen: %s", err);
     }
     char conf[PATH_MAX];

@@ -204,55 +204,6 @@ int lk_cluster_send(struct lk_cluster *cl, const char *peer, json_t *msg)
     return r;
 }
 
-json_t *lk_cluster_settings_json(const struct lk_cluster_settings *s)
-{
-    json_t *obj = json_object();
-    char buf[1100];
-    for (size_t i = 0; obj && lk_cluster_settings_keys[i]; i++) {
-        const char *v = lk_cluster_settings_get(s, lk_cluster_settings_keys[i], buf, sizeof(buf));
-        json_object_set_new(obj, lk_cluster_settings_keys[i], json_string(v ? v : ""));
-    }
-    return obj;
-}
-
-int lk_cluster_settings_apply(struct lk_cluster_settings *settings, const json_t *changes,
-                              char *changed, size_t changed_size, char *err, size_t err_size)
-{
-    struct lk_cluster_settings next = *settings;
-    size_t used = 0;
-    const char *key;
-    json_t *v;
-    changed[0] = '\0';
-    if (!json_is_object(changes)) {
-        snprintf(err, err_size, "malformed cluster settings");
-        return -EINVAL;
-    }
-    json_object_foreach((json_t *) (uintptr_t) changes, key, v)
-    {
-        char cur[1100];
-        const char *now = lk_cluster_settings_get(&next, key, cur, sizeof(cur));
-        if (!now) {
-            snprintf(err, err_size, "unknown cluster setting '%s'", key);
-            return -EINVAL;
-        }
-        if (!json_is_string(v)) {
-            snprintf(err, err_size, "--%s needs a value", key);
-            return -EINVAL;
-        }
-        if (strcmp(now, json_string_value(v)) == 0) {
-            continue;
-        }
-        if (lk_cluster_settings_set(&next, key, json_string_value(v), err, err_size) < 0) {
-            return -EINVAL;
-        }
-        int n = snprintf(changed + used, changed_size - used, "%s%s=%s", used ? ", " : "", key,
-                         json_string_value(v));
-        used += n > 0 && (size_t) n < changed_size - used ? (size_t) n : 0;
-    }
-    *settings = next;
-    return 0;
-}
-
 static json_t *state_json(struct lk_cluster *cl)
 {
     json_t *res = json_object();

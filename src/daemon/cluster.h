@@ -112,14 +112,6 @@ bool lk_cluster_peer_alive(const struct lk_node *node, const char *peer);
  * the cluster settings changed here and must reach the other nodes. */
 void lk_cluster_reconfigure(struct lk_node *node, bool broadcast);
 
-/* The cluster settings as {"key":"value as lkcli cluster config takes it", …}. */
-json_t *lk_cluster_settings_json(const struct lk_cluster_settings *settings);
-
-/* Applies {"key":"value", …} to settings, all or nothing (each value validated); the
- * keys whose value changed go into changed ("k=v, k=v"). -EINVAL with err otherwise. */
-int lk_cluster_settings_apply(struct lk_cluster_settings *settings, const json_t *changes,
-                              char *changed, size_t changed_size, char *err, size_t err_size);
-
 /* {"node":…, "quorum":{…}, "warnings":[…], "nodes":[…], "paths":[…]} for status and
  * node list. */
 json_t *lk_cluster_status_json(struct lk_node *node);

@@ -25,50 +25,24 @@
  * (path excepted), lines are not indented (no continuation lines), a [peer] section has at
  * least one path. Addresses are kept in one canonical form ("[::1]:7402", not
  * "[0::1]:7402"), so that the same address is always the same text.
+ *
+ * The cluster settings and addresses themselves (struct lk_cluster_settings, their names,
+ * defaults and validation) are the pure src/lib/settings.h; this file is lk.conf's
+ * reading and writing around them.
  */
 #pragma once
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
+#include "settings.h"
 #include "validate.h"
 
 #define LK_CONF_NAME    "etc/lk.conf"
 #define LK_AUTHKEY_NAME "etc/authkey"
 
-#define LK_ADDR_MAX        128 /* "ADDR:PORT" text, NUL included */
-#define LK_MAX_PEERS       32
-#define LK_MAX_PATHS       8 /* per peer */
-#define LK_DEFAULT_PORT    7400
-#define LK_HB_INTERVAL_MIN 100
-#define LK_HB_INTERVAL_MAX 60000
-#define LK_HB_MISSES_MIN   2
-#define LK_HB_MISSES_MAX   100
-
-enum lk_quorum {
-    LK_QUORUM_AUTO,     /* not set: majority with three or more voters, else none */
-    LK_QUORUM_MAJORITY, /* more than half of the configured nodes plus the witness */
-    LK_QUORUM_NONE,     /* always quorate: the two-node risk, accepted */
-};
-
-enum lk_quorum_loss {
-    LK_QUORUM_LOSS_OSU,  /* take this node's hierarchies out of service */
-    LK_QUORUM_LOSS_NONE, /* leave them running */
-};
-
-/* The settings that must be equal on every node. */
-struct lk_cluster_settings {
-    uint32_t heartbeat_interval_ms; /* 1000; LK_HB_INTERVAL_MIN..MAX */
-    uint32_t heartbeat_misses;      /* 3; LK_HB_MISSES_MIN..MAX */
-    enum lk_quorum quorum;
-    enum lk_quorum_loss quorum_loss_action;
-    char witness[LK_ADDR_MAX];  /* "" = none */
-    char fence_script[1024];    /* "" = none; else an absolute path */
-    uint32_t max_failovers;     /* 0 = nodes - 1 (at least 1) */
-    uint32_t failover_window_s; /* 21600 */
-};
+#define LK_MAX_PEERS 32
+#define LK_MAX_PATHS 8 /* per peer */
 
 struct lk_peer {
     char name[LK_TAG_MAX + 1];
@@ -97,36 +71,6 @@ int lk_config_load(const char *path, struct lk_config *config, char *err, size_t
 /* Writes config to path atomically (path.new, fsync, rename, fsync of the directory),
  * mode 0644. Returns 0 or a negative errno with a one-line message in err. */
 int lk_config_save(const char *path, const struct lk_config *config, char *err, size_t err_size);
-
-/* The defaults (no peers, no witness, no fence script). */
-void lk_cluster_settings_init(struct lk_cluster_settings *settings);
-
-/* Sets one cluster setting from its name as `lkcli cluster config` spells it
- * ("heartbeat-interval-ms", "heartbeat-misses", "quorum", "quorum-loss-action",
- * "witness", "fence-script", "max-failovers", "failover-window") and its text value,
- * validating it; "" clears witness / fence-script / quorum (back to auto) /
- * max-failovers (back to nodes - 1). Returns 0, -ENOENT for an unknown name or -EINVAL,
- * with a one-line message in err. settings is unchanged on error. */
-int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *key,
-                            const char *value, char *err, size_t err_size);
-
-/* The names lk_cluster_settings_set accepts, NULL-terminated. */
-extern const char *const lk_cluster_settings_keys[];
-
-/* One setting's value as text, as lk_cluster_settings_set takes it ("" when unset).
- * Returns buf, or NULL for an unknown key. */
-const char *lk_cluster_settings_get(const struct lk_cluster_settings *settings, const char *key,
-                                    char *buf, size_t size);
-
-/* Whether a and b are equal; when not, the first differing key is written to what. */
-bool lk_cluster_settings_equal(const struct lk_cluster_settings *a,
-                               const struct lk_cluster_settings *b, char *what, size_t size);
-
-/* Parses "IPV4:PORT" or "[IPV6]:PORT" (port 1..65535; no host names: a cluster must not
- * depend on DNS to find its members). Returns 0 or -EINVAL with a message in err; ret_addr
- * may be NULL to validate only, and is untouched on error. */
-int lk_config_parse_address(const char *text, struct sockaddr_storage *ret_addr, char *err,
-                            size_t err_size);
 
 /* The peer with this name, or NULL. */
 struct lk_peer *lk_config_find_peer(struct lk_config *config, const char *name);

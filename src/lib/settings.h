@@ -1,0 +1,94 @@
+/* The cluster settings that must be equal on every node (SPEC §5.1) and the addresses of
+ * comm paths, listeners and the witness: their model, defaults, names and validation.
+ * Pure (libc and jansson): lk.conf is read and written by the daemon's config.c, which
+ * uses these functions for every value; lkcli and lkstart use them for option names and
+ * addresses without linking any daemon file. Addresses are kept in one canonical form
+ * ("[::1]:7402", not "[0::1]:7402"), so that the same address is always the same text. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define LK_ADDR_MAX              128 /* "ADDR:PORT" text, NUL included */
+#define LK_DEFAULT_PORT          7400
+#define LK_HB_INTERVAL_MIN       100
+#define LK_HB_INTERVAL_MAX       60000
+#define LK_HB_MISSES_MIN         2
+#define LK_HB_MISSES_MAX         100
+#define LK_CLUSTER_SETTINGS_KEYS 8 /* entries of lk_cluster_settings_keys before its NULL */
+
+enum lk_quorum {
+    LK_QUORUM_AUTO,     /* not set: majority with three or more voters, else none */
+    LK_QUORUM_MAJORITY, /* more than half of the configured nodes plus the witness */
+    LK_QUORUM_NONE,     /* always quorate: the two-node risk, accepted */
+};
+
+enum lk_quorum_loss {
+    LK_QUORUM_LOSS_OSU,  /* take this node's hierarchies out of service */
+    LK_QUORUM_LOSS_NONE, /* leave them running */
+};
+
+/* The settings that must be equal on every node. */
+struct lk_cluster_settings {
+    uint32_t heartbeat_interval_ms; /* 1000; LK_HB_INTERVAL_MIN..MAX */
+    uint32_t heartbeat_misses;      /* 3; LK_HB_MISSES_MIN..MAX */
+    enum lk_quorum quorum;
+    enum lk_quorum_loss quorum_loss_action;
+    char witness[LK_ADDR_MAX];  /* "" = none */
+    char fence_script[1024];    /* "" = none; else an absolute path */
+    uint32_t max_failovers;     /* 0 = nodes - 1 (at least 1) */
+    uint32_t failover_window_s; /* 21600 */
+};
+
+/* Parses "IPV4:PORT" or "[IPV6]:PORT" (port 1..65535; no host names: a cluster must not
+ * depend on DNS to find its members). Returns 0 or -EINVAL with a message in err; ret_addr
+ * may be NULL to validate only, and is untouched on error. */
+int lk_address_parse(const char *text, struct sockaddr_storage *ret_addr, char *err,
+                     size_t err_size);
+
+/* Parses text as lk_address_parse does and writes its canonical form to ret_text. what
+ * names the field in messages ("listen address", "comm path address"; NULL = "address");
+ * remote refuses the unspecified address (0.0.0.0, [::]), which one may listen on but
+ * which names no node. Returns 0 or -EINVAL with a message in err; ret_text is untouched
+ * on error. */
+int lk_address_canonical(const char *text, const char *what, bool remote,
+                         char ret_text[LK_ADDR_MAX], char *err, size_t err_size);
+
+/* The defaults (no witness, no fence script). */
+void lk_cluster_settings_init(struct lk_cluster_settings *settings);
+
+/* Sets one cluster setting from its name as `lkcli cluster config` spells it
+ * ("heartbeat-interval-ms", "heartbeat-misses", "quorum", "quorum-loss-action",
+ * "witness", "fence-script", "max-failovers", "failover-window") and its text value,
+ * validating it; "" clears witness / fence-script / quorum (back to auto) /
+ * max-failovers (back to nodes - 1). Returns 0, -ENOENT for an unknown name or -EINVAL,
+ * with a one-line message in err. settings is unchanged on error. */
+int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *key,
+                            const char *value, char *err, size_t err_size);
+
+/* The names lk_cluster_settings_set accepts, NULL-terminated (LK_CLUSTER_SETTINGS_KEYS of them):
+ * the "key = value" names of lk.conf's [cluster] and the options of `cluster config`. */
+extern const char *const lk_cluster_settings_keys[];
+
+/* One setting's value as text, as lk_cluster_settings_set takes it ("" when unset).
+ * Returns buf, or NULL for an unknown key. */
+const char *lk_cluster_settings_get(const struct lk_cluster_settings *settings, const char *key,
+                                    char *buf, size_t size);
+
+/* Whether a and b are equal; when not, the first differing key is written to what. */
+bool lk_cluster_settings_equal(const struct lk_cluster_settings *a,
+                               const struct lk_cluster_settings *b, char *what, size_t size);
+
+/* The settings as a JSON object of strings, one per key (the settings message, `cluster
+ * config`'s reply). NULL when out of memory. */
+json_t *lk_cluster_settings_json(const struct lk_cluster_settings *settings);
+
+/* Applies changes ({"key": "value", ...}) to settings as a whole: every key known, every
+ * value a string and valid, or nothing changes. changed receives "key=value, ..." for
+ * the values that differ from before ("" when none). Returns 0 or -EINVAL with a
+ * one-line message in err. */
+int lk_cluster_settings_apply(struct lk_cluster_settings *settings, const json_t *changes,
+                              char *changed, size_t changed_size, char *err, size_t err_size);
