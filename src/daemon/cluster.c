@@ -199,7 +199,7 @@ int lk_cluster_send(struct lk_cluster *cl, const char *peer, json_t *msg)
     if (!msg) {
         return -ENOMEM;
     }
-    int r = cl->net ? lk_net_send(cl->net, peer, msg) : -ENOTCONN;
+    int r = cl->net ? cl->membership->send(cl->net, peer, msg) : -ENOTCONN;
     json_decref(msg);
     return r;
 }
@@ -227,7 +227,7 @@ void lk_cluster_send_state(struct lk_cluster *cl)
     cl->sseq++;
     json_t *msg = state_json(cl);
     if (msg) {
-        lk_net_broadcast(cl->net, msg);
+        cl->membership->broadcast(cl->net, msg);
         json_decref(msg);
     }
 }
@@ -441,7 +441,7 @@ static void sync_settings(struct lk_cluster *cl, struct peer *p, const json_t *s
     compare_settings(cl, p, settings);
 }
 
-/* ---------------------------------------------------------------- net callbacks */
+/* ---------------------------------------------------------------- membership callbacks */
 
 static void on_node(void *userdata, const char *name, bool alive, const char *why)
 {
@@ -741,14 +741,20 @@ static json_t *hello_info(const struct lk_cluster *cl)
                      (json_int_t) config->settings_version, config->settings_version_node);
 }
 
-int lk_cluster_start(struct lk_node *node, char *err, size_t err_size)
+int lk_cluster_start(struct lk_node *node, const struct lk_membership_ops *membership, char *err,
+                     size_t err_size)
 {
+    if (!membership) {
+        snprintf(err, err_size, "no membership backend");
+        return -EINVAL;
+    }
     struct lk_cluster *cl = calloc(1, sizeof(*cl));
     if (!cl) {
         snprintf(err, err_size, "out of memory");
         return -ENOMEM;
     }
     cl->node = node;
+    cl->membership = membership;
     node->cluster = cl;
     int r = read_key(node->root, cl->key, err, err_size);
     if (r < 0) {
@@ -767,7 +773,7 @@ int lk_cluster_start(struct lk_node *node, char *err, size_t err_size)
     for (size_t i = 0; i < node->config.peer_count; i++) {
         (void) lk_cluster_peer(cl, node->config.peers[i].name);
     }
-    static const struct lk_net_callbacks callbacks = {
+    static const struct lk_membership_callbacks callbacks = {
             .on_node = on_node,
             .on_path = on_path,
             .on_hello = on_hello,
@@ -778,20 +784,20 @@ int lk_cluster_start(struct lk_node *node, char *err, size_t err_size)
             .heartbeat_payload = heartbeat_payload,
             .on_stopped = on_net_stopped,
     };
-    struct lk_net_options options = {
+    struct lk_membership_options options = {
             .node = node->name,
             .listen = node->config.listen,
             .key = cl->key,
             .witness = node->witness,
             .config = &node->config,
     };
-    r = lk_net_start(node->loop, &options, &callbacks, cl, &cl->net, err, err_size);
+    r = cl->membership->start(node->loop, &options, &callbacks, cl, &cl->net, err, err_size);
     if (r < 0) {
         return r;
     }
     cl->net_was_started = true;
     json_t *info = hello_info(cl);
-    lk_net_set_hello(cl->net, info);
+    cl->membership->set_hello(cl->net, info);
     json_decref(info);
     uv_timer_start(&cl->tick, on_tick, TICK_MS, TICK_MS);
     lk_cluster_kick(cl);
@@ -813,7 +819,7 @@ void lk_cluster_stop(struct lk_node *node, enum lk_leave how)
     uv_timer_stop(&cl->tick);
     uv_close((uv_handle_t *) &cl->kick, NULL);
     uv_close((uv_handle_t *) &cl->tick, NULL);
-    lk_net_stop(cl->net);
+    cl->membership->stop(cl->net);
     cl->net = NULL;
 }
 
@@ -871,7 +877,7 @@ void lk_cluster_push(struct lk_node *node, const char *const *tags, size_t count
         for (size_t i = 0; i < cl->peer_count; i++) {
             const char *peer = cl->peers[i].name;
             if (json_object_get(nodes, peer) || (extra_peer && strcmp(extra_peer, peer) == 0)) {
-                (void) lk_net_send(cl->net, peer, msg);
+                (void) cl->membership->send(cl->net, peer, msg);
             }
         }
         json_decref(msg);
@@ -907,13 +913,13 @@ void lk_cluster_reconfigure(struct lk_node *node, bool broadcast)
     for (size_t i = 0; i < node->config.peer_count; i++) {
         (void) lk_cluster_peer(cl, node->config.peers[i].name);
     }
-    lk_net_reconfigure(cl->net, &node->config);
+    cl->membership->reconfigure(cl->net, &node->config);
     json_t *info = hello_info(cl);
-    lk_net_set_hello(cl->net, info);
+    cl->membership->set_hello(cl->net, info);
     if (broadcast) {
         json_t *msg = settings_message(cl);
         if (msg) {
-            lk_net_broadcast(cl->net, msg);
+            cl->membership->broadcast(cl->net, msg);
             json_decref(msg);
         }
     }
@@ -966,7 +972,7 @@ json_t *lk_cluster_status_json(struct lk_node *node)
                                                "witness", p->witness, "synced", p->synced,
                                                "configured", p->configured));
     }
-    json_t *paths = cl && cl->net ? lk_net_peers_json(cl->net) : json_array();
+    json_t *paths = cl && cl->net ? cl->membership->peers_json(cl->net) : json_array();
     return json_pack("{s:s,s:b,s:{s:s,s:i,s:i,s:b},s:o,s:o,s:o,s:b}", "node", node->name, "witness",
                      node->witness, "quorum", "mode", none ? "none" : "majority", "votes",
                      (int) votes, "voters", (int) voters, "quorate",

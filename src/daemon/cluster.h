@@ -11,13 +11,16 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "membership.h"
 #include "node.h"
 
-/* Starts the comm paths and the coordinator. The local start-up of resources
+/* Starts membership (through the backend membership, e.g. &lk_membership_tcp) and the
+ * coordinator. The local start-up of resources
  * (lk_executor_startup) is run by the coordinator once the node is up to date with its
  * peers (at once for a node without peers). Returns 0 or a negative errno with a
  * one-line message in err. */
-int lk_cluster_start(struct lk_node *node, char *err, size_t err_size);
+int lk_cluster_start(struct lk_node *node, const struct lk_membership_ops *membership, char *err,
+                     size_t err_size);
 
 enum lk_leave {
     LK_LEAVE_CRASH,   /* not on purpose (only the loop ended): say nothing */

@@ -8,8 +8,9 @@
 #include <uv.h>
 
 #include "cluster.h"
-#include "net.h"
+#include "membership.h"
 #include "ownership.h"
+#include "wire.h"
 
 struct peer {
     char name[LK_TAG_MAX + 1];
@@ -47,7 +48,8 @@ struct switch_entry {
 
 struct lk_cluster {
     struct lk_node *node;
-    struct lk_net *net;
+    const struct lk_membership_ops *membership; /* the backend's table (lk_cluster_start) */
+    void *net;                                  /* the backend's handle; NULL when stopped */
     uint8_t key[LK_WIRE_KEY];
 
     struct peer *peers;
@@ -79,7 +81,7 @@ struct lk_cluster {
     bool quorum_known;
     bool stopping;
     bool net_stopped;     /* the comm paths finished draining and closing */
-    bool net_was_started; /* lk_net_start succeeded */
+    bool net_was_started; /* the membership backend started */
     json_t *last_votes;   /* a witness: its current vote (array) */
 };
 

@@ -32,6 +32,7 @@
 #define SECTION_PEER    "peer"
 #define KEY_NAME        "name"
 #define KEY_LISTEN      "listen"
+#define KEY_LOG_LEVEL   "log-level"
 #define KEY_PATH        "path"
 
 static bool has_control_char(const char *s)
@@ -191,7 +192,7 @@ struct parse_ctx {
     size_t peer; /* config->peers index while in a [peer] section */
     int node_line, cluster_line;
     int peer_line[LK_MAX_PEERS];
-    int name_line, listen_line;
+    int name_line, listen_line, log_level_line;
     int cluster_key_line[LK_CLUSTER_SETTINGS_KEYS];
     const char *long_value; /* into buf: the value of a line too long for inih */
 };
@@ -381,6 +382,8 @@ static int handle_node(struct parse_ctx *ctx, const char *name, const char *valu
         first = &ctx->name_line;
     } else if (strcmp(name, KEY_LISTEN) == 0) {
         first = &ctx->listen_line;
+    } else if (strcmp(name, KEY_LOG_LEVEL) == 0) {
+        first = &ctx->log_level_line;
     } else {
         ctx_fail(ctx, "unknown setting '%s' in section [node]", name);
         return 0;
@@ -396,6 +399,16 @@ static int handle_node(struct parse_ctx *ctx, const char *name, const char *valu
             return 0;
         }
         snprintf(config->node, sizeof(config->node), "%s", value);
+        return 1;
+    }
+    if (first == &ctx->log_level_line) {
+        config->log_level_set = value[0] != '\0';
+        config->log_level = LK_LOG_DEFAULT;
+        if (config->log_level_set &&
+            lk_log_level_parse(value, &config->log_level, verr, sizeof(verr)) < 0) {
+            ctx_fail(ctx, "%s", verr);
+            return 0;
+        }
         return 1;
     }
     if (value[0] == '\0') {
@@ -511,6 +524,7 @@ static int parse_file(FILE *file, const char *name, struct lk_config *config, ch
                       size_t err_size)
 {
     memset(config, 0, sizeof(*config));
+    config->log_level = LK_LOG_DEFAULT;
     lk_cluster_settings_init(&config->cluster);
     struct parse_ctx ctx = {
             .config = config, .name = name, .file = file, .err = err, .err_size = err_size};
@@ -592,6 +606,9 @@ static int format_config(const struct lk_config *config, char **ret_text, size_t
     if (config->listen[0]) {
         fprintf(f, "%s = %s\n", KEY_LISTEN, config->listen);
     }
+    if (config->log_level_set) {
+        fprintf(f, "%s = %s\n", KEY_LOG_LEVEL, lk_log_level_name(config->log_level));
+    }
     fprintf(f, "\n[%s]\n", SECTION_CLUSTER);
     fputs("# Empty: quorum = majority with three or more voters, else none; max-failovers =\n"
           "# nodes - 1; no witness; no fence script.\n",
@@ -650,6 +667,8 @@ static int check_round_trip(char *text, size_t len, const char *path,
                               "refusing to write an invalid configuration to '%s': %s", path, perr);
     } else if (strcmp(parsed->node, config->node) != 0 ||
                strcmp(parsed->listen, config->listen) != 0 ||
+               parsed->log_level_set != config->log_level_set ||
+               (config->log_level_set && parsed->log_level != config->log_level) ||
                parsed->peer_count != config->peer_count) {
         r = lk_fail_einval(err, err_size,
                            "refusing to write '%s': the node or its peers would not read back "

@@ -7,6 +7,7 @@
  *   [node]
  *   name = node1
  *   listen = 127.0.0.1:7401
+ *   log-level = info                    (optional: err, warning, notice, info, debug)
  *   [cluster]
  *   heartbeat-interval-ms = 1000
  *   heartbeat-misses = 3
@@ -32,9 +33,11 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log.h"
 #include "settings.h"
 #include "validate.h"
 
@@ -53,6 +56,9 @@ struct lk_peer {
 struct lk_config {
     char node[LK_TAG_MAX + 1];
     char listen[LK_ADDR_MAX]; /* "" = 0.0.0.0:7400 */
+    /* lkd's stderr level (log.h); when not set (absent or empty), LK_LOG_DEFAULT. */
+    enum lk_log_level log_level;
+    bool log_level_set;
     struct lk_cluster_settings cluster;
     /* The version of the cluster settings: written by `lkcli cluster config` (a Lamport
      * counter and the node that wrote it, `version = N NODE` in [cluster]); the newer

@@ -15,6 +15,7 @@
 #include "api.h"
 #include "cluster.h"
 #include "eventlog.h"
+#include "log.h"
 #include "monitor.h"
 #include "scripts.h"
 
@@ -32,13 +33,13 @@ static void log_decision(struct lk_node *node, const struct lk_event *ev,
                          const struct lk_plan *plan)
 {
     /* The engine's inputs and outputs, for replaying "why did it do that?". */
-    if (!getenv("LKD_DEBUG")) {
+    if (!lk_log_enabled(LK_LOG_DEBUG)) {
         return;
     }
-    fprintf(stderr, "lkd: event %s %s\n", lk_event_type_name(ev->type), ev->tag);
+    lk_log(LK_LOG_DEBUG, "event %s %s", lk_event_type_name(ev->type), ev->tag);
     for (size_t i = 0; i < plan->count; i++) {
         char line[LK_REASON_MAX + 128];
-        fprintf(stderr, "lkd:   %s\n", lk_act_format(&plan->acts[i], line, sizeof(line)));
+        lk_log(LK_LOG_DEBUG, "  %s", lk_act_format(&plan->acts[i], line, sizeof(line)));
     }
     (void) node;
 }

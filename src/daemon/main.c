@@ -266,6 +266,7 @@ int main(int argc, char **argv)
     if (lk_config_load(path, &node.config, err, sizeof(err)) < 0) {
         die("%s", err);
     }
+    lk_log_set_level(node.config.log_level);
     snprintf(node.name, sizeof(node.name), "%s", node.config.node);
     node.witness = witness;
     ensure_dir(node.root, "run", 0755);
@@ -328,7 +329,7 @@ int main(int argc, char **argv)
     lk_eventlog_msg(&node, NULL, LK_MSG_DAEMON_STARTED, node.name, (int) getpid());
     /* The comm paths listen before readiness, so a port in use is a start-up error. The
      * local start-up runs once the node is up to date with its peers (cluster.c). */
-    if (lk_cluster_start(&node, err, sizeof(err)) < 0) {
+    if (lk_cluster_start(&node, &lk_membership_tcp, err, sizeof(err)) < 0) {
         die("%s", err);
     }
     report_ready();

@@ -26,6 +26,9 @@
  * writes and closes it on the peer's EOF or after DRAIN_MS, so the coordinator's last
  * message is not cancelled by uv_close.
  *
+ * The coordinator reaches this file through lk_membership_tcp (membership.h, at the
+ * end); net.h stays its own interface, for its unit test.
+ *
  * Never: log (everything is reported through callbacks), block, or free a peer while
  * running. */
 #include "net.h"
@@ -40,6 +43,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "membership.h"
 #include "validate.h"
 
 #define BACKOFF_MIN_MS        100
@@ -1762,3 +1766,90 @@ void lk_net_stop(struct lk_net *net)
         (void) uv_timer_start(&net->drain, on_drain_timeout, DRAIN_MS, 0);
     }
 }
+
+/* ---------------------------------------------------------------- membership backend */
+
+/* lk_membership_tcp: this transport behind the membership table (membership.h). The
+ * contract's callbacks and options are net.h's, field for field. */
+
+static int tcp_start(uv_loop_t *loop, const struct lk_membership_options *options,
+                     const struct lk_membership_callbacks *callbacks, void *userdata,
+                     void **ret_backend, char *err, size_t err_size)
+{
+    if (!options || !callbacks || !ret_backend) {
+        snprintf(err, err_size, "cannot start the comm paths: invalid arguments");
+        return -EINVAL;
+    }
+    *ret_backend = NULL;
+    const struct lk_net_options o = {
+            .node = options->node,
+            .listen = options->listen,
+            .key = options->key,
+            .witness = options->witness,
+            .config = options->config,
+    };
+    const struct lk_net_callbacks cb = {
+            .on_node = callbacks->on_node,
+            .on_path = callbacks->on_path,
+            .on_hello = callbacks->on_hello,
+            .on_heartbeat = callbacks->on_heartbeat,
+            .on_message = callbacks->on_message,
+            .on_dropped = callbacks->on_dropped,
+            .on_resumed = callbacks->on_resumed,
+            .heartbeat_payload = callbacks->heartbeat_payload,
+            .on_stopped = callbacks->on_stopped,
+    };
+    struct lk_net *net = NULL;
+    int r = lk_net_start(loop, &o, &cb, userdata, &net, err, err_size);
+    if (r == 0) {
+        *ret_backend = net;
+    }
+    return r;
+}
+
+static void tcp_reconfigure(void *backend, const struct lk_config *config)
+{
+    lk_net_reconfigure(backend, config);
+}
+
+static void tcp_set_hello(void *backend, const json_t *info)
+{
+    lk_net_set_hello(backend, info);
+}
+
+static int tcp_send(void *backend, const char *peer, const json_t *msg)
+{
+    return lk_net_send(backend, peer, msg);
+}
+
+static size_t tcp_broadcast(void *backend, const json_t *msg)
+{
+    return lk_net_broadcast(backend, msg);
+}
+
+static bool tcp_alive(const void *backend, const char *peer)
+{
+    return lk_net_alive(backend, peer);
+}
+
+static json_t *tcp_peers_json(const void *backend)
+{
+    return lk_net_peers_json(backend);
+}
+
+static void tcp_stop(void *backend)
+{
+    lk_net_stop(backend);
+}
+
+const struct lk_membership_ops lk_membership_tcp = {
+        .name = "tcp",
+        .start = tcp_start,
+        .reconfigure = tcp_reconfigure,
+        .set_hello = tcp_set_hello,
+        .send = tcp_send,
+        .broadcast = tcp_broadcast,
+        .alive = tcp_alive,
+        .peers_json = tcp_peers_json,
+        .stop = tcp_stop,
+};

@@ -1,8 +1,9 @@
 /* The built-in comm paths (SPEC §5): TCP links to the peers over libuv, carrying
  * authenticated frames (wire.h), heartbeats and cluster messages; per-path and per-node
  * liveness. This is the transport half of membership: it knows nothing of resources.
- * The cluster coordinator (cluster.c) is its only user, through the callbacks below; a
- * Corosync backend would offer the same calls.
+ * The cluster coordinator (cluster.c) uses it only as the membership backend
+ * lk_membership_tcp (membership.h, which states the contract a Corosync backend will keep
+ * too); these calls are that backend's own interface and its unit test's.
  *
  * Connections: for every comm path (peer, address) this node keeps one outbound TCP
  * connection, reconnecting with exponential backoff (100 ms doubling to 5 s). It also

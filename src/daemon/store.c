@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
+
 #define APPLICATION_ID 0x4f4b4450 /* "OKDP" */
 
 struct lk_store {
@@ -437,7 +439,7 @@ int lk_store_load(struct lk_store *store, const char *node, struct lk_resource *
         if (row_to_resource(st, res, err, sizeof(err)) < 0) {
             /* Surface the reason through sqlite's error slot is not possible; print it
              * into the reason of a fake row is wrong; so stderr is told by the caller. */
-            fprintf(stderr, "lkd: %s\n", err);
+            lk_log(LK_LOG_ERR, "%s", err);
             free(res);
             r = -EINVAL;
             break;
@@ -788,7 +790,7 @@ int lk_store_load_deps(struct lk_store *store, struct lk_dep **ret_deps, size_t 
         if (lk_validate_tag(d->parent, "parent", err, sizeof(err)) < 0 ||
             lk_validate_tag(d->child, "child", err, sizeof(err)) < 0 ||
             strcmp(d->parent, d->child) == 0) {
-            fprintf(stderr, "lkd: invalid dependency in the database: %s\n", err);
+            lk_log(LK_LOG_ERR, "invalid dependency in the database: %s", err);
             r = -EINVAL;
             break;
         }
@@ -851,7 +853,7 @@ int lk_store_load_one(struct lk_store *store, const char *node, const char *tag,
         if (!tmp) {
             r = -ENOMEM;
         } else if (row_to_resource(st, tmp, err, sizeof(err)) < 0) {
-            fprintf(stderr, "lkd: %s\n", err);
+            lk_log(LK_LOG_ERR, "%s", err);
             r = -EINVAL;
         } else {
             memcpy(res, tmp, sizeof(*res));
@@ -928,15 +930,15 @@ static int load_extends(struct lk_store *store, const char *tag, struct lk_exten
         char err[256];
         if (lk_validate_tag(e->tag, "tag", err, sizeof(err)) < 0 ||
             lk_validate_tag(e->node, "node", err, sizeof(err)) < 0) {
-            fprintf(stderr, "lkd: invalid extend in the database: %s\n", err);
+            lk_log(LK_LOG_ERR, "invalid extend in the database: %s", err);
             r = -EINVAL;
             break;
         }
         if (priority < 1 || priority > LK_PRIORITY_MAX) {
-            fprintf(stderr,
-                    "lkd: invalid extend in the database: resource '%s' on node '%s' has"
-                    " priority %" PRId64 "\n",
-                    e->tag, e->node, priority);
+            lk_log(LK_LOG_ERR,
+                   "invalid extend in the database: resource '%s' on node '%s' has"
+                   " priority %" PRId64,
+                   e->tag, e->node, priority);
             r = -EINVAL;
             break;
         }
@@ -1042,7 +1044,7 @@ static int read_version(sqlite3_stmt *st, int col, const char *tag, uint64_t *re
     char name[LK_TAG_MAX + 1];
     copy_text(name, sizeof(name), st, col + 1);
     if (counter < 0 || !node_name_ok(name, counter == 0)) {
-        fprintf(stderr, "lkd: invalid version of resource '%s' in the database\n", tag);
+        lk_log(LK_LOG_ERR, "invalid version of resource '%s' in the database", tag);
         return -EINVAL;
     }
     *ret_counter = (uint64_t) counter;
@@ -1165,7 +1167,7 @@ int lk_store_each_tombstone(struct lk_store *store, lk_store_tombstone_cb cb, vo
         if (lk_validate_tag(tag, "tag", err, sizeof(err)) < 0 ||
             read_version(st, 1, tag, &counter, node, sizeof(node)) < 0 || counter == 0 || !nodes ||
             !nodes_json_ok(nodes)) {
-            fprintf(stderr, "lkd: invalid tombstone '%s' in the database\n", tag);
+            lk_log(LK_LOG_ERR, "invalid tombstone '%s' in the database", tag);
             r = -EINVAL;
             break;
         }
@@ -1217,7 +1219,7 @@ int lk_store_get_clock(struct lk_store *store, uint64_t *ret_counter)
     if (rc == SQLITE_ROW) {
         int64_t v = sqlite3_column_int64(st, 0);
         if (v < 0) {
-            fprintf(stderr, "lkd: invalid clock %" PRId64 " in the database\n", v);
+            lk_log(LK_LOG_ERR, "invalid clock %" PRId64 " in the database", v);
             r = -EINVAL;
         }
         counter = (uint64_t) v;
@@ -1285,7 +1287,7 @@ int lk_store_each_owner(struct lk_store *store, lk_store_owner_cb cb, void *user
         bool ok = json_is_object(rec);
         json_decref(rec);
         if (lk_validate_tag(tag, "tag", err, sizeof(err)) < 0 || !ok) {
-            fprintf(stderr, "lkd: invalid ownership record of '%s' in the database\n", tag);
+            lk_log(LK_LOG_ERR, "invalid ownership record of '%s' in the database", tag);
             r = -EINVAL;
             break;
         }

@@ -264,6 +264,40 @@ static void lk_config_load__defaults(void **state)
     assert_true(lk_cluster_settings_equal(&defaults, &config.cluster, NULL, 0));
 }
 
+static void lk_config_load__log_level(void **state)
+{
+    (void) state;
+    static struct lk_config config, back;
+    char err[1024], path[256];
+    assert_int_equal(load_text("[node]\nname = node1\n", &config, err, sizeof(err)), 0);
+    assert_false(config.log_level_set);
+    assert_int_equal(config.log_level, LK_LOG_INFO);
+    assert_int_equal(load_text("[node]\nname = node1\nlog-level =\n", &config, err, sizeof(err)),
+                     0);
+    assert_false(config.log_level_set);
+    assert_int_equal(
+            load_text("[node]\nname = node1\nlog-level = debug\n", &config, err, sizeof(err)), 0);
+    assert_true(config.log_level_set);
+    assert_int_equal(config.log_level, LK_LOG_DEBUG);
+    /* Written back and read back the same. */
+    tmp_path("log-level.conf", path, sizeof(path));
+    assert_int_equal(lk_config_save(path, &config, err, sizeof(err)), 0);
+    assert_non_null(strstr(read_text(path), "\nlog-level = debug\n"));
+    assert_int_equal(lk_config_load(path, &back, err, sizeof(err)), 0);
+    assert_true(back.log_level_set);
+    assert_int_equal(back.log_level, LK_LOG_DEBUG);
+    /* A bad level names the line and the accepted values; twice is refused. */
+    assert_int_equal(
+            load_text("[node]\nname = node1\nlog-level = verbose\n", &config, err, sizeof(err)),
+            -EINVAL);
+    assert_non_null(strstr(err, ":3: invalid log-level 'verbose': expected err, warning, notice, "
+                                "info or debug"));
+    assert_int_equal(load_text("[node]\nname = node1\nlog-level = err\nlog-level = err\n", &config,
+                               err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "set twice"));
+}
+
 static void lk_config_load__accepts_comments_bom_crlf_and_empty_values(void **state)
 {
     (void) state;
@@ -551,6 +585,7 @@ int main(void)
             cmocka_unit_test(lk_config_load__nul_byte),
             cmocka_unit_test(lk_config_load__too_many_peers),
             cmocka_unit_test(lk_config_load__defaults),
+            cmocka_unit_test(lk_config_load__log_level),
             cmocka_unit_test(lk_config_load__accepts_comments_bom_crlf_and_empty_values),
             cmocka_unit_test(lk_config_load__long_line),
             cmocka_unit_test(lk_config_save__refuses_invalid_config),
