@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "membership.h"
+#include "settings.h"
 #include "validate.h"
 
 #define BACKOFF_MIN_MS        100
@@ -241,53 +242,6 @@ static int parse_nonce(const char *text, uint64_t *ret_nonce)
         v = v << 4 | (uint64_t) d;
     }
     *ret_nonce = v;
-    return 0;
-}
-
-/* Parses "a.b.c.d:port" or "[v6]:port" (port 1..65535). The same rule as
- * lk_config_parse_address, kept here so the transport does not depend on the config
- * file code. */
-static int parse_address(const char *text, struct sockaddr_storage *ret_addr)
-{
-    char host[LK_ADDR_MAX];
-    const char *colon = strrchr(text, ':');
-    if (!colon || colon == text || strlen(text) >= sizeof(host)) {
-        return -EINVAL;
-    }
-    size_t host_len = (size_t) (colon - text);
-    bool v6 = text[0] == '[';
-    if (v6) {
-        if (host_len < 3 || text[host_len - 1] != ']') {
-            return -EINVAL;
-        }
-        memcpy(host, text + 1, host_len - 2);
-        host[host_len - 2] = '\0';
-    } else {
-        memcpy(host, text, host_len);
-        host[host_len] = '\0';
-    }
-    const char *p = colon + 1;
-    if (*p == '\0' || strlen(p) > 5) {
-        return -EINVAL;
-    }
-    int port = 0;
-    for (; *p; p++) {
-        if (*p < '0' || *p > '9') {
-            return -EINVAL;
-        }
-        port = port * 10 + (*p - '0');
-    }
-    if (port < 1 || port > 65535) {
-        return -EINVAL;
-    }
-    struct sockaddr_storage addr;
-    memset(&addr, 0, sizeof(addr));
-    int r = v6 ? uv_ip6_addr(host, port, (struct sockaddr_in6 *) &addr)
-               : uv_ip4_addr(host, port, (struct sockaddr_in *) &addr);
-    if (r < 0 || (!v6 && strchr(host, ':'))) {
-        return -EINVAL;
-    }
-    *ret_addr = addr;
     return 0;
 }
 
@@ -1128,7 +1082,7 @@ static struct path *path_new(struct lk_net *net, struct peer *peer, const char *
     path->backoff_ms = BACKOFF_MIN_MS;
     path->since_usec = mono_usec();
     snprintf(path->address, sizeof(path->address), "%s", address);
-    path->addr_ok = parse_address(address, &path->addr) == 0;
+    path->addr_ok = lk_address_parse(address, &path->addr, NULL, 0) == 0;
     (void) uv_timer_init(net->loop, &path->retry);
     path->retry.data = path;
     net->open_handles++;
@@ -1325,7 +1279,7 @@ static void on_connection(uv_stream_t *server, int status)
 static int listen_socket(const char *address, char *err, size_t err_size)
 {
     struct sockaddr_storage sa;
-    if (parse_address(address, &sa) < 0) {
+    if (lk_address_parse(address, &sa, NULL, 0) < 0) {
         snprintf(err, err_size, "invalid listen address '%s'", address);
         return -EINVAL;
     }
