@@ -227,6 +227,16 @@ static int add_asked(struct lk_gather *g, const char *peer)
     return 0;
 }
 
+static bool is_witness(const struct lk_cluster *cl, const char *name)
+{
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        if (strcmp(cl->peers[i].name, name) == 0) {
+            return cl->peers[i].witness;
+        }
+    }
+    return false;
+}
+
 int lk_incident_gather(struct lk_node *node, const char *tag, size_t limit, lk_gather_cb cb,
                        void *userdata, struct lk_gather **ret_gather)
 {
@@ -256,8 +266,8 @@ int lk_incident_gather(struct lk_node *node, const char *tag, size_t limit, lk_g
         for (size_t k = 0; !concerned && k < g->tag_count; k++) {
             concerned = lk_node_priority(node, g->tags[k], peer) > 0;
         }
-        if (!concerned) {
-            continue;
+        if (!concerned || is_witness(cl, peer)) {
+            continue; /* a witness keeps no events of resources */
         }
         if (!lk_cluster_peer_alive(node, peer)) {
             json_array_append_new(g->missing,
@@ -346,6 +356,12 @@ void lk_incident_on_request(struct lk_node *node, const char *from, const json_t
     json_t *events = lk_incident_local(node, tag, (size_t) json_integer_value(limit));
     if (!events) {
         return; /* the store failed: the asker names us "no answer" */
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(events, i, e)
+    {
+        lk_timeline_clean_event(e); /* what a script printed must not make us refused */
     }
     json_t *reply = json_pack("{s:s, s:O, s:o}", "t", "events", "id", id, "events", events);
     (void) lk_cluster_send(node->cluster, from, reply);

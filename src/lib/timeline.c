@@ -106,6 +106,36 @@ int lk_timeline_check_event(const json_t *e, const char *from, char *err, size_t
     return 0;
 }
 
+static void clean_field(json_t *e, const char *key, bool multiline)
+{
+    const json_t *v = json_object_get(e, key);
+    if (!json_is_string(v) || clean_string(v, SIZE_MAX, multiline)) {
+        return;
+    }
+    size_t len = json_string_length(v);
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        return;
+    }
+    memcpy(copy, json_string_value(v), len);
+    copy[len] = '\0';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char) copy[i];
+        if ((ch < 0x20 && !(multiline && ch == '\n')) || ch == 0x7f) {
+            copy[i] = '?';
+        }
+    }
+    json_object_set_new(e, key, json_stringn(copy, len));
+    free(copy);
+}
+
+void lk_timeline_clean_event(json_t *e)
+{
+    clean_field(e, "process", false);
+    clean_field(e, "message", false);
+    clean_field(e, "detail", true);
+}
+
 /* ---------------------------------------------------------------- ordering */
 
 struct slot {
@@ -242,7 +272,7 @@ static size_t lk_err_before(const json_t *events, size_t i)
             continue;
         }
         if (foreign(e)) {
-            if (num(e, "number") >= 0 && strcmp(str(e, "severity"), "INFO") != 0) {
+            if (strcmp(str(e, "severity"), "INFO") != 0) {
                 return k;
             }
             continue;

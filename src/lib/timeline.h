@@ -20,6 +20,11 @@
  * that is empty or a valid tag. Returns 0, or -EINVAL with a one-line reason in err. */
 int lk_timeline_check_event(const json_t *e, const char *from, char *err, size_t err_size);
 
+/* Makes a local record fit for sending: a control character in process, message or
+ * detail (but a newline in detail) becomes '?', so that lk_timeline_check_event accepts
+ * what a script printed. */
+void lk_timeline_clean_event(json_t *e);
+
 /* Sorts events (an array of records) in place by wall time, then node name, then seq: the
  * order in which one node's records were written is kept. */
 void lk_timeline_sort(json_t *events);
