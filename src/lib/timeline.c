@@ -284,12 +284,25 @@ static size_t lk_err_before(const json_t *events, size_t i)
     return n;
 }
 
+/* Whether e can be the last failure of an incident: a failure of the hierarchy itself
+ * (tagged), or a lost quorum or a failed fence on one of its nodes. A node found dead
+ * only opens an incident through what followed for the hierarchy (a takeover, a failed
+ * fence): a backup node that stops is not a failure of the hierarchy. */
+static bool anchors(const json_t *e)
+{
+    int number = (int) num(e, "number");
+    if (foreign(e) || !lk_timeline_is_failure(number)) {
+        return false;
+    }
+    return str(e, "tag")[0] || number == LK_MSG_QUORUM_LOST || number == LK_MSG_FENCE_FAILED;
+}
+
 size_t lk_timeline_incident(const json_t *events)
 {
     size_t n = json_array_size(events), anchor = n;
     for (size_t i = n; i-- > 0;) {
         const json_t *e = json_array_get(events, i);
-        if (!foreign(e) && lk_timeline_is_failure((int) num(e, "number"))) {
+        if (anchors(e)) {
             anchor = i;
             break;
         }

@@ -38,7 +38,8 @@ bool lk_timeline_is_failure(int number);
 bool lk_timeline_mentions(const char *text, const char *word);
 
 /* The index in events (sorted) where the last incident starts, or the array size when
- * there is none. The incident is anchored at the last failure; it goes back over the
+ * there is none. The incident is anchored at the last failure of the hierarchy (a tagged
+ * one, or a lost quorum or failed fence: a node found dead is not enough); it goes back over the
  * failures before it up to the hierarchy's last healthy point: a recover or a counter
  * reset anywhere, or a successful restore or start-up probe on the node of the earliest
  * failure found so far; the message a script wrote with lk_err just before the first

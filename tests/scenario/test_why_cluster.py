@@ -265,3 +265,28 @@ def test_events_request_is_answered_only_about_what_the_sender_may_see(bench):
     finally:
         p.close()
     b.report(b.problems("events requests"))
+
+
+# ---------------------------------------------------------------------- refused switchover
+
+
+def test_why_tells_a_refused_switchover(cluster):
+    n1, n2 = cluster.build(2)
+    app = cluster.app("app1")
+    n1.create("app1", app.restore, app.remove, "--quickchk", app.quickchk)
+    wait_eq(lambda: n1.state("app1"), "ISP", what="app1 ISP on node1")
+    # app1 is not extended to node2: the switchover is refused, nothing moves.
+    p = n1.cli("resource", "restore", "--tag", "app1", "--node", "node2", check=False)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    reason = p.stderr.strip().split(": ", 1)[-1]
+    assert app.runs_only_on(n1)
+    [refused] = n1.events(1633)
+    assert refused["tag"] == "app1" and refused["message"].startswith(
+        "switchover to node2 refused: "), refused
+    data = n1.cli_json("resource", "why", "--tag", "app1")
+    assert [e["number"] for e in data["incident"]] == [1633], data["incident"]
+    assert data["root_cause"]["line"].startswith("node1: app1: switchover to node2 refused"), data
+    assert reason in data["root_cause"]["line"], (reason, data["root_cause"])
+    # A switchover to this node itself is a restore, not a refused switchover.
+    n1.cli("resource", "restore", "--tag", "app1", "--node", "node1", check=False)
+    assert len(n1.events(1633)) == 1

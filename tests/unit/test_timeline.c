@@ -235,6 +235,20 @@ static void lk_timeline_incident__node_death_and_takeover(void **state)
     json_t *root = lk_timeline_root_cause(events, start);
     assert_string_equal(json_string_value(json_object_get(root, "line")),
                         "node2: node node1 is DEAD: gone");
+    json_decref(root);
+
+    /* A backup node found dead, and nothing followed for the hierarchy: no incident
+     * (the last one is still the old check failure); a lost quorum is one. */
+    json_t *backup = json_array();
+    for (size_t i = 0; i < 4; i++) {
+        json_array_append(backup, json_array_get(events, i));
+    }
+    assert_int_equal(lk_timeline_incident(backup), 1);
+    json_array_append_new(backup, ev(30, "node2", LK_MSG_QUORUM_LOST, "", "quorum lost", NULL));
+    assert_int_equal(lk_timeline_incident(backup), 3);
+    root = lk_timeline_root_cause(backup, 3);
+    assert_int_equal(json_integer_value(json_object_get(root, "number")), LK_MSG_NODE_DEAD);
+    json_decref(backup);
     assert_string_equal(json_string_value(json_object_get(root, "tag")), "");
     json_decref(root);
     json_decref(events);
