@@ -12,6 +12,7 @@ nothing (the bench of test_cluster_messages.py).
 """
 
 import json
+import os
 import time
 
 import pytest
@@ -166,6 +167,15 @@ def test_log_cluster_interleaves_both_nodes_by_time(cluster):
         assert len(lines) == 6, text
         for (name, number), line in zip(order, lines):
             assert f" {name} " in line and f" {number} " in line, line
+
+    # --tag: that tag's events of both nodes (node2's written by a script of app1).
+    env = dict(os.environ, LANG="C", LK_TAG="app1")
+    env.pop("LKROOT", None)
+    n2.lk_err("-c", "WARNING", "-n", "9290", "app1 note from node2", check=True, env=env)
+    tagged = n1.cli_json("log", "--cluster", "--tag", "app1", "-n", "200")
+    assert tagged and all(e["tag"] == "app1" for e in tagged), tagged
+    assert {"node1", "node2"} <= {e["node"] for e in tagged}, tagged
+    assert tagged[-1]["number"] == 9290 and tagged[-1]["node"] == "node2", tagged[-1]
 
     # -n bounds the merged list; --follow cannot be merged.
     assert len(n1.cli_json("log", "--cluster", "-n", "3")) == 3
