@@ -76,6 +76,31 @@ def test_why_after_a_node_death_shows_the_death_and_the_takeover(cluster):
     assert text.index(f" {NODE_DEAD} ") < text.index(f" {TAKEOVER} "), text
 
 
+def test_why_after_the_failover_limit_names_the_node_death_and_the_limit(cluster):
+    """Two nodes, one failover allowed: node1 dies (node2 takes over), comes back, then
+    node2 dies; node1 leaves app1 out of service (1622). `why` on node1 tells it."""
+    n1, n2 = cluster.build(2)
+    app = extended_app(cluster, n1, n2)
+    n1.kill9_all()
+    wait_for(lambda: app.runs_only_on(n2), what="first failover to node2")
+    n1.start()
+    cluster.wait_all_alive([n1, n2])
+    wait_eq(lambda: n1.state("app1"), "OSU", what="node1 back, app1 OSU there")
+    n2.kill9_all()
+    wait_for(lambda: n1.has_event(1622), what="event 1622 (failover limit) on node1")
+
+    data = n1.cli_json("resource", "why", "--tag", "app1")
+    incident = data["incident"]
+    dead = index_of(incident, "node1", NODE_DEAD)
+    limit = index_of(incident, "node1", 1622)
+    assert dead < limit and "node2" in incident[dead]["message"], incident
+    assert data["root_cause"]["number"] == NODE_DEAD, data["root_cause"]
+    assert data["root_cause"]["line"].startswith("node1: node node2 is DEAD"), data
+    assert {"node": "node2", "why": "not alive"} in data["missing"], data["missing"]
+    # node1's own crash belongs to the earlier incident (it was healthy on node1 since).
+    assert all(e["time_ms"] >= incident[dead]["time_ms"] for e in incident), incident
+
+
 # ---------------------------------------------------------------------- failed restore
 
 
