@@ -262,10 +262,8 @@ int lk_incident_gather(struct lk_node *node, const char *tag, size_t limit, lk_g
     }
     for (size_t i = 0; i < node->config.peer_count; i++) {
         const char *peer = node->config.peers[i].name;
-        bool concerned = !tag;
-        for (size_t k = 0; !concerned && k < g->tag_count; k++) {
-            concerned = lk_node_priority(node, g->tags[k], peer) > 0;
-        }
+        /* The same rule the peer applies to the request: tag is extended there. */
+        bool concerned = !tag || lk_node_priority(node, tag, peer) > 0;
         if (!concerned || is_witness(cl, peer)) {
             continue; /* a witness keeps no events of resources */
         }
