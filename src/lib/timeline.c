@@ -259,9 +259,9 @@ static bool foreign(const json_t *e)
     return p[0] && strcmp(p, "lkd") != 0;
 }
 
-/* The index of the lk_err message that explains the failure at index i: written on the
- * same node just before it, after the last lkd event there (other than the start of the
- * run). n when there is none. */
+/* The index of the lk_err message (an error or a warning) that explains the failure at
+ * index i: written for the same tag on the same node just before it, after the last lkd
+ * event there (other than the start of a run). n when there is none. */
 static size_t lk_err_before(const json_t *events, size_t i)
 {
     size_t n = json_array_size(events);
@@ -272,7 +272,8 @@ static size_t lk_err_before(const json_t *events, size_t i)
             continue;
         }
         if (foreign(e)) {
-            if (strcmp(str(e, "severity"), "INFO") != 0) {
+            if (strcmp(str(e, "severity"), "INFO") != 0 &&
+                strcmp(str(e, "tag"), str(f, "tag")) == 0) {
                 return k;
             }
             continue;

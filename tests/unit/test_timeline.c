@@ -273,6 +273,20 @@ static void lk_timeline_root_cause__lk_err_message_before_output(void **state)
                         "node2: app1: restore action failed: exit status 1: cannot bind 10.9.9.9");
     json_decref(root);
 
+    /* Another resource's message, or an INFO one, does not explain it. */
+    json_t *other = lk_err_ev(4, "node2", "db is slow");
+    json_object_set_new(other, "tag", json_string("db"));
+    json_array_set_new(events, 3, other);
+    root = lk_timeline_root_cause(events, lk_timeline_incident(events));
+    assert_string_equal(json_string_value(json_object_get(root, "cause")), "giving up");
+    json_decref(root);
+    json_t *info = lk_err_ev(4, "node2", "starting");
+    json_object_set_new(info, "severity", json_string("INFO"));
+    json_array_set_new(events, 3, info);
+    root = lk_timeline_root_cause(events, lk_timeline_incident(events));
+    assert_string_equal(json_string_value(json_object_get(root, "cause")), "giving up");
+    json_decref(root);
+
     /* Without it: the last line of the output. */
     json_array_remove(events, 3);
     start = lk_timeline_incident(events);
