@@ -1,5 +1,6 @@
 /* lkcli log: the last events of this node, and with --follow every new one as it
- * happens (until interrupted). */
+ * happens (until interrupted); with --cluster, the last events of every live node merged
+ * by time (the daemon asks its peers), the nodes that did not answer named. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +52,9 @@ int lk_cmd_log(const struct lk_cli *cli, int argc, char **argv)
             {.name = "lines", .has_value = true},
             {.name = "follow"},
             {.name = "tag", .has_value = true},
+            {.name = "cluster"},
     };
-    if (lk_args_parse(cli->prog, n, args, opts, 3, NULL, 0, NULL) != 0) {
+    if (lk_args_parse(cli->prog, n, args, opts, 4, NULL, 0, NULL) != 0) {
         return 2;
     }
     uint64_t lines = 20;
@@ -63,6 +65,13 @@ int lk_cmd_log(const struct lk_cli *cli, int argc, char **argv)
     if (opts[2].value) {
         json_object_set_new(req, "tag", json_string(opts[2].value));
     }
+    if (opts[3].seen) {
+        if (opts[1].seen) {
+            json_decref(req);
+            return lk_fail(cli->prog, 2, "log: --cluster cannot be combined with --follow");
+        }
+        json_object_set_new(req, "cluster", json_true());
+    }
     struct follow f = {.json = cli->json};
     json_t *data = NULL;
     int r = lk_client_call(cli->prog, cli->root, LK_CMD_LOG, req, on_progress, &f, &data);
@@ -70,11 +79,19 @@ int lk_cmd_log(const struct lk_cli *cli, int argc, char **argv)
         return r;
     }
     json_t *events = json_object_get(data, "events");
+    size_t i;
+    json_t *e;
+    /* The nodes whose events are missing: on stderr with --json, whose output stays the
+     * list of events. */
+    json_array_foreach(json_object_get(data, "missing"), i, e)
+    {
+        fprintf(cli->json ? stderr : stdout, "%s: %s\n",
+                json_string_value(json_object_get(e, "node")),
+                json_string_value(json_object_get(e, "why")));
+    }
     if (cli->json) {
         lk_print_json(events ? events : data);
     } else {
-        size_t i;
-        json_t *e;
         json_array_foreach(events, i, e)
         {
             lk_print_event(e, "", LK_EVENT_NODE | LK_EVENT_DETAIL);

@@ -384,23 +384,38 @@ static int cmd_why(const struct lk_cli *cli, int argc, char **argv)
         return 0;
     }
     json_t *incident = json_object_get(data, "incident");
+    const char *root =
+            json_string_value(json_object_get(json_object_get(data, "root_cause"), "line"));
+    if (root) {
+        printf("root cause: %s\n", root);
+    }
     printf("resource '%s' is %s: %s\n", json_string_value(json_object_get(data, "tag")),
            json_string_value(json_object_get(data, "state")),
            json_string_value(json_object_get(data, "reason")));
     printf("check failures in a row: %lld, local recoveries: %lld\n",
            (long long) json_integer_value(json_object_get(data, "check_failures_in_row")),
            (long long) json_integer_value(json_object_get(data, "local_recoveries")));
+    size_t i;
+    json_t *e;
+    /* The nodes whose events are not in the timeline. */
+    json_array_foreach(json_object_get(data, "missing"), i, e)
+    {
+        printf("%s: %s\n", json_string_value(json_object_get(e, "node")),
+               json_string_value(json_object_get(e, "why")));
+    }
     if (json_array_size(incident) == 0) {
-        printf("no incident recorded: no check has failed\n");
+        printf("no incident recorded: nothing has failed\n");
         json_decref(data);
         return 0;
     }
     printf("\nlast incident:\n");
-    size_t i;
-    json_t *e;
+    unsigned flags = LK_EVENT_DETAIL;
+    if (json_is_true(json_object_get(data, "clustered"))) {
+        flags |= LK_EVENT_NODE; /* one timeline across nodes: say whose each line is */
+    }
     json_array_foreach(incident, i, e)
     {
-        lk_print_event(e, "  ", LK_EVENT_DETAIL);
+        lk_print_event(e, "  ", flags);
     }
     json_decref(data);
     return 0;

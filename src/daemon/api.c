@@ -20,12 +20,14 @@
 #include "cluster.h"
 #include "eventlog.h"
 #include "executor.h"
+#include "incident.h"
 #include "inslist.h"
 #include "monitor.h"
 #include "proto.h"
 #include "replica.h"
 #include "roles.h"
 #include "scripts.h"
+#include "timeline.h"
 
 #define MAX_QUEUED_WRITES 4096
 
@@ -58,6 +60,8 @@ static void on_close(uv_handle_t *h)
     if (c->test) {
         c->test->conn = NULL;
     }
+    lk_incident_cancel(c->gather);
+    json_decref(c->gathered);
     json_decref(c->seen);
     free(c->buf);
     free(c);
@@ -162,10 +166,7 @@ const char *api_arg_str(const json_t *args, const char *key)
 
 static json_t *event_json(const struct lk_event_record *e)
 {
-    return json_pack("{s:I, s:I, s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "seq", (json_int_t) e->seq,
-                     "time_ms", (json_int_t) e->time_ms, "node", e->node, "severity",
-                     lk_severity_name(e->severity), "number", e->number, "tag", e->tag, "process",
-                     e->process, "message", e->message, "detail", e->detail);
+    return lk_eventlog_json(e);
 }
 
 static void collect_event(const struct lk_event_record *e, void *userdata)
@@ -606,6 +607,10 @@ static void h_restore_remove(struct conn *c, const json_t *args, bool restore)
             restore ? lk_cluster_restore(node, res->tag, target, cerr, sizeof(cerr))
                     : lk_cluster_remove(node, res->tag, whole, cerr, sizeof(cerr));
     if (verdict == LK_CLUSTER_REFUSED) {
+        if (restore && target && strcmp(target, node->name) != 0) {
+            /* Kept for `resource why`: a refused switchover is part of an incident. */
+            lk_eventlog_msg(node, res->tag, LK_MSG_SWITCH_REFUSED, target, cerr);
+        }
         api_reply_error(c, LK_EXIT_FAILED, "%s", cerr);
         return;
     }
@@ -1059,6 +1064,60 @@ static void h_test(struct conn *c, const json_t *args)
     c->wait = WAIT_TEST;
 }
 
+/* log --cluster: the records of every node, merged by time, the last gather_limit of
+ * them (of wait_tag only, when set), and the nodes that gave none. With --tag the peers
+ * the tag's hierarchy is extended to are asked about it; a tag unknown here asks nobody. */
+static void log_cluster_reply(struct conn *c, json_t *events, json_t *missing)
+{
+    lk_timeline_sort(events);
+    json_t *out = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(events, i, e)
+    {
+        const char *tag = json_string_value(json_object_get(e, "tag"));
+        if (!c->wait_tag[0] || (tag && strcmp(tag, c->wait_tag) == 0)) {
+            json_array_append(out, e);
+        }
+    }
+    while (json_array_size(out) > c->gather_limit) {
+        json_array_remove(out, 0);
+    }
+    api_reply_ok(c, json_pack("{s:o, s:O}", "events", out, "missing", missing));
+}
+
+static void log_gathered(void *userdata, json_t *events, json_t *missing)
+{
+    struct conn *c = userdata;
+    c->gather = NULL;
+    json_array_extend(c->gathered, events);
+    log_cluster_reply(c, c->gathered, missing);
+}
+
+static void h_log_cluster(struct conn *c, json_int_t n, const char *tag)
+{
+    struct lk_node *node = c->api->node;
+    json_t *local = json_array();
+    if (!local || lk_store_last_events(node->store, (size_t) n, tag, collect_event, local) < 0) {
+        json_decref(local);
+        api_reply_error(c, LK_EXIT_FAILED, "cannot read the event log: %s",
+                        lk_store_errmsg(node->store));
+        return;
+    }
+    snprintf(c->wait_tag, sizeof(c->wait_tag), "%s", tag ? tag : "");
+    c->gather_limit = (size_t) n;
+    c->gathered = local;
+    struct lk_gather *g = NULL;
+    int r = n > 0 ? lk_incident_gather(node, tag, (size_t) n, log_gathered, c, &g) : 0;
+    if (r <= 0) {
+        json_t *none = json_array();
+        log_cluster_reply(c, local, none);
+        json_decref(none);
+        return;
+    }
+    c->gather = g;
+}
+
 static void h_log(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
@@ -1071,6 +1130,14 @@ static void h_log(struct conn *c, const json_t *args)
         return;
     }
     const char *tag = api_arg_str(args, "tag");
+    if (json_is_true(json_object_get(args, "cluster"))) {
+        if (json_is_true(json_object_get(args, "follow"))) {
+            api_reply_error(c, LK_EXIT_USAGE, "--cluster cannot be combined with --follow");
+            return;
+        }
+        h_log_cluster(c, n, tag);
+        return;
+    }
     json_t *events = json_array();
     if (lk_store_last_events(node->store, (size_t) n, tag, collect_event, events) < 0) {
         json_decref(events);
@@ -1196,15 +1263,40 @@ static void h_reset(struct conn *c, const json_t *args)
     api_reply_ok(c, lk_proto_resource_json(res));
 }
 
-/* The numbers that open an incident: a failed check, a check timeout, a process exit. */
-static bool starts_incident(int number)
+/* resource why: the last incident of the tag's hierarchy (lk_timeline_incident) on this
+ * node and on the live nodes it is extended to, as one timeline, with the root cause
+ * first and the nodes that could not tell. */
+static void why_reply(struct conn *c, json_t *events, json_t *missing)
 {
-    return number == LK_MSG_CHECK_FAILED || number == LK_MSG_CHECK_TIMEOUT ||
-           number == LK_MSG_PROCESS_EXITED;
+    struct lk_resource *res = lk_node_find(c->api->node, c->wait_tag);
+    if (!res) {
+        api_reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", c->wait_tag);
+        return;
+    }
+    lk_timeline_sort(events);
+    size_t n = json_array_size(events), start = lk_timeline_incident(events);
+    json_t *incident = json_array();
+    for (size_t i = start; i < n; i++) {
+        json_array_append(incident, json_array_get(events, i));
+    }
+    json_t *root = lk_timeline_root_cause(events, start);
+    api_reply_ok(c, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o, s:o, s:o, s:b}", "tag", res->tag,
+                              "state", lk_state_name(res->state), "reason", res->reason,
+                              "check_failures_in_row", (int) res->check_failures_in_row,
+                              "local_recoveries", (int) res->local_recoveries, "incident", incident,
+                              "root_cause", root ? root : json_null(), "missing",
+                              missing ? json_incref(missing) : json_array(), "clustered",
+                              lk_cluster_is_clustered(c->api->node, res->tag)));
 }
 
-/* resource why: the events of the last incident, from the first failure of its chain to
- * now, with the output tails of the scripts involved. */
+static void why_gathered(void *userdata, json_t *events, json_t *missing)
+{
+    struct conn *c = userdata;
+    c->gather = NULL;
+    json_array_extend(c->gathered, events);
+    why_reply(c, c->gathered, missing);
+}
+
 static void h_why(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
@@ -1212,41 +1304,20 @@ static void h_why(struct conn *c, const json_t *args)
     if (!res) {
         return;
     }
-    json_t *events = json_array();
-    if (lk_store_last_events(node->store, 500, res->tag, collect_event, events) < 0) {
-        json_decref(events);
+    json_t *events = lk_incident_local(node, res->tag, LK_INCIDENT_SCAN);
+    if (!events) {
         api_reply_error(c, LK_EXIT_FAILED, "cannot read the event log: %s",
                         lk_store_errmsg(node->store));
         return;
     }
-    /* The last event that opens an incident, then back over the failures right before it
-     * (check-failures > 1 makes a chain of them). */
-    size_t n = json_array_size(events), start = n;
-    for (size_t i = n; i-- > 0;) {
-        int num = (int) json_integer_value(json_object_get(json_array_get(events, i), "number"));
-        if (starts_incident(num)) {
-            start = i;
-            break;
-        }
+    snprintf(c->wait_tag, sizeof(c->wait_tag), "%s", res->tag);
+    c->gathered = events;
+    struct lk_gather *g = NULL;
+    if (lk_incident_gather(node, res->tag, LK_INCIDENT_EVENTS_MAX, why_gathered, c, &g) <= 0) {
+        why_reply(c, events, NULL);
+        return;
     }
-    while (start < n && start > 0) {
-        int num = (int) json_integer_value(
-                json_object_get(json_array_get(events, start - 1), "number"));
-        if (!starts_incident(num)) {
-            break;
-        }
-        start--;
-    }
-    json_t *incident = json_array();
-    for (size_t i = start; i < n; i++) {
-        json_array_append(incident, json_array_get(events, i));
-    }
-    json_decref(events);
-    api_reply_ok(c,
-                 json_pack("{s:s, s:s, s:s, s:i, s:i, s:o}", "tag", res->tag, "state",
-                           lk_state_name(res->state), "reason", res->reason,
-                           "check_failures_in_row", (int) res->check_failures_in_row,
-                           "local_recoveries", (int) res->local_recoveries, "incident", incident));
+    c->gather = g;
 }
 
 static void h_wait_idle(struct conn *c, const json_t *args)

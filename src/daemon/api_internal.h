@@ -46,6 +46,10 @@ struct conn {
     json_t *seen;                   /* progress already reported */
     uint64_t deadline_usec;
     uint64_t start_gen; /* the hierarchy's generation when the wait began */
+    /* resource why, log --cluster: waiting for the peers' events (incident.h) */
+    struct lk_gather *gather;
+    json_t *gathered; /* this node's records, the peers' are added */
+    size_t gather_limit;
 };
 
 struct lk_api {

@@ -14,6 +14,8 @@
  *   switch   {tag,to}      switch this hierarchy over to node "to" (you hold it)
  *   remove   {tag,whole}   take this out of service (you hold it)
  *   started  {}            I just started: check for orphaned hierarchies once
+ *   events?  {id,tag,limit} send me your newest events (of tag's hierarchy) (incident.c)
+ *   events   {id,events}   the answer: at most limit records
  * Heartbeats carry {alive:[peers], sseq, vote:[nodes] (witness only)}. */
 #include <errno.h>
 #include <sodium.h>
@@ -26,6 +28,7 @@
 #include "config.h"
 #include "eventlog.h"
 #include "executor.h"
+#include "incident.h"
 #include "replica.h"
 
 #define TICK_MS 100
@@ -575,6 +578,12 @@ static void on_message(void *userdata, const char *name, const json_t *msg)
         lk_owner_on_remove_message(cl, name, msg);
     } else if (strcmp(t, "started") == 0) {
         cl->orphan_check = true;
+    } else if (strcmp(t, "events?") == 0) {
+        lk_incident_on_request(cl->node, name, msg);
+        return; /* nothing changed here */
+    } else if (strcmp(t, "events") == 0) {
+        lk_incident_on_reply(cl->node, name, msg);
+        return;
     } else {
         lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, name, "unknown message type");
         return;

@@ -1,5 +1,6 @@
-/* What cluster.c (membership, messages, data exchange) and cluster_owner.c (ownership and
- * placement decisions) share; nothing outside the coordinator includes this. */
+/* What cluster.c (membership, messages, data exchange), cluster_owner.c (ownership and
+ * placement decisions) and incident.c (the peers' events) share; nothing outside the
+ * coordinator includes this. */
 #pragma once
 
 #include <jansson.h>
@@ -83,6 +84,9 @@ struct lk_cluster {
     bool net_stopped;     /* the comm paths finished draining and closing */
     bool net_was_started; /* the membership backend started */
     json_t *last_votes;   /* a witness: its current vote (array) */
+
+    struct lk_gather *gathers; /* commands waiting for the peers' events (incident.c) */
+    uint64_t gather_seq;       /* the last gather's id */
 };
 
 /* cluster.c */

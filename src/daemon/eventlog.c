@@ -83,6 +83,14 @@ static void append_file(struct lk_node *node, const struct lk_event_record *e)
     free(buf);
 }
 
+json_t *lk_eventlog_json(const struct lk_event_record *e)
+{
+    return json_pack("{s:I, s:I, s:s, s:s, s:i, s:s, s:s, s:s, s:s}", "seq", (json_int_t) e->seq,
+                     "time_ms", (json_int_t) e->time_ms, "node", e->node, "severity",
+                     lk_severity_name(e->severity), "number", e->number, "tag", e->tag, "process",
+                     e->process, "message", e->message, "detail", e->detail);
+}
+
 void lk_eventlog_write(struct lk_node *node, enum lk_severity severity, int number, const char *tag,
                        const char *process, const char *message, const char *detail)
 {

@@ -3,6 +3,8 @@
  * an action) are told through the api. */
 #pragma once
 
+#include <jansson.h>
+
 #include "catalog.h"
 #include "node.h"
 
@@ -23,3 +25,7 @@ void lk_eventlog_msg(struct lk_node *node, const char *tag, int number, ...);
 
 /* Formats a record as lk.log and `lkcli log` print it (no newline). */
 char *lk_eventlog_format(const struct lk_event_record *e, char *buf, size_t size);
+
+/* A record as the api and the "events" message carry it: {seq, time_ms, node, severity,
+ * number, tag, process, message, detail}. NULL for ENOMEM. */
+json_t *lk_eventlog_json(const struct lk_event_record *e);

@@ -141,6 +141,9 @@ static const struct lk_catalog_entry catalog[] = {
         /* node, result description */
         {LK_MSG_FENCE_FAILED, LK_SEV_ERROR, "fence-failed",
          "fencing node %s failed: %s; no takeover"},
+        /* to node, why */
+        {LK_MSG_SWITCH_REFUSED, LK_SEV_WARNING, "switchover-refused",
+         "switchover to %s refused: %s"},
         /* node, version */
         {LK_MSG_DATA_RECEIVED, LK_SEV_INFO, "data-received", "definition received from %s (%s)"},
         /* node, objects received */

@@ -163,6 +163,7 @@ static void lk_catalog_all__has_every_enum_value(void **state)
             LK_MSG_FENCE_STARTED,
             LK_MSG_FENCE_OK,
             LK_MSG_FENCE_FAILED,
+            LK_MSG_SWITCH_REFUSED,
             LK_MSG_DATA_RECEIVED,
             LK_MSG_DATA_SYNCED,
             LK_MSG_DATA_REJECTED,
@@ -177,6 +178,16 @@ static void lk_catalog_all__has_every_enum_value(void **state)
             fail_msg("catalog.h names %d but the catalog has no entry", numbers[i]);
         }
     }
+}
+
+static void lk_catalog_format__switchover_refused(void **state)
+{
+    (void) state;
+    char buf[128];
+    int n = lk_catalog_format(buf, sizeof(buf), LK_MSG_SWITCH_REFUSED, "node2", "no quorum");
+    assert_string_equal(buf, "switchover to node2 refused: no quorum");
+    assert_int_equal(n, (int) strlen(buf));
+    assert_int_equal(lk_catalog_find(1633)->severity, LK_SEV_WARNING);
 }
 
 /* Severity names. */
@@ -244,6 +255,7 @@ int main(void)
             cmocka_unit_test(lk_catalog_format__truncates),
             cmocka_unit_test(lk_catalog_format__zero_size_writes_nothing),
             cmocka_unit_test(lk_catalog_format__1517_exact_text),
+            cmocka_unit_test(lk_catalog_format__switchover_refused),
             cmocka_unit_test(lk_catalog_format__numbers_and_strings),
             cmocka_unit_test(lk_catalog_find__1517),
             cmocka_unit_test(lk_catalog_all__unique_sorted_complete),
