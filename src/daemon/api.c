@@ -1167,7 +1167,7 @@ const struct route lk_api_routes[] = {
         {LK_CMD_RES_WHY, LK_ROLE_GUEST, h_why},
         {LK_CMD_RES_RESET, LK_ROLE_OPERATOR, h_reset},
         {LK_CMD_SHUTDOWN, LK_ROLE_ADMIN, h_shutdown},
-        {NULL, LK_ROLE_NONE, NULL},
+        {NULL, LK_ROLE_GUEST, NULL},
 };
 
 /* ---------------------------------------------------------------- notifications */
