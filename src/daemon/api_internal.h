@@ -1,6 +1,6 @@
-/* What the request layer (request.c), its transports (socket.c), the handlers (api.c)
- * and the cluster commands (api_cluster.c) share: the request, the route tables, the
- * reply helpers. Nothing else includes this. */
+/* What the request layer (request.c), the handlers (api.c) and the cluster commands
+ * (api_cluster.c) share: the request, the route tables, the waits. The transports see
+ * only request.h; nothing else includes this but tests/unit/test_request.c. */
 #pragma once
 
 #include <jansson.h>
