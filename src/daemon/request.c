@@ -147,7 +147,7 @@ void lk_req_dispatch(struct conn *c, const char *line)
         return;
     }
     json_t *v = json_object_get(req, LK_KEY_VERSION);
-    const char *cmd = api_arg_str(req, LK_KEY_CMD);
+    const char *cmd = json_string_value(json_object_get(req, LK_KEY_CMD));
     json_t *args = json_object_get(req, LK_KEY_ARGS);
     if (!json_is_integer(v) || json_integer_value(v) != LK_PROTO_VERSION) {
         api_reply_error(c, LK_EXIT_USAGE, "unsupported protocol version (this lkd speaks %d)",
