@@ -1,11 +1,12 @@
-/* The local command socket: accepts connections, checks the caller's role, reads one
- * request line, and answers through a handler. Handlers validate every argument, turn
- * operations on resources into engine events through the executor, and keep the
- * connection open while an action runs, streaming the events of that resource as
- * progress lines until the final reply.
+/* The handlers of the resource and daemon commands, and the waits: each handler validates
+ * every argument, turns operations on resources into engine events through the
+ * executor, and keeps its request open while an action runs, streaming the events of
+ * that resource as progress messages until the final reply. Requests come from the
+ * request layer (request.c), whatever transport carried them; lk_api_start starts the
+ * transports (socket.c).
  *
- * Connections are owned by the api; each is freed only from its close callback. Work
- * that outlives a connection (a test run) holds a back pointer that the close clears. */
+ * Requests are owned by their transport; work that outlives one (a test run) holds a
+ * back pointer that api_release clears. */
 #include "api.h"
 
 #include <errno.h>
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api_internal.h"
@@ -27,134 +27,23 @@
 #include "replica.h"
 #include "roles.h"
 #include "scripts.h"
+#include "socket.h"
 #include "timeline.h"
-
-#define MAX_QUEUED_WRITES 4096
 
 struct test_ctx {
     struct conn *conn; /* NULL once the connection closed */
 };
 
-struct write_req {
-    uv_write_t req;
-    struct conn *conn;
-    char *data;
-};
+/* ---------------------------------------------------------------- requests */
 
-static void conn_close(struct conn *c);
-
-/* ---------------------------------------------------------------- writing */
-
-static void on_close(uv_handle_t *h)
+void api_release(struct conn *c)
 {
-    struct conn *c = h->data;
-    struct lk_api *api = c->api;
-    if (c->prev) {
-        c->prev->next = c->next;
-    } else if (api->conns == c) {
-        api->conns = c->next;
-    }
-    if (c->next) {
-        c->next->prev = c->prev;
-    }
     if (c->test) {
         c->test->conn = NULL;
     }
     lk_incident_cancel(c->gather);
     json_decref(c->gathered);
     json_decref(c->seen);
-    free(c->buf);
-    free(c);
-}
-
-static void conn_close(struct conn *c)
-{
-    if (c->closing) {
-        return;
-    }
-    c->closing = true;
-    c->wait = WAIT_NONE;
-    uv_close((uv_handle_t *) &c->pipe, on_close);
-}
-
-static void on_write(uv_write_t *req, int status)
-{
-    struct write_req *w = (struct write_req *) req;
-    struct conn *c = w->conn;
-    free(w->data);
-    free(w);
-    c->writes_in_flight--;
-    if (status < 0) {
-        conn_close(c);
-        return;
-    }
-    if (c->close_after_write && c->writes_in_flight == 0) {
-        struct lk_api *api = c->api;
-        conn_close(c);
-        if (api->stop_loop_after_reply) {
-            uv_stop(api->node->loop);
-        }
-    }
-}
-
-/* Sends msg (stolen) on c. */
-void api_send_msg(struct conn *c, json_t *msg)
-{
-    if (!msg) {
-        conn_close(c);
-        return;
-    }
-    char *line = lk_proto_dump(msg);
-    json_decref(msg);
-    if (c->closing || !line) {
-        free(line);
-        return;
-    }
-    /* A follower that stopped reading must not make the daemon buffer without end. */
-    if (c->writes_in_flight >= MAX_QUEUED_WRITES) {
-        free(line);
-        conn_close(c);
-        return;
-    }
-    struct write_req *w = calloc(1, sizeof(*w));
-    if (!w) {
-        free(line);
-        conn_close(c);
-        return;
-    }
-    w->conn = c;
-    w->data = line;
-    uv_buf_t buf = uv_buf_init(line, (unsigned) strlen(line));
-    c->writes_in_flight++;
-    int r = uv_write(&w->req, (uv_stream_t *) &c->pipe, &buf, 1, on_write);
-    if (r < 0) {
-        c->writes_in_flight--;
-        free(line);
-        free(w);
-        conn_close(c);
-    }
-}
-
-void api_reply_final(struct conn *c, json_t *msg)
-{
-    c->wait = WAIT_NONE;
-    c->close_after_write = true;
-    api_send_msg(c, msg);
-}
-
-void api_reply_ok(struct conn *c, json_t *data)
-{
-    api_reply_final(c, lk_proto_ok(data));
-}
-
-void api_reply_error(struct conn *c, int code, const char *fmt, ...)
-{
-    char text[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-    api_reply_final(c, lk_proto_error(code, text));
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -1327,7 +1216,7 @@ static void h_wait_idle(struct conn *c, const json_t *args)
     lk_api_on_change(c->api, NULL);
 }
 
-static const struct route routes[] = {
+const struct route lk_api_routes[] = {
         {LK_CMD_PING, LK_ROLE_GUEST, h_ping},
         {LK_CMD_WAIT_IDLE, LK_ROLE_GUEST, h_wait_idle},
         {LK_CMD_STATUS, LK_ROLE_GUEST, h_status},
@@ -1348,157 +1237,8 @@ static const struct route routes[] = {
         {LK_CMD_RES_WHY, LK_ROLE_GUEST, h_why},
         {LK_CMD_RES_RESET, LK_ROLE_OPERATOR, h_reset},
         {LK_CMD_SHUTDOWN, LK_ROLE_ADMIN, h_shutdown},
+        {NULL, LK_ROLE_GUEST, NULL},
 };
-
-/* ---------------------------------------------------------------- reading */
-
-static void dispatch(struct conn *c, const char *line)
-{
-    json_error_t jerr;
-    json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(req)) {
-        json_decref(req);
-        api_reply_error(c, LK_EXIT_USAGE, "malformed request: %s", jerr.text);
-        return;
-    }
-    json_t *v = json_object_get(req, LK_KEY_VERSION);
-    const char *cmd = api_arg_str(req, LK_KEY_CMD);
-    json_t *args = json_object_get(req, LK_KEY_ARGS);
-    if (!json_is_integer(v) || json_integer_value(v) != LK_PROTO_VERSION) {
-        api_reply_error(c, LK_EXIT_USAGE, "unsupported protocol version (this lkd speaks %d)",
-                        LK_PROTO_VERSION);
-    } else if (!cmd || (args && !json_is_object(args))) {
-        api_reply_error(c, LK_EXIT_USAGE, "malformed request: missing cmd or args");
-    } else {
-        const struct route *route = NULL;
-        for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-            if (strcmp(routes[i].cmd, cmd) == 0) {
-                route = &routes[i];
-            }
-        }
-        for (size_t i = 0; !route && lk_api_cluster_routes[i].cmd; i++) {
-            if (strcmp(lk_api_cluster_routes[i].cmd, cmd) == 0) {
-                route = &lk_api_cluster_routes[i];
-            }
-        }
-        if (!route) {
-            api_reply_error(c, LK_EXIT_USAGE, "unknown command '%s'", cmd);
-        } else if (c->role < route->role) {
-            api_reply_error(c, LK_EXIT_DENIED, "permission denied: '%s' needs the %s role", cmd,
-                            lk_role_name(route->role));
-        } else {
-            json_t *empty = args ? NULL : json_object();
-            route->handler(c, args ? args : empty);
-            json_decref(empty);
-        }
-    }
-    json_decref(req);
-}
-
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void) h;
-    (void) suggested;
-    static char slab[65536];
-    *buf = uv_buf_init(slab, sizeof(slab));
-}
-
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-    struct conn *c = stream->data;
-    if (nread < 0) {
-        /* EOF or error: a command that went away stops waiting; a follower too. */
-        if (!c->close_after_write) {
-            conn_close(c);
-        }
-        return;
-    }
-    if (nread == 0 || c->have_request) {
-        return;
-    }
-    if (c->len + (size_t) nread > LK_PROTO_MAX_LINE) {
-        c->have_request = true;
-        api_reply_error(c, LK_EXIT_USAGE, "request too large (at most %d bytes)",
-                        LK_PROTO_MAX_LINE);
-        return;
-    }
-    char *bigger = realloc(c->buf, c->len + (size_t) nread + 1);
-    if (!bigger) {
-        conn_close(c);
-        return;
-    }
-    c->buf = bigger;
-    memcpy(c->buf + c->len, buf->base, (size_t) nread);
-    c->len += (size_t) nread;
-    c->buf[c->len] = '\0';
-    char *nl = memchr(c->buf, '\n', c->len);
-    if (!nl) {
-        return;
-    }
-    *nl = '\0';
-    c->have_request = true;
-    if (strlen(c->buf) != (size_t) (nl - c->buf)) {
-        api_reply_error(c, LK_EXIT_USAGE, "malformed request: NUL byte");
-        return;
-    }
-    dispatch(c, c->buf);
-}
-
-static void on_connection(uv_stream_t *server, int status)
-{
-    struct lk_api *api = server->data;
-    if (status < 0) {
-        return;
-    }
-    struct conn *c = calloc(1, sizeof(*c));
-    if (!c) {
-        return;
-    }
-    c->api = api;
-    c->accepted_usec = lk_mono_usec();
-    if (uv_pipe_init(api->node->loop, &c->pipe, 0) < 0) {
-        free(c);
-        return;
-    }
-    c->pipe.data = c;
-    c->next = api->conns;
-    if (api->conns) {
-        api->conns->prev = c;
-    }
-    api->conns = c;
-    if (uv_accept(server, (uv_stream_t *) &c->pipe) < 0) {
-        conn_close(c);
-        return;
-    }
-    uv_os_fd_t fd;
-    c->role = uv_fileno((uv_handle_t *) &c->pipe, &fd) == 0 ? lk_role_of_socket(fd, NULL, NULL)
-                                                            : LK_ROLE_NONE;
-    if (c->role == LK_ROLE_NONE) {
-        c->have_request = true;
-        api_reply_error(c, LK_EXIT_DENIED,
-                        "permission denied: you are not root nor in the lkadmin, lkoper or lkguest "
-                        "group");
-        return;
-    }
-    if (uv_read_start((uv_stream_t *) &c->pipe, on_alloc, on_read) < 0) {
-        conn_close(c);
-    }
-}
-
-/* A connection that has not sent a whole request within this time is closed, so that
- * idle clients cannot use up the daemon's file descriptors. */
-#define REQUEST_TIMEOUT_USEC (10 * 1000000ULL)
-
-static void on_sweep(uv_timer_t *t)
-{
-    struct lk_api *api = t->data;
-    uint64_t now = lk_mono_usec();
-    for (struct conn *c = api->conns; c; c = c->next) {
-        if (!c->have_request && !c->closing && now - c->accepted_usec > REQUEST_TIMEOUT_USEC) {
-            conn_close(c);
-        }
-    }
-}
 
 /* ---------------------------------------------------------------- notifications */
 
@@ -1581,40 +1321,12 @@ int lk_api_start(struct lk_node *node, char *err, size_t err_size)
         return -ENOMEM;
     }
     api->node = node;
-    char path[LK_PATH_MAX + 32];
-    snprintf(path, sizeof(path), "%s/%s", node->root, LK_SOCKET_NAME);
-    /* We hold the root's lock, so a socket file left here is from a dead daemon. */
-    (void) unlink(path);
-    int r = uv_pipe_init(node->loop, &api->listener, 0);
+    int r = lk_socket_start(api, node->loop, node->root, &api->socket, err, err_size);
     if (r < 0) {
         free(api);
-        snprintf(err, err_size, "cannot create the command socket: %s", uv_strerror(r));
-        return r;
-    }
-    api->listener.data = api;
-    mode_t old = umask(0117);
-    r = uv_pipe_bind(&api->listener, path);
-    umask(old);
-    if (r == 0) {
-        r = uv_listen((uv_stream_t *) &api->listener, 128, on_connection);
-    }
-    if (r < 0) {
-        snprintf(err, err_size, "cannot listen on '%s': %s", path, uv_strerror(r));
-        uv_close((uv_handle_t *) &api->listener, NULL);
         node->api = NULL;
-        /* The handle is closed on the next loop turn; api is leaked deliberately then
-         * freed by the caller's exit. */
         return r;
     }
-    r = lk_roles_grant_socket(path);
-    if (r < 0) {
-        fprintf(stderr, "lkd: cannot set the permissions of '%s': %s, ignoring\n", path,
-                strerror(-r));
-    }
-    uv_timer_init(node->loop, &api->sweeper);
-    api->sweeper.data = api;
-    uv_timer_start(&api->sweeper, on_sweep, 2000, 2000);
-    uv_unref((uv_handle_t *) &api->sweeper);
     node->api = api;
     return 0;
 }
@@ -1624,14 +1336,13 @@ void lk_api_stop(struct lk_api *api)
     if (!api) {
         return;
     }
-    for (struct conn *c = api->conns; c; c = c->next) {
-        conn_close(c);
-    }
-    uv_close((uv_handle_t *) &api->listener, NULL);
-    uv_close((uv_handle_t *) &api->sweeper, NULL);
+    lk_socket_stop(api->socket);
 }
 
 void lk_api_free(struct lk_api *api)
 {
+    if (api) {
+        lk_socket_free(api->socket);
+    }
     free(api);
 }

@@ -1,7 +1,8 @@
-/* The local command socket ($LKROOT/run/lkd.sock): the versioned JSON protocol of
- * src/lib/proto.h, roles from SO_PEERCRED, and the handlers that turn requests into
- * engine events (through the executor) and replies. It changes no state except through
- * the executor, and definitions (create, delete, config, scripts) through the store.
+/* The command api: the versioned JSON protocol of src/lib/proto.h, carried by its
+ * transports (socket.c: $LKROOT/run/lkd.sock, roles from SO_PEERCRED) to the request
+ * layer (request.c), and the handlers that turn requests into engine events (through the
+ * executor) and replies. It changes no state except through the executor, and
+ * definitions (create, delete, config, scripts) through the store.
  *
  * Owner: main.c creates it with lk_api_start and frees it with lk_api_stop. */
 #pragma once
@@ -11,11 +12,12 @@
 
 struct lk_api;
 
-/* Listens on $LKROOT/run/lkd.sock (mode 0660; group lkguest when that group exists).
- * Returns 0 and sets node->api, or a negative errno with a message in err. */
+/* Starts the transports: listens on $LKROOT/run/lkd.sock (mode 0660; group lkguest when
+ * that group exists). Returns 0 and sets node->api, or a negative errno with a message in
+ * err. */
 int lk_api_start(struct lk_node *node, char *err, size_t err_size);
 
-/* Closes the listener and every connection. */
+/* Closes the transports: their listeners and every connection. */
 void lk_api_stop(struct lk_api *api);
 
 /* The executor and the event log tell the api what happened, so that waiting commands

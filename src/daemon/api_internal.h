@@ -1,14 +1,15 @@
-/* What the command socket (api.c) and its cluster commands (api_cluster.c) share: the
- * connection, the reply helpers. Nothing else includes this. */
+/* What the request layer (request.c), the handlers (api.c) and the cluster commands
+ * (api_cluster.c) share: the request, the route tables, the waits. The transports see
+ * only request.h; nothing else includes this but tests/unit/test_request.c. */
 #pragma once
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <uv.h>
 
 #include "api.h"
 #include "node.h"
+#include "request.h"
 #include "roles.h"
 
 enum wait_kind {
@@ -23,18 +24,15 @@ enum wait_kind {
 
 struct test_ctx;
 
+/* A request (request.h): what the handlers and the waits know of a client. Its transport
+ * keeps the connection itself. */
 struct conn {
-    uv_pipe_t pipe;
     struct lk_api *api;
-    struct conn *prev, *next;
+    struct conn *prev, *next; /* api->conns */
+    const struct lk_transport_ops *ops;
+    void *tconn; /* the transport's connection */
     enum lk_role role;
-    char *buf;
-    size_t len;
-    bool have_request;
-    uint64_t accepted_usec;
-    bool closing;
-    bool close_after_write;
-    unsigned writes_in_flight;
+    bool closing; /* the transport is closing: nothing more is sent */
     enum wait_kind wait;
     char wait_tag[LK_TAG_MAX + 1];
     bool want_in_service;
@@ -52,11 +50,12 @@ struct conn {
     size_t gather_limit;
 };
 
+struct lk_socket;
+
 struct lk_api {
     struct lk_node *node;
-    uv_pipe_t listener;
-    uv_timer_t sweeper; /* closes connections that never sent a request */
-    struct conn *conns;
+    struct lk_socket *socket; /* the Unix socket transport (socket.c) */
+    struct conn *conns;       /* every request, whatever carried it */
     bool stop_loop_after_reply;
 };
 
@@ -66,16 +65,14 @@ struct route {
     void (*handler)(struct conn *c, const json_t *args);
 };
 
-/* The cluster commands (api_cluster.c), NULL-terminated by cmd. */
+/* The route tables, each NULL-terminated by cmd: the resource and daemon commands
+ * (api.c) and the cluster commands (api_cluster.c). lk_req_dispatch looks in both. */
+extern const struct route lk_api_routes[];
 extern const struct route lk_api_cluster_routes[];
 
-/* Sends msg (stolen) on c. */
-void api_send_msg(struct conn *c, json_t *msg);
-/* The final reply: c closes once it is written. */
-void api_reply_final(struct conn *c, json_t *msg);
-void api_reply_ok(struct conn *c, json_t *data);
-__attribute__((format(printf, 3, 4))) void api_reply_error(struct conn *c, int code,
-                                                           const char *fmt, ...);
+/* What c holds for the handlers (a test run, progress seen), let go when c is freed. */
+void api_release(struct conn *c);
+
 const char *api_arg_str(const json_t *args, const char *key);
 /* The resource args names with --tag, or NULL after replying with the error. */
 struct lk_resource *api_want_resource(struct conn *c, const json_t *args);

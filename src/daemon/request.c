@@ -1,0 +1,171 @@
+/* The request layer: one request per client, created by its transport (socket.c) with the
+ * caller's role. It parses the request message, checks the protocol version, finds the
+ * command in the route tables (api.c, api_cluster.c), checks the role, and calls the
+ * handler; the reply helpers send the handlers' messages through the transport's ops
+ * (request.h states the contract). Events enter from the transports only: a message,
+ * closing, a delivered final reply.
+ *
+ * It never touches a socket, a buffer or a framing: what it sends is one JSON message at
+ * a time, and a transport's connection belongs to the transport. A request is freed only
+ * by lk_req_free, from its transport, once the connection is gone. */
+#include "request.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "proto.h"
+
+struct conn *lk_req_new(struct lk_api *api, enum lk_role role, const struct lk_transport_ops *ops,
+                        void *tconn)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        return NULL;
+    }
+    c->api = api;
+    c->role = role;
+    c->ops = ops;
+    c->tconn = tconn;
+    c->next = api->conns;
+    if (api->conns) {
+        api->conns->prev = c;
+    }
+    api->conns = c;
+    return c;
+}
+
+void lk_req_closed(struct conn *c)
+{
+    c->closing = true;
+    c->wait = WAIT_NONE;
+}
+
+void lk_req_delivered(struct conn *c)
+{
+    struct lk_api *api = c->api;
+    if (api->stop_loop_after_reply) {
+        uv_stop(api->node->loop);
+    }
+}
+
+void lk_req_free(struct conn *c)
+{
+    if (!c) {
+        return;
+    }
+    struct lk_api *api = c->api;
+    if (c->prev) {
+        c->prev->next = c->next;
+    } else if (api->conns == c) {
+        api->conns = c->next;
+    }
+    if (c->next) {
+        c->next->prev = c->prev;
+    }
+    api_release(c);
+    free(c);
+}
+
+/* ---------------------------------------------------------------- replying */
+
+/* Closes c's connection now, unless its transport is closing it already. */
+static void req_abort(struct conn *c)
+{
+    if (!c->closing) {
+        c->ops->close(c->tconn);
+    }
+}
+
+void api_send_msg(struct conn *c, json_t *msg)
+{
+    if (!msg) {
+        req_abort(c);
+        return;
+    }
+    /* lk_proto_dump's text without its newline: the framing is the transport's. */
+    char *text = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(msg);
+    if (c->closing || !text) {
+        free(text);
+        return;
+    }
+    if (c->ops->send(c->tconn, text, strlen(text)) < 0) {
+        req_abort(c);
+    }
+    free(text);
+}
+
+void api_reply_final(struct conn *c, json_t *msg)
+{
+    c->wait = WAIT_NONE;
+    api_send_msg(c, msg);
+    if (!c->closing) {
+        c->ops->end(c->tconn);
+    }
+}
+
+void api_reply_ok(struct conn *c, json_t *data)
+{
+    api_reply_final(c, lk_proto_ok(data));
+}
+
+void api_reply_error(struct conn *c, int code, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    api_reply_final(c, lk_proto_error(code, text));
+}
+
+/* ---------------------------------------------------------------- dispatching */
+
+static const struct route *find_route(const char *cmd)
+{
+    static const struct route *const tables[] = {lk_api_routes, lk_api_cluster_routes};
+    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+        for (const struct route *r = tables[t]; r->cmd; r++) {
+            if (strcmp(r->cmd, cmd) == 0) {
+                return r;
+            }
+        }
+    }
+    return NULL;
+}
+
+void lk_req_dispatch(struct conn *c, const char *line)
+{
+    json_error_t jerr;
+    json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(req)) {
+        json_decref(req);
+        api_reply_error(c, LK_EXIT_USAGE, "malformed request: %s", jerr.text);
+        return;
+    }
+    json_t *v = json_object_get(req, LK_KEY_VERSION);
+    const char *cmd = json_string_value(json_object_get(req, LK_KEY_CMD));
+    json_t *args = json_object_get(req, LK_KEY_ARGS);
+    if (!json_is_integer(v) || json_integer_value(v) != LK_PROTO_VERSION) {
+        api_reply_error(c, LK_EXIT_USAGE, "unsupported protocol version (this lkd speaks %d)",
+                        LK_PROTO_VERSION);
+    } else if (!cmd || (args && !json_is_object(args))) {
+        api_reply_error(c, LK_EXIT_USAGE, "malformed request: missing cmd or args");
+    } else {
+        const struct route *route = find_route(cmd);
+        if (!route) {
+            api_reply_error(c, LK_EXIT_USAGE, "unknown command '%s'", cmd);
+        } else if (c->role < route->role) {
+            api_reply_error(c, LK_EXIT_DENIED, "permission denied: '%s' needs the %s role", cmd,
+                            lk_role_name(route->role));
+        } else {
+            json_t *empty = args ? NULL : json_object();
+            route->handler(c, args ? args : empty);
+            json_decref(empty);
+        }
+    }
+    json_decref(req);
+}
