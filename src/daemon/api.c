@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "api_internal.h"
+#include "bus.h"
 #include "cluster.h"
 #include "eventlog.h"
 #include "executor.h"
@@ -85,11 +86,7 @@ static void on_write(uv_write_t *req, int status)
         return;
     }
     if (c->close_after_write && c->writes_in_flight == 0) {
-        struct lk_api *api = c->api;
         conn_close(c);
-        if (api->stop_loop_after_reply) {
-            uv_stop(api->node->loop);
-        }
     }
 }
 
@@ -748,8 +745,8 @@ static void h_delete(struct conn *c, const json_t *args)
     }
     json_t *deleted = json_array();
     for (size_t i = count; i-- > 0;) {
-        lk_monitor_forget(node, tags[i]);
         lk_node_drop(node, tags[i]);
+        lk_bus_defined(node->bus, tags[i]);
         lk_scripts_remove_all(node, tags[i]);
         lk_eventlog_msg(node, tags[i], LK_MSG_RESOURCE_DELETED);
         json_array_append_new(deleted, json_string(tags[i]));
@@ -997,7 +994,7 @@ static void h_config(struct conn *c, const json_t *args)
     struct lk_event ev = {.type = LK_EV_SETTINGS_CHANGED, .tag = res->tag};
     char eerr[LK_REASON_MAX];
     (void) lk_executor_handle(node, &ev, eerr, sizeof(eerr));
-    lk_monitor_sync(node, res->tag);
+    lk_bus_defined(node->bus, res->tag);
     api_reply_ok(c, lk_proto_resource_json(res));
 }
 
@@ -1134,14 +1131,14 @@ static void h_log_write(struct conn *c, const json_t *args)
 void api_stop_now(struct conn *c, const char *why, const char *mode)
 {
     struct lk_node *node = c->api->node;
-    /* The peers hear that this node leaves on purpose, its applications running (-f) or
-     * not (after a switchover): its hierarchies do not fail over (docs/CLUSTER.md). */
-    lk_cluster_stop(node, LK_LEAVE_RUNNING);
     lk_eventlog_msg(node, NULL, LK_MSG_DAEMON_STOPPING, why);
     node->stopping = true;
-    lk_monitor_stop_all(node);
-    c->api->stop_loop_after_reply = true;
-    api_reply_ok(c, json_pack("{s:s}", "mode", mode));
+    /* main.c stops lkd on its own loop turn: the peers hear that this node leaves on
+     * purpose, its applications running (-f) or not (after a switchover), so its
+     * hierarchies do not fail over (docs/CLUSTER.md); c gets its reply then. */
+    c->wait = WAIT_SHUTDOWN;
+    c->verb = mode;
+    lk_bus_stop_request(node->bus, LK_BUS_STOP_RUNNING);
 }
 
 static void h_shutdown(struct conn *c, const json_t *args)
@@ -1165,19 +1162,20 @@ static void h_shutdown(struct conn *c, const json_t *args)
         return;
     }
     if (strcmp(mode, "force") == 0) {
-        api_stop_now(c, "lkstop -f: applications keep running", mode);
+        api_stop_now(c, "lkstop -f: applications keep running", "force");
         return;
     }
+    c->wait = WAIT_SHUTDOWN;
+    c->verb = "stop";
     if (!node->stopping) {
         node->stopping = true;
         node->stop_apps = true;
-        lk_monitor_stop_all(node);
         lk_eventlog_msg(node, NULL, LK_MSG_DAEMON_STOPPING,
                         "lkstop: taking resources out of service");
-        lk_executor_shutdown(node);
+        /* main.c takes the resources out of service, waits until nothing is busy, then
+         * stops lkd; c gets its reply then. */
+        lk_bus_stop_request(node->bus, LK_BUS_STOP_APPS);
     }
-    c->wait = WAIT_SHUTDOWN;
-    lk_api_on_change(c->api, NULL);
 }
 
 static void h_reset(struct conn *c, const json_t *args)
@@ -1431,8 +1429,9 @@ static void on_sweep(uv_timer_t *t)
 
 /* ---------------------------------------------------------------- notifications */
 
-void lk_api_on_event(struct lk_api *api, const struct lk_event_record *e)
+void lk_api_on_event(void *userdata, const struct lk_event_record *e)
 {
+    struct lk_api *api = userdata;
     struct lk_view view = lk_node_view(api->node);
     for (struct conn *c = api->conns; c; c = c->next) {
         if (c->closing) {
@@ -1451,19 +1450,24 @@ void lk_api_on_event(struct lk_api *api, const struct lk_event_record *e)
     }
 }
 
-void lk_api_on_change(struct lk_api *api, const char *tag)
+void lk_api_on_stopping(void *userdata, enum lk_bus_stop why)
 {
+    struct lk_api *api = userdata;
+    (void) why;
+    for (struct conn *c = api->conns; c; c = c->next) {
+        if (!c->closing && c->wait == WAIT_SHUTDOWN) {
+            api_reply_ok(c, json_pack("{s:s}", "mode", c->verb ? c->verb : "stop"));
+        }
+    }
+}
+
+void lk_api_on_change(void *userdata, const char *tag)
+{
+    struct lk_api *api = userdata;
     struct lk_node *node = api->node;
     struct lk_view view = lk_node_view(node);
     for (struct conn *c = api->conns; c; c = c->next) {
         if (c->closing) {
-            continue;
-        }
-        if (c->wait == WAIT_SHUTDOWN && lk_node_busy_count(node) == 0) {
-            /* Out of service here: the peers hear that this node left on purpose. */
-            lk_cluster_stop(node, LK_LEAVE_STOPPED);
-            api->stop_loop_after_reply = true;
-            api_reply_ok(c, json_pack("{s:s}", "mode", "stop"));
             continue;
         }
         if (c->wait == WAIT_IDLE && lk_node_busy_count(node) == 0 && lk_cluster_started_up(node)) {

@@ -53,7 +53,6 @@ struct lk_api {
     uv_pipe_t listener;
     uv_timer_t sweeper; /* closes connections that never sent a request */
     struct conn *conns;
-    bool stop_loop_after_reply;
 };
 
 struct route {

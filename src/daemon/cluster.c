@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "bus.h"
 #include "cluster_internal.h"
 #include "config.h"
 #include "eventlog.h"
@@ -319,9 +319,7 @@ static void on_obj(struct lk_cluster *cl, struct peer *p, const json_t *obj)
     }
     if (outcome != LK_REPLICA_IGNORED) {
         cl->state_dirty = true;
-        if (cl->node->api) {
-            lk_api_on_change(cl->node->api, NULL);
-        }
+        lk_bus_changed(cl->node->bus, NULL);
     }
 }
 
@@ -379,9 +377,7 @@ static void on_state(struct lk_cluster *cl, struct peer *p, const json_t *msg)
             cl->state_dirty = true;
         }
     }
-    if (cl->node->api) {
-        lk_api_on_change(cl->node->api, NULL);
-    }
+    lk_bus_changed(cl->node->bus, NULL);
 }
 
 /* (counter, node) of the cluster settings; <0, 0, >0 as theirs is older, equal, newer. */
@@ -703,9 +699,7 @@ static void check_settled(struct lk_cluster *cl)
         }
     }
     cl->state_dirty = true;
-    if (cl->node->api) {
-        lk_api_on_change(cl->node->api, NULL);
-    }
+    lk_bus_changed(cl->node->bus, NULL);
 }
 
 static void check_hold(struct lk_cluster *cl)

@@ -27,8 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "eventlog.h"
-#include "monitor.h"
 #include "proto.h"
 #include "scripts.h"
 #include "validate.h"
@@ -912,7 +912,7 @@ static int apply_drop(struct lk_node *node, const char *peer, const struct parse
     }
     if (res) {
         lk_node_drop(node, p->tag);
-        lk_monitor_forget(node, p->tag);
+        lk_bus_defined(node->bus, p->tag);
     }
     log_received(node, peer, p);
     *ret_outcome = LK_REPLICA_DROPPED;
@@ -1072,7 +1072,7 @@ static int apply_live(struct lk_node *node, const char *peer, const struct parse
                  p->tag, strerror(-r));
         return r;
     }
-    lk_monitor_sync(node, p->tag);
+    lk_bus_defined(node->bus, p->tag);
     log_received(node, peer, p);
     *ret_outcome = LK_REPLICA_APPLIED;
     return 0;
