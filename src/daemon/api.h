@@ -1,7 +1,8 @@
 /* The local command socket ($LKROOT/run/lkd.sock): the versioned JSON protocol of
  * src/lib/proto.h, roles from SO_PEERCRED, and the handlers that turn requests into
  * engine events (through the executor) and replies. It changes no state except through
- * the executor, and definitions (create, delete, config, scripts) through the store.
+ * the executor, and no definition (create, delete, config, scripts) except through
+ * define.c.
  *
  * Owner: main.c creates it with lk_api_start and frees it with lk_api_stop. */
 #pragma once

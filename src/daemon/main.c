@@ -17,8 +17,8 @@
  *   event       eventlog (each event logged)              api (log --follow, progress)
  *   committed   executor (after each commit)              cluster (push the states to the
  *                                                         peers), monitor (checks follow)
- *   defined     api (delete, settings), replica (a        monitor (checks follow the new
- *               peer's definition applied or dropped)     definition, or are forgotten)
+ *   defined     define (every definition written, local   monitor (checks follow the new
+ *               or from a peer)                           definition, or are forgotten)
  *   stop        api (lkstop, lkstop -f, --switchover)     main (runs the stop order)
  *   stopping    main (the last step, outside any          api (lkstop gets its answer)
  *               notification)
