@@ -30,6 +30,22 @@ static int db_error(struct lk_node *node, char *err, size_t size)
     return -EIO;
 }
 
+/* The one transaction block: every change is lk_store_begin, its writes (each run only
+ * while r is 0), then finish(r). Commits when r is 0, else rolls back. Returns 0; r when
+ * it is -EEXIST and a write explained it in err (explained: a taken tag or id; those
+ * callers empty err first); else -EIO with the database's message. */
+static int finish(struct lk_node *node, int r, bool explained, char *err, size_t size)
+{
+    if (r == 0 && lk_store_commit(node->store) == 0) {
+        return 0;
+    }
+    if (!explained || r != -EEXIST || !err[0]) {
+        r = db_error(node, err, size);
+    }
+    lk_store_rollback(node->store);
+    return r;
+}
+
 /* ---- Versions ---- */
 
 uint64_t lk_version_next(uint64_t clock)
@@ -140,22 +156,16 @@ int lk_define_create(struct lk_node *node, struct lk_resource *res,
         }
     }
     if (r == 0) {
+        err[0] = '\0';
         r = lk_store_begin(node->store);
         if (r == 0) {
+            /* insert says why for a taken tag or id */
             r = lk_store_insert(node->store, node->name, res, err, err_size);
-            if (r == 0 && (r = lk_define_touch(node, tag)) == 0) {
-                r = lk_store_commit(node->store);
-            }
-            if (r < 0 && r != -EEXIST) {
-                /* insert says why for a taken tag or id; anything else is the database */
-                r = db_error(node, err, err_size);
-            }
-            if (r < 0) {
-                lk_store_rollback(node->store);
-            }
-        } else {
-            r = db_error(node, err, err_size);
         }
+        if (r == 0) {
+            r = lk_define_touch(node, tag);
+        }
+        r = finish(node, r, true, err, err_size);
     }
     if (r < 0) {
         lk_scripts_remove_all(node, tag);
@@ -191,12 +201,7 @@ int lk_define_delete(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t 
         }
         json_decref(nodes);
     }
-    if (r == 0) {
-        r = lk_store_commit(node->store);
-    }
-    if (r < 0) {
-        r = db_error(node, err, err_size);
-        lk_store_rollback(node->store);
+    if ((r = finish(node, r, false, err, err_size)) < 0) {
         return r;
     }
     for (size_t i = count; i-- > 0;) {
@@ -218,12 +223,7 @@ int lk_define_dep(struct lk_node *node, const char *parent, const char *child, b
     if (r == 0) {
         r = lk_define_touch(node, parent);
     }
-    if (r == 0) {
-        r = lk_store_commit(node->store);
-    }
-    if (r < 0) {
-        r = db_error(node, err, err_size);
-        lk_store_rollback(node->store);
+    if ((r = finish(node, r, false, err, err_size)) < 0) {
         return r;
     }
     if (add) {
@@ -259,12 +259,7 @@ int lk_define_script(struct lk_node *node, const char *tag, enum lk_action actio
     if (r == 0) {
         r = lk_define_touch(node, tag);
     }
-    if (r == 0) {
-        r = lk_store_commit(node->store);
-    }
-    if (r < 0) {
-        r = db_error(node, err, err_size);
-        lk_store_rollback(node->store);
+    if ((r = finish(node, r, false, err, err_size)) < 0) {
         res->has_script[action] = had;
         return r;
     }
@@ -292,12 +287,7 @@ int lk_define_settings(struct lk_node *node, const char *tag, const struct lk_se
     if (r == 0) {
         r = lk_define_touch(node, tag);
     }
-    if (r == 0) {
-        r = lk_store_commit(node->store);
-    }
-    if (r < 0) {
-        r = db_error(node, err, err_size);
-        lk_store_rollback(node->store);
+    if ((r = finish(node, r, false, err, err_size)) < 0) {
         return r;
     }
     res->settings = next.settings;
@@ -320,12 +310,7 @@ int lk_define_extends(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t
             r = lk_define_touch(node, tags[i]);
         }
     }
-    if (r == 0) {
-        r = lk_store_commit(node->store);
-    }
-    if (r < 0) {
-        r = db_error(node, err, err_size);
-        lk_store_rollback(node->store);
+    if ((r = finish(node, r, false, err, err_size)) < 0) {
         return r;
     }
     for (size_t i = 0; i < n; i++) {
@@ -419,13 +404,8 @@ int lk_define_received_drop(struct lk_node *node, const char *peer, const struct
         r = lk_store_set_version(node->store, d->tag, d->version.counter, d->version.node, true,
                                  nodes);
     }
-    if (r == 0) {
-        r = lk_store_commit(node->store);
-    }
     free(nodes);
-    if (r < 0) {
-        r = db_error(node, err, size);
-        lk_store_rollback(node->store);
+    if ((r = finish(node, r, false, err, size)) < 0) {
         return r;
     }
     if (exists) {
@@ -559,16 +539,12 @@ int lk_define_received_live(struct lk_node *node, const char *peer, const struct
         }
     }
     if (r == 0) {
-        r = lk_store_begin(node->store) < 0 ? db_error(node, err, size) : 0;
+        err[0] = '\0';
+        r = lk_store_begin(node->store);
         if (r == 0) {
             r = write_rows(node, d, exists, applied, err, size);
-            if (r == 0 && lk_store_commit(node->store) < 0) {
-                r = db_error(node, err, size);
-            }
-            if (r < 0) {
-                lk_store_rollback(node->store);
-            }
         }
+        r = finish(node, r, true, err, size);
     }
     if (r < 0) {
         if (!exists) {
