@@ -10,21 +10,20 @@
 #include "api.h"
 
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "api_internal.h"
+#include "bus.h"
 #include "cluster.h"
+#include "define.h"
 #include "eventlog.h"
 #include "executor.h"
 #include "incident.h"
 #include "inslist.h"
-#include "monitor.h"
 #include "proto.h"
-#include "replica.h"
 #include "roles.h"
 #include "scripts.h"
 #include "socket.h"
@@ -92,38 +91,6 @@ bool api_refuse_while_stopping(struct conn *c)
         return true;
     }
     return false;
-}
-
-/* Decodes a base64 script and validates it; returns a malloc'd buffer or NULL with err. */
-static unsigned char *decode_script(const char *b64, size_t *ret_len, char *err, size_t size)
-{
-    size_t b64_len = strlen(b64);
-    size_t max = b64_len / 4 * 3 + 3;
-    if (max > LK_SCRIPT_MAX_SIZE + 4) {
-        max = LK_SCRIPT_MAX_SIZE + 4;
-    }
-    unsigned char *bin = malloc(max ? max : 1);
-    if (!bin) {
-        snprintf(err, size, "out of memory");
-        return NULL;
-    }
-    size_t len = 0;
-    if (sodium_base642bin(bin, max, b64, b64_len, NULL, &len, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0) {
-        free(bin);
-        if (b64_len / 4 * 3 > LK_SCRIPT_MAX_SIZE) {
-            snprintf(err, size, "script is too large: at most %d bytes", LK_SCRIPT_MAX_SIZE);
-        } else {
-            snprintf(err, size, "script content is not valid base64");
-        }
-        return NULL;
-    }
-    if (lk_validate_script(bin, len, err, size) < 0) {
-        free(bin);
-        return NULL;
-    }
-    *ret_len = len;
-    return bin;
 }
 
 /* Applies args.settings (an object of name → text) to s; replies on error. */
@@ -396,7 +363,8 @@ static void h_create(struct conn *c, const json_t *args)
         }
         const char *b64 = json_string_value(v);
         char serr[256];
-        if (!b64 || !(content[a] = decode_script(b64, &content_len[a], serr, sizeof(serr)))) {
+        if (!b64 ||
+            lk_define_decode_script(b64, &content[a], &content_len[a], serr, sizeof(serr)) < 0) {
             api_reply_error(c, LK_EXIT_USAGE, "%s script: %s", key, b64 ? serr : "not text");
             ok = false;
             break;
@@ -410,56 +378,23 @@ static void h_create(struct conn *c, const json_t *args)
             ok = false;
         }
     }
-    /* Copies first, then the definition: a crash in between leaves unused files, never a
-     * resource without its scripts. */
-    for (int a = 0; ok && a < LK_ACTION_COUNT; a++) {
-        if (content[a] && lk_scripts_install(node, tag, (enum lk_action) a, content[a],
-                                             content_len[a], err, sizeof(err)) < 0) {
-            api_reply_error(c, LK_EXIT_FAILED, "%s", err);
-            ok = false;
-        }
-    }
-    for (int a = 0; a < LK_ACTION_COUNT; a++) {
-        free(content[a]);
-    }
-    if (!ok) {
-        lk_scripts_remove_all(node, tag);
-        free(res);
-        return;
-    }
     bool in_service = !json_is_false(json_object_get(args, "in_service"));
     res->target_in_service = false;
     snprintf(res->reason, sizeof(res->reason), "%s",
              in_service ? "created" : "created; not brought in service (--no-in-service)");
-    int r = lk_store_begin(node->store);
-    if (r == 0) {
-        r = lk_store_insert(node->store, node->name, res, err, sizeof(err));
-        if (r == 0 && (r = lk_replica_touch(node, tag)) == 0) {
-            r = lk_store_commit(node->store);
-        }
-        if (r < 0 && r != -EEXIST) {
-            /* insert says why for a taken tag or id; anything else is the database */
-            snprintf(err, sizeof(err), "cannot write the node database: %s",
-                     lk_store_errmsg(node->store));
-        }
-        if (r < 0) {
-            lk_store_rollback(node->store);
-        }
-    } else {
-        snprintf(err, sizeof(err), "cannot write the node database: %s",
-                 lk_store_errmsg(node->store));
+    int r = ok ? lk_define_create(node, res, content, content_len, err, sizeof(err)) : -EINVAL;
+    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+        free(content[a]);
+    }
+    if (!ok) {
+        free(res);
+        return;
     }
     if (r < 0) {
-        lk_scripts_remove_all(node, tag);
-        free(res);
         api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         return;
     }
-    if (lk_node_add(node, res) < 0 || lk_node_set_extend(node, tag, node->name, 1) < 0) {
-        lk_node_drop(node, tag);
-        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
-        return;
-    }
+    res = lk_node_find(node, tag);
     lk_eventlog_msg(node, tag, LK_MSG_RESOURCE_CREATED, id);
     if (!in_service) {
         api_reply_ok(c, lk_proto_resource_json(res));
@@ -614,37 +549,14 @@ static void h_delete(struct conn *c, const json_t *args)
             return;
         }
     }
-    /* One transaction for the whole tree, bottom-up: all or nothing. */
-    int r = lk_store_begin(node->store);
-    for (size_t i = count; r == 0 && i-- > 0;) {
-        json_t *nodes = json_object();
-        for (size_t e = 0; nodes && e < node->extend_count; e++) {
-            if (strcmp(node->extends[e].tag, tags[i]) == 0) {
-                json_object_set_new(nodes, node->extends[e].node,
-                                    json_integer(node->extends[e].priority));
-            }
-        }
-        r = lk_store_delete(node->store, tags[i]);
-        if (r == 0) {
-            r = lk_replica_touch_deleted(node, tags[i], nodes);
-        }
-        json_decref(nodes);
-    }
-    if (r == 0) {
-        r = lk_store_commit(node->store);
-    }
-    if (r < 0) {
-        api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
-                        lk_store_errmsg(node->store));
-        lk_store_rollback(node->store);
+    char err[512];
+    if (lk_define_delete(node, tags, count, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         free(tags);
         return;
     }
     json_t *deleted = json_array();
     for (size_t i = count; i-- > 0;) {
-        lk_monitor_forget(node, tags[i]);
-        lk_node_drop(node, tags[i]);
-        lk_scripts_remove_all(node, tags[i]);
         lk_eventlog_msg(node, tags[i], LK_MSG_RESOURCE_DELETED);
         json_array_append_new(deleted, json_string(tags[i]));
         const char *one = tags[i];
@@ -669,27 +581,6 @@ static void h_dep_list(struct conn *c, const json_t *args)
 {
     (void) args;
     api_reply_ok(c, json_pack("{s:o}", "dependencies", deps_json(c->api->node)));
-}
-
-/* Adds or drops parent → child in the store with the parent's new version, in one
- * transaction. */
-static int store_dep(struct lk_node *node, const char *ptag, const char *ctag, bool add)
-{
-    int r = lk_store_begin(node->store);
-    if (r == 0) {
-        r = add ? lk_store_add_dep(node->store, ptag, ctag)
-                : lk_store_delete_dep(node->store, ptag, ctag);
-    }
-    if (r == 0) {
-        r = lk_replica_touch(node, ptag);
-    }
-    if (r == 0) {
-        r = lk_store_commit(node->store);
-    }
-    if (r < 0) {
-        lk_store_rollback(node->store);
-    }
-    return r;
 }
 
 static void h_dep_change(struct conn *c, const json_t *args, bool create)
@@ -718,6 +609,7 @@ static void h_dep_change(struct conn *c, const json_t *args, bool create)
                         lk_pending_name(busy->pending));
         return;
     }
+    char derr[512];
     bool exists = false;
     for (size_t i = 0; i < node->dep_count; i++) {
         exists |= strcmp(node->deps[i].parent, ptag) == 0 && strcmp(node->deps[i].child, ctag) == 0;
@@ -727,12 +619,10 @@ static void h_dep_change(struct conn *c, const json_t *args, bool create)
             api_reply_error(c, LK_EXIT_FAILED, "'%s' does not depend on '%s'", ptag, ctag);
             return;
         }
-        if (store_dep(node, ptag, ctag, false) < 0) {
-            api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
-                            lk_store_errmsg(node->store));
+        if (lk_define_dep(node, ptag, ctag, false, derr, sizeof(derr)) < 0) {
+            api_reply_error(c, LK_EXIT_FAILED, "%s", derr);
             return;
         }
-        lk_node_drop_dep(node, ptag, ctag);
         lk_cluster_push(node, &ptag, 1, NULL);
         lk_eventlog_msg(node, ptag, LK_MSG_DEPENDENCY_DELETED, ptag, ctag);
         api_reply_ok(c, json_pack("{s:s, s:s}", "parent", ptag, "child", ctag));
@@ -771,13 +661,8 @@ static void h_dep_change(struct conn *c, const json_t *args, bool create)
             return;
         }
     }
-    if (store_dep(node, ptag, ctag, true) < 0) {
-        api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
-                        lk_store_errmsg(node->store));
-        return;
-    }
-    if (lk_node_add_dep(node, ptag, ctag) < 0) {
-        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
+    if (lk_define_dep(node, ptag, ctag, true, derr, sizeof(derr)) < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "%s", derr);
         return;
     }
     lk_cluster_push(node, &ptag, 1, NULL);
@@ -811,34 +696,19 @@ static void h_update_script(struct conn *c, const json_t *args)
     const char *b64 = api_arg_str(args, "content");
     char err[512];
     size_t len = 0;
-    unsigned char *content = b64 ? decode_script(b64, &len, err, sizeof(err)) : NULL;
-    if (!content) {
+    unsigned char *content = NULL;
+    if (!b64 || lk_define_decode_script(b64, &content, &len, err, sizeof(err)) < 0) {
         api_reply_error(c, LK_EXIT_USAGE, "%s", b64 ? err : "missing script content");
         return;
     }
-    int r = lk_scripts_install(node, res->tag, a, content, len, err, sizeof(err));
+    int r = lk_define_script(node, res->tag, a, content, len, err, sizeof(err));
     free(content);
     if (r < 0) {
         api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         return;
     }
-    if (!res->has_script[a]) {
-        res->has_script[a] = true;
-        if (lk_store_save_scripts(node->store, res) < 0) {
-            res->has_script[a] = false;
-            api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
-                            lk_store_errmsg(node->store));
-            return;
-        }
-    }
-    if (lk_store_begin(node->store) == 0) {
-        if (lk_replica_touch(node, res->tag) == 0 && lk_store_commit(node->store) == 0) {
-            const char *one = res->tag;
-            lk_cluster_push(node, &one, 1, NULL);
-        } else {
-            lk_store_rollback(node->store);
-        }
-    }
+    const char *one = res->tag;
+    lk_cluster_push(node, &one, 1, NULL);
     lk_eventlog_msg(node, res->tag, LK_MSG_SCRIPT_UPDATED, lk_action_name(a));
     api_reply_ok(c, json_pack("{s:s, s:s}", "tag", res->tag, "action", lk_action_name(a)));
 }
@@ -850,37 +720,21 @@ static void h_config(struct conn *c, const json_t *args)
     if (!res) {
         return;
     }
-    struct lk_resource next = *res;
+    struct lk_settings next = res->settings;
     char changed[1024];
-    if (!apply_settings(c, args, &next.settings, changed, sizeof(changed))) {
+    if (!apply_settings(c, args, &next, changed, sizeof(changed))) {
         return;
     }
     const char *info = api_arg_str(args, "info");
-    char err[256];
-    if (info) {
-        if (lk_validate_info(info, err, sizeof(err)) < 0) {
-            api_reply_error(c, LK_EXIT_USAGE, "%s", err);
-            return;
-        }
-        snprintf(next.info, sizeof(next.info), "%s", info);
-    }
-    int r = lk_store_begin(node->store);
-    if (r == 0) {
-        r = lk_store_save_settings(node->store, &next);
-    }
-    if (r == 0) {
-        r = lk_replica_touch(node, res->tag);
-    }
-    if (r == 0) {
-        r = lk_store_commit(node->store);
-    }
-    if (r < 0) {
-        lk_store_rollback(node->store);
-        api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
-                        lk_store_errmsg(node->store));
+    char err[512];
+    if (info && lk_validate_info(info, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
         return;
     }
-    *res = next;
+    if (lk_define_settings(node, res->tag, &next, info, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
+        return;
+    }
     const char *one = res->tag;
     lk_cluster_push(node, &one, 1, NULL);
     if (changed[0]) {
@@ -891,7 +745,6 @@ static void h_config(struct conn *c, const json_t *args)
     struct lk_event ev = {.type = LK_EV_SETTINGS_CHANGED, .tag = res->tag};
     char eerr[LK_REASON_MAX];
     (void) lk_executor_handle(node, &ev, eerr, sizeof(eerr));
-    lk_monitor_sync(node, res->tag);
     api_reply_ok(c, lk_proto_resource_json(res));
 }
 
@@ -1090,14 +943,14 @@ static void h_log_write(struct conn *c, const json_t *args)
 void api_stop_now(struct conn *c, const char *why, const char *mode)
 {
     struct lk_node *node = c->api->node;
-    /* The peers hear that this node leaves on purpose, its applications running (-f) or
-     * not (after a switchover): its hierarchies do not fail over (docs/CLUSTER.md). */
-    lk_cluster_stop(node, LK_LEAVE_RUNNING);
     lk_eventlog_msg(node, NULL, LK_MSG_DAEMON_STOPPING, why);
     node->stopping = true;
-    lk_monitor_stop_all(node);
-    c->api->stop_loop_after_reply = true;
-    api_reply_ok(c, json_pack("{s:s}", "mode", mode));
+    /* main.c stops lkd on its own loop turn: the peers hear that this node leaves on
+     * purpose, its applications running (-f) or not (after a switchover), so its
+     * hierarchies do not fail over (docs/CLUSTER.md); c gets its reply then. */
+    c->wait = WAIT_SHUTDOWN;
+    c->verb = mode;
+    lk_bus_stop_request(node->bus, LK_BUS_STOP_RUNNING);
 }
 
 static void h_shutdown(struct conn *c, const json_t *args)
@@ -1121,19 +974,20 @@ static void h_shutdown(struct conn *c, const json_t *args)
         return;
     }
     if (strcmp(mode, "force") == 0) {
-        api_stop_now(c, "lkstop -f: applications keep running", mode);
+        api_stop_now(c, "lkstop -f: applications keep running", "force");
         return;
     }
+    c->wait = WAIT_SHUTDOWN;
+    c->verb = "stop";
     if (!node->stopping) {
         node->stopping = true;
         node->stop_apps = true;
-        lk_monitor_stop_all(node);
         lk_eventlog_msg(node, NULL, LK_MSG_DAEMON_STOPPING,
                         "lkstop: taking resources out of service");
-        lk_executor_shutdown(node);
+        /* main.c takes the resources out of service, waits until nothing is busy, then
+         * stops lkd; c gets its reply then. */
+        lk_bus_stop_request(node->bus, LK_BUS_STOP_APPS);
     }
-    c->wait = WAIT_SHUTDOWN;
-    lk_api_on_change(c->api, NULL);
 }
 
 static void h_reset(struct conn *c, const json_t *args)
@@ -1242,8 +1096,9 @@ const struct route lk_api_routes[] = {
 
 /* ---------------------------------------------------------------- notifications */
 
-void lk_api_on_event(struct lk_api *api, const struct lk_event_record *e)
+void lk_api_on_event(void *userdata, const struct lk_event_record *e)
 {
+    struct lk_api *api = userdata;
     struct lk_view view = lk_node_view(api->node);
     for (struct conn *c = api->conns; c; c = c->next) {
         if (c->closing) {
@@ -1262,19 +1117,24 @@ void lk_api_on_event(struct lk_api *api, const struct lk_event_record *e)
     }
 }
 
-void lk_api_on_change(struct lk_api *api, const char *tag)
+void lk_api_on_stopping(void *userdata, enum lk_bus_stop why)
 {
+    struct lk_api *api = userdata;
+    (void) why;
+    for (struct conn *c = api->conns; c; c = c->next) {
+        if (!c->closing && c->wait == WAIT_SHUTDOWN) {
+            api_reply_ok(c, json_pack("{s:s}", "mode", c->verb ? c->verb : "stop"));
+        }
+    }
+}
+
+void lk_api_on_change(void *userdata, const char *tag)
+{
+    struct lk_api *api = userdata;
     struct lk_node *node = api->node;
     struct lk_view view = lk_node_view(node);
     for (struct conn *c = api->conns; c; c = c->next) {
         if (c->closing) {
-            continue;
-        }
-        if (c->wait == WAIT_SHUTDOWN && lk_node_busy_count(node) == 0) {
-            /* Out of service here: the peers hear that this node left on purpose. */
-            lk_cluster_stop(node, LK_LEAVE_STOPPED);
-            api->stop_loop_after_reply = true;
-            api_reply_ok(c, json_pack("{s:s}", "mode", "stop"));
             continue;
         }
         if (c->wait == WAIT_IDLE && lk_node_busy_count(node) == 0 && lk_cluster_started_up(node)) {

@@ -12,9 +12,9 @@
 #include "cluster.h"
 #include "cluster_internal.h"
 #include "config.h"
+#include "define.h"
 #include "eventlog.h"
 #include "proto.h"
-#include "replica.h"
 
 #define CLUSTER_WAIT_USEC (600ULL * 1000 * 1000)
 #define EXTEND_WAIT_USEC  (30ULL * 1000 * 1000)
@@ -216,18 +216,8 @@ static void h_cluster_config(struct conn *c, const json_t *args)
         return;
     }
     if (changed[0]) {
-        /* A new version of the settings: the newer wins when nodes meet again. */
-        uint64_t clock = 0;
-        int r = lk_store_get_clock(node->store, &clock);
-        uint64_t version = lk_version_next(clock);
-        if (r < 0 || lk_store_see_clock(node->store, version) < 0) {
-            api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
-                            lk_store_errmsg(node->store));
-            return;
-        }
-        next.settings_version = version;
-        snprintf(next.settings_version_node, sizeof(next.settings_version_node), "%s", node->name);
-        if (!save_config(c, &next)) {
+        if (lk_define_cluster_settings(node, &next.cluster, NULL, 0, err, sizeof(err)) < 0) {
+            api_reply_error(c, LK_EXIT_FAILED, "%s", err);
             return;
         }
         lk_eventlog_msg(node, NULL, LK_MSG_CLUSTER_CONFIGURED, changed);
@@ -259,39 +249,6 @@ static bool known_peer(const struct lk_node *node, const char *peer)
         }
     }
     return false;
-}
-
-/* Writes (or, with priority 0, drops) the extends of tags on peer with new versions, in
- * one transaction, then the view. */
-static int write_extends(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t n,
-                         const char *peer, uint32_t priority)
-{
-    int r = lk_store_begin(node->store);
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        if (priority) {
-            r = lk_store_set_extend(node->store, tags[i], peer, priority);
-        } else if (lk_node_priority(node, tags[i], peer)) {
-            r = lk_store_drop_extend(node->store, tags[i], peer);
-        }
-        if (r == 0) {
-            r = lk_replica_touch(node, tags[i]);
-        }
-    }
-    if (r == 0) {
-        r = lk_store_commit(node->store);
-    }
-    if (r < 0) {
-        lk_store_rollback(node->store);
-        return r;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (priority) {
-            (void) lk_node_set_extend(node, tags[i], peer, priority);
-        } else {
-            lk_node_drop_extend(node, tags[i], peer);
-        }
-    }
-    return 0;
 }
 
 static void push_hierarchy(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t n,
@@ -359,7 +316,7 @@ static void h_extend(struct conn *c, const json_t *args)
     }
     const char *peer = api_arg_str(args, "node");
     json_t *prio_arg = json_object_get(args, "priority");
-    char err[256];
+    char err[512];
     if (!peer) {
         api_reply_error(c, LK_EXIT_USAGE, "missing --node");
         return;
@@ -414,10 +371,8 @@ static void h_extend(struct conn *c, const json_t *args)
             return;
         }
     }
-    int r = write_extends(node, tags, n, peer, priority);
-    if (r < 0) {
-        api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
-                        lk_store_errmsg(node->store));
+    if (lk_define_extends(node, tags, n, peer, priority, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         free(tags);
         return;
     }
@@ -464,9 +419,9 @@ static void h_unextend(struct conn *c, const json_t *args)
             return;
         }
     }
-    if (write_extends(node, tags, n, peer, 0) < 0) {
-        api_reply_error(c, LK_EXIT_FAILED, "cannot write the node database: %s",
-                        lk_store_errmsg(node->store));
+    char err[512];
+    if (lk_define_extends(node, tags, n, peer, 0, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         free(tags);
         return;
     }

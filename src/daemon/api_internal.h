@@ -56,7 +56,6 @@ struct lk_api {
     struct lk_node *node;
     struct lk_socket *socket; /* the Unix socket transport (socket.c) */
     struct conn *conns;       /* every request, whatever carried it */
-    bool stop_loop_after_reply;
 };
 
 struct route {

@@ -23,9 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "bus.h"
 #include "cluster_internal.h"
 #include "config.h"
+#include "define.h"
 #include "eventlog.h"
 #include "executor.h"
 #include "incident.h"
@@ -273,9 +274,7 @@ static void on_obj(struct lk_cluster *cl, struct peer *p, const json_t *obj)
     }
     if (outcome != LK_REPLICA_IGNORED) {
         cl->state_dirty = true;
-        if (cl->node->api) {
-            lk_api_on_change(cl->node->api, NULL);
-        }
+        lk_bus_changed(cl->node->bus, NULL);
     }
 }
 
@@ -333,9 +332,7 @@ static void on_state(struct lk_cluster *cl, struct peer *p, const json_t *msg)
             cl->state_dirty = true;
         }
     }
-    if (cl->node->api) {
-        lk_api_on_change(cl->node->api, NULL);
-    }
+    lk_bus_changed(cl->node->bus, NULL);
 }
 
 /* (counter, node) of the cluster settings; <0, 0, >0 as theirs is older, equal, newer. */
@@ -374,22 +371,16 @@ static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *
                         "malformed cluster settings");
         return;
     }
-    struct lk_config next = cl->node->config;
-    if (lk_cluster_settings_apply(&next.cluster, settings, changed, sizeof(changed), err,
-                                  sizeof(err)) < 0) {
+    struct lk_cluster_settings next = cl->node->config.cluster;
+    uint64_t counter = (uint64_t) json_integer_value(json_array_get(ver, 0));
+    int r = lk_cluster_settings_apply(&next, settings, changed, sizeof(changed), err, sizeof(err));
+    if (r == 0) {
+        r = lk_define_cluster_settings(cl->node, &next, vnode, counter, err, sizeof(err));
+    }
+    if (r < 0) {
         lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name, err);
         return;
     }
-    next.settings_version = (uint64_t) json_integer_value(json_array_get(ver, 0));
-    snprintf(next.settings_version_node, sizeof(next.settings_version_node), "%s", vnode);
-    char path[LK_PATH_MAX + 64];
-    snprintf(path, sizeof(path), "%s/%s", cl->node->root, LK_CONF_NAME);
-    if (lk_config_save(path, &next, err, sizeof(err)) < 0) {
-        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name, err);
-        return;
-    }
-    cl->node->config = next;
-    (void) lk_store_see_clock(cl->node->store, next.settings_version);
     if (changed[0]) {
         char from[600];
         snprintf(from, sizeof(from), "%s (from %s)", changed, p->name);
@@ -663,9 +654,7 @@ static void check_settled(struct lk_cluster *cl)
         }
     }
     cl->state_dirty = true;
-    if (cl->node->api) {
-        lk_api_on_change(cl->node->api, NULL);
-    }
+    lk_bus_changed(cl->node->bus, NULL);
 }
 
 static void check_hold(struct lk_cluster *cl)

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "bus.h"
 #include "cluster_internal.h"
 #include "eventlog.h"
 #include "executor.h"
@@ -257,9 +257,7 @@ static bool write_rec(struct lk_cluster *cl, struct hier *h, const struct lk_own
     h->acted = false;
     cl->state_dirty = true;
     lk_cluster_kick(cl);
-    if (cl->node->api) {
-        lk_api_on_change(cl->node->api, NULL);
-    }
+    lk_bus_changed(cl->node->bus, NULL);
     return true;
 }
 

@@ -1,5 +1,6 @@
 /* The event log: the database table, the text file and syslog, in that order, for every
- * event; then the api is told so that followers and waiting commands see it at once.
+ * event; then it is published on the bus ("an event was logged"), so that followers and
+ * waiting commands see it at once.
  * Wording comes from the catalog (src/lib/catalog.c); this file only delivers. */
 #include "eventlog.h"
 
@@ -13,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "bus.h"
 
 int lk_eventlog_open(struct lk_node *node)
 {
@@ -116,9 +117,7 @@ void lk_eventlog_write(struct lk_node *node, enum lk_severity severity, int numb
                                             : LOG_INFO;
     syslog(prio, "%s %d %s: %s", lk_severity_name(severity), number, e->tag[0] ? e->tag : "-",
            e->message);
-    if (node->api) {
-        lk_api_on_event(node->api, e);
-    }
+    lk_bus_event(node->bus, e);
     free(e);
 }
 

@@ -1,6 +1,6 @@
 /* The event log: every event goes to the node database (bounded), to $LKROOT/log/lk.log
  * as a line of text, and to syslog; subscribers (lkcli log --follow, commands waiting for
- * an action) are told through the api. */
+ * an action) hear it through the bus. */
 #pragma once
 
 #include <jansson.h>

@@ -3,7 +3,9 @@
  *
  * A run's completion is a new event; while it runs, the resource's pending action (in
  * the store) says what is going on, so that a crash in between is seen at the next start.
- * The output tail of a failed run travels into the detail of the plan's ERROR events. */
+ * The output tail of a failed run travels into the detail of the plan's ERROR events.
+ * It tells, never calls up: "these tags changed" after each event and run, "a plan was
+ * committed" after each commit (bus.h); the cluster and the checks subscribe. */
 #include "executor.h"
 
 #include <errno.h>
@@ -12,11 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
-#include "cluster.h"
+#include "bus.h"
 #include "eventlog.h"
 #include "log.h"
-#include "monitor.h"
 #include "scripts.h"
 
 struct run_ctx {
@@ -100,9 +100,7 @@ static void run_done(struct lk_run *run, const struct lk_result *result, const c
         char err[LK_REASON_MAX];
         (void) lk_executor_handle(node, &stop, err, sizeof(err));
     }
-    if (node->api) {
-        lk_api_on_change(node->api, ctx->tag);
-    }
+    lk_bus_changed(node->bus, ctx->tag);
     free(ctx);
 }
 
@@ -132,6 +130,20 @@ static void start_run(struct lk_node *node, struct lk_resource *res, enum lk_act
         snprintf(failed.message, sizeof(failed.message), "%s", strerror(-r));
         run_done(NULL, &failed, NULL, 0, ctx);
     }
+}
+
+/* Publishes the tags plan committed; all of them (NULL) if the list cannot be built. */
+static void publish_committed(struct lk_node *node, const struct lk_plan *plan)
+{
+    const char **tags = calloc(plan->count, sizeof(*tags));
+    size_t n = 0;
+    for (size_t i = 0; tags && i < plan->count; i++) {
+        if (plan->acts[i].type == LK_ACT_COMMIT) {
+            tags[n++] = plan->acts[i].tag;
+        }
+    }
+    lk_bus_committed(node->bus, tags, tags ? n : 0);
+    free(tags);
 }
 
 static int apply(struct lk_node *node, const struct lk_plan *plan, const char *detail, char *err,
@@ -226,24 +238,9 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
         }
     }
 
+    /* 4. Tell who follows the committed states (the peers, the checks). */
     if (any_commit) {
-        lk_cluster_on_local_change(node);
-    }
-
-    /* 4. Monitoring follows the committed states: checks stop while an action runs and
-     * start (after the start grace) once a resource is in service again. */
-    struct lk_view view = lk_node_view(node);
-    for (size_t r = 0; r < node->count; r++) {
-        const char *tag = node->resources[r]->tag;
-        for (size_t i = 0; i < plan->count; i++) {
-            /* A resource follows every commit on its hierarchy: a sibling's action
-             * pauses its checks too. */
-            if (plan->acts[i].type == LK_ACT_COMMIT &&
-                lk_engine_connected(&view, tag, plan->acts[i].tag)) {
-                lk_monitor_sync(node, tag);
-                break;
-            }
-        }
+        publish_committed(node, plan);
     }
     return 0;
 }
@@ -257,12 +254,6 @@ int lk_executor_handle(struct lk_node *node, const struct lk_event *event, char 
 int lk_executor_handle_detail(struct lk_node *node, const struct lk_event *event,
                               const char *detail, char *err, size_t err_size)
 {
-    if ((event->type == LK_EV_CHECK_FINISHED || event->type == LK_EV_PROCESS_EXITED) &&
-        lk_cluster_holding(node)) {
-        /* Resumed after a freeze: another node may hold the hierarchy by now; a failed
-         * check here must not start a recovery or a failover before the peers are heard. */
-        return 0;
-    }
     LK_CLEANUP_PLAN struct lk_plan plan = {0};
     struct lk_view view = lk_node_view(node);
     int r = lk_engine_decide(&view, event, &plan);
@@ -273,8 +264,8 @@ int lk_executor_handle_detail(struct lk_node *node, const struct lk_event *event
     }
     log_decision(node, event, &plan);
     r = apply(node, &plan, detail, err, err_size);
-    if (r == 0 && node->api) {
-        lk_api_on_change(node->api, event->tag);
+    if (r == 0) {
+        lk_bus_changed(node->bus, event->tag);
     }
     return r;
 }

@@ -1,11 +1,34 @@
 /* lkd, the node daemon: argument parsing, the root's lock and pidfile, the database, the
- * switch to the background, signals, and the order of start-up and shutdown.
+ * switch to the background, signals, the wiring of the bus, and the order of start-up
+ * and shutdown.
  *
  * Start-up: lock the root (one daemon per root), open and check the database, load the
  * resources, detach (unless -f) and report readiness to the parent through a pipe only
  * once the command socket listens, then hand every resource to the engine (probe or
  * restore as it decides). SIGTERM and SIGINT stop the daemon like `lkstop -f`: scripts
- * that run keep running in their own sessions, and the next start probes. */
+ * that run keep running in their own sessions, and the next start probes.
+ *
+ * The event map (bus.h; every subscription is made here, in this order):
+ *
+ *   topic       published by                              subscribers
+ *   changed     executor (each event, each run's end),    api (waits end, replies),
+ *               cluster, cluster_owner (a peer's state,   main (lkstop: nothing busy yet?)
+ *               an object, an ownership record)
+ *   event       eventlog (each event logged)              api (log --follow, progress)
+ *   committed   executor (after each commit)              cluster (push the states to the
+ *                                                         peers), monitor (checks follow)
+ *   defined     define (every definition written, local   monitor (checks follow the new
+ *               or from a peer)                           definition, or are forgotten)
+ *   stop        api (lkstop, lkstop -f, --switchover)     main (runs the stop order)
+ *   stopping    main (the last step, outside any          api (lkstop gets its answer)
+ *               notification)
+ *
+ * The engine's view asks the cluster three facts (has a backup, owned elsewhere,
+ * holding after a freeze); main registers them in node->facts. Shutdown (stop_step)
+ * runs on a timer of its own, never inside a notification: stop the checks, take the
+ * resources out of service (lkstop), wait until nothing is busy, tell the peers and
+ * close the comm paths (lk_cluster_stop), answer lkstop, stop the loop; after the loop,
+ * let the comm paths drain and close the database. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -21,6 +44,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "bus.h"
 #include "cluster.h"
 #include "config.h"
 #include "eventlog.h"
@@ -199,6 +223,74 @@ static void install_helpers(const char *root)
     }
 }
 
+/* The stop order. A request (the bus's stop topic, or a signal) only records what was
+ * asked and arms the timer; stop_step does the work on a loop turn of its own, so that
+ * nothing stops the daemon from inside a notification (lk_cluster_stop itself publishes
+ * changes while it tells the peers). */
+struct stopper {
+    struct lk_node *node;
+    uv_timer_t timer;
+    bool leave_now; /* lkstop -f, --switchover, a signal: leave what runs running */
+    bool apps_out;  /* lkstop: take the resources out of service first */
+    bool removing;  /* the removals were started; waiting until nothing is busy */
+    bool done;      /* the last step ran */
+};
+
+static void stop_step(uv_timer_t *t)
+{
+    struct stopper *s = t->data;
+    struct lk_node *node = s->node;
+    if (s->done) {
+        return;
+    }
+    if (!s->leave_now && s->apps_out && !s->removing) {
+        s->removing = true;
+        lk_monitor_stop_all(node);
+        /* Each removal's end publishes a change, which arms this timer again. */
+        lk_executor_shutdown(node);
+    }
+    if (!s->leave_now && !(s->removing && lk_node_busy_count(node) == 0)) {
+        return;
+    }
+    s->done = true;
+    lk_monitor_stop_all(node);
+    /* The peers hear that this node leaves on purpose, its applications out of service
+     * (lkstop) or running (-f, --switchover after the moves, a signal): its hierarchies
+     * do not fail over (docs/CLUSTER.md). Then the comm paths close. */
+    lk_cluster_stop(node, s->leave_now ? LK_LEAVE_RUNNING : LK_LEAVE_STOPPED);
+    lk_bus_stopping(node->bus, s->leave_now ? LK_BUS_STOP_RUNNING : LK_BUS_STOP_APPS);
+    uv_stop(node->loop);
+}
+
+static void arm_stop(struct stopper *s)
+{
+    if (!s->done) {
+        uv_timer_start(&s->timer, stop_step, 0, 0);
+    }
+}
+
+static void on_stop_request(void *userdata, enum lk_bus_stop why)
+{
+    struct stopper *s = userdata;
+    if (why == LK_BUS_STOP_RUNNING) {
+        s->leave_now = true;
+    } else {
+        s->apps_out = true;
+    }
+    arm_stop(s);
+}
+
+static void on_changed_while_stopping(void *userdata, const char *tag)
+{
+    struct stopper *s = userdata;
+    (void) tag;
+    if (s->removing && !s->done && lk_node_busy_count(s->node) == 0) {
+        arm_stop(s);
+    }
+}
+
+static struct stopper stopper;
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct lk_node *node = h->data;
@@ -206,9 +298,46 @@ static void on_signal(uv_signal_t *h, int signum)
                     signum == SIGTERM ? "SIGTERM: applications keep running"
                                       : "SIGINT: applications keep running");
     node->stopping = true;
-    lk_monitor_stop_all(node);
-    lk_cluster_stop(node, LK_LEAVE_RUNNING);
-    uv_stop(node->loop);
+    on_stop_request(&stopper, LK_BUS_STOP_RUNNING);
+}
+
+/* The cluster's answers to the engine's view (struct lk_view_facts). */
+static bool cluster_holding(const void *ctx)
+{
+    return lk_cluster_holding(ctx);
+}
+
+static void cluster_committed(void *userdata, const char *const *tags, size_t count)
+{
+    (void) tags;
+    (void) count;
+    lk_cluster_on_local_change(userdata);
+}
+
+/* Every subscription, in delivery order (the map at the top of this file). A bus that
+ * cannot take them is a programming error: too small a table. */
+static void wire(struct lk_node *node)
+{
+    struct lk_bus *bus = node->bus;
+    int r = 0;
+    if (node->api) {
+        r |= lk_bus_on_changed(bus, lk_api_on_change, node->api);
+        r |= lk_bus_on_event(bus, lk_api_on_event, node->api);
+        r |= lk_bus_on_stopping(bus, lk_api_on_stopping, node->api);
+    }
+    r |= lk_bus_on_changed(bus, on_changed_while_stopping, &stopper);
+    r |= lk_bus_on_stop(bus, on_stop_request, &stopper);
+    r |= lk_bus_on_committed(bus, cluster_committed, node);
+    r |= lk_bus_on_committed(bus, lk_monitor_on_committed, node);
+    r |= lk_bus_on_defined(bus, lk_monitor_on_defined, node);
+    if (r != 0) {
+        die("cannot wire the bus");
+    }
+    node->facts = (struct lk_view_facts){
+            .has_backup = lk_cluster_has_backup,
+            .owned_elsewhere = lk_cluster_owned_elsewhere,
+            .holding = cluster_holding,
+    };
 }
 
 int main(int argc, char **argv)
@@ -311,6 +440,13 @@ int main(int argc, char **argv)
 
     node.loop = uv_default_loop();
     node.started_usec = lk_mono_usec();
+    node.bus = lk_bus_new();
+    if (!node.bus) {
+        die("out of memory");
+    }
+    stopper.node = &node;
+    uv_timer_init(node.loop, &stopper.timer);
+    stopper.timer.data = &stopper;
     if (lk_eventlog_open(&node) < 0) {
         die("cannot open the event log in '%s/log': %s", node.root, strerror(errno));
     }
@@ -320,6 +456,7 @@ int main(int argc, char **argv)
     if (lk_api_start(&node, err, sizeof(err)) < 0) {
         die("%s", err);
     }
+    wire(&node);
     uv_signal_init(node.loop, &node.sigterm);
     uv_signal_init(node.loop, &node.sigint);
     node.sigterm.data = node.sigint.data = &node;
@@ -335,9 +472,10 @@ int main(int argc, char **argv)
     report_ready();
 
     uv_run(node.loop, UV_RUN_DEFAULT);
-    /* Tell the peers (a stop is not a failure), close the comm paths, let the closes
-     * finish. */
+    /* stop_step told the peers and closed the comm paths; if the loop ended any other
+     * way, close them without a word (LK_LEAVE_CRASH). Then let the closes finish. */
     lk_cluster_stop(&node, LK_LEAVE_CRASH);
+    uv_close((uv_handle_t *) &stopper.timer, NULL);
     /* The comm paths drain for up to 500 ms (net.h); their timer wakes the loop, so
      * UV_RUN_ONCE cannot block past it. */
     while (!lk_cluster_net_stopped(&node) && uv_run(node.loop, UV_RUN_ONCE) != 0) {
@@ -353,6 +491,7 @@ int main(int argc, char **argv)
     (void) unlink(path);
     lk_eventlog_close(&node);
     node.store = lk_store_close(node.store);
+    node.bus = lk_bus_free(node.bus);
     snprintf(path, sizeof(path), "%s/%s", node.root, LK_PIDFILE_NAME);
     (void) unlink(path);
     close(lock_fd);

@@ -501,3 +501,37 @@ void lk_monitor_stop_all(struct lk_node *node)
         disarm(mon->watches[i]);
     }
 }
+
+void lk_monitor_on_committed(void *userdata, const char *const *tags, size_t count)
+{
+    struct lk_node *node = userdata;
+    struct lk_view view = lk_node_view(node);
+    for (size_t r = 0; r < node->count; r++) {
+        const char *tag = node->resources[r]->tag;
+        bool follows = !tags;
+        for (size_t i = 0; !follows && i < count; i++) {
+            follows = lk_engine_connected(&view, tag, tags[i]);
+        }
+        if (follows) {
+            lk_monitor_sync(node, tag);
+        }
+    }
+}
+
+void lk_monitor_on_defined(void *userdata, const char *tag)
+{
+    struct lk_node *node = userdata;
+    if (tag) {
+        lk_monitor_sync(node, tag);
+        return;
+    }
+    struct lk_monitor *mon = node->monitor;
+    for (size_t i = mon ? mon->count : 0; i-- > 0;) {
+        if (!lk_node_find(node, mon->watches[i]->tag)) {
+            lk_monitor_forget(node, mon->watches[i]->tag);
+        }
+    }
+    for (size_t r = 0; r < node->count; r++) {
+        lk_monitor_sync(node, node->resources[r]->tag);
+    }
+}

@@ -15,8 +15,16 @@ int lk_monitor_new(struct lk_node *node);
 
 /* Brings tag's checks and watch in line with its committed state: armed while it is in
  * service, idle, monitored and the daemon is not stopping; otherwise timers stop and
- * running checks are aborted (their results ignored). Called after every commit. */
+ * running checks are aborted (their results ignored). Follows every commit (bus). */
 void lk_monitor_sync(struct lk_node *node, const char *tag);
+
+/* Bus subscribers (userdata: the struct lk_node), wired by main.c. A committed plan:
+ * every resource on a hierarchy that committed follows (a sibling's action pauses its
+ * checks too); tags NULL: every resource. Changed definitions: tag's checks follow its
+ * new settings, or are forgotten with it; tag NULL: every resource, and the watches of
+ * resources that are gone. */
+void lk_monitor_on_committed(void *userdata, const char *const *tags, size_t count);
+void lk_monitor_on_defined(void *userdata, const char *tag);
 
 /* Forgets a deleted resource. */
 void lk_monitor_forget(struct lk_node *node, const char *tag);

@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "bisect.h"
-#include "cluster.h"
 
 /* The resources are kept sorted by tag (as the store loads them), so lookups are binary
  * searches: a thousand resources checked every few seconds make this the hottest path. */
@@ -205,9 +204,10 @@ struct lk_view lk_node_view(const struct lk_node *node)
             .sorted = true,
             .deps = node->deps,
             .dep_count = node->dep_count,
-            .has_backup = node->cluster ? lk_cluster_has_backup : NULL,
-            .owned_elsewhere = node->cluster ? lk_cluster_owned_elsewhere : NULL,
+            .has_backup = node->facts.has_backup,
+            .owned_elsewhere = node->facts.owned_elsewhere,
             .backup_ctx = node,
+            .holding = node->facts.holding && node->facts.holding(node),
     };
 }
 

@@ -15,8 +15,18 @@
 #include "store.h"
 
 struct lk_api;
+struct lk_bus;
 struct lk_monitor;
 struct lk_cluster;
+
+/* The facts the engine's view takes from the cluster, registered by main.c at start
+ * (node.c never names the cluster). Each is NULL until then: a lone node. ctx is the
+ * struct lk_node. */
+struct lk_view_facts {
+    bool (*has_backup)(const void *ctx, const char *tag);
+    bool (*owned_elsewhere)(const void *ctx, const char *tag);
+    bool (*holding)(const void *ctx);
+};
 
 struct lk_node {
     uv_loop_t *loop;
@@ -25,6 +35,8 @@ struct lk_node {
     struct lk_store *store;
     struct lk_api *api;
     struct lk_monitor *monitor;
+    struct lk_bus *bus; /* notifications (bus.h), wired by main.c */
+    struct lk_view_facts facts;
     int log_fd; /* $LKROOT/log/lk.log, append-only */
 
     struct lk_resource **resources; /* the view; each owned by this struct */

@@ -2,15 +2,14 @@
  *
  * It owns the shape of an object, the order of versions, and the one function that lets
  * data from a peer change this node: lk_replica_apply. Objects enter from the coordinator
- * (cluster.c), which moves them between nodes; local commands stamp their changes here
- * (lk_replica_touch) inside their own transaction.
+ * (cluster.c), which moves them between nodes; local commands stamp their changes through
+ * the definitions writer (define.c), which also writes what this file accepts.
  *
- * An object from a peer is input from outside: every field is checked before anything is
- * written, and a bad one changes nothing. Script copies are written before the store rows
- * (a crash between leaves unused files, never a definition without its scripts), the rows
- * in one transaction, the node's view only after the commit. It never runs a script and
- * never takes a resource out of service: a received delete or unextend of a resource in
- * service here is refused (-EBUSY).
+ * An object from a peer is input from outside: every field is checked here before
+ * anything is written, and a bad one changes nothing; only a valid object newer than ours
+ * goes to define.c (scripts, then rows in one transaction, then the view). It never writes
+ * the store itself, never runs a script and never takes a resource out of service: a
+ * received delete or unextend of a resource in service here is refused (-EBUSY).
  *
  * A tombstone names the nodes the resource was extended to. One that does not name this
  * node only records that this node dropped its copy (an unextend): it keeps older
@@ -27,8 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "eventlog.h"
-#include "monitor.h"
 #include "proto.h"
 #include "scripts.h"
 #include "validate.h"
@@ -100,21 +99,6 @@ json_t *lk_version_json(const struct lk_version *version)
 static bool nodes_name(const json_t *nodes, const char *name)
 {
     return json_object_get(nodes, name) != NULL;
-}
-
-/* tag's extends in the view as a nodes object. NULL on ENOMEM. */
-static json_t *view_nodes(const struct lk_node *node, const char *tag)
-{
-    json_t *nodes = json_object();
-    for (size_t i = 0; nodes && i < node->extend_count; i++) {
-        const struct lk_extend *e = &node->extends[i];
-        if (strcmp(e->tag, tag) == 0 &&
-            json_object_set_new(nodes, e->node, json_integer(e->priority)) < 0) {
-            json_decref(nodes);
-            return NULL;
-        }
-    }
-    return nodes;
 }
 
 /* tag's extends in the store as a nodes object. NULL on error. */
@@ -276,59 +260,6 @@ json_t *lk_replica_object(struct lk_node *node, const char *tag)
     json_decref(version);
     json_decref(t.nodes);
     return obj;
-}
-
-/* ---- Stamping local changes ---- */
-
-uint64_t lk_version_next(uint64_t clock)
-{
-    /* A hybrid logical clock: past every counter seen (causality), and at least the
-     * wall-clock milliseconds, so that of two writes made apart during a partition the
-     * later one wins when the clocks are roughly in step. */
-    uint64_t next = clock + 1;
-    uint64_t now = (uint64_t) lk_now_ms();
-    return now > next ? now : next;
-}
-
-static int touch(struct lk_node *node, const char *tag, const json_t *nodes)
-{
-    uint64_t clock = 0;
-    if (lk_store_get_clock(node->store, &clock) < 0 || clock >= INT64_MAX) {
-        return -EIO;
-    }
-    uint64_t next = lk_version_next(clock);
-    if (!nodes) {
-        int r = lk_store_set_version(node->store, tag, next, node->name, false, NULL);
-        if (r == 0) {
-            return lk_store_drop_tombstone(node->store, tag) < 0 ? -EIO : 0;
-        }
-        if (r != -ENOENT) {
-            return -EIO;
-        }
-    }
-    /* Deleted: the tombstone names the nodes it was extended to, so that they drop it. */
-    json_t *own = nodes ? NULL : view_nodes(node, tag);
-    char *text = json_dumps(nodes ? nodes : own, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(own);
-    if (!text) {
-        return -EIO;
-    }
-    int r = lk_store_set_version(node->store, tag, next, node->name, true, text);
-    free(text);
-    return r < 0 ? -EIO : 0;
-}
-
-int lk_replica_touch(struct lk_node *node, const char *tag)
-{
-    return touch(node, tag, NULL);
-}
-
-int lk_replica_touch_deleted(struct lk_node *node, const char *tag, const json_t *nodes)
-{
-    if (!json_is_object(nodes)) {
-        return touch(node, tag, NULL);
-    }
-    return touch(node, tag, nodes);
 }
 
 /* ---- What to send ---- */
@@ -582,19 +513,7 @@ size_t lk_replica_nodes(struct lk_node *node, const char *tag, char (*names)[LK_
 
 /* ---- Applying a received object ---- */
 
-struct parsed {
-    char tag[LK_TAG_MAX + 1];
-    struct lk_version version;
-    bool deleted;
-    bool here;               /* its nodes name this node */
-    json_t *nodes;           /* borrowed from the object */
-    json_t *children;        /* borrowed; live objects only */
-    struct lk_resource *res; /* live objects only */
-    unsigned char *content[LK_ACTION_COUNT];
-    size_t len[LK_ACTION_COUNT];
-};
-
-static void parsed_done(struct parsed *p)
+static void parsed_done(struct lk_definition *p)
 {
     free(p->res);
     for (int a = 0; a < LK_ACTION_COUNT; a++) {
@@ -611,35 +530,11 @@ static int decode_script(const json_t *json, unsigned char **ret, size_t *ret_le
         snprintf(err, size, "not text");
         return -EINVAL;
     }
-    size_t b64_len = strlen(b64);
-    if (b64_len / 4 * 3 > LK_SCRIPT_MAX_SIZE + 3) {
-        snprintf(err, size, "too large: at most %d bytes", LK_SCRIPT_MAX_SIZE);
-        return -EINVAL;
-    }
-    size_t max = b64_len / 4 * 3 + 3;
-    unsigned char *bin = malloc(max);
-    if (!bin) {
-        snprintf(err, size, "out of memory");
-        return -ENOMEM;
-    }
-    size_t len = 0;
-    if (sodium_base642bin(bin, max, b64, b64_len, NULL, &len, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0) {
-        free(bin);
-        snprintf(err, size, "not valid base64");
-        return -EINVAL;
-    }
-    if (lk_validate_script(bin, len, err, size) < 0) {
-        free(bin);
-        return -EINVAL;
-    }
-    *ret = bin;
-    *ret_len = len;
-    return 0;
+    return lk_define_decode_script(b64, ret, ret_len, err, size);
 }
 
-static int parse_nodes(const struct lk_node *node, json_t *nodes, struct parsed *p, char *err,
-                       size_t size)
+static int parse_nodes(const struct lk_node *node, json_t *nodes, struct lk_definition *p,
+                       char *err, size_t size)
 {
     if (!json_is_object(nodes)) {
         snprintf(err, size, "'%s' must be an object", KEY_NODES);
@@ -673,8 +568,8 @@ static int parse_nodes(const struct lk_node *node, json_t *nodes, struct parsed 
 }
 
 /* The resource and its scripts; -EINVAL with err on anything wrong. */
-static int parse_definition(const json_t *object, const char *peer, struct parsed *p, char *err,
-                            size_t size)
+static int parse_definition(const json_t *object, const char *peer, struct lk_definition *p,
+                            char *err, size_t size)
 {
     json_t *rj = json_object_get(object, KEY_RESOURCE);
     json_t *scripts = json_object_get(object, KEY_SCRIPTS);
@@ -771,7 +666,7 @@ static int parse_definition(const json_t *object, const char *peer, struct parse
     return 0;
 }
 
-static int parse_children(json_t *children, struct parsed *p, char *err, size_t size)
+static int parse_children(json_t *children, struct lk_definition *p, char *err, size_t size)
 {
     if (!json_is_array(children)) {
         snprintf(err, size, "'%s' must be an array", KEY_CHILDREN);
@@ -804,7 +699,7 @@ static int parse_children(json_t *children, struct parsed *p, char *err, size_t 
 }
 
 static int parse_object(const struct lk_node *node, const char *peer, const json_t *object,
-                        struct parsed *p, char *err, size_t size)
+                        struct lk_definition *p, char *err, size_t size)
 {
     if (!json_is_object(object)) {
         snprintf(err, size, "an object must be a JSON object");
@@ -841,247 +736,16 @@ static int parse_object(const struct lk_node *node, const char *peer, const json
     return r;
 }
 
-/* Whether tag is reachable from child through the view's dependencies, i.e. whether
- * making tag depend on child would close a cycle. */
-static bool reaches(const struct lk_node *node, const char *child, const char *tag, size_t depth)
-{
-    if (strcmp(child, tag) == 0) {
-        return true;
-    }
-    if (depth > node->dep_count) {
-        return false; /* a cycle already there; not ours to report */
-    }
-    for (size_t i = 0; i < node->dep_count; i++) {
-        if (strcmp(node->deps[i].parent, child) == 0 &&
-            reaches(node, node->deps[i].child, tag, depth + 1)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static void log_received(struct lk_node *node, const char *peer, const struct parsed *p)
-{
-    char what[LK_TAG_MAX + 64];
-    snprintf(what, sizeof(what), "version %" PRIu64 " by %s", p->version.counter, p->version.node);
-    lk_eventlog_msg(node, p->tag, LK_MSG_DATA_RECEIVED, peer, what);
-}
-
 static int db_error(struct lk_node *node, char *err, size_t size)
 {
     snprintf(err, size, "cannot write the node database: %s", lk_store_errmsg(node->store));
     return -EIO;
 }
 
-/* A delete, or an unextend from this node: drops the copy and keeps a tombstone. */
-static int apply_drop(struct lk_node *node, const char *peer, const struct parsed *p, bool exists,
-                      enum lk_replica_outcome *ret_outcome, char *err, size_t size)
-{
-    const struct lk_resource *res = lk_node_find(node, p->tag);
-    if (res && (lk_state_in_service(res->state) || res->pending != LK_PENDING_NONE)) {
-        (void) lk_store_see_clock(node->store, p->version.counter);
-        snprintf(err, size, "resource '%s' is %s on this node: not %s", p->tag,
-                 res->pending != LK_PENDING_NONE ? "busy" : "in service",
-                 p->deleted ? "deleted" : "unextended");
-        return -EBUSY;
-    }
-    char *nodes = json_dumps(p->nodes, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!nodes) {
-        snprintf(err, size, "out of memory");
-        return -ENOMEM;
-    }
-    int r = lk_store_begin(node->store);
-    if (r == 0 && exists) {
-        r = lk_store_delete(node->store, p->tag);
-    }
-    if (r == 0) {
-        r = lk_store_set_version(node->store, p->tag, p->version.counter, p->version.node, true,
-                                 nodes);
-    }
-    if (r == 0) {
-        r = lk_store_commit(node->store);
-    }
-    free(nodes);
-    if (r < 0) {
-        r = db_error(node, err, size);
-        lk_store_rollback(node->store);
-        return r;
-    }
-    if (exists) {
-        lk_scripts_remove_all(node, p->tag);
-    }
-    if (res) {
-        lk_node_drop(node, p->tag);
-        lk_monitor_forget(node, p->tag);
-    }
-    log_received(node, peer, p);
-    *ret_outcome = LK_REPLICA_DROPPED;
-    return 0;
-}
-
-/* Writes the rows of a created or changed resource; inside the caller's transaction.
- * applied[i] tells which children were linked. */
-static int write_rows(struct lk_node *node, const struct parsed *p, bool exists, bool *applied,
-                      char *err, size_t size)
-{
-    struct lk_store *store = node->store;
-    int r;
-    if (!exists) {
-        r = lk_store_insert(store, node->name, p->res, err, size);
-        if (r < 0) {
-            return r;
-        }
-    } else {
-        r = lk_store_save_settings(store, p->res);
-        if (r == -EEXIST) {
-            snprintf(err, size, "a resource with id '%s' already exists", p->res->id);
-            return r;
-        }
-        if (r < 0 || lk_store_save_scripts(store, p->res) < 0 ||
-            lk_store_add_state(store, node->name, p->res) < 0) {
-            return db_error(node, err, size);
-        }
-    }
-    if (lk_store_drop_extend(store, p->tag, NULL) < 0) {
-        return db_error(node, err, size);
-    }
-    const char *name;
-    const json_t *v;
-    json_object_foreach(p->nodes, name, v)
-    {
-        if (lk_store_set_extend(store, p->tag, name, (uint32_t) json_integer_value(v)) < 0) {
-            return db_error(node, err, size);
-        }
-    }
-    if (lk_store_drop_children(store, p->tag) < 0) {
-        return db_error(node, err, size);
-    }
-    size_t i;
-    json_array_foreach(p->children, i, v)
-    {
-        const char *child = json_string_value(v);
-        bool deleted = true;
-        uint64_t counter;
-        /* A child this node does not hold is skipped: children travel first, and one that
-         * is not extended here cannot be linked (both ends live on the same nodes). A link
-         * that would close a cycle here (two partitions linking the other way) is too. */
-        applied[i] = lk_store_get_version(store, child, &counter, NULL, 0, &deleted) == 0 &&
-                     !deleted && !reaches(node, child, p->tag, 0);
-        if (applied[i] && lk_store_add_dep(store, p->tag, child) < 0) {
-            return db_error(node, err, size);
-        }
-    }
-    if (lk_store_set_version(store, p->tag, p->version.counter, p->version.node, false, NULL) < 0 ||
-        lk_store_drop_tombstone(store, p->tag) < 0) {
-        return db_error(node, err, size);
-    }
-    return 0;
-}
-
-/* Brings the view in line with the rows just committed. */
-static int update_view(struct lk_node *node, const struct parsed *p, const bool *applied)
-{
-    struct lk_resource *res = lk_node_find(node, p->tag);
-    if (res) {
-        /* Its state on this node is this node's own; only the definition changes. */
-        snprintf(res->id, sizeof(res->id), "%s", p->res->id);
-        snprintf(res->info, sizeof(res->info), "%s", p->res->info);
-        res->settings = p->res->settings;
-        memcpy(res->has_script, p->res->has_script, sizeof(res->has_script));
-    } else {
-        res = calloc(1, sizeof(*res));
-        if (!res) {
-            return -ENOMEM;
-        }
-        int r = lk_store_load_one(node->store, node->name, p->tag, res);
-        if (r < 0 || (r = lk_node_add(node, res)) < 0) {
-            free(res);
-            return r;
-        }
-    }
-    lk_node_drop_extend(node, p->tag, NULL);
-    const char *name;
-    const json_t *v;
-    json_object_foreach(p->nodes, name, v)
-    {
-        if (lk_node_set_extend(node, p->tag, name, (uint32_t) json_integer_value(v)) < 0) {
-            return -ENOMEM;
-        }
-    }
-    lk_node_drop_dep(node, p->tag, NULL);
-    size_t i;
-    json_array_foreach(p->children, i, v)
-    {
-        const char *child = json_string_value(v);
-        if (applied[i] && lk_node_find(node, child) && lk_node_add_dep(node, p->tag, child) < 0) {
-            return -ENOMEM;
-        }
-    }
-    return 0;
-}
-
-static int apply_live(struct lk_node *node, const char *peer, const struct parsed *p, bool exists,
-                      enum lk_replica_outcome *ret_outcome, char *err, size_t size)
-{
-    bool *applied = calloc(json_array_size(p->children) + 1, sizeof(*applied));
-    if (!applied) {
-        snprintf(err, size, "out of memory");
-        return -ENOMEM;
-    }
-    /* Copies first, each atomic: a crash before the commit leaves unused files (or, for
-     * a resource we hold, newer scripts under the older definition, which the next sync
-     * completes), never a definition without its scripts. */
-    int r = 0;
-    for (int a = 0; r == 0 && a < LK_ACTION_COUNT; a++) {
-        if (p->content[a]) {
-            r = lk_scripts_install(node, p->tag, (enum lk_action) a, p->content[a], p->len[a], err,
-                                   size);
-        }
-    }
-    if (r == 0) {
-        r = lk_store_begin(node->store) < 0 ? db_error(node, err, size) : 0;
-        if (r == 0) {
-            r = write_rows(node, p, exists, applied, err, size);
-            if (r == 0 && lk_store_commit(node->store) < 0) {
-                r = db_error(node, err, size);
-            }
-            if (r < 0) {
-                lk_store_rollback(node->store);
-            }
-        }
-    }
-    if (r < 0) {
-        if (!exists) {
-            lk_scripts_remove_all(node, p->tag);
-        }
-        free(applied);
-        return r;
-    }
-    /* Actions the new definition no longer has lose their copies. */
-    for (int a = 0; a < LK_ACTION_COUNT; a++) {
-        if (!p->res->has_script[a]) {
-            char path[LK_PATH_MAX + 256];
-            (void) unlink(
-                    lk_node_script_path(node, (enum lk_action) a, p->tag, path, sizeof(path)));
-        }
-    }
-    r = update_view(node, p, applied);
-    free(applied);
-    if (r < 0) {
-        snprintf(err, size, "resource '%s' was written, but the daemon's view of it was not: %s",
-                 p->tag, strerror(-r));
-        return r;
-    }
-    lk_monitor_sync(node, p->tag);
-    log_received(node, peer, p);
-    *ret_outcome = LK_REPLICA_APPLIED;
-    return 0;
-}
-
 int lk_replica_apply(struct lk_node *node, const char *peer, const json_t *object,
                      enum lk_replica_outcome *ret_outcome, char *err, size_t err_size)
 {
-    struct parsed p;
+    struct lk_definition p;
     memset(&p, 0, sizeof(p));
     int r = parse_object(node, peer, object, &p, err, err_size);
     if (r < 0) {
@@ -1106,10 +770,17 @@ int lk_replica_apply(struct lk_node *node, const char *peer, const json_t *objec
         }
         goto out;
     }
+    /* Newer than ours: the definitions writer applies it. */
     if (p.deleted || !p.here) {
-        r = apply_drop(node, peer, &p, exists, ret_outcome, err, err_size);
+        r = lk_define_received_drop(node, peer, &p, exists, err, err_size);
+        if (r == 0) {
+            *ret_outcome = LK_REPLICA_DROPPED;
+        }
     } else {
-        r = apply_live(node, peer, &p, exists, ret_outcome, err, err_size);
+        r = lk_define_received_live(node, peer, &p, exists, err, err_size);
+        if (r == 0) {
+            *ret_outcome = LK_REPLICA_APPLIED;
+        }
     }
 out:
     parsed_done(&p);

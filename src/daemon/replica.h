@@ -16,6 +16,9 @@
  * the same resource during a partition both end with the same winner when it heals —
  * the whole object of the later write (last writer wins per resource; docs/REPLICATION.md).
  *
+ * Versions are stamped, and received objects written, by the definitions writer
+ * (define.h); this file builds, compares, parses and validates the objects.
+ *
  * Objects travel to every node in "nodes" of the new and of the previous version, so an
  * unextended node learns it and drops its copy. Deletes leave a tombstone (tag, version)
  * so a node that was away cannot bring the resource back.
@@ -27,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "define.h"
 #include "node.h"
 
 /* The largest counter accepted from anywhere: far beyond any clock (2^62 ms is 146
@@ -34,31 +38,12 @@
  * node's clock at a value it cannot count past. */
 #define LK_VERSION_MAX (UINT64_C(1) << 62)
 
-struct lk_version {
-    uint64_t counter;
-    char node[LK_TAG_MAX + 1];
-};
-
 /* <0, 0, >0 as a is older than, equal to, newer than b. */
 int lk_version_cmp(const struct lk_version *a, const struct lk_version *b);
-
-/* The counter of a new local version given the clock (the largest counter seen): the
- * larger of clock + 1 and the wall-clock milliseconds (a hybrid logical clock, see
- * docs/REPLICATION.md). */
-uint64_t lk_version_next(uint64_t clock);
 
 /* Parses [counter, "node"]; -EINVAL when it is not that. */
 int lk_version_parse(const json_t *json, struct lk_version *ret_version);
 json_t *lk_version_json(const struct lk_version *version);
-
-/* Stamps tag with a new version written by this node. Call it inside the transaction
- * that makes the change (after the change). Also works for a tag that was just deleted
- * (writes its tombstone, naming the nodes node->extends still lists for it). A resource
- * is replicated only once stamped: call it after lk_store_insert too. Returns 0 or -EIO. */
-int lk_replica_touch(struct lk_node *node, const char *tag);
-/* The same for a tag deleted from the store (after lk_store_delete), whose tombstone names
- * nodes ({"node1":1,…}, the extends it had; borrowed) rather than node->extends. */
-int lk_replica_touch_deleted(struct lk_node *node, const char *tag, const json_t *nodes);
 
 /* The object for tag (live or tombstone) as above; NULL when this node has neither, when
  * it is a tombstone that does not name this node (this node only dropped its copy), when
@@ -85,8 +70,8 @@ enum lk_replica_outcome {
 
 /* Applies an object received from peer: validates every field (a bad object changes
  * nothing and returns -EINVAL with a one-line reason), compares versions, and when newer
- * writes scripts (atomically) and store rows in one transaction, then updates the node's
- * view (lk_node_add / lk_node_drop / settings / dependencies) and monitoring. A resource
+ * hands it to the definitions writer (define.h: scripts, rows in one transaction, view,
+ * "definitions changed"). A resource
  * in service here is never dropped by a received delete or unextend: -EBUSY (the sender
  * refuses those while it is in service anywhere; a partition can still cross them, see
  * docs/REPLICATION.md). Always advances the Lamport clock past the object's counter. */

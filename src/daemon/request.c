@@ -43,14 +43,6 @@ void lk_req_closed(struct conn *c)
     c->wait = WAIT_NONE;
 }
 
-void lk_req_delivered(struct conn *c)
-{
-    struct lk_api *api = c->api;
-    if (api->stop_loop_after_reply) {
-        uv_stop(api->node->loop);
-    }
-}
-
 void lk_req_free(struct conn *c)
 {
     if (!c) {

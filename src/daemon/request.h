@@ -23,14 +23,13 @@ struct lk_api;
  *   progress or event messages, then at most one final reply. Framing is the transport's
  *   business (the socket adds a newline; HTTP may use chunks or SSE). It returns 0, or a
  *   negative errno when it cannot take the message (the request then calls close()).
- * - end() follows the final reply: close once everything sent is delivered, then call
- *   lk_req_delivered.
+ * - end() follows the final reply: close once everything sent is delivered.
  * - close() closes now, dropping what is not delivered (the client went away, or the
  *   request cannot go on).
  * A transport that closes (through end, close, or on its own: end of input, timeout)
  * calls lk_req_closed at once, and lk_req_free when its connection is gone; in between,
  * the request sends nothing. None of the ops calls back into the request layer except
- * lk_req_closed and lk_req_delivered. */
+ * lk_req_closed. */
 struct lk_transport_ops {
     int (*send)(void *tconn, const char *msg, size_t len);
     void (*end)(void *tconn);
@@ -50,9 +49,6 @@ void lk_req_dispatch(struct conn *req, const char *line);
 
 /* The transport is closing req's connection: req sends nothing more and waits no more. */
 void lk_req_closed(struct conn *req);
-
-/* The final reply of req was delivered. */
-void lk_req_delivered(struct conn *req);
 
 /* Frees req (NULL-safe) and what it holds; its transport connection is gone. */
 void lk_req_free(struct conn *req);

@@ -102,7 +102,6 @@ static void on_write(uv_write_t *req, int status)
     }
     if (c->close_after_write && c->writes_in_flight == 0) {
         conn_close(c);
-        lk_req_delivered(c->req);
     }
 }
 
@@ -151,7 +150,6 @@ static void conn_end(void *tconn)
     c->close_after_write = true;
     if (c->writes_in_flight == 0) {
         conn_close(c);
-        lk_req_delivered(c->req);
     }
 }
 

@@ -19,6 +19,7 @@
  *                      recover (script, local recovery on, within the recovery budget) or
  *                      the failover seam (OSF here)
  *   PROCESS_EXITED     only while monitored: 1506, then as a failed check at its limit
+ *   (both)             dropped while the view is holding (resumed after a freeze)
  *   RUN_FINISHED       recover ok → ISP (ISU with monitoring off), restore not run;
  *                      recover failed → 1503 and the failover seam
  *   SETTINGS_CHANGED   in service and idle: monitoring off → ISU (1507), on → ISP (1508)
@@ -879,6 +880,11 @@ int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
     ret_plan->overflow = false;
     ret_plan->startup = ev->type == LK_EV_STARTUP;
     ret_plan->whole_hierarchy = ev->whole_hierarchy;
+    if (view->holding && (ev->type == LK_EV_CHECK_FINISHED || ev->type == LK_EV_PROCESS_EXITED)) {
+        /* A failed check must not start a recovery or a failover before the peers are
+         * heard: it may be about a copy another node has taken over meanwhile. */
+        return 0;
+    }
     const struct lk_resource *res = find(view, ev->tag);
     if (!res) {
         return -ENOENT;

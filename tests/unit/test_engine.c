@@ -72,6 +72,7 @@ struct engine_case {
         uint32_t max_recoveries; /* 0: the default (3) */
         uint32_t window;         /* recovery-window in s; 0: the default (600) */
         uint32_t ago[8];         /* local recoveries that started this many s before NOW */
+        bool holding;            /* the view: resumed after a freeze, peers not heard */
     } with;
 };
 
@@ -528,6 +529,30 @@ static const struct engine_case cases[] = {
          EXITED(777, "/run/app.pid"), 0, NOTHING},
         {"process-exited/during-recover", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
          EXITED(777, "/run/app.pid"), 0, NOTHING},
+
+        /* Holding (resumed after a freeze, the peers not heard yet): checks and exits are
+         * dropped, whatever they say; other events are decided as usual. */
+        {"holding/check-failed-dropped", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.holding = true), CHECKED(QUICKCHK, EXIT(1)), 0, NOTHING},
+        {"holding/check-failed-no-recover-dropped", RES(ISP, NONE, IN, Q, AUTORES_ISP),
+         WITH(.holding = true), CHECKED(QUICKCHK, EXIT(1)), 0, NOTHING},
+        {"holding/check-ok-keeps-failures", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.holding = true, .failures = 2, .check_failures = 3), CHECKED(QUICKCHK, OK), 0,
+         NOTHING},
+        {"holding/check-timeout-dropped", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.holding = true), CHECKED(QUICKCHK, TIMEOUT(5)), 0, NOTHING},
+        {"holding/process-exited-dropped", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.holding = true), EXITED(777, "/run/app.pid"), 0, NOTHING},
+        {"holding/check-of-unknown-tag-dropped", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.holding = true),
+         .ev = {.type = LK_EV_CHECK_FINISHED,
+                .tag = "nosuch",
+                .action = LK_ACTION_QUICKCHK,
+                .result = {EXIT(1)},
+                .now_usec = NOW},
+         0, NOTHING},
+        {"holding/remove-requested-decided", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.holding = true), EVENT(REMOVE_REQUESTED), 0, PLAN(START_REMOVE(ISP, out))},
         {"process-exited/during-remove", RES(ISP, REMOVE, OUT, Q | R, AUTORES_ISP),
          EXITED(777, "/run/app.pid"), 0, NOTHING},
 
@@ -718,7 +743,8 @@ static bool run_case(const struct engine_case *c)
     /* A neighbour that no case names: its presence must change nothing. */
     make_resource(&app2, "app2", LK_STATE_ISP, LK_PENDING_NONE, true, Q, LK_INIT_AUTORES_ISP);
     struct lk_resource *const list[] = {&app2, &app1};
-    struct lk_view view = {.resources = list, .count = 2, .node = "node1"};
+    struct lk_view view = {
+            .resources = list, .count = 2, .node = "node1", .holding = c->with.holding};
 
     struct lk_event ev = {
             .type = c->ev.type,

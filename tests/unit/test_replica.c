@@ -169,7 +169,7 @@ static struct lk_resource *create(struct lk_node *node, const char *tag)
     assert_int_equal(lk_store_begin(node->store), 0);
     int r = lk_store_insert(node->store, node->name, res, err, sizeof(err));
     if (r == 0) {
-        r = lk_replica_touch(node, tag);
+        r = lk_define_touch(node, tag);
     }
     commit_or_fail(node, r, "create");
     assert_int_equal(lk_node_add(node, res), 0);
@@ -182,7 +182,7 @@ static void extend(struct lk_node *node, const char *tag, const char *peer, uint
     assert_int_equal(lk_store_begin(node->store), 0);
     int r = lk_store_set_extend(node->store, tag, peer, priority);
     if (r == 0) {
-        r = lk_replica_touch(node, tag);
+        r = lk_define_touch(node, tag);
     }
     commit_or_fail(node, r, "extend");
     assert_int_equal(lk_node_set_extend(node, tag, peer, priority), 0);
@@ -193,7 +193,7 @@ static void unextend(struct lk_node *node, const char *tag, const char *peer)
     assert_int_equal(lk_store_begin(node->store), 0);
     int r = lk_store_drop_extend(node->store, tag, peer);
     if (r == 0) {
-        r = lk_replica_touch(node, tag);
+        r = lk_define_touch(node, tag);
     }
     commit_or_fail(node, r, "unextend");
     lk_node_drop_extend(node, tag, peer);
@@ -204,7 +204,7 @@ static void depend(struct lk_node *node, const char *parent, const char *child)
     assert_int_equal(lk_store_begin(node->store), 0);
     int r = lk_store_add_dep(node->store, parent, child);
     if (r == 0) {
-        r = lk_replica_touch(node, parent);
+        r = lk_define_touch(node, parent);
     }
     commit_or_fail(node, r, "dependency");
     assert_int_equal(lk_node_add_dep(node, parent, child), 0);
@@ -222,7 +222,7 @@ static void configure(struct lk_node *node, const char *tag, const char *key, co
     assert_int_equal(lk_store_begin(node->store), 0);
     int r = lk_store_save_settings(node->store, res);
     if (r == 0) {
-        r = lk_replica_touch(node, tag);
+        r = lk_define_touch(node, tag);
     }
     commit_or_fail(node, r, "config");
 }
@@ -233,7 +233,7 @@ static void delete_resource(struct lk_node *node, const char *tag)
     int r = lk_store_delete(node->store, tag);
     if (r == 0) {
         /* node->extends still lists where it was: the tombstone names those nodes. */
-        r = lk_replica_touch(node, tag);
+        r = lk_define_touch(node, tag);
     }
     commit_or_fail(node, r, "delete");
     lk_scripts_remove_all(node, tag);
@@ -762,7 +762,7 @@ static void lk_replica_apply__newer_wins_older_and_equal_ignored(void **state)
     static const char new_quick[] = "#!/bin/sh\nexit 1\n";
     install(a, "app1", LK_ACTION_QUICKCHK, new_quick, strlen(new_quick));
     assert_int_equal(lk_store_begin(a->store), 0);
-    commit_or_fail(a, lk_replica_touch(a, "app1"), "update-script");
+    commit_or_fail(a, lk_define_touch(a, "app1"), "update-script");
     /* A local run on b changes its own state, which no object carries. */
     lk_node_find(b, "app1")->check_failures_in_row = 2;
 
@@ -1066,7 +1066,7 @@ static void lk_replica_apply__changes_on_a_resource_in_service(void **state)
     assert_int_equal(lk_store_begin(a->store), 0);
     int r = lk_store_save_scripts(a->store, mine);
     if (r == 0) {
-        r = lk_replica_touch(a, "app1");
+        r = lk_define_touch(a, "app1");
     }
     commit_or_fail(a, r, "scripts");
     send_expect(f, a, b, "app1", LK_REPLICA_APPLIED);
@@ -1158,7 +1158,7 @@ static void lk_replica_apply__missing_child_is_skipped(void **state)
     send_expect(f, a, b, "child", LK_REPLICA_APPLIED);
     /* The next version of the parent links it. */
     assert_int_equal(lk_store_begin(a->store), 0);
-    commit_or_fail(a, lk_replica_touch(a, "parent"), "touch");
+    commit_or_fail(a, lk_define_touch(a, "parent"), "touch");
     send_expect(f, a, b, "parent", LK_REPLICA_APPLIED);
     assert_int_equal(b->dep_count, 1);
     assert_true(lk_node_has_parents(b, "child"));
@@ -1215,7 +1215,7 @@ static void lk_replica_touch__clock_and_deleted_nodes(void **state)
     json_t *nodes = json_pack("{s:i, s:i}", NODE_A, 1, NODE_B, 2);
     lk_node_drop(a, "app1");
     if (r == 0) {
-        r = lk_replica_touch_deleted(a, "app1", nodes);
+        r = lk_define_touch_deleted(a, "app1", nodes);
     }
     commit_or_fail(a, r, "delete");
     json_t *obj = lk_replica_object(a, "app1");

@@ -1,0 +1,574 @@
+/* The definitions writer (define.h): every change to what a resource is — row, settings,
+ * script copies, dependencies, extends, tombstones — in one transaction with its new
+ * version, then the view, then "definitions changed" on the bus.
+ *
+ * Events enter as calls from the request handlers (local commands, validated there) and
+ * from replica.c (objects received from a peer, parsed and validated there, newer than
+ * ours). Script copies are written before the transaction, each atomically: a crash in
+ * between leaves unused files, never a definition without its scripts. This file must
+ * never touch a resource's state (the executor's), decide where anything runs, or call
+ * up into the cluster or the api: it tells through the bus. */
+#include "define.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "config.h"
+#include "eventlog.h"
+#include "scripts.h"
+#include "validate.h"
+
+static int db_error(struct lk_node *node, char *err, size_t size)
+{
+    snprintf(err, size, "cannot write the node database: %s", lk_store_errmsg(node->store));
+    return -EIO;
+}
+
+/* The one transaction block: every change is lk_store_begin, its writes (each run only
+ * while r is 0), then finish(r). Commits when r is 0, else rolls back. Returns 0; r when
+ * it is -EEXIST and a write explained it in err (explained: a taken tag or id; those
+ * callers empty err first); else -EIO with the database's message. */
+static int finish(struct lk_node *node, int r, bool explained, char *err, size_t size)
+{
+    if (r == 0 && lk_store_commit(node->store) == 0) {
+        return 0;
+    }
+    if (!explained || r != -EEXIST || !err[0]) {
+        r = db_error(node, err, size);
+    }
+    lk_store_rollback(node->store);
+    return r;
+}
+
+/* ---- Versions ---- */
+
+uint64_t lk_version_next(uint64_t clock)
+{
+    /* A hybrid logical clock: past every counter seen (causality), and at least the
+     * wall-clock milliseconds, so that of two writes made apart during a partition the
+     * later one wins when the clocks are roughly in step. */
+    uint64_t next = clock + 1;
+    uint64_t now = (uint64_t) lk_now_ms();
+    return now > next ? now : next;
+}
+
+/* tag's extends in the view as a nodes object. NULL on ENOMEM. */
+static json_t *view_nodes(const struct lk_node *node, const char *tag)
+{
+    json_t *nodes = json_object();
+    for (size_t i = 0; nodes && i < node->extend_count; i++) {
+        const struct lk_extend *e = &node->extends[i];
+        if (strcmp(e->tag, tag) == 0 &&
+            json_object_set_new(nodes, e->node, json_integer(e->priority)) < 0) {
+            json_decref(nodes);
+            return NULL;
+        }
+    }
+    return nodes;
+}
+
+static int touch(struct lk_node *node, const char *tag, const json_t *nodes)
+{
+    uint64_t clock = 0;
+    if (lk_store_get_clock(node->store, &clock) < 0 || clock >= INT64_MAX) {
+        return -EIO;
+    }
+    uint64_t next = lk_version_next(clock);
+    if (!nodes) {
+        int r = lk_store_set_version(node->store, tag, next, node->name, false, NULL);
+        if (r == 0) {
+            return lk_store_drop_tombstone(node->store, tag) < 0 ? -EIO : 0;
+        }
+        if (r != -ENOENT) {
+            return -EIO;
+        }
+    }
+    /* Deleted: the tombstone names the nodes it was extended to, so that they drop it. */
+    json_t *own = nodes ? NULL : view_nodes(node, tag);
+    char *text = json_dumps(nodes ? nodes : own, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(own);
+    if (!text) {
+        return -EIO;
+    }
+    int r = lk_store_set_version(node->store, tag, next, node->name, true, text);
+    free(text);
+    return r < 0 ? -EIO : 0;
+}
+
+int lk_define_touch(struct lk_node *node, const char *tag)
+{
+    return touch(node, tag, NULL);
+}
+
+int lk_define_touch_deleted(struct lk_node *node, const char *tag, const json_t *nodes)
+{
+    return touch(node, tag, json_is_object(nodes) ? nodes : NULL);
+}
+
+int lk_define_decode_script(const char *b64, unsigned char **ret, size_t *ret_len, char *err,
+                            size_t err_size)
+{
+    size_t b64_len = strlen(b64);
+    if (b64_len / 4 * 3 > LK_SCRIPT_MAX_SIZE + 3) {
+        snprintf(err, err_size, "script is too large: at most %d bytes", LK_SCRIPT_MAX_SIZE);
+        return -EINVAL;
+    }
+    size_t max = b64_len / 4 * 3 + 3;
+    unsigned char *bin = malloc(max);
+    if (!bin) {
+        snprintf(err, err_size, "out of memory");
+        return -ENOMEM;
+    }
+    size_t len = 0;
+    if (sodium_base642bin(bin, max, b64, b64_len, NULL, &len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+        free(bin);
+        snprintf(err, err_size, "script content is not valid base64");
+        return -EINVAL;
+    }
+    if (lk_validate_script(bin, len, err, err_size) < 0) {
+        free(bin);
+        return -EINVAL;
+    }
+    *ret = bin;
+    *ret_len = len;
+    return 0;
+}
+
+/* ---- Local changes ---- */
+
+int lk_define_create(struct lk_node *node, struct lk_resource *res,
+                     unsigned char *const content[LK_ACTION_COUNT],
+                     const size_t len[LK_ACTION_COUNT], char *err, size_t err_size)
+{
+    const char *tag = res->tag;
+    int r = 0;
+    for (int a = 0; r == 0 && a < LK_ACTION_COUNT; a++) {
+        if (content[a]) {
+            r = lk_scripts_install(node, tag, (enum lk_action) a, content[a], len[a], err,
+                                   err_size);
+        }
+    }
+    if (r == 0) {
+        err[0] = '\0';
+        r = lk_store_begin(node->store);
+        if (r == 0) {
+            /* insert says why for a taken tag or id */
+            r = lk_store_insert(node->store, node->name, res, err, err_size);
+        }
+        if (r == 0) {
+            r = lk_define_touch(node, tag);
+        }
+        r = finish(node, r, true, err, err_size);
+    }
+    if (r < 0) {
+        lk_scripts_remove_all(node, tag);
+        free(res);
+        return r;
+    }
+    char copy[LK_TAG_MAX + 1];
+    snprintf(copy, sizeof(copy), "%s", tag);
+    if (lk_node_add(node, res) < 0) {
+        free(res);
+        snprintf(err, err_size, "out of memory");
+        return -ENOMEM;
+    }
+    if (lk_node_set_extend(node, copy, node->name, 1) < 0) {
+        lk_node_drop(node, copy);
+        snprintf(err, err_size, "out of memory");
+        return -ENOMEM;
+    }
+    lk_bus_defined(node->bus, copy);
+    return 0;
+}
+
+int lk_define_delete(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t count, char *err,
+                     size_t err_size)
+{
+    /* One transaction for the whole tree, bottom-up: all or nothing. */
+    int r = lk_store_begin(node->store);
+    for (size_t i = count; r == 0 && i-- > 0;) {
+        json_t *nodes = view_nodes(node, tags[i]);
+        r = lk_store_delete(node->store, tags[i]);
+        if (r == 0) {
+            r = lk_define_touch_deleted(node, tags[i], nodes);
+        }
+        json_decref(nodes);
+    }
+    if ((r = finish(node, r, false, err, err_size)) < 0) {
+        return r;
+    }
+    for (size_t i = count; i-- > 0;) {
+        lk_node_drop(node, tags[i]);
+        lk_scripts_remove_all(node, tags[i]);
+        lk_bus_defined(node->bus, tags[i]);
+    }
+    return 0;
+}
+
+int lk_define_dep(struct lk_node *node, const char *parent, const char *child, bool add, char *err,
+                  size_t err_size)
+{
+    int r = lk_store_begin(node->store);
+    if (r == 0) {
+        r = add ? lk_store_add_dep(node->store, parent, child)
+                : lk_store_delete_dep(node->store, parent, child);
+    }
+    if (r == 0) {
+        r = lk_define_touch(node, parent);
+    }
+    if ((r = finish(node, r, false, err, err_size)) < 0) {
+        return r;
+    }
+    if (add) {
+        if (lk_node_add_dep(node, parent, child) < 0) {
+            snprintf(err, err_size, "out of memory");
+            return -ENOMEM;
+        }
+    } else {
+        lk_node_drop_dep(node, parent, child);
+    }
+    lk_bus_defined(node->bus, parent);
+    return 0;
+}
+
+int lk_define_script(struct lk_node *node, const char *tag, enum lk_action action,
+                     const unsigned char *content, size_t len, char *err, size_t err_size)
+{
+    struct lk_resource *res = lk_node_find(node, tag);
+    if (!res) {
+        snprintf(err, err_size, "no resource with tag '%s'", tag);
+        return -ENOENT;
+    }
+    int r = lk_scripts_install(node, tag, action, content, len, err, err_size);
+    if (r < 0) {
+        return r;
+    }
+    bool had = res->has_script[action];
+    res->has_script[action] = true;
+    r = lk_store_begin(node->store);
+    if (r == 0 && !had) {
+        r = lk_store_save_scripts(node->store, res);
+    }
+    if (r == 0) {
+        r = lk_define_touch(node, tag);
+    }
+    if ((r = finish(node, r, false, err, err_size)) < 0) {
+        res->has_script[action] = had;
+        return r;
+    }
+    lk_bus_defined(node->bus, tag);
+    return 0;
+}
+
+int lk_define_settings(struct lk_node *node, const char *tag, const struct lk_settings *settings,
+                       const char *info, char *err, size_t err_size)
+{
+    struct lk_resource *res = lk_node_find(node, tag);
+    if (!res) {
+        snprintf(err, err_size, "no resource with tag '%s'", tag);
+        return -ENOENT;
+    }
+    struct lk_resource next = *res;
+    next.settings = *settings;
+    if (info) {
+        snprintf(next.info, sizeof(next.info), "%s", info);
+    }
+    int r = lk_store_begin(node->store);
+    if (r == 0) {
+        r = lk_store_save_settings(node->store, &next);
+    }
+    if (r == 0) {
+        r = lk_define_touch(node, tag);
+    }
+    if ((r = finish(node, r, false, err, err_size)) < 0) {
+        return r;
+    }
+    res->settings = next.settings;
+    snprintf(res->info, sizeof(res->info), "%s", next.info);
+    lk_bus_defined(node->bus, tag);
+    return 0;
+}
+
+int lk_define_extends(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t n,
+                      const char *peer, uint32_t priority, char *err, size_t err_size)
+{
+    int r = lk_store_begin(node->store);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        if (priority) {
+            r = lk_store_set_extend(node->store, tags[i], peer, priority);
+        } else if (lk_node_priority(node, tags[i], peer)) {
+            r = lk_store_drop_extend(node->store, tags[i], peer);
+        }
+        if (r == 0) {
+            r = lk_define_touch(node, tags[i]);
+        }
+    }
+    if ((r = finish(node, r, false, err, err_size)) < 0) {
+        return r;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (priority) {
+            (void) lk_node_set_extend(node, tags[i], peer, priority);
+        } else {
+            lk_node_drop_extend(node, tags[i], peer);
+        }
+        lk_bus_defined(node->bus, tags[i]);
+    }
+    return 0;
+}
+
+int lk_define_cluster_settings(struct lk_node *node, const struct lk_cluster_settings *settings,
+                               const char *version_node, uint64_t version_counter, char *err,
+                               size_t err_size)
+{
+    struct lk_config next = node->config;
+    next.cluster = *settings;
+    if (!version_node) {
+        /* A new version of the settings: the newer wins when nodes meet again. */
+        uint64_t clock = 0;
+        int r = lk_store_get_clock(node->store, &clock);
+        version_counter = lk_version_next(clock);
+        if (r < 0 || lk_store_see_clock(node->store, version_counter) < 0) {
+            return db_error(node, err, err_size);
+        }
+        version_node = node->name;
+    }
+    next.settings_version = version_counter;
+    snprintf(next.settings_version_node, sizeof(next.settings_version_node), "%s", version_node);
+    char path[LK_PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s/%s", node->root, LK_CONF_NAME);
+    if (lk_config_save(path, &next, err, err_size) < 0) {
+        return -EIO;
+    }
+    node->config = next;
+    (void) lk_store_see_clock(node->store, next.settings_version);
+    return 0;
+}
+
+/* ---- Changes received from a peer ---- */
+
+/* Whether tag is reachable from child through the view's dependencies, i.e. whether
+ * making tag depend on child would close a cycle. */
+static bool reaches(const struct lk_node *node, const char *child, const char *tag, size_t depth)
+{
+    if (strcmp(child, tag) == 0) {
+        return true;
+    }
+    if (depth > node->dep_count) {
+        return false; /* a cycle already there; not ours to report */
+    }
+    for (size_t i = 0; i < node->dep_count; i++) {
+        if (strcmp(node->deps[i].parent, child) == 0 &&
+            reaches(node, node->deps[i].child, tag, depth + 1)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void log_received(struct lk_node *node, const char *peer, const struct lk_definition *d)
+{
+    char what[LK_TAG_MAX + 64];
+    snprintf(what, sizeof(what), "version %" PRIu64 " by %s", d->version.counter, d->version.node);
+    lk_eventlog_msg(node, d->tag, LK_MSG_DATA_RECEIVED, peer, what);
+}
+
+int lk_define_received_drop(struct lk_node *node, const char *peer, const struct lk_definition *d,
+                            bool exists, char *err, size_t size)
+{
+    const struct lk_resource *res = lk_node_find(node, d->tag);
+    if (res && (lk_state_in_service(res->state) || res->pending != LK_PENDING_NONE)) {
+        (void) lk_store_see_clock(node->store, d->version.counter);
+        snprintf(err, size, "resource '%s' is %s on this node: not %s", d->tag,
+                 res->pending != LK_PENDING_NONE ? "busy" : "in service",
+                 d->deleted ? "deleted" : "unextended");
+        return -EBUSY;
+    }
+    char *nodes = json_dumps(d->nodes, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!nodes) {
+        snprintf(err, size, "out of memory");
+        return -ENOMEM;
+    }
+    int r = lk_store_begin(node->store);
+    if (r == 0 && exists) {
+        r = lk_store_delete(node->store, d->tag);
+    }
+    if (r == 0) {
+        r = lk_store_set_version(node->store, d->tag, d->version.counter, d->version.node, true,
+                                 nodes);
+    }
+    free(nodes);
+    if ((r = finish(node, r, false, err, size)) < 0) {
+        return r;
+    }
+    if (exists) {
+        lk_scripts_remove_all(node, d->tag);
+    }
+    if (res) {
+        lk_node_drop(node, d->tag);
+        lk_bus_defined(node->bus, d->tag);
+    }
+    log_received(node, peer, d);
+    return 0;
+}
+
+/* Writes the rows of a created or changed resource; inside the caller's transaction.
+ * applied[i] tells which children were linked. */
+static int write_rows(struct lk_node *node, const struct lk_definition *d, bool exists,
+                      bool *applied, char *err, size_t size)
+{
+    struct lk_store *store = node->store;
+    int r;
+    if (!exists) {
+        r = lk_store_insert(store, node->name, d->res, err, size);
+        if (r < 0) {
+            return r;
+        }
+    } else {
+        r = lk_store_save_settings(store, d->res);
+        if (r == -EEXIST) {
+            snprintf(err, size, "a resource with id '%s' already exists", d->res->id);
+            return r;
+        }
+        if (r < 0 || lk_store_save_scripts(store, d->res) < 0 ||
+            lk_store_add_state(store, node->name, d->res) < 0) {
+            return db_error(node, err, size);
+        }
+    }
+    if (lk_store_drop_extend(store, d->tag, NULL) < 0) {
+        return db_error(node, err, size);
+    }
+    const char *name;
+    const json_t *v;
+    json_object_foreach(d->nodes, name, v)
+    {
+        if (lk_store_set_extend(store, d->tag, name, (uint32_t) json_integer_value(v)) < 0) {
+            return db_error(node, err, size);
+        }
+    }
+    if (lk_store_drop_children(store, d->tag) < 0) {
+        return db_error(node, err, size);
+    }
+    size_t i;
+    json_array_foreach(d->children, i, v)
+    {
+        const char *child = json_string_value(v);
+        bool deleted = true;
+        uint64_t counter;
+        /* A child this node does not hold is skipped: children travel first, and one that
+         * is not extended here cannot be linked (both ends live on the same nodes). A link
+         * that would close a cycle here (two partitions linking the other way) is too. */
+        applied[i] = lk_store_get_version(store, child, &counter, NULL, 0, &deleted) == 0 &&
+                     !deleted && !reaches(node, child, d->tag, 0);
+        if (applied[i] && lk_store_add_dep(store, d->tag, child) < 0) {
+            return db_error(node, err, size);
+        }
+    }
+    if (lk_store_set_version(store, d->tag, d->version.counter, d->version.node, false, NULL) < 0 ||
+        lk_store_drop_tombstone(store, d->tag) < 0) {
+        return db_error(node, err, size);
+    }
+    return 0;
+}
+
+/* Brings the view in line with the rows just committed. */
+static int update_view(struct lk_node *node, const struct lk_definition *d, const bool *applied)
+{
+    struct lk_resource *res = lk_node_find(node, d->tag);
+    if (res) {
+        /* Its state on this node is this node's own; only the definition changes. */
+        snprintf(res->id, sizeof(res->id), "%s", d->res->id);
+        snprintf(res->info, sizeof(res->info), "%s", d->res->info);
+        res->settings = d->res->settings;
+        memcpy(res->has_script, d->res->has_script, sizeof(res->has_script));
+    } else {
+        res = calloc(1, sizeof(*res));
+        if (!res) {
+            return -ENOMEM;
+        }
+        int r = lk_store_load_one(node->store, node->name, d->tag, res);
+        if (r < 0 || (r = lk_node_add(node, res)) < 0) {
+            free(res);
+            return r;
+        }
+    }
+    lk_node_drop_extend(node, d->tag, NULL);
+    const char *name;
+    const json_t *v;
+    json_object_foreach(d->nodes, name, v)
+    {
+        if (lk_node_set_extend(node, d->tag, name, (uint32_t) json_integer_value(v)) < 0) {
+            return -ENOMEM;
+        }
+    }
+    lk_node_drop_dep(node, d->tag, NULL);
+    size_t i;
+    json_array_foreach(d->children, i, v)
+    {
+        const char *child = json_string_value(v);
+        if (applied[i] && lk_node_find(node, child) && lk_node_add_dep(node, d->tag, child) < 0) {
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+int lk_define_received_live(struct lk_node *node, const char *peer, const struct lk_definition *d,
+                            bool exists, char *err, size_t size)
+{
+    bool *applied = calloc(json_array_size(d->children) + 1, sizeof(*applied));
+    if (!applied) {
+        snprintf(err, size, "out of memory");
+        return -ENOMEM;
+    }
+    /* Copies first, each atomic: a crash before the commit leaves unused files (or, for
+     * a resource we hold, newer scripts under the older definition, which the next sync
+     * completes), never a definition without its scripts. */
+    int r = 0;
+    for (int a = 0; r == 0 && a < LK_ACTION_COUNT; a++) {
+        if (d->content[a]) {
+            r = lk_scripts_install(node, d->tag, (enum lk_action) a, d->content[a], d->len[a], err,
+                                   size);
+        }
+    }
+    if (r == 0) {
+        err[0] = '\0';
+        r = lk_store_begin(node->store);
+        if (r == 0) {
+            r = write_rows(node, d, exists, applied, err, size);
+        }
+        r = finish(node, r, true, err, size);
+    }
+    if (r < 0) {
+        if (!exists) {
+            lk_scripts_remove_all(node, d->tag);
+        }
+        free(applied);
+        return r;
+    }
+    /* Actions the new definition no longer has lose their copies. */
+    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+        if (!d->res->has_script[a]) {
+            char path[LK_PATH_MAX + 256];
+            (void) unlink(
+                    lk_node_script_path(node, (enum lk_action) a, d->tag, path, sizeof(path)));
+        }
+    }
+    r = update_view(node, d, applied);
+    free(applied);
+    if (r < 0) {
+        snprintf(err, size, "resource '%s' was written, but the daemon's view of it was not: %s",
+                 d->tag, strerror(-r));
+        return r;
+    }
+    lk_bus_defined(node->bus, d->tag);
+    log_received(node, peer, d);
+    return 0;
+}
