@@ -719,6 +719,8 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
     case LK_PENDING_NONE:
     case LK_PENDING_RESTORE_WAIT:
     case LK_PENDING_REMOVE_WAIT:
+    case LK_PENDING_FAIL_REMOVE:
+    case LK_PENDING_FAIL_REMOVE_WAIT:
     case LK_PENDING_COUNT:
         break;
     }
@@ -862,6 +864,8 @@ static bool run_expected(const struct lk_resource *res, enum lk_action action)
     case LK_PENDING_NONE:
     case LK_PENDING_RESTORE_WAIT: /* queued: nothing of it runs */
     case LK_PENDING_REMOVE_WAIT:
+    case LK_PENDING_FAIL_REMOVE:
+    case LK_PENDING_FAIL_REMOVE_WAIT:
     case LK_PENDING_COUNT:
         break;
     }
