@@ -1,6 +1,7 @@
-/* What cluster.c (membership, messages, data exchange), cluster_owner.c (ownership and
- * placement decisions) and incident.c (the peers' events) share; nothing outside the
- * coordinator includes this. */
+/* What cluster.c (membership, messages, data exchange), cluster_owner.c (ownership records,
+ * placement's view), incident.c (the peers' events) and the executor's placement half
+ * (lk_executor_place, the only writer of records and fence runs) share; nothing else
+ * includes this. */
 #pragma once
 
 #include <jansson.h>
@@ -18,11 +19,13 @@ struct peer {
     bool configured; /* in lk.conf's peers (counts as a voter) */
     bool alive;
     bool witness;
-    bool synced;            /* its cluster data exchange with us has finished since it came up */
-    bool heard;             /* a state message arrived since our resume (freeze) */
-    uint64_t dead_since;    /* uv_now when it was declared DEAD (or our start) */
-    uint64_t sseq;          /* sequence of its last state message */
-    json_t *states;         /* {tag: [state, pending, target]} from its last state message */
+    bool synced;         /* its cluster data exchange with us has finished since it came up */
+    bool heard;          /* a state message arrived since our resume (freeze) */
+    uint64_t dead_since; /* uv_now when it was declared DEAD (or our start) */
+    uint64_t sseq;       /* sequence of its last state message */
+    json_t *states; /* {tag: [state, pending, target(, stop_failed)]} from its last state message */
+    json_t *stop_failed;    /* tags it reported "remove failed: may still be running"; kept after
+                             * its death, replaced by its next state message */
     json_t *alive_set;      /* the peers it reports ALIVE (array of names) */
     json_t *votes;          /* a witness: the nodes it gives its vote to (array) */
     char settings_diff[64]; /* the first cluster setting that differs; "" = equal */
@@ -100,6 +103,10 @@ int lk_cluster_send(struct lk_cluster *cl, const char *peer, json_t *msg); /* st
 /* cluster_owner.c */
 int lk_owner_load(struct lk_cluster *cl);
 struct lk_owner_rec *lk_owner_get(struct lk_cluster *cl, const char *tag);
+/* The in-memory entry of tag's record (the executor updates it after a commit); _add
+ * creates it (zeroed) when missing; NULL when out of memory / not found. */
+struct owner_entry *lk_owner_entry_find(struct lk_cluster *cl, const char *tag);
+struct owner_entry *lk_owner_entry_add(struct lk_cluster *cl, const char *tag);
 /* Merges a received record for tag; true when it replaced ours. */
 bool lk_owner_merge(struct lk_cluster *cl, const char *tag, const struct lk_owner_rec *rec);
 json_t *lk_owner_all_json(struct lk_cluster *cl);

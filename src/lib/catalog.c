@@ -147,6 +147,10 @@ static const struct lk_catalog_entry catalog[] = {
         /* to node, why */
         {LK_MSG_SWITCH_REFUSED, LK_SEV_WARNING, "switchover-refused",
          "switchover to %s refused: %s"},
+        /* node holding it, generation */
+        {LK_MSG_RECORD_HANDED, LK_SEV_WARNING, "record-handed",
+         "node %s holds the hierarchy in service and this node never ran it under its record: "
+         "the record goes to %s (generation %llu); nothing moves"},
         /* node, version */
         {LK_MSG_DATA_RECEIVED, LK_SEV_INFO, "data-received", "definition received from %s (%s)"},
         /* node, objects received */
