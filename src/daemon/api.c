@@ -1199,6 +1199,7 @@ static void h_reset(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         return;
     }
+    lk_cluster_reset_budget(node, res->tag);
     api_reply_ok(c, lk_proto_resource_json(res));
 }
 
