@@ -124,6 +124,7 @@ struct facts {
     bool failed;            /* any of it OSF here */
     bool clustered;         /* extended to another node */
     const char *failed_tag; /* the first OSF resource */
+    const char *failed_why; /* its reason (NULL: unknown) */
 };
 
 static struct facts facts_of(const struct lk_phier *h)
@@ -143,6 +144,7 @@ static struct facts facts_of(const struct lk_phier *h)
             f.failed = true;
             if (!f.failed_tag) {
                 f.failed_tag = t->tag;
+                f.failed_why = t->reason;
             }
         }
         f.clustered |= t->clustered;
@@ -438,7 +440,11 @@ static void fail_over_from_here(const struct lk_placement_view *v, struct lk_ppl
     lk_owner_add_tried(&tried, v->node);
     const char *next_node = lk_placement_target(v, &tried, v->node);
     char cause[LK_OWNER_REASON_MAX];
-    snprintf(cause, sizeof(cause), "%s failed on %s", f->failed_tag ? f->failed_tag : tag, v->node);
+    /* The cause, first in every text that follows: which resource, where, and what failed
+     * (its reason up to the engine's "; failing over…" tail). */
+    int what = f->failed_why ? (int) strcspn(f->failed_why, ";") : 0;
+    snprintf(cause, sizeof(cause), "%s failed on %s%s%.*s", f->failed_tag ? f->failed_tag : tag,
+             v->node, what ? ": " : "", what, what ? f->failed_why : "");
     struct lk_owner_rec next = tried;
     if (!next_node) {
         next.seq++;

@@ -88,6 +88,7 @@ struct pcase {
         bool removing;
         uint32_t max_failovers;  /* 0: 1 */
         uint64_t started_ago_ms; /* 0: long ago */
+        const char *why;         /* every tag's reason here; NULL: unknown */
     } with;
     struct tpeer peers[MAX_PEERS]; /* name NULL ends; all NULL: b and c */
     struct tfence fences[4];
@@ -238,6 +239,7 @@ static void build(struct built *b, const struct pcase *c)
     struct lk_phier *h = &v->hier;
     for (size_t i = 0; i < h->count; i++) {
         b->tags[i].clustered = !(f & LOCALONLY);
+        b->tags[i].reason = c->with.why;
     }
     h->priority = c->with.prio ? c->with.prio : 1;
     h->acted = c->with.acted;
@@ -987,6 +989,20 @@ static const struct pcase golden[] = {
          PLAN("LOG app 1620 WARNING hierarchy failing over from a to b: app failed on a",
               "WRITE_REC gen=6 seq=0 owner=b active failed_over tried=a failovers=1 reason=app "
               "failed on a")},
+        {"budget/limit-names-what-failed", .here = "app=OSF",
+         R(.owner = "a", .gen = 5, .failovers = 1),
+         WITH(.acted = true,
+              .why = "quickchk failed: exit status 1; failing over to a backup node"),
+         ONLY_B, RECON,
+         PLAN(LIMIT("app failed on a: quickchk failed: exit status 1"),
+              "WRITE_REC gen=6 seq=0 owner=- inactive tried=a failovers=1 "
+              "reason=" LIMIT_REASON("app failed on a: quickchk failed: exit status 1"))},
+        {"golden/failover-names-what-failed", .here = "app=OSF", R(.owner = "a", .gen = 2),
+         WITH(.acted = true, .why = "restore failed: exit status 1"), ONLY_B, RECON,
+         PLAN("LOG app 1620 WARNING hierarchy failing over from a to b: app failed on a: restore "
+              "failed: exit status 1",
+              "WRITE_REC gen=3 seq=0 owner=b active failed_over tried=a failovers=1 reason=app "
+              "failed on a: restore failed: exit status 1")},
         {"budget/two-nodes-spent-leaves-it-out-cause-first", .here = "app=OSF",
          R(.owner = "a", .gen = 5, .failovers = 1), WITH(.acted = true), ONLY_B, RECON,
          PLAN(LIMIT("app failed on a"),
