@@ -224,12 +224,8 @@ static void free_view(struct pview *pv)
 
 static uint32_t max_failovers(const struct lk_cluster *cl)
 {
-    uint32_t m = cl->node->config.cluster.max_failovers;
-    if (m == 0) {
-        size_t nodes = 1 + cl->node->config.peer_count;
-        m = nodes > 1 ? (uint32_t) (nodes - 1) : 1;
-    }
-    return m;
+    return lk_owner_max_failovers(cl->node->config.cluster.max_failovers,
+                                  1 + cl->node->config.peer_count);
 }
 
 static bool in_service_name(const char *st)
