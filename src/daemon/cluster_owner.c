@@ -294,6 +294,7 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         t->exists = true;
         t->state = res->state;
         t->busy = res->pending != LK_PENDING_NONE;
+        t->pending = res->pending;
         t->reason = res->reason;
         t->clustered = lk_cluster_is_clustered(node, res->tag);
         if (t->root && (!root || strcmp(res->tag, root) < 0)) {

@@ -44,6 +44,11 @@ struct lk_event {
     /* LK_EV_REMOVE_REQUESTED: take the whole connected hierarchy out, not only R and
      * what depends on it */
     bool whole_hierarchy;
+    /* LK_EV_REMOVE_REQUESTED from the cluster (another node holds the hierarchy now):
+     * never refused for busy; queued restores are dropped, what is in service is queued
+     * for remove (parents first), and a running action finishes first, then its resource
+     * is removed. */
+    bool preempt;
     /* LK_EV_PROCESS_EXITED: the process and where its pid came from;
      * LK_EV_CLUSTER_FAILED: detail is the reason */
     int pid;
