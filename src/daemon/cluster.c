@@ -385,8 +385,10 @@ static void on_state(struct lk_cluster *cl, struct peer *p, const json_t *msg)
     {
         enum lk_state st;
         enum lk_pending pe;
-        if (!json_is_array(v) || json_array_size(v) != 3 || !json_is_string(json_array_get(v, 0)) ||
+        size_t n = json_array_size(v);
+        if (!json_is_array(v) || n < 3 || n > 4 || !json_is_string(json_array_get(v, 0)) ||
             !json_is_string(json_array_get(v, 1)) || !json_is_boolean(json_array_get(v, 2)) ||
+            (n == 4 && !json_is_boolean(json_array_get(v, 3))) ||
             lk_state_from_name(json_string_value(json_array_get(v, 0)), &st) < 0 ||
             lk_pending_from_name(json_string_value(json_array_get(v, 1)), &pe) < 0) {
             lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name,
@@ -396,6 +398,14 @@ static void on_state(struct lk_cluster *cl, struct peer *p, const json_t *msg)
     }
     json_decref(p->states);
     p->states = json_incref(res);
+    json_decref(p->stop_failed); /* the 4th element: a remove failed there (placement) */
+    p->stop_failed = json_array();
+    json_object_foreach(res, tag, v)
+    {
+        if (json_is_true(json_array_get(v, 3))) {
+            json_array_append_new(p->stop_failed, json_string(tag));
+        }
+    }
     p->sseq = (uint64_t) json_integer_value(seq);
     p->heard = true;
     json_object_foreach(own, tag, v)
