@@ -115,6 +115,15 @@ bool lk_cluster_peer_alive(const struct lk_node *node, const char *peer);
  * the cluster settings changed here and must reach the other nodes. */
 void lk_cluster_reconfigure(struct lk_node *node, bool broadcast);
 
+/* lkcli resource reset: tag's hierarchy's failover budget starts afresh (its failover
+ * history and the nodes tried are cleared in its ownership record). */
+void lk_cluster_reset_budget(struct lk_node *node, const char *tag);
+
+/* The failover budget of tag's hierarchy in words ("1 of 1 failovers used in the last 6 h:
+ * the next failure leaves it out of service"); false (buf empty) when tag is not
+ * clustered. */
+bool lk_cluster_budget_text(const struct lk_node *node, const char *tag, char *buf, size_t size);
+
 /* {"node":…, "quorum":{…}, "warnings":[…], "nodes":[…], "paths":[…]} for status and
  * node list. */
 json_t *lk_cluster_status_json(struct lk_node *node);

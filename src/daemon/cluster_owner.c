@@ -226,12 +226,8 @@ static void free_view(struct pview *pv)
 
 static uint32_t max_failovers(const struct lk_cluster *cl)
 {
-    uint32_t m = cl->node->config.cluster.max_failovers;
-    if (m == 0) {
-        size_t nodes = 1 + cl->node->config.peer_count;
-        m = nodes > 1 ? (uint32_t) (nodes - 1) : 1;
-    }
-    return m;
+    return lk_owner_max_failovers(cl->node->config.cluster.max_failovers,
+                                  1 + cl->node->config.peer_count);
 }
 
 static bool in_service_name(const char *st)
@@ -302,6 +298,7 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         t->state = res->state;
         t->busy = res->pending != LK_PENDING_NONE;
         t->pending = res->pending;
+        t->reason = res->reason;
         t->stop_failed = res->stop_failed; /* "remove failed: may still be running" */
         t->clustered = lk_cluster_is_clustered(node, res->tag);
         if (t->root && (!root || strcmp(res->tag, root) < 0)) {
@@ -616,6 +613,17 @@ enum lk_cluster_verdict lk_cluster_remove(struct lk_node *node, const char *tag,
     }
     struct lk_pevent ev = {.type = LK_PEV_REMOVE_REQUESTED, .tag = tag, .whole = whole};
     return to_verdict(decide_tag(cl, tag, &ev, err, err_size));
+}
+
+void lk_cluster_reset_budget(struct lk_node *node, const char *tag)
+{
+    struct lk_cluster *cl = node->cluster;
+    if (!cl || node->witness || !cl->settled || !lk_cluster_is_clustered(node, tag)) {
+        return;
+    }
+    struct lk_pevent ev = {.type = LK_PEV_RESET, .tag = tag};
+    char ignored[LK_REASON_MAX];
+    (void) decide_tag(cl, tag, &ev, ignored, sizeof(ignored));
 }
 
 int lk_cluster_switch_all(struct lk_node *node, char *err, size_t err_size)

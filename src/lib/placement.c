@@ -2,7 +2,7 @@
  * membership, quorum, fencing and the time (all in the view), for one cluster event. Pure:
  * no loop, no clock, no I/O; it allocates only the plan. The executor carries the plan out
  * (lk_executor_place). Events: reconcile (re-run after anything changes), an operator's
- * restore or remove, a peer's switch or remove request, lkstop --switchover, lkstop. The
+ * restore, remove or reset, a peer's switch or remove request, lkstop --switchover, lkstop. The
  * rules, in docs/CLUSTER.md: someone else owns it → never keep it here (remove our copy;
  * take it over when the owner is dead: quorum, fencing, the failover limit); we own it →
  * restore it here, children first, once every other copy is gone (or hand the record to
@@ -10,7 +10,12 @@
  * quorum returns; a switchover from here → the record names the target once removed;
  * switchback automatic → back to a better node. A request's answer is its VERDICT act.
  * It must never emit an act that brings the hierarchy in service here while a live peer
- * runs any of it, or while a node where its remove failed is neither fenced nor cleared. */
+ * runs any of it, or while a node where its remove failed is neither fenced nor cleared.
+ *
+ * The failover budget: failovers count within the window; the nodes tried are forgotten
+ * once the hierarchy is in service again; an operator's switchover, restore or reset
+ * starts the budget afresh, and handing a hierarchy back after its planned switchover
+ * failed on the target is not a failover. */
 #include "placement.h"
 
 #include <errno.h>
@@ -118,6 +123,7 @@ struct facts {
     bool clustered;         /* extended to another node */
     bool queued;            /* a restore waits here for its children (a chain restoring) */
     const char *failed_tag; /* the first OSF resource */
+    const char *failed_why; /* its reason (NULL: unknown) */
 };
 
 static struct facts facts_of(const struct lk_phier *h)
@@ -138,6 +144,7 @@ static struct facts facts_of(const struct lk_phier *h)
             f.failed = true;
             if (!f.failed_tag) {
                 f.failed_tag = t->tag;
+                f.failed_why = t->reason;
             }
         }
         f.clustered |= t->clustered;
@@ -347,16 +354,20 @@ static bool failover_rec(const struct lk_placement_view *v, struct lk_pplan *p,
     uint64_t window = (uint64_t) v->failover_window_s * 1000;
     size_t recent = lk_owner_failovers_within(next, v->now_ms, window);
     if (recent >= v->max_failovers) {
+        /* The cause first (what failed where), then the budget that stops it. */
+        char budget[96], span[32];
+        snprintf(budget, sizeof(budget), "%zu of %u failovers used in the last %s", recent,
+                 v->max_failovers, lk_owner_window_text(v->failover_window_s, span, sizeof(span)));
         next->owner[0] = '\0';
         next->active = false;
-        snprintf(next->reason, sizeof(next->reason), "failover limit reached (%zu within %u s)",
-                 recent, v->failover_window_s);
-        log_msg(p, v->hier.tags[0].tag, LK_MSG_FAILOVER_LIMIT, (unsigned) recent,
-                (unsigned long long) v->failover_window_s);
+        next->planned = false;
+        snprintf(next->reason, sizeof(next->reason), "%s; %s: left out of service", why, budget);
+        log_msg(p, v->hier.tags[0].tag, LK_MSG_FAILOVER_LIMIT, why, budget);
         return false;
     }
     lk_owner_note_failover(next, v->now_ms);
     next->failed_over = true;
+    next->planned = false;
     snprintf(next->owner, sizeof(next->owner), "%s", target);
     snprintf(next->reason, sizeof(next->reason), "%s", why);
     return true;
@@ -483,7 +494,11 @@ static void fail_over_from_here(const struct lk_placement_view *v, struct lk_ppl
     lk_owner_add_tried(&tried, v->node);
     const char *next_node = lk_placement_target(v, &tried, v->node);
     char cause[LK_OWNER_REASON_MAX];
-    snprintf(cause, sizeof(cause), "%s failed on %s", f->failed_tag ? f->failed_tag : tag, v->node);
+    /* The cause, first in every text that follows: which resource, where, and what failed
+     * (its reason up to the engine's "; failing over…" tail). */
+    int what = f->failed_why ? (int) strcspn(f->failed_why, ";") : 0;
+    snprintf(cause, sizeof(cause), "%s failed on %s%s%.*s", f->failed_tag ? f->failed_tag : tag,
+             v->node, what ? ": " : "", what, what ? f->failed_why : "");
     struct lk_owner_rec next = tried;
     if (!next_node) {
         next.seq++;
@@ -493,9 +508,39 @@ static void fail_over_from_here(const struct lk_placement_view *v, struct lk_ppl
         write_rec(p, &next);
         return;
     }
+    if (v->hier.rec.planned) {
+        /* A planned switchover failed on its target (here): the hierarchy goes back, which
+         * is not a failover: the budget is for failures of a running hierarchy. Nor is it
+         * "failed over", so an automatic switchback does not bring it here again. */
+        next.gen++;
+        next.seq = 0;
+        next.active = true;
+        next.left = false;
+        next.failed_over = false;
+        next.planned = false;
+        snprintf(next.owner, sizeof(next.owner), "%s", next_node);
+        snprintf(next.reason, sizeof(next.reason),
+                 "%s; the switchover is handed back (not a failover)", cause);
+        log_msg(p, tag, LK_MSG_FAILOVER, v->node, next_node, next.reason);
+        write_rec(p, &next);
+        return;
+    }
     if (failover_rec(v, p, &tried, next_node, cause, &next)) {
         log_msg(p, tag, LK_MSG_FAILOVER, v->node, next_node, cause);
     }
+    write_rec(p, &next);
+}
+
+/* An operator's switchover or reset starts the failover budget afresh: the record
+ * without the failover history and the tried list (nothing when there is none). */
+static void reset_budget(const struct lk_placement_view *v, struct lk_pplan *p, const char *why)
+{
+    struct lk_owner_rec next = v->hier.rec;
+    if (!v->hier.has_rec || !lk_owner_budget_reset(&next)) {
+        return;
+    }
+    next.seq++;
+    snprintf(next.reason, sizeof(next.reason), "%s", why);
     write_rec(p, &next);
 }
 
@@ -549,6 +594,7 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
         next.left = false;
         next.tried_count = 0;
         next.failed_over = false;
+        next.planned = true;
         snprintf(next.owner, sizeof(next.owner), "%s", h->switch_to);
         snprintf(next.reason, sizeof(next.reason), "switchover from %s", me);
         write_rec(p, &next);
@@ -624,6 +670,13 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
         return;
     }
     if (f->all_in) {
+        next = h->rec;
+        if (lk_owner_episode_over(&next)) {
+            /* In service again: that failover (or planned switchover) is over. */
+            next.seq++;
+            write_rec(p, &next);
+            return;
+        }
         switchback(v, p, f);
     }
 }
@@ -756,6 +809,9 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
             verdict(p, LK_PVERDICT_REFUSED,
                     "the hierarchy of '%s' is busy here; try again when it is idle", tag);
         } else {
+            char why[LK_OWNER_REASON_MAX];
+            snprintf(why, sizeof(why), "failover budget reset by a switchover to %s", target);
+            reset_budget(v, p, why);
             start_switch(v, p, &f, target);
             verdict(p, LK_PVERDICT_HANDLED, "%s", "");
         }
@@ -782,7 +838,8 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
         next.left = false;
         next.kept = false;
         next.failed_over = false;
-        next.tried_count = 0;
+        next.planned = false;
+        (void) lk_owner_budget_reset(&next); /* an operator's restore starts afresh */
         snprintf(next.owner, sizeof(next.owner), "%s", target);
         snprintf(next.reason, sizeof(next.reason), "restore requested on %s", me);
         write_rec(p, &next);
@@ -831,14 +888,19 @@ static void switch_message(const struct lk_placement_view *v, struct lk_pplan *p
     }
     struct facts f = facts_of(h);
     if (f.in_service || f.busy) {
+        char why[LK_OWNER_REASON_MAX];
+        snprintf(why, sizeof(why), "failover budget reset by a switchover to %s asked by %s", to,
+                 ev->from);
+        reset_budget(v, p, why);
         start_switch(v, p, &f, to);
     } else if (h->has_rec && is_me(v, h->rec.owner)) {
         struct lk_owner_rec next = h->rec;
         next.gen++;
         next.seq = 0;
         next.active = true;
-        next.tried_count = 0;
         next.failed_over = false;
+        next.planned = true;
+        (void) lk_owner_budget_reset(&next); /* asked by an operator on ev->from */
         snprintf(next.owner, sizeof(next.owner), "%s", to);
         snprintf(next.reason, sizeof(next.reason), "switchover asked by %s", ev->from);
         write_rec(p, &next);
@@ -932,6 +994,12 @@ int lk_placement_decide(const struct lk_placement_view *view, const struct lk_pe
     case LK_PEV_LEAVE:
         leave(view, ret_plan, ev);
         break;
+    case LK_PEV_RESET: {
+        char why[LK_OWNER_REASON_MAX];
+        snprintf(why, sizeof(why), "failover budget reset by an operator on %s", view->node);
+        reset_budget(view, ret_plan, why);
+        break;
+    }
     default:
         return -EINVAL;
     }
@@ -981,11 +1049,12 @@ char *lk_pact_format(const struct lk_pact *act, char *buf, size_t size)
             len = len < sizeof(tried) ? len : sizeof(tried) - 1;
         }
         snprintf(buf, size,
-                 "WRITE_REC gen=%" PRIu64 " seq=%" PRIu64 " owner=%s %s%s%s%s tried=%s "
+                 "WRITE_REC gen=%" PRIu64 " seq=%" PRIu64 " owner=%s %s%s%s%s%s tried=%s "
                  "failovers=%zu reason=%s",
                  r->gen, r->seq, r->owner[0] ? r->owner : "-", r->active ? "active" : "inactive",
                  r->left ? " left" : "", r->kept ? " kept" : "",
-                 r->failed_over ? " failed_over" : "", tried, r->failover_count, r->reason);
+                 r->failed_over ? " failed_over" : "", r->planned ? " planned" : "", tried,
+                 r->failover_count, r->reason);
         break;
     }
     case LK_PACT_MARK_ACTED:
@@ -1028,9 +1097,14 @@ char *lk_pact_format(const struct lk_pact *act, char *buf, size_t size)
 }
 
 static const char *const event_names[LK_PEV_COUNT] = {
-        "reconcile",      "restore-requested", "remove-requested",
-        "switch-message", "remove-message",    "switch-all",
+        "reconcile",
+        "restore-requested",
+        "remove-requested",
+        "switch-message",
+        "remove-message",
+        "switch-all",
         "leave",
+        "reset",
 };
 
 const char *lk_pevent_type_name(enum lk_pevent_type type)

@@ -70,6 +70,7 @@ struct lk_ptag {
     bool busy;               /* an action pending here */
     bool stop_failed;        /* a remove of it failed here: it may still run here */
     enum lk_pending pending; /* which */
+    const char *reason;      /* why it is in its state here (what failed); NULL: unknown */
 };
 
 /* The hierarchy under decision. */
@@ -119,6 +120,7 @@ enum lk_pevent_type {
     LK_PEV_REMOVE_MESSAGE,    /* a peer (from) asks this holder to remove (whole) */
     LK_PEV_SWITCH_ALL,        /* lkstop --switchover: hand everything held here on */
     LK_PEV_LEAVE,             /* lkstop (running: lkstop -f) */
+    LK_PEV_RESET,             /* lkcli resource reset: the failover budget starts afresh */
     LK_PEV_COUNT,
 };
 
