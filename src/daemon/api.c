@@ -803,7 +803,7 @@ static void h_test(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_FAILED, "out of memory");
         return;
     }
-    lk_scripts_prepare(node, res, a, prep);
+    lk_scripts_prepare(node->root, node->name, res, a, prep);
     ctx->conn = c;
     int r = lk_run_start(node->loop, &prep->spec, test_done, ctx, NULL);
     free(prep);

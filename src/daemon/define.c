@@ -151,7 +151,7 @@ int lk_define_create(struct lk_node *node, struct lk_resource *res,
     int r = 0;
     for (int a = 0; r == 0 && a < LK_ACTION_COUNT; a++) {
         if (content[a]) {
-            r = lk_scripts_install(node, tag, (enum lk_action) a, content[a], len[a], err,
+            r = lk_scripts_install(node->root, tag, (enum lk_action) a, content[a], len[a], err,
                                    err_size);
         }
     }
@@ -168,7 +168,7 @@ int lk_define_create(struct lk_node *node, struct lk_resource *res,
         r = finish(node, r, true, err, err_size);
     }
     if (r < 0) {
-        lk_scripts_remove_all(node, tag);
+        lk_scripts_remove_all(node->root, tag);
         free(res);
         return r;
     }
@@ -206,7 +206,7 @@ int lk_define_delete(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t 
     }
     for (size_t i = count; i-- > 0;) {
         lk_node_drop(node, tags[i]);
-        lk_scripts_remove_all(node, tags[i]);
+        lk_scripts_remove_all(node->root, tags[i]);
         lk_bus_defined(node->bus, tags[i]);
     }
     return 0;
@@ -246,7 +246,7 @@ int lk_define_script(struct lk_node *node, const char *tag, enum lk_action actio
         snprintf(err, err_size, "no resource with tag '%s'", tag);
         return -ENOENT;
     }
-    int r = lk_scripts_install(node, tag, action, content, len, err, err_size);
+    int r = lk_scripts_install(node->root, tag, action, content, len, err, err_size);
     if (r < 0) {
         return r;
     }
@@ -409,7 +409,7 @@ int lk_define_received_drop(struct lk_node *node, const char *peer, const struct
         return r;
     }
     if (exists) {
-        lk_scripts_remove_all(node, d->tag);
+        lk_scripts_remove_all(node->root, d->tag);
     }
     if (res) {
         lk_node_drop(node, d->tag);
@@ -534,7 +534,7 @@ int lk_define_received_live(struct lk_node *node, const char *peer, const struct
     int r = 0;
     for (int a = 0; r == 0 && a < LK_ACTION_COUNT; a++) {
         if (d->content[a]) {
-            r = lk_scripts_install(node, d->tag, (enum lk_action) a, d->content[a], d->len[a], err,
+            r = lk_scripts_install(node->root, d->tag, (enum lk_action) a, d->content[a], d->len[a], err,
                                    size);
         }
     }
@@ -548,7 +548,7 @@ int lk_define_received_live(struct lk_node *node, const char *peer, const struct
     }
     if (r < 0) {
         if (!exists) {
-            lk_scripts_remove_all(node, d->tag);
+            lk_scripts_remove_all(node->root, d->tag);
         }
         free(applied);
         return r;
@@ -558,7 +558,7 @@ int lk_define_received_live(struct lk_node *node, const char *peer, const struct
         if (!d->res->has_script[a]) {
             char path[LK_PATH_MAX + 256];
             (void) unlink(
-                    lk_node_script_path(node, (enum lk_action) a, d->tag, path, sizeof(path)));
+                    lk_scripts_path(node->root, (enum lk_action) a, d->tag, path, sizeof(path)));
         }
     }
     r = update_view(node, d, applied);

@@ -124,7 +124,7 @@ static void start_run(struct lk_node *node, struct lk_resource *res, enum lk_act
     ctx->action = action;
     ctx->start_ms = lk_now_ms();
     snprintf(ctx->tag, sizeof(ctx->tag), "%s", res->tag);
-    lk_scripts_prepare(node, res, action, prep);
+    lk_scripts_prepare(node->root, node->name, res, action, prep);
     int r = lk_run_start(node->loop, &prep->spec, run_done, ctx, NULL);
     free(prep);
     if (r < 0) {

@@ -353,7 +353,7 @@ static void start_check(struct watch *w, enum depth d, const struct lk_resource 
     if (!prep) {
         return;
     }
-    lk_scripts_prepare(mon->node, res, depth_action[d], prep);
+    lk_scripts_prepare(mon->node->root, mon->node->name, res, depth_action[d], prep);
     struct lk_run *run = NULL;
     /* The run holds the watch open until its callback: stale or not, it is told. */
     w->open_handles++;

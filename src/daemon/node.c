@@ -220,14 +220,6 @@ size_t lk_node_busy_count(const struct lk_node *node)
     return n;
 }
 
-char *lk_node_script_path(const struct lk_node *node, enum lk_action action, const char *tag,
-                          char *buf, size_t size)
-{
-    snprintf(buf, size, "%s/subsys/gen/resources/app/actions/%s/%s", node->root,
-             lk_action_name(action), tag);
-    return buf;
-}
-
 int64_t lk_now_ms(void)
 {
     struct timespec ts;

@@ -93,11 +93,6 @@ bool lk_node_has_parents(const struct lk_node *node, const char *tag);
 /* Number of resources with a pending action. */
 size_t lk_node_busy_count(const struct lk_node *node);
 
-/* Path of a resource's script copy for action: $LKROOT/subsys/gen/resources/app/actions/
- * <action>/<tag>. Returns buf. */
-char *lk_node_script_path(const struct lk_node *node, enum lk_action action, const char *tag,
-                          char *buf, size_t size);
-
 /* Current wall-clock time in ms since the epoch, and monotonic µs. */
 int64_t lk_now_ms(void);
 uint64_t lk_mono_usec(void);

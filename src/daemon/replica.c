@@ -145,7 +145,7 @@ static void find_tombstone(const char *tag, uint64_t counter, const char *node,
 static json_t *script_base64(const struct lk_node *node, enum lk_action action, const char *tag)
 {
     char path[LK_PATH_MAX + 256];
-    lk_node_script_path(node, action, tag, path, sizeof(path));
+    lk_scripts_path(node->root, action, tag, path, sizeof(path));
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         fprintf(stderr, "lkd: cannot read '%s': %s\n", path, strerror(errno));

@@ -13,6 +13,14 @@
 
 #define SYSTEM_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+char *lk_scripts_path(const char *root, enum lk_action action, const char *tag, char *buf,
+                      size_t size)
+{
+    snprintf(buf, size, "%s/subsys/gen/resources/app/actions/%s/%s", root, lk_action_name(action),
+             tag);
+    return buf;
+}
+
 static int mkdir_p(const char *path, mode_t mode)
 {
     char buf[LK_PATH_MAX + 256];
@@ -49,12 +57,12 @@ static int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-int lk_scripts_install(const struct lk_node *node, const char *tag, enum lk_action action,
+int lk_scripts_install(const char *root, const char *tag, enum lk_action action,
                        const void *content, size_t len, char *err, size_t err_size)
 {
     char path[LK_PATH_MAX + 256], dir[LK_PATH_MAX + 256], tmp[LK_PATH_MAX + 300];
-    lk_node_script_path(node, action, tag, path, sizeof(path));
-    snprintf(dir, sizeof(dir), "%s/subsys/gen/resources/app/actions/%s", node->root,
+    lk_scripts_path(root, action, tag, path, sizeof(path));
+    snprintf(dir, sizeof(dir), "%s/subsys/gen/resources/app/actions/%s", root,
              lk_action_name(action));
     int r = mkdir_p(dir, 0755);
     if (r < 0) {
@@ -92,11 +100,11 @@ int lk_scripts_install(const struct lk_node *node, const char *tag, enum lk_acti
     return 0;
 }
 
-void lk_scripts_remove_all(const struct lk_node *node, const char *tag)
+void lk_scripts_remove_all(const char *root, const char *tag)
 {
     char path[LK_PATH_MAX + 256];
     for (int a = 0; a < LK_ACTION_COUNT; a++) {
-        lk_node_script_path(node, (enum lk_action) a, tag, path, sizeof(path));
+        lk_scripts_path(root, (enum lk_action) a, tag, path, sizeof(path));
         (void) unlink(path);
     }
 }
@@ -120,18 +128,18 @@ uint64_t lk_scripts_timeout(const struct lk_resource *res, enum lk_action action
     return t ? t : s->action_timeout_usec;
 }
 
-void lk_scripts_prepare(const struct lk_node *node, const struct lk_resource *res,
+void lk_scripts_prepare(const char *root, const char *node_name, const struct lk_resource *res,
                         enum lk_action action, struct lk_script_run *run)
 {
     memset(run, 0, sizeof(*run));
-    lk_node_script_path(node, action, res->tag, run->path, sizeof(run->path));
+    lk_scripts_path(root, action, res->tag, run->path, sizeof(run->path));
     const char *fmt[8][2] = {
-            {"LKROOT", node->root},
+            {"LKROOT", root},
             {"LK_TAG", res->tag},
             {"LK_ID", res->id},
             {"LK_APP_INFO", res->info},
             {"LK_ACTION", lk_action_name(action)},
-            {"LK_NODE", node->name},
+            {"LK_NODE", node_name},
             {"PATH", NULL},
             {"LANG", "C"},
     };
@@ -139,16 +147,16 @@ void lk_scripts_prepare(const struct lk_node *node, const struct lk_resource *re
         if (fmt[i][1]) {
             snprintf(run->storage[i], sizeof(run->storage[i]), "%s=%s", fmt[i][0], fmt[i][1]);
         } else {
-            snprintf(run->storage[i], sizeof(run->storage[i]), "PATH=%s/bin:%s", node->root,
+            snprintf(run->storage[i], sizeof(run->storage[i]), "PATH=%s/bin:%s", root,
                      SYSTEM_PATH);
         }
         run->env[i] = run->storage[i];
     }
     run->env[8] = NULL;
     run->spec.path = run->path;
-    run->spec.cwd = node->root;
+    run->spec.cwd = root;
     run->spec.env = run->env;
     run->spec.timeout_usec = lk_scripts_timeout(res, action);
     run->spec.kill_grace_usec = 0;
-    run->spec.secure_root = node->root;
+    run->spec.secure_root = root;
 }

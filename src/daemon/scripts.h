@@ -5,16 +5,21 @@
 
 #include <stddef.h>
 
-#include "node.h"
+#include "resource.h"
 #include "runner.h"
+
+/* Path of tag's script copy for action under root ($LKROOT/subsys/gen/resources/app/
+ * actions/<action>/<tag>). Returns buf. */
+char *lk_scripts_path(const char *root, enum lk_action action, const char *tag, char *buf,
+                      size_t size);
 
 /* Writes content as the copy of tag's action script, mode 0700. Returns 0 or -errno with
  * a one-line message in err. */
-int lk_scripts_install(const struct lk_node *node, const char *tag, enum lk_action action,
+int lk_scripts_install(const char *root, const char *tag, enum lk_action action,
                        const void *content, size_t len, char *err, size_t err_size);
 
 /* Removes every copy of tag's scripts; missing files are fine. */
-void lk_scripts_remove_all(const struct lk_node *node, const char *tag);
+void lk_scripts_remove_all(const char *root, const char *tag);
 
 /* Everything a run of one script needs; filled by lk_scripts_prepare. */
 struct lk_script_run {
@@ -24,9 +29,9 @@ struct lk_script_run {
     struct lk_run_spec spec;
 };
 
-/* Fills run for res's action: path, the scrubbed environment, cwd $LKROOT, the timeout
+/* Fills run for res's action on node node_name under root: path, the scrubbed environment, cwd $LKROOT, the timeout
  * from the resource's settings, and the permission check rooted at $LKROOT. */
-void lk_scripts_prepare(const struct lk_node *node, const struct lk_resource *res,
+void lk_scripts_prepare(const char *root, const char *node_name, const struct lk_resource *res,
                         enum lk_action action, struct lk_script_run *run);
 
 /* The timeout a run of action gets for res, in µs (0 = none). */

@@ -140,7 +140,7 @@ static uint64_t version_of(struct fixture *f, const char *tag, bool *ret_deleted
 static bool copy_exists(struct fixture *f, enum lk_action a, const char *tag)
 {
     char path[LK_PATH_MAX + 256];
-    return access(lk_node_script_path(&f->node, a, tag, path, sizeof(path)), F_OK) == 0;
+    return access(lk_scripts_path(f->node.root, a, tag, path, sizeof(path)), F_OK) == 0;
 }
 
 static void lk_define_decode_script__checks_like_create(void **state)

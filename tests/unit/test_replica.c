@@ -136,7 +136,7 @@ static void install(struct lk_node *node, const char *tag, enum lk_action a, con
                     size_t len)
 {
     char err[256];
-    if (lk_scripts_install(node, tag, a, data, len, err, sizeof(err)) < 0) {
+    if (lk_scripts_install(node->root, tag, a, data, len, err, sizeof(err)) < 0) {
         fail_msg("install: %s", err);
     }
 }
@@ -236,7 +236,7 @@ static void delete_resource(struct lk_node *node, const char *tag)
         r = lk_define_touch(node, tag);
     }
     commit_or_fail(node, r, "delete");
-    lk_scripts_remove_all(node, tag);
+    lk_scripts_remove_all(node->root, tag);
     lk_node_drop(node, tag);
 }
 
@@ -289,14 +289,14 @@ static void sleep_ms(long ms)
 static bool script_exists(struct lk_node *node, const char *tag, enum lk_action a)
 {
     char path[LK_PATH_MAX + 256];
-    return access(lk_node_script_path(node, a, tag, path, sizeof(path)), F_OK) == 0;
+    return access(lk_scripts_path(node->root, a, tag, path, sizeof(path)), F_OK) == 0;
 }
 
 static void assert_script(struct lk_node *node, const char *tag, enum lk_action a, const void *data,
                           size_t len)
 {
     char path[LK_PATH_MAX + 256];
-    lk_node_script_path(node, a, tag, path, sizeof(path));
+    lk_scripts_path(node->root, a, tag, path, sizeof(path));
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0700);
