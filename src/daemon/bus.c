@@ -17,6 +17,7 @@ enum topic {
     TOPIC_EVENT,
     TOPIC_COMMITTED,
     TOPIC_DEFINED,
+    TOPIC_OWNERS,
     TOPIC_STOP,
     TOPIC_STOPPING,
     TOPIC_COUNT,
@@ -28,6 +29,7 @@ struct subscriber {
         lk_bus_event_cb event;
         lk_bus_committed_cb committed;
         lk_bus_defined_cb defined;
+        lk_bus_owners_cb owners;
         lk_bus_stop_cb stop;
         lk_bus_stopping_cb stopping;
     } cb;
@@ -98,6 +100,11 @@ int lk_bus_on_defined(struct lk_bus *bus, lk_bus_defined_cb cb, void *userdata)
     SUBSCRIBE(TOPIC_DEFINED, defined);
 }
 
+int lk_bus_on_owners(struct lk_bus *bus, lk_bus_owners_cb cb, void *userdata)
+{
+    SUBSCRIBE(TOPIC_OWNERS, owners);
+}
+
 int lk_bus_on_stop(struct lk_bus *bus, lk_bus_stop_cb cb, void *userdata)
 {
     SUBSCRIBE(TOPIC_STOP, stop);
@@ -139,6 +146,11 @@ void lk_bus_committed(struct lk_bus *bus, const char *const *tags, size_t count)
 void lk_bus_defined(struct lk_bus *bus, const char *tag)
 {
     PUBLISH(TOPIC_DEFINED, defined, tag);
+}
+
+void lk_bus_owners(struct lk_bus *bus, bool records)
+{
+    PUBLISH(TOPIC_OWNERS, owners, records);
 }
 
 void lk_bus_stop_request(struct lk_bus *bus, enum lk_bus_stop why)

@@ -33,6 +33,9 @@ typedef void (*lk_bus_committed_cb)(void *userdata, const char *const *tags, siz
 /* Definitions changed (created, deleted, dependencies, extends, scripts, settings); tag
  * NULL = many or the cluster settings. */
 typedef void (*lk_bus_defined_cb)(void *userdata, const char *tag);
+/* The ownership state (owners.h) changed: records were written (records true: the peers
+ * must hear them), or a fence run ended or a switchover started. */
+typedef void (*lk_bus_owners_cb)(void *userdata, bool records);
 /* Someone asked lkd to stop (lk_bus_stop_request); main.c runs the order. */
 typedef void (*lk_bus_stop_cb)(void *userdata, enum lk_bus_stop why);
 /* lkd is stopping now (main.c, outside any notification): answer waiting commands. */
@@ -49,6 +52,7 @@ int lk_bus_on_changed(struct lk_bus *bus, lk_bus_changed_cb cb, void *userdata);
 int lk_bus_on_event(struct lk_bus *bus, lk_bus_event_cb cb, void *userdata);
 int lk_bus_on_committed(struct lk_bus *bus, lk_bus_committed_cb cb, void *userdata);
 int lk_bus_on_defined(struct lk_bus *bus, lk_bus_defined_cb cb, void *userdata);
+int lk_bus_on_owners(struct lk_bus *bus, lk_bus_owners_cb cb, void *userdata);
 int lk_bus_on_stop(struct lk_bus *bus, lk_bus_stop_cb cb, void *userdata);
 int lk_bus_on_stopping(struct lk_bus *bus, lk_bus_stopping_cb cb, void *userdata);
 
@@ -58,5 +62,6 @@ void lk_bus_changed(struct lk_bus *bus, const char *tag);
 void lk_bus_event(struct lk_bus *bus, const struct lk_event_record *e);
 void lk_bus_committed(struct lk_bus *bus, const char *const *tags, size_t count);
 void lk_bus_defined(struct lk_bus *bus, const char *tag);
+void lk_bus_owners(struct lk_bus *bus, bool records);
 void lk_bus_stop_request(struct lk_bus *bus, enum lk_bus_stop why);
 void lk_bus_stopping(struct lk_bus *bus, enum lk_bus_stop why);

@@ -795,8 +795,8 @@ static json_t *hello_info(const struct lk_cluster *cl)
                      (json_int_t) config->settings_version, config->settings_version_node);
 }
 
-int lk_cluster_start(struct lk_node *node, const struct lk_membership_ops *membership, char *err,
-                     size_t err_size)
+int lk_cluster_start(struct lk_node *node, struct lk_owners *owners,
+                     const struct lk_membership_ops *membership, char *err, size_t err_size)
 {
     if (!membership) {
         snprintf(err, err_size, "no membership backend");
@@ -809,12 +809,13 @@ int lk_cluster_start(struct lk_node *node, const struct lk_membership_ops *membe
     }
     cl->node = node;
     cl->membership = membership;
+    cl->owners = owners;
     node->cluster = cl;
     int r = read_key(node->root, cl->key, err, err_size);
     if (r < 0) {
         return r;
     }
-    r = lk_owner_load(cl);
+    r = lk_owners_load(owners, node->store);
     if (r < 0) {
         snprintf(err, err_size, "cannot load the ownership records: %s",
                  lk_store_errmsg(node->store));
@@ -900,6 +901,19 @@ void lk_cluster_on_local_change(struct lk_node *node)
         return;
     }
     cl->state_dirty = true;
+    lk_cluster_kick(cl);
+}
+
+void lk_cluster_on_owners(void *userdata, bool records)
+{
+    struct lk_node *node = userdata;
+    struct lk_cluster *cl = node->cluster;
+    if (!cl) {
+        return;
+    }
+    if (records) {
+        cl->state_dirty = true;
+    }
     lk_cluster_kick(cl);
 }
 

@@ -13,14 +13,16 @@
 
 #include "membership.h"
 #include "node.h"
+#include "owners.h"
 
 /* Starts membership (through the backend membership, e.g. &lk_membership_tcp) and the
- * coordinator. The local start-up of resources
+ * coordinator, which reads owners (loaded here from the store; the executor writes it).
+ * The local start-up of resources
  * (lk_executor_startup) is run by the coordinator once the node is up to date with its
  * peers (at once for a node without peers). Returns 0 or a negative errno with a
  * one-line message in err. */
-int lk_cluster_start(struct lk_node *node, const struct lk_membership_ops *membership, char *err,
-                     size_t err_size);
+int lk_cluster_start(struct lk_node *node, struct lk_owners *owners,
+                     const struct lk_membership_ops *membership, char *err, size_t err_size);
 
 enum lk_leave {
     LK_LEAVE_CRASH,   /* not on purpose (only the loop ended): say nothing */
@@ -46,6 +48,10 @@ bool lk_cluster_started_up(const struct lk_node *node);
 
 /* Something local changed (a plan was applied): tell the peers and reconsider. */
 void lk_cluster_on_local_change(struct lk_node *node);
+
+/* The ownership state changed (the bus's owners topic; userdata: the struct lk_node):
+ * tell the peers when records changed, and reconsider. */
+void lk_cluster_on_owners(void *userdata, bool records);
 
 /* The definition of tags changed (committed): send the new objects to every node
  * concerned. extra_peer (may be NULL) gets them too (an unextended node). */

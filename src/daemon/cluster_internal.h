@@ -1,7 +1,6 @@
 /* What cluster.c (membership, messages, data exchange), cluster_owner.c (ownership records,
- * placement's view), incident.c (the peers' events) and the executor's placement half
- * (lk_executor_place, the only writer of records and fence runs) share; nothing else
- * includes this. */
+ * placement's view), incident.c (the peers' events) and api_cluster.c share. The records
+ * and fence runs themselves are in owners.h (core): the executor writes them. */
 #pragma once
 
 #include <jansson.h>
@@ -11,6 +10,7 @@
 
 #include "cluster.h"
 #include "membership.h"
+#include "owners.h"
 #include "ownership.h"
 #include "wire.h"
 
@@ -31,25 +31,6 @@ struct peer {
     char settings_diff[64]; /* the first cluster setting that differs; "" = equal */
 };
 
-struct owner_entry {
-    char tag[LK_TAG_MAX + 1];
-    struct lk_owner_rec rec;
-    bool acted;        /* this node restored or held the hierarchy under this record */
-    uint64_t held_gen; /* the generation under which this node last held it */
-};
-
-struct fence_run {
-    char node[LK_TAG_MAX + 1];
-    bool running;
-    bool ok;            /* fenced since it was last seen alive */
-    uint64_t failed_at; /* uv_now of the last failure; retry after a pause */
-};
-
-struct switch_entry {
-    char tag[LK_TAG_MAX + 1]; /* any tag of the hierarchy */
-    char to[LK_TAG_MAX + 1];
-};
-
 struct lk_cluster {
     struct lk_node *node;
     const struct lk_membership_ops *membership; /* the backend's table (lk_cluster_start) */
@@ -59,16 +40,8 @@ struct lk_cluster {
     struct peer *peers;
     size_t peer_count;
 
-    struct owner_entry *owners; /* one record per tag, sorted by tag */
-    size_t owner_count;
-
-    struct switch_entry *switches; /* switchovers in progress from this node */
-    size_t switch_count;
-    char (*removing)[LK_TAG_MAX + 1]; /* operator removes of whole hierarchies in progress */
-    size_t removing_count;
-
-    struct fence_run *fences;
-    size_t fence_count;
+    struct lk_owners *owners; /* records, fence runs, switchovers (owners.h): main.c's; the
+                               * executor writes it, the cluster reads it */
 
     uint64_t sseq; /* our state sequence */
     bool state_dirty;
@@ -101,12 +74,7 @@ void lk_cluster_send_state(struct lk_cluster *cl);
 int lk_cluster_send(struct lk_cluster *cl, const char *peer, json_t *msg); /* steals msg */
 
 /* cluster_owner.c */
-int lk_owner_load(struct lk_cluster *cl);
 struct lk_owner_rec *lk_owner_get(struct lk_cluster *cl, const char *tag);
-/* The in-memory entry of tag's record (the executor updates it after a commit); _add
- * creates it (zeroed) when missing; NULL when out of memory / not found. */
-struct owner_entry *lk_owner_entry_find(struct lk_cluster *cl, const char *tag);
-struct owner_entry *lk_owner_entry_add(struct lk_cluster *cl, const char *tag);
 /* Merges a received record for tag; true when it replaced ours. */
 bool lk_owner_merge(struct lk_cluster *cl, const char *tag, const struct lk_owner_rec *rec);
 json_t *lk_owner_all_json(struct lk_cluster *cl);

@@ -1,10 +1,12 @@
 /* The cluster coordinator, ownership half: a thin shell around placement (src/lib/
  * placement.c), which decides. It keeps the ownership record of every hierarchy in
- * memory (loaded from the store at start, replaced by greater records from the peers),
+ * memory (owners.h: loaded from the store at start, replaced by greater records from the
+ * peers),
  * builds placement's view of one hierarchy from the membership (struct lk_cluster) and
  * the node, feeds it one cluster event at a time (reconciliation after anything changed,
  * an operator's or a peer's request, lkstop) and hands the plan to the executor
- * (lk_executor_place), the only writer of records and starter of the fence hook.
+ * (lk_executor_place), the only writer of records (owners.h) and starter of the fence
+ * hook; then it sends the plan's messages to the peers and returns its verdict.
  *
  * It never writes the store, reads no clock but to fill the view (the loop's monotonic
  * time and the wall clock, as numbers), and decides nothing itself beyond validating
@@ -98,77 +100,19 @@ uint32_t lk_cluster_hier_priority(const struct lk_node *node, char (*tags)[LK_TA
 
 /* ---------------------------------------------------------------- records */
 
-static int cmp_entry(const void *a, const void *b)
-{
-    return strcmp(((const struct owner_entry *) a)->tag, ((const struct owner_entry *) b)->tag);
-}
-
-static struct owner_entry *find_entry(struct lk_cluster *cl, const char *tag)
-{
-    if (cl->owner_count == 0) {
-        return NULL; /* bsearch wants a non-null array */
-    }
-    struct owner_entry key;
-    snprintf(key.tag, sizeof(key.tag), "%s", tag);
-    return bsearch(&key, cl->owners, cl->owner_count, sizeof(*cl->owners), cmp_entry);
-}
-
-struct owner_entry *lk_owner_entry_find(struct lk_cluster *cl, const char *tag)
-{
-    return find_entry(cl, tag);
-}
-
 struct lk_owner_rec *lk_owner_get(struct lk_cluster *cl, const char *tag)
 {
-    struct owner_entry *e = find_entry(cl, tag);
+    struct lk_owner_entry *e = lk_owners_find(cl->owners, tag);
     return e ? &e->rec : NULL;
-}
-
-struct owner_entry *lk_owner_entry_add(struct lk_cluster *cl, const char *tag)
-{
-    struct owner_entry *e = find_entry(cl, tag);
-    if (e) {
-        return e;
-    }
-    struct owner_entry *bigger = realloc(cl->owners, (cl->owner_count + 1) * sizeof(*bigger));
-    if (!bigger) {
-        return NULL;
-    }
-    cl->owners = bigger;
-    e = &cl->owners[cl->owner_count++];
-    memset(e, 0, sizeof(*e));
-    snprintf(e->tag, sizeof(e->tag), "%s", tag);
-    qsort(cl->owners, cl->owner_count, sizeof(*cl->owners), cmp_entry);
-    return find_entry(cl, tag);
-}
-
-static void load_one(const char *tag, const char *json_text, void *userdata)
-{
-    struct lk_cluster *cl = userdata;
-    json_t *json = json_loads(json_text, 0, NULL);
-    struct lk_owner_rec rec;
-    if (json && lk_owner_parse(json, &rec) == 0) {
-        struct owner_entry *e = lk_owner_entry_add(cl, tag);
-        if (e) {
-            e->rec = rec;
-        }
-    } else {
-        fprintf(stderr, "lkd: ignoring a malformed ownership record of '%s'\n", tag);
-    }
-    json_decref(json);
-}
-
-int lk_owner_load(struct lk_cluster *cl)
-{
-    return lk_store_each_owner(cl->node->store, load_one, cl);
 }
 
 json_t *lk_owner_all_json(struct lk_cluster *cl)
 {
     json_t *own = json_object();
-    for (size_t i = 0; own && i < cl->owner_count; i++) {
-        if (lk_node_find(cl->node, cl->owners[i].tag)) {
-            json_object_set_new(own, cl->owners[i].tag, lk_owner_json(&cl->owners[i].rec));
+    const struct lk_owners *o = cl->owners;
+    for (size_t i = 0; own && i < o->count; i++) {
+        if (lk_node_find(cl->node, o->entries[i].tag)) {
+            json_object_set_new(own, o->entries[i].tag, lk_owner_json(&o->entries[i].rec));
         }
     }
     return own;
@@ -181,21 +125,12 @@ static uint32_t owner_prio(struct lk_cluster *cl, const char *tag, const struct 
 
 bool lk_owner_merge(struct lk_cluster *cl, const char *tag, const struct lk_owner_rec *rec)
 {
-    struct owner_entry *e = find_entry(cl, tag);
+    const struct lk_owner_entry *e = lk_owners_find(cl->owners, tag);
     if (e &&
         lk_owner_cmp(rec, owner_prio(cl, tag, rec), &e->rec, owner_prio(cl, tag, &e->rec)) <= 0) {
         return false;
     }
-    if (lk_executor_save_owner(cl->node, tag, rec) < 0) {
-        return false;
-    }
-    e = lk_owner_entry_add(cl, tag);
-    if (!e) {
-        return false;
-    }
-    e->rec = *rec;
-    e->acted = false;
-    return true;
+    return lk_executor_save_owner(cl->node, cl->owners, tag, rec) == 0;
 }
 
 /* ---------------------------------------------------------------- the view */
@@ -257,7 +192,7 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
     pv->states = calloc(cells ? cells : 1, sizeof(*pv->states));
     pv->stop_failed = calloc(cells ? cells : 1, sizeof(*pv->stop_failed));
     pv->alive = calloc(alive_total ? alive_total : 1, sizeof(*pv->alive));
-    pv->fences = calloc(cl->fence_count ? cl->fence_count : 1, sizeof(*pv->fences));
+    pv->fences = calloc(cl->owners->fence_count ? cl->owners->fence_count : 1, sizeof(*pv->fences));
     if (!pv->tags || !pv->peers || !pv->states || !pv->stop_failed || !pv->alive || !pv->fences) {
         free_view(pv);
         return false;
@@ -306,7 +241,7 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
             h->has_root = true;
             h->switchback = res->settings.switchback;
         }
-        const struct owner_entry *e = find_entry(cl, res->tag);
+        const struct lk_owner_entry *e = lk_owners_find(cl->owners, res->tag);
         if (e) {
             uint32_t p = owner_prio(cl, res->tag, &e->rec);
             if (!best || lk_owner_cmp(&e->rec, p, best, best_prio) > 0) {
@@ -321,16 +256,16 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         h->rec = *best;
         h->has_rec = true;
     }
-    for (size_t i = 0; i < cl->switch_count && count; i++) {
-        if (in_list(pv->names, count, cl->switches[i].tag)) {
-            h->switch_tag = cl->switches[i].tag;
-            h->switch_to = cl->switches[i].to;
+    for (size_t i = 0; i < cl->owners->switch_count && count; i++) {
+        if (in_list(pv->names, count, cl->owners->switches[i].tag)) {
+            h->switch_tag = cl->owners->switches[i].tag;
+            h->switch_to = cl->owners->switches[i].to;
             break;
         }
     }
-    for (size_t i = 0; i < cl->removing_count && count; i++) {
-        if (in_list(pv->names, count, cl->removing[i])) {
-            h->removing_tag = cl->removing[i];
+    for (size_t i = 0; i < cl->owners->removing_count && count; i++) {
+        if (in_list(pv->names, count, cl->owners->removing[i])) {
+            h->removing_tag = cl->owners->removing[i];
             break;
         }
     }
@@ -384,16 +319,16 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
     }
     v->peers = pv->peers;
     v->peer_count = cl->peer_count;
-    for (size_t i = 0; i < cl->fence_count; i++) {
+    for (size_t i = 0; i < cl->owners->fence_count; i++) {
         pv->fences[i] = (struct lk_pfence){
-                .node = cl->fences[i].node,
-                .running = cl->fences[i].running,
-                .ok = cl->fences[i].ok,
-                .failed_at_ms = cl->fences[i].failed_at,
+                .node = cl->owners->fences[i].node,
+                .running = cl->owners->fences[i].running,
+                .ok = cl->owners->fences[i].ok,
+                .failed_at_ms = cl->owners->fences[i].failed_at,
         };
     }
     v->fences = pv->fences;
-    v->fence_count = cl->fence_count;
+    v->fence_count = cl->owners->fence_count;
     return true;
 }
 
@@ -407,7 +342,43 @@ static enum lk_pverdict decide(struct lk_cluster *cl, struct pview *pv, const st
         snprintf(err, err_size, "out of memory");
         return LK_PVERDICT_REFUSED;
     }
-    return lk_executor_place(cl->node, ev, &plan, err, err_size);
+    /* This node's acts first (the executor), then the peers' and the verdict. */
+    int r = lk_executor_place(cl->node, cl->owners, ev, &plan, err, err_size);
+    if (r == -EIO) {
+        return LK_PVERDICT_REFUSED;
+    }
+    enum lk_pverdict verdict = LK_PVERDICT_LOCAL;
+    bool failed = r < 0; /* a send or a switchover entry failed: the request is refused */
+    for (size_t i = 0; i < plan.count; i++) {
+        const struct lk_pact *act = &plan.acts[i];
+        switch (act->type) {
+        case LK_PACT_SEND_SWITCH:
+        case LK_PACT_SEND_REMOVE: {
+            json_t *msg = act->type == LK_PACT_SEND_SWITCH
+                                  ? json_pack("{s:s,s:s,s:s}", "t", "switch", "tag", act->tag, "to",
+                                              act->to)
+                                  : json_pack("{s:s,s:s,s:b}", "t", "remove", "tag", act->tag,
+                                              "whole", act->whole);
+            if (lk_cluster_send(cl, act->node, msg) < 0) {
+                snprintf(err, err_size, "%s", act->text);
+                failed = true;
+            }
+            break;
+        }
+        case LK_PACT_WAIT:
+            cl->timed_wait = true;
+            break;
+        case LK_PACT_VERDICT:
+            verdict = act->verdict;
+            if (verdict == LK_PVERDICT_REFUSED) {
+                snprintf(err, err_size, "%s", act->text);
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    return failed ? LK_PVERDICT_REFUSED : verdict;
 }
 
 /* Decides ev about tag's hierarchy. */
@@ -426,7 +397,7 @@ static enum lk_pverdict decide_tag(struct lk_cluster *cl, const char *tag,
 
 void lk_owner_node_alive(struct lk_cluster *cl, const char *peer)
 {
-    lk_executor_fence_forget(cl->node, peer);
+    lk_executor_fence_forget(cl->owners, peer);
 }
 
 /* ---------------------------------------------------------------- events */
@@ -800,5 +771,5 @@ bool lk_cluster_switched_out(const struct lk_node *node)
             return false;
         }
     }
-    return !node->cluster || node->cluster->switch_count == 0;
+    return !node->cluster || node->cluster->owners->switch_count == 0;
 }

@@ -534,8 +534,8 @@ int lk_define_received_live(struct lk_node *node, const char *peer, const struct
     int r = 0;
     for (int a = 0; r == 0 && a < LK_ACTION_COUNT; a++) {
         if (d->content[a]) {
-            r = lk_scripts_install(node->root, d->tag, (enum lk_action) a, d->content[a], d->len[a], err,
-                                   size);
+            r = lk_scripts_install(node->root, d->tag, (enum lk_action) a, d->content[a], d->len[a],
+                                   err, size);
         }
     }
     if (r == 0) {

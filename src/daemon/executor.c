@@ -5,7 +5,10 @@
  * the store) says what is going on, so that a crash in between is seen at the next start.
  * The output tail of a failed run travels into the detail of the plan's ERROR events.
  * It tells, never calls up: "these tags changed" after each event and run, "a plan was
- * committed" after each commit (bus.h); the cluster and the checks subscribe. */
+ * committed" after each commit, "the ownership state changed" after a record write, a
+ * fence run or a switchover entry (bus.h); the cluster and the checks subscribe. Of a
+ * placement plan it does the acts of this node (owners.h, engine events, fence runs,
+ * the event log), never the peers' (SEND_*) nor the verdict: the cluster does those. */
 #include "executor.h"
 
 #include <errno.h>
@@ -15,10 +18,9 @@
 #include <string.h>
 
 #include "bus.h"
-#include "cluster.h"
-#include "cluster_internal.h"
 #include "eventlog.h"
 #include "log.h"
+#include "owners.h"
 #include "placement.h"
 #include "runner.h"
 #include "scripts.h"
@@ -381,22 +383,30 @@ static char *owner_text(const struct lk_owner_rec *rec)
     return text;
 }
 
-int lk_executor_save_owner(struct lk_node *node, const char *tag, const struct lk_owner_rec *rec)
+int lk_executor_save_owner(struct lk_node *node, struct lk_owners *owners, const char *tag,
+                           const struct lk_owner_rec *rec)
 {
     char *text = owner_text(rec);
     int r = save_owner_text(node->store, tag, text);
     free(text);
     if (r < 0) {
         lk_eventlog_msg(node, NULL, LK_MSG_STORE_FAILED, lk_store_errmsg(node->store));
+        return r;
     }
-    return r;
+    struct lk_owner_entry *e = lk_owners_add(owners, tag);
+    if (!e) {
+        return -ENOMEM;
+    }
+    e->rec = *rec;
+    e->acted = false;
+    return 0;
 }
 
 /* Every WRITE_REC of the plan for every tag of the hierarchy, in one transaction; then
  * the in-memory records. */
-static bool place_records(struct lk_node *node, const struct lk_pplan *plan)
+static bool place_records(struct lk_node *node, struct lk_owners *owners,
+                          const struct lk_pplan *plan)
 {
-    struct lk_cluster *cl = node->cluster;
     const struct lk_phier *h = &plan->view->hier;
     bool any = false;
     int r = 0;
@@ -431,51 +441,32 @@ static bool place_records(struct lk_node *node, const struct lk_pplan *plan)
             continue;
         }
         for (size_t t = 0; t < h->count; t++) {
-            struct owner_entry *e = lk_owner_entry_add(cl, h->tags[t].tag);
+            struct lk_owner_entry *e = lk_owners_add(owners, h->tags[t].tag);
             if (e) {
                 e->rec = plan->acts[i].rec;
                 e->acted = false;
             }
         }
     }
-    cl->state_dirty = true;
-    lk_cluster_kick(cl);
+    lk_bus_owners(node->bus, true);
     lk_bus_changed(node->bus, NULL);
     return true;
 }
 
-static struct fence_run *fence_entry(struct lk_cluster *cl, const char *node)
+void lk_executor_fence_forget(struct lk_owners *owners, const char *peer)
 {
-    for (size_t i = 0; i < cl->fence_count; i++) {
-        if (strcmp(cl->fences[i].node, node) == 0) {
-            return &cl->fences[i];
-        }
-    }
-    struct fence_run *bigger = realloc(cl->fences, (cl->fence_count + 1) * sizeof(*bigger));
-    if (!bigger) {
-        return NULL;
-    }
-    cl->fences = bigger;
-    struct fence_run *f = &cl->fences[cl->fence_count++];
-    memset(f, 0, sizeof(*f));
-    snprintf(f->node, sizeof(f->node), "%s", node);
-    return f;
-}
-
-void lk_executor_fence_forget(struct lk_node *node, const char *peer)
-{
-    struct lk_cluster *cl = node->cluster;
-    for (size_t i = 0; cl && i < cl->fence_count; i++) {
-        if (strcmp(cl->fences[i].node, peer) == 0 && !cl->fences[i].running) {
-            cl->fences[i].ok = false;
-            cl->fences[i].failed_at = 0;
+    for (size_t i = 0; i < owners->fence_count; i++) {
+        if (strcmp(owners->fences[i].node, peer) == 0 && !owners->fences[i].running) {
+            owners->fences[i].ok = false;
+            owners->fences[i].failed_at = 0;
         }
     }
 }
 
 struct fence_ctx {
-    struct lk_cluster *cl;
-    char node[LK_TAG_MAX + 1];
+    struct lk_node *node;
+    struct lk_owners *owners;
+    char peer[LK_TAG_MAX + 1];
 };
 
 static void fence_done(struct lk_run *run, const struct lk_result *result, const char *output,
@@ -483,36 +474,33 @@ static void fence_done(struct lk_run *run, const struct lk_result *result, const
 {
     (void) run;
     struct fence_ctx *ctx = userdata;
-    struct lk_cluster *cl = ctx->cl;
-    struct fence_run *f = fence_entry(cl, ctx->node);
+    struct lk_node *node = ctx->node;
+    struct lk_fence_run *f = lk_owners_fence(ctx->owners, ctx->peer);
     if (f) {
         f->running = false;
         f->ok = lk_result_ok(result);
         if (f->ok) {
-            lk_eventlog_msg(cl->node, NULL, LK_MSG_FENCE_OK, ctx->node);
+            lk_eventlog_msg(node, NULL, LK_MSG_FENCE_OK, ctx->peer);
         } else {
             char desc[320];
             lk_result_describe(result, desc, sizeof(desc));
             char *detail = output_len ? strndup(output, output_len) : NULL;
             char msg[1024];
-            lk_catalog_format(msg, sizeof(msg), LK_MSG_FENCE_FAILED, ctx->node, desc);
-            lk_eventlog_write(cl->node, LK_SEV_ERROR, LK_MSG_FENCE_FAILED, NULL, "lkd", msg,
-                              detail);
+            lk_catalog_format(msg, sizeof(msg), LK_MSG_FENCE_FAILED, ctx->peer, desc);
+            lk_eventlog_write(node, LK_SEV_ERROR, LK_MSG_FENCE_FAILED, NULL, "lkd", msg, detail);
             free(detail);
-            f->failed_at = uv_now(cl->node->loop);
+            f->failed_at = uv_now(node->loop);
         }
     }
     free(ctx);
-    if (!cl->stopping) {
-        lk_cluster_kick(cl);
-    }
+    lk_bus_owners(node->bus, false);
 }
 
-/* Starts the fence hook against node (placement asked: it is needed and not running). */
-static void start_fence(struct lk_cluster *cl, const char *node)
+/* Starts the fence hook against peer (placement asked: it is needed and not running). */
+static void start_fence(struct lk_node *node, struct lk_owners *owners, const char *peer)
 {
-    const char *script = cl->node->config.cluster.fence_script;
-    struct fence_run *f = fence_entry(cl, node);
+    const char *script = node->config.cluster.fence_script;
+    struct lk_fence_run *f = lk_owners_fence(owners, peer);
     if (!script[0] || !f || f->running) {
         return;
     }
@@ -520,98 +508,98 @@ static void start_fence(struct lk_cluster *cl, const char *node)
     if (!ctx) {
         return;
     }
-    ctx->cl = cl;
-    snprintf(ctx->node, sizeof(ctx->node), "%s", node);
+    ctx->node = node;
+    ctx->owners = owners;
+    snprintf(ctx->peer, sizeof(ctx->peer), "%s", peer);
     char env[6][LK_PATH_MAX + 64];
-    snprintf(env[0], sizeof(env[0]), "LKROOT=%s", cl->node->root);
-    snprintf(env[1], sizeof(env[1]), "LK_NODE=%s", cl->node->name);
-    snprintf(env[2], sizeof(env[2]), "LK_FENCE_NODE=%s", node);
+    snprintf(env[0], sizeof(env[0]), "LKROOT=%s", node->root);
+    snprintf(env[1], sizeof(env[1]), "LK_NODE=%s", node->name);
+    snprintf(env[2], sizeof(env[2]), "LK_FENCE_NODE=%s", peer);
     snprintf(env[3], sizeof(env[3]),
              "PATH=%s/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:"
              "/usr/bin:/sbin:/bin",
-             cl->node->root);
+             node->root);
     snprintf(env[4], sizeof(env[4]), "LANG=C");
     char *envp[] = {env[0], env[1], env[2], env[3], env[4], NULL};
     struct lk_run_spec spec = {
             .path = script,
-            .cwd = cl->node->root,
+            .cwd = node->root,
             .env = envp,
             .timeout_usec = FENCE_TIMEOUT_USEC,
     };
-    lk_eventlog_msg(cl->node, NULL, LK_MSG_FENCE_STARTED, node, script);
+    lk_eventlog_msg(node, NULL, LK_MSG_FENCE_STARTED, peer, script);
     f->running = true;
-    if (lk_run_start(cl->node->loop, &spec, fence_done, ctx, NULL) < 0) {
+    if (lk_run_start(node->loop, &spec, fence_done, ctx, NULL) < 0) {
         f->running = false;
-        f->failed_at = uv_now(cl->node->loop);
+        f->failed_at = uv_now(node->loop);
         free(ctx);
     }
 }
 
-static bool start_switch_entry(struct lk_cluster *cl, const struct lk_phier *h, const char *tag,
-                               const char *to)
+static bool start_switch_entry(struct lk_node *node, struct lk_owners *o, const struct lk_phier *h,
+                               const char *tag, const char *to)
 {
-    struct switch_entry *s = NULL;
-    for (size_t i = 0; i < cl->switch_count && !s; i++) {
+    struct lk_switch_entry *s = NULL;
+    for (size_t i = 0; i < o->switch_count && !s; i++) {
         for (size_t t = 0; t < h->count; t++) {
-            if (strcmp(h->tags[t].tag, cl->switches[i].tag) == 0) {
-                s = &cl->switches[i];
+            if (strcmp(h->tags[t].tag, o->switches[i].tag) == 0) {
+                s = &o->switches[i];
                 break;
             }
         }
     }
     if (!s) {
-        struct switch_entry *bigger =
-                realloc(cl->switches, (cl->switch_count + 1) * sizeof(*bigger));
+        struct lk_switch_entry *bigger =
+                realloc(o->switches, (o->switch_count + 1) * sizeof(*bigger));
         if (!bigger) {
             return false;
         }
-        cl->switches = bigger;
-        s = &cl->switches[cl->switch_count++];
+        o->switches = bigger;
+        s = &o->switches[o->switch_count++];
     }
     snprintf(s->tag, sizeof(s->tag), "%s", tag);
     snprintf(s->to, sizeof(s->to), "%s", to);
-    lk_cluster_kick(cl);
+    lk_bus_owners(node->bus, false);
     return true;
 }
 
-static void drop_switch_entry(struct lk_cluster *cl, const char *tag)
+static void drop_switch_entry(struct lk_owners *o, const char *tag)
 {
-    for (size_t i = 0; i < cl->switch_count; i++) {
-        if (strcmp(cl->switches[i].tag, tag) == 0) {
-            memmove(&cl->switches[i], &cl->switches[i + 1],
-                    (cl->switch_count - i - 1) * sizeof(*cl->switches));
-            cl->switch_count--;
+    for (size_t i = 0; i < o->switch_count; i++) {
+        if (strcmp(o->switches[i].tag, tag) == 0) {
+            memmove(&o->switches[i], &o->switches[i + 1],
+                    (o->switch_count - i - 1) * sizeof(*o->switches));
+            o->switch_count--;
             return;
         }
     }
 }
 
-static void note_removing(struct lk_cluster *cl, const char *tag)
+static void note_removing(struct lk_owners *o, const char *tag)
 {
-    char(*bigger)[LK_TAG_MAX + 1] =
-            realloc(cl->removing, (cl->removing_count + 1) * sizeof(*bigger));
+    char(*bigger)[LK_TAG_MAX + 1] = realloc(o->removing, (o->removing_count + 1) * sizeof(*bigger));
     if (bigger) {
-        cl->removing = bigger;
-        snprintf(cl->removing[cl->removing_count++], sizeof(cl->removing[0]), "%s", tag);
+        o->removing = bigger;
+        snprintf(o->removing[o->removing_count++], sizeof(o->removing[0]), "%s", tag);
     }
 }
 
-static void drop_removing(struct lk_cluster *cl, const char *tag)
+static void drop_removing(struct lk_owners *o, const char *tag)
 {
-    for (size_t i = 0; i < cl->removing_count; i++) {
-        if (strcmp(cl->removing[i], tag) == 0) {
-            memmove(&cl->removing[i], &cl->removing[i + 1],
-                    (cl->removing_count - i - 1) * sizeof(cl->removing[0]));
-            cl->removing_count--;
+    for (size_t i = 0; i < o->removing_count; i++) {
+        if (strcmp(o->removing[i], tag) == 0) {
+            memmove(&o->removing[i], &o->removing[i + 1],
+                    (o->removing_count - i - 1) * sizeof(o->removing[0]));
+            o->removing_count--;
             return;
         }
     }
 }
 
-static void mark_acted(struct lk_cluster *cl, const struct lk_phier *h)
+static void mark_acted(struct lk_owners *o, const struct lk_phier *h)
 {
     for (size_t i = 0; i < h->count; i++) {
-        struct owner_entry *e = lk_owner_entry_find(cl, h->tags[i].tag);
+        struct lk_owner_entry *e = lk_owners_find(o, h->tags[i].tag);
         if (e) {
             e->acted = true;
             e->held_gen = e->rec.gen;
@@ -619,31 +607,26 @@ static void mark_acted(struct lk_cluster *cl, const struct lk_phier *h)
     }
 }
 
-enum lk_pverdict lk_executor_place(struct lk_node *node, const struct lk_pevent *ev,
-                                   const struct lk_pplan *plan, char *err, size_t err_size)
+int lk_executor_place(struct lk_node *node, struct lk_owners *owners, const struct lk_pevent *ev,
+                      const struct lk_pplan *plan, char *err, size_t err_size)
 {
-    struct lk_cluster *cl = node->cluster;
-    enum lk_pverdict verdict = LK_PVERDICT_LOCAL;
     if (err_size) {
         err[0] = '\0';
     }
     log_placement(node, ev, plan);
-    if (!cl) {
-        return verdict;
-    }
     /* 1. The record, before anything acts on it. */
-    if (!place_records(node, plan)) {
+    if (!place_records(node, owners, plan)) {
         snprintf(err, err_size, "cannot write the node database");
-        return LK_PVERDICT_REFUSED;
+        return -EIO;
     }
     const struct lk_phier *h = &plan->view->hier;
-    bool failed = false; /* a send or a switchover entry failed: the request is refused */
+    int ret = 0;
     for (size_t i = 0; i < plan->count; i++) {
         const struct lk_pact *act = &plan->acts[i];
         char e[LK_REASON_MAX];
         switch (act->type) {
         case LK_PACT_MARK_ACTED:
-            mark_acted(cl, h);
+            mark_acted(owners, h);
             break;
         case LK_PACT_RESTORE: {
             struct lk_event rev = {.type = LK_EV_RESTORE_REQUESTED, .tag = act->tag};
@@ -670,53 +653,35 @@ enum lk_pverdict lk_executor_place(struct lk_node *node, const struct lk_pevent 
             break;
         }
         case LK_PACT_FENCE:
-            start_fence(cl, act->node);
+            start_fence(node, owners, act->node);
             break;
-        case LK_PACT_SEND_SWITCH:
-        case LK_PACT_SEND_REMOVE: {
-            json_t *msg = act->type == LK_PACT_SEND_SWITCH
-                                  ? json_pack("{s:s,s:s,s:s}", "t", "switch", "tag", act->tag, "to",
-                                              act->to)
-                                  : json_pack("{s:s,s:s,s:b}", "t", "remove", "tag", act->tag,
-                                              "whole", act->whole);
-            if (lk_cluster_send(cl, act->node, msg) < 0) {
-                snprintf(err, err_size, "%s", act->text);
-                failed = true;
-            }
-            break;
-        }
         case LK_PACT_LOG:
             lk_eventlog_write(node, act->severity, act->number, act->tag[0] ? act->tag : NULL,
                               "lkd", act->text, NULL);
             break;
         case LK_PACT_START_SWITCH:
-            if (!start_switch_entry(cl, h, act->tag, act->node)) {
+            if (!start_switch_entry(node, owners, h, act->tag, act->node)) {
                 snprintf(err, err_size, "out of memory");
-                failed = true;
+                ret = -ENOMEM;
             }
             break;
         case LK_PACT_DROP_SWITCH:
-            drop_switch_entry(cl, act->tag);
+            drop_switch_entry(owners, act->tag);
             break;
         case LK_PACT_NOTE_REMOVING:
-            note_removing(cl, act->tag);
+            note_removing(owners, act->tag);
             break;
         case LK_PACT_DROP_REMOVING:
-            drop_removing(cl, act->tag);
+            drop_removing(owners, act->tag);
             break;
+        case LK_PACT_WRITE_REC:   /* done first */
+        case LK_PACT_SEND_SWITCH: /* the cluster's (membership) */
+        case LK_PACT_SEND_REMOVE:
         case LK_PACT_WAIT:
-            cl->timed_wait = true;
-            break;
         case LK_PACT_VERDICT:
-            verdict = act->verdict;
-            if (verdict == LK_PVERDICT_REFUSED) {
-                snprintf(err, err_size, "%s", act->text);
-            }
-            break;
-        case LK_PACT_WRITE_REC: /* done first */
         default:
             break;
         }
     }
-    return failed ? LK_PVERDICT_REFUSED : verdict;
+    return ret;
 }

@@ -19,6 +19,8 @@
  *                                                         peers), monitor (checks follow)
  *   defined     define (every definition written, local   monitor (checks follow the new
  *               or from a peer)                           definition, or are forgotten)
+ *   owners      executor (records written, a fence run    cluster (tell the peers,
+ *               ended, a switchover started)              reconsider)
  *   stop        api (lkstop, lkstop -f, --switchover)     main (runs the stop order)
  *   stopping    main (the last step, outside any          api (lkstop gets its answer)
  *               notification)
@@ -328,6 +330,7 @@ static void wire(struct lk_node *node)
     r |= lk_bus_on_changed(bus, on_changed_while_stopping, &stopper);
     r |= lk_bus_on_stop(bus, on_stop_request, &stopper);
     r |= lk_bus_on_committed(bus, cluster_committed, node);
+    r |= lk_bus_on_owners(bus, lk_cluster_on_owners, node);
     r |= lk_bus_on_committed(bus, lk_monitor_on_committed, node);
     r |= lk_bus_on_defined(bus, lk_monitor_on_defined, node);
     if (r != 0) {
@@ -380,6 +383,7 @@ int main(int argc, char **argv)
     }
 
     static struct lk_node node;
+    static struct lk_owners owners; /* the executor writes it, the cluster reads it */
     node.log_fd = -1;
     char real[PATH_MAX];
     if (!realpath(root_arg, real)) {
@@ -466,7 +470,7 @@ int main(int argc, char **argv)
     lk_eventlog_msg(&node, NULL, LK_MSG_DAEMON_STARTED, node.name, (int) getpid());
     /* The comm paths listen before readiness, so a port in use is a start-up error. The
      * local start-up runs once the node is up to date with its peers (cluster.c). */
-    if (lk_cluster_start(&node, &lk_membership_tcp, err, sizeof(err)) < 0) {
+    if (lk_cluster_start(&node, &owners, &lk_membership_tcp, err, sizeof(err)) < 0) {
         die("%s", err);
     }
     report_ready();

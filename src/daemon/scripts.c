@@ -147,8 +147,7 @@ void lk_scripts_prepare(const char *root, const char *node_name, const struct lk
         if (fmt[i][1]) {
             snprintf(run->storage[i], sizeof(run->storage[i]), "%s=%s", fmt[i][0], fmt[i][1]);
         } else {
-            snprintf(run->storage[i], sizeof(run->storage[i]), "PATH=%s/bin:%s", root,
-                     SYSTEM_PATH);
+            snprintf(run->storage[i], sizeof(run->storage[i]), "PATH=%s/bin:%s", root, SYSTEM_PATH);
         }
         run->env[i] = run->storage[i];
     }

@@ -29,8 +29,8 @@ struct lk_script_run {
     struct lk_run_spec spec;
 };
 
-/* Fills run for res's action on node node_name under root: path, the scrubbed environment, cwd $LKROOT, the timeout
- * from the resource's settings, and the permission check rooted at $LKROOT. */
+/* Fills run for res's action on node node_name under root: path, the scrubbed environment, cwd
+ * $LKROOT, the timeout from the resource's settings, and the permission check rooted at $LKROOT. */
 void lk_scripts_prepare(const char *root, const char *node_name, const struct lk_resource *res,
                         enum lk_action action, struct lk_script_run *run);
 
