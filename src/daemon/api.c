@@ -152,8 +152,9 @@ static void h_ping(struct conn *c, const json_t *args)
                               "protocol", LK_PROTO_VERSION));
 }
 
-static json_t *resources_json(struct lk_node *node, const char *only_tag)
+static json_t *resources_json(struct lk_api *api, const char *only_tag)
 {
+    const struct lk_node *node = api->node;
     json_t *list = json_array();
     for (size_t i = 0; list && i < node->count; i++) {
         if (only_tag && strcmp(node->resources[i]->tag, only_tag) != 0) {
@@ -161,7 +162,7 @@ static json_t *resources_json(struct lk_node *node, const char *only_tag)
         }
         json_t *obj = lk_proto_resource_json(node->resources[i]);
         if (obj) {
-            json_object_set_new(obj, "nodes", api_resource_nodes_json(node, node->resources[i]));
+            json_object_set_new(obj, "nodes", api_resource_nodes_json(api, node->resources[i]));
         }
         json_array_append_new(list, obj);
     }
@@ -186,15 +187,16 @@ static json_t *tree_json(const struct lk_node *node, const struct lk_resource *r
                      "reason", res->reason, "children", children);
 }
 
-static json_t *hierarchies_json(const struct lk_node *node)
+static json_t *hierarchies_json(struct lk_api *api)
 {
+    const struct lk_node *node = api->node;
     json_t *roots = json_array();
     for (size_t i = 0; roots && i < node->count; i++) {
         if (!lk_node_has_parents(node, node->resources[i]->tag)) {
             json_t *tree = tree_json(node, node->resources[i], 0);
             char budget[160];
-            if (tree &&
-                lk_cluster_budget_text(node, node->resources[i]->tag, budget, sizeof(budget))) {
+            if (tree && lk_cluster_budget_text(api->cluster, node->resources[i]->tag, budget,
+                                               sizeof(budget))) {
                 json_object_set_new(tree, "budget", json_string(budget));
             }
             json_array_append_new(roots, tree);
@@ -213,9 +215,9 @@ static void h_status(struct conn *c, const json_t *args)
                  json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:o, s:o, s:o, s:o}", "node", node->name,
                            "root", node->root, "pid", (int) getpid(), "uptime_s",
                            (json_int_t) ((lk_mono_usec() - node->started_usec) / 1000000),
-                           "stopping", node->stopping, "resources", resources_json(node, NULL),
-                           "dependencies", deps_json(node), "hierarchies", hierarchies_json(node),
-                           "events", events, "cluster", lk_cluster_status_json(node)));
+                           "stopping", node->stopping, "resources", resources_json(c->api, NULL),
+                           "dependencies", deps_json(node), "hierarchies", hierarchies_json(c->api),
+                           "events", events, "cluster", lk_cluster_status_json(c->api->cluster)));
 }
 
 static void h_list(struct conn *c, const json_t *args)
@@ -226,8 +228,8 @@ static void h_list(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
         return;
     }
-    api_reply_ok(
-            c, json_pack("{s:s, s:o}", "node", node->name, "resources", resources_json(node, tag)));
+    api_reply_ok(c, json_pack("{s:s, s:o}", "node", node->name, "resources",
+                              resources_json(c->api, tag)));
 }
 
 /* ins_list's lines, formatted here: one string is far cheaper to send and parse than a
@@ -438,8 +440,8 @@ static void h_restore_remove(struct conn *c, const json_t *args, bool restore)
     bool local_only = !restore && res->stop_failed && !lk_state_in_service(res->state);
     enum lk_cluster_verdict verdict =
             local_only ? LK_CLUSTER_LOCAL
-            : restore  ? lk_cluster_restore(node, res->tag, target, cerr, sizeof(cerr))
-                       : lk_cluster_remove(node, res->tag, whole, cerr, sizeof(cerr));
+            : restore  ? lk_cluster_restore(c->api->cluster, res->tag, target, cerr, sizeof(cerr))
+                       : lk_cluster_remove(c->api->cluster, res->tag, whole, cerr, sizeof(cerr));
     if (verdict == LK_CLUSTER_REFUSED) {
         if (restore && target && strcmp(target, node->name) != 0) {
             /* Kept for `resource why`: a refused switchover is part of an incident. */
@@ -535,7 +537,7 @@ static void h_delete(struct conn *c, const json_t *args)
             why = "is in service; take it out of service first";
         }
         char who[LK_TAG_MAX + 1], elsewhere[LK_TAG_MAX + 80];
-        if (!why && lk_cluster_in_service_somewhere(node, tags[i], who, sizeof(who))) {
+        if (!why && lk_cluster_in_service_somewhere(c->api->cluster, tags[i], who, sizeof(who))) {
             snprintf(elsewhere, sizeof(elsewhere),
                      "is in service on node '%s'; take it out of service first", who);
             why = elsewhere;
@@ -570,7 +572,7 @@ static void h_delete(struct conn *c, const json_t *args)
         lk_eventlog_msg(node, tags[i], LK_MSG_RESOURCE_DELETED);
         json_array_append_new(deleted, json_string(tags[i]));
         const char *one = tags[i];
-        lk_cluster_push(node, &one, 1, NULL);
+        lk_cluster_push(c->api->cluster, &one, 1, NULL);
     }
     json_t *data = json_pack("{s:s, s:o}", "tag", tags[0], "deleted", deleted);
     free(tags);
@@ -633,7 +635,7 @@ static void h_dep_change(struct conn *c, const json_t *args, bool create)
             api_reply_error(c, LK_EXIT_FAILED, "%s", derr);
             return;
         }
-        lk_cluster_push(node, &ptag, 1, NULL);
+        lk_cluster_push(c->api->cluster, &ptag, 1, NULL);
         lk_eventlog_msg(node, ptag, LK_MSG_DEPENDENCY_DELETED, ptag, ctag);
         api_reply_ok(c, json_pack("{s:s, s:s}", "parent", ptag, "child", ctag));
         return;
@@ -675,7 +677,7 @@ static void h_dep_change(struct conn *c, const json_t *args, bool create)
         api_reply_error(c, LK_EXIT_FAILED, "%s", derr);
         return;
     }
-    lk_cluster_push(node, &ptag, 1, NULL);
+    lk_cluster_push(c->api->cluster, &ptag, 1, NULL);
     lk_eventlog_msg(node, ptag, LK_MSG_DEPENDENCY_CREATED, ptag, ctag);
     api_reply_ok(c, json_pack("{s:s, s:s}", "parent", ptag, "child", ctag));
 }
@@ -718,7 +720,7 @@ static void h_update_script(struct conn *c, const json_t *args)
         return;
     }
     const char *one = res->tag;
-    lk_cluster_push(node, &one, 1, NULL);
+    lk_cluster_push(c->api->cluster, &one, 1, NULL);
     lk_eventlog_msg(node, res->tag, LK_MSG_SCRIPT_UPDATED, lk_action_name(a));
     api_reply_ok(c, json_pack("{s:s, s:s}", "tag", res->tag, "action", lk_action_name(a)));
 }
@@ -746,7 +748,7 @@ static void h_config(struct conn *c, const json_t *args)
         return;
     }
     const char *one = res->tag;
-    lk_cluster_push(node, &one, 1, NULL);
+    lk_cluster_push(c->api->cluster, &one, 1, NULL);
     if (changed[0]) {
         lk_eventlog_msg(node, res->tag, LK_MSG_RESOURCE_CONFIGURED, changed);
     }
@@ -860,7 +862,7 @@ static void h_log_cluster(struct conn *c, json_int_t n, const char *tag)
     c->gather_limit = (size_t) n;
     c->gathered = local;
     struct lk_gather *g = NULL;
-    int r = n > 0 ? lk_incident_gather(node, tag, (size_t) n, log_gathered, c, &g) : 0;
+    int r = n > 0 ? lk_incident_gather(c->api->cluster, tag, (size_t) n, log_gathered, c, &g) : 0;
     if (r <= 0) {
         json_t *none = json_array();
         log_cluster_reply(c, local, none);
@@ -976,7 +978,7 @@ static void h_shutdown(struct conn *c, const json_t *args)
         /* Hierarchies move to their backups first; then the stop is an lkstop -f on a
          * node that holds nothing (api_cluster.c). */
         char err[LK_REASON_MAX];
-        if (!node->stopping && lk_cluster_switch_all(node, err, sizeof(err)) < 0) {
+        if (!node->stopping && lk_cluster_switch_all(c->api->cluster, err, sizeof(err)) < 0) {
             api_reply_error(c, LK_EXIT_FAILED, "%s", err);
             return;
         }
@@ -1015,7 +1017,7 @@ static void h_reset(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         return;
     }
-    lk_cluster_reset_budget(node, res->tag);
+    lk_cluster_reset_budget(c->api->cluster, res->tag);
     if (stop_failed) {
         fprintf(stderr, "lkd: '%s': 'may still be running' cleared by an operator (reset)\n",
                 res->tag);
@@ -1077,7 +1079,8 @@ static void h_why(struct conn *c, const json_t *args)
     snprintf(c->wait_tag, sizeof(c->wait_tag), "%s", res->tag);
     c->gathered = events;
     struct lk_gather *g = NULL;
-    if (lk_incident_gather(node, res->tag, LK_INCIDENT_EVENTS_MAX, why_gathered, c, &g) <= 0) {
+    if (lk_incident_gather(c->api->cluster, res->tag, LK_INCIDENT_EVENTS_MAX, why_gathered, c,
+                           &g) <= 0) {
         why_reply(c, events, NULL);
         return;
     }
@@ -1158,7 +1161,8 @@ void lk_api_on_change(void *userdata, const char *tag)
         if (c->closing) {
             continue;
         }
-        if (c->wait == WAIT_IDLE && lk_node_busy_count(node) == 0 && lk_cluster_started_up(node)) {
+        if (c->wait == WAIT_IDLE && lk_node_busy_count(node) == 0 &&
+            lk_cluster_started_up(c->api->cluster)) {
             api_reply_ok(c, NULL);
             continue;
         }
@@ -1195,20 +1199,22 @@ void lk_api_on_change(void *userdata, const char *tag)
 
 /* ---------------------------------------------------------------- lifecycle */
 
-int lk_api_start(struct lk_node *node, char *err, size_t err_size)
+int lk_api_start(struct lk_node *node, struct lk_cluster *cluster, struct lk_api **ret_api,
+                 char *err, size_t err_size)
 {
+    *ret_api = NULL;
     struct lk_api *api = calloc(1, sizeof(*api));
     if (!api) {
         return -ENOMEM;
     }
     api->node = node;
+    api->cluster = cluster;
     int r = lk_socket_start(api, node->loop, node->root, &api->socket, err, err_size);
     if (r < 0) {
         free(api);
-        node->api = NULL;
         return r;
     }
-    node->api = api;
+    *ret_api = api;
     return 0;
 }
 

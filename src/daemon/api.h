@@ -12,11 +12,13 @@
 #include "store.h"
 
 struct lk_api;
+struct lk_cluster;
 
 /* Starts the transports: listens on $LKROOT/run/lkd.sock (mode 0660; group lkguest when
- * that group exists). Returns 0 and sets node->api, or a negative errno with a message in
- * err. */
-int lk_api_start(struct lk_node *node, char *err, size_t err_size);
+ * that group exists). Returns 0 and sets *ret_api (it talks to cluster, main.c's), or a negative
+ * errno with a message in err. */
+int lk_api_start(struct lk_node *node, struct lk_cluster *cluster, struct lk_api **ret_api,
+                 char *err, size_t err_size);
 
 /* Closes the transports: their listeners and every connection. */
 void lk_api_stop(struct lk_api *api);

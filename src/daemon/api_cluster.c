@@ -43,9 +43,9 @@ void api_start_cluster_wait(struct conn *c, const char *tag, const char *want_no
     snprintf(c->want_node, sizeof(c->want_node), "%s", want_node ? want_node : "");
     json_decref(c->seen);
     c->seen = json_object();
-    lk_cluster_progress(c->api->node, tag, c->seen, emit_progress, NULL);
+    lk_cluster_progress(c->api->cluster, tag, c->seen, emit_progress, NULL);
     c->deadline_usec = lk_mono_usec() + CLUSTER_WAIT_USEC;
-    c->start_gen = lk_cluster_generation(c->api->node, tag);
+    c->start_gen = lk_cluster_generation(c->api->cluster, tag);
     (void) api_cluster_wait_check(c);
 }
 
@@ -61,7 +61,7 @@ void api_start_switch_out_wait(struct conn *c)
 static int extend_state(struct conn *c, bool want_present, char *msg, size_t msg_size)
 {
     struct lk_node *node = c->api->node;
-    if (!lk_cluster_peer_alive(node, c->want_node)) {
+    if (!lk_cluster_peer_alive(c->api->cluster, c->want_node)) {
         if (!want_present) {
             return 1; /* it learns at its next connection */
         }
@@ -72,7 +72,7 @@ static int extend_state(struct conn *c, bool want_present, char *msg, size_t msg
     size_t n = lk_cluster_hierarchy(node, c->wait_tag, &tags);
     bool all = n > 0;
     for (size_t i = 0; i < n; i++) {
-        bool present = lk_cluster_remote_state(node, c->want_node, tags[i])[0] != '\0';
+        bool present = lk_cluster_remote_state(c->api->cluster, c->want_node, tags[i])[0] != '\0';
         all &= present == want_present;
     }
     free(tags);
@@ -81,16 +81,16 @@ static int extend_state(struct conn *c, bool want_present, char *msg, size_t msg
 
 bool api_cluster_wait_check(struct conn *c)
 {
-    struct lk_node *node = c->api->node;
     char msg[512] = "";
     int r;
     if (c->cluster_op == OP_STATE) {
-        lk_cluster_progress(node, c->wait_tag, c->seen, emit_progress, c);
-        r = lk_cluster_wait_state(node, c->wait_tag, c->want_node[0] ? c->want_node : NULL,
-                                  c->start_gen, msg, sizeof(msg));
+        lk_cluster_progress(c->api->cluster, c->wait_tag, c->seen, emit_progress, c);
+        r = lk_cluster_wait_state(c->api->cluster, c->wait_tag,
+                                  c->want_node[0] ? c->want_node : NULL, c->start_gen, msg,
+                                  sizeof(msg));
     } else if (c->cluster_op == OP_SWITCH_OUT) {
         r = 0;
-        if (lk_cluster_switched_out(node)) {
+        if (lk_cluster_switched_out(c->api->cluster)) {
             api_stop_now(c, "lkstop --switchover: hierarchies moved, applications stopped here",
                          "switchover");
             return true;
@@ -116,8 +116,9 @@ bool api_cluster_wait_check(struct conn *c)
 
 /* ---------------------------------------------------------------- nodes, paths */
 
-json_t *api_resource_nodes_json(struct lk_node *node, const struct lk_resource *res)
+json_t *api_resource_nodes_json(struct lk_api *api, const struct lk_resource *res)
 {
+    const struct lk_node *node = api->node;
     json_t *list = json_array();
     /* The extends are sorted by tag, then priority (node.c). */
     for (size_t i = lk_node_first_extend(node, res->tag);
@@ -125,11 +126,11 @@ json_t *api_resource_nodes_json(struct lk_node *node, const struct lk_resource *
         const struct lk_extend *next = &node->extends[i];
         bool self = strcmp(next->node, node->name) == 0;
         const char *state = self ? lk_state_name(res->state)
-                                 : lk_cluster_remote_state(node, next->node, res->tag);
+                                 : lk_cluster_remote_state(api->cluster, next->node, res->tag);
         json_array_append_new(list,
                               json_pack("{s:s,s:i,s:s,s:b,s:b}", "node", next->node, "priority",
                                         (int) next->priority, "state", state, "self", self, "alive",
-                                        lk_cluster_peer_alive(node, next->node)));
+                                        lk_cluster_peer_alive(api->cluster, next->node)));
     }
     return list;
 }
@@ -137,7 +138,7 @@ json_t *api_resource_nodes_json(struct lk_node *node, const struct lk_resource *
 static void h_node_list(struct conn *c, const json_t *args)
 {
     (void) args;
-    api_reply_ok(c, lk_cluster_status_json(c->api->node));
+    api_reply_ok(c, lk_cluster_status_json(c->api->cluster));
 }
 
 static bool save_config(struct conn *c, const struct lk_config *next)
@@ -180,7 +181,7 @@ static void h_commpath_change(struct conn *c, const json_t *args, bool create)
     }
     lk_eventlog_msg(node, NULL, create ? LK_MSG_COMMPATH_CREATED : LK_MSG_COMMPATH_DELETED, peer,
                     address);
-    lk_cluster_reconfigure(node, false);
+    lk_cluster_reconfigure(c->api->cluster, false);
     api_reply_ok(c, json_pack("{s:s,s:s}", "node", peer, "address", address));
 }
 
@@ -197,7 +198,7 @@ static void h_commpath_delete(struct conn *c, const json_t *args)
 static void h_commpath_list(struct conn *c, const json_t *args)
 {
     (void) args;
-    json_t *status = lk_cluster_status_json(c->api->node);
+    json_t *status = lk_cluster_status_json(c->api->cluster);
     json_t *peers = json_incref(json_object_get(status, "peers"));
     json_decref(status);
     api_reply_ok(c, json_pack("{s:s,s:o}", "node", c->api->node->name, "peers",
@@ -221,7 +222,7 @@ static void h_cluster_config(struct conn *c, const json_t *args)
             return;
         }
         lk_eventlog_msg(node, NULL, LK_MSG_CLUSTER_CONFIGURED, changed);
-        lk_cluster_reconfigure(node, true);
+        lk_cluster_reconfigure(c->api->cluster, true);
     }
     json_t *out = lk_cluster_settings_json(&node->config.cluster);
     api_reply_ok(c, json_pack("{s:o,s:s}", "settings", out, "changed", changed));
@@ -251,9 +252,10 @@ static bool known_peer(const struct lk_node *node, const char *peer)
     return false;
 }
 
-static void push_hierarchy(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t n,
+static void push_hierarchy(struct lk_api *api, char (*tags)[LK_TAG_MAX + 1], size_t n,
                            const char *extra)
 {
+    const struct lk_node *node = api->node;
     /* Children before parents: a dependency arrives after both of its ends. */
     const char **order = calloc(n ? n : 1, sizeof(*order));
     bool *sent = calloc(n ? n : 1, sizeof(*sent));
@@ -288,7 +290,7 @@ static void push_hierarchy(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], s
         }
     }
     if (order) {
-        lk_cluster_push(node, order, count, extra);
+        lk_cluster_push(api->cluster, order, count, extra);
     }
     free(sent);
     free(order);
@@ -339,7 +341,7 @@ static void h_extend(struct conn *c, const json_t *args)
                         "node '%s' is not a member of this cluster (lkcli commpath create)", peer);
         return;
     }
-    if (!lk_cluster_peer_alive(node, peer)) {
+    if (!lk_cluster_peer_alive(c->api->cluster, peer)) {
         api_reply_error(c, LK_EXIT_FAILED, "node '%s' is not ALIVE", peer);
         return;
     }
@@ -379,9 +381,9 @@ static void h_extend(struct conn *c, const json_t *args)
     for (size_t i = 0; i < n; i++) {
         lk_eventlog_msg(node, tags[i], LK_MSG_EXTENDED, peer, priority);
     }
-    push_hierarchy(node, tags, n, NULL);
+    push_hierarchy(c->api, tags, n, NULL);
     free(tags);
-    lk_cluster_on_local_change(node);
+    lk_cluster_on_local_change(c->api->cluster);
     wait_for_peer(c, OP_EXTEND, "extend", res->tag, peer);
 }
 
@@ -410,7 +412,7 @@ static void h_unextend(struct conn *c, const json_t *args)
     char(*tags)[LK_TAG_MAX + 1] = NULL;
     size_t n = lk_cluster_hierarchy(node, res->tag, &tags);
     for (size_t i = 0; i < n; i++) {
-        const char *st = lk_cluster_remote_state(node, peer, tags[i]);
+        const char *st = lk_cluster_remote_state(c->api->cluster, peer, tags[i]);
         if (strcmp(st, "ISP") == 0 || strcmp(st, "ISU") == 0) {
             api_reply_error(c, LK_EXIT_FAILED,
                             "'%s' is in service on node '%s': switch it over or remove it first",
@@ -428,9 +430,9 @@ static void h_unextend(struct conn *c, const json_t *args)
     for (size_t i = 0; i < n; i++) {
         lk_eventlog_msg(node, tags[i], LK_MSG_UNEXTENDED, peer);
     }
-    push_hierarchy(node, tags, n, peer);
+    push_hierarchy(c->api, tags, n, peer);
     free(tags);
-    lk_cluster_on_local_change(node);
+    lk_cluster_on_local_change(c->api->cluster);
     wait_for_peer(c, OP_UNEXTEND, "unextend", res->tag, peer);
 }
 

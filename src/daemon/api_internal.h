@@ -54,8 +54,9 @@ struct lk_socket;
 
 struct lk_api {
     struct lk_node *node;
-    struct lk_socket *socket; /* the Unix socket transport (socket.c) */
-    struct conn *conns;       /* every request, whatever carried it */
+    struct lk_cluster *cluster; /* the coordinator, given by main.c at start */
+    struct lk_socket *socket;   /* the Unix socket transport (socket.c) */
+    struct conn *conns;         /* every request, whatever carried it */
 };
 
 struct route {
@@ -90,4 +91,4 @@ bool api_cluster_wait_check(struct conn *c);
 
 /* Where a resource is extended: [{"node":…, "priority":N, "state":"ISP"|…|""}], best
  * priority first (api_cluster.c). */
-json_t *api_resource_nodes_json(struct lk_node *node, const struct lk_resource *res);
+json_t *api_resource_nodes_json(struct lk_api *api, const struct lk_resource *res);

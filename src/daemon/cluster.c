@@ -443,7 +443,7 @@ static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *
         lk_eventlog_msg(cl->node, NULL, LK_MSG_CLUSTER_CONFIGURED, from);
     }
     /* Tell everyone: peers that compared against our old settings compare again. */
-    lk_cluster_reconfigure(cl->node, true);
+    lk_cluster_reconfigure(cl, true);
 }
 
 static void compare_settings(struct lk_cluster *cl, struct peer *p, const json_t *theirs)
@@ -626,10 +626,10 @@ static void on_message(void *userdata, const char *name, const json_t *msg)
     } else if (strcmp(t, "started") == 0) {
         cl->orphan_check = true;
     } else if (strcmp(t, "events?") == 0) {
-        lk_incident_on_request(cl->node, name, msg);
+        lk_incident_on_request(cl, name, msg);
         return; /* nothing changed here */
     } else if (strcmp(t, "events") == 0) {
-        lk_incident_on_reply(cl->node, name, msg);
+        lk_incident_on_reply(cl, name, msg);
         return;
     } else {
         lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, name, "unknown message type");
@@ -795,22 +795,26 @@ static json_t *hello_info(const struct lk_cluster *cl)
                      (json_int_t) config->settings_version, config->settings_version_node);
 }
 
-int lk_cluster_start(struct lk_node *node, struct lk_owners *owners,
-                     const struct lk_membership_ops *membership, char *err, size_t err_size)
+struct lk_cluster *lk_cluster_new(struct lk_node *node, struct lk_owners *owners,
+                                  const struct lk_membership_ops *membership)
 {
-    if (!membership) {
+    struct lk_cluster *cl = calloc(1, sizeof(*cl));
+    if (cl) {
+        cl->node = node;
+        cl->owners = owners;
+        cl->membership = membership;
+    }
+    return cl;
+}
+
+int lk_cluster_start(struct lk_cluster *cl, char *err, size_t err_size)
+{
+    struct lk_node *node = cl->node;
+    struct lk_owners *owners = cl->owners;
+    if (!cl->membership) {
         snprintf(err, err_size, "no membership backend");
         return -EINVAL;
     }
-    struct lk_cluster *cl = calloc(1, sizeof(*cl));
-    if (!cl) {
-        snprintf(err, err_size, "out of memory");
-        return -ENOMEM;
-    }
-    cl->node = node;
-    cl->membership = membership;
-    cl->owners = owners;
-    node->cluster = cl;
     int r = read_key(node->root, cl->key, err, err_size);
     if (r < 0) {
         return r;
@@ -859,9 +863,8 @@ int lk_cluster_start(struct lk_node *node, struct lk_owners *owners,
     return 0;
 }
 
-void lk_cluster_stop(struct lk_node *node, enum lk_leave how)
+void lk_cluster_stop(struct lk_cluster *cl, enum lk_leave how)
 {
-    struct lk_cluster *cl = node->cluster;
     if (!cl || cl->stopping) {
         return;
     }
@@ -878,25 +881,24 @@ void lk_cluster_stop(struct lk_node *node, enum lk_leave how)
     cl->net = NULL;
 }
 
-bool lk_cluster_net_stopped(const struct lk_node *node)
+bool lk_cluster_net_stopped(struct lk_cluster *cl)
 {
-    const struct lk_cluster *cl = node->cluster;
     return !cl || !cl->stopping || cl->net_stopped || !cl->net_was_started;
 }
 
-bool lk_cluster_holding(const struct lk_node *node)
+bool lk_cluster_holding(struct lk_cluster *cl)
 {
-    return node->cluster && node->cluster->holding;
+    return cl && cl->holding;
 }
 
-bool lk_cluster_started_up(const struct lk_node *node)
+bool lk_cluster_started_up(struct lk_cluster *cl)
 {
-    return !node->cluster || node->cluster->settled || node->witness;
+    struct lk_node *node = cl->node;
+    return !cl || cl->settled || node->witness;
 }
 
-void lk_cluster_on_local_change(struct lk_node *node)
+void lk_cluster_on_local_change(struct lk_cluster *cl)
 {
-    struct lk_cluster *cl = node->cluster;
     if (!cl) {
         return;
     }
@@ -906,8 +908,7 @@ void lk_cluster_on_local_change(struct lk_node *node)
 
 void lk_cluster_on_owners(void *userdata, bool records)
 {
-    struct lk_node *node = userdata;
-    struct lk_cluster *cl = node->cluster;
+    struct lk_cluster *cl = userdata;
     if (!cl) {
         return;
     }
@@ -928,10 +929,10 @@ bool lk_cluster_is_clustered(const struct lk_node *node, const char *tag)
     return false;
 }
 
-void lk_cluster_push(struct lk_node *node, const char *const *tags, size_t count,
+void lk_cluster_push(struct lk_cluster *cl, const char *const *tags, size_t count,
                      const char *extra_peer)
 {
-    struct lk_cluster *cl = node->cluster;
+    struct lk_node *node = cl->node;
     if (!cl || !cl->net) {
         return;
     }
@@ -952,26 +953,27 @@ void lk_cluster_push(struct lk_node *node, const char *const *tags, size_t count
     }
 }
 
-bool lk_cluster_peer_alive(const struct lk_node *node, const char *peer)
+bool lk_cluster_peer_alive(struct lk_cluster *cl, const char *peer)
 {
+    struct lk_node *node = cl->node;
     if (strcmp(peer, node->name) == 0) {
         return true;
     }
-    const struct peer *p = node->cluster ? find_peer(node->cluster, peer) : NULL;
+    const struct peer *p = cl ? find_peer(cl, peer) : NULL;
     return p && p->alive;
 }
 
-const char *lk_cluster_remote_state(const struct lk_node *node, const char *peer, const char *tag)
+const char *lk_cluster_remote_state(struct lk_cluster *cl, const char *peer, const char *tag)
 {
-    const struct peer *p = node->cluster ? find_peer(node->cluster, peer) : NULL;
+    const struct peer *p = cl ? find_peer(cl, peer) : NULL;
     json_t *s = p ? json_object_get(p->states, tag) : NULL;
     const char *v = json_string_value(json_array_get(s, 0));
     return v ? v : "";
 }
 
-void lk_cluster_reconfigure(struct lk_node *node, bool broadcast)
+void lk_cluster_reconfigure(struct lk_cluster *cl, bool broadcast)
 {
-    struct lk_cluster *cl = node->cluster;
+    struct lk_node *node = cl->node;
     if (!cl || !cl->net) {
         return;
     }
@@ -996,9 +998,9 @@ void lk_cluster_reconfigure(struct lk_node *node, bool broadcast)
     lk_cluster_kick(cl);
 }
 
-bool lk_cluster_budget_text(const struct lk_node *node, const char *tag, char *buf, size_t size)
+bool lk_cluster_budget_text(struct lk_cluster *cl, const char *tag, char *buf, size_t size)
 {
-    struct lk_cluster *cl = node->cluster;
+    struct lk_node *node = cl->node;
     buf[0] = '\0';
     if (!cl || node->witness || !lk_cluster_is_clustered(node, tag)) {
         return false;
@@ -1011,9 +1013,9 @@ bool lk_cluster_budget_text(const struct lk_node *node, const char *tag, char *b
     return true;
 }
 
-json_t *lk_cluster_status_json(struct lk_node *node)
+json_t *lk_cluster_status_json(struct lk_cluster *cl)
 {
-    struct lk_cluster *cl = node->cluster;
+    struct lk_node *node = cl->node;
     json_t *warnings = json_array();
     unsigned votes = 1, voters = 1;
     bool none = true;

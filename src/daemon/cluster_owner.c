@@ -451,8 +451,8 @@ void lk_owner_startup(struct lk_cluster *cl)
 
 bool lk_cluster_owned_elsewhere(const void *ctx, const char *tag)
 {
-    const struct lk_node *node = ctx;
-    struct lk_cluster *cl = node->cluster;
+    struct lk_cluster *cl = (struct lk_cluster *) (uintptr_t) ctx;
+    const struct lk_node *node = cl->node;
     struct pview pv;
     if (!cl || !lk_cluster_is_clustered(node, tag) || !build_view(cl, tag, &pv)) {
         return false;
@@ -464,8 +464,8 @@ bool lk_cluster_owned_elsewhere(const void *ctx, const char *tag)
 
 bool lk_cluster_has_backup(const void *ctx, const char *tag)
 {
-    struct lk_node *node = (struct lk_node *) (uintptr_t) ctx;
-    struct lk_cluster *cl = node->cluster;
+    struct lk_cluster *cl = (struct lk_cluster *) (uintptr_t) ctx;
+    struct lk_node *node = cl->node;
     struct pview pv;
     if (!cl || node->witness || !lk_cluster_is_clustered(node, tag) || !build_view(cl, tag, &pv)) {
         return false;
@@ -540,10 +540,10 @@ static enum lk_cluster_verdict to_verdict(enum lk_pverdict v)
                                       : LK_CLUSTER_REFUSED;
 }
 
-enum lk_cluster_verdict lk_cluster_restore(struct lk_node *node, const char *tag,
+enum lk_cluster_verdict lk_cluster_restore(struct lk_cluster *cl, const char *tag,
                                            const char *target, char *err, size_t err_size)
 {
-    struct lk_cluster *cl = node->cluster;
+    struct lk_node *node = cl->node;
     const char *me = node->name;
     if (node->witness) {
         snprintf(err, err_size, "this node is a witness: it runs no resources");
@@ -575,10 +575,10 @@ enum lk_cluster_verdict lk_cluster_restore(struct lk_node *node, const char *tag
     return to_verdict(v);
 }
 
-enum lk_cluster_verdict lk_cluster_remove(struct lk_node *node, const char *tag, bool whole,
+enum lk_cluster_verdict lk_cluster_remove(struct lk_cluster *cl, const char *tag, bool whole,
                                           char *err, size_t err_size)
 {
-    struct lk_cluster *cl = node->cluster;
+    struct lk_node *node = cl->node;
     if (!cl || node->witness || !lk_cluster_is_clustered(node, tag)) {
         return LK_CLUSTER_LOCAL;
     }
@@ -586,9 +586,9 @@ enum lk_cluster_verdict lk_cluster_remove(struct lk_node *node, const char *tag,
     return to_verdict(decide_tag(cl, tag, &ev, err, err_size));
 }
 
-void lk_cluster_reset_budget(struct lk_node *node, const char *tag)
+void lk_cluster_reset_budget(struct lk_cluster *cl, const char *tag)
 {
-    struct lk_cluster *cl = node->cluster;
+    struct lk_node *node = cl->node;
     if (!cl || node->witness || !cl->settled || !lk_cluster_is_clustered(node, tag)) {
         return;
     }
@@ -597,9 +597,9 @@ void lk_cluster_reset_budget(struct lk_node *node, const char *tag)
     (void) decide_tag(cl, tag, &ev, ignored, sizeof(ignored));
 }
 
-int lk_cluster_switch_all(struct lk_node *node, char *err, size_t err_size)
+int lk_cluster_switch_all(struct lk_cluster *cl, char *err, size_t err_size)
 {
-    struct lk_cluster *cl = node->cluster;
+    struct lk_node *node = cl->node;
     if (!cl) {
         snprintf(err, err_size, "this node is still joining the cluster; try again in a moment");
         return -EAGAIN;
@@ -639,10 +639,10 @@ static const char *state_on(struct lk_cluster *cl, const char *n, const char *ta
     return st ? st : "";
 }
 
-uint64_t lk_cluster_generation(struct lk_node *node, const char *tag)
+uint64_t lk_cluster_generation(struct lk_cluster *cl, const char *tag)
 {
     struct pview pv;
-    if (!node->cluster || !build_view(node->cluster, tag, &pv)) {
+    if (!cl || !build_view(cl, tag, &pv)) {
         return 0;
     }
     uint64_t gen = pv.v.hier.has_rec ? pv.v.hier.rec.gen : 0;
@@ -650,10 +650,10 @@ uint64_t lk_cluster_generation(struct lk_node *node, const char *tag)
     return gen;
 }
 
-int lk_cluster_wait_state(struct lk_node *node, const char *tag, const char *want_node,
+int lk_cluster_wait_state(struct lk_cluster *cl, const char *tag, const char *want_node,
                           uint64_t start_gen, char *msg, size_t msg_size)
 {
-    struct lk_cluster *cl = node->cluster;
+    struct lk_node *node = cl->node;
     if (!cl || !lk_node_find(node, tag)) {
         snprintf(msg, msg_size, "resource '%s' is gone", tag);
         return -1;
@@ -674,7 +674,7 @@ int lk_cluster_wait_state(struct lk_node *node, const char *tag, const char *wan
         }
         if (all && !any_busy) {
             result = 1;
-        } else if (!lk_cluster_peer_alive(node, want_node)) {
+        } else if (!lk_cluster_peer_alive(cl, want_node)) {
             snprintf(msg, msg_size, "node '%s' is no longer ALIVE", want_node);
             result = -1;
         } else if (h->has_rec && !h->rec.active) {
@@ -706,10 +706,10 @@ int lk_cluster_wait_state(struct lk_node *node, const char *tag, const char *wan
     return result;
 }
 
-void lk_cluster_progress(struct lk_node *node, const char *tag, json_t *prev,
+void lk_cluster_progress(struct lk_cluster *cl, const char *tag, json_t *prev,
                          void (*emit)(const char *line, void *userdata), void *userdata)
 {
-    struct lk_cluster *cl = node->cluster;
+    struct lk_node *node = cl->node;
     struct pview pv;
     if (!cl || !json_is_object(prev) || !build_view(cl, tag, &pv)) {
         return;
@@ -744,17 +744,17 @@ void lk_cluster_progress(struct lk_node *node, const char *tag, json_t *prev,
     free_view(&pv);
 }
 
-bool lk_cluster_in_service_somewhere(const struct lk_node *node, const char *tag, char *who,
+bool lk_cluster_in_service_somewhere(struct lk_cluster *cl, const char *tag, char *who,
                                      size_t who_size)
 {
+    struct lk_node *node = cl->node;
     const struct lk_resource *r = lk_node_find(node, tag);
     if (r && lk_state_in_service(r->state)) {
         snprintf(who, who_size, "%s", node->name);
         return true;
     }
-    struct lk_cluster *cl = node->cluster;
     for (size_t i = 0; cl && i < cl->peer_count; i++) {
-        const char *st = lk_cluster_remote_state(node, cl->peers[i].name, tag);
+        const char *st = lk_cluster_remote_state(cl, cl->peers[i].name, tag);
         if (strcmp(st, "ISP") == 0 || strcmp(st, "ISU") == 0) {
             snprintf(who, who_size, "%s", cl->peers[i].name);
             return true;
@@ -763,13 +763,14 @@ bool lk_cluster_in_service_somewhere(const struct lk_node *node, const char *tag
     return false;
 }
 
-bool lk_cluster_switched_out(const struct lk_node *node)
+bool lk_cluster_switched_out(struct lk_cluster *cl)
 {
+    struct lk_node *node = cl->node;
     for (size_t i = 0; i < node->count; i++) {
         const struct lk_resource *r = node->resources[i];
         if (r->pending != LK_PENDING_NONE || lk_state_in_service(r->state)) {
             return false;
         }
     }
-    return !node->cluster || node->cluster->owners->switch_count == 0;
+    return !cl || cl->owners->switch_count == 0;
 }

@@ -237,10 +237,10 @@ static bool is_witness(const struct lk_cluster *cl, const char *name)
     return false;
 }
 
-int lk_incident_gather(struct lk_node *node, const char *tag, size_t limit, lk_gather_cb cb,
+int lk_incident_gather(struct lk_cluster *cl, const char *tag, size_t limit, lk_gather_cb cb,
                        void *userdata, struct lk_gather **ret_gather)
 {
-    struct lk_cluster *cl = node->cluster;
+    struct lk_node *node = cl->node;
     if (!cl || node->witness || cl->stopping || node->config.peer_count == 0) {
         return 0;
     }
@@ -267,7 +267,7 @@ int lk_incident_gather(struct lk_node *node, const char *tag, size_t limit, lk_g
         if (!concerned || is_witness(cl, peer)) {
             continue; /* a witness keeps no events of resources */
         }
-        if (!lk_cluster_peer_alive(node, peer)) {
+        if (!lk_cluster_peer_alive(cl, peer)) {
             json_array_append_new(g->missing,
                                   json_pack("{s:s, s:s}", "node", peer, "why", "not alive"));
         } else if (add_asked(g, peer) < 0) {
@@ -333,8 +333,9 @@ static bool id_ok(const json_t *v)
     return json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= ID_MAX;
 }
 
-void lk_incident_on_request(struct lk_node *node, const char *from, const json_t *msg)
+void lk_incident_on_request(struct lk_cluster *cl, const char *from, const json_t *msg)
 {
+    struct lk_node *node = cl->node;
     const json_t *id = json_object_get(msg, "id"), *limit = json_object_get(msg, "limit");
     const json_t *jtag = json_object_get(msg, "tag");
     if (!id_ok(id) || !json_is_integer(limit) || json_integer_value(limit) < 1 ||
@@ -362,11 +363,12 @@ void lk_incident_on_request(struct lk_node *node, const char *from, const json_t
         lk_timeline_clean_event(e); /* what a script printed must not make us refused */
     }
     json_t *reply = json_pack("{s:s, s:O, s:o}", "t", "events", "id", id, "events", events);
-    (void) lk_cluster_send(node->cluster, from, reply);
+    (void) lk_cluster_send(cl, from, reply);
 }
 
-void lk_incident_on_reply(struct lk_node *node, const char *from, const json_t *msg)
+void lk_incident_on_reply(struct lk_cluster *cl, const char *from, const json_t *msg)
 {
+    struct lk_node *node = cl->node;
     const json_t *id = json_object_get(msg, "id"), *events = json_object_get(msg, "events");
     if (!id_ok(id) || !json_is_array(events) || json_array_size(events) > LK_INCIDENT_EVENTS_MAX) {
         reject(node, from, "malformed events reply");
@@ -383,7 +385,6 @@ void lk_incident_on_reply(struct lk_node *node, const char *from, const json_t *
             return;
         }
     }
-    struct lk_cluster *cl = node->cluster;
     struct lk_gather *g = cl->gathers;
     while (g && g->id != (uint64_t) json_integer_value(id)) {
         g = g->next;

@@ -8,6 +8,8 @@
 
 #include "node.h"
 
+struct lk_cluster;
+
 #define LK_INCIDENT_EVENTS_MAX 200  /* records in one "events" reply */
 #define LK_INCIDENT_ANSWER_MS  2000 /* how long a command waits for the peers' replies */
 #define LK_INCIDENT_SCAN       500  /* records read per tag for a hierarchy */
@@ -29,7 +31,7 @@ json_t *lk_incident_local(struct lk_node *node, const char *tag, size_t limit);
  * the gather started: cb fires once, from the loop, when every peer answered or after
  * LK_INCIDENT_ANSWER_MS; *ret_gather is set. Returns 0 when there is no peer to ask (cb
  * never fires), or a negative errno. */
-int lk_incident_gather(struct lk_node *node, const char *tag, size_t limit, lk_gather_cb cb,
+int lk_incident_gather(struct lk_cluster *cl, const char *tag, size_t limit, lk_gather_cb cb,
                        void *userdata, struct lk_gather **ret_gather);
 
 /* Forgets a gather that has not ended: its callback never fires. */
@@ -37,5 +39,5 @@ void lk_incident_cancel(struct lk_gather *gather);
 
 /* A peer's "events?" request and "events" reply (cluster.c's message switch): checked,
  * a bad one logged as 1642 and dropped. */
-void lk_incident_on_request(struct lk_node *node, const char *from, const json_t *msg);
-void lk_incident_on_reply(struct lk_node *node, const char *from, const json_t *msg);
+void lk_incident_on_request(struct lk_cluster *cl, const char *from, const json_t *msg);
+void lk_incident_on_reply(struct lk_cluster *cl, const char *from, const json_t *msg);

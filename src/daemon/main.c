@@ -38,6 +38,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,7 @@ static void install_helpers(const char *root)
  * changes while it tells the peers). */
 struct stopper {
     struct lk_node *node;
+    struct lk_cluster *cluster;
     uv_timer_t timer;
     bool leave_now; /* lkstop -f, --switchover, a signal: leave what runs running */
     bool apps_out;  /* lkstop: take the resources out of service first */
@@ -259,7 +261,7 @@ static void stop_step(uv_timer_t *t)
     /* The peers hear that this node leaves on purpose, its applications out of service
      * (lkstop) or running (-f, --switchover after the moves, a signal): its hierarchies
      * do not fail over (docs/CLUSTER.md). Then the comm paths close. */
-    lk_cluster_stop(node, s->leave_now ? LK_LEAVE_RUNNING : LK_LEAVE_STOPPED);
+    lk_cluster_stop(s->cluster, s->leave_now ? LK_LEAVE_RUNNING : LK_LEAVE_STOPPED);
     lk_bus_stopping(node->bus, s->leave_now ? LK_BUS_STOP_RUNNING : LK_BUS_STOP_APPS);
     uv_stop(node->loop);
 }
@@ -306,7 +308,7 @@ static void on_signal(uv_signal_t *h, int signum)
 /* The cluster's answers to the engine's view (struct lk_view_facts). */
 static bool cluster_holding(const void *ctx)
 {
-    return lk_cluster_holding(ctx);
+    return lk_cluster_holding((struct lk_cluster *) (uintptr_t) ctx);
 }
 
 static void cluster_committed(void *userdata, const char *const *tags, size_t count)
@@ -318,25 +320,26 @@ static void cluster_committed(void *userdata, const char *const *tags, size_t co
 
 /* Every subscription, in delivery order (the map at the top of this file). A bus that
  * cannot take them is a programming error: too small a table. */
-static void wire(struct lk_node *node)
+static void wire(struct lk_node *node, struct lk_api *api, struct lk_cluster *cl)
 {
     struct lk_bus *bus = node->bus;
     int r = 0;
-    if (node->api) {
-        r |= lk_bus_on_changed(bus, lk_api_on_change, node->api);
-        r |= lk_bus_on_event(bus, lk_api_on_event, node->api);
-        r |= lk_bus_on_stopping(bus, lk_api_on_stopping, node->api);
+    if (api) {
+        r |= lk_bus_on_changed(bus, lk_api_on_change, api);
+        r |= lk_bus_on_event(bus, lk_api_on_event, api);
+        r |= lk_bus_on_stopping(bus, lk_api_on_stopping, api);
     }
     r |= lk_bus_on_changed(bus, on_changed_while_stopping, &stopper);
     r |= lk_bus_on_stop(bus, on_stop_request, &stopper);
-    r |= lk_bus_on_committed(bus, cluster_committed, node);
-    r |= lk_bus_on_owners(bus, lk_cluster_on_owners, node);
+    r |= lk_bus_on_committed(bus, cluster_committed, cl);
+    r |= lk_bus_on_owners(bus, lk_cluster_on_owners, cl);
     r |= lk_bus_on_committed(bus, lk_monitor_on_committed, node);
     r |= lk_bus_on_defined(bus, lk_monitor_on_defined, node);
     if (r != 0) {
         die("cannot wire the bus");
     }
     node->facts = (struct lk_view_facts){
+            .ctx = cl,
             .has_backup = lk_cluster_has_backup,
             .owned_elsewhere = lk_cluster_owned_elsewhere,
             .holding = cluster_holding,
@@ -457,10 +460,18 @@ int main(int argc, char **argv)
     if (lk_monitor_new(&node) < 0) {
         die("out of memory");
     }
-    if (lk_api_start(&node, err, sizeof(err)) < 0) {
+    /* The coordinator exists before the api and the bus's subscriptions that talk to it;
+     * it starts (membership, the comm paths) below. */
+    struct lk_cluster *cluster = lk_cluster_new(&node, &owners, &lk_membership_tcp);
+    if (!cluster) {
+        die("out of memory");
+    }
+    stopper.cluster = cluster;
+    struct lk_api *api = NULL;
+    if (lk_api_start(&node, cluster, &api, err, sizeof(err)) < 0) {
         die("%s", err);
     }
-    wire(&node);
+    wire(&node, api, cluster);
     uv_signal_init(node.loop, &node.sigterm);
     uv_signal_init(node.loop, &node.sigint);
     node.sigterm.data = node.sigint.data = &node;
@@ -470,7 +481,7 @@ int main(int argc, char **argv)
     lk_eventlog_msg(&node, NULL, LK_MSG_DAEMON_STARTED, node.name, (int) getpid());
     /* The comm paths listen before readiness, so a port in use is a start-up error. The
      * local start-up runs once the node is up to date with its peers (cluster.c). */
-    if (lk_cluster_start(&node, &owners, &lk_membership_tcp, err, sizeof(err)) < 0) {
+    if (lk_cluster_start(cluster, err, sizeof(err)) < 0) {
         die("%s", err);
     }
     report_ready();
@@ -478,11 +489,11 @@ int main(int argc, char **argv)
     uv_run(node.loop, UV_RUN_DEFAULT);
     /* stop_step told the peers and closed the comm paths; if the loop ended any other
      * way, close them without a word (LK_LEAVE_CRASH). Then let the closes finish. */
-    lk_cluster_stop(&node, LK_LEAVE_CRASH);
+    lk_cluster_stop(cluster, LK_LEAVE_CRASH);
     uv_close((uv_handle_t *) &stopper.timer, NULL);
     /* The comm paths drain for up to 500 ms (net.h); their timer wakes the loop, so
      * UV_RUN_ONCE cannot block past it. */
-    while (!lk_cluster_net_stopped(&node) && uv_run(node.loop, UV_RUN_ONCE) != 0) {
+    while (!lk_cluster_net_stopped(cluster) && uv_run(node.loop, UV_RUN_ONCE) != 0) {
     }
     for (int i = 0; i < 10 && uv_run(node.loop, UV_RUN_NOWAIT) != 0; i++) {
     }

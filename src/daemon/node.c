@@ -206,8 +206,8 @@ struct lk_view lk_node_view(const struct lk_node *node)
             .dep_count = node->dep_count,
             .has_backup = node->facts.has_backup,
             .owned_elsewhere = node->facts.owned_elsewhere,
-            .backup_ctx = node,
-            .holding = node->facts.holding && node->facts.holding(node),
+            .backup_ctx = node->facts.ctx,
+            .holding = node->facts.holding && node->facts.holding(node->facts.ctx),
     };
 }
 

@@ -1,7 +1,7 @@
 /* The daemon's state: one struct lk_node per lkd process, owned by main.c.
  *
- * It holds this node's view of its resources (the engine's input), the store, the loop
- * and the pieces that act (executor, event log, api). Other files receive it as a pointer
+ * It holds this node's view of its resources (the engine's input), the store, the loop,
+ * the bus and the checks (monitor). Other files receive it as a pointer
  * and keep no global state of their own. */
 #pragma once
 
@@ -14,15 +14,14 @@
 #include "resource.h"
 #include "store.h"
 
-struct lk_api;
 struct lk_bus;
 struct lk_monitor;
-struct lk_cluster;
 
 /* The facts the engine's view takes from the cluster, registered by main.c at start
- * (node.c never names the cluster). Each is NULL until then: a lone node. ctx is the
- * struct lk_node. */
+ * (node.c never names the cluster). Each is NULL until then: a lone node. Each is called
+ * with ctx (main.c's: the coordinator). */
 struct lk_view_facts {
+    const void *ctx;
     bool (*has_backup)(const void *ctx, const char *tag);
     bool (*owned_elsewhere)(const void *ctx, const char *tag);
     bool (*holding)(const void *ctx);
@@ -33,7 +32,6 @@ struct lk_node {
     char root[LK_PATH_MAX];
     char name[LK_TAG_MAX + 1];
     struct lk_store *store;
-    struct lk_api *api;
     struct lk_monitor *monitor;
     struct lk_bus *bus; /* notifications (bus.h), wired by main.c */
     struct lk_view_facts facts;
@@ -47,9 +45,8 @@ struct lk_node {
     struct lk_extend *extends; /* where each resource is extended, with priorities; owned */
     size_t extend_count;
 
-    struct lk_config config;    /* etc/lk.conf as loaded or last written */
-    struct lk_cluster *cluster; /* the coordinator (cluster.c); NULL before it starts */
-    bool witness;               /* lkd --witness: votes, runs no resources */
+    struct lk_config config; /* etc/lk.conf as loaded or last written */
+    bool witness;            /* lkd --witness: votes, runs no resources */
 
     uint64_t started_usec; /* monotonic, for uptime */
     bool stopping;         /* lkstop in progress: no new requests */
