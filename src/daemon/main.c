@@ -233,6 +233,7 @@ static void install_helpers(const char *root)
 struct stopper {
     struct lk_node *node;
     struct lk_cluster *cluster;
+    struct lk_monitor *monitor;
     uv_timer_t timer;
     bool leave_now; /* lkstop -f, --switchover, a signal: leave what runs running */
     bool apps_out;  /* lkstop: take the resources out of service first */
@@ -249,7 +250,7 @@ static void stop_step(uv_timer_t *t)
     }
     if (!s->leave_now && s->apps_out && !s->removing) {
         s->removing = true;
-        lk_monitor_stop_all(node);
+        lk_monitor_stop_all(s->monitor);
         /* Each removal's end publishes a change, which arms this timer again. */
         lk_executor_shutdown(node);
     }
@@ -257,7 +258,7 @@ static void stop_step(uv_timer_t *t)
         return;
     }
     s->done = true;
-    lk_monitor_stop_all(node);
+    lk_monitor_stop_all(s->monitor);
     /* The peers hear that this node leaves on purpose, its applications out of service
      * (lkstop) or running (-f, --switchover after the moves, a signal): its hierarchies
      * do not fail over (docs/CLUSTER.md). Then the comm paths close. */
@@ -320,7 +321,8 @@ static void cluster_committed(void *userdata, const char *const *tags, size_t co
 
 /* Every subscription, in delivery order (the map at the top of this file). A bus that
  * cannot take them is a programming error: too small a table. */
-static void wire(struct lk_node *node, struct lk_api *api, struct lk_cluster *cl)
+static void wire(struct lk_node *node, struct lk_api *api, struct lk_cluster *cl,
+                 struct lk_monitor *mon)
 {
     struct lk_bus *bus = node->bus;
     int r = 0;
@@ -333,8 +335,8 @@ static void wire(struct lk_node *node, struct lk_api *api, struct lk_cluster *cl
     r |= lk_bus_on_stop(bus, on_stop_request, &stopper);
     r |= lk_bus_on_committed(bus, cluster_committed, cl);
     r |= lk_bus_on_owners(bus, lk_cluster_on_owners, cl);
-    r |= lk_bus_on_committed(bus, lk_monitor_on_committed, node);
-    r |= lk_bus_on_defined(bus, lk_monitor_on_defined, node);
+    r |= lk_bus_on_committed(bus, lk_monitor_on_committed, mon);
+    r |= lk_bus_on_defined(bus, lk_monitor_on_defined, mon);
     if (r != 0) {
         die("cannot wire the bus");
     }
@@ -457,7 +459,8 @@ int main(int argc, char **argv)
     if (lk_eventlog_open(&node) < 0) {
         die("cannot open the event log in '%s/log': %s", node.root, strerror(errno));
     }
-    if (lk_monitor_new(&node) < 0) {
+    stopper.monitor = lk_monitor_new(&node);
+    if (!stopper.monitor) {
         die("out of memory");
     }
     /* The coordinator exists before the api and the bus's subscriptions that talk to it;
@@ -471,7 +474,7 @@ int main(int argc, char **argv)
     if (lk_api_start(&node, cluster, &api, err, sizeof(err)) < 0) {
         die("%s", err);
     }
-    wire(&node, api, cluster);
+    wire(&node, api, cluster, stopper.monitor);
     uv_signal_init(node.loop, &node.sigterm);
     uv_signal_init(node.loop, &node.sigint);
     node.sigterm.data = node.sigint.data = &node;

@@ -65,20 +65,18 @@ struct lk_monitor {
 
 static const enum lk_action depth_action[DEPTHS] = {LK_ACTION_QUICKCHK, LK_ACTION_DEEPCHK};
 
-int lk_monitor_new(struct lk_node *node)
+struct lk_monitor *lk_monitor_new(struct lk_node *node)
 {
     struct lk_monitor *mon = calloc(1, sizeof(*mon));
-    if (!mon) {
-        return -ENOMEM;
+    if (mon) {
+        mon->node = node;
     }
-    mon->node = node;
-    node->monitor = mon;
-    return 0;
+    return mon;
 }
 
-unsigned lk_monitor_running(const struct lk_node *node)
+unsigned lk_monitor_running(const struct lk_monitor *mon)
 {
-    return node->monitor ? node->monitor->running : 0;
+    return mon ? mon->running : 0;
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -336,7 +334,7 @@ static void check_done(struct lk_run *run, const struct lk_result *result, const
         free(detail);
         /* A pidfile that was missing at restore may exist now. */
         if (lk_result_ok(result) && lk_node_find(mon->node, tag)) {
-            lk_monitor_sync(mon->node, tag);
+            lk_monitor_sync(mon, tag);
         }
     }
     /* The run's hold on the watch ends here. */
@@ -422,15 +420,15 @@ static bool wants_monitoring(const struct lk_node *node, const struct lk_resourc
     return !lk_engine_hierarchy_busy(&view, res->tag);
 }
 
-void lk_monitor_sync(struct lk_node *node, const char *tag)
+void lk_monitor_sync(struct lk_monitor *mon, const char *tag)
 {
-    struct lk_monitor *mon = node->monitor;
+    struct lk_node *node = mon->node;
     if (!mon) {
         return;
     }
     const struct lk_resource *res = lk_node_find(node, tag);
     if (!res) {
-        lk_monitor_forget(node, tag);
+        lk_monitor_forget(mon, tag);
         return;
     }
     struct watch *w = find_watch(mon, tag, NULL);
@@ -477,9 +475,8 @@ void lk_monitor_sync(struct lk_node *node, const char *tag)
     }
 }
 
-void lk_monitor_forget(struct lk_node *node, const char *tag)
+void lk_monitor_forget(struct lk_monitor *mon, const char *tag)
 {
-    struct lk_monitor *mon = node->monitor;
     size_t i;
     struct watch *w = mon ? find_watch(mon, tag, &i) : NULL;
     if (!w) {
@@ -494,9 +491,8 @@ void lk_monitor_forget(struct lk_node *node, const char *tag)
     }
 }
 
-void lk_monitor_stop_all(struct lk_node *node)
+void lk_monitor_stop_all(struct lk_monitor *mon)
 {
-    struct lk_monitor *mon = node->monitor;
     for (size_t i = 0; mon && i < mon->count; i++) {
         disarm(mon->watches[i]);
     }
@@ -504,7 +500,8 @@ void lk_monitor_stop_all(struct lk_node *node)
 
 void lk_monitor_on_committed(void *userdata, const char *const *tags, size_t count)
 {
-    struct lk_node *node = userdata;
+    struct lk_monitor *mon = userdata;
+    struct lk_node *node = mon->node;
     struct lk_view view = lk_node_view(node);
     for (size_t r = 0; r < node->count; r++) {
         const char *tag = node->resources[r]->tag;
@@ -513,25 +510,25 @@ void lk_monitor_on_committed(void *userdata, const char *const *tags, size_t cou
             follows = lk_engine_connected(&view, tag, tags[i]);
         }
         if (follows) {
-            lk_monitor_sync(node, tag);
+            lk_monitor_sync(mon, tag);
         }
     }
 }
 
 void lk_monitor_on_defined(void *userdata, const char *tag)
 {
-    struct lk_node *node = userdata;
+    struct lk_monitor *mon = userdata;
+    struct lk_node *node = mon->node;
     if (tag) {
-        lk_monitor_sync(node, tag);
+        lk_monitor_sync(mon, tag);
         return;
     }
-    struct lk_monitor *mon = node->monitor;
     for (size_t i = mon ? mon->count : 0; i-- > 0;) {
         if (!lk_node_find(node, mon->watches[i]->tag)) {
-            lk_monitor_forget(node, mon->watches[i]->tag);
+            lk_monitor_forget(mon, mon->watches[i]->tag);
         }
     }
     for (size_t r = 0; r < node->count; r++) {
-        lk_monitor_sync(node, node->resources[r]->tag);
+        lk_monitor_sync(mon, node->resources[r]->tag);
     }
 }

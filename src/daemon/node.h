@@ -15,7 +15,6 @@
 #include "store.h"
 
 struct lk_bus;
-struct lk_monitor;
 
 /* The facts the engine's view takes from the cluster, registered by main.c at start
  * (node.c never names the cluster). Each is NULL until then: a lone node. Each is called
@@ -32,7 +31,6 @@ struct lk_node {
     char root[LK_PATH_MAX];
     char name[LK_TAG_MAX + 1];
     struct lk_store *store;
-    struct lk_monitor *monitor;
     struct lk_bus *bus; /* notifications (bus.h), wired by main.c */
     struct lk_view_facts facts;
     int log_fd; /* $LKROOT/log/lk.log, append-only */
