@@ -803,6 +803,9 @@ struct lk_cluster *lk_cluster_new(struct lk_node *node, struct lk_owners *owners
         cl->node = node;
         cl->owners = owners;
         cl->membership = membership;
+        uv_timer_init(node->loop, &cl->kick);
+        uv_timer_init(node->loop, &cl->tick);
+        cl->kick.data = cl->tick.data = cl;
     }
     return cl;
 }
@@ -825,9 +828,6 @@ int lk_cluster_start(struct lk_cluster *cl, char *err, size_t err_size)
                  lk_store_errmsg(node->store));
         return r;
     }
-    uv_timer_init(node->loop, &cl->kick);
-    uv_timer_init(node->loop, &cl->tick);
-    cl->kick.data = cl->tick.data = cl;
     cl->started_at = uv_now(node->loop);
     for (size_t i = 0; i < node->config.peer_count; i++) {
         (void) lk_cluster_peer(cl, node->config.peers[i].name);
@@ -865,7 +865,7 @@ int lk_cluster_start(struct lk_cluster *cl, char *err, size_t err_size)
 
 void lk_cluster_stop(struct lk_cluster *cl, enum lk_leave how)
 {
-    if (!cl || cl->stopping) {
+    if (cl->stopping) {
         return;
     }
     if (how != LK_LEAVE_CRASH && cl->settled) {
@@ -883,7 +883,7 @@ void lk_cluster_stop(struct lk_cluster *cl, enum lk_leave how)
 
 bool lk_cluster_net_stopped(struct lk_cluster *cl)
 {
-    return !cl || !cl->stopping || cl->net_stopped || !cl->net_was_started;
+    return !cl->stopping || cl->net_stopped || !cl->net_was_started;
 }
 
 bool lk_cluster_holding(struct lk_cluster *cl)
@@ -894,7 +894,7 @@ bool lk_cluster_holding(struct lk_cluster *cl)
 bool lk_cluster_started_up(struct lk_cluster *cl)
 {
     struct lk_node *node = cl->node;
-    return !cl || cl->settled || node->witness;
+    return cl->settled || node->witness;
 }
 
 void lk_cluster_on_local_change(struct lk_cluster *cl)
@@ -933,7 +933,7 @@ void lk_cluster_push(struct lk_cluster *cl, const char *const *tags, size_t coun
                      const char *extra_peer)
 {
     struct lk_node *node = cl->node;
-    if (!cl || !cl->net) {
+    if (!cl->net) {
         return;
     }
     for (size_t t = 0; t < count; t++) {
@@ -959,13 +959,13 @@ bool lk_cluster_peer_alive(struct lk_cluster *cl, const char *peer)
     if (strcmp(peer, node->name) == 0) {
         return true;
     }
-    const struct peer *p = cl ? find_peer(cl, peer) : NULL;
+    const struct peer *p = find_peer(cl, peer);
     return p && p->alive;
 }
 
 const char *lk_cluster_remote_state(struct lk_cluster *cl, const char *peer, const char *tag)
 {
-    const struct peer *p = cl ? find_peer(cl, peer) : NULL;
+    const struct peer *p = find_peer(cl, peer);
     json_t *s = p ? json_object_get(p->states, tag) : NULL;
     const char *v = json_string_value(json_array_get(s, 0));
     return v ? v : "";
@@ -974,7 +974,7 @@ const char *lk_cluster_remote_state(struct lk_cluster *cl, const char *peer, con
 void lk_cluster_reconfigure(struct lk_cluster *cl, bool broadcast)
 {
     struct lk_node *node = cl->node;
-    if (!cl || !cl->net) {
+    if (!cl->net) {
         return;
     }
     for (size_t i = 0; i < cl->peer_count; i++) {
@@ -1002,7 +1002,7 @@ bool lk_cluster_budget_text(struct lk_cluster *cl, const char *tag, char *buf, s
 {
     struct lk_node *node = cl->node;
     buf[0] = '\0';
-    if (!cl || node->witness || !lk_cluster_is_clustered(node, tag)) {
+    if (node->witness || !lk_cluster_is_clustered(node, tag)) {
         return false;
     }
     const struct lk_cluster_settings *s = &node->config.cluster;
@@ -1068,7 +1068,6 @@ json_t *lk_cluster_status_json(struct lk_cluster *cl)
     json_t *paths = cl && cl->net ? cl->membership->peers_json(cl->net) : json_array();
     return json_pack("{s:s,s:b,s:{s:s,s:i,s:i,s:b},s:o,s:o,s:o,s:b}", "node", node->name, "witness",
                      node->witness, "quorum", "mode", none ? "none" : "majority", "votes",
-                     (int) votes, "voters", (int) voters, "quorate",
-                     cl ? (cl->quorate || none) : true, "warnings", warnings, "nodes", nodes,
-                     "peers", paths, "settled", cl ? cl->settled : true);
+                     (int) votes, "voters", (int) voters, "quorate", cl->quorate || none,
+                     "warnings", warnings, "nodes", nodes, "peers", paths, "settled", cl->settled);
 }

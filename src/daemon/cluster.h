@@ -17,9 +17,10 @@
 
 struct lk_cluster;
 
-/* The coordinator of node, not started: main.c creates it first and hands it to the
- * modules that talk to it (the api, the bus's subscriptions, the engine's view facts).
- * It reads owners (the executor writes it). NULL when out of memory. */
+/* The coordinator of node, not started: main.c creates it first (node->loop set) and
+ * hands it to the modules that talk to it (the api, the bus's subscriptions, the engine's
+ * view facts); every lk_cluster_* call takes it, never NULL. It reads owners (the
+ * executor writes it). NULL when out of memory. */
 struct lk_cluster *lk_cluster_new(struct lk_node *node, struct lk_owners *owners,
                                   const struct lk_membership_ops *membership);
 

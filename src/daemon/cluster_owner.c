@@ -454,7 +454,7 @@ bool lk_cluster_owned_elsewhere(const void *ctx, const char *tag)
     struct lk_cluster *cl = (struct lk_cluster *) (uintptr_t) ctx;
     const struct lk_node *node = cl->node;
     struct pview pv;
-    if (!cl || !lk_cluster_is_clustered(node, tag) || !build_view(cl, tag, &pv)) {
+    if (!lk_cluster_is_clustered(node, tag) || !build_view(cl, tag, &pv)) {
         return false;
     }
     bool elsewhere = lk_placement_owned_elsewhere(&pv.v);
@@ -467,7 +467,7 @@ bool lk_cluster_has_backup(const void *ctx, const char *tag)
     struct lk_cluster *cl = (struct lk_cluster *) (uintptr_t) ctx;
     struct lk_node *node = cl->node;
     struct pview pv;
-    if (!cl || node->witness || !lk_cluster_is_clustered(node, tag) || !build_view(cl, tag, &pv)) {
+    if (node->witness || !lk_cluster_is_clustered(node, tag) || !build_view(cl, tag, &pv)) {
         return false;
     }
     bool backup = lk_placement_has_backup(&pv.v);
@@ -552,7 +552,7 @@ enum lk_cluster_verdict lk_cluster_restore(struct lk_cluster *cl, const char *ta
     if (!target) {
         target = me;
     }
-    if (!cl || !lk_cluster_is_clustered(node, tag)) {
+    if (!lk_cluster_is_clustered(node, tag)) {
         if (strcmp(target, me) != 0) {
             snprintf(err, err_size, "resource '%s' is not extended to node '%s'", tag, target);
             return LK_CLUSTER_REFUSED;
@@ -579,7 +579,7 @@ enum lk_cluster_verdict lk_cluster_remove(struct lk_cluster *cl, const char *tag
                                           char *err, size_t err_size)
 {
     struct lk_node *node = cl->node;
-    if (!cl || node->witness || !lk_cluster_is_clustered(node, tag)) {
+    if (node->witness || !lk_cluster_is_clustered(node, tag)) {
         return LK_CLUSTER_LOCAL;
     }
     struct lk_pevent ev = {.type = LK_PEV_REMOVE_REQUESTED, .tag = tag, .whole = whole};
@@ -589,7 +589,7 @@ enum lk_cluster_verdict lk_cluster_remove(struct lk_cluster *cl, const char *tag
 void lk_cluster_reset_budget(struct lk_cluster *cl, const char *tag)
 {
     struct lk_node *node = cl->node;
-    if (!cl || node->witness || !cl->settled || !lk_cluster_is_clustered(node, tag)) {
+    if (node->witness || !cl->settled || !lk_cluster_is_clustered(node, tag)) {
         return;
     }
     struct lk_pevent ev = {.type = LK_PEV_RESET, .tag = tag};
@@ -600,10 +600,6 @@ void lk_cluster_reset_budget(struct lk_cluster *cl, const char *tag)
 int lk_cluster_switch_all(struct lk_cluster *cl, char *err, size_t err_size)
 {
     struct lk_node *node = cl->node;
-    if (!cl) {
-        snprintf(err, err_size, "this node is still joining the cluster; try again in a moment");
-        return -EAGAIN;
-    }
     struct lk_pevent ev = {.type = LK_PEV_SWITCH_ALL};
     /* First the cluster's own facts (no hierarchy): can this node hand anything on? */
     if (decide_tag(cl, NULL, &ev, err, err_size) == LK_PVERDICT_REFUSED) {
@@ -642,7 +638,7 @@ static const char *state_on(struct lk_cluster *cl, const char *n, const char *ta
 uint64_t lk_cluster_generation(struct lk_cluster *cl, const char *tag)
 {
     struct pview pv;
-    if (!cl || !build_view(cl, tag, &pv)) {
+    if (!build_view(cl, tag, &pv)) {
         return 0;
     }
     uint64_t gen = pv.v.hier.has_rec ? pv.v.hier.rec.gen : 0;
@@ -654,7 +650,7 @@ int lk_cluster_wait_state(struct lk_cluster *cl, const char *tag, const char *wa
                           uint64_t start_gen, char *msg, size_t msg_size)
 {
     struct lk_node *node = cl->node;
-    if (!cl || !lk_node_find(node, tag)) {
+    if (!lk_node_find(node, tag)) {
         snprintf(msg, msg_size, "resource '%s' is gone", tag);
         return -1;
     }
@@ -711,7 +707,7 @@ void lk_cluster_progress(struct lk_cluster *cl, const char *tag, json_t *prev,
 {
     struct lk_node *node = cl->node;
     struct pview pv;
-    if (!cl || !json_is_object(prev) || !build_view(cl, tag, &pv)) {
+    if (!json_is_object(prev) || !build_view(cl, tag, &pv)) {
         return;
     }
     const struct lk_phier *h = &pv.v.hier;
@@ -772,5 +768,5 @@ bool lk_cluster_switched_out(struct lk_cluster *cl)
             return false;
         }
     }
-    return !cl || cl->owners->switch_count == 0;
+    return cl->owners->switch_count == 0;
 }

@@ -241,7 +241,7 @@ int lk_incident_gather(struct lk_cluster *cl, const char *tag, size_t limit, lk_
                        void *userdata, struct lk_gather **ret_gather)
 {
     struct lk_node *node = cl->node;
-    if (!cl || node->witness || cl->stopping || node->config.peer_count == 0) {
+    if (node->witness || cl->stopping || node->config.peer_count == 0) {
         return 0;
     }
     struct lk_gather *g = calloc(1, sizeof(*g));
