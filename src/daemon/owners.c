@@ -1,8 +1,10 @@
-/* The ownership state this node acts on (owners.h): sorted ownership entries, fence
- * runs, switchovers and removes in progress, as plain arrays.
+/* The ownership state this node acts on (owners.h): the ownership entries sorted by tag,
+ * the fence runs, the switchovers and removes in progress, as plain arrays that live as
+ * long as lkd (main.c's).
  *
- * It only stores: the executor changes it after its store writes, the cluster reads it.
- * It never writes the store, talks to no peer and decides nothing. */
+ * Nothing enters but calls: the initial load from the store (the cluster, at its start),
+ * then the executor's changes after its store writes; the cluster reads the arrays.
+ * It never writes the store, talks to no peer, publishes nothing and decides nothing. */
 #include "owners.h"
 
 #include <jansson.h>
@@ -14,15 +16,6 @@ static int cmp_entry(const void *a, const void *b)
 {
     return strcmp(((const struct lk_owner_entry *) a)->tag,
                   ((const struct lk_owner_entry *) b)->tag);
-}
-
-void lk_owners_clear(struct lk_owners *o)
-{
-    free(o->entries);
-    free(o->switches);
-    free(o->removing);
-    free(o->fences);
-    memset(o, 0, sizeof(*o));
 }
 
 struct lk_owner_entry *lk_owners_find(struct lk_owners *o, const char *tag)

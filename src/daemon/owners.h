@@ -46,9 +46,6 @@ struct lk_owners {
     size_t fence_count;
 };
 
-/* Frees what o holds and empties it (o itself is the caller's). */
-void lk_owners_clear(struct lk_owners *o);
-
 /* Loads every stored ownership record into o (a malformed one is skipped with a
  * message). 0 or the store's negative errno. */
 int lk_owners_load(struct lk_owners *o, struct lk_store *store);
