@@ -26,7 +26,9 @@
  *               notification)
  *
  * The engine's view asks the cluster three facts (has a backup, owned elsewhere,
- * holding after a freeze); main registers them in node->facts. Shutdown (stop_step)
+ * holding after a freeze); main registers them in node->facts, with the coordinator as
+ * their context. main keeps the modules' pointers (cluster, api, monitor, owners) and
+ * hands each what it needs; struct lk_node carries none of them. Shutdown (stop_step)
  * runs on a timer of its own, never inside a notification: stop the checks, take the
  * resources out of service (lkstop), wait until nothing is busy, tell the peers and
  * close the comm paths (lk_cluster_stop), answer lkstop, stop the loop; after the loop,
