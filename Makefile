@@ -8,7 +8,7 @@ ASAN_BUILD ?= build-asan
 PREFIX     ?= /usr/local
 PYTHON     ?= /usr/bin/python3
 
-.PHONY: all deps build asan run stop test unit scenario format check-format install clean bench
+.PHONY: all deps build asan run stop test unit scenario format check-format check-layers install clean bench
 
 all: build
 
@@ -39,13 +39,17 @@ scenario: build asan
 	LK_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/scenario
 	LK_BUILD=$(CURDIR)/$(ASAN_BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/scenario
 
-test: check-format unit scenario
+test: check-format check-layers unit scenario
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 check-format: deps
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+# Each layer includes only itself and the layers below (docs/ARCHITECTURE.md).
+check-layers:
+	@$(PYTHON) scripts/check-layers.py
 
 bench: build
 	$(PYTHON) bench/inslist_status.py --build $(CURDIR)/$(BUILD)
