@@ -1,6 +1,6 @@
 /* Who holds each hierarchy: the ownership record every node keeps per hierarchy, the
  * order in which records replace each other, and the placement rule (SPEC §5). Pure: no
- * loop, no I/O; the coordinator (src/daemon/cluster.c) feeds it and acts on its answers.
+ * loop, no I/O; the coordinator (src/daemon/cluster/cluster.c) feeds it and acts on its answers.
  *
  * A record names the owner — the one node allowed to hold the hierarchy in service —
  * with a generation that every takeover, switchover and failover raises, and a sequence

@@ -1,6 +1,6 @@
 /* Placement: the one place that decides where each hierarchy runs in the cluster. A pure
  * function from (the cluster as this node sees it, for one hierarchy; one cluster event)
- * to a plan of acts for the executor (src/daemon/executor.c, lk_executor_place): write an
+ * to a plan of acts for the executor (src/daemon/core/executor.c, lk_executor_place): write an
  * ownership record, restore or remove the hierarchy here, run the fence hook, send a
  * request to a peer, log.
  *

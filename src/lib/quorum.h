@@ -1,5 +1,5 @@
 /* Quorum and the witness's vote (SPEC §5, docs/CLUSTER.md "Quorum"). Pure: no loop, no
- * I/O, no clock, no allocation; the coordinator (src/daemon/cluster.c) describes what it
+ * I/O, no clock, no allocation; the coordinator (src/daemon/cluster/cluster.c) describes what it
  * knows as plain data and acts on the answer (logs the change, takes hierarchies out of
  * service, sends the witness's vote in its heartbeats).
  *

@@ -2,7 +2,7 @@
  * for --json and the database, and the short English sentence that goes into reasons and
  * events ("exit status 1", "killed by signal 9 (SIGKILL)", "timed out after 5 s").
  *
- * Pure: no I/O, no allocation, no global state. The runner (src/daemon/runner.c) fills
+ * Pure: no I/O, no allocation, no global state. The runner (src/daemon/io/runner.c) fills
  * struct lk_result; everything here only reads it.
  *
  * This file also holds the one table that maps an exec errno to words (STYLE: "one table

@@ -1,4 +1,4 @@
-/* Tests of lkd's stderr log levels (src/daemon/log.c): every level's name parses and
+/* Tests of lkd's stderr log levels (src/daemon/io/log.c): every level's name parses and
  * prints back, anything else is refused with the accepted values, and a level lets
  * through itself and the more severe ones only. LKD_DEBUG is unset for these cases. */
 #include <errno.h>

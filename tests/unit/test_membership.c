@@ -1,4 +1,4 @@
-/* Tests of the membership contract (src/daemon/membership.h) as the coordinator uses it:
+/* Tests of the membership contract (src/daemon/cluster/membership.h) as the coordinator uses it:
  * only through the table lk_membership_tcp, never through net.h. Two real backends on
  * 127.0.0.1 in one uv loop (heartbeat 100 ms, 3 misses): peers come up, messages arrive
  * in order, stop drains and ends with exactly one on_stopped and nothing after it, and a

@@ -1,4 +1,4 @@
-/* Unit tests of the comm-path transport (src/daemon/net.c): real lk_net instances on
+/* Unit tests of the comm-path transport (src/daemon/cluster/net.c): real lk_net instances on
  * 127.0.0.1 in one uv loop, with ports picked free at run time, a heartbeat interval of
  * 100 ms and 3 misses. Raw sockets play the hostile client. Every wait runs the loop
  * under a guard (at most GUARD_MS), and only asserts that something happened before it. */

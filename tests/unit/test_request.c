@@ -1,4 +1,4 @@
-/* Unit tests of the request layer (src/daemon/request.c) with no socket at all: a fake
+/* Unit tests of the request layer (src/daemon/api/request.c) with no socket at all: a fake
  * in-memory transport records what the request sends and whether it ended or closed the
  * connection, and a request line goes straight to lk_req_dispatch. Malformed JSON, a
  * wrong version, a missing command, an unknown command and a missing role each get one
