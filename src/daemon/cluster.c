@@ -26,6 +26,7 @@
 #include "config.h"
 #include "eventlog.h"
 #include "executor.h"
+#include "quorum.h"
 #include "replica.h"
 
 #define TICK_MS 100
@@ -68,22 +69,24 @@ uint64_t lk_cluster_dead_ms(const struct lk_cluster *cl)
     return (uint64_t) s->heartbeat_interval_ms * s->heartbeat_misses;
 }
 
-static size_t configured_nodes(const struct lk_cluster *cl)
+static enum lk_quorum_mode quorum_mode(const struct lk_cluster *cl)
 {
-    return 1 + cl->node->config.peer_count;
+    switch (cl->node->config.cluster.quorum) {
+    case LK_QUORUM_MAJORITY:
+        return LK_QUORUM_MODE_MAJORITY;
+    case LK_QUORUM_NONE:
+        return LK_QUORUM_MODE_NONE;
+    case LK_QUORUM_AUTO:
+        break;
+    }
+    return LK_QUORUM_MODE_UNSET;
 }
 
 bool lk_cluster_quorum_mode_none(const struct lk_cluster *cl)
 {
-    const struct lk_cluster_settings *s = &cl->node->config.cluster;
-    if (s->quorum == LK_QUORUM_NONE) {
-        return true;
-    }
-    if (s->quorum == LK_QUORUM_MAJORITY) {
-        return false;
-    }
-    size_t voters = configured_nodes(cl) + (s->witness[0] ? 1 : 0);
-    return voters < 3;
+    const struct lk_config *config = &cl->node->config;
+    size_t voters = 1 + config->peer_count + (config->cluster.witness[0] ? 1 : 0);
+    return lk_quorum_mode_none(quorum_mode(cl), (unsigned) voters);
 }
 
 static bool json_has_name(const json_t *array, const char *name)
@@ -99,97 +102,138 @@ static bool json_has_name(const json_t *array, const char *name)
     return false;
 }
 
-/* Votes this node has now, and how many there are. */
-static void count_votes(const struct lk_cluster *cl, unsigned *ret_votes, unsigned *ret_voters)
+static size_t json_names(const json_t *array, const char **names)
 {
-    const struct lk_config *config = &cl->node->config;
-    unsigned voters = (unsigned) configured_nodes(cl), votes = 1;
-    for (size_t i = 0; i < config->peer_count; i++) {
-        const struct peer *p = find_peer(cl, config->peers[i].name);
-        votes += p && p->alive && !p->witness;
+    size_t i;
+    json_t *v;
+    json_array_foreach(array, i, v)
+    {
+        names[i] = json_string_value(v); /* NULL for a non-string: never matches */
     }
-    if (config->cluster.witness[0]) {
-        voters++;
-        for (size_t i = 0; i < cl->peer_count; i++) {
-            const struct peer *p = &cl->peers[i];
-            if (p->witness && p->alive && json_has_name(p->votes, cl->node->name)) {
-                votes++;
-                break;
-            }
-        }
-    }
-    *ret_votes = votes;
-    *ret_voters = voters;
+    return json_is_array(array) ? json_array_size(array) : 0;
 }
 
+static bool configured(const struct lk_config *config, const char *name)
+{
+    for (size_t i = 0; i < config->peer_count; i++) {
+        if (strcmp(config->peers[i].name, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* What quorum.c needs to know, as plain data borrowed from cl (valid until the peers
+ * change): *ret_block holds every array of it, freed by the caller. -ENOMEM. */
+static int quorum_view(const struct lk_cluster *cl, struct lk_quorum_view *ret_view,
+                       void **ret_block)
+{
+    const struct lk_config *config = &cl->node->config;
+    size_t names = json_is_array(cl->last_votes) ? json_array_size(cl->last_votes) : 0;
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        names +=
+                json_is_array(cl->peers[i].alive_set) ? json_array_size(cl->peers[i].alive_set) : 0;
+        names += json_is_array(cl->peers[i].votes) ? json_array_size(cl->peers[i].votes) : 0;
+    }
+    void *block = calloc(1, cl->peer_count * sizeof(struct lk_quorum_peer) +
+                                    names * sizeof(const char *) + 1);
+    if (!block) {
+        return -ENOMEM;
+    }
+    struct lk_quorum_peer *peers = block;
+    const char **next = (const char **) (peers + cl->peer_count);
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        const struct peer *p = &cl->peers[i];
+        struct lk_quorum_peer *q = &peers[i];
+        q->name = p->name;
+        q->configured = configured(config, p->name);
+        q->alive = p->alive;
+        q->witness = p->witness;
+        q->alive_set = next;
+        q->alive_count = json_names(p->alive_set, next);
+        next += q->alive_count;
+        q->votes = next;
+        q->vote_count = json_names(p->votes, next);
+        next += q->vote_count;
+    }
+    *ret_view = (struct lk_quorum_view){
+            .self = cl->node->name,
+            .mode = quorum_mode(cl),
+            .configured_peers = config->peer_count,
+            .witness_configured = config->cluster.witness[0] != '\0',
+            .peers = peers,
+            .peer_count = cl->peer_count,
+            .settled = cl->settled,
+            .known = cl->quorum_known,
+            .was_quorate = cl->quorate,
+            .previous_vote = next,
+            .previous_count = json_names(cl->last_votes, next),
+    };
+    *ret_block = block;
+    return 0;
+}
+
+/* Counts the votes and reports a change of quorum (quorum.c decides). */
 static void update_quorum(struct lk_cluster *cl)
 {
     if (cl->node->witness) {
         return;
     }
-    unsigned votes, voters;
-    count_votes(cl, &votes, &voters);
-    bool quorate = lk_cluster_quorum_mode_none(cl) || votes * 2 > voters;
-    if (!cl->settled) {
-        cl->quorate = quorate; /* still meeting the peers: judged (and logged) at settling */
-        return;
+    struct lk_quorum_view view;
+    struct lk_quorum_verdict q;
+    void *block;
+    if (quorum_view(cl, &view, &block) < 0) {
+        return; /* out of memory: judged again at the next event */
     }
-    if (cl->quorum_known && quorate == cl->quorate) {
-        return;
-    }
-    bool was_known = cl->quorum_known;
-    cl->quorate = quorate;
-    cl->quorum_known = true;
-    if (quorate && was_known) {
-        lk_eventlog_msg(cl->node, NULL, LK_MSG_QUORUM_GAINED, votes, voters);
-    } else if (!quorate) {
-        lk_eventlog_msg(cl->node, NULL, LK_MSG_QUORUM_LOST, votes, voters / 2 + 1,
+    lk_quorum_count(&view, &q);
+    free(block);
+    cl->quorate = q.quorate;
+    switch (q.change) {
+    case LK_QUORUM_SAME:
+    case LK_QUORUM_PENDING:
+        break;
+    case LK_QUORUM_KNOWN:
+        cl->quorum_known = true;
+        break;
+    case LK_QUORUM_GAINED:
+        cl->quorum_known = true;
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_QUORUM_GAINED, q.votes, q.voters);
+        break;
+    case LK_QUORUM_LOST:
+        cl->quorum_known = true;
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_QUORUM_LOST, q.votes, q.needed,
                         cl->node->config.cluster.quorum_loss_action == LK_QUORUM_LOSS_OSU
                                 ? "taking this node's hierarchies out of service"
                                 : "hierarchies left running (quorum-loss-action none)");
+        break;
     }
 }
 
-/* A witness gives its vote to one group of nodes that can all see each other: the
- * largest; on a tie the one it voted for before, else the one with the smallest name. */
+/* A witness gives its vote to one group of nodes that can all see each other (quorum.c
+ * chooses); the vote goes out in its heartbeats as [leader, members...]. */
 static void witness_vote(struct lk_cluster *cl)
 {
-    json_t *best = NULL;
-    for (size_t i = 0; i < cl->peer_count; i++) {
-        const struct peer *p = &cl->peers[i];
-        if (!p->alive || p->witness) {
-            continue;
-        }
-        /* p's group: p and the alive nodes that p and they both see. */
-        json_t *group = json_array();
-        json_array_append_new(group, json_string(p->name));
-        for (size_t j = 0; j < cl->peer_count; j++) {
-            const struct peer *q = &cl->peers[j];
-            if (j != i && q->alive && !q->witness && json_has_name(p->alive_set, q->name) &&
-                json_has_name(q->alive_set, p->name)) {
-                json_array_append_new(group, json_string(q->name));
+    struct lk_quorum_view view;
+    struct lk_witness_vote vote;
+    void *block;
+    if (quorum_view(cl, &view, &block) < 0) {
+        return; /* out of memory: the last vote stands */
+    }
+    lk_quorum_witness_vote(&view, &vote);
+    json_t *group = json_array();
+    if (group && vote.any) {
+        json_array_append_new(group, json_string(cl->peers[vote.leader].name));
+        for (size_t i = 0; i < cl->peer_count; i++) {
+            if (i != vote.leader && lk_quorum_witness_member(&view, &vote, i)) {
+                json_array_append_new(group, json_string(cl->peers[i].name));
             }
-        }
-        bool better = !best || json_array_size(group) > json_array_size(best);
-        if (best && json_array_size(group) == json_array_size(best)) {
-            bool was = cl->last_votes && json_has_name(cl->last_votes, p->name);
-            bool best_was =
-                    cl->last_votes &&
-                    json_has_name(cl->last_votes, json_string_value(json_array_get(best, 0)));
-            better = was && !best_was;
-            if (was == best_was) {
-                better = strcmp(p->name, json_string_value(json_array_get(best, 0))) < 0;
-            }
-        }
-        if (better) {
-            json_decref(best);
-            best = group;
-        } else {
-            json_decref(group);
         }
     }
-    json_decref(cl->last_votes);
-    cl->last_votes = best ? best : json_array();
+    free(block);
+    if (group) {
+        json_decref(cl->last_votes);
+        cl->last_votes = group;
+    }
 }
 
 /* ---------------------------------------------------------------- messages */
@@ -978,7 +1022,15 @@ json_t *lk_cluster_status_json(struct lk_node *node)
     unsigned votes = 1, voters = 1;
     bool none = true;
     if (cl) {
-        count_votes(cl, &votes, &voters);
+        struct lk_quorum_view view;
+        struct lk_quorum_verdict q;
+        void *block;
+        if (quorum_view(cl, &view, &block) == 0) {
+            lk_quorum_count(&view, &q);
+            free(block);
+            votes = q.votes;
+            voters = q.voters;
+        }
         none = lk_cluster_quorum_mode_none(cl);
         if (none && voters == 2 && !node->witness) {
             json_array_append_new(

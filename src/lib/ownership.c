@@ -42,10 +42,15 @@ json_t *lk_owner_json(const struct lk_owner_rec *rec)
     for (size_t i = 0; failovers && i < rec->failover_count; i++) {
         json_array_append_new(failovers, json_integer(rec->failovers_ms[i]));
     }
-    return json_pack("{s:I,s:I,s:s,s:b,s:b,s:b,s:b,s:o*,s:o*,s:s}", "g", (json_int_t) rec->gen, "s",
-                     (json_int_t) rec->seq, "o", rec->owner, "a", rec->active, "l", rec->left, "k",
-                     rec->kept, "x", rec->failed_over, "t", tried, "f", failovers, "r",
-                     rec->reason);
+    json_t *json = json_pack("{s:I,s:I,s:s,s:b,s:b,s:b,s:b,s:o*,s:o*,s:s}", "g",
+                             (json_int_t) rec->gen, "s", (json_int_t) rec->seq, "o", rec->owner,
+                             "a", rec->active, "l", rec->left, "k", rec->kept, "x",
+                             rec->failed_over, "t", tried, "f", failovers, "r", rec->reason);
+    if (json && rec->planned && json_object_set_new(json, "p", json_true()) < 0) {
+        json_decref(json);
+        return NULL;
+    }
+    return json;
 }
 
 static bool valid_node(const char *name, bool empty_ok)
@@ -64,7 +69,11 @@ int lk_owner_parse(const json_t *json, struct lk_owner_rec *ret_rec)
     const char *owner = NULL, *reason = NULL;
     int active = 0, left = 0, kept = 0, failed_over = 0;
     json_t *tried = NULL, *failovers = NULL;
-    if (!json_is_object(json) || json_object_size(json) != 10 ||
+    json_t *planned = json_object_get(json, "p");
+    if (planned && !json_is_boolean(planned)) {
+        return -EINVAL;
+    }
+    if (!json_is_object(json) || json_object_size(json) != (planned ? 11 : 10) ||
         json_unpack((json_t *) (uintptr_t) json, "{s:I,s:I,s:s,s:b,s:b,s:b,s:b,s:o,s:o,s:s}", "g",
                     &gen, "s", &seq, "o", &owner, "a", &active, "l", &left, "k", &kept, "x",
                     &failed_over, "t", &tried, "f", &failovers, "r", &reason) != 0) {
@@ -83,6 +92,7 @@ int lk_owner_parse(const json_t *json, struct lk_owner_rec *ret_rec)
     rec.left = left;
     rec.kept = kept;
     rec.failed_over = failed_over;
+    rec.planned = json_is_true(planned);
     snprintf(rec.reason, sizeof(rec.reason), "%s", reason);
     size_t i;
     json_t *v;
@@ -141,6 +151,53 @@ size_t lk_owner_failovers_within(const struct lk_owner_rec *rec, int64_t now_ms,
              (uint64_t) (now_ms - rec->failovers_ms[i]) < window_ms;
     }
     return n;
+}
+
+uint32_t lk_owner_max_failovers(uint32_t configured, size_t nodes)
+{
+    if (configured) {
+        return configured;
+    }
+    return nodes > 1 ? (uint32_t) (nodes - 1 < UINT32_MAX ? nodes - 1 : UINT32_MAX) : 1;
+}
+
+bool lk_owner_budget_reset(struct lk_owner_rec *rec)
+{
+    bool changed = rec->failover_count > 0 || rec->tried_count > 0;
+    rec->failover_count = 0;
+    rec->tried_count = 0;
+    return changed;
+}
+
+bool lk_owner_episode_over(struct lk_owner_rec *rec)
+{
+    bool changed = rec->tried_count > 0 || rec->planned;
+    rec->tried_count = 0;
+    rec->planned = false;
+    return changed;
+}
+
+char *lk_owner_window_text(uint32_t window_s, char *buf, size_t size)
+{
+    if (window_s >= 3600 && window_s % 3600 == 0) {
+        snprintf(buf, size, "%u h", window_s / 3600);
+    } else if (window_s >= 60 && window_s % 60 == 0) {
+        snprintf(buf, size, "%u min", window_s / 60);
+    } else {
+        snprintf(buf, size, "%u s", window_s);
+    }
+    return buf;
+}
+
+char *lk_owner_budget_text(const struct lk_owner_rec *rec, uint32_t max_failovers,
+                           uint32_t window_s, int64_t now_ms, char *buf, size_t size)
+{
+    char window[32];
+    size_t used = rec ? lk_owner_failovers_within(rec, now_ms, (uint64_t) window_s * 1000) : 0;
+    snprintf(buf, size, "%zu of %u failovers used in the last %s%s", used, max_failovers,
+             lk_owner_window_text(window_s, window, sizeof(window)),
+             used >= max_failovers ? ": the next failure leaves it out of service" : "");
+    return buf;
 }
 
 const char *lk_placement_best(const struct lk_candidate *candidates, size_t count,

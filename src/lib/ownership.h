@@ -41,6 +41,10 @@ struct lk_owner_rec {
     int64_t failovers_ms[LK_FAILOVERS_KEPT]; /* wall-clock ms of recent failovers, oldest first */
     size_t failover_count;
     char reason[LK_OWNER_REASON_MAX]; /* why the last change was made */
+    /* A planned switchover that has not come up in service yet: if the restore fails on
+     * the target, handing the hierarchy back is not a failover (not counted). Sent as
+     * "p" only when set, so records without it stay readable both ways. */
+    bool planned;
 };
 
 /* <0, 0, >0 as a orders before, equal to, after b (see the top comment); a_prio and
@@ -49,7 +53,7 @@ int lk_owner_cmp(const struct lk_owner_rec *a, uint32_t a_prio, const struct lk_
                  uint32_t b_prio);
 
 /* {"g":gen,"s":seq,"o":owner,"a":active,"l":left,"k":kept,"x":failed_over,"t":[tried],
- *  "f":[ms],"r":reason}. */
+ *  "f":[ms],"r":reason} and "p":true when planned. */
 json_t *lk_owner_json(const struct lk_owner_rec *rec);
 /* Validates every field; -EINVAL (rec untouched) when anything is off. */
 int lk_owner_parse(const json_t *json, struct lk_owner_rec *ret_rec);
@@ -61,6 +65,31 @@ void lk_owner_note_failover(struct lk_owner_rec *rec, int64_t now_ms);
 /* Failovers within window_ms before now_ms. */
 size_t lk_owner_failovers_within(const struct lk_owner_rec *rec, int64_t now_ms,
                                  uint64_t window_ms);
+
+/* The failover budget (docs/CLUSTER.md "Failover limit"). A failover episode is the run of
+ * failovers until the hierarchy is in service again: its tried list names the nodes whose
+ * restore failed in it. The failover history (failovers_ms) counts failovers within the
+ * window; an operator's switchover, restore or reset starts it afresh. */
+
+/* max-failovers as configured, or (0: unset) the nodes but one, at least 1. */
+uint32_t lk_owner_max_failovers(uint32_t configured, size_t nodes);
+
+/* An operator action (switchover, restore, reset): clears the failover history and the
+ * tried list. Returns whether anything changed. */
+bool lk_owner_budget_reset(struct lk_owner_rec *rec);
+
+/* The hierarchy is in service on its owner: the failover episode is over (tried cleared)
+ * and a planned switchover has arrived. Returns whether anything changed. */
+bool lk_owner_episode_over(struct lk_owner_rec *rec);
+
+/* "W s", "W min" or "W h" for a window of window_s seconds. */
+char *lk_owner_window_text(uint32_t window_s, char *buf, size_t size);
+
+/* The budget in words: "1 of 1 failovers used in the last 6 h: the next failure leaves
+ * it out of service" ("0 of 2 failovers used in the last 6 h" while there is room).
+ * rec may be NULL (nothing used). Returns buf. */
+char *lk_owner_budget_text(const struct lk_owner_rec *rec, uint32_t max_failovers,
+                           uint32_t window_s, int64_t now_ms, char *buf, size_t size);
 
 /* A node that could hold a hierarchy. */
 struct lk_candidate {

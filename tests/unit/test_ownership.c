@@ -92,6 +92,8 @@ static void lk_owner_parse__refuses_bad_records(void **state)
             "{\"g\":1,\"s\":0,\"o\":\"n\",\"a\":true,\"l\":false,\"t\":[],\"f\":[],\"r\":\"\","
             "\"x\":1}",
             "{\"g\":\"1\",\"s\":0,\"o\":\"n\",\"a\":true,\"l\":false,\"t\":[],\"f\":[],\"r\":\"\"}",
+            "{\"g\":1,\"s\":0,\"o\":\"n\",\"a\":true,\"l\":false,\"k\":false,\"x\":false,"
+            "\"t\":[],\"f\":[],\"r\":\"\",\"p\":1}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         json_t *j = json_loads(bad[i], 0, NULL);
@@ -116,6 +118,68 @@ static void lk_owner_failovers__window_and_history(void **state)
     assert_int_equal(lk_owner_failovers_within(&a, now, 3500), 4); /* now-3000 .. now */
     assert_int_equal(lk_owner_failovers_within(&a, now, 1), 1);
     assert_int_equal(lk_owner_failovers_within(&a, now, 1000000), LK_FAILOVERS_KEPT);
+}
+
+static void lk_owner_json__planned_only_when_set(void **state)
+{
+    (void) state;
+    struct lk_owner_rec a = rec(4, 0, "node2");
+    json_t *j = lk_owner_json(&a);
+    assert_null(json_object_get(j, "p")); /* older nodes read it as before */
+    json_decref(j);
+    a.planned = true;
+    j = lk_owner_json(&a);
+    assert_true(json_is_true(json_object_get(j, "p")));
+    struct lk_owner_rec b;
+    assert_int_equal(lk_owner_parse(j, &b), 0);
+    assert_true(b.planned);
+    json_object_set_new(j, "p", json_false());
+    assert_int_equal(lk_owner_parse(j, &b), 0);
+    assert_false(b.planned);
+    json_decref(j);
+}
+
+static void lk_owner_budget__reset_episode_and_words(void **state)
+{
+    (void) state;
+    char buf[160];
+    assert_int_equal(lk_owner_max_failovers(0, 1), 1);
+    assert_int_equal(lk_owner_max_failovers(0, 2), 1);
+    assert_int_equal(lk_owner_max_failovers(0, 4), 3);
+    assert_int_equal(lk_owner_max_failovers(7, 2), 7);
+    assert_string_equal(lk_owner_window_text(21600, buf, sizeof(buf)), "6 h");
+    assert_string_equal(lk_owner_window_text(600, buf, sizeof(buf)), "10 min");
+    assert_string_equal(lk_owner_window_text(90, buf, sizeof(buf)), "90 s");
+
+    int64_t now = 100000000;
+    struct lk_owner_rec a = rec(2, 0, "node2");
+    assert_string_equal(lk_owner_budget_text(&a, 1, 21600, now, buf, sizeof(buf)),
+                        "0 of 1 failovers used in the last 6 h");
+    assert_string_equal(lk_owner_budget_text(NULL, 2, 600, now, buf, sizeof(buf)),
+                        "0 of 2 failovers used in the last 10 min");
+    lk_owner_note_failover(&a, now - 21600 * 1000); /* just out of the window */
+    lk_owner_note_failover(&a, now - 60 * 1000);
+    assert_string_equal(lk_owner_budget_text(&a, 2, 21600, now, buf, sizeof(buf)),
+                        "1 of 2 failovers used in the last 6 h");
+    assert_string_equal(lk_owner_budget_text(&a, 1, 21600, now, buf, sizeof(buf)),
+                        "1 of 1 failovers used in the last 6 h: the next failure leaves it out "
+                        "of service");
+
+    /* The episode ends in service: tried and planned go, the history stays. */
+    lk_owner_add_tried(&a, "node1");
+    a.planned = true;
+    assert_true(lk_owner_episode_over(&a));
+    assert_int_equal(a.tried_count, 0);
+    assert_false(a.planned);
+    assert_int_equal(a.failover_count, 2);
+    assert_false(lk_owner_episode_over(&a));
+
+    /* An operator action: the history goes too. */
+    lk_owner_add_tried(&a, "node1");
+    assert_true(lk_owner_budget_reset(&a));
+    assert_int_equal(a.tried_count, 0);
+    assert_int_equal(a.failover_count, 0);
+    assert_false(lk_owner_budget_reset(&a));
 }
 
 static void lk_placement_best__priority_alive_tried(void **state)
@@ -148,6 +212,8 @@ int main(void)
             cmocka_unit_test(lk_owner_json__round_trip),
             cmocka_unit_test(lk_owner_parse__refuses_bad_records),
             cmocka_unit_test(lk_owner_failovers__window_and_history),
+            cmocka_unit_test(lk_owner_json__planned_only_when_set),
+            cmocka_unit_test(lk_owner_budget__reset_episode_and_words),
             cmocka_unit_test(lk_placement_best__priority_alive_tried),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
