@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quorum.h"
 #include "sim.h"
 
 #define FENCE_RETRY_US (5 * SIM_S)
@@ -766,24 +767,60 @@ static struct lk_view node_view(struct sim_node *n)
 
 /* ------------------------------------------------------------------ membership */
 
-static void count_votes(const struct sim_node *n, unsigned *ret_votes, unsigned *ret_voters)
+/* The node's knowledge as the pure quorum decider (src/lib/quorum.h) reads it. */
+struct qbuf {
+    struct lk_quorum_peer peers[SIM_NODES_MAX];
+    const char *alive[SIM_NODES_MAX][SIM_NODES_MAX];
+    const char *votes[SIM_NODES_MAX][SIM_NODES_MAX];
+    const char *prev[SIM_NODES_MAX];
+    int index[SIM_NODES_MAX]; /* peers[k] is node index[k] */
+};
+
+static size_t names_of(uint32_t mask, const char **names)
 {
-    unsigned voters = (unsigned) W.cfg.nodes, votes = 1;
+    size_t k = 0;
     for (int i = 0; i < W.count; i++) {
-        if (i != n->idx && is_node(i)) {
-            votes += n->peers[i].alive;
+        if (mask >> i & 1) {
+            names[k++] = W.node[i].name;
         }
     }
-    if (W.cfg.witness) {
-        voters++;
-        int w = W.count - 1;
-        const struct sim_peer *p = &n->peers[w];
-        if (p->alive && p->has_votes && (p->votes & (1u << n->idx))) {
-            votes++;
+    return k;
+}
+
+static void quorum_view(const struct sim_node *n, struct qbuf *b, struct lk_quorum_view *v)
+{
+    size_t k = 0;
+    for (int i = 0; i < W.count; i++) {
+        if (i == n->idx) {
+            continue;
         }
+        const struct sim_peer *p = &n->peers[i];
+        struct lk_quorum_peer *q = &b->peers[k];
+        *q = (struct lk_quorum_peer){
+                .name = W.node[i].name,
+                .configured = is_node(i),
+                .alive = p->alive,
+                .witness = W.node[i].witness,
+                .alive_set = b->alive[k],
+                .alive_count = p->has_alive_set ? names_of(p->alive_set, b->alive[k]) : 0,
+                .votes = b->votes[k],
+                .vote_count = p->has_votes ? names_of(p->votes, b->votes[k]) : 0,
+        };
+        b->index[k++] = i;
     }
-    *ret_votes = votes;
-    *ret_voters = voters;
+    *v = (struct lk_quorum_view){
+            .self = n->name,
+            .mode = LK_QUORUM_MODE_UNSET,
+            .configured_peers = (size_t) W.cfg.nodes - (n->witness ? 0 : 1),
+            .witness_configured = W.cfg.witness,
+            .peers = b->peers,
+            .peer_count = k,
+            .settled = n->settled,
+            .known = n->quorum_known,
+            .was_quorate = n->quorate,
+            .previous_vote = b->prev,
+            .previous_count = n->has_last_votes ? names_of(n->last_votes, b->prev) : 0,
+    };
 }
 
 static void update_quorum(struct sim_node *n)
@@ -791,61 +828,43 @@ static void update_quorum(struct sim_node *n)
     if (n->witness) {
         return;
     }
-    unsigned votes, voters;
-    count_votes(n, &votes, &voters);
-    bool quorate = W.cfg.quorum_none || votes * 2 > voters;
-    if (!n->settled) {
-        n->quorate = quorate;
+    struct qbuf b;
+    struct lk_quorum_view v;
+    struct lk_quorum_verdict q;
+    quorum_view(n, &b, &v);
+    lk_quorum_count(&v, &q);
+    if (q.change == LK_QUORUM_PENDING) {
+        n->quorate = q.quorate;
         return;
     }
-    if (n->quorum_known && quorate == n->quorate) {
+    if (q.change == LK_QUORUM_SAME) {
         return;
     }
-    n->quorate = quorate;
+    n->quorate = q.quorate;
     n->quorum_known = true;
-    if (!quorate) {
+    if (!q.quorate) {
         n->quorum_lost_at = W.now;
     }
-    sim_trace(n, "%s (%u of %u votes)", quorate ? "1610 quorum" : "1611 quorum lost", votes,
-              voters);
+    if (q.change != LK_QUORUM_KNOWN) {
+        sim_trace(n, "%s (%u of %u votes)", q.quorate ? "1610 quorum" : "1611 quorum lost", q.votes,
+                  q.voters);
+    }
 }
 
 static void witness_vote(struct sim_node *n)
 {
-    int best = -1;
-    uint32_t best_group = 0;
-    int best_size = 0;
-    for (int i = 0; i < W.count; i++) {
-        const struct sim_peer *p = peer_of(n, i);
-        if (!p || !p->alive || !is_node(i)) {
-            continue;
-        }
-        uint32_t group = 1u << i;
-        int size = 1;
-        for (int j = 0; j < W.count; j++) {
-            const struct sim_peer *q = peer_of(n, j);
-            if (j != i && q && q->alive && is_node(j) && p->has_alive_set && q->has_alive_set &&
-                (p->alive_set & (1u << j)) && (q->alive_set & (1u << i))) {
-                group |= 1u << j;
-                size++;
-            }
-        }
-        bool better = best < 0 || size > best_size;
-        if (best >= 0 && size == best_size) {
-            bool was = n->has_last_votes && (n->last_votes & (1u << i));
-            bool best_was = n->has_last_votes && (n->last_votes & (1u << best));
-            better = was && !best_was;
-            if (was == best_was) {
-                better = strcmp(W.node[i].name, W.node[best].name) < 0;
-            }
-        }
-        if (better) {
-            best = i;
-            best_group = group;
-            best_size = size;
+    struct qbuf b;
+    struct lk_quorum_view v;
+    struct lk_witness_vote vote;
+    quorum_view(n, &b, &v);
+    lk_quorum_witness_vote(&v, &vote);
+    uint32_t group = 0;
+    for (size_t k = 0; k < v.peer_count; k++) {
+        if (lk_quorum_witness_member(&v, &vote, k)) {
+            group |= 1u << b.index[k];
         }
     }
-    n->last_votes = best >= 0 ? best_group : 0;
+    n->last_votes = group;
     n->has_last_votes = true;
 }
 

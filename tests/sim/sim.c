@@ -385,6 +385,12 @@ static void daemon_down(struct sim_node *n, bool close_links)
     }
 }
 
+/* A restart planned before the machine was powered off is void: power-on restarts it. */
+static void restart_at(struct sim_node *n, uint64_t t)
+{
+    push((struct ev){.t = t, .type = E_RESTART, .node = n->idx, .power = power_cycles[n->idx]});
+}
+
 static void power_off(int i)
 {
     struct sim_node *n = &W.node[i];
@@ -398,7 +404,7 @@ static void power_off(int i)
         daemon_down(n, false);
     }
     n->lkstopped = false;
-    at(W.now + sim_range(5, 20) * SIM_S, E_RESTART, n);
+    restart_at(n, W.now + sim_range(5, 20) * SIM_S);
 }
 
 /* ------------------------------------------------------------------ links */
@@ -529,8 +535,14 @@ static void fault(void)
     struct sim_node *n = &W.node[i];
     int r = (int) sim_range(0, SIM_RES - 1);
     int h = sim_hier_of(r);
+    if (!W.cfg.child_ops && kind >= 74) {
+        r = h == 0 ? 0 : 1; /* operators name the root: the whole hierarchy */
+    }
     char why[LK_REASON_MAX] = "";
     bool apps = W.cfg.fault_level >= 2;
+    if (W.cfg.fault_level == 0) {
+        return;
+    }
     if (kind < 12 && apps) {
         if (W.app[i][r] == APP_RUNNING) {
             bool hang = sim_chance(50);
@@ -543,7 +555,7 @@ static void fault(void)
             sim_trace(n, "FAULT daemon crashes (applications keep running)");
             fail_hiers_on(i);
             daemon_down(n, true);
-            at(W.now + sim_range(500, 8000) * SIM_MS, E_RESTART, n);
+            restart_at(n, W.now + sim_range(500, 8000) * SIM_MS);
         }
     } else if (kind < 32) {
         if (n->daemon == DAEMON_UP && !n->frozen) {
@@ -717,6 +729,54 @@ static void describe_node(int i, int hier, char *buf, size_t size)
     }
 }
 
+/* The node's own greatest record of the hierarchy. */
+static const struct lk_owner_rec *own_rec(int i, int hier)
+{
+    return &W.node[i].own[hier == 0 ? 0 : 1].rec;
+}
+
+static bool hier_pending(int i, int hier, enum lk_pending a, enum lk_pending b)
+{
+    for (int r = 0; r < SIM_RES; r++) {
+        enum lk_pending p = W.node[i].res[r].pending;
+        if (sim_hier_of(r) == hier && (p == a || p == b)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Names the known sequence (issue 9, "Sequences that break today") a pair of copies
+ * looks like, from what the two nodes hold now. */
+static const char *classify_split(int a, int b, int hier)
+{
+    int pair[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        for (int r = 0; r < SIM_RES; r++) {
+            if (sim_hier_of(r) == hier && W.node[pair[k]].res[r].state == LK_STATE_OSF &&
+                W.app[pair[k]][r] != APP_OFF) {
+                return "S1 a failed resource is never removed";
+            }
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int i = pair[k];
+        if (strcmp(own_rec(i, hier)->owner, W.node[i].name) != 0 &&
+            !hier_pending(i, hier, LK_PENDING_REMOVE, LK_PENDING_REMOVE_WAIT)) {
+            return "S3 a restore (or copy) here ignores the lost ownership";
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        if (hier_pending(pair[k], hier, LK_PENDING_REMOVE, LK_PENDING_REMOVE_WAIT)) {
+            return "S2 handed over while the old holder still runs it";
+        }
+    }
+    if (strcmp(own_rec(a, hier)->owner, own_rec(b, hier)->owner) != 0) {
+        return "X1 two owners: records not yet converged, both restored";
+    }
+    return "X0 other";
+}
+
 static void check_split(void)
 {
     for (int h = 0; h < SIM_HIER; h++) {
@@ -744,6 +804,7 @@ static void check_split(void)
             char a[300], b[300];
             describe_node(guilty[0], h, a, sizeof(a));
             describe_node(guilty[1], h, b, sizeof(b));
+            W.label = W.violation[0] ? W.label : classify_split(guilty[0], guilty[1], h);
             violate("two copies: hierarchy of '%s' runs on %s and on %s, outside every fencing "
                     "window",
                     h == 0 ? "app" : "db", a, b);
@@ -768,6 +829,9 @@ static void check_stuck(void)
                                      : W.cfg.action_timeout + 15 * SIM_S;
             uint64_t since = n->pending_since[r] > n->up_since ? n->pending_since[r] : n->up_since;
             if (W.now - since > bound) {
+                W.label = W.violation[0] ? W.label
+                          : waiting      ? "S4 start-up deadlock (queued forever)"
+                                         : "X2 an action never ends";
                 violate("stuck: %s on %s has been %s for %.1f s (reason: %s)", n->res[r].tag,
                         n->name, lk_pending_name(p), (double) (W.now - since) / 1e6,
                         n->res[r].reason);
@@ -790,6 +854,7 @@ static void check_quiet_end(void)
         for (int i = 1; i < W.cfg.nodes; i++) {
             if (!same_rec(&W.node[0].own[r], &W.node[i].own[r])) {
                 const struct lk_owner_rec *a = &W.node[0].own[r].rec, *b = &W.node[i].own[r].rec;
+                W.label = W.violation[0] ? W.label : "X3 records diverged after healing";
                 violate("diverged: record of '%s' on n1 gen=%llu seq=%llu owner=%s, on %s "
                         "gen=%llu seq=%llu owner=%s",
                         sim_tags[r], (unsigned long long) a->gen, (unsigned long long) a->seq,
@@ -818,6 +883,14 @@ static void check_quiet_end(void)
             const struct lk_owner_rec *rec = &W.node[0].own[h == 0 ? 0 : 1].rec;
             char a[300];
             describe_node(0, h, a, sizeof(a));
+            W.label = W.violation[0] ? W.label
+                      : strstr(rec->reason, "no other node")
+                              ? "S5 failures accumulate into an outage (1624)"
+                      : strstr(rec->reason, "failover limit") || strstr(a, "failover limit")
+                              ? "S5 failures accumulate into an outage (1622)"
+                      : strstr(rec->reason, "removed by an operator")
+                              ? "X4 a refused remove still takes it out later"
+                              : "X5 out of service, other";
             violate("out of service: hierarchy of '%s' runs nowhere after %llu s with every "
                     "node up and connected (record: owner=%s active=%d tried=%zu reason: %s; "
                     "%s)",
@@ -895,6 +968,9 @@ static void step(struct ev *e)
         }
         return;
     case E_RESTART:
+        if (e->power != power_cycles[n->idx]) {
+            return;
+        }
         if (n->daemon == DAEMON_DOWN && (W.quiet || !n->lkstopped)) {
             W.powered_off[n->idx] = false;
             boot(n);
@@ -1047,6 +1123,38 @@ static bool run_seed(uint64_t seed, const struct sim_config *cfg, uint64_t max_s
 
 /* ------------------------------------------------------------------ main */
 
+#define LABELS_MAX 16
+static struct {
+    const char *label;
+    uint64_t count;
+    uint64_t seeds[8];
+} labels[LABELS_MAX];
+
+static void note_label(const char *label, uint64_t seed)
+{
+    for (int i = 0; i < LABELS_MAX; i++) {
+        if (!labels[i].label || strcmp(labels[i].label, label) == 0) {
+            labels[i].label = label;
+            if (labels[i].count < 8) {
+                labels[i].seeds[labels[i].count] = seed;
+            }
+            labels[i].count++;
+            return;
+        }
+    }
+}
+
+static void print_labels(void)
+{
+    for (int i = 0; i < LABELS_MAX && labels[i].label; i++) {
+        printf("  %-60s %4llu seeds, e.g.", labels[i].label, (unsigned long long) labels[i].count);
+        for (uint64_t k = 0; k < labels[i].count && k < 8; k++) {
+            printf(" %llu", (unsigned long long) labels[i].seeds[k]);
+        }
+        printf("\n");
+    }
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: lksim [--seed S] [--seeds K] [--steps N] [--nodes 2..5] [--witness|"
@@ -1095,13 +1203,17 @@ int main(int argc, char **argv)
 {
     uint64_t seed = 1, seeds = 1, steps = 100000;
     int nodes = 3, witness = -1, fence = -1, faults = 2;
-    bool trace = false, keep_going = false;
+    bool trace = false, keep_going = false, child_ops = false, quiet_fail = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t x;
         if (strcmp(a, "--trace") == 0) {
             trace = true;
+        } else if (strcmp(a, "--child-ops") == 0) {
+            child_ops = true;
+        } else if (strcmp(a, "--summary") == 0) {
+            quiet_fail = keep_going = true;
         } else if (strcmp(a, "--keep-going") == 0) {
             keep_going = true;
         } else if (strcmp(a, "--witness") == 0 || strcmp(a, "--no-witness") == 0) {
@@ -1135,7 +1247,14 @@ int main(int argc, char **argv)
     for (uint64_t s = seed; s < seed + seeds; s++) {
         struct sim_config cfg;
         config_for(s, nodes, witness, fence, faults, &cfg);
+        cfg.child_ops = child_ops;
         bool ok = run_seed(s, &cfg, steps, trace);
+        if (quiet_fail && !ok) {
+            total += W.steps;
+            failed++;
+            note_label(W.label ? W.label : "?", s);
+            continue;
+        }
         total += W.steps;
         if (ok) {
             continue;
@@ -1143,7 +1262,7 @@ int main(int argc, char **argv)
         failed++;
         char replay[256];
         snprintf(replay, sizeof(replay),
-                 "build/tests/sim/lksim --seed %llu --steps %llu --nodes %d%s%s --faults %d "
+                 "build/tests/sim/lksim --seed %llu --steps %llu --nodes %d%s%s --faults %d%s "
                  "--trace",
                  (unsigned long long) s, (unsigned long long) W.violation_step, nodes,
                  witness < 0 ? ""
@@ -1152,7 +1271,7 @@ int main(int argc, char **argv)
                  fence < 0 ? ""
                  : fence   ? " --fence"
                            : " --no-fence",
-                 faults);
+                 faults, child_ops ? " --child-ops" : "");
         char violation[sizeof(W.violation)];
         snprintf(violation, sizeof(violation), "%s", W.violation);
         uint64_t at_step = W.violation_step;
@@ -1169,10 +1288,12 @@ int main(int argc, char **argv)
                 printf("%s\n", ring[k % RING]);
             }
         }
-        printf("FAIL seed %llu at step %llu (%.3f s simulated; %d nodes%s, %s): %s\n"
+        const char *label = W.label ? W.label : "?";
+        note_label(label, s);
+        printf("FAIL seed %llu at step %llu (%.3f s simulated; %d nodes%s, %s): [%s] %s\n"
                "replay: %s\n",
                (unsigned long long) s, (unsigned long long) at_step, at_time, cfg.nodes,
-               cfg.witness ? " + witness" : "", cfg.fence ? "fence" : "no fence", violation,
+               cfg.witness ? " + witness" : "", cfg.fence ? "fence" : "no fence", label, violation,
                replay);
         if (!keep_going) {
             break;
@@ -1183,6 +1304,7 @@ int main(int argc, char **argv)
     printf("lksim: %llu steps, %llu seed(s) from %llu, %llu failed, %.2f s, %.0f steps/s\n",
            (unsigned long long) total, (unsigned long long) seeds, (unsigned long long) seed,
            (unsigned long long) failed, secs, secs > 0 ? (double) total / secs : 0.0);
+    print_labels();
     free(heap);
     return failed ? 1 : 0;
 }

@@ -122,6 +122,7 @@ struct sim_config {
     uint64_t action_timeout;
     uint64_t check_interval;
     int fault_level; /* 0 none, 1 mild (no script or application misbehaviour), 2 all */
+    bool child_ops;  /* operators also restore or remove a child alone */
 };
 
 struct sim_world {
@@ -148,7 +149,8 @@ struct sim_world {
     bool quiet;
     uint64_t quiet_since, phase_end;
     uint64_t overlap_since[SIM_HIER];
-    char violation[512];
+    char violation[1024];
+    const char *label; /* which known sequence the violation looks like */
     uint64_t violation_step;
 };
 
