@@ -106,6 +106,9 @@ static int apply(struct sim_node *n, const struct lk_plan *plan, char *err, size
             continue;
         }
         any_commit = true;
+        for (int k = 0; k < SIM_RES; k++) {
+            n->armed[k] |= sim_hier_of(k) == sim_hier_of(r);
+        }
         struct lk_resource *res = &n->res[r];
         if (res->pending != act->pending) {
             n->pending_since[r] = W.now;
@@ -187,7 +190,7 @@ bool shell_monitored(struct sim_node *n, int r)
 {
     struct lk_view view = node_view(n);
     const struct lk_resource *res = &n->res[r];
-    return lk_state_in_service(res->state) && res->settings.monitor &&
+    return n->armed[r] && lk_state_in_service(res->state) && res->settings.monitor &&
            !lk_engine_hierarchy_busy(&view, res->tag);
 }
 
@@ -1199,6 +1202,7 @@ void shell_boot(struct sim_node *n)
         n->own[r].acted = false;
         n->own[r].held_gen = 0;
         n->run_id[r] = 0;
+        n->armed[r] = false;
         n->pending_since[r] = W.now;
         memset(n->res[r].recovery_at_usec, 0, sizeof(n->res[r].recovery_at_usec));
         n->res[r].recovery_head = 0;

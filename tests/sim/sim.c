@@ -352,6 +352,7 @@ static void boot(struct sim_node *n)
     n->lkstopped = false;
     n->frozen = false;
     n->kick_queued = false;
+    n->booted_at = W.now;
     sim_trace(n, "1000 daemon started");
     shell_boot(n);
     schedule_timers(n);
@@ -771,6 +772,19 @@ static const char *classify_split(int a, int b, int hier)
             return "S2 handed over while the old holder still runs it";
         }
     }
+    for (int k = 0; k < 2; k++) {
+        if (strncmp(own_rec(pair[k], hier)->reason, "restore requested on", 20) == 0 &&
+            strcmp(own_rec(pair[k], hier)->owner, W.node[pair[k]].name) == 0) {
+            return "X7 an operator restore while the other copy may still run";
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        const struct sim_node *n = &W.node[pair[k]];
+        if (n->daemon == DAEMON_UP && !n->frozen &&
+            ((!W.cfg.quorum_none && !n->quorate) || W.now - n->booted_at < grace_us())) {
+            return "X6 start-up restores from a stale record (no quorum, no fencing)";
+        }
+    }
     if (strcmp(own_rec(a, hier)->owner, own_rec(b, hier)->owner) != 0) {
         return "X1 two owners: records not yet converged, both restored";
     }
@@ -1095,7 +1109,7 @@ static bool run_seed(uint64_t seed, const struct sim_config *cfg, uint64_t max_s
         W.now = e.t;
         W.steps++;
         if (trace && e.type != E_KICK && e.type != E_TICK && e.type != E_DELIVER &&
-            e.type != E_HB && e.type != E_CHECK_DUE) {
+            e.type != E_HB && e.type != E_CHECK_DUE && e.type != E_CHECK_DONE) {
             sim_trace(e.node >= 0 ? &W.node[e.node] : NULL, "step %llu: %s",
                       (unsigned long long) W.steps, ev_name(e.type));
         } else if (trace && e.type == E_DELIVER && e.msg->type != MSG_HB) {
@@ -1202,6 +1216,7 @@ static void config_for(uint64_t seed, int nodes, int witness, int fence, int fau
 int main(int argc, char **argv)
 {
     uint64_t seed = 1, seeds = 1, steps = 100000;
+    const char *only = NULL; /* a comma-separated list of seeds instead of a range */
     int nodes = 3, witness = -1, fence = -1, faults = 2;
     bool trace = false, keep_going = false, child_ops = false, quiet_fail = false;
     for (int i = 1; i < argc; i++) {
@@ -1212,6 +1227,9 @@ int main(int argc, char **argv)
             trace = true;
         } else if (strcmp(a, "--child-ops") == 0) {
             child_ops = true;
+        } else if (v && strcmp(a, "--only") == 0) {
+            only = v;
+            i++;
         } else if (strcmp(a, "--summary") == 0) {
             quiet_fail = keep_going = true;
         } else if (strcmp(a, "--keep-going") == 0) {
@@ -1244,7 +1262,22 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t total = 0, failed = 0;
-    for (uint64_t s = seed; s < seed + seeds; s++) {
+    uint64_t list[256];
+    size_t list_count = 0;
+    if (only) {
+        char buf[4096];
+        snprintf(buf, sizeof(buf), "%s", only);
+        for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && list_count < 256;
+             t = strtok_r(NULL, ",", &save)) {
+            if (!parse_u64(t, &list[list_count++])) {
+                fprintf(stderr, "lksim: bad seed '%s' in --only\n", t);
+                return 2;
+            }
+        }
+        seeds = list_count;
+    }
+    for (uint64_t idx = 0; idx < seeds; idx++) {
+        uint64_t s = only ? list[idx] : seed + idx;
         struct sim_config cfg;
         config_for(s, nodes, witness, fence, faults, &cfg);
         cfg.child_ops = child_ops;

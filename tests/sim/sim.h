@@ -81,7 +81,8 @@ struct sim_node {
     bool frozen;    /* SIGSTOP: nothing of it runs until resume_at */
     uint64_t resume_at;
     uint64_t up_since; /* last start or resume */
-    uint32_t inc;      /* incarnation: events of an earlier life are dropped */
+    uint64_t booted_at;
+    uint32_t inc; /* incarnation: events of an earlier life are dropped */
 
     /* The store: kept across crashes. */
     struct lk_resource res[SIM_RES];
@@ -102,6 +103,7 @@ struct sim_node {
     uint64_t run_id[SIM_RES];        /* the run being waited for, 0 = none */
     uint64_t pending_since[SIM_RES]; /* invariant: since when the pending action is set */
     uint64_t quorum_lost_at;
+    bool armed[SIM_RES]; /* monitoring follows a commit on the hierarchy (lk_monitor_sync) */
 };
 
 /* ------------------------------------------------------------------ the world */
