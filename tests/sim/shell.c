@@ -19,6 +19,16 @@
 #include "quorum.h"
 #include "sim.h"
 
+#if defined(__has_include)
+#if __has_include("placement.h")
+#include "placement.h"
+#define SIM_HAVE_PLACEMENT 1
+#endif
+#endif
+#ifndef SIM_HAVE_PLACEMENT
+#define SIM_HAVE_PLACEMENT 0
+#endif
+
 #define FENCE_RETRY_US (5 * SIM_S)
 
 /* ------------------------------------------------------------------ small helpers */
@@ -77,6 +87,22 @@ static bool is_node(int i)
 /* ------------------------------------------------------------------ the executor */
 
 static struct lk_view node_view(struct sim_node *n);
+
+bool shell_have_placement(void)
+{
+    return SIM_HAVE_PLACEMENT;
+}
+
+#if SIM_HAVE_PLACEMENT
+struct pview;
+static struct pview *pview_new(struct sim_node *n, int hier);
+static const struct lk_placement_view *pview_view(const struct pview *pv);
+static enum lk_pverdict place(struct sim_node *n, int hier, const struct lk_pevent *ev, char *err,
+                              size_t size);
+#define USE_PLACEMENT (W.cfg.decider == 1)
+#else
+#define USE_PLACEMENT false
+#endif
 
 static void log_plan(struct sim_node *n, const struct lk_event *ev, const struct lk_plan *plan)
 {
@@ -718,6 +744,14 @@ static void reconcile(struct sim_node *n)
         return;
     }
     for (int hh = 0; hh < SIM_HIER; hh++) {
+#if SIM_HAVE_PLACEMENT
+        if (USE_PLACEMENT) {
+            struct lk_pevent ev = {.type = LK_PEV_RECONCILE};
+            char err[LK_REASON_MAX];
+            (void) place(n, hh, &ev, err, sizeof(err));
+            continue;
+        }
+#endif
         struct hier h;
         load_hier(n, hh, &h);
         reconcile_one(n, &h);
@@ -734,6 +768,14 @@ static bool cb_has_backup(const void *ctx, const char *tag)
     if (r < 0 || n->witness) {
         return false;
     }
+#if SIM_HAVE_PLACEMENT
+    if (USE_PLACEMENT) {
+        struct pview *pv = pview_new(n, sim_hier_of(r));
+        bool b = lk_placement_has_backup(pview_view(pv));
+        free(pv);
+        return b;
+    }
+#endif
     struct hier h;
     load_hier(n, sim_hier_of(r), &h);
     struct lk_owner_rec tried = h.rec;
@@ -748,6 +790,14 @@ static bool cb_owned_elsewhere(const void *ctx, const char *tag)
     if (r < 0) {
         return false;
     }
+#if SIM_HAVE_PLACEMENT
+    if (USE_PLACEMENT) {
+        struct pview *pv = pview_new(n, sim_hier_of(r));
+        bool b = lk_placement_owned_elsewhere(pview_view(pv));
+        free(pv);
+        return b;
+    }
+#endif
     struct hier h;
     load_hier(n, sim_hier_of(r), &h);
     return h.has_rec && strcmp(h.rec.owner, n->name) != 0;
@@ -1026,6 +1076,20 @@ void shell_receive(struct sim_node *n, const struct sim_msg *m)
         send_state_to(n, from);
         break;
     case MSG_SWITCH: {
+#if SIM_HAVE_PLACEMENT
+        if (USE_PLACEMENT) {
+            int to = m->to_node;
+            struct lk_pevent ev = {.type = LK_PEV_SWITCH_MESSAGE,
+                                   .tag = sim_tags[m->res],
+                                   .target = is_node(to) ? W.node[to].name : "?",
+                                   .target_priority =
+                                           is_node(to) ? sim_prio(sim_hier_of(m->res), to) : 0,
+                                   .from = W.node[from].name};
+            char err[LK_REASON_MAX];
+            (void) place(n, sim_hier_of(m->res), &ev, err, sizeof(err));
+            break;
+        }
+#endif
         struct hier h;
         int to = m->to_node;
         load_hier(n, sim_hier_of(m->res), &h);
@@ -1048,6 +1112,17 @@ void shell_receive(struct sim_node *n, const struct sim_msg *m)
         break;
     }
     case MSG_REMOVE: {
+#if SIM_HAVE_PLACEMENT
+        if (USE_PLACEMENT) {
+            struct lk_pevent ev = {.type = LK_PEV_REMOVE_MESSAGE,
+                                   .tag = sim_tags[m->res],
+                                   .from = W.node[from].name,
+                                   .whole = m->whole};
+            char err[LK_REASON_MAX];
+            (void) place(n, sim_hier_of(m->res), &ev, err, sizeof(err));
+            break;
+        }
+#endif
         n->removing[sim_hier_of(m->res)] = true;
         struct lk_event ev = {.type = LK_EV_REMOVE_REQUESTED,
                               .tag = sim_tags[m->res],
@@ -1231,6 +1306,24 @@ bool shell_op_restore(struct sim_node *n, int r, int target, char *why, size_t s
         snprintf(why, size, "still joining");
         return false;
     }
+#if SIM_HAVE_PLACEMENT
+    if (USE_PLACEMENT) {
+        if (target != n->idx && !n->peers[target].alive) {
+            snprintf(why, size, "node '%s' is not ALIVE", W.node[target].name);
+            return false;
+        }
+        struct lk_pevent ev = {.type = LK_PEV_RESTORE_REQUESTED,
+                               .tag = sim_tags[r],
+                               .target = W.node[target].name,
+                               .target_priority = sim_prio(sim_hier_of(r), target)};
+        enum lk_pverdict v = place(n, sim_hier_of(r), &ev, why, size);
+        if (v == LK_PVERDICT_LOCAL) {
+            struct lk_event rev = {.type = LK_EV_RESTORE_REQUESTED, .tag = sim_tags[r]};
+            return handle(n, &rev, why, size) == 0;
+        }
+        return v == LK_PVERDICT_HANDLED;
+    }
+#endif
     struct hier h;
     load_hier(n, sim_hier_of(r), &h);
     int holder = -1;
@@ -1286,6 +1379,18 @@ bool shell_op_restore(struct sim_node *n, int r, int target, char *why, size_t s
 
 bool shell_op_remove(struct sim_node *n, int r, char *why, size_t size)
 {
+#if SIM_HAVE_PLACEMENT
+    if (USE_PLACEMENT) {
+        struct lk_pevent ev = {.type = LK_PEV_REMOVE_REQUESTED, .tag = sim_tags[r], .whole = true};
+        enum lk_pverdict v = place(n, sim_hier_of(r), &ev, why, size);
+        if (v == LK_PVERDICT_LOCAL) {
+            struct lk_event rev = {
+                    .type = LK_EV_REMOVE_REQUESTED, .tag = sim_tags[r], .whole_hierarchy = true};
+            return handle(n, &rev, why, size) == 0;
+        }
+        return v == LK_PVERDICT_HANDLED;
+    }
+#endif
     struct hier h;
     load_hier(n, sim_hier_of(r), &h);
     int holder;
@@ -1320,6 +1425,17 @@ void shell_op_lkstop(struct sim_node *n)
 
 void shell_stopped(struct sim_node *n)
 {
+#if SIM_HAVE_PLACEMENT
+    if (USE_PLACEMENT && n->settled) {
+        for (int hh = 0; hh < SIM_HIER; hh++) {
+            struct lk_pevent ev = {.type = LK_PEV_LEAVE, .running = false};
+            char err[LK_REASON_MAX];
+            (void) place(n, hh, &ev, err, sizeof(err));
+        }
+        send_state(n);
+        return;
+    }
+#endif
     if (n->settled) {
         for (int hh = 0; hh < SIM_HIER; hh++) {
             struct hier h;
@@ -1336,3 +1452,251 @@ void shell_stopped(struct sim_node *n)
         send_state(n);
     }
 }
+
+/* ------------------------------------------------------------------ the pure placement */
+
+#if SIM_HAVE_PLACEMENT
+/* The view of one hierarchy as src/lib/placement.h reads it, built from what this node
+ * knows (as build_view in cluster_owner.c does). */
+struct pview {
+    struct lk_placement_view v;
+    struct lk_ptag tags[SIM_RES];
+    struct lk_ppeer peers[SIM_NODES_MAX];
+    struct lk_ppeer_state states[SIM_NODES_MAX][SIM_RES];
+    const char *alive[SIM_NODES_MAX][SIM_NODES_MAX];
+    struct lk_pfence fences[SIM_NODES_MAX];
+    char switch_tag[LK_TAG_MAX + 1];
+    char removing_tag[LK_TAG_MAX + 1];
+};
+
+static void build_pview(struct sim_node *n, int hier, struct pview *pv)
+{
+    memset(pv, 0, sizeof(*pv));
+    struct hier h;
+    load_hier(n, hier, &h);
+    struct lk_placement_view *v = &pv->v;
+    v->node = n->name;
+    v->settled = n->settled;
+    v->holding = n->holding;
+    v->orphan_check = n->orphan_check;
+    v->quorate = n->quorate;
+    v->quorum_none = W.cfg.quorum_none;
+    v->quorum_loss_osu = true;
+    v->fence_script = W.cfg.fence;
+    v->max_failovers = W.cfg.max_failovers;
+    v->failover_window_s = (uint32_t) (W.cfg.failover_window_ms / 1000);
+    v->dead_ms = sim_dead_us() / SIM_MS;
+    v->now_ms = (int64_t) (W.now / SIM_MS);
+    v->mono_ms = W.now / SIM_MS;
+    v->started_ms = n->started_at / SIM_MS;
+    struct lk_phier *ph = &v->hier;
+    ph->tags = pv->tags;
+    ph->count = h.count;
+    ph->priority = sim_prio(hier, n->idx);
+    ph->has_rec = h.has_rec;
+    ph->rec = h.rec;
+    ph->acted = h.acted;
+    for (size_t i = 0; i < h.count; i++) {
+        int r = h.tags[i];
+        const struct lk_resource *res = &n->res[r];
+        pv->tags[i] = (struct lk_ptag){
+                .tag = sim_tags[r],
+                .exists = true,
+                .root = !has_parent(r),
+                .clustered = true,
+                .state = res->state,
+                .busy = res->pending != LK_PENDING_NONE,
+        };
+        if (!has_parent(r) && !ph->has_root) {
+            ph->has_root = true;
+            ph->switchback = res->settings.switchback;
+        }
+        if (n->own[r].held_gen > ph->held_gen) {
+            ph->held_gen = n->own[r].held_gen;
+        }
+    }
+    if (n->sw_to[hier] >= 0) {
+        snprintf(pv->switch_tag, sizeof(pv->switch_tag), "%s", sim_tags[first_tag(&h)]);
+        ph->switch_tag = pv->switch_tag;
+        ph->switch_to = W.node[n->sw_to[hier]].name;
+    }
+    if (n->removing[hier]) {
+        snprintf(pv->removing_tag, sizeof(pv->removing_tag), "%s", sim_tags[first_tag(&h)]);
+        ph->removing_tag = pv->removing_tag;
+    }
+    size_t k = 0, f = 0;
+    for (int i = 0; i < W.count; i++) {
+        if (i == n->idx) {
+            continue;
+        }
+        const struct sim_peer *p = &n->peers[i];
+        struct lk_ppeer *q = &pv->peers[k];
+        *q = (struct lk_ppeer){
+                .name = W.node[i].name,
+                .configured = is_node(i),
+                .alive = p->alive,
+                .witness = W.node[i].witness,
+                .synced = p->synced,
+                .has_states = p->has_states,
+                .has_alive_set = p->has_alive_set,
+                .dead_since_ms = p->dead_since / SIM_MS,
+                .alive_set = pv->alive[k],
+                .alive_count = p->has_alive_set ? names_of(p->alive_set, pv->alive[k]) : 0,
+                .priority = is_node(i) ? sim_prio(hier, i) : 0,
+        };
+        if (p->has_states) {
+            for (size_t t = 0; t < h.count; t++) {
+                int r = h.tags[t];
+                pv->states[k][t] = (struct lk_ppeer_state){
+                        .known = true,
+                        .in_service = lk_state_in_service((enum lk_state) p->st[r]),
+                        .busy = p->pe[r] != LK_PENDING_NONE,
+                };
+            }
+            q->states = pv->states[k];
+        }
+        k++;
+        const struct sim_fence *fe = &n->fences[i];
+        if (fe->running || fe->ok || fe->failed_at) {
+            pv->fences[f++] = (struct lk_pfence){.node = W.node[i].name,
+                                                 .running = fe->running,
+                                                 .ok = fe->ok,
+                                                 .failed_at_ms = fe->failed_at / SIM_MS};
+        }
+    }
+    v->peers = pv->peers;
+    v->peer_count = k;
+    v->fences = pv->fences;
+    v->fence_count = f;
+}
+
+/* Carries a placement plan out, as lk_executor_place does; returns the verdict. */
+static enum lk_pverdict place_apply(struct sim_node *n, int hier, const struct lk_pevent *ev,
+                                    const struct lk_pplan *plan, char *err, size_t size)
+{
+    enum lk_pverdict verdict = LK_PVERDICT_LOCAL;
+    struct hier h;
+    load_hier(n, hier, &h);
+    if (W.trace) {
+        sim_trace(n, "placement %s %s", lk_pevent_type_name(ev->type), sim_tags[first_tag(&h)]);
+        for (size_t i = 0; i < plan->count; i++) {
+            char line[LK_REASON_MAX + 256];
+            sim_trace(n, "  %s", lk_pact_format(&plan->acts[i], line, sizeof(line)));
+        }
+    }
+    for (size_t i = 0; i < plan->count; i++) {
+        if (plan->acts[i].type == LK_PACT_WRITE_REC) {
+            write_rec(n, &h, &plan->acts[i].rec);
+        }
+    }
+    for (size_t i = 0; i < plan->count; i++) {
+        const struct lk_pact *act = &plan->acts[i];
+        int r = shell_res_index(act->tag);
+        int node = node_by_name(act->node);
+        switch (act->type) {
+        case LK_PACT_MARK_ACTED:
+            mark_acted(n, &h);
+            break;
+        case LK_PACT_RESTORE:
+            if (r >= 0) {
+                struct lk_event rev = {.type = LK_EV_RESTORE_REQUESTED, .tag = sim_tags[r]};
+                handle_quiet(n, &rev);
+            }
+            break;
+        case LK_PACT_REMOVE:
+            if (r >= 0) {
+                struct lk_event rev = {.type = LK_EV_REMOVE_REQUESTED,
+                                       .tag = sim_tags[r],
+                                       .whole_hierarchy = act->whole};
+                handle_quiet(n, &rev);
+            }
+            break;
+        case LK_PACT_FAIL_HERE:
+            if (r >= 0) {
+                struct lk_event fev = {
+                        .type = LK_EV_CLUSTER_FAILED, .tag = sim_tags[r], .detail = act->text};
+                char e[LK_REASON_MAX];
+                (void) handle(n, &fev, e, sizeof(e));
+            }
+            break;
+        case LK_PACT_FENCE:
+            if (node >= 0 && !n->fences[node].running) {
+                n->fences[node].running = true;
+                sim_start_fence(n, node);
+            }
+            break;
+        case LK_PACT_SEND_SWITCH:
+        case LK_PACT_SEND_REMOVE:
+            if (node >= 0 && r >= 0 && n->peers[node].alive) {
+                struct sim_msg *m =
+                        new_msg(act->type == LK_PACT_SEND_SWITCH ? MSG_SWITCH : MSG_REMOVE);
+                m->res = r;
+                m->to_node = node_by_name(act->to);
+                m->whole = act->whole;
+                sim_send(n, node, m);
+            } else {
+                snprintf(err, size, "%s", act->text);
+                verdict = LK_PVERDICT_REFUSED;
+            }
+            break;
+        case LK_PACT_START_SWITCH:
+            if (node >= 0) {
+                n->sw_to[hier] = node;
+            }
+            break;
+        case LK_PACT_DROP_SWITCH:
+            n->sw_to[hier] = -1;
+            break;
+        case LK_PACT_NOTE_REMOVING:
+            n->removing[hier] = true;
+            break;
+        case LK_PACT_DROP_REMOVING:
+            n->removing[hier] = false;
+            break;
+        case LK_PACT_WAIT:
+            n->timed_wait = true;
+            break;
+        case LK_PACT_VERDICT:
+            if (verdict != LK_PVERDICT_REFUSED) {
+                verdict = act->verdict;
+                if (verdict == LK_PVERDICT_REFUSED) {
+                    snprintf(err, size, "%s", act->text);
+                }
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    return verdict;
+}
+
+static struct pview *pview_new(struct sim_node *n, int hier)
+{
+    struct pview *pv = malloc(sizeof(*pv));
+    if (!pv) {
+        abort();
+    }
+    build_pview(n, hier, pv);
+    return pv;
+}
+
+static const struct lk_placement_view *pview_view(const struct pview *pv)
+{
+    return &pv->v;
+}
+
+static enum lk_pverdict place(struct sim_node *n, int hier, const struct lk_pevent *ev, char *err,
+                              size_t size)
+{
+    struct pview pv;
+    build_pview(n, hier, &pv);
+    LK_CLEANUP_PPLAN struct lk_pplan plan = {0};
+    if (lk_placement_decide(&pv.v, ev, &plan) < 0) {
+        snprintf(err, size, "placement refused the event");
+        sim_trace(n, "placement %s: error", lk_pevent_type_name(ev->type));
+        return LK_PVERDICT_REFUSED;
+    }
+    return place_apply(n, hier, ev, &plan, err, size);
+}
+#endif

@@ -1104,9 +1104,19 @@ static bool run_seed(uint64_t seed, const struct sim_config *cfg, uint64_t max_s
                   cfg->fence ? "fence script" : "no fence script",
                   cfg->quorum_none ? "none" : "majority", cfg->fault_level);
     }
+    uint64_t same_time = 0;
     while (W.steps < max_steps && heap_n > 0) {
         struct ev e = pop();
+        same_time = e.t == W.now ? same_time + 1 : 0;
         W.now = e.t;
+        if (same_time > 20000) {
+            W.label = "X8 livelock: the clock no longer advances";
+            snprintf(W.violation, sizeof(W.violation),
+                     "livelock: 20000 steps without the clock advancing (last: %s on %s)",
+                     ev_name(e.type), e.node >= 0 ? W.node[e.node].name : "-");
+            W.violation_step = W.steps;
+            break;
+        }
         W.steps++;
         if (trace && e.type != E_KICK && e.type != E_TICK && e.type != E_DELIVER &&
             e.type != E_HB && e.type != E_CHECK_DUE && e.type != E_CHECK_DONE) {
@@ -1171,12 +1181,14 @@ static void print_labels(void)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: lksim [--seed S] [--seeds K] [--steps N] [--nodes 2..5] [--witness|"
-                    "--no-witness]\n"
-                    "             [--fence|--no-fence] [--faults 0|1|2] [--trace] [--keep-going]\n"
-                    "  runs K seeds from S, N simulated steps each; prints the first broken "
-                    "invariant\n"
-                    "  of a seed with the command that replays it (docs/SIMULATOR.md)\n");
+    fprintf(stderr,
+            "usage: lksim [--seed S] [--seeds K] [--steps N] [--nodes 2..5] [--witness|"
+            "--no-witness]\n"
+            "             [--fence|--no-fence] [--faults 0|1|2] [--decider mirror|placement]\n"
+            "             [--only S1,S2,...] [--child-ops] [--trace] [--keep-going] [--summary]\n"
+            "  runs K seeds from S, N simulated steps each; prints the first broken "
+            "invariant\n"
+            "  of a seed with the command that replays it (docs/SIMULATOR.md)\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *ret)
@@ -1217,6 +1229,7 @@ int main(int argc, char **argv)
 {
     uint64_t seed = 1, seeds = 1, steps = 100000;
     const char *only = NULL; /* a comma-separated list of seeds instead of a range */
+    int decider = shell_have_placement() ? 1 : 0;
     int nodes = 3, witness = -1, fence = -1, faults = 2;
     bool trace = false, keep_going = false, child_ops = false, quiet_fail = false;
     for (int i = 1; i < argc; i++) {
@@ -1227,6 +1240,14 @@ int main(int argc, char **argv)
             trace = true;
         } else if (strcmp(a, "--child-ops") == 0) {
             child_ops = true;
+        } else if (v && strcmp(a, "--decider") == 0 &&
+                   (strcmp(v, "mirror") == 0 || strcmp(v, "placement") == 0)) {
+            decider = strcmp(v, "placement") == 0;
+            if (decider && !shell_have_placement()) {
+                fprintf(stderr, "lksim: built without src/lib/placement.h\n");
+                return 2;
+            }
+            i++;
         } else if (v && strcmp(a, "--only") == 0) {
             only = v;
             i++;
@@ -1281,6 +1302,7 @@ int main(int argc, char **argv)
         struct sim_config cfg;
         config_for(s, nodes, witness, fence, faults, &cfg);
         cfg.child_ops = child_ops;
+        cfg.decider = decider;
         bool ok = run_seed(s, &cfg, steps, trace);
         if (quiet_fail && !ok) {
             total += W.steps;
@@ -1296,7 +1318,7 @@ int main(int argc, char **argv)
         char replay[256];
         snprintf(replay, sizeof(replay),
                  "build/tests/sim/lksim --seed %llu --steps %llu --nodes %d%s%s --faults %d%s "
-                 "--trace",
+                 "--decider %s --trace",
                  (unsigned long long) s, (unsigned long long) W.violation_step, nodes,
                  witness < 0 ? ""
                  : witness   ? " --witness"
@@ -1304,7 +1326,7 @@ int main(int argc, char **argv)
                  fence < 0 ? ""
                  : fence   ? " --fence"
                            : " --no-fence",
-                 faults, child_ops ? " --child-ops" : "");
+                 faults, child_ops ? " --child-ops" : "", decider ? "placement" : "mirror");
         char violation[sizeof(W.violation)];
         snprintf(violation, sizeof(violation), "%s", W.violation);
         uint64_t at_step = W.violation_step;
@@ -1334,7 +1356,8 @@ int main(int argc, char **argv)
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("lksim: %llu steps, %llu seed(s) from %llu, %llu failed, %.2f s, %.0f steps/s\n",
+    printf("lksim (%s): %llu steps, %llu seed(s) from %llu, %llu failed, %.2f s, %.0f steps/s\n",
+           decider ? "src/lib/placement.c" : "mirror of cluster_owner.c",
            (unsigned long long) total, (unsigned long long) seeds, (unsigned long long) seed,
            (unsigned long long) failed, secs, secs > 0 ? (double) total / secs : 0.0);
     print_labels();

@@ -125,6 +125,7 @@ struct sim_config {
     uint64_t check_interval;
     int fault_level; /* 0 none, 1 mild (no script or application misbehaviour), 2 all */
     bool child_ops;  /* operators also restore or remove a child alone */
+    int decider;     /* 0: the shell's mirror of cluster_owner.c; 1: src/lib/placement.c */
 };
 
 struct sim_world {
@@ -203,3 +204,4 @@ void shell_op_lkstop(struct sim_node *n);
 void shell_stopped(struct sim_node *n); /* lkstop finished: record left, state sent */
 bool shell_busy(const struct sim_node *n);
 int shell_res_index(const char *tag);
+bool shell_have_placement(void); /* src/lib/placement.h was there at build time */
