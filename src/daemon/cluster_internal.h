@@ -1,5 +1,6 @@
-/* What cluster.c (membership, messages, data exchange) and cluster_owner.c (ownership and
- * placement decisions) share; nothing outside the coordinator includes this. */
+/* What cluster.c (membership, messages, data exchange), cluster_owner.c (ownership records,
+ * placement's view) and the executor's placement half (lk_executor_place, the only writer
+ * of records and fence runs) share; nothing else includes this. */
 #pragma once
 
 #include <jansson.h>
@@ -94,6 +95,10 @@ int lk_cluster_send(struct lk_cluster *cl, const char *peer, json_t *msg); /* st
 /* cluster_owner.c */
 int lk_owner_load(struct lk_cluster *cl);
 struct lk_owner_rec *lk_owner_get(struct lk_cluster *cl, const char *tag);
+/* The in-memory entry of tag's record (the executor updates it after a commit); _add
+ * creates it (zeroed) when missing; NULL when out of memory / not found. */
+struct owner_entry *lk_owner_entry_find(struct lk_cluster *cl, const char *tag);
+struct owner_entry *lk_owner_entry_add(struct lk_cluster *cl, const char *tag);
 /* Merges a received record for tag; true when it replaced ours. */
 bool lk_owner_merge(struct lk_cluster *cl, const char *tag, const struct lk_owner_rec *rec);
 json_t *lk_owner_all_json(struct lk_cluster *cl);

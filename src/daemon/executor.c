@@ -14,8 +14,11 @@
 
 #include "api.h"
 #include "cluster.h"
+#include "cluster_internal.h"
 #include "eventlog.h"
 #include "monitor.h"
+#include "placement.h"
+#include "runner.h"
 #include "scripts.h"
 
 struct run_ctx {
@@ -343,4 +346,382 @@ void lk_executor_startup(struct lk_node *node)
 void lk_executor_shutdown(struct lk_node *node)
 {
     feed_all(node, LK_EV_SHUTDOWN);
+}
+
+/* ---------------------------------------------------------------- placement */
+
+#define FENCE_TIMEOUT_USEC (120ULL * 1000 * 1000)
+
+static void log_placement(struct lk_node *node, const struct lk_pevent *ev,
+                          const struct lk_pplan *plan)
+{
+    /* Placement's inputs and outputs, as the engine's above. A reconciliation that decides
+     * nothing is not logged: it repeats at every tick. */
+    if (!getenv("LKD_DEBUG") || (ev->type == LK_PEV_RECONCILE && plan->count == 0)) {
+        return;
+    }
+    char *view = malloc(8192);
+    if (view) {
+        fprintf(stderr, "lkd: placement %s %s: %s\n", lk_pevent_type_name(ev->type),
+                ev->tag ? ev->tag : "-", lk_placement_view_format(plan->view, view, 8192));
+        free(view);
+    }
+    for (size_t i = 0; i < plan->count; i++) {
+        char line[LK_REASON_MAX + 256];
+        fprintf(stderr, "lkd:   %s\n", lk_pact_format(&plan->acts[i], line, sizeof(line)));
+    }
+    (void) node;
+}
+
+static int save_owner_text(struct lk_store *store, const char *tag, const char *text)
+{
+    return text ? lk_store_save_owner(store, tag, text) : -ENOMEM;
+}
+
+static char *owner_text(const struct lk_owner_rec *rec)
+{
+    json_t *json = lk_owner_json(rec);
+    char *text = json ? json_dumps(json, JSON_COMPACT) : NULL;
+    json_decref(json);
+    return text;
+}
+
+int lk_executor_save_owner(struct lk_node *node, const char *tag, const struct lk_owner_rec *rec)
+{
+    char *text = owner_text(rec);
+    int r = save_owner_text(node->store, tag, text);
+    free(text);
+    if (r < 0) {
+        lk_eventlog_msg(node, NULL, LK_MSG_STORE_FAILED, lk_store_errmsg(node->store));
+    }
+    return r;
+}
+
+/* Every WRITE_REC of the plan for every tag of the hierarchy, in one transaction; then
+ * the in-memory records. */
+static bool place_records(struct lk_node *node, const struct lk_pplan *plan)
+{
+    struct lk_cluster *cl = node->cluster;
+    const struct lk_phier *h = &plan->view->hier;
+    bool any = false;
+    int r = 0;
+    for (size_t i = 0; i < plan->count; i++) {
+        if (plan->acts[i].type != LK_PACT_WRITE_REC) {
+            continue;
+        }
+        if (!any) {
+            r = lk_store_begin(node->store);
+            any = true;
+        }
+        char *text = owner_text(&plan->acts[i].rec);
+        for (size_t t = 0; r == 0 && t < h->count; t++) {
+            r = save_owner_text(node->store, h->tags[t].tag, text);
+        }
+        free(text);
+    }
+    if (!any) {
+        return true;
+    }
+    if (r == 0) {
+        r = lk_store_commit(node->store);
+    } else {
+        lk_store_rollback(node->store);
+    }
+    if (r < 0) {
+        lk_eventlog_msg(node, NULL, LK_MSG_STORE_FAILED, lk_store_errmsg(node->store));
+        return false;
+    }
+    for (size_t i = 0; i < plan->count; i++) {
+        if (plan->acts[i].type != LK_PACT_WRITE_REC) {
+            continue;
+        }
+        for (size_t t = 0; t < h->count; t++) {
+            struct owner_entry *e = lk_owner_entry_add(cl, h->tags[t].tag);
+            if (e) {
+                e->rec = plan->acts[i].rec;
+                e->acted = false;
+            }
+        }
+    }
+    cl->state_dirty = true;
+    lk_cluster_kick(cl);
+    if (node->api) {
+        lk_api_on_change(node->api, NULL);
+    }
+    return true;
+}
+
+static struct fence_run *fence_entry(struct lk_cluster *cl, const char *node)
+{
+    for (size_t i = 0; i < cl->fence_count; i++) {
+        if (strcmp(cl->fences[i].node, node) == 0) {
+            return &cl->fences[i];
+        }
+    }
+    struct fence_run *bigger = realloc(cl->fences, (cl->fence_count + 1) * sizeof(*bigger));
+    if (!bigger) {
+        return NULL;
+    }
+    cl->fences = bigger;
+    struct fence_run *f = &cl->fences[cl->fence_count++];
+    memset(f, 0, sizeof(*f));
+    snprintf(f->node, sizeof(f->node), "%s", node);
+    return f;
+}
+
+void lk_executor_fence_forget(struct lk_node *node, const char *peer)
+{
+    struct lk_cluster *cl = node->cluster;
+    for (size_t i = 0; cl && i < cl->fence_count; i++) {
+        if (strcmp(cl->fences[i].node, peer) == 0 && !cl->fences[i].running) {
+            cl->fences[i].ok = false;
+            cl->fences[i].failed_at = 0;
+        }
+    }
+}
+
+struct fence_ctx {
+    struct lk_cluster *cl;
+    char node[LK_TAG_MAX + 1];
+};
+
+static void fence_done(struct lk_run *run, const struct lk_result *result, const char *output,
+                       size_t output_len, void *userdata)
+{
+    (void) run;
+    struct fence_ctx *ctx = userdata;
+    struct lk_cluster *cl = ctx->cl;
+    struct fence_run *f = fence_entry(cl, ctx->node);
+    if (f) {
+        f->running = false;
+        f->ok = lk_result_ok(result);
+        if (f->ok) {
+            lk_eventlog_msg(cl->node, NULL, LK_MSG_FENCE_OK, ctx->node);
+        } else {
+            char desc[320];
+            lk_result_describe(result, desc, sizeof(desc));
+            char *detail = output_len ? strndup(output, output_len) : NULL;
+            char msg[1024];
+            lk_catalog_format(msg, sizeof(msg), LK_MSG_FENCE_FAILED, ctx->node, desc);
+            lk_eventlog_write(cl->node, LK_SEV_ERROR, LK_MSG_FENCE_FAILED, NULL, "lkd", msg,
+                              detail);
+            free(detail);
+            f->failed_at = uv_now(cl->node->loop);
+        }
+    }
+    free(ctx);
+    if (!cl->stopping) {
+        lk_cluster_kick(cl);
+    }
+}
+
+/* Starts the fence hook against node (placement asked: it is needed and not running). */
+static void start_fence(struct lk_cluster *cl, const char *node)
+{
+    const char *script = cl->node->config.cluster.fence_script;
+    struct fence_run *f = fence_entry(cl, node);
+    if (!script[0] || !f || f->running) {
+        return;
+    }
+    struct fence_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx) {
+        return;
+    }
+    ctx->cl = cl;
+    snprintf(ctx->node, sizeof(ctx->node), "%s", node);
+    char env[6][LK_PATH_MAX + 64];
+    snprintf(env[0], sizeof(env[0]), "LKROOT=%s", cl->node->root);
+    snprintf(env[1], sizeof(env[1]), "LK_NODE=%s", cl->node->name);
+    snprintf(env[2], sizeof(env[2]), "LK_FENCE_NODE=%s", node);
+    snprintf(env[3], sizeof(env[3]),
+             "PATH=%s/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+             "/usr/bin:/sbin:/bin",
+             cl->node->root);
+    snprintf(env[4], sizeof(env[4]), "LANG=C");
+    char *envp[] = {env[0], env[1], env[2], env[3], env[4], NULL};
+    struct lk_run_spec spec = {
+            .path = script,
+            .cwd = cl->node->root,
+            .env = envp,
+            .timeout_usec = FENCE_TIMEOUT_USEC,
+    };
+    lk_eventlog_msg(cl->node, NULL, LK_MSG_FENCE_STARTED, node, script);
+    f->running = true;
+    if (lk_run_start(cl->node->loop, &spec, fence_done, ctx, NULL) < 0) {
+        f->running = false;
+        f->failed_at = uv_now(cl->node->loop);
+        free(ctx);
+    }
+}
+
+static bool start_switch_entry(struct lk_cluster *cl, const struct lk_phier *h, const char *tag,
+                               const char *to)
+{
+    struct switch_entry *s = NULL;
+    for (size_t i = 0; i < cl->switch_count && !s; i++) {
+        for (size_t t = 0; t < h->count; t++) {
+            if (strcmp(h->tags[t].tag, cl->switches[i].tag) == 0) {
+                s = &cl->switches[i];
+                break;
+            }
+        }
+    }
+    if (!s) {
+        struct switch_entry *bigger =
+                realloc(cl->switches, (cl->switch_count + 1) * sizeof(*bigger));
+        if (!bigger) {
+            return false;
+        }
+        cl->switches = bigger;
+        s = &cl->switches[cl->switch_count++];
+    }
+    snprintf(s->tag, sizeof(s->tag), "%s", tag);
+    snprintf(s->to, sizeof(s->to), "%s", to);
+    lk_cluster_kick(cl);
+    return true;
+}
+
+static void drop_switch_entry(struct lk_cluster *cl, const char *tag)
+{
+    for (size_t i = 0; i < cl->switch_count; i++) {
+        if (strcmp(cl->switches[i].tag, tag) == 0) {
+            memmove(&cl->switches[i], &cl->switches[i + 1],
+                    (cl->switch_count - i - 1) * sizeof(*cl->switches));
+            cl->switch_count--;
+            return;
+        }
+    }
+}
+
+static void note_removing(struct lk_cluster *cl, const char *tag)
+{
+    char(*bigger)[LK_TAG_MAX + 1] =
+            realloc(cl->removing, (cl->removing_count + 1) * sizeof(*bigger));
+    if (bigger) {
+        cl->removing = bigger;
+        snprintf(cl->removing[cl->removing_count++], sizeof(cl->removing[0]), "%s", tag);
+    }
+}
+
+static void drop_removing(struct lk_cluster *cl, const char *tag)
+{
+    for (size_t i = 0; i < cl->removing_count; i++) {
+        if (strcmp(cl->removing[i], tag) == 0) {
+            memmove(&cl->removing[i], &cl->removing[i + 1],
+                    (cl->removing_count - i - 1) * sizeof(cl->removing[0]));
+            cl->removing_count--;
+            return;
+        }
+    }
+}
+
+static void mark_acted(struct lk_cluster *cl, const struct lk_phier *h)
+{
+    for (size_t i = 0; i < h->count; i++) {
+        struct owner_entry *e = lk_owner_entry_find(cl, h->tags[i].tag);
+        if (e) {
+            e->acted = true;
+            e->held_gen = e->rec.gen;
+        }
+    }
+}
+
+enum lk_pverdict lk_executor_place(struct lk_node *node, const struct lk_pevent *ev,
+                                   const struct lk_pplan *plan, char *err, size_t err_size)
+{
+    struct lk_cluster *cl = node->cluster;
+    enum lk_pverdict verdict = LK_PVERDICT_LOCAL;
+    if (err_size) {
+        err[0] = '\0';
+    }
+    log_placement(node, ev, plan);
+    if (!cl) {
+        return verdict;
+    }
+    /* 1. The record, before anything acts on it. */
+    if (!place_records(node, plan)) {
+        snprintf(err, err_size, "cannot write the node database");
+        return LK_PVERDICT_REFUSED;
+    }
+    const struct lk_phier *h = &plan->view->hier;
+    bool failed = false; /* a send or a switchover entry failed: the request is refused */
+    for (size_t i = 0; i < plan->count; i++) {
+        const struct lk_pact *act = &plan->acts[i];
+        char e[LK_REASON_MAX];
+        switch (act->type) {
+        case LK_PACT_MARK_ACTED:
+            mark_acted(cl, h);
+            break;
+        case LK_PACT_RESTORE: {
+            struct lk_event rev = {.type = LK_EV_RESTORE_REQUESTED, .tag = act->tag};
+            if (lk_executor_handle(node, &rev, e, sizeof(e)) < 0) {
+                fprintf(stderr, "lkd: cannot restore '%s': %s\n", act->tag, e);
+            }
+            break;
+        }
+        case LK_PACT_REMOVE: {
+            struct lk_event rev = {
+                    .type = LK_EV_REMOVE_REQUESTED, .tag = act->tag, .whole_hierarchy = act->whole};
+            if (lk_executor_handle(node, &rev, e, sizeof(e)) < 0 &&
+                ev->type != LK_PEV_REMOVE_MESSAGE) {
+                fprintf(stderr, "lkd: cannot remove '%s': %s\n", act->tag, e);
+            }
+            break;
+        }
+        case LK_PACT_FAIL_HERE: {
+            struct lk_event fev = {
+                    .type = LK_EV_CLUSTER_FAILED, .tag = act->tag, .detail = act->text};
+            (void) lk_executor_handle(node, &fev, e, sizeof(e));
+            break;
+        }
+        case LK_PACT_FENCE:
+            start_fence(cl, act->node);
+            break;
+        case LK_PACT_SEND_SWITCH:
+        case LK_PACT_SEND_REMOVE: {
+            json_t *msg = act->type == LK_PACT_SEND_SWITCH
+                                  ? json_pack("{s:s,s:s,s:s}", "t", "switch", "tag", act->tag, "to",
+                                              act->to)
+                                  : json_pack("{s:s,s:s,s:b}", "t", "remove", "tag", act->tag,
+                                              "whole", act->whole);
+            if (lk_cluster_send(cl, act->node, msg) < 0) {
+                snprintf(err, err_size, "%s", act->text);
+                failed = true;
+            }
+            break;
+        }
+        case LK_PACT_LOG:
+            lk_eventlog_write(node, act->severity, act->number, act->tag[0] ? act->tag : NULL,
+                              "lkd", act->text, NULL);
+            break;
+        case LK_PACT_START_SWITCH:
+            if (!start_switch_entry(cl, h, act->tag, act->node)) {
+                snprintf(err, err_size, "out of memory");
+                failed = true;
+            }
+            break;
+        case LK_PACT_DROP_SWITCH:
+            drop_switch_entry(cl, act->tag);
+            break;
+        case LK_PACT_NOTE_REMOVING:
+            note_removing(cl, act->tag);
+            break;
+        case LK_PACT_DROP_REMOVING:
+            drop_removing(cl, act->tag);
+            break;
+        case LK_PACT_WAIT:
+            cl->timed_wait = true;
+            break;
+        case LK_PACT_VERDICT:
+            verdict = act->verdict;
+            if (verdict == LK_PVERDICT_REFUSED) {
+                snprintf(err, err_size, "%s", act->text);
+            }
+            break;
+        case LK_PACT_WRITE_REC: /* done first */
+        default:
+            break;
+        }
+    }
+    return failed ? LK_PVERDICT_REFUSED : verdict;
 }

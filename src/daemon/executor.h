@@ -10,6 +10,7 @@
 
 #include "engine.h"
 #include "node.h"
+#include "placement.h"
 
 /* Handles one event. Returns 0 when the plan was carried out (or was empty);
  * -EBUSY/-EPERM-like refusals come back as -EAGAIN with the engine's text in err;
@@ -27,3 +28,20 @@ void lk_executor_startup(struct lk_node *node);
 
 /* Feeds LK_EV_SHUTDOWN for every resource (lkstop without -f). */
 void lk_executor_shutdown(struct lk_node *node);
+
+/* Placement (src/lib/placement.h): carries out a plan decided for ev. The plan's
+ * WRITE_REC is committed to the store for every tag of the view's hierarchy, in one
+ * transaction, before any other act; if that fails, nothing else is done and the verdict
+ * is REFUSED. Then the acts in order: restores, removes and failures become engine
+ * events (lk_executor_handle), FENCE starts the fence hook through the runner, SEND_*
+ * go to the peer, LOG to the event log. Returns the plan's verdict (LOCAL when it has
+ * none); err says why when REFUSED. */
+enum lk_pverdict lk_executor_place(struct lk_node *node, const struct lk_pevent *ev,
+                                   const struct lk_pplan *plan, char *err, size_t err_size);
+
+/* Saves one ownership record received from a peer (the in-memory copy is the caller's);
+ * <0 when the store could not be written (logged). */
+int lk_executor_save_owner(struct lk_node *node, const char *tag, const struct lk_owner_rec *rec);
+
+/* peer is alive again: its past fence runs no longer count. */
+void lk_executor_fence_forget(struct lk_node *node, const char *peer);

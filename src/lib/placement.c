@@ -1,0 +1,1003 @@
+/* Placement: what this node does about one hierarchy, given its ownership record, the
+ * membership, quorum, fencing and the time (all in the view), for one cluster event. Pure:
+ * no loop, no clock, no I/O; the only memory it allocates is the plan's. The executor
+ * (lk_executor_place) carries the plan out; the rules, one at a time, re-run after
+ * anything changes (LK_PEV_RECONCILE):
+ *
+ *   someone else owns it          → never keep it here: remove our copy (a newer
+ *                                   generation elsewhere, a stale copy after a freeze or
+ *                                   a healed partition); if its owner is dead, the best
+ *                                   live node takes it over (quorum, fencing, the
+ *                                   failover limit), which is a new generation
+ *   we own it and it should run   → restore it here (children first); if it failed here
+ *                                   after we tried, hand it to the next node in priority
+ *                                   order; without quorum (quorum-loss-action osu) take
+ *                                   it out until quorum returns
+ *   a switchover from here        → once removed here, the record names the target
+ *   switchback automatic          → a better node is back: switch over to it
+ *
+ * Operator requests (restore, remove, lkstop --switchover, lkstop) and peers' requests
+ * (switch, remove) are events too; a request's answer is the plan's VERDICT act. */
+#include "placement.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- the plan */
+
+void lk_pplan_done(struct lk_pplan *plan)
+{
+    if (!plan) {
+        return;
+    }
+    free(plan->acts);
+    plan->acts = NULL;
+    plan->count = 0;
+    plan->capacity = 0;
+}
+
+static struct lk_pact *add(struct lk_pplan *p, enum lk_pact_type type, const char *tag)
+{
+    if (p->count == p->capacity) {
+        size_t cap = p->capacity ? 2 * p->capacity : 8;
+        struct lk_pact *bigger = realloc(p->acts, cap * sizeof(*bigger));
+        if (!bigger) {
+            p->overflow = true;
+            return NULL;
+        }
+        p->acts = bigger;
+        p->capacity = cap;
+    }
+    struct lk_pact *a = &p->acts[p->count++];
+    memset(a, 0, sizeof(*a));
+    a->type = type;
+    snprintf(a->tag, sizeof(a->tag), "%s", tag ? tag : "");
+    return a;
+}
+
+static void log_msg(struct lk_pplan *p, const char *tag, int number, ...)
+{
+    const struct lk_catalog_entry *entry = lk_catalog_find(number);
+    struct lk_pact *a = entry ? add(p, LK_PACT_LOG, tag) : NULL;
+    if (!a) {
+        return;
+    }
+    a->number = number;
+    a->severity = entry->severity;
+    va_list ap;
+    va_start(ap, number);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    vsnprintf(a->text, sizeof(a->text), entry->format, ap);
+#pragma GCC diagnostic pop
+    va_end(ap);
+}
+
+static void verdict(struct lk_pplan *p, enum lk_pverdict v, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void verdict(struct lk_pplan *p, enum lk_pverdict v, const char *fmt, ...)
+{
+    struct lk_pact *a = add(p, LK_PACT_VERDICT, NULL);
+    if (!a) {
+        return;
+    }
+    a->verdict = v;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->text, sizeof(a->text), fmt, ap);
+    va_end(ap);
+}
+
+static void write_rec(struct lk_pplan *p, const struct lk_owner_rec *rec)
+{
+    struct lk_pact *a = add(p, LK_PACT_WRITE_REC, p->view->hier.tags[0].tag);
+    if (a) {
+        a->rec = *rec;
+    }
+}
+
+static void remove_here(struct lk_pplan *p)
+{
+    struct lk_pact *a = add(p, LK_PACT_REMOVE, p->view->hier.tags[0].tag);
+    if (a) {
+        a->whole = true;
+    }
+}
+
+static void wait_for_time(struct lk_pplan *p)
+{
+    (void) add(p, LK_PACT_WAIT, NULL);
+}
+
+/* ---------------------------------------------------------------- facts */
+
+/* What this node knows of the hierarchy here. */
+struct facts {
+    bool in_service;        /* any of it ISP/ISU here */
+    bool all_in;            /* all of it */
+    bool busy;              /* an action pending here */
+    bool failed;            /* any of it OSF here */
+    bool clustered;         /* extended to another node */
+    const char *failed_tag; /* the first OSF resource */
+};
+
+static struct facts facts_of(const struct lk_phier *h)
+{
+    struct facts f = {0};
+    bool all_in = true;
+    for (size_t i = 0; i < h->count; i++) {
+        const struct lk_ptag *t = &h->tags[i];
+        if (!t->exists) {
+            continue;
+        }
+        bool in = lk_state_in_service(t->state);
+        f.in_service |= in;
+        all_in &= in;
+        f.busy |= t->busy;
+        if (t->state == LK_STATE_OSF) {
+            f.failed = true;
+            if (!f.failed_tag) {
+                f.failed_tag = t->tag;
+            }
+        }
+        f.clustered |= t->clustered;
+    }
+    f.all_in = all_in && h->count > 0;
+    return f;
+}
+
+static const struct lk_ppeer *find_peer(const struct lk_placement_view *v, const char *name)
+{
+    const struct lk_ppeer *found = NULL;
+    for (size_t i = 0; i < v->peer_count; i++) {
+        if (strcmp(v->peers[i].name, name) == 0) {
+            found = &v->peers[i];
+        }
+    }
+    return found;
+}
+
+static bool is_me(const struct lk_placement_view *v, const char *name)
+{
+    return strcmp(v->node, name) == 0;
+}
+
+static bool node_alive(const struct lk_placement_view *v, const char *name)
+{
+    const struct lk_ppeer *p = is_me(v, name) ? NULL : find_peer(v, name);
+    return is_me(v, name) || (p && p->alive);
+}
+
+static bool peer_ready(const struct lk_ppeer *p)
+{
+    return p->alive && !p->witness && p->configured && p->synced;
+}
+
+bool lk_placement_can_act(const struct lk_placement_view *v)
+{
+    return v->quorate || v->quorum_none;
+}
+
+const struct lk_ppeer *lk_placement_holder(const struct lk_placement_view *v)
+{
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *p = &v->peers[i];
+        if (!p->alive || !p->states) {
+            continue;
+        }
+        for (size_t t = 0; t < v->hier.count; t++) {
+            if (p->states[t].in_service || p->states[t].busy) {
+                return p;
+            }
+        }
+    }
+    return NULL;
+}
+
+const char *lk_placement_target(const struct lk_placement_view *v, const struct lk_owner_rec *rec,
+                                const char *exclude)
+{
+    /* In batches, carrying the best so far: the choice is a minimum under a filter. */
+    enum { BATCH = 16 };
+    struct lk_candidate c[BATCH + 1];
+    size_t n = 0;
+    const char *best = NULL;
+    uint32_t best_prio = 0;
+    c[n++] = (struct lk_candidate){.name = v->node, .priority = v->hier.priority, .alive = true};
+    for (size_t i = 0; i <= v->peer_count; i++) {
+        if (n == BATCH + 1 || i == v->peer_count) {
+            best = lk_placement_best(c, n, rec, exclude);
+            n = 0;
+            const struct lk_ppeer *bp = best && !is_me(v, best) ? find_peer(v, best) : NULL;
+            if (best) {
+                best_prio = bp ? bp->priority : v->hier.priority;
+                c[n++] = (struct lk_candidate){.name = best, .priority = best_prio, .alive = true};
+            }
+            if (i == v->peer_count) {
+                break;
+            }
+        }
+        const struct lk_ppeer *p = &v->peers[i];
+        c[n++] = (struct lk_candidate){
+                .name = p->name, .priority = p->priority, .alive = peer_ready(p)};
+    }
+    return best;
+}
+
+/* Without a fence script, under majority quorum, a dead owner may be alive on the other
+ * side of a partition: it lost quorum at about the same moment (within a heartbeat or
+ * two) and removes its copy (quorum-loss-action osu). The takeover waits for that: one
+ * more dead time after the owner was declared dead. This wait is the fencing window the
+ * documentation promises; a fence script replaces it. */
+static bool self_fence_pending(const struct lk_placement_view *v, const struct lk_ppeer *owner)
+{
+    if (v->fence_script || v->quorum_none) {
+        return false;
+    }
+    uint64_t since = owner ? owner->dead_since_ms : v->started_ms;
+    return v->mono_ms - since < 2 * v->dead_ms;
+}
+
+/* Whether this node knows what its live peers hold: each has finished the data exchange
+ * and sent its state and its view of the members since it came (back). Nothing is
+ * restored or taken over without that: a node rejoining after a partition may regain
+ * quorum from the first peer it meets while its own record of who owns what is stale. */
+static bool picture_fresh(const struct lk_placement_view *v)
+{
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *p = &v->peers[i];
+        if (p->alive && !p->witness && p->configured &&
+            (!p->synced || !p->has_states || !p->has_alive_set)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Whether node is fenced; asks for the fence hook when it is needed and not running. */
+static bool fenced(const struct lk_placement_view *v, struct lk_pplan *p, const char *node)
+{
+    if (!v->fence_script) {
+        return true;
+    }
+    const struct lk_pfence *f = NULL;
+    for (size_t i = 0; i < v->fence_count; i++) {
+        if (strcmp(v->fences[i].node, node) == 0) {
+            f = &v->fences[i];
+        }
+    }
+    if (f && f->ok) {
+        return true;
+    }
+    if (f &&
+        (f->running || (f->failed_at_ms && v->mono_ms - f->failed_at_ms < LK_FENCE_RETRY_MS))) {
+        return false;
+    }
+    struct lk_pact *a = add(p, LK_PACT_FENCE, NULL);
+    if (a) {
+        snprintf(a->node, sizeof(a->node), "%s", node);
+    }
+    return false;
+}
+
+/* ---------------------------------------------------------------- the failover budget */
+
+/* Fills next for a failover of the hierarchy (record base) to target; false (and next
+ * says why) when the failover limit is reached. */
+static bool failover_rec(const struct lk_placement_view *v, struct lk_pplan *p,
+                         const struct lk_owner_rec *base, const char *target, const char *why,
+                         struct lk_owner_rec *next)
+{
+    *next = *base;
+    next->gen++;
+    next->seq = 0;
+    next->active = true;
+    next->left = false;
+    uint64_t window = (uint64_t) v->failover_window_s * 1000;
+    size_t recent = lk_owner_failovers_within(next, v->now_ms, window);
+    if (recent >= v->max_failovers) {
+        next->owner[0] = '\0';
+        next->active = false;
+        snprintf(next->reason, sizeof(next->reason), "failover limit reached (%zu within %u s)",
+                 recent, v->failover_window_s);
+        log_msg(p, v->hier.tags[0].tag, LK_MSG_FAILOVER_LIMIT, (unsigned) recent,
+                (unsigned long long) v->failover_window_s);
+        return false;
+    }
+    lk_owner_note_failover(next, v->now_ms);
+    next->failed_over = true;
+    snprintf(next->owner, sizeof(next->owner), "%s", target);
+    snprintf(next->reason, sizeof(next->reason), "%s", why);
+    return true;
+}
+
+/* ---------------------------------------------------------------- the rules */
+
+static void start_switch(const struct lk_placement_view *v, struct lk_pplan *p,
+                         const struct facts *f, const char *to)
+{
+    const char *tag = v->hier.tags[0].tag;
+    struct lk_pact *a = add(p, LK_PACT_START_SWITCH, tag);
+    if (a) {
+        snprintf(a->node, sizeof(a->node), "%s", to);
+    }
+    log_msg(p, tag, LK_MSG_SWITCHOVER, v->node, to);
+    if (f->in_service || f->busy) {
+        remove_here(p);
+    }
+}
+
+static void restore_here(const struct lk_placement_view *v, struct lk_pplan *p)
+{
+    (void) add(p, LK_PACT_MARK_ACTED, NULL);
+    for (size_t i = 0; i < v->hier.count; i++) {
+        if (v->hier.tags[i].root) {
+            (void) add(p, LK_PACT_RESTORE, v->hier.tags[i].tag);
+        }
+    }
+}
+
+/* The cluster leaves the hierarchy out of service here as failed: OSF with why. */
+static void fail_here(const struct lk_placement_view *v, struct lk_pplan *p, const char *why)
+{
+    for (size_t i = 0; i < v->hier.count; i++) {
+        const struct lk_ptag *t = &v->hier.tags[i];
+        if (!t->exists || t->state == LK_STATE_OSF) {
+            continue;
+        }
+        struct lk_pact *a = add(p, LK_PACT_FAIL_HERE, t->tag);
+        if (a) {
+            snprintf(a->text, sizeof(a->text), "%s", why);
+        }
+    }
+}
+
+static void consider_takeover(const struct lk_placement_view *v, struct lk_pplan *p)
+{
+    const struct lk_owner_rec *rec = &v->hier.rec;
+    if (!rec->active || !rec->owner[0] || !lk_placement_can_act(v)) {
+        return;
+    }
+    const struct lk_ppeer *owner = find_peer(v, rec->owner);
+    if (owner && owner->alive) {
+        return; /* its business: it hands the hierarchy on itself if it fails there */
+    }
+    if (rec->kept) {
+        return; /* lkstop -f: its applications still run there, unmonitored */
+    }
+    if (rec->left && !v->orphan_check) {
+        return; /* stopped on purpose: not a failure */
+    }
+    if (lk_placement_holder(v)) {
+        return; /* someone alive has it: the records will settle who keeps it */
+    }
+    /* Only with a fresh picture, and when no live peer still hears the owner: a node
+     * rejoining after a partition may hear one peer before the owner itself. */
+    if (!picture_fresh(v)) {
+        wait_for_time(p);
+        return;
+    }
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        if (!q->alive || q->witness || !q->configured) {
+            continue;
+        }
+        for (size_t k = 0; k < q->alive_count; k++) {
+            if (strcmp(q->alive_set[k], rec->owner) == 0) {
+                wait_for_time(p);
+                return; /* a peer still hears the owner: not dead for the cluster */
+            }
+        }
+    }
+    const char *best = lk_placement_target(v, NULL, NULL);
+    if (!best || !is_me(v, best)) {
+        return;
+    }
+    if (!rec->left && !fenced(v, p, rec->owner)) {
+        wait_for_time(p); /* the fence script runs (or failed): the tick comes back */
+        return;
+    }
+    if (!rec->left && self_fence_pending(v, owner)) {
+        wait_for_time(p);
+        return;
+    }
+    char why[LK_OWNER_REASON_MAX];
+    snprintf(why, sizeof(why),
+             rec->left ? "orphaned: %s stopped and nobody holds it" : "node %s is dead",
+             rec->owner);
+    struct lk_owner_rec next;
+    bool ok = failover_rec(v, p, rec, v->node, why, &next);
+    next.tried_count = 0;
+    next.failed_over = next.failed_over && !rec->left; /* an orphan is not a failover */
+    write_rec(p, &next);
+    if (ok) {
+        if (rec->left) {
+            log_msg(p, v->hier.tags[0].tag, LK_MSG_ORPHAN);
+        }
+        log_msg(p, v->hier.tags[0].tag, LK_MSG_TAKEOVER, (unsigned long long) next.gen, why);
+    } else {
+        fail_here(v, p, next.reason);
+    }
+}
+
+/* It failed here after we tried: the next node in priority order, or nobody. */
+static void fail_over_from_here(const struct lk_placement_view *v, struct lk_pplan *p,
+                                const struct facts *f)
+{
+    const char *tag = v->hier.tags[0].tag;
+    struct lk_owner_rec tried = v->hier.rec;
+    lk_owner_add_tried(&tried, v->node);
+    const char *next_node = lk_placement_target(v, &tried, v->node);
+    char cause[LK_OWNER_REASON_MAX];
+    snprintf(cause, sizeof(cause), "%s failed on %s", f->failed_tag ? f->failed_tag : tag, v->node);
+    struct lk_owner_rec next = tried;
+    if (!next_node) {
+        next.seq++;
+        next.active = false;
+        snprintf(next.reason, sizeof(next.reason), "%s; no other node to try", cause);
+        log_msg(p, tag, LK_MSG_NO_TARGET, cause);
+        write_rec(p, &next);
+        return;
+    }
+    if (failover_rec(v, p, &tried, next_node, cause, &next)) {
+        log_msg(p, tag, LK_MSG_FAILOVER, v->node, next_node, cause);
+    }
+    write_rec(p, &next);
+}
+
+static void switchback(const struct lk_placement_view *v, struct lk_pplan *p, const struct facts *f)
+{
+    const struct lk_phier *h = &v->hier;
+    if (!h->has_root || h->switchback != LK_SWITCHBACK_AUTOMATIC || !h->rec.failed_over) {
+        return; /* only a failover is undone; an operator's switchover stays */
+    }
+    const char *best = lk_placement_target(v, NULL, NULL);
+    if (!best || is_me(v, best)) {
+        return;
+    }
+    const struct lk_ppeer *there = find_peer(v, best);
+    uint32_t theirs = there ? there->priority : 0;
+    if (theirs == 0 || theirs >= h->priority) {
+        return;
+    }
+    log_msg(p, h->tags[0].tag, LK_MSG_SWITCHBACK, best);
+    start_switch(v, p, f, best);
+}
+
+/* We own it (and are not holding). */
+static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *p,
+                            const struct facts *f)
+{
+    const struct lk_phier *h = &v->hier;
+    const char *me = v->node;
+    struct lk_owner_rec next;
+    if (h->switch_tag) {
+        if (f->in_service) {
+            remove_here(p); /* a remove refused while busy: try again */
+            return;
+        }
+        (void) add(p, LK_PACT_DROP_SWITCH, h->switch_tag);
+        if (f->failed) {
+            log_msg(p, h->tags[0].tag, LK_MSG_NO_TARGET,
+                    "the switchover stopped: remove failed here");
+            next = h->rec;
+            next.seq++;
+            next.active = false;
+            snprintf(next.reason, sizeof(next.reason), "switchover to %s: remove failed on %s",
+                     h->switch_to, me);
+            write_rec(p, &next);
+            return;
+        }
+        next = h->rec;
+        next.gen++;
+        next.seq = 0;
+        next.active = true;
+        next.left = false;
+        next.tried_count = 0;
+        next.failed_over = false;
+        snprintf(next.owner, sizeof(next.owner), "%s", h->switch_to);
+        snprintf(next.reason, sizeof(next.reason), "switchover from %s", me);
+        write_rec(p, &next);
+        return;
+    }
+    if (h->removing_tag) {
+        (void) add(p, LK_PACT_DROP_REMOVING, h->removing_tag);
+        if (!f->in_service && h->rec.active) {
+            next = h->rec;
+            next.seq++;
+            next.active = false;
+            snprintf(next.reason, sizeof(next.reason), "removed by an operator on %s", me);
+            write_rec(p, &next);
+        }
+        return;
+    }
+    if (!lk_placement_can_act(v)) {
+        if (f->in_service && v->quorum_loss_osu) {
+            remove_here(p); /* the record keeps it ours: back in service with quorum */
+        }
+        return;
+    }
+    if (!picture_fresh(v)) {
+        wait_for_time(p);
+        return; /* a peer that just came (back) may hold a newer record */
+    }
+    if (h->rec.left || h->rec.kept) {
+        next = h->rec;
+        next.seq++;
+        next.left = false;
+        next.kept = false;
+        write_rec(p, &next);
+        return;
+    }
+    if (!h->rec.active) {
+        return;
+    }
+    if (f->failed && !f->in_service && h->acted) {
+        fail_over_from_here(v, p, f);
+        return;
+    }
+    if (!f->in_service) {
+        restore_here(v, p);
+        return;
+    }
+    if (f->all_in) {
+        switchback(v, p, f);
+    }
+}
+
+static void reconcile(const struct lk_placement_view *v, struct lk_pplan *p)
+{
+    const struct lk_phier *h = &v->hier;
+    const char *me = v->node;
+    struct facts f = facts_of(h);
+    if ((!f.clustered && !h->has_rec) || f.busy) {
+        return;
+    }
+    if (!h->has_rec) {
+        if (!f.in_service) {
+            return;
+        }
+        struct lk_owner_rec next = {.gen = 1, .active = true};
+        snprintf(next.owner, sizeof(next.owner), "%s", me);
+        snprintf(next.reason, sizeof(next.reason), "in service on %s", me);
+        write_rec(p, &next);
+        (void) add(p, LK_PACT_MARK_ACTED, NULL);
+        return;
+    }
+    if (!is_me(v, h->rec.owner)) {
+        if (f.in_service) {
+            if (h->rec.owner[0]) {
+                log_msg(p, h->tags[0].tag, LK_MSG_NEWER_GENERATION, h->rec.owner,
+                        (unsigned long long) h->rec.gen, (unsigned long long) h->held_gen);
+            } else {
+                log_msg(p, h->tags[0].tag, LK_MSG_CLUSTER_REMOVED, (unsigned long long) h->rec.gen,
+                        h->rec.reason);
+            }
+            remove_here(p);
+        } else if (!v->holding) {
+            consider_takeover(v, p);
+        }
+        return;
+    }
+    if (v->holding) {
+        return;
+    }
+    size_t before = p->count;
+    reconcile_owned(v, p, &f);
+    bool wrote = false;
+    for (size_t i = before; i < p->count; i++) {
+        wrote |= p->acts[i].type == LK_PACT_WRITE_REC;
+    }
+    if (f.in_service && !wrote) {
+        /* Held here under this record; first (a new record would replace it). */
+        if (add(p, LK_PACT_MARK_ACTED, NULL)) {
+            struct lk_pact mark = p->acts[p->count - 1];
+            memmove(&p->acts[before + 1], &p->acts[before],
+                    (p->count - 1 - before) * sizeof(*p->acts));
+            p->acts[before] = mark;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static void restore_requested(const struct lk_placement_view *v, struct lk_pplan *p,
+                              const struct lk_pevent *ev, const char *tag)
+{
+    const struct lk_phier *h = &v->hier;
+    const char *me = v->node;
+    const char *target = ev->target ? ev->target : me;
+    struct facts f = facts_of(h);
+    const struct lk_ppeer *holder = NULL;
+    if (!v->settled) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "this node is still joining the cluster (waiting for its peers' data); try "
+                "again in a moment");
+    } else if (ev->target_priority == 0) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "the hierarchy of '%s' is not extended to node '%s' (lkcli resource extend)", tag,
+                target);
+    } else if (!node_alive(v, target)) {
+        verdict(p, LK_PVERDICT_REFUSED, "node '%s' is not ALIVE", target);
+    } else if (!lk_placement_can_act(v)) {
+        verdict(p, LK_PVERDICT_REFUSED, "this node has no quorum: nothing is brought in service");
+    } else if (h->has_rec && h->rec.kept && strcmp(h->rec.owner, target) != 0 &&
+               !node_alive(v, h->rec.owner)) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "node '%s' stopped with lkstop -f and its applications may still run there: "
+                "start lkd on '%s' first (or stop them there by hand and restore on '%s')",
+                h->rec.owner, h->rec.owner, h->rec.owner);
+    } else if (f.in_service || f.busy) {
+        if (is_me(v, target)) {
+            verdict(p, LK_PVERDICT_LOCAL, "%s", "");
+        } else if (f.busy) {
+            verdict(p, LK_PVERDICT_REFUSED,
+                    "the hierarchy of '%s' is busy here; try again when it is idle", tag);
+        } else {
+            start_switch(v, p, &f, target);
+            verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+        }
+    } else if ((holder = lk_placement_holder(v))) {
+        if (strcmp(holder->name, target) != 0) {
+            struct lk_pact *a = add(p, LK_PACT_SEND_SWITCH, tag);
+            if (a) {
+                snprintf(a->node, sizeof(a->node), "%s", holder->name);
+                snprintf(a->to, sizeof(a->to), "%s", target);
+                snprintf(a->text, sizeof(a->text), "cannot reach node '%s', which holds '%s'",
+                         holder->name, tag);
+            }
+        } /* else already there: the wait ends at once */
+        verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+    } else {
+        struct lk_owner_rec next = h->has_rec ? h->rec : (struct lk_owner_rec){0};
+        if (!h->has_rec || strcmp(next.owner, target) != 0 || !next.active) {
+            next.gen++;
+            next.seq = 0;
+        } else {
+            next.seq++;
+        }
+        next.active = true;
+        next.left = false;
+        next.kept = false;
+        next.failed_over = false;
+        next.tried_count = 0;
+        snprintf(next.owner, sizeof(next.owner), "%s", target);
+        snprintf(next.reason, sizeof(next.reason), "restore requested on %s", me);
+        write_rec(p, &next);
+        if (is_me(v, target)) {
+            (void) add(p, LK_PACT_MARK_ACTED, NULL);
+            verdict(p, LK_PVERDICT_LOCAL, "%s", "");
+        } else {
+            verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+        }
+    }
+}
+
+static void remove_requested(const struct lk_placement_view *v, struct lk_pplan *p,
+                             const struct lk_pevent *ev, const char *tag)
+{
+    struct facts f = facts_of(&v->hier);
+    const struct lk_ppeer *holder = NULL;
+    if (!f.in_service && !f.busy && (holder = lk_placement_holder(v))) {
+        struct lk_pact *a = add(p, LK_PACT_SEND_REMOVE, tag);
+        if (a) {
+            snprintf(a->node, sizeof(a->node), "%s", holder->name);
+            a->whole = ev->whole;
+            snprintf(a->text, sizeof(a->text), "cannot reach node '%s', which holds '%s'",
+                     holder->name, tag);
+        }
+        verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+        return;
+    }
+    (void) add(p, LK_PACT_NOTE_REMOVING, tag);
+    verdict(p, LK_PVERDICT_LOCAL, "%s", "");
+}
+
+static void switch_message(const struct lk_placement_view *v, struct lk_pplan *p,
+                           const struct lk_pevent *ev)
+{
+    const struct lk_phier *h = &v->hier;
+    const char *to = ev->target;
+    if (is_me(v, to) || ev->target_priority == 0) {
+        return;
+    }
+    struct facts f = facts_of(h);
+    if (f.in_service || f.busy) {
+        start_switch(v, p, &f, to);
+    } else if (h->has_rec && is_me(v, h->rec.owner)) {
+        struct lk_owner_rec next = h->rec;
+        next.gen++;
+        next.seq = 0;
+        next.active = true;
+        next.tried_count = 0;
+        next.failed_over = false;
+        snprintf(next.owner, sizeof(next.owner), "%s", to);
+        snprintf(next.reason, sizeof(next.reason), "switchover asked by %s", ev->from);
+        write_rec(p, &next);
+    }
+}
+
+static void remove_message(struct lk_pplan *p, const struct lk_pevent *ev, const char *tag)
+{
+    (void) ev;
+    (void) add(p, LK_PACT_NOTE_REMOVING, tag);
+    struct lk_pact *a = add(p, LK_PACT_REMOVE, tag);
+    if (a) {
+        a->whole = ev->whole;
+    }
+}
+
+static void switch_all(const struct lk_placement_view *v, struct lk_pplan *p)
+{
+    if (!v->settled) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "this node is still joining the cluster; try again in a moment");
+        return;
+    }
+    if (!lk_placement_can_act(v)) {
+        verdict(p, LK_PVERDICT_REFUSED, "this node has no quorum: nothing can be switched over");
+        return;
+    }
+    const struct lk_phier *h = &v->hier;
+    struct facts f = facts_of(h);
+    if (h->count > 0 && f.in_service && !h->switch_tag && !h->removing_tag) {
+        const char *to = f.clustered ? lk_placement_target(v, NULL, v->node) : NULL;
+        if (to) {
+            start_switch(v, p, &f, to);
+        } else {
+            /* No backup: out of service here, as plain lkstop does. */
+            (void) add(p, LK_PACT_NOTE_REMOVING, h->tags[0].tag);
+            remove_here(p);
+        }
+    }
+    verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+}
+
+static void leave(const struct lk_placement_view *v, struct lk_pplan *p, const struct lk_pevent *ev)
+{
+    const struct lk_phier *h = &v->hier;
+    if (h->has_rec && is_me(v, h->rec.owner) && !h->rec.left && h->rec.active) {
+        struct facts f = facts_of(h);
+        struct lk_owner_rec next = h->rec;
+        next.seq++;
+        next.left = true;
+        next.kept = ev->running && f.in_service;
+        snprintf(next.reason, sizeof(next.reason), "%s stopped", v->node);
+        write_rec(p, &next);
+    }
+}
+
+int lk_placement_decide(const struct lk_placement_view *view, const struct lk_pevent *ev,
+                        struct lk_pplan *ret_plan)
+{
+    ret_plan->count = 0;
+    ret_plan->overflow = false;
+    ret_plan->view = view;
+    if (!view || !ev || !view->node || ev->type >= LK_PEV_COUNT ||
+        (view->hier.count == 0 && ev->type != LK_PEV_SWITCH_ALL) ||
+        (view->hier.count > 0 && !view->hier.tags)) {
+        return -EINVAL;
+    }
+    const char *tag = ev->tag ? ev->tag : view->hier.count ? view->hier.tags[0].tag : "";
+    switch (ev->type) {
+    case LK_PEV_RECONCILE:
+        reconcile(view, ret_plan);
+        break;
+    case LK_PEV_RESTORE_REQUESTED:
+        restore_requested(view, ret_plan, ev, tag);
+        break;
+    case LK_PEV_REMOVE_REQUESTED:
+        remove_requested(view, ret_plan, ev, tag);
+        break;
+    case LK_PEV_SWITCH_MESSAGE:
+        if (!ev->target || !ev->from) {
+            return -EINVAL;
+        }
+        switch_message(view, ret_plan, ev);
+        break;
+    case LK_PEV_REMOVE_MESSAGE:
+        remove_message(ret_plan, ev, tag);
+        break;
+    case LK_PEV_SWITCH_ALL:
+        switch_all(view, ret_plan);
+        break;
+    case LK_PEV_LEAVE:
+        leave(view, ret_plan, ev);
+        break;
+    default:
+        return -EINVAL;
+    }
+    if (ret_plan->overflow) {
+        ret_plan->count = 0;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+bool lk_placement_has_backup(const struct lk_placement_view *v)
+{
+    struct lk_owner_rec tried = v->hier.has_rec ? v->hier.rec : (struct lk_owner_rec){0};
+    lk_owner_add_tried(&tried, v->node);
+    return lk_placement_target(v, &tried, v->node) != NULL;
+}
+
+bool lk_placement_owned_elsewhere(const struct lk_placement_view *v)
+{
+    return v->hier.has_rec && !is_me(v, v->hier.rec.owner);
+}
+
+/* ---------------------------------------------------------------- text */
+
+static const char *const act_names[LK_PACT_COUNT] = {
+        "WRITE_REC",   "MARK_ACTED",    "RESTORE",       "REMOVE", "FAIL_HERE",
+        "FENCE",       "SEND_SWITCH",   "SEND_REMOVE",   "LOG",    "START_SWITCH",
+        "DROP_SWITCH", "NOTE_REMOVING", "DROP_REMOVING", "WAIT",   "VERDICT",
+};
+
+static const char *const verdict_names[] = {"LOCAL", "HANDLED", "REFUSED"};
+
+char *lk_pact_format(const struct lk_pact *act, char *buf, size_t size)
+{
+    const char *name = act->type < LK_PACT_COUNT ? act_names[act->type] : "?";
+    switch (act->type) {
+    case LK_PACT_WRITE_REC: {
+        const struct lk_owner_rec *r = &act->rec;
+        char tried[LK_TRIED_MAX * (LK_TAG_MAX + 1) + 2] = "-";
+        size_t len = 0;
+        for (size_t i = 0; i < r->tried_count && i < LK_TRIED_MAX; i++) {
+            int w = snprintf(tried + len, sizeof(tried) - len, "%s%s", i ? "," : "", r->tried[i]);
+            len += w > 0 ? (size_t) w : 0;
+            len = len < sizeof(tried) ? len : sizeof(tried) - 1;
+        }
+        snprintf(buf, size,
+                 "WRITE_REC gen=%" PRIu64 " seq=%" PRIu64 " owner=%s %s%s%s%s tried=%s "
+                 "failovers=%zu reason=%s",
+                 r->gen, r->seq, r->owner[0] ? r->owner : "-", r->active ? "active" : "inactive",
+                 r->left ? " left" : "", r->kept ? " kept" : "",
+                 r->failed_over ? " failed_over" : "", tried, r->failover_count, r->reason);
+        break;
+    }
+    case LK_PACT_MARK_ACTED:
+    case LK_PACT_WAIT:
+        snprintf(buf, size, "%s", name);
+        break;
+    case LK_PACT_REMOVE:
+        snprintf(buf, size, "REMOVE %s%s%s", act->tag, act->whole ? " whole" : "",
+                 act->preempt ? " preempt" : "");
+        break;
+    case LK_PACT_FAIL_HERE:
+        snprintf(buf, size, "FAIL_HERE %s %s", act->tag, act->text);
+        break;
+    case LK_PACT_FENCE:
+        snprintf(buf, size, "FENCE %s", act->node);
+        break;
+    case LK_PACT_SEND_SWITCH:
+        snprintf(buf, size, "SEND_SWITCH %s %s to=%s", act->node, act->tag, act->to);
+        break;
+    case LK_PACT_SEND_REMOVE:
+        snprintf(buf, size, "SEND_REMOVE %s %s%s", act->node, act->tag, act->whole ? " whole" : "");
+        break;
+    case LK_PACT_LOG:
+        snprintf(buf, size, "LOG %s %d %s %s", act->tag, act->number,
+                 lk_severity_name(act->severity), act->text);
+        break;
+    case LK_PACT_START_SWITCH:
+        snprintf(buf, size, "START_SWITCH %s to=%s", act->tag, act->node);
+        break;
+    case LK_PACT_VERDICT:
+        snprintf(buf, size, "VERDICT %s%s%s",
+                 act->verdict <= LK_PVERDICT_REFUSED ? verdict_names[act->verdict] : "?",
+                 act->text[0] ? " " : "", act->text);
+        break;
+    default:
+        snprintf(buf, size, "%s %s", name, act->tag);
+        break;
+    }
+    return buf;
+}
+
+static const char *const event_names[LK_PEV_COUNT] = {
+        "reconcile",      "restore-requested", "remove-requested",
+        "switch-message", "remove-message",    "switch-all",
+        "leave",
+};
+
+const char *lk_pevent_type_name(enum lk_pevent_type type)
+{
+    return type < LK_PEV_COUNT ? event_names[type] : "?";
+}
+
+/* Appends to buf at *len, truncating. */
+static void put(char *buf, size_t size, size_t *len, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static void put(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+    if (*len + 1 >= size) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + *len, size - *len, fmt, ap);
+    va_end(ap);
+    if (w > 0) {
+        *len += (size_t) w;
+    }
+    if (*len >= size) {
+        *len = size - 1;
+    }
+}
+
+char *lk_placement_view_format(const struct lk_placement_view *v, char *buf, size_t size)
+{
+    size_t len = 0;
+    const struct lk_phier *h = &v->hier;
+    if (size == 0) {
+        return buf;
+    }
+    buf[0] = '\0';
+    put(buf, size, &len,
+        "node=%s%s%s%s quorum=%s%s%s fence=%s max=%u window=%us dead=%" PRIu64 "ms now=%" PRId64
+        " mono=%" PRIu64 " start=%" PRIu64,
+        v->node, v->settled ? "" : " unsettled", v->holding ? " holding" : "",
+        v->orphan_check ? " orphan-check" : "", v->quorate ? "yes" : "no",
+        v->quorum_none ? "(none)" : "", v->quorum_loss_osu ? " loss=osu" : "",
+        v->fence_script ? "yes" : "no", v->max_failovers, v->failover_window_s, v->dead_ms,
+        v->now_ms, v->mono_ms, v->started_ms);
+    put(buf, size, &len, " | hier prio=%u", h->priority);
+    for (size_t i = 0; i < h->count; i++) {
+        const struct lk_ptag *t = &h->tags[i];
+        put(buf, size, &len, " %s=%s%s%s%s", t->tag, t->exists ? lk_state_name(t->state) : "?",
+            t->busy ? "+busy" : "", t->root ? "+root" : "", t->clustered ? "+ext" : "");
+    }
+    if (h->has_rec) {
+        put(buf, size, &len,
+            " rec=g%" PRIu64 ".s%" PRIu64
+            " owner=%s%s%s%s%s tried=%zu failovers=%zu%s held=%" PRIu64,
+            h->rec.gen, h->rec.seq, h->rec.owner[0] ? h->rec.owner : "-",
+            h->rec.active ? " active" : " inactive", h->rec.left ? " left" : "",
+            h->rec.kept ? " kept" : "", h->rec.failed_over ? " failed_over" : "",
+            h->rec.tried_count, h->rec.failover_count, h->acted ? " acted" : "", h->held_gen);
+    } else {
+        put(buf, size, &len, " rec=none");
+    }
+    if (h->has_root && h->switchback == LK_SWITCHBACK_AUTOMATIC) {
+        put(buf, size, &len, " switchback=automatic");
+    }
+    if (h->switch_tag) {
+        put(buf, size, &len, " switching=%s->%s", h->switch_tag, h->switch_to);
+    }
+    if (h->removing_tag) {
+        put(buf, size, &len, " removing=%s", h->removing_tag);
+    }
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *p = &v->peers[i];
+        put(buf, size, &len, " | peer %s %s%s%s%s%s%s prio=%u dead_since=%" PRIu64, p->name,
+            p->alive ? "alive" : "dead", p->configured ? "" : " unconfigured",
+            p->witness ? " witness" : "", p->synced ? " synced" : "",
+            p->has_states ? " states" : "", p->has_alive_set ? " sees" : "", p->priority,
+            p->dead_since_ms);
+        for (size_t k = 0; k < p->alive_count; k++) {
+            put(buf, size, &len, "%s%s", k ? "," : " sees=", p->alive_set[k]);
+        }
+        for (size_t t = 0; p->states && t < h->count; t++) {
+            if (p->states[t].known) {
+                put(buf, size, &len, " %s=%s%s", h->tags[t].tag,
+                    p->states[t].in_service ? "in" : "out", p->states[t].busy ? "+busy" : "");
+            }
+        }
+    }
+    for (size_t i = 0; i < v->fence_count; i++) {
+        const struct lk_pfence *f = &v->fences[i];
+        put(buf, size, &len, " | fence %s%s%s failed_at=%" PRIu64, f->node,
+            f->running ? " running" : "", f->ok ? " ok" : "", f->failed_at_ms);
+    }
+    return buf;
+}
