@@ -19,15 +19,10 @@
 #include "quorum.h"
 #include "sim.h"
 
-#if defined(__has_include)
-#if __has_include("placement.h")
 #include "placement.h"
+
+/* The mirror of cluster_owner.c (below) stays as --decider mirror, to compare. */
 #define SIM_HAVE_PLACEMENT 1
-#endif
-#endif
-#ifndef SIM_HAVE_PLACEMENT
-#define SIM_HAVE_PLACEMENT 0
-#endif
 
 #define FENCE_RETRY_US (5 * SIM_S)
 
