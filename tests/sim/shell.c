@@ -16,10 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "placement.h"
 #include "quorum.h"
 #include "sim.h"
-
-#include "placement.h"
 
 /* The mirror of cluster_owner.c (below) stays as --decider mirror, to compare. */
 #define SIM_HAVE_PLACEMENT 1

@@ -552,6 +552,10 @@ static void fault(void)
             failure_event(h);
         }
     } else if (kind < 22) {
+        if (W.cfg.witness && sim_chance(20)) {
+            n = &W.node[W.count - 1]; /* the witness crashes or freezes too */
+            i = n->idx;
+        }
         if (n->daemon == DAEMON_UP) {
             sim_trace(n, "FAULT daemon crashes (applications keep running)");
             fail_hiers_on(i);
@@ -559,6 +563,10 @@ static void fault(void)
             restart_at(n, W.now + sim_range(500, 8000) * SIM_MS);
         }
     } else if (kind < 32) {
+        if (W.cfg.witness && sim_chance(20)) {
+            n = &W.node[W.count - 1];
+            i = n->idx;
+        }
         if (n->daemon == DAEMON_UP && !n->frozen) {
             uint64_t d = sim_range(500, 12000) * SIM_MS;
             n->frozen = true;
@@ -641,6 +649,12 @@ static void fault(void)
             W.intent_in[h] = false;
         }
     } else if (kind < 92) {
+        if (W.app[i][r] != APP_OFF && n->res[r].state == LK_STATE_OSF) {
+            /* Resetting a failed resource vouches that it no longer runs: the operator
+             * stops it by hand first. */
+            W.app[i][r] = APP_OFF;
+            sim_trace(n, "OPERATOR stops %s by hand", sim_tags[r]);
+        }
         sim_trace(n, "OPERATOR resource reset --tag %s", sim_tags[r]);
         shell_op_reset(n, r);
     } else if (kind < 96) {
