@@ -363,6 +363,11 @@ static int cmd_reset(const struct lk_cli *cli, int argc, char **argv)
     } else {
         printf("resource '%s': check-failure and local-recovery counters cleared\n",
                json_string_value(json_object_get(data, "tag")));
+        if (json_is_true(json_object_get(data, "stop_failed_cleared"))) {
+            printf("resource '%s': 'remove failed: may still be running' cleared: you vouch that "
+                   "its application no longer runs on this node\n",
+                   json_string_value(json_object_get(data, "tag")));
+        }
     }
     json_decref(data);
     return 0;

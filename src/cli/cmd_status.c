@@ -51,12 +51,15 @@ static void print_tree(const json_t *resources, const json_t *node, const char *
                          json_string_value(json_object_get(where, "node")), st);
         used += w > 0 ? (size_t) w : 0;
     }
-    printf("  %-32s %-5s %-18s %4lld %4lld  %s%s%s%s\n", label,
+    /* A remove failed here: the application may still run, whatever the state says. */
+    bool stop_failed = json_is_true(json_object_get(res, "stop_failed"));
+    printf("  %-32s %-5s %-18s %4lld %4lld  %s%s%s%s%s\n", label,
            json_string_value(json_object_get(res, "state")), used ? elsewhere : "-",
            (long long) json_integer_value(json_object_get(res, "check_failures_in_row")),
            (long long) json_integer_value(json_object_get(res, "local_recoveries")),
            json_string_value(json_object_get(res, "reason")), pending && pending[0] ? " [" : "",
-           pending ? pending : "", pending && pending[0] ? "]" : "");
+           pending ? pending : "", pending && pending[0] ? "]" : "",
+           stop_failed ? " [may still be running: fence this node, or remove or reset it]" : "");
     const json_t *children = json_object_get(node, "children");
     char next[512];
     snprintf(next, sizeof(next), "%s%s", lead, below);

@@ -602,9 +602,13 @@ static void h_restore_remove(struct conn *c, const json_t *args, bool restore)
     }
     bool whole = !restore && json_is_true(json_object_get(args, "hierarchy"));
     char cerr[LK_REASON_MAX];
+    /* A remove that failed here may have left the application running here: a remove
+     * runs here again, whoever holds the hierarchy (issue 9). */
+    bool local_only = !restore && res->stop_failed && !lk_state_in_service(res->state);
     enum lk_cluster_verdict verdict =
-            restore ? lk_cluster_restore(node, res->tag, target, cerr, sizeof(cerr))
-                    : lk_cluster_remove(node, res->tag, whole, cerr, sizeof(cerr));
+            local_only ? LK_CLUSTER_LOCAL
+            : restore  ? lk_cluster_restore(node, res->tag, target, cerr, sizeof(cerr))
+                       : lk_cluster_remove(node, res->tag, whole, cerr, sizeof(cerr));
     if (verdict == LK_CLUSTER_REFUSED) {
         api_reply_error(c, LK_EXIT_FAILED, "%s", cerr);
         return;
@@ -1189,11 +1193,21 @@ static void h_reset(struct conn *c, const json_t *args)
     }
     struct lk_event ev = {.type = LK_EV_RESET, .tag = res->tag};
     char err[LK_REASON_MAX];
+    /* A failed remove's "may still be running" goes too: the operator vouches (event 1511). */
+    bool stop_failed = res->stop_failed;
     if (lk_executor_handle(node, &ev, err, sizeof(err)) < 0) {
         api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         return;
     }
-    api_reply_ok(c, lk_proto_resource_json(res));
+    if (stop_failed) {
+        fprintf(stderr, "lkd: '%s': 'may still be running' cleared by an operator (reset)\n",
+                res->tag);
+    }
+    json_t *data = lk_proto_resource_json(res);
+    if (data) {
+        json_object_set_new(data, "stop_failed_cleared", json_boolean(stop_failed));
+    }
+    api_reply_ok(c, data);
 }
 
 /* The numbers that open an incident: a failed check, a check timeout, a process exit. */

@@ -304,8 +304,9 @@ static json_t *state_json(struct lk_cluster *cl)
     for (size_t i = 0; i < node->count; i++) {
         const struct lk_resource *r = node->resources[i];
         json_object_set_new(res, r->tag,
-                            json_pack("[s,s,b]", lk_state_name(r->state),
-                                      lk_pending_name(r->pending), r->target_in_service));
+                            json_pack("[s,s,b,b]", lk_state_name(r->state),
+                                      lk_pending_name(r->pending), r->target_in_service,
+                                      r->stop_failed));
     }
     return json_pack("{s:s,s:I,s:o,s:o}", "t", "state", "seq", (json_int_t) cl->sseq, "res", res,
                      "own", lk_owner_all_json(cl));
@@ -385,8 +386,11 @@ static void on_state(struct lk_cluster *cl, struct peer *p, const json_t *msg)
     {
         enum lk_state st;
         enum lk_pending pe;
-        if (!json_is_array(v) || json_array_size(v) != 3 || !json_is_string(json_array_get(v, 0)) ||
+        /* [state, pending, target] and, since issue 9, "may still run" (a remove failed). */
+        size_t n = json_is_array(v) ? json_array_size(v) : 0;
+        if ((n != 3 && n != 4) || !json_is_string(json_array_get(v, 0)) ||
             !json_is_string(json_array_get(v, 1)) || !json_is_boolean(json_array_get(v, 2)) ||
+            (n == 4 && !json_is_boolean(json_array_get(v, 3))) ||
             lk_state_from_name(json_string_value(json_array_get(v, 0)), &st) < 0 ||
             lk_pending_from_name(json_string_value(json_array_get(v, 1)), &pe) < 0) {
             lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name,

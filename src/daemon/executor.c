@@ -169,6 +169,7 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
             next.target_in_service = act->target_in_service;
             next.check_failures_in_row = act->check_failures_in_row;
             next.local_recoveries = act->local_recoveries;
+            next.stop_failed = act->stop_failed;
             snprintf(next.reason, sizeof(next.reason), "%s", act->text);
             r = lk_store_save_state(node->store, node->name, &next);
         }
@@ -193,6 +194,7 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
             res->target_in_service = act->target_in_service;
             res->check_failures_in_row = act->check_failures_in_row;
             res->local_recoveries = act->local_recoveries;
+            res->stop_failed = act->stop_failed;
             if (act->forget_recoveries) {
                 memset(res->recovery_at_usec, 0, sizeof(res->recovery_at_usec));
                 res->recovery_head = 0;

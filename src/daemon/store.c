@@ -128,6 +128,9 @@ static const char *const migrations[] = {
         "  WHERE EXISTS (SELECT 1 FROM states s WHERE s.tag = resources.tag);"
         "INSERT INTO meta (key, value)"
         "  SELECT 'clock', coalesce(max(ver_counter), 0) FROM resources;",
+        /* 4: a remove of the resource failed on the node: its application may still run
+         * there (issue 9). */
+        "ALTER TABLE states ADD COLUMN stop_failed INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int) (sizeof(migrations) / sizeof(migrations[0])))
 
@@ -354,6 +357,7 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
     res->target_in_service = sqlite3_column_int(st, c++) != 0;
     res->check_failures_in_row = (uint32_t) sqlite3_column_int(st, c++);
     res->local_recoveries = (uint32_t) sqlite3_column_int(st, c++);
+    res->stop_failed = sqlite3_column_int(st, c++) != 0;
 
     char verr[256];
     const char *bad = NULL;
@@ -395,7 +399,7 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
 /* Only the resources extended to the node, with the node's state. */
 #define LOAD_SQL                                                                                   \
     RESOURCE_COLUMNS                                                                               \
-    "s.state, s.reason, s.pending, s.target, s.check_failures, s.recoveries"                       \
+    "s.state, s.reason, s.pending, s.target, s.check_failures, s.recoveries, s.stop_failed"        \
     " FROM resources r JOIN states s ON s.tag = r.tag AND s.node = ?1"                             \
     " JOIN extends e ON e.tag = r.tag AND e.node = ?1 ORDER BY r.tag"
 
@@ -404,7 +408,8 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
 #define LOAD_ONE_SQL                                                                               \
     RESOURCE_COLUMNS                                                                               \
     "coalesce(s.state, 'OSU'), coalesce(s.reason, ''), coalesce(s.pending, ''),"                   \
-    " coalesce(s.target, 0), coalesce(s.check_failures, 0), coalesce(s.recoveries, 0)"             \
+    " coalesce(s.target, 0), coalesce(s.check_failures, 0), coalesce(s.recoveries, 0),"            \
+    " coalesce(s.stop_failed, 0)"                                                                  \
     " FROM resources r LEFT JOIN states s ON s.tag = r.tag AND s.node = ?1 WHERE r.tag = ?2"
 
 int lk_store_load(struct lk_store *store, const char *node, struct lk_resource ***ret_resources,
@@ -633,7 +638,7 @@ int lk_store_save_state(struct lk_store *store, const char *node, const struct l
 {
     sqlite3_stmt *st = NULL;
     const char *sql = "UPDATE states SET state=?1, reason=?2, pending=?3, target=?4,"
-                      " check_failures=?5, recoveries=?6 WHERE tag=?7 AND node=?8";
+                      " check_failures=?5, recoveries=?6, stop_failed=?9 WHERE tag=?7 AND node=?8";
     if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
         return -EIO;
     }
@@ -645,6 +650,7 @@ int lk_store_save_state(struct lk_store *store, const char *node, const struct l
     sqlite3_bind_int(st, 6, (int) res->local_recoveries);
     sqlite3_bind_text(st, 7, res->tag, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, node, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, res->stop_failed);
     int r = step_done(st);
     if (r == 0 && sqlite3_changes(store->db) != 1) {
         return -ENOENT;

@@ -78,6 +78,9 @@ static const struct lk_catalog_entry catalog[] = {
         /* pidfile, why */
         {LK_MSG_PIDFILE_PROBLEM, LK_SEV_WARNING, "pidfile-problem",
          "cannot watch the process of pidfile %s: %s"},
+        {LK_MSG_STOP_FAILED_CLEARED, LK_SEV_WARNING, "stop-failed-cleared",
+         "an operator cleared 'remove failed: may still be running' (resource reset): the "
+         "application is taken as stopped here"},
         /* check kind ("quick"/"deep"), pid, seconds, tag */
         {LK_MSG_CHECK_TIMEOUT, LK_SEV_WARNING, "check-timeout",
          "*WARNING* (No. 1517) System Failure Detected! %s check process (PID=%d) did not "

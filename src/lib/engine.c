@@ -82,6 +82,16 @@ commit(struct lk_plan *plan, const struct lk_resource *res, enum lk_state state,
     act->target_in_service = target;
     act->check_failures_in_row = res->check_failures_in_row;
     act->local_recoveries = res->local_recoveries;
+    /* The flag follows the plan's latest word on it (a remove that just succeeded cleared
+     * it), else the view's. */
+    const struct lk_act *prev = NULL;
+    for (size_t i = plan->count - 1; i-- > 0;) {
+        if (plan->acts[i].type == LK_ACT_COMMIT && strcmp(plan->acts[i].tag, res->tag) == 0) {
+            prev = &plan->acts[i];
+            break;
+        }
+    }
+    act->stop_failed = prev ? prev->stop_failed : res->stop_failed;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(act->text, sizeof(act->text), fmt, ap);
@@ -283,17 +293,19 @@ static void queue_remove_hierarchy(struct lk_plan *plan, const struct lk_resourc
 
 /* Turns a queued action of res into a running one: the latest COMMIT in the plan is
  * changed in place when it is the queueing one, so a lone resource's plan reads as
- * before hierarchies existed. */
+ * before hierarchies existed. text NULL: the reason stays. */
 static void start_now(struct lk_plan *plan, const struct lk_resource *res, enum lk_pending running,
                       enum lk_action action, int started_msg, const char *text)
 {
     struct eff e = effective(plan, res);
     struct lk_act *act = last_commit(plan, res->tag);
     if (!act) {
-        act = commit(plan, res, e.state, running, e.target, "%s", text);
+        act = commit(plan, res, e.state, running, e.target, "%s", text ? text : res->reason);
     } else {
         act->pending = running;
-        snprintf(act->text, sizeof(act->text), "%s", text);
+        if (text) {
+            snprintf(act->text, sizeof(act->text), "%s", text);
+        }
     }
     log_msg(plan, res, started_msg);
     run(plan, res, action);
@@ -305,7 +317,7 @@ static void advance(struct lk_plan *plan)
 {
     const struct lk_view *view = plan->view;
     bool changed = true;
-    for (size_t round = 0; changed && round <= view->count + 1 && !plan->overflow; round++) {
+    for (size_t round = 0; changed && round <= 2 * view->count + 1 && !plan->overflow; round++) {
         changed = false;
         for (size_t r = 0; r < view->count; r++) {
             const struct lk_resource *res = view->resources[r];
@@ -342,9 +354,10 @@ static void advance(struct lk_plan *plan)
                     log_msg(plan, res, LK_MSG_RESTORE_FAILED, last_commit(plan, res->tag)->text);
                     changed = true;
                 }
-            } else if (e.pending == LK_PENDING_REMOVE_WAIT) {
+            } else if (e.pending == LK_PENDING_REMOVE_WAIT ||
+                       e.pending == LK_PENDING_FAIL_REMOVE_WAIT) {
                 bool ready = true;
-                for (size_t i = 0; i < view->dep_count && ready; i++) {
+                for (size_t i = 0; i < view->dep_count; i++) {
                     if (strcmp(view->deps[i].child, res->tag) != 0) {
                         continue;
                     }
@@ -353,9 +366,27 @@ static void advance(struct lk_plan *plan)
                         continue;
                     }
                     struct eff pe = effective(plan, parent);
-                    ready = !lk_state_in_service(pe.state) && pe.pending == LK_PENDING_NONE;
+                    /* A parent out of service whose restore waits (for res, say) runs
+                     * nothing: no reason to wait for it. */
+                    if (!lk_state_in_service(pe.state) &&
+                        (pe.pending == LK_PENDING_NONE || pe.pending == LK_PENDING_RESTORE_WAIT)) {
+                        continue;
+                    }
+                    ready = false;
+                    /* A parent in service and idle was busy when res was queued (a probe
+                     * at start-up, a restore): it goes first now, or res waits forever. */
+                    if (pe.pending == LK_PENDING_NONE) {
+                        queue_remove(plan, parent, pe.target && e.target);
+                        changed = true;
+                    }
                 }
-                if (ready) {
+                if (ready && e.pending == LK_PENDING_FAIL_REMOVE_WAIT) {
+                    /* The reason keeps the failure's cause: it is the reason once the
+                     * remove has run. */
+                    start_now(plan, res, LK_PENDING_FAIL_REMOVE, LK_ACTION_REMOVE,
+                              LK_MSG_REMOVE_STARTED, NULL);
+                    changed = true;
+                } else if (ready) {
                     start_now(plan, res, LK_PENDING_REMOVE, LK_ACTION_REMOVE, LK_MSG_REMOVE_STARTED,
                               "remove in progress");
                     changed = true;
@@ -506,8 +537,54 @@ static void on_restore_requested(struct lk_plan *plan, const struct lk_resource 
     queue_restore_tree(plan, res);
 }
 
+/* The cluster takes the hierarchy away (another node holds it now): nothing of it may
+ * come (back) in service here. Queued restores are dropped; a running action finishes
+ * first, with the intent "out", so its end leads to a remove (on_run_finished); what is
+ * in service and idle is queued for remove, parents first. */
+static void preempt_hierarchy(struct lk_plan *plan, const struct lk_resource *res)
+{
+    const struct lk_view *view = plan->view;
+    for (size_t r = 0; r < view->count; r++) {
+        const struct lk_resource *m = view->resources[r];
+        if (!lk_engine_connected(view, res->tag, m->tag)) {
+            continue;
+        }
+        struct eff e = effective(plan, m);
+        switch (e.pending) {
+        case LK_PENDING_RESTORE_WAIT:
+            commit(plan, m, e.state, LK_PENDING_NONE, false,
+                   "restore not started: the hierarchy was removed");
+            break;
+        case LK_PENDING_RESTORE:
+        case LK_PENDING_CLEANUP:
+        case LK_PENDING_RECOVER:
+        case LK_PENDING_REMOVE:
+        case LK_PENDING_REMOVE_WAIT:
+            if (e.target) {
+                commit(plan, m, e.state, e.pending, false, "%s", m->reason);
+            }
+            break;
+        case LK_PENDING_NONE:
+        case LK_PENDING_PROBE:       /* ends in service or removed; the cluster removes it then */
+        case LK_PENDING_FAIL_REMOVE: /* a failure's remove keeps its intent */
+        case LK_PENDING_FAIL_REMOVE_WAIT:
+        case LK_PENDING_COUNT:
+            break;
+        }
+    }
+    struct eff e = effective(plan, res);
+    if (e.pending == LK_PENDING_NONE && e.state != LK_STATE_OSU) {
+        queue_remove_up(plan, res, false);
+    }
+    queue_remove_hierarchy(plan, res, false);
+}
+
 static void on_remove_requested(struct lk_plan *plan, const struct lk_resource *res)
 {
+    if (plan->preempt) {
+        preempt_hierarchy(plan, res);
+        return;
+    }
     if (refuse_if_busy(plan, res)) {
         return;
     }
@@ -561,6 +638,16 @@ static void on_startup(struct lk_plan *plan, const struct lk_resource *res)
         (res->pending == LK_PENDING_REMOVE_WAIT && !res->target_in_service)) {
         return; /* never started: still queued, advance() takes it up in order */
     }
+    if (res->pending == LK_PENDING_FAIL_REMOVE || res->pending == LK_PENDING_FAIL_REMOVE_WAIT) {
+        /* The remove after a failure: run (again) in order, whatever its parents' fate;
+         * the resource stays OSF with its cause. */
+        if (res->pending == LK_PENDING_FAIL_REMOVE) {
+            log_msg(plan, res, LK_MSG_ACTION_INTERRUPTED, "remove");
+        }
+        commit(plan, res, res->state, LK_PENDING_FAIL_REMOVE_WAIT, res->target_in_service, "%s",
+               res->reason);
+        return;
+    }
     if (res->pending == LK_PENDING_REMOVE && !res->target_in_service) {
         log_msg(plan, res, LK_MSG_ACTION_INTERRUPTED, "remove");
         commit(plan, res, res->state, LK_PENDING_REMOVE_WAIT, false, "waiting to remove");
@@ -607,18 +694,21 @@ static void on_shutdown(struct lk_plan *plan, const struct lk_resource *res)
     queue_remove_up(plan, res, res->target_in_service);
 }
 
-/* The failover seam: a resource that cannot be repaired here. The cluster (#5) will move
- * its hierarchy to the best live node; with no such node the resource becomes OSF with
- * the cause as its reason, and (#4) the resources that depend on it are removed. */
+/* The failover seam: a resource that cannot be repaired here. It becomes OSF with the
+ * cause as its reason and is removed, after the resources that depend on it (#4); once
+ * that is done the cluster (#5) moves its hierarchy to the best live node, if any. */
 static struct lk_act *fail_over(struct lk_plan *plan, const struct lk_resource *res,
                                 const char *cause)
 {
     const struct lk_view *view = plan->view;
     bool backup = view->has_backup && view->has_backup(view->backup_ctx, res->tag);
-    struct lk_act *act = commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
-                                backup ? "%s; failing over to a backup node"
-                                       : "%s; no backup node to fail over to",
-                                cause);
+    /* OSF, but not out of service yet: the failed application may still run (a hung
+     * application fails its check while running), so it is removed here, after whatever
+     * depends on it, before the hierarchy counts as out of service (advance starts it). */
+    struct lk_act *act = commit(
+            plan, res, LK_STATE_OSF, LK_PENDING_FAIL_REMOVE_WAIT, res->target_in_service,
+            backup ? "%s; failing over to a backup node" : "%s; no backup node to fail over to",
+            cause);
     size_t index = plan->count - 1;
     log_msg(plan, res, backup ? LK_MSG_FAILING_OVER : LK_MSG_RESOURCE_FAILED, cause);
     /* The whole connected hierarchy is handled together (SPEC §4): everything of it
@@ -627,6 +717,19 @@ static struct lk_act *fail_over(struct lk_plan *plan, const struct lk_resource *
     queue_remove_hierarchy(plan, res, true);
     /* The caller may adjust the OSF commit; the plan may have grown since. */
     return plan->overflow ? act : &plan->acts[index];
+}
+
+/* A remove failed: the application may still run here. OSF with the flag that says so
+ * (the cluster restores the hierarchy nowhere else until this node is fenced or an
+ * operator clears it); cause: the failure the remove followed, or NULL. */
+static void remove_failed(struct lk_plan *plan, const struct lk_resource *res, const char *why,
+                          const char *cause)
+{
+    commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
+           "remove failed: may still be running (%s)%s%s", why, cause ? "; after: " : "",
+           cause ? cause : "")
+            ->stop_failed = true;
+    log_msg(plan, res, LK_MSG_REMOVE_FAILED, why);
 }
 
 /* What a resource's reason ends with while its recover runs. */
@@ -642,13 +745,20 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
 
     switch (res->pending) {
     case LK_PENDING_RESTORE:
-        if (ok) {
+        if (ok && !res->target_in_service) {
+            /* The cluster removed the hierarchy while this restore ran: out again. */
+            commit(plan, res, lk_resource_in_service_state(res), LK_PENDING_REMOVE_WAIT, false,
+                   "restore action has succeeded; removing: the hierarchy was removed")
+                    ->check_failures_in_row = 0;
+            log_msg(plan, res, LK_MSG_RESTORE_OK, ms);
+        } else if (ok) {
             commit(plan, res, lk_resource_in_service_state(res), LK_PENDING_NONE,
                    res->target_in_service, "restore action has succeeded")
                     ->check_failures_in_row = 0;
             log_msg(plan, res, LK_MSG_RESTORE_OK, ms);
         } else {
-            commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
+            /* It may have done half of its work (an address added): removed, then OSF. */
+            commit(plan, res, LK_STATE_OSF, LK_PENDING_FAIL_REMOVE_WAIT, res->target_in_service,
                    "restore action failed: %s", why);
             log_msg(plan, res, LK_MSG_RESTORE_FAILED, why);
         }
@@ -656,12 +766,22 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
     case LK_PENDING_REMOVE:
         if (ok) {
             commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, res->target_in_service,
-                   "remove action has succeeded");
+                   "remove action has succeeded")
+                    ->stop_failed = false;
             log_msg(plan, res, LK_MSG_REMOVE_OK, ms);
         } else {
-            commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
-                   "remove action failed: %s", why);
-            log_msg(plan, res, LK_MSG_REMOVE_FAILED, why);
+            remove_failed(plan, res, why, NULL);
+        }
+        return;
+    case LK_PENDING_FAIL_REMOVE:
+        if (ok) {
+            /* Out of service now; the reason stays the failure's cause. */
+            commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service, "%s",
+                   res->reason)
+                    ->stop_failed = false;
+            log_msg(plan, res, LK_MSG_REMOVE_OK, ms);
+        } else {
+            remove_failed(plan, res, why, res->reason);
         }
         return;
     case LK_PENDING_PROBE:
@@ -686,17 +806,28 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
         run(plan, res, LK_ACTION_REMOVE);
         return;
     case LK_PENDING_CLEANUP:
-        if (ok) {
+        if (ok && !res->target_in_service) {
+            commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, false, "remove action has succeeded")
+                    ->stop_failed = false;
+            log_msg(plan, res, LK_MSG_REMOVE_OK, ms);
+        } else if (ok) {
             log_msg(plan, res, LK_MSG_REMOVE_OK, ms);
             queue_restore_tree(plan, res);
+            struct lk_act *queued = last_commit(plan, res->tag);
+            if (queued) {
+                queued->stop_failed = false;
+            }
         } else {
-            commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
-                   "remove action failed: %s", why);
-            log_msg(plan, res, LK_MSG_REMOVE_FAILED, why);
+            remove_failed(plan, res, why, NULL);
         }
         return;
     case LK_PENDING_RECOVER:
-        if (ok) {
+        if (ok && !res->target_in_service) {
+            commit(plan, res, lk_resource_in_service_state(res), LK_PENDING_REMOVE_WAIT, false,
+                   "recovered in place by recover; removing: the hierarchy was removed")
+                    ->check_failures_in_row = 0;
+            log_msg(plan, res, LK_MSG_RECOVERED, ms);
+        } else if (ok) {
             commit(plan, res, lk_resource_in_service_state(res), LK_PENDING_NONE,
                    res->target_in_service, "recovered in place by recover; restore not run")
                     ->check_failures_in_row = 0;
@@ -719,6 +850,7 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
     case LK_PENDING_NONE:
     case LK_PENDING_RESTORE_WAIT:
     case LK_PENDING_REMOVE_WAIT:
+    case LK_PENDING_FAIL_REMOVE_WAIT:
     case LK_PENDING_COUNT:
         break;
     }
@@ -844,6 +976,13 @@ static void on_reset(struct lk_plan *plan, const struct lk_resource *res)
      * recovery-loop limit that the operator just cleared. */
     act->forget_recoveries = true;
     log_msg(plan, res, LK_MSG_COUNTERS_RESET);
+    if (res->stop_failed) {
+        /* The operator vouches that the application no longer runs here. */
+        act->stop_failed = false;
+        snprintf(act->text, sizeof(act->text), "%.400s; cleared by an operator: taken as stopped",
+                 res->reason);
+        log_msg(plan, res, LK_MSG_STOP_FAILED_CLEARED);
+    }
 }
 
 /* Whether a finished run of action is the one res's pending action waits for. */
@@ -854,6 +993,7 @@ static bool run_expected(const struct lk_resource *res, enum lk_action action)
         return action == LK_ACTION_RESTORE;
     case LK_PENDING_REMOVE:
     case LK_PENDING_CLEANUP:
+    case LK_PENDING_FAIL_REMOVE:
         return action == LK_ACTION_REMOVE;
     case LK_PENDING_RECOVER:
         return action == LK_ACTION_RECOVER;
@@ -862,6 +1002,7 @@ static bool run_expected(const struct lk_resource *res, enum lk_action action)
     case LK_PENDING_NONE:
     case LK_PENDING_RESTORE_WAIT: /* queued: nothing of it runs */
     case LK_PENDING_REMOVE_WAIT:
+    case LK_PENDING_FAIL_REMOVE_WAIT:
     case LK_PENDING_COUNT:
         break;
     }
@@ -879,6 +1020,7 @@ int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
     ret_plan->overflow = false;
     ret_plan->startup = ev->type == LK_EV_STARTUP;
     ret_plan->whole_hierarchy = ev->whole_hierarchy;
+    ret_plan->preempt = ev->preempt && ev->type == LK_EV_REMOVE_REQUESTED;
     const struct lk_resource *res = find(view, ev->tag);
     if (!res) {
         return -ENOENT;
@@ -964,12 +1106,13 @@ char *lk_act_format(const struct lk_act *act, char *buf, size_t size)
     }
     switch (act->type) {
     case LK_ACT_COMMIT:
-        snprintf(buf, size, "COMMIT %s %s pending=%s target=%s%s%s%s reason=%s", act->tag,
+        snprintf(buf, size, "COMMIT %s %s pending=%s target=%s%s%s%s%s reason=%s", act->tag,
                  lk_state_name(act->state),
                  act->pending == LK_PENDING_NONE ? "-" : lk_pending_name(act->pending),
                  act->target_in_service ? "in" : "out", counters,
                  act->forget_recoveries ? " -recoveries" : "",
-                 act->recovery_at_usec ? " +recovery" : "", act->text);
+                 act->recovery_at_usec ? " +recovery" : "", act->stop_failed ? " stop-failed" : "",
+                 act->text);
         break;
     case LK_ACT_RUN:
         snprintf(buf, size, "RUN %s %s", act->tag, lk_action_name(act->action));

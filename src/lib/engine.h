@@ -44,6 +44,11 @@ struct lk_event {
     /* LK_EV_REMOVE_REQUESTED: take the whole connected hierarchy out, not only R and
      * what depends on it */
     bool whole_hierarchy;
+    /* LK_EV_REMOVE_REQUESTED from the cluster (another node holds the hierarchy now):
+     * never refused for busy; queued restores are dropped, what is in service is queued
+     * for remove (parents first), and a running action finishes first, then its resource
+     * is removed. */
+    bool preempt;
     /* LK_EV_PROCESS_EXITED: the process and where its pid came from;
      * LK_EV_CLUSTER_FAILED: detail is the reason */
     int pid;
@@ -93,6 +98,7 @@ struct lk_act {
     uint32_t local_recoveries;
     uint64_t recovery_at_usec; /* non-zero: a local recovery starts now, note it */
     bool forget_recoveries;    /* clear the recovery history (the recovery window) first */
+    bool stop_failed;          /* a remove failed: the application may still run here */
     /* RUN */
     enum lk_action action;
     /* LOG */
@@ -113,6 +119,7 @@ struct lk_plan {
     bool overflow;              /* an act could not be added (out of memory) */
     bool startup;               /* deciding LK_EV_STARTUP: nothing runs yet */
     bool whole_hierarchy;       /* the event's whole_hierarchy, for the rows */
+    bool preempt;               /* the event's preempt, for the rows */
 };
 
 /* Frees the plan's memory; the plan can be reused afterwards. NULL-safe. */

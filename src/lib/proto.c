@@ -60,13 +60,14 @@ json_t *lk_proto_resource_json(const struct lk_resource *res)
         }
     }
     return json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:o, s:{s:s, s:s, s:s, "
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:b, s:o, s:{s:s, s:s, s:s, "
             "s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:b, s:s, s:s, s:s, s:s}}",
             "tag", res->tag, "id", res->id, "app", res->app, "type", res->type, "info", res->info,
             "state", lk_state_name(res->state), "reason", res->reason, "pending",
             lk_pending_name(res->pending), "target_in_service", res->target_in_service,
             "check_failures_in_row", (int) res->check_failures_in_row, "local_recoveries",
-            (int) res->local_recoveries, "scripts", scripts, "settings", "quickchk-interval",
+            (int) res->local_recoveries, "stop_failed", res->stop_failed, "scripts", scripts,
+            "settings", "quickchk-interval",
             lk_format_seconds(s->quickchk_interval_usec, qi, sizeof(qi)), "deepchk-interval",
             lk_format_seconds(s->deepchk_interval_usec, di, sizeof(di)), "quickchk-timeout",
             lk_format_seconds(s->quickchk_timeout_usec, qt, sizeof(qt)), "deepchk-timeout",
@@ -95,7 +96,7 @@ int lk_proto_resource_parse(const json_t *obj, struct lk_resource *res)
 {
     memset(res, 0, sizeof(*res));
     lk_settings_init(&res->settings);
-    char state[8], pending[16], err[256];
+    char state[8], pending[24], err[256];
     if (!json_is_object(obj) || copy_str(obj, "tag", res->tag, sizeof(res->tag)) < 0 ||
         copy_str(obj, "id", res->id, sizeof(res->id)) < 0 ||
         copy_str(obj, "app", res->app, sizeof(res->app)) < 0 ||

@@ -61,7 +61,8 @@ bool lk_state_in_service(enum lk_state state)
 }
 
 static const char *const pending_names[LK_PENDING_COUNT] = {
-        "", "restore", "remove", "probe", "cleanup", "recover", "restore-wait", "remove-wait"};
+        "",        "restore",      "remove",      "probe",       "cleanup",
+        "recover", "restore-wait", "remove-wait", "fail-remove", "fail-remove-wait"};
 
 const char *lk_pending_name(enum lk_pending pending)
 {

@@ -31,6 +31,11 @@ enum lk_pending {
     LK_PENDING_RECOVER,      /* the recover script, after a failed check */
     LK_PENDING_RESTORE_WAIT, /* to be restored once its children are in service */
     LK_PENDING_REMOVE_WAIT,  /* to be removed once its parents are out of service */
+    /* The remove that follows a failure (check, restore, recover): the resource is OSF
+     * already and stays OSF, but is not out of service here, nor its hierarchy free to go
+     * elsewhere, until the remove has run. */
+    LK_PENDING_FAIL_REMOVE,
+    LK_PENDING_FAIL_REMOVE_WAIT, /* the same, queued until its parents are out of service */
     LK_PENDING_COUNT,
 };
 
@@ -95,6 +100,10 @@ struct lk_resource {
     bool target_in_service; /* the operator's intent: in service unless removed by request */
     uint32_t check_failures_in_row;
     uint32_t local_recoveries; /* since the last reset */
+    /* A remove of it failed: its application may still run here, so its hierarchy must
+     * not be restored on another node until this node is fenced or an operator vouches
+     * (resource reset) or a later remove succeeds. Persisted; sent to the peers. */
+    bool stop_failed;
 
     /* When the last local recoveries started (monotonic µs), newest at
      * recovery_at_usec[(recovery_head - 1) % LK_RECOVERY_HISTORY]; kept in memory only,

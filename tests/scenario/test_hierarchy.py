@@ -442,7 +442,8 @@ def test_status_shows_a_shared_child_under_each_parent(node):
 
 def test_failed_check_on_a_child_removes_its_parents(node):
     """top -> mid -> low, top -> side: low's quickchk fails, no recover: low OSF, and the
-    rest of the hierarchy is handled together (SPEC §4): top, then mid and side, removed."""
+    rest of the hierarchy is handled together (SPEC §4): top, then mid and side, removed;
+    then low itself, which may still run (issue 9)."""
     log = ActionLog(node)
     s = log.script(sleep=0.1)
     flag = node.work / "low-ok"
@@ -461,10 +462,11 @@ def test_failed_check_on_a_child_removes_its_parents(node):
     wait_for(lambda: node.state("low") == "OSF", what="low OSF")
     final = settle(node)
     assert final == {"low": "OSF", "mid": "OSU", "top": "OSU", "side": "OSU"}, final
-    assert sorted(log.order("remove")) == ["mid", "side", "top"]
+    assert sorted(log.order("remove")) == ["low", "mid", "side", "top"]
     log.assert_before("top", "mid", "remove")
     log.assert_before("top", "side", "remove")
-    assert log.count("low", "remove") == 0, "the failed resource is left as it is"
+    log.assert_before("mid", "low", "remove")
+    assert log.count("low", "remove") == 1, "the failed resource is removed too"
     res = {r["tag"]: r for r in node.status()["resources"]}
     assert res["low"]["reason"] == (
         "quickchk failed: exit status 1; no backup node to fail over to")

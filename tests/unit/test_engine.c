@@ -72,6 +72,7 @@ struct engine_case {
         uint32_t max_recoveries; /* 0: the default (3) */
         uint32_t window;         /* recovery-window in s; 0: the default (600) */
         uint32_t ago[8];         /* local recoveries that started this many s before NOW */
+        bool stop_failed;        /* a remove failed before: may still run */
     } with;
 };
 
@@ -131,9 +132,11 @@ struct engine_case {
     " +recovery reason=" cause "; recover in progress",                                            \
             "LOG app1 1501 WARNING " cause "; running recover", "RUN app1 recover"
 #define FAIL_OVER(cause, counters)                                                                 \
-    "COMMIT app1 OSF pending=- target=in" counters " reason=" cause                                \
+    "COMMIT app1 OSF pending=fail-remove target=in" counters " reason=" cause                      \
     "; no backup node to fail over to",                                                            \
-            "LOG app1 1505 ERROR resource failed (" cause "); no backup node to fail over to: OSF"
+            "LOG app1 1505 ERROR resource failed (" cause                                          \
+            "); no backup node to fail over to: OSF",                                              \
+            "LOG app1 1203 INFO remove started", "RUN app1 remove"
 #define T1517(kind, secs)                                                                          \
     "LOG app1 1517 WARNING *WARNING* (No. 1517) System Failure Detected! " kind " check process "  \
     "(PID=4321) did not return in " secs " seconds for resource app1. Aborting check process."
@@ -190,6 +193,13 @@ static const struct engine_case cases[] = {
          EVENT(REMOVE_REQUESTED), 0, NOTHING},
         {"remove-requested/OSF", RES(OSF, NONE, IN, NOCHK, AUTORES_ISP), EVENT(REMOVE_REQUESTED), 0,
          PLAN(START_REMOVE(OSF, out))},
+        {"remove-requested/OSF-stop-failed", RES(OSF, NONE, IN, NOCHK, AUTORES_ISP),
+         WITH(.stop_failed = true), EVENT(REMOVE_REQUESTED), 0,
+         PLAN("COMMIT app1 OSF pending=remove target=out stop-failed reason=remove in progress",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"remove-requested/busy-fail-remove", RES(OSF, FAIL_REMOVE, IN, NOCHK, AUTORES_ISP),
+         EVENT(REMOVE_REQUESTED), 0,
+         PLAN("REFUSE app1 resource 'app1' is busy: fail-remove in progress")},
         {"remove-requested/busy-restore", RES(OSU, RESTORE, IN, NOCHK, AUTORES_ISP),
          EVENT(REMOVE_REQUESTED), 0,
          PLAN("REFUSE app1 resource 'app1' is busy: restore in progress")},
@@ -207,23 +217,28 @@ static const struct engine_case cases[] = {
               "LOG app1 1201 INFO restore action has succeeded (1234 ms)")},
         {"run-finished/restore-exit-1", RES(OSU, RESTORE, IN, NOCHK, AUTORES_ISP),
          FINISHED(RESTORE, EXIT(1)), 0,
-         PLAN("COMMIT app1 OSF pending=- target=in reason=restore action failed: exit status 1",
-              "LOG app1 1202 ERROR restore action failed: exit status 1")},
+         PLAN("COMMIT app1 OSF pending=fail-remove target=in reason=restore action failed: exit "
+              "status 1",
+              "LOG app1 1202 ERROR restore action failed: exit status 1",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
         {"run-finished/restore-signal", RES(OSF, RESTORE, IN, NOCHK, AUTORES_ISP),
          FINISHED(RESTORE, KILLED(SIGKILL)), 0,
-         PLAN("COMMIT app1 OSF pending=- target=in reason=restore action failed: killed by "
-              "signal 9 (SIGKILL)",
-              "LOG app1 1202 ERROR restore action failed: killed by signal 9 (SIGKILL)")},
+         PLAN("COMMIT app1 OSF pending=fail-remove target=in reason=restore action failed: "
+              "killed by signal 9 (SIGKILL)",
+              "LOG app1 1202 ERROR restore action failed: killed by signal 9 (SIGKILL)",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
         {"run-finished/restore-timeout", RES(OSU, RESTORE, IN, NOCHK, AUTORES_ISP),
          FINISHED(RESTORE, TIMEOUT(300)), 0,
-         PLAN("COMMIT app1 OSF pending=- target=in reason=restore action failed: timed out "
-              "after 300 s",
-              "LOG app1 1202 ERROR restore action failed: timed out after 300 s")},
+         PLAN("COMMIT app1 OSF pending=fail-remove target=in reason=restore action failed: timed "
+              "out after 300 s",
+              "LOG app1 1202 ERROR restore action failed: timed out after 300 s",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
         {"run-finished/restore-not-found", RES(OSU, RESTORE, IN, NOCHK, AUTORES_ISP),
          FINISHED(RESTORE, EXEC_FAILED(ENOENT)), 0,
-         PLAN("COMMIT app1 OSF pending=- target=in reason=restore action failed: could not "
-              "execute: script not found",
-              "LOG app1 1202 ERROR restore action failed: could not execute: script not found")},
+         PLAN("COMMIT app1 OSF pending=fail-remove target=in reason=restore action failed: could "
+              "not execute: script not found",
+              "LOG app1 1202 ERROR restore action failed: could not execute: script not found",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
 
         /* RUN_FINISHED: remove (target as committed when the remove started) */
         {"run-finished/remove-ok", RES(ISP, REMOVE, OUT, NOCHK, AUTORES_ISP), FINISHED(REMOVE, OK),
@@ -236,13 +251,62 @@ static const struct engine_case cases[] = {
               "LOG app1 1204 INFO remove action has succeeded (1234 ms)")},
         {"run-finished/remove-exit-2", RES(ISP, REMOVE, OUT, NOCHK, AUTORES_ISP),
          FINISHED(REMOVE, EXIT(2)), 0,
-         PLAN("COMMIT app1 OSF pending=- target=out reason=remove action failed: exit status 2",
+         PLAN("COMMIT app1 OSF pending=- target=out stop-failed reason=remove failed: may still be "
+              "running (exit status 2)",
               "LOG app1 1205 ERROR remove action failed: exit status 2")},
         {"run-finished/remove-timeout", RES(OSF, REMOVE, OUT, NOCHK, AUTORES_ISP),
          FINISHED(REMOVE, TIMEOUT(5)), 0,
-         PLAN("COMMIT app1 OSF pending=- target=out reason=remove action failed: timed out "
-              "after 5 s",
+         PLAN("COMMIT app1 OSF pending=- target=out stop-failed reason=remove failed: may still be "
+              "running (timed out after 5 s)",
               "LOG app1 1205 ERROR remove action failed: timed out after 5 s")},
+
+        {"run-finished/remove-ok-clears-stop-failed", RES(OSF, REMOVE, OUT, NOCHK, AUTORES_ISP),
+         WITH(.stop_failed = true), FINISHED(REMOVE, OK), 0,
+         PLAN("COMMIT app1 OSU pending=- target=out reason=remove action has succeeded",
+              "LOG app1 1204 INFO remove action has succeeded (1234 ms)")},
+        {"run-finished/remove-failed-after-shutdown", RES(ISP, REMOVE, IN, NOCHK, AUTORES_ISP),
+         FINISHED(REMOVE, EXIT(1)), 0,
+         PLAN("COMMIT app1 OSF pending=- target=in stop-failed reason=remove failed: may still be "
+              "running (exit status 1)",
+              "LOG app1 1205 ERROR remove action failed: exit status 1")},
+
+        /* RUN_FINISHED: the remove after a failure (check, restore, recover): OSF either way,
+         * the cause kept; a failed one says the application may still run */
+        {"run-finished/fail-remove-ok", RES(OSF, FAIL_REMOVE, IN, Q, AUTORES_ISP),
+         WITH(.reason = QCAUSE "; failing over to a backup node"), FINISHED(REMOVE, OK), 0,
+         PLAN("COMMIT app1 OSF pending=- target=in reason=" QCAUSE
+              "; failing over to a backup node",
+              "LOG app1 1204 INFO remove action has succeeded (1234 ms)")},
+        {"run-finished/fail-remove-ok-clears-stop-failed",
+         RES(OSF, FAIL_REMOVE, IN, Q, AUTORES_ISP),
+         WITH(.stop_failed = true, .reason = "restore action failed: exit status 1"),
+         FINISHED(REMOVE, OK), 0,
+         PLAN("COMMIT app1 OSF pending=- target=in reason=restore action failed: exit status 1",
+              "LOG app1 1204 INFO remove action has succeeded (1234 ms)")},
+        {"run-finished/fail-remove-failed", RES(OSF, FAIL_REMOVE, IN, Q, AUTORES_ISP),
+         WITH(.reason = QCAUSE "; no backup node to fail over to"), FINISHED(REMOVE, EXIT(1)), 0,
+         PLAN("COMMIT app1 OSF pending=- target=in stop-failed reason=remove failed: may still be "
+              "running (exit status 1); after: " QCAUSE "; no backup node to fail over to",
+              "LOG app1 1205 ERROR remove action failed: exit status 1")},
+        {"run-finished/fail-remove-timeout", RES(OSF, FAIL_REMOVE, OUT, Q, AUTORES_ISP),
+         WITH(.reason = "restore action failed: exit status 1"), FINISHED(REMOVE, TIMEOUT(5)), 0,
+         PLAN("COMMIT app1 OSF pending=- target=out stop-failed reason=remove failed: may still be "
+              "running (timed out after 5 s); after: restore action failed: exit status 1",
+              "LOG app1 1205 ERROR remove action failed: timed out after 5 s")},
+        {"run-finished/fail-remove-wrong-action", RES(OSF, FAIL_REMOVE, IN, Q, AUTORES_ISP),
+         FINISHED(RESTORE, OK), -EINVAL, NOTHING},
+        {"run-finished/fail-remove-wait-is-not-running",
+         RES(OSF, FAIL_REMOVE_WAIT, IN, Q, AUTORES_ISP), FINISHED(REMOVE, OK), -EINVAL, NOTHING},
+        {"run-finished/restore-ok-keeps-stop-failed", RES(OSF, RESTORE, IN, NOCHK, AUTORES_ISP),
+         WITH(.stop_failed = true), FINISHED(RESTORE, OK), 0,
+         PLAN("COMMIT app1 ISP pending=- target=in stop-failed reason=restore action has succeeded",
+              "LOG app1 1201 INFO restore action has succeeded (1234 ms)")},
+        {"run-finished/restore-failed-with-intent-out", RES(OSU, RESTORE, OUT, NOCHK, AUTORES_ISP),
+         FINISHED(RESTORE, EXIT(1)), 0,
+         PLAN("COMMIT app1 OSF pending=fail-remove target=out reason=restore action failed: exit "
+              "status 1",
+              "LOG app1 1202 ERROR restore action failed: exit status 1",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
 
         /* RUN_FINISHED: probe, for each init strategy */
         {"run-finished/probe-ok-AUTORES_ISP", RES(ISP, PROBE, IN, Q, AUTORES_ISP),
@@ -280,8 +344,12 @@ static const struct engine_case cases[] = {
          PLAN("LOG app1 1204 INFO remove action has succeeded (1234 ms)", START_RESTORE(OSF))},
         {"run-finished/cleanup-failed-is-OSF", RES(OSF, CLEANUP, IN, Q, AUTORES_ISP),
          FINISHED(REMOVE, EXIT(1)), 0,
-         PLAN("COMMIT app1 OSF pending=- target=in reason=remove action failed: exit status 1",
+         PLAN("COMMIT app1 OSF pending=- target=in stop-failed reason=remove failed: may still be "
+              "running (exit status 1)",
               "LOG app1 1205 ERROR remove action failed: exit status 1")},
+        {"run-finished/cleanup-ok-clears-stop-failed", RES(OSF, CLEANUP, IN, Q, AUTORES_ISP),
+         WITH(.stop_failed = true), FINISHED(REMOVE, OK), 0,
+         PLAN("LOG app1 1204 INFO remove action has succeeded (1234 ms)", START_RESTORE(OSF))},
         {"run-finished/wrong-action-for-pending", RES(OSU, RESTORE, IN, Q, AUTORES_ISP),
          FINISHED(REMOVE, OK), -EINVAL, NOTHING},
         {"run-finished/probe-failed-INIT_OSU", RES(ISP, PROBE, IN, Q, INIT_OSU),
@@ -292,6 +360,18 @@ static const struct engine_case cases[] = {
         /* STARTUP: an interrupted action */
         {"startup/pending-remove", RES(ISP, REMOVE, OUT, Q, AUTORES_ISP), EVENT(STARTUP), 0,
          PLAN(INTERRUPTED("remove"), START_REMOVE(ISP, out))},
+        {"startup/pending-fail-remove", RES(OSF, FAIL_REMOVE, IN, Q, AUTORES_ISP),
+         WITH(.reason = QCAUSE "; failing over to a backup node"), EVENT(STARTUP), 0,
+         PLAN(INTERRUPTED("remove"),
+              "COMMIT app1 OSF pending=fail-remove target=in reason=" QCAUSE
+              "; failing over to a backup node",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"startup/pending-fail-remove-wait", RES(OSF, FAIL_REMOVE_WAIT, IN, Q, INIT_ISP),
+         WITH(.reason = "restore action failed: exit status 1", .stop_failed = true),
+         EVENT(STARTUP), 0,
+         PLAN("COMMIT app1 OSF pending=fail-remove target=in stop-failed reason=restore action "
+              "failed: exit status 1",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
         {"startup/pending-remove-from-shutdown", RES(ISP, REMOVE, IN, Q, AUTORES_ISP),
          EVENT(STARTUP), 0,
          PLAN(INTERRUPTED("remove"),
@@ -426,10 +506,11 @@ static const struct engine_case cases[] = {
         {"check-finished/failed-intent-out-keeps-intent", RES(ISP, NONE, OUT, Q, AUTORES_ISP),
          CHECKED(QUICKCHK, EXIT(1)), 0,
          PLAN(QFAILED(1, 1),
-              "COMMIT app1 OSF pending=- target=out failures=1 recoveries=0 reason=" QCAUSE
-              "; no backup node to fail over to",
+              "COMMIT app1 OSF pending=fail-remove target=out failures=1 recoveries=0 "
+              "reason=" QCAUSE "; no backup node to fail over to",
               "LOG app1 1505 ERROR resource failed (" QCAUSE "); no backup node to fail over to: "
-              "OSF")},
+              "OSF",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
 
         /* CHECK_FINISHED: the recovery-loop limit (max-recoveries within recovery-window) */
         {"check-finished/failed-recovery-limit", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
@@ -619,7 +700,16 @@ static const struct engine_case cases[] = {
         {"settings-changed/monitor-off-while-restoring", RES(OSU, RESTORE, IN, Q, AUTORES_ISP),
          WITH(.monitor_off = true), EVENT(SETTINGS_CHANGED), 0, NOTHING},
 
-        /* RESET: counters and the recovery window cleared, nothing else changes */
+        /* RESET: counters and the recovery window cleared, nothing else changes, except
+         * "may still be running", which the operator vouches is no longer true */
+        {"reset/stop-failed", RES(OSF, NONE, IN, Q, AUTORES_ISP),
+         WITH(.stop_failed = true, .reason = "remove failed: may still be running (exit status 1)"),
+         EVENT(RESET), 0,
+         PLAN("COMMIT app1 OSF pending=- target=in -recoveries reason=remove failed: may still be "
+              "running (exit status 1); cleared by an operator: taken as stopped",
+              RESET_LOG,
+              "LOG app1 1511 WARNING an operator cleared 'remove failed: may still be running' "
+              "(resource reset): the application is taken as stopped here")},
         {"reset/ISP", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
          WITH(.failures = 2, .recoveries = 3, .ago = {10, 20, 30}), EVENT(RESET), 0,
          PLAN("COMMIT app1 ISP pending=- target=in -recoveries reason=" PRIOR, RESET_LOG)},
@@ -662,6 +752,7 @@ static void apply_with(struct lk_resource *res, const struct engine_case *c)
 {
     res->check_failures_in_row = c->with.failures;
     res->local_recoveries = c->with.recoveries;
+    res->stop_failed = c->with.stop_failed;
     if (c->with.reason) {
         snprintf(res->reason, sizeof(res->reason), "%s", c->with.reason);
     }
@@ -825,6 +916,7 @@ static void apply_commits(struct lk_resource *res, const struct lk_plan *plan)
             res->target_in_service = act->target_in_service;
             res->check_failures_in_row = act->check_failures_in_row;
             res->local_recoveries = act->local_recoveries;
+            res->stop_failed = act->stop_failed;
             if (act->forget_recoveries) {
                 memset(res->recovery_at_usec, 0, sizeof(res->recovery_at_usec));
                 res->recovery_head = 0;
@@ -855,12 +947,14 @@ static void feed(struct lk_resource *res, enum lk_event_type type, bool run_ok,
     struct lk_event ev = {.type = type, .tag = res->tag};
     assert_int_equal(lk_engine_decide(&view, &ev, plan), 0);
     apply_commits(res, plan);
-    /* Finish whatever run the plan started. */
-    while (planned_run(plan) != LK_ACTION_NONE) {
+    /* Finish whatever run the plan started: the first ends as run_ok says, what follows
+     * it (the remove after a failure) succeeds. */
+    for (bool first = true; planned_run(plan) != LK_ACTION_NONE; first = false) {
         struct lk_event done = {.type = LK_EV_RUN_FINISHED, .tag = res->tag};
         done.action = planned_run(plan);
-        done.result.outcome = run_ok ? LK_OUTCOME_SUCCESS : LK_OUTCOME_EXIT;
-        done.result.exit_status = run_ok ? 0 : 1;
+        bool ok = run_ok || !first;
+        done.result.outcome = ok ? LK_OUTCOME_SUCCESS : LK_OUTCOME_EXIT;
+        done.result.exit_status = ok ? 0 : 1;
         assert_int_equal(lk_engine_decide(&view, &done, plan), 0);
         apply_commits(res, plan);
     }
@@ -944,7 +1038,8 @@ static void lk_engine_decide__failed_restore_needs_operator(void **state)
 }
 
 /* A scheduled check of res ends at now with exit status 0 or 1; whatever run the plan
- * starts (recover, say) ends with recover_ok. Returns the check's plan's run, if any. */
+ * starts (recover, say) ends with recover_ok, and what follows that (the remove after a
+ * failure) succeeds. Returns the check's plan's run, if any. */
 static enum lk_action check(struct lk_resource *res, bool ok, uint64_t now, bool recover_ok,
                             struct lk_plan *plan)
 {
@@ -959,10 +1054,11 @@ static enum lk_action check(struct lk_resource *res, bool ok, uint64_t now, bool
     assert_int_equal(lk_engine_decide(&view, &ev, plan), 0);
     apply_commits(res, plan);
     enum lk_action started = planned_run(plan);
-    if (started != LK_ACTION_NONE) {
-        struct lk_event done = {.type = LK_EV_RUN_FINISHED, .tag = res->tag, .action = started};
-        done.result.outcome = recover_ok ? LK_OUTCOME_SUCCESS : LK_OUTCOME_EXIT;
-        done.result.exit_status = recover_ok ? 0 : 1;
+    for (enum lk_action next = started; next != LK_ACTION_NONE; next = planned_run(plan)) {
+        struct lk_event done = {.type = LK_EV_RUN_FINISHED, .tag = res->tag, .action = next};
+        bool run_ok = recover_ok || next != started;
+        done.result.outcome = run_ok ? LK_OUTCOME_SUCCESS : LK_OUTCOME_EXIT;
+        done.result.exit_status = run_ok ? 0 : 1;
         assert_int_equal(lk_engine_decide(&view, &done, plan), 0);
         apply_commits(res, plan);
     }
@@ -1009,8 +1105,9 @@ static void lk_engine_decide__recovery_loop_limit_then_reset(void **state)
     assert_int_equal(res.local_recoveries, 2);
     assert_int_equal(lk_resource_recoveries_in_window(&res, NOW + 20 * SEC), 2);
 
-    /* The third within the window: unrecoverable here. */
-    assert_int_equal(check(&res, false, NOW + 20 * SEC, true, &plan), LK_ACTION_NONE);
+    /* The third within the window: unrecoverable here, removed, OSF. */
+    assert_int_equal(check(&res, false, NOW + 20 * SEC, true, &plan), LK_ACTION_REMOVE);
+    assert_int_equal(res.pending, LK_PENDING_NONE);
     assert_int_equal(res.state, LK_STATE_OSF);
     assert_string_equal(res.reason, "quickchk failed: exit status 1; 2 local recoveries within "
                                     "600 s; no backup node to fail over to");
@@ -1046,7 +1143,7 @@ static void lk_engine_decide__recovery_window_slides(void **state)
     assert_int_equal(res.local_recoveries, 10);
     /* Every 20 s does. */
     assert_int_equal(check(&res, false, NOW + 380 * SEC, true, &plan), LK_ACTION_RECOVER);
-    assert_int_equal(check(&res, false, NOW + 400 * SEC, true, &plan), LK_ACTION_NONE);
+    assert_int_equal(check(&res, false, NOW + 400 * SEC, true, &plan), LK_ACTION_REMOVE);
     assert_int_equal(res.state, LK_STATE_OSF);
 }
 
@@ -1073,8 +1170,18 @@ static void lk_engine_decide__failed_recover_is_osf_with_the_whole_story(void **
     done.result.exit_status = 1;
     assert_int_equal(lk_engine_decide(&view, &done, &plan), 0);
     apply_commits(&res, &plan);
+    /* OSF, but removed before anything else: the application may still run. */
+    assert_int_equal(res.state, LK_STATE_OSF);
+    assert_int_equal(res.pending, LK_PENDING_FAIL_REMOVE);
+    assert_int_equal(planned_run(&plan), LK_ACTION_REMOVE);
+    struct lk_event removed = {
+            .type = LK_EV_RUN_FINISHED, .tag = "app1", .action = LK_ACTION_REMOVE};
+    removed.result.outcome = LK_OUTCOME_SUCCESS;
+    assert_int_equal(lk_engine_decide(&view, &removed, &plan), 0);
+    apply_commits(&res, &plan);
     assert_int_equal(res.state, LK_STATE_OSF);
     assert_int_equal(res.pending, LK_PENDING_NONE);
+    assert_false(res.stop_failed);
     assert_string_equal(res.reason, "deepchk failed: killed by signal 6 (SIGABRT); recover failed: "
                                     "exit status 1; no backup node to fail over to");
     /* No restore follows, and a later check result is dropped. */
@@ -1331,8 +1438,9 @@ static void lk_engine_decide__hierarchy_diamond_restores_shared_child_once(void 
     free(h);
 }
 
-/* root → a → a1, root → b → b1, root → c → c1: b1 fails; b and the root become OSF naming
- * the child that failed, the a and c branches still finish. */
+/* root → a → a1, root → b → b1, root → c → c1: b1 fails and is removed (it may be half
+ * up); then b and the root become OSF naming the child that failed, the a and c branches
+ * still finish. */
 static void lk_engine_decide__hierarchy_failed_child_fails_ancestors_only(void **state)
 {
     (void) state;
@@ -1352,9 +1460,17 @@ static void lk_engine_decide__hierarchy_failed_child_fails_ancestors_only(void *
     assert_string_equal(runs_of(&plan), "a1 restore, b1 restore, c1 restore");
 
     hier_finish(h, "b1", LK_ACTION_RESTORE, false, &plan);
+    expect_plan(&plan,
+                "COMMIT b1 OSF pending=fail-remove target=in reason=restore action failed: exit "
+                "status 1",
+                "LOG b1 1202 ERROR restore action failed: exit status 1", REMOVE_RUN("b1"));
+    assert_string_equal(states_of(h), "root OSU/restore-wait, a OSU/restore-wait, a1 OSU/restore, "
+                                      "b OSU/restore-wait, b1 OSF/fail-remove, c OSU/restore-wait, "
+                                      "c1 OSU/restore");
+    hier_finish(h, "b1", LK_ACTION_REMOVE, true, &plan);
     expect_plan(
             &plan, "COMMIT b1 OSF pending=- target=in reason=restore action failed: exit status 1",
-            "LOG b1 1202 ERROR restore action failed: exit status 1",
+            "LOG b1 1204 INFO remove action has succeeded (1234 ms)",
             "COMMIT b OSF pending=- target=in reason=restore not attempted: child 'b1' is OSF "
             "(failed)",
             "LOG b 1202 ERROR restore action failed: restore not attempted: child 'b1' is OSF "
@@ -1563,7 +1679,7 @@ static void lk_engine_connected__through_parents_and_children(void **state)
 }
 
 /* A failed check of a child with no recover: the child is OSF and everything that
- * depends on it is removed, top down, keeping the intent "in service". */
+ * depends on it is removed, top down, keeping the intent "in service"; the child last. */
 static void lk_engine_decide__hierarchy_failed_check_removes_the_hierarchy_top_down(void **state)
 {
     (void) state;
@@ -1585,9 +1701,8 @@ static void lk_engine_decide__hierarchy_failed_check_removes_the_hierarchy_top_d
     ev.result.exit_status = 1;
     assert_int_equal(hier_event(h, &ev, &plan), 0);
     expect_plan(&plan, "LOG low 1500 WARNING quickchk failed: exit status 1 (1 of 1 in a row)",
-                "COMMIT low OSF pending=- target=in failures=1 recoveries=0 reason=quickchk "
-                "failed: exit "
-                "status 1; no backup node to fail over to",
+                "COMMIT low OSF pending=fail-remove-wait target=in failures=1 recoveries=0 "
+                "reason=quickchk failed: exit status 1; no backup node to fail over to",
                 "LOG low 1505 ERROR resource failed (quickchk failed: exit status 1); no backup "
                 "node to fail over to: OSF",
                 W_REMOVE("mid", "ISP", "in"), REMOVING("top", "ISP", "in"),
@@ -1603,9 +1718,19 @@ static void lk_engine_decide__hierarchy_failed_check_removes_the_hierarchy_top_d
     expect_plan(&plan, REMOVED("top", "in"), REMOVING("mid", "ISP", "in"), REMOVE_RUN("mid"),
                 REMOVING("side", "ISP", "in"), REMOVE_RUN("side"));
     hier_finish(h, "mid", LK_ACTION_REMOVE, true, &plan);
-    expect_plan(&plan, REMOVED("mid", "in"));
+    /* Then the failed child itself: it may still run; it stays OSF with its cause. */
+    expect_plan(&plan, REMOVED("mid", "in"),
+                "COMMIT low OSF pending=fail-remove target=in failures=1 recoveries=0 "
+                "reason=quickchk failed: exit status 1; no backup node to fail over to",
+                REMOVE_RUN("low"));
     hier_finish(h, "side", LK_ACTION_REMOVE, true, &plan);
     expect_plan(&plan, REMOVED("side", "in"));
+    assert_string_equal(states_of(h), "low OSF/fail-remove, mid OSU, top OSU, side OSU");
+    hier_finish(h, "low", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan,
+                "COMMIT low OSF pending=- target=in failures=1 recoveries=0 reason=quickchk "
+                "failed: exit status 1; no backup node to fail over to",
+                "LOG low 1204 INFO remove action has succeeded (1234 ms)");
     assert_string_equal(states_of(h), "low OSF, mid OSU, top OSU, side OSU");
 
     /* The next restore of the top brings the whole hierarchy back: the leaves first, the

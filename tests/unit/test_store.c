@@ -5,7 +5,7 @@
  * cascade on delete, the event log and the bounded action log, and rows made invalid
  * behind the store's back with a raw sqlite3 connection. Then the cluster data of
  * migration 3: a version-2 database migrated, extends, versions, tombstones, the Lamport
- * clock and ownership. */
+ * clock and ownership; migration 4: a version-3 database migrated (stop_failed). */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -236,6 +236,7 @@ static void assert_resource_equal(const struct lk_resource *a, const struct lk_r
     assert_int_equal(a->target_in_service, b->target_in_service);
     assert_int_equal(a->check_failures_in_row, b->check_failures_in_row);
     assert_int_equal(a->local_recoveries, b->local_recoveries);
+    assert_int_equal(a->stop_failed, b->stop_failed);
 }
 
 static void free_list(struct lk_resource **list, size_t count)
@@ -373,7 +374,7 @@ static void lk_store_open__creates_and_migrates(void **state)
     assert_int_equal(access(f->path, F_OK), 0);
     f->store = lk_store_close(f->store);
     assert_int_equal(raw_int(f->path, "PRAGMA application_id"), 0x4f4b4450);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                       " AND name IN ('resources', 'states', 'events', 'runs')"),
                      4);
@@ -399,7 +400,7 @@ static void lk_store_open__empty_file_is_a_fresh_database(void **state)
     assert_int_equal(count, 0);
     free(list);
     f->store = lk_store_close(f->store);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
 }
 
 static void lk_store_open__reopen_keeps_data(void **state)
@@ -411,7 +412,7 @@ static void lk_store_open__reopen_keeps_data(void **state)
     insert(f, &res);
     reopen_store(f);
     reopen_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
     struct lk_resource *back = load_one(f);
     assert_resource_equal(back, &res);
     free(back);
@@ -617,6 +618,7 @@ static void lk_store_save_state__round_trip(void **state)
     res.target_in_service = true;
     res.check_failures_in_row = 41;
     res.local_recoveries = 43;
+    res.stop_failed = true;
     assert_int_equal(lk_store_save_state(f->store, NODE, &res), 0);
     reopen_store(f);
     struct lk_resource *back = load_one(f);
@@ -626,6 +628,7 @@ static void lk_store_save_state__round_trip(void **state)
     res.state = LK_STATE_OSU;
     res.pending = LK_PENDING_NONE;
     res.target_in_service = false;
+    res.stop_failed = false;
     res.reason[0] = '\0';
     assert_int_equal(lk_store_save_state(f->store, NODE, &res), 0);
     back = load_one(f);
@@ -881,11 +884,19 @@ static void lk_store_add_dep__round_trip_duplicate_delete_cascade(void **state)
 
 /* Cluster data (migration 3) */
 
+/* Turns the fresh database at f->path back into the schema of version 3, as an lkd from
+ * before stop_failed wrote it. */
+static void downgrade_to_3(struct fixture *f)
+{
+    f->store = lk_store_close(f->store);
+    raw_exec(f->path, "ALTER TABLE states DROP COLUMN stop_failed; PRAGMA user_version = 3");
+}
+
 /* Turns the fresh database at f->path back into the schema of version 2, as an lkd from
  * before the cluster data wrote it. */
 static void downgrade_to_2(struct fixture *f)
 {
-    f->store = lk_store_close(f->store);
+    downgrade_to_3(f);
     raw_exec(f->path, "DROP TABLE extends; DROP TABLE tombstones; DROP TABLE meta;"
                       " DROP TABLE ownership; ALTER TABLE resources DROP COLUMN ver_counter;"
                       " ALTER TABLE resources DROP COLUMN ver_node; PRAGMA user_version = 2");
@@ -910,7 +921,7 @@ static void lk_store_open__migrates_version_2(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
     struct lk_extend *ext = NULL;
     size_t n = 0;
     assert_int_equal(lk_store_load_extends(f->store, &ext, &n), 0);
@@ -955,6 +966,38 @@ static void lk_store_open__migrates_empty_version_2(void **state)
     uint64_t clock = 7;
     assert_int_equal(lk_store_get_clock(f->store, &clock), 0);
     assert_int_equal(clock, 0);
+}
+
+/* Migration 4: stop_failed ("remove failed: may still be running") */
+
+static void lk_store_open__migrates_version_3(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource a;
+    make_resource(&a, "app1", "app1-id");
+    insert(f, &a);
+    a.state = LK_STATE_OSF;
+    snprintf(a.reason, sizeof(a.reason), "restore action failed: exit status 1");
+    assert_int_equal(lk_store_save_state(f->store, NODE, &a), 0);
+    downgrade_to_3(f);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+
+    open_store(f);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
+    /* The state is kept; nothing is known to have failed to stop. */
+    struct lk_resource *back = load_one(f);
+    assert_resource_equal(back, &a);
+    assert_false(back->stop_failed);
+    free(back);
+
+    a.stop_failed = true;
+    assert_int_equal(lk_store_save_state(f->store, NODE, &a), 0);
+    reopen_store(f);
+    back = load_one(f);
+    assert_true(back->stop_failed);
+    free(back);
+    assert_int_equal(raw_int(f->path, "SELECT stop_failed FROM states WHERE tag = 'app1'"), 1);
 }
 
 static void lk_store_set_extend__errors_first(void **state)
@@ -1274,6 +1317,7 @@ int main(void)
             T(lk_store_add_dep__round_trip_duplicate_delete_cascade),
             T(lk_store_open__migrates_version_2),
             T(lk_store_open__migrates_empty_version_2),
+            T(lk_store_open__migrates_version_3),
             T(lk_store_set_extend__errors_first),
             T(lk_store_set_extend__unique_priority_and_order),
             T(lk_store_load_extends__invalid_rows),
