@@ -113,6 +113,10 @@ int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
     json_array_foreach(roots, i, root)
     {
         print_tree(resources, root, "", "", "");
+        const char *budget = json_string_value(json_object_get(root, "budget"));
+        if (budget) {
+            printf("    failover budget: %s\n", budget);
+        }
     }
     json_t *events = json_object_get(data, "events");
     printf("\nrecent events:\n");

@@ -334,7 +334,13 @@ static json_t *hierarchies_json(const struct lk_node *node)
     json_t *roots = json_array();
     for (size_t i = 0; roots && i < node->count; i++) {
         if (!lk_node_has_parents(node, node->resources[i]->tag)) {
-            json_array_append_new(roots, tree_json(node, node->resources[i], 0));
+            json_t *tree = tree_json(node, node->resources[i], 0);
+            char budget[160];
+            if (tree &&
+                lk_cluster_budget_text(node, node->resources[i]->tag, budget, sizeof(budget))) {
+                json_object_set_new(tree, "budget", json_string(budget));
+            }
+            json_array_append_new(roots, tree);
         }
     }
     return roots;
@@ -1199,6 +1205,7 @@ static void h_reset(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         return;
     }
+    lk_cluster_reset_budget(node, res->tag);
     if (stop_failed) {
         fprintf(stderr, "lkd: '%s': 'may still be running' cleared by an operator (reset)\n",
                 res->tag);

@@ -1019,6 +1019,21 @@ void lk_cluster_reconfigure(struct lk_node *node, bool broadcast)
     lk_cluster_kick(cl);
 }
 
+bool lk_cluster_budget_text(const struct lk_node *node, const char *tag, char *buf, size_t size)
+{
+    struct lk_cluster *cl = node->cluster;
+    buf[0] = '\0';
+    if (!cl || node->witness || !lk_cluster_is_clustered(node, tag)) {
+        return false;
+    }
+    const struct lk_cluster_settings *s = &node->config.cluster;
+    (void) lk_owner_budget_text(
+            lk_owner_get(cl, tag),
+            lk_owner_max_failovers(s->max_failovers, 1 + node->config.peer_count),
+            s->failover_window_s, lk_now_ms(), buf, size);
+    return true;
+}
+
 json_t *lk_cluster_status_json(struct lk_node *node)
 {
     struct lk_cluster *cl = node->cluster;

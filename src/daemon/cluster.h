@@ -120,6 +120,15 @@ json_t *lk_cluster_settings_json(const struct lk_cluster_settings *settings);
 int lk_cluster_settings_apply(struct lk_cluster_settings *settings, const json_t *changes,
                               char *changed, size_t changed_size, char *err, size_t err_size);
 
+/* lkcli resource reset: tag's hierarchy's failover budget starts afresh (its failover
+ * history and the nodes tried are cleared in its ownership record). */
+void lk_cluster_reset_budget(struct lk_node *node, const char *tag);
+
+/* The failover budget of tag's hierarchy in words ("1 of 1 failovers used in the last 6 h:
+ * the next failure leaves it out of service"); false (buf empty) when tag is not
+ * clustered. */
+bool lk_cluster_budget_text(const struct lk_node *node, const char *tag, char *buf, size_t size);
+
 /* {"node":…, "quorum":{…}, "warnings":[…], "nodes":[…], "paths":[…]} for status and
  * node list. */
 json_t *lk_cluster_status_json(struct lk_node *node);

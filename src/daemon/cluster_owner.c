@@ -602,6 +602,17 @@ enum lk_cluster_verdict lk_cluster_remove(struct lk_node *node, const char *tag,
     return to_verdict(decide_tag(cl, tag, &ev, err, err_size));
 }
 
+void lk_cluster_reset_budget(struct lk_node *node, const char *tag)
+{
+    struct lk_cluster *cl = node->cluster;
+    if (!cl || node->witness || !cl->settled || !lk_cluster_is_clustered(node, tag)) {
+        return;
+    }
+    struct lk_pevent ev = {.type = LK_PEV_RESET, .tag = tag};
+    char ignored[LK_REASON_MAX];
+    (void) decide_tag(cl, tag, &ev, ignored, sizeof(ignored));
+}
+
 int lk_cluster_switch_all(struct lk_node *node, char *err, size_t err_size)
 {
     struct lk_cluster *cl = node->cluster;

@@ -114,9 +114,9 @@ static const struct lk_catalog_entry catalog[] = {
         /* generation, from what */
         {LK_MSG_TAKEOVER, LK_SEV_INFO, "takeover",
          "taking the hierarchy over (generation %llu): %s"},
-        /* failovers, window seconds */
+        /* cause (what failed where), the budget in words */
         {LK_MSG_FAILOVER_LIMIT, LK_SEV_ERROR, "failover-limit",
-         "%u failovers within %llu s: left out of service instead of bouncing between nodes"},
+         "%s; %s: left out of service instead of bouncing between nodes"},
         /* node, generation, own generation */
         {LK_MSG_NEWER_GENERATION, LK_SEV_ERROR, "newer-generation",
          "node %s holds the hierarchy with generation %llu (ours %llu): removing it here"},

@@ -301,16 +301,20 @@ static bool failover_rec(const struct lk_placement_view *v, struct lk_pplan *p,
     uint64_t window = (uint64_t) v->failover_window_s * 1000;
     size_t recent = lk_owner_failovers_within(next, v->now_ms, window);
     if (recent >= v->max_failovers) {
+        /* The cause first (what failed where), then the budget that stops it. */
+        char budget[96], span[32];
+        snprintf(budget, sizeof(budget), "%zu of %u failovers used in the last %s", recent,
+                 v->max_failovers, lk_owner_window_text(v->failover_window_s, span, sizeof(span)));
         next->owner[0] = '\0';
         next->active = false;
-        snprintf(next->reason, sizeof(next->reason), "failover limit reached (%zu within %u s)",
-                 recent, v->failover_window_s);
-        log_msg(p, v->hier.tags[0].tag, LK_MSG_FAILOVER_LIMIT, (unsigned) recent,
-                (unsigned long long) v->failover_window_s);
+        next->planned = false;
+        snprintf(next->reason, sizeof(next->reason), "%s; %s: left out of service", why, budget);
+        log_msg(p, v->hier.tags[0].tag, LK_MSG_FAILOVER_LIMIT, why, budget);
         return false;
     }
     lk_owner_note_failover(next, v->now_ms);
     next->failed_over = true;
+    next->planned = false;
     snprintf(next->owner, sizeof(next->owner), "%s", target);
     snprintf(next->reason, sizeof(next->reason), "%s", why);
     return true;
@@ -444,9 +448,39 @@ static void fail_over_from_here(const struct lk_placement_view *v, struct lk_ppl
         write_rec(p, &next);
         return;
     }
+    if (v->hier.rec.planned) {
+        /* A planned switchover failed on its target (here): the hierarchy goes back, which
+         * is not a failover: the budget is for failures of a running hierarchy. Nor is it
+         * "failed over", so an automatic switchback does not bring it here again. */
+        next.gen++;
+        next.seq = 0;
+        next.active = true;
+        next.left = false;
+        next.failed_over = false;
+        next.planned = false;
+        snprintf(next.owner, sizeof(next.owner), "%s", next_node);
+        snprintf(next.reason, sizeof(next.reason),
+                 "%s; the switchover is handed back (not a failover)", cause);
+        log_msg(p, tag, LK_MSG_FAILOVER, v->node, next_node, next.reason);
+        write_rec(p, &next);
+        return;
+    }
     if (failover_rec(v, p, &tried, next_node, cause, &next)) {
         log_msg(p, tag, LK_MSG_FAILOVER, v->node, next_node, cause);
     }
+    write_rec(p, &next);
+}
+
+/* An operator's switchover or reset starts the failover budget afresh: the record
+ * without the failover history and the tried list (nothing when there is none). */
+static void reset_budget(const struct lk_placement_view *v, struct lk_pplan *p, const char *why)
+{
+    struct lk_owner_rec next = v->hier.rec;
+    if (!v->hier.has_rec || !lk_owner_budget_reset(&next)) {
+        return;
+    }
+    next.seq++;
+    snprintf(next.reason, sizeof(next.reason), "%s", why);
     write_rec(p, &next);
 }
 
@@ -500,6 +534,7 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
         next.left = false;
         next.tried_count = 0;
         next.failed_over = false;
+        next.planned = true;
         snprintf(next.owner, sizeof(next.owner), "%s", h->switch_to);
         snprintf(next.reason, sizeof(next.reason), "switchover from %s", me);
         write_rec(p, &next);
@@ -546,6 +581,13 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
         return;
     }
     if (f->all_in) {
+        next = h->rec;
+        if (lk_owner_episode_over(&next)) {
+            /* In service again: that failover (or planned switchover) is over. */
+            next.seq++;
+            write_rec(p, &next);
+            return;
+        }
         switchback(v, p, f);
     }
 }
@@ -639,6 +681,9 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
             verdict(p, LK_PVERDICT_REFUSED,
                     "the hierarchy of '%s' is busy here; try again when it is idle", tag);
         } else {
+            char why[LK_OWNER_REASON_MAX];
+            snprintf(why, sizeof(why), "failover budget reset by a switchover to %s", target);
+            reset_budget(v, p, why);
             start_switch(v, p, &f, target);
             verdict(p, LK_PVERDICT_HANDLED, "%s", "");
         }
@@ -665,7 +710,8 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
         next.left = false;
         next.kept = false;
         next.failed_over = false;
-        next.tried_count = 0;
+        next.planned = false;
+        (void) lk_owner_budget_reset(&next); /* an operator's restore starts afresh */
         snprintf(next.owner, sizeof(next.owner), "%s", target);
         snprintf(next.reason, sizeof(next.reason), "restore requested on %s", me);
         write_rec(p, &next);
@@ -708,14 +754,19 @@ static void switch_message(const struct lk_placement_view *v, struct lk_pplan *p
     }
     struct facts f = facts_of(h);
     if (f.in_service || f.busy) {
+        char why[LK_OWNER_REASON_MAX];
+        snprintf(why, sizeof(why), "failover budget reset by a switchover to %s asked by %s", to,
+                 ev->from);
+        reset_budget(v, p, why);
         start_switch(v, p, &f, to);
     } else if (h->has_rec && is_me(v, h->rec.owner)) {
         struct lk_owner_rec next = h->rec;
         next.gen++;
         next.seq = 0;
         next.active = true;
-        next.tried_count = 0;
         next.failed_over = false;
+        next.planned = true;
+        (void) lk_owner_budget_reset(&next); /* asked by an operator on ev->from */
         snprintf(next.owner, sizeof(next.owner), "%s", to);
         snprintf(next.reason, sizeof(next.reason), "switchover asked by %s", ev->from);
         write_rec(p, &next);
@@ -809,6 +860,12 @@ int lk_placement_decide(const struct lk_placement_view *view, const struct lk_pe
     case LK_PEV_LEAVE:
         leave(view, ret_plan, ev);
         break;
+    case LK_PEV_RESET: {
+        char why[LK_OWNER_REASON_MAX];
+        snprintf(why, sizeof(why), "failover budget reset by an operator on %s", view->node);
+        reset_budget(view, ret_plan, why);
+        break;
+    }
     default:
         return -EINVAL;
     }
@@ -857,11 +914,12 @@ char *lk_pact_format(const struct lk_pact *act, char *buf, size_t size)
             len = len < sizeof(tried) ? len : sizeof(tried) - 1;
         }
         snprintf(buf, size,
-                 "WRITE_REC gen=%" PRIu64 " seq=%" PRIu64 " owner=%s %s%s%s%s tried=%s "
+                 "WRITE_REC gen=%" PRIu64 " seq=%" PRIu64 " owner=%s %s%s%s%s%s tried=%s "
                  "failovers=%zu reason=%s",
                  r->gen, r->seq, r->owner[0] ? r->owner : "-", r->active ? "active" : "inactive",
                  r->left ? " left" : "", r->kept ? " kept" : "",
-                 r->failed_over ? " failed_over" : "", tried, r->failover_count, r->reason);
+                 r->failed_over ? " failed_over" : "", r->planned ? " planned" : "", tried,
+                 r->failover_count, r->reason);
         break;
     }
     case LK_PACT_MARK_ACTED:
@@ -904,9 +962,14 @@ char *lk_pact_format(const struct lk_pact *act, char *buf, size_t size)
 }
 
 static const char *const event_names[LK_PEV_COUNT] = {
-        "reconcile",      "restore-requested", "remove-requested",
-        "switch-message", "remove-message",    "switch-all",
+        "reconcile",
+        "restore-requested",
+        "remove-requested",
+        "switch-message",
+        "remove-message",
+        "switch-all",
         "leave",
+        "reset",
 };
 
 const char *lk_pevent_type_name(enum lk_pevent_type type)

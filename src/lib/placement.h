@@ -114,6 +114,7 @@ enum lk_pevent_type {
     LK_PEV_REMOVE_MESSAGE,    /* a peer (from) asks this holder to remove (whole) */
     LK_PEV_SWITCH_ALL,        /* lkstop --switchover: hand everything held here on */
     LK_PEV_LEAVE,             /* lkstop (running: lkstop -f) */
+    LK_PEV_RESET,             /* lkcli resource reset: the failover budget starts afresh */
     LK_PEV_COUNT,
 };
 

@@ -1,0 +1,118 @@
+"""Cluster: the failover budget (issue 9, "Failures accumulate into an outage").
+
+Two nodes, default max-failovers (nodes - 1 = 1 within 6 h). What counts against the
+budget is a failover; an operator's switchover or `lkcli resource reset` starts it afresh,
+the hand-back after a failed planned switchover is not a failover, and the nodes whose
+restore failed are forgotten once the hierarchy runs again. Status shows the budget in
+words.
+
+Real daemons and real scripts (tests/helpers/cluster.py); every wait has a generous bound
+and no assertion depends on timing. The application is killed, never lkd: an application
+failure that monitoring cannot repair (no recover script) fails the hierarchy over."""
+
+import os
+import signal
+
+from cluster import holds, wait_eq, wait_for
+
+QUIET = 3  # seconds a "stays so" condition must keep holding
+FRESH = "0 of 1 failovers used in the last 6 h"
+SPENT = "1 of 1 failovers used in the last 6 h: the next failure leaves it out of service"
+
+
+def extended_app(cluster, holder, other, tag="app1"):
+    """app1 in service on holder (priority 1), extended to other (priority 2), checked
+    every 0.5 s, without a recover script."""
+    app = cluster.app(tag)
+    holder.create(tag, app.restore, app.remove, "--quickchk", app.quickchk,
+                  "--quickchk-interval", "0.5")
+    wait_for(lambda: app.runs_only_on(holder), what=f"{tag} on {holder.name}")
+    holder.cli("resource", "extend", "--tag", tag, "--node", other.name, "--priority", "2")
+    wait_eq(lambda: other.state(tag), "OSU", what=f"{tag} extended to {other.name}")
+    return app
+
+
+def budget(node, tag="app1"):
+    """The failover budget status shows for tag's hierarchy on node."""
+    for h in node.status()["hierarchies"]:
+        if h["tag"] == tag:
+            return h.get("budget")
+    return None
+
+
+def kill_app(app, node):
+    """The application dies on node (lkd stays): a failure its quickchk finds."""
+    [pid] = app.nodes()[node.name]
+    os.kill(pid, signal.SIGKILL)
+
+
+def fail_over(app, frm, to):
+    kill_app(app, frm)
+    wait_for(lambda: app.runs_only_on(to), what=f"app1 failed over from {frm.name} to {to.name}")
+    wait_eq(lambda: to.state("app1"), "ISP", what=f"app1 ISP on {to.name}")
+
+
+def no_limit(*nodes):
+    return not any(n.has_event(1622) or n.has_event(1624) for n in nodes)
+
+
+def test_switchback_by_the_operator_starts_the_budget_afresh(cluster):
+    n1, n2 = cluster.build(2)
+    app = extended_app(cluster, n1, n2)
+    wait_eq(lambda: budget(n1), FRESH, what="a fresh budget on node1")
+    assert "failover budget: " + FRESH in n1.cli("status").stdout
+
+    fail_over(app, n1, n2)
+    wait_eq(lambda: budget(n2), SPENT, what="the budget spent, seen on node2")
+    wait_eq(lambda: budget(n1), SPENT, what="the budget spent, seen on node1")
+    assert "failover budget: " + SPENT in n2.cli("status").stdout
+
+    # The operator puts it back on node1: a switchover, which starts the budget afresh.
+    n2.cli("resource", "restore", "--tag", "app1", "--node", "node1")
+    wait_for(lambda: app.runs_only_on(n1), what="app1 switched back to node1")
+    wait_eq(lambda: n1.state("app1"), "ISP")
+    wait_eq(lambda: budget(n1), FRESH, what="the operator's switchover reset the budget")
+
+    # The next failure fails over again instead of leaving it out of service (1622).
+    fail_over(app, n1, n2)
+    assert n2.has_event(1620) or n1.has_event(1620)
+    holds(lambda: app.runs_only_on(n2), QUIET, what="app1 stays on node2")
+    assert no_limit(n1, n2), n1.log_text() + n2.log_text()
+    wait_eq(lambda: budget(n2), SPENT)
+
+
+def test_reset_clears_the_budget_and_the_failed_node_is_tried_again(cluster):
+    n1, n2 = cluster.build(2)
+    app = extended_app(cluster, n1, n2)
+    fail_over(app, n1, n2)
+    wait_eq(lambda: budget(n2), SPENT, what="the budget spent")
+
+    n2.cli("resource", "reset", "--tag", "app1")
+    wait_eq(lambda: budget(n2), FRESH, what="reset cleared the budget on node2")
+    wait_eq(lambda: budget(n1), FRESH, what="node1 learns the cleared budget")
+
+    # It fails on node2 now: node1, where it failed before, may have it again (that
+    # failover is over: it ran on node2 since), within the fresh budget.
+    fail_over(app, n2, n1)
+    holds(lambda: app.runs_only_on(n1), QUIET, what="app1 stays on node1")
+    assert no_limit(n1, n2), n1.log_text() + n2.log_text()
+
+
+def test_failed_planned_switchover_hands_back_without_a_failover(cluster):
+    n1, n2 = cluster.build(2)
+    app = extended_app(cluster, n1, n2)
+    app.fail_on(n2)  # restore refuses on node2
+
+    p = n1.cli("resource", "restore", "--tag", "app1", "--node", "node2", check=False)
+    assert p.returncode != 0, p.stdout + p.stderr
+    wait_for(lambda: app.runs_only_on(n1), what="app1 handed back to node1")
+    wait_eq(lambda: n1.state("app1"), "ISP", what="app1 ISP on node1 again")
+    wait_eq(lambda: n2.state("app1"), "OSF", what="the failed restore left OSF on node2")
+    wait_eq(lambda: budget(n1), FRESH, what="the hand-back did not count as a failover")
+
+    # node2 is repaired; a real failure on node1 still has its failover.
+    app.fail_on(n2, False)
+    fail_over(app, n1, n2)
+    holds(lambda: app.runs_only_on(n2), QUIET, what="app1 stays on node2")
+    assert not n1.has_event(1622) and not n2.has_event(1622), n1.log_text() + n2.log_text()
+    wait_eq(lambda: budget(n2), SPENT)
