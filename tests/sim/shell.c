@@ -138,6 +138,7 @@ static int apply(struct sim_node *n, const struct lk_plan *plan, char *err, size
         res->target_in_service = act->target_in_service;
         res->check_failures_in_row = act->check_failures_in_row;
         res->local_recoveries = act->local_recoveries;
+        res->stop_failed = act->stop_failed;
         if (act->forget_recoveries) {
             memset(res->recovery_at_usec, 0, sizeof(res->recovery_at_usec));
             res->recovery_head = 0;
@@ -1404,7 +1405,17 @@ bool shell_op_remove(struct sim_node *n, int r, char *why, size_t size)
 void shell_op_reset(struct sim_node *n, int r)
 {
     struct lk_event ev = {.type = LK_EV_RESET, .tag = sim_tags[r]};
-    handle_quiet(n, &ev);
+    char err[LK_REASON_MAX];
+    if (handle(n, &ev, err, sizeof(err)) < 0 || !n->settled) {
+        return;
+    }
+#if SIM_HAVE_PLACEMENT
+    if (USE_PLACEMENT) {
+        /* As h_reset: the failover budget starts afresh (lk_cluster_reset_budget). */
+        struct lk_pevent pev = {.type = LK_PEV_RESET, .tag = sim_tags[r]};
+        (void) place(n, sim_hier_of(r), &pev, err, sizeof(err));
+    }
+#endif
 }
 
 void shell_op_lkstop(struct sim_node *n)
@@ -1571,7 +1582,11 @@ static enum lk_pverdict place_apply(struct sim_node *n, int hier, const struct l
     enum lk_pverdict verdict = LK_PVERDICT_LOCAL;
     struct hier h;
     load_hier(n, hier, &h);
-    if (W.trace) {
+    bool telling = false; /* a plan of only MARK_ACTED and WAIT is not traced */
+    for (size_t i = 0; i < plan->count; i++) {
+        telling |= plan->acts[i].type != LK_PACT_MARK_ACTED && plan->acts[i].type != LK_PACT_WAIT;
+    }
+    if (W.trace && (telling || ev->type != LK_PEV_RECONCILE)) {
         sim_trace(n, "placement %s %s", lk_pevent_type_name(ev->type), sim_tags[first_tag(&h)]);
         for (size_t i = 0; i < plan->count; i++) {
             char line[LK_REASON_MAX + 256];

@@ -768,8 +768,12 @@ static const char *classify_split(int a, int b, int hier)
     int pair[2] = {a, b};
     for (int k = 0; k < 2; k++) {
         for (int r = 0; r < SIM_RES; r++) {
-            if (sim_hier_of(r) == hier && W.node[pair[k]].res[r].state == LK_STATE_OSF &&
-                W.app[pair[k]][r] != APP_OFF) {
+            /* A failed copy that nothing will remove (no remove pending for it). */
+            const struct lk_resource *res = &W.node[pair[k]].res[r];
+            if (sim_hier_of(r) == hier && res->state == LK_STATE_OSF &&
+                W.app[pair[k]][r] != APP_OFF &&
+                (res->pending == LK_PENDING_NONE || res->pending == LK_PENDING_RESTORE ||
+                 res->pending == LK_PENDING_RESTORE_WAIT)) {
                 return "S1 a failed resource is never removed";
             }
         }
@@ -777,7 +781,8 @@ static const char *classify_split(int a, int b, int hier)
     for (int k = 0; k < 2; k++) {
         int i = pair[k];
         if (strcmp(own_rec(i, hier)->owner, W.node[i].name) != 0 &&
-            !hier_pending(i, hier, LK_PENDING_REMOVE, LK_PENDING_REMOVE_WAIT)) {
+            !hier_pending(i, hier, LK_PENDING_REMOVE, LK_PENDING_REMOVE_WAIT) &&
+            !hier_pending(i, hier, LK_PENDING_FAIL_REMOVE, LK_PENDING_FAIL_REMOVE_WAIT)) {
             return "S3 a restore (or copy) here ignores the lost ownership";
         }
     }
@@ -788,7 +793,8 @@ static const char *classify_split(int a, int b, int hier)
         }
     }
     for (int k = 0; k < 2; k++) {
-        if (hier_pending(pair[k], hier, LK_PENDING_REMOVE, LK_PENDING_REMOVE_WAIT)) {
+        if (hier_pending(pair[k], hier, LK_PENDING_REMOVE, LK_PENDING_REMOVE_WAIT) ||
+            hier_pending(pair[k], hier, LK_PENDING_FAIL_REMOVE, LK_PENDING_FAIL_REMOVE_WAIT)) {
             return "S2 handed over while the old holder still runs it";
         }
     }
@@ -852,7 +858,8 @@ static void check_stuck(void)
             if (p == LK_PENDING_NONE) {
                 continue;
             }
-            bool waiting = p == LK_PENDING_RESTORE_WAIT || p == LK_PENDING_REMOVE_WAIT;
+            bool waiting = p == LK_PENDING_RESTORE_WAIT || p == LK_PENDING_REMOVE_WAIT ||
+                           p == LK_PENDING_FAIL_REMOVE_WAIT;
             uint64_t bound = waiting ? 3 * SIM_RES * W.cfg.action_timeout + 30 * SIM_S
                                      : W.cfg.action_timeout + 15 * SIM_S;
             uint64_t since = n->pending_since[r] > n->up_since ? n->pending_since[r] : n->up_since;
@@ -873,6 +880,24 @@ static bool same_rec(const struct sim_own *a, const struct sim_own *b)
     return a->has == b->has &&
            (!a->has || (a->rec.gen == b->rec.gen && a->rec.seq == b->rec.seq &&
                         strcmp(a->rec.owner, b->rec.owner) == 0 && a->rec.active == b->rec.active));
+}
+
+/* Whether some node has part of the hierarchy in service and part of it failed. */
+static bool half_up(int hier)
+{
+    for (int i = 0; i < W.cfg.nodes; i++) {
+        bool in = false, failed = false;
+        for (int r = 0; r < SIM_RES; r++) {
+            if (sim_hier_of(r) == hier) {
+                in |= lk_state_in_service(W.node[i].res[r].state);
+                failed |= W.node[i].res[r].state == LK_STATE_OSF;
+            }
+        }
+        if (in && failed) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* At the end of a quiet phase: every node up, every link up for long. */
@@ -907,8 +932,10 @@ static void check_quiet_end(void)
             for (int r = 0; r < SIM_RES; r++) {
                 /* A remove that failed: it may still run there; nobody restores it until
                  * an operator acts (the issue's expected rule, Pacemaker's failed stop). */
-                stop_failed |= sim_hier_of(r) == h && W.node[i].res[r].state == LK_STATE_OSF &&
-                               W.app[i][r] != APP_OFF;
+                const struct lk_resource *res = &W.node[i].res[r];
+                stop_failed |= sim_hier_of(r) == h && res->state == LK_STATE_OSF &&
+                               (W.app[i][r] != APP_OFF || strstr(res->reason, "remove failed") ||
+                                strstr(res->reason, "remove action failed"));
             }
         }
         if (stop_failed) {
@@ -935,7 +962,8 @@ static void check_quiet_end(void)
                               ? "S5 failures accumulate into an outage (1622)"
                       : strstr(rec->reason, "removed by an operator")
                               ? "X4 a refused remove still takes it out later"
-                              : "X5 out of service, other";
+                      : half_up(h) ? "X9 a failed restore leaves the hierarchy half in service"
+                                   : "X5 out of service, other";
             violate("out of service: hierarchy of '%s' runs nowhere after %llu s with every "
                     "node up and connected (record: owner=%s active=%d tried=%zu reason: %s; "
                     "%s)",
