@@ -1248,6 +1248,7 @@ static void usage(void)
             "--no-witness]\n"
             "             [--fence|--no-fence] [--faults 0|1|2] [--decider mirror|placement]\n"
             "             [--only S1,S2,...] [--child-ops] [--trace] [--keep-going] [--summary]\n"
+            "             [--labels]\n"
             "  runs K seeds from S, N simulated steps each; prints the first broken "
             "invariant\n"
             "  of a seed with the command that replays it (docs/SIMULATOR.md)\n");
@@ -1294,6 +1295,7 @@ int main(int argc, char **argv)
     int decider = shell_have_placement() ? 1 : 0;
     int nodes = 3, witness = -1, fence = -1, faults = 2;
     bool trace = false, keep_going = false, child_ops = false, quiet_fail = false;
+    bool list_labels = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1313,6 +1315,8 @@ int main(int argc, char **argv)
         } else if (v && strcmp(a, "--only") == 0) {
             only = v;
             i++;
+        } else if (strcmp(a, "--labels") == 0) {
+            quiet_fail = keep_going = list_labels = true;
         } else if (strcmp(a, "--summary") == 0) {
             quiet_fail = keep_going = true;
         } else if (strcmp(a, "--keep-going") == 0) {
@@ -1370,6 +1374,9 @@ int main(int argc, char **argv)
             total += W.steps;
             failed++;
             note_label(W.label ? W.label : "?", s);
+            if (list_labels) {
+                printf("seed %llu\t%s\n", (unsigned long long) s, W.label ? W.label : "?");
+            }
             continue;
         }
         total += W.steps;
