@@ -770,6 +770,9 @@ static const char *classify_split(int a, int b, int hier)
         for (int r = 0; r < SIM_RES; r++) {
             /* A failed copy that nothing will remove (no remove pending for it). */
             const struct lk_resource *res = &W.node[pair[k]].res[r];
+            if (sim_hier_of(r) == hier && res->stop_failed && W.app[pair[k]][r] != APP_OFF) {
+                return "S1 a failed remove may still run, restored elsewhere anyway";
+            }
             if (sim_hier_of(r) == hier && res->state == LK_STATE_OSF &&
                 W.app[pair[k]][r] != APP_OFF &&
                 (res->pending == LK_PENDING_NONE || res->pending == LK_PENDING_RESTORE ||
