@@ -224,12 +224,8 @@ static void free_view(struct pview *pv)
 
 static uint32_t max_failovers(const struct lk_cluster *cl)
 {
-    uint32_t m = cl->node->config.cluster.max_failovers;
-    if (m == 0) {
-        size_t nodes = 1 + cl->node->config.peer_count;
-        m = nodes > 1 ? (uint32_t) (nodes - 1) : 1;
-    }
-    return m;
+    return lk_owner_max_failovers(cl->node->config.cluster.max_failovers,
+                                  1 + cl->node->config.peer_count);
 }
 
 static bool in_service_name(const char *st)
@@ -298,6 +294,8 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         t->exists = true;
         t->state = res->state;
         t->busy = res->pending != LK_PENDING_NONE;
+        t->pending = res->pending;
+        t->reason = res->reason;
         t->clustered = lk_cluster_is_clustered(node, res->tag);
         if (t->root && (!root || strcmp(res->tag, root) < 0)) {
             root = res->tag;

@@ -662,8 +662,10 @@ enum lk_pverdict lk_executor_place(struct lk_node *node, const struct lk_pevent 
             break;
         }
         case LK_PACT_REMOVE: {
-            struct lk_event rev = {
-                    .type = LK_EV_REMOVE_REQUESTED, .tag = act->tag, .whole_hierarchy = act->whole};
+            struct lk_event rev = {.type = LK_EV_REMOVE_REQUESTED,
+                                   .tag = act->tag,
+                                   .whole_hierarchy = act->whole,
+                                   .preempt = act->preempt};
             if (lk_executor_handle(node, &rev, e, sizeof(e)) < 0 &&
                 ev->type != LK_PEV_REMOVE_MESSAGE) {
                 fprintf(stderr, "lkd: cannot remove '%s': %s\n", act->tag, e);

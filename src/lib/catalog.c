@@ -144,6 +144,10 @@ static const struct lk_catalog_entry catalog[] = {
         /* node, result description */
         {LK_MSG_FENCE_FAILED, LK_SEV_ERROR, "fence-failed",
          "fencing node %s failed: %s; no takeover"},
+        /* node holding it, generation */
+        {LK_MSG_RECORD_HANDED, LK_SEV_WARNING, "record-handed",
+         "node %s holds the hierarchy in service and this node never ran it under its record: "
+         "the record goes to %s (generation %llu); nothing moves"},
         /* node, version */
         {LK_MSG_DATA_RECEIVED, LK_SEV_INFO, "data-received", "definition received from %s (%s)"},
         /* node, objects received */

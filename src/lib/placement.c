@@ -123,7 +123,9 @@ struct facts {
     bool busy;              /* an action pending here */
     bool failed;            /* any of it OSF here */
     bool clustered;         /* extended to another node */
+    bool queued;            /* a restore waits here for its children (a chain restoring) */
     const char *failed_tag; /* the first OSF resource */
+    const char *failed_why; /* its reason (NULL: unknown) */
 };
 
 static struct facts facts_of(const struct lk_phier *h)
@@ -139,10 +141,12 @@ static struct facts facts_of(const struct lk_phier *h)
         f.in_service |= in;
         all_in &= in;
         f.busy |= t->busy;
+        f.queued |= t->pending == LK_PENDING_RESTORE_WAIT;
         if (t->state == LK_STATE_OSF) {
             f.failed = true;
             if (!f.failed_tag) {
                 f.failed_tag = t->tag;
+                f.failed_why = t->reason;
             }
         }
         f.clustered |= t->clustered;
@@ -197,6 +201,17 @@ const struct lk_ppeer *lk_placement_holder(const struct lk_placement_view *v)
         }
     }
     return NULL;
+}
+
+/* Whether peer p reports every resource of the hierarchy in service, none busy. */
+static bool holds_whole(const struct lk_placement_view *v, const struct lk_ppeer *p)
+{
+    for (size_t t = 0; t < v->hier.count; t++) {
+        if (!p->states || !p->states[t].known || !p->states[t].in_service || p->states[t].busy) {
+            return false;
+        }
+    }
+    return v->hier.count > 0;
 }
 
 const char *lk_placement_target(const struct lk_placement_view *v, const struct lk_owner_rec *rec,
@@ -438,7 +453,11 @@ static void fail_over_from_here(const struct lk_placement_view *v, struct lk_ppl
     lk_owner_add_tried(&tried, v->node);
     const char *next_node = lk_placement_target(v, &tried, v->node);
     char cause[LK_OWNER_REASON_MAX];
-    snprintf(cause, sizeof(cause), "%s failed on %s", f->failed_tag ? f->failed_tag : tag, v->node);
+    /* The cause, first in every text that follows: which resource, where, and what failed
+     * (its reason up to the engine's "; failing over…" tail). */
+    int what = f->failed_why ? (int) strcspn(f->failed_why, ";") : 0;
+    snprintf(cause, sizeof(cause), "%s failed on %s%s%.*s", f->failed_tag ? f->failed_tag : tag,
+             v->node, what ? ": " : "", what, what ? f->failed_why : "");
     struct lk_owner_rec next = tried;
     if (!next_node) {
         next.seq++;
@@ -577,7 +596,33 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
         return;
     }
     if (!f->in_service) {
-        restore_here(v, p);
+        /* Restored here only once every other copy is gone: a live peer that reports any
+         * of it in service or busy removes it first (it sees this record), or, when this
+         * node never ran it under the record and the peer holds all of it healthy, the
+         * record goes to the peer instead of moving a healthy hierarchy (a node that took
+         * it over while being cut off, at heal). */
+        const struct lk_ppeer *holder = lk_placement_holder(v);
+        if (!holder) {
+            restore_here(v, p);
+        } else if (!h->acted && holds_whole(v, holder)) {
+            next = h->rec;
+            next.gen++;
+            next.seq = 0;
+            next.active = true;
+            next.left = false;
+            next.kept = false;
+            next.failed_over = false;
+            next.tried_count = 0;
+            snprintf(next.owner, sizeof(next.owner), "%s", holder->name);
+            snprintf(next.reason, sizeof(next.reason),
+                     "%s holds it in service; %s never ran it under generation %llu", holder->name,
+                     me, (unsigned long long) h->rec.gen);
+            log_msg(p, h->tags[0].tag, LK_MSG_RECORD_HANDED, holder->name, holder->name,
+                    (unsigned long long) next.gen);
+            write_rec(p, &next);
+        } else {
+            wait_for_time(p);
+        }
         return;
     }
     if (f->all_in) {
@@ -592,12 +637,44 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
     }
 }
 
+/* An action runs here. A chain being restored (restores queued behind a running one)
+ * while the record names another node, or while this node lost quorum under
+ * quorum-loss-action osu, is stopped: a remove that drops the queued restores and removes
+ * what runs once the running action ends. Anything else waits for the action. */
+static void busy_here(const struct lk_placement_view *v, struct lk_pplan *p, const struct facts *f)
+{
+    const struct lk_phier *h = &v->hier;
+    if (!h->has_rec || !f->queued) {
+        return;
+    }
+    if (!is_me(v, h->rec.owner)) {
+        if (h->rec.owner[0]) {
+            log_msg(p, h->tags[0].tag, LK_MSG_NEWER_GENERATION, h->rec.owner,
+                    (unsigned long long) h->rec.gen, (unsigned long long) h->held_gen);
+        } else {
+            log_msg(p, h->tags[0].tag, LK_MSG_CLUSTER_REMOVED, (unsigned long long) h->rec.gen,
+                    h->rec.reason);
+        }
+    } else if (v->holding || lk_placement_can_act(v) || !v->quorum_loss_osu) {
+        return;
+    }
+    struct lk_pact *a = add(p, LK_PACT_REMOVE, h->tags[0].tag);
+    if (a) {
+        a->whole = true;
+        a->preempt = true;
+    }
+}
+
 static void reconcile(const struct lk_placement_view *v, struct lk_pplan *p)
 {
     const struct lk_phier *h = &v->hier;
     const char *me = v->node;
     struct facts f = facts_of(h);
-    if ((!f.clustered && !h->has_rec) || f.busy) {
+    if (!f.clustered && !h->has_rec) {
+        return;
+    }
+    if (f.busy) {
+        busy_here(v, p, &f);
         return;
     }
     if (!h->has_rec) {
@@ -887,7 +964,8 @@ bool lk_placement_has_backup(const struct lk_placement_view *v)
 
 bool lk_placement_owned_elsewhere(const struct lk_placement_view *v)
 {
-    return v->hier.has_rec && !is_me(v, v->hier.rec.owner);
+    /* A live peer that runs any of it: not restored here before that copy is gone. */
+    return (v->hier.has_rec && !is_me(v, v->hier.rec.owner)) || lk_placement_holder(v);
 }
 
 /* ---------------------------------------------------------------- text */

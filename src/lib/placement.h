@@ -64,7 +64,9 @@ struct lk_ptag {
     bool root;      /* no parent: restored as the top of a chain */
     bool clustered; /* extended to another node */
     enum lk_state state;
-    bool busy; /* an action pending here */
+    bool busy;               /* an action pending here */
+    enum lk_pending pending; /* which */
+    const char *reason;      /* why it is in its state here (what failed); NULL: unknown */
 };
 
 /* The hierarchy under decision. */

@@ -80,6 +80,15 @@ def test_switchback_by_the_operator_starts_the_budget_afresh(cluster):
     assert no_limit(n1, n2), n1.log_text() + n2.log_text()
     wait_eq(lambda: budget(n2), SPENT)
 
+    # Now the budget is spent: the next failure leaves it out of service (1622), and the
+    # refusal says first what failed where, then the budget.
+    kill_app(app, n2)
+    wait_for(lambda: n2.has_event(1622), what="event 1622 (failover limit) on node2")
+    msg = n2.events(1622)[-1]["message"]
+    assert msg.startswith("app1 failed on node2: quickchk failed"), msg
+    assert "1 of 1 failovers used in the last 6 h" in msg, msg
+    holds(lambda: not app.nodes(), QUIET, what="app1 out of service after the limit")
+
 
 def test_reset_clears_the_budget_and_the_failed_node_is_tried_again(cluster):
     n1, n2 = cluster.build(2)

@@ -7,10 +7,10 @@
  * A case's view is built by small helpers from compact strings, so a row stays one
  * readable block: "app=ISP db=OSF+busy" for the hierarchy here (the first tag is the
  * one asked about and a root; "^tag" marks another root, "tag=-" a tag not defined
- * here), "app=ISP db=OSU+busy" for what a peer reports, "a c" for whom a peer sees
- * alive. Defaults: this node a (priority 1) with peers b (2) and c (3), all alive,
- * configured, synced, reporting nothing in service, seeing a; quorate; no fence
- * script; one failover per hour; dead time 3 s; the monotonic clock at 100 s. */
+ * here; "+busy" a running restore, "+queued" a restore queued behind it), "app=ISP db=OSU+busy" for
+ * what a peer reports, "a c" for whom a peer sees alive. Defaults: this node a (priority 1) with
+ * peers b (2) and c (3), all alive, configured, synced, reporting nothing in service, seeing a;
+ * quorate; no fence script; one failover per hour; dead time 3 s; the monotonic clock at 100 s. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,6 +88,7 @@ struct pcase {
         bool removing;
         uint32_t max_failovers;  /* 0: 1 */
         uint64_t started_ago_ms; /* 0: long ago */
+        const char *why;         /* every tag's reason here; NULL: unknown */
     } with;
     struct tpeer peers[MAX_PEERS]; /* name NULL ends; all NULL: b and c */
     struct tfence fences[4];
@@ -111,15 +112,28 @@ struct built {
 
 static const struct tpeer default_peers[] = {{.name = "b", .prio = 2}, {.name = "c", .prio = 3}};
 
-/* "ISP+busy" → state and busy. */
-static void parse_state(const char *text, enum lk_state *state, bool *busy, bool *exists)
+/* "ISP+busy" → state and busy: "+busy" a running restore, "+queued" a restore waiting
+ * for the children (restore-wait), "+removing" a running remove. */
+static void parse_state(const char *text, enum lk_state *state, bool *busy, bool *exists,
+                        enum lk_pending *pending)
 {
     char buf[32];
     snprintf(buf, sizeof(buf), "%s", text);
     char *plus = strchr(buf, '+');
-    *busy = plus && strcmp(plus, "+busy") == 0;
+    enum lk_pending pend = LK_PENDING_NONE;
     if (plus) {
+        pend = strcmp(plus, "+busy") == 0       ? LK_PENDING_RESTORE
+               : strcmp(plus, "+queued") == 0   ? LK_PENDING_RESTORE_WAIT
+               : strcmp(plus, "+removing") == 0 ? LK_PENDING_REMOVE
+                                                : LK_PENDING_COUNT;
+        if (pend == LK_PENDING_COUNT) {
+            fail_msg("bad pending '%s'", plus);
+        }
         *plus = '\0';
+    }
+    *busy = pend != LK_PENDING_NONE;
+    if (pending) {
+        *pending = pend;
     }
     *exists = strcmp(buf, "-") != 0;
     if (*exists && lk_state_from_name(buf, state) < 0) {
@@ -147,7 +161,7 @@ static void build_here(struct built *b, const char *here)
         t->tag = b->names[n];
         t->root = root;
         t->clustered = true;
-        parse_state(eq + 1, &t->state, &t->busy, &t->exists);
+        parse_state(eq + 1, &t->state, &t->busy, &t->exists, &t->pending);
         n++;
     }
     b->v.hier.tags = b->tags;
@@ -190,7 +204,7 @@ static void build_peer(struct built *b, size_t i, const struct tpeer *tp, const 
             size_t t = tag_index(b, w);
             enum lk_state st = LK_STATE_OSU;
             bool busy, exists;
-            parse_state(eq + 1, &st, &busy, &exists);
+            parse_state(eq + 1, &st, &busy, &exists, NULL);
             b->states[i][t].known = exists;
             b->states[i][t].in_service = exists && lk_state_in_service(st);
             b->states[i][t].busy = busy;
@@ -238,6 +252,7 @@ static void build(struct built *b, const struct pcase *c)
     struct lk_phier *h = &v->hier;
     for (size_t i = 0; i < h->count; i++) {
         b->tags[i].clustered = !(f & LOCALONLY);
+        b->tags[i].reason = c->with.why;
     }
     h->priority = c->with.prio ? c->with.prio : 1;
     h->acted = c->with.acted;
@@ -471,6 +486,55 @@ static const struct pcase cases[] = {
          R(.owner = "a", .gen = 3), WITH(.prio = 3, .switchback_auto = true),
          PEERS({.name = "b", .prio = 1}, {.name = "c", .prio = 2}), EV(LK_PEV_RECONCILE),
          PLAN("MARK_ACTED")},
+
+        /* ---- safety: a hierarchy is restored on a node only after every other copy is
+         * known to be gone (issue 9) */
+        {"safety/owned-not-restored-while-a-peer-runs-part-of-it", .here = "app=OSU db=OSU",
+         R(.owner = "a", .gen = 5),
+         PEERS({.name = "b", .prio = 2, .states = "app=OSU db=ISP"}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_RECONCILE), PLAN("WAIT")},
+        {"safety/owned-not-restored-while-a-peer-acts-on-it", .here = "app=OSU db=OSU",
+         R(.owner = "a", .gen = 5),
+         PEERS({.name = "b", .prio = 2, .states = "app=OSU db=OSU+removing"},
+               {.name = "c", .prio = 3}),
+         EV(LK_PEV_RECONCILE), PLAN("WAIT")},
+        {"safety/heal-record-goes-to-the-healthy-holder", .here = "app=OSU db=OSU",
+         R(.owner = "a", .gen = 5),
+         PEERS({.name = "b", .prio = 2, .states = "app=ISP db=ISP"}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_RECONCILE),
+         PLAN("LOG app 1634 WARNING node b holds the hierarchy in service and this node never "
+              "ran it under its record: the record goes to b (generation 6); nothing moves",
+              "WRITE_REC gen=6 seq=0 owner=b active tried=- failovers=0 reason=b holds it in "
+              "service; a never ran it under generation 5")},
+        {"safety/heal-acted-here-waits-for-the-peer-to-remove", .here = "app=OSU db=OSU",
+         R(.owner = "a", .gen = 5), WITH(.acted = true),
+         PEERS({.name = "b", .prio = 2, .states = "app=ISP db=ISP"}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_RECONCILE), PLAN("WAIT")},
+        {"safety/heal-dead-peer-reports-do-not-count", .here = "app=OSU", R(.owner = "a", .gen = 5),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD, .states = "app=ISP"},
+               {.name = "c", .prio = 3}),
+         EV(LK_PEV_RECONCILE), PLAN("MARK_ACTED", "RESTORE app")},
+        {"safety/restoring-chain-lost-ownership-preempts", .here = "app=OSU+queued db=OSU+busy",
+         R(.owner = "b", .gen = 3), WITH(.held = 2), EV(LK_PEV_RECONCILE),
+         PLAN("LOG app 1623 ERROR node b holds the hierarchy with generation 3 (ours 2): "
+              "removing it here",
+              "REMOVE app whole preempt")},
+        {"safety/restoring-chain-taken-out-by-the-cluster-preempts",
+         .here = "app=OSU+queued db=OSU+busy",
+         R(.owner = "", .gen = 4, .inactive = true, .reason = "no node"), EV(LK_PEV_RECONCILE),
+         PLAN("LOG app 1628 ERROR the cluster left the hierarchy out of service (generation 4: "
+              "no node): removing it here",
+              "REMOVE app whole preempt")},
+        {"safety/restoring-chain-lost-quorum-osu-preempts", .here = "app=OSU+queued db=OSU+busy",
+         R(.owner = "a", .gen = 3), WITH(.flags = NOQUORUM | LOSS_OSU), EV(LK_PEV_RECONCILE),
+         PLAN("REMOVE app whole preempt")},
+        {"safety/restoring-chain-lost-quorum-action-none-goes-on",
+         .here = "app=OSU+queued db=OSU+busy", R(.owner = "a", .gen = 3), WITH(.flags = NOQUORUM),
+         EV(LK_PEV_RECONCILE), NOTHING},
+        {"safety/restoring-chain-owned-here-goes-on", .here = "app=OSU+queued db=OSU+busy",
+         R(.owner = "a", .gen = 3), EV(LK_PEV_RECONCILE), NOTHING},
+        {"safety/single-running-restore-finishes-first", .here = "app=OSU+busy",
+         R(.owner = "b", .gen = 3), EV(LK_PEV_RECONCILE), NOTHING},
 
         /* ---- operator restore */
         {"restore/unsettled", EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
@@ -918,6 +982,18 @@ static const struct pcase golden[] = {
 
         /* ---- the failover budget (issue 9 "Failures accumulate into an outage");
          * tests/scenario/test_cluster_budget.py */
+        /* ---- issue 9: restore only after every other copy is gone (rows first written as
+         * expected-to-fail here, fixed on the placement branch) */
+        {"issue9/never-acted-owner-leaves-it-with-the-old-holder", R(.owner = "a", .gen = 3),
+         PEERS(PB(.states = "app=ISP"), PC0), RECON,
+         PLAN("LOG app 1634 WARNING node b holds the hierarchy in service and this node never "
+              "ran it under its record: the record goes to b (generation 4); nothing moves",
+              "WRITE_REC gen=4 seq=0 owner=b active tried=- failovers=0 reason=b holds it in "
+              "service; a never ran it under generation 3")},
+        {"issue9/restore-in-flight-stops-when-ownership-is-lost",
+         .here = "app=OSU+queued db=OSU+queued fs=OSU+busy", R(.owner = "b", .gen = 3),
+         WITH(.held = 2), RECON, PLAN(L1623(3, 2), "REMOVE app whole preempt")},
+
         {"budget/in-service-ends-the-failover-episode", .here = "app=ISP",
          R(.owner = "a", .gen = 3, .failed_over = true, .tried = "b", .failovers = 1), RECON,
          PLAN("WRITE_REC gen=3 seq=1 owner=a active failed_over tried=- failovers=1 reason=r")},
@@ -987,26 +1063,25 @@ static const struct pcase golden[] = {
          PLAN("LOG app 1620 WARNING hierarchy failing over from a to b: app failed on a",
               "WRITE_REC gen=6 seq=0 owner=b active failed_over tried=a failovers=1 reason=app "
               "failed on a")},
+        {"budget/limit-names-what-failed", .here = "app=OSF",
+         R(.owner = "a", .gen = 5, .failovers = 1),
+         WITH(.acted = true,
+              .why = "quickchk failed: exit status 1; failing over to a backup node"),
+         ONLY_B, RECON,
+         PLAN(LIMIT("app failed on a: quickchk failed: exit status 1"),
+              "WRITE_REC gen=6 seq=0 owner=- inactive tried=a failovers=1 "
+              "reason=" LIMIT_REASON("app failed on a: quickchk failed: exit status 1"))},
+        {"golden/failover-names-what-failed", .here = "app=OSF", R(.owner = "a", .gen = 2),
+         WITH(.acted = true, .why = "restore failed: exit status 1"), ONLY_B, RECON,
+         PLAN("LOG app 1620 WARNING hierarchy failing over from a to b: app failed on a: restore "
+              "failed: exit status 1",
+              "WRITE_REC gen=3 seq=0 owner=b active failed_over tried=a failovers=1 reason=app "
+              "failed on a: restore failed: exit status 1")},
         {"budget/two-nodes-spent-leaves-it-out-cause-first", .here = "app=OSF",
          R(.owner = "a", .gen = 5, .failovers = 1), WITH(.acted = true), ONLY_B, RECON,
          PLAN(LIMIT("app failed on a"),
               "WRITE_REC gen=6 seq=0 owner=- inactive tried=a failovers=1 "
               "reason=" LIMIT_REASON("app failed on a"))},
-};
-
-/* Rows that show a bug issue 9 lists, written with the correct expectation, whose fix is
- * not on this branch: they run and report, and never fail the suite (the test is
- * skipped while any of them fails). Move a row to golden[] when its fix lands. */
-static const struct pcase expected_to_fail[] = {
-        /* "Heal hands the hierarchy over while the old holder still runs it": restore only
-         * after every other copy is known to be gone. */
-        {"issue9/owner-waits-while-the-old-holder-still-runs-it", R(.owner = "a", .gen = 3),
-         PEERS(PB(.states = "app=ISP"), PC0), RECON, NOTHING},
-        /* "A restore in flight ignores the lost ownership": the queued restores are dropped
-         * and what runs is removed. */
-        {"issue9/restore-in-flight-stops-when-ownership-is-lost", .here = "app=OSU+busy db=ISP",
-         R(.owner = "b", .gen = 3), WITH(.held = 2), RECON,
-         PLAN(L1623(3, 2), "REMOVE app whole preempt")},
 };
 
 /* ---------------------------------------------------------------- running */
@@ -1093,20 +1168,6 @@ static void lk_placement_decide__golden(void **state)
     }
 }
 
-/* The rows of bugs not fixed on this branch: reported, skipped while any fails. */
-static void lk_placement_decide__expected_to_fail(void **state)
-{
-    (void) state;
-    check_names(expected_to_fail, COUNT(expected_to_fail), golden, COUNT(golden));
-    check_names(expected_to_fail, COUNT(expected_to_fail), cases, COUNT(cases));
-    size_t failed = run_table(expected_to_fail, COUNT(expected_to_fail));
-    print_message("%zu of %zu expected-to-fail placement cases still fail\n", failed,
-                  COUNT(expected_to_fail));
-    if (failed) {
-        skip();
-    }
-}
-
 /* The engine's questions. */
 static void lk_placement_queries__backup_and_owner(void **state)
 {
@@ -1116,6 +1177,13 @@ static void lk_placement_queries__backup_and_owner(void **state)
     struct pcase c = {.name = "q", R(.owner = "b")};
     build(b, &c);
     assert_true(lk_placement_has_backup(&b->v));
+    assert_true(lk_placement_owned_elsewhere(&b->v));
+    /* Ours, but a live peer runs part of it: start-up does not restore it here. */
+    struct pcase peer_runs = {.name = "q",
+                              .here = "app=OSU db=OSU",
+                              R(.owner = "a"),
+                              PEERS({.name = "b", .prio = 2, .states = "db=ISP"})};
+    build(b, &peer_runs);
     assert_true(lk_placement_owned_elsewhere(&b->v));
     struct pcase lone = {.name = "q",
                          R(.owner = "a"),
@@ -1156,7 +1224,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(lk_placement_decide__table),
             cmocka_unit_test(lk_placement_decide__golden),
-            cmocka_unit_test(lk_placement_decide__expected_to_fail),
             cmocka_unit_test(lk_placement_queries__backup_and_owner),
             cmocka_unit_test(lk_placement_view_format__names_the_facts),
     };
