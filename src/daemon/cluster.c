@@ -400,6 +400,14 @@ static void on_state(struct lk_cluster *cl, struct peer *p, const json_t *msg)
     }
     json_decref(p->states);
     p->states = json_incref(res);
+    json_decref(p->stop_failed); /* the 4th element: a remove failed there (placement) */
+    p->stop_failed = json_array();
+    json_object_foreach(res, tag, v)
+    {
+        if (json_is_true(json_array_get(v, 3))) {
+            json_array_append_new(p->stop_failed, json_string(tag));
+        }
+    }
     p->sseq = (uint64_t) json_integer_value(seq);
     p->heard = true;
     json_object_foreach(own, tag, v)

@@ -207,6 +207,7 @@ struct pview {
     struct lk_ptag *tags;
     struct lk_ppeer *peers;
     struct lk_ppeer_state *states; /* peer_count × count */
+    bool *stop_failed;             /* peer_count × count */
     const char **alive;            /* every peer's alive set, one after the other */
     struct lk_pfence *fences;
 };
@@ -217,6 +218,7 @@ static void free_view(struct pview *pv)
     free(pv->tags);
     free(pv->peers);
     free(pv->states);
+    free(pv->stop_failed);
     free(pv->alive);
     free(pv->fences);
     memset(pv, 0, sizeof(*pv));
@@ -253,9 +255,10 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
     pv->peers = calloc(cl->peer_count ? cl->peer_count : 1, sizeof(*pv->peers));
     size_t cells = cl->peer_count * count;
     pv->states = calloc(cells ? cells : 1, sizeof(*pv->states));
+    pv->stop_failed = calloc(cells ? cells : 1, sizeof(*pv->stop_failed));
     pv->alive = calloc(alive_total ? alive_total : 1, sizeof(*pv->alive));
     pv->fences = calloc(cl->fence_count ? cl->fence_count : 1, sizeof(*pv->fences));
-    if (!pv->tags || !pv->peers || !pv->states || !pv->alive || !pv->fences) {
+    if (!pv->tags || !pv->peers || !pv->states || !pv->stop_failed || !pv->alive || !pv->fences) {
         free_view(pv);
         return false;
     }
@@ -296,6 +299,8 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         t->busy = res->pending != LK_PENDING_NONE;
         t->pending = res->pending;
         t->reason = res->reason;
+        /* t->stop_failed: the engine's "remove failed: may still be running" flag of res,
+         * once the resource carries it (state_json sends it as the 4th element). */
         t->clustered = lk_cluster_is_clustered(node, res->tag);
         if (t->root && (!root || strcmp(res->tag, root) < 0)) {
             root = res->tag;
@@ -352,6 +357,17 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
             if (json_is_string(n)) {
                 pv->alive[a++] = json_string_value(n);
                 q->alive_count++;
+            }
+        }
+        if (json_array_size(p->stop_failed) > 0) {
+            bool *sf = &pv->stop_failed[i * count];
+            q->stop_failed = sf;
+            json_t *t;
+            json_array_foreach(p->stop_failed, k, t)
+            {
+                for (size_t x = 0; x < count; x++) {
+                    sf[x] |= strcmp(pv->names[x], json_string_value(t)) == 0;
+                }
             }
         }
         if (p->states) {

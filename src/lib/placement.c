@@ -244,6 +244,46 @@ const char *lk_placement_target(const struct lk_placement_view *v, const struct 
     return best;
 }
 
+/* A node other than this one where a resource of the hierarchy may still run after a
+ * failed remove, and that was not fenced since; NULL when none. Nothing of the hierarchy
+ * is restored anywhere else until that node is fenced or its flag is cleared there (a
+ * remove that succeeds, or resource reset). */
+static const struct lk_ppeer *stop_failed_peer(const struct lk_placement_view *v)
+{
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *p = &v->peers[i];
+        bool flagged = false;
+        for (size_t t = 0; p->stop_failed && t < v->hier.count; t++) {
+            flagged |= p->stop_failed[t];
+        }
+        bool fenced_ok = false;
+        for (size_t f = 0; flagged && f < v->fence_count; f++) {
+            fenced_ok |= strcmp(v->fences[f].node, p->name) == 0 && v->fences[f].ok;
+        }
+        if (flagged && !fenced_ok) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static bool fenced(const struct lk_placement_view *v, struct lk_pplan *p, const char *node);
+
+/* Whether a restore here must wait for a failed remove elsewhere; asks for the fence hook
+ * against a dead node that may still run it (an alive one clears its flag itself). */
+static bool blocked_by_failed_stop(const struct lk_placement_view *v, struct lk_pplan *p)
+{
+    const struct lk_ppeer *x = stop_failed_peer(v);
+    if (!x) {
+        return false;
+    }
+    if (!x->alive && v->fence_script) {
+        (void) fenced(v, p, x->name);
+    }
+    wait_for_time(p);
+    return true;
+}
+
 /* Without a fence script, under majority quorum, a dead owner may be alive on the other
  * side of a partition: it lost quorum at about the same moment (within a heartbeat or
  * two) and removes its copy (quorum-loss-action osu). The takeover waits for that: one
@@ -425,6 +465,9 @@ static void consider_takeover(const struct lk_placement_view *v, struct lk_pplan
         wait_for_time(p);
         return;
     }
+    if (blocked_by_failed_stop(v, p)) {
+        return;
+    }
     char why[LK_OWNER_REASON_MAX];
     snprintf(why, sizeof(why),
              rec->left ? "orphaned: %s stopped and nobody holds it" : "node %s is dead",
@@ -602,6 +645,9 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
          * record goes to the peer instead of moving a healthy hierarchy (a node that took
          * it over while being cut off, at heal). */
         const struct lk_ppeer *holder = lk_placement_holder(v);
+        if (!holder && blocked_by_failed_stop(v, p)) {
+            return;
+        }
         if (!holder) {
             restore_here(v, p);
         } else if (!h->acted && holds_whole(v, holder)) {
@@ -732,7 +778,7 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
     const char *me = v->node;
     const char *target = ev->target ? ev->target : me;
     struct facts f = facts_of(h);
-    const struct lk_ppeer *holder = NULL;
+    const struct lk_ppeer *holder = NULL, *failed_stop = NULL;
     if (!v->settled) {
         verdict(p, LK_PVERDICT_REFUSED,
                 "this node is still joining the cluster (waiting for its peers' data); try "
@@ -751,6 +797,13 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                 "node '%s' stopped with lkstop -f and its applications may still run there: "
                 "start lkd on '%s' first (or stop them there by hand and restore on '%s')",
                 h->rec.owner, h->rec.owner, h->rec.owner);
+    } else if (!f.in_service && !f.busy && (failed_stop = stop_failed_peer(v)) &&
+               strcmp(failed_stop->name, target) != 0) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "a remove of the hierarchy of '%s' failed on node '%s': it may still run there; "
+                "stop it there and run 'lkcli resource reset' there, or let the fence hook "
+                "fence '%s'",
+                tag, failed_stop->name, failed_stop->name);
     } else if (f.in_service || f.busy) {
         if (is_me(v, target)) {
             verdict(p, LK_PVERDICT_LOCAL, "%s", "");
@@ -806,7 +859,11 @@ static void remove_requested(const struct lk_placement_view *v, struct lk_pplan 
 {
     struct facts f = facts_of(&v->hier);
     const struct lk_ppeer *holder = NULL;
-    if (!f.in_service && !f.busy && (holder = lk_placement_holder(v))) {
+    bool may_run_here = false; /* a remove failed here: the remove is for this copy */
+    for (size_t i = 0; i < v->hier.count; i++) {
+        may_run_here |= v->hier.tags[i].exists && v->hier.tags[i].stop_failed;
+    }
+    if (!f.in_service && !f.busy && !may_run_here && (holder = lk_placement_holder(v))) {
         struct lk_pact *a = add(p, LK_PACT_SEND_REMOVE, tag);
         if (a) {
             snprintf(a->node, sizeof(a->node), "%s", holder->name);
@@ -817,7 +874,9 @@ static void remove_requested(const struct lk_placement_view *v, struct lk_pplan 
         verdict(p, LK_PVERDICT_HANDLED, "%s", "");
         return;
     }
-    (void) add(p, LK_PACT_NOTE_REMOVING, tag);
+    if (!may_run_here || (v->hier.has_rec && is_me(v, v->hier.rec.owner))) {
+        (void) add(p, LK_PACT_NOTE_REMOVING, tag); /* the record follows once it is out */
+    }
     verdict(p, LK_PVERDICT_LOCAL, "%s", "");
 }
 
@@ -1095,8 +1154,9 @@ char *lk_placement_view_format(const struct lk_placement_view *v, char *buf, siz
     put(buf, size, &len, " | hier prio=%u", h->priority);
     for (size_t i = 0; i < h->count; i++) {
         const struct lk_ptag *t = &h->tags[i];
-        put(buf, size, &len, " %s=%s%s%s%s", t->tag, t->exists ? lk_state_name(t->state) : "?",
-            t->busy ? "+busy" : "", t->root ? "+root" : "", t->clustered ? "+ext" : "");
+        put(buf, size, &len, " %s=%s%s%s%s%s", t->tag, t->exists ? lk_state_name(t->state) : "?",
+            t->busy ? "+busy" : "", t->stop_failed ? "+stop-failed" : "", t->root ? "+root" : "",
+            t->clustered ? "+ext" : "");
     }
     if (h->has_rec) {
         put(buf, size, &len,
@@ -1127,6 +1187,11 @@ char *lk_placement_view_format(const struct lk_placement_view *v, char *buf, siz
             p->dead_since_ms);
         for (size_t k = 0; k < p->alive_count; k++) {
             put(buf, size, &len, "%s%s", k ? "," : " sees=", p->alive_set[k]);
+        }
+        for (size_t t = 0; p->stop_failed && t < h->count; t++) {
+            if (p->stop_failed[t]) {
+                put(buf, size, &len, " %s=stop-failed", h->tags[t].tag);
+            }
         }
         for (size_t t = 0; p->states && t < h->count; t++) {
             if (p->states[t].known) {

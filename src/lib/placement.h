@@ -44,6 +44,9 @@ struct lk_ppeer {
     const char *const *alive_set; /* the peers it reports alive */
     size_t alive_count;
     uint32_t priority; /* the hierarchy's priority there; 0 = not extended (all of it) */
+    /* Per tag of the hierarchy (order of lk_phier.tags): it reported "remove failed: may
+     * still be running" for it; kept after its death until it reports again. NULL: none. */
+    const bool *stop_failed;
     /* Its report of each resource of the hierarchy, in the order of lk_phier.tags; NULL
      * when it sent no states. */
     const struct lk_ppeer_state *states;
@@ -65,6 +68,7 @@ struct lk_ptag {
     bool clustered; /* extended to another node */
     enum lk_state state;
     bool busy;               /* an action pending here */
+    bool stop_failed;        /* a remove of it failed here: it may still run here */
     enum lk_pending pending; /* which */
     const char *reason;      /* why it is in its state here (what failed); NULL: unknown */
 };

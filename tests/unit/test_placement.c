@@ -7,7 +7,8 @@
  * A case's view is built by small helpers from compact strings, so a row stays one
  * readable block: "app=ISP db=OSF+busy" for the hierarchy here (the first tag is the
  * one asked about and a root; "^tag" marks another root, "tag=-" a tag not defined
- * here; "+busy" a running restore, "+queued" a restore queued behind it), "app=ISP db=OSU+busy" for
+ * here; "+busy" a running restore, "+queued" a restore queued behind it, a final "!" a
+ * failed remove: "remove failed: may still be running"), "app=ISP db=OSU+busy" for
  * what a peer reports, "a c" for whom a peer sees alive. Defaults: this node a (priority 1) with
  * peers b (2) and c (3), all alive, configured, synced, reporting nothing in service, seeing a;
  * quorate; no fence script; one failover per hour; dead time 3 s; the monotonic clock at 100 s. */
@@ -54,8 +55,9 @@ struct tpeer {
     const char *name; /* NULL: the default peer list (b, c) */
     uint32_t prio;    /* the hierarchy's priority there; 0 = not extended */
     unsigned flags;
-    const char *sees;   /* names it reports alive; NULL: every other node */
-    const char *states; /* "app=ISP db=OSU+busy"; NULL: each tag OSU */
+    const char *sees;        /* names it reports alive; NULL: every other node */
+    const char *states;      /* "app=ISP db=OSU+busy"; NULL: each tag OSU */
+    const char *stop_failed; /* "db": tags it reported "remove failed: may still be running" */
     uint64_t dead_since_ms;
 };
 
@@ -105,6 +107,7 @@ struct built {
     struct lk_ptag tags[MAX_TAGS];
     struct lk_ppeer peers[MAX_PEERS];
     struct lk_ppeer_state states[MAX_PEERS][MAX_TAGS];
+    bool stop_failed[MAX_PEERS][MAX_TAGS];
     char sees_buf[MAX_PEERS][128];
     const char *sees[MAX_PEERS][MAX_PEERS + 1];
     struct lk_pfence fences[4];
@@ -158,6 +161,11 @@ static void build_here(struct built *b, const char *here)
         assert_non_null(eq);
         *eq = '\0';
         snprintf(b->names[n], sizeof(b->names[n]), "%s", w);
+        size_t vlen = strlen(eq + 1);
+        if (vlen > 0 && eq[vlen] == '!') {
+            t->stop_failed = true; /* "db=OSF!": a remove of it failed here */
+            eq[vlen] = '\0';
+        }
         t->tag = b->names[n];
         t->root = root;
         t->clustered = true;
@@ -210,6 +218,14 @@ static void build_peer(struct built *b, size_t i, const struct tpeer *tp, const 
             b->states[i][t].busy = busy;
         }
         p->states = b->states[i];
+    }
+    if (tp->stop_failed) {
+        char buf[128];
+        snprintf(buf, sizeof(buf), "%s", tp->stop_failed);
+        for (char *save = NULL, *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+            b->stop_failed[i][tag_index(b, w)] = true;
+        }
+        p->stop_failed = b->stop_failed[i];
     }
     if (p->has_alive_set) {
         size_t n = 0;
@@ -535,6 +551,60 @@ static const struct pcase cases[] = {
          R(.owner = "a", .gen = 3), EV(LK_PEV_RECONCILE), NOTHING},
         {"safety/single-running-restore-finishes-first", .here = "app=OSU+busy",
          R(.owner = "b", .gen = 3), EV(LK_PEV_RECONCILE), NOTHING},
+
+        /* ---- safety: a failed remove (the application may still run there) holds the
+         * hierarchy until that node is fenced or the flag is cleared */
+        {"failed-stop/owned-not-restored-while-a-peer-may-still-run-it", .here = "app=OSU db=OSU",
+         R(.owner = "a", .gen = 4),
+         PEERS({.name = "b", .prio = 2, .states = "db=OSF", .stop_failed = "db"},
+               {.name = "c", .prio = 3}),
+         EV(LK_PEV_RECONCILE), PLAN("WAIT")},
+        {"failed-stop/dead-node-is-fenced-first", .here = "app=OSU db=OSU",
+         R(.owner = "a", .gen = 4), WITH(.flags = FENCE),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD | NOSTATES, .stop_failed = "db"}, C_SEES_A),
+         EV(LK_PEV_RECONCILE), PLAN("FENCE b", "WAIT")},
+        {"failed-stop/dead-node-without-fence-hook-waits", .here = "app=OSU db=OSU",
+         R(.owner = "a", .gen = 4),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD | NOSTATES, .stop_failed = "db"}, C_SEES_A),
+         EV(LK_PEV_RECONCILE), PLAN("WAIT")},
+        {"failed-stop/restored-once-the-node-is-fenced", .here = "app=OSU db=OSU",
+         R(.owner = "a", .gen = 4), WITH(.flags = FENCE),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD | NOSTATES, .stop_failed = "db"}, C_SEES_A),
+         FENCES({.node = "b", .ok = true}), EV(LK_PEV_RECONCILE),
+         PLAN("MARK_ACTED", "RESTORE app")},
+        {"failed-stop/no-takeover-while-the-dead-owner-may-run-it", .here = "app=OSU",
+         R(.owner = "b", .gen = 4),
+         PEERS({.name = "b",
+                .prio = 2,
+                .flags = DEAD | NOSTATES,
+                .dead_since_ms = 10000,
+                .stop_failed = "app"},
+               C_SEES_A),
+         EV(LK_PEV_RECONCILE), PLAN("WAIT")},
+        {"failed-stop/operator-restore-elsewhere-refused", .here = "app=OSU",
+         R(.owner = "b", .gen = 4, .inactive = true),
+         PEERS({.name = "b", .prio = 2, .states = "app=OSF", .stop_failed = "app"},
+               {.name = "c", .prio = 3}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED a remove of the hierarchy of 'app' failed on node 'b': it may "
+              "still run there; stop it there and run 'lkcli resource reset' there, or let the "
+              "fence hook fence 'b'")},
+        {"failed-stop/operator-restore-on-that-node-allowed", .here = "app=OSU",
+         R(.owner = "b", .gen = 4, .inactive = true),
+         PEERS({.name = "b", .prio = 2, .states = "app=OSF", .stop_failed = "app"},
+               {.name = "c", .prio = 3}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "b", .target_priority = 2),
+         PLAN("WRITE_REC gen=5 seq=0 owner=b active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "VERDICT HANDLED")},
+        {"failed-stop/remove-here-acts-on-the-local-copy", .here = "app=OSF!",
+         R(.owner = "b", .gen = 4),
+         PEERS({.name = "b", .prio = 2, .states = "app=ISP"}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_REMOVE_REQUESTED), PLAN("VERDICT LOCAL")},
+        {"failed-stop/remove-of-a-plain-failure-goes-to-the-holder", .here = "app=OSF",
+         R(.owner = "b", .gen = 4),
+         PEERS({.name = "b", .prio = 2, .states = "app=ISP"}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_REMOVE_REQUESTED), PLAN("SEND_REMOVE b app", "VERDICT HANDLED")},
 
         /* ---- operator restore */
         {"restore/unsettled", EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
