@@ -59,7 +59,9 @@ static void print_tree(const json_t *resources, const json_t *node, const char *
            (long long) json_integer_value(json_object_get(res, "local_recoveries")),
            json_string_value(json_object_get(res, "reason")), pending && pending[0] ? " [" : "",
            pending ? pending : "", pending && pending[0] ? "]" : "",
-           stop_failed ? " [may still be running: fence this node, or remove or reset it]" : "");
+           stop_failed
+                   ? " [stop failed: may still run here; fence this node, or remove or reset it]"
+                   : "");
     const json_t *children = json_object_get(node, "children");
     char next[512];
     snprintf(next, sizeof(next), "%s%s", lead, below);

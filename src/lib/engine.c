@@ -4,8 +4,13 @@
  *   RESTORE_REQUESTED  busy → refuse; in service → nothing; else commit pending=restore,
  *                      intent=in, run restore
  *   REMOVE_REQUESTED   busy → refuse; OSU → nothing (intent=out); else commit
- *                      pending=remove, intent=out, run remove
- *   RUN_FINISHED       restore ok → ISP, failed → OSF; remove ok → OSU, failed → OSF;
+ *                      pending=remove, intent=out, run remove. preempt (the cluster's):
+ *                      never refused; queued restores dropped, running actions finish
+ *                      with intent=out (their end then removes), the rest removed
+ *   RUN_FINISHED       restore ok → ISP (intent out: then removed), failed → OSF and
+ *                      removed (fail-remove); remove ok → OSU, failed → OSF "remove
+ *                      failed: may still be running" + stop_failed; fail-remove ok → OSF
+ *                      with the cause, failed → the same as a failed remove;
  *                      probe ok → ISP (restore skipped); probe failed → OSF and remove
  *                      first (cleanup), then restore; INIT_OSU: remove, then OSU
  *   STARTUP            interrupted remove of an operator → remove again; in service, or
@@ -17,12 +22,16 @@
  *                      ok → failures 0; timeout → 1517, and with monitor-timeout-action
  *                      ignore nothing else; failed → 1500, and at check-failures in a row:
  *                      recover (script, local recovery on, within the recovery budget) or
- *                      the failover seam (OSF here)
+ *                      the failover seam (OSF here, removed before it counts as out of
+ *                      service: fail-remove-wait, after whatever depends on it)
  *   PROCESS_EXITED     only while monitored: 1506, then as a failed check at its limit
  *   RUN_FINISHED       recover ok → ISP (ISU with monitoring off), restore not run;
  *                      recover failed → 1503 and the failover seam
  *   SETTINGS_CHANGED   in service and idle: monitoring off → ISU (1507), on → ISP (1508)
- *   RESET              counters and the recovery window cleared (1509)
+ *   RESET              counters and the recovery window cleared (1509); stop_failed
+ *                      too (1511: the operator vouches the application is stopped)
+ * A queued remove whose parent is in service and idle (it was busy when the remove was
+ * queued: a probe at start-up, a restore) pulls that parent into the removal.
  * A finished run must be the run the pending action expects; anything else is refused
  * as an impossible event. It reads the view and writes the plan; nothing else. */
 #include "engine.h"
@@ -573,7 +582,9 @@ static void preempt_hierarchy(struct lk_plan *plan, const struct lk_resource *re
         }
     }
     struct eff e = effective(plan, res);
-    if (e.pending == LK_PENDING_NONE && e.state != LK_STATE_OSU) {
+    if (e.pending == LK_PENDING_NONE && e.state == LK_STATE_OSU && e.target) {
+        commit(plan, res, e.state, LK_PENDING_NONE, false, "%s", res->reason);
+    } else if (e.pending == LK_PENDING_NONE && e.state != LK_STATE_OSU) {
         queue_remove_up(plan, res, false);
     }
     queue_remove_hierarchy(plan, res, false);

@@ -57,6 +57,7 @@ struct engine_case {
         uint64_t now_usec;
         int pid;
         const char *detail;
+        bool preempt;
     } ev;
     int ret;
     const char *plan[LK_TEST_PLAN_MAX + 1]; /* NULL-terminated */
@@ -101,6 +102,8 @@ struct engine_case {
 #define EXITED(p, file)                                                                            \
     .ev = {.type = LK_EV_PROCESS_EXITED, .now_usec = NOW, .pid = (p), .detail = (file)}
 #define TIMEOUT_USEC(u) .outcome = LK_OUTCOME_TIMEOUT, .timeout_usec = (u)
+/* The cluster removes app1's hierarchy: another node holds it now (issue 9). */
+#define PREEMPT         .ev = {.type = LK_EV_REMOVE_REQUESTED, .preempt = true}
 #define NOTHING         .plan = {NULL}
 
 /* The reason every case's resource starts with; a commit that only changes the intent
@@ -200,6 +203,38 @@ static const struct engine_case cases[] = {
         {"remove-requested/busy-fail-remove", RES(OSF, FAIL_REMOVE, IN, NOCHK, AUTORES_ISP),
          EVENT(REMOVE_REQUESTED), 0,
          PLAN("REFUSE app1 resource 'app1' is busy: fail-remove in progress")},
+        /* REMOVE_REQUESTED with preempt (the cluster's): never refused for busy; queued
+         * restores dropped, running actions finish first with the intent "out" */
+        {"remove-requested/preempt-ISP", RES(ISP, NONE, IN, Q, AUTORES_ISP), PREEMPT, 0,
+         PLAN(START_REMOVE(ISP, out))},
+        {"remove-requested/preempt-OSF", RES(OSF, NONE, IN, Q, AUTORES_ISP), PREEMPT, 0,
+         PLAN(START_REMOVE(OSF, out))},
+        {"remove-requested/preempt-OSU-intent-in", RES(OSU, NONE, IN, Q, AUTORES_ISP), PREEMPT, 0,
+         PLAN("COMMIT app1 OSU pending=- target=out reason=" PRIOR)},
+        {"remove-requested/preempt-OSU-intent-out", RES(OSU, NONE, OUT, Q, AUTORES_ISP), PREEMPT, 0,
+         NOTHING},
+        {"remove-requested/preempt-restore-wait", RES(OSU, RESTORE_WAIT, IN, Q, AUTORES_ISP),
+         PREEMPT, 0,
+         PLAN("COMMIT app1 OSU pending=- target=out reason=restore not started: the hierarchy was "
+              "removed")},
+        {"remove-requested/preempt-restore-running", RES(OSU, RESTORE, IN, Q, AUTORES_ISP), PREEMPT,
+         0, PLAN("COMMIT app1 OSU pending=restore target=out reason=" PRIOR)},
+        {"remove-requested/preempt-recover-running", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         PREEMPT, 0, PLAN("COMMIT app1 ISP pending=recover target=out reason=" PRIOR)},
+        {"remove-requested/preempt-cleanup-running", RES(OSF, CLEANUP, IN, Q, AUTORES_ISP), PREEMPT,
+         0, PLAN("COMMIT app1 OSF pending=cleanup target=out reason=" PRIOR)},
+        {"remove-requested/preempt-remove-of-lkstop", RES(ISP, REMOVE, IN, Q, AUTORES_ISP), PREEMPT,
+         0, PLAN("COMMIT app1 ISP pending=remove target=out reason=" PRIOR)},
+        {"remove-requested/preempt-remove-running", RES(ISP, REMOVE, OUT, Q, AUTORES_ISP), PREEMPT,
+         0, NOTHING},
+        {"remove-requested/preempt-remove-wait", RES(ISP, REMOVE_WAIT, OUT, Q, AUTORES_ISP),
+         PREEMPT, 0, NOTHING},
+        {"remove-requested/preempt-probe-running", RES(ISP, PROBE, IN, Q, AUTORES_ISP), PREEMPT, 0,
+         NOTHING},
+        {"remove-requested/preempt-fail-remove-running", RES(OSF, FAIL_REMOVE, IN, Q, AUTORES_ISP),
+         PREEMPT, 0, NOTHING},
+        {"remove-requested/preempt-fail-remove-wait",
+         RES(OSF, FAIL_REMOVE_WAIT, IN, Q, AUTORES_ISP), PREEMPT, 0, NOTHING},
         {"remove-requested/busy-restore", RES(OSU, RESTORE, IN, NOCHK, AUTORES_ISP),
          EVENT(REMOVE_REQUESTED), 0,
          PLAN("REFUSE app1 resource 'app1' is busy: restore in progress")},
@@ -307,6 +342,23 @@ static const struct engine_case cases[] = {
               "status 1",
               "LOG app1 1202 ERROR restore action failed: exit status 1",
               "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+
+        /* RUN_FINISHED after a preempt (intent "out" while the action ran): out again */
+        {"run-finished/restore-ok-after-preempt", RES(OSU, RESTORE, OUT, Q, AUTORES_ISP),
+         FINISHED(RESTORE, OK), 0,
+         PLAN("COMMIT app1 ISP pending=remove target=out reason=remove in progress",
+              "LOG app1 1201 INFO restore action has succeeded (1234 ms)",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"run-finished/recover-ok-after-preempt", RES(ISP, RECOVER, OUT, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 1), FINISHED(RECOVER, OK), 0,
+         PLAN("COMMIT app1 ISP pending=remove target=out failures=0 recoveries=1 reason=remove in "
+              "progress",
+              "LOG app1 1502 INFO recovered in place by recover (1234 ms); restore not run",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"run-finished/cleanup-ok-after-preempt", RES(OSF, CLEANUP, OUT, Q, AUTORES_ISP),
+         FINISHED(REMOVE, OK), 0,
+         PLAN("COMMIT app1 OSU pending=- target=out reason=remove action has succeeded",
+              "LOG app1 1204 INFO remove action has succeeded (1234 ms)")},
 
         /* RUN_FINISHED: probe, for each init strategy */
         {"run-finished/probe-ok-AUTORES_ISP", RES(ISP, PROBE, IN, Q, AUTORES_ISP),
@@ -819,6 +871,7 @@ static bool run_case(const struct engine_case *c)
             .now_usec = c->ev.now_usec,
             .pid = c->ev.pid,
             .detail = c->ev.detail,
+            .preempt = c->ev.preempt,
     };
     struct lk_resource before;
     memcpy(&before, &app1, sizeof(before));
@@ -1602,6 +1655,153 @@ static void lk_engine_decide__hierarchy_busy_refuses_other_members(void **state)
     free(h);
 }
 
+/* The cluster preempts a hierarchy that is being restored here (another node holds it
+ * now): top -> mid -> low, top -> side; low and side in service, mid's restore running,
+ * top queued. Never refused: top's queued restore is dropped, side (its parent out) is
+ * removed at once, low waits for mid, whose restore ends and leads to its remove. */
+static void lk_engine_decide__hierarchy_preempt_during_restore(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "low", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "mid", LK_STATE_OSU, LK_PENDING_RESTORE, true, Q);
+    hier_add(h, "top", LK_STATE_OSU, LK_PENDING_RESTORE_WAIT, true, Q);
+    hier_add(h, "side", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_dep(h, "top", "mid");
+    hier_dep(h, "mid", "low");
+    hier_dep(h, "top", "side");
+
+    /* Without preempt, busy: refused. */
+    struct lk_event ev = {.type = LK_EV_REMOVE_REQUESTED, .tag = "top", .whole_hierarchy = true};
+    assert_int_equal(hier_event(h, &ev, &plan), 0);
+    expect_plan(&plan, "REFUSE top resource 'top' is busy: restore-wait in progress");
+
+    ev.preempt = true;
+    assert_int_equal(hier_event(h, &ev, &plan), 0);
+    expect_plan(&plan, "COMMIT mid OSU pending=restore target=out reason=" PRIOR,
+                "COMMIT top OSU pending=- target=out reason=restore not started: the hierarchy "
+                "was removed",
+                W_REMOVE("low", "ISP", "out"), REMOVING("side", "ISP", "out"), REMOVE_RUN("side"));
+    assert_string_equal(states_of(h), "low ISP/remove-wait, mid OSU/restore, top OSU, "
+                                      "side ISP/remove");
+    /* A second preempt (the coordinator asks again) changes nothing. */
+    assert_int_equal(hier_event(h, &ev, &plan), 0);
+    expect_no_plan(&plan);
+
+    hier_finish(h, "side", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("side", "out"));
+    /* The running restore ends: mid is in service for a moment, then removed; then low. */
+    hier_finish(h, "mid", LK_ACTION_RESTORE, true, &plan);
+    expect_plan(&plan, REMOVING("mid", "ISP", "out"),
+                "LOG mid 1201 INFO restore action has succeeded (1234 ms)", REMOVE_RUN("mid"));
+    hier_finish(h, "mid", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("mid", "out"), REMOVING("low", "ISP", "out"), REMOVE_RUN("low"));
+    hier_finish(h, "low", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("low", "out"));
+    assert_string_equal(states_of(h), "low OSU, mid OSU, top OSU, side OSU");
+    for (size_t i = 0; i < h->view.count; i++) {
+        assert_false(h->res[i].target_in_service);
+    }
+    free(h);
+}
+
+/* A preempted restore that fails: removed like any failed restore (OSF), then its child. */
+static void lk_engine_decide__hierarchy_preempt_then_restore_fails(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "low", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "top", LK_STATE_OSU, LK_PENDING_RESTORE, true, Q);
+    hier_dep(h, "top", "low");
+    struct lk_event ev = {
+            .type = LK_EV_REMOVE_REQUESTED, .tag = "low", .whole_hierarchy = true, .preempt = true};
+    assert_int_equal(hier_event(h, &ev, &plan), 0);
+    expect_plan(&plan, "COMMIT top OSU pending=restore target=out reason=" PRIOR,
+                W_REMOVE("low", "ISP", "out"));
+    hier_finish(h, "top", LK_ACTION_RESTORE, false, &plan);
+    expect_plan(&plan,
+                "COMMIT top OSF pending=fail-remove target=out reason=restore action failed: exit "
+                "status 1",
+                "LOG top 1202 ERROR restore action failed: exit status 1", REMOVE_RUN("top"));
+    hier_finish(h, "top", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan,
+                "COMMIT top OSF pending=- target=out reason=restore action failed: exit status 1",
+                "LOG top 1204 INFO remove action has succeeded (1234 ms)",
+                REMOVING("low", "ISP", "out"), REMOVE_RUN("low"));
+    hier_finish(h, "low", LK_ACTION_REMOVE, true, &plan);
+    assert_string_equal(states_of(h), "low OSU, top OSF");
+    free(h);
+}
+
+static bool always(const void *ctx, const char *tag)
+{
+    (void) ctx;
+    (void) tag;
+    return true;
+}
+
+/* Start-up of a node whose hierarchy another node owns (INIT_OSU: probe, remove a copy
+ * found running): parent -> child, both in service before. The child's probe fails first:
+ * its removal waits for the parent, still probing. The parent's probe finds it running:
+ * it is removed first, then the child; nothing stays queued (issue 9: lkstart hung, the
+ * parent's application ran on next to the owner's copy). */
+static void
+lk_engine_decide__hierarchy_startup_owned_elsewhere_child_probe_fails_first(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    h->view.owned_elsewhere = always;
+    hier_add(h, "child", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "parent", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_dep(h, "parent", "child");
+
+    hier_request(h, LK_EV_STARTUP, "child", &plan);
+    assert_string_equal(runs_of(&plan), "child quickchk");
+    hier_request(h, LK_EV_STARTUP, "parent", &plan);
+    assert_string_equal(runs_of(&plan), "parent quickchk");
+
+    hier_finish(h, "child", LK_ACTION_QUICKCHK, false, &plan);
+    expect_plan(&plan, "LOG child 1211 WARNING quickchk at start-up failed: exit status 1",
+                W_REMOVE("child", "ISP", "out"));
+    hier_finish(h, "parent", LK_ACTION_QUICKCHK, true, &plan);
+    expect_plan(&plan,
+                "COMMIT parent ISP pending=- target=in reason=in service: quickchk at start-up "
+                "succeeded; restore not needed",
+                "LOG parent 1210 INFO quickchk at start-up succeeded: the application runs, "
+                "restore not needed",
+                REMOVING("parent", "ISP", "out"), REMOVE_RUN("parent"));
+    hier_finish(h, "parent", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("parent", "out"), REMOVING("child", "ISP", "out"),
+                REMOVE_RUN("child"));
+    hier_finish(h, "child", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("child", "out"));
+    assert_string_equal(states_of(h), "child OSU, parent OSU");
+    free(h);
+}
+
+/* The same rule outside start-up: a failed child waits for its parent's restore, which
+ * succeeds; the parent is then removed (keeping its intent), then the child. */
+static void lk_engine_decide__hierarchy_failed_child_pulls_in_a_parent_restored_later(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "child", LK_STATE_OSF, LK_PENDING_FAIL_REMOVE_WAIT, true, Q);
+    hier_add(h, "parent", LK_STATE_OSU, LK_PENDING_RESTORE, true, Q);
+    hier_dep(h, "parent", "child");
+    snprintf(hier_get(h, "child")->reason, LK_REASON_MAX, "%s", QCAUSE);
+    hier_finish(h, "parent", LK_ACTION_RESTORE, true, &plan);
+    expect_plan(&plan, RESTORED("parent"), REMOVING("parent", "ISP", "in"), REMOVE_RUN("parent"));
+    hier_finish(h, "parent", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("parent", "in"),
+                "COMMIT child OSF pending=fail-remove target=in reason=" QCAUSE,
+                REMOVE_RUN("child"));
+    free(h);
+}
+
 static void lk_engine_would_cycle__prints_the_cycle(void **state)
 {
     (void) state;
@@ -2055,6 +2255,12 @@ int main(void)
             cmocka_unit_test(lk_engine_decide__hierarchy_deep_chain),
             cmocka_unit_test(lk_engine_decide__hierarchy_shutdown_during_restore_ends),
             cmocka_unit_test(lk_engine_decide__hierarchy_startup_does_not_retry_a_failed_child),
+            cmocka_unit_test(lk_engine_decide__hierarchy_preempt_during_restore),
+            cmocka_unit_test(lk_engine_decide__hierarchy_preempt_then_restore_fails),
+            cmocka_unit_test(
+                    lk_engine_decide__hierarchy_startup_owned_elsewhere_child_probe_fails_first),
+            cmocka_unit_test(
+                    lk_engine_decide__hierarchy_failed_child_pulls_in_a_parent_restored_later),
             cmocka_unit_test(lk_engine_would_cycle__prints_the_cycle),
             cmocka_unit_test(lk_engine_connected__through_parents_and_children),
             cmocka_unit_test(lk_act_format__unknown_type),
