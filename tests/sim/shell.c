@@ -939,6 +939,7 @@ static struct sim_msg *state_msg(struct sim_node *n)
         m->st[r] = (uint8_t) n->res[r].state;
         m->pe[r] = (uint8_t) n->res[r].pending;
         m->tgt[r] = n->res[r].target_in_service;
+        m->stop_failed[r] = n->res[r].stop_failed;
         m->has_rec[r] = n->own[r].has;
         if (n->own[r].has) {
             m->rec[r] = n->own[r].rec;
@@ -1058,6 +1059,7 @@ void shell_receive(struct sim_node *n, const struct sim_msg *m)
     case MSG_STATE:
         memcpy(p->st, m->st, sizeof(p->st));
         memcpy(p->pe, m->pe, sizeof(p->pe));
+        memcpy(p->stop_failed, m->stop_failed, sizeof(p->stop_failed));
         p->has_states = true;
         p->sseq = m->seq;
         p->heard = true;
@@ -1468,6 +1470,7 @@ struct pview {
     struct lk_ptag tags[SIM_RES];
     struct lk_ppeer peers[SIM_NODES_MAX];
     struct lk_ppeer_state states[SIM_NODES_MAX][SIM_RES];
+    bool stop_failed[SIM_NODES_MAX][SIM_RES];
     const char *alive[SIM_NODES_MAX][SIM_NODES_MAX];
     struct lk_pfence fences[SIM_NODES_MAX];
     char switch_tag[LK_TAG_MAX + 1];
@@ -1511,6 +1514,9 @@ static void build_pview(struct sim_node *n, int hier, struct pview *pv)
                 .clustered = true,
                 .state = res->state,
                 .busy = res->pending != LK_PENDING_NONE,
+                .stop_failed = res->stop_failed,
+                .pending = res->pending,
+                .reason = res->reason,
         };
         if (!has_parent(r) && !ph->has_root) {
             ph->has_root = true;
@@ -1549,6 +1555,14 @@ static void build_pview(struct sim_node *n, int hier, struct pview *pv)
                 .alive_count = p->has_alive_set ? names_of(p->alive_set, pv->alive[k]) : 0,
                 .priority = is_node(i) ? sim_prio(hier, i) : 0,
         };
+        bool any_stop_failed = false;
+        for (size_t t = 0; t < h.count; t++) {
+            pv->stop_failed[k][t] = p->stop_failed[h.tags[t]];
+            any_stop_failed |= pv->stop_failed[k][t];
+        }
+        if (any_stop_failed) {
+            q->stop_failed = pv->stop_failed[k];
+        }
         if (p->has_states) {
             for (size_t t = 0; t < h.count; t++) {
                 int r = h.tags[t];

@@ -247,8 +247,7 @@ void sim_record_failover(int hier)
 
 void sim_note_restore_start(struct sim_node *n, int res)
 {
-    (void) n;
-    (void) res;
+    W.restore_at[n->idx][sim_hier_of(res)] = W.now;
 }
 
 static bool in_fault_phase(void)
@@ -697,6 +696,23 @@ static bool connected_both(int a, int b)
 /* Whether a copy on node i is inside a documented fencing window (docs/CLUSTER.md):
  * (a) cut off without quorum, (b) quorum none and cut from the others, (c) frozen or
  * crashed while its application kept running, each with the time to notice and remove. */
+/* Whether the copy on node i is one whose remove failed after every other copy had
+ * started: nothing can stop it but an operator or the fence hook ("may still be
+ * running"); the other copies were not restored because of it. */
+static bool stale_failed_remove(int i, int hier, uint32_t holders)
+{
+    uint64_t failed = W.remove_failed_at[i][hier];
+    if (!failed) {
+        return false;
+    }
+    for (int k = 0; k < W.cfg.nodes; k++) {
+        if (k != i && (holders >> k & 1) && W.restore_at[k][hier] > failed) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool excused(int i, uint32_t holders)
 {
     if (W.cfg.fence) {
@@ -771,7 +787,10 @@ static const char *classify_split(int a, int b, int hier)
             /* A failed copy that nothing will remove (no remove pending for it). */
             const struct lk_resource *res = &W.node[pair[k]].res[r];
             if (sim_hier_of(r) == hier && res->stop_failed && W.app[pair[k]][r] != APP_OFF) {
-                return "S1 a failed remove may still run, restored elsewhere anyway";
+                return stale_failed_remove(pair[k], hier, 1u << a | 1u << b)
+                               ? "X10 a stale copy whose remove failed runs next to the owner's "
+                                 "(nobody fences it)"
+                               : "S1 a failed remove may still run, restored elsewhere anyway";
             }
             if (sim_hier_of(r) == hier && res->state == LK_STATE_OSF &&
                 W.app[pair[k]][r] != APP_OFF &&
@@ -833,7 +852,8 @@ static void check_split(void)
         }
         int guilty[SIM_NODES_MAX], g = 0;
         for (int i = 0; i < W.cfg.nodes; i++) {
-            if ((holders >> i & 1) && !excused(i, holders)) {
+            if ((holders >> i & 1) && !excused(i, holders) &&
+                !(stale_failed_remove(i, h, holders) && !W.cfg.fence)) {
                 guilty[g++] = i;
             }
         }
@@ -1017,6 +1037,9 @@ static void step(struct ev *e)
             if (e->action == LK_ACTION_RESTORE) {
                 *app = ok || e->ok ? APP_RUNNING : *app;
             } else if (e->action == LK_ACTION_REMOVE) {
+                if (!ok && *app != APP_OFF) {
+                    W.remove_failed_at[e->node][sim_hier_of(e->res)] = W.now;
+                }
                 *app = ok ? APP_OFF : *app;
             } else if (e->action == LK_ACTION_RECOVER) {
                 *app = ok ? APP_RUNNING : *app;

@@ -42,6 +42,7 @@ struct sim_msg {
     uint64_t seq;
     uint8_t st[SIM_RES], pe[SIM_RES];
     bool tgt[SIM_RES];
+    bool stop_failed[SIM_RES];
     bool has_rec[SIM_RES];
     struct lk_owner_rec rec[SIM_RES];
     int res, to_node;
@@ -56,6 +57,7 @@ struct sim_peer {
     uint32_t alive_set, votes;
     uint64_t last_heard, dead_since, sseq;
     uint8_t st[SIM_RES], pe[SIM_RES];
+    bool stop_failed[SIM_RES]; /* "may still run there"; kept after its death */
 };
 
 struct sim_fence {
@@ -152,6 +154,8 @@ struct sim_world {
     bool quiet;
     uint64_t quiet_since, phase_end;
     uint64_t overlap_since[SIM_HIER];
+    uint64_t restore_at[SIM_NODES_MAX][SIM_HIER];       /* last restore run started */
+    uint64_t remove_failed_at[SIM_NODES_MAX][SIM_HIER]; /* last remove run that failed */
     char violation[1024];
     const char *label; /* which known sequence the violation looks like */
     uint64_t violation_step;
