@@ -50,6 +50,7 @@ static const char *const state_keys[] = {
         "target_in_service",
         "check_failures_in_row",
         "local_recoveries",
+        "stop_failed",
 };
 #define STATE_KEY_COUNT (sizeof(state_keys) / sizeof(state_keys[0]))
 

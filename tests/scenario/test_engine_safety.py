@@ -221,3 +221,31 @@ def test_startup_probe_failing_child_does_not_deadlock(cluster):
     assert not [ln for ln in lines if ln.startswith("restore ") and ln.endswith(" node1")], lines
     holds(lambda: parent.runs_only_on(n2) and child.runs_only_on(n2), QUIET,
           what="the hierarchy runs only on node2")
+
+
+def test_takeover_restore_that_fails_halfway_is_removed(cluster):
+    """node1 dies; node2's restore starts the application, then exits 1 (half up): node2
+    removes it, then app1 is OSF there, with the cause; nothing of it runs anywhere."""
+    flag = cluster.work / "half"
+    n1, n2 = cluster.build(2)
+    app = cluster.app("app1")
+    restore = lkapp.write_script(
+        cluster.work / "half-restore",
+        f"#!/bin/bash\n{app.restore}\nrc=$?\n"
+        f"if [ -e {flag} ] && [ \"$LK_NODE\" = node2 ]; then echo 'half done'; exit 1; fi\n"
+        "exit $rc\n")
+    n1.create("app1", restore, app.remove, "--quickchk", app.quickchk)
+    n1.cli("resource", "extend", "--tag", "app1", "--node", "node2", "--priority", "2")
+    wait_eq(lambda: n2.state("app1"), "OSU", what="app1 extended to node2")
+    wait_for(lambda: app.runs_only_on(n1), what="app1 on node1")
+    flag.touch()
+    mark = len(cluster.journal_lines())
+
+    n1.kill9_all()
+    wait_for(lambda: n2.state("app1") == "OSF" and idle(n2, "app1"), what="app1 OSF on node2")
+    lines = cluster.journal_lines()[mark:]
+    assert lines.index("restore app1 node2") < lines.index("remove app1 node2"), lines
+    res = n2.resource("app1")
+    assert res["reason"].startswith("restore action failed: exit status 1"), res
+    assert res["stop_failed"] is False
+    holds(lambda: not app.nodes(), QUIET, what="app1 runs nowhere")
