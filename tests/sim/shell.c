@@ -1630,7 +1630,8 @@ static enum lk_pverdict place_apply(struct sim_node *n, int hier, const struct l
             if (r >= 0) {
                 struct lk_event rev = {.type = LK_EV_REMOVE_REQUESTED,
                                        .tag = sim_tags[r],
-                                       .whole_hierarchy = act->whole};
+                                       .whole_hierarchy = act->whole,
+                                       .preempt = act->preempt};
                 handle_quiet(n, &rev);
             }
             break;

@@ -815,16 +815,16 @@ static const char *classify_split(int a, int b, int hier)
         }
     }
     for (int k = 0; k < 2; k++) {
-        if (hier_pending(pair[k], hier, LK_PENDING_REMOVE, LK_PENDING_REMOVE_WAIT) ||
-            hier_pending(pair[k], hier, LK_PENDING_FAIL_REMOVE, LK_PENDING_FAIL_REMOVE_WAIT)) {
-            return "S2 handed over while the old holder still runs it";
-        }
-    }
-    for (int k = 0; k < 2; k++) {
         const struct sim_node *n = &W.node[pair[k]];
         if (n->daemon == DAEMON_UP && !n->frozen &&
             ((!W.cfg.quorum_none && !n->quorate) || W.now - n->booted_at < grace_us())) {
             return "X6 start-up restores from a stale record (no quorum, no fencing)";
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        if (hier_pending(pair[k], hier, LK_PENDING_REMOVE, LK_PENDING_REMOVE_WAIT) ||
+            hier_pending(pair[k], hier, LK_PENDING_FAIL_REMOVE, LK_PENDING_FAIL_REMOVE_WAIT)) {
+            return "S2 handed over while the old holder still runs it";
         }
     }
     if (strcmp(own_rec(a, hier)->owner, own_rec(b, hier)->owner) != 0) {
