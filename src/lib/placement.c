@@ -14,10 +14,17 @@
  *                                   order; without quorum (quorum-loss-action osu) take
  *                                   it out until quorum returns
  *   a switchover from here        → once removed here, the record names the target
+ *   in service again here         → the failover episode is over: the nodes tried are
+ *                                   forgotten (a planned switchover has arrived)
  *   switchback automatic          → a better node is back: switch over to it
  *
- * Operator requests (restore, remove, lkstop --switchover, lkstop) and peers' requests
- * (switch, remove) are events too; a request's answer is the plan's VERDICT act. */
+ * The failover budget: failovers count within the window; an operator's switchover,
+ * restore or reset (LK_PEV_RESET) starts it afresh, and handing a hierarchy back after
+ * its planned switchover failed on the target is not a failover.
+ *
+ * Operator requests (restore, remove, lkstop --switchover, lkstop, reset) and peers'
+ * requests (switch, remove) are events too; a request's answer is the plan's VERDICT
+ * act. */
 #include "placement.h"
 
 #include <errno.h>

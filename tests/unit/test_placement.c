@@ -3,6 +3,9 @@
  * peers, quorum, fencing, the time), one cluster event, and the plan placement must
  * produce, written exactly as lk_pact_format prints it. One loop runs every case and
  * prints, for each mismatch, the case's name with the expected and the actual lines.
+ * Two tables: cases[] walks the rules one by one; golden[] covers every rule of
+ * docs/CLUSTER.md, every fault the cluster scenario tests exercise, the sequences of
+ * issue 9 and the failover budget. Every cluster bug found from now on adds a row.
  *
  * A case's view is built by small helpers from compact strings, so a row stays one
  * readable block: "app=ISP db=OSF+busy" for the hierarchy here (the first tag is the
