@@ -1,30 +1,18 @@
 /* Placement: what this node does about one hierarchy, given its ownership record, the
  * membership, quorum, fencing and the time (all in the view), for one cluster event. Pure:
- * no loop, no clock, no I/O; the only memory it allocates is the plan's. The executor
- * (lk_executor_place) carries the plan out; the rules, one at a time, re-run after
- * anything changes (LK_PEV_RECONCILE):
- *
- *   someone else owns it          → never keep it here: remove our copy (a newer
- *                                   generation elsewhere, a stale copy after a freeze or
- *                                   a healed partition); if its owner is dead, the best
- *                                   live node takes it over (quorum, fencing, the
- *                                   failover limit), which is a new generation
- *   we own it and it should run   → restore it here (children first); if it failed here
- *                                   after we tried, hand it to the next node in priority
- *                                   order; without quorum (quorum-loss-action osu) take
- *                                   it out until quorum returns
- *   a switchover from here        → once removed here, the record names the target
- *   in service again here         → the failover episode is over: the nodes tried are
- *                                   forgotten (a planned switchover has arrived)
- *   switchback automatic          → a better node is back: switch over to it
- *
- * The failover budget: failovers count within the window; an operator's switchover,
- * restore or reset (LK_PEV_RESET) starts it afresh, and handing a hierarchy back after
- * its planned switchover failed on the target is not a failover.
- *
- * Operator requests (restore, remove, lkstop --switchover, lkstop, reset) and peers'
- * requests (switch, remove) are events too; a request's answer is the plan's VERDICT
- * act. */
+ * no loop, no clock, no I/O; it allocates only the plan. The executor carries the plan out
+ * (lk_executor_place). Events: reconcile (re-run after anything changes), an operator's
+ * restore or remove, a peer's switch or remove request, lkstop --switchover, lkstop. The
+ * rules, in docs/CLUSTER.md: someone else owns it → never keep it here (remove our copy;
+ * take it over when the owner is dead: quorum, fencing, the failover limit); we own it →
+ * restore it here, children first, once every other copy is gone (or hand the record to
+ * a peer that runs it healthy); failed here → the next node; no quorum (osu) → out until
+ * quorum returns; a switchover from here → the record names the target once removed;
+ * switchback automatic → back to a better node. A request's answer is its VERDICT act.
+ * It must never emit an act that brings the hierarchy in service here while a live peer
+ * runs any of it, or while a node where its remove failed is neither fenced nor cleared.
+ * The failover budget: an operator's switchover, restore or reset (LK_PEV_RESET) starts it
+ * afresh; handing a hierarchy back after its planned switchover failed is not a failover. */
 #include "placement.h"
 
 #include <errno.h>
