@@ -249,3 +249,43 @@ def test_takeover_restore_that_fails_halfway_is_removed(cluster):
     assert res["reason"].startswith("restore action failed: exit status 1"), res
     assert res["stop_failed"] is False
     holds(lambda: not app.nodes(), QUIET, what="app1 runs nowhere")
+
+
+def test_remove_on_the_node_whose_remove_failed_runs_there(cluster):
+    """node1's check fails and its remove fails too: OSF, "may still be running", the flag
+    on node1. `lkcli resource remove` on node1 then runs remove on node1 (not on the node
+    that may hold the hierarchy by now): node1's copy goes, the flag with it, and in the
+    end app1 runs on node2 only. (Until the cluster refuses to restore such a hierarchy
+    elsewhere, both copies may run meanwhile: declared as a fencing window.)"""
+    hung, stuck = cluster.work / "hung", cluster.work / "stuck"
+    n1, n2 = cluster.build(2)
+    app = cluster.app("app1")
+    chk = lkapp.write_script(
+        cluster.work / "hung-quickchk",
+        f"#!/bin/bash\n[ -e {hung} ] && [ \"$LK_NODE\" = node1 ] && exit 1\nexec {app.quickchk}\n")
+    rm = lkapp.write_script(
+        cluster.work / "stuck-remove",
+        f"#!/bin/bash\nif [ -e {stuck} ] && [ \"$LK_NODE\" = node1 ]; then\n"
+        f"    echo 'cannot stop'; exit 1\nfi\nexec {app.remove}\n")
+    n1.create("app1", app.restore, rm, "--quickchk", chk, "--quickchk-interval", "0.2")
+    n1.cli("resource", "extend", "--tag", "app1", "--node", "node2", "--priority", "2")
+    wait_eq(lambda: n2.state("app1"), "OSU", what="app1 extended to node2")
+    wait_for(lambda: app.runs_only_on(n1), what="app1 on node1")
+
+    with cluster.fencing_window():
+        stuck.touch()
+        hung.touch()
+        wait_for(lambda: n1.state("app1") == "OSF" and idle(n1, "app1"), what="app1 OSF")
+        res = n1.resource("app1")
+        assert res["stop_failed"] is True, res
+        assert res["reason"].startswith("remove failed: may still be running"), res
+        assert "node1" in app.nodes(), "the stuck remove stops nothing"
+        stuck.unlink()
+        mark = len(cluster.journal_lines())
+        n1.cli("resource", "remove", "--tag", "app1")
+        assert "remove app1 node1" in cluster.journal_lines()[mark:]
+        wait_for(lambda: "node1" not in app.nodes(), what="node1's copy removed")
+        res = n1.resource("app1")
+        assert res["stop_failed"] is False and res["state"] == "OSU", res
+    hung.unlink()
+    wait_for(lambda: app.runs_only_on(n2), what="app1 on node2 only")
