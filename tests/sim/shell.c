@@ -1299,16 +1299,9 @@ void shell_boot(struct sim_node *n)
 
 bool shell_op_restore(struct sim_node *n, int r, int target, char *why, size_t size)
 {
-    if (!n->settled) {
-        snprintf(why, size, "still joining");
-        return false;
-    }
 #if SIM_HAVE_PLACEMENT
     if (USE_PLACEMENT) {
-        if (target != n->idx && !n->peers[target].alive) {
-            snprintf(why, size, "node '%s' is not ALIVE", W.node[target].name);
-            return false;
-        }
+        /* As lk_cluster_restore: placement judges everything (settled, alive, quorum). */
         struct lk_pevent ev = {.type = LK_PEV_RESTORE_REQUESTED,
                                .tag = sim_tags[r],
                                .target = W.node[target].name,
@@ -1321,6 +1314,10 @@ bool shell_op_restore(struct sim_node *n, int r, int target, char *why, size_t s
         return v == LK_PVERDICT_HANDLED;
     }
 #endif
+    if (!n->settled) {
+        snprintf(why, size, "still joining");
+        return false;
+    }
     struct hier h;
     load_hier(n, sim_hier_of(r), &h);
     int holder = -1;
