@@ -301,6 +301,10 @@ void sim_start_run(struct sim_node *n, int res, enum lk_action action)
         }
         e.ok = sim_chance(50); /* a failed restore left the application half up */
     }
+    if (e.result.outcome != LK_OUTCOME_SUCCESS) {
+        failure_event(sim_hier_of(res)); /* a failure the cluster may fail over for */
+        W.episode_failed[sim_hier_of(res)] |= 1u << n->idx;
+    }
     e.result.duration_usec = dur;
     e.result.pid = (int) (id % 30000) + 100;
     e.t = W.now + dur;
@@ -547,6 +551,7 @@ static void fault(void)
         if (W.app[i][r] == APP_RUNNING) {
             bool hang = sim_chance(50);
             W.app[i][r] = hang ? APP_HUNG : APP_OFF;
+            W.episode_failed[h] |= 1u << i;
             sim_trace(n, "FAULT application %s %s", sim_tags[r], hang ? "hangs" : "dies");
             failure_event(h);
         }
@@ -833,6 +838,25 @@ static const char *classify_split(int a, int b, int hier)
     return "X0 other";
 }
 
+/* The oracle's failover episode: it ends when the hierarchy is whole in service again. */
+static void track_episodes(void)
+{
+    for (int h = 0; h < SIM_HIER; h++) {
+        for (int i = 0; i < W.cfg.nodes && W.episode_failed[h]; i++) {
+            bool all = true;
+            for (int r = 0; r < SIM_RES; r++) {
+                if (sim_hier_of(r) == h) {
+                    all &= lk_state_in_service(W.node[i].res[r].state) &&
+                           W.app[i][r] == APP_RUNNING;
+                }
+            }
+            if (all) {
+                W.episode_failed[h] = 0;
+            }
+        }
+    }
+}
+
 static void check_split(void)
 {
     for (int h = 0; h < SIM_HIER; h++) {
@@ -961,8 +985,9 @@ static void check_quiet_end(void)
                                 strstr(res->reason, "remove action failed"));
             }
         }
-        if (stop_failed) {
-            continue;
+        uint32_t everyone = (1u << W.cfg.nodes) - 1;
+        if (stop_failed || (W.episode_failed[h] & everyone) == everyone) {
+            continue; /* documented: a failed remove, or it failed on every node (1624) */
         }
         for (int i = 0; i < W.cfg.nodes && !somewhere; i++) {
             bool all = true;
@@ -979,9 +1004,14 @@ static void check_quiet_end(void)
             char a[300];
             describe_node(0, h, a, sizeof(a));
             W.label = W.violation[0] ? W.label
-                      : strstr(rec->reason, "no other node")
+                      : strstr(rec->reason, "no other node") &&
+                                      rec->tried_count >= (size_t) W.cfg.nodes
                               ? "S5 failures accumulate into an outage (1624)"
-                      : strstr(rec->reason, "failover limit") || strstr(a, "failover limit")
+                      : strstr(rec->reason, "no other node")
+                              ? "X11 1624 while the other nodes were away: not retried when "
+                                "they return"
+                      : strstr(rec->reason, "failover limit") || strstr(a, "failover limit") ||
+                                      strstr(rec->reason, "failovers used")
                               ? "S5 failures accumulate into an outage (1622)"
                       : strstr(rec->reason, "removed by an operator")
                               ? "X4 a refused remove still takes it out later"
@@ -1218,6 +1248,7 @@ static bool run_seed(uint64_t seed, const struct sim_config *cfg, uint64_t max_s
                       W.node[e.msg->from].name, names[e.msg->type]);
         }
         step(&e);
+        track_episodes();
         check_split();
         check_stuck();
         if (W.violation[0]) {

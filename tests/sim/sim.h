@@ -154,6 +154,7 @@ struct sim_world {
     bool quiet;
     uint64_t quiet_since, phase_end;
     uint64_t overlap_since[SIM_HIER];
+    uint32_t episode_failed[SIM_HIER]; /* nodes where it failed since it was last in service */
     uint64_t restore_at[SIM_NODES_MAX][SIM_HIER];       /* last restore run started */
     uint64_t remove_failed_at[SIM_NODES_MAX][SIM_HIER]; /* last remove run that failed */
     char violation[1024];
