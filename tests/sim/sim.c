@@ -252,7 +252,7 @@ void sim_note_restore_start(struct sim_node *n, int res)
 
 static bool in_fault_phase(void)
 {
-    return !W.quiet && W.cfg.fault_level >= 2;
+    return !W.quiet && W.cfg.fault_level == 2;
 }
 
 void sim_start_run(struct sim_node *n, int res, enum lk_action action)
@@ -547,9 +547,24 @@ static void fault(void)
     if (W.cfg.fault_level == 0) {
         return;
     }
+    if (W.cfg.fault_level == 3 && sim_chance(40)) {
+        /* Application deaths, often: failures that come one after another. */
+        for (int k = 0; k < W.cfg.nodes * SIM_RES; k++) {
+            int x = (int) ((uint64_t) (i * SIM_RES + r + k) % (uint64_t) (W.cfg.nodes * SIM_RES));
+            int ni = x / SIM_RES, nr = x % SIM_RES;
+            if (W.app[ni][nr] == APP_RUNNING) {
+                W.app[ni][nr] = APP_OFF;
+                sim_trace(&W.node[ni], "FAULT application %s dies", sim_tags[nr]);
+                failure_event(sim_hier_of(nr));
+                W.episode_failed[sim_hier_of(nr)] |= 1u << ni;
+                return;
+            }
+        }
+        return;
+    }
     if (kind < 12 && apps) {
         if (W.app[i][r] == APP_RUNNING) {
-            bool hang = sim_chance(50);
+            bool hang = W.cfg.fault_level == 2 && sim_chance(50);
             W.app[i][r] = hang ? APP_HUNG : APP_OFF;
             W.episode_failed[h] |= 1u << i;
             sim_trace(n, "FAULT application %s %s", sim_tags[r], hang ? "hangs" : "dies");
@@ -1303,7 +1318,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: lksim [--seed S] [--seeds K] [--steps N] [--nodes 2..5] [--witness|"
             "--no-witness]\n"
-            "             [--fence|--no-fence] [--faults 0|1|2] [--decider mirror|placement]\n"
+            "             [--fence|--no-fence] [--faults 0|1|2|3] [--decider mirror|placement]\n"
             "             [--only S1,S2,...] [--child-ops] [--trace] [--keep-going] [--summary]\n"
             "             [--labels]\n"
             "  runs K seeds from S, N simulated steps each; prints the first broken "
@@ -1394,7 +1409,7 @@ int main(int argc, char **argv)
         } else if (v && parse_u64(v, &x) && x >= 2 && x <= 5 && strcmp(a, "--nodes") == 0) {
             nodes = (int) x;
             i++;
-        } else if (v && parse_u64(v, &x) && x <= 2 && strcmp(a, "--faults") == 0) {
+        } else if (v && parse_u64(v, &x) && x <= 3 && strcmp(a, "--faults") == 0) {
             faults = (int) x;
             i++;
         } else {

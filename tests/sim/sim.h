@@ -125,7 +125,7 @@ struct sim_config {
     uint64_t failover_window_ms;
     uint64_t action_timeout;
     uint64_t check_interval;
-    int fault_level; /* 0 none, 1 mild (no script or application misbehaviour), 2 all */
+    int fault_level; /* 0 none; 1 no script or application faults; 2 all; 3 as 1 + apps die */
     bool child_ops;  /* operators also restore or remove a child alone */
     int decider;     /* 0: the shell's mirror of cluster_owner.c; 1: src/lib/placement.c */
 };
