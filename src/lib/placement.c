@@ -2,7 +2,7 @@
  * membership, quorum, fencing and the time (all in the view), for one cluster event. Pure:
  * no loop, no clock, no I/O; it allocates only the plan. The executor carries the plan out
  * (lk_executor_place). Events: reconcile (re-run after anything changes), an operator's
- * restore or remove, a peer's switch or remove request, lkstop --switchover, lkstop. The
+ * restore, remove or reset, a peer's switch or remove request, lkstop --switchover, lkstop. The
  * rules, in docs/CLUSTER.md: someone else owns it → never keep it here (remove our copy;
  * take it over when the owner is dead: quorum, fencing, the failover limit); we own it →
  * restore it here, children first, once every other copy is gone (or hand the record to
@@ -11,8 +11,11 @@
  * switchback automatic → back to a better node. A request's answer is its VERDICT act.
  * It must never emit an act that brings the hierarchy in service here while a live peer
  * runs any of it, or while a node where its remove failed is neither fenced nor cleared.
- * The failover budget: an operator's switchover, restore or reset (LK_PEV_RESET) starts it
- * afresh; handing a hierarchy back after its planned switchover failed is not a failover. */
+ *
+ * The failover budget: failovers count within the window; the nodes tried are forgotten
+ * once the hierarchy is in service again; an operator's switchover, restore or reset
+ * starts the budget afresh, and handing a hierarchy back after its planned switchover
+ * failed on the target is not a failover. */
 #include "placement.h"
 
 #include <errno.h>
