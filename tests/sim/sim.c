@@ -1025,6 +1025,9 @@ static void check_quiet_end(void)
                       : strstr(rec->reason, "no other node")
                               ? "X11 1624 while the other nodes were away: not retried when "
                                 "they return"
+                      : strstr(rec->reason, "is dead") && strstr(rec->reason, "failovers used")
+                              ? "X12 a failover-limit record written on the cut-off side wins at "
+                                "the heal"
                       : strstr(rec->reason, "failover limit") || strstr(a, "failover limit") ||
                                       strstr(rec->reason, "failovers used")
                               ? "S5 failures accumulate into an outage (1622)"
