@@ -1,10 +1,11 @@
 /* The simulator's per-node shell: what lkd does around the deciders, in memory. It owns a
  * node's resources (the real engine, src/lib/engine.c, decides every resource event and
  * the shell applies the plan: COMMIT, then RUN through the simulated runner), its ownership
- * records (merged by the real lk_owner_cmp, placed by the real lk_placement_best), its
- * view of the peers (liveness, quorum, the witness's vote) and the coordinator's rules,
- * which mirror src/daemon/cluster_owner.c and cluster.c line for line until a pure
- * placement decider replaces them.
+ * records (merged by the real lk_owner_cmp), its view of the peers (liveness, settling,
+ * holding after a freeze: cluster.c's glue, mirrored; quorum and the witness's vote: the
+ * real src/lib/quorum.c) and the cluster decisions: the real lk_placement_decide, its plan
+ * carried out as lk_executor_place does, or (--decider mirror) a copy of the old
+ * cluster_owner.c rules, kept to compare.
  *
  * Events enter from sim.c only: boot, kick, tick, heartbeat, resume, a message, a run,
  * check or fence that ended, an operator command. It never reads the clock or draws a
@@ -420,7 +421,6 @@ static bool failover_rec(struct sim_node *n, const struct hier *h, const char *t
     next->failed_over = true;
     snprintf(next->owner, sizeof(next->owner), "%s", target);
     snprintf(next->reason, sizeof(next->reason), "%s", why);
-    sim_record_failover(h->h);
     return true;
 }
 
@@ -890,9 +890,6 @@ static void update_quorum(struct sim_node *n)
     }
     n->quorate = q.quorate;
     n->quorum_known = true;
-    if (!q.quorate) {
-        n->quorum_lost_at = W.now;
-    }
     if (q.change != LK_QUORUM_KNOWN) {
         sim_trace(n, "%s (%u of %u votes)", q.quorate ? "1610 quorum" : "1611 quorum lost", q.votes,
                   q.voters);

@@ -240,11 +240,6 @@ static void operator_fresh(int hier)
     W.limit_excused[hier] = false;
 }
 
-void sim_record_failover(int hier)
-{
-    (void) hier;
-}
-
 void sim_note_restore_start(struct sim_node *n, int res)
 {
     W.restore_at[n->idx][sim_hier_of(res)] = W.now;
@@ -1233,7 +1228,6 @@ static bool run_seed(uint64_t seed, const struct sim_config *cfg, uint64_t max_s
 {
     world_reset(seed, cfg);
     W.trace = trace;
-    W.max_steps = max_steps;
     if (trace) {
         sim_trace(NULL, "seed %llu: %d nodes%s, %s, quorum %s, faults %d",
                   (unsigned long long) seed, cfg->nodes, cfg->witness ? " and a witness" : "",

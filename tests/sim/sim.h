@@ -104,7 +104,6 @@ struct sim_node {
     bool has_last_votes;
     uint64_t run_id[SIM_RES];        /* the run being waited for, 0 = none */
     uint64_t pending_since[SIM_RES]; /* invariant: since when the pending action is set */
-    uint64_t quorum_lost_at;
     bool armed[SIM_RES]; /* monitoring follows a commit on the hierarchy (lk_monitor_sync) */
 };
 
@@ -134,7 +133,7 @@ struct sim_world {
     struct sim_config cfg;
     uint64_t seed, rng;
     uint64_t now;
-    uint64_t steps, max_steps;
+    uint64_t steps;
     bool trace;
     int count; /* nodes, the witness last */
     struct sim_node node[SIM_NODES_MAX];
@@ -153,7 +152,6 @@ struct sim_world {
     bool limit_excused[SIM_HIER];
     bool quiet;
     uint64_t quiet_since, phase_end;
-    uint64_t overlap_since[SIM_HIER];
     uint32_t episode_failed[SIM_HIER]; /* nodes where it failed since it was last in service */
     uint64_t restore_at[SIM_NODES_MAX][SIM_HIER];       /* last restore run started */
     uint64_t remove_failed_at[SIM_NODES_MAX][SIM_HIER]; /* last remove run that failed */
@@ -184,7 +182,6 @@ void sim_send(struct sim_node *n, int to, struct sim_msg *msg); /* takes msg */
 void sim_start_run(struct sim_node *n, int res, enum lk_action action);
 void sim_start_fence(struct sim_node *n, int target);
 void sim_kick(struct sim_node *n);
-void sim_record_failover(int hier); /* the oracle: the cluster failed it over */
 void sim_note_restore_start(struct sim_node *n, int res);
 
 /* The shell (shell.c). */
