@@ -8,7 +8,7 @@ ASAN_BUILD ?= build-asan
 PREFIX     ?= /usr/local
 PYTHON     ?= /usr/bin/python3
 
-.PHONY: all deps build asan run stop test unit scenario format check-format check-layers install clean bench
+.PHONY: all deps build asan run stop test unit scenario format check-format check-layers install clean bench sim
 
 all: build
 
@@ -58,6 +58,18 @@ bench: build
 	$(PYTHON) bench/hierarchy_restore.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/switchover.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/failover.py --build $(CURDIR)/$(BUILD)
+
+# The cluster simulator's open campaign (docs/SIMULATOR.md): STEPS simulated steps over
+# SEEDS seeds from SEED, every kind of fault; prints each failing seed, how to replay it,
+# and which known sequence it looks like.
+STEPS  ?= 1000000
+SEEDS  ?= 20
+SEED   ?= 1
+NODES  ?= 3
+FAULTS ?= 2
+sim: build
+	$(BUILD)/tests/sim/lksim --seed $(SEED) --seeds $(SEEDS) --steps $$(( $(STEPS) / $(SEEDS) )) \
+		--nodes $(NODES) --faults $(FAULTS) --keep-going
 
 install: build
 	meson install -C $(BUILD)
