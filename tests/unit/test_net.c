@@ -185,7 +185,7 @@ static json_t *heartbeat_payload(void *userdata)
     return json_pack("{s:s}", "from", n->name);
 }
 
-static const struct lk_net_callbacks callbacks = {
+static const struct lk_membership_callbacks callbacks = {
         .on_node = on_node,
         .on_path = on_path,
         .on_hello = on_hello,
@@ -260,7 +260,7 @@ static void link_nodes(struct node *a, struct node *b)
 
 static void node_start(struct world *w, struct node *n)
 {
-    struct lk_net_options options = {
+    struct lk_membership_options options = {
             .node = n->name,
             .listen = n->address,
             .key = n->key,
@@ -509,7 +509,7 @@ static void lk_net_start__refuses_a_port_in_use(void **state)
     node_init(b, "node2", ports[0], 0x11);
     node_start(w, a);
 
-    struct lk_net_options options = {
+    struct lk_membership_options options = {
             .node = b->name, .listen = b->address, .key = b->key, .config = &b->config};
     char err[256] = "";
     struct lk_net *net = NULL;

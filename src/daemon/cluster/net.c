@@ -166,7 +166,7 @@ struct anonymous {
 
 struct lk_net {
     uv_loop_t *loop;
-    struct lk_net_callbacks cb;
+    struct lk_membership_callbacks cb;
     void *userdata;
     char node[LK_TAG_MAX + 1];
     uint8_t key[LK_WIRE_KEY];
@@ -1390,9 +1390,9 @@ static void apply_config(struct lk_net *net, const struct lk_config *config)
 
 /* ---------------------------------------------------------------- the API */
 
-int lk_net_start(uv_loop_t *loop, const struct lk_net_options *options,
-                 const struct lk_net_callbacks *callbacks, void *userdata, struct lk_net **ret_net,
-                 char *err, size_t err_size)
+int lk_net_start(uv_loop_t *loop, const struct lk_membership_options *options,
+                 const struct lk_membership_callbacks *callbacks, void *userdata,
+                 struct lk_net **ret_net, char *err, size_t err_size)
 {
     if (!loop || !options || !options->node || !options->key || !options->config || !callbacks ||
         !ret_net) {
@@ -1724,7 +1724,7 @@ void lk_net_stop(struct lk_net *net)
 /* ---------------------------------------------------------------- membership backend */
 
 /* lk_membership_tcp: this transport behind the membership table (membership.h). The
- * contract's callbacks and options are net.h's, field for field. */
+ * contract's callbacks and options are the ones lk_net_start takes. */
 
 static int tcp_start(uv_loop_t *loop, const struct lk_membership_options *options,
                      const struct lk_membership_callbacks *callbacks, void *userdata,
@@ -1735,26 +1735,8 @@ static int tcp_start(uv_loop_t *loop, const struct lk_membership_options *option
         return -EINVAL;
     }
     *ret_backend = NULL;
-    const struct lk_net_options o = {
-            .node = options->node,
-            .listen = options->listen,
-            .key = options->key,
-            .witness = options->witness,
-            .config = options->config,
-    };
-    const struct lk_net_callbacks cb = {
-            .on_node = callbacks->on_node,
-            .on_path = callbacks->on_path,
-            .on_hello = callbacks->on_hello,
-            .on_heartbeat = callbacks->on_heartbeat,
-            .on_message = callbacks->on_message,
-            .on_dropped = callbacks->on_dropped,
-            .on_resumed = callbacks->on_resumed,
-            .heartbeat_payload = callbacks->heartbeat_payload,
-            .on_stopped = callbacks->on_stopped,
-    };
     struct lk_net *net = NULL;
-    int r = lk_net_start(loop, &o, &cb, userdata, &net, err, err_size);
+    int r = lk_net_start(loop, options, callbacks, userdata, &net, err, err_size);
     if (r == 0) {
         *ret_backend = net;
     }

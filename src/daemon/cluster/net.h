@@ -45,49 +45,19 @@
 #include <uv.h>
 
 #include "config.h"
+#include "membership.h"
 #include "wire.h"
 
 struct lk_net;
 
-struct lk_net_callbacks {
-    /* A node became ALIVE (true) or DEAD (false). why: "no heartbeat for 3000 ms" … */
-    void (*on_node)(void *userdata, const char *peer, bool alive, const char *why);
-    /* A path became ALIVE or DEAD (for the event log; node changes come separately). */
-    void (*on_path)(void *userdata, const char *peer, const char *address, bool alive,
-                    const char *why);
-    /* A connection to peer finished its HELLO exchange; hello is the peer's HELLO payload
-     * (its "info" object as given to lk_net_set_hello). Called for every new connection,
-     * so the coordinator can resynchronise after any reconnect. */
-    void (*on_hello)(void *userdata, const char *peer, bool known, const json_t *info);
-    /* A heartbeat's payload (the object the peer's heartbeat_payload returned). */
-    void (*on_heartbeat)(void *userdata, const char *peer, const json_t *payload);
-    /* A cluster message (a JSON object) from peer. */
-    void (*on_message)(void *userdata, const char *peer, const json_t *msg);
-    /* A frame was dropped; from = peer name, or the remote address when unknown. */
-    void (*on_dropped)(void *userdata, const char *from, const char *why);
-    /* The loop did not run for frozen_ms (> the dead time). */
-    void (*on_resumed)(void *userdata, uint64_t frozen_ms);
-    /* Builds the payload of this node's next heartbeat (a new reference; NULL = {}). */
-    json_t *(*heartbeat_payload)(void *userdata);
-    /* After lk_net_stop: every connection has drained and closed, and the net is about to
-     * be freed (the last callback it makes). Optional; never called when lk_net_start
-     * failed. */
-    void (*on_stopped)(void *userdata);
-};
-
-struct lk_net_options {
-    const char *node;               /* this node's name */
-    const char *listen;             /* "ADDR:PORT"; "" = 0.0.0.0:7400 */
-    const uint8_t *key;             /* LK_WIRE_KEY bytes, copied */
-    bool witness;                   /* this daemon is a witness: says so in its HELLO */
-    const struct lk_config *config; /* peers, paths, witness address, heartbeat settings */
-};
+/* The callbacks and options are the membership contract's (membership.h): this is the
+ * TCP backend of that contract. */
 
 /* Binds the listen address and starts connecting to every path. Returns 0 or a negative
  * errno with a one-line message in err (e.g. the address is in use). */
-int lk_net_start(uv_loop_t *loop, const struct lk_net_options *options,
-                 const struct lk_net_callbacks *callbacks, void *userdata, struct lk_net **ret_net,
-                 char *err, size_t err_size);
+int lk_net_start(uv_loop_t *loop, const struct lk_membership_options *options,
+                 const struct lk_membership_callbacks *callbacks, void *userdata,
+                 struct lk_net **ret_net, char *err, size_t err_size);
 
 /* Applies a changed configuration live: new paths connect, dropped paths close, the
  * heartbeat interval and misses take effect at the next tick, a changed witness address
