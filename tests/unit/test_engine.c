@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "decision_check.h"
 #include "engine.h"
 
 #define LK_TEST_PLAN_MAX 64
@@ -933,6 +934,9 @@ static bool run_case(const struct engine_case *c)
     }
     if (memcmp(&before, &app1, sizeof(before)) != 0) {
         print_error("case '%s': the engine changed the view\n", c->name);
+        same = false;
+    }
+    if (r == 0 && !lk_test_replays_alike(lk_decision_engine_json(&view, &ev, &plan), c->name)) {
         same = false;
     }
     return plan_well_formed(&plan, c->name) && same;

@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "decision_check.h"
 #include "placement.h"
 
 #define MAX_TAGS  8
@@ -1185,6 +1186,10 @@ static bool run_case(const struct pcase *c)
         for (size_t i = 0; i < plan.count; i++) {
             print_message("    %s\n", lk_pact_format(&plan.acts[i], line, sizeof(line)));
         }
+    }
+    if (r == 0 &&
+        !lk_test_replays_alike(lk_decision_placement_json(&b->v, &c->ev, &plan), c->name)) {
+        ok = false;
     }
     free(b);
     return ok;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "decision.h"
 #include "eventlog.h"
 #include "log.h"
 #include "owners.h"
@@ -35,10 +36,26 @@ struct run_ctx {
 static int apply(struct lk_node *node, const struct lk_plan *plan, const char *detail, char *err,
                  size_t err_size);
 
+/* Writes one decision as one JSON line ("lkd: decision {…}"): its inputs and its acts,
+ * for replay (src/lib/decision.h, scripts/golden-from-log.py). */
+static void log_json(json_t *json)
+{
+    char *text = json ? json_dumps(json, JSON_COMPACT) : NULL;
+    if (text) {
+        fprintf(stderr, "lkd: decision %s\n", text);
+    } else {
+        lk_log(LK_LOG_WARNING, "cannot write a decision to the log: out of memory");
+    }
+    free(text);
+    json_decref(json);
+}
+
 static void log_decision(struct lk_node *node, const struct lk_event *ev,
                          const struct lk_plan *plan)
 {
-    /* The engine's inputs and outputs, for replaying "why did it do that?". */
+    /* The engine's inputs and outputs, for replaying "why did it do that?": the event and
+     * its acts to read, then the whole decision as one JSON line to replay, unless it does
+     * nothing (a check that passed: that repeats at every check). */
     if (!lk_log_enabled(LK_LOG_DEBUG)) {
         return;
     }
@@ -46,6 +63,9 @@ static void log_decision(struct lk_node *node, const struct lk_event *ev,
     for (size_t i = 0; i < plan->count; i++) {
         char line[LK_REASON_MAX + 128];
         lk_log(LK_LOG_DEBUG, "  %s", lk_act_format(&plan->acts[i], line, sizeof(line)));
+    }
+    if (plan->count > 0) {
+        log_json(lk_decision_engine_json(plan->view, ev, plan));
     }
     (void) node;
 }
@@ -354,7 +374,7 @@ static void log_placement(struct lk_node *node, const struct lk_pevent *ev,
 {
     /* Placement's inputs and outputs, as the engine's above. A reconciliation that decides
      * nothing is not logged: it repeats at every tick. */
-    if (!getenv("LKD_DEBUG") || (ev->type == LK_PEV_RECONCILE && plan->count == 0)) {
+    if (!lk_log_enabled(LK_LOG_DEBUG) || (ev->type == LK_PEV_RECONCILE && plan->count == 0)) {
         return;
     }
     char *view = malloc(8192);
@@ -367,6 +387,7 @@ static void log_placement(struct lk_node *node, const struct lk_pevent *ev,
         char line[LK_REASON_MAX + 256];
         fprintf(stderr, "lkd:   %s\n", lk_pact_format(&plan->acts[i], line, sizeof(line)));
     }
+    log_json(lk_decision_placement_json(plan->view, ev, plan));
     (void) node;
 }
 
