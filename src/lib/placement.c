@@ -733,6 +733,9 @@ static void reconcile(const struct lk_placement_view *v, struct lk_pplan *p)
         return;
     }
     if (!is_me(v, h->rec.owner)) {
+        if (h->removing_tag && !f.in_service) {
+            (void) add(p, LK_PACT_DROP_REMOVING, h->removing_tag); /* out here: done */
+        }
         if (f.in_service) {
             if (h->rec.owner[0]) {
                 log_msg(p, h->tags[0].tag, LK_MSG_NEWER_GENERATION, h->rec.owner,
@@ -872,8 +875,12 @@ static void remove_requested(const struct lk_placement_view *v, struct lk_pplan 
         verdict(p, LK_PVERDICT_HANDLED, "%s", "");
         return;
     }
-    if (!may_run_here || (v->hier.has_rec && is_me(v, v->hier.rec.owner))) {
-        (void) add(p, LK_PACT_NOTE_REMOVING, tag); /* the record follows once it is out */
+    /* The record follows once it is out: noted only when this remove does something here
+     * (a busy hierarchy refuses it; a node that neither holds nor owns it has nothing to
+     * take out), so that a later takeover does not take it out of service. */
+    bool owner_here = v->hier.has_rec && is_me(v, v->hier.rec.owner);
+    if (!f.busy && (f.in_service || owner_here) && (!may_run_here || owner_here)) {
+        (void) add(p, LK_PACT_NOTE_REMOVING, tag);
     }
     verdict(p, LK_PVERDICT_LOCAL, "%s", "");
 }

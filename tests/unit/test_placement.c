@@ -983,8 +983,19 @@ static const struct pcase golden[] = {
 
         /* ---- operator remove (forwarded, local, done);
          * test_forwarded_remove_hierarchy_and_restore_as_switchover_here */
+        /* X4: the engine refuses a remove while busy: no note that a later takeover would
+         * act on */
         {"golden/remove-busy-here-local", .here = "app=ISP+busy", R(.owner = "a"),
-         EV(LK_PEV_REMOVE_REQUESTED), PLAN("NOTE_REMOVING app", "VERDICT LOCAL")},
+         EV(LK_PEV_REMOVE_REQUESTED), PLAN("VERDICT LOCAL")},
+        {"x4/remove-nothing-here-not-owner-no-note", R(.owner = "b", .gen = 2),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_REMOVE_REQUESTED, .whole = true), PLAN("VERDICT LOCAL")},
+        {"x4/remove-refused-busy-not-owner-no-note", .here = "app=OSU+busy", R(.owner = "b"),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_REMOVE_REQUESTED), PLAN("VERDICT LOCAL")},
+        {"x4/stale-note-dropped-by-a-non-owner", R(.owner = "b", .gen = 2), WITH(.removing = true),
+         PEERS({.name = "b", .prio = 2, .states = "app=ISP"}, PC0), RECON,
+         PLAN("DROP_REMOVING app")},
         {"golden/remove-nowhere-local", R(.owner = "a"), EV(LK_PEV_REMOVE_REQUESTED),
          PLAN("NOTE_REMOVING app", "VERDICT LOCAL")},
         {"golden/remove-one-tag-forwarded", R(.owner = "b"), PEERS(PB(.states = "app=ISP"), PC0),
