@@ -12,6 +12,35 @@ static int cmp_u64(uint64_t a, uint64_t b)
     return a < b ? -1 : a > b;
 }
 
+static int cmp_bool(bool a, bool b)
+{
+    return (int) a - (int) b;
+}
+
+/* Two records equal in generation, sequence and owner but not in content (two nodes
+ * wrote the same step): a total order on the content, so every node keeps the same one.
+ * The more careful record wins: out of service over in service (an operator's remove is
+ * not undone), applications kept running, the owner's lkstop, then more nodes tried and
+ * more failovers counted (a budget is never larger than one side saw); last the rest. */
+static int cmp_content(const struct lk_owner_rec *a, const struct lk_owner_rec *b)
+{
+    int c = cmp_bool(!a->active, !b->active);
+    c = c ? c : cmp_bool(a->kept, b->kept);
+    c = c ? c : cmp_bool(a->left, b->left);
+    c = c ? c : cmp_u64(a->tried_count, b->tried_count);
+    c = c ? c : cmp_u64(a->failover_count, b->failover_count);
+    c = c ? c : cmp_bool(a->failed_over, b->failed_over);
+    c = c ? c : cmp_bool(a->planned, b->planned);
+    for (size_t i = 0; !c && i < a->tried_count; i++) {
+        c = strcmp(a->tried[i], b->tried[i]);
+    }
+    for (size_t i = 0; !c && i < a->failover_count; i++) {
+        c = a->failovers_ms[i] < b->failovers_ms[i] ? -1 : a->failovers_ms[i] > b->failovers_ms[i];
+    }
+    c = c ? c : strcmp(a->reason, b->reason);
+    return c < 0 ? -1 : c > 0;
+}
+
 int lk_owner_cmp(const struct lk_owner_rec *a, uint32_t a_prio, const struct lk_owner_rec *b,
                  uint32_t b_prio)
 {
@@ -19,8 +48,11 @@ int lk_owner_cmp(const struct lk_owner_rec *a, uint32_t a_prio, const struct lk_
     if (c == 0) {
         c = cmp_u64(a->seq, b->seq);
     }
-    if (c != 0 || strcmp(a->owner, b->owner) == 0) {
+    if (c != 0) {
         return c;
+    }
+    if (strcmp(a->owner, b->owner) == 0) {
+        return cmp_content(a, b);
     }
     /* A better (smaller, known) priority orders after, so it wins. */
     uint64_t pa = a_prio ? a_prio : UINT32_MAX + 1ULL;

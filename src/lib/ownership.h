@@ -8,7 +8,9 @@
  * Records spread to every node with the cluster's state messages; a node keeps the
  * greatest one it has seen:
  *   (generation, sequence) larger wins; equal: the owner with the better priority
- *   (smaller number) wins; still equal: the smaller owner name.
+ *   (smaller number) wins; still equal: the smaller owner name; the same owner: a total
+ *   order on the content (out of service first; see cmp_content in ownership.c), so two
+ *   records written for the same step never leave nodes disagreeing.
  * So after a partition heals, both sides end with the same record, and the side that is
  * not its owner removes its copy: "exactly one side keeps it". */
 #pragma once
@@ -47,8 +49,9 @@ struct lk_owner_rec {
     bool planned;
 };
 
-/* <0, 0, >0 as a orders before, equal to, after b (see the top comment); a_prio and
- * b_prio are the priorities of a's and b's owners (0 = unknown: worst). */
+/* <0, 0, >0 as a orders before, equal to (the same record), after b (see the top
+ * comment); a_prio and b_prio are the priorities of a's and b's owners (0 = unknown:
+ * worst). */
 int lk_owner_cmp(const struct lk_owner_rec *a, uint32_t a_prio, const struct lk_owner_rec *b,
                  uint32_t b_prio);
 

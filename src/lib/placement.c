@@ -709,6 +709,38 @@ static void busy_here(const struct lk_placement_view *v, struct lk_pplan *p, con
     }
 }
 
+/* A node that did not hold the hierarchy found its owner dead and the failover budget
+ * used: its record leaves the hierarchy out of service (nobody, generation + 1) although
+ * the owner was only cut off from it (quorum none) and still runs it. Such a record takes
+ * no copy down: the only node that runs it, all of it healthy (under the generation just
+ * before, when it knows), writes the next generation naming itself (it never handed the
+ * hierarchy over). */
+static bool kept_through_refused_takeover(const struct lk_placement_view *v, struct lk_pplan *p,
+                                          const struct facts *f)
+{
+    const struct lk_phier *h = &v->hier;
+    if (h->rec.owner[0] || h->rec.active || h->rec.tried_count > 0 || h->rec.failover_count == 0 ||
+        (h->held_gen != 0 && h->held_gen + 1 != h->rec.gen) || !f->all_in || f->failed ||
+        v->holding || !lk_placement_can_act(v) || lk_placement_holder(v)) {
+        return false;
+    }
+    struct lk_owner_rec next = h->rec;
+    next.gen++;
+    next.seq = 0;
+    next.active = true;
+    next.left = false;
+    next.kept = false;
+    next.planned = false;
+    snprintf(next.owner, sizeof(next.owner), "%s", v->node);
+    snprintf(next.reason, sizeof(next.reason),
+             "in service on %s all along: a takeover refused by the failover limit while it was "
+             "cut off moves nothing",
+             v->node);
+    write_rec(p, &next);
+    (void) add(p, LK_PACT_MARK_ACTED, NULL);
+    return true;
+}
+
 static void reconcile(const struct lk_placement_view *v, struct lk_pplan *p)
 {
     const struct lk_phier *h = &v->hier;
@@ -733,6 +765,12 @@ static void reconcile(const struct lk_placement_view *v, struct lk_pplan *p)
         return;
     }
     if (!is_me(v, h->rec.owner)) {
+        if (kept_through_refused_takeover(v, p, &f)) {
+            return;
+        }
+        if (h->removing_tag && !f.in_service) {
+            (void) add(p, LK_PACT_DROP_REMOVING, h->removing_tag); /* out here: done */
+        }
         if (f.in_service) {
             if (h->rec.owner[0]) {
                 log_msg(p, h->tags[0].tag, LK_MSG_NEWER_GENERATION, h->rec.owner,
@@ -872,8 +910,12 @@ static void remove_requested(const struct lk_placement_view *v, struct lk_pplan 
         verdict(p, LK_PVERDICT_HANDLED, "%s", "");
         return;
     }
-    if (!may_run_here || (v->hier.has_rec && is_me(v, v->hier.rec.owner))) {
-        (void) add(p, LK_PACT_NOTE_REMOVING, tag); /* the record follows once it is out */
+    /* The record follows once it is out: noted only when this remove does something here
+     * (a busy hierarchy refuses it; a node that neither holds nor owns it has nothing to
+     * take out), so that a later takeover does not take it out of service. */
+    bool owner_here = v->hier.has_rec && is_me(v, v->hier.rec.owner);
+    if (!f.busy && (f.in_service || owner_here) && (!may_run_here || owner_here)) {
+        (void) add(p, LK_PACT_NOTE_REMOVING, tag);
     }
     verdict(p, LK_PVERDICT_LOCAL, "%s", "");
 }

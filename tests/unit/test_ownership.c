@@ -50,6 +50,31 @@ static void lk_owner_cmp__equal_generation_better_priority_wins(void **state)
     assert_true(lk_owner_cmp(&none, 0, &a, 1) < 0);
 }
 
+static void lk_owner_cmp__same_step_different_content_converges(void **state)
+{
+    (void) state;
+    /* X3: the owner wrote seq 1 for an operator's remove while another node wrote seq 1
+     * for a budget reset: both sides must keep the same one, the remove. */
+    struct lk_owner_rec removed = rec(4, 1, "node2"), reset = rec(4, 1, "node2");
+    removed.active = false;
+    snprintf(removed.reason, sizeof(removed.reason), "removed by an operator on node2");
+    snprintf(reset.reason, sizeof(reset.reason), "failover budget reset by an operator on node1");
+    assert_true(lk_owner_cmp(&removed, 1, &reset, 1) > 0);
+    assert_true(lk_owner_cmp(&reset, 1, &removed, 1) < 0);
+    /* Only the reason differs: still a strict order, antisymmetric. */
+    removed.active = true;
+    int c = lk_owner_cmp(&removed, 1, &reset, 1);
+    assert_true(c != 0);
+    assert_int_equal(lk_owner_cmp(&reset, 1, &removed, 1), -c);
+    /* More failovers counted wins over a budget reset of the same step. */
+    struct lk_owner_rec counted = reset;
+    lk_owner_note_failover(&counted, 1000);
+    assert_true(lk_owner_cmp(&counted, 1, &reset, 1) > 0);
+    /* Identical records are equal. */
+    struct lk_owner_rec same = reset;
+    assert_int_equal(lk_owner_cmp(&same, 1, &reset, 1), 0);
+}
+
 static void lk_owner_json__round_trip(void **state)
 {
     (void) state;
@@ -209,6 +234,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(lk_owner_cmp__generation_then_sequence),
             cmocka_unit_test(lk_owner_cmp__equal_generation_better_priority_wins),
+            cmocka_unit_test(lk_owner_cmp__same_step_different_content_converges),
             cmocka_unit_test(lk_owner_json__round_trip),
             cmocka_unit_test(lk_owner_parse__refuses_bad_records),
             cmocka_unit_test(lk_owner_failovers__window_and_history),

@@ -375,6 +375,41 @@ static const struct pcase cases[] = {
          PLAN("LOG app 1623 ERROR node b holds the hierarchy with generation 3 (ours 2): "
               "removing it here",
               "REMOVE app whole")},
+        /* X12: a takeover refused by the failover limit on a node that never held it (the
+         * owner was only cut off, quorum none) takes no copy down at the heal */
+        {"x12/refused-takeover-kept-by-the-only-holder", .here = "app=ISP",
+         R(.owner = "", .gen = 5, .inactive = true, .failed_over = true, .failovers = 1),
+         WITH(.held = 4), EV(LK_PEV_RECONCILE),
+         PLAN("WRITE_REC gen=6 seq=0 owner=a active failed_over tried=- failovers=1 reason=in "
+              "service "
+              "on a all along: a takeover refused by the failover limit while it was cut off moves "
+              "nothing",
+              "MARK_ACTED")},
+        {"x12/refused-takeover-kept-after-a-restart", .here = "app=ISP",
+         R(.owner = "", .gen = 5, .inactive = true, .failovers = 1), EV(LK_PEV_RECONCILE),
+         PLAN("WRITE_REC gen=6 seq=0 owner=a active tried=- failovers=1 reason=in service on a all "
+              "along: a takeover refused by the failover limit while it was cut off moves nothing",
+              "MARK_ACTED")},
+        {"x12/refused-takeover-another-generation-held-in-between", .here = "app=ISP",
+         R(.owner = "", .gen = 5, .inactive = true, .failed_over = true, .failovers = 1),
+         WITH(.held = 3), EV(LK_PEV_RECONCILE),
+         PLAN("LOG app 1628 ERROR the cluster left the hierarchy out of service (generation 5: r): "
+              "removing it here",
+              "REMOVE app whole")},
+        {"x12/refused-takeover-a-peer-runs-it-too", .here = "app=ISP",
+         R(.owner = "", .gen = 5, .inactive = true, .failed_over = true, .failovers = 1),
+         WITH(.held = 4),
+         PEERS({.name = "b", .prio = 2, .states = "app=ISP"}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_RECONCILE),
+         PLAN("LOG app 1628 ERROR the cluster left the hierarchy out of service (generation 5: r): "
+              "removing it here",
+              "REMOVE app whole")},
+        {"x12/left-out-after-failing-here-not-kept", .here = "app=ISP",
+         R(.owner = "", .gen = 5, .inactive = true, .tried = "a", .failovers = 1), WITH(.held = 4),
+         EV(LK_PEV_RECONCILE),
+         PLAN("LOG app 1628 ERROR the cluster left the hierarchy out of service (generation 5: r): "
+              "removing it here",
+              "REMOVE app whole")},
         {"reconcile/removed-by-the-cluster", .here = "app=ISP",
          R(.owner = "", .gen = 4, .inactive = true, .reason = "failover limit reached"),
          EV(LK_PEV_RECONCILE),
@@ -984,8 +1019,19 @@ static const struct pcase golden[] = {
 
         /* ---- operator remove (forwarded, local, done);
          * test_forwarded_remove_hierarchy_and_restore_as_switchover_here */
+        /* X4: the engine refuses a remove while busy: no note that a later takeover would
+         * act on */
         {"golden/remove-busy-here-local", .here = "app=ISP+busy", R(.owner = "a"),
-         EV(LK_PEV_REMOVE_REQUESTED), PLAN("NOTE_REMOVING app", "VERDICT LOCAL")},
+         EV(LK_PEV_REMOVE_REQUESTED), PLAN("VERDICT LOCAL")},
+        {"x4/remove-nothing-here-not-owner-no-note", R(.owner = "b", .gen = 2),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_REMOVE_REQUESTED, .whole = true), PLAN("VERDICT LOCAL")},
+        {"x4/remove-refused-busy-not-owner-no-note", .here = "app=OSU+busy", R(.owner = "b"),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_REMOVE_REQUESTED), PLAN("VERDICT LOCAL")},
+        {"x4/stale-note-dropped-by-a-non-owner", R(.owner = "b", .gen = 2), WITH(.removing = true),
+         PEERS({.name = "b", .prio = 2, .states = "app=ISP"}, PC0), RECON,
+         PLAN("DROP_REMOVING app")},
         {"golden/remove-nowhere-local", R(.owner = "a"), EV(LK_PEV_REMOVE_REQUESTED),
          PLAN("NOTE_REMOVING app", "VERDICT LOCAL")},
         {"golden/remove-one-tag-forwarded", R(.owner = "b"), PEERS(PB(.states = "app=ISP"), PC0),
