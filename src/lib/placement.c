@@ -1021,8 +1021,10 @@ bool lk_placement_has_backup(const struct lk_placement_view *v)
 
 bool lk_placement_owned_elsewhere(const struct lk_placement_view *v)
 {
-    /* A live peer that runs any of it: not restored here before that copy is gone. */
-    return (v->hier.has_rec && !is_me(v, v->hier.rec.owner)) || lk_placement_holder(v);
+    /* A live peer that runs any of it, or a node where its remove failed (neither fenced
+     * nor cleared): not restored here before that copy is gone. */
+    return (v->hier.has_rec && !is_me(v, v->hier.rec.owner)) || lk_placement_holder(v) ||
+           stop_failed_peer(v);
 }
 
 /* ---------------------------------------------------------------- text */

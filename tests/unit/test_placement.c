@@ -1258,6 +1258,15 @@ static void lk_placement_queries__backup_and_owner(void **state)
                               PEERS({.name = "b", .prio = 2, .states = "db=ISP"})};
     build(b, &peer_runs);
     assert_true(lk_placement_owned_elsewhere(&b->v));
+    /* Ours, but a remove failed on a peer (neither fenced nor cleared): start-up does not
+     * restore it here (issue 9 S1, lksim seeds 15 and 24). */
+    struct pcase peer_may_run = {
+            .name = "q",
+            .here = "app=OSU db=OSU",
+            R(.owner = "a"),
+            PEERS({.name = "b", .prio = 2, .states = "db=OSF", .stop_failed = "db"})};
+    build(b, &peer_may_run);
+    assert_true(lk_placement_owned_elsewhere(&b->v));
     struct pcase lone = {.name = "q",
                          R(.owner = "a"),
                          PEERS({.name = "b", .prio = 0}, {.name = "c", .prio = 3, .flags = DEAD})};
