@@ -444,6 +444,12 @@ static void consider_takeover(const struct lk_placement_view *v, struct lk_pplan
         if (!q->alive || q->witness || !q->configured) {
             continue;
         }
+        if (q->alive_since_ms && v->mono_ms - q->alive_since_ms < v->dead_ms) {
+            /* It came (back) less than a dead time ago: it may hear the owner any moment
+             * (a heal), and the members it reports are not final yet. */
+            wait_for_time(p);
+            return;
+        }
         for (size_t k = 0; k < q->alive_count; k++) {
             if (strcmp(q->alive_set[k], rec->owner) == 0) {
                 wait_for_time(p);

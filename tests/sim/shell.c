@@ -974,6 +974,7 @@ static void on_node(struct sim_node *n, int i, bool alive, const char *why)
     }
     p->alive = alive;
     if (alive) {
+        p->alive_since = W.now;
         sim_trace(n, "1602 %s ALIVE", W.node[i].name);
         if (!n->fences[i].running) {
             n->fences[i].ok = false;
@@ -1545,6 +1546,7 @@ static void build_pview(struct sim_node *n, int hier, struct pview *pv)
                 .has_states = p->has_states,
                 .has_alive_set = p->has_alive_set,
                 .dead_since_ms = p->dead_since / SIM_MS,
+                .alive_since_ms = p->alive_since / SIM_MS,
                 .alive_set = pv->alive[k],
                 .alive_count = p->has_alive_set ? names_of(p->alive_set, pv->alive[k]) : 0,
                 .priority = is_node(i) ? sim_prio(hier, i) : 0,
