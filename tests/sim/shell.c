@@ -301,6 +301,14 @@ static bool merge_rec(struct sim_node *n, int r, const struct lk_owner_rec *rec)
     if (e->has && lk_owner_cmp(rec, owner_prio(r, rec), &e->rec, owner_prio(r, &e->rec)) <= 0) {
         return false;
     }
+    /* As lk_owner_merge: a newer generation naming a peer as owner was chosen while that
+     * peer was up: a fence of it done before is forgotten. */
+    for (int k = 0; k < W.count && (!e->has || rec->gen > e->rec.gen); k++) {
+        if (k != n->idx && strcmp(W.node[k].name, rec->owner) == 0 && !n->fences[k].running) {
+            n->fences[k].ok = false;
+            n->fences[k].failed_at = 0;
+        }
+    }
     e->rec = *rec;
     e->has = true;
     e->acted = false;
