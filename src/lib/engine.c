@@ -604,6 +604,11 @@ static void on_remove_requested(struct lk_plan *plan, const struct lk_resource *
         if (res->target_in_service) {
             commit(plan, res, res->state, LK_PENDING_NONE, false, "%s", res->reason);
         }
+        if (plan->whole_hierarchy) {
+            /* Out here, but the rest of its hierarchy may still be in service (a child
+             * found running at start-up while another node owns the hierarchy). */
+            queue_remove_hierarchy(plan, res, false);
+        }
         return;
     }
     /* OSF too: the failed application may be half up, and remove is how it is cleaned.

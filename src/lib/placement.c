@@ -444,6 +444,12 @@ static void consider_takeover(const struct lk_placement_view *v, struct lk_pplan
         if (!q->alive || q->witness || !q->configured) {
             continue;
         }
+        if (q->alive_since_ms && v->mono_ms - q->alive_since_ms < v->dead_ms) {
+            /* It came (back) less than a dead time ago: it may hear the owner any moment
+             * (a heal), and the members it reports are not final yet. */
+            wait_for_time(p);
+            return;
+        }
         for (size_t k = 0; k < q->alive_count; k++) {
             if (strcmp(q->alive_set[k], rec->owner) == 0) {
                 wait_for_time(p);
@@ -1063,8 +1069,10 @@ bool lk_placement_has_backup(const struct lk_placement_view *v)
 
 bool lk_placement_owned_elsewhere(const struct lk_placement_view *v)
 {
-    /* A live peer that runs any of it: not restored here before that copy is gone. */
-    return (v->hier.has_rec && !is_me(v, v->hier.rec.owner)) || lk_placement_holder(v);
+    /* A live peer that runs any of it, or a node where its remove failed (neither fenced
+     * nor cleared): not restored here before that copy is gone. */
+    return (v->hier.has_rec && !is_me(v, v->hier.rec.owner)) || lk_placement_holder(v) ||
+           stop_failed_peer(v);
 }
 
 /* ---------------------------------------------------------------- text */

@@ -41,6 +41,7 @@ struct lk_ppeer {
     bool has_states;              /* a state message arrived since it came */
     bool has_alive_set;           /* it told us whom it sees alive */
     uint64_t dead_since_ms;       /* monotonic ms when it was declared dead (or our start) */
+    uint64_t alive_since_ms;      /* monotonic ms when it was last declared alive; 0: never */
     const char *const *alive_set; /* the peers it reports alive */
     size_t alive_count;
     uint32_t priority; /* the hierarchy's priority there; 0 = not extended (all of it) */

@@ -301,6 +301,14 @@ static bool merge_rec(struct sim_node *n, int r, const struct lk_owner_rec *rec)
     if (e->has && lk_owner_cmp(rec, owner_prio(r, rec), &e->rec, owner_prio(r, &e->rec)) <= 0) {
         return false;
     }
+    /* As lk_owner_merge: a newer generation naming a peer as owner was chosen while that
+     * peer was up: a fence of it done before is forgotten. */
+    for (int k = 0; k < W.count && (!e->has || rec->gen > e->rec.gen); k++) {
+        if (k != n->idx && strcmp(W.node[k].name, rec->owner) == 0 && !n->fences[k].running) {
+            n->fences[k].ok = false;
+            n->fences[k].failed_at = 0;
+        }
+    }
     e->rec = *rec;
     e->has = true;
     e->acted = false;
@@ -974,6 +982,7 @@ static void on_node(struct sim_node *n, int i, bool alive, const char *why)
     }
     p->alive = alive;
     if (alive) {
+        p->alive_since = W.now;
         sim_trace(n, "1602 %s ALIVE", W.node[i].name);
         if (!n->fences[i].running) {
             n->fences[i].ok = false;
@@ -1545,6 +1554,7 @@ static void build_pview(struct sim_node *n, int hier, struct pview *pv)
                 .has_states = p->has_states,
                 .has_alive_set = p->has_alive_set,
                 .dead_since_ms = p->dead_since / SIM_MS,
+                .alive_since_ms = p->alive_since / SIM_MS,
                 .alive_set = pv->alive[k],
                 .alive_count = p->has_alive_set ? names_of(p->alive_set, pv->alive[k]) : 0,
                 .priority = is_node(i) ? sim_prio(hier, i) : 0,

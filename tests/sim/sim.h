@@ -56,6 +56,7 @@ struct sim_peer {
     bool has_states, has_alive_set, has_votes;
     uint32_t alive_set, votes;
     uint64_t last_heard, dead_since, sseq;
+    uint64_t alive_since; /* when it was last declared ALIVE; 0: never */
     uint8_t st[SIM_RES], pe[SIM_RES];
     bool stop_failed[SIM_RES]; /* "may still run there"; kept after its death */
 };

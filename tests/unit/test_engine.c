@@ -1685,6 +1685,33 @@ static void lk_engine_decide__hierarchy_busy_refuses_other_members(void **state)
     free(h);
 }
 
+/* A whole-hierarchy remove of an out-of-service parent still removes its children in
+ * service (start-up found the child running while another node owns the hierarchy; the
+ * cluster asks for the whole hierarchy by its root: issue 9 S3, lksim seed 11). */
+static void lk_engine_decide__hierarchy_remove_whole_of_an_OSU_root(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "ip", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "app", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_dep(h, "app", "ip");
+
+    struct lk_event ev = {.type = LK_EV_REMOVE_REQUESTED, .tag = "app", .whole_hierarchy = true};
+    assert_int_equal(hier_event(h, &ev, &plan), 0);
+    expect_plan(&plan, REMOVING("ip", "ISP", "out"), REMOVE_RUN("ip"));
+    hier_finish(h, "ip", LK_ACTION_REMOVE, true, &plan);
+    expect_plan(&plan, REMOVED("ip", "out"));
+    assert_string_equal(states_of(h), "ip OSU, app OSU");
+
+    /* Not whole: the OSU resource alone, nothing else changes. */
+    h->res[0].state = LK_STATE_ISP;
+    ev.whole_hierarchy = false;
+    assert_int_equal(hier_event(h, &ev, &plan), 0);
+    expect_no_plan(&plan);
+    free(h);
+}
+
 /* The cluster preempts a hierarchy that is being restored here (another node holds it
  * now): top -> mid -> low, top -> side; low and side in service, mid's restore running,
  * top queued. Never refused: top's queued restore is dropped, side (its parent out) is
@@ -2285,6 +2312,7 @@ int main(void)
             cmocka_unit_test(lk_engine_decide__hierarchy_deep_chain),
             cmocka_unit_test(lk_engine_decide__hierarchy_shutdown_during_restore_ends),
             cmocka_unit_test(lk_engine_decide__hierarchy_startup_does_not_retry_a_failed_child),
+            cmocka_unit_test(lk_engine_decide__hierarchy_remove_whole_of_an_OSU_root),
             cmocka_unit_test(lk_engine_decide__hierarchy_preempt_during_restore),
             cmocka_unit_test(lk_engine_decide__hierarchy_preempt_then_restore_fails),
             cmocka_unit_test(

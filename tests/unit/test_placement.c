@@ -63,6 +63,7 @@ struct tpeer {
     const char *states;      /* "app=ISP db=OSU+busy"; NULL: each tag OSU */
     const char *stop_failed; /* "db": tags it reported "remove failed: may still be running" */
     uint64_t dead_since_ms;
+    uint64_t alive_since_ms; /* when it was declared alive; 0: never (long ago) */
 };
 
 struct trec {
@@ -203,6 +204,7 @@ static void build_peer(struct built *b, size_t i, const struct tpeer *tp, const 
     p->has_states = !(tp->flags & NOSTATES);
     p->has_alive_set = !(tp->flags & NOSEES);
     p->dead_since_ms = tp->dead_since_ms;
+    p->alive_since_ms = tp->alive_since_ms;
     if (p->has_states) {
         for (size_t t = 0; t < b->v.hier.count; t++) {
             b->states[i][t] = (struct lk_ppeer_state){.known = true};
@@ -832,6 +834,14 @@ static const struct pcase golden[] = {
          PEERS(B_DEAD, {.name = "c", .prio = 0, .sees = "a b"}), RECON, PLAN("WAIT")},
         {"golden/takeover-owner-never-seen-waits-from-the-start", R(.owner = "d", .gen = 2),
          WITH(.started_ago_ms = 1000), RECON, PLAN("WAIT")},
+        /* a peer that came back less than a dead time ago may hear the owner any moment
+         * (a heal through a third node: issue 9 S2, lksim seed 90) */
+        {"golden/takeover-waits-for-a-peer-that-just-came-back", R(.owner = "b", .gen = 2),
+         PEERS(B_DEAD, {.name = "c", .prio = 3, .sees = "a", .alive_since_ms = MONO_MS - 1000}),
+         RECON, PLAN("WAIT")},
+        {"golden/takeover-after-the-peer-was-back-a-dead-time", R(.owner = "b", .gen = 2),
+         PEERS(B_DEAD, {.name = "c", .prio = 3, .sees = "a", .alive_since_ms = MONO_MS - 3000}),
+         RECON, PLAN(TAKEOVER(3))},
         {"golden/takeover-owner-never-seen", R(.owner = "d"), RECON,
          PLAN("WRITE_REC gen=2 seq=0 owner=a active failed_over tried=- failovers=1 reason=node d "
               "is dead",
@@ -1308,6 +1318,15 @@ static void lk_placement_queries__backup_and_owner(void **state)
                               R(.owner = "a"),
                               PEERS({.name = "b", .prio = 2, .states = "db=ISP"})};
     build(b, &peer_runs);
+    assert_true(lk_placement_owned_elsewhere(&b->v));
+    /* Ours, but a remove failed on a peer (neither fenced nor cleared): start-up does not
+     * restore it here (issue 9 S1, lksim seed 15). */
+    struct pcase peer_may_run = {
+            .name = "q",
+            .here = "app=OSU db=OSU",
+            R(.owner = "a"),
+            PEERS({.name = "b", .prio = 2, .states = "db=OSF", .stop_failed = "db"})};
+    build(b, &peer_may_run);
     assert_true(lk_placement_owned_elsewhere(&b->v));
     struct pcase lone = {.name = "q",
                          R(.owner = "a"),

@@ -505,6 +505,7 @@ static void on_node(void *userdata, const char *name, bool alive, const char *wh
     }
     p->alive = alive;
     if (alive) {
+        p->alive_since = uv_now(cl->node->loop);
         lk_eventlog_msg(cl->node, NULL, LK_MSG_NODE_ALIVE, name);
         lk_owner_node_alive(cl, name);
     } else {

@@ -19,10 +19,11 @@ struct peer {
     bool configured; /* in lk.conf's peers (counts as a voter) */
     bool alive;
     bool witness;
-    bool synced;         /* its cluster data exchange with us has finished since it came up */
-    bool heard;          /* a state message arrived since our resume (freeze) */
-    uint64_t dead_since; /* uv_now when it was declared DEAD (or our start) */
-    uint64_t sseq;       /* sequence of its last state message */
+    bool synced;          /* its cluster data exchange with us has finished since it came up */
+    bool heard;           /* a state message arrived since our resume (freeze) */
+    uint64_t dead_since;  /* uv_now when it was declared DEAD (or our start) */
+    uint64_t alive_since; /* uv_now when it was last declared ALIVE; 0: never */
+    uint64_t sseq;        /* sequence of its last state message */
     json_t *states; /* {tag: [state, pending, target(, stop_failed)]} from its last state message */
     json_t *stop_failed;    /* tags it reported "remove failed: may still be running"; kept after
                              * its death, replaced by its next state message */

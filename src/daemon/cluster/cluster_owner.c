@@ -130,6 +130,11 @@ bool lk_owner_merge(struct lk_cluster *cl, const char *tag, const struct lk_owne
         lk_owner_cmp(rec, owner_prio(cl, tag, rec), &e->rec, owner_prio(cl, tag, &e->rec)) <= 0) {
         return false;
     }
+    if (rec->owner[0] && (!e || rec->gen > e->rec.gen) && strcmp(rec->owner, cl->node->name) != 0) {
+        /* A newer generation naming a peer as owner was chosen while that peer was up: a
+         * fence of it done before no longer says its copy is gone. */
+        lk_executor_fence_forget(cl->owners, rec->owner);
+    }
     return lk_executor_save_owner(cl->node, cl->owners, tag, rec) == 0;
 }
 
@@ -282,6 +287,7 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         q->has_states = p->states != NULL;
         q->has_alive_set = p->alive_set != NULL;
         q->dead_since_ms = p->dead_since;
+        q->alive_since_ms = p->alive_since;
         q->priority = count ? lk_cluster_hier_priority(node, pv->names, count, p->name) : 0;
         q->alive_set = &pv->alive[a];
         size_t k;
