@@ -1606,6 +1606,11 @@ static enum lk_pverdict place_apply(struct sim_node *n, int hier, const struct l
     }
     if (W.trace && (telling || ev->type != LK_PEV_RECONCILE)) {
         sim_trace(n, "placement %s %s", lk_pevent_type_name(ev->type), sim_tags[first_tag(&h)]);
+        if (plan->view) {
+            /* The decider's input, as the decision log writes it: a golden case's view. */
+            char view[4096];
+            sim_trace(n, "  view: %s", lk_placement_view_format(plan->view, view, sizeof(view)));
+        }
         for (size_t i = 0; i < plan->count; i++) {
             char line[LK_REASON_MAX + 256];
             sim_trace(n, "  %s", lk_pact_format(&plan->acts[i], line, sizeof(line)));

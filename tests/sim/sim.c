@@ -65,7 +65,7 @@ bool sim_chance(unsigned percent)
 /* ------------------------------------------------------------------ trace */
 
 #define RING 120
-static char ring[RING][600];
+static char ring[RING][2048];
 static size_t ring_head;
 static bool ring_mode;
 
@@ -74,7 +74,7 @@ void sim_trace(const struct sim_node *n, const char *fmt, ...)
     if (!W.trace) {
         return;
     }
-    char line[600];
+    char line[2048];
     int len = snprintf(line, sizeof(line), "%10.3f %-3s ", (double) W.now / 1e6, n ? n->name : "-");
     va_list ap;
     va_start(ap, fmt);
