@@ -417,7 +417,8 @@ static void fail_here(const struct lk_placement_view *v, struct lk_pplan *p, con
 static void consider_takeover(const struct lk_placement_view *v, struct lk_pplan *p)
 {
     const struct lk_owner_rec *rec = &v->hier.rec;
-    if (!rec->active || !rec->owner[0] || !lk_placement_can_act(v)) {
+    if (!rec->active || !rec->owner[0] || !lk_placement_can_act(v) ||
+        lk_placement_waits_for_all(v)) {
         return;
     }
     const struct lk_ppeer *owner = find_peer(v, rec->owner);
@@ -635,6 +636,9 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
     if (f->failed && !f->in_service && h->acted) {
         fail_over_from_here(v, p, f);
         return;
+    }
+    if (!f->in_service && lk_placement_waits_for_all(v)) {
+        return; /* quorum none: the other node was not heard since the start */
     }
     if (!f->in_service) {
         /* Restored here only once every other copy is gone: a live peer that reports any
@@ -1023,6 +1027,22 @@ bool lk_placement_owned_elsewhere(const struct lk_placement_view *v)
 {
     /* A live peer that runs any of it: not restored here before that copy is gone. */
     return (v->hier.has_rec && !is_me(v, v->hier.rec.owner)) || lk_placement_holder(v);
+}
+
+bool lk_placement_waits_for_all(const struct lk_placement_view *v)
+{
+    return v->quorum_none && v->peer_unseen;
+}
+
+bool lk_placement_startup_may_restore(const struct lk_placement_view *v)
+{
+    /* A node that restarts cut off knows only its old record: the others may have taken
+     * the hierarchy over since. Start-up restores it only with quorum, and with quorum
+     * none once the other nodes were heard; reconciliation brings it in service then. */
+    if (!facts_of(&v->hier).clustered && !v->hier.has_rec) {
+        return true;
+    }
+    return lk_placement_can_act(v) && !lk_placement_waits_for_all(v);
 }
 
 /* ---------------------------------------------------------------- text */

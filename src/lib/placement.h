@@ -105,6 +105,9 @@ struct lk_placement_view {
     int64_t now_ms;      /* wall clock, for the failover window */
     uint64_t mono_ms;    /* monotonic, for dead_since, the start and fence retries */
     uint64_t started_ms; /* monotonic ms of this node's start */
+    /* A configured peer has not been ALIVE once since this node started: with quorum
+     * none nothing clustered is restored here before it has (Corosync's wait_for_all). */
+    bool peer_unseen;
     const struct lk_ppeer *peers;
     size_t peer_count;
     const struct lk_pfence *fences;
@@ -207,6 +210,14 @@ const char *lk_pevent_type_name(enum lk_pevent_type type);
  * backup node to fail over to, and whether another node owns it. */
 bool lk_placement_has_backup(const struct lk_placement_view *view);
 bool lk_placement_owned_elsewhere(const struct lk_placement_view *view);
+
+/* Whether this node's start-up may restore the hierarchy here: not without quorum, and
+ * with quorum none not before every configured peer was heard once since the start. */
+bool lk_placement_startup_may_restore(const struct lk_placement_view *view);
+
+/* Quorum none and a configured peer not heard once since this node started: nothing
+ * clustered comes in service here but by an operator's restore. */
+bool lk_placement_waits_for_all(const struct lk_placement_view *view);
 
 /* A live peer that reports any of the hierarchy in service or with an action pending, or
  * NULL. */

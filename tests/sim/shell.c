@@ -788,7 +788,9 @@ static bool cb_owned_elsewhere(const void *ctx, const char *tag)
 #if SIM_HAVE_PLACEMENT
     if (USE_PLACEMENT) {
         struct pview *pv = pview_new(n, sim_hier_of(r));
-        bool b = lk_placement_owned_elsewhere(pview_view(pv));
+        /* As lk_cluster_owned_elsewhere: also when start-up may not restore it yet. */
+        bool b = lk_placement_owned_elsewhere(pview_view(pv)) ||
+                 !lk_placement_startup_may_restore(pview_view(pv));
         free(pv);
         return b;
     }
@@ -973,6 +975,7 @@ static void on_node(struct sim_node *n, int i, bool alive, const char *why)
         return;
     }
     p->alive = alive;
+    p->seen |= alive;
     if (alive) {
         sim_trace(n, "1602 %s ALIVE", W.node[i].name);
         if (!n->fences[i].running) {
@@ -1549,6 +1552,7 @@ static void build_pview(struct sim_node *n, int hier, struct pview *pv)
                 .alive_count = p->has_alive_set ? names_of(p->alive_set, pv->alive[k]) : 0,
                 .priority = is_node(i) ? sim_prio(hier, i) : 0,
         };
+        v->peer_unseen |= is_node(i) && !W.node[i].witness && !p->seen;
         bool any_stop_failed = false;
         for (size_t t = 0; t < h.count; t++) {
             pv->stop_failed[k][t] = p->stop_failed[h.tags[t]];

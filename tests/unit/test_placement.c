@@ -53,6 +53,7 @@
 #define LOSS_OSU  (1u << 5)
 #define FENCE     (1u << 6)
 #define LOCALONLY (1u << 7) /* the hierarchy is extended to no other node */
+#define UNSEEN    (1u << 8) /* a configured peer was not heard once since this node started */
 
 struct tpeer {
     const char *name; /* NULL: the default peer list (b, c) */
@@ -260,6 +261,7 @@ static void build(struct built *b, const struct pcase *c)
     v->quorum_none = f & QNONE;
     v->quorum_loss_osu = f & LOSS_OSU;
     v->fence_script = f & FENCE;
+    v->peer_unseen = f & UNSEEN;
     v->max_failovers = c->with.max_failovers ? c->with.max_failovers : 1;
     v->failover_window_s = 3600;
     v->dead_ms = 3000;
@@ -1150,6 +1152,26 @@ static const struct pcase golden[] = {
               "failed: exit status 1",
               "WRITE_REC gen=3 seq=0 owner=b active failed_over tried=a failovers=1 reason=app "
               "failed on a: restore failed: exit status 1")},
+        /* ---- start-up after a restart cut off (X6): with quorum none nothing clustered
+         * comes in service before the other node was heard once (wait_for_all) */
+        {"golden/wait-for-all-ours-not-restored-before-the-peer-was-heard",
+         R(.owner = "a", .gen = 2), WITH(.flags = QNONE | UNSEEN), B_GONE, RECON, NOTHING},
+        {"golden/wait-for-all-ours-restored-once-the-peer-was-heard", R(.owner = "a", .gen = 2),
+         WITH(.flags = QNONE), B_GONE, RECON, PLAN(RESTORE_APP)},
+        {"golden/wait-for-all-no-takeover-before-the-peer-was-heard", R(.owner = "b", .gen = 2),
+         WITH(.flags = QNONE | UNSEEN), B_GONE, RECON, NOTHING},
+        {"golden/wait-for-all-ours-in-service-stays", .here = "app=ISP", R(.owner = "a", .gen = 2),
+         WITH(.flags = QNONE | UNSEEN | LOSS_OSU), B_GONE, RECON, PLAN("MARK_ACTED")},
+        {"golden/wait-for-all-operator-restore-overrides", R(.owner = "a", .gen = 2),
+         WITH(.flags = QNONE | UNSEEN), B_GONE,
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=2 seq=1 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"golden/restart-without-quorum-not-restored", R(.owner = "a", .gen = 2),
+         WITH(.flags = NOQUORUM), PEERS(B_DEAD, {.name = "c", .prio = 3, .flags = DEAD}), RECON,
+         NOTHING},
+
         {"budget/two-nodes-spent-leaves-it-out-cause-first", .here = "app=OSF",
          R(.owner = "a", .gen = 5, .failovers = 1), WITH(.acted = true), ONLY_B, RECON,
          PLAN(LIMIT("app failed on a"),
@@ -1264,6 +1286,38 @@ static void lk_placement_queries__backup_and_owner(void **state)
     build(b, &lone);
     assert_false(lk_placement_has_backup(&b->v));
     assert_false(lk_placement_owned_elsewhere(&b->v));
+    assert_true(lk_placement_startup_may_restore(&b->v));
+    free(b);
+}
+
+/* Start-up restores a clustered hierarchy only with quorum, and with quorum none only once
+ * every configured peer was heard since the start (wait_for_all). */
+static void lk_placement_queries__startup_may_restore(void **state)
+{
+    (void) state;
+    struct built *b = calloc(1, sizeof(*b));
+    assert_non_null(b);
+    struct pcase ours = {.name = "q", R(.owner = "a"), B_GONE};
+    build(b, &ours);
+    assert_true(lk_placement_startup_may_restore(&b->v));
+    assert_false(lk_placement_waits_for_all(&b->v));
+    struct pcase no_quorum = {.name = "q", R(.owner = "a"), WITH(.flags = NOQUORUM), B_GONE};
+    build(b, &no_quorum);
+    assert_false(lk_placement_startup_may_restore(&b->v));
+    struct pcase unseen = {.name = "q", R(.owner = "a"), WITH(.flags = QNONE | UNSEEN), B_GONE};
+    build(b, &unseen);
+    assert_true(lk_placement_waits_for_all(&b->v));
+    assert_false(lk_placement_startup_may_restore(&b->v));
+    struct pcase seen = {.name = "q", R(.owner = "a"), WITH(.flags = QNONE | NOQUORUM), B_GONE};
+    build(b, &seen);
+    assert_true(lk_placement_startup_may_restore(&b->v));
+    struct pcase majority_unseen = {.name = "q", R(.owner = "a"), WITH(.flags = UNSEEN), B_GONE};
+    build(b, &majority_unseen);
+    assert_false(lk_placement_waits_for_all(&b->v));
+    assert_true(lk_placement_startup_may_restore(&b->v));
+    struct pcase local = {.name = "q", WITH(.flags = LOCALONLY | NOQUORUM)};
+    build(b, &local);
+    assert_true(lk_placement_startup_may_restore(&b->v));
     free(b);
 }
 
@@ -1298,6 +1352,7 @@ int main(void)
             cmocka_unit_test(lk_placement_decide__table),
             cmocka_unit_test(lk_placement_decide__golden),
             cmocka_unit_test(lk_placement_queries__backup_and_owner),
+            cmocka_unit_test(lk_placement_queries__startup_may_restore),
             cmocka_unit_test(lk_placement_view_format__names_the_facts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

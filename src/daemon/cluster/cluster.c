@@ -504,6 +504,7 @@ static void on_node(void *userdata, const char *name, bool alive, const char *wh
         return;
     }
     p->alive = alive;
+    p->seen |= alive;
     if (alive) {
         lk_eventlog_msg(cl->node, NULL, LK_MSG_NODE_ALIVE, name);
         lk_owner_node_alive(cl, name);
