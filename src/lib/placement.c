@@ -773,6 +773,23 @@ static void reconcile(const struct lk_placement_view *v, struct lk_pplan *p)
 
 /* ---------------------------------------------------------------- requests */
 
+/* The owner the record names when it is another node, dead, not stopped with lkstop, and
+ * not yet known to be gone: not fenced (asks for the fence hook), or without a fence
+ * script still inside the fencing window. An operator's restore waits for it as a
+ * takeover does. NULL when there is none. */
+static const char *owner_not_gone(const struct lk_placement_view *v, struct lk_pplan *p)
+{
+    const struct lk_owner_rec *rec = &v->hier.rec;
+    if (!v->hier.has_rec || !rec->active || rec->left || !rec->owner[0] ||
+        node_alive(v, rec->owner)) {
+        return NULL;
+    }
+    if (v->fence_script) {
+        return fenced(v, p, rec->owner) ? NULL : rec->owner;
+    }
+    return self_fence_pending(v, find_peer(v, rec->owner)) ? rec->owner : NULL;
+}
+
 static void restore_requested(const struct lk_placement_view *v, struct lk_pplan *p,
                               const struct lk_pevent *ev, const char *tag)
 {
@@ -781,6 +798,7 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
     const char *target = ev->target ? ev->target : me;
     struct facts f = facts_of(h);
     const struct lk_ppeer *holder = NULL, *failed_stop = NULL;
+    const char *dead_owner = NULL;
     if (!v->settled) {
         verdict(p, LK_PVERDICT_REFUSED,
                 "this node is still joining the cluster (waiting for its peers' data); try "
@@ -830,6 +848,18 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
             }
         } /* else already there: the wait ends at once */
         verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+    } else if ((dead_owner = owner_not_gone(v, p))) {
+        if (v->fence_script) {
+            verdict(p, LK_PVERDICT_REFUSED,
+                    "node '%s' owns the hierarchy of '%s' and is not fenced: it may still run "
+                    "it; the fence hook runs against '%s' first: try again once it is fenced",
+                    dead_owner, tag, dead_owner);
+        } else {
+            verdict(p, LK_PVERDICT_REFUSED,
+                    "node '%s' owns the hierarchy of '%s' and was declared dead less than the "
+                    "fencing window (%llu ms) ago: it may still run it; try again then",
+                    dead_owner, tag, (unsigned long long) (2 * v->dead_ms));
+        }
     } else {
         struct lk_owner_rec next = h->has_rec ? h->rec : (struct lk_owner_rec){0};
         if (!h->has_rec || strcmp(next.owner, target) != 0 || !next.active) {

@@ -1172,6 +1172,42 @@ static const struct pcase golden[] = {
          WITH(.flags = NOQUORUM), PEERS(B_DEAD, {.name = "c", .prio = 3, .flags = DEAD}), RECON,
          NOTHING},
 
+        /* ---- an operator's restore while the owner is dead but not known gone (X7): as a
+         * takeover, the fence hook first, else the fencing window */
+        {"golden/operator-restore-dead-owner-fenced-first", R(.owner = "b", .gen = 2),
+         WITH(.flags = FENCE), PEERS(B_DEAD, C_SEES_A),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("FENCE b",
+              "VERDICT REFUSED node 'b' owns the hierarchy of 'app' and is not fenced: it may "
+              "still run it; the fence hook runs against 'b' first: try again once it is fenced")},
+        {"golden/operator-restore-dead-owner-fence-running", R(.owner = "b", .gen = 2),
+         WITH(.flags = FENCE), PEERS(B_DEAD, C_SEES_A), FENCES({.node = "b", .running = true}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "c", .target_priority = 3),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and is not fenced: it may "
+              "still run it; the fence hook runs against 'b' first: try again once it is fenced")},
+        {"golden/operator-restore-dead-owner-after-fence-ok", R(.owner = "b", .gen = 2),
+         WITH(.flags = FENCE), PEERS(B_DEAD, C_SEES_A), FENCES({.node = "b", .ok = true}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"golden/operator-restore-dead-owner-inside-the-fencing-window", R(.owner = "b", .gen = 2),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD, .dead_since_ms = MONO_MS - 1000}, C_SEES_A),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and was declared dead less "
+              "than the fencing window (6000 ms) ago: it may still run it; try again then")},
+        {"golden/operator-restore-dead-owner-after-the-fencing-window", R(.owner = "b", .gen = 2),
+         PEERS(B_DEAD, C_SEES_A), EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"golden/operator-restore-owner-left-cleanly", R(.owner = "b", .gen = 2, .left = true),
+         WITH(.flags = FENCE), PEERS(B_DEAD, C_SEES_A),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+
         {"budget/two-nodes-spent-leaves-it-out-cause-first", .here = "app=OSF",
          R(.owner = "a", .gen = 5, .failovers = 1), WITH(.acted = true), ONLY_B, RECON,
          PLAN(LIMIT("app failed on a"),
