@@ -633,6 +633,12 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
     if (!h->rec.active) {
         return;
     }
+    if (f->failed && f->in_service) {
+        /* Half in service: a member failed (its restore, say) after others came up. A
+         * hierarchy is in service whole or not at all: out here, then failed over. */
+        remove_here(p);
+        return;
+    }
     if (f->failed && !f->in_service && h->acted) {
         fail_over_from_here(v, p, f);
         return;

@@ -885,7 +885,20 @@ static const struct pcase golden[] = {
         {"golden/owned-part-in-service-waits-for-the-engine", .here = "app=OSU db=ISP",
          R(.owner = "a"), RECON, PLAN("MARK_ACTED")},
         {"golden/owned-failed-tag-with-siblings-in-service", .here = "app=ISP db=OSF",
-         R(.owner = "a"), WITH(.acted = true), RECON, PLAN("MARK_ACTED")},
+         R(.owner = "a"), WITH(.acted = true), RECON, PLAN("MARK_ACTED", REMOVE_WHOLE)},
+        /* X9: in service whole or not at all: a member whose restore failed after its child
+         * came up takes the hierarchy out here; once out, it fails over as a failure */
+        {"golden/half-in-service-after-a-failed-restore-removed-whole", .here = "app=OSF db=ISP",
+         R(.owner = "a", .gen = 5, .planned = true), WITH(.acted = true), RECON,
+         PLAN("MARK_ACTED", REMOVE_WHOLE)},
+        {"golden/half-in-service-not-acted-removed-whole", .here = "app=OSF db=ISP ^web=ISP",
+         R(.owner = "a", .gen = 5), RECON, PLAN("MARK_ACTED", REMOVE_WHOLE)},
+        {"golden/half-in-service-removed-then-fails-over", .here = "app=OSF db=OSU",
+         R(.owner = "a", .gen = 5), WITH(.acted = true, .why = "restore action failed"), RECON,
+         PLAN("LOG app 1620 WARNING hierarchy failing over from a to b: app failed on a: restore "
+              "action failed",
+              "WRITE_REC gen=6 seq=0 owner=b active failed_over tried=a failovers=1 reason=app "
+              "failed on a: restore action failed")},
 
         /* ---- resource failure: the next node (1620), nobody left (1624), the limit
          * (1622); test_failed_restore_on_first_target_goes_to_the_next,
