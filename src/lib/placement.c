@@ -633,14 +633,14 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
     if (!h->rec.active) {
         return;
     }
-    if (f->failed && f->in_service) {
-        /* Half in service: a member failed (its restore, say) after others came up. A
-         * hierarchy is in service whole or not at all: out here, then failed over. */
-        remove_here(p);
+    if (f->failed && h->acted) {
+        /* Also half in service (a member's restore failed after its child came up): in
+         * service whole or not at all. The new record removes what runs here. */
+        fail_over_from_here(v, p, f);
         return;
     }
-    if (f->failed && !f->in_service && h->acted) {
-        fail_over_from_here(v, p, f);
+    if (f->failed && f->in_service) {
+        remove_here(p); /* never ran under this record: out here, then restored afresh */
         return;
     }
     if (!f->in_service && lk_placement_waits_for_all(v)) {
@@ -1078,7 +1078,8 @@ bool lk_placement_startup_may_restore(const struct lk_placement_view *v)
     if (!facts_of(&v->hier).clustered && !v->hier.has_rec) {
         return true;
     }
-    return lk_placement_can_act(v) && !lk_placement_waits_for_all(v);
+    /* Nor while a remove of it failed on another node that is not fenced since. */
+    return lk_placement_can_act(v) && !lk_placement_waits_for_all(v) && !stop_failed_peer(v);
 }
 
 /* ---------------------------------------------------------------- text */

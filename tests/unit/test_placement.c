@@ -885,12 +885,22 @@ static const struct pcase golden[] = {
         {"golden/owned-part-in-service-waits-for-the-engine", .here = "app=OSU db=ISP",
          R(.owner = "a"), RECON, PLAN("MARK_ACTED")},
         {"golden/owned-failed-tag-with-siblings-in-service", .here = "app=ISP db=OSF",
-         R(.owner = "a"), WITH(.acted = true), RECON, PLAN("MARK_ACTED", REMOVE_WHOLE)},
+         R(.owner = "a"), WITH(.acted = true), RECON,
+         PLAN("LOG app 1620 WARNING hierarchy failing over from a to b: db failed on a",
+              "WRITE_REC gen=2 seq=0 owner=b active failed_over tried=a failovers=1 reason=db "
+              "failed on a")},
         /* X9: in service whole or not at all: a member whose restore failed after its child
-         * came up takes the hierarchy out here; once out, it fails over as a failure */
-        {"golden/half-in-service-after-a-failed-restore-removed-whole", .here = "app=OSF db=ISP",
+         * came up fails the hierarchy over (the new record removes the rest here), or, when
+         * this node never ran it under the record, takes it out here */
+        {"golden/half-in-service-after-a-failed-restore-fails-over", .here = "app=OSF db=ISP",
          R(.owner = "a", .gen = 5, .planned = true), WITH(.acted = true), RECON,
-         PLAN("MARK_ACTED", REMOVE_WHOLE)},
+         PLAN("LOG app 1620 WARNING hierarchy failing over from a to b: app failed on a; the "
+              "switchover is handed back (not a failover)",
+              "WRITE_REC gen=6 seq=0 owner=b active tried=a failovers=0 reason=app failed on a; "
+              "the "
+              "switchover is handed back (not a failover)")},
+        {"golden/half-in-service-then-the-new-record-removes-it", .here = "app=OSF db=ISP",
+         R(.owner = "b", .gen = 6), WITH(.held = 5), RECON, PLAN(L1623(6, 5), REMOVE_WHOLE)},
         {"golden/half-in-service-not-acted-removed-whole", .here = "app=OSF db=ISP ^web=ISP",
          R(.owner = "a", .gen = 5), RECON, PLAN("MARK_ACTED", REMOVE_WHOLE)},
         {"golden/half-in-service-removed-then-fails-over", .here = "app=OSF db=OSU",
@@ -1364,6 +1374,12 @@ static void lk_placement_queries__startup_may_restore(void **state)
     build(b, &majority_unseen);
     assert_false(lk_placement_waits_for_all(&b->v));
     assert_true(lk_placement_startup_may_restore(&b->v));
+    struct pcase stop_failed = {
+            .name = "q",
+            R(.owner = "a"),
+            PEERS({.name = "b", .prio = 2, .states = "app=OSF", .stop_failed = "app"})};
+    build(b, &stop_failed);
+    assert_false(lk_placement_startup_may_restore(&b->v));
     struct pcase local = {.name = "q", WITH(.flags = LOCALONLY | NOQUORUM)};
     build(b, &local);
     assert_true(lk_placement_startup_may_restore(&b->v));
