@@ -532,6 +532,24 @@ static void fail_over_from_here(const struct lk_placement_view *v, struct lk_ppl
     write_rec(p, &next);
 }
 
+/* Left out of service after it failed on every live node (1624: tried list, inactive)
+ * while others were away: a node not tried that is back takes it, as a failover. */
+static void retry_untried(const struct lk_placement_view *v, struct lk_pplan *p)
+{
+    const struct lk_owner_rec *rec = &v->hier.rec;
+    const char *target = lk_placement_target(v, rec, NULL);
+    if (!target || is_me(v, target)) {
+        return;
+    }
+    char cause[LK_OWNER_REASON_MAX];
+    snprintf(cause, sizeof(cause), "%.*s", (int) strcspn(rec->reason, ";"), rec->reason);
+    struct lk_owner_rec next;
+    if (failover_rec(v, p, rec, target, cause, &next)) {
+        log_msg(p, v->hier.tags[0].tag, LK_MSG_FAILOVER, v->node, target, cause);
+    }
+    write_rec(p, &next);
+}
+
 /* An operator's switchover or reset starts the failover budget afresh: the record
  * without the failover history and the tried list (nothing when there is none). */
 static void reset_budget(const struct lk_placement_view *v, struct lk_pplan *p, const char *why)
@@ -603,10 +621,11 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
     }
     if (h->removing_tag) {
         (void) add(p, LK_PACT_DROP_REMOVING, h->removing_tag);
-        if (!f->in_service && h->rec.active) {
+        if (!f->in_service && (h->rec.active || h->rec.tried_count > 0)) {
             next = h->rec;
             next.seq++;
             next.active = false;
+            next.tried_count = 0; /* out on purpose: no node is retried */
             snprintf(next.reason, sizeof(next.reason), "removed by an operator on %s", me);
             write_rec(p, &next);
         }
@@ -631,6 +650,9 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
         return;
     }
     if (!h->rec.active) {
+        if (h->rec.tried_count > 0 && !f->in_service) {
+            retry_untried(v, p);
+        }
         return;
     }
     if (f->failed && h->acted) {

@@ -1231,6 +1231,30 @@ static const struct pcase golden[] = {
               "on a",
               "MARK_ACTED", "VERDICT LOCAL")},
 
+        /* ---- X11: left out after it failed on every live node (1624) while others were
+         * away: a node not tried that comes back takes it, as a failover */
+        {"golden/after-1624-an-untried-node-back-takes-it", .here = "app=OSF",
+         R(.owner = "a", .gen = 3, .seq = 1, .inactive = true, .tried = "a",
+           .reason = "app failed on a: restore failed; no other node to try"),
+         WITH(.acted = true), RECON,
+         PLAN("LOG app 1620 WARNING hierarchy failing over from a to b: app failed on a: restore "
+              "failed",
+              "WRITE_REC gen=4 seq=0 owner=b active failed_over tried=a failovers=1 reason=app "
+              "failed on a: restore failed")},
+        {"golden/after-1624-every-node-tried-stays-out", .here = "app=OSF",
+         R(.owner = "a", .gen = 3, .seq = 1, .inactive = true, .tried = "a b c"),
+         WITH(.acted = true), RECON, NOTHING},
+        {"golden/after-1624-untried-node-still-syncing-waits", .here = "app=OSF",
+         R(.owner = "a", .gen = 3, .seq = 1, .inactive = true, .tried = "a"), WITH(.acted = true),
+         PEERS({.name = "b", .prio = 2, .flags = UNSYNCED},
+               {.name = "c", .prio = 3, .flags = DEAD}),
+         RECON, PLAN("WAIT")},
+        {"golden/after-1624-operator-remove-forgets-the-tried-list", .here = "app=OSF",
+         R(.owner = "a", .gen = 3, .seq = 1, .inactive = true, .tried = "a"),
+         WITH(.acted = true, .removing = true), RECON,
+         PLAN("DROP_REMOVING app", "WRITE_REC gen=3 seq=2 owner=a inactive tried=- failovers=0 "
+                                   "reason=removed by an operator on a")},
+
         {"budget/two-nodes-spent-leaves-it-out-cause-first", .here = "app=OSF",
          R(.owner = "a", .gen = 5, .failovers = 1), WITH(.acted = true), ONLY_B, RECON,
          PLAN(LIMIT("app failed on a"),
