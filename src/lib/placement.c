@@ -818,6 +818,23 @@ static const char *owner_not_gone(const struct lk_placement_view *v, struct lk_p
     return self_fence_pending(v, find_peer(v, rec->owner)) ? rec->owner : NULL;
 }
 
+/* While waiting for all (quorum none, a peer not heard since the start) an operator's
+ * restore is the override; with a fence script a dead peer is fenced first, as it may
+ * hold a newer record and run the hierarchy. The first such peer not fenced, or NULL. */
+static const char *unseen_not_fenced(const struct lk_placement_view *v, struct lk_pplan *p)
+{
+    if (!lk_placement_waits_for_all(v) || !v->fence_script) {
+        return NULL;
+    }
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        if (q->configured && !q->witness && !q->alive && !fenced(v, p, q->name)) {
+            return q->name;
+        }
+    }
+    return NULL;
+}
+
 static void restore_requested(const struct lk_placement_view *v, struct lk_pplan *p,
                               const struct lk_pevent *ev, const char *tag)
 {
@@ -888,6 +905,12 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                     "fencing window (%llu ms) ago: it may still run it; try again then",
                     dead_owner, tag, (unsigned long long) (2 * v->dead_ms));
         }
+    } else if ((dead_owner = unseen_not_fenced(v, p))) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "this node has not heard node '%s' since it started and it is not fenced: it "
+                "may run the hierarchy of '%s'; the fence hook runs against '%s' first: try "
+                "again once it is fenced",
+                dead_owner, tag, dead_owner);
     } else {
         struct lk_owner_rec next = h->has_rec ? h->rec : (struct lk_owner_rec){0};
         if (!h->has_rec || strcmp(next.owner, target) != 0 || !next.active) {

@@ -1191,6 +1191,19 @@ static const struct pcase golden[] = {
          PLAN("WRITE_REC gen=2 seq=1 owner=a active tried=- failovers=0 reason=restore requested "
               "on a",
               "MARK_ACTED", "VERDICT LOCAL")},
+        {"golden/wait-for-all-operator-restore-fences-the-unseen-peer-first",
+         R(.owner = "a", .gen = 2), WITH(.flags = QNONE | UNSEEN | FENCE), B_GONE,
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("FENCE b",
+              "VERDICT REFUSED this node has not heard node 'b' since it started and it is not "
+              "fenced: it may run the hierarchy of 'app'; the fence hook runs against 'b' "
+              "first: try again once it is fenced")},
+        {"golden/wait-for-all-operator-restore-after-the-fence", R(.owner = "a", .gen = 2),
+         WITH(.flags = QNONE | UNSEEN | FENCE), B_GONE, FENCES({.node = "b", .ok = true}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=2 seq=1 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
         {"golden/restart-without-quorum-not-restored", R(.owner = "a", .gen = 2),
          WITH(.flags = NOQUORUM), PEERS(B_DEAD, {.name = "c", .prio = 3, .flags = DEAD}), RECON,
          NOTHING},
