@@ -266,6 +266,7 @@ static const struct lk_ppeer *stop_failed_peer(const struct lk_placement_view *v
 }
 
 static bool fenced(const struct lk_placement_view *v, struct lk_pplan *p, const char *node);
+static const struct lk_ppeer *unseen_dead_peer(const struct lk_placement_view *v);
 
 /* Whether a restore here must wait for a failed remove elsewhere; asks for the fence hook
  * against a dead node that may still run it (an alive one clears its flag itself). */
@@ -678,6 +679,12 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
         if (!holder && blocked_by_failed_stop(v, p)) {
             return;
         }
+        const struct lk_ppeer *unseen = holder ? NULL : unseen_dead_peer(v);
+        if (unseen) {
+            (void) fenced(v, p, unseen->name); /* it may hold a newer record: fence first */
+            wait_for_time(p);
+            return;
+        }
         if (!holder) {
             restore_here(v, p);
         } else if (!h->acted && holds_whole(v, holder)) {
@@ -823,16 +830,12 @@ static const char *owner_not_gone(const struct lk_placement_view *v, struct lk_p
  * hold a newer record and run the hierarchy. The first such peer not fenced, or NULL. */
 static const char *unseen_not_fenced(const struct lk_placement_view *v, struct lk_pplan *p)
 {
-    if (!lk_placement_waits_for_all(v) || !v->fence_script) {
+    const struct lk_ppeer *q = unseen_dead_peer(v);
+    if (!q) {
         return NULL;
     }
-    for (size_t i = 0; i < v->peer_count; i++) {
-        const struct lk_ppeer *q = &v->peers[i];
-        if (q->configured && !q->witness && !q->alive && !fenced(v, p, q->name)) {
-            return q->name;
-        }
-    }
-    return NULL;
+    (void) fenced(v, p, q->name); /* asks for the fence hook unless it runs */
+    return q->name;
 }
 
 static void restore_requested(const struct lk_placement_view *v, struct lk_pplan *p,
@@ -1112,7 +1115,31 @@ bool lk_placement_owned_elsewhere(const struct lk_placement_view *v)
 
 bool lk_placement_waits_for_all(const struct lk_placement_view *v)
 {
-    return v->quorum_none && v->peer_unseen;
+    for (size_t i = 0; v->quorum_none && i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        if (q->configured && !q->witness && q->unseen) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A dead configured peer not heard since this node started and not fenced: it may hold a
+ * newer record and run the hierarchy. With a fence script it is fenced before this node
+ * restores anything on its own old record. NULL when there is none (or no script). */
+static const struct lk_ppeer *unseen_dead_peer(const struct lk_placement_view *v)
+{
+    for (size_t i = 0; v->fence_script && i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        bool ok = false;
+        for (size_t f = 0; f < v->fence_count; f++) {
+            ok |= strcmp(v->fences[f].node, q->name) == 0 && v->fences[f].ok;
+        }
+        if (q->configured && !q->witness && q->unseen && !q->alive && !ok) {
+            return q;
+        }
+    }
+    return NULL;
 }
 
 bool lk_placement_startup_may_restore(const struct lk_placement_view *v)
@@ -1124,7 +1151,8 @@ bool lk_placement_startup_may_restore(const struct lk_placement_view *v)
         return true;
     }
     /* Nor while a remove of it failed on another node that is not fenced since. */
-    return lk_placement_can_act(v) && !lk_placement_waits_for_all(v) && !stop_failed_peer(v);
+    return lk_placement_can_act(v) && !lk_placement_waits_for_all(v) && !stop_failed_peer(v) &&
+           !unseen_dead_peer(v);
 }
 
 /* ---------------------------------------------------------------- text */

@@ -44,6 +44,10 @@ struct lk_ppeer {
     const char *const *alive_set; /* the peers it reports alive */
     size_t alive_count;
     uint32_t priority; /* the hierarchy's priority there; 0 = not extended (all of it) */
+    /* It has not synced with us once since this node started: its records are unknown
+     * here. With quorum none nothing clustered is restored here before it has (Corosync's
+     * wait_for_all); with a fence script, a dead one is fenced before a restore here. */
+    bool unseen;
     /* Per tag of the hierarchy (order of lk_phier.tags): it reported "remove failed: may
      * still be running" for it; kept after its death until it reports again. NULL: none. */
     const bool *stop_failed;
@@ -105,9 +109,6 @@ struct lk_placement_view {
     int64_t now_ms;      /* wall clock, for the failover window */
     uint64_t mono_ms;    /* monotonic, for dead_since, the start and fence retries */
     uint64_t started_ms; /* monotonic ms of this node's start */
-    /* A configured peer has not been ALIVE once since this node started: with quorum
-     * none nothing clustered is restored here before it has (Corosync's wait_for_all). */
-    bool peer_unseen;
     const struct lk_ppeer *peers;
     size_t peer_count;
     const struct lk_pfence *fences;

@@ -975,7 +975,6 @@ static void on_node(struct sim_node *n, int i, bool alive, const char *why)
         return;
     }
     p->alive = alive;
-    p->seen |= alive;
     if (alive) {
         sim_trace(n, "1602 %s ALIVE", W.node[i].name);
         if (!n->fences[i].running) {
@@ -1055,6 +1054,7 @@ void shell_receive(struct sim_node *n, const struct sim_msg *m)
     switch (m->type) {
     case MSG_SYNCED:
         p->synced = true;
+        p->seen = true; /* as cluster.c: its records arrived */
         break;
     case MSG_STATE:
         memcpy(p->st, m->st, sizeof(p->st));
@@ -1552,7 +1552,7 @@ static void build_pview(struct sim_node *n, int hier, struct pview *pv)
                 .alive_count = p->has_alive_set ? names_of(p->alive_set, pv->alive[k]) : 0,
                 .priority = is_node(i) ? sim_prio(hier, i) : 0,
         };
-        v->peer_unseen |= is_node(i) && !W.node[i].witness && !p->seen;
+        q->unseen = !p->seen;
         bool any_stop_failed = false;
         for (size_t t = 0; t < h.count; t++) {
             pv->stop_failed[k][t] = p->stop_failed[h.tags[t]];

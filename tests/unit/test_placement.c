@@ -261,7 +261,6 @@ static void build(struct built *b, const struct pcase *c)
     v->quorum_none = f & QNONE;
     v->quorum_loss_osu = f & LOSS_OSU;
     v->fence_script = f & FENCE;
-    v->peer_unseen = f & UNSEEN;
     v->max_failovers = c->with.max_failovers ? c->with.max_failovers : 1;
     v->failover_window_s = 3600;
     v->dead_ms = 3000;
@@ -314,6 +313,9 @@ static void build(struct built *b, const struct pcase *c)
     size_t count = 0;
     for (size_t i = 0; i < n && tp[i].name; i++) {
         build_peer(b, count++, &tp[i], v->node);
+    }
+    for (size_t i = 0; i < count; i++) {
+        b->peers[i].unseen = (f & UNSEEN) && !b->peers[i].alive; /* dead since our start */
     }
     v->peers = b->peers;
     v->peer_count = count;
@@ -1204,6 +1206,11 @@ static const struct pcase golden[] = {
          PLAN("WRITE_REC gen=2 seq=1 owner=a active tried=- failovers=0 reason=restore requested "
               "on a",
               "MARK_ACTED", "VERDICT LOCAL")},
+        {"golden/restart-own-record-fences-the-unseen-dead-peer-first", R(.owner = "a", .gen = 2),
+         WITH(.flags = UNSEEN | FENCE), PEERS(B_DEAD, C_SEES_A), RECON, PLAN("FENCE b", "WAIT")},
+        {"golden/restart-own-record-restored-once-the-unseen-peer-is-fenced",
+         R(.owner = "a", .gen = 2), WITH(.flags = UNSEEN | FENCE), PEERS(B_DEAD, C_SEES_A),
+         FENCES({.node = "b", .ok = true}), RECON, PLAN(RESTORE_APP)},
         {"golden/restart-without-quorum-not-restored", R(.owner = "a", .gen = 2),
          WITH(.flags = NOQUORUM), PEERS(B_DEAD, {.name = "c", .prio = 3, .flags = DEAD}), RECON,
          NOTHING},
@@ -1416,6 +1423,10 @@ static void lk_placement_queries__startup_may_restore(void **state)
             R(.owner = "a"),
             PEERS({.name = "b", .prio = 2, .states = "app=OSF", .stop_failed = "app"})};
     build(b, &stop_failed);
+    assert_false(lk_placement_startup_may_restore(&b->v));
+    struct pcase fence_first = {
+            .name = "q", R(.owner = "a"), WITH(.flags = UNSEEN | FENCE), B_GONE};
+    build(b, &fence_first);
     assert_false(lk_placement_startup_may_restore(&b->v));
     struct pcase local = {.name = "q", WITH(.flags = LOCALONLY | NOQUORUM)};
     build(b, &local);

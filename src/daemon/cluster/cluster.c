@@ -504,7 +504,6 @@ static void on_node(void *userdata, const char *name, bool alive, const char *wh
         return;
     }
     p->alive = alive;
-    p->seen |= alive;
     if (alive) {
         lk_eventlog_msg(cl->node, NULL, LK_MSG_NODE_ALIVE, name);
         lk_owner_node_alive(cl, name);
@@ -616,6 +615,7 @@ static void on_message(void *userdata, const char *name, const json_t *msg)
                             (unsigned) (json_is_integer(n) ? json_integer_value(n) : 0));
         }
         p->synced = true;
+        p->seen = true; /* its records arrived: wait_for_all is over for it */
     } else if (strcmp(t, "state") == 0) {
         on_state(cl, p, msg);
     } else if (strcmp(t, "state?") == 0) {

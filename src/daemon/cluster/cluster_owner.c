@@ -282,7 +282,7 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         q->has_states = p->states != NULL;
         q->has_alive_set = p->alive_set != NULL;
         q->dead_since_ms = p->dead_since;
-        v->peer_unseen |= p->configured && !p->witness && !p->seen;
+        q->unseen = !p->seen;
         q->priority = count ? lk_cluster_hier_priority(node, pv->names, count, p->name) : 0;
         q->alive_set = &pv->alive[a];
         size_t k;
