@@ -651,7 +651,9 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
         return;
     }
     if (!h->rec.active) {
-        if (h->rec.tried_count > 0 && !f->in_service) {
+        if (h->rec.tried_count > 0 && f->in_service) {
+            remove_here(p); /* what stayed up of it after it failed: out, whole */
+        } else if (h->rec.tried_count > 0) {
             retry_untried(v, p);
         }
         return;

@@ -1261,6 +1261,9 @@ static const struct pcase golden[] = {
               "failed",
               "WRITE_REC gen=4 seq=0 owner=b active failed_over tried=a failovers=1 reason=app "
               "failed on a: restore failed")},
+        {"golden/after-1624-what-stayed-up-is-removed", .here = "app=OSF db=ISP",
+         R(.owner = "a", .gen = 3, .seq = 1, .inactive = true, .tried = "a"),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD}), RECON, PLAN("MARK_ACTED", REMOVE_WHOLE)},
         {"golden/after-1624-every-node-tried-stays-out", .here = "app=OSF",
          R(.owner = "a", .gen = 3, .seq = 1, .inactive = true, .tried = "a b c"),
          WITH(.acted = true), RECON, NOTHING},
