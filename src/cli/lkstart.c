@@ -154,6 +154,26 @@ static int find_lkd(char *buf, size_t size)
     return access(buf, X_OK) == 0 ? 0 : -ENOENT;
 }
 
+/* Start-up restored nothing clustered because the node waits (quorum none, a peer not
+ * heard yet): say so, so that the operator knows why nothing runs. */
+static void print_waits(const char *root)
+{
+    json_t *status = NULL;
+    if (lk_client_call(PROG, root, LK_CMD_STATUS, NULL, NULL, NULL, &status) != 0) {
+        return;
+    }
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(json_object_get(status, "cluster"), "warnings"), i, w)
+    {
+        const char *text = json_string_value(w);
+        if (text && strncmp(text, "waiting for node ", 17) == 0) {
+            printf("%s\n", text);
+        }
+    }
+    json_decref(status);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -287,5 +307,8 @@ int main(int argc, char **argv)
            json_string_value(json_object_get(data, "node")),
            (long long) json_integer_value(json_object_get(data, "pid")), root);
     json_decref(data);
+    if (wait) {
+        print_waits(root);
+    }
     return 0;
 }

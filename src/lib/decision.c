@@ -310,6 +310,7 @@ static json_t *peer_json(const struct lk_ppeer *p, size_t tag_count, bool *ok)
     put(o, "has_alive_set", json_boolean(p->has_alive_set), ok);
     put(o, "dead_since_ms", uint_json(p->dead_since_ms), ok);
     put(o, "alive_since_ms", uint_json(p->alive_since_ms), ok);
+    put(o, "unseen", json_boolean(p->unseen), ok);
     put(o, "alive_set", alive, ok);
     put(o, "priority", uint_json(p->priority), ok);
     put(o, "stop_failed", bools_json(p->stop_failed, tag_count, ok), ok);
@@ -870,6 +871,9 @@ static int parse_peer(struct dec *d, struct lk_decision *dc, const json_t *o, si
     /* Optional: decision logs written before the field existed leave it out (0: never). */
     if (json_object_get(o, "alive_since_ms")) {
         TRY(get_u64(d, o, "alive_since_ms", &p->alive_since_ms));
+    }
+    if (json_object_get(o, "unseen")) {
+        TRY(get_bool(d, o, "unseen", &p->unseen));
     }
     const char **alive = NULL;
     TRY(get_names(d, dc, o, "alive_set", &alive, &p->alive_count));

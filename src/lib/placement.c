@@ -266,6 +266,7 @@ static const struct lk_ppeer *stop_failed_peer(const struct lk_placement_view *v
 }
 
 static bool fenced(const struct lk_placement_view *v, struct lk_pplan *p, const char *node);
+static const struct lk_ppeer *unseen_dead_peer(const struct lk_placement_view *v);
 
 /* Whether a restore here must wait for a failed remove elsewhere; asks for the fence hook
  * against a dead node that may still run it (an alive one clears its flag itself). */
@@ -417,7 +418,8 @@ static void fail_here(const struct lk_placement_view *v, struct lk_pplan *p, con
 static void consider_takeover(const struct lk_placement_view *v, struct lk_pplan *p)
 {
     const struct lk_owner_rec *rec = &v->hier.rec;
-    if (!rec->active || !rec->owner[0] || !lk_placement_can_act(v)) {
+    if (!rec->active || !rec->owner[0] || !lk_placement_can_act(v) ||
+        lk_placement_waits_for_all(v)) {
         return;
     }
     const struct lk_ppeer *owner = find_peer(v, rec->owner);
@@ -537,6 +539,24 @@ static void fail_over_from_here(const struct lk_placement_view *v, struct lk_ppl
     write_rec(p, &next);
 }
 
+/* Left out of service after it failed on every live node (1624: tried list, inactive)
+ * while others were away: a node not tried that is back takes it, as a failover. */
+static void retry_untried(const struct lk_placement_view *v, struct lk_pplan *p)
+{
+    const struct lk_owner_rec *rec = &v->hier.rec;
+    const char *target = lk_placement_target(v, rec, NULL);
+    if (!target || is_me(v, target)) {
+        return;
+    }
+    char cause[LK_OWNER_REASON_MAX];
+    snprintf(cause, sizeof(cause), "%.*s", (int) strcspn(rec->reason, ";"), rec->reason);
+    struct lk_owner_rec next;
+    if (failover_rec(v, p, rec, target, cause, &next)) {
+        log_msg(p, v->hier.tags[0].tag, LK_MSG_FAILOVER, v->node, target, cause);
+    }
+    write_rec(p, &next);
+}
+
 /* An operator's switchover or reset starts the failover budget afresh: the record
  * without the failover history and the tried list (nothing when there is none). */
 static void reset_budget(const struct lk_placement_view *v, struct lk_pplan *p, const char *why)
@@ -608,10 +628,11 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
     }
     if (h->removing_tag) {
         (void) add(p, LK_PACT_DROP_REMOVING, h->removing_tag);
-        if (!f->in_service && h->rec.active) {
+        if (!f->in_service && (h->rec.active || h->rec.tried_count > 0)) {
             next = h->rec;
             next.seq++;
             next.active = false;
+            next.tried_count = 0; /* out on purpose: no node is retried */
             snprintf(next.reason, sizeof(next.reason), "removed by an operator on %s", me);
             write_rec(p, &next);
         }
@@ -636,11 +657,25 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
         return;
     }
     if (!h->rec.active) {
+        if (h->rec.tried_count > 0 && f->in_service) {
+            remove_here(p); /* what stayed up of it after it failed: out, whole */
+        } else if (h->rec.tried_count > 0) {
+            retry_untried(v, p);
+        }
         return;
     }
-    if (f->failed && !f->in_service && h->acted) {
+    if (f->failed && h->acted) {
+        /* Also half in service (a member's restore failed after its child came up): in
+         * service whole or not at all. The new record removes what runs here. */
         fail_over_from_here(v, p, f);
         return;
+    }
+    if (f->failed && f->in_service) {
+        remove_here(p); /* never ran under this record: out here, then restored afresh */
+        return;
+    }
+    if (!f->in_service && lk_placement_waits_for_all(v)) {
+        return; /* quorum none: the other node was not heard since the start */
     }
     if (!f->in_service) {
         /* Restored here only once every other copy is gone: a live peer that reports any
@@ -650,6 +685,12 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
          * it over while being cut off, at heal). */
         const struct lk_ppeer *holder = lk_placement_holder(v);
         if (!holder && blocked_by_failed_stop(v, p)) {
+            return;
+        }
+        const struct lk_ppeer *unseen = holder ? NULL : unseen_dead_peer(v);
+        if (unseen) {
+            (void) fenced(v, p, unseen->name); /* it may hold a newer record: fence first */
+            wait_for_time(p);
             return;
         }
         if (!holder) {
@@ -813,6 +854,36 @@ static void reconcile(const struct lk_placement_view *v, struct lk_pplan *p)
 
 /* ---------------------------------------------------------------- requests */
 
+/* The owner the record names when it is another node, dead, not stopped with lkstop, and
+ * not yet known to be gone: not fenced (asks for the fence hook), or without a fence
+ * script still inside the fencing window. An operator's restore waits for it as a
+ * takeover does. NULL when there is none. */
+static const char *owner_not_gone(const struct lk_placement_view *v, struct lk_pplan *p)
+{
+    const struct lk_owner_rec *rec = &v->hier.rec;
+    if (!v->hier.has_rec || !rec->active || rec->left || !rec->owner[0] ||
+        node_alive(v, rec->owner)) {
+        return NULL;
+    }
+    if (v->fence_script) {
+        return fenced(v, p, rec->owner) ? NULL : rec->owner;
+    }
+    return self_fence_pending(v, find_peer(v, rec->owner)) ? rec->owner : NULL;
+}
+
+/* While waiting for all (quorum none, a peer not heard since the start) an operator's
+ * restore is the override; with a fence script a dead peer is fenced first, as it may
+ * hold a newer record and run the hierarchy. The first such peer not fenced, or NULL. */
+static const char *unseen_not_fenced(const struct lk_placement_view *v, struct lk_pplan *p)
+{
+    const struct lk_ppeer *q = unseen_dead_peer(v);
+    if (!q) {
+        return NULL;
+    }
+    (void) fenced(v, p, q->name); /* asks for the fence hook unless it runs */
+    return q->name;
+}
+
 static void restore_requested(const struct lk_placement_view *v, struct lk_pplan *p,
                               const struct lk_pevent *ev, const char *tag)
 {
@@ -821,6 +892,7 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
     const char *target = ev->target ? ev->target : me;
     struct facts f = facts_of(h);
     const struct lk_ppeer *holder = NULL, *failed_stop = NULL;
+    const char *dead_owner = NULL;
     if (!v->settled) {
         verdict(p, LK_PVERDICT_REFUSED,
                 "this node is still joining the cluster (waiting for its peers' data); try "
@@ -870,6 +942,24 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
             }
         } /* else already there: the wait ends at once */
         verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+    } else if ((dead_owner = owner_not_gone(v, p))) {
+        if (v->fence_script) {
+            verdict(p, LK_PVERDICT_REFUSED,
+                    "node '%s' owns the hierarchy of '%s' and is not fenced: it may still run "
+                    "it; the fence hook runs against '%s' first: try again once it is fenced",
+                    dead_owner, tag, dead_owner);
+        } else {
+            verdict(p, LK_PVERDICT_REFUSED,
+                    "node '%s' owns the hierarchy of '%s' and was declared dead less than the "
+                    "fencing window (%llu ms) ago: it may still run it; try again then",
+                    dead_owner, tag, (unsigned long long) (2 * v->dead_ms));
+        }
+    } else if ((dead_owner = unseen_not_fenced(v, p))) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "this node has not heard node '%s' since it started and it is not fenced: it "
+                "may run the hierarchy of '%s'; the fence hook runs against '%s' first: try "
+                "again once it is fenced",
+                dead_owner, tag, dead_owner);
     } else {
         struct lk_owner_rec next = h->has_rec ? h->rec : (struct lk_owner_rec){0};
         if (!h->has_rec || strcmp(next.owner, target) != 0 || !next.active) {
@@ -1073,6 +1163,48 @@ bool lk_placement_owned_elsewhere(const struct lk_placement_view *v)
      * nor cleared): not restored here before that copy is gone. */
     return (v->hier.has_rec && !is_me(v, v->hier.rec.owner)) || lk_placement_holder(v) ||
            stop_failed_peer(v);
+}
+
+bool lk_placement_waits_for_all(const struct lk_placement_view *v)
+{
+    for (size_t i = 0; v->quorum_none && i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        if (q->configured && !q->witness && q->unseen) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A dead configured peer not heard since this node started and not fenced: it may hold a
+ * newer record and run the hierarchy. With a fence script it is fenced before this node
+ * restores anything on its own old record. NULL when there is none (or no script). */
+static const struct lk_ppeer *unseen_dead_peer(const struct lk_placement_view *v)
+{
+    for (size_t i = 0; v->fence_script && i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        bool ok = false;
+        for (size_t f = 0; f < v->fence_count; f++) {
+            ok |= strcmp(v->fences[f].node, q->name) == 0 && v->fences[f].ok;
+        }
+        if (q->configured && !q->witness && q->unseen && !q->alive && !ok) {
+            return q;
+        }
+    }
+    return NULL;
+}
+
+bool lk_placement_startup_may_restore(const struct lk_placement_view *v)
+{
+    /* A node that restarts cut off knows only its old record: the others may have taken
+     * the hierarchy over since. Start-up restores it only with quorum, and with quorum
+     * none once the other nodes were heard; reconciliation brings it in service then. */
+    if (!facts_of(&v->hier).clustered && !v->hier.has_rec) {
+        return true;
+    }
+    /* Nor while a remove of it failed on another node that is not fenced since. */
+    return lk_placement_can_act(v) && !lk_placement_waits_for_all(v) && !stop_failed_peer(v) &&
+           !unseen_dead_peer(v);
 }
 
 /* ---------------------------------------------------------------- text */

@@ -45,6 +45,10 @@ struct lk_ppeer {
     const char *const *alive_set; /* the peers it reports alive */
     size_t alive_count;
     uint32_t priority; /* the hierarchy's priority there; 0 = not extended (all of it) */
+    /* It has not synced with us once since this node started: its records are unknown
+     * here. With quorum none nothing clustered is restored here before it has (Corosync's
+     * wait_for_all); with a fence script, a dead one is fenced before a restore here. */
+    bool unseen;
     /* Per tag of the hierarchy (order of lk_phier.tags): it reported "remove failed: may
      * still be running" for it; kept after its death until it reports again. NULL: none. */
     const bool *stop_failed;
@@ -208,6 +212,14 @@ const char *lk_pevent_type_name(enum lk_pevent_type type);
  * backup node to fail over to, and whether another node owns it. */
 bool lk_placement_has_backup(const struct lk_placement_view *view);
 bool lk_placement_owned_elsewhere(const struct lk_placement_view *view);
+
+/* Whether this node's start-up may restore the hierarchy here: not without quorum, and
+ * with quorum none not before every configured peer was heard once since the start. */
+bool lk_placement_startup_may_restore(const struct lk_placement_view *view);
+
+/* Quorum none and a configured peer not heard once since this node started: nothing
+ * clustered comes in service here but by an operator's restore. */
+bool lk_placement_waits_for_all(const struct lk_placement_view *view);
 
 /* A live peer that reports any of the hierarchy in service or with an action pending, or
  * NULL. */

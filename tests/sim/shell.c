@@ -796,7 +796,9 @@ static bool cb_owned_elsewhere(const void *ctx, const char *tag)
 #if SIM_HAVE_PLACEMENT
     if (USE_PLACEMENT) {
         struct pview *pv = pview_new(n, sim_hier_of(r));
-        bool b = lk_placement_owned_elsewhere(pview_view(pv));
+        /* As lk_cluster_owned_elsewhere: also when start-up may not restore it yet. */
+        bool b = lk_placement_owned_elsewhere(pview_view(pv)) ||
+                 !lk_placement_startup_may_restore(pview_view(pv));
         free(pv);
         return b;
     }
@@ -1061,6 +1063,7 @@ void shell_receive(struct sim_node *n, const struct sim_msg *m)
     switch (m->type) {
     case MSG_SYNCED:
         p->synced = true;
+        p->seen = true; /* as cluster.c: its records arrived */
         break;
     case MSG_STATE:
         memcpy(p->st, m->st, sizeof(p->st));
@@ -1559,6 +1562,7 @@ static void build_pview(struct sim_node *n, int hier, struct pview *pv)
                 .alive_count = p->has_alive_set ? names_of(p->alive_set, pv->alive[k]) : 0,
                 .priority = is_node(i) ? sim_prio(hier, i) : 0,
         };
+        q->unseen = !p->seen;
         bool any_stop_failed = false;
         for (size_t t = 0; t < h.count; t++) {
             pv->stop_failed[k][t] = p->stop_failed[h.tags[t]];

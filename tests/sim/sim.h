@@ -53,6 +53,7 @@ struct sim_msg {
 
 struct sim_peer {
     bool alive, synced, heard;
+    bool seen; /* synced once since this node started (quorum none: wait_for_all) */
     bool has_states, has_alive_set, has_votes;
     uint32_t alive_set, votes;
     uint64_t last_heard, dead_since, sseq;

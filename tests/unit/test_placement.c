@@ -54,6 +54,7 @@
 #define LOSS_OSU  (1u << 5)
 #define FENCE     (1u << 6)
 #define LOCALONLY (1u << 7) /* the hierarchy is extended to no other node */
+#define UNSEEN    (1u << 8) /* a configured peer was not heard once since this node started */
 
 struct tpeer {
     const char *name; /* NULL: the default peer list (b, c) */
@@ -315,6 +316,9 @@ static void build(struct built *b, const struct pcase *c)
     size_t count = 0;
     for (size_t i = 0; i < n && tp[i].name; i++) {
         build_peer(b, count++, &tp[i], v->node);
+    }
+    for (size_t i = 0; i < count; i++) {
+        b->peers[i].unseen = (f & UNSEEN) && !b->peers[i].alive; /* dead since our start */
     }
     v->peers = b->peers;
     v->peer_count = count;
@@ -929,7 +933,30 @@ static const struct pcase golden[] = {
         {"golden/owned-part-in-service-waits-for-the-engine", .here = "app=OSU db=ISP",
          R(.owner = "a"), RECON, PLAN("MARK_ACTED")},
         {"golden/owned-failed-tag-with-siblings-in-service", .here = "app=ISP db=OSF",
-         R(.owner = "a"), WITH(.acted = true), RECON, PLAN("MARK_ACTED")},
+         R(.owner = "a"), WITH(.acted = true), RECON,
+         PLAN("LOG app 1620 WARNING hierarchy failing over from a to b: db failed on a",
+              "WRITE_REC gen=2 seq=0 owner=b active failed_over tried=a failovers=1 reason=db "
+              "failed on a")},
+        /* X9: in service whole or not at all: a member whose restore failed after its child
+         * came up fails the hierarchy over (the new record removes the rest here), or, when
+         * this node never ran it under the record, takes it out here */
+        {"golden/half-in-service-after-a-failed-restore-fails-over", .here = "app=OSF db=ISP",
+         R(.owner = "a", .gen = 5, .planned = true), WITH(.acted = true), RECON,
+         PLAN("LOG app 1620 WARNING hierarchy failing over from a to b: app failed on a; the "
+              "switchover is handed back (not a failover)",
+              "WRITE_REC gen=6 seq=0 owner=b active tried=a failovers=0 reason=app failed on a; "
+              "the "
+              "switchover is handed back (not a failover)")},
+        {"golden/half-in-service-then-the-new-record-removes-it", .here = "app=OSF db=ISP",
+         R(.owner = "b", .gen = 6), WITH(.held = 5), RECON, PLAN(L1623(6, 5), REMOVE_WHOLE)},
+        {"golden/half-in-service-not-acted-removed-whole", .here = "app=OSF db=ISP ^web=ISP",
+         R(.owner = "a", .gen = 5), RECON, PLAN("MARK_ACTED", REMOVE_WHOLE)},
+        {"golden/half-in-service-removed-then-fails-over", .here = "app=OSF db=OSU",
+         R(.owner = "a", .gen = 5), WITH(.acted = true, .why = "restore action failed"), RECON,
+         PLAN("LOG app 1620 WARNING hierarchy failing over from a to b: app failed on a: restore "
+              "action failed",
+              "WRITE_REC gen=6 seq=0 owner=b active failed_over tried=a failovers=1 reason=app "
+              "failed on a: restore action failed")},
 
         /* ---- resource failure: the next node (1620), nobody left (1624), the limit
          * (1622); test_failed_restore_on_first_target_goes_to_the_next,
@@ -1207,6 +1234,107 @@ static const struct pcase golden[] = {
               "failed: exit status 1",
               "WRITE_REC gen=3 seq=0 owner=b active failed_over tried=a failovers=1 reason=app "
               "failed on a: restore failed: exit status 1")},
+        /* ---- start-up after a restart cut off (X6): with quorum none nothing clustered
+         * comes in service before the other node was heard once (wait_for_all) */
+        {"golden/wait-for-all-ours-not-restored-before-the-peer-was-heard",
+         R(.owner = "a", .gen = 2), WITH(.flags = QNONE | UNSEEN), B_GONE, RECON, NOTHING},
+        {"golden/wait-for-all-ours-restored-once-the-peer-was-heard", R(.owner = "a", .gen = 2),
+         WITH(.flags = QNONE), B_GONE, RECON, PLAN(RESTORE_APP)},
+        {"golden/wait-for-all-no-takeover-before-the-peer-was-heard", R(.owner = "b", .gen = 2),
+         WITH(.flags = QNONE | UNSEEN), B_GONE, RECON, NOTHING},
+        {"golden/wait-for-all-ours-in-service-stays", .here = "app=ISP", R(.owner = "a", .gen = 2),
+         WITH(.flags = QNONE | UNSEEN | LOSS_OSU), B_GONE, RECON, PLAN("MARK_ACTED")},
+        {"golden/wait-for-all-operator-restore-overrides", R(.owner = "a", .gen = 2),
+         WITH(.flags = QNONE | UNSEEN), B_GONE,
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=2 seq=1 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"golden/wait-for-all-operator-restore-fences-the-unseen-peer-first",
+         R(.owner = "a", .gen = 2), WITH(.flags = QNONE | UNSEEN | FENCE), B_GONE,
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("FENCE b",
+              "VERDICT REFUSED this node has not heard node 'b' since it started and it is not "
+              "fenced: it may run the hierarchy of 'app'; the fence hook runs against 'b' "
+              "first: try again once it is fenced")},
+        {"golden/wait-for-all-operator-restore-after-the-fence", R(.owner = "a", .gen = 2),
+         WITH(.flags = QNONE | UNSEEN | FENCE), B_GONE, FENCES({.node = "b", .ok = true}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=2 seq=1 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"golden/restart-own-record-fences-the-unseen-dead-peer-first", R(.owner = "a", .gen = 2),
+         WITH(.flags = UNSEEN | FENCE), PEERS(B_DEAD, C_SEES_A), RECON, PLAN("FENCE b", "WAIT")},
+        {"golden/restart-own-record-restored-once-the-unseen-peer-is-fenced",
+         R(.owner = "a", .gen = 2), WITH(.flags = UNSEEN | FENCE), PEERS(B_DEAD, C_SEES_A),
+         FENCES({.node = "b", .ok = true}), RECON, PLAN(RESTORE_APP)},
+        {"golden/restart-without-quorum-not-restored", R(.owner = "a", .gen = 2),
+         WITH(.flags = NOQUORUM), PEERS(B_DEAD, {.name = "c", .prio = 3, .flags = DEAD}), RECON,
+         NOTHING},
+
+        /* ---- an operator's restore while the owner is dead but not known gone (X7): as a
+         * takeover, the fence hook first, else the fencing window */
+        {"golden/operator-restore-dead-owner-fenced-first", R(.owner = "b", .gen = 2),
+         WITH(.flags = FENCE), PEERS(B_DEAD, C_SEES_A),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("FENCE b",
+              "VERDICT REFUSED node 'b' owns the hierarchy of 'app' and is not fenced: it may "
+              "still run it; the fence hook runs against 'b' first: try again once it is fenced")},
+        {"golden/operator-restore-dead-owner-fence-running", R(.owner = "b", .gen = 2),
+         WITH(.flags = FENCE), PEERS(B_DEAD, C_SEES_A), FENCES({.node = "b", .running = true}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "c", .target_priority = 3),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and is not fenced: it may "
+              "still run it; the fence hook runs against 'b' first: try again once it is fenced")},
+        {"golden/operator-restore-dead-owner-after-fence-ok", R(.owner = "b", .gen = 2),
+         WITH(.flags = FENCE), PEERS(B_DEAD, C_SEES_A), FENCES({.node = "b", .ok = true}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"golden/operator-restore-dead-owner-inside-the-fencing-window", R(.owner = "b", .gen = 2),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD, .dead_since_ms = MONO_MS - 1000}, C_SEES_A),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and was declared dead less "
+              "than the fencing window (6000 ms) ago: it may still run it; try again then")},
+        {"golden/operator-restore-dead-owner-after-the-fencing-window", R(.owner = "b", .gen = 2),
+         PEERS(B_DEAD, C_SEES_A), EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"golden/operator-restore-owner-left-cleanly", R(.owner = "b", .gen = 2, .left = true),
+         WITH(.flags = FENCE), PEERS(B_DEAD, C_SEES_A),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+
+        /* ---- X11: left out after it failed on every live node (1624) while others were
+         * away: a node not tried that comes back takes it, as a failover */
+        {"golden/after-1624-an-untried-node-back-takes-it", .here = "app=OSF",
+         R(.owner = "a", .gen = 3, .seq = 1, .inactive = true, .tried = "a",
+           .reason = "app failed on a: restore failed; no other node to try"),
+         WITH(.acted = true), RECON,
+         PLAN("LOG app 1620 WARNING hierarchy failing over from a to b: app failed on a: restore "
+              "failed",
+              "WRITE_REC gen=4 seq=0 owner=b active failed_over tried=a failovers=1 reason=app "
+              "failed on a: restore failed")},
+        {"golden/after-1624-what-stayed-up-is-removed", .here = "app=OSF db=ISP",
+         R(.owner = "a", .gen = 3, .seq = 1, .inactive = true, .tried = "a"),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD}), RECON, PLAN("MARK_ACTED", REMOVE_WHOLE)},
+        {"golden/after-1624-every-node-tried-stays-out", .here = "app=OSF",
+         R(.owner = "a", .gen = 3, .seq = 1, .inactive = true, .tried = "a b c"),
+         WITH(.acted = true), RECON, NOTHING},
+        {"golden/after-1624-untried-node-still-syncing-waits", .here = "app=OSF",
+         R(.owner = "a", .gen = 3, .seq = 1, .inactive = true, .tried = "a"), WITH(.acted = true),
+         PEERS({.name = "b", .prio = 2, .flags = UNSYNCED},
+               {.name = "c", .prio = 3, .flags = DEAD}),
+         RECON, PLAN("WAIT")},
+        {"golden/after-1624-operator-remove-forgets-the-tried-list", .here = "app=OSF",
+         R(.owner = "a", .gen = 3, .seq = 1, .inactive = true, .tried = "a"),
+         WITH(.acted = true, .removing = true), RECON,
+         PLAN("DROP_REMOVING app", "WRITE_REC gen=3 seq=2 owner=a inactive tried=- failovers=0 "
+                                   "reason=removed by an operator on a")},
+
         {"budget/two-nodes-spent-leaves-it-out-cause-first", .here = "app=OSF",
          R(.owner = "a", .gen = 5, .failovers = 1), WITH(.acted = true), ONLY_B, RECON,
          PLAN(LIMIT("app failed on a"),
@@ -1334,6 +1462,48 @@ static void lk_placement_queries__backup_and_owner(void **state)
     build(b, &lone);
     assert_false(lk_placement_has_backup(&b->v));
     assert_false(lk_placement_owned_elsewhere(&b->v));
+    assert_true(lk_placement_startup_may_restore(&b->v));
+    free(b);
+}
+
+/* Start-up restores a clustered hierarchy only with quorum, and with quorum none only once
+ * every configured peer was heard since the start (wait_for_all). */
+static void lk_placement_queries__startup_may_restore(void **state)
+{
+    (void) state;
+    struct built *b = calloc(1, sizeof(*b));
+    assert_non_null(b);
+    struct pcase ours = {.name = "q", R(.owner = "a"), B_GONE};
+    build(b, &ours);
+    assert_true(lk_placement_startup_may_restore(&b->v));
+    assert_false(lk_placement_waits_for_all(&b->v));
+    struct pcase no_quorum = {.name = "q", R(.owner = "a"), WITH(.flags = NOQUORUM), B_GONE};
+    build(b, &no_quorum);
+    assert_false(lk_placement_startup_may_restore(&b->v));
+    struct pcase unseen = {.name = "q", R(.owner = "a"), WITH(.flags = QNONE | UNSEEN), B_GONE};
+    build(b, &unseen);
+    assert_true(lk_placement_waits_for_all(&b->v));
+    assert_false(lk_placement_startup_may_restore(&b->v));
+    struct pcase seen = {.name = "q", R(.owner = "a"), WITH(.flags = QNONE | NOQUORUM), B_GONE};
+    build(b, &seen);
+    assert_true(lk_placement_startup_may_restore(&b->v));
+    struct pcase majority_unseen = {.name = "q", R(.owner = "a"), WITH(.flags = UNSEEN), B_GONE};
+    build(b, &majority_unseen);
+    assert_false(lk_placement_waits_for_all(&b->v));
+    assert_true(lk_placement_startup_may_restore(&b->v));
+    struct pcase stop_failed = {
+            .name = "q",
+            R(.owner = "a"),
+            PEERS({.name = "b", .prio = 2, .states = "app=OSF", .stop_failed = "app"})};
+    build(b, &stop_failed);
+    assert_false(lk_placement_startup_may_restore(&b->v));
+    struct pcase fence_first = {
+            .name = "q", R(.owner = "a"), WITH(.flags = UNSEEN | FENCE), B_GONE};
+    build(b, &fence_first);
+    assert_false(lk_placement_startup_may_restore(&b->v));
+    struct pcase local = {.name = "q", WITH(.flags = LOCALONLY | NOQUORUM)};
+    build(b, &local);
+    assert_true(lk_placement_startup_may_restore(&b->v));
     free(b);
 }
 
@@ -1368,6 +1538,7 @@ int main(void)
             cmocka_unit_test(lk_placement_decide__table),
             cmocka_unit_test(lk_placement_decide__golden),
             cmocka_unit_test(lk_placement_queries__backup_and_owner),
+            cmocka_unit_test(lk_placement_queries__startup_may_restore),
             cmocka_unit_test(lk_placement_view_format__names_the_facts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -616,6 +616,7 @@ static void on_message(void *userdata, const char *name, const json_t *msg)
                             (unsigned) (json_is_integer(n) ? json_integer_value(n) : 0));
         }
         p->synced = true;
+        p->seen = true; /* its records arrived: wait_for_all is over for it */
     } else if (strcmp(t, "state") == 0) {
         on_state(cl, p, msg);
     } else if (strcmp(t, "state?") == 0) {
@@ -1053,6 +1054,17 @@ json_t *lk_cluster_status_json(struct lk_cluster *cl)
         if (!cl->settled && !node->witness) {
             json_array_append_new(warnings,
                                   json_string("joining: waiting for the peers' cluster data"));
+        }
+        for (size_t i = 0; none && !node->witness && i < cl->peer_count; i++) {
+            if (cl->peers[i].configured && !cl->peers[i].witness && !cl->peers[i].seen) {
+                char w[512];
+                snprintf(w, sizeof(w),
+                         "waiting for node %s: with quorum none nothing clustered is restored "
+                         "or taken over here before this node has heard it once since it "
+                         "started ('lkcli resource restore --tag TAG' restores one anyway)",
+                         cl->peers[i].name);
+                json_array_append_new(warnings, json_string(w));
+            }
         }
     }
     json_t *nodes = json_array();

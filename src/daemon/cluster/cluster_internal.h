@@ -21,6 +21,7 @@ struct peer {
     bool witness;
     bool synced;          /* its cluster data exchange with us has finished since it came up */
     bool heard;           /* a state message arrived since our resume (freeze) */
+    bool seen;            /* synced at least once since our start (quorum none: wait_for_all) */
     uint64_t dead_since;  /* uv_now when it was declared DEAD (or our start) */
     uint64_t alive_since; /* uv_now when it was last declared ALIVE; 0: never */
     uint64_t sseq;        /* sequence of its last state message */

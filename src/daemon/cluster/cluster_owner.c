@@ -288,6 +288,7 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         q->has_alive_set = p->alive_set != NULL;
         q->dead_since_ms = p->dead_since;
         q->alive_since_ms = p->alive_since;
+        q->unseen = !p->seen;
         q->priority = count ? lk_cluster_hier_priority(node, pv->names, count, p->name) : 0;
         q->alive_set = &pv->alive[a];
         size_t k;
@@ -463,7 +464,10 @@ bool lk_cluster_owned_elsewhere(const void *ctx, const char *tag)
     if (!lk_cluster_is_clustered(node, tag) || !build_view(cl, tag, &pv)) {
         return false;
     }
-    bool elsewhere = lk_placement_owned_elsewhere(&pv.v);
+    /* Start-up also leaves it out when it may not restore it here yet (no quorum, or
+     * quorum none before the other nodes were heard): reconciliation restores it then. */
+    bool elsewhere =
+            lk_placement_owned_elsewhere(&pv.v) || !lk_placement_startup_may_restore(&pv.v);
     free_view(&pv);
     return elsewhere;
 }
