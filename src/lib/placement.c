@@ -180,6 +180,42 @@ static bool peer_ready(const struct lk_ppeer *p)
     return p->alive && !p->witness && p->configured && p->synced;
 }
 
+static bool dead_unfenced(const struct lk_placement_view *v, const struct lk_ppeer *x)
+{
+    bool ok = false;
+    for (size_t f = 0; f < v->fence_count; f++) {
+        ok |= strcmp(v->fences[f].node, x->name) == 0 && v->fences[f].ok;
+    }
+    return !x->alive && !x->witness && x->configured && !ok;
+}
+
+/* Whether a live peer still hears a node that is dead to us (and not fenced), or came
+ * (back) less than a dead time ago while such a node is dead to us (the members it reports
+ * are not final): that node may have taken a hierarchy over while we were cut off (a
+ * newer record we have not seen yet). */
+static bool peer_hears_a_dead_node(const struct lk_placement_view *v)
+{
+    bool one_dead = false;
+    for (size_t i = 0; i < v->peer_count; i++) {
+        one_dead |= dead_unfenced(v, &v->peers[i]);
+    }
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        if (one_dead && q->alive && !q->witness && q->alive_since_ms &&
+            v->mono_ms - q->alive_since_ms < v->dead_ms) {
+            return true;
+        }
+        for (size_t k = 0; q->alive && !q->witness && k < q->alive_count; k++) {
+            const struct lk_ppeer *x =
+                    is_me(v, q->alive_set[k]) ? NULL : find_peer(v, q->alive_set[k]);
+            if (x && dead_unfenced(v, x)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 bool lk_placement_can_act(const struct lk_placement_view *v)
 {
     return v->quorate || v->quorum_none;
@@ -693,7 +729,11 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
             wait_for_time(p);
             return;
         }
-        if (!holder) {
+        if (!holder && !v->fence_script && peer_hears_a_dead_node(v)) {
+            /* It may own it by now: its record comes, or it dies. (With a fence script, a
+             * node that took it over from us fenced us first.) */
+            wait_for_time(p);
+        } else if (!holder) {
             restore_here(v, p);
         } else if (!h->acted && holds_whole(v, holder)) {
             next = h->rec;

@@ -165,7 +165,8 @@ static int apply(struct sim_node *n, const struct lk_plan *plan, char *err, size
 
 static int handle(struct sim_node *n, const struct lk_event *ev, char *err, size_t size)
 {
-    if ((ev->type == LK_EV_CHECK_FINISHED || ev->type == LK_EV_PROCESS_EXITED) && n->holding) {
+    if ((ev->type == LK_EV_CHECK_FINISHED || ev->type == LK_EV_PROCESS_EXITED) &&
+        (n->holding || (!n->settled && !n->witness))) {
         return 0;
     }
     LK_CLEANUP_PLAN struct lk_plan plan = {0};

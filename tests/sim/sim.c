@@ -243,6 +243,11 @@ static void operator_fresh(int hier)
 void sim_note_restore_start(struct sim_node *n, int res)
 {
     W.restore_at[n->idx][sim_hier_of(res)] = W.now;
+    uint32_t blind = 0;
+    for (int k = 0; k < W.cfg.nodes; k++) {
+        blind |= k != n->idx && !n->peers[k].alive ? 1u << k : 0;
+    }
+    W.restore_blind[n->idx][sim_hier_of(res)] = blind;
 }
 
 static bool in_fault_phase(void)
@@ -728,6 +733,24 @@ static bool stale_failed_remove(int i, int hier, uint32_t holders)
     return true;
 }
 
+/* The fencing window (a) when the cut-off node's remove fails: its remove failed while it
+ * had no quorum, and every other holder restored after that while it saw the node dead,
+ * so nobody could know (without a fence script nothing can). */
+static bool cut_off_failed_remove(int i, int hier, uint32_t holders)
+{
+    uint64_t failed = W.remove_failed_at[i][hier];
+    if (!failed || !W.remove_failed_cut_off[i][hier]) {
+        return false;
+    }
+    for (int k = 0; k < W.cfg.nodes; k++) {
+        if (k != i && (holders >> k & 1) &&
+            !(W.restore_at[k][hier] > failed && (W.restore_blind[k][hier] >> i & 1))) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool excused(int i, uint32_t holders)
 {
     if (W.cfg.fence) {
@@ -887,7 +910,8 @@ static void check_split(void)
         int guilty[SIM_NODES_MAX], g = 0;
         for (int i = 0; i < W.cfg.nodes; i++) {
             if ((holders >> i & 1) && !excused(i, holders) &&
-                !(stale_failed_remove(i, h, holders) && !W.cfg.fence)) {
+                !((stale_failed_remove(i, h, holders) || cut_off_failed_remove(i, h, holders)) &&
+                  !W.cfg.fence)) {
                 guilty[g++] = i;
             }
         }
@@ -1082,6 +1106,8 @@ static void step(struct ev *e)
             } else if (e->action == LK_ACTION_REMOVE) {
                 if (!ok && *app != APP_OFF) {
                     W.remove_failed_at[e->node][sim_hier_of(e->res)] = W.now;
+                    W.remove_failed_cut_off[e->node][sim_hier_of(e->res)] =
+                            !W.cfg.quorum_none && !W.node[e->node].quorate;
                 }
                 *app = ok ? APP_OFF : *app;
             } else if (e->action == LK_ACTION_RECOVER) {

@@ -843,6 +843,24 @@ static const struct pcase golden[] = {
         {"golden/takeover-waits-for-a-peer-that-just-came-back", R(.owner = "b", .gen = 2),
          PEERS(B_DEAD, {.name = "c", .prio = 3, .sees = "a", .alive_since_ms = MONO_MS - 1000}),
          RECON, PLAN("WAIT")},
+        /* S3 (lksim seed 472 at --faults 2): this node lost quorum and removed its copy; it
+         * regains quorum through c, which still hears b, dead to us: b may have taken it
+         * over meanwhile, so our own record waits instead of restoring */
+        {"golden/own-record-a-peer-still-hears-a-dead-node-waits", .here = "app=OSU",
+         R(.owner = "a", .gen = 8), WITH(.held = 8), PEERS(B_DEAD, PC(.sees = "a b")), RECON,
+         PLAN("WAIT")},
+        /* S3 (seed 100 at --faults 3): both cut-off nodes regain quorum through c at once;
+         * c's members are not final yet */
+        {"golden/own-record-a-peer-just-came-back-while-b-is-dead-waits", .here = "app=OSU",
+         R(.owner = "a", .gen = 8), WITH(.held = 8),
+         PEERS(B_DEAD, {.name = "c", .prio = 3, .sees = "a", .alive_since_ms = MONO_MS - 1000}),
+         RECON, PLAN("WAIT")},
+        {"golden/own-record-a-peer-hears-a-dead-node-fence-script-restores", .here = "app=OSU",
+         R(.owner = "a", .gen = 8), WITH(.flags = FENCE, .held = 8),
+         PEERS(B_DEAD, PC(.sees = "a b")), RECON, PLAN(RESTORE_APP)},
+        {"golden/own-record-no-peer-hears-the-dead-node-restores", .here = "app=OSU",
+         R(.owner = "a", .gen = 8), WITH(.held = 8), PEERS(B_DEAD, PC(.sees = "a")), RECON,
+         PLAN(RESTORE_APP)},
         {"golden/takeover-after-the-peer-was-back-a-dead-time", R(.owner = "b", .gen = 2),
          PEERS(B_DEAD, {.name = "c", .prio = 3, .sees = "a", .alive_since_ms = MONO_MS - 3000}),
          RECON, PLAN(TAKEOVER(3))},
