@@ -240,6 +240,19 @@ static void operator_fresh(int hier)
     W.limit_excused[hier] = false;
 }
 
+/* Whether node i is cut off from a peer whose daemon runs: an operator's act written there
+ * may lose to that peer's newer generation at the heal (records are ordered by generation),
+ * so it does not start the budget afresh for the model. */
+static bool cut_off(int i)
+{
+    for (int k = 0; k < W.cfg.nodes; k++) {
+        if (k != i && W.node[k].daemon == DAEMON_UP && !(W.link[i][k] && W.link[k][i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void sim_note_restore_start(struct sim_node *n, int res)
 {
     W.restore_at[n->idx][sim_hier_of(res)] = W.now;
@@ -653,7 +666,9 @@ static void fault(void)
                   ok ? "accepted" : why);
         if (ok) {
             W.intent_in[h] = true;
-            operator_fresh(h);
+            if (!cut_off(i)) {
+                operator_fresh(h);
+            }
         }
     } else if (kind < 87) {
         bool ok = shell_op_remove(n, r, why, sizeof(why));
@@ -679,7 +694,9 @@ static void fault(void)
         sim_trace(n, "OPERATOR restore --tag %s (here): %s", sim_tags[r], ok ? "accepted" : why);
         if (ok) {
             W.intent_in[h] = true;
-            operator_fresh(h);
+            if (!cut_off(i)) {
+                operator_fresh(h);
+            }
         }
     }
 }
