@@ -236,7 +236,15 @@ static void failure_event(int hier)
 
 static void operator_fresh(int hier)
 {
-    W.failure_count[hier] = 0;
+    /* A failure of just before the operator's act may be found only after it (by a check,
+     * or once the dead time passed): the product rightly counts it in the fresh budget. */
+    size_t keep = 0;
+    for (size_t i = 0; i < W.failure_count[hier]; i++) {
+        if (W.now - W.failures_at[hier][i] <= sim_dead_us() + 2 * SIM_S) {
+            W.failures_at[hier][keep++] = W.failures_at[hier][i];
+        }
+    }
+    W.failure_count[hier] = keep;
     W.limit_excused[hier] = false;
 }
 
