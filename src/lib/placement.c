@@ -960,6 +960,12 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                 tag, failed_stop->name, failed_stop->name);
     } else if (f.in_service || f.busy) {
         if (is_me(v, target)) {
+            if (!f.busy && h->has_rec && is_me(v, h->rec.owner)) {
+                /* Already here: an operator's restore still starts the budget afresh. */
+                char why[LK_OWNER_REASON_MAX];
+                snprintf(why, sizeof(why), "failover budget reset by a restore on %s", me);
+                reset_budget(v, p, why);
+            }
             verdict(p, LK_PVERDICT_LOCAL, "%s", "");
         } else if (f.busy) {
             verdict(p, LK_PVERDICT_REFUSED,

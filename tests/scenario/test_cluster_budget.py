@@ -125,3 +125,22 @@ def test_failed_planned_switchover_hands_back_without_a_failover(cluster):
     holds(lambda: app.runs_only_on(n2), QUIET, what="app1 stays on node2")
     assert not n1.has_event(1622) and not n2.has_event(1622), n1.log_text() + n2.log_text()
     wait_eq(lambda: budget(n2), SPENT)
+
+
+def test_restore_where_it_runs_starts_the_budget_afresh(cluster):
+    n1, n2 = cluster.build(2)
+    app = extended_app(cluster, n1, n2)
+    fail_over(app, n1, n2)
+    wait_eq(lambda: budget(n2), SPENT, what="the budget spent")
+
+    # The operator restores it where it already runs: nothing moves, the budget starts
+    # afresh (docs/CLUSTER.md: an operator's restore starts it afresh).
+    n2.cli("resource", "restore", "--tag", "app1")
+    wait_eq(lambda: budget(n2), FRESH, what="the restore on node2 reset the budget")
+    wait_eq(lambda: budget(n1), FRESH, what="node1 learns the fresh budget")
+    assert app.runs_only_on(n2)
+
+    # The next failure fails over again instead of leaving it out of service (1622).
+    fail_over(app, n2, n1)
+    holds(lambda: app.runs_only_on(n1), QUIET, what="app1 stays on node1")
+    assert no_limit(n1, n2), n1.log_text() + n2.log_text()

@@ -236,8 +236,29 @@ static void failure_event(int hier)
 
 static void operator_fresh(int hier)
 {
-    W.failure_count[hier] = 0;
+    /* A failure of just before the operator's act may be found only after it (by a check,
+     * or once the dead time passed): the product rightly counts it in the fresh budget. */
+    size_t keep = 0;
+    for (size_t i = 0; i < W.failure_count[hier]; i++) {
+        if (W.now - W.failures_at[hier][i] <= sim_dead_us() + 2 * SIM_S) {
+            W.failures_at[hier][keep++] = W.failures_at[hier][i];
+        }
+    }
+    W.failure_count[hier] = keep;
     W.limit_excused[hier] = false;
+}
+
+/* Whether node i is cut off from a peer whose daemon runs: an operator's act written there
+ * may lose to that peer's newer generation at the heal (records are ordered by generation),
+ * so it does not start the budget afresh for the model. */
+static bool cut_off(int i)
+{
+    for (int k = 0; k < W.cfg.nodes; k++) {
+        if (k != i && W.node[k].daemon == DAEMON_UP && !(W.link[i][k] && W.link[k][i])) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void sim_note_restore_start(struct sim_node *n, int res)
@@ -658,7 +679,9 @@ static void fault(void)
                   ok ? "accepted" : why);
         if (ok) {
             W.intent_in[h] = true;
-            operator_fresh(h);
+            if (!cut_off(i)) {
+                operator_fresh(h);
+            }
         }
     } else if (kind < 87) {
         bool ok = shell_op_remove(n, r, why, sizeof(why));
@@ -684,7 +707,9 @@ static void fault(void)
         sim_trace(n, "OPERATOR restore --tag %s (here): %s", sim_tags[r], ok ? "accepted" : why);
         if (ok) {
             W.intent_in[h] = true;
-            operator_fresh(h);
+            if (!cut_off(i)) {
+                operator_fresh(h);
+            }
         }
     }
 }

@@ -1213,6 +1213,18 @@ static const struct pcase golden[] = {
          PLAN("WRITE_REC gen=5 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
               "on a",
               "MARK_ACTED", "VERDICT LOCAL")},
+        {"budget/operator-restore-where-it-runs-starts-afresh", .here = "app=ISP",
+         R(.owner = "a", .gen = 3, .failed_over = true, .failovers = 1),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=1 owner=a active failed_over tried=- failovers=0 "
+              "reason=failover budget reset by a restore on a",
+              "VERDICT LOCAL")},
+        {"budget/operator-restore-where-it-runs-nothing-to-clear", .here = "app=ISP",
+         R(.owner = "a", .gen = 3),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1), PLAN("VERDICT LOCAL")},
+        {"budget/operator-restore-while-busy-keeps-it", .here = "app=OSU+busy",
+         R(.owner = "a", .gen = 3, .failed_over = true, .failovers = 1),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1), PLAN("VERDICT LOCAL")},
         {"budget/reset-starts-afresh",
          R(.owner = "b", .gen = 3, .failed_over = true, .tried = "a", .failovers = 1),
          EV(LK_PEV_RESET),
