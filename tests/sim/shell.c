@@ -212,7 +212,8 @@ bool shell_monitored(struct sim_node *n, int r)
 {
     struct lk_view view = node_view(n);
     const struct lk_resource *res = &n->res[r];
-    return n->armed[r] && lk_state_in_service(res->state) && res->settings.monitor &&
+    /* As wants_monitoring: no check before the start-up (settled). */
+    return n->armed[r] && n->settled && lk_state_in_service(res->state) && res->settings.monitor &&
            !lk_engine_hierarchy_busy(&view, res->tag);
 }
 
