@@ -1036,6 +1036,10 @@ void shell_receive(struct sim_node *n, const struct sim_msg *m)
     case MSG_HB:
         p->alive_set = m->alive_mask;
         p->has_alive_set = true;
+        if (p->alive && !W.node[from].witness && !n->fences[from].running) {
+            n->fences[from].ok = false; /* as on_heartbeat: heard, the fence counts no more */
+            n->fences[from].failed_at = 0;
+        }
         if (W.node[from].witness && m->has_vote) {
             bool had = p->has_votes && (p->votes & (1u << n->idx));
             p->votes = m->vote_mask;
