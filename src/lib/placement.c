@@ -959,6 +959,10 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
         verdict(p, LK_PVERDICT_REFUSED, "node '%s' is not ALIVE", target);
     } else if (!lk_placement_can_act(v)) {
         verdict(p, LK_PVERDICT_REFUSED, "this node has no quorum: nothing is brought in service");
+    } else if (v->holding) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "this node has just resumed after a freeze and has not heard its peers since: "
+                "nothing is brought in service; try again in a moment");
     } else if (h->has_rec && h->rec.kept && strcmp(h->rec.owner, target) != 0 &&
                !node_alive(v, h->rec.owner)) {
         verdict(p, LK_PVERDICT_REFUSED,

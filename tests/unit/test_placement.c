@@ -1329,6 +1329,12 @@ static const struct pcase golden[] = {
          PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
               "on a",
               "MARK_ACTED", "VERDICT LOCAL")},
+        /* resumed after a freeze: the peers it sees alive may be gone and have taken over */
+        {"golden/operator-restore-refused-while-holding-after-a-freeze", R(.owner = "b", .gen = 10),
+         WITH(.flags = HOLDING), PEERS({.name = "b", .prio = 2, .sees = "a"}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED this node has just resumed after a freeze and has not heard its "
+              "peers since: nothing is brought in service; try again in a moment")},
         /* a peer back whose data has not arrived may hold a newer record and run it */
         {"golden/operator-restore-waits-for-a-peer-back-not-synced",
          R(.owner = "a", .gen = 6, .seq = 1, .inactive = true),
