@@ -924,6 +924,60 @@ static const char *unseen_not_fenced(const struct lk_placement_view *v, struct l
     return q->name;
 }
 
+/* With quorum none nothing stops a peer cut off from this node from restoring the
+ * hierarchy on its side (window (b) of the fencing window); a fence script closes it: an
+ * operator's restore fences every dead peer the hierarchy is extended to first (not the
+ * owner that left with lkstop). The first such peer not fenced, or NULL. */
+static const char *dead_peer_not_fenced(const struct lk_placement_view *v, struct lk_pplan *p)
+{
+    const struct lk_owner_rec *rec = &v->hier.rec;
+    for (size_t i = 0; v->quorum_none && v->fence_script && i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        bool left = v->hier.has_rec && rec->left && strcmp(rec->owner, q->name) == 0;
+        if (q->configured && !q->witness && !q->alive && q->priority > 0 && !left &&
+            !fenced(v, p, q->name)) {
+            return q->name;
+        }
+    }
+    return NULL;
+}
+
+/* As a takeover (dead_owner), an operator's restore waits until this node knows what its
+ * live peers hold: an alive peer whose data, states or members have not arrived since it
+ * came (back) may hold a newer record and run the hierarchy. That peer, or NULL. */
+static const struct lk_ppeer *peer_not_synced(const struct lk_placement_view *v)
+{
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        if (q->configured && !q->witness && q->alive &&
+            (!q->synced || !q->has_states || !q->has_alive_set)) {
+            return q;
+        }
+    }
+    return NULL;
+}
+
+/* A live peer that still hears the owner the record names (dead here, a one-way or partial
+ * cut): the owner is not dead for the cluster and may still run the hierarchy. That peer,
+ * or NULL. */
+static const struct lk_ppeer *owner_heard(const struct lk_placement_view *v)
+{
+    const struct lk_owner_rec *rec = &v->hier.rec;
+    if (!v->hier.has_rec || !rec->active || rec->left || !rec->owner[0] ||
+        node_alive(v, rec->owner)) {
+        return NULL;
+    }
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        for (size_t k = 0; q->alive && !q->witness && q->configured && k < q->alive_count; k++) {
+            if (strcmp(q->alive_set[k], rec->owner) == 0) {
+                return q;
+            }
+        }
+    }
+    return NULL;
+}
+
 static void restore_requested(const struct lk_placement_view *v, struct lk_pplan *p,
                               const struct lk_pevent *ev, const char *tag)
 {
@@ -931,7 +985,7 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
     const char *me = v->node;
     const char *target = ev->target ? ev->target : me;
     struct facts f = facts_of(h);
-    const struct lk_ppeer *holder = NULL, *failed_stop = NULL;
+    const struct lk_ppeer *holder = NULL, *failed_stop = NULL, *unsynced = NULL, *hears = NULL;
     const char *dead_owner = NULL;
     if (!v->settled) {
         verdict(p, LK_PVERDICT_REFUSED,
@@ -945,6 +999,10 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
         verdict(p, LK_PVERDICT_REFUSED, "node '%s' is not ALIVE", target);
     } else if (!lk_placement_can_act(v)) {
         verdict(p, LK_PVERDICT_REFUSED, "this node has no quorum: nothing is brought in service");
+    } else if (v->holding) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "this node has just resumed after a freeze and has not heard its peers since: "
+                "nothing is brought in service; try again in a moment");
     } else if (h->has_rec && h->rec.kept && strcmp(h->rec.owner, target) != 0 &&
                !node_alive(v, h->rec.owner)) {
         verdict(p, LK_PVERDICT_REFUSED,
@@ -977,6 +1035,11 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
             start_switch(v, p, &f, target);
             verdict(p, LK_PVERDICT_HANDLED, "%s", "");
         }
+    } else if ((unsynced = peer_not_synced(v))) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "node '%s' has just come back and its data has not arrived yet: it may run the "
+                "hierarchy of '%s'; try again in a moment",
+                unsynced->name, tag);
     } else if ((holder = lk_placement_holder(v))) {
         if (strcmp(holder->name, target) != 0) {
             struct lk_pact *a = add(p, LK_PACT_SEND_SWITCH, tag);
@@ -988,6 +1051,11 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
             }
         } /* else already there: the wait ends at once */
         verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+    } else if ((hears = owner_heard(v))) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "node '%s' owns the hierarchy of '%s' and node '%s' still hears it: it may still "
+                "run it; try again once it is gone",
+                v->hier.rec.owner, tag, hears->name);
     } else if ((dead_owner = owner_not_gone(v, p))) {
         if (v->fence_script) {
             verdict(p, LK_PVERDICT_REFUSED,
@@ -1005,6 +1073,11 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                 "this node has not heard node '%s' since it started and it is not fenced: it "
                 "may run the hierarchy of '%s'; the fence hook runs against '%s' first: try "
                 "again once it is fenced",
+                dead_owner, tag, dead_owner);
+    } else if ((dead_owner = dead_peer_not_fenced(v, p))) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "node '%s' is DEAD and not fenced: with quorum none it may run the hierarchy of "
+                "'%s'; the fence hook runs against '%s' first: try again once it is fenced",
                 dead_owner, tag, dead_owner);
     } else {
         struct lk_owner_rec next = h->has_rec ? h->rec : (struct lk_owner_rec){0};

@@ -108,3 +108,50 @@ exit "$(cat {control})"
     wait_for(lambda: app.runs_only_on(n2), timeout=45, what="app1 on node2 once fenced")
     lines = open(fence_log).read().splitlines()
     assert lines and all(line == "node1 node2" for line in lines), lines
+
+
+def test_quorum_none_operator_restore_fences_a_dead_peer_first(cluster, tmp_path):
+    """With quorum none a peer cut off from this node may restore the hierarchy on its
+    side, whatever this node's record says: with a fence script an operator's restore
+    fences every dead peer the hierarchy is extended to first (issue 9, X7)."""
+    n1, n2 = cluster.build(2)
+    assert n1.node_list()["quorum"]["mode"] == "none"
+    fdir = tempfile.mkdtemp(prefix="fence-", dir=tmp_path)
+    os.chmod(fdir, 0o755)
+    fence_log = os.path.join(fdir, "fence.log")
+    control = os.path.join(fdir, "control")
+    with open(control, "w") as f:
+        f.write("1\n")
+    script = ch.lkapp.write_script(os.path.join(fdir, "fence.sh"), f"""\
+#!/bin/bash
+echo "$LK_FENCE_NODE $LK_NODE" >> {fence_log}
+exit "$(cat {control})"
+""", 0o755)
+    cluster.configure([n1, n2], fence_script=str(script))
+    app = extended_app(cluster, n1, n2)
+    # Out of service: the record still names node1 (inactive); node2 owns nothing.
+    n1.cli("resource", "remove", "--tag", "app1")
+    wait_for(lambda: not app.nodes(), what="app1 out of service")
+
+    n2.kill9_all()  # node2 is gone for node1: it may as well be cut off and restoring
+    cluster.wait_dead([n1], n2)
+    p = n1.cli("resource", "restore", "--tag", "app1", check=False)
+    assert p.returncode != 0, p.stdout
+    err = p.stderr + p.stdout
+    assert "node 'node2'" in err and "not fenced" in err and "quorum none" in err, err
+    assert "\n" not in err.strip(), err  # one line
+    wait_for(lambda: os.path.exists(fence_log), what="the fence script ran against node2")
+    holds(lambda: not app.nodes(), QUIET, what="nothing restored while node2 is not fenced")
+
+    # Once the fence script succeeds, the operator's restore goes on.
+    with open(control, "w") as f:
+        f.write("0\n")
+
+    def restored():
+        return n1.cli("resource", "restore", "--tag", "app1", check=False).returncode == 0
+
+    wait_for(restored, timeout=60, what="the restore accepted once node2 is fenced")
+    assert n1.has_event(1631), "node2 fenced (1631)"
+    wait_for(lambda: app.runs_only_on(n1), timeout=45, what="app1 on node1 once node2 fenced")
+    lines = open(fence_log).read().splitlines()
+    assert lines and all(line == "node2 node1" for line in lines), lines

@@ -213,7 +213,8 @@ bool shell_monitored(struct sim_node *n, int r)
 {
     struct lk_view view = node_view(n);
     const struct lk_resource *res = &n->res[r];
-    return n->armed[r] && lk_state_in_service(res->state) && res->settings.monitor &&
+    /* As wants_monitoring: no check before the start-up (settled). */
+    return n->armed[r] && n->settled && lk_state_in_service(res->state) && res->settings.monitor &&
            !lk_engine_hierarchy_busy(&view, res->tag);
 }
 
@@ -1036,6 +1037,10 @@ void shell_receive(struct sim_node *n, const struct sim_msg *m)
     case MSG_HB:
         p->alive_set = m->alive_mask;
         p->has_alive_set = true;
+        if (p->alive && !W.node[from].witness && !n->fences[from].running) {
+            n->fences[from].ok = false; /* as on_heartbeat: heard, the fence counts no more */
+            n->fences[from].failed_at = 0;
+        }
         if (W.node[from].witness && m->has_vote) {
             bool had = p->has_votes && (p->votes & (1u << n->idx));
             p->votes = m->vote_mask;

@@ -1337,6 +1337,48 @@ static const struct pcase golden[] = {
          PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
               "on a",
               "MARK_ACTED", "VERDICT LOCAL")},
+        /* quorum none with a fence script: a peer cut off may restore it on its side (window
+         * (b)); the fence script closes it, whatever the record says */
+        {"golden/quorum-none-operator-restore-fences-a-dead-peer-first",
+         R(.owner = "b", .gen = 2, .inactive = true), WITH(.flags = QNONE | FENCE), B_GONE,
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("FENCE b",
+              "VERDICT REFUSED node 'b' is DEAD and not fenced: with quorum none it may run the "
+              "hierarchy of 'app'; the fence hook runs against 'b' first: try again once it is "
+              "fenced")},
+        {"golden/quorum-none-operator-restore-after-the-dead-peer-is-fenced",
+         R(.owner = "b", .gen = 2, .inactive = true), WITH(.flags = QNONE | FENCE), B_GONE,
+         FENCES({.node = "b", .ok = true}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"golden/quorum-none-no-fence-operator-restore-in-window-b",
+         R(.owner = "b", .gen = 2, .inactive = true), WITH(.flags = QNONE), B_GONE,
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        /* resumed after a freeze: the peers it sees alive may be gone and have taken over */
+        {"golden/operator-restore-refused-while-holding-after-a-freeze", R(.owner = "b", .gen = 10),
+         WITH(.flags = HOLDING), PEERS({.name = "b", .prio = 2, .sees = "a"}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED this node has just resumed after a freeze and has not heard its "
+              "peers since: nothing is brought in service; try again in a moment")},
+        /* a peer back whose data has not arrived may hold a newer record and run it */
+        {"golden/operator-restore-waits-for-a-peer-back-not-synced",
+         R(.owner = "a", .gen = 6, .seq = 1, .inactive = true),
+         PEERS({.name = "b", .prio = 2, .flags = UNSYNCED | NOSTATES}, C_SEES_A),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED node 'b' has just come back and its data has not arrived yet: it "
+              "may run the hierarchy of 'app'; try again in a moment")},
+        /* the owner is dead here but a live peer still hears it (a one-way cut): it may
+         * still run it, with quorum there */
+        {"golden/operator-restore-owner-dead-here-but-heard-by-a-peer", R(.owner = "b", .gen = 2),
+         PEERS(B_DEAD, {.name = "c", .prio = 3, .sees = "a b"}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and node 'c' still hears it: "
+              "it may still run it; try again once it is gone")},
 
         /* ---- X11: left out after it failed on every live node (1624) while others were
          * away: a node not tried that comes back takes it, as a failover */

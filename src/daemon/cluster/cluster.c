@@ -567,6 +567,11 @@ static void on_heartbeat(void *userdata, const char *name, const json_t *payload
         json_decref(p->alive_set);
         p->alive_set = json_incref(alive);
     }
+    if (p->alive && !p->witness) {
+        /* Heard: a fence that finished while it was ALIVE here (it restarted before it was
+         * declared dead) counts no more. */
+        lk_owner_node_alive(cl, name);
+    }
     json_t *vote = json_object_get(payload, "vote");
     if (p->witness && json_is_array(vote)) {
         bool had = json_has_name(p->votes, cl->node->name);

@@ -357,6 +357,7 @@ static void feed_all(struct lk_node *node, enum lk_event_type type)
 
 void lk_executor_startup(struct lk_node *node)
 {
+    node->started_up = true;
     feed_all(node, LK_EV_STARTUP);
 }
 

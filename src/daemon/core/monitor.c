@@ -415,6 +415,12 @@ static bool wants_monitoring(const struct lk_node *node, const struct lk_resourc
     if (node->stopping || !lk_state_in_service(res->state) || !res->settings.monitor) {
         return false;
     }
+    /* Before the start-up the states are those stored before the restart, not what runs:
+     * a check then would recover a copy the cluster may run elsewhere (a commit before it,
+     * as a reset, must not arm one). The start-up's commits arm the checks. */
+    if (!node->started_up) {
+        return false;
+    }
     /* No check runs while an action runs anywhere on the resource's hierarchy. */
     struct lk_view view = lk_node_view(node);
     return !lk_engine_hierarchy_busy(&view, res->tag);

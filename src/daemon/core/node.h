@@ -48,6 +48,7 @@ struct lk_node {
 
     uint64_t started_usec; /* monotonic, for uptime */
     bool stopping;         /* lkstop in progress: no new requests */
+    bool started_up;       /* the local start-up (LK_EV_STARTUP) ran: the states are current */
     bool stop_apps;        /* lkstop without -f: remove what is in service first */
     uv_signal_t sigterm, sigint;
 };
