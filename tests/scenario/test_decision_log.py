@@ -103,7 +103,17 @@ def test_real_incidents_replay_as_golden_cases(cluster, tmp_path):
     cluster.wait_all_alive([n1, n2])
     wait_eq(lambda: n1.state("app1"), "OSU", what="app1 OSU on the restarted node1")
     mark1, mark2 = decision_count(n1), decision_count(n2)
-    n1.cli("resource", "restore", "--tag", "app1", "--node", "node1")
+
+    # A restarted node refuses restores until its peer's data has arrived (an operator
+    # is told to try again in a moment): so does the test.
+    def switchover_accepted():
+        p = n1.cli("resource", "restore", "--tag", "app1", "--node", "node1", check=False)
+        if p.returncode == 0:
+            return True
+        assert "try again in a moment" in p.stderr, p.stderr
+        return False
+
+    wait_for(switchover_accepted, what="node1 to accept the switchover once it has node2's data")
     wait_for(lambda: app.runs_only_on(n1), what="app1 switched over to node1")
     wait_eq(lambda: n1.state("app1"), "ISP", what="app1 ISP on node1")
     golden(n2, cases / "placement", "--from", str(mark2), "--engine", "placement",
