@@ -1119,6 +1119,27 @@ static int decide_one(struct lk_plan *ret_plan, const struct lk_resource *res,
     return -EINVAL;
 }
 
+void lk_act_apply(const struct lk_act *act, struct lk_resource *res)
+{
+    if (act->type != LK_ACT_COMMIT) {
+        return;
+    }
+    res->state = act->state;
+    res->pending = act->pending;
+    res->target_in_service = act->target_in_service;
+    res->check_failures_in_row = act->check_failures_in_row;
+    res->local_recoveries = act->local_recoveries;
+    res->stop_failed = act->stop_failed;
+    if (act->forget_recoveries) {
+        memset(res->recovery_at_usec, 0, sizeof(res->recovery_at_usec));
+        res->recovery_head = 0;
+    }
+    if (act->recovery_at_usec) {
+        lk_resource_note_recovery(res, act->recovery_at_usec);
+    }
+    snprintf(res->reason, sizeof(res->reason), "%s", act->text);
+}
+
 char *lk_act_format(const struct lk_act *act, char *buf, size_t size)
 {
     char counters[48] = "";

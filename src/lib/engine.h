@@ -138,6 +138,11 @@ void lk_plan_done(struct lk_plan *plan);
 int lk_engine_decide(const struct lk_view *view, const struct lk_event *event,
                      struct lk_plan *ret_plan);
 
+/* Applies a COMMIT act to res (state, pending, intent, counters, stop_failed, recovery
+ * history, reason): what the executor does to its view once the commit is in the store,
+ * and what the tables and the simulator do to theirs. Other acts are ignored. */
+void lk_act_apply(const struct lk_act *act, struct lk_resource *res);
+
 /* One line of text per action ("COMMIT app1 ISP pending=- target=in reason=…",
  * "RUN app1 restore", "LOG app1 1201 INFO …", "REFUSE app1 …"), for the table tests and
  * the daemon's decision log. Returns buf. */

@@ -134,20 +134,7 @@ static int apply(struct sim_node *n, const struct lk_plan *plan, char *err, size
         if (res->pending != act->pending) {
             n->pending_since[r] = W.now;
         }
-        res->state = act->state;
-        res->pending = act->pending;
-        res->target_in_service = act->target_in_service;
-        res->check_failures_in_row = act->check_failures_in_row;
-        res->local_recoveries = act->local_recoveries;
-        res->stop_failed = act->stop_failed;
-        if (act->forget_recoveries) {
-            memset(res->recovery_at_usec, 0, sizeof(res->recovery_at_usec));
-            res->recovery_head = 0;
-        }
-        if (act->recovery_at_usec) {
-            lk_resource_note_recovery(res, act->recovery_at_usec);
-        }
-        snprintf(res->reason, sizeof(res->reason), "%s", act->text);
+        lk_act_apply(act, res);
     }
     for (size_t i = 0; i < plan->count; i++) {
         const struct lk_act *act = &plan->acts[i];
