@@ -77,9 +77,8 @@ struct lk_view {
      * found running is left for the cluster to remove. NULL = never. */
     bool (*owned_elsewhere)(const void *ctx, const char *tag);
     const void *backup_ctx; /* ctx of both */
-    /* Resumed after a freeze and waiting to hear the peers, or start-up not run yet (the
-     * cluster's fact): another node may hold the hierarchy by now, so checks and process
-     * exits are dropped. */
+    /* Resumed after a freeze and waiting to hear the peers (the cluster's fact): another
+     * node may hold the hierarchy by now, so checks and process exits are dropped. */
     bool holding;
 };
 

@@ -152,8 +152,7 @@ static int apply(struct sim_node *n, const struct lk_plan *plan, char *err, size
 
 static int handle(struct sim_node *n, const struct lk_event *ev, char *err, size_t size)
 {
-    if ((ev->type == LK_EV_CHECK_FINISHED || ev->type == LK_EV_PROCESS_EXITED) &&
-        (n->holding || (!n->settled && !n->witness))) {
+    if ((ev->type == LK_EV_CHECK_FINISHED || ev->type == LK_EV_PROCESS_EXITED) && n->holding) {
         return 0;
     }
     LK_CLEANUP_PLAN struct lk_plan plan = {0};

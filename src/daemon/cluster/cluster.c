@@ -895,9 +895,9 @@ bool lk_cluster_net_stopped(struct lk_cluster *cl)
 
 bool lk_cluster_holding(struct lk_cluster *cl)
 {
-    /* Before start-up has run, the stored states may be stale too (taken over while this
-     * node was down): a check must not recover a copy the start-up probe would remove. */
-    return cl && (cl->holding || !lk_cluster_started_up(cl));
+    /* Before start-up has run no check runs at all (the monitor waits for
+     * node->started_up), so only the freeze counts here. */
+    return cl && cl->holding;
 }
 
 bool lk_cluster_started_up(struct lk_cluster *cl)

@@ -46,8 +46,8 @@ void lk_cluster_stop(struct lk_cluster *cl, enum lk_leave how);
  * is nothing to wait for). */
 bool lk_cluster_net_stopped(struct lk_cluster *cl);
 
-/* Whether this node resumed from a freeze and waits to hear its peers, or has not run
- * its start-up yet (checks are not acted on meanwhile). */
+/* Whether this node resumed from a freeze and waits to hear its peers (checks are not
+ * acted on meanwhile; before the start-up none runs at all: see monitor.c). */
 bool lk_cluster_holding(struct lk_cluster *cl);
 
 /* Whether the local start-up has run (lkstart waits for it). */

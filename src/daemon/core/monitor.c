@@ -428,10 +428,10 @@ static bool wants_monitoring(const struct lk_node *node, const struct lk_resourc
 
 void lk_monitor_sync(struct lk_monitor *mon, const char *tag)
 {
-    struct lk_node *node = mon->node;
     if (!mon) {
         return;
     }
+    struct lk_node *node = mon->node;
     const struct lk_resource *res = lk_node_find(node, tag);
     if (!res) {
         lk_monitor_forget(mon, tag);
