@@ -1041,15 +1041,15 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                 "hierarchy of '%s'; try again in a moment",
                 unsynced->name, tag);
     } else if ((holder = lk_placement_holder(v))) {
-        if (strcmp(holder->name, target) != 0) {
-            struct lk_pact *a = add(p, LK_PACT_SEND_SWITCH, tag);
-            if (a) {
-                snprintf(a->node, sizeof(a->node), "%s", holder->name);
-                snprintf(a->to, sizeof(a->to), "%s", target);
-                snprintf(a->text, sizeof(a->text), "cannot reach node '%s', which holds '%s'",
-                         holder->name, tag);
-            }
-        } /* else already there: the wait ends at once */
+        /* Already on the target: the switch asks the holder to start the failover budget
+         * afresh (an operator's restore does, wherever it is typed); the wait ends at once. */
+        struct lk_pact *a = add(p, LK_PACT_SEND_SWITCH, tag);
+        if (a) {
+            snprintf(a->node, sizeof(a->node), "%s", holder->name);
+            snprintf(a->to, sizeof(a->to), "%s", target);
+            snprintf(a->text, sizeof(a->text), "cannot reach node '%s', which holds '%s'",
+                     holder->name, tag);
+        }
         verdict(p, LK_PVERDICT_HANDLED, "%s", "");
     } else if ((hears = owner_heard(v))) {
         verdict(p, LK_PVERDICT_REFUSED,
@@ -1140,10 +1140,20 @@ static void switch_message(const struct lk_placement_view *v, struct lk_pplan *p
 {
     const struct lk_phier *h = &v->hier;
     const char *to = ev->target;
-    if (is_me(v, to) || ev->target_priority == 0) {
+    if (ev->target_priority == 0) {
         return;
     }
     struct facts f = facts_of(h);
+    if (is_me(v, to)) {
+        if (f.in_service && !f.busy && h->has_rec && is_me(v, h->rec.owner)) {
+            /* A restore asked on ev->from for the node that holds it: starts afresh. */
+            char why[LK_OWNER_REASON_MAX];
+            snprintf(why, sizeof(why), "failover budget reset by a restore on %s asked by %s", to,
+                     ev->from);
+            reset_budget(v, p, why);
+        }
+        return;
+    }
     if (f.in_service || f.busy) {
         char why[LK_OWNER_REASON_MAX];
         snprintf(why, sizeof(why), "failover budget reset by a switchover to %s asked by %s", to,
