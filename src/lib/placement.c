@@ -514,8 +514,20 @@ static void consider_takeover(const struct lk_placement_view *v, struct lk_pplan
     snprintf(why, sizeof(why),
              rec->left ? "orphaned: %s stopped and nobody holds it" : "node %s is dead",
              rec->owner);
-    struct lk_owner_rec next;
-    bool ok = failover_rec(v, p, rec, v->node, why, &next);
+    struct lk_owner_rec next = *rec;
+    bool ok = true;
+    if (rec->left) {
+        /* lkstop is not a failure: an orphan neither counts in the failover budget nor is
+         * refused by it. */
+        next.gen++;
+        next.seq = 0;
+        next.left = false;
+        next.planned = false;
+        snprintf(next.owner, sizeof(next.owner), "%s", v->node);
+        snprintf(next.reason, sizeof(next.reason), "%s", why);
+    } else {
+        ok = failover_rec(v, p, rec, v->node, why, &next);
+    }
     next.tried_count = 0;
     next.failed_over = next.failed_over && !rec->left; /* an orphan is not a failover */
     write_rec(p, &next);

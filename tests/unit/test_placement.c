@@ -465,7 +465,7 @@ static const struct pcase cases[] = {
          PEERS(B_DEAD, C_SEES_A), EV(LK_PEV_RECONCILE), NOTHING},
         {"reconcile/orphan-taken-over", R(.owner = "b", .gen = 2, .left = true),
          WITH(.flags = ORPHAN), PEERS(B_DEAD, C_SEES_A), EV(LK_PEV_RECONCILE),
-         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=1 reason=orphaned: b "
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=orphaned: b "
               "stopped and nobody holds it",
               "LOG app 1627 WARNING hierarchy is in service nowhere: bringing it in service here",
               "LOG app 1621 INFO taking the hierarchy over (generation 3): orphaned: b stopped "
@@ -913,6 +913,16 @@ static const struct pcase golden[] = {
          * test_orphan_rule_best_live_node_brings_it_up */
         {"golden/orphan-needs-no-fencing", R(.owner = "b", .gen = 2, .left = true),
          WITH(.flags = ORPHAN | FENCE), B_GONE, RECON,
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=orphaned: b "
+              "stopped and nobody holds it",
+              "LOG app 1627 WARNING hierarchy is in service nowhere: bringing it in service here",
+              "LOG app 1621 INFO taking the hierarchy over (generation 3): orphaned: b stopped "
+              "and nobody holds it")},
+        /* S5 (seed 626, 3 nodes, faults 3): the orphan takeover counted as a failover, and
+         * a failure later found the budget spent */
+        {"s5/orphan-does-not-count-in-the-budget",
+         R(.owner = "b", .gen = 2, .left = true, .failovers = 1), WITH(.flags = ORPHAN), B_GONE,
+         RECON,
          PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=1 reason=orphaned: b "
               "stopped and nobody holds it",
               "LOG app 1627 WARNING hierarchy is in service nowhere: bringing it in service here",
