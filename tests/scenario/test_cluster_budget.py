@@ -144,3 +144,22 @@ def test_restore_where_it_runs_starts_the_budget_afresh(cluster):
     fail_over(app, n2, n1)
     holds(lambda: app.runs_only_on(n1), QUIET, what="app1 stays on node1")
     assert no_limit(n1, n2), n1.log_text() + n2.log_text()
+
+
+def test_restore_for_the_holder_typed_on_another_node_starts_the_budget_afresh(cluster):
+    n1, n2 = cluster.build(2)
+    app = extended_app(cluster, n1, n2)
+    fail_over(app, n1, n2)
+    wait_eq(lambda: budget(n1), SPENT, what="the budget spent, seen on node1")
+
+    # Typed on node1 for node2, which already runs it: nothing moves, and node2 (the
+    # holder, the only one that writes its record) starts the budget afresh.
+    n1.cli("resource", "restore", "--tag", "app1", "--node", "node2")
+    wait_eq(lambda: budget(n2), FRESH, what="node2 reset the budget asked by node1")
+    wait_eq(lambda: budget(n1), FRESH, what="node1 learns the fresh budget")
+    assert app.runs_only_on(n2)
+
+    # The next failure fails over again instead of leaving it out of service (1622).
+    fail_over(app, n2, n1)
+    holds(lambda: app.runs_only_on(n1), QUIET, what="app1 stays on node1")
+    assert no_limit(n1, n2), n1.log_text() + n2.log_text()
