@@ -163,3 +163,26 @@ def test_restore_for_the_holder_typed_on_another_node_starts_the_budget_afresh(c
     fail_over(app, n2, n1)
     holds(lambda: app.runs_only_on(n1), QUIET, what="app1 stays on node1")
     assert no_limit(n1, n2), n1.log_text() + n2.log_text()
+
+
+def test_orphan_takeover_after_lkstop_is_not_refused_by_a_spent_budget(cluster):
+    """lkstop is not a failure: bringing up a hierarchy whose holder left with lkstop (the
+    orphan rule, 1627) neither counts in the budget nor is refused by a spent one."""
+    n1, n2, n3 = cluster.build(3)
+    app = extended_app(cluster, n1, n2)
+    n1.cli("resource", "extend", "--tag", "app1", "--node", "node3", "--priority", "3")
+    wait_eq(lambda: n3.state("app1"), "OSU", what="app1 extended to node3")
+    fail_over(app, n1, n2)
+    fail_over(app, n2, n1)  # node1, where it failed before, is tried again: in service since
+    spent = "2 of 2 failovers used in the last 6 h: the next failure leaves it out of service"
+    wait_eq(lambda: budget(n1), spent, what="the budget spent")
+
+    n1.stop()  # the holder leaves: not a failure, nobody takes it over yet
+    wait_for(lambda: not app.nodes(), what="app1 stopped by lkstop")
+    n3.stop(force=True)
+    n3.start()  # a node starts: the best live node (node2) brings the orphan up
+    wait_for(lambda: app.runs_only_on(n2), what="the orphan rule on node2")
+    wait_eq(lambda: n2.state("app1"), "ISP", what="app1 ISP on node2")
+    holds(lambda: app.runs_only_on(n2), QUIET, what="app1 stays on node2")
+    assert not n2.has_event(1622) and not n3.has_event(1622), n2.log_text() + n3.log_text()
+    wait_eq(lambda: budget(n2), spent, what="the orphan did not count as a failover")
