@@ -316,6 +316,7 @@ static void write_rec(struct sim_node *n, struct hier *h, const struct lk_owner_
     h->acted = false;
     n->state_dirty = true;
     sim_kick(n);
+    sim_note_record(n, sim_hier_of(first_tag(h)), rec);
     sim_trace(n, "record %s: gen=%llu seq=%llu owner=%s active=%d left=%d tried=%zu (%s)",
               sim_tags[first_tag(h)], (unsigned long long) rec->gen, (unsigned long long) rec->seq,
               rec->owner[0] ? rec->owner : "-", rec->active, rec->left, rec->tried_count,

@@ -203,6 +203,7 @@ void sim_send(struct sim_node *n, int to, struct sim_msg *msg)
     int from = n->idx;
     msg->from = from;
     msg->to = to;
+    W.op_forwarded |= msg->type == MSG_SWITCH; /* only an operator's restore sends one */
     if (!W.link[from][to] || W.node[from].daemon != DAEMON_UP) {
         free(msg);
         return;
@@ -259,6 +260,31 @@ static bool cut_off(int i)
         }
     }
     return false;
+}
+
+/* An operator's restore accepted on node i: it starts the budget afresh when it takes
+ * effect (here, or when its switch message reaches the holder: a lost one does not). */
+static void operator_restore(int i, int h)
+{
+    W.intent_in[h] = true;
+    if (!cut_off(i) && !W.op_forwarded) {
+        operator_fresh(h);
+    }
+}
+
+/* A record that names as owner a node whose daemon has crashed or is frozen (nobody knows
+ * yet: a failover or an operator's restore to it): that failure is the hierarchy's too,
+ * and the takeover that follows counts, as when it ran there. */
+void sim_note_record(const struct sim_node *n, int hier, const struct lk_owner_rec *rec)
+{
+    for (int k = 0; k < W.cfg.nodes && rec->active; k++) {
+        const struct sim_node *o = &W.node[k];
+        if (k != n->idx && strcmp(o->name, rec->owner) == 0 &&
+            (o->daemon != DAEMON_UP || o->frozen) && !W.failing_counted[k][hier]) {
+            W.failing_counted[k][hier] = true;
+            failure_event(hier);
+        }
+    }
 }
 
 void sim_note_restore_start(struct sim_node *n, int res)
@@ -546,9 +572,20 @@ static int random_node(bool with_witness)
 
 static void fail_hiers_on(int i)
 {
+    for (int h = 0; h < SIM_HIER; h++) {
+        W.failing_counted[i][h] = false;
+    }
     for (int r = 0; r < SIM_RES; r++) {
-        if (W.app[i][r] != APP_OFF) {
-            failure_event(sim_hier_of(r));
+        int h = sim_hier_of(r);
+        /* It runs there, or a node's record names it the owner: a failover follows. */
+        bool owner = false;
+        for (int k = 0; k < W.cfg.nodes; k++) {
+            const struct sim_own *o = &W.node[k].own[r];
+            owner |= o->has && o->rec.active && strcmp(o->rec.owner, W.node[i].name) == 0;
+        }
+        if ((W.app[i][r] != APP_OFF || owner) && !W.failing_counted[i][h]) {
+            W.failing_counted[i][h] = true;
+            failure_event(h);
         }
     }
 }
@@ -674,14 +711,12 @@ static void fault(void)
         return;
     } else if (kind < 82) {
         int target = random_node(false);
+        W.op_forwarded = false;
         bool ok = shell_op_restore(n, r, target, why, sizeof(why));
         sim_trace(n, "OPERATOR restore --tag %s --node %s: %s", sim_tags[r], W.node[target].name,
                   ok ? "accepted" : why);
         if (ok) {
-            W.intent_in[h] = true;
-            if (!cut_off(i)) {
-                operator_fresh(h);
-            }
+            operator_restore(i, h);
         }
     } else if (kind < 87) {
         bool ok = shell_op_remove(n, r, why, sizeof(why));
@@ -703,13 +738,11 @@ static void fault(void)
         sim_trace(n, "OPERATOR lkstop");
         shell_op_lkstop(n);
     } else {
+        W.op_forwarded = false;
         bool ok = shell_op_restore(n, r, i, why, sizeof(why));
         sim_trace(n, "OPERATOR restore --tag %s (here): %s", sim_tags[r], ok ? "accepted" : why);
         if (ok) {
-            W.intent_in[h] = true;
-            if (!cut_off(i)) {
-                operator_fresh(h);
-            }
+            operator_restore(i, h);
         }
     }
 }
@@ -1196,6 +1229,9 @@ static void step(struct ev *e)
     }
     if (n->frozen) {
         e->t = n->resume_at;
+        if (e->type == E_DELIVER) {
+            e->msg->late = true;
+        }
         push(*e); /* it happens when the daemon runs again */
         return;
     }
@@ -1212,6 +1248,11 @@ static void step(struct ev *e)
         at(W.now + W.cfg.hb_interval_ms * SIM_MS, E_HB, n);
         break;
     case E_DELIVER:
+        if (e->msg->type == MSG_SWITCH && !e->msg->late && !cut_off(n->idx)) {
+            /* A forwarded restore arrives (one that waited for a frozen holder may find
+             * the hierarchy taken over meanwhile: the operator's command did not work). */
+            operator_fresh(sim_hier_of(e->msg->res));
+        }
         shell_receive(n, e->msg);
         free(e->msg);
         break;

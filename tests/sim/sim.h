@@ -47,6 +47,7 @@ struct sim_msg {
     struct lk_owner_rec rec[SIM_RES];
     int res, to_node;
     bool whole;
+    bool late; /* it waited for its frozen receiver to resume */
 };
 
 /* ------------------------------------------------------------------ nodes */
@@ -152,6 +153,8 @@ struct sim_world {
     uint64_t failures_at[SIM_HIER][64]; /* failure events since the last operator act */
     size_t failure_count[SIM_HIER];
     bool limit_excused[SIM_HIER];
+    bool op_forwarded; /* the operator's restore went to the holder as a switch message */
+    bool failing_counted[SIM_NODES_MAX][SIM_HIER]; /* its last crash or freeze counted */
     bool quiet;
     uint64_t quiet_since, phase_end;
     uint32_t episode_failed[SIM_HIER]; /* nodes where it failed since it was last in service */
@@ -187,6 +190,7 @@ void sim_start_run(struct sim_node *n, int res, enum lk_action action);
 void sim_start_fence(struct sim_node *n, int target);
 void sim_kick(struct sim_node *n);
 void sim_note_restore_start(struct sim_node *n, int res);
+void sim_note_record(const struct sim_node *n, int hier, const struct lk_owner_rec *rec);
 
 /* The shell (shell.c). */
 void shell_boot(struct sim_node *n); /* the daemon starts (memory empty, store kept) */
