@@ -1034,6 +1034,10 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
     struct facts f = facts_of(h);
     const struct lk_ppeer *holder = NULL, *failed_stop = NULL, *unsynced = NULL, *hears = NULL;
     const char *dead_owner = NULL;
+    bool failed_here = false; /* a remove failed here: the application may still run here */
+    for (size_t i = 0; i < h->count; i++) {
+        failed_here |= h->tags[i].exists && h->tags[i].stop_failed;
+    }
     if (!v->settled) {
         verdict(p, LK_PVERDICT_REFUSED,
                 "this node is still joining the cluster (waiting for its peers' data); try "
@@ -1063,6 +1067,12 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                 "stop it there and run 'lkcli resource reset' there, or let the fence hook "
                 "fence '%s'",
                 tag, failed_stop->name, failed_stop->name);
+    } else if (!f.in_service && !f.busy && failed_here && !is_me(v, target)) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "a remove of the hierarchy of '%s' failed on this node ('%s'): it may still run "
+                "here; stop it here first ('lkcli resource remove --tag %s', or by hand and "
+                "'lkcli resource reset')",
+                tag, me, tag);
     } else if (f.in_service || f.busy) {
         if (is_me(v, target)) {
             if (!f.busy && h->has_rec && is_me(v, h->rec.owner)) {

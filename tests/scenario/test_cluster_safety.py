@@ -217,6 +217,11 @@ def test_failed_stop_holds_the_hierarchy_until_removed_there(cluster):
             assert not cluster.observer.ever_ran_on(app, n2), cluster.journal_lines()
             assert "failed" in (n1.resource("app1") or {}).get("reason", ""), n1.resource("app1")
 
+            # Nor may an operator on node1 send it to node2 while its copy may still run.
+            p = n1.cli("resource", "restore", "--tag", "app1", "--node", "node2", check=False)
+            assert p.returncode != 0 and "failed on this node ('node1')" in p.stderr, \
+                (p.stdout, p.stderr)
+
             # node2 restarts while node1's daemon is down (its copy still runs): what node1
             # told it is gone with its memory, the record it wrote keeps it. Neither node2's
             # start-up nor an operator's restore there may start a second copy.

@@ -1461,6 +1461,18 @@ static const struct pcase golden[] = {
          PLAN("WRITE_REC gen=3 seq=0 owner=a active failed_over tried=- failovers=1 reason=node b "
               "is dead",
               "LOG app 1621 INFO taking the hierarchy over (generation 3): node b is dead")},
+        {"golden/s1-operator-restore-elsewhere-refused-where-the-remove-failed", .here = "app=OSF!",
+         R(.owner = "a", .gen = 3, .inactive = true),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "b", .target_priority = 2),
+         PLAN("VERDICT REFUSED a remove of the hierarchy of 'app' failed on this node ('a'): it "
+              "may still run here; stop it here first ('lkcli resource remove --tag app', or by "
+              "hand and 'lkcli resource reset')")},
+        {"golden/s1-operator-restore-here-where-the-remove-failed-goes-on", .here = "app=OSF!",
+         R(.owner = "a", .gen = 3, .inactive = true),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=4 seq=0 owner=a active tried=- failovers=0 stop_failed=a "
+              "reason=restore requested on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
         {"golden/s1-operator-restore-refused-while-the-record-marks-a-dead-node", .here = "app=OSU",
          R(.owner = "", .gen = 3, .inactive = true, .stop_failed = "c"),
          PEERS({.name = "b", .prio = 2}, {.name = "c", .prio = 3, .flags = DEAD | NOSTATES}),
