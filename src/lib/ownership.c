@@ -20,13 +20,15 @@ static int cmp_bool(bool a, bool b)
 /* Two records equal in generation, sequence and owner but not in content (two nodes
  * wrote the same step): a total order on the content, so every node keeps the same one.
  * The more careful record wins: out of service over in service (an operator's remove is
- * not undone), applications kept running, the owner's lkstop, then more nodes tried and
+ * not undone), applications kept running, the owner's lkstop, more nodes where a remove
+ * failed (a copy that may still run is not forgotten), then more nodes tried and
  * more failovers counted (a budget is never larger than one side saw); last the rest. */
 static int cmp_content(const struct lk_owner_rec *a, const struct lk_owner_rec *b)
 {
     int c = cmp_bool(!a->active, !b->active);
     c = c ? c : cmp_bool(a->kept, b->kept);
     c = c ? c : cmp_bool(a->left, b->left);
+    c = c ? c : cmp_u64(a->stop_failed_count, b->stop_failed_count);
     c = c ? c : cmp_u64(a->tried_count, b->tried_count);
     c = c ? c : cmp_u64(a->failover_count, b->failover_count);
     c = c ? c : cmp_bool(a->failed_over, b->failed_over);
@@ -36,6 +38,9 @@ static int cmp_content(const struct lk_owner_rec *a, const struct lk_owner_rec *
     }
     for (size_t i = 0; !c && i < a->failover_count; i++) {
         c = a->failovers_ms[i] < b->failovers_ms[i] ? -1 : a->failovers_ms[i] > b->failovers_ms[i];
+    }
+    for (size_t i = 0; !c && i < a->stop_failed_count; i++) {
+        c = strcmp(a->stop_failed[i], b->stop_failed[i]);
     }
     c = c ? c : strcmp(a->reason, b->reason);
     return c < 0 ? -1 : c > 0;
@@ -82,6 +87,14 @@ json_t *lk_owner_json(const struct lk_owner_rec *rec)
         json_decref(json);
         return NULL;
     }
+    json_t *sf = json && rec->stop_failed_count ? json_array() : NULL;
+    for (size_t i = 0; sf && i < rec->stop_failed_count; i++) {
+        json_array_append_new(sf, json_string(rec->stop_failed[i]));
+    }
+    if (json && rec->stop_failed_count && (!sf || json_object_set_new(json, "sf", sf) < 0)) {
+        json_decref(json);
+        return NULL;
+    }
     return json;
 }
 
@@ -102,10 +115,12 @@ int lk_owner_parse(const json_t *json, struct lk_owner_rec *ret_rec)
     int active = 0, left = 0, kept = 0, failed_over = 0;
     json_t *tried = NULL, *failovers = NULL;
     json_t *planned = json_object_get(json, "p");
-    if (planned && !json_is_boolean(planned)) {
+    json_t *sf = json_object_get(json, "sf"); /* absent (older records): none */
+    if ((planned && !json_is_boolean(planned)) ||
+        (sf && (!json_is_array(sf) || json_array_size(sf) > LK_TRIED_MAX))) {
         return -EINVAL;
     }
-    if (!json_is_object(json) || json_object_size(json) != (planned ? 11 : 10) ||
+    if (!json_is_object(json) || json_object_size(json) != 10u + !!planned + !!sf ||
         json_unpack((json_t *) (uintptr_t) json, "{s:I,s:I,s:s,s:b,s:b,s:b,s:b,s:o,s:o,s:s}", "g",
                     &gen, "s", &seq, "o", &owner, "a", &active, "l", &left, "k", &kept, "x",
                     &failed_over, "t", &tried, "f", &failovers, "r", &reason) != 0) {
@@ -143,6 +158,13 @@ int lk_owner_parse(const json_t *json, struct lk_owner_rec *ret_rec)
         }
         rec.failovers_ms[rec.failover_count++] = json_integer_value(v);
     }
+    json_array_foreach(sf, i, v)
+    {
+        if (!json_is_string(v) || !valid_node(json_string_value(v), false)) {
+            return -EINVAL;
+        }
+        (void) lk_owner_set_stop_failed(&rec, json_string_value(v), true);
+    }
     *ret_rec = rec;
     return 0;
 }
@@ -155,6 +177,45 @@ bool lk_owner_tried(const struct lk_owner_rec *rec, const char *node)
         }
     }
     return false;
+}
+
+bool lk_owner_stop_failed(const struct lk_owner_rec *rec, const char *node)
+{
+    for (size_t i = 0; rec && i < rec->stop_failed_count; i++) {
+        if (strcmp(rec->stop_failed[i], node) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool lk_owner_set_stop_failed(struct lk_owner_rec *rec, const char *node, bool on)
+{
+    size_t i = 0;
+    while (i < rec->stop_failed_count && strcmp(rec->stop_failed[i], node) < 0) {
+        i++;
+    }
+    bool there = i < rec->stop_failed_count && strcmp(rec->stop_failed[i], node) == 0;
+    if (on == there || (on && rec->stop_failed_count == LK_TRIED_MAX)) {
+        return false;
+    }
+    size_t tail = rec->stop_failed_count - i - (there ? 1 : 0);
+    if (on) {
+        memmove(rec->stop_failed[i + 1], rec->stop_failed[i], tail * sizeof(rec->stop_failed[0]));
+        snprintf(rec->stop_failed[i], sizeof(rec->stop_failed[0]), "%s", node);
+        rec->stop_failed_count++;
+    } else {
+        memmove(rec->stop_failed[i], rec->stop_failed[i + 1], tail * sizeof(rec->stop_failed[0]));
+        rec->stop_failed_count--;
+    }
+    return true;
+}
+
+void lk_owner_carry_stop_failed(struct lk_owner_rec *next, const struct lk_owner_rec *prev)
+{
+    for (size_t i = 0; next->gen > prev->gen && i < prev->stop_failed_count; i++) {
+        (void) lk_owner_set_stop_failed(next, prev->stop_failed[i], true);
+    }
 }
 
 void lk_owner_add_tried(struct lk_owner_rec *rec, const char *node)

@@ -47,6 +47,13 @@ struct lk_owner_rec {
      * the target, handing the hierarchy back is not a failover (not counted). Sent as
      * "p" only when set, so records without it stay readable both ways. */
     bool planned;
+    /* Nodes where a remove of the hierarchy failed ("may still be running") that have not
+     * reported the copy gone (a remove that succeeds, resource reset there) nor been
+     * fenced since: nothing of it is restored on another node while one is listed, even
+     * after the nodes that heard the failure restarted. Sorted by name. Sent as "sf" only
+     * when not empty, so records without it stay readable both ways (missing: none). */
+    char stop_failed[LK_TRIED_MAX][LK_TAG_MAX + 1];
+    size_t stop_failed_count;
 };
 
 /* <0, 0, >0 as a orders before, equal to (the same record), after b (see the top
@@ -56,12 +63,20 @@ int lk_owner_cmp(const struct lk_owner_rec *a, uint32_t a_prio, const struct lk_
                  uint32_t b_prio);
 
 /* {"g":gen,"s":seq,"o":owner,"a":active,"l":left,"k":kept,"x":failed_over,"t":[tried],
- *  "f":[ms],"r":reason} and "p":true when planned. */
+ *  "f":[ms],"r":reason}, "p":true when planned and "sf":[nodes] when a remove failed. */
 json_t *lk_owner_json(const struct lk_owner_rec *rec);
 /* Validates every field; -EINVAL (rec untouched) when anything is off. */
 int lk_owner_parse(const json_t *json, struct lk_owner_rec *ret_rec);
 
 bool lk_owner_tried(const struct lk_owner_rec *rec, const char *node);
+/* Whether rec marks node "remove failed: may still be running" (rec may be NULL). */
+bool lk_owner_stop_failed(const struct lk_owner_rec *rec, const char *node);
+/* Marks (on) or clears node in rec's stop_failed list; returns whether it changed. */
+bool lk_owner_set_stop_failed(struct lk_owner_rec *rec, const char *node, bool on);
+/* A record of a newer generation replaces prev: its writer may not have heard of a remove
+ * that failed under prev's, so prev's marks stay in it (only the owner clears a mark,
+ * within its generation, once that node reported its copy gone or was fenced). */
+void lk_owner_carry_stop_failed(struct lk_owner_rec *next, const struct lk_owner_rec *prev);
 void lk_owner_add_tried(struct lk_owner_rec *rec, const char *node);
 /* Records a failover at now_ms (dropping the oldest beyond LK_FAILOVERS_KEPT). */
 void lk_owner_note_failover(struct lk_owner_rec *rec, int64_t now_ms);

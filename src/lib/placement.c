@@ -91,11 +91,14 @@ static void verdict(struct lk_pplan *p, enum lk_pverdict v, const char *fmt, ...
     va_end(ap);
 }
 
+static bool note_stop_failed(const struct lk_placement_view *v, struct lk_owner_rec *rec);
+
 static void write_rec(struct lk_pplan *p, const struct lk_owner_rec *rec)
 {
     struct lk_pact *a = add(p, LK_PACT_WRITE_REC, p->view->hier.tags[0].tag);
     if (a) {
         a->rec = *rec;
+        (void) note_stop_failed(p->view, &a->rec); /* every record carries what is known */
     }
 }
 
@@ -290,6 +293,10 @@ static const struct lk_ppeer *stop_failed_peer(const struct lk_placement_view *v
         for (size_t t = 0; p->stop_failed && t < v->hier.count; t++) {
             flagged |= p->stop_failed[t];
         }
+        /* The record remembers it after the nodes that heard it restarted; a live peer's
+         * own report since it came is newer. */
+        flagged |= v->hier.has_rec && lk_owner_stop_failed(&v->hier.rec, p->name) &&
+                   !(p->alive && p->has_states) && !p->witness;
         bool fenced_ok = false;
         for (size_t f = 0; flagged && f < v->fence_count; f++) {
             fenced_ok |= strcmp(v->fences[f].node, p->name) == 0 && v->fences[f].ok;
@@ -303,6 +310,39 @@ static const struct lk_ppeer *stop_failed_peer(const struct lk_placement_view *v
 
 static bool fenced(const struct lk_placement_view *v, struct lk_pplan *p, const char *node);
 static const struct lk_ppeer *unseen_dead_peer(const struct lk_placement_view *v);
+
+/* Brings rec's list of nodes where a remove failed up to date with the view: this node
+ * by its own resources; a peer marked when it reports a failed remove (kept after its
+ * death), cleared when it reports none since it came (alive) or was fenced since it was
+ * last seen alive; a node the view does not know stays as it is. Returns whether it
+ * changed. */
+static bool note_stop_failed(const struct lk_placement_view *v, struct lk_owner_rec *rec)
+{
+    bool here = false, changed = false;
+    for (size_t t = 0; t < v->hier.count; t++) {
+        here |= v->hier.tags[t].exists && v->hier.tags[t].stop_failed;
+    }
+    changed |= lk_owner_set_stop_failed(rec, v->node, here);
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        bool reported = false, fenced_ok = false;
+        for (size_t t = 0; q->stop_failed && t < v->hier.count; t++) {
+            reported |= q->stop_failed[t];
+        }
+        for (size_t f = 0; f < v->fence_count; f++) {
+            fenced_ok |= strcmp(v->fences[f].node, q->name) == 0 && v->fences[f].ok;
+        }
+        if (q->witness) {
+            continue;
+        }
+        if (fenced_ok || (!reported && q->alive && q->has_states)) {
+            changed |= lk_owner_set_stop_failed(rec, q->name, false);
+        } else if (reported) {
+            changed |= lk_owner_set_stop_failed(rec, q->name, true);
+        }
+    }
+    return changed;
+}
 
 /* Whether a restore here must wait for a failed remove elsewhere; asks for the fence hook
  * against a dead node that may still run it (an alive one clears its flag itself). */
@@ -893,6 +933,13 @@ static void reconcile(const struct lk_placement_view *v, struct lk_pplan *p)
     for (size_t i = before; i < p->count; i++) {
         wrote |= p->acts[i].type == LK_PACT_WRITE_REC;
     }
+    struct lk_owner_rec marked = h->rec;
+    if (!wrote && note_stop_failed(v, &marked)) {
+        /* The owner keeps "remove failed on X" in the record (seq + 1, the rest as it
+         * is), so that it outlives a restart of the nodes that heard it. */
+        marked.seq++;
+        write_rec(p, &marked); /* still held here under it: marked acted below */
+    }
     if (f.in_service && !wrote) {
         /* Held here under this record; first (a new record would replace it). */
         if (add(p, LK_PACT_MARK_ACTED, NULL)) {
@@ -999,6 +1046,10 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
     struct facts f = facts_of(h);
     const struct lk_ppeer *holder = NULL, *failed_stop = NULL, *unsynced = NULL, *hears = NULL;
     const char *dead_owner = NULL;
+    bool failed_here = false; /* a remove failed here: the application may still run here */
+    for (size_t i = 0; i < h->count; i++) {
+        failed_here |= h->tags[i].exists && h->tags[i].stop_failed;
+    }
     if (!v->settled) {
         verdict(p, LK_PVERDICT_REFUSED,
                 "this node is still joining the cluster (waiting for its peers' data); try "
@@ -1028,6 +1079,12 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                 "stop it there and run 'lkcli resource reset' there, or let the fence hook "
                 "fence '%s'",
                 tag, failed_stop->name, failed_stop->name);
+    } else if (!f.in_service && !f.busy && failed_here && !is_me(v, target)) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "a remove of the hierarchy of '%s' failed on this node ('%s'): it may still run "
+                "here; stop it here first ('lkcli resource remove --tag %s', or by hand and "
+                "'lkcli resource reset')",
+                tag, me, tag);
     } else if (f.in_service || f.busy) {
         if (is_me(v, target)) {
             if (!f.busy && h->has_rec && is_me(v, h->rec.owner)) {
@@ -1371,13 +1428,21 @@ char *lk_pact_format(const struct lk_pact *act, char *buf, size_t size)
             len += w > 0 ? (size_t) w : 0;
             len = len < sizeof(tried) ? len : sizeof(tried) - 1;
         }
+        char sf[LK_TRIED_MAX * (LK_TAG_MAX + 1) + 16] = "";
+        len = 0;
+        for (size_t i = 0; i < r->stop_failed_count && i < LK_TRIED_MAX; i++) {
+            int w = snprintf(sf + len, sizeof(sf) - len, "%s%s",
+                             i ? "," : " stop_failed=", r->stop_failed[i]);
+            len += w > 0 ? (size_t) w : 0;
+            len = len < sizeof(sf) ? len : sizeof(sf) - 1;
+        }
         snprintf(buf, size,
                  "WRITE_REC gen=%" PRIu64 " seq=%" PRIu64 " owner=%s %s%s%s%s%s tried=%s "
-                 "failovers=%zu reason=%s",
+                 "failovers=%zu%s reason=%s",
                  r->gen, r->seq, r->owner[0] ? r->owner : "-", r->active ? "active" : "inactive",
                  r->left ? " left" : "", r->kept ? " kept" : "",
                  r->failed_over ? " failed_over" : "", r->planned ? " planned" : "", tried,
-                 r->failover_count, r->reason);
+                 r->failover_count, sf, r->reason);
         break;
     }
     case LK_PACT_MARK_ACTED:
@@ -1487,6 +1552,9 @@ char *lk_placement_view_format(const struct lk_placement_view *v, char *buf, siz
             h->rec.active ? " active" : " inactive", h->rec.left ? " left" : "",
             h->rec.kept ? " kept" : "", h->rec.failed_over ? " failed_over" : "",
             h->rec.tried_count, h->rec.failover_count, h->acted ? " acted" : "", h->held_gen);
+        for (size_t i = 0; i < h->rec.stop_failed_count; i++) {
+            put(buf, size, &len, "%s%s", i ? "," : " stop_failed=", h->rec.stop_failed[i]);
+        }
     } else {
         put(buf, size, &len, " rec=none");
     }

@@ -8,10 +8,15 @@ an application ever ran on two nodes at once outside a declared fencing window.
   record is newer), or it hands the record to that node.
 - A chain being restored on a node that loses quorum (quorum-loss-action osu): the queued
   parents are never started there; the running restore ends and is removed.
+- A failed remove holds the hierarchy, also after the nodes that heard of it restarted:
+  "remove failed on node1" is kept in the ownership record until node1 reports its copy
+  gone (issue 9 S1).
 """
 
+import json
 import os
 import signal
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -151,6 +156,17 @@ def test_chain_restoring_when_quorum_is_lost_starts_no_more_parents(cluster, net
           what=f"the chain only on {holder} after the heal")
 
 
+def record_marks(node, tag):
+    """The nodes the ownership record of tag in node's database marks "remove failed: may
+    still be running" (its "sf" list)."""
+    con = sqlite3.connect(f"file:{node.root / 'db' / 'lk.db'}?mode=ro", uri=True, timeout=10)
+    try:
+        row = con.execute("SELECT record FROM ownership WHERE tag = ?", (tag,)).fetchone()
+    finally:
+        con.close()
+    return json.loads(row[0]).get("sf", []) if row else []
+
+
 class StuckApp(ClusterApp):
     """A ClusterApp that misbehaves on demand: with $LKROOT/okapp-<TAG>.sick its quickchk
     fails while it runs; with $LKROOT/okapp-<TAG>.stuck its remove fails (exit 1) and
@@ -200,6 +216,33 @@ def test_failed_stop_holds_the_hierarchy_until_removed_there(cluster):
                   what="app1 still runs only on node1 (its remove failed), never on node2")
             assert not cluster.observer.ever_ran_on(app, n2), cluster.journal_lines()
             assert "failed" in (n1.resource("app1") or {}).get("reason", ""), n1.resource("app1")
+
+            # Nor may an operator on node1 send it to node2 while its copy may still run.
+            p = n1.cli("resource", "restore", "--tag", "app1", "--node", "node2", check=False)
+            assert p.returncode != 0 and "failed on this node ('node1')" in p.stderr, \
+                (p.stdout, p.stderr)
+
+            # node2 restarts while node1's daemon is down (its copy still runs): what node1
+            # told it is gone with its memory, the record it wrote keeps it. Neither node2's
+            # start-up nor an operator's restore there may start a second copy.
+            wait_for(lambda: record_marks(n2, "app1") == ["node1"],
+                     what="node2's record to mark node1's failed remove")
+            n1.kill9()  # the daemon only: its application keeps running
+            cluster.wait_dead([n2], n1)
+            n2.kill9()
+            n2.start()
+
+            def refused():
+                p = n2.cli("resource", "restore", "--tag", "app1", check=False)
+                assert "still joining" in p.stderr or p.returncode != 0, (p.stdout, p.stderr)
+                return "failed on node 'node1'" in p.stderr
+
+            wait_for(refused, timeout=30, what="node2 to refuse the restore, naming node1")
+            holds(lambda: app.runs_only_on(n1), QUIET,
+                  what="app1 still runs only on node1 after node2 restarted")
+            assert record_marks(n2, "app1") == ["node1"]
+            n1.start()
+            cluster.wait_all_alive([n1, n2])
 
             # The operator stops it on node1: remove acts on node1's copy (not on a healthy
             # copy elsewhere), succeeds, and the hierarchy may go on to node2.

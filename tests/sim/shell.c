@@ -297,7 +297,11 @@ static bool merge_rec(struct sim_node *n, int r, const struct lk_owner_rec *rec)
             n->fences[k].failed_at = 0;
         }
     }
+    struct lk_owner_rec prev = e->rec;
     e->rec = *rec;
+    if (e->has) {
+        lk_owner_carry_stop_failed(&e->rec, &prev); /* as lk_owner_merge */
+    }
     e->has = true;
     e->acted = false;
     return true;

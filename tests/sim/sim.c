@@ -249,6 +249,17 @@ static void operator_fresh(int hier)
     W.limit_excused[hier] = false;
 }
 
+/* Whether no other node whose daemon runs can hear node i (no link from i to it). */
+static bool unheard(int i)
+{
+    for (int k = 0; k < W.cfg.nodes; k++) {
+        if (k != i && W.node[k].daemon == DAEMON_UP && W.link[i][k]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Whether node i is cut off from a peer whose daemon runs: an operator's act written there
  * may lose to that peer's newer generation at the heal (records are ordered by generation),
  * so it does not start the budget afresh for the model. */
@@ -791,9 +802,10 @@ static bool stale_failed_remove(int i, int hier, uint32_t holders)
     return true;
 }
 
-/* The fencing window (a) when the cut-off node's remove fails: its remove failed while it
- * had no quorum, and every other holder restored after that while it saw the node dead,
- * so nobody could know (without a fence script nothing can). */
+/* The fencing window when the cut-off node's remove fails: its remove failed while it
+ * had no quorum (a), while no running peer could hear it (a partition: (a) or (b)) or
+ * while its daemon was frozen or down (c), and every other holder restored after that
+ * while it saw the node dead, so nobody could know (without a fence script nothing can). */
 static bool cut_off_failed_remove(int i, int hier, uint32_t holders)
 {
     uint64_t failed = W.remove_failed_at[i][hier];
@@ -1164,8 +1176,13 @@ static void step(struct ev *e)
             } else if (e->action == LK_ACTION_REMOVE) {
                 if (!ok && *app != APP_OFF) {
                     W.remove_failed_at[e->node][sim_hier_of(e->res)] = W.now;
+                    /* Nobody can hear of it: no quorum (window (a)), no link from it to
+                     * any running peer (a partition, (a) or (b)), or its daemon frozen or
+                     * down (c). */
+                    const struct sim_node *rn = &W.node[e->node];
                     W.remove_failed_cut_off[e->node][sim_hier_of(e->res)] =
-                            !W.cfg.quorum_none && !W.node[e->node].quorate;
+                            (!W.cfg.quorum_none && !rn->quorate) || unheard(e->node) ||
+                            rn->frozen || rn->daemon != DAEMON_UP;
                 }
                 *app = ok ? APP_OFF : *app;
             } else if (e->action == LK_ACTION_RECOVER) {

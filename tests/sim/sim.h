@@ -160,7 +160,7 @@ struct sim_world {
     uint32_t episode_failed[SIM_HIER]; /* nodes where it failed since it was last in service */
     uint64_t restore_at[SIM_NODES_MAX][SIM_HIER];        /* last restore run started */
     uint64_t remove_failed_at[SIM_NODES_MAX][SIM_HIER];  /* last remove run that failed */
-    bool remove_failed_cut_off[SIM_NODES_MAX][SIM_HIER]; /* ... while its node had no quorum */
+    bool remove_failed_cut_off[SIM_NODES_MAX][SIM_HIER]; /* ... while nobody could hear of it */
     uint32_t restore_blind[SIM_NODES_MAX][SIM_HIER];     /* nodes dead to it at its last restore */
     char violation[1024];
     const char *label; /* which known sequence the violation looks like */

@@ -119,6 +119,12 @@ static void lk_owner_parse__refuses_bad_records(void **state)
             "{\"g\":\"1\",\"s\":0,\"o\":\"n\",\"a\":true,\"l\":false,\"t\":[],\"f\":[],\"r\":\"\"}",
             "{\"g\":1,\"s\":0,\"o\":\"n\",\"a\":true,\"l\":false,\"k\":false,\"x\":false,"
             "\"t\":[],\"f\":[],\"r\":\"\",\"p\":1}",
+            "{\"g\":1,\"s\":0,\"o\":\"n\",\"a\":true,\"l\":false,\"k\":false,\"x\":false,"
+            "\"t\":[],\"f\":[],\"r\":\"\",\"sf\":\"n\"}",
+            "{\"g\":1,\"s\":0,\"o\":\"n\",\"a\":true,\"l\":false,\"k\":false,\"x\":false,"
+            "\"t\":[],\"f\":[],\"r\":\"\",\"sf\":[\"\"]}",
+            "{\"g\":1,\"s\":0,\"o\":\"n\",\"a\":true,\"l\":false,\"k\":false,\"x\":false,"
+            "\"t\":[],\"f\":[],\"r\":\"\",\"sf\":[\"bad name!\"]}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         json_t *j = json_loads(bad[i], 0, NULL);
@@ -162,6 +168,52 @@ static void lk_owner_json__planned_only_when_set(void **state)
     assert_int_equal(lk_owner_parse(j, &b), 0);
     assert_false(b.planned);
     json_decref(j);
+}
+
+/* "Remove failed on X" (issue 9 S1): sent as "sf" only when set, so a record without it
+ * (an older node's, or the store's from before) reads as none; sorted, once per node; a
+ * record with more marks wins over the same step without; a newer generation keeps the
+ * marks of the record it replaces. */
+static void lk_owner_stop_failed__marks(void **state)
+{
+    (void) state;
+    struct lk_owner_rec a = rec(4, 0, "node2");
+    json_t *j = lk_owner_json(&a);
+    assert_null(json_object_get(j, "sf"));
+    struct lk_owner_rec b;
+    assert_int_equal(lk_owner_parse(j, &b), 0);
+    assert_int_equal(b.stop_failed_count, 0);
+    json_decref(j);
+    assert_true(lk_owner_set_stop_failed(&a, "node3", true));
+    assert_true(lk_owner_set_stop_failed(&a, "node1", true));
+    assert_false(lk_owner_set_stop_failed(&a, "node3", true)); /* once */
+    assert_int_equal(a.stop_failed_count, 2);
+    assert_string_equal(a.stop_failed[0], "node1");
+    assert_string_equal(a.stop_failed[1], "node3");
+    j = lk_owner_json(&a);
+    assert_int_equal(json_array_size(json_object_get(j, "sf")), 2);
+    assert_int_equal(lk_owner_parse(j, &b), 0);
+    json_decref(j);
+    assert_true(lk_owner_stop_failed(&b, "node1") && lk_owner_stop_failed(&b, "node3"));
+    assert_false(lk_owner_stop_failed(&b, "node2"));
+    assert_int_equal(lk_owner_cmp(&a, 1, &b, 1), 0);
+    /* The same step with a mark wins over the one without (a copy is not forgotten). */
+    struct lk_owner_rec plain = rec(4, 0, "node2");
+    assert_true(lk_owner_cmp(&a, 1, &plain, 1) > 0);
+    /* The owner's next sequence clears it. */
+    struct lk_owner_rec cleared = a;
+    cleared.seq++;
+    assert_true(lk_owner_set_stop_failed(&cleared, "node1", false));
+    assert_false(lk_owner_set_stop_failed(&cleared, "node1", false));
+    assert_true(lk_owner_cmp(&cleared, 1, &a, 1) > 0);
+    struct lk_owner_rec same_gen = cleared;
+    lk_owner_carry_stop_failed(&same_gen, &a);
+    assert_false(lk_owner_stop_failed(&same_gen, "node1")); /* same generation: stays cleared */
+    /* A takeover written by a node that had not heard of it keeps it. */
+    struct lk_owner_rec next = rec(5, 0, "node3");
+    lk_owner_carry_stop_failed(&next, &a);
+    assert_true(lk_owner_stop_failed(&next, "node1") && lk_owner_stop_failed(&next, "node3"));
+    assert_false(lk_owner_stop_failed(NULL, "node1"));
 }
 
 static void lk_owner_budget__reset_episode_and_words(void **state)
@@ -239,6 +291,7 @@ int main(void)
             cmocka_unit_test(lk_owner_parse__refuses_bad_records),
             cmocka_unit_test(lk_owner_failovers__window_and_history),
             cmocka_unit_test(lk_owner_json__planned_only_when_set),
+            cmocka_unit_test(lk_owner_stop_failed__marks),
             cmocka_unit_test(lk_owner_budget__reset_episode_and_words),
             cmocka_unit_test(lk_placement_best__priority_alive_tried),
     };

@@ -71,9 +71,10 @@ struct trec {
     const char *owner; /* NULL: no record; "": nobody */
     uint64_t gen, seq;
     bool inactive, left, kept, failed_over, planned;
-    const char *tried;  /* "b c" */
-    unsigned failovers; /* recent failovers (each a minute apart, the latest 1 min ago) */
-    const char *reason; /* NULL: "r" */
+    const char *tried;       /* "b c" */
+    unsigned failovers;      /* recent failovers (each a minute apart, the latest 1 min ago) */
+    const char *reason;      /* NULL: "r" */
+    const char *stop_failed; /* "b c": nodes the record marks "remove failed" */
 };
 
 struct tfence {
@@ -308,6 +309,10 @@ static void build(struct built *b, const struct pcase *c)
         }
         for (unsigned i = c->rec.failovers; i > 0; i--) {
             lk_owner_note_failover(r, NOW_MS - (int64_t) i * 60000);
+        }
+        snprintf(buf, sizeof(buf), "%s", c->rec.stop_failed ? c->rec.stop_failed : "");
+        for (char *save = NULL, *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+            (void) lk_owner_set_stop_failed(r, w, true);
         }
     }
 
@@ -603,15 +608,21 @@ static const struct pcase cases[] = {
          R(.owner = "a", .gen = 4),
          PEERS({.name = "b", .prio = 2, .states = "db=OSF", .stop_failed = "db"},
                {.name = "c", .prio = 3}),
-         EV(LK_PEV_RECONCILE), PLAN("WAIT")},
+         EV(LK_PEV_RECONCILE),
+         PLAN("WAIT", "WRITE_REC gen=4 seq=1 owner=a active tried=- failovers=0 stop_failed=b "
+                      "reason=r")},
         {"failed-stop/dead-node-is-fenced-first", .here = "app=OSU db=OSU",
          R(.owner = "a", .gen = 4), WITH(.flags = FENCE),
          PEERS({.name = "b", .prio = 2, .flags = DEAD | NOSTATES, .stop_failed = "db"}, C_SEES_A),
-         EV(LK_PEV_RECONCILE), PLAN("FENCE b", "WAIT")},
+         EV(LK_PEV_RECONCILE),
+         PLAN("FENCE b", "WAIT",
+              "WRITE_REC gen=4 seq=1 owner=a active tried=- failovers=0 stop_failed=b reason=r")},
         {"failed-stop/dead-node-without-fence-hook-waits", .here = "app=OSU db=OSU",
          R(.owner = "a", .gen = 4),
          PEERS({.name = "b", .prio = 2, .flags = DEAD | NOSTATES, .stop_failed = "db"}, C_SEES_A),
-         EV(LK_PEV_RECONCILE), PLAN("WAIT")},
+         EV(LK_PEV_RECONCILE),
+         PLAN("WAIT",
+              "WRITE_REC gen=4 seq=1 owner=a active tried=- failovers=0 stop_failed=b reason=r")},
         {"failed-stop/restored-once-the-node-is-fenced", .here = "app=OSU db=OSU",
          R(.owner = "a", .gen = 4), WITH(.flags = FENCE),
          PEERS({.name = "b", .prio = 2, .flags = DEAD | NOSTATES, .stop_failed = "db"}, C_SEES_A),
@@ -639,8 +650,8 @@ static const struct pcase cases[] = {
          PEERS({.name = "b", .prio = 2, .states = "app=OSF", .stop_failed = "app"},
                {.name = "c", .prio = 3}),
          EV(LK_PEV_RESTORE_REQUESTED, .target = "b", .target_priority = 2),
-         PLAN("WRITE_REC gen=5 seq=0 owner=b active tried=- failovers=0 reason=restore requested "
-              "on a",
+         PLAN("WRITE_REC gen=5 seq=0 owner=b active tried=- failovers=0 stop_failed=b "
+              "reason=restore requested on a",
               "VERDICT HANDLED")},
         {"failed-stop/remove-here-acts-on-the-local-copy", .here = "app=OSF!",
          R(.owner = "b", .gen = 4),
@@ -1434,6 +1445,69 @@ static const struct pcase golden[] = {
          PLAN("DROP_REMOVING app", "WRITE_REC gen=3 seq=2 owner=a inactive tried=- failovers=0 "
                                    "reason=removed by an operator on a")},
 
+        /* ---- S1 (lksim 3/2 seeds 360 524 964, 2/2 seeds 103 525 543 904 970): "remove
+         * failed on X" is kept in the record, so a node that restarted since it heard of the
+         * failure (its peers' reports are in memory only) still holds the hierarchy */
+        {"golden/s1-record-mark-holds-after-a-restart", .here = "app=OSU",
+         R(.owner = "a", .gen = 2, .failed_over = true, .stop_failed = "c"),
+         PEERS({.name = "b", .prio = 2}, {.name = "c", .prio = 3, .flags = DEAD | NOSTATES}), RECON,
+         PLAN("WAIT")},
+        {"golden/s1-record-mark-fences-a-dead-node-first", .here = "app=OSU",
+         R(.owner = "a", .gen = 2, .stop_failed = "c"), WITH(.flags = FENCE),
+         PEERS({.name = "b", .prio = 2}, {.name = "c", .prio = 3, .flags = DEAD | NOSTATES}), RECON,
+         PLAN("FENCE c", "WAIT")},
+        {"golden/s1-record-mark-cleared-once-fenced", .here = "app=OSU",
+         R(.owner = "a", .gen = 2, .stop_failed = "c"), WITH(.flags = FENCE),
+         PEERS({.name = "b", .prio = 2}, {.name = "c", .prio = 3, .flags = DEAD | NOSTATES}),
+         FENCES({.node = "c", .ok = true}), RECON,
+         PLAN("MARK_ACTED", "RESTORE app",
+              "WRITE_REC gen=2 seq=1 owner=a active tried=- failovers=0 reason=r")},
+        {"golden/s1-record-mark-cleared-when-the-node-reports-it-gone", .here = "app=OSU",
+         R(.owner = "a", .gen = 2, .stop_failed = "c"),
+         PEERS({.name = "b", .prio = 2}, {.name = "c", .prio = 3}), RECON,
+         PLAN("MARK_ACTED", "RESTORE app",
+              "WRITE_REC gen=2 seq=1 owner=a active tried=- failovers=0 reason=r")},
+        {"golden/s1-record-mark-kept-while-the-node-still-reports-it", .here = "app=ISP",
+         R(.owner = "a", .gen = 2, .stop_failed = "c"),
+         PEERS({.name = "b", .prio = 2}, {.name = "c", .prio = 3, .stop_failed = "app"}), RECON,
+         PLAN("MARK_ACTED")},
+        {"golden/s1-own-failed-remove-marked-in-the-record", .here = "app=OSF!",
+         R(.owner = "a", .gen = 2, .inactive = true), RECON,
+         PLAN("WRITE_REC gen=2 seq=1 owner=a inactive tried=- failovers=0 stop_failed=a "
+              "reason=r")},
+        {"golden/s1-no-takeover-while-the-record-marks-a-dead-node", .here = "app=OSU",
+         R(.owner = "b", .gen = 2, .stop_failed = "c"),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD | NOSTATES, .dead_since_ms = 10000},
+               {.name = "c", .prio = 3, .flags = DEAD | NOSTATES, .dead_since_ms = 10000}),
+         RECON, PLAN("WAIT")},
+        {"golden/s1-takeover-after-the-fence-carries-no-mark", .here = "app=OSU",
+         R(.owner = "b", .gen = 2, .stop_failed = "b"), WITH(.flags = FENCE),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD | NOSTATES, .dead_since_ms = 10000},
+               {.name = "c", .prio = 3}),
+         FENCES({.node = "b", .ok = true}), RECON,
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active failed_over tried=- failovers=1 reason=node b "
+              "is dead",
+              "LOG app 1621 INFO taking the hierarchy over (generation 3): node b is dead")},
+        {"golden/s1-operator-restore-elsewhere-refused-where-the-remove-failed", .here = "app=OSF!",
+         R(.owner = "a", .gen = 3, .inactive = true),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "b", .target_priority = 2),
+         PLAN("VERDICT REFUSED a remove of the hierarchy of 'app' failed on this node ('a'): it "
+              "may still run here; stop it here first ('lkcli resource remove --tag app', or by "
+              "hand and 'lkcli resource reset')")},
+        {"golden/s1-operator-restore-here-where-the-remove-failed-goes-on", .here = "app=OSF!",
+         R(.owner = "a", .gen = 3, .inactive = true),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=4 seq=0 owner=a active tried=- failovers=0 stop_failed=a "
+              "reason=restore requested on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"golden/s1-operator-restore-refused-while-the-record-marks-a-dead-node", .here = "app=OSU",
+         R(.owner = "", .gen = 3, .inactive = true, .stop_failed = "c"),
+         PEERS({.name = "b", .prio = 2}, {.name = "c", .prio = 3, .flags = DEAD | NOSTATES}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED a remove of the hierarchy of 'app' failed on node 'c': it may "
+              "still run there; stop it there and run 'lkcli resource reset' there, or let the "
+              "fence hook fence 'c'")},
+
         {"budget/two-nodes-spent-leaves-it-out-cause-first", .here = "app=OSF",
          R(.owner = "a", .gen = 5, .failovers = 1), WITH(.acted = true), ONLY_B, RECON,
          PLAN(LIMIT("app failed on a"),
@@ -1596,6 +1670,13 @@ static void lk_placement_queries__startup_may_restore(void **state)
             PEERS({.name = "b", .prio = 2, .states = "app=OSF", .stop_failed = "app"})};
     build(b, &stop_failed);
     assert_false(lk_placement_startup_may_restore(&b->v));
+    /* The same known only from the record (this node restarted since; S1, lksim 360). */
+    struct pcase marked = {.name = "q",
+                           R(.owner = "a", .stop_failed = "b"),
+                           PEERS({.name = "b", .prio = 2, .flags = DEAD | NOSTATES})};
+    build(b, &marked);
+    assert_false(lk_placement_startup_may_restore(&b->v));
+    assert_true(lk_placement_owned_elsewhere(&b->v));
     struct pcase fence_first = {
             .name = "q", R(.owner = "a"), WITH(.flags = UNSEEN | FENCE), B_GONE};
     build(b, &fence_first);

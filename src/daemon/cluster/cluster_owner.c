@@ -135,7 +135,11 @@ bool lk_owner_merge(struct lk_cluster *cl, const char *tag, const struct lk_owne
          * fence of it done before no longer says its copy is gone. */
         lk_executor_fence_forget(cl->owners, rec->owner);
     }
-    return lk_executor_save_owner(cl->node, cl->owners, tag, rec) == 0;
+    struct lk_owner_rec merged = *rec;
+    if (e) {
+        lk_owner_carry_stop_failed(&merged, &e->rec); /* "remove failed on X" is not lost */
+    }
+    return lk_executor_save_owner(cl->node, cl->owners, tag, &merged) == 0;
 }
 
 /* ---------------------------------------------------------------- the view */
