@@ -1040,7 +1040,7 @@ void shell_receive(struct sim_node *n, const struct sim_msg *m)
     heard(n, from);
     switch (m->type) {
     case MSG_HB:
-        for (int i = 0; i < W.count; i++) {
+        for (int i = 0; i < W.count && !W.node[from].witness; i++) {
             if (m->alive_mask >> i & 1) {
                 n->peers[i].named_at = W.now; /* as on_heartbeat */
             }
@@ -1049,7 +1049,9 @@ void shell_receive(struct sim_node *n, const struct sim_msg *m)
             /* as on_heartbeat: whom it hears counts for quorum (a vote goes both ways) */
             p->alive_set = m->alive_mask;
             p->has_alive_set = true;
-            p->hello = false;
+            /* as on_heartbeat: one without this node soon after its HELLO may be older */
+            p->hello = p->hello && !(m->alive_mask >> n->idx & 1) &&
+                       W.now - p->hello_at < sim_dead_us();
             recount(n);
         }
         if (p->alive && !W.node[from].witness && !n->fences[from].running) {
@@ -1076,6 +1078,7 @@ void shell_receive(struct sim_node *n, const struct sim_msg *m)
         /* as cluster.c's on_hello: its HELLO says it hears this node (until its next
          * heartbeat says otherwise) */
         p->hello = true;
+        p->hello_at = W.now;
         recount(n);
         on_hello(n, from);
         return;

@@ -570,6 +570,7 @@ static void on_hello(void *userdata, const char *name, bool known, const json_t 
     sync_settings(cl, p, json_object_get(info, "settings"), json_object_get(info, "ver"));
     /* Its HELLO answered ours: it hears us, until its next heartbeat says otherwise. */
     p->hello = true;
+    p->hello_at = uv_now(cl->node->loop);
     recount(cl);
     /* Every new connection may follow a gap: exchange data and state again. */
     send_sum(cl, name);
@@ -588,7 +589,7 @@ static void on_heartbeat(void *userdata, const char *name, const json_t *payload
     json_t *alive = json_object_get(payload, "alive");
     size_t i;
     json_t *v;
-    json_array_foreach(alive, i, v)
+    json_array_foreach(p->witness ? NULL : alive, i, v)
     {
         struct peer *named = json_is_string(v) ? find_peer(cl, json_string_value(v)) : NULL;
         if (named) {
@@ -599,7 +600,10 @@ static void on_heartbeat(void *userdata, const char *name, const json_t *payload
         bool changed = p->hello || !json_equal(alive, p->alive_set);
         json_decref(p->alive_set);
         p->alive_set = json_incref(alive);
-        p->hello = false;
+        /* A heartbeat without us within a dead time of its HELLO may have left before it
+         * (on another comm path): the HELLO still says it hears us. */
+        p->hello = p->hello && !json_has_name(alive, cl->node->name) &&
+                   uv_now(cl->node->loop) - p->hello_at < lk_cluster_dead_ms(cl);
         if (changed) {
             recount(cl); /* whom it hears decides whether its vote counts (quorum.h) */
         }
