@@ -1214,7 +1214,10 @@ static void check_settled(struct sim_node *n)
         return;
     }
     bool window_over = W.now - n->started_at >= sim_dead_us() + SIM_S;
-    bool all_synced = true, alive_synced = true;
+    bool all_synced = true, alive_synced = true, holds = false;
+    for (int r = 0; r < SIM_RES; r++) {
+        holds |= lk_state_in_service(n->res[r].state);
+    }
     for (int i = 0; i < W.count; i++) {
         if (i == n->idx || !is_node(i)) {
             continue;
@@ -1225,7 +1228,9 @@ static void check_settled(struct sim_node *n)
         all_synced &= synced && hears_me(n, p);
         /* after the window, an alive peer that does not hear this node is no member to
          * wait for (as cluster.c) */
-        alive_synced &= !p->alive || synced;
+        /* after the window, with a copy left here by a crash, an alive peer that does
+         * not hear this node is no member to wait for (as cluster.c) */
+        alive_synced &= !p->alive || synced || (holds && p->has_alive_set && !hears_me(n, p));
     }
     if (!all_synced && !(window_over && alive_synced)) {
         return;

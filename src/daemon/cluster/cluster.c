@@ -737,13 +737,19 @@ static void check_settled(struct lk_cluster *cl)
     }
     uint64_t now = uv_now(cl->node->loop);
     bool window_over = now - cl->started_at >= lk_cluster_dead_ms(cl) + 1000;
-    bool all_synced = true, alive_synced = true;
+    bool all_synced = true, alive_synced = true, holds = false;
+    for (size_t i = 0; i < cl->node->count; i++) {
+        holds |= lk_state_in_service(cl->node->resources[i]->state); /* left by a crash */
+    }
     const struct lk_config *config = &cl->node->config;
     for (size_t i = 0; i < config->peer_count; i++) {
         const struct peer *p = find_peer(cl, config->peers[i].name);
         bool synced = p && p->synced && p->states;
         all_synced &= synced && hears_us(cl, p); /* its vote counts from the start */
-        alive_synced &= !(p && p->alive) || synced;
+        /* After the window, with a copy a crash left here, an alive peer that does not
+         * hear us is no member to wait for: settled without its vote, this node cleans
+         * up as one cut off (without quorum it removes the copy). */
+        alive_synced &= !(p && p->alive) || synced || (holds && p->alive_set && !hears_us(cl, p));
     }
     if (!all_synced && !(window_over && alive_synced)) {
         return;
