@@ -219,6 +219,28 @@ static bool peer_hears_a_dead_node(const struct lk_placement_view *v)
     return false;
 }
 
+/* With a fence script: a node the record says it failed on (it handed the hierarchy on)
+ * that is dead to us but heard by a live peer, while this node never held it under this
+ * generation: its remove may still run, and its state does not reach us. */
+static const struct lk_ppeer *handed_by_a_heard_dead_node(const struct lk_placement_view *v)
+{
+    const struct lk_phier *h = &v->hier;
+    if (!v->fence_script || h->held_gen >= h->rec.gen) {
+        return NULL;
+    }
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        for (size_t k = 0; q->alive && !q->witness && k < q->alive_count; k++) {
+            const struct lk_ppeer *x =
+                    is_me(v, q->alive_set[k]) ? NULL : find_peer(v, q->alive_set[k]);
+            if (x && dead_unfenced(v, x) && lk_owner_tried(&h->rec, x->name)) {
+                return x;
+            }
+        }
+    }
+    return NULL;
+}
+
 bool lk_placement_can_act(const struct lk_placement_view *v)
 {
     return v->quorate || v->quorum_none;
@@ -781,7 +803,13 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
             wait_for_time(p);
             return;
         }
-        if (!holder && !v->fence_script && peer_hears_a_dead_node(v)) {
+        const struct lk_ppeer *gone = holder ? NULL : handed_by_a_heard_dead_node(v);
+        if (gone) {
+            /* It handed the hierarchy here and may still remove it (a one-way link: dead
+             * to us, not to the others): fenced first, as in a takeover. */
+            (void) fenced(v, p, gone->name);
+            wait_for_time(p);
+        } else if (!holder && !v->fence_script && peer_hears_a_dead_node(v)) {
             /* It may own it by now: its record comes, or it dies. (With a fence script, a
              * node that took it over from us fenced us first.) */
             wait_for_time(p);

@@ -47,7 +47,9 @@ void lk_quorum_count(const struct lk_quorum_view *view, struct lk_quorum_verdict
     struct lk_quorum_verdict q = {.votes = 1, .voters = 1 + (unsigned) view->configured_peers};
     for (size_t i = 0; i < view->peer_count; i++) {
         const struct lk_quorum_peer *p = &view->peers[i];
-        q.votes += p->configured && p->alive && !p->witness;
+        /* A vote only both ways: ALIVE here and hearing this node (quorum.h). */
+        q.votes += p->configured && p->alive && !p->witness &&
+                   (p->hello || has_name(p->alive_set, p->alive_count, view->self));
     }
     if (view->witness_configured) {
         q.voters++;

@@ -4,7 +4,9 @@
  * service, sends the witness's vote in its heartbeats).
  *
  * The voters are this node, the peers configured in lk.conf and, when one is configured,
- * the witness. Every configured peer that is ALIVE (and not a witness) gives its vote; the
+ * the witness. Every configured peer that is ALIVE (and not a witness) and hears this node
+ * (its last heartbeat names it, or its HELLO came after that heartbeat) gives its vote: a
+ * one-way link is no membership, as in Corosync, whose members agree both ways. The
  * witness gives its vote to this node only while its heartbeats name it. Majority: more
  * than half of the voters. None: always quorate. Unset: majority with three or more
  * voters, none with fewer.
@@ -32,6 +34,7 @@ struct lk_quorum_peer {
     bool witness;                 /* it said it is a witness */
     const char *const *alive_set; /* the peers its heartbeats report ALIVE */
     size_t alive_count;
+    bool hello;               /* its HELLO came after its last heartbeat: it heard this node then */
     const char *const *votes; /* a witness: the nodes its heartbeats give the vote to */
     size_t vote_count;
 };

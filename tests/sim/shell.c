@@ -854,6 +854,7 @@ static void quorum_view(const struct sim_node *n, struct qbuf *b, struct lk_quor
                 .witness = W.node[i].witness,
                 .alive_set = b->alive[k],
                 .alive_count = p->has_alive_set ? names_of(p->alive_set, b->alive[k]) : 0,
+                .hello = p->hello,
                 .votes = b->votes[k],
                 .vote_count = p->has_votes ? names_of(p->votes, b->votes[k]) : 0,
         };
@@ -990,6 +991,7 @@ static void on_node(struct sim_node *n, int i, bool alive, const char *why)
         p->has_states = false;
         p->has_votes = false;
         p->has_alive_set = false;
+        p->hello = false;
     }
     update_quorum(n);
     sim_kick(n);
@@ -1002,6 +1004,23 @@ static void on_hello(struct sim_node *n, int i)
         send_simple(n, i, MSG_SYNCED);
     }
     send_state_to(n, i);
+}
+
+/* When a dead peer was last known alive, here or by a peer that reported it ALIVE (as
+ * cluster_owner.c): it keeps its quorum through such a peer until that one loses it. */
+static uint64_t dead_since(const struct sim_peer *p)
+{
+    return !p->alive && p->named_at > p->dead_since ? p->named_at : p->dead_since;
+}
+
+/* Whom a peer hears changed: quorum counted again, a change acted on (as cluster.c). */
+static void recount(struct sim_node *n)
+{
+    bool was = n->quorate;
+    update_quorum(n);
+    if (n->quorate != was) {
+        sim_kick(n);
+    }
 }
 
 static void heard(struct sim_node *n, int i)
@@ -1026,8 +1045,20 @@ void shell_receive(struct sim_node *n, const struct sim_msg *m)
     heard(n, from);
     switch (m->type) {
     case MSG_HB:
-        p->alive_set = m->alive_mask;
-        p->has_alive_set = true;
+        for (int i = 0; i < W.count && !W.node[from].witness; i++) {
+            if (m->alive_mask >> i & 1) {
+                n->peers[i].named_at = W.now; /* as on_heartbeat */
+            }
+        }
+        if (!p->has_alive_set || p->alive_set != m->alive_mask || p->hello) {
+            /* as on_heartbeat: whom it hears counts for quorum (a vote goes both ways) */
+            p->alive_set = m->alive_mask;
+            p->has_alive_set = true;
+            /* as on_heartbeat: one without this node soon after its HELLO may be older */
+            p->hello = p->hello && !(m->alive_mask >> n->idx & 1) &&
+                       W.now - p->hello_at < sim_dead_us();
+            recount(n);
+        }
         if (p->alive && !W.node[from].witness && !n->fences[from].running) {
             n->fences[from].ok = false; /* as on_heartbeat: heard, the fence counts no more */
             n->fences[from].failed_at = 0;
@@ -1049,6 +1080,11 @@ void shell_receive(struct sim_node *n, const struct sim_msg *m)
         }
         return;
     case MSG_HELLO:
+        /* as cluster.c's on_hello: its HELLO says it hears this node (until its next
+         * heartbeat says otherwise) */
+        p->hello = true;
+        p->hello_at = W.now;
+        recount(n);
         on_hello(n, from);
         return;
     default:
@@ -1170,21 +1206,36 @@ void shell_heartbeat(struct sim_node *n)
 
 /* ------------------------------------------------------------------ settling, ticks */
 
+/* Whether p's last heartbeat names n: its vote counts only then (quorum.c; no matter with
+ * quorum none). */
+static bool hears_me(const struct sim_node *n, const struct sim_peer *p)
+{
+    return W.cfg.quorum_none || p->hello || (p->has_alive_set && (p->alive_set >> n->idx & 1));
+}
+
 static void check_settled(struct sim_node *n)
 {
     if (n->settled || n->witness) {
         return;
     }
     bool window_over = W.now - n->started_at >= sim_dead_us() + SIM_S;
-    bool all_synced = true, alive_synced = true;
+    bool all_synced = true, alive_synced = true, holds = false;
+    for (int r = 0; r < SIM_RES; r++) {
+        holds |= lk_state_in_service(n->res[r].state);
+    }
     for (int i = 0; i < W.count; i++) {
         if (i == n->idx || !is_node(i)) {
             continue;
         }
         const struct sim_peer *p = &n->peers[i];
         bool synced = p->synced && p->has_states;
-        all_synced &= synced;
-        alive_synced &= !p->alive || synced;
+        /* as cluster.c: every peer synced and hearing this node (its vote counts) */
+        all_synced &= synced && hears_me(n, p);
+        /* after the window, an alive peer that does not hear this node is no member to
+         * wait for (as cluster.c) */
+        /* after the window, with a copy left here by a crash, an alive peer that does
+         * not hear this node is no member to wait for (as cluster.c) */
+        alive_synced &= !p->alive || synced || (holds && p->has_alive_set && !hears_me(n, p));
     }
     if (!all_synced && !(window_over && alive_synced)) {
         return;
@@ -1210,7 +1261,7 @@ static void check_hold(struct sim_node *n)
     bool all_heard = true;
     for (int i = 0; i < W.count; i++) {
         const struct sim_peer *p = peer_of(n, i);
-        all_heard &= !p || !is_node(i) || p->heard || !p->alive;
+        all_heard &= !p || !is_node(i) || (p->heard && hears_me(n, p)) || !p->alive;
     }
     if (all_heard || W.now >= n->hold_until) {
         n->holding = false;
@@ -1553,7 +1604,7 @@ static void build_pview(struct sim_node *n, int hier, struct pview *pv)
                 .synced = p->synced,
                 .has_states = p->has_states,
                 .has_alive_set = p->has_alive_set,
-                .dead_since_ms = p->dead_since / SIM_MS,
+                .dead_since_ms = dead_since(p) / SIM_MS,
                 .alive_since_ms = p->alive_since / SIM_MS,
                 .alive_set = pv->alive[k],
                 .alive_count = p->has_alive_set ? names_of(p->alive_set, pv->alive[k]) : 0,

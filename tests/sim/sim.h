@@ -56,8 +56,11 @@ struct sim_peer {
     bool alive, synced, heard;
     bool seen; /* synced once since this node started (quorum none: wait_for_all) */
     bool has_states, has_alive_set, has_votes;
+    bool hello; /* its HELLO came after its last heartbeat: it hears this node (quorum.h) */
     uint32_t alive_set, votes;
     uint64_t last_heard, dead_since, sseq;
+    uint64_t named_at;    /* when a peer's heartbeat last reported it ALIVE */
+    uint64_t hello_at;    /* when its last HELLO came */
     uint64_t alive_since; /* when it was last declared ALIVE; 0: never */
     uint8_t st[SIM_RES], pe[SIM_RES];
     bool stop_failed[SIM_RES]; /* "may still run there"; kept after its death */

@@ -869,6 +869,17 @@ static const struct pcase golden[] = {
         {"golden/own-record-a-peer-hears-a-dead-node-fence-script-restores", .here = "app=OSU",
          R(.owner = "a", .gen = 8), WITH(.flags = FENCE, .held = 8),
          PEERS(B_DEAD, PC(.sees = "a b")), RECON, PLAN(RESTORE_APP)},
+        /* S2 (lksim seed 840 at --faults 2): b failed, handed the hierarchy here and is
+         * removing its copy when a one-way link makes it dead to us, not to c: with a
+         * fence script b is fenced before the restore (its state no longer reaches us) */
+        {"golden/handed-here-by-a-dead-node-a-peer-hears-fences-it-first", .here = "app=OSU",
+         R(.owner = "a", .gen = 8, .failed_over = true, .tried = "b", .failovers = 1),
+         WITH(.flags = FENCE, .held = 7), PEERS(B_DEAD, PC(.sees = "a b")), RECON,
+         PLAN("FENCE b", "WAIT")},
+        {"golden/handed-here-by-a-dead-node-a-peer-hears-fenced-restores", .here = "app=OSU",
+         R(.owner = "a", .gen = 8, .failed_over = true, .tried = "b", .failovers = 1),
+         WITH(.flags = FENCE, .held = 7), PEERS(B_DEAD, PC(.sees = "a b")),
+         FENCES({.node = "b", .ok = true}), RECON, PLAN(RESTORE_APP)},
         {"golden/own-record-no-peer-hears-the-dead-node-restores", .here = "app=OSU",
          R(.owner = "a", .gen = 8), WITH(.held = 8), PEERS(B_DEAD, PC(.sees = "a")), RECON,
          PLAN(RESTORE_APP)},

@@ -28,14 +28,15 @@ struct peer_row {
     bool configured;
     bool alive;
     bool witness;
-    const char *sees;  /* its alive set, "b,c" */
+    const char *sees;  /* its alive set, "b,c"; "+b,c": and its HELLO came after that */
     const char *votes; /* a witness: whom it votes for */
 };
 
-/* A configured node, alive or dead; the witness, alive or dead, voting for a set. */
+/* A configured node, alive (and hearing "a") or dead; the witness, alive or dead, voting
+ * for a set. */
 #define UP(n)                                                                                      \
     {                                                                                              \
-        n, true, true, false, NULL, NULL                                                           \
+        n, true, true, false, "a", NULL                                                            \
     }
 #define DOWN(n)                                                                                    \
     {                                                                                              \
@@ -263,6 +264,46 @@ static const struct count_case count_cases[] = {
          {UP("b")},
          SETTLED,
          WANT(2, 3, true, SAME)},
+        /* One-way links (docs/CLUSTER.md "Quorum"): a vote goes both ways. */
+        {"one-way: a peer heard here that does not hear us gives no vote",
+         MAJ,
+         2,
+         false,
+         {{"b", true, true, false, "c", NULL}, DOWN("c")},
+         SETTLED,
+         WANT(1, 3, false, LOST)},
+        {"one-way: the 3-node S2 case, each hears the third only one way",
+         MAJ,
+         2,
+         false,
+         {{"b", true, true, false, "", NULL}, {"c", true, true, false, "b", NULL}},
+         SETTLED,
+         WANT(1, 3, false, LOST)},
+        {"one-way: an alive peer without a heartbeat yet gives no vote",
+         MAJ,
+         2,
+         false,
+         {{"b", true, true, false, NULL, NULL}, DOWN("c")},
+         .settled = true,
+         .known = true,
+         .was_quorate = false,
+         WANT(1, 3, false, SAME)},
+        {"its HELLO after a heartbeat that did not name us: it hears us now",
+         MAJ,
+         2,
+         false,
+         {{"b", true, true, false, "+c", NULL}, DOWN("c")},
+         .settled = true,
+         .known = true,
+         .was_quorate = false,
+         WANT(2, 3, true, GAINED)},
+        {"one-way with quorum none: still quorate",
+         NONE,
+         1,
+         false,
+         {{"b", true, true, false, "", NULL}},
+         SETTLED,
+         {1, 2, 2, true, true, false, LK_QUORUM_SAME}},
         {"a witness's vote without a witness configured does not count",
          MAJ,
          2,
@@ -424,8 +465,11 @@ static size_t build(const struct peer_row *rows, struct built *b)
         p->configured = rows[n].configured;
         p->alive = rows[n].alive;
         p->witness = rows[n].witness;
+        const char *sees = rows[n].sees;
+        p->hello = sees && sees[0] == '+';
         p->alive_set = b->names[n][0];
-        p->alive_count = split(rows[n].sees, b->bufs[n][0], sizeof(b->bufs[n][0]), b->names[n][0]);
+        p->alive_count = split(p->hello ? sees + 1 : sees, b->bufs[n][0], sizeof(b->bufs[n][0]),
+                               b->names[n][0]);
         p->votes = b->names[n][1];
         p->vote_count = split(rows[n].votes, b->bufs[n][1], sizeof(b->bufs[n][1]), b->names[n][1]);
     }

@@ -155,6 +155,7 @@ static int quorum_view(const struct lk_cluster *cl, struct lk_quorum_view *ret_v
         q->witness = p->witness;
         q->alive_set = next;
         q->alive_count = json_names(p->alive_set, next);
+        q->hello = p->hello;
         next += q->alive_count;
         q->votes = next;
         q->vote_count = json_names(p->votes, next);
@@ -211,6 +212,24 @@ static void update_quorum(struct lk_cluster *cl)
                                 : "hierarchies left running (quorum-loss-action none)");
         break;
     }
+}
+
+/* Whom a peer hears changed: quorum counted again, a change acted on at once. */
+static void recount(struct lk_cluster *cl)
+{
+    bool was = cl->quorate;
+    update_quorum(cl);
+    if (cl->quorate != was) {
+        lk_cluster_kick(cl);
+    }
+}
+
+/* Whether p's vote would count (quorum.h): its last heartbeat names us, or its HELLO came
+ * after it; with quorum none nothing hinges on it. */
+static bool hears_us(const struct lk_cluster *cl, const struct peer *p)
+{
+    return lk_cluster_quorum_mode_none(cl) || p->hello ||
+           json_has_name(p->alive_set, cl->node->name);
 }
 
 /* A witness gives its vote to one group of nodes that can all see each other (quorum.c
@@ -519,6 +538,7 @@ static void on_node(void *userdata, const char *name, bool alive, const char *wh
         p->votes = NULL;
         json_decref(p->alive_set); /* its view of the members is unknown until it speaks */
         p->alive_set = NULL;
+        p->hello = false;
     }
     update_quorum(cl);
     lk_cluster_kick(cl);
@@ -548,6 +568,10 @@ static void on_hello(void *userdata, const char *name, bool known, const json_t 
                         "lkcli commpath create adds one");
     }
     sync_settings(cl, p, json_object_get(info, "settings"), json_object_get(info, "ver"));
+    /* Its HELLO answered ours: it hears us, until its next heartbeat says otherwise. */
+    p->hello = true;
+    p->hello_at = uv_now(cl->node->loop);
+    recount(cl);
     /* Every new connection may follow a gap: exchange data and state again. */
     send_sum(cl, name);
     if (!cl->node->witness) {
@@ -563,9 +587,26 @@ static void on_heartbeat(void *userdata, const char *name, const json_t *payload
         return;
     }
     json_t *alive = json_object_get(payload, "alive");
+    size_t i;
+    json_t *v;
+    json_array_foreach(p->witness ? NULL : alive, i, v)
+    {
+        struct peer *named = json_is_string(v) ? find_peer(cl, json_string_value(v)) : NULL;
+        if (named) {
+            named->named_at = uv_now(cl->node->loop); /* still a member for p */
+        }
+    }
     if (json_is_array(alive)) {
+        bool changed = p->hello || !json_equal(alive, p->alive_set);
         json_decref(p->alive_set);
         p->alive_set = json_incref(alive);
+        /* A heartbeat without us within a dead time of its HELLO may have left before it
+         * (on another comm path): the HELLO still says it hears us. */
+        p->hello = p->hello && !json_has_name(alive, cl->node->name) &&
+                   uv_now(cl->node->loop) - p->hello_at < lk_cluster_dead_ms(cl);
+        if (changed) {
+            recount(cl); /* whom it hears decides whether its vote counts (quorum.h) */
+        }
     }
     if (p->alive && !p->witness) {
         /* Heard: a fence that finished while it was ALIVE here (it restarted before it was
@@ -696,13 +737,19 @@ static void check_settled(struct lk_cluster *cl)
     }
     uint64_t now = uv_now(cl->node->loop);
     bool window_over = now - cl->started_at >= lk_cluster_dead_ms(cl) + 1000;
-    bool all_synced = true, alive_synced = true;
+    bool all_synced = true, alive_synced = true, holds = false;
+    for (size_t i = 0; i < cl->node->count; i++) {
+        holds |= lk_state_in_service(cl->node->resources[i]->state); /* left by a crash */
+    }
     const struct lk_config *config = &cl->node->config;
     for (size_t i = 0; i < config->peer_count; i++) {
         const struct peer *p = find_peer(cl, config->peers[i].name);
         bool synced = p && p->synced && p->states;
-        all_synced &= synced;
-        alive_synced &= !(p && p->alive) || synced;
+        all_synced &= synced && hears_us(cl, p); /* its vote counts from the start */
+        /* After the window, with a copy a crash left here, an alive peer that does not
+         * hear us is no member to wait for: settled without its vote, this node cleans
+         * up as one cut off (without quorum it removes the copy). */
+        alive_synced &= !(p && p->alive) || synced || (holds && p->alive_set && !hears_us(cl, p));
     }
     if (!all_synced && !(window_over && alive_synced)) {
         return;
@@ -727,7 +774,8 @@ static void check_hold(struct lk_cluster *cl)
     }
     bool all_heard = true;
     for (size_t i = 0; i < cl->peer_count; i++) {
-        all_heard &= !cl->peers[i].configured || cl->peers[i].heard || !cl->peers[i].alive;
+        all_heard &= !cl->peers[i].configured ||
+                     (cl->peers[i].heard && hears_us(cl, &cl->peers[i])) || !cl->peers[i].alive;
     }
     if (all_heard || uv_now(cl->node->loop) >= cl->hold_until) {
         cl->holding = false;

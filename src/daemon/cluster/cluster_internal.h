@@ -23,12 +23,15 @@ struct peer {
     bool heard;           /* a state message arrived since our resume (freeze) */
     bool seen;            /* synced at least once since our start (quorum none: wait_for_all) */
     uint64_t dead_since;  /* uv_now when it was declared DEAD (or our start) */
+    uint64_t named_at;    /* uv_now when a peer's heartbeat last reported it ALIVE */
     uint64_t alive_since; /* uv_now when it was last declared ALIVE; 0: never */
     uint64_t sseq;        /* sequence of its last state message */
     json_t *states; /* {tag: [state, pending, target(, stop_failed)]} from its last state message */
     json_t *stop_failed;    /* tags it reported "remove failed: may still be running"; kept after
                              * its death, replaced by its next state message */
     json_t *alive_set;      /* the peers it reports ALIVE (array of names) */
+    bool hello;             /* its HELLO came after its last heartbeat: it hears us (quorum.h) */
+    uint64_t hello_at;      /* uv_now of that HELLO */
     json_t *votes;          /* a witness: the nodes it gives its vote to (array) */
     char settings_diff[64]; /* the first cluster setting that differs; "" = equal */
 };

@@ -290,7 +290,9 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         q->synced = p->synced;
         q->has_states = p->states != NULL;
         q->has_alive_set = p->alive_set != NULL;
-        q->dead_since_ms = p->dead_since;
+        /* Dead since it was last known alive, here or by a peer: it keeps quorum through
+         * such a peer until that one loses it (the self-fencing window counts from then). */
+        q->dead_since_ms = !p->alive && p->named_at > p->dead_since ? p->named_at : p->dead_since;
         q->alive_since_ms = p->alive_since;
         q->unseen = !p->seen;
         q->priority = count ? lk_cluster_hier_priority(node, pv->names, count, p->name) : 0;
