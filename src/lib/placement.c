@@ -598,7 +598,17 @@ static void retry_untried(const struct lk_placement_view *v, struct lk_pplan *p)
 static void reset_budget(const struct lk_placement_view *v, struct lk_pplan *p, const char *why)
 {
     struct lk_owner_rec next = v->hier.rec;
-    if (!v->hier.has_rec || !lk_owner_budget_reset(&next)) {
+    if (!v->hier.has_rec) {
+        return;
+    }
+    (void) lk_owner_budget_reset(&next);
+    if (!next.active) {
+        /* Left out after it failed on every live node (1624): the nodes tried stay listed,
+         * so that one not tried still takes it when it comes back. */
+        next.tried_count = v->hier.rec.tried_count;
+    }
+    if (next.failover_count == v->hier.rec.failover_count &&
+        next.tried_count == v->hier.rec.tried_count) {
         return;
     }
     next.seq++;

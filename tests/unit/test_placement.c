@@ -1258,6 +1258,16 @@ static const struct pcase golden[] = {
          PLAN("WRITE_REC gen=3 seq=1 owner=b active failed_over tried=- failovers=0 "
               "reason=failover budget reset by an operator on a")},
         {"budget/reset-nothing-to-clear", R(.owner = "b", .gen = 3), EV(LK_PEV_RESET), NOTHING},
+        /* left out after failing on every live node (1624): a reset keeps the nodes tried,
+         * so one not tried still takes it when it comes back (lksim X5, 3/2 seed 646, 2/3
+         * seeds 76 745 784) */
+        {"budget/reset-keeps-the-tried-of-a-1624",
+         R(.owner = "b", .gen = 3, .inactive = true, .tried = "a b", .failovers = 1),
+         EV(LK_PEV_RESET),
+         PLAN("WRITE_REC gen=3 seq=1 owner=b inactive tried=a,b failovers=0 reason=failover "
+              "budget reset by an operator on a")},
+        {"budget/reset-of-a-1624-nothing-else-to-clear",
+         R(.owner = "b", .gen = 3, .inactive = true, .tried = "a b"), EV(LK_PEV_RESET), NOTHING},
         {"budget/reset-without-a-record", EV(LK_PEV_RESET), NOTHING},
         {"budget/failed-switchover-handed-back-not-counted", .here = "app=OSF",
          R(.owner = "a", .gen = 3, .planned = true), WITH(.acted = true), ONLY_B, RECON,
