@@ -672,7 +672,17 @@ static void retry_untried(const struct lk_placement_view *v, struct lk_pplan *p)
 static void reset_budget(const struct lk_placement_view *v, struct lk_pplan *p, const char *why)
 {
     struct lk_owner_rec next = v->hier.rec;
-    if (!v->hier.has_rec || !lk_owner_budget_reset(&next)) {
+    if (!v->hier.has_rec) {
+        return;
+    }
+    (void) lk_owner_budget_reset(&next);
+    if (!next.active) {
+        /* Left out after it failed on every live node (1624): the nodes tried stay listed,
+         * so that one not tried still takes it when it comes back. */
+        next.tried_count = v->hier.rec.tried_count;
+    }
+    if (next.failover_count == v->hier.rec.failover_count &&
+        next.tried_count == v->hier.rec.tried_count) {
         return;
     }
     next.seq++;
@@ -699,6 +709,34 @@ static void switchback(const struct lk_placement_view *v, struct lk_pplan *p, co
     start_switch(v, p, f, best);
 }
 
+/* Whether a remove of the hierarchy failed here: only that stops a switchover (it may
+ * still run here); a restore or a check that failed while it waited leaves it out here. */
+static bool remove_failed_here(const struct lk_phier *h)
+{
+    bool stop_failed = false;
+    for (size_t i = 0; i < h->count; i++) {
+        stop_failed |= h->tags[i].exists && h->tags[i].stop_failed;
+    }
+    return stop_failed;
+}
+
+/* The record after a switchover from this node to h->switch_to, once out here. */
+static void hand_over_switched(const struct lk_placement_view *v, struct lk_pplan *p)
+{
+    const struct lk_phier *h = &v->hier;
+    struct lk_owner_rec next = h->rec;
+    next.gen++;
+    next.seq = 0;
+    next.active = true;
+    next.left = false;
+    next.tried_count = 0;
+    next.failed_over = false;
+    next.planned = true;
+    snprintf(next.owner, sizeof(next.owner), "%s", h->switch_to);
+    snprintf(next.reason, sizeof(next.reason), "switchover from %s", v->node);
+    write_rec(p, &next);
+}
+
 /* We own it (and are not holding). */
 static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *p,
                             const struct facts *f)
@@ -712,7 +750,7 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
             return;
         }
         (void) add(p, LK_PACT_DROP_SWITCH, h->switch_tag);
-        if (f->failed) {
+        if (f->failed && remove_failed_here(h)) {
             log_msg(p, h->tags[0].tag, LK_MSG_NO_TARGET,
                     "the switchover stopped: remove failed here");
             next = h->rec;
@@ -723,17 +761,7 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
             write_rec(p, &next);
             return;
         }
-        next = h->rec;
-        next.gen++;
-        next.seq = 0;
-        next.active = true;
-        next.left = false;
-        next.tried_count = 0;
-        next.failed_over = false;
-        next.planned = true;
-        snprintf(next.owner, sizeof(next.owner), "%s", h->switch_to);
-        snprintf(next.reason, sizeof(next.reason), "switchover from %s", me);
-        write_rec(p, &next);
+        hand_over_switched(v, p);
         return;
     }
     if (h->removing_tag) {
@@ -933,6 +961,17 @@ static void reconcile(const struct lk_placement_view *v, struct lk_pplan *p)
     }
     if (!is_me(v, h->rec.owner)) {
         if (kept_through_refused_takeover(v, p, &f)) {
+            return;
+        }
+        if (h->switch_tag && !f.in_service && !v->holding) {
+            /* A switchover asked of a node that held a copy it did not own (the cluster
+             * had left the hierarchy out, or the record names another node): once out
+             * here, the record names the target as after the owner's switchover, unless
+             * the remove failed here (it may still run here). */
+            (void) add(p, LK_PACT_DROP_SWITCH, h->switch_tag);
+            if (!remove_failed_here(h)) {
+                hand_over_switched(v, p);
+            }
             return;
         }
         if (h->removing_tag && !f.in_service) {

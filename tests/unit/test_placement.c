@@ -531,7 +531,7 @@ static const struct pcase cases[] = {
         {"reconcile/switchover-still-in-service-removes", .here = "app=ISP",
          R(.owner = "a", .gen = 2), WITH(.switch_to = "b"), EV(LK_PEV_RECONCILE),
          PLAN("MARK_ACTED", "REMOVE app whole")},
-        {"reconcile/switchover-remove-failed", .here = "app=OSF", R(.owner = "a", .gen = 2),
+        {"reconcile/switchover-remove-failed", .here = "app=OSF!", R(.owner = "a", .gen = 2),
          WITH(.switch_to = "b"), EV(LK_PEV_RECONCILE),
          PLAN("DROP_SWITCH app",
               "LOG app 1624 ERROR no live node can take the hierarchy (the switchover stopped: "
@@ -1075,13 +1075,40 @@ static const struct pcase golden[] = {
                                  "failovers=0 reason=switchover from a")},
         {"golden/switchover-busy-waits", .here = "app=OSU+busy", R(.owner = "a", .gen = 2),
          WITH(.switch_to = "b"), RECON, NOTHING},
-        {"golden/switchover-remove-failed-in-a-chain", .here = "app=OSU db=OSF",
+        {"golden/switchover-remove-failed-in-a-chain", .here = "app=OSU db=OSF!",
          R(.owner = "a", .gen = 2), WITH(.switch_to = "b"), RECON,
          PLAN("DROP_SWITCH app",
               "LOG app 1624 ERROR no live node can take the hierarchy (the switchover stopped: "
               "remove failed here): left out of service",
               "WRITE_REC gen=2 seq=1 owner=a inactive tried=- failovers=0 reason=switchover to b: "
               "remove failed on a")},
+        /* a restore or check that failed while the switchover waited for it (the remove
+         * was refused as busy) is no failed remove: the target takes it (lksim X5, 3/2
+         * seed 773, 3/3 seed 124) */
+        {"golden/switchover-restore-failed-while-waiting-hands-on", .here = "app=OSF db=OSU",
+         R(.owner = "a", .gen = 2), WITH(.switch_to = "b", .why = "restore action failed"), RECON,
+         PLAN("DROP_SWITCH app", "WRITE_REC gen=3 seq=0 owner=b active planned tried=- "
+                                 "failovers=0 reason=switchover from a")},
+        /* a switchover asked of a node that held a copy the record did not give it (the
+         * cluster had left the hierarchy out; its remove refused while a probe ran): once
+         * out, the record names the target (lksim X5, 2/1 seed 537, 3/2 seed 946) */
+        {"golden/switchover-of-a-copy-not-owned-hands-the-record",
+         R(.owner = "", .gen = 10, .seq = 1, .inactive = true, .failed_over = true),
+         WITH(.switch_to = "b"), RECON,
+         PLAN("DROP_SWITCH app", "WRITE_REC gen=11 seq=0 owner=b active planned tried=- "
+                                 "failovers=0 reason=switchover from a")},
+        {"golden/switchover-of-a-copy-named-for-another-hands-the-record",
+         R(.owner = "c", .gen = 4, .inactive = true), WITH(.switch_to = "b"), RECON,
+         PLAN("DROP_SWITCH app", "WRITE_REC gen=5 seq=0 owner=b active planned tried=- "
+                                 "failovers=0 reason=switchover from a")},
+        {"golden/switchover-of-a-copy-not-owned-remove-failed-stops", .here = "app=OSF!",
+         R(.owner = "", .gen = 10, .inactive = true), WITH(.switch_to = "b"), RECON,
+         PLAN("DROP_SWITCH app")},
+        {"golden/switchover-of-a-copy-not-owned-still-in-service-removes", .here = "app=ISP",
+         R(.owner = "", .gen = 10, .inactive = true, .reason = "x"), WITH(.switch_to = "b"), RECON,
+         PLAN("LOG app 1628 ERROR the cluster left the hierarchy out of service (generation 10: "
+              "x): removing it here",
+              REMOVE_WHOLE)},
         {"golden/restore-switchover-to-c", .here = "app=ISP", R(.owner = "a"),
          EV(LK_PEV_RESTORE_REQUESTED, .target = "c", .target_priority = 3),
          PLAN(SWITCH_TO("c"), "VERDICT HANDLED")},
@@ -1280,6 +1307,16 @@ static const struct pcase golden[] = {
          PLAN("WRITE_REC gen=3 seq=1 owner=b active failed_over tried=- failovers=0 "
               "reason=failover budget reset by an operator on a")},
         {"budget/reset-nothing-to-clear", R(.owner = "b", .gen = 3), EV(LK_PEV_RESET), NOTHING},
+        /* left out after failing on every live node (1624): a reset keeps the nodes tried,
+         * so one not tried still takes it when it comes back (lksim X5, 3/2 seed 646, 2/3
+         * seeds 76 745 784) */
+        {"budget/reset-keeps-the-tried-of-a-1624",
+         R(.owner = "b", .gen = 3, .inactive = true, .tried = "a b", .failovers = 1),
+         EV(LK_PEV_RESET),
+         PLAN("WRITE_REC gen=3 seq=1 owner=b inactive tried=a,b failovers=0 reason=failover "
+              "budget reset by an operator on a")},
+        {"budget/reset-of-a-1624-nothing-else-to-clear",
+         R(.owner = "b", .gen = 3, .inactive = true, .tried = "a b"), EV(LK_PEV_RESET), NOTHING},
         {"budget/reset-without-a-record", EV(LK_PEV_RESET), NOTHING},
         {"budget/failed-switchover-handed-back-not-counted", .here = "app=OSF",
          R(.owner = "a", .gen = 3, .planned = true), WITH(.acted = true), ONLY_B, RECON,
