@@ -536,8 +536,8 @@ static const struct pcase cases[] = {
          PLAN("DROP_SWITCH app",
               "LOG app 1624 ERROR no live node can take the hierarchy (the switchover stopped: "
               "remove failed here): left out of service",
-              "WRITE_REC gen=2 seq=1 owner=a inactive tried=- failovers=0 reason=switchover to b: "
-              "remove failed on a")},
+              "WRITE_REC gen=2 seq=1 owner=a inactive tried=- failovers=0 stop_failed=a "
+              "reason=switchover to b: remove failed on a")},
         {"reconcile/operator-remove-done", R(.owner = "a", .gen = 2), WITH(.removing = true),
          EV(LK_PEV_RECONCILE),
          PLAN("DROP_REMOVING app", "WRITE_REC gen=2 seq=1 owner=a inactive tried=- failovers=0 "
@@ -1080,8 +1080,8 @@ static const struct pcase golden[] = {
          PLAN("DROP_SWITCH app",
               "LOG app 1624 ERROR no live node can take the hierarchy (the switchover stopped: "
               "remove failed here): left out of service",
-              "WRITE_REC gen=2 seq=1 owner=a inactive tried=- failovers=0 reason=switchover to b: "
-              "remove failed on a")},
+              "WRITE_REC gen=2 seq=1 owner=a inactive tried=- failovers=0 stop_failed=a "
+              "reason=switchover to b: remove failed on a")},
         /* a restore or check that failed while the switchover waited for it (the remove
          * was refused as busy) is no failed remove: the target takes it (lksim X5, 3/2
          * seed 773, 3/3 seed 124) */
