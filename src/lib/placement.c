@@ -978,6 +978,33 @@ static const struct lk_ppeer *owner_heard(const struct lk_placement_view *v)
     return NULL;
 }
 
+/* The owner the record names when it is another live node than target and the record
+ * has it run there (active, not left): it may restore the hierarchy itself at any moment,
+ * so an operator's restore elsewhere asks it to hand the hierarchy over (a switchover)
+ * instead of writing a record of its own. NULL when there is none. */
+static const struct lk_ppeer *owner_alive_elsewhere(const struct lk_placement_view *v,
+                                                    const char *target)
+{
+    const struct lk_owner_rec *rec = &v->hier.rec;
+    if (!v->hier.has_rec || !rec->active || rec->left || !rec->owner[0] || is_me(v, rec->owner) ||
+        strcmp(rec->owner, target) == 0) {
+        return NULL;
+    }
+    const struct lk_ppeer *q = find_peer(v, rec->owner);
+    return q && q->alive && !q->witness ? q : NULL;
+}
+
+/* Whether peer q reports name among the nodes it hears (it told us whom it sees). */
+static bool peer_hears(const struct lk_ppeer *q, const char *name)
+{
+    for (size_t k = 0; k < q->alive_count; k++) {
+        if (strcmp(q->alive_set[k], name) == 0) {
+            return true;
+        }
+    }
+    return !q->has_alive_set;
+}
+
 static void restore_requested(const struct lk_placement_view *v, struct lk_pplan *p,
                               const struct lk_pevent *ev, const char *tag)
 {
@@ -986,6 +1013,7 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
     const char *target = ev->target ? ev->target : me;
     struct facts f = facts_of(h);
     const struct lk_ppeer *holder = NULL, *failed_stop = NULL, *unsynced = NULL, *hears = NULL;
+    const struct lk_ppeer *owner = NULL;
     const char *dead_owner = NULL;
     if (!v->settled) {
         verdict(p, LK_PVERDICT_REFUSED,
@@ -1051,6 +1079,24 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
             }
         } /* else already there: the wait ends at once */
         verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+    } else if ((owner = owner_alive_elsewhere(v, target))) {
+        /* X7: the owner may restore it itself at any moment (it lost quorum, or it waits):
+         * a record written here would race with it. Only the owner hands it over. */
+        if (!peer_hears(owner, me)) {
+            verdict(p, LK_PVERDICT_REFUSED,
+                    "node '%s' owns the hierarchy of '%s' and does not hear this node: it may "
+                    "restore it itself; try again once it hears this node",
+                    owner->name, tag);
+        } else {
+            struct lk_pact *a = add(p, LK_PACT_SEND_SWITCH, tag);
+            if (a) {
+                snprintf(a->node, sizeof(a->node), "%s", owner->name);
+                snprintf(a->to, sizeof(a->to), "%s", target);
+                snprintf(a->text, sizeof(a->text), "cannot reach node '%s', which owns '%s'",
+                         owner->name, tag);
+            }
+            verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+        }
     } else if ((hears = owner_heard(v))) {
         verdict(p, LK_PVERDICT_REFUSED,
                 "node '%s' owns the hierarchy of '%s' and node '%s' still hears it: it may still "

@@ -1380,6 +1380,29 @@ static const struct pcase golden[] = {
          PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and node 'c' still hears it: "
               "it may still run it; try again once it is gone")},
 
+        /* X7 (sim 3/1 136, 3/2 252 318, 3/3 158, 2/2 559): the owner is alive but holds
+         * nothing (it lost quorum, or waits): it may restore it itself at any moment, so a
+         * record written here would race with it; only the owner hands it over */
+        {"golden/operator-restore-owner-alive-holding-nothing-asked-to-switch",
+         R(.owner = "b", .gen = 2), PEERS(PB(.sees = "a c", .states = "app=OSU"), PC0),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("SEND_SWITCH b app to=a", "VERDICT HANDLED")},
+        {"golden/operator-restore-elsewhere-owner-alive-asked-to-switch", R(.owner = "b", .gen = 2),
+         PEERS(PB(.sees = "a c"), PC0),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "c", .target_priority = 3),
+         PLAN("SEND_SWITCH b app to=c", "VERDICT HANDLED")},
+        {"golden/operator-restore-owner-alive-but-deaf-to-us-refused", R(.owner = "b", .gen = 2),
+         PEERS(PB(.sees = "c"), PC0),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and does not hear this node: "
+              "it may restore it itself; try again once it hears this node")},
+        {"golden/operator-restore-owner-alive-record-inactive-writes-here",
+         R(.owner = "b", .gen = 2, .inactive = true), PEERS(PB(.sees = "c"), PC0),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+
         /* ---- X11: left out after it failed on every live node (1624) while others were
          * away: a node not tried that comes back takes it, as a failover */
         {"golden/after-1624-an-untried-node-back-takes-it", .here = "app=OSF",
