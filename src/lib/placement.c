@@ -901,8 +901,11 @@ static void reconcile(const struct lk_placement_view *v, struct lk_pplan *p)
 static const char *owner_not_gone(const struct lk_placement_view *v, struct lk_pplan *p)
 {
     const struct lk_owner_rec *rec = &v->hier.rec;
-    if (!v->hier.has_rec || !rec->active || rec->left || !rec->owner[0] ||
-        node_alive(v, rec->owner)) {
+    /* Also a record not meant to run (X7): its owner, cut off before it was declared dead,
+     * may have restored it there by an operator's restore of its own (with quorum none,
+     * dead_peer_not_fenced covers every dead peer). */
+    if (!v->hier.has_rec || rec->left || !rec->owner[0] || node_alive(v, rec->owner) ||
+        (!rec->active && v->quorum_none)) {
         return NULL;
     }
     if (v->fence_script) {

@@ -1403,6 +1403,27 @@ static const struct pcase golden[] = {
               "on a",
               "MARK_ACTED", "VERDICT LOCAL")},
 
+        /* X7 (sim 2/2 435): a record not meant to run does not make its dead owner gone:
+         * cut off before it was declared dead, an operator may have restored it there */
+        {"golden/operator-restore-dead-owner-of-an-inactive-record-fenced-first",
+         R(.owner = "b", .gen = 3, .seq = 1, .inactive = true), WITH(.flags = FENCE),
+         PEERS(B_DEAD, C_SEES_A), EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("FENCE b",
+              "VERDICT REFUSED node 'b' owns the hierarchy of 'app' and is not fenced: it may "
+              "still run it; the fence hook runs against 'b' first: try again once it is fenced")},
+        {"golden/operator-restore-dead-owner-of-an-inactive-record-in-the-fencing-window",
+         R(.owner = "b", .gen = 3, .seq = 1, .inactive = true),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD, .dead_since_ms = MONO_MS - 1000}, C_SEES_A),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and was declared dead less "
+              "than the fencing window (6000 ms) ago: it may still run it; try again then")},
+        {"golden/operator-restore-dead-owner-of-an-inactive-record-after-the-window",
+         R(.owner = "b", .gen = 3, .seq = 1, .inactive = true), PEERS(B_DEAD, C_SEES_A),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=4 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+
         /* ---- X11: left out after it failed on every live node (1624) while others were
          * away: a node not tried that comes back takes it, as a failover */
         {"golden/after-1624-an-untried-node-back-takes-it", .here = "app=OSF",
