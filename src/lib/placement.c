@@ -319,6 +319,22 @@ static bool blocked_by_failed_stop(const struct lk_placement_view *v, struct lk_
     return true;
 }
 
+/* A dead peer whose last report had some of the hierarchy in service or busy: that copy
+ * was never reported gone. With a fence script ("it closes all three" windows) it is
+ * fenced before the hierarchy is restored anywhere else; asks for the fence hook. The
+ * first such peer not fenced yet, or NULL (always NULL without a fence script). */
+static const struct lk_ppeer *lost_holder_unfenced(const struct lk_placement_view *v,
+                                                   struct lk_pplan *p)
+{
+    for (size_t i = 0; v->fence_script && i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        if (!q->alive && !q->witness && q->held_when_lost && !fenced(v, p, q->name)) {
+            return q;
+        }
+    }
+    return NULL;
+}
+
 /* Without a fence script, under majority quorum, a dead owner may be alive on the other
  * side of a partition: it lost quorum at about the same moment (within a heartbeat or
  * two) and removes its copy (quorum-loss-action osu). The takeover waits for that: one
@@ -508,6 +524,10 @@ static void consider_takeover(const struct lk_placement_view *v, struct lk_pplan
         return;
     }
     if (blocked_by_failed_stop(v, p)) {
+        return;
+    }
+    if (lost_holder_unfenced(v, p)) {
+        wait_for_time(p); /* another node died holding some of it: fenced first */
         return;
     }
     char why[LK_OWNER_REASON_MAX];
@@ -721,6 +741,10 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
          * it over while being cut off, at heal). */
         const struct lk_ppeer *holder = lk_placement_holder(v);
         if (!holder && blocked_by_failed_stop(v, p)) {
+            return;
+        }
+        if (!holder && lost_holder_unfenced(v, p)) {
+            wait_for_time(p); /* a copy of a peer that died holding it: fenced first */
             return;
         }
         const struct lk_ppeer *unseen = holder ? NULL : unseen_dead_peer(v);
@@ -1016,7 +1040,7 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
     const char *target = ev->target ? ev->target : me;
     struct facts f = facts_of(h);
     const struct lk_ppeer *holder = NULL, *failed_stop = NULL, *unsynced = NULL, *hears = NULL;
-    const struct lk_ppeer *owner = NULL;
+    const struct lk_ppeer *owner = NULL, *lost = NULL;
     const char *dead_owner = NULL;
     if (!v->settled) {
         verdict(p, LK_PVERDICT_REFUSED,
@@ -1128,6 +1152,12 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                 "node '%s' is DEAD and not fenced: with quorum none it may run the hierarchy of "
                 "'%s'; the fence hook runs against '%s' first: try again once it is fenced",
                 dead_owner, tag, dead_owner);
+    } else if ((lost = lost_holder_unfenced(v, p))) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "node '%s' held the hierarchy of '%s' when it was declared DEAD and is not "
+                "fenced: it may still run it; the fence hook runs against '%s' first: try again "
+                "once it is fenced",
+                lost->name, tag, lost->name);
     } else {
         struct lk_owner_rec next = h->has_rec ? h->rec : (struct lk_owner_rec){0};
         if (!h->has_rec || strcmp(next.owner, target) != 0 || !next.active) {
@@ -1528,11 +1558,11 @@ char *lk_placement_view_format(const struct lk_placement_view *v, char *buf, siz
     }
     for (size_t i = 0; i < v->peer_count; i++) {
         const struct lk_ppeer *p = &v->peers[i];
-        put(buf, size, &len, " | peer %s %s%s%s%s%s%s prio=%u dead_since=%" PRIu64, p->name,
+        put(buf, size, &len, " | peer %s %s%s%s%s%s%s%s prio=%u dead_since=%" PRIu64, p->name,
             p->alive ? "alive" : "dead", p->configured ? "" : " unconfigured",
             p->witness ? " witness" : "", p->synced ? " synced" : "",
-            p->has_states ? " states" : "", p->has_alive_set ? " sees" : "", p->priority,
-            p->dead_since_ms);
+            p->has_states ? " states" : "", p->has_alive_set ? " sees" : "",
+            p->held_when_lost ? " lost-holding" : "", p->priority, p->dead_since_ms);
         for (size_t k = 0; k < p->alive_count; k++) {
             put(buf, size, &len, "%s%s", k ? "," : " sees=", p->alive_set[k]);
         }

@@ -29,6 +29,8 @@ struct peer {
     json_t *stop_failed;    /* tags it reported "remove failed: may still be running"; kept after
                              * its death, replaced by its next state message */
     json_t *alive_set;      /* the peers it reports ALIVE (array of names) */
+    json_t *lost_states;    /* its states when it was declared DEAD (what may still run there);
+                             * dropped at its next state message */
     json_t *votes;          /* a witness: the nodes it gives its vote to (array) */
     char settings_diff[64]; /* the first cluster setting that differs; "" = equal */
 };
