@@ -381,6 +381,22 @@ static bool blocked_by_failed_stop(const struct lk_placement_view *v, struct lk_
     return true;
 }
 
+/* A dead peer whose last report had some of the hierarchy in service or busy: that copy
+ * was never reported gone. With a fence script ("it closes all three" windows) it is
+ * fenced before the hierarchy is restored anywhere else; asks for the fence hook. The
+ * first such peer not fenced yet, or NULL (always NULL without a fence script). */
+static const struct lk_ppeer *lost_holder_unfenced(const struct lk_placement_view *v,
+                                                   struct lk_pplan *p)
+{
+    for (size_t i = 0; v->fence_script && i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        if (!q->alive && !q->witness && q->held_when_lost && !fenced(v, p, q->name)) {
+            return q;
+        }
+    }
+    return NULL;
+}
+
 /* Without a fence script, under majority quorum, a dead owner may be alive on the other
  * side of a partition: it lost quorum at about the same moment (within a heartbeat or
  * two) and removes its copy (quorum-loss-action osu). The takeover waits for that: one
@@ -570,6 +586,10 @@ static void consider_takeover(const struct lk_placement_view *v, struct lk_pplan
         return;
     }
     if (blocked_by_failed_stop(v, p)) {
+        return;
+    }
+    if (lost_holder_unfenced(v, p)) {
+        wait_for_time(p); /* another node died holding some of it: fenced first */
         return;
     }
     char why[LK_OWNER_REASON_MAX];
@@ -825,6 +845,10 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
         if (!holder && blocked_by_failed_stop(v, p)) {
             return;
         }
+        if (!holder && lost_holder_unfenced(v, p)) {
+            wait_for_time(p); /* a copy of a peer that died holding it: fenced first */
+            return;
+        }
         const struct lk_ppeer *unseen = holder ? NULL : unseen_dead_peer(v);
         if (unseen) {
             (void) fenced(v, p, unseen->name); /* it may hold a newer record: fence first */
@@ -1027,8 +1051,11 @@ static void reconcile(const struct lk_placement_view *v, struct lk_pplan *p)
 static const char *owner_not_gone(const struct lk_placement_view *v, struct lk_pplan *p)
 {
     const struct lk_owner_rec *rec = &v->hier.rec;
-    if (!v->hier.has_rec || !rec->active || rec->left || !rec->owner[0] ||
-        node_alive(v, rec->owner)) {
+    /* Also a record not meant to run (X7): its owner, cut off before it was declared dead,
+     * may have restored it there by an operator's restore of its own (with quorum none,
+     * dead_peer_not_fenced covers every dead peer). */
+    if (!v->hier.has_rec || rec->left || !rec->owner[0] || node_alive(v, rec->owner) ||
+        (!rec->active && v->quorum_none)) {
         return NULL;
     }
     if (v->fence_script) {
@@ -1104,6 +1131,33 @@ static const struct lk_ppeer *owner_heard(const struct lk_placement_view *v)
     return NULL;
 }
 
+/* The owner the record names when it is another live node than target and the record
+ * has it run there (active, not left): it may restore the hierarchy itself at any moment,
+ * so an operator's restore elsewhere asks it to hand the hierarchy over (a switchover)
+ * instead of writing a record of its own. NULL when there is none. */
+static const struct lk_ppeer *owner_alive_elsewhere(const struct lk_placement_view *v,
+                                                    const char *target)
+{
+    const struct lk_owner_rec *rec = &v->hier.rec;
+    if (!v->hier.has_rec || !rec->active || rec->left || !rec->owner[0] || is_me(v, rec->owner) ||
+        strcmp(rec->owner, target) == 0) {
+        return NULL;
+    }
+    const struct lk_ppeer *q = find_peer(v, rec->owner);
+    return q && q->alive && !q->witness ? q : NULL;
+}
+
+/* Whether peer q reports name among the nodes it hears (it told us whom it sees). */
+static bool peer_hears(const struct lk_ppeer *q, const char *name)
+{
+    for (size_t k = 0; k < q->alive_count; k++) {
+        if (strcmp(q->alive_set[k], name) == 0) {
+            return true;
+        }
+    }
+    return !q->has_alive_set;
+}
+
 static void restore_requested(const struct lk_placement_view *v, struct lk_pplan *p,
                               const struct lk_pevent *ev, const char *tag)
 {
@@ -1112,6 +1166,7 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
     const char *target = ev->target ? ev->target : me;
     struct facts f = facts_of(h);
     const struct lk_ppeer *holder = NULL, *failed_stop = NULL, *unsynced = NULL, *hears = NULL;
+    const struct lk_ppeer *owner = NULL, *lost = NULL;
     const char *dead_owner = NULL;
     bool failed_here = false; /* a remove failed here: the application may still run here */
     for (size_t i = 0; i < h->count; i++) {
@@ -1187,6 +1242,24 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                      holder->name, tag);
         }
         verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+    } else if ((owner = owner_alive_elsewhere(v, target))) {
+        /* X7: the owner may restore it itself at any moment (it lost quorum, or it waits):
+         * a record written here would race with it. Only the owner hands it over. */
+        if (!peer_hears(owner, me)) {
+            verdict(p, LK_PVERDICT_REFUSED,
+                    "node '%s' owns the hierarchy of '%s' and does not hear this node: it may "
+                    "restore it itself; try again once it hears this node",
+                    owner->name, tag);
+        } else {
+            struct lk_pact *a = add(p, LK_PACT_SEND_SWITCH, tag);
+            if (a) {
+                snprintf(a->node, sizeof(a->node), "%s", owner->name);
+                snprintf(a->to, sizeof(a->to), "%s", target);
+                snprintf(a->text, sizeof(a->text), "cannot reach node '%s', which owns '%s'",
+                         owner->name, tag);
+            }
+            verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+        }
     } else if ((hears = owner_heard(v))) {
         verdict(p, LK_PVERDICT_REFUSED,
                 "node '%s' owns the hierarchy of '%s' and node '%s' still hears it: it may still "
@@ -1215,6 +1288,12 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                 "node '%s' is DEAD and not fenced: with quorum none it may run the hierarchy of "
                 "'%s'; the fence hook runs against '%s' first: try again once it is fenced",
                 dead_owner, tag, dead_owner);
+    } else if ((lost = lost_holder_unfenced(v, p))) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "node '%s' held the hierarchy of '%s' when it was declared DEAD and is not "
+                "fenced: it may still run it; the fence hook runs against '%s' first: try again "
+                "once it is fenced",
+                lost->name, tag, lost->name);
     } else {
         struct lk_owner_rec next = h->has_rec ? h->rec : (struct lk_owner_rec){0};
         if (!h->has_rec || strcmp(next.owner, target) != 0 || !next.active) {
@@ -1636,11 +1715,11 @@ char *lk_placement_view_format(const struct lk_placement_view *v, char *buf, siz
     }
     for (size_t i = 0; i < v->peer_count; i++) {
         const struct lk_ppeer *p = &v->peers[i];
-        put(buf, size, &len, " | peer %s %s%s%s%s%s%s prio=%u dead_since=%" PRIu64, p->name,
+        put(buf, size, &len, " | peer %s %s%s%s%s%s%s%s prio=%u dead_since=%" PRIu64, p->name,
             p->alive ? "alive" : "dead", p->configured ? "" : " unconfigured",
             p->witness ? " witness" : "", p->synced ? " synced" : "",
-            p->has_states ? " states" : "", p->has_alive_set ? " sees" : "", p->priority,
-            p->dead_since_ms);
+            p->has_states ? " states" : "", p->has_alive_set ? " sees" : "",
+            p->held_when_lost ? " lost-holding" : "", p->priority, p->dead_since_ms);
         for (size_t k = 0; k < p->alive_count; k++) {
             put(buf, size, &len, "%s%s", k ? "," : " sees=", p->alive_set[k]);
         }

@@ -52,6 +52,9 @@ struct lk_ppeer {
     /* Per tag of the hierarchy (order of lk_phier.tags): it reported "remove failed: may
      * still be running" for it; kept after its death until it reports again. NULL: none. */
     const bool *stop_failed;
+    /* Dead: its last report before it was declared dead had some of the hierarchy in
+     * service or busy (that copy was never reported gone); false once it reports again. */
+    bool held_when_lost;
     /* Its report of each resource of the hierarchy, in the order of lk_phier.tags; NULL
      * when it sent no states. */
     const struct lk_ppeer_state *states;

@@ -988,6 +988,10 @@ static void on_node(struct sim_node *n, int i, bool alive, const char *why)
         sim_trace(n, "1603 %s DEAD (%s)", W.node[i].name, why);
         p->synced = false;
         p->dead_since = W.now;
+        for (int r = 0; r < SIM_RES; r++) { /* as cluster.c: its last states stay as lost */
+            p->lost[r] = p->has_states && (lk_state_in_service((enum lk_state) p->st[r]) ||
+                                           p->pe[r] != LK_PENDING_NONE);
+        }
         p->has_states = false;
         p->has_votes = false;
         p->has_alive_set = false;
@@ -1102,6 +1106,7 @@ void shell_receive(struct sim_node *n, const struct sim_msg *m)
         memcpy(p->st, m->st, sizeof(p->st));
         memcpy(p->pe, m->pe, sizeof(p->pe));
         memcpy(p->stop_failed, m->stop_failed, sizeof(p->stop_failed));
+        memset(p->lost, 0, sizeof(p->lost));
         p->has_states = true;
         p->sseq = m->seq;
         p->heard = true;
@@ -1611,6 +1616,9 @@ static void build_pview(struct sim_node *n, int hier, struct pview *pv)
                 .priority = is_node(i) ? sim_prio(hier, i) : 0,
         };
         q->unseen = !p->seen;
+        for (size_t t = 0; !p->alive && t < h.count; t++) {
+            q->held_when_lost |= p->lost[h.tags[t]];
+        }
         bool any_stop_failed = false;
         for (size_t t = 0; t < h.count; t++) {
             pv->stop_failed[k][t] = p->stop_failed[h.tags[t]];

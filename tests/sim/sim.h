@@ -64,6 +64,7 @@ struct sim_peer {
     uint64_t alive_since; /* when it was last declared ALIVE; 0: never */
     uint8_t st[SIM_RES], pe[SIM_RES];
     bool stop_failed[SIM_RES]; /* "may still run there"; kept after its death */
+    bool lost[SIM_RES];        /* in service or busy in its last states before its death */
 };
 
 struct sim_fence {

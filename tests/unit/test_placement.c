@@ -44,6 +44,7 @@
 #define NOSTATES (1u << 3)
 #define NOSEES   (1u << 4)
 #define UNCONF   (1u << 5)
+#define LOST     (1u << 6) /* dead: its last states had some of the hierarchy in service/busy */
 
 /* Cluster flags. */
 #define UNSETTLED (1u << 0)
@@ -205,6 +206,7 @@ static void build_peer(struct built *b, size_t i, const struct tpeer *tp, const 
     p->synced = !(tp->flags & UNSYNCED);
     p->has_states = !(tp->flags & NOSTATES);
     p->has_alive_set = !(tp->flags & NOSEES);
+    p->held_when_lost = tp->flags & LOST;
     p->dead_since_ms = tp->dead_since_ms;
     p->alive_since_ms = tp->alive_since_ms;
     if (p->has_states) {
@@ -1465,6 +1467,78 @@ static const struct pcase golden[] = {
          EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
          PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and node 'c' still hears it: "
               "it may still run it; try again once it is gone")},
+
+        /* X7 (sim 3/1 136, 3/2 252 318, 3/3 158, 2/2 559): the owner is alive but holds
+         * nothing (it lost quorum, or waits): it may restore it itself at any moment, so a
+         * record written here would race with it; only the owner hands it over */
+        {"golden/operator-restore-owner-alive-holding-nothing-asked-to-switch",
+         R(.owner = "b", .gen = 2), PEERS(PB(.sees = "a c", .states = "app=OSU"), PC0),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("SEND_SWITCH b app to=a", "VERDICT HANDLED")},
+        {"golden/operator-restore-elsewhere-owner-alive-asked-to-switch", R(.owner = "b", .gen = 2),
+         PEERS(PB(.sees = "a c"), PC0),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "c", .target_priority = 3),
+         PLAN("SEND_SWITCH b app to=c", "VERDICT HANDLED")},
+        {"golden/operator-restore-owner-alive-but-deaf-to-us-refused", R(.owner = "b", .gen = 2),
+         PEERS(PB(.sees = "c"), PC0),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and does not hear this node: "
+              "it may restore it itself; try again once it hears this node")},
+        {"golden/operator-restore-owner-alive-record-inactive-writes-here",
+         R(.owner = "b", .gen = 2, .inactive = true), PEERS(PB(.sees = "c"), PC0),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+
+        /* X7 (sim 2/2 435): a record not meant to run does not make its dead owner gone:
+         * cut off before it was declared dead, an operator may have restored it there */
+        {"golden/operator-restore-dead-owner-of-an-inactive-record-fenced-first",
+         R(.owner = "b", .gen = 3, .seq = 1, .inactive = true), WITH(.flags = FENCE),
+         PEERS(B_DEAD, C_SEES_A), EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("FENCE b",
+              "VERDICT REFUSED node 'b' owns the hierarchy of 'app' and is not fenced: it may "
+              "still run it; the fence hook runs against 'b' first: try again once it is fenced")},
+        {"golden/operator-restore-dead-owner-of-an-inactive-record-in-the-fencing-window",
+         R(.owner = "b", .gen = 3, .seq = 1, .inactive = true),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD, .dead_since_ms = MONO_MS - 1000}, C_SEES_A),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and was declared dead less "
+              "than the fencing window (6000 ms) ago: it may still run it; try again then")},
+        {"golden/operator-restore-dead-owner-of-an-inactive-record-after-the-window",
+         R(.owner = "b", .gen = 3, .seq = 1, .inactive = true), PEERS(B_DEAD, C_SEES_A),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=4 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+
+        /* X6 (sim 2/2 305): a peer that died holding some of it (its remove still running)
+         * never reported that copy gone; with a fence script it is fenced first, by the
+         * owner's restore, a takeover and an operator's restore alike */
+        {"golden/owner-restore-fences-a-peer-that-died-holding-it",
+         R(.owner = "a", .gen = 11, .tried = "b"), WITH(.flags = QNONE | FENCE),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD | LOST, .dead_since_ms = 10000}), RECON,
+         PLAN("FENCE b", "WAIT")},
+        {"golden/owner-restore-after-the-peer-that-died-holding-it-is-fenced",
+         R(.owner = "a", .gen = 11, .tried = "b"), WITH(.flags = QNONE | FENCE),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD | LOST, .dead_since_ms = 10000}),
+         FENCES({.node = "b", .ok = true}), RECON, PLAN(RESTORE_APP)},
+        {"golden/owner-restore-no-fence-script-peer-that-died-holding-it",
+         R(.owner = "a", .gen = 11, .tried = "b"), WITH(.flags = QNONE),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD | LOST, .dead_since_ms = 10000}), RECON,
+         PLAN(RESTORE_APP)},
+        {"golden/takeover-fences-another-peer-that-died-holding-it", R(.owner = "b", .gen = 2),
+         WITH(.flags = FENCE),
+         PEERS(B_DEAD, {.name = "c", .prio = 3, .flags = DEAD | LOST, .dead_since_ms = 10000}),
+         FENCES({.node = "b", .ok = true}), RECON, PLAN("FENCE c", "WAIT")},
+        {"golden/operator-restore-refused-until-a-peer-that-died-holding-it-is-fenced",
+         R(.owner = "a", .gen = 4, .inactive = true), WITH(.flags = FENCE),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD | LOST, .dead_since_ms = 10000}, C_SEES_A),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("FENCE b",
+              "VERDICT REFUSED node 'b' held the hierarchy of 'app' when it was declared DEAD "
+              "and is not fenced: it may still run it; the fence hook runs against 'b' first: "
+              "try again once it is fenced")},
 
         /* ---- X11: left out after it failed on every live node (1624) while others were
          * away: a node not tried that comes back takes it, as a failover */

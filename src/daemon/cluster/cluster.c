@@ -372,6 +372,8 @@ static void on_state(struct lk_cluster *cl, struct peer *p, const json_t *msg)
     }
     json_decref(p->states);
     p->states = json_incref(res);
+    json_decref(p->lost_states);
+    p->lost_states = NULL;
     json_decref(p->stop_failed); /* the 4th element: a remove failed there (placement) */
     p->stop_failed = json_array();
     json_object_foreach(res, tag, v)
@@ -531,8 +533,10 @@ static void on_node(void *userdata, const char *name, bool alive, const char *wh
         lk_eventlog_msg(cl->node, NULL, LK_MSG_NODE_DEAD, name, why ? why : "no heartbeat");
         p->synced = false;
         p->dead_since = uv_now(cl->node->loop);
-        /* What it held is unknown from now on; its last records stay. */
-        json_decref(p->states);
+        /* What it held is unknown from now on; its last records stay, and its last states
+         * as what may still run there (placement fences it first, issue 9). */
+        json_decref(p->lost_states);
+        p->lost_states = p->states;
         p->states = NULL;
         json_decref(p->votes);
         p->votes = NULL;

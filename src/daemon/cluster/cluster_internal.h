@@ -32,6 +32,8 @@ struct peer {
     json_t *alive_set;      /* the peers it reports ALIVE (array of names) */
     bool hello;             /* its HELLO came after its last heartbeat: it hears us (quorum.h) */
     uint64_t hello_at;      /* uv_now of that HELLO */
+    json_t *lost_states;    /* its states when it was declared DEAD (what may still run there);
+                             * dropped at its next state message */
     json_t *votes;          /* a witness: the nodes it gives its vote to (array) */
     char settings_diff[64]; /* the first cluster setting that differs; "" = equal */
 };

@@ -296,6 +296,12 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         q->alive_since_ms = p->alive_since;
         q->unseen = !p->seen;
         q->priority = count ? lk_cluster_hier_priority(node, pv->names, count, p->name) : 0;
+        for (size_t t = 0; !p->alive && p->lost_states && t < count; t++) {
+            json_t *js = json_object_get(p->lost_states, pv->names[t]);
+            const char *pe = json_string_value(json_array_get(js, 1));
+            q->held_when_lost |= in_service_name(json_string_value(json_array_get(js, 0))) ||
+                                 (pe && strcmp(pe, lk_pending_name(LK_PENDING_NONE)) != 0);
+        }
         q->alive_set = &pv->alive[a];
         size_t k;
         json_t *n;
