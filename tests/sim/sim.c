@@ -273,12 +273,58 @@ static bool cut_off(int i)
     return false;
 }
 
+/* The greatest record of hierarchy h in node k's store (NULL: none), as shell.c merges. */
+static const struct lk_owner_rec *stored_rec(int k, int h, uint32_t *prio)
+{
+    const struct lk_owner_rec *best = NULL;
+    for (int r = 0; r < SIM_RES; r++) {
+        const struct sim_own *o = &W.node[k].own[r];
+        if (sim_hier_of(r) != h || !o->has) {
+            continue;
+        }
+        uint32_t p = 0;
+        for (int x = 0; x < W.cfg.nodes; x++) {
+            p = strcmp(W.node[x].name, o->rec.owner) == 0 ? sim_prio(h, x) : p;
+        }
+        if (!best || lk_owner_cmp(&o->rec, p, best, *prio) > 0) {
+            best = &o->rec;
+            *prio = p;
+        }
+    }
+    return best;
+}
+
+/* Whether a node whose daemon is down keeps in its store a record of hierarchy h that
+ * orders after node i's and limits: it supersedes what node i wrote when that node starts
+ * (records are committed before anything acts on them and ordered by generation), as a
+ * cut-off peer's does at the heal, so an operator's act on node i does not start the budget
+ * afresh for the model. Only a record with failovers counted in the window, meant to run or
+ * left out by a failure (nodes tried, or nobody named: a takeover the limit refused): one
+ * an operator's remove left out keeps it out for that reason, not for the budget. */
+static bool superseded_by_a_down_node(int i, int h)
+{
+    uint32_t mine_prio = 0;
+    const struct lk_owner_rec *mine = stored_rec(i, h, &mine_prio);
+    for (int k = 0; k < W.cfg.nodes && mine; k++) {
+        uint32_t prio = 0;
+        const struct lk_owner_rec *theirs =
+                k != i && W.node[k].daemon != DAEMON_UP ? stored_rec(k, h, &prio) : NULL;
+        if (theirs && lk_owner_cmp(theirs, prio, mine, mine_prio) > 0 &&
+            (theirs->active || theirs->tried_count > 0 || !theirs->owner[0]) &&
+            lk_owner_failovers_within(theirs, (int64_t) (W.now / SIM_MS),
+                                      W.cfg.failover_window_ms) > 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* An operator's restore accepted on node i: it starts the budget afresh when it takes
  * effect (here, or when its switch message reaches the holder: a lost one does not). */
 static void operator_restore(int i, int h)
 {
     W.intent_in[h] = true;
-    if (!cut_off(i) && !W.op_forwarded) {
+    if (!cut_off(i) && !W.op_forwarded && !superseded_by_a_down_node(i, h)) {
         operator_fresh(h);
     }
 }
