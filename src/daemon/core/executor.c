@@ -409,11 +409,15 @@ int lk_executor_save_owner(struct lk_node *node, struct lk_owners *owners, const
 {
     struct lk_owner_entry *p = NULL;
     if (owners->batch) {
-        p = realloc(owners->pending, (owners->pending_count + 1) * sizeof(*p));
-        if (!p) {
-            return -ENOMEM;
+        if (owners->pending_count == owners->pending_cap) {
+            size_t cap = owners->pending_cap ? 2 * owners->pending_cap : 16;
+            p = realloc(owners->pending, cap * sizeof(*p));
+            if (!p) {
+                return -ENOMEM;
+            }
+            owners->pending = p;
+            owners->pending_cap = cap;
         }
-        owners->pending = p;
         p = &owners->pending[owners->pending_count];
     }
     char *text = owner_text(rec);
@@ -460,6 +464,7 @@ void lk_executor_commit_owners(struct lk_node *node, struct lk_owners *owners)
     free(owners->pending);
     owners->pending = NULL;
     owners->pending_count = 0;
+    owners->pending_cap = 0;
 }
 
 /* Every WRITE_REC of the plan for every tag of the hierarchy, in one transaction; then

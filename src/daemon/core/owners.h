@@ -49,7 +49,7 @@ struct lk_owners {
      * open transaction, copied into entries once it is committed. */
     bool batch;
     struct lk_owner_entry *pending;
-    size_t pending_count;
+    size_t pending_count, pending_cap;
 };
 
 /* Loads every stored ownership record into o (a malformed one is skipped with a
