@@ -109,7 +109,7 @@ static void lk_executor_commit_owners__records_reach_store_and_owners_together(v
     assert_int_equal(stored(reader), 1);
 
     /* In a batch: neither until the commit, then both. */
-    lk_executor_begin_owners(&node, &o);
+    lk_executor_begin_owners(&o);
     const char *tags[] = {"b", "c", "a"};
     for (size_t i = 0; i < 3; i++) {
         struct lk_owner_rec r = rec_of(2, "n2");
@@ -130,7 +130,10 @@ static void lk_executor_commit_owners__records_reach_store_and_owners_together(v
     assert_int_equal(stored(reader), 3);
     assert_null(o.pending);
 
-    /* A commit without a batch does nothing; saves after it are immediate again. */
+    /* A batch that saves nothing and a commit without a batch do nothing; saves after
+     * them are immediate again. */
+    lk_executor_begin_owners(&o);
+    lk_executor_commit_owners(&node, &o);
     lk_executor_commit_owners(&node, &o);
     struct lk_owner_rec d = rec_of(3, "n1");
     assert_int_equal(lk_executor_save_owner(&node, &o, "d", &d), 0);

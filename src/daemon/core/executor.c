@@ -408,6 +408,12 @@ int lk_executor_save_owner(struct lk_node *node, struct lk_owners *owners, const
                            const struct lk_owner_rec *rec)
 {
     struct lk_owner_entry *p = NULL;
+    if (owners->batch && !owners->batch_open) {
+        /* The batch's transaction opens with its first record: a message that changes
+         * nothing costs nothing. When it cannot open, the records commit one by one. */
+        owners->batch_open = lk_store_begin(node->store) == 0;
+        owners->batch = owners->batch_open;
+    }
     if (owners->batch) {
         if (owners->pending_count == owners->pending_cap) {
             size_t cap = owners->pending_cap ? 2 * owners->pending_cap : 16;
@@ -437,9 +443,9 @@ int lk_executor_save_owner(struct lk_node *node, struct lk_owners *owners, const
     return owner_set(owners, tag, rec);
 }
 
-void lk_executor_begin_owners(struct lk_node *node, struct lk_owners *owners)
+void lk_executor_begin_owners(struct lk_owners *owners)
 {
-    if (!owners->batch && lk_store_begin(node->store) == 0) {
+    if (!owners->batch_open) {
         owners->batch = true;
         owners->pending_count = 0;
     }
@@ -447,10 +453,12 @@ void lk_executor_begin_owners(struct lk_node *node, struct lk_owners *owners)
 
 void lk_executor_commit_owners(struct lk_node *node, struct lk_owners *owners)
 {
-    if (!owners->batch) {
+    bool open = owners->batch_open;
+    owners->batch = false;
+    owners->batch_open = false;
+    if (!open) {
         return;
     }
-    owners->batch = false;
     if (lk_store_commit(node->store) < 0) {
         char why[512];
         snprintf(why, sizeof(why), "%s", lk_store_errmsg(node->store));

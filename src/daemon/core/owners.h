@@ -47,7 +47,7 @@ struct lk_owners {
 
     /* A batch of records received from a peer (lk_executor_begin_owners): written in one
      * open transaction, copied into entries once it is committed. */
-    bool batch;
+    bool batch, batch_open;
     struct lk_owner_entry *pending;
     size_t pending_count, pending_cap;
 };
