@@ -49,12 +49,43 @@ int lk_fail_getopt(const char *prog, int c, char **argv)
     return lk_fail(prog, LK_EXIT_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
 }
 
+/* lk_print_json's output, gathered in blocks: a status of a thousand resources is more
+ * than a megabyte, which is not built whole in memory first. */
+struct out_block {
+    char data[64 * 1024];
+    size_t len;
+};
+
+static int out_flush(struct out_block *b)
+{
+    size_t len = b->len;
+    b->len = 0;
+    return fwrite(b->data, 1, len, stdout) == len ? 0 : -1;
+}
+
+static int out_add(const char *text, size_t size, void *userdata)
+{
+    struct out_block *b = userdata;
+    if (size > sizeof(b->data) - b->len) {
+        if (out_flush(b) < 0) {
+            return -1;
+        }
+        if (size > sizeof(b->data)) {
+            return fwrite(text, 1, size, stdout) == size ? 0 : -1;
+        }
+    }
+    memcpy(b->data + b->len, text, size);
+    b->len += size;
+    return 0;
+}
+
 void lk_print_json(const json_t *json)
 {
-    char *s = json_dumps(json, JSON_INDENT(2) | JSON_SORT_KEYS);
-    if (s) {
-        puts(s);
-        free(s);
+    static struct out_block block;
+    block.len = 0;
+    if (json_dump_callback(json, out_add, &block, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 &&
+        out_add("\n", 1, &block) == 0) {
+        (void) out_flush(&block);
     }
 }
 
@@ -126,6 +157,8 @@ int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *
         close(fd);
         return lk_fail(prog, LK_EXIT_FAILED, "out of memory");
     }
+    /* Replies can be large (a status of a thousand resources): fewer, larger reads. */
+    (void) setvbuf(in, NULL, _IOFBF, 64 * 1024);
     char *buf = NULL;
     size_t cap = 0;
     int code = -1;

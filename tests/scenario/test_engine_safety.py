@@ -127,6 +127,9 @@ def test_failed_operator_remove_may_still_run_and_reset_clears_it(node):
     stuck.touch()
     p = node.cli("resource", "remove", "--tag", "app1", check=False)
     assert p.returncode != 0, p
+    # The cause once, not "remove failed: remove failed: ...".
+    assert "remove failed: may still be running" in p.stderr, p.stderr
+    assert "remove failed: remove failed" not in p.stderr, p.stderr
     wait_for(lambda: node.state("app1") == "OSF" and idle(node, "app1"), what="app1 OSF")
     res = node.resource("app1")
     assert res["stop_failed"] is True and res["reason"] == (

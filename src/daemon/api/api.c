@@ -1188,8 +1188,14 @@ void lk_api_on_change(void *userdata, const char *tag)
         }
         bool done =
                 c->want_in_service ? lk_state_in_service(res->state) : res->state == LK_STATE_OSU;
+        size_t verb_len = strlen(c->verb);
         if (done) {
             api_reply_ok(c, lk_proto_resource_json(res));
+        } else if (strncmp(res->reason, c->verb, verb_len) == 0 && res->reason[verb_len] == ' ') {
+            /* The reason names the action already ("remove failed: may still be running"):
+             * it is not said twice. */
+            api_reply_error(c, LK_EXIT_FAILED, "resource '%s': %s (%s)", res->tag, res->reason,
+                            lk_state_name(res->state));
         } else {
             api_reply_error(c, LK_EXIT_FAILED, "resource '%s' %s failed: %s (%s)", res->tag,
                             c->verb, res->reason, lk_state_name(res->state));

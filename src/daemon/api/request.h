@@ -19,10 +19,12 @@ struct lk_api;
 /* What a transport does for the requests it carries. tconn is the transport's own
  * connection, given to lk_req_new. The contract:
  * - send() gets one whole JSON message (compact, ASCII, no framing, no newline; msg is
- *   NUL-terminated at len and only borrowed). Messages come in order: zero or more
- *   progress or event messages, then at most one final reply. Framing is the transport's
- *   business (the socket adds a newline; HTTP may use chunks or SSE). It returns 0, or a
- *   negative errno when it cannot take the message (the request then calls close()).
+ *   malloc'ed, NUL-terminated at len, and the transport's from the call on, whatever it
+ *   returns: it frees msg, so a large reply is never copied). Messages come in order:
+ *   zero or more progress or event messages, then at most one final reply. Framing is
+ *   the transport's business (the socket adds a newline; HTTP may use chunks or SSE). It
+ *   returns 0, or a negative errno when it cannot take the message (the request then
+ *   calls close()).
  * - end() follows the final reply: close once everything sent is delivered.
  * - close() closes now, dropping what is not delivered (the client went away, or the
  *   request cannot go on).
@@ -31,7 +33,7 @@ struct lk_api;
  * the request sends nothing. None of the ops calls back into the request layer except
  * lk_req_closed. */
 struct lk_transport_ops {
-    int (*send)(void *tconn, const char *msg, size_t len);
+    int (*send)(void *tconn, char *msg, size_t len);
     void (*end)(void *tconn);
     void (*close)(void *tconn);
 };

@@ -105,35 +105,34 @@ static void on_write(uv_write_t *req, int status)
     }
 }
 
-/* The transport's send: msg and a newline, queued on the pipe. */
-static int conn_send(void *tconn, const char *msg, size_t len)
+/* The transport's send: msg (ours from now on) and a newline, queued on the pipe as two
+ * buffers, so that the message is never copied. */
+static int conn_send(void *tconn, char *msg, size_t len)
 {
+    static char newline[] = "\n";
     struct sock_conn *c = tconn;
     if (c->closing) {
+        free(msg);
         return -EPIPE;
     }
     /* A follower that stopped reading must not make the daemon buffer without end. */
     if (c->writes_in_flight >= MAX_QUEUED_WRITES) {
+        free(msg);
         return -ENOBUFS;
     }
     struct write_req *w = calloc(1, sizeof(*w));
-    char *line = malloc(len + 2);
-    if (!w || !line) {
-        free(w);
-        free(line);
+    if (!w) {
+        free(msg);
         return -ENOMEM;
     }
-    memcpy(line, msg, len);
-    line[len] = '\n';
-    line[len + 1] = '\0';
     w->conn = c;
-    w->data = line;
-    uv_buf_t buf = uv_buf_init(line, (unsigned) (len + 1));
+    w->data = msg;
+    uv_buf_t bufs[2] = {uv_buf_init(msg, (unsigned) len), uv_buf_init(newline, 1)};
     c->writes_in_flight++;
-    int r = uv_write(&w->req, (uv_stream_t *) &c->pipe, &buf, 1, on_write);
+    int r = uv_write(&w->req, (uv_stream_t *) &c->pipe, bufs, 2, on_write);
     if (r < 0) {
         c->writes_in_flight--;
-        free(line);
+        free(msg);
         free(w);
         return r;
     }

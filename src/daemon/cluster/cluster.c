@@ -384,6 +384,8 @@ static void on_state(struct lk_cluster *cl, struct peer *p, const json_t *msg)
     }
     p->sseq = (uint64_t) json_integer_value(seq);
     p->heard = true;
+    /* One transaction for the message's records, not one (and a disk sync) per tag. */
+    lk_executor_begin_owners(cl->owners);
     json_object_foreach(own, tag, v)
     {
         struct lk_owner_rec rec;
@@ -409,6 +411,7 @@ static void on_state(struct lk_cluster *cl, struct peer *p, const json_t *msg)
             cl->state_dirty = true;
         }
     }
+    lk_executor_commit_owners(cl->node, cl->owners);
     lk_bus_changed(cl->node->bus, NULL);
 }
 

@@ -392,16 +392,9 @@ static char *owner_text(const struct lk_owner_rec *rec)
     return text;
 }
 
-int lk_executor_save_owner(struct lk_node *node, struct lk_owners *owners, const char *tag,
-                           const struct lk_owner_rec *rec)
+/* Copies rec into tag's entry: a new record, not yet acted under. */
+static int owner_set(struct lk_owners *owners, const char *tag, const struct lk_owner_rec *rec)
 {
-    char *text = owner_text(rec);
-    int r = save_owner_text(node->store, tag, text);
-    free(text);
-    if (r < 0) {
-        lk_eventlog_msg(node, NULL, LK_MSG_STORE_FAILED, lk_store_errmsg(node->store));
-        return r;
-    }
     struct lk_owner_entry *e = lk_owners_add(owners, tag);
     if (!e) {
         return -ENOMEM;
@@ -409,6 +402,77 @@ int lk_executor_save_owner(struct lk_node *node, struct lk_owners *owners, const
     e->rec = *rec;
     e->acted = false;
     return 0;
+}
+
+int lk_executor_save_owner(struct lk_node *node, struct lk_owners *owners, const char *tag,
+                           const struct lk_owner_rec *rec)
+{
+    struct lk_owner_entry *p = NULL;
+    if (owners->batch && !owners->batch_open) {
+        /* The batch's transaction opens with its first record: a message that changes
+         * nothing costs nothing. When it cannot open, the records commit one by one. */
+        owners->batch_open = lk_store_begin(node->store) == 0;
+        owners->batch = owners->batch_open;
+    }
+    if (owners->batch) {
+        if (owners->pending_count == owners->pending_cap) {
+            size_t cap = owners->pending_cap ? 2 * owners->pending_cap : 16;
+            p = realloc(owners->pending, cap * sizeof(*p));
+            if (!p) {
+                return -ENOMEM;
+            }
+            owners->pending = p;
+            owners->pending_cap = cap;
+        }
+        p = &owners->pending[owners->pending_count];
+    }
+    char *text = owner_text(rec);
+    int r = save_owner_text(node->store, tag, text);
+    free(text);
+    if (r < 0) {
+        lk_eventlog_msg(node, NULL, LK_MSG_STORE_FAILED, lk_store_errmsg(node->store));
+        return r;
+    }
+    if (p) {
+        memset(p, 0, sizeof(*p));
+        snprintf(p->tag, sizeof(p->tag), "%s", tag);
+        p->rec = *rec;
+        owners->pending_count++;
+        return 0;
+    }
+    return owner_set(owners, tag, rec);
+}
+
+void lk_executor_begin_owners(struct lk_owners *owners)
+{
+    if (!owners->batch_open) {
+        owners->batch = true;
+        owners->pending_count = 0;
+    }
+}
+
+void lk_executor_commit_owners(struct lk_node *node, struct lk_owners *owners)
+{
+    bool open = owners->batch_open;
+    owners->batch = false;
+    owners->batch_open = false;
+    if (!open) {
+        return;
+    }
+    if (lk_store_commit(node->store) < 0) {
+        char why[512];
+        snprintf(why, sizeof(why), "%s", lk_store_errmsg(node->store));
+        lk_store_rollback(node->store);
+        lk_eventlog_msg(node, NULL, LK_MSG_STORE_FAILED, why);
+    } else {
+        for (size_t i = 0; i < owners->pending_count; i++) {
+            (void) owner_set(owners, owners->pending[i].tag, &owners->pending[i].rec);
+        }
+    }
+    free(owners->pending);
+    owners->pending = NULL;
+    owners->pending_count = 0;
+    owners->pending_cap = 0;
 }
 
 /* Every WRITE_REC of the plan for every tag of the hierarchy, in one transaction; then

@@ -43,9 +43,19 @@ int lk_executor_place(struct lk_node *node, struct lk_owners *owners, const stru
                       const struct lk_pplan *plan, char *err, size_t err_size);
 
 /* Saves one ownership record received from a peer, in the store then in owners; <0 when
- * the store could not be written (logged) or out of memory. */
+ * the store could not be written (logged) or out of memory. Inside a batch the record is
+ * written in the batch's transaction and reaches owners when the batch commits. */
 int lk_executor_save_owner(struct lk_node *node, struct lk_owners *owners, const char *tag,
                            const struct lk_owner_rec *rec);
+
+/* A batch: the records one peer message carries (one per tag of a hierarchy) are saved
+ * in one transaction, not one each (a sync of the disk each). _begin starts it; its first
+ * save opens the transaction (when it cannot, the saves commit one by one as outside a
+ * batch); _commit commits it, if anything was saved, and copies the records into owners,
+ * or, when the commit fails, logs it and drops them all, so that owners never holds a
+ * record the store does not. */
+void lk_executor_begin_owners(struct lk_owners *owners);
+void lk_executor_commit_owners(struct lk_node *node, struct lk_owners *owners);
 
 /* peer is alive again: its past fence runs no longer count. */
 void lk_executor_fence_forget(struct lk_owners *owners, const char *peer);

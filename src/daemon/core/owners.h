@@ -44,6 +44,12 @@ struct lk_owners {
 
     struct lk_fence_run *fences;
     size_t fence_count;
+
+    /* A batch of records received from a peer (lk_executor_begin_owners): written in one
+     * open transaction, copied into entries once it is committed. */
+    bool batch, batch_open;
+    struct lk_owner_entry *pending;
+    size_t pending_count, pending_cap;
 };
 
 /* Loads every stored ownership record into o (a malformed one is skipped with a

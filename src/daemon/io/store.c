@@ -21,9 +21,71 @@
 
 #define APPLICATION_ID 0x4f4b4450 /* "OKDP" */
 
+/* The statements of every action and event (a transaction, a state, an event, a run and
+ * its trim, a record): prepared once per store, reset after each use, finalized at close,
+ * instead of being parsed again each time. */
+enum hot_sql {
+    HOT_BEGIN,
+    HOT_COMMIT,
+    HOT_ROLLBACK,
+    HOT_SAVE_STATE,
+    HOT_ADD_EVENT,
+    HOT_ADD_RUN,
+    HOT_TRIM_RUNS,
+    HOT_COUNT,
+};
+
+static const char *const hot_text[HOT_COUNT] = {
+        [HOT_BEGIN] = "BEGIN IMMEDIATE",
+        [HOT_COMMIT] = "COMMIT",
+        [HOT_ROLLBACK] = "ROLLBACK",
+        [HOT_SAVE_STATE] = "UPDATE states SET state=?1, reason=?2, pending=?3, target=?4,"
+                           " check_failures=?5, recoveries=?6, stop_failed=?9"
+                           " WHERE tag=?7 AND node=?8",
+        [HOT_ADD_EVENT] = "INSERT INTO events (time_ms, node, severity, number, tag, process,"
+                          " message, detail) VALUES (?,?,?,?,?,?,?,?)",
+        [HOT_ADD_RUN] = "INSERT INTO runs (tag, action, start_ms, duration_ms, outcome,"
+                        " exit_status, term_signal, description, output)"
+                        " VALUES (?,?,?,?,?,?,?,?,?)",
+        /* Per resource: everything older than its last LK_RUNS_KEPT runs. */
+        [HOT_TRIM_RUNS] = "DELETE FROM runs WHERE tag = ?1 AND seq < (SELECT min(seq) FROM"
+                          " (SELECT seq FROM runs WHERE tag = ?1 ORDER BY seq DESC LIMIT ?2))",
+};
+
 struct lk_store {
     sqlite3 *db;
+    sqlite3_stmt *hot[HOT_COUNT];
 };
+
+/* q's prepared statement, prepared at its first use; NULL when it cannot be. */
+static sqlite3_stmt *hot(struct lk_store *store, enum hot_sql q)
+{
+    if (!store->hot[q] && sqlite3_prepare_v3(store->db, hot_text[q], -1, SQLITE_PREPARE_PERSISTENT,
+                                             &store->hot[q], NULL) != SQLITE_OK) {
+        sqlite3_finalize(store->hot[q]);
+        store->hot[q] = NULL;
+    }
+    return store->hot[q];
+}
+
+/* Runs a hot statement to its end and resets it for the next use (keeping it prepared):
+ * 0, -EEXIST on a constraint, -EIO otherwise (lk_store_errmsg says why). */
+static int hot_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_DONE) {
+        return 0;
+    }
+    return rc == SQLITE_CONSTRAINT ? -EEXIST : -EIO;
+}
+
+static int hot_exec(struct lk_store *store, enum hot_sql q)
+{
+    sqlite3_stmt *st = hot(store, q);
+    return st ? hot_done(st) : -EIO;
+}
 
 /* Migrations: migrations[i] brings the schema from version i to i + 1. */
 static const char *const migrations[] = {
@@ -288,6 +350,9 @@ struct lk_store *lk_store_close(struct lk_store *store)
     if (!store) {
         return NULL;
     }
+    for (size_t i = 0; i < HOT_COUNT; i++) {
+        sqlite3_finalize(store->hot[i]);
+    }
     sqlite3_close(store->db);
     free(store);
     return NULL;
@@ -300,17 +365,17 @@ const char *lk_store_errmsg(const struct lk_store *store)
 
 int lk_store_begin(struct lk_store *store)
 {
-    return exec_sql(store, "BEGIN IMMEDIATE");
+    return hot_exec(store, HOT_BEGIN);
 }
 
 int lk_store_commit(struct lk_store *store)
 {
-    return exec_sql(store, "COMMIT");
+    return hot_exec(store, HOT_COMMIT);
 }
 
 void lk_store_rollback(struct lk_store *store)
 {
-    (void) exec_sql(store, "ROLLBACK");
+    (void) hot_exec(store, HOT_ROLLBACK);
 }
 
 static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
@@ -638,10 +703,8 @@ int lk_store_save_scripts(struct lk_store *store, const struct lk_resource *res)
 
 int lk_store_save_state(struct lk_store *store, const char *node, const struct lk_resource *res)
 {
-    sqlite3_stmt *st = NULL;
-    const char *sql = "UPDATE states SET state=?1, reason=?2, pending=?3, target=?4,"
-                      " check_failures=?5, recoveries=?6, stop_failed=?9 WHERE tag=?7 AND node=?8";
-    if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_stmt *st = hot(store, HOT_SAVE_STATE);
+    if (!st) {
         return -EIO;
     }
     sqlite3_bind_text(st, 1, lk_state_name(res->state), -1, SQLITE_STATIC);
@@ -653,7 +716,7 @@ int lk_store_save_state(struct lk_store *store, const char *node, const struct l
     sqlite3_bind_text(st, 7, res->tag, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, node, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 9, res->stop_failed);
-    int r = step_done(st);
+    int r = hot_done(st);
     if (r == 0 && sqlite3_changes(store->db) != 1) {
         return -ENOENT;
     }
@@ -662,10 +725,8 @@ int lk_store_save_state(struct lk_store *store, const char *node, const struct l
 
 int lk_store_add_event(struct lk_store *store, struct lk_event_record *e)
 {
-    sqlite3_stmt *st = NULL;
-    const char *sql = "INSERT INTO events (time_ms, node, severity, number, tag, process,"
-                      " message, detail) VALUES (?,?,?,?,?,?,?,?)";
-    if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_stmt *st = hot(store, HOT_ADD_EVENT);
+    if (!st) {
         return -EIO;
     }
     sqlite3_bind_int64(st, 1, e->time_ms);
@@ -676,7 +737,7 @@ int lk_store_add_event(struct lk_store *store, struct lk_event_record *e)
     sqlite3_bind_text(st, 6, e->process, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, e->message, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, e->detail, -1, SQLITE_STATIC);
-    int r = step_done(st);
+    int r = hot_done(st);
     if (r < 0) {
         return r;
     }
@@ -737,11 +798,8 @@ int lk_store_last_events(struct lk_store *store, size_t n, const char *tag, lk_s
 
 int lk_store_add_run(struct lk_store *store, const struct lk_run_record *run)
 {
-    sqlite3_stmt *st = NULL;
-    const char *sql = "INSERT INTO runs (tag, action, start_ms, duration_ms, outcome,"
-                      " exit_status, term_signal, description, output)"
-                      " VALUES (?,?,?,?,?,?,?,?,?)";
-    if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_stmt *st = hot(store, HOT_ADD_RUN);
+    if (!st) {
         return -EIO;
     }
     sqlite3_bind_text(st, 1, run->tag, -1, SQLITE_STATIC);
@@ -753,17 +811,15 @@ int lk_store_add_run(struct lk_store *store, const struct lk_run_record *run)
     sqlite3_bind_int(st, 7, run->term_signal);
     sqlite3_bind_text(st, 8, run->description, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 9, run->output ? run->output : "", (int) run->output_len, SQLITE_STATIC);
-    int r = step_done(st);
+    int r = hot_done(st);
     if (r < 0) {
         return r;
     }
-    /* Per resource: everything older than its last LK_RUNS_KEPT runs. */
-    const char *trim = "DELETE FROM runs WHERE tag = ?1 AND seq < (SELECT min(seq) FROM"
-                       " (SELECT seq FROM runs WHERE tag = ?1 ORDER BY seq DESC LIMIT ?2))";
-    if (sqlite3_prepare_v2(store->db, trim, -1, &st, NULL) == SQLITE_OK) {
+    st = hot(store, HOT_TRIM_RUNS);
+    if (st) {
         sqlite3_bind_text(st, 1, run->tag, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, LK_RUNS_KEPT);
-        (void) step_done(st);
+        (void) hot_done(st);
     }
     return 0;
 }
