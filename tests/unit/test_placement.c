@@ -1519,6 +1519,24 @@ static const struct pcase golden[] = {
               "still run there; stop it there and run 'lkcli resource reset' there, or let the "
               "fence hook fence 'c'")},
 
+        /* S1 (lksim 3/2 seed 853): a node took the hierarchy over while the owner was dead
+         * to it (its remove had failed, cut off); the owner comes back and reports the
+         * failed remove while the chain is restoring here: nothing more is restored */
+        {"golden/s1-restoring-chain-stopped-when-a-peer-reports-a-failed-remove",
+         .here = "app=OSU+queued db=OSU+busy", R(.owner = "a", .gen = 11, .failed_over = true),
+         WITH(.held = 9),
+         PEERS({.name = "b", .prio = 2},
+               {.name = "c", .prio = 3, .states = "app=OSU db=OSF", .stop_failed = "db"}),
+         RECON, PLAN("REMOVE app whole preempt")},
+        {"golden/s1-restoring-chain-stopped-while-the-record-marks-a-dead-node",
+         .here = "app=OSU+queued db=OSU+busy",
+         R(.owner = "a", .gen = 11, .failed_over = true, .stop_failed = "c"),
+         PEERS({.name = "b", .prio = 2}, {.name = "c", .prio = 3, .flags = DEAD | NOSTATES}), RECON,
+         PLAN("REMOVE app whole preempt")},
+        {"golden/s1-restoring-chain-goes-on-once-the-node-reports-it-gone",
+         .here = "app=OSU+queued db=OSU+busy",
+         R(.owner = "a", .gen = 11, .failed_over = true, .stop_failed = "c"),
+         PEERS({.name = "b", .prio = 2}, {.name = "c", .prio = 3}), RECON, NOTHING},
         {"budget/two-nodes-spent-leaves-it-out-cause-first", .here = "app=OSF",
          R(.owner = "a", .gen = 5, .failovers = 1), WITH(.acted = true), ONLY_B, RECON,
          PLAN(LIMIT("app failed on a"),
