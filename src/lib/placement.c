@@ -1431,7 +1431,15 @@ bool lk_placement_startup_may_restore(const struct lk_placement_view *v)
     if (!facts_of(&v->hier).clustered && !v->hier.has_rec) {
         return true;
     }
-    /* Nor while a remove of it failed on another node that is not fenced since. */
+    /* Nor while an alive peer's records and states have not arrived since it came (it
+     * was heard just after this node settled: it may own and run the hierarchy), nor
+     * while a remove of it failed on another node that is not fenced since. */
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        if (q->alive && !q->witness && q->configured && (!q->synced || !q->has_states)) {
+            return false;
+        }
+    }
     return lk_placement_can_act(v) && !lk_placement_waits_for_all(v) && !stop_failed_peer(v) &&
            !unseen_dead_peer(v);
 }

@@ -1710,6 +1710,25 @@ static void lk_placement_queries__startup_may_restore(void **state)
             .name = "q", R(.owner = "a"), WITH(.flags = UNSEEN | FENCE), B_GONE};
     build(b, &fence_first);
     assert_false(lk_placement_startup_may_restore(&b->v));
+    /* S3 (lksim 2/1 seed 485): a peer heard just after this node settled, its records
+     * and states not yet arrived (it may own and run the hierarchy): a start-up probe
+     * that fails removes only; reconciliation restores it once they are known. */
+    struct pcase no_states = {.name = "q",
+                              R(.owner = "a"),
+                              WITH(.flags = QNONE),
+                              PEERS({.name = "b", .prio = 2, .flags = NOSTATES})};
+    build(b, &no_states);
+    assert_false(lk_placement_startup_may_restore(&b->v));
+    struct pcase not_synced = {.name = "q",
+                               R(.owner = "a"),
+                               PEERS({.name = "b", .prio = 2, .flags = UNSYNCED | NOSTATES},
+                                     {.name = "c", .prio = 3})};
+    build(b, &not_synced);
+    assert_false(lk_placement_startup_may_restore(&b->v));
+    struct pcase both_known = {
+            .name = "q", R(.owner = "a"), WITH(.flags = QNONE), PEERS({.name = "b", .prio = 2})};
+    build(b, &both_known);
+    assert_true(lk_placement_startup_may_restore(&b->v));
     struct pcase local = {.name = "q", WITH(.flags = LOCALONLY | NOQUORUM)};
     build(b, &local);
     assert_true(lk_placement_startup_may_restore(&b->v));
