@@ -901,9 +901,11 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
 }
 
 /* An action runs here. A chain being restored (restores queued behind a running one)
- * while the record names another node, or while this node lost quorum under
- * quorum-loss-action osu, is stopped: a remove that drops the queued restores and removes
- * what runs once the running action ends. Anything else waits for the action. */
+ * while the record names another node, while this node lost quorum under
+ * quorum-loss-action osu, or while a node reports a failed remove of the hierarchy (it
+ * came back after this node took it over blind: nothing more is restored), is stopped: a
+ * remove that drops the queued restores and removes what runs once the running action
+ * ends. Anything else waits for the action. */
 static void busy_here(const struct lk_placement_view *v, struct lk_pplan *p, const struct facts *f)
 {
     const struct lk_phier *h = &v->hier;
@@ -918,7 +920,8 @@ static void busy_here(const struct lk_placement_view *v, struct lk_pplan *p, con
             log_msg(p, h->tags[0].tag, LK_MSG_CLUSTER_REMOVED, (unsigned long long) h->rec.gen,
                     h->rec.reason);
         }
-    } else if (v->holding || lk_placement_can_act(v) || !v->quorum_loss_osu) {
+    } else if (v->holding ||
+               ((lk_placement_can_act(v) || !v->quorum_loss_osu) && !stop_failed_peer(v))) {
         return;
     }
     struct lk_pact *a = add(p, LK_PACT_REMOVE, h->tags[0].tag);
@@ -1546,7 +1549,15 @@ bool lk_placement_startup_may_restore(const struct lk_placement_view *v)
     if (!facts_of(&v->hier).clustered && !v->hier.has_rec) {
         return true;
     }
-    /* Nor while a remove of it failed on another node that is not fenced since. */
+    /* Nor while an alive peer's records and states have not arrived since it came (it
+     * was heard just after this node settled: it may own and run the hierarchy), nor
+     * while a remove of it failed on another node that is not fenced since. */
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        if (q->alive && !q->witness && q->configured && (!q->synced || !q->has_states)) {
+            return false;
+        }
+    }
     return lk_placement_can_act(v) && !lk_placement_waits_for_all(v) && !stop_failed_peer(v) &&
            !unseen_dead_peer(v);
 }

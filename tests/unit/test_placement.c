@@ -1630,6 +1630,24 @@ static const struct pcase golden[] = {
               "still run there; stop it there and run 'lkcli resource reset' there, or let the "
               "fence hook fence 'c'")},
 
+        /* S1 (lksim 3/2 seed 853): a node took the hierarchy over while the owner was dead
+         * to it (its remove had failed, cut off); the owner comes back and reports the
+         * failed remove while the chain is restoring here: nothing more is restored */
+        {"golden/s1-restoring-chain-stopped-when-a-peer-reports-a-failed-remove",
+         .here = "app=OSU+queued db=OSU+busy", R(.owner = "a", .gen = 11, .failed_over = true),
+         WITH(.held = 9),
+         PEERS({.name = "b", .prio = 2},
+               {.name = "c", .prio = 3, .states = "app=OSU db=OSF", .stop_failed = "db"}),
+         RECON, PLAN("REMOVE app whole preempt")},
+        {"golden/s1-restoring-chain-stopped-while-the-record-marks-a-dead-node",
+         .here = "app=OSU+queued db=OSU+busy",
+         R(.owner = "a", .gen = 11, .failed_over = true, .stop_failed = "c"),
+         PEERS({.name = "b", .prio = 2}, {.name = "c", .prio = 3, .flags = DEAD | NOSTATES}), RECON,
+         PLAN("REMOVE app whole preempt")},
+        {"golden/s1-restoring-chain-goes-on-once-the-node-reports-it-gone",
+         .here = "app=OSU+queued db=OSU+busy",
+         R(.owner = "a", .gen = 11, .failed_over = true, .stop_failed = "c"),
+         PEERS({.name = "b", .prio = 2}, {.name = "c", .prio = 3}), RECON, NOTHING},
         {"budget/two-nodes-spent-leaves-it-out-cause-first", .here = "app=OSF",
          R(.owner = "a", .gen = 5, .failovers = 1), WITH(.acted = true), ONLY_B, RECON,
          PLAN(LIMIT("app failed on a"),
@@ -1803,6 +1821,25 @@ static void lk_placement_queries__startup_may_restore(void **state)
             .name = "q", R(.owner = "a"), WITH(.flags = UNSEEN | FENCE), B_GONE};
     build(b, &fence_first);
     assert_false(lk_placement_startup_may_restore(&b->v));
+    /* S3 (lksim 2/1 seed 485): a peer heard just after this node settled, its records
+     * and states not yet arrived (it may own and run the hierarchy): a start-up probe
+     * that fails removes only; reconciliation restores it once they are known. */
+    struct pcase no_states = {.name = "q",
+                              R(.owner = "a"),
+                              WITH(.flags = QNONE),
+                              PEERS({.name = "b", .prio = 2, .flags = NOSTATES})};
+    build(b, &no_states);
+    assert_false(lk_placement_startup_may_restore(&b->v));
+    struct pcase not_synced = {.name = "q",
+                               R(.owner = "a"),
+                               PEERS({.name = "b", .prio = 2, .flags = UNSYNCED | NOSTATES},
+                                     {.name = "c", .prio = 3})};
+    build(b, &not_synced);
+    assert_false(lk_placement_startup_may_restore(&b->v));
+    struct pcase both_known = {
+            .name = "q", R(.owner = "a"), WITH(.flags = QNONE), PEERS({.name = "b", .prio = 2})};
+    build(b, &both_known);
+    assert_true(lk_placement_startup_may_restore(&b->v));
     struct pcase local = {.name = "q", WITH(.flags = LOCALONLY | NOQUORUM)};
     build(b, &local);
     assert_true(lk_placement_startup_may_restore(&b->v));
