@@ -861,9 +861,10 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
              * to us, not to the others): fenced first, as in a takeover. */
             (void) fenced(v, p, gone->name);
             wait_for_time(p);
-        } else if (!holder && !v->fence_script && peer_hears_a_dead_node(v)) {
-            /* It may own it by now: its record comes, or it dies. (With a fence script, a
-             * node that took it over from us fenced us first.) */
+        } else if (!holder && peer_hears_a_dead_node(v)) {
+            /* It may own it by now: its record comes, or it dies. (Also with a fence
+             * script: an operator's restore there fenced nobody, as this node had reported
+             * nothing in service; a takeover waits the same way, X7.) */
             wait_for_time(p);
         } else if (!holder) {
             restore_here(v, p);

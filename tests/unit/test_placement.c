@@ -868,9 +868,20 @@ static const struct pcase golden[] = {
          R(.owner = "a", .gen = 8), WITH(.held = 8),
          PEERS(B_DEAD, {.name = "c", .prio = 3, .sees = "a", .alive_since_ms = MONO_MS - 1000}),
          RECON, PLAN("WAIT")},
-        {"golden/own-record-a-peer-hears-a-dead-node-fence-script-restores", .here = "app=OSU",
+        /* X7 (lksim seed 511 at --faults 2): with a fence script too: b may run it by an
+         * operator's restore made while we were cut off, which fenced nobody (our last
+         * report had nothing in service) */
+        {"golden/own-record-a-peer-hears-a-dead-node-fence-script-waits", .here = "app=OSU",
          R(.owner = "a", .gen = 8), WITH(.flags = FENCE, .held = 8),
-         PEERS(B_DEAD, PC(.sees = "a b")), RECON, PLAN(RESTORE_APP)},
+         PEERS(B_DEAD, PC(.sees = "a b")), RECON, PLAN("WAIT")},
+        {"golden/own-record-a-peer-just-came-back-fence-script-waits", .here = "app=OSU",
+         R(.owner = "a", .gen = 8), WITH(.flags = FENCE, .held = 8),
+         PEERS(B_DEAD, {.name = "c", .prio = 3, .sees = "a", .alive_since_ms = MONO_MS - 1000}),
+         RECON, PLAN("WAIT")},
+        {"golden/own-record-a-peer-hears-a-fenced-node-restores", .here = "app=OSU",
+         R(.owner = "a", .gen = 8), WITH(.flags = FENCE, .held = 8),
+         PEERS(B_DEAD, PC(.sees = "a b")), FENCES({.node = "b", .ok = true}), RECON,
+         PLAN(RESTORE_APP)},
         /* S2 (lksim seed 840 at --faults 2): b failed, handed the hierarchy here and is
          * removing its copy when a one-way link makes it dead to us, not to c: with a
          * fence script b is fenced before the restore (its state no longer reaches us) */
