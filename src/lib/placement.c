@@ -939,7 +939,10 @@ static bool kept_through_refused_takeover(const struct lk_placement_view *v, str
                                           const struct facts *f)
 {
     const struct lk_phier *h = &v->hier;
-    if (h->rec.owner[0] || h->rec.active || h->rec.tried_count > 0 || h->rec.failover_count == 0 ||
+    /* Also when an operator's reset emptied its failover history: it still says it
+     * failed over (X12, lksim seed 366). */
+    if (h->rec.owner[0] || h->rec.active || h->rec.tried_count > 0 ||
+        (h->rec.failover_count == 0 && !h->rec.failed_over) ||
         (h->held_gen != 0 && h->held_gen + 1 != h->rec.gen) || !f->all_in || f->failed ||
         v->holding || !lk_placement_can_act(v) || lk_placement_holder(v)) {
         return false;

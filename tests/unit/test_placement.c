@@ -398,6 +398,15 @@ static const struct pcase cases[] = {
               "on a all along: a takeover refused by the failover limit while it was cut off moves "
               "nothing",
               "MARK_ACTED")},
+        /* X12 (lksim seed 366, 2 nodes, faults 3): an operator reset the budget of that
+         * record on the cut-off side; it still names nobody and moves nothing */
+        {"x12/refused-takeover-reset-kept-by-the-only-holder", .here = "app=ISP",
+         R(.owner = "", .gen = 5, .seq = 1, .inactive = true, .failed_over = true), WITH(.held = 4),
+         EV(LK_PEV_RECONCILE),
+         PLAN("WRITE_REC gen=6 seq=0 owner=a active failed_over tried=- failovers=0 reason=in "
+              "service on a all along: a takeover refused by the failover limit while it was cut "
+              "off moves nothing",
+              "MARK_ACTED")},
         {"x12/refused-takeover-kept-after-a-restart", .here = "app=ISP",
          R(.owner = "", .gen = 5, .inactive = true, .failovers = 1), EV(LK_PEV_RECONCILE),
          PLAN("WRITE_REC gen=6 seq=0 owner=a active tried=- failovers=1 reason=in service on a all "
