@@ -1151,6 +1151,25 @@ static const struct lk_ppeer *owner_alive_elsewhere(const struct lk_placement_vi
     return q && q->alive && !q->witness ? q : NULL;
 }
 
+/* X7: the record names a dead owner and a live peer other than target is the node that
+ * takes it over (the best one, as consider_takeover picks it): it may be writing its
+ * record right now (on the way, or cut off unnoticed), so an operator's restore elsewhere
+ * would race with it. That peer, or NULL. */
+static const struct lk_ppeer *takeover_elsewhere(const struct lk_placement_view *v,
+                                                 const char *target)
+{
+    const struct lk_owner_rec *rec = &v->hier.rec;
+    if (!v->hier.has_rec || !rec->active || rec->left || rec->kept || !rec->owner[0] ||
+        node_alive(v, rec->owner) || lk_placement_waits_for_all(v)) {
+        return NULL;
+    }
+    const char *best = lk_placement_target(v, NULL, NULL);
+    if (!best || is_me(v, best) || strcmp(best, target) == 0) {
+        return NULL;
+    }
+    return find_peer(v, best);
+}
+
 /* Whether peer q reports name among the nodes it hears (it told us whom it sees). */
 static bool peer_hears(const struct lk_ppeer *q, const char *name)
 {
@@ -1298,6 +1317,11 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                 "fenced: it may still run it; the fence hook runs against '%s' first: try again "
                 "once it is fenced",
                 lost->name, tag, lost->name);
+    } else if ((owner = takeover_elsewhere(v, target))) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "node '%s' owns the hierarchy of '%s' and is DEAD: node '%s' takes it over; try "
+                "again once it has (the restore then moves it)",
+                v->hier.rec.owner, tag, owner->name);
     } else {
         struct lk_owner_rec next = h->has_rec ? h->rec : (struct lk_owner_rec){0};
         if (!h->has_rec || strcmp(next.owner, target) != 0 || !next.active) {

@@ -1439,6 +1439,22 @@ static const struct pcase golden[] = {
          PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
               "on a",
               "MARK_ACTED", "VERDICT LOCAL")},
+        /* X7 (lksim seeds 307 and 725 at --faults 1): c, before us in priority, takes it
+         * over and its record may be on the way (or c was just cut off unnoticed): a
+         * restore here would run it twice */
+        {"golden/operator-restore-dead-owner-a-better-peer-takes-it-over",
+         R(.owner = "b", .gen = 2), WITH(.prio = 3),
+         PEERS(B_DEAD, {.name = "c", .prio = 2, .sees = "a"}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 3),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and is DEAD: node 'c' takes "
+              "it over; try again once it has (the restore then moves it)")},
+        {"golden/operator-restore-dead-owner-on-the-peer-that-takes-it-over",
+         R(.owner = "b", .gen = 2), WITH(.prio = 3),
+         PEERS(B_DEAD, {.name = "c", .prio = 2, .sees = "a"}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "c", .target_priority = 2),
+         PLAN("WRITE_REC gen=3 seq=0 owner=c active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "VERDICT HANDLED")},
         {"golden/operator-restore-owner-left-cleanly", R(.owner = "b", .gen = 2, .left = true),
          WITH(.flags = FENCE), PEERS(B_DEAD, C_SEES_A),
          EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
