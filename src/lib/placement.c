@@ -861,9 +861,10 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
              * to us, not to the others): fenced first, as in a takeover. */
             (void) fenced(v, p, gone->name);
             wait_for_time(p);
-        } else if (!holder && !v->fence_script && peer_hears_a_dead_node(v)) {
-            /* It may own it by now: its record comes, or it dies. (With a fence script, a
-             * node that took it over from us fenced us first.) */
+        } else if (!holder && peer_hears_a_dead_node(v)) {
+            /* It may own it by now: its record comes, or it dies. (Also with a fence
+             * script: an operator's restore there fenced nobody, as this node had reported
+             * nothing in service; a takeover waits the same way, X7.) */
             wait_for_time(p);
         } else if (!holder) {
             restore_here(v, p);
@@ -941,7 +942,10 @@ static bool kept_through_refused_takeover(const struct lk_placement_view *v, str
                                           const struct facts *f)
 {
     const struct lk_phier *h = &v->hier;
-    if (h->rec.owner[0] || h->rec.active || h->rec.tried_count > 0 || h->rec.failover_count == 0 ||
+    /* Also when an operator's reset emptied its failover history: it still says it
+     * failed over (X12, lksim seed 366). */
+    if (h->rec.owner[0] || h->rec.active || h->rec.tried_count > 0 ||
+        (h->rec.failover_count == 0 && !h->rec.failed_over) ||
         (h->held_gen != 0 && h->held_gen + 1 != h->rec.gen) || !f->all_in || f->failed ||
         v->holding || !lk_placement_can_act(v) || lk_placement_holder(v)) {
         return false;
@@ -1150,6 +1154,25 @@ static const struct lk_ppeer *owner_alive_elsewhere(const struct lk_placement_vi
     return q && q->alive && !q->witness ? q : NULL;
 }
 
+/* X7: the record names a dead owner and a live peer other than target is the node that
+ * takes it over (the best one, as consider_takeover picks it): it may be writing its
+ * record right now (on the way, or cut off unnoticed), so an operator's restore elsewhere
+ * would race with it. That peer, or NULL. */
+static const struct lk_ppeer *takeover_elsewhere(const struct lk_placement_view *v,
+                                                 const char *target)
+{
+    const struct lk_owner_rec *rec = &v->hier.rec;
+    if (!v->hier.has_rec || !rec->active || rec->left || rec->kept || !rec->owner[0] ||
+        node_alive(v, rec->owner) || lk_placement_waits_for_all(v)) {
+        return NULL;
+    }
+    const char *best = lk_placement_target(v, NULL, NULL);
+    if (!best || is_me(v, best) || strcmp(best, target) == 0) {
+        return NULL;
+    }
+    return find_peer(v, best);
+}
+
 /* Whether peer q reports name among the nodes it hears (it told us whom it sees). */
 static bool peer_hears(const struct lk_ppeer *q, const char *name)
 {
@@ -1297,6 +1320,11 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                 "fenced: it may still run it; the fence hook runs against '%s' first: try again "
                 "once it is fenced",
                 lost->name, tag, lost->name);
+    } else if ((owner = takeover_elsewhere(v, target))) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "node '%s' owns the hierarchy of '%s' and is DEAD: node '%s' takes it over; try "
+                "again once it has (the restore then moves it)",
+                v->hier.rec.owner, tag, owner->name);
     } else {
         struct lk_owner_rec next = h->has_rec ? h->rec : (struct lk_owner_rec){0};
         if (!h->has_rec || strcmp(next.owner, target) != 0 || !next.active) {

@@ -499,10 +499,15 @@ static void restart_at(struct sim_node *n, uint64_t t)
     push((struct ev){.t = t, .type = E_RESTART, .node = n->idx, .power = power_cycles[n->idx]});
 }
 
+static void fail_hiers_on(int i);
+
 static void power_off(int i)
 {
     struct sim_node *n = &W.node[i];
     sim_trace(n, "powered off by the fence hook");
+    /* A node death as a crash is: the takeover that follows is a failover the product
+     * counts in the budget (docs/CLUSTER.md, "Failover limit"). */
+    fail_hiers_on(i);
     W.powered_off[i] = true;
     power_cycles[i]++;
     for (int r = 0; r < SIM_RES; r++) {

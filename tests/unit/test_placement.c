@@ -398,6 +398,15 @@ static const struct pcase cases[] = {
               "on a all along: a takeover refused by the failover limit while it was cut off moves "
               "nothing",
               "MARK_ACTED")},
+        /* X12 (lksim seed 366, 2 nodes, faults 3): an operator reset the budget of that
+         * record on the cut-off side; it still names nobody and moves nothing */
+        {"x12/refused-takeover-reset-kept-by-the-only-holder", .here = "app=ISP",
+         R(.owner = "", .gen = 5, .seq = 1, .inactive = true, .failed_over = true), WITH(.held = 4),
+         EV(LK_PEV_RECONCILE),
+         PLAN("WRITE_REC gen=6 seq=0 owner=a active failed_over tried=- failovers=0 reason=in "
+              "service on a all along: a takeover refused by the failover limit while it was cut "
+              "off moves nothing",
+              "MARK_ACTED")},
         {"x12/refused-takeover-kept-after-a-restart", .here = "app=ISP",
          R(.owner = "", .gen = 5, .inactive = true, .failovers = 1), EV(LK_PEV_RECONCILE),
          PLAN("WRITE_REC gen=6 seq=0 owner=a active tried=- failovers=1 reason=in service on a all "
@@ -868,9 +877,20 @@ static const struct pcase golden[] = {
          R(.owner = "a", .gen = 8), WITH(.held = 8),
          PEERS(B_DEAD, {.name = "c", .prio = 3, .sees = "a", .alive_since_ms = MONO_MS - 1000}),
          RECON, PLAN("WAIT")},
-        {"golden/own-record-a-peer-hears-a-dead-node-fence-script-restores", .here = "app=OSU",
+        /* X7 (lksim seed 511 at --faults 2): with a fence script too: b may run it by an
+         * operator's restore made while we were cut off, which fenced nobody (our last
+         * report had nothing in service) */
+        {"golden/own-record-a-peer-hears-a-dead-node-fence-script-waits", .here = "app=OSU",
          R(.owner = "a", .gen = 8), WITH(.flags = FENCE, .held = 8),
-         PEERS(B_DEAD, PC(.sees = "a b")), RECON, PLAN(RESTORE_APP)},
+         PEERS(B_DEAD, PC(.sees = "a b")), RECON, PLAN("WAIT")},
+        {"golden/own-record-a-peer-just-came-back-fence-script-waits", .here = "app=OSU",
+         R(.owner = "a", .gen = 8), WITH(.flags = FENCE, .held = 8),
+         PEERS(B_DEAD, {.name = "c", .prio = 3, .sees = "a", .alive_since_ms = MONO_MS - 1000}),
+         RECON, PLAN("WAIT")},
+        {"golden/own-record-a-peer-hears-a-fenced-node-restores", .here = "app=OSU",
+         R(.owner = "a", .gen = 8), WITH(.flags = FENCE, .held = 8),
+         PEERS(B_DEAD, PC(.sees = "a b")), FENCES({.node = "b", .ok = true}), RECON,
+         PLAN(RESTORE_APP)},
         /* S2 (lksim seed 840 at --faults 2): b failed, handed the hierarchy here and is
          * removing its copy when a one-way link makes it dead to us, not to c: with a
          * fence script b is fenced before the restore (its state no longer reaches us) */
@@ -1419,6 +1439,22 @@ static const struct pcase golden[] = {
          PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
               "on a",
               "MARK_ACTED", "VERDICT LOCAL")},
+        /* X7 (lksim seeds 307 and 725 at --faults 1): c, before us in priority, takes it
+         * over and its record may be on the way (or c was just cut off unnoticed): a
+         * restore here would run it twice */
+        {"golden/operator-restore-dead-owner-a-better-peer-takes-it-over",
+         R(.owner = "b", .gen = 2), WITH(.prio = 3),
+         PEERS(B_DEAD, {.name = "c", .prio = 2, .sees = "a"}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 3),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and is DEAD: node 'c' takes "
+              "it over; try again once it has (the restore then moves it)")},
+        {"golden/operator-restore-dead-owner-on-the-peer-that-takes-it-over",
+         R(.owner = "b", .gen = 2), WITH(.prio = 3),
+         PEERS(B_DEAD, {.name = "c", .prio = 2, .sees = "a"}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "c", .target_priority = 2),
+         PLAN("WRITE_REC gen=3 seq=0 owner=c active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "VERDICT HANDLED")},
         {"golden/operator-restore-owner-left-cleanly", R(.owner = "b", .gen = 2, .left = true),
          WITH(.flags = FENCE), PEERS(B_DEAD, C_SEES_A),
          EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
