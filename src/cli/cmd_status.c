@@ -119,6 +119,14 @@ int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
         if (budget) {
             printf("    failover budget: %s\n", budget);
         }
+        size_t k;
+        json_t *marked;
+        json_array_foreach(json_object_get(root, "remove_failed_on"), k, marked)
+        {
+            printf("    remove failed on %s: it may still run there; no node restores the "
+                   "hierarchy until %s is fenced or it is removed there\n",
+                   json_string_value(marked), json_string_value(marked));
+        }
     }
     json_t *events = json_object_get(data, "events");
     printf("\nrecent events:\n");

@@ -238,6 +238,9 @@ def test_failed_stop_holds_the_hierarchy_until_removed_there(cluster):
                 return "failed on node 'node1'" in p.stderr
 
             wait_for(refused, timeout=30, what="node2 to refuse the restore, naming node1")
+            # Its status says why, from the record (node1, which reported it, is down).
+            out = n2.cli("status").stdout
+            assert "remove failed on node1: it may still run there" in out, out
             holds(lambda: app.runs_only_on(n1), QUIET,
                   what="app1 still runs only on node1 after node2 restarted")
             assert record_marks(n2, "app1") == ["node1"]

@@ -199,6 +199,12 @@ static json_t *hierarchies_json(struct lk_api *api)
                                                sizeof(budget))) {
                 json_object_set_new(tree, "budget", json_string(budget));
             }
+            json_t *marked =
+                    tree ? lk_cluster_remove_failed_json(api->cluster, node->resources[i]->tag)
+                         : NULL;
+            if (marked) {
+                json_object_set_new(tree, "remove_failed_on", marked);
+            }
             json_array_append_new(roots, tree);
         }
     }

@@ -1077,6 +1077,19 @@ bool lk_cluster_budget_text(struct lk_cluster *cl, const char *tag, char *buf, s
     return true;
 }
 
+json_t *lk_cluster_remove_failed_json(struct lk_cluster *cl, const char *tag)
+{
+    const struct lk_owner_rec *rec = cl ? lk_owner_get(cl, tag) : NULL;
+    if (!rec || rec->stop_failed_count == 0) {
+        return NULL;
+    }
+    json_t *nodes = json_array();
+    for (size_t i = 0; nodes && i < rec->stop_failed_count; i++) {
+        json_array_append_new(nodes, json_string(rec->stop_failed[i]));
+    }
+    return nodes;
+}
+
 json_t *lk_cluster_status_json(struct lk_cluster *cl)
 {
     struct lk_node *node = cl->node;

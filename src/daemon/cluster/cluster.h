@@ -137,6 +137,10 @@ void lk_cluster_reset_budget(struct lk_cluster *cl, const char *tag);
  * clustered. */
 bool lk_cluster_budget_text(struct lk_cluster *cl, const char *tag, char *buf, size_t size);
 
+/* The nodes where a remove of tag's hierarchy failed ("may still be running"), as its
+ * ownership record marks them: a new JSON array, or NULL when none is marked. */
+json_t *lk_cluster_remove_failed_json(struct lk_cluster *cl, const char *tag);
+
 /* {"node":…, "quorum":{…}, "warnings":[…], "nodes":[…], "paths":[…]} for status and
  * node list. */
 json_t *lk_cluster_status_json(struct lk_cluster *cl);
