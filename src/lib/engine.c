@@ -827,6 +827,13 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
             commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, false, "remove action has succeeded")
                     ->stop_failed = false;
             log_msg(plan, res, LK_MSG_REMOVE_OK, ms);
+        } else if (ok && effective_init(plan, res) == LK_INIT_INIT_OSU) {
+            /* Its owner became known while the clean-up ran (a peer's records arrived):
+             * no restore here; whatever depends on it goes too, as after a failed probe. */
+            commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, false, "remove action has succeeded")
+                    ->stop_failed = false;
+            log_msg(plan, res, LK_MSG_REMOVE_OK, ms);
+            queue_remove_up(plan, res, false);
         } else if (ok) {
             log_msg(plan, res, LK_MSG_REMOVE_OK, ms);
             queue_restore_tree(plan, res);

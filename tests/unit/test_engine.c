@@ -1826,6 +1826,26 @@ lk_engine_decide__hierarchy_startup_owned_elsewhere_child_probe_fails_first(void
     free(h);
 }
 
+/* A start-up probe failed while no owner was known, so the clean-up remove runs before a
+ * restore; the owner's records arrive meanwhile (owned elsewhere now). When the remove
+ * succeeds nothing is restored, and the parent found running is removed too. */
+static void lk_engine_decide__hierarchy_startup_cleanup_then_owned_elsewhere(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "child", LK_STATE_OSF, LK_PENDING_CLEANUP, true, Q);
+    hier_add(h, "parent", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_dep(h, "parent", "child");
+    h->view.owned_elsewhere = always;
+    hier_finish(h, "child", LK_ACTION_REMOVE, true, &plan);
+    assert_string_equal(runs_of(&plan), "parent remove");
+    hier_finish(h, "parent", LK_ACTION_REMOVE, true, &plan);
+    assert_string_equal(runs_of(&plan), "");
+    assert_string_equal(states_of(h), "child OSU, parent OSU");
+    free(h);
+}
+
 /* The same rule outside start-up: a failed child waits for its parent's restore, which
  * succeeds; the parent is then removed (keeping its intent), then the child. */
 static void lk_engine_decide__hierarchy_failed_child_pulls_in_a_parent_restored_later(void **state)
@@ -2304,6 +2324,7 @@ int main(void)
             cmocka_unit_test(lk_engine_decide__hierarchy_preempt_then_restore_fails),
             cmocka_unit_test(
                     lk_engine_decide__hierarchy_startup_owned_elsewhere_child_probe_fails_first),
+            cmocka_unit_test(lk_engine_decide__hierarchy_startup_cleanup_then_owned_elsewhere),
             cmocka_unit_test(
                     lk_engine_decide__hierarchy_failed_child_pulls_in_a_parent_restored_later),
             cmocka_unit_test(lk_engine_would_cycle__prints_the_cycle),
