@@ -28,6 +28,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -93,6 +94,25 @@ def holds(predicate, duration, interval=0.05, what=None):
 
 
 # ---------------------------------------------------------------------- the application
+
+
+def fence_hook(tmp_path, status=1):
+    """A fence script that logs "<fenced node> <node running it>" to fence_log and exits
+    with the number in control (status at first): root-owned, 0755, in a fresh 0755
+    directory (tmp_path is 0755, its parents root's 0700 pytest directories: nobody else
+    can change it). Returns (script, fence_log, control)."""
+    fdir = tempfile.mkdtemp(prefix="fence-", dir=tmp_path)
+    os.chmod(fdir, 0o755)
+    fence_log = os.path.join(fdir, "fence.log")
+    control = os.path.join(fdir, "control")
+    with open(control, "w") as f:
+        f.write(f"{status}\n")
+    script = lkapp.write_script(os.path.join(fdir, "fence.sh"), f"""\
+#!/bin/bash
+echo "$LK_FENCE_NODE $LK_NODE" >> {fence_log}
+exit "$(cat {control})"
+""", 0o755)
+    return script, fence_log, control
 
 
 class ClusterApp:

@@ -12,7 +12,6 @@ outside a declared fencing window (none is declared here)."""
 import os
 import re
 import signal
-import tempfile
 
 import pytest
 
@@ -95,19 +94,7 @@ def test_fence_script_gates_the_takeover(cluster, tmp_path):
     n1, n2 = cluster.build(2)
     assert n1.node_list()["quorum"]["mode"] == "none"
 
-    # The fence script: root-owned, 0755, in a fresh 0755 directory (tmp_path is 0755,
-    # its parents are root's 0700 pytest directories: nobody else can change it).
-    fdir = tempfile.mkdtemp(prefix="fence-", dir=tmp_path)
-    os.chmod(fdir, 0o755)
-    fence_log = os.path.join(fdir, "fence.log")
-    control = os.path.join(fdir, "control")
-    with open(control, "w") as f:
-        f.write("1\n")
-    script = ch.lkapp.write_script(os.path.join(fdir, "fence.sh"), f"""\
-#!/bin/bash
-echo "$LK_FENCE_NODE $LK_NODE" >> {fence_log}
-exit "$(cat {control})"
-""", 0o755)
+    script, fence_log, control = ch.fence_hook(tmp_path)
     st = os.stat(script)
     assert st.st_uid == 0 and st.st_mode & 0o777 == 0o755, oct(st.st_mode)
     cluster.configure([n1, n2], fence_script=str(script))

@@ -9,7 +9,6 @@ through the cluster harness (tests/helpers/cluster.py); every test waits for con
 with generous bounds and never asserts a timing."""
 
 import os
-import tempfile
 
 import cluster as ch
 from cluster import holds, wait_eq, wait_for
@@ -21,17 +20,7 @@ def two_with_witness_and_fence(cluster, tmp_path):
     n1, n2 = cluster.build(2)
     w = cluster.add_node("witness1", witness=True)
     w.start()
-    fdir = tempfile.mkdtemp(prefix="fence-", dir=tmp_path)
-    os.chmod(fdir, 0o755)
-    fence_log = os.path.join(fdir, "fence.log")
-    control = os.path.join(fdir, "control")
-    with open(control, "w") as f:
-        f.write("1\n")
-    script = ch.lkapp.write_script(os.path.join(fdir, "fence.sh"), f"""\
-#!/bin/bash
-echo "$LK_FENCE_NODE $LK_NODE" >> {fence_log}
-exit "$(cat {control})"
-""", 0o755)
+    script, fence_log, control = ch.fence_hook(tmp_path)
     cluster.configure([n1, n2], witness=w.addr, fence_script=str(script))
     for n in (n1, n2):
         wait_eq(lambda n=n: (lambda q: (q["mode"], q["voters"], q["votes"], q["quorate"]))(

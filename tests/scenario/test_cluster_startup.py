@@ -11,7 +11,6 @@ Real daemons and real scripts, through the cluster harness (tests/helpers/cluste
 every test waits for conditions with generous bounds and never asserts a timing."""
 
 import os
-import tempfile
 
 import cluster as ch
 from cluster import holds, wait_eq, wait_for
@@ -72,17 +71,7 @@ def test_restart_alone_operator_restore_overrides_the_wait(cluster):
 
 def test_operator_restore_of_a_dead_unfenced_owner_fences_first(cluster, tmp_path):
     n1, n2 = cluster.build(2)
-    fdir = tempfile.mkdtemp(prefix="fence-", dir=tmp_path)
-    os.chmod(fdir, 0o755)
-    fence_log = os.path.join(fdir, "fence.log")
-    control = os.path.join(fdir, "control")
-    with open(control, "w") as f:
-        f.write("1\n")
-    script = ch.lkapp.write_script(os.path.join(fdir, "fence.sh"), f"""\
-#!/bin/bash
-echo "$LK_FENCE_NODE $LK_NODE" >> {fence_log}
-exit "$(cat {control})"
-""", 0o755)
+    script, fence_log, control = ch.fence_hook(tmp_path)
     cluster.configure([n1, n2], fence_script=str(script))
     app = extended_app(cluster, n1, n2)
 
@@ -116,17 +105,7 @@ def test_quorum_none_operator_restore_fences_a_dead_peer_first(cluster, tmp_path
     fences every dead peer the hierarchy is extended to first (issue 9, X7)."""
     n1, n2 = cluster.build(2)
     assert n1.node_list()["quorum"]["mode"] == "none"
-    fdir = tempfile.mkdtemp(prefix="fence-", dir=tmp_path)
-    os.chmod(fdir, 0o755)
-    fence_log = os.path.join(fdir, "fence.log")
-    control = os.path.join(fdir, "control")
-    with open(control, "w") as f:
-        f.write("1\n")
-    script = ch.lkapp.write_script(os.path.join(fdir, "fence.sh"), f"""\
-#!/bin/bash
-echo "$LK_FENCE_NODE $LK_NODE" >> {fence_log}
-exit "$(cat {control})"
-""", 0o755)
+    script, fence_log, control = ch.fence_hook(tmp_path)
     cluster.configure([n1, n2], fence_script=str(script))
     app = extended_app(cluster, n1, n2)
     # Out of service: the record still names node1 (inactive); node2 owns nothing.
