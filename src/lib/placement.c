@@ -1360,6 +1360,28 @@ static void switch_message(const struct lk_placement_view *v, struct lk_pplan *p
     }
     struct facts f = facts_of(h);
     if (is_me(v, to)) {
+        if (!f.busy && h->has_rec && is_me(v, h->rec.owner) && !h->rec.active &&
+            lk_placement_can_act(v) && !v->holding) {
+            /* X4: a restore asked for this node, which owns the hierarchy but left it out
+             * (an operator's remove here ended before the request arrived): meant to run
+             * here again. Out of service, the reconciliation restores it once the record
+             * is written; half in service (a child left up), the rest is restored now. */
+            struct lk_owner_rec next = h->rec;
+            next.gen++;
+            next.seq = 0;
+            next.active = true;
+            next.left = false;
+            next.kept = false;
+            next.failed_over = false;
+            next.planned = false;
+            (void) lk_owner_budget_reset(&next); /* asked by an operator on ev->from */
+            snprintf(next.reason, sizeof(next.reason), "restore requested on %s", ev->from);
+            write_rec(p, &next);
+            if (f.in_service) {
+                restore_here(v, p);
+            }
+            return;
+        }
         if (f.in_service && !f.busy && h->has_rec && is_me(v, h->rec.owner)) {
             /* A restore asked on ev->from for the node that holds it: starts afresh. */
             char why[LK_OWNER_REASON_MAX];
