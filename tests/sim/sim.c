@@ -277,6 +277,14 @@ static bool cut_off(int i)
  * effect (here, or when its switch message reaches the holder: a lost one does not). */
 static void operator_restore(int i, int h)
 {
+    /* Typed on the other side of a partition from an operator's remove typed there: the
+     * nodes cannot order the two; the greater record wins at the heal (docs/CLUSTER.md
+     * "Operator commands on both sides of a partition"). */
+    int k = W.removed_cut_off[h] - 1;
+    bool across = k >= 0 && k != i && !(W.link[i][k] && W.link[k][i]);
+    W.split_excused[h] = across ? k + 1 : 0;
+    W.split_gen[h] = W.node[i].own[h == 0 ? 0 : 1].rec.gen;
+    W.split_seq[h] = W.node[i].own[h == 0 ? 0 : 1].rec.seq;
     W.intent_in[h] = true;
     if (!cut_off(i) && !W.op_forwarded) {
         operator_fresh(h);
@@ -481,6 +489,11 @@ static void set_link(int a, int b, bool up)
         W.epoch[a][b]++; /* what is in flight on it is lost */
     } else {
         W.link_up_since[a][b] = W.now;
+        for (int h = 0; h < SIM_HIER && W.link[b][a]; h++) {
+            if (W.removed_cut_off[h] == a + 1 || W.removed_cut_off[h] == b + 1) {
+                W.removed_cut_off[h] = 0; /* its record reaches the other side from now on */
+            }
+        }
     }
 }
 
@@ -735,6 +748,12 @@ static void fault(void)
                   ok ? "accepted" : why);
         if (ok) {
             W.intent_in[h] = false;
+            bool cut = false;
+            for (int k = 0; k < W.cfg.nodes; k++) {
+                cut |= k != i && !(W.link[i][k] && W.link[k][i]);
+            }
+            W.removed_cut_off[h] = cut ? i + 1 : 0;
+            W.split_excused[h] = 0;
         }
     } else if (kind < 92) {
         if (W.app[i][r] != APP_OFF && n->res[r].state == LK_STATE_OSF) {
@@ -1094,6 +1113,15 @@ static void check_quiet_end(void)
         uint32_t everyone = (1u << W.cfg.nodes) - 1;
         if (stop_failed || (W.episode_failed[h] & everyone) == everyone) {
             continue; /* documented: a failed remove, or it failed on every node (1624) */
+        }
+        char removed[64];
+        snprintf(removed, sizeof(removed), "removed by an operator on %s",
+                 W.node[W.split_excused[h] > 0 ? W.split_excused[h] - 1 : 0].name);
+        const struct lk_owner_rec *won = &W.node[0].own[h == 0 ? 0 : 1].rec;
+        if (W.split_excused[h] > 0 && strcmp(won->reason, removed) == 0 &&
+            (won->gen > W.split_gen[h] ||
+             (won->gen == W.split_gen[h] && won->seq > W.split_seq[h]))) {
+            continue; /* documented: the remove's greater record won over a restore there */
         }
         for (int i = 0; i < W.cfg.nodes && !somewhere; i++) {
             bool all = true;
