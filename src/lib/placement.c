@@ -1344,6 +1344,13 @@ static void remove_requested(const struct lk_placement_view *v, struct lk_pplan 
      * (a busy hierarchy refuses it; a node that neither holds nor owns it has nothing to
      * take out), so that a later takeover does not take it out of service. */
     bool owner_here = v->hier.has_rec && is_me(v, v->hier.rec.owner);
+    if (!f.busy && !f.in_service && owner_here && !may_run_here && !v->hier.rec.active &&
+        v->hier.rec.tried_count == 0) {
+        /* X4: out already, and the record says so: nothing to note. A note would wait for
+         * the next reconciliation and take out a restore asked meanwhile on another node. */
+        verdict(p, LK_PVERDICT_LOCAL, "%s", "");
+        return;
+    }
     if (!f.busy && (f.in_service || owner_here) && (!may_run_here || owner_here)) {
         (void) add(p, LK_PACT_NOTE_REMOVING, tag);
     }

@@ -1154,6 +1154,12 @@ static const struct pcase golden[] = {
          EV(LK_PEV_REMOVE_REQUESTED), PLAN("SEND_REMOVE b app", "VERDICT HANDLED")},
         {"golden/remove-done-already-inactive", R(.owner = "a", .inactive = true),
          WITH(.removing = true), RECON, PLAN("DROP_REMOVING app")},
+        /* X4: a remove of what is out already, its record too, leaves no note behind that
+         * the next reconciliation would turn into "removed by an operator" over a restore
+         * asked meanwhile on another node. */
+        {"golden/remove-already-out-and-inactive-no-note",
+         R(.owner = "a", .gen = 1, .seq = 1, .inactive = true, .reason = "removed by an operator"),
+         EV(LK_PEV_REMOVE_REQUESTED), PLAN("VERDICT LOCAL")},
         {"golden/remove-message-one-tag", .here = "app=ISP", R(.owner = "a"),
          EV(LK_PEV_REMOVE_MESSAGE, .from = "b"), PLAN("NOTE_REMOVING app", "REMOVE app")},
         {"golden/remove-message-whole", .here = "app=ISP", R(.owner = "a"),
