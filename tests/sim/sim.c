@@ -281,7 +281,8 @@ static void operator_restore(int i, int h)
      * nodes cannot order the two; the greater record wins at the heal (docs/CLUSTER.md
      * "Operator commands on both sides of a partition"). */
     int k = W.removed_cut_off[h] - 1;
-    bool across = k >= 0 && k != i && !(W.link[i][k] && W.link[k][i]);
+    bool across =
+            k >= 0 && k != i && (!(W.link[i][k] && W.link[k][i]) || !W.node[i].peers[k].alive);
     W.split_excused[h] = across ? k + 1 : 0;
     W.split_gen[h] = W.node[i].own[h == 0 ? 0 : 1].rec.gen;
     W.split_seq[h] = W.node[i].own[h == 0 ? 0 : 1].rec.seq;
@@ -489,11 +490,6 @@ static void set_link(int a, int b, bool up)
         W.epoch[a][b]++; /* what is in flight on it is lost */
     } else {
         W.link_up_since[a][b] = W.now;
-        for (int h = 0; h < SIM_HIER && W.link[b][a]; h++) {
-            if (W.removed_cut_off[h] == a + 1 || W.removed_cut_off[h] == b + 1) {
-                W.removed_cut_off[h] = 0; /* its record reaches the other side from now on */
-            }
-        }
     }
 }
 
