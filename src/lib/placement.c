@@ -1375,6 +1375,13 @@ static void remove_requested(const struct lk_placement_view *v, struct lk_pplan 
      * (a busy hierarchy refuses it; a node that neither holds nor owns it has nothing to
      * take out), so that a later takeover does not take it out of service. */
     bool owner_here = v->hier.has_rec && is_me(v, v->hier.rec.owner);
+    if (!f.busy && !f.in_service && owner_here && !may_run_here && !v->hier.rec.active &&
+        v->hier.rec.tried_count == 0) {
+        /* X4: out already, and the record says so: nothing to note. A note would wait for
+         * the next reconciliation and take out a restore asked meanwhile on another node. */
+        verdict(p, LK_PVERDICT_LOCAL, "%s", "");
+        return;
+    }
     if (!f.busy && (f.in_service || owner_here) && (!may_run_here || owner_here)) {
         (void) add(p, LK_PACT_NOTE_REMOVING, tag);
     }
@@ -1391,6 +1398,28 @@ static void switch_message(const struct lk_placement_view *v, struct lk_pplan *p
     }
     struct facts f = facts_of(h);
     if (is_me(v, to)) {
+        if (!f.busy && h->has_rec && is_me(v, h->rec.owner) && !h->rec.active &&
+            lk_placement_can_act(v) && !v->holding) {
+            /* X4: a restore asked for this node, which owns the hierarchy but left it out
+             * (an operator's remove here ended before the request arrived): meant to run
+             * here again. Out of service, the reconciliation restores it once the record
+             * is written; half in service (a child left up), the rest is restored now. */
+            struct lk_owner_rec next = h->rec;
+            next.gen++;
+            next.seq = 0;
+            next.active = true;
+            next.left = false;
+            next.kept = false;
+            next.failed_over = false;
+            next.planned = false;
+            (void) lk_owner_budget_reset(&next); /* asked by an operator on ev->from */
+            snprintf(next.reason, sizeof(next.reason), "restore requested on %s", ev->from);
+            write_rec(p, &next);
+            if (f.in_service) {
+                restore_here(v, p);
+            }
+            return;
+        }
         if (f.in_service && !f.busy && h->has_rec && is_me(v, h->rec.owner)) {
             /* A restore asked on ev->from for the node that holds it: starts afresh. */
             char why[LK_OWNER_REASON_MAX];

@@ -323,6 +323,15 @@ static bool superseded_by_a_down_node(int i, int h)
  * effect (here, or when its switch message reaches the holder: a lost one does not). */
 static void operator_restore(int i, int h)
 {
+    /* Typed on the other side of a partition from an operator's remove typed there: the
+     * nodes cannot order the two; the greater record wins at the heal (docs/CLUSTER.md
+     * "Operator commands on both sides of a partition"). */
+    int k = W.removed_cut_off[h] - 1;
+    bool across =
+            k >= 0 && k != i && (!(W.link[i][k] && W.link[k][i]) || !W.node[i].peers[k].alive);
+    W.split_excused[h] = across ? k + 1 : 0;
+    W.split_gen[h] = W.node[i].own[h == 0 ? 0 : 1].rec.gen;
+    W.split_seq[h] = W.node[i].own[h == 0 ? 0 : 1].rec.seq;
     W.intent_in[h] = true;
     if (!cut_off(i) && !W.op_forwarded && !superseded_by_a_down_node(i, h)) {
         operator_fresh(h);
@@ -786,6 +795,12 @@ static void fault(void)
                   ok ? "accepted" : why);
         if (ok) {
             W.intent_in[h] = false;
+            bool cut = false;
+            for (int k = 0; k < W.cfg.nodes; k++) {
+                cut |= k != i && !(W.link[i][k] && W.link[k][i]);
+            }
+            W.removed_cut_off[h] = cut ? i + 1 : 0;
+            W.split_excused[h] = 0;
         }
     } else if (kind < 92) {
         if (W.app[i][r] != APP_OFF && n->res[r].state == LK_STATE_OSF) {
@@ -1145,6 +1160,15 @@ static void check_quiet_end(void)
         uint32_t everyone = (1u << W.cfg.nodes) - 1;
         if (stop_failed || (W.episode_failed[h] & everyone) == everyone) {
             continue; /* documented: a failed remove, or it failed on every node (1624) */
+        }
+        char removed[64];
+        snprintf(removed, sizeof(removed), "removed by an operator on %s",
+                 W.node[W.split_excused[h] > 0 ? W.split_excused[h] - 1 : 0].name);
+        const struct lk_owner_rec *won = &W.node[0].own[h == 0 ? 0 : 1].rec;
+        if (W.split_excused[h] > 0 && strcmp(won->reason, removed) == 0 &&
+            (won->gen > W.split_gen[h] ||
+             (won->gen == W.split_gen[h] && won->seq > W.split_seq[h]))) {
+            continue; /* documented: the remove's greater record won over a restore there */
         }
         for (int i = 0; i < W.cfg.nodes && !somewhere; i++) {
             bool all = true;

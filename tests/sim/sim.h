@@ -159,6 +159,14 @@ struct sim_world {
     bool limit_excused[SIM_HIER];
     bool op_forwarded; /* the operator's restore went to the holder as a switch message */
     bool failing_counted[SIM_NODES_MAX][SIM_HIER]; /* its last crash or freeze counted */
+
+    /* An operator's remove typed on a node with a link down (node + 1), and a restore
+     * typed after it on a node that does not hear it: the record there after the restore
+     * (a restore that learned the remove's record writes a greater one). */
+    int removed_cut_off[SIM_HIER];
+    int split_excused[SIM_HIER];
+    uint64_t split_gen[SIM_HIER], split_seq[SIM_HIER];
+
     bool quiet;
     uint64_t quiet_since, phase_end;
     uint32_t episode_failed[SIM_HIER]; /* nodes where it failed since it was last in service */

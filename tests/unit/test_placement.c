@@ -1174,6 +1174,12 @@ static const struct pcase golden[] = {
          EV(LK_PEV_REMOVE_REQUESTED), PLAN("SEND_REMOVE b app", "VERDICT HANDLED")},
         {"golden/remove-done-already-inactive", R(.owner = "a", .inactive = true),
          WITH(.removing = true), RECON, PLAN("DROP_REMOVING app")},
+        /* X4: a remove of what is out already, its record too, leaves no note behind that
+         * the next reconciliation would turn into "removed by an operator" over a restore
+         * asked meanwhile on another node. */
+        {"golden/remove-already-out-and-inactive-no-note",
+         R(.owner = "a", .gen = 1, .seq = 1, .inactive = true, .reason = "removed by an operator"),
+         EV(LK_PEV_REMOVE_REQUESTED), PLAN("VERDICT LOCAL")},
         {"golden/remove-message-one-tag", .here = "app=ISP", R(.owner = "a"),
          EV(LK_PEV_REMOVE_MESSAGE, .from = "b"), PLAN("NOTE_REMOVING app", "REMOVE app")},
         {"golden/remove-message-whole", .here = "app=ISP", R(.owner = "a"),
@@ -1190,6 +1196,21 @@ static const struct pcase golden[] = {
          PLAN(SWITCH_TO("b"))},
         {"golden/switch-message-no-record",
          EV(LK_PEV_SWITCH_MESSAGE, .from = "c", .target = "b", .target_priority = 2), NOTHING},
+        /* X4: `restore --node a` typed on c reaches a after an operator's remove there. */
+        {"golden/switch-message-to-this-owner-removed-restores",
+         R(.owner = "a", .gen = 4, .seq = 1, .inactive = true, .reason = "removed by an operator"),
+         EV(LK_PEV_SWITCH_MESSAGE, .from = "c", .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=5 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on c")},
+        {"golden/switch-message-to-this-owner-removed-half-up-restores", .here = "app=OSU db=ISP",
+         R(.owner = "a", .gen = 4, .seq = 1, .inactive = true, .reason = "removed by an operator"),
+         EV(LK_PEV_SWITCH_MESSAGE, .from = "c", .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=5 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on c",
+              RESTORE_APP)},
+        {"golden/switch-message-to-this-owner-removed-no-quorum", WITH(.flags = NOQUORUM),
+         R(.owner = "a", .gen = 4, .seq = 1, .inactive = true, .reason = "removed by an operator"),
+         EV(LK_PEV_SWITCH_MESSAGE, .from = "c", .target = "a", .target_priority = 1), NOTHING},
 
         /* ---- lkstop --switchover, lkstop, lkstop -f */
         {"golden/switch-all-no-quorum", .here = "app=ISP", R(.owner = "a"), WITH(.flags = NOQUORUM),
