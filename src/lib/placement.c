@@ -1005,6 +1005,16 @@ static void reconcile(const struct lk_placement_view *v, struct lk_pplan *p)
             }
             return;
         }
+        if (!h->rec.owner[0] && !v->holding && remove_failed_here(h) &&
+            !lk_owner_stop_failed(&h->rec, me)) {
+            /* No owner to keep "remove failed here" in the record: this node writes it
+             * (seq + 1), so that a node that restarts without having heard its report
+             * still holds the hierarchy (S1, lksim 2/2 seeds 2319 2979). */
+            struct lk_owner_rec marked = h->rec;
+            marked.seq++;
+            write_rec(p, &marked);
+            return;
+        }
         if (h->removing_tag && !f.in_service) {
             (void) add(p, LK_PACT_DROP_REMOVING, h->removing_tag); /* out here: done */
         }

@@ -1689,6 +1689,19 @@ static const struct pcase golden[] = {
          PLAN(LIMIT("app failed on a"),
               "WRITE_REC gen=6 seq=0 owner=- inactive tried=a failovers=1 "
               "reason=" LIMIT_REASON("app failed on a"))},
+
+        /* ---- S1 (lksim 2/2 seeds 2319 2979): with no owner (left out of service), the node
+         * whose remove failed writes "remove failed here" in the record itself, so that a
+         * peer that restarts without hearing its report still holds the hierarchy */
+        {"golden/s1-ownerless-record-own-failed-remove-marked-here", .here = "app=OSF!",
+         R(.owner = "", .gen = 6, .inactive = true, .failed_over = true, .failovers = 1), ONLY_B,
+         RECON,
+         PLAN("WRITE_REC gen=6 seq=1 owner=- inactive failed_over tried=- failovers=1 "
+              "stop_failed=a reason=r")},
+        {"golden/s1-ownerless-record-already-marked-writes-nothing", .here = "app=OSF!",
+         R(.owner = "", .gen = 6, .seq = 1, .inactive = true, .failed_over = true, .failovers = 1,
+           .stop_failed = "a"),
+         ONLY_B, RECON, NOTHING},
 };
 
 /* ---------------------------------------------------------------- running */
