@@ -557,6 +557,14 @@ static void consider_takeover(const struct lk_placement_view *v, struct lk_pplan
     }
     for (size_t i = 0; i < v->peer_count; i++) {
         const struct lk_ppeer *q = &v->peers[i];
+        if (q->alive && q->witness && q->alive_since_ms &&
+            v->mono_ms - q->alive_since_ms < v->dead_ms) {
+            /* Quorate through a witness heard again less than a dead time ago: its vote
+             * may have kept the owner quorate until just now (X1, lksim 2/1 seed 1531;
+             * S2, 2/2 seed 2499, 2/3 seed 1126). */
+            wait_for_time(p);
+            return;
+        }
         if (!q->alive || q->witness || !q->configured) {
             continue;
         }

@@ -1702,6 +1702,22 @@ static const struct pcase golden[] = {
          R(.owner = "", .gen = 6, .seq = 1, .inactive = true, .failed_over = true, .failovers = 1,
            .stop_failed = "a"),
          ONLY_B, RECON, NOTHING},
+
+        /* ---- X1 (lksim 2/1 seed 1531; S2 2/2 seed 2499, 2/3 seed 1126): quorate again through a
+         * witness heard again less than a dead time ago, whose vote may have kept the owner quorate
+         * until then (the owner still holds it): no takeover until a dead time has passed */
+        {"golden/x1-no-takeover-through-a-witness-just-heard-again", R(.owner = "b", .gen = 2),
+         PEERS(B_DEAD, {.name = "w",
+                        .flags = WITNESS | UNCONF,
+                        .sees = "a",
+                        .alive_since_ms = MONO_MS - 1000}),
+         RECON, PLAN("WAIT")},
+        {"golden/x1-takeover-once-the-witness-was-heard-a-dead-time", R(.owner = "b", .gen = 2),
+         PEERS(B_DEAD, {.name = "w",
+                        .flags = WITNESS | UNCONF,
+                        .sees = "a",
+                        .alive_since_ms = MONO_MS - 3000}),
+         RECON, PLAN(TAKEOVER(3))},
 };
 
 /* ---------------------------------------------------------------- running */
