@@ -557,6 +557,14 @@ static void consider_takeover(const struct lk_placement_view *v, struct lk_pplan
     }
     for (size_t i = 0; i < v->peer_count; i++) {
         const struct lk_ppeer *q = &v->peers[i];
+        if (q->alive && q->witness && q->alive_since_ms &&
+            v->mono_ms - q->alive_since_ms < v->dead_ms) {
+            /* Quorate through a witness heard again less than a dead time ago: its vote
+             * may have kept the owner quorate until just now (X1, lksim 2/1 seed 1531;
+             * S2, 2/2 seed 2499, 2/3 seed 1126). */
+            wait_for_time(p);
+            return;
+        }
         if (!q->alive || q->witness || !q->configured) {
             continue;
         }
@@ -1003,6 +1011,16 @@ static void reconcile(const struct lk_placement_view *v, struct lk_pplan *p)
             if (!remove_failed_here(h)) {
                 hand_over_switched(v, p);
             }
+            return;
+        }
+        if (!h->rec.owner[0] && !v->holding && remove_failed_here(h) &&
+            !lk_owner_stop_failed(&h->rec, me)) {
+            /* No owner to keep "remove failed here" in the record: this node writes it
+             * (seq + 1), so that a node that restarts without having heard its report
+             * still holds the hierarchy (S1, lksim 2/2 seeds 2319 2979). */
+            struct lk_owner_rec marked = h->rec;
+            marked.seq++;
+            write_rec(p, &marked);
             return;
         }
         if (h->removing_tag && !f.in_service) {

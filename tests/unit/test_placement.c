@@ -1710,6 +1710,35 @@ static const struct pcase golden[] = {
          PLAN(LIMIT("app failed on a"),
               "WRITE_REC gen=6 seq=0 owner=- inactive tried=a failovers=1 "
               "reason=" LIMIT_REASON("app failed on a"))},
+
+        /* ---- S1 (lksim 2/2 seeds 2319 2979): with no owner (left out of service), the node
+         * whose remove failed writes "remove failed here" in the record itself, so that a
+         * peer that restarts without hearing its report still holds the hierarchy */
+        {"golden/s1-ownerless-record-own-failed-remove-marked-here", .here = "app=OSF!",
+         R(.owner = "", .gen = 6, .inactive = true, .failed_over = true, .failovers = 1), ONLY_B,
+         RECON,
+         PLAN("WRITE_REC gen=6 seq=1 owner=- inactive failed_over tried=- failovers=1 "
+              "stop_failed=a reason=r")},
+        {"golden/s1-ownerless-record-already-marked-writes-nothing", .here = "app=OSF!",
+         R(.owner = "", .gen = 6, .seq = 1, .inactive = true, .failed_over = true, .failovers = 1,
+           .stop_failed = "a"),
+         ONLY_B, RECON, NOTHING},
+
+        /* ---- X1 (lksim 2/1 seed 1531; S2 2/2 seed 2499, 2/3 seed 1126): quorate again through a
+         * witness heard again less than a dead time ago, whose vote may have kept the owner quorate
+         * until then (the owner still holds it): no takeover until a dead time has passed */
+        {"golden/x1-no-takeover-through-a-witness-just-heard-again", R(.owner = "b", .gen = 2),
+         PEERS(B_DEAD, {.name = "w",
+                        .flags = WITNESS | UNCONF,
+                        .sees = "a",
+                        .alive_since_ms = MONO_MS - 1000}),
+         RECON, PLAN("WAIT")},
+        {"golden/x1-takeover-once-the-witness-was-heard-a-dead-time", R(.owner = "b", .gen = 2),
+         PEERS(B_DEAD, {.name = "w",
+                        .flags = WITNESS | UNCONF,
+                        .sees = "a",
+                        .alive_since_ms = MONO_MS - 3000}),
+         RECON, PLAN(TAKEOVER(3))},
 };
 
 /* ---------------------------------------------------------------- running */
