@@ -1202,6 +1202,17 @@ static bool peer_hears(const struct lk_ppeer *q, const char *name)
     return !q->has_alive_set;
 }
 
+/* Whether peer q reports an action pending on a resource of the hierarchy. */
+static bool peer_busy(const struct lk_placement_view *v, const struct lk_ppeer *q)
+{
+    for (size_t t = 0; q->states && t < v->hier.count; t++) {
+        if (q->states[t].busy) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void restore_requested(const struct lk_placement_view *v, struct lk_pplan *p,
                               const struct lk_pevent *ev, const char *tag)
 {
@@ -1275,7 +1286,14 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                 "node '%s' has just come back and its data has not arrived yet: it may run the "
                 "hierarchy of '%s'; try again in a moment",
                 unsynced->name, tag);
-    } else if ((holder = lk_placement_holder(v))) {
+    } else if ((holder = lk_placement_holder(v)) && strcmp(holder->name, target) == 0 &&
+               peer_busy(v, holder)) {
+        /* S5: the holder ignores a restore to itself while an action runs there (as a
+         * restore typed there is refused while busy): the budget would not start afresh. */
+        verdict(p, LK_PVERDICT_REFUSED,
+                "node '%s' is busy with the hierarchy of '%s'; try again in a moment", holder->name,
+                tag);
+    } else if (holder) {
         /* Already on the target: the switch asks the holder to start the failover budget
          * afresh (an operator's restore does, wherever it is typed); the wait ends at once. */
         struct lk_pact *a = add(p, LK_PACT_SEND_SWITCH, tag);

@@ -1089,6 +1089,10 @@ void shell_receive(struct sim_node *n, const struct sim_msg *m)
         p->hello = true;
         p->hello_at = W.now;
         recount(n);
+        if (p->alive && !W.node[from].witness && !n->fences[from].running) {
+            n->fences[from].ok = false; /* as cluster.c's on_hello: heard, as by a heartbeat */
+            n->fences[from].failed_at = 0;
+        }
         on_hello(n, from);
         return;
     default:

@@ -235,6 +235,17 @@ static void failure_event(int hier)
     }
 }
 
+/* Whether an action is pending on node n on a resource of the hierarchy. */
+static bool hier_busy(const struct sim_node *n, int hier)
+{
+    for (int r = 0; r < SIM_RES; r++) {
+        if (sim_hier_of(r) == hier && n->res[r].pending != LK_PENDING_NONE) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void operator_fresh(int hier)
 {
     /* A failure of just before the operator's act may be found only after it (by a check,
@@ -1342,7 +1353,10 @@ static void step(struct ev *e)
         at(W.now + W.cfg.hb_interval_ms * SIM_MS, E_HB, n);
         break;
     case E_DELIVER:
-        if (e->msg->type == MSG_SWITCH && !e->msg->late && !cut_off(n->idx)) {
+        if (e->msg->type == MSG_SWITCH && !e->msg->late && !cut_off(n->idx) &&
+            !(e->msg->to_node == n->idx && hier_busy(n, sim_hier_of(e->msg->res)))) {
+            /* (A restore to the holder itself while an action runs there is ignored:
+             * placement.c switch_message starts the budget afresh only when idle.) */
             /* A forwarded restore arrives (one that waited for a frozen holder may find
              * the hierarchy taken over meanwhile: the operator's command did not work). */
             operator_fresh(sim_hier_of(e->msg->res));

@@ -1330,6 +1330,19 @@ static const struct pcase golden[] = {
          PEERS({.name = "b", .prio = 2, .states = "app=ISP"}, {.name = "c", .prio = 3}),
          EV(LK_PEV_RESTORE_REQUESTED, .target = "b", .target_priority = 2),
          PLAN("SEND_SWITCH b app to=b", "VERDICT HANDLED")},
+        /* S5 (seed 2112, 2 nodes, faults 3): b ignores a restore to itself while its restore
+         * runs, so the budget would not start afresh: refused here, as it is on b */
+        {"s5/restore-asked-elsewhere-for-the-holder-while-busy-refused",
+         R(.owner = "b", .failovers = 1),
+         PEERS({.name = "b", .prio = 2, .states = "app=OSU+busy"}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "b", .target_priority = 2),
+         PLAN("VERDICT REFUSED node 'b' is busy with the hierarchy of 'app'; try again in a "
+              "moment")},
+        {"s5/restore-asked-elsewhere-for-another-node-while-the-holder-is-busy-asks-it",
+         R(.owner = "b", .failovers = 1),
+         PEERS({.name = "b", .prio = 2, .states = "app=OSU+busy"}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "c", .target_priority = 3),
+         PLAN("SEND_SWITCH b app to=c", "VERDICT HANDLED")},
         {"s5/restore-asked-elsewhere-for-the-holder-starts-afresh", .here = "app=ISP",
          R(.owner = "a", .gen = 3, .failed_over = true, .failovers = 1),
          EV(LK_PEV_SWITCH_MESSAGE, .from = "c", .target = "a", .target_priority = 1),

@@ -579,6 +579,11 @@ static void on_hello(void *userdata, const char *name, bool known, const json_t 
     p->hello = true;
     p->hello_at = uv_now(cl->node->loop);
     recount(cl);
+    if (p->alive && !p->witness) {
+        /* Heard, as by a heartbeat: a fence that finished before (it restarted, and may
+         * restore what it owns before its first heartbeat) counts no more. */
+        lk_owner_node_alive(cl, name);
+    }
     /* Every new connection may follow a gap: exchange data and state again. */
     send_sum(cl, name);
     if (!cl->node->witness) {
