@@ -1213,6 +1213,21 @@ static bool peer_busy(const struct lk_placement_view *v, const struct lk_ppeer *
     return false;
 }
 
+/* An operator's restore that node (which holds or owns tag's hierarchy: verb) must act
+ * on: a switch request to target, sent to node; the request is handled here. */
+static void ask_to_switch(struct lk_pplan *p, const char *tag, const char *node, const char *target,
+                          const char *verb)
+{
+    struct lk_pact *a = add(p, LK_PACT_SEND_SWITCH, tag);
+    if (a) {
+        snprintf(a->node, sizeof(a->node), "%s", node);
+        snprintf(a->to, sizeof(a->to), "%s", target);
+        snprintf(a->text, sizeof(a->text), "cannot reach node '%s', which %s '%s'", node, verb,
+                 tag);
+    }
+    verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+}
+
 static void restore_requested(const struct lk_placement_view *v, struct lk_pplan *p,
                               const struct lk_pevent *ev, const char *tag)
 {
@@ -1296,14 +1311,7 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
     } else if (holder) {
         /* Already on the target: the switch asks the holder to start the failover budget
          * afresh (an operator's restore does, wherever it is typed); the wait ends at once. */
-        struct lk_pact *a = add(p, LK_PACT_SEND_SWITCH, tag);
-        if (a) {
-            snprintf(a->node, sizeof(a->node), "%s", holder->name);
-            snprintf(a->to, sizeof(a->to), "%s", target);
-            snprintf(a->text, sizeof(a->text), "cannot reach node '%s', which holds '%s'",
-                     holder->name, tag);
-        }
-        verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+        ask_to_switch(p, tag, holder->name, target, "holds");
     } else if ((owner = owner_alive_elsewhere(v, target))) {
         /* X7: the owner may restore it itself at any moment (it lost quorum, or it waits):
          * a record written here would race with it. Only the owner hands it over. */
@@ -1313,14 +1321,7 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                     "restore it itself; try again once it hears this node",
                     owner->name, tag);
         } else {
-            struct lk_pact *a = add(p, LK_PACT_SEND_SWITCH, tag);
-            if (a) {
-                snprintf(a->node, sizeof(a->node), "%s", owner->name);
-                snprintf(a->to, sizeof(a->to), "%s", target);
-                snprintf(a->text, sizeof(a->text), "cannot reach node '%s', which owns '%s'",
-                         owner->name, tag);
-            }
-            verdict(p, LK_PVERDICT_HANDLED, "%s", "");
+            ask_to_switch(p, tag, owner->name, target, "owns");
         }
     } else if ((hears = owner_heard(v))) {
         verdict(p, LK_PVERDICT_REFUSED,
