@@ -411,20 +411,28 @@ static bool self_fence_pending(const struct lk_placement_view *v, const struct l
     return v->mono_ms - since < 2 * v->dead_ms;
 }
 
+/* A live peer whose data exchange, states or view of the members have not arrived since
+ * it came (back): it may hold a newer record and run the hierarchy. That peer, or NULL.
+ * An operator's restore names it when it waits, as a takeover does. */
+static const struct lk_ppeer *peer_not_synced(const struct lk_placement_view *v)
+{
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        if (q->configured && !q->witness && q->alive &&
+            (!q->synced || !q->has_states || !q->has_alive_set)) {
+            return q;
+        }
+    }
+    return NULL;
+}
+
 /* Whether this node knows what its live peers hold: each has finished the data exchange
  * and sent its state and its view of the members since it came (back). Nothing is
  * restored or taken over without that: a node rejoining after a partition may regain
  * quorum from the first peer it meets while its own record of who owns what is stale. */
 static bool picture_fresh(const struct lk_placement_view *v)
 {
-    for (size_t i = 0; i < v->peer_count; i++) {
-        const struct lk_ppeer *p = &v->peers[i];
-        if (p->alive && !p->witness && p->configured &&
-            (!p->synced || !p->has_states || !p->has_alive_set)) {
-            return false;
-        }
-    }
-    return true;
+    return peer_not_synced(v) == NULL;
 }
 
 /* Whether node is fenced; asks for the fence hook when it is needed and not running. */
@@ -1115,21 +1123,6 @@ static const char *dead_peer_not_fenced(const struct lk_placement_view *v, struc
         if (q->configured && !q->witness && !q->alive && q->priority > 0 && !left &&
             !fenced(v, p, q->name)) {
             return q->name;
-        }
-    }
-    return NULL;
-}
-
-/* As a takeover (dead_owner), an operator's restore waits until this node knows what its
- * live peers hold: an alive peer whose data, states or members have not arrived since it
- * came (back) may hold a newer record and run the hierarchy. That peer, or NULL. */
-static const struct lk_ppeer *peer_not_synced(const struct lk_placement_view *v)
-{
-    for (size_t i = 0; i < v->peer_count; i++) {
-        const struct lk_ppeer *q = &v->peers[i];
-        if (q->configured && !q->witness && q->alive &&
-            (!q->synced || !q->has_states || !q->has_alive_set)) {
-            return q;
         }
     }
     return NULL;
