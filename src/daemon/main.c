@@ -50,10 +50,13 @@
 
 #include "api.h"
 #include "bus.h"
+#include "cgroup.h"
 #include "cluster.h"
 #include "config.h"
 #include "eventlog.h"
 #include "executor.h"
+#include "guardlink.h"
+#include "log.h"
 #include "monitor.h"
 #include "node.h"
 #include "proto.h"
@@ -417,12 +420,20 @@ int main(int argc, char **argv)
     if (sodium_init() < 0) {
         die("cannot initialise libsodium");
     }
+    randombytes_buf(&node.incarnation, sizeof(node.incarnation));
+    /* Containment (io/cgroup.h): without it lkd works as before, and says why. */
+    int r = lk_cgroups_open(node.root, node.name,
+                            node.config.containment[0] ? node.config.containment : "auto",
+                            &node.cgroups, node.containment_why, sizeof(node.containment_why));
+    if (r < 0) {
+        die("cannot set up containment: %s", strerror(-r));
+    }
 
     snprintf(path, sizeof(path), "%s/%s", node.root, LK_DB_NAME);
     if (lk_store_open(path, &node.store, err, sizeof(err)) < 0) {
         die("%s", err);
     }
-    int r = lk_store_load(node.store, node.name, &node.resources, &node.count);
+    r = lk_store_load(node.store, node.name, &node.resources, &node.count);
     if (r < 0) {
         die("cannot load resources from '%s': %s", path,
             r == -EINVAL ? "invalid data (see above)" : lk_store_errmsg(node.store));
@@ -484,6 +495,14 @@ int main(int argc, char **argv)
     uv_signal_start(&node.sigint, on_signal, SIGINT);
 
     lk_eventlog_msg(&node, NULL, LK_MSG_DAEMON_STARTED, node.name, (int) getpid());
+    char contained[LK_PATH_MAX + 64];
+    snprintf(contained, sizeof(contained), node.cgroups ? "on (%s)" : "off (%s)",
+             node.cgroups ? lk_cgroups_base(node.cgroups) : node.containment_why);
+    lk_eventlog_msg(&node, NULL, LK_MSG_CONTAINMENT, contained);
+    r = node.witness ? 0 : lk_guardlink_start(&node);
+    if (r < 0) {
+        lk_log(LK_LOG_WARNING, "cannot make the guard's liveness page: %s", strerror(-r));
+    }
     /* The comm paths listen before readiness, so a port in use is a start-up error. The
      * local start-up runs once the node is up to date with its peers (cluster.c). */
     if (lk_cluster_start(cluster, err, sizeof(err)) < 0) {
@@ -506,6 +525,11 @@ int main(int argc, char **argv)
     /* Nothing more runs on the loop: scripts still running finish in their own sessions
      * and the next start probes their resources. What is still allocated stays reachable
      * from node until exit. */
+    /* A stop through stop_step (lkstop, lkstop -f, a signal) is clean: the guard leaves
+     * without fencing. Empty resource cgroups go; those with applications left stay. */
+    lk_guardlink_stop(&node, true);
+    lk_cgroups_close(node.cgroups);
+    node.cgroups = NULL;
     lk_eventlog_msg(&node, NULL, LK_MSG_DAEMON_STOPPED);
     snprintf(path, sizeof(path), "%s/%s", node.root, LK_SOCKET_NAME);
     (void) unlink(path);

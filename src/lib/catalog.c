@@ -81,6 +81,21 @@ static const struct lk_catalog_entry catalog[] = {
         {LK_MSG_STOP_FAILED_CLEARED, LK_SEV_WARNING, "stop-failed-cleared",
          "an operator cleared 'remove failed: may still be running' (resource reset): the "
          "application is taken as stopped here"},
+        /* cgroup path */
+        {LK_MSG_CGROUP_EMPTY, LK_SEV_WARNING, "cgroup-empty",
+         "every process of the resource exited (its cgroup %s is empty)"},
+        /* the processes killed (pid and command line each) */
+        {LK_MSG_LEFTOVERS_KILLED, LK_SEV_WARNING, "leftovers-killed",
+         "remove left processes behind in the resource's cgroup; killed: %s"},
+        /* the result, the processes killed */
+        {LK_MSG_REMOVE_KILLED, LK_SEV_WARNING, "remove-killed",
+         "remove failed (%s); everything in the resource's cgroup was killed instead: %s"},
+        /* the processes left */
+        {LK_MSG_KILL_FAILED, LK_SEV_ERROR, "kill-failed",
+         "processes of the resource survived SIGKILL: %s"},
+        /* action, pid, what happened to it */
+        {LK_MSG_INTERRUPTED_RUN, LK_SEV_WARNING, "interrupted-run",
+         "the %s run (pid %d) cut short by lkd's restart was still running: %s"},
         /* check kind ("quick"/"deep"), pid, seconds, tag */
         {LK_MSG_CHECK_TIMEOUT, LK_SEV_WARNING, "check-timeout",
          "*WARNING* (No. 1517) System Failure Detected! %s check process (PID=%d) did not "
@@ -171,6 +186,15 @@ static const struct lk_catalog_entry catalog[] = {
         /* node, address */
         {LK_MSG_COMMPATH_DELETED, LK_SEV_INFO, "commpath-deleted",
          "comm path to %s via %s deleted"},
+        /* "on (base)" or "off (why)" */
+        {LK_MSG_CONTAINMENT, LK_SEV_INFO, "containment", "containment: %s"},
+        /* why */
+        {LK_MSG_GUARD_FENCED, LK_SEV_ERROR, "guard-fenced",
+         "the guard fenced this node (%s): its protected applications were killed; lkd "
+         "exits (start it again with lkstart)"},
+        /* node, why, hierarchies */
+        {LK_MSG_PEER_FENCED_ITSELF, LK_SEV_WARNING, "peer-fenced-itself",
+         "node %s fenced itself (%s): down there: %s"},
 };
 
 const struct lk_catalog_entry *lk_catalog_find(int number)

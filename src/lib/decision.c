@@ -312,6 +312,7 @@ static json_t *peer_json(const struct lk_ppeer *p, size_t tag_count, bool *ok)
     put(o, "alive_since_ms", uint_json(p->alive_since_ms), ok);
     put(o, "unseen", json_boolean(p->unseen), ok);
     put(o, "held_when_lost", json_boolean(p->held_when_lost), ok);
+    put(o, "guarded", json_boolean(p->guarded), ok);
     put(o, "alive_set", alive, ok);
     put(o, "priority", uint_json(p->priority), ok);
     put(o, "stop_failed", bools_json(p->stop_failed, tag_count, ok), ok);
@@ -875,6 +876,9 @@ static int parse_peer(struct dec *d, struct lk_decision *dc, const json_t *o, si
     }
     if (json_object_get(o, "unseen")) {
         TRY(get_bool(d, o, "unseen", &p->unseen));
+    }
+    if (json_object_get(o, "guarded")) {
+        TRY(get_bool(d, o, "guarded", &p->guarded));
     }
     if (json_object_get(o, "held_when_lost")) {
         TRY(get_bool(d, o, "held_when_lost", &p->held_when_lost));

@@ -24,7 +24,8 @@
  *                      recover (script, local recovery on, within the recovery budget) or
  *                      the failover seam (OSF here, removed before it counts as out of
  *                      service: fail-remove-wait, after whatever depends on it)
- *   PROCESS_EXITED     only while monitored: 1506, then as a failed check at its limit
+ *   PROCESS_EXITED     only while monitored: 1506 (1512 for an empty cgroup, pid 0), then
+ *                      as a failed check at its limit
  *   (both)             dropped while the view is holding (resumed after a freeze)
  *   RUN_FINISHED       recover ok → ISP (ISU with monitoring off), restore not run;
  *                      recover failed → 1503 and the failover seam
@@ -964,9 +965,15 @@ static void on_process_exited(struct lk_plan *plan, const struct lk_resource *re
     if (!monitored(plan, res)) {
         return;
     }
-    log_msg(plan, res, LK_MSG_PROCESS_EXITED, ev->pid, ev->detail ? ev->detail : "");
     char cause[LK_REASON_MAX];
-    snprintf(cause, sizeof(cause), "process %d from pidfile exited", ev->pid);
+    if (ev->pid == 0) {
+        /* The cgroup watch: every process of the resource is gone (detail: the cgroup). */
+        log_msg(plan, res, LK_MSG_CGROUP_EMPTY, ev->detail ? ev->detail : "");
+        snprintf(cause, sizeof(cause), "every process of the resource exited");
+    } else {
+        log_msg(plan, res, LK_MSG_PROCESS_EXITED, ev->pid, ev->detail ? ev->detail : "");
+        snprintf(cause, sizeof(cause), "process %d from pidfile exited", ev->pid);
+    }
     recover_or_fail_over(plan, res, cause, ev->now_usec, res->check_failures_in_row);
 }
 

@@ -26,7 +26,8 @@ enum lk_event_type {
     LK_EV_STARTUP,           /* the daemon started: decide what to do with the resource */
     LK_EV_SHUTDOWN,          /* lkstop: take the resource out of service, keep the intent */
     LK_EV_CHECK_FINISHED,    /* a scheduled quickchk or deepchk ended (result, now_usec) */
-    LK_EV_PROCESS_EXITED,    /* the watched process (pidfile) exited (pid, detail) */
+    LK_EV_PROCESS_EXITED,    /* the watched process (pidfile) exited (pid, detail), or with
+                              * pid 0 the resource's cgroup became empty (detail: its path) */
     LK_EV_SETTINGS_CHANGED,  /* resource config changed (monitoring on/off → ISP/ISU) */
     LK_EV_RESET,             /* resource reset: clear failure and recovery counters */
     LK_EV_CLUSTER_FAILED,    /* the cluster leaves it out of service here as failed (detail) */

@@ -404,6 +404,19 @@ static const struct lk_ppeer *lost_holder_unfenced(const struct lk_placement_vie
  * documentation promises; a fence script replaces it. */
 static bool self_fence_pending(const struct lk_placement_view *v, const struct lk_ppeer *owner)
 {
+    bool fenced_ok = false;
+    for (size_t f = 0; owner && f < v->fence_count; f++) {
+        fenced_ok |= strcmp(v->fences[f].node, owner->name) == 0 && v->fences[f].ok;
+    }
+    if (fenced_ok) {
+        return false; /* fenced, by the hook or by its own guard ("fenced itself") */
+    }
+    /* Its guard kills its copy at once when its lkd dies and tells us: wait for that word,
+     * at most a dead time (a node that died whole has no guard left to speak). */
+    if (owner && owner->guarded && !owner->alive &&
+        v->mono_ms - owner->dead_since_ms < v->dead_ms) {
+        return true;
+    }
     if (v->fence_script || v->quorum_none) {
         return false;
     }
@@ -1817,7 +1830,9 @@ char *lk_placement_view_format(const struct lk_placement_view *v, char *buf, siz
             p->alive ? "alive" : "dead", p->configured ? "" : " unconfigured",
             p->witness ? " witness" : "", p->synced ? " synced" : "",
             p->has_states ? " states" : "", p->has_alive_set ? " sees" : "",
-            p->held_when_lost ? " lost-holding" : "", p->priority, p->dead_since_ms);
+            p->held_when_lost ? (p->guarded ? " lost-holding guarded" : " lost-holding")
+                              : (p->guarded ? " guarded" : ""),
+            p->priority, p->dead_since_ms);
         for (size_t k = 0; k < p->alive_count; k++) {
             put(buf, size, &len, "%s%s", k ? "," : " sees=", p->alive_set[k]);
         }

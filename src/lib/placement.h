@@ -55,6 +55,10 @@ struct lk_ppeer {
     /* Dead: its last report before it was declared dead had some of the hierarchy in
      * service or busy (that copy was never reported gone); false once it reports again. */
     bool held_when_lost;
+    /* Its guard (issue 10) kills its copies and says so ("fenced itself") when its lkd
+     * dies or freezes: as it last reported. A dead guarded owner is waited for, up to a
+     * dead time, unless it fenced itself (a fence entry with ok). */
+    bool guarded;
     /* Its report of each resource of the hierarchy, in the order of lk_phier.tags; NULL
      * when it sent no states. */
     const struct lk_ppeer_state *states;

@@ -17,10 +17,12 @@
 
 #include "api_internal.h"
 #include "bus.h"
+#include "cgroup.h"
 #include "cluster.h"
 #include "define.h"
 #include "eventlog.h"
 #include "executor.h"
+#include "guardlink.h"
 #include "incident.h"
 #include "inslist.h"
 #include "proto.h"
@@ -152,6 +154,44 @@ static void h_ping(struct conn *c, const json_t *args)
                               "protocol", LK_PROTO_VERSION));
 }
 
+/* What the resource's cgroup holds and has used; null without containment or cgroup. */
+static json_t *usage_json(const struct lk_node *node, const char *tag)
+{
+    struct lk_cgroup_stats st;
+    if (!node->cgroups || lk_cgroups_stats(node->cgroups, tag, &st) < 0) {
+        return json_null();
+    }
+    return json_pack("{s:I, s:I, s:o}", "procs", (json_int_t) st.procs, "cpu_usec",
+                     (json_int_t) st.cpu_usec, "memory_bytes",
+                     st.memory_bytes >= 0 ? json_integer(st.memory_bytes) : json_null());
+}
+
+/* The hierarchy's safety against this node's daemon dying, in words (issue 10). NULL
+ * where the question does not arise (no peer it could move to). */
+static const char *safety_text(const struct lk_node *node, const char *tag)
+{
+    if (node->config.peer_count == 0 || !lk_cluster_is_clustered(node, tag)) {
+        return NULL;
+    }
+    bool backup = node->facts.has_backup && node->facts.has_backup(node->facts.ctx, tag);
+    bool fence_script = node->config.cluster.fence_script[0] != '\0';
+    if (!backup) {
+        return "no live backup node: if this node's daemon dies it keeps running here";
+    }
+    if (lk_guardlink_guarding(node)) {
+        return "fenced by the guard on daemon failure";
+    }
+    if (fence_script) {
+        return "fenced by the fence script on daemon failure";
+    }
+    if (!node->cgroups) {
+        return "no fencing: a peer may run it twice if this node's daemon dies (containment is "
+               "off and there is no fence script)";
+    }
+    return "no fencing: a peer may run it twice if this node's daemon dies (the guard is not "
+           "running and there is no fence script)";
+}
+
 static json_t *resources_json(struct lk_api *api, const char *only_tag)
 {
     const struct lk_node *node = api->node;
@@ -163,6 +203,7 @@ static json_t *resources_json(struct lk_api *api, const char *only_tag)
         json_t *obj = lk_proto_resource_json(node->resources[i]);
         if (obj) {
             json_object_set_new(obj, "nodes", api_resource_nodes_json(api, node->resources[i]));
+            json_object_set_new(obj, "usage", usage_json(node, node->resources[i]->tag));
         }
         json_array_append_new(list, obj);
     }
@@ -205,6 +246,10 @@ static json_t *hierarchies_json(struct lk_api *api)
             if (marked) {
                 json_object_set_new(tree, "remove_failed_on", marked);
             }
+            const char *safety = tree ? safety_text(node, node->resources[i]->tag) : NULL;
+            if (safety) {
+                json_object_set_new(tree, "safety", json_string(safety));
+            }
             json_array_append_new(roots, tree);
         }
     }
@@ -217,13 +262,19 @@ static void h_status(struct conn *c, const json_t *args)
     struct lk_node *node = c->api->node;
     json_t *events = json_array();
     (void) lk_store_last_events(node->store, 10, NULL, collect_event, events);
+    json_t *containment =
+            node->cgroups ? json_pack("{s:b, s:s, s:b}", "on", true, "base",
+                                      lk_cgroups_base(node->cgroups), "memory",
+                                      lk_cgroups_has_memory(node->cgroups))
+                          : json_pack("{s:b, s:s}", "on", false, "why", node->containment_why);
     api_reply_ok(c,
-                 json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:o, s:o, s:o, s:o}", "node", node->name,
-                           "root", node->root, "pid", (int) getpid(), "uptime_s",
+                 json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
+                           node->name, "root", node->root, "pid", (int) getpid(), "uptime_s",
                            (json_int_t) ((lk_mono_usec() - node->started_usec) / 1000000),
                            "stopping", node->stopping, "resources", resources_json(c->api, NULL),
                            "dependencies", deps_json(node), "hierarchies", hierarchies_json(c->api),
-                           "events", events, "cluster", lk_cluster_status_json(c->api->cluster)));
+                           "events", events, "cluster", lk_cluster_status_json(c->api->cluster),
+                           "containment", containment, "guard", lk_guardlink_status(node)));
 }
 
 static void h_list(struct conn *c, const json_t *args)
@@ -812,6 +863,7 @@ static void h_test(struct conn *c, const json_t *args)
         return;
     }
     lk_scripts_prepare(node->root, node->name, res, a, prep);
+    lk_node_contain(node, res->tag, &prep->spec);
     ctx->conn = c;
     int r = lk_run_start(node->loop, &prep->spec, test_done, ctx, NULL);
     free(prep);

@@ -29,6 +29,8 @@
 #include "define.h"
 #include "eventlog.h"
 #include "executor.h"
+#include "guard.h"
+#include "guardlink.h"
 #include "incident.h"
 #include "quorum.h"
 #include "replica.h"
@@ -575,6 +577,17 @@ static void on_hello(void *userdata, const char *name, bool known, const json_t 
                         "lkcli commpath create adds one");
     }
     sync_settings(cl, p, json_object_get(info, "settings"), json_object_get(info, "ver"));
+    uint64_t inc = 0;
+    if (lk_guard_parse_hex64(json_string_value(json_object_get(info, "inc")), &inc) < 0) {
+        inc = 0;
+    }
+    if (inc != p->inc) {
+        /* A new lkd there: what its predecessor's guard said is history. */
+        p->inc = inc;
+        p->fenced_itself = false;
+        json_decref(p->fenced_tags);
+        p->fenced_tags = NULL;
+    }
     /* Its HELLO answered ours: it hears us, until its next heartbeat says otherwise. */
     p->hello = true;
     p->hello_at = uv_now(cl->node->loop);
@@ -620,6 +633,7 @@ static void on_heartbeat(void *userdata, const char *name, const json_t *payload
             recount(cl); /* whom it hears decides whether its vote counts (quorum.h) */
         }
     }
+    p->guarded = json_is_true(json_object_get(payload, "g"));
     if (p->alive && !p->witness) {
         /* Heard: a fence that finished while it was ALIVE here (it restarted before it was
          * declared dead) counts no more. */
@@ -732,7 +746,8 @@ static json_t *heartbeat_payload(void *userdata)
             json_array_append_new(alive, json_string(cl->peers[i].name));
         }
     }
-    json_t *hb = json_pack("{s:o,s:I}", "alive", alive, "sseq", (json_int_t) cl->sseq);
+    json_t *hb = json_pack("{s:o,s:I,s:b}", "alive", alive, "sseq", (json_int_t) cl->sseq, "g",
+                           lk_guardlink_guarding(cl->node));
     if (hb && cl->node->witness) {
         witness_vote(cl);
         json_object_set(hb, "vote", cl->last_votes);
@@ -857,9 +872,56 @@ static int read_key(const char *root, uint8_t key[LK_WIRE_KEY], char *err, size_
 static json_t *hello_info(const struct lk_cluster *cl)
 {
     const struct lk_config *config = &cl->node->config;
-    return json_pack("{s:b,s:o,s:[I,s]}", "witness", cl->node->witness, "settings",
+    char inc[17];
+    lk_guard_hex64(cl->node->incarnation, inc);
+    return json_pack("{s:b,s:o,s:[I,s],s:s}", "witness", cl->node->witness, "settings",
                      lk_cluster_settings_json(&config->cluster), "ver",
-                     (json_int_t) config->settings_version, config->settings_version_node);
+                     (json_int_t) config->settings_version, config->settings_version_node, "inc",
+                     inc);
+}
+
+/* A peer's guard says its node fenced itself (lib/guard.h): its lkd died or froze, and
+ * the cgroups of the hierarchies it names were killed. Believed only for the incarnation
+ * of that node's lkd we last heard (a recording of an earlier one is worthless); then the
+ * node is dead here at once and fenced for those hierarchies (cluster_owner.c). */
+static void on_fenced(void *userdata, uint64_t session, const void *payload, size_t len)
+{
+    struct lk_cluster *cl = userdata;
+    struct lk_guard_fenced f;
+    char err[256];
+    if (lk_guard_fenced_parse(payload, len, session, &f, err, sizeof(err)) < 0) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_FRAME_DROPPED, "a guard", err);
+        return;
+    }
+    struct peer *p = find_peer(cl, f.node);
+    const char *refuse = !p || p->witness          ? "not a peer"
+                         : p->inc != f.incarnation ? "not the incarnation last heard"
+                                                   : NULL;
+    if (refuse) {
+        char why[320];
+        snprintf(why, sizeof(why), "fenced frame for '%s': %s", f.node, refuse);
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_FRAME_DROPPED, "a guard", why);
+        lk_guard_fenced_free(&f);
+        return;
+    }
+    if (!p->fenced_itself) {
+        json_t *tags = json_array();
+        char list[1024] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < f.hier_count; i++) {
+            json_array_append_new(tags, json_string(f.hiers[i]));
+            int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", f.hiers[i]);
+            used += w > 0 && (size_t) w < sizeof(list) - used ? (size_t) w : 0;
+        }
+        p->fenced_itself = true;
+        json_decref(p->fenced_tags);
+        p->fenced_tags = tags;
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_PEER_FENCED_ITSELF, f.node, f.why,
+                        list[0] ? list : "nothing");
+        on_node(cl, f.node, false, "it fenced itself (its guard)");
+        lk_cluster_kick(cl);
+    }
+    lk_guard_fenced_free(&f);
 }
 
 struct lk_cluster *lk_cluster_new(struct lk_node *node, struct lk_owners *owners,
@@ -903,6 +965,7 @@ int lk_cluster_start(struct lk_cluster *cl, char *err, size_t err_size)
             .on_node = on_node,
             .on_path = on_path,
             .on_hello = on_hello,
+            .on_fenced = on_fenced,
             .on_heartbeat = on_heartbeat,
             .on_message = on_message,
             .on_dropped = on_dropped,

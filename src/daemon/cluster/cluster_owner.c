@@ -201,7 +201,7 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
     pv->states = calloc(cells ? cells : 1, sizeof(*pv->states));
     pv->stop_failed = calloc(cells ? cells : 1, sizeof(*pv->stop_failed));
     pv->alive = calloc(alive_total ? alive_total : 1, sizeof(*pv->alive));
-    pv->fences = calloc(cl->owners->fence_count ? cl->owners->fence_count : 1, sizeof(*pv->fences));
+    pv->fences = calloc(cl->owners->fence_count + cl->peer_count + 1, sizeof(*pv->fences));
     if (!pv->tags || !pv->peers || !pv->states || !pv->stop_failed || !pv->alive || !pv->fences) {
         free_view(pv);
         return false;
@@ -295,6 +295,7 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         q->dead_since_ms = !p->alive && p->named_at > p->dead_since ? p->named_at : p->dead_since;
         q->alive_since_ms = p->alive_since;
         q->unseen = !p->seen;
+        q->guarded = p->guarded;
         q->priority = count ? lk_cluster_hier_priority(node, pv->names, count, p->name) : 0;
         for (size_t t = 0; !p->alive && p->lost_states && t < count; t++) {
             json_t *js = json_object_get(p->lost_states, pv->names[t]);
@@ -346,8 +347,25 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
                 .failed_at_ms = cl->owners->fences[i].failed_at,
         };
     }
+    size_t fence_count = cl->owners->fence_count;
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        /* Its guard took this hierarchy down when its lkd died (cluster.c, on_fenced): as
+         * good as a fence hook that succeeded, for this hierarchy only. Listed after the
+         * fence runs, so it is the entry placement finds last. */
+        const struct peer *p = &cl->peers[i];
+        bool named = false;
+        size_t k;
+        json_t *t;
+        json_array_foreach(p->fenced_itself && !p->alive ? p->fenced_tags : NULL, k, t)
+        {
+            named |= json_is_string(t) && in_list(pv->names, count, json_string_value(t));
+        }
+        if (named) {
+            pv->fences[fence_count++] = (struct lk_pfence){.node = p->name, .ok = true};
+        }
+    }
     v->fences = pv->fences;
-    v->fence_count = cl->owners->fence_count;
+    v->fence_count = fence_count;
     return true;
 }
 

@@ -56,6 +56,9 @@ struct lk_membership_callbacks {
     void (*on_resumed)(void *userdata, uint64_t frozen_ms);
     /* This node's next heartbeat payload (a new reference; NULL = {}). */
     json_t *(*heartbeat_payload)(void *userdata);
+    /* A guard's "fenced itself" frame (lib/guard.h), authenticated with the cluster key:
+     * its session and payload, to be validated by the coordinator. Optional. */
+    void (*on_fenced)(void *userdata, uint64_t session, const void *payload, size_t len);
     /* After stop: the backend has drained and is about to be freed (its last call). */
     void (*on_stopped)(void *userdata);
 };

@@ -864,6 +864,19 @@ static void conn_on_frame(struct conn *c, const struct lk_wire_frame *f)
         conn_drop(c, DROP_REPLAYED, "replayed frame (seq %llu)", (unsigned long long) f->seq);
         return;
     }
+    if (connector_hello && f->type == LK_WIRE_FENCED) {
+        /* A guard's one frame on a connection of its own (lib/guard.h): authenticated by
+         * the HMAC; whether it is fresh is the coordinator's to judge. */
+        if (net->cb.on_fenced) {
+            net->cb.on_fenced(net->userdata, f->session, f->payload, f->payload_len);
+        }
+        conn_close(c, "a guard's fenced frame was read", NULL);
+        return;
+    }
+    if (f->type == LK_WIRE_FENCED) {
+        conn_drop(c, DROP_OTHER, "a fenced frame inside a session");
+        return;
+    }
     if (!c->established) {
         if (f->type != LK_WIRE_HELLO) {
             conn_drop(c, DROP_OTHER, "frame of type %u before HELLO", f->type);

@@ -18,8 +18,10 @@
 #include <string.h>
 
 #include "bus.h"
+#include "cgroup.h"
 #include "decision.h"
 #include "eventlog.h"
+#include "interrupted.h"
 #include "log.h"
 #include "owners.h"
 #include "placement.h"
@@ -31,6 +33,7 @@ struct run_ctx {
     char tag[LK_TAG_MAX + 1];
     enum lk_action action;
     int64_t start_ms;
+    bool noted; /* run/actions/<tag> says this run is going on (interrupted.h) */
 };
 
 static int apply(struct lk_node *node, const struct lk_plan *plan, const char *detail, char *err,
@@ -70,11 +73,101 @@ static void log_decision(struct lk_node *node, const struct lk_event *ev,
     (void) node;
 }
 
+/* The grace between SIGTERM and SIGKILL when a resource's cgroup is killed. */
+#define CGROUP_KILL_GRACE_USEC (5ULL * 1000 * 1000)
+
+static void run_finished(struct run_ctx *ctx, const struct lk_result *result, const char *output,
+                         size_t output_len);
+
+/* A remove's end waiting for its cgroup to be killed (kill-mode control-group). */
+struct remove_kill {
+    struct run_ctx *ctx;
+    struct lk_result result;
+    size_t output_len;
+    char output[];
+};
+
+static void on_remove_killed(void *userdata, const char *tag, bool empty, const char *before)
+{
+    struct remove_kill *k = userdata;
+    struct run_ctx *ctx = k->ctx;
+    struct lk_result result = k->result;
+    char desc[320];
+    lk_result_describe(&k->result, desc, sizeof(desc));
+    if (!empty) {
+        char left[1024] = "";
+        (void) lk_cgroups_describe(ctx->node->cgroups, tag, left, sizeof(left));
+        lk_eventlog_msg(ctx->node, tag, LK_MSG_KILL_FAILED, left);
+        if (lk_result_ok(&result)) {
+            result.outcome = LK_OUTCOME_EXIT;
+            result.exit_status = 1;
+            snprintf(result.message, sizeof(result.message),
+                     "processes survived SIGKILL in the resource's cgroup");
+        }
+    } else if (before[0] && lk_result_ok(&result)) {
+        lk_eventlog_msg(ctx->node, tag, LK_MSG_LEFTOVERS_KILLED, before);
+    } else if (!lk_result_ok(&result)) {
+        /* Everything the resource ran here is gone: the remove did its job after all, and
+         * the hierarchy may move (as systemd's stop ends with the kill, whatever ExecStop
+         * said). The failure stays in the event log. */
+        lk_eventlog_msg(ctx->node, tag, LK_MSG_REMOVE_KILLED, desc,
+                        before[0] ? before : "nothing was left");
+        result = (struct lk_result){.outcome = LK_OUTCOME_SUCCESS,
+                                    .duration_usec = k->result.duration_usec,
+                                    .pid = k->result.pid};
+    }
+    run_finished(ctx, &result, k->output, k->output_len);
+    free(k);
+}
+
+/* kill-mode control-group: after a remove, whatever is left in the resource's cgroup is
+ * killed before the remove counts as done. Returns true when the kill was started (the
+ * end reaches the engine from on_remove_killed). */
+static bool kill_after_remove(struct run_ctx *ctx, const struct lk_result *result,
+                              const char *output, size_t output_len)
+{
+    struct lk_node *node = ctx->node;
+    const struct lk_resource *res = lk_node_find(node, ctx->tag);
+    if (ctx->action != LK_ACTION_REMOVE || !node->cgroups || !res ||
+        res->settings.kill_mode != LK_KILL_CONTROL_GROUP || result->outcome == LK_OUTCOME_REFUSED ||
+        (!lk_cgroups_populated(node->cgroups, ctx->tag) && lk_result_ok(result))) {
+        return false;
+    }
+    struct remove_kill *k = malloc(sizeof(*k) + output_len + 1);
+    if (!k) {
+        return false;
+    }
+    k->ctx = ctx;
+    k->result = *result;
+    k->output_len = output_len;
+    if (output_len) {
+        memcpy(k->output, output, output_len);
+    }
+    if (lk_cgroups_kill(node->cgroups, node->loop, ctx->tag, CGROUP_KILL_GRACE_USEC,
+                        on_remove_killed, k) < 0) {
+        free(k);
+        return false;
+    }
+    return true;
+}
+
 static void run_done(struct lk_run *run, const struct lk_result *result, const char *output,
                      size_t output_len, void *userdata)
 {
     (void) run;
     struct run_ctx *ctx = userdata;
+    if (ctx->noted) {
+        lk_interrupted_clear(ctx->node->root, ctx->tag);
+    }
+    if (kill_after_remove(ctx, result, output, output_len)) {
+        return;
+    }
+    run_finished(ctx, result, output, output_len);
+}
+
+static void run_finished(struct run_ctx *ctx, const struct lk_result *result, const char *output,
+                         size_t output_len)
+{
     struct lk_node *node = ctx->node;
 
     char desc[320];
@@ -147,8 +240,16 @@ static void start_run(struct lk_node *node, struct lk_resource *res, enum lk_act
     ctx->start_ms = lk_now_ms();
     snprintf(ctx->tag, sizeof(ctx->tag), "%s", res->tag);
     lk_scripts_prepare(node->root, node->name, res, action, prep);
-    int r = lk_run_start(node->loop, &prep->spec, run_done, ctx, NULL);
+    lk_node_contain(node, res->tag, &prep->spec);
+    struct lk_run *run = NULL;
+    int r = lk_run_start(node->loop, &prep->spec, run_done, ctx, &run);
     free(prep);
+    if (r == 0 && lk_run_pid(run) > 0 &&
+        (action == LK_ACTION_RESTORE || action == LK_ACTION_REMOVE ||
+         action == LK_ACTION_RECOVER)) {
+        lk_interrupted_note(node->root, ctx->tag, action, lk_run_pid(run));
+        ctx->noted = true;
+    }
     if (r < 0) {
         /* The runner could not even try (no memory, no file descriptors): the action has
          * failed, and the engine hears so like any other failure. */
@@ -342,10 +443,20 @@ static void feed_all(struct lk_node *node, enum lk_event_type type)
     free(tags);
 }
 
-void lk_executor_startup(struct lk_node *node)
+static void startup_now(struct lk_node *node)
 {
     node->started_up = true;
     feed_all(node, LK_EV_STARTUP);
+    lk_bus_changed(node->bus, NULL);
+}
+
+void lk_executor_startup(struct lk_node *node)
+{
+    /* A run an earlier lkd left running ends (or is killed) before anything is probed,
+     * removed or restored (interrupted.h). */
+    if (lk_interrupted_wait(node, startup_now) == 0) {
+        startup_now(node);
+    }
 }
 
 void lk_executor_shutdown(struct lk_node *node)

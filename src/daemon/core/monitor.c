@@ -1,5 +1,8 @@
 /* Monitoring: one watch per resource with two timers (quickchk, deepchk), the check runs
- * in flight, and an optional pidfd poll on the application's process.
+ * in flight, an optional pidfd poll on the application's process (--pidfile), and with
+ * containment the watch of the resource's cgroup (--watch cgroup): once the cgroup held
+ * a process while the resource was in service, its becoming empty is a failure at once.
+ * A resource whose restore leaves no process (a virtual address) is never armed.
  *
  * Scheduling keeps a due time per check: the next run is due one interval after the
  * previous due time, ticks missed while the loop was busy are skipped, not queued, and a
@@ -21,6 +24,7 @@
 #include <unistd.h>
 
 #include "bisect.h"
+#include "cgroup.h"
 #include "eventlog.h"
 #include "executor.h"
 #include "runner.h"
@@ -51,6 +55,10 @@ struct watch {
     /* A pidfile problem was logged since the watch was armed: the next successful check
      * tries the pidfile again, but says so only once. */
     bool pidfile_warned;
+
+    /* The cgroup watch: armed once the cgroup held a process while in service. */
+    struct lk_cgroup_watch *cgw;
+    bool cg_armed;
 
     unsigned open_handles;
     bool forgotten;
@@ -308,6 +316,60 @@ static void watch_process(struct watch *w, const struct lk_resource *res)
     uv_poll_start(&w->poll, UV_READABLE, on_process_exit);
 }
 
+/* ---------------------------------------------------------------- cgroup watch */
+
+static void on_cgroup_event(void *userdata, const char *tag, bool populated)
+{
+    struct watch *w = userdata;
+    struct lk_node *node = w->mon->node;
+    (void) tag;
+    if (populated || !w->cg_armed || !w->active) {
+        return;
+    }
+    w->cg_armed = false;
+    const struct lk_resource *res = lk_node_find(node, w->tag);
+    if (!res) {
+        return;
+    }
+    char path[LK_PATH_MAX], tagcopy[LK_TAG_MAX + 1];
+    snprintf(tagcopy, sizeof(tagcopy), "%s", w->tag);
+    lk_cgroups_path(node->cgroups, tagcopy, path, sizeof(path));
+    struct lk_event ev = {.type = LK_EV_PROCESS_EXITED,
+                          .tag = tagcopy,
+                          .now_usec = lk_mono_usec(),
+                          .pid = 0,
+                          .detail = path};
+    char err[LK_REASON_MAX];
+    (void) lk_executor_handle(node, &ev, err, sizeof(err));
+}
+
+static void unwatch_cgroup(struct watch *w)
+{
+    lk_cgroup_watch_stop(w->cgw);
+    w->cgw = NULL;
+    w->cg_armed = false;
+}
+
+/* Arms the cgroup watch when the resource's processes are there and no check of ours is
+ * running (a check's own process is not the application). */
+static void watch_cgroup(struct watch *w, const struct lk_resource *res)
+{
+    struct lk_node *node = w->mon->node;
+    if (!node->cgroups || res->settings.watch != LK_WATCH_CGROUP) {
+        unwatch_cgroup(w);
+        return;
+    }
+    if (!w->cgw &&
+        lk_cgroups_watch(node->cgroups, node->loop, res->tag, on_cgroup_event, w, &w->cgw) < 0) {
+        w->cgw = NULL;
+        return;
+    }
+    if (!w->cg_armed && !w->run[QUICK] && !w->run[DEEP] &&
+        lk_cgroups_populated(node->cgroups, res->tag)) {
+        w->cg_armed = true;
+    }
+}
+
 /* ---------------------------------------------------------------- checks */
 
 static void check_done(struct lk_run *run, const struct lk_result *result, const char *output,
@@ -352,6 +414,7 @@ static void start_check(struct watch *w, enum depth d, const struct lk_resource 
         return;
     }
     lk_scripts_prepare(mon->node->root, mon->node->name, res, depth_action[d], prep);
+    lk_node_contain(mon->node, res->tag, &prep->spec);
     struct lk_run *run = NULL;
     /* The run holds the watch open until its callback: stale or not, it is told. */
     w->open_handles++;
@@ -406,6 +469,7 @@ static void disarm(struct watch *w)
         }
     }
     unwatch_process(w);
+    unwatch_cgroup(w);
     w->active = false;
     w->pidfile_warned = false;
 }
@@ -474,11 +538,12 @@ void lk_monitor_sync(struct lk_monitor *mon, const char *tag)
     if (w->polling && (!w->pidfile || strcmp(w->pidfile, res->settings.pidfile) != 0)) {
         unwatch_process(w); /* the pidfile setting changed: follow the new one */
     }
-    if (res->settings.pidfile[0]) {
+    if (res->settings.pidfile[0] && res->settings.watch != LK_WATCH_NONE) {
         watch_process(w, res);
     } else {
         unwatch_process(w);
     }
+    watch_cgroup(w, res);
 }
 
 void lk_monitor_forget(struct lk_monitor *mon, const char *tag)

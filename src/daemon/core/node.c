@@ -10,6 +10,9 @@
 #include <time.h>
 
 #include "bisect.h"
+#include "cgroup.h"
+#include "log.h"
+#include "runner.h"
 
 /* The resources are kept sorted by tag (as the store loads them), so lookups are binary
  * searches: a thousand resources checked every few seconds make this the hottest path. */
@@ -24,6 +27,23 @@ struct lk_resource *lk_node_find(const struct lk_node *node, const char *tag)
     bool found = false;
     size_t i = tag ? position(node, tag, &found) : 0;
     return found ? node->resources[i] : NULL;
+}
+
+void lk_node_contain(const struct lk_node *node, const char *tag, struct lk_run_spec *spec)
+{
+    spec->contained = false;
+    spec->cgroup_fd = -1;
+    if (!node->cgroups) {
+        return;
+    }
+    int fd = lk_cgroups_fd(node->cgroups, tag);
+    if (fd < 0) {
+        lk_log(LK_LOG_WARNING, "cannot make the cgroup of '%s': %s; this run is not contained", tag,
+               strerror(-fd));
+        return;
+    }
+    spec->contained = true;
+    spec->cgroup_fd = fd;
 }
 
 struct lk_resource *lk_node_find_id(const struct lk_node *node, const char *id)

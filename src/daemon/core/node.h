@@ -15,6 +15,9 @@
 #include "store.h"
 
 struct lk_bus;
+struct lk_cgroups;
+struct lk_guardlink;
+struct lk_run_spec;
 
 /* The facts the engine's view takes from the cluster, registered by main.c at start
  * (node.c never names the cluster). Each is NULL until then: a lone node. Each is called
@@ -44,6 +47,12 @@ struct lk_node {
     size_t extend_count;
 
     struct lk_config config; /* etc/lk.conf as loaded or last written */
+    /* Containment (io/cgroup.h): NULL when off, and then containment_why says why. */
+    struct lk_cgroups *cgroups;
+    char containment_why[256];
+    /* The link to lkguard (guardlink.h): the liveness page and plan; NULL without. */
+    struct lk_guardlink *guard;
+    uint64_t incarnation; /* random at each start: HELLO's "inc", the guard's frame */
     bool witness;            /* lkd --witness: votes, runs no resources */
 
     uint64_t started_usec; /* monotonic, for uptime */
@@ -52,6 +61,11 @@ struct lk_node {
     bool stop_apps;        /* lkstop without -f: remove what is in service first */
     uv_signal_t sigterm, sigint;
 };
+
+/* Puts a run of tag's scripts in tag's cgroup when containment is on (spec->contained,
+ * spec->cgroup_fd); without containment, or when the cgroup cannot be made (logged), the
+ * run is not contained. */
+void lk_node_contain(const struct lk_node *node, const char *tag, struct lk_run_spec *spec);
 
 /* Finds a resource by tag; NULL if none. */
 struct lk_resource *lk_node_find(const struct lk_node *node, const char *tag);

@@ -27,13 +27,16 @@
 #define HEADER_COMMENT                                                                             \
     "# OpenKeeper node configuration; lkcli commpath/cluster config rewrite this file.\n"
 
-#define SECTION_NODE    "node"
-#define SECTION_CLUSTER "cluster"
-#define SECTION_PEER    "peer"
-#define KEY_NAME        "name"
-#define KEY_LISTEN      "listen"
-#define KEY_LOG_LEVEL   "log-level"
-#define KEY_PATH        "path"
+#define SECTION_NODE     "node"
+#define SECTION_CLUSTER  "cluster"
+#define SECTION_PEER     "peer"
+#define KEY_NAME         "name"
+#define KEY_LISTEN       "listen"
+#define KEY_LOG_LEVEL    "log-level"
+#define KEY_CONTAINMENT  "containment"
+#define KEY_WATCHDOG     "watchdog"
+#define KEY_WATCHDOG_DEV "watchdog-device"
+#define KEY_PATH         "path"
 
 static bool has_control_char(const char *s)
 {
@@ -192,7 +195,7 @@ struct parse_ctx {
     size_t peer; /* config->peers index while in a [peer] section */
     int node_line, cluster_line;
     int peer_line[LK_MAX_PEERS];
-    int name_line, listen_line, log_level_line;
+    int name_line, listen_line, log_level_line, containment_line, watchdog_line, wdev_line;
     int cluster_key_line[LK_CLUSTER_SETTINGS_KEYS];
     const char *long_value; /* into buf: the value of a line too long for inih */
 };
@@ -373,6 +376,30 @@ static char *reader(char *str, int num, void *stream)
     return str;
 }
 
+/* containment (auto, off or an absolute path) and watchdog-device (an absolute path). */
+static int node_path(struct parse_ctx *ctx, bool device, const char *value)
+{
+    char *dst = device ? ctx->config->watchdog_device : ctx->config->containment;
+    const char *key = device ? KEY_WATCHDOG_DEV : KEY_CONTAINMENT;
+    if (value[0] == '\0' || (!device && strcmp(value, "auto") == 0)) {
+        dst[0] = '\0';
+        return 1;
+    }
+    if (!device && strcmp(value, "off") == 0) {
+        snprintf(dst, LK_CONF_PATH_MAX, "off");
+        return 1;
+    }
+    if (value[0] != '/' || strlen(value) >= LK_CONF_PATH_MAX || has_control_char(value) ||
+        strstr(value, "/../") ||
+        (strlen(value) >= 3 && strcmp(value + strlen(value) - 3, "/..") == 0)) {
+        ctx_fail(ctx, "invalid %s '%s': expected %san absolute path", key, value,
+                 device ? "" : "auto, off or ");
+        return 0;
+    }
+    snprintf(dst, LK_CONF_PATH_MAX, "%s", value);
+    return 1;
+}
+
 static int handle_node(struct parse_ctx *ctx, const char *name, const char *value)
 {
     char verr[512];
@@ -384,6 +411,12 @@ static int handle_node(struct parse_ctx *ctx, const char *name, const char *valu
         first = &ctx->listen_line;
     } else if (strcmp(name, KEY_LOG_LEVEL) == 0) {
         first = &ctx->log_level_line;
+    } else if (strcmp(name, KEY_CONTAINMENT) == 0) {
+        first = &ctx->containment_line;
+    } else if (strcmp(name, KEY_WATCHDOG) == 0) {
+        first = &ctx->watchdog_line;
+    } else if (strcmp(name, KEY_WATCHDOG_DEV) == 0) {
+        first = &ctx->wdev_line;
     } else {
         ctx_fail(ctx, "unknown setting '%s' in section [node]", name);
         return 0;
@@ -407,6 +440,20 @@ static int handle_node(struct parse_ctx *ctx, const char *name, const char *valu
         if (config->log_level_set &&
             lk_log_level_parse(value, &config->log_level, verr, sizeof(verr)) < 0) {
             ctx_fail(ctx, "%s", verr);
+            return 0;
+        }
+        return 1;
+    }
+    if (first == &ctx->containment_line || first == &ctx->wdev_line) {
+        return node_path(ctx, first == &ctx->wdev_line, value);
+    }
+    if (first == &ctx->watchdog_line) {
+        if (value[0] == '\0' || strcmp(value, "off") == 0) {
+            config->watchdog = false;
+        } else if (strcmp(value, "on") == 0) {
+            config->watchdog = true;
+        } else {
+            ctx_fail(ctx, "invalid watchdog '%s': expected on or off", value);
             return 0;
         }
         return 1;
@@ -609,6 +656,15 @@ static int format_config(const struct lk_config *config, char **ret_text, size_t
     if (config->log_level_set) {
         fprintf(f, "%s = %s\n", KEY_LOG_LEVEL, lk_log_level_name(config->log_level));
     }
+    if (config->containment[0]) {
+        fprintf(f, "%s = %s\n", KEY_CONTAINMENT, config->containment);
+    }
+    if (config->watchdog) {
+        fprintf(f, "%s = on\n", KEY_WATCHDOG);
+    }
+    if (config->watchdog_device[0]) {
+        fprintf(f, "%s = %s\n", KEY_WATCHDOG_DEV, config->watchdog_device);
+    }
     fprintf(f, "\n[%s]\n", SECTION_CLUSTER);
     fputs("# Empty: quorum = majority with three or more voters, else none; max-failovers =\n"
           "# nodes - 1; no witness; no fence script.\n",
@@ -669,6 +725,9 @@ static int check_round_trip(char *text, size_t len, const char *path,
                strcmp(parsed->listen, config->listen) != 0 ||
                parsed->log_level_set != config->log_level_set ||
                (config->log_level_set && parsed->log_level != config->log_level) ||
+               strcmp(parsed->containment, config->containment) != 0 ||
+               parsed->watchdog != config->watchdog ||
+               strcmp(parsed->watchdog_device, config->watchdog_device) != 0 ||
                parsed->peer_count != config->peer_count) {
         r = lk_fail_einval(err, err_size,
                            "refusing to write '%s': the node or its peers would not read back "

@@ -8,6 +8,9 @@
  *   name = node1
  *   listen = 127.0.0.1:7401
  *   log-level = info                    (optional: err, warning, notice, info, debug)
+ *   containment = auto | off | /path    (optional: resource cgroups; io/cgroup.h)
+ *   watchdog = off | on                 (optional: the guard feeds watchdog-device)
+ *   watchdog-device = /dev/watchdog     (optional)
  *   [cluster]
  *   heartbeat-interval-ms = 1000
  *   heartbeat-misses = 3
@@ -44,8 +47,9 @@
 #define LK_CONF_NAME    "etc/lk.conf"
 #define LK_AUTHKEY_NAME "etc/authkey"
 
-#define LK_MAX_PEERS 32
-#define LK_MAX_PATHS 8 /* per peer */
+#define LK_CONF_PATH_MAX 1024
+#define LK_MAX_PEERS     32
+#define LK_MAX_PATHS     8 /* per peer */
 
 struct lk_peer {
     char name[LK_TAG_MAX + 1];
@@ -59,6 +63,10 @@ struct lk_config {
     /* lkd's stderr level (log.h); when not set (absent or empty), LK_LOG_DEFAULT. */
     enum lk_log_level log_level;
     bool log_level_set;
+    /* Containment (io/cgroup.h): "" = auto, "off", or an absolute cgroup v2 directory. */
+    char containment[LK_CONF_PATH_MAX];
+    bool watchdog;                          /* the guard arms watchdog_device */
+    char watchdog_device[LK_CONF_PATH_MAX]; /* "" = /dev/watchdog */
     struct lk_cluster_settings cluster;
     /* The version of the cluster settings: written by `lkcli cluster config` (a Lamport
      * counter and the node that wrote it, `version = N NODE` in [cluster]); the newer

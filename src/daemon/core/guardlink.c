@@ -1,0 +1,238 @@
+/* lkd's link to its guard (issue 10): feeds the liveness page from the loop, keeps the
+ * guard's plan (which cgroups to kill, whom to tell) up to date, and exits at once when the
+ * guard says it has fenced this node.
+ *
+ * Events that enter: the feed timer (every LK_GUARD_FEED_MS, at most every dead time / 8),
+ * which also rebuilds the plan twice a second (written only when it changed); status
+ * requests; lkd's stop. The plan lists the hierarchies that have a live backup node (the
+ * engine's has_backup fact): the guard kills those, and leaves a hierarchy with nowhere else
+ * to go running, as lkstop -f does.
+ *
+ * Owns the feed (io/guardfeed.h). Never starts, signals or waits for the guard; never
+ * decides where anything runs. */
+#include "guardlink.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroup.h"
+#include "config.h"
+#include "eventlog.h"
+#include "guardfeed.h"
+#include "log.h"
+
+#define PLAN_EVERY_MS 500
+
+struct lk_guardlink {
+    struct lk_node *node;
+    struct lk_guardfeed *feed;
+    uv_timer_t timer;
+    uint64_t plan_at_ms; /* uv_now of the last plan built */
+    bool guarding;       /* the guard watches, and containment lets it kill something */
+};
+
+static uint64_t dead_ms(const struct lk_node *node)
+{
+    return (uint64_t) node->config.cluster.heartbeat_interval_ms *
+           node->config.cluster.heartbeat_misses;
+}
+
+/* The index of tag in node->resources (sorted), or SIZE_MAX. */
+static size_t index_of(const struct lk_node *node, const char *tag)
+{
+    const struct lk_resource *res = lk_node_find(node, tag);
+    for (size_t i = 0; res && i < node->count; i++) {
+        if (node->resources[i] == res) {
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
+static size_t find_root(size_t *up, size_t i)
+{
+    while (up[i] != i) {
+        up[i] = up[up[i]];
+        i = up[i];
+    }
+    return i;
+}
+
+/* The hierarchies with a live backup node and the cgroups of their resources. */
+static int fill_fence(const struct lk_node *node, struct lk_guard_plan *plan)
+{
+    size_t n = node->count;
+    if (!node->cgroups || n == 0) {
+        return 0;
+    }
+    size_t *up = calloc(n, sizeof(*up));
+    size_t *slot = calloc(n, sizeof(*slot));
+    plan->fence = calloc(n, sizeof(*plan->fence));
+    if (!up || !slot || !plan->fence) {
+        free(up);
+        free(slot);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        up[i] = i;
+        slot[i] = SIZE_MAX;
+    }
+    for (size_t d = 0; d < node->dep_count; d++) {
+        size_t a = index_of(node, node->deps[d].parent), b = index_of(node, node->deps[d].child);
+        if (a != SIZE_MAX && b != SIZE_MAX) {
+            up[find_root(up, a)] = find_root(up, b);
+        }
+    }
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        const struct lk_resource *res = node->resources[i];
+        size_t root = find_root(up, i);
+        if (slot[root] == SIZE_MAX) {
+            /* Named by its first tag (resources are sorted): a member tag, which is all the
+             * peers need to know which of their hierarchies it is. */
+            bool backup =
+                    node->facts.has_backup && node->facts.has_backup(node->facts.ctx, res->tag);
+            if (!backup) {
+                slot[root] = SIZE_MAX - 1;
+                continue;
+            }
+            slot[root] = plan->fence_count++;
+            struct lk_guard_hier *h = &plan->fence[slot[root]];
+            snprintf(h->name, sizeof(h->name), "%s", res->tag);
+            h->cgroups = calloc(LK_GUARD_CGROUPS_MAX, sizeof(*h->cgroups));
+            if (!h->cgroups) {
+                r = -ENOMEM;
+                break;
+            }
+        }
+        if (slot[root] == SIZE_MAX - 1) {
+            continue;
+        }
+        struct lk_guard_hier *h = &plan->fence[slot[root]];
+        if (h->cgroup_count < LK_GUARD_CGROUPS_MAX) {
+            char path[LK_PATH_MAX];
+            lk_cgroups_path(node->cgroups, res->tag, path, sizeof(path));
+            h->cgroups[h->cgroup_count] = strdup(path);
+            r = h->cgroups[h->cgroup_count] ? 0 : -ENOMEM;
+            h->cgroup_count += r == 0;
+        }
+    }
+    free(up);
+    free(slot);
+    return r;
+}
+
+static int build_plan(const struct lk_node *node, struct lk_guard_plan *plan)
+{
+    const struct lk_config *config = &node->config;
+    memset(plan, 0, sizeof(*plan));
+    snprintf(plan->node, sizeof(plan->node), "%s", node->name);
+    plan->incarnation = node->incarnation;
+    plan->dead_ms = dead_ms(node);
+    snprintf(plan->authkey, sizeof(plan->authkey), "%s/%s", node->root, LK_AUTHKEY_NAME);
+    if (config->watchdog) {
+        snprintf(plan->watchdog, sizeof(plan->watchdog), "%s",
+                 config->watchdog_device[0] ? config->watchdog_device : "/dev/watchdog");
+        /* The kernel resets the node when the guard has not written for this long: longer
+         * than a dead time, so the guard's own fencing comes first. */
+        uint64_t s = (2 * plan->dead_ms + 999) / 1000;
+        plan->watchdog_timeout_s = (uint32_t) (s < 5 ? 5 : s);
+    }
+    size_t peers =
+            config->peer_count < LK_GUARD_PEERS_MAX ? config->peer_count : LK_GUARD_PEERS_MAX;
+    plan->peers = calloc(peers ? peers : 1, sizeof(*plan->peers));
+    if (!plan->peers) {
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < peers; i++) {
+        struct lk_guard_peer *p = &plan->peers[plan->peer_count++];
+        snprintf(p->name, sizeof(p->name), "%s", config->peers[i].name);
+        for (size_t k = 0; k < config->peers[i].path_count && k < LK_GUARD_ADDRS_MAX; k++) {
+            snprintf(p->addresses[p->address_count++], sizeof(p->addresses[0]), "%s",
+                     config->peers[i].paths[k]);
+        }
+    }
+    return fill_fence(node, plan);
+}
+
+static void update_plan(struct lk_guardlink *g)
+{
+    struct lk_guard_plan plan;
+    int r = build_plan(g->node, &plan);
+    if (r == 0) {
+        r = lk_guardfeed_write_plan(g->feed, &plan);
+    }
+    if (r < 0) {
+        lk_log(LK_LOG_WARNING, "cannot write the guard's plan: %s", strerror(-r));
+    }
+    lk_guard_plan_free(&plan);
+}
+
+static void on_feed(uv_timer_t *t)
+{
+    struct lk_guardlink *g = t->data;
+    struct lk_node *node = g->node;
+    char why[256] = "";
+    if (lk_guardfeed_feed(g->feed, uv_hrtime(), why, sizeof(why))) {
+        /* Its applications are gone and the peers were told: this lkd must not act on
+         * anything again (a frozen lkd that resumes ends here). */
+        lk_eventlog_msg(node, NULL, LK_MSG_GUARD_FENCED, why[0] ? why : "no reason given");
+        lk_log(LK_LOG_ERR, "the guard fenced this node (%s): exiting", why);
+        exit(3);
+    }
+    uint64_t now = uv_now(node->loop);
+    if (now - g->plan_at_ms >= PLAN_EVERY_MS || g->plan_at_ms == 0) {
+        g->plan_at_ms = now;
+        update_plan(g);
+        json_t *st = lk_guardfeed_status(g->feed);
+        g->guarding = node->cgroups && json_is_true(json_object_get(st, "running"));
+        json_decref(st);
+    }
+}
+
+int lk_guardlink_start(struct lk_node *node)
+{
+    struct lk_guardlink *g = calloc(1, sizeof(*g));
+    if (!g) {
+        return -ENOMEM;
+    }
+    g->node = node;
+    int r = lk_guardfeed_open(node->root, dead_ms(node), &g->feed);
+    if (r < 0) {
+        free(g);
+        return r;
+    }
+    uint64_t every = dead_ms(node) / 8;
+    every = every > LK_GUARD_FEED_MS ? LK_GUARD_FEED_MS : every ? every : 1;
+    uv_timer_init(node->loop, &g->timer);
+    g->timer.data = g;
+    uv_timer_start(&g->timer, on_feed, 0, every);
+    node->guard = g;
+    return 0;
+}
+
+bool lk_guardlink_guarding(const struct lk_node *node)
+{
+    return node->guard && node->guard->guarding;
+}
+
+json_t *lk_guardlink_status(const struct lk_node *node)
+{
+    return node->guard ? lk_guardfeed_status(node->guard->feed) : json_null();
+}
+
+void lk_guardlink_stop(struct lk_node *node, bool clean)
+{
+    struct lk_guardlink *g = node->guard;
+    if (!g) {
+        return;
+    }
+    node->guard = NULL;
+    uv_timer_stop(&g->timer);
+    uv_close((uv_handle_t *) &g->timer, NULL);
+    lk_guardfeed_close(g->feed, clean);
+    g->feed = NULL;
+    /* g itself stays allocated until exit: the timer's close callback may run later. */
+}

@@ -1,0 +1,22 @@
+/* lkd's link to lkguard: feeding the liveness page, the guard's plan, its status, and the
+ * exit when the guard fenced this node (guardlink.c). */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "node.h"
+
+/* Opens the liveness page (run/guard.feed) and starts feeding it from the loop. Call after
+ * node->facts are set (the plan asks has_backup). Returns 0 or a negative errno. */
+int lk_guardlink_start(struct lk_node *node);
+
+/* Whether a guard watches this node and can fence it (containment on): the heartbeats say
+ * so, and the peers then wait for its word before they take over. */
+bool lk_guardlink_guarding(const struct lk_node *node);
+
+/* The guard for status: {"running":…} (io/guardfeed.h) or JSON null without a page. */
+json_t *lk_guardlink_status(const struct lk_node *node);
+
+/* Stops feeding; clean = true marks the page STOPPED (the guard leaves quietly). */
+void lk_guardlink_stop(struct lk_node *node, bool clean);
