@@ -34,16 +34,16 @@
 
 #include "validate.h"
 
-#define SUBTREE         "openkeeper"
-#define RES_SUFFIX      ".res"
-#define SMALL_FILE_MAX  4096
-#define LINE_MAX_BYTES  8192
-#define PROCS_MAX       100000 /* pids handled per read of cgroup.procs */
-#define SIGNAL_ROUNDS   16     /* re-reads of cgroup.procs while signalling */
-#define POLL_MS         50     /* fallback poll of cgroup.events */
-#define WATCH_POLL_MS   1000   /* the same for a watch whose inotify works */
-#define KILL_WAIT_MS    5000   /* after cgroup.kill, before giving up */
-#define CMDLINE_MAX     256
+#define SUBTREE        "openkeeper"
+#define RES_SUFFIX     ".res"
+#define SMALL_FILE_MAX 4096
+#define LINE_MAX_BYTES 8192
+#define PROCS_MAX      100000 /* pids handled per read of cgroup.procs */
+#define SIGNAL_ROUNDS  16     /* re-reads of cgroup.procs while signalling */
+#define POLL_MS        50     /* fallback poll of cgroup.events */
+#define WATCH_POLL_MS  1000   /* the same for a watch whose inotify works */
+#define KILL_WAIT_MS   5000   /* after cgroup.kill, before giving up */
+#define CMDLINE_MAX    256
 
 struct res {
     struct res *next;
@@ -75,8 +75,7 @@ char *lk_cgroups_path(const struct lk_cgroups *cg, const char *tag, char *buf, s
     return buf;
 }
 
-__attribute__((format(printf, 3, 4))) static void say(char *why, size_t size, const char *fmt,
-                                                      ...)
+__attribute__((format(printf, 3, 4))) static void say(char *why, size_t size, const char *fmt, ...)
 {
     if (size == 0) {
         return;
@@ -347,7 +346,8 @@ int lk_cgroups_stats(const struct lk_cgroups *cg, const char *tag, struct lk_cgr
     ret->procs = n > 0 ? (uint32_t) n : 0;
     char buf[SMALL_FILE_MAX];
     uint64_t v;
-    if (read_small(fd, "cpu.stat", buf, sizeof(buf)) >= 0 && keyed_value(buf, "usage_usec", &v) == 0) {
+    if (read_small(fd, "cpu.stat", buf, sizeof(buf)) >= 0 &&
+        keyed_value(buf, "usage_usec", &v) == 0) {
         ret->cpu_usec = v;
     }
     if (cg->has_memory && read_small(fd, "memory.current", buf, sizeof(buf)) > 0) {
@@ -539,13 +539,14 @@ static bool parse_mountinfo_line(char *line, char **root, char **point, char **f
     char *save = NULL;
     char *field[6];
     int i = 0;
-    for (char *tok = strtok_r(line, " ", &save); tok && i < 6; tok = strtok_r(NULL, " ", &save)) {
+    char *tok = strtok_r(line, " ", &save);
+    while (tok && i < 6) {
         field[i++] = tok;
+        tok = i < 6 ? strtok_r(NULL, " ", &save) : NULL;
     }
     if (i < 6) {
         return false;
     }
-    char *tok;
     while ((tok = strtok_r(NULL, " ", &save)) && strcmp(tok, "-") != 0) {
     }
     if (!tok) {
@@ -587,9 +588,8 @@ static int find_cgroup2_mount(const char *want, char *point_out, size_t point_si
         }
         size_t plen = strlen(point);
         if (want) {
-            bool under = strcmp(point, "/") == 0 ||
-                         (strncmp(want, point, plen) == 0 &&
-                          (want[plen] == '/' || want[plen] == '\0'));
+            bool under = strcmp(point, "/") == 0 || (strncmp(want, point, plen) == 0 &&
+                                                     (want[plen] == '/' || want[plen] == '\0'));
             if (!under || (found && plen <= best)) {
                 continue;
             }
@@ -793,8 +793,9 @@ int lk_cgroups_open(const char *root, const char *node_name, const char *setting
     }
     int r = probe_clone3();
     if (r < 0) {
-        say(why, why_size, "kernel cannot spawn into a cgroup (clone3: %s; Linux 5.7 or later "
-                           "needed)",
+        say(why, why_size,
+            "kernel cannot spawn into a cgroup (clone3: %s; Linux 5.7 or later "
+            "needed)",
             strerror(-r));
         free(cg);
         return 0;
@@ -914,6 +915,17 @@ static bool term_new(pid_t pid, void *data)
     return true;
 }
 
+/* Starts a one-shot timer ms from now. A uv timer counts from the loop's cached time,
+ * which is stale when we are called late in an iteration or from outside the loop: the lag
+ * is added (as the runner does) rather than moving the loop's clock. */
+static void timer_start_from_now(uv_timer_t *timer, uv_timer_cb cb, uint64_t ms)
+{
+    uint64_t now_ms = (uv_hrtime() + 999999) / 1000000;
+    uint64_t loop_ms = uv_now(timer->loop);
+    uint64_t lag_ms = now_ms > loop_ms ? now_ms - loop_ms : 0;
+    (void) uv_timer_start(timer, cb, ms + lag_ms, 0);
+}
+
 struct kill_op {
     struct lk_cgroups *cg;
     char *tag;
@@ -993,7 +1005,7 @@ static void on_kill_deadline(uv_timer_t *timer)
     if (!op->killed) {
         op->killed = true;
         (void) write_str(op->fd, "cgroup.kill", "1");
-        uv_timer_start(&op->deadline, on_kill_deadline, KILL_WAIT_MS, 0);
+        timer_start_from_now(&op->deadline, on_kill_deadline, KILL_WAIT_MS);
         kill_op_check(op);
         return;
     }
@@ -1060,7 +1072,7 @@ int lk_cgroups_kill(struct lk_cgroups *cg, uv_loop_t *loop, const char *tag, uin
             (void) write_str(op->fd, "cgroup.kill", "1");
             grace_ms = KILL_WAIT_MS;
         }
-        (void) uv_timer_start(&op->deadline, on_kill_deadline, grace_ms, 0);
+        timer_start_from_now(&op->deadline, on_kill_deadline, grace_ms);
     } else {
         /* Empty or missing already: reported from the loop all the same. */
         (void) uv_timer_start(&op->poll, on_kill_poll, 0, POLL_MS);

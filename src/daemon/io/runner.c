@@ -703,8 +703,8 @@ static void conclude_clone_failed(struct lk_run *run, int errnum)
                  "Linux 5.7 or later)",
                  strerror(errnum));
     } else {
-        conclude(run, LK_OUTCOME_EXEC_FAILED, errnum,
-                 "cannot spawn into the resource's cgroup: %s", strerror(errnum));
+        conclude(run, LK_OUTCOME_EXEC_FAILED, errnum, "cannot spawn into the resource's cgroup: %s",
+                 strerror(errnum));
     }
 }
 
@@ -927,8 +927,8 @@ static int spawn_clone3(struct lk_run *run, const char *cwd, int out_fd, int cgr
     *ret_exec_errno = 0;
     (void) pthread_mutex_lock(&child_errno_lock);
     if (!child_errno_page) {
-        void *page = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                          -1, 0);
+        void *page =
+                mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (page == MAP_FAILED) {
             int r = -errno;
             (void) pthread_mutex_unlock(&child_errno_lock);
