@@ -14,7 +14,7 @@
 #include "output.h"
 #include "resource.h"
 
-#define N_SETTINGS 15
+#define N_SETTINGS 17
 
 /* The options every create/config accepts: the settings of SPEC §6. */
 static size_t add_setting_opts(struct lk_opt *opts, size_t n)
@@ -91,6 +91,14 @@ static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
     if (need(cli, "create", &opts[0]) || need(cli, "create", &opts[4]) ||
         need(cli, "create", &opts[5])) {
         return 2;
+    }
+    /* Said before any script is read; lkd checks it again (and, for config, against the
+     * pidfile the resource already has). */
+    const struct lk_opt *watch = lk_args_get(opts, n, "watch");
+    const struct lk_opt *pidfile = lk_args_get(opts, n, "pidfile");
+    if (watch && watch->value && strcmp(watch->value, "pidfile") == 0 &&
+        (!pidfile || !pidfile->value || !pidfile->value[0])) {
+        return lk_fail(cli->prog, 2, "resource create: watch pidfile needs --pidfile");
     }
     json_t *scripts = json_object();
     for (size_t i = 4; i <= 8; i++) {

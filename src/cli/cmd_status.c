@@ -1,4 +1,7 @@
-/* lkcli status: this node, its resources with state and reason, and recent events. */
+/* lkcli status: this node, its containment and guard, its resources with state, reason and
+ * usage, and recent events. Reads only the status reply; a field the daemon does not send
+ * (an older lkd) prints nothing. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +21,36 @@ static const json_t *find_resource(const json_t *resources, const char *tag)
         }
     }
     return NULL;
+}
+
+/* " [3 procs, cpu 1.23 s, mem 12.3 MiB]" from a resource's "usage" object (mem only when
+ * the memory figure is known); "" when there is none. */
+static void format_usage(const json_t *usage, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (!json_is_object(usage)) {
+        return;
+    }
+    json_int_t procs = json_integer_value(json_object_get(usage, "procs"));
+    json_int_t cpu_usec = json_integer_value(json_object_get(usage, "cpu_usec"));
+    const json_t *memory = json_object_get(usage, "memory_bytes");
+    char mem[48] = "";
+    if (json_is_integer(memory) && json_integer_value(memory) >= 0) {
+        static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double v = (double) json_integer_value(memory);
+        size_t u = 0;
+        while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+            v /= 1024.0;
+            u++;
+        }
+        if (u == 0) {
+            snprintf(mem, sizeof(mem), ", mem %" PRId64 " B", (int64_t) json_integer_value(memory));
+        } else {
+            snprintf(mem, sizeof(mem), ", mem %.1f %s", v, units[u]);
+        }
+    }
+    snprintf(buf, size, " [%" PRId64 " proc%s, cpu %.2f s%s]", (int64_t) procs,
+             procs == 1 ? "" : "s", (double) cpu_usec / 1e6, mem);
 }
 
 /* One line per resource of a hierarchy, children below their parent with tree branches,
@@ -53,7 +86,9 @@ static void print_tree(const json_t *resources, const json_t *node, const char *
     }
     /* A remove failed here: the application may still run, whatever the state says. */
     bool stop_failed = json_is_true(json_object_get(res, "stop_failed"));
-    printf("  %-32s %-5s %-18s %4lld %4lld  %s%s%s%s%s\n", label,
+    char usage[128];
+    format_usage(json_object_get(res, "usage"), usage, sizeof(usage));
+    printf("  %-32s %-5s %-18s %4lld %4lld  %s%s%s%s%s%s\n", label,
            json_string_value(json_object_get(res, "state")), used ? elsewhere : "-",
            (long long) json_integer_value(json_object_get(res, "check_failures_in_row")),
            (long long) json_integer_value(json_object_get(res, "local_recoveries")),
@@ -61,7 +96,8 @@ static void print_tree(const json_t *resources, const json_t *node, const char *
            pending ? pending : "", pending && pending[0] ? "]" : "",
            stop_failed
                    ? " [stop failed: may still run here; fence this node, or remove or reset it]"
-                   : "");
+                   : "",
+           usage);
     const json_t *children = json_object_get(node, "children");
     char next[512];
     snprintf(next, sizeof(next), "%s%s", lead, below);
@@ -70,6 +106,38 @@ static void print_tree(const json_t *resources, const json_t *node, const char *
         bool last = i + 1 == n;
         print_tree(resources, json_array_get(children, i), next, last ? "`-- " : "|-- ",
                    last ? "    " : "|   ");
+    }
+}
+
+/* "containment: on (<base>)" / "containment: off (<why>)"; nothing without the field. */
+static void print_containment(const json_t *containment)
+{
+    if (!json_is_object(containment)) {
+        return;
+    }
+    bool on = json_is_true(json_object_get(containment, "on"));
+    const char *detail = json_string_value(json_object_get(containment, on ? "base" : "why"));
+    printf("containment: %s (%s)\n", on ? "on" : "off", detail ? detail : "?");
+}
+
+/* The guard: running with its last look and watchdog, not running (null), or the fence it
+ * set off; nothing when the reply has no "guard" at all. */
+static void print_guard(const json_t *data)
+{
+    const json_t *guard = json_object_get(data, "guard");
+    if (!guard) {
+        return;
+    }
+    if (json_is_true(json_object_get(guard, "fenced"))) {
+        const char *why = json_string_value(json_object_get(guard, "why"));
+        printf("guard: FENCED this node: %s\n", why && why[0] ? why : "no reason given");
+    } else if (json_is_true(json_object_get(guard, "running"))) {
+        printf("guard: running (pid %" PRId64 ", last look %" PRId64 " ms ago, watchdog %s)\n",
+               (int64_t) json_integer_value(json_object_get(guard, "pid")),
+               (int64_t) json_integer_value(json_object_get(guard, "last_look_ms")),
+               json_is_true(json_object_get(guard, "watchdog")) ? "armed" : "not armed");
+    } else {
+        printf("guard: not running\n");
     }
 }
 
@@ -94,6 +162,8 @@ int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
            (long long) json_integer_value(json_object_get(data, "uptime_s")),
            json_string_value(json_object_get(data, "root")),
            json_is_true(json_object_get(data, "stopping")) ? "  STOPPING" : "");
+    print_containment(json_object_get(data, "containment"));
+    print_guard(data);
     json_t *cluster = json_object_get(data, "cluster");
     if (json_array_size(json_object_get(cluster, "nodes")) > 1 ||
         json_array_size(json_object_get(cluster, "warnings")) > 0) {
@@ -118,6 +188,10 @@ int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
         const char *budget = json_string_value(json_object_get(root, "budget"));
         if (budget) {
             printf("    failover budget: %s\n", budget);
+        }
+        const char *safety = json_string_value(json_object_get(root, "safety"));
+        if (safety) {
+            printf("    safety: %s\n", safety);
         }
         size_t k;
         json_t *marked;

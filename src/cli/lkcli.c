@@ -45,6 +45,7 @@ static void usage(FILE *out)
             "  --max-recoveries N --recovery-window S --switchback intelligent|automatic\n"
             "  --monitor-timeout-action ignore|fail --action-timeout S --start-grace S\n"
             "  --pidfile PATH --monitor on|off --init AUTORES_ISP|INIT_ISP|INIT_OSU\n"
+            "  --watch cgroup|pidfile|none --kill-mode control-group|process|none\n"
             "\n"
             "Exit status: 0 ok, 1 failed, 2 usage, 3 lkd not reachable, 4 permission denied.\n");
 }

@@ -1,7 +1,7 @@
 /* The guard's contract with lkd (issue 10), as data: the liveness page both map, the plan
  * lkd writes for the guard, and the "node N has fenced itself" frame the guard sends to
  * the peers. Pure: encoding, decoding and validation only; the mapping, the files and the
- * sockets belong to lkd (src/daemon/core/guardfeed.c) and to lkguard (src/guard/).
+ * sockets belong to lkd (src/daemon/io/guardfeed.c) and to lkguard (src/guard/).
  *
  * The liveness page: $LKROOT/run/guard.feed, one page, created by each lkd at start and
  * mapped shared by lkd and lkguard. lkd stores a new seq and fed_mono_ns from its loop
@@ -32,14 +32,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LK_GUARD_MAGIC       0x4f4b4744u /* "OKGD" */
-#define LK_GUARD_VERSION     1
-#define LK_GUARD_FEED_MS     100 /* lkd feeds at most this often */
-#define LK_GUARD_PEERS_MAX   64
-#define LK_GUARD_ADDRS_MAX   8
-#define LK_GUARD_FENCE_MAX   4096 /* hierarchies */
-#define LK_GUARD_CGROUPS_MAX 256  /* resources of one hierarchy */
-#define LK_GUARD_PATH_MAX    4096
+#define LK_GUARD_MAGIC                0x4f4b4744u /* "OKGD" */
+#define LK_GUARD_VERSION              1
+#define LK_GUARD_FEED_MS              100 /* lkd feeds at most this often */
+#define LK_GUARD_PEERS_MAX            64
+#define LK_GUARD_ADDRS_MAX            8
+#define LK_GUARD_FENCE_MAX            4096 /* hierarchies */
+#define LK_GUARD_CGROUPS_MAX          256  /* resources of one hierarchy */
+#define LK_GUARD_PATH_MAX             4096
+#define LK_GUARD_DEAD_MS_MIN          100
+#define LK_GUARD_DEAD_MS_MAX          6000000 /* LK_HB_INTERVAL_MAX * LK_HB_MISSES_MAX */
+#define LK_GUARD_WATCHDOG_TIMEOUT_MAX 3600
 
 /* lkd's state as the page tells it. */
 enum lk_guard_lkd_state {

@@ -61,7 +61,7 @@ json_t *lk_proto_resource_json(const struct lk_resource *res)
     }
     return json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:b, s:o, s:{s:s, s:s, s:s, "
-            "s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:b, s:s, s:s, s:s, s:s}}",
+            "s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:s}}",
             "tag", res->tag, "id", res->id, "app", res->app, "type", res->type, "info", res->info,
             "state", lk_state_name(res->state), "reason", res->reason, "pending",
             lk_pending_name(res->pending), "target_in_service", res->target_in_service,
@@ -79,7 +79,8 @@ json_t *lk_proto_resource_json(const struct lk_resource *res)
             s->local_recovery, "monitor", s->monitor, "switchback",
             lk_switchback_name(s->switchback), "monitor-timeout-action",
             lk_timeout_action_name(s->monitor_timeout_action), "init", lk_init_name(s->init),
-            "pidfile", s->pidfile);
+            "pidfile", s->pidfile, "watch", lk_watch_name(s->watch), "kill-mode",
+            lk_kill_mode_name(s->kill_mode));
 }
 
 static int copy_str(const json_t *obj, const char *key, char *dst, size_t size)
@@ -139,5 +140,7 @@ int lk_proto_resource_parse(const json_t *obj, struct lk_resource *res)
             return -EINVAL;
         }
     }
-    return 0;
+    /* Settings missing from the object keep their defaults (a peer from before they
+     * existed); the whole must still make sense. */
+    return lk_settings_check(&res->settings, err, sizeof(err)) < 0 ? -EINVAL : 0;
 }

@@ -23,6 +23,8 @@ void lk_settings_init(struct lk_settings *s)
     s->switchback = LK_SWITCHBACK_INTELLIGENT;
     s->monitor_timeout_action = LK_TIMEOUT_ACTION_IGNORE;
     s->init = LK_INIT_AUTORES_ISP;
+    s->watch = LK_WATCH_CGROUP;
+    s->kill_mode = LK_KILL_CONTROL_GROUP;
 }
 
 static int from_table(const char *const *names, int count, const char *name, bool any_case)
@@ -130,6 +132,40 @@ int lk_timeout_action_from_name(const char *name, enum lk_timeout_action *ret_ac
     return 0;
 }
 
+static const char *const watch_names[LK_WATCH_COUNT] = {"cgroup", "pidfile", "none"};
+
+const char *lk_watch_name(enum lk_watch watch)
+{
+    return watch < LK_WATCH_COUNT ? watch_names[watch] : "";
+}
+
+int lk_watch_from_name(const char *name, enum lk_watch *ret_watch)
+{
+    int r = from_table(watch_names, LK_WATCH_COUNT, name, false);
+    if (r < 0) {
+        return r;
+    }
+    *ret_watch = (enum lk_watch) r;
+    return 0;
+}
+
+static const char *const kill_mode_names[LK_KILL_MODE_COUNT] = {"control-group", "process", "none"};
+
+const char *lk_kill_mode_name(enum lk_kill_mode mode)
+{
+    return mode < LK_KILL_MODE_COUNT ? kill_mode_names[mode] : "";
+}
+
+int lk_kill_mode_from_name(const char *name, enum lk_kill_mode *ret_mode)
+{
+    int r = from_table(kill_mode_names, LK_KILL_MODE_COUNT, name, false);
+    if (r < 0) {
+        return r;
+    }
+    *ret_mode = (enum lk_kill_mode) r;
+    return 0;
+}
+
 const char *const lk_settings_keys[] = {
         "quickchk-interval",
         "deepchk-interval",
@@ -146,6 +182,8 @@ const char *const lk_settings_keys[] = {
         "pidfile",
         "monitor",
         "init",
+        "watch",
+        "kill-mode",
         NULL,
 };
 
@@ -273,8 +311,32 @@ int lk_settings_set(struct lk_settings *s, const char *key, const char *value, c
         snprintf(s->pidfile, sizeof(s->pidfile), "%s", value);
         return 0;
     }
+    if (strcmp(key, "watch") == 0) {
+        if (lk_watch_from_name(value, &s->watch) < 0) {
+            snprintf(err, err_size, "invalid watch '%s': expected cgroup, pidfile or none", value);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (strcmp(key, "kill-mode") == 0) {
+        if (lk_kill_mode_from_name(value, &s->kill_mode) < 0) {
+            snprintf(err, err_size,
+                     "invalid kill-mode '%s': expected control-group, process or none", value);
+            return -EINVAL;
+        }
+        return 0;
+    }
     snprintf(err, err_size, "unknown setting '%s'", key);
     return -ENOENT;
+}
+
+int lk_settings_check(const struct lk_settings *s, char *err, size_t err_size)
+{
+    if (s->watch == LK_WATCH_PIDFILE && !s->pidfile[0]) {
+        snprintf(err, err_size, "watch pidfile needs --pidfile");
+        return -EINVAL;
+    }
+    return 0;
 }
 
 uint32_t lk_resource_recoveries_in_window(const struct lk_resource *res, uint64_t now_usec)

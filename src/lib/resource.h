@@ -59,6 +59,22 @@ enum lk_timeout_action {
     LK_TIMEOUT_ACTION_COUNT,
 };
 
+/* How the death of an in-service resource's application is noticed between checks. */
+enum lk_watch {
+    LK_WATCH_CGROUP,  /* its cgroup became empty (and the pidfile's process, if one is set) */
+    LK_WATCH_PIDFILE, /* only the process of --pidfile (it shares a cgroup with others) */
+    LK_WATCH_NONE,    /* the checks only */
+    LK_WATCH_COUNT,
+};
+
+/* What is killed when a remove has run (systemd's KillMode vocabulary). */
+enum lk_kill_mode {
+    LK_KILL_CONTROL_GROUP, /* everything left in the resource's cgroup */
+    LK_KILL_PROCESS,       /* only the remove script's process group, when it is aborted */
+    LK_KILL_NONE,          /* nothing after remove */
+    LK_KILL_MODE_COUNT,
+};
+
 #define LK_REASON_MAX       512
 #define LK_RECOVERY_HISTORY 100 /* also the largest max-recoveries */
 #define LK_PATH_MAX         4096
@@ -82,6 +98,8 @@ struct lk_settings {
     enum lk_timeout_action monitor_timeout_action;
     enum lk_init init;
     char pidfile[LK_PIDFILE_MAX];
+    enum lk_watch watch;
+    enum lk_kill_mode kill_mode;
 };
 
 struct lk_resource {
@@ -141,11 +159,24 @@ int lk_switchback_from_name(const char *name, enum lk_switchback *ret_switchback
 const char *lk_timeout_action_name(enum lk_timeout_action action);
 int lk_timeout_action_from_name(const char *name, enum lk_timeout_action *ret_action);
 
+/* "cgroup", "pidfile", "none". */
+const char *lk_watch_name(enum lk_watch watch);
+int lk_watch_from_name(const char *name, enum lk_watch *ret_watch);
+
+/* "control-group", "process", "none". */
+const char *lk_kill_mode_name(enum lk_kill_mode mode);
+int lk_kill_mode_from_name(const char *name, enum lk_kill_mode *ret_mode);
+
 /* Sets one setting from its command-line name and text value, validating it
  * ("quickchk-interval" "0.5", "local-recovery" "off", "init" "INIT_OSU", …).
  * Returns 0, or -EINVAL / -ENOENT (unknown name) with a one-line message in err. */
 int lk_settings_set(struct lk_settings *settings, const char *key, const char *value, char *err,
                     size_t err_size);
+
+/* Checks what one setting alone cannot: the settings as a whole ("watch pidfile" needs a
+ * pidfile). Call it after every lk_settings_set of one change, before the settings are
+ * used or stored. Returns 0, or -EINVAL with a one-line message in err. */
+int lk_settings_check(const struct lk_settings *settings, char *err, size_t err_size);
 
 /* The names lk_settings_set accepts, NULL-terminated. */
 extern const char *const lk_settings_keys[];

@@ -28,7 +28,8 @@ enum lk_wire_type {
     LK_WIRE_HELLO = 1,     /* first frame of a connection: who I am, my settings */
     LK_WIRE_HEARTBEAT = 2, /* I am alive, and what I hold */
     LK_WIRE_MESSAGE = 3,   /* a cluster message (JSON payload) */
-    LK_WIRE_TYPE_MAX = 3,
+    LK_WIRE_FENCED = 4,    /* lkguard: this node has fenced itself (guard.h); own connection */
+    LK_WIRE_TYPE_MAX = 4,
 };
 
 struct lk_wire_frame {

@@ -157,6 +157,8 @@ static struct lk_resource *create(struct lk_node *node, const char *tag)
     res->settings.check_failures = 3;
     res->settings.switchback = LK_SWITCHBACK_AUTOMATIC;
     snprintf(res->settings.pidfile, sizeof(res->settings.pidfile), "/run/%s.pid", tag);
+    res->settings.watch = LK_WATCH_PIDFILE;
+    res->settings.kill_mode = LK_KILL_PROCESS;
     res->has_script[LK_ACTION_RESTORE] = true;
     res->has_script[LK_ACTION_REMOVE] = true;
     res->has_script[LK_ACTION_QUICKCHK] = true;
@@ -514,6 +516,18 @@ static void d_unknown_setting(json_t *o)
 {
     json_object_set_new(json_object_get(res_of(o), "settings"), "colour", json_string("red"));
 }
+static void d_bad_watch(json_t *o)
+{
+    json_object_set_new(json_object_get(res_of(o), "settings"), "watch", json_string("inotify"));
+}
+static void d_bad_kill_mode(json_t *o)
+{
+    json_object_set_new(json_object_get(res_of(o), "settings"), "kill-mode", json_string("mixed"));
+}
+static void d_watch_pidfile_without_one(json_t *o)
+{
+    json_object_set_new(json_object_get(res_of(o), "settings"), "pidfile", json_string(""));
+}
 static void d_script_list_text(json_t *o)
 {
     json_object_set_new(res_of(o), "scripts", json_string("restore"));
@@ -648,6 +662,9 @@ static void lk_replica_apply__malformed_objects_change_nothing(void **state)
             {"no settings", d_no_settings},
             {"bad setting", d_bad_setting},
             {"unknown setting", d_unknown_setting},
+            {"bad watch", d_bad_watch},
+            {"bad kill-mode", d_bad_kill_mode},
+            {"watch pidfile without a pidfile", d_watch_pidfile_without_one},
             {"script list as text", d_script_list_text},
             {"listed script missing", d_script_listed_missing},
             {"script not listed", d_script_unlisted},
@@ -832,6 +849,44 @@ static void lk_replica_apply__newer_wins_older_and_equal_ignored(void **state)
     configure(a, "app1", "check-failures", "6");
     assert_true(version_of(a, "app1", NULL).counter > c + 100);
     json_decref(obj);
+}
+
+/* watch and kill-mode are part of the definition: a change is a new version that the
+ * peer applies, and an object from a node that does not know them yet gives the
+ * defaults. */
+static void lk_replica_apply__watch_and_kill_mode_travel(void **state)
+{
+    struct fixture *f = *state;
+    struct lk_node *a = &f->n[0].node, *b = &f->n[1].node;
+    create(a, "app1");
+    extend(a, "app1", NODE_B, 2);
+    send_expect(f, a, b, "app1", LK_REPLICA_APPLIED);
+    struct lk_resource *res = lk_node_find(b, "app1");
+    assert_int_equal(res->settings.watch, LK_WATCH_PIDFILE);
+    assert_int_equal(res->settings.kill_mode, LK_KILL_PROCESS);
+
+    struct lk_version before = version_of(a, "app1", NULL);
+    configure(a, "app1", "watch", "none");
+    configure(a, "app1", "kill-mode", "none");
+    struct lk_version after = version_of(a, "app1", NULL);
+    assert_true(lk_version_cmp(&after, &before) > 0);
+    send_expect(f, a, b, "app1", LK_REPLICA_APPLIED);
+    assert_int_equal(res->settings.watch, LK_WATCH_NONE);
+    assert_int_equal(res->settings.kill_mode, LK_KILL_NONE);
+    assert_same_object(a, b, "app1");
+
+    json_t *old = lk_replica_object(a, "app1");
+    json_t *settings = json_object_get(json_object_get(old, "resource"), "settings");
+    assert_int_equal(json_object_del(settings, "watch"), 0);
+    assert_int_equal(json_object_del(settings, "kill-mode"), 0);
+    json_object_set_new(old, "version",
+                        json_pack("[I, s]", (json_int_t) after.counter + 1, NODE_C));
+    enum lk_replica_outcome outcome = LK_REPLICA_IGNORED;
+    assert_int_equal(lk_replica_apply(b, NODE_A, old, &outcome, f->err, sizeof(f->err)), 0);
+    assert_int_equal(outcome, LK_REPLICA_APPLIED);
+    assert_int_equal(res->settings.watch, LK_WATCH_CGROUP);
+    assert_int_equal(res->settings.kill_mode, LK_KILL_CONTROL_GROUP);
+    json_decref(old);
 }
 
 static void lk_replica_apply__concurrent_writes_converge(void **state)
@@ -1241,6 +1296,7 @@ int main(void)
             T(lk_replica_apply__malformed_objects_change_nothing),
             T(lk_replica_apply__creates_the_same_resource),
             T(lk_replica_apply__newer_wins_older_and_equal_ignored),
+            T(lk_replica_apply__watch_and_kill_mode_travel),
             T(lk_replica_apply__concurrent_writes_converge),
             T(lk_replica_apply__later_unseen_write_wins),
             T(lk_replica_apply__tombstone_beats_older_and_loses_to_newer),

@@ -193,6 +193,8 @@ static void make_resource(struct lk_resource *res, const char *tag, const char *
     s->monitor_timeout_action = LK_TIMEOUT_ACTION_FAIL;
     s->init = LK_INIT_INIT_OSU;
     snprintf(s->pidfile, sizeof(s->pidfile), "/run/app1.pid");
+    s->watch = LK_WATCH_PIDFILE;
+    s->kill_mode = LK_KILL_PROCESS;
     res->state = LK_STATE_OSF;
     snprintf(res->reason, sizeof(res->reason), "restore action failed: exit status 1");
     res->pending = LK_PENDING_PROBE;
@@ -230,6 +232,8 @@ static void assert_resource_equal(const struct lk_resource *a, const struct lk_r
     assert_int_equal(x->monitor_timeout_action, y->monitor_timeout_action);
     assert_int_equal(x->init, y->init);
     assert_string_equal(x->pidfile, y->pidfile);
+    assert_int_equal(x->watch, y->watch);
+    assert_int_equal(x->kill_mode, y->kill_mode);
     assert_int_equal(a->state, b->state);
     assert_string_equal(a->reason, b->reason);
     assert_int_equal(a->pending, b->pending);
@@ -374,7 +378,7 @@ static void lk_store_open__creates_and_migrates(void **state)
     assert_int_equal(access(f->path, F_OK), 0);
     f->store = lk_store_close(f->store);
     assert_int_equal(raw_int(f->path, "PRAGMA application_id"), 0x4f4b4450);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                       " AND name IN ('resources', 'states', 'events', 'runs')"),
                      4);
@@ -400,7 +404,7 @@ static void lk_store_open__empty_file_is_a_fresh_database(void **state)
     assert_int_equal(count, 0);
     free(list);
     f->store = lk_store_close(f->store);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
 }
 
 static void lk_store_open__reopen_keeps_data(void **state)
@@ -412,7 +416,7 @@ static void lk_store_open__reopen_keeps_data(void **state)
     insert(f, &res);
     reopen_store(f);
     reopen_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
     struct lk_resource *back = load_one(f);
     assert_resource_equal(back, &res);
     free(back);
@@ -538,6 +542,9 @@ static void lk_store_load__other_invalid_rows(void **state)
             "UPDATE resources SET init = 'SOMETIMES'",
             "UPDATE resources SET switchback = 'never'",
             "UPDATE resources SET monitor_timeout_action = 'panic'",
+            "UPDATE resources SET watch = 'inotify'",
+            "UPDATE resources SET kill_mode = 'mixed'",
+            "UPDATE resources SET pidfile = ''", /* watch pidfile without a pidfile */
             "UPDATE resources SET quickchk_interval_us = -5",
             "UPDATE resources SET info = 'a' || char(10) || 'b'",
     };
@@ -649,6 +656,8 @@ static void lk_store_save_settings__round_trip(void **state)
     res.settings.deepchk_interval_usec = 86400 * SEC;
     res.settings.init = LK_INIT_INIT_ISP;
     res.settings.pidfile[0] = '\0';
+    res.settings.watch = LK_WATCH_NONE;
+    res.settings.kill_mode = LK_KILL_NONE;
     snprintf(res.info, sizeof(res.info), "new info");
     assert_int_equal(lk_store_save_settings(f->store, &res), 0);
     reopen_store(f);
@@ -884,12 +893,29 @@ static void lk_store_add_dep__round_trip_duplicate_delete_cascade(void **state)
 
 /* Cluster data (migration 3) */
 
+/* Turns the fresh database at f->path back into the schema of version 4, as an lkd from
+ * before watch and kill-mode wrote it. */
+static void downgrade_to_4(struct fixture *f)
+{
+    f->store = lk_store_close(f->store);
+    raw_exec(f->path, "ALTER TABLE resources DROP COLUMN watch;"
+                      " ALTER TABLE resources DROP COLUMN kill_mode; PRAGMA user_version = 4");
+}
+
 /* Turns the fresh database at f->path back into the schema of version 3, as an lkd from
  * before stop_failed wrote it. */
 static void downgrade_to_3(struct fixture *f)
 {
-    f->store = lk_store_close(f->store);
+    downgrade_to_4(f);
     raw_exec(f->path, "ALTER TABLE states DROP COLUMN stop_failed; PRAGMA user_version = 3");
+}
+
+/* What a resource written before migration 5 reads as: the defaults of watch and
+ * kill-mode. */
+static void as_before_watch(struct lk_resource *res)
+{
+    res->settings.watch = LK_WATCH_CGROUP;
+    res->settings.kill_mode = LK_KILL_CONTROL_GROUP;
 }
 
 /* Turns the fresh database at f->path back into the schema of version 2, as an lkd from
@@ -921,7 +947,9 @@ static void lk_store_open__migrates_version_2(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
+    as_before_watch(&a);
+    as_before_watch(&b);
     struct lk_extend *ext = NULL;
     size_t n = 0;
     assert_int_equal(lk_store_load_extends(f->store, &ext, &n), 0);
@@ -984,7 +1012,8 @@ static void lk_store_open__migrates_version_3(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
+    as_before_watch(&a);
     /* The state is kept; nothing is known to have failed to stop. */
     struct lk_resource *back = load_one(f);
     assert_resource_equal(back, &a);
@@ -998,6 +1027,39 @@ static void lk_store_open__migrates_version_3(void **state)
     assert_true(back->stop_failed);
     free(back);
     assert_int_equal(raw_int(f->path, "SELECT stop_failed FROM states WHERE tag = 'app1'"), 1);
+}
+
+/* Migration 5: watch and kill-mode */
+
+static void lk_store_open__migrates_version_4(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource a;
+    make_resource(&a, "app1", "app1-id");
+    insert(f, &a);
+    downgrade_to_4(f);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
+
+    open_store(f);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
+    /* Everything is kept; the new settings have their defaults. */
+    as_before_watch(&a);
+    struct lk_resource *back = load_one(f);
+    assert_resource_equal(back, &a);
+    free(back);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM resources WHERE watch = 'cgroup'"
+                                      " AND kill_mode = 'control-group'"),
+                     1);
+
+    /* And they are written from then on. */
+    a.settings.watch = LK_WATCH_NONE;
+    a.settings.kill_mode = LK_KILL_NONE;
+    assert_int_equal(lk_store_save_settings(f->store, &a), 0);
+    reopen_store(f);
+    back = load_one(f);
+    assert_resource_equal(back, &a);
+    free(back);
 }
 
 static void lk_store_set_extend__errors_first(void **state)
@@ -1318,6 +1380,7 @@ int main(void)
             T(lk_store_open__migrates_version_2),
             T(lk_store_open__migrates_empty_version_2),
             T(lk_store_open__migrates_version_3),
+            T(lk_store_open__migrates_version_4),
             T(lk_store_set_extend__errors_first),
             T(lk_store_set_extend__unique_priority_and_order),
             T(lk_store_load_extends__invalid_rows),

@@ -148,7 +148,12 @@ int lk_define_create(struct lk_node *node, struct lk_resource *res,
                      const size_t len[LK_ACTION_COUNT], char *err, size_t err_size)
 {
     const char *tag = res->tag;
-    int r = 0;
+    /* The settings as a whole, before any copy is written (each one alone was checked). */
+    int r = lk_settings_check(&res->settings, err, err_size);
+    if (r < 0) {
+        free(res);
+        return r;
+    }
     for (int a = 0; r == 0 && a < LK_ACTION_COUNT; a++) {
         if (content[a]) {
             r = lk_scripts_install(node->root, tag, (enum lk_action) a, content[a], len[a], err,
@@ -275,12 +280,16 @@ int lk_define_settings(struct lk_node *node, const char *tag, const struct lk_se
         snprintf(err, err_size, "no resource with tag '%s'", tag);
         return -ENOENT;
     }
+    int r = lk_settings_check(settings, err, err_size);
+    if (r < 0) {
+        return r;
+    }
     struct lk_resource next = *res;
     next.settings = *settings;
     if (info) {
         snprintf(next.info, sizeof(next.info), "%s", info);
     }
-    int r = lk_store_begin(node->store);
+    r = lk_store_begin(node->store);
     if (r == 0) {
         r = lk_store_save_settings(node->store, &next);
     }

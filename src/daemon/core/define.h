@@ -46,8 +46,9 @@ int lk_define_decode_script(const char *b64, unsigned char **ret, size_t *ret_le
 /* ---- Local changes ---- */
 
 /* Creates res (taken on success, freed on failure) with its scripts (content[a] of
- * len[a] bytes for each action it has; borrowed): copies first, then the row and its
- * version, then the view (extended to this node with priority 1). */
+ * len[a] bytes for each action it has; borrowed): its settings checked as a whole
+ * (lk_settings_check), copies first, then the row and its version, then the view
+ * (extended to this node with priority 1). */
 int lk_define_create(struct lk_node *node, struct lk_resource *res,
                      unsigned char *const content[LK_ACTION_COUNT],
                      const size_t len[LK_ACTION_COUNT], char *err, size_t err_size);
@@ -66,7 +67,8 @@ int lk_define_dep(struct lk_node *node, const char *parent, const char *child, b
 int lk_define_script(struct lk_node *node, const char *tag, enum lk_action action,
                      const unsigned char *content, size_t len, char *err, size_t err_size);
 
-/* Writes tag's settings and info (NULL: unchanged). */
+/* Writes tag's settings (refused, -EINVAL, when lk_settings_check refuses them as a whole)
+ * and info (NULL: unchanged). */
 int lk_define_settings(struct lk_node *node, const char *tag, const struct lk_settings *settings,
                        const char *info, char *err, size_t err_size);
 

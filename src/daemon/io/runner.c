@@ -29,6 +29,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/sched.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -36,6 +38,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -690,6 +694,20 @@ static void conclude_spawn_failed(struct lk_run *run, int errnum, const char *he
     conclude(run, LK_OUTCOME_EXEC_FAILED, errnum, "ELF interpreter (dynamic loader) not found");
 }
 
+/* clone3 itself failed for a contained run: the cgroup, not the script, is the problem. */
+static void conclude_clone_failed(struct lk_run *run, int errnum)
+{
+    if (errnum == ENOSYS || errnum == E2BIG || errnum == EINVAL || errnum == EPERM) {
+        conclude(run, LK_OUTCOME_EXEC_FAILED, errnum,
+                 "cannot spawn into the resource's cgroup: clone3: %s (containment needs "
+                 "Linux 5.7 or later)",
+                 strerror(errnum));
+    } else {
+        conclude(run, LK_OUTCOME_EXEC_FAILED, errnum, "cannot spawn into the resource's cgroup: %s",
+                 strerror(errnum));
+    }
+}
+
 /* Marks every descriptor above stderr close-on-exec, so that a script inherits nothing of
  * the daemon but its three standard fds. libuv and SQLite open theirs O_CLOEXEC, but the
  * daemon may have inherited others from whoever started it, and a background daemon left by
@@ -816,6 +834,144 @@ static int spawn_posix(struct lk_run *run, const char *cwd, int out_fd, pid_t *r
     return -r;
 }
 
+/* A contained run's child reports a failed chdir or exec here: a page shared with every
+ * child (MAP_SHARED survives the fork-like clone), read once the clone has returned, which
+ * with CLONE_VFORK is after the child has exec'd or exited. The lock keeps two threads from
+ * sharing it; lkd spawns from its loop only, so it is never contended there. */
+static int *child_errno_page;
+static pthread_mutex_t child_errno_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The kernel's sigset: 64 signals, what rt_sigaction and rt_sigprocmask are given. */
+#define KERNEL_SIGSET_SIZE 8
+#define KERNEL_NSIG        64
+
+/* The child of spawn_clone3: a copy of the daemon (no CLONE_VM), with every signal blocked,
+ * that must only make system calls until it execs. It gives the script what spawn_posix
+ * gives it, in the same order. Never returns. */
+__attribute__((noreturn)) static void clone_child(const struct lk_run *run, const char *cwd,
+                                                  int out_fd, int *errno_slot)
+{
+    /* Every disposition to SIG_DFL while all are still blocked, glibc's 32 and 33 included,
+     * so no handler of lkd's can ever run here and nothing ignored survives the exec. An
+     * all-zero kernel sigaction is SIG_DFL with no flags and an empty mask on every
+     * architecture. */
+    unsigned long zero_action[8];
+    memset(zero_action, 0, sizeof(zero_action));
+    for (int sig = 1; sig <= KERNEL_NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) {
+            (void) syscall(SYS_rt_sigaction, sig, zero_action, NULL, KERNEL_SIGSET_SIZE);
+        }
+    }
+    int err = 0;
+    if (setsid() < 0) {
+        err = errno;
+    }
+    /* stdout and stderr first: out_fd is 0 when lkd runs with fd 0 closed. dup2 onto itself
+     * keeps close-on-exec, so that case clears it by hand. */
+    for (int target = STDOUT_FILENO; err == 0 && target <= STDERR_FILENO; target++) {
+        if (out_fd == target) {
+            if (fcntl(out_fd, F_SETFD, 0) < 0) {
+                err = errno;
+            }
+        } else if (dup2(out_fd, target) < 0) {
+            err = errno;
+        }
+    }
+    if (err == 0) {
+        int null_fd = open("/dev/null", O_RDONLY);
+        if (null_fd < 0) {
+            err = errno;
+        } else if (null_fd != STDIN_FILENO) {
+            if (dup2(null_fd, STDIN_FILENO) < 0) {
+                err = errno;
+            }
+            (void) close(null_fd);
+        }
+    }
+    if (err == 0 && cwd && chdir(cwd) < 0) {
+        err = errno;
+    }
+    if (err == 0 && close_range(STDERR_FILENO + 1, ~0U, 0) < 0) {
+        /* Before Linux 5.9: one by one, up to a sane bound. */
+        struct rlimit lim;
+        unsigned long max = getrlimit(RLIMIT_NOFILE, &lim) == 0 ? lim.rlim_cur : 1024;
+        if (max > 65536) {
+            max = 65536;
+        }
+        for (unsigned long fd = STDERR_FILENO + 1; fd < max; fd++) {
+            (void) close((int) fd);
+        }
+    }
+    if (err == 0) {
+        uint64_t none = 0;
+        (void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, KERNEL_SIGSET_SIZE);
+        char *args[] = {run->path, NULL};
+        (void) execve(run->path, args, run->env);
+        err = errno;
+    }
+    *errno_slot = err;
+    _exit(127);
+}
+
+/* Starts a contained script with clone3(CLONE_INTO_CGROUP | CLONE_VFORK | CLONE_PIDFD): it
+ * is born in the cgroup (moving a process by writing cgroup.procs costs an RCU grace
+ * period, milliseconds), and the pidfd comes with it. The clone has fork semantics, so the
+ * page tables are copied as uv_spawn did; the child runs clone_child. Every signal is
+ * blocked around the clone, so that no libuv handler runs in the child.
+ *
+ * Returns 0 and sets *ret_pid and *ret_pidfd; or 0 with *ret_exec_errno set when the child
+ * could not chdir or exec (it is reaped here); or a negative errno when clone3 failed. */
+static int spawn_clone3(struct lk_run *run, const char *cwd, int out_fd, int cgroup_fd,
+                        pid_t *ret_pid, int *ret_pidfd, int *ret_exec_errno)
+{
+    *ret_exec_errno = 0;
+    (void) pthread_mutex_lock(&child_errno_lock);
+    if (!child_errno_page) {
+        void *page =
+                mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (page == MAP_FAILED) {
+            int r = -errno;
+            (void) pthread_mutex_unlock(&child_errno_lock);
+            return r;
+        }
+        child_errno_page = page;
+    }
+    *child_errno_page = 0;
+
+    int pidfd = -1;
+    struct clone_args args;
+    memset(&args, 0, sizeof(args));
+    args.flags = CLONE_INTO_CGROUP | CLONE_VFORK | CLONE_PIDFD;
+    args.pidfd = (uint64_t) (uintptr_t) &pidfd;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t) cgroup_fd;
+
+    uint64_t all = ~UINT64_C(0), old = 0;
+    (void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, KERNEL_SIGSET_SIZE);
+    long pid = syscall(SYS_clone3, &args, sizeof(args));
+    if (pid == 0) {
+        clone_child(run, cwd, out_fd, child_errno_page);
+    }
+    int clone_errno = errno;
+    (void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, KERNEL_SIGSET_SIZE);
+    int exec_errno = *child_errno_page;
+    (void) pthread_mutex_unlock(&child_errno_lock);
+
+    if (pid < 0) {
+        return -clone_errno;
+    }
+    if (exec_errno != 0) {
+        while (waitpid((pid_t) pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+        (void) close(pidfd);
+        *ret_exec_errno = exec_errno;
+        return 0;
+    }
+    *ret_pid = (pid_t) pid;
+    *ret_pidfd = pidfd;
+    return 0;
+}
+
 /* Starts the script with uv_spawn, on kernels without pidfds: libuv forks, reaps the script
  * from its SIGCHLD handler and reports through on_process_exit. The write end is given as
  * stdout and stderr (libuv's dup2 clears its close-on-exec flag); stdin is UV_IGNORE, which
@@ -851,14 +1007,17 @@ static int spawn_uv(uv_loop_t *loop, struct lk_run *run, const char *cwd, int ou
     return r;
 }
 
-/* Watches the script's exit through a pidfd. The script is our child and nobody reaps it
+/* Watches the script's exit through a pidfd: fd (a contained run's, from clone3, owned from
+ * here on) or, when fd is -1, one opened now. The script is our child and nobody reaps it
  * but on_pidfd_readable, so its pid names it even if it has exited already (the pidfd of a
  * zombie is readable at once). Returns 0 or a negative errno. */
-static int watch_exit(uv_loop_t *loop, struct lk_run *run)
+static int watch_exit(uv_loop_t *loop, struct lk_run *run, int fd)
 {
-    int fd = (int) syscall(SYS_pidfd_open, run->result.pid, 0);
     if (fd < 0) {
-        return -errno;
+        fd = (int) syscall(SYS_pidfd_open, run->result.pid, 0);
+        if (fd < 0) {
+            return -errno;
+        }
     }
     int r = uv_poll_init(loop, &run->exit_poll, fd);
     if (r < 0) {
@@ -975,7 +1134,11 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
     /* One write end for both stdout and stderr, so their order is kept. It is O_CLOEXEC:
      * the child gets it only as fds 1 and 2, and no other child spawned later inherits it. */
     pid_t pid = 0;
-    if (spawn_method == SPAWN_PIDFD) {
+    int pidfd = -1;
+    int exec_errno = 0;
+    if (spec->contained) {
+        r = spawn_clone3(run, spec->cwd, fds[1], spec->cgroup_fd, &pid, &pidfd, &exec_errno);
+    } else if (spawn_method == SPAWN_PIDFD) {
         r = spawn_posix(run, spec->cwd, fds[1], &pid);
     } else {
         r = spawn_uv(loop, run, spec->cwd, fds[1], &pid);
@@ -983,16 +1146,20 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
     /* Ours is closed at once, so the pipe reaches EOF when the script's copies go. This
      * also frees a descriptor for the pidfd, even when lkd is at its limit. */
     (void) close(fds[1]);
-    if (r < 0) {
-        if (is_resource_error(r)) {
-            goto fail;
-        }
-        conclude_spawn_failed(run, -r, header, header_len);
+    if (r < 0 && is_resource_error(r)) {
+        goto fail;
+    }
+    if (r < 0 && spec->contained) {
+        conclude_clone_failed(run, -r);
+        goto started;
+    }
+    if (r < 0 || exec_errno != 0) {
+        conclude_spawn_failed(run, r < 0 ? -r : exec_errno, header, header_len);
         goto started;
     }
     run->result.pid = pid;
-    if (spawn_method == SPAWN_PIDFD) {
-        r = watch_exit(loop, run);
+    if (spec->contained || spawn_method == SPAWN_PIDFD) {
+        r = watch_exit(loop, run, pidfd);
         if (r < 0) {
             kill_and_reap(run);
             goto fail;

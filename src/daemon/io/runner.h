@@ -30,6 +30,11 @@ struct lk_run_spec {
     const char *secure_root;  /* if set: refuse (LK_OUTCOME_REFUSED) unless the script and
                                * every directory from secure_root down to it is owned by
                                * root (or our euid) and not writable by group or others */
+    bool contained;           /* spawn straight into the cgroup cgroup_fd (clone3 with
+                               * CLONE_INTO_CGROUP, Linux 5.7): the script and everything it
+                               * leaves behind belong to that cgroup from their first
+                               * instruction */
+    int cgroup_fd;            /* a cgroup v2 directory (lk_cgroups_fd); only when contained */
 };
 
 /* Called exactly once per started run, from the loop, after the script has exited (or was

@@ -195,6 +195,10 @@ static const char *const migrations[] = {
         /* 4: a remove of the resource failed on the node: its application may still run
          * there (issue 9). */
         "ALTER TABLE states ADD COLUMN stop_failed INTEGER NOT NULL DEFAULT 0;",
+        /* 5: how a resource's death is noticed and what a remove kills (issue 10); the
+         * resources from before keep the defaults. */
+        "ALTER TABLE resources ADD COLUMN watch TEXT NOT NULL DEFAULT 'cgroup';"
+        "ALTER TABLE resources ADD COLUMN kill_mode TEXT NOT NULL DEFAULT 'control-group';",
 };
 #define SCHEMA_VERSION ((int) (sizeof(migrations) / sizeof(migrations[0])))
 
@@ -418,6 +422,8 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
     const char *mta = (const char *) sqlite3_column_text(st, c++);
     const char *init = (const char *) sqlite3_column_text(st, c++);
     copy_text(s->pidfile, sizeof(s->pidfile), st, c++);
+    const char *watch = (const char *) sqlite3_column_text(st, c++);
+    const char *kill_mode = (const char *) sqlite3_column_text(st, c++);
     const char *state = (const char *) sqlite3_column_text(st, c++);
     copy_text(res->reason, sizeof(res->reason), st, c++);
     const char *pending = (const char *) sqlite3_column_text(st, c++);
@@ -438,6 +444,12 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
         bad = "invalid monitor-timeout-action";
     } else if (lk_init_from_name(init, &s->init) < 0) {
         bad = "invalid init strategy";
+    } else if (lk_watch_from_name(watch, &s->watch) < 0) {
+        bad = "invalid watch";
+    } else if (lk_kill_mode_from_name(kill_mode, &s->kill_mode) < 0) {
+        bad = "invalid kill-mode";
+    } else if (lk_settings_check(s, verr, sizeof(verr)) < 0) {
+        bad = verr;
     } else if (lk_state_from_name(state, &res->state) < 0) {
         bad = "invalid state";
     } else if (lk_pending_from_name(pending, &res->pending) < 0) {
@@ -461,7 +473,7 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
     " r.deepchk_interval_us, r.quickchk_timeout_us, r.deepchk_timeout_us,"                         \
     " r.action_timeout_us, r.start_grace_us, r.recovery_window_us, r.check_failures,"              \
     " r.max_recoveries, r.local_recovery, r.monitor, r.switchback, r.monitor_timeout_action,"      \
-    " r.init, r.pidfile, "
+    " r.init, r.pidfile, r.watch, r.kill_mode, "
 
 /* Only the resources extended to the node, with the node's state. */
 #define LOAD_SQL                                                                                   \
@@ -572,6 +584,8 @@ static int bind_settings(sqlite3_stmt *st, int first, const struct lk_settings *
                       SQLITE_STATIC);
     sqlite3_bind_text(st, i++, lk_init_name(s->init), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, i++, s->pidfile, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, lk_watch_name(s->watch), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, lk_kill_mode_name(s->kill_mode), -1, SQLITE_STATIC);
     return i;
 }
 
@@ -603,8 +617,8 @@ int lk_store_insert(struct lk_store *store, const char *node, const struct lk_re
                       " quickchk_interval_us, deepchk_interval_us, quickchk_timeout_us,"
                       " deepchk_timeout_us, action_timeout_us, start_grace_us,"
                       " recovery_window_us, check_failures, max_recoveries, local_recovery,"
-                      " monitor, switchback, monitor_timeout_action, init, pidfile)"
-                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                      " monitor, switchback, monitor_timeout_action, init, pidfile, watch,"
+                      " kill_mode) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
         goto io;
     }
@@ -677,8 +691,8 @@ int lk_store_save_settings(struct lk_store *store, const struct lk_resource *res
                       " quickchk_timeout_us=?3, deepchk_timeout_us=?4, action_timeout_us=?5,"
                       " start_grace_us=?6, recovery_window_us=?7, check_failures=?8,"
                       " max_recoveries=?9, local_recovery=?10, monitor=?11, switchback=?12,"
-                      " monitor_timeout_action=?13, init=?14, pidfile=?15, info=?16, id=?17"
-                      " WHERE tag=?18";
+                      " monitor_timeout_action=?13, init=?14, pidfile=?15, watch=?16,"
+                      " kill_mode=?17, info=?18, id=?19 WHERE tag=?20";
     if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
         return -EIO;
     }
