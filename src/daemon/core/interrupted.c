@@ -138,7 +138,7 @@ static int read_note(const char *root, const char *tag, enum lk_action *ret_acti
     int pid = 0;
     unsigned long long ticks = 0;
     ok = ok && sscanf(line, "%63s %d %llu %31s", nboot, &pid, &ticks, action) == 4 && pid > 1 &&
-         pid != getpid() && lk_action_from_name(action, ret_action) == 0;
+         pid != getpid() && (*ret_action = lk_action_from_name(action)) != LK_ACTION_NONE;
     boot_id(boot);
     ok = ok && strcmp(boot, nboot) == 0 && ticks != 0 && start_ticks(pid) == ticks;
     if (!ok) {
