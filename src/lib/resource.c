@@ -230,6 +230,22 @@ static int count(const char *key, const char *value, uint64_t min, uint64_t max,
     return 0;
 }
 
+/* The refusal of a value that names none of a setting's choices; the value is quoted only
+ * when it is printable, so that the message stays one line. Returns -EINVAL. */
+static int bad_choice(const char *key, const char *value, const char *expected, char *err,
+                      size_t err_size)
+{
+    for (const char *p = value; *p; p++) {
+        if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+            snprintf(err, err_size, "invalid %s: contains a control character; expected %s", key,
+                     expected);
+            return -EINVAL;
+        }
+    }
+    snprintf(err, err_size, "invalid %s '%s': expected %s", key, value, expected);
+    return -EINVAL;
+}
+
 int lk_settings_set(struct lk_settings *s, const char *key, const char *value, char *err,
                     size_t err_size)
 {
@@ -267,32 +283,25 @@ int lk_settings_set(struct lk_settings *s, const char *key, const char *value, c
     if (strcmp(key, "local-recovery") == 0 || strcmp(key, "monitor") == 0) {
         bool *target = key[0] == 'l' ? &s->local_recovery : &s->monitor;
         if (parse_onoff(value, target) < 0) {
-            snprintf(err, err_size, "invalid %s '%s': expected on or off", key, value);
-            return -EINVAL;
+            return bad_choice(key, value, "on or off", err, err_size);
         }
         return 0;
     }
     if (strcmp(key, "switchback") == 0) {
         if (lk_switchback_from_name(value, &s->switchback) < 0) {
-            snprintf(err, err_size, "invalid switchback '%s': expected intelligent or automatic",
-                     value);
-            return -EINVAL;
+            return bad_choice(key, value, "intelligent or automatic", err, err_size);
         }
         return 0;
     }
     if (strcmp(key, "monitor-timeout-action") == 0) {
         if (lk_timeout_action_from_name(value, &s->monitor_timeout_action) < 0) {
-            snprintf(err, err_size, "invalid monitor-timeout-action '%s': expected ignore or fail",
-                     value);
-            return -EINVAL;
+            return bad_choice(key, value, "ignore or fail", err, err_size);
         }
         return 0;
     }
     if (strcmp(key, "init") == 0) {
         if (lk_init_from_name(value, &s->init) < 0) {
-            snprintf(err, err_size, "invalid init '%s': expected AUTORES_ISP, INIT_ISP or INIT_OSU",
-                     value);
-            return -EINVAL;
+            return bad_choice(key, value, "AUTORES_ISP, INIT_ISP or INIT_OSU", err, err_size);
         }
         return 0;
     }
@@ -313,16 +322,13 @@ int lk_settings_set(struct lk_settings *s, const char *key, const char *value, c
     }
     if (strcmp(key, "watch") == 0) {
         if (lk_watch_from_name(value, &s->watch) < 0) {
-            snprintf(err, err_size, "invalid watch '%s': expected cgroup, pidfile or none", value);
-            return -EINVAL;
+            return bad_choice(key, value, "cgroup, pidfile or none", err, err_size);
         }
         return 0;
     }
     if (strcmp(key, "kill-mode") == 0) {
         if (lk_kill_mode_from_name(value, &s->kill_mode) < 0) {
-            snprintf(err, err_size,
-                     "invalid kill-mode '%s': expected control-group, process or none", value);
-            return -EINVAL;
+            return bad_choice(key, value, "control-group, process or none", err, err_size);
         }
         return 0;
     }

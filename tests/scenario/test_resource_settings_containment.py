@@ -169,3 +169,16 @@ def test_settings_travel_to_a_peer(cluster):
     wait_for(lambda: n1.resource("app1")["settings"]["watch"] == "cgroup",
              what="node1 to receive watch cgroup")
     assert n1.resource("app1")["settings"]["kill-mode"] == "none"
+
+
+def test_control_characters_in_a_choice_keep_the_error_on_one_line(node):
+    restore, remove = scripts(node)
+    node.create("idle", restore, remove, "--no-in-service")
+    was = before(node)
+    for key in ("watch", "kill-mode", "switchback", "init", "monitor"):
+        p = node.cli("resource", "config", "--tag", "idle", f"--{key}", "cgroup\nnone",
+                     check=False)
+        assert p.returncode == 2, (key, p.returncode, p.stderr)
+        line = one_line_error(p)
+        assert f"invalid {key}: contains a control character; expected" in line, line
+    assert before(node) == was

@@ -1,0 +1,153 @@
+/* Tests of the resource model's settings (src/lib/resource.c) that no other module's tests
+ * reach: the watch and kill-mode tables, every refusal of lk_settings_set for a setting
+ * with a fixed set of values (one line, the settings unchanged), and lk_settings_check,
+ * which judges the settings as a whole. Pure: no files, no loop. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "resource.h"
+
+static void lk_watch_from_name__every_name_and_no_other(void **state)
+{
+    (void) state;
+    for (int i = 0; i < LK_WATCH_COUNT; i++) {
+        enum lk_watch w = LK_WATCH_COUNT;
+        assert_int_equal(lk_watch_from_name(lk_watch_name((enum lk_watch) i), &w), 0);
+        assert_int_equal(w, i);
+    }
+    assert_string_equal(lk_watch_name(LK_WATCH_CGROUP), "cgroup");
+    assert_string_equal(lk_watch_name(LK_WATCH_PIDFILE), "pidfile");
+    assert_string_equal(lk_watch_name(LK_WATCH_NONE), "none");
+    assert_string_equal(lk_watch_name(LK_WATCH_COUNT), "");
+    static const char *const bad[] = {"", "CGROUP", "cgroup ", "inotify", "pid"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        enum lk_watch w = LK_WATCH_NONE;
+        assert_int_equal(lk_watch_from_name(bad[i], &w), -EINVAL);
+        assert_int_equal(w, LK_WATCH_NONE); /* untouched */
+    }
+    enum lk_watch w = LK_WATCH_NONE;
+    assert_int_equal(lk_watch_from_name(NULL, &w), -EINVAL);
+}
+
+static void lk_kill_mode_from_name__every_name_and_no_other(void **state)
+{
+    (void) state;
+    for (int i = 0; i < LK_KILL_MODE_COUNT; i++) {
+        enum lk_kill_mode m = LK_KILL_MODE_COUNT;
+        assert_int_equal(lk_kill_mode_from_name(lk_kill_mode_name((enum lk_kill_mode) i), &m), 0);
+        assert_int_equal(m, i);
+    }
+    assert_string_equal(lk_kill_mode_name(LK_KILL_CONTROL_GROUP), "control-group");
+    assert_string_equal(lk_kill_mode_name(LK_KILL_PROCESS), "process");
+    assert_string_equal(lk_kill_mode_name(LK_KILL_NONE), "none");
+    assert_string_equal(lk_kill_mode_name(LK_KILL_MODE_COUNT), "");
+    static const char *const bad[] = {"", "control_group", "mixed", "Process", "cgroup"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        enum lk_kill_mode m = LK_KILL_NONE;
+        assert_int_equal(lk_kill_mode_from_name(bad[i], &m), -EINVAL);
+        assert_int_equal(m, LK_KILL_NONE);
+    }
+}
+
+static void lk_settings_init__watch_cgroup_kill_control_group(void **state)
+{
+    (void) state;
+    struct lk_settings s;
+    lk_settings_init(&s);
+    assert_int_equal(s.watch, LK_WATCH_CGROUP);
+    assert_int_equal(s.kill_mode, LK_KILL_CONTROL_GROUP);
+    char err[256] = "";
+    assert_int_equal(lk_settings_check(&s, err, sizeof(err)), 0);
+    /* Both are names lk_settings_set takes, so create and config offer them. */
+    bool watch = false, kill = false;
+    for (size_t i = 0; lk_settings_keys[i]; i++) {
+        watch = watch || strcmp(lk_settings_keys[i], "watch") == 0;
+        kill = kill || strcmp(lk_settings_keys[i], "kill-mode") == 0;
+    }
+    assert_true(watch && kill);
+}
+
+static void lk_settings_set__refused_choices_one_line_unchanged(void **state)
+{
+    (void) state;
+    static const struct {
+        const char *key, *value, *want;
+    } bad[] = {
+            {"watch", "inotify", "invalid watch 'inotify': expected cgroup, pidfile or none"},
+            {"watch", "", "invalid watch '': expected cgroup, pidfile or none"},
+            {"watch", "cgroup\nnone",
+             "invalid watch: contains a control character; expected cgroup, pidfile or none"},
+            {"kill-mode", "mixed",
+             "invalid kill-mode 'mixed': expected control-group, process or none"},
+            {"kill-mode", "none\x7f",
+             "invalid kill-mode: contains a control character; expected control-group, "
+             "process or none"},
+            {"switchback", "never",
+             "invalid switchback 'never': expected intelligent or automatic"},
+            {"switchback", "a\tb", "invalid switchback: contains a control character"},
+            {"monitor-timeout-action", "panic",
+             "invalid monitor-timeout-action 'panic': expected ignore or fail"},
+            {"init", "x\ny", "invalid init: contains a control character"},
+            {"monitor", "maybe", "invalid monitor 'maybe': expected on or off"},
+            {"local-recovery", "\r", "invalid local-recovery: contains a control character"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct lk_settings s, before;
+        lk_settings_init(&s);
+        before = s;
+        char err[512] = "";
+        int r = lk_settings_set(&s, bad[i].key, bad[i].value, err, sizeof(err));
+        if (r != -EINVAL || strncmp(err, bad[i].want, strlen(bad[i].want)) != 0 ||
+            strpbrk(err, "\n\r\t\x7f")) {
+            fail_msg("%s: got %d '%s', want '%s'", bad[i].key, r, err, bad[i].want);
+        }
+        assert_memory_equal(&s, &before, sizeof(s));
+    }
+}
+
+static void lk_settings_check__watch_pidfile_needs_a_pidfile(void **state)
+{
+    (void) state;
+    struct lk_settings s;
+    char err[256] = "";
+    lk_settings_init(&s);
+    /* Set in either order: lk_settings_set takes each value alone; the whole is judged
+     * after. */
+    assert_int_equal(lk_settings_set(&s, "watch", "pidfile", err, sizeof(err)), 0);
+    assert_int_equal(lk_settings_check(&s, err, sizeof(err)), -EINVAL);
+    assert_string_equal(err, "watch pidfile needs --pidfile");
+    assert_int_equal(lk_settings_set(&s, "pidfile", "/run/app.pid", err, sizeof(err)), 0);
+    assert_int_equal(lk_settings_check(&s, err, sizeof(err)), 0);
+    assert_int_equal(lk_settings_set(&s, "pidfile", "", err, sizeof(err)), 0);
+    assert_int_equal(lk_settings_check(&s, err, sizeof(err)), -EINVAL);
+    /* The other watches need none; every kill mode goes with every watch. */
+    static const char *const watches[] = {"cgroup", "none"};
+    static const char *const kills[] = {"control-group", "process", "none"};
+    for (size_t w = 0; w < 2; w++) {
+        for (size_t k = 0; k < 3; k++) {
+            assert_int_equal(lk_settings_set(&s, "watch", watches[w], err, sizeof(err)), 0);
+            assert_int_equal(lk_settings_set(&s, "kill-mode", kills[k], err, sizeof(err)), 0);
+            assert_int_equal(lk_settings_check(&s, err, sizeof(err)), 0);
+            assert_int_equal(s.kill_mode, (enum lk_kill_mode) k);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(lk_watch_from_name__every_name_and_no_other),
+            cmocka_unit_test(lk_kill_mode_from_name__every_name_and_no_other),
+            cmocka_unit_test(lk_settings_init__watch_cgroup_kill_control_group),
+            cmocka_unit_test(lk_settings_set__refused_choices_one_line_unchanged),
+            cmocka_unit_test(lk_settings_check__watch_pidfile_needs_a_pidfile),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
