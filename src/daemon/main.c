@@ -188,6 +188,23 @@ static void report_ready(void)
     close(100);
 }
 
+/* run/cgroup names the node's cgroup subtree (absent without containment): for tools and
+ * tests that clean up after the node. */
+static void write_cgroup_base(const struct lk_node *node)
+{
+    char path[LK_PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s/run/cgroup", node->root);
+    if (!node->cgroups) {
+        (void) unlink(path);
+        return;
+    }
+    FILE *f = fopen(path, "we");
+    if (f) {
+        fprintf(f, "%s\n", lk_cgroups_base(node->cgroups));
+        (void) fclose(f);
+    }
+}
+
 /* Puts lk_err into $LKROOT/bin so that scripts find it on their PATH. */
 static void install_helpers(const char *root)
 {
@@ -423,8 +440,13 @@ int main(int argc, char **argv)
     randombytes_buf(&node.incarnation, sizeof(node.incarnation));
     /* Containment (io/cgroup.h): without it lkd works as before, and says why. */
     int r = lk_cgroups_open(node.root, node.name,
-                            node.config.containment[0] ? node.config.containment : "auto",
+                            witness                     ? "off"
+                            : node.config.containment[0] ? node.config.containment
+                                                         : "auto",
                             &node.cgroups, node.containment_why, sizeof(node.containment_why));
+    if (witness) {
+        snprintf(node.containment_why, sizeof(node.containment_why), "a witness runs nothing");
+    }
     if (r < 0) {
         die("cannot set up containment: %s", strerror(-r));
     }
@@ -499,6 +521,7 @@ int main(int argc, char **argv)
     snprintf(contained, sizeof(contained), node.cgroups ? "on (%s)" : "off (%s)",
              node.cgroups ? lk_cgroups_base(node.cgroups) : node.containment_why);
     lk_eventlog_msg(&node, NULL, LK_MSG_CONTAINMENT, contained);
+    write_cgroup_base(&node);
     r = node.witness ? 0 : lk_guardlink_start(&node);
     if (r < 0) {
         lk_log(LK_LOG_WARNING, "cannot make the guard's liveness page: %s", strerror(-r));

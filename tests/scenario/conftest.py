@@ -258,6 +258,7 @@ class Node:
                 except ProcessLookupError:
                     pass
             time.sleep(0.05)
+        problems += remove_cgroups(self.root)
         out = self.root / "log" / "lkd.out"
         if out.exists():
             text = out.read_text(errors="replace")
@@ -267,6 +268,34 @@ class Node:
                     break
         problems += self.sanitizer_reports
         return problems
+
+
+def remove_cgroups(root):
+    """Kills what is left in the node's resource cgroups (run/cgroup names its subtree)
+    and removes them. Returns problems (a cgroup that would not go)."""
+    base_file = Path(root) / "run" / "cgroup"
+    if not base_file.exists():
+        return []
+    base = Path(base_file.read_text().strip())
+    if not base.is_dir() or "openkeeper" not in base.parts:
+        return []
+    problems = []
+    for cg in [p for p in base.iterdir() if p.is_dir()] + [base]:
+        try:
+            (cg / "cgroup.kill").write_text("1")
+        except OSError:
+            pass
+        for _ in range(100):
+            try:
+                cg.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            problems.append(f"cgroup {cg} would not go")
+    return problems
 
 
 def wait_for(predicate, timeout=30, interval=0.05, what=None):
