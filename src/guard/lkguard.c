@@ -439,6 +439,7 @@ int main(int argc, char **argv)
         if (LOAD(g.page->lkd_state) == LK_GUARD_LKD_STOPPED) {
             lk__guard_log("lkd (pid %d) stopped cleanly before the guard started; exiting",
                           (int) g.lkd_pid);
+            lk_guard_plan_free(&g.plan);
             return 0;
         }
         snprintf(why, sizeof(why), "lkd (pid %d) was gone when the guard started", (int) g.lkd_pid);
@@ -459,6 +460,7 @@ int main(int argc, char **argv)
             if (state == LK_GUARD_LKD_STOPPED) {
                 lk__guard_log("lkd (pid %d) stopped cleanly; exiting", (int) g.lkd_pid);
                 watchdog_close(&g, true);
+                lk_guard_plan_free(&g.plan);
                 return 0;
             }
             snprintf(why, sizeof(why), "lkd (pid %d) exited without a clean stop", (int) g.lkd_pid);

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from cluster import wait_for
-from conftest import BUILD
+from conftest import BUILD, SANITIZER_WORDS, free_port
 
 LKGUARD = str(BUILD / "lkguard")
 MAGIC = 0x4F4B4744
@@ -261,6 +261,8 @@ class Bench:
     # -------------------------------------------------------------- cleanup
 
     def close(self):
+        """Ends every process and removes every cgroup the test made; returns what a
+        sanitizer said in the guard's log, if anything."""
         for p in [self.lkd, self.guard] + self.sleeps:
             if p and p.poll() is None:
                 p.kill()
@@ -274,6 +276,11 @@ class Bench:
         self.peer.close()
         if self.page is not None:
             self.page.close()
+        for log in (self.guard_log, self.root / "log" / "lkguard.out"):
+            text = log.read_text(errors="replace") if log.exists() else ""
+            if any(w in text for w in SANITIZER_WORDS):
+                return f"{log}:\n{text[-4000:]}"
+        return None
 
 
 @pytest.fixture
@@ -284,7 +291,9 @@ def bench(tmp_path):
         pytest.skip("no cgroup v2 with cgroup.kill on this machine")
     b = Bench(tmp_path, mount)
     yield b
-    b.close()
+    report = b.close()
+    if report:
+        pytest.fail(report, pytrace=False)
 
 
 def wait_guard_exit(bench, code=0):
@@ -511,3 +520,50 @@ def test_missing_page_is_one_line_error(tmp_path):
     assert p.stderr.count("\n") == 1 and "not a liveness page" in p.stderr
     p = subprocess.run([LKGUARD], capture_output=True, text=True, timeout=SLOW)
     assert p.returncode == 2
+
+
+def fake_guard(node, text):
+    """A stand-in for lkguard (LK_GUARD) that records its arguments, then runs text."""
+    path = node.work / "fake-lkguard"
+    path.write_text("#!/bin/sh\n"
+                    f"echo \"$@\" >> '{node.work}/guard-args'\n" + text)
+    path.chmod(0o755)
+    return path
+
+
+def lkstart(node, *extra, guard=None):
+    env = dict(os.environ, LANG="C")
+    env.pop("LKROOT", None)
+    if guard:
+        env["LK_GUARD"] = str(guard)
+    return node.run([node.bin("lkstart"), "--root", node.root, "--node", node.name, "--listen",
+                     f"127.0.0.1:{free_port()}", *extra], env=env)
+
+
+def test_lkstart_starts_the_guard_with_the_root(make_node):
+    node = make_node("n1")
+    guard = fake_guard(node, "exit 0\n")
+    p = lkstart(node, guard=guard)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
+    assert (node.work / "guard-args").read_text() == f"--root {node.root.resolve()}\n"
+
+
+def test_lkstart_says_in_one_line_when_the_guard_does_not_start(make_node):
+    node = make_node("n1")
+    guard = fake_guard(node, "echo 'lkguard: cannot open the page' >&2\nexit 1\n")
+    p = lkstart(node, guard=guard)
+    assert p.returncode == 0
+    assert p.stderr == ("lkstart: the guard did not start: cannot open the page; "
+                        "lkd runs without it\n")
+    assert node.daemon_running()
+
+
+def test_lkstart_no_guard(make_node):
+    node = make_node("n1")
+    guard = fake_guard(node, "exit 0\n")
+    p = lkstart(node, "--no-guard", guard=guard)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
+    assert node.daemon_running()
+    assert not (node.work / "guard-args").exists()
