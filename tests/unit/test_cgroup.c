@@ -364,7 +364,7 @@ static void lk_cgroups_open__auto_works_or_gives_a_reason(void **state)
         lk_cgroups_close(cg);
         assert_int_equal(stat(expected, &st), -1);
         if (!sub_existed) {
-            assert_int_equal(rmdir(sub), 0);
+            (void) rmdir(sub); /* unless another node of this machine uses it meanwhile */
         }
     } else {
         print_message("containment off with auto: %s\n", why);
