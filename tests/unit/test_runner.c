@@ -66,6 +66,7 @@ static bool without_pidfd;
 #define CONTAINED_ARG "--contained"
 static bool contained;
 static int contained_fd = -1;
+static const char *contained_rel; /* its path as /proc/<pid>/cgroup shows it */
 
 struct fixture {
     char dir[PATH_MAX];
@@ -1127,7 +1128,7 @@ static void lk_run_start__contained_runs_pass_the_whole_suite(void **state)
         char arg[] = CONTAINED_ARG;
         char fd_arg[16];
         snprintf(fd_arg, sizeof(fd_arg), "%d", fd);
-        char *args[] = {exe, arg, fd_arg, NULL};
+        char *args[] = {exe, arg, fd_arg, rel, NULL};
         execv(exe, args);
         _exit(127);
     }
@@ -1139,6 +1140,23 @@ static void lk_run_start__contained_runs_pass_the_whole_suite(void **state)
     remove_cgroup(path);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void lk_run_start__script_runs_in_the_cgroup_it_should(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX], expected[PATH_MAX + 8], ours[PATH_MAX];
+    make_sh(fx, "where.sh", "grep '^0::' /proc/$$/cgroup", path);
+    struct done d = {0};
+    run_path(fx, path, &d);
+    assert_int_equal(d.result.outcome, LK_OUTCOME_SUCCESS);
+    /* Contained: the suite's cgroup; otherwise where the daemon is, as before. */
+    cgroup_of(getpid(), ours, sizeof(ours));
+    if (!ours[0]) {
+        skip(); /* no cgroup v2 at all */
+    }
+    snprintf(expected, sizeof(expected), "0::%s\n", contained ? contained_rel : ours);
+    assert_string_equal(d.output, expected);
 }
 
 static void contained__a_daemon_left_by_a_restore_stays_in_the_cgroup(void **state)
@@ -1969,6 +1987,7 @@ int main(int argc, char **argv)
             T(lk_run_start__concurrent_runs_report_their_own_results),
             T(lk_run_start__callback_can_start_the_next_run),
             T(lk_run_start__without_pidfd_open_falls_back_to_uv_spawn),
+            T(lk_run_start__script_runs_in_the_cgroup_it_should),
             T(contained__a_daemon_left_by_a_restore_stays_in_the_cgroup),
             T(contained__a_cgroup_that_cannot_be_used_is_a_clear_failure),
             T(lk_run_start__contained_runs_pass_the_whole_suite),
@@ -1982,8 +2001,9 @@ int main(int argc, char **argv)
         }
         return cmocka_run_group_tests_name("runner without pidfd_open", tests, NULL, NULL);
     }
-    if (argc > 2 && strcmp(argv[1], CONTAINED_ARG) == 0) {
+    if (argc > 3 && strcmp(argv[1], CONTAINED_ARG) == 0) {
         contained = true;
+        contained_rel = argv[3];
         contained_fd = (int) strtol(argv[2], NULL, 10);
         if (contained_fd < 3 || fcntl(contained_fd, F_SETFD, FD_CLOEXEC) < 0) {
             fprintf(stderr, "no cgroup descriptor given\n");
