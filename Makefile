@@ -58,6 +58,7 @@ bench: build
 	$(PYTHON) bench/hierarchy_restore.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/switchover.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/failover.py --build $(CURDIR)/$(BUILD)
+	$(BUILD)/bench/containment_spawn --runs 1000
 
 # The cluster simulator's open campaign (docs/SIMULATOR.md): STEPS simulated steps over
 # SEEDS seeds from SEED, every kind of fault; prints each failing seed, how to replay it,

@@ -19,19 +19,20 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ORDER = ['src/lib', 'src/daemon/io', 'src/daemon/core', 'src/daemon/cluster',
          'src/daemon/api', 'src/daemon']
 CLI = 'src/cli'
+GUARD = 'src/guard'  # lkguard: on src/lib alone, as the commands
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
 def layer_of(path):
     folder = os.path.dirname(path)
-    if folder == CLI:
-        return CLI
+    if folder in (CLI, GUARD):
+        return folder
     return folder if folder in ORDER else None
 
 
 def allowed(layer):
-    if layer == CLI:
-        return [CLI, 'src/lib']
+    if layer in (CLI, GUARD):
+        return [layer, 'src/lib']
     return ORDER[:ORDER.index(layer) + 1]
 
 

@@ -1,7 +1,9 @@
 /* lkstart: creates a node's root on first use (etc/lk.conf with the node's name and
  * listen address, and the cluster key in etc/authkey, new or copied), then starts lkd
- * and returns once it answers on its socket. Starting a node that runs is not an error.
- * Resources that were in service are probed by lkd (SPEC §6), not here. */
+ * and returns once it answers on its socket, and starts the node's guard (lkguard) beside
+ * it unless --no-guard. Starting a node that runs is not an error; a guard that does not
+ * start is said in one line, and lkd runs without it. Resources that were in service are
+ * probed by lkd (SPEC §6), not here. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -154,6 +156,87 @@ static int find_lkd(char *buf, size_t size)
     return access(buf, X_OK) == 0 ? 0 : -ENOENT;
 }
 
+/* lkguard: $LK_GUARD (tests), else next to this binary, else in ../sbin as lkd. */
+static int find_guard(char *buf, size_t size)
+{
+    const char *env = getenv("LK_GUARD");
+    if (env && env[0]) {
+        snprintf(buf, size, "%s", env);
+        return access(buf, X_OK) == 0 ? 0 : -ENOENT;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0) {
+        return -errno;
+    }
+    exe[n] = '\0';
+    char *dir = dirname(exe);
+    snprintf(buf, size, "%s/lkguard", dir);
+    if (access(buf, X_OK) == 0) {
+        return 0;
+    }
+    snprintf(buf, size, "%s/../sbin/lkguard", dir);
+    return access(buf, X_OK) == 0 ? 0 : -ENOENT;
+}
+
+/* Starts lkguard --root root, which returns once it watches lkd. Its error, if any, is
+ * told in one line of ours: lkd runs on without a guard ("guard: not running" in status). */
+static void start_guard(const char *root)
+{
+    char guard[PATH_MAX], abs_root[PATH_MAX];
+    if (find_guard(guard, sizeof(guard)) < 0) {
+        fprintf(stderr, "%s: the guard did not start: cannot find lkguard; lkd runs without it\n",
+                PROG);
+        return;
+    }
+    if (!realpath(root, abs_root)) {
+        fprintf(stderr, "%s: the guard did not start: '%s': %s; lkd runs without it\n", PROG, root,
+                strerror(errno));
+        return;
+    }
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        fprintf(stderr, "%s: the guard did not start: %s; lkd runs without it\n", PROG,
+                strerror(errno));
+        return;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "%s: the guard did not start: cannot fork: %s; lkd runs without it\n", PROG,
+                strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
+    if (pid == 0) {
+        dup2(fds[1], STDERR_FILENO);
+        execl(guard, "lkguard", "--root", abs_root, (char *) NULL);
+        fprintf(stderr, "cannot run '%s': %s\n", guard, strerror(errno));
+        _exit(127);
+    }
+    close(fds[1]);
+    /* lkguard's own message (one line) until it detaches; its stderr then goes to its log. */
+    char msg[512] = "";
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof(msg) - 1 && ((n = read(fds[0], msg + len, sizeof(msg) - 1 - len)) > 0 ||
+                                     (n < 0 && errno == EINTR))) {
+        len += n > 0 ? (size_t) n : 0;
+    }
+    close(fds[0]);
+    msg[len] = '\0';
+    msg[strcspn(msg, "\n")] = '\0';
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        return;
+    }
+    const char *why = strncmp(msg, "lkguard: ", 9) == 0 ? msg + 9 : msg;
+    fprintf(stderr, "%s: the guard did not start: %s; lkd runs without it\n", PROG,
+            why[0] ? why : "lkguard failed");
+}
+
 /* Start-up restored nothing clustered because the node waits (quorum none, a peer not
  * heard yet): say so, so that the operator knows why nothing runs. */
 static void print_waits(const char *root)
@@ -177,13 +260,18 @@ static void print_waits(const char *root)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-            {"root", required_argument, NULL, 'r'},   {"node", required_argument, NULL, 'n'},
-            {"listen", required_argument, NULL, 'l'}, {"authkey", required_argument, NULL, 'k'},
-            {"no-wait", no_argument, NULL, 'W'},      {"witness", no_argument, NULL, 'w'},
-            {"help", no_argument, NULL, 'h'},         {0},
+            {"root", required_argument, NULL, 'r'},
+            {"node", required_argument, NULL, 'n'},
+            {"listen", required_argument, NULL, 'l'},
+            {"authkey", required_argument, NULL, 'k'},
+            {"no-wait", no_argument, NULL, 'W'},
+            {"witness", no_argument, NULL, 'w'},
+            {"no-guard", no_argument, NULL, 'G'},
+            {"help", no_argument, NULL, 'h'},
+            {0},
     };
     const char *root_arg = NULL, *node = NULL, *listen = NULL, *authkey = NULL;
-    bool wait = true, witness = false;
+    bool wait = true, witness = false, guard = true;
     int c;
     opterr = 0; /* one line of our own instead of getopt's message */
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -206,11 +294,16 @@ int main(int argc, char **argv)
         case 'w':
             witness = true;
             break;
+        case 'G':
+            guard = false;
+            break;
         case 'h':
             printf("usage: lkstart [--root DIR] [--node NAME] [--listen ADDR:PORT] "
-                   "[--authkey FILE] [--witness] [--no-wait]\n"
-                   "  --witness  run this node as the cluster's witness (votes, runs no "
-                   "resources)\n");
+                   "[--authkey FILE] [--witness] [--no-wait] [--no-guard]\n"
+                   "  --witness   run this node as the cluster's witness (votes, runs no "
+                   "resources)\n"
+                   "  --no-guard  do not start lkguard, the guard that fences this node when "
+                   "lkd dies\n");
             return 0;
         default:
             return lk_fail_getopt(PROG, c, argv);
@@ -291,6 +384,10 @@ int main(int argc, char **argv)
     r = lk_client_call(PROG, root, LK_CMD_PING, NULL, NULL, NULL, &data);
     if (r != 0) {
         return r;
+    }
+    /* The guard watches from now on, the start-up's probes and restores included. */
+    if (guard) {
+        start_guard(root);
     }
     /* Wait for the start-up probes and restores, printing each step, so that the node is
      * settled when lkstart returns. */

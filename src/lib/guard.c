@@ -8,6 +8,7 @@
 #include "guard.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,15 @@
 #include "settings.h"
 #include "validate.h"
 #include "wire.h"
+
+/* The page is read by lkguard, by tests in other languages and across builds: its layout
+ * is fixed (x86-64 and every ABI with natural alignment of 64-bit integers). */
+_Static_assert(offsetof(struct lk_guard_page, seq) == 16, "page layout");
+_Static_assert(offsetof(struct lk_guard_page, dead_ms) == 40, "page layout");
+_Static_assert(offsetof(struct lk_guard_page, guard_pid) == 48, "page layout");
+_Static_assert(offsetof(struct lk_guard_page, guard_mono_ns) == 56, "page layout");
+_Static_assert(offsetof(struct lk_guard_page, fence_why) == 72, "page layout");
+_Static_assert(sizeof(struct lk_guard_page) == 328, "page layout");
 
 #define NAME_MAX_LEN 63 /* bytes of a node, peer or hierarchy name (char[64]) */
 #define WHY_MAX_LEN  255

@@ -11,7 +11,10 @@
  * when PID 1 does not reap them, so "gone" means: no such process, or a zombie.
  *
  * The whole suite also runs a second time, in a child process where pidfd_open fails with
- * ENOSYS (a seccomp filter), as on kernels before 5.3: that is the uv_spawn fallback. */
+ * ENOSYS (a seccomp filter), as on kernels before 5.3: that is the uv_spawn fallback; and a
+ * third time with every run contained (clone3 into a cgroup of the suite's own, made under
+ * the cgroup v2 mount and removed with everything in it at the end), which must behave the
+ * same in every respect. That third run is skipped only where there is no cgroup v2 mount. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +61,12 @@ static char *default_env[] = {env_path, env_lang, NULL};
 /* argv[1] of the suite's second run, in which pidfd_open fails with ENOSYS. */
 #define WITHOUT_PIDFD_ARG "--without-pidfd-open"
 static bool without_pidfd;
+
+/* argv[1] of the suite's third run, in which every run is contained in contained_fd. */
+#define CONTAINED_ARG "--contained"
+static bool contained;
+static int contained_fd = -1;
+static const char *contained_rel; /* its path as /proc/<pid>/cgroup shows it */
 
 struct fixture {
     char dir[PATH_MAX];
@@ -218,6 +227,8 @@ static struct lk_run_spec spec_for(const struct fixture *fx, const char *path)
             .cwd = fx->dir,
             .env = default_env,
             .timeout_usec = DEFAULT_LIMIT,
+            .contained = contained,
+            .cgroup_fd = contained ? contained_fd : -1,
     };
     return spec;
 }
@@ -364,6 +375,98 @@ static unsigned count_fds(void)
     }
     closedir(dir);
     return n;
+}
+
+/* Cgroups for contained runs. */
+
+/* The cgroup v2 mount point from /proc/self/mountinfo, or false. */
+static bool find_cgroup2_mount(char *buf, size_t size)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f) {
+        return false;
+    }
+    char line[4096];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f)) {
+        char point[PATH_MAX];
+        if (strstr(line, " - cgroup2 ") && sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1) {
+            snprintf(buf, size, "%s", point);
+            found = true;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static bool cgroup_populated(const char *path)
+{
+    char file[PATH_MAX + 32];
+    snprintf(file, sizeof(file), "%s/cgroup.events", path);
+    FILE *f = fopen(file, "re");
+    if (!f) {
+        return false;
+    }
+    char line[128];
+    bool populated = false;
+    while (fgets(line, sizeof(line), f)) {
+        populated = populated || strcmp(line, "populated 1\n") == 0;
+    }
+    fclose(f);
+    return populated;
+}
+
+/* Kills everything in the (leaf) cgroup at path, waits until it is empty, removes it. */
+static void remove_cgroup(const char *path)
+{
+    char file[PATH_MAX + 32];
+    snprintf(file, sizeof(file), "%s/cgroup.kill", path);
+    int fd = open(file, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void) write(fd, "1", 1);
+        close(fd);
+    }
+    for (int i = 0; i < 1000 && cgroup_populated(path); i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    (void) rmdir(path);
+}
+
+/* Makes a cgroup of this test's own, <mount>/oktest-runner-<pid>-<name>, and returns a
+ * descriptor of it; skips the test when there is no cgroup v2 mount. */
+static int make_cgroup(const char *name, char *ret_path, char *ret_rel)
+{
+    char mount[PATH_MAX];
+    if (!find_cgroup2_mount(mount, sizeof(mount))) {
+        skip();
+    }
+    int n = snprintf(ret_path, PATH_MAX, "%s/oktest-runner-%d-%s", mount, (int) getpid(), name);
+    assert_true(n > 0 && n < PATH_MAX);
+    snprintf(ret_rel, PATH_MAX, "%s", ret_path + strlen(mount));
+    assert_int_equal(mkdir(ret_path, 0755), 0);
+    int fd = open(ret_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+/* The "0::" line of /proc/<pid>/cgroup, without it, "" when pid is gone. */
+static void cgroup_of(pid_t pid, char *buf, size_t size)
+{
+    char path[64], line[PATH_MAX];
+    snprintf(path, sizeof(path), "/proc/%d/cgroup", (int) pid);
+    buf[0] = '\0';
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        return;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "0::", 3) == 0) {
+            line[strcspn(line, "\n")] = '\0';
+            snprintf(buf, size, "%s", line + 3);
+        }
+    }
+    fclose(f);
 }
 
 /* Exec failures and refusals: the callback fires from the loop, pid is 0. */
@@ -977,8 +1080,8 @@ static int deny_pidfd_open(void)
 static void lk_run_start__without_pidfd_open_falls_back_to_uv_spawn(void **state)
 {
     (void) state;
-    if (without_pidfd) {
-        skip(); /* this is the second run */
+    if (without_pidfd || contained) {
+        skip(); /* this is the second or third run */
     }
     /* The whole suite again, in a fresh process: the runner decides how to spawn once. */
     fflush(NULL);
@@ -1003,6 +1106,120 @@ static void lk_run_start__without_pidfd_open_falls_back_to_uv_spawn(void **state
         skip();
     }
     assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void lk_run_start__contained_runs_pass_the_whole_suite(void **state)
+{
+    (void) state;
+    if (without_pidfd || contained) {
+        skip(); /* this is the second or third run */
+    }
+    char path[PATH_MAX], rel[PATH_MAX];
+    int fd = make_cgroup("suite", path, rel);
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        /* The descriptor is handed down by number: it must survive the exec. */
+        if (fcntl(fd, F_SETFD, 0) < 0) {
+            _exit(127);
+        }
+        char exe[] = "/proc/self/exe";
+        char arg[] = CONTAINED_ARG;
+        char fd_arg[16];
+        snprintf(fd_arg, sizeof(fd_arg), "%d", fd);
+        char *args[] = {exe, arg, fd_arg, rel, NULL};
+        execv(exe, args);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(child, &status, 0) < 0) {
+        assert_int_equal(errno, EINTR);
+    }
+    close(fd);
+    remove_cgroup(path);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void lk_run_start__script_runs_in_the_cgroup_it_should(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX], expected[PATH_MAX + 8], ours[PATH_MAX];
+    make_sh(fx, "where.sh", "grep '^0::' /proc/$$/cgroup", path);
+    struct done d = {0};
+    run_path(fx, path, &d);
+    assert_int_equal(d.result.outcome, LK_OUTCOME_SUCCESS);
+    /* Contained: the suite's cgroup; otherwise where the daemon is, as before. */
+    cgroup_of(getpid(), ours, sizeof(ours));
+    if (!ours[0]) {
+        skip(); /* no cgroup v2 at all */
+    }
+    snprintf(expected, sizeof(expected), "0::%s\n", contained ? contained_rel : ours);
+    assert_string_equal(d.output, expected);
+}
+
+static void contained__a_daemon_left_by_a_restore_stays_in_the_cgroup(void **state)
+{
+    struct fixture *fx = *state;
+    char cgroup[PATH_MAX], rel[PATH_MAX];
+    int fd = make_cgroup("daemon", cgroup, rel);
+    char path[PATH_MAX];
+    /* A double fork and setsid: the daemon has nothing left of the script but its cgroup. */
+    make_sh(fx, "restore.sh",
+            "grep '^0::' /proc/$$/cgroup\n"
+            "(setsid sh -c 'echo $$ >daemon.pid; exec sleep 1000' </dev/null >/dev/null 2>&1 &) &\n"
+            "while [ ! -s daemon.pid ]; do sleep 0.01; done\n"
+            "echo \"daemon $(cat daemon.pid)\"",
+            path);
+    struct lk_run_spec spec = spec_for(fx, path);
+    spec.contained = true;
+    spec.cgroup_fd = fd;
+    struct done d = {0};
+    run_spec(fx, &spec, &d);
+    close(fd);
+    char expected[PATH_MAX + 8], daemon_cgroup[PATH_MAX], daemon_sid[64];
+    pid_t daemon = 0;
+    const char *p = strstr(d.output, "daemon ");
+    if (p) {
+        daemon = (pid_t) strtol(p + 7, NULL, 10);
+        cgroup_of(daemon, daemon_cgroup, sizeof(daemon_cgroup));
+        snprintf(daemon_sid, sizeof(daemon_sid), "%d", daemon > 1 ? (int) getsid(daemon) : -1);
+    }
+    bool populated = cgroup_populated(cgroup);
+    remove_cgroup(cgroup);
+    assert_int_equal(d.result.outcome, LK_OUTCOME_SUCCESS);
+    snprintf(expected, sizeof(expected), "0::%s\n", rel);
+    assert_true(strncmp(d.output, expected, strlen(expected)) == 0);
+    assert_true(daemon > 1);
+    /* In its own session, away from the script's, and still in the cgroup. */
+    assert_int_equal(strtol(daemon_sid, NULL, 10), daemon);
+    assert_string_equal(daemon_cgroup, rel);
+    assert_true(populated);
+    assert_true(wait_gone(daemon, 5000));
+}
+
+static void contained__a_cgroup_that_cannot_be_used_is_a_clear_failure(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX];
+    make_sh(fx, "ok.sh", "exit 0", path);
+    /* A directory, but not a cgroup. */
+    int fd = open(fx->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    struct lk_run_spec spec = spec_for(fx, path);
+    spec.contained = true;
+    spec.cgroup_fd = fd;
+    struct done d = {0};
+    run_spec(fx, &spec, &d);
+    close(fd);
+    assert_int_equal(d.result.outcome, LK_OUTCOME_EXEC_FAILED);
+    assert_int_equal(d.result.pid, 0);
+    assert_int_equal(d.result.exec_errno, EBADF);
+    assert_string_equal(describe(&d),
+                        "could not execute: cannot spawn into the resource's cgroup: Bad file "
+                        "descriptor");
+    assert_false(have_zombie_child());
 }
 
 /* Output. */
@@ -1770,6 +1987,10 @@ int main(int argc, char **argv)
             T(lk_run_start__concurrent_runs_report_their_own_results),
             T(lk_run_start__callback_can_start_the_next_run),
             T(lk_run_start__without_pidfd_open_falls_back_to_uv_spawn),
+            T(lk_run_start__script_runs_in_the_cgroup_it_should),
+            T(contained__a_daemon_left_by_a_restore_stays_in_the_cgroup),
+            T(contained__a_cgroup_that_cannot_be_used_is_a_clear_failure),
+            T(lk_run_start__contained_runs_pass_the_whole_suite),
     };
 #undef T
     if (argc > 1 && strcmp(argv[1], WITHOUT_PIDFD_ARG) == 0) {
@@ -1779,6 +2000,16 @@ int main(int argc, char **argv)
             return 1;
         }
         return cmocka_run_group_tests_name("runner without pidfd_open", tests, NULL, NULL);
+    }
+    if (argc > 3 && strcmp(argv[1], CONTAINED_ARG) == 0) {
+        contained = true;
+        contained_rel = argv[3];
+        contained_fd = (int) strtol(argv[2], NULL, 10);
+        if (contained_fd < 3 || fcntl(contained_fd, F_SETFD, FD_CLOEXEC) < 0) {
+            fprintf(stderr, "no cgroup descriptor given\n");
+            return 1;
+        }
+        return cmocka_run_group_tests_name("runner with contained runs", tests, NULL, NULL);
     }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

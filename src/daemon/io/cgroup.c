@@ -48,7 +48,7 @@
 struct res {
     struct res *next;
     char *tag;
-    int fd; /* the cgroup's directory, O_PATH-free: CLONE_INTO_CGROUP wants a real open */
+    int fd; /* the cgroup's directory, for CLONE_INTO_CGROUP; -1 after it was found stale */
 };
 
 struct lk_cgroups {
@@ -927,7 +927,6 @@ static void timer_start_from_now(uv_timer_t *timer, uv_timer_cb cb, uint64_t ms)
 }
 
 struct kill_op {
-    struct lk_cgroups *cg;
     char *tag;
     int fd; /* the cgroup's directory */
     lk_cgroup_killed_cb cb;
@@ -1028,7 +1027,6 @@ int lk_cgroups_kill(struct lk_cgroups *cg, uv_loop_t *loop, const char *tag, uin
         free(op);
         return -ENOMEM;
     }
-    op->cg = cg;
     op->cb = cb;
     op->userdata = userdata;
     op->fd = open_res(cg, tag);
@@ -1043,7 +1041,9 @@ int lk_cgroups_kill(struct lk_cgroups *cg, uv_loop_t *loop, const char *tag, uin
     op->poll.data = op;
     op->deadline.data = op;
 
-    if (op->fd >= 0 && read_populated(op->fd) == 1) {
+    /* Anything but a clear "populated 0" (a malformed file included) goes the whole way:
+     * the deadline bounds it. */
+    if (op->fd >= 0 && read_populated(op->fd) != 0) {
         (void) lk_cgroups_describe(cg, tag, op->before, sizeof(op->before));
         struct pid_set set = {.rel = NULL};
         char rel[PATH_MAX];

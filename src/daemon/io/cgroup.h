@@ -38,7 +38,10 @@ struct lk_cgroup_stats {
  * Returns 0 with *ret set when containment is on; 0 with *ret NULL and a one-line reason
  * in why when it is off ("off in lk.conf", "no cgroup v2 mount", "cannot create
  * /sys/fs/cgroup/unified/openkeeper/node1-1a2b3c4d: Permission denied", "kernel has no
- * cgroup.kill (Linux 5.14 or later needed)"...); a negative errno only for -ENOMEM. */
+ * cgroup.kill (Linux 5.14 or later needed)", "kernel cannot spawn into a cgroup (clone3:
+ * ...)": clone3 with CLONE_INTO_CGROUP is probed, Linux 5.7, or a seccomp filter denies it);
+ * a negative errno only for -ENOMEM. An absolute setting must lie under a cgroup v2 mount.
+ * The memory controller is enabled in openkeeper/ and the base when the parent offers it. */
 int lk_cgroups_open(const char *root, const char *node_name, const char *setting,
                     struct lk_cgroups **ret, char *why, size_t why_size);
 
@@ -82,15 +85,19 @@ void lk_cgroups_forget(struct lk_cgroups *cg, const char *tag);
  * empty already), or empty = false when it is still populated 5 s after the SIGKILL (a
  * process in uninterruptible sleep). before is the lk_cgroups_describe text taken before
  * the first signal, "" when there was nothing to kill. Returns 0, or a negative errno
- * (then cb is never called). The kill cannot be cancelled; cg must outlive it. */
+ * (then cb is never called). Emptiness is seen through inotify on cgroup.events and a
+ * 50 ms poll. The kill cannot be cancelled; cg must outlive it. Signals go only to
+ * processes still in the cgroup when signalled (pinned by a pidfd), never to pid 1 or lkd. */
 typedef void (*lk_cgroup_killed_cb)(void *userdata, const char *tag, bool empty,
                                     const char *before);
 int lk_cgroups_kill(struct lk_cgroups *cg, uv_loop_t *loop, const char *tag, uint64_t grace_usec,
                     lk_cgroup_killed_cb cb, void *userdata);
 
-/* Watches tag's cgroup.events (inotify through the loop): cb is called from the loop each
- * time "populated" changes, with its new value. The cgroup is created when missing.
- * Returns 0 and sets *ret, or a negative errno. */
+/* Watches tag's cgroup.events (inotify through the loop, which kernfs feeds on every
+ * change; a timer reads it too, every second, or every 50 ms where inotify cannot be had):
+ * cb is called from the loop each time "populated" changes, with its new value; a cgroup
+ * removed under the watch reads as empty. The cgroup is created when missing. Returns 0
+ * and sets *ret, or a negative errno (-EINVAL for an invalid tag). */
 typedef void (*lk_cgroup_event_cb)(void *userdata, const char *tag, bool populated);
 int lk_cgroups_watch(struct lk_cgroups *cg, uv_loop_t *loop, const char *tag, lk_cgroup_event_cb cb,
                      void *userdata, struct lk_cgroup_watch **ret);

@@ -9,6 +9,9 @@
  * Scripts are started with posix_spawn, which glibc runs as clone(CLONE_VM | CLONE_VFORK):
  * the child borrows the daemon's memory until it execs, so no page table is copied (the
  * fork() inside uv_spawn made that copy most of lkd's CPU time at 100 checks a second).
+ * A contained run (issue 10) is spawned instead with clone3(CLONE_INTO_CGROUP), born in
+ * its resource's cgroup, with fork semantics (see spawn_clone3); everything else about it is
+ * the same, and its pidfd comes from the clone.
  * The exit watch is then a poll on a pidfd of the script, and the script is reaped here, by
  * its pid only: libuv's SIGCHLD handler reaps only the children of its own uv_process_t
  * handles, and no SIGCHLD handler is installed for ours. Kernels before 5.3 have no

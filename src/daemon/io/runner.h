@@ -6,7 +6,9 @@
  * process exits, not when the pipe closes: whatever is readable in the pipe at that moment
  * is drained without blocking, then the pipe is closed, so a background grandchild that
  * keeps the pipe open cannot hold the run. On timeout or abort, the whole process group
- * gets SIGTERM, then SIGKILL after the grace period.
+ * gets SIGTERM, then SIGKILL after the grace period. A contained run starts in the cgroup
+ * it is given (lk_cgroups_fd), and so does everything it leaves behind; a cgroup that cannot
+ * be used fails the run as LK_OUTCOME_EXEC_FAILED with a message, like a missing script.
  *
  * The runner decides nothing about states: it reports a struct lk_result. */
 #pragma once
