@@ -349,6 +349,8 @@ def make_node_class(Node):
                 argv += ["--authkey", first.root / "etc" / "authkey"]
             if self.witness:
                 argv.append("--witness")
+            if not self.guard:
+                argv.append("--no-guard")
             argv += list(extra)
             if self.netns:
                 argv = ["ip", "netns", "exec", self.netns] + argv
@@ -523,13 +525,16 @@ class Cluster:
         return f"{self.links[frozenset((frm.name, to.name))]['addr'][to.name]}:{to.port}"
 
     def build(self, count=2, heartbeat_ms=HB_MS, misses=HB_MISSES, netns=False, start=True,
-              **settings):
-        """count started nodes, fully meshed, with the given heartbeat; returns them."""
+              guard=False, **settings):
+        """count started nodes, fully meshed, with the given heartbeat; returns them.
+        guard: each node runs with its lkguard."""
         names = [f"node{i + 1}" for i in range(count)]
         if netns:
             nodes = self.make_mesh(names)
         else:
             nodes = [self.add_node(n) for n in names]
+        for n in nodes:
+            n.guard = guard
         if not start:
             return nodes
         for n in nodes:

@@ -24,8 +24,9 @@ def extended_app(cluster, holder, other, tag="app1"):
     """app1 in service on holder (priority 1), extended to other (priority 2), checked
     every 0.5 s, without a recover script."""
     app = cluster.app(tag)
+    # The failing check detects the death (the cgroup watch, issue 10, would first).
     holder.create(tag, app.restore, app.remove, "--quickchk", app.quickchk,
-                  "--quickchk-interval", "0.5")
+                  "--quickchk-interval", "0.5", "--watch", "none")
     wait_for(lambda: app.runs_only_on(holder), what=f"{tag} on {holder.name}")
     holder.cli("resource", "extend", "--tag", tag, "--node", other.name, "--priority", "2")
     wait_eq(lambda: other.state(tag), "OSU", what=f"{tag} extended to {other.name}")

@@ -268,7 +268,7 @@ def test_witness_breaks_the_tie_when_the_two_nodes_are_cut(cluster, netns_ok, ho
 def test_unrecoverable_failure_fails_the_hierarchy_over(cluster):
     n1, n2 = cluster.build(2)
     # No recover script: a failed check cannot be repaired on node1.
-    app = extended_app(cluster, n1, n2, extra=("--quickchk-interval", "0.5"))
+    app = extended_app(cluster, n1, n2, extra=("--quickchk-interval", "0.5", "--watch", "none"))
     assert n1.resource("app1")["settings"]["quickchk-interval"] in ("0.5", 0.5, "0.5 s"), \
         n1.resource("app1")["settings"]
     [pid] = app.nodes()["node1"]

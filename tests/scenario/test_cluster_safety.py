@@ -196,8 +196,9 @@ class StuckApp(ClusterApp):
 def test_failed_stop_holds_the_hierarchy_until_removed_there(cluster):
     n1, n2 = cluster.build(2)
     app = StuckApp(cluster, "app1")
+    # kill-mode process: the failed remove is not followed by the cgroup's kill (issue 10).
     n1.create("app1", app.restore, app.remove, "--quickchk", app.quickchk,
-              "--quickchk-interval", "0.3")
+              "--quickchk-interval", "0.3", "--kill-mode", "process")
     n1.cli("resource", "extend", "--tag", "app1", "--node", "node2", "--priority", "2")
     wait_eq(lambda: n2.state("app1"), "OSU", what="app1 extended to node2")
     wait_for(lambda: app.runs_only_on(n1), what="app1 on node1")

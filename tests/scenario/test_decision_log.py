@@ -73,8 +73,9 @@ def start_debug(cluster):
 def test_real_incidents_replay_as_golden_cases(cluster, tmp_path):
     n1, n2 = start_debug(cluster)
     app = cluster.app("app1")
+    # The failing check detects the death (the cgroup watch, issue 10, would first).
     n1.create("app1", app.restore, app.remove, "--quickchk", app.quickchk,
-              "--quickchk-interval", "0.5", "--local-recovery", "off")
+              "--quickchk-interval", "0.5", "--local-recovery", "off", "--watch", "none")
     n1.cli("resource", "extend", "--tag", "app1", "--node", "node2", "--priority", "2")
     wait_eq(lambda: n2.state("app1"), "OSU", what="app1 extended to node2")
     cases = tmp_path / "cases"

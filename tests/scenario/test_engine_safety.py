@@ -84,8 +84,10 @@ def test_failed_remove_after_a_failed_check_may_still_run(node):
     the flag in status (text and --json); the operator's remove clears it."""
     app = node.app("app1")
     hung, stuck = node.work / "hung", node.work / "stuck"
+    # kill-mode process: the failed remove is not followed by the cgroup's kill (issue 10).
     node.create("app1", app.restore, stuck_remove(node, app, stuck), "--quickchk",
-                hung_check(node, app, hung), "--quickchk-interval", "0.2")
+                hung_check(node, app, hung), "--quickchk-interval", "0.2", "--kill-mode",
+                "process")
     node.cli("resource", "restore", "--tag", "app1")
     assert app.running()
 
@@ -122,7 +124,8 @@ def test_failed_operator_remove_may_still_run_and_reset_clears_it(node):
     operator vouches) and says so."""
     app = node.app("app1")
     stuck = node.work / "stuck"
-    node.create("app1", app.restore, stuck_remove(node, app, stuck), "--quickchk", app.quickchk)
+    node.create("app1", app.restore, stuck_remove(node, app, stuck), "--quickchk", app.quickchk,
+                "--kill-mode", "process")  # no kill after the failed remove (issue 10)
     node.cli("resource", "restore", "--tag", "app1")
     stuck.touch()
     p = node.cli("resource", "remove", "--tag", "app1", check=False)
@@ -270,7 +273,8 @@ def test_remove_on_the_node_whose_remove_failed_runs_there(cluster):
         cluster.work / "stuck-remove",
         f"#!/bin/bash\nif [ -e {stuck} ] && [ \"$LK_NODE\" = node1 ]; then\n"
         f"    echo 'cannot stop'; exit 1\nfi\nexec {app.remove}\n")
-    n1.create("app1", app.restore, rm, "--quickchk", chk, "--quickchk-interval", "0.2")
+    n1.create("app1", app.restore, rm, "--quickchk", chk, "--quickchk-interval", "0.2",
+              "--kill-mode", "process")  # no kill after the failed remove (issue 10)
     n1.cli("resource", "extend", "--tag", "app1", "--node", "node2", "--priority", "2")
     wait_eq(lambda: n2.state("app1"), "OSU", what="app1 extended to node2")
     wait_for(lambda: app.runs_only_on(n1), what="app1 on node1")

@@ -270,7 +270,8 @@ def test_timeout_action_fail_counts_as_failed_check(node):
 
 def test_failing_quickchk_runs_recover_not_restore(node):
     svc = Svc(node, "fq")
-    svc.create("--quickchk-interval", "0.2")
+    # The check finds the death (the cgroup watch, issue 10, would first).
+    svc.create("--watch", "none", "--quickchk-interval", "0.2")
     assert svc.runs("restores") == 1
     old = svc.kill_app()
 
@@ -299,7 +300,8 @@ def test_failing_quickchk_runs_recover_not_restore(node):
 
 def test_failing_recover_makes_osf(node):
     svc = Svc(node, "fr", recover_fails=True)
-    svc.create("--quickchk-interval", "0.2")
+    # The check finds the death (the cgroup watch, issue 10, would first).
+    svc.create("--watch", "none", "--quickchk-interval", "0.2")
     svc.kill_app()
 
     wait_settled(node, "fr", "OSF")
@@ -323,7 +325,8 @@ def test_failing_recover_makes_osf(node):
 
 def test_no_recover_script_makes_osf(node):
     svc = Svc(node, "nr", recover=False)
-    svc.create("--quickchk-interval", "0.2")
+    # The check finds the death (the cgroup watch, issue 10, would first).
+    svc.create("--watch", "none", "--quickchk-interval", "0.2")
     svc.kill_app()
 
     wait_settled(node, "nr", "OSF")
@@ -389,7 +392,8 @@ def test_success_between_failures_starts_the_count_again(node):
 
 def test_recovery_loop_limit_and_reset(node):
     svc = Svc(node, "rl")
-    svc.create("--quickchk-interval", "0.2", "--max-recoveries", "2", "--recovery-window", "600")
+    # The check finds the death (the cgroup watch, issue 10, would first).
+    svc.create("--watch", "none", "--quickchk-interval", "0.2", "--max-recoveries", "2", "--recovery-window", "600")
 
     for i in (1, 2):
         svc.kill_app()
@@ -624,7 +628,8 @@ def test_start_grace_delays_the_first_check(node):
 
 def test_why_tells_the_last_incident(node):
     svc = Svc(node, "wy")
-    svc.create("--quickchk-interval", "0.2")
+    # The check finds the death (the cgroup watch, issue 10, would first).
+    svc.create("--watch", "none", "--quickchk-interval", "0.2")
     p = node.cli("resource", "why", "--tag", "wy")
     assert "no incident" in p.stdout
 
