@@ -664,6 +664,10 @@ static void lk_cgroups_kill__term_is_enough_for_a_polite_process(void **state)
     lk_cgroups_path(fx->cg, "app1", path, sizeof(path));
     const char *const argv[] = {"/bin/sleep", "1000", NULL};
     pid_t pid = spawn_in(fx, path, argv);
+    /* Stopped: it acts on SIGTERM only because SIGCONT follows. */
+    assert_int_equal(kill(pid, SIGSTOP), 0);
+    siginfo_t info;
+    assert_int_equal(waitid(P_PID, (id_t) pid, &info, WSTOPPED), 0);
     struct killed k = {0};
     uint64_t start = uv_hrtime();
     assert_int_equal(lk_cgroups_kill(fx->cg, &fx->loop, "app1", 20000 * MSEC, on_killed, &k), 0);
@@ -854,6 +858,53 @@ static void lk_cgroups_watch__reports_each_change(void **state)
     assert_int_equal(lk_cgroups_watch(fx->cg, &fx->loop, "a/b", on_event, &w2, &w2.w), -EINVAL);
 }
 
+/* Open descriptors, but for the loop's inotify descriptor, which libuv opens with the first
+ * fs_event and keeps until the loop closes. */
+static unsigned count_fds(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    assert_non_null(dir);
+    unsigned n = 0;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        char link[PATH_MAX + 32], target[256] = "";
+        snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+        ssize_t len = readlink(link, target, sizeof(target) - 1);
+        if (len > 0) {
+            target[len] = '\0';
+        }
+        n += strcmp(target, "anon_inode:inotify") != 0;
+    }
+    closedir(dir);
+    return n;
+}
+
+static void lk_cgroups_close__leaks_no_descriptors(void **state)
+{
+    struct fixture *fx = get(state);
+    unsigned before = count_fds();
+    open_cg(fx);
+    char path[PATH_MAX];
+    assert_true(lk_cgroups_fd(fx->cg, "app1") >= 0);
+    lk_cgroups_path(fx->cg, "app1", path, sizeof(path));
+    const char *const argv[] = {"/bin/sleep", "1000", NULL};
+    pid_t pid = spawn_in(fx, path, argv);
+    struct watched w = {.stop_on_empty = true};
+    assert_int_equal(lk_cgroups_watch(fx->cg, &fx->loop, "app1", on_event, &w, &w.w), 0);
+    struct killed k = {0};
+    assert_int_equal(lk_cgroups_kill(fx->cg, &fx->loop, "app1", 0, on_killed, &k), 0);
+    struct lk_cgroup_stats stats;
+    assert_int_equal(lk_cgroups_stats(fx->cg, "app1", &stats), 0);
+    run_loop(fx);
+    assert_int_equal(k.calls, 1);
+    assert_true(k.empty);
+    assert_int_equal(w.calls, 1);
+    reap(pid);
+    lk_cgroups_close(fx->cg);
+    fx->cg = NULL;
+    assert_int_equal(count_fds(), before);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -871,6 +922,7 @@ int main(void)
             T(lk_cgroups_kill__empty_or_missing_cgroup_reports_from_the_loop),
             T(lk_cgroups_watch__daemon_killed_with_kill_9_is_seen),
             T(lk_cgroups_watch__reports_each_change),
+            T(lk_cgroups_close__leaks_no_descriptors),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,6 +43,7 @@
 
 #include <cmocka.h>
 
+#include "cgroup.h"
 #include "result.h"
 #include "runner.h"
 
@@ -1044,15 +1045,17 @@ static void lk_run_start__reaps_without_a_sigchld_handler(void **state)
     }
 }
 
-/* Makes pidfd_open fail with ENOSYS in this process and whatever it execs, as on a kernel
- * before 5.3. Returns 0, or -1 when seccomp is not available here. */
-static int deny_pidfd_open(void)
+/* Makes the system call nr fail with ENOSYS in this process and whatever it execs, as on an
+ * older kernel (pidfd_open before 5.3, clone3 before 5.3). Returns 0, or -1 when seccomp is
+ * not available here. */
+static int deny_syscall(long nr)
 {
 #if defined(__x86_64__)
     const unsigned arch = AUDIT_ARCH_X86_64;
 #elif defined(__aarch64__)
     const unsigned arch = AUDIT_ARCH_AARCH64;
 #else
+    (void) nr;
     return -1;
 #endif
 #if defined(__x86_64__) || defined(__aarch64__)
@@ -1061,7 +1064,7 @@ static int deny_pidfd_open(void)
             BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
             BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
             BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned) nr, 0, 1),
             BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
             BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
@@ -1088,7 +1091,7 @@ static void lk_run_start__without_pidfd_open_falls_back_to_uv_spawn(void **state
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
-        if (deny_pidfd_open() < 0) {
+        if (deny_syscall(SYS_pidfd_open) < 0) {
             _exit(77);
         }
         char exe[] = "/proc/self/exe";
@@ -1220,6 +1223,75 @@ static void contained__a_cgroup_that_cannot_be_used_is_a_clear_failure(void **st
                         "could not execute: cannot spawn into the resource's cgroup: Bad file "
                         "descriptor");
     assert_false(have_zombie_child());
+
+    /* No descriptor at all. */
+    spec.cgroup_fd = -1;
+    struct done d2 = {0};
+    run_spec(fx, &spec, &d2);
+    assert_int_equal(d2.result.outcome, LK_OUTCOME_EXEC_FAILED);
+    assert_int_equal(d2.result.exec_errno, EBADF);
+}
+
+static void contained__without_clone3_is_a_clear_failure(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX], cgroup[PATH_MAX], rel[PATH_MAX];
+    make_sh(fx, "ok.sh", "exit 0", path);
+    int fd = make_cgroup("noclone3", cgroup, rel);
+    char mount[PATH_MAX];
+    assert_true(find_cgroup2_mount(mount, sizeof(mount)));
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        /* No cmocka here: the verdict is the exit status. */
+        if (deny_syscall(SYS_clone3) < 0) {
+            _exit(77);
+        }
+        struct lk_cgroups *cg = NULL;
+        char why[256] = "";
+        const char reason[] = "kernel cannot spawn into a cgroup (clone3: Function not "
+                              "implemented; Linux 5.7 or later needed)";
+        if (lk_cgroups_open(fx->dir, "node1", mount, &cg, why, sizeof(why)) != 0 || cg ||
+            strcmp(why, reason) != 0) {
+            fprintf(stderr, "lk_cgroups_open: %s\n", why);
+            _exit(3);
+        }
+        uv_loop_t loop;
+        if (uv_loop_init(&loop) < 0) {
+            _exit(2);
+        }
+        struct lk_run_spec spec = spec_for(fx, path);
+        spec.contained = true;
+        spec.cgroup_fd = fd;
+        struct done d = {0};
+        if (lk_run_start(&loop, &spec, on_done, &d, NULL) != 0) {
+            _exit(4);
+        }
+        (void) uv_run(&loop, UV_RUN_DEFAULT);
+        char buf[512];
+        const char *text = lk_result_describe(&d.result, buf, sizeof(buf));
+        const char expected[] = "could not execute: cannot spawn into the resource's cgroup: "
+                                "clone3: Function not implemented (containment needs Linux 5.7 "
+                                "or later)";
+        if (d.calls != 1 || d.result.outcome != LK_OUTCOME_EXEC_FAILED ||
+            strcmp(text, expected) != 0) {
+            fprintf(stderr, "result: %s\n", text);
+            _exit(5);
+        }
+        _exit(0);
+    }
+    int status;
+    while (waitpid(child, &status, 0) < 0) {
+        assert_int_equal(errno, EINTR);
+    }
+    close(fd);
+    remove_cgroup(cgroup);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* Output. */
@@ -1990,6 +2062,7 @@ int main(int argc, char **argv)
             T(lk_run_start__script_runs_in_the_cgroup_it_should),
             T(contained__a_daemon_left_by_a_restore_stays_in_the_cgroup),
             T(contained__a_cgroup_that_cannot_be_used_is_a_clear_failure),
+            T(contained__without_clone3_is_a_clear_failure),
             T(lk_run_start__contained_runs_pass_the_whole_suite),
     };
 #undef T

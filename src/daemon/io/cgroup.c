@@ -735,8 +735,12 @@ int lk_cgroups_open(const char *root, const char *node_name, const char *setting
             say(why, why_size, "no cgroup v2 mount");
             return 0;
         }
-        if (own_cgroup(own, sizeof(own)) < 0) {
-            say(why, why_size, "no cgroup v2 entry in /proc/self/cgroup");
+        int r = own_cgroup(own, sizeof(own));
+        if (r < 0) {
+            say(why, why_size, "%s",
+                r == -EBADMSG ? "lkd's own cgroup cannot be used (outside its cgroup namespace, "
+                                "or removed)"
+                              : "no cgroup v2 entry in /proc/self/cgroup");
             return 0;
         }
         /* own is relative to the hierarchy (as this process's namespace shows it), the

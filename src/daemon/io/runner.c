@@ -700,7 +700,7 @@ static void conclude_spawn_failed(struct lk_run *run, int errnum, const char *he
 /* clone3 itself failed for a contained run: the cgroup, not the script, is the problem. */
 static void conclude_clone_failed(struct lk_run *run, int errnum)
 {
-    if (errnum == ENOSYS || errnum == E2BIG || errnum == EINVAL || errnum == EPERM) {
+    if (errnum == ENOSYS || errnum == E2BIG || errnum == EINVAL) {
         conclude(run, LK_OUTCOME_EXEC_FAILED, errnum,
                  "cannot spawn into the resource's cgroup: clone3: %s (containment needs "
                  "Linux 5.7 or later)",
@@ -928,6 +928,9 @@ static int spawn_clone3(struct lk_run *run, const char *cwd, int out_fd, int cgr
                         pid_t *ret_pid, int *ret_pidfd, int *ret_exec_errno)
 {
     *ret_exec_errno = 0;
+    if (cgroup_fd < 0) {
+        return -EBADF;
+    }
     (void) pthread_mutex_lock(&child_errno_lock);
     if (!child_errno_page) {
         void *page =
