@@ -234,6 +234,12 @@ int lk__guard_tell_peers(const struct lk_guard_plan *plan, const uint8_t key[LK_
     }
     int r = lk_guard_fenced_frame(key, plan->node, plan->incarnation, names, plan->fence_count, why,
                                   &frame, &len);
+    if (r == -EMSGSIZE) {
+        lk__guard_log("%zu hierarchies do not fit in one fenced frame; the peers are not told "
+                      "(they wait the dead time)",
+                      plan->fence_count);
+        goto out;
+    }
     if (r < 0) {
         lk__guard_log("cannot make the fenced frame: %s; the peers are not told", strerror(-r));
         goto out;

@@ -456,6 +456,10 @@ int lk_guard_fenced_frame(const uint8_t key[32], const char *node, uint64_t inca
     if (!text) {
         return -ENOMEM;
     }
+    if (strlen(text) > LK_GUARD_FENCED_MAX) {
+        free(text);
+        return -EMSGSIZE;
+    }
     int r = lk_wire_encode(key, LK_WIRE_FENCED, incarnation, 1, text, strlen(text), ret_buf,
                            ret_len);
     free(text);
@@ -527,6 +531,10 @@ int lk_guard_fenced_parse(const void *payload, size_t len, uint64_t session,
                           struct lk_guard_fenced *ret, char *err, size_t err_size)
 {
     memset(ret, 0, sizeof(*ret));
+    if (len > LK_GUARD_FENCED_MAX) {
+        return lk_fail_einval(err, err_size, "fenced payload: %zu bytes, at most %d", len,
+                              LK_GUARD_FENCED_MAX);
+    }
     json_error_t jerr;
     json_t *o = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!o) {

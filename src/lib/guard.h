@@ -43,6 +43,10 @@
 #define LK_GUARD_DEAD_MS_MIN          100
 #define LK_GUARD_DEAD_MS_MAX          6000000 /* LK_HB_INTERVAL_MAX * LK_HB_MISSES_MAX */
 #define LK_GUARD_WATCHDOG_TIMEOUT_MAX 3600
+/* A fenced frame arrives on a connection without a HELLO, where net.c reads at most
+ * PRE_HELLO_MAX_PAYLOAD (64 KiB) from a stranger: the payload stays within that (about 980
+ * hierarchies of 63-byte names; beyond, the peers are not told and wait the dead time). */
+#define LK_GUARD_FENCED_MAX           (64 * 1024)
 
 /* lkd's state as the page tells it. */
 enum lk_guard_lkd_state {
@@ -106,6 +110,8 @@ void lk_guard_plan_free(struct lk_guard_plan *plan);
 /* The fenced frame's payload, and the frame itself (wire.h, type LK_WIRE_FENCED). */
 json_t *lk_guard_fenced_json(const char *node, uint64_t incarnation, const char *const *hiers,
                              size_t hier_count, const char *why);
+/* lk_guard_fenced_frame returns 0, -ENOMEM, or -EMSGSIZE when the payload would exceed
+ * LK_GUARD_FENCED_MAX. */
 int lk_guard_fenced_frame(const uint8_t key[32], const char *node, uint64_t incarnation,
                           const char *const *hiers, size_t hier_count, const char *why,
                           uint8_t **ret_buf, size_t *ret_len);
@@ -119,9 +125,9 @@ struct lk_guard_fenced {
     char why[256];
 };
 
-/* Validates a fenced payload (node a tag, incarnation 16 hex digits equal to session,
- * hierarchies tags, at most LK_GUARD_FENCE_MAX). Returns 0, -EINVAL (err says why) or
- * -ENOMEM. Free with lk_guard_fenced_free. */
+/* Validates a fenced payload (at most LK_GUARD_FENCED_MAX bytes, node a tag, incarnation
+ * 16 hex digits equal to session, hierarchies tags, at most LK_GUARD_FENCE_MAX). Returns 0, -EINVAL
+ * (err says why) or -ENOMEM. Free with lk_guard_fenced_free. */
 int lk_guard_fenced_parse(const void *payload, size_t len, uint64_t session,
                           struct lk_guard_fenced *ret, char *err, size_t err_size);
 void lk_guard_fenced_free(struct lk_guard_fenced *f);

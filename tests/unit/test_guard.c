@@ -301,6 +301,25 @@ static void lk_guard_fenced_frame__round_trip(void **state)
     assert_int_equal(lk_wire_decode(other, buf, len, &f), -EACCES);
     free(buf);
 
+    /* A payload over LK_GUARD_FENCED_MAX is not made; 950 long names fit. */
+    static char names[1000][64];
+    const char *many[1000];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(names[i], sizeof(names[i]), "%063d", i);
+        many[i] = names[i];
+    }
+    buf = NULL;
+    assert_int_equal(lk_guard_fenced_frame(key, "node1", 1, many, 1000, "x", &buf, &len),
+                     -EMSGSIZE);
+    assert_null(buf);
+    assert_int_equal(lk_guard_fenced_frame(key, "node1", 1, many, 950, "x", &buf, &len), 0);
+    assert_int_equal(lk_wire_decode(key, buf, len, &f), (int) len);
+    assert_int_equal(lk_guard_fenced_parse(f.payload, f.payload_len, 1, &fenced, err, sizeof(err)),
+                     0);
+    assert_int_equal(fenced.hier_count, 950);
+    lk_guard_fenced_free(&fenced);
+    free(buf);
+
     /* No hierarchies at all is a valid (if useless) payload. */
     json_t *j = lk_guard_fenced_json("n1", 5, NULL, 0, "x");
     char *text = json_dumps(j, JSON_COMPACT);
@@ -371,6 +390,14 @@ static void lk_guard_fenced_parse__refuses_bad_payloads(void **state)
     fenced_refused(text, 1, "why longer than 255");
     free(text);
     json_decref(j);
+
+    /* Over the size a peer reads before a HELLO. */
+    char *big = malloc(LK_GUARD_FENCED_MAX + 2);
+    memset(big, ' ', LK_GUARD_FENCED_MAX + 1);
+    big[LK_GUARD_FENCED_MAX + 1] = '\0';
+    memcpy(big, "{}", 2);
+    fenced_refused(big, 1, "at most 65536");
+    free(big);
 
     json_t *many = json_array();
     for (int i = 0; i <= LK_GUARD_FENCE_MAX; i++) {
