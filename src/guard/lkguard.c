@@ -448,7 +448,9 @@ int main(int argc, char **argv)
 
     uint64_t last = mono_ns();
     for (;;) {
+        /* lkd stores a dead time it validated; a page's zero must not fence at once. */
         uint64_t dead_ms = LOAD(g.page->dead_ms);
+        dead_ms = dead_ms < LK_GUARD_DEAD_MS_MIN ? LK_GUARD_DEAD_MS_MIN : dead_ms;
         uint64_t period = dead_ms / 8 < POLL_MAX_MS ? dead_ms / 8 : POLL_MAX_MS;
         period = period < POLL_MIN_MS ? POLL_MIN_MS : period;
         struct pollfd p = {.fd = g.pidfd, .events = POLLIN};
@@ -457,7 +459,8 @@ int main(int argc, char **argv)
         STORE(g.page->guard_mono_ns, now);
         uint32_t state = LOAD(g.page->lkd_state);
         if (lkd_gone(&g, r > 0)) {
-            if (state == LK_GUARD_LKD_STOPPED) {
+            /* Read again: lkd writes STOPPED before it exits, maybe after the load above. */
+            if (LOAD(g.page->lkd_state) == LK_GUARD_LKD_STOPPED) {
                 lk__guard_log("lkd (pid %d) stopped cleanly; exiting", (int) g.lkd_pid);
                 watchdog_close(&g, true);
                 lk_guard_plan_free(&g.plan);
