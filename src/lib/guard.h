@@ -136,3 +136,32 @@ void lk_guard_fenced_free(struct lk_guard_fenced *f);
  * hex digits). */
 void lk_guard_hex64(uint64_t x, char buf[17]);
 int lk_guard_parse_hex64(const char *text, uint64_t *ret);
+
+/* The guard's judgement at each look, pure so that every reason to fence is unit-tested
+ * (lkguard gathers the facts, acts on the verdict). */
+struct lk_guard_look {
+    bool at_start;        /* the first look, before the guard's loop */
+    bool lkd_gone;        /* lkd's pidfd is readable (or, without pidfd, its pid is gone) */
+    uint32_t lkd_state;   /* page.lkd_state, read after lkd_gone was known */
+    int32_t lkd_pid;      /* for the reason's words */
+    uint64_t fed_mono_ns; /* page.fed_mono_ns */
+    uint64_t dead_ms;     /* page.dead_ms (below LK_GUARD_DEAD_MS_MIN counts as the minimum) */
+    uint64_t now_ns;      /* CLOCK_MONOTONIC now */
+    uint64_t last_ns;     /* CLOCK_MONOTONIC at the previous look (at_start: now_ns) */
+};
+
+enum lk_guard_verdict {
+    LK_GUARD_WATCH,      /* all is well: look again after lk_guard_period_ms */
+    LK_GUARD_LEAVE,      /* lkd stopped cleanly and exited: exit quietly */
+    LK_GUARD_FENCE,      /* lkd is gone without a clean stop: fence, then exit */
+    LK_GUARD_FENCE_WAIT, /* lkd is stuck or the node was paused: fence, wait for lkd to exit */
+};
+
+/* Judges one look: lkd gone (LEAVE when STOPPED, else FENCE), the guard's own clock jumped
+ * by more than half the dead time since the last look (the whole node was paused), lkd
+ * RUNNING without a feed for more than half the dead time. When fencing, a one-line reason
+ * goes to why (at most why_size bytes, NUL-terminated). */
+enum lk_guard_verdict lk_guard_judge(const struct lk_guard_look *look, char *why, size_t why_size);
+
+/* How often the guard looks: min(dead time / 8, 250 ms), at least 10 ms. */
+uint64_t lk_guard_period_ms(uint64_t dead_ms);

@@ -175,7 +175,7 @@ json_t *lk_guardfeed_status(const struct lk_guardfeed *f)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t now = (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
     /* The guard looks every min(dead/8, 250 ms); allow two of those, and 2 s at least. */
-    uint64_t poll_ms = dead_ms / 8 < 250 ? dead_ms / 8 : 250;
+    uint64_t poll_ms = lk_guard_period_ms(dead_ms);
     uint64_t allowed_ms = 2 * poll_ms > 2000 ? 2 * poll_ms : 2000;
     bool alive = pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
     uint64_t since_ms = look && now > look ? (now - look) / NS_PER_MS : 0;
