@@ -325,6 +325,8 @@ static void wait_lkd(const struct guard *g)
 /* Fences the node (see the top of the file) and exits. */
 static void fence(struct guard *g, const char *why, bool wait_for_lkd)
 {
+    /* The log may be on the disk that stalled lkd: its lines wait until the fence is done. */
+    lk__guard_log_defer(true);
     lk__guard_log("fencing: %s", why);
     /* Stop feeding the watchdog but keep it open: if anything below hangs, the kernel
      * resets the node. */
@@ -351,6 +353,7 @@ static void fence(struct guard *g, const char *why, bool wait_for_lkd)
             lk__guard_log("no cluster key: the peers are not told (they wait the dead time)");
         }
     }
+    lk__guard_log_defer(false);
     if (wait_for_lkd) {
         wait_lkd(g);
     }
@@ -418,6 +421,13 @@ int main(int argc, char **argv)
         (void) !write(oom, "-1000", 5);
         close(oom);
     }
+#ifndef __SANITIZE_ADDRESS__
+    /* Never wait for the disk to page the guard back in: a stalled disk is one of the
+     * reasons it exists. (Not under ASan, whose shadow memory cannot be locked.) */
+    if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
+        lk__guard_log("cannot lock the guard in memory: %s, ignoring", strerror(errno));
+    }
+#endif
     char pid[32];
     int n = snprintf(pid, sizeof(pid), "%d\n", (int) getpid());
     if (ftruncate(lock, 0) < 0 || pwrite(lock, pid, (size_t) n, 0) != n) {
