@@ -6,8 +6,13 @@
  * The liveness page: $LKROOT/run/guard.feed, one page, created by each lkd at start and
  * mapped shared by lkd and lkguard. lkd stores a new seq and fed_mono_ns from its loop
  * (every LK_GUARD_FEED_MS at most, and at least every dead time / 8); the guard reads them.
- * Every field is read and written with __atomic builtins (relaxed is enough: each is a
- * fact by itself; seq is written last).
+ * Every field is read and written with __atomic builtins (each is a fact by itself; seq
+ * is written after fed_mono_ns, magic last when the page is made, and fenced after
+ * fence_why, with release stores and acquire loads). The layout is fixed (guard.c asserts
+ * the offsets: tests in other languages map it): 0 magic, 4 version, 8 lkd_pid,
+ * 12 lkd_state, 16 seq, 24 fed_mono_ns, 32 plan_gen, 40 dead_ms, 48 guard_pid, 52 fenced,
+ * 56 guard_mono_ns, 64 watchdog_armed, 68 reserved, 72 fence_why[256]; 328 bytes used.
+ * The guard fences for the reasons lk_guard_judge (below) gives.
  *
  * The plan: $LKROOT/run/guard.plan, JSON, replaced atomically (rename) by lkd whenever it
  * changes, plan_gen bumped after the rename:
