@@ -114,6 +114,11 @@ bool lk_guardfeed_feed(struct lk_guardfeed *f, uint64_t now_mono_ns, char *why, 
     return true;
 }
 
+bool lk_guardfeed_fenced(const struct lk_guardfeed *f)
+{
+    return LOAD(f->page->fenced) != 0;
+}
+
 int lk_guardfeed_write_plan(struct lk_guardfeed *f, const struct lk_guard_plan *plan)
 {
     json_t *j = lk_guard_plan_json(plan);
