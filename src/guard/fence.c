@@ -21,6 +21,10 @@
 
 #define EVENTS_MAX 4096
 
+static bool deferring;
+static char deferred[64 * 1024];
+static size_t deferred_len;
+
 void lk__guard_log(const char *format, ...)
 {
     char line[1024];
@@ -28,8 +32,26 @@ void lk__guard_log(const char *format, ...)
     va_start(ap, format);
     vsnprintf(line, sizeof(line), format, ap);
     va_end(ap);
+    if (deferring) {
+        int n = snprintf(deferred + deferred_len, sizeof(deferred) - deferred_len, "lkguard: %s\n",
+                         line);
+        if (n > 0 && (size_t) n < sizeof(deferred) - deferred_len) {
+            deferred_len += (size_t) n;
+        }
+        return;
+    }
     fprintf(stderr, "lkguard: %s\n", line);
     fflush(stderr);
+}
+
+void lk__guard_log_defer(bool defer)
+{
+    deferring = defer;
+    if (!defer && deferred_len > 0) {
+        fwrite(deferred, 1, deferred_len, stderr);
+        fflush(stderr);
+        deferred_len = 0;
+    }
 }
 
 static int64_t mono_ms(void)
@@ -234,6 +256,12 @@ int lk__guard_tell_peers(const struct lk_guard_plan *plan, const uint8_t key[LK_
     }
     int r = lk_guard_fenced_frame(key, plan->node, plan->incarnation, names, plan->fence_count, why,
                                   &frame, &len);
+    if (r == -EMSGSIZE) {
+        lk__guard_log("%zu hierarchies do not fit in one fenced frame; the peers are not told "
+                      "(they wait the dead time)",
+                      plan->fence_count);
+        goto out;
+    }
     if (r < 0) {
         lk__guard_log("cannot make the fenced frame: %s; the peers are not told", strerror(-r));
         goto out;

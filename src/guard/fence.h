@@ -10,8 +10,11 @@
 #include "guard.h"
 #include "wire.h"
 
-/* One line on stderr: "lkguard: " and the formatted text. */
+/* One line on stderr: "lkguard: " and the formatted text. While deferred, lines are kept
+ * in memory (up to 64 KiB) instead, so that a log on a stalled disk cannot hold up a fence;
+ * lk__guard_log_defer(false) writes them. */
 __attribute__((format(printf, 1, 2))) void lk__guard_log(const char *format, ...);
+void lk__guard_log_defer(bool defer);
 
 /* Writes "1" to cgroup.kill of every cgroup of every hierarchy in the plan's fence list (a
  * missing cgroup is fine: nothing runs there), then waits, at most wait_ms in all, until

@@ -36,8 +36,6 @@
 #define KILL_WAIT_MS    2000
 #define CONNECT_MS      1000
 #define LOCK_WAIT_MS    5000 /* a guard of the last lkd may still be finishing its fence */
-#define POLL_MAX_MS     250
-#define POLL_MIN_MS     10
 #define PIDFILE_NAME    "run/lkguard.pid"
 #define OUT_NAME        "log/lkguard.out"
 #define FEED_NAME       "run/guard.feed"
@@ -316,7 +314,8 @@ static void wait_lkd(const struct guard *g)
     lk__guard_log("waiting for lkd (pid %d) to exit", (int) g->lkd_pid);
     for (;;) {
         struct pollfd p = {.fd = g->pidfd, .events = POLLIN};
-        int r = g->pidfd >= 0 ? poll(&p, 1, -1) : poll(NULL, 0, POLL_MAX_MS);
+        int r = g->pidfd >= 0 ? poll(&p, 1, -1)
+                              : poll(NULL, 0, (int) lk_guard_period_ms(LOAD(g->page->dead_ms)));
         if (lkd_gone(g, r > 0)) {
             return;
         }
@@ -326,6 +325,8 @@ static void wait_lkd(const struct guard *g)
 /* Fences the node (see the top of the file) and exits. */
 static void fence(struct guard *g, const char *why, bool wait_for_lkd)
 {
+    /* The log may be on the disk that stalled lkd: its lines wait until the fence is done. */
+    lk__guard_log_defer(true);
     lk__guard_log("fencing: %s", why);
     /* Stop feeding the watchdog but keep it open: if anything below hangs, the kernel
      * resets the node. */
@@ -352,6 +353,7 @@ static void fence(struct guard *g, const char *why, bool wait_for_lkd)
             lk__guard_log("no cluster key: the peers are not told (they wait the dead time)");
         }
     }
+    lk__guard_log_defer(false);
     if (wait_for_lkd) {
         wait_lkd(g);
     }
@@ -419,6 +421,13 @@ int main(int argc, char **argv)
         (void) !write(oom, "-1000", 5);
         close(oom);
     }
+#ifndef __SANITIZE_ADDRESS__
+    /* Never wait for the disk to page the guard back in: a stalled disk is one of the
+     * reasons it exists. (Not under ASan, whose shadow memory cannot be locked.) */
+    if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
+        lk__guard_log("cannot lock the guard in memory: %s, ignoring", strerror(errno));
+    }
+#endif
     char pid[32];
     int n = snprintf(pid, sizeof(pid), "%d\n", (int) getpid());
     if (ftruncate(lock, 0) < 0 || pwrite(lock, pid, (size_t) n, 0) != n) {
@@ -434,58 +443,43 @@ int main(int argc, char **argv)
         (void) !write(ready, &ok, 1);
         close(ready);
     }
-    char why[256];
-    if (lost) {
-        if (LOAD(g.page->lkd_state) == LK_GUARD_LKD_STOPPED) {
-            lk__guard_log("lkd (pid %d) stopped cleanly before the guard started; exiting",
-                          (int) g.lkd_pid);
-            lk_guard_plan_free(&g.plan);
-            return 0;
-        }
-        snprintf(why, sizeof(why), "lkd (pid %d) was gone when the guard started", (int) g.lkd_pid);
-        fence(&g, why, false);
-    }
-
+    /* The first look is at once: lkd may be gone already (a lost pidfd), or stuck. */
     uint64_t last = mono_ns();
+    bool at_start = true, gone = lost;
     for (;;) {
-        uint64_t dead_ms = LOAD(g.page->dead_ms);
-        uint64_t period = dead_ms / 8 < POLL_MAX_MS ? dead_ms / 8 : POLL_MAX_MS;
-        period = period < POLL_MIN_MS ? POLL_MIN_MS : period;
-        struct pollfd p = {.fd = g.pidfd, .events = POLLIN};
-        int r = poll(&p, g.pidfd >= 0 ? 1 : 0, (int) period);
         uint64_t now = mono_ns();
         STORE(g.page->guard_mono_ns, now);
-        uint32_t state = LOAD(g.page->lkd_state);
-        if (lkd_gone(&g, r > 0)) {
-            if (state == LK_GUARD_LKD_STOPPED) {
-                lk__guard_log("lkd (pid %d) stopped cleanly; exiting", (int) g.lkd_pid);
-                watchdog_close(&g, true);
-                lk_guard_plan_free(&g.plan);
-                return 0;
-            }
-            snprintf(why, sizeof(why), "lkd (pid %d) exited without a clean stop", (int) g.lkd_pid);
+        /* lkd_state after lkd_gone: lkd writes STOPPED before it exits. */
+        struct lk_guard_look look = {.at_start = at_start,
+                                     .lkd_gone = gone,
+                                     .lkd_state = LOAD(g.page->lkd_state),
+                                     .lkd_pid = (int32_t) g.lkd_pid,
+                                     .fed_mono_ns = LOAD(g.page->fed_mono_ns),
+                                     .dead_ms = LOAD(g.page->dead_ms),
+                                     .now_ns = now,
+                                     .last_ns = last};
+        char why[256];
+        switch (lk_guard_judge(&look, why, sizeof(why))) {
+        case LK_GUARD_LEAVE:
+            lk__guard_log("lkd (pid %d) stopped cleanly; exiting", (int) g.lkd_pid);
+            watchdog_close(&g, true);
+            lk_guard_plan_free(&g.plan);
+            return 0;
+        case LK_GUARD_FENCE:
             fence(&g, why, false);
-        }
-        uint64_t half_ns = dead_ms * NS_PER_MS / 2;
-        if (now - last > half_ns) {
-            snprintf(why, sizeof(why),
-                     "the guard's clock jumped %llu ms between two looks (the node was paused; "
-                     "half the dead time is %llu ms)",
-                     (unsigned long long) ((now - last) / NS_PER_MS),
-                     (unsigned long long) (dead_ms / 2));
+            break;
+        case LK_GUARD_FENCE_WAIT:
             fence(&g, why, true);
+            break;
+        case LK_GUARD_WATCH:
+            break;
         }
+        at_start = false;
         last = now;
         reload_plan(&g);
-        uint64_t fed = LOAD(g.page->fed_mono_ns);
-        if (state == LK_GUARD_LKD_RUNNING && now > fed && now - fed > half_ns) {
-            snprintf(why, sizeof(why),
-                     "lkd (pid %d) did not feed the guard for %llu ms (half the dead time is "
-                     "%llu ms)",
-                     (int) g.lkd_pid, (unsigned long long) ((now - fed) / NS_PER_MS),
-                     (unsigned long long) (dead_ms / 2));
-            fence(&g, why, true);
-        }
         watchdog_feed(&g);
+        struct pollfd p = {.fd = g.pidfd, .events = POLLIN};
+        int r = poll(&p, g.pidfd >= 0 ? 1 : 0, (int) lk_guard_period_ms(LOAD(g.page->dead_ms)));
+        gone = lkd_gone(&g, r > 0);
     }
 }

@@ -456,6 +456,10 @@ int lk_guard_fenced_frame(const uint8_t key[32], const char *node, uint64_t inca
     if (!text) {
         return -ENOMEM;
     }
+    if (strlen(text) > LK_GUARD_FENCED_MAX) {
+        free(text);
+        return -EMSGSIZE;
+    }
     int r = lk_wire_encode(key, LK_WIRE_FENCED, incarnation, 1, text, strlen(text), ret_buf,
                            ret_len);
     free(text);
@@ -527,6 +531,10 @@ int lk_guard_fenced_parse(const void *payload, size_t len, uint64_t session,
                           struct lk_guard_fenced *ret, char *err, size_t err_size)
 {
     memset(ret, 0, sizeof(*ret));
+    if (len > LK_GUARD_FENCED_MAX) {
+        return lk_fail_einval(err, err_size, "fenced payload: %zu bytes, at most %d", len,
+                              LK_GUARD_FENCED_MAX);
+    }
     json_error_t jerr;
     json_t *o = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!o) {
@@ -550,4 +558,46 @@ void lk_guard_fenced_free(struct lk_guard_fenced *f)
     }
     free(f->hiers);
     memset(f, 0, sizeof(*f));
+}
+
+uint64_t lk_guard_period_ms(uint64_t dead_ms)
+{
+    uint64_t period = dead_ms / 8 < 250 ? dead_ms / 8 : 250;
+    return period < 10 ? 10 : period;
+}
+
+enum lk_guard_verdict lk_guard_judge(const struct lk_guard_look *look, char *why, size_t why_size)
+{
+    const uint64_t ns_per_ms = 1000000;
+    uint64_t dead_ms = look->dead_ms < LK_GUARD_DEAD_MS_MIN ? LK_GUARD_DEAD_MS_MIN : look->dead_ms;
+    uint64_t half_ns = dead_ms * ns_per_ms / 2;
+    if (look->lkd_gone) {
+        if (look->lkd_state == LK_GUARD_LKD_STOPPED) {
+            return LK_GUARD_LEAVE;
+        }
+        snprintf(why, why_size, "lkd (pid %d) %s", (int) look->lkd_pid,
+                 look->at_start ? "was gone when the guard started"
+                                : "exited without a clean stop");
+        return LK_GUARD_FENCE;
+    }
+    /* Checked before the feed: after a pause of the whole node, lkd's last feed is old too,
+     * and the gap is the truer reason. */
+    if (look->now_ns > look->last_ns && look->now_ns - look->last_ns > half_ns) {
+        snprintf(why, why_size,
+                 "the guard's clock jumped %llu ms between two looks (the node was paused; half "
+                 "the dead time is %llu ms)",
+                 (unsigned long long) ((look->now_ns - look->last_ns) / ns_per_ms),
+                 (unsigned long long) (dead_ms / 2));
+        return LK_GUARD_FENCE_WAIT;
+    }
+    if (look->lkd_state == LK_GUARD_LKD_RUNNING && look->now_ns > look->fed_mono_ns &&
+        look->now_ns - look->fed_mono_ns > half_ns) {
+        snprintf(why, why_size,
+                 "lkd (pid %d) did not feed the guard for %llu ms (half the dead time is %llu ms)",
+                 (int) look->lkd_pid,
+                 (unsigned long long) ((look->now_ns - look->fed_mono_ns) / ns_per_ms),
+                 (unsigned long long) (dead_ms / 2));
+        return LK_GUARD_FENCE_WAIT;
+    }
+    return LK_GUARD_WATCH;
 }

@@ -6,8 +6,13 @@
  * The liveness page: $LKROOT/run/guard.feed, one page, created by each lkd at start and
  * mapped shared by lkd and lkguard. lkd stores a new seq and fed_mono_ns from its loop
  * (every LK_GUARD_FEED_MS at most, and at least every dead time / 8); the guard reads them.
- * Every field is read and written with __atomic builtins (relaxed is enough: each is a
- * fact by itself; seq is written last).
+ * Every field is read and written with __atomic builtins (each is a fact by itself; seq
+ * is written after fed_mono_ns, magic last when the page is made, and fenced after
+ * fence_why, with release stores and acquire loads). The layout is fixed (guard.c asserts
+ * the offsets: tests in other languages map it): 0 magic, 4 version, 8 lkd_pid,
+ * 12 lkd_state, 16 seq, 24 fed_mono_ns, 32 plan_gen, 40 dead_ms, 48 guard_pid, 52 fenced,
+ * 56 guard_mono_ns, 64 watchdog_armed, 68 reserved, 72 fence_why[256]; 328 bytes used.
+ * The guard fences for the reasons lk_guard_judge (below) gives.
  *
  * The plan: $LKROOT/run/guard.plan, JSON, replaced atomically (rename) by lkd whenever it
  * changes, plan_gen bumped after the rename:
@@ -43,6 +48,10 @@
 #define LK_GUARD_DEAD_MS_MIN          100
 #define LK_GUARD_DEAD_MS_MAX          6000000 /* LK_HB_INTERVAL_MAX * LK_HB_MISSES_MAX */
 #define LK_GUARD_WATCHDOG_TIMEOUT_MAX 3600
+/* A fenced frame arrives on a connection without a HELLO, where net.c reads at most
+ * PRE_HELLO_MAX_PAYLOAD (64 KiB) from a stranger: the payload stays within that (about 980
+ * hierarchies of 63-byte names; beyond, the peers are not told and wait the dead time). */
+#define LK_GUARD_FENCED_MAX           (64 * 1024)
 
 /* lkd's state as the page tells it. */
 enum lk_guard_lkd_state {
@@ -106,6 +115,8 @@ void lk_guard_plan_free(struct lk_guard_plan *plan);
 /* The fenced frame's payload, and the frame itself (wire.h, type LK_WIRE_FENCED). */
 json_t *lk_guard_fenced_json(const char *node, uint64_t incarnation, const char *const *hiers,
                              size_t hier_count, const char *why);
+/* lk_guard_fenced_frame returns 0, -ENOMEM, or -EMSGSIZE when the payload would exceed
+ * LK_GUARD_FENCED_MAX. */
 int lk_guard_fenced_frame(const uint8_t key[32], const char *node, uint64_t incarnation,
                           const char *const *hiers, size_t hier_count, const char *why,
                           uint8_t **ret_buf, size_t *ret_len);
@@ -119,9 +130,9 @@ struct lk_guard_fenced {
     char why[256];
 };
 
-/* Validates a fenced payload (node a tag, incarnation 16 hex digits equal to session,
- * hierarchies tags, at most LK_GUARD_FENCE_MAX). Returns 0, -EINVAL (err says why) or
- * -ENOMEM. Free with lk_guard_fenced_free. */
+/* Validates a fenced payload (at most LK_GUARD_FENCED_MAX bytes, node a tag, incarnation
+ * 16 hex digits equal to session, hierarchies tags, at most LK_GUARD_FENCE_MAX). Returns 0, -EINVAL
+ * (err says why) or -ENOMEM. Free with lk_guard_fenced_free. */
 int lk_guard_fenced_parse(const void *payload, size_t len, uint64_t session,
                           struct lk_guard_fenced *ret, char *err, size_t err_size);
 void lk_guard_fenced_free(struct lk_guard_fenced *f);
@@ -130,3 +141,32 @@ void lk_guard_fenced_free(struct lk_guard_fenced *f);
  * hex digits). */
 void lk_guard_hex64(uint64_t x, char buf[17]);
 int lk_guard_parse_hex64(const char *text, uint64_t *ret);
+
+/* The guard's judgement at each look, pure so that every reason to fence is unit-tested
+ * (lkguard gathers the facts, acts on the verdict). */
+struct lk_guard_look {
+    bool at_start;        /* the first look, before the guard's loop */
+    bool lkd_gone;        /* lkd's pidfd is readable (or, without pidfd, its pid is gone) */
+    uint32_t lkd_state;   /* page.lkd_state, read after lkd_gone was known */
+    int32_t lkd_pid;      /* for the reason's words */
+    uint64_t fed_mono_ns; /* page.fed_mono_ns */
+    uint64_t dead_ms;     /* page.dead_ms (below LK_GUARD_DEAD_MS_MIN counts as the minimum) */
+    uint64_t now_ns;      /* CLOCK_MONOTONIC now */
+    uint64_t last_ns;     /* CLOCK_MONOTONIC at the previous look (at_start: now_ns) */
+};
+
+enum lk_guard_verdict {
+    LK_GUARD_WATCH,      /* all is well: look again after lk_guard_period_ms */
+    LK_GUARD_LEAVE,      /* lkd stopped cleanly and exited: exit quietly */
+    LK_GUARD_FENCE,      /* lkd is gone without a clean stop: fence, then exit */
+    LK_GUARD_FENCE_WAIT, /* lkd is stuck or the node was paused: fence, wait for lkd to exit */
+};
+
+/* Judges one look: lkd gone (LEAVE when STOPPED, else FENCE), the guard's own clock jumped
+ * by more than half the dead time since the last look (the whole node was paused), lkd
+ * RUNNING without a feed for more than half the dead time. When fencing, a one-line reason
+ * goes to why (at most why_size bytes, NUL-terminated). */
+enum lk_guard_verdict lk_guard_judge(const struct lk_guard_look *look, char *why, size_t why_size);
+
+/* How often the guard looks: min(dead time / 8, 250 ms), at least 10 ms. */
+uint64_t lk_guard_period_ms(uint64_t dead_ms);

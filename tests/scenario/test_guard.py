@@ -410,9 +410,12 @@ def test_hierarchy_not_in_the_fence_list_is_left_alone(bench):
     web, solo = bench.cgroup("web.res"), bench.cgroup("solo.res")
     web_app, solo_app = bench.sleep_in(web), bench.sleep_in(solo)
     bench.start_lkd()
-    bench.write_plan(bench.plan([("web", [web])]))  # solo has no live backup node
+    bench.write_plan(bench.plan([("web", [web]), ("solo", [solo])]))
     bench.start_guard()
     wait_for(lambda: "plan 1" in bench.log(), SLOW)
+    # solo's backup node went away: lkd's next plan leaves it out.
+    gen = bench.write_plan(bench.plan([("web", [web])]))
+    wait_for(lambda: f"plan {gen}: node node1, 1 hierarchy to fence" in bench.log(), SLOW)
 
     bench.lkd.kill()
     bench.lkd.wait(10)
@@ -505,6 +508,17 @@ def test_bad_plan_keeps_the_last_valid_one(bench):
     assert app.wait(SLOW) == -signal.SIGKILL
     wait_guard_exit(bench)
     check_frame(bench, ["web"])
+
+
+def test_one_guard_per_root(bench):
+    bench.start_lkd()
+    bench.start_guard()
+    p = subprocess.run([LKGUARD, "--root", str(bench.root)], capture_output=True, text=True,
+                       timeout=SLOW)
+    assert p.returncode == 1
+    assert p.stderr == f"lkguard: a guard is already running on this root (pid {bench.guard_pid})\n"
+    assert bench.i32(48) == bench.guard_pid
+    assert bench.guard.poll() is None
 
 
 def test_missing_page_is_one_line_error(tmp_path):

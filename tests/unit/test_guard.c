@@ -301,6 +301,25 @@ static void lk_guard_fenced_frame__round_trip(void **state)
     assert_int_equal(lk_wire_decode(other, buf, len, &f), -EACCES);
     free(buf);
 
+    /* A payload over LK_GUARD_FENCED_MAX is not made; 950 long names fit. */
+    static char names[1000][64];
+    const char *many[1000];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(names[i], sizeof(names[i]), "%063d", i);
+        many[i] = names[i];
+    }
+    buf = NULL;
+    assert_int_equal(lk_guard_fenced_frame(key, "node1", 1, many, 1000, "x", &buf, &len),
+                     -EMSGSIZE);
+    assert_null(buf);
+    assert_int_equal(lk_guard_fenced_frame(key, "node1", 1, many, 950, "x", &buf, &len), 0);
+    assert_int_equal(lk_wire_decode(key, buf, len, &f), (int) len);
+    assert_int_equal(lk_guard_fenced_parse(f.payload, f.payload_len, 1, &fenced, err, sizeof(err)),
+                     0);
+    assert_int_equal(fenced.hier_count, 950);
+    lk_guard_fenced_free(&fenced);
+    free(buf);
+
     /* No hierarchies at all is a valid (if useless) payload. */
     json_t *j = lk_guard_fenced_json("n1", 5, NULL, 0, "x");
     char *text = json_dumps(j, JSON_COMPACT);
@@ -372,6 +391,14 @@ static void lk_guard_fenced_parse__refuses_bad_payloads(void **state)
     free(text);
     json_decref(j);
 
+    /* Over the size a peer reads before a HELLO. */
+    char *big = malloc(LK_GUARD_FENCED_MAX + 2);
+    memset(big, ' ', LK_GUARD_FENCED_MAX + 1);
+    big[LK_GUARD_FENCED_MAX + 1] = '\0';
+    memcpy(big, "{}", 2);
+    fenced_refused(big, 1, "at most 65536");
+    free(big);
+
     json_t *many = json_array();
     for (int i = 0; i <= LK_GUARD_FENCE_MAX; i++) {
         json_array_append_new(many, json_string("h"));
@@ -384,6 +411,123 @@ static void lk_guard_fenced_parse__refuses_bad_payloads(void **state)
     json_decref(j);
 }
 
+#define MS 1000000ull
+
+/* A look at a RUNNING lkd fed just now, dead time 3000 ms, 100 ms after the last look. */
+static struct lk_guard_look healthy(void)
+{
+    return (struct lk_guard_look){.lkd_state = LK_GUARD_LKD_RUNNING,
+                                  .lkd_pid = 42,
+                                  .fed_mono_ns = 10000 * MS,
+                                  .dead_ms = 3000,
+                                  .now_ns = 10050 * MS,
+                                  .last_ns = 9950 * MS};
+}
+
+static void lk_guard_judge__watches_a_fed_lkd(void **state)
+{
+    (void) state;
+    char why[256] = "";
+    struct lk_guard_look l = healthy();
+    assert_int_equal(lk_guard_judge(&l, why, sizeof(why)), LK_GUARD_WATCH);
+    assert_string_equal(why, "");
+    /* Exactly half the dead time without a feed, or between looks, is still fine. */
+    l.fed_mono_ns = l.now_ns - 1500 * MS;
+    l.last_ns = l.now_ns - 1500 * MS;
+    assert_int_equal(lk_guard_judge(&l, why, sizeof(why)), LK_GUARD_WATCH);
+    /* A feed stamped after now (lkd fed between the guard's clock read and its load). */
+    l = healthy();
+    l.fed_mono_ns = l.now_ns + MS;
+    assert_int_equal(lk_guard_judge(&l, why, sizeof(why)), LK_GUARD_WATCH);
+    /* STARTING: lkd has not fed yet; the guard waits, however long. */
+    l = healthy();
+    l.lkd_state = LK_GUARD_LKD_STARTING;
+    l.fed_mono_ns = 0;
+    assert_int_equal(lk_guard_judge(&l, why, sizeof(why)), LK_GUARD_WATCH);
+    /* STOPPED and still alive (lkd is finishing its stop): no feed needed. */
+    l.lkd_state = LK_GUARD_LKD_STOPPED;
+    assert_int_equal(lk_guard_judge(&l, why, sizeof(why)), LK_GUARD_WATCH);
+    assert_string_equal(why, "");
+}
+
+static void lk_guard_judge__stuck_liveness_channel(void **state)
+{
+    (void) state;
+    char why[256] = "";
+    struct lk_guard_look l = healthy();
+    l.fed_mono_ns = l.now_ns - 1501 * MS;
+    assert_int_equal(lk_guard_judge(&l, why, sizeof(why)), LK_GUARD_FENCE_WAIT);
+    assert_string_equal(why,
+                        "lkd (pid 42) did not feed the guard for 1501 ms (half the dead time is "
+                        "1500 ms)");
+    /* At the guard's first look too: lkd was already stuck when it started. */
+    l.at_start = true;
+    l.last_ns = l.now_ns;
+    assert_int_equal(lk_guard_judge(&l, why, sizeof(why)), LK_GUARD_FENCE_WAIT);
+}
+
+static void lk_guard_judge__lkd_gone(void **state)
+{
+    (void) state;
+    char why[256] = "";
+    struct lk_guard_look l = healthy();
+    l.lkd_gone = true;
+    assert_int_equal(lk_guard_judge(&l, why, sizeof(why)), LK_GUARD_FENCE);
+    assert_string_equal(why, "lkd (pid 42) exited without a clean stop");
+    /* STARTING counts as unclean too: lkd died during its start. */
+    l.lkd_state = LK_GUARD_LKD_STARTING;
+    assert_int_equal(lk_guard_judge(&l, why, sizeof(why)), LK_GUARD_FENCE);
+    /* The lost pidfd: lkd's pid was gone when the guard started. */
+    l.at_start = true;
+    l.lkd_state = LK_GUARD_LKD_RUNNING;
+    assert_int_equal(lk_guard_judge(&l, why, sizeof(why)), LK_GUARD_FENCE);
+    assert_string_equal(why, "lkd (pid 42) was gone when the guard started");
+    /* A clean stop, at start or later: leave quietly, whatever the feed says. */
+    char untouched[16] = "untouched";
+    l.lkd_state = LK_GUARD_LKD_STOPPED;
+    l.fed_mono_ns = 0;
+    assert_int_equal(lk_guard_judge(&l, untouched, sizeof(untouched)), LK_GUARD_LEAVE);
+    l.at_start = false;
+    assert_int_equal(lk_guard_judge(&l, untouched, sizeof(untouched)), LK_GUARD_LEAVE);
+    assert_string_equal(untouched, "untouched");
+}
+
+static void lk_guard_judge__clock_gap(void **state)
+{
+    (void) state;
+    char why[256] = "";
+    struct lk_guard_look l = healthy();
+    /* The whole node paused for 4 s: the last feed is as old as the last look; the gap is
+     * the reason given. */
+    l.last_ns = l.now_ns - 4000 * MS;
+    l.fed_mono_ns = l.last_ns;
+    assert_int_equal(lk_guard_judge(&l, why, sizeof(why)), LK_GUARD_FENCE_WAIT);
+    assert_string_equal(why, "the guard's clock jumped 4000 ms between two looks (the node was "
+                             "paused; half the dead time is 1500 ms)");
+    /* Truncated to why_size, still terminated. */
+    char small[12];
+    assert_int_equal(lk_guard_judge(&l, small, sizeof(small)), LK_GUARD_FENCE_WAIT);
+    assert_string_equal(small, "the guard's");
+    /* A zero dead time in the page counts as the minimum, not as "fence at once". */
+    l = healthy();
+    l.dead_ms = 0;
+    l.last_ns = l.now_ns - 40 * MS;
+    l.fed_mono_ns = l.now_ns - 40 * MS;
+    assert_int_equal(lk_guard_judge(&l, why, sizeof(why)), LK_GUARD_WATCH);
+    l.last_ns = l.now_ns - 51 * MS;
+    assert_int_equal(lk_guard_judge(&l, why, sizeof(why)), LK_GUARD_FENCE_WAIT);
+}
+
+static void lk_guard_period_ms__bounds(void **state)
+{
+    (void) state;
+    assert_int_equal(lk_guard_period_ms(3000), 250);
+    assert_int_equal(lk_guard_period_ms(1000), 125);
+    assert_int_equal(lk_guard_period_ms(100), 12);
+    assert_int_equal(lk_guard_period_ms(0), 10);
+    assert_int_equal(lk_guard_period_ms(6000000), 250);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +538,11 @@ int main(void)
             cmocka_unit_test(lk_guard_hex64__round_trip),
             cmocka_unit_test(lk_guard_fenced_frame__round_trip),
             cmocka_unit_test(lk_guard_fenced_parse__refuses_bad_payloads),
+            cmocka_unit_test(lk_guard_judge__watches_a_fed_lkd),
+            cmocka_unit_test(lk_guard_judge__stuck_liveness_channel),
+            cmocka_unit_test(lk_guard_judge__lkd_gone),
+            cmocka_unit_test(lk_guard_judge__clock_gap),
+            cmocka_unit_test(lk_guard_period_ms__bounds),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -109,8 +109,10 @@ static void lk_guardfeed_feed__page_as_the_guard_sees_it(void **state)
     assert_int_equal(g->fed_mono_ns, 23456);
 
     /* The guard fences: the next feed says so, with its reason (truncated to why). */
+    assert_false(lk_guardfeed_fenced(f));
     strcpy(g->fence_why, "lkd did not feed the guard for 1500 ms");
     g->fenced = 1;
+    assert_true(lk_guardfeed_fenced(f));
     assert_true(lk_guardfeed_feed(f, 34567, why, sizeof(why)));
     assert_string_equal(why, "lkd did not feed the guard for 1500 ms");
     char small[8];

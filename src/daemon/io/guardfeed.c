@@ -114,6 +114,11 @@ bool lk_guardfeed_feed(struct lk_guardfeed *f, uint64_t now_mono_ns, char *why, 
     return true;
 }
 
+bool lk_guardfeed_fenced(const struct lk_guardfeed *f)
+{
+    return LOAD(f->page->fenced) != 0;
+}
+
 int lk_guardfeed_write_plan(struct lk_guardfeed *f, const struct lk_guard_plan *plan)
 {
     json_t *j = lk_guard_plan_json(plan);
@@ -175,7 +180,7 @@ json_t *lk_guardfeed_status(const struct lk_guardfeed *f)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t now = (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
     /* The guard looks every min(dead/8, 250 ms); allow two of those, and 2 s at least. */
-    uint64_t poll_ms = dead_ms / 8 < 250 ? dead_ms / 8 : 250;
+    uint64_t poll_ms = lk_guard_period_ms(dead_ms);
     uint64_t allowed_ms = 2 * poll_ms > 2000 ? 2 * poll_ms : 2000;
     bool alive = pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
     uint64_t since_ms = look && now > look ? (now - look) / NS_PER_MS : 0;

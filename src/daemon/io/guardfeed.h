@@ -32,6 +32,12 @@ int lk_guardfeed_open(const char *root, uint64_t dead_ms, struct lk_guardfeed **
  * its applications are gone and the peers were told. */
 bool lk_guardfeed_feed(struct lk_guardfeed *f, uint64_t now_mono_ns, char *why, size_t why_size);
 
+/* Whether the guard has fenced this node: one atomic load, cheap enough to ask before
+ * every spawn. After a freeze (SIGSTOP, a paused node) lkd's timers may all fire before
+ * its next feed; whatever would act on a resource asks this first and does nothing once
+ * it is true. */
+bool lk_guardfeed_fenced(const struct lk_guardfeed *f);
+
 /* Writes plan to root/run/guard.plan (tmp + rename, mode 0600) when its JSON differs from
  * the last one written, then bumps plan_gen so that the guard reloads it, and stores the
  * plan's dead_ms in the page. Returns 0 (also when nothing changed), -ENOMEM, or the
