@@ -21,6 +21,7 @@
 #include "cgroup.h"
 #include "decision.h"
 #include "eventlog.h"
+#include "guardlink.h"
 #include "interrupted.h"
 #include "log.h"
 #include "owners.h"
@@ -225,6 +226,7 @@ static void run_finished(struct run_ctx *ctx, const struct lk_result *result, co
 
 static void start_run(struct lk_node *node, struct lk_resource *res, enum lk_action action)
 {
+    lk_guardlink_exit_if_fenced(node);
     struct run_ctx *ctx = calloc(1, sizeof(*ctx));
     struct lk_script_run *prep = malloc(sizeof(*prep));
     struct lk_result failed = {.outcome = LK_OUTCOME_EXEC_FAILED, .exec_errno = ENOMEM};

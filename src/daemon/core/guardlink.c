@@ -170,17 +170,32 @@ static void update_plan(struct lk_guardlink *g)
     lk_guard_plan_free(&plan);
 }
 
+/* Its applications are gone and the peers were told: this lkd must not act on anything
+ * again (a frozen lkd that resumes ends here). */
+static void fenced_exit(struct lk_node *node, const char *why)
+{
+    lk_eventlog_msg(node, NULL, LK_MSG_GUARD_FENCED, why[0] ? why : "no reason given");
+    lk_log(LK_LOG_ERR, "the guard fenced this node (%s): exiting", why);
+    exit(3);
+}
+
+void lk_guardlink_exit_if_fenced(struct lk_node *node)
+{
+    struct lk_guardlink *g = node->guard;
+    if (g && lk_guardfeed_fenced(g->feed)) {
+        char why[256] = "";
+        (void) lk_guardfeed_feed(g->feed, uv_hrtime(), why, sizeof(why));
+        fenced_exit(node, why);
+    }
+}
+
 static void on_feed(uv_timer_t *t)
 {
     struct lk_guardlink *g = t->data;
     struct lk_node *node = g->node;
     char why[256] = "";
     if (lk_guardfeed_feed(g->feed, uv_hrtime(), why, sizeof(why))) {
-        /* Its applications are gone and the peers were told: this lkd must not act on
-         * anything again (a frozen lkd that resumes ends here). */
-        lk_eventlog_msg(node, NULL, LK_MSG_GUARD_FENCED, why[0] ? why : "no reason given");
-        lk_log(LK_LOG_ERR, "the guard fenced this node (%s): exiting", why);
-        exit(3);
+        fenced_exit(node, why);
     }
     uint64_t now = uv_now(node->loop);
     if (now - g->plan_at_ms >= PLAN_EVERY_MS || g->plan_at_ms == 0) {

@@ -18,5 +18,9 @@ bool lk_guardlink_guarding(const struct lk_node *node);
 /* The guard for status: {"running":…} (io/guardfeed.h) or JSON null without a page. */
 json_t *lk_guardlink_status(const struct lk_node *node);
 
+/* Exits at once (logged) when the guard has fenced this node: called before anything is
+ * started, since after a freeze a timer may fire before the next feed reads the page. */
+void lk_guardlink_exit_if_fenced(struct lk_node *node);
+
 /* Stops feeding; clean = true marks the page STOPPED (the guard leaves quietly). */
 void lk_guardlink_stop(struct lk_node *node, bool clean);

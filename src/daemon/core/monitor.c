@@ -27,6 +27,7 @@
 #include "cgroup.h"
 #include "eventlog.h"
 #include "executor.h"
+#include "guardlink.h"
 #include "runner.h"
 #include "scripts.h"
 
@@ -409,6 +410,7 @@ static void check_done(struct lk_run *run, const struct lk_result *result, const
 static void start_check(struct watch *w, enum depth d, const struct lk_resource *res)
 {
     struct lk_monitor *mon = w->mon;
+    lk_guardlink_exit_if_fenced(mon->node);
     struct lk_script_run *prep = malloc(sizeof(*prep));
     if (!prep) {
         return;

@@ -53,7 +53,7 @@ struct lk_node {
     /* The link to lkguard (guardlink.h): the liveness page and plan; NULL without. */
     struct lk_guardlink *guard;
     uint64_t incarnation; /* random at each start: HELLO's "inc", the guard's frame */
-    bool witness;            /* lkd --witness: votes, runs no resources */
+    bool witness;         /* lkd --witness: votes, runs no resources */
 
     uint64_t started_usec; /* monotonic, for uptime */
     bool stopping;         /* lkstop in progress: no new requests */
