@@ -440,7 +440,7 @@ int main(int argc, char **argv)
     randombytes_buf(&node.incarnation, sizeof(node.incarnation));
     /* Containment (io/cgroup.h): without it lkd works as before, and says why. */
     int r = lk_cgroups_open(node.root, node.name,
-                            witness                     ? "off"
+                            witness                      ? "off"
                             : node.config.containment[0] ? node.config.containment
                                                          : "auto",
                             &node.cgroups, node.containment_why, sizeof(node.containment_why));

@@ -125,9 +125,9 @@ static bool apply_settings(struct conn *c, const json_t *args, struct lk_setting
             api_reply_error(c, LK_EXIT_USAGE, "%s", err);
             return false;
         }
-        bool needs_cgroup = (strcmp(key, "watch") == 0 && s->watch == LK_WATCH_CGROUP) ||
-                            (strcmp(key, "kill-mode") == 0 &&
-                             s->kill_mode == LK_KILL_CONTROL_GROUP);
+        bool needs_cgroup =
+                (strcmp(key, "watch") == 0 && s->watch == LK_WATCH_CGROUP) ||
+                (strcmp(key, "kill-mode") == 0 && s->kill_mode == LK_KILL_CONTROL_GROUP);
         if (needs_cgroup && !c->api->node->cgroups) {
             /* The defaults stay as they are (they wait for containment); asking for one
              * names what is missing on this node. */

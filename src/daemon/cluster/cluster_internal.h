@@ -36,10 +36,10 @@ struct peer {
                              * dropped at its next state message */
     json_t *votes;          /* a witness: the nodes it gives its vote to (array) */
     char settings_diff[64]; /* the first cluster setting that differs; "" = equal */
-    uint64_t inc;        /* the incarnation of its lkd, from its HELLO; 0 = unknown */
-    bool guarded;        /* its heartbeats say its guard watches it (issue 10) */
-    bool fenced_itself;  /* its guard said "fenced itself" for incarnation inc */
-    json_t *fenced_tags; /* the hierarchies (tags) its guard took down, while fenced_itself */
+    uint64_t inc;           /* the incarnation of its lkd, from its HELLO; 0 = unknown */
+    bool guarded;           /* its heartbeats say its guard watches it (issue 10) */
+    bool fenced_itself;     /* its guard said "fenced itself" for incarnation inc */
+    json_t *fenced_tags;    /* the hierarchies (tags) its guard took down, while fenced_itself */
 };
 
 struct lk_cluster {
