@@ -50,6 +50,9 @@ def two_nodes_with_app(cluster, tag="app1"):
     wait_for(lambda: "fenced by the guard" in
              [h.get("safety", "") for h in n1.cli_json("status")["hierarchies"]][0],
              what="the hierarchy fenced by the guard")
+    text = n1.cli("status").stdout
+    assert f"guard: running (pid {guard_pid(n1)}, last look " in text, text
+    assert "    safety: fenced by the guard on daemon failure" in text, text
     return n1, n2, app
 
 
@@ -135,3 +138,27 @@ def test_whole_node_frozen_then_resumed_is_fenced_by_its_guard(cluster):
     wait_for(lambda: not lkapp.pid_alive(pid), what="the fenced lkd to exit")
     assert "gap" in guard_text(n1) or "clock" in guard_text(n1), guard_text(n1)
     holds(lambda: app.runs_only_on(n2), QUIET, what="app1 only on node2")
+
+
+def test_guard_feeds_the_configured_watchdog(make_node):
+    """watchdog = on: the guard arms the device (here a plain file standing in for
+    /dev/watchdog) and writes to it while lkd lives; status says so."""
+    node = make_node("n1")
+    node.guard = True
+    node.start()
+    node.stop()
+    dev = node.work / "watchdog"
+    dev.write_bytes(b"")
+    conf = node.root / "etc" / "lk.conf"
+    conf.write_text(conf.read_text().replace(
+        "[node]\n", f"[node]\nwatchdog = on\nwatchdog-device = {dev}\n", 1))
+    node.start()
+    wait_for(lambda: node.cli_json("status")["guard"]["watchdog"], what="the watchdog armed")
+    size = dev.stat().st_size
+    wait_for(lambda: dev.stat().st_size > size, what="the guard to write to the watchdog")
+    assert "watchdog armed" in node.cli("status").stdout, node.cli("status").stdout
+    # A clean stop: the guard leaves, closing the watchdog with the magic character.
+    gpid = guard_pid(node)
+    node.stop()
+    wait_for(lambda: not lkapp.pid_alive(gpid), what="the guard to leave after lkstop")
+    assert dev.read_bytes().endswith(b"V"), dev.read_bytes()[-10:]
