@@ -9,7 +9,9 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +179,22 @@ static int find_guard(char *buf, size_t size)
     }
     snprintf(buf, size, "%s/../sbin/lkguard", dir);
     return access(buf, X_OK) == 0 ? 0 : -ENOENT;
+}
+
+/* Whether root's guard runs: run/lkguard.pid names a live process. */
+static bool guard_running(const char *root)
+{
+    char path[PATH_MAX + 32], buf[32] = "";
+    snprintf(path, sizeof(path), "%s/run/lkguard.pid", root);
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        return false;
+    }
+    bool ok = fgets(buf, sizeof(buf), f) != NULL;
+    fclose(f);
+    char *end = NULL;
+    long pid = ok ? strtol(buf, &end, 10) : 0;
+    return pid > 1 && (kill((pid_t) pid, 0) == 0 || errno == EPERM);
 }
 
 /* Starts lkguard --root root, which returns once it watches lkd. Its error, if any, is
@@ -355,6 +373,10 @@ int main(int argc, char **argv)
                json_string_value(json_object_get(data, "node")),
                (long long) json_integer_value(json_object_get(data, "pid")));
         json_decref(data);
+        /* A node whose guard is gone (killed, or started with --no-guard) gets it back. */
+        if (guard && !witness && !guard_running(root)) {
+            start_guard(root);
+        }
         return 0;
     }
 
@@ -385,8 +407,9 @@ int main(int argc, char **argv)
     if (r != 0) {
         return r;
     }
-    /* The guard watches from now on, the start-up's probes and restores included. */
-    if (guard) {
+    /* The guard watches from now on, the start-up's probes and restores included. A
+     * witness runs nothing: it has no guard. */
+    if (guard && !witness) {
         start_guard(root);
     }
     /* Wait for the start-up probes and restores, printing each step, so that the node is

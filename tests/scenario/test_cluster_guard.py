@@ -162,3 +162,17 @@ def test_guard_feeds_the_configured_watchdog(make_node):
     node.stop()
     wait_for(lambda: not lkapp.pid_alive(gpid), what="the guard to leave after lkstop")
     assert dev.read_bytes().endswith(b"V"), dev.read_bytes()[-10:]
+
+
+def test_a_lost_guard_is_told_and_lkstart_brings_it_back(make_node):
+    node = make_node("n1")
+    node.guard = True
+    node.start()
+    wait_for(lambda: node.cli_json("status")["guard"]["running"], what="the guard")
+    gpid = guard_pid(node)
+    os.kill(gpid, signal.SIGKILL)
+    wait_for(lambda: not node.cli_json("status")["guard"]["running"], what="status to tell")
+    assert "guard: not running" in node.cli("status").stdout
+    node.start()  # lkd runs already: lkstart starts the missing guard
+    wait_for(lambda: node.cli_json("status")["guard"]["running"], what="the guard again")
+    assert guard_pid(node) != gpid
