@@ -140,8 +140,9 @@ static int create_root(const char *root, const char *node, const char *listen, c
     return 0;
 }
 
-/* The lkd binary next to this one (build/ or an installed bin/ with sbin/ beside it). */
-static int find_lkd(char *buf, size_t size)
+/* A daemon binary (lkd, lkguard) next to this one (build/ or an installed bin/ with sbin/
+ * beside it). */
+static int find_beside(const char *name, char *buf, size_t size)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -150,15 +151,20 @@ static int find_lkd(char *buf, size_t size)
     }
     exe[n] = '\0';
     char *dir = dirname(exe);
-    snprintf(buf, size, "%s/lkd", dir);
+    snprintf(buf, size, "%s/%s", dir, name);
     if (access(buf, X_OK) == 0) {
         return 0;
     }
-    snprintf(buf, size, "%s/../sbin/lkd", dir);
+    snprintf(buf, size, "%s/../sbin/%s", dir, name);
     return access(buf, X_OK) == 0 ? 0 : -ENOENT;
 }
 
-/* lkguard: $LK_GUARD (tests), else next to this binary, else in ../sbin as lkd. */
+static int find_lkd(char *buf, size_t size)
+{
+    return find_beside("lkd", buf, size);
+}
+
+/* lkguard: $LK_GUARD (tests), else beside this binary as lkd. */
 static int find_guard(char *buf, size_t size)
 {
     const char *env = getenv("LK_GUARD");
@@ -166,19 +172,7 @@ static int find_guard(char *buf, size_t size)
         snprintf(buf, size, "%s", env);
         return access(buf, X_OK) == 0 ? 0 : -ENOENT;
     }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0) {
-        return -errno;
-    }
-    exe[n] = '\0';
-    char *dir = dirname(exe);
-    snprintf(buf, size, "%s/lkguard", dir);
-    if (access(buf, X_OK) == 0) {
-        return 0;
-    }
-    snprintf(buf, size, "%s/../sbin/lkguard", dir);
-    return access(buf, X_OK) == 0 ? 0 : -ENOENT;
+    return find_beside("lkguard", buf, size);
 }
 
 /* Whether root's guard runs: run/lkguard.pid names a live process. */

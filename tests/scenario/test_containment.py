@@ -154,6 +154,19 @@ def test_failed_remove_is_followed_by_the_kill(node):
     assert 1514 in [e["number"] for e in node.log_events(tag="app1")]
 
 
+def test_failed_remove_of_what_is_not_a_process_stands(node):
+    """A resource whose restore leaves no process (an address, a mount): its empty cgroup
+    proves nothing, so a failed remove stays "remove failed: may still be running"."""
+    node.start()
+    ok = node.script("#!/bin/sh\nexit 0\n")
+    bad_remove = node.script("#!/bin/sh\necho 'address still up'\nexit 1\n")
+    node.create("ip1", ok, bad_remove)
+    node.cli("resource", "remove", "--tag", "ip1", check=False)
+    wait_for(lambda: node.state("ip1") == "OSF", what="OSF")
+    assert node.resource("ip1").get("stop_failed") is True, node.resource("ip1")
+    assert 1514 not in [e["number"] for e in node.log_events(tag="ip1")]
+
+
 def test_crash_during_a_slow_restore_runs_one_instance(node):
     node.start()
     m = lkapp.new_marker()
@@ -220,3 +233,27 @@ def test_without_containment_everything_falls_back(node):
     assert lkapp.pid_alive(left)
     os.kill(left, signal.SIGKILL)
     assert not (node.root / "run" / "cgroup").exists()
+
+
+def test_a_cgroup_killed_with_sigkill_runs_the_next_restore(node):
+    """A leftover that ignores SIGTERM is killed through cgroup.kill; the resource's next
+    runs still work (a killed cgroup is renewed: some kernels kill what is cloned into a
+    cgroup once killed)."""
+    node.start()
+    m = lkapp.new_marker()
+    node.markers.append(m)
+    restore = node.script(f"""\
+        #!/bin/bash
+        ( setsid bash -c 'trap "" TERM; exec sleep {m}' </dev/null >/dev/null 2>&1 & ) &
+        for i in $(seq 100); do pgrep -f -x "sleep {m}" >/dev/null && break; sleep 0.02; done
+        exit 0
+        """)
+    lazy_remove = node.script("#!/bin/sh\nexit 0\n")
+    node.create("app1", restore, lazy_remove)
+    wait_for(lambda: len(running(m)) == 1, what="the app")
+    node.cli("resource", "remove", "--tag", "app1", timeout=60)
+    assert not running(m)
+    assert 1513 in [e["number"] for e in node.log_events(tag="app1")]
+    node.cli("resource", "restore", "--tag", "app1")
+    wait_for(lambda: len(running(m)) == 1, what="the app after the SIGKILL of its cgroup")
+    assert node.state("app1") == "ISP"

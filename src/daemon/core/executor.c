@@ -107,12 +107,13 @@ static void on_remove_killed(void *userdata, const char *tag, bool empty, const 
         }
     } else if (before[0] && lk_result_ok(&result)) {
         lk_eventlog_msg(ctx->node, tag, LK_MSG_LEFTOVERS_KILLED, before);
-    } else if (!lk_result_ok(&result)) {
-        /* Everything the resource ran here is gone: the remove did its job after all, and
-         * the hierarchy may move (as systemd's stop ends with the kill, whatever ExecStop
-         * said). The failure stays in the event log. */
-        lk_eventlog_msg(ctx->node, tag, LK_MSG_REMOVE_KILLED, desc,
-                        before[0] ? before : "nothing was left");
+    } else if (!lk_result_ok(&result) && before[0]) {
+        /* The resource's processes were there and are gone now: the remove did its job
+         * after all, and the hierarchy may move (as systemd's stop ends with the kill,
+         * whatever ExecStop said). The failure stays in the event log. An empty cgroup
+         * proves nothing of what is not a process (an address, a mount): then the failure
+         * stands ("remove failed: may still be running"). */
+        lk_eventlog_msg(ctx->node, tag, LK_MSG_REMOVE_KILLED, desc, before);
         result = (struct lk_result){.outcome = LK_OUTCOME_SUCCESS,
                                     .duration_usec = k->result.duration_usec,
                                     .pid = k->result.pid};
@@ -131,7 +132,7 @@ static bool kill_after_remove(struct run_ctx *ctx, const struct lk_result *resul
     const struct lk_resource *res = lk_node_find(node, ctx->tag);
     if (ctx->action != LK_ACTION_REMOVE || !node->cgroups || !res ||
         res->settings.kill_mode != LK_KILL_CONTROL_GROUP || result->outcome == LK_OUTCOME_REFUSED ||
-        (!lk_cgroups_populated(node->cgroups, ctx->tag) && lk_result_ok(result))) {
+        !lk_cgroups_populated(node->cgroups, ctx->tag)) {
         return false;
     }
     struct remove_kill *k = malloc(sizeof(*k) + output_len + 1);

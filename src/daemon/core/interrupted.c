@@ -25,6 +25,7 @@
 
 #include "cgroup.h"
 #include "eventlog.h"
+#include "procinfo.h"
 #include "scripts.h"
 
 #define KILL_GRACE_USEC (5ULL * 1000 * 1000)
@@ -66,37 +67,6 @@ static void boot_id(char buf[64])
     buf[strcspn(buf, "\n")] = '\0';
 }
 
-/* Field 22 of /proc/PID/stat (start time in ticks since boot), 0 when unknown. */
-static unsigned long long start_ticks(int pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return 0;
-    }
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) {
-        return 0;
-    }
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    if (!p) {
-        return 0;
-    }
-    unsigned long long start = 0;
-    int field = 2;
-    char *save = NULL;
-    for (char *tok = strtok_r(p + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        if (++field == 22) {
-            start = strtoull(tok, NULL, 10);
-            break;
-        }
-    }
-    return start;
-}
-
 void lk_interrupted_note(const char *root, const char *tag, enum lk_action action, int pid)
 {
     char dir[LK_PATH_MAX + 64], path[LK_PATH_MAX + 128], tmp[LK_PATH_MAX + 160], boot[64];
@@ -109,7 +79,7 @@ void lk_interrupted_note(const char *root, const char *tag, enum lk_action actio
     if (!f) {
         return;
     }
-    fprintf(f, "%s %d %llu %s\n", boot[0] ? boot : "-", pid, start_ticks(pid),
+    fprintf(f, "%s %d %llu %s\n", boot[0] ? boot : "-", pid, lk_proc_start_ticks(pid),
             lk_action_name(action));
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         (void) unlink(tmp);
@@ -140,7 +110,7 @@ static int read_note(const char *root, const char *tag, enum lk_action *ret_acti
     ok = ok && sscanf(line, "%63s %d %llu %31s", nboot, &pid, &ticks, action) == 4 && pid > 1 &&
          pid != getpid() && (*ret_action = lk_action_from_name(action)) != LK_ACTION_NONE;
     boot_id(boot);
-    ok = ok && strcmp(boot, nboot) == 0 && ticks != 0 && start_ticks(pid) == ticks;
+    ok = ok && strcmp(boot, nboot) == 0 && ticks != 0 && lk_proc_start_ticks(pid) == ticks;
     if (!ok) {
         (void) unlink(path);
         return 0;

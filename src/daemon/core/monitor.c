@@ -28,6 +28,7 @@
 #include "eventlog.h"
 #include "executor.h"
 #include "guardlink.h"
+#include "procinfo.h"
 #include "runner.h"
 #include "scripts.h"
 
@@ -184,37 +185,6 @@ static void on_process_exit(uv_poll_t *poll, int status, int events)
     (void) lk_executor_handle(node, &ev, err, sizeof(err));
 }
 
-/* The start time of pid in clock ticks since boot (field 22 of /proc/PID/stat), or 0. */
-static unsigned long long process_start_ticks(int pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return 0;
-    }
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) {
-        return 0;
-    }
-    buf[n] = '\0';
-    /* The command name may hold spaces and parentheses: fields start after the last ')'. */
-    char *p = strrchr(buf, ')');
-    if (!p) {
-        return 0;
-    }
-    unsigned long long start = 0;
-    int field = 2;
-    for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " ")) {
-        if (++field == 22) {
-            start = strtoull(tok, NULL, 10);
-            break;
-        }
-    }
-    return start;
-}
-
 /* Boot time in seconds since the epoch, from /proc/stat's btime. */
 static long long boot_time(void)
 {
@@ -285,7 +255,7 @@ static void watch_process(struct watch *w, const struct lk_resource *res)
     if (!gone) {
         /* Checked after pidfd_open, so the process we hold is the one we inspected. */
         long ticks = sysconf(_SC_CLK_TCK);
-        unsigned long long start = process_start_ticks(pid);
+        unsigned long long start = lk_proc_start_ticks(pid);
         long long started = boot_time() + (long long) (start / (unsigned long long) ticks);
         gone = start == 0 || started > (long long) st.st_mtime + 1;
     }

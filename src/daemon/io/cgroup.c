@@ -279,6 +279,19 @@ static struct res *find_res(const struct lk_cgroups *cg, const char *tag)
     return NULL;
 }
 
+/* Replaces tag's empty cgroup with a new one of the same name. A cgroup that was killed
+ * through cgroup.kill keeps killing what is cloned into it afterwards on some kernels (6.18
+ * here: CLONE_INTO_CGROUP compares the kill count of the parent's cgroup with the target's),
+ * so a killed cgroup is never used again: a kill that emptied it renews it, and so does the
+ * first use by this lkd (the guard or an earlier lkd may have killed it). A cgroup that
+ * cannot go (EBUSY: not empty after all) stays as it is. */
+static void renew_res(struct lk_cgroups *cg, const char *name)
+{
+    if (unlinkat(cg->base_fd, name, AT_REMOVEDIR) == 0) {
+        (void) mkdirat(cg->base_fd, name, 0755);
+    }
+}
+
 int lk_cgroups_fd(struct lk_cgroups *cg, const char *tag)
 {
     char name[LK_TAG_MAX + sizeof(RES_SUFFIX) + 1];
@@ -297,8 +310,21 @@ int lk_cgroups_fd(struct lk_cgroups *cg, const char *tag)
         (void) close(res->fd);
         res->fd = -1;
     }
-    if (mkdirat(cg->base_fd, name, 0755) < 0 && errno != EEXIST) {
-        return -errno;
+    if (mkdirat(cg->base_fd, name, 0755) < 0) {
+        if (errno != EEXIST) {
+            return -errno;
+        }
+        if (!res) {
+            /* Ours for the first time in this lkd, and there already: renewed if empty. */
+            int old = openat(cg->base_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+            bool empty = old >= 0 && read_populated(old) == 0;
+            if (old >= 0) {
+                (void) close(old);
+            }
+            if (empty) {
+                renew_res(cg, name);
+            }
+        }
     }
     int fd = openat(cg->base_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
@@ -931,6 +957,7 @@ static void timer_start_from_now(uv_timer_t *timer, uv_timer_cb cb, uint64_t ms)
 }
 
 struct kill_op {
+    struct lk_cgroups *cg;
     char *tag;
     int fd; /* the cgroup's directory */
     lk_cgroup_killed_cb cb;
@@ -964,6 +991,10 @@ static void kill_op_finish(struct kill_op *op, bool empty)
         return;
     }
     op->done = true;
+    char name[LK_TAG_MAX + sizeof(RES_SUFFIX) + 1];
+    if (empty && op->killed && res_name(op->tag, name, sizeof(name)) == 0) {
+        renew_res(op->cg, name); /* killed: never cloned into again (renew_res) */
+    }
     op->cb(op->userdata, op->tag, empty, op->before);
     op->pending_closes = 2;
     uv_close((uv_handle_t *) &op->poll, kill_op_closed);
@@ -1033,6 +1064,7 @@ int lk_cgroups_kill(struct lk_cgroups *cg, uv_loop_t *loop, const char *tag, uin
     }
     op->cb = cb;
     op->userdata = userdata;
+    op->cg = cg;
     op->fd = open_res(cg, tag);
     if (op->fd < 0 && op->fd != -ENOENT) {
         int r = op->fd;
