@@ -46,7 +46,42 @@ class Node:
         if r.returncode != 0:
             subprocess.run([f"{self.build}/lkstop", "-f", "--root", self.root],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        remove_cgroups(self.root)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def remove_cgroups(root):
+    """Kills what is left in a node's resource cgroups (lkd names its subtree in
+    run/cgroup) and removes them; True when nothing was left behind."""
+    try:
+        with open(os.path.join(root, "run", "cgroup")) as f:
+            base = f.read().strip()
+    except OSError:
+        return True
+    if not os.path.isdir(base) or "openkeeper" not in base.split(os.sep):
+        return True
+    ok = True
+    subs = [os.path.join(base, d) for d in os.listdir(base)
+            if os.path.isdir(os.path.join(base, d))]
+    for cg in subs + [base]:
+        try:
+            with open(os.path.join(cg, "cgroup.kill"), "w") as f:
+                f.write("1")
+        except OSError:
+            pass
+        if not wait_for(lambda: rmdir_gone(cg), 5, 0.05):
+            ok = False
+    return ok
+
+
+def rmdir_gone(path):
+    try:
+        os.rmdir(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    return True
 
 
 def proc_stat(pid):
@@ -212,4 +247,6 @@ class Cluster:
     def close(self):
         for node in self.nodes:
             node.stop()
+        for node in self.nodes:
+            remove_cgroups(node.root)
         shutil.rmtree(self.tmp, ignore_errors=True)
