@@ -30,10 +30,9 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 
-from common import Cluster, alive, summary_ms, wait_for
+from common import Cluster, ProcObserver, alive, summary_ms, wait_for
 
 UP = """
 state=%(state)s
@@ -56,90 +55,6 @@ exit 0
 TAG = "app"
 TAKEOVER_TARGET_MS = 100
 PLAN_LINE = re.compile(r"plan \d+: node \S+, (\d+) hierarch\w+ to fence, (\d+) peer")
-YOUNG_S = 0.5           # a process's argv[0] is read again while it is this young
-
-
-class Observer(threading.Thread):
-    """Scans /proc every `step` s for processes whose argv[0] is one of `names` (a dict
-    name -> label). Keeps, per label, the pids seen running, the times they appeared and
-    went, and the total time during which every label had a copy running at once."""
-
-    def __init__(self, names, step=0.001):
-        super().__init__(daemon=True)
-        self.names, self.step = names, step
-        self.lock = threading.Lock()
-        self.running = {label: set() for label in names.values()}
-        self.events = []            # (monotonic time, label, "up" | "down", pid)
-        self.overlap_s = 0.0
-        self.both_since = None
-        self.scans, self.max_gap_s = 0, 0.0
-        self.stop_flag = False
-        self.first_seen = {}        # pid -> monotonic time first seen in /proc
-        self.apps = {}              # pid -> label
-
-    def scan(self):
-        now = time.monotonic()
-        pids = {int(p) for p in os.listdir("/proc") if p.isdigit()}
-        changes = []
-        for pid in list(self.apps):
-            if pid not in pids or not alive(pid):
-                changes.append((now, self.apps.pop(pid), "down", pid))
-        for pid in list(self.first_seen):
-            if pid not in pids:
-                del self.first_seen[pid]
-        for pid in pids:
-            if pid in self.apps:
-                continue
-            seen = self.first_seen.setdefault(pid, now)
-            if now - seen > YOUNG_S:
-                continue
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    argv0 = f.read(256).split(b"\0", 1)[0].decode(errors="replace")
-            except OSError:
-                continue
-            label = self.names.get(argv0)
-            if label is not None and alive(pid):
-                self.apps[pid] = label
-                changes.append((now, label, "up", pid))
-        with self.lock:
-            for t, label, what, pid in changes:
-                self.events.append((t, label, what, pid))
-                (self.running[label].add if what == "up" else self.running[label].discard)(pid)
-            both = all(self.running.values())
-            if both and self.both_since is None:
-                self.both_since = now
-            elif not both and self.both_since is not None:
-                self.overlap_s += now - self.both_since
-                self.both_since = None
-            self.scans += 1
-
-    def run(self):
-        last = time.monotonic()
-        while not self.stop_flag:
-            self.scan()
-            now = time.monotonic()
-            self.max_gap_s = max(self.max_gap_s, now - last)
-            last = now
-            time.sleep(self.step)
-
-    def overlap(self):
-        """Total overlap so far, the ongoing one included."""
-        with self.lock:
-            extra = time.monotonic() - self.both_since if self.both_since is not None else 0
-            return self.overlap_s + extra
-
-    def count(self, label):
-        with self.lock:
-            return len(self.running[label])
-
-    def first(self, label, what, after):
-        """Time of the first event (label, what) after `after`, or None."""
-        with self.lock:
-            for t, lab, w, _ in self.events:
-                if t > after and lab == label and w == what:
-                    return t
-        return None
 
 
 def res_state(node):
@@ -218,7 +133,7 @@ def run_cluster(build, interval, misses, guard, runs, settle_timeout, out):
     or None."""
     cluster = make_cluster(build, interval, misses, guard)
     prefix = f"okbench:{os.path.basename(cluster.tmp)}:"
-    obs = Observer({prefix + n.name: n.name for n in cluster.nodes})
+    obs = ProcObserver({prefix + n.name: n.name for n in cluster.nodes})
     obs.start()
     guards = set()
     try:
