@@ -58,6 +58,8 @@ bench: build
 	$(PYTHON) bench/hierarchy_restore.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/switchover.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/failover.py --build $(CURDIR)/$(BUILD)
+	$(PYTHON) bench/guard_failover.py --build $(CURDIR)/$(BUILD)
+	$(PYTHON) bench/cgroup_detect.py --build $(CURDIR)/$(BUILD)
 	$(BUILD)/bench/containment_spawn --runs 1000
 
 # The cluster simulator's open campaign (docs/SIMULATOR.md): STEPS simulated steps over

@@ -5,7 +5,10 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
+
+YOUNG_S = 0.5
 
 
 class Node:
@@ -46,7 +49,42 @@ class Node:
         if r.returncode != 0:
             subprocess.run([f"{self.build}/lkstop", "-f", "--root", self.root],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        remove_cgroups(self.root)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def remove_cgroups(root):
+    """Kills what is left in a node's resource cgroups (lkd names its subtree in
+    run/cgroup) and removes them; True when nothing was left behind."""
+    try:
+        with open(os.path.join(root, "run", "cgroup")) as f:
+            base = f.read().strip()
+    except OSError:
+        return True
+    if not os.path.isdir(base) or "openkeeper" not in base.split(os.sep):
+        return True
+    ok = True
+    subs = [os.path.join(base, d) for d in os.listdir(base)
+            if os.path.isdir(os.path.join(base, d))]
+    for cg in subs + [base]:
+        try:
+            with open(os.path.join(cg, "cgroup.kill"), "w") as f:
+                f.write("1")
+        except OSError:
+            pass
+        if not wait_for(lambda: rmdir_gone(cg), 5, 0.05):
+            ok = False
+    return ok
+
+
+def rmdir_gone(path):
+    try:
+        os.rmdir(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    return True
 
 
 def proc_stat(pid):
@@ -212,4 +250,92 @@ class Cluster:
     def close(self):
         for node in self.nodes:
             node.stop()
+        for node in self.nodes:
+            remove_cgroups(node.root)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class ProcObserver(threading.Thread):
+    """Scans /proc every `step` s for processes whose argv[0] is one of `names` (a dict
+    name -> label), independent of lkd. Keeps, per label, the pids seen running, the
+    times (monotonic) they appeared and went, and the total time during which every label
+    had a copy running at once. A process's argv[0] is read only while it is young (first
+    seen less than YOUNG_S ago: a fork becomes the application by exec within
+    milliseconds), so that a scan costs a listdir of /proc and little more."""
+
+    def __init__(self, names, step=0.001):
+        super().__init__(daemon=True)
+        self.names, self.step = names, step
+        self.lock = threading.Lock()
+        self.running = {label: set() for label in names.values()}
+        self.events = []            # (monotonic time, label, "up" | "down", pid)
+        self.overlap_s = 0.0
+        self.both_since = None
+        self.scans, self.max_gap_s = 0, 0.0
+        self.stop_flag = False
+        self.first_seen = {}        # pid -> monotonic time first seen in /proc
+        self.apps = {}              # pid -> label
+
+    def scan(self):
+        now = time.monotonic()
+        pids = {int(p) for p in os.listdir("/proc") if p.isdigit()}
+        changes = []
+        for pid in list(self.apps):
+            if pid not in pids or not alive(pid):
+                changes.append((now, self.apps.pop(pid), "down", pid))
+        for pid in list(self.first_seen):
+            if pid not in pids:
+                del self.first_seen[pid]
+        for pid in pids:
+            if pid in self.apps:
+                continue
+            seen = self.first_seen.setdefault(pid, now)
+            if now - seen > YOUNG_S:
+                continue
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv0 = f.read(256).split(b"\0", 1)[0].decode(errors="replace")
+            except OSError:
+                continue
+            label = self.names.get(argv0)
+            if label is not None and alive(pid):
+                self.apps[pid] = label
+                changes.append((now, label, "up", pid))
+        with self.lock:
+            for t, label, what, pid in changes:
+                self.events.append((t, label, what, pid))
+                (self.running[label].add if what == "up" else self.running[label].discard)(pid)
+            both = all(self.running.values())
+            if both and self.both_since is None:
+                self.both_since = now
+            elif not both and self.both_since is not None:
+                self.overlap_s += now - self.both_since
+                self.both_since = None
+            self.scans += 1
+
+    def run(self):
+        last = time.monotonic()
+        while not self.stop_flag:
+            self.scan()
+            now = time.monotonic()
+            self.max_gap_s = max(self.max_gap_s, now - last)
+            last = now
+            time.sleep(self.step)
+
+    def overlap(self):
+        """Total overlap so far, the ongoing one included."""
+        with self.lock:
+            extra = time.monotonic() - self.both_since if self.both_since is not None else 0
+            return self.overlap_s + extra
+
+    def count(self, label):
+        with self.lock:
+            return len(self.running[label])
+
+    def first(self, label, what, after):
+        """Time of the first event (label, what) after `after`, or None."""
+        with self.lock:
+            for t, lab, w, _ in self.events:
+                if t > after and lab == label and w == what:
+                    return t
+        return None

@@ -103,6 +103,10 @@ struct engine_case {
 /* The process of app1's pidfile exited, noticed at NOW. */
 #define EXITED(p, file)                                                                            \
     .ev = {.type = LK_EV_PROCESS_EXITED, .now_usec = NOW, .pid = (p), .detail = (file)}
+/* app1's cgroup became empty (the cgroup watch), noticed at NOW: EXITED(0, CGROUP). */
+#define CGROUP "/sys/fs/cgroup/unified/lkd/openkeeper/n1-5f3a/app1.res"
+#define L1512                                                                                      \
+    "LOG app1 1512 WARNING every process of the resource exited (its cgroup " CGROUP " is empty)"
 #define TIMEOUT_USEC(u) .outcome = LK_OUTCOME_TIMEOUT, .timeout_usec = (u)
 /* The cluster removes app1's hierarchy: another node holds it now (issue 9). */
 #define PREEMPT         .ev = {.type = LK_EV_REMOVE_REQUESTED, .preempt = true}
@@ -664,6 +668,40 @@ static const struct engine_case cases[] = {
         {"process-exited/during-recover", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
          EXITED(777, "/run/app.pid"), 0, NOTHING},
 
+        /* PROCESS_EXITED with pid 0: the cgroup watch saw the resource's cgroup empty
+         * (issue 10), a failed check at once like a pidfile's process */
+        {"cgroup-empty/recovers", RES(ISP, NONE, IN, Q | R, AUTORES_ISP), EXITED(0, CGROUP), 0,
+         PLAN(L1512, START_RECOVER("every process of the resource exited", 1))},
+        {"cgroup-empty/ignores-check-failures", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.check_failures = 3, .failures = 1), EXITED(0, CGROUP), 0,
+         PLAN(L1512, START_RECOVER("every process of the resource exited", 1))},
+        {"cgroup-empty/no-recover-script", RES(ISP, NONE, IN, NOCHK, AUTORES_ISP),
+         EXITED(0, CGROUP), 0, PLAN(L1512, FAIL_OVER("every process of the resource exited", ""))},
+        {"cgroup-empty/local-recovery-off", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.local_recovery_off = true), EXITED(0, CGROUP), 0,
+         PLAN(L1512, FAIL_OVER("every process of the resource exited", ""))},
+        {"cgroup-empty/recovery-limit", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 3, .ago = {1, 2, 3}), EXITED(0, CGROUP), 0,
+         PLAN(L1512,
+              "LOG app1 1504 ERROR 3 local recoveries within 600 s: treated as unrecoverable here",
+              FAIL_OVER("every process of the resource exited; 3 local recoveries within 600 s",
+                        " failures=0 recoveries=3"))},
+        {"cgroup-empty/without-a-path", RES(ISP, NONE, IN, NOCHK, AUTORES_ISP), EXITED(0, NULL), 0,
+         PLAN("LOG app1 1512 WARNING every process of the resource exited (its cgroup  is empty)",
+              FAIL_OVER("every process of the resource exited", ""))},
+        {"cgroup-empty/not-monitored-OSU", RES(OSU, NONE, IN, Q | R, AUTORES_ISP),
+         EXITED(0, CGROUP), 0, NOTHING},
+        {"cgroup-empty/not-monitored-OSF", RES(OSF, NONE, IN, Q | R, AUTORES_ISP),
+         EXITED(0, CGROUP), 0, NOTHING},
+        {"cgroup-empty/not-monitored-ISU", RES(ISU, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.monitor_off = true), EXITED(0, CGROUP), 0, NOTHING},
+        {"cgroup-empty/during-restore", RES(OSU, RESTORE, IN, Q | R, AUTORES_ISP),
+         EXITED(0, CGROUP), 0, NOTHING},
+        {"cgroup-empty/during-recover", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         EXITED(0, CGROUP), 0, NOTHING},
+        {"cgroup-empty/during-remove", RES(ISP, REMOVE, OUT, Q | R, AUTORES_ISP), EXITED(0, CGROUP),
+         0, NOTHING},
+
         /* Holding (resumed after a freeze, the peers not heard yet): checks and exits are
          * dropped, whatever they say; other events are decided as usual. */
         {"holding/check-failed-dropped", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
@@ -677,6 +715,8 @@ static const struct engine_case cases[] = {
          WITH(.holding = true), CHECKED(QUICKCHK, TIMEOUT(5)), 0, NOTHING},
         {"holding/process-exited-dropped", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
          WITH(.holding = true), EXITED(777, "/run/app.pid"), 0, NOTHING},
+        {"holding/cgroup-empty-dropped", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.holding = true), EXITED(0, CGROUP), 0, NOTHING},
         {"holding/check-of-unknown-tag-dropped", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
          WITH(.holding = true),
          .ev = {.type = LK_EV_CHECK_FINISHED,

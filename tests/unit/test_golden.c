@@ -311,6 +311,10 @@ static void lk_decision_parse__engine_round_trip_decides_alike(void **state)
             {.type = LK_EV_STARTUP, .tag = "web"},
             {.type = LK_EV_SHUTDOWN, .tag = "ip"},
             {.type = LK_EV_PROCESS_EXITED, .tag = "ip", .pid = 42, .detail = "from /run/ip.pid"},
+            {.type = LK_EV_PROCESS_EXITED,
+             .tag = "ip",
+             .pid = 0,
+             .detail = "/sys/fs/cgroup/openkeeper/a-1f/ip.res"},
             {.type = LK_EV_CLUSTER_FAILED, .tag = "web", .detail = "no node left"},
             {.type = LK_EV_RESET, .tag = "app"},
     };
@@ -454,6 +458,64 @@ static void lk_decision_parse__placement_round_trip_decides_alike(void **state)
     w.fences[0] = (struct lk_pfence){.node = "b", .ok = true};
     w.view.hier.has_rec = false;
     placement_round_trip(&w.view, &events[0]);
+}
+
+/* "guarded" (issue 10): a dead guarded owner is waited for until it fenced itself; the
+ * flag survives the text (the replay waits as the original did), and a decision logged
+ * before the flag existed decodes as not guarded (the replay takes over as it did). */
+static void lk_decision_parse__placement_guarded_round_trip(void **state)
+{
+    (void) state;
+    struct pworld w;
+    pworld_init(&w);
+    w.view.fence_script = false;
+    w.view.fence_count = 0;
+    w.view.quorum_none = true;
+    w.view.quorate = false;
+    w.peers[0].alive = false;
+    w.peers[0].dead_since_ms = w.view.mono_ms - 1000;
+    w.peers[0].states = NULL;
+    w.peers[0].has_states = false;
+    w.peers[0].guarded = true;
+    w.peers[1].stop_failed = NULL;
+    w.view.peer_count = 1;
+    snprintf(w.view.hier.rec.owner, sizeof(w.view.hier.rec.owner), "b");
+    w.tags[1].state = LK_STATE_OSU;
+    const struct lk_pevent ev = {.type = LK_PEV_RECONCILE};
+
+    LK_CLEANUP_PPLAN struct lk_pplan waits = {0};
+    assert_int_equal(lk_placement_decide(&w.view, &ev, &waits), 0);
+    assert_int_equal(waits.count, 1);
+    assert_int_equal(waits.acts[0].type, LK_PACT_WAIT);
+    json_t *json = lk_decision_placement_json(&w.view, &ev, &waits);
+    assert_non_null(json);
+    json_t *peer = json_array_get(json_object_get(json_object_get(json, "view"), "peers"), 0);
+    assert_true(json_is_true(json_object_get(peer, "guarded")));
+    struct lk_decision *dc = through_text(json);
+    assert_true(dc->pview.peers[0].guarded);
+    char *got = replay_text(dc);
+    assert_string_equal(got, "WAIT\n");
+    free(got);
+    lk_decision_free(dc);
+
+    /* Logged before "guarded" existed: not guarded, and that decision (a takeover at once
+     * under quorum none) replays alike. */
+    w.peers[0].guarded = false;
+    LK_CLEANUP_PPLAN struct lk_pplan takes = {0};
+    assert_int_equal(lk_placement_decide(&w.view, &ev, &takes), 0);
+    char *want = plan_text(takes.count, false, takes.acts);
+    assert_non_null(strstr(want, "WRITE_REC gen=4 seq=0 owner=a"));
+    json_t *old = lk_decision_placement_json(&w.view, &ev, &takes);
+    assert_non_null(old);
+    peer = json_array_get(json_object_get(json_object_get(old, "view"), "peers"), 0);
+    assert_int_equal(json_object_del(peer, "guarded"), 0);
+    dc = through_text(old);
+    assert_false(dc->pview.peers[0].guarded);
+    got = replay_text(dc);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    lk_decision_free(dc);
 }
 
 /* ---------------------------------------------------------------- bad input */
@@ -612,6 +674,7 @@ static void lk_decision_parse__bad_fields_are_refused(void **state)
             {"view.max_failovers", v_big},
             {"view.now_ms", v_str},
             {"view.peers.0.name", v_longtag},
+            {"view.peers.0.guarded", v_str},
             {"view.peers.0.alive_set.0", v_true},
             {"view.peers.0.states", v_arr1},
             {"view.peers.0.states.0.busy", v_str},
@@ -646,6 +709,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(lk_decision_parse__engine_round_trip_decides_alike),
             cmocka_unit_test(lk_decision_parse__placement_round_trip_decides_alike),
+            cmocka_unit_test(lk_decision_parse__placement_guarded_round_trip),
             cmocka_unit_test(lk_decision_parse__bad_fields_are_refused),
             cmocka_unit_test(lk_decision_replay__golden_files),
     };

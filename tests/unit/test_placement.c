@@ -45,6 +45,7 @@
 #define NOSEES   (1u << 4)
 #define UNCONF   (1u << 5)
 #define LOST     (1u << 6) /* dead: its last states had some of the hierarchy in service/busy */
+#define GUARDED  (1u << 7) /* its guard fences it and says so when its lkd dies (issue 10) */
 
 /* Cluster flags. */
 #define UNSETTLED (1u << 0)
@@ -207,6 +208,7 @@ static void build_peer(struct built *b, size_t i, const struct tpeer *tp, const 
     p->has_states = !(tp->flags & NOSTATES);
     p->has_alive_set = !(tp->flags & NOSEES);
     p->held_when_lost = tp->flags & LOST;
+    p->guarded = tp->flags & GUARDED;
     p->dead_since_ms = tp->dead_since_ms;
     p->alive_since_ms = tp->alive_since_ms;
     if (p->has_states) {
@@ -1752,6 +1754,112 @@ static const struct pcase golden[] = {
                         .sees = "a",
                         .alive_since_ms = MONO_MS - 3000}),
          RECON, PLAN(TAKEOVER(3))},
+
+        /* ---- the guard (issue 10): a guarded node's guard kills its copies when its lkd
+         * dies or freezes and says so ("fenced itself": the cluster adds a fence entry with
+         * ok). A dead guarded owner is waited for, up to one dead time after its death,
+         * whatever the quorum mode; on its word the takeover goes on at once. Two nodes
+         * with quorum none first (b, the owner, and a). */
+        {"guard/two-nodes-quorum-none-waits-for-the-word-of-a-guarded-owner",
+         R(.owner = "b", .gen = 2), WITH(.flags = QNONE | NOQUORUM),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 1000, .sees = "a")), RECON,
+         PLAN("WAIT")},
+        {"guard/two-nodes-quorum-none-waits-until-a-dead-time-is-over", R(.owner = "b", .gen = 2),
+         WITH(.flags = QNONE | NOQUORUM),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 2999, .sees = "a")), RECON,
+         PLAN("WAIT")},
+        {"guard/two-nodes-quorum-none-fenced-itself-taken-over-at-once", R(.owner = "b", .gen = 2),
+         WITH(.flags = QNONE | NOQUORUM),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 1000, .sees = "a")),
+         FENCES({.node = "b", .ok = true}), RECON, PLAN(TAKEOVER(3))},
+        {"guard/two-nodes-quorum-none-just-dead-fenced-itself-taken-over",
+         R(.owner = "b", .gen = 2), WITH(.flags = QNONE | NOQUORUM),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS, .sees = "a")),
+         FENCES({.node = "b", .ok = true}), RECON, PLAN(TAKEOVER(3))},
+        /* a node that died whole has no guard left to speak: one dead time, then as before */
+        {"guard/two-nodes-quorum-none-no-word-a-dead-time-later-taken-over",
+         R(.owner = "b", .gen = 2), WITH(.flags = QNONE | NOQUORUM),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 3000, .sees = "a")), RECON,
+         PLAN(TAKEOVER(3))},
+        /* a fence entry that is not "ok" (running, failed) is no word */
+        {"guard/two-nodes-quorum-none-a-fence-not-ok-is-no-word", R(.owner = "b", .gen = 2),
+         WITH(.flags = QNONE | NOQUORUM),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 1000, .sees = "a")),
+         FENCES({.node = "b", .failed_ago_ms = 500}), RECON, PLAN("WAIT")},
+        {"guard/two-nodes-quorum-none-another-node-fenced-is-no-word", R(.owner = "b", .gen = 2),
+         WITH(.flags = QNONE | NOQUORUM),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 1000, .sees = "a")),
+         FENCES({.node = "c", .ok = true}), RECON, PLAN("WAIT")},
+        /* not guarded: unchanged, taken over at once under quorum none */
+        {"guard/two-nodes-quorum-none-unguarded-owner-taken-over-at-once",
+         R(.owner = "b", .gen = 2), WITH(.flags = QNONE | NOQUORUM),
+         PEERS(PB(.flags = DEAD, .dead_since_ms = MONO_MS - 1000, .sees = "a")), RECON,
+         PLAN(TAKEOVER(3))},
+        /* only the owner's guard is waited for: a peer that died alongside is not */
+        {"guard/two-nodes-quorum-none-guarded-peer-not-the-owner", R(.owner = "c", .gen = 2),
+         WITH(.flags = QNONE | NOQUORUM),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 1000),
+               PC(.flags = DEAD, .dead_since_ms = MONO_MS - 1000)),
+         RECON,
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active failed_over tried=- failovers=1 reason=node c "
+              "is dead",
+              "LOG app 1621 INFO taking the hierarchy over (generation 3): node c is dead")},
+        /* majority quorum, three nodes: the guard's word ends the two dead times of the
+         * fencing window; without it the window stays as it was */
+        {"guard/majority-fenced-itself-no-fencing-window", R(.owner = "b", .gen = 2),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 1000), C_SEES_A),
+         FENCES({.node = "b", .ok = true}), RECON, PLAN(TAKEOVER(3))},
+        {"guard/majority-guarded-no-word-waits", R(.owner = "b", .gen = 2),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 1000), C_SEES_A), RECON,
+         PLAN("WAIT")},
+        {"guard/majority-guarded-no-word-after-a-dead-time-still-the-window",
+         R(.owner = "b", .gen = 2),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 4000), C_SEES_A), RECON,
+         PLAN("WAIT")},
+        {"guard/majority-guarded-no-word-after-the-window", R(.owner = "b", .gen = 2),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 6000), C_SEES_A), RECON,
+         PLAN(TAKEOVER(3))},
+        {"guard/majority-unguarded-inside-the-window-waits", R(.owner = "b", .gen = 2),
+         PEERS(PB(.flags = DEAD, .dead_since_ms = MONO_MS - 4000), C_SEES_A), RECON, PLAN("WAIT")},
+        /* with a fence script the hook still runs: the guard's word is a fence entry too */
+        {"guard/fence-script-fenced-itself-no-hook", R(.owner = "b", .gen = 2),
+         WITH(.flags = FENCE),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 1000), C_SEES_A),
+         FENCES({.node = "b", .ok = true}), RECON, PLAN(TAKEOVER(3))},
+        {"guard/fence-script-guarded-no-word-runs-the-hook", R(.owner = "b", .gen = 2),
+         WITH(.flags = FENCE),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 1000), C_SEES_A), RECON,
+         PLAN("FENCE b", "WAIT")},
+        /* an operator's restore while the guarded owner is dead and has not spoken is
+         * refused as a takeover waits (X7) */
+        {"guard/operator-restore-guarded-owner-no-word-refused", R(.owner = "b", .gen = 2),
+         WITH(.flags = QNONE | NOQUORUM),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 1000, .sees = "a")),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and was declared dead less "
+              "than the fencing window (6000 ms) ago: it may still run it; try again then")},
+        {"guard/operator-restore-guarded-owner-fenced-itself", R(.owner = "b", .gen = 2),
+         WITH(.flags = QNONE | NOQUORUM),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 1000, .sees = "a")),
+         FENCES({.node = "b", .ok = true}),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"guard/operator-restore-guarded-owner-no-word-a-dead-time-later",
+         R(.owner = "b", .gen = 2), WITH(.flags = QNONE | NOQUORUM),
+         PEERS(PB(.flags = DEAD | GUARDED, .dead_since_ms = MONO_MS - 3000, .sees = "a")),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"guard/operator-restore-unguarded-owner-quorum-none-at-once", R(.owner = "b", .gen = 2),
+         WITH(.flags = QNONE | NOQUORUM),
+         PEERS(PB(.flags = DEAD, .dead_since_ms = MONO_MS - 1000, .sees = "a")),
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=restore requested "
+              "on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
 };
 
 /* ---------------------------------------------------------------- running */
@@ -1964,6 +2072,15 @@ static void lk_placement_view_format__names_the_facts(void **state)
     assert_non_null(strstr(buf, "rec=g7.s0 owner=b active"));
     assert_non_null(strstr(buf, "peer b dead"));
     assert_non_null(strstr(buf, "fence b running"));
+    assert_null(strstr(buf, "guarded"));
+    c.peers[0].flags |= GUARDED;
+    build(b, &c);
+    lk_placement_view_format(&b->v, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "peer b dead synced states sees guarded prio=2"));
+    c.peers[0].flags |= LOST;
+    build(b, &c);
+    lk_placement_view_format(&b->v, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "peer b dead synced states sees lost-holding guarded prio=2"));
     char tiny[16];
     lk_placement_view_format(&b->v, tiny, sizeof(tiny));
     assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
