@@ -12,15 +12,17 @@
  *
  *   topic       published by                              subscribers
  *   changed     executor (each event, each run's end),    api (waits end, replies),
- *               cluster, cluster_owner (a peer's state,   main (lkstop: nothing busy yet?)
- *               an object, an ownership record)
+ *               cluster, cluster_owner (a peer's state,   main (lkstop: nothing busy yet?),
+ *               an object, an ownership record)           guardlink (the guard's plan)
  *   event       eventlog (each event logged)              api (log --follow, progress)
  *   committed   executor (after each commit)              cluster (push the states to the
- *                                                         peers), monitor (checks follow)
+ *                                                         peers), monitor (checks follow),
+ *                                                         guardlink
  *   defined     define (every definition written, local   monitor (checks follow the new
- *               or from a peer)                           definition, or are forgotten)
+ *               or from a peer)                           definition, or are forgotten),
+ *                                                         guardlink
  *   owners      executor (records written, a fence run    cluster (tell the peers,
- *               ended, a switchover started)              reconsider)
+ *               ended, a switchover started)              reconsider), guardlink
  *   stop        api (lkstop, lkstop -f, --switchover)     main (runs the stop order)
  *   stopping    main (the last step, outside any          api (lkstop gets its answer)
  *               notification)
@@ -359,6 +361,10 @@ static void wire(struct lk_node *node, struct lk_api *api, struct lk_cluster *cl
     r |= lk_bus_on_owners(bus, lk_cluster_on_owners, cl);
     r |= lk_bus_on_committed(bus, lk_monitor_on_committed, mon);
     r |= lk_bus_on_defined(bus, lk_monitor_on_defined, mon);
+    r |= lk_bus_on_changed(bus, lk_guardlink_on_changed, node);
+    r |= lk_bus_on_committed(bus, lk_guardlink_on_committed, node);
+    r |= lk_bus_on_defined(bus, lk_guardlink_on_changed, node);
+    r |= lk_bus_on_owners(bus, lk_guardlink_on_owners, node);
     if (r != 0) {
         die("cannot wire the bus");
     }

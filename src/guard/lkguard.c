@@ -237,6 +237,8 @@ static void reload_plan(struct guard *g)
     lk_guard_plan_free(&g->plan);
     g->plan = plan;
     g->have_plan = true;
+    /* lkd tells "fenced by the guard" only once the guard runs with its latest plan. */
+    STORE(g->page->plan_loaded, (uint32_t) gen);
     if (new_key || !g->have_key) {
         read_key(g);
     }

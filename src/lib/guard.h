@@ -11,7 +11,7 @@
  * fence_why, with release stores and acquire loads). The layout is fixed (guard.c asserts
  * the offsets: tests in other languages map it): 0 magic, 4 version, 8 lkd_pid,
  * 12 lkd_state, 16 seq, 24 fed_mono_ns, 32 plan_gen, 40 dead_ms, 48 guard_pid, 52 fenced,
- * 56 guard_mono_ns, 64 watchdog_armed, 68 reserved, 72 fence_why[256]; 328 bytes used.
+ * 56 guard_mono_ns, 64 watchdog_armed, 68 plan_loaded, 72 fence_why[256]; 328 bytes used.
  * The guard fences for the reasons lk_guard_judge (below) gives.
  *
  * The plan: $LKROOT/run/guard.plan, JSON, replaced atomically (rename) by lkd whenever it
@@ -74,8 +74,8 @@ struct lk_guard_page {
     uint32_t fenced;         /* guard: 1 once it fenced; lkd exits at its next feed */
     uint64_t guard_mono_ns;  /* guard: CLOCK_MONOTONIC of its last look at the page */
     uint32_t watchdog_armed; /* guard: 1 while it feeds a watchdog device */
-    uint32_t reserved;
-    char fence_why[256]; /* guard: why it fenced (NUL-terminated), for lkd's log and status */
+    uint32_t plan_loaded;    /* guard: the low 32 bits of the plan_gen whose plan it runs with */
+    char fence_why[256];     /* guard: why it fenced (NUL-terminated), for lkd's log and status */
 };
 
 struct lk_guard_peer {

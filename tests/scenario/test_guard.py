@@ -8,7 +8,7 @@ type, session, seq, HMAC-SHA-256 and payload.
 Page layout (little-endian, natural alignment), as guard.c's static asserts fix it:
   0 magic u32 | 4 version u32 | 8 lkd_pid i32 | 12 lkd_state u32 | 16 seq u64 |
   24 fed_mono_ns u64 | 32 plan_gen u64 | 40 dead_ms u64 | 48 guard_pid i32 | 52 fenced u32 |
-  56 guard_mono_ns u64 | 64 watchdog_armed u32 | 68 reserved u32 | 72 fence_why char[256]
+  56 guard_mono_ns u64 | 64 watchdog_armed u32 | 68 plan_loaded u32 | 72 fence_why char[256]
 """
 
 import hashlib

@@ -3,7 +3,9 @@
  * guard says it has fenced this node.
  *
  * Events that enter: the feed timer (every LK_GUARD_FEED_MS, at most every dead time / 8),
- * which also rebuilds the plan twice a second (written only when it changed); status
+ * which also rebuilds the plan when the bus said something it is made of changed (states,
+ * definitions, records, peers) and twice a second anyway (written only when it changed);
+ * status
  * requests; lkd's stop. The plan lists the hierarchies that have a live backup node (the
  * engine's has_backup fact): the guard kills those, and leaves a hierarchy with nowhere else
  * to go running, as lkstop -f does.
@@ -30,6 +32,7 @@ struct lk_guardlink {
     struct lk_guardfeed *feed;
     uv_timer_t timer;
     uint64_t plan_at_ms; /* uv_now of the last plan built */
+    bool plan_dirty;     /* states, definitions, records or peers changed since */
     bool guarding;       /* the guard watches, and containment lets it kill something */
 };
 
@@ -198,13 +201,17 @@ static void on_feed(uv_timer_t *t)
         fenced_exit(node, why);
     }
     uint64_t now = uv_now(node->loop);
-    if (now - g->plan_at_ms >= PLAN_EVERY_MS || g->plan_at_ms == 0) {
+    if (g->plan_dirty || now - g->plan_at_ms >= PLAN_EVERY_MS || g->plan_at_ms == 0) {
         g->plan_at_ms = now;
+        g->plan_dirty = false;
         update_plan(g);
-        json_t *st = lk_guardfeed_status(g->feed);
-        g->guarding = node->cgroups && json_is_true(json_object_get(st, "running"));
-        json_decref(st);
     }
+    /* At every feed: "guarded" goes to the peers in each heartbeat, and the status's
+     * safety line says it; both only once the guard runs with the latest plan. */
+    json_t *st = lk_guardfeed_status(g->feed);
+    g->guarding = node->cgroups && json_is_true(json_object_get(st, "running")) &&
+                  json_is_true(json_object_get(st, "plan_current"));
+    json_decref(st);
 }
 
 int lk_guardlink_start(struct lk_node *node)
@@ -226,6 +233,34 @@ int lk_guardlink_start(struct lk_node *node)
     uv_timer_start(&g->timer, on_feed, 0, every);
     node->guard = g;
     return 0;
+}
+
+/* Something the plan is made of changed: it is built again at the next feed (at most
+ * LK_GUARD_FEED_MS away), not at once, so that a burst of commits costs one plan. */
+static void mark_dirty(struct lk_node *node)
+{
+    if (node->guard) {
+        node->guard->plan_dirty = true;
+    }
+}
+
+void lk_guardlink_on_changed(void *userdata, const char *tag)
+{
+    (void) tag;
+    mark_dirty(userdata);
+}
+
+void lk_guardlink_on_committed(void *userdata, const char *const *tags, size_t count)
+{
+    (void) tags;
+    (void) count;
+    mark_dirty(userdata);
+}
+
+void lk_guardlink_on_owners(void *userdata, bool records)
+{
+    (void) records;
+    mark_dirty(userdata);
 }
 
 bool lk_guardlink_guarding(const struct lk_node *node)

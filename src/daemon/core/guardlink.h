@@ -4,12 +4,19 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "node.h"
 
 /* Opens the liveness page (run/guard.feed) and starts feeding it from the loop. Call after
  * node->facts are set (the plan asks has_backup). Returns 0 or a negative errno. */
 int lk_guardlink_start(struct lk_node *node);
+
+/* Bus subscribers (main.c wires them; userdata is the node): the plan is rebuilt at the
+ * next feed. */
+void lk_guardlink_on_changed(void *userdata, const char *tag);
+void lk_guardlink_on_committed(void *userdata, const char *const *tags, size_t count);
+void lk_guardlink_on_owners(void *userdata, bool records);
 
 /* Whether a guard watches this node and can fence it (containment on): the heartbeats say
  * so, and the peers then wait for its word before they take over. */

@@ -195,8 +195,9 @@ json_t *lk_guardfeed_status(const struct lk_guardfeed *f)
             }
         }
     }
-    return json_pack("{s:b,s:o,s:o,s:b,s:b,s:s}", "running", running, "pid",
-                     pid > 0 ? json_integer(pid) : json_null(), "last_look_ms",
+    bool current = (uint32_t) LOAD(p->plan_gen) == LOAD(p->plan_loaded);
+    return json_pack("{s:b,s:b,s:o,s:o,s:b,s:b,s:s}", "running", running, "plan_current", current,
+                     "pid", pid > 0 ? json_integer(pid) : json_null(), "last_look_ms",
                      pid > 0 && look ? json_integer((json_int_t) since_ms) : json_null(),
                      "watchdog", LOAD(p->watchdog_armed) != 0, "fenced", fenced != 0, "why", why);
 }

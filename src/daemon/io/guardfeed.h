@@ -45,10 +45,11 @@ bool lk_guardfeed_fenced(const struct lk_guardfeed *f);
 int lk_guardfeed_write_plan(struct lk_guardfeed *f, const struct lk_guard_plan *plan);
 
 /* The guard as lkd sees it, for status (a new reference, NULL without memory):
- *   {"running":bool,"pid":N|null,"last_look_ms":N|null,"watchdog":bool,"fenced":bool,
+ *   {"running":bool,"plan_current":bool,"pid":N|null,"last_look_ms":N|null,"watchdog":bool,"fenced":bool,
  *    "why":"..."}
  * running: the guard's pid exists and it looked at the page within max(2 s, 2 poll
- * periods); last_look_ms: how long ago it last looked; why: "" unless fenced. */
+ * periods); plan_current: it runs with the plan lkd wrote last; last_look_ms: how long ago it last
+ * looked; why: "" unless fenced. */
 json_t *lk_guardfeed_status(const struct lk_guardfeed *f);
 
 /* clean: marks the page STOPPED, so that the guard exits quietly once lkd has exited;
