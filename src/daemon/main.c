@@ -363,7 +363,7 @@ static void wire(struct lk_node *node, struct lk_api *api, struct lk_cluster *cl
     r |= lk_bus_on_defined(bus, lk_monitor_on_defined, mon);
     r |= lk_bus_on_changed(bus, lk_guardlink_on_changed, node);
     r |= lk_bus_on_committed(bus, lk_guardlink_on_committed, node);
-    r |= lk_bus_on_defined(bus, lk_guardlink_on_changed, node);
+    r |= lk_bus_on_defined(bus, lk_guardlink_on_defined, node);
     r |= lk_bus_on_owners(bus, lk_guardlink_on_owners, node);
     if (r != 0) {
         die("cannot wire the bus");

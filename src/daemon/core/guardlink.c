@@ -4,7 +4,7 @@
  *
  * Events that enter: the feed timer (every LK_GUARD_FEED_MS, at most every dead time / 8),
  * which also rebuilds the plan when the bus said something it is made of changed (states,
- * definitions, records, peers) and twice a second anyway (written only when it changed);
+ * definitions, records, peers) and every 5 s anyway (written only when it changed);
  * status
  * requests; lkd's stop. The plan lists the hierarchies that have a live backup node (the
  * engine's has_backup fact): the guard kills those, and leaves a hierarchy with nowhere else
@@ -25,7 +25,7 @@
 #include "guardfeed.h"
 #include "log.h"
 
-#define PLAN_EVERY_MS 500
+#define PLAN_EVERY_MS 5000 /* besides every change the bus reports */
 
 struct lk_guardlink {
     struct lk_node *node;
@@ -245,6 +245,15 @@ static void mark_dirty(struct lk_node *node)
 }
 
 void lk_guardlink_on_changed(void *userdata, const char *tag)
+{
+    /* A tag's own change (a run's end) changes nothing the plan holds; NULL (many: a peer
+     * came or went, its records) may change who has a live backup. */
+    if (!tag) {
+        mark_dirty(userdata);
+    }
+}
+
+void lk_guardlink_on_defined(void *userdata, const char *tag)
 {
     (void) tag;
     mark_dirty(userdata);

@@ -15,6 +15,7 @@ int lk_guardlink_start(struct lk_node *node);
 /* Bus subscribers (main.c wires them; userdata is the node): the plan is rebuilt at the
  * next feed. */
 void lk_guardlink_on_changed(void *userdata, const char *tag);
+void lk_guardlink_on_defined(void *userdata, const char *tag);
 void lk_guardlink_on_committed(void *userdata, const char *const *tags, size_t count);
 void lk_guardlink_on_owners(void *userdata, bool records);
 

@@ -289,6 +289,13 @@ static void watch_process(struct watch *w, const struct lk_resource *res)
 
 /* ---------------------------------------------------------------- cgroup watch */
 
+static void unwatch_cgroup(struct watch *w)
+{
+    lk_cgroup_watch_stop(w->cgw);
+    w->cgw = NULL;
+    w->cg_armed = false;
+}
+
 static void on_cgroup_event(void *userdata, const char *tag, bool populated)
 {
     struct watch *w = userdata;
@@ -297,7 +304,9 @@ static void on_cgroup_event(void *userdata, const char *tag, bool populated)
     if (populated || !w->cg_armed || !w->active) {
         return;
     }
-    w->cg_armed = false;
+    /* Armed again by the next sync that finds the application's processes there (after a
+     * recovery, a check that passed). */
+    unwatch_cgroup(w);
     const struct lk_resource *res = lk_node_find(node, w->tag);
     if (!res) {
         return;
@@ -314,15 +323,10 @@ static void on_cgroup_event(void *userdata, const char *tag, bool populated)
     (void) lk_executor_handle(node, &ev, err, sizeof(err));
 }
 
-static void unwatch_cgroup(struct watch *w)
-{
-    lk_cgroup_watch_stop(w->cgw);
-    w->cgw = NULL;
-    w->cg_armed = false;
-}
-
-/* Arms the cgroup watch when the resource's processes are there and no check of ours is
- * running (a check's own process is not the application). */
+/* Watches the cgroup once the resource's processes are there and no check of ours runs (a
+ * check's own process is not the application). A resource whose cgroup is empty at every
+ * sync (its restore left nothing running: an address) is never watched, so its checks,
+ * which run in that cgroup, cost no notification. */
 static void watch_cgroup(struct watch *w, const struct lk_resource *res)
 {
     struct lk_node *node = w->mon->node;
@@ -330,15 +334,14 @@ static void watch_cgroup(struct watch *w, const struct lk_resource *res)
         unwatch_cgroup(w);
         return;
     }
-    if (!w->cgw &&
-        lk_cgroups_watch(node->cgroups, node->loop, res->tag, on_cgroup_event, w, &w->cgw) < 0) {
+    if (w->cgw || w->run[QUICK] || w->run[DEEP] || !lk_cgroups_populated(node->cgroups, res->tag)) {
+        return;
+    }
+    if (lk_cgroups_watch(node->cgroups, node->loop, res->tag, on_cgroup_event, w, &w->cgw) < 0) {
         w->cgw = NULL;
         return;
     }
-    if (!w->cg_armed && !w->run[QUICK] && !w->run[DEEP] &&
-        lk_cgroups_populated(node->cgroups, res->tag)) {
-        w->cg_armed = true;
-    }
+    w->cg_armed = true;
 }
 
 /* ---------------------------------------------------------------- checks */

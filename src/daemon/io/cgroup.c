@@ -41,7 +41,7 @@
 #define PROCS_MAX      100000 /* pids handled per read of cgroup.procs */
 #define SIGNAL_ROUNDS  16     /* re-reads of cgroup.procs while signalling */
 #define POLL_MS        50     /* fallback poll of cgroup.events */
-#define WATCH_POLL_MS  1000   /* the same for a watch whose inotify works */
+#define WATCH_POLL_MS  10000  /* the same for a watch whose inotify works */
 #define KILL_WAIT_MS   5000   /* after cgroup.kill, before giving up */
 #define CMDLINE_MAX    256
 
