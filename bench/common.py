@@ -339,3 +339,19 @@ class ProcObserver(threading.Thread):
                 if t > after and lab == label and w == what:
                     return t
         return None
+
+
+# The remove and the check of the benchmarks' pidfile application (state/<node>.pid):
+# remove kills it, the check says whether it runs (a zombie does not).
+DOWN = """
+state=%(state)s
+pid=$(cat "$state/$LK_NODE.pid" 2>/dev/null) && kill -9 "$pid" 2>/dev/null
+rm -f "$state/$LK_NODE.pid"
+exit 0
+"""
+CHECK = """
+pid=$(cat %(state)s/$LK_NODE.pid 2>/dev/null) || exit 1
+s=$(cat /proc/$pid/stat 2>/dev/null) || exit 1
+case "${s##*) }" in Z*|X*) exit 1;; esac
+exit 0
+"""

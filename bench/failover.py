@@ -29,24 +29,12 @@ import signal
 import subprocess
 import time
 
-from common import Cluster, alive, summary_ms, wait_for
+from common import Cluster, alive, summary_ms, wait_for, DOWN, CHECK
 
 UP = """
 state=%(state)s
 setsid sleep 2147483 </dev/null >/dev/null 2>&1 &
 echo $! > "$state/$LK_NODE.pid.new" && mv -f "$state/$LK_NODE.pid.new" "$state/$LK_NODE.pid"
-exit 0
-"""
-DOWN = """
-state=%(state)s
-pid=$(cat "$state/$LK_NODE.pid" 2>/dev/null) && kill -9 "$pid" 2>/dev/null
-rm -f "$state/$LK_NODE.pid"
-exit 0
-"""
-CHECK = """
-pid=$(cat %(state)s/$LK_NODE.pid 2>/dev/null) || exit 1
-s=$(cat /proc/$pid/stat 2>/dev/null) || exit 1
-case "${s##*) }" in Z*|X*) exit 1;; esac
 exit 0
 """
 TAG = "app"

@@ -54,6 +54,18 @@ def daemon_app(node, tag, recover=False):
     return m, restore, remove, quickchk
 
 
+def leaving_restore(node):
+    """A restore that leaves `sleep <marker>` running in a session of its own (a double
+    fork and setsid) and tells nobody; returns (marker, restore)."""
+    m = lkapp.new_marker()
+    node.markers.append(m)
+    return m, node.script(f"""\
+        #!/bin/bash
+        ( setsid sleep {m} </dev/null >/dev/null 2>&1 & ) &
+        exit 0
+        """)
+
+
 def running(m):
     return [pid for pid, argv in lkapp.proc_cmdlines().items() if argv == ["sleep", m]]
 
@@ -105,13 +117,7 @@ def test_restore_that_leaves_nothing_is_not_watched(node):
 
 def test_remove_that_leaves_a_child_has_it_killed_and_logged(node):
     node.start()
-    m = lkapp.new_marker()
-    node.markers.append(m)
-    restore = node.script(f"""\
-        #!/bin/bash
-        ( setsid sleep {m} </dev/null >/dev/null 2>&1 & ) &
-        exit 0
-        """)
+    m, restore = leaving_restore(node)
     lazy_remove = node.script("#!/bin/sh\necho 'forgot to stop it'\nexit 0\n")
     node.create("app1", restore, lazy_remove)
     wait_for(lambda: len(running(m)) == 1, what="the app")
@@ -136,13 +142,7 @@ def test_failed_remove_is_followed_by_the_kill(node):
     """A remove that fails: everything in the cgroup is killed, and since nothing is left
     the resource is out of service (not 'remove failed: may still run')."""
     node.start()
-    m = lkapp.new_marker()
-    node.markers.append(m)
-    restore = node.script(f"""\
-        #!/bin/bash
-        ( setsid sleep {m} </dev/null >/dev/null 2>&1 & ) &
-        exit 0
-        """)
+    m, restore = leaving_restore(node)
     bad_remove = node.script("#!/bin/sh\necho 'cannot stop it'\nexit 1\n")
     node.create("app1", restore, bad_remove)
     wait_for(lambda: len(running(m)) == 1, what="the app")
@@ -209,13 +209,7 @@ def test_without_containment_everything_falls_back(node):
     st = node.cli_json("status")
     assert st["containment"] == {"on": False, "why": "off in lk.conf"}, st["containment"]
     assert "containment: off (off in lk.conf)" in node.cli("status").stdout
-    m = lkapp.new_marker()
-    node.markers.append(m)
-    restore = node.script(f"""\
-        #!/bin/bash
-        ( setsid sleep {m} </dev/null >/dev/null 2>&1 & ) &
-        exit 0
-        """)
+    m, restore = leaving_restore(node)
     lazy_remove = node.script("#!/bin/sh\nexit 0\n")
     node.create("app1", restore, lazy_remove)
     wait_for(lambda: len(running(m)) == 1, what="the app")
