@@ -21,23 +21,12 @@ import signal
 import statistics
 import time
 
-from common import Node, ProcObserver, summary_ms, wait_for
+from common import ONE_CHECK as CHECK, ONE_STOP as STOP, Node, ProcObserver, summary_ms, wait_for
 
 START = """
 state=%(state)s
 ( setsid bash -c 'echo $$ > "$1/pid"; exec -a "$0" sleep 100000' "%(name)s" "$state" \
     </dev/null >/dev/null 2>&1 & )
-exit 0
-"""
-CHECK = """
-pid=$(cat %(state)s/pid 2>/dev/null) || exit 1
-s=$(cat /proc/$pid/stat 2>/dev/null) || exit 1
-case "${s##*) }" in Z*|X*) exit 1;; esac
-exit 0
-"""
-STOP = """
-pid=$(cat %(state)s/pid 2>/dev/null) && kill -9 $pid 2>/dev/null
-rm -f %(state)s/pid
 exit 0
 """
 TAG = "app"

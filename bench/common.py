@@ -355,3 +355,30 @@ s=$(cat /proc/$pid/stat 2>/dev/null) || exit 1
 case "${s##*) }" in Z*|X*) exit 1;; esac
 exit 0
 """
+
+
+# The same for the one-node benchmarks' application (state/pid).
+ONE_CHECK = """
+pid=$(cat %(state)s/pid 2>/dev/null) || exit 1
+s=$(cat /proc/$pid/stat 2>/dev/null) || exit 1
+case "${s##*) }" in Z*|X*) exit 1;; esac
+exit 0
+"""
+ONE_STOP = """
+pid=$(cat %(state)s/pid 2>/dev/null) && kill -9 $pid 2>/dev/null
+rm -f %(state)s/pid
+exit 0
+"""
+
+
+def create_extended(cluster, tag, up, v):
+    """The pidfile application tag (restore up, remove DOWN, quickchk CHECK every 5 s, no
+    local recovery) in service on node1 and extended to node2 with priority 10."""
+    n1, n2 = cluster[0], cluster[1]
+    n1.cmd("lkcli", "resource", "create", "gen", "--tag", tag,
+           "--restore", cluster.script("up", up % v),
+           "--remove", cluster.script("down", DOWN % v),
+           "--quickchk", cluster.script("check", CHECK % v),
+           "--quickchk-interval", "5", "--local-recovery", "off")
+    n1.cmd("lkcli", "resource", "extend", "--tag", tag, "--node", n2.name, "--priority", "10")
+    return n1, n2

@@ -17,23 +17,12 @@ import re
 import statistics
 import time
 
-from common import Node, alive, wait_for
+from common import ONE_CHECK as CHECK, ONE_STOP as STOP, Node, alive, wait_for
 
 START = """
 d=$(dirname "$0"); state=%(state)s
 setsid sleep 100000 </dev/null >/dev/null 2>&1 &
 echo $! > "$state/pid"
-exit 0
-"""
-CHECK = """
-pid=$(cat %(state)s/pid 2>/dev/null) || exit 1
-s=$(cat /proc/$pid/stat 2>/dev/null) || exit 1
-case "${s##*) }" in Z*|X*) exit 1;; esac
-exit 0
-"""
-STOP = """
-pid=$(cat %(state)s/pid 2>/dev/null) && kill -9 $pid 2>/dev/null
-rm -f %(state)s/pid
 exit 0
 """
 

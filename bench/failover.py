@@ -29,7 +29,7 @@ import signal
 import subprocess
 import time
 
-from common import Cluster, alive, summary_ms, wait_for, DOWN, CHECK
+from common import Cluster, alive, summary_ms, wait_for, create_extended
 
 UP = """
 state=%(state)s
@@ -97,14 +97,7 @@ def run_series(build, interval, misses, kind, runs, settle_timeout):
         state = os.path.join(cluster.tmp, "state")
         os.makedirs(state)
         v = {"state": state}
-        n1, n2 = cluster[0], cluster[1]
-        n1.cmd("lkcli", "resource", "create", "gen", "--tag", TAG,
-               "--restore", cluster.script("up", UP % v),
-               "--remove", cluster.script("down", DOWN % v),
-               "--quickchk", cluster.script("check", CHECK % v),
-               "--quickchk-interval", "5", "--local-recovery", "off")
-        n1.cmd("lkcli", "resource", "extend", "--tag", TAG, "--node", n2.name,
-               "--priority", "10")
+        n1, n2 = create_extended(cluster, TAG, UP, v)
         active, backup = n1, n2
         if not wait_for(lambda: settled(cluster, state, active, backup), settle_timeout, 0.05):
             raise RuntimeError("the hierarchy did not settle ISP on node1, OSU on node2")

@@ -32,7 +32,7 @@ import signal
 import subprocess
 import time
 
-from common import Cluster, ProcObserver, alive, summary_ms, wait_for, DOWN, CHECK
+from common import Cluster, ProcObserver, alive, summary_ms, wait_for, create_extended
 
 UP = """
 state=%(state)s
@@ -129,14 +129,7 @@ def run_cluster(build, interval, misses, guard, runs, settle_timeout, out):
         state = os.path.join(cluster.tmp, "state")
         os.makedirs(state)
         v = {"state": state, "prefix": prefix}
-        n1, n2 = cluster[0], cluster[1]
-        n1.cmd("lkcli", "resource", "create", "gen", "--tag", TAG,
-               "--restore", cluster.script("up", UP % v),
-               "--remove", cluster.script("down", DOWN % v),
-               "--quickchk", cluster.script("check", CHECK % v),
-               "--quickchk-interval", "5", "--local-recovery", "off")
-        n1.cmd("lkcli", "resource", "extend", "--tag", TAG, "--node", n2.name,
-               "--priority", "10")
+        n1, n2 = create_extended(cluster, TAG, UP, v)
         active, backup = n1, n2
         if not wait_for(lambda: settled(cluster, obs, active, backup, guard), settle_timeout,
                         0.05):
