@@ -188,6 +188,11 @@ int lk_address_canonical(const char *text, const char *what, bool remote,
 
 /* Cluster settings */
 
+uint64_t lk_cluster_settings_dead_ms(const struct lk_cluster_settings *settings)
+{
+    return (uint64_t) settings->heartbeat_interval_ms * settings->heartbeat_misses;
+}
+
 void lk_cluster_settings_init(struct lk_cluster_settings *settings)
 {
     memset(settings, 0, sizeof(*settings));

@@ -60,6 +60,9 @@ int lk_address_canonical(const char *text, const char *what, bool remote,
 /* The defaults (no witness, no fence script). */
 void lk_cluster_settings_init(struct lk_cluster_settings *settings);
 
+/* The dead time: heartbeat interval × misses, in ms (a node unheard for that long is DEAD). */
+uint64_t lk_cluster_settings_dead_ms(const struct lk_cluster_settings *settings);
+
 /* Sets one cluster setting from its name as `lkcli cluster config` spells it
  * ("heartbeat-interval-ms", "heartbeat-misses", "quorum", "quorum-loss-action",
  * "witness", "fence-script", "max-failovers", "failover-window") and its text value,

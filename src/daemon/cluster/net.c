@@ -211,8 +211,7 @@ static uint64_t mono_usec(void)
 
 static uint64_t dead_ms(const struct lk_net *net)
 {
-    return (uint64_t) net->config.cluster.heartbeat_interval_ms *
-           net->config.cluster.heartbeat_misses;
+    return lk_cluster_settings_dead_ms(&net->config.cluster);
 }
 
 /* A fresh nonce for one of our connections (see net.h, "Freshness"). */

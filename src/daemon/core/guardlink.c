@@ -15,10 +15,12 @@
 #include "guardlink.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bisect.h"
 #include "cgroup.h"
 #include "config.h"
 #include "eventlog.h"
@@ -38,20 +40,16 @@ struct lk_guardlink {
 
 static uint64_t dead_ms(const struct lk_node *node)
 {
-    return (uint64_t) node->config.cluster.heartbeat_interval_ms *
-           node->config.cluster.heartbeat_misses;
+    return lk_cluster_settings_dead_ms(&node->config.cluster);
 }
 
-/* The index of tag in node->resources (sorted), or SIZE_MAX. */
+/* The index of tag in node->resources (sorted by tag), or SIZE_MAX. */
 static size_t index_of(const struct lk_node *node, const char *tag)
 {
-    const struct lk_resource *res = lk_node_find(node, tag);
-    for (size_t i = 0; res && i < node->count; i++) {
-        if (node->resources[i] == res) {
-            return i;
-        }
-    }
-    return SIZE_MAX;
+    bool found = false;
+    size_t i = lk_bisect_tag((const void *const *) node->resources, node->count,
+                             offsetof(struct lk_resource, tag), tag, &found);
+    return found ? i : SIZE_MAX;
 }
 
 static size_t find_root(size_t *up, size_t i)
