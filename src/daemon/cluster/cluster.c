@@ -71,8 +71,7 @@ static struct peer *find_peer(const struct lk_cluster *cl, const char *name)
 
 uint64_t lk_cluster_dead_ms(const struct lk_cluster *cl)
 {
-    const struct lk_cluster_settings *s = &cl->node->config.cluster;
-    return (uint64_t) s->heartbeat_interval_ms * s->heartbeat_misses;
+    return lk_cluster_settings_dead_ms(&cl->node->config.cluster);
 }
 
 static enum lk_quorum_mode quorum_mode(const struct lk_cluster *cl)
@@ -894,9 +893,9 @@ static void on_fenced(void *userdata, uint64_t session, const void *payload, siz
         return;
     }
     struct peer *p = find_peer(cl, f.node);
-    const char *refuse = !p || p->witness          ? "not a peer"
-                         : p->inc != f.incarnation ? "not the incarnation last heard"
-                                                   : NULL;
+    const char *refuse = !p || p->witness                         ? "not a peer"
+                         : p->inc == 0 || p->inc != f.incarnation ? "not the incarnation last heard"
+                                                                  : NULL;
     if (refuse) {
         char why[320];
         snprintf(why, sizeof(why), "fenced frame for '%s': %s", f.node, refuse);
