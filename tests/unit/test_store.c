@@ -378,7 +378,7 @@ static void lk_store_open__creates_and_migrates(void **state)
     assert_int_equal(access(f->path, F_OK), 0);
     f->store = lk_store_close(f->store);
     assert_int_equal(raw_int(f->path, "PRAGMA application_id"), 0x4f4b4450);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                       " AND name IN ('resources', 'states', 'events', 'runs')"),
                      4);
@@ -404,7 +404,7 @@ static void lk_store_open__empty_file_is_a_fresh_database(void **state)
     assert_int_equal(count, 0);
     free(list);
     f->store = lk_store_close(f->store);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
 }
 
 static void lk_store_open__reopen_keeps_data(void **state)
@@ -416,7 +416,7 @@ static void lk_store_open__reopen_keeps_data(void **state)
     insert(f, &res);
     reopen_store(f);
     reopen_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
     struct lk_resource *back = load_one(f);
     assert_resource_equal(back, &res);
     free(back);
@@ -815,13 +815,59 @@ static void lk_store_add_event__keeps_at_most_events_kept(void **state)
     struct fixture *f = *state;
     open_store(f);
     assert_int_equal(lk_store_begin(f->store), 0);
-    for (int i = 1; i <= LK_EVENTS_KEPT + 100; i++) {
+    /* add_event alternates warnings (odd numbers) and errors (even) */
+    for (int i = 1; i <= 2 * LK_EVENTS_KEPT_PER_SEVERITY + 200; i++) {
         add_event(f, "a", i, NULL);
     }
     assert_int_equal(lk_store_commit(f->store), 0);
     f->store = lk_store_close(f->store);
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM events"), LK_EVENTS_KEPT);
-    assert_int_equal(raw_int(f->path, "SELECT min(number) FROM events"), 101);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM events"),
+                     2 * LK_EVENTS_KEPT_PER_SEVERITY);
+    assert_int_equal(raw_int(f->path, "SELECT min(number) FROM events"), 201);
+}
+
+/* An event of the severity given, written by lkd. */
+static void add_sev(struct fixture *f, enum lk_severity sev, int number, const char *message)
+{
+    struct lk_event_record e;
+    memset(&e, 0, sizeof(e));
+    e.time_ms = 1700000000000LL;
+    snprintf(e.node, sizeof(e.node), NODE);
+    e.severity = sev;
+    e.number = number;
+    snprintf(e.process, sizeof(e.process), "lkd");
+    snprintf(e.message, sizeof(e.message), "%s", message);
+    assert_int_equal(lk_store_add_event(f->store, &e), 0);
+}
+
+static void lk_store_add_event__a_flood_keeps_the_last_error(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    assert_int_equal(lk_store_begin(f->store), 0);
+    add_sev(f, LK_SEV_INFO, 1000, "started");
+    add_sev(f, LK_SEV_ERROR, 1202, "restore action failed: exit 1");
+    /* more warnings and then more infos than a severity keeps */
+    for (int i = 0; i < LK_EVENTS_KEPT_PER_SEVERITY + 300; i++) {
+        add_sev(f, LK_SEV_WARNING, 1604, "dropped a frame");
+    }
+    for (int i = 0; i < LK_EVENTS_KEPT_PER_SEVERITY + 300; i++) {
+        add_sev(f, LK_SEV_INFO, 1600, "path alive");
+    }
+    assert_int_equal(lk_store_commit(f->store), 0);
+    f->store = lk_store_close(f->store);
+    /* the error stays; each flood is cut to its own severity's share; the oldest info went */
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM events WHERE number = 1202"), 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM events WHERE severity = 'WARNING'"),
+                     LK_EVENTS_KEPT_PER_SEVERITY);
+    /* (the trim runs every 100 inserts: up to 99 more until the next one) */
+    assert_in_range(raw_int(f->path, "SELECT count(*) FROM events WHERE severity = 'INFO'"),
+                    LK_EVENTS_KEPT_PER_SEVERITY, LK_EVENTS_KEPT_PER_SEVERITY + 99);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM events WHERE number = 1000"), 0);
+    /* the trim finds each severity's newest by the index of migration 6 */
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                      " AND name = 'events_severity'"),
+                     1);
 }
 
 /* Runs */
@@ -894,11 +940,11 @@ static void lk_store_add_dep__round_trip_duplicate_delete_cascade(void **state)
 /* Cluster data (migration 3) */
 
 /* Turns the fresh database at f->path back into the schema of version 4, as an lkd from
- * before watch and kill-mode wrote it. */
+ * before watch and kill-mode (and the events' severity index) wrote it. */
 static void downgrade_to_4(struct fixture *f)
 {
     f->store = lk_store_close(f->store);
-    raw_exec(f->path, "ALTER TABLE resources DROP COLUMN watch;"
+    raw_exec(f->path, "DROP INDEX events_severity; ALTER TABLE resources DROP COLUMN watch;"
                       " ALTER TABLE resources DROP COLUMN kill_mode; PRAGMA user_version = 4");
 }
 
@@ -947,7 +993,7 @@ static void lk_store_open__migrates_version_2(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
     as_before_watch(&a);
     as_before_watch(&b);
     struct lk_extend *ext = NULL;
@@ -1012,7 +1058,7 @@ static void lk_store_open__migrates_version_3(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
     as_before_watch(&a);
     /* The state is kept; nothing is known to have failed to stop. */
     struct lk_resource *back = load_one(f);
@@ -1042,7 +1088,7 @@ static void lk_store_open__migrates_version_4(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 5);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
     /* Everything is kept; the new settings have their defaults. */
     as_before_watch(&a);
     struct lk_resource *back = load_one(f);
@@ -1375,6 +1421,7 @@ int main(void)
             T(lk_store_last_events__zero_is_none),
             T(lk_store_last_events__order_limit_and_tag),
             T(lk_store_add_event__keeps_at_most_events_kept),
+            T(lk_store_add_event__a_flood_keeps_the_last_error),
             T(lk_store_add_run__keeps_runs_kept_per_tag),
             T(lk_store_add_dep__round_trip_duplicate_delete_cascade),
             T(lk_store_open__migrates_version_2),

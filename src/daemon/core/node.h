@@ -16,6 +16,7 @@
 
 struct lk_bus;
 struct lk_cgroups;
+struct lk_eventlog;
 struct lk_guardlink;
 struct lk_run_spec;
 
@@ -36,7 +37,8 @@ struct lk_node {
     struct lk_store *store;
     struct lk_bus *bus; /* notifications (bus.h), wired by main.c */
     struct lk_view_facts facts;
-    int log_fd; /* $LKROOT/log/lk.log, append-only */
+    int log_fd;                   /* $LKROOT/log/lk.log, append-only */
+    struct lk_eventlog *eventlog; /* eventlog.c's: the folding of repeats, lk.log's size */
 
     struct lk_resource **resources; /* the view; each owned by this struct */
     size_t count;

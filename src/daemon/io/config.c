@@ -36,6 +36,8 @@
 #define KEY_CONTAINMENT  "containment"
 #define KEY_WATCHDOG     "watchdog"
 #define KEY_WATCHDOG_DEV "watchdog-device"
+#define KEY_LOG_MAX_SIZE "log-max-size"
+#define KEY_LOG_KEEP     "log-keep"
 #define KEY_PATH         "path"
 
 static bool has_control_char(const char *s)
@@ -196,6 +198,7 @@ struct parse_ctx {
     int node_line, cluster_line;
     int peer_line[LK_MAX_PEERS];
     int name_line, listen_line, log_level_line, containment_line, watchdog_line, wdev_line;
+    int log_max_size_line, log_keep_line;
     int cluster_key_line[LK_CLUSTER_SETTINGS_KEYS];
     const char *long_value; /* into buf: the value of a line too long for inih */
 };
@@ -400,6 +403,51 @@ static int node_path(struct parse_ctx *ctx, bool device, const char *value)
     return 1;
 }
 
+/* log-max-size (bytes, or with a K, M or G suffix: KiB, MiB, GiB) and log-keep (files);
+ * empty means the default (0 here). */
+static int node_log_bound(struct parse_ctx *ctx, bool keep, const char *value)
+{
+    uint64_t v = 0;
+    if (value[0] == '\0') {
+        *(keep ? &ctx->config->log_keep : &ctx->config->log_max_bytes) = 0;
+        return 1;
+    }
+    if (keep) {
+        if (lk_parse_uint(value, LK_CONF_LOG_KEEP_MIN, LK_CONF_LOG_KEEP_MAX, &v) < 0) {
+            ctx_fail(ctx, "invalid %s '%s': expected %d to %d files", KEY_LOG_KEEP, value,
+                     LK_CONF_LOG_KEEP_MIN, LK_CONF_LOG_KEEP_MAX);
+            return 0;
+        }
+        ctx->config->log_keep = v;
+        return 1;
+    }
+    char digits[32];
+    size_t len = strlen(value);
+    uint64_t unit = 1;
+    char last = len ? value[len - 1] : '\0';
+    if (last == 'K' || last == 'k' || last == 'M' || last == 'm' || last == 'G' || last == 'g') {
+        unit = last == 'K' || last == 'k'   ? 1024ULL
+               : last == 'M' || last == 'm' ? 1024ULL * 1024
+                                            : 1024ULL * 1024 * 1024;
+        len--;
+    }
+    if (len == 0 || len >= sizeof(digits)) {
+        len = sizeof(digits); /* refused below */
+    } else {
+        memcpy(digits, value, len);
+        digits[len] = '\0';
+    }
+    if (len >= sizeof(digits) ||
+        lk_parse_uint(digits, 1, LK_CONF_LOG_MAX_SIZE_MAX / unit, &v) < 0 ||
+        v * unit < LK_CONF_LOG_MAX_SIZE_MIN) {
+        ctx_fail(ctx, "invalid %s '%s': expected a size from 16K to 4G (bytes, or K, M, G)",
+                 KEY_LOG_MAX_SIZE, value);
+        return 0;
+    }
+    ctx->config->log_max_bytes = v * unit;
+    return 1;
+}
+
 static int handle_node(struct parse_ctx *ctx, const char *name, const char *value)
 {
     char verr[512];
@@ -417,6 +465,10 @@ static int handle_node(struct parse_ctx *ctx, const char *name, const char *valu
         first = &ctx->watchdog_line;
     } else if (strcmp(name, KEY_WATCHDOG_DEV) == 0) {
         first = &ctx->wdev_line;
+    } else if (strcmp(name, KEY_LOG_MAX_SIZE) == 0) {
+        first = &ctx->log_max_size_line;
+    } else if (strcmp(name, KEY_LOG_KEEP) == 0) {
+        first = &ctx->log_keep_line;
     } else {
         ctx_fail(ctx, "unknown setting '%s' in section [node]", name);
         return 0;
@@ -446,6 +498,9 @@ static int handle_node(struct parse_ctx *ctx, const char *name, const char *valu
     }
     if (first == &ctx->containment_line || first == &ctx->wdev_line) {
         return node_path(ctx, first == &ctx->wdev_line, value);
+    }
+    if (first == &ctx->log_max_size_line || first == &ctx->log_keep_line) {
+        return node_log_bound(ctx, first == &ctx->log_keep_line, value);
     }
     if (first == &ctx->watchdog_line) {
         if (value[0] == '\0' || strcmp(value, "off") == 0) {
@@ -665,6 +720,12 @@ static int format_config(const struct lk_config *config, char **ret_text, size_t
     if (config->watchdog_device[0]) {
         fprintf(f, "%s = %s\n", KEY_WATCHDOG_DEV, config->watchdog_device);
     }
+    if (config->log_max_bytes) {
+        fprintf(f, "%s = %llu\n", KEY_LOG_MAX_SIZE, (unsigned long long) config->log_max_bytes);
+    }
+    if (config->log_keep) {
+        fprintf(f, "%s = %llu\n", KEY_LOG_KEEP, (unsigned long long) config->log_keep);
+    }
     fprintf(f, "\n[%s]\n", SECTION_CLUSTER);
     fputs("# Empty: quorum = majority with three or more voters, else none; max-failovers =\n"
           "# nodes - 1; no witness; no fence script.\n",
@@ -728,7 +789,8 @@ static int check_round_trip(char *text, size_t len, const char *path,
                strcmp(parsed->containment, config->containment) != 0 ||
                parsed->watchdog != config->watchdog ||
                strcmp(parsed->watchdog_device, config->watchdog_device) != 0 ||
-               parsed->peer_count != config->peer_count) {
+               parsed->log_max_bytes != config->log_max_bytes ||
+               parsed->log_keep != config->log_keep || parsed->peer_count != config->peer_count) {
         r = lk_fail_einval(err, err_size,
                            "refusing to write '%s': the node or its peers would not read back "
                            "unchanged",

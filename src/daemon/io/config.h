@@ -11,6 +11,8 @@
  *   containment = auto | off | /path    (optional: resource cgroups; io/cgroup.h)
  *   watchdog = off | on                 (optional: the guard feeds watchdog-device)
  *   watchdog-device = /dev/watchdog     (optional)
+ *   log-max-size = 10M                  (optional: lk.log is rotated beyond it; 16K to 4G)
+ *   log-keep = 5                        (optional: rotated files kept, lk.log.1 to .N; 1-100)
  *   [cluster]
  *   heartbeat-interval-ms = 1000
  *   heartbeat-misses = 3
@@ -47,9 +49,17 @@
 #define LK_CONF_NAME    "etc/lk.conf"
 #define LK_AUTHKEY_NAME "etc/authkey"
 
-#define LK_CONF_PATH_MAX 1024
-#define LK_MAX_PEERS     32
-#define LK_MAX_PATHS     8 /* per peer */
+#define LK_CONF_PATH_MAX         1024
+#define LK_MAX_PEERS             32
+#define LK_MAX_PATHS             8 /* per peer */
+/* lk.log's rotation (core/eventlog.c): the size beyond which it is rotated and the number
+ * of rotated files kept, by default and at most. */
+#define LK_CONF_LOG_MAX_SIZE     (10ULL * 1024 * 1024)
+#define LK_CONF_LOG_MAX_SIZE_MIN (16ULL * 1024)
+#define LK_CONF_LOG_MAX_SIZE_MAX (4ULL * 1024 * 1024 * 1024)
+#define LK_CONF_LOG_KEEP         5
+#define LK_CONF_LOG_KEEP_MIN     1
+#define LK_CONF_LOG_KEEP_MAX     100
 
 struct lk_peer {
     char name[LK_TAG_MAX + 1];
@@ -67,6 +77,8 @@ struct lk_config {
     char containment[LK_CONF_PATH_MAX];
     bool watchdog;                          /* the guard arms watchdog_device */
     char watchdog_device[LK_CONF_PATH_MAX]; /* "" = /dev/watchdog */
+    uint64_t log_max_bytes;                 /* lk.log's bound; 0 = LK_CONF_LOG_MAX_SIZE */
+    uint64_t log_keep;                      /* lk.log.1 .. .N kept; 0 = LK_CONF_LOG_KEEP */
     struct lk_cluster_settings cluster;
     /* The version of the cluster settings: written by `lkcli cluster config` (a Lamport
      * counter and the node that wrote it, `version = N NODE` in [cluster]); the newer

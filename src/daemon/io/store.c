@@ -199,6 +199,9 @@ static const char *const migrations[] = {
          * resources from before keep the defaults. */
         "ALTER TABLE resources ADD COLUMN watch TEXT NOT NULL DEFAULT 'cgroup';"
         "ALTER TABLE resources ADD COLUMN kill_mode TEXT NOT NULL DEFAULT 'control-group';",
+        /* 6: events are kept by severity (issue 11): each severity's newest are found by
+         * this index, so that a flood of one severity never prunes another. */
+        "CREATE INDEX events_severity ON events(severity, seq);",
 };
 #define SCHEMA_VERSION ((int) (sizeof(migrations) / sizeof(migrations[0])))
 
@@ -756,13 +759,23 @@ int lk_store_add_event(struct lk_store *store, struct lk_event_record *e)
         return r;
     }
     e->seq = sqlite3_last_insert_rowid(store->db);
-    /* Bounded: trim now and then rather than at every insert. */
+    /* Bounded: trim now and then rather than at every insert, each severity on its own
+     * (LK_EVENTS_KEPT_PER_SEVERITY of each, found by the index events_severity), so that
+     * a flood of infos or warnings never pushes the last error out. */
     if (e->seq % 100 == 0) {
-        if (sqlite3_prepare_v2(store->db, "DELETE FROM events WHERE seq <= ?1", -1, &st, NULL) ==
-            SQLITE_OK) {
-            sqlite3_bind_int64(st, 1, e->seq - LK_EVENTS_KEPT);
-            (void) step_done(st);
+        if (sqlite3_prepare_v2(store->db,
+                               "DELETE FROM events WHERE severity = ?1 AND seq < (SELECT seq FROM"
+                               " events WHERE severity = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+                               -1, &st, NULL) != SQLITE_OK) {
+            return 0; /* the event is in; the trim waits for the next time */
         }
+        for (int sev = 0; sev < LK_SEV_COUNT; sev++) {
+            sqlite3_bind_text(st, 1, lk_severity_name((enum lk_severity) sev), -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 2, LK_EVENTS_KEPT_PER_SEVERITY - 1);
+            (void) sqlite3_step(st);
+            sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
     }
     return 0;
 }

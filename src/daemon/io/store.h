@@ -13,9 +13,12 @@
 #include "engine.h"
 #include "resource.h"
 
-#define LK_DB_NAME     "db/lk.db"
-#define LK_EVENTS_KEPT 10000 /* events kept in the database; older ones are dropped */
-#define LK_RUNS_KEPT   20    /* script runs kept per resource in the action log */
+#define LK_DB_NAME                  "db/lk.db"
+/* Events kept in the database: the newest LK_EVENTS_KEPT_PER_SEVERITY of each severity
+ * (older ones are dropped), so at most LK_EVENTS_KEPT in all. */
+#define LK_EVENTS_KEPT_PER_SEVERITY 10000
+#define LK_EVENTS_KEPT              (LK_SEV_COUNT * LK_EVENTS_KEPT_PER_SEVERITY)
+#define LK_RUNS_KEPT                20 /* script runs kept per resource in the action log */
 
 struct lk_store;
 
@@ -73,7 +76,8 @@ int lk_store_save_settings(struct lk_store *store, const struct lk_resource *res
 int lk_store_save_scripts(struct lk_store *store, const struct lk_resource *res);
 int lk_store_save_state(struct lk_store *store, const char *node, const struct lk_resource *res);
 
-/* Appends an event and drops the oldest beyond LK_EVENTS_KEPT. Sets record->seq. */
+/* Appends an event and drops the oldest of each severity beyond
+ * LK_EVENTS_KEPT_PER_SEVERITY. Sets record->seq. */
 int lk_store_add_event(struct lk_store *store, struct lk_event_record *record);
 
 /* Calls cb for the last n events in time order (n = 0: none). */
