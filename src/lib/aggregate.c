@@ -43,12 +43,6 @@ static const int never_folded[] = {
         LK_MSG_PEER_FENCED_ITSELF,
 };
 
-/* ERROR numbers that are folded all the same: a peer can repeat them at will (a bad
- * message, once per message), and their first occurrence still goes out at once. */
-static const int floodable_errors[] = {
-        LK_MSG_DATA_REJECTED,
-};
-
 static bool listed(const int *list, size_t count, int number)
 {
     for (size_t i = 0; i < count; i++) {
@@ -66,14 +60,8 @@ bool lk_aggregate_foldable(int number, enum lk_severity severity, const char *ta
         number < DAEMON_FIRST || number > DAEMON_LAST) {
         return false;
     }
-    if (listed(never_folded, sizeof(never_folded) / sizeof(never_folded[0]), number)) {
-        return false;
-    }
-    if (severity >= LK_SEV_ERROR) {
-        return listed(floodable_errors, sizeof(floodable_errors) / sizeof(floodable_errors[0]),
-                      number);
-    }
-    return true;
+    return severity < LK_SEV_ERROR &&
+           !listed(never_folded, sizeof(never_folded) / sizeof(never_folded[0]), number);
 }
 
 void lk_aggregate_shape(const char *message, char *buf, size_t size)
@@ -110,9 +98,10 @@ struct entry {
     enum lk_severity severity;
     uint64_t hash;
     uint64_t start_ms;
-    uint64_t count; /* folded in this interval */
-    int hnext;      /* the bucket's chain */
-    int prev, next; /* the order intervals started: head is the oldest */
+    uint64_t count;  /* folded in this interval */
+    unsigned passed; /* written at once since the entry was made (at most the burst) */
+    int hnext;       /* the bucket's chain */
+    int prev, next;  /* the order intervals started: head is the oldest */
     char tag[LK_TAG_MAX + 1];
     char key[LK_AGGREGATE_KEY_MAX];
     char last[LK_AGGREGATE_TEXT_MAX]; /* the last folded message */
@@ -300,6 +289,10 @@ bool lk_aggregate_offer(struct lk_aggregate *agg, uint64_t now_ms, int number,
     }
     if (i != NONE) {
         struct entry *e = &agg->entries[i];
+        if (!e->overflow && e->passed < LK_AGGREGATE_BURST) {
+            e->passed++;
+            return true;
+        }
         e->count++;
         snprintf(e->last, sizeof(e->last), "%s", message);
         return false;
@@ -332,6 +325,7 @@ bool lk_aggregate_offer(struct lk_aggregate *agg, uint64_t now_ms, int number,
         return false;
     }
     agg->per_kind[number - DAEMON_FIRST]++;
+    e->passed = 1;
     return true;
 }
 

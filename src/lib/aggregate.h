@@ -1,8 +1,8 @@
 /* Folding repeated events: which events may be folded (lk_aggregate_foldable, the rule and
- * its exceptions), and a bounded table that lets the first event of a kind and source
- * through at once, counts the repeats within an interval and hands back one summary per
- * interval. Pure: no loop, no clock (the caller passes now), no I/O. docs/DESIGN.md,
- * "Hardening: events under a flood". */
+ * its exceptions), and a bounded table that lets the first LK_AGGREGATE_BURST events of a
+ * kind and source through at once, counts the further repeats within an interval and
+ * hands back one summary per interval. Pure: no loop, no clock (the caller passes now), no I/O.
+ * docs/DESIGN.md, "Hardening: events under a flood". */
 #pragma once
 
 #include <stdbool.h>
@@ -13,6 +13,7 @@
 #include "validate.h"
 
 #define LK_AGGREGATE_INTERVAL_MS 10000 /* repeats are counted for this long, then summarised */
+#define LK_AGGREGATE_BURST       10    /* events of a kind and source written before folding */
 #define LK_AGGREGATE_ENTRIES     64    /* kinds and sources followed at once */
 #define LK_AGGREGATE_PER_KIND    8 /* sources of one number followed at once; more fold together */
 #define LK_AGGREGATE_KEY_MAX     256  /* bytes of a message's shape that tell sources apart */
@@ -20,11 +21,11 @@
 
 /* Whether an event may be folded with its repeats. Never: an event with a resource tag
  * (a resource's state changes and action results), an event written by a script
- * (process not "lkd"), a number outside the daemon's range 1000-1999, an ERROR (except
- * the numbers listed as floodable), and the listed node-level numbers that state
- * machines, `lkcli resource why` and `lkcli log --cluster` read (lifecycle, paths, nodes,
- * quorum, failover, fencing, configuration). Every other untagged INFO or WARNING event
- * may be: they are what strangers, peers and paths can repeat at will. */
+ * (process not "lkd"), a number outside the daemon's range 1000-1999, an ERROR, and the
+ * listed node-level numbers that state machines, `lkcli resource why` and `lkcli log
+ * --cluster` read (lifecycle, paths, nodes, quorum, failover, fencing, configuration).
+ * Every other untagged INFO or WARNING event may be: they are what strangers, peers and
+ * paths can repeat at will. */
 bool lk_aggregate_foldable(int number, enum lk_severity severity, const char *tag,
                            const char *process);
 
@@ -54,8 +55,9 @@ struct lk_aggregate *lk_aggregate_new(uint64_t interval_ms);
 /* NULL-safe; drops what is pending (call lk_aggregate_flush first to keep it). */
 struct lk_aggregate *lk_aggregate_free(struct lk_aggregate *agg);
 
-/* Offers one foldable event at now_ms. Returns true when it must be written now (the
- * first of its kind and source in the interval), false when it was counted (folded).
+/* Offers one foldable event at now_ms. Returns true when it must be written now (one of
+ * the first LK_AGGREGATE_BURST of its kind and source since it was quiet for an
+ * interval), false when it was counted (folded).
  * When the table is full, the oldest entry is summarised first: cb (may be NULL) is
  * called with its summary if it folded anything, before this returns. O(1). */
 bool lk_aggregate_offer(struct lk_aggregate *agg, uint64_t now_ms, int number,

@@ -264,6 +264,67 @@ static void lk_config_load__defaults(void **state)
     assert_true(lk_cluster_settings_equal(&defaults, &config.cluster, NULL, 0));
 }
 
+static void lk_config_load__log_rotation(void **state)
+{
+    (void) state;
+    static struct lk_config config, back;
+    char err[1024], path[256];
+    /* absent or empty: the defaults (0 here) */
+    assert_int_equal(load_text("[node]\nname = node1\n", &config, err, sizeof(err)), 0);
+    assert_int_equal(config.log_max_bytes, 0);
+    assert_int_equal(config.log_keep, 0);
+    assert_int_equal(load_text("[node]\nname = node1\nlog-max-size =\nlog-keep =\n", &config, err,
+                               sizeof(err)),
+                     0);
+    assert_int_equal(config.log_max_bytes, 0);
+    /* bytes or K, M, G (powers of 1024), at the bounds */
+    static const struct {
+        const char *text;
+        uint64_t bytes;
+    } good[] = {{"16K", 16384},    {"16384", 16384},      {"10M", 10485760},
+                {"10m", 10485760}, {"4G", 4294967296ULL}, {"4294967296", 4294967296ULL}};
+    char text[256];
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        snprintf(text, sizeof(text), "[node]\nname = node1\nlog-max-size = %s\nlog-keep = 100\n",
+                 good[i].text);
+        assert_int_equal(load_text(text, &config, err, sizeof(err)), 0);
+        assert_int_equal(config.log_max_bytes, good[i].bytes);
+        assert_int_equal(config.log_keep, 100);
+    }
+    /* written back and read back the same */
+    tmp_path("log-rotation.conf", path, sizeof(path));
+    assert_int_equal(lk_config_save(path, &config, err, sizeof(err)), 0);
+    assert_non_null(strstr(read_text(path), "\nlog-max-size = 4294967296\nlog-keep = 100\n"));
+    assert_int_equal(lk_config_load(path, &back, err, sizeof(err)), 0);
+    assert_int_equal(back.log_max_bytes, 4294967296ULL);
+    assert_int_equal(back.log_keep, 100);
+    /* refused with the line and the accepted range */
+    static const char *const bad_size[] = {"16383", "15K",  "5G",
+                                           "4097M", "K",    "1.5M",
+                                           "-1",    "10MB", "99999999999999999999999999999999K"};
+    for (size_t i = 0; i < sizeof(bad_size) / sizeof(bad_size[0]); i++) {
+        snprintf(text, sizeof(text), "[node]\nname = node1\nlog-max-size = %s\n", bad_size[i]);
+        assert_int_equal(load_text(text, &config, err, sizeof(err)), -EINVAL);
+        char want[160];
+        snprintf(want, sizeof(want),
+                 ":3: invalid log-max-size '%s': expected a size from 16K to 4G", bad_size[i]);
+        assert_non_null(strstr(err, want));
+    }
+    static const char *const bad_keep[] = {"0", "101", "x", "-3", "2 files"};
+    for (size_t i = 0; i < sizeof(bad_keep) / sizeof(bad_keep[0]); i++) {
+        snprintf(text, sizeof(text), "[node]\nname = node1\nlog-keep = %s\n", bad_keep[i]);
+        assert_int_equal(load_text(text, &config, err, sizeof(err)), -EINVAL);
+        char want[160];
+        snprintf(want, sizeof(want), ":3: invalid log-keep '%s': expected 1 to 100 files",
+                 bad_keep[i]);
+        assert_non_null(strstr(err, want));
+    }
+    assert_int_equal(load_text("[node]\nname = node1\nlog-keep = 2\nlog-keep = 2\n", &config, err,
+                               sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "set twice"));
+}
+
 static void lk_config_load__log_level(void **state)
 {
     (void) state;
@@ -586,6 +647,7 @@ int main(void)
             cmocka_unit_test(lk_config_load__too_many_peers),
             cmocka_unit_test(lk_config_load__defaults),
             cmocka_unit_test(lk_config_load__log_level),
+            cmocka_unit_test(lk_config_load__log_rotation),
             cmocka_unit_test(lk_config_load__accepts_comments_bom_crlf_and_empty_values),
             cmocka_unit_test(lk_config_load__long_line),
             cmocka_unit_test(lk_config_save__refuses_invalid_config),
