@@ -111,6 +111,29 @@ def test_an_error_incident_survives_a_flood(cluster):
     assert len(stranger_events(n1)) < 50
 
 
+def test_an_error_outlives_a_flood_of_infos(make_node):
+    """Events that are never folded (a script's lk_err messages): more infos than a
+    severity keeps, after a failed restore. The infos push only infos out; the failure
+    stays in `lkcli log --tag` and `why`."""
+    n = make_node("n1")
+    n.start()
+    n.create("app1", n.script("#!/bin/sh\necho cannot start app1\nexit 1\n"),
+             n.script("#!/bin/sh\nexit 0\n"), check=False)
+    wait_for(lambda: n.log_events(tag="app1") and any(
+        e["number"] == RESTORE_FAILED for e in n.log_events(tag="app1")),
+        what="app1's restore failed")
+    count = 10500  # beyond the 10 000 events the database kept in all
+    p = n.run(["bash", "-c", f"seq 1 {count} | xargs -P 4 -I{{}} {n.bin('lk_err')} --root "
+                             f"{n.root} -c INFO -n 9100 'flood {{}}'"], timeout=900)
+    assert p.returncode == 0, p.stderr[-2000:]
+    last = n.log_events(n=5)
+    assert [e for e in last if e["number"] == 9100], last
+    assert [e for e in n.log_events(tag="app1") if e["number"] == RESTORE_FAILED], \
+        "the failed restore left the database"
+    why = n.cli_json("resource", "why", "--tag", "app1")
+    assert why["root_cause"] and why["root_cause"]["number"] == RESTORE_FAILED, why
+
+
 def set_node_keys(node, **keys):
     conf = node.root / "etc" / "lk.conf"
     lines = conf.read_text().splitlines(keepends=True)
