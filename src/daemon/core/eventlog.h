@@ -1,6 +1,8 @@
-/* The event log: every event goes to the node database (bounded), to $LKROOT/log/lk.log
- * as a line of text, and to syslog; subscribers (lkcli log --follow, commands waiting for
- * an action) hear it through the bus. */
+/* The event log: every event goes to the node database (bounded per severity), to
+ * $LKROOT/log/lk.log as a line of text (rotated beyond [node] log-max-size), and to
+ * syslog; subscribers (lkcli log --follow, commands waiting for an action) hear it
+ * through the bus. Repeats of a node-level info or warning are folded into one summary
+ * per interval (lib/aggregate.h; docs/DESIGN.md, "Hardening: events under a flood"). */
 #pragma once
 
 #include <jansson.h>
@@ -10,11 +12,14 @@
 
 #define LK_LOG_NAME "log/lk.log"
 
-/* Opens $LKROOT/log/lk.log for appending and syslog. */
+/* Opens $LKROOT/log/lk.log for appending and syslog, and sets up the folding of repeats
+ * (its timer on node->loop, which must exist) and lk.log's rotation from node->config. */
 int lk_eventlog_open(struct lk_node *node);
 void lk_eventlog_close(struct lk_node *node);
 
-/* Writes one event. process is "lkd" for the daemon's own events; detail may be NULL.
+/* Writes one event, or counts it when it repeats a foldable one (its summary is written
+ * at the end of the interval). process is "lkd" for the daemon's own events; detail may
+ * be NULL.
  * Failures to write the file or the database are reported on stderr and otherwise
  * ignored: losing a log line must never stop an action. */
 void lk_eventlog_write(struct lk_node *node, enum lk_severity severity, int number, const char *tag,
