@@ -52,6 +52,7 @@
 
 #include "api.h"
 #include "bus.h"
+#include "catchup.h"
 #include "cgroup.h"
 #include "cluster.h"
 #include "config.h"
@@ -439,6 +440,7 @@ int main(int argc, char **argv)
     ensure_dir(node.root, "log", 0755);
     ensure_dir(node.root, "db", 0700);
     ensure_dir(node.root, "bin", 0755);
+    ensure_dir(node.root, "var", 0755); /* the disk reserve (core/catchup.h) */
     int lock_fd = lock_root(node.root);
     if (sodium_init() < 0) {
         die("cannot initialise libsodium");
@@ -523,6 +525,10 @@ int main(int argc, char **argv)
     uv_signal_start(&node.sigint, on_signal, SIGINT);
 
     lk_eventlog_msg(&node, NULL, LK_MSG_DAEMON_STARTED, node.name, (int) getpid());
+    /* The disk reserve, and the node going on from memory when the disk fails. */
+    if (lk_catchup_start(&node, &owners) < 0) {
+        die("out of memory");
+    }
     char contained[LK_PATH_MAX + 64];
     snprintf(contained, sizeof(contained), node.cgroups ? "on (%s)" : "off (%s)",
              node.cgroups ? lk_cgroups_base(node.cgroups) : node.containment_why);
@@ -544,6 +550,7 @@ int main(int argc, char **argv)
      * way, close them without a word (LK_LEAVE_CRASH). Then let the closes finish. */
     lk_cluster_stop(cluster, LK_LEAVE_CRASH);
     uv_close((uv_handle_t *) &stopper.timer, NULL);
+    lk_catchup_stop(&node);
     /* The comm paths drain for up to 500 ms (net.h); their timer wakes the loop, so
      * UV_RUN_ONCE cannot block past it. */
     while (!lk_cluster_net_stopped(cluster) && uv_run(node.loop, UV_RUN_ONCE) != 0) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "catchup.h"
 
 int lk_eventlog_open(struct lk_node *node)
 {
@@ -109,7 +110,8 @@ void lk_eventlog_write(struct lk_node *node, enum lk_severity severity, int numb
     snprintf(e->detail, sizeof(e->detail), "%s", detail ? detail : "");
     if (node->store && lk_store_add_event(node->store, e) < 0) {
         fprintf(stderr, "lkd: cannot store event %d: %s, ignoring\n", number,
-                lk_store_errmsg(node->store));
+                lk_store_why(node->store));
+        lk_catchup_keep_event(node, e); /* written when the disk takes it again */
     }
     append_file(node, e);
     int prio = severity == LK_SEV_ERROR     ? LOG_ERR

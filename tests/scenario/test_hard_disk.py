@@ -1,0 +1,230 @@
+"""Hardening: a full or failing disk never hides a failure (issue 11, item 3).
+
+The node's root is a small tmpfs of its own, filled by a file written until ENOSPC. Then
+the store cannot be written, yet a killed application is recovered (or failed over),
+its events reach lk.log, `status` says loudly that the database is not writable,
+commands that need the store are refused with one line and change nothing, and once
+space returns the node catches up: the events say so and the database holds what
+memory held (checked in the database itself and after a restart of lkd).
+"""
+import errno
+import os
+import signal
+import sqlite3
+import subprocess
+
+import pytest
+from conftest import lkapp, one_line_error, wait_for
+
+TMPFS_SIZE = "48m"
+NOT_WRITABLE = "the node database is not writable"
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """mount(path): a small tmpfs on path (made first). Set up before make_node (ask for
+    it first), so it is unmounted after the nodes were stopped; lazily, whatever holds
+    it."""
+    mounted = []
+
+    def mount(path, size=TMPFS_SIZE):
+        path.mkdir(parents=True, exist_ok=True)
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs",
+                            str(path)], capture_output=True, text=True)
+        if p.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {p.stderr.strip()}")
+        mounted.append(path)
+        return path
+
+    yield mount
+    for path in reversed(mounted):
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def fill(path):
+    """Writes path/filler until the filesystem is full (ENOSPC at every size down to one
+    byte); returns the file."""
+    filler = path / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        for size in (1 << 20, 1 << 16, 4096, 512, 1):
+            chunk = b"\0" * size
+            while True:
+                try:
+                    os.write(fd, chunk)
+                except OSError as e:
+                    assert e.errno in (errno.ENOSPC, errno.EDQUOT), e
+                    break
+    finally:
+        os.close(fd)
+    return filler
+
+
+def lk_log(node):
+    try:
+        return (node.root / "log" / "lk.log").read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def log_numbers(node, tag=None):
+    """The numbers of lk.log's events (of tag, if given), in order."""
+    out = []
+    for line in lk_log(node).splitlines():
+        if not line or line.startswith(" "):
+            continue
+        # "<date> <time> <node> <severity> <number> <tag>: <message>"
+        parts = line.split(None, 6)
+        if len(parts) < 6 or not parts[4].isdigit():
+            continue
+        if tag is None or parts[5].rstrip(":") == tag:
+            out.append(int(parts[4]))
+    return out
+
+
+def definitions_of(ins_list_text):
+    """ins_list's lines without the state and its reason: what a definition change
+    changes."""
+    return [f[:6] + f[8:] for f in (line.split(",") for line in ins_list_text.splitlines())]
+
+
+def definitions(node):
+    return definitions_of(node.ins_list_raw().stdout)
+
+
+def store_of(node):
+    return node.status().get("store")
+
+
+def settled(node, tag, state):
+    r = node.resource(tag)
+    return r is not None and r["state"] == state and r["pending"] in ("", "none")
+
+
+def db_state(node, tag):
+    """(state, recoveries) of tag in the node's database, read by sqlite itself."""
+    con = sqlite3.connect(f"file:{node.root / 'db' / 'lk.db'}?mode=ro", uri=True, timeout=10)
+    try:
+        row = con.execute("SELECT state, recoveries FROM states WHERE tag = ? AND node = ?",
+                          (tag, node.name)).fetchone()
+    finally:
+        con.close()
+    return row
+
+
+class Protected:
+    """A pidfile-watched application: lkapp.App's scripts, its restore used as recover."""
+
+    def __init__(self, node, tag):
+        self.node, self.tag = node, tag
+        self.app = node.app(tag)
+
+    def create(self, *settings):
+        self.node.cli("resource", "create", "gen", *self.app.create_args(), "--recover",
+                      str(self.app.restore), "--pidfile", str(self.app.pidfile),
+                      "--quickchk-interval", "60", *settings)
+
+    def pid(self):
+        try:
+            pid = int(self.app.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if self.app.marker in " ".join(lkapp.proc_cmdlines().get(pid, [])) else None
+
+    def kill(self):
+        pid = self.pid()
+        assert pid, "the application does not run"
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+
+def full_node(tmpfs, make_node, name="n1"):
+    n = make_node(name)
+    tmpfs(n.root)
+    n.start()
+    return n
+
+
+def test_full_root_killed_application_is_recovered_and_shown(tmpfs, make_node):
+    n = full_node(tmpfs, make_node)
+    svc = Protected(n, "web")
+    svc.create()
+    wait_for(lambda: settled(n, "web", "ISP"), what="web in service")
+    assert store_of(n)["writable"] is True
+
+    fill(n.root)
+    old = svc.kill()
+    # The failure is handled: the application runs again, recovered from memory.
+    wait_for(lambda: svc.pid() and svc.pid() != old, timeout=30, what="web recovered")
+    wait_for(lambda: settled(n, "web", "ISP"), what="web back in service")
+    # The events went to lk.log: the process exit, the recovery, and the store's state.
+    wait_for(lambda: {1506, 1502} <= set(log_numbers(n, "web")), what="1506 and 1502 in lk.log")
+    assert 1011 in log_numbers(n)
+    st = store_of(n)
+    assert st["writable"] is False
+    assert st["why"] and st["since"] > 0
+    text = n.cli("status").stdout
+    assert text.splitlines()[0].startswith("node database NOT WRITABLE"), text
+    assert n.resource("web")["local_recoveries"] == 1
+    print(lk_log(n))
+
+
+def test_full_root_refuses_definition_changes_and_keeps_resource_commands(tmpfs, make_node):
+    n = full_node(tmpfs, make_node)
+    svc = Protected(n, "web")
+    svc.create()
+    wait_for(lambda: settled(n, "web", "ISP"), what="web in service")
+    fill(n.root)
+    old = svc.kill()
+    wait_for(lambda: store_of(n)["writable"] is False and svc.pid() not in (None, old),
+             what="the store not writable and web recovered")
+    before = n.ins_list_raw().stdout
+    assert definitions(n) == definitions_of(before)
+
+    other = n.app("other")
+    for argv in (["resource", "create", "gen", *other.create_args()],
+                 ["resource", "config", "--tag", "web", "--quickchk-interval", "30"]):
+        line = one_line_error(n.cli(*argv, check=False))
+        assert NOT_WRITABLE in line, line
+    assert definitions(n) == definitions_of(before)
+    assert n.resource("other") is None
+
+    # Acting on a resource works from memory.
+    n.cli("resource", "remove", "--tag", "web")
+    assert settled(n, "web", "OSU") and svc.pid() is None
+    line = one_line_error(n.cli("resource", "delete", "--tag", "web", check=False))
+    assert NOT_WRITABLE in line, line
+    assert n.resource("web") is not None
+    n.cli("resource", "restore", "--tag", "web")
+    assert settled(n, "web", "ISP") and svc.pid()
+    assert definitions(n) == definitions_of(before)
+
+
+def test_catch_up_when_space_returns(tmpfs, make_node):
+    n = full_node(tmpfs, make_node)
+    svc = Protected(n, "web")
+    svc.create()
+    wait_for(lambda: settled(n, "web", "ISP"), what="web in service")
+    filler = fill(n.root)
+    old = svc.kill()
+    wait_for(lambda: store_of(n)["writable"] is False and svc.pid() not in (None, old),
+             what="the store not writable and web recovered")
+    wait_for(lambda: settled(n, "web", "ISP"), what="web back in service")
+    n.cli("resource", "remove", "--tag", "web")
+    assert settled(n, "web", "OSU")
+
+    filler.unlink()
+    wait_for(lambda: store_of(n)["writable"] is True, what="the store writable again")
+    assert 1012 in log_numbers(n)
+    # The database holds what memory held.
+    assert db_state(n, "web") == ("OSU", 1)
+    assert (n.root / "var" / "reserve").stat().st_size >= 4 << 20
+    # And a definition change works again.
+    n.cli("resource", "config", "--tag", "web", "--quickchk-interval", "30")
+
+    n.stop(force=True)
+    n.start()
+    wait_for(lambda: n.resource("web") is not None, what="web loaded")
+    r = n.resource("web")
+    assert (r["state"], r["local_recoveries"]) == ("OSU", 1)
+    assert store_of(n)["writable"] is True
