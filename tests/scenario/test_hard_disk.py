@@ -166,7 +166,6 @@ def test_full_root_killed_application_is_recovered_and_shown(tmpfs, make_node):
     text = n.cli("status").stdout
     assert text.splitlines()[0].startswith("node database NOT WRITABLE"), text
     assert n.resource("web")["local_recoveries"] == 1
-    print(lk_log(n))
 
 
 def test_full_root_refuses_definition_changes_and_keeps_resource_commands(tmpfs, make_node):
@@ -210,14 +209,31 @@ def test_catch_up_when_space_returns(tmpfs, make_node):
     wait_for(lambda: store_of(n)["writable"] is False and svc.pid() not in (None, old),
              what="the store not writable and web recovered")
     wait_for(lambda: settled(n, "web", "ISP"), what="web back in service")
+    assert store_of(n)["reserve"] is False
+
+    # The reserve is used up too: now nothing reaches the disk, and the node goes on from
+    # memory alone.
+    more = fill(n.root / "var")
+    old = svc.kill()
+    wait_for(lambda: svc.pid() not in (None, old), what="web recovered from memory")
+    wait_for(lambda: settled(n, "web", "ISP"), what="web back in service")
+    assert n.resource("web")["local_recoveries"] == 2
+    st = store_of(n)
+    assert st["writable"] is False and st["dirty"] is True and st["kept_events"] > 0
+    assert db_state(n, "web") == ("ISP", 1), "the database is behind memory"
     n.cli("resource", "remove", "--tag", "web")
     assert settled(n, "web", "OSU")
+    assert db_state(n, "web")[0] == "ISP"
 
     filler.unlink()
+    more.unlink()
     wait_for(lambda: store_of(n)["writable"] is True, what="the store writable again")
     assert 1012 in log_numbers(n)
-    # The database holds what memory held.
-    assert db_state(n, "web") == ("OSU", 1)
+    st = store_of(n)
+    assert st["dirty"] is False and st["reserve"] is True
+    # The database holds what memory held: the states, and the events it had missed.
+    assert db_state(n, "web") == ("OSU", 2)
+    assert [e["number"] for e in n.log_events(tag="web")].count(1502) == 2
     assert (n.root / "var" / "reserve").stat().st_size >= 4 << 20
     # And a definition change works again.
     n.cli("resource", "config", "--tag", "web", "--quickchk-interval", "30")
@@ -226,5 +242,36 @@ def test_catch_up_when_space_returns(tmpfs, make_node):
     n.start()
     wait_for(lambda: n.resource("web") is not None, what="web loaded")
     r = n.resource("web")
-    assert (r["state"], r["local_recoveries"]) == ("OSU", 1)
+    assert (r["state"], r["local_recoveries"]) == ("OSU", 2)
     assert store_of(n)["writable"] is True
+
+
+def test_full_node_fails_over_to_its_peer(tmpfs, cluster):
+    """node1's root is full: its application dies, it cannot recover it (no recover
+    script), and the hierarchy fails over to node2 all the same."""
+    from cluster import HB_MISSES, HB_MS
+
+    n1, n2 = cluster.build(2, start=False)
+    tmpfs(n1.root)
+    for n in (n1, n2):
+        n.start()
+    cluster.mesh([n1, n2])
+    cluster.configure([n1, n2], heartbeat_ms=HB_MS, misses=HB_MISSES)
+    cluster.wait_all_alive([n1, n2])
+
+    app = cluster.app("app1")
+    n1.create("app1", app.restore, app.remove, "--quickchk", app.quickchk,
+              "--quickchk-interval", "0.5", "--watch", "none")
+    wait_for(lambda: app.runs_only_on(n1), what="app1 on node1")
+    n1.cli("resource", "extend", "--tag", "app1", "--node", "node2", "--priority", "2")
+    wait_for(lambda: n2.state("app1") == "OSU", what="app1 extended to node2")
+
+    fill(n1.root)
+    [pid] = app.nodes()["node1"]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: app.runs_only_on(n2), timeout=60, what="app1 failed over to node2")
+    wait_for(lambda: n2.state("app1") == "ISP", what="app1 ISP on node2")
+    wait_for(lambda: n1.state("app1") in ("OSF", "OSU"), what="app1 out of service on node1")
+    assert store_of(n1)["writable"] is False
+    assert store_of(n2)["writable"] is True
+    assert 1011 in log_numbers(n1)
