@@ -359,6 +359,12 @@ void lk_catchup_stop(struct lk_node *node)
     if (!c) {
         return;
     }
+    /* A last try: what memory holds ahead of the disk would be lost with the process (the
+     * next start then probes from the older states on disk). */
+    if (!c->writable && !c->writing && catch_up(c) < 0) {
+        lk_log(LK_LOG_WARNING, "stopping with the node database behind memory: %s",
+               lk_store_why(node->store));
+    }
     node->catchup = NULL;
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *) &c->timer, free_catchup);

@@ -573,8 +573,9 @@ int lk_executor_save_owner(struct lk_node *node, struct lk_owners *owners, const
     }
     char *text = owner_text(rec);
     int r = save_owner_text(node->store, tag, text);
+    bool encoded = text != NULL;
     free(text);
-    if (r < 0 && text && (lk_catchup_failed(node, NULL) || !lk_catchup_writable(node))) {
+    if (r < 0 && encoded && (lk_catchup_failed(node, NULL) || !lk_catchup_writable(node))) {
         /* Kept in memory, written at the catch-up (catchup.h). */
         lk_catchup_dirty_owners(node);
         r = 0;
