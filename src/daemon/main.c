@@ -461,7 +461,15 @@ int main(int argc, char **argv)
 
     snprintf(path, sizeof(path), "%s/%s", node.root, LK_DB_NAME);
     if (lk_store_open(path, &node.store, err, sizeof(err)) < 0) {
-        die("%s", err);
+        /* A full disk cannot even open a database in WAL mode (its -wal and -shm files):
+         * the reserve is for this. The node then starts not writable (core/catchup.h). */
+        char reserve[LK_PATH_MAX + 64];
+        snprintf(reserve, sizeof(reserve), "%s/%s", node.root, LK_RESERVE_NAME);
+        if (lk_store_reserve_free(reserve) < 0 ||
+            lk_store_open(path, &node.store, err, sizeof(err)) < 0) {
+            die("%s", err);
+        }
+        lk_log(LK_LOG_WARNING, "the disk reserve '%s' was freed to open the database", reserve);
     }
     r = lk_store_load(node.store, node.name, &node.resources, &node.count);
     if (r < 0) {

@@ -246,6 +246,30 @@ def test_catch_up_when_space_returns(tmpfs, make_node):
     assert store_of(n)["writable"] is True
 
 
+def test_start_on_a_full_disk(tmpfs, make_node):
+    """lkd starts on a full disk (the reserve makes room to open the database), says it
+    is not writable, keeps its application, and catches up when space returns."""
+    n = full_node(tmpfs, make_node)
+    svc = Protected(n, "web")
+    svc.create()
+    wait_for(lambda: settled(n, "web", "ISP"), what="web in service")
+    n.stop(force=True)
+    filler = fill(n.root)
+
+    n.start()
+    wait_for(lambda: settled(n, "web", "ISP"), what="web probed in service")
+    st = store_of(n)
+    assert st["writable"] is False and st["reserve"] is False, st
+    assert {1014, 1011} <= set(log_numbers(n))
+    old = svc.kill()
+    wait_for(lambda: svc.pid() not in (None, old), what="web recovered")
+    wait_for(lambda: settled(n, "web", "ISP"), what="web back in service")
+
+    filler.unlink()
+    wait_for(lambda: store_of(n)["writable"] is True, what="the store writable again")
+    assert db_state(n, "web") == ("ISP", 1)
+
+
 def test_full_node_fails_over_to_its_peer(tmpfs, cluster):
     """node1's root is full: its application dies, it cannot recover it (no recover
     script), and the hierarchy fails over to node2 all the same."""
