@@ -48,6 +48,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -465,7 +466,9 @@ int main(int argc, char **argv)
          * the reserve is for this. The node then starts not writable (core/catchup.h). */
         char reserve[LK_PATH_MAX + 64];
         snprintf(reserve, sizeof(reserve), "%s/%s", node.root, LK_RESERVE_NAME);
-        if (lk_store_reserve_free(reserve) < 0 ||
+        struct statvfs vfs;
+        bool full = statvfs(path, &vfs) == 0 && (uint64_t) vfs.f_bavail * vfs.f_frsize < (1 << 20);
+        if (!full || lk_store_reserve_free(reserve) < 0 ||
             lk_store_open(path, &node.store, err, sizeof(err)) < 0) {
             die("%s", err);
         }
