@@ -172,21 +172,33 @@ def test_full_root_refuses_definition_changes_and_keeps_resource_commands(tmpfs,
     n = full_node(tmpfs, make_node)
     svc = Protected(n, "web")
     svc.create()
-    wait_for(lambda: settled(n, "web", "ISP"), what="web in service")
+    db = n.app("db")
+    n.cli("resource", "create", "gen", *db.create_args())
+    wait_for(lambda: settled(n, "web", "ISP") and settled(n, "db", "ISP"), what="in service")
     fill(n.root)
     old = svc.kill()
     wait_for(lambda: store_of(n)["writable"] is False and svc.pid() not in (None, old),
              what="the store not writable and web recovered")
     before = n.ins_list_raw().stdout
     assert definitions(n) == definitions_of(before)
+    settings = n.cli_json("cluster", "config")["settings"]
+    copies = n.copies()
 
     other = n.app("other")
+    new_restore = n.script("#!/bin/sh\nexit 0\n")
     for argv in (["resource", "create", "gen", *other.create_args()],
-                 ["resource", "config", "--tag", "web", "--quickchk-interval", "30"]):
+                 ["resource", "config", "--tag", "web", "--quickchk-interval", "30"],
+                 ["resource", "update-script", "--tag", "web", "--action", "restore", "--file",
+                  new_restore],
+                 ["dependency", "create", "--parent", "web", "--child", "db"],
+                 ["cluster", "config", "--max-failovers", "3"]):
         line = one_line_error(n.cli(*argv, check=False))
-        assert NOT_WRITABLE in line, line
+        assert NOT_WRITABLE in line, (argv, line)
     assert definitions(n) == definitions_of(before)
     assert n.resource("other") is None
+    assert n.status()["dependencies"] == []
+    assert n.copies() == copies
+    assert n.cli_json("cluster", "config")["settings"] == settings
 
     # Acting on a resource works from memory.
     n.cli("resource", "remove", "--tag", "web")
