@@ -311,3 +311,54 @@ def test_full_node_fails_over_to_its_peer(tmpfs, cluster):
     assert store_of(n1)["writable"] is False
     assert store_of(n2)["writable"] is True
     assert 1011 in log_numbers(n1)
+
+
+def db_owner(node, tag):
+    """(generation, owner) of tag's ownership record in the node's database."""
+    con = sqlite3.connect(f"file:{node.root / 'db' / 'lk.db'}?mode=ro", uri=True, timeout=10)
+    try:
+        return con.execute("SELECT generation, owner FROM ownership WHERE tag = ?",
+                           (tag,)).fetchone()
+    finally:
+        con.close()
+
+
+def test_full_node_takes_over_from_its_dead_peer(tmpfs, cluster):
+    """node1's root is full and node2, which holds app1, crashes: node1 takes the
+    hierarchy over with its ownership record in memory only, and writes the record once
+    space returns."""
+    from cluster import HB_MISSES, HB_MS
+
+    n1, n2 = cluster.build(2, start=False)
+    tmpfs(n1.root)
+    for n in (n1, n2):
+        n.start()
+    cluster.mesh([n1, n2])
+    cluster.configure([n1, n2], heartbeat_ms=HB_MS, misses=HB_MISSES)
+    cluster.wait_all_alive([n1, n2])
+
+    app = cluster.app("app1")
+    n2.create("app1", app.restore, app.remove, "--quickchk", app.quickchk)
+    wait_for(lambda: app.runs_only_on(n2), what="app1 on node2")
+    n2.cli("resource", "extend", "--tag", "app1", "--node", "node1", "--priority", "2")
+    wait_for(lambda: n1.state("app1") == "OSU", what="app1 extended to node1")
+    before = db_owner(n1, "app1")
+
+    filler = fill(n1.root)
+    # A first write fails (an event from a script) and frees the reserve; that room is
+    # filled too, so that the takeover's record cannot be written at all.
+    n1.lk_err("-c", "INFO", "-n", "9100", "a message from a script", check=True)
+    wait_for(lambda: store_of(n1)["reserve"] is False, what="the reserve freed")
+    more = fill(n1.root / "var")
+    n2.kill9_all()
+    wait_for(lambda: app.runs_only_on(n1), timeout=60, what="app1 taken over by node1")
+    wait_for(lambda: n1.state("app1") == "ISP", what="app1 ISP on node1")
+    assert store_of(n1)["writable"] is False
+    assert db_owner(n1, "app1") == before, "the record is in memory only"
+
+    filler.unlink()
+    more.unlink()
+    wait_for(lambda: store_of(n1)["writable"] is True, what="node1's store writable again")
+    gen, owner = db_owner(n1, "app1")
+    assert owner == "node1" and (before is None or gen > before[0]), (before, gen, owner)
+    assert db_state(n1, "app1")[0] == "ISP"
