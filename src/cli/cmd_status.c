@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "client.h"
 #include "lkcli.h"
@@ -141,6 +142,25 @@ static void print_guard(const json_t *data)
     }
 }
 
+/* The node database when it is not writable (a full or failing disk): first, loudly. */
+static void print_store(const json_t *data)
+{
+    const json_t *store = json_object_get(data, "store");
+    if (!json_is_object(store) || !json_is_false(json_object_get(store, "writable"))) {
+        return;
+    }
+    const char *why = json_string_value(json_object_get(store, "why"));
+    time_t since = (time_t) (json_integer_value(json_object_get(store, "since")) / 1000);
+    struct tm tm;
+    char when[32] = "?";
+    if (gmtime_r(&since, &tm)) {
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
+    }
+    printf("node database NOT WRITABLE since %s: %s; state kept in memory, changes "
+           "refused\n",
+           when, why && why[0] ? why : "unknown error");
+}
+
 int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
 {
     if (argc > 0) {
@@ -156,6 +176,7 @@ int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
         json_decref(data);
         return 0;
     }
+    print_store(data);
     printf("node %s  (pid %lld, up %lld s, root %s)%s\n",
            json_string_value(json_object_get(data, "node")),
            (long long) json_integer_value(json_object_get(data, "pid")),

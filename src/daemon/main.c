@@ -48,10 +48,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "bus.h"
+#include "catchup.h"
 #include "cgroup.h"
 #include "cluster.h"
 #include "config.h"
@@ -439,6 +441,7 @@ int main(int argc, char **argv)
     ensure_dir(node.root, "log", 0755);
     ensure_dir(node.root, "db", 0700);
     ensure_dir(node.root, "bin", 0755);
+    ensure_dir(node.root, "var", 0755); /* the disk reserve (core/catchup.h) */
     int lock_fd = lock_root(node.root);
     if (sodium_init() < 0) {
         die("cannot initialise libsodium");
@@ -459,7 +462,17 @@ int main(int argc, char **argv)
 
     snprintf(path, sizeof(path), "%s/%s", node.root, LK_DB_NAME);
     if (lk_store_open(path, &node.store, err, sizeof(err)) < 0) {
-        die("%s", err);
+        /* A full disk cannot even open a database in WAL mode (its -wal and -shm files):
+         * the reserve is for this. The node then starts not writable (core/catchup.h). */
+        char reserve[LK_PATH_MAX + 64];
+        snprintf(reserve, sizeof(reserve), "%s/%s", node.root, LK_RESERVE_NAME);
+        struct statvfs vfs;
+        bool full = statvfs(path, &vfs) == 0 && (uint64_t) vfs.f_bavail * vfs.f_frsize < (1 << 20);
+        if (!full || lk_store_reserve_free(reserve) < 0 ||
+            lk_store_open(path, &node.store, err, sizeof(err)) < 0) {
+            die("%s", err);
+        }
+        lk_log(LK_LOG_WARNING, "the disk reserve '%s' was freed to open the database", reserve);
     }
     r = lk_store_load(node.store, node.name, &node.resources, &node.count);
     if (r < 0) {
@@ -523,6 +536,10 @@ int main(int argc, char **argv)
     uv_signal_start(&node.sigint, on_signal, SIGINT);
 
     lk_eventlog_msg(&node, NULL, LK_MSG_DAEMON_STARTED, node.name, (int) getpid());
+    /* The disk reserve, and the node going on from memory when the disk fails. */
+    if (lk_catchup_start(&node, &owners) < 0) {
+        die("out of memory");
+    }
     char contained[LK_PATH_MAX + 64];
     snprintf(contained, sizeof(contained), node.cgroups ? "on (%s)" : "off (%s)",
              node.cgroups ? lk_cgroups_base(node.cgroups) : node.containment_why);
@@ -544,6 +561,7 @@ int main(int argc, char **argv)
      * way, close them without a word (LK_LEAVE_CRASH). Then let the closes finish. */
     lk_cluster_stop(cluster, LK_LEAVE_CRASH);
     uv_close((uv_handle_t *) &stopper.timer, NULL);
+    lk_catchup_stop(&node);
     /* The comm paths drain for up to 500 ms (net.h); their timer wakes the loop, so
      * UV_RUN_ONCE cannot block past it. */
     while (!lk_cluster_net_stopped(cluster) && uv_run(node.loop, UV_RUN_ONCE) != 0) {

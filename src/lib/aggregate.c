@@ -40,7 +40,8 @@ static const int never_folded[] = {
         LK_MSG_EXTENDED,           LK_MSG_UNEXTENDED,
         LK_MSG_CLUSTER_CONFIGURED, LK_MSG_COMMPATH_CREATED,
         LK_MSG_COMMPATH_DELETED,   LK_MSG_CONTAINMENT,
-        LK_MSG_PEER_FENCED_ITSELF,
+        LK_MSG_PEER_FENCED_ITSELF, LK_MSG_STORE_WRITABLE,
+        LK_MSG_STORE_RESERVE_USED, LK_MSG_STORE_NO_RESERVE,
 };
 
 static bool listed(const int *list, size_t count, int number)

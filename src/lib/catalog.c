@@ -20,6 +20,20 @@ static const struct lk_catalog_entry catalog[] = {
          "%s was interrupted by a daemon stop or crash; finishing it safely"},
         /* what failed */
         {LK_MSG_STORE_FAILED, LK_SEV_ERROR, "store-failed", "cannot write the node database: %s"},
+        /* why */
+        {LK_MSG_STORE_NOT_WRITABLE, LK_SEV_ERROR, "store-not-writable",
+         "the node database is not writable: %s; checks, recovery and failover go on from "
+         "memory, changes that need the database are refused"},
+        /* seconds it was not writable */
+        {LK_MSG_STORE_WRITABLE, LK_SEV_INFO, "store-writable",
+         "the node database is writable again after %llu s; what memory held is written"},
+        /* path, size in MiB */
+        {LK_MSG_STORE_RESERVE_USED, LK_SEV_WARNING, "store-reserve-used",
+         "the disk is full: the reserve %s (%llu MiB) was freed for the state table and the "
+         "event log"},
+        /* path, why */
+        {LK_MSG_STORE_NO_RESERVE, LK_SEV_WARNING, "store-no-reserve",
+         "cannot keep the disk reserve %s: %s"},
         /* id */
         {LK_MSG_RESOURCE_CREATED, LK_SEV_INFO, "resource-created", "resource created (id %s)"},
         {LK_MSG_RESOURCE_DELETED, LK_SEV_INFO, "resource-deleted", "resource deleted"},

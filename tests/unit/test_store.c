@@ -5,7 +5,10 @@
  * cascade on delete, the event log and the bounded action log, and rows made invalid
  * behind the store's back with a raw sqlite3 connection. Then the cluster data of
  * migration 3: a version-2 database migrated, extends, versions, tombstones, the Lamport
- * clock and ownership; migration 4: a version-3 database migrated (stop_failed). */
+ * clock and ownership; migration 4: a version-3 database migrated (stop_failed). Last, the
+ * write failures of a full disk on a small tmpfs of the test's own (skipped
+ * where a tmpfs cannot be mounted): the failure kept past the rollback, the rollback that
+ * SQLite did already, the reserve. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1392,7 +1396,142 @@ static void lk_store_save_owner__round_trip(void **state)
     json_decref(list);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+/* ---- A full or read-only disk: a tmpfs of 2 MiB mounted on the test's directory ---- */
+
+static int setup_tmpfs(void **state)
+{
+    if (setup(state) < 0) {
+        return -1;
+    }
+    struct fixture *f = *state;
+    if (mount("tmpfs", f->dir, "tmpfs", 0, "size=2m,mode=0700") < 0) {
+        f->dir[0] = '\0'; /* no mount: the test skips, teardown removes the directory */
+        snprintf(f->err, sizeof(f->err), "%s", strerror(errno));
+        char dir[64];
+        snprintf(dir, sizeof(dir), "%s", f->path);
+        *strrchr(dir, '/') = '\0';
+        (void) rmdir(dir);
+    }
+    return 0;
+}
+
+static int teardown_tmpfs(void **state)
+{
+    struct fixture *f = *state;
+    f->store = lk_store_close(f->store);
+    if (f->dir[0]) {
+        (void) umount2(f->dir, MNT_DETACH);
+    }
+    return teardown(state);
+}
+
+/* Writes dir/filler until the filesystem is full; returns its path in path. */
+static void fill_disk(const char *dir, char *path, size_t size)
+{
+    snprintf(path, size, "%s/filler", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    static char chunk[65536];
+    for (size_t n = sizeof(chunk); n > 0; n /= 2) {
+        while (write(fd, chunk, n) == (ssize_t) n) {
+        }
+    }
+    assert_int_equal(close(fd), 0);
+}
+
+static int save_in_transaction(struct fixture *f, const struct lk_resource *res)
+{
+    int r = lk_store_begin(f->store);
+    if (r == 0) {
+        r = lk_store_save_state(f->store, NODE, res);
+    }
+    if (r == 0) {
+        r = lk_store_commit(f->store);
+    }
+    if (r < 0) {
+        lk_store_rollback(f->store);
+    }
+    return r;
+}
+
+static void lk_store_commit__full_disk_is_a_disk_failure_kept_past_the_rollback(void **state)
+{
+    struct fixture *f = *state;
+    if (!f->dir[0]) {
+        skip();
+    }
+    open_store(f);
+    struct lk_resource res;
+    make_resource(&res, "app1", "app1-id");
+    insert(f, &res);
+    assert_false(lk_store_disk_failed(f->store));
+
+    char filler[160];
+    fill_disk(f->dir, filler, sizeof(filler));
+    res.state = LK_STATE_ISP;
+    res.local_recoveries = 7;
+    /* The commit's pages do not fit: SQLITE_FULL (SQLite may roll back on its own). */
+    int r = 0;
+    for (int i = 0; i < 50 && r == 0; i++) {
+        res.check_failures_in_row = (unsigned) i;
+        r = save_in_transaction(f, &res);
+    }
+    assert_int_equal(r, -EIO);
+    assert_true(lk_store_disk_failed(f->store));
+    assert_true(lk_store_full(f->store));
+    /* The reason survives the rollback: not "cannot rollback - no transaction is active". */
+    assert_non_null(strstr(lk_store_why(f->store), "full"));
+    lk_store_rollback(f->store); /* nothing open: quiet, and the reason stays */
+    assert_non_null(strstr(lk_store_why(f->store), "full"));
+
+    /* Space returns: the same write goes through, and the failure is forgotten. */
+    assert_int_equal(unlink(filler), 0);
+    assert_int_equal(save_in_transaction(f, &res), 0);
+    assert_false(lk_store_disk_failed(f->store));
+    reopen_store(f);
+    struct lk_resource *back = load_one(f);
+    assert_int_equal(back->state, LK_STATE_ISP);
+    assert_int_equal(back->local_recoveries, 7);
+    free(back);
+    /* A failure of the data (a constraint) is not the disk's. */
+    struct lk_resource other;
+    make_resource(&other, "app2", "app1-id");
+    assert_int_equal(lk_store_insert(f->store, NODE, &other, f->err, sizeof(f->err)), -EEXIST);
+    lk_store_rollback(f->store);
+    assert_false(lk_store_disk_failed(f->store));
+}
+
+static void lk_store_reserve__made_freed_and_refused_when_full(void **state)
+{
+    struct fixture *f = *state;
+    if (!f->dir[0]) {
+        skip();
+    }
+    char path[160], tmp[170];
+    snprintf(path, sizeof(path), "%s/reserve", f->dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    struct stat st;
+    assert_int_equal(lk_store_reserve_make(path, 512 * 1024), 0);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 512 * 1024);
+    assert_true(st.st_blocks * 512 >= 512 * 1024); /* allocated, not sparse */
+    assert_int_equal(lk_store_reserve_make(path, 512 * 1024), 0);
+    assert_int_equal(lk_store_reserve_free(path), 0);
+    assert_int_equal(stat(path, &st), -1);
+    assert_int_equal(lk_store_reserve_free(path), -ENOENT);
+
+    char filler[160];
+    fill_disk(f->dir, filler, sizeof(filler));
+    assert_int_equal(lk_store_reserve_make(path, 512 * 1024), -ENOSPC);
+    assert_int_equal(stat(path, &st), -1);
+    assert_int_equal(stat(tmp, &st), -1); /* no half-made reserve left */
+    assert_int_equal(unlink(filler), 0);
+    assert_int_equal(lk_store_reserve_make(path, 512 * 1024), 0);
+    assert_int_equal(lk_store_reserve_free(path), 0);
+}
+
+#define T(name)  cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define TD(name) cmocka_unit_test_setup_teardown(name, setup_tmpfs, teardown_tmpfs)
 
 int main(void)
 {
@@ -1437,6 +1576,8 @@ int main(void)
             T(lk_store_each_tombstone__invalid_rows),
             T(lk_store_see_clock__only_raises),
             T(lk_store_save_owner__round_trip),
+            TD(lk_store_commit__full_disk_is_a_disk_failure_kept_past_the_rollback),
+            TD(lk_store_reserve__made_freed_and_refused_when_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 
 #include "api_internal.h"
 #include "bus.h"
+#include "catchup.h"
 #include "cgroup.h"
 #include "cluster.h"
 #include "define.h"
@@ -278,14 +279,19 @@ static void h_status(struct conn *c, const json_t *args)
                                       lk_cgroups_base(node->cgroups), "memory",
                                       lk_cgroups_has_memory(node->cgroups))
                           : json_pack("{s:b, s:s}", "on", false, "why", node->containment_why);
-    api_reply_ok(c,
-                 json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
-                           node->name, "root", node->root, "pid", (int) getpid(), "uptime_s",
-                           (json_int_t) ((lk_mono_usec() - node->started_usec) / 1000000),
-                           "stopping", node->stopping, "resources", resources_json(c->api, NULL),
-                           "dependencies", deps_json(node), "hierarchies", hierarchies_json(c->api),
-                           "events", events, "cluster", lk_cluster_status_json(c->api->cluster),
-                           "containment", containment, "guard", lk_guardlink_status(node)));
+    json_t *reply =
+            json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
+                      node->name, "root", node->root, "pid", (int) getpid(), "uptime_s",
+                      (json_int_t) ((lk_mono_usec() - node->started_usec) / 1000000), "stopping",
+                      node->stopping, "resources", resources_json(c->api, NULL), "dependencies",
+                      deps_json(node), "hierarchies", hierarchies_json(c->api), "events", events,
+                      "cluster", lk_cluster_status_json(c->api->cluster), "containment",
+                      containment, "guard", lk_guardlink_status(node));
+    if (reply) {
+        /* Whether the node database is writable (core/catchup.h). */
+        json_object_set_new(reply, "store", lk_catchup_status_json(node));
+    }
+    api_reply_ok(c, reply);
 }
 
 static void h_list(struct conn *c, const json_t *args)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "catchup.h"
 #include "config.h"
 #include "eventlog.h"
 #include "scripts.h"
@@ -39,10 +40,13 @@ static int finish(struct lk_node *node, int r, bool explained, char *err, size_t
     if (r == 0 && lk_store_commit(node->store) == 0) {
         return 0;
     }
-    if (!explained || r != -EEXIST || !err[0]) {
-        r = db_error(node, err, size);
-    }
     lk_store_rollback(node->store);
+    if (!explained || r != -EEXIST || !err[0]) {
+        snprintf(err, size, "cannot write the node database: %s", lk_store_why(node->store));
+        r = -EIO;
+    }
+    /* A failing disk: the node says so and refuses the next changes up front. */
+    (void) lk_catchup_failed(node, NULL);
     return r;
 }
 
@@ -149,7 +153,10 @@ int lk_define_create(struct lk_node *node, struct lk_resource *res,
 {
     const char *tag = res->tag;
     /* The settings as a whole, before any copy is written (each one alone was checked). */
-    int r = lk_settings_check(&res->settings, err, err_size);
+    int r = lk_catchup_refuse(node, err, err_size);
+    if (r == 0) {
+        r = lk_settings_check(&res->settings, err, err_size);
+    }
     if (r < 0) {
         free(res);
         return r;
@@ -197,7 +204,11 @@ int lk_define_delete(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t 
                      size_t err_size)
 {
     /* One transaction for the whole tree, bottom-up: all or nothing. */
-    int r = lk_store_begin(node->store);
+    int r = lk_catchup_refuse(node, err, err_size);
+    if (r < 0) {
+        return r;
+    }
+    r = lk_store_begin(node->store);
     for (size_t i = count; r == 0 && i-- > 0;) {
         json_t *nodes = view_nodes(node, tags[i]);
         r = lk_store_delete(node->store, tags[i]);
@@ -220,7 +231,11 @@ int lk_define_delete(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t 
 int lk_define_dep(struct lk_node *node, const char *parent, const char *child, bool add, char *err,
                   size_t err_size)
 {
-    int r = lk_store_begin(node->store);
+    int r = lk_catchup_refuse(node, err, err_size);
+    if (r < 0) {
+        return r;
+    }
+    r = lk_store_begin(node->store);
     if (r == 0) {
         r = add ? lk_store_add_dep(node->store, parent, child)
                 : lk_store_delete_dep(node->store, parent, child);
@@ -251,7 +266,11 @@ int lk_define_script(struct lk_node *node, const char *tag, enum lk_action actio
         snprintf(err, err_size, "no resource with tag '%s'", tag);
         return -ENOENT;
     }
-    int r = lk_scripts_install(node->root, tag, action, content, len, err, err_size);
+    int r = lk_catchup_refuse(node, err, err_size);
+    if (r < 0) {
+        return r;
+    }
+    r = lk_scripts_install(node->root, tag, action, content, len, err, err_size);
     if (r < 0) {
         return r;
     }
@@ -280,7 +299,11 @@ int lk_define_settings(struct lk_node *node, const char *tag, const struct lk_se
         snprintf(err, err_size, "no resource with tag '%s'", tag);
         return -ENOENT;
     }
-    int r = lk_settings_check(settings, err, err_size);
+    int r = lk_catchup_refuse(node, err, err_size);
+    if (r < 0) {
+        return r;
+    }
+    r = lk_settings_check(settings, err, err_size);
     if (r < 0) {
         return r;
     }
@@ -308,7 +331,11 @@ int lk_define_settings(struct lk_node *node, const char *tag, const struct lk_se
 int lk_define_extends(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t n,
                       const char *peer, uint32_t priority, char *err, size_t err_size)
 {
-    int r = lk_store_begin(node->store);
+    int r = lk_catchup_refuse(node, err, err_size);
+    if (r < 0) {
+        return r;
+    }
+    r = lk_store_begin(node->store);
     for (size_t i = 0; r == 0 && i < n; i++) {
         if (priority) {
             r = lk_store_set_extend(node->store, tags[i], peer, priority);
@@ -339,6 +366,9 @@ int lk_define_cluster_settings(struct lk_node *node, const struct lk_cluster_set
 {
     struct lk_config next = node->config;
     next.cluster = *settings;
+    if (!version_node && lk_catchup_refuse(node, err, err_size) < 0) {
+        return -EROFS;
+    }
     if (!version_node) {
         /* A new version of the settings: the newer wins when nodes meet again. */
         uint64_t clock = 0;

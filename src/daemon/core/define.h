@@ -7,7 +7,9 @@
  * decides where anything runs, and states are the executor's.
  *
  * Errors: -EEXIST (a taken tag or id, with err), -EIO (the database, with err), -ENOMEM,
- * -EBUSY (a received drop of a resource busy or in service here, with err). */
+ * -EBUSY (a received drop of a resource busy or in service here, with err), -EROFS (a
+ * local change while the node database is not writable, catchup.h: "the node database is
+ * not writable: <why>" in err, nothing changed). */
 #pragma once
 
 #include <jansson.h>

@@ -22,6 +22,7 @@
 
 #include "aggregate.h"
 #include "bus.h"
+#include "catchup.h"
 
 struct lk_eventlog {
     struct lk_node *node;
@@ -231,7 +232,8 @@ static void deliver(struct lk_node *node, struct lk_event_record *e)
 {
     if (node->store && lk_store_add_event(node->store, e) < 0) {
         fprintf(stderr, "lkd: cannot store event %d: %s, ignoring\n", e->number,
-                lk_store_errmsg(node->store));
+                lk_store_why(node->store));
+        lk_catchup_keep_event(node, e); /* written when the disk takes it again */
     }
     append_file(node, e);
     int prio = e->severity == LK_SEV_ERROR     ? LOG_ERR

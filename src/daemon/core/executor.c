@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "catchup.h"
 #include "cgroup.h"
 #include "decision.h"
 #include "eventlog.h"
@@ -187,8 +188,12 @@ static void run_finished(struct run_ctx *ctx, const struct lk_result *result, co
     snprintf(rec.outcome, sizeof(rec.outcome), "%s", lk_outcome_name(result->outcome));
     snprintf(rec.description, sizeof(rec.description), "%s", desc);
     if (lk_store_add_run(node->store, &rec) < 0) {
-        fprintf(stderr, "lkd: cannot store the run of %s for '%s': %s, ignoring\n", rec.action,
-                rec.tag, lk_store_errmsg(node->store));
+        if (lk_catchup_failed(node, NULL)) {
+            lk_catchup_keep_run(node, &rec);
+        } else {
+            fprintf(stderr, "lkd: cannot store the run of %s for '%s': %s, ignoring\n", rec.action,
+                    rec.tag, lk_store_why(node->store));
+        }
     }
     if (result->outcome == LK_OUTCOME_REFUSED) {
         lk_eventlog_msg(node, ctx->tag, LK_MSG_SCRIPT_REFUSED, lk_action_name(ctx->action),
@@ -276,6 +281,39 @@ static void publish_committed(struct lk_node *node, const struct lk_plan *plan)
     free(tags);
 }
 
+/* The plan's COMMITs in one transaction: 0, or <0 after a rollback (lk_store_why). */
+static int write_commits(struct lk_node *node, const struct lk_plan *plan)
+{
+    int r = lk_store_begin(node->store);
+    for (size_t i = 0; r == 0 && i < plan->count; i++) {
+        const struct lk_act *act = &plan->acts[i];
+        if (act->type != LK_ACT_COMMIT) {
+            continue;
+        }
+        const struct lk_resource *cur = lk_node_find(node, act->tag);
+        if (!cur) {
+            r = -ENOENT;
+            break;
+        }
+        struct lk_resource next = *cur;
+        next.state = act->state;
+        next.pending = act->pending;
+        next.target_in_service = act->target_in_service;
+        next.check_failures_in_row = act->check_failures_in_row;
+        next.local_recoveries = act->local_recoveries;
+        next.stop_failed = act->stop_failed;
+        snprintf(next.reason, sizeof(next.reason), "%s", act->text);
+        r = lk_store_save_state(node->store, node->name, &next);
+    }
+    if (r == 0) {
+        r = lk_store_commit(node->store);
+    }
+    if (r < 0) {
+        lk_store_rollback(node->store);
+    }
+    return r;
+}
+
 static int apply(struct lk_node *node, const struct lk_plan *plan, const char *detail, char *err,
                  size_t err_size)
 {
@@ -292,35 +330,28 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
         any_commit |= plan->acts[i].type == LK_ACT_COMMIT;
     }
     if (any_commit) {
-        int r = lk_store_begin(node->store);
-        for (size_t i = 0; r == 0 && i < plan->count; i++) {
-            const struct lk_act *act = &plan->acts[i];
-            if (act->type != LK_ACT_COMMIT) {
-                continue;
+        int r = write_commits(node, plan);
+        bool retry = false;
+        if (r < 0 && r != -ENOENT &&
+            (lk_catchup_failed(node, &retry) || !lk_catchup_writable(node))) {
+            /* The disk failed the write, not the data: the plan is carried out from
+             * memory all the same (a failure must never hide behind a full disk), and the
+             * states are written when the disk takes them again (catchup.h). Once, right
+             * after the reserve was freed, the write is tried again. */
+            if (retry) {
+                r = write_commits(node, plan);
             }
-            const struct lk_resource *cur = lk_node_find(node, act->tag);
-            if (!cur) {
-                r = -ENOENT;
-                break;
+            if (r < 0) {
+                (void) lk_catchup_failed(node, NULL);
+                lk_catchup_dirty_states(node);
+                r = 0;
             }
-            struct lk_resource next = *cur;
-            next.state = act->state;
-            next.pending = act->pending;
-            next.target_in_service = act->target_in_service;
-            next.check_failures_in_row = act->check_failures_in_row;
-            next.local_recoveries = act->local_recoveries;
-            next.stop_failed = act->stop_failed;
-            snprintf(next.reason, sizeof(next.reason), "%s", act->text);
-            r = lk_store_save_state(node->store, node->name, &next);
-        }
-        if (r == 0) {
-            r = lk_store_commit(node->store);
         }
         if (r < 0) {
-            snprintf(err, err_size, "cannot write the node database: %s",
-                     lk_store_errmsg(node->store));
-            lk_store_rollback(node->store);
-            lk_eventlog_msg(node, NULL, LK_MSG_STORE_FAILED, lk_store_errmsg(node->store));
+            char why[256];
+            snprintf(why, sizeof(why), "%s", lk_store_why(node->store));
+            snprintf(err, err_size, "cannot write the node database: %s", why);
+            lk_eventlog_msg(node, NULL, LK_MSG_STORE_FAILED, why);
             return -EIO;
         }
         for (size_t i = 0; i < plan->count; i++) {
@@ -542,9 +573,14 @@ int lk_executor_save_owner(struct lk_node *node, struct lk_owners *owners, const
     }
     char *text = owner_text(rec);
     int r = save_owner_text(node->store, tag, text);
+    bool encoded = text != NULL;
     free(text);
-    if (r < 0) {
-        lk_eventlog_msg(node, NULL, LK_MSG_STORE_FAILED, lk_store_errmsg(node->store));
+    if (r < 0 && encoded && (lk_catchup_failed(node, NULL) || !lk_catchup_writable(node))) {
+        /* Kept in memory, written at the catch-up (catchup.h). */
+        lk_catchup_dirty_owners(node);
+        r = 0;
+    } else if (r < 0) {
+        lk_eventlog_msg(node, NULL, LK_MSG_STORE_FAILED, lk_store_why(node->store));
         return r;
     }
     if (p) {
@@ -573,12 +609,20 @@ void lk_executor_commit_owners(struct lk_node *node, struct lk_owners *owners)
     if (!open) {
         return;
     }
+    bool keep = true;
     if (lk_store_commit(node->store) < 0) {
-        char why[512];
-        snprintf(why, sizeof(why), "%s", lk_store_errmsg(node->store));
         lk_store_rollback(node->store);
-        lk_eventlog_msg(node, NULL, LK_MSG_STORE_FAILED, why);
-    } else {
+        /* A failing disk (or one known to fail: SQLite may have ended the batch's
+         * transaction at its first failed write): the records live in memory until the
+         * catch-up writes them. */
+        if (lk_catchup_failed(node, NULL) || !lk_catchup_writable(node)) {
+            lk_catchup_dirty_owners(node);
+        } else {
+            keep = false;
+            lk_eventlog_msg(node, NULL, LK_MSG_STORE_FAILED, lk_store_why(node->store));
+        }
+    }
+    if (keep) {
         for (size_t i = 0; i < owners->pending_count; i++) {
             (void) owner_set(owners, owners->pending[i].tag, &owners->pending[i].rec);
         }
@@ -589,21 +633,15 @@ void lk_executor_commit_owners(struct lk_node *node, struct lk_owners *owners)
     owners->pending_cap = 0;
 }
 
-/* Every WRITE_REC of the plan for every tag of the hierarchy, in one transaction; then
- * the in-memory records. */
-static bool place_records(struct lk_node *node, struct lk_owners *owners,
-                          const struct lk_pplan *plan)
+/* The plan's WRITE_RECs for every tag of the hierarchy in one transaction: 0, or <0 after
+ * a rollback. */
+static int write_records(struct lk_node *node, const struct lk_pplan *plan)
 {
     const struct lk_phier *h = &plan->view->hier;
-    bool any = false;
-    int r = 0;
-    for (size_t i = 0; i < plan->count; i++) {
+    int r = lk_store_begin(node->store);
+    for (size_t i = 0; r == 0 && i < plan->count; i++) {
         if (plan->acts[i].type != LK_PACT_WRITE_REC) {
             continue;
-        }
-        if (!any) {
-            r = lk_store_begin(node->store);
-            any = true;
         }
         char *text = owner_text(&plan->acts[i].rec);
         for (size_t t = 0; r == 0 && t < h->count; t++) {
@@ -611,16 +649,44 @@ static bool place_records(struct lk_node *node, struct lk_owners *owners,
         }
         free(text);
     }
+    if (r == 0) {
+        r = lk_store_commit(node->store);
+    }
+    if (r < 0) {
+        lk_store_rollback(node->store);
+    }
+    return r;
+}
+
+/* Every WRITE_REC of the plan for every tag of the hierarchy, in one transaction; then
+ * the in-memory records. */
+static bool place_records(struct lk_node *node, struct lk_owners *owners,
+                          const struct lk_pplan *plan)
+{
+    const struct lk_phier *h = &plan->view->hier;
+    bool any = false;
+    for (size_t i = 0; i < plan->count; i++) {
+        any |= plan->acts[i].type == LK_PACT_WRITE_REC;
+    }
     if (!any) {
         return true;
     }
-    if (r == 0) {
-        r = lk_store_commit(node->store);
-    } else {
-        lk_store_rollback(node->store);
+    int r = write_records(node, plan);
+    bool retry = false;
+    if (r < 0 && r != -ENOMEM && (lk_catchup_failed(node, &retry) || !lk_catchup_writable(node))) {
+        /* The disk failed the write: the records hold in memory, placement's plan goes
+         * on (the failover a full disk must not stop), the catch-up writes them. */
+        if (retry) {
+            r = write_records(node, plan);
+        }
+        if (r < 0) {
+            (void) lk_catchup_failed(node, NULL);
+            lk_catchup_dirty_owners(node);
+            r = 0;
+        }
     }
     if (r < 0) {
-        lk_eventlog_msg(node, NULL, LK_MSG_STORE_FAILED, lk_store_errmsg(node->store));
+        lk_eventlog_msg(node, NULL, LK_MSG_STORE_FAILED, lk_store_why(node->store));
         return false;
     }
     for (size_t i = 0; i < plan->count; i++) {

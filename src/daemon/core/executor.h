@@ -1,9 +1,11 @@
 /* The executor: feeds one event to the engine and carries out the plan it returns.
  *
  * Order within a plan: every COMMIT in one store transaction (then the in-memory view is
- * updated), then every LOG, then every RUN. If the transaction fails, nothing is logged
- * as done and nothing runs. A finished run comes back here as an LK_EV_RUN_FINISHED
- * event. The executor decides nothing itself. */
+ * updated), then every LOG, then every RUN. If the transaction fails because of the data,
+ * nothing is logged as done and nothing runs. If the disk failed it (full, I/O error,
+ * read-only: catchup.h), the plan is carried out from memory all the same and the states
+ * are written when the disk takes them again. A finished run comes back here as an
+ * LK_EV_RUN_FINISHED event. The executor decides nothing itself. */
 #pragma once
 
 #include <stddef.h>
@@ -33,7 +35,8 @@ void lk_executor_shutdown(struct lk_node *node);
 /* Placement (src/lib/placement.h): carries out this node's acts of a plan decided for
  * ev. The plan's WRITE_REC is committed to the store for every tag of the view's
  * hierarchy, in one transaction, before any other act, then copied into owners; if that
- * fails, nothing else is done and it returns -EIO (err says why). Then the acts in
+ * fails because of the data, nothing else is done and it returns -EIO (err says why);
+ * a failing disk keeps the records in memory (catchup.h) and goes on. Then the acts in
  * order: restores, removes and failures become engine events (lk_executor_handle),
  * FENCE starts the fence hook through the runner, LOG goes to the event log, MARK_ACTED
  * and the switchover and remove entries change owners. SEND_*, WAIT and the VERDICT are

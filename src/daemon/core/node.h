@@ -15,6 +15,7 @@
 #include "store.h"
 
 struct lk_bus;
+struct lk_catchup;
 struct lk_cgroups;
 struct lk_eventlog;
 struct lk_guardlink;
@@ -54,6 +55,8 @@ struct lk_node {
     char containment_why[256];
     /* The link to lkguard (guardlink.h): the liveness page and plan; NULL without. */
     struct lk_guardlink *guard;
+    /* The database when the disk fails it (catchup.h): NULL until lk_catchup_start. */
+    struct lk_catchup *catchup;
     uint64_t incarnation; /* random at each start: HELLO's "inc", the guard's frame */
     bool witness;         /* lkd --witness: votes, runs no resources */
 

@@ -8,6 +8,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <sqlite3.h>
@@ -55,7 +56,23 @@ static const char *const hot_text[HOT_COUNT] = {
 struct lk_store {
     sqlite3 *db;
     sqlite3_stmt *hot[HOT_COUNT];
+    /* The last failed write (extended result code, message), kept past the rollback that
+     * follows it: SQLite's own message would then say "not an error" or "cannot rollback
+     * - no transaction is active". 0 after a commit that succeeded. */
+    int fail_code;
+    char fail_msg[256];
 };
+
+/* Keeps the database's current error as the last failure, unless it is no error. */
+static void remember(struct lk_store *store)
+{
+    int code = sqlite3_extended_errcode(store->db);
+    if (code == SQLITE_OK || code == SQLITE_DONE || code == SQLITE_ROW) {
+        return;
+    }
+    store->fail_code = code;
+    snprintf(store->fail_msg, sizeof(store->fail_msg), "%s", sqlite3_errmsg(store->db));
+}
 
 /* q's prepared statement, prepared at its first use; NULL when it cannot be. */
 static sqlite3_stmt *hot(struct lk_store *store, enum hot_sql q)
@@ -70,9 +87,12 @@ static sqlite3_stmt *hot(struct lk_store *store, enum hot_sql q)
 
 /* Runs a hot statement to its end and resets it for the next use (keeping it prepared):
  * 0, -EEXIST on a constraint, -EIO otherwise (lk_store_errmsg says why). */
-static int hot_done(sqlite3_stmt *st)
+static int hot_done(struct lk_store *store, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        remember(store);
+    }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc == SQLITE_DONE) {
@@ -84,7 +104,11 @@ static int hot_done(sqlite3_stmt *st)
 static int hot_exec(struct lk_store *store, enum hot_sql q)
 {
     sqlite3_stmt *st = hot(store, q);
-    return st ? hot_done(st) : -EIO;
+    if (!st) {
+        remember(store);
+        return -EIO;
+    }
+    return hot_done(store, st);
 }
 
 /* Migrations: migrations[i] brings the schema from version i to i + 1. */
@@ -377,12 +401,90 @@ int lk_store_begin(struct lk_store *store)
 
 int lk_store_commit(struct lk_store *store)
 {
-    return hot_exec(store, HOT_COMMIT);
+    int r = hot_exec(store, HOT_COMMIT);
+    if (r == 0) {
+        store->fail_code = 0;
+        store->fail_msg[0] = '\0';
+    }
+    return r;
 }
 
 void lk_store_rollback(struct lk_store *store)
 {
-    (void) hot_exec(store, HOT_ROLLBACK);
+    /* The failure that led here is kept for lk_store_why. */
+    remember(store);
+    /* On SQLITE_FULL, SQLITE_IOERR and a few more, SQLite may have rolled the whole
+     * transaction back itself: a ROLLBACK then fails ("cannot rollback - no transaction
+     * is active"). Autocommit mode again means there is nothing left to undo. */
+    if (sqlite3_get_autocommit(store->db)) {
+        return;
+    }
+    sqlite3_stmt *st = hot(store, HOT_ROLLBACK);
+    int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+    if (st) {
+        sqlite3_reset(st);
+    }
+    if (rc != SQLITE_DONE && !sqlite3_get_autocommit(store->db)) {
+        lk_log(LK_LOG_ERR, "cannot roll back a transaction of the node database: %s",
+               sqlite3_errmsg(store->db));
+    }
+}
+
+const char *lk_store_why(const struct lk_store *store)
+{
+    return store->fail_code ? store->fail_msg : sqlite3_errmsg(store->db);
+}
+
+bool lk_store_disk_failed(const struct lk_store *store)
+{
+    switch (store->fail_code & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool lk_store_full(const struct lk_store *store)
+{
+    return (store->fail_code & 0xff) == SQLITE_FULL;
+}
+
+int lk_store_reserve_make(const char *path, uint64_t bytes)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t) st.st_size >= bytes) {
+        return 0;
+    }
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp)) {
+        return -ENAMETOOLONG;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        return -errno;
+    }
+    /* Blocks really allocated (not a sparse file): freeing them gives the space back. */
+    int r = -posix_fallocate(fd, 0, (off_t) bytes);
+    if (r == 0 && fsync(fd) < 0) {
+        r = -errno;
+    }
+    close(fd);
+    if (r == 0 && rename(tmp, path) < 0) {
+        r = -errno;
+    }
+    if (r < 0) {
+        (void) unlink(tmp);
+    }
+    return r;
+}
+
+int lk_store_reserve_free(const char *path)
+{
+    return unlink(path) == 0 ? 0 : -errno;
 }
 
 static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
@@ -733,7 +835,7 @@ int lk_store_save_state(struct lk_store *store, const char *node, const struct l
     sqlite3_bind_text(st, 7, res->tag, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, node, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 9, res->stop_failed);
-    int r = hot_done(st);
+    int r = hot_done(store, st);
     if (r == 0 && sqlite3_changes(store->db) != 1) {
         return -ENOENT;
     }
@@ -754,7 +856,7 @@ int lk_store_add_event(struct lk_store *store, struct lk_event_record *e)
     sqlite3_bind_text(st, 6, e->process, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, e->message, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, e->detail, -1, SQLITE_STATIC);
-    int r = hot_done(st);
+    int r = hot_done(store, st);
     if (r < 0) {
         return r;
     }
@@ -838,7 +940,7 @@ int lk_store_add_run(struct lk_store *store, const struct lk_run_record *run)
     sqlite3_bind_int(st, 7, run->term_signal);
     sqlite3_bind_text(st, 8, run->description, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 9, run->output ? run->output : "", (int) run->output_len, SQLITE_STATIC);
-    int r = hot_done(st);
+    int r = hot_done(store, st);
     if (r < 0) {
         return r;
     }
@@ -846,7 +948,7 @@ int lk_store_add_run(struct lk_store *store, const struct lk_run_record *run)
     if (st) {
         sqlite3_bind_text(st, 1, run->tag, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, LK_RUNS_KEPT);
-        (void) hot_done(st);
+        (void) hot_done(store, st);
     }
     return 0;
 }

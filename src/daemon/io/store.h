@@ -58,7 +58,26 @@ const char *lk_store_errmsg(const struct lk_store *store);
 
 int lk_store_begin(struct lk_store *store);
 int lk_store_commit(struct lk_store *store);
+/* Rolls back the open transaction, if SQLite has not done so itself (it may, on a full
+ * disk or an I/O error); the failure that led here stays in lk_store_why. */
 void lk_store_rollback(struct lk_store *store);
+
+/* Why the last write failed (kept across the rollback that followed it); SQLite's current
+ * message when no failure is kept. A commit that succeeds forgets the failure. */
+const char *lk_store_why(const struct lk_store *store);
+/* Whether the last failed write failed because of the disk, not of the data: full (or
+ * over quota), an I/O error, a read-only file or directory, a file that cannot be opened.
+ * Then the node goes on from memory (core/catchup.h). _full: the disk is full. */
+bool lk_store_disk_failed(const struct lk_store *store);
+bool lk_store_full(const struct lk_store *store);
+
+/* The reserve: a file of bytes really allocated (posix_fallocate) next to the database,
+ * on the same filesystem, freed when the disk is full so that the state table and the
+ * event log can still be written. _make creates it at path (through path.tmp, renamed
+ * once complete; 0 at once when it exists at its size); _free deletes it. 0 or -errno
+ * (-ENOSPC: no room for it). */
+int lk_store_reserve_make(const char *path, uint64_t bytes);
+int lk_store_reserve_free(const char *path);
 
 /* Loads every resource defined on node, with its settings and this node's state.
  * *ret_resources is a calloc'd array of calloc'd resources (caller frees both). */
