@@ -107,9 +107,14 @@ static int lock_root(const char *root)
 {
     char path[LK_PATH_MAX + 64];
     snprintf(path, sizeof(path), "%s/%s", root, LK_PIDFILE_NAME);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    /* Neither blocking nor following a link: whatever is put in its place is refused. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0644);
     if (fd < 0) {
         die("cannot open '%s': %s", path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        die("'%s' is not a regular file", path);
     }
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         char buf[32] = "";
@@ -159,7 +164,8 @@ static void detach(const char *root)
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     char out[LK_PATH_MAX + 64];
     snprintf(out, sizeof(out), "%s/log/lkd.out", root);
-    int log = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    /* O_NONBLOCK: a FIFO there fails the open (no reader) instead of hanging it. */
+    int log = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0640);
     if (null < 0 || log < 0) {
         die("cannot open '%s': %s", out, strerror(errno));
     }
@@ -230,7 +236,8 @@ static void install_helpers(const char *root)
         }
         snprintf(dst, sizeof(dst), "%s/bin/lk_err", root);
         snprintf(tmp, sizeof(tmp), "%s/bin/.lk_err.new", root);
-        int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+        (void) unlink(tmp); /* O_EXCL below: never write through what is left there */
+        int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0755);
         bool ok = out >= 0;
         char buf[65536];
         ssize_t r;
