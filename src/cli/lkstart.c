@@ -54,7 +54,7 @@ static int write_file(const char *path, const void *data, size_t len, mode_t mod
 {
     char tmp[PATH_MAX + 8];
     snprintf(tmp, sizeof(tmp), "%s.new", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
     if (fd < 0) {
         return -errno;
     }

@@ -206,10 +206,13 @@ static void write_cgroup_base(const struct lk_node *node)
         (void) unlink(path);
         return;
     }
-    FILE *f = fopen(path, "we");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (f) {
         fprintf(f, "%s\n", lk_cgroups_base(node->cgroups));
         (void) fclose(f);
+    } else if (fd >= 0) {
+        (void) close(fd);
     }
 }
 

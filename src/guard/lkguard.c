@@ -171,7 +171,7 @@ static int detach(const char *root)
     char out[PATH_MAX];
     snprintf(out, sizeof(out), "%s/%s", root, OUT_NAME);
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int log = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    int log = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0640);
     if (null < 0 || log < 0) {
         exit(fail(1, errno, "cannot open '%s'", out));
     }

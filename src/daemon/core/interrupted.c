@@ -76,8 +76,13 @@ void lk_interrupted_note(const char *root, const char *tag, enum lk_action actio
     note_path(root, tag, path, sizeof(path));
     snprintf(tmp, sizeof(tmp), "%s.new", path);
     boot_id(boot);
-    FILE *f = fopen(tmp, "we");
+    /* Neither blocking on a FIFO nor writing through a link left at the temporary name. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
+        if (fd >= 0) {
+            (void) close(fd);
+        }
         return;
     }
     fprintf(f, "%s %d %llu %s\n", boot[0] ? boot : "-", pid, lk_proc_start_ticks(pid),
