@@ -168,6 +168,31 @@ def test_lk_conf_writable_by_others_is_refused_at_start(node):
     node.start()
 
 
+def test_fifo_cluster_key_is_refused_at_start(node, tmp_path):
+    """etc/authkey replaced by a FIFO: lkd refuses to start, in one line, at once; and a
+    FIFO given to `lkstart --authkey` for a new root is refused by lkstart itself."""
+    node.start()
+    node.stop()
+    key = node.root / "etc" / "authkey"
+    key.unlink()
+    os.mkfifo(key)
+    fifo = tmp_path / "key-fifo"
+    os.mkfifo(fifo)
+    try:
+        p = node.run([node.bin("lkstart"), "--root", node.root, "--no-guard"], timeout=SHORT)
+        line = one_line_error(p)
+        assert str(key) in line and "FIFO" in line, line
+        assert not node.daemon_running()
+        p = node.run([node.bin("lkstart"), "--root", tmp_path / "new-root", "--node", "n9",
+                      "--listen", "127.0.0.1:1", "--no-guard", "--authkey", fifo], timeout=SHORT)
+        line = one_line_error(p)
+        assert str(fifo) in line and "FIFO" in line, line
+        assert not (tmp_path / "new-root" / "etc" / "lk.conf").exists()
+    finally:
+        unblock_fifo(key)
+        unblock_fifo(fifo)
+
+
 # ------------------------------------------------------------------ script files
 
 
@@ -284,6 +309,20 @@ def test_secure_fence_script_is_accepted(node, tmp_path):
     node.cli("cluster", "config", "--fence-script", hook, timeout=SHORT)
     assert node.cli_json("cluster", "config")["settings"]["fence-script"] == str(hook)
     node.cli("cluster", "config", "--fence-script", "", timeout=SHORT)
+
+
+def test_fence_script_unusable_here_is_said_at_start(node, tmp_path):
+    """The settings are the cluster's, the hook is each node's file: a node whose hook
+    became insecure says so when it starts (1521), and still starts."""
+    node.start()
+    hook = write_hook(fence_dir(tmp_path) / "fence.sh")
+    node.cli("cluster", "config", "--fence-script", hook, timeout=SHORT)
+    assert not events(node, 1521)
+    node.stop()
+    os.chmod(hook, 0o777)
+    node.start()
+    line = events(node, 1521)[0]["message"]
+    assert str(hook) in line and "writable by group or others" in line, line
 
 
 def test_fence_script_made_insecure_after_being_set_is_not_run(cluster, tmp_path):
