@@ -447,7 +447,8 @@ static void check_fence_hook(struct lk_cluster *cl)
 {
     const char *hook = cl->node->config.cluster.fence_script;
     char why[LK_PATH_MAX + 256];
-    if (hook[0] && lk_safeopen_check_hook(hook, why, sizeof(why)) < 0) {
+    /* A witness takes nothing over: it never runs the hook. */
+    if (!cl->node->witness && hook[0] && lk_safeopen_check_hook(hook, why, sizeof(why)) < 0) {
         lk_eventlog_msg(cl->node, NULL, LK_MSG_FENCE_UNUSABLE, why);
     }
 }
