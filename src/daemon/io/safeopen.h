@@ -19,9 +19,12 @@ struct lk_safeopen_rules {
 };
 
 /* Rules for the common kinds of file. */
-extern const struct lk_safeopen_rules lk_safeopen_pidfile; /* any owner, 4 KiB, no link */
-extern const struct lk_safeopen_rules lk_safeopen_config;  /* trusted, 1 MiB, no link */
-extern const struct lk_safeopen_rules lk_safeopen_key;     /* trusted, 4 KiB, no link */
+/* Any owner, never a link; no size bound (only its start is read). */
+extern const struct lk_safeopen_rules lk_safeopen_pidfile;
+/* Trusted, at most 1 MiB; a link is followed (etc/ is root's) and its target checked. */
+extern const struct lk_safeopen_rules lk_safeopen_config;
+/* Trusted, at most 4 KiB; a link is followed as for the configuration. */
+extern const struct lk_safeopen_rules lk_safeopen_key;
 
 /* Opens path for reading as rules say (O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, plus
  * O_NOFOLLOW unless rules->follow) and checks it with fstat(). Returns the fd (the caller
