@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -202,28 +203,60 @@ int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *
     return code;
 }
 
+/* What a file that is not regular is, as the end of "script 'x': <why>". */
+static const char *not_regular(mode_t mode)
+{
+    if (S_ISDIR(mode)) {
+        return "is a directory";
+    }
+    if (S_ISFIFO(mode)) {
+        return "is a FIFO, not a regular file";
+    }
+    if (S_ISCHR(mode) || S_ISBLK(mode)) {
+        return "is a device, not a regular file";
+    }
+    if (S_ISSOCK(mode)) {
+        return "is a socket, not a regular file";
+    }
+    return "is not a regular file";
+}
+
 char *lk_read_script(const char *prog, const char *what, const char *path)
 {
     struct stat st;
     const char *why = NULL;
-    char reason[256];
+    char reason[PATH_MAX + 64];
     int fd = -1;
     unsigned char *content = NULL;
     char *b64 = NULL;
-    if (stat(path, &st) < 0) {
+    /* lstat, then an open that neither blocks nor follows a link, then fstat of what was
+     * opened: a FIFO or a device named here (or swapped in) cannot hang the command, and a
+     * link is refused with the file it points to, which the user can give instead. */
+    if (lstat(path, &st) < 0) {
         why = errno == ENOENT ? "no such file" : strerror(errno);
-    } else if (S_ISDIR(st.st_mode)) {
-        why = "is a directory";
+    } else if (S_ISLNK(st.st_mode)) {
+        char target[PATH_MAX];
+        if (realpath(path, target)) {
+            snprintf(reason, sizeof(reason),
+                     "is a symbolic link; give the file it points to ('%s')", target);
+            why = reason;
+        } else {
+            why = "is a symbolic link";
+        }
     } else if (!S_ISREG(st.st_mode)) {
-        why = "is not a regular file";
+        why = not_regular(st.st_mode);
+    } else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY)) < 0) {
+        why = errno == EACCES ? "is not readable" : strerror(errno);
+    } else if (fstat(fd, &st) < 0) {
+        why = strerror(errno);
+    } else if (!S_ISREG(st.st_mode)) {
+        why = not_regular(st.st_mode);
     } else if (st.st_size == 0) {
         why = "is empty";
     } else if (st.st_size > LK_SCRIPT_MAX_SIZE) {
         snprintf(reason, sizeof(reason), "is too large: %lld bytes, at most %d",
                  (long long) st.st_size, LK_SCRIPT_MAX_SIZE);
         why = reason;
-    } else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-        why = errno == EACCES ? "is not readable" : strerror(errno);
     }
     size_t len = why ? 0 : (size_t) st.st_size;
     if (!why && !(content = malloc(len))) {

@@ -32,7 +32,8 @@ int lk_fail_getopt(const char *prog, int c, char **argv);
 /* Prints json to stdout, indented, with a newline. */
 void lk_print_json(const json_t *json);
 
-/* Reads a script file for sending: checks it exists, is a regular file, is readable, is
- * not empty, at most 1 MiB, and starts with #! or is ELF. Returns its base64 (caller
+/* Reads a script file for sending: checks it exists, is a regular file and not a symbolic
+ * link (opened without blocking: a FIFO cannot hang the command), is readable, is not
+ * empty, at most 1 MiB, and starts with #! or is ELF. Returns its base64 (caller
  * frees) or NULL after printing "prog: <what> script 'path': <why>". */
 char *lk_read_script(const char *prog, const char *what, const char *path);

@@ -54,7 +54,7 @@ static int write_file(const char *path, const void *data, size_t len, mode_t mod
 {
     char tmp[PATH_MAX + 8];
     snprintf(tmp, sizeof(tmp), "%s.new", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
     if (fd < 0) {
         return -errno;
     }
@@ -72,17 +72,48 @@ static int write_file(const char *path, const void *data, size_t len, mode_t mod
     return r;
 }
 
+/* Reads the start of a small regular file into buf (NUL-terminated) without blocking: a
+ * FIFO or a device at path is refused, never waited on. 0, or -errno with *ret_why set. */
+static int read_small(const char *path, char *buf, size_t size, const char **ret_why)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int r = -errno;
+        if (fd >= 0) {
+            close(fd);
+        }
+        *ret_why = strerror(-r);
+        return r;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        *ret_why = S_ISFIFO(st.st_mode)  ? "it is a FIFO, not a regular file"
+                   : S_ISDIR(st.st_mode) ? "it is a directory, not a regular file"
+                                         : "it is not a regular file";
+        return -EINVAL;
+    }
+    ssize_t n;
+    do {
+        n = read(fd, buf, size - 1);
+    } while (n < 0 && errno == EINTR);
+    int r = n < 0 ? -errno : 0;
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    if (r < 0) {
+        *ret_why = strerror(-r);
+    }
+    return r;
+}
+
 /* Reads a cluster key file: 64 hex digits (optionally followed by a newline). */
 static int read_key(const char *path, char *hex, size_t size)
 {
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        return lk_fail(PROG, 1, "cannot read the cluster key '%s': %s", path, strerror(errno));
-    }
     char buf[256] = "";
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
+    const char *why = NULL;
+    if (read_small(path, buf, sizeof(buf), &why) < 0) {
+        return lk_fail(PROG, 1, "cannot read the cluster key '%s': %s", path, why);
+    }
     uint8_t bin[LK_WIRE_KEY];
     int r = lk_wire_key_parse(buf, bin);
     sodium_memzero(buf, sizeof(buf));
@@ -180,12 +211,8 @@ static bool guard_running(const char *root)
 {
     char path[PATH_MAX + 32], buf[32] = "";
     snprintf(path, sizeof(path), "%s/run/lkguard.pid", root);
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        return false;
-    }
-    bool ok = fgets(buf, sizeof(buf), f) != NULL;
-    fclose(f);
+    const char *why = NULL;
+    bool ok = read_small(path, buf, sizeof(buf), &why) == 0;
     char *end = NULL;
     long pid = ok ? strtol(buf, &end, 10) : 0;
     return pid > 1 && (kill((pid_t) pid, 0) == 0 || errno == EPERM);

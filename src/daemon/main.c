@@ -109,9 +109,14 @@ static int lock_root(const char *root)
 {
     char path[LK_PATH_MAX + 64];
     snprintf(path, sizeof(path), "%s/%s", root, LK_PIDFILE_NAME);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    /* Neither blocking nor following a link: whatever is put in its place is refused. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0644);
     if (fd < 0) {
         die("cannot open '%s': %s", path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        die("'%s' is not a regular file", path);
     }
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         char buf[32] = "";
@@ -161,7 +166,8 @@ static void detach(const char *root)
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     char out[LK_PATH_MAX + 64];
     snprintf(out, sizeof(out), "%s/log/lkd.out", root);
-    int log = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    /* O_NONBLOCK: a FIFO there fails the open (no reader) instead of hanging it. */
+    int log = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0640);
     if (null < 0 || log < 0) {
         die("cannot open '%s': %s", out, strerror(errno));
     }
@@ -202,10 +208,13 @@ static void write_cgroup_base(const struct lk_node *node)
         (void) unlink(path);
         return;
     }
-    FILE *f = fopen(path, "we");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (f) {
         fprintf(f, "%s\n", lk_cgroups_base(node->cgroups));
         (void) fclose(f);
+    } else if (fd >= 0) {
+        (void) close(fd);
     }
 }
 
@@ -232,7 +241,8 @@ static void install_helpers(const char *root)
         }
         snprintf(dst, sizeof(dst), "%s/bin/lk_err", root);
         snprintf(tmp, sizeof(tmp), "%s/bin/.lk_err.new", root);
-        int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+        (void) unlink(tmp); /* O_EXCL below: never write through what is left there */
+        int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0755);
         bool ok = out >= 0;
         char buf[65536];
         ssize_t r;
@@ -510,8 +520,10 @@ int main(int argc, char **argv)
     stopper.node = &node;
     uv_timer_init(node.loop, &stopper.timer);
     stopper.timer.data = &stopper;
-    if (lk_eventlog_open(&node) < 0) {
-        die("cannot open the event log in '%s/log': %s", node.root, strerror(errno));
+    int log_r = lk_eventlog_open(&node);
+    if (log_r < 0) {
+        die("cannot open the event log '%s/%s': %s", node.root, LK_LOG_NAME,
+            log_r == -EINVAL ? "not a regular file" : strerror(-log_r));
     }
     stopper.monitor = lk_monitor_new(&node);
     if (!stopper.monitor) {

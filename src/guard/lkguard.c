@@ -18,6 +18,7 @@
 #include <linux/watchdog.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,7 +171,7 @@ static int detach(const char *root)
     char out[PATH_MAX];
     snprintf(out, sizeof(out), "%s/%s", root, OUT_NAME);
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int log = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    int log = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0640);
     if (null < 0 || log < 0) {
         exit(fail(1, errno, "cannot open '%s'", out));
     }
@@ -182,28 +183,80 @@ static int detach(const char *root)
     return fds[1];
 }
 
+/* Reads path whole (at most max bytes) into a NUL-terminated malloc'ed buffer, without
+ * blocking and without following a final link: a FIFO, a device or a link put where lkd
+ * writes must not stop the guard from fencing. 0, or -errno with *ret_why set. */
+static int read_regular(const char *path, size_t max, char **ret_data, size_t *ret_len,
+                        const char **ret_why)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int r = -errno;
+        if (fd >= 0) {
+            close(fd);
+        }
+        *ret_why = r == -ELOOP ? "it is a symbolic link" : strerror(-r);
+        return r;
+    }
+    int r = 0;
+    if (!S_ISREG(st.st_mode)) {
+        *ret_why = S_ISFIFO(st.st_mode) ? "it is a FIFO, not a regular file"
+                                        : "it is not a regular file";
+        r = -EINVAL;
+    } else if ((uint64_t) st.st_size > max) {
+        *ret_why = "it is too large";
+        r = -EFBIG;
+    }
+    char *data = r == 0 ? malloc((size_t) st.st_size + 1) : NULL;
+    if (r == 0 && !data) {
+        *ret_why = "out of memory";
+        r = -ENOMEM;
+    }
+    size_t got = 0;
+    while (r == 0 && got < (size_t) st.st_size) {
+        ssize_t n = read(fd, data + got, (size_t) st.st_size - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            r = -errno;
+            *ret_why = strerror(errno);
+        }
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t) n;
+    }
+    close(fd);
+    if (r < 0) {
+        free(data);
+        return r;
+    }
+    data[got] = '\0';
+    *ret_data = data;
+    *ret_len = got;
+    return 0;
+}
+
 static void read_key(struct guard *g)
 {
     g->have_key = false;
-    int fd = open(g->plan.authkey, O_RDONLY | O_CLOEXEC);
-    char buf[256];
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-    int err = errno;
-    if (fd >= 0) {
-        close(fd);
-    }
-    if (n < 0) {
+    char *buf = NULL;
+    size_t n = 0;
+    const char *why = NULL;
+    if (read_regular(g->plan.authkey, 4096, &buf, &n, &why) < 0) {
         lk__guard_log("cannot read the cluster key '%s': %s; the peers cannot be told",
-                      g->plan.authkey, strerror(err));
+                      g->plan.authkey, why);
         return;
     }
-    buf[n] = '\0';
     if (lk_wire_key_parse(buf, g->key) < 0) {
         lk__guard_log("'%s' is not a cluster key; the peers cannot be told", g->plan.authkey);
     } else {
         g->have_key = true;
     }
-    memset(buf, 0, sizeof(buf));
+    memset(buf, 0, n);
+    free(buf);
 }
 
 /* Reads the plan again when lkd wrote a new one; keeps the last valid one otherwise. The
@@ -218,12 +271,20 @@ static void reload_plan(struct guard *g)
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/%s", g->root, PLAN_NAME);
     json_error_t jerr;
-    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    char *text = NULL;
+    size_t len = 0;
+    const char *why = NULL;
+    json_t *j = NULL;
+    if (read_regular(path, PLAN_MAX_BYTES, &text, &len, &why) == 0) {
+        j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        free(text);
+        why = j ? NULL : jerr.text;
+    }
     struct lk_guard_plan plan;
     char err[512] = "";
     int r = -EINVAL;
     if (!j) {
-        snprintf(err, sizeof(err), "%s", jerr.text);
+        snprintf(err, sizeof(err), "%s", why);
     } else {
         r = lk_guard_plan_parse(j, &plan, err, sizeof(err));
         json_decref(j);

@@ -114,6 +114,12 @@ static const struct lk_catalog_entry catalog[] = {
         {LK_MSG_CHECK_TIMEOUT, LK_SEV_WARNING, "check-timeout",
          "*WARNING* (No. 1517) System Failure Detected! %s check process (PID=%d) did not "
          "return in %s seconds for resource %s. Aborting check process."},
+        /* node, why (names the fence script) */
+        {LK_MSG_FENCE_REFUSED, LK_SEV_ERROR, "fence-refused",
+         "fencing node %s refused: %s; not run, no takeover (retried)"},
+        /* why (names the fence script) */
+        {LK_MSG_FENCE_UNUSABLE, LK_SEV_WARNING, "fence-unusable",
+         "the cluster's fence script cannot run on this node: %s; a fence from here will fail"},
         /* peer, address */
         {LK_MSG_PATH_ALIVE, LK_SEV_INFO, "path-alive", "comm path to %s via %s is ALIVE"},
         /* peer, address, why */

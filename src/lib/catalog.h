@@ -12,7 +12,8 @@ enum lk_severity {
 };
 
 /* Catalog numbers. Ranges: 1000 daemon, 1100 definitions, 1200 actions, 1300 scripts,
- * 1500 monitoring (1517 = check timeout, from the seed system), 1600 cluster, 9000 messages from
+ * 1500 monitoring (1517 = check timeout, from the seed system; 1520 files a user can influence:
+ * the fence script), 1600 cluster, 9000 messages from
  * scripts through lk_err (their own numbers travel in the text). */
 enum lk_msg {
     LK_MSG_DAEMON_STARTED = 1000,
@@ -58,6 +59,8 @@ enum lk_msg {
     LK_MSG_KILL_FAILED = 1515,
     LK_MSG_INTERRUPTED_RUN = 1516,
     LK_MSG_CHECK_TIMEOUT = 1517,
+    LK_MSG_FENCE_REFUSED = 1520,
+    LK_MSG_FENCE_UNUSABLE = 1521,
     LK_MSG_PATH_ALIVE = 1600,
     LK_MSG_PATH_DEAD = 1601,
     LK_MSG_NODE_ALIVE = 1602,

@@ -15,6 +15,7 @@
 #include "define.h"
 #include "eventlog.h"
 #include "proto.h"
+#include "safeopen.h"
 
 #define CLUSTER_WAIT_USEC (600ULL * 1000 * 1000)
 #define EXTEND_WAIT_USEC  (30ULL * 1000 * 1000)
@@ -213,6 +214,14 @@ static void h_cluster_config(struct conn *c, const json_t *args)
     char changed[1024] = "", err[512];
     if (settings && lk_cluster_settings_apply(&next.cluster, settings, changed, sizeof(changed),
                                               err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return;
+    }
+    /* A new fence script must exist here and pass the resource scripts' check: lkd runs it
+     * as root (safeopen.h). The other nodes check it when they get it and before each run. */
+    const char *hook = next.cluster.fence_script;
+    if (hook[0] && strcmp(hook, node->config.cluster.fence_script) != 0 &&
+        lk_safeopen_check_hook(hook, err, sizeof(err)) < 0) {
         api_reply_error(c, LK_EXIT_USAGE, "%s", err);
         return;
     }

@@ -34,6 +34,7 @@
 #include "incident.h"
 #include "quorum.h"
 #include "replica.h"
+#include "safeopen.h"
 
 #define TICK_MS 100
 
@@ -439,6 +440,19 @@ static json_t *settings_message(const struct lk_cluster *cl)
                      (json_int_t) config->settings_version, config->settings_version_node);
 }
 
+/* Says (1521) when the cluster's fence script cannot run on this node: the settings are the
+ * same on every node, but the hook is a file of each node's own. Called at start and when a
+ * peer's settings name another one; the node that took `cluster config` refused it there. */
+static void check_fence_hook(struct lk_cluster *cl)
+{
+    const char *hook = cl->node->config.cluster.fence_script;
+    char why[LK_PATH_MAX + 256];
+    /* A witness takes nothing over: it never runs the hook. */
+    if (!cl->node->witness && hook[0] && lk_safeopen_check_hook(hook, why, sizeof(why)) < 0) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_FENCE_UNUSABLE, why);
+    }
+}
+
 /* Takes the peer's cluster settings (a newer version): validated as a whole, written to
  * lk.conf atomically, applied live. */
 static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *settings,
@@ -453,6 +467,8 @@ static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *
         return;
     }
     struct lk_cluster_settings next = cl->node->config.cluster;
+    char old_hook[sizeof(next.fence_script)];
+    snprintf(old_hook, sizeof(old_hook), "%s", next.fence_script);
     uint64_t counter = (uint64_t) json_integer_value(json_array_get(ver, 0));
     int r = lk_cluster_settings_apply(&next, settings, changed, sizeof(changed), err, sizeof(err));
     if (r == 0) {
@@ -466,6 +482,9 @@ static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *
         char from[600];
         snprintf(from, sizeof(from), "%s (from %s)", changed, p->name);
         lk_eventlog_msg(cl->node, NULL, LK_MSG_CLUSTER_CONFIGURED, from);
+    }
+    if (strcmp(old_hook, cl->node->config.cluster.fence_script) != 0) {
+        check_fence_hook(cl);
     }
     /* Tell everyone: peers that compared against our old settings compare again. */
     lk_cluster_reconfigure(cl, true);
@@ -849,17 +868,18 @@ static int read_key(const char *root, uint8_t key[LK_WIRE_KEY], char *err, size_
 {
     char path[LK_PATH_MAX + 64];
     snprintf(path, sizeof(path), "%s/%s", root, LK_AUTHKEY_NAME);
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        snprintf(err, err_size, "cannot read the cluster key '%s': %s", path, strerror(errno));
-        return -errno;
+    /* A regular file of root's or ours that only its owner can change, read without
+     * blocking (safeopen.h). */
+    char *buf = NULL, why[LK_PATH_MAX + 128];
+    size_t n = 0;
+    int r = lk_safeopen_read(path, &lk_safeopen_key, 0, &buf, &n, NULL, why, sizeof(why));
+    if (r < 0) {
+        snprintf(err, err_size, "cannot use the cluster key: %s", why);
+        return r;
     }
-    char buf[256] = "";
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    int r = lk_wire_key_parse(buf, key);
-    sodium_memzero(buf, sizeof(buf));
+    r = lk_wire_key_parse(buf, key);
+    sodium_memzero(buf, n);
+    free(buf);
     if (r < 0) {
         snprintf(err, err_size, "'%s' is not a cluster key (expected %d hex digits)", path,
                  2 * LK_WIRE_KEY);
@@ -988,6 +1008,7 @@ int lk_cluster_start(struct lk_cluster *cl, char *err, size_t err_size)
     cl->membership->set_hello(cl->net, info);
     json_decref(info);
     uv_timer_start(&cl->tick, on_tick, TICK_MS, TICK_MS);
+    check_fence_hook(cl);
     lk_cluster_kick(cl);
     return 0;
 }

@@ -146,7 +146,7 @@ static json_t *script_base64(const struct lk_node *node, enum lk_action action, 
 {
     char path[LK_PATH_MAX + 256];
     lk_scripts_path(node->root, action, tag, path, sizeof(path));
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         fprintf(stderr, "lkd: cannot read '%s': %s\n", path, strerror(errno));
         return NULL;

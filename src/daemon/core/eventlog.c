@@ -90,13 +90,33 @@ static void flush(struct lk_node *node)
     }
 }
 
+/* lk.log is opened without blocking and without following a link (the log directory is
+ * the root's, but a FIFO or a link planted there must not hang or redirect lkd); anything
+ * but a regular file is refused with -EINVAL. */
+static int open_log(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW, 0640);
+    if (fd < 0) {
+        /* ENXIO: a FIFO nobody reads; ELOOP: a link. */
+        return errno == ENXIO || errno == ELOOP ? -EINVAL : -errno;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    return fd;
+}
+
 int lk_eventlog_open(struct lk_node *node)
 {
     char path[LK_PATH_MAX + 32];
     snprintf(path, sizeof(path), "%s/%s", node->root, LK_LOG_NAME);
-    node->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    node->log_fd = open_log(path);
     if (node->log_fd < 0) {
-        return -errno;
+        int r = node->log_fd;
+        node->log_fd = -1;
+        return r;
     }
     openlog("openkeeper", LOG_PID | LOG_NDELAY, LOG_DAEMON);
     struct lk_eventlog *log = calloc(1, sizeof(*log));
@@ -172,10 +192,10 @@ static void rotate(struct lk_node *node, struct lk_eventlog *log)
         }
     }
     snprintf(from, sizeof(from), "%s/%s", node->root, LK_LOG_NAME);
-    int fd = open(from, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    int fd = open_log(from);
     if (fd < 0) {
         /* The renamed file is still open: the log goes on there. */
-        fprintf(stderr, "lkd: cannot open '%s': %s, ignoring\n", from, strerror(errno));
+        fprintf(stderr, "lkd: cannot open '%s': %s, ignoring\n", from, strerror(-fd));
         log->log_bytes = 0;
         return;
     }

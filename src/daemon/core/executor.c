@@ -28,6 +28,7 @@
 #include "owners.h"
 #include "placement.h"
 #include "runner.h"
+#include "safeopen.h"
 #include "scripts.h"
 
 struct run_ctx {
@@ -757,6 +758,17 @@ static void start_fence(struct lk_node *node, struct lk_owners *owners, const ch
     if (!script[0] || !f || f->running) {
         return;
     }
+    /* The hook runs as root: it must pass the resource scripts' check here, on the node that
+     * runs it, at every run (it may have changed since it was set, or never have been here).
+     * A refusal is a failed fence: nothing is taken over, and it is tried again after the
+     * same pause as a hook that failed. */
+    char why[LK_PATH_MAX + 256];
+    if (lk_safeopen_check_hook(script, why, sizeof(why)) < 0) {
+        lk_eventlog_msg(node, NULL, LK_MSG_FENCE_REFUSED, peer, why);
+        f->ok = false;
+        f->failed_at = uv_now(node->loop);
+        return;
+    }
     struct fence_ctx *ctx = calloc(1, sizeof(*ctx));
     if (!ctx) {
         return;
@@ -779,6 +791,7 @@ static void start_fence(struct lk_node *node, struct lk_owners *owners, const ch
             .cwd = node->root,
             .env = envp,
             .timeout_usec = FENCE_TIMEOUT_USEC,
+            .secure_root = "/", /* the same check again, as close to the exec as it gets */
     };
     lk_eventlog_msg(node, NULL, LK_MSG_FENCE_STARTED, peer, script);
     f->running = true;

@@ -26,6 +26,7 @@
 #include "cgroup.h"
 #include "eventlog.h"
 #include "procinfo.h"
+#include "safeopen.h"
 #include "scripts.h"
 
 #define KILL_GRACE_USEC (5ULL * 1000 * 1000)
@@ -75,8 +76,13 @@ void lk_interrupted_note(const char *root, const char *tag, enum lk_action actio
     note_path(root, tag, path, sizeof(path));
     snprintf(tmp, sizeof(tmp), "%s.new", path);
     boot_id(boot);
-    FILE *f = fopen(tmp, "we");
+    /* Neither blocking on a FIFO nor writing through a link left at the temporary name. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
+        if (fd >= 0) {
+            (void) close(fd);
+        }
         return;
     }
     fprintf(f, "%s %d %llu %s\n", boot[0] ? boot : "-", pid, lk_proc_start_ticks(pid),
@@ -99,12 +105,18 @@ static int read_note(const char *root, const char *tag, enum lk_action *ret_acti
 {
     char path[LK_PATH_MAX + 128], line[256], boot[64], nboot[64], action[32];
     note_path(root, tag, path, sizeof(path));
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        return 0;
+    /* run/ is root's, but a FIFO there must not hang the start (safeopen.h). */
+    static const struct lk_safeopen_rules rules = {.max_size = 4096, .trusted_owner = true};
+    char *text = NULL, why[LK_PATH_MAX + 160];
+    size_t len = 0;
+    bool ok = lk_safeopen_read(path, &rules, 0, &text, &len, NULL, why, sizeof(why)) == 0;
+    if (!ok && access(path, F_OK) != 0) {
+        return 0; /* no note */
     }
-    bool ok = fgets(line, sizeof(line), f) != NULL;
-    fclose(f);
+    if (ok) {
+        snprintf(line, sizeof(line), "%s", text);
+        free(text);
+    }
     int pid = 0;
     unsigned long long ticks = 0;
     ok = ok && sscanf(line, "%63s %d %llu %31s", nboot, &pid, &ticks, action) == 4 && pid > 1 &&

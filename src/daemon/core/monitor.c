@@ -30,7 +30,11 @@
 #include "guardlink.h"
 #include "procinfo.h"
 #include "runner.h"
+#include "safeopen.h"
 #include "scripts.h"
+
+/* A pid and a newline; more is not read. */
+#define PIDFILE_READ_MAX 31
 
 enum depth {
     QUICK,
@@ -203,6 +207,24 @@ static long long boot_time(void)
     return btime;
 }
 
+/* Drops "'path' " or "cannot open 'path': " from the start of why: the event that says
+ * why names the pidfile already. */
+static void drop_path(char *why, const char *path)
+{
+    char quoted[LK_PATH_MAX + 32];
+    const char *forms[] = {"'%s' ", "cannot open '%s': ", "cannot read '%s': "};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        int len = snprintf(quoted, sizeof(quoted), forms[i], path);
+#pragma GCC diagnostic pop
+        if (len > 0 && (size_t) len < sizeof(quoted) && strncmp(why, quoted, (size_t) len) == 0) {
+            memmove(why, why + len, strlen(why + len) + 1);
+            return;
+        }
+    }
+}
+
 /* Reads the pidfile and starts polling a pidfd of its process. A process that started
  * after the pidfile was last written is not the one it names (the pid was reused), and
  * a pid with no process means the application is gone: both count as an exit. A missing
@@ -214,26 +236,25 @@ static void watch_process(struct watch *w, const struct lk_resource *res)
     if (w->polling || !pidfile[0]) {
         return;
     }
-    char why[256] = "";
+    char why[LK_PATH_MAX + 128] = "";
     int pid = 0;
     struct stat st;
-    int fd = open(pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        snprintf(why, sizeof(why), "%s", strerror(errno));
+    char *buf = NULL;
+    size_t n = 0;
+    /* The pidfile lives where the application writes, often a directory its user owns: a
+     * FIFO, a device or a link put there must not block or redirect lkd (safeopen.h). */
+    if (lk_safeopen_read(pidfile, &lk_safeopen_pidfile, PIDFILE_READ_MAX, &buf, &n, &st, why,
+                         sizeof(why)) < 0) {
+        drop_path(why, pidfile);
     } else {
-        char buf[32] = "";
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        buf[n > 0 ? n : 0] = '\0';
         char *end = NULL;
         long v = strtol(buf, &end, 10);
-        if (n <= 0 || v <= 1 || v > 4194304 || (*end && *end != '\n' && *end != ' ')) {
+        if (n == 0 || v <= 1 || v > 4194304 || (*end && *end != '\n' && *end != ' ')) {
             snprintf(why, sizeof(why), "no pid in it");
         } else {
             pid = (int) v;
         }
-    }
-    if (fd >= 0) {
-        close(fd);
+        free(buf);
     }
     if (why[0]) {
         if (!w->pidfile_warned) {

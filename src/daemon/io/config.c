@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "safeopen.h"
+
 #define HEADER_COMMENT                                                                             \
     "# OpenKeeper node configuration; lkcli commpath/cluster config rewrite this file.\n"
 
@@ -670,10 +672,17 @@ int lk_config_load(const char *path, struct lk_config *config, char *err, size_t
     if (err && err_size > 0) {
         err[0] = '\0';
     }
-    FILE *f = fopen(path, "re");
+    /* Not blocking on a FIFO, a regular file of root's or ours that only its owner can
+     * change (it names the fence script lkd runs as root), at most 1 MiB (safeopen.h). */
+    int fd = lk_safeopen(path, &lk_safeopen_config, NULL, err, err_size);
+    if (fd < 0) {
+        return fd;
+    }
+    FILE *f = fdopen(fd, "r");
     if (!f) {
         int r = -errno;
-        (void) lk_fail_einval(err, err_size, "cannot read '%s': %s", path, strerror(errno));
+        (void) close(fd);
+        (void) lk_fail_einval(err, err_size, "cannot read '%s': %s", path, strerror(-r));
         return r;
     }
     /* Parsed into a copy: config is untouched when the file is refused. */

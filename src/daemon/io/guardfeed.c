@@ -135,7 +135,7 @@ int lk_guardfeed_write_plan(struct lk_guardfeed *f, const struct lk_guard_plan *
     snprintf(path, sizeof(path), "%s/%s", f->root, LK_GUARDPLAN_NAME);
     snprintf(tmp, sizeof(tmp), "%s.new", path);
     /* No fsync: run/ describes this boot only, and the guard reads it after the rename. */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
     if (fd < 0) {
         int r = -errno;
         free(text);

@@ -49,6 +49,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "safeopen.h"
 #include "validate.h"
 
 #define DEFAULT_KILL_GRACE_USEC (UINT64_C(5) * 1000 * 1000)
@@ -445,130 +446,6 @@ static void on_pidfd_readable(uv_poll_t *poll, int status, int events)
     }
 }
 
-/* Writes a refusal reason and returns 1. A reason longer than the result's message buffer
- * is cut, which is fine for a path: the start says enough. */
-__attribute__((format(printf, 3, 4))) static int refuse(char *msg, size_t size, const char *fmt,
-                                                        ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, size, fmt, ap);
-    va_end(ap);
-    return 1;
-}
-
-static int check_entry(const struct stat *st, const char *kind, const char *path, char *msg,
-                       size_t size)
-{
-    if (st->st_uid != 0 && st->st_uid != geteuid()) {
-        return refuse(msg, size, "%s '%s' is owned by uid %u", kind, path, (unsigned) st->st_uid);
-    }
-    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-        return refuse(msg, size, "%s '%s' is writable by group or others", kind, path);
-    }
-    return 0;
-}
-
-/* The enable_script_security check (keepalived): the script, and every directory from root
- * down to the script's own, must be owned by root or by us and not writable by group or
- * others; the script must be a regular file and not a symlink, and no directory below root
- * may be a symlink (whoever could change it could redirect the path). root itself is
- * followed if it is a link: it is configuration, not user input.
- *
- * Returns 0 when safe, 1 when unsafe (msg says why), or -errno when a path component
- * cannot be examined (e.g. -ENOENT: the script does not exist, which is a plain exec
- * failure, not a security problem). */
-static int check_secure(const char *root, const char *path, char *msg, size_t size)
-{
-    size_t root_len = strlen(root);
-    while (root_len > 1 && root[root_len - 1] == '/') {
-        root_len--;
-    }
-    if (root[0] != '/') {
-        return refuse(msg, size, "secure root '%s' is not absolute", root);
-    }
-    if (strncmp(path, root, root_len) != 0 || (root_len > 1 && path[root_len] != '/')) {
-        return refuse(msg, size, "script '%s' is not under '%.*s'", path, (int) root_len, root);
-    }
-
-    char dir[PATH_MAX];
-    if (strlen(path) >= sizeof(dir)) {
-        return -ENAMETOOLONG;
-    }
-    memcpy(dir, root, root_len);
-    size_t len = root_len;
-    dir[len] = '\0';
-
-    struct stat st;
-    if (stat(dir, &st) < 0) {
-        return -errno;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        return -ENOTDIR;
-    }
-    if (check_entry(&st, "directory", dir, msg, size)) {
-        return 1;
-    }
-
-    const char *p = path + root_len;
-    for (;;) {
-        while (*p == '/') {
-            p++;
-        }
-        if (*p == '\0') {
-            /* The path ends in '/': it names a directory, not a script. */
-            return refuse(msg, size, "script '%s' is not a regular file", path);
-        }
-        size_t comp_len = strcspn(p, "/");
-        const char *next = p + comp_len;
-        while (*next == '/') {
-            next++;
-        }
-        bool last = *next == '\0';
-
-        if (comp_len == 1 && p[0] == '.') {
-            p = next;
-            if (last) {
-                return refuse(msg, size, "script '%s' is not a regular file", path);
-            }
-            continue;
-        }
-        if (comp_len == 2 && p[0] == '.' && p[1] == '.') {
-            return refuse(msg, size, "script path '%s' contains '..'", path);
-        }
-        if (len > 0 && dir[len - 1] != '/') {
-            dir[len++] = '/';
-        }
-        memcpy(dir + len, p, comp_len);
-        len += comp_len;
-        dir[len] = '\0';
-
-        if (lstat(dir, &st) < 0) {
-            return -errno;
-        }
-        if (!last) {
-            if (S_ISLNK(st.st_mode)) {
-                return refuse(msg, size, "directory '%s' is a symbolic link", dir);
-            }
-            if (!S_ISDIR(st.st_mode)) {
-                return -ENOTDIR;
-            }
-            if (check_entry(&st, "directory", dir, msg, size)) {
-                return 1;
-            }
-            p = next;
-            continue;
-        }
-        if (S_ISLNK(st.st_mode)) {
-            return refuse(msg, size, "script '%s' is a symbolic link", path);
-        }
-        if (!S_ISREG(st.st_mode)) {
-            return refuse(msg, size, "script '%s' is not a regular file", path);
-        }
-        return check_entry(&st, "script", path, msg, size);
-    }
-}
-
 /* Reads the start of the script into header. Returns 0, or a positive errno for the exec
  * failure to report. O_NONBLOCK so that opening a FIFO cannot hang the daemon. */
 static int read_header(const char *path, char *header, size_t size, size_t *ret_len)
@@ -617,7 +494,7 @@ static bool check_before_spawn(struct lk_run *run, const struct lk_run_spec *spe
 
     if (spec->secure_root) {
         char msg[sizeof(run->result.message)];
-        int r = check_secure(spec->secure_root, spec->path, msg, sizeof(msg));
+        int r = lk_safeopen_check_tree(spec->secure_root, spec->path, "script", msg, sizeof(msg));
         if (r > 0) {
             conclude(run, LK_OUTCOME_REFUSED, 0, "%s", msg);
             return true;

@@ -70,7 +70,8 @@ int lk_scripts_install(const char *root, const char *tag, enum lk_action action,
         return r;
     }
     snprintf(tmp, sizeof(tmp), "%s/.%s.new", dir, tag);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0700);
+    /* O_NONBLOCK: a FIFO left at the temporary name fails the open instead of hanging it. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0700);
     if (fd < 0) {
         r = -errno;
         snprintf(err, err_size, "cannot write '%s': %s", tmp, strerror(-r));
