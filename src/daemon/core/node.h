@@ -16,7 +16,9 @@
 
 struct lk_bus;
 struct lk_cgroups;
+struct lk_fdbudget;
 struct lk_guardlink;
+struct lk_loopwatch;
 struct lk_run_spec;
 
 /* The facts the engine's view takes from the cluster, registered by main.c at start
@@ -52,6 +54,10 @@ struct lk_node {
     char containment_why[256];
     /* The link to lkguard (guardlink.h): the liveness page and plan; NULL without. */
     struct lk_guardlink *guard;
+    /* The descriptor budget (io/fdbudget.h) and the loop-stall recorder (loopwatch.h),
+     * main.c's; NULL in tests that build a node without them. */
+    struct lk_fdbudget *fdbudget;
+    struct lk_loopwatch *loopwatch;
     uint64_t incarnation; /* random at each start: HELLO's "inc", the guard's frame */
     bool witness;         /* lkd --witness: votes, runs no resources */
 
