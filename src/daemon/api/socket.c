@@ -44,7 +44,7 @@
 #define BUFFERED_MAX_OTHER         (16 * 1024 * 1024) /* of which guests and operators may hold */
 #define CONNS_MAX_OTHER            1024
 #define CONNS_RESERVE_ADMIN        64
-#define RATE_PER_S_USER            20  /* a guest's or operator's connections a second, */
+#define RATE_PER_S_USER            20  /* a guest's or operator's requests a second, */
 #define RATE_BURST_USER            40  /* with this many at once */
 #define RATE_PER_S_OTHERS          200 /* all guests and operators together */
 #define RATE_BURST_OTHERS          400
@@ -52,16 +52,18 @@
 #define REQUEST_TIMEOUT_ADMIN_USEC (10 * 1000000ULL) /* 16 MiB from a busy script */
 #define AFTER_REQUEST_MAX          4096              /* bytes tolerated after the one request */
 #define SHED_MAX_PER_ACCEPT        8
+#define ACCEPTS_PER_TURN           64 /* the rest wait in the backlog for the next turn */
 #define SWEEP_MS                   500
 #define COUNT_EVERY_SWEEPS         2 /* /proc/self/fd counted every second */
 #define REPORT_EVERY_USEC          (10 * 1000000ULL)
 #define RATE_SLOTS                 64
+#define ROLE_CACHE_USEC            (5 * 1000000ULL) /* roles from other sources than files */
 
 enum report_kind {
     REP_BUSY,      /* too many connections */
     REP_FDS,       /* the descriptor budget */
     REP_SHED,      /* an idle connection closed to make room */
-    REP_RATE,      /* too many connections a second from one user, or from all */
+    REP_RATE,      /* too many requests a second from one user, or from all */
     REP_TOO_LARGE, /* a request line over the role's limit */
     REP_TIMEOUT,   /* no whole request in time */
     REP_BUFFERED,  /* closed for the total of buffered bytes */
@@ -87,9 +89,21 @@ struct report {
 struct rate_slot {
     bool used;
     uid_t uid;
-    enum lk_role role;
+    bool known;        /* role holds an answer */
+    enum lk_role role; /* as looked up for gid at role_usec, with the files at files_gen */
+    gid_t gid;
+    uint64_t role_usec;
+    unsigned files_gen;
     uint64_t mtokens;
     uint64_t last_usec;
+};
+
+/* What /etc/group and /etc/passwd were at the last look: a role found before they
+ * changed is looked up again. */
+struct files_stamp {
+    struct timespec mtime[2];
+    ino_t ino[2];
+    off_t size[2];
 };
 
 struct sock_conn {
@@ -116,6 +130,10 @@ struct lk_socket {
     uv_loop_t *loop;
     uv_pipe_t listener;
     uv_timer_t sweeper; /* deadlines, the descriptor count, reports */
+    uv_check_t turn;    /* a new loop turn: accepts counted from 0 */
+    uv_idle_t later;    /* takes a connection left for the next turn */
+    unsigned accepts;   /* connections taken in this turn */
+    bool deferred;      /* libuv holds one accepted connection for us */
     struct sock_conn *head, *tail;
     size_t conns_admin, conns_other;
     size_t buffered, buffered_other;
@@ -123,6 +141,8 @@ struct lk_socket {
     struct lk_fdbudget *budget; /* node's, NULL without one */
     struct rate_slot rates[RATE_SLOTS];
     struct rate_slot others; /* every guest and operator together */
+    struct files_stamp files;
+    unsigned files_gen;
     struct report reports[REP_COUNT];
 };
 
@@ -584,14 +604,49 @@ static bool admit(struct lk_socket *sock, struct sock_conn *c)
     return true;
 }
 
-static void on_connection(uv_stream_t *server, int status)
+static void on_later(uv_idle_t *h);
+
+static void files_look(struct lk_socket *sock)
 {
-    struct lk_socket *sock = server->data;
-    if (status < 0) {
-        /* EMFILE or ENFILE: libuv has accepted and closed what waited. */
-        report(sock, REP_FDS, 0);
-        return;
+    static const char *const paths[2] = {"/etc/group", "/etc/passwd"};
+    struct files_stamp now = {0};
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) == 0) {
+            now.mtime[i] = st.st_mtim;
+            now.ino[i] = st.st_ino;
+            now.size[i] = st.st_size;
+        }
     }
+    if (memcmp(&now, &sock->files, sizeof(now)) != 0) {
+        sock->files = now;
+        sock->files_gen++;
+    }
+}
+
+/* The role of slot's user with primary group gid. Looking it up reads the group and
+ * password files (a quarter of a millisecond here), so the answer is kept while those
+ * files stay the same, for at most ROLE_CACHE_USEC (for users and groups from elsewhere
+ * than the files): a change of groups still takes effect at the next connection. */
+static enum lk_role role_of(struct lk_socket *sock, struct rate_slot *slot, gid_t gid, uint64_t now)
+{
+    files_look(sock);
+    if (slot->known && slot->gid == gid && slot->files_gen == sock->files_gen &&
+        now - slot->role_usec < ROLE_CACHE_USEC) {
+        return slot->role;
+    }
+    slot->role = lk_role_of(slot->uid, gid);
+    slot->known = true;
+    slot->gid = gid;
+    slot->files_gen = sock->files_gen;
+    slot->role_usec = now;
+    return slot->role;
+}
+
+/* Takes the connection libuv accepted on the listener: who it is, whether it stays. */
+static void take_connection(struct lk_socket *sock)
+{
+    uv_stream_t *server = (uv_stream_t *) &sock->listener;
     struct sock_conn *c = calloc(1, sizeof(*c));
     if (!c) {
         return;
@@ -628,7 +683,7 @@ static void on_connection(uv_stream_t *server, int status)
         uint64_t now = lk_mono_usec();
         struct rate_slot *slot = rate_slot(sock, cred.uid, now);
         /* A known non-admin over its rate is refused without reading the group files. */
-        if (slot->role != LK_ROLE_NONE && slot->role != LK_ROLE_ADMIN) {
+        if (slot->known && slot->role != LK_ROLE_ADMIN) {
             refill(slot, now, RATE_PER_S_USER, RATE_BURST_USER);
             if (slot->mtokens < 1000) {
                 report(sock, REP_RATE, c->uid);
@@ -636,8 +691,7 @@ static void on_connection(uv_stream_t *server, int status)
                 return;
             }
         }
-        role = lk_role_of(cred.uid, cred.gid);
-        slot->role = role;
+        role = role_of(sock, slot, cred.gid, now);
     }
     c->admin = role == LK_ROLE_ADMIN;
     c->req = lk_req_new(sock->api, role, &socket_ops, c);
@@ -649,6 +703,12 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     if (role == LK_ROLE_NONE) {
+        /* Denials count as requests: a user without a role cannot flood either. */
+        if (!rate_take(sock, rate_slot(sock, c->uid, lk_mono_usec()), lk_mono_usec())) {
+            report(sock, REP_RATE, c->uid);
+            conn_close(c);
+            return;
+        }
         c->have_request = true;
         api_reply_error(c->req, LK_EXIT_DENIED,
                         "permission denied: you are not root nor in the lkadmin, lkoper or lkguest "
@@ -658,6 +718,43 @@ static void on_connection(uv_stream_t *server, int status)
     if (uv_read_start((uv_stream_t *) &c->pipe, on_alloc, on_read) < 0) {
         conn_close(c);
     }
+}
+
+/* At most ACCEPTS_PER_TURN connections a turn, so that a flood of connections cannot make
+ * one turn long: when the count is reached, the connection libuv accepted stays with it
+ * (libuv stops watching the listener until it is taken) and the next turn takes it. */
+static void on_connection(uv_stream_t *server, int status)
+{
+    struct lk_socket *sock = server->data;
+    if (status < 0) {
+        /* EMFILE or ENFILE: libuv has accepted and closed what waited. */
+        report(sock, REP_FDS, 0);
+        return;
+    }
+    if (sock->accepts >= ACCEPTS_PER_TURN) {
+        sock->deferred = true;
+        (void) uv_idle_start(&sock->later, on_later);
+        return;
+    }
+    sock->accepts++;
+    take_connection(sock);
+}
+
+static void on_later(uv_idle_t *h)
+{
+    struct lk_socket *sock = h->data;
+    (void) uv_idle_stop(h);
+    if (sock->deferred) {
+        sock->deferred = false;
+        sock->accepts++;
+        take_connection(sock);
+    }
+}
+
+static void on_turn(uv_check_t *h)
+{
+    struct lk_socket *sock = h->data;
+    sock->accepts = 0;
 }
 
 static void on_sweep(uv_timer_t *t)
@@ -727,6 +824,13 @@ int lk_socket_start(struct lk_api *api, struct lk_node *node, struct lk_socket *
     if (sock->budget) {
         (void) lk_fdbudget_count(sock->budget, lk_run_count());
     }
+    uv_check_init(sock->loop, &sock->turn);
+    sock->turn.data = sock;
+    uv_check_start(&sock->turn, on_turn);
+    uv_unref((uv_handle_t *) &sock->turn);
+    uv_idle_init(sock->loop, &sock->later);
+    sock->later.data = sock;
+    uv_unref((uv_handle_t *) &sock->later);
     uv_timer_init(sock->loop, &sock->sweeper);
     sock->sweeper.data = sock;
     uv_timer_start(&sock->sweeper, on_sweep, SWEEP_MS, SWEEP_MS);
@@ -766,6 +870,8 @@ void lk_socket_stop(struct lk_socket *sock)
     }
     uv_close((uv_handle_t *) &sock->listener, NULL);
     uv_close((uv_handle_t *) &sock->sweeper, NULL);
+    uv_close((uv_handle_t *) &sock->turn, NULL);
+    uv_close((uv_handle_t *) &sock->later, NULL);
 }
 
 void lk_socket_free(struct lk_socket *sock)

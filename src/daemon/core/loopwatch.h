@@ -23,6 +23,12 @@ struct lk_loopwatch {
     uint64_t window_start_ns;
     uint64_t window_max_ns;      /* the worst turn of the current 10 s window */
     uint64_t prev_window_max_ns; /* and of the one before */
+    /* The same for the CPU time lkd's thread used in a turn: the stall without the time
+     * other processes had the CPU (on a busy machine the two differ). */
+    uint64_t last_cpu_ns;
+    uint64_t max_cpu_ns;
+    uint64_t window_max_cpu_ns;
+    uint64_t prev_window_max_cpu_ns;
 };
 
 /* Starts recording on loop (which gets UV_METRICS_IDLE_TIME). Returns 0 or a negative
@@ -33,5 +39,5 @@ int lk_loopwatch_start(struct lk_loopwatch *w, uv_loop_t *loop);
 void lk_loopwatch_stop(struct lk_loopwatch *w);
 
 /* {"max_stall_ms", "recent_max_stall_ms" (the last 10 to 20 s), "stalls_over_20ms",
- * "turns"}; NULL for ENOMEM. w may be NULL (zeros). */
+ * "max_cpu_ms", "recent_max_cpu_ms", "turns"}; NULL for ENOMEM. w may be NULL (zeros). */
 json_t *lk_loopwatch_json(const struct lk_loopwatch *w);
