@@ -60,6 +60,7 @@ bench: build
 	$(PYTHON) bench/failover.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/guard_failover.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/cgroup_detect.py --build $(CURDIR)/$(BUILD)
+	$(PYTHON) bench/local_attack.py --build $(CURDIR)/$(BUILD)
 	$(BUILD)/bench/containment_spawn --runs 1000
 
 # The cluster simulator's open campaign (docs/SIMULATOR.md): STEPS simulated steps over
