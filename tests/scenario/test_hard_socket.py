@@ -108,12 +108,13 @@ def test_descriptors_exhausted_at_1024(make_node, lk_users, traversable):
                for line in limits.splitlines()), limits
     app, runs = quickchk_app(node, "web")
 
-    guest = lk_users["guest"]
+    guest, admin = lk_users["guest"], lk_users["admin"]
     idle = start_attack(node, guest, "idle", SECONDS, 1500)
     before = check_runs(runs)
     deadline = time.monotonic() + SECONDS
     while time.monotonic() < deadline:
         assert node.status()["node"] == "n1"  # root
+        assert node.cli_json("status", user=admin)["node"] == "n1"  # a member of lkadmin
         time.sleep(0.25)
     counts = finish_attack(idle, SECONDS)
     # The guest was stopped before lkd ran out: refused or shed, never all 1,500 held.
