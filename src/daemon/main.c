@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -426,9 +427,15 @@ int main(int argc, char **argv)
      * then a reserve for scripts, the store and the comm paths that local clients never
      * get (io/fdbudget.h; the socket asks before it keeps a client). */
     uint64_t fd_limit = 0;
+    struct rlimit started_with;
+    bool known = getrlimit(RLIMIT_NOFILE, &started_with) == 0;
     int raised = lk_fdbudget_raise(&fd_limit);
     lk_fdbudget_init(&fdbudget, fd_limit);
     node.fdbudget = &fdbudget;
+    /* Scripts, and the applications they start, keep the limit lkd was started with. */
+    if (known && raised == 0 && started_with.rlim_cur < fd_limit) {
+        lk_run_set_script_nofile(started_with.rlim_cur, started_with.rlim_max);
+    }
     char real[PATH_MAX];
     if (!realpath(root_arg, real)) {
         die("cannot use root '%s': %s (create it with lkstart)", root_arg, strerror(errno));
