@@ -1,6 +1,6 @@
-/* lkd, the node daemon: argument parsing, the root's lock and pidfile, the database, the
- * switch to the background, signals, the wiring of the bus, and the order of start-up
- * and shutdown.
+/* lkd, the node daemon: argument parsing, the descriptor limit (raised, io/fdbudget.h),
+ * the root's lock and pidfile, the database, the switch to the background, signals, the
+ * loop-stall recorder, the wiring of the bus, and the order of start-up and shutdown.
  *
  * Start-up: lock the root (one daemon per root), open and check the database, load the
  * resources, detach (unless -f) and report readiness to the parent through a pipe only
