@@ -7,9 +7,10 @@
  * at once), per-connection limits (line size by role, a deadline for the whole request,
  * one request), totals (connections, buffered bytes, requests a second per user), the
  * descriptor budget (io/fdbudget.h), with a reserve of connections, bytes and descriptors
- * that only root and lkadmin members may use (they have no rate). When a limit is hit the oldest connection that has not sent its
- * request yet (or the one holding the most bytes) is closed first; what is shed or
- * refused is reported as events 1020-1026, at most one per kind every 10 s, with a count.
+ * that only root and lkadmin members may use (they have no rate). When a limit is hit,
+ * the oldest connection that has not sent its request yet (or the one holding the most
+ * bytes) is closed first; what is shed or refused is reported as events 1020-1026, at
+ * most one per kind every 10 s, with a count.
  *
  * Events that enter: connections, reads, write completions, the sweep timer, each loop
  * turn (the count of connections taken). It knows nothing of commands or handlers, and
