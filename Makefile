@@ -62,6 +62,7 @@ bench: build
 	$(PYTHON) bench/cgroup_detect.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/events_flood.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/disk_full.py --build $(CURDIR)/$(BUILD)
+	$(PYTHON) bench/local_attack.py --build $(CURDIR)/$(BUILD)
 	$(BUILD)/bench/containment_spawn --runs 1000
 
 # The cluster simulator's open campaign (docs/SIMULATOR.md): STEPS simulated steps over

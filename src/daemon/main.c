@@ -1,6 +1,6 @@
-/* lkd, the node daemon: argument parsing, the root's lock and pidfile, the database, the
- * switch to the background, signals, the wiring of the bus, and the order of start-up
- * and shutdown.
+/* lkd, the node daemon: argument parsing, the descriptor limit (raised, io/fdbudget.h),
+ * the root's lock and pidfile, the database, the switch to the background, signals, the
+ * loop-stall recorder, the wiring of the bus, and the order of start-up and shutdown.
  *
  * Start-up: lock the root (one daemon per root), open and check the database, load the
  * resources, detach (unless -f) and report readiness to the parent through a pipe only
@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -59,8 +60,10 @@
 #include "config.h"
 #include "eventlog.h"
 #include "executor.h"
+#include "fdbudget.h"
 #include "guardlink.h"
 #include "log.h"
+#include "loopwatch.h"
 #include "monitor.h"
 #include "node.h"
 #include "proto.h"
@@ -429,7 +432,22 @@ int main(int argc, char **argv)
 
     static struct lk_node node;
     static struct lk_owners owners; /* the executor writes it, the cluster reads it */
+    static struct lk_fdbudget fdbudget;
+    static struct lk_loopwatch loopwatch;
     node.log_fd = -1;
+    /* Descriptors: the soft limit raised to the hard one (a systemd service starts at 1,024),
+     * then a reserve for scripts, the store and the comm paths that local clients never
+     * get (io/fdbudget.h; the socket asks before it keeps a client). */
+    uint64_t fd_limit = 0;
+    struct rlimit started_with;
+    bool known = getrlimit(RLIMIT_NOFILE, &started_with) == 0;
+    int raised = lk_fdbudget_raise(&fd_limit);
+    lk_fdbudget_init(&fdbudget, fd_limit);
+    node.fdbudget = &fdbudget;
+    /* Scripts, and the applications they start, keep the limit lkd was started with. */
+    if (known && raised == 0 && started_with.rlim_cur < fd_limit) {
+        lk_run_set_script_nofile(started_with.rlim_cur, started_with.rlim_max);
+    }
     char real[PATH_MAX];
     if (!realpath(root_arg, real)) {
         die("cannot use root '%s': %s (create it with lkstart)", root_arg, strerror(errno));
@@ -513,6 +531,16 @@ int main(int argc, char **argv)
 
     node.loop = uv_default_loop();
     node.started_usec = lk_mono_usec();
+    if (raised < 0) {
+        lk_log(LK_LOG_WARNING, "cannot raise the descriptor limit above %llu: %s, ignoring",
+               (unsigned long long) fd_limit, strerror(-raised));
+    }
+    r = lk_loopwatch_start(&loopwatch, node.loop);
+    if (r < 0) {
+        lk_log(LK_LOG_WARNING, "cannot record the loop's stalls: %s, ignoring", uv_strerror(r));
+    } else {
+        node.loopwatch = &loopwatch;
+    }
     node.bus = lk_bus_new();
     if (!node.bus) {
         die("out of memory");
@@ -574,6 +602,9 @@ int main(int argc, char **argv)
     lk_cluster_stop(cluster, LK_LEAVE_CRASH);
     uv_close((uv_handle_t *) &stopper.timer, NULL);
     lk_catchup_stop(&node);
+    if (node.loopwatch) {
+        lk_loopwatch_stop(node.loopwatch);
+    }
     /* The comm paths drain for up to 500 ms (net.h); their timer wakes the loop, so
      * UV_RUN_ONCE cannot block past it. */
     while (!lk_cluster_net_stopped(cluster) && uv_run(node.loop, UV_RUN_ONCE) != 0) {

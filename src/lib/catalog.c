@@ -34,6 +34,22 @@ static const struct lk_catalog_entry catalog[] = {
         /* path, why */
         {LK_MSG_STORE_NO_RESERVE, LK_SEV_WARNING, "store-no-reserve",
          "cannot keep the disk reserve %s: %s"},
+        /* The command socket's limits (api/socket.c), at most one event per kind every 10 s:
+         * how many times, over how many seconds, the uid of the last client. */
+        {LK_MSG_CLIENTS_BUSY, LK_SEV_WARNING, "clients-busy",
+         "local clients refused: too many connections (%llu in %d s, last uid %u)"},
+        {LK_MSG_CLIENTS_FDS, LK_SEV_WARNING, "clients-fds",
+         "local clients refused: file descriptors kept in reserve (%llu in %d s, last uid %u)"},
+        {LK_MSG_CLIENTS_SHED, LK_SEV_WARNING, "clients-shed",
+         "idle local clients closed to make room (%llu in %d s, last uid %u)"},
+        {LK_MSG_CLIENTS_RATE, LK_SEV_WARNING, "clients-rate",
+         "local clients refused: too many requests a second (%llu in %d s, last uid %u)"},
+        {LK_MSG_CLIENTS_TOO_LARGE, LK_SEV_WARNING, "clients-too-large",
+         "local requests refused: too large (%llu in %d s, last uid %u)"},
+        {LK_MSG_CLIENTS_TIMEOUT, LK_SEV_WARNING, "clients-timeout",
+         "local clients closed: no whole request in time (%llu in %d s, last uid %u)"},
+        {LK_MSG_CLIENTS_BUFFERED, LK_SEV_WARNING, "clients-buffered",
+         "local clients closed: too many request bytes buffered (%llu in %d s, last uid %u)"},
         /* id */
         {LK_MSG_RESOURCE_CREATED, LK_SEV_INFO, "resource-created", "resource created (id %s)"},
         {LK_MSG_RESOURCE_DELETED, LK_SEV_INFO, "resource-deleted", "resource deleted"},

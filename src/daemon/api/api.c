@@ -26,6 +26,7 @@
 #include "guardlink.h"
 #include "incident.h"
 #include "inslist.h"
+#include "loopwatch.h"
 #include "proto.h"
 #include "roles.h"
 #include "scripts.h"
@@ -279,14 +280,16 @@ static void h_status(struct conn *c, const json_t *args)
                                       lk_cgroups_base(node->cgroups), "memory",
                                       lk_cgroups_has_memory(node->cgroups))
                           : json_pack("{s:b, s:s}", "on", false, "why", node->containment_why);
-    json_t *reply =
-            json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
-                      node->name, "root", node->root, "pid", (int) getpid(), "uptime_s",
-                      (json_int_t) ((lk_mono_usec() - node->started_usec) / 1000000), "stopping",
-                      node->stopping, "resources", resources_json(c->api, NULL), "dependencies",
-                      deps_json(node), "hierarchies", hierarchies_json(c->api), "events", events,
-                      "cluster", lk_cluster_status_json(c->api->cluster), "containment",
-                      containment, "guard", lk_guardlink_status(node));
+    json_t *reply = json_pack(
+            "{s:s, s:s, s:i, s:I, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o*, "
+            "s:o*}",
+            "node", node->name, "root", node->root, "pid", (int) getpid(), "uptime_s",
+            (json_int_t) ((lk_mono_usec() - node->started_usec) / 1000000), "stopping",
+            node->stopping, "resources", resources_json(c->api, NULL), "dependencies",
+            deps_json(node), "hierarchies", hierarchies_json(c->api), "events", events, "cluster",
+            lk_cluster_status_json(c->api->cluster), "containment", containment, "guard",
+            lk_guardlink_status(node), "loop", lk_loopwatch_json(node->loopwatch), "clients",
+            lk_socket_status_json(c->api->socket));
     if (reply) {
         /* Whether the node database is writable (core/catchup.h). */
         json_object_set_new(reply, "store", lk_catchup_status_json(node));
@@ -1290,7 +1293,7 @@ int lk_api_start(struct lk_node *node, struct lk_cluster *cluster, struct lk_api
     }
     api->node = node;
     api->cluster = cluster;
-    int r = lk_socket_start(api, node->loop, node->root, &api->socket, err, err_size);
+    int r = lk_socket_start(api, node, &api->socket, err, err_size);
     if (r < 0) {
         free(api);
         return r;

@@ -18,7 +18,9 @@ struct lk_bus;
 struct lk_catchup;
 struct lk_cgroups;
 struct lk_eventlog;
+struct lk_fdbudget;
 struct lk_guardlink;
+struct lk_loopwatch;
 struct lk_run_spec;
 
 /* The facts the engine's view takes from the cluster, registered by main.c at start
@@ -57,6 +59,10 @@ struct lk_node {
     struct lk_guardlink *guard;
     /* The database when the disk fails it (catchup.h): NULL until lk_catchup_start. */
     struct lk_catchup *catchup;
+    /* The descriptor budget (io/fdbudget.h) and the loop-stall recorder (loopwatch.h),
+     * main.c's; NULL in tests that build a node without them. */
+    struct lk_fdbudget *fdbudget;
+    struct lk_loopwatch *loopwatch;
     uint64_t incarnation; /* random at each start: HELLO's "inc", the guard's frame */
     bool witness;         /* lkd --witness: votes, runs no resources */
 

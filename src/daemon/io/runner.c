@@ -62,6 +62,16 @@
 
 _Static_assert(READ_CHUNK >= LK_RUN_OUTPUT_MAX, "the output is linearised into scratch");
 
+/* The descriptor limit scripts start with (lk_run_set_script_nofile); unset: lkd's own. */
+static struct rlimit script_nofile;
+static bool script_nofile_set;
+
+void lk_run_set_script_nofile(uint64_t soft, uint64_t hard)
+{
+    script_nofile = (struct rlimit){.rlim_cur = (rlim_t) soft, .rlim_max = (rlim_t) hard};
+    script_nofile_set = true;
+}
+
 enum kill_reason {
     KILL_NONE,
     KILL_TIMEOUT,
@@ -783,6 +793,10 @@ __attribute__((noreturn)) static void clone_child(const struct lk_run *run, cons
             (void) close((int) fd);
         }
     }
+    /* After the closing above, which reads lkd's limit to know how far to go. */
+    if (err == 0 && script_nofile_set) {
+        (void) setrlimit(RLIMIT_NOFILE, &script_nofile);
+    }
     if (err == 0) {
         uint64_t none = 0;
         (void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, KERNEL_SIGSET_SIZE);
@@ -1101,6 +1115,11 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
         goto started;
     }
     run->result.pid = pid;
+    /* posix_spawn and uv_spawn cannot set a limit in the child: it is set right after, while
+     * the script's interpreter is still starting (the contained child set it itself). */
+    if (!spec->contained && script_nofile_set) {
+        (void) prlimit(pid, RLIMIT_NOFILE, &script_nofile, NULL);
+    }
     if (spec->contained || spawn_method == SPAWN_PIDFD) {
         r = watch_exit(loop, run, pidfd);
         if (r < 0) {

@@ -62,3 +62,9 @@ int lk_run_pid(const struct lk_run *run);
 
 /* Number of runs currently in flight in this process. */
 unsigned lk_run_count(void);
+
+/* The descriptor limit (RLIMIT_NOFILE, soft and hard) every script starts with from now on:
+ * lkd raises its own soft limit (fdbudget.h) and gives its scripts the one it was started
+ * with, so that the applications they start see what they saw before. Without a call,
+ * scripts inherit lkd's. */
+void lk_run_set_script_nofile(uint64_t soft, uint64_t hard);
