@@ -195,6 +195,14 @@ static const struct lk_catalog_entry catalog[] = {
         /* node, why, hierarchies */
         {LK_MSG_PEER_FENCED_ITSELF, LK_SEV_WARNING, "peer-fenced-itself",
          "node %s fenced itself (%s): down there: %s"},
+        /* node, protocol, version */
+        {LK_MSG_PEER_PROTOCOL_OLD, LK_SEV_WARNING, "peer-protocol-old",
+         "peer %s speaks protocol %d (version %s): traffic with it is not encrypted; upgrade it"},
+        /* why (names both nodes' protocols and versions) */
+        {LK_MSG_PROTOCOL_REFUSED, LK_SEV_ERROR, "protocol-refused", "%s"},
+        /* node, protocol, version */
+        {LK_MSG_PEER_PROTOCOL, LK_SEV_INFO, "peer-protocol",
+         "peer %s speaks protocol %d (version %s): traffic with it is encrypted"},
 };
 
 const struct lk_catalog_entry *lk_catalog_find(int number)

@@ -477,17 +477,26 @@ static void compare_settings(struct lk_cluster *cl, struct peer *p, const json_t
     snprintf(was, sizeof(was), "%s", p->settings_diff);
     p->settings_diff[0] = '\0';
     json_t *ours = lk_cluster_settings_json(&cl->node->config.cluster);
+    /* A peer of an older release does not know the newer keys (min-protocol): a key it
+     * does not send is equal when ours has the default. */
+    struct lk_cluster_settings defaults;
+    lk_cluster_settings_init(&defaults);
+    json_t *default_json = lk_cluster_settings_json(&defaults);
     const char *key;
     json_t *v;
     json_object_foreach(ours, key, v)
     {
         json_t *t = json_object_get(theirs, key);
+        if (!t && json_is_object(theirs)) {
+            t = json_object_get(default_json, key);
+        }
         if (!json_is_string(t) || strcmp(json_string_value(t), json_string_value(v)) != 0) {
             snprintf(p->settings_diff, sizeof(p->settings_diff), "%s", key);
             break;
         }
     }
     json_decref(ours);
+    json_decref(default_json);
     if (p->settings_diff[0] && strcmp(was, p->settings_diff) != 0) {
         char what[200];
         snprintf(what, sizeof(what),
@@ -715,6 +724,21 @@ static void on_dropped(void *userdata, const char *from, const char *why)
 {
     struct lk_cluster *cl = userdata;
     lk_eventlog_msg(cl->node, NULL, LK_MSG_FRAME_DROPPED, from, why);
+}
+
+/* Which protocol a peer's sessions speak (net.c reports changes only): protocol 1 is a
+ * peer of the previous release, in clear; refused is a peer with no protocol in common. */
+static void on_protocol(void *userdata, const char *peer, int proto, const char *version,
+                        const char *refused)
+{
+    struct lk_cluster *cl = userdata;
+    if (refused) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_PROTOCOL_REFUSED, refused);
+    } else if (proto < 2) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_PEER_PROTOCOL_OLD, peer, proto, version);
+    } else {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_PEER_PROTOCOL, peer, proto, version);
+    }
 }
 
 static void on_resumed(void *userdata, uint64_t frozen_ms)
@@ -968,6 +992,7 @@ int lk_cluster_start(struct lk_cluster *cl, char *err, size_t err_size)
             .on_heartbeat = on_heartbeat,
             .on_message = on_message,
             .on_dropped = on_dropped,
+            .on_protocol = on_protocol,
             .on_resumed = on_resumed,
             .heartbeat_payload = heartbeat_payload,
             .on_stopped = on_net_stopped,

@@ -59,6 +59,12 @@ struct lk_membership_callbacks {
     /* A guard's "fenced itself" frame (lib/guard.h), authenticated with the cluster key:
      * its session and payload, to be validated by the coordinator. Optional. */
     void (*on_fenced)(void *userdata, uint64_t session, const void *payload, size_t len);
+    /* A session with peer speaks protocol proto (version: its software version,
+     * "unknown" from a peer of the release before versions were announced), or, when
+     * refused is not NULL, the peer was refused (why, in words, naming both versions).
+     * Only changes are reported. Optional. */
+    void (*on_protocol)(void *userdata, const char *peer, int proto, const char *version,
+                        const char *refused);
     /* After stop: the backend has drained and is about to be freed (its last call). */
     void (*on_stopped)(void *userdata);
 };
