@@ -52,7 +52,7 @@ static void print_quorum(const json_t *data)
 void lk_print_nodes(const json_t *data)
 {
     print_quorum(data);
-    printf("%-20s %-6s %s\n", "NODE", "STATE", "ROLE");
+    printf("%-20s %-6s %-14s %-12s %s\n", "NODE", "STATE", "PROTOCOL", "VERSION", "ROLE");
     size_t i;
     json_t *n;
     bool at_witness = json_is_true(json_object_get(data, "witness"));
@@ -67,8 +67,18 @@ void lk_print_nodes(const json_t *data)
         bool pending = !self && !at_witness && !json_is_true(json_object_get(n, "witness")) &&
                        json_is_false(json_object_get(n, "synced")) &&
                        strcmp(str(n, "state"), "ALIVE") == 0;
-        printf("%-20s %-6s %s%s\n", str(n, "name"), str(n, "state"), role,
-               pending ? " (data exchange pending)" : "");
+        /* The protocol of its last session: 1 is a node of the previous release, in clear. */
+        char proto[32] = "-";
+        json_t *pv = json_object_get(n, "protocol");
+        if (json_is_integer(pv)) {
+            snprintf(proto, sizeof(proto), "%lld%s", json_integer_value(pv),
+                     self                         ? ""
+                     : json_integer_value(pv) < 2 ? " (in clear)"
+                                                  : " (encrypted)");
+        }
+        const char *version = json_string_value(json_object_get(n, "version"));
+        printf("%-20s %-6s %-14s %-12s %s%s\n", str(n, "name"), str(n, "state"), proto,
+               version ? version : "-", role, pending ? " (data exchange pending)" : "");
     }
 }
 

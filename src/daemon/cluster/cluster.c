@@ -431,11 +431,31 @@ static int settings_version_cmp(const struct lk_config *ours, const json_t *ver)
     return strcmp(n, ours->settings_version_node);
 }
 
+/* The cluster settings as they go to the peers: every key but those a node of the
+ * previous release does not know (min-protocol) while they have their default, so that
+ * such a node accepts them during a rolling upgrade (docs/CLUSTER.md). A receiver takes a
+ * key that is not sent as its default (adopt_settings). */
+#define KEY_MIN_PROTOCOL "min-protocol"
+
+#ifndef LK_SOFTWARE_VERSION
+#define LK_SOFTWARE_VERSION "unknown"
+#endif
+
+static json_t *settings_wire_json(const struct lk_cluster_settings *settings)
+{
+    json_t *all = lk_cluster_settings_json(settings);
+    const json_t *v = json_object_get(all, KEY_MIN_PROTOCOL);
+    if (v && strcmp(json_string_value(v), "1") == 0) {
+        json_object_del(all, KEY_MIN_PROTOCOL);
+    }
+    return all;
+}
+
 static json_t *settings_message(const struct lk_cluster *cl)
 {
     const struct lk_config *config = &cl->node->config;
     return json_pack("{s:s,s:o,s:[I,s]}", "t", "settings", "settings",
-                     lk_cluster_settings_json(&config->cluster), "ver",
+                     settings_wire_json(&config->cluster), "ver",
                      (json_int_t) config->settings_version, config->settings_version_node);
 }
 
@@ -454,7 +474,22 @@ static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *
     }
     struct lk_cluster_settings next = cl->node->config.cluster;
     uint64_t counter = (uint64_t) json_integer_value(json_array_get(ver, 0));
-    int r = lk_cluster_settings_apply(&next, settings, changed, sizeof(changed), err, sizeof(err));
+    /* The settings are whole: a key left out (settings_wire_json) is its default. */
+    struct lk_cluster_settings defaults;
+    lk_cluster_settings_init(&defaults);
+    json_t *whole = json_deep_copy(settings);
+    json_t *default_json = lk_cluster_settings_json(&defaults);
+    if (whole && default_json) {
+        (void) json_object_update_missing(whole, default_json);
+    }
+    json_decref(default_json);
+    int r = whole ? lk_cluster_settings_apply(&next, whole, changed, sizeof(changed), err,
+                                              sizeof(err))
+                  : -ENOMEM;
+    json_decref(whole);
+    if (r == -ENOMEM) {
+        snprintf(err, sizeof(err), "out of memory");
+    }
     if (r == 0) {
         r = lk_define_cluster_settings(cl->node, &next, vnode, counter, err, sizeof(err));
     }
@@ -898,7 +933,7 @@ static json_t *hello_info(const struct lk_cluster *cl)
     char inc[17];
     lk_guard_hex64(cl->node->incarnation, inc);
     return json_pack("{s:b,s:o,s:[I,s],s:s}", "witness", cl->node->witness, "settings",
-                     lk_cluster_settings_json(&config->cluster), "ver",
+                     settings_wire_json(&config->cluster), "ver",
                      (json_int_t) config->settings_version, config->settings_version_node, "inc",
                      inc);
 }
@@ -1234,18 +1269,30 @@ json_t *lk_cluster_status_json(struct lk_cluster *cl)
             }
         }
     }
+    json_t *paths = cl && cl->net ? cl->membership->peers_json(cl->net) : json_array();
     json_t *nodes = json_array();
     json_array_append_new(nodes,
-                          json_pack("{s:s,s:s,s:b,s:b,s:b}", "name", node->name, "state", "ALIVE",
-                                    "self", true, "witness", node->witness, "synced", true));
+                          json_pack("{s:s,s:s,s:b,s:b,s:b,s:i,s:s}", "name", node->name, "state",
+                                    "ALIVE", "self", true, "witness", node->witness, "synced", true,
+                                    "protocol", LK_WIRE_PROTO_MAX, "version", LK_SOFTWARE_VERSION));
     for (size_t i = 0; cl && i < cl->peer_count; i++) {
         const struct peer *p = &cl->peers[i];
-        json_array_append_new(nodes, json_pack("{s:s,s:s,s:b,s:b,s:b,s:b}", "name", p->name,
-                                               "state", p->alive ? "ALIVE" : "DEAD", "self", false,
-                                               "witness", p->witness, "synced", p->synced,
-                                               "configured", p->configured));
+        json_t *n = json_pack("{s:s,s:s,s:b,s:b,s:b,s:b}", "name", p->name, "state",
+                              p->alive ? "ALIVE" : "DEAD", "self", false, "witness", p->witness,
+                              "synced", p->synced, "configured", p->configured);
+        /* The protocol and software version of its last session (the comm paths'). */
+        size_t j;
+        json_t *e;
+        json_array_foreach(paths, j, e)
+        {
+            const char *name = json_string_value(json_object_get(e, "name"));
+            if (n && name && strcmp(name, p->name) == 0) {
+                json_object_set(n, "protocol", json_object_get(e, "protocol"));
+                json_object_set(n, "version", json_object_get(e, "version"));
+            }
+        }
+        json_array_append_new(nodes, n);
     }
-    json_t *paths = cl && cl->net ? cl->membership->peers_json(cl->net) : json_array();
     return json_pack("{s:s,s:b,s:{s:s,s:i,s:i,s:b},s:o,s:o,s:o,s:b}", "node", node->name, "witness",
                      node->witness, "quorum", "mode", none ? "none" : "majority", "votes",
                      (int) votes, "voters", (int) voters, "quorate", cl->quorate || none,

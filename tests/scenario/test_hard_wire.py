@@ -1,0 +1,279 @@
+"""Hardening (issue 11, item 8): the comm paths are encrypted, the HELLO says which protocol
+and software version a node speaks, and a rolling upgrade from the previous release works.
+
+The previous release (commit e9b39a8: authenticated frames, not encrypted, no versions in
+the HELLO) is built once from the repository's history into <repo>/build-old and reused.
+Between the two nodes every comm path goes through a small TCP relay in this test, which
+keeps every byte it forwards: what an eavesdropper on the network would read.
+"""
+
+import fcntl
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from cluster import holds, wait_eq, wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+OLD_COMMIT = "e9b39a8"
+OLD_DIR = REPO / "build-old"
+OLD_TARGETS = ["lkd", "lkcli", "lkstart", "lkstop", "lkguard", "ins_list", "lk_err"]
+
+
+def old_build():
+    """The binaries of the previous release (built once; skips without git history)."""
+    build = OLD_DIR / "build"
+    stamp = OLD_DIR / f"built-{OLD_COMMIT}"
+    OLD_DIR.mkdir(exist_ok=True)
+    with open(OLD_DIR / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and all((build / t).exists() for t in OLD_TARGETS):
+            return build
+        have = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{OLD_COMMIT}^{{commit}}"],
+                              capture_output=True)
+        if have.returncode != 0:
+            pytest.skip(f"the previous release ({OLD_COMMIT}) is not in this checkout's git "
+                        "history: cannot build an old node")
+        src = OLD_DIR / "src"
+        shutil.rmtree(src, ignore_errors=True)
+        shutil.rmtree(build, ignore_errors=True)
+        src.mkdir(parents=True)
+        archive = subprocess.Popen(["git", "-C", str(REPO), "archive", OLD_COMMIT],
+                                   stdout=subprocess.PIPE)
+        subprocess.run(["tar", "-x", "-C", str(src)], stdin=archive.stdout, check=True)
+        assert archive.wait() == 0
+        subprocess.run(["meson", "setup", str(build), str(src)], check=True, capture_output=True,
+                       timeout=600)
+        subprocess.run(["ninja", "-C", str(build)] + OLD_TARGETS, check=True, capture_output=True,
+                       timeout=3600)
+        stamp.touch()
+        return build
+
+
+def use_build(node, build):
+    """node runs the binaries of build from now on (its next start, its commands)."""
+    node.bin = lambda name: str(Path(build) / name)
+
+
+class Relay:
+    """A TCP relay from a port of its own to target, keeping every byte both ways."""
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.data = bytearray()
+        self.socks = []
+        self.stopping = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def addr(self):
+        return f"127.0.0.1:{self.port}"
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            with self.lock:
+                self.socks += [client, server]
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+
+    def _pump(self, src, dst):
+        while True:
+            try:
+                chunk = src.recv(65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            with self.lock:
+                self.data += chunk
+            try:
+                dst.sendall(chunk)
+            except OSError:
+                break
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def captured(self):
+        with self.lock:
+            return bytes(self.data)
+
+    def reset(self):
+        with self.lock:
+            self.data = bytearray()
+
+    def stop(self):
+        self.stopping = True
+        self.listener.close()
+        with self.lock:
+            for s in self.socks:
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+
+@pytest.fixture
+def relays():
+    made = []
+
+    def make(target_port):
+        r = Relay(target_port)
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        r.stop()
+
+
+def peer_entry(node, peer):
+    for n in node.node_list()["nodes"]:
+        if n["name"] == peer.name:
+            return n
+    return None
+
+
+def peer_protocol(node, peer):
+    e = peer_entry(node, peer)
+    return (e["protocol"], e["version"]) if e and e.get("state") == "ALIVE" else None
+
+
+def secret_app(cluster, tag, secret):
+    """A cluster application whose restore script carries secret (as a password would)."""
+    app = cluster.app(tag)
+    text = app.restore.read_text()
+    app.restore.write_text(text.replace("#!/bin/bash\n", f"#!/bin/bash\n# DB_PASSWORD={secret}\n",
+                                        1))
+    return app
+
+
+def test_rolling_upgrade_from_the_previous_release(cluster, relays):
+    old = old_build()
+    new_node, old_node = cluster.add_node("node1"), cluster.add_node("node2")
+    use_build(old_node, old)
+    new_node.start()
+    old_node.start()
+    # Every comm path through a relay: node1 -> relay1 -> node2, node2 -> relay2 -> node1.
+    to_old, to_new = relays(old_node.port), relays(new_node.port)
+    new_node.cli("commpath", "create", "--node", "node2", "--address", to_old.addr)
+    old_node.cli("commpath", "create", "--node", "node1", "--address", to_new.addr)
+    cluster.wait_all_alive([new_node, old_node])
+
+    # The new node knows the old one speaks protocol 1, says so loudly, and shows it.
+    wait_eq(lambda: peer_protocol(new_node, old_node), (1, "unknown"),
+            what="node1 to show node2 on protocol 1")
+    wait_for(lambda: new_node.has_event(1690, "node2"), what="the protocol 1 warning on node1")
+    warning = new_node.events(1690)[-1]["message"]
+    assert "not encrypted" in warning and "upgrade" in warning, warning
+    text = new_node.cli("node", "list").stdout
+    line = [ln for ln in text.splitlines() if ln.startswith("node2 ")]
+    assert line and "1 (in clear)" in line[0] and "unknown" in line[0], text
+
+    # Cluster settings from the new node reach the old one (it does not know min-protocol).
+    cluster.configure([new_node, old_node], heartbeat_ms=200, misses=5, max_failovers=10)
+    assert not old_node.has_event(1642), old_node.log_text()
+
+    # A resource fails over both ways between the old and the new node.
+    secret1 = "s3cret-" + os.urandom(6).hex()
+    app = secret_app(cluster, "web", secret1)
+    new_node.create(app.tag, app.restore, app.remove, "--quickchk", app.quickchk,
+                    "--app-info", f"dbpass={secret1}")
+    wait_for(lambda: app.runs_only_on(new_node), what="web on node1")
+    new_node.cli("resource", "extend", "--tag", "web", "--node", "node2", "--priority", "2")
+    wait_eq(lambda: old_node.state("web"), "OSU", what="web extended to the old node2")
+    # Protocol 1 is in clear: the relay read the script (so it sees what it must).
+    assert secret1.encode() in to_old.captured() + to_new.captured()
+
+    new_node.kill9_all()
+    wait_for(lambda: app.runs_only_on(old_node), what="web failed over to the old node2")
+    wait_eq(lambda: old_node.state("web"), "ISP", what="web ISP on node2")
+    new_node.start()
+    cluster.wait_all_alive([new_node, old_node])
+    wait_eq(lambda: peer_protocol(new_node, old_node), (1, "unknown"),
+            what="node1 to show node2 on protocol 1 again")
+    old_node.kill9_all()
+    wait_for(lambda: app.runs_only_on(new_node), what="web failed over back to the new node1")
+    wait_eq(lambda: new_node.state("web"), "ISP", what="web ISP on node1")
+
+    # The old node is upgraded: the same root, the new binaries.
+    use_build(old_node, Path(os.environ.get("LK_BUILD") or REPO / "build"))
+    old_node.start()
+    cluster.wait_all_alive([new_node, old_node])
+    wait_eq(lambda: peer_protocol(new_node, old_node)[0], 2, what="node1 to see node2 on 2")
+    wait_eq(lambda: peer_protocol(old_node, new_node)[0], 2, what="node2 to see node1 on 2")
+    assert peer_protocol(old_node, new_node)[1] != "unknown"
+    wait_for(lambda: new_node.has_event(1692, "node2"), what="the protocol 2 event on node1")
+    for n, p in ((new_node, old_node), (old_node, new_node)):
+        entry = [e for e in n.node_list()["peers"] if e["name"] == p.name][0]
+        alive = [c for c in entry["paths"] if c["state"] == "ALIVE"]
+        assert alive and all(c["protocol"] == 2 and c["encrypted"] for c in alive), entry
+    wait_eq(lambda: old_node.state("web"), "OSU", what="web OSU on the upgraded node2")
+
+    # From now on nothing readable crosses the wire: a new resource's scripts and its
+    # app-info, extended to the other node, and a failover with a script run.
+    for r in (to_old, to_new):
+        r.reset()
+    secret2 = "s3cret-" + os.urandom(6).hex()
+    app2 = secret_app(cluster, "db", secret2)
+    new_node.create(app2.tag, app2.restore, app2.remove, "--quickchk", app2.quickchk,
+                    "--app-info", f"dbpass={secret2}")
+    wait_for(lambda: app2.runs_only_on(new_node), what="db on node1")
+    new_node.cli("resource", "extend", "--tag", "db", "--node", "node2", "--priority", "2")
+    wait_eq(lambda: old_node.state("db"), "OSU", what="db extended to node2")
+    # It did cross: node2 holds the script and the app-info.
+    assert secret2 in old_node.script_copy("restore", "db").read_text()
+    assert secret2 in json.dumps(old_node.resource("db"))
+    new_node.cli("resource", "restore", "--tag", "db", "--node", "node2")
+    wait_for(lambda: app2.runs_only_on(old_node), what="db switched over to node2")
+    captured = to_old.captured() + to_new.captured()
+    assert len(captured) > 2000, len(captured)
+    assert b"OKW2" in captured
+    for word in (secret2.encode(), b"DB_PASSWORD", b"dbpass", b"okapp", b"restore"):
+        assert word not in captured, word
+    holds(lambda: app.runs_only_on(new_node), 1, what="web stays on node1")
+
+
+def test_min_protocol_refuses_the_previous_release(cluster, relays):
+    old = old_build()
+    new_node, old_node = cluster.add_node("node1"), cluster.add_node("node2")
+    use_build(old_node, old)
+    new_node.start()
+    old_node.start()
+    new_node.cli("commpath", "create", "--node", "node2", "--address", old_node.addr)
+    old_node.cli("commpath", "create", "--node", "node1", "--address", new_node.addr)
+    cluster.wait_all_alive([new_node, old_node])
+
+    bad = new_node.cli("cluster", "config", "--min-protocol", "3", check=False)
+    assert bad.returncode != 0 and "min-protocol" in bad.stderr, bad
+    new_node.cli("cluster", "config", "--min-protocol", "2")
+    wait_eq(lambda: new_node.peer_state(old_node), "DEAD", what="node1 to refuse the old node2")
+    wait_for(lambda: new_node.has_event(1691, "node2"), what="the refusal event on node1")
+    msg = new_node.events(1691)[-1]["message"]
+    assert "protocol 1" in msg and "requires protocol 2" in msg and "unknown" in msg, msg
+    holds(lambda: new_node.peer_state(old_node) != "ALIVE", 2, what="node2 stays refused")
+    assert new_node.settings()["min-protocol"] == "2"
