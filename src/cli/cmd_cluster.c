@@ -2,6 +2,8 @@
  * the cluster's members, links and settings (SPEC §5, §6). Comm paths are shown like the
  * seed system's lcdstatus: machine, addresses, state, priority. lkd validates
  * everything again. */
+#include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "lkcli.h"
 #include "output.h"
 #include "settings.h"
+#include "wire.h"
 
 static const char *str(const json_t *obj, const char *key)
 {
@@ -193,10 +196,66 @@ static int cmd_commpath(const struct lk_cli *cli, int argc, char **argv)
 
 /* ---------------------------------------------------------------- cluster config */
 
+/* lkcli cluster rotate-key [--key-file FILE]: the key is read here (the file may be
+ * readable by this user only), checked, and sent to lkd over the local socket. */
+static int cmd_rotate_key(const struct lk_cli *cli, int argc, char **argv)
+{
+    struct lk_opt opts[] = {{.name = "key-file", .has_value = true}};
+    if (lk_args_parse(cli->prog, argc, argv, opts, 1, NULL, 0, NULL) != 0) {
+        return 2;
+    }
+    json_t *args = json_object();
+    if (opts[0].value) {
+        FILE *f = fopen(opts[0].value, "re");
+        if (!f) {
+            json_decref(args);
+            return lk_fail(cli->prog, 1, "cannot read '%s': %s", opts[0].value, strerror(errno));
+        }
+        char buf[256] = "";
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        uint8_t key[LK_WIRE_KEY];
+        int bad = lk_wire_key_parse(buf, key);
+        sodium_memzero(key, sizeof(key));
+        if (bad < 0) {
+            sodium_memzero(buf, sizeof(buf));
+            json_decref(args);
+            return lk_fail(cli->prog, 2, "'%s' is not a cluster key (expected %d hex digits)",
+                           opts[0].value, 2 * LK_WIRE_KEY);
+        }
+        buf[strcspn(buf, "\r\n")] = '\0';
+        json_object_set_new(args, "key", json_string(buf));
+        sodium_memzero(buf, sizeof(buf));
+    }
+    json_t *data = NULL;
+    int r = call(cli, LK_CMD_CLUSTER_ROTATE_KEY, args, &data);
+    if (r == 0) {
+        if (cli->json) {
+            lk_print_json(data);
+        } else {
+            printf("%s\n", str(data, "message"));
+            size_t i;
+            json_t *v;
+            json_array_foreach(json_object_get(data, "not_given"), i, v)
+            {
+                printf("WARNING: node %s is DEAD and was not given the new key: before it starts "
+                       "again, copy etc/authkey from this node to it (mode 0600)\n",
+                       json_string_value(v));
+            }
+        }
+    }
+    json_decref(data);
+    return r;
+}
+
 static int cmd_cluster(const struct lk_cli *cli, int argc, char **argv)
 {
+    if (argc >= 1 && strcmp(argv[0], "rotate-key") == 0) {
+        return cmd_rotate_key(cli, argc - 1, argv + 1);
+    }
     if (argc < 1 || strcmp(argv[0], "config") != 0) {
-        return lk_fail(cli->prog, 2, "cluster: unknown verb (config)");
+        return lk_fail(cli->prog, 2, "cluster: unknown verb (config or rotate-key)");
     }
     struct lk_opt opts[16];
     size_t n = 0;

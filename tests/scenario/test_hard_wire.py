@@ -277,3 +277,68 @@ def test_min_protocol_refuses_the_previous_release(cluster, relays):
     assert "protocol 1" in msg and "requires protocol 2" in msg and "unknown" in msg, msg
     holds(lambda: new_node.peer_state(old_node) != "ALIVE", 2, what="node2 stays refused")
     assert new_node.settings()["min-protocol"] == "2"
+
+
+def authkey(node, name="authkey"):
+    p = node.root / "etc" / name
+    return p.read_text().strip() if p.exists() else None
+
+
+def test_rotate_key_without_downtime(cluster, tmp_path):
+    n1, n2, n3 = cluster.build(3)
+    app = cluster.app("web")
+    n1.create(app.tag, app.restore, app.remove, "--quickchk", app.quickchk)
+    wait_for(lambda: app.runs_only_on(n1), what="web on node1")
+    n1.cli("resource", "extend", "--tag", "web", "--node", "node2", "--priority", "2")
+    wait_eq(lambda: n2.state("web"), "OSU", what="web extended to node2")
+    n3.stop()
+    cluster.wait_dead([n1, n2], n3)
+    old = authkey(n1)
+    assert authkey(n2) == old
+
+    # Bad input: nothing changes.
+    bad = tmp_path / "bad.key"
+    bad.write_text("not a key\n")
+    p = n1.cli("cluster", "rotate-key", "--key-file", bad, check=False)
+    assert p.returncode == 2 and "is not a cluster key" in p.stderr, p
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    p = n1.cli("cluster", "rotate-key", "--key-file", n1.root / "etc" / "authkey", check=False)
+    assert p.returncode == 2 and "current cluster key" in p.stderr, p
+    assert authkey(n1) == old and authkey(n1, "authkey.next") is None
+
+    dead_before = [len(n.events(1603)) for n in (n1, n2)]
+    out = n1.cli_json("cluster", "rotate-key")
+    assert out["acknowledged"] == ["node2"], out
+    assert out["not_given"] == ["node3"], out
+    new = authkey(n1)
+    assert new != old and len(new) == 64
+    wait_eq(lambda: authkey(n2), new, what="node2 to write the new key")
+    for n in (n1, n2):
+        assert authkey(n, "authkey.next") is None
+        assert (n.root / "etc" / "authkey").stat().st_mode & 0o777 == 0o600
+        assert n.has_event(1694)
+    assert n1.has_event(1696, "node3")
+    # The connections move to the new key (the old one is forgotten once unused) without
+    # either node ever losing the other; the application never moved.
+    holds(lambda: n1.peer_state(n2) == "ALIVE" and n2.peer_state(n1) == "ALIVE", 3,
+          what="node1 and node2 keep hearing each other")
+    assert [len(n.events(1603)) for n in (n1, n2)] == dead_before
+    assert app.runs_only_on(n1)
+
+    # A restarted node2 joins with the new key alone.
+    n2.stop()
+    cluster.wait_dead([n1], n2)
+    n2.start()
+    cluster.wait_all_alive([n1, n2])
+
+    # node3 was down: with the old key it is refused; with the new key copied, it joins.
+    n3.start(check=False)
+    wait_for(lambda: n1.has_event(1604, "node3") or n1.has_event(1604, "127.0.0.1"),
+             what="node1 to refuse node3's old key")
+    assert n1.peer_state(n3) != "ALIVE"
+    n3.stop(check=False)
+    (n3.root / "etc" / "authkey").write_text(new + "\n")
+    n3.start()
+    cluster.wait_all_alive([n1, n2, n3])
+    n1.cli("resource", "restore", "--tag", "web", "--node", "node2")
+    wait_for(lambda: app.runs_only_on(n2), what="web switched over to node2 after the rotation")

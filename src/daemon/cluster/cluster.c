@@ -717,6 +717,10 @@ static void on_message(void *userdata, const char *name, const json_t *msg)
         sync_settings(cl, p, json_object_get(msg, "settings"), json_object_get(msg, "ver"));
         return;
     }
+    if (strncmp(t, "key-", 4) == 0) {
+        lk_keyroll_on_message(cl, name, t, msg); /* a key rotation (keyroll.c) */
+        return;
+    }
     if (cl->node->witness) {
         return; /* a witness keeps no cluster data and holds nothing */
     }
@@ -1028,6 +1032,7 @@ int lk_cluster_start(struct lk_cluster *cl, char *err, size_t err_size)
             .on_message = on_message,
             .on_dropped = on_dropped,
             .on_protocol = on_protocol,
+            .on_next_key = lk_keyroll_on_next_key,
             .on_resumed = on_resumed,
             .heartbeat_payload = heartbeat_payload,
             .on_stopped = on_net_stopped,
@@ -1047,6 +1052,7 @@ int lk_cluster_start(struct lk_cluster *cl, char *err, size_t err_size)
     json_t *info = hello_info(cl);
     cl->membership->set_hello(cl->net, info);
     json_decref(info);
+    lk_keyroll_load(cl);
     uv_timer_start(&cl->tick, on_tick, TICK_MS, TICK_MS);
     lk_cluster_kick(cl);
     return 0;

@@ -192,7 +192,10 @@ struct lk_net {
     struct lk_membership_callbacks cb;
     void *userdata;
     char node[LK_TAG_MAX + 1];
-    uint8_t key[LK_WIRE_KEY];
+    uint8_t key[LK_WIRE_KEY];     /* the cluster key we send with */
+    uint8_t alt_key[LK_WIRE_KEY]; /* also accepted on a connector's HELLO (key rotation) */
+    bool has_alt;
+    bool alt_is_next; /* alt_key is the next key (else the previous one, dropped once unused) */
     bool witness;
     struct lk_config config;
     json_t *hello_info;
@@ -424,6 +427,7 @@ static void net_free(struct lk_net *net)
     free(net->anonymous);
     json_decref(net->hello_info);
     sodium_memzero(net->key, sizeof(net->key));
+    sodium_memzero(net->alt_key, sizeof(net->alt_key));
     free(net);
 }
 
@@ -803,6 +807,58 @@ static void conn_heard(struct conn *c)
 
 static char *heartbeat_text(struct lk_net *net);
 
+/* After a key rotation committed (lk_net_set_keys): moves the connections to the new
+ * key without losing a peer. Each outbound connection still on another key closes when
+ * its peer has another ALIVE connection (it reconnects at once with the new key; one
+ * per peer at a time, the next when that one is ALIVE again; between two nodes the one
+ * with the smaller name first); inbound ones are the peer's to move. The previous key is forgotten
+ * once no connection uses it. */
+static void rekey(struct lk_net *net)
+{
+    if (net->stopping) {
+        return;
+    }
+    for (size_t i = 0; i < net->peer_count; i++) {
+        struct peer *p = net->peers[i];
+        size_t alive = 0;
+        bool has_new = false;
+        struct conn *old = NULL;
+        for (struct conn *c = net->conns; c; c = c->next) {
+            if (c->peer != p || c->closing || !c->alive) {
+                continue;
+            }
+            alive++;
+            bool same = sodium_memcmp(c->key, net->key, LK_WIRE_KEY) == 0;
+            has_new |= same;
+            if (c->outbound && !old && !same) {
+                old = c;
+            }
+        }
+        /* Both ends run this: were both to close their outbound connection at once, the
+         * peer would have none left. The end with the smaller name moves first; the other
+         * once a connection on the new key is ALIVE (the first one's new connection). */
+        if (old && alive > 1 && (strcmp(net->node, p->name) < 0 || has_new)) {
+            if (old->path) {
+                old->path->backoff_ms = BACKOFF_MIN_MS;
+            }
+            conn_close(old, "the cluster key changed: reconnecting with the new key", NULL);
+            if (net->stopping) {
+                return;
+            }
+        }
+    }
+    if (!net->has_alt || net->alt_is_next) {
+        return;
+    }
+    for (struct conn *c = net->conns; c; c = c->next) {
+        if (!c->closing && sodium_memcmp(c->key, net->alt_key, LK_WIRE_KEY) == 0) {
+            return;
+        }
+    }
+    sodium_memzero(net->alt_key, sizeof(net->alt_key));
+    net->has_alt = false;
+}
+
 /* Tells the coordinator which protocol and software version peer p speaks (refused:
  * NULL), or why its session was refused; only what changed since the last report, so a
  * peer that reconnects every few seconds does not repeat itself. */
@@ -874,6 +930,7 @@ static void conn_confirm(struct conn *c)
         json_decref(empty);
     }
     json_decref(hello);
+    rekey(net);
 }
 
 /* The protocol and version fields of a HELLO: the newest and oldest protocol it speaks
@@ -1152,6 +1209,7 @@ static void conn_on_frame(struct conn *c, const struct lk_wire_frame *f)
 /* Decodes and handles every complete frame in c's buffer; keeps a partial one. */
 static void conn_process(struct conn *c)
 {
+    struct lk_net *net = c->net;
     size_t off = 0;
     while (!c->closing && off < c->rlen) {
         const uint8_t *at = c->rbuf + off;
@@ -1166,6 +1224,19 @@ static void conn_process(struct conn *c)
         }
         int r = c->sealed ? lk_wire_open(c->keys.recv, c->rbuf + off, avail, &f)
                           : lk_wire_decode(c->key, at, avail, &f);
+        if (r == -EACCES && !c->outbound && !c->established && net->has_alt &&
+            lk_wire_decode(net->alt_key, at, avail, &f) > 0) {
+            /* A connector's HELLO (or a guard's frame) under the other key of a rotation:
+             * this connection uses that key (the answer, the session keys). */
+            r = lk_wire_decode(net->alt_key, at, avail, &f);
+            memcpy(c->key, net->alt_key, LK_WIRE_KEY);
+            if (net->alt_is_next && net->cb.on_next_key) {
+                net->cb.on_next_key(net->userdata);
+            }
+            if (c->closing || net->stopping) {
+                return;
+            }
+        }
         if (r == -EBADMSG) {
             conn_drop(c, DROP_MALFORMED, "malformed frame header");
             return;
@@ -1743,6 +1814,23 @@ void lk_net_reconfigure(struct lk_net *net, const struct lk_config *config)
     }
 }
 
+void lk_net_set_keys(struct lk_net *net, const uint8_t key[LK_WIRE_KEY],
+                     const uint8_t alt[LK_WIRE_KEY], bool alt_is_next)
+{
+    if (!net || !key || net->stopping) {
+        return;
+    }
+    memcpy(net->key, key, LK_WIRE_KEY);
+    net->has_alt = alt != NULL;
+    net->alt_is_next = alt && alt_is_next;
+    if (alt) {
+        memcpy(net->alt_key, alt, LK_WIRE_KEY);
+    } else {
+        sodium_memzero(net->alt_key, sizeof(net->alt_key));
+    }
+    rekey(net);
+}
+
 void lk_net_set_hello(struct lk_net *net, const json_t *info)
 {
     if (!net) {
@@ -2037,6 +2125,11 @@ static void tcp_set_hello(void *backend, const json_t *info)
     lk_net_set_hello(backend, info);
 }
 
+static void tcp_set_keys(void *backend, const uint8_t *key, const uint8_t *alt, bool alt_is_next)
+{
+    lk_net_set_keys(backend, key, alt, alt_is_next);
+}
+
 static int tcp_send(void *backend, const char *peer, const json_t *msg)
 {
     return lk_net_send(backend, peer, msg);
@@ -2067,6 +2160,7 @@ const struct lk_membership_ops lk_membership_tcp = {
         .start = tcp_start,
         .reconfigure = tcp_reconfigure,
         .set_hello = tcp_set_hello,
+        .set_keys = tcp_set_keys,
         .send = tcp_send,
         .broadcast = tcp_broadcast,
         .alive = tcp_alive,

@@ -64,6 +64,15 @@ int lk_net_start(uv_loop_t *loop, const struct lk_membership_options *options,
  * reconnects. The listen address does not change while running. */
 void lk_net_reconfigure(struct lk_net *net, const struct lk_config *config);
 
+/* The cluster keys (key rotation, docs/CLUSTER.md): new connections send with key; a
+ * connector's HELLO under alt (NULL: none) is accepted too, and its connection then uses
+ * alt. alt_is_next: alt is the next key of a rotation in progress (a peer using it calls
+ * on_next_key: that peer committed); otherwise it is the previous key, forgotten once no
+ * connection uses it. Outbound connections on another key than key move to it, one per
+ * peer at a time, while the peer has another ALIVE connection. Copied. */
+void lk_net_set_keys(struct lk_net *net, const uint8_t key[LK_WIRE_KEY],
+                     const uint8_t alt[LK_WIRE_KEY], bool alt_is_next);
+
 /* The "info" object sent in every HELLO from now on (e.g. the settings digest, the data
  * version); copied. */
 void lk_net_set_hello(struct lk_net *net, const json_t *info);
