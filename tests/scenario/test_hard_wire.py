@@ -10,6 +10,7 @@ keeps every byte it forwards: what an eavesdropper on the network would read.
 import fcntl
 import json
 import os
+import signal
 import shutil
 import socket
 import subprocess
@@ -342,3 +343,34 @@ def test_rotate_key_without_downtime(cluster, tmp_path):
     cluster.wait_all_alive([n1, n2, n3])
     n1.cli("resource", "restore", "--tag", "web", "--node", "node2")
     wait_for(lambda: app.runs_only_on(n2), what="web switched over to node2 after the rotation")
+
+
+def test_guard_fenced_frame_after_a_key_rotation(cluster):
+    """The guard signs its "fenced itself" frame with the cluster key: after a rotation it
+    reads the new key (its plan names the replaced file), so the peer still believes it."""
+    n1, n2 = cluster.build(2, guard=True)
+    app = cluster.app("app1")
+    n1.create("app1", app.restore, app.remove, "--quickchk", app.quickchk)
+    n1.cli("resource", "extend", "--tag", "app1", "--node", "node2", "--priority", "2")
+    wait_eq(lambda: n2.state("app1"), "OSU", what="app1 extended to node2")
+    wait_for(lambda: app.runs_only_on(n1), what="app1 on node1")
+    wait_for(lambda: n1.cli_json("status")["guard"]["running"], what="node1's guard")
+
+    n2.cli("cluster", "rotate-key")
+    key_file = n1.root / "etc" / "authkey"
+    wait_eq(lambda: key_file.read_text().strip(), authkey(n2), what="node1 to take the new key")
+
+    def plan_current():
+        st = key_file.stat()
+        plan = json.loads((n1.root / "run" / "guard.plan").read_text())
+        stamp = f"{st.st_ino}:{st.st_mtime_ns // 10**9}{st.st_mtime_ns % 10**9:09d}"
+        return plan.get("authkey_stamp") == stamp and \
+            n1.cli_json("status")["guard"].get("plan_current", True)
+
+    wait_for(plan_current, what="node1's guard to run with the plan of the new key")
+    wait_for(lambda: "fenced by the guard" in
+             [h.get("safety", "") for h in n1.cli_json("status")["hierarchies"]][0],
+             what="the hierarchy fenced by the guard")
+    os.kill(n1.daemon_pid(), signal.SIGKILL)
+    wait_for(lambda: app.runs_only_on(n2), what="node2 to take app1 over")
+    wait_for(lambda: n2.has_event(1672, "node1"), what="node2 to believe node1's guard")

@@ -177,6 +177,8 @@ static void commit(struct lk_cluster *cl, const char *how)
     set_keys(cl, old, false);
     sodium_memzero(old, sizeof(old));
     lk_eventlog_msg(cl->node, NULL, LK_MSG_KEY_REPLACED, kr->id, how);
+    /* The guard's plan names the key file: it is read again with the next plan. */
+    lk_bus_changed(cl->node->bus, NULL);
 }
 
 static int send_to(struct lk_cluster *cl, const char *peer, const char *t, json_t *extra)
