@@ -139,23 +139,47 @@ static void aead_nonce(uint64_t session, uint64_t seq,
     put_u64(nonce + 16, seq);
 }
 
-void lk_wire_session_keys(const uint8_t key[LK_WIRE_KEY], bool connector, uint64_t own_nonce,
-                          uint64_t peer_nonce, struct lk_wire_keys *ret_keys)
+void lk_wire_kx_new(uint8_t ret_public[LK_WIRE_KX], uint8_t ret_secret[LK_WIRE_KX])
+{
+    randombytes_buf(ret_secret, LK_WIRE_KX);
+    (void) crypto_scalarmult_base(ret_public, ret_secret);
+}
+
+int lk_wire_session_keys(const uint8_t key[LK_WIRE_KEY], bool connector, uint64_t own_nonce,
+                         uint64_t peer_nonce, const uint8_t own_secret[LK_WIRE_KX],
+                         const uint8_t peer_public[LK_WIRE_KX], struct lk_wire_keys *ret_keys)
 {
     static const char context[] = "openkeeper comm path session key v2";
+    uint8_t own_public[LK_WIRE_KX], shared[crypto_scalarmult_BYTES];
+    (void) crypto_scalarmult_base(own_public, own_secret);
+    if (crypto_scalarmult(shared, own_secret, peer_public) != 0) {
+        return -EINVAL;
+    }
     uint64_t connector_nonce = connector ? own_nonce : peer_nonce;
     uint64_t acceptor_nonce = connector ? peer_nonce : own_nonce;
+    const uint8_t *connector_public = connector ? own_public : peer_public;
+    const uint8_t *acceptor_public = connector ? peer_public : own_public;
     for (int dir = 0; dir < 2; dir++) {
         /* dir 0: connector to acceptor; dir 1: acceptor to connector. */
-        uint8_t in[sizeof(context) + 1 + 16];
-        memcpy(in, context, sizeof(context));
-        in[sizeof(context)] = (uint8_t) dir;
-        put_u64(in + sizeof(context) + 1, connector_nonce);
-        put_u64(in + sizeof(context) + 9, acceptor_nonce);
+        uint8_t in[sizeof(context) + 1 + 16 + 2 * LK_WIRE_KX + sizeof(shared)];
+        uint8_t *p = in;
+        memcpy(p, context, sizeof(context));
+        p += sizeof(context);
+        *p++ = (uint8_t) dir;
+        put_u64(p, connector_nonce);
+        put_u64(p + 8, acceptor_nonce);
+        p += 16;
+        memcpy(p, connector_public, LK_WIRE_KX);
+        memcpy(p + LK_WIRE_KX, acceptor_public, LK_WIRE_KX);
+        p += 2 * LK_WIRE_KX;
+        memcpy(p, shared, sizeof(shared));
         bool to_us = (dir == 0) != connector;
         uint8_t *out = to_us ? ret_keys->recv : ret_keys->send;
         crypto_generichash(out, LK_WIRE_KEY, in, sizeof(in), key, LK_WIRE_KEY);
+        sodium_memzero(in, sizeof(in));
     }
+    sodium_memzero(shared, sizeof(shared));
+    return 0;
 }
 
 int lk_wire_seal(const uint8_t skey[LK_WIRE_KEY], uint8_t type, uint64_t session, uint64_t seq,

@@ -80,12 +80,21 @@ struct lk_wire_keys {
     uint8_t recv[LK_WIRE_KEY];
 };
 
-/* Derives the session keys of a connection (BLAKE2b keyed with the cluster key over a
- * context string, the direction, the connector's and the acceptor's nonces): the
- * connector's send key is the acceptor's receive key and the other way round, and a new
- * nonce on either side gives new keys. connector: this end opened the connection. */
-void lk_wire_session_keys(const uint8_t key[LK_WIRE_KEY], bool connector, uint64_t own_nonce,
-                          uint64_t peer_nonce, struct lk_wire_keys *ret_keys);
+#define LK_WIRE_KX 32 /* an X25519 public or secret key (the HELLO's "kx") */
+
+/* A fresh X25519 key pair for one connection's HELLO. */
+void lk_wire_kx_new(uint8_t ret_public[LK_WIRE_KX], uint8_t ret_secret[LK_WIRE_KX]);
+
+/* Derives the session keys of a connection: BLAKE2b keyed with the cluster key over a
+ * context string, the direction, both HELLO nonces, both ephemeral X25519 public keys and
+ * their shared secret. The connector's send key is the acceptor's receive key and the
+ * other way round; a new nonce or key pair on either side gives new keys; and a recording
+ * cannot be decrypted later even with the cluster key (the secrets are never sent, and
+ * forgotten with the connection). connector: this end opened the connection. Returns 0,
+ * or -EINVAL for a peer public key that gives no shared secret (a low-order point). */
+int lk_wire_session_keys(const uint8_t key[LK_WIRE_KEY], bool connector, uint64_t own_nonce,
+                         uint64_t peer_nonce, const uint8_t own_secret[LK_WIRE_KX],
+                         const uint8_t peer_public[LK_WIRE_KX], struct lk_wire_keys *ret_keys);
 
 /* Encodes one sealed (protocol 2) frame with the session key skey (a send key) into a
  * malloc'd buffer. Returns 0, -EINVAL (bad type, seq 0, payload over the limit) or

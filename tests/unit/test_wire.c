@@ -15,6 +15,9 @@
 
 static uint8_t key[LK_WIRE_KEY];
 static uint8_t other_key[LK_WIRE_KEY];
+/* The ephemeral key pairs of a connector (c), an acceptor (a) and a third party (x). */
+static uint8_t c_pub[LK_WIRE_KX], c_sec[LK_WIRE_KX], a_pub[LK_WIRE_KX], a_sec[LK_WIRE_KX];
+static uint8_t x_pub[LK_WIRE_KX], x_sec[LK_WIRE_KX];
 
 static int setup(void **state)
 {
@@ -24,6 +27,9 @@ static int setup(void **state)
     }
     memset(key, 0x11, sizeof(key));
     memset(other_key, 0x22, sizeof(other_key));
+    lk_wire_kx_new(c_pub, c_sec);
+    lk_wire_kx_new(a_pub, a_sec);
+    lk_wire_kx_new(x_pub, x_sec);
     return 0;
 }
 
@@ -239,8 +245,8 @@ static void lk_wire_key_parse__hex_with_or_without_line_end(void **state)
 static void two_ends(const uint8_t *k, struct lk_wire_keys *connector,
                      struct lk_wire_keys *acceptor)
 {
-    lk_wire_session_keys(k, true, 0x1111, 0x2222, connector);
-    lk_wire_session_keys(k, false, 0x2222, 0x1111, acceptor);
+    assert_int_equal(lk_wire_session_keys(k, true, 0x1111, 0x2222, c_sec, a_pub, connector), 0);
+    assert_int_equal(lk_wire_session_keys(k, false, 0x2222, 0x1111, a_sec, c_pub, acceptor), 0);
 }
 
 static void lk_wire_session_keys__directions_pair_up(void **state)
@@ -254,10 +260,17 @@ static void lk_wire_session_keys__directions_pair_up(void **state)
     assert_memory_not_equal(c.send, key, LK_WIRE_KEY);
     /* Another nonce, or another cluster key: other keys. */
     struct lk_wire_keys other;
-    lk_wire_session_keys(key, true, 0x1111, 0x2223, &other);
+    assert_int_equal(lk_wire_session_keys(key, true, 0x1111, 0x2223, c_sec, a_pub, &other), 0);
     assert_memory_not_equal(other.send, c.send, LK_WIRE_KEY);
-    lk_wire_session_keys(other_key, true, 0x1111, 0x2222, &other);
+    assert_int_equal(lk_wire_session_keys(other_key, true, 0x1111, 0x2222, c_sec, a_pub, &other),
+                     0);
     assert_memory_not_equal(other.send, c.send, LK_WIRE_KEY);
+    /* Another ephemeral key on the other end (a recorded HELLO answered afresh). */
+    assert_int_equal(lk_wire_session_keys(key, true, 0x1111, 0x2222, c_sec, x_pub, &other), 0);
+    assert_memory_not_equal(other.send, c.send, LK_WIRE_KEY);
+    /* A public key that gives no shared secret is refused. */
+    uint8_t zero[LK_WIRE_KX] = {0};
+    assert_int_equal(lk_wire_session_keys(key, true, 0x1111, 0x2222, c_sec, zero, &other), -EINVAL);
 }
 
 static void lk_wire_seal__round_trip_hides_the_payload(void **state)
@@ -336,7 +349,8 @@ static void lk_wire_open__wrong_key_or_direction(void **state)
     (void) state;
     struct lk_wire_keys c, a, other;
     two_ends(key, &c, &a);
-    lk_wire_session_keys(other_key, false, 0x2222, 0x1111, &other);
+    assert_int_equal(lk_wire_session_keys(other_key, false, 0x2222, 0x1111, a_sec, c_pub, &other),
+                     0);
     uint8_t *buf;
     size_t len;
     struct lk_wire_frame f;
@@ -351,7 +365,7 @@ static void lk_wire_open__wrong_key_or_direction(void **state)
     assert_int_equal(lk_wire_open(a.send, copy, len, &f), -EACCES);
     /* Replayed on another connection (new nonces, new keys). */
     struct lk_wire_keys later;
-    lk_wire_session_keys(key, false, 0x3333, 0x1111, &later);
+    assert_int_equal(lk_wire_session_keys(key, false, 0x3333, 0x1111, x_sec, c_pub, &later), 0);
     memcpy(copy, buf, len);
     assert_int_equal(lk_wire_open(later.recv, copy, len, &f), -EACCES);
     memcpy(copy, buf, len);

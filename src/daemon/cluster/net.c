@@ -71,6 +71,7 @@
 #define KEY_PROTO     "proto"     /* the newest protocol the sender speaks; none: 1 */
 #define KEY_PROTO_MIN "proto_min" /* the oldest it accepts; none: 1 */
 #define KEY_VERSION   "version"   /* its software version (meson's project version) */
+#define KEY_KX        "kx"        /* protocol 2: its ephemeral X25519 public key, hex */
 #define NONCE_HEX     16          /* a nonce in a HELLO: 16 lower-case hex digits */
 #define VERSION_MAX   32          /* a software version's text, NUL included */
 #define PROTO_LIMIT   1000        /* a HELLO announcing a protocol above this is malformed */
@@ -165,8 +166,10 @@ struct conn {
     bool sealed;               /* protocol 2: every frame from now on is sealed, both ways */
     bool info_pending;         /* protocol 2: waiting for the peer's sealed info frame */
     struct lk_wire_keys keys;  /* the session keys when sealed */
-    uint64_t recv_seq;         /* the peer's last seq (sealed frames arrive in order) */
-    json_t *hello;             /* inbound: their HELLO, applied when the connection confirms */
+    uint8_t kx_public[LK_WIRE_KX], kx_secret[LK_WIRE_KX]; /* ours, for this connection only */
+    uint8_t peer_kx[LK_WIRE_KX];                          /* theirs, from their HELLO */
+    uint64_t recv_seq; /* the peer's last seq (sealed frames arrive in order) */
+    json_t *hello;     /* inbound: their HELLO, applied when the connection confirms */
     uv_shutdown_t shutdown_req;
     uint8_t *rbuf;
     size_t rlen, rcap;
@@ -462,6 +465,7 @@ static void on_conn_closed(uv_handle_t *h)
     free(c->rbuf);
     sodium_memzero(c->key, sizeof(c->key));
     sodium_memzero(&c->keys, sizeof(c->keys));
+    sodium_memzero(c->kx_secret, sizeof(c->kx_secret));
     free(c);
     net_handle_closed(net);
 }
@@ -497,6 +501,7 @@ static struct conn *conn_new(struct lk_net *net)
     c->nonce = new_nonce();
     c->started_usec = mono_usec();
     memcpy(c->key, net->key, LK_WIRE_KEY);
+    lk_wire_kx_new(c->kx_public, c->kx_secret);
     return c;
 }
 
@@ -744,12 +749,13 @@ static int our_min_proto(const struct lk_net *net)
 static int conn_send_hello(struct conn *c, bool with_info)
 {
     struct lk_net *net = c->net;
-    char nonce[NONCE_HEX + 1];
+    char nonce[NONCE_HEX + 1], kx[2 * LK_WIRE_KX + 1];
     snprintf(nonce, sizeof(nonce), "%016llx", (unsigned long long) c->nonce);
-    json_t *hello = json_pack("{s:s, s:b, s:I, s:s, s:i, s:i, s:s}", KEY_NODE, net->node,
+    sodium_bin2hex(kx, sizeof(kx), c->kx_public, LK_WIRE_KX);
+    json_t *hello = json_pack("{s:s, s:b, s:I, s:s, s:i, s:i, s:s, s:s}", KEY_NODE, net->node,
                               KEY_WITNESS, net->witness, KEY_DEAD_MS, (json_int_t) dead_ms(net),
                               KEY_NONCE, nonce, KEY_PROTO, LK_WIRE_PROTO_MAX, KEY_PROTO_MIN,
-                              our_min_proto(net), KEY_VERSION, LK_SOFTWARE_VERSION);
+                              our_min_proto(net), KEY_VERSION, LK_SOFTWARE_VERSION, KEY_KX, kx);
     if (hello && with_info) {
         json_object_set(hello, KEY_INFO, net->hello_info);
     }
@@ -775,13 +781,19 @@ static int conn_send_hello(struct conn *c, bool with_info)
 static int send_sealed_info(struct conn *c)
 {
     struct lk_net *net = c->net;
-    lk_wire_session_keys(c->key, c->outbound, c->nonce, c->peer_nonce, &c->keys);
+    int r = lk_wire_session_keys(c->key, c->outbound, c->nonce, c->peer_nonce, c->kx_secret,
+                                 c->peer_kx, &c->keys);
+    sodium_memzero(c->kx_secret, sizeof(c->kx_secret));
+    if (r < 0) {
+        conn_drop(c, DROP_MALFORMED, "HELLO with an unusable kx key");
+        return r;
+    }
     c->sealed = true;
     c->info_pending = true;
     json_t *v = json_pack("{s:O}", KEY_INFO, net->hello_info);
     char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
     json_decref(v);
-    int r = text ? conn_send(c, LK_WIRE_HELLO, text, strlen(text)) : -ENOMEM;
+    r = text ? conn_send(c, LK_WIRE_HELLO, text, strlen(text)) : -ENOMEM;
     free(text);
     if (r < 0) {
         conn_close(c, "cannot send the sealed HELLO", NULL);
@@ -1077,6 +1089,17 @@ static void conn_on_hello(struct conn *c, const struct lk_wire_frame *f)
         c->path->backoff_ms = BACKOFF_MIN_MS;
         conn_close(c, "the peer speaks protocol 1: reconnecting with a protocol 1 HELLO", NULL);
         goto out;
+    }
+    if (agreed >= 2) {
+        const char *kx = json_string_value(json_object_get(hello, KEY_KX));
+        size_t kx_len = 0;
+        if (!kx || strlen(kx) != 2 * LK_WIRE_KX ||
+            sodium_hex2bin(c->peer_kx, LK_WIRE_KX, kx, strlen(kx), NULL, &kx_len, NULL) != 0 ||
+            kx_len != LK_WIRE_KX) {
+            conn_drop(c, DROP_MALFORMED, "HELLO from '%s' on protocol %d without a valid kx", name,
+                      agreed);
+            goto out;
+        }
     }
     if (c->path && agreed >= 2) {
         c->path->legacy = false;
