@@ -11,7 +11,8 @@
  * close callback); the net itself is freed from the last close callback after
  * lk_net_stop. Peers are never freed while running, so a callback may hold a name.
  *
- * Trust: nothing a remote end sends is believed before its frame's HMAC checked out,
+ * Trust: nothing a remote end sends is believed before its frame's HMAC (protocol 2: its
+ * AEAD tag under the connection's session keys) checked out,
  * and nothing from another connection is believed at all: every frame after the
  * connector's HELLO must carry the nonce we sent on this connection (net.h,
  * "Freshness"). Until a connection is ALIVE (an inbound one: until the connector's first

@@ -28,6 +28,18 @@
  * recording; the connector sends a heartbeat right after the acceptor's HELLO for that.
  * Within a connection, each sequence number is accepted once (lk_replay_accept).
  *
+ * Protocols (docs/CLUSTER.md, "Hardening: encryption, versions and key rotation"): each
+ * HELLO says "proto" (the newest the sender speaks; none: 1, the previous release),
+ * "proto_min" (its min-protocol) and "version" (its software version). Both ends use the
+ * newest protocol both speak, or the connection is refused (on_protocol). On protocol 2
+ * the HELLO carries no info but an ephemeral X25519 key ("kx"); both ends then derive the
+ * session keys (lk_wire_session_keys), seal every later frame (wire.h), and send their
+ * info in their first sealed frame, a sealed HELLO {"info":{...}}: a connection becomes
+ * ALIVE on the peer's sealed info (the acceptor's proof that the connector is live).
+ * Sealed frames must arrive in order. On protocol 1 everything is as before, the info in
+ * the HELLO; a connector that sent its HELLO without the info to a peer that answers on
+ * protocol 1 reconnects at once with it.
+ *
  * Frames that fail any check (malformed, oversized, bad HMAC, replayed, HELLO from
  * ourselves, anything before HELLO) close that connection, are counted per peer/address,
  * reported through on_dropped, and never reach the callbacks' message paths.
@@ -97,6 +109,9 @@ bool lk_net_alive(const struct lk_net *net, const char *peer);
  *             "state":"ALIVE"|"DEAD"|"CONNECTING",
  *             "frames_in":N,"frames_out":N,"since_ms":N}],
  *   "dropped":{"malformed":N,"oversized":N,"unauthenticated":N,"replayed":N,"other":N}}]
+ * Each peer also has "protocol" (of its last session; null before any), "protocol_max"
+ * and "version" (from its HELLO; "unknown" from protocol 1), each path "protocol" (null
+ * unless ALIVE) and "encrypted".
  * Inbound paths ("direction":"in") have "priority": null (the peer chooses them), and are
  * CONNECTING between the peer's HELLO and its first frame bound to our nonce.
  * plus one entry per unidentified remote address that sent bad frames (name null). A new
