@@ -110,8 +110,8 @@ static int cmd_node(const struct lk_cli *cli, int argc, char **argv)
 
 void lk_print_commpaths(const char *self, const json_t *peers)
 {
-    printf("%-16s %-22s %-6s %-4s %-5s %s\n", "MACHINE", "NETWORK ADDRESSES", "STATE", "PRIO",
-           "DIR", "DROPPED");
+    printf("%-16s %-22s %-6s %-4s %-5s %-7s %s\n", "MACHINE", "NETWORK ADDRESSES", "STATE", "PRIO",
+           "DIR", "DROPPED", "PROTOCOL");
     size_t i, j;
     json_t *p, *path;
     json_array_foreach(peers, i, p)
@@ -132,11 +132,21 @@ void lk_print_commpaths(const char *self, const json_t *peers)
                 snprintf(prio, sizeof(prio), "%lld",
                          json_integer_value(json_object_get(path, "priority")));
             }
-            printf("%-16s %-22s %-6s %-4s %-5s %lld\n", name ? name : "?", str(path, "address"),
-                   str(path, "state"), prio, str(path, "direction"), dropped);
+            /* The protocol of an ALIVE path: 2 encrypted, 1 in clear (a peer of the
+             * previous release). */
+            char proto[32] = "-";
+            if (json_is_integer(json_object_get(path, "protocol"))) {
+                snprintf(proto, sizeof(proto), "%lld (%s)",
+                         json_integer_value(json_object_get(path, "protocol")),
+                         json_is_true(json_object_get(path, "encrypted")) ? "encrypted"
+                                                                          : "in clear");
+            }
+            printf("%-16s %-22s %-6s %-4s %-5s %-7lld %s\n", name ? name : "?",
+                   str(path, "address"), str(path, "state"), prio, str(path, "direction"), dropped,
+                   proto);
         }
         if (json_array_size(json_object_get(p, "paths")) == 0) {
-            printf("%-16s %-22s %-6s %-4s %-5s %lld\n", name ? name : "(unidentified)", "-",
+            printf("%-16s %-22s %-6s %-4s %-5s %-7lld -\n", name ? name : "(unidentified)", "-",
                    str(p, "state"), "-", "-", dropped);
         }
     }

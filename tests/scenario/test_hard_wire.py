@@ -194,6 +194,8 @@ def test_rolling_upgrade_from_the_previous_release(cluster, relays):
     text = new_node.cli("node", "list").stdout
     line = [ln for ln in text.splitlines() if ln.startswith("node2 ")]
     assert line and "1 (in clear)" in line[0] and "unknown" in line[0], text
+    paths = new_node.cli("commpath", "list").stdout
+    assert "1 (in clear)" in paths and "encrypted" not in paths, paths
 
     # Cluster settings from the new node reach the old one (it does not know min-protocol).
     cluster.configure([new_node, old_node], heartbeat_ms=200, misses=5, max_failovers=10)
@@ -233,6 +235,8 @@ def test_rolling_upgrade_from_the_previous_release(cluster, relays):
         entry = [e for e in n.node_list()["peers"] if e["name"] == p.name][0]
         alive = [c for c in entry["paths"] if c["state"] == "ALIVE"]
         assert alive and all(c["protocol"] == 2 and c["encrypted"] for c in alive), entry
+    paths = new_node.cli("commpath", "list").stdout
+    assert "2 (encrypted)" in paths and "in clear" not in paths, paths
     wait_eq(lambda: old_node.state("web"), "OSU", what="web OSU on the upgraded node2")
 
     # From now on nothing readable crosses the wire: a new resource's scripts and its
