@@ -239,7 +239,7 @@ static int cmd_rotate_key(const struct lk_cli *cli, int argc, char **argv)
         sodium_memzero(buf, sizeof(buf));
     }
     json_t *data = NULL;
-    int r = call(cli, LK_CMD_CLUSTER_ROTATE_KEY, args, &data);
+    int r = call(cli, LK_CMD_ROTATE_KEY, args, &data);
     if (r == 0) {
         if (cli->json) {
             lk_print_json(data);

@@ -478,7 +478,7 @@ const struct route lk_api_cluster_routes[] = {
         {LK_CMD_COMMPATH_CREATE, LK_ROLE_ADMIN, h_commpath_create},
         {LK_CMD_COMMPATH_DELETE, LK_ROLE_ADMIN, h_commpath_delete},
         {LK_CMD_CLUSTER_CONFIG, LK_ROLE_ADMIN, h_cluster_config},
-        {LK_CMD_CLUSTER_ROTATE_KEY, LK_ROLE_ADMIN, h_cluster_rotate_key},
+        {LK_CMD_ROTATE_KEY, LK_ROLE_ADMIN, h_cluster_rotate_key},
         {LK_CMD_RES_EXTEND, LK_ROLE_ADMIN, h_extend},
         {LK_CMD_RES_UNEXTEND, LK_ROLE_ADMIN, h_unextend},
         {NULL, LK_ROLE_GUEST, NULL},
