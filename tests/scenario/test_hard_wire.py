@@ -196,6 +196,12 @@ def test_rolling_upgrade_from_the_previous_release(cluster, relays):
     assert line and "1 (in clear)" in line[0] and "unknown" in line[0], text
     paths = new_node.cli("commpath", "list").stdout
     assert "1 (in clear)" in paths and "encrypted" not in paths, paths
+    # No key rotation over a path in clear: refused, nothing written.
+    key_before = (new_node.root / "etc" / "authkey").read_text()
+    p = new_node.cli("cluster", "rotate-key", check=False)
+    assert p.returncode == 1 and "speaks protocol 1" in p.stderr, p
+    assert (new_node.root / "etc" / "authkey").read_text() == key_before
+    assert not (new_node.root / "etc" / "authkey.next").exists()
 
     # Cluster settings from the new node reach the old one (it does not know min-protocol).
     cluster.configure([new_node, old_node], heartbeat_ms=200, misses=5, max_failovers=10)
