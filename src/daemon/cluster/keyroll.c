@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bus.h"
@@ -104,6 +105,11 @@ static int read_key_file(const struct lk_cluster *cl, const char *name, uint8_t 
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         return -errno;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL; /* a FIFO or a device: not read (it could block) */
     }
     char buf[256];
     ssize_t n = read(fd, buf, sizeof(buf) - 1);
