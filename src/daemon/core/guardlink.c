@@ -281,7 +281,9 @@ void lk_guardlink_on_owners(void *userdata, bool records)
 
 bool lk_guardlink_guarding(const struct lk_node *node)
 {
-    return node->guard && node->guard->guarding;
+    /* Not while a new plan waits to be written: the guard's plan may not hold a hierarchy
+     * that just got a live backup yet, and would not fence it. */
+    return node->guard && node->guard->guarding && !node->guard->plan_dirty;
 }
 
 json_t *lk_guardlink_status(const struct lk_node *node)
