@@ -384,3 +384,29 @@ def test_guard_fenced_frame_after_a_key_rotation(cluster):
     os.kill(n1.daemon_pid(), signal.SIGKILL)
     wait_for(lambda: app.runs_only_on(n2), what="node2 to take app1 over")
     wait_for(lambda: n2.has_event(1672, "node1"), what="node2 to believe node1's guard")
+
+
+def test_rotate_key_refused_by_a_peer_changes_nothing(cluster):
+    n1, n2 = cluster.build(2)
+    old = authkey(n1)
+    # node2 cannot write its next key (its temporary file's name is taken by a directory).
+    (n2.root / "etc" / "authkey.next.tmp").mkdir()
+    p = n1.cli("cluster", "rotate-key", check=False)
+    assert p.returncode == 1, p
+    assert "node node2 refused the new key" in p.stderr and "rotation aborted" in p.stderr, p
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    for n in (n1, n2):
+        assert authkey(n) == old
+        assert not (n.root / "etc" / "authkey.next").exists()
+    assert n1.has_event(1695, "node2")
+    # The cluster goes on with the old key: a restarted node joins.
+    n2.stop()
+    cluster.wait_dead([n1], n2)
+    (n2.root / "etc" / "authkey.next.tmp").rmdir()
+    n2.start()
+    cluster.wait_all_alive([n1, n2])
+    # And the rotation works once node2 can write.
+    out = n1.cli_json("cluster", "rotate-key")
+    assert out["acknowledged"] == ["node2"] and out["not_given"] == [], out
+    wait_eq(lambda: authkey(n2), authkey(n1), what="node2 to take the new key")
+    assert authkey(n1) != old
