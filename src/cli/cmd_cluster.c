@@ -2,6 +2,8 @@
  * the cluster's members, links and settings (SPEC §5, §6). Comm paths are shown like the
  * seed system's lcdstatus: machine, addresses, state, priority. lkd validates
  * everything again. */
+#include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "lkcli.h"
 #include "output.h"
 #include "settings.h"
+#include "wire.h"
 
 static const char *str(const json_t *obj, const char *key)
 {
@@ -52,7 +55,7 @@ static void print_quorum(const json_t *data)
 void lk_print_nodes(const json_t *data)
 {
     print_quorum(data);
-    printf("%-20s %-6s %s\n", "NODE", "STATE", "ROLE");
+    printf("%-20s %-6s %-14s %-12s %s\n", "NODE", "STATE", "PROTOCOL", "VERSION", "ROLE");
     size_t i;
     json_t *n;
     bool at_witness = json_is_true(json_object_get(data, "witness"));
@@ -67,8 +70,18 @@ void lk_print_nodes(const json_t *data)
         bool pending = !self && !at_witness && !json_is_true(json_object_get(n, "witness")) &&
                        json_is_false(json_object_get(n, "synced")) &&
                        strcmp(str(n, "state"), "ALIVE") == 0;
-        printf("%-20s %-6s %s%s\n", str(n, "name"), str(n, "state"), role,
-               pending ? " (data exchange pending)" : "");
+        /* The protocol of its last session: 1 is a node of the previous release, in clear. */
+        char proto[32] = "-";
+        json_t *pv = json_object_get(n, "protocol");
+        if (json_is_integer(pv)) {
+            snprintf(proto, sizeof(proto), "%lld%s", json_integer_value(pv),
+                     self                         ? ""
+                     : json_integer_value(pv) < 2 ? " (in clear)"
+                                                  : " (encrypted)");
+        }
+        const char *version = json_string_value(json_object_get(n, "version"));
+        printf("%-20s %-6s %-14s %-12s %s%s\n", str(n, "name"), str(n, "state"), proto,
+               version ? version : "-", role, pending ? " (data exchange pending)" : "");
     }
 }
 
@@ -97,8 +110,8 @@ static int cmd_node(const struct lk_cli *cli, int argc, char **argv)
 
 void lk_print_commpaths(const char *self, const json_t *peers)
 {
-    printf("%-16s %-22s %-6s %-4s %-5s %s\n", "MACHINE", "NETWORK ADDRESSES", "STATE", "PRIO",
-           "DIR", "DROPPED");
+    printf("%-16s %-22s %-6s %-4s %-5s %-7s %s\n", "MACHINE", "NETWORK ADDRESSES", "STATE", "PRIO",
+           "DIR", "DROPPED", "PROTOCOL");
     size_t i, j;
     json_t *p, *path;
     json_array_foreach(peers, i, p)
@@ -119,11 +132,21 @@ void lk_print_commpaths(const char *self, const json_t *peers)
                 snprintf(prio, sizeof(prio), "%lld",
                          json_integer_value(json_object_get(path, "priority")));
             }
-            printf("%-16s %-22s %-6s %-4s %-5s %lld\n", name ? name : "?", str(path, "address"),
-                   str(path, "state"), prio, str(path, "direction"), dropped);
+            /* The protocol of an ALIVE path: 2 encrypted, 1 in clear (a peer of the
+             * previous release). */
+            char proto[32] = "-";
+            if (json_is_integer(json_object_get(path, "protocol"))) {
+                snprintf(proto, sizeof(proto), "%lld (%s)",
+                         json_integer_value(json_object_get(path, "protocol")),
+                         json_is_true(json_object_get(path, "encrypted")) ? "encrypted"
+                                                                          : "in clear");
+            }
+            printf("%-16s %-22s %-6s %-4s %-5s %-7lld %s\n", name ? name : "?",
+                   str(path, "address"), str(path, "state"), prio, str(path, "direction"), dropped,
+                   proto);
         }
         if (json_array_size(json_object_get(p, "paths")) == 0) {
-            printf("%-16s %-22s %-6s %-4s %-5s %lld\n", name ? name : "(unidentified)", "-",
+            printf("%-16s %-22s %-6s %-4s %-5s %-7lld -\n", name ? name : "(unidentified)", "-",
                    str(p, "state"), "-", "-", dropped);
         }
     }
@@ -183,10 +206,66 @@ static int cmd_commpath(const struct lk_cli *cli, int argc, char **argv)
 
 /* ---------------------------------------------------------------- cluster config */
 
+/* lkcli cluster rotate-key [--key-file FILE]: the key is read here (the file may be
+ * readable by this user only), checked, and sent to lkd over the local socket. */
+static int cmd_rotate_key(const struct lk_cli *cli, int argc, char **argv)
+{
+    struct lk_opt opts[] = {{.name = "key-file", .has_value = true}};
+    if (lk_args_parse(cli->prog, argc, argv, opts, 1, NULL, 0, NULL) != 0) {
+        return 2;
+    }
+    json_t *args = json_object();
+    if (opts[0].value) {
+        FILE *f = fopen(opts[0].value, "re");
+        if (!f) {
+            json_decref(args);
+            return lk_fail(cli->prog, 1, "cannot read '%s': %s", opts[0].value, strerror(errno));
+        }
+        char buf[256] = "";
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        uint8_t key[LK_WIRE_KEY];
+        int bad = lk_wire_key_parse(buf, key);
+        sodium_memzero(key, sizeof(key));
+        if (bad < 0) {
+            sodium_memzero(buf, sizeof(buf));
+            json_decref(args);
+            return lk_fail(cli->prog, 2, "'%s' is not a cluster key (expected %d hex digits)",
+                           opts[0].value, 2 * LK_WIRE_KEY);
+        }
+        buf[strcspn(buf, "\r\n")] = '\0';
+        json_object_set_new(args, "key", json_string(buf));
+        sodium_memzero(buf, sizeof(buf));
+    }
+    json_t *data = NULL;
+    int r = call(cli, LK_CMD_ROTATE_KEY, args, &data);
+    if (r == 0) {
+        if (cli->json) {
+            lk_print_json(data);
+        } else {
+            printf("%s\n", str(data, "message"));
+            size_t i;
+            json_t *v;
+            json_array_foreach(json_object_get(data, "not_given"), i, v)
+            {
+                printf("WARNING: node %s is DEAD and was not given the new key: before it starts "
+                       "again, copy etc/authkey from this node to it (mode 0600)\n",
+                       json_string_value(v));
+            }
+        }
+    }
+    json_decref(data);
+    return r;
+}
+
 static int cmd_cluster(const struct lk_cli *cli, int argc, char **argv)
 {
+    if (argc >= 1 && strcmp(argv[0], "rotate-key") == 0) {
+        return cmd_rotate_key(cli, argc - 1, argv + 1);
+    }
     if (argc < 1 || strcmp(argv[0], "config") != 0) {
-        return lk_fail(cli->prog, 2, "cluster: unknown verb (config)");
+        return lk_fail(cli->prog, 2, "cluster: unknown verb (config or rotate-key)");
     }
     struct lk_opt opts[16];
     size_t n = 0;

@@ -294,7 +294,9 @@ static void reload_plan(struct guard *g)
                       g->have_plan ? "keeping the last valid plan" : "no plan yet");
         return;
     }
-    bool new_key = !g->have_plan || strcmp(plan.authkey, g->plan.authkey) != 0;
+    /* A new stamp: the key file was replaced (lkcli cluster rotate-key). */
+    bool new_key = !g->have_plan || strcmp(plan.authkey, g->plan.authkey) != 0 ||
+                   strcmp(plan.authkey_stamp, g->plan.authkey_stamp) != 0;
     lk_guard_plan_free(&g->plan);
     g->plan = plan;
     g->have_plan = true;

@@ -231,6 +231,27 @@ static const struct lk_catalog_entry catalog[] = {
         /* node, why, hierarchies */
         {LK_MSG_PEER_FENCED_ITSELF, LK_SEV_WARNING, "peer-fenced-itself",
          "node %s fenced itself (%s): down there: %s"},
+        /* node, protocol, version */
+        {LK_MSG_PEER_PROTOCOL_OLD, LK_SEV_WARNING, "peer-protocol-old",
+         "peer %s speaks protocol %d (version %s): traffic with it is not encrypted; upgrade it"},
+        /* why (names both nodes' protocols and versions) */
+        {LK_MSG_PROTOCOL_REFUSED, LK_SEV_ERROR, "protocol-refused", "%s"},
+        /* node, protocol, version */
+        {LK_MSG_PEER_PROTOCOL, LK_SEV_INFO, "peer-protocol",
+         "peer %s speaks protocol %d (version %s): traffic with it is encrypted"},
+        /* key id, what happens */
+        {LK_MSG_KEY_ROTATION_STARTED, LK_SEV_INFO, "key-rotation-started",
+         "cluster key rotation: next key %s held in etc/authkey.next (%s)"},
+        /* key id, how */
+        {LK_MSG_KEY_REPLACED, LK_SEV_INFO, "key-replaced",
+         "cluster key replaced by key %s (%s): etc/authkey written"},
+        /* why */
+        {LK_MSG_KEY_ROTATION_FAILED, LK_SEV_ERROR, "key-rotation-failed",
+         "cluster key rotation: %s"},
+        /* node */
+        {LK_MSG_KEY_NOT_GIVEN, LK_SEV_WARNING, "key-not-given",
+         "node %s is DEAD and was not given the new cluster key: before it starts again, copy "
+         "etc/authkey from a node that has the new key to it (mode 0600)"},
 };
 
 const struct lk_catalog_entry *lk_catalog_find(int number)

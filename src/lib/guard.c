@@ -29,9 +29,9 @@ _Static_assert(sizeof(struct lk_guard_page) == 328, "page layout");
 #define NAME_MAX_LEN 63 /* bytes of a node, peer or hierarchy name (char[64]) */
 #define WHY_MAX_LEN  255
 
-static const char *const plan_keys[] = {"v",       "node",     "incarnation",
-                                        "dead_ms", "authkey",  "peers",
-                                        "fence",   "watchdog", "watchdog_timeout_s"};
+static const char *const plan_keys[] = {
+        "v",     "node",  "incarnation", "dead_ms",           "authkey", "authkey_stamp",
+        "peers", "fence", "watchdog",    "watchdog_timeout_s"};
 static const char *const fenced_keys[] = {"node", "incarnation", "hierarchies", "why"};
 
 void lk_guard_hex64(uint64_t x, char buf[17])
@@ -256,6 +256,13 @@ static int parse_plan(const json_t *json, struct lk_guard_plan *plan, char *err,
         return r;
     }
     memcpy(plan->authkey, s, strlen(s) + 1);
+    const json_t *stamp = json_object_get(json, "authkey_stamp");
+    if (stamp &&
+        (!json_is_string(stamp) || json_string_length(stamp) >= sizeof(plan->authkey_stamp))) {
+        return lk_fail_einval(err, err_size, "plan: authkey_stamp must be a short string");
+    }
+    snprintf(plan->authkey_stamp, sizeof(plan->authkey_stamp), "%s",
+             stamp ? json_string_value(stamp) : "");
 
     const json_t *peers = json_object_get(json, "peers");
     if (!json_is_array(peers) || json_array_size(peers) > LK_GUARD_PEERS_MAX) {
@@ -408,6 +415,8 @@ json_t *lk_guard_plan_json(const struct lk_guard_plan *plan)
          set_new(o, "incarnation", json_string(hex)) &&
          set_new(o, "dead_ms", json_integer((json_int_t) plan->dead_ms)) &&
          set_new(o, "authkey", json_string(plan->authkey)) &&
+         (!plan->authkey_stamp[0] ||
+          set_new(o, "authkey_stamp", json_string(plan->authkey_stamp))) &&
          set_new(o, "peers", json_incref(peers)) && set_new(o, "fence", json_incref(fence)) &&
          set_new(o, "watchdog", plan->watchdog[0] ? json_string(plan->watchdog) : json_null()) &&
          set_new(o, "watchdog_timeout_s", json_integer(plan->watchdog_timeout_s));

@@ -17,7 +17,8 @@
  * The plan: $LKROOT/run/guard.plan, JSON, replaced atomically (rename) by lkd whenever it
  * changes, plan_gen bumped after the rename:
  *   {"v":1,"node":"node1","incarnation":"0123456789abcdef","dead_ms":3000,
- *    "authkey":"/root/etc/authkey",
+ *    "authkey":"/root/etc/authkey", "authkey_stamp":"1234:1700000000123456789" (optional:
+ *    the key file's inode and mtime; a new stamp makes the guard read the key again),
  *    "peers":[{"name":"node2","addresses":["127.0.0.1:7402"]}],
  *    "fence":[{"hierarchy":"web","cgroups":["/sys/fs/cgroup/unified/openkeeper/n-1/web.res"]}],
  *    "watchdog":"/dev/watchdog" | null, "watchdog_timeout_s":N}
@@ -95,6 +96,7 @@ struct lk_guard_plan {
     uint64_t incarnation;
     uint64_t dead_ms;
     char authkey[LK_GUARD_PATH_MAX];
+    char authkey_stamp[64]; /* changes when the key file is replaced (a key rotation); "" none */
     size_t peer_count;
     struct lk_guard_peer *peers; /* owned */
     size_t fence_count;

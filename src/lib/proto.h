@@ -63,6 +63,7 @@ enum lk_exit {
 #define LK_CMD_COMMPATH_CREATE "commpath.create"
 #define LK_CMD_COMMPATH_DELETE "commpath.delete"
 #define LK_CMD_CLUSTER_CONFIG  "cluster.config"
+#define LK_CMD_ROTATE_KEY      "cluster.rotate-key"
 
 /* Builds {"v":1,"cmd":cmd,"args":args}; steals args (which may be NULL). */
 json_t *lk_proto_request(const char *cmd, json_t *args);

@@ -26,10 +26,12 @@
 #define KEY_FENCE_SCRIPT    "fence-script"
 #define KEY_MAX_FAILOVERS   "max-failovers"
 #define KEY_FAILOVER_WINDOW "failover-window"
+#define KEY_MIN_PROTOCOL    "min-protocol"
 
 #define DEFAULT_HB_INTERVAL_MS  1000
 #define DEFAULT_HB_MISSES       3
 #define DEFAULT_FAILOVER_WINDOW 21600
+#define DEFAULT_MIN_PROTOCOL    1 /* protocol 1 peers (authenticated, not encrypted) allowed */
 #define MAX_FAILOVERS_MAX       1000
 #define FAILOVER_WINDOW_MAX     31536000 /* one year */
 #define ADDRESS_EXPECTED        "expected IPV4:PORT or [IPV6]:PORT"
@@ -37,9 +39,8 @@
 #define NO_HOST_NAMES           "host names are not accepted: a cluster must not depend on DNS"
 
 const char *const lk_cluster_settings_keys[] = {
-        KEY_HB_INTERVAL,   KEY_HB_MISSES,       KEY_QUORUM,
-        KEY_QUORUM_LOSS,   KEY_WITNESS,         KEY_FENCE_SCRIPT,
-        KEY_MAX_FAILOVERS, KEY_FAILOVER_WINDOW, NULL,
+        KEY_HB_INTERVAL,  KEY_HB_MISSES,     KEY_QUORUM,          KEY_QUORUM_LOSS,  KEY_WITNESS,
+        KEY_FENCE_SCRIPT, KEY_MAX_FAILOVERS, KEY_FAILOVER_WINDOW, KEY_MIN_PROTOCOL, NULL,
 };
 _Static_assert(sizeof(lk_cluster_settings_keys) / sizeof(lk_cluster_settings_keys[0]) ==
                        LK_CLUSTER_SETTINGS_KEYS + 1,
@@ -202,6 +203,7 @@ void lk_cluster_settings_init(struct lk_cluster_settings *settings)
     settings->quorum_loss_action = LK_QUORUM_LOSS_OSU;
     settings->max_failovers = 0;
     settings->failover_window_s = DEFAULT_FAILOVER_WINDOW;
+    settings->min_protocol = DEFAULT_MIN_PROTOCOL;
 }
 
 static int parse_number(const char *key, const char *value, uint32_t min, uint32_t max,
@@ -319,6 +321,17 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
     } else if (strcmp(key, KEY_FAILOVER_WINDOW) == 0) {
         r = parse_number(key, value, 1, FAILOVER_WINDOW_MAX, "seconds", &s.failover_window_s, err,
                          err_size);
+    } else if (strcmp(key, KEY_MIN_PROTOCOL) == 0) {
+        if (strcmp(value, "1") == 0 || strcmp(value, "2") == 0) {
+            s.min_protocol = (uint32_t) (value[0] - '0');
+        } else if (has_control_char(value)) {
+            r = lk_fail_einval(err, err_size, "invalid min-protocol: expected 1 or 2");
+        } else {
+            r = lk_fail_einval(err, err_size,
+                               "invalid min-protocol '%.64s': expected 1 (peers of the previous "
+                               "release allowed, unencrypted) or 2 (encrypted only)",
+                               value);
+        }
     } else {
         if (has_control_char(key)) {
             (void) lk_fail_einval(err, err_size, "unknown cluster setting");
@@ -364,6 +377,8 @@ const char *lk_cluster_settings_get(const struct lk_cluster_settings *settings, 
         }
     } else if (strcmp(key, KEY_FAILOVER_WINDOW) == 0) {
         snprintf(buf, size, "%" PRIu32, settings->failover_window_s);
+    } else if (strcmp(key, KEY_MIN_PROTOCOL) == 0) {
+        snprintf(buf, size, "%" PRIu32, settings->min_protocol);
     } else {
         return NULL;
     }

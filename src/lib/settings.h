@@ -18,7 +18,7 @@
 #define LK_HB_INTERVAL_MAX       60000
 #define LK_HB_MISSES_MIN         2
 #define LK_HB_MISSES_MAX         100
-#define LK_CLUSTER_SETTINGS_KEYS 8 /* entries of lk_cluster_settings_keys before its NULL */
+#define LK_CLUSTER_SETTINGS_KEYS 9 /* entries of lk_cluster_settings_keys before its NULL */
 
 enum lk_quorum {
     LK_QUORUM_AUTO,     /* not set: majority with three or more voters, else none */
@@ -41,6 +41,7 @@ struct lk_cluster_settings {
     char fence_script[1024];    /* "" = none; else an absolute path */
     uint32_t max_failovers;     /* 0 = nodes - 1 (at least 1) */
     uint32_t failover_window_s; /* 21600 */
+    uint32_t min_protocol;      /* 1; the oldest comm-path protocol a peer may speak (1..2) */
 };
 
 /* Parses "IPV4:PORT" or "[IPV6]:PORT" (port 1..65535; no host names: a cluster must not
@@ -65,10 +66,10 @@ uint64_t lk_cluster_settings_dead_ms(const struct lk_cluster_settings *settings)
 
 /* Sets one cluster setting from its name as `lkcli cluster config` spells it
  * ("heartbeat-interval-ms", "heartbeat-misses", "quorum", "quorum-loss-action",
- * "witness", "fence-script", "max-failovers", "failover-window") and its text value,
- * validating it; "" clears witness / fence-script / quorum (back to auto) /
- * max-failovers (back to nodes - 1). Returns 0, -ENOENT for an unknown name or -EINVAL,
- * with a one-line message in err. settings is unchanged on error. */
+ * "witness", "fence-script", "max-failovers", "failover-window", "min-protocol") and its text
+ * value, validating it; "" clears witness / fence-script / quorum (back to auto) / max-failovers
+ * (back to nodes - 1). Returns 0, -ENOENT for an unknown name or -EINVAL, with a one-line message
+ * in err. settings is unchanged on error. */
 int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *key,
                             const char *value, char *err, size_t err_size);
 

@@ -1,4 +1,5 @@
-/* Unit tests of the comm-path frame format and the replay window (src/lib/wire.c). */
+/* Unit tests of the comm-path frame format, sealed (protocol 2) frames and the replay
+ * window (src/lib/wire.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <sodium.h>
@@ -14,6 +15,9 @@
 
 static uint8_t key[LK_WIRE_KEY];
 static uint8_t other_key[LK_WIRE_KEY];
+/* The ephemeral key pairs of a connector (c), an acceptor (a) and a third party (x). */
+static uint8_t c_pub[LK_WIRE_KX], c_sec[LK_WIRE_KX], a_pub[LK_WIRE_KX], a_sec[LK_WIRE_KX];
+static uint8_t x_pub[LK_WIRE_KX], x_sec[LK_WIRE_KX];
 
 static int setup(void **state)
 {
@@ -23,6 +27,9 @@ static int setup(void **state)
     }
     memset(key, 0x11, sizeof(key));
     memset(other_key, 0x22, sizeof(other_key));
+    lk_wire_kx_new(c_pub, c_sec);
+    lk_wire_kx_new(a_pub, a_sec);
+    lk_wire_kx_new(x_pub, x_sec);
     return 0;
 }
 
@@ -232,6 +239,200 @@ static void lk_wire_key_parse__hex_with_or_without_line_end(void **state)
     }
 }
 
+/* ------------------------------------------------------------ protocol 2: sealed frames */
+
+/* Both ends of one connection: the connector's nonce 0x1111, the acceptor's 0x2222. */
+static void two_ends(const uint8_t *k, struct lk_wire_keys *connector,
+                     struct lk_wire_keys *acceptor)
+{
+    assert_int_equal(lk_wire_session_keys(k, true, 0x1111, 0x2222, c_sec, a_pub, connector), 0);
+    assert_int_equal(lk_wire_session_keys(k, false, 0x2222, 0x1111, a_sec, c_pub, acceptor), 0);
+}
+
+static void lk_wire_session_keys__directions_pair_up(void **state)
+{
+    (void) state;
+    struct lk_wire_keys c, a;
+    two_ends(key, &c, &a);
+    assert_memory_equal(c.send, a.recv, LK_WIRE_KEY);
+    assert_memory_equal(a.send, c.recv, LK_WIRE_KEY);
+    assert_memory_not_equal(c.send, c.recv, LK_WIRE_KEY);
+    assert_memory_not_equal(c.send, key, LK_WIRE_KEY);
+    /* Another nonce, or another cluster key: other keys. */
+    struct lk_wire_keys other;
+    assert_int_equal(lk_wire_session_keys(key, true, 0x1111, 0x2223, c_sec, a_pub, &other), 0);
+    assert_memory_not_equal(other.send, c.send, LK_WIRE_KEY);
+    assert_int_equal(lk_wire_session_keys(other_key, true, 0x1111, 0x2222, c_sec, a_pub, &other),
+                     0);
+    assert_memory_not_equal(other.send, c.send, LK_WIRE_KEY);
+    /* Another ephemeral key on the other end (a recorded HELLO answered afresh). */
+    assert_int_equal(lk_wire_session_keys(key, true, 0x1111, 0x2222, c_sec, x_pub, &other), 0);
+    assert_memory_not_equal(other.send, c.send, LK_WIRE_KEY);
+    /* A public key that gives no shared secret is refused. */
+    uint8_t zero[LK_WIRE_KX] = {0};
+    assert_int_equal(lk_wire_session_keys(key, true, 0x1111, 0x2222, c_sec, zero, &other), -EINVAL);
+}
+
+static void lk_wire_seal__round_trip_hides_the_payload(void **state)
+{
+    (void) state;
+    struct lk_wire_keys c, a;
+    two_ends(key, &c, &a);
+    const char *secret = "{\"script\":\"#!/bin/sh\\necho password=hunter2\"}";
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(
+            lk_wire_seal(c.send, LK_WIRE_MESSAGE, 0x2222, 1, secret, strlen(secret), &buf, &len),
+            0);
+    assert_int_equal(len, LK_WIRE_HEADER + strlen(secret) + LK_WIRE_TAG);
+    assert_memory_equal(buf, LK_WIRE_MAGIC_AEAD, 4);
+    assert_null(memmem(buf, len, "hunter2", 7));
+    assert_null(memmem(buf, len, "script", 6));
+    /* A protocol 1 decoder refuses it from its magic. */
+    struct lk_wire_frame f;
+    assert_int_equal(lk_wire_decode(key, buf, len, &f), -EBADMSG);
+    /* Partial: more needed. */
+    assert_int_equal(lk_wire_open(a.recv, buf, LK_WIRE_HEADER - 1, &f), 0);
+    assert_int_equal(lk_wire_open(a.recv, buf, len - 1, &f), 0);
+    assert_int_equal(lk_wire_open(a.recv, buf, len, &f), (int) len);
+    assert_int_equal(f.type, LK_WIRE_MESSAGE);
+    assert_int_equal(f.session, 0x2222);
+    assert_int_equal(f.seq, 1);
+    assert_int_equal(f.payload_len, strlen(secret));
+    assert_memory_equal(f.payload, secret, strlen(secret));
+    free(buf);
+    /* An empty payload. */
+    assert_int_equal(lk_wire_seal(a.send, LK_WIRE_HEARTBEAT, 0x1111, 1, NULL, 0, &buf, &len), 0);
+    assert_int_equal(lk_wire_open(c.recv, buf, len, &f), (int) len);
+    assert_int_equal(f.payload_len, 0);
+    free(buf);
+}
+
+static void lk_wire_seal__rejects_bad_input(void **state)
+{
+    (void) state;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(lk_wire_seal(key, 0, 1, 1, "x", 1, &buf, &len), -EINVAL);
+    assert_int_equal(lk_wire_seal(key, LK_WIRE_MESSAGE, 1, 0, "x", 1, &buf, &len), -EINVAL);
+    assert_int_equal(
+            lk_wire_seal(key, LK_WIRE_MESSAGE, 1, 1, "x", LK_WIRE_MAX_PAYLOAD + 1, &buf, &len),
+            -EINVAL);
+    assert_null(buf);
+}
+
+static void lk_wire_open__every_flipped_bit_is_refused(void **state)
+{
+    (void) state;
+    struct lk_wire_keys c, a;
+    two_ends(key, &c, &a);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(lk_wire_seal(c.send, LK_WIRE_MESSAGE, 0x2222, 3, "{\"a\":1}", 7, &buf, &len),
+                     0);
+    uint8_t *copy = malloc(len);
+    assert_non_null(copy);
+    for (size_t bit = 0; bit < len * 8; bit++) {
+        memcpy(copy, buf, len);
+        copy[bit / 8] ^= (uint8_t) (1u << (bit % 8));
+        struct lk_wire_frame f;
+        int r = lk_wire_open(a.recv, copy, len, &f);
+        /* A flipped length may ask for more bytes (0) or be refused; nothing is accepted. */
+        assert_true(r == -EACCES || r == -EBADMSG || r == 0 || r == -EMSGSIZE);
+    }
+    free(copy);
+    free(buf);
+}
+
+static void lk_wire_open__wrong_key_or_direction(void **state)
+{
+    (void) state;
+    struct lk_wire_keys c, a, other;
+    two_ends(key, &c, &a);
+    assert_int_equal(lk_wire_session_keys(other_key, false, 0x2222, 0x1111, a_sec, c_pub, &other),
+                     0);
+    uint8_t *buf;
+    size_t len;
+    struct lk_wire_frame f;
+    assert_int_equal(lk_wire_seal(c.send, LK_WIRE_MESSAGE, 0x2222, 1, "{}", 2, &buf, &len), 0);
+    uint8_t *copy = malloc(len);
+    assert_non_null(copy);
+    memcpy(copy, buf, len);
+    assert_int_equal(lk_wire_open(other.recv, copy, len, &f), -EACCES); /* another cluster key */
+    memcpy(copy, buf, len);
+    assert_int_equal(lk_wire_open(c.recv, copy, len, &f), -EACCES); /* reflected back */
+    memcpy(copy, buf, len);
+    assert_int_equal(lk_wire_open(a.send, copy, len, &f), -EACCES);
+    /* Replayed on another connection (new nonces, new keys). */
+    struct lk_wire_keys later;
+    assert_int_equal(lk_wire_session_keys(key, false, 0x3333, 0x1111, x_sec, c_pub, &later), 0);
+    memcpy(copy, buf, len);
+    assert_int_equal(lk_wire_open(later.recv, copy, len, &f), -EACCES);
+    memcpy(copy, buf, len);
+    assert_int_equal(lk_wire_open(a.recv, copy, len, &f), (int) len);
+    free(copy);
+    free(buf);
+}
+
+static void lk_wire_open__moved_seq_or_session_is_refused(void **state)
+{
+    (void) state;
+    struct lk_wire_keys c, a;
+    two_ends(key, &c, &a);
+    uint8_t *buf;
+    size_t len;
+    struct lk_wire_frame f;
+    assert_int_equal(lk_wire_seal(c.send, LK_WIRE_MESSAGE, 0x2222, 5, "{}", 2, &buf, &len), 0);
+    buf[23] = 6; /* seq 5 -> 6: a frame cannot be moved to another place in the stream */
+    assert_int_equal(lk_wire_open(a.recv, buf, len, &f), -EACCES);
+    free(buf);
+    assert_int_equal(lk_wire_seal(c.send, LK_WIRE_MESSAGE, 0x2222, 5, "{}", 2, &buf, &len), 0);
+    buf[15] ^= 1; /* session */
+    assert_int_equal(lk_wire_open(a.recv, buf, len, &f), -EACCES);
+    free(buf);
+    assert_int_equal(lk_wire_seal(c.send, LK_WIRE_MESSAGE, 0x2222, 5, "{}", 2, &buf, &len), 0);
+    buf[4] = LK_WIRE_HEARTBEAT; /* type */
+    assert_int_equal(lk_wire_open(a.recv, buf, len, &f), -EACCES);
+    free(buf);
+}
+
+static void lk_wire_in_order__replayed_and_reordered_are_refused(void **state)
+{
+    (void) state;
+    struct lk_wire_keys c, a;
+    two_ends(key, &c, &a);
+    uint8_t *frames[3];
+    size_t lens[3];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(lk_wire_seal(c.send, LK_WIRE_MESSAGE, 0x2222, (uint64_t) i + 1, "{}", 2,
+                                      &frames[i], &lens[i]),
+                         0);
+    }
+    uint64_t last = 0;
+    struct lk_wire_frame f;
+    /* Frame 2 before frame 1: valid by itself, out of order. */
+    uint8_t *copy = malloc(lens[1]);
+    assert_non_null(copy);
+    memcpy(copy, frames[1], lens[1]);
+    assert_int_equal(lk_wire_open(a.recv, copy, lens[1], &f), (int) lens[1]);
+    assert_false(lk_wire_in_order(&last, f.seq));
+    assert_int_equal(last, 0);
+    memcpy(copy, frames[0], lens[0]);
+    assert_int_equal(lk_wire_open(a.recv, copy, lens[0], &f), (int) lens[0]);
+    assert_true(lk_wire_in_order(&last, f.seq));
+    /* Frame 1 again: replayed. */
+    assert_false(lk_wire_in_order(&last, f.seq));
+    assert_true(lk_wire_in_order(&last, 2));
+    /* 3 follows 2; a skip (4) is refused. */
+    assert_false(lk_wire_in_order(&last, 4));
+    assert_true(lk_wire_in_order(&last, 3));
+    assert_false(lk_wire_in_order(&last, 0));
+    free(copy);
+    for (int i = 0; i < 3; i++) {
+        free(frames[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +449,13 @@ int main(void)
             cmocka_unit_test(lk_replay_accept__window),
             cmocka_unit_test(lk_replay_accept__sessions),
             cmocka_unit_test(lk_wire_key_parse__hex_with_or_without_line_end),
+            cmocka_unit_test(lk_wire_session_keys__directions_pair_up),
+            cmocka_unit_test(lk_wire_seal__round_trip_hides_the_payload),
+            cmocka_unit_test(lk_wire_seal__rejects_bad_input),
+            cmocka_unit_test(lk_wire_open__every_flipped_bit_is_refused),
+            cmocka_unit_test(lk_wire_open__wrong_key_or_direction),
+            cmocka_unit_test(lk_wire_open__moved_seq_or_session_is_refused),
+            cmocka_unit_test(lk_wire_in_order__replayed_and_reordered_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

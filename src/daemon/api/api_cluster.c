@@ -4,6 +4,7 @@
  * reports the resources). Every argument is validated before anything changes; a change
  * to lk.conf is written atomically before it is applied. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ enum cluster_op {
     OP_EXTEND,     /* the target reports every resource of the hierarchy */
     OP_UNEXTEND,   /* the target no longer reports them */
     OP_SWITCH_OUT, /* lkstop --switchover: nothing in service here any more */
+    OP_ROTATE_KEY, /* cluster rotate-key: every live peer acknowledged (or it failed) */
 };
 
 /* ---------------------------------------------------------------- waiting */
@@ -89,6 +91,16 @@ bool api_cluster_wait_check(struct conn *c)
         r = lk_cluster_wait_state(c->api->cluster, c->wait_tag,
                                   c->want_node[0] ? c->want_node : NULL, c->start_gen, msg,
                                   sizeof(msg));
+    } else if (c->cluster_op == OP_ROTATE_KEY) {
+        r = lk_keyroll_status(c->api->cluster, msg, sizeof(msg));
+        if (r > 0) {
+            json_t *data = lk_keyroll_json(c->api->cluster);
+            json_object_set_new(data, "message", json_string(msg));
+            api_reply_ok(c, data);
+        } else if (r < 0) {
+            api_reply_error(c, LK_EXIT_FAILED, "%s", msg);
+        }
+        return r != 0;
     } else if (c->cluster_op == OP_SWITCH_OUT) {
         r = 0;
         if (lk_cluster_switched_out(c->api->cluster)) {
@@ -235,6 +247,30 @@ static void h_cluster_config(struct conn *c, const json_t *args)
     }
     json_t *out = lk_cluster_settings_json(&node->config.cluster);
     api_reply_ok(c, json_pack("{s:o,s:s}", "settings", out, "changed", changed));
+}
+
+/* lkcli cluster rotate-key: starts a rotation from this node (keyroll.c) and answers when
+ * every live peer holds the new key and it replaced the old one, or when it failed. */
+static void h_cluster_rotate_key(struct conn *c, const json_t *args)
+{
+    const json_t *hex = json_object_get(args, "key");
+    uint8_t key[LK_WIRE_KEY];
+    if (hex && (!json_is_string(hex) || lk_wire_key_parse(json_string_value(hex), key) < 0)) {
+        api_reply_error(c, LK_EXIT_USAGE, "invalid key: expected %d hex digits", 2 * LK_WIRE_KEY);
+        return;
+    }
+    char err[512];
+    int r = lk_keyroll_start(c->api->cluster, hex ? key : NULL, err, sizeof(err));
+    sodium_memzero(key, sizeof(key));
+    if (r < 0) {
+        api_reply_error(c, r == -EINVAL ? LK_EXIT_USAGE : LK_EXIT_FAILED, "%s", err);
+        return;
+    }
+    c->wait = WAIT_CLUSTER;
+    c->cluster_op = OP_ROTATE_KEY;
+    c->verb = "rotate-key";
+    c->deadline_usec = lk_mono_usec() + CLUSTER_WAIT_USEC;
+    (void) api_cluster_wait_check(c);
 }
 
 /* ---------------------------------------------------------------- extend, unextend */
@@ -451,6 +487,7 @@ const struct route lk_api_cluster_routes[] = {
         {LK_CMD_COMMPATH_CREATE, LK_ROLE_ADMIN, h_commpath_create},
         {LK_CMD_COMMPATH_DELETE, LK_ROLE_ADMIN, h_commpath_delete},
         {LK_CMD_CLUSTER_CONFIG, LK_ROLE_ADMIN, h_cluster_config},
+        {LK_CMD_ROTATE_KEY, LK_ROLE_ADMIN, h_cluster_rotate_key},
         {LK_CMD_RES_EXTEND, LK_ROLE_ADMIN, h_extend},
         {LK_CMD_RES_UNEXTEND, LK_ROLE_ADMIN, h_unextend},
         {NULL, LK_ROLE_GUEST, NULL},

@@ -432,11 +432,31 @@ static int settings_version_cmp(const struct lk_config *ours, const json_t *ver)
     return strcmp(n, ours->settings_version_node);
 }
 
+/* The cluster settings as they go to the peers: every key but those a node of the
+ * previous release does not know (min-protocol) while they have their default, so that
+ * such a node accepts them during a rolling upgrade (docs/CLUSTER.md). A receiver takes a
+ * key that is not sent as its default (adopt_settings). */
+#define KEY_MIN_PROTOCOL "min-protocol"
+
+#ifndef LK_SOFTWARE_VERSION
+#define LK_SOFTWARE_VERSION "unknown"
+#endif
+
+static json_t *settings_wire_json(const struct lk_cluster_settings *settings)
+{
+    json_t *all = lk_cluster_settings_json(settings);
+    const json_t *v = json_object_get(all, KEY_MIN_PROTOCOL);
+    if (v && strcmp(json_string_value(v), "1") == 0) {
+        json_object_del(all, KEY_MIN_PROTOCOL);
+    }
+    return all;
+}
+
 static json_t *settings_message(const struct lk_cluster *cl)
 {
     const struct lk_config *config = &cl->node->config;
     return json_pack("{s:s,s:o,s:[I,s]}", "t", "settings", "settings",
-                     lk_cluster_settings_json(&config->cluster), "ver",
+                     settings_wire_json(&config->cluster), "ver",
                      (json_int_t) config->settings_version, config->settings_version_node);
 }
 
@@ -470,7 +490,22 @@ static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *
     char old_hook[sizeof(next.fence_script)];
     snprintf(old_hook, sizeof(old_hook), "%s", next.fence_script);
     uint64_t counter = (uint64_t) json_integer_value(json_array_get(ver, 0));
-    int r = lk_cluster_settings_apply(&next, settings, changed, sizeof(changed), err, sizeof(err));
+    /* The settings are whole: a key left out (settings_wire_json) is its default. */
+    struct lk_cluster_settings defaults;
+    lk_cluster_settings_init(&defaults);
+    json_t *whole = json_deep_copy(settings);
+    json_t *default_json = lk_cluster_settings_json(&defaults);
+    if (whole && default_json) {
+        (void) json_object_update_missing(whole, default_json);
+    }
+    json_decref(default_json);
+    int r = whole ? lk_cluster_settings_apply(&next, whole, changed, sizeof(changed), err,
+                                              sizeof(err))
+                  : -ENOMEM;
+    json_decref(whole);
+    if (r == -ENOMEM) {
+        snprintf(err, sizeof(err), "out of memory");
+    }
     if (r == 0) {
         r = lk_define_cluster_settings(cl->node, &next, vnode, counter, err, sizeof(err));
     }
@@ -496,17 +531,26 @@ static void compare_settings(struct lk_cluster *cl, struct peer *p, const json_t
     snprintf(was, sizeof(was), "%s", p->settings_diff);
     p->settings_diff[0] = '\0';
     json_t *ours = lk_cluster_settings_json(&cl->node->config.cluster);
+    /* A peer of an older release does not know the newer keys (min-protocol): a key it
+     * does not send is equal when ours has the default. */
+    struct lk_cluster_settings defaults;
+    lk_cluster_settings_init(&defaults);
+    json_t *default_json = lk_cluster_settings_json(&defaults);
     const char *key;
     json_t *v;
     json_object_foreach(ours, key, v)
     {
         json_t *t = json_object_get(theirs, key);
+        if (!t && json_is_object(theirs)) {
+            t = json_object_get(default_json, key);
+        }
         if (!json_is_string(t) || strcmp(json_string_value(t), json_string_value(v)) != 0) {
             snprintf(p->settings_diff, sizeof(p->settings_diff), "%s", key);
             break;
         }
     }
     json_decref(ours);
+    json_decref(default_json);
     if (p->settings_diff[0] && strcmp(was, p->settings_diff) != 0) {
         char what[200];
         snprintf(what, sizeof(what),
@@ -692,6 +736,10 @@ static void on_message(void *userdata, const char *name, const json_t *msg)
         sync_settings(cl, p, json_object_get(msg, "settings"), json_object_get(msg, "ver"));
         return;
     }
+    if (strncmp(t, "key-", 4) == 0) {
+        lk_keyroll_on_message(cl, name, t, msg); /* a key rotation (keyroll.c) */
+        return;
+    }
     if (cl->node->witness) {
         return; /* a witness keeps no cluster data and holds nothing */
     }
@@ -734,6 +782,21 @@ static void on_dropped(void *userdata, const char *from, const char *why)
 {
     struct lk_cluster *cl = userdata;
     lk_eventlog_msg(cl->node, NULL, LK_MSG_FRAME_DROPPED, from, why);
+}
+
+/* Which protocol a peer's sessions speak (net.c reports changes only): protocol 1 is a
+ * peer of the previous release, in clear; refused is a peer with no protocol in common. */
+static void on_protocol(void *userdata, const char *peer, int proto, const char *version,
+                        const char *refused)
+{
+    struct lk_cluster *cl = userdata;
+    if (refused) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_PROTOCOL_REFUSED, refused);
+    } else if (proto < 2) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_PEER_PROTOCOL_OLD, peer, proto, version);
+    } else {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_PEER_PROTOCOL, peer, proto, version);
+    }
 }
 
 static void on_resumed(void *userdata, uint64_t frozen_ms)
@@ -894,7 +957,7 @@ static json_t *hello_info(const struct lk_cluster *cl)
     char inc[17];
     lk_guard_hex64(cl->node->incarnation, inc);
     return json_pack("{s:b,s:o,s:[I,s],s:s}", "witness", cl->node->witness, "settings",
-                     lk_cluster_settings_json(&config->cluster), "ver",
+                     settings_wire_json(&config->cluster), "ver",
                      (json_int_t) config->settings_version, config->settings_version_node, "inc",
                      inc);
 }
@@ -988,6 +1051,8 @@ int lk_cluster_start(struct lk_cluster *cl, char *err, size_t err_size)
             .on_heartbeat = on_heartbeat,
             .on_message = on_message,
             .on_dropped = on_dropped,
+            .on_protocol = on_protocol,
+            .on_next_key = lk_keyroll_on_next_key,
             .on_resumed = on_resumed,
             .heartbeat_payload = heartbeat_payload,
             .on_stopped = on_net_stopped,
@@ -1007,6 +1072,7 @@ int lk_cluster_start(struct lk_cluster *cl, char *err, size_t err_size)
     json_t *info = hello_info(cl);
     cl->membership->set_hello(cl->net, info);
     json_decref(info);
+    lk_keyroll_load(cl);
     uv_timer_start(&cl->tick, on_tick, TICK_MS, TICK_MS);
     check_fence_hook(cl);
     lk_cluster_kick(cl);
@@ -1230,18 +1296,30 @@ json_t *lk_cluster_status_json(struct lk_cluster *cl)
             }
         }
     }
+    json_t *paths = cl && cl->net ? cl->membership->peers_json(cl->net) : json_array();
     json_t *nodes = json_array();
     json_array_append_new(nodes,
-                          json_pack("{s:s,s:s,s:b,s:b,s:b}", "name", node->name, "state", "ALIVE",
-                                    "self", true, "witness", node->witness, "synced", true));
+                          json_pack("{s:s,s:s,s:b,s:b,s:b,s:i,s:s}", "name", node->name, "state",
+                                    "ALIVE", "self", true, "witness", node->witness, "synced", true,
+                                    "protocol", LK_WIRE_PROTO_MAX, "version", LK_SOFTWARE_VERSION));
     for (size_t i = 0; cl && i < cl->peer_count; i++) {
         const struct peer *p = &cl->peers[i];
-        json_array_append_new(nodes, json_pack("{s:s,s:s,s:b,s:b,s:b,s:b}", "name", p->name,
-                                               "state", p->alive ? "ALIVE" : "DEAD", "self", false,
-                                               "witness", p->witness, "synced", p->synced,
-                                               "configured", p->configured));
+        json_t *n = json_pack("{s:s,s:s,s:b,s:b,s:b,s:b}", "name", p->name, "state",
+                              p->alive ? "ALIVE" : "DEAD", "self", false, "witness", p->witness,
+                              "synced", p->synced, "configured", p->configured);
+        /* The protocol and software version of its last session (the comm paths'). */
+        size_t j;
+        json_t *e;
+        json_array_foreach(paths, j, e)
+        {
+            const char *name = json_string_value(json_object_get(e, "name"));
+            if (n && name && strcmp(name, p->name) == 0) {
+                json_object_set(n, "protocol", json_object_get(e, "protocol"));
+                json_object_set(n, "version", json_object_get(e, "version"));
+            }
+        }
+        json_array_append_new(nodes, n);
     }
-    json_t *paths = cl && cl->net ? cl->membership->peers_json(cl->net) : json_array();
     return json_pack("{s:s,s:b,s:{s:s,s:i,s:i,s:b},s:o,s:o,s:o,s:b}", "node", node->name, "witness",
                      node->witness, "quorum", "mode", none ? "none" : "majority", "votes",
                      (int) votes, "voters", (int) voters, "quorate", cl->quorate || none,

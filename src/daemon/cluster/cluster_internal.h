@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "cluster.h"
+#include "keyroll.h"
 #include "membership.h"
 #include "owners.h"
 #include "ownership.h"
@@ -71,6 +72,8 @@ struct lk_cluster {
     bool net_stopped;     /* the comm paths finished draining and closing */
     bool net_was_started; /* the membership backend started */
     json_t *last_votes;   /* a witness: its current vote (array) */
+
+    struct lk_keyroll keyroll; /* a cluster key rotation (keyroll.c) */
 
     struct lk_gather *gathers; /* commands waiting for the peers' events (incident.c) */
     uint64_t gather_seq;       /* the last gather's id */

@@ -59,6 +59,15 @@ struct lk_membership_callbacks {
     /* A guard's "fenced itself" frame (lib/guard.h), authenticated with the cluster key:
      * its session and payload, to be validated by the coordinator. Optional. */
     void (*on_fenced)(void *userdata, uint64_t session, const void *payload, size_t len);
+    /* A session with peer speaks protocol proto (version: its software version,
+     * "unknown" from a peer of the release before versions were announced), or, when
+     * refused is not NULL, the peer was refused (why, in words, naming both versions).
+     * Only changes are reported. Optional. */
+    void (*on_protocol)(void *userdata, const char *peer, int proto, const char *version,
+                        const char *refused);
+    /* A peer connected with the next cluster key of a rotation (set_keys): it has
+     * committed the rotation. Optional. */
+    void (*on_next_key)(void *userdata);
     /* After stop: the backend has drained and is about to be freed (its last call). */
     void (*on_stopped)(void *userdata);
 };
@@ -83,6 +92,9 @@ struct lk_membership_ops {
     void (*reconfigure)(void *backend, const struct lk_config *config);
     /* The info object sent with every new session from now on (copied). */
     void (*set_hello)(void *backend, const json_t *info);
+    /* The cluster keys: send with key, accept alt too (NULL: none); alt_is_next: alt is
+     * a rotation's next key, else the previous one (net.h's lk_net_set_keys). Optional. */
+    void (*set_keys)(void *backend, const uint8_t *key, const uint8_t *alt, bool alt_is_next);
     /* Sends msg to peer: 0, -ENOTCONN when peer is not ALIVE, -EMSGSIZE, -ENOMEM. */
     int (*send)(void *backend, const char *peer, const json_t *msg);
     /* Sends msg to every ALIVE peer; returns how many it went to. */

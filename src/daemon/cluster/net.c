@@ -11,7 +11,8 @@
  * close callback); the net itself is freed from the last close callback after
  * lk_net_stop. Peers are never freed while running, so a callback may hold a name.
  *
- * Trust: nothing a remote end sends is believed before its frame's HMAC checked out,
+ * Trust: nothing a remote end sends is believed before its frame's HMAC (protocol 2: its
+ * AEAD tag under the connection's session keys) checked out,
  * and nothing from another connection is believed at all: every frame after the
  * connector's HELLO must carry the nonce we sent on this connection (net.h,
  * "Freshness"). Until a connection is ALIVE (an inbound one: until the connector's first
@@ -63,12 +64,22 @@
 #define DRAIN_MS              500 /* lk_net_stop: how long queued frames may take to leave */
 #define REPLAY_SESSION        1 /* the replay window's session: conn_on_frame checks the real one */
 
-#define KEY_NODE    "node"
-#define KEY_WITNESS "witness"
-#define KEY_INFO    "info"
-#define KEY_DEAD_MS "dead_ms"
-#define KEY_NONCE   "nonce"
-#define NONCE_HEX   16 /* a nonce in a HELLO: 16 lower-case hex digits */
+#define KEY_NODE      "node"
+#define KEY_WITNESS   "witness"
+#define KEY_INFO      "info"
+#define KEY_DEAD_MS   "dead_ms"
+#define KEY_NONCE     "nonce"
+#define KEY_PROTO     "proto"     /* the newest protocol the sender speaks; none: 1 */
+#define KEY_PROTO_MIN "proto_min" /* the oldest it accepts; none: 1 */
+#define KEY_VERSION   "version"   /* its software version (meson's project version) */
+#define KEY_KX        "kx"        /* protocol 2: its ephemeral X25519 public key, hex */
+#define NONCE_HEX     16          /* a nonce in a HELLO: 16 lower-case hex digits */
+#define VERSION_MAX   32          /* a software version's text, NUL included */
+#define PROTO_LIMIT   1000        /* a HELLO announcing a protocol above this is malformed */
+
+#ifndef LK_SOFTWARE_VERSION
+#define LK_SOFTWARE_VERSION "unknown"
+#endif
 
 #define STATE_ALIVE      "ALIVE"
 #define STATE_DEAD       "DEAD"
@@ -101,6 +112,10 @@ struct peer {
     uint64_t dead_ms;         /* as its HELLO announced */
     uint64_t dropped[DROP_KINDS];
     uint64_t stalled;
+    int proto;                        /* of its last session; 0 = none yet */
+    int proto_max;                    /* the newest it speaks, from that HELLO */
+    char version[VERSION_MAX];        /* its software version, from that HELLO */
+    char reported[VERSION_MAX + 200]; /* what on_protocol last said of it (no repeats) */
     struct path *paths[LK_MAX_PATHS]; /* outbound, best first */
     size_t path_count;
 };
@@ -119,6 +134,7 @@ struct path {
     uint64_t since_usec; /* when it last became ALIVE or stopped being ALIVE */
     uint64_t frames_in, frames_out;
     bool removed;
+    bool legacy; /* the peer answered with protocol 1: our HELLOs on this path carry the info */
 };
 
 /* One TCP connection, outbound (of a path) or inbound (accepted). */
@@ -143,7 +159,18 @@ struct conn {
     uint64_t peer_nonce;       /* theirs, from their HELLO: every frame we send carries it */
     uint64_t seq;              /* of the last frame we sent */
     struct lk_replay replay;   /* theirs */
-    json_t *hello;             /* inbound: their HELLO, applied when the connection confirms */
+    uint8_t key[LK_WIRE_KEY];  /* the cluster key of this connection's HELLOs */
+    int proto;                 /* agreed in the HELLO exchange; 0 before */
+    int proto_max;             /* the peer's newest, from its HELLO */
+    char version[VERSION_MAX]; /* the peer's software version, from its HELLO */
+    bool hello_info_sent;      /* our HELLO carried our info (protocol 1 style) */
+    bool sealed;               /* protocol 2: every frame from now on is sealed, both ways */
+    bool info_pending;         /* protocol 2: waiting for the peer's sealed info frame */
+    struct lk_wire_keys keys;  /* the session keys when sealed */
+    uint8_t kx_public[LK_WIRE_KX], kx_secret[LK_WIRE_KX]; /* ours, for this connection only */
+    uint8_t peer_kx[LK_WIRE_KX];                          /* theirs, from their HELLO */
+    uint64_t recv_seq; /* the peer's last seq (sealed frames arrive in order) */
+    json_t *hello;     /* inbound: their HELLO, applied when the connection confirms */
     uv_shutdown_t shutdown_req;
     uint8_t *rbuf;
     size_t rlen, rcap;
@@ -169,7 +196,10 @@ struct lk_net {
     struct lk_membership_callbacks cb;
     void *userdata;
     char node[LK_TAG_MAX + 1];
-    uint8_t key[LK_WIRE_KEY];
+    uint8_t key[LK_WIRE_KEY];     /* the cluster key we send with */
+    uint8_t alt_key[LK_WIRE_KEY]; /* also accepted on a connector's HELLO (key rotation) */
+    bool has_alt;
+    bool alt_is_next; /* alt_key is the next key (else the previous one, dropped once unused) */
     bool witness;
     struct lk_config config;
     json_t *hello_info;
@@ -270,6 +300,26 @@ static void format_address(const struct sockaddr_storage *sa, char *ret_text, si
 static uint32_t header_payload_len(const uint8_t *buf)
 {
     return (uint32_t) buf[24] << 24 | (uint32_t) buf[25] << 16 | (uint32_t) buf[26] << 8 | buf[27];
+}
+
+static uint64_t header_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+/* The session and seq a frame header announces (the header must be complete). */
+static uint64_t header_session(const uint8_t *buf)
+{
+    return header_u64(buf + 8);
+}
+
+static uint64_t header_seq(const uint8_t *buf)
+{
+    return header_u64(buf + 16);
 }
 
 /* A payload as a JSON object (a new reference), or NULL. */
@@ -381,6 +431,7 @@ static void net_free(struct lk_net *net)
     free(net->anonymous);
     json_decref(net->hello_info);
     sodium_memzero(net->key, sizeof(net->key));
+    sodium_memzero(net->alt_key, sizeof(net->alt_key));
     free(net);
 }
 
@@ -413,6 +464,9 @@ static void on_conn_closed(uv_handle_t *h)
     }
     json_decref(c->hello);
     free(c->rbuf);
+    sodium_memzero(c->key, sizeof(c->key));
+    sodium_memzero(&c->keys, sizeof(c->keys));
+    sodium_memzero(c->kx_secret, sizeof(c->kx_secret));
     free(c);
     net_handle_closed(net);
 }
@@ -447,6 +501,8 @@ static struct conn *conn_new(struct lk_net *net)
     net->conns = c;
     c->nonce = new_nonce();
     c->started_usec = mono_usec();
+    memcpy(c->key, net->key, LK_WIRE_KEY);
+    lk_wire_kx_new(c->kx_public, c->kx_secret);
     return c;
 }
 
@@ -652,7 +708,10 @@ static int conn_send(struct conn *c, uint8_t type, const char *text, size_t len)
     /* Once we have the peer's HELLO, every frame carries its nonce; only the connector's
      * HELLO goes out before that, and carries our own. */
     uint64_t session = c->established ? c->peer_nonce : c->nonce;
-    int r = lk_wire_encode(net->key, type, session, c->seq + 1, text, len, &w->buf, &w->len);
+    int r = c->sealed ? lk_wire_seal(c->keys.send, type, session, c->seq + 1, text, len, &w->buf,
+                                     &w->len)
+                      : lk_wire_encode(c->key, type, session, c->seq + 1, text, len, &w->buf,
+                                       &w->len);
     if (r < 0) {
         free(w);
         return r == -EINVAL ? -EMSGSIZE : r;
@@ -676,25 +735,69 @@ static int conn_send(struct conn *c, uint8_t type, const char *text, size_t len)
     return 0;
 }
 
-/* Sends our HELLO on c. Returns 0 or a negative errno (c may then be closing). */
-static int conn_send_hello(struct conn *c)
+/* The oldest protocol this node accepts: the cluster's min-protocol. */
+static int our_min_proto(const struct lk_net *net)
+{
+    int m = (int) net->config.cluster.min_protocol;
+    return m < LK_WIRE_PROTO_MIN ? LK_WIRE_PROTO_MIN : m;
+}
+
+/* Sends our HELLO on c. It carries who we are, the nonce, the protocols and the software
+ * version, nothing secret: a protocol 2 session sends the info (settings) sealed right
+ * after (send_sealed_info). The info goes in the HELLO only to a peer that speaks
+ * protocol 1 (with_info), which expects it there. Returns 0 or a negative errno (c may
+ * then be closing). */
+static int conn_send_hello(struct conn *c, bool with_info)
 {
     struct lk_net *net = c->net;
-    char nonce[NONCE_HEX + 1];
+    char nonce[NONCE_HEX + 1], kx[2 * LK_WIRE_KX + 1];
     snprintf(nonce, sizeof(nonce), "%016llx", (unsigned long long) c->nonce);
-    json_t *hello = json_pack("{s:s, s:b, s:O, s:I, s:s}", KEY_NODE, net->node, KEY_WITNESS,
-                              net->witness, KEY_INFO, net->hello_info, KEY_DEAD_MS,
-                              (json_int_t) dead_ms(net), KEY_NONCE, nonce);
+    sodium_bin2hex(kx, sizeof(kx), c->kx_public, LK_WIRE_KX);
+    json_t *hello = json_pack("{s:s, s:b, s:I, s:s, s:i, s:i, s:s, s:s}", KEY_NODE, net->node,
+                              KEY_WITNESS, net->witness, KEY_DEAD_MS, (json_int_t) dead_ms(net),
+                              KEY_NONCE, nonce, KEY_PROTO, LK_WIRE_PROTO_MAX, KEY_PROTO_MIN,
+                              our_min_proto(net), KEY_VERSION, LK_SOFTWARE_VERSION, KEY_KX, kx);
+    if (hello && with_info) {
+        json_object_set(hello, KEY_INFO, net->hello_info);
+    }
     char *text = hello ? json_dumps(hello, JSON_COMPACT) : NULL;
     json_decref(hello);
     if (!text) {
         conn_close(c, "out of memory", NULL);
         return -ENOMEM;
     }
+    c->hello_info_sent = with_info;
     int r = conn_send(c, LK_WIRE_HELLO, text, strlen(text));
     free(text);
     if (r < 0) {
         conn_close(c, "cannot send HELLO", NULL);
+    }
+    return r;
+}
+
+/* Protocol 2, right after the HELLOs: derives c's session keys, seals everything from
+ * now on, and sends our info (the settings digest, the data version...) in the first
+ * sealed frame, a HELLO {"info":{...}}. The peer's own info frame makes c ALIVE
+ * (conn_on_frame). Returns 0 or a negative errno (c is then closing). */
+static int send_sealed_info(struct conn *c)
+{
+    struct lk_net *net = c->net;
+    int r = lk_wire_session_keys(c->key, c->outbound, c->nonce, c->peer_nonce, c->kx_secret,
+                                 c->peer_kx, &c->keys);
+    sodium_memzero(c->kx_secret, sizeof(c->kx_secret));
+    if (r < 0) {
+        conn_drop(c, DROP_MALFORMED, "HELLO with an unusable kx key");
+        return r;
+    }
+    c->sealed = true;
+    c->info_pending = true;
+    json_t *v = json_pack("{s:O}", KEY_INFO, net->hello_info);
+    char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    r = text ? conn_send(c, LK_WIRE_HELLO, text, strlen(text)) : -ENOMEM;
+    free(text);
+    if (r < 0) {
+        conn_close(c, "cannot send the sealed HELLO", NULL);
     }
     return r;
 }
@@ -716,6 +819,75 @@ static void conn_heard(struct conn *c)
 }
 
 static char *heartbeat_text(struct lk_net *net);
+
+/* After a key rotation committed (lk_net_set_keys): moves the connections to the new
+ * key without losing a peer. Each outbound connection still on another key closes when
+ * its peer has another ALIVE connection (it reconnects at once with the new key; one
+ * per peer at a time, the next when that one is ALIVE again; between two nodes the one
+ * with the smaller name first); inbound ones are the peer's to move. The previous key is forgotten
+ * once no connection uses it. */
+static void rekey(struct lk_net *net)
+{
+    if (net->stopping) {
+        return;
+    }
+    for (size_t i = 0; i < net->peer_count; i++) {
+        struct peer *p = net->peers[i];
+        size_t alive = 0;
+        bool has_new = false;
+        struct conn *old = NULL;
+        for (struct conn *c = net->conns; c; c = c->next) {
+            if (c->peer != p || c->closing || !c->alive) {
+                continue;
+            }
+            alive++;
+            bool same = sodium_memcmp(c->key, net->key, LK_WIRE_KEY) == 0;
+            has_new |= same;
+            if (c->outbound && !old && !same) {
+                old = c;
+            }
+        }
+        /* Both ends run this: were both to close their outbound connection at once, the
+         * peer would have none left. The end with the smaller name moves first; the other
+         * once a connection on the new key is ALIVE (the first one's new connection). */
+        if (old && alive > 1 && (strcmp(net->node, p->name) < 0 || has_new)) {
+            if (old->path) {
+                old->path->backoff_ms = BACKOFF_MIN_MS;
+            }
+            conn_close(old, "the cluster key changed: reconnecting with the new key", NULL);
+            if (net->stopping) {
+                return;
+            }
+        }
+    }
+    if (!net->has_alt || net->alt_is_next) {
+        return;
+    }
+    for (struct conn *c = net->conns; c; c = c->next) {
+        if (!c->closing && sodium_memcmp(c->key, net->alt_key, LK_WIRE_KEY) == 0) {
+            return;
+        }
+    }
+    sodium_memzero(net->alt_key, sizeof(net->alt_key));
+    net->has_alt = false;
+}
+
+/* Tells the coordinator which protocol and software version peer p speaks (refused:
+ * NULL), or why its session was refused; only what changed since the last report, so a
+ * peer that reconnects every few seconds does not repeat itself. */
+static void report_protocol(struct lk_net *net, struct peer *p, int proto, const char *version,
+                            const char *refused)
+{
+    char now[sizeof(p->reported)];
+    snprintf(now, sizeof(now), "%d %s %s", proto, version, refused ? refused : "");
+    if (strcmp(now, p->reported) == 0) {
+        return;
+    }
+    snprintf(p->reported, sizeof(p->reported), "%s", now);
+    if (net->cb.on_protocol) {
+        net->cb.on_protocol(net->userdata, p->name, proto, version, refused);
+    }
+}
 
 /* Makes c ALIVE on the HELLO it holds (c->hello, consumed): the peer's settings, the
  * path's backoff, on_path, on_node, on_hello. */
@@ -747,6 +919,14 @@ static void conn_confirm(struct conn *c)
     conn_heard(c);
     c->alive = true;
     c->since_usec = mono_usec();
+    p->proto = c->proto;
+    p->proto_max = c->proto_max;
+    snprintf(p->version, sizeof(p->version), "%s", c->version);
+    report_protocol(net, p, c->proto, c->version, NULL);
+    if (c->closing || net->stopping) {
+        json_decref(hello);
+        return;
+    }
 
     /* The path is ALIVE before on_hello, so the coordinator can answer on it at once. */
     if (net->cb.on_path) {
@@ -763,13 +943,79 @@ static void conn_confirm(struct conn *c)
         json_decref(empty);
     }
     json_decref(hello);
+    rekey(net);
 }
 
-/* The peer's HELLO on c, authenticated and (outbound) bound to our nonce. An outbound c
- * is ALIVE at once, and confirms with a heartbeat that carries the acceptor's nonce. An
- * inbound c answers with our HELLO and waits for the connector's next frame: its HELLO
- * may be a recording, and only a frame that carries our fresh nonce under a valid HMAC
- * proves the connector is live (conn_on_frame). */
+/* The protocol and version fields of a HELLO: the newest and oldest protocol it speaks
+ * (1 and 1 when absent: the release before protocols were announced) and its software
+ * version ("unknown" when absent). Returns 0 or -EINVAL for a malformed field. */
+static int hello_protocol(const json_t *hello, int *ret_max, int *ret_min, const char **ret_version)
+{
+    const json_t *max = json_object_get(hello, KEY_PROTO);
+    const json_t *min = json_object_get(hello, KEY_PROTO_MIN);
+    const json_t *version = json_object_get(hello, KEY_VERSION);
+    if ((max && (!json_is_integer(max) || json_integer_value(max) < 1 ||
+                 json_integer_value(max) > PROTO_LIMIT)) ||
+        (min && (!json_is_integer(min) || json_integer_value(min) < 1 ||
+                 json_integer_value(min) > (max ? json_integer_value(max) : 1)))) {
+        return -EINVAL;
+    }
+    const char *v = version ? json_string_value(version) : "unknown";
+    if (!v || !v[0] || strlen(v) >= VERSION_MAX) {
+        return -EINVAL;
+    }
+    for (const char *q = v; *q; q++) {
+        if (*q <= ' ' || *q > '~') {
+            return -EINVAL;
+        }
+    }
+    *ret_max = max ? (int) json_integer_value(max) : 1;
+    *ret_min = min ? (int) json_integer_value(min) : 1;
+    *ret_version = v;
+    return 0;
+}
+
+/* The protocol c's two ends use: the newest both speak. Returns it, or 0 with the reason
+ * in why when there is none both accept (the peer's is too old for our min-protocol, or
+ * ours too old for its). */
+static int negotiate(const struct lk_net *net, const char *name, int their_max, int their_min,
+                     const char *their_version, char *why, size_t why_size)
+{
+    int agreed = their_max < LK_WIRE_PROTO_MAX ? their_max : LK_WIRE_PROTO_MAX;
+    int ours_min = our_min_proto(net);
+    if (agreed < ours_min) {
+        snprintf(why, why_size,
+                 "node %s speaks protocol %d at most (version %s); this node (version %s) "
+                 "requires protocol %d or newer (min-protocol): connection refused, upgrade it",
+                 name, their_max, their_version, LK_SOFTWARE_VERSION, ours_min);
+        return 0;
+    }
+    if (agreed < their_min) {
+        snprintf(why, why_size,
+                 "node %s (version %s) requires protocol %d or newer; this node (version %s) "
+                 "speaks protocols %d to %d: connection refused, upgrade this node",
+                 name, their_version, their_min, LK_SOFTWARE_VERSION, LK_WIRE_PROTO_MIN,
+                 LK_WIRE_PROTO_MAX);
+        return 0;
+    }
+    return agreed;
+}
+
+/* The peer's HELLO on c, authenticated and (outbound) bound to our nonce. Both ends
+ * then use the newest protocol both speak (negotiate); a peer with none in common is
+ * refused (on_protocol) and c closed.
+ *
+ * Protocol 1 (a peer of the previous release): an outbound c is ALIVE at once, and
+ * confirms with a heartbeat that carries the acceptor's nonce. An inbound c answers
+ * with our HELLO and waits for the connector's next frame: its HELLO may be a recording,
+ * and only a frame that carries our fresh nonce under a valid HMAC proves the connector
+ * is live (conn_on_frame). Our HELLO to such a peer carries our info; when we connected
+ * without it (we did not know), c closes and the path reconnects at once with it.
+ *
+ * Protocol 2: both ends derive the session keys and send their info in a sealed frame
+ * (send_sealed_info); each end's c becomes ALIVE on the peer's sealed info, which also
+ * proves the connector live (it is bound to our nonce and sealed under keys derived from
+ * it). */
 static void conn_on_hello(struct conn *c, const struct lk_wire_frame *f)
 {
     struct lk_net *net = c->net;
@@ -783,6 +1029,8 @@ static void conn_on_hello(struct conn *c, const struct lk_wire_frame *f)
     const json_t *witness = json_object_get(hello, KEY_WITNESS);
     const json_t *dead = json_object_get(hello, KEY_DEAD_MS);
     uint64_t peer_nonce = 0;
+    int their_max = 0, their_min = 0;
+    const char *their_version = NULL;
     char err[256];
     if (!name) {
         conn_drop(c, DROP_MALFORMED, "HELLO without a node name");
@@ -800,6 +1048,11 @@ static void conn_on_hello(struct conn *c, const struct lk_wire_frame *f)
     }
     if (parse_nonce(json_string_value(json_object_get(hello, KEY_NONCE)), &peer_nonce) < 0) {
         conn_drop(c, DROP_MALFORMED, "HELLO from '%s' without a valid nonce", name);
+        goto out;
+    }
+    if (hello_protocol(hello, &their_max, &their_min, &their_version) < 0) {
+        conn_drop(c, DROP_MALFORMED, "HELLO from '%s' with a malformed proto, proto_min or version",
+                  name);
         goto out;
     }
     if (strcmp(name, net->node) == 0) {
@@ -823,6 +1076,38 @@ static void conn_on_hello(struct conn *c, const struct lk_wire_frame *f)
             goto out;
         }
     }
+    char why[512];
+    int agreed = negotiate(net, name, their_max, their_min, their_version, why, sizeof(why));
+    if (agreed == 0) {
+        report_protocol(net, p, 0, their_version, why);
+        conn_close(c, why, NULL);
+        goto out;
+    }
+    if (c->outbound && agreed == 1 && !c->hello_info_sent && c->path) {
+        /* A peer of the previous release expects our info in our HELLO, which went
+         * without it: start again with it, at once. */
+        c->path->legacy = true;
+        c->path->backoff_ms = BACKOFF_MIN_MS;
+        conn_close(c, "the peer speaks protocol 1: reconnecting with a protocol 1 HELLO", NULL);
+        goto out;
+    }
+    if (agreed >= 2) {
+        const char *kx = json_string_value(json_object_get(hello, KEY_KX));
+        size_t kx_len = 0;
+        if (!kx || strlen(kx) != 2 * LK_WIRE_KX ||
+            sodium_hex2bin(c->peer_kx, LK_WIRE_KX, kx, strlen(kx), NULL, &kx_len, NULL) != 0 ||
+            kx_len != LK_WIRE_KX) {
+            conn_drop(c, DROP_MALFORMED, "HELLO from '%s' on protocol %d without a valid kx", name,
+                      agreed);
+            goto out;
+        }
+    }
+    if (c->path && agreed >= 2) {
+        c->path->legacy = false;
+    }
+    c->proto = agreed;
+    c->proto_max = their_max;
+    snprintf(c->version, sizeof(c->version), "%s", their_version);
     c->peer = p;
     c->peer_nonce = peer_nonce;
     c->established = true;
@@ -831,7 +1116,13 @@ static void conn_on_hello(struct conn *c, const struct lk_wire_frame *f)
     if (!c->outbound) {
         /* The accepting side answers only now, to a connector that proved it holds the
          * key (or replays a HELLO of someone who does: our answer then leads nowhere). */
-        (void) conn_send_hello(c);
+        if (conn_send_hello(c, agreed == 1) == 0 && agreed >= 2) {
+            (void) send_sealed_info(c);
+        }
+        goto out;
+    }
+    if (agreed >= 2) {
+        (void) send_sealed_info(c);
         goto out;
     }
     char *text = heartbeat_text(net);
@@ -858,10 +1149,19 @@ static void conn_on_frame(struct conn *c, const struct lk_wire_frame *f)
                   (unsigned long long) f->session, (unsigned long long) f->seq);
         return;
     }
-    /* Within the connection, each sequence number once (the session was checked above). */
-    if (!lk_replay_accept(&c->replay, REPLAY_SESSION, f->seq)) {
+    /* Within the connection, each sequence number once (the session was checked above);
+     * sealed frames strictly in order: TCP does not reorder, someone in between does. */
+    if (c->sealed) {
+        if (!lk_wire_in_order(&c->recv_seq, f->seq)) {
+            conn_drop(c, DROP_REPLAYED, "sealed frame out of order (seq %llu after %llu)",
+                      (unsigned long long) f->seq, (unsigned long long) c->recv_seq);
+            return;
+        }
+    } else if (!lk_replay_accept(&c->replay, REPLAY_SESSION, f->seq)) {
         conn_drop(c, DROP_REPLAYED, "replayed frame (seq %llu)", (unsigned long long) f->seq);
         return;
+    } else {
+        c->recv_seq = f->seq;
     }
     if (connector_hello && f->type == LK_WIRE_FENCED) {
         /* A guard's one frame on a connection of its own (lib/guard.h): authenticated by
@@ -882,6 +1182,22 @@ static void conn_on_frame(struct conn *c, const struct lk_wire_frame *f)
             return;
         }
         conn_on_hello(c, f);
+        return;
+    }
+    if (c->info_pending) {
+        /* Protocol 2: the peer's sealed HELLO with its info; it makes c ALIVE. */
+        json_t *sealed = f->type == LK_WIRE_HELLO ? parse_object(f) : NULL;
+        json_t *info = json_object_get(sealed, KEY_INFO);
+        if (!json_is_object(info)) {
+            json_decref(sealed);
+            conn_drop(c, f->type == LK_WIRE_HELLO ? DROP_MALFORMED : DROP_OTHER,
+                      "frame of type %u instead of a sealed HELLO with the info", f->type);
+            return;
+        }
+        json_object_set(c->hello, KEY_INFO, info);
+        json_decref(sealed);
+        c->info_pending = false;
+        conn_confirm(c);
         return;
     }
     if (f->type == LK_WIRE_HELLO) {
@@ -923,7 +1239,28 @@ static void conn_process(struct conn *c)
         const uint8_t *at = c->rbuf + off;
         size_t avail = c->rlen - off;
         struct lk_wire_frame f;
-        int r = lk_wire_decode(net->key, at, avail, &f);
+        if (c->sealed && avail >= LK_WIRE_HEADER && header_session(at) != c->nonce) {
+            /* A frame recorded on another connection: its tag cannot verify under this
+             * connection's keys, but say what it is (as for protocol 1, conn_on_frame). */
+            conn_drop(c, DROP_REPLAYED, "frame of another connection (session %016llx, seq %llu)",
+                      (unsigned long long) header_session(at), (unsigned long long) header_seq(at));
+            return;
+        }
+        int r = c->sealed ? lk_wire_open(c->keys.recv, c->rbuf + off, avail, &f)
+                          : lk_wire_decode(c->key, at, avail, &f);
+        if (r == -EACCES && !c->outbound && !c->established && net->has_alt &&
+            lk_wire_decode(net->alt_key, at, avail, &f) > 0) {
+            /* A connector's HELLO (or a guard's frame) under the other key of a rotation:
+             * this connection uses that key (the answer, the session keys). */
+            r = lk_wire_decode(net->alt_key, at, avail, &f);
+            memcpy(c->key, net->alt_key, LK_WIRE_KEY);
+            if (net->alt_is_next && net->cb.on_next_key) {
+                net->cb.on_next_key(net->userdata);
+            }
+            if (c->closing || net->stopping) {
+                return;
+            }
+        }
         if (r == -EBADMSG) {
             conn_drop(c, DROP_MALFORMED, "malformed frame header");
             return;
@@ -942,7 +1279,9 @@ static void conn_process(struct conn *c)
             return;
         }
         if (r == -EACCES) {
-            conn_drop(c, DROP_UNAUTHENTICATED, "frame with a bad HMAC (another cluster key?)");
+            conn_drop(c, DROP_UNAUTHENTICATED,
+                      c->sealed ? "sealed frame that does not verify (altered on the way?)"
+                                : "frame with a bad HMAC (another cluster key?)");
             return;
         }
         if (r < 0) {
@@ -1044,7 +1383,7 @@ static void on_connect(uv_connect_t *req, int status)
         conn_close(c, "cannot read", NULL);
         return;
     }
-    (void) conn_send_hello(c);
+    (void) conn_send_hello(c, c->path && c->path->legacy);
 }
 
 static void on_retry(uv_timer_t *t)
@@ -1480,6 +1819,15 @@ void lk_net_reconfigure(struct lk_net *net, const struct lk_config *config)
     }
     uint32_t old_interval = net->config.cluster.heartbeat_interval_ms;
     apply_config(net, config);
+    /* A raised min-protocol ends the sessions it no longer allows; they reconnect and are
+     * refused, with the event that says why (conn_on_hello). */
+    struct conn *next;
+    for (struct conn *c = net->conns; c && !net->stopping; c = next) {
+        next = c->next;
+        if (!c->closing && c->established && c->proto < our_min_proto(net)) {
+            conn_close(c, "below the cluster's min-protocol", NULL);
+        }
+    }
     uint32_t interval = net->config.cluster.heartbeat_interval_ms;
     if (interval != old_interval && !net->stopping) {
         /* Restart from now, so the first tick at the new pace is not mistaken for a
@@ -1488,6 +1836,23 @@ void lk_net_reconfigure(struct lk_net *net, const struct lk_config *config)
         uint64_t period = tick_ms(&net->config);
         (void) uv_timer_start(&net->tick, on_tick, period, period);
     }
+}
+
+void lk_net_set_keys(struct lk_net *net, const uint8_t key[LK_WIRE_KEY],
+                     const uint8_t alt[LK_WIRE_KEY], bool alt_is_next)
+{
+    if (!net || !key || net->stopping) {
+        return;
+    }
+    memcpy(net->key, key, LK_WIRE_KEY);
+    net->has_alt = alt != NULL;
+    net->alt_is_next = alt && alt_is_next;
+    if (alt) {
+        memcpy(net->alt_key, alt, LK_WIRE_KEY);
+    } else {
+        sodium_memzero(net->alt_key, sizeof(net->alt_key));
+    }
+    rekey(net);
 }
 
 void lk_net_set_hello(struct lk_net *net, const json_t *info)
@@ -1617,6 +1982,12 @@ static json_int_t ms_ago(uint64_t now, uint64_t then_usec)
     return (json_int_t) ((now > then_usec ? now - then_usec : 0) / 1000);
 }
 
+/* The protocol of an ALIVE connection (null otherwise) and whether it is encrypted. */
+static json_t *conn_protocol_json(const struct conn *c)
+{
+    return c && c->alive ? json_integer(c->proto) : json_null();
+}
+
 static json_t *path_json(const struct path *path, size_t priority, uint64_t now)
 {
     const char *state = STATE_DEAD;
@@ -1625,20 +1996,24 @@ static json_t *path_json(const struct path *path, size_t priority, uint64_t now)
     } else if (path->conn && !path->conn->closing) {
         state = STATE_CONNECTING;
     }
-    return json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I}", "address", path->address, "priority",
-                     (json_int_t) priority, "direction", "out", "state", state, "frames_in",
-                     (json_int_t) path->frames_in, "frames_out", (json_int_t) path->frames_out,
-                     "since_ms", ms_ago(now, path->since_usec));
+    return json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:b}", "address", path->address,
+                     "priority", (json_int_t) priority, "direction", "out", "state", state,
+                     "frames_in", (json_int_t) path->frames_in, "frames_out",
+                     (json_int_t) path->frames_out, "since_ms", ms_ago(now, path->since_usec),
+                     "protocol", conn_protocol_json(path->conn), "encrypted",
+                     path->conn && path->conn->alive && path->conn->sealed);
 }
 
 /* An inbound path has no priority (null: we do not choose it, the peer does); it is
  * CONNECTING between the peer's HELLO and its first frame after ours. */
 static json_t *inbound_json(const struct conn *c, uint64_t now)
 {
-    return json_pack("{s:s, s:n, s:s, s:s, s:I, s:I, s:I}", "address", c->address, "priority",
-                     "direction", "in", "state", c->alive ? STATE_ALIVE : STATE_CONNECTING,
-                     "frames_in", (json_int_t) c->frames_in, "frames_out",
-                     (json_int_t) c->frames_out, "since_ms", ms_ago(now, c->since_usec));
+    return json_pack("{s:s, s:n, s:s, s:s, s:I, s:I, s:I, s:o, s:b}", "address", c->address,
+                     "priority", "direction", "in", "state",
+                     c->alive ? STATE_ALIVE : STATE_CONNECTING, "frames_in",
+                     (json_int_t) c->frames_in, "frames_out", (json_int_t) c->frames_out,
+                     "since_ms", ms_ago(now, c->since_usec), "protocol", conn_protocol_json(c),
+                     "encrypted", c->alive && c->sealed);
 }
 
 static json_t *peer_json(const struct lk_net *net, const struct peer *p, uint64_t now)
@@ -1657,10 +2032,19 @@ static json_t *peer_json(const struct lk_net *net, const struct peer *p, uint64_
     }
     json_t *last_heard =
             p->last_heard_usec ? json_integer(ms_ago(now, p->last_heard_usec)) : json_null();
-    return json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I}", "name", p->name, "state",
-                     p->alive ? STATE_ALIVE : STATE_DEAD, "known", peer_known(p), "witness",
-                     p->witness, "last_heard_ms", last_heard, "paths", paths, "dropped",
-                     dropped_json(p->dropped), "stalled", (json_int_t) p->stalled);
+    json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I}", "name", p->name, "state",
+                          p->alive ? STATE_ALIVE : STATE_DEAD, "known", peer_known(p), "witness",
+                          p->witness, "last_heard_ms", last_heard, "paths", paths, "dropped",
+                          dropped_json(p->dropped), "stalled", (json_int_t) p->stalled);
+    /* What its last session said: the protocol in use, the newest it speaks and its
+     * software version ("unknown" from a peer of the release before versions); null
+     * before any session. */
+    if (o) {
+        json_object_set_new(o, "protocol", p->proto ? json_integer(p->proto) : json_null());
+        json_object_set_new(o, "protocol_max", p->proto ? json_integer(p->proto_max) : json_null());
+        json_object_set_new(o, "version", p->proto ? json_string(p->version) : json_null());
+    }
+    return o;
 }
 
 json_t *lk_net_peers_json(const struct lk_net *net)
@@ -1765,6 +2149,11 @@ static void tcp_set_hello(void *backend, const json_t *info)
     lk_net_set_hello(backend, info);
 }
 
+static void tcp_set_keys(void *backend, const uint8_t *key, const uint8_t *alt, bool alt_is_next)
+{
+    lk_net_set_keys(backend, key, alt, alt_is_next);
+}
+
 static int tcp_send(void *backend, const char *peer, const json_t *msg)
 {
     return lk_net_send(backend, peer, msg);
@@ -1795,6 +2184,7 @@ const struct lk_membership_ops lk_membership_tcp = {
         .start = tcp_start,
         .reconfigure = tcp_reconfigure,
         .set_hello = tcp_set_hello,
+        .set_keys = tcp_set_keys,
         .send = tcp_send,
         .broadcast = tcp_broadcast,
         .alive = tcp_alive,

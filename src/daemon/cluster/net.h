@@ -28,6 +28,18 @@
  * recording; the connector sends a heartbeat right after the acceptor's HELLO for that.
  * Within a connection, each sequence number is accepted once (lk_replay_accept).
  *
+ * Protocols (docs/CLUSTER.md, "Hardening: encryption, versions and key rotation"): each
+ * HELLO says "proto" (the newest the sender speaks; none: 1, the previous release),
+ * "proto_min" (its min-protocol) and "version" (its software version). Both ends use the
+ * newest protocol both speak, or the connection is refused (on_protocol). On protocol 2
+ * the HELLO carries no info but an ephemeral X25519 key ("kx"); both ends then derive the
+ * session keys (lk_wire_session_keys), seal every later frame (wire.h), and send their
+ * info in their first sealed frame, a sealed HELLO {"info":{...}}: a connection becomes
+ * ALIVE on the peer's sealed info (the acceptor's proof that the connector is live).
+ * Sealed frames must arrive in order. On protocol 1 everything is as before, the info in
+ * the HELLO; a connector that sent its HELLO without the info to a peer that answers on
+ * protocol 1 reconnects at once with it.
+ *
  * Frames that fail any check (malformed, oversized, bad HMAC, replayed, HELLO from
  * ourselves, anything before HELLO) close that connection, are counted per peer/address,
  * reported through on_dropped, and never reach the callbacks' message paths.
@@ -64,6 +76,15 @@ int lk_net_start(uv_loop_t *loop, const struct lk_membership_options *options,
  * reconnects. The listen address does not change while running. */
 void lk_net_reconfigure(struct lk_net *net, const struct lk_config *config);
 
+/* The cluster keys (key rotation, docs/CLUSTER.md): new connections send with key; a
+ * connector's HELLO under alt (NULL: none) is accepted too, and its connection then uses
+ * alt. alt_is_next: alt is the next key of a rotation in progress (a peer using it calls
+ * on_next_key: that peer committed); otherwise it is the previous key, forgotten once no
+ * connection uses it. Outbound connections on another key than key move to it, one per
+ * peer at a time, while the peer has another ALIVE connection. Copied. */
+void lk_net_set_keys(struct lk_net *net, const uint8_t key[LK_WIRE_KEY],
+                     const uint8_t alt[LK_WIRE_KEY], bool alt_is_next);
+
 /* The "info" object sent in every HELLO from now on (e.g. the settings digest, the data
  * version); copied. */
 void lk_net_set_hello(struct lk_net *net, const json_t *info);
@@ -88,6 +109,9 @@ bool lk_net_alive(const struct lk_net *net, const char *peer);
  *             "state":"ALIVE"|"DEAD"|"CONNECTING",
  *             "frames_in":N,"frames_out":N,"since_ms":N}],
  *   "dropped":{"malformed":N,"oversized":N,"unauthenticated":N,"replayed":N,"other":N}}]
+ * Each peer also has "protocol" (of its last session; null before any), "protocol_max"
+ * and "version" (from its HELLO; "unknown" from protocol 1), each path "protocol" (null
+ * unless ALIVE) and "encrypted".
  * Inbound paths ("direction":"in") have "priority": null (the peer chooses them), and are
  * CONNECTING between the peer's HELLO and its first frame bound to our nonce.
  * plus one entry per unidentified remote address that sent bad frames (name null). A new

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bisect.h"
 #include "cgroup.h"
@@ -133,6 +134,14 @@ static int build_plan(const struct lk_node *node, struct lk_guard_plan *plan)
     plan->incarnation = node->incarnation;
     plan->dead_ms = dead_ms(node);
     snprintf(plan->authkey, sizeof(plan->authkey), "%s/%s", node->root, LK_AUTHKEY_NAME);
+    /* A key rotation replaces the file (a rename: a new inode): the plan changes, and the
+     * guard reads the key again. */
+    struct stat st;
+    if (stat(plan->authkey, &st) == 0) {
+        snprintf(plan->authkey_stamp, sizeof(plan->authkey_stamp), "%llu:%lld%09ld",
+                 (unsigned long long) st.st_ino, (long long) st.st_mtim.tv_sec,
+                 (long) st.st_mtim.tv_nsec);
+    }
     if (config->watchdog) {
         snprintf(plan->watchdog, sizeof(plan->watchdog), "%s",
                  config->watchdog_device[0] ? config->watchdog_device : "/dev/watchdog");
@@ -272,7 +281,9 @@ void lk_guardlink_on_owners(void *userdata, bool records)
 
 bool lk_guardlink_guarding(const struct lk_node *node)
 {
-    return node->guard && node->guard->guarding;
+    /* Not while a new plan waits to be written: the guard's plan may not hold a hierarchy
+     * that just got a live backup yet, and would not fence it. */
+    return node->guard && node->guard->guarding && !node->guard->plan_dirty;
 }
 
 json_t *lk_guardlink_status(const struct lk_node *node)
