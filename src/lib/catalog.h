@@ -90,6 +90,9 @@ enum lk_msg {
     LK_MSG_CONTAINMENT = 1670,
     LK_MSG_GUARD_FENCED = 1671,
     LK_MSG_PEER_FENCED_ITSELF = 1672,
+    LK_MSG_PORT_REFUSED = 1680,
+    LK_MSG_PORT_SHED = 1681,
+    LK_MSG_PORT_TIMEOUT = 1682,
 };
 
 struct lk_catalog_entry {

@@ -94,6 +94,11 @@ bool lk_net_alive(const struct lk_net *net, const char *peer);
  * reference. */
 json_t *lk_net_peers_json(const struct lk_net *net);
 
+/* The pulse thread and the comm port's connections before HELLO, for status:
+ * {"pulse": lk_pulse_json (pulse.h), "comm_port": {"strangers":N,"strangers_max":N,
+ *  "per_source_max":N,"peer_pending":N,"stranger_timeout_ms":N}} (a new reference). */
+json_t *lk_net_transport_json(const struct lk_net *net);
+
 /* Total frames dropped since start, by kind, as in lk_net_peers_json's "dropped". */
 json_t *lk_net_dropped_json(const struct lk_net *net);
 
