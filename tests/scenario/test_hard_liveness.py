@@ -300,3 +300,32 @@ def test_replayed_and_forged_pulses_keep_nothing_alive(cluster):
     node1.sigcont()
     rec.close()
     out.close()
+
+
+def test_guard_and_peers_see_the_same_alive_through_a_main_loop_stall(cluster):
+    """With the guard: a main loop stalled under the stall limit is neither fenced nor
+    declared dead (the pulse thread feeds the guard and pulses); stalled beyond it, the
+    guard fences the node, the peer declares it DEAD, and the resumed lkd exits."""
+    node1, node2 = cluster.build(2, heartbeat_ms=HB, misses=MISSES, guard=True)
+    wait_for(lambda: node1.cli_json("status")["guard"]["running"], what="node1's guard")
+    pid = node1.daemon_pid()
+    before = last_event_id(node2)
+    stall_limit_s = max(5.0, 2 * DEAD_S)
+
+    with MainThreadStop(pid):
+        holds(lambda: node2.peer_state(node1) == "ALIVE", 4 * DEAD_S,
+              what="node2 to keep node1 ALIVE while only its loop is stalled")
+    wait_for(lambda: node1.peer_state(node2) == "ALIVE", what="node1 to answer again")
+    assert node1.cli_json("status")["guard"]["fenced"] is False
+    assert not events_since(node2, {1603, 1672}, before)
+
+    with MainThreadStop(pid):
+        t0 = time.monotonic()
+        wait_for(lambda: node2.peer_state(node1) == "DEAD", timeout=stall_limit_s + 30,
+                 what="node2 to declare node1 DEAD once its loop stalled past the limit")
+        took = time.monotonic() - t0
+    print(f"main loop stalled: DEAD after {took:.2f} s (stall limit {stall_limit_s} s)")
+    assert took >= stall_limit_s - 1, took  # not before the limit (1 s of slack for polling)
+    # The resumed lkd reads that its guard fenced it, and exits.
+    wait_for(lambda: not node1.daemon_running(), timeout=30, what="the fenced lkd to exit")
+    assert " 1671 " in (node1.root / "log" / "lk.log").read_text(), "no event 1671"

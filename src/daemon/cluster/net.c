@@ -3,8 +3,10 @@
  * messages, and the accounting of every dropped frame.
  *
  * Events that enter: libuv connect/accept/read/write completions, one heartbeat timer per
- * net (which also judges liveness, timeouts and freezes) and one reconnect timer per
- * outbound comm path. Everything else is a call from the coordinator.
+ * net (which also judges liveness, timeouts and freezes, and stamps the pulse thread) and
+ * one reconnect timer per outbound comm path. Everything else is a call from the
+ * coordinator. The pulse thread (pulse.h) runs beside the loop: a path counts as heard
+ * when its connection or a pulse from its peer's address was heard within the dead time.
  *
  * Ownership: struct lk_net owns the peers (freed with it), the outbound paths (each freed
  * from its timer's close callback) and the connections (each freed from its TCP handle's
@@ -16,8 +18,11 @@
  * connector's HELLO must carry the nonce we sent on this connection (net.h,
  * "Freshness"). Until a connection is ALIVE (an inbound one: until the connector's first
  * frame bound to our nonce, as its HELLO may be a recording) it may announce at most
- * PRE_HELLO_MAX_PAYLOAD bytes a frame and at most MAX_STRANGERS such inbound connections
- * are kept, so clients without the key can make us buffer little; every write queue is
+ * PRE_HELLO_MAX_PAYLOAD bytes a frame, and such inbound connections are bounded: from a
+ * configured peer's address apart (never refused for strangers), from anyone else at most
+ * STRANGERS_PER_SOURCE per address and MAX_STRANGERS in all, the oldest shed for a new
+ * one, each closed after max(1 s, 2 heartbeats); so clients without the key can make us
+ * buffer little and cannot keep a peer out (issue 11). Every write queue is
  * bounded too (a peer that stops reading is cut off). The accepting side sends its HELLO
  * only after the connector's HELLO was verified, so nothing about us goes to a client
  * that holds neither the key nor a recording.
@@ -49,25 +54,25 @@
 #include "settings.h"
 #include "validate.h"
 
-#define BACKOFF_MIN_MS          100
-#define BACKOFF_MAX_MS          5000
-#define HELLO_TIMEOUT_MIN_MS    10000 /* inbound from a peer's address: the dead time, at least */
-#define MAX_STRANGERS           256   /* inbound connections before their HELLO, from strangers */
-#define STRANGERS_PER_SOURCE    8     /* ... from one remote address */
-#define STRANGER_TIMEOUT_MIN_MS 1000  /* a stranger's HELLO: 2 heartbeats, at least this */
-#define MAX_PEER_PENDING        64    /* inbound before HELLO from configured peer addresses */
-#define REPORT_EVERY_USEC       (10 * 1000 * 1000) /* one event per kind per 10 s at most */
-#define MAX_INBOUND             1024
-#define MAX_UNKNOWN_PEERS       64
-#define MAX_ANONYMOUS           256 /* remote addresses counted separately */
-#define MAX_WRITE_QUEUE         ((size_t) 64 * 1024 * 1024)
-#define PRE_HELLO_MAX_PAYLOAD   (64 * 1024)
-#define READ_CHUNK              (64 * 1024)
-#define MAX_FRAME               ((size_t) LK_WIRE_HEADER + LK_WIRE_MAX_PAYLOAD + LK_WIRE_MAC)
-#define LISTEN_BACKLOG          128
-#define DEFAULT_LISTEN          "0.0.0.0:7400"
-#define DRAIN_MS                500 /* lk_net_stop: how long queued frames may take to leave */
-#define REPLAY_SESSION          1 /* the replay window's session: conn_on_frame checks the real one */
+#define BACKOFF_MIN_MS        100
+#define BACKOFF_MAX_MS        5000
+#define HELLO_TIMEOUT_MIN_MS  10000 /* inbound from a peer's address: the dead time, at least */
+#define MAX_STRANGERS         256   /* inbound connections before their HELLO, from strangers */
+#define STRANGERS_PER_SOURCE  8     /* ... from one remote address */
+#define STRANGER_WAIT_MIN_MS  1000  /* a stranger's HELLO: 2 heartbeats, at least this */
+#define MAX_PEER_PENDING      64    /* inbound before HELLO from configured peer addresses */
+#define REPORT_EVERY_USEC     (10 * 1000 * 1000) /* one event per kind per 10 s at most */
+#define MAX_INBOUND           1024
+#define MAX_UNKNOWN_PEERS     64
+#define MAX_ANONYMOUS         256 /* remote addresses counted separately */
+#define MAX_WRITE_QUEUE       ((size_t) 64 * 1024 * 1024)
+#define PRE_HELLO_MAX_PAYLOAD (64 * 1024)
+#define READ_CHUNK            (64 * 1024)
+#define MAX_FRAME             ((size_t) LK_WIRE_HEADER + LK_WIRE_MAX_PAYLOAD + LK_WIRE_MAC)
+#define LISTEN_BACKLOG        128
+#define DEFAULT_LISTEN        "0.0.0.0:7400"
+#define DRAIN_MS              500 /* lk_net_stop: how long queued frames may take to leave */
+#define REPLAY_SESSION        1 /* the replay window's session: conn_on_frame checks the real one */
 
 #define KEY_NODE    "node"
 #define KEY_WITNESS "witness"
@@ -1202,11 +1207,11 @@ static void path_remove(struct path *path)
 /* ---------------------------------------------------------------- the heartbeat tick */
 
 /* How long a stranger may take to confirm its connection: two heartbeats, at least
- * STRANGER_TIMEOUT_MIN_MS (a peer's HELLO and first heartbeat follow its connect at once). */
+ * STRANGER_WAIT_MIN_MS (a peer's HELLO and first heartbeat follow its connect at once). */
 static uint64_t stranger_timeout_ms(const struct lk_net *net)
 {
     uint64_t t = 2 * (uint64_t) net->config.cluster.heartbeat_interval_ms;
-    return t > STRANGER_TIMEOUT_MIN_MS ? t : STRANGER_TIMEOUT_MIN_MS;
+    return t > STRANGER_WAIT_MIN_MS ? t : STRANGER_WAIT_MIN_MS;
 }
 
 /* When c's path was last heard: a frame on c, or a pulse of its peer from its remote

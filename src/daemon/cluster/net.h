@@ -12,9 +12,11 @@
  * identified by the name in its authenticated HELLO; an inbound connection from a name
  * that is not a configured peer is kept (it is heard) but reported with known=false.
  *
- * Liveness: a path is ALIVE while a valid frame arrived on it within
- * heartbeat-interval × heartbeat-misses; a node is ALIVE while any of its paths (outbound
- * or inbound) is. Heartbeats go out every heartbeat-interval on every connection.
+ * Liveness: a path is ALIVE while a valid frame arrived on it, or a valid pulse of its
+ * peer from its remote address (pulse.h: a UDP datagram from the peer's own thread, which
+ * does not wait behind the peer's loop), within heartbeat-interval × heartbeat-misses; a
+ * node is ALIVE while any of its paths (outbound or inbound) is. Heartbeats go out every
+ * heartbeat-interval on every connection.
  *
  * Freshness (SPEC §5, replayed messages are dropped, also across connections): each
  * side's HELLO carries "nonce", 16 hex digits, fresh from randombytes_buf for that
