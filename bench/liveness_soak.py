@@ -98,6 +98,18 @@ class Series:
         if not wait_for(lambda: app_pid(self.state, self.cluster[0]), 30, 0.05):
             raise RuntimeError(f"{self.interval} ms: the application did not start on node1")
 
+    def lkd_exits(self):
+        """The nodes whose lkd is gone, with the last lines of their lk.log."""
+        gone = {}
+        for node in self.cluster.nodes:
+            if not node.running():
+                try:
+                    with open(os.path.join(node.root, "log", "lk.log"), errors="replace") as f:
+                        gone[node.name] = f.read().splitlines()[-4:]
+                except OSError as e:
+                    gone[node.name] = [str(e)]
+        return gone
+
     def false_events(self, since_ms):
         dead = takeovers = 0
         for node in self.cluster.nodes:
@@ -176,7 +188,11 @@ def main():
         soak_ms = time.time() * 1000 - t_start
         for s in series:
             dead, takeovers = s.false_events(t_start)
-            lat, errors = s.silent_failures(args.runs, args.kind)
+            gone = s.lkd_exits()
+            if gone:
+                lat, errors = [], [f"lkd exited during the soak: {gone}"]
+            else:
+                lat, errors = s.silent_failures(args.runs, args.kind)
             results.append({
                 "heartbeat_interval_ms": s.interval, "heartbeat_misses": s.misses,
                 "dead_ms": s.interval * s.misses, "soak_minutes": round(soak_ms / 60000, 2),

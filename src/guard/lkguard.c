@@ -447,17 +447,22 @@ int main(int argc, char **argv)
     }
     /* The first look is at once: lkd may be gone already (a lost pidfd), or stuck. */
     uint64_t last = mono_ns();
+    uint64_t slept_dead_ms = LOAD(g.page->dead_ms); /* the dead time the last wait was for */
     bool at_start = true, gone = lost;
     for (;;) {
         uint64_t now = mono_ns();
         STORE(g.page->guard_mono_ns, now);
+        /* A dead time lowered while the guard waited (lkcli cluster config) counts from the
+         * next look: this wait was as long as the old one asked, which is no pause. */
+        uint64_t dead_ms = LOAD(g.page->dead_ms);
+        uint64_t judge_dead_ms = dead_ms > slept_dead_ms ? dead_ms : slept_dead_ms;
         /* lkd_state after lkd_gone: lkd writes STOPPED before it exits. */
         struct lk_guard_look look = {.at_start = at_start,
                                      .lkd_gone = gone,
                                      .lkd_state = LOAD(g.page->lkd_state),
                                      .lkd_pid = (int32_t) g.lkd_pid,
                                      .fed_mono_ns = LOAD(g.page->fed_mono_ns),
-                                     .dead_ms = LOAD(g.page->dead_ms),
+                                     .dead_ms = judge_dead_ms,
                                      .now_ns = now,
                                      .last_ns = last};
         char why[256];
@@ -481,7 +486,8 @@ int main(int argc, char **argv)
         reload_plan(&g);
         watchdog_feed(&g);
         struct pollfd p = {.fd = g.pidfd, .events = POLLIN};
-        int r = poll(&p, g.pidfd >= 0 ? 1 : 0, (int) lk_guard_period_ms(LOAD(g.page->dead_ms)));
+        slept_dead_ms = LOAD(g.page->dead_ms);
+        int r = poll(&p, g.pidfd >= 0 ? 1 : 0, (int) lk_guard_period_ms(slept_dead_ms));
         gone = lkd_gone(&g, r > 0);
     }
 }

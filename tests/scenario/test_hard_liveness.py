@@ -329,3 +329,17 @@ def test_guard_and_peers_see_the_same_alive_through_a_main_loop_stall(cluster):
     # The resumed lkd reads that its guard fenced it, and exits.
     wait_for(lambda: not node1.daemon_running(), timeout=30, what="the fenced lkd to exit")
     assert " 1671 " in (node1.root / "log" / "lk.log").read_text(), "no event 1671"
+
+
+def test_guard_survives_a_lowered_heartbeat(cluster):
+    """The guard waits as long as the dead time it last read asked; a heartbeat lowered
+    meanwhile (here 1000 ms to 100 ms: half the dead time 150 ms, below the 250 ms the
+    guard had waited) is no pause of the node: nobody is fenced."""
+    node1, node2 = cluster.build(2, heartbeat_ms=100, misses=MISSES, guard=True)
+    for n in (node1, node2):
+        wait_for(lambda n=n: n.cli_json("status")["guard"]["running"],
+                 what=f"{n.name}'s guard")
+    holds(lambda: node1.daemon_running() and node2.daemon_running() and
+          node2.peer_state(node1) == "ALIVE", 3, what="both nodes up, unfenced")
+    for n in (node1, node2):
+        assert " 1671 " not in (n.root / "log" / "lk.log").read_text(), n.name
