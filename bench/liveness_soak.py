@@ -83,12 +83,22 @@ def events(node, since_ms):
 
 
 class Series:
-    def __init__(self, build, interval, misses):
+    def __init__(self, build, interval, misses, guard):
         self.interval, self.misses = interval, misses
         self.cluster = Cluster(build, 2, ["--heartbeat-interval-ms", str(interval),
                                           "--heartbeat-misses", str(misses),
                                           "--max-failovers", "1000"])
         self.state = None
+        if not guard:
+            for node in self.cluster.nodes:
+                node.start = self._no_guard_start(node)
+
+    @staticmethod
+    def _no_guard_start(node):
+        def start(authkey=None):
+            args = ["--node", node.name, "--listen", f"127.0.0.1:{node.port}", "--no-guard"]
+            node.cmd("lkstart", *(args + (["--authkey", authkey] if authkey else [])))
+        return start
 
     def start(self):
         self.cluster.start()
@@ -139,6 +149,9 @@ class Series:
                 active.start()
             else:
                 os.kill(lkd, signal.SIGCONT)
+                # With its guard, the stopped lkd was fenced and exits when it resumes.
+                if wait_for(lambda: not alive(lkd), 3):
+                    active.start()
             if not ok:
                 errors.append(f"run {i + 1}: {backup.name} did not run it within 30 s")
                 break
@@ -163,6 +176,7 @@ def main():
     ap.add_argument("--kind", choices=("silent", "crash"), default="silent")
     ap.add_argument("--report-every", type=float, default=60)
     ap.add_argument("--no-load", action="store_true")
+    ap.add_argument("--no-guard", action="store_true", help="nodes without lkguard")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     intervals = [int(x) for x in args.intervals.split(",")]
@@ -171,7 +185,7 @@ def main():
     results = []
     try:
         for hb in intervals:
-            s = Series(args.build, hb, args.misses)
+            s = Series(args.build, hb, args.misses, not args.no_guard)
             series.append(s)
             s.start()
         load.start()
@@ -205,7 +219,8 @@ def main():
             s.close()
 
     load_text = "none" if args.no_load else f"{2 * (os.cpu_count() or 1)} CPU hogs + dd/fsync"
-    print(f"liveness soak: {args.minutes} min, load: {load_text}; {args.kind} failure, "
+    print(f"liveness soak: {args.minutes} min, load: {load_text}, "
+          f"{'no guard' if args.no_guard else 'with lkguard'}; {args.kind} failure, "
           f"{args.runs} runs per interval")
     print(f"{'heartbeat':>10} {'dead':>6} {'false dead':>10} {'false takeover':>14} "
           f"{'failover median':>15} {'max':>8}")
