@@ -343,3 +343,21 @@ def test_guard_survives_a_lowered_heartbeat(cluster):
           node2.peer_state(node1) == "ALIVE", 3, what="both nodes up, unfenced")
     for n in (node1, node2):
         assert " 1671 " not in (n.root / "log" / "lk.log").read_text(), n.name
+
+
+def test_witness_and_members_hear_each_others_pulses(cluster):
+    """The witness is pulsed by its members (its configured address) and answers each at
+    the address its pulses come from: both sides count the other's pulses, and the
+    members stay ALIVE at the witness while only their main loops are stalled."""
+    node1, node2 = cluster.build(2, heartbeat_ms=HB, misses=MISSES)
+    w = cluster.add_node("witness1", witness=True)
+    w.start()
+    cluster.configure([node1, node2], witness=w.addr)
+    for n in (node1, node2):
+        wait_for(lambda n=n: ((peer_entry(n, "witness1") or {}).get("pulse") or {})
+                 .get("accepted", 0) > 3, what=f"{n.name} to hear the witness's pulses")
+        wait_for(lambda n=n: ((peer_entry(w, n.name) or {}).get("pulse") or {})
+                 .get("accepted", 0) > 3, what=f"the witness to hear {n.name}'s pulses")
+    with MainThreadStop(node1.daemon_pid()):
+        holds(lambda: peer_entry(w, "node1")["state"] == "ALIVE", 4 * DEAD_S,
+              what="the witness to keep node1 ALIVE while only its loop is stalled")

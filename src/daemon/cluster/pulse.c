@@ -40,6 +40,7 @@
 #define TICK_MAX_MS   100
 #define TICK_MIN_MS   5
 #define NICE_FALLBACK (-10)
+#define LEARNED_MAX   64 /* peers known by their HELLO only (the witness, its members) */
 
 enum pulse_drop {
     DROP_MALFORMED,
@@ -58,6 +59,9 @@ struct source {
 
 struct peer {
     char name[LK_PULSE_NAME_MAX + 1];
+    bool configured; /* in the configuration, with its paths; else known by its HELLO */
+    struct sockaddr_storage reply; /* learned: where its last accepted pulse came from */
+    bool have_reply;
     struct lk_pulse_peer state;
     struct sockaddr_storage addrs[LK_MAX_PATHS];
     size_t addr_count;
@@ -82,6 +86,8 @@ struct lk_pulse {
     pthread_mutex_t lock; /* everything below but the atomics */
     struct peer *peers;
     size_t peer_count;
+    struct sockaddr_storage witness_addr; /* the witness's address, pulsed too */
+    bool have_witness;
     uint64_t interval_ms, dead_ms;
     bool timing_changed;
     bool stopping;
@@ -207,7 +213,48 @@ static bool destination(const struct lk_pulse *p, const struct sockaddr_storage 
     return false;
 }
 
-/* One pulse to every path of every configured peer (the mutex is held). */
+static bool same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family) {
+        return false;
+    }
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const struct sockaddr_in *) a;
+        const struct sockaddr_in *y = (const struct sockaddr_in *) b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    const struct sockaddr_in6 *x = (const struct sockaddr_in6 *) a;
+    const struct sockaddr_in6 *y = (const struct sockaddr_in6 *) b;
+    return x->sin6_port == y->sin6_port &&
+           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
+static void send_one(struct lk_pulse *p, struct lk_pulse_msg *m,
+                     const struct sockaddr_storage *address)
+{
+    struct sockaddr_storage to;
+    socklen_t to_len;
+    if (!destination(p, address, &to, &to_len)) {
+        return;
+    }
+    uint8_t buf[LK_PULSE_MAX];
+    m->seq = ++p->seq;
+    int n = lk_pulse_encode(p->key, m, buf, sizeof(buf));
+    if (n < 0) {
+        return;
+    }
+    ssize_t w = sendto(p->udp, buf, (size_t) n, MSG_DONTWAIT | MSG_NOSIGNAL,
+                       (const struct sockaddr *) &to, to_len);
+    if (w == n) {
+        p->sent++;
+    } else {
+        p->send_errors++;
+    }
+}
+
+/* One pulse to every path of every configured peer, to the witness's address, and to
+ * where the last pulse of each peer known by its HELLO only came from (a witness answers
+ * its members so); the mutex is held. */
 static void send_pulses(struct lk_pulse *p, uint64_t now_usec, bool late)
 {
     if (p->incarnation == 0) {
@@ -221,26 +268,16 @@ static void send_pulses(struct lk_pulse *p, uint64_t now_usec, bool late)
     m.flags = (uint8_t) ((late ? LK_PULSE_F_LOOP_LATE : 0) | (p->witness ? LK_PULSE_F_WITNESS : 0));
     for (size_t i = 0; i < p->peer_count; i++) {
         struct peer *peer = &p->peers[i];
-        for (size_t k = 0; k < peer->addr_count; k++) {
-            struct sockaddr_storage to;
-            socklen_t to_len;
-            if (!destination(p, &peer->addrs[k], &to, &to_len)) {
-                continue;
-            }
-            uint8_t buf[LK_PULSE_MAX];
-            m.seq = ++p->seq;
-            int n = lk_pulse_encode(p->key, &m, buf, sizeof(buf));
-            if (n < 0) {
-                continue;
-            }
-            ssize_t w = sendto(p->udp, buf, (size_t) n, MSG_DONTWAIT | MSG_NOSIGNAL,
-                               (const struct sockaddr *) &to, to_len);
-            if (w == n) {
-                p->sent++;
-            } else {
-                p->send_errors++;
-            }
+        for (size_t k = 0; peer->configured && k < peer->addr_count; k++) {
+            send_one(p, &m, &peer->addrs[k]);
         }
+        if (!peer->configured && peer->have_reply &&
+            !(p->have_witness && same_address(&peer->reply, &p->witness_addr))) {
+            send_one(p, &m, &peer->reply);
+        }
+    }
+    if (p->have_witness) {
+        send_one(p, &m, &p->witness_addr);
     }
 }
 
@@ -321,6 +358,8 @@ static void on_datagram(struct lk_pulse *p, const uint8_t *buf, size_t len,
             src->last_seq = last_seq;
             src->heard_usec = now;
             peer->accepted++;
+            peer->reply = *from;
+            peer->have_reply = true;
         } else {
             peer->refused[v]++;
         }
@@ -494,11 +533,16 @@ void lk_pulse_configure(struct lk_pulse *p, const struct lk_config *config)
         return;
     }
     size_t n = config->peer_count;
-    struct peer *fresh = calloc(n ? n : 1, sizeof(*fresh));
+    struct sockaddr_storage witness;
+    bool have_witness = config->cluster.witness[0] &&
+                        lk_address_parse(config->cluster.witness, &witness, NULL, 0) == 0;
+    pthread_mutex_lock(&p->lock);
+    /* The configured peers, then those known by their HELLO only, kept. */
+    struct peer *fresh = calloc(n + p->peer_count + 1, sizeof(*fresh));
     if (!fresh) {
+        pthread_mutex_unlock(&p->lock);
         return;
     }
-    pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < n; i++) {
         const struct lk_peer *cfg = &config->peers[i];
         struct peer *old = find_peer(p, cfg->name);
@@ -507,6 +551,7 @@ void lk_pulse_configure(struct lk_pulse *p, const struct lk_config *config)
         } else {
             snprintf(fresh[i].name, sizeof(fresh[i].name), "%s", cfg->name);
         }
+        fresh[i].configured = true;
         fresh[i].addr_count = 0;
         for (size_t k = 0; k < cfg->path_count && k < LK_MAX_PATHS; k++) {
             if (lk_address_parse(cfg->paths[k], &fresh[i].addrs[fresh[i].addr_count], NULL, 0) ==
@@ -515,9 +560,26 @@ void lk_pulse_configure(struct lk_pulse *p, const struct lk_config *config)
             }
         }
     }
+    size_t count = n;
+    for (size_t i = 0; i < p->peer_count; i++) {
+        bool kept = false;
+        for (size_t j = 0; j < n && !kept; j++) {
+            kept = strcmp(fresh[j].name, p->peers[i].name) == 0;
+        }
+        if (!kept) {
+            fresh[count] = p->peers[i];
+            fresh[count].configured = false;
+            fresh[count].addr_count = 0;
+            count++;
+        }
+    }
     free(p->peers);
     p->peers = fresh;
-    p->peer_count = n;
+    p->peer_count = count;
+    p->have_witness = have_witness;
+    if (have_witness) {
+        p->witness_addr = witness;
+    }
     uint64_t interval = config->cluster.heartbeat_interval_ms;
     uint64_t dead = lk_cluster_settings_dead_ms(&config->cluster);
     bool changed = interval != p->interval_ms || dead != p->dead_ms;
@@ -547,6 +609,23 @@ void lk_pulse_learn(struct lk_pulse *p, const char *peer, uint64_t incarnation)
     }
     pthread_mutex_lock(&p->lock);
     struct peer *x = find_peer(p, peer);
+    if (!x) {
+        /* Known by its HELLO only (the witness; on a witness, its members): kept for its
+         * pulses, up to LEARNED_MAX. */
+        size_t learned = 0;
+        for (size_t i = 0; i < p->peer_count; i++) {
+            learned += !p->peers[i].configured;
+        }
+        struct peer *bigger = learned < LEARNED_MAX && strlen(peer) <= LK_PULSE_NAME_MAX
+                                      ? realloc(p->peers, (p->peer_count + 1) * sizeof(*bigger))
+                                      : NULL;
+        if (bigger) {
+            p->peers = bigger;
+            x = &p->peers[p->peer_count++];
+            memset(x, 0, sizeof(*x));
+            snprintf(x->name, sizeof(x->name), "%s", peer);
+        }
+    }
     if (x) {
         if (x->state.incarnation != incarnation) {
             /* A new lkd there: its sequence numbers start again. */

@@ -1,8 +1,11 @@
 /* The pulse thread: liveness off the main loop (issue 11, item 2). One thread per comm
  * listener, with its own tiny loop (epoll on one UDP socket bound to the listen address
  * and port, a timerfd and an eventfd), that every heartbeat interval sends a pulse
- * (lib/pulse_wire.h) to every comm-path address of every configured peer, receives the
- * peers' pulses, and records per (peer, source address) when a valid one was last heard.
+ * (lib/pulse_wire.h) to every comm-path address of every configured peer, to the witness's
+ * address, and to where the last pulse of a peer known by its HELLO only came from (so a
+ * witness answers its members), receives the peers' pulses (from peers whose HELLO told
+ * their incarnation), and records per (peer, source address) when a valid one was last
+ * heard.
  * net.c's sweep counts a comm path as heard when its TCP connection or a pulse from its
  * address was heard within the dead time.
  *
@@ -53,7 +56,8 @@ void lk_pulse_configure(struct lk_pulse *pulse, const struct lk_config *config);
 /* This node's incarnation (its HELLO's "inc"); no pulse goes out before it is known. */
 void lk_pulse_set_incarnation(struct lk_pulse *pulse, uint64_t incarnation);
 
-/* The incarnation a peer's HELLO carried: only its pulses with it count from now. */
+/* The incarnation a peer's HELLO carried: only its pulses with it count from now. A peer
+ * that is not configured (the witness, or on a witness its members) is added, up to 64. */
 void lk_pulse_learn(struct lk_pulse *pulse, const char *peer, uint64_t incarnation);
 
 /* The main loop made progress (called at each of its ticks). */
