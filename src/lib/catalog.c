@@ -231,6 +231,17 @@ static const struct lk_catalog_entry catalog[] = {
         /* node, why, hierarchies */
         {LK_MSG_PEER_FENCED_ITSELF, LK_SEV_WARNING, "peer-fenced-itself",
          "node %s fenced itself (%s): down there: %s"},
+        /* count (unsigned long long), detail */
+        {LK_MSG_PORT_REFUSED, LK_SEV_WARNING, "comm-port-refused",
+         "comm port: %llu connection(s) without a HELLO refused since the last report (%s)"},
+        /* count (unsigned long long), detail */
+        {LK_MSG_PORT_SHED, LK_SEV_WARNING, "comm-port-shed",
+         "comm port: %llu connection(s) without a HELLO closed to make room since the last "
+         "report (%s)"},
+        /* count (unsigned long long), detail */
+        {LK_MSG_PORT_TIMEOUT, LK_SEV_INFO, "comm-port-timeout",
+         "comm port: %llu connection(s) closed without a HELLO in time since the last report "
+         "(%s)"},
         /* node, protocol, version */
         {LK_MSG_PEER_PROTOCOL_OLD, LK_SEV_WARNING, "peer-protocol-old",
          "peer %s speaks protocol %d (version %s): traffic with it is not encrypted; upgrade it"},

@@ -14,7 +14,7 @@
 
 #define LK_ADDR_MAX              128 /* "ADDR:PORT" text, NUL included */
 #define LK_DEFAULT_PORT          7400
-#define LK_HB_INTERVAL_MIN       100
+#define LK_HB_INTERVAL_MIN       50
 #define LK_HB_INTERVAL_MAX       60000
 #define LK_HB_MISSES_MIN         2
 #define LK_HB_MISSES_MAX         100

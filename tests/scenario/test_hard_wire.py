@@ -295,6 +295,14 @@ def authkey(node, name="authkey"):
     return p.read_text().strip() if p.exists() else None
 
 
+def pulses_accepted(node, peer):
+    """How many of peer's pulses node accepted (its status, cluster.peers[].pulse)."""
+    for p in node.status()["cluster"]["peers"]:
+        if p["name"] == peer.name:
+            return p["pulse"]["accepted"]
+    return 0
+
+
 def test_rotate_key_without_downtime(cluster, tmp_path):
     n1, n2, n3 = cluster.build(3)
     app = cluster.app("web")
@@ -341,6 +349,11 @@ def test_rotate_key_without_downtime(cluster, tmp_path):
     cluster.wait_dead([n1], n2)
     n2.start()
     cluster.wait_all_alive([n1, n2])
+    # Their pulses (liveness off the main loop) are under the new key too: node1 accepts
+    # the restarted node2's, which node2 sends under the key it read from its file.
+    before = pulses_accepted(n1, n2)
+    wait_for(lambda: pulses_accepted(n1, n2) > before + 3,
+             what="node1 to accept node2's pulses under the new key")
 
     # node3 was down: with the old key it is refused; with the new key copied, it joins.
     n3.start(check=False)

@@ -164,7 +164,7 @@ static const struct bad_case bad_cases[] = {
         {NODE "[cluster]\nfence-script = bin/fence\n", 4,
          "fence-script 'bin/fence': must be an "
          "absolute path"},
-        {NODE "[cluster]\nheartbeat-interval-ms = 99\n", 4, "heartbeat-interval-ms '99'"},
+        {NODE "[cluster]\nheartbeat-interval-ms = 49\n", 4, "heartbeat-interval-ms '49'"},
         {NODE "[cluster]\nheartbeat-interval-ms = 60001\n", 4, "heartbeat-interval-ms '60001'"},
         {NODE "[cluster]\nheartbeat-interval-ms = 1000ms\n", 4, "heartbeat-interval-ms"},
         {NODE "[cluster]\nheartbeat-interval-ms =\n", 4, "heartbeat-interval-ms"},

@@ -28,7 +28,7 @@ static void lk_settings_set__errors(void **state)
     assert_int_equal(lk_cluster_settings_set(&s, "heartbeat", "1", err, sizeof(err)), -ENOENT);
     assert_non_null(strstr(err, "unknown cluster setting 'heartbeat'"));
     static const char *const bad[][2] = {
-            {"heartbeat-interval-ms", ""},   {"heartbeat-interval-ms", "99"},
+            {"heartbeat-interval-ms", ""},   {"heartbeat-interval-ms", "49"},
             {"heartbeat-interval-ms", "-1"}, {"heartbeat-misses", "1"},
             {"heartbeat-misses", " 3"},      {"quorum", "auto"},
             {"quorum-loss-action", ""},      {"witness", "127.0.0.1"},
@@ -52,7 +52,7 @@ static void lk_settings_set__every_key(void **state)
 {
     (void) state;
     static const char *const good[][2] = {
-            {"heartbeat-interval-ms", "100"},
+            {"heartbeat-interval-ms", "50"},
             {"heartbeat-interval-ms", "60000"},
             {"heartbeat-misses", "2"},
             {"heartbeat-misses", "100"},

@@ -812,6 +812,20 @@ static void on_resumed(void *userdata, uint64_t frozen_ms)
     }
 }
 
+/* The comm port's strangers (net.c reports at most one per kind per 10 s). */
+static void on_comm_port(void *userdata, enum lk_port_kind kind, uint64_t count, const char *detail)
+{
+    struct lk_cluster *cl = userdata;
+    static const enum lk_msg msgs[LK_PORT_KINDS] = {
+            [LK_PORT_REFUSED] = LK_MSG_PORT_REFUSED,
+            [LK_PORT_SHED] = LK_MSG_PORT_SHED,
+            [LK_PORT_TIMEOUT] = LK_MSG_PORT_TIMEOUT,
+    };
+    if (kind < LK_PORT_KINDS) {
+        lk_eventlog_msg(cl->node, NULL, msgs[kind], (unsigned long long) count, detail);
+    }
+}
+
 static void on_net_stopped(void *userdata)
 {
     struct lk_cluster *cl = userdata;
@@ -1054,6 +1068,7 @@ int lk_cluster_start(struct lk_cluster *cl, char *err, size_t err_size)
             .on_protocol = on_protocol,
             .on_next_key = lk_keyroll_on_next_key,
             .on_resumed = on_resumed,
+            .on_comm_port = on_comm_port,
             .heartbeat_payload = heartbeat_payload,
             .on_stopped = on_net_stopped,
     };
@@ -1063,6 +1078,8 @@ int lk_cluster_start(struct lk_cluster *cl, char *err, size_t err_size)
             .key = cl->key,
             .witness = node->witness,
             .config = &node->config,
+            .feed = node->guard ? lk_guardlink_feed : NULL,
+            .feed_ctx = node->guard,
     };
     r = cl->membership->start(node->loop, &options, &callbacks, cl, &cl->net, err, err_size);
     if (r < 0) {
@@ -1320,8 +1337,12 @@ json_t *lk_cluster_status_json(struct lk_cluster *cl)
         }
         json_array_append_new(nodes, n);
     }
-    return json_pack("{s:s,s:b,s:{s:s,s:i,s:i,s:b},s:o,s:o,s:o,s:b}", "node", node->name, "witness",
-                     node->witness, "quorum", "mode", none ? "none" : "majority", "votes",
-                     (int) votes, "voters", (int) voters, "quorate", cl->quorate || none,
-                     "warnings", warnings, "nodes", nodes, "peers", paths, "settled", cl->settled);
+    json_t *transport = cl && cl->net && cl->membership->transport_json
+                                ? cl->membership->transport_json(cl->net)
+                                : json_null();
+    return json_pack("{s:s,s:b,s:{s:s,s:i,s:i,s:b},s:o,s:o,s:o,s:b,s:o}", "node", node->name,
+                     "witness", node->witness, "quorum", "mode", none ? "none" : "majority",
+                     "votes", (int) votes, "voters", (int) voters, "quorate", cl->quorate || none,
+                     "warnings", warnings, "nodes", nodes, "peers", paths, "settled", cl->settled,
+                     "transport", transport ? transport : json_null());
 }

@@ -35,6 +35,14 @@
 
 #include "config.h"
 
+/* What on_comm_port reports. */
+enum lk_port_kind {
+    LK_PORT_REFUSED, /* over the per-address limit, or over the inbound limit */
+    LK_PORT_SHED,    /* the oldest stranger closed to make room for a new one */
+    LK_PORT_TIMEOUT, /* no HELLO in time */
+    LK_PORT_KINDS,
+};
+
 /* What a backend reports; userdata is the coordinator's pointer given to start. */
 struct lk_membership_callbacks {
     /* A peer became ALIVE (true) or DEAD (false). why: "no heartbeat for 3000 ms" … */
@@ -68,6 +76,11 @@ struct lk_membership_callbacks {
     /* A peer connected with the next cluster key of a rotation (set_keys): it has
      * committed the rotation. Optional. */
     void (*on_next_key)(void *userdata);
+    /* Connections to the comm port that never said HELLO were refused, shed or timed
+     * out: count of them since the last report of that kind (at most one per 10 s per
+     * kind), detail in words. Optional. */
+    void (*on_comm_port)(void *userdata, enum lk_port_kind kind, uint64_t count,
+                         const char *detail);
     /* After stop: the backend has drained and is about to be freed (its last call). */
     void (*on_stopped)(void *userdata);
 };
@@ -78,6 +91,11 @@ struct lk_membership_options {
     const uint8_t *key;             /* LK_WIRE_KEY bytes, copied */
     bool witness;                   /* this daemon is a witness: say so to the peers */
     const struct lk_config *config; /* peers, paths, witness address, heartbeat settings */
+    /* A backend that judges liveness on a thread of its own (the TCP backend's pulse
+     * thread) feeds the guard from there while the loop makes progress: feed(feed_ctx),
+     * thread-safe. NULL = no guard to feed. */
+    void (*feed)(void *ctx);
+    void *feed_ctx;
 };
 
 /* A backend. backend is the handle start returned; every call but start takes it. */
@@ -104,6 +122,9 @@ struct lk_membership_ops {
     /* The peers with their links and counters, for status (a new reference; the form
      * of net.h's lk_net_peers_json). */
     json_t *(*peers_json)(const void *backend);
+    /* The transport's own state for status (a new reference; JSON null when it has none).
+     * Optional. */
+    json_t *(*transport_json)(const void *backend);
     /* Leaves: drains, then on_stopped (see above). NULL-safe. */
     void (*stop)(void *backend);
 };

@@ -3,8 +3,10 @@
  * messages, and the accounting of every dropped frame.
  *
  * Events that enter: libuv connect/accept/read/write completions, one heartbeat timer per
- * net (which also judges liveness, timeouts and freezes) and one reconnect timer per
- * outbound comm path. Everything else is a call from the coordinator.
+ * net (which also judges liveness, timeouts and freezes, and stamps the pulse thread) and
+ * one reconnect timer per outbound comm path. Everything else is a call from the
+ * coordinator. The pulse thread (pulse.h) runs beside the loop: a path counts as heard
+ * when its connection or a pulse from its peer's address was heard within the dead time.
  *
  * Ownership: struct lk_net owns the peers (freed with it), the outbound paths (each freed
  * from its timer's close callback) and the connections (each freed from its TCP handle's
@@ -17,8 +19,11 @@
  * connector's HELLO must carry the nonce we sent on this connection (net.h,
  * "Freshness"). Until a connection is ALIVE (an inbound one: until the connector's first
  * frame bound to our nonce, as its HELLO may be a recording) it may announce at most
- * PRE_HELLO_MAX_PAYLOAD bytes a frame and at most MAX_STRANGERS such inbound connections
- * are kept, so clients without the key can make us buffer little; every write queue is
+ * PRE_HELLO_MAX_PAYLOAD bytes a frame, and such inbound connections are bounded: from a
+ * configured peer's address apart (never refused for strangers), from anyone else at most
+ * STRANGERS_PER_SOURCE per address and MAX_STRANGERS in all, the oldest shed for a new
+ * one, each closed after max(1 s, 2 heartbeats); so clients without the key can make us
+ * buffer little and cannot keep a peer out (issue 11). Every write queue is
  * bounded too (a peer that stops reading is cut off). The accepting side sends its HELLO
  * only after the connector's HELLO was verified, so nothing about us goes to a client
  * that holds neither the key nor a recording.
@@ -44,14 +49,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "membership.h"
+#include "pulse.h"
 #include "settings.h"
 #include "validate.h"
 
 #define BACKOFF_MIN_MS        100
 #define BACKOFF_MAX_MS        5000
-#define HELLO_TIMEOUT_MIN_MS  10000 /* inbound: the dead time, but at least this */
-#define MAX_STRANGERS         256   /* inbound connections before their HELLO */
+#define HELLO_TIMEOUT_MIN_MS  10000 /* inbound from a peer's address: the dead time, at least */
+#define MAX_STRANGERS         256   /* inbound connections before their HELLO, from strangers */
+#define STRANGERS_PER_SOURCE  8     /* ... from one remote address */
+#define STRANGER_WAIT_MIN_MS  1000  /* a stranger's HELLO: 2 heartbeats, at least this */
+#define MAX_PEER_PENDING      64    /* inbound before HELLO from configured peer addresses */
+#define REPORT_EVERY_USEC     (10 * 1000 * 1000) /* one event per kind per 10 s at most */
 #define MAX_INBOUND           1024
 #define MAX_UNKNOWN_PEERS     64
 #define MAX_ANONYMOUS         256 /* remote addresses counted separately */
@@ -128,6 +139,7 @@ struct path {
     char address[LK_ADDR_MAX];
     struct sockaddr_storage addr;
     bool addr_ok;
+    char conn_ip[64];  /* addr's IP as an inbound connection's remote_ip shows it */
     struct conn *conn; /* the current connection, NULL between attempts */
     uv_timer_t retry;
     uint64_t backoff_ms;
@@ -147,7 +159,8 @@ struct conn {
     struct peer *peer; /* after its HELLO */
     bool outbound;
     bool counted_inbound;
-    bool counted_stranger;
+    bool counted_stranger;     /* before HELLO, from an address that is no configured peer's */
+    bool counted_peer_pending; /* before HELLO, from a configured peer's address */
     bool connected;            /* TCP is up */
     bool established;          /* the peer's HELLO was accepted (inbound: not yet confirmed) */
     bool alive;                /* established and confirmed (see conn_on_frame); until it closes */
@@ -220,6 +233,13 @@ struct lk_net {
     struct conn *conns;
     size_t inbound_count;
     size_t stranger_count;
+    size_t peer_pending_count;
+    struct port_report {
+        uint64_t pending;   /* not reported yet */
+        uint64_t last_usec; /* last reported */
+        char detail[128];
+    } reports[LK_PORT_KINDS];
+    struct lk_pulse *pulse; /* the pulse thread (pulse.h) */
     struct anonymous *anonymous;
     size_t anonymous_count;
 
@@ -420,6 +440,72 @@ static struct anonymous *anonymous_get(struct lk_net *net, const char *ip)
     return a;
 }
 
+/* c is no longer a connection before its HELLO (confirmed, or closing). */
+static void uncount_pending(struct lk_net *net, struct conn *c)
+{
+    if (c->counted_stranger) {
+        c->counted_stranger = false;
+        net->stranger_count--;
+    }
+    if (c->counted_peer_pending) {
+        c->counted_peer_pending = false;
+        net->peer_pending_count--;
+    }
+}
+
+/* The pulse thread learns the incarnation p's HELLO carried ("inc" in its info): only
+ * its pulses with it count from now. */
+static void pulse_learn(struct lk_net *net, const struct peer *p, const json_t *info)
+{
+    uint64_t inc = 0;
+    if (lk_guard_parse_hex64(json_string_value(json_object_get(info, "inc")), &inc) < 0) {
+        inc = 0;
+    }
+    lk_pulse_learn(net->pulse, p->name, inc);
+}
+
+/* Counts one refused, shed or timed-out connection of a stranger, and reports the count
+ * at most once per REPORT_EVERY_USEC per kind (the rest at a later tick: report_due). */
+static void port_report_flush(struct lk_net *net, enum lk_port_kind kind, uint64_t now)
+{
+    struct port_report *r = &net->reports[kind];
+    if (r->pending == 0) {
+        return;
+    }
+    uint64_t count = r->pending;
+    r->pending = 0;
+    r->last_usec = now;
+    if (net->cb.on_comm_port) {
+        net->cb.on_comm_port(net->userdata, kind, count, r->detail);
+    }
+}
+
+static void port_report(struct lk_net *net, enum lk_port_kind kind, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void port_report(struct lk_net *net, enum lk_port_kind kind, const char *fmt, ...)
+{
+    struct port_report *r = &net->reports[kind];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+    va_end(ap);
+    r->pending++;
+    uint64_t now = mono_usec();
+    if (r->last_usec == 0 || now - r->last_usec >= REPORT_EVERY_USEC) {
+        port_report_flush(net, kind, now);
+    }
+}
+
+static void report_due(struct lk_net *net, uint64_t now)
+{
+    for (int k = 0; k < LK_PORT_KINDS && !net->stopping; k++) {
+        if (now - net->reports[k].last_usec >= REPORT_EVERY_USEC) {
+            port_report_flush(net, (enum lk_port_kind) k, now);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- handles */
 
 static void net_free(struct lk_net *net)
@@ -606,10 +692,7 @@ static void conn_close(struct conn *c, const char *why, const char *node_why)
             path_schedule_retry(path);
         }
     }
-    if (c->counted_stranger) {
-        c->counted_stranger = false;
-        net->stranger_count--;
-    }
+    uncount_pending(net, c);
     if (c->counted_inbound) {
         c->counted_inbound = false;
         net->inbound_count--;
@@ -908,10 +991,8 @@ static void conn_confirm(struct conn *c)
     p->witness = json_is_true(json_object_get(hello, KEY_WITNESS));
     const json_t *dead = json_object_get(hello, KEY_DEAD_MS);
     p->dead_ms = dead ? (uint64_t) json_integer_value(dead) : 0;
-    if (c->counted_stranger) {
-        c->counted_stranger = false;
-        net->stranger_count--;
-    }
+    uncount_pending(net, c);
+    pulse_learn(net, p, info);
     if (c->path) {
         c->path->backoff_ms = BACKOFF_MIN_MS;
         c->path->since_usec = mono_usec();
@@ -1434,6 +1515,10 @@ static struct path *path_new(struct lk_net *net, struct peer *peer, const char *
     path->since_usec = mono_usec();
     snprintf(path->address, sizeof(path->address), "%s", address);
     path->addr_ok = lk_address_parse(address, &path->addr, NULL, 0) == 0;
+    if (path->addr_ok) {
+        char text[LK_ADDR_MAX];
+        format_address(&path->addr, text, sizeof(text), path->conn_ip, sizeof(path->conn_ip));
+    }
     (void) uv_timer_init(net->loop, &path->retry);
     path->retry.data = path;
     net->open_handles++;
@@ -1460,12 +1545,33 @@ static void path_remove(struct path *path)
 
 /* ---------------------------------------------------------------- the heartbeat tick */
 
+/* How long a stranger may take to confirm its connection: two heartbeats, at least
+ * STRANGER_WAIT_MIN_MS (a peer's HELLO and first heartbeat follow its connect at once). */
+static uint64_t stranger_timeout_ms(const struct lk_net *net)
+{
+    uint64_t t = 2 * (uint64_t) net->config.cluster.heartbeat_interval_ms;
+    return t > STRANGER_WAIT_MIN_MS ? t : STRANGER_WAIT_MIN_MS;
+}
+
+/* When c's path was last heard: a frame on c, or a pulse of its peer from its remote
+ * address (pulse.h), whichever is later. */
+static uint64_t heard_usec(const struct lk_net *net, const struct conn *c)
+{
+    uint64_t pulse = c->peer ? lk_pulse_heard_usec(net->pulse, c->peer->name, c->remote_ip) : 0;
+    return pulse > c->last_heard_usec ? pulse : c->last_heard_usec;
+}
+
 /* Closes what timed out: connections not ALIVE yet (no HELLO, or inbound: no frame after
- * it), and ALIVE paths not heard from for the dead time (when judge). */
+ * it; a stranger's after stranger_timeout_ms), and ALIVE paths heard neither on their
+ * connection nor by a pulse for the dead time (when judge). A connection that has carried
+ * nothing for the stall limit plus the dead time while pulses still arrive is broken
+ * (a peer whose loop is stalled that long stops pulsing, pulse.h): it is closed too. */
 static void sweep(struct lk_net *net, uint64_t now, bool judge)
 {
     uint64_t dead = dead_ms(net);
     uint64_t hello_limit = dead > HELLO_TIMEOUT_MIN_MS ? dead : HELLO_TIMEOUT_MIN_MS;
+    uint64_t stranger_limit = stranger_timeout_ms(net);
+    uint64_t tcp_limit = lk_pulse_stall_limit_ms(dead) + dead;
     struct conn *next;
     /* conn_close keeps c linked until its close callback (a later loop phase), and new
      * connections go to the head of the list, so walking with next is safe even when
@@ -1477,8 +1583,13 @@ static void sweep(struct lk_net *net, uint64_t now, bool judge)
         }
         char why[128];
         if (!c->alive) {
-            uint64_t limit = c->outbound ? dead : hello_limit;
+            uint64_t limit = c->outbound           ? dead
+                             : c->counted_stranger ? stranger_limit
+                                                   : hello_limit;
             if (now - c->started_usec > limit * 1000) {
+                if (c->counted_stranger) {
+                    port_report(net, LK_PORT_TIMEOUT, "the last from %s", c->remote_ip);
+                }
                 snprintf(why, sizeof(why), "%s within %llu ms",
                          !c->connected     ? "no connection"
                          : !c->established ? "no HELLO"
@@ -1488,12 +1599,17 @@ static void sweep(struct lk_net *net, uint64_t now, bool judge)
             }
             continue;
         }
-        if (judge && c->alive && now - c->last_heard_usec > dead * 1000) {
+        if (judge && c->alive && now - heard_usec(net, c) > dead * 1000) {
             char node_why[128];
             snprintf(why, sizeof(why), "no heartbeat for %llu ms", (unsigned long long) dead);
             snprintf(node_why, sizeof(node_why), "no heartbeat for %llu ms on any comm path",
                      (unsigned long long) dead);
             conn_close(c, why, node_why);
+        } else if (judge && c->alive && now - c->last_heard_usec > tcp_limit * 1000) {
+            snprintf(why, sizeof(why),
+                     "no heartbeat on the connection for %llu ms while pulses arrive",
+                     (unsigned long long) tcp_limit);
+            conn_close(c, why, NULL);
         }
     }
 }
@@ -1525,6 +1641,9 @@ static void on_tick(uv_timer_t *t)
 {
     struct lk_net *net = t->data;
     uint64_t now = mono_usec();
+    /* The pulse thread pulses and feeds the guard only while this loop makes progress. */
+    lk_pulse_stamp(net->pulse);
+    report_due(net, now);
     uint64_t dead_usec = dead_ms(net) * 1000;
     uint64_t gap = now - net->last_tick_usec;
     net->last_tick_usec = now;
@@ -1582,6 +1701,86 @@ static void on_tick(uv_timer_t *t)
 
 /* ---------------------------------------------------------------- inbound */
 
+/* Whether ip is the address of one of the configured peers' comm paths (or of the
+ * witness): its connections before HELLO are counted apart from the strangers'. */
+static bool peer_address(const struct lk_net *net, const char *ip)
+{
+    static const char mapped[] = "::ffff:";
+    if (strncmp(ip, mapped, sizeof(mapped) - 1) == 0 && strchr(ip, '.')) {
+        ip += sizeof(mapped) - 1;
+    }
+    for (size_t i = 0; i < net->peer_count; i++) {
+        const struct peer *p = net->peers[i];
+        for (size_t k = 0; p->configured && k < p->path_count; k++) {
+            if (p->paths[k]->addr_ok && strcmp(p->paths[k]->conn_ip, ip) == 0) {
+                return true;
+            }
+        }
+    }
+    return net->witness_path && net->witness_path->addr_ok &&
+           strcmp(net->witness_path->conn_ip, ip) == 0;
+}
+
+/* The stranger connection before its HELLO that is the oldest, or NULL. */
+static struct conn *oldest_pending(const struct lk_net *net, bool stranger)
+{
+    struct conn *oldest = NULL;
+    for (struct conn *c = net->conns; c; c = c->next) {
+        bool counted = stranger ? c->counted_stranger : c->counted_peer_pending;
+        if (counted && !c->closing && (!oldest || c->started_usec < oldest->started_usec)) {
+            oldest = c;
+        }
+    }
+    return oldest;
+}
+
+/* How many strangers' connections before HELLO come from ip. */
+static size_t strangers_from(const struct lk_net *net, const char *ip)
+{
+    size_t n = 0;
+    for (const struct conn *c = net->conns; c; c = c->next) {
+        n += c->counted_stranger && !c->closing && strcmp(c->remote_ip, ip) == 0;
+    }
+    return n;
+}
+
+/* Makes room for one more connection before HELLO (stranger or not): from a configured
+ * peer's address it is never refused for the strangers, and the oldest of its own kind
+ * goes when MAX_PEER_PENDING are waiting; a stranger is refused over
+ * STRANGERS_PER_SOURCE from its address, and the oldest stranger goes when MAX_STRANGERS
+ * are waiting. Returns whether c may stay. */
+static bool admit(struct lk_net *net, struct conn *c)
+{
+    if (peer_address(net, c->remote_ip)) {
+        if (net->peer_pending_count >= MAX_PEER_PENDING) {
+            struct conn *old = oldest_pending(net, false);
+            if (old) {
+                conn_close(old, "too many connections before HELLO from peer addresses", NULL);
+            }
+        }
+        c->counted_peer_pending = true;
+        net->peer_pending_count++;
+        return true;
+    }
+    if (strangers_from(net, c->remote_ip) >= STRANGERS_PER_SOURCE) {
+        port_report(net, LK_PORT_REFUSED, "over %d waiting for their HELLO from %s",
+                    STRANGERS_PER_SOURCE, c->remote_ip);
+        return false;
+    }
+    if (net->stranger_count >= MAX_STRANGERS) {
+        struct conn *old = oldest_pending(net, true);
+        if (!old) {
+            return false;
+        }
+        port_report(net, LK_PORT_SHED, "%d waiting for their HELLO; the last from %s",
+                    MAX_STRANGERS, old->remote_ip);
+        conn_close(old, "the oldest connection before HELLO, to make room", NULL);
+    }
+    c->counted_stranger = true;
+    net->stranger_count++;
+    return true;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     struct lk_net *net = server->data;
@@ -1608,14 +1807,17 @@ static void on_connection(uv_stream_t *server, int status)
     }
     /* Accept and close at once over the limit: leaving the connection unaccepted would
      * make libuv stop listening altogether. */
-    if (net->inbound_count >= MAX_INBOUND || net->stranger_count >= MAX_STRANGERS) {
+    if (net->inbound_count >= MAX_INBOUND) {
+        port_report(net, LK_PORT_REFUSED, "%d inbound connections open", MAX_INBOUND);
         conn_close(c, "too many inbound connections", NULL);
+        return;
+    }
+    if (!admit(net, c)) {
+        conn_close(c, "too many connections before HELLO", NULL);
         return;
     }
     c->counted_inbound = true;
     net->inbound_count++;
-    c->counted_stranger = true;
-    net->stranger_count++;
     c->connected = true;
     (void) uv_tcp_nodelay(&c->tcp, 1);
     r = uv_read_start((uv_stream_t *) &c->tcp, on_alloc, on_read);
@@ -1737,6 +1939,7 @@ static void apply_config(struct lk_net *net, const struct lk_config *config)
             path_connect(net->witness_path);
         }
     }
+    lk_pulse_configure(net->pulse, config);
 }
 
 /* ---------------------------------------------------------------- the API */
@@ -1802,6 +2005,19 @@ int lk_net_start(uv_loop_t *loop, const struct lk_membership_options *options,
         lk_net_stop(net);
         return r;
     }
+    struct lk_pulse_options pulse = {
+            .node = net->node,
+            .key = net->key,
+            .listen = address,
+            .witness = net->witness,
+            .feed = options->feed,
+            .feed_ctx = options->feed_ctx,
+    };
+    r = lk_pulse_start(&pulse, config, &net->pulse, err, err_size);
+    if (r < 0) {
+        lk_net_stop(net);
+        return r;
+    }
     apply_config(net, config);
     net->last_tick_usec = mono_usec();
     uint64_t period = tick_ms(config);
@@ -1852,6 +2068,7 @@ void lk_net_set_keys(struct lk_net *net, const uint8_t key[LK_WIRE_KEY],
     } else {
         sodium_memzero(net->alt_key, sizeof(net->alt_key));
     }
+    lk_pulse_set_keys(net->pulse, net->key, alt ? net->alt_key : NULL);
     rekey(net);
 }
 
@@ -1866,6 +2083,11 @@ void lk_net_set_hello(struct lk_net *net, const json_t *info)
     }
     json_decref(net->hello_info);
     net->hello_info = copy;
+    /* Our pulses carry the incarnation our HELLO does. */
+    uint64_t inc = 0;
+    if (lk_guard_parse_hex64(json_string_value(json_object_get(copy, "inc")), &inc) == 0) {
+        lk_pulse_set_incarnation(net->pulse, inc);
+    }
 }
 
 /* The rank of c for sending: outbound paths in configured order first, then inbound. */
@@ -2032,10 +2254,11 @@ static json_t *peer_json(const struct lk_net *net, const struct peer *p, uint64_
     }
     json_t *last_heard =
             p->last_heard_usec ? json_integer(ms_ago(now, p->last_heard_usec)) : json_null();
-    json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I}", "name", p->name, "state",
+    json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:I, s:o}", "name", p->name, "state",
                           p->alive ? STATE_ALIVE : STATE_DEAD, "known", peer_known(p), "witness",
                           p->witness, "last_heard_ms", last_heard, "paths", paths, "dropped",
-                          dropped_json(p->dropped), "stalled", (json_int_t) p->stalled);
+                          dropped_json(p->dropped), "stalled", (json_int_t) p->stalled, "pulse",
+                          lk_pulse_peer_json(net->pulse, p->name, now));
     /* What its last session said: the protocol in use, the newest it speaks and its
      * software version ("unknown" from a peer of the release before versions); null
      * before any session. */
@@ -2078,6 +2301,19 @@ json_t *lk_net_peers_json(const struct lk_net *net)
     return list;
 }
 
+json_t *lk_net_transport_json(const struct lk_net *net)
+{
+    if (!net) {
+        return json_null();
+    }
+    return json_pack("{s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "pulse", lk_pulse_json(net->pulse),
+                     "comm_port", "strangers", (json_int_t) net->stranger_count, "strangers_max",
+                     (json_int_t) MAX_STRANGERS, "per_source_max",
+                     (json_int_t) STRANGERS_PER_SOURCE, "peer_pending",
+                     (json_int_t) net->peer_pending_count, "stranger_timeout_ms",
+                     (json_int_t) stranger_timeout_ms(net));
+}
+
 json_t *lk_net_dropped_json(const struct lk_net *net)
 {
     static const uint64_t none[DROP_KINDS];
@@ -2090,6 +2326,10 @@ void lk_net_stop(struct lk_net *net)
         return;
     }
     net->stopping = true;
+    /* No pulse, and no feed of the guard from the thread, after this (guardlink's own
+     * timer feeds again until lkd exits). */
+    lk_pulse_stop(net->pulse);
+    net->pulse = NULL;
     uv_close((uv_handle_t *) &net->tick, on_net_handle_closed);
     uv_close((uv_handle_t *) &net->listener, on_net_handle_closed);
     for (size_t i = 0; i < net->peer_count; i++) {
@@ -2174,6 +2414,11 @@ static json_t *tcp_peers_json(const void *backend)
     return lk_net_peers_json(backend);
 }
 
+static json_t *tcp_transport_json(const void *backend)
+{
+    return lk_net_transport_json(backend);
+}
+
 static void tcp_stop(void *backend)
 {
     lk_net_stop(backend);
@@ -2189,5 +2434,6 @@ const struct lk_membership_ops lk_membership_tcp = {
         .broadcast = tcp_broadcast,
         .alive = tcp_alive,
         .peers_json = tcp_peers_json,
+        .transport_json = tcp_transport_json,
         .stop = tcp_stop,
 };

@@ -12,9 +12,11 @@
  * identified by the name in its authenticated HELLO; an inbound connection from a name
  * that is not a configured peer is kept (it is heard) but reported with known=false.
  *
- * Liveness: a path is ALIVE while a valid frame arrived on it within
- * heartbeat-interval × heartbeat-misses; a node is ALIVE while any of its paths (outbound
- * or inbound) is. Heartbeats go out every heartbeat-interval on every connection.
+ * Liveness: a path is ALIVE while a valid frame arrived on it, or a valid pulse of its
+ * peer from its remote address (pulse.h: a UDP datagram from the peer's own thread, which
+ * does not wait behind the peer's loop), within heartbeat-interval × heartbeat-misses; a
+ * node is ALIVE while any of its paths (outbound or inbound) is. Heartbeats go out every
+ * heartbeat-interval on every connection.
  *
  * Freshness (SPEC §5, replayed messages are dropped, also across connections): each
  * side's HELLO carries "nonce", 16 hex digits, fresh from randombytes_buf for that
@@ -117,6 +119,11 @@ bool lk_net_alive(const struct lk_net *net, const char *peer);
  * plus one entry per unidentified remote address that sent bad frames (name null). A new
  * reference. */
 json_t *lk_net_peers_json(const struct lk_net *net);
+
+/* The pulse thread and the comm port's connections before HELLO, for status:
+ * {"pulse": lk_pulse_json (pulse.h), "comm_port": {"strangers":N,"strangers_max":N,
+ *  "per_source_max":N,"peer_pending":N,"stranger_timeout_ms":N}} (a new reference). */
+json_t *lk_net_transport_json(const struct lk_net *net);
 
 /* Total frames dropped since start, by kind, as in lk_net_peers_json's "dropped". */
 json_t *lk_net_dropped_json(const struct lk_net *net);

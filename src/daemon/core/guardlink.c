@@ -1,8 +1,13 @@
-/* lkd's link to its guard (issue 10): feeds the liveness page from the loop, keeps the
- * guard's plan (which cgroups to kill, whom to tell) up to date, and exits at once when the
- * guard says it has fenced this node.
+/* lkd's link to its guard (issue 10): the liveness page's feed, the guard's plan (which
+ * cgroups to kill, whom to tell) kept up to date, and the exit at once when the guard says
+ * it has fenced this node.
  *
- * Events that enter: the feed timer (every LK_GUARD_FEED_MS, at most every dead time / 8),
+ * The feed: from the comm paths' pulse thread (cluster/pulse.h, lk_guardlink_feed), while
+ * the main loop makes progress within the stall limit, so that the guard and the peers see
+ * the same "alive"; from this file's timer only while no thread has fed for two periods
+ * (before the comm paths start, after they stop, a witness).
+ *
+ * Events that enter: the timer (every LK_GUARD_FEED_MS, at most every dead time / 8),
  * which also rebuilds the plan when the bus said something it is made of changed (states,
  * definitions, records, peers) and every 5 s anyway (written only when it changed);
  * status
@@ -15,6 +20,8 @@
 #include "guardlink.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +44,11 @@ struct lk_guardlink {
     uint64_t plan_at_ms; /* uv_now of the last plan built */
     bool plan_dirty;     /* states, definitions, records or peers changed since */
     bool guarding;       /* the guard watches, and containment lets it kill something */
+    uint64_t every_ms;   /* the timer's period */
+    /* The pulse thread's feed: feed_lock keeps lk_guardlink_stop from unmapping the page
+     * under it; thread_fed_ns says when it last fed (0 = never). */
+    pthread_mutex_t feed_lock;
+    _Atomic uint64_t thread_fed_ns;
 };
 
 static uint64_t dead_ms(const struct lk_node *node)
@@ -199,12 +211,33 @@ void lk_guardlink_exit_if_fenced(struct lk_node *node)
     }
 }
 
+void lk_guardlink_feed(void *guardlink)
+{
+    struct lk_guardlink *g = guardlink;
+    pthread_mutex_lock(&g->feed_lock);
+    if (g->feed) {
+        uint64_t now = uv_hrtime();
+        /* Whether the guard fenced is the loop's to act on (on_feed reads the page). */
+        (void) lk_guardfeed_feed(g->feed, now, NULL, 0);
+        atomic_store(&g->thread_fed_ns, now);
+    }
+    pthread_mutex_unlock(&g->feed_lock);
+}
+
 static void on_feed(uv_timer_t *t)
 {
     struct lk_guardlink *g = t->data;
     struct lk_node *node = g->node;
     char why[256] = "";
-    if (lk_guardfeed_feed(g->feed, uv_hrtime(), why, sizeof(why))) {
+    uint64_t now_ns = uv_hrtime();
+    uint64_t fed = atomic_load(&g->thread_fed_ns);
+    bool thread_feeds = fed != 0 && now_ns - fed <= 2 * g->every_ms * 1000000ull;
+    if (thread_feeds ? lk_guardfeed_fenced(g->feed)
+                     : lk_guardfeed_feed(g->feed, now_ns, why, sizeof(why))) {
+        if (thread_feeds) {
+            /* The reason, read as a feed does (one more feed is harmless now). */
+            (void) lk_guardfeed_feed(g->feed, now_ns, why, sizeof(why));
+        }
         fenced_exit(node, why);
     }
     uint64_t now = uv_now(node->loop);
@@ -235,6 +268,8 @@ int lk_guardlink_start(struct lk_node *node)
     }
     uint64_t every = dead_ms(node) / 8;
     every = every > LK_GUARD_FEED_MS ? LK_GUARD_FEED_MS : every ? every : 1;
+    g->every_ms = every;
+    pthread_mutex_init(&g->feed_lock, NULL);
     uv_timer_init(node->loop, &g->timer);
     g->timer.data = g;
     uv_timer_start(&g->timer, on_feed, 0, every);
@@ -300,7 +335,9 @@ void lk_guardlink_stop(struct lk_node *node, bool clean)
     node->guard = NULL;
     uv_timer_stop(&g->timer);
     uv_close((uv_handle_t *) &g->timer, NULL);
+    pthread_mutex_lock(&g->feed_lock);
     lk_guardfeed_close(g->feed, clean);
     g->feed = NULL;
+    pthread_mutex_unlock(&g->feed_lock);
     /* g itself stays allocated until exit: the timer's close callback may run later. */
 }

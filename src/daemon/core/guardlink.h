@@ -19,6 +19,13 @@ void lk_guardlink_on_defined(void *userdata, const char *tag);
 void lk_guardlink_on_committed(void *userdata, const char *const *tags, size_t count);
 void lk_guardlink_on_owners(void *userdata, bool records);
 
+/* Feeds the liveness page from another thread (the pulse thread, cluster/pulse.h), which
+ * calls it only while the main loop makes progress; guardlink is its argument (node->guard).
+ * Thread-safe, also against lk_guardlink_stop (after which it writes nothing). While it
+ * feeds, the loop's timer does not; it feeds again when the thread has not for two
+ * periods. */
+void lk_guardlink_feed(void *guardlink);
+
 /* Whether a guard watches this node and can fence it (containment on): the heartbeats say
  * so, and the peers then wait for its word before they take over. */
 bool lk_guardlink_guarding(const struct lk_node *node);
