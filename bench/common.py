@@ -341,8 +341,14 @@ class ProcObserver(threading.Thread):
         return None
 
 
-# The remove and the check of the benchmarks' pidfile application (state/<node>.pid):
-# remove kills it, the check says whether it runs (a zombie does not).
+# The benchmarks' pidfile application (state/<node>.pid): UP starts a detached sleep,
+# DOWN kills it, the check says whether it runs (a zombie does not).
+UP = """
+state=%(state)s
+setsid sleep 2147483 </dev/null >/dev/null 2>&1 &
+echo $! > "$state/$LK_NODE.pid.new" && mv -f "$state/$LK_NODE.pid.new" "$state/$LK_NODE.pid"
+exit 0
+"""
 DOWN = """
 state=%(state)s
 pid=$(cat "$state/$LK_NODE.pid" 2>/dev/null) && kill -9 "$pid" 2>/dev/null
@@ -382,3 +388,22 @@ def create_extended(cluster, tag, up, v):
            "--quickchk-interval", "5", "--local-recovery", "off")
     n1.cmd("lkcli", "resource", "extend", "--tag", tag, "--node", n2.name, "--priority", "10")
     return n1, n2
+
+
+def kill_and_wait(state, timeout=10):
+    """Kills the one-node application (state/pid) with SIGKILL and waits until a new one
+    runs: the seconds from the kill to that (monotonic), or SystemExit."""
+    old = int(open(os.path.join(state, "pid")).read())
+    t0 = time.monotonic()
+    os.kill(old, 9)
+
+    def recovered():
+        try:
+            pid = int(open(os.path.join(state, "pid")).read())
+        except (OSError, ValueError):
+            return None
+        return pid != old and alive(pid)
+
+    if not wait_for(recovered, timeout):
+        raise SystemExit(f"the application did not come back within {timeout} s")
+    return time.monotonic() - t0

@@ -17,7 +17,7 @@ import re
 import statistics
 import time
 
-from common import ONE_CHECK as CHECK, ONE_STOP as STOP, Node, alive, wait_for
+from common import ONE_CHECK as CHECK, ONE_STOP as STOP, Node, kill_and_wait
 
 START = """
 d=$(dirname "$0"); state=%(state)s
@@ -47,20 +47,7 @@ def run_series(build, runs, pidfile):
         latencies = []
         for _ in range(runs):
             time.sleep(0.3 + random.random())
-            old = int(open(os.path.join(state, "pid")).read())
-            t0 = time.monotonic()
-            os.kill(old, 9)
-
-            def recovered():
-                try:
-                    pid = int(open(os.path.join(state, "pid")).read())
-                except (OSError, ValueError):
-                    return None
-                return pid != old and alive(pid)
-
-            if not wait_for(recovered, 10):
-                raise SystemExit("the application did not come back within 10 s")
-            latencies.append((time.monotonic() - t0) * 1000)
+            latencies.append(kill_and_wait(state) * 1000)
         durations = [int(m.group(1)) for e in node.events(400)
                      if e["number"] == 1502
                      for m in [re.search(r"\((\d+) ms\)", e["message"])] if m]

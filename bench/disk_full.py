@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import time
 
-from common import ONE_STOP as STOP, Node, alive, summary_ms, wait_for
+from common import ONE_STOP as STOP, Node, kill_and_wait, summary_ms, wait_for
 
 START = """
 state=%(state)s
@@ -51,22 +51,10 @@ def store(node):
     return json.loads(out).get("store", {})
 
 
-def kill_and_wait(state):
+def kill_ms(state):
+    """A short random pause, then the application killed: ms until it runs again."""
     time.sleep(0.2 + random.random() * 0.3)
-    old = int(open(os.path.join(state, "pid")).read())
-    t0 = time.monotonic()
-    os.kill(old, 9)
-
-    def recovered():
-        try:
-            pid = int(open(os.path.join(state, "pid")).read())
-        except (OSError, ValueError):
-            return None
-        return pid != old and alive(pid)
-
-    if not wait_for(recovered, 10):
-        raise SystemExit("the application did not come back within 10 s")
-    return (time.monotonic() - t0) * 1000
+    return kill_and_wait(state) * 1000
 
 
 def main():
@@ -92,12 +80,12 @@ def main():
                  "--max-recoveries", "100", "--recovery-window", "1")
         wait_for(lambda: os.path.exists(os.path.join(state, "pid")), 10)
 
-        room = [kill_and_wait(state) for _ in range(args.runs)]
+        room = [kill_ms(state) for _ in range(args.runs)]
 
         fillers.append(fill(node.root))
-        first = kill_and_wait(state)  # frees the reserve, written there
+        first = kill_ms(state)  # frees the reserve, written there
         fillers.append(fill(os.path.join(node.root, "var")))
-        full = [kill_and_wait(state) for _ in range(args.runs)]
+        full = [kill_ms(state) for _ in range(args.runs)]
         st = store(node)
         if st.get("writable") is not False:
             raise SystemExit(f"the store should not be writable: {st}")

@@ -29,14 +29,8 @@ import signal
 import subprocess
 import time
 
-from common import Cluster, alive, summary_ms, wait_for, create_extended
+from common import UP, Cluster, alive, create_extended, summary_ms, wait_for
 
-UP = """
-state=%(state)s
-setsid sleep 2147483 </dev/null >/dev/null 2>&1 &
-echo $! > "$state/$LK_NODE.pid.new" && mv -f "$state/$LK_NODE.pid.new" "$state/$LK_NODE.pid"
-exit 0
-"""
 TAG = "app"
 TARGETS_MS = {(1000, 3): 3500, (200, 3): 1000}
 

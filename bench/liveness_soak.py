@@ -29,14 +29,8 @@ import sys
 import tempfile
 import time
 
-from common import Cluster, alive, create_extended, summary_ms, wait_for
+from common import UP, Cluster, alive, create_extended, summary_ms, wait_for
 
-UP = """
-state=%(state)s
-setsid sleep 2147483 </dev/null >/dev/null 2>&1 &
-echo $! > "$state/$LK_NODE.pid.new" && mv -f "$state/$LK_NODE.pid.new" "$state/$LK_NODE.pid"
-exit 0
-"""
 TAG = "app"
 
 

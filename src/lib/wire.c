@@ -44,6 +44,20 @@ static uint64_t get_u64(const uint8_t *p)
     return v;
 }
 
+/* The 28-byte header of both frame kinds: magic, type, flags and reserved (zero), session,
+ * seq, payload length. */
+static void put_header(uint8_t *buf, const char *magic, uint8_t type, uint64_t session,
+                       uint64_t seq, size_t payload_len)
+{
+    memcpy(buf, magic, 4);
+    buf[4] = type;
+    buf[5] = 0;
+    put_u16(buf + 6, 0);
+    put_u64(buf + 8, session);
+    put_u64(buf + 16, seq);
+    put_u32(buf + 24, (uint32_t) payload_len);
+}
+
 int lk_wire_encode(const uint8_t key[LK_WIRE_KEY], uint8_t type, uint64_t session, uint64_t seq,
                    const void *payload, size_t payload_len, uint8_t **ret_buf, size_t *ret_len)
 {
@@ -56,13 +70,7 @@ int lk_wire_encode(const uint8_t key[LK_WIRE_KEY], uint8_t type, uint64_t sessio
     if (!buf) {
         return -ENOMEM;
     }
-    memcpy(buf, LK_WIRE_MAGIC, 4);
-    buf[4] = type;
-    buf[5] = 0;
-    put_u16(buf + 6, 0);
-    put_u64(buf + 8, session);
-    put_u64(buf + 16, seq);
-    put_u32(buf + 24, (uint32_t) payload_len);
+    put_header(buf, LK_WIRE_MAGIC, type, session, seq, payload_len);
     if (payload_len) {
         memcpy(buf + LK_WIRE_HEADER, payload, payload_len);
     }
@@ -194,13 +202,7 @@ int lk_wire_seal(const uint8_t skey[LK_WIRE_KEY], uint8_t type, uint64_t session
     if (!buf) {
         return -ENOMEM;
     }
-    memcpy(buf, LK_WIRE_MAGIC_AEAD, 4);
-    buf[4] = type;
-    buf[5] = 0;
-    put_u16(buf + 6, 0);
-    put_u64(buf + 8, session);
-    put_u64(buf + 16, seq);
-    put_u32(buf + 24, (uint32_t) payload_len);
+    put_header(buf, LK_WIRE_MAGIC_AEAD, type, session, seq, payload_len);
     uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
     aead_nonce(session, seq, nonce);
     unsigned long long clen = 0;
