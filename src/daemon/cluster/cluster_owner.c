@@ -34,50 +34,56 @@ static bool in_list(char (*tags)[LK_TAG_MAX + 1], size_t count, const char *tag)
     return false;
 }
 
-size_t lk_cluster_hierarchy(const struct lk_node *node, const char *tag,
+size_t lk_cluster_hierarchy(struct lk_node *node, const char *tag,
                             char (**ret_tags)[LK_TAG_MAX + 1])
 {
-    size_t cap = 8, count = 0;
+    /* Breadth-first from tag over the index's neighbour lists, which keep the order of
+     * the dependency list: the tags come in the order a walk over that list finds them
+     * (placement's view lists them so). Tags that dependencies name but the node does
+     * not hold are part of it too, as they always were. */
+    const struct lk_hier *h = lk_node_hier(node);
+    size_t start;
+    bool known = h && lk_hier_vertex(h, tag, &start);
+    /* Sized by the hierarchy, and marked by rank within it: a lone resource costs
+     * nothing more than its own name. */
+    size_t cap = known ? h->comp_size[h->comp[start]] : 1;
     char(*tags)[LK_TAG_MAX + 1] = calloc(cap, sizeof(*tags));
-    if (!tags) {
+    size_t *queue = known ? calloc(cap, sizeof(*queue)) : NULL;
+    bool *seen = known ? calloc(cap, sizeof(*seen)) : NULL;
+    if (!tags || (known && (!queue || !seen))) {
+        free(tags);
+        free(queue);
+        free(seen);
         *ret_tags = NULL;
         return 0;
     }
-    snprintf(tags[count++], sizeof(tags[0]), "%s", tag);
-    for (size_t i = 0; i < count; i++) {
-        for (size_t d = 0; d < node->dep_count; d++) {
-            const char *other = NULL;
-            if (strcmp(node->deps[d].parent, tags[i]) == 0) {
-                other = node->deps[d].child;
-            } else if (strcmp(node->deps[d].child, tags[i]) == 0) {
-                other = node->deps[d].parent;
-            }
-            if (!other || in_list(tags, count, other)) {
-                continue;
-            }
-            if (count == cap) {
-                char(*bigger)[LK_TAG_MAX + 1] = realloc(tags, 2 * cap * sizeof(*tags));
-                if (!bigger) {
-                    break;
+    snprintf(tags[0], sizeof(tags[0]), "%s", tag);
+    size_t count = 1;
+    if (known) {
+        queue[0] = start;
+        seen[h->rank[start]] = true;
+        for (size_t i = 0; i < count; i++) {
+            size_t n = 0;
+            const size_t *nbr = lk_hier_neighbours(h, queue[i], &n);
+            for (size_t k = 0; k < n; k++) {
+                if (seen[h->rank[nbr[k]]]) {
+                    continue;
                 }
-                tags = bigger;
-                cap *= 2;
+                seen[h->rank[nbr[k]]] = true;
+                queue[count] = nbr[k];
+                snprintf(tags[count++], sizeof(tags[0]), "%s", lk_hier_tag(h, nbr[k]));
             }
-            snprintf(tags[count++], sizeof(tags[0]), "%s", other);
         }
     }
+    free(queue);
+    free(seen);
     *ret_tags = tags;
     return count;
 }
 
 static bool has_parent(const struct lk_node *node, const char *tag)
 {
-    for (size_t d = 0; d < node->dep_count; d++) {
-        if (strcmp(node->deps[d].child, tag) == 0) {
-            return true;
-        }
-    }
-    return false;
+    return lk_node_has_parents(node, tag);
 }
 
 uint32_t lk_cluster_hier_priority(const struct lk_node *node, char (*tags)[LK_TAG_MAX + 1],
@@ -439,6 +445,11 @@ void lk_owner_node_alive(struct lk_cluster *cl, const char *peer)
 
 /* ---------------------------------------------------------------- events */
 
+static int tag_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
 void lk_owner_reconcile(struct lk_cluster *cl)
 {
     struct lk_node *node = cl->node;
@@ -446,7 +457,7 @@ void lk_owner_reconcile(struct lk_cluster *cl)
         return;
     }
     size_t n = node->count;
-    char(*done)[LK_TAG_MAX + 1] = calloc(n ? n : 1, sizeof(*done));
+    bool *done = calloc(n ? n : 1, sizeof(*done));
     char(*tags)[LK_TAG_MAX + 1] = calloc(n ? n : 1, sizeof(*tags));
     if (!done || !tags) {
         free(done);
@@ -456,17 +467,20 @@ void lk_owner_reconcile(struct lk_cluster *cl)
     for (size_t i = 0; i < n; i++) {
         snprintf(tags[i], sizeof(tags[i]), "%s", node->resources[i]->tag);
     }
-    size_t done_count = 0;
     for (size_t i = 0; i < n; i++) {
-        if (in_list(done, done_count, tags[i]) || !lk_node_find(node, tags[i])) {
+        if (done[i] || !lk_node_find(node, tags[i])) {
             continue;
         }
         struct pview pv;
         if (!build_view(cl, tags[i], &pv)) {
             continue;
         }
-        for (size_t t = 0; t < pv.v.hier.count && done_count < n; t++) {
-            snprintf(done[done_count++], sizeof(done[0]), "%s", pv.names[t]);
+        /* tags is sorted (a copy of the node's tags): each member is found by bisection. */
+        for (size_t t = 0; t < pv.v.hier.count; t++) {
+            char(*hit)[LK_TAG_MAX + 1] = bsearch(pv.names[t], tags, n, sizeof(*tags), tag_cmp);
+            if (hit) {
+                done[hit - tags] = true;
+            }
         }
         struct lk_pevent ev = {.type = LK_PEV_RECONCILE};
         char err[LK_REASON_MAX];

@@ -71,6 +71,7 @@ struct lk_monitor {
     struct watch **watches;
     size_t count, capacity;
     unsigned running;
+    uint64_t syncs; /* counts sync_many calls: one nested in another shows up */
 };
 
 static const enum lk_action depth_action[DEPTHS] = {LK_ACTION_QUICKCHK, LK_ACTION_DEEPCHK};
@@ -449,7 +450,9 @@ static void disarm(struct watch *w)
     w->pidfile_warned = false;
 }
 
-static bool wants_monitoring(const struct lk_node *node, const struct lk_resource *res)
+/* busy: whether res's hierarchy has an action pending, when the caller knows (0 or 1),
+ * else -1. */
+static bool wants_monitoring(struct lk_node *node, const struct lk_resource *res, int busy)
 {
     if (node->stopping || !lk_state_in_service(res->state) || !res->settings.monitor) {
         return false;
@@ -461,15 +464,15 @@ static bool wants_monitoring(const struct lk_node *node, const struct lk_resourc
         return false;
     }
     /* No check runs while an action runs anywhere on the resource's hierarchy. */
+    if (busy >= 0) {
+        return !busy;
+    }
     struct lk_view view = lk_node_view(node);
     return !lk_engine_hierarchy_busy(&view, res->tag);
 }
 
-void lk_monitor_sync(struct lk_monitor *mon, const char *tag)
+static void sync_one(struct lk_monitor *mon, const char *tag, int busy)
 {
-    if (!mon) {
-        return;
-    }
     struct lk_node *node = mon->node;
     const struct lk_resource *res = lk_node_find(node, tag);
     if (!res) {
@@ -477,7 +480,7 @@ void lk_monitor_sync(struct lk_monitor *mon, const char *tag)
         return;
     }
     struct watch *w = find_watch(mon, tag, NULL);
-    if (!wants_monitoring(node, res)) {
+    if (!wants_monitoring(node, res, busy)) {
         if (w) {
             disarm(w);
         }
@@ -521,6 +524,70 @@ void lk_monitor_sync(struct lk_monitor *mon, const char *tag)
     watch_cgroup(w, res);
 }
 
+void lk_monitor_sync(struct lk_monitor *mon, const char *tag)
+{
+    if (mon) {
+        sync_one(mon, tag, -1);
+    }
+}
+
+/* Whether each hierarchy (a component of the node's index) has an action pending;
+ * NULL when out of memory. */
+static bool *busy_hierarchies(const struct lk_node *node, const struct lk_hier *h)
+{
+    bool *busy = calloc(h->comp_count ? h->comp_count : 1, sizeof(*busy));
+    for (size_t r = 0; busy && r < node->count; r++) {
+        busy[h->comp[r]] |= node->resources[r]->pending != LK_PENDING_NONE;
+    }
+    return busy;
+}
+
+/* Syncs every resource of the hierarchies of tags[0..count) (every resource: tags
+ * NULL), in the view's order, finding which hierarchies are busy once rather than for
+ * each resource: linear in the number of resources. A sync may hand an event to the
+ * executor (a watched process found gone), which commits and syncs in turn: then the
+ * busy hierarchies are found again before the next sync. */
+static void sync_many(struct lk_monitor *mon, const char *const *tags, size_t count)
+{
+    struct lk_node *node = mon->node;
+    const struct lk_hier *h = lk_node_hier(node);
+    bool *follow = h ? calloc(h->comp_count ? h->comp_count : 1, sizeof(*follow)) : NULL;
+    bool *busy = h ? busy_hierarchies(node, h) : NULL;
+    if (!follow || !busy) {
+        /* Out of memory: every resource on its own. */
+        free(follow);
+        free(busy);
+        for (size_t r = 0; r < node->count; r++) {
+            sync_one(mon, node->resources[r]->tag, -1);
+        }
+        return;
+    }
+    for (size_t i = 0; tags && i < count; i++) {
+        size_t v;
+        if (lk_hier_vertex(h, tags[i], &v)) {
+            follow[h->comp[v]] = true;
+        }
+    }
+    uint64_t mine = ++mon->syncs;
+    for (size_t r = 0; r < node->count; r++) {
+        if (tags && !follow[h->comp[r]]) {
+            continue;
+        }
+        if (mon->syncs != mine) {
+            /* A nested commit: the states changed (never the resources or the
+             * dependencies: only definitions change those). */
+            free(busy);
+            if (!(busy = busy_hierarchies(node, h))) {
+                break;
+            }
+            mine = mon->syncs;
+        }
+        sync_one(mon, node->resources[r]->tag, busy[h->comp[r]]);
+    }
+    free(follow);
+    free(busy);
+}
+
 void lk_monitor_forget(struct lk_monitor *mon, const char *tag)
 {
     size_t i;
@@ -546,19 +613,7 @@ void lk_monitor_stop_all(struct lk_monitor *mon)
 
 void lk_monitor_on_committed(void *userdata, const char *const *tags, size_t count)
 {
-    struct lk_monitor *mon = userdata;
-    struct lk_node *node = mon->node;
-    struct lk_view view = lk_node_view(node);
-    for (size_t r = 0; r < node->count; r++) {
-        const char *tag = node->resources[r]->tag;
-        bool follows = !tags;
-        for (size_t i = 0; !follows && i < count; i++) {
-            follows = lk_engine_connected(&view, tag, tags[i]);
-        }
-        if (follows) {
-            lk_monitor_sync(mon, tag);
-        }
-    }
+    sync_many(userdata, tags, count);
 }
 
 void lk_monitor_on_defined(void *userdata, const char *tag)
@@ -574,7 +629,5 @@ void lk_monitor_on_defined(void *userdata, const char *tag)
             lk_monitor_forget(mon, mon->watches[i]->tag);
         }
     }
-    for (size_t r = 0; r < node->count; r++) {
-        lk_monitor_sync(mon, node->resources[r]->tag);
-    }
+    sync_many(mon, NULL, 0);
 }

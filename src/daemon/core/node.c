@@ -73,6 +73,7 @@ int lk_node_add(struct lk_node *node, struct lk_resource *res)
             (node->count - at) * sizeof(node->resources[0]));
     node->resources[at] = res;
     node->count++;
+    node->hier_stale = true;
     return 0;
 }
 
@@ -86,11 +87,13 @@ int lk_node_add_dep(struct lk_node *node, const char *parent, const char *child)
     struct lk_dep *d = &node->deps[node->dep_count++];
     snprintf(d->parent, sizeof(d->parent), "%s", parent);
     snprintf(d->child, sizeof(d->child), "%s", child);
+    node->hier_stale = true;
     return 0;
 }
 
 void lk_node_drop_dep(struct lk_node *node, const char *parent, const char *child)
 {
+    node->hier_stale = true;
     for (size_t i = 0; i < node->dep_count;) {
         struct lk_dep *d = &node->deps[i];
         bool match = (!parent || strcmp(d->parent, parent) == 0) &&
@@ -106,6 +109,11 @@ void lk_node_drop_dep(struct lk_node *node, const char *parent, const char *chil
 
 bool lk_node_has_parents(const struct lk_node *node, const char *tag)
 {
+    const struct lk_hier *h = lk_node_hier_fresh(node);
+    size_t v, n = 0;
+    if (h) {
+        return lk_hier_vertex(h, tag, &v) && (lk_hier_parents(h, v, &n), n > 0);
+    }
     for (size_t i = 0; i < node->dep_count; i++) {
         if (strcmp(node->deps[i].child, tag) == 0) {
             return true;
@@ -213,11 +221,35 @@ void lk_node_drop(struct lk_node *node, const char *tag)
                 (node->count - i - 1) * sizeof(node->resources[0]));
         node->count--;
     }
+    node->hier_stale = true;
 }
 
-struct lk_view lk_node_view(const struct lk_node *node)
+const struct lk_hier *lk_node_hier_fresh(const struct lk_node *node)
+{
+    bool fresh = !node->hier_stale && lk_hier_matches(&node->hier, node->resources, node->count,
+                                                      node->deps, node->dep_count);
+    return fresh ? &node->hier : NULL;
+}
+
+const struct lk_hier *lk_node_hier(struct lk_node *node)
+{
+    if (node->hier_stale ||
+        !lk_hier_matches(&node->hier, node->resources, node->count, node->deps, node->dep_count)) {
+        if (lk_hier_build(&node->hier, node->resources, node->count, true, node->deps,
+                          node->dep_count) < 0) {
+            lk_log(LK_LOG_ERR, "cannot index the hierarchies of %zu resources: out of memory",
+                   node->count);
+            return NULL;
+        }
+        node->hier_stale = false;
+    }
+    return &node->hier;
+}
+
+struct lk_view lk_node_view(struct lk_node *node)
 {
     return (struct lk_view){
+            .hier = lk_node_hier(node),
             .resources = node->resources,
             .count = node->count,
             .node = node->name,

@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""Benchmark: hierarchy operations at scale, and the loop's worst stall during them.
+
+For each shape (a chain: r0 depends on r1, which depends on r2, ...; a tree: ri depends
+on r(2i+1) and r(2i+2)) and each size (default 100, 1000 and 5000 resources, restore and
+remove `exit 0`, no checks): the setup (creating the resources and the dependencies over
+the local socket, one request each), the restore of the root (`resource.restore`, which
+restores the whole hierarchy) and the remove of the whole hierarchy
+(`resource.remove --hierarchy`). While the restore and the remove run, `lkcli status`
+is polled every ~50 ms from outside; the worst answer time is the loop's worst stall as a
+client sees it (it includes lkcli's own start, a few ms). Prints a table, then JSON.
+"""
+import argparse
+import base64
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+
+from common import Node
+
+
+class Client:
+    """One request per connection over run/lkd.sock, as lkcli does."""
+
+    def __init__(self, root):
+        self.path = os.path.join(root, "run", "lkd.sock")
+
+    def call(self, cmd, args, timeout=3600):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(self.path)
+            s.sendall((json.dumps({"v": 1, "cmd": cmd, "args": args}) + "\n").encode())
+            buf = b""
+            while True:
+                while b"\n" not in buf:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        raise RuntimeError(f"{cmd}: connection closed")
+                    buf += chunk
+                line, buf = buf.split(b"\n", 1)
+                msg = json.loads(line)
+                if "progress" in msg:
+                    continue
+                if not msg.get("ok"):
+                    raise RuntimeError(f"{cmd} {args}: {msg.get('error')}")
+                return msg.get("data")
+        finally:
+            s.close()
+
+
+class Poller(threading.Thread):
+    """Runs `lkcli status` every ~50 ms until stopped; keeps each answer's time."""
+
+    def __init__(self, node):
+        super().__init__(daemon=True)
+        self.node = node
+        self.times = []
+        self.failed = 0
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            t0 = time.monotonic()
+            r = subprocess.run([f"{self.node.build}/lkcli", "--root", self.node.root, "status"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            dt = time.monotonic() - t0
+            if r.returncode != 0:
+                self.failed += 1
+            self.times.append(dt)
+            self.done.wait(max(0.0, 0.05 - dt))
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        return {"polls": len(self.times), "failed": self.failed,
+                "max_ms": round(max(self.times) * 1000, 1) if self.times else None}
+
+
+def edges(shape, n):
+    if shape == "chain":
+        return [(f"r{i}", f"r{i + 1}") for i in range(n - 1)]
+    return [(f"r{(i - 1) // 2}", f"r{i}") for i in range(1, n)]
+
+
+def one(build, shape, n):
+    node = Node(build)
+    try:
+        node.start()
+        cli = Client(node.root)
+        ok = base64.b64encode(b"#!/bin/sh\nexit 0\n").decode()
+        t0 = time.monotonic()
+        for i in range(n):
+            cli.call("resource.create", {
+                "type": "gen", "tag": f"r{i}", "scripts": {"restore": ok, "remove": ok},
+                "settings": {"quickchk-interval": "0", "deepchk-interval": "0"},
+                "in_service": False})
+        for parent, child in edges(shape, n):
+            cli.call("dependency.create", {"parent": parent, "child": child})
+        setup = time.monotonic() - t0
+
+        poll = Poller(node)
+        poll.start()
+        t0 = time.monotonic()
+        cli.call("resource.restore", {"tag": "r0"})
+        restore = time.monotonic() - t0
+        restore_stall = poll.stop()
+
+        poll = Poller(node)
+        poll.start()
+        t0 = time.monotonic()
+        cli.call("resource.remove", {"tag": "r0", "hierarchy": True})
+        remove = time.monotonic() - t0
+        remove_stall = poll.stop()
+        return {"shape": shape, "resources": n, "setup_s": round(setup, 2),
+                "restore_s": round(restore, 2), "restore_status": restore_stall,
+                "remove_s": round(remove, 2), "remove_status": remove_stall}
+    finally:
+        node.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
+    ap.add_argument("--sizes", default="100,1000,5000")
+    ap.add_argument("--shapes", default="chain,tree")
+    args = ap.parse_args()
+    rows = []
+    for shape in args.shapes.split(","):
+        for n in [int(x) for x in args.sizes.split(",")]:
+            rows.append(one(args.build, shape, n))
+            r = rows[-1]
+            print(f"{r['shape']:>6} {r['resources']:>6}  setup {r['setup_s']:>8.2f} s  "
+                  f"restore {r['restore_s']:>8.2f} s (status max "
+                  f"{r['restore_status']['max_ms']} ms, {r['restore_status']['polls']} polls)  "
+                  f"remove {r['remove_s']:>8.2f} s (status max "
+                  f"{r['remove_status']['max_ms']} ms)", flush=True)
+    print(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
