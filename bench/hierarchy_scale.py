@@ -19,7 +19,7 @@ import subprocess
 import threading
 import time
 
-from common import Node
+from common import Cluster, Node, wait_for
 
 
 class Client:
@@ -91,15 +91,8 @@ def one(build, shape, n):
     try:
         node.start()
         cli = Client(node.root)
-        ok = base64.b64encode(b"#!/bin/sh\nexit 0\n").decode()
         t0 = time.monotonic()
-        for i in range(n):
-            cli.call("resource.create", {
-                "type": "gen", "tag": f"r{i}", "scripts": {"restore": ok, "remove": ok},
-                "settings": {"quickchk-interval": "0", "deepchk-interval": "0"},
-                "in_service": False})
-        for parent, child in edges(shape, n):
-            cli.call("dependency.create", {"parent": parent, "child": child})
+        create(cli, shape, n)
         setup = time.monotonic() - t0
 
         poll = Poller(node)
@@ -122,14 +115,84 @@ def one(build, shape, n):
         node.close()
 
 
+def create(cli, shape, n):
+    ok = base64.b64encode(b"#!/bin/sh\nexit 0\n").decode()
+    for i in range(n):
+        cli.call("resource.create", {
+            "type": "gen", "tag": f"r{i}", "scripts": {"restore": ok, "remove": ok},
+            "settings": {"quickchk-interval": "0", "deepchk-interval": "0"},
+            "in_service": False})
+    for parent, child in edges(shape, n):
+        cli.call("dependency.create", {"parent": parent, "child": child})
+
+
+def count_state(node, state):
+    """How many of node's resources are in state and idle (None: no answer)."""
+    r = subprocess.run([f"{node.build}/ins_list", "--root", node.root, "-f", ","],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=30)
+    if r.returncode != 0:
+        return None
+    return sum(1 for line in r.stdout.splitlines() if f",{state}," in f",{line},")
+
+
+def one_cluster(build, shape, n):
+    """Two nodes: n resources created on node1, restored, extended to node2; a
+    switchover to node2 (restore --node node2) and back; then node1's lkd killed
+    (kill -9) while it holds the hierarchy: the failover to node2. Status is polled on
+    the node that stays up."""
+    cluster = Cluster(build, 2)
+    row = {"shape": shape, "resources": n, "cluster": 2}
+    try:
+        cluster.start()
+        n1, n2 = cluster[0], cluster[1]
+        cli1 = Client(n1.root)
+        t0 = time.monotonic()
+        create(cli1, shape, n)
+        cli1.call("resource.restore", {"tag": "r0"})
+        cli1.call("resource.extend", {"tag": "r0", "node": n2.name, "priority": 10})
+        if not wait_for(lambda: count_state(n2, "OSU") == n, 600, 0.5):
+            raise SystemExit(f"node2 does not hold the {n} resources")
+        row["setup_s"] = round(time.monotonic() - t0, 2)
+        for key, to, off in (("switch_to_node2", n2, n1), ("switch_to_node1", n1, n2)):
+            poll = Poller(to)
+            poll.start()
+            t0 = time.monotonic()
+            Client(off.root).call("resource.restore", {"tag": "r0", "node": to.name})
+            wait_for(lambda: count_state(to, "ISP") == n, 600, 0.2)
+            row[key + "_s"] = round(time.monotonic() - t0, 2)
+            row[key + "_status"] = poll.stop()
+        poll = Poller(n2)
+        poll.start()
+        t0 = time.monotonic()
+        os.kill(n1.pid(), 9)
+        ok = wait_for(lambda: count_state(n2, "ISP") == n, 600, 0.2)
+        row["failover_s"] = round(time.monotonic() - t0, 2) if ok else None
+        row["failover_status"] = poll.stop()
+        return row
+    finally:
+        cluster.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
     ap.add_argument("--sizes", default="100,1000,5000")
     ap.add_argument("--shapes", default="chain,tree")
+    ap.add_argument("--cluster", default="",
+                    help="sizes for the two-node case (switchover, failover), e.g. 1000")
     args = ap.parse_args()
     rows = []
-    for shape in args.shapes.split(","):
+    for n in [int(x) for x in args.cluster.split(",") if x]:
+        r = one_cluster(args.build, "chain", n)
+        rows.append(r)
+        print(f"cluster chain {n}: setup {r['setup_s']} s, switchover to node2 "
+              f"{r['switch_to_node2_s']} s (status max {r['switch_to_node2_status']['max_ms']} "
+              f"ms), back {r['switch_to_node1_s']} s (status max "
+              f"{r['switch_to_node1_status']['max_ms']} ms), failover {r['failover_s']} s "
+              f"(status max {r['failover_status']['max_ms']} ms)", flush=True)
+    if args.cluster:
+        args.shapes = ""
+    for shape in [x for x in args.shapes.split(",") if x]:
         for n in [int(x) for x in args.sizes.split(",")]:
             rows.append(one(args.build, shape, n))
             r = rows[-1]

@@ -450,12 +450,12 @@ static int tag_cmp(const void *a, const void *b)
     return strcmp(a, b);
 }
 
-void lk_owner_reconcile(struct lk_cluster *cl)
+/* Decides ev once for each hierarchy, with the view built from its first tag in the
+ * node's order; the other members are skipped (their views hold the same hierarchy,
+ * and a decision made for it already holds for them). */
+static void each_hierarchy(struct lk_cluster *cl, const struct lk_pevent *ev)
 {
     struct lk_node *node = cl->node;
-    if (node->witness || node->stopping) {
-        return;
-    }
     size_t n = node->count;
     bool *done = calloc(n ? n : 1, sizeof(*done));
     char(*tags)[LK_TAG_MAX + 1] = calloc(n ? n : 1, sizeof(*tags));
@@ -482,13 +482,22 @@ void lk_owner_reconcile(struct lk_cluster *cl)
                 done[hit - tags] = true;
             }
         }
-        struct lk_pevent ev = {.type = LK_PEV_RECONCILE};
         char err[LK_REASON_MAX];
-        (void) decide(cl, &pv, &ev, err, sizeof(err));
+        (void) decide(cl, &pv, ev, err, sizeof(err));
         free_view(&pv);
     }
     free(tags);
     free(done);
+}
+
+void lk_owner_reconcile(struct lk_cluster *cl)
+{
+    struct lk_node *node = cl->node;
+    if (node->witness || node->stopping) {
+        return;
+    }
+    struct lk_pevent ev = {.type = LK_PEV_RECONCILE};
+    each_hierarchy(cl, &ev);
     cl->orphan_check = false;
 }
 
@@ -531,12 +540,10 @@ bool lk_cluster_has_backup(const void *ctx, const char *tag)
 
 void lk_owner_leave(struct lk_cluster *cl, bool running)
 {
-    struct lk_node *node = cl->node;
-    for (size_t i = 0; i < node->count; i++) {
-        struct lk_pevent ev = {.type = LK_PEV_LEAVE, .running = running};
-        char err[LK_REASON_MAX];
-        (void) decide_tag(cl, node->resources[i]->tag, &ev, err, sizeof(err));
-    }
+    /* Once per hierarchy: the record "left" written for its first member answers for
+     * every other one (placement writes it only while the record is not "left" yet). */
+    struct lk_pevent ev = {.type = LK_PEV_LEAVE, .running = running};
+    each_hierarchy(cl, &ev);
 }
 
 /* ---------------------------------------------------------------- requests */
