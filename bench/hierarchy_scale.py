@@ -19,7 +19,7 @@ import subprocess
 import threading
 import time
 
-from common import Cluster, Node, wait_for
+from common import Cluster, Node, proc_stat, wait_for
 
 
 class Client:
@@ -52,8 +52,31 @@ class Client:
             s.close()
 
 
+class Pinger(threading.Thread):
+    """Sends `ping` over the socket every ~20 ms until stopped: its answer time is the
+    loop's stall as a client sees it, without the cost of building a status."""
+
+    def __init__(self, node):
+        super().__init__(daemon=True)
+        self.client = Client(node.root)
+        self.times = []
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            t0 = time.monotonic()
+            try:
+                self.client.call("ping", {}, timeout=60)
+            except (OSError, RuntimeError):
+                pass
+            dt = time.monotonic() - t0
+            self.times.append(dt)
+            self.done.wait(max(0.0, 0.02 - dt))
+
+
 class Poller(threading.Thread):
-    """Runs `lkcli status` every ~50 ms until stopped; keeps each answer's time."""
+    """Runs `lkcli status` every ~50 ms until stopped; keeps each answer's time. A
+    Pinger runs beside it."""
 
     def __init__(self, node):
         super().__init__(daemon=True)
@@ -61,6 +84,11 @@ class Poller(threading.Thread):
         self.times = []
         self.failed = 0
         self.done = threading.Event()
+        self.pinger = Pinger(node)
+
+    def start(self):
+        self.pinger.start()
+        super().start()
 
     def run(self):
         while not self.done.is_set():
@@ -76,8 +104,19 @@ class Poller(threading.Thread):
     def stop(self):
         self.done.set()
         self.join()
+        self.pinger.done.set()
+        self.pinger.join()
+        pings = self.pinger.times
         return {"polls": len(self.times), "failed": self.failed,
-                "max_ms": round(max(self.times) * 1000, 1) if self.times else None}
+                "max_ms": round(max(self.times) * 1000, 1) if self.times else None,
+                "pings": len(pings),
+                "ping_max_ms": round(max(pings) * 1000, 1) if pings else None}
+
+
+def cpu_s(pid):
+    """lkd's own CPU time so far (user + system), in seconds."""
+    t = proc_stat(pid)
+    return (t[0] + t[1]) / os.sysconf("SC_CLK_TCK")
 
 
 def edges(shape, n):
@@ -95,22 +134,25 @@ def one(build, shape, n):
         create(cli, shape, n)
         setup = time.monotonic() - t0
 
+        pid = node.pid()
         poll = Poller(node)
         poll.start()
-        t0 = time.monotonic()
+        t0, c0 = time.monotonic(), cpu_s(pid)
         cli.call("resource.restore", {"tag": "r0"})
-        restore = time.monotonic() - t0
+        restore, restore_cpu = time.monotonic() - t0, cpu_s(pid) - c0
         restore_stall = poll.stop()
 
         poll = Poller(node)
         poll.start()
-        t0 = time.monotonic()
+        t0, c0 = time.monotonic(), cpu_s(pid)
         cli.call("resource.remove", {"tag": "r0", "hierarchy": True})
-        remove = time.monotonic() - t0
+        remove, remove_cpu = time.monotonic() - t0, cpu_s(pid) - c0
         remove_stall = poll.stop()
         return {"shape": shape, "resources": n, "setup_s": round(setup, 2),
                 "restore_s": round(restore, 2), "restore_status": restore_stall,
-                "remove_s": round(remove, 2), "remove_status": remove_stall}
+                "restore_lkd_cpu_ms_per_resource": round(restore_cpu * 1000 / n, 2),
+                "remove_s": round(remove, 2), "remove_status": remove_stall,
+                "remove_lkd_cpu_ms_per_resource": round(remove_cpu * 1000 / n, 2)}
     finally:
         node.close()
 
@@ -187,9 +229,11 @@ def main():
         rows.append(r)
         print(f"cluster chain {n}: setup {r['setup_s']} s, switchover to node2 "
               f"{r['switch_to_node2_s']} s (status max {r['switch_to_node2_status']['max_ms']} "
-              f"ms), back {r['switch_to_node1_s']} s (status max "
-              f"{r['switch_to_node1_status']['max_ms']} ms), failover {r['failover_s']} s "
-              f"(status max {r['failover_status']['max_ms']} ms)", flush=True)
+              f"ms, ping max {r['switch_to_node2_status']['ping_max_ms']} ms), back {r['switch_to_node1_s']} s (status max "
+              f"{r['switch_to_node1_status']['max_ms']} ms, ping max "
+              f"{r['switch_to_node1_status']['ping_max_ms']} ms), failover {r['failover_s']} s "
+              f"(status max {r['failover_status']['max_ms']} ms, ping max "
+              f"{r['failover_status']['ping_max_ms']} ms)", flush=True)
     if args.cluster:
         args.shapes = ""
     for shape in [x for x in args.shapes.split(",") if x]:
@@ -197,10 +241,14 @@ def main():
             rows.append(one(args.build, shape, n))
             r = rows[-1]
             print(f"{r['shape']:>6} {r['resources']:>6}  setup {r['setup_s']:>8.2f} s  "
-                  f"restore {r['restore_s']:>8.2f} s (status max "
-                  f"{r['restore_status']['max_ms']} ms, {r['restore_status']['polls']} polls)  "
-                  f"remove {r['remove_s']:>8.2f} s (status max "
-                  f"{r['remove_status']['max_ms']} ms)", flush=True)
+                  f"restore {r['restore_s']:>8.2f} s, lkd "
+                  f"{r['restore_lkd_cpu_ms_per_resource']} ms cpu/resource (status max "
+                  f"{r['restore_status']['max_ms']} ms, ping max "
+                  f"{r['restore_status']['ping_max_ms']} ms)  "
+                  f"remove {r['remove_s']:>8.2f} s, lkd "
+                  f"{r['remove_lkd_cpu_ms_per_resource']} ms cpu/resource (status max "
+                  f"{r['remove_status']['max_ms']} ms, ping max "
+                  f"{r['remove_status']['ping_max_ms']} ms)", flush=True)
     print(json.dumps(rows, indent=2))
 
 
