@@ -4,11 +4,16 @@
 For each shape (a chain: r0 depends on r1, which depends on r2, ...; a tree: ri depends
 on r(2i+1) and r(2i+2)) and each size (default 100, 1000 and 5000 resources, restore and
 remove `exit 0`, no checks): the setup (creating the resources and the dependencies over
-the local socket, one request each), the restore of the root (`resource.restore`, which
-restores the whole hierarchy) and the remove of the whole hierarchy
-(`resource.remove --hierarchy`). While the restore and the remove run, `lkcli status`
-is polled every ~50 ms from outside; the worst answer time is the loop's worst stall as a
-client sees it (it includes lkcli's own start, a few ms). Prints a table, then JSON.
+the local socket, one request each), then a quiet cycle, the restore of the root
+(`resource.restore`: the whole hierarchy) and the remove of the whole hierarchy
+(`resource.remove --hierarchy`), with lkd's own CPU time per resource (from /proc), then
+(up to --poll-max resources) the same cycle while `lkcli status` is run every ~50 ms and
+`ping` sent every ~20 ms: the worst answer times are the loop's worst stall as a client
+sees it (status's includes lkcli's start and the status's own cost, which grows with the
+number of resources; ping's does not). `--cluster 1000`: two nodes, a chain created on
+node1 and extended to node2, a switchover each way and the failover after `kill -9` of
+the holder's lkd, status and ping polled on the node that stays. Prints a table, then
+JSON.
 """
 import argparse
 import base64
@@ -19,7 +24,7 @@ import subprocess
 import threading
 import time
 
-from common import Cluster, Node, proc_stat, wait_for
+from common import Cluster, Node, free_ports, proc_stat, wait_for
 
 
 class Client:
@@ -125,34 +130,40 @@ def edges(shape, n):
     return [(f"r{(i - 1) // 2}", f"r{i}") for i in range(1, n)]
 
 
-def one(build, shape, n):
+def one(build, shape, n, guard=True, poll_max=1000):
     node = Node(build)
     try:
-        node.start()
+        if guard:
+            node.start()
+        else:
+            node.cmd("lkstart", "--no-guard", "--node", node.name, "--listen",
+                     f"127.0.0.1:{free_ports(1)[0]}")
         cli = Client(node.root)
         t0 = time.monotonic()
         create(cli, shape, n)
         setup = time.monotonic() - t0
 
         pid = node.pid()
-        poll = Poller(node)
-        poll.start()
-        t0, c0 = time.monotonic(), cpu_s(pid)
-        cli.call("resource.restore", {"tag": "r0"})
-        restore, restore_cpu = time.monotonic() - t0, cpu_s(pid) - c0
-        restore_stall = poll.stop()
-
-        poll = Poller(node)
-        poll.start()
-        t0, c0 = time.monotonic(), cpu_s(pid)
-        cli.call("resource.remove", {"tag": "r0", "hierarchy": True})
-        remove, remove_cpu = time.monotonic() - t0, cpu_s(pid) - c0
-        remove_stall = poll.stop()
-        return {"shape": shape, "resources": n, "setup_s": round(setup, 2),
-                "restore_s": round(restore, 2), "restore_status": restore_stall,
-                "restore_lkd_cpu_ms_per_resource": round(restore_cpu * 1000 / n, 2),
-                "remove_s": round(remove, 2), "remove_status": remove_stall,
-                "remove_lkd_cpu_ms_per_resource": round(remove_cpu * 1000 / n, 2)}
+        row = {"shape": shape, "resources": n, "setup_s": round(setup, 2)}
+        # A quiet cycle first: lkd's own CPU per resource, nothing else asking.
+        for what, call in (("restore", lambda: cli.call("resource.restore", {"tag": "r0"})),
+                           ("remove", lambda: cli.call("resource.remove",
+                                                       {"tag": "r0", "hierarchy": True}))):
+            t0, c0 = time.monotonic(), cpu_s(pid)
+            call()
+            row[what + "_s"] = round(time.monotonic() - t0, 2)
+            row[what + "_lkd_cpu_ms_per_resource"] = round((cpu_s(pid) - c0) * 1000 / n, 2)
+        # Then again while status and ping are polled: the worst answer times.
+        for what, call in (("restore", lambda: cli.call("resource.restore", {"tag": "r0"})),
+                           ("remove", lambda: cli.call("resource.remove",
+                                                       {"tag": "r0", "hierarchy": True}))):
+            if n > poll_max:
+                break
+            poll = Poller(node)
+            poll.start()
+            call()
+            row[what + "_status"] = poll.stop()
+        return row
     finally:
         node.close()
 
@@ -220,6 +231,10 @@ def main():
     ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
     ap.add_argument("--sizes", default="100,1000,5000")
     ap.add_argument("--shapes", default="chain,tree")
+    ap.add_argument("--no-guard", action="store_true",
+                    help="start lkd without lkguard (a long stall is then measured, not fenced)")
+    ap.add_argument("--poll-max", type=int, default=1000,
+                    help="the polled cycle (status and ping answer times) up to this size")
     ap.add_argument("--cluster", default="",
                     help="sizes for the two-node case (switchover, failover), e.g. 1000")
     args = ap.parse_args()
@@ -238,17 +253,24 @@ def main():
         args.shapes = ""
     for shape in [x for x in args.shapes.split(",") if x]:
         for n in [int(x) for x in args.sizes.split(",")]:
-            rows.append(one(args.build, shape, n))
+            try:
+                rows.append(one(args.build, shape, n, guard=not args.no_guard,
+                                poll_max=args.poll_max))
+            except (RuntimeError, OSError) as e:
+                print(f"{shape:>6} {n:>6}  failed: {e}", flush=True)
+                rows.append({"shape": shape, "resources": n, "failed": str(e)})
+                continue
             r = rows[-1]
-            print(f"{r['shape']:>6} {r['resources']:>6}  setup {r['setup_s']:>8.2f} s  "
-                  f"restore {r['restore_s']:>8.2f} s, lkd "
-                  f"{r['restore_lkd_cpu_ms_per_resource']} ms cpu/resource (status max "
-                  f"{r['restore_status']['max_ms']} ms, ping max "
-                  f"{r['restore_status']['ping_max_ms']} ms)  "
-                  f"remove {r['remove_s']:>8.2f} s, lkd "
-                  f"{r['remove_lkd_cpu_ms_per_resource']} ms cpu/resource (status max "
-                  f"{r['remove_status']['max_ms']} ms, ping max "
-                  f"{r['remove_status']['ping_max_ms']} ms)", flush=True)
+            line = (f"{shape:>6} {n:>6}  setup {r['setup_s']:>7.2f} s  restore "
+                    f"{r['restore_s']:>7.2f} s ({r['restore_lkd_cpu_ms_per_resource']} ms lkd cpu "
+                    f"per resource)  remove {r['remove_s']:>7.2f} s "
+                    f"({r['remove_lkd_cpu_ms_per_resource']} ms)")
+            for what in ("restore", "remove"):
+                st = r.get(what + "_status")
+                if st:
+                    line += (f"  {what}: status max {st['max_ms']} ms, ping max "
+                             f"{st['ping_max_ms']} ms")
+            print(line, flush=True)
     print(json.dumps(rows, indent=2))
 
 
