@@ -543,8 +543,11 @@ static bool *busy_hierarchies(const struct lk_node *node, const struct lk_hier *
 }
 
 /* Syncs every resource of the hierarchies of tags[0..count) (every resource: tags
- * NULL), in the view's order, finding which hierarchies are busy once rather than for
- * each resource: linear in the number of resources. A sync may hand an event to the
+ * NULL), finding which hierarchies are busy once rather than for each resource. Those of
+ * idle hierarchies are synced in the view's order; of a busy hierarchy, a sync only
+ * disarms an active watch (an inactive one has no timer, run or watch left), so only
+ * the active watches are visited: a commit in the middle of a hierarchy's restore
+ * costs a pass over flags, not a sync of each member. A sync may hand an event to the
  * executor (a watched process found gone), which commits and syncs in turn: then the
  * busy hierarchies are found again before the next sync. */
 static void sync_many(struct lk_monitor *mon, const char *const *tags, size_t count)
@@ -582,8 +585,30 @@ static void sync_many(struct lk_monitor *mon, const char *const *tags, size_t co
             }
             mine = mon->syncs;
         }
-        sync_one(mon, node->resources[r]->tag, busy[h->comp[r]]);
+        if (!busy[h->comp[r]]) {
+            sync_one(mon, node->resources[r]->tag, 0);
+        }
     }
+    /* The active watches of busy hierarchies: their tags first (a sync may not change
+     * the list, but a copy is simpler to trust), then each disarmed. */
+    size_t n = 0;
+    char(*disarm_tags)[LK_TAG_MAX + 1] = NULL;
+    for (size_t i = 0; busy && i < mon->count; i++) {
+        struct watch *w = mon->watches[i];
+        size_t v;
+        if (!w->active || !lk_hier_vertex(h, w->tag, &v) || v >= h->count ||
+            (tags && !follow[h->comp[v]]) || !busy[h->comp[v]]) {
+            continue;
+        }
+        if (!disarm_tags && !(disarm_tags = calloc(mon->count, sizeof(*disarm_tags)))) {
+            break;
+        }
+        snprintf(disarm_tags[n++], sizeof(disarm_tags[0]), "%s", w->tag);
+    }
+    for (size_t i = 0; i < n; i++) {
+        sync_one(mon, disarm_tags[i], 1);
+    }
+    free(disarm_tags);
     free(follow);
     free(busy);
 }
