@@ -34,8 +34,10 @@ static bool in_list(char (*tags)[LK_TAG_MAX + 1], size_t count, const char *tag)
     return false;
 }
 
-size_t lk_cluster_hierarchy(struct lk_node *node, const char *tag,
-                            char (**ret_tags)[LK_TAG_MAX + 1])
+/* lk_cluster_hierarchy, and (ret_verts not NULL) each tag's vertex in the node's index
+ * (*ret_verts NULL when the index does not know tag: then the tag is alone). */
+static size_t hierarchy_of(struct lk_node *node, const char *tag, char (**ret_tags)[LK_TAG_MAX + 1],
+                           size_t **ret_verts)
 {
     /* Breadth-first from tag over the index's neighbour lists, which keep the order of
      * the dependency list: the tags come in the order a walk over that list finds them
@@ -75,10 +77,20 @@ size_t lk_cluster_hierarchy(struct lk_node *node, const char *tag,
             }
         }
     }
-    free(queue);
     free(seen);
+    if (ret_verts) {
+        *ret_verts = queue;
+    } else {
+        free(queue);
+    }
     *ret_tags = tags;
     return count;
+}
+
+size_t lk_cluster_hierarchy(struct lk_node *node, const char *tag,
+                            char (**ret_tags)[LK_TAG_MAX + 1])
+{
+    return hierarchy_of(node, tag, ret_tags, NULL);
 }
 
 static bool has_parent(const struct lk_node *node, const char *tag)
@@ -86,8 +98,9 @@ static bool has_parent(const struct lk_node *node, const char *tag)
     return lk_node_has_parents(node, tag);
 }
 
-uint32_t lk_cluster_hier_priority(const struct lk_node *node, char (*tags)[LK_TAG_MAX + 1],
-                                  size_t count, const char *peer)
+/* lk_cluster_hier_priority with each tag's root-ness known (roots[i]), or found. */
+static uint32_t hier_priority(const struct lk_node *node, char (*tags)[LK_TAG_MAX + 1],
+                              size_t count, const char *peer, const bool *roots)
 {
     uint32_t prio = 0;
     const char *first_root = NULL;
@@ -96,12 +109,19 @@ uint32_t lk_cluster_hier_priority(const struct lk_node *node, char (*tags)[LK_TA
         if (p == 0) {
             return 0;
         }
-        if (!has_parent(node, tags[i]) && (!first_root || strcmp(tags[i], first_root) < 0)) {
+        bool root = roots ? roots[i] : !has_parent(node, tags[i]);
+        if (root && (!first_root || strcmp(tags[i], first_root) < 0)) {
             first_root = tags[i];
             prio = p;
         }
     }
     return prio ? prio : (count ? lk_node_priority(node, tags[0], peer) : 0);
+}
+
+uint32_t lk_cluster_hier_priority(const struct lk_node *node, char (*tags)[LK_TAG_MAX + 1],
+                                  size_t count, const char *peer)
+{
+    return hier_priority(node, tags, count, peer, NULL);
 }
 
 /* ---------------------------------------------------------------- records */
@@ -154,6 +174,8 @@ bool lk_owner_merge(struct lk_cluster *cl, const char *tag, const struct lk_owne
 struct pview {
     struct lk_placement_view v;
     char (*names)[LK_TAG_MAX + 1];
+    size_t *verts; /* each name's vertex in the node's index; NULL: a tag it does not know */
+    bool *roots;   /* whether each name has no parent */
     struct lk_ptag *tags;
     struct lk_ppeer *peers;
     struct lk_ppeer_state *states; /* peer_count × count */
@@ -165,6 +187,8 @@ struct pview {
 static void free_view(struct pview *pv)
 {
     free(pv->names);
+    free(pv->verts);
+    free(pv->roots);
     free(pv->tags);
     free(pv->peers);
     free(pv->states);
@@ -192,10 +216,24 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
     memset(pv, 0, sizeof(*pv));
     size_t count = 0;
     if (tag) {
-        count = lk_cluster_hierarchy(node, tag, &pv->names);
+        count = hierarchy_of(node, tag, &pv->names, &pv->verts);
         if (!pv->names) {
             return false;
         }
+    }
+    /* The index is current (hierarchy_of asked for it): members by vertex, not by name. */
+    const struct lk_hier *hx = pv->verts ? lk_node_hier_fresh(node) : NULL;
+    pv->roots = calloc(count ? count : 1, sizeof(*pv->roots));
+    if (!pv->roots) {
+        free_view(pv);
+        return false;
+    }
+    for (size_t i = 0; i < count; i++) {
+        size_t np = 1;
+        if (hx) {
+            (void) lk_hier_parents(hx, pv->verts[i], &np);
+        }
+        pv->roots[i] = hx ? np == 0 : !has_parent(node, pv->names[i]);
     }
     size_t alive_total = 0;
     for (size_t i = 0; i < cl->peer_count; i++) {
@@ -232,15 +270,17 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
     struct lk_phier *h = &v->hier;
     h->tags = pv->tags;
     h->count = count;
-    h->priority = count ? lk_cluster_hier_priority(node, pv->names, count, node->name) : 0;
+    h->priority = count ? hier_priority(node, pv->names, count, node->name, pv->roots) : 0;
     const struct lk_owner_rec *best = NULL;
     uint32_t best_prio = 0;
     const char *root = NULL;
     for (size_t i = 0; i < count; i++) {
         struct lk_ptag *t = &pv->tags[i];
         t->tag = pv->names[i];
-        t->root = !has_parent(node, t->tag);
-        const struct lk_resource *res = lk_node_find(node, t->tag);
+        t->root = pv->roots[i];
+        const struct lk_resource *res =
+                hx ? (pv->verts[i] < hx->count ? node->resources[pv->verts[i]] : NULL)
+                   : lk_node_find(node, t->tag);
         if (!res) {
             continue;
         }
@@ -302,7 +342,7 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         q->alive_since_ms = p->alive_since;
         q->unseen = !p->seen;
         q->guarded = p->guarded;
-        q->priority = count ? lk_cluster_hier_priority(node, pv->names, count, p->name) : 0;
+        q->priority = count ? hier_priority(node, pv->names, count, p->name, pv->roots) : 0;
         for (size_t t = 0; !p->alive && p->lost_states && t < count; t++) {
             json_t *js = json_object_get(p->lost_states, pv->names[t]);
             const char *pe = json_string_value(json_array_get(js, 1));
