@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "bisect.h"
+#include "hier.h"
 #include "inslist.h"
 
 void lk_plan_done(struct lk_plan *plan)
@@ -55,7 +56,27 @@ void lk_plan_done(struct lk_plan *plan)
     free(plan->acts);
     plan->acts = NULL;
     plan->count = plan->capacity = 0;
+    lk_hier_done(plan->own_hier);
+    free(plan->own_hier);
+    plan->own_hier = NULL;
+    free(plan->last);
+    plan->last = NULL;
+    plan->last_size = 0;
+    plan->hier = NULL;
 }
+
+/* The vertex of res's tag in the decision's index (hier.h); SIZE_MAX when there is no
+ * index (the plan is not being decided). */
+static size_t vertex_of(const struct lk_plan *plan, const struct lk_resource *res)
+{
+    size_t v;
+    if (plan->hier && lk_hier_vertex(plan->hier, res->tag, &v) && v < plan->last_size) {
+        return v;
+    }
+    return SIZE_MAX;
+}
+
+static struct lk_act *last_commit(const struct lk_plan *plan, const struct lk_resource *res);
 
 static struct lk_act *plan_add(struct lk_plan *plan, enum lk_act_type type, const char *tag)
 {
@@ -84,25 +105,24 @@ commit(struct lk_plan *plan, const struct lk_resource *res, enum lk_state state,
        enum lk_pending pending, bool target, const char *fmt, ...)
 {
     static struct lk_act overflow;
+    /* The flag follows the plan's latest word on it (a remove that just succeeded cleared
+     * it), else the view's. */
+    const struct lk_act *prev = last_commit(plan, res);
+    bool stop_failed = prev ? prev->stop_failed : res->stop_failed;
     struct lk_act *act = plan_add(plan, LK_ACT_COMMIT, res->tag);
     if (!act) {
         return &overflow;
+    }
+    size_t v = vertex_of(plan, res);
+    if (v != SIZE_MAX) {
+        plan->last[v] = plan->count;
     }
     act->state = state;
     act->pending = pending;
     act->target_in_service = target;
     act->check_failures_in_row = res->check_failures_in_row;
     act->local_recoveries = res->local_recoveries;
-    /* The flag follows the plan's latest word on it (a remove that just succeeded cleared
-     * it), else the view's. */
-    const struct lk_act *prev = NULL;
-    for (size_t i = plan->count - 1; i-- > 0;) {
-        if (plan->acts[i].type == LK_ACT_COMMIT && strcmp(plan->acts[i].tag, res->tag) == 0) {
-            prev = &plan->acts[i];
-            break;
-        }
-    }
-    act->stop_failed = prev ? prev->stop_failed : res->stop_failed;
+    act->stop_failed = stop_failed;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(act->text, sizeof(act->text), fmt, ap);
@@ -185,23 +205,40 @@ struct eff {
     bool target;
 };
 
-static struct lk_act *last_commit(const struct lk_plan *plan, const char *tag)
+/* The latest COMMIT of res's tag in the plan, or NULL: kept by vertex during a decision
+ * (commit() notes each), found by a scan otherwise. */
+static struct lk_act *last_commit_at(const struct lk_plan *plan, const struct lk_resource *res,
+                                     size_t v)
 {
+    if (v != SIZE_MAX) {
+        return plan->last[v] ? &plan->acts[plan->last[v] - 1] : NULL;
+    }
     for (size_t i = plan->count; i-- > 0;) {
-        if (plan->acts[i].type == LK_ACT_COMMIT && strcmp(plan->acts[i].tag, tag) == 0) {
+        if (plan->acts[i].type == LK_ACT_COMMIT && strcmp(plan->acts[i].tag, res->tag) == 0) {
             return &plan->acts[i];
         }
     }
     return NULL;
 }
 
-static struct eff effective(const struct lk_plan *plan, const struct lk_resource *res)
+static struct lk_act *last_commit(const struct lk_plan *plan, const struct lk_resource *res)
 {
-    const struct lk_act *act = last_commit(plan, res->tag);
+    return last_commit_at(plan, res, vertex_of(plan, res));
+}
+
+/* The state, pending action and intent of res (at vertex v) as the plan leaves them. */
+static struct eff effective_at(const struct lk_plan *plan, const struct lk_resource *res, size_t v)
+{
+    const struct lk_act *act = last_commit_at(plan, res, v);
     if (act) {
         return (struct eff){act->state, act->pending, act->target_in_service};
     }
     return (struct eff){res->state, res->pending, res->target_in_service};
+}
+
+static struct eff effective(const struct lk_plan *plan, const struct lk_resource *res)
+{
+    return effective_at(plan, res, vertex_of(plan, res));
 }
 
 /* Whether a pending action may be replaced by a queued one: nothing pending, or a
@@ -214,7 +251,7 @@ static bool replaceable(const struct lk_plan *plan, const struct lk_resource *re
         return true;
     }
     /* At start-up nothing runs: what the view says is pending was interrupted. */
-    return !last_commit(plan, res->tag) && pending == res->pending && plan->startup;
+    return !last_commit(plan, res) && pending == res->pending && plan->startup;
 }
 
 /* Queues a restore of res alone (no-op when something is pending for it already). */
@@ -242,14 +279,13 @@ static void queue_restore_tree(struct lk_plan *plan, const struct lk_resource *r
 {
     queue_restore(plan, res);
     const struct lk_view *view = plan->view;
-    for (size_t i = 0; view && i < view->dep_count; i++) {
-        if (strcmp(view->deps[i].parent, res->tag) != 0) {
-            continue;
+    size_t v = vertex_of(plan, res), n = 0;
+    const size_t *children = v != SIZE_MAX ? lk_hier_children(plan->hier, v, &n) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (children[i] >= view->count) {
+            continue; /* a tag the view does not hold */
         }
-        const struct lk_resource *child = find(view, view->deps[i].child);
-        if (!child) {
-            continue;
-        }
+        const struct lk_resource *child = view->resources[children[i]];
         struct eff e = effective(plan, child);
         /* A start-up does not retry a failed resource on its own, not even for its
          * parents: they wait for it and become OSF naming it (advance). */
@@ -270,14 +306,13 @@ static void queue_remove_up(struct lk_plan *plan, const struct lk_resource *res,
         queue_remove(plan, res, target);
     }
     const struct lk_view *view = plan->view;
-    for (size_t i = 0; view && i < view->dep_count; i++) {
-        if (strcmp(view->deps[i].child, res->tag) != 0) {
+    size_t v = vertex_of(plan, res), n = 0;
+    const size_t *parents = v != SIZE_MAX ? lk_hier_parents(plan->hier, v, &n) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (parents[i] >= view->count) {
             continue;
         }
-        const struct lk_resource *parent = find(view, view->deps[i].parent);
-        if (!parent) {
-            continue;
-        }
+        const struct lk_resource *parent = view->resources[parents[i]];
         struct eff pe = effective(plan, parent);
         if (pe.pending == LK_PENDING_NONE && pe.state != LK_STATE_OSU) {
             queue_remove_up(plan, parent, target && pe.target);
@@ -291,12 +326,14 @@ static void queue_remove_up(struct lk_plan *plan, const struct lk_resource *res,
 static void queue_remove_hierarchy(struct lk_plan *plan, const struct lk_resource *res,
                                    bool keep_target)
 {
+    /* The members of its hierarchy, in the view's order. */
     const struct lk_view *view = plan->view;
-    for (size_t r = 0; r < view->count; r++) {
-        const struct lk_resource *m = view->resources[r];
+    size_t v = vertex_of(plan, res), n = 0;
+    const size_t *members = v != SIZE_MAX ? lk_hier_members(plan->hier, v, &n) : NULL;
+    for (size_t k = 0; k < n; k++) {
+        const struct lk_resource *m = view->resources[members[k]];
         struct eff e = effective(plan, m);
-        if (e.pending == LK_PENDING_NONE && lk_state_in_service(e.state) &&
-            lk_engine_connected(view, res->tag, m->tag)) {
+        if (e.pending == LK_PENDING_NONE && lk_state_in_service(e.state)) {
             queue_remove(plan, m, keep_target ? e.target : false);
         }
     }
@@ -309,7 +346,7 @@ static void start_now(struct lk_plan *plan, const struct lk_resource *res, enum 
                       enum lk_action action, int started_msg, const char *text)
 {
     struct eff e = effective(plan, res);
-    struct lk_act *act = last_commit(plan, res->tag);
+    struct lk_act *act = last_commit(plan, res);
     if (!act) {
         act = commit(plan, res, e.state, running, e.target, "%s", text ? text : res->reason);
     } else {
@@ -332,19 +369,24 @@ static void advance(struct lk_plan *plan)
         changed = false;
         for (size_t r = 0; r < view->count; r++) {
             const struct lk_resource *res = view->resources[r];
-            struct eff e = effective(plan, res);
+            /* Without a sorted copy, the view is sorted and its positions are vertices. */
+            size_t v = plan->hier->order ? vertex_of(plan, res) : r;
+            struct eff e = effective_at(plan, res, v);
+            if (e.pending != LK_PENDING_RESTORE_WAIT && e.pending != LK_PENDING_REMOVE_WAIT &&
+                e.pending != LK_PENDING_FAIL_REMOVE_WAIT) {
+                continue;
+            }
             if (e.pending == LK_PENDING_RESTORE_WAIT) {
                 bool ready = true;
                 const struct lk_resource *blocker = NULL;
-                for (size_t i = 0; i < view->dep_count; i++) {
-                    if (strcmp(view->deps[i].parent, res->tag) != 0) {
+                size_t n = 0;
+                const size_t *children = lk_hier_children(plan->hier, v, &n);
+                for (size_t i = 0; i < n; i++) {
+                    if (children[i] >= view->count) {
                         continue;
                     }
-                    const struct lk_resource *child = find(view, view->deps[i].child);
-                    if (!child) {
-                        continue;
-                    }
-                    struct eff ce = effective(plan, child);
+                    const struct lk_resource *child = view->resources[children[i]];
+                    struct eff ce = effective_at(plan, child, children[i]);
                     if (lk_state_in_service(ce.state) && ce.pending == LK_PENDING_NONE) {
                         continue;
                     }
@@ -362,21 +404,20 @@ static void advance(struct lk_plan *plan)
                     commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, e.target,
                            "restore not attempted: child '%s' is %s", blocker->tag,
                            be.state == LK_STATE_OSF ? "OSF (failed)" : lk_state_name(be.state));
-                    log_msg(plan, res, LK_MSG_RESTORE_FAILED, last_commit(plan, res->tag)->text);
+                    log_msg(plan, res, LK_MSG_RESTORE_FAILED, last_commit(plan, res)->text);
                     changed = true;
                 }
             } else if (e.pending == LK_PENDING_REMOVE_WAIT ||
                        e.pending == LK_PENDING_FAIL_REMOVE_WAIT) {
                 bool ready = true;
-                for (size_t i = 0; i < view->dep_count; i++) {
-                    if (strcmp(view->deps[i].child, res->tag) != 0) {
+                size_t n = 0;
+                const size_t *parents = lk_hier_parents(plan->hier, v, &n);
+                for (size_t i = 0; i < n; i++) {
+                    if (parents[i] >= view->count) {
                         continue;
                     }
-                    const struct lk_resource *parent = find(view, view->deps[i].parent);
-                    if (!parent) {
-                        continue;
-                    }
-                    struct eff pe = effective(plan, parent);
+                    const struct lk_resource *parent = view->resources[parents[i]];
+                    struct eff pe = effective_at(plan, parent, parents[i]);
                     /* A parent out of service whose restore waits (for res, say) runs
                      * nothing: no reason to wait for it. */
                     if (!lk_state_in_service(pe.state) &&
@@ -407,27 +448,19 @@ static void advance(struct lk_plan *plan)
     }
 }
 
-static bool connected_walk(const struct lk_view *view, const char *from, const char *to, bool *seen)
+/* The view's own index when it brings one built from its arrays, else one built into
+ * *tmp (released by the caller with lk_hier_done); NULL when out of memory. */
+static const struct lk_hier *view_hier(const struct lk_view *view, struct lk_hier *tmp)
 {
-    if (strcmp(from, to) == 0) {
-        return true;
+    if (view->hier &&
+        lk_hier_matches(view->hier, view->resources, view->count, view->deps, view->dep_count)) {
+        return view->hier;
     }
-    for (size_t i = 0; i < view->dep_count; i++) {
-        const char *other = NULL;
-        if (strcmp(view->deps[i].parent, from) == 0) {
-            other = view->deps[i].child;
-        } else if (strcmp(view->deps[i].child, from) == 0) {
-            other = view->deps[i].parent;
-        }
-        if (!other || seen[i]) {
-            continue;
-        }
-        seen[i] = true;
-        if (connected_walk(view, other, to, seen)) {
-            return true;
-        }
+    if (lk_hier_build(tmp, view->resources, view->count, view->sorted, view->deps,
+                      view->dep_count) < 0) {
+        return NULL;
     }
-    return false;
+    return tmp;
 }
 
 bool lk_engine_connected(const struct lk_view *view, const char *a, const char *b)
@@ -435,13 +468,45 @@ bool lk_engine_connected(const struct lk_view *view, const char *a, const char *
     if (strcmp(a, b) == 0) {
         return true;
     }
-    bool *seen = calloc(view->dep_count ? view->dep_count : 1, sizeof(*seen));
-    if (!seen) {
-        return false;
-    }
-    bool r = connected_walk(view, a, b, seen);
-    free(seen);
+    struct lk_hier tmp = {0};
+    const struct lk_hier *h = view_hier(view, &tmp);
+    size_t va, vb;
+    bool r = h && lk_hier_vertex(h, a, &va) && lk_hier_vertex(h, b, &vb) &&
+             h->comp[va] == h->comp[vb];
+    lk_hier_done(&tmp);
     return r;
+}
+
+/* The first resource of vertex v's hierarchy, in the view's order, with an action
+ * pending; NULL when none, or when v has no dependency at all. */
+static const struct lk_resource *busy_member(const struct lk_view *view, const struct lk_hier *h,
+                                             size_t v)
+{
+    size_t nc = 0, np = 0, n = 0;
+    (void) lk_hier_children(h, v, &nc);
+    (void) lk_hier_parents(h, v, &np);
+    if (nc + np == 0) {
+        return NULL;
+    }
+    const size_t *members = lk_hier_members(h, v, &n);
+    for (size_t k = 0; k < n; k++) {
+        const struct lk_resource *res = view->resources[members[k]];
+        if (res->pending != LK_PENDING_NONE) {
+            return res;
+        }
+    }
+    return NULL;
+}
+
+/* lk_engine_hierarchy_busy over the decision's index. */
+static const struct lk_resource *plan_busy(const struct lk_plan *plan, const char *tag)
+{
+    const struct lk_resource *self = find(plan->view, tag);
+    if (self && self->pending != LK_PENDING_NONE) {
+        return self;
+    }
+    size_t v;
+    return lk_hier_vertex(plan->hier, tag, &v) ? busy_member(plan->view, plan->hier, v) : NULL;
 }
 
 const struct lk_resource *lk_engine_hierarchy_busy(const struct lk_view *view, const char *tag)
@@ -450,39 +515,45 @@ const struct lk_resource *lk_engine_hierarchy_busy(const struct lk_view *view, c
     if (self && self->pending != LK_PENDING_NONE) {
         return self;
     }
-    bool linked = false;
-    for (size_t i = 0; i < view->dep_count && !linked; i++) {
-        linked = strcmp(view->deps[i].parent, tag) == 0 || strcmp(view->deps[i].child, tag) == 0;
-    }
-    for (size_t r = 0; linked && r < view->count; r++) {
-        const struct lk_resource *res = view->resources[r];
-        if (res->pending != LK_PENDING_NONE && lk_engine_connected(view, tag, res->tag)) {
-            return res;
-        }
-    }
-    return NULL;
+    struct lk_hier tmp = {0};
+    const struct lk_hier *h = view_hier(view, &tmp);
+    size_t v;
+    const struct lk_resource *busy =
+            h && lk_hier_vertex(h, tag, &v) ? busy_member(view, h, v) : NULL;
+    lk_hier_done(&tmp);
+    return busy;
 }
 
-/* Depth-first search for a path from `from` to `to` along parent → child edges; the path
- * is appended to buf as " -> tag" steps. */
-static bool path_down(const struct lk_view *view, const char *from, const char *to, bool *seen,
+/* Depth-first search for a path from vertex `from` to `to` along parent → child edges,
+ * each edge taken once (seen, by edge: the children lists keep the dependency list's
+ * order, so edge k of v is down_start[v] + k); the path is appended to buf as " -> tag"
+ * steps. A vertex whose search failed fails again (its edges are all seen by then):
+ * dead[] remembers it, so the search is linear. */
+static bool path_down(const struct lk_hier *h, size_t from, size_t to, bool *seen, bool *dead,
                       char *buf, size_t size)
 {
-    if (strcmp(from, to) == 0) {
+    if (from == to) {
         return true;
     }
-    for (size_t i = 0; i < view->dep_count; i++) {
-        if (seen[i] || strcmp(view->deps[i].parent, from) != 0) {
+    if (dead[from]) {
+        return false;
+    }
+    size_t n = 0;
+    const size_t *children = lk_hier_children(h, from, &n);
+    for (size_t k = 0; k < n; k++) {
+        size_t edge = h->down_start[from] + k;
+        if (seen[edge]) {
             continue;
         }
-        seen[i] = true;
+        seen[edge] = true;
         size_t len = strlen(buf);
-        snprintf(buf + len, size > len ? size - len : 0, " -> %s", view->deps[i].child);
-        if (path_down(view, view->deps[i].child, to, seen, buf, size)) {
+        snprintf(buf + len, size > len ? size - len : 0, " -> %s", lk_hier_tag(h, children[k]));
+        if (path_down(h, children[k], to, seen, dead, buf, size)) {
             return true;
         }
         buf[len < size ? len : size - 1] = '\0';
     }
+    dead[from] = true;
     return false;
 }
 
@@ -497,12 +568,21 @@ bool lk_engine_would_cycle(const struct lk_view *view, const char *parent, const
     if (strcmp(parent, child) == 0) {
         return true;
     }
-    bool *seen = calloc(view->dep_count ? view->dep_count : 1, sizeof(*seen));
-    if (!seen) {
-        return false;
+    struct lk_hier tmp = {0};
+    const struct lk_hier *h = view_hier(view, &tmp);
+    size_t from, to;
+    bool cycle = false;
+    if (h && lk_hier_vertex(h, child, &from) && lk_hier_vertex(h, parent, &to) &&
+        h->comp[from] == h->comp[to]) {
+        bool *seen = calloc(view->dep_count ? view->dep_count : 1, sizeof(*seen));
+        bool *dead = calloc(h->vcount ? h->vcount : 1, sizeof(*dead));
+        if (seen && dead) {
+            cycle = path_down(h, from, to, seen, dead, buf, size);
+        }
+        free(seen);
+        free(dead);
     }
-    bool cycle = path_down(view, child, parent, seen, buf, size);
-    free(seen);
+    lk_hier_done(&tmp);
     return cycle;
 }
 
@@ -520,7 +600,7 @@ static enum lk_action probe_action(const struct lk_resource *res)
 
 static bool refuse_if_busy(struct lk_plan *plan, const struct lk_resource *res)
 {
-    const struct lk_resource *busy = lk_engine_hierarchy_busy(plan->view, res->tag);
+    const struct lk_resource *busy = plan_busy(plan, res->tag);
     if (!busy) {
         return false;
     }
@@ -555,11 +635,10 @@ static void on_restore_requested(struct lk_plan *plan, const struct lk_resource 
 static void preempt_hierarchy(struct lk_plan *plan, const struct lk_resource *res)
 {
     const struct lk_view *view = plan->view;
-    for (size_t r = 0; r < view->count; r++) {
-        const struct lk_resource *m = view->resources[r];
-        if (!lk_engine_connected(view, res->tag, m->tag)) {
-            continue;
-        }
+    size_t v = vertex_of(plan, res), n = 0;
+    const size_t *members = v != SIZE_MAX ? lk_hier_members(plan->hier, v, &n) : NULL;
+    for (size_t k = 0; k < n; k++) {
+        const struct lk_resource *m = view->resources[members[k]];
         struct eff e = effective(plan, m);
         switch (e.pending) {
         case LK_PENDING_RESTORE_WAIT:
@@ -838,7 +917,7 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
         } else if (ok) {
             log_msg(plan, res, LK_MSG_REMOVE_OK, ms);
             queue_restore_tree(plan, res);
-            struct lk_act *queued = last_commit(plan, res->tag);
+            struct lk_act *queued = last_commit(plan, res);
             if (queued) {
                 queued->stop_failed = false;
             }
@@ -885,8 +964,7 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
  * hierarchy idle (no check judges a resource while an action runs on its hierarchy). */
 static bool monitored(const struct lk_plan *plan, const struct lk_resource *res)
 {
-    return lk_state_in_service(res->state) && res->settings.monitor &&
-           !lk_engine_hierarchy_busy(plan->view, res->tag);
+    return lk_state_in_service(res->state) && res->settings.monitor && !plan_busy(plan, res->tag);
 }
 
 /* A check failed for good (or the process died): recover in place when allowed and
@@ -1043,6 +1121,30 @@ static bool run_expected(const struct lk_resource *res, enum lk_action action)
 static int decide_one(struct lk_plan *ret_plan, const struct lk_resource *res,
                       const struct lk_event *ev);
 
+/* The decision's index (the view's, or the plan's own built for it) and an empty table
+ * of latest commits, one per vertex. -ENOMEM. */
+static int plan_index(struct lk_plan *plan, const struct lk_view *view)
+{
+    if (!plan->own_hier && !(plan->own_hier = calloc(1, sizeof(*plan->own_hier)))) {
+        return -ENOMEM;
+    }
+    const struct lk_hier *h = view_hier(view, plan->own_hier);
+    if (!h) {
+        return -ENOMEM;
+    }
+    if (plan->last_size < h->vcount || !plan->last) {
+        size_t *bigger = realloc(plan->last, (h->vcount ? h->vcount : 1) * sizeof(*bigger));
+        if (!bigger) {
+            return -ENOMEM;
+        }
+        plan->last = bigger;
+        plan->last_size = h->vcount;
+    }
+    memset(plan->last, 0, plan->last_size * sizeof(*plan->last));
+    plan->hier = h;
+    return 0;
+}
+
 int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
                      struct lk_plan *ret_plan)
 {
@@ -1052,6 +1154,7 @@ int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
     ret_plan->startup = ev->type == LK_EV_STARTUP;
     ret_plan->whole_hierarchy = ev->whole_hierarchy;
     ret_plan->preempt = ev->preempt && ev->type == LK_EV_REMOVE_REQUESTED;
+    ret_plan->hier = NULL;
     if (view->holding && (ev->type == LK_EV_CHECK_FINISHED || ev->type == LK_EV_PROCESS_EXITED)) {
         /* A failed check must not start a recovery or a failover before the peers are
          * heard: it may be about a copy another node has taken over meanwhile. */
@@ -1061,7 +1164,11 @@ int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
     if (!res) {
         return -ENOENT;
     }
-    int r = decide_one(ret_plan, res, ev);
+    int r = plan_index(ret_plan, view);
+    if (r < 0) {
+        return r;
+    }
+    r = decide_one(ret_plan, res, ev);
     bool refused = false, committed = false;
     for (size_t i = 0; i < ret_plan->count; i++) {
         refused |= ret_plan->acts[i].type == LK_ACT_REFUSE;

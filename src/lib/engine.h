@@ -62,6 +62,8 @@ struct lk_dep {
     char child[LK_TAG_MAX + 1];
 };
 
+struct lk_hier;
+
 /* The node's view, read-only for the engine. */
 struct lk_view {
     struct lk_resource *const *resources;
@@ -70,6 +72,9 @@ struct lk_view {
     const struct lk_dep *deps;
     size_t dep_count;
     bool sorted; /* resources are in strcmp order of their tags: lookups bisect */
+    /* The index of resources and deps (hier.h), built by the view's owner; NULL, or one
+     * built from other arrays: the engine builds its own for the decision. */
+    const struct lk_hier *hier;
     /* Whether tag's hierarchy has a live backup node to fail over to (the cluster's
      * answer, fixed for the decision); NULL = never (a one-node cluster). */
     bool (*has_backup)(const void *ctx, const char *tag);
@@ -124,6 +129,12 @@ struct lk_plan {
     bool startup;               /* deciding LK_EV_STARTUP: nothing runs yet */
     bool whole_hierarchy;       /* the event's whole_hierarchy, for the rows */
     bool preempt;               /* the event's preempt, for the rows */
+    /* The engine's, during lk_engine_decide: the view's index (or its own, own_hier),
+     * and the latest COMMIT of each vertex (act index + 1, 0: none). */
+    const struct lk_hier *hier;
+    struct lk_hier *own_hier;
+    size_t *last;
+    size_t last_size;
 };
 
 /* Frees the plan's memory; the plan can be reused afterwards. NULL-safe. */

@@ -93,6 +93,7 @@ static int teardown(void **state)
     }
     free(node->resources);
     free(node->deps);
+    lk_hier_done(&node->hier);
     free(node->extends);
     (void) nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f);

@@ -89,6 +89,7 @@ static void node_done(struct tnode *t)
     }
     free(node->resources);
     free(node->deps);
+    lk_hier_done(&node->hier);
     free(node->extends);
     if (t->dir[0]) {
         (void) nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

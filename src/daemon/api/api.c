@@ -226,15 +226,15 @@ static json_t *resources_json(struct lk_api *api, const char *only_tag)
 static json_t *deps_json(const struct lk_node *node);
 
 /* One node of the nested hierarchy view: the resource, its state, and its children. */
-static json_t *tree_json(const struct lk_node *node, const struct lk_resource *res, int depth)
+static json_t *tree_json(const struct lk_node *node, const struct lk_hier *h, size_t v, int depth)
 {
+    const struct lk_resource *res = node->resources[v];
     json_t *children = json_array();
-    for (size_t i = 0; depth < 1000 && i < node->dep_count; i++) {
-        const struct lk_resource *child = strcmp(node->deps[i].parent, res->tag) == 0
-                                                  ? lk_node_find(node, node->deps[i].child)
-                                                  : NULL;
-        if (child) {
-            json_array_append_new(children, tree_json(node, child, depth + 1));
+    size_t n = 0;
+    const size_t *child = depth < 1000 ? lk_hier_children(h, v, &n) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (child[i] < h->count) {
+            json_array_append_new(children, tree_json(node, h, child[i], depth + 1));
         }
     }
     return json_pack("{s:s, s:s, s:s, s:o}", "tag", res->tag, "state", lk_state_name(res->state),
@@ -243,11 +243,12 @@ static json_t *tree_json(const struct lk_node *node, const struct lk_resource *r
 
 static json_t *hierarchies_json(struct lk_api *api)
 {
-    const struct lk_node *node = api->node;
-    json_t *roots = json_array();
+    struct lk_node *node = api->node;
+    const struct lk_hier *h = lk_node_hier(node);
+    json_t *roots = h ? json_array() : NULL;
     for (size_t i = 0; roots && i < node->count; i++) {
         if (!lk_node_has_parents(node, node->resources[i]->tag)) {
-            json_t *tree = tree_json(node, node->resources[i], 0);
+            json_t *tree = tree_json(node, h, i, 0);
             char budget[160];
             if (tree && lk_cluster_budget_text(api->cluster, node->resources[i]->tag, budget,
                                                sizeof(budget))) {
@@ -556,22 +557,20 @@ static void h_remove(struct conn *c, const json_t *args)
 }
 
 /* Collects root and its descendants (each once) into tags. */
-static void collect_tree(const struct lk_node *node, const char *root, char (*tags)[LK_TAG_MAX + 1],
-                         size_t *count, size_t max)
+/* Appends vertex v and what it depends on (depth first, in the dependency list's order,
+ * each once: inside[] marks what is in tags) to tags, at most max. */
+static void collect_tree(const struct lk_hier *h, size_t v, bool *inside,
+                         char (*tags)[LK_TAG_MAX + 1], size_t *count, size_t max)
 {
-    for (size_t i = 0; i < *count; i++) {
-        if (strcmp(tags[i], root) == 0) {
-            return;
-        }
-    }
-    if (*count >= max) {
+    if (inside[v] || *count >= max) {
         return;
     }
-    snprintf(tags[(*count)++], LK_TAG_MAX + 1, "%s", root);
-    for (size_t i = 0; i < node->dep_count; i++) {
-        if (strcmp(node->deps[i].parent, root) == 0) {
-            collect_tree(node, node->deps[i].child, tags, count, max);
-        }
+    inside[v] = true;
+    snprintf(tags[(*count)++], LK_TAG_MAX + 1, "%s", lk_hier_tag(h, v));
+    size_t n = 0;
+    const size_t *children = lk_hier_children(h, v, &n);
+    for (size_t i = 0; i < n; i++) {
+        collect_tree(h, children[i], inside, tags, count, max);
     }
 }
 
@@ -594,12 +593,17 @@ static void h_delete(struct conn *c, const json_t *args)
     bool hierarchy = json_is_true(json_object_get(args, "hierarchy"));
     size_t max = node->count ? node->count : 1, count = 0;
     char(*tags)[LK_TAG_MAX + 1] = calloc(max, sizeof(*tags));
-    if (!tags) {
+    const struct lk_hier *h = lk_node_hier(node);
+    bool *inside = h ? calloc(h->vcount ? h->vcount : 1, sizeof(*inside)) : NULL;
+    size_t v;
+    if (!tags || !inside || !lk_hier_vertex(h, res->tag, &v)) {
         api_reply_error(c, LK_EXIT_FAILED, "out of memory");
+        free(tags);
+        free(inside);
         return;
     }
     if (hierarchy) {
-        collect_tree(node, res->tag, tags, &count, max);
+        collect_tree(h, v, inside, tags, &count, max);
     } else {
         snprintf(tags[count++], LK_TAG_MAX + 1, "%s", res->tag);
     }
@@ -619,15 +623,11 @@ static void h_delete(struct conn *c, const json_t *args)
                      "is in service on node '%s'; take it out of service first", who);
             why = elsewhere;
         }
-        for (size_t d = 0; !why && hierarchy && d < node->dep_count; d++) {
-            if (strcmp(node->deps[d].child, tags[i]) != 0) {
-                continue;
-            }
-            bool inside = false;
-            for (size_t k = 0; k < count; k++) {
-                inside |= strcmp(node->deps[d].parent, tags[k]) == 0;
-            }
-            if (!inside) {
+        size_t vi, np = 0;
+        const size_t *parents =
+                hierarchy && lk_hier_vertex(h, tags[i], &vi) ? lk_hier_parents(h, vi, &np) : NULL;
+        for (size_t k = 0; !why && k < np; k++) {
+            if (!inside[parents[k]]) {
                 why = "is also a child of a resource outside this hierarchy";
             }
         }
@@ -635,9 +635,11 @@ static void h_delete(struct conn *c, const json_t *args)
             api_reply_error(c, LK_EXIT_FAILED, "resource '%s' %s%s", tags[i], why,
                             hierarchy ? " (nothing deleted)" : "");
             free(tags);
+            free(inside);
             return;
         }
     }
+    free(inside);
     char err[512];
     if (lk_define_delete(node, tags, count, err, sizeof(err)) < 0) {
         api_reply_error(c, LK_EXIT_FAILED, "%s", err);
@@ -700,7 +702,15 @@ static void h_dep_change(struct conn *c, const json_t *args, bool create)
     }
     char derr[512];
     bool exists = false;
-    for (size_t i = 0; i < node->dep_count; i++) {
+    size_t pv, cv, n = 0;
+    const size_t *children = view.hier && lk_hier_vertex(view.hier, ptag, &pv) &&
+                                             lk_hier_vertex(view.hier, ctag, &cv)
+                                     ? lk_hier_children(view.hier, pv, &n)
+                                     : NULL;
+    for (size_t i = 0; i < n; i++) {
+        exists |= children[i] == cv;
+    }
+    for (size_t i = 0; !view.hier && i < node->dep_count; i++) {
         exists |= strcmp(node->deps[i].parent, ptag) == 0 && strcmp(node->deps[i].child, ctag) == 0;
     }
     if (!create) {
@@ -737,17 +747,23 @@ static void h_dep_change(struct conn *c, const json_t *args, bool create)
                         ptag, ctag, lk_state_name(child->state), ctag, ptag);
         return;
     }
-    /* SPEC §4: both ends are defined on the same nodes. */
-    for (size_t e = 0; e < node->extend_count; e++) {
-        const struct lk_extend *x = &node->extends[e];
-        bool on_parent = strcmp(x->tag, ptag) == 0, on_child = strcmp(x->tag, ctag) == 0;
-        if ((on_parent && !lk_node_priority(node, ctag, x->node)) ||
-            (on_child && !lk_node_priority(node, ptag, x->node))) {
-            api_reply_error(c, LK_EXIT_FAILED,
-                            "'%s' is defined on node '%s' but '%s' is not: both ends of a "
-                            "dependency must be extended to the same nodes",
-                            on_parent ? ptag : ctag, x->node, on_parent ? ctag : ptag);
-            return;
+    /* SPEC §4: both ends are defined on the same nodes. The extends are sorted by tag:
+     * only the runs of the two tags can say no, read in the order of the whole list. */
+    const char *first = strcmp(ptag, ctag) < 0 ? ptag : ctag;
+    const char *second = first == ptag ? ctag : ptag;
+    for (int k = 0; k < 2; k++) {
+        const char *run = k == 0 ? first : second;
+        for (size_t e = lk_node_first_extend(node, run);
+             e < node->extend_count && strcmp(node->extends[e].tag, run) == 0; e++) {
+            const struct lk_extend *x = &node->extends[e];
+            bool on_parent = run == ptag;
+            if (!lk_node_priority(node, on_parent ? ctag : ptag, x->node)) {
+                api_reply_error(c, LK_EXIT_FAILED,
+                                "'%s' is defined on node '%s' but '%s' is not: both ends of a "
+                                "dependency must be extended to the same nodes",
+                                on_parent ? ptag : ctag, x->node, on_parent ? ctag : ptag);
+                return;
+            }
         }
     }
     if (lk_define_dep(node, ptag, ctag, true, derr, sizeof(derr)) < 0) {
@@ -1201,10 +1217,17 @@ const struct route lk_api_routes[] = {
 void lk_api_on_event(void *userdata, const struct lk_event_record *e)
 {
     struct lk_api *api = userdata;
-    struct lk_view view = lk_node_view(api->node);
+    /* The view (and its index, rebuilt after a definition changed) only when a command
+     * waits on a hierarchy: creating a thousand resources rebuilds nothing here. */
+    struct lk_view view = {0};
+    bool have_view = false;
     for (struct conn *c = api->conns; c; c = c->next) {
         if (c->closing) {
             continue;
+        }
+        if (!have_view && (c->wait == WAIT_ACTION || c->wait == WAIT_CLUSTER) && e->tag[0]) {
+            view = lk_node_view(api->node);
+            have_view = true;
         }
         if (c->wait == WAIT_FOLLOW && (!c->wait_tag[0] || strcmp(c->wait_tag, e->tag) == 0)) {
             api_send_msg(c, json_pack("{s:i, s:o}", LK_KEY_VERSION, LK_PROTO_VERSION, "event",

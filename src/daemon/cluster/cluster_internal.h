@@ -100,7 +100,7 @@ void lk_owner_on_remove_message(struct lk_cluster *cl, const char *from, const j
 void lk_owner_node_alive(struct lk_cluster *cl, const char *peer);
 
 /* The connected hierarchy of tag: tags (caller frees) and their count. */
-size_t lk_cluster_hierarchy(const struct lk_node *node, const char *tag,
+size_t lk_cluster_hierarchy(struct lk_node *node, const char *tag,
                             char (**ret_tags)[LK_TAG_MAX + 1]);
 /* The hierarchy's priority on peer: its first root's; 0 when any of it is not extended
  * there. */

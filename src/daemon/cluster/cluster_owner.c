@@ -34,54 +34,73 @@ static bool in_list(char (*tags)[LK_TAG_MAX + 1], size_t count, const char *tag)
     return false;
 }
 
-size_t lk_cluster_hierarchy(const struct lk_node *node, const char *tag,
-                            char (**ret_tags)[LK_TAG_MAX + 1])
+/* lk_cluster_hierarchy, and (ret_verts not NULL) each tag's vertex in the node's index
+ * (*ret_verts NULL when the index does not know tag: then the tag is alone). */
+static size_t hierarchy_of(struct lk_node *node, const char *tag, char (**ret_tags)[LK_TAG_MAX + 1],
+                           size_t **ret_verts)
 {
-    size_t cap = 8, count = 0;
+    /* Breadth-first from tag over the index's neighbour lists, which keep the order of
+     * the dependency list: the tags come in the order a walk over that list finds them
+     * (placement's view lists them so). Tags that dependencies name but the node does
+     * not hold are part of it too, as they always were. */
+    const struct lk_hier *h = lk_node_hier(node);
+    size_t start;
+    bool known = h && lk_hier_vertex(h, tag, &start);
+    /* Sized by the hierarchy, and marked by rank within it: a lone resource costs
+     * nothing more than its own name. */
+    size_t cap = known ? h->comp_size[h->comp[start]] : 1;
     char(*tags)[LK_TAG_MAX + 1] = calloc(cap, sizeof(*tags));
-    if (!tags) {
+    size_t *queue = known ? calloc(cap, sizeof(*queue)) : NULL;
+    bool *seen = known ? calloc(cap, sizeof(*seen)) : NULL;
+    if (!tags || (known && (!queue || !seen))) {
+        free(tags);
+        free(queue);
+        free(seen);
         *ret_tags = NULL;
         return 0;
     }
-    snprintf(tags[count++], sizeof(tags[0]), "%s", tag);
-    for (size_t i = 0; i < count; i++) {
-        for (size_t d = 0; d < node->dep_count; d++) {
-            const char *other = NULL;
-            if (strcmp(node->deps[d].parent, tags[i]) == 0) {
-                other = node->deps[d].child;
-            } else if (strcmp(node->deps[d].child, tags[i]) == 0) {
-                other = node->deps[d].parent;
-            }
-            if (!other || in_list(tags, count, other)) {
-                continue;
-            }
-            if (count == cap) {
-                char(*bigger)[LK_TAG_MAX + 1] = realloc(tags, 2 * cap * sizeof(*tags));
-                if (!bigger) {
-                    break;
+    snprintf(tags[0], sizeof(tags[0]), "%s", tag);
+    size_t count = 1;
+    if (known) {
+        queue[0] = start;
+        seen[h->rank[start]] = true;
+        for (size_t i = 0; i < count; i++) {
+            size_t n = 0;
+            const size_t *nbr = lk_hier_neighbours(h, queue[i], &n);
+            for (size_t k = 0; k < n; k++) {
+                if (seen[h->rank[nbr[k]]]) {
+                    continue;
                 }
-                tags = bigger;
-                cap *= 2;
+                seen[h->rank[nbr[k]]] = true;
+                queue[count] = nbr[k];
+                snprintf(tags[count++], sizeof(tags[0]), "%s", lk_hier_tag(h, nbr[k]));
             }
-            snprintf(tags[count++], sizeof(tags[0]), "%s", other);
         }
+    }
+    free(seen);
+    if (ret_verts) {
+        *ret_verts = queue;
+    } else {
+        free(queue);
     }
     *ret_tags = tags;
     return count;
 }
 
-static bool has_parent(const struct lk_node *node, const char *tag)
+size_t lk_cluster_hierarchy(struct lk_node *node, const char *tag,
+                            char (**ret_tags)[LK_TAG_MAX + 1])
 {
-    for (size_t d = 0; d < node->dep_count; d++) {
-        if (strcmp(node->deps[d].child, tag) == 0) {
-            return true;
-        }
-    }
-    return false;
+    return hierarchy_of(node, tag, ret_tags, NULL);
 }
 
-uint32_t lk_cluster_hier_priority(const struct lk_node *node, char (*tags)[LK_TAG_MAX + 1],
-                                  size_t count, const char *peer)
+static bool has_parent(const struct lk_node *node, const char *tag)
+{
+    return lk_node_has_parents(node, tag);
+}
+
+/* lk_cluster_hier_priority with each tag's root-ness known (roots[i]), or found. */
+static uint32_t hier_priority(const struct lk_node *node, char (*tags)[LK_TAG_MAX + 1],
+                              size_t count, const char *peer, const bool *roots)
 {
     uint32_t prio = 0;
     const char *first_root = NULL;
@@ -90,12 +109,19 @@ uint32_t lk_cluster_hier_priority(const struct lk_node *node, char (*tags)[LK_TA
         if (p == 0) {
             return 0;
         }
-        if (!has_parent(node, tags[i]) && (!first_root || strcmp(tags[i], first_root) < 0)) {
+        bool root = roots ? roots[i] : !has_parent(node, tags[i]);
+        if (root && (!first_root || strcmp(tags[i], first_root) < 0)) {
             first_root = tags[i];
             prio = p;
         }
     }
     return prio ? prio : (count ? lk_node_priority(node, tags[0], peer) : 0);
+}
+
+uint32_t lk_cluster_hier_priority(const struct lk_node *node, char (*tags)[LK_TAG_MAX + 1],
+                                  size_t count, const char *peer)
+{
+    return hier_priority(node, tags, count, peer, NULL);
 }
 
 /* ---------------------------------------------------------------- records */
@@ -148,6 +174,8 @@ bool lk_owner_merge(struct lk_cluster *cl, const char *tag, const struct lk_owne
 struct pview {
     struct lk_placement_view v;
     char (*names)[LK_TAG_MAX + 1];
+    size_t *verts; /* each name's vertex in the node's index; NULL: a tag it does not know */
+    bool *roots;   /* whether each name has no parent */
     struct lk_ptag *tags;
     struct lk_ppeer *peers;
     struct lk_ppeer_state *states; /* peer_count × count */
@@ -159,6 +187,8 @@ struct pview {
 static void free_view(struct pview *pv)
 {
     free(pv->names);
+    free(pv->verts);
+    free(pv->roots);
     free(pv->tags);
     free(pv->peers);
     free(pv->states);
@@ -186,10 +216,24 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
     memset(pv, 0, sizeof(*pv));
     size_t count = 0;
     if (tag) {
-        count = lk_cluster_hierarchy(node, tag, &pv->names);
+        count = hierarchy_of(node, tag, &pv->names, &pv->verts);
         if (!pv->names) {
             return false;
         }
+    }
+    /* The index is current (hierarchy_of asked for it): members by vertex, not by name. */
+    const struct lk_hier *hx = pv->verts ? lk_node_hier_fresh(node) : NULL;
+    pv->roots = calloc(count ? count : 1, sizeof(*pv->roots));
+    if (!pv->roots) {
+        free_view(pv);
+        return false;
+    }
+    for (size_t i = 0; i < count; i++) {
+        size_t np = 1;
+        if (hx) {
+            (void) lk_hier_parents(hx, pv->verts[i], &np);
+        }
+        pv->roots[i] = hx ? np == 0 : !has_parent(node, pv->names[i]);
     }
     size_t alive_total = 0;
     for (size_t i = 0; i < cl->peer_count; i++) {
@@ -226,15 +270,17 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
     struct lk_phier *h = &v->hier;
     h->tags = pv->tags;
     h->count = count;
-    h->priority = count ? lk_cluster_hier_priority(node, pv->names, count, node->name) : 0;
+    h->priority = count ? hier_priority(node, pv->names, count, node->name, pv->roots) : 0;
     const struct lk_owner_rec *best = NULL;
     uint32_t best_prio = 0;
     const char *root = NULL;
     for (size_t i = 0; i < count; i++) {
         struct lk_ptag *t = &pv->tags[i];
         t->tag = pv->names[i];
-        t->root = !has_parent(node, t->tag);
-        const struct lk_resource *res = lk_node_find(node, t->tag);
+        t->root = pv->roots[i];
+        const struct lk_resource *res =
+                hx ? (pv->verts[i] < hx->count ? node->resources[pv->verts[i]] : NULL)
+                   : lk_node_find(node, t->tag);
         if (!res) {
             continue;
         }
@@ -296,7 +342,7 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         q->alive_since_ms = p->alive_since;
         q->unseen = !p->seen;
         q->guarded = p->guarded;
-        q->priority = count ? lk_cluster_hier_priority(node, pv->names, count, p->name) : 0;
+        q->priority = count ? hier_priority(node, pv->names, count, p->name, pv->roots) : 0;
         for (size_t t = 0; !p->alive && p->lost_states && t < count; t++) {
             json_t *js = json_object_get(p->lost_states, pv->names[t]);
             const char *pe = json_string_value(json_array_get(js, 1));
@@ -439,14 +485,19 @@ void lk_owner_node_alive(struct lk_cluster *cl, const char *peer)
 
 /* ---------------------------------------------------------------- events */
 
-void lk_owner_reconcile(struct lk_cluster *cl)
+static int tag_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Decides ev once for each hierarchy, with the view built from its first tag in the
+ * node's order; the other members are skipped (their views hold the same hierarchy,
+ * and a decision made for it already holds for them). */
+static void each_hierarchy(struct lk_cluster *cl, const struct lk_pevent *ev)
 {
     struct lk_node *node = cl->node;
-    if (node->witness || node->stopping) {
-        return;
-    }
     size_t n = node->count;
-    char(*done)[LK_TAG_MAX + 1] = calloc(n ? n : 1, sizeof(*done));
+    bool *done = calloc(n ? n : 1, sizeof(*done));
     char(*tags)[LK_TAG_MAX + 1] = calloc(n ? n : 1, sizeof(*tags));
     if (!done || !tags) {
         free(done);
@@ -456,25 +507,37 @@ void lk_owner_reconcile(struct lk_cluster *cl)
     for (size_t i = 0; i < n; i++) {
         snprintf(tags[i], sizeof(tags[i]), "%s", node->resources[i]->tag);
     }
-    size_t done_count = 0;
     for (size_t i = 0; i < n; i++) {
-        if (in_list(done, done_count, tags[i]) || !lk_node_find(node, tags[i])) {
+        if (done[i] || !lk_node_find(node, tags[i])) {
             continue;
         }
         struct pview pv;
         if (!build_view(cl, tags[i], &pv)) {
             continue;
         }
-        for (size_t t = 0; t < pv.v.hier.count && done_count < n; t++) {
-            snprintf(done[done_count++], sizeof(done[0]), "%s", pv.names[t]);
+        /* tags is sorted (a copy of the node's tags): each member is found by bisection. */
+        for (size_t t = 0; t < pv.v.hier.count; t++) {
+            char(*hit)[LK_TAG_MAX + 1] = bsearch(pv.names[t], tags, n, sizeof(*tags), tag_cmp);
+            if (hit) {
+                done[hit - tags] = true;
+            }
         }
-        struct lk_pevent ev = {.type = LK_PEV_RECONCILE};
         char err[LK_REASON_MAX];
-        (void) decide(cl, &pv, &ev, err, sizeof(err));
+        (void) decide(cl, &pv, ev, err, sizeof(err));
         free_view(&pv);
     }
     free(tags);
     free(done);
+}
+
+void lk_owner_reconcile(struct lk_cluster *cl)
+{
+    struct lk_node *node = cl->node;
+    if (node->witness || node->stopping) {
+        return;
+    }
+    struct lk_pevent ev = {.type = LK_PEV_RECONCILE};
+    each_hierarchy(cl, &ev);
     cl->orphan_check = false;
 }
 
@@ -517,12 +580,10 @@ bool lk_cluster_has_backup(const void *ctx, const char *tag)
 
 void lk_owner_leave(struct lk_cluster *cl, bool running)
 {
-    struct lk_node *node = cl->node;
-    for (size_t i = 0; i < node->count; i++) {
-        struct lk_pevent ev = {.type = LK_PEV_LEAVE, .running = running};
-        char err[LK_REASON_MAX];
-        (void) decide_tag(cl, node->resources[i]->tag, &ev, err, sizeof(err));
-    }
+    /* Once per hierarchy: the record "left" written for its first member answers for
+     * every other one (placement writes it only while the record is not "left" yet). */
+    struct lk_pevent ev = {.type = LK_PEV_LEAVE, .running = running};
+    each_hierarchy(cl, &ev);
 }
 
 /* ---------------------------------------------------------------- requests */

@@ -394,8 +394,50 @@ int lk_define_cluster_settings(struct lk_node *node, const struct lk_cluster_set
 /* ---- Changes received from a peer ---- */
 
 /* Whether tag is reachable from child through the view's dependencies, i.e. whether
- * making tag depend on child would close a cycle. */
-static bool reaches(const struct lk_node *node, const char *child, const char *tag, size_t depth)
+ * making tag depend on child would close a cycle: a walk over the index, each vertex
+ * once (or, out of memory, the walk over the list). */
+static bool reaches_slow(const struct lk_node *node, const char *child, const char *tag,
+                         size_t depth);
+
+static bool reaches(struct lk_node *node, const char *child, const char *tag)
+{
+    if (strcmp(child, tag) == 0) {
+        return true;
+    }
+    const struct lk_hier *h = lk_node_hier(node);
+    size_t from, to;
+    if (h && (!lk_hier_vertex(h, child, &from) || !lk_hier_vertex(h, tag, &to))) {
+        return false; /* no dependency names one of them */
+    }
+    size_t *stack = h ? calloc(h->vcount ? h->vcount : 1, sizeof(*stack)) : NULL;
+    bool *seen = h ? calloc(h->vcount ? h->vcount : 1, sizeof(*seen)) : NULL;
+    if (!stack || !seen) {
+        free(stack);
+        free(seen);
+        return reaches_slow(node, child, tag, 0);
+    }
+    size_t top = 0;
+    bool found = false;
+    stack[top++] = from;
+    seen[from] = true;
+    while (top > 0 && !found) {
+        size_t n = 0;
+        const size_t *children = lk_hier_children(h, stack[--top], &n);
+        for (size_t i = 0; i < n && !found; i++) {
+            found = children[i] == to;
+            if (!seen[children[i]]) {
+                seen[children[i]] = true;
+                stack[top++] = children[i];
+            }
+        }
+    }
+    free(stack);
+    free(seen);
+    return found;
+}
+
+static bool reaches_slow(const struct lk_node *node, const char *child, const char *tag,
+                         size_t depth)
 {
     if (strcmp(child, tag) == 0) {
         return true;
@@ -405,7 +447,7 @@ static bool reaches(const struct lk_node *node, const char *child, const char *t
     }
     for (size_t i = 0; i < node->dep_count; i++) {
         if (strcmp(node->deps[i].parent, child) == 0 &&
-            reaches(node, node->deps[i].child, tag, depth + 1)) {
+            reaches_slow(node, node->deps[i].child, tag, depth + 1)) {
             return true;
         }
     }
@@ -505,7 +547,7 @@ static int write_rows(struct lk_node *node, const struct lk_definition *d, bool 
          * is not extended here cannot be linked (both ends live on the same nodes). A link
          * that would close a cycle here (two partitions linking the other way) is too. */
         applied[i] = lk_store_get_version(store, child, &counter, NULL, 0, &deleted) == 0 &&
-                     !deleted && !reaches(node, child, d->tag, 0);
+                     !deleted && !reaches(node, child, d->tag);
         if (applied[i] && lk_store_add_dep(store, d->tag, child) < 0) {
             return db_error(node, err, size);
         }

@@ -421,24 +421,20 @@ int lk_executor_handle_detail(struct lk_node *node, const struct lk_event *event
     return r;
 }
 
-/* Appends resource i after its children (depth first, each once) to order. */
-static void children_first(const struct lk_node *node, size_t i, bool *seen, size_t *order,
+/* Appends resource i after its children (depth first, each once, in the order of the
+ * dependency list: the index's children lists keep it) to order. */
+static void children_first(const struct lk_hier *h, size_t i, bool *seen, size_t *order,
                            size_t *count)
 {
     if (seen[i]) {
         return;
     }
     seen[i] = true;
-    const char *tag = node->resources[i]->tag;
-    for (size_t d = 0; d < node->dep_count; d++) {
-        if (strcmp(node->deps[d].parent, tag) != 0) {
-            continue;
-        }
-        for (size_t c = 0; c < node->count; c++) {
-            if (strcmp(node->resources[c]->tag, node->deps[d].child) == 0) {
-                children_first(node, c, seen, order, count);
-                break;
-            }
+    size_t n = 0;
+    const size_t *children = lk_hier_children(h, i, &n);
+    for (size_t k = 0; k < n; k++) {
+        if (children[k] < h->count) {
+            children_first(h, children[k], seen, order, count);
         }
     }
     order[(*count)++] = i;
@@ -452,7 +448,8 @@ static void feed_all(struct lk_node *node, enum lk_event_type type)
     char(*tags)[LK_TAG_MAX + 1] = calloc(n ? n : 1, sizeof(*tags));
     bool *seen = calloc(n ? n : 1, sizeof(*seen));
     size_t *order = calloc(n ? n : 1, sizeof(*order));
-    if (!tags || !seen || !order) {
+    const struct lk_hier *h = lk_node_hier(node);
+    if (!tags || !seen || !order || !h) {
         free(order);
         free(seen);
         free(tags);
@@ -463,7 +460,7 @@ static void feed_all(struct lk_node *node, enum lk_event_type type)
      * restored on top of a child that is gone. */
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
-        children_first(node, i, seen, order, &count);
+        children_first(h, i, seen, order, &count);
     }
     for (size_t i = 0; i < n; i++) {
         snprintf(tags[i], sizeof(tags[i]), "%s", node->resources[order[i]]->tag);

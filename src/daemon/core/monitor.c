@@ -75,6 +75,7 @@ struct lk_monitor {
     struct watch **watches;
     size_t count, capacity;
     unsigned running;
+    uint64_t syncs; /* counts sync_many calls: one nested in another shows up */
 };
 
 static const enum lk_action depth_action[DEPTHS] = {LK_ACTION_QUICKCHK, LK_ACTION_DEEPCHK};
@@ -470,7 +471,9 @@ static void disarm(struct watch *w)
     w->pidfile_warned = false;
 }
 
-static bool wants_monitoring(const struct lk_node *node, const struct lk_resource *res)
+/* busy: whether res's hierarchy has an action pending, when the caller knows (0 or 1),
+ * else -1. */
+static bool wants_monitoring(struct lk_node *node, const struct lk_resource *res, int busy)
 {
     if (node->stopping || !lk_state_in_service(res->state) || !res->settings.monitor) {
         return false;
@@ -482,15 +485,15 @@ static bool wants_monitoring(const struct lk_node *node, const struct lk_resourc
         return false;
     }
     /* No check runs while an action runs anywhere on the resource's hierarchy. */
+    if (busy >= 0) {
+        return !busy;
+    }
     struct lk_view view = lk_node_view(node);
     return !lk_engine_hierarchy_busy(&view, res->tag);
 }
 
-void lk_monitor_sync(struct lk_monitor *mon, const char *tag)
+static void sync_one(struct lk_monitor *mon, const char *tag, int busy)
 {
-    if (!mon) {
-        return;
-    }
     struct lk_node *node = mon->node;
     const struct lk_resource *res = lk_node_find(node, tag);
     if (!res) {
@@ -498,7 +501,7 @@ void lk_monitor_sync(struct lk_monitor *mon, const char *tag)
         return;
     }
     struct watch *w = find_watch(mon, tag, NULL);
-    if (!wants_monitoring(node, res)) {
+    if (!wants_monitoring(node, res, busy)) {
         if (w) {
             disarm(w);
         }
@@ -542,6 +545,95 @@ void lk_monitor_sync(struct lk_monitor *mon, const char *tag)
     watch_cgroup(w, res);
 }
 
+void lk_monitor_sync(struct lk_monitor *mon, const char *tag)
+{
+    if (mon) {
+        sync_one(mon, tag, -1);
+    }
+}
+
+/* Whether each hierarchy (a component of the node's index) has an action pending;
+ * NULL when out of memory. */
+static bool *busy_hierarchies(const struct lk_node *node, const struct lk_hier *h)
+{
+    bool *busy = calloc(h->comp_count ? h->comp_count : 1, sizeof(*busy));
+    for (size_t r = 0; busy && r < node->count; r++) {
+        busy[h->comp[r]] |= node->resources[r]->pending != LK_PENDING_NONE;
+    }
+    return busy;
+}
+
+/* Syncs every resource of the hierarchies of tags[0..count) (every resource: tags
+ * NULL), finding which hierarchies are busy once rather than for each resource. Those of
+ * idle hierarchies are synced in the view's order; of a busy hierarchy, a sync only
+ * disarms an active watch (an inactive one has no timer, run or watch left), so only
+ * the active watches are visited: a commit in the middle of a hierarchy's restore
+ * costs a pass over flags, not a sync of each member. A sync may hand an event to the
+ * executor (a watched process found gone), which commits and syncs in turn: then the
+ * busy hierarchies are found again before the next sync. */
+static void sync_many(struct lk_monitor *mon, const char *const *tags, size_t count)
+{
+    struct lk_node *node = mon->node;
+    const struct lk_hier *h = lk_node_hier(node);
+    bool *follow = h ? calloc(h->comp_count ? h->comp_count : 1, sizeof(*follow)) : NULL;
+    bool *busy = h ? busy_hierarchies(node, h) : NULL;
+    if (!follow || !busy) {
+        /* Out of memory: every resource on its own. */
+        free(follow);
+        free(busy);
+        for (size_t r = 0; r < node->count; r++) {
+            sync_one(mon, node->resources[r]->tag, -1);
+        }
+        return;
+    }
+    for (size_t i = 0; tags && i < count; i++) {
+        size_t v;
+        if (lk_hier_vertex(h, tags[i], &v)) {
+            follow[h->comp[v]] = true;
+        }
+    }
+    uint64_t mine = ++mon->syncs;
+    for (size_t r = 0; r < node->count; r++) {
+        if (tags && !follow[h->comp[r]]) {
+            continue;
+        }
+        if (mon->syncs != mine) {
+            /* A nested commit: the states changed (never the resources or the
+             * dependencies: only definitions change those). */
+            free(busy);
+            if (!(busy = busy_hierarchies(node, h))) {
+                break;
+            }
+            mine = mon->syncs;
+        }
+        if (!busy[h->comp[r]]) {
+            sync_one(mon, node->resources[r]->tag, 0);
+        }
+    }
+    /* The active watches of busy hierarchies: their tags first (a sync may not change
+     * the list, but a copy is simpler to trust), then each disarmed. */
+    size_t n = 0;
+    char(*disarm_tags)[LK_TAG_MAX + 1] = NULL;
+    for (size_t i = 0; busy && i < mon->count; i++) {
+        struct watch *w = mon->watches[i];
+        size_t v;
+        if (!w->active || !lk_hier_vertex(h, w->tag, &v) || v >= h->count ||
+            (tags && !follow[h->comp[v]]) || !busy[h->comp[v]]) {
+            continue;
+        }
+        if (!disarm_tags && !(disarm_tags = calloc(mon->count, sizeof(*disarm_tags)))) {
+            break;
+        }
+        snprintf(disarm_tags[n++], sizeof(disarm_tags[0]), "%s", w->tag);
+    }
+    for (size_t i = 0; i < n; i++) {
+        sync_one(mon, disarm_tags[i], 1);
+    }
+    free(disarm_tags);
+    free(follow);
+    free(busy);
+}
+
 void lk_monitor_forget(struct lk_monitor *mon, const char *tag)
 {
     size_t i;
@@ -567,19 +659,7 @@ void lk_monitor_stop_all(struct lk_monitor *mon)
 
 void lk_monitor_on_committed(void *userdata, const char *const *tags, size_t count)
 {
-    struct lk_monitor *mon = userdata;
-    struct lk_node *node = mon->node;
-    struct lk_view view = lk_node_view(node);
-    for (size_t r = 0; r < node->count; r++) {
-        const char *tag = node->resources[r]->tag;
-        bool follows = !tags;
-        for (size_t i = 0; !follows && i < count; i++) {
-            follows = lk_engine_connected(&view, tag, tags[i]);
-        }
-        if (follows) {
-            lk_monitor_sync(mon, tag);
-        }
-    }
+    sync_many(userdata, tags, count);
 }
 
 void lk_monitor_on_defined(void *userdata, const char *tag)
@@ -595,7 +675,5 @@ void lk_monitor_on_defined(void *userdata, const char *tag)
             lk_monitor_forget(mon, mon->watches[i]->tag);
         }
     }
-    for (size_t r = 0; r < node->count; r++) {
-        lk_monitor_sync(mon, node->resources[r]->tag);
-    }
+    sync_many(mon, NULL, 0);
 }

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "hier.h"
 #include "resource.h"
 #include "store.h"
 
@@ -48,6 +49,11 @@ struct lk_node {
     size_t capacity;
     struct lk_dep *deps; /* dependencies, owned */
     size_t dep_count;
+    /* The index of resources and deps (hier.h): rebuilt by lk_node_view when a resource
+     * or a dependency was added or dropped since (hier_stale), or when it was built from
+     * other arrays. */
+    struct lk_hier hier;
+    bool hier_stale;
     struct lk_extend *extends; /* where each resource is extended, with priorities; owned */
     size_t extend_count;
 
@@ -90,8 +96,17 @@ int lk_node_add(struct lk_node *node, struct lk_resource *res);
 /* Removes and frees the resource with this tag, if any. */
 void lk_node_drop(struct lk_node *node, const char *tag);
 
-/* The engine's read-only view of this node. */
-struct lk_view lk_node_view(const struct lk_node *node);
+/* The engine's read-only view of this node, with its hierarchy index (rebuilt first
+ * when a definition changed: O((n + d) log n) once, then lookups). The view is valid
+ * until the next change of resources or dependencies. */
+struct lk_view lk_node_view(struct lk_node *node);
+
+/* The node's hierarchy index, up to date (see lk_node_view); NULL when out of memory. */
+const struct lk_hier *lk_node_hier(struct lk_node *node);
+
+/* The node's hierarchy index when it is up to date, else NULL (for const callers, which
+ * then walk the dependency list). */
+const struct lk_hier *lk_node_hier_fresh(const struct lk_node *node);
 
 /* Adds or drops a dependency in the view (the store is the caller's). */
 int lk_node_add_dep(struct lk_node *node, const char *parent, const char *child);

@@ -1,0 +1,278 @@
+#!/usr/bin/python3
+"""Benchmark: hierarchy operations at scale, and the loop's worst stall during them.
+
+For each shape (a chain: r0 depends on r1, which depends on r2, ...; a tree: ri depends
+on r(2i+1) and r(2i+2)) and each size (default 100, 1000 and 5000 resources, restore and
+remove `exit 0`, no checks): the setup (creating the resources and the dependencies over
+the local socket, one request each), then a quiet cycle, the restore of the root
+(`resource.restore`: the whole hierarchy) and the remove of the whole hierarchy
+(`resource.remove --hierarchy`), with lkd's own CPU time per resource (from /proc), then
+(up to --poll-max resources) the same cycle while `lkcli status` is run every ~50 ms and
+`ping` sent every ~20 ms: the worst answer times are the loop's worst stall as a client
+sees it (status's includes lkcli's start and the status's own cost, which grows with the
+number of resources; ping's does not). `--cluster 1000`: two nodes, a chain created on
+node1 and extended to node2, a switchover each way and the failover after `kill -9` of
+the holder's lkd, status and ping polled on the node that stays. Prints a table, then
+JSON.
+"""
+import argparse
+import base64
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+
+from common import Cluster, Node, free_ports, proc_stat, wait_for
+
+
+class Client:
+    """One request per connection over run/lkd.sock, as lkcli does."""
+
+    def __init__(self, root):
+        self.path = os.path.join(root, "run", "lkd.sock")
+
+    def call(self, cmd, args, timeout=3600):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(self.path)
+            s.sendall((json.dumps({"v": 1, "cmd": cmd, "args": args}) + "\n").encode())
+            buf = b""
+            while True:
+                while b"\n" not in buf:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        raise RuntimeError(f"{cmd}: connection closed")
+                    buf += chunk
+                line, buf = buf.split(b"\n", 1)
+                msg = json.loads(line)
+                if "progress" in msg:
+                    continue
+                if not msg.get("ok"):
+                    raise RuntimeError(f"{cmd} {args}: {msg.get('error')}")
+                return msg.get("data")
+        finally:
+            s.close()
+
+
+class Pinger(threading.Thread):
+    """Sends `ping` over the socket every ~20 ms until stopped: its answer time is the
+    loop's stall as a client sees it, without the cost of building a status."""
+
+    def __init__(self, node):
+        super().__init__(daemon=True)
+        self.client = Client(node.root)
+        self.times = []
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            t0 = time.monotonic()
+            try:
+                self.client.call("ping", {}, timeout=60)
+            except (OSError, RuntimeError):
+                pass
+            dt = time.monotonic() - t0
+            self.times.append(dt)
+            self.done.wait(max(0.0, 0.02 - dt))
+
+
+class Poller(threading.Thread):
+    """Runs `lkcli status` every ~50 ms until stopped; keeps each answer's time. A
+    Pinger runs beside it."""
+
+    def __init__(self, node):
+        super().__init__(daemon=True)
+        self.node = node
+        self.times = []
+        self.failed = 0
+        self.done = threading.Event()
+        self.pinger = Pinger(node)
+
+    def start(self):
+        self.pinger.start()
+        super().start()
+
+    def run(self):
+        while not self.done.is_set():
+            t0 = time.monotonic()
+            r = subprocess.run([f"{self.node.build}/lkcli", "--root", self.node.root, "status"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            dt = time.monotonic() - t0
+            if r.returncode != 0:
+                self.failed += 1
+            self.times.append(dt)
+            self.done.wait(max(0.0, 0.05 - dt))
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        self.pinger.done.set()
+        self.pinger.join()
+        pings = self.pinger.times
+        return {"polls": len(self.times), "failed": self.failed,
+                "max_ms": round(max(self.times) * 1000, 1) if self.times else None,
+                "pings": len(pings),
+                "ping_max_ms": round(max(pings) * 1000, 1) if pings else None}
+
+
+def cpu_s(pid):
+    """lkd's own CPU time so far (user + system), in seconds."""
+    t = proc_stat(pid)
+    return (t[0] + t[1]) / os.sysconf("SC_CLK_TCK")
+
+
+def edges(shape, n):
+    if shape == "chain":
+        return [(f"r{i}", f"r{i + 1}") for i in range(n - 1)]
+    return [(f"r{(i - 1) // 2}", f"r{i}") for i in range(1, n)]
+
+
+def one(build, shape, n, guard=True, poll_max=1000):
+    node = Node(build)
+    try:
+        if guard:
+            node.start()
+        else:
+            node.cmd("lkstart", "--no-guard", "--node", node.name, "--listen",
+                     f"127.0.0.1:{free_ports(1)[0]}")
+        cli = Client(node.root)
+        t0 = time.monotonic()
+        create(cli, shape, n)
+        setup = time.monotonic() - t0
+
+        pid = node.pid()
+        row = {"shape": shape, "resources": n, "setup_s": round(setup, 2)}
+        # A quiet cycle first: lkd's own CPU per resource, nothing else asking.
+        for what, call in (("restore", lambda: cli.call("resource.restore", {"tag": "r0"})),
+                           ("remove", lambda: cli.call("resource.remove",
+                                                       {"tag": "r0", "hierarchy": True}))):
+            t0, c0 = time.monotonic(), cpu_s(pid)
+            call()
+            row[what + "_s"] = round(time.monotonic() - t0, 2)
+            row[what + "_lkd_cpu_ms_per_resource"] = round((cpu_s(pid) - c0) * 1000 / n, 2)
+        # Then again while status and ping are polled: the worst answer times.
+        for what, call in (("restore", lambda: cli.call("resource.restore", {"tag": "r0"})),
+                           ("remove", lambda: cli.call("resource.remove",
+                                                       {"tag": "r0", "hierarchy": True}))):
+            if n > poll_max:
+                break
+            poll = Poller(node)
+            poll.start()
+            call()
+            row[what + "_status"] = poll.stop()
+        return row
+    finally:
+        node.close()
+
+
+def create(cli, shape, n):
+    ok = base64.b64encode(b"#!/bin/sh\nexit 0\n").decode()
+    for i in range(n):
+        cli.call("resource.create", {
+            "type": "gen", "tag": f"r{i}", "scripts": {"restore": ok, "remove": ok},
+            "settings": {"quickchk-interval": "0", "deepchk-interval": "0"},
+            "in_service": False})
+    for parent, child in edges(shape, n):
+        cli.call("dependency.create", {"parent": parent, "child": child})
+
+
+def count_state(node, state):
+    """How many of node's resources are in state and idle (None: no answer)."""
+    r = subprocess.run([f"{node.build}/ins_list", "--root", node.root, "-f", ","],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=30)
+    if r.returncode != 0:
+        return None
+    return sum(1 for line in r.stdout.splitlines() if f",{state}," in f",{line},")
+
+
+def one_cluster(build, shape, n):
+    """Two nodes: n resources created on node1, restored, extended to node2; a
+    switchover to node2 (restore --node node2) and back; then node1's lkd killed
+    (kill -9) while it holds the hierarchy: the failover to node2. Status is polled on
+    the node that stays up."""
+    cluster = Cluster(build, 2)
+    row = {"shape": shape, "resources": n, "cluster": 2}
+    try:
+        cluster.start()
+        n1, n2 = cluster[0], cluster[1]
+        cli1 = Client(n1.root)
+        t0 = time.monotonic()
+        create(cli1, shape, n)
+        cli1.call("resource.restore", {"tag": "r0"})
+        cli1.call("resource.extend", {"tag": "r0", "node": n2.name, "priority": 10})
+        if not wait_for(lambda: count_state(n2, "OSU") == n, 600, 0.5):
+            raise SystemExit(f"node2 does not hold the {n} resources")
+        row["setup_s"] = round(time.monotonic() - t0, 2)
+        for key, to, off in (("switch_to_node2", n2, n1), ("switch_to_node1", n1, n2)):
+            poll = Poller(to)
+            poll.start()
+            t0 = time.monotonic()
+            Client(off.root).call("resource.restore", {"tag": "r0", "node": to.name})
+            wait_for(lambda: count_state(to, "ISP") == n, 600, 0.2)
+            row[key + "_s"] = round(time.monotonic() - t0, 2)
+            row[key + "_status"] = poll.stop()
+        poll = Poller(n2)
+        poll.start()
+        t0 = time.monotonic()
+        os.kill(n1.pid(), 9)
+        ok = wait_for(lambda: count_state(n2, "ISP") == n, 600, 0.2)
+        row["failover_s"] = round(time.monotonic() - t0, 2) if ok else None
+        row["failover_status"] = poll.stop()
+        return row
+    finally:
+        cluster.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
+    ap.add_argument("--sizes", default="100,1000,5000")
+    ap.add_argument("--shapes", default="chain,tree")
+    ap.add_argument("--no-guard", action="store_true",
+                    help="start lkd without lkguard (a long stall is then measured, not fenced)")
+    ap.add_argument("--poll-max", type=int, default=1000,
+                    help="the polled cycle (status and ping answer times) up to this size")
+    ap.add_argument("--cluster", default="",
+                    help="sizes for the two-node case (switchover, failover), e.g. 1000")
+    args = ap.parse_args()
+    rows = []
+    for n in [int(x) for x in args.cluster.split(",") if x]:
+        r = one_cluster(args.build, "chain", n)
+        rows.append(r)
+        print(f"cluster chain {n}: setup {r['setup_s']} s, switchover to node2 "
+              f"{r['switch_to_node2_s']} s (status max {r['switch_to_node2_status']['max_ms']} "
+              f"ms, ping max {r['switch_to_node2_status']['ping_max_ms']} ms), back {r['switch_to_node1_s']} s (status max "
+              f"{r['switch_to_node1_status']['max_ms']} ms, ping max "
+              f"{r['switch_to_node1_status']['ping_max_ms']} ms), failover {r['failover_s']} s "
+              f"(status max {r['failover_status']['max_ms']} ms, ping max "
+              f"{r['failover_status']['ping_max_ms']} ms)", flush=True)
+    if args.cluster:
+        args.shapes = ""
+    for shape in [x for x in args.shapes.split(",") if x]:
+        for n in [int(x) for x in args.sizes.split(",")]:
+            try:
+                rows.append(one(args.build, shape, n, guard=not args.no_guard,
+                                poll_max=args.poll_max))
+            except (RuntimeError, OSError) as e:
+                print(f"{shape:>6} {n:>6}  failed: {e}", flush=True)
+                rows.append({"shape": shape, "resources": n, "failed": str(e)})
+                continue
+            r = rows[-1]
+            line = (f"{shape:>6} {n:>6}  setup {r['setup_s']:>7.2f} s  restore "
+                    f"{r['restore_s']:>7.2f} s ({r['restore_lkd_cpu_ms_per_resource']} ms lkd cpu "
+                    f"per resource)  remove {r['remove_s']:>7.2f} s "
+                    f"({r['remove_lkd_cpu_ms_per_resource']} ms)")
+            for what in ("restore", "remove"):
+                st = r.get(what + "_status")
+                if st:
+                    line += (f"  {what}: status max {st['max_ms']} ms, ping max "
+                             f"{st['ping_max_ms']} ms")
+            print(line, flush=True)
+    print(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
