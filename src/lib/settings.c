@@ -281,6 +281,10 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
             s.quorum = LK_QUORUM_NONE;
         } else if (value[0] == '\0') {
             s.quorum = LK_QUORUM_AUTO;
+        } else if (has_control_char(value)) {
+            r = lk_fail_einval(err, err_size,
+                               "invalid quorum: contains a control character; expected majority "
+                               "or none");
         } else {
             r = lk_fail_einval(err, err_size, "invalid quorum '%.64s': expected majority or none",
                                value);
@@ -290,6 +294,10 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
             s.quorum_loss_action = LK_QUORUM_LOSS_OSU;
         } else if (strcmp(value, "none") == 0) {
             s.quorum_loss_action = LK_QUORUM_LOSS_NONE;
+        } else if (has_control_char(value)) {
+            r = lk_fail_einval(err, err_size,
+                               "invalid quorum-loss-action: contains a control character; "
+                               "expected osu or none");
         } else {
             r = lk_fail_einval(err, err_size,
                                "invalid quorum-loss-action '%.64s': expected osu or none", value);
@@ -423,11 +431,15 @@ int lk_cluster_settings_apply(struct lk_cluster_settings *settings, const json_t
         char cur[1100];
         const char *now = lk_cluster_settings_get(&next, key, cur, sizeof(cur));
         if (!now) {
-            snprintf(err, err_size, "unknown cluster setting '%s'", key);
+            if (has_control_char(key)) {
+                snprintf(err, err_size, "unknown cluster setting");
+            } else {
+                snprintf(err, err_size, "unknown cluster setting '%s'", key);
+            }
             return -EINVAL;
         }
         if (!json_is_string(v)) {
-            snprintf(err, err_size, "--%s needs a value", key);
+            snprintf(err, err_size, "--%s needs a value", key); /* a known key */
             return -EINVAL;
         }
         if (strcmp(now, json_string_value(v)) == 0) {

@@ -547,7 +547,8 @@ static int parse_nodes(const struct lk_node *node, json_t *nodes, struct lk_defi
     json_object_foreach(nodes, name, v)
     {
         char verr[256];
-        if (strlen(name) == 0 || lk_validate_tag(name, "node name", verr, sizeof(verr)) < 0) {
+        /* lk_validate_tag refuses "" too, with its message (verr is always written). */
+        if (lk_validate_tag(name, "node name", verr, sizeof(verr)) < 0) {
             snprintf(err, size, "%s", verr);
             return -EINVAL;
         }
@@ -735,6 +736,23 @@ static int parse_object(const struct lk_node *node, const char *peer, const json
         snprintf(err, size, "resource '%s': %s", tag, what);
     }
     return r;
+}
+
+int lk_replica_parse(const struct lk_node *node, const char *peer, const json_t *object,
+                     struct lk_definition *ret_parsed, char *err, size_t err_size)
+{
+    memset(ret_parsed, 0, sizeof(*ret_parsed));
+    int r = parse_object(node, peer, object, ret_parsed, err, err_size);
+    if (r < 0) {
+        parsed_done(ret_parsed);
+        memset(ret_parsed, 0, sizeof(*ret_parsed));
+    }
+    return r;
+}
+
+void lk_replica_parsed_free(struct lk_definition *parsed)
+{
+    parsed_done(parsed);
 }
 
 static int db_error(struct lk_node *node, char *err, size_t size)
