@@ -616,6 +616,11 @@ static void d_bad_node_name(json_t *o)
 {
     json_object_set_new(json_object_get(o, "nodes"), "node C", json_integer(3));
 }
+/* Found by tests/fuzz/fuzz_replica: the reason was an uninitialised buffer. */
+static void d_empty_node_name(json_t *o)
+{
+    json_object_set_new(json_object_get(o, "nodes"), "", json_integer(3));
+}
 static void d_no_children(json_t *o)
 {
     json_object_del(o, "children");
@@ -683,6 +688,7 @@ static void lk_replica_apply__malformed_objects_change_nothing(void **state)
             {"priority as text", d_priority_text},
             {"duplicate priorities", d_priority_twice},
             {"bad node name", d_bad_node_name},
+            {"empty node name", d_empty_node_name},
             {"no children", d_no_children},
             {"child is itself", d_child_itself},
             {"child as a number", d_child_number},
@@ -700,6 +706,10 @@ static void lk_replica_apply__malformed_objects_change_nothing(void **state)
         }
         if (f->err[0] == '\0' || strchr(f->err, '\n')) {
             fail_msg("%s: the reason must be one line, got '%s'", damage[i].name, f->err);
+        }
+        if (damage[i].fn == d_empty_node_name &&
+            !strstr(f->err, "resource 'app1': node name must not be empty")) {
+            fail_msg("%s: got '%s'", damage[i].name, f->err);
         }
         /* Nothing changed: no rows, no copies, no view, not even the clock. */
         assert_int_equal(version_of(b, "app1", NULL).counter, 0);

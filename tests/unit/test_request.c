@@ -182,6 +182,14 @@ static void lk_req_dispatch__unknown_command(void **state)
     assert_one_error(x, LK_EXIT_USAGE, "unknown command 'resource.explode'");
 }
 
+/* Found by tests/fuzz/fuzz_request: the name was quoted, carriage return and all. */
+static void lk_req_dispatch__unknown_command_control_character(void **state)
+{
+    struct ctx *x = *state;
+    lk_req_dispatch(new_req(x, LK_ROLE_ADMIN), "{\"v\":1, \"cmd\":\"\\resource.list\"}");
+    assert_one_error(x, LK_EXIT_USAGE, "unknown command: its name contains a control character");
+}
+
 /* A guest may not shut the daemon down: refused before the handler runs. */
 static void lk_req_dispatch__role_denied(void **state)
 {
@@ -280,6 +288,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(lk_req_dispatch__not_an_object, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_req_dispatch__duplicate_key, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_req_dispatch__wrong_version, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_req_dispatch__unknown_command_control_character,
+                                            setup, teardown),
             cmocka_unit_test_setup_teardown(lk_req_dispatch__version_as_text, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_req_dispatch__args_not_object, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_req_dispatch__unknown_command, setup, teardown),

@@ -28,14 +28,25 @@ static void lk_settings_set__errors(void **state)
     assert_int_equal(lk_cluster_settings_set(&s, "heartbeat", "1", err, sizeof(err)), -ENOENT);
     assert_non_null(strstr(err, "unknown cluster setting 'heartbeat'"));
     static const char *const bad[][2] = {
-            {"heartbeat-interval-ms", ""},   {"heartbeat-interval-ms", "99"},
-            {"heartbeat-interval-ms", "-1"}, {"heartbeat-misses", "1"},
-            {"heartbeat-misses", " 3"},      {"quorum", "auto"},
-            {"quorum-loss-action", ""},      {"witness", "127.0.0.1"},
-            {"witness", "[::]:7409"},        {"fence-script", "fence"},
-            {"fence-script", "/a\nb"},       {"fence-script", "/a "},
-            {"fence-script", "/a ;b"},       {"max-failovers", "0"},
-            {"failover-window", ""},         {"failover-window", "1e3"},
+            {"heartbeat-interval-ms", ""},
+            {"heartbeat-interval-ms", "99"},
+            {"heartbeat-interval-ms", "-1"},
+            {"heartbeat-misses", "1"},
+            {"heartbeat-misses", " 3"},
+            {"quorum", "auto"},
+            {"quorum-loss-action", ""},
+            {"witness", "127.0.0.1"},
+            {"witness", "[::]:7409"},
+            {"fence-script", "fence"},
+            {"fence-script", "/a\nb"},
+            {"fence-script", "/a "},
+            {"fence-script", "/a ;b"},
+            {"max-failovers", "0"},
+            {"failover-window", ""},
+            {"failover-window", "1e3"},
+            /* Found by tests/fuzz/fuzz_validate: these quoted the newline. */
+            {"quorum", "maj\nority"},
+            {"quorum-loss-action", "osu\n"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
