@@ -29,9 +29,11 @@ for t in "$@"; do
         failed="$failed $t"
     fi
     # The last progress line: executions, coverage (cov: edges, ft: features), speed.
-    stats=$(grep -a -E '^#[0-9]+' "$work/log" | tail -n 1 | sed 's/^#\([0-9]*\)[[:space:]]*[A-Z]*/runs: \1/')
-    execs=$(grep -a 'stat::average_exec_per_sec' "$work/log" | awk '{print $2}')
-    printf '%-14s %-6s %ss  %s  exec/s: %s\n' "$t" "$status" "$seconds" "$stats" "${execs:-?}"
+    stats=$(grep -a -E '^#[0-9]+' "$work/log" | tail -n 1 | awk '{
+        for (i = 1; i < NF; i++) if ($i ~ /^(cov|ft|corp|exec\/s):$/) v[$i] = $(i + 1);
+        printf "runs: %s  cov: %s  ft: %s  corpus: %s  exec/s: %s", substr($1, 2), v["cov:"],
+               v["ft:"], v["corp:"], v["exec/s:"] }')
+    printf '%-14s %-6s %4ss  %s\n' "$t" "$status" "$seconds" "$stats"
     if [ "$status" = FAILED ]; then
         grep -a -E 'invariant failed|ERROR: |SUMMARY|runtime error' "$work/log" | head -n 5 | sed 's/^/    /'
         ls "$work/crashes" | sed "s|^|    input: $work/crashes/|"
