@@ -503,6 +503,19 @@ static void d_bad_type(json_t *o)
 {
     json_object_set_new(res_of(o), "app", json_string("nfs"));
 }
+/* Found by tests/fuzz/fuzz_replica: these reasons quoted the newline. */
+static void d_type_newline(json_t *o)
+{
+    json_object_set_new(res_of(o), "app", json_string("g\nen"));
+}
+static void d_tag_newline(json_t *o)
+{
+    json_object_set_new(res_of(o), "tag", json_string("app1\n"));
+}
+static void d_action_newline(json_t *o)
+{
+    json_object_set_new(json_object_get(o, "scripts"), "re\nboot", json_string("IyEvYmluL3NoCg=="));
+}
 static void d_no_settings(json_t *o)
 {
     json_object_del(res_of(o), "settings");
@@ -664,6 +677,9 @@ static void lk_replica_apply__malformed_objects_change_nothing(void **state)
             {"bad id", d_bad_id},
             {"control character in info", d_bad_info},
             {"unknown app", d_bad_type},
+            {"app with a newline", d_type_newline},
+            {"resource tag with a newline", d_tag_newline},
+            {"action with a newline", d_action_newline},
             {"no settings", d_no_settings},
             {"bad setting", d_bad_setting},
             {"unknown setting", d_unknown_setting},

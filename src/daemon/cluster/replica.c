@@ -522,6 +522,17 @@ static void parsed_done(struct lk_definition *p)
     }
 }
 
+/* s itself when it can be quoted in a one-line reason, else a placeholder. */
+static const char *quotable(const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+            return "(with a control character)";
+        }
+    }
+    return s;
+}
+
 /* Decodes and checks one script as resource create does; -EINVAL with err. */
 static int decode_script(const json_t *json, unsigned char **ret, size_t *ret_len, char *err,
                          size_t size)
@@ -604,7 +615,7 @@ static int parse_definition(const json_t *object, const char *peer, struct lk_de
         return -EINVAL;
     }
     if (strcmp(res->tag, p->tag) != 0) {
-        snprintf(err, size, "resource tag '%s' differs from the object's", res->tag);
+        snprintf(err, size, "resource tag '%s' differs from the object's", quotable(res->tag));
         return -EINVAL;
     }
     if (lk_validate_tag(res->id, "id", verr, sizeof(verr)) < 0 ||
@@ -613,7 +624,8 @@ static int parse_definition(const json_t *object, const char *peer, struct lk_de
         return -EINVAL;
     }
     if (strcmp(res->app, "gen") != 0 || strcmp(res->type, "app") != 0) {
-        snprintf(err, size, "unknown resource type '%s/%s'", res->app, res->type);
+        snprintf(err, size, "unknown resource type '%s/%s'", quotable(res->app),
+                 quotable(res->type));
         return -EINVAL;
     }
     /* The script list of the definition and the scripts carried must be the same set. */
@@ -636,7 +648,7 @@ static int parse_definition(const json_t *object, const char *peer, struct lk_de
     {
         enum lk_action a = lk_action_from_name(key);
         if (a == LK_ACTION_NONE) {
-            snprintf(err, size, "unknown action '%s'", key);
+            snprintf(err, size, "unknown action '%s'", quotable(key));
             return -EINVAL;
         }
         char serr[256];
