@@ -8,7 +8,10 @@
  * most LK_MAX_PEERS peers with valid distinct names other than the node's, each with
  * 1..LK_MAX_PATHS canonical distinct addresses, a canonical listen address, and cluster
  * settings that each set again to themselves; and it survives lk_config_save's text:
- * format, parse, compare field by field, format again to the same bytes.
+ * format, parse, compare field by field, format again to the same bytes. Then
+ * `lkcli commpath create|delete` on it (lk_config_add_path, lk_config_drop_path): its own
+ * paths are duplicates and drop and come back; the input's last line as "# PEER ADDRESS"
+ * is added and dropped, and what is accepted still saves and loads.
  * Never: a file (lk_config_load and lk_config_save are the same code around a FILE). */
 #include <errno.h>
 #include <stdbool.h>
@@ -98,9 +101,83 @@ static bool same_config(const struct lk_config *a, const struct lk_config *b, ch
     return lk_cluster_settings_equal(&a->cluster, &b->cluster, what, size);
 }
 
+/* lk_config_save's text reads back as the same configuration, and is a fixed point. */
+static void round_trip(const struct lk_config *config)
+{
+    static struct lk_config again;
+    char err[2048];
+    char *text = NULL, *text2 = NULL;
+    size_t len = 0, len2 = 0;
+    FUZZ_CHECK(lk_config_format(config, &text, &len) == 0, "format");
+    FUZZ_CHECK(strlen(text) == len, "a NUL byte in the formatted text");
+    int r = lk_config_parse(text, len, NAME, &again, err, sizeof(err));
+    FUZZ_CHECK(r == 0, "the saved text is refused: %s\n--- text:\n%s", err, text);
+    char what[64];
+    FUZZ_CHECK(same_config(config, &again, what, sizeof(what)), "%s differs after a save", what);
+    FUZZ_CHECK(lk_config_format(&again, &text2, &len2) == 0, "format again");
+    FUZZ_CHECK(len == len2 && memcmp(text, text2, len) == 0, "the saved text changes");
+    free(text);
+    free(text2);
+}
+
+/* `lkcli commpath create|delete` on the loaded configuration: every path it has is
+ * refused as a duplicate, and can be dropped and added back; a path from the input's
+ * last line ("# PEER ADDRESS") leaves a valid configuration that saves, or is refused
+ * with one line and changes nothing. */
+static void commpaths(const struct lk_config *c, const uint8_t *data, size_t size)
+{
+    static struct lk_config x;
+    char err[2048], what[64];
+    size_t ops = 0;
+    for (size_t i = 0; i < c->peer_count && ops < 4; i++) {
+        for (size_t k = 0; k < c->peers[i].path_count && ops < 4; k++, ops++) {
+            const char *name = c->peers[i].name, *path = c->peers[i].paths[k];
+            x = *c;
+            FUZZ_CHECK(lk_config_add_path(&x, name, path, err, sizeof(err)) == -EEXIST,
+                       "%s %s added twice", name, path);
+            FUZZ_CHECK(same_config(&x, c, what, sizeof(what)), "a refused add changed %s", what);
+            FUZZ_CHECK(lk_config_drop_path(&x, name, path, err, sizeof(err)) == 0, "drop: %s", err);
+            FUZZ_CHECK(lk_config_add_path(&x, name, path, err, sizeof(err)) == 0, "add: %s", err);
+            check_valid(&x);
+        }
+    }
+    const uint8_t *end = data + size, *start = end;
+    while (start > data && start[-1] != '\n') {
+        start--;
+    }
+    char *text = fuzz_strndup(start, (size_t) (end - start));
+    /* A comment, so that the file still loads: "# PEER ADDRESS". */
+    char *line = strncmp(text, "# ", 2) == 0 ? text + 2 : text;
+    char *space = strchr(line, ' ');
+    if (space) {
+        *space = '\0';
+        x = *c;
+        err[0] = '\0';
+        int r = lk_config_add_path(&x, line, space + 1, err, sizeof(err));
+        if (r == 0) {
+            check_valid(&x);
+            round_trip(&x);
+        } else {
+            FUZZ_CHECK(r == -EINVAL || r == -EEXIST || r == -ENOSPC, "add: %d", r);
+            FUZZ_CHECK(err[0] && fuzz_one_line(err), "add refused with '%s'", err);
+            FUZZ_CHECK(same_config(&x, c, what, sizeof(what)), "a refused add changed %s", what);
+        }
+        x = *c;
+        r = lk_config_drop_path(&x, line, space + 1, err, sizeof(err));
+        if (r == 0) {
+            round_trip(&x);
+        } else {
+            FUZZ_CHECK(r == -EINVAL || r == -ENOENT, "drop: %d", r);
+            FUZZ_CHECK(err[0] && fuzz_one_line(err), "drop refused with '%s'", err);
+            FUZZ_CHECK(same_config(&x, c, what, sizeof(what)), "a refused drop changed %s", what);
+        }
+    }
+    free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct lk_config config, untouched, again;
+    static struct lk_config config, untouched;
     char err[2048];
     memset(&config, 0x5a, sizeof(config));
     untouched = config;
@@ -116,19 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(r == 0, "returned %d", r);
     check_valid(&config);
-
-    /* lk_config_save's text reads back as the same configuration, and is a fixed point. */
-    char *text = NULL, *text2 = NULL;
-    size_t len = 0, len2 = 0;
-    FUZZ_CHECK(lk_config_format(&config, &text, &len) == 0, "format");
-    FUZZ_CHECK(strlen(text) == len, "a NUL byte in the formatted text");
-    r = lk_config_parse(text, len, NAME, &again, err, sizeof(err));
-    FUZZ_CHECK(r == 0, "the saved text is refused: %s\n--- text:\n%s", err, text);
-    char what[64];
-    FUZZ_CHECK(same_config(&config, &again, what, sizeof(what)), "%s differs after a save", what);
-    FUZZ_CHECK(lk_config_format(&again, &text2, &len2) == 0, "format again");
-    FUZZ_CHECK(len == len2 && memcmp(text, text2, len) == 0, "the saved text changes");
-    free(text);
-    free(text2);
+    round_trip(&config);
+    commpaths(&config, data, size);
     return 0;
 }
