@@ -7,7 +7,8 @@
  * version, command, args, route, role); no handler runs, no daemon is needed. The args
  * of an accepted request also go through lk_proto_resource_parse, the resource parser
  * that replication and the commands share.
- * Invariants: every refusal is LK_EXIT_USAGE or LK_EXIT_DENIED with a one-line message;
+ * Invariants: every refusal is LK_EXIT_USAGE or LK_EXIT_DENIED with a one-line message
+ * that a reply can carry (UTF-8);
  * an accepted request names its route's command and the caller has its role; a denied
  * one is accepted for an admin; the request as lkcli would send it again (lk_proto_request
  * and lk_proto_dump) gets the same answer; a parsed resource prints and parses back to
@@ -36,6 +37,11 @@ static int parse(const char *line, enum lk_role role, json_t **ret_req,
         FUZZ_CHECK(*ret_route == NULL, "a refused request has a route");
         FUZZ_CHECK(err[0] != '\0', "a refusal without a message");
         FUZZ_CHECK(fuzz_one_line(err), "a refusal of more than one line: '%s'", err);
+        /* The reply can be built: a message jansson refuses (not UTF-8, a character cut
+         * in two) would leave the client with a closed connection and no answer. */
+        json_t *reply = lk_proto_error(code, err);
+        FUZZ_CHECK(reply != NULL, "the refusal cannot be sent: '%s'", err);
+        json_decref(reply);
     }
     return code;
 }

@@ -138,6 +138,13 @@ int lk_req_parse(const char *line, enum lk_role role, json_t **ret_req,
     *ret_route = NULL;
     if (!json_is_object(req)) {
         json_decref(req);
+        /* jansson quotes the input near the error: printable ASCII only, so that the
+         * message is one line and a reply can carry it. */
+        for (char *p = jerr.text; *p; p++) {
+            if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f) {
+                *p = '?';
+            }
+        }
         snprintf(err, err_size, "malformed request: %s", jerr.text);
         return LK_EXIT_USAGE;
     }
@@ -161,8 +168,13 @@ int lk_req_parse(const char *line, enum lk_role role, json_t **ret_req,
         for (const char *p = cmd; *p; p++) {
             printable = printable && (unsigned char) *p >= 0x20 && *p != 0x7f;
         }
+        /* At most 64 bytes of it, cut between two characters: a reply must stay UTF-8. */
+        size_t len = strlen(cmd), n = len > 64 ? 64 : len;
+        while (n < len && n > 0 && ((unsigned char) cmd[n] & 0xc0) == 0x80) {
+            n--;
+        }
         if (printable) {
-            snprintf(err, err_size, "unknown command '%s'", cmd);
+            snprintf(err, err_size, "unknown command '%.*s%s'", (int) n, cmd, n < len ? "..." : "");
         } else {
             snprintf(err, err_size, "unknown command: its name contains a control character");
         }
