@@ -57,6 +57,17 @@ static bool has_control_char(const char *s)
     return false;
 }
 
+/* How many of s's bytes a message quotes: at most 64, cut between two characters, so
+ * that the message stays UTF-8 (a reply that jansson refuses would be lost). */
+static int quote_len(const char *s)
+{
+    size_t len = strlen(s), n = len > 64 ? 64 : len;
+    while (n < len && n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80) {
+        n--;
+    }
+    return (int) n;
+}
+
 /* Parses text as lk_address_parse does; what names the field in messages
  * ("address", "witness address", "listen address"). */
 static int parse_address(const char *text, const char *what, struct sockaddr_storage *ret_addr,
@@ -286,8 +297,8 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
                                "invalid quorum: contains a control character; expected majority "
                                "or none");
         } else {
-            r = lk_fail_einval(err, err_size, "invalid quorum '%.64s': expected majority or none",
-                               value);
+            r = lk_fail_einval(err, err_size, "invalid quorum '%.*s': expected majority or none",
+                               quote_len(value), value);
         }
     } else if (strcmp(key, KEY_QUORUM_LOSS) == 0) {
         if (strcmp(value, "osu") == 0) {
@@ -300,7 +311,8 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
                                "expected osu or none");
         } else {
             r = lk_fail_einval(err, err_size,
-                               "invalid quorum-loss-action '%.64s': expected osu or none", value);
+                               "invalid quorum-loss-action '%.*s': expected osu or none",
+                               quote_len(value), value);
         }
     } else if (strcmp(key, KEY_WITNESS) == 0) {
         if (value[0] == '\0') {
@@ -331,7 +343,8 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
         if (has_control_char(key)) {
             (void) lk_fail_einval(err, err_size, "unknown cluster setting");
         } else {
-            (void) lk_fail_einval(err, err_size, "unknown cluster setting '%.64s'", key);
+            (void) lk_fail_einval(err, err_size, "unknown cluster setting '%.*s'", quote_len(key),
+                                  key);
         }
         return -ENOENT;
     }
@@ -434,7 +447,7 @@ int lk_cluster_settings_apply(struct lk_cluster_settings *settings, const json_t
             if (has_control_char(key)) {
                 snprintf(err, err_size, "unknown cluster setting");
             } else {
-                snprintf(err, err_size, "unknown cluster setting '%s'", key);
+                snprintf(err, err_size, "unknown cluster setting '%.*s'", quote_len(key), key);
             }
             return -EINVAL;
         }

@@ -3,6 +3,7 @@
  * saves the input as a crash), and the input as a C string. */
 #pragma once
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,4 +42,13 @@ static inline char *fuzz_strndup(const uint8_t *data, size_t size)
 static inline int fuzz_one_line(const char *text)
 {
     return strpbrk(text, "\r\n") == NULL;
+}
+
+/* Whether text is UTF-8 that a JSON reply or event can carry (jansson refuses anything
+ * else, and the message would be lost). */
+static inline int fuzz_utf8(const char *text)
+{
+    json_t *s = json_string(text);
+    json_decref(s);
+    return s != NULL;
 }

@@ -160,6 +160,7 @@ static void commpaths(const struct lk_config *c, const uint8_t *data, size_t siz
         } else {
             FUZZ_CHECK(r == -EINVAL || r == -EEXIST || r == -ENOSPC, "add: %d", r);
             FUZZ_CHECK(err[0] && fuzz_one_line(err), "add refused with '%s'", err);
+            FUZZ_CHECK(fuzz_utf8(err), "a refusal a reply cannot carry: '%s'", err);
             FUZZ_CHECK(same_config(&x, c, what, sizeof(what)), "a refused add changed %s", what);
         }
         x = *c;
@@ -169,6 +170,7 @@ static void commpaths(const struct lk_config *c, const uint8_t *data, size_t siz
         } else {
             FUZZ_CHECK(r == -EINVAL || r == -ENOENT, "drop: %d", r);
             FUZZ_CHECK(err[0] && fuzz_one_line(err), "drop refused with '%s'", err);
+            FUZZ_CHECK(fuzz_utf8(err), "a refusal a reply cannot carry: '%s'", err);
             FUZZ_CHECK(same_config(&x, c, what, sizeof(what)), "a refused drop changed %s", what);
         }
     }

@@ -152,6 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r < 0) {
         FUZZ_CHECK(err[0] != '\0', "a refusal without a reason");
         FUZZ_CHECK(fuzz_one_line(err), "a reason of more than one line: '%s'", err);
+        FUZZ_CHECK(fuzz_utf8(err), "a reason an event cannot carry: '%s'", err);
         /* A version alone, when there is one, orders the same both ways. */
         struct lk_version v, w = {.counter = 7, .node = "node1"};
         if (lk_version_parse(json_object_get(object, "version"), &v) == 0) {

@@ -29,11 +29,16 @@
 
 #define ERR_SIZE 2048
 
-static void refusal(int r, const char *err)
+/* A refusal: -EINVAL, one line, and UTF-8 a reply can carry when what was given was
+ * (given: the value and the key, NULL when not text). */
+static void refusal(int r, const char *err, const char *given, const char *key)
 {
     FUZZ_CHECK(r == -EINVAL, "error %d", r);
     FUZZ_CHECK(err[0] != '\0', "a refusal without a message");
     FUZZ_CHECK(fuzz_one_line(err), "a message of more than one line: '%s'", err);
+    if ((!given || fuzz_utf8(given)) && (!key || fuzz_utf8(key))) {
+        FUZZ_CHECK(fuzz_utf8(err), "a message a reply cannot carry: '%s'", err);
+    }
 }
 
 static void tag(const char *s)
@@ -41,7 +46,7 @@ static void tag(const char *s)
     char err[ERR_SIZE] = "";
     int r = lk_validate_tag(s, "tag", err, sizeof(err));
     if (r < 0) {
-        refusal(r, err);
+        refusal(r, err, s, NULL);
         return;
     }
     size_t len = strlen(s);
@@ -58,7 +63,7 @@ static void info(const char *s)
     char err[ERR_SIZE] = "";
     int r = lk_validate_info(s, err, sizeof(err));
     if (r < 0) {
-        refusal(r, err);
+        refusal(r, err, s, NULL);
         return;
     }
     FUZZ_CHECK(strlen(s) <= LK_INFO_MAX, "info too long");
@@ -78,7 +83,7 @@ static void script(const uint8_t *data, size_t size)
                                                                                          4) == 0));
     FUZZ_CHECK((r == 0) == want, "script of %zu bytes: %d", size, r);
     if (r < 0) {
-        refusal(r, err);
+        refusal(r, err, NULL, NULL);
     }
 }
 
@@ -142,7 +147,7 @@ static void address(const char *s)
         memset(canon, 0x5a, sizeof(canon));
         int r = lk_address_canonical(s, "address", remote, canon, err, sizeof(err));
         if (r < 0) {
-            refusal(r, err);
+            refusal(r, err, s, NULL);
             FUZZ_CHECK((unsigned char) canon[0] == 0x5a, "a refused address was written");
             continue;
         }
@@ -190,7 +195,7 @@ static void cluster_setting(const uint8_t *data, size_t size)
     if (r < 0) {
         FUZZ_CHECK(memcmp(&s, &before, sizeof(s)) == 0, "a refused setting changed something");
         FUZZ_CHECK((r == -ENOENT) == !known, "'%s': %d", key, r);
-        refusal(r == -ENOENT ? -EINVAL : r, err);
+        refusal(r == -ENOENT ? -EINVAL : r, err, value, key);
     } else {
         FUZZ_CHECK(known, "unknown key '%s' accepted", key);
         lk_cluster_settings_init(&again);
@@ -228,7 +233,7 @@ static void resource_setting(const uint8_t *data, size_t size)
     if (r < 0) {
         FUZZ_CHECK(memcmp(&res.settings, &before, sizeof(before)) == 0,
                    "a refused setting changed something");
-        refusal(r == -ENOENT ? -EINVAL : r, err);
+        refusal(r == -ENOENT ? -EINVAL : r, err, value, key);
     } else {
         /* As the protocol carries it, and back. */
         json_t *j = lk_proto_resource_json(&res);
@@ -262,7 +267,7 @@ static void cluster_json(const uint8_t *data, size_t size)
     int r = lk_cluster_settings_apply(&s, changes, changed, sizeof(changed), err, sizeof(err));
     if (r < 0) {
         FUZZ_CHECK(memcmp(&s, &before, sizeof(s)) == 0, "refused settings changed something");
-        refusal(r, err);
+        refusal(r, err, NULL, NULL); /* JSON text: UTF-8 already */
     } else {
         FUZZ_CHECK(fuzz_one_line(changed), "changes of more than one line: '%s'", changed);
         json_t *j = lk_cluster_settings_json(&s);
