@@ -2,13 +2,17 @@
 #   make        install missing Debian build packages, build every command into build/
 #   make run    the same, then start the demo (a node with an example resource)
 #   make stop   end the demo
-#   make test   the same set-up, then every test, plain and under ASan + UBSan
+#   make test   the same set-up, then every test, plain and under ASan + UBSan, and each
+#               fuzzer for a few seconds
+#   make fuzz   each libFuzzer target for FUZZ_SECONDS (docs/FUZZING.md); fuzz-long: an hour
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 PREFIX     ?= /usr/local
 PYTHON     ?= /usr/bin/python3
 
-.PHONY: all deps build asan run stop test unit scenario format check-format check-layers install clean bench sim
+.PHONY: all deps build asan run stop test unit scenario format check-format check-layers install clean bench sim \
+	fuzz-build fuzz fuzz-test fuzz-long
 
 all: build
 
@@ -39,7 +43,30 @@ scenario: build asan
 	LK_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/scenario
 	LK_BUILD=$(CURDIR)/$(ASAN_BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/scenario
 
-test: check-format check-layers unit scenario
+test: check-format check-layers unit scenario fuzz-test
+
+# The libFuzzer targets of tests/fuzz (docs/FUZZING.md), built with clang, ASan and UBSan
+# into their own folder; the gcc builds above are not touched. make fuzz runs each target
+# for FUZZ_SECONDS from a scratch copy of its corpus and fails on any crash, sanitizer
+# report, leak or broken invariant; make test runs them FUZZ_TEST_SECONDS each.
+FUZZ_SECONDS      ?= 20
+FUZZ_TEST_SECONDS ?= 10
+FUZZ_TARGETS      ?= fuzz_request fuzz_wire fuzz_replica fuzz_config fuzz_validate
+fuzz-build: deps
+	@[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) --prefix=$(PREFIX) \
+		-Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all
+	@ninja -C $(FUZZ_BUILD) $(addprefix tests/fuzz/,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_BUILD)/tests/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-test:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
+
+# The documented one-hour run of each target (five hours in all).
+fuzz-long:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=3600
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
@@ -81,4 +108,4 @@ install: build
 	meson install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -203,33 +203,6 @@ static int parse_onoff(const char *value, bool *ret)
     return -EINVAL;
 }
 
-static int seconds(const char *key, const char *value, uint64_t min, uint64_t max, bool allow_zero,
-                   uint64_t *ret, char *err, size_t err_size)
-{
-    int r = lk_parse_seconds(value, min, max, allow_zero, ret);
-    if (r < 0) {
-        char lo[32], hi[32];
-        lk_format_seconds(min, lo, sizeof(lo));
-        lk_format_seconds(max, hi, sizeof(hi));
-        snprintf(err, err_size, "invalid %s '%s': expected seconds from %s to %s%s", key, value, lo,
-                 hi, allow_zero ? ", or 0" : "");
-    }
-    return r < 0 ? -EINVAL : 0;
-}
-
-static int count(const char *key, const char *value, uint64_t min, uint64_t max, uint32_t *ret,
-                 char *err, size_t err_size)
-{
-    uint64_t v;
-    if (lk_parse_uint(value, min, max, &v) < 0) {
-        snprintf(err, err_size, "invalid %s '%s': expected a whole number from %llu to %llu", key,
-                 value, (unsigned long long) min, (unsigned long long) max);
-        return -EINVAL;
-    }
-    *ret = (uint32_t) v;
-    return 0;
-}
-
 /* The refusal of a value that names none of a setting's choices; the value is quoted only
  * when it is printable, so that the message stays one line. Returns -EINVAL. */
 static int bad_choice(const char *key, const char *value, const char *expected, char *err,
@@ -244,6 +217,69 @@ static int bad_choice(const char *key, const char *value, const char *expected, 
     }
     snprintf(err, err_size, "invalid %s '%s': expected %s", key, value, expected);
     return -EINVAL;
+}
+
+static int seconds(const char *key, const char *value, uint64_t min, uint64_t max, bool allow_zero,
+                   uint64_t *ret, char *err, size_t err_size)
+{
+    int r = lk_parse_seconds(value, min, max, allow_zero, ret);
+    if (r < 0) {
+        char lo[32], hi[32];
+        lk_format_seconds(min, lo, sizeof(lo));
+        lk_format_seconds(max, hi, sizeof(hi));
+        char expected[96];
+        snprintf(expected, sizeof(expected), "seconds from %s to %s%s", lo, hi,
+                 allow_zero ? ", or 0" : "");
+        (void) bad_choice(key, value, expected, err, err_size);
+    }
+    return r < 0 ? -EINVAL : 0;
+}
+
+static int count(const char *key, const char *value, uint64_t min, uint64_t max, uint32_t *ret,
+                 char *err, size_t err_size)
+{
+    uint64_t v;
+    if (lk_parse_uint(value, min, max, &v) < 0) {
+        char expected[96];
+        snprintf(expected, sizeof(expected), "a whole number from %llu to %llu",
+                 (unsigned long long) min, (unsigned long long) max);
+        (void) bad_choice(key, value, expected, err, err_size);
+        return -EINVAL;
+    }
+    *ret = (uint32_t) v;
+    return 0;
+}
+
+/* Whether s is UTF-8 as JSON carries it (no overlong form, no surrogate, at most
+ * U+10FFFF): a value the protocol cannot carry would make a resource that cannot be
+ * shown or replicated. */
+static bool utf8_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *) s;
+    while (*p) {
+        unsigned char c = *p;
+        size_t n = c < 0x80             ? 0
+                   : (c & 0xe0) == 0xc0 ? 1
+                   : (c & 0xf0) == 0xe0 ? 2
+                   : (c & 0xf8) == 0xf0 ? 3
+                                        : 4;
+        if (n == 4 || (n == 1 && c < 0xc2) || (n == 3 && c > 0xf4)) {
+            return false;
+        }
+        uint32_t cp = n == 0 ? c : c & (0x3f >> n);
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80) {
+                return false;
+            }
+            cp = cp << 6 | (p[i] & 0x3f);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10ffff))) {
+            return false;
+        }
+        p += n + 1;
+    }
+    return true;
 }
 
 int lk_settings_set(struct lk_settings *s, const char *key, const char *value, char *err,
@@ -307,15 +343,20 @@ int lk_settings_set(struct lk_settings *s, const char *key, const char *value, c
     }
     if (strcmp(key, "pidfile") == 0) {
         size_t len = strlen(value);
-        if (len > 0 && (value[0] != '/' || len >= sizeof(s->pidfile))) {
-            snprintf(err, err_size, "invalid pidfile '%s': expected an absolute path", value);
-            return -EINVAL;
-        }
+        /* Control characters first: the message below quotes the value. */
         for (size_t i = 0; i < len; i++) {
             if ((unsigned char) value[i] < 0x20 || value[i] == 0x7f) {
                 snprintf(err, err_size, "invalid pidfile: contains a control character");
                 return -EINVAL;
             }
+        }
+        if (len > 0 && (value[0] != '/' || len >= sizeof(s->pidfile))) {
+            snprintf(err, err_size, "invalid pidfile '%s': expected an absolute path", value);
+            return -EINVAL;
+        }
+        if (!utf8_ok(value)) {
+            snprintf(err, err_size, "invalid pidfile: not UTF-8 text");
+            return -EINVAL;
         }
         snprintf(s->pidfile, sizeof(s->pidfile), "%s", value);
         return 0;
@@ -332,7 +373,15 @@ int lk_settings_set(struct lk_settings *s, const char *key, const char *value, c
         }
         return 0;
     }
-    snprintf(err, err_size, "unknown setting '%s'", key);
+    bool printable = true;
+    for (const char *p = key; *p; p++) {
+        printable = printable && (unsigned char) *p >= 0x20 && *p != 0x7f;
+    }
+    if (printable) {
+        snprintf(err, err_size, "unknown setting '%s'", key);
+    } else {
+        snprintf(err, err_size, "unknown setting: its name contains a control character");
+    }
     return -ENOENT;
 }
 

@@ -58,6 +58,17 @@ static bool has_control_char(const char *s)
     return false;
 }
 
+/* How many of s's bytes a message quotes: at most 64, cut between two characters, so
+ * that the message stays UTF-8 (a reply that jansson refuses would be lost). */
+static int quote_len(const char *s)
+{
+    size_t len = strlen(s), n = len > 64 ? 64 : len;
+    while (n < len && n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80) {
+        n--;
+    }
+    return (int) n;
+}
+
 /* Parses text as lk_address_parse does; what names the field in messages
  * ("address", "witness address", "listen address"). */
 static int parse_address(const char *text, const char *what, struct sockaddr_storage *ret_addr,
@@ -283,18 +294,27 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
             s.quorum = LK_QUORUM_NONE;
         } else if (value[0] == '\0') {
             s.quorum = LK_QUORUM_AUTO;
+        } else if (has_control_char(value)) {
+            r = lk_fail_einval(err, err_size,
+                               "invalid quorum: contains a control character; expected majority "
+                               "or none");
         } else {
-            r = lk_fail_einval(err, err_size, "invalid quorum '%.64s': expected majority or none",
-                               value);
+            r = lk_fail_einval(err, err_size, "invalid quorum '%.*s': expected majority or none",
+                               quote_len(value), value);
         }
     } else if (strcmp(key, KEY_QUORUM_LOSS) == 0) {
         if (strcmp(value, "osu") == 0) {
             s.quorum_loss_action = LK_QUORUM_LOSS_OSU;
         } else if (strcmp(value, "none") == 0) {
             s.quorum_loss_action = LK_QUORUM_LOSS_NONE;
+        } else if (has_control_char(value)) {
+            r = lk_fail_einval(err, err_size,
+                               "invalid quorum-loss-action: contains a control character; "
+                               "expected osu or none");
         } else {
             r = lk_fail_einval(err, err_size,
-                               "invalid quorum-loss-action '%.64s': expected osu or none", value);
+                               "invalid quorum-loss-action '%.*s': expected osu or none",
+                               quote_len(value), value);
         }
     } else if (strcmp(key, KEY_WITNESS) == 0) {
         if (value[0] == '\0') {
@@ -336,7 +356,8 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
         if (has_control_char(key)) {
             (void) lk_fail_einval(err, err_size, "unknown cluster setting");
         } else {
-            (void) lk_fail_einval(err, err_size, "unknown cluster setting '%.64s'", key);
+            (void) lk_fail_einval(err, err_size, "unknown cluster setting '%.*s'", quote_len(key),
+                                  key);
         }
         return -ENOENT;
     }
@@ -438,11 +459,15 @@ int lk_cluster_settings_apply(struct lk_cluster_settings *settings, const json_t
         char cur[1100];
         const char *now = lk_cluster_settings_get(&next, key, cur, sizeof(cur));
         if (!now) {
-            snprintf(err, err_size, "unknown cluster setting '%s'", key);
+            if (has_control_char(key)) {
+                snprintf(err, err_size, "unknown cluster setting");
+            } else {
+                snprintf(err, err_size, "unknown cluster setting '%.*s'", quote_len(key), key);
+            }
             return -EINVAL;
         }
         if (!json_is_string(v)) {
-            snprintf(err, err_size, "--%s needs a value", key);
+            snprintf(err, err_size, "--%s needs a value", key); /* a known key */
             return -EINVAL;
         }
         if (strcmp(now, json_string_value(v)) == 0) {

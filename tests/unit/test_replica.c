@@ -504,6 +504,19 @@ static void d_bad_type(json_t *o)
 {
     json_object_set_new(res_of(o), "app", json_string("nfs"));
 }
+/* Found by tests/fuzz/fuzz_replica: these reasons quoted the newline. */
+static void d_type_newline(json_t *o)
+{
+    json_object_set_new(res_of(o), "app", json_string("g\nen"));
+}
+static void d_tag_newline(json_t *o)
+{
+    json_object_set_new(res_of(o), "tag", json_string("app1\n"));
+}
+static void d_action_newline(json_t *o)
+{
+    json_object_set_new(json_object_get(o, "scripts"), "re\nboot", json_string("IyEvYmluL3NoCg=="));
+}
 static void d_no_settings(json_t *o)
 {
     json_object_del(res_of(o), "settings");
@@ -617,6 +630,11 @@ static void d_bad_node_name(json_t *o)
 {
     json_object_set_new(json_object_get(o, "nodes"), "node C", json_integer(3));
 }
+/* Found by tests/fuzz/fuzz_replica: the reason was an uninitialised buffer. */
+static void d_empty_node_name(json_t *o)
+{
+    json_object_set_new(json_object_get(o, "nodes"), "", json_integer(3));
+}
 static void d_no_children(json_t *o)
 {
     json_object_del(o, "children");
@@ -660,6 +678,9 @@ static void lk_replica_apply__malformed_objects_change_nothing(void **state)
             {"bad id", d_bad_id},
             {"control character in info", d_bad_info},
             {"unknown app", d_bad_type},
+            {"app with a newline", d_type_newline},
+            {"resource tag with a newline", d_tag_newline},
+            {"action with a newline", d_action_newline},
             {"no settings", d_no_settings},
             {"bad setting", d_bad_setting},
             {"unknown setting", d_unknown_setting},
@@ -684,6 +705,7 @@ static void lk_replica_apply__malformed_objects_change_nothing(void **state)
             {"priority as text", d_priority_text},
             {"duplicate priorities", d_priority_twice},
             {"bad node name", d_bad_node_name},
+            {"empty node name", d_empty_node_name},
             {"no children", d_no_children},
             {"child is itself", d_child_itself},
             {"child as a number", d_child_number},
@@ -701,6 +723,10 @@ static void lk_replica_apply__malformed_objects_change_nothing(void **state)
         }
         if (f->err[0] == '\0' || strchr(f->err, '\n')) {
             fail_msg("%s: the reason must be one line, got '%s'", damage[i].name, f->err);
+        }
+        if (damage[i].fn == d_empty_node_name &&
+            !strstr(f->err, "resource 'app1': node name must not be empty")) {
+            fail_msg("%s: got '%s'", damage[i].name, f->err);
         }
         /* Nothing changed: no rows, no copies, no view, not even the clock. */
         assert_int_equal(version_of(b, "app1", NULL).counter, 0);

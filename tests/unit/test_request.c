@@ -182,6 +182,42 @@ static void lk_req_dispatch__unknown_command(void **state)
     assert_one_error(x, LK_EXIT_USAGE, "unknown command 'resource.explode'");
 }
 
+/* Found by tests/fuzz/fuzz_request: the name was quoted, carriage return and all. */
+static void lk_req_dispatch__unknown_command_control_character(void **state)
+{
+    struct ctx *x = *state;
+    lk_req_dispatch(new_req(x, LK_ROLE_ADMIN), "{\"v\":1, \"cmd\":\"\\resource.list\"}");
+    assert_one_error(x, LK_EXIT_USAGE, "unknown command: its name contains a control character");
+}
+
+/* Found by tests/fuzz/fuzz_request: a long name of two-byte characters was cut in the
+ * middle of one, so the reply could not be built and the client got no answer. */
+static void lk_req_dispatch__unknown_command_long_utf8(void **state)
+{
+    struct ctx *x = *state;
+    char line[2100];
+    size_t n = (size_t) snprintf(line, sizeof(line), "{\"v\":1, \"cmd\":\"x");
+    for (int i = 0; i < 700; i++) {
+        n += (size_t) snprintf(line + n, sizeof(line) - n, "\xc3\xa9");
+    }
+    snprintf(line + n, sizeof(line) - n, "\"}");
+    lk_req_dispatch(new_req(x, LK_ROLE_ADMIN), line);
+    assert_one_error(x, LK_EXIT_USAGE, "unknown command 'x\xc3\xa9");
+}
+
+/* Found by tests/fuzz/fuzz_request: jansson quotes the input near the error, a carriage
+ * return included. */
+static void lk_req_dispatch__malformed_one_line(void **state)
+{
+    struct ctx *x = *state;
+    lk_req_dispatch(new_req(x, LK_ROLE_ADMIN), "\"local_recover\\u000\r0}");
+    assert_one_error(x, LK_EXIT_USAGE, "malformed request: ");
+    assert_null(strpbrk(x->fake.sent[0], "\r\n"));
+    json_t *msg = sent(x, 0);
+    assert_null(strpbrk(json_string_value(json_object_get(msg, LK_KEY_ERROR)), "\r\n"));
+    json_decref(msg);
+}
+
 /* A guest may not shut the daemon down: refused before the handler runs. */
 static void lk_req_dispatch__role_denied(void **state)
 {
@@ -280,6 +316,11 @@ int main(void)
             cmocka_unit_test_setup_teardown(lk_req_dispatch__not_an_object, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_req_dispatch__duplicate_key, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_req_dispatch__wrong_version, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_req_dispatch__unknown_command_control_character,
+                                            setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_req_dispatch__unknown_command_long_utf8, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(lk_req_dispatch__malformed_one_line, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_req_dispatch__version_as_text, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_req_dispatch__args_not_object, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_req_dispatch__unknown_command, setup, teardown),

@@ -28,14 +28,25 @@ static void lk_settings_set__errors(void **state)
     assert_int_equal(lk_cluster_settings_set(&s, "heartbeat", "1", err, sizeof(err)), -ENOENT);
     assert_non_null(strstr(err, "unknown cluster setting 'heartbeat'"));
     static const char *const bad[][2] = {
-            {"heartbeat-interval-ms", ""},   {"heartbeat-interval-ms", "49"},
-            {"heartbeat-interval-ms", "-1"}, {"heartbeat-misses", "1"},
-            {"heartbeat-misses", " 3"},      {"quorum", "auto"},
-            {"quorum-loss-action", ""},      {"witness", "127.0.0.1"},
-            {"witness", "[::]:7409"},        {"fence-script", "fence"},
-            {"fence-script", "/a\nb"},       {"fence-script", "/a "},
-            {"fence-script", "/a ;b"},       {"max-failovers", "0"},
-            {"failover-window", ""},         {"failover-window", "1e3"},
+            {"heartbeat-interval-ms", ""},
+            {"heartbeat-interval-ms", "49"},
+            {"heartbeat-interval-ms", "-1"},
+            {"heartbeat-misses", "1"},
+            {"heartbeat-misses", " 3"},
+            {"quorum", "auto"},
+            {"quorum-loss-action", ""},
+            {"witness", "127.0.0.1"},
+            {"witness", "[::]:7409"},
+            {"fence-script", "fence"},
+            {"fence-script", "/a\nb"},
+            {"fence-script", "/a "},
+            {"fence-script", "/a ;b"},
+            {"max-failovers", "0"},
+            {"failover-window", ""},
+            {"failover-window", "1e3"},
+            /* Found by tests/fuzz/fuzz_validate: these quoted the newline. */
+            {"quorum", "maj\nority"},
+            {"quorum-loss-action", "osu\n"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
@@ -46,6 +57,34 @@ static void lk_settings_set__errors(void **state)
         }
         assert_memory_equal(&s, &before, sizeof(s));
     }
+}
+
+/* Found by tests/fuzz/fuzz_validate: a long value of two-byte characters was quoted cut
+ * in the middle of one, and a reply cannot carry such a message. */
+static void lk_settings_set__quoted_value_stays_utf8(void **state)
+{
+    (void) state;
+    char value[256] = "x", err[1200];
+    for (int i = 0; i < 100; i++) {
+        strcat(value, "\xc3\xa9");
+    }
+    static const char *const keys[] = {"quorum", "quorum-loss-action", NULL};
+    for (size_t k = 0; keys[k]; k++) {
+        struct lk_cluster_settings s;
+        lk_cluster_settings_init(&s);
+        assert_int_equal(lk_cluster_settings_set(&s, keys[k], value, err, sizeof(err)), -EINVAL);
+        json_t *j = json_string(err);
+        if (!j) {
+            fail_msg("%s: not UTF-8: '%s'", keys[k], err);
+        }
+        json_decref(j);
+    }
+    struct lk_cluster_settings s;
+    lk_cluster_settings_init(&s);
+    assert_int_equal(lk_cluster_settings_set(&s, value, "1", err, sizeof(err)), -ENOENT);
+    json_t *j = json_string(err);
+    assert_non_null(j);
+    json_decref(j);
 }
 
 static void lk_settings_set__every_key(void **state)
@@ -248,6 +287,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(lk_settings_set__errors),
+            cmocka_unit_test(lk_settings_set__quoted_value_stays_utf8),
             cmocka_unit_test(lk_settings_set__every_key),
             cmocka_unit_test(lk_settings_get__unknown_key_and_every_key),
             cmocka_unit_test(lk_settings_equal__names_the_key),

@@ -70,6 +70,14 @@ struct route {
 extern const struct route lk_api_routes[];
 extern const struct route lk_api_cluster_routes[];
 
+/* What lk_req_dispatch checks before any handler runs, with nothing sent and nothing
+ * changed (also the entry point of tests/fuzz/fuzz_request.c): the message parsed into
+ * *ret_req (the caller decrefs; NULL when it is not a JSON object), its version, its
+ * command's route and the role. Returns LK_EXIT_OK with the route in *ret_route, or the
+ * exit code of the refusal (LK_EXIT_USAGE, LK_EXIT_DENIED) with its one-line message. */
+int lk_req_parse(const char *line, enum lk_role role, json_t **ret_req,
+                 const struct route **ret_route, char *err, size_t err_size);
+
 /* What c holds for the handlers (a test run, progress seen), let go when c is freed. */
 void api_release(struct conn *c);
 

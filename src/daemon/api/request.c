@@ -129,35 +129,79 @@ static const struct route *find_route(const char *cmd)
     return NULL;
 }
 
-void lk_req_dispatch(struct conn *c, const char *line)
+int lk_req_parse(const char *line, enum lk_role role, json_t **ret_req,
+                 const struct route **ret_route, char *err, size_t err_size)
 {
     json_error_t jerr;
     json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+    *ret_req = NULL;
+    *ret_route = NULL;
     if (!json_is_object(req)) {
         json_decref(req);
-        api_reply_error(c, LK_EXIT_USAGE, "malformed request: %s", jerr.text);
-        return;
+        /* jansson quotes the input near the error: printable ASCII only, so that the
+         * message is one line and a reply can carry it. */
+        for (char *p = jerr.text; *p; p++) {
+            if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f) {
+                *p = '?';
+            }
+        }
+        snprintf(err, err_size, "malformed request: %s", jerr.text);
+        return LK_EXIT_USAGE;
     }
+    *ret_req = req;
     json_t *v = json_object_get(req, LK_KEY_VERSION);
     const char *cmd = json_string_value(json_object_get(req, LK_KEY_CMD));
     json_t *args = json_object_get(req, LK_KEY_ARGS);
     if (!json_is_integer(v) || json_integer_value(v) != LK_PROTO_VERSION) {
-        api_reply_error(c, LK_EXIT_USAGE, "unsupported protocol version (this lkd speaks %d)",
-                        LK_PROTO_VERSION);
-    } else if (!cmd || (args && !json_is_object(args))) {
-        api_reply_error(c, LK_EXIT_USAGE, "malformed request: missing cmd or args");
-    } else {
-        const struct route *route = find_route(cmd);
-        if (!route) {
-            api_reply_error(c, LK_EXIT_USAGE, "unknown command '%s'", cmd);
-        } else if (c->role < route->role) {
-            api_reply_error(c, LK_EXIT_DENIED, "permission denied: '%s' needs the %s role", cmd,
-                            lk_role_name(route->role));
-        } else {
-            json_t *empty = args ? NULL : json_object();
-            route->handler(c, args ? args : empty);
-            json_decref(empty);
+        snprintf(err, err_size, "unsupported protocol version (this lkd speaks %d)",
+                 LK_PROTO_VERSION);
+        return LK_EXIT_USAGE;
+    }
+    if (!cmd || (args && !json_is_object(args))) {
+        snprintf(err, err_size, "malformed request: missing cmd or args");
+        return LK_EXIT_USAGE;
+    }
+    const struct route *route = find_route(cmd);
+    if (!route) {
+        /* Quoted only when printable: the message stays one line. */
+        bool printable = true;
+        for (const char *p = cmd; *p; p++) {
+            printable = printable && (unsigned char) *p >= 0x20 && *p != 0x7f;
         }
+        /* At most 64 bytes of it, cut between two characters: a reply must stay UTF-8. */
+        size_t len = strlen(cmd), n = len > 64 ? 64 : len;
+        while (n < len && n > 0 && ((unsigned char) cmd[n] & 0xc0) == 0x80) {
+            n--;
+        }
+        if (printable) {
+            snprintf(err, err_size, "unknown command '%.*s%s'", (int) n, cmd, n < len ? "..." : "");
+        } else {
+            snprintf(err, err_size, "unknown command: its name contains a control character");
+        }
+        return LK_EXIT_USAGE;
+    }
+    if (role < route->role) {
+        snprintf(err, err_size, "permission denied: '%s' needs the %s role", cmd,
+                 lk_role_name(route->role));
+        return LK_EXIT_DENIED;
+    }
+    *ret_route = route;
+    return LK_EXIT_OK;
+}
+
+void lk_req_dispatch(struct conn *c, const char *line)
+{
+    json_t *req = NULL;
+    const struct route *route = NULL;
+    char err[1024];
+    int code = lk_req_parse(line, c->role, &req, &route, err, sizeof(err));
+    if (code != LK_EXIT_OK) {
+        api_reply_error(c, code, "%s", err);
+    } else {
+        json_t *args = json_object_get(req, LK_KEY_ARGS);
+        json_t *empty = args ? NULL : json_object();
+        route->handler(c, args ? args : empty);
+        json_decref(empty);
     }
     json_decref(req);
 }

@@ -522,6 +522,17 @@ static void parsed_done(struct lk_definition *p)
     }
 }
 
+/* s itself when it can be quoted in a one-line reason, else a placeholder. */
+static const char *quotable(const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+            return "(with a control character)";
+        }
+    }
+    return s;
+}
+
 /* Decodes and checks one script as resource create does; -EINVAL with err. */
 static int decode_script(const json_t *json, unsigned char **ret, size_t *ret_len, char *err,
                          size_t size)
@@ -547,7 +558,8 @@ static int parse_nodes(const struct lk_node *node, json_t *nodes, struct lk_defi
     json_object_foreach(nodes, name, v)
     {
         char verr[256];
-        if (strlen(name) == 0 || lk_validate_tag(name, "node name", verr, sizeof(verr)) < 0) {
+        /* lk_validate_tag refuses "" too, with its message (verr is always written). */
+        if (lk_validate_tag(name, "node name", verr, sizeof(verr)) < 0) {
             snprintf(err, size, "%s", verr);
             return -EINVAL;
         }
@@ -603,7 +615,7 @@ static int parse_definition(const json_t *object, const char *peer, struct lk_de
         return -EINVAL;
     }
     if (strcmp(res->tag, p->tag) != 0) {
-        snprintf(err, size, "resource tag '%s' differs from the object's", res->tag);
+        snprintf(err, size, "resource tag '%s' differs from the object's", quotable(res->tag));
         return -EINVAL;
     }
     if (lk_validate_tag(res->id, "id", verr, sizeof(verr)) < 0 ||
@@ -612,7 +624,8 @@ static int parse_definition(const json_t *object, const char *peer, struct lk_de
         return -EINVAL;
     }
     if (strcmp(res->app, "gen") != 0 || strcmp(res->type, "app") != 0) {
-        snprintf(err, size, "unknown resource type '%s/%s'", res->app, res->type);
+        snprintf(err, size, "unknown resource type '%s/%s'", quotable(res->app),
+                 quotable(res->type));
         return -EINVAL;
     }
     /* The script list of the definition and the scripts carried must be the same set. */
@@ -635,7 +648,7 @@ static int parse_definition(const json_t *object, const char *peer, struct lk_de
     {
         enum lk_action a = lk_action_from_name(key);
         if (a == LK_ACTION_NONE) {
-            snprintf(err, size, "unknown action '%s'", key);
+            snprintf(err, size, "unknown action '%s'", quotable(key));
             return -EINVAL;
         }
         char serr[256];
@@ -735,6 +748,23 @@ static int parse_object(const struct lk_node *node, const char *peer, const json
         snprintf(err, size, "resource '%s': %s", tag, what);
     }
     return r;
+}
+
+int lk_replica_parse(const struct lk_node *node, const char *peer, const json_t *object,
+                     struct lk_definition *ret_parsed, char *err, size_t err_size)
+{
+    memset(ret_parsed, 0, sizeof(*ret_parsed));
+    int r = parse_object(node, peer, object, ret_parsed, err, err_size);
+    if (r < 0) {
+        parsed_done(ret_parsed);
+        memset(ret_parsed, 0, sizeof(*ret_parsed));
+    }
+    return r;
+}
+
+void lk_replica_parsed_free(struct lk_definition *parsed)
+{
+    parsed_done(parsed);
 }
 
 static int db_error(struct lk_node *node, char *err, size_t size)

@@ -78,6 +78,14 @@ enum lk_replica_outcome {
 int lk_replica_apply(struct lk_node *node, const char *peer, const json_t *object,
                      enum lk_replica_outcome *ret_outcome, char *err, size_t err_size);
 
+/* The checks of lk_replica_apply alone, with nothing read or written (also the entry
+ * point of tests/fuzz/fuzz_replica.c): parses and validates object as received from peer
+ * into *ret_parsed, whose nodes and children borrow from object. Returns 0 (free it with
+ * lk_replica_parsed_free), or -EINVAL / -ENOMEM with a one-line reason (nothing to free). */
+int lk_replica_parse(const struct lk_node *node, const char *peer, const json_t *object,
+                     struct lk_definition *ret_parsed, char *err, size_t err_size);
+void lk_replica_parsed_free(struct lk_definition *parsed);
+
 /* The nodes and priorities tag is extended to, from the store (this node included).
  * *ret_count entries in names/priorities, best priority first; at most max. */
 size_t lk_replica_nodes(struct lk_node *node, const char *tag, char (*names)[LK_TAG_MAX + 1],

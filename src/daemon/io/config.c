@@ -767,6 +767,39 @@ static int format_config(const struct lk_config *config, char **ret_text, size_t
     return 0;
 }
 
+int lk_config_format(const struct lk_config *config, char **ret_text, size_t *ret_len)
+{
+    return format_config(config, ret_text, ret_len);
+}
+
+int lk_config_parse(const char *text, size_t len, const char *name, struct lk_config *config,
+                    char *err, size_t err_size)
+{
+    if (err && err_size > 0) {
+        err[0] = '\0';
+    }
+    /* fmemopen only reads a buffer opened "r"; it refuses a size of 0. */
+    FILE *f = len ? fmemopen((void *) (uintptr_t) text, len, "r") : fopen("/dev/null", "re");
+    if (!f) {
+        int r = -errno;
+        (void) lk_fail_einval(err, err_size, "cannot read '%s': %s", name, strerror(errno));
+        return r;
+    }
+    struct lk_config *parsed = calloc(1, sizeof(*parsed));
+    if (!parsed) {
+        fclose(f);
+        (void) lk_fail_einval(err, err_size, "cannot read '%s': out of memory", name);
+        return -ENOMEM;
+    }
+    int r = parse_file(f, name, parsed, err, err_size);
+    fclose(f);
+    if (r == 0) {
+        *config = *parsed;
+    }
+    free(parsed);
+    return r;
+}
+
 /* The configuration the text would load as must be config itself; anything else (a
  * field set by hand to a bad value) would make a file the daemon refuses at its next
  * start, so it is refused now, while the old file is still in place. */

@@ -94,6 +94,15 @@ struct lk_config {
  * wrong). Unknown sections and keys are refused, so a typo never silently falls back. */
 int lk_config_load(const char *path, struct lk_config *config, char *err, size_t err_size);
 
+/* lk_config_load of text (len bytes, named name in messages) instead of a file: the same
+ * checks and messages (also the entry point of tests/fuzz/fuzz_config.c). */
+int lk_config_parse(const char *text, size_t len, const char *name, struct lk_config *config,
+                    char *err, size_t err_size);
+
+/* The text lk_config_save writes for config, in a malloc'ed NUL-terminated string
+ * (*ret_text, *ret_len bytes). Returns 0 or a negative errno. */
+int lk_config_format(const struct lk_config *config, char **ret_text, size_t *ret_len);
+
 /* Writes config to path atomically (path.new, fsync, rename, fsync of the directory),
  * mode 0644. Returns 0 or a negative errno with a one-line message in err. */
 int lk_config_save(const char *path, const struct lk_config *config, char *err, size_t err_size);
