@@ -32,6 +32,10 @@ def flood(node, count):
         s = socket.create_connection(("127.0.0.1", node.port), timeout=10)
         try:
             s.sendall(GARBAGE)
+            # Wait for lkd to close it: one stranger at a time stays under the comm
+            # port's limit per source address (a refused one would not be read).
+            while s.recv(4096):
+                pass
         except OSError:
             pass
         finally:

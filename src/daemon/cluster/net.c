@@ -1599,7 +1599,10 @@ static void sweep(struct lk_net *net, uint64_t now, bool judge)
             }
             continue;
         }
-        if (judge && c->alive && now - heard_usec(net, c) > dead * 1000) {
+        /* The pulse thread may have heard the path after now was read: not in the past. */
+        uint64_t heard = heard_usec(net, c);
+        uint64_t silent = heard > now ? 0 : now - heard;
+        if (judge && c->alive && silent > dead * 1000) {
             char node_why[128];
             snprintf(why, sizeof(why), "no heartbeat for %llu ms", (unsigned long long) dead);
             snprintf(node_why, sizeof(node_why), "no heartbeat for %llu ms on any comm path",
