@@ -15,13 +15,26 @@ lkcli sends them (without starting 2,000 processes).
 
 import base64
 import json
+import os
 import socket
 import subprocess
 import sys
 import threading
 
 
-N = 1000
+def sanitized_build():
+    """Whether LK_BUILD is the ASan + UBSan build (its lkd carries the ASan runtime)."""
+    lkd = os.path.join(os.environ.get("LK_BUILD", "build"), "lkd")
+    try:
+        with open(lkd, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+# 1,000 resources on the plain build (the issue's size); under ASan + UBSan, whose run of
+# the suite looks for memory errors, 300 walk the same code at a third of the time.
+N = 300 if sanitized_build() else 1000
 # status --json nests the hierarchy tree: a 1,000-deep chain is 2,000 levels of JSON.
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 STATUS_BOUND_S = 3      # each status answer, while the hierarchy is restored or removed
