@@ -348,9 +348,9 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
             r = lk_fail_einval(err, err_size, "invalid min-protocol: expected 1 or 2");
         } else {
             r = lk_fail_einval(err, err_size,
-                               "invalid min-protocol '%.64s': expected 1 (peers of the previous "
+                               "invalid min-protocol '%.*s': expected 1 (peers of the previous "
                                "release allowed, unencrypted) or 2 (encrypted only)",
-                               value);
+                               quote_len(value), value);
         }
     } else {
         if (has_control_char(key)) {

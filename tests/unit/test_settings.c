@@ -68,7 +68,7 @@ static void lk_settings_set__quoted_value_stays_utf8(void **state)
     for (int i = 0; i < 100; i++) {
         strcat(value, "\xc3\xa9");
     }
-    static const char *const keys[] = {"quorum", "quorum-loss-action", NULL};
+    static const char *const keys[] = {"quorum", "quorum-loss-action", "min-protocol", NULL};
     for (size_t k = 0; keys[k]; k++) {
         struct lk_cluster_settings s;
         lk_cluster_settings_init(&s);
