@@ -407,3 +407,13 @@ def kill_and_wait(state, timeout=10):
     if not wait_for(recovered, timeout):
         raise SystemExit(f"the application did not come back within {timeout} s")
     return time.monotonic() - t0
+
+
+def app_pid(state, node):
+    """The pid of the pidfile application on node (state/<node>.pid), None unless it runs."""
+    try:
+        with open(os.path.join(state, f"{node.name}.pid")) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if alive(pid) else None

@@ -29,19 +29,10 @@ import signal
 import subprocess
 import time
 
-from common import UP, Cluster, alive, create_extended, summary_ms, wait_for
+from common import UP, Cluster, alive, app_pid, create_extended, summary_ms, wait_for
 
 TAG = "app"
 TARGETS_MS = {(1000, 3): 3500, (200, 3): 1000}
-
-
-def app_pid(state, node):
-    try:
-        with open(os.path.join(state, f"{node.name}.pid")) as f:
-            pid = int(f.read().strip())
-    except (OSError, ValueError):
-        return None
-    return pid if alive(pid) else None
 
 
 def res_state(node):

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from common import UP, Cluster, alive, create_extended, summary_ms, wait_for
+from common import UP, Cluster, alive, app_pid, create_extended, summary_ms, wait_for
 
 TAG = "app"
 
@@ -58,15 +58,6 @@ class Load:
             p.wait()
         self.procs = []
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def app_pid(state, node):
-    try:
-        with open(os.path.join(state, f"{node.name}.pid")) as f:
-            pid = int(f.read().strip())
-    except (OSError, ValueError):
-        return None
-    return pid if alive(pid) else None
 
 
 def events(node, since_ms):
