@@ -26,16 +26,6 @@
 #define SELF "node1"
 #define PEER "node2"
 
-static const char *const state_keys[] = {
-        "state",
-        "reason",
-        "pending",
-        "target_in_service",
-        "check_failures_in_row",
-        "local_recoveries",
-        "stop_failed",
-};
-
 /* The object a node would send on for what p holds (replica.h's shape). */
 static json_t *rebuild(const struct lk_definition *p)
 {
@@ -45,11 +35,8 @@ static json_t *rebuild(const struct lk_definition *p)
     if (p->deleted) {
         return o;
     }
-    json_t *res = lk_proto_resource_json(p->res);
+    json_t *res = lk_replica_definition_json(p->res);
     FUZZ_CHECK(res != NULL, "printing the parsed resource");
-    for (size_t i = 0; i < sizeof(state_keys) / sizeof(state_keys[0]); i++) {
-        json_object_del(res, state_keys[i]);
-    }
     json_t *scripts = json_object();
     for (int a = 0; a < LK_ACTION_COUNT; a++) {
         if (!p->content[a]) {

@@ -53,6 +53,15 @@ static const char *const state_keys[] = {
 };
 #define STATE_KEY_COUNT (sizeof(state_keys) / sizeof(state_keys[0]))
 
+json_t *lk_replica_definition_json(const struct lk_resource *res)
+{
+    json_t *rj = lk_proto_resource_json(res);
+    for (size_t i = 0; rj && i < STATE_KEY_COUNT; i++) {
+        (void) json_object_del(rj, state_keys[i]);
+    }
+    return rj;
+}
+
 int lk_version_cmp(const struct lk_version *a, const struct lk_version *b)
 {
     if (a->counter != b->counter) {
@@ -197,12 +206,9 @@ static json_t *live_object(struct lk_node *node, const char *tag, const struct l
         lk_store_load_one(node->store, node->name, tag, res) < 0) {
         goto out;
     }
-    rj = lk_proto_resource_json(res);
+    rj = lk_replica_definition_json(res);
     if (!rj) {
         goto out;
-    }
-    for (size_t i = 0; i < STATE_KEY_COUNT; i++) {
-        (void) json_object_del(rj, state_keys[i]);
     }
     for (int a = 0; a < LK_ACTION_COUNT; a++) {
         if (!res->has_script[a]) {

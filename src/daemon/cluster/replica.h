@@ -51,6 +51,10 @@ json_t *lk_version_json(const struct lk_version *version);
  * (extended here or not), the scripts from the copies on disk, children from node->deps. */
 json_t *lk_replica_object(struct lk_node *node, const char *tag);
 
+/* A resource's definition as the replication object carries it: lk_proto_resource_json
+ * without the fields that are one node's state (NULL when out of memory). */
+json_t *lk_replica_definition_json(const struct lk_resource *res);
+
 /* {"tag":[counter,"node"], …} for every object this node knows, tombstones included (a
  * superset of those that concern peer: an entry peer does not need only stops it from
  * sending something older). A new reference; NULL on a store error or ENOMEM. */
