@@ -7,8 +7,10 @@ misses 3), all running at the same time for --minutes, each with one pidfile app
 in service on node1 and extended to node2, while the machine is saturated: 2 x cores
 busy processes (CPU) and a loop of `dd ... conv=fsync` of 64 MiB in a temporary directory
 (disk). Every node is a live process that nothing fails: each "node ... is DEAD" event
-(1603) logged during the soak is a false node-dead, and each takeover (1621) a false
-failover. Counted per interval from the nodes' event logs, also every --report-every s.
+(1603) logged during the soak is a false node-dead, each takeover (1621) a false
+failover, and each fence by a guard (1671: the guard saw the node paused or unfed) a
+false fence, which also ends that node's lkd. Counted per interval from the nodes'
+lk.log files, also every --report-every s.
 
 Silent failure: then, per interval (still under the same load unless --no-load), --runs
 times: SIGSTOP of the active node's lkd (every thread, its pulse thread too) and SIGKILL
@@ -20,6 +22,7 @@ Prints one table row per interval and, with --json, the figures as JSON.
 Run it short to check it works (--minutes 2); the real soak is 30 minutes.
 """
 import argparse
+import datetime
 import json
 import os
 import shutil
@@ -60,11 +63,27 @@ class Load:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def events(node, since_ms):
-    try:
-        return [e for e in node.events(2000) if e["time_ms"] >= since_ms]
-    except (subprocess.CalledProcessError, ValueError):
-        return []
+def log_events(node):
+    """(number, epoch ms) of every event in node's lk.log (and its rotated files)."""
+    out = []
+    logdir = os.path.join(node.root, "log")
+    for name in sorted(os.listdir(logdir)) if os.path.isdir(logdir) else []:
+        if not name.startswith("lk.log"):
+            continue
+        with open(os.path.join(logdir, name), errors="replace") as f:
+            for line in f:
+                # 2026-12-07 14:50:53.164Z node1 ERROR    1671 -: ...
+                parts = line.split()
+                if len(parts) < 5 or not parts[4].isdigit():
+                    continue
+                try:
+                    t = datetime.datetime.strptime(f"{parts[0]} {parts[1]}",
+                                                   "%Y-%m-%d %H:%M:%S.%fZ")
+                except ValueError:
+                    continue
+                ms = t.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000
+                out.append((int(parts[4]), ms))
+    return out
 
 
 class Series:
@@ -106,12 +125,15 @@ class Series:
         return gone
 
     def false_events(self, since_ms):
-        dead = takeovers = 0
+        """False node-dead events (1603), takeovers (1621) and fences (1671) since
+        since_ms, read from the nodes' lk.log: it holds them whether lkd still runs or
+        not (a fenced lkd exits, and its events can no longer be asked for)."""
+        counts = {1603: 0, 1621: 0, 1671: 0}
         for node in self.cluster.nodes:
-            for e in events(node, since_ms):
-                dead += e["number"] == 1603
-                takeovers += e["number"] == 1621
-        return dead, takeovers
+            for number, when_ms in log_events(node):
+                if number in counts and when_ms >= since_ms:
+                    counts[number] += 1
+        return counts[1603], counts[1621], counts[1671]
 
     def silent_failures(self, runs, kind):
         active, backup = self.cluster[0], self.cluster[1]
@@ -181,12 +203,12 @@ def main():
             time.sleep(min(1, max(0, end - time.monotonic())))
             if time.monotonic() >= next_report:
                 next_report += args.report_every
-                counts = {s.interval: s.false_events(t_start)[0] for s in series}
-                print(f"[{(time.time() * 1000 - t_start) / 60000:.1f} min] false node-dead "
-                      f"events so far: {counts}", file=sys.stderr, flush=True)
+                counts = {s.interval: s.false_events(t_start) for s in series}
+                print(f"[{(time.time() * 1000 - t_start) / 60000:.1f} min] false node-dead, "
+                      f"takeovers, fences so far: {counts}", file=sys.stderr, flush=True)
         soak_ms = time.time() * 1000 - t_start
         for s in series:
-            dead, takeovers = s.false_events(t_start)
+            dead, takeovers, fences = s.false_events(t_start)
             gone = s.lkd_exits()
             if gone:
                 lat, errors = [], [f"lkd exited during the soak: {gone}"]
@@ -195,7 +217,7 @@ def main():
             results.append({
                 "heartbeat_interval_ms": s.interval, "heartbeat_misses": s.misses,
                 "dead_ms": s.interval * s.misses, "soak_minutes": round(soak_ms / 60000, 2),
-                "false_node_dead": dead, "false_takeovers": takeovers,
+                "false_node_dead": dead, "false_takeovers": takeovers, "false_fences": fences,
                 "failover_ms": summary_ms(lat), "errors": errors,
             })
     finally:
@@ -208,11 +230,11 @@ def main():
           f"{'no guard' if args.no_guard else 'with lkguard'}; {args.kind} failure, "
           f"{args.runs} runs per interval")
     print(f"{'heartbeat':>10} {'dead':>6} {'false dead':>10} {'false takeover':>14} "
-          f"{'failover median':>15} {'max':>8}")
+          f"{'false fenced':>12} {'failover median':>15} {'max':>8}")
     for r in results:
         f = r["failover_ms"]
         print(f"{r['heartbeat_interval_ms']:>8}ms {r['dead_ms']:>4}ms {r['false_node_dead']:>10} "
-              f"{r['false_takeovers']:>14} {str(f['median']) + ' ms':>15} "
+              f"{r['false_takeovers']:>14} {r['false_fences']:>12} {str(f['median']) + ' ms':>15} "
               f"{str(f['max']) + ' ms':>8}" + (f"  ({'; '.join(r['errors'])})"
                                                  if r["errors"] else ""))
     if args.json:

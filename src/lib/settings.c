@@ -28,7 +28,7 @@
 #define KEY_FAILOVER_WINDOW "failover-window"
 #define KEY_MIN_PROTOCOL    "min-protocol"
 
-#define DEFAULT_HB_INTERVAL_MS  1000
+#define DEFAULT_HB_INTERVAL_MS  200
 #define DEFAULT_HB_MISSES       3
 #define DEFAULT_FAILOVER_WINDOW 21600
 #define DEFAULT_MIN_PROTOCOL    1 /* protocol 1 peers (authenticated, not encrypted) allowed */

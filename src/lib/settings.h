@@ -33,7 +33,7 @@ enum lk_quorum_loss {
 
 /* The settings that must be equal on every node. */
 struct lk_cluster_settings {
-    uint32_t heartbeat_interval_ms; /* 1000; LK_HB_INTERVAL_MIN..MAX */
+    uint32_t heartbeat_interval_ms; /* 200; LK_HB_INTERVAL_MIN..MAX */
     uint32_t heartbeat_misses;      /* 3; LK_HB_MISSES_MIN..MAX */
     enum lk_quorum quorum;
     enum lk_quorum_loss quorum_loss_action;

@@ -250,7 +250,7 @@ static void lk_config_load__defaults(void **state)
     assert_string_equal(config.node, "node1");
     assert_string_equal(config.listen, "");
     assert_int_equal(config.peer_count, 0);
-    assert_int_equal(config.cluster.heartbeat_interval_ms, 1000);
+    assert_int_equal(config.cluster.heartbeat_interval_ms, 200);
     assert_int_equal(config.cluster.heartbeat_misses, 3);
     assert_int_equal(config.cluster.quorum, LK_QUORUM_AUTO);
     assert_int_equal(config.cluster.quorum_loss_action, LK_QUORUM_LOSS_OSU);

@@ -141,7 +141,7 @@ static void lk_settings_get__unknown_key_and_every_key(void **state)
     }
     assert_int_equal(n, 9);
     assert_string_equal(lk_cluster_settings_get(&s, "heartbeat-interval-ms", buf, sizeof(buf)),
-                        "1000");
+                        "200");
     assert_string_equal(lk_cluster_settings_get(&s, "quorum", buf, sizeof(buf)), "");
     assert_string_equal(lk_cluster_settings_get(&s, "quorum-loss-action", buf, sizeof(buf)), "osu");
     assert_string_equal(lk_cluster_settings_get(&s, "max-failovers", buf, sizeof(buf)), "");
@@ -152,7 +152,7 @@ static void lk_settings_equal__names_the_key(void **state)
 {
     (void) state;
     static const char *const changes[][2] = {
-            {"heartbeat-interval-ms", "200"}, {"heartbeat-misses", "4"},     {"quorum", "none"},
+            {"heartbeat-interval-ms", "500"}, {"heartbeat-misses", "4"},     {"quorum", "none"},
             {"quorum-loss-action", "none"},   {"witness", "127.0.0.1:7409"}, {"fence-script", "/f"},
             {"max-failovers", "3"},           {"failover-window", "60"},
     };
@@ -260,7 +260,7 @@ static void lk_cluster_settings_apply__all_or_nothing(void **state)
             -EINVAL);
     json_decref(not_text);
     /* A value equal to the current one is not reported as changed. */
-    json_t *good = json_pack("{s:s,s:s}", "heartbeat-misses", "5", "heartbeat-interval-ms", "1000");
+    json_t *good = json_pack("{s:s,s:s}", "heartbeat-misses", "5", "heartbeat-interval-ms", "200");
     assert_int_equal(
             lk_cluster_settings_apply(&s, good, changed, sizeof(changed), err, sizeof(err)), 0);
     assert_string_equal(changed, "heartbeat-misses=5");

@@ -990,7 +990,9 @@ static void conn_confirm(struct conn *c)
     }
     p->witness = json_is_true(json_object_get(hello, KEY_WITNESS));
     const json_t *dead = json_object_get(hello, KEY_DEAD_MS);
-    p->dead_ms = dead ? (uint64_t) json_integer_value(dead) : 0;
+    /* Outside 1..LK_GUARD_DEAD_MS_MAX (no node can be configured so): not announced. */
+    json_int_t announced = dead ? json_integer_value(dead) : 0;
+    p->dead_ms = announced > 0 && announced <= LK_GUARD_DEAD_MS_MAX ? (uint64_t) announced : 0;
     uncount_pending(net, c);
     pulse_learn(net, p, info);
     if (c->path) {
@@ -1561,9 +1563,21 @@ static uint64_t heard_usec(const struct lk_net *net, const struct conn *c)
     return pulse > c->last_heard_usec ? pulse : c->last_heard_usec;
 }
 
+/* The dead time c's peer is judged by: ours, or the longer one its HELLO announced (its
+ * heartbeats come that far apart: a node whose settings differ, say during a rolling
+ * upgrade from a release with a slower default, is not declared dead between two of its
+ * heartbeats; 1605 tells the settings differ). */
+static uint64_t peer_dead_ms(const struct lk_net *net, const struct conn *c)
+{
+    uint64_t dead = dead_ms(net);
+    uint64_t theirs = c->peer ? c->peer->dead_ms : 0;
+    return theirs > dead ? theirs : dead;
+}
+
 /* Closes what timed out: connections not ALIVE yet (no HELLO, or inbound: no frame after
  * it; a stranger's after stranger_timeout_ms), and ALIVE paths heard neither on their
- * connection nor by a pulse for the dead time (when judge). A connection that has carried
+ * connection nor by a pulse for the dead time (when judge; the longer of ours and the
+ * peer's, peer_dead_ms). A connection that has carried
  * nothing for the stall limit plus the dead time while pulses still arrive is broken
  * (a peer whose loop is stalled that long stops pulsing, pulse.h): it is closed too. */
 static void sweep(struct lk_net *net, uint64_t now, bool judge)
@@ -1602,11 +1616,12 @@ static void sweep(struct lk_net *net, uint64_t now, bool judge)
         /* The pulse thread may have heard the path after now was read: not in the past. */
         uint64_t heard = heard_usec(net, c);
         uint64_t silent = heard > now ? 0 : now - heard;
-        if (judge && c->alive && silent > dead * 1000) {
+        uint64_t judged = peer_dead_ms(net, c);
+        if (judge && c->alive && silent > judged * 1000) {
             char node_why[128];
-            snprintf(why, sizeof(why), "no heartbeat for %llu ms", (unsigned long long) dead);
+            snprintf(why, sizeof(why), "no heartbeat for %llu ms", (unsigned long long) judged);
             snprintf(node_why, sizeof(node_why), "no heartbeat for %llu ms on any comm path",
-                     (unsigned long long) dead);
+                     (unsigned long long) judged);
             conn_close(c, why, node_why);
         } else if (judge && c->alive && now - c->last_heard_usec > tcp_limit * 1000) {
             snprintf(why, sizeof(why),
