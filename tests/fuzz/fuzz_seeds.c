@@ -212,6 +212,12 @@ static void session_seeds(void)
     session_seed("hello-proto1", 3, h1, strlen(h1));
     session_seed("hello-witness", 3, hw, strlen(hw));
     session_seed("hello-sealed-info", 3, sealed_info, strlen(sealed_info));
+    uint8_t low[LK_WIRE_KX];
+    memset(low, 0xff, sizeof(low));
+    low[0] = 0xec; /* p - 1 with the top bit set, which X25519 ignores */
+    char *hl = hello_json("node3", false, 7, 2, 2, low, NULL);
+    session_seed("hello-low-order-kx", 3, hl, strlen(hl));
+    free(hl);
     free(h2);
     free(h1);
     free(hw);

@@ -16,7 +16,8 @@
  * key (the seven encodings libsodium lists, checked here on their own) gives -EINVAL and
  * any other key gives session keys; the connector's send key is the acceptor's receive
  * key and the other way round; a HELLO parses or is refused with a non-empty one-line
- * UTF-8 reason, and a parsed one written back as JSON parses to the same fields.
+ * UTF-8 reason that starts with "HELLO ", and a parsed one written back as JSON parses to
+ * the same fields, its kx giving session keys exactly when it is not of low order.
  * Never: a socket, a daemon, a key other than the fixed ones. */
 #include <errno.h>
 #include <inttypes.h>
@@ -298,7 +299,7 @@ static void hello(const uint8_t *data, size_t size)
     FUZZ_CHECK(r == 0 || r == -EINVAL, "error %d", r);
     FUZZ_CHECK(memcmp(buf, data, size) == 0, "the payload was changed");
     if (r < 0) {
-        FUZZ_CHECK(err[0] != '\0', "a refusal without a reason");
+        FUZZ_CHECK(strncmp(err, "HELLO ", 6) == 0, "a refusal that does not say HELLO: %s", err);
         FUZZ_CHECK(fuzz_one_line(err), "reason on several lines: %s", err);
         FUZZ_CHECK(fuzz_utf8(err), "reason not UTF-8");
         FUZZ_CHECK(h.root == NULL, "a refused HELLO holds an object");
@@ -319,6 +320,12 @@ static void hello(const uint8_t *data, size_t size)
     FUZZ_CHECK(g.has_kx == h.has_kx && memcmp(g.kx, h.kx, LK_WIRE_KX) == 0, "kx");
     FUZZ_CHECK((g.info == NULL) == (h.info == NULL) && (!g.info || json_equal(g.info, h.info)),
                "info");
+    /* Its kx, as net.c hands it to the session keys: refused exactly when low-order. */
+    if (h.has_kx) {
+        struct lk_wire_keys k;
+        int kr = lk_wire_session_keys(skey, false, 1, h.nonce, skey, h.kx, &k);
+        FUZZ_CHECK(kr == (is_low_order(h.kx) ? -EINVAL : 0), "the HELLO's kx gives %d", kr);
+    }
     free(text);
     lk_hello_free(&g);
     lk_hello_free(&h);
