@@ -100,7 +100,6 @@ int lk_hello_parse(const void *payload, size_t len, struct lk_hello *ret, char *
     const json_t *witness = json_object_get(hello, LK_HELLO_WITNESS);
     const json_t *dead = json_object_get(hello, LK_HELLO_DEAD_MS);
     char why[256];
-    int r = -EINVAL;
     if (!h.node) {
         lk_fail_einval(err, err_size, "HELLO without a node name");
         goto fail;
@@ -132,7 +131,7 @@ int lk_hello_parse(const void *payload, size_t len, struct lk_hello *ret, char *
     return 0;
 fail:
     json_decref(h.root);
-    return r;
+    return -EINVAL;
 }
 
 void lk_hello_free(struct lk_hello *hello)
