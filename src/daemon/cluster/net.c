@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "guard.h"
+#include "hello.h"
 #include "membership.h"
 #include "pulse.h"
 #include "settings.h"
@@ -75,18 +76,17 @@
 #define DRAIN_MS              500 /* lk_net_stop: how long queued frames may take to leave */
 #define REPLAY_SESSION        1 /* the replay window's session: conn_on_frame checks the real one */
 
-#define KEY_NODE      "node"
-#define KEY_WITNESS   "witness"
-#define KEY_INFO      "info"
-#define KEY_DEAD_MS   "dead_ms"
-#define KEY_NONCE     "nonce"
-#define KEY_PROTO     "proto"     /* the newest protocol the sender speaks; none: 1 */
-#define KEY_PROTO_MIN "proto_min" /* the oldest it accepts; none: 1 */
-#define KEY_VERSION   "version"   /* its software version (meson's project version) */
-#define KEY_KX        "kx"        /* protocol 2: its ephemeral X25519 public key, hex */
-#define NONCE_HEX     16          /* a nonce in a HELLO: 16 lower-case hex digits */
-#define VERSION_MAX   32          /* a software version's text, NUL included */
-#define PROTO_LIMIT   1000        /* a HELLO announcing a protocol above this is malformed */
+#define KEY_NODE      LK_HELLO_NODE
+#define KEY_WITNESS   LK_HELLO_WITNESS
+#define KEY_INFO      LK_HELLO_INFO
+#define KEY_DEAD_MS   LK_HELLO_DEAD_MS
+#define KEY_NONCE     LK_HELLO_NONCE
+#define KEY_PROTO     LK_HELLO_PROTO
+#define KEY_PROTO_MIN LK_HELLO_PROTO_MIN
+#define KEY_VERSION   LK_HELLO_VERSION
+#define KEY_KX        LK_HELLO_KX
+#define NONCE_HEX     LK_HELLO_NONCE_HEX
+#define VERSION_MAX   LK_HELLO_VERSION_MAX
 
 #ifndef LK_SOFTWARE_VERSION
 #define LK_SOFTWARE_VERSION "unknown"
@@ -270,28 +270,6 @@ static uint64_t new_nonce(void)
     uint64_t nonce;
     randombytes_buf(&nonce, sizeof(nonce));
     return nonce;
-}
-
-/* A nonce parsed from its HELLO form (NONCE_HEX hex digits). Returns 0 or -EINVAL. */
-static int parse_nonce(const char *text, uint64_t *ret_nonce)
-{
-    if (!text || strlen(text) != NONCE_HEX) {
-        return -EINVAL;
-    }
-    uint64_t v = 0;
-    for (const char *p = text; *p; p++) {
-        int d;
-        if (*p >= '0' && *p <= '9') {
-            d = *p - '0';
-        } else if (*p >= 'a' && *p <= 'f') {
-            d = *p - 'a' + 10;
-        } else {
-            return -EINVAL;
-        }
-        v = v << 4 | (uint64_t) d;
-    }
-    *ret_nonce = v;
-    return 0;
 }
 
 /* The address of sa as "ip:port" (ret_text) and "ip" (ret_ip). */
@@ -1029,35 +1007,6 @@ static void conn_confirm(struct conn *c)
     rekey(net);
 }
 
-/* The protocol and version fields of a HELLO: the newest and oldest protocol it speaks
- * (1 and 1 when absent: the release before protocols were announced) and its software
- * version ("unknown" when absent). Returns 0 or -EINVAL for a malformed field. */
-static int hello_protocol(const json_t *hello, int *ret_max, int *ret_min, const char **ret_version)
-{
-    const json_t *max = json_object_get(hello, KEY_PROTO);
-    const json_t *min = json_object_get(hello, KEY_PROTO_MIN);
-    const json_t *version = json_object_get(hello, KEY_VERSION);
-    if ((max && (!json_is_integer(max) || json_integer_value(max) < 1 ||
-                 json_integer_value(max) > PROTO_LIMIT)) ||
-        (min && (!json_is_integer(min) || json_integer_value(min) < 1 ||
-                 json_integer_value(min) > (max ? json_integer_value(max) : 1)))) {
-        return -EINVAL;
-    }
-    const char *v = version ? json_string_value(version) : "unknown";
-    if (!v || !v[0] || strlen(v) >= VERSION_MAX) {
-        return -EINVAL;
-    }
-    for (const char *q = v; *q; q++) {
-        if (*q <= ' ' || *q > '~') {
-            return -EINVAL;
-        }
-    }
-    *ret_max = max ? (int) json_integer_value(max) : 1;
-    *ret_min = min ? (int) json_integer_value(min) : 1;
-    *ret_version = v;
-    return 0;
-}
-
 /* The protocol c's two ends use: the newest both speak. Returns it, or 0 with the reason
  * in why when there is none both accept (the peer's is too old for our min-protocol, or
  * ours too old for its). */
@@ -1102,42 +1051,14 @@ static int negotiate(const struct lk_net *net, const char *name, int their_max, 
 static void conn_on_hello(struct conn *c, const struct lk_wire_frame *f)
 {
     struct lk_net *net = c->net;
-    json_t *hello = parse_object(f);
-    if (!hello) {
-        conn_drop(c, DROP_MALFORMED, "HELLO payload is not a JSON object");
+    struct lk_hello h;
+    char err[256];
+    if (lk_hello_parse(f->payload, f->payload_len, &h, err, sizeof(err)) < 0) {
+        conn_drop(c, DROP_MALFORMED, "%s", err);
         return;
     }
-    const char *name = json_string_value(json_object_get(hello, KEY_NODE));
-    const json_t *info = json_object_get(hello, KEY_INFO);
-    const json_t *witness = json_object_get(hello, KEY_WITNESS);
-    const json_t *dead = json_object_get(hello, KEY_DEAD_MS);
-    uint64_t peer_nonce = 0;
-    int their_max = 0, their_min = 0;
-    const char *their_version = NULL;
-    char err[256];
-    if (!name) {
-        conn_drop(c, DROP_MALFORMED, "HELLO without a node name");
-        goto out;
-    }
-    if (lk_validate_tag(name, "node name", err, sizeof(err)) < 0) {
-        conn_drop(c, DROP_MALFORMED, "HELLO with a bad node name: %s", err);
-        goto out;
-    }
-    if ((info && !json_is_object(info)) || (witness && !json_is_boolean(witness)) ||
-        (dead && !json_is_integer(dead))) {
-        conn_drop(c, DROP_MALFORMED, "HELLO from '%s' with a malformed info, witness or dead_ms",
-                  name);
-        goto out;
-    }
-    if (parse_nonce(json_string_value(json_object_get(hello, KEY_NONCE)), &peer_nonce) < 0) {
-        conn_drop(c, DROP_MALFORMED, "HELLO from '%s' without a valid nonce", name);
-        goto out;
-    }
-    if (hello_protocol(hello, &their_max, &their_min, &their_version) < 0) {
-        conn_drop(c, DROP_MALFORMED, "HELLO from '%s' with a malformed proto, proto_min or version",
-                  name);
-        goto out;
-    }
+    json_t *hello = h.root;
+    const char *name = h.node;
     if (strcmp(name, net->node) == 0) {
         conn_drop(c, DROP_OTHER, "HELLO from a node named like this one ('%s')", name);
         goto out;
@@ -1160,9 +1081,9 @@ static void conn_on_hello(struct conn *c, const struct lk_wire_frame *f)
         }
     }
     char why[512];
-    int agreed = negotiate(net, name, their_max, their_min, their_version, why, sizeof(why));
+    int agreed = negotiate(net, name, h.proto_max, h.proto_min, h.version, why, sizeof(why));
     if (agreed == 0) {
-        report_protocol(net, p, 0, their_version, why);
+        report_protocol(net, p, 0, h.version, why);
         conn_close(c, why, NULL);
         goto out;
     }
@@ -1175,24 +1096,21 @@ static void conn_on_hello(struct conn *c, const struct lk_wire_frame *f)
         goto out;
     }
     if (agreed >= 2) {
-        const char *kx = json_string_value(json_object_get(hello, KEY_KX));
-        size_t kx_len = 0;
-        if (!kx || strlen(kx) != 2 * LK_WIRE_KX ||
-            sodium_hex2bin(c->peer_kx, LK_WIRE_KX, kx, strlen(kx), NULL, &kx_len, NULL) != 0 ||
-            kx_len != LK_WIRE_KX) {
+        if (!h.has_kx) {
             conn_drop(c, DROP_MALFORMED, "HELLO from '%s' on protocol %d without a valid kx", name,
                       agreed);
             goto out;
         }
+        memcpy(c->peer_kx, h.kx, LK_WIRE_KX);
     }
     if (c->path && agreed >= 2) {
         c->path->legacy = false;
     }
     c->proto = agreed;
-    c->proto_max = their_max;
-    snprintf(c->version, sizeof(c->version), "%s", their_version);
+    c->proto_max = h.proto_max;
+    snprintf(c->version, sizeof(c->version), "%s", h.version);
     c->peer = p;
-    c->peer_nonce = peer_nonce;
+    c->peer_nonce = h.nonce;
     c->established = true;
     c->hello = hello;
     hello = NULL;
