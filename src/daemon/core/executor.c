@@ -732,7 +732,11 @@ static void do_item(struct lk_node *node, struct item *it)
         break;
     case ITEM_EVENT: {
         struct lk_event ev = {.type = it->type, .tag = it->tag};
-        (void) lk_executor_handle(node, &ev, err, sizeof(err));
+        if (lk_executor_handle(node, &ev, err, sizeof(err)) < 0) {
+            /* Handled or not, it no longer counts as busy: whoever waits for an idle
+             * node (lkstop) hears of it. */
+            lk_bus_changed(node->bus, it->tag);
+        }
         break;
     }
     case ITEM_CHANGED:
