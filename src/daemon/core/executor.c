@@ -84,6 +84,7 @@ struct lk_turns {
     struct item *head, *tail;
     size_t count;
     bool draining;
+    int open_handles; /* while closing */
 };
 
 static void on_prepare(uv_prepare_t *h)
@@ -203,10 +204,11 @@ static void on_idle(uv_idle_t *h)
     drain(h->data);
 }
 
+/* Both handles closed (in whatever order libuv finishes them): t goes. */
 static void close_freed(uv_handle_t *h)
 {
     struct lk_turns *t = h->data;
-    if (h == (uv_handle_t *) &t->prepare) {
+    if (--t->open_handles == 0) {
         free(t);
     }
 }
@@ -767,7 +769,8 @@ void lk_executor_stop(struct lk_node *node)
     node->queued_events = 0;
     uv_idle_stop(&t->idle);
     uv_prepare_stop(&t->prepare);
-    uv_close((uv_handle_t *) &t->idle, NULL);
+    t->open_handles = 2;
+    uv_close((uv_handle_t *) &t->idle, close_freed);
     uv_close((uv_handle_t *) &t->prepare, close_freed);
 }
 
