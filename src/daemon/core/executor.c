@@ -73,6 +73,8 @@ struct item {
     size_t output_len;
     /* EVENT */
     enum lk_event_type type;
+    /* CHANGED: every tag (NULL), not tag */
+    bool all;
 };
 
 struct lk_turns {
@@ -156,9 +158,7 @@ static void item_free(struct item *it)
 static void enqueue(struct lk_node *node, struct item *it)
 {
     struct lk_turns *t = node->turns;
-    if (it->kind == ITEM_EVENT) {
-        node->queued_events++;
-    }
+    node->queued_events++;
     if (t->tail) {
         t->tail->next = it;
     } else {
@@ -167,6 +167,21 @@ static void enqueue(struct lk_node *node, struct item *it)
     t->tail = it;
     t->count++;
     uv_idle_start(&t->idle, on_idle);
+}
+
+/* "tag changed" (NULL: many) on the bus: at once when nothing is queued, else queued
+ * behind what is (the log lines of the plan that changed it among them), so that whoever
+ * waits for the change (a command, lkstop) has had those events first. */
+static void tell_changed(struct lk_node *node, const char *tag)
+{
+    struct lk_turns *t = node->turns;
+    struct item *it = t && (t->count > 0 || t->draining) ? item_new(ITEM_CHANGED, tag) : NULL;
+    if (it) {
+        it->all = tag == NULL;
+        enqueue(node, it);
+        return;
+    }
+    lk_bus_changed(node->bus, tag);
 }
 
 static void do_item(struct lk_node *node, struct item *it);
@@ -179,6 +194,7 @@ static void drain(struct lk_turns *t)
     }
     t->draining = true;
     bool first = true;
+    enum item_kind last = ITEM_CHANGED;
     while (t->head && (first || turn_work_ns(t) < TURN_BUDGET_NS)) {
         struct item *it = t->head;
         t->head = it->next;
@@ -186,9 +202,8 @@ static void drain(struct lk_turns *t)
             t->tail = NULL;
         }
         t->count--;
-        if (it->kind == ITEM_EVENT) {
-            t->node->queued_events--;
-        }
+        t->node->queued_events--;
+        last = it->kind;
         do_item(t->node, it);
         item_free(it);
         first = false;
@@ -196,6 +211,10 @@ static void drain(struct lk_turns *t)
     t->draining = false;
     if (!t->head) {
         uv_idle_stop(&t->idle);
+        if (last != ITEM_CHANGED) {
+            /* The queue is empty: the node may be idle now (lkstop waits for that). */
+            lk_bus_changed(t->node->bus, NULL);
+        }
     }
 }
 
@@ -423,7 +442,7 @@ static void run_finished(struct run_ctx *ctx, const struct lk_result *result, co
         char err[LK_REASON_MAX];
         (void) lk_executor_handle(node, &stop, err, sizeof(err));
     }
-    lk_bus_changed(node->bus, ctx->tag);
+    tell_changed(node, ctx->tag);
     free(ctx);
 }
 
@@ -633,7 +652,7 @@ int lk_executor_handle_detail(struct lk_node *node, const struct lk_event *event
     log_decision(node, event, &plan);
     r = apply(node, &plan, detail, err, err_size);
     if (r == 0) {
-        lk_bus_changed(node->bus, event->tag);
+        tell_changed(node, event->tag);
     }
     return r;
 }
@@ -703,12 +722,7 @@ static void feed_all(struct lk_node *node, enum lk_event_type type)
     }
     free(tags);
     if (type == LK_EV_STARTUP) {
-        struct item *it = t ? item_new(ITEM_CHANGED, NULL) : NULL;
-        if (it) {
-            enqueue(node, it);
-        } else {
-            lk_bus_changed(node->bus, NULL);
-        }
+        tell_changed(node, NULL);
     }
     if (t && !t->draining) {
         drain(t);
@@ -737,13 +751,13 @@ static void do_item(struct lk_node *node, struct item *it)
         if (lk_executor_handle(node, &ev, err, sizeof(err)) < 0) {
             /* Handled or not, it no longer counts as busy: whoever waits for an idle
              * node (lkstop) hears of it. */
-            lk_bus_changed(node->bus, it->tag);
+            tell_changed(node, it->tag);
         }
         break;
     }
     case ITEM_CHANGED:
     default:
-        lk_bus_changed(node->bus, NULL);
+        lk_bus_changed(node->bus, it->all ? NULL : it->tag);
         break;
     }
 }

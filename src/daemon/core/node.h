@@ -78,8 +78,9 @@ struct lk_node {
     bool started_up;       /* the local start-up (LK_EV_STARTUP) ran: the states are current */
     bool stop_apps;        /* lkstop without -f: remove what is in service first */
     uv_signal_t sigterm, sigint;
-    /* The executor's work queued for later loop turns (executor.h), and how many of its
-     * items are start-up or lkstop events not yet handled (lk_node_busy_count). */
+    /* The executor's work queued for later loop turns (executor.h), and how many items
+     * it holds (log lines, run starts and ends, start-up or lkstop events, changes to
+     * tell): lk_node_busy_count counts them. */
     struct lk_turns *turns;
     size_t queued_events;
 };
