@@ -8,7 +8,10 @@
  * committed" after each commit, "the ownership state changed" after a record write, a
  * fence run or a switchover entry (bus.h); the cluster and the checks subscribe. Of a
  * placement plan it does the acts of this node (owners.h, engine events, fence runs,
- * the event log), never the peers' (SEND_*) nor the verdict: the cluster does those. */
+ * the event log), never the peers' (SEND_*) nor the verdict: the cluster does those.
+ * What a big plan, many run ends or start-up and lkstop ask for is spread across loop
+ * turns, in order, a few milliseconds of work a turn (below): it never holds the loop
+ * for a whole hierarchy, and never reorders what it does. */
 #include "executor.h"
 
 #include <errno.h>
