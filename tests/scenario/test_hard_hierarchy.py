@@ -24,7 +24,6 @@ about 1.5 s (the guard fenced the node) and the 1,000-resource start-up 3.8 s (p
 import base64
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -323,7 +322,6 @@ def test_lkd_killed_while_starts_are_queued_recovers_at_the_next_start(node):
     log = node.work / "actions.log"
     log.touch()
     create_tree(node, BRANCHES, log)
-    pid = node.daemon_pid()
     p = subprocess.Popen([node.bin("lkcli"), "--root", str(node.root), "resource", "restore",
                           "--tag", "r0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -331,11 +329,9 @@ def test_lkd_killed_while_starts_are_queued_recovers_at_the_next_start(node):
         while len(log.read_text().splitlines()) < 5:
             assert time.monotonic() < deadline, "no restore started"
             time.sleep(0.005)
-        os.kill(pid, signal.SIGKILL)
+        node.kill9()
     finally:
         p.wait(timeout=60)
-    while node.daemon_running():
-        time.sleep(0.05)
     node.start()
     deadline = time.monotonic() + OPERATION_BOUND_S
     while not all_isp(node, BRANCHES):
