@@ -52,8 +52,8 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
  * queued); otherwise they wait in one queue, in order, and an idle handle does them on
  * the next turns, TURN_BUDGET_NS' worth a turn (at least one item). A queued run counts
  * as in flight: its resource's pending action was committed with the plan, as for a run
- * that has started; a queued end as not yet ended; a queued start-up or stop event in
- * lk_node_busy_count. */
+ * that has started; a queued end as not yet ended; and every queued item in
+ * lk_node_busy_count. "Changed" is told behind the queued items (tell_changed). */
 #define TURN_BUDGET_NS (5ULL * 1000 * 1000)
 
 enum item_kind { ITEM_LOG, ITEM_RUN, ITEM_DONE, ITEM_EVENT, ITEM_CHANGED };
