@@ -602,6 +602,7 @@ int main(int argc, char **argv)
     lk_cluster_stop(cluster, LK_LEAVE_CRASH);
     uv_close((uv_handle_t *) &stopper.timer, NULL);
     lk_catchup_stop(&node);
+    lk_executor_stop(&node);
     if (node.loopwatch) {
         lk_loopwatch_stop(node.loopwatch);
     }

@@ -37,6 +37,9 @@ struct test_ctx {
     struct conn *conn; /* NULL once the connection closed */
 };
 
+struct status_job;
+static void status_job_detach(struct status_job *job);
+
 /* ---------------------------------------------------------------- requests */
 
 void api_release(struct conn *c)
@@ -45,6 +48,8 @@ void api_release(struct conn *c)
         c->test->conn = NULL;
     }
     lk_incident_cancel(c->gather);
+    status_job_detach(c->status);
+    c->status = NULL;
     json_decref(c->gathered);
     json_decref(c->seen);
 }
@@ -205,7 +210,9 @@ static const char *safety_text(const struct lk_node *node, const char *tag)
            "running and there is no fence script)";
 }
 
-static json_t *resources_json(struct lk_api *api, const char *only_tag)
+/* The resources' states; with their cgroups' figures ("usage") when with_usage, else with
+ * "usage": null for fill_usage. */
+static json_t *resources_json(struct lk_api *api, const char *only_tag, bool with_usage)
 {
     const struct lk_node *node = api->node;
     json_t *list = json_array();
@@ -216,11 +223,110 @@ static json_t *resources_json(struct lk_api *api, const char *only_tag)
         json_t *obj = lk_proto_resource_json(node->resources[i]);
         if (obj) {
             json_object_set_new(obj, "nodes", api_resource_nodes_json(api, node->resources[i]));
-            json_object_set_new(obj, "usage", usage_json(node, node->resources[i]->tag));
+            json_object_set_new(obj, "usage",
+                                with_usage ? usage_json(node, node->resources[i]->tag)
+                                           : json_null());
         }
         json_array_append_new(list, obj);
     }
     return list;
+}
+
+/* ---------------------------------------------------------------- status across turns
+ *
+ * A status answer's states are built in one turn: they are a snapshot of one moment (the
+ * loop is the only writer). What takes time per resource is reading its cgroup's figures
+ * (three files): those are read in that turn while it has worked less than
+ * STATUS_BUDGET_NS, and the rest on the next turns, the same budget each, by tag (a
+ * resource dropped meanwhile has "usage": null); the answer goes when they all are in.
+ * They are live figures, each read once, as they always were: not part of the snapshot. */
+#define STATUS_BUDGET_NS (4ULL * 1000 * 1000)
+
+struct status_job {
+    struct conn *conn; /* NULL once the connection closed */
+    struct lk_api *api;
+    json_t *reply;
+    json_t *resources; /* borrowed from reply */
+    size_t next;
+    uv_idle_t idle;
+};
+
+static void status_job_closed(uv_handle_t *h)
+{
+    struct status_job *job = h->data;
+    json_decref(job->reply);
+    free(job);
+}
+
+static void status_job_detach(struct status_job *job)
+{
+    if (job) {
+        job->conn = NULL;
+    }
+}
+
+/* Fills usage from job->next on until done or the budget since start is spent (at least
+ * one); true when done. */
+static bool fill_usage(struct status_job *job, uint64_t start_ns)
+{
+    const struct lk_node *node = job->api->node;
+    size_t n = json_array_size(job->resources);
+    while (job->next < n) {
+        json_t *obj = json_array_get(job->resources, job->next++);
+        const char *tag = json_string_value(json_object_get(obj, "tag"));
+        if (obj && tag && node->cgroups) {
+            json_object_set_new(obj, "usage", usage_json(node, tag));
+        }
+        if (uv_hrtime() - start_ns >= STATUS_BUDGET_NS) {
+            break;
+        }
+    }
+    return job->next >= n;
+}
+
+/* Replies with reply once its "resources" have their cgroup figures: at once when they
+ * take less than the budget since start_ns, else on the next turns. */
+static void reply_with_usage(struct conn *c, json_t *reply, uint64_t start_ns);
+
+static void status_job_turn(uv_idle_t *h)
+{
+    struct status_job *job = h->data;
+    if (job->conn && !fill_usage(job, uv_hrtime())) {
+        return;
+    }
+    if (job->conn) {
+        job->conn->status = NULL;
+        api_reply_ok(job->conn, job->reply);
+        job->reply = NULL;
+    }
+    uv_idle_stop(&job->idle);
+    uv_close((uv_handle_t *) &job->idle, status_job_closed);
+}
+
+static void reply_with_usage(struct conn *c, json_t *reply, uint64_t start_ns)
+{
+    struct lk_node *node = c->api->node;
+    struct status_job *job = reply ? calloc(1, sizeof(*job)) : NULL;
+    if (!job) {
+        api_reply_ok(c, reply);
+        return;
+    }
+    job->conn = c;
+    job->api = c->api;
+    job->reply = reply;
+    job->resources = json_object_get(reply, "resources");
+    if (fill_usage(job, start_ns) || !node->loop) {
+        while (!fill_usage(job, start_ns)) {
+        }
+        api_reply_ok(c, reply);
+        free(job);
+        return;
+    }
+    /* The rest of the figures on the next turns. */
+    c->status = job;
+    uv_idle_init(node->loop, &job->idle);
+    job->idle.data = job;
+    uv_idle_start(&job->idle, status_job_turn);
 }
 
 static json_t *deps_json(const struct lk_node *node);
@@ -273,6 +379,7 @@ static json_t *hierarchies_json(struct lk_api *api)
 static void h_status(struct conn *c, const json_t *args)
 {
     (void) args;
+    uint64_t start_ns = uv_hrtime();
     struct lk_node *node = c->api->node;
     json_t *events = json_array();
     (void) lk_store_last_events(node->store, 10, NULL, collect_event, events);
@@ -286,7 +393,7 @@ static void h_status(struct conn *c, const json_t *args)
             "s:o*}",
             "node", node->name, "root", node->root, "pid", (int) getpid(), "uptime_s",
             (json_int_t) ((lk_mono_usec() - node->started_usec) / 1000000), "stopping",
-            node->stopping, "resources", resources_json(c->api, NULL), "dependencies",
+            node->stopping, "resources", resources_json(c->api, NULL, false), "dependencies",
             deps_json(node), "hierarchies", hierarchies_json(c->api), "events", events, "cluster",
             lk_cluster_status_json(c->api->cluster), "containment", containment, "guard",
             lk_guardlink_status(node), "loop", lk_loopwatch_json(node->loopwatch), "clients",
@@ -295,7 +402,7 @@ static void h_status(struct conn *c, const json_t *args)
         /* Whether the node database is writable (core/catchup.h). */
         json_object_set_new(reply, "store", lk_catchup_status_json(node));
     }
-    api_reply_ok(c, reply);
+    reply_with_usage(c, reply, start_ns);
 }
 
 static void h_list(struct conn *c, const json_t *args)
@@ -306,8 +413,11 @@ static void h_list(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
         return;
     }
-    api_reply_ok(c, json_pack("{s:s, s:o}", "node", node->name, "resources",
-                              resources_json(c->api, tag)));
+    uint64_t start_ns = uv_hrtime();
+    reply_with_usage(c,
+                     json_pack("{s:s, s:o}", "node", node->name, "resources",
+                               resources_json(c->api, tag, false)),
+                     start_ns);
 }
 
 /* ins_list's lines, formatted here: one string is far cheaper to send and parse than a

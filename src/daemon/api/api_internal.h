@@ -23,6 +23,7 @@ enum wait_kind {
 };
 
 struct test_ctx;
+struct status_job;
 
 /* A request (request.h): what the handlers and the waits know of a client. Its transport
  * keeps the connection itself. */
@@ -48,6 +49,8 @@ struct conn {
     struct lk_gather *gather;
     json_t *gathered; /* this node's records, the peers' are added */
     size_t gather_limit;
+    /* status: its cgroup figures still being read on later turns (api.c) */
+    struct status_job *status;
 };
 
 struct lk_socket;

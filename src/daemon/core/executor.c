@@ -8,7 +8,10 @@
  * committed" after each commit, "the ownership state changed" after a record write, a
  * fence run or a switchover entry (bus.h); the cluster and the checks subscribe. Of a
  * placement plan it does the acts of this node (owners.h, engine events, fence runs,
- * the event log), never the peers' (SEND_*) nor the verdict: the cluster does those. */
+ * the event log), never the peers' (SEND_*) nor the verdict: the cluster does those.
+ * What a big plan, many run ends or start-up and lkstop ask for is spread across loop
+ * turns, in order, a few milliseconds of work a turn (below): it never holds the loop
+ * for a whole hierarchy, and never reorders what it does. */
 #include "executor.h"
 
 #include <errno.h>
@@ -41,6 +44,196 @@ struct run_ctx {
 
 static int apply(struct lk_node *node, const struct lk_plan *plan, const char *detail, char *err,
                  size_t err_size);
+
+/* ------------------------------------------------------------ work across loop turns
+ *
+ * A plan's log lines and runs, a run's end, and start-up's and lkstop's events are done
+ * at once while this turn of the loop has worked less than TURN_BUDGET_NS (and nothing is
+ * queued); otherwise they wait in one queue, in order, and an idle handle does them on
+ * the next turns, TURN_BUDGET_NS' worth a turn (at least one item). A queued run counts
+ * as in flight: its resource's pending action was committed with the plan, as for a run
+ * that has started; a queued end as not yet ended; and every queued item in
+ * lk_node_busy_count. "Changed" is told behind the queued items (tell_changed). */
+#define TURN_BUDGET_NS (5ULL * 1000 * 1000)
+
+enum item_kind { ITEM_LOG, ITEM_RUN, ITEM_DONE, ITEM_EVENT, ITEM_CHANGED };
+
+struct item {
+    struct item *next;
+    enum item_kind kind;
+    char tag[LK_TAG_MAX + 1];
+    /* LOG */
+    enum lk_severity severity;
+    int number;
+    char *text;
+    char *detail;
+    /* RUN */
+    enum lk_action action;
+    /* DONE */
+    struct run_ctx *ctx;
+    struct lk_result result;
+    char *output;
+    size_t output_len;
+    /* EVENT */
+    enum lk_event_type type;
+    /* CHANGED: every tag (NULL), not tag */
+    bool all;
+};
+
+struct lk_turns {
+    struct lk_node *node;
+    uv_idle_t idle;       /* active while the queue holds something */
+    uv_prepare_t prepare; /* once a turn, before the kernel's wait: the turn's start */
+    uint64_t prepare_ns;  /* uv_hrtime then (or when the queue was made) */
+    uint64_t prepare_idle_ns;
+    struct item *head, *tail;
+    size_t count;
+    bool draining;
+    int open_handles; /* while closing */
+};
+
+static void on_prepare(uv_prepare_t *h)
+{
+    struct lk_turns *t = h->data;
+    t->prepare_ns = uv_hrtime();
+    t->prepare_idle_ns = uv_metrics_idle_time(h->loop);
+}
+
+/* What this turn has worked so far: the time since the previous turn's prepare without
+ * the kernel's wait in between (loopwatch.h's measure). */
+static uint64_t turn_work_ns(const struct lk_turns *t)
+{
+    uint64_t wall = uv_hrtime() - t->prepare_ns;
+    uint64_t waited = uv_metrics_idle_time(t->node->loop) - t->prepare_idle_ns;
+    return wall > waited ? wall - waited : 0;
+}
+
+static void on_idle(uv_idle_t *h);
+
+/* The node's queue, made at its first use; NULL without a loop or memory (then all is
+ * done at once, as before). */
+static struct lk_turns *turns_of(struct lk_node *node)
+{
+    if (node->turns || !node->loop) {
+        return node->turns;
+    }
+    struct lk_turns *t = calloc(1, sizeof(*t));
+    if (!t) {
+        return NULL;
+    }
+    t->node = node;
+    uv_idle_init(node->loop, &t->idle);
+    uv_prepare_init(node->loop, &t->prepare);
+    t->idle.data = t;
+    t->prepare.data = t;
+    uv_prepare_start(&t->prepare, on_prepare);
+    uv_unref((uv_handle_t *) &t->prepare);
+    on_prepare(&t->prepare); /* before the loop's first turn: the work since now */
+    node->turns = t;
+    return t;
+}
+
+/* Whether one more item may be done now, in this turn. */
+static bool now_ok(struct lk_node *node)
+{
+    struct lk_turns *t = turns_of(node);
+    return !t || (t->count == 0 && !t->draining && turn_work_ns(t) < TURN_BUDGET_NS);
+}
+
+static struct item *item_new(enum item_kind kind, const char *tag)
+{
+    struct item *it = calloc(1, sizeof(*it));
+    if (it) {
+        it->kind = kind;
+        snprintf(it->tag, sizeof(it->tag), "%s", tag ? tag : "");
+    }
+    return it;
+}
+
+static void item_free(struct item *it)
+{
+    free(it->text);
+    free(it->detail);
+    free(it->output);
+    free(it);
+}
+
+static void enqueue(struct lk_node *node, struct item *it)
+{
+    struct lk_turns *t = node->turns;
+    node->queued_events++;
+    if (t->tail) {
+        t->tail->next = it;
+    } else {
+        t->head = it;
+    }
+    t->tail = it;
+    t->count++;
+    uv_idle_start(&t->idle, on_idle);
+}
+
+/* "tag changed" (NULL: many) on the bus: at once when nothing is queued, else queued
+ * behind what is (the log lines of the plan that changed it among them), so that whoever
+ * waits for the change (a command, lkstop) has had those events first. */
+static void tell_changed(struct lk_node *node, const char *tag)
+{
+    struct lk_turns *t = node->turns;
+    struct item *it = t && (t->count > 0 || t->draining) ? item_new(ITEM_CHANGED, tag) : NULL;
+    if (it) {
+        it->all = tag == NULL;
+        enqueue(node, it);
+        return;
+    }
+    lk_bus_changed(node->bus, tag);
+}
+
+static void do_item(struct lk_node *node, struct item *it);
+
+/* Does queued items in order while the turn's budget lasts (at least one). */
+static void drain(struct lk_turns *t)
+{
+    if (t->draining) {
+        return;
+    }
+    t->draining = true;
+    bool first = true;
+    enum item_kind last = ITEM_CHANGED;
+    while (t->head && (first || turn_work_ns(t) < TURN_BUDGET_NS)) {
+        struct item *it = t->head;
+        t->head = it->next;
+        if (!t->head) {
+            t->tail = NULL;
+        }
+        t->count--;
+        t->node->queued_events--;
+        last = it->kind;
+        do_item(t->node, it);
+        item_free(it);
+        first = false;
+    }
+    t->draining = false;
+    if (!t->head) {
+        uv_idle_stop(&t->idle);
+        if (last != ITEM_CHANGED) {
+            /* The queue is empty: the node may be idle now (lkstop waits for that). */
+            lk_bus_changed(t->node->bus, NULL);
+        }
+    }
+}
+
+static void on_idle(uv_idle_t *h)
+{
+    drain(h->data);
+}
+
+/* Both handles closed (in whatever order libuv finishes them): t goes. */
+static void close_freed(uv_handle_t *h)
+{
+    struct lk_turns *t = h->data;
+    if (--t->open_handles == 0) {
+        free(t);
+    }
+}
 
 /* Writes one decision as one JSON line ("lkd: decision {…}"): its inputs and its acts,
  * for replay (src/lib/decision.h, scripts/golden-from-log.py). */
@@ -155,11 +348,9 @@ static bool kill_after_remove(struct run_ctx *ctx, const struct lk_result *resul
     return true;
 }
 
-static void run_done(struct lk_run *run, const struct lk_result *result, const char *output,
-                     size_t output_len, void *userdata)
+static void run_done_now(struct run_ctx *ctx, const struct lk_result *result, const char *output,
+                         size_t output_len)
 {
-    (void) run;
-    struct run_ctx *ctx = userdata;
     if (ctx->noted) {
         lk_interrupted_clear(ctx->node->root, ctx->tag);
     }
@@ -167,6 +358,33 @@ static void run_done(struct lk_run *run, const struct lk_result *result, const c
         return;
     }
     run_finished(ctx, result, output, output_len);
+}
+
+static void run_done(struct lk_run *run, const struct lk_result *result, const char *output,
+                     size_t output_len, void *userdata)
+{
+    (void) run;
+    struct run_ctx *ctx = userdata;
+    struct item *it = now_ok(ctx->node) ? NULL : item_new(ITEM_DONE, ctx->tag);
+    if (it && output_len > 0) {
+        it->output = malloc(output_len);
+        if (!it->output) {
+            item_free(it);
+            it = NULL;
+        }
+    }
+    if (!it) {
+        run_done_now(ctx, result, output, output_len);
+        return;
+    }
+    /* The run's end waits its turn: until then its resource is still pending. */
+    it->ctx = ctx;
+    it->result = *result;
+    if (output_len > 0) {
+        memcpy(it->output, output, output_len);
+    }
+    it->output_len = output_len;
+    enqueue(ctx->node, it);
 }
 
 static void run_finished(struct run_ctx *ctx, const struct lk_result *result, const char *output,
@@ -227,7 +445,7 @@ static void run_finished(struct run_ctx *ctx, const struct lk_result *result, co
         char err[LK_REASON_MAX];
         (void) lk_executor_handle(node, &stop, err, sizeof(err));
     }
-    lk_bus_changed(node->bus, ctx->tag);
+    tell_changed(node, ctx->tag);
     free(ctx);
 }
 
@@ -264,7 +482,7 @@ static void start_run(struct lk_node *node, struct lk_resource *res, enum lk_act
          * failed, and the engine hears so like any other failure. */
         failed.exec_errno = -r;
         snprintf(failed.message, sizeof(failed.message), "%s", strerror(-r));
-        run_done(NULL, &failed, NULL, 0, ctx);
+        run_done_now(ctx, &failed, NULL, 0);
     }
 }
 
@@ -372,8 +590,22 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
             /* The failed run's output belongs to the first warning or error it caused. */
             bool attach =
                     detail && (act->severity != LK_SEV_INFO || act->number == LK_MSG_RECOVERED);
-            lk_eventlog_write(node, act->severity, act->number, act->tag, "lkd", act->text,
-                              attach ? detail : NULL);
+            struct item *it = now_ok(node) ? NULL : item_new(ITEM_LOG, act->tag);
+            if (it) {
+                it->severity = act->severity;
+                it->number = act->number;
+                it->text = strdup(act->text);
+                it->detail = attach ? strdup(detail) : NULL;
+            }
+            if (it && it->text && (!attach || it->detail)) {
+                enqueue(node, it);
+            } else {
+                if (it) {
+                    item_free(it);
+                }
+                lk_eventlog_write(node, act->severity, act->number, act->tag, "lkd", act->text,
+                                  attach ? detail : NULL);
+            }
             if (attach) {
                 detail = NULL;
             }
@@ -384,7 +616,14 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
     for (size_t i = 0; i < plan->count; i++) {
         const struct lk_act *act = &plan->acts[i];
         struct lk_resource *res = lk_node_find(node, act->tag);
-        if (act->type == LK_ACT_RUN && res) {
+        if (act->type != LK_ACT_RUN || !res) {
+            continue;
+        }
+        struct item *it = now_ok(node) ? NULL : item_new(ITEM_RUN, act->tag);
+        if (it) {
+            it->action = act->action;
+            enqueue(node, it); /* its resource is pending already (step 1) */
+        } else {
             start_run(node, res, act->action);
         }
     }
@@ -416,7 +655,7 @@ int lk_executor_handle_detail(struct lk_node *node, const struct lk_event *event
     log_decision(node, event, &plan);
     r = apply(node, &plan, detail, err, err_size);
     if (r == 0) {
-        lk_bus_changed(node->bus, event->tag);
+        tell_changed(node, event->tag);
     }
     return r;
 }
@@ -467,19 +706,95 @@ static void feed_all(struct lk_node *node, enum lk_event_type type)
     }
     free(order);
     free(seen);
+    /* Queued, then done in order at once while the turn's budget lasts and on the next
+     * turns for the rest: the runs these events start and the runs' ends queue behind
+     * them, so every resource has had its event before any of those runs ends, as when
+     * they were all handled in one turn. A resource still to be handled counts as busy
+     * (lk_node_busy_count): lkstop and the commands that wait for an idle node wait. */
+    struct lk_turns *t = turns_of(node);
     for (size_t i = 0; i < n; i++) {
+        struct item *it = t ? item_new(ITEM_EVENT, tags[i]) : NULL;
+        if (it) {
+            it->type = type;
+            enqueue(node, it);
+            continue;
+        }
         struct lk_event ev = {.type = type, .tag = tags[i]};
         char err[LK_REASON_MAX];
         (void) lk_executor_handle(node, &ev, err, sizeof(err));
     }
     free(tags);
+    if (type == LK_EV_STARTUP) {
+        tell_changed(node, NULL);
+    }
+    if (t && !t->draining) {
+        drain(t);
+    }
+}
+
+static void do_item(struct lk_node *node, struct item *it)
+{
+    char err[LK_REASON_MAX];
+    switch (it->kind) {
+    case ITEM_LOG:
+        lk_eventlog_write(node, it->severity, it->number, it->tag, "lkd", it->text, it->detail);
+        break;
+    case ITEM_RUN: {
+        struct lk_resource *res = lk_node_find(node, it->tag);
+        if (res) {
+            start_run(node, res, it->action);
+        }
+        break;
+    }
+    case ITEM_DONE:
+        run_done_now(it->ctx, &it->result, it->output, it->output_len);
+        break;
+    case ITEM_EVENT: {
+        struct lk_event ev = {.type = it->type, .tag = it->tag};
+        if (lk_executor_handle(node, &ev, err, sizeof(err)) < 0) {
+            /* Handled or not, it no longer counts as busy: whoever waits for an idle
+             * node (lkstop) hears of it. */
+            tell_changed(node, it->tag);
+        }
+        break;
+    }
+    case ITEM_CHANGED:
+    default:
+        lk_bus_changed(node->bus, it->all ? NULL : it->tag);
+        break;
+    }
+}
+
+void lk_executor_stop(struct lk_node *node)
+{
+    struct lk_turns *t = node->turns;
+    if (!t) {
+        return;
+    }
+    node->turns = NULL;
+    /* What is still queued is dropped: the runs never started and the ends not seen are
+     * found at the next start like any interrupted action (their pending action is in the
+     * store). */
+    while (t->head) {
+        struct item *it = t->head;
+        t->head = it->next;
+        if (it->kind == ITEM_DONE) {
+            free(it->ctx);
+        }
+        item_free(it);
+    }
+    node->queued_events = 0;
+    uv_idle_stop(&t->idle);
+    uv_prepare_stop(&t->prepare);
+    t->open_handles = 2;
+    uv_close((uv_handle_t *) &t->idle, close_freed);
+    uv_close((uv_handle_t *) &t->prepare, close_freed);
 }
 
 static void startup_now(struct lk_node *node)
 {
     node->started_up = true;
     feed_all(node, LK_EV_STARTUP);
-    lk_bus_changed(node->bus, NULL);
 }
 
 void lk_executor_startup(struct lk_node *node)

@@ -26,11 +26,21 @@ int lk_executor_handle(struct lk_node *node, const struct lk_event *event, char 
 int lk_executor_handle_detail(struct lk_node *node, const struct lk_event *event,
                               const char *detail, char *err, size_t err_size);
 
-/* Feeds LK_EV_STARTUP for every resource, children before parents (else in tag order). */
+/* Feeds LK_EV_STARTUP for every resource, children before parents (else in tag order),
+ * across loop turns when they are many (see lk_executor_stop); until each had its
+ * event, lk_node_busy_count counts it. */
 void lk_executor_startup(struct lk_node *node);
 
-/* Feeds LK_EV_SHUTDOWN for every resource (lkstop without -f). */
+/* Feeds LK_EV_SHUTDOWN for every resource (lkstop without -f), the same way. */
 void lk_executor_shutdown(struct lk_node *node);
+
+/* Work across loop turns: a plan's log lines and runs, a run's end and start-up's and
+ * lkstop's events are done at once while the loop's current turn has worked less than a
+ * few milliseconds, else queued in order and done on the next turns (an idle handle),
+ * the same budget a turn. lk_executor_stop drops what is still queued (the next start
+ * finds those actions interrupted, as after a crash) and closes the handles; main.c
+ * calls it after the loop ended. */
+void lk_executor_stop(struct lk_node *node);
 
 /* Placement (src/lib/placement.h): carries out this node's acts of a plan decided for
  * ev. The plan's WRITE_REC is committed to the store for every tag of the view's

@@ -284,7 +284,7 @@ struct lk_view lk_node_view(struct lk_node *node)
 
 size_t lk_node_busy_count(const struct lk_node *node)
 {
-    size_t n = 0;
+    size_t n = node->queued_events; /* the executor's work still queued */
     for (size_t i = 0; i < node->count; i++) {
         n += node->resources[i]->pending != LK_PENDING_NONE;
     }

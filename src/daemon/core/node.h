@@ -22,6 +22,7 @@ struct lk_eventlog;
 struct lk_fdbudget;
 struct lk_guardlink;
 struct lk_loopwatch;
+struct lk_turns;
 struct lk_run_spec;
 
 /* The facts the engine's view takes from the cluster, registered by main.c at start
@@ -77,6 +78,11 @@ struct lk_node {
     bool started_up;       /* the local start-up (LK_EV_STARTUP) ran: the states are current */
     bool stop_apps;        /* lkstop without -f: remove what is in service first */
     uv_signal_t sigterm, sigint;
+    /* The executor's work queued for later loop turns (executor.h), and how many items
+     * it holds (log lines, run starts and ends, start-up or lkstop events, changes to
+     * tell): lk_node_busy_count counts them. */
+    struct lk_turns *turns;
+    size_t queued_events;
 };
 
 /* Puts a run of tag's scripts in tag's cgroup when containment is on (spec->contained,
