@@ -16,7 +16,11 @@
  *   started  {}            I just started: check for orphaned hierarchies once
  *   events?  {id,tag,limit} send me your newest events (of tag's hierarchy) (incident.c)
  *   events   {id,events}   the answer: at most limit records
- * Heartbeats carry {alive:[peers], sseq, vote:[nodes] (witness only)}. */
+ * Heartbeats carry {alive:[peers], sseq, vote:[nodes] (witness only)}.
+ * Objects received (and the peer's messages after them) and objects to send wait in
+ * queues that an idle handle drains a bounded batch per loop turn ("the drain" below): it
+ * must never apply or build a whole data set in one turn (docs/CLUSTER.md, "Hardening:
+ * applying many definitions"). */
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -288,8 +292,19 @@ static json_t *state_json(struct lk_cluster *cl)
                      "own", lk_owner_all_json(cl));
 }
 
+/* Whether objects wait to leave: a state message waits behind them, as it names
+ * resources (and carries their ownership records) the peers may not hold yet. */
+static bool out_pending(const struct lk_cluster *cl)
+{
+    return cl->out_head < cl->out_count;
+}
+
 void lk_cluster_send_state(struct lk_cluster *cl)
 {
+    if (out_pending(cl) && !cl->stopping) {
+        cl->state_dirty = true; /* sent when the drain has sent them (it kicks) */
+        return;
+    }
     cl->state_dirty = false;
     if (!cl->net || cl->node->witness) {
         return;
@@ -300,6 +315,16 @@ void lk_cluster_send_state(struct lk_cluster *cl)
         cl->membership->broadcast(cl->net, msg);
         json_decref(msg);
     }
+}
+
+/* The state to one peer now, or to every peer after the objects queued before it. */
+static void send_state_to(struct lk_cluster *cl, const char *peer)
+{
+    if (out_pending(cl)) {
+        cl->state_dirty = true;
+        return;
+    }
+    lk_cluster_send(cl, peer, state_json(cl));
 }
 
 static void send_sum(struct lk_cluster *cl, const char *peer)
@@ -734,6 +759,9 @@ static void on_node(void *userdata, const char *name, bool alive, const char *wh
     }
     update_quorum(cl);
     lk_cluster_kick(cl);
+    /* A peer came or went: a command waiting on it (an extend) learns it now, not at the
+     * next change (one that never came left an extend to a fenced peer without answer). */
+    lk_bus_changed(cl->node->bus, NULL);
 }
 
 static void on_path(void *userdata, const char *peer, const char *address, bool alive,
@@ -783,7 +811,7 @@ static void on_hello(void *userdata, const char *name, bool known, const json_t 
     /* Every new connection may follow a gap: exchange data and state again. */
     send_sum(cl, name);
     if (!cl->node->witness) {
-        lk_cluster_send(cl, name, state_json(cl));
+        send_state_to(cl, name);
     }
 }
 
@@ -860,7 +888,7 @@ static bool handle_message(struct lk_cluster *cl, struct peer *p, const char *t,
     } else if (strcmp(t, "state") == 0) {
         on_state(cl, p, msg);
     } else if (strcmp(t, "state?") == 0) {
-        lk_cluster_send(cl, name, state_json(cl));
+        send_state_to(cl, name);
     } else if (strcmp(t, "switch") == 0) {
         lk_owner_on_switch_message(cl, name, msg);
     } else if (strcmp(t, "remove") == 0) {
@@ -961,13 +989,15 @@ static void on_drain(uv_idle_t *h)
 {
     struct lk_cluster *cl = h->data;
     uint64_t start = uv_hrtime();
-    bool more = true;
+    bool more = true, emptied = false;
     while (more && !cl->stopping) {
         bool sent = false;
         if (cl->out_head < cl->out_count) {
             struct outgoing o = cl->out[cl->out_head++];
             out_send(cl, &o);
             sent = true;
+            /* The last one out: the state that waited behind them goes now. */
+            emptied = !out_pending(cl) && cl->state_dirty;
         }
         more = drain_inbox(cl) || sent;
         if (uv_hrtime() - start >= DRAIN_BUDGET_NS) {
@@ -976,7 +1006,8 @@ static void on_drain(uv_idle_t *h)
     }
     more = more && drain_pending(cl);
     uint64_t now = uv_now(cl->node->loop);
-    if (cl->drain_kick && (!more || now - cl->drain_kick_at >= DRAIN_KICK_MS)) {
+    cl->drain_kick |= emptied;
+    if (cl->drain_kick && (!more || emptied || now - cl->drain_kick_at >= DRAIN_KICK_MS)) {
         cl->drain_kick = false;
         cl->drain_kick_at = now;
         lk_cluster_kick(cl);
@@ -1311,15 +1342,16 @@ void lk_cluster_stop(struct lk_cluster *cl, enum lk_leave how)
     if (cl->stopping) {
         return;
     }
+    /* Changes made here still go out, before the last state (the peers would learn them
+     * at the next exchange anyway); objects received and not applied yet wait for that
+     * exchange. */
+    while (how != LK_LEAVE_CRASH && cl->net && out_pending(cl)) {
+        struct outgoing o = cl->out[cl->out_head++];
+        out_send(cl, &o);
+    }
     if (how != LK_LEAVE_CRASH && cl->settled) {
         lk_owner_leave(cl, how == LK_LEAVE_RUNNING);
         lk_cluster_send_state(cl);
-    }
-    /* Changes made here still go out (the peers would learn them at the next exchange
-     * anyway); objects received and not applied yet wait for that exchange. */
-    while (how != LK_LEAVE_CRASH && cl->net && cl->out_head < cl->out_count) {
-        struct outgoing o = cl->out[cl->out_head++];
-        out_send(cl, &o);
     }
     cl->stopping = true;
     uv_timer_stop(&cl->kick);
