@@ -91,10 +91,15 @@ def loop(node):
     return {"max_ms": lp["max_stall_ms"], "max_cpu_ms": lp["max_cpu_ms"]}
 
 
+def resources(node):
+    """node's resources, flat (resource.list: no hierarchy tree to nest)."""
+    return Client(node.root).call("resource.list", {}, timeout=120)["resources"]
+
+
 def versions_on(node, tags_wanted_info):
     """How many resources node holds with the wanted info."""
     try:
-        res = status(node)["resources"]
+        res = resources(node)
     except (OSError, RuntimeError, ValueError):
         return -1
     return sum(1 for r in res if r.get("info") == tags_wanted_info)
@@ -102,7 +107,7 @@ def versions_on(node, tags_wanted_info):
 
 def count_on(node):
     try:
-        return len(status(node)["resources"])
+        return len(resources(node))
     except (OSError, RuntimeError, ValueError):
         return -1
 

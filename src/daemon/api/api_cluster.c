@@ -295,9 +295,11 @@ static void h_cluster_rotate_key(struct conn *c, const json_t *args)
 static bool priority_taken(const struct lk_node *node, const char *tag, const char *peer,
                            uint32_t priority)
 {
-    for (size_t i = 0; i < node->extend_count; i++) {
+    /* The extends are sorted by tag: tag's own only, not the whole list. */
+    for (size_t i = lk_node_first_extend(node, tag);
+         i < node->extend_count && strcmp(node->extends[i].tag, tag) == 0; i++) {
         const struct lk_extend *e = &node->extends[i];
-        if (strcmp(e->tag, tag) == 0 && strcmp(e->node, peer) != 0 && e->priority == priority) {
+        if (strcmp(e->node, peer) != 0 && e->priority == priority) {
             return true;
         }
     }
@@ -394,10 +396,10 @@ static void h_extend(struct conn *c, const json_t *args)
     uint32_t priority = prio_arg ? (uint32_t) json_integer_value(prio_arg) : 0;
     if (!priority) {
         /* The next free number after every priority the hierarchy has. */
-        for (size_t e = 0; e < node->extend_count; e++) {
-            for (size_t i = 0; i < n; i++) {
-                if (strcmp(node->extends[e].tag, tags[i]) == 0 &&
-                    strcmp(node->extends[e].node, peer) != 0 &&
+        for (size_t i = 0; i < n; i++) {
+            for (size_t e = lk_node_first_extend(node, tags[i]);
+                 e < node->extend_count && strcmp(node->extends[e].tag, tags[i]) == 0; e++) {
+                if (strcmp(node->extends[e].node, peer) != 0 &&
                     node->extends[e].priority >= priority) {
                     priority = node->extends[e].priority + 1;
                 }
