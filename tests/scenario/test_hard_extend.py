@@ -194,28 +194,31 @@ def test_a_rejoining_node_catches_up_hundreds_of_definitions_across_a_kill(clust
     for i in range(N):
         request(n1, "resource.config", {"tag": f"r{i}", "info": "second"})
 
-    # It comes back and receives them (status polled from its start on); killed with -9
-    # part way, it starts again and the next exchange completes what it had not applied.
+    # It comes back and receives them (during its start: lkstart answers once it is up to
+    # date), status polled all along; killed with -9 part way, it starts again and the
+    # next exchange completes what it had not applied.
+    poller = StatusPoller(n2, "second")
+    poller.start()
+    starter = threading.Thread(target=n2.start, kwargs={"check": False}, daemon=True)
+    starter.start()
+    try:
+        wait_for(lambda: count_with(n2, "second") > 0 or not starter.is_alive(),
+                 timeout=OPERATION_BOUND_S, interval=0.02, what="node2 to start applying")
+        pid = n2.daemon_pid()
+        assert pid and alive(pid), "node2 did not start:\n" + n2.log_text()
+        # (Each object costs a few disk syncs: 1,000 take seconds, 300 under ASan too.)
+        assert count_with(n2, "second") < N, "node2 caught up before it could be killed"
+        os.kill(pid, signal.SIGKILL)
+        starter.join(timeout=120)
+    finally:
+        poller.finish()
+    assert poller.late == [], poller.late[:5]
+    wait_for(lambda: not alive(pid), what="node2's lkd gone")
     poller = StatusPoller(n2, "second")
     poller.start()
     try:
         n2.start()
-    finally:
-        poller.finish()
-    assert poller.late == [], poller.late[:5]
-    pid = n2.daemon_pid()
-    wait_for(lambda: 0 < count_with(n2, "second") or not alive(pid),
-             timeout=OPERATION_BOUND_S, what="node2 to start applying")
-    assert alive(pid), "node2 was fenced while it caught up:\n" + n2.log_text()
-    # (Each object costs a few disk syncs: 1,000 take seconds, 300 under ASan too.)
-    assert count_with(n2, "second") < N, "node2 caught up before it could be killed part way"
-    os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not alive(pid), what="node2's lkd gone")
-    n2.start()
-    pid = n2.daemon_pid()
-    poller = StatusPoller(n2, "second")
-    poller.start()
-    try:
+        pid = n2.daemon_pid()
         wait_for(lambda: count_with(n2, "second") == N or not alive(pid),
                  timeout=OPERATION_BOUND_S, interval=0.5, what="node2 to catch up")
     finally:
