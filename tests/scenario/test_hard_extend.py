@@ -8,7 +8,7 @@ node2 applied every object it received in one loop turn (1.3 s at 300, 3.7 s at 
 a loaded 2-core machine, and more under ASan), and node1 built and ordered them in one
 turn too: status did not answer meanwhile, and a long enough turn got a node fenced by its
 guard. Now:
-- the extend answers (with progress lines while node2 catches up);
+- the extend answers, with progress lines while node2 catches up;
 - node2 keeps answering status while it applies them, and some answers show it part way;
 - neither lkd is fenced, and node2's worst loop turn (status --json "loop") stays under
   a generous bound;
@@ -171,6 +171,8 @@ def test_extending_a_large_hierarchy_answers_and_the_peer_keeps_turning(cluster)
     p, poller = extend_chain(n1, n2)
     assert p.returncode == 0, f"the extend did not answer: {p.stderr}\n{n2.log_text()}"
     assert "extended to node node2" in p.stdout, p.stdout
+    # It said how far node2 got while it waited.
+    assert "node node2: " in p.stdout and f" of {N} resources defined" in p.stdout, p.stdout
     assert alive(pids[0]) and alive(pids[1]), "a node was fenced:\n" + n2.log_text()
     assert (n1.daemon_pid(), n2.daemon_pid(), guard_pid(n2)) == pids
     assert poller.late == [], poller.late[:5]
@@ -208,6 +210,7 @@ def test_a_rejoining_node_catches_up_hundreds_of_definitions_across_a_kill(clust
         assert pid and alive(pid), "node2 did not start:\n" + n2.log_text()
         # (Each object costs a few disk syncs: 1,000 take seconds, 300 under ASan too.)
         assert count_with(n2, "second") < N, "node2 caught up before it could be killed"
+        poller.finish()  # (a status in flight would fail with the kill)
         os.kill(pid, signal.SIGKILL)
         starter.join(timeout=120)
     finally:
