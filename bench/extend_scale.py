@@ -9,7 +9,8 @@ every resource), node2's and node1's worst loop turn from `status --json` ("loop
 wall clock and lkd's own CPU), the worst `ping` answer on node2 during it, and whether
 node2's lkd survived (its guard fences it when its loop stalls). Then the rejoin: node2
 stopped, every definition changed on node1 (`resource.config --info`), node2 started:
-the time until node2 holds every new version, and node2's worst turn during it.
+the time lkstart takes (it answers once node2 is up to date), and node2's worst turn
+(which includes its start-up).
 Prints a table, then JSON.
 """
 import argparse
@@ -147,27 +148,31 @@ def one(build, n):
         row["node2_survived"] = alive(pid2)
         if not row["node2_survived"]:
             return row
-        got = wait_for(lambda: count_on(n2) == n, 600, 0.5)
-        row["all_on_node2_s"] = round(time.monotonic() - t0, 2) if got else None
+        # The worst turns first: a status (or a list) of thousands of resources is itself
+        # a long turn, which the next reading would count.
         row["extend_loop_node2"] = loop(n2)
         row["extend_loop_node1"] = loop(n1)
+        got = wait_for(lambda: count_on(n2) == n, 600, 0.5)
+        row["all_on_node2_s"] = round(time.monotonic() - t0, 2) if got else None
 
-        # The rejoin: node2 away while every definition changes; then its resync.
+        # The rejoin: node2 away while every definition changes; then its resync, which
+        # lkstart waits for (a node starts once it is up to date with its peers).
         n2.cmd("lkstop", check=False)
         wait_for(lambda: not alive(pid2), 60, 0.1)
         for i in range(n):
             c1.call("resource.config", {"tag": f"r{i}", "info": "second"})
-        t0 = time.monotonic()
-        n2.start()
-        pid2 = n2.pid()
         ping = Pinger(n2)
         ping.start()
-        got = wait_for(lambda: versions_on(n2, "second") == n or not alive(pid2), 600, 0.5)
+        t0 = time.monotonic()
+        started = n2.cmd("lkstart", "--node", n2.name, "--listen", f"127.0.0.1:{n2.port}",
+                         check=False).returncode == 0
+        row["resync_s"] = round(time.monotonic() - t0, 2)
         row.update({"resync_" + k: v for k, v in ping.stop().items()})
-        row["resync_node2_survived"] = alive(pid2)
-        row["resync_s"] = round(time.monotonic() - t0, 2) if got and alive(pid2) else None
-        if alive(pid2):
+        pid2 = n2.pid() if started else None
+        row["resync_node2_survived"] = bool(started and alive(pid2))
+        if row["resync_node2_survived"]:
             row["resync_loop_node2"] = loop(n2)
+            row["resync_complete"] = versions_on(n2, "second") == n
         return row
     finally:
         cluster.close()
