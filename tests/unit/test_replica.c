@@ -1312,6 +1312,57 @@ static void lk_replica_touch__clock_and_deleted_nodes(void **state)
     assert_null(lk_replica_object(a, "never"));
 }
 
+/* The order objects travel in (lk_replica_order): children before their parent, each
+ * once, a parent's children in dependency-list order, tags that do not depend on one
+ * another in their own order; a cycle, a dependency naming a tag outside the list and a
+ * tag listed twice change nothing of that; and a 5,000-deep chain (no recursion). */
+static void lk_replica_order__children_first(void **state)
+{
+    (void) state;
+    struct lk_dep deps[] = {{"a", "b"}, {"a", "c"}, {"b", "d"}, {"c", "d"},
+                            {"e", "a"}, {"x", "a"}, {"f", "g"}, {"g", "f"}};
+    struct lk_node node;
+    memset(&node, 0, sizeof(node));
+    node.deps = deps;
+    node.dep_count = sizeof(deps) / sizeof(deps[0]);
+    const char *tags[] = {"a", "b", "c", "d", "e", "f", "g", "h", "a"};
+    size_t count = sizeof(tags) / sizeof(tags[0]);
+    size_t *order = lk_replica_order(&node, tags, count);
+    assert_non_null(order);
+    const size_t want[] = {3, 1, 2, 0, 4, 6, 5, 7, 8}; /* d b c a e g f h, then a again */
+    for (size_t i = 0; i < count; i++) {
+        assert_int_equal(order[i], want[i]);
+    }
+    free(order);
+
+    enum { CHAIN = 5000 };
+    struct lk_dep *chain = calloc(CHAIN, sizeof(*chain));
+    char(*names)[16] = calloc(CHAIN, sizeof(*names));
+    const char **list = calloc(CHAIN, sizeof(*list));
+    assert_true(chain && names && list);
+    for (size_t i = 0; i < CHAIN; i++) {
+        snprintf(names[i], sizeof(names[i]), "r%zu", i);
+        list[i] = names[i];
+        if (i + 1 < CHAIN) {
+            snprintf(chain[i].parent, sizeof(chain[i].parent), "r%zu", i);
+            snprintf(chain[i].child, sizeof(chain[i].child), "r%zu", i + 1);
+        }
+    }
+    node.deps = chain;
+    node.dep_count = CHAIN - 1;
+    order = lk_replica_order(&node, list, CHAIN);
+    assert_non_null(order);
+    for (size_t i = 0; i < CHAIN; i++) {
+        assert_int_equal(order[i], CHAIN - 1 - i);
+    }
+    free(order);
+    order = lk_replica_order(&node, list, 0);
+    free(order);
+    free(chain);
+    free(names);
+    free(list);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1331,6 +1382,7 @@ int main(void)
             T(lk_replica_apply__in_service_is_not_dropped),
             T(lk_replica_apply__changes_on_a_resource_in_service),
             T(lk_replica_newer_for__children_first),
+            cmocka_unit_test(lk_replica_order__children_first),
             T(lk_replica_apply__missing_child_is_skipped),
             T(lk_replica_apply__link_that_would_close_a_cycle_is_skipped),
             T(lk_replica_touch__clock_and_deleted_nodes),

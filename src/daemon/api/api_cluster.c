@@ -19,7 +19,7 @@
 #include "safeopen.h"
 
 #define CLUSTER_WAIT_USEC (600ULL * 1000 * 1000)
-#define EXTEND_WAIT_USEC  (30ULL * 1000 * 1000)
+#define EXTEND_WAIT_USEC  (30ULL * 1000 * 1000) /* from the last step the peer made */
 
 enum cluster_op {
     OP_STATE,      /* restore / remove / switchover: lk_cluster_wait_state */
@@ -73,13 +73,30 @@ static int extend_state(struct conn *c, bool want_present, char *msg, size_t msg
     }
     char(*tags)[LK_TAG_MAX + 1] = NULL;
     size_t n = lk_cluster_hierarchy(node, c->wait_tag, &tags);
-    bool all = n > 0;
+    size_t done = 0;
     for (size_t i = 0; i < n; i++) {
         bool present = lk_cluster_remote_state(c->api->cluster, c->want_node, tags[i])[0] != '\0';
-        all &= present == want_present;
+        done += present == want_present;
     }
     free(tags);
-    return all ? 1 : 0;
+    if (n > 0 && done == n) {
+        return 1;
+    }
+    /* A large hierarchy takes the peer a while (a bounded batch per loop turn): the wait
+     * lasts as long as it moves, and says how far it got. */
+    json_t *before = json_object_get(c->seen, "done");
+    if (json_is_object(c->seen) &&
+        (!json_is_integer(before) || (size_t) json_integer_value(before) != done)) {
+        if (json_is_integer(before)) {
+            char line[LK_TAG_MAX * 2 + 64];
+            snprintf(line, sizeof(line), "node %s: %zu of %zu resources %s", c->want_node, done, n,
+                     want_present ? "defined" : "dropped");
+            api_send_msg(c, lk_proto_progress(line));
+        }
+        json_object_set_new(c->seen, "done", json_integer((json_int_t) done));
+        c->deadline_usec = lk_mono_usec() + EXTEND_WAIT_USEC;
+    }
+    return 0;
 }
 
 bool api_cluster_wait_check(struct conn *c)
@@ -278,9 +295,11 @@ static void h_cluster_rotate_key(struct conn *c, const json_t *args)
 static bool priority_taken(const struct lk_node *node, const char *tag, const char *peer,
                            uint32_t priority)
 {
-    for (size_t i = 0; i < node->extend_count; i++) {
+    /* The extends are sorted by tag: tag's own only, not the whole list. */
+    for (size_t i = lk_node_first_extend(node, tag);
+         i < node->extend_count && strcmp(node->extends[i].tag, tag) == 0; i++) {
         const struct lk_extend *e = &node->extends[i];
-        if (strcmp(e->tag, tag) == 0 && strcmp(e->node, peer) != 0 && e->priority == priority) {
+        if (strcmp(e->node, peer) != 0 && e->priority == priority) {
             return true;
         }
     }
@@ -297,48 +316,28 @@ static bool known_peer(const struct lk_node *node, const char *peer)
     return false;
 }
 
+/* Ends the transaction that holds one event per resource of a hierarchy (one disk sync,
+ * not one per resource; lk.log and syslog have them whatever happens to it). */
+static void events_done(struct lk_node *node, bool tx)
+{
+    if (tx && lk_store_commit(node->store) < 0) {
+        lk_store_rollback(node->store);
+    }
+}
+
 static void push_hierarchy(struct lk_api *api, char (*tags)[LK_TAG_MAX + 1], size_t n,
                            const char *extra)
 {
-    const struct lk_node *node = api->node;
-    /* Children before parents: a dependency arrives after both of its ends. */
-    const char **order = calloc(n ? n : 1, sizeof(*order));
-    bool *sent = calloc(n ? n : 1, sizeof(*sent));
-    size_t count = 0;
-    while (order && sent && count < n) {
-        size_t before = count;
-        for (size_t i = 0; i < n; i++) {
-            if (sent[i]) {
-                continue;
-            }
-            bool ready = true;
-            for (size_t d = 0; d < node->dep_count && ready; d++) {
-                if (strcmp(node->deps[d].parent, tags[i]) != 0) {
-                    continue;
-                }
-                for (size_t j = 0; j < n; j++) {
-                    ready &= sent[j] || strcmp(tags[j], node->deps[d].child) != 0;
-                }
-            }
-            if (ready) {
-                sent[i] = true;
-                order[count++] = tags[i];
-            }
-        }
-        if (count == before) {
-            break; /* impossible with an acyclic graph; send the rest as they are */
-        }
+    /* The cluster sends children before parents (a dependency arrives after both of its
+     * ends), a batch per loop turn. */
+    const char **list = calloc(n ? n : 1, sizeof(*list));
+    for (size_t i = 0; list && i < n; i++) {
+        list[i] = tags[i];
     }
-    for (size_t i = 0; order && sent && i < n; i++) {
-        if (!sent[i]) {
-            order[count++] = tags[i];
-        }
+    if (list) {
+        lk_cluster_push(api->cluster, list, n, extra);
     }
-    if (order) {
-        lk_cluster_push(api->cluster, order, count, extra);
-    }
-    free(sent);
-    free(order);
+    free(list);
 }
 
 /* Makes c wait until peer reports (or no longer reports) tag's hierarchy. */
@@ -350,6 +349,8 @@ static void wait_for_peer(struct conn *c, enum cluster_op op, const char *verb, 
     c->verb = verb;
     snprintf(c->wait_tag, sizeof(c->wait_tag), "%s", tag);
     snprintf(c->want_node, sizeof(c->want_node), "%s", peer);
+    json_decref(c->seen);
+    c->seen = json_object(); /* {"done": resources the peer got so far} */
     c->deadline_usec = lk_mono_usec() + EXTEND_WAIT_USEC;
     (void) api_cluster_wait_check(c);
 }
@@ -395,10 +396,10 @@ static void h_extend(struct conn *c, const json_t *args)
     uint32_t priority = prio_arg ? (uint32_t) json_integer_value(prio_arg) : 0;
     if (!priority) {
         /* The next free number after every priority the hierarchy has. */
-        for (size_t e = 0; e < node->extend_count; e++) {
-            for (size_t i = 0; i < n; i++) {
-                if (strcmp(node->extends[e].tag, tags[i]) == 0 &&
-                    strcmp(node->extends[e].node, peer) != 0 &&
+        for (size_t i = 0; i < n; i++) {
+            for (size_t e = lk_node_first_extend(node, tags[i]);
+                 e < node->extend_count && strcmp(node->extends[e].tag, tags[i]) == 0; e++) {
+                if (strcmp(node->extends[e].node, peer) != 0 &&
                     node->extends[e].priority >= priority) {
                     priority = node->extends[e].priority + 1;
                 }
@@ -423,9 +424,11 @@ static void h_extend(struct conn *c, const json_t *args)
         free(tags);
         return;
     }
+    bool tx = lk_store_begin(node->store) == 0; /* one disk sync for the n events */
     for (size_t i = 0; i < n; i++) {
         lk_eventlog_msg(node, tags[i], LK_MSG_EXTENDED, peer, priority);
     }
+    events_done(node, tx);
     push_hierarchy(c->api, tags, n, NULL);
     free(tags);
     lk_cluster_on_local_change(c->api->cluster);
@@ -472,9 +475,11 @@ static void h_unextend(struct conn *c, const json_t *args)
         free(tags);
         return;
     }
+    bool tx = lk_store_begin(node->store) == 0;
     for (size_t i = 0; i < n; i++) {
         lk_eventlog_msg(node, tags[i], LK_MSG_UNEXTENDED, peer);
     }
+    events_done(node, tx);
     push_hierarchy(c->api, tags, n, peer);
     free(tags);
     lk_cluster_on_local_change(c->api->cluster);

@@ -16,7 +16,11 @@
  *   started  {}            I just started: check for orphaned hierarchies once
  *   events?  {id,tag,limit} send me your newest events (of tag's hierarchy) (incident.c)
  *   events   {id,events}   the answer: at most limit records
- * Heartbeats carry {alive:[peers], sseq, vote:[nodes] (witness only)}. */
+ * Heartbeats carry {alive:[peers], sseq, vote:[nodes] (witness only)}.
+ * Objects received (and the peer's messages after them) and objects to send wait in
+ * queues that an idle handle drains a bounded batch per loop turn ("the drain" below): it
+ * must never apply or build a whole data set in one turn (docs/CLUSTER.md, "Hardening:
+ * applying many definitions"). */
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -288,8 +292,19 @@ static json_t *state_json(struct lk_cluster *cl)
                      "own", lk_owner_all_json(cl));
 }
 
+/* Whether objects wait to leave: a state message waits behind them, as it names
+ * resources (and carries their ownership records) the peers may not hold yet. */
+static bool out_pending(const struct lk_cluster *cl)
+{
+    return cl->out_head < cl->out_count;
+}
+
 void lk_cluster_send_state(struct lk_cluster *cl)
 {
+    if (out_pending(cl) && !cl->stopping) {
+        cl->state_dirty = true; /* sent when the drain has sent them (it kicks) */
+        return;
+    }
     cl->state_dirty = false;
     if (!cl->net || cl->node->witness) {
         return;
@@ -302,6 +317,16 @@ void lk_cluster_send_state(struct lk_cluster *cl)
     }
 }
 
+/* The state to one peer now, or to every peer after the objects queued before it. */
+static void send_state_to(struct lk_cluster *cl, const char *peer)
+{
+    if (out_pending(cl)) {
+        cl->state_dirty = true;
+        return;
+    }
+    lk_cluster_send(cl, peer, state_json(cl));
+}
+
 static void send_sum(struct lk_cluster *cl, const char *peer)
 {
     if (cl->node->witness) {
@@ -311,22 +336,142 @@ static void send_sum(struct lk_cluster *cl, const char *peer)
     lk_cluster_send(cl, peer, json_pack("{s:s,s:o*}", "t", "sum", "sum", sum));
 }
 
+/* ---------------------------------------------------------------- the drain
+ *
+ * Objects are applied and built a bounded batch per loop turn (issue 11 item 7): a peer
+ * that receives hundreds of definitions (an extend of a whole hierarchy, a resync after a
+ * rejoin) keeps answering its clients, heartbeats and guard between two batches, and so
+ * does the node that sends them. Received "obj" messages wait in the sender's inbox, and
+ * so does every message of that peer after them (handled in the order they came: a
+ * "synced" after its objects, a "switch" after the definitions it names); objects to send
+ * wait in one FIFO and are built from the store when they leave (the newest version). */
+
+#define DRAIN_BUDGET_NS (UINT64_C(5) * 1000 * 1000) /* a turn's work on the queues */
+#define DRAIN_KICK_MS   100                         /* the kicks (state, reconcile) meanwhile */
+
+static void on_drain(uv_idle_t *h);
+
+static void drain_wake(struct lk_cluster *cl)
+{
+    if (!cl->stopping && !uv_is_active((uv_handle_t *) &cl->drain)) {
+        (void) uv_idle_start(&cl->drain, on_drain);
+    }
+}
+
+static int out_add(struct lk_cluster *cl, enum outgoing_kind kind, const char *tag,
+                   const char *peer, size_t objects)
+{
+    if (cl->out_head == cl->out_count) {
+        cl->out_head = cl->out_count = 0; /* empty: start again at the front */
+    }
+    if (cl->out_count == cl->out_cap) {
+        size_t cap = cl->out_cap ? cl->out_cap * 2 : 64;
+        struct outgoing *bigger = realloc(cl->out, cap * sizeof(*bigger));
+        if (!bigger) {
+            return -ENOMEM;
+        }
+        cl->out = bigger;
+        cl->out_cap = cap;
+    }
+    struct outgoing *o = &cl->out[cl->out_count++];
+    o->kind = kind;
+    snprintf(o->tag, sizeof(o->tag), "%s", tag ? tag : "");
+    snprintf(o->peer, sizeof(o->peer), "%s", peer ? peer : "");
+    o->objects = objects;
+    drain_wake(cl);
+    return 0;
+}
+
+/* Forgets the answers still queued for peer (its connection ended, or a new one will
+ * ask again with its summary). */
+static void out_forget_answers(struct lk_cluster *cl, const char *peer)
+{
+    size_t kept = cl->out_head;
+    for (size_t i = cl->out_head; i < cl->out_count; i++) {
+        if (cl->out[i].kind != OUT_PUSH && strcmp(cl->out[i].peer, peer) == 0) {
+            continue;
+        }
+        cl->out[kept++] = cl->out[i];
+    }
+    cl->out_count = kept;
+}
+
+/* Builds and sends one queued object (or the end of an answer). */
+static void out_send(struct lk_cluster *cl, const struct outgoing *o)
+{
+    if (!cl->net) {
+        return;
+    }
+    if (o->kind == OUT_SYNCED) {
+        lk_cluster_send(cl, o->peer,
+                        json_pack("{s:s,s:I}", "t", "synced", "objects", (json_int_t) o->objects));
+        return;
+    }
+    json_t *obj = lk_replica_object(cl->node, o->tag);
+    if (!obj) {
+        return;
+    }
+    json_t *msg = json_pack("{s:s,s:o}", "t", "obj", "obj", obj);
+    if (!msg) {
+        return;
+    }
+    if (o->kind == OUT_ANSWER) {
+        (void) cl->membership->send(cl->net, o->peer, msg);
+    } else {
+        json_t *nodes = json_object_get(obj, "nodes");
+        for (size_t i = 0; i < cl->peer_count; i++) {
+            const char *peer = cl->peers[i].name;
+            if (json_object_get(nodes, peer) || (o->peer[0] && strcmp(o->peer, peer) == 0)) {
+                (void) cl->membership->send(cl->net, peer, msg);
+            }
+        }
+    }
+    json_decref(msg);
+}
+
+static size_t inbox_len(const struct peer *p)
+{
+    return p->inbox ? json_array_size(p->inbox) - p->inbox_head : 0;
+}
+
+/* A peer declared DEAD: what it said after its objects no longer holds (its states, its
+ * "synced"); the objects themselves are still data, newer or not, and are applied. The
+ * answers queued for it go: it asks again when it comes back. */
+static void drain_peer_dead(struct lk_cluster *cl, struct peer *p)
+{
+    out_forget_answers(cl, p->name);
+    if (!p->inbox) {
+        return;
+    }
+    json_t *kept = json_array();
+    for (size_t i = p->inbox_head; kept && i < json_array_size(p->inbox); i++) {
+        json_t *m = json_array_get(p->inbox, i);
+        const char *t = json_string_value(json_object_get(m, "t"));
+        if (t && strcmp(t, "obj") == 0 && json_array_append(kept, m) < 0) {
+            json_decref(kept);
+            kept = NULL;
+        }
+    }
+    json_decref(p->inbox);
+    p->inbox = kept;
+    p->inbox_head = 0;
+}
+
 static void answer_sum(struct lk_cluster *cl, struct peer *p, const json_t *sum)
 {
     json_t *tags = json_is_object(sum) ? lk_replica_newer_for(cl->node, p->name, sum) : NULL;
+    /* A summary asks again for everything: what an earlier answer still had queued goes. */
+    out_forget_answers(cl, p->name);
     size_t i;
     json_t *v;
     json_array_foreach(tags, i, v)
     {
-        json_t *obj = lk_replica_object(cl->node, json_string_value(v));
-        if (obj) {
-            lk_cluster_send(cl, p->name, json_pack("{s:s,s:o}", "t", "obj", "obj", obj));
+        if (out_add(cl, OUT_ANSWER, json_string_value(v), p->name, 0) < 0) {
+            break; /* out of memory: the peer's next summary asks again */
         }
     }
+    (void) out_add(cl, OUT_SYNCED, NULL, p->name, tags ? json_array_size(tags) : 0);
     json_decref(tags);
-    lk_cluster_send(cl, p->name,
-                    json_pack("{s:s,s:I}", "t", "synced", "objects",
-                              (json_int_t) (tags ? json_array_size(tags) : 0)));
 }
 
 static void on_obj(struct lk_cluster *cl, struct peer *p, const json_t *obj)
@@ -599,6 +744,7 @@ static void on_node(void *userdata, const char *name, bool alive, const char *wh
     } else {
         lk_eventlog_msg(cl->node, NULL, LK_MSG_NODE_DEAD, name, why ? why : "no heartbeat");
         p->synced = false;
+        drain_peer_dead(cl, p);
         p->dead_since = uv_now(cl->node->loop);
         /* What it held is unknown from now on; its last records stay, and its last states
          * as what may still run there (placement fences it first, issue 9). */
@@ -613,6 +759,9 @@ static void on_node(void *userdata, const char *name, bool alive, const char *wh
     }
     update_quorum(cl);
     lk_cluster_kick(cl);
+    /* A peer came or went: a command waiting on it (an extend) learns it now, not at the
+     * next change (one that never came left an extend to a fenced peer without answer). */
+    lk_bus_changed(cl->node->bus, NULL);
 }
 
 static void on_path(void *userdata, const char *peer, const char *address, bool alive,
@@ -662,7 +811,7 @@ static void on_hello(void *userdata, const char *name, bool known, const json_t 
     /* Every new connection may follow a gap: exchange data and state again. */
     send_sum(cl, name);
     if (!cl->node->witness) {
-        lk_cluster_send(cl, name, state_json(cl));
+        send_state_to(cl, name);
     }
 }
 
@@ -720,6 +869,45 @@ static void on_heartbeat(void *userdata, const char *name, const json_t *payload
     }
 }
 
+/* Handles one message of peer p; true when it may have changed what the kick looks at. */
+static bool handle_message(struct lk_cluster *cl, struct peer *p, const char *t, const json_t *msg)
+{
+    const char *name = p->name;
+    if (strcmp(t, "sum") == 0) {
+        answer_sum(cl, p, json_object_get(msg, "sum"));
+    } else if (strcmp(t, "obj") == 0) {
+        on_obj(cl, p, json_object_get(msg, "obj"));
+    } else if (strcmp(t, "synced") == 0) {
+        if (!p->synced) {
+            json_t *n = json_object_get(msg, "objects");
+            lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_SYNCED, name,
+                            (unsigned) (json_is_integer(n) ? json_integer_value(n) : 0));
+        }
+        p->synced = true;
+        p->seen = true; /* its records arrived: wait_for_all is over for it */
+    } else if (strcmp(t, "state") == 0) {
+        on_state(cl, p, msg);
+    } else if (strcmp(t, "state?") == 0) {
+        send_state_to(cl, name);
+    } else if (strcmp(t, "switch") == 0) {
+        lk_owner_on_switch_message(cl, name, msg);
+    } else if (strcmp(t, "remove") == 0) {
+        lk_owner_on_remove_message(cl, name, msg);
+    } else if (strcmp(t, "started") == 0) {
+        cl->orphan_check = true;
+    } else if (strcmp(t, "events?") == 0) {
+        lk_incident_on_request(cl, name, msg);
+        return false; /* nothing changed here */
+    } else if (strcmp(t, "events") == 0) {
+        lk_incident_on_reply(cl, name, msg);
+        return false;
+    } else {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, name, "unknown message type");
+        return false;
+    }
+    return true;
+}
+
 static void on_message(void *userdata, const char *name, const json_t *msg)
 {
     struct lk_cluster *cl = userdata;
@@ -743,39 +931,90 @@ static void on_message(void *userdata, const char *name, const json_t *msg)
     if (cl->node->witness) {
         return; /* a witness keeps no cluster data and holds nothing */
     }
-    if (strcmp(t, "sum") == 0) {
-        answer_sum(cl, p, json_object_get(msg, "sum"));
-    } else if (strcmp(t, "obj") == 0) {
-        on_obj(cl, p, json_object_get(msg, "obj"));
-    } else if (strcmp(t, "synced") == 0) {
-        if (!p->synced) {
-            json_t *n = json_object_get(msg, "objects");
-            lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_SYNCED, name,
-                            (unsigned) (json_is_integer(n) ? json_integer_value(n) : 0));
+    if (strcmp(t, "obj") == 0 || inbox_len(p) > 0) {
+        /* Applied by the drain, a batch a turn, in the order they came. */
+        if (!p->inbox) {
+            p->inbox = json_array();
         }
-        p->synced = true;
-        p->seen = true; /* its records arrived: wait_for_all is over for it */
-    } else if (strcmp(t, "state") == 0) {
-        on_state(cl, p, msg);
-    } else if (strcmp(t, "state?") == 0) {
-        lk_cluster_send(cl, name, state_json(cl));
-    } else if (strcmp(t, "switch") == 0) {
-        lk_owner_on_switch_message(cl, name, msg);
-    } else if (strcmp(t, "remove") == 0) {
-        lk_owner_on_remove_message(cl, name, msg);
-    } else if (strcmp(t, "started") == 0) {
-        cl->orphan_check = true;
-    } else if (strcmp(t, "events?") == 0) {
-        lk_incident_on_request(cl, name, msg);
-        return; /* nothing changed here */
-    } else if (strcmp(t, "events") == 0) {
-        lk_incident_on_reply(cl, name, msg);
-        return;
-    } else {
-        lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, name, "unknown message type");
-        return;
+        if (p->inbox && json_array_append_new(p->inbox, json_deep_copy(msg)) == 0) {
+            drain_wake(cl);
+            return;
+        }
+        /* Out of memory: handled now, as before (the queue is empty or gone). */
     }
-    lk_cluster_kick(cl);
+    if (handle_message(cl, p, t, msg)) {
+        lk_cluster_kick(cl);
+    }
+}
+
+/* Handles the next queued message of some peer (round robin); false when none waits. */
+static bool drain_inbox(struct lk_cluster *cl)
+{
+    for (size_t k = 0; k < cl->peer_count; k++) {
+        size_t i = (cl->drain_peer + k) % cl->peer_count;
+        struct peer *p = &cl->peers[i];
+        if (inbox_len(p) == 0) {
+            continue;
+        }
+        json_t *msg = json_incref(json_array_get(p->inbox, p->inbox_head++));
+        if (inbox_len(p) == 0) {
+            json_array_clear(p->inbox);
+            p->inbox_head = 0;
+        }
+        cl->drain_peer = (i + 1) % cl->peer_count;
+        const char *t = json_string_value(json_object_get(msg, "t"));
+        if (t && handle_message(cl, p, t, msg)) {
+            cl->drain_kick = true;
+        }
+        json_decref(msg);
+        return true;
+    }
+    return false;
+}
+
+static bool drain_pending(const struct lk_cluster *cl)
+{
+    if (cl->out_head < cl->out_count) {
+        return true;
+    }
+    for (size_t i = 0; i < cl->peer_count; i++) {
+        if (inbox_len(&cl->peers[i]) > 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void on_drain(uv_idle_t *h)
+{
+    struct lk_cluster *cl = h->data;
+    uint64_t start = uv_hrtime();
+    bool more = true, emptied = false;
+    while (more && !cl->stopping) {
+        bool sent = false;
+        if (cl->out_head < cl->out_count) {
+            struct outgoing o = cl->out[cl->out_head++];
+            out_send(cl, &o);
+            sent = true;
+            /* The last one out: the state that waited behind them goes now. */
+            emptied = !out_pending(cl) && cl->state_dirty;
+        }
+        more = drain_inbox(cl) || sent;
+        if (uv_hrtime() - start >= DRAIN_BUDGET_NS) {
+            break;
+        }
+    }
+    more = more && drain_pending(cl);
+    uint64_t now = uv_now(cl->node->loop);
+    cl->drain_kick |= emptied;
+    if (cl->drain_kick && (!more || emptied || now - cl->drain_kick_at >= DRAIN_KICK_MS)) {
+        cl->drain_kick = false;
+        cl->drain_kick_at = now;
+        lk_cluster_kick(cl);
+    }
+    if (!more || cl->stopping) {
+        uv_idle_stop(h);
+    }
 }
 
 static void on_dropped(void *userdata, const char *from, const char *why)
@@ -1030,7 +1269,9 @@ struct lk_cluster *lk_cluster_new(struct lk_node *node, struct lk_owners *owners
         cl->membership = membership;
         uv_timer_init(node->loop, &cl->kick);
         uv_timer_init(node->loop, &cl->tick);
+        uv_idle_init(node->loop, &cl->drain);
         cl->kick.data = cl->tick.data = cl;
+        cl->drain.data = cl;
     }
     return cl;
 }
@@ -1101,6 +1342,13 @@ void lk_cluster_stop(struct lk_cluster *cl, enum lk_leave how)
     if (cl->stopping) {
         return;
     }
+    /* Changes made here still go out, before the last state (the peers would learn them
+     * at the next exchange anyway); objects received and not applied yet wait for that
+     * exchange. */
+    while (how != LK_LEAVE_CRASH && cl->net && out_pending(cl)) {
+        struct outgoing o = cl->out[cl->out_head++];
+        out_send(cl, &o);
+    }
     if (how != LK_LEAVE_CRASH && cl->settled) {
         lk_owner_leave(cl, how == LK_LEAVE_RUNNING);
         lk_cluster_send_state(cl);
@@ -1108,8 +1356,10 @@ void lk_cluster_stop(struct lk_cluster *cl, enum lk_leave how)
     cl->stopping = true;
     uv_timer_stop(&cl->kick);
     uv_timer_stop(&cl->tick);
+    uv_idle_stop(&cl->drain);
     uv_close((uv_handle_t *) &cl->kick, NULL);
     uv_close((uv_handle_t *) &cl->tick, NULL);
+    uv_close((uv_handle_t *) &cl->drain, NULL);
     cl->membership->stop(cl->net);
     cl->net = NULL;
 }
@@ -1167,25 +1417,23 @@ bool lk_cluster_is_clustered(const struct lk_node *node, const char *tag)
 void lk_cluster_push(struct lk_cluster *cl, const char *const *tags, size_t count,
                      const char *extra_peer)
 {
-    struct lk_node *node = cl->node;
     if (!cl->net) {
         return;
     }
+    /* Children before their parent, whatever order the caller has; built and sent by the
+     * drain, a batch a turn. */
+    size_t *order = lk_replica_order(cl->node, tags, count);
     for (size_t t = 0; t < count; t++) {
-        json_t *obj = lk_replica_object(node, tags[t]);
-        if (!obj) {
-            continue;
+        const char *tag = tags[order ? order[t] : t];
+        if (out_add(cl, OUT_PUSH, tag, extra_peer, 0) < 0) {
+            /* Out of memory: sent now, as before. */
+            struct outgoing o = {.kind = OUT_PUSH};
+            snprintf(o.tag, sizeof(o.tag), "%s", tag);
+            snprintf(o.peer, sizeof(o.peer), "%s", extra_peer ? extra_peer : "");
+            out_send(cl, &o);
         }
-        json_t *msg = json_pack("{s:s,s:o}", "t", "obj", "obj", obj);
-        json_t *nodes = json_object_get(obj, "nodes");
-        for (size_t i = 0; i < cl->peer_count; i++) {
-            const char *peer = cl->peers[i].name;
-            if (json_object_get(nodes, peer) || (extra_peer && strcmp(extra_peer, peer) == 0)) {
-                (void) cl->membership->send(cl->net, peer, msg);
-            }
-        }
-        json_decref(msg);
     }
+    free(order);
 }
 
 bool lk_cluster_peer_alive(struct lk_cluster *cl, const char *peer)

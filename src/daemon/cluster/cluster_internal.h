@@ -41,6 +41,23 @@ struct peer {
     bool guarded;           /* its heartbeats say its guard watches it (issue 10) */
     bool fenced_itself;     /* its guard said "fenced itself" for incarnation inc */
     json_t *fenced_tags;    /* the hierarchies (tags) its guard took down, while fenced_itself */
+    json_t *inbox;          /* its messages waiting to be handled, in order (cluster.c's
+                             * drain): objects, and whatever came after them; NULL = none */
+    size_t inbox_head;      /* the next one to handle */
+};
+
+/* An object waiting to leave (cluster.c's drain): built from the store when it leaves. */
+enum outgoing_kind {
+    OUT_PUSH,   /* to the nodes the object names, and to peer when not "" */
+    OUT_ANSWER, /* to peer, part of the answer to its summary */
+    OUT_SYNCED, /* to peer: the end of that answer ("synced", objects) */
+};
+
+struct outgoing {
+    enum outgoing_kind kind;
+    char tag[LK_TAG_MAX + 1];
+    char peer[LK_TAG_MAX + 1];
+    size_t objects; /* OUT_SYNCED: how many the answer listed */
 };
 
 struct lk_cluster {
@@ -77,6 +94,14 @@ struct lk_cluster {
 
     struct lk_gather *gathers; /* commands waiting for the peers' events (incident.c) */
     uint64_t gather_seq;       /* the last gather's id */
+
+    /* Objects received and to send, handled a bounded batch per loop turn (cluster.c). */
+    uv_idle_t drain;
+    struct outgoing *out; /* FIFO: out[out_head .. out_count) */
+    size_t out_head, out_count, out_cap;
+    size_t drain_peer;      /* the peer whose inbox is served next (round robin) */
+    bool drain_kick;        /* a drained message wants a kick (given at most every 100 ms) */
+    uint64_t drain_kick_at; /* uv_now of the last such kick */
 };
 
 /* cluster.c */

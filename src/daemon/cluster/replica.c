@@ -403,46 +403,104 @@ static bool extends_name(const struct lk_extend *list, size_t count, const char 
     return false;
 }
 
-struct order {
-    const struct lk_node *node;
-    struct entry *list;
-    bool *selected;
-    size_t count;
-    json_t *seen; /* tags visited, as a set */
-    json_t *out;
-    int error;
-};
-
-static struct entry *order_find(struct order *o, const char *tag)
+/* tag -> its index in tags, as a hash (jansson's); NULL on ENOMEM. */
+static json_t *index_of(const char *const *tags, size_t count)
 {
-    for (size_t i = 0; i < o->count; i++) {
-        if (strcmp(o->list[i].tag, tag) == 0) {
-            return &o->list[i];
+    json_t *idx = json_object();
+    for (size_t i = 0; idx && i < count; i++) {
+        if (!json_object_get(idx, tags[i]) &&
+            json_object_set_new(idx, tags[i], json_integer((json_int_t) i)) < 0) {
+            json_decref(idx);
+            idx = NULL;
         }
     }
-    return NULL;
+    return idx;
 }
 
-/* Depth first, children before their parent: a parent's object names its children, and
- * the receiver links only children it already has. */
-static void order_visit(struct order *o, const char *tag)
+static bool lookup(const json_t *idx, const char *tag, size_t *ret)
 {
-    if (o->error || json_object_get(o->seen, tag)) {
-        return;
+    const json_t *v = json_object_get(idx, tag);
+    if (!json_is_integer(v)) {
+        return false;
     }
-    if (json_object_set_new(o->seen, tag, json_true()) < 0) {
-        o->error = -ENOMEM;
-        return;
+    *ret = (size_t) json_integer_value(v);
+    return true;
+}
+
+size_t *lk_replica_order(const struct lk_node *node, const char *const *tags, size_t count)
+{
+    /* Depth first from each tag in turn, children before their parent, the children in
+     * the order of the dependency list: the dependencies become per-parent lists once
+     * (first/next), so that the walk is O(count + dependencies), not a scan per tag. */
+    size_t n = count ? count : 1, d = node->dep_count ? node->dep_count : 1;
+    json_t *idx = index_of(tags, count);
+    size_t *first = malloc(n * sizeof(*first)), *last = malloc(n * sizeof(*last));
+    size_t *next = malloc(d * sizeof(*next)), *child = malloc(d * sizeof(*child));
+    size_t *stack = malloc(n * sizeof(*stack)), *edge = malloc(n * sizeof(*edge));
+    size_t *out = malloc(n * sizeof(*out));
+    bool *seen = calloc(n, sizeof(*seen));
+    size_t done = 0;
+    if (!idx || !first || !last || !next || !child || !stack || !edge || !out || !seen) {
+        free(out);
+        out = NULL;
+        goto out;
     }
-    for (size_t i = 0; i < o->node->dep_count; i++) {
-        if (strcmp(o->node->deps[i].parent, tag) == 0) {
-            order_visit(o, o->node->deps[i].child);
+    const size_t none = SIZE_MAX;
+    for (size_t i = 0; i < count; i++) {
+        first[i] = last[i] = none;
+    }
+    for (size_t k = 0; k < node->dep_count; k++) {
+        size_t p, c;
+        next[k] = none;
+        if (!lookup(idx, node->deps[k].parent, &p) || !lookup(idx, node->deps[k].child, &c)) {
+            continue;
+        }
+        child[k] = c;
+        if (last[p] == none) {
+            first[p] = k;
+        } else {
+            next[last[p]] = k;
+        }
+        last[p] = k;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (seen[i]) {
+            continue;
+        }
+        size_t top = 0;
+        seen[i] = true;
+        stack[top] = i;
+        edge[top++] = first[i];
+        while (top > 0) {
+            size_t k = edge[top - 1];
+            if (k == none) {
+                out[done++] = stack[--top];
+                continue;
+            }
+            edge[top - 1] = next[k];
+            if (!seen[child[k]]) {
+                seen[child[k]] = true;
+                stack[top] = child[k];
+                edge[top++] = first[child[k]];
+            }
         }
     }
-    struct entry *x = order_find(o, tag);
-    if (x && o->selected[x - o->list] && json_array_append_new(o->out, json_string(x->tag)) < 0) {
-        o->error = -ENOMEM;
+    /* A tag named twice came once: its other places go last, where they change nothing. */
+    for (size_t i = 0; i < count; i++) {
+        if (!seen[i]) {
+            out[done++] = i;
+        }
     }
+out:
+    json_decref(idx);
+    free(first);
+    free(last);
+    free(next);
+    free(child);
+    free(stack);
+    free(edge);
+    free(seen);
+    return out;
 }
 
 json_t *lk_replica_newer_for(struct lk_node *node, const char *peer, const json_t *peer_summary)
@@ -471,29 +529,38 @@ json_t *lk_replica_newer_for(struct lk_node *node, const char *peer, const json_
                                      : extends_name(extends, extend_count, x->tag, peer);
         }
     }
-    struct order o = {.node = node,
-                      .list = e.list,
-                      .selected = selected,
-                      .count = e.count,
-                      .seen = json_object(),
-                      .out = json_array()};
-    for (size_t i = 0; o.seen && o.out && i < e.count; i++) {
+    /* Children before their parent: a parent's object names its children, and the
+     * receiver links only children it already has. Deletions last: by then every object
+     * that still names a deleted child has arrived. */
+    const char **live = calloc(e.count ? e.count : 1, sizeof(*live));
+    size_t *live_at = calloc(e.count ? e.count : 1, sizeof(*live_at));
+    size_t nlive = 0;
+    for (size_t i = 0; live && live_at && i < e.count; i++) {
         if (!e.list[i].deleted) {
-            order_visit(&o, e.list[i].tag);
+            live_at[nlive] = i;
+            live[nlive++] = e.list[i].tag;
         }
     }
-    /* Deletions last: by then every object that still names a deleted child has arrived. */
-    for (size_t i = 0; o.seen && o.out && i < e.count && !o.error; i++) {
+    size_t *order = live && live_at ? lk_replica_order(node, live, nlive) : NULL;
+    json_t *tags = order ? json_array() : NULL;
+    for (size_t k = 0; tags && k < nlive; k++) {
+        size_t i = live_at[order[k]];
+        if (selected[i] && json_array_append_new(tags, json_string(e.list[i].tag)) < 0) {
+            json_decref(tags);
+            tags = NULL;
+        }
+    }
+    for (size_t i = 0; tags && i < e.count; i++) {
         if (e.list[i].deleted && selected[i] &&
-            json_array_append_new(o.out, json_string(e.list[i].tag)) < 0) {
-            o.error = -ENOMEM;
+            json_array_append_new(tags, json_string(e.list[i].tag)) < 0) {
+            json_decref(tags);
+            tags = NULL;
         }
     }
-    if (o.seen && o.out && !o.error) {
-        out = json_incref(o.out);
-    }
-    json_decref(o.seen);
-    json_decref(o.out);
+    out = tags;
+    free(order);
+    free(live);
+    free(live_at);
 out:
     free(extends);
     free(selected);

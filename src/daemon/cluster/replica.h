@@ -66,6 +66,12 @@ json_t *lk_replica_summary(struct lk_node *node, const char *peer);
  * applied on arrival. A new reference (array of strings). */
 json_t *lk_replica_newer_for(struct lk_node *node, const char *peer, const json_t *peer_summary);
 
+/* The order in which tags' objects travel: children before their parent (node->deps),
+ * each parent's children in the order of the dependency list; tags not linked to one
+ * another keep their order. Returns count indexes into tags (caller frees), or NULL on
+ * ENOMEM. O(count + dependencies). */
+size_t *lk_replica_order(const struct lk_node *node, const char *const *tags, size_t count);
+
 enum lk_replica_outcome {
     LK_REPLICA_IGNORED, /* not newer than ours: nothing changed */
     LK_REPLICA_APPLIED, /* created or changed here */
