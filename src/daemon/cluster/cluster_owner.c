@@ -490,12 +490,51 @@ static int tag_cmp(const void *a, const void *b)
     return strcmp(a, b);
 }
 
+/* Whether tag's hierarchy has neither a member extended to another node nor a member with
+ * an ownership record, found over the node's index without building a view: then
+ * placement's reconciliation would decide nothing for it. Its members are marked done in
+ * done (by their place in tags, the node's sorted tags). False when the index is not
+ * current: the view is built as before. */
+static bool inert(struct lk_cluster *cl, const char *tag, char (*tags)[LK_TAG_MAX + 1], size_t n,
+                  bool *done)
+{
+    struct lk_node *node = cl->node;
+    const struct lk_hier *h = lk_node_hier_fresh(node);
+    size_t v, count = 0;
+    if (!h || !lk_hier_vertex(h, tag, &v)) {
+        return false;
+    }
+    const size_t *members = lk_hier_members(h, v, &count);
+    for (size_t k = 0; k < count; k++) {
+        const char *t = node->resources[members[k]]->tag;
+        if (lk_cluster_is_clustered(node, t) || lk_owners_find(cl->owners, t)) {
+            return false;
+        }
+    }
+    for (size_t k = 0; k < count; k++) {
+        char(*hit)[LK_TAG_MAX + 1] =
+                bsearch(node->resources[members[k]]->tag, tags, n, sizeof(*tags), tag_cmp);
+        if (hit) {
+            done[hit - tags] = true;
+        }
+    }
+    return true;
+}
+
 /* Decides ev once for each hierarchy, with the view built from its first tag in the
  * node's order; the other members are skipped (their views hold the same hierarchy,
  * and a decision made for it already holds for them). */
 static void each_hierarchy(struct lk_cluster *cl, const struct lk_pevent *ev)
 {
     struct lk_node *node = cl->node;
+    /* Placement reconciles only a hierarchy extended to another node or with a record
+     * (reconcile() in placement.c returns at once otherwise): with no extend and no record
+     * at all, no view is built. The kick after each commit of a lone node's hierarchy
+     * restore so costs nothing, however big the hierarchy. */
+    bool reconcile = ev->type == LK_PEV_RECONCILE;
+    if (reconcile && node->extend_count == 0 && cl->owners->count == 0) {
+        return;
+    }
     size_t n = node->count;
     bool *done = calloc(n ? n : 1, sizeof(*done));
     char(*tags)[LK_TAG_MAX + 1] = calloc(n ? n : 1, sizeof(*tags));
@@ -509,6 +548,9 @@ static void each_hierarchy(struct lk_cluster *cl, const struct lk_pevent *ev)
     }
     for (size_t i = 0; i < n; i++) {
         if (done[i] || !lk_node_find(node, tags[i])) {
+            continue;
+        }
+        if (reconcile && inert(cl, tags[i], tags, n, done)) {
             continue;
         }
         struct pview pv;
