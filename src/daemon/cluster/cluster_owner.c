@@ -490,51 +490,12 @@ static int tag_cmp(const void *a, const void *b)
     return strcmp(a, b);
 }
 
-/* Whether tag's hierarchy has neither a member extended to another node nor a member with
- * an ownership record, found over the node's index without building a view: then
- * placement's reconciliation would decide nothing for it. Its members are marked done in
- * done (by their place in tags, the node's sorted tags). False when the index is not
- * current: the view is built as before. */
-static bool inert(struct lk_cluster *cl, const char *tag, char (*tags)[LK_TAG_MAX + 1], size_t n,
-                  bool *done)
-{
-    struct lk_node *node = cl->node;
-    const struct lk_hier *h = lk_node_hier_fresh(node);
-    size_t v, count = 0;
-    if (!h || !lk_hier_vertex(h, tag, &v)) {
-        return false;
-    }
-    const size_t *members = lk_hier_members(h, v, &count);
-    for (size_t k = 0; k < count; k++) {
-        const char *t = node->resources[members[k]]->tag;
-        if (lk_cluster_is_clustered(node, t) || lk_owners_find(cl->owners, t)) {
-            return false;
-        }
-    }
-    for (size_t k = 0; k < count; k++) {
-        char(*hit)[LK_TAG_MAX + 1] =
-                bsearch(node->resources[members[k]]->tag, tags, n, sizeof(*tags), tag_cmp);
-        if (hit) {
-            done[hit - tags] = true;
-        }
-    }
-    return true;
-}
-
 /* Decides ev once for each hierarchy, with the view built from its first tag in the
  * node's order; the other members are skipped (their views hold the same hierarchy,
  * and a decision made for it already holds for them). */
 static void each_hierarchy(struct lk_cluster *cl, const struct lk_pevent *ev)
 {
     struct lk_node *node = cl->node;
-    /* Placement reconciles only a hierarchy extended to another node or with a record
-     * (reconcile() in placement.c returns at once otherwise): with no extend and no record
-     * at all, no view is built. The kick after each commit of a lone node's hierarchy
-     * restore so costs nothing, however big the hierarchy. */
-    bool reconcile = ev->type == LK_PEV_RECONCILE;
-    if (reconcile && node->extend_count == 0 && cl->owners->count == 0) {
-        return;
-    }
     size_t n = node->count;
     bool *done = calloc(n ? n : 1, sizeof(*done));
     char(*tags)[LK_TAG_MAX + 1] = calloc(n ? n : 1, sizeof(*tags));
@@ -548,9 +509,6 @@ static void each_hierarchy(struct lk_cluster *cl, const struct lk_pevent *ev)
     }
     for (size_t i = 0; i < n; i++) {
         if (done[i] || !lk_node_find(node, tags[i])) {
-            continue;
-        }
-        if (reconcile && inert(cl, tags[i], tags, n, done)) {
             continue;
         }
         struct pview pv;
@@ -572,6 +530,93 @@ static void each_hierarchy(struct lk_cluster *cl, const struct lk_pevent *ev)
     free(done);
 }
 
+void lk_cluster_on_defined(void *userdata, const char *tag)
+{
+    (void) tag;
+    struct lk_cluster *cl = userdata;
+    if (cl) {
+        cl->live_valid = false; /* an extend, a dependency or a resource came or went */
+    }
+}
+
+/* The components of index h that placement may reconcile (cl->live), found again when the
+ * index was rebuilt, a record was added (records are never dropped) or a definition
+ * changed since: O(n log n) then, nothing otherwise. False when out of memory. */
+static bool find_live(struct lk_cluster *cl, const struct lk_hier *h)
+{
+    if (cl->live_valid && cl->live_serial == h->serial && cl->live_records == cl->owners->count) {
+        return true;
+    }
+    struct lk_node *node = cl->node;
+    bool *mark = calloc(h->comp_count ? h->comp_count : 1, sizeof(*mark));
+    size_t *live = calloc(h->comp_count ? h->comp_count : 1, sizeof(*live));
+    if (!mark || !live) {
+        free(mark);
+        free(live);
+        return false;
+    }
+    for (size_t i = 0; i < h->count; i++) {
+        const char *t = h->resources[i]->tag;
+        mark[h->comp[i]] |= lk_cluster_is_clustered(node, t) || lk_owners_find(cl->owners, t);
+    }
+    size_t n = 0;
+    for (size_t c = 0; c < h->comp_count; c++) {
+        if (mark[c]) {
+            live[n++] = c;
+        }
+    }
+    free(mark);
+    free(cl->live);
+    cl->live = live;
+    cl->live_count = n;
+    cl->live_serial = h->serial;
+    cl->live_records = cl->owners->count;
+    cl->live_valid = true;
+    return true;
+}
+
+/* Reconciles every hierarchy placement may act on, as each_hierarchy does, without
+ * building a view for the others (placement's reconcile() returns at once for a
+ * hierarchy with no member extended to another node and no record): a lone node's
+ * hierarchy costs nothing at each kick, and a kick costs what the clustered hierarchies
+ * cost, not a pass over every resource. The components are numbered in the order of their
+ * first member, so they come in each_hierarchy's order, each from its first member.
+ * False when the index or the cache cannot be had: then each_hierarchy does it. */
+static bool reconcile_live(struct lk_cluster *cl, const struct lk_pevent *ev)
+{
+    struct lk_node *node = cl->node;
+    const struct lk_hier *h = lk_node_hier(node);
+    if (!h || !find_live(cl, h)) {
+        return false;
+    }
+    uint64_t serial = h->serial;
+    size_t n = cl->live_count;
+    size_t *live = malloc((n ? n : 1) * sizeof(*live));
+    if (!live) {
+        return false;
+    }
+    memcpy(live, cl->live, n * sizeof(*live));
+    for (size_t k = 0; k < n; k++) {
+        if (h->serial != serial || !h->built) {
+            /* A decision changed the definitions (never seen): the rest at the next kick,
+             * over the new index. */
+            lk_cluster_kick(cl);
+            break;
+        }
+        char tag[LK_TAG_MAX + 1];
+        snprintf(tag, sizeof(tag), "%s", h->resources[h->members[h->member_start[live[k]]]]->tag);
+        struct pview pv;
+        if (!lk_node_find(node, tag) || !build_view(cl, tag, &pv)) {
+            continue;
+        }
+        char err[LK_REASON_MAX];
+        (void) decide(cl, &pv, ev, err, sizeof(err));
+        free_view(&pv);
+    }
+    free(live);
+    return true;
+}
+
 void lk_owner_reconcile(struct lk_cluster *cl)
 {
     struct lk_node *node = cl->node;
@@ -579,7 +624,9 @@ void lk_owner_reconcile(struct lk_cluster *cl)
         return;
     }
     struct lk_pevent ev = {.type = LK_PEV_RECONCILE};
-    each_hierarchy(cl, &ev);
+    if (!reconcile_live(cl, &ev)) {
+        each_hierarchy(cl, &ev);
+    }
     cl->orphan_check = false;
 }
 
