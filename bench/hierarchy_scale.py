@@ -12,8 +12,8 @@ the local socket, one request each), then a quiet cycle, the restore of the root
 sees it (status's includes lkcli's start and the status's own cost, which grows with the
 number of resources; ping's does not). `--cluster 1000`: two nodes, a chain created on
 node1 and extended to node2, a switchover each way and the failover after `kill -9` of
-the holder's lkd, status and ping polled on the node that stays. Prints a table, then
-JSON.
+the holder's lkd, status and ping polled on the node that stays. Prints a table, how lkd's CPU per resource grows from the smallest
+size to the largest (flat when the work is linear in the size), then JSON.
 """
 import argparse
 import base64
@@ -271,6 +271,19 @@ def main():
                     line += (f"  {what}: status max {st['max_ms']} ms, ping max "
                              f"{st['ping_max_ms']} ms")
             print(line, flush=True)
+    # Linear in the size: lkd's CPU per resource is flat across sizes (the ratio of the
+    # largest to the smallest size's, per shape and operation; 1 is flat, n-fold is n²).
+    for shape in {r["shape"] for r in rows if "restore_s" in r and "cluster" not in r}:
+        done = sorted((r for r in rows if r["shape"] == shape and "restore_s" in r
+                       and "cluster" not in r), key=lambda r: r["resources"])
+        if len(done) > 1:
+            for what in ("restore", "remove"):
+                k = what + "_lkd_cpu_ms_per_resource"
+                print(f"{shape:>6} {what}: lkd cpu per resource "
+                      f"{done[0][k]} ms at {done[0]['resources']}, {done[-1][k]} ms at "
+                      f"{done[-1]['resources']} (x{done[-1][k] / max(done[0][k], 0.01):.1f} "
+                      f"for x{done[-1]['resources'] // done[0]['resources']} resources)",
+                      flush=True)
     print(json.dumps(rows, indent=2))
 
 
