@@ -83,9 +83,10 @@ class Poller(threading.Thread):
     """Runs `lkcli status` every ~50 ms until stopped; keeps each answer's time. A
     Pinger runs beside it."""
 
-    def __init__(self, node):
+    def __init__(self, node, status=True):
         super().__init__(daemon=True)
         self.node = node
+        self.status = status
         self.times = []
         self.failed = 0
         self.done = threading.Event()
@@ -96,7 +97,7 @@ class Poller(threading.Thread):
         super().start()
 
     def run(self):
-        while not self.done.is_set():
+        while self.status and not self.done.is_set():
             t0 = time.monotonic()
             r = subprocess.run([f"{self.node.build}/lkcli", "--root", self.node.root, "status"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -130,7 +131,7 @@ def edges(shape, n):
     return [(f"r{(i - 1) // 2}", f"r{i}") for i in range(1, n)]
 
 
-def one(build, shape, n, guard=True, poll_max=1000):
+def one(build, shape, n, guard=True, poll_max=1000, status=True):
     node = Node(build)
     try:
         if guard:
@@ -159,7 +160,7 @@ def one(build, shape, n, guard=True, poll_max=1000):
                                                        {"tag": "r0", "hierarchy": True}))):
             if n > poll_max:
                 break
-            poll = Poller(node)
+            poll = Poller(node, status)
             poll.start()
             call()
             row[what + "_status"] = poll.stop()
@@ -235,6 +236,9 @@ def main():
                     help="start lkd without lkguard (a long stall is then measured, not fenced)")
     ap.add_argument("--poll-max", type=int, default=1000,
                     help="the polled cycle (status and ping answer times) up to this size")
+    ap.add_argument("--ping-only", action="store_true",
+                    help="poll ping alone, without status (whose answer is built in one loop "
+                         "turn and grows with the size): the loop's stall from the operation")
     ap.add_argument("--cluster", default="",
                     help="sizes for the two-node case (switchover, failover), e.g. 1000")
     args = ap.parse_args()
@@ -255,7 +259,7 @@ def main():
         for n in [int(x) for x in args.sizes.split(",")]:
             try:
                 rows.append(one(args.build, shape, n, guard=not args.no_guard,
-                                poll_max=args.poll_max))
+                                poll_max=args.poll_max, status=not args.ping_only))
             except (RuntimeError, OSError) as e:
                 print(f"{shape:>6} {n:>6}  failed: {e}", flush=True)
                 rows.append({"shape": shape, "resources": n, "failed": str(e)})
