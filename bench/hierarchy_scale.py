@@ -12,8 +12,8 @@ the local socket, one request each), then a quiet cycle, the restore of the root
 sees it (status's includes lkcli's start and the status's own cost, which grows with the
 number of resources; ping's does not). `--cluster 1000`: two nodes, a chain created on
 node1 and extended to node2, a switchover each way and the failover after `kill -9` of
-the holder's lkd, status and ping polled on the node that stays. Prints a table, then
-JSON.
+the holder's lkd, status and ping polled on the node that stays. Prints a table, how lkd's CPU per resource grows from the smallest
+size to the largest (flat when the work is linear in the size), then JSON.
 """
 import argparse
 import base64
@@ -83,9 +83,10 @@ class Poller(threading.Thread):
     """Runs `lkcli status` every ~50 ms until stopped; keeps each answer's time. A
     Pinger runs beside it."""
 
-    def __init__(self, node):
+    def __init__(self, node, status=True):
         super().__init__(daemon=True)
         self.node = node
+        self.status = status
         self.times = []
         self.failed = 0
         self.done = threading.Event()
@@ -96,7 +97,7 @@ class Poller(threading.Thread):
         super().start()
 
     def run(self):
-        while not self.done.is_set():
+        while self.status and not self.done.is_set():
             t0 = time.monotonic()
             r = subprocess.run([f"{self.node.build}/lkcli", "--root", self.node.root, "status"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -130,7 +131,7 @@ def edges(shape, n):
     return [(f"r{(i - 1) // 2}", f"r{i}") for i in range(1, n)]
 
 
-def one(build, shape, n, guard=True, poll_max=1000):
+def one(build, shape, n, guard=True, poll_max=1000, status=True):
     node = Node(build)
     try:
         if guard:
@@ -159,7 +160,7 @@ def one(build, shape, n, guard=True, poll_max=1000):
                                                        {"tag": "r0", "hierarchy": True}))):
             if n > poll_max:
                 break
-            poll = Poller(node)
+            poll = Poller(node, status)
             poll.start()
             call()
             row[what + "_status"] = poll.stop()
@@ -235,6 +236,9 @@ def main():
                     help="start lkd without lkguard (a long stall is then measured, not fenced)")
     ap.add_argument("--poll-max", type=int, default=1000,
                     help="the polled cycle (status and ping answer times) up to this size")
+    ap.add_argument("--ping-only", action="store_true",
+                    help="poll ping alone, without status (whose answer is built in one loop "
+                         "turn and grows with the size): the loop's stall from the operation")
     ap.add_argument("--cluster", default="",
                     help="sizes for the two-node case (switchover, failover), e.g. 1000")
     args = ap.parse_args()
@@ -255,7 +259,7 @@ def main():
         for n in [int(x) for x in args.sizes.split(",")]:
             try:
                 rows.append(one(args.build, shape, n, guard=not args.no_guard,
-                                poll_max=args.poll_max))
+                                poll_max=args.poll_max, status=not args.ping_only))
             except (RuntimeError, OSError) as e:
                 print(f"{shape:>6} {n:>6}  failed: {e}", flush=True)
                 rows.append({"shape": shape, "resources": n, "failed": str(e)})
@@ -271,6 +275,19 @@ def main():
                     line += (f"  {what}: status max {st['max_ms']} ms, ping max "
                              f"{st['ping_max_ms']} ms")
             print(line, flush=True)
+    # Linear in the size: lkd's CPU per resource is flat across sizes (the ratio of the
+    # largest to the smallest size's, per shape and operation; 1 is flat, n-fold is n²).
+    for shape in {r["shape"] for r in rows if "restore_s" in r and "cluster" not in r}:
+        done = sorted((r for r in rows if r["shape"] == shape and "restore_s" in r
+                       and "cluster" not in r), key=lambda r: r["resources"])
+        if len(done) > 1:
+            for what in ("restore", "remove"):
+                k = what + "_lkd_cpu_ms_per_resource"
+                print(f"{shape:>6} {what}: lkd cpu per resource "
+                      f"{done[0][k]} ms at {done[0]['resources']}, {done[-1][k]} ms at "
+                      f"{done[-1]['resources']} (x{done[-1][k] / max(done[0][k], 0.01):.1f} "
+                      f"for x{done[-1]['resources'] // done[0]['resources']} resources)",
+                      flush=True)
     print(json.dumps(rows, indent=2))
 
 

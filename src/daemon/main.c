@@ -374,6 +374,7 @@ static void wire(struct lk_node *node, struct lk_api *api, struct lk_cluster *cl
     r |= lk_bus_on_stop(bus, on_stop_request, &stopper);
     r |= lk_bus_on_committed(bus, cluster_committed, cl);
     r |= lk_bus_on_owners(bus, lk_cluster_on_owners, cl);
+    r |= lk_bus_on_defined(bus, lk_cluster_on_defined, cl);
     r |= lk_bus_on_committed(bus, lk_monitor_on_committed, mon);
     r |= lk_bus_on_defined(bus, lk_monitor_on_defined, mon);
     r |= lk_bus_on_changed(bus, lk_guardlink_on_changed, node);

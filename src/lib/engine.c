@@ -61,7 +61,13 @@ void lk_plan_done(struct lk_plan *plan)
     plan->own_hier = NULL;
     free(plan->last);
     plan->last = NULL;
-    plan->last_size = 0;
+    plan->last_size = plan->last_used = 0;
+    free(plan->work);
+    plan->work = NULL;
+    plan->work_count = plan->work_cap = 0;
+    free(plan->next);
+    plan->next = NULL;
+    plan->next_count = plan->next_cap = 0;
     plan->hier = NULL;
 }
 
@@ -70,10 +76,156 @@ void lk_plan_done(struct lk_plan *plan)
 static size_t vertex_of(const struct lk_plan *plan, const struct lk_resource *res)
 {
     size_t v;
-    if (plan->hier && lk_hier_vertex(plan->hier, res->tag, &v) && v < plan->last_size) {
+    if (plan->hier && lk_hier_vertex(plan->hier, res->tag, &v)) {
         return v;
     }
     return SIZE_MAX;
+}
+
+/* ---------------------------------------------------------------- the plan's tables
+ *
+ * What a decision keeps besides its acts is sized by what it does, never by the view:
+ * the latest COMMIT of each vertex it committed (a hash table), and the positions that
+ * advance() must look at again (touch()). A decision over a hierarchy of any size so
+ * costs the resources it changes and their neighbours. */
+
+/* The slot of vertex v in the table of latest commits: its own, or the empty one where
+ * it goes (the table is never full: it grows at half). */
+static size_t slot_of(const struct lk_plan *plan, size_t v)
+{
+    size_t mask = plan->last_size - 1;
+    size_t i = (size_t) (((uint64_t) v * 0x9E3779B97F4A7C15ULL) >> 17) & mask;
+    while (plan->last[i].vertex != 0 && plan->last[i].vertex != v + 1) {
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+/* The latest COMMIT of vertex v: act index + 1, or 0. */
+static size_t last_get(const struct lk_plan *plan, size_t v)
+{
+    return plan->last_size ? plan->last[slot_of(plan, v)].act : 0;
+}
+
+static void last_set(struct lk_plan *plan, size_t v, size_t act)
+{
+    if (2 * (plan->last_used + 1) > plan->last_size) {
+        size_t size = plan->last_size ? 2 * plan->last_size : 16;
+        struct lk_plan_slot *old = plan->last;
+        size_t old_size = plan->last_size;
+        struct lk_plan_slot *bigger = calloc(size, sizeof(*bigger));
+        if (!bigger) {
+            plan->overflow = true;
+            return;
+        }
+        plan->last = bigger;
+        plan->last_size = size;
+        for (size_t i = 0; i < old_size; i++) {
+            if (old[i].vertex) {
+                plan->last[slot_of(plan, old[i].vertex - 1)] = old[i];
+            }
+        }
+        free(old);
+    }
+    struct lk_plan_slot *slot = &plan->last[slot_of(plan, v)];
+    if (!slot->vertex) {
+        slot->vertex = v + 1;
+        plan->last_used++;
+    }
+    slot->act = act;
+}
+
+static void append(struct lk_plan *plan, size_t **list, size_t *count, size_t *cap, size_t x)
+{
+    if (*count == *cap) {
+        size_t bigger_cap = *cap ? 2 * *cap : 16;
+        size_t *bigger = realloc(*list, bigger_cap * sizeof(*bigger));
+        if (!bigger) {
+            plan->overflow = true;
+            return;
+        }
+        *list = bigger;
+        *cap = bigger_cap;
+    }
+    (*list)[(*count)++] = x;
+}
+
+/* The current round's positions: a min-heap, so they come in the view's order. */
+static void heap_push(struct lk_plan *plan, size_t x)
+{
+    append(plan, &plan->work, &plan->work_count, &plan->work_cap, x);
+    if (plan->overflow) {
+        return;
+    }
+    size_t *a = plan->work;
+    for (size_t i = plan->work_count - 1; i > 0 && a[(i - 1) / 2] > a[i]; i = (i - 1) / 2) {
+        size_t t = a[i];
+        a[i] = a[(i - 1) / 2];
+        a[(i - 1) / 2] = t;
+    }
+}
+
+static size_t heap_pop(struct lk_plan *plan)
+{
+    size_t *a = plan->work;
+    size_t top = a[0], n = --plan->work_count;
+    a[0] = a[n];
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && a[l] < a[m]) {
+            m = l;
+        }
+        if (r < n && a[r] < a[m]) {
+            m = r;
+        }
+        if (m == i) {
+            break;
+        }
+        size_t t = a[i];
+        a[i] = a[m];
+        a[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+/* Position p must be looked at again: later in this round when advance() has not passed
+ * it yet (nothing to note in a round that looks at every position), else in the next. */
+static void mark(struct lk_plan *plan, size_t p)
+{
+    if (plan->cursor != SIZE_MAX && p > plan->cursor) {
+        if (!plan->scan) {
+            heap_push(plan, p);
+        }
+        return;
+    }
+    append(plan, &plan->next, &plan->next_count, &plan->next_cap, p);
+}
+
+/* Vertex v's state, pending action or intent changed in the plan: whether a queued action
+ * may start now can change for v, its parents (they wait for their children) and its
+ * children (they wait for their parents), and for nothing else. Only over a sorted view,
+ * where positions are vertices (advance() looks at every position otherwise). */
+static void touch(struct lk_plan *plan, size_t v)
+{
+    const struct lk_hier *h = plan->hier;
+    if (v == SIZE_MAX || !h || h->order || v >= plan->view->count) {
+        return;
+    }
+    mark(plan, v);
+    size_t n = 0;
+    const size_t *up = lk_hier_parents(h, v, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (up[i] < plan->view->count) {
+            mark(plan, up[i]);
+        }
+    }
+    const size_t *down = lk_hier_children(h, v, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (down[i] < plan->view->count) {
+            mark(plan, down[i]);
+        }
+    }
 }
 
 static struct lk_act *last_commit(const struct lk_plan *plan, const struct lk_resource *res);
@@ -115,7 +267,8 @@ commit(struct lk_plan *plan, const struct lk_resource *res, enum lk_state state,
     }
     size_t v = vertex_of(plan, res);
     if (v != SIZE_MAX) {
-        plan->last[v] = plan->count;
+        last_set(plan, v, plan->count);
+        touch(plan, v);
     }
     act->state = state;
     act->pending = pending;
@@ -211,7 +364,8 @@ static struct lk_act *last_commit_at(const struct lk_plan *plan, const struct lk
                                      size_t v)
 {
     if (v != SIZE_MAX) {
-        return plan->last[v] ? &plan->acts[plan->last[v] - 1] : NULL;
+        size_t a = last_get(plan, v);
+        return a ? &plan->acts[a - 1] : NULL;
     }
     for (size_t i = plan->count; i-- > 0;) {
         if (plan->acts[i].type == LK_ACT_COMMIT && strcmp(plan->acts[i].tag, res->tag) == 0) {
@@ -354,98 +508,136 @@ static void start_now(struct lk_plan *plan, const struct lk_resource *res, enum 
         if (text) {
             snprintf(act->text, sizeof(act->text), "%s", text);
         }
+        touch(plan, vertex_of(plan, res));
     }
     log_msg(plan, res, started_msg);
     run(plan, res, action);
 }
 
+/* Looks at position r: starts its queued action when the order allows, or fails it
+ * when it can no longer happen (*changed then). */
+static void look(struct lk_plan *plan, size_t r, bool *changed)
+{
+    const struct lk_view *view = plan->view;
+    plan->visits++;
+    const struct lk_resource *res = view->resources[r];
+    /* Without a sorted copy, the view is sorted and its positions are vertices. */
+    size_t v = plan->hier->order ? vertex_of(plan, res) : r;
+    struct eff e = effective_at(plan, res, v);
+    if (e.pending != LK_PENDING_RESTORE_WAIT && e.pending != LK_PENDING_REMOVE_WAIT &&
+        e.pending != LK_PENDING_FAIL_REMOVE_WAIT) {
+        return;
+    }
+    if (e.pending == LK_PENDING_RESTORE_WAIT) {
+        bool ready = true;
+        const struct lk_resource *blocker = NULL;
+        size_t n = 0;
+        const size_t *children = lk_hier_children(plan->hier, v, &n);
+        for (size_t i = 0; i < n; i++) {
+            if (children[i] >= view->count) {
+                continue;
+            }
+            const struct lk_resource *child = view->resources[children[i]];
+            struct eff ce = effective_at(plan, child, children[i]);
+            if (lk_state_in_service(ce.state) && ce.pending == LK_PENDING_NONE) {
+                continue;
+            }
+            ready = false;
+            if (ce.pending == LK_PENDING_NONE && !blocker) {
+                blocker = child;
+            }
+        }
+        if (ready) {
+            start_now(plan, res, LK_PENDING_RESTORE, LK_ACTION_RESTORE, LK_MSG_RESTORE_STARTED,
+                      "restore in progress");
+            *changed = true;
+        } else if (blocker) {
+            struct eff be = effective(plan, blocker);
+            commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, e.target,
+                   "restore not attempted: child '%s' is %s", blocker->tag,
+                   be.state == LK_STATE_OSF ? "OSF (failed)" : lk_state_name(be.state));
+            log_msg(plan, res, LK_MSG_RESTORE_FAILED, last_commit(plan, res)->text);
+            *changed = true;
+        }
+    } else if (e.pending == LK_PENDING_REMOVE_WAIT || e.pending == LK_PENDING_FAIL_REMOVE_WAIT) {
+        bool ready = true;
+        size_t n = 0;
+        const size_t *parents = lk_hier_parents(plan->hier, v, &n);
+        for (size_t i = 0; i < n; i++) {
+            if (parents[i] >= view->count) {
+                continue;
+            }
+            const struct lk_resource *parent = view->resources[parents[i]];
+            struct eff pe = effective_at(plan, parent, parents[i]);
+            /* A parent out of service whose restore waits (for res, say) runs
+             * nothing: no reason to wait for it. */
+            if (!lk_state_in_service(pe.state) &&
+                (pe.pending == LK_PENDING_NONE || pe.pending == LK_PENDING_RESTORE_WAIT)) {
+                continue;
+            }
+            ready = false;
+            /* A parent in service and idle was busy when res was queued (a probe
+             * at start-up, a restore): it goes first now, or res waits forever. */
+            if (pe.pending == LK_PENDING_NONE) {
+                queue_remove(plan, parent, pe.target && e.target);
+                *changed = true;
+            }
+        }
+        if (ready && e.pending == LK_PENDING_FAIL_REMOVE_WAIT) {
+            /* The reason keeps the failure's cause: it is the reason once the
+             * remove has run. */
+            start_now(plan, res, LK_PENDING_FAIL_REMOVE, LK_ACTION_REMOVE, LK_MSG_REMOVE_STARTED,
+                      NULL);
+            *changed = true;
+        } else if (ready) {
+            start_now(plan, res, LK_PENDING_REMOVE, LK_ACTION_REMOVE, LK_MSG_REMOVE_STARTED,
+                      "remove in progress");
+            *changed = true;
+        }
+    }
+}
+
 /* Starts what the order now allows and fails what can no longer happen, until nothing
- * changes: a restore whose child failed becomes OSF naming the child, and so on up. */
+ * changes: a restore whose child failed becomes OSF naming the child, and so on up.
+ *
+ * In rounds, each looking at positions in the view's order, as long as a round changed
+ * something. A position whose inputs (its own effective state and its neighbours') did
+ * not change since it was last looked at cannot act now either, so a round looks only
+ * at the positions touch() noted: those after the one it looks at join the round, the
+ * others the next. The first round looks at every position unless the view is settled
+ * (nothing in it could act before this plan). The same positions act, in the same
+ * order, as when every round looked at every position; over a settled view a decision
+ * costs what it changes, not the size of the hierarchy. */
 static void advance(struct lk_plan *plan)
 {
     const struct lk_view *view = plan->view;
     bool changed = true;
     for (size_t round = 0; changed && round <= 2 * view->count + 1 && !plan->overflow; round++) {
         changed = false;
-        for (size_t r = 0; r < view->count; r++) {
-            const struct lk_resource *res = view->resources[r];
-            /* Without a sorted copy, the view is sorted and its positions are vertices. */
-            size_t v = plan->hier->order ? vertex_of(plan, res) : r;
-            struct eff e = effective_at(plan, res, v);
-            if (e.pending != LK_PENDING_RESTORE_WAIT && e.pending != LK_PENDING_REMOVE_WAIT &&
-                e.pending != LK_PENDING_FAIL_REMOVE_WAIT) {
-                continue;
+        plan->scan = plan->hier->order || (round == 0 && !view->settled);
+        plan->work_count = 0;
+        for (size_t i = 0; !plan->scan && i < plan->next_count; i++) {
+            heap_push(plan, plan->next[i]);
+        }
+        plan->next_count = 0;
+        if (plan->scan) {
+            for (size_t r = 0; r < view->count; r++) {
+                plan->cursor = r;
+                look(plan, r, &changed);
             }
-            if (e.pending == LK_PENDING_RESTORE_WAIT) {
-                bool ready = true;
-                const struct lk_resource *blocker = NULL;
-                size_t n = 0;
-                const size_t *children = lk_hier_children(plan->hier, v, &n);
-                for (size_t i = 0; i < n; i++) {
-                    if (children[i] >= view->count) {
-                        continue;
-                    }
-                    const struct lk_resource *child = view->resources[children[i]];
-                    struct eff ce = effective_at(plan, child, children[i]);
-                    if (lk_state_in_service(ce.state) && ce.pending == LK_PENDING_NONE) {
-                        continue;
-                    }
-                    ready = false;
-                    if (ce.pending == LK_PENDING_NONE && !blocker) {
-                        blocker = child;
-                    }
-                }
-                if (ready) {
-                    start_now(plan, res, LK_PENDING_RESTORE, LK_ACTION_RESTORE,
-                              LK_MSG_RESTORE_STARTED, "restore in progress");
-                    changed = true;
-                } else if (blocker) {
-                    struct eff be = effective(plan, blocker);
-                    commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, e.target,
-                           "restore not attempted: child '%s' is %s", blocker->tag,
-                           be.state == LK_STATE_OSF ? "OSF (failed)" : lk_state_name(be.state));
-                    log_msg(plan, res, LK_MSG_RESTORE_FAILED, last_commit(plan, res)->text);
-                    changed = true;
-                }
-            } else if (e.pending == LK_PENDING_REMOVE_WAIT ||
-                       e.pending == LK_PENDING_FAIL_REMOVE_WAIT) {
-                bool ready = true;
-                size_t n = 0;
-                const size_t *parents = lk_hier_parents(plan->hier, v, &n);
-                for (size_t i = 0; i < n; i++) {
-                    if (parents[i] >= view->count) {
-                        continue;
-                    }
-                    const struct lk_resource *parent = view->resources[parents[i]];
-                    struct eff pe = effective_at(plan, parent, parents[i]);
-                    /* A parent out of service whose restore waits (for res, say) runs
-                     * nothing: no reason to wait for it. */
-                    if (!lk_state_in_service(pe.state) &&
-                        (pe.pending == LK_PENDING_NONE || pe.pending == LK_PENDING_RESTORE_WAIT)) {
-                        continue;
-                    }
-                    ready = false;
-                    /* A parent in service and idle was busy when res was queued (a probe
-                     * at start-up, a restore): it goes first now, or res waits forever. */
-                    if (pe.pending == LK_PENDING_NONE) {
-                        queue_remove(plan, parent, pe.target && e.target);
-                        changed = true;
-                    }
-                }
-                if (ready && e.pending == LK_PENDING_FAIL_REMOVE_WAIT) {
-                    /* The reason keeps the failure's cause: it is the reason once the
-                     * remove has run. */
-                    start_now(plan, res, LK_PENDING_FAIL_REMOVE, LK_ACTION_REMOVE,
-                              LK_MSG_REMOVE_STARTED, NULL);
-                    changed = true;
-                } else if (ready) {
-                    start_now(plan, res, LK_PENDING_REMOVE, LK_ACTION_REMOVE, LK_MSG_REMOVE_STARTED,
-                              "remove in progress");
-                    changed = true;
+        } else {
+            for (size_t prev = SIZE_MAX; plan->work_count > 0;) {
+                size_t r = heap_pop(plan);
+                if (r != prev) {
+                    plan->cursor = prev = r;
+                    look(plan, r, &changed);
                 }
             }
         }
+        plan->cursor = SIZE_MAX;
     }
+    plan->scan = false;
+    plan->settles = !changed && !plan->overflow;
 }
 
 /* The view's own index when it brings one built from its arrays, else one built into
@@ -1132,15 +1324,13 @@ static int plan_index(struct lk_plan *plan, const struct lk_view *view)
     if (!h) {
         return -ENOMEM;
     }
-    if (plan->last_size < h->vcount || !plan->last) {
-        size_t *bigger = realloc(plan->last, (h->vcount ? h->vcount : 1) * sizeof(*bigger));
-        if (!bigger) {
-            return -ENOMEM;
-        }
-        plan->last = bigger;
-        plan->last_size = h->vcount;
+    if (plan->last_used > 0) {
+        memset(plan->last, 0, plan->last_size * sizeof(*plan->last));
+        plan->last_used = 0;
     }
-    memset(plan->last, 0, plan->last_size * sizeof(*plan->last));
+    plan->work_count = plan->next_count = 0;
+    plan->cursor = SIZE_MAX;
+    plan->scan = false;
     plan->hier = h;
     return 0;
 }
@@ -1155,6 +1345,7 @@ int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
     ret_plan->whole_hierarchy = ev->whole_hierarchy;
     ret_plan->preempt = ev->preempt && ev->type == LK_EV_REMOVE_REQUESTED;
     ret_plan->hier = NULL;
+    ret_plan->settles = view->settled;
     if (view->holding && (ev->type == LK_EV_CHECK_FINISHED || ev->type == LK_EV_PROCESS_EXITED)) {
         /* A failed check must not start a recovery or a failover before the peers are
          * heard: it may be about a copy another node has taken over meanwhile. */
@@ -1177,14 +1368,18 @@ int lk_engine_decide(const struct lk_view *view, const struct lk_event *ev,
     /* Only a commit can make a queued action ready (or impossible); a passing check,
      * the common event, commits nothing and needs no walk over the view. */
     if (r == 0 && !refused && committed) {
-        advance(ret_plan);
+        advance(ret_plan); /* says whether the view is settled after it */
+    } else if (committed) {
+        ret_plan->settles = false;
     }
     if (ret_plan->overflow) {
         ret_plan->count = 0;
+        ret_plan->settles = false;
         return -ENOMEM;
     }
     if (r < 0) {
         ret_plan->count = 0;
+        ret_plan->settles = false;
     }
     return r;
 }

@@ -75,6 +75,12 @@ struct lk_view {
     /* The index of resources and deps (hier.h), built by the view's owner; NULL, or one
      * built from other arrays: the engine builds its own for the decision. */
     const struct lk_hier *hier;
+    /* The owner vouches that no queued action of the view could start or fail now (every
+     * state it holds came from plans of lk_engine_decide applied whole, each of which said
+     * so in plan.settles, with no definition change since): the engine then looks only at
+     * what a plan changes and its neighbours, not at every resource. false (a view just
+     * loaded, the tables): a full pass first. The decisions are the same either way. */
+    bool settled;
     /* Whether tag's hierarchy has a live backup node to fail over to (the cluster's
      * answer, fixed for the decision); NULL = never (a one-node cluster). */
     bool (*has_backup)(const void *ctx, const char *tag);
@@ -117,6 +123,12 @@ struct lk_act {
     char text[LK_REASON_MAX];
 };
 
+/* One vertex's latest COMMIT in a plan (the engine's). */
+struct lk_plan_slot {
+    size_t vertex; /* + 1; 0: empty */
+    size_t act;    /* + 1 */
+};
+
 /* A plan: the actions decided for one event, in order. Owned by the caller: start from
  * {0}, let lk_engine_decide fill it (it empties it first and reuses its memory), and
  * release it with lk_plan_done. */
@@ -130,11 +142,24 @@ struct lk_plan {
     bool whole_hierarchy;       /* the event's whole_hierarchy, for the rows */
     bool preempt;               /* the event's preempt, for the rows */
     /* The engine's, during lk_engine_decide: the view's index (or its own, own_hier),
-     * and the latest COMMIT of each vertex (act index + 1, 0: none). */
+     * and the latest COMMIT of each vertex that has one, in a hash table by vertex sized
+     * by the plan, not by the view (slots of {vertex + 1, act index + 1}; 0: empty). */
     const struct lk_hier *hier;
     struct lk_hier *own_hier;
-    size_t *last;
-    size_t last_size;
+    struct lk_plan_slot *last;
+    size_t last_size; /* slots: 0 or a power of two */
+    size_t last_used;
+    /* The positions whose queued action may start (or fail) now, because they or a
+     * neighbour changed: those of the current round of advance() (a min-heap) and of the
+     * next one. */
+    size_t *work, work_count, work_cap;
+    size_t *next, next_count, next_cap;
+    size_t cursor; /* the position advance() looks at (SIZE_MAX: not looking) */
+    bool scan;     /* this round looks at every position */
+    /* Out: whether the view, once this plan is applied, is settled (lk_view.settled). */
+    bool settles;
+    /* For the tests: the positions advance() looked at, over the plan's life. */
+    size_t visits;
 };
 
 /* Frees the plan's memory; the plan can be reused afterwards. NULL-safe. */

@@ -31,7 +31,9 @@ void lk_hier_done(struct lk_hier *h)
     free(h->comp_size);
     free(h->member_start);
     free(h->members);
+    uint64_t serial = h->serial;
     memset(h, 0, sizeof(*h));
+    h->serial = serial;
 }
 
 bool lk_hier_matches(const struct lk_hier *h, struct lk_resource *const *resources, size_t count,
@@ -181,6 +183,7 @@ int lk_hier_build(struct lk_hier *h, struct lk_resource *const *resources, size_
                   bool sorted, const struct lk_dep *deps, size_t dep_count)
 {
     lk_hier_done(h);
+    h->serial++;
     h->resources = resources;
     h->count = count;
     h->deps = deps;

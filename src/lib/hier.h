@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine.h"
 
@@ -34,6 +35,8 @@ struct lk_hier {
     size_t *comp_size; /* the vertices of each component (tags only dependencies name too) */
     size_t *member_start, *members; /* the resources of each component, by position */
     bool built;
+    uint64_t serial; /* counts the builds of this struct (kept by lk_hier_done): a user's
+                      * cache of facts by component knows the index it was made for */
 };
 
 /* Builds the index of resources[0..count) (sorted: in strcmp order of their tags) and

@@ -310,6 +310,16 @@ void lk_cluster_send_state(struct lk_cluster *cl)
         return;
     }
     cl->sseq++;
+    /* Nobody to hear it: nothing is built (the state of every resource, at each commit of
+     * a hierarchy's restore, was the loop's biggest cost). A peer that comes gets the
+     * state with its HELLO. */
+    bool anyone = false;
+    for (size_t i = 0; i < cl->peer_count && !anyone; i++) {
+        anyone = cl->membership->alive(cl->net, cl->peers[i].name);
+    }
+    if (!anyone) {
+        return;
+    }
     json_t *msg = state_json(cl);
     if (msg) {
         cl->membership->broadcast(cl->net, msg);

@@ -60,6 +60,10 @@ void lk_cluster_on_local_change(struct lk_cluster *cl);
  * tell the peers when records changed, and reconsider. */
 void lk_cluster_on_owners(void *userdata, bool records);
 
+/* Definitions changed (the bus's defined topic; userdata: the struct lk_cluster): which
+ * hierarchies reconciliation must look at is found again. */
+void lk_cluster_on_defined(void *userdata, const char *tag);
+
 /* The definition of tags changed (committed): send the new objects to every node
  * concerned. extra_peer (may be NULL) gets them too (an unextended node). */
 void lk_cluster_push(struct lk_cluster *cl, const char *const *tags, size_t count,

@@ -92,6 +92,16 @@ struct lk_cluster {
 
     struct lk_keyroll keyroll; /* a cluster key rotation (keyroll.c) */
 
+    /* Reconciliation's cache (cluster_owner.c): the components of the node's index that
+     * placement may reconcile (a member extended to another node, or with a record),
+     * ascending. Valid for the index build live_serial and live_records records, until
+     * a definition changes (lk_cluster_on_defined). */
+    size_t *live;
+    size_t live_count;
+    uint64_t live_serial;
+    size_t live_records;
+    bool live_valid;
+
     struct lk_gather *gathers; /* commands waiting for the peers' events (incident.c) */
     uint64_t gather_seq;       /* the last gather's id */
 

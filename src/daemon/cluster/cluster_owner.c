@@ -530,6 +530,93 @@ static void each_hierarchy(struct lk_cluster *cl, const struct lk_pevent *ev)
     free(done);
 }
 
+void lk_cluster_on_defined(void *userdata, const char *tag)
+{
+    (void) tag;
+    struct lk_cluster *cl = userdata;
+    if (cl) {
+        cl->live_valid = false; /* an extend, a dependency or a resource came or went */
+    }
+}
+
+/* The components of index h that placement may reconcile (cl->live), found again when the
+ * index was rebuilt, a record was added (records are never dropped) or a definition
+ * changed since: O(n log n) then, nothing otherwise. False when out of memory. */
+static bool find_live(struct lk_cluster *cl, const struct lk_hier *h)
+{
+    if (cl->live_valid && cl->live_serial == h->serial && cl->live_records == cl->owners->count) {
+        return true;
+    }
+    struct lk_node *node = cl->node;
+    bool *mark = calloc(h->comp_count ? h->comp_count : 1, sizeof(*mark));
+    size_t *live = calloc(h->comp_count ? h->comp_count : 1, sizeof(*live));
+    if (!mark || !live) {
+        free(mark);
+        free(live);
+        return false;
+    }
+    for (size_t i = 0; i < h->count; i++) {
+        const char *t = h->resources[i]->tag;
+        mark[h->comp[i]] |= lk_cluster_is_clustered(node, t) || lk_owners_find(cl->owners, t);
+    }
+    size_t n = 0;
+    for (size_t c = 0; c < h->comp_count; c++) {
+        if (mark[c]) {
+            live[n++] = c;
+        }
+    }
+    free(mark);
+    free(cl->live);
+    cl->live = live;
+    cl->live_count = n;
+    cl->live_serial = h->serial;
+    cl->live_records = cl->owners->count;
+    cl->live_valid = true;
+    return true;
+}
+
+/* Reconciles every hierarchy placement may act on, as each_hierarchy does, without
+ * building a view for the others (placement's reconcile() returns at once for a
+ * hierarchy with no member extended to another node and no record): a lone node's
+ * hierarchy costs nothing at each kick, and a kick costs what the clustered hierarchies
+ * cost, not a pass over every resource. The components are numbered in the order of their
+ * first member, so they come in each_hierarchy's order, each from its first member.
+ * False when the index or the cache cannot be had: then each_hierarchy does it. */
+static bool reconcile_live(struct lk_cluster *cl, const struct lk_pevent *ev)
+{
+    struct lk_node *node = cl->node;
+    const struct lk_hier *h = lk_node_hier(node);
+    if (!h || !find_live(cl, h)) {
+        return false;
+    }
+    uint64_t serial = h->serial;
+    size_t n = cl->live_count;
+    size_t *live = malloc((n ? n : 1) * sizeof(*live));
+    if (!live) {
+        return false;
+    }
+    memcpy(live, cl->live, n * sizeof(*live));
+    for (size_t k = 0; k < n; k++) {
+        if (h->serial != serial || !h->built) {
+            /* A decision changed the definitions (never seen): the rest at the next kick,
+             * over the new index. */
+            lk_cluster_kick(cl);
+            break;
+        }
+        char tag[LK_TAG_MAX + 1];
+        snprintf(tag, sizeof(tag), "%s", h->resources[h->members[h->member_start[live[k]]]]->tag);
+        struct pview pv;
+        if (!lk_node_find(node, tag) || !build_view(cl, tag, &pv)) {
+            continue;
+        }
+        char err[LK_REASON_MAX];
+        (void) decide(cl, &pv, ev, err, sizeof(err));
+        free_view(&pv);
+    }
+    free(live);
+    return true;
+}
+
 void lk_owner_reconcile(struct lk_cluster *cl)
 {
     struct lk_node *node = cl->node;
@@ -537,7 +624,9 @@ void lk_owner_reconcile(struct lk_cluster *cl)
         return;
     }
     struct lk_pevent ev = {.type = LK_PEV_RECONCILE};
-    each_hierarchy(cl, &ev);
+    if (!reconcile_live(cl, &ev)) {
+        each_hierarchy(cl, &ev);
+    }
     cl->orphan_check = false;
 }
 

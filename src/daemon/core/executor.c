@@ -581,6 +581,9 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
             }
             lk_act_apply(act, res);
         }
+        /* Whether the next decision may look only near what it changes (engine.h). */
+        node->settled = plan->settles && plan->hier == &node->hier;
+        node->settled_serial = node->hier.serial;
     }
 
     /* 2. Tell. */

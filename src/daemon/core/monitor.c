@@ -76,6 +76,7 @@ struct lk_monitor {
     size_t count, capacity;
     unsigned running;
     uint64_t syncs; /* counts sync_many calls: one nested in another shows up */
+    size_t active;  /* the watches that are active */
 };
 
 static const enum lk_action depth_action[DEPTHS] = {LK_ACTION_QUICKCHK, LK_ACTION_DEEPCHK};
@@ -467,6 +468,9 @@ static void disarm(struct watch *w)
     }
     unwatch_process(w);
     unwatch_cgroup(w);
+    if (w->active) {
+        w->mon->active--;
+    }
     w->active = false;
     w->pidfile_warned = false;
 }
@@ -513,6 +517,7 @@ static void sync_one(struct lk_monitor *mon, const char *tag, int busy)
     uint64_t now = lk_mono_usec();
     bool starting = !w->active;
     w->active = true;
+    mon->active += starting;
     const uint64_t interval[DEPTHS] = {res->settings.quickchk_interval_usec,
                                        res->settings.deepchk_interval_usec};
     for (int d = 0; d < DEPTHS; d++) {
@@ -552,15 +557,39 @@ void lk_monitor_sync(struct lk_monitor *mon, const char *tag)
     }
 }
 
-/* Whether each hierarchy (a component of the node's index) has an action pending;
- * NULL when out of memory. */
-static bool *busy_hierarchies(const struct lk_node *node, const struct lk_hier *h)
+/* Whether component c of index h has an action pending: its members until the first. */
+static bool comp_busy(const struct lk_node *node, const struct lk_hier *h, size_t c)
 {
-    bool *busy = calloc(h->comp_count ? h->comp_count : 1, sizeof(*busy));
-    for (size_t r = 0; busy && r < node->count; r++) {
-        busy[h->comp[r]] |= node->resources[r]->pending != LK_PENDING_NONE;
+    for (size_t k = h->member_start[c]; k < h->member_start[c + 1]; k++) {
+        if (node->resources[h->members[k]]->pending != LK_PENDING_NONE) {
+            return true;
+        }
     }
-    return busy;
+    return false;
+}
+
+/* Whether each hierarchy (a component of the node's index) has an action pending, for
+ * the components listed (comps[0..n)), or for every one (comps NULL); busy holds a flag
+ * per component. */
+static void find_busy(const struct lk_node *node, const struct lk_hier *h, const size_t *comps,
+                      size_t n, bool *busy)
+{
+    if (!comps) {
+        memset(busy, 0, (h->comp_count ? h->comp_count : 1) * sizeof(*busy));
+        for (size_t r = 0; r < node->count; r++) {
+            busy[h->comp[r]] |= node->resources[r]->pending != LK_PENDING_NONE;
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        busy[comps[i]] = comp_busy(node, h, comps[i]);
+    }
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *) a, y = *(const size_t *) b;
+    return x < y ? -1 : x > y;
 }
 
 /* Syncs every resource of the hierarchies of tags[0..count) (every resource: tags
@@ -568,42 +597,81 @@ static bool *busy_hierarchies(const struct lk_node *node, const struct lk_hier *
  * idle hierarchies are synced in the view's order; of a busy hierarchy, a sync only
  * disarms an active watch (an inactive one has no timer, run or watch left), so only
  * the active watches are visited: a commit in the middle of a hierarchy's restore
- * costs a pass over flags, not a sync of each member. A sync may hand an event to the
- * executor (a watched process found gone), which commits and syncs in turn: then the
- * busy hierarchies are found again before the next sync. */
+ * costs a look at its members up to the first busy one (the busy hierarchies of the
+ * tags only) and at the active watches, not a pass over every resource. A sync may hand
+ * an event to the executor (a watched process found gone), which commits and syncs in
+ * turn: then the busy hierarchies are found again before the next sync. */
 static void sync_many(struct lk_monitor *mon, const char *const *tags, size_t count)
 {
     struct lk_node *node = mon->node;
     const struct lk_hier *h = lk_node_hier(node);
     bool *follow = h ? calloc(h->comp_count ? h->comp_count : 1, sizeof(*follow)) : NULL;
-    bool *busy = h ? busy_hierarchies(node, h) : NULL;
-    if (!follow || !busy) {
+    bool *busy = h ? calloc(h->comp_count ? h->comp_count : 1, sizeof(*busy)) : NULL;
+    size_t *comps = tags ? calloc(count ? count : 1, sizeof(*comps)) : NULL;
+    if (!follow || !busy || (tags && !comps)) {
         /* Out of memory: every resource on its own. */
         free(follow);
         free(busy);
+        free(comps);
         for (size_t r = 0; r < node->count; r++) {
             sync_one(mon, node->resources[r]->tag, -1);
         }
         return;
     }
+    size_t nc = 0;
     for (size_t i = 0; tags && i < count; i++) {
         size_t v;
-        if (lk_hier_vertex(h, tags[i], &v)) {
+        if (lk_hier_vertex(h, tags[i], &v) && !follow[h->comp[v]]) {
             follow[h->comp[v]] = true;
+            comps[nc++] = h->comp[v];
+        }
+    }
+    find_busy(node, h, tags ? comps : NULL, nc, busy);
+    /* The resources to sync, in the view's order: every one, or the members of the
+     * idle hierarchies followed. */
+    size_t *todo = NULL, nt = 0;
+    if (tags) {
+        size_t total = 0;
+        for (size_t i = 0; i < nc; i++) {
+            total += busy[comps[i]] ? 0 : h->member_start[comps[i] + 1] - h->member_start[comps[i]];
+        }
+        todo = calloc(total ? total : 1, sizeof(*todo));
+        for (size_t i = 0; todo && i < nc; i++) {
+            for (size_t k = h->member_start[comps[i]];
+                 !busy[comps[i]] && k < h->member_start[comps[i] + 1]; k++) {
+                todo[nt++] = h->members[k];
+            }
+        }
+        if (!todo) {
+            /* Out of memory: the pass over every followed position below. */
+            nt = 0;
+        } else if (nc > 1) {
+            qsort(todo, nt, sizeof(*todo), cmp_size);
         }
     }
     uint64_t mine = ++mon->syncs;
-    for (size_t r = 0; r < node->count; r++) {
+    size_t from = 0; /* where the pass over every followed position starts */
+    if (todo) {
+        /* The members of the idle hierarchies, until a sync commits (a nested commit):
+         * then, from the position after that sync, every followed position as below,
+         * which finds the busy hierarchies again first. */
+        size_t after = 0;
+        for (size_t i = 0; i < nt && mon->syncs == mine; i++) {
+            if (!busy[h->comp[todo[i]]]) {
+                sync_one(mon, node->resources[todo[i]]->tag, 0);
+            }
+            after = todo[i] + 1;
+        }
+        from = mon->syncs != mine ? after : node->count;
+    }
+    for (size_t r = from; r < node->count; r++) {
         if (tags && !follow[h->comp[r]]) {
             continue;
         }
         if (mon->syncs != mine) {
             /* A nested commit: the states changed (never the resources or the
              * dependencies: only definitions change those). */
-            free(busy);
-            if (!(busy = busy_hierarchies(node, h))) {
-                break;
-            }
+            find_busy(node, h, tags ? comps : NULL, nc, busy);
             mine = mon->syncs;
         }
         if (!busy[h->comp[r]]) {
@@ -612,9 +680,9 @@ static void sync_many(struct lk_monitor *mon, const char *const *tags, size_t co
     }
     /* The active watches of busy hierarchies: their tags first (a sync may not change
      * the list, but a copy is simpler to trust), then each disarmed. */
-    size_t n = 0;
+    size_t nd = 0;
     char(*disarm_tags)[LK_TAG_MAX + 1] = NULL;
-    for (size_t i = 0; busy && i < mon->count; i++) {
+    for (size_t i = 0; mon->active > 0 && i < mon->count; i++) {
         struct watch *w = mon->watches[i];
         size_t v;
         if (!w->active || !lk_hier_vertex(h, w->tag, &v) || v >= h->count ||
@@ -624,12 +692,14 @@ static void sync_many(struct lk_monitor *mon, const char *const *tags, size_t co
         if (!disarm_tags && !(disarm_tags = calloc(mon->count, sizeof(*disarm_tags)))) {
             break;
         }
-        snprintf(disarm_tags[n++], sizeof(disarm_tags[0]), "%s", w->tag);
+        snprintf(disarm_tags[nd++], sizeof(disarm_tags[0]), "%s", w->tag);
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < nd; i++) {
         sync_one(mon, disarm_tags[i], 1);
     }
     free(disarm_tags);
+    free(todo);
+    free(comps);
     free(follow);
     free(busy);
 }

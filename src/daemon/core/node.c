@@ -267,8 +267,10 @@ const struct lk_hier *lk_node_hier(struct lk_node *node)
 
 struct lk_view lk_node_view(struct lk_node *node)
 {
+    const struct lk_hier *h = lk_node_hier(node);
     return (struct lk_view){
-            .hier = lk_node_hier(node),
+            .hier = h,
+            .settled = h && node->settled && h->serial == node->settled_serial,
             .resources = node->resources,
             .count = node->count,
             .node = node->name,

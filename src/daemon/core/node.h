@@ -55,6 +55,11 @@ struct lk_node {
      * other arrays. */
     struct lk_hier hier;
     bool hier_stale;
+    /* The view is settled (engine.h's lk_view.settled) for the index build settled_serial:
+     * the executor notes it after applying each plan (the plan's settles); false from the
+     * load until the first plan, and after any definition change (a new index build). */
+    bool settled;
+    uint64_t settled_serial;
     struct lk_extend *extends; /* where each resource is extended, with priorities; owned */
     size_t extend_count;
 
