@@ -2,6 +2,7 @@
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import tempfile
@@ -417,3 +418,33 @@ def app_pid(state, node):
     except (OSError, ValueError):
         return None
     return pid if alive(pid) else None
+
+
+class Client:
+    """One request per connection over run/lkd.sock, as lkcli does."""
+
+    def __init__(self, root):
+        self.path = os.path.join(root, "run", "lkd.sock")
+
+    def call(self, cmd, args, timeout=3600):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(self.path)
+            s.sendall((json.dumps({"v": 1, "cmd": cmd, "args": args}) + "\n").encode())
+            buf = b""
+            while True:
+                while b"\n" not in buf:
+                    chunk = s.recv(1 << 20)
+                    if not chunk:
+                        raise RuntimeError(f"{cmd}: connection closed")
+                    buf += chunk
+                line, buf = buf.split(b"\n", 1)
+                msg = json.loads(line)
+                if "progress" in msg:
+                    continue
+                if not msg.get("ok"):
+                    raise RuntimeError(f"{cmd} {args}: {msg.get('error')}")
+                return msg.get("data")
+        finally:
+            s.close()

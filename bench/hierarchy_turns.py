@@ -21,43 +21,12 @@ import argparse
 import base64
 import json
 import os
-import socket
 import statistics
 import subprocess
 import threading
 import time
 
-from common import Node, free_ports
-
-
-class Client:
-    """One request per connection over run/lkd.sock."""
-
-    def __init__(self, root):
-        self.path = os.path.join(root, "run", "lkd.sock")
-
-    def call(self, cmd, args, timeout=3600):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout)
-        try:
-            s.connect(self.path)
-            s.sendall((json.dumps({"v": 1, "cmd": cmd, "args": args}) + "\n").encode())
-            buf = b""
-            while True:
-                while b"\n" not in buf:
-                    chunk = s.recv(1 << 20)
-                    if not chunk:
-                        raise RuntimeError(f"{cmd}: connection closed")
-                    buf += chunk
-                line, buf = buf.split(b"\n", 1)
-                msg = json.loads(line)
-                if "progress" in msg:
-                    continue
-                if not msg.get("ok"):
-                    raise RuntimeError(f"{cmd} {args}: {msg.get('error')}")
-                return msg.get("data")
-        finally:
-            s.close()
+from common import Client, Node, free_ports
 
 
 class Pinger(threading.Thread):

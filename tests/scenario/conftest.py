@@ -450,3 +450,36 @@ def netns_ok():
     why = clustermod.netns_usable()
     if why:
         pytest.skip(why)
+
+
+def sanitized_build():
+    """Whether LK_BUILD is the ASan + UBSan build (its lkd carries the ASan runtime): tests
+    of big hierarchies size themselves down there."""
+    try:
+        return b"__asan_init" in (BUILD / "lkd").read_bytes()
+    except OSError:
+        return False
+
+
+def socket_request(node, cmd, args, timeout=120):
+    """One request over the node's run/lkd.sock, as lkcli sends it; the final reply's data
+    (progress lines skipped). Asserts it succeeded."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(str(node.root / "run" / "lkd.sock"))
+        s.sendall((json.dumps({"v": 1, "cmd": cmd, "args": args}) + "\n").encode())
+        buf = b""
+        while True:
+            while b"\n" not in buf:
+                chunk = s.recv(1 << 20)
+                assert chunk, f"{cmd}: lkd closed the connection"
+                buf += chunk
+            line, buf = buf.split(b"\n", 1)
+            msg = json.loads(line)
+            if "progress" in msg:
+                continue
+            assert msg.get("ok"), f"{cmd} {args}: {msg.get('error')}"
+            return msg.get("data")
+    finally:
+        s.close()

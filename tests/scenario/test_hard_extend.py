@@ -20,22 +20,13 @@ import base64
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 
+from conftest import sanitized_build
+from conftest import socket_request as request
 from cluster import wait_for
-
-
-def sanitized_build():
-    """Whether LK_BUILD is the ASan + UBSan build (its lkd carries the ASan runtime)."""
-    lkd = os.path.join(os.environ.get("LK_BUILD", "build"), "lkd")
-    try:
-        with open(lkd, "rb") as f:
-            return b"__asan_init" in f.read()
-    except OSError:
-        return False
 
 
 # 1,000 resources on the plain build; under ASan + UBSan (a run that looks for memory
@@ -45,29 +36,6 @@ sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))  # status nests the c
 STATUS_BOUND_S = 3     # each status answer on node2 while it applies the definitions
 WORST_TURN_MS = 500    # node2's worst loop turn (wall clock) over the whole test
 OPERATION_BOUND_S = 900
-
-
-def request(node, cmd, args):
-    """One request over run/lkd.sock; the final reply's data (progress lines skipped)."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(120)
-    try:
-        s.connect(str(node.root / "run" / "lkd.sock"))
-        s.sendall((json.dumps({"v": 1, "cmd": cmd, "args": args}) + "\n").encode())
-        buf = b""
-        while True:
-            while b"\n" not in buf:
-                chunk = s.recv(1 << 20)
-                assert chunk, f"{cmd}: lkd closed the connection"
-                buf += chunk
-            line, buf = buf.split(b"\n", 1)
-            msg = json.loads(line)
-            if "progress" in msg:
-                continue
-            assert msg.get("ok"), f"{cmd} {args}: {msg.get('error')}"
-            return msg.get("data")
-    finally:
-        s.close()
 
 
 def guard_pid(node):

@@ -23,22 +23,14 @@ about 1.5 s (the guard fenced the node) and the 1,000-resource start-up 3.8 s (p
 
 import base64
 import json
-import os
 import socket
 import subprocess
 import sys
 import threading
 import time
 
-
-def sanitized_build():
-    """Whether LK_BUILD is the ASan + UBSan build (its lkd carries the ASan runtime)."""
-    lkd = os.path.join(os.environ.get("LK_BUILD", "build"), "lkd")
-    try:
-        with open(lkd, "rb") as f:
-            return b"__asan_init" in f.read()
-    except OSError:
-        return False
+from conftest import sanitized_build
+from conftest import socket_request as request
 
 
 # 1,000 resources on the plain build (the issue's size); under ASan + UBSan, whose run of
@@ -55,29 +47,6 @@ MANY = 300 if sanitized_build() else 1000
 # is ~20 ms, and the stalls this catches were 1.5 s and more).
 LOOP_BOUND_MS = 500
 PING_BOUND_S = 3
-
-
-def request(node, cmd, args):
-    """One request over run/lkd.sock; the final reply's data (progress lines skipped)."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(60)
-    try:
-        s.connect(str(node.root / "run" / "lkd.sock"))
-        s.sendall((json.dumps({"v": 1, "cmd": cmd, "args": args}) + "\n").encode())
-        buf = b""
-        while True:
-            while b"\n" not in buf:
-                chunk = s.recv(65536)
-                assert chunk, f"{cmd}: lkd closed the connection"
-                buf += chunk
-            line, buf = buf.split(b"\n", 1)
-            msg = json.loads(line)
-            if "progress" in msg:
-                continue
-            assert msg.get("ok"), f"{cmd} {args}: {msg.get('error')}"
-            return msg.get("data")
-    finally:
-        s.close()
 
 
 class StatusPoller(threading.Thread):
