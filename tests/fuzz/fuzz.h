@@ -23,6 +23,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         }                                                                                          \
     } while (0)
 
+/* One mode of a target: the input after its first byte. */
+typedef void fuzz_mode_fn(const uint8_t *data, size_t size);
+
+/* The entry of a target with four modes: the first byte's low two bits pick the mode,
+ * which gets the rest. An empty input does nothing. */
+static inline int fuzz_four_modes(const uint8_t *data, size_t size, fuzz_mode_fn *const modes[4])
+{
+    if (size > 0) {
+        modes[data[0] & 3](data + 1, size - 1);
+    }
+    return 0;
+}
+
 /* data as a malloc'ed NUL-terminated string (cut at its first NUL byte, as every C string
  * the project reads is). Never NULL: an allocation failure aborts. */
 static inline char *fuzz_strndup(const uint8_t *data, size_t size)

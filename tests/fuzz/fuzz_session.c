@@ -340,22 +340,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(sodium_init() >= 0, "sodium_init");
         ready = true;
     }
-    if (size == 0) {
-        return 0;
-    }
-    switch (data[0] & 3) {
-    case 0:
-        received(data + 1, size - 1);
-        break;
-    case 1:
-        sealed(data + 1, size - 1);
-        break;
-    case 2:
-        exchange(data + 1, size - 1);
-        break;
-    default:
-        hello(data + 1, size - 1);
-        break;
-    }
-    return 0;
+    static fuzz_mode_fn *const modes[4] = {received, sealed, exchange, hello};
+    return fuzz_four_modes(data, size, modes);
 }

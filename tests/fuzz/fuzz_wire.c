@@ -227,22 +227,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(sodium_init() >= 0, "sodium_init");
         ready = true;
     }
-    if (size == 0) {
-        return 0;
-    }
-    switch (data[0] & 3) {
-    case 0:
-        stream(data + 1, size - 1);
-        break;
-    case 1:
-        sealed(data + 1, size - 1);
-        break;
-    case 2:
-        replay(data + 1, size - 1);
-        break;
-    default:
-        key_text(data + 1, size - 1);
-        break;
-    }
-    return 0;
+    static fuzz_mode_fn *const modes[4] = {stream, sealed, replay, key_text};
+    return fuzz_four_modes(data, size, modes);
 }

@@ -542,6 +542,7 @@ class Cluster:
         self.mesh(nodes)
         self.configure(nodes, heartbeat_ms=heartbeat_ms, misses=misses, **settings)
         self.wait_all_alive(nodes)
+        self.wait_all_synced(nodes)
         return nodes
 
     def mesh(self, nodes):
@@ -583,6 +584,20 @@ class Cluster:
                     continue
                 wait_for(lambda n=n, p=p: n.peer_state(p) == "ALIVE", timeout=timeout,
                          what=f"{n.name} to see {p.name} ALIVE")
+
+    def wait_all_synced(self, nodes=None, timeout=30):
+        """Until every node has every other's data, states and view of the members (node
+        list: synced): before that a restore is refused ("has just come back")."""
+        nodes = nodes or self.members()
+        names = {n.name for n in nodes}
+
+        def synced(n):
+            peers = [e for e in n.node_list()["nodes"] if e["name"] in names and not e["self"]]
+            return len(peers) == len(nodes) - 1 and all(e["synced"] for e in peers)
+
+        for n in nodes:
+            wait_for(lambda n=n: synced(n), timeout=timeout,
+                     what=f"{n.name} to have every other node's data and state")
 
     def wait_dead(self, observer_nodes, dead, timeout=30):
         for n in observer_nodes:

@@ -1579,9 +1579,13 @@ json_t *lk_cluster_status_json(struct lk_cluster *cl)
                                     "protocol", LK_WIRE_PROTO_MAX, "version", LK_SOFTWARE_VERSION));
     for (size_t i = 0; cl && i < cl->peer_count; i++) {
         const struct peer *p = &cl->peers[i];
+        /* Synced: what placement waits for before it restores or takes anything over
+         * (placement.c, peer_not_synced): the data exchange done, its states and its view
+         * of the members heard since it came (back). Until then `node list` says pending. */
+        bool synced = p->synced && p->states && p->alive_set;
         json_t *n = json_pack("{s:s,s:s,s:b,s:b,s:b,s:b}", "name", p->name, "state",
                               p->alive ? "ALIVE" : "DEAD", "self", false, "witness", p->witness,
-                              "synced", p->synced, "configured", p->configured);
+                              "synced", synced, "configured", p->configured);
         /* The protocol and software version of its last session (the comm paths'). */
         size_t j;
         json_t *e;
