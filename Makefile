@@ -4,6 +4,7 @@
 #   make stop   end the demo
 #   make test   the same set-up, then every test, plain and under ASan + UBSan, and each
 #               fuzzer for a few seconds
+#   make install  PREFIX (default /usr/local), DESTDIR: docs/PACKAGING.md
 #   make fuzz   each libFuzzer target for FUZZ_SECONDS (docs/FUZZING.md); fuzz-long: an hour
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -109,8 +110,12 @@ sim: build
 	$(BUILD)/tests/sim/lksim --seed $(SEED) --seeds $(SEEDS) --steps $$(( $(STEPS) / $(SEEDS) )) \
 		--nodes $(NODES) --faults $(FAULTS) --keep-going
 
+# make install [PREFIX=/usr] [DESTDIR=/tmp/stage]: the commands, the templates, the man
+# pages, the systemd units, sysusers/tmpfiles, logrotate and bash completion
+# (docs/PACKAGING.md). The build's prefix follows PREFIX; DESTDIR stages the whole tree.
 install: build
-	meson install -C $(BUILD)
+	@meson configure $(BUILD) --prefix=$(PREFIX) >/dev/null
+	meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -5,7 +5,9 @@
  * Start-up: lock the root (one daemon per root), open and check the database, load the
  * resources, detach (unless -f) and report readiness to the parent through a pipe only
  * once the command socket listens, then hand every resource to the engine (probe or
- * restore as it decides). SIGTERM and SIGINT stop the daemon like `lkstop -f`: scripts
+ * restore as it decides). Under systemd (lkd -f in packaging/systemd/lkd.service) the
+ * same moment is READY=1, the stop order's start STOPPING=1, and the loop pings the
+ * watchdog (io/sdnotify.h). SIGTERM and SIGINT stop the daemon like `lkstop -f`: scripts
  * that run keep running in their own sessions, and the next start probes.
  *
  * The event map (bus.h; every subscription is made here, in this order):
@@ -68,6 +70,7 @@
 #include "node.h"
 #include "proto.h"
 #include "runner.h"
+#include "sdnotify.h"
 #include "store.h"
 
 #define DEFAULT_ROOT "/opt/openkeeper"
@@ -313,9 +316,14 @@ static void arm_stop(struct stopper *s)
     }
 }
 
+static struct lk_sdnotify sdnotify; /* systemd's readiness, status and watchdog */
+
 static void on_stop_request(void *userdata, enum lk_bus_stop why)
 {
     struct stopper *s = userdata;
+    lk_sdnotify_stopping(&sdnotify, why == LK_BUS_STOP_RUNNING
+                                            ? "stopping: applications keep running"
+                                            : "stopping: taking the resources out of service");
     if (why == LK_BUS_STOP_RUNNING) {
         s->leave_now = true;
     } else {
@@ -542,6 +550,13 @@ int main(int argc, char **argv)
     } else {
         node.loopwatch = &loopwatch;
     }
+    /* Under systemd (packaging/systemd/lkd.service): the watchdog's pings come from this
+     * loop, so a loop that stops turning stops them. */
+    r = lk_sdnotify_start(&sdnotify, node.loop);
+    if (r < 0) {
+        lk_log(LK_LOG_WARNING, "cannot ping the service manager's watchdog: %s, ignoring",
+               uv_strerror(r));
+    }
     node.bus = lk_bus_new();
     if (!node.bus) {
         die("out of memory");
@@ -596,12 +611,17 @@ int main(int argc, char **argv)
         die("%s", err);
     }
     report_ready();
+    char ready[LK_TAG_MAX + 128];
+    snprintf(ready, sizeof(ready), "node '%s' serves, %zu resources%s", node.name, node.count,
+             node.witness ? " (witness)" : "");
+    lk_sdnotify_ready(ready);
 
     uv_run(node.loop, UV_RUN_DEFAULT);
     /* stop_step told the peers and closed the comm paths; if the loop ended any other
      * way, close them without a word (LK_LEAVE_CRASH). Then let the closes finish. */
     lk_cluster_stop(cluster, LK_LEAVE_CRASH);
     uv_close((uv_handle_t *) &stopper.timer, NULL);
+    lk_sdnotify_stop(&sdnotify);
     lk_catchup_stop(&node);
     lk_executor_stop(&node);
     if (node.loopwatch) {
