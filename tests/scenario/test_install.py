@@ -212,7 +212,7 @@ def test_lkcli_page_names_every_command_and_setting(staged):
     text = subprocess.run(["man", "-l", str(inside(dest, d["mandir"] / "man8/lkcli.8"))],
                           capture_output=True, text=True, env=dict(_clean_env(), MANWIDTH="200"),
                           timeout=60).stdout
-    for words in ["status", "log", "resource create gen", "resource restore", "resource remove",
+    for words in ["status", "metrics", "log", "resource create gen", "resource restore", "resource remove",
                   "resource delete", "resource extend", "resource unextend",
                   "resource update-script", "resource config", "resource test", "resource why",
                   "resource reset", "resource list", "dependency create", "dependency delete",
@@ -254,7 +254,8 @@ def test_bash_completion(staged, make_node, tmp_path):
         assert p.returncode == 0, p.stderr
     lkcli = inside(dest, comp / "lkcli")
     assert complete(lkcli, ["lkcli", ""])[0] == sorted(
-        ["status", "resource", "dependency", "log", "node", "commpath", "cluster", "web"])
+        ["status", "metrics", "resource", "dependency", "log", "node", "commpath", "cluster",
+         "web"])
     assert complete(lkcli, ["lkcli", "--json", "res"])[0] == ["resource"]
     got = complete(lkcli, ["lkcli", "resource", ""])[0]
     assert {"create", "restore", "remove", "delete", "extend", "unextend", "update-script",
