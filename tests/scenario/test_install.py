@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, _clean_env, wait_for
+from conftest import BUILD, REPO, _clean_env, wait_for
 
 COMMANDS = {"bin": ["lkcli", "lkstart", "lkstop", "ins_list", "lk_err"], "sbin": ["lkd", "lkguard"]}
 MAN_PAGES = ["man8/lkd.8", "man8/lkguard.8", "man8/lkcli.8", "man8/lkstart.8", "man8/lkstop.8",
@@ -72,6 +72,9 @@ def test_install_puts_every_file_in_place(staged):
             f = inside(dest, d[kind] / name)
             assert f.is_file() and os.access(f, os.X_OK), f
     assert inside(dest, d["datadir"] / "openkeeper" / "templates" / "sh" / "restore").is_file()
+    # The dashboard's files, where lkweb looks for them (once the tree has them).
+    for f in (REPO / "web").glob("*") if (REPO / "web").is_dir() else []:
+        assert inside(dest, d["datadir"] / "openkeeper" / "web" / f.name).exists(), f.name
     lib = d["prefix"] / "lib"
     expected = [lib / "systemd/system/lkd.service", lib / "systemd/system/lkweb.service",
                 lib / "sysusers.d/openkeeper.conf", lib / "tmpfiles.d/openkeeper.conf",
