@@ -6,7 +6,7 @@ pkgs="gcc make meson ninja-build pkg-config libuv1-dev libsqlite3-dev libjansson
 libinih-dev libsodium-dev libcmocka-dev libacl1-dev python3 python3-pytest clang-format clang procps psmisc
 iproute2 bash"
 missing=""
-pkgs="$pkgs scdoc libsystemd-dev man-db groff-base bash-completion" # make install (docs/PACKAGING.md)
+pkgs="$pkgs scdoc libsystemd-dev man-db groff-base bash-completion" # docs/PACKAGING.md
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done

@@ -215,7 +215,8 @@ def test_lkcli_page_names_every_command_and_setting(staged):
     text = subprocess.run(["man", "-l", str(inside(dest, d["mandir"] / "man8/lkcli.8"))],
                           capture_output=True, text=True, env=dict(_clean_env(), MANWIDTH="200"),
                           timeout=60).stdout
-    for words in ["status", "metrics", "log", "resource create gen", "resource restore", "resource remove",
+    for words in ["status", "metrics", "log", "resource create gen", "resource restore",
+                  "resource remove",
                   "resource delete", "resource extend", "resource unextend",
                   "resource update-script", "resource config", "resource test", "resource why",
                   "resource reset", "resource list", "dependency create", "dependency delete",
