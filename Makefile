@@ -112,9 +112,10 @@ sim: build
 
 # make install [PREFIX=/usr] [DESTDIR=/tmp/stage]: the commands, the templates, the man
 # pages, the systemd units, sysusers/tmpfiles, logrotate and bash completion
-# (docs/PACKAGING.md). The build's prefix follows PREFIX; DESTDIR stages the whole tree.
+# (docs/PACKAGING.md). A PREFIX given here (or in the environment) becomes the build's
+# prefix; without one the build keeps its own. DESTDIR stages the whole tree.
 install: build
-	@meson configure $(BUILD) --prefix=$(PREFIX) >/dev/null
+	$(if $(filter-out file,$(origin PREFIX)),@meson configure $(BUILD) --prefix=$(PREFIX) >/dev/null)
 	meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
 
 clean:
