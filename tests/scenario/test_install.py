@@ -281,6 +281,9 @@ def test_bash_completion(staged, make_node, tmp_path):
     got, err = complete(lkcli, ["lkcli", "--root", str(node.root), "resource", "restore",
                                 "--tag", "we"])
     assert got == ["web1", "web2"] and err == ""
+    got, err = complete(lkcli, ["lkcli", "--root", "=", str(node.root), "resource",
+                                "reset", "--tag", "d"])
+    assert got == ["db"] and err == ""
     got, err = complete(lkcli, ["lkcli", "resource", "why", "--tag", ""],
                         {"LKROOT": str(node.root)})
     assert got == ["db", "web1", "web2"] and err == ""
