@@ -139,7 +139,7 @@ static void lk_settings_get__unknown_key_and_every_key(void **state)
     for (; lk_cluster_settings_keys[n]; n++) {
         assert_non_null(lk_cluster_settings_get(&s, lk_cluster_settings_keys[n], buf, sizeof(buf)));
     }
-    assert_int_equal(n, 9);
+    assert_int_equal(n, 10);
     assert_string_equal(lk_cluster_settings_get(&s, "heartbeat-interval-ms", buf, sizeof(buf)),
                         "200");
     assert_string_equal(lk_cluster_settings_get(&s, "quorum", buf, sizeof(buf)), "");
