@@ -16,7 +16,7 @@ import threading
 import lkapp
 import pytest
 from cluster import wait_eq, wait_for
-from conftest import one_line_error
+from conftest import one_line_error, socket_request
 
 SECRET = "s3cret-0123456789abcdef-ABCDEF"
 
@@ -191,6 +191,10 @@ def test_failing_hook_is_retried_then_delivers_in_order(node, tmp_path):
     control.write_text("1\n")
     script = exec_hook(d, control)
     node.cli("cluster", "alert", "add", "--name", "flaky", "--exec", script, "--events", "all")
+    # Another hook watches the alerts' own events: it hears about the failing one.
+    w = hook_dir(tmp_path, "watch")
+    node.cli("cluster", "alert", "add", "--name", "watch", "--exec", exec_hook(w), "--events",
+             "1715-1729")
     for i in range(3):
         node.lk_err("-c", "ERROR", "-n", str(9100 + i), "-p", "test", f"boom {i}", check=True)
     mine = [e["seq"] for e in node.log_events() if e["message"].startswith("boom ")]
@@ -220,6 +224,9 @@ def test_failing_hook_is_retried_then_delivers_in_order(node, tmp_path):
                 if 1715 <= e["number"] <= 1729 and "'flaky'" in e["message"]]
     wait_for(lambda: any(e["number"] == 1720 for e in node.log_events()),
              what="the recovered event")
+    wait_for(lambda: [e["number"] for e in lines(w / f"events-{node.name}.jsonl")
+                      if "'flaky'" in e["message"]] == [1717, 1720],
+             what="the watching hook to hear of flaky's failure and recovery")
     a = alerts(node)["flaky"]
     assert a["delivered"] >= 3 and a["gave_up"] == 0
 
@@ -314,3 +321,43 @@ def test_bad_alert_input_is_refused_with_one_line_and_nothing_changes(node, tmp_
     assert sorted(alerts(node)) == [f"h{i:02d}" for i in range(16)]
     assert alerts(node)["h00"]["events"] == "warning,error"
     assert alerts(node)["h00"]["timeout"] == 10
+
+
+def test_full_queue_drops_the_oldest_waiting_events_and_says_so_once(node, tmp_path):
+    d = hook_dir(tmp_path)
+    control = d / "hang"
+    control.write_text("yes\n")
+    script = lkapp.write_script(d / "slow.sh", f"""\
+#!/bin/bash
+body=$(cat)
+if [ "$(cat {control})" = yes ]; then
+    echo $$ > {d}/pid
+    sleep 1000
+fi
+printf '%s\\n' "$body" >> {d}/got.jsonl
+""")
+    node.cli("cluster", "alert", "add", "--name", "slow", "--exec", script, "--events", "error",
+             "--timeout", "300")
+    total = 1010
+    socket_request(node, "log.write", {"category": "ERROR", "number": 9300, "process": "test",
+                                       "message": "flood 0"})
+    wait_for(lambda: (d / "pid").exists(), what="the first delivery to hang")
+    for i in range(1, total):
+        socket_request(node, "log.write", {"category": "ERROR", "number": 9300,
+                                           "process": "test", "message": f"flood {i}"})
+    mine = [e["seq"] for e in node.log_events() if e["message"].startswith("flood ")]
+    assert len(mine) == total
+    a = alerts(node)["slow"]
+    # One in delivery, 1,000 waiting, the oldest waiting ones dropped.
+    assert a["queued"] == 1001 and a["dropped"] == total - 1001, a
+    drops = [e for e in node.log_events() if e["number"] == 1719]
+    assert len(drops) == 1 and "'slow'" in drops[0]["message"], drops
+    assert node.status()["node"] == node.name
+
+    control.write_text("no\n")
+    os.killpg(int((d / "pid").read_text()), 15)  # that attempt fails; the retry delivers
+    wait_for(lambda: len(lines(d / "got.jsonl")) >= 1001, timeout=180,
+             what="the kept events delivered")
+    got = [e["seq"] for e in lines(d / "got.jsonl")]
+    assert got == [mine[0]] + mine[total - 1000:]
+    assert alerts(node)["slow"]["delivered"] == 1001
