@@ -75,7 +75,7 @@ struct hook {
 
 struct lk_alerts {
     struct lk_node *node;
-    struct hook *hooks[LK_ALERTS_MAX * 2]; /* configured ones, and removed ones still running */
+    struct hook *hooks[LK_ALERTS_MAX]; /* those of the settings (a removed one is dropped) */
     size_t count;
     bool synced;
     uint64_t version;
@@ -117,7 +117,8 @@ static void hook_remove(struct lk_alerts *a, size_t i)
     a->hooks[i] = a->hooks[--a->count];
     h->removed = true;
     if (h->run) {
-        return; /* on_done closes it */
+        lk_run_abort(h->run); /* a deleted hook's delivery ends now; on_done closes it */
+        return;
     }
     uv_timer_stop(&h->timer);
     uv_close((uv_handle_t *) &h->timer, on_hook_closed);
