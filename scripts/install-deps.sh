@@ -4,7 +4,8 @@
 set -eu
 pkgs="gcc make meson ninja-build pkg-config libuv1-dev libsqlite3-dev libjansson-dev
 libinih-dev libsodium-dev libcmocka-dev libacl1-dev python3 python3-pytest clang-format clang procps psmisc
-iproute2 bash"
+iproute2 bash
+libcurl4-gnutls-dev"
 missing=""
 pkgs="$pkgs scdoc libsystemd-dev man-db groff-base bash-completion" # docs/PACKAGING.md
 for p in $pkgs; do

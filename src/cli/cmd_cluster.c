@@ -1,4 +1,5 @@
-/* lkcli node list, commpath list|create|delete, cluster config, resource extend|unextend:
+/* lkcli node list, commpath list|create|delete, cluster config|rotate-key|alert, resource
+ * extend|unextend:
  * the cluster's members, links and settings (SPEC §5, §6). Comm paths are shown like the
  * seed system's lcdstatus: machine, addresses, state, priority. lkd validates
  * everything again. */
@@ -259,18 +260,187 @@ static int cmd_rotate_key(const struct lk_cli *cli, int argc, char **argv)
     return r;
 }
 
+/* ---------------------------------------------------------------- alert hooks */
+
+/* The secret of a webhook, read here (the file may be readable by this user only) and sent
+ * to lkd over the local socket: one line, its line end dropped. Returns 0 or an exit code
+ * after printing the error. */
+static int read_secret(const struct lk_cli *cli, const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        return lk_fail(cli->prog, 2, "cannot read secret file '%s': %s", path, strerror(errno));
+    }
+    size_t n = fread(buf, 1, size - 1, f);
+    bool more = fgetc(f) != EOF;
+    fclose(f);
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
+        buf[--n] = '\0';
+    }
+    if (more || n > LK_ALERT_SECRET_MAX) {
+        sodium_memzero(buf, size);
+        return lk_fail(cli->prog, 2, "secret file '%s' is too long: at most %d characters", path,
+                       LK_ALERT_SECRET_MAX);
+    }
+    if (n == 0 || strlen(buf) != n) {
+        sodium_memzero(buf, size);
+        return lk_fail(cli->prog, 2, "secret file '%s' is empty or not text", path);
+    }
+    return 0;
+}
+
+static void print_alerts(const json_t *alerts)
+{
+    printf("%-16s %-7s %-40s %-22s %7s %9s %6s %6s %s\n", "NAME", "KIND", "TARGET", "EVENTS",
+           "TIMEOUT", "DELIVERED", "FAILED", "QUEUED", "LAST ERROR");
+    size_t i;
+    json_t *a;
+    json_array_foreach(alerts, i, a)
+    {
+        char timeout[16];
+        snprintf(timeout, sizeof(timeout), "%llds",
+                 (long long) json_integer_value(json_object_get(a, "timeout")));
+        printf("%-16s %-7s %-40s %-22s %7s %9lld %6lld %6lld %s\n", str(a, "name"), str(a, "kind"),
+               str(a, "target"), str(a, "events"), timeout,
+               json_integer_value(json_object_get(a, "delivered")),
+               json_integer_value(json_object_get(a, "failed")),
+               json_integer_value(json_object_get(a, "queued")),
+               str(a, "last_error")[0] ? str(a, "last_error") : "-");
+    }
+    if (json_array_size(alerts) == 0) {
+        printf("(no alert hooks: lkcli cluster alert add)\n");
+    }
+}
+
+static int cmd_alert(const struct lk_cli *cli, int argc, char **argv)
+{
+    if (argc < 1) {
+        return lk_fail(cli->prog, 2, "cluster alert: missing verb (add, delete or list)");
+    }
+    json_t *data = NULL;
+    int r;
+    if (strcmp(argv[0], "list") == 0) {
+        r = no_args(cli, "cluster alert list", argc - 1, argv + 1);
+        if (r == 0) {
+            r = call(cli, LK_CMD_ALERT_LIST, NULL, &data);
+        }
+        if (r == 0) {
+            if (cli->json) {
+                lk_print_json(json_object_get(data, "alerts"));
+            } else {
+                print_alerts(json_object_get(data, "alerts"));
+            }
+        }
+        json_decref(data);
+        return r;
+    }
+    if (strcmp(argv[0], "delete") == 0) {
+        struct lk_opt opts[] = {{.name = "name", .has_value = true}};
+        if (lk_args_parse(cli->prog, argc - 1, argv + 1, opts, 1, NULL, 0, NULL) != 0) {
+            return 2;
+        }
+        if (!opts[0].value) {
+            return lk_fail(cli->prog, 2, "cluster alert delete: needs --name N");
+        }
+        r = call(cli, LK_CMD_ALERT_DELETE, json_pack("{s:s}", "name", opts[0].value), &data);
+        if (r == 0) {
+            if (cli->json) {
+                lk_print_json(data);
+            } else {
+                printf("alert '%s' deleted on every reachable node\n", opts[0].value);
+            }
+        }
+        json_decref(data);
+        return r;
+    }
+    if (strcmp(argv[0], "add") != 0) {
+        return lk_fail(cli->prog, 2, "cluster alert: unknown verb '%s' (add, delete or list)",
+                       argv[0]);
+    }
+    struct lk_opt opts[] = {
+            {.name = "name", .has_value = true},      {.name = "exec", .has_value = true},
+            {.name = "webhook", .has_value = true},   {.name = "secret-file", .has_value = true},
+            {.name = "events", .has_value = true},    {.name = "timeout", .has_value = true},
+            {.name = "recipient", .has_value = true},
+    };
+    if (lk_args_parse(cli->prog, argc - 1, argv + 1, opts, 7, NULL, 0, NULL) != 0) {
+        return 2;
+    }
+    const char *name = opts[0].value, *exec = opts[1].value, *url = opts[2].value;
+    if (!name || (!exec) == (!url)) {
+        return lk_fail(cli->prog, 2,
+                       "cluster alert add: needs --name N and either --exec FILE or --webhook URL "
+                       "--secret-file F");
+    }
+    if (exec && opts[3].value) {
+        return lk_fail(cli->prog, 2, "cluster alert add: --secret-file is for --webhook only");
+    }
+    if (url && !opts[3].value) {
+        return lk_fail(cli->prog, 2, "cluster alert add: --webhook needs --secret-file F");
+    }
+    json_t *args = json_pack("{s:s,s:s,s:s}", "name", name, "kind", exec ? "exec" : "webhook",
+                             "target", exec ? exec : url);
+    if (opts[4].value) {
+        json_object_set_new(args, "events", json_string(opts[4].value));
+    }
+    if (opts[6].value) {
+        json_object_set_new(args, "recipient", json_string(opts[6].value));
+    }
+    if (opts[5].value) {
+        char *end = NULL;
+        long t = strtol(opts[5].value, &end, 10);
+        if (!end || *end || end == opts[5].value || t < 1 || t > LK_ALERT_TIMEOUT_MAX_S) {
+            json_decref(args);
+            return lk_fail(cli->prog, 2, "invalid --timeout '%s': expected 1 to %d seconds",
+                           opts[5].value, LK_ALERT_TIMEOUT_MAX_S);
+        }
+        json_object_set_new(args, "timeout", json_integer(t));
+    }
+    if (url) {
+        char secret[LK_ALERT_SECRET_MAX + 2];
+        r = read_secret(cli, opts[3].value, secret, sizeof(secret));
+        if (r != 0) {
+            json_decref(args);
+            return r;
+        }
+        json_object_set_new(args, "secret", json_string(secret));
+        sodium_memzero(secret, sizeof(secret));
+    }
+    r = call(cli, LK_CMD_ALERT_ADD, args, &data);
+    if (r == 0) {
+        if (cli->json) {
+            lk_print_json(json_object_get(data, "alert"));
+        } else {
+            json_t *a = json_object_get(data, "alert");
+            printf("alert '%s' added on every reachable node: %s %s, events %s, timeout %llds\n",
+                   str(a, "name"), str(a, "kind"), str(a, "target"), str(a, "events"),
+                   (long long) json_integer_value(json_object_get(a, "timeout")));
+        }
+    }
+    json_decref(data);
+    return r;
+}
+
 static int cmd_cluster(const struct lk_cli *cli, int argc, char **argv)
 {
+    if (argc >= 1 && strcmp(argv[0], "alert") == 0) {
+        return cmd_alert(cli, argc - 1, argv + 1);
+    }
     if (argc >= 1 && strcmp(argv[0], "rotate-key") == 0) {
         return cmd_rotate_key(cli, argc - 1, argv + 1);
     }
     if (argc < 1 || strcmp(argv[0], "config") != 0) {
-        return lk_fail(cli->prog, 2, "cluster: unknown verb (config or rotate-key)");
+        return lk_fail(cli->prog, 2, "cluster: unknown verb (config, rotate-key or alert)");
     }
     struct lk_opt opts[16];
     size_t n = 0;
     for (size_t i = 0; lk_cluster_settings_keys[i] && n < 16; i++) {
-        opts[n++] = (struct lk_opt){.name = lk_cluster_settings_keys[i], .has_value = true};
+        /* The alert hooks: `cluster alert add|delete` (the files are checked, the secret
+         * read from a file). */
+        if (strcmp(lk_cluster_settings_keys[i], "alerts") != 0) {
+            opts[n++] = (struct lk_opt){.name = lk_cluster_settings_keys[i], .has_value = true};
+        }
     }
     if (lk_args_parse(cli->prog, argc - 1, argv + 1, opts, n, NULL, 0, NULL) != 0) {
         return 2;
@@ -294,6 +464,10 @@ static int cmd_cluster(const struct lk_cli *cli, int argc, char **argv)
             json_t *v;
             json_object_foreach(json_object_get(data, "settings"), k, v)
             {
+                /* The alert hooks: a table of their own (cluster alert list). */
+                if (strcmp(k, "alerts") == 0) {
+                    continue;
+                }
                 printf("%-22s %s\n", k,
                        json_string_value(v)[0] ? json_string_value(v) : "(default)");
             }

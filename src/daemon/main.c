@@ -16,7 +16,8 @@
  *   changed     executor (each event, each run's end),    api (waits end, replies),
  *               cluster, cluster_owner (a peer's state,   main (lkstop: nothing busy yet?),
  *               an object, an ownership record)           guardlink (the guard's plan)
- *   event       eventlog (each event logged)              api (log --follow, progress)
+ *   event       eventlog (each event logged)              api (log --follow, progress),
+ *                                                         alerts (the hooks' queues)
  *   committed   executor (after each commit)              cluster (push the states to the
  *                                                         peers), monitor (checks follow),
  *                                                         guardlink
@@ -54,6 +55,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "alerts.h"
 #include "api.h"
 #include "bus.h"
 #include "catchup.h"
@@ -378,6 +380,9 @@ static void wire(struct lk_node *node, struct lk_api *api, struct lk_cluster *cl
         r |= lk_bus_on_event(bus, lk_api_on_event, api);
         r |= lk_bus_on_stopping(bus, lk_api_on_stopping, api);
     }
+    if (node->alerts) {
+        r |= lk_bus_on_event(bus, lk_alerts_on_event, node->alerts);
+    }
     r |= lk_bus_on_changed(bus, on_changed_while_stopping, &stopper);
     r |= lk_bus_on_stop(bus, on_stop_request, &stopper);
     r |= lk_bus_on_committed(bus, cluster_committed, cl);
@@ -569,6 +574,11 @@ int main(int argc, char **argv)
         die("cannot open the event log '%s/%s': %s", node.root, LK_LOG_NAME,
             log_r == -EINVAL ? "not a regular file" : strerror(-log_r));
     }
+    /* Alerts: a witness logs events too, and delivers them like any node. */
+    node.alerts = lk_alerts_new(&node);
+    if (!node.alerts) {
+        die("out of memory");
+    }
     stopper.monitor = lk_monitor_new(&node);
     if (!stopper.monitor) {
         die("out of memory");
@@ -623,6 +633,7 @@ int main(int argc, char **argv)
     uv_close((uv_handle_t *) &stopper.timer, NULL);
     lk_sdnotify_stop(&sdnotify);
     lk_catchup_stop(&node);
+    lk_alerts_stop(node.alerts);
     lk_executor_stop(&node);
     if (node.loopwatch) {
         lk_loopwatch_stop(node.loopwatch);

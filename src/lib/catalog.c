@@ -263,6 +263,26 @@ static const struct lk_catalog_entry catalog[] = {
         {LK_MSG_KEY_NOT_GIVEN, LK_SEV_WARNING, "key-not-given",
          "node %s is DEAD and was not given the new cluster key: before it starts again, copy "
          "etc/authkey from a node that has the new key to it (mode 0600)"},
+        /* Alert hooks (core/alerts.c, docs/ALERTS.md). Every message names the hook first,
+         * in quotes: alerts.c finds it there and never delivers an alert's own event to the
+         * hook it is about. */
+        /* name, kind and target */
+        {LK_MSG_ALERT_ADDED, LK_SEV_INFO, "alert-added", "alert hook '%s' added: %s"},
+        /* name */
+        {LK_MSG_ALERT_DELETED, LK_SEV_INFO, "alert-deleted", "alert hook '%s' deleted"},
+        /* name, event seq, attempt, why, seconds to the next attempt, failures not logged */
+        {LK_MSG_ALERT_FAILED, LK_SEV_WARNING, "alert-failed",
+         "alert hook '%s' failed to deliver event %llu (attempt %d): %s; next attempt in %d s "
+         "(%llu more failures since the last report)"},
+        /* name, event seq, attempts, why */
+        {LK_MSG_ALERT_GAVE_UP, LK_SEV_ERROR, "alert-gave-up",
+         "alert hook '%s' gave up on event %llu after %d attempts: %s"},
+        /* name, events dropped since the last report, queue bound */
+        {LK_MSG_ALERT_DROPPED, LK_SEV_WARNING, "alert-dropped",
+         "alert hook '%s' dropped %llu events, the oldest first: more than %d were waiting"},
+        /* name, failed attempts */
+        {LK_MSG_ALERT_RECOVERED, LK_SEV_INFO, "alert-recovered",
+         "alert hook '%s' delivers again after %llu failed attempts"},
 };
 
 const struct lk_catalog_entry *lk_catalog_find(int number)

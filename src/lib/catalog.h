@@ -114,7 +114,17 @@ enum lk_msg {
     LK_MSG_KEY_REPLACED = 1694,
     LK_MSG_KEY_ROTATION_FAILED = 1695,
     LK_MSG_KEY_NOT_GIVEN = 1696,
+    LK_MSG_ALERT_ADDED = 1715,
+    LK_MSG_ALERT_DELETED = 1716,
+    LK_MSG_ALERT_FAILED = 1717,
+    LK_MSG_ALERT_GAVE_UP = 1718,
+    LK_MSG_ALERT_DROPPED = 1719,
+    LK_MSG_ALERT_RECOVERED = 1720,
 };
+
+/* The alerts' own events (core/alerts.c): never delivered to the hook they name. */
+#define LK_MSG_ALERT_FIRST 1715
+#define LK_MSG_ALERT_LAST  1729
 
 struct lk_catalog_entry {
     int number;

@@ -64,6 +64,9 @@ enum lk_exit {
 #define LK_CMD_COMMPATH_DELETE "commpath.delete"
 #define LK_CMD_CLUSTER_CONFIG  "cluster.config"
 #define LK_CMD_ROTATE_KEY      "cluster.rotate-key"
+#define LK_CMD_ALERT_ADD       "cluster.alert.add"
+#define LK_CMD_ALERT_DELETE    "cluster.alert.delete"
+#define LK_CMD_ALERT_LIST      "cluster.alert.list"
 
 /* Builds {"v":1,"cmd":cmd,"args":args}; steals args (which may be NULL). */
 json_t *lk_proto_request(const char *cmd, json_t *args);

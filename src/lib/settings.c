@@ -12,10 +12,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "catalog.h"
 #include "validate.h"
 
 #define KEY_HB_INTERVAL     "heartbeat-interval-ms"
@@ -27,6 +30,7 @@
 #define KEY_MAX_FAILOVERS   "max-failovers"
 #define KEY_FAILOVER_WINDOW "failover-window"
 #define KEY_MIN_PROTOCOL    "min-protocol"
+#define KEY_ALERTS          "alerts"
 
 #define DEFAULT_HB_INTERVAL_MS  200
 #define DEFAULT_HB_MISSES       3
@@ -39,8 +43,17 @@
 #define NO_HOST_NAMES           "host names are not accepted: a cluster must not depend on DNS"
 
 const char *const lk_cluster_settings_keys[] = {
-        KEY_HB_INTERVAL,  KEY_HB_MISSES,     KEY_QUORUM,          KEY_QUORUM_LOSS,  KEY_WITNESS,
-        KEY_FENCE_SCRIPT, KEY_MAX_FAILOVERS, KEY_FAILOVER_WINDOW, KEY_MIN_PROTOCOL, NULL,
+        KEY_HB_INTERVAL,
+        KEY_HB_MISSES,
+        KEY_QUORUM,
+        KEY_QUORUM_LOSS,
+        KEY_WITNESS,
+        KEY_FENCE_SCRIPT,
+        KEY_MAX_FAILOVERS,
+        KEY_FAILOVER_WINDOW,
+        KEY_MIN_PROTOCOL,
+        KEY_ALERTS,
+        NULL,
 };
 _Static_assert(sizeof(lk_cluster_settings_keys) / sizeof(lk_cluster_settings_keys[0]) ==
                        LK_CLUSTER_SETTINGS_KEYS + 1,
@@ -198,6 +211,617 @@ int lk_address_canonical(const char *text, const char *what, bool remote,
     return 0;
 }
 
+/* Alert hooks */
+
+#define JSON_NAME        "name"
+#define JSON_KIND        "kind"
+#define JSON_TARGET      "target"
+#define JSON_SECRET      "secret"
+#define JSON_RECIPIENT   "recipient"
+#define JSON_EVENTS      "events"
+#define JSON_TIMEOUT     "timeout"
+#define KIND_EXEC        "exec"
+#define KIND_WEBHOOK     "webhook"
+#define EVENT_NUMBER_MAX 99999
+#define EVENTS_TEXT_MAX  512
+
+static const char *const severity_words[LK_SEV_COUNT] = {"info", "warning", "error"};
+
+static int range_cmp(const void *a, const void *b)
+{
+    const uint32_t *x = a, *y = b;
+    if (x[0] != y[0]) {
+        return x[0] < y[0] ? -1 : 1;
+    }
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* One number of a selection: 1..EVENT_NUMBER_MAX, digits only. */
+static bool event_number(const char *s, size_t len, uint32_t *ret)
+{
+    char buf[16];
+    uint64_t v = 0;
+    if (len == 0 || len >= sizeof(buf)) {
+        return false;
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (lk_parse_uint(buf, 1, EVENT_NUMBER_MAX, &v) < 0) {
+        return false;
+    }
+    *ret = (uint32_t) v;
+    return true;
+}
+
+int lk_alert_events_parse(const char *text, struct lk_alert_select *ret, char *err, size_t err_size)
+{
+    struct lk_alert_select sel;
+    memset(&sel, 0, sizeof(sel));
+    if (!text || !text[0]) {
+        return lk_fail_einval(err, err_size,
+                              "invalid events '': expected severities (info, warning, error, "
+                              "all) and event numbers or ranges, e.g. warning,error,1621,"
+                              "1600-1699");
+    }
+    if (strlen(text) >= EVENTS_TEXT_MAX || has_control_char(text)) {
+        return lk_fail_einval(err, err_size,
+                              "invalid events: too long or contains a control character");
+    }
+    const char *p = text;
+    while (true) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t) (end - p) : strlen(p);
+        while (len > 0 && isspace((unsigned char) *p)) {
+            p++;
+            len--;
+        }
+        while (len > 0 && isspace((unsigned char) p[len - 1])) {
+            len--;
+        }
+        bool found = false;
+        for (int i = 0; i < LK_SEV_COUNT && !found; i++) {
+            if (len == strlen(severity_words[i]) && strncasecmp(p, severity_words[i], len) == 0) {
+                sel.severities |= 1U << i;
+                found = true;
+            }
+        }
+        if (!found && len == 3 && strncasecmp(p, "all", 3) == 0) {
+            sel.severities = (1U << LK_SEV_COUNT) - 1;
+            found = true;
+        }
+        if (!found) {
+            const char *dash = memchr(p, '-', len);
+            uint32_t lo = 0, hi = 0;
+            bool ok = dash ? event_number(p, (size_t) (dash - p), &lo) &&
+                                      event_number(dash + 1, len - (size_t) (dash - p) - 1, &hi) &&
+                                      lo <= hi
+                           : event_number(p, len, &lo);
+            if (!dash) {
+                hi = lo;
+            }
+            if (!ok) {
+                return lk_fail_einval(err, err_size,
+                                      "invalid events '%.*s': '%.*s' is neither a severity "
+                                      "(info, warning, error, all) nor an event number 1..%d "
+                                      "or a range LO-HI",
+                                      quote_len(text), text, (int) (len > 64 ? 64 : len), p,
+                                      EVENT_NUMBER_MAX);
+            }
+            bool dup = false;
+            for (size_t i = 0; i < sel.range_count; i++) {
+                dup = dup || (sel.ranges[i].lo == lo && sel.ranges[i].hi == hi);
+            }
+            if (!dup) {
+                if (sel.range_count >= LK_ALERT_RANGES_MAX) {
+                    return lk_fail_einval(err, err_size,
+                                          "invalid events '%.*s': at most %d numbers and ranges",
+                                          quote_len(text), text, LK_ALERT_RANGES_MAX);
+                }
+                sel.ranges[sel.range_count].lo = lo;
+                sel.ranges[sel.range_count].hi = hi;
+                sel.range_count++;
+            }
+        }
+        if (!end) {
+            break;
+        }
+        p = end + 1;
+    }
+    qsort(sel.ranges, sel.range_count, sizeof(sel.ranges[0]), range_cmp);
+    *ret = sel;
+    return 0;
+}
+
+void lk_alert_events_format(const struct lk_alert_select *sel, char *buf, size_t size)
+{
+    size_t used = 0;
+    if (size == 0) {
+        return;
+    }
+    buf[0] = '\0';
+    for (int i = 0; i < LK_SEV_COUNT; i++) {
+        if (sel->severities & (1U << i)) {
+            int n = snprintf(buf + used, size - used, "%s%s", used ? "," : "", severity_words[i]);
+            used += n > 0 && (size_t) n < size - used ? (size_t) n : 0;
+        }
+    }
+    for (size_t i = 0; i < sel->range_count; i++) {
+        int n = sel->ranges[i].lo == sel->ranges[i].hi
+                        ? snprintf(buf + used, size - used, "%s%" PRIu32, used ? "," : "",
+                                   sel->ranges[i].lo)
+                        : snprintf(buf + used, size - used, "%s%" PRIu32 "-%" PRIu32,
+                                   used ? "," : "", sel->ranges[i].lo, sel->ranges[i].hi);
+        used += n > 0 && (size_t) n < size - used ? (size_t) n : 0;
+    }
+}
+
+bool lk_alert_events_match(const struct lk_alert_select *sel, int severity, int number)
+{
+    if (severity >= 0 && severity < LK_SEV_COUNT && (sel->severities & (1U << severity))) {
+        return true;
+    }
+    for (size_t i = 0; i < sel->range_count; i++) {
+        if (number >= 0 && (uint32_t) number >= sel->ranges[i].lo &&
+            (uint32_t) number <= sel->ranges[i].hi) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* An executable's path: what check_fence_script asks of the fence script, for the same
+ * reason (the text goes through lk.conf). */
+static int check_exec_path(const char *value, char *err, size_t err_size)
+{
+    size_t len = strlen(value);
+    if (len == 0) {
+        return lk_fail_einval(err, err_size, "invalid alert executable: empty path");
+    }
+    if (len >= LK_ALERT_TARGET_MAX) {
+        return lk_fail_einval(err, err_size,
+                              "invalid alert executable: too long (%zu bytes, at most %d)", len,
+                              LK_ALERT_TARGET_MAX - 1);
+    }
+    if (has_control_char(value)) {
+        return lk_fail_einval(err, err_size,
+                              "invalid alert executable: contains a control character");
+    }
+    if (value[0] != '/') {
+        return lk_fail_einval(err, err_size,
+                              "invalid alert executable '%.*s': must be an absolute path",
+                              quote_len(value), value);
+    }
+    if (isspace((unsigned char) value[len - 1])) {
+        return lk_fail_einval(err, err_size,
+                              "invalid alert executable '%.*s': must not end with whitespace",
+                              quote_len(value), value);
+    }
+    for (size_t i = 1; i < len; i++) {
+        if (value[i] == ';' && isspace((unsigned char) value[i - 1])) {
+            return lk_fail_einval(err, err_size,
+                                  "invalid alert executable '%.*s': whitespace before ';'",
+                                  quote_len(value), value);
+        }
+    }
+    return 0;
+}
+
+/* A webhook's URL: http:// or https://, a host name, an IPv4 or a bracketed IPv6
+ * address, an optional port, printable ASCII without spaces, no user information (the
+ * secret authenticates; a password in a URL would be shown everywhere the URL is). */
+static int check_url(const char *url, char *err, size_t err_size)
+{
+    static const char expected[] = "expected http://HOST[:PORT]/PATH or https://...";
+    size_t len = strlen(url);
+    if (len >= LK_ALERT_TARGET_MAX) {
+        return lk_fail_einval(err, err_size,
+                              "invalid webhook URL: too long (%zu bytes, at most %d)", len,
+                              LK_ALERT_TARGET_MAX - 1);
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) url[i];
+        if (c <= 0x20 || c >= 0x7f) {
+            return lk_fail_einval(err, err_size,
+                                  "invalid webhook URL: contains a space, a control character or "
+                                  "a non-ASCII byte (percent-encode it); %s",
+                                  expected);
+        }
+    }
+    const char *rest = NULL;
+    if (strncmp(url, "http://", 7) == 0) {
+        rest = url + 7;
+    } else if (strncmp(url, "https://", 8) == 0) {
+        rest = url + 8;
+    } else {
+        return lk_fail_einval(err, err_size, "invalid webhook URL '%.*s': %s", quote_len(url), url,
+                              expected);
+    }
+    size_t auth_len = strcspn(rest, "/?#");
+    char auth[LK_ALERT_TARGET_MAX];
+    memcpy(auth, rest, auth_len);
+    auth[auth_len] = '\0';
+    if (strchr(auth, '@')) {
+        return lk_fail_einval(err, err_size,
+                              "invalid webhook URL: user information ('user:password@') is "
+                              "not accepted: the secret authenticates");
+    }
+    char *port = NULL;
+    if (auth[0] == '[') {
+        char *close = strchr(auth, ']');
+        struct in6_addr a6;
+        if (!close) {
+            return lk_fail_einval(err, err_size, "invalid webhook URL '%.*s': %s", quote_len(url),
+                                  url, expected);
+        }
+        *close = '\0';
+        if (inet_pton(AF_INET6, auth + 1, &a6) != 1) {
+            return lk_fail_einval(err, err_size,
+                                  "invalid webhook URL '%.*s': '%s' is not an IPv6 address",
+                                  quote_len(url), url, auth + 1);
+        }
+        if (close[1] == ':') {
+            port = close + 2;
+        } else if (close[1] != '\0') {
+            return lk_fail_einval(err, err_size, "invalid webhook URL '%.*s': %s", quote_len(url),
+                                  url, expected);
+        }
+    } else {
+        port = strchr(auth, ':');
+        if (port) {
+            *port++ = '\0';
+        }
+        bool ok = auth[0] != '\0' && auth[0] != '-' && auth[0] != '.';
+        for (const char *h = auth; ok && *h; h++) {
+            ok = isalnum((unsigned char) *h) || *h == '-' || *h == '.';
+        }
+        if (!ok) {
+            return lk_fail_einval(err, err_size, "invalid webhook URL '%.*s': bad host; %s",
+                                  quote_len(url), url, expected);
+        }
+    }
+    uint64_t p = 0;
+    if (port && lk_parse_uint(port, 1, 65535, &p) < 0) {
+        return lk_fail_einval(err, err_size,
+                              "invalid webhook URL '%.*s': port '%s' is not a number 1..65535",
+                              quote_len(url), url, port);
+    }
+    return 0;
+}
+
+int lk_alert_hook_check(const struct lk_alert_hook *hook, char *err, size_t err_size)
+{
+    char verr[256];
+    if (memchr(hook->name, '\0', sizeof(hook->name)) == NULL ||
+        lk_validate_tag(hook->name, "alert name", verr, sizeof(verr)) < 0) {
+        return lk_fail_einval(err, err_size, "%s", verr);
+    }
+    if (memchr(hook->target, '\0', sizeof(hook->target)) == NULL ||
+        memchr(hook->secret, '\0', sizeof(hook->secret)) == NULL ||
+        memchr(hook->recipient, '\0', sizeof(hook->recipient)) == NULL) {
+        return lk_fail_einval(err, err_size, "invalid alert '%s': a field is too long", hook->name);
+    }
+    int r = 0;
+    if (hook->kind == LK_ALERT_EXEC) {
+        r = check_exec_path(hook->target, err, err_size);
+        if (r == 0 && hook->secret[0]) {
+            r = lk_fail_einval(err, err_size, "invalid alert '%s': a secret is for a webhook only",
+                               hook->name);
+        }
+    } else if (hook->kind == LK_ALERT_WEBHOOK) {
+        r = check_url(hook->target, err, err_size);
+        size_t len = strlen(hook->secret);
+        bool printable = true;
+        for (size_t i = 0; i < len; i++) {
+            printable = printable && hook->secret[i] > 0x20 && hook->secret[i] < 0x7f;
+        }
+        if (r == 0 && (len < LK_ALERT_SECRET_MIN || !printable)) {
+            r = lk_fail_einval(err, err_size,
+                               "invalid secret of alert '%s': expected %d to %d printable ASCII "
+                               "characters without spaces",
+                               hook->name, LK_ALERT_SECRET_MIN, LK_ALERT_SECRET_MAX);
+        }
+    } else {
+        r = lk_fail_einval(err, err_size, "invalid alert '%s': unknown kind", hook->name);
+    }
+    if (r < 0) {
+        return r;
+    }
+    if (has_control_char(hook->recipient)) {
+        return lk_fail_einval(err, err_size,
+                              "invalid recipient of alert '%s': contains a control "
+                              "character",
+                              hook->name);
+    }
+    for (size_t i = 1; hook->recipient[0] && hook->recipient[i]; i++) {
+        if (hook->recipient[i] == ';' && isspace((unsigned char) hook->recipient[i - 1])) {
+            return lk_fail_einval(err, err_size,
+                                  "invalid recipient of alert '%s': whitespace before ';'",
+                                  hook->name);
+        }
+    }
+    if (hook->events.severities == 0 && hook->events.range_count == 0) {
+        return lk_fail_einval(err, err_size, "invalid alert '%s': it selects no event", hook->name);
+    }
+    if (hook->events.range_count > LK_ALERT_RANGES_MAX) {
+        return lk_fail_einval(err, err_size, "invalid alert '%s': too many ranges", hook->name);
+    }
+    if (hook->timeout_s < 1 || hook->timeout_s > LK_ALERT_TIMEOUT_MAX_S) {
+        return lk_fail_einval(err, err_size,
+                              "invalid timeout of alert '%s': expected 1 to %d seconds", hook->name,
+                              LK_ALERT_TIMEOUT_MAX_S);
+    }
+    return 0;
+}
+
+json_t *lk_alert_hook_json(const struct lk_alert_hook *hook, bool with_secret)
+{
+    char events[EVENTS_TEXT_MAX];
+    lk_alert_events_format(&hook->events, events, sizeof(events));
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I}", JSON_NAME, hook->name, JSON_KIND,
+                          hook->kind == LK_ALERT_WEBHOOK ? KIND_WEBHOOK : KIND_EXEC, JSON_TARGET,
+                          hook->target, JSON_EVENTS, events, JSON_TIMEOUT,
+                          (json_int_t) hook->timeout_s);
+    if (o && hook->recipient[0]) {
+        json_object_set_new(o, JSON_RECIPIENT, json_string(hook->recipient));
+    }
+    if (o && hook->kind == LK_ALERT_WEBHOOK) {
+        json_object_set_new(o, JSON_SECRET,
+                            json_string(with_secret ? hook->secret : LK_ALERT_SECRET_SHOWN));
+    }
+    return o;
+}
+
+/* One hook from its text form's object: every key known, every value of its type. */
+static int hook_from_json(const json_t *o, struct lk_alert_hook *ret, char *err, size_t err_size)
+{
+    struct lk_alert_hook h;
+    memset(&h, 0, sizeof(h));
+    if (!json_is_object(o)) {
+        return lk_fail_einval(err, err_size, "invalid alerts: expected an array of objects");
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *) (uintptr_t) o, key, v)
+    {
+        const char *sv = json_string_value(v);
+        char *dst = NULL;
+        size_t dst_size = 0;
+        if (strcmp(key, JSON_TIMEOUT) == 0) {
+            json_int_t t = json_integer_value(v);
+            if (!json_is_integer(v) || t < 1 || t > LK_ALERT_TIMEOUT_MAX_S) {
+                return lk_fail_einval(err, err_size,
+                                      "invalid alerts: timeout must be 1 to %d seconds",
+                                      LK_ALERT_TIMEOUT_MAX_S);
+            }
+            h.timeout_s = (uint32_t) t;
+            continue;
+        }
+        if (!sv) {
+            return lk_fail_einval(err, err_size, "invalid alerts: '%.*s' must be a string",
+                                  quote_len(key), key);
+        }
+        if (strcmp(key, JSON_NAME) == 0) {
+            dst = h.name;
+            dst_size = sizeof(h.name);
+        } else if (strcmp(key, JSON_TARGET) == 0) {
+            dst = h.target;
+            dst_size = sizeof(h.target);
+        } else if (strcmp(key, JSON_SECRET) == 0) {
+            dst = h.secret;
+            dst_size = sizeof(h.secret);
+        } else if (strcmp(key, JSON_RECIPIENT) == 0) {
+            dst = h.recipient;
+            dst_size = sizeof(h.recipient);
+        } else if (strcmp(key, JSON_KIND) == 0) {
+            if (strcmp(sv, KIND_EXEC) == 0) {
+                h.kind = LK_ALERT_EXEC;
+            } else if (strcmp(sv, KIND_WEBHOOK) == 0) {
+                h.kind = LK_ALERT_WEBHOOK;
+            } else {
+                return lk_fail_einval(err, err_size,
+                                      "invalid alerts: kind must be exec or webhook");
+            }
+        } else if (strcmp(key, JSON_EVENTS) == 0) {
+            if (lk_alert_events_parse(sv, &h.events, err, err_size) < 0) {
+                return -EINVAL;
+            }
+        } else {
+            return lk_fail_einval(err, err_size, "invalid alerts: unknown key '%.*s'",
+                                  quote_len(key), key);
+        }
+        if (dst) {
+            if (strlen(sv) >= dst_size) {
+                return lk_fail_einval(err, err_size, "invalid alerts: '%s' is too long", key);
+            }
+            memcpy(dst, sv, strlen(sv) + 1);
+        }
+    }
+    if (!json_object_get(o, JSON_NAME) || !json_object_get(o, JSON_KIND) ||
+        !json_object_get(o, JSON_TARGET) || !json_object_get(o, JSON_EVENTS) ||
+        !json_object_get(o, JSON_TIMEOUT)) {
+        return lk_fail_einval(err, err_size,
+                              "invalid alerts: each needs name, kind, target, events and timeout");
+    }
+    if (h.kind == LK_ALERT_WEBHOOK && !h.secret[0]) {
+        return lk_fail_einval(err, err_size, "invalid alerts: webhook '%s' has no secret", h.name);
+    }
+    if (lk_alert_hook_check(&h, err, err_size) < 0) {
+        return -EINVAL;
+    }
+    *ret = h;
+    return 0;
+}
+
+/* The hooks' text form: a compact JSON array, keys sorted (one text for one set of hooks).
+ * Returns 0, or -ENOSPC when it does not fit in size bytes (LK_SETTING_VALUE_MAX always
+ * fits the hooks lk_cluster_settings_set and _alert_add accept), -ENOMEM. */
+static int alerts_text(const struct lk_cluster_settings *s, bool with_secret, char *buf,
+                       size_t size)
+{
+    if (size == 0) {
+        return -ENOSPC;
+    }
+    buf[0] = '\0';
+    if (s->alert_count == 0) {
+        return 0;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < s->alert_count; i++) {
+        if (json_array_append_new(list, lk_alert_hook_json(&s->alerts[i], with_secret)) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    char *text = list ? json_dumps(list, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(list);
+    if (!text) {
+        return -ENOMEM;
+    }
+    size_t len = strlen(text);
+    int r = 0;
+    if (len >= size) {
+        r = -ENOSPC;
+    } else {
+        memcpy(buf, text, len + 1);
+    }
+    sodium_memzero(text, len); /* it held the secrets */
+    free(text);
+    return r;
+}
+
+static int hook_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct lk_alert_hook *) a)->name,
+                  ((const struct lk_alert_hook *) b)->name);
+}
+
+/* Whether the hooks' text form (secrets included) stays within LK_ALERTS_TEXT_MAX. */
+static bool alerts_fit(const struct lk_cluster_settings *s)
+{
+    char *buf = malloc(LK_SETTING_VALUE_MAX);
+    bool fit = buf && alerts_text(s, true, buf, LK_ALERTS_TEXT_MAX + 1) == 0;
+    free(buf);
+    return fit;
+}
+
+/* Sets the hooks from their text form ("" = none). */
+static int parse_alerts(struct lk_cluster_settings *s, const char *value, char *err,
+                        size_t err_size)
+{
+    if (value[0] == '\0') {
+        s->alert_count = 0;
+        return 0;
+    }
+    if (strlen(value) > LK_ALERTS_TEXT_MAX) {
+        return lk_fail_einval(err, err_size, "invalid alerts: longer than %d bytes",
+                              LK_ALERTS_TEXT_MAX);
+    }
+    json_error_t jerr;
+    json_t *list = json_loads(value, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_array(list)) {
+        json_decref(list);
+        return lk_fail_einval(err, err_size, "invalid alerts: expected a JSON array of hooks");
+    }
+    if (json_array_size(list) > LK_ALERTS_MAX) {
+        json_decref(list);
+        return lk_fail_einval(err, err_size, "invalid alerts: at most %d hooks", LK_ALERTS_MAX);
+    }
+    struct lk_cluster_settings next = *s;
+    next.alert_count = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach(list, i, o)
+    {
+        struct lk_alert_hook h;
+        if (hook_from_json(o, &h, err, err_size) < 0) {
+            json_decref(list);
+            return -EINVAL;
+        }
+        if (lk_cluster_settings_alert(&next, h.name)) {
+            json_decref(list);
+            return lk_fail_einval(err, err_size, "invalid alerts: two hooks named '%s'", h.name);
+        }
+        next.alerts[next.alert_count++] = h;
+    }
+    json_decref(list);
+    qsort(next.alerts, next.alert_count, sizeof(next.alerts[0]), hook_cmp);
+    if (!alerts_fit(&next)) {
+        return lk_fail_einval(err, err_size, "invalid alerts: longer than %d bytes",
+                              LK_ALERTS_TEXT_MAX);
+    }
+    *s = next;
+    return 0;
+}
+
+const struct lk_alert_hook *lk_cluster_settings_alert(const struct lk_cluster_settings *settings,
+                                                      const char *name)
+{
+    for (size_t i = 0; name && i < settings->alert_count; i++) {
+        if (strcmp(settings->alerts[i].name, name) == 0) {
+            return &settings->alerts[i];
+        }
+    }
+    return NULL;
+}
+
+int lk_cluster_settings_alert_add(struct lk_cluster_settings *settings,
+                                  const struct lk_alert_hook *hook, char *err, size_t err_size)
+{
+    if (lk_alert_hook_check(hook, err, err_size) < 0) {
+        return -EINVAL;
+    }
+    if (lk_cluster_settings_alert(settings, hook->name)) {
+        (void) lk_fail_einval(err, err_size,
+                              "alert '%s' exists already (delete it first to change it)",
+                              hook->name);
+        return -EEXIST;
+    }
+    if (settings->alert_count >= LK_ALERTS_MAX) {
+        (void) lk_fail_einval(err, err_size, "cannot add alert '%s': at most %d alert hooks",
+                              hook->name, LK_ALERTS_MAX);
+        return -ENOSPC;
+    }
+    struct lk_cluster_settings *next = malloc(sizeof(*next));
+    if (!next) {
+        (void) lk_fail_einval(err, err_size, "cannot add alert '%s': out of memory", hook->name);
+        return -ENOMEM;
+    }
+    *next = *settings;
+    next->alerts[next->alert_count++] = *hook;
+    qsort(next->alerts, next->alert_count, sizeof(next->alerts[0]), hook_cmp);
+    if (!alerts_fit(next)) {
+        free(next);
+        (void) lk_fail_einval(err, err_size,
+                              "cannot add alert '%s': the alert hooks would take more than %d "
+                              "bytes",
+                              hook->name, LK_ALERTS_TEXT_MAX);
+        return -ENOSPC;
+    }
+    *settings = *next;
+    free(next);
+    return 0;
+}
+
+int lk_cluster_settings_alert_delete(struct lk_cluster_settings *settings, const char *name,
+                                     char *err, size_t err_size)
+{
+    for (size_t i = 0; name && i < settings->alert_count; i++) {
+        if (strcmp(settings->alerts[i].name, name) == 0) {
+            memmove(&settings->alerts[i], &settings->alerts[i + 1],
+                    (settings->alert_count - i - 1) * sizeof(settings->alerts[0]));
+            settings->alert_count--;
+            memset(&settings->alerts[settings->alert_count], 0, sizeof(settings->alerts[0]));
+            return 0;
+        }
+    }
+    if (!name || has_control_char(name)) {
+        (void) lk_fail_einval(err, err_size, "no such alert");
+    } else {
+        (void) lk_fail_einval(err, err_size, "no alert named '%.*s'", quote_len(name), name);
+    }
+    return -ENOENT;
+}
+
 /* Cluster settings */
 
 uint64_t lk_cluster_settings_dead_ms(const struct lk_cluster_settings *settings)
@@ -352,6 +976,8 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
                                "release allowed, unencrypted) or 2 (encrypted only)",
                                quote_len(value), value);
         }
+    } else if (strcmp(key, KEY_ALERTS) == 0) {
+        r = parse_alerts(&s, value, err, err_size);
     } else {
         if (has_control_char(key)) {
             (void) lk_fail_einval(err, err_size, "unknown cluster setting");
@@ -400,6 +1026,11 @@ const char *lk_cluster_settings_get(const struct lk_cluster_settings *settings, 
         snprintf(buf, size, "%" PRIu32, settings->failover_window_s);
     } else if (strcmp(key, KEY_MIN_PROTOCOL) == 0) {
         snprintf(buf, size, "%" PRIu32, settings->min_protocol);
+    } else if (strcmp(key, KEY_ALERTS) == 0) {
+        /* Too small a buffer gets "": a comparison then fails, a save refuses. */
+        if (alerts_text(settings, true, buf, size) < 0) {
+            buf[0] = '\0';
+        }
     } else {
         return NULL;
     }
@@ -411,17 +1042,34 @@ bool lk_cluster_settings_equal(const struct lk_cluster_settings *a,
 {
     /* Compared as text, key by key: the same form the file and the wire use, and it names
      * the differing key for free. */
-    char va[sizeof(a->fence_script)], vb[sizeof(b->fence_script)];
-    for (size_t i = 0; lk_cluster_settings_keys[i]; i++) {
+    char *va = malloc(LK_SETTING_VALUE_MAX), *vb = malloc(LK_SETTING_VALUE_MAX);
+    for (size_t i = 0; va && vb && lk_cluster_settings_keys[i]; i++) {
         const char *key = lk_cluster_settings_keys[i];
-        (void) lk_cluster_settings_get(a, key, va, sizeof(va));
-        (void) lk_cluster_settings_get(b, key, vb, sizeof(vb));
+        (void) lk_cluster_settings_get(a, key, va, LK_SETTING_VALUE_MAX);
+        (void) lk_cluster_settings_get(b, key, vb, LK_SETTING_VALUE_MAX);
         if (strcmp(va, vb) != 0) {
             if (what && size > 0) {
                 snprintf(what, size, "%s", key);
             }
+            sodium_memzero(va, LK_SETTING_VALUE_MAX);
+            sodium_memzero(vb, LK_SETTING_VALUE_MAX);
+            free(va);
+            free(vb);
             return false;
         }
+    }
+    bool ok = va && vb;
+    if (ok) {
+        sodium_memzero(va, LK_SETTING_VALUE_MAX);
+        sodium_memzero(vb, LK_SETTING_VALUE_MAX);
+    }
+    free(va);
+    free(vb);
+    if (!ok) {
+        if (what && size > 0) {
+            snprintf(what, size, "(out of memory)");
+        }
+        return false;
     }
     if (what && size > 0) {
         what[0] = '\0';
@@ -431,15 +1079,77 @@ bool lk_cluster_settings_equal(const struct lk_cluster_settings *a,
 
 /* JSON */
 
-json_t *lk_cluster_settings_json(const struct lk_cluster_settings *s)
+static json_t *settings_json(const struct lk_cluster_settings *s, bool with_secrets)
 {
     json_t *obj = json_object();
-    char buf[1100];
-    for (size_t i = 0; obj && lk_cluster_settings_keys[i]; i++) {
-        const char *v = lk_cluster_settings_get(s, lk_cluster_settings_keys[i], buf, sizeof(buf));
-        json_object_set_new(obj, lk_cluster_settings_keys[i], json_string(v ? v : ""));
+    char *buf = malloc(LK_SETTING_VALUE_MAX);
+    if (!buf) {
+        json_decref(obj);
+        return NULL;
     }
+    for (size_t i = 0; obj && lk_cluster_settings_keys[i]; i++) {
+        const char *key = lk_cluster_settings_keys[i];
+        const char *v = lk_cluster_settings_get(s, key, buf, LK_SETTING_VALUE_MAX);
+        if (strcmp(key, KEY_ALERTS) == 0 && !with_secrets &&
+            alerts_text(s, false, buf, LK_SETTING_VALUE_MAX) < 0) {
+            buf[0] = '\0';
+        }
+        json_object_set_new(obj, key, json_string(v ? v : ""));
+    }
+    sodium_memzero(buf, LK_SETTING_VALUE_MAX);
+    free(buf);
     return obj;
+}
+
+json_t *lk_cluster_settings_json(const struct lk_cluster_settings *s)
+{
+    return settings_json(s, true);
+}
+
+json_t *lk_cluster_settings_public_json(const struct lk_cluster_settings *s)
+{
+    return settings_json(s, false);
+}
+
+/* One key of lk_cluster_settings_apply: cur is a scratch buffer of LK_SETTING_VALUE_MAX.
+ * The alert hooks are named in changed, never written out: their text holds secrets. */
+static int apply_one(struct lk_cluster_settings *next, const char *key, const json_t *v, char *cur,
+                     char *changed, size_t changed_size, size_t *used, char *err, size_t err_size)
+{
+    const char *now = lk_cluster_settings_get(next, key, cur, LK_SETTING_VALUE_MAX);
+    if (!now) {
+        if (has_control_char(key)) {
+            snprintf(err, err_size, "unknown cluster setting");
+        } else {
+            snprintf(err, err_size, "unknown cluster setting '%.*s'", quote_len(key), key);
+        }
+        return -EINVAL;
+    }
+    if (!json_is_string(v)) {
+        snprintf(err, err_size, "--%s needs a value", key); /* a known key */
+        return -EINVAL;
+    }
+    if (strcmp(now, json_string_value(v)) == 0) {
+        return 0;
+    }
+    if (lk_cluster_settings_set(next, key, json_string_value(v), err, err_size) < 0) {
+        return -EINVAL;
+    }
+    char names[LK_ALERTS_MAX * 130 + 8] = "";
+    const char *shown = json_string_value(v);
+    if (strcmp(key, KEY_ALERTS) == 0) {
+        size_t n_used = 0;
+        for (size_t i = 0; i < next->alert_count; i++) {
+            int n = snprintf(names + n_used, sizeof(names) - n_used, "%s%s", i ? " " : "",
+                             next->alerts[i].name);
+            n_used += n > 0 && (size_t) n < sizeof(names) - n_used ? (size_t) n : 0;
+        }
+        shown = next->alert_count ? names : "(none)";
+    }
+    int n = snprintf(changed + *used, changed_size - *used, "%s%s=%s", *used ? ", " : "", key,
+                     shown);
+    *used += n > 0 && (size_t) n < changed_size - *used ? (size_t) n : 0;
+    return 0;
 }
 
 int lk_cluster_settings_apply(struct lk_cluster_settings *settings, const json_t *changes,
@@ -454,32 +1164,23 @@ int lk_cluster_settings_apply(struct lk_cluster_settings *settings, const json_t
         snprintf(err, err_size, "malformed cluster settings");
         return -EINVAL;
     }
+    char *cur = malloc(LK_SETTING_VALUE_MAX);
+    if (!cur) {
+        snprintf(err, err_size, "out of memory");
+        return -ENOMEM;
+    }
+    int r = 0;
     json_object_foreach((json_t *) (uintptr_t) changes, key, v)
     {
-        char cur[1100];
-        const char *now = lk_cluster_settings_get(&next, key, cur, sizeof(cur));
-        if (!now) {
-            if (has_control_char(key)) {
-                snprintf(err, err_size, "unknown cluster setting");
-            } else {
-                snprintf(err, err_size, "unknown cluster setting '%.*s'", quote_len(key), key);
-            }
-            return -EINVAL;
+        r = apply_one(&next, key, v, cur, changed, changed_size, &used, err, err_size);
+        if (r < 0) {
+            break;
         }
-        if (!json_is_string(v)) {
-            snprintf(err, err_size, "--%s needs a value", key); /* a known key */
-            return -EINVAL;
-        }
-        if (strcmp(now, json_string_value(v)) == 0) {
-            continue;
-        }
-        if (lk_cluster_settings_set(&next, key, json_string_value(v), err, err_size) < 0) {
-            return -EINVAL;
-        }
-        int n = snprintf(changed + used, changed_size - used, "%s%s=%s", used ? ", " : "", key,
-                         json_string_value(v));
-        used += n > 0 && (size_t) n < changed_size - used ? (size_t) n : 0;
     }
-    *settings = next;
-    return 0;
+    sodium_memzero(cur, LK_SETTING_VALUE_MAX);
+    free(cur);
+    if (r == 0) {
+        *settings = next;
+    }
+    return r;
 }

@@ -18,7 +18,23 @@
 #define LK_HB_INTERVAL_MAX       60000
 #define LK_HB_MISSES_MIN         2
 #define LK_HB_MISSES_MAX         100
-#define LK_CLUSTER_SETTINGS_KEYS 9 /* entries of lk_cluster_settings_keys before its NULL */
+#define LK_CLUSTER_SETTINGS_KEYS 10 /* entries of lk_cluster_settings_keys before its NULL */
+
+/* Alert hooks (docs/ALERTS.md): at most LK_ALERTS_MAX, each an executable or a webhook run
+ * for the events it selects. Their text form (the "alerts" setting: a JSON array, secrets
+ * included) is at most LK_ALERTS_TEXT_MAX bytes, so that the settings stay well inside a
+ * HELLO; LK_SETTING_VALUE_MAX is the buffer any setting's text fits in. */
+#define LK_ALERTS_MAX              16
+#define LK_ALERT_RANGES_MAX        16
+#define LK_ALERT_TARGET_MAX        1024 /* path or URL, NUL included */
+#define LK_ALERT_SECRET_MIN        16
+#define LK_ALERT_SECRET_MAX        256 /* bytes, without the NUL */
+#define LK_ALERT_RECIPIENT_MAX     256 /* bytes, NUL included */
+#define LK_ALERT_TIMEOUT_DEFAULT_S 10
+#define LK_ALERT_TIMEOUT_MAX_S     300
+#define LK_ALERTS_TEXT_MAX         16384
+#define LK_SETTING_VALUE_MAX       (LK_ALERTS_TEXT_MAX + 1)
+#define LK_ALERT_SECRET_SHOWN      "set" /* what every display shows instead of a secret */
 
 enum lk_quorum {
     LK_QUORUM_AUTO,     /* not set: majority with three or more voters, else none */
@@ -29,6 +45,32 @@ enum lk_quorum {
 enum lk_quorum_loss {
     LK_QUORUM_LOSS_OSU,  /* take this node's hierarchies out of service */
     LK_QUORUM_LOSS_NONE, /* leave them running */
+};
+
+enum lk_alert_kind {
+    LK_ALERT_EXEC,    /* an executable of this node: root's, not writable by others */
+    LK_ALERT_WEBHOOK, /* an HTTP(S) POST by lk_webhook, signed with the secret */
+};
+
+/* Which events a hook receives: those of a selected severity (bit 1 << enum lk_severity)
+ * and those whose number is in one of the ranges (a single number is lo == hi). */
+struct lk_alert_select {
+    unsigned severities;
+    size_t range_count;
+    struct {
+        uint32_t lo, hi;
+    } ranges[LK_ALERT_RANGES_MAX];
+};
+
+/* One alert hook, as the cluster settings hold it. */
+struct lk_alert_hook {
+    char name[129]; /* a tag (validate.h's rules) */
+    enum lk_alert_kind kind;
+    char target[LK_ALERT_TARGET_MAX];       /* absolute path (exec) or http(s) URL (webhook) */
+    char secret[LK_ALERT_SECRET_MAX + 1];   /* webhook only; never shown (LK_ALERT_SECRET_SHOWN) */
+    char recipient[LK_ALERT_RECIPIENT_MAX]; /* "" or free text for the hook (LK_ALERT_RECIPIENT) */
+    struct lk_alert_select events;
+    uint32_t timeout_s; /* 1..LK_ALERT_TIMEOUT_MAX_S */
 };
 
 /* The settings that must be equal on every node. */
@@ -42,6 +84,8 @@ struct lk_cluster_settings {
     uint32_t max_failovers;     /* 0 = nodes - 1 (at least 1) */
     uint32_t failover_window_s; /* 21600 */
     uint32_t min_protocol;      /* 1; the oldest comm-path protocol a peer may speak (1..2) */
+    size_t alert_count;         /* alert hooks, sorted by name */
+    struct lk_alert_hook alerts[LK_ALERTS_MAX];
 };
 
 /* Parses "IPV4:PORT" or "[IPV6]:PORT" (port 1..65535; no host names: a cluster must not
@@ -86,9 +130,51 @@ const char *lk_cluster_settings_get(const struct lk_cluster_settings *settings, 
 bool lk_cluster_settings_equal(const struct lk_cluster_settings *a,
                                const struct lk_cluster_settings *b, char *what, size_t size);
 
-/* The settings as a JSON object of strings, one per key (the settings message, `cluster
- * config`'s reply). NULL when out of memory. */
+/* The settings as a JSON object of strings, one per key: the settings message and lk.conf's
+ * comparison. It carries the webhooks' secrets (in "alerts"): for the peers only; anything
+ * shown to a user is lk_cluster_settings_public_json. NULL when out of memory. */
 json_t *lk_cluster_settings_json(const struct lk_cluster_settings *settings);
+
+/* lk_cluster_settings_json with every secret replaced by LK_ALERT_SECRET_SHOWN (`cluster
+ * config`'s reply, status). NULL when out of memory. */
+json_t *lk_cluster_settings_public_json(const struct lk_cluster_settings *settings);
+
+/* Parses an event selection ("warning,error", "error,1621,1600-1699", "all"): severities
+ * info, warning, error, all; numbers 1..99999 and ranges LO-HI; at most LK_ALERT_RANGES_MAX
+ * numbers and ranges. Returns 0 or -EINVAL with a one-line message in err; ret untouched
+ * on error. */
+int lk_alert_events_parse(const char *text, struct lk_alert_select *ret, char *err,
+                          size_t err_size);
+
+/* The selection's canonical text (severities in order, then ranges by their start). */
+void lk_alert_events_format(const struct lk_alert_select *sel, char *buf, size_t size);
+
+/* Whether an event of this severity (enum lk_severity) and number is selected. */
+bool lk_alert_events_match(const struct lk_alert_select *sel, int severity, int number);
+
+/* Checks one hook as a whole (name, target for its kind, secret, recipient, events,
+ * timeout). Returns 0 or -EINVAL with a one-line message in err (never quoting the
+ * secret). */
+int lk_alert_hook_check(const struct lk_alert_hook *hook, char *err, size_t err_size);
+
+/* The hook as JSON: {name, kind, target, events, timeout, recipient?, secret?}; the secret
+ * is LK_ALERT_SECRET_SHOWN unless with_secret (the settings' text form only). */
+json_t *lk_alert_hook_json(const struct lk_alert_hook *hook, bool with_secret);
+
+/* The hook named name, or NULL. */
+const struct lk_alert_hook *lk_cluster_settings_alert(const struct lk_cluster_settings *settings,
+                                                      const char *name);
+
+/* Adds hook (checked with lk_alert_hook_check) in name order. Returns 0, -EEXIST (a hook of
+ * that name exists), -ENOSPC (LK_ALERTS_MAX reached, or the hooks' text would exceed
+ * LK_ALERTS_TEXT_MAX) or -EINVAL, with a one-line message in err; settings unchanged on
+ * error. */
+int lk_cluster_settings_alert_add(struct lk_cluster_settings *settings,
+                                  const struct lk_alert_hook *hook, char *err, size_t err_size);
+
+/* Deletes the hook named name. Returns 0 or -ENOENT with a message in err. */
+int lk_cluster_settings_alert_delete(struct lk_cluster_settings *settings, const char *name,
+                                     char *err, size_t err_size);
 
 /* Applies changes ({"key": "value", ...}) to settings as a whole: every key known, every
  * value a string and valid, or nothing changes. changed receives "key=value, ..." for

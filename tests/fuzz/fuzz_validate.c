@@ -189,7 +189,8 @@ static void cluster_setting(const uint8_t *data, size_t size)
     struct lk_cluster_settings s, before, again;
     lk_cluster_settings_init(&s);
     before = s;
-    char err[ERR_SIZE] = "", text[1100];
+    char err[ERR_SIZE] = "";
+    static char text[LK_SETTING_VALUE_MAX]; /* the alert hooks' text is long */
     int r = lk_cluster_settings_set(&s, key, value, err, sizeof(err));
     bool known = lk_cluster_settings_get(&s, key, text, sizeof(text)) != NULL;
     if (r < 0) {

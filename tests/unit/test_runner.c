@@ -769,6 +769,45 @@ static void lk_run_start__stdin_is_dev_null(void **state)
     assert_string_equal(d.output, "read=1\n/dev/null\n");
 }
 
+/* The input (an alert's event) is the script's stdin, then EOF; bigger than a pipe's
+ * default 64 KiB, it is still written whole; a script that never reads it ends all the
+ * same; too big an input fails the start. A contained run takes none. */
+static void lk_run_start__input_is_stdin_then_eof(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX];
+    make_sh(fx, "input.sh", "wc -c\nread line\necho \"read=$?\"", path);
+    static char big[200 * 1024];
+    memset(big, 'x', sizeof(big));
+    struct lk_run_spec spec = spec_for(fx, path);
+    spec.timeout_usec = 5 * SEC;
+    spec.input = big;
+    spec.input_len = sizeof(big);
+    struct done d = {0};
+    if (contained) {
+        /* Not for a resource's runs: refused, and the callback never comes. */
+        struct lk_run *run = NULL;
+        assert_int_equal(lk_run_start(&fx->loop, &spec, on_done, &d, &run), -EINVAL);
+        assert_int_equal(d.calls, 0);
+        return;
+    }
+    run_spec(fx, &spec, &d);
+    assert_int_equal(d.result.outcome, LK_OUTCOME_SUCCESS);
+    assert_string_equal(d.output, "204800\nread=1\n");
+
+    make_sh(fx, "ignore.sh", "exit 0", path);
+    spec = spec_for(fx, path);
+    spec.input = big;
+    spec.input_len = sizeof(big);
+    struct done d2 = {0};
+    run_spec(fx, &spec, &d2);
+    assert_int_equal(d2.result.outcome, LK_OUTCOME_SUCCESS);
+
+    spec.input_len = LK_RUN_INPUT_MAX + 1;
+    struct lk_run *run = NULL;
+    assert_int_equal(lk_run_start(&fx->loop, &spec, on_done, &d2, &run), -EMSGSIZE);
+}
+
 static void lk_run_start__cwd_is_respected(void **state)
 {
     struct fixture *fx = *state;
@@ -2014,6 +2053,7 @@ int main(int argc, char **argv)
             T(lk_run_start__environment_is_exactly_the_spec_and_no_arguments),
             T(lk_run_start__null_env_is_an_empty_environment),
             T(lk_run_start__stdin_is_dev_null),
+            T(lk_run_start__input_is_stdin_then_eof),
             T(lk_run_start__cwd_is_respected),
             T(lk_run_start__runs_in_a_new_session),
             T(lk_run_start__script_inherits_no_other_fds),

@@ -1,7 +1,9 @@
 /* Tests of the pure cluster settings and addresses (src/lib/settings.c): every setting by
  * name with its bounds and its "" (unset) form, the names, comparison naming the first
  * differing key, the JSON form and all-or-nothing changes, and address parsing (IPv4,
- * bracketed IPv6, no host names, one-line errors). No files, no loop. */
+ * bracketed IPv6, no host names, one-line errors); the alert hooks (event selections, each
+ * field's check, the text form with its secrets, the displays without, the limits). No
+ * files, no loop. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -10,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -139,7 +142,7 @@ static void lk_settings_get__unknown_key_and_every_key(void **state)
     for (; lk_cluster_settings_keys[n]; n++) {
         assert_non_null(lk_cluster_settings_get(&s, lk_cluster_settings_keys[n], buf, sizeof(buf)));
     }
-    assert_int_equal(n, 9);
+    assert_int_equal(n, 10);
     assert_string_equal(lk_cluster_settings_get(&s, "heartbeat-interval-ms", buf, sizeof(buf)),
                         "200");
     assert_string_equal(lk_cluster_settings_get(&s, "quorum", buf, sizeof(buf)), "");
@@ -283,6 +286,230 @@ static void lk_cluster_settings_apply__all_or_nothing(void **state)
     json_decref(all);
 }
 
+/* Alert hooks */
+
+#define SECRET "0123456789abcdef-secret"
+
+static struct lk_alert_hook make_hook(const char *name, bool webhook)
+{
+    struct lk_alert_hook h;
+    memset(&h, 0, sizeof(h));
+    snprintf(h.name, sizeof(h.name), "%s", name);
+    h.kind = webhook ? LK_ALERT_WEBHOOK : LK_ALERT_EXEC;
+    snprintf(h.target, sizeof(h.target), "%s",
+             webhook ? "https://chat.example.com:8443/hooks/abc?x=1" : "/usr/local/sbin/alert");
+    if (webhook) {
+        snprintf(h.secret, sizeof(h.secret), "%s", SECRET);
+    }
+    char err[256];
+    assert_int_equal(lk_alert_events_parse("warning,error", &h.events, err, sizeof(err)), 0);
+    h.timeout_s = 10;
+    return h;
+}
+
+static void lk_alert_events_parse__errors_then_canonical_form(void **state)
+{
+    (void) state;
+    struct lk_alert_select sel, before;
+    char err[512], text[512];
+    memset(&sel, 0x5a, sizeof(sel));
+    before = sel;
+    static const char *const bad[] = {
+            "",
+            ",",
+            "warning,",
+            "bogus",
+            "1700-1600",
+            "0",
+            "100000",
+            "1-",
+            "-5",
+            "12a",
+            "warning,error,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17",
+            "a\nb",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(lk_alert_events_parse(bad[i], &sel, err, sizeof(err)), -EINVAL);
+        assert_null(strchr(err, '\n'));
+        assert_memory_equal(&sel, &before, sizeof(sel));
+    }
+    assert_int_equal(
+            lk_alert_events_parse(" ERROR, 1621,1600-1699 ,warning,1621", &sel, err, sizeof(err)),
+            0);
+    lk_alert_events_format(&sel, text, sizeof(text));
+    assert_string_equal(text, "warning,error,1600-1699,1621");
+    assert_int_equal(lk_alert_events_parse("all", &sel, err, sizeof(err)), 0);
+    lk_alert_events_format(&sel, text, sizeof(text));
+    assert_string_equal(text, "info,warning,error");
+}
+
+static void lk_alert_events_match__severity_or_number(void **state)
+{
+    (void) state;
+    struct lk_alert_select sel;
+    char err[256];
+    assert_int_equal(lk_alert_events_parse("error,1621,1600-1603", &sel, err, sizeof(err)), 0);
+    assert_true(lk_alert_events_match(&sel, 2 /* error */, 1202));
+    assert_false(lk_alert_events_match(&sel, 1 /* warning */, 1504));
+    assert_true(lk_alert_events_match(&sel, 0, 1621));
+    assert_true(lk_alert_events_match(&sel, 0, 1600));
+    assert_true(lk_alert_events_match(&sel, 1, 1603));
+    assert_false(lk_alert_events_match(&sel, 0, 1604));
+}
+
+static void lk_alert_hook_check__refuses_bad_fields(void **state)
+{
+    (void) state;
+    char err[1200];
+    struct lk_alert_hook h = make_hook("chat", true);
+    assert_int_equal(lk_alert_hook_check(&h, err, sizeof(err)), 0);
+    static const char *const bad_urls[] = {
+            "ftp://x/y",
+            "http://",
+            "http:///x",
+            "http://u:p@host/x",
+            "http://host:0/",
+            "http://host:65536/",
+            "http://ho st/",
+            "http://[::1/",
+            "http://[zz::1]/",
+            "https://-host/",
+            "http://host/\xc3\xa9",
+    };
+    for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
+        struct lk_alert_hook b = h;
+        snprintf(b.target, sizeof(b.target), "%s", bad_urls[i]);
+        assert_int_equal(lk_alert_hook_check(&b, err, sizeof(err)), -EINVAL);
+        assert_null(strstr(err, SECRET));
+    }
+    struct lk_alert_hook b = h;
+    snprintf(b.target, sizeof(b.target), "http://[::1]:8080/x");
+    assert_int_equal(lk_alert_hook_check(&b, err, sizeof(err)), 0);
+    b = h;
+    snprintf(b.secret, sizeof(b.secret), "short");
+    assert_int_equal(lk_alert_hook_check(&b, err, sizeof(err)), -EINVAL);
+    assert_null(strstr(err, "short"));
+    b = h;
+    snprintf(b.secret, sizeof(b.secret), "with a space in it, long enough");
+    assert_int_equal(lk_alert_hook_check(&b, err, sizeof(err)), -EINVAL);
+    b = make_hook("mail", false);
+    assert_int_equal(lk_alert_hook_check(&b, err, sizeof(err)), 0);
+    static const char *const bad_paths[] = {"relative/x", "/x ;y", "/x ", ""};
+    for (size_t i = 0; i < sizeof(bad_paths) / sizeof(bad_paths[0]); i++) {
+        struct lk_alert_hook c = b;
+        snprintf(c.target, sizeof(c.target), "%s", bad_paths[i]);
+        assert_int_equal(lk_alert_hook_check(&c, err, sizeof(err)), -EINVAL);
+    }
+    struct lk_alert_hook c = b;
+    snprintf(c.secret, sizeof(c.secret), "%s", SECRET); /* a secret is a webhook's */
+    assert_int_equal(lk_alert_hook_check(&c, err, sizeof(err)), -EINVAL);
+    c = b;
+    snprintf(c.name, sizeof(c.name), "bad name");
+    assert_int_equal(lk_alert_hook_check(&c, err, sizeof(err)), -EINVAL);
+    c = b;
+    c.timeout_s = 0;
+    assert_int_equal(lk_alert_hook_check(&c, err, sizeof(err)), -EINVAL);
+    c.timeout_s = LK_ALERT_TIMEOUT_MAX_S + 1;
+    assert_int_equal(lk_alert_hook_check(&c, err, sizeof(err)), -EINVAL);
+    c = b;
+    memset(&c.events, 0, sizeof(c.events));
+    assert_int_equal(lk_alert_hook_check(&c, err, sizeof(err)), -EINVAL);
+}
+
+static void lk_cluster_settings_alert_add__order_limit_and_text_round_trip(void **state)
+{
+    (void) state;
+    static struct lk_cluster_settings s, again, before;
+    static char text[LK_SETTING_VALUE_MAX];
+    char err[1200];
+    lk_cluster_settings_init(&s);
+    struct lk_alert_hook chat = make_hook("chat", true), mail = make_hook("mail", false);
+    snprintf(mail.recipient, sizeof(mail.recipient), "ops@example.com");
+    assert_int_equal(lk_cluster_settings_alert_add(&s, &mail, err, sizeof(err)), 0);
+    assert_int_equal(lk_cluster_settings_alert_add(&s, &chat, err, sizeof(err)), 0);
+    before = s;
+    assert_int_equal(lk_cluster_settings_alert_add(&s, &chat, err, sizeof(err)), -EEXIST);
+    assert_memory_equal(&s, &before, sizeof(s));
+    assert_int_equal((int) s.alert_count, 2);
+    assert_string_equal(s.alerts[0].name, "chat"); /* by name */
+    assert_non_null(lk_cluster_settings_alert(&s, "mail"));
+    assert_null(lk_cluster_settings_alert(&s, "nope"));
+
+    /* The text form carries the secret (for lk.conf and the peers) and reads back. */
+    assert_non_null(lk_cluster_settings_get(&s, "alerts", text, sizeof(text)));
+    assert_non_null(strstr(text, SECRET));
+    lk_cluster_settings_init(&again);
+    assert_int_equal(lk_cluster_settings_set(&again, "alerts", text, err, sizeof(err)), 0);
+    assert_true(lk_cluster_settings_equal(&s, &again, err, sizeof(err)));
+    /* ... and no display does. */
+    json_t *pub = lk_cluster_settings_public_json(&s);
+    char *dump = json_dumps(pub, 0);
+    assert_null(strstr(dump, SECRET));
+    assert_non_null(strstr(dump, "\\\"secret\\\":\\\"set\\\""));
+    free(dump);
+    json_decref(pub);
+    json_t *hook = lk_alert_hook_json(&s.alerts[0], false);
+    assert_string_equal(json_string_value(json_object_get(hook, "secret")), "set");
+    json_decref(hook);
+    /* A change by apply names the hooks, never their text. */
+    json_t *all = lk_cluster_settings_json(&s);
+    char changed[1024];
+    lk_cluster_settings_init(&again);
+    assert_int_equal(
+            lk_cluster_settings_apply(&again, all, changed, sizeof(changed), err, sizeof(err)), 0);
+    assert_non_null(strstr(changed, "alerts=chat mail"));
+    assert_null(strstr(changed, SECRET));
+    json_decref(all);
+
+    static const char *const bad_text[] = {
+            "x",
+            "{}",
+            "[1]",
+            "[{\"name\":\"a\"}]",
+            "[{\"events\":\"error\",\"kind\":\"exec\",\"name\":\"a\",\"target\":\"/x\","
+            "\"timeout\":10,\"extra\":1}]",
+            "[{\"events\":\"error\",\"kind\":\"webhook\",\"name\":\"a\",\"target\":\"http://x/\","
+            "\"timeout\":10}]",
+            "[{\"events\":\"error\",\"kind\":\"exec\",\"name\":\"a\",\"target\":\"/x\","
+            "\"timeout\":10},{\"events\":\"error\",\"kind\":\"exec\",\"name\":\"a\","
+            "\"target\":\"/y\",\"timeout\":10}]",
+    };
+    for (size_t i = 0; i < sizeof(bad_text) / sizeof(bad_text[0]); i++) {
+        before = s;
+        assert_int_equal(lk_cluster_settings_set(&s, "alerts", bad_text[i], err, sizeof(err)),
+                         -EINVAL);
+        assert_memory_equal(&s, &before, sizeof(s));
+    }
+
+    assert_int_equal(lk_cluster_settings_alert_delete(&s, "chat", err, sizeof(err)), 0);
+    assert_int_equal(lk_cluster_settings_alert_delete(&s, "chat", err, sizeof(err)), -ENOENT);
+    assert_int_equal((int) s.alert_count, 1);
+    for (int i = 0; i < LK_ALERTS_MAX - 1; i++) {
+        struct lk_alert_hook h = make_hook("x", i % 2);
+        snprintf(h.name, sizeof(h.name), "hook%02d", i);
+        assert_int_equal(lk_cluster_settings_alert_add(&s, &h, err, sizeof(err)), 0);
+    }
+    struct lk_alert_hook extra = make_hook("extra", false);
+    assert_int_equal(lk_cluster_settings_alert_add(&s, &extra, err, sizeof(err)), -ENOSPC);
+    assert_non_null(lk_cluster_settings_get(&s, "alerts", text, sizeof(text)));
+    assert_true(strlen(text) <= LK_ALERTS_TEXT_MAX);
+    /* Hooks with long targets: the text's bound refuses before the count does. */
+    lk_cluster_settings_init(&s);
+    int added = 0, r = 0;
+    for (int i = 0; i < LK_ALERTS_MAX && r == 0; i++) {
+        struct lk_alert_hook h = make_hook("x", true);
+        snprintf(h.name, sizeof(h.name), "long%02d", i);
+        memset(h.target + 8, 'a', LK_ALERT_TARGET_MAX - 20);
+        h.target[LK_ALERT_TARGET_MAX - 12] = '\0';
+        memset(h.secret, 'k', LK_ALERT_SECRET_MAX);
+        h.secret[LK_ALERT_SECRET_MAX] = '\0';
+        r = lk_cluster_settings_alert_add(&s, &h, err, sizeof(err));
+        added += r == 0;
+    }
+    assert_int_equal(r, -ENOSPC);
+    assert_true(added > 0 && added < LK_ALERTS_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +521,10 @@ int main(void)
             cmocka_unit_test(lk_cluster_settings_apply__all_or_nothing),
             cmocka_unit_test(lk_address_parse__errors),
             cmocka_unit_test(lk_address_parse__ipv4_and_ipv6),
+            cmocka_unit_test(lk_alert_events_parse__errors_then_canonical_form),
+            cmocka_unit_test(lk_alert_events_match__severity_or_number),
+            cmocka_unit_test(lk_alert_hook_check__refuses_bad_fields),
+            cmocka_unit_test(lk_cluster_settings_alert_add__order_limit_and_text_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

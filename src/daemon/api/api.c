@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alerts.h"
 #include "api_internal.h"
 #include "bus.h"
 #include "catchup.h"
@@ -401,6 +402,8 @@ static void h_status(struct conn *c, const json_t *args)
     if (reply) {
         /* Whether the node database is writable (core/catchup.h). */
         json_object_set_new(reply, "store", lk_catchup_status_json(node));
+        /* The alert hooks and their counters (core/alerts.h; never a secret). */
+        json_object_set_new(reply, "alerts", lk_alerts_json(node->alerts));
     }
     reply_with_usage(c, reply, start_ns);
 }

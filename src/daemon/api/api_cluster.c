@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "api_internal.h"
 #include "cluster.h"
 #include "cluster_internal.h"
@@ -241,6 +242,12 @@ static void h_cluster_config(struct conn *c, const json_t *args)
     json_t *settings = json_object_get(args, "settings");
     struct lk_config next = node->config;
     char changed[1024] = "", err[512];
+    /* The alert hooks have their own commands, which check the files and read secrets. */
+    if (json_object_get(settings, "alerts")) {
+        api_reply_error(c, LK_EXIT_USAGE,
+                        "alerts are set with lkcli cluster alert add|delete, not cluster config");
+        return;
+    }
     if (settings && lk_cluster_settings_apply(&next.cluster, settings, changed, sizeof(changed),
                                               err, sizeof(err)) < 0) {
         api_reply_error(c, LK_EXIT_USAGE, "%s", err);
@@ -262,7 +269,7 @@ static void h_cluster_config(struct conn *c, const json_t *args)
         lk_eventlog_msg(node, NULL, LK_MSG_CLUSTER_CONFIGURED, changed);
         lk_cluster_reconfigure(c->api->cluster, true);
     }
-    json_t *out = lk_cluster_settings_json(&node->config.cluster);
+    json_t *out = lk_cluster_settings_public_json(&node->config.cluster);
     api_reply_ok(c, json_pack("{s:o,s:s}", "settings", out, "changed", changed));
 }
 
@@ -288,6 +295,158 @@ static void h_cluster_rotate_key(struct conn *c, const json_t *args)
     c->verb = "rotate-key";
     c->deadline_usec = lk_mono_usec() + CLUSTER_WAIT_USEC;
     (void) api_cluster_wait_check(c);
+}
+
+/* ---------------------------------------------------------------- alert hooks */
+
+/* lkcli cluster alert add: one hook, checked as a whole (its executable here as the fence
+ * script is: root's, not writable by others), written with the cluster settings (a new
+ * version, which the peers take) and delivered from now on. */
+static void h_alert_add(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    const char *name = api_arg_str(args, "name");
+    const char *kind = api_arg_str(args, "kind");
+    const char *target = api_arg_str(args, "target");
+    const char *secret = api_arg_str(args, "secret");
+    const char *events = api_arg_str(args, "events");
+    const char *recipient = api_arg_str(args, "recipient");
+    const json_t *timeout = json_object_get(args, "timeout");
+    char err[LK_PATH_MAX + 256];
+    if (!name || !kind || !target) {
+        api_reply_error(c, LK_EXIT_USAGE, "missing --name, or --exec FILE or --webhook URL");
+        return;
+    }
+    struct lk_alert_hook hook;
+    memset(&hook, 0, sizeof(hook));
+    if (lk_validate_tag(name, "alert name", err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return;
+    }
+    snprintf(hook.name, sizeof(hook.name), "%s", name);
+    if (strcmp(kind, "exec") == 0) {
+        hook.kind = LK_ALERT_EXEC;
+    } else if (strcmp(kind, "webhook") == 0) {
+        hook.kind = LK_ALERT_WEBHOOK;
+    } else {
+        api_reply_error(c, LK_EXIT_USAGE, "invalid alert kind: expected exec or webhook");
+        return;
+    }
+    if (strlen(target) >= sizeof(hook.target) ||
+        (secret && strlen(secret) >= sizeof(hook.secret)) ||
+        (recipient && strlen(recipient) >= sizeof(hook.recipient))) {
+        api_reply_error(c, LK_EXIT_USAGE, "invalid alert '%s': the %s is too long", name,
+                        strlen(target) >= sizeof(hook.target) ? (hook.kind ? "URL" : "path")
+                        : recipient && strlen(recipient) >= sizeof(hook.recipient) ? "recipient"
+                                                                                   : "secret");
+        return;
+    }
+    snprintf(hook.target, sizeof(hook.target), "%s", target);
+    if (hook.kind == LK_ALERT_WEBHOOK && !secret) {
+        api_reply_error(c, LK_EXIT_USAGE, "a webhook needs a secret (--secret-file FILE)");
+        return;
+    }
+    if (hook.kind == LK_ALERT_EXEC && secret) {
+        api_reply_error(c, LK_EXIT_USAGE, "a secret is for a webhook only");
+        return;
+    }
+    snprintf(hook.secret, sizeof(hook.secret), "%s", secret ? secret : "");
+    snprintf(hook.recipient, sizeof(hook.recipient), "%s", recipient ? recipient : "");
+    if (lk_alert_events_parse(events ? events : "warning,error", &hook.events, err, sizeof(err)) <
+        0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return;
+    }
+    hook.timeout_s = LK_ALERT_TIMEOUT_DEFAULT_S;
+    if (timeout) {
+        json_int_t t = json_integer_value(timeout);
+        if (!json_is_integer(timeout) || t < 1 || t > LK_ALERT_TIMEOUT_MAX_S) {
+            api_reply_error(c, LK_EXIT_USAGE, "invalid --timeout: expected 1 to %d seconds",
+                            LK_ALERT_TIMEOUT_MAX_S);
+            return;
+        }
+        hook.timeout_s = (uint32_t) t;
+    }
+    if (lk_alert_hook_check(&hook, err, sizeof(err)) < 0) {
+        sodium_memzero(&hook, sizeof(hook));
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return;
+    }
+    /* The executable must pass here what each run checks again on every node. */
+    if (hook.kind == LK_ALERT_EXEC && lk_safeopen_check_hook(hook.target, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return;
+    }
+    struct lk_cluster_settings *next = malloc(sizeof(*next));
+    if (!next) {
+        sodium_memzero(&hook, sizeof(hook));
+        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
+        return;
+    }
+    *next = node->config.cluster;
+    int r = lk_cluster_settings_alert_add(next, &hook, err, sizeof(err));
+    if (r == 0) {
+        r = lk_define_cluster_settings(node, next, NULL, 0, err, sizeof(err));
+        r = r < 0 ? -EIO : 0;
+    }
+    sodium_memzero(next, sizeof(*next));
+    free(next);
+    if (r < 0) {
+        sodium_memzero(&hook, sizeof(hook));
+        api_reply_error(c, r == -EINVAL ? LK_EXIT_USAGE : LK_EXIT_FAILED, "%s", err);
+        return;
+    }
+    char what[LK_ALERT_TARGET_MAX + 16];
+    snprintf(what, sizeof(what), "%s %s", kind, hook.target);
+    lk_eventlog_msg(node, NULL, LK_MSG_ALERT_ADDED, hook.name, what);
+    lk_cluster_reconfigure(c->api->cluster, true);
+    lk_alerts_reload(node->alerts);
+    json_t *shown = lk_alert_hook_json(&hook, false);
+    sodium_memzero(&hook, sizeof(hook));
+    api_reply_ok(c, json_pack("{s:o}", "alert", shown));
+}
+
+static void h_alert_delete(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    const char *name = api_arg_str(args, "name");
+    char err[512];
+    if (!name) {
+        api_reply_error(c, LK_EXIT_USAGE, "missing --name");
+        return;
+    }
+    if (lk_validate_tag(name, "alert name", err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return;
+    }
+    struct lk_cluster_settings *next = malloc(sizeof(*next));
+    if (!next) {
+        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
+        return;
+    }
+    *next = node->config.cluster;
+    int r = lk_cluster_settings_alert_delete(next, name, err, sizeof(err));
+    if (r == 0 && lk_define_cluster_settings(node, next, NULL, 0, err, sizeof(err)) < 0) {
+        r = -EIO;
+    }
+    sodium_memzero(next, sizeof(*next));
+    free(next);
+    if (r < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
+        return;
+    }
+    lk_eventlog_msg(node, NULL, LK_MSG_ALERT_DELETED, name);
+    lk_cluster_reconfigure(c->api->cluster, true);
+    lk_alerts_reload(node->alerts);
+    api_reply_ok(c, json_pack("{s:s}", "name", name));
+}
+
+static void h_alert_list(struct conn *c, const json_t *args)
+{
+    (void) args;
+    json_t *list = lk_alerts_json(c->api->node->alerts);
+    api_reply_ok(c, json_pack("{s:s,s:o}", "node", c->api->node->name, "alerts",
+                              list ? list : json_array()));
 }
 
 /* ---------------------------------------------------------------- extend, unextend */
@@ -493,6 +652,9 @@ const struct route lk_api_cluster_routes[] = {
         {LK_CMD_COMMPATH_DELETE, LK_ROLE_ADMIN, h_commpath_delete},
         {LK_CMD_CLUSTER_CONFIG, LK_ROLE_ADMIN, h_cluster_config},
         {LK_CMD_ROTATE_KEY, LK_ROLE_ADMIN, h_cluster_rotate_key},
+        {LK_CMD_ALERT_ADD, LK_ROLE_ADMIN, h_alert_add},
+        {LK_CMD_ALERT_DELETE, LK_ROLE_ADMIN, h_alert_delete},
+        {LK_CMD_ALERT_LIST, LK_ROLE_GUEST, h_alert_list},
         {LK_CMD_RES_EXTEND, LK_ROLE_ADMIN, h_extend},
         {LK_CMD_RES_UNEXTEND, LK_ROLE_ADMIN, h_unextend},
         {NULL, LK_ROLE_GUEST, NULL},

@@ -592,6 +592,7 @@ static int settings_version_cmp(const struct lk_config *ours, const json_t *ver)
  * such a node accepts them during a rolling upgrade (docs/CLUSTER.md). A receiver takes a
  * key that is not sent as its default (adopt_settings). */
 #define KEY_MIN_PROTOCOL "min-protocol"
+#define KEY_ALERTS       "alerts"
 
 #ifndef LK_SOFTWARE_VERSION
 #define LK_SOFTWARE_VERSION "unknown"
@@ -603,6 +604,11 @@ static json_t *settings_wire_json(const struct lk_cluster_settings *settings)
     const json_t *v = json_object_get(all, KEY_MIN_PROTOCOL);
     if (v && strcmp(json_string_value(v), "1") == 0) {
         json_object_del(all, KEY_MIN_PROTOCOL);
+    }
+    /* The alert hooks (issue 12) likewise, while there are none. */
+    v = json_object_get(all, KEY_ALERTS);
+    if (v && json_string_value(v)[0] == '\0') {
+        json_object_del(all, KEY_ALERTS);
     }
     return all;
 }

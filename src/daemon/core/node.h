@@ -15,6 +15,7 @@
 #include "resource.h"
 #include "store.h"
 
+struct lk_alerts;
 struct lk_bus;
 struct lk_catchup;
 struct lk_cgroups;
@@ -75,6 +76,8 @@ struct lk_node {
      * main.c's; NULL in tests that build a node without them. */
     struct lk_fdbudget *fdbudget;
     struct lk_loopwatch *loopwatch;
+    /* The alert hooks' queues and counters (alerts.h), main.c's; NULL without. */
+    struct lk_alerts *alerts;
     uint64_t incarnation; /* random at each start: HELLO's "inc", the guard's frame */
     bool witness;         /* lkd --witness: votes, runs no resources */
 

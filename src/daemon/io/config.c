@@ -703,6 +703,16 @@ int lk_config_load(const char *path, struct lk_config *config, char *err, size_t
 
 /* Saving */
 
+bool lk_config_has_secrets(const struct lk_config *config)
+{
+    for (size_t i = 0; i < config->cluster.alert_count; i++) {
+        if (config->cluster.alerts[i].secret[0]) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* The file's text, in a malloc'ed string (*ret_text, *ret_len). */
 static int format_config(const struct lk_config *config, char **ret_text, size_t *ret_len)
 {
@@ -739,12 +749,19 @@ static int format_config(const struct lk_config *config, char **ret_text, size_t
     fputs("# Empty: quorum = majority with three or more voters, else none; max-failovers =\n"
           "# nodes - 1; no witness; no fence script.\n",
           f);
-    char value[sizeof(config->cluster.fence_script)];
-    for (size_t i = 0; lk_cluster_settings_keys[i]; i++) {
+    char *value = malloc(LK_SETTING_VALUE_MAX); /* the alert hooks' text is long */
+    for (size_t i = 0; value && lk_cluster_settings_keys[i]; i++) {
         const char *key = lk_cluster_settings_keys[i];
-        (void) lk_cluster_settings_get(&config->cluster, key, value, sizeof(value));
+        (void) lk_cluster_settings_get(&config->cluster, key, value, LK_SETTING_VALUE_MAX);
         fprintf(f, "%s =%s%s\n", key, value[0] ? " " : "", value);
     }
+    if (!value) {
+        (void) fclose(f);
+        free(text);
+        return -ENOMEM;
+    }
+    explicit_bzero(value, LK_SETTING_VALUE_MAX);
+    free(value);
     if (config->settings_version) {
         fprintf(f,
                 "# written by lkcli cluster config; the newer version wins between nodes\n"
@@ -928,7 +945,9 @@ int lk_config_save(const char *path, const struct lk_config *config, char *err, 
                               strerror(-r));
         return r;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    /* The webhooks' secrets (alert hooks) make it root's only. */
+    mode_t mode = lk_config_has_secrets(config) ? 0600 : 0644;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0) {
         r = -errno;
         free(text);
@@ -937,7 +956,7 @@ int lk_config_save(const char *path, const struct lk_config *config, char *err, 
         return r;
     }
     const char *step = "write";
-    r = fchmod(fd, 0644) < 0 ? -errno : 0; /* whatever the umask */
+    r = fchmod(fd, mode) < 0 ? -errno : 0; /* whatever the umask */
     if (r == 0) {
         r = write_all(fd, text, len);
     }

@@ -22,6 +22,7 @@
  *   fence-script = /usr/local/sbin/fence-peer  (optional, absolute path)
  *   max-failovers = 2                   (absent: nodes - 1)
  *   failover-window = 21600             (seconds)
+ *   alerts = [{"events":...,"name":...}] (optional: the alert hooks, docs/ALERTS.md)
  *   [peer node2]
  *   path = 127.0.0.1:7402               (one line per comm path, in priority order)
  *   path = 127.0.0.2:7402
@@ -103,8 +104,12 @@ int lk_config_parse(const char *text, size_t len, const char *name, struct lk_co
  * (*ret_text, *ret_len bytes). Returns 0 or a negative errno. */
 int lk_config_format(const struct lk_config *config, char **ret_text, size_t *ret_len);
 
+/* Whether config holds secrets (a webhook's): lk_config_save then writes mode 0600. */
+bool lk_config_has_secrets(const struct lk_config *config);
+
 /* Writes config to path atomically (path.new, fsync, rename, fsync of the directory),
- * mode 0644. Returns 0 or a negative errno with a one-line message in err. */
+ * mode 0644 (0600 with secrets: lk_config_has_secrets). Returns 0 or a negative errno with a
+ * one-line message in err. */
 int lk_config_save(const char *path, const struct lk_config *config, char *err, size_t err_size);
 
 /* The peer with this name, or NULL. */

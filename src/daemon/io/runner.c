@@ -665,7 +665,7 @@ static int probe_spawn_method(void)
  *
  * Returns 0 and sets *ret_pid, or a negative errno: of the exec or of a file action (the
  * script cannot run), or of the setup (a resource shortage). */
-static int spawn_posix(struct lk_run *run, const char *cwd, int out_fd, pid_t *ret_pid)
+static int spawn_posix(struct lk_run *run, const char *cwd, int out_fd, int in_fd, pid_t *ret_pid)
 {
     posix_spawnattr_t attr;
     int r = posix_spawnattr_init(&attr);
@@ -702,7 +702,9 @@ static int spawn_posix(struct lk_run *run, const char *cwd, int out_fd, pid_t *r
     if (r == 0) {
         r = posix_spawn_file_actions_adddup2(&actions, out_fd, STDERR_FILENO);
     }
-    if (r == 0) {
+    if (r == 0 && in_fd >= 0) {
+        r = posix_spawn_file_actions_adddup2(&actions, in_fd, STDIN_FILENO);
+    } else if (r == 0) {
         r = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     }
     if (r == 0 && cwd) {
@@ -934,12 +936,13 @@ static int spawn_clone3(struct lk_run *run, const char *cwd, int out_fd, int cgr
  * stdout and stderr (libuv's dup2 clears its close-on-exec flag); stdin is UV_IGNORE, which
  * libuv opens as /dev/null. Returns 0 and sets *ret_pid, or a negative errno as
  * spawn_posix. */
-static int spawn_uv(uv_loop_t *loop, struct lk_run *run, const char *cwd, int out_fd,
+static int spawn_uv(uv_loop_t *loop, struct lk_run *run, const char *cwd, int out_fd, int in_fd,
                     pid_t *ret_pid)
 {
     char *args[] = {run->path, NULL};
     uv_stdio_container_t stdio[3] = {
-            {.flags = UV_IGNORE},
+            in_fd >= 0 ? (uv_stdio_container_t){.flags = UV_INHERIT_FD, .data.fd = in_fd}
+                       : (uv_stdio_container_t){.flags = UV_IGNORE},
             {.flags = UV_INHERIT_FD, .data.fd = out_fd},
             {.flags = UV_INHERIT_FD, .data.fd = out_fd},
     };
@@ -995,6 +998,46 @@ static void kill_and_reap(struct lk_run *run)
     while (waitpid(run->result.pid, NULL, 0) < 0 && errno == EINTR) {
     }
     run->result.pid = 0;
+}
+
+/* The read end of a pipe that holds input and then EOF, for the script's stdin: the whole
+ * input is written now (the pipe is grown to hold it), so that nothing is left to write
+ * from the loop and a script that never reads cannot block anyone. Returns 0 and sets
+ * *ret_fd (O_CLOEXEC: the child gets it only as fd 0), or a negative errno. */
+static int input_pipe(const char *input, size_t len, int *ret_fd)
+{
+    if (len > LK_RUN_INPUT_MAX) {
+        return -EMSGSIZE;
+    }
+    int p[2];
+    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+        return -errno;
+    }
+    if (len > 4096) {
+        (void) fcntl(p[1], F_SETPIPE_SZ, (int) len);
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(p[1], input + done, len - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            int r = n < 0 && errno != EAGAIN ? -errno : -EMSGSIZE;
+            (void) close(p[0]);
+            (void) close(p[1]);
+            return r;
+        }
+        done += (size_t) n;
+    }
+    (void) close(p[1]);
+    /* The script reads it blocking, as any stdin. */
+    int flags = fcntl(p[0], F_GETFL);
+    if (flags >= 0) {
+        (void) fcntl(p[0], F_SETFL, flags & ~O_NONBLOCK);
+    }
+    *ret_fd = p[0];
+    return 0;
 }
 
 /* Spawn errors that say the system is short of something, rather than that this script
@@ -1088,6 +1131,15 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
         goto fail;
     }
 
+    int in_fd = -1;
+    if (spec->input) {
+        r = spec->contained ? -EINVAL : input_pipe(spec->input, spec->input_len, &in_fd);
+        if (r < 0) {
+            (void) close(fds[1]);
+            goto fail;
+        }
+    }
+
     /* One write end for both stdout and stderr, so their order is kept. It is O_CLOEXEC:
      * the child gets it only as fds 1 and 2, and no other child spawned later inherits it. */
     pid_t pid = 0;
@@ -1096,13 +1148,16 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
     if (spec->contained) {
         r = spawn_clone3(run, spec->cwd, fds[1], spec->cgroup_fd, &pid, &pidfd, &exec_errno);
     } else if (spawn_method == SPAWN_PIDFD) {
-        r = spawn_posix(run, spec->cwd, fds[1], &pid);
+        r = spawn_posix(run, spec->cwd, fds[1], in_fd, &pid);
     } else {
-        r = spawn_uv(loop, run, spec->cwd, fds[1], &pid);
+        r = spawn_uv(loop, run, spec->cwd, fds[1], in_fd, &pid);
     }
     /* Ours is closed at once, so the pipe reaches EOF when the script's copies go. This
      * also frees a descriptor for the pidfd, even when lkd is at its limit. */
     (void) close(fds[1]);
+    if (in_fd >= 0) {
+        (void) close(in_fd);
+    }
     if (r < 0 && is_resource_error(r)) {
         goto fail;
     }

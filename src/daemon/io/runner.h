@@ -1,6 +1,7 @@
 /* The script runner: the only code that spawns and kills script processes (SPEC §3).
  *
- * Each run gets a fresh environment (given by the caller), no arguments, stdin /dev/null,
+ * Each run gets a fresh environment (given by the caller), no arguments, stdin /dev/null
+ * (or a pipe holding the caller's input, then EOF),
  * cwd as given, and a new session (its own process group). stdout and stderr go into one
  * pipe; the last LK_RUN_OUTPUT_MAX bytes are kept. A run is finished when the script
  * process exits, not when the pipe closes: whatever is readable in the pipe at that moment
@@ -37,7 +38,13 @@ struct lk_run_spec {
                                * leaves behind belong to that cgroup from their first
                                * instruction */
     int cgroup_fd;            /* a cgroup v2 directory (lk_cgroups_fd); only when contained */
+    const char *input;        /* if set: stdin is a pipe holding these input_len bytes, then
+                               * EOF (an alert's event, core/alerts.c); not when contained.
+                               * Copied before lk_run_start returns. */
+    size_t input_len;         /* at most LK_RUN_INPUT_MAX */
 };
+
+#define LK_RUN_INPUT_MAX (256 * 1024)
 
 /* Called exactly once per started run, from the loop, after the script has exited (or was
  * refused / could not execute). output is the tail of stdout+stderr (output_len bytes,
