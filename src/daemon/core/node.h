@@ -22,6 +22,7 @@ struct lk_eventlog;
 struct lk_fdbudget;
 struct lk_guardlink;
 struct lk_loopwatch;
+struct lk_counters;
 struct lk_turns;
 struct lk_run_spec;
 
@@ -75,6 +76,8 @@ struct lk_node {
      * main.c's; NULL in tests that build a node without them. */
     struct lk_fdbudget *fdbudget;
     struct lk_loopwatch *loopwatch;
+    /* The totals /metrics reports (counters.h), main.c's; NULL in tests without them. */
+    struct lk_counters *counters;
     uint64_t incarnation; /* random at each start: HELLO's "inc", the guard's frame */
     bool witness;         /* lkd --witness: votes, runs no resources */
 
