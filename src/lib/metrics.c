@@ -141,26 +141,31 @@ static int fail(struct lk_metrics *m, int err)
     return m->err;
 }
 
-/* A value as the format writes it: an integer exactly, else the shortest %g that reads
- * back the same, and the three special values by their names. */
-static void put_value(struct lk_metrics *m, double v)
+/* A value as the format writes it into buf (40 bytes): an integer exactly, else the
+ * shortest %g that reads back the same, and the three special values by their names. */
+static void format_value(char buf[static 40], double v)
 {
     if (isnan(v)) {
-        puts_(m, "NaN");
+        snprintf(buf, 40, "NaN");
     } else if (isinf(v)) {
-        puts_(m, v > 0 ? "+Inf" : "-Inf");
+        snprintf(buf, 40, v > 0 ? "+Inf" : "-Inf");
     } else if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double) (int64_t) v) {
-        putf(m, "%lld", (long long) v);
+        snprintf(buf, 40, "%lld", (long long) v);
     } else {
-        char buf[40];
         for (int prec = 6; prec <= 17; prec++) {
-            snprintf(buf, sizeof(buf), "%.*g", prec, v);
+            snprintf(buf, 40, "%.*g", prec, v);
             if (strtod(buf, NULL) == v) {
                 break;
             }
         }
-        puts_(m, buf);
     }
+}
+
+static void put_value(struct lk_metrics *m, double v)
+{
+    char buf[40];
+    format_value(buf, v);
+    puts_(m, buf);
 }
 
 int lk_metrics_family(struct lk_metrics *m, const char *name, enum lk_metric_type type,
@@ -267,11 +272,7 @@ int lk_metrics_histogram(struct lk_metrics *m, const char *const *labels, size_t
     for (size_t i = 0; i <= h->bucket_count; i++) {
         char le[40] = "+Inf";
         if (i < h->bucket_count) {
-            struct lk_metrics tmp;
-            lk_metrics_init(&tmp);
-            put_value(&tmp, h->bounds[i]);
-            snprintf(le, sizeof(le), "%s", tmp.text ? tmp.text : "");
-            lk_metrics_done(&tmp);
+            format_value(le, h->bounds[i]);
         }
         cumulative += h->counts[i];
         put_series(m, "_bucket", labels, pairs, le);

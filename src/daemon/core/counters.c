@@ -50,13 +50,14 @@ enum reason {
 };
 static const char *const reason_names[REASONS] = {"node_dead", "resource_failed", "other"};
 
-/* Checks take milliseconds to their timeout (30 s by default); actions up to minutes. */
-static const double check_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
-static const double act_bounds[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1,   2.5,
-                                    5,    10,   30,  60,   120, 300, 600};
+/* Checks take milliseconds to their timeout (30 s by default); actions up to minutes. Few
+ * buckets: with thousands of resources each one is thousands of lines a scrape. */
+static const double check_bounds[] = {0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30};
+static const double act_bounds[] = {0.1, 0.5, 1, 5, 10, 30, 60, 300};
 #define CHECK_BUCKETS (sizeof(check_bounds) / sizeof(check_bounds[0]))
 #define ACT_BUCKETS   (sizeof(act_bounds) / sizeof(act_bounds[0]))
-#define MAX_BUCKETS   ACT_BUCKETS
+#define MAX_BUCKETS   CHECK_BUCKETS
+_Static_assert(ACT_BUCKETS <= MAX_BUCKETS, "a histogram's buckets fit struct hist");
 
 struct hist {
     uint64_t counts[MAX_BUCKETS + 1]; /* per bucket, the last one above every bound */
@@ -82,6 +83,10 @@ struct lk_counters {
     uint64_t events[LK_SEV_COUNT];
     uint64_t failovers[REASONS];
     uint64_t switchovers;
+    /* The same durations for the whole node, written instead of the resources' when the
+     * node has more than LK_COUNTERS_TAGGED_HIST_MAX resources. */
+    struct hist check[KINDS];
+    struct hist act[ACTS];
 };
 
 static size_t hash(const char *tag)
@@ -194,8 +199,10 @@ void lk_counters_on_ran(void *userdata, const struct lk_bus_run *run)
         e->failures[kind] += !lk_result_ok(run->result);
         e->timeouts[kind] += run->result->outcome == LK_OUTCOME_TIMEOUT;
         observe(&e->check[kind], check_bounds, CHECK_BUCKETS, seconds);
+        observe(&c->check[kind], check_bounds, CHECK_BUCKETS, seconds);
     } else {
         observe(&e->act[act], act_bounds, ACT_BUCKETS, seconds);
+        observe(&c->act[act], act_bounds, ACT_BUCKETS, seconds);
     }
 }
 
@@ -376,6 +383,24 @@ static void write_act_hist(const struct entry *e, struct lk_metrics *m)
     }
 }
 
+/* The node's histograms, one per name that has observations, labelled key=names[i]. */
+static void write_node_hist(const struct hist *h, size_t count, const char *key,
+                            const char *const *names, const double *bounds, size_t bucket_count,
+                            struct lk_metrics *m)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (h[i].count) {
+            const char *const l[] = {key, names[i]};
+            struct lk_histogram out = {.bounds = bounds,
+                                       .bucket_count = bucket_count,
+                                       .counts = h[i].counts,
+                                       .count = h[i].count,
+                                       .sum = h[i].sum};
+            (void) lk_metrics_histogram(m, l, 1, &out);
+        }
+    }
+}
+
 int lk_counters_write(const struct lk_counters *c, struct lk_metrics *m)
 {
     (void) lk_metrics_family(m, "openkeeper_check_runs_total", LK_METRIC_COUNTER,
@@ -390,16 +415,27 @@ int lk_counters_write(const struct lk_counters *c, struct lk_metrics *m)
                              "Check runs killed at their timeout since lkd started.");
     each_entry(c, m, write_timeouts);
     (void) lk_metrics_family(m, "openkeeper_check_duration_seconds", LK_METRIC_HISTOGRAM,
-                             "How long the check runs took, since lkd started.");
-    each_entry(c, m, write_check_hist);
+                             "How long the check runs took, since lkd started (per node, "
+                             "without tag, on a node of more than 1000 resources).");
+    bool tagged = !c || c->node->count <= LK_COUNTERS_TAGGED_HIST_MAX;
+    if (tagged) {
+        each_entry(c, m, write_check_hist);
+    } else {
+        write_node_hist(c->check, KINDS, "kind", kind_names, check_bounds, CHECK_BUCKETS, m);
+    }
     (void) lk_metrics_family(m, "openkeeper_local_recoveries_total", LK_METRIC_COUNTER,
                              "Local recoveries (the recover script after a failed check) by "
                              "result since lkd started.");
     each_entry(c, m, write_recoveries);
     (void) lk_metrics_family(m, "openkeeper_action_duration_seconds", LK_METRIC_HISTOGRAM,
                              "How long the restore, remove and recover runs took, since lkd "
-                             "started.");
-    each_entry(c, m, write_act_hist);
+                             "started (per node, without tag, on a node of more than 1000 "
+                             "resources).");
+    if (tagged) {
+        each_entry(c, m, write_act_hist);
+    } else {
+        write_node_hist(c->act, ACTS, "action", act_names, act_bounds, ACT_BUCKETS, m);
+    }
     (void) lk_metrics_family(m, "openkeeper_failovers_total", LK_METRIC_COUNTER,
                              "Failovers this node decided since lkd started, by reason: "
                              "node_dead (it took over from a dead owner), resource_failed (a "

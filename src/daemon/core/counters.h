@@ -13,6 +13,10 @@
 #include "metrics.h"
 #include "node.h"
 
+/* Above this many resources on the node, the duration histograms are written per node
+ * (labelled by kind or action only), not per resource: each is a dozen lines a scrape. */
+#define LK_COUNTERS_TAGGED_HIST_MAX 1000
+
 struct lk_counters;
 
 /* Allocates empty counters for node (borrowed; it must outlive them), the start time
@@ -30,7 +34,8 @@ void lk_counters_on_ran(void *userdata, const struct lk_bus_run *run);
 void lk_counters_on_defined(void *userdata, const char *tag);
 
 /* Writes the counters' families into m: per resource only those of the resources the
- * view holds now, in its order, and per check kind or action only once it ran. c may be
+ * view holds now, in its order, and per check kind or action only once it ran; the
+ * histograms per node instead above LK_COUNTERS_TAGGED_HIST_MAX resources. c may be
  * NULL (a node without counters: every total 0). Returns m's error (0, -ENOMEM). */
 int lk_counters_write(const struct lk_counters *c, struct lk_metrics *m);
 
