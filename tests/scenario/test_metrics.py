@@ -6,6 +6,7 @@ lkd, and the survivor still answering about itself."""
 
 import os
 import signal
+import socket
 
 from cluster import wait_eq, wait_for
 from conftest import socket_request
@@ -158,7 +159,21 @@ def test_metrics_follow_checks_recovery_switchover_and_failover(cluster):
     assert s.get("openkeeper_node_up", node="node2") == 1
     assert s.get("openkeeper_node_synced", node="node2") == 1
     assert s.get("openkeeper_commpath_up", peer="node2", address=n2.addr) == 1
-    assert s.series("openkeeper_commpath_frames_dropped_total", peer="node2")
+    assert s.get("openkeeper_commpath_frames_dropped_total", peer="node2",
+                 reason="malformed") == 0
+    # Garbage on node1's comm port from a sender that never says who it is: counted by its
+    # address, apart from the peers.
+    with socket.create_connection(("127.0.0.1", n1.port), timeout=10) as sock:
+        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+
+    def unknown_malformed():
+        found = scrape(n1).series("openkeeper_commpath_frames_dropped_total", peer="",
+                                  reason="malformed")
+        return [dict(k)["source"] for k, v in found.items() if v >= 1]
+
+    assert wait_for(unknown_malformed, what="the garbage counted") == ["127.0.0.1"]
+    assert metric(n1, "openkeeper_commpath_frames_dropped_total", peer="node2",
+                  reason="malformed") == 0
     assert s.get("openkeeper_quorum", mode="none") == 1
     assert s.get("openkeeper_quorum_voters") == 2
 

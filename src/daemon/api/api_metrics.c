@@ -117,17 +117,23 @@ static void write_cluster(struct lk_api *api, struct lk_metrics *m)
         }
     }
     family(m, "openkeeper_commpath_frames_dropped_total", LK_METRIC_COUNTER,
-           "Frames dropped from a peer (or an unknown source, by address) since lkd started, "
-           "by reason: malformed, oversized, unauthenticated, replayed, other.");
+           "Frames dropped from a peer since lkd started, by reason: malformed, oversized, "
+           "unauthenticated, replayed, other; from a source that never said who it is: "
+           "peer=\"\" and its address as source.");
     json_array_foreach(peers, i, p)
     {
         const char *name = str(p, "name");
+        const char *address = str(p, "address");
         const char *reason;
         json_t *count;
+        /* The witness's path before it was heard has no name and counts nothing. */
+        if (!name[0] && json_is_true(json_object_get(p, "witness"))) {
+            continue;
+        }
         json_object_foreach(json_object_get(p, "dropped"), reason, count)
         {
-            sample2(m, "peer", name[0] ? name : str(p, "address"), "reason", reason,
-                    (double) json_integer_value(count));
+            const char *const l[] = {"peer", name, "reason", reason, "source", address};
+            (void) lk_metrics_sample(m, l, name[0] ? 2 : 3, (double) json_integer_value(count));
         }
     }
 
