@@ -146,9 +146,9 @@ static int fail(struct lk_metrics *m, int err)
 static void format_value(char buf[static 40], double v)
 {
     if (isnan(v)) {
-        snprintf(buf, 40, "NaN");
+        snprintf(buf, 40, "%s", "NaN");
     } else if (isinf(v)) {
-        snprintf(buf, 40, v > 0 ? "+Inf" : "-Inf");
+        snprintf(buf, 40, "%s", v > 0 ? "+Inf" : "-Inf");
     } else if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double) (int64_t) v) {
         snprintf(buf, 40, "%lld", (long long) v);
     } else {
