@@ -242,6 +242,33 @@ static void take__large_text_grows(void **state)
     lk_metrics_done(&m);
 }
 
+static void sample__shortest_value_that_reads_back(void **state)
+{
+    (void) state;
+    struct lk_metrics m;
+    lk_metrics_init(&m);
+    assert_int_equal(lk_metrics_family(&m, "v", LK_METRIC_GAUGE, "h"), 0);
+    const double values[] = {0.1 + 0.2, 1e-7, 0.005, 1796665417.892, -0.0, 9007199254740993.0};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        assert_int_equal(lk_metrics_sample(&m, NULL, 0, values[i]), 0);
+    }
+    /* UTF-8 in a label value passes as it is. */
+    const char *const l[] = {"tag", "caf\xc3\xa9"};
+    assert_int_equal(lk_metrics_sample(&m, l, 1, 1), 0);
+    char *text = lk_metrics_take(&m, NULL);
+    assert_non_null(text);
+    assert_string_equal(text, "# HELP v h\n# TYPE v gauge\n"
+                              "v 0.30000000000000004\n"
+                              "v 1e-07\n"
+                              "v 0.005\n"
+                              "v 1796665417.892\n"
+                              "v 0\n"
+                              "v 9007199254740992\n"
+                              "v{tag=\"caf\xc3\xa9\"} 1\n");
+    free(text);
+    lk_metrics_done(&m);
+}
+
 static void type_name__names(void **state)
 {
     (void) state;
@@ -263,6 +290,7 @@ int main(void)
             cmocka_unit_test(sample__text_and_escaping),
             cmocka_unit_test(histogram__cumulative_buckets),
             cmocka_unit_test(take__large_text_grows),
+            cmocka_unit_test(sample__shortest_value_that_reads_back),
             cmocka_unit_test(type_name__names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
