@@ -246,3 +246,37 @@ def test_metrics_count_a_failover_after_a_resource_failed(cluster):
     for n in (n1, n2):
         wait_eq(lambda n=n: metric(n, "openkeeper_failover_budget_remaining", hierarchy="app1"),
                 0, what=f"no failover left in {n.name}'s budget")
+
+
+def test_metrics_show_quorum_and_the_witness(cluster):
+    n1, n2 = cluster.build(2)
+    w = cluster.add_node("witness1", witness=True)
+    w.start()
+    cluster.configure([n1, n2], witness=w.addr)
+    for n in (n1, n2):
+        wait_eq(lambda n=n: metric(n, "openkeeper_witness_up", witness="witness1"), 1,
+                what=f"{n.name} to see the witness ALIVE")
+        wait_eq(lambda n=n: metric(n, "openkeeper_quorum_votes"), 3,
+                what=f"{n.name} to count 3 votes")
+    s = scrape(n2)
+    assert s.get("openkeeper_quorum", mode="majority") == 1
+    assert s.get("openkeeper_quorum_voters") == 3
+    assert s.get("openkeeper_quorum_votes_needed") == 2
+    # The witness answers about itself too.
+    sw = scrape(w)
+    assert sw.get("openkeeper_node_up", node="witness1") == 1
+    assert not sw.series("openkeeper_resource_state")
+
+    w.kill9_all()
+    wait_eq(lambda: metric(n2, "openkeeper_witness_up", witness="witness1"), 0,
+            what="node2 to see the witness DEAD")
+    wait_eq(lambda: metric(n2, "openkeeper_quorum_votes"), 2, what="node2 counts 2 votes")
+    assert metric(n2, "openkeeper_quorum", mode="majority") == 1
+    n1.kill9_all()
+    wait_eq(lambda: metric(n2, "openkeeper_quorum", mode="majority"), 0,
+            what="node2 alone to lose quorum")
+    s = scrape(n2)
+    assert s.get("openkeeper_quorum_votes") == 1
+    assert s.get("openkeeper_quorum_votes_needed") == 2
+    assert s.get("openkeeper_node_up", node="node1") == 0
+    assert s.get("openkeeper_events_total", severity="error") >= 2  # 1603 node dead, 1611
