@@ -4,6 +4,7 @@
 set -eu
 pkgs="gcc make meson ninja-build pkg-config libuv1-dev libsqlite3-dev libjansson-dev
 libinih-dev libsodium-dev libcmocka-dev libacl1-dev python3 python3-pytest clang-format clang procps psmisc
+python3-prometheus-client
 iproute2 bash
 libcurl4-gnutls-dev"
 missing=""

@@ -14,6 +14,7 @@ static void usage(FILE *out)
             "usage: lkcli [--root DIR] [--json] COMMAND ...\n"
             "\n"
             "  status                                 nodes, resources, recent events\n"
+            "  metrics                                this node's Prometheus metrics (text)\n"
             "  resource create gen --tag T --restore F --remove F [--quickchk F]\n"
             "           [--deepchk F] [--recover F] [--id ID] [--app-info S]\n"
             "           [--no-in-service] [SETTINGS]\n"
@@ -89,6 +90,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(rest[0], "status") == 0) {
         return lk_cmd_status(&cli, n - 1, rest + 1);
+    }
+    if (strcmp(rest[0], "metrics") == 0) {
+        return lk_cmd_metrics(&cli, n - 1, rest + 1);
     }
     if (strcmp(rest[0], "resource") == 0) {
         return lk_cmd_resource(&cli, n - 1, rest + 1);

@@ -13,6 +13,8 @@ int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_resource(const struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_dependency(const struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_log(const struct lk_cli *cli, int argc, char **argv);
+/* metrics: the Prometheus text of this node (cmd_metrics.c). */
+int lk_cmd_metrics(const struct lk_cli *cli, int argc, char **argv);
 /* node list, commpath …, cluster config (noun: "node", "commpath" or "cluster"). */
 int lk_cmd_cluster(const struct lk_cli *cli, const char *noun, int argc, char **argv);
 /* resource extend|unextend. */

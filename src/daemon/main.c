@@ -18,12 +18,15 @@
  *               an object, an ownership record)           guardlink (the guard's plan)
  *   event       eventlog (each event logged)              api (log --follow, progress),
  *                                                         alerts (the hooks' queues)
+ *                                                         counters (/metrics)
  *   committed   executor (after each commit)              cluster (push the states to the
  *                                                         peers), monitor (checks follow),
  *                                                         guardlink
  *   defined     define (every definition written, local   monitor (checks follow the new
  *               or from a peer)                           definition, or are forgotten),
- *                                                         guardlink
+ *                                                         guardlink, counters
+ *   ran         executor (an action's run ended),         counters (runs, durations)
+ *               monitor (a scheduled check ended)
  *   owners      executor (records written, a fence run    cluster (tell the peers,
  *               ended, a switchover started)              reconsider), guardlink
  *   stop        api (lkstop, lkstop -f, --switchover)     main (runs the stop order)
@@ -62,6 +65,7 @@
 #include "cgroup.h"
 #include "cluster.h"
 #include "config.h"
+#include "counters.h"
 #include "eventlog.h"
 #include "executor.h"
 #include "fdbudget.h"
@@ -394,6 +398,11 @@ static void wire(struct lk_node *node, struct lk_api *api, struct lk_cluster *cl
     r |= lk_bus_on_committed(bus, lk_guardlink_on_committed, node);
     r |= lk_bus_on_defined(bus, lk_guardlink_on_defined, node);
     r |= lk_bus_on_owners(bus, lk_guardlink_on_owners, node);
+    if (node->counters) {
+        r |= lk_bus_on_event(bus, lk_counters_on_event, node->counters);
+        r |= lk_bus_on_ran(bus, lk_counters_on_ran, node->counters);
+        r |= lk_bus_on_defined(bus, lk_counters_on_defined, node->counters);
+    }
     if (r != 0) {
         die("cannot wire the bus");
     }
@@ -563,7 +572,8 @@ int main(int argc, char **argv)
                uv_strerror(r));
     }
     node.bus = lk_bus_new();
-    if (!node.bus) {
+    node.counters = lk_counters_new(&node);
+    if (!node.bus || !node.counters) {
         die("out of memory");
     }
     stopper.node = &node;
@@ -659,6 +669,7 @@ int main(int argc, char **argv)
     lk_eventlog_close(&node);
     node.store = lk_store_close(node.store);
     node.bus = lk_bus_free(node.bus);
+    node.counters = lk_counters_free(node.counters);
     snprintf(path, sizeof(path), "%s/%s", node.root, LK_PIDFILE_NAME);
     (void) unlink(path);
     close(lock_fd);

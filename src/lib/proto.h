@@ -38,6 +38,7 @@ enum lk_exit {
 /* Commands. */
 #define LK_CMD_STATUS          "status"
 #define LK_CMD_PING            "ping"
+#define LK_CMD_METRICS         "metrics"
 #define LK_CMD_WAIT_IDLE       "wait-idle"
 #define LK_CMD_SHUTDOWN        "shutdown"
 #define LK_CMD_LOG             "log"

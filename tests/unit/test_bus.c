@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "bus.h"
+#include "result.h"
 #include "store.h"
 
 struct seen {
@@ -67,6 +68,14 @@ static void defined_cb(void *userdata, const char *tag)
     lk_bus_changed(s->bus, "from-defined");
 }
 
+static void ran_cb(void *userdata, const struct lk_bus_run *run)
+{
+    char what[64];
+    snprintf(what, sizeof(what), "%s/%s/%s/%llu", run->tag, run->action,
+             run->check ? "check" : "action", (unsigned long long) run->result->duration_usec);
+    note(userdata, "ran", what);
+}
+
 static void stop_cb(void *userdata, enum lk_bus_stop why)
 {
     note(userdata, "stop", why == LK_BUS_STOP_APPS ? "apps" : "running");
@@ -87,6 +96,7 @@ static void lk_bus_on_changed__invalid(void **state)
     assert_int_equal(lk_bus_on_event(bus, NULL, NULL), -EINVAL);
     assert_int_equal(lk_bus_on_committed(bus, NULL, NULL), -EINVAL);
     assert_int_equal(lk_bus_on_defined(bus, NULL, NULL), -EINVAL);
+    assert_int_equal(lk_bus_on_ran(bus, NULL, NULL), -EINVAL);
     assert_int_equal(lk_bus_on_stop(bus, NULL, NULL), -EINVAL);
     assert_int_equal(lk_bus_on_stopping(bus, NULL, NULL), -EINVAL);
     lk_bus_changed(bus, "x"); /* nobody subscribed: nothing happens */
@@ -131,6 +141,7 @@ static void lk_bus_changed__order_and_arguments(void **state)
     assert_int_equal(lk_bus_on_event(bus, event_cb, &s), 0);
     assert_int_equal(lk_bus_on_committed(bus, committed_cb, &s), 0);
     assert_int_equal(lk_bus_on_defined(bus, defined_cb, &s), 0);
+    assert_int_equal(lk_bus_on_ran(bus, ran_cb, &s), 0);
     assert_int_equal(lk_bus_on_stop(bus, stop_cb, &s), 0);
     assert_int_equal(lk_bus_on_stopping(bus, stopping_cb, &s), 0);
 
@@ -143,11 +154,14 @@ static void lk_bus_changed__order_and_arguments(void **state)
     lk_bus_committed(bus, tags, 2);
     lk_bus_committed(bus, NULL, 0);
     lk_bus_defined(bus, "ip");
+    struct lk_result result = {.duration_usec = 1500};
+    lk_bus_ran(bus, &(struct lk_bus_run){
+                            .tag = "web", .action = "quickchk", .check = true, .result = &result});
     lk_bus_stop_request(bus, LK_BUS_STOP_APPS);
     lk_bus_stopping(bus, LK_BUS_STOP_RUNNING);
     assert_string_equal(s.log, "b:web;a:web;b:NULL;a:NULL;event:db;committed:p;committed:c;"
                                "committed:NULL;defined:ip;b:from-defined;a:from-defined;"
-                               "stop:apps;stopping:running;");
+                               "ran:web/quickchk/check/1500;stop:apps;stopping:running;");
     lk_bus_free(bus);
 }
 
@@ -158,6 +172,7 @@ static void lk_bus_changed__null_bus(void **state)
     lk_bus_event(NULL, NULL);
     lk_bus_committed(NULL, NULL, 0);
     lk_bus_defined(NULL, NULL);
+    lk_bus_ran(NULL, NULL);
     lk_bus_stop_request(NULL, LK_BUS_STOP_RUNNING);
     lk_bus_stopping(NULL, LK_BUS_STOP_RUNNING);
     assert_null(lk_bus_free(NULL));

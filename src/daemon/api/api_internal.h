@@ -72,6 +72,7 @@ struct route {
  * (api.c) and the cluster commands (api_cluster.c). lk_req_dispatch looks in both. */
 extern const struct route lk_api_routes[];
 extern const struct route lk_api_cluster_routes[];
+extern const struct route lk_api_metrics_routes[]; /* api_metrics.c */
 
 /* What lk_req_dispatch checks before any handler runs, with nothing sent and nothing
  * changed (also the entry point of tests/fuzz/fuzz_request.c): the message parsed into

@@ -118,7 +118,8 @@ void api_reply_error(struct conn *c, int code, const char *fmt, ...)
 
 static const struct route *find_route(const char *cmd)
 {
-    static const struct route *const tables[] = {lk_api_routes, lk_api_cluster_routes};
+    static const struct route *const tables[] = {lk_api_routes, lk_api_cluster_routes,
+                                                 lk_api_metrics_routes};
     for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
         for (const struct route *r = tables[t]; r->cmd; r++) {
             if (strcmp(r->cmd, cmd) == 0) {

@@ -2,8 +2,8 @@
  * publications that walk it.
  *
  * Events enter from any module that changed something (lk_bus_changed, lk_bus_event,
- * lk_bus_committed, lk_bus_defined) or wants lkd to stop (lk_bus_stop_request), and from
- * main.c when it stops (lk_bus_stopping). The bus never decides, never allocates after
+ * lk_bus_committed, lk_bus_defined, lk_bus_ran) or wants lkd to stop (lk_bus_stop_request), and
+ * from main.c when it stops (lk_bus_stopping). The bus never decides, never allocates after
  * lk_bus_new, and includes no other daemon module: it is the layer's floor. */
 #include "bus.h"
 
@@ -18,6 +18,7 @@ enum topic {
     TOPIC_COMMITTED,
     TOPIC_DEFINED,
     TOPIC_OWNERS,
+    TOPIC_RAN,
     TOPIC_STOP,
     TOPIC_STOPPING,
     TOPIC_COUNT,
@@ -30,6 +31,7 @@ struct subscriber {
         lk_bus_committed_cb committed;
         lk_bus_defined_cb defined;
         lk_bus_owners_cb owners;
+        lk_bus_ran_cb ran;
         lk_bus_stop_cb stop;
         lk_bus_stopping_cb stopping;
     } cb;
@@ -105,6 +107,11 @@ int lk_bus_on_owners(struct lk_bus *bus, lk_bus_owners_cb cb, void *userdata)
     SUBSCRIBE(TOPIC_OWNERS, owners);
 }
 
+int lk_bus_on_ran(struct lk_bus *bus, lk_bus_ran_cb cb, void *userdata)
+{
+    SUBSCRIBE(TOPIC_RAN, ran);
+}
+
 int lk_bus_on_stop(struct lk_bus *bus, lk_bus_stop_cb cb, void *userdata)
 {
     SUBSCRIBE(TOPIC_STOP, stop);
@@ -151,6 +158,11 @@ void lk_bus_defined(struct lk_bus *bus, const char *tag)
 void lk_bus_owners(struct lk_bus *bus, bool records)
 {
     PUBLISH(TOPIC_OWNERS, owners, records);
+}
+
+void lk_bus_ran(struct lk_bus *bus, const struct lk_bus_run *run)
+{
+    PUBLISH(TOPIC_RAN, ran, run);
 }
 
 void lk_bus_stop_request(struct lk_bus *bus, enum lk_bus_stop why)

@@ -15,6 +15,7 @@
 
 struct lk_bus;
 struct lk_event_record;
+struct lk_result;
 
 /* Why lkd stops (lk_bus_stop): the peers hear which it is. */
 enum lk_bus_stop {
@@ -36,6 +37,17 @@ typedef void (*lk_bus_defined_cb)(void *userdata, const char *tag);
 /* The ownership state (owners.h) changed: records were written (records true: the peers
  * must hear them), or a fence run ended or a switchover started. */
 typedef void (*lk_bus_owners_cb)(void *userdata, bool records);
+/* A script run of a resource ended (all borrowed for the call): its action's name
+ * ("restore", "remove", "recover", "quickchk", "deepchk"), whether it was a scheduled
+ * check (the monitor's) rather than a run of an action (the executor's, the start-up
+ * probe included), and its result (outcome, duration). */
+struct lk_bus_run {
+    const char *tag;
+    const char *action;
+    bool check;
+    const struct lk_result *result;
+};
+typedef void (*lk_bus_ran_cb)(void *userdata, const struct lk_bus_run *run);
 /* Someone asked lkd to stop (lk_bus_stop_request); main.c runs the order. */
 typedef void (*lk_bus_stop_cb)(void *userdata, enum lk_bus_stop why);
 /* lkd is stopping now (main.c, outside any notification): answer waiting commands. */
@@ -53,6 +65,7 @@ int lk_bus_on_event(struct lk_bus *bus, lk_bus_event_cb cb, void *userdata);
 int lk_bus_on_committed(struct lk_bus *bus, lk_bus_committed_cb cb, void *userdata);
 int lk_bus_on_defined(struct lk_bus *bus, lk_bus_defined_cb cb, void *userdata);
 int lk_bus_on_owners(struct lk_bus *bus, lk_bus_owners_cb cb, void *userdata);
+int lk_bus_on_ran(struct lk_bus *bus, lk_bus_ran_cb cb, void *userdata);
 int lk_bus_on_stop(struct lk_bus *bus, lk_bus_stop_cb cb, void *userdata);
 int lk_bus_on_stopping(struct lk_bus *bus, lk_bus_stopping_cb cb, void *userdata);
 
@@ -63,5 +76,6 @@ void lk_bus_event(struct lk_bus *bus, const struct lk_event_record *e);
 void lk_bus_committed(struct lk_bus *bus, const char *const *tags, size_t count);
 void lk_bus_defined(struct lk_bus *bus, const char *tag);
 void lk_bus_owners(struct lk_bus *bus, bool records);
+void lk_bus_ran(struct lk_bus *bus, const struct lk_bus_run *run);
 void lk_bus_stop_request(struct lk_bus *bus, enum lk_bus_stop why);
 void lk_bus_stopping(struct lk_bus *bus, enum lk_bus_stop why);

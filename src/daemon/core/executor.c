@@ -5,10 +5,10 @@
  * the store) says what is going on, so that a crash in between is seen at the next start.
  * The output tail of a failed run travels into the detail of the plan's ERROR events.
  * It tells, never calls up: "these tags changed" after each event and run, "a plan was
- * committed" after each commit, "the ownership state changed" after a record write, a
- * fence run or a switchover entry (bus.h); the cluster and the checks subscribe. Of a
- * placement plan it does the acts of this node (owners.h, engine events, fence runs,
- * the event log), never the peers' (SEND_*) nor the verdict: the cluster does those.
+ * committed" after each commit, "a run ended" after each run of an action, "the ownership
+ * state changed" after a record write, a fence run or a switchover entry (bus.h); the cluster and
+ * the checks subscribe. Of a placement plan it does the acts of this node (owners.h, engine events,
+ * fence runs, the event log), never the peers' (SEND_*) nor the verdict: the cluster does those.
  * What a big plan, many run ends or start-up and lkstop ask for is spread across loop
  * turns, in order, a few milliseconds of work a turn (below): it never holds the loop
  * for a whole hierarchy, and never reorders what it does. */
@@ -414,6 +414,9 @@ static void run_finished(struct run_ctx *ctx, const struct lk_result *result, co
                     rec.tag, lk_store_why(node->store));
         }
     }
+    lk_bus_ran(node->bus, &(struct lk_bus_run){.tag = ctx->tag,
+                                               .action = lk_action_name(ctx->action),
+                                               .result = result});
     if (result->outcome == LK_OUTCOME_REFUSED) {
         lk_eventlog_msg(node, ctx->tag, LK_MSG_SCRIPT_REFUSED, lk_action_name(ctx->action),
                         result->message);

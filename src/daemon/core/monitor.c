@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "bisect.h"
+#include "bus.h"
 #include "cgroup.h"
 #include "eventlog.h"
 #include "executor.h"
@@ -387,6 +388,10 @@ static void check_done(struct lk_run *run, const struct lk_result *result, const
                               .action = depth_action[d],
                               .result = *result,
                               .now_usec = lk_mono_usec()};
+        lk_bus_ran(mon->node->bus, &(struct lk_bus_run){.tag = tag,
+                                                        .action = lk_action_name(depth_action[d]),
+                                                        .check = true,
+                                                        .result = result});
         char *detail = !lk_result_ok(result) && output_len ? strndup(output, output_len) : NULL;
         char err[LK_REASON_MAX];
         (void) lk_executor_handle_detail(mon->node, &ev, detail, err, sizeof(err));

@@ -23,6 +23,7 @@ struct lk_eventlog;
 struct lk_fdbudget;
 struct lk_guardlink;
 struct lk_loopwatch;
+struct lk_counters;
 struct lk_turns;
 struct lk_run_spec;
 
@@ -78,6 +79,8 @@ struct lk_node {
     struct lk_loopwatch *loopwatch;
     /* The alert hooks' queues and counters (alerts.h), main.c's; NULL without. */
     struct lk_alerts *alerts;
+    /* The totals /metrics reports (counters.h), main.c's; NULL in tests without them. */
+    struct lk_counters *counters;
     uint64_t incarnation; /* random at each start: HELLO's "inc", the guard's frame */
     bool witness;         /* lkd --witness: votes, runs no resources */
 
