@@ -157,6 +157,10 @@ static void detach(void)
         }
         msg[len] = '\0';
         if (len > 0 && msg[0] == '\0') {
+            if (len > 1) {
+                printf("%s\n", msg + 1); /* where it listens */
+                fflush(stdout);
+            }
             _exit(0);
         }
         fprintf(stderr, "%s: %s\n", PROG, len > 1 ? msg + 1 : "lkweb exited during start-up");
@@ -361,11 +365,13 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "%s: listening on %s%s (pid %d), lkd at %s\n", PROG, where,
             lk_web.tls ? " with TLS" : "", (int) getpid(), lk_web.sock);
-    printf("lkweb listening on %s://%s/\n", lk_web.tls ? "https" : "http", where);
+    char url[256];
+    int url_len = snprintf(url, sizeof(url), "%clkweb listening on %s://%s/", '\0',
+                           lk_web.tls ? "https" : "http", where);
+    printf("%s\n", url + 1);
     fflush(stdout);
     if (ready_fd >= 0) {
-        char ok = 0;
-        (void) !write(ready_fd, &ok, 1);
+        (void) !write(ready_fd, url, (size_t) url_len);
         close(ready_fd);
         ready_fd = -1;
     }
