@@ -284,6 +284,7 @@ int main(int argc, char **argv)
     if (sodium_init() < 0) {
         die(1, "cannot initialise libsodium");
     }
+    json_object_seed(0); /* once, before any thread: jansson's hash seed */
 
     /* lk.conf's [web]: lkd has checked it too; a file lkd would refuse is refused here. */
     char path[PATH_MAX + 32];
