@@ -650,7 +650,9 @@ def test_lkstart_web_starts_it_lkstop_stops_it(node, tmp_path):
     node.stop()
     wait_for(lambda: not os.path.exists(f"/proc/{pid}"), what="lkweb to stop with lkstop")
     assert not pidfile.exists()
-    assert "lkweb: stopped" in (node.root / "log" / "lkweb.out").read_text()
+    out = (node.root / "log" / "lkweb.out").read_text()
+    assert "lkweb: stopped" in out
+    assert not [w for w in SANITIZER_WORDS if w in out], out
     # enabled = yes in lk.conf starts it without --web.
     node.run([node.bin("lkstart"), "--root", node.root, "--no-guard"], check=True)
     wait_for(lambda: pidfile.exists(), what="lkweb started from lk.conf")
