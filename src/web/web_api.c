@@ -312,10 +312,15 @@ static enum MHD_Result login(struct MHD_Connection *conn, const char *body, size
              who.session, lk_web.tls ? "; Secure" : "");
     json_t *data = json_pack("{s:{s:s, s:s, s:s}}", "data", "role", who.role, "name", who.name,
                              "csrf", who.csrf);
-    char *text = json_dumps(data, JSON_COMPACT);
+    char *text = json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(data);
     struct MHD_Response *resp =
-            MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+            text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
+                 : NULL;
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
     MHD_add_response_header(resp, "Content-Type", "application/json");
     MHD_add_response_header(resp, "Set-Cookie", cookie);
     return lk_web_queue(conn, 200, resp);
