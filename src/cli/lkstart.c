@@ -297,6 +297,17 @@ static void print_waits(const char *root)
     json_decref(status);
 }
 
+/* lkweb, the web console, when asked (--web, or [web] enabled = yes) and not running yet;
+ * lkd runs on without it when it does not start. */
+static void start_web(const char *root, bool web)
+{
+    char said[512];
+    if (web && !lk_webproc_running(root) &&
+        lk_webproc_start(PROG, root, NULL, said, sizeof(said)) == 0) {
+        printf("%s\n", said);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -418,9 +429,7 @@ int main(int argc, char **argv)
         if (guard && !witness && !guard_running(root)) {
             start_guard(root);
         }
-        if (web && !lk_webproc_running(root)) {
-            (void) lk_webproc_start(PROG, root, NULL);
-        }
+        start_web(root, web);
         return 0;
     }
 
@@ -474,8 +483,6 @@ int main(int argc, char **argv)
     if (wait) {
         print_waits(root);
     }
-    if (web && !lk_webproc_running(root)) {
-        (void) lk_webproc_start(PROG, root, NULL); /* lkd runs on without its console */
-    }
+    start_web(root, web);
     return 0;
 }

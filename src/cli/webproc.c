@@ -86,7 +86,8 @@ pid_t lk_webproc_running(const char *root)
     return now != 0 && now == start ? (pid_t) pid : 0;
 }
 
-int lk_webproc_start(const char *prog, const char *root, const char *listen)
+int lk_webproc_start(const char *prog, const char *root, const char *listen, char *said,
+                     size_t said_size)
 {
     char exe[PATH_MAX], web[PATH_MAX + 16], ui[PATH_MAX + 16];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -111,18 +112,36 @@ int lk_webproc_start(const char *prog, const char *root, const char *listen)
         argv[argc++] = ui;
     }
     argv[argc] = NULL;
+    said[0] = '\0';
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        fprintf(stderr, "%s: the web console did not start: %s\n", prog, strerror(errno));
+        return 1;
+    }
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "%s: the web console did not start: cannot fork: %s\n", prog,
                 strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
         return 1;
     }
     if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO); /* its one line, "lkweb listening on URL", is ours */
         execv(web, (char *const *) (uintptr_t) argv);
         fprintf(stderr, "%s: the web console did not start: cannot run '%s': %s\n", prog, web,
                 strerror(errno));
         _exit(127);
     }
+    close(fds[1]);
+    size_t len = 0;
+    while (len + 1 < said_size &&
+           ((n = read(fds[0], said + len, said_size - 1 - len)) > 0 || (n < 0 && errno == EINTR))) {
+        len += n > 0 ? (size_t) n : 0;
+    }
+    close(fds[0]);
+    said[len] = '\0';
+    said[strcspn(said, "\n")] = '\0';
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
@@ -130,6 +149,7 @@ int lk_webproc_start(const char *prog, const char *root, const char *listen)
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 127) {
             fprintf(stderr, "%s: the web console did not start (lkweb said why above)\n", prog);
         }
+        said[0] = '\0';
         return 1;
     }
     return 0;

@@ -4,14 +4,17 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /* The pid of root's running lkweb, or 0. */
 pid_t lk_webproc_running(const char *root);
 
 /* Starts lkweb --root root (listening on listen, NULL: lk.conf's), which returns once it
- * listens. Prints one line and returns 1 when it did not start, else 0. */
-int lk_webproc_start(const char *prog, const char *root, const char *listen);
+ * listens; its line "lkweb listening on URL" goes into said (for the caller to print or
+ * report). Prints one line on stderr and returns 1 when it did not start, else 0. */
+int lk_webproc_start(const char *prog, const char *root, const char *listen, char *said,
+                     size_t said_size);
 
 /* Stops root's lkweb (SIGTERM, waits up to 10 s). 0 when none runs or it stopped, else 1
  * after one line on stderr. */
