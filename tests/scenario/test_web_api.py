@@ -340,6 +340,13 @@ def test_every_endpoint_every_role_and_a_switchover(cluster, web_of):
     resp = c.getresponse()
     assert resp.status == 413, resp.status
     c.close()
+    # Headers over the connection's memory: libmicrohttpd's own 431, and on it goes.
+    with socket.create_connection((web.host, web.port), timeout=30,
+                                  source_address=("127.0.0.2", 0)) as s:
+        s.sendall(b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 +
+                  b"\r\n\r\n")
+        assert s.recv(100).startswith(b"HTTP/1.1 431 ")
+    assert web.get("/api/v1/status", token=g).status == 200
     assert_error(web.get("/api/v1/resources/nope", token=g), 404, 1, "no resource")
     assert_error(web.get("/api/v1/resources/nope/why", token=g), 404, 1)
     assert_error(web.post("/api/v1/resources/nope/reset", {}, token=o), 404, 1)
