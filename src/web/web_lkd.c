@@ -3,11 +3,18 @@
  * poll() against a deadline, so that a frozen lkd gives the HTTP client a 504 and a
  * missing one a 503, never a hung thread. Events enter from the HTTP threads only.
  *
+ * At most LKD_CALLS_MAX short commands are at lkd at once (a flood of HTTP requests, even
+ * with bad tokens, which lkd checks, reaches lkd as that many connections; the others wait
+ * their turn within their deadline, then get a 503). Actions and streams are bounded
+ * elsewhere (the operator's role, LK_WEB_STREAMS_MAX).
+ *
  * It never retries a command (an action must not run twice) and never blocks without a
  * deadline; every wait also ends when lkweb stops (lk_web.quit_fd). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +25,16 @@
 
 #include "proto.h"
 #include "web.h"
+
+#define LKD_CALLS_MAX 16
+
+static sem_t calls;
+static pthread_once_t calls_once = PTHREAD_ONCE_INIT;
+
+static void calls_init(void)
+{
+    sem_init(&calls, 0, LKD_CALLS_MAX);
+}
 
 struct lk_web_lkd_stream {
     int fd;
@@ -195,8 +212,32 @@ static int http_of(int code, const char *error)
 void lk_web_lkd_call(const char *cmd, json_t *args, const char *as, int timeout_ms,
                      struct lk_web_reply *r)
 {
+    bool short_call = timeout_ms <= lk_web.lkd_timeout_ms;
+    if (short_call) {
+        pthread_once(&calls_once, calls_init);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += timeout_ms / 1000;
+        until.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        int w;
+        while ((w = sem_timedwait(&calls, &until)) < 0 && errno == EINTR) {
+        }
+        if (w < 0) {
+            json_decref(args);
+            memset(r, 0, sizeof(*r));
+            fail(r, 503, LK_EXIT_UNREACHABLE, "lkweb is busy: too many requests to lkd at once");
+            return;
+        }
+    }
     struct lk_web_lkd_stream *s = lk_web_lkd_open(cmd, args, as, r);
     if (!s) {
+        if (short_call) {
+            sem_post(&calls);
+        }
         return;
     }
     int64_t deadline = now_ms() + timeout_ms;
@@ -237,4 +278,7 @@ void lk_web_lkd_call(const char *cmd, json_t *args, const char *as, int timeout_
         json_decref(msg);
     }
     lk_web_lkd_close(s);
+    if (short_call) {
+        sem_post(&calls);
+    }
 }

@@ -13,6 +13,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import threading
 import time
 
 import pytest
@@ -561,6 +562,25 @@ def test_slow_and_many_clients_do_not_stall_the_api_or_the_heartbeats(cluster, w
         assert r.status == 200, r
         assert n2.peer_state("node1") == "ALIVE"
     holds(lambda: n2.peer_state("node1") == "ALIVE", 2, what="node1 ALIVE on node2")
+
+    # A flood of requests with well-formed tokens that are not valid (lkd checks each):
+    # 401s (or 503 when lkweb's lkd calls are all taken), while node1 stays ALIVE.
+    statuses = []
+
+    def flood(i):
+        bad = "lk_" + ("%043d" % i)
+        for _ in range(40):
+            statuses.append(web.get("/api/v1/status", token=bad,
+                                    source=f"127.0.1.{i + 1}", timeout=30).status)
+
+    threads = [threading.Thread(target=flood, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(statuses) == 320 and set(statuses) <= {401, 503}, sorted(set(statuses))
+    assert n2.peer_state("node1") == "ALIVE"
+    assert web.get("/api/v1/status", token=g).status == 200
 
     # Many clients: 500 idle connections from one address. Those past the limits are
     # closed at once (never left hanging), the API still answers from another address.
