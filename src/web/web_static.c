@@ -1,8 +1,8 @@
 /* The dashboard's files (web.h): GET / is index.html, GET /ui/NAME a file of lk_web.ui
  * (the installed datadir/openkeeper/web, or --ui DIR). Each path segment must be a plain
  * name (letters, digits, '.', '_', '-'; not starting with '.'), so no path leaves the
- * folder; the file is opened without following a final link, must be a regular file, and
- * goes out with the content type of its extension. Events enter from web_http.c.
+ * folder; each component is opened without following a link, the file must be a regular
+ * file, and goes out with the content type of its extension. Events enter from web_http.c.
  *
  * It never lists a folder and never serves a file outside lk_web.ui. */
 #include <fcntl.h>
@@ -68,6 +68,27 @@ static bool plain_path(const char *rel)
     return !start;
 }
 
+/* Opens rel below lk_web.ui one component at a time, none of them a symbolic link. */
+static int open_beneath(const char *rel)
+{
+    int dir = open(lk_web.ui, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char name[260];
+    while (dir >= 0) {
+        const char *slash = strchr(rel, '/');
+        size_t len = slash ? (size_t) (slash - rel) : strlen(rel);
+        snprintf(name, sizeof(name), "%.*s", (int) len, rel);
+        int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+        int fd = openat(dir, name, slash ? flags | O_DIRECTORY : flags);
+        close(dir);
+        if (!slash || fd < 0) {
+            return fd;
+        }
+        dir = fd;
+        rel = slash + 1;
+    }
+    return -1;
+}
+
 enum MHD_Result lk_web_static(struct MHD_Connection *conn, const char *url)
 {
     const char *rel = NULL;
@@ -79,9 +100,7 @@ enum MHD_Result lk_web_static(struct MHD_Connection *conn, const char *url)
     if (!rel || !plain_path(rel)) {
         return lk_web_error(conn, 404, LK_EXIT_USAGE, "not found");
     }
-    char path[8192];
-    snprintf(path, sizeof(path), "%s/%s", lk_web.ui, rel);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    int fd = open_beneath(rel);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATIC_MAX_SIZE) {
         if (fd >= 0) {

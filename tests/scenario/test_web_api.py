@@ -161,6 +161,9 @@ def make_ui(tmp_path):
     (ui / ".hidden").write_text("secret\n")
     (tmp_path / "outside.txt").write_text("outside\n")
     os.symlink(tmp_path / "outside.txt", ui / "link.js")
+    (ui / "sub").mkdir()
+    (ui / "sub" / "inner.css").write_text("p{}\n")
+    os.symlink(tmp_path, ui / "linkdir")
     return ui
 
 
@@ -272,7 +275,8 @@ def test_every_endpoint_every_role_and_a_switchover(cluster, web_of):
     # And back with restore {"node"}.
     r = web.post("/api/v1/resources/app1/restore", {"node": "node1"}, token=o)
     assert r.status == 200, r
-    assert app.runs_only_on(n1), app.nodes()
+    assert any("node1: app1 ISP" in line for line in r.json["progress"]), r.json
+    wait_for(lambda: app.runs_only_on(n1), what=f"app1 on node1 only after {r.json}")
 
     # The admin turns monitoring off and on.
     a = admin["token"]
@@ -379,8 +383,9 @@ def test_every_endpoint_every_role_and_a_switchover(cluster, web_of):
     assert_secure(r)
     assert web.get("/ui/app.js").headers["content-type"] == "text/javascript; charset=utf-8"
     assert web.get("/ui/style.css").headers["content-type"] == "text/css; charset=utf-8"
+    assert web.get("/ui/sub/inner.css").body == "p{}\n"
     for path in ("/ui/../outside.txt", "/ui/%2e%2e/outside.txt", "/ui/.hidden",
-                 "/ui/link.js", "/ui/none.js", "/ui/", "/etc/passwd", "/ui//app.js"):
+                 "/ui/link.js", "/ui/linkdir/outside.txt", "/ui/none.js", "/ui/", "/etc/passwd", "/ui//app.js"):
         assert_error(web.get(path), 404, 2)
     assert_error(web.post("/", {}), 405, 2)
 
