@@ -21,18 +21,19 @@ ORDER = ['src/lib', 'src/daemon/io', 'src/daemon/core', 'src/daemon/cluster',
 CLI = 'src/cli'
 GUARD = 'src/guard'  # lkguard: on src/lib alone, as the commands
 WEBHOOK = 'src/webhook'  # lk_webhook (alerts): on src/lib alone, as the commands
+WEB = 'src/web'  # lkweb: on src/lib alone, talks to lkd over its socket
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
 def layer_of(path):
     folder = os.path.dirname(path)
-    if folder in (CLI, GUARD, WEBHOOK):
+    if folder in (CLI, GUARD, WEBHOOK, WEB):
         return folder
     return folder if folder in ORDER else None
 
 
 def allowed(layer):
-    if layer in (CLI, GUARD, WEBHOOK):
+    if layer in (CLI, GUARD, WEBHOOK, WEB):
         return [layer, 'src/lib']
     return ORDER[:ORDER.index(layer) + 1]
 

@@ -7,6 +7,7 @@ libinih-dev libsodium-dev libcmocka-dev libacl1-dev python3 python3-pytest clang
 python3-prometheus-client
 iproute2 bash
 libcurl4-gnutls-dev"
+pkgs="$pkgs libmicrohttpd-dev libgnutls28-dev" # lkweb, the web console (docs/WEB.md)
 missing=""
 pkgs="$pkgs scdoc libsystemd-dev man-db groff-base bash-completion" # docs/PACKAGING.md
 for p in $pkgs; do

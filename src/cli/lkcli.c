@@ -46,6 +46,8 @@ static void usage(FILE *out)
             "  cluster alert add --name N (--exec FILE | --webhook URL --secret-file F)\n"
             "           [--events LIST] [--timeout S] [--recipient TEXT]   an alert hook\n"
             "  cluster alert delete --name N | cluster alert list   (docs/ALERTS.md)\n"
+            "  web token create --role admin|operator|guest [--name N]   a web console token\n"
+            "  web token list | web token revoke --id ID\n"
             "\n"
             "SETTINGS: --quickchk-interval S --deepchk-interval S --quickchk-timeout S\n"
             "  --deepchk-timeout S --check-failures N --local-recovery on|off\n"
@@ -106,6 +108,9 @@ int main(int argc, char **argv)
     if (strcmp(rest[0], "node") == 0 || strcmp(rest[0], "commpath") == 0 ||
         strcmp(rest[0], "cluster") == 0) {
         return lk_cmd_cluster(&cli, rest[0], n - 1, rest + 1);
+    }
+    if (strcmp(rest[0], "web") == 0) {
+        return lk_cmd_web(&cli, n - 1, rest + 1);
     }
     return lk_fail(cli.prog, 2, "unknown command '%s' (see lkcli --help)", rest[0]);
 }
