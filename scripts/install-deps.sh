@@ -5,6 +5,7 @@ set -eu
 pkgs="gcc make meson ninja-build pkg-config libuv1-dev libsqlite3-dev libjansson-dev
 libinih-dev libsodium-dev libcmocka-dev libacl1-dev python3 python3-pytest clang-format clang procps psmisc
 iproute2 bash"
+pkgs="$pkgs chromium" # the dashboard's browser test (tests/browser, docs/DASHBOARD.md)
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -19,6 +20,12 @@ if [ -n "$missing" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
 fi
+# node and npm for the browser test's playwright-core, only when missing (this machine's come
+# from nodesource, whose nodejs must not be replaced by Debian's).
+command -v node >/dev/null && command -v npm >/dev/null ||
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm
+b="$(dirname "$0")/../tests/browser"; [ -e "$b/node_modules/playwright-core/package.json" ] ||
+    (cd "$b" && npm ci --no-audit --no-fund --loglevel=error) || echo "npm ci failed: the browser test retries"
 # libFuzzer's runtime (make fuzz) is in clang's libclang-rt-N-dev, which clang only
 # recommends: named after the version of the clang installed.
 v=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n 1)

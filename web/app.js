@@ -366,6 +366,7 @@ async function refreshStatus() {
         state.status = r.data || r;
         state.unreachable = null;
         render();
+        refreshEvents();
     } catch (e) {
         if (e.status === 401) {
             return;
@@ -730,6 +731,9 @@ function renderHierarchy(tree, byTag, allNodes) {
                     tree.generation !== undefined
                             ? h('div', {}, h('dt', {}, 'Generation'), h('dd', {}, String(tree.generation)))
                             : null,
+                    tree.owner_reason
+                            ? h('div', {}, h('dt', {}, 'Last placement'), h('dd', { class: 'plain' }, tree.owner_reason))
+                            : null,
                     h('div', {}, h('dt', {}, 'Failover budget'),
                       h('dd', {}, budgetText(tree) || 'not clustered (one node)')),
                     h('div', {}, h('dt', {}, 'Resources'), h('dd', {}, String(rows.length))));
@@ -856,7 +860,7 @@ function incidentPanel(tree) {
     const when = events.length ? events[0].time_ms : null;
     if (rc) {
         box.append(h('p', { class: 'root-cause', 'data-root-cause': rc.tag || '' },
-                     h('span', { class: 'label' }, 'Root cause'),
+                     h('span', { class: 'label' }, 'Root cause:'), ' ',
                      h('span', {}, `${rc.node ? rc.node + ': ' : ''}${rc.tag ? rc.tag + ': ' : ''}${rc.message || rc.line}`),
                      rc.cause ? h('span', { class: 'hint' }, ` (${rc.cause})`) : null,
                      when ? h('span', { class: 'hint' }, ` \u00b7 ${fmtTime(when)}`) : null));
@@ -1152,6 +1156,33 @@ async function reloadEvents() {
             $('events-note').textContent = `Cannot read the events: ${e.message}`;
         }
     }
+}
+
+/* The newest events again (every node's: the stream carries this node's only), merged into
+ * the table; at most one request at a time and one every 2 s. */
+let eventsInFlight = false;
+let eventsLast = 0;
+let eventsTimer = null;
+function refreshEvents() {
+    const wait = eventsLast + 2000 - Date.now();
+    if (eventsInFlight || wait > 0) {
+        if (!eventsTimer) {
+            eventsTimer = setTimeout(() => {
+                eventsTimer = null;
+                refreshEvents();
+            }, Math.max(wait, 500));
+        }
+        return;
+    }
+    eventsInFlight = true;
+    eventsLast = Date.now();
+    api(eventsQuery(filters())).then((r) => {
+        if (addEvents(unpackEvents(r).list, false)) {
+            renderEvents();
+        }
+    }).catch(() => {}).finally(() => {
+        eventsInFlight = false;
+    });
 }
 
 async function loadOlder() {
