@@ -42,6 +42,8 @@ static void usage(FILE *out)
             "node\n"
             "  cluster rotate-key [--key-file FILE]   a new cluster key on every node, no "
             "downtime\n"
+            "  web token create --role admin|operator|guest [--name N]   a web console token\n"
+            "  web token list | web token revoke --id ID\n"
             "\n"
             "SETTINGS: --quickchk-interval S --deepchk-interval S --quickchk-timeout S\n"
             "  --deepchk-timeout S --check-failures N --local-recovery on|off\n"
@@ -99,6 +101,9 @@ int main(int argc, char **argv)
     if (strcmp(rest[0], "node") == 0 || strcmp(rest[0], "commpath") == 0 ||
         strcmp(rest[0], "cluster") == 0) {
         return lk_cmd_cluster(&cli, rest[0], n - 1, rest + 1);
+    }
+    if (strcmp(rest[0], "web") == 0) {
+        return lk_cmd_web(&cli, n - 1, rest + 1);
     }
     return lk_fail(cli.prog, 2, "unknown command '%s' (see lkcli --help)", rest[0]);
 }

@@ -23,6 +23,7 @@
 #include "output.h"
 #include "settings.h"
 #include "validate.h"
+#include "webproc.h"
 #include "wire.h"
 
 #define PROG         "lkstart"
@@ -306,11 +307,13 @@ int main(int argc, char **argv)
             {"no-wait", no_argument, NULL, 'W'},
             {"witness", no_argument, NULL, 'w'},
             {"no-guard", no_argument, NULL, 'G'},
+            {"web", optional_argument, NULL, 'E'}, /* lkweb too (docs/WEB.md) */
             {"help", no_argument, NULL, 'h'},
             {0},
     };
     const char *root_arg = NULL, *node = NULL, *listen = NULL, *authkey = NULL;
-    bool wait = true, witness = false, guard = true;
+    bool wait = true, witness = false, guard = true, web = false;
+    const char *web_listen = NULL;
     int c;
     opterr = 0; /* one line of our own instead of getopt's message */
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -336,13 +339,22 @@ int main(int argc, char **argv)
         case 'G':
             guard = false;
             break;
+        case 'E': /* --web, --web=ADDR:PORT or --web ADDR:PORT */
+            web = true;
+            web_listen = optarg;
+            if (!optarg && optind < argc && argv[optind][0] != '-') {
+                web_listen = argv[optind++];
+            }
+            break;
         case 'h':
             printf("usage: lkstart [--root DIR] [--node NAME] [--listen ADDR:PORT] "
-                   "[--authkey FILE] [--witness] [--no-wait] [--no-guard]\n"
+                   "[--authkey FILE] [--witness] [--no-wait] [--no-guard] [--web [ADDR:PORT]]\n"
                    "  --witness   run this node as the cluster's witness (votes, runs no "
                    "resources)\n"
                    "  --no-guard  do not start lkguard, the guard that fences this node when "
-                   "lkd dies\n");
+                   "lkd dies\n"
+                   "  --web       also start lkweb, the web console (default 127.0.0.1:7480), and "
+                   "write [web] enabled = yes to lk.conf\n");
             return 0;
         default:
             return lk_fail_getopt(PROG, c, argv);
@@ -362,6 +374,9 @@ int main(int argc, char **argv)
     if (listen && lk_address_parse(listen, NULL, err, sizeof(err)) < 0) {
         return lk_fail(PROG, 2, "invalid --listen: %s", err);
     }
+    if (web_listen && lk_address_parse(web_listen, NULL, err, sizeof(err)) < 0) {
+        return lk_fail(PROG, 2, "invalid --web: %s", err);
+    }
     char conf[PATH_MAX];
     snprintf(conf, sizeof(conf), "%s/etc/lk.conf", root);
     if (access(conf, F_OK) != 0) {
@@ -380,6 +395,11 @@ int main(int argc, char **argv)
         }
     }
 
+    if (web && lk_webproc_enable(PROG, root, web_listen) != 0) {
+        return 1;
+    }
+    web = web || lk_webproc_enabled(root);
+
     /* Already running? */
     json_t *data = NULL;
     FILE *saved = stderr;
@@ -397,6 +417,9 @@ int main(int argc, char **argv)
         /* A node whose guard is gone (killed, or started with --no-guard) gets it back. */
         if (guard && !witness && !guard_running(root)) {
             start_guard(root);
+        }
+        if (web && !lk_webproc_running(root)) {
+            (void) lk_webproc_start(PROG, root, NULL);
         }
         return 0;
     }
@@ -450,6 +473,9 @@ int main(int argc, char **argv)
     json_decref(data);
     if (wait) {
         print_waits(root);
+    }
+    if (web && !lk_webproc_running(root)) {
+        (void) lk_webproc_start(PROG, root, NULL); /* lkd runs on without its console */
     }
     return 0;
 }

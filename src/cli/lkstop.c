@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "output.h"
+#include "webproc.h"
 
 #define PROG "lkstop"
 
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
     json_t *data = NULL;
     int r = lk_client_call(PROG, root, LK_CMD_PING, NULL, NULL, NULL, &data);
     if (r != 0) {
+        (void) lk_webproc_stop(PROG, root); /* its console goes with the node */
         return r;
     }
     pid_t pid = (pid_t) json_integer_value(json_object_get(data, "pid"));
@@ -92,5 +94,5 @@ int main(int argc, char **argv)
         return lk_fail(PROG, 1, "lkd (pid %d) did not exit within 30 s", (int) pid);
     }
     printf("lkd stopped%s\n", force ? " (applications left running)" : "");
-    return 0;
+    return lk_webproc_stop(PROG, root);
 }

@@ -1,7 +1,8 @@
 /* The local command protocol between the commands and lkd over $LKROOT/run/lkd.sock.
  *
  * Newline-delimited JSON, one request per connection:
- *   request   {"v":1, "cmd":"resource.restore", "args":{...}}
+ *   request   {"v":1, "cmd":"resource.restore", "args":{...}, "as":"operator"}
+ *             ("as" optional: the request runs with the lesser of the caller's role and it)
  *   progress  {"v":1, "progress":"text"}            zero or more, while a long operation runs
  *   reply     {"v":1, "ok":true, "data":{...}}  or  {"v":1, "ok":false, "code":N, "error":"…"}
  * code is the command's exit status (SPEC §6: 1 failed, 2 usage, 4 permission denied).
@@ -25,6 +26,8 @@
 #define LK_KEY_DATA     "data"
 #define LK_KEY_CODE     "code"
 #define LK_KEY_ERROR    "error"
+/* Optional in a request: run it with this lesser role (guest, operator, admin). */
+#define LK_KEY_AS       "as"
 
 /* Exit statuses (SPEC §6). */
 enum lk_exit {
@@ -64,6 +67,12 @@ enum lk_exit {
 #define LK_CMD_COMMPATH_DELETE "commpath.delete"
 #define LK_CMD_CLUSTER_CONFIG  "cluster.config"
 #define LK_CMD_ROTATE_KEY      "cluster.rotate-key"
+
+/* The web console's tokens (docs/WEB.md), admin only. */
+#define LK_CMD_WEB_TOKEN_CREATE "web.token.create"
+#define LK_CMD_WEB_TOKEN_LIST   "web.token.list"
+#define LK_CMD_WEB_TOKEN_REVOKE "web.token.revoke"
+#define LK_CMD_WEB_TOKEN_CHECK  "web.token.check"
 
 /* Builds {"v":1,"cmd":cmd,"args":args}; steals args (which may be NULL). */
 json_t *lk_proto_request(const char *cmd, json_t *args);

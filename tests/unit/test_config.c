@@ -492,6 +492,38 @@ static void lk_config_save__round_trip_defaults_and_long_script(void **state)
     assert_configs_equal(&a, &b);
 }
 
+/* [web] is lkweb's: checked, kept, and written back by a save (a commpath change must not
+ * drop it). */
+static void lk_config_load__web_section_kept(void **state)
+{
+    (void) state;
+    static struct lk_config a, b;
+    char err[1024], path[256];
+    assert_int_equal(load_text("[node]\nname = n1\n[web]\nlisten = 127.0.0.1:9000\n"
+                               "enabled = yes\nmetrics-auth = off\n",
+                               &a, err, sizeof(err)),
+                     0);
+    assert_string_equal(a.web.listen, "127.0.0.1:9000");
+    assert_true(a.web.enabled);
+    assert_false(a.web.metrics_auth);
+    tmp_path("web.conf", path, sizeof(path));
+    assert_int_equal(lk_config_save(path, &a, err, sizeof(err)), 0);
+    assert_int_equal(lk_config_load(path, &b, err, sizeof(err)), 0);
+    assert_string_equal(b.web.listen, "127.0.0.1:9000");
+    assert_true(b.web.enabled);
+    assert_false(b.web.metrics_auth);
+    assert_non_null(strstr(read_text(path), "\n[web]\nlisten = 127.0.0.1:9000\n"));
+    assert_int_equal(load_text("[node]\nname = n1\n[web]\nport = 1\n", &a, err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, ":4: unknown setting in section [web]"));
+    assert_int_equal(load_text("[node]\nname = n1\n[web]\nenabled = yes\nenabled = no\n", &a, err,
+                               sizeof(err)),
+                     -EINVAL);
+    assert_int_equal(load_text("[node]\nname = n1\n[web]\ntls-key = /k\n", &a, err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "tls-cert and tls-key go together"));
+}
+
 static void lk_config_save__refuses_invalid_config(void **state)
 {
     (void) state;
@@ -650,6 +682,7 @@ int main(void)
             cmocka_unit_test(lk_config_load__log_rotation),
             cmocka_unit_test(lk_config_load__accepts_comments_bom_crlf_and_empty_values),
             cmocka_unit_test(lk_config_load__long_line),
+            cmocka_unit_test(lk_config_load__web_section_kept),
             cmocka_unit_test(lk_config_save__refuses_invalid_config),
             cmocka_unit_test(lk_config_save__round_trip),
             cmocka_unit_test(lk_config_save__round_trip_defaults_and_long_script),

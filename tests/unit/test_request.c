@@ -236,6 +236,54 @@ static void lk_req_dispatch__cluster_role_denied(void **state)
     assert_one_error(x, LK_EXIT_DENIED, "permission denied: 'resource.extend' needs the admin");
 }
 
+/* "as" lowers the role: an admin's request as a guest is refused what a guest is refused. */
+static void lk_req_dispatch__as_lowers_role(void **state)
+{
+    struct ctx *x = *state;
+    struct conn *c = new_req(x, LK_ROLE_ADMIN);
+    lk_req_dispatch(c, "{\"v\":1, \"cmd\":\"shutdown\", \"as\":\"guest\", "
+                       "\"args\":{\"mode\":\"force\"}}");
+    assert_one_error(x, LK_EXIT_DENIED, "permission denied: 'shutdown' needs the admin role");
+    assert_false(x->node.stopping);
+}
+
+/* "as" never raises: a guest asking to act as admin stays a guest. */
+static void lk_req_dispatch__as_never_raises(void **state)
+{
+    struct ctx *x = *state;
+    lk_req_dispatch(new_req(x, LK_ROLE_GUEST),
+                    "{\"v\":1, \"cmd\":\"resource.extend\", \"as\":\"admin\"}");
+    assert_one_error(x, LK_EXIT_DENIED, "permission denied: 'resource.extend' needs the admin");
+}
+
+/* An "as" that names no role (or is not a string) is a usage error. */
+static void lk_req_dispatch__as_unknown(void **state)
+{
+    struct ctx *x = *state;
+    lk_req_dispatch(new_req(x, LK_ROLE_ADMIN), "{\"v\":1, \"cmd\":\"ping\", \"as\":\"root\"}");
+    assert_one_error(x, LK_EXIT_USAGE, "malformed request: 'as' must be guest, operator or admin");
+}
+
+static void lk_req_dispatch__as_not_string(void **state)
+{
+    struct ctx *x = *state;
+    lk_req_dispatch(new_req(x, LK_ROLE_ADMIN), "{\"v\":1, \"cmd\":\"ping\", \"as\":3}");
+    assert_one_error(x, LK_EXIT_USAGE, "malformed request: 'as' must be guest, operator or admin");
+}
+
+/* A lowered request that its role allows runs, with the lowered role. */
+static void lk_req_dispatch__as_allowed_runs(void **state)
+{
+    struct ctx *x = *state;
+    struct conn *c = new_req(x, LK_ROLE_ADMIN);
+    lk_req_dispatch(c, "{\"v\":1, \"cmd\":\"ping\", \"as\":\"operator\"}");
+    assert_int_equal(x->fake.n_sent, 1);
+    json_t *msg = sent(x, 0);
+    assert_true(json_is_true(json_object_get(msg, LK_KEY_OK)));
+    json_decref(msg);
+    assert_int_equal(c->role, LK_ROLE_OPERATOR);
+}
+
 static void lk_req_dispatch__ping_ok(void **state)
 {
     struct ctx *x = *state;
@@ -326,6 +374,11 @@ int main(void)
             cmocka_unit_test_setup_teardown(lk_req_dispatch__unknown_command, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_req_dispatch__role_denied, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_req_dispatch__cluster_role_denied, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_req_dispatch__as_lowers_role, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_req_dispatch__as_never_raises, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_req_dispatch__as_unknown, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_req_dispatch__as_not_string, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_req_dispatch__as_allowed_runs, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_req_dispatch__ping_ok, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_api_on_event__follower_gets_messages, setup,
                                             teardown),

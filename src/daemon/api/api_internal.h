@@ -69,9 +69,12 @@ struct route {
 };
 
 /* The route tables, each NULL-terminated by cmd: the resource and daemon commands
- * (api.c) and the cluster commands (api_cluster.c). lk_req_dispatch looks in both. */
+ * (api.c), the cluster commands (api_cluster.c) and the web tokens (api_web.c).
+ * lk_req_dispatch looks in each. */
 extern const struct route lk_api_routes[];
 extern const struct route lk_api_cluster_routes[];
+/* The web console's token commands (api_web.c). */
+extern const struct route lk_api_web_routes[];
 
 /* What lk_req_dispatch checks before any handler runs, with nothing sent and nothing
  * changed (also the entry point of tests/fuzz/fuzz_request.c): the message parsed into
@@ -80,6 +83,11 @@ extern const struct route lk_api_cluster_routes[];
  * exit code of the refusal (LK_EXIT_USAGE, LK_EXIT_DENIED) with its one-line message. */
 int lk_req_parse(const char *line, enum lk_role role, json_t **ret_req,
                  const struct route **ret_route, char *err, size_t err_size);
+
+/* The role a request's "as" names (guest, operator, admin): 0 with *ret_role set, or -1
+ * when it is missing or names no role. lk_req_parse and lk_req_dispatch run a request with
+ * the lesser of the caller's role and this one. */
+int lk_req_as(const json_t *req, enum lk_role *ret_role);
 
 /* What c holds for the handlers (a test run, progress seen), let go when c is freed. */
 void api_release(struct conn *c);

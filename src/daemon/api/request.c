@@ -1,9 +1,10 @@
 /* The request layer: one request per client, created by its transport (socket.c) with the
  * caller's role. It parses the request message, checks the protocol version, finds the
- * command in the route tables (api.c, api_cluster.c), checks the role, and calls the
- * handler; the reply helpers send the handlers' messages through the transport's ops
- * (request.h states the contract). Events enter from the transports only: a message,
- * closing, a delivered final reply.
+ * command in the route tables (api.c, api_cluster.c, api_web.c), lowers the caller's role to
+ * the request's "as" when it names a lesser one (lkweb acts with its token's role), checks
+ * the role, and calls the handler; the reply helpers send the handlers' messages through
+ * the transport's ops (request.h states the contract). Events enter from the transports
+ * only: a message, closing, a delivered final reply.
  *
  * It never touches a socket, a buffer or a framing: what it sends is one JSON message at
  * a time, and a transport's connection belongs to the transport. A request is freed only
@@ -116,9 +117,23 @@ void api_reply_error(struct conn *c, int code, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- dispatching */
 
+int lk_req_as(const json_t *req, enum lk_role *ret_role)
+{
+    const char *as = json_string_value(json_object_get(req, LK_KEY_AS));
+    static const enum lk_role roles[] = {LK_ROLE_GUEST, LK_ROLE_OPERATOR, LK_ROLE_ADMIN};
+    for (size_t i = 0; as && i < sizeof(roles) / sizeof(roles[0]); i++) {
+        if (strcmp(as, lk_role_name(roles[i])) == 0) {
+            *ret_role = roles[i];
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static const struct route *find_route(const char *cmd)
 {
-    static const struct route *const tables[] = {lk_api_routes, lk_api_cluster_routes};
+    static const struct route *const tables[] = {lk_api_routes, lk_api_cluster_routes,
+                                                 lk_api_web_routes};
     for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
         for (const struct route *r = tables[t]; r->cmd; r++) {
             if (strcmp(r->cmd, cmd) == 0) {
@@ -161,6 +176,15 @@ int lk_req_parse(const char *line, enum lk_role role, json_t **ret_req,
         snprintf(err, err_size, "malformed request: missing cmd or args");
         return LK_EXIT_USAGE;
     }
+    enum lk_role as = LK_ROLE_ADMIN;
+    if (json_object_get(req, LK_KEY_AS) && lk_req_as(req, &as) < 0) {
+        snprintf(err, err_size, "malformed request: '%s' must be guest, operator or admin",
+                 LK_KEY_AS);
+        return LK_EXIT_USAGE;
+    }
+    if (as < role) {
+        role = as; /* a caller may act with less than its own role, never with more */
+    }
     const struct route *route = find_route(cmd);
     if (!route) {
         /* Quoted only when printable: the message stays one line. */
@@ -198,6 +222,10 @@ void lk_req_dispatch(struct conn *c, const char *line)
     if (code != LK_EXIT_OK) {
         api_reply_error(c, code, "%s", err);
     } else {
+        enum lk_role as;
+        if (lk_req_as(req, &as) == 0 && as < c->role) {
+            c->role = as; /* what the handlers see is the lowered role */
+        }
         json_t *args = json_object_get(req, LK_KEY_ARGS);
         json_t *empty = args ? NULL : json_object();
         route->handler(c, args ? args : empty);

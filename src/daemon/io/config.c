@@ -4,7 +4,8 @@
  * file and the line. Written back atomically (path.new, fsync, rename, fsync of the
  * directory) by lk_config_save, in a form that lk_config_load reads back unchanged.
  * Every value goes through the pure settings.h (cluster settings, addresses); this file
- * adds the file's syntax, the [node] and [peer] sections and the atomic write.
+ * adds the file's syntax, the [node] and [peer] sections and the atomic write. The [web]
+ * section is lkweb's (src/lib/webconf.h): checked here and written back, never used.
  * File and string work only: no event loop, no logging; callers print or log err.
  *
  * inih reads lines into a 200-byte buffer and would split a longer line into several
@@ -182,6 +183,7 @@ enum section {
     SECTION_IS_NODE,
     SECTION_IS_CLUSTER,
     SECTION_IS_PEER,
+    SECTION_IS_WEB,
 };
 
 struct parse_ctx {
@@ -197,7 +199,8 @@ struct parse_ctx {
     size_t err_size;
     enum section section;
     size_t peer; /* config->peers index while in a [peer] section */
-    int node_line, cluster_line;
+    int node_line, cluster_line, web_line;
+    unsigned web_keys; /* the [web] keys seen, one bit each in the order of web_key_names */
     int peer_line[LK_MAX_PEERS];
     int name_line, listen_line, log_level_line, containment_line, watchdog_line, wdev_line;
     int log_max_size_line, log_keep_line;
@@ -246,11 +249,20 @@ static bool enter_section(struct parse_ctx *ctx, const char *start)
     char name[LK_TAG_MAX + 16];
     size_t len = (size_t) (close - start - 1);
     if (len >= sizeof(name)) {
-        ctx_fail(ctx, "unknown section: expected [node], [cluster] or [peer NAME]");
+        ctx_fail(ctx, "unknown section: expected [node], [cluster], [peer NAME] or [web]");
         return false;
     }
     memcpy(name, start + 1, len);
     name[len] = '\0';
+    if (strcmp(name, LK_WEB_SECTION) == 0) {
+        if (ctx->web_line) {
+            ctx_fail(ctx, "duplicate section [%s] (first on line %d)", name, ctx->web_line);
+            return false;
+        }
+        ctx->web_line = ctx->line;
+        ctx->section = SECTION_IS_WEB;
+        return true;
+    }
     if (strcmp(name, SECTION_NODE) == 0 || strcmp(name, SECTION_CLUSTER) == 0) {
         bool node = name[0] == 'n';
         int *first = node ? &ctx->node_line : &ctx->cluster_line;
@@ -265,9 +277,10 @@ static bool enter_section(struct parse_ctx *ctx, const char *start)
     size_t plen = strlen(SECTION_PEER);
     if (strncmp(name, SECTION_PEER, plen) != 0 || !isspace((unsigned char) name[plen])) {
         if (has_control_char(name)) {
-            ctx_fail(ctx, "unknown section: expected [node], [cluster] or [peer NAME]");
+            ctx_fail(ctx, "unknown section: expected [node], [cluster], [peer NAME] or [web]");
         } else {
-            ctx_fail(ctx, "unknown section [%s]: expected [node], [cluster] or [peer NAME]", name);
+            ctx_fail(ctx, "unknown section [%s]: expected [node], [cluster], [peer NAME] or [web]",
+                     name);
         }
         return false;
     }
@@ -590,6 +603,27 @@ static int handle_peer(struct parse_ctx *ctx, const char *name, const char *valu
     return 1;
 }
 
+static int handle_web(struct parse_ctx *ctx, const char *name, const char *value)
+{
+    static const char *const web_key_names[] = {"listen", "tls-cert", "tls-key", "metrics-auth",
+                                                "enabled"};
+    for (unsigned i = 0; i < sizeof(web_key_names) / sizeof(web_key_names[0]); i++) {
+        if (strcmp(name, web_key_names[i]) == 0) {
+            if (ctx->web_keys & (1u << i)) {
+                ctx_fail(ctx, "'%s' is set twice in section [web]", name);
+                return 0;
+            }
+            ctx->web_keys |= 1u << i;
+        }
+    }
+    char verr[1200];
+    if (lk_web_conf_set(&ctx->config->web, name, value, verr, sizeof(verr)) < 0) {
+        ctx_fail(ctx, "%s", verr);
+        return 0;
+    }
+    return 1;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_ctx *ctx = user;
@@ -615,10 +649,13 @@ static int handler(void *user, const char *section, const char *name, const char
         return handle_cluster(ctx, name, value);
     case SECTION_IS_PEER:
         return handle_peer(ctx, name, value);
+    case SECTION_IS_WEB:
+        return handle_web(ctx, name, value);
     case SECTION_NONE:
         break;
     }
-    ctx_fail(ctx, "setting '%s' before any section: expected [node], [cluster] or [peer NAME]",
+    ctx_fail(ctx,
+             "setting '%s' before any section: expected [node], [cluster], [peer NAME] or [web]",
              name);
     return 0;
 }
@@ -630,6 +667,7 @@ static int parse_file(FILE *file, const char *name, struct lk_config *config, ch
     memset(config, 0, sizeof(*config));
     config->log_level = LK_LOG_DEFAULT;
     lk_cluster_settings_init(&config->cluster);
+    lk_web_conf_init(&config->web);
     struct parse_ctx ctx = {
             .config = config, .name = name, .file = file, .err = err, .err_size = err_size};
     int r = ini_parse_stream(reader, &ctx, handler, &ctx);
@@ -652,6 +690,10 @@ static int parse_file(FILE *file, const char *name, struct lk_config *config, ch
     }
     if (!config->node[0]) {
         return lk_fail_einval(err, err_size, "%s: [node] name is missing", name);
+    }
+    char werr[256];
+    if (lk_web_conf_check(&config->web, werr, sizeof(werr)) < 0) {
+        return lk_fail_einval(err, err_size, "%s:%d: %s", name, ctx.web_line, werr);
     }
     for (size_t i = 0; i < config->peer_count; i++) {
         const struct lk_peer *peer = &config->peers[i];
@@ -758,6 +800,22 @@ static int format_config(const struct lk_config *config, char **ret_text, size_t
             fprintf(f, "%s = %s\n", KEY_PATH, peer->paths[j]);
         }
     }
+    const struct lk_web_conf *web = &config->web;
+    if (lk_web_conf_any(web)) {
+        fprintf(f, "\n[%s]\n", LK_WEB_SECTION);
+        if (web->listen[0]) {
+            fprintf(f, "listen = %s\n", web->listen);
+        }
+        if (web->tls_cert[0]) {
+            fprintf(f, "tls-cert = %s\ntls-key = %s\n", web->tls_cert, web->tls_key);
+        }
+        if (web->metrics_auth_set) {
+            fprintf(f, "metrics-auth = %s\n", web->metrics_auth ? "on" : "off");
+        }
+        if (web->enabled_set) {
+            fprintf(f, "enabled = %s\n", web->enabled ? "yes" : "no");
+        }
+    }
     if (fclose(f) != 0) {
         free(text);
         return -ENOMEM;
@@ -800,6 +858,15 @@ int lk_config_parse(const char *text, size_t len, const char *name, struct lk_co
     return r;
 }
 
+/* Whether a and b say the same in lk.conf: what is set, and to what. */
+static bool web_equal(const struct lk_web_conf *a, const struct lk_web_conf *b)
+{
+    return strcmp(a->listen, b->listen) == 0 && strcmp(a->tls_cert, b->tls_cert) == 0 &&
+           strcmp(a->tls_key, b->tls_key) == 0 && a->metrics_auth_set == b->metrics_auth_set &&
+           (!a->metrics_auth_set || a->metrics_auth == b->metrics_auth) &&
+           a->enabled_set == b->enabled_set && (!a->enabled_set || a->enabled == b->enabled);
+}
+
 /* The configuration the text would load as must be config itself; anything else (a
  * field set by hand to a bad value) would make a file the daemon refuses at its next
  * start, so it is refused now, while the old file is still in place. */
@@ -832,7 +899,8 @@ static int check_round_trip(char *text, size_t len, const char *path,
                parsed->watchdog != config->watchdog ||
                strcmp(parsed->watchdog_device, config->watchdog_device) != 0 ||
                parsed->log_max_bytes != config->log_max_bytes ||
-               parsed->log_keep != config->log_keep || parsed->peer_count != config->peer_count) {
+               parsed->log_keep != config->log_keep || parsed->peer_count != config->peer_count ||
+               !web_equal(&parsed->web, &config->web)) {
         r = lk_fail_einval(err, err_size,
                            "refusing to write '%s': the node or its peers would not read back "
                            "unchanged",

@@ -45,6 +45,7 @@
 #include "log.h"
 #include "settings.h"
 #include "validate.h"
+#include "webconf.h"
 
 #define LK_CONF_NAME    "etc/lk.conf"
 #define LK_AUTHKEY_NAME "etc/authkey"
@@ -87,6 +88,8 @@ struct lk_config {
     char settings_version_node[LK_TAG_MAX + 1];
     struct lk_peer peers[LK_MAX_PEERS];
     size_t peer_count;
+    /* [web]: lkweb's settings (src/lib/webconf.h), checked and written back, unused by lkd. */
+    struct lk_web_conf web;
 };
 
 /* Reads and validates path; every setting not in the file gets its default. Returns 0
