@@ -181,6 +181,11 @@ async function api(path, options = {}) {
 
 /* ------------------------------------------------------------------ session */
 
+/* A reply's payload: {"data": x} gives x (every success body of API v1). */
+function unwrap(r) {
+    return r && typeof r === 'object' && r.data !== undefined ? r.data : r;
+}
+
 async function start() {
     $('login-form').addEventListener('submit', onLogin);
     $('logout').addEventListener('click', onLogout);
@@ -193,7 +198,7 @@ async function start() {
     $('confirm-cancel').addEventListener('click', () => $('confirm').close());
     let session = null;
     try {
-        session = await api('/session');
+        session = unwrap(await api('/session'));
     } catch (e) {
         session = null;
     }
@@ -223,11 +228,11 @@ async function onLogin(e) {
         return;
     }
     try {
-        const r = await api('/login', { method: 'POST', body: { token } });
+        const r = unwrap(await api('/login', { method: 'POST', body: { token } }));
         $('token').value = '';
         let session = r;
         try {
-            session = Object.assign({}, r, await api('/session'));
+            session = Object.assign({}, r, unwrap(await api('/session')));
         } catch (err) {
             session = r;
         }
@@ -1104,7 +1109,7 @@ function matches(e, f) {
     if (f.tag && e.tag !== f.tag) {
         return false;
     }
-    if (f.severity && (SEVERITY_RANK[e.severity] ?? 1) < SEVERITY_RANK[f.severity]) {
+    if (f.severity && e.severity !== f.severity) {
         return false;
     }
     if (f.number && String(e.number) !== f.number) {
@@ -1213,7 +1218,7 @@ function renderEvents() {
                                                  h('td', { class: 'msg' }, e.message,
                                                    e.detail ? h('span', { class: 'hint' }, ` \u2014 ${e.detail}`) : null))));
     if (!shown.length) {
-        tbody.append(h('tr', {}, h('td', { colspan: 6, class: 'hint' }, 'No event matches.')));
+        tbody.append(h('tr', { class: 'empty' }, h('td', { colspan: 6, class: 'hint' }, 'No event matches.')));
     }
     $('older').hidden = !state.nextBefore;
     updateFilterChoices();

@@ -218,6 +218,20 @@ async function main() {
         /* Failed over back to node1. */
         await waitState(page, TAG, 'node1', 'ISP', 'after the failover');
         await page.waitForSelector(`[data-incident="${TAG}"] .timeline li`, { timeout: BOUND });
+        /* The filters ask lkweb again: node2's errors only. */
+        step('filter the events: node2, ERROR');
+        await page.locator('#f-node').selectOption('node2');
+        await page.locator('#f-sev').selectOption('ERROR');
+        await page.waitForFunction(() => {
+            const rows = [...document.querySelectorAll('#events tbody tr:not(.empty)')];
+            return rows.length > 0 && rows.every((tr) => tr.cells[1].textContent === 'node2' &&
+                                                         tr.cells[2].textContent === 'ERROR');
+        }, null, { timeout: BOUND });
+        await page.locator('#f-node').selectOption('');
+        await page.locator('#f-sev').selectOption('');
+        await page.waitForFunction(() => new Set([...document.querySelectorAll('#events tbody tr')]
+                                                         .map((tr) => tr.cells[1] && tr.cells[1].textContent)).size > 1,
+                                   null, { timeout: BOUND });
         await noHorizontalOverflow(page, '1366x768');
         const shotLaptop = join(ART, 'dashboard-1366x768.png');
         await page.screenshot({ path: shotLaptop, fullPage: true });
@@ -249,6 +263,8 @@ async function main() {
         step('sign in as guest: no action buttons');
         await signIn(gpage, args['guest-token'], 'guest');
         await waitState(gpage, TAG, 'node1', 'ISP', 'guest');
+        await gpage.waitForSelector('#live[data-live="yes"]', { timeout: BOUND });
+        await gpage.waitForSelector('#events tbody tr:not(.empty)', { timeout: BOUND });
         const grole = await gpage.textContent('#role');
         if (!/guest/.test(grole)) {
             problems.push(`the guest's header shows role '${grole}'`);
