@@ -801,9 +801,9 @@ function renderHierarchy(tree, byTag, allNodes) {
                          v.alive ? null : h('span', { class: 'tagline' }, ' (node dead, last known)'));
             tr.append(td);
         }
-        tr.append(h('td', { class: 'small' }, r ? localRecoveryText(r) : ''));
+        tr.append(h('td', { class: 'small recov', 'data-label': 'Local recoveries' }, r ? localRecoveryText(r) : ''));
         if (canAct()) {
-            tr.append(h('td', { class: 'actions' }, resourceActions(r, tag)));
+            tr.append(h('td', { class: 'actions', 'data-label': 'Actions' }, resourceActions(r, tag)));
         }
         tbody.append(tr);
         if (r && r.reason && (r.state === 'OSF' || r.stop_failed)) {
@@ -1210,7 +1210,9 @@ function renderEvents() {
     const tbody = $('events').tBodies[0];
     const shown = state.events.filter((e) => matches(e, f)).reverse().slice(0, 300);
     tbody.replaceChildren(...shown.map((e) => h('tr', { class: `sev-${(e.severity || '').toLowerCase()}` },
-                                                 h('td', { class: 'mono nowrap' }, fmtTime(e.time_ms)),
+                                                 h('td', { class: 'mono nowrap' },
+                                                   h('time', { datetime: new Date(e.time_ms).toISOString(),
+                                                               title: fmtTime(e.time_ms, true) }, fmtTime(e.time_ms))),
                                                  h('td', {}, e.node || ''),
                                                  h('td', {}, h('span', { class: `sev ${e.severity}` }, e.severity)),
                                                  h('td', {}, e.tag || ''),
@@ -1250,5 +1252,11 @@ function updateFilterChoices() {
 
 document.addEventListener('DOMContentLoaded', () => {
     $('confirm-form').addEventListener('submit', runPending);
+    /* Escape closes the dialog, except while the action runs (its result is still to come). */
+    $('confirm').addEventListener('cancel', (e) => {
+        if (state.busyAction) {
+            e.preventDefault();
+        }
+    });
     start();
 });

@@ -249,6 +249,9 @@ async function main() {
         const shotPhone = join(ART, 'dashboard-390x844.png');
         await ppage.screenshot({ path: shotPhone, fullPage: true });
         console.log(`SCREENSHOT ${shotPhone}`);
+        const shotPhoneHier = join(ART, 'dashboard-390x844-hierarchy.png');
+        await ppage.locator(`[data-hierarchy="${TAG}"]`).screenshot({ path: shotPhoneHier });
+        console.log(`SCREENSHOT ${shotPhoneHier}`);
         await phone.close();
 
         /* ---------------------------------------------------------------- sign out */
