@@ -27,6 +27,7 @@ const state = {
     nextBefore: null,
     why: new Map(), /* root tag -> why data */
     whySig: new Map(), /* root tag -> signature of the states it was fetched for */
+    timelineOpen: new Map(), /* root tag -> the operator opened or closed its timeline */
     stream: null,
     live: false,
     statusTimer: null,
@@ -879,8 +880,12 @@ function incidentPanel(tree) {
     }
     if (events.length) {
         const recent = when && Date.now() - when < 15 * 60 * 1000;
-        const det = h('details', { class: 'timeline', open: recent ? true : null },
-                      h('summary', {}, `Timeline (${events.length} events, root cause first)`));
+        const chosen = state.timelineOpen.get(tree.tag);
+        const summary = h('summary', {}, `Timeline (${events.length} events, root cause first)`);
+        const det = h('details', { class: 'timeline', open: (chosen ?? recent) ? true : null }, summary);
+        /* The operator's choice (a click, Enter or Space on the summary) survives the next
+         * status; the click is seen before the details toggles. */
+        summary.addEventListener('click', () => state.timelineOpen.set(tree.tag, !det.open));
         const ol = h('ol', {});
         for (const e of events) {
             ol.append(h('li', { class: `sev-${(e.severity || '').toLowerCase()}` },
@@ -905,8 +910,8 @@ function hierarchyActions(tree, rows, cols, rootNodes, ownerName) {
     const bar = h('div', { class: 'hier-actions', role: 'group', 'aria-label': `Actions on ${tree.tag}` });
     const tags = rows.map((r) => r.tag);
     for (const n of cols) {
-        if (n === ownerName || !rootNodes[n]) {
-            continue;
+        if (n === ownerName || !rootNodes[n] || !nodeAlive(n)) {
+            continue; /* a dead node cannot take it: no button */
         }
         bar.append(actionButton(`Switch over to ${n}`, `switchover:${tree.tag}:${n}`, () => confirmAction({
             title: `Switch ${tree.tag} over to ${n}`,
