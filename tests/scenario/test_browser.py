@@ -136,7 +136,7 @@ def run_script(argv, on_kill):
     return rc, "\n".join(lines)
 
 
-def test_dashboard_in_a_browser(cluster):
+def test_dashboard_in_a_browser(cluster, capsys):
     reason = chromium_cannot_start()
     if reason:
         pytest.skip(f"the browser test needs a working headless chromium: {reason}")
@@ -193,4 +193,5 @@ def test_dashboard_in_a_browser(cluster):
     shots = [ARTIFACTS / shot for shot in SHOTS]
     for shot in shots:
         assert shot.exists() and shot.stat().st_size > 10000, f"no screenshot {shot}"
-    print(f"\nscreenshots: {', '.join(str(s) for s in shots)}")
+    with capsys.disabled():  # shown even when pytest captures the output
+        print(f"\nbrowser test screenshots: {', '.join(str(s) for s in shots)}")
