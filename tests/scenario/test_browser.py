@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from cluster import free_port, wait_eq, wait_for
-from conftest import BUILD, REPO
+from conftest import BUILD, REPO, SANITIZER_WORDS
 
 CHROMIUM = os.environ.get("LK_CHROMIUM", "/usr/bin/chromium")
 BROWSER_DIR = REPO / "tests" / "browser"
@@ -182,6 +182,9 @@ def test_dashboard_in_a_browser(cluster, capsys):
             f"{lkweb.log.read_text(errors='replace')[-4000:]}\n--- cluster:\n{cluster.logs()}")
     finally:
         lkweb.stop()
+    log = lkweb.log.read_text(errors="replace")
+    for word in SANITIZER_WORDS:
+        assert word not in log, f"lkweb's log has {word!r}:\n{log[-6000:]}"
 
     # What the browser showed is what happened: the switchover ran web on node2, the kill
     # there was the incident, and the hierarchy failed over back to node1.
