@@ -20,18 +20,19 @@ ORDER = ['src/lib', 'src/daemon/io', 'src/daemon/core', 'src/daemon/cluster',
          'src/daemon/api', 'src/daemon']
 CLI = 'src/cli'
 GUARD = 'src/guard'  # lkguard: on src/lib alone, as the commands
+WEB = 'src/web'  # lkweb: on src/lib alone, talks to lkd over its socket
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
 def layer_of(path):
     folder = os.path.dirname(path)
-    if folder in (CLI, GUARD):
+    if folder in (CLI, GUARD, WEB):
         return folder
     return folder if folder in ORDER else None
 
 
 def allowed(layer):
-    if layer in (CLI, GUARD):
+    if layer in (CLI, GUARD, WEB):
         return [layer, 'src/lib']
     return ORDER[:ORDER.index(layer) + 1]
 

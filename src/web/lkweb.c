@@ -264,6 +264,11 @@ int main(int argc, char **argv)
     if (optind < argc) {
         die(2, "unexpected argument '%s'", argv[optind]);
     }
+    char err[1024], listen_canon[LK_ADDR_MAX] = "";
+    if (listen &&
+        lk_address_canonical(listen, "listen address", false, listen_canon, err, sizeof(err)) < 0) {
+        die(2, "invalid --listen: %s", err);
+    }
     if (!root) {
         root = getenv("LKROOT");
     }
@@ -279,24 +284,20 @@ int main(int argc, char **argv)
     if (sodium_init() < 0) {
         die(1, "cannot initialise libsodium");
     }
+    json_object_seed(0); /* once, before any thread: jansson's hash seed */
 
     /* lk.conf's [web]: lkd has checked it too; a file lkd would refuse is refused here. */
     char path[PATH_MAX + 32];
     snprintf(path, sizeof(path), "%s/etc/lk.conf", lk_web.root);
     char *conf_text = read_file(path);
     struct lk_web_conf conf;
-    char err[1024];
     lk_web_conf_init(&conf);
     if (conf_text && lk_web_conf_parse(conf_text, &conf, err, sizeof(err)) < 0) {
         die(1, "%s: %s", path, err);
     }
     free(conf_text);
     if (listen) {
-        char canon[LK_ADDR_MAX];
-        if (lk_address_canonical(listen, "listen address", false, canon, err, sizeof(err)) < 0) {
-            die(2, "invalid --listen: %s", err);
-        }
-        snprintf(conf.listen, sizeof(conf.listen), "%s", canon);
+        snprintf(conf.listen, sizeof(conf.listen), "%s", listen_canon);
     }
     const char *where = conf.listen[0] ? conf.listen : LK_WEB_DEFAULT_LISTEN;
     struct sockaddr_storage addr;

@@ -513,6 +513,10 @@ static void lk_config_load__web_section_kept(void **state)
     assert_true(b.web.enabled);
     assert_false(b.web.metrics_auth);
     assert_non_null(strstr(read_text(path), "\n[web]\nlisten = 127.0.0.1:9000\n"));
+    /* The file's [web] wins over lkd's copy: lkstart --web may have written it since. */
+    lk_web_conf_init(&b.web);
+    assert_int_equal(lk_config_save(path, &b, err, sizeof(err)), 0);
+    assert_non_null(strstr(read_text(path), "\n[web]\nlisten = 127.0.0.1:9000\n"));
     assert_int_equal(load_text("[node]\nname = n1\n[web]\nport = 1\n", &a, err, sizeof(err)),
                      -EINVAL);
     assert_non_null(strstr(err, ":4: unknown setting in section [web]"));

@@ -967,7 +967,7 @@ static int fsync_directory_of(const char *path)
     return r;
 }
 
-int lk_config_save(const char *path, const struct lk_config *config, char *err, size_t err_size)
+static int save(const char *path, const struct lk_config *config, char *err, size_t err_size)
 {
     char *text = NULL;
     size_t len = 0;
@@ -1036,4 +1036,26 @@ int lk_config_save(const char *path, const struct lk_config *config, char *err, 
         return r;
     }
     return 0;
+}
+
+int lk_config_save(const char *path, const struct lk_config *config, char *err, size_t err_size)
+{
+    /* [web] is the file's (lkstart --web, an administrator's edit), never changed by lkd:
+     * the section as the file has it now is written back, whatever lkd read at its start. */
+    char *old = NULL, oerr[256];
+    size_t old_len = 0;
+    struct lk_web_conf web;
+    struct lk_config *copy = NULL;
+    if (lk_safeopen_read(path, &lk_safeopen_config, 0, &old, &old_len, NULL, oerr, sizeof(oerr)) ==
+                0 &&
+        lk_web_conf_parse(old, &web, oerr, sizeof(oerr)) == 0 && !web_equal(&web, &config->web) &&
+        (copy = malloc(sizeof(*copy))) != NULL) {
+        *copy = *config;
+        copy->web = web;
+        config = copy;
+    }
+    free(old);
+    int r = save(path, config, err, err_size);
+    free(copy);
+    return r;
 }
