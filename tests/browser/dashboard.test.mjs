@@ -2,11 +2,13 @@
 //
 // Run by tests/scenario/test_browser.py against a real two-node cluster and lkweb on node1:
 //   node dashboard.test.mjs --url URL --admin-token T --guest-token G --tag web
-//        --child db --artifacts DIR
+//        --child db --slow slow --artifacts DIR
 // It signs in with the admin token, sees TAG in service on node1, switches it over to node2
 // with the button and the confirmation dialog, sees it in service on node2, then prints
 // "KILL <tag> node2" and waits for a line on stdin (the pytest side kills the application's
 // process by pid and answers "KILLED"), and sees the incident appear with its cause. It saves
+// restores SLOW with its button (its restore waits for a gate: "GATE <tag>" on stdout, the
+// pytest side opens it and answers "OPENED") and sees "restore in progress", then saves
 // screenshots at 1366x768 and 390x844 under DIR, signs in with the guest token and checks
 // that no action button exists, and fails on any page error or console error of the
 // dashboard (the only console error let through is the browser's own line for the expected
@@ -23,13 +25,14 @@ for (let i = 2; i < process.argv.length; i += 2) {
 for (const k of ['url', 'admin-token', 'guest-token', 'tag', 'artifacts']) {
     if (!args[k]) {
         console.error(`usage: node dashboard.test.mjs --url URL --admin-token T --guest-token G ` +
-                      `--tag TAG [--child TAG] --artifacts DIR (missing --${k})`);
+                      `--tag TAG [--child TAG] [--slow TAG] --artifacts DIR (missing --${k})`);
         process.exit(2);
     }
 }
 const URL = args.url;
 const TAG = args.tag;
 const CHILD = args.child || null;
+const SLOW = args.slow || null;
 const ART = args.artifacts;
 const BOUND = 90000; /* generous: a loaded two-core machine */
 mkdirSync(ART, { recursive: true });
@@ -113,6 +116,46 @@ async function noHorizontalOverflow(page, what) {
     if (o.sw > o.w + 1) {
         problems.push(`${what}: the page is ${o.sw} px wide in a ${o.w} px window (only tables may scroll)`);
     }
+}
+
+/* The Restore button of SLOW (a resource out of service whose restore waits for a gate the
+ * pytest side opens): the dialog runs, the hierarchy shows "restore in progress", then the
+ * gate opens and the result and the state arrive. */
+async function slowRestore(page) {
+    step(`restore ${SLOW}: restore in progress, then in service`);
+    await page.waitForSelector(`[data-hierarchy="${SLOW}"] td[data-node="node1"][data-state="OSU"]`,
+                               { timeout: BOUND });
+    await page.locator(`[data-hierarchy="${SLOW}"]`).getByRole('button', { name: 'Restore' }).click();
+    const what = await page.textContent('#confirm-what');
+    if (!what.startsWith(`Brings ${SLOW} in service`)) {
+        problems.push(`the restore's confirmation says '${what}'`);
+    }
+    const cmd = (await page.textContent('#confirm-cmd')).trim();
+    if (cmd !== `lkcli resource restore --tag ${SLOW}`) {
+        problems.push(`the restore's confirmation shows '${cmd}'`);
+    }
+    await page.locator('dialog#confirm').getByRole('button', { name: 'Restore' }).click();
+    await page.waitForSelector('dialog#confirm[data-phase="running"]', { timeout: BOUND });
+    await page.waitForFunction((tag) => {
+        const b = document.querySelector(`[data-hierarchy="${tag}"] .hier-head .busy`);
+        return b && /restore in progress/.test(b.textContent);
+    }, SLOW, { timeout: BOUND });
+    console.log(`GATE ${SLOW}`);
+    const answer = await nextLine(BOUND);
+    if (answer.trim() !== 'OPENED') {
+        throw new Error(`the test runner answered '${answer}' instead of OPENED`);
+    }
+    await page.waitForSelector('dialog#confirm[data-phase="done"], dialog#confirm[data-phase="failed"]',
+                               { timeout: BOUND });
+    const result = await page.textContent('#confirm-progress');
+    if ((await page.getAttribute('dialog#confirm', 'data-phase')) !== 'done') {
+        throw new Error(`the restore of ${SLOW} failed: ${result}`);
+    }
+    await page.locator('dialog#confirm').getByRole('button', { name: 'Close' }).click();
+    await page.waitForSelector(`[data-hierarchy="${SLOW}"] td[data-node="node1"][data-state="ISP"]`,
+                               { timeout: BOUND });
+    await page.waitForFunction((tag) => !document.querySelector(`[data-hierarchy="${tag}"] .hier-head .busy`),
+                               SLOW, { timeout: BOUND });
 }
 
 async function main() {
@@ -232,6 +275,9 @@ async function main() {
         await page.waitForFunction(() => new Set([...document.querySelectorAll('#events tbody tr')]
                                                          .map((tr) => tr.cells[1] && tr.cells[1].textContent)).size > 1,
                                    null, { timeout: BOUND });
+        if (SLOW) {
+            await slowRestore(page);
+        }
         await noHorizontalOverflow(page, '1366x768');
         const shotLaptop = join(ART, 'dashboard-1366x768.png');
         await page.screenshot({ path: shotLaptop, fullPage: true });

@@ -5,7 +5,9 @@ cluster.
 The script signs in with an admin token, sees the hierarchy web (over db) in service on
 node1, switches it over to node2 with the button and its confirmation, and sees it in
 service on node2; then this side kills web's application on node2 by its pid and the
-script sees the incident appear with its cause (and the failover back to node1). It saves
+script sees the incident appear with its cause (and the failover back to node1). It
+restores `slow` with its button and sees "restore in progress" while the restore script
+waits for a gate this side opens. It saves
 screenshots at 1366x768 and 390x844 under tests/artifacts/, signs in with a guest token and
 finds no action button, and fails on any page or console error of the dashboard.
 
@@ -111,9 +113,9 @@ def token(node, role):
     return t["token"]
 
 
-def run_script(argv, on_kill):
-    """Runs the node script; calls on_kill() when it asks for the kill and answers KILLED.
-    Returns (exit code, output)."""
+def run_script(argv, on_kill, on_gate):
+    """Runs the node script; calls on_kill() when it asks for the kill and answers KILLED,
+    on_gate() when it asks for the gate and answers OPENED. Returns (exit code, output)."""
     proc = subprocess.Popen(argv, cwd=BROWSER_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, errors="replace")
     lines = []
@@ -126,6 +128,10 @@ def run_script(argv, on_kill):
             if line.startswith("KILL "):
                 on_kill()
                 proc.stdin.write("KILLED\n")
+                proc.stdin.flush()
+            elif line.startswith("GATE "):
+                on_gate()
+                proc.stdin.write("OPENED\n")
                 proc.stdin.flush()
         rc = proc.wait(timeout=60)
     finally:
@@ -155,6 +161,18 @@ def test_dashboard_in_a_browser(cluster, capsys):
         wait_eq(lambda n=n: n.res_nodes("db"), {"node1": "ISP", "node2": "OSU"},
                 what=f"{n.name}'s view of db after extend")
     assert web.runs_only_on(n1) and db.runs_only_on(n1)
+    # slow: node1 only, out of service; its restore waits until the gate file exists (the
+    # browser sees "restore in progress" in the meantime).
+    gate = n1.work / "slow.gate"
+    slow_restore = n1.script(f"""\
+#!/bin/sh
+i=0
+while [ ! -e {gate} ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e {gate} ]
+""")
+    slow_remove = n1.script("#!/bin/sh\nexit 0\n")
+    n1.create("slow", slow_restore, slow_remove, "--no-in-service")
+    assert n1.state("slow") == "OSU"
 
     admin = token(n1, "admin")
     guest = token(n1, "guest")
@@ -170,13 +188,19 @@ def test_dashboard_in_a_browser(cluster, capsys):
             os.kill(pid, signal.SIGKILL)
             killed["pid"] = pid
 
+        def open_gate():
+            # The script saw the restore in progress: it is, and waits for the gate.
+            assert n1.resource("slow")["pending"] == "restore", n1.resource("slow")
+            gate.touch()
+            killed["gate"] = True
+
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         for shot in SHOTS:
             (ARTIFACTS / shot).unlink(missing_ok=True)
         rc, out = run_script(["node", "dashboard.test.mjs", "--url", lkweb.url,
                               "--admin-token", admin, "--guest-token", guest, "--tag", "web",
-                              "--child", "db", "--artifacts", str(ARTIFACTS)],
-                             kill_web_on_node2)
+                              "--child", "db", "--slow", "slow", "--artifacts", str(ARTIFACTS)],
+                             kill_web_on_node2, open_gate)
         assert rc == 0 and out.rstrip().endswith("PASS"), (
             f"the browser test failed (exit {rc}):\n{out}\n--- lkweb log:\n"
             f"{lkweb.log.read_text(errors='replace')[-4000:]}\n--- cluster:\n{cluster.logs()}")
@@ -188,7 +212,9 @@ def test_dashboard_in_a_browser(cluster, capsys):
 
     # What the browser showed is what happened: the switchover ran web on node2, the kill
     # there was the incident, and the hierarchy failed over back to node1.
-    assert killed, "the script never asked for the kill"
+    assert "pid" in killed, "the script never asked for the kill"
+    assert "gate" in killed, "the script never asked for the gate"
+    assert n1.state("slow") == "ISP"
     assert cluster.observer.ever_ran_on(web, "node2")
     wait_for(lambda: web.runs_only_on(n1) and db.runs_only_on(n1), what="web and db back on node1")
     why = n1.cli_json("resource", "why", "--tag", "web")
