@@ -825,24 +825,57 @@ function symbol(st) {
 
 /* ------------------------------------------------------------------ incidents */
 
+/* Incidents are read eagerly only where there is one to show: a hierarchy with a failed
+ * cell when the page first sees it, or any hierarchy whose states change while the page
+ * watches; the others when the operator opens their panel. At most two reads at a time:
+ * a page of many hierarchies must not flood lkd (its socket limits requests per user). */
+const whyQueue = [];
+let whyInFlight = 0;
+const whyBusy = new Set(); /* tags queued or being read */
+const WHY_PARALLEL = 2;
+
 function maybeFetchWhy(tree, byTag) {
     const sig = hierarchySignature(tree, byTag);
-    if (state.whySig.get(tree.tag) === sig) {
+    const before = state.whySig.get(tree.tag);
+    if (before === sig) {
         return;
     }
     state.whySig.set(tree.tag, sig);
-    api(`/resources/${encodeURIComponent(tree.tag)}/why`).then((r) => {
-        state.why.set(tree.tag, r.data || r);
-        const old = document.querySelector(`[data-incident="${CSS.escape(tree.tag)}"]`);
-        if (old) {
-            old.replaceWith(incidentPanel(tree));
-        }
-    }).catch((e) => {
-        if (e.status !== 401) {
-            state.why.set(tree.tag, { error: e.message });
-            state.whySig.delete(tree.tag);
-        }
-    });
+    if (before === undefined && !state.why.has(tree.tag) && !/:"OSF"/.test(sig)) {
+        return; /* quiet so far: read when opened */
+    }
+    fetchWhy(tree);
+}
+
+function fetchWhy(tree) {
+    if (!whyQueue.some((t) => t.tag === tree.tag)) {
+        whyQueue.push(tree);
+        whyBusy.add(tree.tag);
+    }
+    pumpWhy();
+}
+
+function pumpWhy() {
+    while (whyInFlight < WHY_PARALLEL && whyQueue.length) {
+        const tree = whyQueue.shift();
+        whyInFlight++;
+        api(`/resources/${encodeURIComponent(tree.tag)}/why`).then((r) => {
+            state.why.set(tree.tag, unwrap(r));
+        }).catch((e) => {
+            if (e.status !== 401) {
+                state.why.set(tree.tag, { error: e.message });
+                state.whySig.delete(tree.tag);
+            }
+        }).finally(() => {
+            whyInFlight--;
+            whyBusy.delete(tree.tag);
+            const old = document.querySelector(`[data-incident="${CSS.escape(tree.tag)}"]`);
+            if (old && state.session) {
+                old.replaceWith(incidentPanel(tree));
+            }
+            pumpWhy();
+        });
+    }
 }
 
 function incidentPanel(tree) {
@@ -850,7 +883,19 @@ function incidentPanel(tree) {
     const box = h('div', { class: 'incident', 'data-incident': tree.tag });
     box.append(h('h4', {}, 'Last incident'));
     if (!why) {
-        box.append(h('p', { class: 'hint' }, 'Reading\u2026'));
+        if (whyBusy.has(tree.tag)) {
+            box.append(h('p', { class: 'hint' }, 'Reading\u2026'));
+        } else {
+            const summary = h('summary', {}, 'Nothing failed while this page watched: read the last incident');
+            const det = h('details', { class: 'timeline' }, summary);
+            det.addEventListener('toggle', () => {
+                if (det.open) {
+                    det.append(h('p', { class: 'hint' }, 'Reading\u2026'));
+                    fetchWhy(tree);
+                }
+            });
+            box.append(det);
+        }
         return box;
     }
     if (why.error) {
