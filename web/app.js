@@ -946,9 +946,11 @@ function incidentPanel(tree) {
 
 /* ------------------------------------------------------------------ actions */
 
-function actionButton(label, key, onclick, extraClass) {
+/* label: the button's words; aria: its full name when the words need their row (the
+ * screen reader's "Restore db", not five "Restore"). */
+function actionButton(label, key, onclick, extraClass, aria) {
     return h('button', { type: 'button', class: `act ${extraClass || ''}`, 'data-action': key.split(':')[0],
-                         'data-key': key, onclick }, label);
+                         'data-key': key, 'aria-label': aria, 'aria-haspopup': 'dialog', onclick }, label);
 }
 
 function hierarchyActions(tree, rows, cols, rootNodes, ownerName) {
@@ -1002,7 +1004,7 @@ function resourceActions(r, tag) {
         path: `/resources/${encodeURIComponent(tag)}/restore`,
         body: {},
         doing: `Restoring ${tag}\u2026`,
-    })));
+    }), '', `Restore ${tag}`));
     out.push(actionButton('Remove', `remove:${tag}`, () => confirmAction({
         title: `Remove ${tag}`,
         what: `Takes ${tag} out of service` +
@@ -1014,7 +1016,7 @@ function resourceActions(r, tag) {
         path: `/resources/${encodeURIComponent(tag)}/remove`,
         body: {},
         doing: `Removing ${tag}\u2026`,
-    }), 'danger'));
+    }), 'danger', `Remove ${tag}`));
     out.push(actionButton('Reset', `reset:${tag}`, () => confirmAction({
         title: `Reset the counters of ${tag}`,
         what: `Clears the failure and local recovery counters of ${tag} and its hierarchy's ` +
@@ -1024,7 +1026,7 @@ function resourceActions(r, tag) {
         path: `/resources/${encodeURIComponent(tag)}/reset`,
         body: {},
         doing: `Resetting ${tag}\u2026`,
-    })));
+    }), '', `Reset the counters of ${tag}`));
     if (isAdmin()) {
         const on = !(r.settings && r.settings.monitor === false);
         out.push(actionButton(on ? 'Monitor off' : 'Monitor on', `monitor:${tag}`, () => confirmAction({
@@ -1038,7 +1040,7 @@ function resourceActions(r, tag) {
             path: `/resources/${encodeURIComponent(tag)}/monitor`,
             body: { on: !on },
             doing: `${on ? 'Stopping' : 'Starting'} the checks of ${tag}\u2026`,
-        })));
+        }), '', `Turn monitoring of ${tag} ${on ? 'off' : 'on'}`));
     }
     return out;
 }

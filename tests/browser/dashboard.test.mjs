@@ -8,7 +8,8 @@
 // "KILL <tag> node2" and waits for a line on stdin (the pytest side kills the application's
 // process by pid and answers "KILLED"), and sees the incident appear with its cause. It saves
 // restores SLOW with its button (its restore waits for a gate: "GATE <tag>" on stdout, the
-// pytest side opens it and answers "OPENED") and sees "restore in progress", then saves
+// pytest side opens it and answers "OPENED") and sees "restore in progress", turns its
+// monitoring off and on again (each seen in its row), then saves
 // screenshots at 1366x768 and 390x844 under DIR, signs in with the guest token and checks
 // that no action button exists, and fails on any page error or console error of the
 // dashboard (the only console error let through is the browser's own line for the expected
@@ -158,6 +159,29 @@ async function slowRestore(page) {
                                SLOW, { timeout: BOUND });
 }
 
+/* An admin's Monitor off, then on again, on SLOW: each confirmed, each seen in its row. */
+async function monitorOffOn(page) {
+    for (const [word, chip] of [['off', true], ['on', false]]) {
+        step(`monitor ${word} for ${SLOW}`);
+        await page.getByRole('button', { name: `Turn monitoring of ${SLOW} ${word}` }).click();
+        const cmd = (await page.textContent('#confirm-cmd')).trim();
+        if (cmd !== `lkcli resource config --tag ${SLOW} --monitor ${word}`) {
+            problems.push(`monitor ${word}: the confirmation shows '${cmd}'`);
+        }
+        await page.locator('dialog#confirm').getByRole('button', { name: `Monitor ${word}` }).click();
+        await page.waitForSelector('dialog#confirm[data-phase="done"], dialog#confirm[data-phase="failed"]',
+                                   { timeout: BOUND });
+        if ((await page.getAttribute('dialog#confirm', 'data-phase')) !== 'done') {
+            throw new Error(`monitor ${word} failed: ${await page.textContent('#confirm-progress')}`);
+        }
+        await page.locator('dialog#confirm').getByRole('button', { name: 'Close' }).click();
+        await page.waitForFunction(([tag, want]) => {
+            const row = document.querySelector(`[data-hierarchy="${tag}"] tr[data-tag="${tag}"]`);
+            return row && /monitor off/.test(row.querySelector('th').textContent) === want;
+        }, [SLOW, chip], { timeout: BOUND });
+    }
+}
+
 async function main() {
     const browser = await chromium.launch({
         executablePath: process.env.LK_CHROMIUM || '/usr/bin/chromium',
@@ -277,6 +301,7 @@ async function main() {
                                    null, { timeout: BOUND });
         if (SLOW) {
             await slowRestore(page);
+            await monitorOffOn(page);
         }
         await noHorizontalOverflow(page, '1366x768');
         const shotLaptop = join(ART, 'dashboard-1366x768.png');

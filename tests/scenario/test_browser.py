@@ -215,6 +215,7 @@ while [ ! -e {gate} ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
     assert "pid" in killed, "the script never asked for the kill"
     assert "gate" in killed, "the script never asked for the gate"
     assert n1.state("slow") == "ISP"
+    assert n1.resource("slow")["settings"]["monitor"] is True  # off, then on again
     assert cluster.observer.ever_ran_on(web, "node2")
     wait_for(lambda: web.runs_only_on(n1) and db.runs_only_on(n1), what="web and db back on node1")
     why = n1.cli_json("resource", "why", "--tag", "web")
