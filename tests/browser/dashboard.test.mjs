@@ -1,7 +1,7 @@
 // The dashboard's browser test: Debian's chromium, headless, driven by playwright-core.
 //
 // Run by tests/scenario/test_browser.py against a real two-node cluster and lkweb on node1:
-//   node dashboard.test.mjs --url URL --admin-token T --guest-token G --tag web
+//   node dashboard.test.mjs --url URL --admin-token T --guest-token G --operator-token O --tag web
 //        --child db --slow slow --artifacts DIR
 // It signs in with the admin token, sees TAG in service on node1, switches it over to node2
 // with the button and the confirmation dialog, sees it in service on node2, then prints
@@ -26,7 +26,7 @@ for (let i = 2; i < process.argv.length; i += 2) {
 for (const k of ['url', 'admin-token', 'guest-token', 'tag', 'artifacts']) {
     if (!args[k]) {
         console.error(`usage: node dashboard.test.mjs --url URL --admin-token T --guest-token G ` +
-                      `--tag TAG [--child TAG] [--slow TAG] --artifacts DIR (missing --${k})`);
+                      `--tag TAG [--child TAG] [--slow TAG] [--operator-token T] --artifacts DIR (missing --${k})`);
         process.exit(2);
     }
 }
@@ -330,6 +330,25 @@ async function main() {
         await page.getByRole('button', { name: 'Log out' }).click();
         await page.waitForSelector('#login:not([hidden])', { timeout: BOUND });
         await laptop.close();
+
+        /* ---------------------------------------------------------------- operator */
+        if (args['operator-token']) {
+            const opCtx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+            const opage = await opCtx.newPage();
+            step('sign in as operator: actions, but no monitor switch (admin only)');
+            await signIn(opage, args['operator-token'], 'operator');
+            await waitState(opage, TAG, 'node1', 'ISP', 'operator');
+            const names = await opage.$$eval('button[data-action]', (bs) => bs.map((b) => b.dataset.action));
+            for (const want of ['switchover', 'restore', 'remove', 'reset']) {
+                if (!names.includes(want)) {
+                    problems.push(`an operator has no ${want} button (has: ${names.join(', ')})`);
+                }
+            }
+            if (names.includes('monitor')) {
+                problems.push('an operator sees the monitor switch (admin only)');
+            }
+            await opCtx.close();
+        }
 
         /* ---------------------------------------------------------------- guest */
         const guestCtx = await browser.newContext({ viewport: { width: 1366, height: 768 } });

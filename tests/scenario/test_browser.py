@@ -176,6 +176,7 @@ while [ ! -e {gate} ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
 
     admin = token(n1, "admin")
     guest = token(n1, "guest")
+    operator = token(n1, "operator")
     lkweb = Lkweb(n1, free_port())
     try:
         lkweb.wait_ready()
@@ -198,7 +199,8 @@ while [ ! -e {gate} ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
         for shot in SHOTS:
             (ARTIFACTS / shot).unlink(missing_ok=True)
         rc, out = run_script(["node", "dashboard.test.mjs", "--url", lkweb.url,
-                              "--admin-token", admin, "--guest-token", guest, "--tag", "web",
+                              "--admin-token", admin, "--guest-token", guest,
+                              "--operator-token", operator, "--tag", "web",
                               "--child", "db", "--slow", "slow", "--artifacts", str(ARTIFACTS)],
                              kill_web_on_node2, open_gate)
         assert rc == 0 and out.rstrip().endswith("PASS"), (
