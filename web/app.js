@@ -256,6 +256,9 @@ async function onLogout() {
 
 function sessionEnded(message) {
     state.session = null;
+    if ($('confirm').open) {
+        $('confirm').close();
+    }
     if (state.stream) {
         state.stream.close();
         state.stream = null;

@@ -100,10 +100,14 @@ async function waitState(page, tag, node, st, what) {
             });
 }
 
-async function signIn(page, token, who) {
+async function signIn(page, token, who, shot) {
     const signedIn = watch(page, who);
     await page.goto(URL, { waitUntil: 'load' });
     await page.waitForSelector('#login:not([hidden])', { timeout: BOUND });
+    if (shot) {
+        await page.screenshot({ path: shot });
+        console.log(`SCREENSHOT ${shot}`);
+    }
     /* The login form is labelled: find the field by its label as a screen reader would. */
     await page.getByLabel('Access token').fill(token);
     signedIn();
@@ -313,7 +317,7 @@ async function main() {
                                                  hasTouch: true, deviceScaleFactor: 2 });
         const ppage = await phone.newPage();
         step('phone width 390x844');
-        await signIn(ppage, args['admin-token'], 'admin, phone');
+        await signIn(ppage, args['admin-token'], 'admin, phone', join(ART, 'dashboard-login-390x844.png'));
         await waitState(ppage, TAG, 'node1', 'ISP', 'phone');
         await ppage.waitForSelector(`[data-incident="${TAG}"] .root-cause`, { timeout: BOUND });
         await noHorizontalOverflow(ppage, '390x844');

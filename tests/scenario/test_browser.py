@@ -37,7 +37,8 @@ BROWSER_DIR = REPO / "tests" / "browser"
 ARTIFACTS = REPO / "tests" / "artifacts"
 SCRIPT_TIMEOUT = 600
 SHOTS = ("dashboard-1366x768.png", "dashboard-390x844.png", "dashboard-guest-1366x768.png",
-         "dashboard-confirm-1366x768.png", "dashboard-390x844-hierarchy.png")
+         "dashboard-confirm-1366x768.png", "dashboard-390x844-hierarchy.png",
+         "dashboard-login-390x844.png")
 
 
 def chromium_cannot_start():
