@@ -313,8 +313,9 @@ async function main() {
         console.log(`SCREENSHOT ${shotLaptop}`);
 
         /* ---------------------------------------------------------------- phone width */
+        /* A phone in dark mode: the other colour scheme is checked too. */
         const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true,
-                                                 hasTouch: true, deviceScaleFactor: 2 });
+                                                 hasTouch: true, deviceScaleFactor: 2, colorScheme: 'dark' });
         const ppage = await phone.newPage();
         step('phone width 390x844');
         await signIn(ppage, args['admin-token'], 'admin, phone', join(ART, 'dashboard-login-390x844.png'));
