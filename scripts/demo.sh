@@ -8,13 +8,15 @@
 # priority 10. Safe to run again: it reuses what exists and starts what is not running.
 #
 # Overrides, for a machine where the ports or the build differ:
-#   LK_DEMO_PORT1 / LK_DEMO_PORT2 (7401 / 7402), LK_DEMO_DIR (./demo), LK_BUILD (./build)
+#   LK_DEMO_PORT1 / LK_DEMO_PORT2 (7401 / 7402), LK_DEMO_DIR (./demo), LK_BUILD (./build),
+#   LK_DEMO_WEB_PORT (7480: node1's web console, docs/WEB.md)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=${LK_BUILD:-$top/build}
 DEMO=${LK_DEMO_DIR:-$top/demo}
 P1=${LK_DEMO_PORT1:-7401}
 P2=${LK_DEMO_PORT2:-7402}
+PW=${LK_DEMO_WEB_PORT:-7480}
 R1="$DEMO/node1"
 R2="$DEMO/node2"
 TAG=demo-app
@@ -75,7 +77,7 @@ start)
         # shared, which two nodes on one machine cannot use. Replace it.
         echo "replacing the one-node demo of an earlier version in $DEMO"
         if running "$R1"; then "$B/lkstop" --root "$R1" || "$B/lkstop" -f --root "$R1"; fi
-        rm -rf "$R1" "$DEMO/state"
+        rm -rf "$R1" "$DEMO/state" "$DEMO/web-tokens"
     fi
     if [ ! -d "$DEMO/scripts" ]; then
         # The sh templates keep the pidfile in LK_APP_INFO, which is the same on every
@@ -127,6 +129,17 @@ start)
         *ISP*) ;;
         *) "$B/lkcli" --root "$R1" resource restore --tag "$TAG" || true ;;
     esac
+    # node1's web console, and a guest and an admin token for it (made once, kept in
+    # demo/web-tokens, mode 0600).
+    "$B/lkstart" --root "$R1" --web "127.0.0.1:$PW" | grep -v "already running" || true
+    if [ ! -s "$DEMO/web-tokens" ]; then
+        (umask 077 && {
+            echo "guest $("$B/lkcli" --root "$R1" web token create --role guest --name demo-guest 2>/dev/null)"
+            echo "admin $("$B/lkcli" --root "$R1" web token create --role admin --name demo-admin 2>/dev/null)"
+        } >"$DEMO/web-tokens")
+    fi
+    GUEST=$(sed -n 's/^guest //p' "$DEMO/web-tokens")
+    ADMIN=$(sed -n 's/^admin //p' "$DEMO/web-tokens")
     echo
     "$B/lkcli" --root "$R1" status
     # Paths as the user types them: relative to the repository when they are inside it.
@@ -162,6 +175,11 @@ Bring node1 back: it rejoins, learns that node2 holds a newer generation, stays 
 
 Also: lkcli --root $R1 log -n 20 (the event log), lkstop -f --root ... (stop a daemon,
 leave the application running), make stop (take it out of service, stop both nodes).
+
+The web console of node1: http://127.0.0.1:$PW/  (log in with a token; docs/WEB.md)
+  guest token (reads): $GUEST
+  admin token (acts):  $ADMIN
+  curl -H "Authorization: Bearer $GUEST" http://127.0.0.1:$PW/api/v1/status
 EOT
     ;;
 stop)

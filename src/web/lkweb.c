@@ -210,7 +210,8 @@ static void usage(FILE *out)
             LK_WEB_DEFAULT_LISTEN, LK_WEB_UI_DIR);
 }
 
-static void log_mhd(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's messages, on lkweb's log. */
+__attribute__((format(printf, 2, 0))) static void log_mhd(void *cls, const char *fmt, va_list ap)
 {
     (void) cls;
     fprintf(stderr, "%s: ", PROG);
