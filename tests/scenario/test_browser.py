@@ -117,10 +117,20 @@ def token(node, role):
 def run_script(argv, on_kill, on_gate):
     """Runs the node script; calls on_kill() when it asks for the kill and answers KILLED,
     on_gate() when it asks for the gate and answers OPENED. Returns (exit code, output)."""
+    # Its own process group: node and the chromium it starts end together (by the group's
+    # id, the script's pid) if the script hangs or the test fails.
     proc = subprocess.Popen(argv, cwd=BROWSER_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace")
+                            stderr=subprocess.STDOUT, text=True, errors="replace",
+                            start_new_session=True)
+
+    def kill_group():
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
     lines = []
-    timer = threading.Timer(SCRIPT_TIMEOUT, proc.kill)
+    timer = threading.Timer(SCRIPT_TIMEOUT, kill_group)
     timer.start()
     try:
         for line in proc.stdout:
@@ -137,9 +147,8 @@ def run_script(argv, on_kill, on_gate):
         rc = proc.wait(timeout=60)
     finally:
         timer.cancel()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_group()  # what is left of the group (nothing after a clean end)
+        proc.wait()
     return rc, "\n".join(lines)
 
 
