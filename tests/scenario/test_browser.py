@@ -16,16 +16,13 @@ node, npm or playwright-core, lkweb refusing to start, or any step of the script
 failure.
 """
 
-import json
 import os
 import shutil
 import signal
 import subprocess
 import threading
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
