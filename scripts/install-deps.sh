@@ -8,6 +8,7 @@ python3-prometheus-client
 iproute2 bash
 libcurl4-gnutls-dev"
 pkgs="$pkgs libmicrohttpd-dev libgnutls28-dev" # lkweb, the web console (docs/WEB.md)
+pkgs="$pkgs chromium" # the dashboard's browser test (tests/browser, docs/DASHBOARD.md)
 missing=""
 pkgs="$pkgs scdoc libsystemd-dev man-db groff-base bash-completion" # docs/PACKAGING.md
 for p in $pkgs; do
@@ -23,6 +24,12 @@ if [ -n "$missing" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
 fi
+# node and npm for the browser test's playwright-core, only when missing (this machine's come
+# from nodesource, whose nodejs must not be replaced by Debian's).
+command -v node >/dev/null && command -v npm >/dev/null ||
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm
+b="$(dirname "$0")/../tests/browser"; [ -e "$b/node_modules/playwright-core/package.json" ] ||
+    (cd "$b" && npm ci --no-audit --no-fund --loglevel=error) || echo "npm ci failed: the browser test retries"
 # libFuzzer's runtime (make fuzz) is in clang's libclang-rt-N-dev, which clang only
 # recommends: named after the version of the clang installed.
 v=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n 1)

@@ -361,6 +361,12 @@ static json_t *hierarchies_json(struct lk_api *api)
                                                sizeof(budget))) {
                 json_object_set_new(tree, "budget", json_string(budget));
             }
+            json_t *own = tree ? lk_cluster_owner_brief_json(api->cluster, node->resources[i]->tag)
+                               : NULL;
+            if (own) {
+                json_object_update(tree, own);
+                json_decref(own);
+            }
             json_t *marked =
                     tree ? lk_cluster_remove_failed_json(api->cluster, node->resources[i]->tag)
                          : NULL;

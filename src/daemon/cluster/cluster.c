@@ -1512,6 +1512,16 @@ bool lk_cluster_budget_text(struct lk_cluster *cl, const char *tag, char *buf, s
     return true;
 }
 
+json_t *lk_cluster_owner_brief_json(struct lk_cluster *cl, const char *tag)
+{
+    const struct lk_owner_rec *rec = cl ? lk_owner_get(cl, tag) : NULL;
+    if (!rec || cl->node->witness || !lk_cluster_is_clustered(cl->node, tag)) {
+        return NULL;
+    }
+    return json_pack("{s:s, s:I, s:s}", "owner", rec->owner, "generation", (json_int_t) rec->gen,
+                     "owner_reason", rec->reason);
+}
+
 json_t *lk_cluster_remove_failed_json(struct lk_cluster *cl, const char *tag)
 {
     const struct lk_owner_rec *rec = cl ? lk_owner_get(cl, tag) : NULL;

@@ -141,6 +141,11 @@ void lk_cluster_reset_budget(struct lk_cluster *cl, const char *tag);
  * clustered. */
 bool lk_cluster_budget_text(struct lk_cluster *cl, const char *tag, char *buf, size_t size);
 
+/* Who holds tag's hierarchy by its ownership record and the record's generation, for the
+ * dashboard: a new {"owner": name or "", "generation": n, "owner_reason": text}, or NULL
+ * when tag is not clustered or has no record yet. */
+json_t *lk_cluster_owner_brief_json(struct lk_cluster *cl, const char *tag);
+
 /* The nodes where a remove of tag's hierarchy failed ("may still be running"), as its
  * ownership record marks them: a new JSON array, or NULL when none is marked. */
 json_t *lk_cluster_remove_failed_json(struct lk_cluster *cl, const char *tag);
