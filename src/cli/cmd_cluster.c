@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "client.h"
+#include "help.h"
 #include "lkcli.h"
 #include "output.h"
 #include "settings.h"
@@ -29,10 +30,7 @@ static int call(const struct lk_cli *cli, const char *cmd, json_t *args, json_t 
 
 static int no_args(const struct lk_cli *cli, const char *what, int argc, char **argv)
 {
-    if (argc > 0) {
-        return lk_fail(cli->prog, 2, "%s: unexpected argument '%s'", what, argv[0]);
-    }
-    return 0;
+    return lk_args_none(cli->prog, what, argc, argv);
 }
 
 /* ---------------------------------------------------------------- node list */
@@ -181,8 +179,16 @@ static int cmd_commpath(const struct lk_cli *cli, int argc, char **argv)
                        argv[0]);
     }
     struct lk_opt opts[] = {
-            {.name = "node", .has_value = true},
-            {.name = "address", .has_value = true},
+            {.name = "node",
+             .has_value = true,
+             .arg = "N",
+             .help = "the peer's node name",
+             .required = true},
+            {.name = "address",
+             .has_value = true,
+             .arg = "ADDR:PORT",
+             .help = "the peer's listen address (IPV4:PORT or [IPV6]:PORT)",
+             .required = true},
     };
     if (lk_args_parse(cli->prog, argc - 1, argv + 1, opts, 2, NULL, 0, NULL) != 0) {
         return 2;
@@ -210,7 +216,11 @@ static int cmd_commpath(const struct lk_cli *cli, int argc, char **argv)
  * readable by this user only), checked, and sent to lkd over the local socket. */
 static int cmd_rotate_key(const struct lk_cli *cli, int argc, char **argv)
 {
-    struct lk_opt opts[] = {{.name = "key-file", .has_value = true}};
+    struct lk_opt opts[] = {{.name = "key-file",
+                             .has_value = true,
+                             .arg = "FILE",
+                             .help = "the new key: 64 hex digits",
+                             .dflt = "a new random key"}};
     if (lk_args_parse(cli->prog, argc, argv, opts, 1, NULL, 0, NULL) != 0) {
         return 2;
     }
@@ -259,6 +269,38 @@ static int cmd_rotate_key(const struct lk_cli *cli, int argc, char **argv)
     return r;
 }
 
+/* Each setting with the value that applies ("effective", from lkd) and "(default)" when
+ * it is not set otherwise. */
+static void print_cluster_settings(const json_t *data)
+{
+    const json_t *effective = json_object_get(data, "effective");
+    const json_t *defaults = json_object_get(data, "defaults");
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(data, "settings"), k, v)
+    {
+        const char *raw = json_string_value(v) ? json_string_value(v) : "";
+        const char *shown = json_string_value(json_object_get(effective, k));
+        if (!shown) {
+            shown = raw[0] ? raw : lk_help_value_note(k, raw);
+        }
+        bool is_default = false;
+        size_t i;
+        json_t *d;
+        json_array_foreach(defaults, i, d)
+        {
+            is_default = is_default || strcmp(json_string_value(d), k) == 0;
+        }
+        const char *note = !raw[0] && (strcmp(k, "quorum") == 0 || strcmp(k, "max-failovers") == 0)
+                                   ? "auto: "
+                                   : "";
+        printf("%-22s %s%s%s%s\n", k, shown, is_default || note[0] ? " (" : "", note,
+               is_default ? "default)"
+               : note[0]  ? "unset)"
+                          : "");
+    }
+}
+
 static int cmd_cluster(const struct lk_cli *cli, int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "rotate-key") == 0) {
@@ -270,7 +312,7 @@ static int cmd_cluster(const struct lk_cli *cli, int argc, char **argv)
     struct lk_opt opts[16];
     size_t n = 0;
     for (size_t i = 0; lk_cluster_settings_keys[i] && n < 16; i++) {
-        opts[n++] = (struct lk_opt){.name = lk_cluster_settings_keys[i], .has_value = true};
+        opts[n++] = lk_help_cluster_opt(lk_cluster_settings_keys[i]);
     }
     if (lk_args_parse(cli->prog, argc - 1, argv + 1, opts, n, NULL, 0, NULL) != 0) {
         return 2;
@@ -290,13 +332,7 @@ static int cmd_cluster(const struct lk_cli *cli, int argc, char **argv)
             if (str(data, "changed")[0]) {
                 printf("changed on every reachable node: %s\n", str(data, "changed"));
             }
-            const char *k;
-            json_t *v;
-            json_object_foreach(json_object_get(data, "settings"), k, v)
-            {
-                printf("%-22s %s\n", k,
-                       json_string_value(v)[0] ? json_string_value(v) : "(default)");
-            }
+            print_cluster_settings(data);
         }
     }
     json_decref(data);
@@ -309,9 +345,17 @@ int lk_cmd_extend(const struct lk_cli *cli, bool extend, int argc, char **argv)
 {
     const char *verb = extend ? "extend" : "unextend";
     struct lk_opt opts[] = {
-            {.name = "tag", .has_value = true},
-            {.name = "node", .has_value = true},
-            {.name = "priority", .has_value = true},
+            {.name = "tag",
+             .has_value = true,
+             .arg = "T",
+             .help = "a resource of the hierarchy",
+             .required = true},
+            {.name = "node", .has_value = true, .arg = "N", .help = "the node", .required = true},
+            {.name = "priority",
+             .has_value = true,
+             .arg = "P",
+             .help = "its priority there, 1 (first choice) to 1024",
+             .dflt = "the next number after the priorities it has"},
     };
     if (lk_args_parse(cli->prog, argc, argv, opts, extend ? 3 : 2, NULL, 0, NULL) != 0) {
         return 2;
