@@ -292,11 +292,12 @@ static void print_cluster_settings(const json_t *data)
             is_default = is_default || strcmp(json_string_value(d), k) == 0;
         }
         const char *note = !raw[0] && (strcmp(k, "quorum") == 0 || strcmp(k, "max-failovers") == 0)
-                                   ? "auto: "
+                                   ? "auto, from the node count"
                                    : "";
-        printf("%-22s %s%s%s%s\n", k, shown, is_default || note[0] ? " (" : "", note,
+        printf("%-22s %s%s%s%s%s\n", k, shown, is_default || note[0] ? " (" : "", note,
+               is_default && note[0] ? "; " : "",
                is_default ? "default)"
-               : note[0]  ? "unset)"
+               : note[0]  ? ")"
                           : "");
     }
 }
