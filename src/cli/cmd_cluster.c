@@ -269,12 +269,12 @@ static int cmd_rotate_key(const struct lk_cli *cli, int argc, char **argv)
     return r;
 }
 
-/* Each setting with the value that applies ("effective", from lkd) and "(default)" when
- * it is not set otherwise. */
+/* Each setting with the value that applies ("effective", from lkd), and "(auto, from the
+ * node count)" after a quorum or max-failovers that is not set. Which are at their default
+ * is in --json's "defaults". */
 static void print_cluster_settings(const json_t *data)
 {
     const json_t *effective = json_object_get(data, "effective");
-    const json_t *defaults = json_object_get(data, "defaults");
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(data, "settings"), k, v)
@@ -284,21 +284,8 @@ static void print_cluster_settings(const json_t *data)
         if (!shown) {
             shown = raw[0] ? raw : lk_help_value_note(k, raw);
         }
-        bool is_default = false;
-        size_t i;
-        json_t *d;
-        json_array_foreach(defaults, i, d)
-        {
-            is_default = is_default || strcmp(json_string_value(d), k) == 0;
-        }
-        const char *note = !raw[0] && (strcmp(k, "quorum") == 0 || strcmp(k, "max-failovers") == 0)
-                                   ? "auto, from the node count"
-                                   : "";
-        printf("%-22s %s%s%s%s%s\n", k, shown, is_default || note[0] ? " (" : "", note,
-               is_default && note[0] ? "; " : "",
-               is_default ? "default)"
-               : note[0]  ? ")"
-                          : "");
+        bool automatic = !raw[0] && (strcmp(k, "quorum") == 0 || strcmp(k, "max-failovers") == 0);
+        printf("%-22s %s%s\n", k, shown, automatic ? " (auto, from the node count)" : "");
     }
 }
 

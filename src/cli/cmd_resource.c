@@ -86,13 +86,13 @@ static const char *value_text(const json_t *v, char *buf, size_t size)
 }
 
 /* A resource's settings, one per line, each with the value that applies ("effective",
- * from lkd) and, in parentheses, what a 0 or an empty value stands for and whether it is
- * the default. */
+ * from lkd) and, in parentheses, what a 0 or an empty value stands for. Which are at their
+ * default is in --json's "defaults" (the text keeps one value per line, as scripts read
+ * it). */
 static void print_settings(const json_t *res)
 {
     const json_t *settings = json_object_get(res, "settings");
     const json_t *effective = json_object_get(res, "effective");
-    const json_t *defaults = json_object_get(res, "defaults");
     for (size_t i = 0; lk_settings_keys[i]; i++) {
         const char *key = lk_settings_keys[i];
         const json_t *v = json_object_get(settings, key);
@@ -103,27 +103,13 @@ static void print_settings(const json_t *res)
         const char *raw = value_text(v, buf, sizeof(buf));
         const json_t *e = json_object_get(effective, key);
         const char *shown = e ? value_text(e, ebuf, sizeof(ebuf)) : raw;
+        /* " (the quickchk-interval)" after the value, or "none" instead of nothing. */
         const char *note = lk_help_value_note(key, raw);
-        bool is_default = false;
-        size_t k;
-        const json_t *d;
-        json_array_foreach(defaults, k, d)
-        {
-            is_default = is_default || strcmp(json_string_value(d), key) == 0;
-        }
-        char extra[96] = "";
-        if (note[0] == ' ') {
-            /* " (the quickchk-interval)" without its parentheses */
-            snprintf(extra, sizeof(extra), "%.*s", (int) strlen(note) - 3, note + 2);
-        }
         if (!shown[0] && note[0] && note[0] != ' ') {
-            shown = note; /* "none" */
+            printf("  %-24s %s\n", key, note);
+        } else {
+            printf("  %-24s %s%s\n", key, shown, note[0] == ' ' ? note : "");
         }
-        printf("  %-24s %s%s%s%s%s\n", key, shown, extra[0] || is_default ? " (" : "", extra,
-               extra[0] && is_default ? "; " : "",
-               is_default ? "default)"
-               : extra[0] ? ")"
-                          : "");
     }
 }
 

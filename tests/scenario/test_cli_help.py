@@ -165,18 +165,18 @@ def test_settings_show_the_values_that_apply(node):
     app = node.app("eff")
     node.cli("resource", "create", "gen", *app.create_args(), "--no-in-service")
     lines = settings_lines(node.cli("resource", "config", "--tag", "eff").stdout)
-    assert lines["quickchk-timeout"] == "10 (the quickchk-interval; default)", lines
-    assert lines["deepchk-timeout"] == "120 (twice the deepchk-interval; default)", lines
-    assert lines["pidfile"] == "none (default)", lines
-    assert lines["action-timeout"] == "300 (default)", lines
-    # Changed: the derived timeouts follow, and "(default)" goes.
+    assert lines["quickchk-timeout"] == "10 (the quickchk-interval)", lines
+    assert lines["deepchk-timeout"] == "120 (twice the deepchk-interval)", lines
+    assert lines["pidfile"] == "none", lines
+    assert lines["action-timeout"] == "300", lines
+    # Changed: the derived timeouts follow.
     node.cli("resource", "config", "--tag", "eff", "--quickchk-interval", "4",
              "--deepchk-interval", "7", "--action-timeout", "0")
     out = node.cli("resource", "list", "--tag", "eff").stdout
     lines = settings_lines(out)
     assert lines["quickchk-interval"] == "4", out
-    assert lines["quickchk-timeout"] == "4 (the quickchk-interval; default)", out
-    assert lines["deepchk-timeout"] == "14 (twice the deepchk-interval; default)", out
+    assert lines["quickchk-timeout"] == "4 (the quickchk-interval)", out
+    assert lines["deepchk-timeout"] == "14 (twice the deepchk-interval)", out
     assert lines["action-timeout"] == "0 (no limit)", out
     [res] = node.cli_json("resource", "list", "--tag", "eff")
     assert res["settings"]["quickchk-timeout"] == "0"  # what is set: derived
@@ -189,16 +189,16 @@ def test_settings_show_the_values_that_apply(node):
     [r] = [r for r in status["resources"] if r["tag"] == "eff"]
     assert r["effective"] == res["effective"]
 
-    # Cluster settings: a value on every line, never "(default)" alone or an empty one.
+    # Cluster settings: a value on every line, never "(default)" or nothing.
     out = node.cli("cluster", "config").stdout
     lines = settings_lines(out)
     assert set(lines) == set(node.cli_json("cluster", "config")["settings"]), out
     for key, shown in lines.items():
         assert not shown.startswith("("), (key, shown)
     # One node: quorum none, one failover, no witness, no fence script.
-    assert lines["quorum"] == "none (auto, from the node count; default)", out
-    assert lines["max-failovers"] == "1 (auto, from the node count; default)", out
-    assert lines["witness"] == "none (default)", out
+    assert lines["quorum"] == "none (auto, from the node count)", out
+    assert lines["max-failovers"] == "1 (auto, from the node count)", out
+    assert lines["witness"] == "none", out
     data = node.cli_json("cluster", "config")
     assert data["effective"]["quorum"] == "none" and data["settings"]["quorum"] == ""
     assert data["effective"]["max-failovers"] == "1"
