@@ -30,17 +30,21 @@ def version():
 
 
 def lkcli_commands(node):
-    """The command paths `lkcli --help` lists ("resource create", "status", ...)."""
+    """The commands `lkcli --help` lists, as the words that name them up to the first
+    option ("status", "resource create gen", "log", "web token create")."""
     p = node.run([node.bin("lkcli"), "--help"])
     assert p.returncode == 0 and p.stderr == ""
     paths = []
     for line in p.stdout.splitlines():
-        m = re.match(r"^  ([a-z][a-z-]*(?: [a-z][a-z-]*)*)(?: |$)", line)
-        if m and not line.startswith("      "):
-            words = m.group(1).split()
-            # "resource create gen --tag ...": the path is the words the table names; the
-            # synopsis' own words ("gen") are not options, so keep at most two words.
-            paths.append(" ".join(words[:2]) if words[0] != "status" else "status")
+        if not line.startswith("  ") or line.startswith("   "):
+            continue
+        words = []
+        for word in line.split():
+            if not re.fullmatch(r"[a-z][a-z-]*", word):
+                break
+            words.append(word)
+        if words:
+            paths.append(" ".join(words))
     assert len(paths) >= 20, p.stdout
     return paths
 
@@ -112,7 +116,7 @@ def test_every_lkcli_command_help_names_exactly_the_options_it_accepts(make_node
             accepted.add(name)
         assert accepted == set(helps[path]), (path, sorted(accepted), sorted(helps[path]))
     # The settings are options of create and config, with a default each.
-    for path in ("resource create", "resource config"):
+    for path in ("resource create gen", "resource config"):
         for key in RESOURCE_SETTINGS:
             assert helps[path][key]["default"] is not None, (path, key)
     assert helps["log"]["lines"]["default"] == "20"
@@ -125,7 +129,7 @@ def setting_text(value):
 
 
 def test_help_defaults_are_the_ones_lkd_applies(node):
-    create = help_options(command_help(node, "resource create"))
+    create = help_options(command_help(node, "resource create gen"))
     config = help_options(command_help(node, "resource config"))
     app = node.app("plain")
     node.cli("resource", "create", "gen", *app.create_args(), "--no-in-service")
