@@ -236,13 +236,17 @@ static void h_commpath_list(struct conn *c, const json_t *args)
                               peers ? peers : json_array()));
 }
 
-/* The cluster settings as they apply (`cluster config`'s "effective"): an unset quorum is
- * the mode the node count gives, an unset max-failovers the number it stands for, an unset
- * witness or fence script "none". */
-static json_t *effective_settings_json(const struct lk_cluster *cl)
+/* The cluster settings as they apply (`cluster config`'s "effective"), from the reply's
+ * "settings" (so that it shows nothing they do not): an unset quorum is the mode the node
+ * count gives, an unset max-failovers the number it stands for, an unset witness or fence
+ * script "none". */
+static json_t *effective_settings_json(const struct lk_cluster *cl, const json_t *settings)
 {
     const struct lk_config *config = &cl->node->config;
-    json_t *obj = lk_cluster_settings_json(&config->cluster);
+    json_t *obj = json_deep_copy(settings);
+    if (!obj) {
+        return json_object();
+    }
     if (config->cluster.quorum == LK_QUORUM_AUTO) {
         json_object_set_new(obj, "quorum",
                             json_string(lk_cluster_quorum_mode_none(cl) ? "none" : "majority"));
@@ -307,9 +311,9 @@ static void h_cluster_config(struct conn *c, const json_t *args)
         lk_cluster_reconfigure(c->api->cluster, true);
     }
     json_t *out = lk_cluster_settings_json(&node->config.cluster);
+    json_t *effective = effective_settings_json(c->api->cluster, out);
     api_reply_ok(c, json_pack("{s:o,s:s,s:o,s:o}", "settings", out, "changed", changed, "effective",
-                              effective_settings_json(c->api->cluster), "defaults",
-                              default_settings_json(&node->config.cluster)));
+                              effective, "defaults", default_settings_json(&node->config.cluster)));
 }
 
 /* lkcli cluster rotate-key: starts a rotation from this node (keyroll.c) and answers when
