@@ -327,7 +327,8 @@ void lk_help_print_group(FILE *out)
     size_t len = strlen(current);
     for (const struct lk_help_cmd *c = lk_help_commands; c->path; c++) {
         if (strncmp(c->path, current, len) == 0 && c->path[len] == ' ') {
-            fprintf(out, "  lkcli %s %s\n      %s\n", c->path, c->synopsis, c->summary);
+            fprintf(out, "  lkcli %s%s%s\n      %s\n", c->path, c->synopsis[0] ? " " : "",
+                    c->synopsis, c->summary);
         }
     }
     fprintf(out, "\n'lkcli %s VERB --help' explains one of them.\n", current);
