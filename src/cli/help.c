@@ -180,34 +180,46 @@ static struct lk_opt setting_opt(const struct setting_help *table, size_t n, con
     return o;
 }
 
+/* The index of key in keys (a NULL-terminated table), or -1. */
+static int key_index(const char *const *keys, const char *key)
+{
+    for (int i = 0; keys[i]; i++) {
+        if (strcmp(keys[i], key) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+#define MAX_KEYS 64
+
 struct lk_opt lk_help_setting_opt(const char *key)
 {
-    static char defaults[N_RESOURCE_SETTINGS + 8][LK_PIDFILE_MAX + 64];
-    static size_t used;
+    /* One slot per setting: the option's default text lives as long as the command. */
+    static char defaults[MAX_KEYS][LK_PIDFILE_MAX + 64];
     struct lk_settings s;
     lk_settings_init(&s);
     char value[LK_PIDFILE_MAX];
+    int slot = key_index(lk_settings_keys, key);
     const char *v = lk_settings_get(&s, key, value, sizeof(value));
     const char *text = NULL;
-    if (v && used < sizeof(defaults) / sizeof(defaults[0])) {
-        text = default_text(key, v, defaults[used], sizeof(defaults[used]));
-        used++;
+    if (v && slot >= 0 && slot < MAX_KEYS) {
+        text = default_text(key, v, defaults[slot], sizeof(defaults[slot]));
     }
     return setting_opt(resource_settings, N_RESOURCE_SETTINGS, key, text);
 }
 
 struct lk_opt lk_help_cluster_opt(const char *key)
 {
-    static char defaults[LK_CLUSTER_SETTINGS_KEYS + 16][1200];
-    static size_t used;
+    static char defaults[MAX_KEYS][1200];
     struct lk_cluster_settings s;
     lk_cluster_settings_init(&s);
     char value[1100];
+    int slot = key_index(lk_cluster_settings_keys, key);
     const char *v = lk_cluster_settings_get(&s, key, value, sizeof(value));
     const char *text = NULL;
-    if (v && used < sizeof(defaults) / sizeof(defaults[0])) {
-        text = default_text(key, v, defaults[used], sizeof(defaults[used]));
-        used++;
+    if (v && slot >= 0 && slot < MAX_KEYS) {
+        text = default_text(key, v, defaults[slot], sizeof(defaults[slot]));
     }
     return setting_opt(cluster_settings, N_CLUSTER_SETTINGS, key, text);
 }

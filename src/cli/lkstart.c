@@ -399,7 +399,10 @@ static int set_conf_listen(const char *path, const char *text, const char *addre
         }
         line += n + newline;
     }
-    int r = done ? write_file(path, out, used, 0644) : -ENOENT;
+    /* The file keeps its mode (lkd judges it: not writable by group or others). */
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    int r = done ? write_file(path, out, used, mode) : -ENOENT;
     free(out);
     return r;
 }

@@ -362,6 +362,7 @@ def test_lkstart_with_peers_and_no_listen_is_refused(make_node):
     assert "[peer n2]" in text
     text = "".join(line for line in text.splitlines(True) if not line.startswith("listen"))
     conf.write_text(text)
+    mode = conf.stat().st_mode
     p = n.run([n.bin("lkstart"), "--root", n.root, "--no-guard"])
     line = one_line_error(p)
     assert p.returncode == 2
@@ -373,5 +374,6 @@ def test_lkstart_with_peers_and_no_listen_is_refused(make_node):
     p = n.run([n.bin("lkstart"), "--root", n.root, "--no-guard", "--listen", f"127.0.0.1:{port}"])
     assert p.returncode == 0, p.stderr
     after = conf.read_text()
+    assert conf.stat().st_mode == mode
     assert after.count("listen = ") == 1 and f"listen = 127.0.0.1:{port}\n" in after, after
     assert listening(n.daemon_pid()) == [f"127.0.0.1:{port}"]
