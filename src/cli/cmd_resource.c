@@ -103,8 +103,17 @@ static void print_settings(const json_t *res)
         const char *raw = value_text(v, buf, sizeof(buf));
         const json_t *e = json_object_get(effective, key);
         const char *shown = e ? value_text(e, ebuf, sizeof(ebuf)) : raw;
-        /* " (the quickchk-interval)" after the value, or "none" instead of nothing. */
+        /* " (the quickchk-interval)" after the value, or "none" instead of nothing; a
+         * check timeout whose interval is 0 (no periodic check) is the action-timeout. */
         const char *note = lk_help_value_note(key, raw);
+        const char *interval = strcmp(key, "quickchk-timeout") == 0  ? "quickchk-interval"
+                               : strcmp(key, "deepchk-timeout") == 0 ? "deepchk-interval"
+                                                                     : NULL;
+        char ibuf[32];
+        if (interval && strcmp(raw, "0") == 0 &&
+            strcmp(value_text(json_object_get(settings, interval), ibuf, sizeof(ibuf)), "0") == 0) {
+            note = " (the action-timeout)";
+        }
         if (!shown[0] && note[0] && note[0] != ' ') {
             printf("  %-24s %s\n", key, note);
         } else {
