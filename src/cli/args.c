@@ -1,9 +1,39 @@
-/* Long options for lkcli's subcommands (see args.h). */
+/* Long options for lkcli's subcommands (see args.h): parsing, and --help through help.c
+ * from the same table, so that the help names exactly the options a command accepts. */
 #include "args.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
+#include "help.h"
+
+/* Whether --help is among the options (before "--"). */
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            return false;
+        }
+        if (strcmp(argv[i], "--help") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int lk_args_none(const char *prog, const char *what, int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        lk_help_print_command(stdout, NULL, 0);
+        exit(0);
+    }
+    if (argc > 0) {
+        return lk_fail(prog, LK_EXIT_USAGE, "%s: unexpected argument '%s'", what, argv[0]);
+    }
+    return 0;
+}
 
 struct lk_opt *lk_args_get(struct lk_opt *opts, size_t n_opts, const char *name)
 {
@@ -18,6 +48,10 @@ struct lk_opt *lk_args_get(struct lk_opt *opts, size_t n_opts, const char *name)
 int lk_args_parse(const char *prog, int argc, char **argv, struct lk_opt *opts, size_t n_opts,
                   const char **positional, size_t max_positional, size_t *ret_positional)
 {
+    if (wants_help(argc, argv) && !lk_args_get(opts, n_opts, "help")) {
+        lk_help_print_command(stdout, opts, n_opts);
+        exit(0);
+    }
     size_t npos = 0;
     bool only_positional = false;
     for (int i = 0; i < argc; i++) {

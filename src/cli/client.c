@@ -28,14 +28,34 @@ const char *lk_client_root(const char *root_arg)
     return env && env[0] ? env : LK_DEFAULT_ROOT;
 }
 
+bool lk_json_errors;
+
 int lk_fail(const char *prog, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", prog);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    if (!lk_json_errors) {
+        fprintf(stderr, "%s: ", prog);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+        return code;
+    }
+    char msg[2048];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    /* A message cut inside a UTF-8 character would be refused by jansson: fall back to
+     * its bytes up to the last complete character. */
+    json_t *err = json_pack("{s:s%, s:i}", "error", msg, strlen(msg), "code", code);
+    size_t len = strlen(msg);
+    while (!err && len > 0) {
+        len--;
+        err = json_pack("{s:s%, s:i}", "error", msg, len, "code", code);
+    }
+    char *line = err ? json_dumps(err, JSON_COMPACT) : NULL;
+    fprintf(stderr, "%s\n", line ? line : "{\"error\":\"(unprintable)\",\"code\":1}");
+    free(line);
+    json_decref(err);
     return code;
 }
 

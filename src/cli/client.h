@@ -22,7 +22,12 @@ typedef void (*lk_progress_cb)(const char *text, const json_t *msg, void *userda
 int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *args,
                    lk_progress_cb progress, void *userdata, json_t **ret_data);
 
-/* Prints "prog: message" on stderr and returns code. */
+/* Set by a command given --json: lk_fail prints its error as one JSON object
+ * {"error": "message", "code": N} on stderr instead of "prog: message". */
+extern bool lk_json_errors;
+
+/* Prints "prog: message" (or, with lk_json_errors, the JSON object) on stderr and returns
+ * code. */
 __attribute__((format(printf, 3, 4))) int lk_fail(const char *prog, int code, const char *fmt, ...);
 
 /* After getopt_long returned c (':' or '?') with opterr = 0 and a ':'-led optstring:

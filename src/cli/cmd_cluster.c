@@ -11,10 +11,14 @@
 
 #include "args.h"
 #include "client.h"
+#include "help.h"
 #include "lkcli.h"
 #include "output.h"
 #include "settings.h"
 #include "wire.h"
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 
 static const char *str(const json_t *obj, const char *key)
 {
@@ -30,10 +34,7 @@ static int call(const struct lk_cli *cli, const char *cmd, json_t *args, json_t 
 
 static int no_args(const struct lk_cli *cli, const char *what, int argc, char **argv)
 {
-    if (argc > 0) {
-        return lk_fail(cli->prog, 2, "%s: unexpected argument '%s'", what, argv[0]);
-    }
-    return 0;
+    return lk_args_none(cli->prog, what, argc, argv);
 }
 
 /* ---------------------------------------------------------------- node list */
@@ -182,8 +183,16 @@ static int cmd_commpath(const struct lk_cli *cli, int argc, char **argv)
                        argv[0]);
     }
     struct lk_opt opts[] = {
-            {.name = "node", .has_value = true},
-            {.name = "address", .has_value = true},
+            {.name = "node",
+             .has_value = true,
+             .arg = "N",
+             .help = "the peer's node name",
+             .required = true},
+            {.name = "address",
+             .has_value = true,
+             .arg = "ADDR:PORT",
+             .help = "the peer's listen address (IPV4:PORT or [IPV6]:PORT)",
+             .required = true},
     };
     if (lk_args_parse(cli->prog, argc - 1, argv + 1, opts, 2, NULL, 0, NULL) != 0) {
         return 2;
@@ -211,7 +220,11 @@ static int cmd_commpath(const struct lk_cli *cli, int argc, char **argv)
  * readable by this user only), checked, and sent to lkd over the local socket. */
 static int cmd_rotate_key(const struct lk_cli *cli, int argc, char **argv)
 {
-    struct lk_opt opts[] = {{.name = "key-file", .has_value = true}};
+    struct lk_opt opts[] = {{.name = "key-file",
+                             .has_value = true,
+                             .arg = "FILE",
+                             .help = "the new key: 64 hex digits",
+                             .dflt = "a new random key"}};
     if (lk_args_parse(cli->prog, argc, argv, opts, 1, NULL, 0, NULL) != 0) {
         return 2;
     }
@@ -258,6 +271,30 @@ static int cmd_rotate_key(const struct lk_cli *cli, int argc, char **argv)
     }
     json_decref(data);
     return r;
+}
+
+/* Each setting with the value that applies ("effective", from lkd), and "(auto, from the
+ * node count)" after a quorum or max-failovers that is not set. Which are at their default
+ * is in --json's "defaults". */
+static void print_cluster_settings(const json_t *data)
+{
+    const json_t *effective = json_object_get(data, "effective");
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(data, "settings"), k, v)
+    {
+        /* The alert hooks: a table of their own (cluster alert list). */
+        if (strcmp(k, "alerts") == 0) {
+            continue;
+        }
+        const char *raw = json_string_value(v) ? json_string_value(v) : "";
+        const char *shown = json_string_value(json_object_get(effective, k));
+        if (!shown) {
+            shown = raw[0] ? raw : lk_help_value_note(k, raw);
+        }
+        bool automatic = !raw[0] && (strcmp(k, "quorum") == 0 || strcmp(k, "max-failovers") == 0);
+        printf("%-22s %s%s\n", k, shown, automatic ? " (auto, from the node count)" : "");
+    }
 }
 
 /* ---------------------------------------------------------------- alert hooks */
@@ -336,7 +373,11 @@ static int cmd_alert(const struct lk_cli *cli, int argc, char **argv)
         return r;
     }
     if (strcmp(argv[0], "delete") == 0) {
-        struct lk_opt opts[] = {{.name = "name", .has_value = true}};
+        struct lk_opt opts[] = {{.name = "name",
+                                 .has_value = true,
+                                 .arg = "N",
+                                 .help = "the hook to delete",
+                                 .required = true}};
         if (lk_args_parse(cli->prog, argc - 1, argv + 1, opts, 1, NULL, 0, NULL) != 0) {
             return 2;
         }
@@ -359,10 +400,42 @@ static int cmd_alert(const struct lk_cli *cli, int argc, char **argv)
                        argv[0]);
     }
     struct lk_opt opts[] = {
-            {.name = "name", .has_value = true},      {.name = "exec", .has_value = true},
-            {.name = "webhook", .has_value = true},   {.name = "secret-file", .has_value = true},
-            {.name = "events", .has_value = true},    {.name = "timeout", .has_value = true},
-            {.name = "recipient", .has_value = true},
+            {.name = "name",
+             .has_value = true,
+             .arg = "N",
+             .help = "the hook's name",
+             .required = true},
+            {.name = "exec",
+             .has_value = true,
+             .arg = "FILE",
+             .help = "run this program with the event (this or --webhook)",
+             .dflt = "none"},
+            {.name = "webhook",
+             .has_value = true,
+             .arg = "URL",
+             .help = "POST the event to this URL (this or --exec)",
+             .dflt = "none"},
+            {.name = "secret-file",
+             .has_value = true,
+             .arg = "F",
+             .help = "the webhook's secret, read from this file (webhook only)",
+             .dflt = "none"},
+            {.name = "events",
+             .has_value = true,
+             .arg = "LIST",
+             .help = "severities (info, warning, error, all) and event numbers or ranges",
+             .dflt = "warning,error"},
+            {.name = "timeout",
+             .has_value = true,
+             .arg = "S",
+             .help = "the hook is stopped after this long, 1 to " STR(LK_ALERT_TIMEOUT_MAX_S),
+             .unit = "seconds",
+             .dflt = STR(LK_ALERT_TIMEOUT_DEFAULT_S)},
+            {.name = "recipient",
+             .has_value = true,
+             .arg = "TEXT",
+             .help = "free text given to the hook (LK_ALERT_RECIPIENT), e.g. a mail address",
+             .dflt = "empty"},
     };
     if (lk_args_parse(cli->prog, argc - 1, argv + 1, opts, 7, NULL, 0, NULL) != 0) {
         return 2;
@@ -439,7 +512,7 @@ static int cmd_cluster(const struct lk_cli *cli, int argc, char **argv)
         /* The alert hooks: `cluster alert add|delete` (the files are checked, the secret
          * read from a file). */
         if (strcmp(lk_cluster_settings_keys[i], "alerts") != 0) {
-            opts[n++] = (struct lk_opt){.name = lk_cluster_settings_keys[i], .has_value = true};
+            opts[n++] = lk_help_cluster_opt(lk_cluster_settings_keys[i]);
         }
     }
     if (lk_args_parse(cli->prog, argc - 1, argv + 1, opts, n, NULL, 0, NULL) != 0) {
@@ -460,17 +533,7 @@ static int cmd_cluster(const struct lk_cli *cli, int argc, char **argv)
             if (str(data, "changed")[0]) {
                 printf("changed on every reachable node: %s\n", str(data, "changed"));
             }
-            const char *k;
-            json_t *v;
-            json_object_foreach(json_object_get(data, "settings"), k, v)
-            {
-                /* The alert hooks: a table of their own (cluster alert list). */
-                if (strcmp(k, "alerts") == 0) {
-                    continue;
-                }
-                printf("%-22s %s\n", k,
-                       json_string_value(v)[0] ? json_string_value(v) : "(default)");
-            }
+            print_cluster_settings(data);
         }
     }
     json_decref(data);
@@ -483,9 +546,17 @@ int lk_cmd_extend(const struct lk_cli *cli, bool extend, int argc, char **argv)
 {
     const char *verb = extend ? "extend" : "unextend";
     struct lk_opt opts[] = {
-            {.name = "tag", .has_value = true},
-            {.name = "node", .has_value = true},
-            {.name = "priority", .has_value = true},
+            {.name = "tag",
+             .has_value = true,
+             .arg = "T",
+             .help = "a resource of the hierarchy",
+             .required = true},
+            {.name = "node", .has_value = true, .arg = "N", .help = "the node", .required = true},
+            {.name = "priority",
+             .has_value = true,
+             .arg = "P",
+             .help = "its priority there, 1 (first choice) to 1024",
+             .dflt = "the next number after the priorities it has"},
     };
     if (lk_args_parse(cli->prog, argc, argv, opts, extend ? 3 : 2, NULL, 0, NULL) != 0) {
         return 2;

@@ -11,8 +11,16 @@ static int cmd_change(const struct lk_cli *cli, const char *verb, const char *cm
                       char **argv)
 {
     struct lk_opt opts[] = {
-            {.name = "parent", .has_value = true},
-            {.name = "child", .has_value = true},
+            {.name = "parent",
+             .has_value = true,
+             .arg = "P",
+             .help = "the resource that depends (starts after, stops before the child)",
+             .required = true},
+            {.name = "child",
+             .has_value = true,
+             .arg = "C",
+             .help = "the resource it depends on",
+             .required = true},
     };
     if (lk_args_parse(cli->prog, argc, argv, opts, 2, NULL, 0, NULL) != 0) {
         return 2;
@@ -41,8 +49,8 @@ static int cmd_change(const struct lk_cli *cli, const char *verb, const char *cm
 
 static int cmd_list(const struct lk_cli *cli, int argc, char **argv)
 {
-    if (argc > 0) {
-        return lk_fail(cli->prog, 2, "dependency list: unexpected argument '%s'", argv[0]);
+    if (lk_args_none(cli->prog, "dependency list", argc, argv) != 0) {
+        return 2;
     }
     json_t *data = NULL;
     int r = lk_client_call(cli->prog, cli->root, LK_CMD_DEP_LIST, NULL, NULL, NULL, &data);

@@ -12,6 +12,11 @@
 #include "output.h"
 #include "validate.h"
 
+#define LOG_LINES_DEFAULT 20
+#define LOG_LINES_MAX     10000
+#define STR_(x)           #x
+#define STR(x)            STR_(x)
+
 struct follow {
     bool json;
 };
@@ -49,17 +54,27 @@ int lk_cmd_log(const struct lk_cli *cli, int argc, char **argv)
         args[n++] = strcmp(argv[i], "-n") == 0 ? lines_opt : argv[i];
     }
     struct lk_opt opts[] = {
-            {.name = "lines", .has_value = true},
-            {.name = "follow"},
-            {.name = "tag", .has_value = true},
-            {.name = "cluster"},
+            {.name = "lines",
+             .has_value = true,
+             .arg = "N",
+             .help = "the last N events (also -n N), 0 to " STR(LOG_LINES_MAX),
+             .unit = "events",
+             .dflt = STR(LOG_LINES_DEFAULT)},
+            {.name = "follow", .help = "then every new event as it happens, until interrupted"},
+            {.name = "tag",
+             .has_value = true,
+             .arg = "T",
+             .help = "only this resource's events",
+             .dflt = "every event"},
+            {.name = "cluster", .help = "the events of every live node, merged by time"},
     };
     if (lk_args_parse(cli->prog, n, args, opts, 4, NULL, 0, NULL) != 0) {
         return 2;
     }
-    uint64_t lines = 20;
-    if (opts[0].value && lk_parse_uint(opts[0].value, 0, 10000, &lines) < 0) {
-        return lk_fail(cli->prog, 2, "invalid -n '%s': expected 0 to 10000", opts[0].value);
+    uint64_t lines = LOG_LINES_DEFAULT;
+    if (opts[0].value && lk_parse_uint(opts[0].value, 0, LOG_LINES_MAX, &lines) < 0) {
+        return lk_fail(cli->prog, 2, "invalid -n '%s': expected 0 to %d", opts[0].value,
+                       LOG_LINES_MAX);
     }
     json_t *req = json_pack("{s:I, s:b}", "n", (json_int_t) lines, "follow", opts[1].seen);
     if (opts[2].value) {

@@ -5,14 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "client.h"
 #include "lkcli.h"
 #include "proto.h"
 
 int lk_cmd_metrics(const struct lk_cli *cli, int argc, char **argv)
 {
-    if (argc > 0) {
-        return lk_fail(cli->prog, LK_EXIT_USAGE, "metrics: unexpected argument '%s'", argv[0]);
+    if (lk_args_none(cli->prog, "metrics", argc, argv) != 0) {
+        return LK_EXIT_USAGE;
     }
     json_t *data = NULL;
     int r = lk_client_call(cli->prog, cli->root, LK_CMD_METRICS, NULL, NULL, NULL, &data);

@@ -10,17 +10,34 @@
 #include "action.h"
 #include "args.h"
 #include "client.h"
+#include "help.h"
 #include "lkcli.h"
 #include "output.h"
 #include "resource.h"
 
 #define N_SETTINGS 17
 
+/* The options most verbs share, with their help (help.c). */
+#define TAG_OPT(what)                                                                              \
+    {                                                                                              \
+        .name = "tag", .has_value = true, .arg = "T", .help = what, .required = true               \
+    }
+#define SCRIPT_OPT(action, what, needed)                                                           \
+    {                                                                                              \
+        .name = action, .has_value = true, .arg = "FILE", .help = what " (copied to every node)",  \
+        .required = needed, .dflt = "none"                                                         \
+    }
+#define ACTION_OPT                                                                                 \
+    {                                                                                              \
+        .name = "action", .has_value = true, .arg = "A",                                           \
+        .help = "restore, remove, quickchk, deepchk or recover", .required = true                  \
+    }
+
 /* The options every create/config accepts: the settings of SPEC §6. */
 static size_t add_setting_opts(struct lk_opt *opts, size_t n)
 {
     for (size_t i = 0; lk_settings_keys[i]; i++) {
-        opts[n++] = (struct lk_opt){.name = lk_settings_keys[i], .has_value = true};
+        opts[n++] = lk_help_setting_opt(lk_settings_keys[i]);
     }
     return n;
 }
@@ -55,6 +72,56 @@ static int print_resource_result(const struct lk_cli *cli, json_t *data, const c
     return 0;
 }
 
+/* A setting's value as text, whatever JSON type carries it. */
+static const char *value_text(const json_t *v, char *buf, size_t size)
+{
+    if (json_is_string(v)) {
+        return json_string_value(v);
+    }
+    if (json_is_boolean(v)) {
+        return json_is_true(v) ? "on" : "off";
+    }
+    snprintf(buf, size, "%lld", (long long) json_integer_value(v));
+    return buf;
+}
+
+/* A resource's settings, one per line, each with the value that applies ("effective",
+ * from lkd) and, in parentheses, what a 0 or an empty value stands for. Which are at their
+ * default is in --json's "defaults" (the text keeps one value per line, as scripts read
+ * it). */
+static void print_settings(const json_t *res)
+{
+    const json_t *settings = json_object_get(res, "settings");
+    const json_t *effective = json_object_get(res, "effective");
+    for (size_t i = 0; lk_settings_keys[i]; i++) {
+        const char *key = lk_settings_keys[i];
+        const json_t *v = json_object_get(settings, key);
+        if (!v) {
+            continue;
+        }
+        char buf[32], ebuf[32];
+        const char *raw = value_text(v, buf, sizeof(buf));
+        const json_t *e = json_object_get(effective, key);
+        const char *shown = e ? value_text(e, ebuf, sizeof(ebuf)) : raw;
+        /* " (the quickchk-interval)" after the value, or "none" instead of nothing; a
+         * check timeout whose interval is 0 (no periodic check) is the action-timeout. */
+        const char *note = lk_help_value_note(key, raw);
+        const char *interval = strcmp(key, "quickchk-timeout") == 0  ? "quickchk-interval"
+                               : strcmp(key, "deepchk-timeout") == 0 ? "deepchk-interval"
+                                                                     : NULL;
+        char ibuf[32];
+        if (interval && strcmp(raw, "0") == 0 &&
+            strcmp(value_text(json_object_get(settings, interval), ibuf, sizeof(ibuf)), "0") == 0) {
+            note = " (the action-timeout)";
+        }
+        if (!shown[0] && note[0] && note[0] != ' ') {
+            printf("  %-24s %s\n", key, note);
+        } else {
+            printf("  %-24s %s%s\n", key, shown, note[0] == ' ' ? note : "");
+        }
+    }
+}
+
 static lk_progress_cb progress_for(const struct lk_cli *cli)
 {
     return cli->json ? NULL : lk_print_progress;
@@ -71,11 +138,23 @@ static int need(const struct lk_cli *cli, const char *verb, struct lk_opt *o)
 static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
 {
     struct lk_opt opts[32] = {
-            {.name = "tag", .has_value = true},      {.name = "id", .has_value = true},
-            {.name = "app-info", .has_value = true}, {.name = "no-in-service"},
-            {.name = "restore", .has_value = true},  {.name = "remove", .has_value = true},
-            {.name = "quickchk", .has_value = true}, {.name = "deepchk", .has_value = true},
-            {.name = "recover", .has_value = true},
+            TAG_OPT("the new resource's tag (its name)"),
+            {.name = "id",
+             .has_value = true,
+             .arg = "ID",
+             .help = "an identifier of its own (ins_list's 5th field)",
+             .dflt = "the tag"},
+            {.name = "app-info",
+             .has_value = true,
+             .arg = "S",
+             .help = "free text kept with it (ins_list's 6th field)",
+             .dflt = "empty"},
+            {.name = "no-in-service", .help = "define it only; do not run restore"},
+            SCRIPT_OPT("restore", "the script that starts the application", true),
+            SCRIPT_OPT("remove", "the script that stops the application", true),
+            SCRIPT_OPT("quickchk", "the quick check, exit 0 when it runs", false),
+            SCRIPT_OPT("deepchk", "the deep check, exit 0 when it works", false),
+            SCRIPT_OPT("recover", "run after a failed check before a restore here", false),
     };
     size_t n = add_setting_opts(opts, 9);
     const char *pos[2];
@@ -137,9 +216,15 @@ static int cmd_simple(const struct lk_cli *cli, const char *verb, const char *cm
                       char **argv)
 {
     struct lk_opt opts[] = {
-            {.name = "tag", .has_value = true},
-            {.name = "node", .has_value = true},
-            {.name = "hierarchy"},
+            TAG_OPT("the resource"),
+            {.name = "node",
+             .has_value = true,
+             .arg = "N",
+             .help = "bring it in service on node N (a switchover when elsewhere)",
+             .dflt = "this node"},
+            {.name = "hierarchy",
+             .help = strcmp(verb, "delete") == 0 ? "delete its whole tree (parents and children)"
+                                                 : "take its whole tree out of service"},
     };
     /* The second option this verb takes: --node for restore, --hierarchy otherwise. */
     size_t second = strcmp(verb, "restore") == 0 ? 1 : 2;
@@ -185,9 +270,13 @@ static int cmd_simple(const struct lk_cli *cli, const char *verb, const char *cm
 static int cmd_update_script(const struct lk_cli *cli, int argc, char **argv)
 {
     struct lk_opt opts[] = {
-            {.name = "tag", .has_value = true},
-            {.name = "action", .has_value = true},
-            {.name = "file", .has_value = true},
+            TAG_OPT("the resource"),
+            ACTION_OPT,
+            {.name = "file",
+             .has_value = true,
+             .arg = "FILE",
+             .help = "the new script (copied to every node)",
+             .required = true},
     };
     if (lk_args_parse(cli->prog, argc, argv, opts, 3, NULL, 0, NULL) != 0) {
         return 2;
@@ -226,8 +315,12 @@ static int cmd_update_script(const struct lk_cli *cli, int argc, char **argv)
 static int cmd_config(const struct lk_cli *cli, int argc, char **argv)
 {
     struct lk_opt opts[32] = {
-            {.name = "tag", .has_value = true},
-            {.name = "app-info", .has_value = true},
+            TAG_OPT("the resource"),
+            {.name = "app-info",
+             .has_value = true,
+             .arg = "S",
+             .help = "replace its free text (ins_list's 6th field)",
+             .dflt = "unchanged"},
     };
     size_t n = add_setting_opts(opts, 2);
     if (lk_args_parse(cli->prog, argc, argv, opts, n, NULL, 0, NULL) != 0) {
@@ -249,20 +342,8 @@ static int cmd_config(const struct lk_cli *cli, int argc, char **argv)
     if (cli->json) {
         lk_print_json(data);
     } else {
-        json_t *settings = json_object_get(data, "settings");
-        const char *key;
-        json_t *v;
         printf("resource '%s' settings:\n", opts[0].value);
-        json_object_foreach(settings, key, v)
-        {
-            if (json_is_string(v)) {
-                printf("  %-24s %s\n", key, json_string_value(v));
-            } else if (json_is_boolean(v)) {
-                printf("  %-24s %s\n", key, json_is_true(v) ? "on" : "off");
-            } else {
-                printf("  %-24s %lld\n", key, (long long) json_integer_value(v));
-            }
-        }
+        print_settings(data);
     }
     json_decref(data);
     return 0;
@@ -271,8 +352,8 @@ static int cmd_config(const struct lk_cli *cli, int argc, char **argv)
 static int cmd_test(const struct lk_cli *cli, int argc, char **argv)
 {
     struct lk_opt opts[] = {
-            {.name = "tag", .has_value = true},
-            {.name = "action", .has_value = true},
+            TAG_OPT("the resource"),
+            ACTION_OPT,
     };
     if (lk_args_parse(cli->prog, argc, argv, opts, 2, NULL, 0, NULL) != 0) {
         return 2;
@@ -313,7 +394,11 @@ static int cmd_test(const struct lk_cli *cli, int argc, char **argv)
 
 static int cmd_list(const struct lk_cli *cli, int argc, char **argv)
 {
-    struct lk_opt opts[] = {{.name = "tag", .has_value = true}};
+    struct lk_opt opts[] = {{.name = "tag",
+                             .has_value = true,
+                             .arg = "T",
+                             .help = "only this resource, with its settings",
+                             .dflt = "every resource"}};
     if (lk_args_parse(cli->prog, argc, argv, opts, 1, NULL, 0, NULL) != 0) {
         return 2;
     }
@@ -336,6 +421,9 @@ static int cmd_list(const struct lk_cli *cli, int argc, char **argv)
             printf("%-24s %-5s %s\n", json_string_value(json_object_get(res, "tag")),
                    json_string_value(json_object_get(res, "state")),
                    json_string_value(json_object_get(res, "reason")));
+            if (opts[0].value) {
+                print_settings(res);
+            }
         }
     }
     json_decref(data);
@@ -345,7 +433,7 @@ static int cmd_list(const struct lk_cli *cli, int argc, char **argv)
 static int tag_only(const struct lk_cli *cli, const char *verb, int argc, char **argv,
                     json_t **ret_args)
 {
-    struct lk_opt opts[] = {{.name = "tag", .has_value = true}};
+    struct lk_opt opts[] = {TAG_OPT("the resource")};
     if (lk_args_parse(cli->prog, argc, argv, opts, 1, NULL, 0, NULL) != 0) {
         return 2;
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "client.h"
 #include "lkcli.h"
 #include "output.h"
@@ -163,8 +164,8 @@ static void print_store(const json_t *data)
 
 int lk_cmd_status(const struct lk_cli *cli, int argc, char **argv)
 {
-    if (argc > 0) {
-        return lk_fail(cli->prog, 2, "status: unexpected argument '%s'", argv[0]);
+    if (lk_args_none(cli->prog, "status", argc, argv) != 0) {
+        return 2;
     }
     json_t *data = NULL;
     int r = lk_client_call(cli->prog, cli->root, LK_CMD_STATUS, NULL, NULL, NULL, &data);

@@ -23,8 +23,16 @@ static void print_time(json_int_t t)
 static int token_create(const struct lk_cli *cli, int argc, char **argv)
 {
     struct lk_opt opts[] = {
-            {.name = "role", .has_value = true},
-            {.name = "name", .has_value = true},
+            {.name = "role",
+             .has_value = true,
+             .arg = "admin|operator|guest",
+             .help = "what the token may do (the roles of the command socket)",
+             .required = true},
+            {.name = "name",
+             .has_value = true,
+             .arg = "N",
+             .help = "a name to recognise it by in web token list",
+             .dflt = "the role"},
     };
     if (lk_args_parse(cli->prog, argc, argv, opts, 2, NULL, 0, NULL) != 0) {
         return 2;
@@ -85,7 +93,11 @@ static int token_list(const struct lk_cli *cli, int argc, char **argv)
 
 static int token_revoke(const struct lk_cli *cli, int argc, char **argv)
 {
-    struct lk_opt opts[] = {{.name = "id", .has_value = true}};
+    struct lk_opt opts[] = {{.name = "id",
+                             .has_value = true,
+                             .arg = "ID",
+                             .help = "the token's id, as web token list shows it",
+                             .required = true}};
     if (lk_args_parse(cli->prog, argc, argv, opts, 1, NULL, 0, NULL) != 0) {
         return 2;
     }

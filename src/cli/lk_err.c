@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "help.h"
 #include "validate.h"
 
 #define USAGE "usage: lk_err -c CATEGORY -n NUMBER [-p PROCESS] MESSAGE"
@@ -15,6 +16,7 @@ int main(int argc, char **argv)
 {
     static const struct option opts[] = {
             {"root", required_argument, NULL, 'r'},
+            {"version", no_argument, NULL, 'V'},
             {"help", no_argument, NULL, 'h'},
             {0},
     };
@@ -35,8 +37,26 @@ int main(int argc, char **argv)
         case 'r':
             root_arg = optarg;
             break;
+        case 'V':
+            lk_print_version("lk_err");
+            return 0;
         case 'h':
-            printf("%s\n", USAGE);
+            printf("%s\n"
+                   "\n"
+                   "Writes MESSAGE (the remaining words) into this node's event log, for\n"
+                   "scripts; the resource's tag comes from $LK_TAG when lkd runs the script.\n"
+                   "\n"
+                   "  -c CATEGORY   the severity: INFO, WARNING or ERROR (required)\n"
+                   "  -n NUMBER     the event's number, 0 to 999999999 (required)\n"
+                   "  -p PROCESS    the process named in the event; default: lk_err\n"
+                   "  --root DIR    the node's root directory\n"
+                   "                default: $LKROOT, else " LK_DEFAULT_ROOT "\n"
+                   "  --version     the version\n"
+                   "  --help        this help\n"
+                   "\n"
+                   "Exit status: 0 ok, 1 failed, 2 usage, 3 lkd not reachable, 4 permission "
+                   "denied.\n",
+                   USAGE);
             return 0;
         default:
             return lk_fail_getopt("lk_err", c, argv);

@@ -1,63 +1,15 @@
 /* lkcli: the administrator's command. Takes the global options (--root, --json) from
  * anywhere on the line and hands the rest to the subcommand's file. Prints results on
- * stdout, errors as one line on stderr; exit statuses as SPEC §6 says. */
+ * stdout, errors as one line on stderr (with --json: one JSON object there); exit
+ * statuses as SPEC §6 says. --help before a command: every command (help.c); after one:
+ * that command's help, printed by its option parser. */
 #include "lkcli.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "client.h"
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: lkcli [--root DIR] [--json] COMMAND ...\n"
-            "\n"
-            "  status                                 nodes, resources, recent events\n"
-            "  metrics                                this node's Prometheus metrics (text)\n"
-            "  resource create gen --tag T --restore F --remove F [--quickchk F]\n"
-            "           [--deepchk F] [--recover F] [--id ID] [--app-info S]\n"
-            "           [--no-in-service] [SETTINGS]\n"
-            "  resource restore --tag T [--node N]    bring in service (on N: a switchover)\n"
-            "  resource extend --tag T --node N [--priority P]   define its hierarchy on N\n"
-            "  resource unextend --tag T --node N     drop that definition\n"
-            "  resource remove --tag T [--hierarchy]  take out of service (with its whole tree)\n"
-            "  resource delete --tag T [--hierarchy]  delete the definition (or the tree)\n"
-            "  resource update-script --tag T --action A --file F\n"
-            "  resource config --tag T [SETTINGS]     change settings\n"
-            "  resource test --tag T --action A       run one script once, change nothing\n"
-            "  resource why --tag T                   the last incident on every node, cause "
-            "first\n"
-            "  resource reset --tag T                 clear failure and recovery counters\n"
-            "  resource list [--tag T]                the definitions and states\n"
-            "  dependency create|delete --parent P --child C   P depends on C\n"
-            "  dependency list                        every dependency\n"
-            "  log [-n N] [--follow] [--tag T] [--cluster]   the event log (of every node)\n"
-            "  node list                              members, their state, quorum\n"
-            "  commpath list                          comm paths with state and counters\n"
-            "  commpath create|delete --node N --address ADDR:PORT\n"
-            "  cluster config [--heartbeat-interval-ms N] [--heartbeat-misses N]\n"
-            "           [--quorum majority|none] [--quorum-loss-action osu|none]\n"
-            "           [--witness ADDR:PORT] [--fence-script FILE] [--max-failovers N]\n"
-            "           [--failover-window S] [--min-protocol 1|2]   show or change, on every "
-            "node\n"
-            "  cluster rotate-key [--key-file FILE]   a new cluster key on every node, no "
-            "downtime\n"
-            "  cluster alert add --name N (--exec FILE | --webhook URL --secret-file F)\n"
-            "           [--events LIST] [--timeout S] [--recipient TEXT]   an alert hook\n"
-            "  cluster alert delete --name N | cluster alert list   (docs/ALERTS.md)\n"
-            "  web token create --role admin|operator|guest [--name N]   a web console token\n"
-            "  web token list | web token revoke --id ID\n"
-            "\n"
-            "SETTINGS: --quickchk-interval S --deepchk-interval S --quickchk-timeout S\n"
-            "  --deepchk-timeout S --check-failures N --local-recovery on|off\n"
-            "  --max-recoveries N --recovery-window S --switchback intelligent|automatic\n"
-            "  --monitor-timeout-action ignore|fail --action-timeout S --start-grace S\n"
-            "  --pidfile PATH --monitor on|off --init AUTORES_ISP|INIT_ISP|INIT_OSU\n"
-            "  --watch cgroup|pidfile|none --kill-mode control-group|process|none\n"
-            "\n"
-            "Exit status: 0 ok, 1 failed, 2 usage, 3 lkd not reachable, 4 permission denied.\n");
-}
+#include "help.h"
 
 int main(int argc, char **argv)
 {
@@ -65,6 +17,13 @@ int main(int argc, char **argv)
     const char *root_arg = NULL;
     char *rest[256];
     int n = 0;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            /* Before anything can fail: the errors of the line itself are JSON too. */
+            cli.json = true;
+            lk_json_errors = true;
+        }
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             cli.json = true;
@@ -75,8 +34,11 @@ int main(int argc, char **argv)
             root_arg = argv[++i];
         } else if (strncmp(argv[i], "--root=", 7) == 0) {
             root_arg = argv[i] + 7;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
+        } else if (n == 0 && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
+            lk_help_print_usage(stdout);
+            return 0;
+        } else if (n == 0 && strcmp(argv[i], "--version") == 0) {
+            lk_print_version(cli.prog);
             return 0;
         } else {
             if (n >= (int) (sizeof(rest) / sizeof(rest[0]))) {
@@ -87,8 +49,21 @@ int main(int argc, char **argv)
     }
     cli.root = lk_client_root(root_arg);
     if (n == 0) {
-        usage(stderr);
+        if (cli.json) {
+            return lk_fail(cli.prog, 2, "missing command (see lkcli --help)");
+        }
+        lk_help_print_usage(stderr);
         return 2;
+    }
+    /* `lkcli resource --help`: the group's commands; `lkcli resource create --help`: the
+     * parser of that command prints its help. */
+    if (lk_help_set_command(n, rest) > 0) {
+        for (int i = 0; i < n && strcmp(rest[i], "--") != 0; i++) {
+            if (strcmp(rest[i], "--help") == 0) {
+                lk_help_print_group(stdout);
+                return 0;
+            }
+        }
     }
     if (strcmp(rest[0], "status") == 0) {
         return lk_cmd_status(&cli, n - 1, rest + 1);

@@ -3,7 +3,10 @@
  * and returns once it answers on its socket, and starts the node's guard (lkguard) beside
  * it unless --no-guard. Starting a node that runs is not an error; a guard that does not
  * start is said in one line, and lkd runs without it. Resources that were in service are
- * probed by lkd (SPEC §6), not here. */
+ * probed by lkd (SPEC §6), not here. Without --listen it never lets lkd listen on every
+ * address: a node without peers takes 127.0.0.1 (and says so), a node with peers and no
+ * listen address in lk.conf is refused. With --json, one JSON object at the end says what
+ * happened (errors: one JSON object on stderr). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -20,15 +23,23 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "help.h"
 #include "output.h"
 #include "settings.h"
 #include "validate.h"
 #include "webproc.h"
 #include "wire.h"
 
-#define PROG         "lkstart"
-#define KEY_BYTES    LK_WIRE_KEY
-#define DEFAULT_PORT "7400"
+#define PROG          "lkstart"
+#define KEY_BYTES     LK_WIRE_KEY
+#define STR_(x)       #x
+#define STR(x)        STR_(x)
+#define DEFAULT_PORT  STR(LK_DEFAULT_PORT)
+/* Where a node without peers listens when not told: this machine only. */
+#define SINGLE_LISTEN "127.0.0.1:" DEFAULT_PORT
+
+/* With --json: what happened, printed at the end instead of the lines of text. */
+static json_t *report;
 
 static int mkdir_p(const char *path, mode_t mode)
 {
@@ -168,7 +179,11 @@ static int create_root(const char *root, const char *node, const char *listen, c
     if (r < 0) {
         return lk_fail(PROG, 1, "cannot write '%s': %s", path, strerror(-r));
     }
-    printf("created node '%s' in %s\n", node, root);
+    if (report) {
+        json_object_set_new(report, "created", json_true());
+    } else {
+        printf("created node '%s' in %s\n", node, root);
+    }
     return 0;
 }
 
@@ -221,29 +236,37 @@ static bool guard_running(const char *root)
 
 /* Starts lkguard --root root, which returns once it watches lkd. Its error, if any, is
  * told in one line of ours: lkd runs on without a guard ("guard: not running" in status). */
+static void guard_not_started(const char *why)
+{
+    if (report) {
+        json_object_set_new(report, "guard", json_string("not started"));
+        json_object_set_new(report, "guard_error", json_string(why));
+    } else {
+        fprintf(stderr, "%s: the guard did not start: %s; lkd runs without it\n", PROG, why);
+    }
+}
+
 static void start_guard(const char *root)
 {
-    char guard[PATH_MAX], abs_root[PATH_MAX];
+    char guard[PATH_MAX], abs_root[PATH_MAX], why[PATH_MAX + 128];
     if (find_guard(guard, sizeof(guard)) < 0) {
-        fprintf(stderr, "%s: the guard did not start: cannot find lkguard; lkd runs without it\n",
-                PROG);
+        guard_not_started("cannot find lkguard");
         return;
     }
     if (!realpath(root, abs_root)) {
-        fprintf(stderr, "%s: the guard did not start: '%s': %s; lkd runs without it\n", PROG, root,
-                strerror(errno));
+        snprintf(why, sizeof(why), "'%s': %s", root, strerror(errno));
+        guard_not_started(why);
         return;
     }
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) {
-        fprintf(stderr, "%s: the guard did not start: %s; lkd runs without it\n", PROG,
-                strerror(errno));
+        guard_not_started(strerror(errno));
         return;
     }
     pid_t pid = fork();
     if (pid < 0) {
-        fprintf(stderr, "%s: the guard did not start: cannot fork: %s; lkd runs without it\n", PROG,
-                strerror(errno));
+        snprintf(why, sizeof(why), "cannot fork: %s", strerror(errno));
+        guard_not_started(why);
         close(fds[0]);
         close(fds[1]);
         return;
@@ -270,11 +293,13 @@ static void start_guard(const char *root)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        if (report) {
+            json_object_set_new(report, "guard", json_string("started"));
+        }
         return;
     }
-    const char *why = strncmp(msg, "lkguard: ", 9) == 0 ? msg + 9 : msg;
-    fprintf(stderr, "%s: the guard did not start: %s; lkd runs without it\n", PROG,
-            why[0] ? why : "lkguard failed");
+    const char *said = strncmp(msg, "lkguard: ", 9) == 0 ? msg + 9 : msg;
+    guard_not_started(said[0] ? said : "lkguard failed");
 }
 
 /* Start-up restored nothing clustered because the node waits (quorum none, a peer not
@@ -291,10 +316,146 @@ static void print_waits(const char *root)
     {
         const char *text = json_string_value(w);
         if (text && strncmp(text, "waiting for node ", 17) == 0) {
-            printf("%s\n", text);
+            if (report) {
+                json_array_append_new(json_object_get(report, "waiting"), json_string(text));
+            } else {
+                printf("%s\n", text);
+            }
         }
     }
     json_decref(status);
+}
+
+/* Progress lines of the start-up (lk_print_progress's text, or gathered with --json). */
+static void on_progress(const char *text, const json_t *msg, void *userdata)
+{
+    if (!report) {
+        lk_print_progress(text, msg, userdata);
+    } else if (text) {
+        json_array_append_new(json_object_get(report, "progress"), json_string(text));
+    }
+}
+
+/* What an existing lk.conf says that lkstart needs: its [node] listen address (empty when
+ * none) and whether it has a [peer] section. A file that cannot be read here is left to
+ * lkd, which refuses it with the right message. Returns 0, or -1 when unknown. */
+static int read_conf(const char *path, char *text, size_t size, char *listen, size_t listen_size,
+                     bool *ret_peers)
+{
+    const char *why = NULL;
+    if (read_small(path, text, size, &why) < 0 || strlen(text) >= size - 1) {
+        return -1;
+    }
+    bool in_node = false;
+    *ret_peers = false;
+    listen[0] = '\0';
+    for (const char *line = text; *line;) {
+        size_t len = strcspn(line, "\n");
+        if (line[0] == '[') {
+            in_node = strncmp(line, "[node]", 6) == 0;
+            *ret_peers = *ret_peers || strncmp(line, "[peer", 5) == 0;
+        } else if (in_node && strncmp(line, "listen", 6) == 0) {
+            const char *v = line + 6 + strspn(line + 6, " \t");
+            if (*v == '=') {
+                v++;
+                v += strspn(v, " \t");
+                size_t n = strcspn(v, " \t;\n");
+                snprintf(listen, listen_size, "%.*s", (int) n, v);
+            }
+        }
+        line += len + (line[len] == '\n');
+    }
+    return 0;
+}
+
+/* Writes "listen = address" into lk.conf's [node] section (which has none, or an empty
+ * one), as lkd reads it. */
+static int set_conf_listen(const char *path, const char *text, const char *address)
+{
+    size_t len = strlen(text);
+    char *out = malloc(len + LK_ADDR_MAX + 32);
+    if (!out) {
+        return -ENOMEM;
+    }
+    size_t used = 0;
+    bool in_node = false, done = false;
+    for (const char *line = text; *line;) {
+        size_t n = strcspn(line, "\n");
+        bool newline = line[n] == '\n';
+        bool is_listen = in_node && strncmp(line, "listen", 6) == 0 &&
+                         line[6 + strspn(line + 6, " \t")] == '=';
+        if (!is_listen) {
+            memcpy(out + used, line, n + newline);
+            used += n + newline;
+        }
+        if (line[0] == '[') {
+            in_node = strncmp(line, "[node]", 6) == 0;
+        }
+        if ((is_listen || (in_node && line[0] == '[')) && !done) {
+            if (line[0] == '[' && !newline) {
+                out[used++] = '\n';
+            }
+            used += (size_t) sprintf(out + used, "listen = %s\n", address);
+            done = true;
+        }
+        line += n + newline;
+    }
+    /* The file keeps its mode (lkd judges it: not writable by group or others). */
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    int r = done ? write_file(path, out, used, mode) : -ENOENT;
+    free(out);
+    return r;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: lkstart [--root DIR] [--node NAME] [--listen ADDR:PORT] [--authkey FILE]\n"
+            "               [--witness] [--no-wait] [--no-guard] [--web [ADDR:PORT]] [--json]\n"
+            "\n"
+            "Creates the node's root on first use, starts lkd and its guard, and returns once\n"
+            "the start-up's probes and restores are done.\n"
+            "\n"
+            "  --root DIR           the node's root directory\n"
+            "                       default: $LKROOT, else " LK_DEFAULT_ROOT "\n"
+            "  --node NAME          the node's name, for a new root\n"
+            "                       default: the host name up to its first dot\n"
+            "  --listen ADDR:PORT   where lkd listens for its peers (IPV4:PORT or "
+            "[IPV6]:PORT),\n"
+            "                       for a new root or one whose lk.conf has none\n"
+            "                       default: " SINGLE_LISTEN " for a node without peers; "
+            "required\n"
+            "                       for a node with peers\n"
+            "  --authkey FILE       the cluster key to copy (64 hex digits), for a new root\n"
+            "                       default: a new random key\n"
+            "  --witness            run this node as the cluster's witness (votes, runs no\n"
+            "                       resources); default: off\n"
+            "  --no-wait            return once lkd answers, before its start-up is done;\n"
+            "                       default: off\n"
+            "  --no-guard           do not start lkguard, the guard that fences this node "
+            "when\n"
+            "                       lkd dies; default: off\n"
+            "  --web [ADDR:PORT]    also start lkweb, the web console (default 127.0.0.1:7480),\n"
+            "                       and write [web] enabled = yes to lk.conf; default: off\n"
+            "  --json               one JSON object at the end says what happened; an error "
+            "is\n"
+            "                       {\"error\": ..., \"code\": ...} on stderr; default: off\n"
+            "  --version            the version\n"
+            "  --help               this help\n"
+            "\n"
+            "Exit status: 0 ok (also when lkd already runs), 1 failed, 2 usage, 3 lkd did not\n"
+            "answer.\n");
+}
+
+static int finish(int code)
+{
+    if (report && code == 0) {
+        lk_print_json(report);
+    }
+    json_decref(report);
+    report = NULL;
+    return code;
 }
 
 /* lkweb, the web console, when asked (--web, or [web] enabled = yes) and not running yet;
@@ -304,7 +465,11 @@ static void start_web(const char *root, bool web)
     char said[512];
     if (web && !lk_webproc_running(root) &&
         lk_webproc_start(PROG, root, NULL, said, sizeof(said)) == 0) {
-        printf("%s\n", said);
+        if (report) {
+            json_object_set_new(report, "web", json_string(said));
+        } else {
+            printf("%s\n", said);
+        }
     }
 }
 
@@ -319,12 +484,18 @@ int main(int argc, char **argv)
             {"witness", no_argument, NULL, 'w'},
             {"no-guard", no_argument, NULL, 'G'},
             {"web", optional_argument, NULL, 'E'}, /* lkweb too (docs/WEB.md) */
+            {"json", no_argument, NULL, 'j'},
+            {"version", no_argument, NULL, 'V'},
             {"help", no_argument, NULL, 'h'},
             {0},
     };
     const char *root_arg = NULL, *node = NULL, *listen = NULL, *authkey = NULL;
-    bool wait = true, witness = false, guard = true, web = false;
+    bool wait = true, witness = false, guard = true, json = false, web = false;
     const char *web_listen = NULL;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        json = json || strcmp(argv[i], "--json") == 0;
+    }
+    lk_json_errors = json;
     int c;
     opterr = 0; /* one line of our own instead of getopt's message */
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -357,15 +528,13 @@ int main(int argc, char **argv)
                 web_listen = argv[optind++];
             }
             break;
+        case 'j':
+            break;
+        case 'V':
+            lk_print_version(PROG);
+            return 0;
         case 'h':
-            printf("usage: lkstart [--root DIR] [--node NAME] [--listen ADDR:PORT] "
-                   "[--authkey FILE] [--witness] [--no-wait] [--no-guard] [--web [ADDR:PORT]]\n"
-                   "  --witness   run this node as the cluster's witness (votes, runs no "
-                   "resources)\n"
-                   "  --no-guard  do not start lkguard, the guard that fences this node when "
-                   "lkd dies\n"
-                   "  --web       also start lkweb, the web console (default 127.0.0.1:7480), and "
-                   "write [web] enabled = yes to lk.conf\n");
+            usage(stdout);
             return 0;
         default:
             return lk_fail_getopt(PROG, c, argv);
@@ -388,6 +557,14 @@ int main(int argc, char **argv)
     if (web_listen && lk_address_parse(web_listen, NULL, err, sizeof(err)) < 0) {
         return lk_fail(PROG, 2, "invalid --web: %s", err);
     }
+    if (json) {
+        report = json_pack("{s:s, s:b, s:b, s:b, s:[], s:[]}", "root", root, "created", 0,
+                           "already_running", 0, "started", 0, "progress", "waiting");
+        json_object_set_new(report, "guard", json_string(guard && !witness ? "started" : "off"));
+    }
+    /* The listen address lkd will use, and whether lkstart chose it. */
+    const char *listen_used = listen;
+    bool listen_chosen = false, created = false;
     char conf[PATH_MAX];
     snprintf(conf, sizeof(conf), "%s/etc/lk.conf", root);
     if (access(conf, F_OK) != 0) {
@@ -396,18 +573,24 @@ int main(int argc, char **argv)
             gethostname(host, sizeof(host) - 1);
             host[strcspn(host, ".")] = '\0';
             if (lk_validate_tag(host, "node name", err, sizeof(err)) < 0) {
-                return lk_fail(PROG, 2, "the host name is not a valid node name; use --node");
+                return finish(
+                        lk_fail(PROG, 2, "the host name is not a valid node name; use --node"));
             }
         }
-        int r = create_root(root, node ? node : host, listen ? listen : "0.0.0.0:" DEFAULT_PORT,
-                            authkey);
-        if (r != 0) {
-            return r;
+        /* A new root has no peers yet: without --listen, this machine only. */
+        if (!listen) {
+            listen_used = SINGLE_LISTEN;
+            listen_chosen = true;
         }
+        int r = create_root(root, node ? node : host, listen_used, authkey);
+        if (r != 0) {
+            return finish(r);
+        }
+        created = true;
     }
 
     if (web && lk_webproc_enable(PROG, root, web_listen) != 0) {
-        return 1;
+        return finish(1);
     }
     web = web || lk_webproc_enabled(root);
 
@@ -421,27 +604,79 @@ int main(int argc, char **argv)
     }
     stderr = saved;
     if (r == 0) {
-        printf("lkd is already running on node '%s' (pid %lld)\n",
-               json_string_value(json_object_get(data, "node")),
-               (long long) json_integer_value(json_object_get(data, "pid")));
+        if (report) {
+            json_object_set_new(report, "already_running", json_true());
+            json_object_set(report, "node", json_object_get(data, "node"));
+            json_object_set(report, "pid", json_object_get(data, "pid"));
+        } else {
+            printf("lkd is already running on node '%s' (pid %lld)\n",
+                   json_string_value(json_object_get(data, "node")),
+                   (long long) json_integer_value(json_object_get(data, "pid")));
+        }
         json_decref(data);
         /* A node whose guard is gone (killed, or started with --no-guard) gets it back. */
         if (guard && !witness && !guard_running(root)) {
             start_guard(root);
+        } else if (report && guard && !witness) {
+            json_object_set_new(report, "guard", json_string("running"));
         }
         start_web(root, web);
-        return 0;
+        return finish(0);
+    }
+
+    /* An lk.conf without a listen address would have lkd listen on every address. */
+    static char text[64 * 1024];
+    char configured[LK_ADDR_MAX] = "";
+    if (!created) {
+        bool peers = false;
+        if (read_conf(conf, text, sizeof(text), configured, sizeof(configured), &peers) == 0) {
+            if (configured[0]) {
+                listen_used = configured;
+            } else if (!listen && peers) {
+                return finish(lk_fail(PROG, 2,
+                                      "%s has peers and no listen address: give --listen "
+                                      "ADDR:PORT (the address its peers reach it on)",
+                                      conf));
+            } else {
+                if (!listen) {
+                    listen_used = SINGLE_LISTEN;
+                    listen_chosen = true;
+                }
+                /* No [node] section (-ENOENT): lkd says what is wrong with the file. */
+                r = set_conf_listen(conf, text, listen_used);
+                if (r < 0 && r != -ENOENT) {
+                    return finish(lk_fail(PROG, 1, "cannot write '%s': %s", conf, strerror(-r)));
+                }
+            }
+        }
+    }
+    if (report && listen_used) {
+        json_object_set_new(report, "listen", json_string(listen_used));
+        json_object_set_new(report, "listen_chosen", json_boolean(listen_chosen));
+    }
+    if (listen_chosen && !report) {
+        printf("no --listen given: lkd listens on %s, this machine only (a single node); give "
+               "--listen ADDR:PORT before adding peers\n",
+               listen_used);
     }
 
     char lkd[PATH_MAX];
     if (find_lkd(lkd, sizeof(lkd)) < 0) {
-        return lk_fail(PROG, 1, "cannot find lkd next to lkstart");
+        return finish(lk_fail(PROG, 1, "cannot find lkd next to lkstart"));
+    }
+    /* With --json, lkd's start-up error (one line on its stderr) becomes the JSON error. */
+    int errfds[2] = {-1, -1};
+    if (report && pipe2(errfds, O_CLOEXEC) < 0) {
+        return finish(lk_fail(PROG, 1, "cannot create a pipe: %s", strerror(errno)));
     }
     pid_t pid = fork();
     if (pid < 0) {
-        return lk_fail(PROG, 1, "cannot fork: %s", strerror(errno));
+        return finish(lk_fail(PROG, 1, "cannot fork: %s", strerror(errno)));
     }
     if (pid == 0) {
+        if (errfds[1] >= 0) {
+            dup2(errfds[1], STDERR_FILENO);
+        }
         if (witness) {
             execl(lkd, "lkd", "--root", root, "--witness", (char *) NULL);
         } else {
@@ -453,12 +688,26 @@ int main(int argc, char **argv)
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    char said[1024] = "";
+    if (errfds[0] >= 0) {
+        /* Read once lkd's first process is gone: what it wrote is in the pipe (a daemon
+         * that detached writes to its log, never here, and may hold the pipe open). */
+        close(errfds[1]);
+        (void) fcntl(errfds[0], F_SETFL, O_NONBLOCK);
+        ssize_t n = read(errfds[0], said, sizeof(said) - 1);
+        said[n > 0 ? n : 0] = '\0';
+        said[strcspn(said, "\n")] = '\0';
+        close(errfds[0]);
+    }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        return 1; /* lkd said why on stderr */
+        if (report) {
+            return finish(lk_fail(PROG, 1, "%s", said[0] ? said : "lkd did not start"));
+        }
+        return finish(1); /* lkd said why on stderr */
     }
     r = lk_client_call(PROG, root, LK_CMD_PING, NULL, NULL, NULL, &data);
     if (r != 0) {
-        return r;
+        return finish(r);
     }
     /* The guard watches from now on, the start-up's probes and restores included. A
      * witness runs nothing: it has no guard. */
@@ -469,20 +718,26 @@ int main(int argc, char **argv)
      * settled when lkstart returns. */
     json_t *idle = NULL;
     if (wait) {
-        r = lk_client_call(PROG, root, LK_CMD_WAIT_IDLE, NULL, lk_print_progress, NULL, &idle);
+        r = lk_client_call(PROG, root, LK_CMD_WAIT_IDLE, NULL, on_progress, NULL, &idle);
         json_decref(idle);
         if (r != 0) {
             json_decref(data);
-            return r;
+            return finish(r);
         }
     }
-    printf("lkd started on node '%s' (pid %lld, root %s)\n",
-           json_string_value(json_object_get(data, "node")),
-           (long long) json_integer_value(json_object_get(data, "pid")), root);
+    if (report) {
+        json_object_set_new(report, "started", json_true());
+        json_object_set(report, "node", json_object_get(data, "node"));
+        json_object_set(report, "pid", json_object_get(data, "pid"));
+    } else {
+        printf("lkd started on node '%s' (pid %lld, root %s)\n",
+               json_string_value(json_object_get(data, "node")),
+               (long long) json_integer_value(json_object_get(data, "pid")), root);
+    }
     json_decref(data);
     if (wait) {
         print_waits(root);
     }
     start_web(root, web);
-    return 0;
+    return finish(0);
 }

@@ -102,9 +102,13 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: lkd [-f] [--root DIR] [--witness]\n"
-            "  -f, --foreground  stay in the foreground\n"
-            "  --witness         be the cluster's witness: vote, run no resources\n"
-            "  --root DIR        the node's root directory (default $LKROOT or %s)\n",
+            "  -f, --foreground  stay in the foreground; default: detach once ready\n"
+            "  --witness         be the cluster's witness: vote, run no resources; default: "
+            "off\n"
+            "  --root DIR        the node's root directory (default $LKROOT or %s)\n"
+            "  --version         the version\n"
+            "  --help            this help\n"
+            "lkstart starts lkd; see lkstart --help.\n",
             DEFAULT_ROOT);
 }
 
@@ -417,11 +421,9 @@ static void wire(struct lk_node *node, struct lk_api *api, struct lk_cluster *cl
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-            {"foreground", no_argument, NULL, 'f'},
-            {"root", required_argument, NULL, 'r'},
-            {"witness", no_argument, NULL, 'w'},
-            {"help", no_argument, NULL, 'h'},
-            {0},
+            {"foreground", no_argument, NULL, 'f'}, {"root", required_argument, NULL, 'r'},
+            {"witness", no_argument, NULL, 'w'},    {"version", no_argument, NULL, 'V'},
+            {"help", no_argument, NULL, 'h'},       {0},
     };
     bool foreground = false, witness = false;
     const char *root_arg = getenv("LKROOT");
@@ -437,6 +439,9 @@ int main(int argc, char **argv)
         case 'w':
             witness = true;
             break;
+        case 'V':
+            printf("lkd (OpenKeeper) %s\n", LK_SOFTWARE_VERSION);
+            return 0;
         case 'h':
             usage(stdout);
             return 0;

@@ -430,7 +430,12 @@ static void fence(struct guard *g, const char *why, bool wait_for_lkd)
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: lkguard --root DIR [--foreground]\n");
+    fprintf(to, "usage: lkguard --root DIR [--foreground]\n"
+                "  --root DIR     the node's root directory, an absolute path (required)\n"
+                "  --foreground   stay in the foreground; default: detach once watching\n"
+                "  --version      the version\n"
+                "  --help         this help\n"
+                "lkstart starts lkguard beside lkd; see lkstart --help.\n");
 }
 
 int main(int argc, char **argv)
@@ -438,6 +443,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
             {"root", required_argument, NULL, 'r'},
             {"foreground", no_argument, NULL, 'f'},
+            {"version", no_argument, NULL, 'V'},
             {"help", no_argument, NULL, 'h'},
             {0},
     };
@@ -453,6 +459,9 @@ int main(int argc, char **argv)
         case 'f':
             foreground = true;
             break;
+        case 'V':
+            printf("lkguard (OpenKeeper) %s\n", LK_SOFTWARE_VERSION);
+            return 0;
         case 'h':
             usage(stdout);
             return 0;

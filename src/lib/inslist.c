@@ -25,16 +25,34 @@ char *lk_format_seconds(unsigned long long usec, char *buf, size_t size)
     return buf;
 }
 
-int lk_inslist_format(const struct lk_resource *res, const char *node, char sep, char *buf,
-                      size_t size, int *ret_bad_field)
-{
-    char quick[32], deep[32], failures[16], recoveries[16];
-    lk_format_seconds(res->settings.quickchk_interval_usec, quick, sizeof(quick));
-    lk_format_seconds(res->settings.deepchk_interval_usec, deep, sizeof(deep));
-    snprintf(failures, sizeof(failures), "%u", res->check_failures_in_row);
-    snprintf(recoveries, sizeof(recoveries), "%u", res->local_recoveries);
+const char *const lk_inslist_field_names[LK_INSLIST_FIELDS] = {
+        "node",
+        "app",
+        "type",
+        "tag",
+        "id",
+        "info",
+        "state",
+        "reason",
+        "init",
+        "reserved10",
+        "check_failures",
+        "local_recoveries",
+        "reserved13",
+        "quickchk_interval",
+        "deepchk_interval",
+        "local_recovery",
+        "switchback",
+};
 
-    const char *fields[LK_INSLIST_FIELDS] = {
+void lk_inslist_fields(const struct lk_resource *res, const char *node,
+                       struct lk_inslist_numbers *n, const char *fields[LK_INSLIST_FIELDS])
+{
+    lk_format_seconds(res->settings.quickchk_interval_usec, n->quick, sizeof(n->quick));
+    lk_format_seconds(res->settings.deepchk_interval_usec, n->deep, sizeof(n->deep));
+    snprintf(n->failures, sizeof(n->failures), "%u", res->check_failures_in_row);
+    snprintf(n->recoveries, sizeof(n->recoveries), "%u", res->local_recoveries);
+    const char *f[LK_INSLIST_FIELDS] = {
             node,
             res->app,
             res->type,
@@ -45,14 +63,23 @@ int lk_inslist_format(const struct lk_resource *res, const char *node, char sep,
             res->reason,
             lk_init_name(res->settings.init),
             "",
-            failures,
-            recoveries,
+            n->failures,
+            n->recoveries,
             "",
-            quick,
-            deep,
+            n->quick,
+            n->deep,
             res->settings.local_recovery ? "1" : "0",
             lk_switchback_name(res->settings.switchback),
     };
+    memcpy(fields, f, sizeof(f));
+}
+
+int lk_inslist_format(const struct lk_resource *res, const char *node, char sep, char *buf,
+                      size_t size, int *ret_bad_field)
+{
+    struct lk_inslist_numbers numbers;
+    const char *fields[LK_INSLIST_FIELDS];
+    lk_inslist_fields(res, node, &numbers, fields);
     size_t used = 0;
     for (int i = 0; i < LK_INSLIST_FIELDS; i++) {
         if (strchr(fields[i], sep) || strchr(fields[i], '\n')) {

@@ -8,6 +8,19 @@
 
 #define LK_INSLIST_FIELDS 17
 
+/* The fields' names, as `ins_list --json` gives them ("node", "app", … "switchback"). */
+extern const char *const lk_inslist_field_names[LK_INSLIST_FIELDS];
+
+/* Room for the numbers among the fields (see lk_inslist_fields). */
+struct lk_inslist_numbers {
+    char quick[32], deep[32], failures[16], recoveries[16];
+};
+
+/* The seventeen fields of res's line, in order, as text (pointing into res, node and
+ * numbers, which must outlive fields). */
+void lk_inslist_fields(const struct lk_resource *res, const char *node,
+                       struct lk_inslist_numbers *numbers, const char *fields[LK_INSLIST_FIELDS]);
+
 /* Formats one resource as an ins_list line (no newline) with sep between fields.
  * Returns the length written, -ENOSPC when buf is too small, or -EINVAL when a field
  * contains sep (the line would be ambiguous); then *ret_bad_field is the 1-based field. */

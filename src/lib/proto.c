@@ -83,6 +83,30 @@ json_t *lk_proto_resource_json(const struct lk_resource *res)
             lk_kill_mode_name(s->kill_mode));
 }
 
+json_t *lk_proto_resource_view_json(const struct lk_resource *res)
+{
+    json_t *obj = lk_proto_resource_json(res);
+    json_t *effective = json_object();
+    json_t *defaults = json_array();
+    char buf[LK_PIDFILE_MAX];
+    for (size_t i = 0; obj && effective && defaults && lk_settings_keys[i]; i++) {
+        const char *key = lk_settings_keys[i];
+        const char *v = lk_settings_effective(&res->settings, key, buf, sizeof(buf));
+        json_object_set_new(effective, key, json_string(v ? v : ""));
+        if (lk_settings_is_default(&res->settings, key)) {
+            json_array_append_new(defaults, json_string(key));
+        }
+    }
+    if (obj) {
+        json_object_set_new(obj, "effective", effective);
+        json_object_set_new(obj, "defaults", defaults);
+    } else {
+        json_decref(effective);
+        json_decref(defaults);
+    }
+    return obj;
+}
+
 static int copy_str(const json_t *obj, const char *key, char *dst, size_t size)
 {
     const char *v = json_string_value(json_object_get(obj, key));

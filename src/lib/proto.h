@@ -95,5 +95,11 @@ struct lk_resource;
  * seconds in text, as users write them). NULL on ENOMEM. */
 json_t *lk_proto_resource_json(const struct lk_resource *res);
 
+/* lk_proto_resource_json for a reader (lkcli, lkweb; never replicated): also
+ * "effective", every setting's value that applies as text (a check timeout of 0 is the
+ * one derived from its interval), and "defaults", the names of the settings that have the
+ * value a new resource gets. */
+json_t *lk_proto_resource_view_json(const struct lk_resource *res);
+
 /* The reverse, validating every field. Returns 0 or -EINVAL. */
 int lk_proto_resource_parse(const json_t *obj, struct lk_resource *res);

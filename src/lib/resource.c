@@ -394,6 +394,71 @@ int lk_settings_check(const struct lk_settings *s, char *err, size_t err_size)
     return 0;
 }
 
+const char *lk_settings_get(const struct lk_settings *s, const char *key, char *buf, size_t size)
+{
+    if (!key || !buf || size == 0) {
+        return NULL;
+    }
+    const uint64_t *usec = strcmp(key, "quickchk-interval") == 0  ? &s->quickchk_interval_usec
+                           : strcmp(key, "deepchk-interval") == 0 ? &s->deepchk_interval_usec
+                           : strcmp(key, "quickchk-timeout") == 0 ? &s->quickchk_timeout_usec
+                           : strcmp(key, "deepchk-timeout") == 0  ? &s->deepchk_timeout_usec
+                           : strcmp(key, "action-timeout") == 0   ? &s->action_timeout_usec
+                           : strcmp(key, "start-grace") == 0      ? &s->start_grace_usec
+                           : strcmp(key, "recovery-window") == 0  ? &s->recovery_window_usec
+                                                                  : NULL;
+    if (usec) {
+        return lk_format_seconds(*usec, buf, size);
+    }
+    if (strcmp(key, "check-failures") == 0 || strcmp(key, "max-recoveries") == 0) {
+        snprintf(buf, size, "%u", key[0] == 'c' ? s->check_failures : s->max_recoveries);
+    } else if (strcmp(key, "local-recovery") == 0 || strcmp(key, "monitor") == 0) {
+        snprintf(buf, size, "%s", (key[0] == 'l' ? s->local_recovery : s->monitor) ? "on" : "off");
+    } else if (strcmp(key, "switchback") == 0) {
+        snprintf(buf, size, "%s",
+                 s->switchback == LK_SWITCHBACK_AUTOMATIC ? "automatic" : "intelligent");
+    } else if (strcmp(key, "monitor-timeout-action") == 0) {
+        snprintf(buf, size, "%s", lk_timeout_action_name(s->monitor_timeout_action));
+    } else if (strcmp(key, "init") == 0) {
+        snprintf(buf, size, "%s", lk_init_name(s->init));
+    } else if (strcmp(key, "pidfile") == 0) {
+        snprintf(buf, size, "%s", s->pidfile);
+    } else if (strcmp(key, "watch") == 0) {
+        snprintf(buf, size, "%s", lk_watch_name(s->watch));
+    } else if (strcmp(key, "kill-mode") == 0) {
+        snprintf(buf, size, "%s", lk_kill_mode_name(s->kill_mode));
+    } else {
+        return NULL;
+    }
+    return buf;
+}
+
+const char *lk_settings_effective(const struct lk_settings *s, const char *key, char *buf,
+                                  size_t size)
+{
+    if (key && strcmp(key, "quickchk-timeout") == 0 && s->quickchk_timeout_usec == 0) {
+        return lk_format_seconds(s->quickchk_interval_usec ? s->quickchk_interval_usec
+                                                           : s->action_timeout_usec,
+                                 buf, size);
+    }
+    if (key && strcmp(key, "deepchk-timeout") == 0 && s->deepchk_timeout_usec == 0) {
+        return lk_format_seconds(s->deepchk_interval_usec ? 2 * s->deepchk_interval_usec
+                                                          : s->action_timeout_usec,
+                                 buf, size);
+    }
+    return lk_settings_get(s, key, buf, size);
+}
+
+bool lk_settings_is_default(const struct lk_settings *s, const char *key)
+{
+    struct lk_settings d;
+    lk_settings_init(&d);
+    char a[LK_PIDFILE_MAX], b[LK_PIDFILE_MAX];
+    const char *va = lk_settings_get(s, key, a, sizeof(a));
+    const char *vb = lk_settings_get(&d, key, b, sizeof(b));
+    return va && vb && strcmp(va, vb) == 0;
+}
+
 uint32_t lk_resource_recoveries_in_window(const struct lk_resource *res, uint64_t now_usec)
 {
     uint32_t n = 0;

@@ -180,3 +180,18 @@ int lk_settings_check(const struct lk_settings *settings, char *err, size_t err_
 
 /* The names lk_settings_set accepts, NULL-terminated. */
 extern const char *const lk_settings_keys[];
+
+/* One setting's value as text, as lk_settings_set takes it ("10", "0.5", "on",
+ * "AUTORES_ISP", "" for no pidfile). Returns buf, or NULL for an unknown key. */
+const char *lk_settings_get(const struct lk_settings *settings, const char *key, char *buf,
+                            size_t size);
+
+/* The value that applies, as text: the stored value, except where 0 means "derived"
+ * (quickchk-timeout 0 = the quickchk-interval, deepchk-timeout 0 = twice the
+ * deepchk-interval, either the action-timeout when that interval is 0), as the daemon
+ * applies them (io/scripts.c). Returns buf, or NULL for an unknown key. */
+const char *lk_settings_effective(const struct lk_settings *settings, const char *key, char *buf,
+                                  size_t size);
+
+/* Whether the setting key has the value a new resource gets (lk_settings_init). */
+bool lk_settings_is_default(const struct lk_settings *settings, const char *key);

@@ -150,6 +150,52 @@ static void lk_settings_check__watch_pidfile_needs_a_pidfile(void **state)
     }
 }
 
+/* lk_settings_get gives back what lk_settings_set takes, for every key: a value read and
+ * set again changes nothing (the help's defaults and `effective` rely on it). */
+static void lk_settings_get__round_trips_every_key(void **state)
+{
+    (void) state;
+    struct lk_settings s, again;
+    lk_settings_init(&s);
+    char err[256], buf[LK_PIDFILE_MAX];
+    assert_int_equal(lk_settings_set(&s, "quickchk-interval", "0.25", err, sizeof(err)), 0);
+    assert_int_equal(lk_settings_set(&s, "pidfile", "/run/a.pid", err, sizeof(err)), 0);
+    assert_int_equal(lk_settings_set(&s, "switchback", "automatic", err, sizeof(err)), 0);
+    again = s;
+    lk_settings_init(&again);
+    for (size_t i = 0; lk_settings_keys[i]; i++) {
+        const char *v = lk_settings_get(&s, lk_settings_keys[i], buf, sizeof(buf));
+        assert_non_null(v);
+        assert_int_equal(lk_settings_set(&again, lk_settings_keys[i], v, err, sizeof(err)), 0);
+    }
+    assert_memory_equal(&s, &again, sizeof(s));
+    assert_string_equal(lk_settings_get(&s, "quickchk-interval", buf, sizeof(buf)), "0.25");
+    assert_string_equal(lk_settings_get(&s, "local-recovery", buf, sizeof(buf)), "on");
+    assert_string_equal(lk_settings_get(&s, "switchback", buf, sizeof(buf)), "automatic");
+    assert_null(lk_settings_get(&s, "no-such-setting", buf, sizeof(buf)));
+}
+
+/* A check timeout of 0 is the one the runner applies: the interval (quick), twice it
+ * (deep), the action timeout when the interval is 0 too. */
+static void lk_settings_effective__derived_timeouts(void **state)
+{
+    (void) state;
+    struct lk_settings s;
+    lk_settings_init(&s);
+    char err[256], buf[64];
+    assert_string_equal(lk_settings_effective(&s, "quickchk-timeout", buf, sizeof(buf)), "10");
+    assert_string_equal(lk_settings_effective(&s, "deepchk-timeout", buf, sizeof(buf)), "120");
+    assert_string_equal(lk_settings_get(&s, "quickchk-timeout", buf, sizeof(buf)), "0");
+    assert_true(lk_settings_is_default(&s, "quickchk-timeout"));
+    assert_int_equal(lk_settings_set(&s, "quickchk-interval", "0", err, sizeof(err)), 0);
+    assert_string_equal(lk_settings_effective(&s, "quickchk-timeout", buf, sizeof(buf)), "300");
+    assert_false(lk_settings_is_default(&s, "quickchk-interval"));
+    assert_int_equal(lk_settings_set(&s, "deepchk-timeout", "7.5", err, sizeof(err)), 0);
+    assert_string_equal(lk_settings_effective(&s, "deepchk-timeout", buf, sizeof(buf)), "7.5");
+    assert_string_equal(lk_settings_effective(&s, "init", buf, sizeof(buf)), "AUTORES_ISP");
+    assert_true(lk_settings_is_default(&s, "init"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +204,8 @@ int main(void)
             cmocka_unit_test(lk_settings_init__watch_cgroup_kill_control_group),
             cmocka_unit_test(lk_settings_set__refused_choices_one_line_unchanged),
             cmocka_unit_test(lk_settings_check__watch_pidfile_needs_a_pidfile),
+            cmocka_unit_test(lk_settings_get__round_trips_every_key),
+            cmocka_unit_test(lk_settings_effective__derived_timeouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -221,7 +221,7 @@ static json_t *resources_json(struct lk_api *api, const char *only_tag, bool wit
         if (only_tag && strcmp(node->resources[i]->tag, only_tag) != 0) {
             continue;
         }
-        json_t *obj = lk_proto_resource_json(node->resources[i]);
+        json_t *obj = lk_proto_resource_view_json(node->resources[i]);
         if (obj) {
             json_object_set_new(obj, "nodes", api_resource_nodes_json(api, node->resources[i]));
             json_object_set_new(obj, "usage",
@@ -602,7 +602,7 @@ static void h_create(struct conn *c, const json_t *args)
     res = lk_node_find(node, tag);
     lk_eventlog_msg(node, tag, LK_MSG_RESOURCE_CREATED, id);
     if (!in_service) {
-        api_reply_ok(c, lk_proto_resource_json(res));
+        api_reply_ok(c, lk_proto_resource_view_json(res));
         return;
     }
     struct lk_event ev = {.type = LK_EV_RESTORE_REQUESTED, .tag = tag};
@@ -969,7 +969,7 @@ static void h_config(struct conn *c, const json_t *args)
     struct lk_event ev = {.type = LK_EV_SETTINGS_CHANGED, .tag = res->tag};
     char eerr[LK_REASON_MAX];
     (void) lk_executor_handle(node, &ev, eerr, sizeof(eerr));
-    api_reply_ok(c, lk_proto_resource_json(res));
+    api_reply_ok(c, lk_proto_resource_view_json(res));
 }
 
 static void test_done(struct lk_run *run, const struct lk_result *result, const char *output,
@@ -1235,7 +1235,7 @@ static void h_reset(struct conn *c, const json_t *args)
         fprintf(stderr, "lkd: '%s': 'may still be running' cleared by an operator (reset)\n",
                 res->tag);
     }
-    json_t *data = lk_proto_resource_json(res);
+    json_t *data = lk_proto_resource_view_json(res);
     if (data) {
         json_object_set_new(data, "stop_failed_cleared", json_boolean(stop_failed));
     }
@@ -1410,7 +1410,7 @@ void lk_api_on_change(void *userdata, const char *tag)
                 c->want_in_service ? lk_state_in_service(res->state) : res->state == LK_STATE_OSU;
         size_t verb_len = strlen(c->verb);
         if (done) {
-            api_reply_ok(c, lk_proto_resource_json(res));
+            api_reply_ok(c, lk_proto_resource_view_json(res));
         } else if (strncmp(res->reason, c->verb, verb_len) == 0 && res->reason[verb_len] == ' ') {
             /* The reason names the action already ("remove failed: may still be running"):
              * it is not said twice. */

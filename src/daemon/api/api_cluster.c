@@ -16,6 +16,7 @@
 #include "config.h"
 #include "define.h"
 #include "eventlog.h"
+#include "ownership.h"
 #include "proto.h"
 #include "safeopen.h"
 
@@ -236,6 +237,53 @@ static void h_commpath_list(struct conn *c, const json_t *args)
                               peers ? peers : json_array()));
 }
 
+/* The cluster settings as they apply (`cluster config`'s "effective"), from the reply's
+ * "settings" (so that it shows nothing they do not): an unset quorum is the mode the node
+ * count gives, an unset max-failovers the number it stands for, an unset witness or fence
+ * script "none". */
+static json_t *effective_settings_json(const struct lk_cluster *cl, const json_t *settings)
+{
+    const struct lk_config *config = &cl->node->config;
+    json_t *obj = json_deep_copy(settings);
+    if (!obj) {
+        return json_object();
+    }
+    if (config->cluster.quorum == LK_QUORUM_AUTO) {
+        json_object_set_new(obj, "quorum",
+                            json_string(lk_cluster_quorum_mode_none(cl) ? "none" : "majority"));
+    }
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%u",
+             lk_owner_max_failovers(config->cluster.max_failovers, 1 + config->peer_count));
+    json_object_set_new(obj, "max-failovers", json_string(buf));
+    static const char *const optional[] = {"witness", "fence-script"};
+    for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
+        const char *v = json_string_value(json_object_get(obj, optional[i]));
+        if (!v || !v[0]) {
+            json_object_set_new(obj, optional[i], json_string("none"));
+        }
+    }
+    return obj;
+}
+
+/* The names of the cluster settings that have their default value. */
+static json_t *default_settings_json(const struct lk_cluster_settings *s)
+{
+    struct lk_cluster_settings d;
+    lk_cluster_settings_init(&d);
+    json_t *list = json_array();
+    char a[1100], b[1100];
+    for (size_t i = 0; list && lk_cluster_settings_keys[i]; i++) {
+        const char *key = lk_cluster_settings_keys[i];
+        const char *va = lk_cluster_settings_get(s, key, a, sizeof(a));
+        const char *vb = lk_cluster_settings_get(&d, key, b, sizeof(b));
+        if (va && vb && strcmp(va, vb) == 0) {
+            json_array_append_new(list, json_string(key));
+        }
+    }
+    return list;
+}
+
 static void h_cluster_config(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
@@ -270,7 +318,9 @@ static void h_cluster_config(struct conn *c, const json_t *args)
         lk_cluster_reconfigure(c->api->cluster, true);
     }
     json_t *out = lk_cluster_settings_public_json(&node->config.cluster);
-    api_reply_ok(c, json_pack("{s:o,s:s}", "settings", out, "changed", changed));
+    json_t *effective = effective_settings_json(c->api->cluster, out);
+    api_reply_ok(c, json_pack("{s:o,s:s,s:o,s:o}", "settings", out, "changed", changed, "effective",
+                              effective, "defaults", default_settings_json(&node->config.cluster)));
 }
 
 /* lkcli cluster rotate-key: starts a rotation from this node (keyroll.c) and answers when
