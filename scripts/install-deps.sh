@@ -5,7 +5,7 @@ set -eu
 pkgs="gcc make meson ninja-build pkg-config libuv1-dev libsqlite3-dev libjansson-dev
 libinih-dev libsodium-dev libcmocka-dev libacl1-dev python3 python3-pytest clang-format clang procps psmisc
 python3-prometheus-client
-iproute2 bash
+iproute2 bash openssl
 libcurl4-gnutls-dev"
 pkgs="$pkgs libmicrohttpd-dev libgnutls28-dev" # lkweb, the web console (docs/WEB.md)
 pkgs="$pkgs chromium" # the dashboard's browser test (tests/browser, docs/DASHBOARD.md)

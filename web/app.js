@@ -114,7 +114,10 @@ function fmtMs(ms) {
 }
 
 /* "web, db and fs" */
-function listWords(items) {
+function listWords(list) {
+    /* Nodes not heard from come as {node, why} objects (lkd's "missing"), other lists as
+     * strings. */
+    const items = list.map((x) => (x && typeof x === 'object' ? `${x.node} (${x.why})` : String(x)));
     if (items.length <= 1) {
         return items.join('');
     }
