@@ -353,6 +353,10 @@ def test_restore_whose_child_never_exits_finishes(node):
     p = node.create("child", restore, node.script(OK_SCRIPT), check=False)
     assert p.returncode == 0, p.stderr
     assert node.state("child") == "ISP"
+    # The child may not have exec'd sleep yet when restore's exit is reported (a loaded
+    # machine): wait for it, then it must stay.
+    wait_for(lambda: len(_pids_of_sleep(m)) == 1, what="the child, left alone")
+    time.sleep(0.5)
     assert len(_pids_of_sleep(m)) == 1, "the child is left alone"
 
 
