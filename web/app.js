@@ -151,26 +151,46 @@ class ApiError extends Error {
     }
 }
 
+/* The requests in flight: signing out aborts them, so that none comes back refused by a
+ * session that has just ended. */
+const inflight = new Set();
+
 async function api(path, options = {}) {
+    const sessionPath = path === '/login' || path === '/session' || path === '/logout';
+    if (!state.session && !sessionPath) {
+        /* Signed out: no data request leaves any more (a late refresh or stream message). */
+        throw new ApiError(401, 'signed out', 4);
+    }
     const init = { method: options.method || 'GET', credentials: 'same-origin', headers: {} };
     if (init.method !== 'GET') {
         init.headers['Content-Type'] = 'application/json';
-        if (state.session && state.session.csrf) {
-            init.headers['X-CSRF-Token'] = state.session.csrf;
+        const csrf = options.csrf || (state.session && state.session.csrf);
+        if (csrf) {
+            init.headers['X-CSRF-Token'] = csrf;
         }
         init.body = JSON.stringify(options.body || {});
     }
+    const ctl = new AbortController();
+    init.signal = ctl.signal;
+    inflight.add(ctl);
     let res;
-    try {
-        res = await fetch(API + path, init);
-    } catch (e) {
-        throw new ApiError(0, 'the console server does not answer', 3);
-    }
     let body = null;
     try {
-        body = await res.json();
-    } catch (e) {
-        body = null;
+        try {
+            res = await fetch(API + path, init);
+        } catch (e) {
+            if (e && e.name === 'AbortError') {
+                throw new ApiError(0, 'cancelled: signed out', 0);
+            }
+            throw new ApiError(0, 'the console server does not answer', 3);
+        }
+        try {
+            body = await res.json();
+        } catch (e) {
+            body = null;
+        }
+    } finally {
+        inflight.delete(ctl);
     }
     if (!res.ok) {
         const msg = body && typeof body.error === 'string' ? body.error : `HTTP ${res.status}`;
@@ -249,12 +269,18 @@ async function onLogin(e) {
 }
 
 async function onLogout() {
+    /* Stop everything that asks first (the stream, the timer, the requests in flight), then
+     * end the session on the server. */
+    const csrf = state.session && state.session.csrf;
+    sessionEnded('Signed out.');
+    for (const ctl of inflight) {
+        ctl.abort();
+    }
     try {
-        await api('/logout', { method: 'POST' });
+        await api('/logout', { method: 'POST', csrf });
     } catch (e) {
         /* gone anyway */
     }
-    sessionEnded('Signed out.');
 }
 
 function sessionEnded(message) {
