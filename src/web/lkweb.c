@@ -196,7 +196,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: lkweb [--root DIR] [--listen ADDR:PORT] [--ui DIR] [--foreground]\n"
-            "             [--lkd-timeout SECONDS]\n"
+            "             [--lkd-timeout SECONDS] [--rate N]\n"
             "The web console's HTTP server: the HTTP API (/api/v1), the dashboard and /metrics,\n"
             "talking to the node's lkd over its socket (docs/WEB.md).\n"
             "  --root DIR          the node's root (default $LKROOT, else /opt/openkeeper)\n"
@@ -205,6 +205,10 @@ static void usage(FILE *out)
             "  --foreground        do not detach; log on stderr\n"
             "  --lkd-timeout S     seconds to wait for lkd's reply to a read (default 10;\n"
             "                      actions wait up to 600)\n"
+            "  --rate N            requests/s of a guest or operator token, bursts of 2N\n"
+            "                      (default 20, as lkd's socket); all of them: 10N, bursts\n"
+            "                      of 20N; bad or no token, logins: N/2 per client address,\n"
+            "                      bursts of N; admin tokens: no rate (docs/WEB.md)\n"
             "  --version           print the version\n"
             "TLS, /metrics authentication and the rest: lk.conf's [web] section.\n",
             LK_WEB_DEFAULT_LISTEN, LK_WEB_UI_DIR);
@@ -221,14 +225,19 @@ __attribute__((format(printf, 2, 0))) static void log_mhd(void *cls, const char 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-            {"root", required_argument, NULL, 'r'},        {"listen", required_argument, NULL, 'l'},
-            {"ui", required_argument, NULL, 'u'},          {"foreground", no_argument, NULL, 'f'},
-            {"lkd-timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-            {"version", no_argument, NULL, 'V'},           {0},
+            {"root", required_argument, NULL, 'r'},
+            {"listen", required_argument, NULL, 'l'},
+            {"ui", required_argument, NULL, 'u'},
+            {"foreground", no_argument, NULL, 'f'},
+            {"lkd-timeout", required_argument, NULL, 't'},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {"rate", required_argument, NULL, 'R'},
+            {0},
     };
     const char *root = NULL, *listen = NULL, *ui = NULL;
     bool foreground = false;
-    uint64_t timeout_s = 10;
+    uint64_t timeout_s = 10, rate = 20;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -248,6 +257,11 @@ int main(int argc, char **argv)
         case 't':
             if (lk_parse_uint(optarg, 1, 3600, &timeout_s) < 0) {
                 die(2, "invalid --lkd-timeout '%s': 1 to 3600 seconds expected", optarg);
+            }
+            break;
+        case 'R':
+            if (lk_parse_uint(optarg, 2, 100000, &rate) < 0) {
+                die(2, "invalid --rate '%s': 2 to 100000 requests/s expected", optarg);
             }
             break;
         case 'h':
@@ -282,6 +296,7 @@ int main(int argc, char **argv)
     snprintf(lk_web.sock, sizeof(lk_web.sock), "%s/%s", lk_web.root, LK_SOCKET_NAME);
     snprintf(lk_web.ui, sizeof(lk_web.ui), "%s", ui ? ui : LK_WEB_UI_DIR);
     lk_web.lkd_timeout_ms = (int) timeout_s * 1000;
+    lk_web.rate = (int) rate;
     if (sodium_init() < 0) {
         die(1, "cannot initialise libsodium");
     }
@@ -352,8 +367,9 @@ int main(int argc, char **argv)
             {MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY, NULL},
             {MHD_OPTION_THREAD_STACK_SIZE, 256 * 1024, NULL},
             {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) lk_web_completed, NULL},
+            {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t) lk_web_conn_notify, NULL},
     };
-    size_t n_options = 8;
+    size_t n_options = 9;
     if (lk_web.tls) {
         options[n_options++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, cert};
         options[n_options++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, key};
@@ -364,6 +380,9 @@ int main(int argc, char **argv)
     if (!d) {
         die(1, "cannot listen on %s: %s", where,
             errno ? strerror(errno) : "libmicrohttpd did not start");
+    }
+    if (lk_web_reaper_start() < 0) {
+        die(1, "cannot start a thread: %s", strerror(errno));
     }
     fprintf(stderr, "%s: listening on %s%s (pid %d), lkd at %s\n", PROG, where,
             lk_web.tls ? " with TLS" : "", (int) getpid(), lk_web.sock);
@@ -383,6 +402,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "%s: signal %d: stopping\n", PROG, sig);
     (void) !write(quit[1], "q", 1); /* every wait on lkd or a stream ends */
     MHD_stop_daemon(d);
+    lk_web_reaper_join();
     snprintf(path, sizeof(path), "%s/%s", lk_web.root, PIDFILE_NAME);
     (void) unlink(path);
     close(pidfd);

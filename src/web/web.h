@@ -12,8 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LK_WEB_BODY_MAX    (64 * 1024) /* bytes of a request body; more: 413 */
-#define LK_WEB_STREAMS_MAX 64          /* live streams at once; more: 503 */
+#define LK_WEB_BODY_MAX        (64 * 1024) /* bytes of a request body; more: 413 */
+#define LK_WEB_STREAMS_MAX     64          /* live streams at once; more: 503 */
+#define LK_WEB_HEAD_DEADLINE_S 10          /* a connection's first request head, from its start */
 
 /* The server's settings, fixed once it runs. */
 struct lk_web {
@@ -23,6 +24,7 @@ struct lk_web {
     bool tls;
     bool metrics_auth;
     int lkd_timeout_ms; /* a read of lkd's; an action may take longer (web_lkd.c) */
+    int rate;           /* a guest or operator token's requests/s (web_limit.c) */
     int quit_fd;        /* readable once lkweb stops: blocking waits end */
 };
 
@@ -65,11 +67,13 @@ struct lk_web_who {
     char id[24];
     char csrf[64]; /* the session's CSRF token ("" with a Bearer token) */
     char session[64];
-    bool cookie; /* authenticated by the session cookie (CSRF applies) */
+    bool cookie;     /* authenticated by the session cookie (CSRF applies) */
+    int retry_after; /* with 429: the seconds to wait */
 };
 
 /* Authenticates the request (Bearer token, else the session cookie), asking lkd whether
- * the token is still valid. Returns 200 with *who, or 401, 503, 504 with a message. */
+ * the token is still valid. Returns 200 with *who, or 401, 503, 504 with a message, or 429
+ * (over the rate, who->retry_after set: lkd was not asked). */
 int lk_web_auth(struct MHD_Connection *conn, struct lk_web_who *who, char *err, size_t size);
 /* The CSRF checks of an unsafe method: Origin (when present) matches Host; with a cookie,
  * X-CSRF-Token matches the session's. 0 or -1 with a message. */
@@ -118,3 +122,26 @@ enum MHD_Result lk_web_static(struct MHD_Connection *conn, const char *url);
 /* GET /api/v1/stream for who (token: the Bearer token or NULL). */
 enum MHD_Result lk_web_stream(struct MHD_Connection *conn, const struct lk_web_who *who,
                               const char *bearer);
+
+/* ---------------------------------------------------------------- web_limit.c */
+
+/* Takes one request of the client's address (10/s, bursts of 20): 0, or the seconds to
+ * wait (over the rate). */
+int lk_web_limit_address(struct MHD_Connection *conn);
+/* Takes one request of token: a valid token known here pays on its own rate (guest and
+ * operator; admin: none) and the total, any other token on the address's (*known false).
+ * 0, or the seconds to wait. */
+int lk_web_limit_token(struct MHD_Connection *conn, const char *token, bool *known);
+/* What lkd said of a token that was not known: valid with role, or not (forgotten). */
+void lk_web_limit_learn(const char *token, const char *role, bool valid);
+/* MHD's connection notification: records each connection's start and end. */
+void lk_web_conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode toe);
+/* The connection's first request head has arrived (the handler saw it). */
+void lk_web_conn_reached(struct MHD_Connection *conn);
+/* The thread that shuts down connections without a request head past the deadline; it
+ * ends once lk_web.quit_fd is readable. */
+int lk_web_reaper_start(void);
+void lk_web_reaper_join(void);
+/* Queues a 429 error (JSON form) with Retry-After: secs. */
+enum MHD_Result lk_web_too_many(struct MHD_Connection *conn, int secs, const char *what);

@@ -294,7 +294,15 @@ static enum MHD_Result login(struct MHD_Connection *conn, const char *body, size
         json_decref(b);
         return lk_web_error(conn, 400, LK_EXIT_USAGE, "login needs \"token\"");
     }
-    /* The token is checked as a Bearer token would be. */
+    /* The token is checked as a Bearer token would be, behind the address's rate (a login
+     * flood or a guessing costs lkd nothing). */
+    int wait = lk_web_limit_address(conn);
+    if (wait) {
+        json_decref(b);
+        char msg[64];
+        snprintf(msg, sizeof(msg), "too many requests: try again in %d s", wait);
+        return lk_web_too_many(conn, wait, msg);
+    }
     struct lk_web_who who = {0};
     struct lk_web_reply r;
     lk_web_lkd_call(LK_CMD_WEB_TOKEN_CHECK, json_pack("{s:s}", "token", token), NULL,
@@ -310,6 +318,7 @@ static enum MHD_Result login(struct MHD_Connection *conn, const char *body, size
     snprintf(who.role, sizeof(who.role), "%s", json_string_value(json_object_get(r.data, "role")));
     snprintf(who.name, sizeof(who.name), "%s", json_string_value(json_object_get(r.data, "name")));
     lk_web_reply_clear(&r);
+    lk_web_limit_learn(token, who.role, true);
     lk_web_session_new(token, &who);
     json_decref(b);
     char cookie[256];
@@ -463,6 +472,9 @@ enum MHD_Result lk_web_api(struct MHD_Connection *conn, const char *url, const c
     char err[512];
     struct lk_web_who who;
     int st = lk_web_auth(conn, &who, err, sizeof(err));
+    if (st == 429) {
+        return lk_web_too_many(conn, who.retry_after, err);
+    }
     if (st != 200) {
         return lk_web_error(conn, (unsigned) st, lk_web_code_of((unsigned) st), "%s", err);
     }

@@ -111,6 +111,28 @@ void lk_web_session_drop(const char *id)
 }
 
 /* Asks lkd whether token is valid: 200 with who's role, name and id, 401, or lkd's 503/504. */
+static int check_token(const char *token, struct lk_web_who *who, char *err, size_t size);
+
+/* check_token behind the rates (conn's address or the token's): 429 without asking lkd. */
+static int limited_check(struct MHD_Connection *conn, const char *token, struct lk_web_who *who,
+                         char *err, size_t size)
+{
+    bool known = false;
+    int wait = lk_web_limit_token(conn, token, &known);
+    if (wait) {
+        who->retry_after = wait;
+        snprintf(err, size, "too many requests: try again in %d s", wait);
+        return 429;
+    }
+    int status = check_token(token, who, err, size);
+    if (status == 401 && known) {
+        lk_web_limit_learn(token, "", false);
+    } else if (status == 200 && !known) {
+        lk_web_limit_learn(token, who->role, true);
+    }
+    return status;
+}
+
 static int check_token(const char *token, struct lk_web_who *who, char *err, size_t size)
 {
     if (!lk_webtoken_is_token(token)) {
@@ -136,6 +158,19 @@ static int check_token(const char *token, struct lk_web_who *who, char *err, siz
     return status;
 }
 
+/* A 401 (err set) that the address pays for, or 429 past its rate. */
+static int unauthenticated(struct MHD_Connection *conn, struct lk_web_who *who, char *err,
+                           size_t size)
+{
+    int wait = lk_web_limit_address(conn);
+    if (wait) {
+        who->retry_after = wait;
+        snprintf(err, size, "too many requests: try again in %d s", wait);
+        return 429;
+    }
+    return 401;
+}
+
 int lk_web_auth(struct MHD_Connection *conn, struct lk_web_who *who, char *err, size_t size)
 {
     memset(who, 0, sizeof(*who));
@@ -143,9 +178,9 @@ int lk_web_auth(struct MHD_Connection *conn, struct lk_web_who *who, char *err, 
     if (auth) {
         if (strncasecmp(auth, "Bearer ", 7) != 0) {
             snprintf(err, size, "unsupported authorization: 'Bearer TOKEN' expected");
-            return 401;
+            return unauthenticated(conn, who, err, size);
         }
-        return check_token(auth + 7, who, err, size);
+        return limited_check(conn, auth + 7, who, err, size);
     }
     const char *id = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, COOKIE_NAME);
     char token[LK_WEBTOKEN_LEN + 1] = "";
@@ -161,10 +196,10 @@ int lk_web_auth(struct MHD_Connection *conn, struct lk_web_who *who, char *err, 
         snprintf(err, size, "%s",
                  id ? "session expired or ended: log in again"
                     : "authentication required: a Bearer token or a session");
-        return 401;
+        return unauthenticated(conn, who, err, size);
     }
     who->cookie = true;
-    int status = check_token(token, who, err, size);
+    int status = limited_check(conn, token, who, err, size);
     sodium_memzero(token, sizeof(token));
     if (status == 401) {
         lk_web_session_drop(who->session); /* its token was revoked: the session ends */

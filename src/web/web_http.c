@@ -102,6 +102,25 @@ enum MHD_Result lk_web_error(struct MHD_Connection *conn, unsigned status, int c
     return lk_web_json(conn, status, j);
 }
 
+enum MHD_Result lk_web_too_many(struct MHD_Connection *conn, int secs, const char *what)
+{
+    json_t *j = json_pack("{s:s, s:i}", "error", what, "code", LK_EXIT_FAILED);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    json_decref(j);
+    struct MHD_Response *resp =
+            text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
+                 : NULL;
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    char after[16];
+    snprintf(after, sizeof(after), "%d", secs);
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Retry-After", after);
+    return lk_web_queue(conn, 429, resp);
+}
+
 enum MHD_Result lk_web_handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **con_cls)
@@ -115,6 +134,7 @@ enum MHD_Result lk_web_handle(void *cls, struct MHD_Connection *conn, const char
             return MHD_NO;
         }
         *con_cls = req;
+        lk_web_conn_reached(conn);
         const char *cl =
                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > LK_WEB_BODY_MAX) {

@@ -49,8 +49,11 @@ class Reply:
 class Web:
     """One lkweb beside a node's lkd, started as an operator would (it detaches)."""
 
-    def __init__(self, node, ui, tls=False):
+    def __init__(self, node, ui, tls=False, rate=1000):
         self.node = node
+        # lkweb's request rates (--rate): high here, where the tests are not about them
+        # (test_web_limits.py is, with the default rates).
+        self.rate = rate
         self.ui = ui
         self.port = free_port()
         self.host = "127.0.0.1"
@@ -60,7 +63,8 @@ class Web:
     def start(self, extra=()):
         argv = [str(BUILD / "lkweb"), "--root", str(self.node.root), "--listen",
                 f"{self.host}:{self.port}", "--ui", str(self.ui), "--lkd-timeout",
-                str(LKD_TIMEOUT_S)] + list(extra)
+                str(LKD_TIMEOUT_S)] + (["--rate", str(self.rate)] if self.rate else [])
+        argv += list(extra)
         p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         assert p.returncode == 0, p.stderr
         scheme = "https" if self.tls else "http"
@@ -180,8 +184,8 @@ def web_of(tmp_path):
     made = []
     ui = make_ui(tmp_path)
 
-    def make(node, tls=False, start=True):
-        w = Web(node, ui, tls=tls)
+    def make(node, tls=False, start=True, rate=1000):
+        w = Web(node, ui, tls=tls, rate=rate)
         made.append(w)
         if start:
             w.start()
