@@ -514,7 +514,8 @@ def run_scenario(name, cl, web, g, o, args):
     before2 = loop_of(n2) or {}
     lkd_pid = n1.pid()
     web0, lkd0 = cpu_ms(web.pid), cpu_ms(lkd_pid)
-    probe, sampler = Probe(web, g), Sampler(n1, n2)
+    # The probe's own guest token: lkweb's rates are per token (the hammer's is limited).
+    probe, sampler = Probe(web, token(n1, "guest")), Sampler(n1, n2)
     t0 = time.monotonic()
     probe.start()
     sampler.start()
