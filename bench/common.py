@@ -1,4 +1,7 @@
-"""Shared helpers for the benchmarks: a node in a temporary root, scripts, /proc readers."""
+"""Shared helpers for the benchmarks: a node in a temporary root, scripts, /proc readers,
+the socket client, quiet resources (create_quiet) and the sizes benchmarks' options."""
+import argparse
+import base64
 import json
 import os
 import shutil
@@ -96,6 +99,12 @@ def proc_stat(pid):
     return tuple(int(fields[i]) for i in (11, 12, 13, 14))
 
 
+def cpu_s(pid):
+    """The process's own CPU time so far (user + system), in seconds."""
+    t = proc_stat(pid)
+    return (t[0] + t[1]) / os.sysconf("SC_CLK_TCK")
+
+
 def alive(pid):
     """True when pid runs and is not a zombie."""
     try:
@@ -136,6 +145,20 @@ def free_ports(n):
     for s in socks:
         s.close()
     return ports
+
+
+def size_args(sizes="100,1000,5000"):
+    """An argument parser with the sizes benchmarks' common options: --build (the build
+    directory, ../build by default) and --sizes (a comma-separated list, see sizes())."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
+    ap.add_argument("--sizes", default=sizes)
+    return ap
+
+
+def sizes(text):
+    """The sizes of --sizes ("100,1000") as a list of ints."""
+    return [int(x) for x in text.split(",")]
 
 
 def percentile(values, p):
@@ -418,6 +441,24 @@ def app_pid(state, node):
     except (OSError, ValueError):
         return None
     return pid if alive(pid) else None
+
+
+def chain(n):
+    """The dependency edges (parent, child) of the chain r0 -> r1 -> ... -> r{n-1}."""
+    return [(f"r{i}", f"r{i + 1}") for i in range(n - 1)]
+
+
+def create_quiet(cli, n, edges):
+    """Creates r0..r{n-1} through cli (a Client): gen resources whose restore and remove
+    are `exit 0`, without checks, out of service; then the dependencies (parent, child)."""
+    ok = base64.b64encode(b"#!/bin/sh\nexit 0\n").decode()
+    for i in range(n):
+        cli.call("resource.create", {
+            "type": "gen", "tag": f"r{i}", "scripts": {"restore": ok, "remove": ok},
+            "settings": {"quickchk-interval": "0", "deepchk-interval": "0"},
+            "in_service": False})
+    for parent, child in edges:
+        cli.call("dependency.create", {"parent": parent, "child": child})
 
 
 class Client:

@@ -15,15 +15,14 @@ node1 and extended to node2, a switchover each way and the failover after `kill 
 the holder's lkd, status and ping polled on the node that stays. Prints a table, how lkd's CPU per resource grows from the smallest
 size to the largest (flat when the work is linear in the size), then JSON.
 """
-import argparse
-import base64
 import json
 import os
 import subprocess
 import threading
 import time
 
-from common import Client, Cluster, Node, free_ports, proc_stat, wait_for
+from common import (Client, Cluster, Node, chain, cpu_s, create_quiet, free_ports, size_args,
+                    sizes, wait_for)
 
 
 class Pinger(threading.Thread):
@@ -88,15 +87,9 @@ class Poller(threading.Thread):
                 "ping_max_ms": round(max(pings) * 1000, 1) if pings else None}
 
 
-def cpu_s(pid):
-    """lkd's own CPU time so far (user + system), in seconds."""
-    t = proc_stat(pid)
-    return (t[0] + t[1]) / os.sysconf("SC_CLK_TCK")
-
-
 def edges(shape, n):
     if shape == "chain":
-        return [(f"r{i}", f"r{i + 1}") for i in range(n - 1)]
+        return chain(n)
     return [(f"r{(i - 1) // 2}", f"r{i}") for i in range(1, n)]
 
 
@@ -139,14 +132,7 @@ def one(build, shape, n, guard=True, poll_max=1000, status=True):
 
 
 def create(cli, shape, n):
-    ok = base64.b64encode(b"#!/bin/sh\nexit 0\n").decode()
-    for i in range(n):
-        cli.call("resource.create", {
-            "type": "gen", "tag": f"r{i}", "scripts": {"restore": ok, "remove": ok},
-            "settings": {"quickchk-interval": "0", "deepchk-interval": "0"},
-            "in_service": False})
-    for parent, child in edges(shape, n):
-        cli.call("dependency.create", {"parent": parent, "child": child})
+    create_quiet(cli, n, edges(shape, n))
 
 
 def count_state(node, state):
@@ -197,9 +183,7 @@ def one_cluster(build, shape, n):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
-    ap.add_argument("--sizes", default="100,1000,5000")
+    ap = size_args()
     ap.add_argument("--shapes", default="chain,tree")
     ap.add_argument("--no-guard", action="store_true",
                     help="start lkd without lkguard (a long stall is then measured, not fenced)")
@@ -225,7 +209,7 @@ def main():
     if args.cluster:
         args.shapes = ""
     for shape in [x for x in args.shapes.split(",") if x]:
-        for n in [int(x) for x in args.sizes.split(",")]:
+        for n in sizes(args.sizes):
             try:
                 rows.append(one(args.build, shape, n, guard=not args.no_guard,
                                 poll_max=args.poll_max, status=not args.ping_only))

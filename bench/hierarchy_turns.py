@@ -17,16 +17,13 @@ For each phase: the loop's worst turn ("loop".recent_max_stall_ms and recent_max
 of `status --json` right after it: the last 10 to 20 s) and the worst ping answer. Prints
 a table, then JSON.
 """
-import argparse
-import base64
 import json
-import os
 import statistics
 import subprocess
 import threading
 import time
 
-from common import Client, Node, free_ports
+from common import Client, Node, create_quiet, free_ports, size_args, sizes
 
 
 class Pinger(threading.Thread):
@@ -94,14 +91,7 @@ def one(build, n):
     try:
         start()
         cli = Client(node.root)
-        ok = base64.b64encode(b"#!/bin/sh\nexit 0\n").decode()
-        for i in range(n):
-            cli.call("resource.create", {
-                "type": "gen", "tag": f"r{i}", "scripts": {"restore": ok, "remove": ok},
-                "settings": {"quickchk-interval": "0", "deepchk-interval": "0"},
-                "in_service": False})
-        for i in range(1, n):
-            cli.call("dependency.create", {"parent": "r0", "child": f"r{i}"})
+        create_quiet(cli, n, [("r0", f"r{i}") for i in range(1, n)])
         time.sleep(11)  # the creation's turns out of the recent window
         row = {"resources": n}
         phase(node, row, "restore", lambda: cli.call("resource.restore", {"tag": "r0"}), cli)
@@ -129,15 +119,12 @@ def one(build, n):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
-    ap.add_argument("--sizes", default="100,1000,5000")
-    args = ap.parse_args()
+    args = size_args().parse_args()
     rows = []
     print(f"{'n':>6} {'restore':>24} {'status':>16} {'start-up':>24} {'stop':>16}")
     print(f"{'':>6} {'s / turn ms / ping ms':>24} {'ms / turn ms':>16} "
           f"{'s / turn ms / ping ms':>24} {'s / ping ms':>16}")
-    for n in [int(x) for x in args.sizes.split(",")]:
+    for n in sizes(args.sizes):
         r = one(args.build, n)
         rows.append(r)
         print(f"{n:>6} {r['restore_s']:>7} / {r['restore_worst_turn_ms']:>6} / "

@@ -8,19 +8,11 @@ time; the answer time (median, max, as a client sees it), lkd's own CPU time per
 started (openkeeper_loop_worst_turn_seconds, setup included): the text is built in one
 turn. Prints a table, then JSON.
 """
-import argparse
-import base64
 import json
-import os
 import statistics
 import time
 
-from common import Client, Node, free_ports, proc_stat
-
-
-def cpu_s(pid):
-    t = proc_stat(pid)
-    return (t[0] + t[1]) / os.sysconf("SC_CLK_TCK")
+from common import Client, Node, chain, cpu_s, create_quiet, free_ports, size_args, sizes
 
 
 def one(build, n, runs):
@@ -29,14 +21,7 @@ def one(build, n, runs):
         node.cmd("lkstart", "--no-guard", "--node", node.name, "--listen",
                  f"127.0.0.1:{free_ports(1)[0]}")
         cli = Client(node.root)
-        ok = base64.b64encode(b"#!/bin/sh\nexit 0\n").decode()
-        for i in range(n):
-            cli.call("resource.create", {
-                "type": "gen", "tag": f"r{i}", "scripts": {"restore": ok, "remove": ok},
-                "settings": {"quickchk-interval": "0", "deepchk-interval": "0"},
-                "in_service": False})
-        for i in range(n - 1):
-            cli.call("dependency.create", {"parent": f"r{i}", "child": f"r{i + 1}"})
+        create_quiet(cli, n, chain(n))
         cli.call("resource.restore", {"tag": "r0"})
         pid = node.pid()
         times = []
@@ -67,13 +52,11 @@ def one(build, n, runs):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "build"))
-    ap.add_argument("--sizes", default="100,1000,5000")
+    ap = size_args()
     ap.add_argument("--runs", type=int, default=20)
     args = ap.parse_args()
     rows = []
-    for n in [int(x) for x in args.sizes.split(",")]:
+    for n in sizes(args.sizes):
         r = one(args.build, n, args.runs)
         rows.append(r)
         print(f"{n:>6} resources: answer median {r['answer_ms_median']} ms (max "

@@ -30,6 +30,16 @@ const char *lk_client_root(const char *root_arg)
 
 bool lk_json_errors;
 
+bool lk_json_prescan(int argc, char **argv)
+{
+    bool json = false;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        json = json || strcmp(argv[i], "--json") == 0;
+    }
+    lk_json_errors = json;
+    return json;
+}
+
 int lk_fail(const char *prog, int code, const char *fmt, ...)
 {
     va_list ap;

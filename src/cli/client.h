@@ -26,6 +26,10 @@ int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *
  * {"error": "message", "code": N} on stderr instead of "prog: message". */
 extern bool lk_json_errors;
 
+/* Before anything can fail (so that the errors of the line itself are JSON too): whether
+ * --json stands among argv[1..] before any "--"; sets lk_json_errors to that. */
+bool lk_json_prescan(int argc, char **argv);
+
 /* Prints "prog: message" (or, with lk_json_errors, the JSON object) on stderr and returns
  * code. */
 __attribute__((format(printf, 3, 4))) int lk_fail(const char *prog, int code, const char *fmt, ...);

@@ -87,11 +87,7 @@ int main(int argc, char **argv)
             {0},
     };
     const char *root_arg = NULL, *tag = NULL;
-    bool json = false;
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-        json = json || strcmp(argv[i], "--json") == 0;
-    }
-    lk_json_errors = json;
+    bool json = lk_json_prescan(argc, argv);
     char sep[2] = {LK_FIELD_SEPARATOR, '\0'};
     int c;
     opterr = 0; /* one line of our own instead of getopt's message */

@@ -17,13 +17,7 @@ int main(int argc, char **argv)
     const char *root_arg = NULL;
     char *rest[256];
     int n = 0;
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
-            /* Before anything can fail: the errors of the line itself are JSON too. */
-            cli.json = true;
-            lk_json_errors = true;
-        }
-    }
+    cli.json = lk_json_prescan(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             cli.json = true;

@@ -490,12 +490,9 @@ int main(int argc, char **argv)
             {0},
     };
     const char *root_arg = NULL, *node = NULL, *listen = NULL, *authkey = NULL;
-    bool wait = true, witness = false, guard = true, json = false, web = false;
+    bool wait = true, witness = false, guard = true, web = false;
+    bool json = lk_json_prescan(argc, argv);
     const char *web_listen = NULL;
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-        json = json || strcmp(argv[i], "--json") == 0;
-    }
-    lk_json_errors = json;
     int c;
     opterr = 0; /* one line of our own instead of getopt's message */
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {

@@ -80,11 +80,7 @@ int main(int argc, char **argv)
             {0},
     };
     const char *root_arg = NULL;
-    bool force = false, switchover = false, json = false;
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-        json = json || strcmp(argv[i], "--json") == 0;
-    }
-    lk_json_errors = json;
+    bool force = false, switchover = false, json = lk_json_prescan(argc, argv);
     int c;
     opterr = 0; /* one line of our own instead of getopt's message */
     while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "safeopen.h"
 
 #define HEADER_COMMENT                                                                             \
@@ -948,42 +949,6 @@ static int check_round_trip(char *text, size_t len, const char *path,
     return r;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        buf += n;
-        len -= (size_t) n;
-    }
-    return 0;
-}
-
-static int fsync_directory_of(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash) {
-        snprintf(dir, sizeof(dir), ".");
-    } else if (slash == path) {
-        snprintf(dir, sizeof(dir), "/");
-    } else {
-        snprintf(dir, sizeof(dir), "%.*s", (int) (slash - path), path);
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        return -errno;
-    }
-    int r = fsync(fd) < 0 ? -errno : 0;
-    close(fd);
-    return r;
-}
-
 static int save(const char *path, const struct lk_config *config, char *err, size_t err_size)
 {
     char *text = NULL;
@@ -1023,32 +988,16 @@ static int save(const char *path, const struct lk_config *config, char *err, siz
                               strerror(-r));
         return r;
     }
-    const char *step = "write";
-    r = fchmod(fd, mode) < 0 ? -errno : 0; /* whatever the umask */
-    if (r == 0) {
-        r = write_all(fd, text, len);
-    }
-    if (r == 0) {
-        step = "fsync";
-        r = fsync(fd) < 0 ? -errno : 0;
-    }
-    if (close(fd) < 0 && r == 0) {
-        step = "close";
-        r = -errno;
-    }
+    const char *step = NULL;
+    r = lk_atomicfile_commit(fd, tmp, path, mode, text, len, &step);
     free(text);
-    if (r == 0) {
-        step = "rename";
-        r = rename(tmp, path) < 0 ? -errno : 0;
-    }
     if (r < 0) {
-        (void) unlink(tmp);
         (void) lk_fail_einval(err, err_size, "cannot write '%s': %s of '%s' failed: %s", path, step,
                               tmp, strerror(-r));
         return r;
     }
     /* Without this the rename may be lost in a crash, bringing the old file back. */
-    r = fsync_directory_of(path);
+    r = lk_atomicfile_sync_dir(path);
     if (r < 0) {
         (void) lk_fail_einval(err, err_size, "cannot write '%s': fsync of its directory failed: %s",
                               path, strerror(-r));

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
+
 #define SYSTEM_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 char *lk_scripts_path(const char *root, enum lk_action action, const char *tag, char *buf,
@@ -40,23 +42,6 @@ static int mkdir_p(const char *path, mode_t mode)
     return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        p += w;
-        len -= (size_t) w;
-    }
-    return 0;
-}
-
 int lk_scripts_install(const char *root, const char *tag, enum lk_action action,
                        const void *content, size_t len, char *err, size_t err_size)
 {
@@ -77,27 +62,13 @@ int lk_scripts_install(const char *root, const char *tag, enum lk_action action,
         snprintf(err, err_size, "cannot write '%s': %s", tmp, strerror(-r));
         return r;
     }
-    r = write_all(fd, content, len);
-    if (r == 0 && fchmod(fd, 0700) < 0) {
-        r = -errno;
-    }
-    if (r == 0 && fsync(fd) < 0) {
-        r = -errno;
-    }
-    close(fd);
-    if (r == 0 && rename(tmp, path) < 0) {
-        r = -errno;
-    }
+    const char *step = NULL;
+    r = lk_atomicfile_commit(fd, tmp, path, 0700, content, len, &step);
     if (r < 0) {
-        (void) unlink(tmp);
         snprintf(err, err_size, "cannot write '%s': %s", path, strerror(-r));
         return r;
     }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void) fsync(dfd);
-        close(dfd);
-    }
+    (void) lk_atomicfile_sync_dir(path);
     return 0;
 }
 

@@ -1,7 +1,7 @@
 /* The file of the web console's tokens, etc/web-tokens (webtokens.h): read whole through
  * safeopen.c (a regular file of root's, not writable by others, bounded), each line
  * checked by src/lib/webtoken.c; written as a new file of mode 0600 that replaces the old
- * one by rename after an fsync, so a crash leaves the old list or the new, never half.
+ * one by rename after an fsync (atomicfile.c), so a crash leaves the old list or the new.
  * Events enter from api/api_web.c only (create, list, revoke, check).
  *
  * It never sees a token itself, only hashes, and never logs: callers say what failed. */
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "safeopen.h"
 #include "validate.h"
 
@@ -70,59 +71,51 @@ int lk_webtokens_load(const char *root, struct lk_webtoken *list, size_t *ret_n,
 int lk_webtokens_save(const char *root, const struct lk_webtoken *list, size_t n, char *err,
                       size_t err_size)
 {
-    char path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX];
+    char path[PATH_MAX], tmp[PATH_MAX + 8];
     snprintf(path, sizeof(path), "%s/%s", root, LK_WEBTOKENS_FILE);
     snprintf(tmp, sizeof(tmp), "%s.new", path);
-    snprintf(dir, sizeof(dir), "%s/etc", root);
+    static const char header[] = "# OpenKeeper web console tokens (lkcli web token): "
+                                 "ID ROLE CREATED HASH NAME; hashes only\n";
+    /* The whole text first (at most LK_WEBTOKEN_MAX lines), then one atomic write. */
+    char *text = malloc(sizeof(header) + n * LK_WEBTOKEN_LINE_MAX);
+    if (!text) {
+        (void) lk_fail_einval(err, err_size, "cannot write '%s': write failed: %s", path,
+                              strerror(ENOMEM));
+        return -ENOMEM;
+    }
+    size_t len = strlen(header);
+    memcpy(text, header, len);
+    for (size_t i = 0; i < n; i++) {
+        int l = lk_webtoken_format_line(&list[i], text + len, LK_WEBTOKEN_LINE_MAX);
+        if (l < 0) {
+            free(text);
+            (void) lk_fail_einval(err, err_size, "cannot write '%s': write failed: %s", path,
+                                  strerror(-l));
+            return l;
+        }
+        len += (size_t) l;
+    }
     if (unlink(tmp) < 0 && errno != ENOENT) {
         int e = errno;
+        free(text);
         (void) lk_fail_einval(err, err_size, "cannot remove '%s': %s", tmp, strerror(e));
         return -e;
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         int e = errno;
+        free(text);
         (void) lk_fail_einval(err, err_size, "cannot create '%s': %s", tmp, strerror(e));
         return -e;
     }
-    const char *step = "write";
-    int r = fchmod(fd, 0600) < 0 ? -errno : 0;
-    static const char header[] = "# OpenKeeper web console tokens (lkcli web token): "
-                                 "ID ROLE CREATED HASH NAME; hashes only\n";
-    if (r == 0 && write(fd, header, strlen(header)) != (ssize_t) strlen(header)) {
-        r = -EIO;
-    }
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        char line[LK_WEBTOKEN_LINE_MAX];
-        int len = lk_webtoken_format_line(&list[i], line, sizeof(line));
-        if (len < 0) {
-            r = len;
-        } else if (write(fd, line, (size_t) len) != len) {
-            r = errno ? -errno : -EIO;
-        }
-    }
-    if (r == 0) {
-        step = "fsync";
-        r = fsync(fd) < 0 ? -errno : 0;
-    }
-    if (close(fd) < 0 && r == 0) {
-        step = "close";
-        r = -errno;
-    }
-    if (r == 0) {
-        step = "rename";
-        r = rename(tmp, path) < 0 ? -errno : 0;
-    }
+    const char *step = NULL;
+    int r = lk_atomicfile_commit(fd, tmp, path, 0600, text, len, &step);
+    free(text);
     if (r < 0) {
-        (void) unlink(tmp);
         (void) lk_fail_einval(err, err_size, "cannot write '%s': %s failed: %s", path, step,
                               strerror(-r));
         return r;
     }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void) fsync(dfd);
-        close(dfd);
-    }
+    (void) lk_atomicfile_sync_dir(path);
     return 0;
 }
