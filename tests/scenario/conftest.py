@@ -33,7 +33,9 @@ ROLE_GROUPS = {"admin": "lkadmin", "oper": "lkoper", "guest": "lkguest"}
 # The socket is 0660 with a POSIX ACL for the three groups (docs/DESIGN.md, Roles): each
 # test user is in its own role group only, so the ACL is what lets it in.
 USER_GROUPS = {"admin": "lkadmin", "oper": "lkoper", "guest": "lkguest"}
-TEST_USERS = {"admin": "lkt_admin", "oper": "lkt_oper", "guest": "lkt_guest", "none": "lkt_none"}
+# Named after this test run's pid: two runs on one machine (two checkouts) never create,
+# use or delete each other's users.
+TEST_USERS = {role: f"lkt{os.getpid()}{role[0]}" for role in ("admin", "oper", "guest", "none")}
 
 
 def free_port():
@@ -396,7 +398,14 @@ def lk_users():
         subprocess.run(["userdel", user], check=False, timeout=CMD_TIMEOUT,
                        capture_output=True)
     for g in created_groups:
-        subprocess.run(["groupdel", g], check=False, timeout=CMD_TIMEOUT, capture_output=True)
+        # Another run's users may be in a group this run created: it stays for them.
+        try:
+            others = set(grp.getgrnam(g).gr_mem) - set(TEST_USERS.values())
+        except KeyError:
+            continue
+        if not others:
+            subprocess.run(["groupdel", g], check=False, timeout=CMD_TIMEOUT,
+                           capture_output=True)
 
 
 @pytest.fixture
