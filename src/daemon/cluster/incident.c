@@ -37,6 +37,7 @@ struct lk_gather {
     size_t pending;
     json_t *events;
     json_t *missing;
+    struct lk_event_filter filter; /* what the peers were asked to apply */
     uv_timer_t timer;
     lk_gather_cb cb;
     void *userdata;
@@ -351,6 +352,10 @@ int lk_incident_gather(struct lk_cluster *cl, const char *tag, size_t limit,
         return 0; /* not a clustered hierarchy: nothing to add */
     }
     g->id = ++cl->gather_seq;
+    g->filter = (struct lk_event_filter) LK_EVENT_FILTER_NONE;
+    if (filter) {
+        g->filter = *filter;
+    }
     g->cb = cb;
     g->userdata = userdata;
     if (limit > LK_INCIDENT_EVENTS_MAX) {
@@ -390,6 +395,24 @@ out_free:
 }
 
 /* ---------------------------------------------------------------- messages */
+
+/* Whether a checked record (lk_timeline_check_event) passes f. */
+static bool filter_match(const struct lk_event_filter *f, const json_t *e)
+{
+    const char *sev = json_string_value(json_object_get(e, "severity"));
+    const char *name = json_string_value(json_object_get(e, "node"));
+    if (f->severity >= 0 &&
+        (!sev || strcmp(sev, lk_severity_name((enum lk_severity) f->severity)) != 0)) {
+        return false;
+    }
+    if (f->number >= 0 && json_integer_value(json_object_get(e, "number")) != f->number) {
+        return false;
+    }
+    if (f->before_ms > 0 && json_integer_value(json_object_get(e, "time_ms")) >= f->before_ms) {
+        return false;
+    }
+    return !f->node[0] || (name && strcmp(name, f->node) == 0);
+}
 
 static void reject(struct lk_node *node, const char *from, const char *why)
 {
@@ -479,7 +502,10 @@ void lk_incident_on_reply(struct lk_cluster *cl, const char *from, const json_t 
         }
     }
     for (i = 0; i < json_array_size(events); i++) {
-        json_array_append(g->events, json_array_get(events, i));
+        /* A peer of an earlier release ignores the filters: its other records are dropped. */
+        if (filter_match(&g->filter, json_array_get(events, i))) {
+            json_array_append(g->events, json_array_get(events, i));
+        }
     }
     g->answered[k] = true;
     if (--g->pending == 0) {
