@@ -89,3 +89,14 @@ def test_log_refuses_bad_filters_with_one_line(node):
             assert list(args)[0] in reply["error"], reply
     reply = request(node, "log", {"n": 5, "follow": True, "severity": "INFO"})
     assert reply["ok"] is False and "--follow" in reply["error"], reply
+
+
+def test_lkcli_log_severity_and_number(node):
+    write(node, MARKS)
+    got = node.cli_json("log", "-n", "1000", "--severity", "WARNING", "--number", "9302")
+    assert [e["number"] for e in got] == [9302, 9302], got
+    got = node.cli_json("log", "-n", "1", "--severity", "INFO")
+    assert len(got) == 1 and got[0]["number"] == 9301, got
+    for args in (["--severity", "DEBUG"], ["--number", "-1"], ["--number", "1000000000"]):
+        p = node.cli("log", *args, check=False)
+        assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, (args, p.stderr)
