@@ -28,7 +28,8 @@ Scenarios:
              /api/v1/resources/app/restore for 15 s: 413 expected, read no further
   fill       not a load: writes --events (5000) INFO events into node1's log (log.write),
              so that the scenarios after it meet the log of a node that has run a while
-             (GET /api/v1/events asks lkd for the last 5000 before it filters)
+             (a filtered GET /api/v1/events asked lkd for the last 5000 before lkd
+             applied the filters itself)
 
 Default order (--scenarios): idle, hammer, slow, sse, oversized, fill, idle, hammer.
 

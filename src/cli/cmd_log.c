@@ -1,6 +1,7 @@
 /* lkcli log: the last events of this node, and with --follow every new one as it
  * happens (until interrupted); with --cluster, the last events of every live node merged
- * by time (the daemon asks its peers), the nodes that did not answer named. */
+ * by time (the daemon asks its peers), the nodes that did not answer named. --severity and
+ * --number are filters lkd applies (and checks) before counting the last N. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +68,18 @@ int lk_cmd_log(const struct lk_cli *cli, int argc, char **argv)
              .help = "only this resource's events",
              .dflt = "every event"},
             {.name = "cluster", .help = "the events of every live node, merged by time"},
+            {.name = "severity",
+             .has_value = true,
+             .arg = "S",
+             .help = "only the events of this severity: ERROR, WARNING or INFO",
+             .dflt = "every severity"},
+            {.name = "number",
+             .has_value = true,
+             .arg = "N",
+             .help = "only the events with this message number, 0 to 999999999",
+             .dflt = "every number"},
     };
-    if (lk_args_parse(cli->prog, n, args, opts, 4, NULL, 0, NULL) != 0) {
+    if (lk_args_parse(cli->prog, n, args, opts, 6, NULL, 0, NULL) != 0) {
         return 2;
     }
     uint64_t lines = LOG_LINES_DEFAULT;
@@ -79,6 +90,18 @@ int lk_cmd_log(const struct lk_cli *cli, int argc, char **argv)
     json_t *req = json_pack("{s:I, s:b}", "n", (json_int_t) lines, "follow", opts[1].seen);
     if (opts[2].value) {
         json_object_set_new(req, "tag", json_string(opts[2].value));
+    }
+    if (opts[4].value) {
+        json_object_set_new(req, "severity", json_string(opts[4].value));
+    }
+    uint64_t number = 0;
+    if (opts[5].value) {
+        if (lk_parse_uint(opts[5].value, 0, 999999999, &number) < 0) {
+            json_decref(req);
+            return lk_fail(cli->prog, 2, "invalid --number '%s': expected 0 to 999999999",
+                           opts[5].value);
+        }
+        json_object_set_new(req, "number", json_integer((json_int_t) number));
     }
     if (opts[3].seen) {
         if (opts[1].seen) {

@@ -814,6 +814,61 @@ static void lk_store_last_events__order_limit_and_tag(void **state)
     assert_int_equal(c.records[5].number, 1006);
 }
 
+static void lk_store_last_events_filtered__each_filter_the_newest_matching(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    /* 1001..1008: odd numbers warnings, even errors; times 1700000000000 + number. */
+    for (int i = 1; i <= 8; i++) {
+        add_event(f, i % 2 ? "a" : "b", 1000 + i, NULL);
+    }
+    struct collected c = {0};
+    struct lk_event_filter none = LK_EVENT_FILTER_NONE;
+    assert_int_equal(lk_store_last_events_filtered(f->store, 100, NULL, &none, collect, &c), 0);
+    assert_int_equal(c.count, 8);
+
+    /* Severity: the newest 2 warnings, oldest first. */
+    struct lk_event_filter sev = LK_EVENT_FILTER_NONE;
+    sev.severity = LK_SEV_WARNING;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(lk_store_last_events_filtered(f->store, 2, NULL, &sev, collect, &c), 0);
+    assert_int_equal(c.count, 2);
+    assert_int_equal(c.records[0].number, 1005);
+    assert_int_equal(c.records[1].number, 1007);
+
+    /* Number: that one only. */
+    struct lk_event_filter num = LK_EVENT_FILTER_NONE;
+    num.number = 1004;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(lk_store_last_events_filtered(f->store, 100, NULL, &num, collect, &c), 0);
+    assert_int_equal(c.count, 1);
+    assert_int_equal(c.records[0].number, 1004);
+
+    /* Before: strictly older times, the newest of them. */
+    struct lk_event_filter before = LK_EVENT_FILTER_NONE;
+    before.before_ms = 1700000000000LL + 1006;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(lk_store_last_events_filtered(f->store, 3, NULL, &before, collect, &c), 0);
+    assert_int_equal(c.count, 3);
+    assert_int_equal(c.records[0].number, 1003);
+    assert_int_equal(c.records[2].number, 1005);
+
+    /* Node, and every filter with a tag: errors of tag b before 1008. */
+    struct lk_event_filter all = LK_EVENT_FILTER_NONE;
+    all.severity = LK_SEV_ERROR;
+    all.before_ms = 1700000000000LL + 1008;
+    snprintf(all.node, sizeof(all.node), NODE);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(lk_store_last_events_filtered(f->store, 100, "b", &all, collect, &c), 0);
+    assert_int_equal(c.count, 3);
+    assert_int_equal(c.records[0].number, 1002);
+    assert_int_equal(c.records[2].number, 1006);
+    snprintf(all.node, sizeof(all.node), "elsewhere");
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(lk_store_last_events_filtered(f->store, 100, "b", &all, collect, &c), 0);
+    assert_int_equal(c.count, 0);
+}
+
 static void lk_store_add_event__keeps_at_most_events_kept(void **state)
 {
     struct fixture *f = *state;
@@ -1559,6 +1614,7 @@ int main(void)
             T(lk_store_delete__cascades_states_and_runs),
             T(lk_store_last_events__zero_is_none),
             T(lk_store_last_events__order_limit_and_tag),
+            T(lk_store_last_events_filtered__each_filter_the_newest_matching),
             T(lk_store_add_event__keeps_at_most_events_kept),
             T(lk_store_add_event__a_flood_keeps_the_last_error),
             T(lk_store_add_run__keeps_runs_kept_per_tag),

@@ -1061,11 +1061,13 @@ static void log_gathered(void *userdata, json_t *events, json_t *missing)
     log_cluster_reply(c, c->gathered, missing);
 }
 
-static void h_log_cluster(struct conn *c, json_int_t n, const char *tag)
+static void h_log_cluster(struct conn *c, json_int_t n, const char *tag,
+                          const struct lk_event_filter *filter)
 {
     struct lk_node *node = c->api->node;
     json_t *local = json_array();
-    if (!local || lk_store_last_events(node->store, (size_t) n, tag, collect_event, local) < 0) {
+    if (!local || lk_store_last_events_filtered(node->store, (size_t) n, tag, filter, collect_event,
+                                                local) < 0) {
         json_decref(local);
         api_reply_error(c, LK_EXIT_FAILED, "cannot read the event log: %s",
                         lk_store_errmsg(node->store));
@@ -1075,7 +1077,9 @@ static void h_log_cluster(struct conn *c, json_int_t n, const char *tag)
     c->gather_limit = (size_t) n;
     c->gathered = local;
     struct lk_gather *g = NULL;
-    int r = n > 0 ? lk_incident_gather(c->api->cluster, tag, (size_t) n, log_gathered, c, &g) : 0;
+    int r = n > 0 ? lk_incident_gather(c->api->cluster, tag, (size_t) n, filter, log_gathered, c,
+                                       &g)
+                  : 0;
     if (r <= 0) {
         json_t *none = json_array();
         log_cluster_reply(c, local, none);
@@ -1097,16 +1101,30 @@ static void h_log(struct conn *c, const json_t *args)
         return;
     }
     const char *tag = api_arg_str(args, "tag");
+    /* Optional filters, applied in SQL here and by each peer (lkweb's filtered pages). */
+    struct lk_event_filter filter;
+    char err[256];
+    if (lk_incident_filter_parse(args, &filter, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return;
+    }
     if (json_is_true(json_object_get(args, "cluster"))) {
         if (json_is_true(json_object_get(args, "follow"))) {
             api_reply_error(c, LK_EXIT_USAGE, "--cluster cannot be combined with --follow");
             return;
         }
-        h_log_cluster(c, n, tag);
+        h_log_cluster(c, n, tag, &filter);
+        return;
+    }
+    bool filtered =
+            filter.severity >= 0 || filter.number >= 0 || filter.before_ms > 0 || filter.node[0];
+    if (filtered && json_is_true(json_object_get(args, "follow"))) {
+        api_reply_error(c, LK_EXIT_USAGE, "filters cannot be combined with --follow");
         return;
     }
     json_t *events = json_array();
-    if (lk_store_last_events(node->store, (size_t) n, tag, collect_event, events) < 0) {
+    if (lk_store_last_events_filtered(node->store, (size_t) n, tag, &filter, collect_event,
+                                      events) < 0) {
         json_decref(events);
         api_reply_error(c, LK_EXIT_FAILED, "cannot read the event log: %s",
                         lk_store_errmsg(node->store));
@@ -1283,7 +1301,7 @@ static void h_why(struct conn *c, const json_t *args)
     if (!res) {
         return;
     }
-    json_t *events = lk_incident_local(node, res->tag, LK_INCIDENT_SCAN);
+    json_t *events = lk_incident_local(node, res->tag, LK_INCIDENT_SCAN, NULL);
     if (!events) {
         api_reply_error(c, LK_EXIT_FAILED, "cannot read the event log: %s",
                         lk_store_errmsg(node->store));
@@ -1292,7 +1310,7 @@ static void h_why(struct conn *c, const json_t *args)
     snprintf(c->wait_tag, sizeof(c->wait_tag), "%s", res->tag);
     c->gathered = events;
     struct lk_gather *g = NULL;
-    if (lk_incident_gather(c->api->cluster, res->tag, LK_INCIDENT_EVENTS_MAX, why_gathered, c,
+    if (lk_incident_gather(c->api->cluster, res->tag, LK_INCIDENT_EVENTS_MAX, NULL, why_gathered, c,
                            &g) <= 0) {
         why_reply(c, events, NULL);
         return;

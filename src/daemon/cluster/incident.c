@@ -1,5 +1,6 @@
 /* Gathering the other nodes' events, for `lkcli log --cluster` and `lkcli resource why`.
- * A command asks the live peers with an "events?" message ({id, tag?, limit}); each peer
+ * A command asks the live peers with an "events?" message ({id, tag?, limit, severity?,
+ * number?, before?, node?}: the filters lkd's log applies in SQL); each peer
  * answers with one "events" message ({id, events:[records]}) holding at most limit of
  * its newest records: for a tag, the records of its hierarchy and the node-level events
  * about the hierarchy's nodes. The command waits LK_INCIDENT_ANSWER_MS at most and names
@@ -36,6 +37,7 @@ struct lk_gather {
     size_t pending;
     json_t *events;
     json_t *missing;
+    struct lk_event_filter filter; /* what the peers were asked to apply */
     uv_timer_t timer;
     lk_gather_cb cb;
     void *userdata;
@@ -120,14 +122,77 @@ static void collect_cb(const struct lk_event_record *e, void *userdata)
     }
 }
 
-json_t *lk_incident_local(struct lk_node *node, const char *tag, size_t limit)
+int lk_incident_filter_parse(const json_t *obj, struct lk_event_filter *ret, char *err,
+                             size_t err_size)
+{
+    *ret = (struct lk_event_filter) LK_EVENT_FILTER_NONE;
+    const json_t *sev = json_object_get(obj, "severity"), *num = json_object_get(obj, "number");
+    const json_t *before = json_object_get(obj, "before"), *jnode = json_object_get(obj, "node");
+    if (sev) {
+        enum lk_severity s;
+        if (!json_is_string(sev) || lk_severity_from_name(json_string_value(sev), &s) < 0) {
+            snprintf(err, err_size, "invalid severity: expected ERROR, WARNING or INFO");
+            return -EINVAL;
+        }
+        ret->severity = (int) s;
+    }
+    if (num) {
+        if (!json_is_integer(num) || json_integer_value(num) < 0 ||
+            json_integer_value(num) > 999999999) {
+            snprintf(err, err_size, "invalid number: expected 0 to 999999999");
+            return -EINVAL;
+        }
+        ret->number = (int) json_integer_value(num);
+    }
+    if (before) {
+        if (!json_is_integer(before) || json_integer_value(before) < 1) {
+            snprintf(err, err_size, "invalid before: expected a time in ms (above 0)");
+            return -EINVAL;
+        }
+        ret->before_ms = json_integer_value(before);
+    }
+    if (jnode) {
+        if (!json_is_string(jnode) ||
+            lk_validate_tag(json_string_value(jnode), "node", err, err_size) < 0) {
+            if (!json_is_string(jnode)) {
+                snprintf(err, err_size, "invalid node: expected a node name");
+            }
+            return -EINVAL;
+        }
+        snprintf(ret->node, sizeof(ret->node), "%s", json_string_value(jnode));
+    }
+    return 0;
+}
+
+void lk_incident_filter_put(json_t *msg, const struct lk_event_filter *f)
+{
+    if (!msg || !f) {
+        return;
+    }
+    if (f->severity >= 0) {
+        json_object_set_new(msg, "severity",
+                            json_string(lk_severity_name((enum lk_severity) f->severity)));
+    }
+    if (f->number >= 0) {
+        json_object_set_new(msg, "number", json_integer(f->number));
+    }
+    if (f->before_ms > 0) {
+        json_object_set_new(msg, "before", json_integer(f->before_ms));
+    }
+    if (f->node[0]) {
+        json_object_set_new(msg, "node", json_string(f->node));
+    }
+}
+
+json_t *lk_incident_local(struct lk_node *node, const char *tag, size_t limit,
+                          const struct lk_event_filter *filter)
 {
     struct collect k = {.list = json_array(), .node = node, .tag = tag};
     if (!k.list) {
         return NULL;
     }
     if (!tag) {
-        if (lk_store_last_events(node->store, limit, NULL, collect_cb, &k) < 0) {
+        if (lk_store_last_events_filtered(node->store, limit, NULL, filter, collect_cb, &k) < 0) {
             json_decref(k.list);
             return NULL;
         }
@@ -140,10 +205,12 @@ json_t *lk_incident_local(struct lk_node *node, const char *tag, size_t limit)
     }
     int r = 0;
     for (size_t i = 0; i < k.tag_count && r >= 0; i++) {
-        r = lk_store_last_events(node->store, LK_INCIDENT_SCAN, k.tags[i], collect_cb, &k);
+        r = lk_store_last_events_filtered(node->store, LK_INCIDENT_SCAN, k.tags[i], filter,
+                                          collect_cb, &k);
     }
     if (r >= 0) {
-        r = lk_store_last_events(node->store, LK_INCIDENT_SCAN, "", collect_cb, &k);
+        r = lk_store_last_events_filtered(node->store, LK_INCIDENT_SCAN, "", filter, collect_cb,
+                                          &k);
     }
     free(k.tags);
     if (r < 0) {
@@ -237,8 +304,9 @@ static bool is_witness(const struct lk_cluster *cl, const char *name)
     return false;
 }
 
-int lk_incident_gather(struct lk_cluster *cl, const char *tag, size_t limit, lk_gather_cb cb,
-                       void *userdata, struct lk_gather **ret_gather)
+int lk_incident_gather(struct lk_cluster *cl, const char *tag, size_t limit,
+                       const struct lk_event_filter *filter, lk_gather_cb cb, void *userdata,
+                       struct lk_gather **ret_gather)
 {
     struct lk_node *node = cl->node;
     if (node->witness || cl->stopping || node->config.peer_count == 0) {
@@ -284,6 +352,10 @@ int lk_incident_gather(struct lk_cluster *cl, const char *tag, size_t limit, lk_
         return 0; /* not a clustered hierarchy: nothing to add */
     }
     g->id = ++cl->gather_seq;
+    g->filter = (struct lk_event_filter) LK_EVENT_FILTER_NONE;
+    if (filter) {
+        g->filter = *filter;
+    }
     g->cb = cb;
     g->userdata = userdata;
     if (limit > LK_INCIDENT_EVENTS_MAX) {
@@ -295,6 +367,7 @@ int lk_incident_gather(struct lk_cluster *cl, const char *tag, size_t limit, lk_
         if (msg && tag) {
             json_object_set_new(msg, "tag", json_string(tag));
         }
+        lk_incident_filter_put(msg, filter);
         if (lk_cluster_send(cl, g->asked[i], msg) < 0) {
             g->answered[i] = true; /* never asked: named "not alive" instead */
             g->pending--;
@@ -322,6 +395,24 @@ out_free:
 }
 
 /* ---------------------------------------------------------------- messages */
+
+/* Whether a checked record (lk_timeline_check_event) passes f. */
+static bool filter_match(const struct lk_event_filter *f, const json_t *e)
+{
+    const char *sev = json_string_value(json_object_get(e, "severity"));
+    const char *name = json_string_value(json_object_get(e, "node"));
+    if (f->severity >= 0 &&
+        (!sev || strcmp(sev, lk_severity_name((enum lk_severity) f->severity)) != 0)) {
+        return false;
+    }
+    if (f->number >= 0 && json_integer_value(json_object_get(e, "number")) != f->number) {
+        return false;
+    }
+    if (f->before_ms > 0 && json_integer_value(json_object_get(e, "time_ms")) >= f->before_ms) {
+        return false;
+    }
+    return !f->node[0] || (name && strcmp(name, f->node) == 0);
+}
 
 static void reject(struct lk_node *node, const char *from, const char *why)
 {
@@ -352,7 +443,13 @@ void lk_incident_on_request(struct lk_cluster *cl, const char *from, const json_
         reject(node, from, "events request from a node without a comm path here");
         return;
     }
-    json_t *events = lk_incident_local(node, tag, (size_t) json_integer_value(limit));
+    struct lk_event_filter filter;
+    char err[256];
+    if (lk_incident_filter_parse(msg, &filter, err, sizeof(err)) < 0) {
+        reject(node, from, "malformed events request filter");
+        return;
+    }
+    json_t *events = lk_incident_local(node, tag, (size_t) json_integer_value(limit), &filter);
     if (!events) {
         return; /* the store failed: the asker names us "no answer" */
     }
@@ -405,7 +502,10 @@ void lk_incident_on_reply(struct lk_cluster *cl, const char *from, const json_t 
         }
     }
     for (i = 0; i < json_array_size(events); i++) {
-        json_array_append(g->events, json_array_get(events, i));
+        /* A peer of an earlier release ignores the filters: its other records are dropped. */
+        if (filter_match(&g->filter, json_array_get(events, i))) {
+            json_array_append(g->events, json_array_get(events, i));
+        }
     }
     g->answered[k] = true;
     if (--g->pending == 0) {

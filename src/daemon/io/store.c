@@ -885,9 +885,20 @@ int lk_store_add_event(struct lk_store *store, struct lk_event_record *e)
 int lk_store_last_events(struct lk_store *store, size_t n, const char *tag, lk_store_event_cb cb,
                          void *userdata)
 {
+    return lk_store_last_events_filtered(store, n, tag, NULL, cb, userdata);
+}
+
+int lk_store_last_events_filtered(struct lk_store *store, size_t n, const char *tag,
+                                  const struct lk_event_filter *f, lk_store_event_cb cb,
+                                  void *userdata)
+{
     sqlite3_stmt *st = NULL;
+    /* Newest first by seq, stopping at n matching rows: a filter costs the rows it skips
+     * (cheap column tests), never their decoding or encoding. */
     const char *sql = "SELECT * FROM (SELECT seq, time_ms, node, severity, number, tag,"
                       " process, message, detail FROM events WHERE (?2 IS NULL OR tag = ?2)"
+                      " AND (?3 IS NULL OR severity = ?3) AND (?4 IS NULL OR number = ?4)"
+                      " AND (?5 IS NULL OR time_ms < ?5) AND (?6 IS NULL OR node = ?6)"
                       " ORDER BY seq DESC LIMIT ?1) ORDER BY seq";
     if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
         return -EIO;
@@ -897,6 +908,19 @@ int lk_store_last_events(struct lk_store *store, size_t n, const char *tag, lk_s
         sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
     } else {
         sqlite3_bind_null(st, 2);
+    }
+    if (f && f->severity >= 0 && f->severity < LK_SEV_COUNT) {
+        sqlite3_bind_text(st, 3, lk_severity_name((enum lk_severity) f->severity), -1,
+                          SQLITE_STATIC);
+    }
+    if (f && f->number >= 0) {
+        sqlite3_bind_int(st, 4, f->number);
+    }
+    if (f && f->before_ms > 0) {
+        sqlite3_bind_int64(st, 5, f->before_ms);
+    }
+    if (f && f->node[0]) {
+        sqlite3_bind_text(st, 6, f->node, -1, SQLITE_STATIC);
     }
     struct lk_event_record *e = malloc(sizeof(*e));
     if (!e) {

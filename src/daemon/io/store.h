@@ -104,6 +104,24 @@ typedef void (*lk_store_event_cb)(const struct lk_event_record *record, void *us
 int lk_store_last_events(struct lk_store *store, size_t n, const char *tag, lk_store_event_cb cb,
                          void *userdata);
 
+/* Optional filters of the last-events query, applied in SQL (so that only matching rows are
+ * read): severity < 0, number < 0, before_ms <= 0 or node "" means no such filter. */
+struct lk_event_filter {
+    int severity;      /* an enum lk_severity */
+    int number;        /* 0..999999999 */
+    int64_t before_ms; /* time_ms strictly before */
+    char node[LK_TAG_MAX + 1];
+};
+#define LK_EVENT_FILTER_NONE                                                                       \
+    {                                                                                              \
+        .severity = -1, .number = -1, .before_ms = 0, .node = ""                                   \
+    }
+
+/* Like lk_store_last_events: the last n events that pass filter (NULL: every event). */
+int lk_store_last_events_filtered(struct lk_store *store, size_t n, const char *tag,
+                                  const struct lk_event_filter *filter, lk_store_event_cb cb,
+                                  void *userdata);
+
 int lk_store_add_run(struct lk_store *store, const struct lk_run_record *run);
 
 /* Dependencies (parent depends on child). The array is malloc'd (caller frees). */
