@@ -103,6 +103,9 @@ enum MHD_Result lk_web_error(struct MHD_Connection *conn, unsigned status, int c
                              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Queues json (stolen) with status. */
 enum MHD_Result lk_web_json(struct MHD_Connection *conn, unsigned status, json_t *json);
+/* The same with one more header (name and value, or NULL): a cookie, a Retry-After. */
+enum MHD_Result lk_web_json_with(struct MHD_Connection *conn, unsigned status, json_t *json,
+                                 const char *header, const char *value);
 /* The lk exit code that goes with an HTTP status. */
 int lk_web_code_of(unsigned status);
 

@@ -335,20 +335,10 @@ static enum MHD_Result login(struct MHD_Connection *conn, const char *body, size
     char cookie[256];
     snprintf(cookie, sizeof(cookie), "lk_session=%s; HttpOnly; SameSite=Strict; Path=/%s",
              who.session, lk_web.tls ? "; Secure" : "");
-    json_t *data = json_pack("{s:{s:s, s:s, s:s}}", "data", "role", who.role, "name", who.name,
-                             "csrf", who.csrf);
-    char *text = json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII);
-    json_decref(data);
-    struct MHD_Response *resp =
-            text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
-                 : NULL;
-    if (!resp) {
-        free(text);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Set-Cookie", cookie);
-    return lk_web_queue(conn, 200, resp);
+    return lk_web_json_with(conn, 200,
+                            json_pack("{s:{s:s, s:s, s:s}}", "data", "role", who.role, "name",
+                                      who.name, "csrf", who.csrf),
+                            "Set-Cookie", cookie);
 }
 
 static enum MHD_Result session(struct MHD_Connection *conn, const struct lk_web_who *who)

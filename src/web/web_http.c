@@ -44,22 +44,30 @@ enum MHD_Result lk_web_queue(struct MHD_Connection *conn, unsigned status,
     return r;
 }
 
-enum MHD_Result lk_web_json(struct MHD_Connection *conn, unsigned status, json_t *json)
+enum MHD_Result lk_web_json_with(struct MHD_Connection *conn, unsigned status, json_t *json,
+                                 const char *header, const char *value)
 {
     char *text = json ? json_dumps(json, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     json_decref(json);
     if (!text) {
         return MHD_NO;
     }
-    size_t len = strlen(text);
-    text[len] = '\0';
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp =
+            MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(text);
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", "application/json");
+    if (header) {
+        MHD_add_response_header(resp, header, value);
+    }
     return lk_web_queue(conn, status, resp);
+}
+
+enum MHD_Result lk_web_json(struct MHD_Connection *conn, unsigned status, json_t *json)
+{
+    return lk_web_json_with(conn, status, json, NULL, NULL);
 }
 
 int lk_web_code_of(unsigned status)
@@ -104,21 +112,11 @@ enum MHD_Result lk_web_error(struct MHD_Connection *conn, unsigned status, int c
 
 enum MHD_Result lk_web_too_many(struct MHD_Connection *conn, int secs, const char *what)
 {
-    json_t *j = json_pack("{s:s, s:i}", "error", what, "code", LK_EXIT_FAILED);
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-    json_decref(j);
-    struct MHD_Response *resp =
-            text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
-                 : NULL;
-    if (!resp) {
-        free(text);
-        return MHD_NO;
-    }
     char after[16];
     snprintf(after, sizeof(after), "%d", secs);
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Retry-After", after);
-    return lk_web_queue(conn, 429, resp);
+    return lk_web_json_with(conn, 429,
+                            json_pack("{s:s, s:i}", "error", what, "code", LK_EXIT_FAILED),
+                            "Retry-After", after);
 }
 
 enum MHD_Result lk_web_handle(void *cls, struct MHD_Connection *conn, const char *url,
