@@ -63,6 +63,22 @@ PROBE_SRC = "127.0.0.2"
 MIB = 1024 * 1024
 
 
+def run_threads(threads, stop, counts, seconds):
+    """Runs the load threads for seconds, then stops them; (elapsed s, the counts summed)."""
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join(60)
+    el = time.monotonic() - t0
+    total = collections.Counter()
+    for c in counts:
+        total.update(c)
+    return el, total
+
+
 def start_without_guard(self, authkey=None):
     """ClusterNode.start with --no-guard (see local_attack.py)."""
     args = ["--node", self.name, "--listen", f"127.0.0.1:{self.port}", "--no-guard"]
@@ -256,17 +272,7 @@ def load_hammer(web, g, o, args):
                                                      f"/api/v1/events?{args.events_query}"),
                                 daemon=True)
                for i in range(args.hammer_threads)]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    time.sleep(args.seconds)
-    stop.set()
-    for t in threads:
-        t.join(60)
-    el = time.monotonic() - t0
-    total = collections.Counter()
-    for c in counts:
-        total.update(c)
+    el, total = run_threads(threads, stop, counts, args.seconds)
     ok = sum(v for k, v in total.items() if k.endswith(" 200"))
     return {"threads": args.hammer_threads, "answers": dict(total),
             "ok_per_s": round(ok / el, 1)}
@@ -469,17 +475,7 @@ def load_oversized(web, g, o, args):
 
     threads = [threading.Thread(target=worker, args=(i,), daemon=True)
                for i in range(args.big_threads)]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    time.sleep(args.big_seconds)
-    stop.set()
-    for t in threads:
-        t.join(60)
-    el = time.monotonic() - t0
-    total = collections.Counter()
-    for c in counts:
-        total.update(c)
+    el, total = run_threads(threads, stop, counts, args.big_seconds)
     sent = total.pop("body bytes sent", 0)
     n = sum(v for k, v in total.items() if k.isdigit())
     return {"threads": args.big_threads, "answers": dict(total),
