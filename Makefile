@@ -40,9 +40,14 @@ unit: build asan
 	meson test -C $(BUILD) --suite unit --print-errorlogs
 	meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
 
+# The scenario suite, plain then under ASan + UBSan, SCENARIO_JOBS tests at a time
+# (pytest-xdist; README.md, Tests): a scenario test mostly waits on its daemons, so four
+# run well on two cores. SCENARIO_JOBS=0: one at a time, in this process.
+SCENARIO_JOBS ?= 4
+SCENARIO_PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider -n $(SCENARIO_JOBS) tests/scenario
 scenario: build asan
-	LK_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/scenario
-	LK_BUILD=$(CURDIR)/$(ASAN_BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/scenario
+	LK_BUILD=$(CURDIR)/$(BUILD) $(SCENARIO_PYTEST)
+	LK_BUILD=$(CURDIR)/$(ASAN_BUILD) $(SCENARIO_PYTEST)
 
 test: check-format check-layers unit scenario fuzz-test
 

@@ -9,6 +9,7 @@ iproute2 bash openssl
 libcurl4-gnutls-dev"
 pkgs="$pkgs libmicrohttpd-dev libgnutls28-dev" # lkweb, the web console (docs/WEB.md)
 pkgs="$pkgs chromium" # the dashboard's browser test (tests/browser, docs/DASHBOARD.md)
+pkgs="$pkgs python3-pytest-xdist" # the scenario suite runs its tests in parallel (make scenario)
 missing=""
 pkgs="$pkgs scdoc libsystemd-dev man-db groff-base bash-completion" # docs/PACKAGING.md
 for p in $pkgs; do

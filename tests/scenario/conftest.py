@@ -8,6 +8,8 @@ fails the test if a sanitizer reported anything in the daemon's log/lkd.out or i
 stderr of any command.
 """
 
+import contextlib
+import fcntl
 import grp
 import json
 import os
@@ -375,37 +377,78 @@ def _user_exists(name):
         return False
 
 
+# Test runs at once (the workers of `pytest -n`, other checkouts) create and delete users
+# and role groups under this lock: useradd/groupadd refuse to run while another holds the
+# passwd lock, and a group must not go while another run is adding its users to it. A
+# role group that a test run created is named in USERS_GROUPS_MADE, so that the last run
+# using it removes it, whichever run created it.
+USERS_LOCK = Path("/run/lock/openkeeper-test-users.lock")
+USERS_GROUPS_MADE = Path("/run/lock/openkeeper-test-groups")
+
+
+@contextlib.contextmanager
+def users_lock():
+    with open(USERS_LOCK, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _groups_made():
+    try:
+        return set(USERS_GROUPS_MADE.read_text().split())
+    except FileNotFoundError:
+        return set()
+
+
+def _set_groups_made(groups):
+    if groups:
+        USERS_GROUPS_MADE.write_text("".join(f"{g}\n" for g in sorted(groups)))
+    else:
+        USERS_GROUPS_MADE.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="session")
 def lk_users():
     """Test users by role: admin (lkadmin), oper (lkoper), guest (lkguest), none.
     Creates the role groups that are missing and the users; removes what it created."""
     if os.geteuid() != 0:
         pytest.skip("creating test users needs root")
-    created_groups = []
-    for g in ROLE_GROUPS.values():
-        if not _group_exists(g):
-            subprocess.run(["groupadd", g], check=True, timeout=CMD_TIMEOUT)
-            created_groups.append(g)
-    for role, user in TEST_USERS.items():
-        if _user_exists(user):
-            subprocess.run(["userdel", user], check=False, timeout=CMD_TIMEOUT)
-        argv = ["useradd", "-M", "-N", "-s", "/usr/sbin/nologin"]
-        if role in USER_GROUPS:
-            argv += ["-G", USER_GROUPS[role]]
-        subprocess.run(argv + [user], check=True, timeout=CMD_TIMEOUT)
+    with users_lock():
+        made = _groups_made()
+        for g in ROLE_GROUPS.values():
+            if not _group_exists(g):
+                subprocess.run(["groupadd", g], check=True, timeout=CMD_TIMEOUT)
+                made.add(g)
+        _set_groups_made(made)
+        for role, user in TEST_USERS.items():
+            if _user_exists(user):
+                subprocess.run(["userdel", user], check=False, timeout=CMD_TIMEOUT)
+            argv = ["useradd", "-M", "-N", "-s", "/usr/sbin/nologin"]
+            if role in USER_GROUPS:
+                argv += ["-G", USER_GROUPS[role]]
+            subprocess.run(argv + [user], check=True, timeout=CMD_TIMEOUT)
     yield dict(TEST_USERS)
-    for user in TEST_USERS.values():
-        subprocess.run(["userdel", user], check=False, timeout=CMD_TIMEOUT,
-                       capture_output=True)
-    for g in created_groups:
-        # Another run's users may be in a group this run created: it stays for them.
-        try:
-            others = set(grp.getgrnam(g).gr_mem) - set(TEST_USERS.values())
-        except KeyError:
-            continue
-        if not others:
-            subprocess.run(["groupdel", g], check=False, timeout=CMD_TIMEOUT,
+    with users_lock():
+        for user in TEST_USERS.values():
+            subprocess.run(["userdel", user], check=False, timeout=CMD_TIMEOUT,
                            capture_output=True)
+        made = _groups_made()
+        for g in sorted(made & set(ROLE_GROUPS.values())):
+            # Another run's users may still be in a group a test run created: it stays
+            # for them, and the last of them removes it.
+            try:
+                others = set(grp.getgrnam(g).gr_mem)
+            except KeyError:
+                made.discard(g)
+                continue
+            if not others:
+                subprocess.run(["groupdel", g], check=False, timeout=CMD_TIMEOUT,
+                               capture_output=True)
+                made.discard(g)
+        _set_groups_made(made)
 
 
 @pytest.fixture

@@ -193,7 +193,7 @@ class Bench:
         n1 = self.n1
         self.pid = n1.daemon_pid()
         self.app_pid = self.app.nodes()["node1"]
-        self.res_list = n1.cli_json("resource", "list")
+        self.res_list = self.definitions()
         self.copies = n1.copies()
         self.conf = (n1.root / "etc" / "lk.conf").read_bytes()
         self.settings = n1.settings()
@@ -201,6 +201,14 @@ class Bench:
         assert self.rec and self.rec["o"] == "node1", self.rec
         if self.n2.daemon_running():
             self.copies2 = self.n2.copies()
+
+    def definitions(self):
+        """`lkcli resource list --json` without "usage": the cgroup's live figures, which
+        change whenever app1's quickchk runs in it (every 10 s), message or not."""
+        out = self.n1.cli_json("resource", "list")
+        for r in out:
+            r.pop("usage", None)
+        return out
 
     def count_1642(self):
         return len(self.n1.events(1642))
@@ -227,7 +235,7 @@ class Bench:
                        f"{self.app.nodes()}")
         if n2.daemon_running() and n2.state("app1") != "OSU":
             out.append(f"{what}: app1 is {n2.state('app1')} on node2, not OSU")
-        res_list = n1.cli_json("resource", "list")
+        res_list = self.definitions()
         if res_list != self.res_list:
             out.append(f"{what}: resource list changed:\n{self.res_list}\n->\n{res_list}")
         if n1.copies() != self.copies:
