@@ -14,10 +14,12 @@ import grp
 import json
 import os
 import pwd
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,6 +40,27 @@ USER_GROUPS = {"admin": "lkadmin", "oper": "lkoper", "guest": "lkguest"}
 # Named after this test run's pid: two runs on one machine (two checkouts) never create,
 # use or delete each other's users.
 TEST_USERS = {role: f"lkt{os.getpid()}{role[0]}" for role in ("admin", "oper", "guest", "none")}
+
+
+def pytest_configure(config):
+    # make scenario runs the suite in two passes (Makefile, README.md "Tests"): every test
+    # not marked serial, several at a time (pytest -n), then the serial ones one by one.
+    config.addinivalue_line(
+        "markers", "serial: a test that bounds a wall-clock figure (a loop turn, an answer "
+        "time): run alone, never beside other tests")
+    # The run's temporary directories go in a fresh directory of this run's own (workers
+    # of pytest -n get theirs inside it), not in /tmp/pytest-of-root: every pytest run that
+    # starts on this machine sets that one back to 0700, which would shut the test users
+    # out of a `traversable` test's node. Removed at the end when every test passed.
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = tempfile.mkdtemp(prefix="lk-scenario-")
+        config._lk_basetemp = config.option.basetemp
+
+
+def pytest_sessionfinish(session, exitstatus):
+    own = getattr(session.config, "_lk_basetemp", None)
+    if own and exitstatus == 0:
+        shutil.rmtree(own, ignore_errors=True)
 
 
 def free_port():
@@ -454,7 +477,8 @@ def lk_users():
 @pytest.fixture
 def traversable(tmp_path):
     """Makes tmp_path and its parents searchable by other users (pytest makes its base
-    directory 0700), so that a test user can reach a node's root."""
+    directory 0700), so that a test user can reach a node's root. The parents are this
+    run's own (pytest_configure), which no other pytest run changes back."""
     p = tmp_path
     while str(p) not in ("/", "/tmp"):
         mode = os.stat(p).st_mode & 0o7777

@@ -24,6 +24,8 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from conftest import sanitized_build
 from conftest import socket_request as request
 from cluster import wait_for
@@ -131,6 +133,7 @@ def extend_chain(n1, n2):
     return p, poller
 
 
+@pytest.mark.serial  # a wall-clock bound on the loop: run alone (conftest.py)
 def test_extending_a_large_hierarchy_answers_and_the_peer_keeps_turning(cluster):
     n1, n2 = guarded_pair(cluster)
     make_chain(n1)
@@ -151,6 +154,7 @@ def test_extending_a_large_hierarchy_answers_and_the_peer_keeps_turning(cluster)
     assert n2.peer_state("node1") == "ALIVE" and n1.peer_state("node2") == "ALIVE"
 
 
+@pytest.mark.serial  # a wall-clock bound on the loop: run alone (conftest.py)
 def test_a_rejoining_node_catches_up_hundreds_of_definitions_across_a_kill(cluster):
     n1, n2 = guarded_pair(cluster)
     make_chain(n1)

@@ -29,6 +29,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from conftest import sanitized_build
 from conftest import socket_request as request
 
@@ -99,6 +101,7 @@ def run_polled(node, *args):
     return poller
 
 
+@pytest.mark.serial  # a wall-clock bound on the loop: run alone (conftest.py)
 def test_a_thousand_resource_chain_restores_and_removes_while_status_answers(node):
     log = node.work / "actions.log"
     log.touch()
@@ -192,6 +195,7 @@ def all_isp(node, n):
                                  for s in res.values())
 
 
+@pytest.mark.serial  # a wall-clock bound on the loop: run alone (conftest.py)
 def test_a_wide_tree_starts_its_branches_across_loop_turns_with_the_guard_on(node):
     """300 branches become ready at once: their restores start over many turns, not one.
     The guard watches the loop; the node must not be fenced, ping must answer, and the
@@ -230,6 +234,7 @@ def test_a_wide_tree_starts_its_branches_across_loop_turns_with_the_guard_on(nod
     assert set(s for s, _ in states(node).values()) == {"OSU"}
 
 
+@pytest.mark.serial  # a wall-clock bound on the loop: run alone (conftest.py)
 def test_a_start_up_and_a_stop_of_a_thousand_resources_keep_the_loop_turning(node):
     """1,000 resources in service; lkd stopped leaving them running, then started: the
     start-up handles each (here: a restore, there being no check to probe with) across
