@@ -546,6 +546,8 @@ static int write_commits(struct lk_node *node, const struct lk_plan *plan)
         next.check_failures_in_row = act->check_failures_in_row;
         next.local_recoveries = act->local_recoveries;
         next.stop_failed = act->stop_failed;
+        next.unable = act->unable;
+        next.not_configured = act->not_configured;
         snprintf(next.reason, sizeof(next.reason), "%s", act->text);
         r = lk_store_save_state(node->store, node->name, &next);
     }
