@@ -81,13 +81,14 @@ json_t *lk_params_json(const struct lk_params *p);
 
 /* Parses the full form (every name, value and mark validated, at most LK_PARAMS_MAX) into
  * p, which must be empty. NULL json is no parameters. 0 or -EINVAL with err (p empty). */
-int lk_params_from_json(const json_t *json, struct lk_params *p, char *err, size_t err_size);
+int lk_params_from_json(json_t *json, struct lk_params *p, char *err, size_t err_size);
 
 /* The form shown to people: {"name":"value" or "***"}. NULL on ENOMEM. */
 json_t *lk_params_public_json(const struct lk_params *p);
 
 /* The text shown in events and logs: "name=value other=***" (space-separated, in order;
- * "" without parameters), cut to size with "…" when longer. Returns buf. */
+ * "" without parameters), cut to size with "..." when longer; control bytes shown as ?. Returns
+ * buf. */
 char *lk_params_public_text(const struct lk_params *p, char *buf, size_t size);
 
 /* A helper file's name: a plain file name of 1..64 bytes of [A-Za-z0-9._-], not starting
