@@ -1130,7 +1130,8 @@ static bool config_params(struct conn *c, const json_t *args, const struct lk_re
 {
     json_t *set = json_object_get(args, "params");
     json_t *unset = json_object_get(args, "unset_params");
-    *ret_changed = set || unset;
+    json_t *marks = json_object_get(args, "secret_params");
+    *ret_changed = set || unset || marks;
     if (!*ret_changed) {
         return true;
     }
@@ -1155,8 +1156,19 @@ static bool config_params(struct conn *c, const json_t *args, const struct lk_re
         r = lk_params_set(next, x->name, x->value, x->secret, err, sizeof(err));
     }
     lk_params_free(&given);
-    if (r == 0 && unset && !json_is_array(unset)) {
-        r = lk_fail_einval(err, sizeof(err), "unset_params must be a list of names");
+    if (r == 0 && ((unset && !json_is_array(unset)) || (marks && !json_is_array(marks)))) {
+        r = lk_fail_einval(err, sizeof(err), "unset_params and secret_params are lists of names");
+    }
+    size_t k;
+    json_t *m;
+    json_array_foreach(r == 0 ? marks : NULL, k, m)
+    {
+        const char *name = json_string_value(m);
+        if (!name || lk_params_mark_secret(next, name) < 0) {
+            r = lk_fail_einval(err, sizeof(err), "--secret %s: the resource has no such parameter",
+                               name ? name : "(not text)");
+            break;
+        }
     }
     size_t i;
     json_t *v;
