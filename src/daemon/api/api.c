@@ -1219,7 +1219,8 @@ static void h_config(struct conn *c, const json_t *args)
      * then the settings. */
     char shown[1024];
     lk_params_public_text(&files.params, shown, sizeof(shown));
-    int r = files.has_params ? lk_define_files(node, res->tag, &files, err, sizeof(err)) : 0;
+    bool params_changed = files.has_params;
+    int r = params_changed ? lk_define_files(node, res->tag, &files, err, sizeof(err)) : 0;
     lk_define_files_free(&files);
     if (r == 0) {
         r = lk_define_settings(node, res->tag, &next, info, err, sizeof(err));
@@ -1233,7 +1234,7 @@ static void h_config(struct conn *c, const json_t *args)
     if (changed[0]) {
         lk_eventlog_msg(node, res->tag, LK_MSG_RESOURCE_CONFIGURED, changed);
     }
-    if (files.has_params) {
+    if (params_changed) {
         lk_eventlog_msg(node, res->tag, LK_MSG_PARAMS_CHANGED, shown[0] ? shown : "(none)");
     }
     /* Monitoring on or off moves an in-service resource between ISP and ISU; new
