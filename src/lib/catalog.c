@@ -158,6 +158,10 @@ static const struct lk_catalog_entry catalog[] = {
         /* node, why */
         {LK_MSG_UNABLE_SKIPPED, LK_SEV_INFO, "unable-skipped",
          "node %s is unable to run the hierarchy (%s): skipped"},
+        /* the parameters as lk_params_public_text shows them: never a secret value */
+        {LK_MSG_PARAMS_CHANGED, LK_SEV_INFO, "params-changed", "parameters changed: %s"},
+        /* helper file names */
+        {LK_MSG_HELPER_UPDATED, LK_SEV_INFO, "helper-updated", "helper files replaced: %s"},
         /* peer, address */
         {LK_MSG_PATH_ALIVE, LK_SEV_INFO, "path-alive", "comm path to %s via %s is ALIVE"},
         /* peer, address, why */
