@@ -382,7 +382,7 @@ static void lk_store_open__creates_and_migrates(void **state)
     assert_int_equal(access(f->path, F_OK), 0);
     f->store = lk_store_close(f->store);
     assert_int_equal(raw_int(f->path, "PRAGMA application_id"), 0x4f4b4450);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                       " AND name IN ('resources', 'states', 'events', 'runs')"),
                      4);
@@ -408,7 +408,7 @@ static void lk_store_open__empty_file_is_a_fresh_database(void **state)
     assert_int_equal(count, 0);
     free(list);
     f->store = lk_store_close(f->store);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
 }
 
 static void lk_store_open__reopen_keeps_data(void **state)
@@ -420,7 +420,7 @@ static void lk_store_open__reopen_keeps_data(void **state)
     insert(f, &res);
     reopen_store(f);
     reopen_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
     struct lk_resource *back = load_one(f);
     assert_resource_equal(back, &res);
     free(back);
@@ -1004,7 +1004,9 @@ static void downgrade_to_4(struct fixture *f)
 {
     f->store = lk_store_close(f->store);
     raw_exec(f->path, "DROP INDEX events_severity; ALTER TABLE resources DROP COLUMN watch;"
-                      " ALTER TABLE resources DROP COLUMN kill_mode; PRAGMA user_version = 4");
+                      " ALTER TABLE resources DROP COLUMN kill_mode;"
+                      " ALTER TABLE resources DROP COLUMN quickchk_check;"
+                      " ALTER TABLE resources DROP COLUMN deepchk_check; PRAGMA user_version = 4");
 }
 
 /* Turns the fresh database at f->path back into the schema of version 3, as an lkd from
@@ -1052,7 +1054,7 @@ static void lk_store_open__migrates_version_2(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
     as_before_watch(&a);
     as_before_watch(&b);
     struct lk_extend *ext = NULL;
@@ -1117,7 +1119,7 @@ static void lk_store_open__migrates_version_3(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
     as_before_watch(&a);
     /* The state is kept; nothing is known to have failed to stop. */
     struct lk_resource *back = load_one(f);
@@ -1147,7 +1149,7 @@ static void lk_store_open__migrates_version_4(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
     /* Everything is kept; the new settings have their defaults. */
     as_before_watch(&a);
     struct lk_resource *back = load_one(f);

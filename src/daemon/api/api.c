@@ -28,6 +28,7 @@
 #include "incident.h"
 #include "inslist.h"
 #include "loopwatch.h"
+#include "probe.h"
 #include "proto.h"
 #include "roles.h"
 #include "scripts.h"
@@ -992,6 +993,36 @@ static void test_done(struct lk_run *run, const struct lk_result *result, const 
                               output ? output : "", output_len));
 }
 
+static void test_probe_done(struct lk_probe *probe, const struct lk_result *result,
+                            const char *output, size_t output_len, void *userdata)
+{
+    (void) probe;
+    test_done(NULL, result, output, output_len, userdata);
+}
+
+/* resource test of a check with a built-in spec: the probe lkd runs (io/probe.c), answered
+ * as a script's run is. Returns false after replying with an error. */
+static bool test_builtin(struct conn *c, const struct lk_resource *res, enum lk_action a,
+                         const char *spec, struct test_ctx *ctx)
+{
+    struct lk_node *node = c->api->node;
+    struct lk_probe_spec ps = {.timeout_usec = lk_scripts_timeout(res, a),
+                               .pidfile = res->settings.pidfile,
+                               .cgroups = node->cgroups,
+                               .tag = res->tag};
+    char err[LK_REASON_MAX];
+    int r = lk_checkspec_parse(spec, &ps.check, err, sizeof(err));
+    if (r == 0) {
+        r = lk_probe_start(node->loop, &ps, test_probe_done, ctx, NULL);
+    }
+    if (r < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "cannot run the built-in %s: %s", lk_action_name(a),
+                        strerror(-r));
+        return false;
+    }
+    return true;
+}
+
 static void h_test(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
@@ -1005,8 +1036,24 @@ static void h_test(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", action ? action : "");
         return;
     }
-    if (!res->has_script[a]) {
+    if (!lk_resource_has_check(res, a)) {
         api_reply_error(c, LK_EXIT_FAILED, "resource '%s' has no %s script", res->tag, action);
+        return;
+    }
+    const char *builtin = lk_resource_builtin_check(res, a);
+    if (builtin) {
+        struct test_ctx *tctx = calloc(1, sizeof(*tctx));
+        if (!tctx) {
+            api_reply_error(c, LK_EXIT_FAILED, "out of memory");
+            return;
+        }
+        tctx->conn = c;
+        if (!test_builtin(c, res, a, builtin, tctx)) {
+            free(tctx);
+            return;
+        }
+        c->test = tctx;
+        c->wait = WAIT_TEST;
         return;
     }
     struct test_ctx *ctx = calloc(1, sizeof(*ctx));

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "owners.h"
 #include "placement.h"
+#include "probe.h"
 #include "runner.h"
 #include "safeopen.h"
 #include "scripts.h"
@@ -452,8 +453,55 @@ static void run_finished(struct run_ctx *ctx, const struct lk_result *result, co
     free(ctx);
 }
 
+/* ------------------------------------------------------------ built-in checks */
+
+static void probe_done(struct lk_probe *probe, const struct lk_result *result, const char *output,
+                       size_t output_len, void *userdata)
+{
+    (void) probe;
+    run_done(NULL, result, output, output_len, userdata);
+}
+
+/* A check action (the start-up probe) of a resource with a built-in check spec: run inside
+ * lkd (io/probe.c) instead of the script, its end the way of a script's (run_done). */
+static void start_builtin(struct lk_node *node, struct lk_resource *res, enum lk_action action,
+                          const char *spec)
+{
+    lk_guardlink_exit_if_fenced(node);
+    struct run_ctx *ctx = calloc(1, sizeof(*ctx));
+    struct lk_probe_spec ps = {.timeout_usec = lk_scripts_timeout(res, action),
+                               .pidfile = res->settings.pidfile,
+                               .cgroups = node->cgroups,
+                               .tag = res->tag};
+    struct lk_result failed = {.outcome = LK_OUTCOME_EXEC_FAILED, .exec_errno = ENOMEM};
+    char err[LK_REASON_MAX];
+    if (!ctx) {
+        fprintf(stderr, "lkd: out of memory starting %s of '%s'\n", lk_action_name(action),
+                res->tag);
+        return;
+    }
+    ctx->node = node;
+    ctx->action = action;
+    ctx->start_ms = lk_now_ms();
+    snprintf(ctx->tag, sizeof(ctx->tag), "%s", res->tag);
+    int r = lk_checkspec_parse(spec, &ps.check, err, sizeof(err));
+    if (r == 0) {
+        r = lk_probe_start(node->loop, &ps, probe_done, ctx, NULL);
+    }
+    if (r < 0) {
+        failed.exec_errno = -r;
+        snprintf(failed.message, sizeof(failed.message), "%s", strerror(-r));
+        run_done_now(ctx, &failed, NULL, 0);
+    }
+}
+
 static void start_run(struct lk_node *node, struct lk_resource *res, enum lk_action action)
 {
+    const char *builtin = lk_resource_builtin_check(res, action);
+    if (builtin) {
+        start_builtin(node, res, action, builtin);
+        return;
+    }
     lk_guardlink_exit_if_fenced(node);
     struct run_ctx *ctx = calloc(1, sizeof(*ctx));
     struct lk_script_run *prep = malloc(sizeof(*prep));

@@ -29,6 +29,7 @@
 #include "eventlog.h"
 #include "executor.h"
 #include "guardlink.h"
+#include "probe.h"
 #include "procinfo.h"
 #include "runner.h"
 #include "safeopen.h"
@@ -50,6 +51,7 @@ struct watch {
     uint64_t due_usec[DEPTHS];
     uint64_t interval_usec[DEPTHS]; /* what the timer was armed with; 0 = not armed */
     struct lk_run *run[DEPTHS];
+    struct lk_probe *probe[DEPTHS]; /* a built-in check in flight (instead of run) */
     bool stale[DEPTHS];
     bool active;
 
@@ -370,13 +372,12 @@ static void watch_cgroup(struct watch *w, const struct lk_resource *res)
 
 /* ---------------------------------------------------------------- checks */
 
-static void check_done(struct lk_run *run, const struct lk_result *result, const char *output,
-                       size_t output_len, void *userdata)
+/* The end of check d of w, a script's run or a built-in probe: the engine hears it (unless
+ * it became stale), and the run's hold on the watch ends. */
+static void check_finished(struct watch *w, enum depth d, const struct lk_result *result,
+                           const char *output, size_t output_len)
 {
-    struct watch *w = userdata;
     struct lk_monitor *mon = w->mon;
-    enum depth d = w->run[DEEP] == run ? DEEP : QUICK;
-    w->run[d] = NULL;
     mon->running--;
     bool ignore = w->stale[d] || w->forgotten;
     w->stale[d] = false;
@@ -406,6 +407,51 @@ static void check_done(struct lk_run *run, const struct lk_result *result, const
         free(w->pidfile);
         free(w);
     }
+}
+
+static void check_done(struct lk_run *run, const struct lk_result *result, const char *output,
+                       size_t output_len, void *userdata)
+{
+    struct watch *w = userdata;
+    enum depth d = w->run[DEEP] == run ? DEEP : QUICK;
+    w->run[d] = NULL;
+    check_finished(w, d, result, output, output_len);
+}
+
+/* ---------------------------------------------------------------- built-in checks */
+
+static void probe_done(struct lk_probe *probe, const struct lk_result *result, const char *output,
+                       size_t output_len, void *userdata)
+{
+    struct watch *w = userdata;
+    enum depth d = w->probe[DEEP] == probe ? DEEP : QUICK;
+    w->probe[d] = NULL;
+    check_finished(w, d, result, output, output_len);
+}
+
+/* Runs res's built-in check spec for depth d inside lkd (io/probe.c) instead of a script:
+ * same timeout, and the result goes the scripts' way (check_finished). */
+static void start_probe(struct watch *w, enum depth d, const struct lk_resource *res,
+                        const char *spec)
+{
+    struct lk_monitor *mon = w->mon;
+    lk_guardlink_exit_if_fenced(mon->node);
+    struct lk_probe_spec ps = {.timeout_usec = lk_scripts_timeout(res, depth_action[d]),
+                               .pidfile = res->settings.pidfile,
+                               .cgroups = mon->node->cgroups,
+                               .tag = res->tag};
+    char err[LK_REASON_MAX];
+    if (lk_checkspec_parse(spec, &ps.check, err, sizeof(err)) < 0) {
+        return; /* validated when set: not reached */
+    }
+    struct lk_probe *probe = NULL;
+    w->open_handles++;
+    if (lk_probe_start(mon->node->loop, &ps, probe_done, w, &probe) < 0) {
+        w->open_handles--;
+        return;
+    }
+    w->probe[d] = probe;
+    mon->running++;
 }
 
 static void start_check(struct watch *w, enum depth d, const struct lk_resource *res)
@@ -441,8 +487,13 @@ static void on_tick(uv_timer_t *timer)
     if (!res || !w->active) {
         return;
     }
-    if (!w->run[d]) {
-        start_check(w, d, res);
+    const char *builtin = lk_resource_builtin_check(res, depth_action[d]);
+    if (!w->run[d] && !w->probe[d]) {
+        if (builtin) {
+            start_probe(w, d, res, builtin);
+        } else {
+            start_check(w, d, res);
+        }
     }
     /* Next due: one interval after this due time; ticks already missed are skipped. */
     uint64_t interval = w->interval_usec[d];
@@ -469,6 +520,10 @@ static void disarm(struct watch *w)
         if (w->run[d] && !w->stale[d]) {
             w->stale[d] = true;
             lk_run_abort(w->run[d]);
+        }
+        if (w->probe[d] && !w->stale[d]) {
+            w->stale[d] = true;
+            lk_probe_abort(w->probe[d]);
         }
     }
     unwatch_process(w);
@@ -526,7 +581,7 @@ static void sync_one(struct lk_monitor *mon, const char *tag, int busy)
     const uint64_t interval[DEPTHS] = {res->settings.quickchk_interval_usec,
                                        res->settings.deepchk_interval_usec};
     for (int d = 0; d < DEPTHS; d++) {
-        bool wanted = interval[d] > 0 && res->has_script[depth_action[d]];
+        bool wanted = interval[d] > 0 && lk_resource_has_check(res, depth_action[d]);
         if (!wanted) {
             uv_timer_stop(&w->timer[d]);
             w->interval_usec[d] = 0;
