@@ -372,6 +372,15 @@ static void watch_cgroup(struct watch *w, const struct lk_resource *res)
 
 /* ---------------------------------------------------------------- checks */
 
+/* Whether a sync could set up a watch that is not there yet: the pidfile's or the
+ * cgroup's. */
+static bool sync_may_arm(const struct watch *w, const struct lk_resource *res)
+{
+    bool pidfile = res->settings.pidfile[0] && res->settings.watch != LK_WATCH_NONE;
+    bool cgroup = w->mon->node->cgroups && res->settings.watch == LK_WATCH_CGROUP;
+    return (pidfile && !w->polling) || (cgroup && !w->cgw);
+}
+
 /* The end of check d of w, a script's run or a built-in probe: the engine hears it (unless
  * it became stale), and the run's hold on the watch ends. */
 static void check_finished(struct watch *w, enum depth d, const struct lk_result *result,
@@ -397,8 +406,11 @@ static void check_finished(struct watch *w, enum depth d, const struct lk_result
         char err[LK_REASON_MAX];
         (void) lk_executor_handle_detail(mon->node, &ev, detail, err, sizeof(err));
         free(detail);
-        /* A pidfile that was missing at restore may exist now. */
-        if (lk_result_ok(result) && lk_node_find(mon->node, tag)) {
+        /* A pidfile that was missing at restore may exist now, the application may have
+         * put its first process into the cgroup: a sync looks again, when either watch is
+         * still to be set up (a thousand checks a second must not each cost a sync). */
+        const struct lk_resource *res = lk_result_ok(result) ? lk_node_find(mon->node, tag) : NULL;
+        if (res && sync_may_arm(w, res)) {
             lk_monitor_sync(mon, tag);
         }
     }
