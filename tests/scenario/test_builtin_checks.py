@@ -279,6 +279,24 @@ exit 0
     wait_for(lambda: settled(node, "pc", "OSF"), what="pc OSF once the budget is spent")
 
 
+def test_process_check_without_pidfile_looks_at_the_cgroup(node):
+    assert node.status()["containment"]["on"] is True
+    m = node.marker()
+    restore = node.script(f"#!/bin/sh\nsetsid sleep {m} </dev/null >/dev/null 2>&1 &\n")
+    ok = node.script("#!/bin/sh\nexit 0\n")
+    node.create("cg", restore, ok, "--check", "process", "--watch", "none",
+                "--quickchk-interval", "0.2", "--local-recovery", "off")
+    assert settled(node, "cg", "ISP")
+    data = node.cli_json("resource", "test", "--tag", "cg", "--action", "quickchk")
+    assert data["ok"] and "the resource's cgroup holds a process" in data["output"], data
+    [pid] = [p for p, argv in ch.lkapp.proc_cmdlines().items() if argv == ["sleep", m]]
+    time.sleep(0.6)
+    assert 1500 not in numbers(node, "cg")
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: settled(node, "cg", "OSF"), what="cg OSF once its cgroup is empty")
+    assert "process: no process left in the resource's cgroup" in why(node, "cg")
+
+
 # ------------------------------------------------------------------ refusals
 
 
