@@ -337,6 +337,31 @@ def test_bad_specs_refused_one_line_nothing_changed(node):
         lis.close()
 
 
+def test_process_check_needs_a_pidfile_without_containment(make_node):
+    node = make_node("n1")
+    node.start()
+    node.stop()
+    conf = node.root / "etc" / "lk.conf"
+    conf.write_text(conf.read_text().replace("[node]\n", "[node]\ncontainment = off\n", 1))
+    node.start()
+    ok = node.script("#!/bin/sh\nexit 0\n")
+    before = node.snapshot()
+    p = node.create("np", ok, ok, "--check", "process", check=False)
+    line = one_line_error(p)
+    assert "the process check needs --pidfile or containment" in line, line
+    assert "off in lk.conf" in line, line
+    assert node.snapshot() == before
+    pf = node.work / "np.pid"
+    node.create("np", ok, ok, "--deepchk-check", "process", "--pidfile", str(pf), "--watch",
+                "pidfile")
+    before = node.snapshot()
+    p = node.cli("resource", "config", "--tag", "np", "--pidfile", "", "--watch", "none",
+                 check=False)
+    assert "the process check needs --pidfile" in one_line_error(p)
+    assert node.snapshot() == before
+    assert node.resource("np")["settings"]["pidfile"] == str(pf)
+
+
 def test_builtin_check_survives_a_restart_and_probes_at_start(node):
     lis = Listener()
     restores = node.work / "restores"

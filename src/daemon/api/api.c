@@ -151,6 +151,17 @@ static bool apply_settings(struct conn *c, const json_t *args, struct lk_setting
             used += n > 0 ? (size_t) n : 0;
         }
     }
+    /* The built-in process check looks at the pidfile's process, or without one at the
+     * cgroup: one of them must be there (docs/CHECKS.md). */
+    bool process =
+            strcmp(s->quickchk_check, "process") == 0 || strcmp(s->deepchk_check, "process") == 0;
+    if (process && !s->pidfile[0] && !c->api->node->cgroups) {
+        api_reply_error(c, LK_EXIT_USAGE,
+                        "the process check needs --pidfile or containment, which is off on "
+                        "this node (%s)",
+                        c->api->node->containment_why);
+        return false;
+    }
     return true;
 }
 
