@@ -1014,15 +1014,11 @@ static void test_probe_done(struct lk_probe *probe, const struct lk_result *resu
 /* resource test of a check with a built-in spec: the probe lkd runs (io/probe.c), answered
  * as a script's run is. Returns false after replying with an error. */
 static bool test_builtin(struct conn *c, const struct lk_resource *res, enum lk_action a,
-                         const char *spec, struct test_ctx *ctx)
+                         struct test_ctx *ctx)
 {
     struct lk_node *node = c->api->node;
-    struct lk_probe_spec ps = {.timeout_usec = lk_scripts_timeout(res, a),
-                               .pidfile = res->settings.pidfile,
-                               .cgroups = node->cgroups,
-                               .tag = res->tag};
-    char err[LK_REASON_MAX];
-    int r = lk_checkspec_parse(spec, &ps.check, err, sizeof(err));
+    struct lk_probe_spec ps;
+    int r = lk_probe_spec_for(&ps, res, a, node->cgroups);
     if (r == 0) {
         r = lk_probe_start(node->loop, &ps, test_probe_done, ctx, NULL);
     }
@@ -1051,15 +1047,14 @@ static void h_test(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_FAILED, "resource '%s' has no %s script", res->tag, action);
         return;
     }
-    const char *builtin = lk_resource_builtin_check(res, a);
-    if (builtin) {
+    if (lk_resource_builtin_check(res, a)) {
         struct test_ctx *tctx = calloc(1, sizeof(*tctx));
         if (!tctx) {
             api_reply_error(c, LK_EXIT_FAILED, "out of memory");
             return;
         }
         tctx->conn = c;
-        if (!test_builtin(c, res, a, builtin, tctx)) {
+        if (!test_builtin(c, res, a, tctx)) {
             free(tctx);
             return;
         }

@@ -381,15 +381,13 @@ static bool sync_may_arm(const struct watch *w, const struct lk_resource *res)
     return (pidfile && !w->polling) || (cgroup && !w->cgw);
 }
 
-/* The end of check d of w, a script's run or a built-in probe: the engine hears it (unless
- * it became stale), and the run's hold on the watch ends. */
-static void check_finished(struct watch *w, enum depth d, const struct lk_result *result,
-                           const char *output, size_t output_len)
+/* The end of check d of w, a script's run (check_done) or a built-in probe (probe_done):
+ * the engine hears it unless it is to be ignored (it became stale), and the run's hold on
+ * the watch ends. */
+static void report_check(struct watch *w, enum depth d, bool ignore, const struct lk_result *result,
+                         const char *output, size_t output_len)
 {
     struct lk_monitor *mon = w->mon;
-    mon->running--;
-    bool ignore = w->stale[d] || w->forgotten;
-    w->stale[d] = false;
     if (!ignore) {
         char tag[LK_TAG_MAX + 1];
         snprintf(tag, sizeof(tag), "%s", w->tag);
@@ -425,35 +423,40 @@ static void check_done(struct lk_run *run, const struct lk_result *result, const
                        size_t output_len, void *userdata)
 {
     struct watch *w = userdata;
+    struct lk_monitor *mon = w->mon;
     enum depth d = w->run[DEEP] == run ? DEEP : QUICK;
     w->run[d] = NULL;
-    check_finished(w, d, result, output, output_len);
+    mon->running--;
+    bool ignore = w->stale[d] || w->forgotten;
+    w->stale[d] = false;
+    report_check(w, d, ignore, result, output, output_len);
 }
 
 /* ---------------------------------------------------------------- built-in checks */
 
+/* A built-in check's end. Its result is lkd's own words, not a script's exit status: the
+ * resource's type has nothing to classify in it. */
 static void probe_done(struct lk_probe *probe, const struct lk_result *result, const char *output,
                        size_t output_len, void *userdata)
 {
     struct watch *w = userdata;
+    struct lk_monitor *mon = w->mon;
     enum depth d = w->probe[DEEP] == probe ? DEEP : QUICK;
     w->probe[d] = NULL;
-    check_finished(w, d, result, output, output_len);
+    mon->running--;
+    bool ignore = w->stale[d] || w->forgotten;
+    w->stale[d] = false;
+    report_check(w, d, ignore, result, output, output_len);
 }
 
-/* Runs res's built-in check spec for depth d inside lkd (io/probe.c) instead of a script:
- * same timeout, and the result goes the scripts' way (check_finished). */
-static void start_probe(struct watch *w, enum depth d, const struct lk_resource *res,
-                        const char *spec)
+/* Runs res's built-in check for depth d inside lkd (io/probe.c) instead of a script:
+ * same timeout, and the result goes the scripts' way (report_check). */
+static void start_probe(struct watch *w, enum depth d, const struct lk_resource *res)
 {
     struct lk_monitor *mon = w->mon;
     lk_guardlink_exit_if_fenced(mon->node);
-    struct lk_probe_spec ps = {.timeout_usec = lk_scripts_timeout(res, depth_action[d]),
-                               .pidfile = res->settings.pidfile,
-                               .cgroups = mon->node->cgroups,
-                               .tag = res->tag};
-    char err[LK_REASON_MAX];
-    if (lk_checkspec_parse(spec, &ps.check, err, sizeof(err)) < 0) {
+    struct lk_probe_spec ps;
+    if (lk_probe_spec_for(&ps, res, depth_action[d], mon->node->cgroups) < 0) {
         return; /* validated when set: not reached */
     }
     struct lk_probe *probe = NULL;
@@ -499,10 +502,9 @@ static void on_tick(uv_timer_t *timer)
     if (!res || !w->active) {
         return;
     }
-    const char *builtin = lk_resource_builtin_check(res, depth_action[d]);
     if (!w->run[d] && !w->probe[d]) {
-        if (builtin) {
-            start_probe(w, d, res, builtin);
+        if (lk_resource_builtin_check(res, depth_action[d])) {
+            start_probe(w, d, res);
         } else {
             start_check(w, d, res);
         }

@@ -30,6 +30,7 @@
 
 #include "procinfo.h"
 #include "safeopen.h"
+#include "scripts.h"
 
 #define PIDFILE_READ_MAX 31
 #define OUTPUT_MAX       512
@@ -401,6 +402,25 @@ static void look_at_process(struct lk_probe *p, const struct lk_probe_spec *spec
 }
 
 /* ---------------------------------------------------------------- lifecycle */
+
+int lk_probe_spec_for(struct lk_probe_spec *ret, const struct lk_resource *res,
+                      enum lk_action action, const struct lk_cgroups *cgroups)
+{
+    const char *text = lk_resource_builtin_check(res, action);
+    if (!text) {
+        return -ENOENT;
+    }
+    struct lk_probe_spec ps = {.timeout_usec = lk_scripts_timeout(res, action),
+                               .pidfile = res->settings.pidfile,
+                               .cgroups = cgroups,
+                               .tag = res->tag};
+    char err[512];
+    if (lk_checkspec_parse(text, &ps.check, err, sizeof(err)) < 0) {
+        return -EINVAL;
+    }
+    *ret = ps;
+    return 0;
+}
 
 int lk_probe_start(uv_loop_t *loop, const struct lk_probe_spec *spec, lk_probe_done_cb cb,
                    void *userdata, struct lk_probe **ret_probe)

@@ -10,6 +10,7 @@
 
 #include "cgroup.h"
 #include "checkspec.h"
+#include "resource.h"
 #include "result.h"
 
 struct lk_probe;
@@ -23,6 +24,13 @@ struct lk_probe_spec {
     const struct lk_cgroups *cgroups;
     const char *tag;
 };
+
+/* Fills *ret for res's built-in check of action (quickchk or deepchk): the SPEC parsed, the
+ * timeout a script of that check would get, res's pidfile and tag (borrowed from res), and
+ * cgroups (NULL: containment off). Returns 0, -ENOENT when res has no built-in check for
+ * action, or -EINVAL for a SPEC that does not parse (lk_settings_set refuses those). */
+int lk_probe_spec_for(struct lk_probe_spec *ret, const struct lk_resource *res,
+                      enum lk_action action, const struct lk_cgroups *cgroups);
 
 /* Called exactly once per started probe, from the loop, on a later iteration than
  * lk_probe_start's; result and output (output_len bytes, not NUL-terminated) are borrowed
