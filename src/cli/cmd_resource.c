@@ -22,7 +22,7 @@
 #include "params.h"
 #include "resource.h"
 
-#define N_SETTINGS 17
+#define N_SETTINGS 19
 
 /* The options most verbs share, with their help (help.c). */
 #define TAG_OPT(what)                                                                              \
@@ -40,18 +40,30 @@
         .help = "restore, remove, quickchk, deepchk or recover", .required = true                  \
     }
 
-/* The options every create/config accepts: the settings of SPEC §6. */
+/* The options every create/config accepts: the settings of SPEC §6, and --check, the short
+ * name of --quickchk-check (docs/CHECKS.md). */
 static size_t add_setting_opts(struct lk_opt *opts, size_t n)
 {
     for (size_t i = 0; lk_settings_keys[i]; i++) {
         opts[n++] = lk_help_setting_opt(lk_settings_keys[i]);
     }
+    opts[n++] = (struct lk_opt){
+            .name = "check",
+            .has_value = true,
+            .arg = "SPEC",
+            .help = "the quick check lkd runs itself, no script: tcp:HOST:PORT, "
+                    "http://HOST:PORT/PATH[=STATUS][~BODY] or process (= --quickchk-check)",
+            .dflt = "none"};
     return n;
 }
 
 static json_t *settings_json(struct lk_opt *opts, size_t n_opts)
 {
     json_t *settings = json_object();
+    struct lk_opt *check = lk_args_get(opts, n_opts, "check");
+    if (check && check->value) {
+        json_object_set_new(settings, "quickchk-check", json_string(check->value));
+    }
     for (size_t i = 0; lk_settings_keys[i]; i++) {
         struct lk_opt *o = lk_args_get(opts, n_opts, lk_settings_keys[i]);
         if (o && o->value) {

@@ -115,6 +115,11 @@ static const struct setting_help resource_settings[] = {
          "how the death of its application is noticed between checks"},
         {"kill-mode", "control-group|process|none", NULL,
          "what is killed when a remove has run (systemd's KillMode)"},
+        {"quickchk-check", "SPEC", NULL,
+         "a quick check lkd runs itself instead of the script: tcp:HOST:PORT, "
+         "http://HOST:PORT/PATH[=STATUS][~BODY] or process; empty: none"},
+        {"deepchk-check", "SPEC", NULL,
+         "a deep check lkd runs itself instead of the script (as --quickchk-check)"},
 };
 
 static const struct setting_help cluster_settings[] = {
@@ -162,6 +167,7 @@ const char *lk_help_value_note(const char *key, const char *value)
         return "auto (the number of nodes - 1, at least 1)";
     }
     if (empty && (strcmp(key, "pidfile") == 0 || strcmp(key, "witness") == 0 ||
+                  strcmp(key, "quickchk-check") == 0 || strcmp(key, "deepchk-check") == 0 ||
                   strcmp(key, "fence-script") == 0)) {
         return "none";
     }

@@ -121,6 +121,13 @@ static json_t *settings_json(const struct lk_settings *s, bool *ok)
         enum_json(timeout_n, LK_TIMEOUT_ACTION_COUNT, (int) s->monitor_timeout_action), ok);
     put(o, "init", enum_json(init_n, LK_INIT_COUNT, (int) s->init), ok);
     put(o, "pidfile", json_string(s->pidfile), ok);
+    /* Built-in checks: the engine's start-up probe looks at whether there is one. */
+    if (s->quickchk_check[0]) {
+        put(o, "quickchk_check", json_string(s->quickchk_check), ok);
+    }
+    if (s->deepchk_check[0]) {
+        put(o, "deepchk_check", json_string(s->deepchk_check), ok);
+    }
     return o;
 }
 
@@ -685,6 +692,12 @@ static int parse_settings(struct dec *d, const json_t *o, struct lk_settings *s)
     TRY(get_enum(d, o, "init", init_n, LK_INIT_COUNT, false, &e));
     s->init = (enum lk_init) e;
     TRY(get_copy(d, o, "pidfile", s->pidfile, sizeof(s->pidfile)));
+    if (json_object_get(o, "quickchk_check")) {
+        TRY(get_copy(d, o, "quickchk_check", s->quickchk_check, sizeof(s->quickchk_check)));
+    }
+    if (json_object_get(o, "deepchk_check")) {
+        TRY(get_copy(d, o, "deepchk_check", s->deepchk_check, sizeof(s->deepchk_check)));
+    }
     return 0;
 }
 

@@ -796,13 +796,14 @@ bool lk_engine_would_cycle(const struct lk_view *view, const char *parent, const
     return cycle;
 }
 
-/* The check used to find out at start-up whether the application already runs. */
+/* The check used to find out at start-up whether the application already runs: a script
+ * or a built-in check. */
 static enum lk_action probe_action(const struct lk_resource *res)
 {
-    if (res->has_script[LK_ACTION_QUICKCHK]) {
+    if (lk_resource_has_check(res, LK_ACTION_QUICKCHK)) {
         return LK_ACTION_QUICKCHK;
     }
-    if (res->has_script[LK_ACTION_DEEPCHK]) {
+    if (lk_resource_has_check(res, LK_ACTION_DEEPCHK)) {
         return LK_ACTION_DEEPCHK;
     }
     return LK_ACTION_NONE;

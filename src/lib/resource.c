@@ -184,6 +184,8 @@ const char *const lk_settings_keys[] = {
         "init",
         "watch",
         "kill-mode",
+        "quickchk-check",
+        "deepchk-check",
         NULL,
 };
 
@@ -373,6 +375,17 @@ int lk_settings_set(struct lk_settings *s, const char *key, const char *value, c
         }
         return 0;
     }
+    if (strcmp(key, "quickchk-check") == 0 || strcmp(key, "deepchk-check") == 0) {
+        struct lk_checkspec spec;
+        char why[LK_REASON_MAX];
+        if (lk_checkspec_parse(value, &spec, why, sizeof(why)) < 0) {
+            snprintf(err, err_size, "%s: %s", key, why);
+            return -EINVAL;
+        }
+        char *dst = key[0] == 'q' ? s->quickchk_check : s->deepchk_check;
+        snprintf(dst, LK_CHECKSPEC_MAX + 1, "%s", value);
+        return 0;
+    }
     bool printable = true;
     for (const char *p = key; *p; p++) {
         printable = printable && (unsigned char) *p >= 0x20 && *p != 0x7f;
@@ -427,6 +440,10 @@ const char *lk_settings_get(const struct lk_settings *s, const char *key, char *
         snprintf(buf, size, "%s", lk_watch_name(s->watch));
     } else if (strcmp(key, "kill-mode") == 0) {
         snprintf(buf, size, "%s", lk_kill_mode_name(s->kill_mode));
+    } else if (strcmp(key, "quickchk-check") == 0) {
+        snprintf(buf, size, "%s", s->quickchk_check);
+    } else if (strcmp(key, "deepchk-check") == 0) {
+        snprintf(buf, size, "%s", s->deepchk_check);
     } else {
         return NULL;
     }
@@ -457,6 +474,20 @@ bool lk_settings_is_default(const struct lk_settings *s, const char *key)
     const char *va = lk_settings_get(s, key, a, sizeof(a));
     const char *vb = lk_settings_get(&d, key, b, sizeof(b));
     return va && vb && strcmp(va, vb) == 0;
+}
+
+const char *lk_resource_builtin_check(const struct lk_resource *res, enum lk_action action)
+{
+    const char *spec = action == LK_ACTION_QUICKCHK  ? res->settings.quickchk_check
+                       : action == LK_ACTION_DEEPCHK ? res->settings.deepchk_check
+                                                     : NULL;
+    return spec && spec[0] ? spec : NULL;
+}
+
+bool lk_resource_has_check(const struct lk_resource *res, enum lk_action action)
+{
+    return ((unsigned) action < LK_ACTION_COUNT && res->has_script[action]) ||
+           lk_resource_builtin_check(res, action) != NULL;
 }
 
 uint32_t lk_resource_recoveries_in_window(const struct lk_resource *res, uint64_t now_usec)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "action.h"
+#include "checkspec.h"
 #include "validate.h"
 
 enum lk_state {
@@ -100,6 +101,10 @@ struct lk_settings {
     char pidfile[LK_PIDFILE_MAX];
     enum lk_watch watch;
     enum lk_kill_mode kill_mode;
+    /* Built-in checks (checkspec.h): run by lkd itself instead of the quickchk or deepchk
+     * script; "" = none (the script, if any, runs). */
+    char quickchk_check[LK_CHECKSPEC_MAX + 1];
+    char deepchk_check[LK_CHECKSPEC_MAX + 1];
 };
 
 struct lk_resource {
@@ -137,6 +142,14 @@ struct lk_resource {
     uint64_t recovery_at_usec[LK_RECOVERY_HISTORY];
     uint32_t recovery_head;
 };
+
+/* Whether res has a check for action (quickchk or deepchk): its script or a built-in check.
+ * The engine and the monitor ask this, not has_script, which says which scripts exist. */
+bool lk_resource_has_check(const struct lk_resource *res, enum lk_action action);
+
+/* The built-in check that replaces action's script (quickchk or deepchk), or NULL when
+ * there is none and the script, if any, runs. */
+const char *lk_resource_builtin_check(const struct lk_resource *res, enum lk_action action);
 
 /* Local recoveries that started within the resource's recovery window before now. */
 uint32_t lk_resource_recoveries_in_window(const struct lk_resource *res, uint64_t now_usec);

@@ -22,7 +22,8 @@ COMMANDS = ("lkcli", "lkstart", "lkstop", "ins_list", "lk_err", "lkd", "lkguard"
 RESOURCE_SETTINGS = ("quickchk-interval", "deepchk-interval", "quickchk-timeout",
                      "deepchk-timeout", "check-failures", "local-recovery", "max-recoveries",
                      "recovery-window", "switchback", "monitor-timeout-action", "action-timeout",
-                     "start-grace", "pidfile", "monitor", "init", "watch", "kill-mode")
+                     "start-grace", "pidfile", "monitor", "init", "watch", "kill-mode",
+                     "quickchk-check", "deepchk-check")
 
 
 def version():

@@ -1221,6 +1221,45 @@ static void lk_store_open__migrates_version_4(void **state)
     free(back);
 }
 
+/* Migration 7 (issue 13): the built-in checks' columns, '' for the resources from before;
+ * a resource's checks are written and read back; a check the database holds that is not a
+ * valid SPEC (written by hand) is refused at load with the resource named. */
+static void lk_store_open__migrates_version_6(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource a;
+    make_resource(&a, "app1", "app1-id");
+    insert(f, &a);
+    f->store = lk_store_close(f->store);
+    raw_exec(f->path, "ALTER TABLE resources DROP COLUMN quickchk_check;"
+                      " ALTER TABLE resources DROP COLUMN deepchk_check; PRAGMA user_version = 6");
+
+    open_store(f);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
+    struct lk_resource *back = load_one(f);
+    assert_resource_equal(back, &a);
+    assert_string_equal(back->settings.quickchk_check, "");
+    assert_string_equal(back->settings.deepchk_check, "");
+    free(back);
+
+    snprintf(a.settings.quickchk_check, sizeof(a.settings.quickchk_check), "tcp:[::1]:8080");
+    snprintf(a.settings.deepchk_check, sizeof(a.settings.deepchk_check), "%s",
+             "http://127.0.0.1/health=204~up");
+    assert_int_equal(lk_store_save_settings(f->store, &a), 0);
+    reopen_store(f);
+    back = load_one(f);
+    assert_resource_equal(back, &a);
+    free(back);
+
+    f->store = lk_store_close(f->store);
+    raw_exec(f->path, "UPDATE resources SET quickchk_check = 'tcp:nowhere:1'");
+    open_store(f);
+    struct lk_resource **list = NULL;
+    size_t count = 0;
+    assert_int_equal(lk_store_load(f->store, NODE, &list, &count), -EINVAL);
+}
+
 static void lk_store_set_extend__errors_first(void **state)
 {
     struct fixture *f = *state;
@@ -1678,6 +1717,7 @@ int main(void)
             T(lk_store_open__migrates_version_3),
             T(lk_store_open__migrates_version_4),
             T(lk_store_open__migrates_version_7),
+            T(lk_store_open__migrates_version_6),
             T(lk_store_set_extend__errors_first),
             T(lk_store_set_extend__unique_priority_and_order),
             T(lk_store_load_extends__invalid_rows),

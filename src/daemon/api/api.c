@@ -29,6 +29,7 @@
 #include "inslist.h"
 #include "loopwatch.h"
 #include "paramfile.h"
+#include "probe.h"
 #include "proto.h"
 #include "restype.h"
 #include "roles.h"
@@ -153,6 +154,17 @@ static bool apply_settings(struct conn *c, const json_t *args, struct lk_setting
                              value);
             used += n > 0 ? (size_t) n : 0;
         }
+    }
+    /* The built-in process check looks at the pidfile's process, or without one at the
+     * cgroup: one of them must be there (docs/CHECKS.md). */
+    bool process =
+            strcmp(s->quickchk_check, "process") == 0 || strcmp(s->deepchk_check, "process") == 0;
+    if (process && !s->pidfile[0] && !c->api->node->cgroups) {
+        api_reply_error(c, LK_EXIT_USAGE,
+                        "the process check needs --pidfile or containment, which is off on "
+                        "this node (%s)",
+                        c->api->node->containment_why);
+        return false;
     }
     return true;
 }
@@ -1327,6 +1339,32 @@ static void test_done(struct lk_run *run, const struct lk_result *result, const 
                            output ? output : "", output_len));
 }
 
+static void test_probe_done(struct lk_probe *probe, const struct lk_result *result,
+                            const char *output, size_t output_len, void *userdata)
+{
+    (void) probe;
+    test_done(NULL, result, output, output_len, userdata);
+}
+
+/* resource test of a check with a built-in spec: the probe lkd runs (io/probe.c), answered
+ * as a script's run is. Returns false after replying with an error. */
+static bool test_builtin(struct conn *c, const struct lk_resource *res, enum lk_action a,
+                         struct test_ctx *ctx)
+{
+    struct lk_node *node = c->api->node;
+    struct lk_probe_spec ps;
+    int r = lk_probe_spec_for(&ps, res, a, node->cgroups);
+    if (r == 0) {
+        r = lk_probe_start(node->loop, &ps, test_probe_done, ctx, NULL);
+    }
+    if (r < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "cannot run the built-in %s: %s", lk_action_name(a),
+                        strerror(-r));
+        return false;
+    }
+    return true;
+}
+
 static void h_test(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
@@ -1340,8 +1378,23 @@ static void h_test(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", action ? action : "");
         return;
     }
-    if (!res->has_script[a]) {
+    if (!lk_resource_has_check(res, a)) {
         api_reply_error(c, LK_EXIT_FAILED, "resource '%s' has no %s script", res->tag, action);
+        return;
+    }
+    if (lk_resource_builtin_check(res, a)) {
+        struct test_ctx *tctx = calloc(1, sizeof(*tctx));
+        if (!tctx) {
+            api_reply_error(c, LK_EXIT_FAILED, "out of memory");
+            return;
+        }
+        tctx->conn = c;
+        if (!test_builtin(c, res, a, tctx)) {
+            free(tctx);
+            return;
+        }
+        c->test = tctx;
+        c->wait = WAIT_TEST;
         return;
     }
     struct test_ctx *ctx = calloc(1, sizeof(*ctx));

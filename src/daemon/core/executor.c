@@ -31,6 +31,7 @@
 #include "owners.h"
 #include "placement.h"
 #include "restype.h"
+#include "probe.h"
 #include "runner.h"
 #include "safeopen.h"
 
@@ -363,8 +364,9 @@ static void run_done_now(struct run_ctx *ctx, const struct lk_result *result, co
     run_finished(ctx, result, output, output_len);
 }
 
-static void run_done(struct lk_run *run, const struct lk_result *result, const char *output,
-                     size_t output_len, void *userdata)
+/* A run's end: at once, or queued for its turn (the work queue across loop turns). */
+static void queue_done(struct run_ctx *ctx, const struct lk_result *result, const char *output,
+                       size_t output_len)
 {
     struct run_ctx *ctx = userdata;
     /* What the run means is the resource's type's to say (an OCF agent's 7, 5, 190...),
@@ -396,6 +398,13 @@ static void run_done(struct lk_run *run, const struct lk_result *result, const c
     }
     it->output_len = output_len;
     enqueue(ctx->node, it);
+}
+
+static void run_done(struct lk_run *run, const struct lk_result *result, const char *output,
+                     size_t output_len, void *userdata)
+{
+    (void) run;
+    queue_done(userdata, result, output, output_len);
 }
 
 static void run_finished(struct run_ctx *ctx, const struct lk_result *result, const char *output,
@@ -510,6 +519,56 @@ static void start_run(struct lk_node *node, struct lk_resource *res, enum lk_act
         failed.exec_errno = -r;
         snprintf(failed.message, sizeof(failed.message), "%s", strerror(-r));
         run_done_now(ctx, &failed, NULL, 0);
+    }
+}
+
+/* ------------------------------------------------------------ built-in checks */
+
+/* A built-in check's end. Its result is lkd's own words, not a script's exit status: the
+ * resource's type has nothing to classify in it (run_done's path after that). */
+static void probe_done(struct lk_probe *probe, const struct lk_result *result, const char *output,
+                       size_t output_len, void *userdata)
+{
+    (void) probe;
+    queue_done(userdata, result, output, output_len);
+}
+
+/* A check action (the start-up probe) of a resource with a built-in check spec: run inside
+ * lkd (io/probe.c) instead of the script, its end the way of a script's (run_done). */
+static void start_builtin(struct lk_node *node, struct lk_resource *res, enum lk_action action)
+{
+    lk_guardlink_exit_if_fenced(node);
+    struct run_ctx *ctx = calloc(1, sizeof(*ctx));
+    struct lk_probe_spec ps;
+    struct lk_result failed = {.outcome = LK_OUTCOME_EXEC_FAILED, .exec_errno = ENOMEM};
+    if (!ctx) {
+        fprintf(stderr, "lkd: out of memory starting %s of '%s'\n", lk_action_name(action),
+                res->tag);
+        return;
+    }
+    ctx->node = node;
+    ctx->action = action;
+    ctx->start_ms = lk_now_ms();
+    snprintf(ctx->tag, sizeof(ctx->tag), "%s", res->tag);
+    int r = lk_probe_spec_for(&ps, res, action, node->cgroups);
+    if (r == 0) {
+        r = lk_probe_start(node->loop, &ps, probe_done, ctx, NULL);
+    }
+    if (r < 0) {
+        failed.exec_errno = -r;
+        snprintf(failed.message, sizeof(failed.message), "%s", strerror(-r));
+        run_done_now(ctx, &failed, NULL, 0);
+    }
+}
+
+/* Runs action of res: a check with a built-in check spec inside lkd, anything else through
+ * the resource's type (start_run). */
+static void start_action(struct lk_node *node, struct lk_resource *res, enum lk_action action)
+{
+    if (lk_resource_builtin_check(res, action)) {
+        start_builtin(node, res, action);
+    } else {
+        start_run(node, res, action);
     }
 }
 
@@ -656,7 +715,7 @@ static int apply(struct lk_node *node, const struct lk_plan *plan, const char *d
             it->action = act->action;
             enqueue(node, it); /* its resource is pending already (step 1) */
         } else {
-            start_run(node, res, act->action);
+            start_action(node, res, act->action);
         }
     }
 
@@ -774,7 +833,7 @@ static void do_item(struct lk_node *node, struct item *it)
     case ITEM_RUN: {
         struct lk_resource *res = lk_node_find(node, it->tag);
         if (res) {
-            start_run(node, res, it->action);
+            start_action(node, res, it->action);
         }
         break;
     }

@@ -29,6 +29,7 @@
 #include "eventlog.h"
 #include "executor.h"
 #include "guardlink.h"
+#include "probe.h"
 #include "procinfo.h"
 #include "restype.h"
 #include "runner.h"
@@ -50,6 +51,7 @@ struct watch {
     uint64_t due_usec[DEPTHS];
     uint64_t interval_usec[DEPTHS]; /* what the timer was armed with; 0 = not armed */
     struct lk_run *run[DEPTHS];
+    struct lk_probe *probe[DEPTHS]; /* a built-in check in flight (instead of run) */
     bool stale[DEPTHS];
     bool active;
 
@@ -370,6 +372,53 @@ static void watch_cgroup(struct watch *w, const struct lk_resource *res)
 
 /* ---------------------------------------------------------------- checks */
 
+/* Whether a sync could set up a watch that is not there yet: the pidfile's or the
+ * cgroup's. */
+static bool sync_may_arm(const struct watch *w, const struct lk_resource *res)
+{
+    bool pidfile = res->settings.pidfile[0] && res->settings.watch != LK_WATCH_NONE;
+    bool cgroup = w->mon->node->cgroups && res->settings.watch == LK_WATCH_CGROUP;
+    return (pidfile && !w->polling) || (cgroup && !w->cgw);
+}
+
+/* The end of check d of w, a script's run (check_done) or a built-in probe (probe_done):
+ * the engine hears it unless it is to be ignored (it became stale), and the run's hold on
+ * the watch ends. */
+static void report_check(struct watch *w, enum depth d, bool ignore, const struct lk_result *result,
+                         const char *output, size_t output_len)
+{
+    struct lk_monitor *mon = w->mon;
+    if (!ignore) {
+        char tag[LK_TAG_MAX + 1];
+        snprintf(tag, sizeof(tag), "%s", w->tag);
+        struct lk_event ev = {.type = LK_EV_CHECK_FINISHED,
+                              .tag = tag,
+                              .action = depth_action[d],
+                              .result = *result,
+                              .now_usec = lk_mono_usec()};
+        lk_bus_ran(mon->node->bus, &(struct lk_bus_run){.tag = tag,
+                                                        .action = lk_action_name(depth_action[d]),
+                                                        .check = true,
+                                                        .result = result});
+        char *detail = !lk_result_ok(result) && output_len ? strndup(output, output_len) : NULL;
+        char err[LK_REASON_MAX];
+        (void) lk_executor_handle_detail(mon->node, &ev, detail, err, sizeof(err));
+        free(detail);
+        /* A pidfile that was missing at restore may exist now, the application may have
+         * put its first process into the cgroup: a sync looks again, when either watch is
+         * still to be set up (a thousand checks a second must not each cost a sync). */
+        const struct lk_resource *res = lk_result_ok(result) ? lk_node_find(mon->node, tag) : NULL;
+        if (res && sync_may_arm(w, res)) {
+            lk_monitor_sync(mon, tag);
+        }
+    }
+    /* The run's hold on the watch ends here. */
+    if (--w->open_handles == 0) {
+        free(w->pidfile);
+        free(w);
+    }
+}
+
 static void check_done(struct lk_run *run, const struct lk_result *result, const char *output,
                        size_t output_len, void *userdata)
 {
@@ -387,33 +436,44 @@ static void check_done(struct lk_run *run, const struct lk_result *result, const
     if (res) {
         lk_type_classify(res, depth_action[d], 0, &classified, output, output_len);
     }
-    result = &classified;
-    if (!ignore) {
-        char tag[LK_TAG_MAX + 1];
-        snprintf(tag, sizeof(tag), "%s", w->tag);
-        struct lk_event ev = {.type = LK_EV_CHECK_FINISHED,
-                              .tag = tag,
-                              .action = depth_action[d],
-                              .result = *result,
-                              .now_usec = lk_mono_usec()};
-        lk_bus_ran(mon->node->bus, &(struct lk_bus_run){.tag = tag,
-                                                        .action = lk_action_name(depth_action[d]),
-                                                        .check = true,
-                                                        .result = result});
-        char *detail = !lk_result_ok(result) && output_len ? strndup(output, output_len) : NULL;
-        char err[LK_REASON_MAX];
-        (void) lk_executor_handle_detail(mon->node, &ev, detail, err, sizeof(err));
-        free(detail);
-        /* A pidfile that was missing at restore may exist now. */
-        if (lk_result_ok(result) && lk_node_find(mon->node, tag)) {
-            lk_monitor_sync(mon, tag);
-        }
+    report_check(w, d, ignore, &classified, output, output_len);
+}
+
+/* ---------------------------------------------------------------- built-in checks */
+
+/* A built-in check's end. Its result is lkd's own words, not a script's exit status: the
+ * resource's type has nothing to classify in it. */
+static void probe_done(struct lk_probe *probe, const struct lk_result *result, const char *output,
+                       size_t output_len, void *userdata)
+{
+    struct watch *w = userdata;
+    struct lk_monitor *mon = w->mon;
+    enum depth d = w->probe[DEEP] == probe ? DEEP : QUICK;
+    w->probe[d] = NULL;
+    mon->running--;
+    bool ignore = w->stale[d] || w->forgotten;
+    w->stale[d] = false;
+    report_check(w, d, ignore, result, output, output_len);
+}
+
+/* Runs res's built-in check for depth d inside lkd (io/probe.c) instead of a script:
+ * same timeout, and the result goes the scripts' way (report_check). */
+static void start_probe(struct watch *w, enum depth d, const struct lk_resource *res)
+{
+    struct lk_monitor *mon = w->mon;
+    lk_guardlink_exit_if_fenced(mon->node);
+    struct lk_probe_spec ps;
+    if (lk_probe_spec_for(&ps, res, depth_action[d], mon->node->cgroups) < 0) {
+        return; /* validated when set: not reached */
     }
-    /* The run's hold on the watch ends here. */
-    if (--w->open_handles == 0) {
-        free(w->pidfile);
-        free(w);
+    struct lk_probe *probe = NULL;
+    w->open_handles++;
+    if (lk_probe_start(mon->node->loop, &ps, probe_done, w, &probe) < 0) {
+        w->open_handles--;
+        return;
     }
+    w->probe[d] = probe;
+    mon->running++;
 }
 
 static void start_check(struct watch *w, enum depth d, const struct lk_resource *res)
@@ -459,8 +519,12 @@ static void on_tick(uv_timer_t *timer)
     if (!res || !w->active) {
         return;
     }
-    if (!w->run[d]) {
-        start_check(w, d, res);
+    if (!w->run[d] && !w->probe[d]) {
+        if (lk_resource_builtin_check(res, depth_action[d])) {
+            start_probe(w, d, res);
+        } else {
+            start_check(w, d, res);
+        }
     }
     /* Next due: one interval after this due time; ticks already missed are skipped. */
     uint64_t interval = w->interval_usec[d];
@@ -487,6 +551,10 @@ static void disarm(struct watch *w)
         if (w->run[d] && !w->stale[d]) {
             w->stale[d] = true;
             lk_run_abort(w->run[d]);
+        }
+        if (w->probe[d] && !w->stale[d]) {
+            w->stale[d] = true;
+            lk_probe_abort(w->probe[d]);
         }
     }
     unwatch_process(w);
@@ -544,7 +612,7 @@ static void sync_one(struct lk_monitor *mon, const char *tag, int busy)
     const uint64_t interval[DEPTHS] = {res->settings.quickchk_interval_usec,
                                        res->settings.deepchk_interval_usec};
     for (int d = 0; d < DEPTHS; d++) {
-        bool wanted = interval[d] > 0 && res->has_script[depth_action[d]];
+        bool wanted = interval[d] > 0 && lk_resource_has_check(res, depth_action[d]);
         if (!wanted) {
             uv_timer_stop(&w->timer[d]);
             w->interval_usec[d] = 0;

@@ -537,6 +537,8 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
     copy_text(s->pidfile, sizeof(s->pidfile), st, c++);
     const char *watch = (const char *) sqlite3_column_text(st, c++);
     const char *kill_mode = (const char *) sqlite3_column_text(st, c++);
+    const char *quick_check = (const char *) sqlite3_column_text(st, c++);
+    const char *deep_check = (const char *) sqlite3_column_text(st, c++);
     const char *state = (const char *) sqlite3_column_text(st, c++);
     copy_text(res->reason, sizeof(res->reason), st, c++);
     const char *pending = (const char *) sqlite3_column_text(st, c++);
@@ -564,6 +566,11 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
         bad = "invalid watch";
     } else if (lk_kill_mode_from_name(kill_mode, &s->kill_mode) < 0) {
         bad = "invalid kill-mode";
+    } else if (lk_settings_set(s, "quickchk-check", quick_check ? quick_check : "", verr,
+                               sizeof(verr)) < 0 ||
+               lk_settings_set(s, "deepchk-check", deep_check ? deep_check : "", verr,
+                               sizeof(verr)) < 0) {
+        bad = verr;
     } else if (lk_settings_check(s, verr, sizeof(verr)) < 0) {
         bad = verr;
     } else if (lk_state_from_name(state, &res->state) < 0) {
@@ -589,7 +596,7 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
     " r.deepchk_interval_us, r.quickchk_timeout_us, r.deepchk_timeout_us,"                         \
     " r.action_timeout_us, r.start_grace_us, r.recovery_window_us, r.check_failures,"              \
     " r.max_recoveries, r.local_recovery, r.monitor, r.switchback, r.monitor_timeout_action,"      \
-    " r.init, r.pidfile, r.watch, r.kill_mode, "
+    " r.init, r.pidfile, r.watch, r.kill_mode, r.quickchk_check, r.deepchk_check, "
 
 /* Only the resources extended to the node, with the node's state. */
 #define LOAD_SQL                                                                                   \
@@ -703,6 +710,8 @@ static int bind_settings(sqlite3_stmt *st, int first, const struct lk_settings *
     sqlite3_bind_text(st, i++, s->pidfile, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, i++, lk_watch_name(s->watch), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, i++, lk_kill_mode_name(s->kill_mode), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, s->quickchk_check, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, s->deepchk_check, -1, SQLITE_STATIC);
     return i;
 }
 
@@ -735,7 +744,8 @@ int lk_store_insert(struct lk_store *store, const char *node, const struct lk_re
                       " deepchk_timeout_us, action_timeout_us, start_grace_us,"
                       " recovery_window_us, check_failures, max_recoveries, local_recovery,"
                       " monitor, switchback, monitor_timeout_action, init, pidfile, watch,"
-                      " kill_mode) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                      " kill_mode, quickchk_check, deepchk_check)"
+                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
         goto io;
     }
@@ -809,7 +819,8 @@ int lk_store_save_settings(struct lk_store *store, const struct lk_resource *res
                       " start_grace_us=?6, recovery_window_us=?7, check_failures=?8,"
                       " max_recoveries=?9, local_recovery=?10, monitor=?11, switchback=?12,"
                       " monitor_timeout_action=?13, init=?14, pidfile=?15, watch=?16,"
-                      " kill_mode=?17, info=?18, id=?19 WHERE tag=?20";
+                      " kill_mode=?17, quickchk_check=?18, deepchk_check=?19, info=?20, id=?21"
+                      " WHERE tag=?22";
     if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
         return -EIO;
     }
