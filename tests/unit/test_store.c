@@ -1233,10 +1233,12 @@ static void lk_store_open__migrates_version_6(void **state)
     insert(f, &a);
     f->store = lk_store_close(f->store);
     raw_exec(f->path, "ALTER TABLE resources DROP COLUMN quickchk_check;"
-                      " ALTER TABLE resources DROP COLUMN deepchk_check; PRAGMA user_version = 6");
+                      " ALTER TABLE resources DROP COLUMN deepchk_check;"
+                      " ALTER TABLE states DROP COLUMN unable;"
+                      " ALTER TABLE states DROP COLUMN not_configured; PRAGMA user_version = 6");
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
     struct lk_resource *back = load_one(f);
     assert_resource_equal(back, &a);
     assert_string_equal(back->settings.quickchk_check, "");

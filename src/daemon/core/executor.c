@@ -368,16 +368,6 @@ static void run_done_now(struct run_ctx *ctx, const struct lk_result *result, co
 static void queue_done(struct run_ctx *ctx, const struct lk_result *result, const char *output,
                        size_t output_len)
 {
-    struct run_ctx *ctx = userdata;
-    /* What the run means is the resource's type's to say (an OCF agent's 7, 5, 190...),
-     * once, before anything counts or logs it; only a run of the type's own process (run
-     * set), not a result made inside lkd. */
-    struct lk_result classified = *result;
-    const struct lk_resource *res = run ? lk_node_find(ctx->node, ctx->tag) : NULL;
-    if (res) {
-        lk_type_classify(res, ctx->action, ctx->flags, &classified, output, output_len);
-    }
-    result = &classified;
     struct item *it = now_ok(ctx->node) ? NULL : item_new(ITEM_DONE, ctx->tag);
     if (it && output_len > 0) {
         it->output = malloc(output_len);
@@ -403,8 +393,16 @@ static void queue_done(struct run_ctx *ctx, const struct lk_result *result, cons
 static void run_done(struct lk_run *run, const struct lk_result *result, const char *output,
                      size_t output_len, void *userdata)
 {
-    (void) run;
-    queue_done(userdata, result, output, output_len);
+    struct run_ctx *ctx = userdata;
+    /* What the run means is the resource's type's to say (an OCF agent's 7, 5, 190...),
+     * once, before anything counts or logs it; only a run of the type's own process, not
+     * a built-in check's result made inside lkd (probe_done). */
+    struct lk_result classified = *result;
+    const struct lk_resource *res = run ? lk_node_find(ctx->node, ctx->tag) : NULL;
+    if (res) {
+        lk_type_classify(res, ctx->action, ctx->flags, &classified, output, output_len);
+    }
+    queue_done(ctx, &classified, output, output_len);
 }
 
 static void run_finished(struct run_ctx *ctx, const struct lk_result *result, const char *output,
