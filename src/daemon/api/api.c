@@ -446,7 +446,7 @@ static void h_inslist(struct conn *c, const json_t *args)
     }
     size_t cap = 4096, used = 0;
     char *text = malloc(cap);
-    char line[LK_TAG_MAX * 3 + LK_INFO_MAX + LK_REASON_MAX + 256];
+    char line[LK_TAG_MAX * 3 + LK_APP_MAX + LK_TYPE_MAX + LK_INFO_MAX + LK_REASON_MAX + 256];
     for (size_t i = 0; text && i < node->count; i++) {
         const struct lk_resource *res = node->resources[i];
         if (tag && strcmp(res->tag, tag) != 0) {

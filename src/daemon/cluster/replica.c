@@ -210,7 +210,7 @@ static json_t *live_object(struct lk_node *node, const char *tag, const struct l
     if (!rj) {
         goto out;
     }
-    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+    for (int a = 0; strcmp(res->app, "gen") == 0 && a < LK_ACTION_COUNT; a++) {
         if (!res->has_script[a]) {
             continue;
         }
@@ -653,6 +653,59 @@ static int parse_nodes(const struct lk_node *node, json_t *nodes, struct lk_defi
     return 0;
 }
 
+/* A gen resource's scripts: the definition's list and the scripts carried must be the same
+ * set, with every required action; -EINVAL with err. */
+static int parse_scripts(const json_t *declared, json_t *scripts, struct lk_definition *p,
+                         char *err, size_t size)
+{
+    struct lk_resource *res = p->res;
+    int r;
+    /* The script list of the definition and the scripts carried must be the same set. */
+    bool listed[LK_ACTION_COUNT] = {false};
+    size_t i;
+    const json_t *v;
+    json_array_foreach(declared, i, v)
+    {
+        const char *name = plain_string(v);
+        enum lk_action a = name ? lk_action_from_name(name) : LK_ACTION_NONE;
+        if (a == LK_ACTION_NONE || listed[a]) {
+            snprintf(err, size, "invalid script list in '%s'", KEY_RESOURCE);
+            return -EINVAL;
+        }
+        listed[a] = true;
+    }
+    memset(res->has_script, 0, sizeof(res->has_script));
+    const char *key;
+    json_object_foreach(scripts, key, v)
+    {
+        enum lk_action a = lk_action_from_name(key);
+        if (a == LK_ACTION_NONE) {
+            snprintf(err, size, "unknown action '%s'", quotable(key));
+            return -EINVAL;
+        }
+        char serr[256];
+        r = decode_script(v, &p->content[a], &p->len[a], serr, sizeof(serr));
+        if (r < 0) {
+            snprintf(err, size, "%s script: %s", key, serr);
+            return r;
+        }
+        res->has_script[a] = true;
+    }
+    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+        if (listed[a] != res->has_script[a]) {
+            snprintf(err, size, "%s script is %s", lk_action_name((enum lk_action) a),
+                     listed[a] ? "listed but missing" : "carried but not listed");
+            return -EINVAL;
+        }
+        if (lk_action_required((enum lk_action) a) && !res->has_script[a]) {
+            snprintf(err, size, "missing %s script: a gen/app resource needs one",
+                     lk_action_name((enum lk_action) a));
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 /* The resource and its scripts; -EINVAL with err on anything wrong. */
 static int parse_definition(const json_t *object, const char *peer, struct lk_definition *p,
                             char *err, size_t size)
@@ -696,53 +749,22 @@ static int parse_definition(const json_t *object, const char *peer, struct lk_de
         snprintf(err, size, "%s", verr);
         return -EINVAL;
     }
-    if (strcmp(res->app, "gen") != 0 || strcmp(res->type, "app") != 0) {
-        snprintf(err, size, "unknown resource type '%s/%s'", quotable(res->app),
-                 quotable(res->type));
+    if (lk_validate_app_type(res->app, res->type, verr, sizeof(verr)) < 0) {
+        snprintf(err, size, "%s", verr);
         return -EINVAL;
     }
-    /* The script list of the definition and the scripts carried must be the same set. */
-    bool listed[LK_ACTION_COUNT] = {false};
-    size_t i;
-    const json_t *v;
-    json_array_foreach(declared, i, v)
-    {
-        const char *name = plain_string(v);
-        enum lk_action a = name ? lk_action_from_name(name) : LK_ACTION_NONE;
-        if (a == LK_ACTION_NONE || listed[a]) {
-            snprintf(err, size, "invalid script list in '%s'", KEY_RESOURCE);
+    if (strcmp(res->app, "gen") != 0) {
+        /* Another type runs its agent or unit, no script of ours: it carries none, and it
+         * has every action (the type prepares each). */
+        if (json_object_size(scripts) != 0) {
+            snprintf(err, size, "a %s resource carries no scripts", res->app);
             return -EINVAL;
         }
-        listed[a] = true;
-    }
-    memset(res->has_script, 0, sizeof(res->has_script));
-    const char *key;
-    json_object_foreach(scripts, key, v)
-    {
-        enum lk_action a = lk_action_from_name(key);
-        if (a == LK_ACTION_NONE) {
-            snprintf(err, size, "unknown action '%s'", quotable(key));
-            return -EINVAL;
+        for (int a = 0; a < LK_ACTION_COUNT; a++) {
+            res->has_script[a] = true;
         }
-        char serr[256];
-        r = decode_script(v, &p->content[a], &p->len[a], serr, sizeof(serr));
-        if (r < 0) {
-            snprintf(err, size, "%s script: %s", key, serr);
-            return r;
-        }
-        res->has_script[a] = true;
-    }
-    for (int a = 0; a < LK_ACTION_COUNT; a++) {
-        if (listed[a] != res->has_script[a]) {
-            snprintf(err, size, "%s script is %s", lk_action_name((enum lk_action) a),
-                     listed[a] ? "listed but missing" : "carried but not listed");
-            return -EINVAL;
-        }
-        if (lk_action_required((enum lk_action) a) && !res->has_script[a]) {
-            snprintf(err, size, "missing %s script: a gen/app resource needs one",
-                     lk_action_name((enum lk_action) a));
-            return -EINVAL;
-        }
+    } else if ((r = parse_scripts(declared, scripts, p, err, size)) < 0) {
+        return r;
     }
     res->state = LK_STATE_OSU;
     res->pending = LK_PENDING_NONE;

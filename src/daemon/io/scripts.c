@@ -23,7 +23,7 @@ char *lk_scripts_path(const char *root, enum lk_action action, const char *tag, 
     return buf;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
+int lk_scripts_mkdir(const char *path, mode_t mode)
 {
     char buf[LK_PATH_MAX + 256];
     snprintf(buf, sizeof(buf), "%s", path);
@@ -49,7 +49,7 @@ int lk_scripts_install(const char *root, const char *tag, enum lk_action action,
     lk_scripts_path(root, action, tag, path, sizeof(path));
     snprintf(dir, sizeof(dir), "%s/subsys/gen/resources/app/actions/%s", root,
              lk_action_name(action));
-    int r = mkdir_p(dir, 0755);
+    int r = lk_scripts_mkdir(dir, 0755);
     if (r < 0) {
         snprintf(err, err_size, "cannot create '%s': %s", dir, strerror(-r));
         return r;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "resource.h"
 #include "runner.h"
@@ -17,6 +18,10 @@ char *lk_scripts_path(const char *root, enum lk_action action, const char *tag, 
  * a one-line message in err. */
 int lk_scripts_install(const char *root, const char *tag, enum lk_action action,
                        const void *content, size_t len, char *err, size_t err_size);
+
+/* Creates path and its missing parents with mode (existing ones are left as they are).
+ * Returns 0 or -errno. */
+int lk_scripts_mkdir(const char *path, mode_t mode);
 
 /* Removes every copy of tag's scripts; missing files are fine. */
 void lk_scripts_remove_all(const char *root, const char *tag);
