@@ -19,6 +19,7 @@
 
 static const struct lk_type_ops *const types[] = {
         &lk_type_genapp,
+        &lk_type_ocf,
 };
 
 const struct lk_type_ops *lk_type_find(const char *app)
