@@ -136,6 +136,11 @@ static const struct lk_catalog_entry catalog[] = {
         /* why (names the fence script) */
         {LK_MSG_FENCE_UNUSABLE, LK_SEV_WARNING, "fence-unusable",
          "the cluster's fence script cannot run on this node: %s; a fence from here will fail"},
+        /* the type ("ocf heartbeat:IPaddr2"): its meta-data and validate-all passed */
+        {LK_MSG_TYPE_ADMITTED, LK_SEV_INFO, "type-admitted",
+         "%s admitted: its definition passed the type's checks"},
+        /* the type, why (the agent's ocf-exit-reason, a missing parameter, ...) */
+        {LK_MSG_TYPE_REFUSED, LK_SEV_WARNING, "type-refused", "%s refused: %s"},
         /* peer, address */
         {LK_MSG_PATH_ALIVE, LK_SEV_INFO, "path-alive", "comm path to %s via %s is ALIVE"},
         /* peer, address, why */

@@ -492,7 +492,7 @@ int lk_ocf_duration_ms(const char *text, uint64_t *ret_ms)
 /* Secret by name: a parameter whose name has a part (split on '_' and '-') that is, or
  * starts with, pass/passwd/password/secret/token/credential, or is exactly key or
  * apikey. The meta-data of OCF 1.1 has no attribute for it. */
-static bool secret_name(const char *name)
+bool lk_ocf_secret_name(const char *name)
 {
     static const char *const prefixes[] = {"pass", "secret", "token", "credential", "pwd"};
     static const char *const words[] = {"key", "apikey", "privkey", "psk"};
@@ -628,7 +628,7 @@ static int parse_param(xmlNode *node, struct lk_ocf_param *p)
     if (!p->content_type && !(p->content_type = strdup(""))) {
         return -ENOMEM;
     }
-    p->secret = secret_name(p->name);
+    p->secret = lk_ocf_secret_name(p->name);
     return 0;
 }
 

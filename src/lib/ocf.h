@@ -122,6 +122,12 @@ const char *lk_ocf_root(void);
  * ", "-separated, into which. Returns the number of tools found. */
 int lk_ocf_pacemaker_tools(const char *text, size_t len, char *which, size_t which_size);
 
+/* Whether a parameter named name holds a secret: a part of the name (split on '_' and '-')
+ * starts with pass, secret, token, credential or pwd, or is key, apikey, privkey or psk
+ * ("password", "admin_passwd", "api_token", "ssl_key"; not "keyfile"). OCF's meta-data
+ * has no attribute for it (docs/OCF.md). */
+bool lk_ocf_secret_name(const char *name);
+
 /* One parameter value of a run (borrowed). */
 struct lk_ocf_value {
     const char *name;

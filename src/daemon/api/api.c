@@ -48,6 +48,7 @@ void api_release(struct conn *c)
     if (c->test) {
         c->test->conn = NULL;
     }
+    api_agent_release(c);
     lk_incident_cancel(c->gather);
     status_job_detach(c->status);
     c->status = NULL;

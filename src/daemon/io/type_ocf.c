@@ -9,6 +9,8 @@
  * Events that enter: the table's calls from the loop (restype.c), and the runner's
  * callbacks of admit's two runs. It must never decide what a verdict does to a resource
  * (the engine does), nor write the definition (admit only fills res->settings). */
+#include "type_ocf.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -258,147 +260,7 @@ static void describe(const struct lk_resource *res, char *buf, size_t size)
     snprintf(buf, size, "ocf %.*s", (int) (sizeof(res->type) - 1), res->type);
 }
 
-/* ---------------------------------------------------------------- admit */
-
-/* One admission: meta-data, then validate-all. */
-struct admit {
-    uv_loop_t *loop;
-    char root[LK_PATH_MAX];
-    char node[LK_TAG_MAX + 1];
-    struct lk_resource *res;
-    const struct lk_params *params;
-    unsigned given;
-    lk_type_admit_cb cb;
-    void *userdata;
-    struct lk_ocf_agent agent;
-    char agent_name[LK_OCF_PROVIDER_MAX + LK_OCF_AGENT_MAX + 2];
-    char agent_path[LK_PATH_MAX];
-    char meta_path[LK_PATH_MAX + 64];
-    struct lk_ocf_meta meta;
-    uint64_t validate_usec;
-    char *argv[6];
-    char **env;
-};
-
-static void admit_free(struct admit *a)
-{
-    if (a->meta_path[0]) {
-        (void) unlink(a->meta_path);
-    }
-    lk_ocf_meta_free(&a->meta);
-    lk_ocf_env_free(a->env);
-    free(a);
-}
-
-static void admit_finish(struct admit *a, int status, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void admit_finish(struct admit *a, int status, const char *fmt, ...)
-{
-    char err[1024] = "";
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, sizeof(err), fmt, ap);
-        va_end(ap);
-    }
-    lk_type_admit_cb cb = a->cb;
-    void *userdata = a->userdata;
-    admit_free(a);
-    cb(status, status < 0 ? err : NULL, userdata);
-}
-
-static int admit_env(struct admit *a, const char *action, uint64_t timeout_usec)
-{
-    struct lk_ocf_value *values = values_of(a->params);
-    if (!values) {
-        return -ENOMEM;
-    }
-    struct lk_ocf_env_spec es = {
-            .ocf_root = lk_ocf_root(),
-            .lkroot = a->root,
-            .node = a->node,
-            .instance = a->res->tag,
-            .agent = &a->agent,
-            .action = action,
-            .params = values,
-            .param_count = a->params ? a->params->count : 0,
-            .timeout_ms = timeout_usec / 1000,
-            .interval_ms = 0,
-            .check_level = -1,
-    };
-    lk_ocf_env_free(a->env);
-    a->env = NULL;
-    int r = lk_ocf_env_build(&es, &a->env);
-    free(values);
-    return r;
-}
-
-/* The last non-empty line of output, for a refusal without an ocf-exit-reason. */
-static void last_line(const char *output, size_t len, char *buf, size_t size)
-{
-    while (len > 0 && (output[len - 1] == '\n' || output[len - 1] == ' ')) {
-        len--;
-    }
-    size_t start = len;
-    while (start > 0 && output[start - 1] != '\n') {
-        start--;
-    }
-    size_t n = len - start < size - 1 ? len - start : size - 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char) output[start + i];
-        buf[i] = c < 0x20 ? ' ' : (char) c;
-    }
-    buf[n] = '\0';
-}
-
-static void validate_done(struct lk_run *run, const struct lk_result *result, const char *output,
-                          size_t output_len, void *userdata)
-{
-    (void) run;
-    struct admit *a = userdata;
-    if (result->outcome == LK_OUTCOME_SUCCESS) {
-        admit_finish(a, 0, NULL);
-        return;
-    }
-    char reason[256];
-    if (!lk_ocf_exit_reason(output, output_len, reason, sizeof(reason))) {
-        last_line(output, output_len, reason, sizeof(reason));
-    }
-    if (result->outcome == LK_OUTCOME_EXIT) {
-        admit_finish(a, -EINVAL, "%s refused by its validate-all (exit %d, %s)%s%s", a->agent_name,
-                     result->exit_status, lk_ocf_code_name(result->exit_status),
-                     reason[0] ? ": " : "", reason);
-        return;
-    }
-    char desc[320];
-    lk_result_describe(result, desc, sizeof(desc));
-    admit_finish(a, -EINVAL, "validate-all of %s failed: %s", a->agent_name, desc);
-}
-
-static void start_validate(struct admit *a)
-{
-    int r = admit_env(a, "validate-all", a->validate_usec);
-    if (r < 0) {
-        admit_finish(a, r, "out of memory");
-        return;
-    }
-    a->argv[0] = a->agent_path;
-    a->argv[1] = arg_validate;
-    a->argv[2] = NULL;
-    struct lk_run_spec spec = {
-            .path = a->agent_path,
-            .argv = a->argv,
-            .cwd = a->root,
-            .env = a->env,
-            .timeout_usec = a->validate_usec,
-            .secure_root = "/",
-    };
-    r = lk_run_start(a->loop, &spec, validate_done, a, NULL);
-    if (r < 0) {
-        admit_finish(a, r, "cannot run validate-all of %s: %s", a->agent_name, strerror(-r));
-    }
-}
+/* ---------------------------------------------------------------- meta-data */
 
 static int read_small(const char *path, size_t max, char **ret, size_t *ret_len)
 {
@@ -435,8 +297,309 @@ static int read_small(const char *path, size_t max, char **ret, size_t *ret_len)
     return 0;
 }
 
+/* The last non-empty line of output, for a refusal without an ocf-exit-reason. */
+static void last_line(const char *output, size_t len, char *buf, size_t size)
+{
+    while (len > 0 && (output[len - 1] == '\n' || output[len - 1] == ' ')) {
+        len--;
+    }
+    size_t start = len;
+    while (start > 0 && output[start - 1] != '\n') {
+        start--;
+    }
+    size_t n = len - start < size - 1 ? len - start : size - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) output[start + i];
+        buf[i] = c < 0x20 ? ' ' : (char) c;
+    }
+    buf[n] = '\0';
+}
+
+/* One run of `meta-data`. */
+struct meta_job {
+    char name[LK_OCF_PROVIDER_MAX + LK_OCF_AGENT_MAX + 2];
+    char path[LK_PATH_MAX];
+    char out_path[LK_PATH_MAX + 64];
+    char *argv[6];
+    char **env;
+    lk_type_ocf_meta_cb cb;
+    void *userdata;
+};
+
+static void meta_job_free(struct meta_job *j)
+{
+    if (j->out_path[0]) {
+        (void) unlink(j->out_path);
+    }
+    lk_ocf_env_free(j->env);
+    free(j);
+}
+
+static void meta_finish(struct meta_job *j, int status, const struct lk_ocf_meta *meta,
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void meta_finish(struct meta_job *j, int status, const struct lk_ocf_meta *meta,
+                        const char *fmt, ...)
+{
+    char err[1024] = "";
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, sizeof(err), fmt, ap);
+        va_end(ap);
+    }
+    char name[sizeof(j->name)];
+    snprintf(name, sizeof(name), "%s", j->name);
+    lk_type_ocf_meta_cb cb = j->cb;
+    void *userdata = j->userdata;
+    meta_job_free(j);
+    cb(status, status < 0 ? err : NULL, meta, name, userdata);
+}
+
+static void meta_done(struct lk_run *run, const struct lk_result *result, const char *output,
+                      size_t output_len, void *userdata)
+{
+    (void) run;
+    struct meta_job *j = userdata;
+    if (result->outcome != LK_OUTCOME_SUCCESS) {
+        char desc[320], line[200];
+        lk_result_describe(result, desc, sizeof(desc));
+        last_line(output, output_len, line, sizeof(line));
+        meta_finish(j, -EINVAL, NULL, "meta-data of %s failed: %s%s%s", j->name, desc,
+                    line[0] ? ": " : "", line);
+        return;
+    }
+    char *xml = NULL;
+    size_t len = 0;
+    int r = read_small(j->out_path, META_MAX, &xml, &len);
+    if (r < 0) {
+        meta_finish(j, r, NULL, "cannot read the meta-data of %s: %s", j->name, strerror(-r));
+        return;
+    }
+    char err[512];
+    struct lk_ocf_meta meta;
+    r = lk_ocf_meta_parse(xml, len, &meta, err, sizeof(err));
+    free(xml);
+    if (r < 0) {
+        meta_finish(j, r, NULL, "%s: %s", j->name, err);
+        return;
+    }
+    meta_finish(j, 0, &meta, NULL);
+    lk_ocf_meta_free(&meta);
+}
+
+/* Reads the agent and refuses one that calls Pacemaker's tools. */
+static int scan_agent(const char *name, const char *path, char *err, size_t err_size)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int r = read_small(path, AGENT_READ_MAX, &text, &len);
+    if (r < 0) {
+        snprintf(err, err_size, "cannot read OCF agent '%s': %s", path, strerror(-r));
+        return r;
+    }
+    char which[256];
+    int n = lk_ocf_pacemaker_tools(text, len, which, sizeof(which));
+    free(text);
+    if (n > 0) {
+        snprintf(err, err_size,
+                 "%s needs Pacemaker's tools (%s), which OpenKeeper does not provide: this agent "
+                 "is not supported",
+                 name, which);
+        return -ENOTSUP;
+    }
+    return 0;
+}
+
+int lk_type_ocf_meta(uv_loop_t *loop, const char *root, const char *node, const char *agent_text,
+                     lk_type_ocf_meta_cb cb, void *userdata, char *err, size_t err_size)
+{
+    struct lk_ocf_agent agent;
+    int r = lk_ocf_agent_parse(agent_text, &agent, err, err_size);
+    if (r < 0) {
+        return r;
+    }
+    struct meta_job *j = calloc(1, sizeof(*j));
+    if (!j) {
+        snprintf(err, err_size, "out of memory");
+        return -ENOMEM;
+    }
+    j->cb = cb;
+    j->userdata = userdata;
+    lk_ocf_agent_format(&agent, j->name, sizeof(j->name));
+    lk_ocf_agent_path(lk_ocf_root(), &agent, j->path, sizeof(j->path));
+    r = agent_safe(j->path, err, err_size);
+    if (r == -ENOENT) {
+        snprintf(err, err_size, "OCF agent %s is not installed on this node (no %s)", j->name,
+                 j->path);
+    }
+    r = r < 0 ? r : scan_agent(j->name, j->path, err, err_size);
+    if (r < 0) {
+        meta_job_free(j);
+        return r;
+    }
+    /* meta-data is longer than the runner keeps of a run's output: the agent writes it to a
+     * private file (0600, in $LKROOT), read and removed when it has exited. */
+    snprintf(j->out_path, sizeof(j->out_path), "%s/.ocf-meta-data.XXXXXX", root);
+    int fd = mkstemp(j->out_path);
+    if (fd < 0) {
+        r = -errno;
+        snprintf(err, err_size, "cannot create a file in '%s': %s", root, strerror(-r));
+        j->out_path[0] = '\0';
+        meta_job_free(j);
+        return r;
+    }
+    (void) close(fd);
+    struct lk_ocf_env_spec es = {
+            .ocf_root = lk_ocf_root(),
+            .lkroot = root,
+            .node = node,
+            .instance = agent.name,
+            .agent = &agent,
+            .action = "meta-data",
+            .timeout_ms = META_TIMEOUT_USEC / 1000,
+            .check_level = -1,
+    };
+    r = lk_ocf_env_build(&es, &j->env);
+    if (r < 0) {
+        snprintf(err, err_size, "out of memory");
+        meta_job_free(j);
+        return r;
+    }
+    j->argv[0] = arg_sh;
+    j->argv[1] = arg_c;
+    j->argv[2] = arg_meta;
+    j->argv[3] = j->path;
+    j->argv[4] = j->out_path;
+    j->argv[5] = NULL;
+    struct lk_run_spec spec = {
+            .path = "/bin/sh",
+            .argv = j->argv,
+            .cwd = root,
+            .env = j->env,
+            .timeout_usec = META_TIMEOUT_USEC,
+    };
+    r = lk_run_start(loop, &spec, meta_done, j, NULL);
+    if (r < 0) {
+        snprintf(err, err_size, "cannot run meta-data of %s: %s", j->name, strerror(-r));
+        meta_job_free(j);
+        return r;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- admit */
+
+/* One admission: meta-data, then validate-all. */
+struct admit {
+    uv_loop_t *loop;
+    char root[LK_PATH_MAX];
+    char node[LK_TAG_MAX + 1];
+    struct lk_resource *res;
+    const struct lk_params *params;
+    unsigned given;
+    lk_type_admit_cb cb;
+    void *userdata;
+    struct lk_ocf_agent agent;
+    char agent_name[LK_OCF_PROVIDER_MAX + LK_OCF_AGENT_MAX + 2];
+    char agent_path[LK_PATH_MAX];
+    uint64_t validate_usec;
+    char *argv[3];
+    char **env;
+};
+
+static void admit_free(struct admit *a)
+{
+    lk_ocf_env_free(a->env);
+    free(a);
+}
+
+static void admit_finish(struct admit *a, int status, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void admit_finish(struct admit *a, int status, const char *fmt, ...)
+{
+    char err[1024] = "";
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, sizeof(err), fmt, ap);
+        va_end(ap);
+    }
+    lk_type_admit_cb cb = a->cb;
+    void *userdata = a->userdata;
+    admit_free(a);
+    cb(status, status < 0 ? err : NULL, userdata);
+}
+
+static void validate_done(struct lk_run *run, const struct lk_result *result, const char *output,
+                          size_t output_len, void *userdata)
+{
+    (void) run;
+    struct admit *a = userdata;
+    if (result->outcome == LK_OUTCOME_SUCCESS) {
+        admit_finish(a, 0, NULL);
+        return;
+    }
+    char reason[256];
+    if (!lk_ocf_exit_reason(output, output_len, reason, sizeof(reason))) {
+        last_line(output, output_len, reason, sizeof(reason));
+    }
+    if (result->outcome == LK_OUTCOME_EXIT) {
+        admit_finish(a, -EINVAL, "%s refused by its validate-all (exit %d, %s)%s%s", a->agent_name,
+                     result->exit_status, lk_ocf_code_name(result->exit_status),
+                     reason[0] ? ": " : "", reason);
+        return;
+    }
+    char desc[320];
+    lk_result_describe(result, desc, sizeof(desc));
+    admit_finish(a, -EINVAL, "validate-all of %s failed: %s", a->agent_name, desc);
+}
+
+static void start_validate(struct admit *a)
+{
+    struct lk_ocf_value *values = values_of(a->params);
+    if (!values) {
+        admit_finish(a, -ENOMEM, "out of memory");
+        return;
+    }
+    struct lk_ocf_env_spec es = {
+            .ocf_root = lk_ocf_root(),
+            .lkroot = a->root,
+            .node = a->node,
+            .instance = a->res->tag,
+            .agent = &a->agent,
+            .action = "validate-all",
+            .params = values,
+            .param_count = a->params ? a->params->count : 0,
+            .timeout_ms = a->validate_usec / 1000,
+            .check_level = -1,
+    };
+    int r = lk_ocf_env_build(&es, &a->env);
+    free(values);
+    if (r < 0) {
+        admit_finish(a, r, "out of memory");
+        return;
+    }
+    a->argv[0] = a->agent_path;
+    a->argv[1] = arg_validate;
+    a->argv[2] = NULL;
+    struct lk_run_spec spec = {
+            .path = a->agent_path,
+            .argv = a->argv,
+            .cwd = a->root,
+            .env = a->env,
+            .timeout_usec = a->validate_usec,
+            .secure_root = "/",
+    };
+    r = lk_run_start(a->loop, &spec, validate_done, a, NULL);
+    if (r < 0) {
+        admit_finish(a, r, "cannot run validate-all of %s: %s", a->agent_name, strerror(-r));
+    }
+}
+
 /* Fills the settings the user did not give with what the meta-data advises. */
-static void apply_advice(struct admit *a)
+static void apply_advice(struct admit *a, const struct lk_ocf_meta *meta)
 {
     static const struct {
         const char *key;
@@ -453,7 +616,7 @@ static void apply_advice(struct admit *a)
         if (a->given & keys[i].bit) {
             continue;
         }
-        if (!lk_ocf_meta_advised(&a->meta, keys[i].key, value, sizeof(value))) {
+        if (!lk_ocf_meta_advised(meta, keys[i].key, value, sizeof(value))) {
             continue;
         }
         struct lk_settings next = a->res->settings;
@@ -465,34 +628,16 @@ static void apply_advice(struct admit *a)
     }
 }
 
-static void meta_done(struct lk_run *run, const struct lk_result *result, const char *output,
-                      size_t output_len, void *userdata)
+static void admit_meta_done(int status, const char *err, const struct lk_ocf_meta *meta,
+                            const char *agent, void *userdata)
 {
-    (void) run;
+    (void) agent;
     struct admit *a = userdata;
-    if (result->outcome != LK_OUTCOME_SUCCESS) {
-        char desc[320], line[200];
-        lk_result_describe(result, desc, sizeof(desc));
-        last_line(output, output_len, line, sizeof(line));
-        admit_finish(a, -EINVAL, "meta-data of %s failed: %s%s%s", a->agent_name, desc,
-                     line[0] ? ": " : "", line);
+    if (status < 0) {
+        admit_finish(a, status, "%s", err);
         return;
     }
-    char *xml = NULL;
-    size_t len = 0;
-    int r = read_small(a->meta_path, META_MAX, &xml, &len);
-    if (r < 0) {
-        admit_finish(a, r, "cannot read the meta-data of %s: %s", a->agent_name, strerror(-r));
-        return;
-    }
-    char err[512];
-    r = lk_ocf_meta_parse(xml, len, &a->meta, err, sizeof(err));
-    free(xml);
-    if (r < 0) {
-        admit_finish(a, r, "%s: %s", a->agent_name, err);
-        return;
-    }
-    if (a->meta.promotable) {
+    if (meta->promotable) {
         admit_finish(a, -EINVAL,
                      "%s is a promotable agent (promote/demote): OpenKeeper runs no promotable "
                      "agents",
@@ -504,40 +649,18 @@ static void meta_done(struct lk_run *run, const struct lk_result *result, const 
         admit_finish(a, -ENOMEM, "out of memory");
         return;
     }
-    r = lk_ocf_meta_check_params(&a->meta, a->agent_name, values, a->params ? a->params->count : 0,
-                                 err, sizeof(err));
+    char cerr[512];
+    int r = lk_ocf_meta_check_params(meta, a->agent_name, values, a->params ? a->params->count : 0,
+                                     cerr, sizeof(cerr));
     free(values);
     if (r < 0) {
-        admit_finish(a, r, "%s", err);
+        admit_finish(a, r, "%s", cerr);
         return;
     }
-    apply_advice(a);
-    const struct lk_ocf_action *v = lk_ocf_meta_action(&a->meta, "validate-all", false);
+    apply_advice(a, meta);
+    const struct lk_ocf_action *v = lk_ocf_meta_action(meta, "validate-all", false);
     a->validate_usec = v && v->timeout_ms ? v->timeout_ms * 1000 : VALIDATE_DEFAULT_USEC;
     start_validate(a);
-}
-
-/* Reads the agent and refuses one that calls Pacemaker's tools. */
-static int scan_agent(struct admit *a, char *err, size_t err_size)
-{
-    char *text = NULL;
-    size_t len = 0;
-    int r = read_small(a->agent_path, AGENT_READ_MAX, &text, &len);
-    if (r < 0) {
-        snprintf(err, err_size, "cannot read OCF agent '%s': %s", a->agent_path, strerror(-r));
-        return r;
-    }
-    char which[256];
-    int n = lk_ocf_pacemaker_tools(text, len, which, sizeof(which));
-    free(text);
-    if (n > 0) {
-        snprintf(err, err_size,
-                 "%s needs Pacemaker's tools (%s), which OpenKeeper does not provide: this agent "
-                 "is not supported",
-                 a->agent_name, which);
-        return -ENOTSUP;
-    }
-    return 0;
 }
 
 static int admit(uv_loop_t *loop, const struct lk_type_ctx *ctx, struct lk_resource *res,
@@ -566,51 +689,9 @@ static int admit(uv_loop_t *loop, const struct lk_type_ctx *ctx, struct lk_resou
      * "heartbeat:X". */
     lk_ocf_agent_format(&a->agent, a->agent_name, sizeof(a->agent_name));
     snprintf(res->type, sizeof(res->type), "%s", a->agent_name);
-    r = agent_safe(a->agent_path, err, err_size);
-    if (r == -ENOENT) {
-        snprintf(err, err_size, "OCF agent %s is not installed on this node (no %s)", a->agent_name,
-                 a->agent_path);
-    }
-    r = r < 0 ? r : scan_agent(a, err, err_size);
+    r = lk_type_ocf_meta(loop, a->root, a->node, a->agent_name, admit_meta_done, a, err, err_size);
     if (r < 0) {
         free(a);
-        return r;
-    }
-    /* meta-data is longer than the runner keeps of a run's output: the agent writes it to a
-     * private file, which is read when it has exited. */
-    snprintf(a->meta_path, sizeof(a->meta_path), "%s/.ocf-meta-data.XXXXXX", a->root);
-    int fd = mkstemp(a->meta_path);
-    if (fd < 0) {
-        r = -errno;
-        snprintf(err, err_size, "cannot create a file in '%s': %s", a->root, strerror(-r));
-        a->meta_path[0] = '\0';
-        admit_free(a);
-        return r;
-    }
-    (void) close(fd);
-    r = admit_env(a, "meta-data", META_TIMEOUT_USEC);
-    if (r < 0) {
-        snprintf(err, err_size, "out of memory");
-        admit_free(a);
-        return r;
-    }
-    a->argv[0] = arg_sh;
-    a->argv[1] = arg_c;
-    a->argv[2] = arg_meta;
-    a->argv[3] = a->agent_path;
-    a->argv[4] = a->meta_path;
-    a->argv[5] = NULL;
-    struct lk_run_spec spec = {
-            .path = "/bin/sh",
-            .argv = a->argv,
-            .cwd = a->root,
-            .env = a->env,
-            .timeout_usec = META_TIMEOUT_USEC,
-    };
-    r = lk_run_start(loop, &spec, meta_done, a, NULL);
-    if (r < 0) {
-        snprintf(err, err_size, "cannot run meta-data of %s: %s", a->agent_name, strerror(-r));
-        admit_free(a);
         return r;
     }
     return 0;
