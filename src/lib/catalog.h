@@ -68,6 +68,14 @@ enum lk_msg {
     LK_MSG_CHECK_TIMEOUT = 1517,
     LK_MSG_FENCE_REFUSED = 1520,
     LK_MSG_FENCE_UNUSABLE = 1521,
+    /* Verdicts of a resource's type (issue 13, lk_verdict in result.h). */
+    LK_MSG_DEGRADED = 1530,
+    LK_MSG_NOT_INSTALLED = 1531,
+    LK_MSG_NOT_CONFIGURED = 1532,
+    LK_MSG_STOPPED_AT_PROBE = 1533,
+    LK_MSG_HARD_ERROR = 1534,
+    LK_MSG_UNABLE_CLEARED = 1535,
+    LK_MSG_UNABLE_SKIPPED = 1536,
     LK_MSG_TYPE_ADMITTED = 1540, /* 1540-1549: OCF agents and the types' admission */
     LK_MSG_TYPE_REFUSED = 1541,
     LK_MSG_PATH_ALIVE = 1600,

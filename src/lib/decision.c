@@ -52,6 +52,10 @@ static const char *outcome_n(int i)
 {
     return lk_outcome_name((enum lk_outcome) i);
 }
+static const char *verdict_n(int i)
+{
+    return lk_verdict_name((enum lk_verdict) i);
+}
 static const char *event_n(int i)
 {
     return lk_event_type_name((enum lk_event_type) i);
@@ -154,6 +158,8 @@ static json_t *resource_json(const struct lk_resource *r, bool *ok)
     put(o, "check_failures_in_row", uint_json(r->check_failures_in_row), ok);
     put(o, "local_recoveries", uint_json(r->local_recoveries), ok);
     put(o, "stop_failed", json_boolean(r->stop_failed), ok);
+    put(o, "unable", json_boolean(r->unable), ok);
+    put(o, "not_configured", json_boolean(r->not_configured), ok);
     put(o, "recoveries_usec", rec, ok);
     return o;
 }
@@ -246,6 +252,8 @@ json_t *lk_decision_engine_json(const struct lk_view *view, const struct lk_even
         put(result, "duration_usec", uint_json(res->duration_usec), &ok);
         put(result, "pid", json_integer(res->pid), &ok);
         put(result, "message", json_string(res->message), &ok);
+        put(result, "verdict", enum_json(verdict_n, LK_VERDICT_COUNT, (int) res->verdict), &ok);
+        put(result, "exit_reason", json_string(res->exit_reason), &ok);
         put(e, "type", enum_json(event_n, LK_EV_COUNT, (int) ev->type), &ok);
         put(e, "tag", str_or_null(ev->tag), &ok);
         put(e, "action", enum_json(action_n, LK_ACTION_COUNT, (int) ev->action), &ok);
@@ -707,6 +715,13 @@ static int parse_resource(struct dec *d, const json_t *o, struct lk_resource *r)
     TRY(get_u32(d, o, "check_failures_in_row", &r->check_failures_in_row));
     TRY(get_u32(d, o, "local_recoveries", &r->local_recoveries));
     TRY(get_bool(d, o, "stop_failed", &r->stop_failed));
+    /* Since issue 13; older logs have neither. */
+    if (json_object_get(o, "unable")) {
+        TRY(get_bool(d, o, "unable", &r->unable));
+    }
+    if (json_object_get(o, "not_configured")) {
+        TRY(get_bool(d, o, "not_configured", &r->not_configured));
+    }
     TRY(get_array(d, o, "recoveries_usec", false, &arr));
     if (json_array_size(arr) > LK_RECOVERY_HISTORY) {
         return fail(d, "'recoveries_usec' holds more than %d entries", LK_RECOVERY_HISTORY);
@@ -825,6 +840,14 @@ static int parse_engine(struct dec *d, struct lk_decision *dc, const json_t *v, 
     TRY(get_u64(d, result, "duration_usec", &res->duration_usec));
     TRY(get_int(d, result, "pid", &res->pid));
     TRY(get_copy(d, result, "message", res->message, sizeof(res->message)));
+    /* Since issue 13; older logs have neither (BY_OUTCOME, no reason). */
+    if (json_object_get(result, "verdict")) {
+        TRY(get_enum(d, result, "verdict", verdict_n, LK_VERDICT_COUNT, false, &x));
+        res->verdict = (enum lk_verdict) x;
+    }
+    if (json_object_get(result, "exit_reason")) {
+        TRY(get_copy(d, result, "exit_reason", res->exit_reason, sizeof(res->exit_reason)));
+    }
     return 0;
 }
 

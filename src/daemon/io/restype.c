@@ -16,11 +16,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct lk_type_ops *const types[] = {
         &lk_type_genapp,
         &lk_type_ocf,
 };
+
+const char *lk_type_exe_dir(void)
+{
+    static char dir[LK_PATH_MAX];
+    static bool known;
+    if (!known) {
+        known = true;
+        ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+        dir[n > 0 ? n : 0] = '\0';
+        char *slash = strrchr(dir, '/');
+        if (slash) {
+            *slash = '\0';
+        } else {
+            dir[0] = '\0';
+        }
+    }
+    return dir;
+}
 
 const struct lk_type_ops *lk_type_find(const char *app)
 {

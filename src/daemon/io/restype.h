@@ -22,6 +22,10 @@ struct lk_type_ctx {
     const char *exe_dir;   /* the directory lkd's own helpers live in (lk_systemd) */
 };
 
+/* The directory lkd's executable is in (where its helpers such as lk_systemd are
+ * installed), from /proc/self/exe, read once; "" when it cannot be read. */
+const char *lk_type_exe_dir(void);
+
 /* Flags for prepare and classify. */
 #define LK_TYPE_PROBE                                                                              \
     1u /* the run is the start-up probe (a quickchk while the resource's                           \
