@@ -163,6 +163,10 @@ static const struct lk_catalog_entry catalog[] = {
          "%s admitted: its definition passed the type's checks"},
         /* the type, why (the agent's ocf-exit-reason, a missing parameter, ...) */
         {LK_MSG_TYPE_REFUSED, LK_SEV_WARNING, "type-refused", "%s refused: %s"},
+        /* the parameters as lk_params_public_text shows them: never a secret value */
+        {LK_MSG_PARAMS_CHANGED, LK_SEV_INFO, "params-changed", "parameters changed: %s"},
+        /* helper file names */
+        {LK_MSG_HELPER_UPDATED, LK_SEV_INFO, "helper-updated", "helper files replaced: %s"},
         /* peer, address */
         {LK_MSG_PATH_ALIVE, LK_SEV_INFO, "path-alive", "comm path to %s via %s is ALIVE"},
         /* peer, address, why */

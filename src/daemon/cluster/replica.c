@@ -28,6 +28,7 @@
 
 #include "bus.h"
 #include "eventlog.h"
+#include "paramfile.h"
 #include "proto.h"
 #include "scripts.h"
 #include "validate.h"
@@ -40,6 +41,8 @@
 #define KEY_CHILDREN "children"
 #define KEY_NODES    "nodes"
 #define KEY_SETTINGS "settings"
+#define KEY_PARAMS   "params"
+#define KEY_HELPERS  "helpers"
 
 /* The fields of lk_proto_resource_json that are one node's state, not the definition. */
 static const char *const state_keys[] = {
@@ -202,6 +205,8 @@ static json_t *live_object(struct lk_node *node, const char *tag, const struct l
     struct lk_resource *res = calloc(1, sizeof(*res));
     json_t *obj = NULL, *rj = NULL, *scripts = json_object(), *children = json_array();
     json_t *nodes = NULL, *version = lk_version_json(v);
+    json_t *params_json = NULL, *helpers = NULL;
+    struct lk_params params = {0};
     if (!res || !scripts || !children || !version ||
         lk_store_load_one(node->store, node->name, tag, res) < 0) {
         goto out;
@@ -229,10 +234,23 @@ static json_t *live_object(struct lk_node *node, const char *tag, const struct l
     if (!nodes) {
         goto out;
     }
-    obj = json_pack("{s:s, s:O, s:b, s:O, s:O, s:O, s:O}", KEY_TAG, tag, KEY_VERSION, version,
-                    KEY_DELETED, 0, KEY_RESOURCE, rj, KEY_SCRIPTS, scripts, KEY_CHILDREN, children,
-                    KEY_NODES, nodes);
+    char err[512];
+    if (lk_params_read(node->root, tag, &params, err, sizeof(err)) < 0 ||
+        lk_helpers_read_all(node->root, tag, &helpers, err, sizeof(err)) < 0) {
+        fprintf(stderr, "lkd: cannot send resource '%s': %s\n", tag, err);
+        goto out;
+    }
+    params_json = lk_params_json(&params);
+    if (!params_json) {
+        goto out;
+    }
+    obj = json_pack("{s:s, s:O, s:b, s:O, s:O, s:O, s:O, s:O, s:O}", KEY_TAG, tag, KEY_VERSION,
+                    version, KEY_DELETED, 0, KEY_RESOURCE, rj, KEY_SCRIPTS, scripts, KEY_CHILDREN,
+                    children, KEY_NODES, nodes, KEY_PARAMS, params_json, KEY_HELPERS, helpers);
 out:
+    lk_params_free(&params);
+    json_decref(params_json);
+    json_decref(helpers);
     free(res);
     json_decref(rj);
     json_decref(scripts);
@@ -590,9 +608,7 @@ size_t lk_replica_nodes(struct lk_node *node, const char *tag, char (*names)[LK_
 static void parsed_done(struct lk_definition *p)
 {
     free(p->res);
-    for (int a = 0; a < LK_ACTION_COUNT; a++) {
-        free(p->content[a]);
-    }
+    lk_define_files_free(&p->files);
 }
 
 /* s itself when it can be quoted in a one-line reason, else a placeholder. */
@@ -684,7 +700,7 @@ static int parse_scripts(const json_t *declared, json_t *scripts, struct lk_defi
             return -EINVAL;
         }
         char serr[256];
-        r = decode_script(v, &p->content[a], &p->len[a], serr, sizeof(serr));
+        r = decode_script(v, &p->files.content[a], &p->files.len[a], serr, sizeof(serr));
         if (r < 0) {
             snprintf(err, size, "%s script: %s", key, serr);
             return r;
@@ -764,6 +780,17 @@ static int parse_definition(const json_t *object, const char *peer, struct lk_de
             res->has_script[a] = true;
         }
     } else if ((r = parse_scripts(declared, scripts, p, err, size)) < 0) {
+        return r;
+    }
+    /* Parameters and helper files: every one checked as a user's are. An object without
+     * them (a peer from before they existed) has none. */
+    char perr[300];
+    json_t *params = json_object_get(object, KEY_PARAMS);
+    p->files.has_params = true;
+    if ((r = lk_params_from_json(params, &p->files.params, perr, sizeof(perr))) < 0 ||
+        (r = lk_define_decode_helpers(json_object_get(object, KEY_HELPERS), &p->files, perr,
+                                      sizeof(perr))) < 0) {
+        snprintf(err, size, "%s", perr);
         return r;
     }
     res->state = LK_STATE_OSU;

@@ -27,10 +27,11 @@ int lk_scripts_mkdir(const char *path, mode_t mode);
 void lk_scripts_remove_all(const char *root, const char *tag);
 
 /* Everything a run of one script needs; filled by lk_scripts_prepare. */
+#define LK_SCRIPT_ENV_COUNT 9 /* LKROOT … LANG, LK_HELPERS (the helper files' directory) */
 struct lk_script_run {
     char path[LK_PATH_MAX + 256];
-    char *env[9];
-    char storage[8][LK_PATH_MAX + 64];
+    char *env[LK_SCRIPT_ENV_COUNT + 1];
+    char storage[LK_SCRIPT_ENV_COUNT][LK_PATH_MAX + 320];
     struct lk_run_spec spec;
 };
 
