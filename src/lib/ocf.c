@@ -347,6 +347,8 @@ int lk_ocf_pacemaker_tools(const char *text, size_t len, char *which, size_t whi
     return found;
 }
 
+static const char *const passed_on[] = {"HA_RSCTMP", "HA_VARRUN"};
+
 static bool env_name_ok(const char *name)
 {
     size_t len = strlen(name);
@@ -391,7 +393,7 @@ int lk_ocf_env_build(const struct lk_ocf_env_spec *spec, char ***ret_env)
             return -EINVAL;
         }
     }
-    size_t cap = spec->param_count + 24;
+    size_t cap = spec->param_count + 32;
     char **env = calloc(cap, sizeof(*env));
     if (!env) {
         return -ENOMEM;
@@ -432,6 +434,15 @@ int lk_ocf_env_build(const struct lk_ocf_env_spec *spec, char ***ret_env)
     r = r ? r : env_add(env, &n, "LK_TAG", spec->instance);
     r = r ? r : env_add(env, &n, "LK_NODE", spec->node ? spec->node : "");
     r = r ? r : env_add(env, &n, "LK_ACTION", spec->action ? spec->action : "");
+    /* Where agents keep their state and pid files (ocf-directories' defaults: /run/...),
+     * passed on from lkd's own environment when set: several nodes on one machine (tests)
+     * each give their own. */
+    for (size_t i = 0; i < sizeof(passed_on) / sizeof(passed_on[0]) && !r; i++) {
+        const char *v = getenv(passed_on[i]);
+        if (v && v[0] == '/') {
+            r = env_add(env, &n, passed_on[i], v);
+        }
+    }
     if (r < 0) {
         lk_ocf_env_free(env);
         return r;

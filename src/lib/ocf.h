@@ -154,7 +154,8 @@ struct lk_ocf_env_spec {
  * OCF_RESOURCE_TYPE, OCF_RESOURCE_PROVIDER, OCF_RESKEY_<name> per parameter (but
  * OCF_CHECK_LEVEL, which only sets the deepchk's level),
  * OCF_RESKEY_CRM_meta_timeout and _interval (ms), OCF_CHECK_LEVEL when check_level >= 0,
- * OCF_TRACE_RA unset, PATH, LANG=C, and LKROOT, LK_TAG, LK_NODE, LK_ACTION.
+ * PATH, LANG=C, LKROOT, LK_TAG, LK_NODE, LK_ACTION, and HA_RSCTMP and HA_VARRUN when this
+ * process has them (absolute paths).
  * Returns 0 and *ret_env (lk_ocf_env_free), or -ENOMEM / -EINVAL (a bad parameter name). */
 int lk_ocf_env_build(const struct lk_ocf_env_spec *spec, char ***ret_env);
 

@@ -395,7 +395,16 @@ static void lk_ocf_env_build__monitor(void **state)
     assert_string_equal(env_get(env, "LK_ACTION"), "deepchk");
     assert_string_equal(env_get(env, "LKROOT"), "/opt/lk");
     assert_non_null(strstr(env_get(env, "PATH"), "/opt/lk/bin:"));
+    assert_null(env_get(env, "HA_RSCTMP"));
     lk_ocf_env_free(env);
+    /* HA_RSCTMP and HA_VARRUN are passed on when set (absolute). */
+    setenv("HA_RSCTMP", "/run/n1", 1);
+    setenv("HA_VARRUN", "relative", 1);
+    assert_int_equal(lk_ocf_env_build(&spec, &env), 0);
+    assert_string_equal(env_get(env, "HA_RSCTMP"), "/run/n1");
+    assert_null(env_get(env, "HA_VARRUN"));
+    unsetenv("HA_RSCTMP");
+    unsetenv("HA_VARRUN");
     lk_ocf_env_free(NULL);
 }
 
