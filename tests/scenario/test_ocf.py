@@ -38,6 +38,90 @@ def error_of(p):
     return json.loads(p.stderr)["error"]
 
 
+def run_dir(monkeypatch, tmp_path, name):
+    """Where the agents of node `name` keep their state and pid files (HA_RSCTMP and
+    HA_VARRUN, passed on by lkd): each node its own, none in /run."""
+    d = tmp_path / f"ocfrun-{name}"
+    d.mkdir(exist_ok=True)
+    monkeypatch.setenv("HA_RSCTMP", str(d))
+    monkeypatch.setenv("HA_VARRUN", str(d))
+    return d
+
+
+def start_node(make_node, monkeypatch, tmp_path, name="n1"):
+    n = make_node(name)
+    n.ocf_run = run_dir(monkeypatch, tmp_path, name)
+    n.start()
+    return n
+
+
+def build2(cluster, monkeypatch, tmp_path, netns=False):
+    """Two started, meshed nodes, each with its own agents' run directory."""
+    nodes = cluster.build(2, start=False, netns=netns)
+    for n in nodes:
+        n.ocf_run = run_dir(monkeypatch, tmp_path, n.name)
+        n.start()
+    cluster.mesh(nodes)
+    cluster.configure(nodes, heartbeat_ms=ch.HB_MS, misses=ch.HB_MISSES)
+    cluster.wait_all_alive(nodes)
+    cluster.wait_all_synced(nodes)
+    return nodes
+
+
+@pytest.fixture
+def fake_root(tmp_path, monkeypatch):
+    """A test OCF root: a copy of /usr/lib/ocf plus resource.d/lktest/fake (the fake agent),
+    given to the daemons started afterwards through LK_OCF_ROOT."""
+    root = tmp_path / "ocf"
+    shutil.copytree(OCF_ROOT, root, symlinks=True)
+    prov = root / "resource.d" / "lktest"
+    prov.mkdir(mode=0o755)
+    shutil.copyfile(FAKE, prov / "fake")
+    os.chmod(prov / "fake", 0o755)
+    monkeypatch.setenv("LK_OCF_ROOT", str(root))
+    return root
+
+
+def create_ocf(n, tag, agent, *params, extra=(), check=True, json_out=False):
+    args = ["resource", "create", "ocf", "--tag", tag, "--agent", agent]
+    for p in params:
+        args += ["--param", p]
+    return n.cli(*args, *extra, check=check, json_out=json_out)
+
+
+def events(n, tag, number=None):
+    ev = n.log_events(tag=tag)
+    return [e for e in ev if number is None or e["number"] == number]
+
+
+def settings_of(n, tag):
+    return n.cli_json("resource", "list", "--tag", tag)[0]["settings"]
+
+
+def pids_with(marker):
+    """Pids of live processes whose command line holds marker."""
+    return [pid for pid, argv in lkapp.proc_cmdlines().items() if marker in " ".join(argv)]
+
+
+def cgroup_of(pid):
+    """The cgroup v2 path of a process ("" when gone): a resource's processes live in
+    <node>-<id>/<tag>.res (anything starts its program through su, which drops LKROOT)."""
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            for line in f:
+                if line.startswith("0::"):
+                    return line[3:].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def runs_on(pid, node, tag):
+    parts = cgroup_of(pid).split("/")
+    return len(parts) >= 2 and parts[-1] == f"{tag}.res" and parts[-2].startswith(
+        f"{node.name}-")
+
+
 # ---------------------------------------------------------------------- describe-agent
 
 
@@ -70,3 +154,121 @@ def test_describe_agent_refusals(node):
     assert "needs Pacemaker's tools (" in error_of(p)
     p = node.cli("resource", "describe-agent", json_out=True, check=False)
     assert p.returncode == 2
+
+
+# ---------------------------------------------------------------------- refusals
+
+
+def test_create_refusals_change_nothing(make_node, monkeypatch, tmp_path):
+    n = start_node(make_node, monkeypatch, tmp_path)
+    before = n.snapshot()
+    cases = [
+        (["heartbeat:IPaddr2"], "heartbeat:IPaddr2 needs parameter 'ip' (--param ip=...)"),
+        (["heartbeat:IPaddr2", "ip=192.0.2.77", "cidr_netmask=24", "nic=nonexistent0"],
+         "heartbeat:IPaddr2 refused by its validate-all (exit 6, OCF_ERR_CONFIGURED): "),
+        (["heartbeat:Dummy", "sate=/tmp/x"],
+         "heartbeat:Dummy has no parameter 'sate' (lkcli resource describe-agent "
+         "heartbeat:Dummy)"),
+        (["heartbeat:Dummy", "OCF_CHECK_LEVEL=deep"], "OCF_CHECK_LEVEL must be a number"),
+        (["heartbeat:mysql"], "heartbeat:mysql needs Pacemaker's tools ("),
+        (["heartbeat:Stateful"], "needs Pacemaker's tools"),
+        (["heartbeat:NoSuchAgent"], "OCF agent heartbeat:NoSuchAgent is not installed on this "
+                                    "node"),
+    ]
+    for args, want in cases:
+        p = create_ocf(n, "r1", *args, check=False, json_out=True)
+        assert want in error_of(p), (args, p.stderr)
+        assert n.resource("r1") is None
+        assert n.snapshot() == before, args
+    # validate-all's own reason, not a generic one.
+    p = create_ocf(n, "r1", "heartbeat:IPaddr2", "ip=192.0.2.77", "cidr_netmask=24",
+                   "nic=nonexistent0", check=False, json_out=True)
+    assert len(error_of(p).split("OCF_ERR_CONFIGURED): ", 1)[1]) > 0
+    refusals = events(n, "r1", 1541)
+    assert len(refusals) == len(cases) + 1, refusals
+    assert "heartbeat:mysql" in refusals[4]["message"]
+
+
+def test_dummy_create_monitor_recover_remove(make_node, monkeypatch, tmp_path):
+    n = start_node(make_node, monkeypatch, tmp_path)
+    # No state parameter: Dummy's default, ${HA_RSCTMP}/Dummy-d1.state, in this node's dir.
+    state = n.ocf_run / "Dummy-d1.state"
+    p = create_ocf(n, "d1", "ocf:heartbeat:Dummy", extra=["--quickchk-interval", "1"])
+    assert "created and in service" in p.stdout, p.stdout
+    assert n.state("d1") == "ISP" and state.exists()
+    line = n.ins_line("d1")
+    assert line[1:3] == ["ocf", "heartbeat:Dummy"], line
+    s = settings_of(n, "d1")
+    # The agent's advice where the user gave nothing; the user's value where given.
+    assert (s["action-timeout"], s["quickchk-timeout"], s["quickchk-interval"]) == (
+        "20", "20", "1"), s
+    assert [e["number"] for e in events(n, "d1")][:2] == [1540, 1100]
+
+    # The "application" dies: the next monitor says 7 (not running), recover brings it back.
+    state.unlink()
+    wait_for(lambda: events(n, "d1", 1502), what="d1 recovered")
+    assert state.exists()
+    assert n.state("d1") == "ISP"
+    assert events(n, "d1", 1500), "no failed check event"
+
+    n.cli("resource", "remove", "--tag", "d1")
+    assert n.state("d1") == "OSU" and not state.exists()
+    n.cli("resource", "restore", "--tag", "d1")
+    assert n.state("d1") == "ISP" and state.exists()
+    n.cli("resource", "remove", "--tag", "d1")
+    n.cli("resource", "delete", "--tag", "d1")
+    assert n.resource("d1") is None and not state.exists()
+
+
+def test_anything_kill_recover_remove(make_node, monkeypatch, tmp_path):
+    n = start_node(make_node, monkeypatch, tmp_path)
+    marker = str(700000000 + os.getpid() % 100000000)
+    create_ocf(n, "a1", "heartbeat:anything", "binfile=/bin/sleep",
+               f"cmdline_options={marker}", extra=["--quickchk-interval", "1"])
+    assert n.state("a1") == "ISP"
+    [pid] = wait_for(lambda: pids_with(f"sleep {marker}"), what="the application")
+    assert runs_on(pid, n, "a1"), cgroup_of(pid)
+    os.kill(pid, signal.SIGKILL)
+    # Noticed (its cgroup emptied, or the monitor), recovered in place: a new process.
+    wait_for(lambda: events(n, "a1", 1502), what="a1 recovered")
+    [pid2] = wait_for(lambda: pids_with(f"sleep {marker}"), what="the new application")
+    assert pid2 != pid
+    assert n.state("a1") == "ISP"
+    n.cli("resource", "remove", "--tag", "a1")
+    wait_for(lambda: not pids_with(f"sleep {marker}"), what="the application stopped")
+    assert n.state("a1") == "OSU"
+
+
+def test_parameters_secret_by_name_never_shown(make_node, monkeypatch, tmp_path, fake_root):
+    n = start_node(make_node, monkeypatch, tmp_path)
+    ctl = tmp_path / "ctl"
+    ctl.mkdir()
+    secret = f"hunter{os.getpid()}xyz"
+    create_ocf(n, "f1", "lktest:fake", f"dir={ctl}", f"password={secret}",
+               extra=["--no-in-service"])
+    shown = n.cli_json("resource", "list", "--tag", "f1")[0]
+    assert shown["params"] == {"dir": str(ctl), "password": "***"}, shown
+    n.cli("resource", "restore", "--tag", "f1")
+    # The agent got it; nothing shows it.
+    texts = [n.cli("status").stdout, n.cli("status", json_out=True).stdout,
+             n.cli("resource", "list").stdout, n.cli("log", "-n", "1000").stdout,
+             n.ins_list_raw().stdout, (n.root / "log" / "lk.log").read_text(errors="replace")
+             if (n.root / "log" / "lk.log").exists() else ""]
+    for t in texts:
+        assert secret not in t
+    # A parameter change runs validate-all again: refused, nothing changed.
+    p = n.cli("resource", "config", "--tag", "f1", "--param", "dir=/nonexistent/ctl",
+              check=False, json_out=True)
+    assert error_of(p) == ("lktest:fake refused by its validate-all (exit 6, "
+                           "OCF_ERR_CONFIGURED): directory /nonexistent/ctl does not exist")
+    assert n.cli_json("resource", "list", "--tag", "f1")[0]["params"]["dir"] == str(ctl)
+    # A promotable agent is refused at create.
+    prom = fake_root / "resource.d" / "lktest" / "prom"
+    prom.write_text("#!/bin/sh\n[ \"$1\" = meta-data ] || exit 0\n"
+                    "echo '<resource-agent name=\"prom\"><actions><action name=\"promote\"/>"
+                    "</actions></resource-agent>'\n")
+    os.chmod(prom, 0o755)
+    p = create_ocf(n, "p1", "lktest:prom", check=False, json_out=True)
+    assert error_of(p) == ("lktest:prom is a promotable agent (promote/demote): OpenKeeper "
+                           "runs no promotable agents")
+    assert n.resource("p1") is None
