@@ -272,3 +272,177 @@ def test_parameters_secret_by_name_never_shown(make_node, monkeypatch, tmp_path,
     assert error_of(p) == ("lktest:prom is a promotable agent (promote/demote): OpenKeeper "
                            "runs no promotable agents")
     assert n.resource("p1") is None
+
+
+# ---------------------------------------------------------------------- two nodes
+
+
+def test_dummy_switchover_and_failover(cluster, monkeypatch, tmp_path):
+    n1, n2 = build2(cluster, monkeypatch, tmp_path)
+    s1, s2 = n1.ocf_run / "Dummy-d1.state", n2.ocf_run / "Dummy-d1.state"
+    create_ocf(n1, "d1", "heartbeat:Dummy", extra=["--quickchk-interval", "1"])
+    n1.cli("resource", "extend", "--tag", "d1", "--node", "node2", "--priority", "10")
+    for n in (n1, n2):
+        wait_eq(lambda n=n: n.res_nodes("d1"), {"node1": "ISP", "node2": "OSU"})
+    assert s1.exists() and not s2.exists()
+    assert n2.ins_line("d1")[1:3] == ["ocf", "heartbeat:Dummy"]
+
+    p = n1.cli("resource", "restore", "--tag", "d1", "--node", "node2")
+    assert "node2: d1 ISP" in p.stdout, p.stdout
+    assert s2.exists() and not s1.exists()
+    for n in (n1, n2):
+        wait_eq(lambda n=n: n.res_nodes("d1"), {"node1": "OSU", "node2": "ISP"})
+
+    # node2 crashes: node1 takes over.
+    n2.kill9_all()
+    cluster.wait_dead([n1], n2)
+    wait_for(lambda: n1.state("d1") == "ISP", what="d1 taken over by node1")
+    assert s1.exists()
+
+
+def test_anything_fails_over_when_killed(cluster, monkeypatch, tmp_path):
+    n1, n2 = build2(cluster, monkeypatch, tmp_path)
+    marker = str(800000000 + os.getpid() % 100000000)
+    create_ocf(n1, "a1", "heartbeat:anything", "binfile=/bin/sleep",
+               f"cmdline_options={marker}",
+               extra=["--quickchk-interval", "1", "--local-recovery", "off"])
+    n1.cli("resource", "extend", "--tag", "a1", "--node", "node2", "--priority", "10")
+    wait_eq(lambda: n2.res_nodes("a1"), {"node1": "ISP", "node2": "OSU"})
+    [pid] = wait_for(lambda: pids_with(f"sleep {marker}"), what="the application")
+    assert runs_on(pid, n1, "a1"), cgroup_of(pid)
+
+    os.kill(pid, signal.SIGKILL)
+    wait_eq(lambda: n2.res_nodes("a1"), {"node1": "OSF", "node2": "ISP"},
+            what="a1 failed over to node2")
+    [pid2] = wait_for(lambda: pids_with(f"sleep {marker}"), what="the application on node2")
+    assert runs_on(pid2, n2, "a1"), cgroup_of(pid2)
+
+    # And switched back by hand: one copy, on node1.
+    n2.cli("resource", "restore", "--tag", "a1", "--node", "node1")
+    wait_for(lambda: [p for p in pids_with(f"sleep {marker}") if runs_on(p, n1, "a1")],
+             what="the application back on node1")
+    assert len(pids_with(f"sleep {marker}")) == 1
+    n1.cli("resource", "remove", "--tag", "a1")
+    wait_for(lambda: not pids_with(f"sleep {marker}"), what="the application stopped")
+
+
+# ---------------------------------------------------------------------- the exit-code table
+
+# One row per code: where the fake agent returns it on node1, and what must follow.
+# kind: ok, failed (recovered, then failed over), hard (failed over, no recover),
+# installed (start fails on node1: node2 takes it), configured (OSF, no failover),
+# not-running (a check: recovered in place), degraded (a warning, nothing else).
+TABLE = [
+    (0, "monitor", "ok"),
+    (1, "monitor", "failed"),
+    (2, "monitor", "hard"),
+    (3, "monitor", "hard"),
+    (4, "monitor", "hard"),
+    (5, "start", "installed"),
+    (6, "monitor", "configured"),
+    (7, "monitor", "not-running"),
+    (8, "monitor", "failed"),
+    (9, "monitor", "failed"),
+    (190, "monitor", "degraded"),
+    (191, "monitor", "degraded"),
+]
+
+
+def calls(ctl):
+    f = ctl / "calls"
+    return f.read_text().splitlines() if f.exists() else []
+
+
+@pytest.mark.parametrize("code,op,kind", TABLE, ids=[f"{c}-{o}" for c, o, _ in TABLE])
+def test_exit_code_table(cluster, monkeypatch, tmp_path, fake_root, code, op, kind):
+    n1, n2 = build2(cluster, monkeypatch, tmp_path)
+    ctl = tmp_path / "ctl"
+    (ctl / "node1").mkdir(parents=True)
+    create_ocf(n1, "f1", "lktest:fake", f"dir={ctl}",
+               extra=["--no-in-service", "--quickchk-interval", "1", "--max-recoveries", "1"])
+    s = settings_of(n1, "f1")
+    # The fake agent advises start 21 s / stop 22 s, monitor 7 s every 3 s: the user's
+    # interval wins, the rest is the advice.
+    assert (s["action-timeout"], s["quickchk-timeout"], s["deepchk-interval"]) == (
+        "22", "7", "30"), s
+    n1.cli("resource", "extend", "--tag", "f1", "--node", "node2", "--priority", "10")
+    wait_eq(lambda: n2.res_nodes("f1"), {"node1": "OSU", "node2": "OSU"})
+    rc = ctl / "node1" / f"{op}.rc"
+    if op == "start":
+        rc.write_text(f"{code}\n")
+    n1.cli("resource", "restore", "--tag", "f1", check=False)
+    if op == "monitor":
+        wait_eq(lambda: n1.res_nodes("f1"), {"node1": "ISP", "node2": "OSU"})
+        wait_for(lambda: any(c.startswith("monitor node1 interval=1000 level=0 timeout=7000")
+                             for c in calls(ctl)), what="a check on node1")
+        rc.write_text(f"{code}\n")
+    reason = f"fake {op} exits {code} on node1"
+
+    def numbers(n):
+        return [e["number"] for e in events(n, "f1")]
+
+    if kind == "ok":
+        ch.holds(lambda: n1.res_nodes("f1") == {"node1": "ISP", "node2": "OSU"}, 3)
+        assert 1500 not in numbers(n1)
+    elif kind == "failed":
+        wait_eq(lambda: n2.res_nodes("f1"), {"node1": "OSF", "node2": "ISP"}, timeout=60,
+                what="f1 failed over after a local recovery")
+        assert 1501 in numbers(n1), numbers(n1)  # recovered once in place first
+        assert any(reason in e["message"] for e in events(n1, "f1", 1500))
+    elif kind == "hard":
+        wait_eq(lambda: n2.res_nodes("f1"), {"node1": "OSF", "node2": "ISP"}, timeout=60,
+                what="f1 failed over at once")
+        assert 1501 not in numbers(n1), numbers(n1)  # no local retry
+        assert any(reason in e["message"] for e in events(n1, "f1", 1534))
+    elif kind == "installed":
+        wait_eq(lambda: n2.res_nodes("f1"), {"node1": "OSF", "node2": "ISP"}, timeout=60,
+                what="f1 restored on node2, the next node")
+        assert any(reason in e["message"] for e in events(n1, "f1", 1531))
+        assert not any(c.startswith("start node2") is False and c.startswith("recover")
+                       for c in calls(ctl))
+    elif kind == "configured":
+        wait_eq(lambda: n1.res_nodes("f1"), {"node1": "OSF", "node2": "OSU"}, timeout=60)
+        assert any(reason in e["message"] for e in events(n1, "f1", 1532))
+        ch.holds(lambda: n2.res_nodes("f1") == {"node1": "OSF", "node2": "OSU"}, 3,
+                 what="no failover anywhere")
+        assert not any(c.startswith("start node2") for c in calls(ctl))
+    elif kind == "not-running":
+        # The agent's own "not running": the state file is gone.
+        rc.unlink()
+        (ctl / "node1.running").unlink()
+        wait_for(lambda: 1502 in numbers(n1), what="f1 recovered in place")
+        assert n1.res_nodes("f1") == {"node1": "ISP", "node2": "OSU"}
+    elif kind == "degraded":
+        wait_for(lambda: 1530 in numbers(n1), what="the degraded warning")
+        assert any(reason in e["message"] for e in events(n1, "f1", 1530))
+        ch.holds(lambda: n1.res_nodes("f1") == {"node1": "ISP", "node2": "OSU"}, 3)
+        assert 1500 not in numbers(n1) and 1501 not in numbers(n1)
+
+
+def test_exit_code_7_at_the_probe_is_cleanly_stopped(make_node, monkeypatch, tmp_path,
+                                                      fake_root):
+    """7 at the start-up probe (interval 0): stopped, no clean-up stop, then restored as
+    init says; 1 at the probe is a failure: the clean-up stop runs before the restore."""
+    n = start_node(make_node, monkeypatch, tmp_path)
+    ctl = tmp_path / "ctl"
+    ctl.mkdir()
+    create_ocf(n, "f1", "lktest:fake", f"dir={ctl}", extra=["--quickchk-interval", "1"])
+    assert n.state("f1") == "ISP"
+    for code, cleanup in ((7, False), (1, True)):
+        n.stop(force=True)
+        if code == 7:
+            (ctl / "n1.running").unlink()
+        else:
+            (ctl / "monitor.rc").write_text("1\n")
+        mark = len(calls(ctl))
+        n.start()
+        wait_for(lambda: n.state("f1") == "ISP" and any(
+            c.startswith("start n1") for c in calls(ctl)[mark:]), what="f1 restored")
+        (ctl / "monitor.rc").unlink(missing_ok=True)
+        after = [c.split(" interval")[0] for c in calls(ctl)[mark:]]
+        assert after[0] == "monitor n1", after
+        assert calls(ctl)[mark].startswith("monitor n1 interval=0 level=0"), calls(ctl)[mark]
+        first_start = after.index("start n1")
+        assert ("stop n1" in after[:first_start]) == cleanup, after
+        if code == 7:
+            assert [e for e in events(n, "f1", 1533)], "no stopped-at-probe event"
