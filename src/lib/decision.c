@@ -324,6 +324,8 @@ static json_t *peer_json(const struct lk_ppeer *p, size_t tag_count, bool *ok)
     put(o, "alive_set", alive, ok);
     put(o, "priority", uint_json(p->priority), ok);
     put(o, "stop_failed", bools_json(p->stop_failed, tag_count, ok), ok);
+    put(o, "unable", json_boolean(p->unable), ok);
+    put(o, "not_configured", json_boolean(p->not_configured), ok);
     put(o, "states", states, ok);
     return o;
 }
@@ -342,6 +344,8 @@ static json_t *ptag_json(const struct lk_ptag *t, bool *ok)
     put(o, "state", enum_json(state_n, LK_STATE_COUNT, (int) t->state), ok);
     put(o, "busy", json_boolean(t->busy), ok);
     put(o, "stop_failed", json_boolean(t->stop_failed), ok);
+    put(o, "unable", json_boolean(t->unable), ok);
+    put(o, "not_configured", json_boolean(t->not_configured), ok);
     put(o, "pending", enum_json(pending_n, LK_PENDING_COUNT, (int) t->pending), ok);
     put(o, "reason", str_or_null(t->reason), ok);
     return o;
@@ -911,6 +915,13 @@ static int parse_peer(struct dec *d, struct lk_decision *dc, const json_t *o, si
     p->alive_set = alive;
     TRY(get_u32(d, o, "priority", &p->priority));
     TRY(parse_bools(d, dc, o, "stop_failed", tag_count, &p->stop_failed));
+    /* Since issue 13; older logs have neither. */
+    if (json_object_get(o, "unable")) {
+        TRY(get_bool(d, o, "unable", &p->unable));
+    }
+    if (json_object_get(o, "not_configured")) {
+        TRY(get_bool(d, o, "not_configured", &p->not_configured));
+    }
     TRY(get_array(d, o, "states", true, &arr));
     if (json_is_null(arr)) {
         return 0;
@@ -949,6 +960,12 @@ static int parse_ptag(struct dec *d, const json_t *o, struct lk_ptag *t)
     t->state = (enum lk_state) e;
     TRY(get_bool(d, o, "busy", &t->busy));
     TRY(get_bool(d, o, "stop_failed", &t->stop_failed));
+    if (json_object_get(o, "unable")) {
+        TRY(get_bool(d, o, "unable", &t->unable));
+    }
+    if (json_object_get(o, "not_configured")) {
+        TRY(get_bool(d, o, "not_configured", &t->not_configured));
+    }
     TRY(get_enum(d, o, "pending", pending_n, LK_PENDING_COUNT, false, &e));
     t->pending = (enum lk_pending) e;
     TRY(get_str(d, o, "reason", true, LK_REASON_MAX - 1, &t->reason));

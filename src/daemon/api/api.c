@@ -232,6 +232,10 @@ static json_t *resources_json(struct lk_api *api, const char *only_tag, bool wit
         }
         if (obj) {
             json_object_set_new(obj, "nodes", api_resource_nodes_json(api, node->resources[i]));
+            /* What its type said here (issue 13): not installed, not configured. */
+            json_object_set_new(obj, "unable", json_boolean(node->resources[i]->unable));
+            json_object_set_new(obj, "not_configured",
+                                json_boolean(node->resources[i]->not_configured));
             json_object_set_new(obj, "usage",
                                 with_usage ? usage_json(node, node->resources[i]->tag)
                                            : json_null());

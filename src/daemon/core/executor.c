@@ -298,6 +298,8 @@ static void on_remove_killed(void *userdata, const char *tag, bool empty, const 
         if (lk_result_ok(&result)) {
             result.outcome = LK_OUTCOME_EXIT;
             result.exit_status = 1;
+            result.verdict = LK_VERDICT_FAILED; /* whatever its type had said */
+            result.exit_reason[0] = '\0';
             snprintf(result.message, sizeof(result.message),
                      "processes survived SIGKILL in the resource's cgroup");
         }
