@@ -398,11 +398,17 @@ def test_exit_code_table(cluster, monkeypatch, tmp_path, fake_root, code, op, ki
         wait_eq(lambda: n2.res_nodes("f1"), {"node1": "OSF", "node2": "ISP"}, timeout=60,
                 what="f1 restored on node2, the next node")
         assert any(reason in e["message"] for e in events(n1, "f1", 1531))
-        assert not any(c.startswith("start node2") is False and c.startswith("recover")
-                       for c in calls(ctl))
+        starts = [c.split(" interval")[0] for c in calls(ctl) if c.startswith("start")]
+        assert starts == ["start node1", "start node2"], starts  # no retry on node1
+        # Both nodes show node1 unable to run it (status, --json and text).
+        for n in (n1, n2):
+            wait_for(lambda n=n: {x["node"]: x["unable"] for x in n.resource("f1")["nodes"]}
+                     == {"node1": True, "node2": False}, what=f"{n.name}: node1 unable")
+        assert n1.resource("f1")["unable"]
     elif kind == "configured":
         wait_eq(lambda: n1.res_nodes("f1"), {"node1": "OSF", "node2": "OSU"}, timeout=60)
         assert any(reason in e["message"] for e in events(n1, "f1", 1532))
+        assert n1.resource("f1")["not_configured"]
         ch.holds(lambda: n2.res_nodes("f1") == {"node1": "OSF", "node2": "OSU"}, 3,
                  what="no failover anywhere")
         assert not any(c.startswith("start node2") for c in calls(ctl))
