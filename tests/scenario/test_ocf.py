@@ -452,3 +452,156 @@ def test_exit_code_7_at_the_probe_is_cleanly_stopped(make_node, monkeypatch, tmp
         assert ("stop n1" in after[:first_start]) == cleanup, after
         if code == 7:
             assert [e for e in events(n, "f1", 1533)], "no stopped-at-probe event"
+
+
+# ---------------------------------------------------------------------- IPaddr2, namespaces
+
+
+def has_address(cluster, ns, vip):
+    out = cluster.ip("-o", "-4", "addr", "show", ns=ns).stdout
+    return f" {vip}/24 " in out
+
+
+LISTENER = """
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    c.sendall(sys.argv[2].encode())
+    c.close()
+"""
+
+CLIENT = """
+import socket, sys
+try:
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+    print(c.recv(64).decode())
+except OSError:
+    print("")
+"""
+
+
+@pytest.fixture
+def listeners():
+    """Starts, in a namespace, a TCP listener on every address that answers with a name;
+    ends them at teardown (by pid)."""
+    procs = []
+
+    def start(ns, port, name):
+        procs.append(subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c",
+                                       LISTENER, str(port), name]))
+
+    yield start
+    for p in procs:
+        p.kill()
+        p.wait(timeout=30)
+
+
+def answers(ns, address, port):
+    """Who answers at address:port, asked from namespace ns ("" when nobody)."""
+    p = subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", CLIENT, address,
+                        str(port)], capture_output=True, text=True, timeout=30)
+    return p.stdout.strip()
+
+
+def ipaddr2_cluster(cluster, monkeypatch, tmp_path):
+    """Two nodes, each lkd in its own network namespace, a veth between them carrying a
+    /24 of their own; returns (n1, n2, ns1, ns2, dev1, dev2, vip)."""
+    n1, n2 = build2(cluster, monkeypatch, tmp_path, netns=True)
+    link = cluster.links[frozenset(("node1", "node2"))]
+    (ns1, dev1), (ns2, dev2) = link["dev"]["node1"], link["dev"]["node2"]
+    net = f"10.88.{os.getpid() % 250}"
+    cluster.ip("addr", "add", f"{net}.1/24", "dev", dev1, ns=ns1)
+    cluster.ip("addr", "add", f"{net}.2/24", "dev", dev2, ns=ns2)
+    return n1, n2, ns1, ns2, dev1, dev2, f"{net}.100"
+
+
+def test_ipaddr2_moves_an_address_between_namespaces(cluster, monkeypatch, tmp_path, netns_ok,
+                                                     listeners):
+    n1, n2, ns1, ns2, dev1, dev2, vip = ipaddr2_cluster(cluster, monkeypatch, tmp_path)
+    port = ch.free_port()
+    listeners(ns1, port, "node1")
+    listeners(ns2, port, "node2")
+    create_ocf(n1, "vip", "heartbeat:IPaddr2", f"ip={vip}", "cidr_netmask=24",
+               extra=["--quickchk-interval", "1"])
+    assert has_address(cluster, ns1, vip) and not has_address(cluster, ns2, vip)
+    wait_eq(lambda: answers(ns2, vip, port), "node1", what="node1 answering at the address")
+    n1.cli("resource", "extend", "--tag", "vip", "--node", "node2", "--priority", "10")
+    wait_eq(lambda: n2.res_nodes("vip"), {"node1": "ISP", "node2": "OSU"})
+
+    p = n1.cli("resource", "restore", "--tag", "vip", "--node", "node2")
+    assert "node2: vip ISP" in p.stdout, p.stdout
+    assert has_address(cluster, ns2, vip) and not has_address(cluster, ns1, vip)
+    wait_eq(lambda: answers(ns1, vip, port), "node2", what="node2 answering at the address")
+
+    # Removed behind the cluster's back: the monitor notices, recover puts it back.
+    cluster.ip("addr", "del", f"{vip}/24", "dev", dev2, ns=ns2)
+    wait_for(lambda: events(n2, "vip", 1502), what="vip recovered on node2")
+    assert has_address(cluster, ns2, vip)
+
+    # And back by a switchover, then out of service everywhere.
+    n2.cli("resource", "restore", "--tag", "vip", "--node", "node1")
+    assert has_address(cluster, ns1, vip) and not has_address(cluster, ns2, vip)
+    n1.cli("resource", "remove", "--tag", "vip")
+    assert not has_address(cluster, ns1, vip) and not has_address(cluster, ns2, vip)
+
+
+def test_ipaddr2_fails_over_when_its_node_dies(cluster, monkeypatch, tmp_path, netns_ok):
+    n1, n2, ns1, ns2, dev1, dev2, vip = ipaddr2_cluster(cluster, monkeypatch, tmp_path)
+    create_ocf(n1, "vip", "heartbeat:IPaddr2", f"ip={vip}", "cidr_netmask=24",
+               extra=["--quickchk-interval", "1"])
+    n1.cli("resource", "extend", "--tag", "vip", "--node", "node2", "--priority", "10")
+    wait_eq(lambda: n2.res_nodes("vip"), {"node1": "ISP", "node2": "OSU"})
+    # node1's namespace loses its link and its daemon: node2 takes the address over.
+    cluster.ip("link", "set", dev1, "down", ns=ns1)
+    n1.kill9_all()
+    cluster.wait_dead([n2], n1)
+    wait_for(lambda: n2.state("vip") == "ISP", what="vip taken over by node2")
+    assert has_address(cluster, ns2, vip)
+
+
+# ---------------------------------------------------------------------- ocf-tester
+
+SUPPORTED = ["Dummy", "anything", "IPaddr2"]
+
+
+@pytest.mark.parametrize("agent", SUPPORTED)
+def test_ocf_tester_passes(agent, tmp_path):
+    """ocf-tester (resource-agents) against every agent docs/OCF.md lists as supported."""
+    run = tmp_path / "run"
+    run.mkdir()
+    env = dict(os.environ, HA_RSCTMP=str(run), HA_VARRUN=str(run), LANG="C")
+    marker = str(600000000 + os.getpid() % 100000000)
+    argv = [OCF_TESTER, "-n", f"t{agent.lower()}"]
+    ns = None
+    if agent == "Dummy":
+        argv += ["-o", f"state={run}/d.state"]
+    elif agent == "anything":
+        argv += ["-o", "binfile=/bin/sleep", "-o", f"cmdline_options={marker}", "-o",
+                 f"pidfile={run}/a.pid"]
+    else:
+        why = ch.netns_usable()
+        if why:
+            pytest.skip(why)
+        ns = f"okt-{os.getpid()}-tester"
+        subprocess.run(["ip", "netns", "add", ns], check=True, timeout=30)
+    try:
+        if ns:
+            for args in (["link", "add", "okv0", "type", "veth", "peer", "name", "okv1"],
+                         ["addr", "add", "10.89.7.1/24", "dev", "okv0"],
+                         ["link", "set", "okv0", "up"], ["link", "set", "okv1", "up"],
+                         ["link", "set", "lo", "up"]):
+                subprocess.run(["ip", "-n", ns] + args, check=True, timeout=30)
+            argv = ["ip", "netns", "exec", ns] + argv + ["-o", "ip=10.89.7.100", "-o",
+                                                         "cidr_netmask=24"]
+        p = subprocess.run(argv + [str(AGENTS / agent)], capture_output=True, text=True,
+                           timeout=600, env=env)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert f"{AGENTS / agent} passed all tests" in p.stdout, p.stdout
+        assert not pids_with(f"sleep {marker}")
+    finally:
+        if ns:
+            subprocess.run(["ip", "netns", "del", ns], timeout=30)
