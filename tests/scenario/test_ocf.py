@@ -605,3 +605,23 @@ def test_ocf_tester_passes(agent, tmp_path):
     finally:
         if ns:
             subprocess.run(["ip", "netns", "del", ns], timeout=30)
+
+
+def test_ocf_child_under_a_gen_parent_moves_with_its_hierarchy(cluster, monkeypatch, tmp_path):
+    n1, n2 = build2(cluster, monkeypatch, tmp_path)
+    app = cluster.app("web")
+    n1.create("web", app.restore, app.remove, "--quickchk", app.quickchk)
+    create_ocf(n1, "d1", "heartbeat:Dummy", extra=["--quickchk-interval", "1"])
+    n1.cli("dependency", "create", "--parent", "web", "--child", "d1")
+    n1.cli("resource", "extend", "--tag", "web", "--node", "node2", "--priority", "10")
+    for tag in ("web", "d1"):
+        wait_eq(lambda tag=tag: n2.res_nodes(tag), {"node1": "ISP", "node2": "OSU"})
+    p = n1.cli("resource", "restore", "--tag", "web", "--node", "node2")
+    assert "node2: web ISP" in p.stdout and "node2: d1 ISP" in p.stdout, p.stdout
+    assert app.runs_only_on(n2)
+    assert (n2.ocf_run / "Dummy-d1.state").exists()
+    assert not (n1.ocf_run / "Dummy-d1.state").exists()
+    # The child's "application" dies on node2: recovered in place, the parent untouched.
+    (n2.ocf_run / "Dummy-d1.state").unlink()
+    wait_for(lambda: events(n2, "d1", 1502), what="d1 recovered on node2")
+    assert app.runs_only_on(n2)
