@@ -131,20 +131,21 @@ def every_output(node, tag):
 
 def test_parameters_are_replicated_and_secrets_never_shown(cluster):
     n1, n2 = cluster.build(2)
-    pfile = write(cluster.work / "secret.params", f"# the database password\n"
-                                                  f"passwd={SECRET}\n", 0o600)
+    # heartbeat:Dummy declares two parameters, state and fake: fake comes from a parameter
+    # file, which makes it secret.
+    pfile = write(cluster.work / "secret.params", f"# the agent's secret\nfake={SECRET}\n",
+                  0o600)
+    state = f"{cluster.work}/p1.state"
     n1.cli("resource", "create", "ocf", "--tag", "p1", "--agent", "ocf:heartbeat:Dummy",
-           "--param", f"state={cluster.work}/p1.state", "--param", "fake=plain-value",
-           "--param-file", pfile, "--no-in-service")
+           "--param", f"state={state}", "--param-file", pfile, "--no-in-service")
     shown = n1.cli_json("resource", "list", "--tag", "p1")[0]
     assert shown["app"] == "ocf" and shown["type"] == "heartbeat:Dummy"
-    assert shown["params"] == {"state": f"{cluster.work}/p1.state", "fake": "plain-value",
-                               "passwd": "***"}
+    assert shown["params"] == {"state": state, "fake": "***"}
     line = n1.ins_line("p1")
     assert line[1:3] == ["ocf", "heartbeat:Dummy"], line
     # The stored file: 0600, the values in it, the mark.
     stored = json.loads(params_file(n1, "p1").read_text())
-    assert stored["passwd"] == {"value": SECRET, "secret": True}
+    assert stored == {"state": {"value": state}, "fake": {"value": SECRET, "secret": True}}
     assert stat.S_IMODE(params_file(n1, "p1").stat().st_mode) == 0o600
 
     n1.cli("resource", "extend", "--tag", "p1", "--node", "node2", "--priority", "2")
@@ -152,19 +153,23 @@ def test_parameters_are_replicated_and_secrets_never_shown(cluster):
     assert json.loads(params_file(n2, "p1").read_text()) == stored
     assert stat.S_IMODE(params_file(n2, "p1").stat().st_mode) == 0o600
 
-    # config: a new secret by --secret, a value changed, one removed; on both nodes.
+    # config: a new value for the secret, another value made secret by --secret; on both
+    # nodes.
+    state2 = f"{cluster.work}/p1-{OTHER_SECRET}.state"
     p = n1.cli("resource", "config", "--tag", "p1", "--param", f"fake={OTHER_SECRET}",
-               "--secret", "fake", "--unset-param", "state")
-    assert OTHER_SECRET not in p.stdout and "fake=***" in p.stdout
-    want = {"passwd": {"value": SECRET, "secret": True},
+               "--param", f"state={state2}", "--secret", "state")
+    assert OTHER_SECRET not in p.stdout and "fake=***" in p.stdout and "state=***" in p.stdout
+    want = {"state": {"value": state2, "secret": True},
             "fake": {"value": OTHER_SECRET, "secret": True}}
     for n in (n1, n2):
         wait_for(lambda n=n: json.loads(params_file(n, "p1").read_text()) == want,
                  what=f"the new parameters on {n.name}")
         assert n.cli_json("resource", "list", "--tag", "p1")[0]["params"] == {
-            "passwd": "***", "fake": "***"}
+            "state": "***", "fake": "***"}
     events = [e["message"] for e in n1.log_events(tag="p1") if e["number"] == 1570]
-    assert events[-1] == "parameters changed: passwd=*** fake=***", events
+    assert len(events) == 2, events
+    assert "fake=***" in events[0] and f"state={state}" in events[0], events
+    assert "fake=***" in events[1] and "state=***" in events[1], events
 
     # Neither secret appears anywhere either node shows or writes.
     for n in (n1, n2):
@@ -190,7 +195,7 @@ def gen_node(node):
     node.cli("resource", "create", "gen", "--tag", "g1", "--restore", restore, "--remove",
              remove, "--helper", lib, "--no-in-service")
     node.cli("resource", "create", "ocf", "--tag", "o1", "--agent", "heartbeat:Dummy",
-             "--param", "fake=1", "--no-in-service")
+             "--param", f"state={node.work}/o1.state", "--param", "fake=1", "--no-in-service")
     node.gen_scripts = (restore, remove)
     return node
 
@@ -286,6 +291,11 @@ def test_bad_parameters_are_refused_and_change_nothing(gen_node):
                                             "--unset-param", "nope")
     assert "no such parameter" in refused(node, before, "resource", "config", "--tag", "o1",
                                           "--secret", "nope")
+    # What works changes only what it names.
+    node.cli("resource", "config", "--tag", "o1", "--unset-param", "fake")
+    assert node.cli_json("resource", "list", "--tag", "o1")[0]["params"] == {
+        "state": f"{node.work}/o1.state"}
+    before = node.snapshot()
     too_many = [a for i in range(65) for a in ("--param", f"p{i}=1")]
     assert "more than 64" in refused(node, before, *ocf, *too_many)
     assert "type" in refused(node, before, "resource", "create", "ocf", "--tag", "new",
