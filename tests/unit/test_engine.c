@@ -1421,6 +1421,104 @@ static void lk_engine_decide__operator_restore_then_lkstop_then_start(void **sta
     assert_int_equal(res.pending, LK_PENDING_NONE);
 }
 
+/* One decision about res alone, its commits applied; returns the run it started. */
+static enum lk_action decide_alone(struct lk_resource *res, const struct lk_event *ev,
+                                   struct lk_plan *plan)
+{
+    struct lk_resource *const list[] = {res};
+    struct lk_view view = {.resources = list, .count = 1, .node = "node1"};
+    assert_int_equal(lk_engine_decide(&view, ev, plan), 0);
+    apply_commits(res, plan);
+    return planned_run(plan);
+}
+
+static struct lk_event finished(const char *tag, enum lk_action action, int status,
+                                enum lk_verdict verdict)
+{
+    struct lk_event ev = {.type = LK_EV_RUN_FINISHED, .tag = tag, .action = action};
+    ev.result.outcome = status ? LK_OUTCOME_EXIT : LK_OUTCOME_SUCCESS;
+    ev.result.exit_status = status;
+    ev.result.verdict = verdict;
+    return ev;
+}
+
+/* An OCF agent cleanly stopped at start-up (7 on the probe): restored, no clean-up remove. */
+static void lk_engine_decide__probe_finds_it_stopped_then_restores(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct lk_resource res;
+    make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, Q, LK_INIT_AUTORES_ISP);
+    struct lk_event start = {.type = LK_EV_STARTUP, .tag = "app1"};
+    assert_int_equal(decide_alone(&res, &start, &plan), LK_ACTION_QUICKCHK);
+    struct lk_event probe = finished("app1", LK_ACTION_QUICKCHK, 7, LK_VERDICT_NOT_RUNNING);
+    /* The next run is the restore: no remove before it. */
+    assert_int_equal(decide_alone(&res, &probe, &plan), LK_ACTION_RESTORE);
+    assert_int_equal(res.pending, LK_PENDING_RESTORE);
+    struct lk_event restored = finished("app1", LK_ACTION_RESTORE, 0, LK_VERDICT_OK);
+    assert_int_equal(decide_alone(&res, &restored, &plan), LK_ACTION_NONE);
+    assert_int_equal(res.state, LK_STATE_ISP);
+}
+
+/* Not installed, found by a check: failed over at once (not counted, no recover), the
+ * remove that follows says not installed too and counts as done, the node stays unable
+ * (stored) until an operator's reset. */
+static void lk_engine_decide__not_installed_until_reset(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct lk_resource res;
+    make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, Q | R, LK_INIT_AUTORES_ISP);
+    res.settings.check_failures = 3;
+    struct lk_event check = {.type = LK_EV_CHECK_FINISHED,
+                             .tag = "app1",
+                             .action = LK_ACTION_QUICKCHK,
+                             .now_usec = NOW};
+    check.result.outcome = LK_OUTCOME_EXIT;
+    check.result.exit_status = 5;
+    check.result.verdict = LK_VERDICT_NOT_INSTALLED;
+    assert_int_equal(decide_alone(&res, &check, &plan), LK_ACTION_REMOVE);
+    assert_true(res.unable);
+    assert_int_equal(res.check_failures_in_row, 0);
+    assert_int_equal(res.local_recoveries, 0);
+    struct lk_event removed = finished("app1", LK_ACTION_REMOVE, 5, LK_VERDICT_NOT_INSTALLED);
+    assert_int_equal(decide_alone(&res, &removed, &plan), LK_ACTION_NONE);
+    assert_int_equal(res.state, LK_STATE_OSF);
+    assert_int_equal(res.pending, LK_PENDING_NONE);
+    assert_false(res.stop_failed);
+    assert_true(res.unable);
+    assert_non_null(strstr(res.reason, "not installed on this node"));
+    struct lk_event reset = {.type = LK_EV_RESET, .tag = "app1"};
+    assert_int_equal(decide_alone(&res, &reset, &plan), LK_ACTION_NONE);
+    assert_false(res.unable);
+    assert_int_equal(res.state, LK_STATE_OSF);
+}
+
+/* Pending checks (systemd reloading) count for nothing: three in a row leave the failure
+ * count where it was. */
+static void lk_engine_decide__pending_checks_are_not_counted(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct lk_resource res;
+    make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, Q | R, LK_INIT_AUTORES_ISP);
+    res.settings.check_failures = 2;
+    res.check_failures_in_row = 1;
+    struct lk_event check = {.type = LK_EV_CHECK_FINISHED,
+                             .tag = "app1",
+                             .action = LK_ACTION_QUICKCHK,
+                             .now_usec = NOW};
+    check.result.outcome = LK_OUTCOME_EXIT;
+    check.result.exit_status = 1;
+    check.result.verdict = LK_VERDICT_PENDING;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(decide_alone(&res, &check, &plan), LK_ACTION_NONE);
+        assert_int_equal(plan.count, 0);
+    }
+    assert_int_equal(res.check_failures_in_row, 1);
+    assert_int_equal(res.state, LK_STATE_ISP);
+}
+
 static void lk_engine_decide__operator_remove_survives_restart(void **state)
 {
     (void) state;
@@ -2667,6 +2765,9 @@ int main(void)
             cmocka_unit_test(lk_engine_decide__table),
             cmocka_unit_test(lk_engine_decide__operator_restore_then_lkstop_then_start),
             cmocka_unit_test(lk_engine_decide__operator_remove_survives_restart),
+            cmocka_unit_test(lk_engine_decide__probe_finds_it_stopped_then_restores),
+            cmocka_unit_test(lk_engine_decide__not_installed_until_reset),
+            cmocka_unit_test(lk_engine_decide__pending_checks_are_not_counted),
             cmocka_unit_test(lk_engine_decide__crash_while_in_service_probe_finds_it_running),
             cmocka_unit_test(lk_engine_decide__failed_restore_needs_operator),
             cmocka_unit_test(lk_engine_decide__check_failures_must_be_in_a_row),

@@ -366,12 +366,12 @@ static void run_done_now(struct run_ctx *ctx, const struct lk_result *result, co
 static void run_done(struct lk_run *run, const struct lk_result *result, const char *output,
                      size_t output_len, void *userdata)
 {
-    (void) run;
     struct run_ctx *ctx = userdata;
     /* What the run means is the resource's type's to say (an OCF agent's 7, 5, 190...),
-     * once, before anything counts or logs it. */
+     * once, before anything counts or logs it; only a run of the type's own process (run
+     * set), not a result made inside lkd. */
     struct lk_result classified = *result;
-    const struct lk_resource *res = lk_node_find(ctx->node, ctx->tag);
+    const struct lk_resource *res = run ? lk_node_find(ctx->node, ctx->tag) : NULL;
     if (res) {
         lk_type_classify(res, ctx->action, ctx->flags, &classified, output, output_len);
     }
