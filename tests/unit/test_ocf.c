@@ -403,6 +403,7 @@ static void lk_ocf_env_build__monitor(void **state)
     assert_int_equal(lk_ocf_env_build(&spec, &env), 0);
     assert_string_equal(env_get(env, "HA_RSCTMP"), "/run/n1");
     assert_null(env_get(env, "HA_VARRUN"));
+    lk_ocf_env_free(env);
     unsetenv("HA_RSCTMP");
     unsetenv("HA_VARRUN");
     lk_ocf_env_free(NULL);
