@@ -213,6 +213,13 @@ def test_dummy_create_monitor_recover_remove(make_node, monkeypatch, tmp_path):
 
     n.cli("resource", "remove", "--tag", "d1")
     assert n.state("d1") == "OSU" and not state.exists()
+    # resource test runs the agent as lkd would: monitor says 7, with its reason.
+    p = n.cli("resource", "test", "--tag", "d1", "--action", "quickchk", json_out=True,
+              check=False)
+    assert p.returncode == 1
+    t = json.loads(p.stdout)
+    assert (t["exit_status"], t["verdict"]) == (7, "not-running"), t
+    assert t["description"] == "exit status 7: No process state file found", t
     n.cli("resource", "restore", "--tag", "d1")
     assert n.state("d1") == "ISP" and state.exists()
     n.cli("resource", "remove", "--tag", "d1")
