@@ -232,6 +232,10 @@ void lk_ocf_classify(enum lk_ocf_context ctx, struct lk_result *result, const ch
     (void) lk_ocf_exit_reason(output, output_len, result->exit_reason, sizeof(result->exit_reason));
     if (result->outcome == LK_OUTCOME_SUCCESS || result->outcome == LK_OUTCOME_EXIT) {
         result->verdict = lk_ocf_code(result->exit_status, ctx).verdict;
+    } else if (result->outcome == LK_OUTCOME_EXEC_FAILED && result->exec_errno == ENOENT) {
+        /* The agent is not on this node (a definition extended to a node without the
+         * package): what its own exit status 5 would say. */
+        result->verdict = LK_VERDICT_NOT_INSTALLED;
     } else {
         result->verdict = LK_VERDICT_BY_OUTCOME;
     }

@@ -85,8 +85,10 @@ enum lk_ocf_context lk_ocf_context_of(enum lk_action action, bool probe);
  * "monitor", recover "recover" (the type runs stop then start); NULL when out of range. */
 const char *lk_ocf_operation(enum lk_action action);
 
-/* Sets result->verdict from the table when the agent exited (outcome SUCCESS or EXIT);
- * anything else (signal, timeout, exec failure) stays LK_VERDICT_BY_OUTCOME. Sets
+/* Sets result->verdict from the table when the agent exited (outcome SUCCESS or EXIT); an
+ * agent that is not there (EXEC_FAILED, ENOENT) is LK_VERDICT_NOT_INSTALLED, as its exit
+ * status 5 would be; anything else (signal, timeout, other exec failures, refused) stays
+ * LK_VERDICT_BY_OUTCOME. Sets
  * result->exit_reason to the output's last ocf-exit-reason line, or "" when none. */
 void lk_ocf_classify(enum lk_ocf_context ctx, struct lk_result *result, const char *output,
                      size_t output_len);

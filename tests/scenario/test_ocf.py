@@ -632,3 +632,32 @@ def test_ocf_child_under_a_gen_parent_moves_with_its_hierarchy(cluster, monkeypa
     (n2.ocf_run / "Dummy-d1.state").unlink()
     wait_for(lambda: events(n2, "d1", 1502), what="d1 recovered on node2")
     assert app.runs_only_on(n2)
+
+
+def test_agent_missing_on_a_node_makes_it_unable(cluster, monkeypatch, tmp_path, fake_root):
+    """node1's OCF root lacks the agent (the package is not installed there): a switchover
+    to node1 finds it not installed, marks node1 unable and the resource runs on node2."""
+    nodes = cluster.build(2, start=False)
+    empty = tmp_path / "ocf-empty"
+    (empty / "resource.d").mkdir(parents=True)
+    for n, root in zip(nodes, (empty, fake_root)):
+        n.ocf_run = run_dir(monkeypatch, tmp_path, n.name)
+        monkeypatch.setenv("LK_OCF_ROOT", str(root))
+        n.start()
+    cluster.mesh(nodes)
+    cluster.configure(nodes, heartbeat_ms=ch.HB_MS, misses=ch.HB_MISSES)
+    cluster.wait_all_alive(nodes)
+    cluster.wait_all_synced(nodes)
+    n1, n2 = nodes
+    ctl = tmp_path / "ctl"
+    ctl.mkdir()
+    # Created where the agent is (node2), extended to node1.
+    create_ocf(n2, "f1", "lktest:fake", f"dir={ctl}", extra=["--quickchk-interval", "1"])
+    n2.cli("resource", "extend", "--tag", "f1", "--node", "node1", "--priority", "10")
+    wait_eq(lambda: n1.res_nodes("f1"), {"node1": "OSU", "node2": "ISP"})
+    n2.cli("resource", "restore", "--tag", "f1", "--node", "node1", check=False)
+    wait_eq(lambda: n2.res_nodes("f1"), {"node1": "OSF", "node2": "ISP"}, timeout=60,
+            what="f1 back on node2")
+    wait_for(lambda: {x["node"]: x["unable"] for x in n2.resource("f1")["nodes"]}
+             == {"node1": True, "node2": False}, what="node1 unable")
+    assert events(n1, "f1", 1531), "no not-installed event on node1"

@@ -190,6 +190,17 @@ static void lk_ocf_classify__signal_and_timeout_stay_by_outcome(void **state)
     lk_ocf_classify(LK_OCF_CTX_START, &r, NULL, 0);
     assert_int_equal(r.verdict, LK_VERDICT_BY_OUTCOME);
     assert_string_equal(r.exit_reason, "");
+    /* No agent on this node: not installed; any other exec failure: by outcome. */
+    r.outcome = LK_OUTCOME_EXEC_FAILED;
+    r.exec_errno = ENOENT;
+    lk_ocf_classify(LK_OCF_CTX_PROBE, &r, NULL, 0);
+    assert_int_equal(r.verdict, LK_VERDICT_NOT_INSTALLED);
+    r.exec_errno = EACCES;
+    lk_ocf_classify(LK_OCF_CTX_START, &r, NULL, 0);
+    assert_int_equal(r.verdict, LK_VERDICT_BY_OUTCOME);
+    r.outcome = LK_OUTCOME_REFUSED;
+    lk_ocf_classify(LK_OCF_CTX_START, &r, NULL, 0);
+    assert_int_equal(r.verdict, LK_VERDICT_BY_OUTCOME);
 }
 
 static void lk_ocf_classify__exit_statuses(void **state)

@@ -182,6 +182,9 @@ static struct lk_result run_action(struct fixture *f, const struct lk_resource *
     return d.result;
 }
 
+static struct lk_result run_action(struct fixture *f, const struct lk_resource *res,
+                                   enum lk_action action, unsigned flags);
+
 static void type_ocf_check__names(void **state)
 {
     (void) state;
@@ -277,10 +280,10 @@ static void type_ocf_prepare__not_installed_agent(void **state)
     init_res(&res, "d1", "heartbeat:NoSuchAgent");
     char err[512];
     struct lk_type_run run;
-    /* prepare succeeds; the runner says the agent cannot be executed. */
-    assert_int_equal(lk_type_prepare(&f->ctx, &res, LK_ACTION_RESTORE, 0, &run, err, sizeof(err)),
-                     0);
-    lk_type_run_free(&run);
+    /* prepare succeeds; the runner says the agent cannot be executed: not installed. */
+    struct lk_result r = run_action(f, &res, LK_ACTION_RESTORE, 0);
+    assert_int_equal(r.outcome, LK_OUTCOME_EXEC_FAILED);
+    assert_int_equal(r.verdict, LK_VERDICT_NOT_INSTALLED);
     assert_int_equal(lk_type_prepare(&f->ctx, &res, LK_ACTION_RECOVER, 0, &run, err, sizeof(err)),
                      -ENOENT);
     assert_non_null(strstr(err, "is not installed on this node"));
