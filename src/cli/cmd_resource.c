@@ -920,6 +920,9 @@ int lk_cmd_resource(const struct lk_cli *cli, int argc, char **argv)
     if (strcmp(verb, "reset") == 0) {
         return cmd_reset(cli, argc, argv);
     }
+    if (strcmp(verb, "describe-agent") == 0) {
+        return lk_cmd_describe_agent(cli, argc, argv);
+    }
     if (strcmp(verb, "extend") == 0 || strcmp(verb, "unextend") == 0) {
         return lk_cmd_extend(cli, strcmp(verb, "extend") == 0, argc, argv);
     }

@@ -158,6 +158,11 @@ static const struct lk_catalog_entry catalog[] = {
         /* node, why */
         {LK_MSG_UNABLE_SKIPPED, LK_SEV_INFO, "unable-skipped",
          "node %s is unable to run the hierarchy (%s): skipped"},
+        /* the type ("ocf heartbeat:IPaddr2"): its meta-data and validate-all passed */
+        {LK_MSG_TYPE_ADMITTED, LK_SEV_INFO, "type-admitted",
+         "%s admitted: its definition passed the type's checks"},
+        /* the type, why (the agent's ocf-exit-reason, a missing parameter, ...) */
+        {LK_MSG_TYPE_REFUSED, LK_SEV_WARNING, "type-refused", "%s refused: %s"},
         /* the parameters as lk_params_public_text shows them: never a secret value */
         {LK_MSG_PARAMS_CHANGED, LK_SEV_INFO, "params-changed", "parameters changed: %s"},
         /* helper file names */

@@ -76,6 +76,8 @@ enum lk_msg {
     LK_MSG_HARD_ERROR = 1534,
     LK_MSG_UNABLE_CLEARED = 1535,
     LK_MSG_UNABLE_SKIPPED = 1536,
+    LK_MSG_TYPE_ADMITTED = 1540, /* 1540-1549: OCF agents and the types' admission */
+    LK_MSG_TYPE_REFUSED = 1541,
     LK_MSG_PARAMS_CHANGED = 1570, /* issue 13: a resource's parameters (secrets as ***) */
     LK_MSG_HELPER_UPDATED = 1571, /* issue 13: a helper file installed or replaced */
     LK_MSG_PATH_ALIVE = 1600,

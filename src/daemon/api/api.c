@@ -53,6 +53,7 @@ void api_release(struct conn *c)
     if (c->test) {
         c->test->conn = NULL;
     }
+    api_agent_release(c);
     lk_incident_cancel(c->gather);
     status_job_detach(c->status);
     c->status = NULL;
@@ -760,6 +761,19 @@ static void create_commit(struct conn *c, struct create_job *job)
     lk_api_on_change(c->api, tag);
 }
 
+static void create_admitted(struct conn *c, int status, const char *err, void *userdata)
+{
+    struct create_job *job = userdata;
+    if (c && status < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
+    }
+    if (!c || status < 0) {
+        create_job_free(job);
+        return;
+    }
+    create_commit(c, job);
+}
+
 static void h_create(struct conn *c, const json_t *args)
 {
     if (api_refuse_while_stopping(c)) {
@@ -770,8 +784,15 @@ static void h_create(struct conn *c, const json_t *args)
         return;
     }
     struct create_job *job = create_build(c, args);
-    if (job) {
+    if (!job) {
+        return;
+    }
+    /* The type's admission (OCF: meta-data, validate-all) before anything is written. */
+    int r = api_admit(c, job->res, &job->files.params, api_admit_given(args), create_admitted, job);
+    if (r == 1) {
         create_commit(c, job);
+    } else if (r < 0) {
+        create_job_free(job);
     }
 }
 
@@ -1306,11 +1327,60 @@ static void config_commit(struct conn *c, struct config_job *job)
     api_reply_ok(c, resource_detail_json(c->api, res));
 }
 
+/* A parameter change waiting for the type's admission: the resource as it would be. */
+struct config_admit {
+    struct config_job *job;
+    struct lk_resource candidate;
+};
+
+static void config_admitted(struct conn *c, int status, const char *err, void *userdata)
+{
+    struct config_admit *ca = userdata;
+    struct config_job *job = ca->job;
+    free(ca);
+    if (c && status < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
+    }
+    if (!c || status < 0) {
+        config_job_free(job);
+        return;
+    }
+    config_commit(c, job);
+}
+
 static void h_config(struct conn *c, const json_t *args)
 {
     struct config_job *job = config_build(c, args);
-    if (job) {
+    if (!job) {
+        return;
+    }
+    const struct lk_resource *res = lk_node_find(c->api->node, job->tag);
+    if (!job->files.has_params || !res) {
         config_commit(c, job);
+        return;
+    }
+    /* At every parameter change the type admits the new definition again (OCF:
+     * validate-all); the settings stay the user's. */
+    struct config_admit *ca = calloc(1, sizeof(*ca));
+    if (!ca) {
+        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
+        config_job_free(job);
+        return;
+    }
+    ca->job = job;
+    ca->candidate = *res;
+    ca->candidate.settings = job->next;
+    const unsigned all = LK_TYPE_GIVEN_ACTION_TIMEOUT | LK_TYPE_GIVEN_QUICKCHK_TIMEOUT |
+                         LK_TYPE_GIVEN_DEEPCHK_TIMEOUT | LK_TYPE_GIVEN_QUICKCHK_INTERVAL |
+                         LK_TYPE_GIVEN_DEEPCHK_INTERVAL;
+    int r = api_admit(c, &ca->candidate, &job->files.params, all, config_admitted, ca);
+    if (r != 0) {
+        free(ca);
+    }
+    if (r == 1) {
+        config_commit(c, job);
+    } else if (r < 0) {
+        config_job_free(job);
     }
 }
 
