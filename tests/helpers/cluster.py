@@ -433,7 +433,17 @@ def make_node_class(Node):
             crashed."""
             pid = self.daemon_pid()
             assert pid and lkapp.pid_alive(pid), f"lkd of {self.name} is not running"
+            # A crash ends the daemon and its applications at the same moment. A scan of
+            # /proc can take longer on a loaded machine than a peer takes to see the
+            # connection close and start its copy: the processes are found first, then
+            # killed together with the daemon; the loop below ends any that came later.
+            doomed = self.script_pids()
             os.kill(pid, signal.SIGKILL)
+            for p in doomed:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             for _ in range(40):
                 pids = self.script_pids()
                 if not pids:
