@@ -57,6 +57,27 @@ static size_t add_setting_opts(struct lk_opt *opts, size_t n)
     return n;
 }
 
+/* The built-in check SPECs given, checked here before lkd is asked (it checks them again):
+ * 0, or 2 after one line on stderr. */
+static int check_specs(const struct lk_cli *cli, const char *verb, struct lk_opt *opts,
+                       size_t n_opts)
+{
+    static const char *const names[][2] = {{"check", "quickchk-check"},
+                                           {"quickchk-check", "quickchk-check"},
+                                           {"deepchk-check", "deepchk-check"}};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const struct lk_opt *o = lk_args_get(opts, n_opts, names[i][0]);
+        struct lk_settings scratch;
+        char err[512];
+        lk_settings_init(&scratch);
+        if (o && o->value &&
+            lk_settings_set(&scratch, names[i][1], o->value, err, sizeof(err)) < 0) {
+            return lk_fail(cli->prog, 2, "resource %s: %s", verb, err);
+        }
+    }
+    return 0;
+}
+
 static json_t *settings_json(struct lk_opt *opts, size_t n_opts)
 {
     json_t *settings = json_object();
@@ -451,6 +472,9 @@ static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
         (!pidfile || !pidfile->value || !pidfile->value[0])) {
         return lk_fail(cli->prog, 2, "resource create: watch pidfile needs --pidfile");
     }
+    if (check_specs(cli, "create", opts, n) != 0) {
+        return 2;
+    }
     json_t *unknown_secrets = NULL;
     json_t *param_obj = params_json(cli->prog, &opts[11], &opts[12], &opts[13], &unknown_secrets);
     if (!param_obj) {
@@ -667,7 +691,7 @@ static int cmd_config(const struct lk_cli *cli, int argc, char **argv)
     if (lk_args_parse(cli->prog, argc, argv, opts, n, NULL, 0, NULL) != 0) {
         return 2;
     }
-    if (need(cli, "config", &opts[0])) {
+    if (need(cli, "config", &opts[0]) || check_specs(cli, "config", opts, n) != 0) {
         return 2;
     }
     json_t *args =

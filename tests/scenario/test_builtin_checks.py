@@ -9,6 +9,7 @@ really ran (no process is started for them, so there is none to count). Timing i
 ever asserted as "before X happened", with generous bounds.
 """
 
+import base64
 import http.server
 import os
 import signal
@@ -17,7 +18,8 @@ import sys
 import threading
 import time
 
-from conftest import free_port, one_line_error, wait_for
+import pytest
+from conftest import free_port, one_line_error, socket_request, wait_for
 
 import cluster as ch
 
@@ -316,6 +318,18 @@ def test_bad_specs_refused_one_line_nothing_changed(node):
         assert "deepchk-check" in one_line_error(p)
     p = node.create("bad", ok, ok, "--check", "http://127.0.0.1/\x01", check=False)
     assert "control character" in one_line_error(p)
+    assert p.returncode == 2
+    assert node.snapshot() == before
+    # lkd refuses them too (lkcli checks first): a request straight on the socket.
+    b64 = base64.b64encode(b"#!/bin/sh\nexit 0\n").decode()
+    for key, spec in (("quickchk-check", "tcp:localhost:80"),
+                      ("deepchk-check", "http://127.0.0.1/a b"),
+                      ("quickchk-check", "http://127.0.0.1/\r\nX-Evil: 1")):
+        with pytest.raises(AssertionError) as e:
+            socket_request(node, "resource.create", {
+                "type": "gen", "tag": "bad", "scripts": {"restore": b64, "remove": b64},
+                "settings": {key: spec}})
+        assert f"{key}: invalid check" in str(e.value), str(e.value)
     assert node.snapshot() == before
 
     lis = Listener()
