@@ -661,3 +661,24 @@ def test_agent_missing_on_a_node_makes_it_unable(cluster, monkeypatch, tmp_path,
     wait_for(lambda: {x["node"]: x["unable"] for x in n2.resource("f1")["nodes"]}
              == {"node1": True, "node2": False}, what="node1 unable")
     assert events(n1, "f1", 1531), "no not-installed event on node1"
+
+
+def test_deepchk_depth_default_and_configured(make_node, monkeypatch, tmp_path, fake_root):
+    """quickchk = monitor at OCF_CHECK_LEVEL 0, deepchk = monitor at 10 unless the parameter
+    OCF_CHECK_LEVEL says otherwise (not passed as OCF_RESKEY_OCF_CHECK_LEVEL)."""
+    n = start_node(make_node, monkeypatch, tmp_path)
+    ctl = tmp_path / "ctl"
+    ctl.mkdir()
+    create_ocf(n, "f1", "lktest:fake", f"dir={ctl}",
+               extra=["--quickchk-interval", "1", "--deepchk-interval", "1"])
+
+    def levels():
+        return {c.split(" level=")[1].split()[0] for c in calls(ctl)
+                if c.startswith("monitor n1 interval=1000 ")}
+
+    wait_for(lambda: {"0", "10"} <= levels(), what="quick and deep monitors")
+    n.cli("resource", "config", "--tag", "f1", "--param", "OCF_CHECK_LEVEL=20")
+    wait_for(lambda: "20" in levels(), what="the deep monitor at level 20")
+    p = n.cli("resource", "config", "--tag", "f1", "--param", "OCF_CHECK_LEVEL=deep",
+              check=False, json_out=True)
+    assert "OCF_CHECK_LEVEL must be a number from 0 to 1000" in error_of(p)
