@@ -143,6 +143,27 @@ def test_describe_agent_ipaddr2(node):
     assert node.cli_json("resource", "describe-agent", "Dummy")["agent"] == "heartbeat:Dummy"
 
 
+def test_describe_agent_reads_every_installed_agent(node):
+    """Every agent of resource-agents is described from its own meta-data, or refused for
+    the Pacemaker tools it calls: no meta-data the parser cannot read."""
+    described, refused = [], []
+    for agent in sorted(p.name for p in AGENTS.iterdir() if not p.name.startswith(".")
+                        and p.is_file()):
+        p = node.cli("resource", "describe-agent", f"heartbeat:{agent}", json_out=True,
+                     check=False)
+        if p.returncode == 0:
+            data = json.loads(p.stdout)
+            assert data["agent"] == f"heartbeat:{agent}"
+            assert all(x["name"] for x in data["parameters"]), agent
+            assert {"start", "stop"} <= {a["name"] for a in data["actions"]}, agent
+            described.append(agent)
+        else:
+            assert "needs Pacemaker's tools (" in error_of(p), (agent, p.stderr)
+            refused.append(agent)
+    assert {"Dummy", "anything", "IPaddr2", "Filesystem", "apache"} <= set(described)
+    assert {"mysql", "Stateful", "pgsql"} <= set(refused)
+
+
 def test_describe_agent_refusals(node):
     p = node.cli("resource", "describe-agent", "heartbeat:NoSuchAgent", json_out=True,
                  check=False)
