@@ -437,6 +437,8 @@ def test_exit_code_table(cluster, monkeypatch, tmp_path, fake_root, code, op, ki
         wait_eq(lambda: n1.res_nodes("f1"), {"node1": "OSF", "node2": "OSU"}, timeout=60)
         assert any(reason in e["message"] for e in events(n1, "f1", 1532))
         assert n1.resource("f1")["not_configured"]
+        # why names the agent's own reason.
+        assert reason in n1.cli("resource", "why", "--tag", "f1").stdout
         ch.holds(lambda: n2.res_nodes("f1") == {"node1": "OSF", "node2": "OSU"}, 3,
                  what="no failover anywhere")
         assert not any(c.startswith("start node2") for c in calls(ctl))
