@@ -1,7 +1,11 @@
 /* lkcli resource describe-agent PROVIDER:AGENT: what an OCF agent takes (its parameters:
  * required, unique, default, secret) and the timeouts and intervals it advises, which a
- * create uses for the settings not given (docs/OCF.md). lkd runs the agent's meta-data, so
- * the answer is the one a create on that node would get. Prints; decides nothing. */
+ * create uses for the settings not given (docs/OCF.md).
+ *
+ * lkd runs the agent's meta-data (api/api_agent.c), so the answer is the one a create on
+ * that node would get; this file only asks and prints, as text or --json. It must never
+ * run an agent itself nor read the OCF root: lkd's root and checks are the ones that
+ * count. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>

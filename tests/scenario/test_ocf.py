@@ -143,6 +143,27 @@ def test_describe_agent_ipaddr2(node):
     assert node.cli_json("resource", "describe-agent", "Dummy")["agent"] == "heartbeat:Dummy"
 
 
+def test_describe_agent_reads_every_installed_agent(node):
+    """Every agent of resource-agents is described from its own meta-data, or refused for
+    the Pacemaker tools it calls: no meta-data the parser cannot read."""
+    described, refused = [], []
+    for agent in sorted(p.name for p in AGENTS.iterdir() if not p.name.startswith(".")
+                        and p.is_file()):
+        p = node.cli("resource", "describe-agent", f"heartbeat:{agent}", json_out=True,
+                     check=False)
+        if p.returncode == 0:
+            data = json.loads(p.stdout)
+            assert data["agent"] == f"heartbeat:{agent}"
+            assert all(x["name"] for x in data["parameters"]), agent
+            assert {"start", "stop"} <= {a["name"] for a in data["actions"]}, agent
+            described.append(agent)
+        else:
+            assert "needs Pacemaker's tools (" in error_of(p), (agent, p.stderr)
+            refused.append(agent)
+    assert {"Dummy", "anything", "IPaddr2", "Filesystem", "apache"} <= set(described)
+    assert {"mysql", "Stateful", "pgsql"} <= set(refused)
+
+
 def test_describe_agent_refusals(node):
     p = node.cli("resource", "describe-agent", "heartbeat:NoSuchAgent", json_out=True,
                  check=False)
@@ -416,6 +437,8 @@ def test_exit_code_table(cluster, monkeypatch, tmp_path, fake_root, code, op, ki
         wait_eq(lambda: n1.res_nodes("f1"), {"node1": "OSF", "node2": "OSU"}, timeout=60)
         assert any(reason in e["message"] for e in events(n1, "f1", 1532))
         assert n1.resource("f1")["not_configured"]
+        # why names the agent's own reason.
+        assert reason in n1.cli("resource", "why", "--tag", "f1").stdout
         ch.holds(lambda: n2.res_nodes("f1") == {"node1": "OSF", "node2": "OSU"}, 3,
                  what="no failover anywhere")
         assert not any(c.startswith("start node2") for c in calls(ctl))
@@ -661,3 +684,24 @@ def test_agent_missing_on_a_node_makes_it_unable(cluster, monkeypatch, tmp_path,
     wait_for(lambda: {x["node"]: x["unable"] for x in n2.resource("f1")["nodes"]}
              == {"node1": True, "node2": False}, what="node1 unable")
     assert events(n1, "f1", 1531), "no not-installed event on node1"
+
+
+def test_deepchk_depth_default_and_configured(make_node, monkeypatch, tmp_path, fake_root):
+    """quickchk = monitor at OCF_CHECK_LEVEL 0, deepchk = monitor at 10 unless the parameter
+    OCF_CHECK_LEVEL says otherwise (not passed as OCF_RESKEY_OCF_CHECK_LEVEL)."""
+    n = start_node(make_node, monkeypatch, tmp_path)
+    ctl = tmp_path / "ctl"
+    ctl.mkdir()
+    create_ocf(n, "f1", "lktest:fake", f"dir={ctl}",
+               extra=["--quickchk-interval", "1", "--deepchk-interval", "1"])
+
+    def levels():
+        return {c.split(" level=")[1].split()[0] for c in calls(ctl)
+                if c.startswith("monitor n1 interval=1000 ")}
+
+    wait_for(lambda: {"0", "10"} <= levels(), what="quick and deep monitors")
+    n.cli("resource", "config", "--tag", "f1", "--param", "OCF_CHECK_LEVEL=20")
+    wait_for(lambda: "20" in levels(), what="the deep monitor at level 20")
+    p = n.cli("resource", "config", "--tag", "f1", "--param", "OCF_CHECK_LEVEL=deep",
+              check=False, json_out=True)
+    assert "OCF_CHECK_LEVEL must be a number from 0 to 1000" in error_of(p)
