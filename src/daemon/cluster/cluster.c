@@ -283,10 +283,17 @@ static json_t *state_json(struct lk_cluster *cl)
     struct lk_node *node = cl->node;
     for (size_t i = 0; i < node->count; i++) {
         const struct lk_resource *r = node->resources[i];
+        /* The 5th and 6th elements (issue 13) only when one is set: a node of the previous
+         * release takes 3 or 4 elements, and a rolling upgrade passes through such a
+         * cluster. */
+        bool flags = r->unable || r->not_configured;
         json_object_set_new(res, r->tag,
-                            json_pack("[s,s,b,b,b,b]", lk_state_name(r->state),
-                                      lk_pending_name(r->pending), r->target_in_service,
-                                      r->stop_failed, r->unable, r->not_configured));
+                            flags ? json_pack("[s,s,b,b,b,b]", lk_state_name(r->state),
+                                              lk_pending_name(r->pending), r->target_in_service,
+                                              r->stop_failed, r->unable, r->not_configured)
+                                  : json_pack("[s,s,b,b]", lk_state_name(r->state),
+                                              lk_pending_name(r->pending), r->target_in_service,
+                                              r->stop_failed));
     }
     return json_pack("{s:s,s:I,s:o,s:o}", "t", "state", "seq", (json_int_t) cl->sseq, "res", res,
                      "own", lk_owner_all_json(cl));
