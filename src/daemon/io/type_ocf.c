@@ -4,7 +4,8 @@
  * configured depth (default 10), recover `stop` then `start` in one /bin/sh run; a run's
  * result is classified by lib/ocf's exit-code table. At create and at every parameter
  * change, admit reads the agent (Pacemaker tools), runs `meta-data` (the parameters, the
- * advised timeouts, promotable or not) and `validate-all` through the runner.
+ * advised timeouts, promotable or not) and `validate-all` through the runner. Secret
+ * parameter values an agent echoes are replaced by "***" in the reasons it gives.
  *
  * Events that enter: the table's calls from the loop (restype.c), and the runner's
  * callbacks of admit's two runs. It must never decide what a verdict does to a resource
