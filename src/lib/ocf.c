@@ -226,6 +226,34 @@ bool lk_ocf_exit_reason(const char *output, size_t output_len, char *buf, size_t
     return true;
 }
 
+void lk_ocf_scrub(char *text, size_t size, const char *secret)
+{
+    size_t slen = secret ? strlen(secret) : 0;
+    if (slen == 0 || size == 0 || !strstr(text, secret)) {
+        return;
+    }
+    char *out = malloc(size);
+    if (!out) {
+        /* Nothing safer to show than nothing. */
+        text[0] = '\0';
+        return;
+    }
+    size_t o = 0;
+    for (const char *p = text; *p && o < size - 1;) {
+        if (strncmp(p, secret, slen) == 0) {
+            for (const char *m = "***"; *m && o < size - 1; m++) {
+                out[o++] = *m;
+            }
+            p += slen;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    memcpy(text, out, o + 1);
+    free(out);
+}
+
 void lk_ocf_classify(enum lk_ocf_context ctx, struct lk_result *result, const char *output,
                      size_t output_len)
 {

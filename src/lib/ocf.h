@@ -98,6 +98,11 @@ void lk_ocf_classify(enum lk_ocf_context ctx, struct lk_result *result, const ch
  * size - 1 bytes) into buf. Returns whether there was one (buf = "" otherwise). */
 bool lk_ocf_exit_reason(const char *output, size_t output_len, char *buf, size_t size);
 
+/* Replaces every occurrence of secret (a secret parameter's value, non-empty) in the
+ * NUL-terminated text (size bytes of room) by "***", cutting at size - 1: an agent that
+ * echoes a password in its ocf-exit-reason must not put it into events and logs. */
+void lk_ocf_scrub(char *text, size_t size, const char *secret);
+
 /* An agent's name: "provider:agent", "ocf:provider:agent" or a plain "agent" (provider
  * heartbeat). Each part [A-Za-z0-9_.+-], not starting with '.' or '-'. */
 struct lk_ocf_agent {

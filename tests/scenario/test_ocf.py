@@ -290,6 +290,22 @@ def test_parameters_secret_by_name_never_shown(make_node, monkeypatch, tmp_path,
     assert error_of(p) == ("lktest:fake refused by its validate-all (exit 6, "
                            "OCF_ERR_CONFIGURED): directory /nonexistent/ctl does not exist")
     assert n.cli_json("resource", "list", "--tag", "f1")[0]["params"]["dir"] == str(ctl)
+    # A secret the agent echoes in its reason is scrubbed: refusals, events, status.
+    p = n.cli("resource", "config", "--tag", "f1", "--param", f"dir=/nonexistent/{secret}",
+              "--secret", "dir", check=False, json_out=True)
+    assert error_of(p) == ("lktest:fake refused by its validate-all (exit 6, "
+                           "OCF_ERR_CONFIGURED): directory *** does not exist")
+    (ctl / "monitor.rc").write_text("1\n")
+    wait_for(lambda: events(n, "f1", 1500), what="a failed check")
+    (ctl / "monitor.rc").unlink()
+    failed = events(n, "f1", 1500)[0]
+    assert "fake monitor exits 1 on n1 (password ***)" in failed["message"]
+    assert secret not in failed["message"]
+    for e in events(n, "f1"):
+        assert secret not in e["message"], e
+    # Known gap (docs/OCF.md): the run's output tail attached to the event as its detail
+    # (log, status --json) is masked only once the executor and the monitor call the type's
+    # scrub (lk_type_ocf_scrub_output, tested in test_type_ocf.c).
     # A promotable agent is refused at create.
     prom = fake_root / "resource.d" / "lktest" / "prom"
     prom.write_text("#!/bin/sh\n[ \"$1\" = meta-data ] || exit 0\n"

@@ -265,6 +265,22 @@ static void lk_ocf_exit_reason__control_chars_and_truncation(void **state)
     assert_string_equal(big, "z y");
 }
 
+static void lk_ocf_scrub__secrets_become_stars(void **state)
+{
+    (void) state;
+    char buf[64] = "login pw=hunter2 failed: hunter2";
+    lk_ocf_scrub(buf, sizeof(buf), "hunter2");
+    assert_string_equal(buf, "login pw=*** failed: ***");
+    lk_ocf_scrub(buf, sizeof(buf), "");
+    lk_ocf_scrub(buf, sizeof(buf), NULL);
+    lk_ocf_scrub(buf, sizeof(buf), "absent");
+    assert_string_equal(buf, "login pw=*** failed: ***");
+    /* A short secret grows the text: cut at the buffer, never past it. */
+    char small[8] = "a-a-a-a";
+    lk_ocf_scrub(small, sizeof(small), "a");
+    assert_string_equal(small, "***-***");
+}
+
 static void lk_ocf_agent_parse__errors(void **state)
 {
     (void) state;
@@ -680,6 +696,7 @@ int main(void)
             cmocka_unit_test(lk_ocf_exit_reason__none),
             cmocka_unit_test(lk_ocf_exit_reason__last_line_wins),
             cmocka_unit_test(lk_ocf_exit_reason__control_chars_and_truncation),
+            cmocka_unit_test(lk_ocf_scrub__secrets_become_stars),
             cmocka_unit_test(lk_ocf_agent_parse__errors),
             cmocka_unit_test(lk_ocf_agent_parse__forms),
             cmocka_unit_test(lk_ocf_root__env),

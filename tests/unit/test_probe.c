@@ -208,6 +208,46 @@ static void lk_probe_start__tcp_accepted_succeeds(void **state)
     assert_int_equal(o.result.pid, 0);
 }
 
+/* IPv6: a listener on [::1], and the Host header in brackets (the answer says what came). */
+static void lk_probe_start__ipv6_loopback(void **state)
+{
+    uv_loop_t *loop = *state;
+    uv_tcp_t listener;
+    uv_tcp_init(loop, &listener);
+    struct sockaddr_in6 addr;
+    uv_ip6_addr("::1", 0, &addr);
+    if (uv_tcp_bind(&listener, (const struct sockaddr *) &addr, 0) < 0 ||
+        uv_listen((uv_stream_t *) &listener, 8, on_connection) < 0) {
+        uv_close((uv_handle_t *) &listener, on_conn_closed);
+        skip(); /* no IPv6 loopback here */
+    }
+    struct server s = {0};
+    listener.data = &s;
+    struct sockaddr_storage name;
+    int len = sizeof(name);
+    uv_tcp_getsockname(&listener, (struct sockaddr *) &name, &len);
+    int port = ntohs(((struct sockaddr_in6 *) &name)->sin6_port);
+    char text[64], err[256];
+    snprintf(text, sizeof(text), "tcp:[::1]:%d", port);
+    struct lk_probe_spec spec = {.timeout_usec = 2000000};
+    assert_int_equal(lk_checkspec_parse(text, &spec.check, err, sizeof(err)), 0);
+    struct outcome o = {0};
+    assert_int_equal(lk_probe_start(loop, &spec, on_done, &o, NULL), 0);
+    while (o.calls == 0) {
+        uv_run(loop, UV_RUN_ONCE);
+    }
+    if (s.has_conn) {
+        uv_close((uv_handle_t *) &s.conn, on_conn_closed);
+    }
+    uv_close((uv_handle_t *) &listener, on_conn_closed);
+    uv_run(loop, UV_RUN_DEFAULT);
+    assert_int_equal(o.calls, 1);
+    assert_true(lk_result_ok(&o.result));
+    char want[96];
+    snprintf(want, sizeof(want), "tcp [::1]:%d: connected\n", port);
+    assert_string_equal(o.output, want);
+}
+
 static struct outcome http(uv_loop_t *loop, const char *answer, const char *suffix)
 {
     struct server s;
@@ -363,6 +403,7 @@ int main(void)
                                             teardown),
             cmocka_unit_test_setup_teardown(lk_probe_start__tcp_refused_fails, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_probe_start__tcp_accepted_succeeds, setup, teardown),
+            cmocka_unit_test_setup_teardown(lk_probe_start__ipv6_loopback, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_probe_start__http_answers, setup, teardown),
             cmocka_unit_test_setup_teardown(lk_probe_start__http_strict_status_line, setup,
                                             teardown),

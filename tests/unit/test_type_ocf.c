@@ -26,6 +26,7 @@
 #include "params.h"
 #include "restype.h"
 #include "runner.h"
+#include "type_ocf.h"
 
 #define GUARD_MS 60000
 
@@ -383,6 +384,29 @@ static void type_ocf_runs__fake_codes_and_reason(void **state)
     assert_int_equal(r.verdict, LK_VERDICT_OK);
 }
 
+static void type_ocf_classify__secrets_scrubbed_from_the_reason(void **state)
+{
+    struct fixture *f = *state;
+    struct lk_resource res;
+    fake_res(f, &res);
+    char ctl[PATH_MAX + 8], err[512];
+    snprintf(ctl, sizeof(ctl), "%s/ctl", f->dir);
+    struct lk_params p = {0};
+    assert_int_equal(lk_params_set(&p, "dir", ctl, false, err, sizeof(err)), 0);
+    /* Secret by its name, not marked. */
+    assert_int_equal(lk_params_set(&p, "password", "s3cr3t-pw", false, err, sizeof(err)), 0);
+    assert_int_equal(lk_params_write(f->dir, "fk", &p, err, sizeof(err)), 0);
+    lk_params_free(&p);
+    set_rc(f, "monitor", "1");
+    struct lk_result r = run_action(f, &res, LK_ACTION_QUICKCHK, 0);
+    assert_int_equal(r.verdict, LK_VERDICT_FAILED);
+    assert_string_equal(r.exit_reason, "fake monitor exits 1 on n1 (password ***)");
+    /* The output tail, masked in place, its length kept. */
+    char out[] = "x s3cr3t-pw y s3cr3t-pw";
+    lk_type_ocf_scrub_output(f->dir, &res, out, strlen(out));
+    assert_string_equal(out, "x ********* y *********");
+}
+
 /* ------------------------------------------------------------------ admit */
 
 struct admit_done {
@@ -531,6 +555,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(type_ocf_prepare__not_installed_agent, setup, teardown),
             cmocka_unit_test_setup_teardown(type_ocf_runs__dummy_lifecycle, setup, teardown),
             cmocka_unit_test_setup_teardown(type_ocf_runs__fake_codes_and_reason, setup, teardown),
+            cmocka_unit_test_setup_teardown(type_ocf_classify__secrets_scrubbed_from_the_reason,
+                                            setup, teardown),
             cmocka_unit_test_setup_teardown(type_ocf_admit__dummy_gets_advised_settings, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(type_ocf_admit__fake_advice_and_given, setup, teardown),

@@ -159,14 +159,28 @@ static void mark_secrets(const struct lk_resource *res, struct lk_params *params
     }
 }
 
+/* A refusal's text without the secret values (an agent may echo one in its reason). */
+static void scrub(const struct lk_resource *res, const struct lk_params *params, char *text,
+                  size_t size)
+{
+    for (size_t i = 0; params && i < params->count; i++) {
+        if (params->items[i].secret ||
+            (strcmp(res->app, "ocf") == 0 && lk_ocf_secret_name(params->items[i].name))) {
+            lk_ocf_scrub(text, size, params->items[i].value);
+        }
+    }
+}
+
 static void admit_done(int status, const char *err, void *userdata)
 {
     struct api_agent_job *job = userdata;
     struct conn *c = job_take_conn(job);
-    char what[LK_TYPE_MAX + 32];
+    char what[LK_TYPE_MAX + 32], shown[1024];
     lk_type_describe(job->res, what, sizeof(what));
+    snprintf(shown, sizeof(shown), "%s", err ? err : "");
+    scrub(job->res, job->params, shown, sizeof(shown));
     if (status < 0) {
-        lk_eventlog_msg(job->node, job->tag, LK_MSG_TYPE_REFUSED, what, err);
+        lk_eventlog_msg(job->node, job->tag, LK_MSG_TYPE_REFUSED, what, shown);
     } else {
         mark_secrets(job->res, job->params);
         lk_eventlog_msg(job->node, job->tag, LK_MSG_TYPE_ADMITTED, what);
@@ -174,7 +188,7 @@ static void admit_done(int status, const char *err, void *userdata)
     api_admit_cb done = job->done;
     void *ud = job->userdata;
     free(job);
-    done(c, status, err, ud);
+    done(c, status, status < 0 ? shown : NULL, ud);
 }
 
 int api_admit(struct conn *c, struct lk_resource *res, struct lk_params *params, unsigned given,
@@ -209,6 +223,7 @@ int api_admit(struct conn *c, struct lk_resource *res, struct lk_params *params,
     if (r < 0) {
         char what[LK_TYPE_MAX + 32];
         lk_type_describe(res, what, sizeof(what));
+        scrub(res, params, err, sizeof(err));
         lk_eventlog_msg(node, res->tag, LK_MSG_TYPE_REFUSED, what, err);
         api_reply_error(c, r == -EINVAL ? LK_EXIT_USAGE : LK_EXIT_FAILED, "%s", err);
     }

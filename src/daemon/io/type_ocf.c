@@ -4,7 +4,8 @@
  * configured depth (default 10), recover `stop` then `start` in one /bin/sh run; a run's
  * result is classified by lib/ocf's exit-code table. At create and at every parameter
  * change, admit reads the agent (Pacemaker tools), runs `meta-data` (the parameters, the
- * advised timeouts, promotable or not) and `validate-all` through the runner.
+ * advised timeouts, promotable or not) and `validate-all` through the runner. Secret
+ * parameter values an agent echoes are replaced by "***" in the reasons it gives.
  *
  * Events that enter: the table's calls from the loop (restype.c), and the runner's
  * callbacks of admit's two runs. It must never decide what a verdict does to a resource
@@ -41,6 +42,10 @@ static char arg_sh[] = "/bin/sh";
 static char arg_c[] = "-c";
 static char arg_meta[] = "exec \"$0\" meta-data > \"$1\"";
 static char arg_validate[] = "validate-all";
+
+/* The root of the node this lkd runs (one per process), noted by prepare for classify,
+ * which the table gives no context: where the parameters to scrub from a reason are. */
+static char node_root[LK_PATH_MAX];
 
 static int agent_of(const struct lk_resource *res, struct lk_ocf_agent *agent, char *path,
                     size_t path_size, char *err, size_t err_size)
@@ -169,6 +174,7 @@ static int prepare(const struct lk_type_ctx *ctx, const struct lk_resource *res,
     if (r < 0) {
         return r;
     }
+    snprintf(node_root, sizeof(node_root), "%s", ctx->root);
     const char *op = lk_ocf_operation(action);
     if (!op) {
         snprintf(err, err_size, "no OCF operation for action %d", (int) action);
@@ -247,12 +253,56 @@ static int prepare(const struct lk_type_ctx *ctx, const struct lk_resource *res,
     return 0;
 }
 
+/* Replaces the values of res's secret parameters in text by "***". */
+static void scrub_secrets(const char *root, const char *tag, char *text, size_t size)
+{
+    struct lk_params params = {0};
+    char err[256];
+    if (!root[0] || lk_params_read(root, tag, &params, err, sizeof(err)) < 0) {
+        return;
+    }
+    for (size_t i = 0; i < params.count; i++) {
+        if (params.items[i].secret || lk_ocf_secret_name(params.items[i].name)) {
+            lk_ocf_scrub(text, size, params.items[i].value);
+        }
+    }
+    lk_params_free(&params);
+}
+
+void lk_type_ocf_scrub_output(const char *root, const struct lk_resource *res, char *text,
+                              size_t len)
+{
+    struct lk_params params = {0};
+    char err[256];
+    if (!root || !root[0] || len == 0 ||
+        lk_params_read(root, res->tag, &params, err, sizeof(err)) < 0) {
+        return;
+    }
+    for (size_t i = 0; i < params.count; i++) {
+        const char *v = params.items[i].value;
+        size_t vlen = strlen(v);
+        if (vlen == 0 || vlen > len ||
+            !(params.items[i].secret || lk_ocf_secret_name(params.items[i].name))) {
+            continue;
+        }
+        for (size_t at = 0; at + vlen <= len; at++) {
+            if (memcmp(text + at, v, vlen) == 0) {
+                memset(text + at, '*', vlen);
+                at += vlen - 1;
+            }
+        }
+    }
+    lk_params_free(&params);
+}
+
 static void classify(const struct lk_resource *res, enum lk_action action, unsigned flags,
                      struct lk_result *result, const char *output, size_t output_len)
 {
-    (void) res;
     lk_ocf_classify(lk_ocf_context_of(action, (flags & LK_TYPE_PROBE) != 0), result, output,
                     output_len);
+    if (result->exit_reason[0]) {
+        scrub_secrets(node_root, res->tag, result->exit_reason, sizeof(result->exit_reason));
+    }
 }
 
 static void describe(const struct lk_resource *res, char *buf, size_t size)
