@@ -7,6 +7,8 @@
  *
  * This file also holds the one table that maps an exec errno to words (STYLE: "one table
  * maps exec errno to results"), so that every caller says "script not found" the same way.
+ * The verdict (what a run means: OK, FAILED, HARD, DEGRADED...) is set by the resource's type
+ * (src/daemon/io/restype.c); here it is only resolved (BY_OUTCOME) and named.
  * It must never decide what an outcome means for a resource: that belongs to the engine. */
 #include "result.h"
 
@@ -41,10 +43,43 @@ static const struct {
         {ENAMETOOLONG, "path too long"},
 };
 
+static const char *const verdict_names[LK_VERDICT_COUNT] = {
+        [LK_VERDICT_BY_OUTCOME] = "by-outcome",
+        [LK_VERDICT_OK] = "ok",
+        [LK_VERDICT_FAILED] = "failed",
+        [LK_VERDICT_NOT_RUNNING] = "not-running",
+        [LK_VERDICT_HARD] = "hard",
+        [LK_VERDICT_NOT_INSTALLED] = "not-installed",
+        [LK_VERDICT_NOT_CONFIGURED] = "not-configured",
+        [LK_VERDICT_DEGRADED] = "degraded",
+        [LK_VERDICT_PENDING] = "pending",
+};
+
+enum lk_verdict lk_result_verdict(const struct lk_result *result)
+{
+    if (!result) {
+        return LK_VERDICT_FAILED;
+    }
+    if (result->verdict != LK_VERDICT_BY_OUTCOME) {
+        return (unsigned) result->verdict < LK_VERDICT_COUNT ? result->verdict : LK_VERDICT_FAILED;
+    }
+    bool exited_zero = result->outcome == LK_OUTCOME_SUCCESS && result->exit_status == 0 &&
+                       result->term_signal == 0;
+    return exited_zero ? LK_VERDICT_OK : LK_VERDICT_FAILED;
+}
+
 bool lk_result_ok(const struct lk_result *result)
 {
-    return result && result->outcome == LK_OUTCOME_SUCCESS && result->exit_status == 0 &&
-           result->term_signal == 0;
+    enum lk_verdict v = lk_result_verdict(result);
+    return v == LK_VERDICT_OK || v == LK_VERDICT_DEGRADED;
+}
+
+const char *lk_verdict_name(enum lk_verdict verdict)
+{
+    if ((unsigned) verdict >= LK_VERDICT_COUNT) {
+        return "unknown";
+    }
+    return verdict_names[verdict];
 }
 
 const char *lk_outcome_name(enum lk_outcome outcome)
@@ -152,6 +187,13 @@ char *lk_result_describe(const struct lk_result *result, char *buf, size_t size)
     default:
         snprintf(buf, size, "unknown outcome %d", (int) result->outcome);
         break;
+    }
+    if (result->exit_reason[0] != '\0') {
+        size_t len = strlen(buf);
+        if (len + 2 < size) {
+            snprintf(buf + len, size - len, ": %.*s", (int) sizeof(result->exit_reason),
+                     result->exit_reason);
+        }
     }
     return buf;
 }

@@ -5,8 +5,10 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -206,6 +208,80 @@ static void lk_result_ok__inconsistent_success_is_not_ok(void **state)
     assert_false(lk_result_ok(&r));
 }
 
+static void lk_result_verdict__by_outcome_resolves(void **state)
+{
+    (void) state;
+    struct lk_result r = {.outcome = LK_OUTCOME_SUCCESS};
+    assert_int_equal(lk_result_verdict(&r), LK_VERDICT_OK);
+    for (int o = LK_OUTCOME_EXIT; o < LK_OUTCOME_COUNT; o++) {
+        r.outcome = (enum lk_outcome) o;
+        assert_int_equal(lk_result_verdict(&r), LK_VERDICT_FAILED);
+    }
+    r.outcome = LK_OUTCOME_SUCCESS;
+    r.exit_status = 1;
+    assert_int_equal(lk_result_verdict(&r), LK_VERDICT_FAILED);
+    assert_int_equal(lk_result_verdict(NULL), LK_VERDICT_FAILED);
+}
+
+static void lk_result_verdict__classified_wins(void **state)
+{
+    (void) state;
+    /* An exit status the type classified means what the type says, not what 0/non-0 says. */
+    struct lk_result r = {.outcome = LK_OUTCOME_EXIT, .exit_status = 7};
+    for (int v = LK_VERDICT_OK; v < LK_VERDICT_COUNT; v++) {
+        r.verdict = (enum lk_verdict) v;
+        assert_int_equal(lk_result_verdict(&r), v);
+    }
+    r.verdict = LK_VERDICT_COUNT;
+    assert_int_equal(lk_result_verdict(&r), LK_VERDICT_FAILED);
+}
+
+static void lk_result_ok__ok_and_degraded_only(void **state)
+{
+    (void) state;
+    struct lk_result r = {.outcome = LK_OUTCOME_EXIT, .exit_status = 190};
+    for (int v = LK_VERDICT_OK; v < LK_VERDICT_COUNT; v++) {
+        r.verdict = (enum lk_verdict) v;
+        bool want = v == LK_VERDICT_OK || v == LK_VERDICT_DEGRADED;
+        assert_true(lk_result_ok(&r) == want);
+    }
+    /* A run that exited 0 but was classified as failed is a failure. */
+    struct lk_result zero = {.outcome = LK_OUTCOME_SUCCESS, .verdict = LK_VERDICT_HARD};
+    assert_false(lk_result_ok(&zero));
+}
+
+static void lk_verdict_name__all(void **state)
+{
+    (void) state;
+    assert_string_equal(lk_verdict_name(LK_VERDICT_BY_OUTCOME), "by-outcome");
+    assert_string_equal(lk_verdict_name(LK_VERDICT_OK), "ok");
+    assert_string_equal(lk_verdict_name(LK_VERDICT_FAILED), "failed");
+    assert_string_equal(lk_verdict_name(LK_VERDICT_NOT_RUNNING), "not-running");
+    assert_string_equal(lk_verdict_name(LK_VERDICT_HARD), "hard");
+    assert_string_equal(lk_verdict_name(LK_VERDICT_NOT_INSTALLED), "not-installed");
+    assert_string_equal(lk_verdict_name(LK_VERDICT_NOT_CONFIGURED), "not-configured");
+    assert_string_equal(lk_verdict_name(LK_VERDICT_DEGRADED), "degraded");
+    assert_string_equal(lk_verdict_name(LK_VERDICT_PENDING), "pending");
+    assert_string_equal(lk_verdict_name(LK_VERDICT_COUNT), "unknown");
+}
+
+static void lk_result_describe__appends_exit_reason(void **state)
+{
+    (void) state;
+    struct lk_result r = {.outcome = LK_OUTCOME_EXIT, .exit_status = 6};
+    snprintf(r.exit_reason, sizeof(r.exit_reason), "ip address missing");
+    assert_string_equal(describe(&r), "exit status 6: ip address missing");
+    r.outcome = LK_OUTCOME_TIMEOUT;
+    r.timeout_usec = 5000000;
+    assert_string_equal(describe(&r), "timed out after 5 s: ip address missing");
+    /* Bounded even when the reason fills its field without a NUL. */
+    memset(r.exit_reason, 'x', sizeof(r.exit_reason));
+    r.outcome = LK_OUTCOME_EXIT;
+    char buf[1024];
+    lk_result_describe(&r, buf, sizeof(buf));
+    assert_int_equal(strlen(buf), strlen("exit status 6: ") + sizeof(r.exit_reason));
+}
+
 static void lk_outcome_name__out_of_range(void **state)
 {
     (void) state;
@@ -255,6 +331,11 @@ int main(void)
             cmocka_unit_test(lk_result_ok__null_is_not_ok),
             cmocka_unit_test(lk_result_ok__only_success),
             cmocka_unit_test(lk_result_ok__inconsistent_success_is_not_ok),
+            cmocka_unit_test(lk_result_verdict__by_outcome_resolves),
+            cmocka_unit_test(lk_result_verdict__classified_wins),
+            cmocka_unit_test(lk_result_ok__ok_and_degraded_only),
+            cmocka_unit_test(lk_verdict_name__all),
+            cmocka_unit_test(lk_result_describe__appends_exit_reason),
             cmocka_unit_test(lk_outcome_name__out_of_range),
             cmocka_unit_test(lk_outcome_name__all),
     };

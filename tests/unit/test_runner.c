@@ -736,6 +736,26 @@ static void lk_run_start__environment_is_exactly_the_spec_and_no_arguments(void 
     assert_string_equal(d.output, expected);
 }
 
+static void lk_run_start__argv_is_passed_as_given(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX], expected[PATH_MAX + 256];
+    make_sh(fx, "args.sh",
+            "echo \"argc=$#\"\n"
+            "echo \"arg0=$0\"\n"
+            "for a in \"$@\"; do echo \"[$a]\"; done",
+            path);
+    char a1[] = "start", a2[] = "two words", a3[] = "";
+    char *argv[] = {path, a1, a2, a3, NULL};
+    struct lk_run_spec spec = spec_for(fx, path);
+    spec.argv = argv;
+    struct done d = {0};
+    run_spec(fx, &spec, &d);
+    assert_int_equal(d.result.outcome, LK_OUTCOME_SUCCESS);
+    snprintf(expected, sizeof(expected), "argc=3\narg0=%s\n[start]\n[two words]\n[]\n", path);
+    assert_string_equal(d.output, expected);
+}
+
 static void lk_run_start__null_env_is_an_empty_environment(void **state)
 {
     struct fixture *fx = *state;
@@ -2051,6 +2071,7 @@ int main(int argc, char **argv)
             T(lk_run_start__own_signal_is_signal),
             T(lk_run_start__elf_binary_runs),
             T(lk_run_start__environment_is_exactly_the_spec_and_no_arguments),
+            T(lk_run_start__argv_is_passed_as_given),
             T(lk_run_start__null_env_is_an_empty_environment),
             T(lk_run_start__stdin_is_dev_null),
             T(lk_run_start__input_is_stdin_then_eof),

@@ -29,13 +29,15 @@
 #include "inslist.h"
 #include "loopwatch.h"
 #include "proto.h"
+#include "restype.h"
 #include "roles.h"
-#include "scripts.h"
 #include "socket.h"
 #include "timeline.h"
 
 struct test_ctx {
-    struct conn *conn; /* NULL once the connection closed */
+    struct conn *conn;      /* NULL once the connection closed */
+    enum lk_action action;  /* the action tested */
+    struct lk_resource res; /* a copy: its type classifies the result */
 };
 
 struct status_job;
@@ -978,6 +980,9 @@ static void test_done(struct lk_run *run, const struct lk_result *result, const 
     (void) run;
     struct test_ctx *ctx = userdata;
     struct conn *c = ctx->conn;
+    struct lk_result classified = *result;
+    lk_type_classify(&ctx->res, ctx->action, 0, &classified, output, output_len);
+    result = &classified;
     free(ctx);
     if (!c) {
         return;
@@ -985,11 +990,13 @@ static void test_done(struct lk_run *run, const struct lk_result *result, const 
     c->test = NULL;
     char desc[320];
     lk_result_describe(result, desc, sizeof(desc));
-    api_reply_ok(c, json_pack("{s:b, s:s, s:s, s:i, s:i, s:I, s:s%}", "ok", lk_result_ok(result),
-                              "outcome", lk_outcome_name(result->outcome), "description", desc,
-                              "exit_status", result->exit_status, "signal", result->term_signal,
-                              "duration_ms", (json_int_t) (result->duration_usec / 1000), "output",
-                              output ? output : "", output_len));
+    api_reply_ok(c,
+                 json_pack("{s:b, s:s, s:s, s:s, s:i, s:i, s:I, s:s%}", "ok", lk_result_ok(result),
+                           "outcome", lk_outcome_name(result->outcome), "verdict",
+                           lk_verdict_name(lk_result_verdict(result)), "description", desc,
+                           "exit_status", result->exit_status, "signal", result->term_signal,
+                           "duration_ms", (json_int_t) (result->duration_usec / 1000), "output",
+                           output ? output : "", output_len));
 }
 
 static void h_test(struct conn *c, const json_t *args)
@@ -1010,17 +1017,29 @@ static void h_test(struct conn *c, const json_t *args)
         return;
     }
     struct test_ctx *ctx = calloc(1, sizeof(*ctx));
-    struct lk_script_run *prep = malloc(sizeof(*prep));
+    struct lk_type_run *prep = malloc(sizeof(*prep));
     if (!ctx || !prep) {
         free(ctx);
         free(prep);
         api_reply_error(c, LK_EXIT_FAILED, "out of memory");
         return;
     }
-    lk_scripts_prepare(node->root, node->name, res, a, prep);
+    struct lk_type_ctx tctx = {
+            .root = node->root, .node_name = node->name, .exe_dir = lk_type_exe_dir()};
+    char why[256];
+    int r = lk_type_prepare(&tctx, res, a, 0, prep, why, sizeof(why));
+    if (r < 0) {
+        free(ctx);
+        free(prep);
+        api_reply_error(c, LK_EXIT_FAILED, "cannot run the %s action: %s", action, why);
+        return;
+    }
     lk_node_contain(node, res->tag, &prep->spec);
     ctx->conn = c;
-    int r = lk_run_start(node->loop, &prep->spec, test_done, ctx, NULL);
+    ctx->action = a;
+    ctx->res = *res;
+    r = lk_run_start(node->loop, &prep->spec, test_done, ctx, NULL);
+    lk_type_run_free(prep);
     free(prep);
     if (r < 0) {
         free(ctx);

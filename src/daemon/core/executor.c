@@ -30,16 +30,17 @@
 #include "log.h"
 #include "owners.h"
 #include "placement.h"
+#include "restype.h"
 #include "runner.h"
 #include "safeopen.h"
-#include "scripts.h"
 
 struct run_ctx {
     struct lk_node *node;
     char tag[LK_TAG_MAX + 1];
     enum lk_action action;
     int64_t start_ms;
-    bool noted; /* run/actions/<tag> says this run is going on (interrupted.h) */
+    unsigned flags; /* the type's LK_TYPE_* flags of the run (LK_TYPE_PROBE) */
+    bool noted;     /* run/actions/<tag> says this run is going on (interrupted.h) */
 };
 
 static int apply(struct lk_node *node, const struct lk_plan *plan, const char *detail, char *err,
@@ -365,6 +366,14 @@ static void run_done(struct lk_run *run, const struct lk_result *result, const c
 {
     (void) run;
     struct run_ctx *ctx = userdata;
+    /* What the run means is the resource's type's to say (an OCF agent's 7, 5, 190...),
+     * once, before anything counts or logs it. */
+    struct lk_result classified = *result;
+    const struct lk_resource *res = lk_node_find(ctx->node, ctx->tag);
+    if (res) {
+        lk_type_classify(res, ctx->action, ctx->flags, &classified, output, output_len);
+    }
+    result = &classified;
     struct item *it = now_ok(ctx->node) ? NULL : item_new(ITEM_DONE, ctx->tag);
     if (it && output_len > 0) {
         it->output = malloc(output_len);
@@ -456,7 +465,7 @@ static void start_run(struct lk_node *node, struct lk_resource *res, enum lk_act
 {
     lk_guardlink_exit_if_fenced(node);
     struct run_ctx *ctx = calloc(1, sizeof(*ctx));
-    struct lk_script_run *prep = malloc(sizeof(*prep));
+    struct lk_type_run *prep = malloc(sizeof(*prep));
     struct lk_result failed = {.outcome = LK_OUTCOME_EXEC_FAILED, .exec_errno = ENOMEM};
     if (!ctx || !prep) {
         free(prep);
@@ -469,10 +478,23 @@ static void start_run(struct lk_node *node, struct lk_resource *res, enum lk_act
     ctx->action = action;
     ctx->start_ms = lk_now_ms();
     snprintf(ctx->tag, sizeof(ctx->tag), "%s", res->tag);
-    lk_scripts_prepare(node->root, node->name, res, action, prep);
+    ctx->flags = res->pending == LK_PENDING_PROBE ? LK_TYPE_PROBE : 0;
+    struct lk_type_ctx tctx = {
+            .root = node->root, .node_name = node->name, .exe_dir = lk_type_exe_dir()};
+    char why[sizeof(failed.message)];
+    int r = lk_type_prepare(&tctx, res, action, ctx->flags, prep, why, sizeof(why));
+    if (r < 0) {
+        /* The type cannot even say how to run it: a run that could not execute. */
+        free(prep);
+        failed.exec_errno = -r;
+        snprintf(failed.message, sizeof(failed.message), "%s", why);
+        run_done_now(ctx, &failed, NULL, 0);
+        return;
+    }
     lk_node_contain(node, res->tag, &prep->spec);
     struct lk_run *run = NULL;
-    int r = lk_run_start(node->loop, &prep->spec, run_done, ctx, &run);
+    r = lk_run_start(node->loop, &prep->spec, run_done, ctx, &run);
+    lk_type_run_free(prep);
     free(prep);
     if (r == 0 && lk_run_pid(run) > 0 &&
         (action == LK_ACTION_RESTORE || action == LK_ACTION_REMOVE ||

@@ -30,9 +30,9 @@
 #include "executor.h"
 #include "guardlink.h"
 #include "procinfo.h"
+#include "restype.h"
 #include "runner.h"
 #include "safeopen.h"
-#include "scripts.h"
 
 /* A pid and a newline; more is not read. */
 #define PIDFILE_READ_MAX 31
@@ -380,6 +380,14 @@ static void check_done(struct lk_run *run, const struct lk_result *result, const
     mon->running--;
     bool ignore = w->stale[d] || w->forgotten;
     w->stale[d] = false;
+    /* The type says what the result means (OCF's 7 on a check: not running), once,
+     * before the engine, the bus and the counters hear of it. */
+    struct lk_result classified = *result;
+    const struct lk_resource *res = ignore ? NULL : lk_node_find(mon->node, w->tag);
+    if (res) {
+        lk_type_classify(res, depth_action[d], 0, &classified, output, output_len);
+    }
+    result = &classified;
     if (!ignore) {
         char tag[LK_TAG_MAX + 1];
         snprintf(tag, sizeof(tag), "%s", w->tag);
@@ -412,16 +420,26 @@ static void start_check(struct watch *w, enum depth d, const struct lk_resource 
 {
     struct lk_monitor *mon = w->mon;
     lk_guardlink_exit_if_fenced(mon->node);
-    struct lk_script_run *prep = malloc(sizeof(*prep));
+    struct lk_type_run *prep = malloc(sizeof(*prep));
     if (!prep) {
         return;
     }
-    lk_scripts_prepare(mon->node->root, mon->node->name, res, depth_action[d], prep);
+    struct lk_type_ctx tctx = {
+            .root = mon->node->root, .node_name = mon->node->name, .exe_dir = lk_type_exe_dir()};
+    char why[256];
+    int r = lk_type_prepare(&tctx, res, depth_action[d], 0, prep, why, sizeof(why));
+    if (r < 0) {
+        free(prep);
+        fprintf(stderr, "lkd: cannot run the %s of '%s': %s\n", lk_action_name(depth_action[d]),
+                res->tag, why);
+        return;
+    }
     lk_node_contain(mon->node, res->tag, &prep->spec);
     struct lk_run *run = NULL;
     /* The run holds the watch open until its callback: stale or not, it is told. */
     w->open_handles++;
-    int r = lk_run_start(mon->node->loop, &prep->spec, check_done, w, &run);
+    r = lk_run_start(mon->node->loop, &prep->spec, check_done, w, &run);
+    lk_type_run_free(prep);
     free(prep);
     if (r < 0) {
         w->open_handles--;

@@ -87,8 +87,9 @@ enum spawn_method {
 struct lk_run {
     lk_run_done_cb cb;
     void *userdata;
-    char *path; /* owned copy: the spawn calls want char * */
-    char **env; /* owned array, borrowed strings: only used during lk_run_start */
+    char *path;  /* owned copy: the spawn calls want char * */
+    char **env;  /* owned array, borrowed strings: only used during lk_run_start */
+    char **argv; /* owned array, borrowed strings (path when spec->argv is NULL): likewise */
     uint64_t timeout_usec;
     uint64_t grace_usec;
     uint64_t start_ns;
@@ -141,6 +142,7 @@ static void run_free(struct lk_run *run)
     }
     free(run->path);
     free(run->env);
+    free(run->argv);
     free(run);
 }
 
@@ -714,9 +716,8 @@ static int spawn_posix(struct lk_run *run, const char *cwd, int out_fd, int in_f
         r = posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
     }
     if (r == 0) {
-        char *args[] = {run->path, NULL};
         pid_t pid;
-        r = posix_spawn(&pid, run->path, &actions, &attr, args, run->env);
+        r = posix_spawn(&pid, run->path, &actions, &attr, run->argv, run->env);
         if (r == 0) {
             *ret_pid = pid;
         }
@@ -802,8 +803,7 @@ __attribute__((noreturn)) static void clone_child(const struct lk_run *run, cons
     if (err == 0) {
         uint64_t none = 0;
         (void) syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, KERNEL_SIGSET_SIZE);
-        char *args[] = {run->path, NULL};
-        (void) execve(run->path, args, run->env);
+        (void) execve(run->path, run->argv, run->env);
         err = errno;
     }
     *errno_slot = err;
@@ -939,7 +939,6 @@ static int spawn_clone3(struct lk_run *run, const char *cwd, int out_fd, int cgr
 static int spawn_uv(uv_loop_t *loop, struct lk_run *run, const char *cwd, int out_fd, int in_fd,
                     pid_t *ret_pid)
 {
-    char *args[] = {run->path, NULL};
     uv_stdio_container_t stdio[3] = {
             in_fd >= 0 ? (uv_stdio_container_t){.flags = UV_INHERIT_FD, .data.fd = in_fd}
                        : (uv_stdio_container_t){.flags = UV_IGNORE},
@@ -949,7 +948,7 @@ static int spawn_uv(uv_loop_t *loop, struct lk_run *run, const char *cwd, int ou
     uv_process_options_t options = {
             .exit_cb = on_process_exit,
             .file = run->path,
-            .args = args,
+            .args = run->argv,
             .env = run->env,
             .cwd = cwd,
             .flags = UV_PROCESS_DETACHED,
@@ -1079,12 +1078,23 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
         env_count++;
     }
     run->env = calloc(env_count + 1, sizeof(*run->env));
-    if (!run->path || !run->env) {
+    size_t argc = 0;
+    while (spec->argv && spec->argv[argc]) {
+        argc++;
+    }
+    run->argv = calloc(argc + 2, sizeof(*run->argv));
+    if (!run->path || !run->env || !run->argv) {
         run_free(run);
         return -ENOMEM;
     }
     for (size_t i = 0; i < env_count; i++) {
         run->env[i] = spec->env[i];
+    }
+    if (argc == 0) {
+        run->argv[0] = run->path;
+    }
+    for (size_t i = 0; i < argc; i++) {
+        run->argv[i] = spec->argv[i];
     }
 
     int r = uv_timer_init(loop, &run->timer);

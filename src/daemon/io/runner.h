@@ -26,6 +26,9 @@ struct lk_run;
 
 struct lk_run_spec {
     const char *path;         /* the script to execute, absolute */
+    char *const *argv;        /* NULL-terminated arguments, argv[0] first; NULL = just the
+                               * path (argv[0] = path, no arguments). Strings borrowed until
+                               * lk_run_start returns. */
     const char *cwd;          /* working directory ($LKROOT) */
     char *const *env;         /* NULL-terminated "KEY=VALUE" list: the whole environment */
     uint64_t timeout_usec;    /* 0 = no limit */
