@@ -137,6 +137,18 @@ static const struct lk_catalog_entry catalog[] = {
         {LK_MSG_FENCE_UNUSABLE, LK_SEV_WARNING, "fence-unusable",
          "the cluster's fence script cannot run on this node: %s; a fence from here will fail"},
         /* peer, address */
+        /* unit, lk_systemd's line */
+        {LK_MSG_SYSTEMD_OWNED, LK_SEV_INFO, "systemd-owned",
+         "systemd unit %s held by the cluster: %s"},
+        /* unit, lk_systemd's line */
+        {LK_MSG_SYSTEMD_RELEASED, LK_SEV_INFO, "systemd-released",
+         "systemd unit %s given back to systemd: %s"},
+        /* unit, result description */
+        {LK_MSG_SYSTEMD_OWN_FAILED, LK_SEV_WARNING, "systemd-own-failed",
+         "cannot hold systemd unit %s (drop-in, autostart): %s"},
+        /* unit, result description */
+        {LK_MSG_SYSTEMD_RELEASE_FAILED, LK_SEV_WARNING, "systemd-release-failed",
+         "cannot give systemd unit %s back (drop-in, autostart): %s"},
         {LK_MSG_PATH_ALIVE, LK_SEV_INFO, "path-alive", "comm path to %s via %s is ALIVE"},
         /* peer, address, why */
         {LK_MSG_PATH_DEAD, LK_SEV_WARNING, "path-dead", "comm path to %s via %s is DEAD: %s"},
