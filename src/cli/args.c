@@ -82,7 +82,7 @@ int lk_args_parse(const char *prog, int argc, char **argv, struct lk_opt *opts, 
         if (!opt) {
             return lk_fail(prog, LK_EXIT_USAGE, "unknown option '--%s'", name);
         }
-        if (opt->seen) {
+        if (opt->seen && !opt->values) {
             return lk_fail(prog, LK_EXIT_USAGE, "option '--%s' given twice", name);
         }
         opt->seen = true;
@@ -98,6 +98,13 @@ int lk_args_parse(const char *prog, int argc, char **argv, struct lk_opt *opts, 
             opt->value = argv[++i];
         } else {
             return lk_fail(prog, LK_EXIT_USAGE, "option '--%s' needs a value", name);
+        }
+        if (opt->values) {
+            if (opt->count >= opt->max_values) {
+                return lk_fail(prog, LK_EXIT_USAGE, "option '--%s' given more than %zu times", name,
+                               opt->max_values);
+            }
+            opt->values[opt->count++] = opt->value;
         }
     }
     if (ret_positional) {

@@ -1,7 +1,7 @@
 /* Long-option parsing for the commands: "--name value" or "--name=value", flags without
  * a value, positional arguments in order. Unknown options, missing values and repeated
- * options are usage errors. The same table documents the options: `--help` anywhere
- * before "--" prints the command's help from it (help.c) and exits 0. */
+ * options (unless declared repeatable) are usage errors. The same table documents the options:
+ * `--help` anywhere before "--" prints the command's help from it (help.c) and exits 0. */
 #pragma once
 
 #include <stdbool.h>
@@ -20,6 +20,12 @@ struct lk_opt {
     const char *unit;
     const char *dflt;
     bool required;
+    /* A repeatable option (--param K=V --param L=W): values, the caller's array of
+     * max_values, receives every value in order, count how many; value is the last. Without
+     * values an option given twice is a usage error. */
+    const char **values;
+    size_t max_values;
+    size_t count;
 };
 
 /* Parses argv[0..argc) into opts; positional arguments go into positional (at most

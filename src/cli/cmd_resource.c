@@ -1,11 +1,17 @@
 /* lkcli resource …: create, restore, remove, delete, update-script, config, test, list.
- * Reads script files here, with the caller's own permissions, and sends their content;
- * the daemon validates everything again. Long operations print each step as lkd reports
- * it. */
+ * Reads script, helper and parameter files here, with the caller's own permissions, and
+ * sends their content; the daemon validates everything again. Long operations print each
+ * step as lkd reports it. A secret parameter's value is sent, never printed: lkd answers
+ * with "***" in its place. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "action.h"
 #include "args.h"
@@ -13,6 +19,7 @@
 #include "help.h"
 #include "lkcli.h"
 #include "output.h"
+#include "params.h"
 #include "resource.h"
 
 #define N_SETTINGS 17
@@ -52,6 +59,206 @@ static json_t *settings_json(struct lk_opt *opts, size_t n_opts)
         }
     }
     return settings;
+}
+
+/* The options that give parameters and helper files, with their help. */
+#define PARAM_OPT(what)                                                                            \
+    {                                                                                              \
+        .name = "param", .has_value = true, .arg = "NAME=VALUE", .help = what " (repeatable)",     \
+        .dflt = "none"                                                                             \
+    }
+#define PARAM_FILE_OPT                                                                             \
+    {                                                                                              \
+        .name = "param-file", .has_value = true, .arg = "FILE",                                    \
+        .help = "NAME=VALUE lines ('#' comments), each secret (keep it 0600)", .dflt = "none"      \
+    }
+#define SECRET_OPT                                                                                 \
+    {                                                                                              \
+        .name = "secret", .has_value = true, .arg = "NAME",                                        \
+        .help = "show this parameter as *** everywhere (repeatable)", .dflt = "none"               \
+    }
+#define HELPER_OPT(what)                                                                           \
+    {                                                                                              \
+        .name = "helper", .has_value = true, .arg = "FILE", .help = what " (repeatable)",          \
+        .dflt = "none"                                                                             \
+    }
+
+/* Reads a whole regular file (not a link, not a FIFO) of at most max bytes into a
+ * malloc'ed, NUL-terminated buffer; NULL after printing "what 'path': why" (usage). */
+static char *read_small_file(const char *prog, const char *what, const char *path, size_t max,
+                             size_t *ret_len)
+{
+    char reason[128];
+    const char *why = NULL;
+    char *data = NULL;
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY);
+    if (fd < 0) {
+        why = errno == ENOENT  ? "no such file"
+              : errno == ELOOP ? "is a symbolic link; give the file it points to"
+                               : strerror(errno);
+    } else if (fstat(fd, &st) < 0) {
+        why = strerror(errno);
+    } else if (!S_ISREG(st.st_mode)) {
+        why = "is not a regular file";
+    } else if (st.st_size == 0) {
+        why = "is empty";
+    } else if ((unsigned long long) st.st_size > max) {
+        snprintf(reason, sizeof(reason), "is too large: %lld bytes, at most %zu",
+                 (long long) st.st_size, max);
+        why = reason;
+    } else if (!(data = malloc((size_t) st.st_size + 1))) {
+        why = "out of memory";
+    }
+    size_t got = 0;
+    while (!why && got < (size_t) st.st_size) {
+        ssize_t n = read(fd, data + got, (size_t) st.st_size - got);
+        if (n <= 0) {
+            why = "changed while being read";
+            break;
+        }
+        got += (size_t) n;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (why) {
+        free(data);
+        lk_fail(prog, 2, "%s '%s': %s", what, path, why);
+        return NULL;
+    }
+    data[got] = '\0';
+    *ret_len = got;
+    return data;
+}
+
+/* The helper files named by --helper as {basename: base64}; NULL after an error. */
+static json_t *helpers_json(const char *prog, const struct lk_opt *o)
+{
+    json_t *out = json_object();
+    for (size_t i = 0; out && i < o->count; i++) {
+        const char *path = o->values[i];
+        const char *slash = strrchr(path, '/');
+        const char *name = slash ? slash + 1 : path;
+        char err[256];
+        if (lk_params_check_helper_name(name, err, sizeof(err)) < 0) {
+            lk_fail(prog, 2, "helper '%s': %s", path, err);
+            json_decref(out);
+            return NULL;
+        }
+        if (json_object_get(out, name)) {
+            lk_fail(prog, 2, "helper file '%s' is given twice", name);
+            json_decref(out);
+            return NULL;
+        }
+        size_t len = 0;
+        char *data = read_small_file(prog, "helper", path, LK_SCRIPT_MAX_SIZE, &len);
+        if (!data) {
+            json_decref(out);
+            return NULL;
+        }
+        size_t b64_len = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+        char *b64 = malloc(b64_len);
+        if (b64) {
+            sodium_bin2base64(b64, b64_len, (const unsigned char *) data, len,
+                              sodium_base64_VARIANT_ORIGINAL);
+            json_object_set_new(out, name, json_string(b64));
+        }
+        free(data);
+        free(b64);
+        if (!b64) {
+            lk_fail(prog, 1, "out of memory");
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* The parameters of --param, --param-file (each secret) and --secret as the API's full
+ * form; *ret_secrets: the --secret names not among them (config marks existing ones).
+ * NULL after an error. */
+static json_t *params_json(const char *prog, const struct lk_opt *param, const struct lk_opt *file,
+                           const struct lk_opt *secret, json_t **ret_secrets)
+{
+    struct lk_params p = {0};
+    char err[512];
+    int r = 0;
+    if (file->value) {
+        size_t len = 0;
+        char *text = read_small_file(prog, "parameter file", file->value,
+                                     (size_t) LK_PARAMS_MAX * (LK_PARAM_VALUE_MAX + 80), &len);
+        if (!text) {
+            return NULL;
+        }
+        r = lk_params_parse_file(&p, text, len, true, err, sizeof(err));
+        sodium_memzero(text, len);
+        free(text);
+        if (r < 0) {
+            lk_params_free(&p);
+            lk_fail(prog, 2, "parameter file '%s': %s", file->value, err);
+            return NULL;
+        }
+    }
+    for (size_t i = 0; r == 0 && i < param->count; i++) {
+        char name[LK_PARAM_NAME_MAX + 1];
+        const char *value = NULL;
+        r = lk_params_parse_assignment(param->values[i], name, &value, err, sizeof(err));
+        if (r == 0 && lk_params_find(&p, name)) {
+            r = lk_fail_einval(err, sizeof(err), "parameter '%s' is given twice", name);
+        }
+        if (r == 0) {
+            r = lk_params_set(&p, name, value, false, err, sizeof(err));
+        }
+    }
+    json_t *others = json_array();
+    for (size_t i = 0; r == 0 && i < secret->count; i++) {
+        if (lk_params_check_name(secret->values[i], err, sizeof(err)) < 0) {
+            r = -EINVAL;
+        } else if (lk_params_mark_secret(&p, secret->values[i]) < 0) {
+            json_array_append_new(others, json_string(secret->values[i]));
+        }
+    }
+    json_t *out = r == 0 ? lk_params_json(&p) : NULL;
+    lk_params_free(&p);
+    if (r < 0) {
+        json_decref(others);
+        lk_fail(prog, 2, "%s", err);
+        return NULL;
+    }
+    *ret_secrets = others;
+    return out;
+}
+
+/* The agent as lkd stores it: "ocf:heartbeat:IPaddr2" is "heartbeat:IPaddr2". */
+static const char *agent_name(const char *agent)
+{
+    return strncmp(agent, "ocf:", 4) == 0 ? agent + 4 : agent;
+}
+
+/* Parameters and helper files of one resource as `resource list --tag` shows them. */
+static void print_files(const json_t *res)
+{
+    json_t *params = json_object_get(res, "params");
+    const char *key;
+    json_t *v;
+    if (json_object_size(params)) {
+        printf("  parameters:\n");
+    }
+    json_object_foreach(params, key, v)
+    {
+        printf("    %s=%s\n", key, json_string_value(v));
+    }
+    const json_t *helpers = json_object_get(res, "helpers");
+    if (json_array_size(helpers)) {
+        printf("  helper files:");
+        size_t i;
+        json_array_foreach(helpers, i, v)
+        {
+            printf(" %s", json_string_value(v));
+        }
+        printf("\n");
+    }
 }
 
 static int print_resource_result(const struct lk_cli *cli, json_t *data, const char *done)
@@ -137,7 +344,8 @@ static int need(const struct lk_cli *cli, const char *verb, struct lk_opt *o)
 
 static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
 {
-    struct lk_opt opts[32] = {
+    const char *params[LK_PARAMS_MAX], *secrets[LK_PARAMS_MAX], *helpers[LK_HELPERS_MAX];
+    struct lk_opt opts[48] = {
             TAG_OPT("the new resource's tag (its name)"),
             {.name = "id",
              .has_value = true,
@@ -150,26 +358,76 @@ static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
              .help = "free text kept with it (ins_list's 6th field)",
              .dflt = "empty"},
             {.name = "no-in-service", .help = "define it only; do not run restore"},
-            SCRIPT_OPT("restore", "the script that starts the application", true),
-            SCRIPT_OPT("remove", "the script that stops the application", true),
-            SCRIPT_OPT("quickchk", "the quick check, exit 0 when it runs", false),
-            SCRIPT_OPT("deepchk", "the deep check, exit 0 when it works", false),
-            SCRIPT_OPT("recover", "run after a failed check before a restore here", false),
+            SCRIPT_OPT("restore", "gen: the script that starts the application", false),
+            SCRIPT_OPT("remove", "gen: the script that stops the application", false),
+            SCRIPT_OPT("quickchk", "gen: the quick check, exit 0 when it runs", false),
+            SCRIPT_OPT("deepchk", "gen: the deep check, exit 0 when it works", false),
+            SCRIPT_OPT("recover", "gen: run after a failed check before a restore here", false),
+            {.name = "agent",
+             .has_value = true,
+             .arg = "PROVIDER:AGENT",
+             .help = "ocf: the resource agent (heartbeat:IPaddr2; ocf:heartbeat:IPaddr2 too)",
+             .dflt = "none"},
+            {.name = "unit",
+             .has_value = true,
+             .arg = "NAME",
+             .help = "systemd: the unit (nginx.service)",
+             .dflt = "none"},
+            PARAM_OPT("ocf, systemd: a parameter"),
+            PARAM_FILE_OPT,
+            SECRET_OPT,
+            HELPER_OPT("gen: a file its scripts share, in $LK_HELPERS on every node"),
     };
-    size_t n = add_setting_opts(opts, 9);
+    opts[11].values = params;
+    opts[11].max_values = LK_PARAMS_MAX;
+    opts[13].values = secrets;
+    opts[13].max_values = LK_PARAMS_MAX;
+    opts[14].values = helpers;
+    opts[14].max_values = LK_HELPERS_MAX;
+    size_t n = add_setting_opts(opts, 15);
     const char *pos[2];
     size_t npos = 0;
     if (lk_args_parse(cli->prog, argc, argv, opts, n, pos, 2, &npos) != 0) {
         return 2;
     }
-    if (npos != 1 || strcmp(pos[0], "gen") != 0) {
+    const char *app = npos == 1 ? pos[0] : "";
+    bool gen = strcmp(app, "gen") == 0, ocf = strcmp(app, "ocf") == 0;
+    if (npos != 1 || (!gen && !ocf && strcmp(app, "systemd") != 0)) {
         return lk_fail(cli->prog, 2,
                        "resource create: the type must be given first: "
-                       "resource create gen --tag T ...");
+                       "resource create gen|ocf|systemd --tag T ...");
     }
-    if (need(cli, "create", &opts[0]) || need(cli, "create", &opts[4]) ||
-        need(cli, "create", &opts[5])) {
+    if (need(cli, "create", &opts[0])) {
         return 2;
+    }
+    if (gen && (need(cli, "create", &opts[4]) || need(cli, "create", &opts[5]))) {
+        return 2;
+    }
+    for (size_t i = 4; !gen && i <= 8; i++) {
+        if (opts[i].value) {
+            return lk_fail(cli->prog, 2,
+                           "resource create: --%s is for gen resources: a%s %s "
+                           "resource runs its %s",
+                           opts[i].name, ocf ? "n" : "", app, ocf ? "agent" : "unit");
+        }
+    }
+    const struct lk_opt *type_opt = gen ? NULL : ocf ? &opts[9] : &opts[10];
+    const struct lk_opt *other_opt = gen ? NULL : ocf ? &opts[10] : &opts[9];
+    if (type_opt && need(cli, "create", (struct lk_opt *) (uintptr_t) type_opt)) {
+        return 2;
+    }
+    if ((gen && (opts[9].value || opts[10].value)) || (other_opt && other_opt->value)) {
+        return lk_fail(cli->prog, 2, "resource create: --%s is not for a%s %s resource",
+                       opts[9].value && (gen || other_opt == &opts[9]) ? "agent" : "unit",
+                       ocf ? "n" : "", app);
+    }
+    if (gen && (opts[11].count || opts[12].value || opts[13].count)) {
+        return lk_fail(cli->prog, 2,
+                       "resource create: parameters are for ocf and systemd resources; a gen "
+                       "resource's scripts get --app-info");
+    }
+    if (!gen && opts[14].count) {
+        return lk_fail(cli->prog, 2, "resource create: --helper is for a gen resource's scripts");
     }
     /* Said before any script is read; lkd checks it again (and, for config, against the
      * pidfile the resource already has). */
@@ -179,6 +437,24 @@ static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
         (!pidfile || !pidfile->value || !pidfile->value[0])) {
         return lk_fail(cli->prog, 2, "resource create: watch pidfile needs --pidfile");
     }
+    json_t *unknown_secrets = NULL;
+    json_t *param_obj = params_json(cli->prog, &opts[11], &opts[12], &opts[13], &unknown_secrets);
+    if (!param_obj) {
+        return 2;
+    }
+    if (json_array_size(unknown_secrets)) {
+        json_decref(param_obj);
+        int r = lk_fail(cli->prog, 2, "--secret %s: no such parameter is given",
+                        json_string_value(json_array_get(unknown_secrets, 0)));
+        json_decref(unknown_secrets);
+        return r;
+    }
+    json_decref(unknown_secrets);
+    json_t *helper_obj = helpers_json(cli->prog, &opts[14]);
+    if (!helper_obj) {
+        json_decref(param_obj);
+        return 2;
+    }
     json_t *scripts = json_object();
     for (size_t i = 4; i <= 8; i++) {
         if (!opts[i].value) {
@@ -187,14 +463,18 @@ static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
         char *b64 = lk_read_script(cli->prog, opts[i].name, opts[i].value);
         if (!b64) {
             json_decref(scripts);
+            json_decref(param_obj);
+            json_decref(helper_obj);
             return 2;
         }
         json_object_set_new(scripts, opts[i].name, json_string(b64));
         free(b64);
     }
+    const char *type = gen ? "app" : ocf ? agent_name(type_opt->value) : type_opt->value;
     json_t *args =
-            json_pack("{s:s, s:s, s:o, s:o, s:b}", "type", "gen", "tag", opts[0].value, "scripts",
-                      scripts, "settings", settings_json(opts, n), "in_service", !opts[3].seen);
+            json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:o, s:o}", "app", app, "type", type, "tag",
+                      opts[0].value, "scripts", scripts, "settings", settings_json(opts, n),
+                      "in_service", !opts[3].seen, "params", param_obj, "helpers", helper_obj);
     if (opts[1].value) {
         json_object_set_new(args, "id", json_string(opts[1].value));
     }
@@ -269,35 +549,59 @@ static int cmd_simple(const struct lk_cli *cli, const char *verb, const char *cm
 
 static int cmd_update_script(const struct lk_cli *cli, int argc, char **argv)
 {
+    const char *helpers[LK_HELPERS_MAX];
     struct lk_opt opts[] = {
             TAG_OPT("the resource"),
-            ACTION_OPT,
+            {.name = "action",
+             .has_value = true,
+             .arg = "A",
+             .help = "restore, remove, quickchk, deepchk or recover (with --file)",
+             .dflt = "none"},
             {.name = "file",
              .has_value = true,
              .arg = "FILE",
-             .help = "the new script (copied to every node)",
-             .required = true},
+             .help = "the new script of --action (copied to every node)",
+             .dflt = "none"},
+            HELPER_OPT("a helper file to add or replace, by its name (copied to every node)"),
     };
-    if (lk_args_parse(cli->prog, argc, argv, opts, 3, NULL, 0, NULL) != 0) {
+    opts[3].values = helpers;
+    opts[3].max_values = LK_HELPERS_MAX;
+    if (lk_args_parse(cli->prog, argc, argv, opts, 4, NULL, 0, NULL) != 0) {
         return 2;
     }
-    if (need(cli, "update-script", &opts[0]) || need(cli, "update-script", &opts[1]) ||
-        need(cli, "update-script", &opts[2])) {
+    if (need(cli, "update-script", &opts[0])) {
         return 2;
     }
-    if (lk_action_from_name(opts[1].value) == LK_ACTION_NONE) {
-        return lk_fail(cli->prog, 2,
-                       "unknown action '%s': expected restore, remove, quickchk, deepchk or "
-                       "recover",
-                       opts[1].value);
+    if (opts[3].count == 0 || opts[1].value || opts[2].value) {
+        if (need(cli, "update-script", &opts[1]) || need(cli, "update-script", &opts[2])) {
+            return 2;
+        }
+        if (lk_action_from_name(opts[1].value) == LK_ACTION_NONE) {
+            return lk_fail(cli->prog, 2,
+                           "unknown action '%s': expected restore, remove, quickchk, deepchk or "
+                           "recover",
+                           opts[1].value);
+        }
     }
-    char *b64 = lk_read_script(cli->prog, opts[1].value, opts[2].value);
-    if (!b64) {
+    json_t *helper_obj = opts[3].count ? helpers_json(cli->prog, &opts[3]) : NULL;
+    if (opts[3].count && !helper_obj) {
         return 2;
     }
-    json_t *args = json_pack("{s:s, s:s, s:s}", "tag", opts[0].value, "action", opts[1].value,
-                             "content", b64);
-    free(b64);
+    json_t *args = json_pack("{s:s}", "tag", opts[0].value);
+    if (opts[1].value) {
+        char *b64 = lk_read_script(cli->prog, opts[1].value, opts[2].value);
+        if (!b64) {
+            json_decref(args);
+            json_decref(helper_obj);
+            return 2;
+        }
+        json_object_set_new(args, "action", json_string(opts[1].value));
+        json_object_set_new(args, "content", json_string(b64));
+        free(b64);
+    }
+    if (helper_obj) {
+        json_object_set_new(args, "helpers", helper_obj);
+    }
     json_t *data = NULL;
     int r = lk_client_call(cli->prog, cli->root, LK_CMD_RES_UPDATE, args, NULL, NULL, &data);
     if (r != 0) {
@@ -306,7 +610,15 @@ static int cmd_update_script(const struct lk_cli *cli, int argc, char **argv)
     if (cli->json) {
         lk_print_json(data);
     } else {
-        printf("%s script of '%s' replaced\n", opts[1].value, opts[0].value);
+        if (opts[1].value) {
+            printf("%s script of '%s' replaced\n", opts[1].value, opts[0].value);
+        }
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(data, "helpers"), i, v)
+        {
+            printf("helper file '%s' of '%s' replaced\n", json_string_value(v), opts[0].value);
+        }
     }
     json_decref(data);
     return 0;
@@ -314,15 +626,30 @@ static int cmd_update_script(const struct lk_cli *cli, int argc, char **argv)
 
 static int cmd_config(const struct lk_cli *cli, int argc, char **argv)
 {
-    struct lk_opt opts[32] = {
+    const char *params[LK_PARAMS_MAX], *secrets[LK_PARAMS_MAX], *unset[LK_PARAMS_MAX];
+    struct lk_opt opts[48] = {
             TAG_OPT("the resource"),
             {.name = "app-info",
              .has_value = true,
              .arg = "S",
              .help = "replace its free text (ins_list's 6th field)",
              .dflt = "unchanged"},
+            PARAM_OPT("ocf, systemd: set a parameter"),
+            PARAM_FILE_OPT,
+            SECRET_OPT,
+            {.name = "unset-param",
+             .has_value = true,
+             .arg = "NAME",
+             .help = "ocf, systemd: remove a parameter (repeatable)",
+             .dflt = "none"},
     };
-    size_t n = add_setting_opts(opts, 2);
+    opts[2].values = params;
+    opts[2].max_values = LK_PARAMS_MAX;
+    opts[4].values = secrets;
+    opts[4].max_values = LK_PARAMS_MAX;
+    opts[5].values = unset;
+    opts[5].max_values = LK_PARAMS_MAX;
+    size_t n = add_setting_opts(opts, 6);
     if (lk_args_parse(cli->prog, argc, argv, opts, n, NULL, 0, NULL) != 0) {
         return 2;
     }
@@ -334,6 +661,23 @@ static int cmd_config(const struct lk_cli *cli, int argc, char **argv)
     if (opts[1].value) {
         json_object_set_new(args, "info", json_string(opts[1].value));
     }
+    if (opts[2].count || opts[3].value || opts[4].count) {
+        json_t *marks = NULL;
+        json_t *given = params_json(cli->prog, &opts[2], &opts[3], &opts[4], &marks);
+        if (!given) {
+            json_decref(args);
+            return 2;
+        }
+        json_object_set_new(args, "params", given);
+        json_object_set_new(args, "secret_params", marks);
+    }
+    if (opts[5].count) {
+        json_t *names = json_array();
+        for (size_t i = 0; i < opts[5].count; i++) {
+            json_array_append_new(names, json_string(opts[5].values[i]));
+        }
+        json_object_set_new(args, "unset_params", names);
+    }
     json_t *data = NULL;
     int r = lk_client_call(cli->prog, cli->root, LK_CMD_RES_CONFIG, args, NULL, NULL, &data);
     if (r != 0) {
@@ -344,6 +688,7 @@ static int cmd_config(const struct lk_cli *cli, int argc, char **argv)
     } else {
         printf("resource '%s' settings:\n", opts[0].value);
         print_settings(data);
+        print_files(data);
     }
     json_decref(data);
     return 0;
@@ -423,6 +768,7 @@ static int cmd_list(const struct lk_cli *cli, int argc, char **argv)
                    json_string_value(json_object_get(res, "reason")));
             if (opts[0].value) {
                 print_settings(res);
+                print_files(res);
             }
         }
     }

@@ -28,16 +28,19 @@
 
 const struct lk_help_cmd lk_help_commands[] = {
         {"status", "", "this node, the cluster's nodes and comm paths, resources, recent events"},
-        {"resource create", "gen --tag T --restore FILE --remove FILE [OPTIONS]",
-         "define a resource from its scripts and (unless --no-in-service) bring it in service"},
+        {"resource create",
+         "gen --tag T --restore FILE --remove FILE [OPTIONS] | ocf --tag T --agent P:A "
+         "[--param K=V]... | systemd --tag T --unit U",
+         "define a resource (its scripts, an OCF agent or a systemd unit) and (unless "
+         "--no-in-service) bring it in service"},
         {"resource restore", "--tag T [--node N]",
          "bring a hierarchy in service (on node N: a switchover)"},
         {"resource remove", "--tag T [--hierarchy]", "take a resource out of service"},
         {"resource delete", "--tag T [--hierarchy]", "delete a definition (or a whole tree)"},
         {"resource extend", "--tag T --node N [--priority P]", "define its hierarchy on node N"},
         {"resource unextend", "--tag T --node N", "drop its hierarchy's definition on node N"},
-        {"resource update-script", "--tag T --action A --file FILE",
-         "replace one script on every node"},
+        {"resource update-script", "--tag T [--action A --file FILE] [--helper FILE]...",
+         "replace one script, or add or replace helper files, on every node"},
         {"resource config", "--tag T [OPTIONS]",
          "show a resource's settings, or change them on every node"},
         {"resource test", "--tag T --action A",

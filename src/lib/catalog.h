@@ -72,6 +72,8 @@ enum lk_msg {
     LK_MSG_SYSTEMD_RELEASED = 1551,
     LK_MSG_SYSTEMD_OWN_FAILED = 1552,
     LK_MSG_SYSTEMD_RELEASE_FAILED = 1553,
+    LK_MSG_PARAMS_CHANGED = 1570, /* issue 13: a resource's parameters (secrets as ***) */
+    LK_MSG_HELPER_UPDATED = 1571, /* issue 13: a helper file installed or replaced */
     LK_MSG_PATH_ALIVE = 1600,
     LK_MSG_PATH_DEAD = 1601,
     LK_MSG_NODE_ALIVE = 1602,

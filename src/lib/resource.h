@@ -105,8 +105,8 @@ struct lk_settings {
 struct lk_resource {
     char tag[LK_TAG_MAX + 1];
     char id[LK_TAG_MAX + 1];
-    char app[16];
-    char type[16];
+    char app[LK_APP_MAX + 1];   /* "gen", "ocf" or "systemd": the type table's entry */
+    char type[LK_TYPE_MAX + 1]; /* gen: "app"; ocf: the agent; systemd: the unit */
     char info[LK_INFO_MAX + 1];
     bool has_script[LK_ACTION_COUNT];
     struct lk_settings settings;

@@ -83,6 +83,46 @@ int lk_validate_info(const char *info, char *err, size_t err_size)
     return 0;
 }
 
+static bool type_char_ok(char c)
+{
+    return tag_char_ok(c) || c == ':' || c == '@' || c == '\\';
+}
+
+int lk_validate_app_type(const char *app, const char *type, char *err, size_t err_size)
+{
+    if (!app ||
+        (strcmp(app, "gen") != 0 && strcmp(app, "ocf") != 0 && strcmp(app, "systemd") != 0)) {
+        return lk_fail_einval(err, err_size, "unknown resource app: expected gen, ocf or systemd");
+    }
+    if (!type || type[0] == '\0') {
+        return lk_fail_einval(err, err_size, "the %s resource's type must not be empty", app);
+    }
+    size_t len = strlen(type);
+    if (len > LK_TYPE_MAX) {
+        return lk_fail_einval(err, err_size, "type is too long: %zu bytes, at most %d", len,
+                              LK_TYPE_MAX);
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) type[i];
+        if (c < 0x20 || c >= 0x7f) {
+            return lk_fail_einval(err, err_size, "type contains byte 0x%02x", c);
+        }
+        if (!type_char_ok((char) c)) {
+            return lk_fail_einval(err, err_size,
+                                  "type '%s' contains '%c'; use letters, digits, '.', '_', '-', "
+                                  "':', '@', '\\'",
+                                  type, c);
+        }
+    }
+    if (type[0] == '.' || type[0] == '-') {
+        return lk_fail_einval(err, err_size, "type '%s' must not start with '%c'", type, type[0]);
+    }
+    if (strcmp(app, "gen") == 0 && strcmp(type, "app") != 0) {
+        return lk_fail_einval(err, err_size, "a gen resource's type is 'app', not '%s'", type);
+    }
+    return 0;
+}
+
 bool lk_script_header_ok(const void *buf, size_t len)
 {
     const unsigned char *p = buf;

@@ -11,6 +11,8 @@
 #define LK_TAG_MAX         128  /* bytes in a tag or an id */
 #define LK_INFO_MAX        1024 /* bytes in the app-info string */
 #define LK_SCRIPT_MAX_SIZE (1024 * 1024)
+#define LK_APP_MAX         15     /* bytes in an app: "gen", "ocf", "systemd" */
+#define LK_TYPE_MAX        255    /* bytes in a type: "app", an OCF agent, a systemd unit */
 #define LK_FIELD_SEPARATOR '\x1f' /* ins_list's default field separator */
 
 /* A tag: 1..LK_TAG_MAX bytes of [A-Za-z0-9._-], not "." or "..", not starting with '-'
@@ -25,6 +27,11 @@ __attribute__((format(printf, 3, 4))) int lk_fail_einval(char *err, size_t err_s
 /* The app-info string: printable characters only (no control characters, so neither the
  * ins_list separator nor a newline), at most LK_INFO_MAX bytes. */
 int lk_validate_info(const char *info, char *err, size_t err_size);
+
+/* A resource's app and type as text: app one of "gen", "ocf", "systemd"; type 1..255
+ * bytes (LK_TYPE_MAX) of [A-Za-z0-9._:@\\-], not starting with '-' or '.'; gen's type is
+ * "app". What a type means (an agent that exists, a unit name) the type table checks. */
+int lk_validate_app_type(const char *app, const char *type, char *err, size_t err_size);
 
 /* Whether buf (len bytes, the start of a file) begins with "#!" or the ELF magic. */
 bool lk_script_header_ok(const void *buf, size_t len);

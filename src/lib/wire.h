@@ -36,7 +36,7 @@
 #define LK_WIRE_KEY         32
 #define LK_WIRE_PROTO_MIN   1 /* the oldest protocol this build speaks: authenticated only */
 #define LK_WIRE_PROTO_MAX   2 /* the newest: authenticated and encrypted */
-#define LK_WIRE_MAX_PAYLOAD (8 * 1024 * 1024) /* room for a resource's five scripts */
+#define LK_WIRE_MAX_PAYLOAD (12 * 1024 * 1024) /* a resource: five scripts, helpers, parameters */
 
 enum lk_wire_type {
     LK_WIRE_HELLO = 1,     /* first frame of a connection: who I am, my settings */

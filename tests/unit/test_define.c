@@ -118,13 +118,12 @@ static struct lk_resource *new_resource(const char *tag)
 
 static int create(struct fixture *f, const char *tag)
 {
-    unsigned char *content[LK_ACTION_COUNT] = {0};
-    size_t len[LK_ACTION_COUNT] = {0};
-    content[LK_ACTION_RESTORE] = (unsigned char *) (uintptr_t) restore_sh;
-    len[LK_ACTION_RESTORE] = strlen(restore_sh);
-    content[LK_ACTION_REMOVE] = (unsigned char *) (uintptr_t) remove_sh;
-    len[LK_ACTION_REMOVE] = strlen(remove_sh);
-    return lk_define_create(&f->node, new_resource(tag), content, len, f->err, sizeof(f->err));
+    struct lk_define_files files = {0};
+    files.content[LK_ACTION_RESTORE] = (unsigned char *) (uintptr_t) restore_sh;
+    files.len[LK_ACTION_RESTORE] = strlen(restore_sh);
+    files.content[LK_ACTION_REMOVE] = (unsigned char *) (uintptr_t) remove_sh;
+    files.len[LK_ACTION_REMOVE] = strlen(remove_sh);
+    return lk_define_create(&f->node, new_resource(tag), &files, f->err, sizeof(f->err));
 }
 
 static uint64_t version_of(struct fixture *f, const char *tag, bool *ret_deleted)
@@ -189,14 +188,12 @@ static void lk_define_create__taken_id_changes_nothing(void **state)
     f->told[0] = '\0';
     struct lk_resource *twin = new_resource("app2");
     snprintf(twin->id, sizeof(twin->id), "app1-id");
-    unsigned char *content[LK_ACTION_COUNT] = {0};
-    size_t len[LK_ACTION_COUNT] = {0};
-    content[LK_ACTION_RESTORE] = (unsigned char *) (uintptr_t) restore_sh;
-    len[LK_ACTION_RESTORE] = strlen(restore_sh);
-    content[LK_ACTION_REMOVE] = (unsigned char *) (uintptr_t) remove_sh;
-    len[LK_ACTION_REMOVE] = strlen(remove_sh);
-    assert_int_equal(lk_define_create(&f->node, twin, content, len, f->err, sizeof(f->err)),
-                     -EEXIST);
+    struct lk_define_files files = {0};
+    files.content[LK_ACTION_RESTORE] = (unsigned char *) (uintptr_t) restore_sh;
+    files.len[LK_ACTION_RESTORE] = strlen(restore_sh);
+    files.content[LK_ACTION_REMOVE] = (unsigned char *) (uintptr_t) remove_sh;
+    files.len[LK_ACTION_REMOVE] = strlen(remove_sh);
+    assert_int_equal(lk_define_create(&f->node, twin, &files, f->err, sizeof(f->err)), -EEXIST);
     assert_non_null(strstr(f->err, "app1-id"));
     assert_null(lk_node_find(&f->node, "app2"));
     assert_false(copy_exists(f, LK_ACTION_RESTORE, "app2"));

@@ -28,6 +28,7 @@
 #include "incident.h"
 #include "inslist.h"
 #include "loopwatch.h"
+#include "paramfile.h"
 #include "proto.h"
 #include "restype.h"
 #include "roles.h"
@@ -42,6 +43,7 @@ struct test_ctx {
 
 struct status_job;
 static void status_job_detach(struct status_job *job);
+static void add_files_json(struct lk_api *api, const struct lk_resource *res, json_t *obj);
 
 /* ---------------------------------------------------------------- requests */
 
@@ -224,6 +226,9 @@ static json_t *resources_json(struct lk_api *api, const char *only_tag, bool wit
             continue;
         }
         json_t *obj = lk_proto_resource_view_json(node->resources[i]);
+        if (obj && only_tag) {
+            add_files_json(api, node->resources[i], obj);
+        }
         if (obj) {
             json_object_set_new(obj, "nodes", api_resource_nodes_json(api, node->resources[i]));
             json_object_set_new(obj, "usage",
@@ -448,7 +453,7 @@ static void h_inslist(struct conn *c, const json_t *args)
     }
     size_t cap = 4096, used = 0;
     char *text = malloc(cap);
-    char line[LK_TAG_MAX * 3 + LK_INFO_MAX + LK_REASON_MAX + 256];
+    char line[LK_TAG_MAX * 3 + LK_APP_MAX + LK_TYPE_MAX + LK_INFO_MAX + LK_REASON_MAX + 256];
     for (size_t i = 0; text && i < node->count; i++) {
         const struct lk_resource *res = node->resources[i];
         if (tag && strcmp(res->tag, tag) != 0) {
@@ -495,116 +500,236 @@ static void h_inslist(struct conn *c, const json_t *args)
     free(text);
 }
 
-static void h_create(struct conn *c, const json_t *args)
+/* A resource's parameters (public form: secrets as "***") and helper file names, for the
+ * replies about one resource. Read from its files: only asked for one at a time. */
+static void add_files_json(struct lk_api *api, const struct lk_resource *res, json_t *obj)
+{
+    struct lk_params params = {0};
+    char err[512];
+    json_t *shown = NULL;
+    if (lk_params_read(api->node->root, res->tag, &params, err, sizeof(err)) == 0) {
+        shown = lk_params_public_json(&params);
+    }
+    lk_params_free(&params);
+    json_object_set_new(obj, "params", shown ? shown : json_null());
+    json_t *helpers = lk_helpers_names(api->node->root, res->tag);
+    json_object_set_new(obj, "helpers", helpers ? helpers : json_null());
+}
+
+static json_t *resource_detail_json(struct lk_api *api, const struct lk_resource *res)
+{
+    json_t *obj = lk_proto_resource_view_json(res);
+    if (obj) {
+        add_files_json(api, res, obj);
+    }
+    return obj;
+}
+
+/* Reads args.params (the full JSON form) into params; replies on error. */
+static bool parse_params_arg(struct conn *c, const json_t *args, struct lk_params *params)
+{
+    char err[512];
+    json_t *given = json_object_get(args, "params");
+    if (lk_params_from_json(given, params, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return false;
+    }
+    return true;
+}
+
+/* A resource being created: everything the request gave, checked, not yet written.
+ * create_build fills it; create_commit hands it to the definitions writer. A type's admit
+ * step (restype.h) goes between the two. */
+struct create_job {
+    struct lk_resource *res; /* heap; taken by lk_define_create */
+    struct lk_define_files files;
+    bool in_service;
+};
+
+static void create_job_free(struct create_job *job)
+{
+    free(job->res);
+    lk_define_files_free(&job->files);
+    free(job);
+}
+
+/* The app and type a create names: "app" gen|ocf|systemd (absent: gen) and "type" (gen:
+ * "app" or absent; ocf: the agent; systemd: the unit). A request without "app" may name
+ * gen in "type", as before types existed. Replies on error. */
+static bool create_app_type(struct conn *c, const json_t *args, struct lk_resource *res)
+{
+    const char *app = api_arg_str(args, "app");
+    const char *type = api_arg_str(args, "type");
+    char err[512];
+    if (!app) {
+        if (type && strcmp(type, "gen") != 0) {
+            api_reply_error(c, LK_EXIT_USAGE,
+                            "unknown resource type '%s': name the app (gen, ocf or systemd)", type);
+            return false;
+        }
+        app = "gen";
+        type = "app";
+    } else if (strcmp(app, "gen") == 0 && !type) {
+        type = "app";
+    }
+    if (lk_validate_app_type(app, type, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return false;
+    }
+    snprintf(res->app, sizeof(res->app), "%s", app);
+    snprintf(res->type, sizeof(res->type), "%s", type);
+    return true;
+}
+
+/* Decodes args.scripts into job->files (gen: restore and remove required; other apps run
+ * their agent or unit and take none: they have every action). Replies on error. */
+static bool create_scripts(struct conn *c, const json_t *args, struct create_job *job)
+{
+    struct lk_resource *res = job->res;
+    json_t *scripts = json_object_get(args, "scripts");
+    bool gen = strcmp(res->app, "gen") == 0;
+    if (!gen) {
+        if (scripts && (!json_is_object(scripts) || json_object_size(scripts) != 0)) {
+            api_reply_error(c, LK_EXIT_USAGE, "a %s resource runs its %s: it takes no scripts",
+                            res->app, strcmp(res->app, "ocf") == 0 ? "agent" : "unit");
+            return false;
+        }
+        for (int a = 0; a < LK_ACTION_COUNT; a++) {
+            res->has_script[a] = true;
+        }
+        return true;
+    }
+    if (!json_is_object(scripts)) {
+        api_reply_error(c, LK_EXIT_USAGE, "missing scripts");
+        return false;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(scripts, key, v)
+    {
+        enum lk_action a = lk_action_from_name(key);
+        if (a == LK_ACTION_NONE) {
+            api_reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", key);
+            return false;
+        }
+        const char *b64 = json_string_value(v);
+        char serr[256];
+        if (!b64 || lk_define_decode_script(b64, &job->files.content[a], &job->files.len[a], serr,
+                                            sizeof(serr)) < 0) {
+            api_reply_error(c, LK_EXIT_USAGE, "%s script: %s", key, b64 ? serr : "not text");
+            return false;
+        }
+        res->has_script[a] = true;
+    }
+    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+        if (lk_action_required((enum lk_action) a) && !res->has_script[a]) {
+            api_reply_error(c, LK_EXIT_USAGE, "missing --%s: a gen/app resource needs one",
+                            lk_action_name((enum lk_action) a));
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Checks every argument of a create and builds the resource and its files; NULL after a
+ * reply on error. Nothing is written. */
+static struct create_job *create_build(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
-    if (api_refuse_while_stopping(c)) {
-        return;
-    }
-    if (node->witness) {
-        api_reply_error(c, LK_EXIT_FAILED, "this node is a witness: it runs no resources");
-        return;
-    }
     char err[512];
     const char *tag = api_arg_str(args, "tag");
     const char *id = api_arg_str(args, "id");
     const char *info = api_arg_str(args, "info");
-    const char *type = api_arg_str(args, "type");
-    if (type && strcmp(type, "gen") != 0) {
-        api_reply_error(c, LK_EXIT_USAGE, "unknown resource type '%s': only 'gen' exists", type);
-        return;
-    }
     if (lk_validate_tag(tag, "tag", err, sizeof(err)) < 0 ||
         lk_validate_tag(id ? id : tag, "id", err, sizeof(err)) < 0 ||
         lk_validate_info(info ? info : "", err, sizeof(err)) < 0) {
         api_reply_error(c, LK_EXIT_USAGE, "%s", err);
-        return;
+        return NULL;
     }
     if (!id) {
         id = tag;
     }
     if (lk_node_find(node, tag)) {
         api_reply_error(c, LK_EXIT_FAILED, "a resource with tag '%s' already exists", tag);
-        return;
+        return NULL;
     }
     if (lk_node_find_id(node, id)) {
         api_reply_error(c, LK_EXIT_FAILED, "a resource with id '%s' already exists", id);
-        return;
+        return NULL;
     }
-    struct lk_resource *res = calloc(1, sizeof(*res));
+    struct create_job *job = calloc(1, sizeof(*job));
+    struct lk_resource *res = job ? calloc(1, sizeof(*res)) : NULL;
     if (!res) {
+        free(job);
         api_reply_error(c, LK_EXIT_FAILED, "out of memory");
-        return;
+        return NULL;
     }
+    job->res = res;
     snprintf(res->tag, sizeof(res->tag), "%s", tag);
     snprintf(res->id, sizeof(res->id), "%s", id);
-    snprintf(res->app, sizeof(res->app), "gen");
-    snprintf(res->type, sizeof(res->type), "app");
     snprintf(res->info, sizeof(res->info), "%s", info ? info : "");
     lk_settings_init(&res->settings);
     res->state = LK_STATE_OSU;
     res->pending = LK_PENDING_NONE;
     char changed[16];
-    if (!apply_settings(c, args, &res->settings, changed, 0)) {
-        free(res);
-        return;
+    bool ok = create_app_type(c, args, res) &&
+              apply_settings(c, args, &res->settings, changed, 0) && create_scripts(c, args, job) &&
+              parse_params_arg(c, args, &job->files.params);
+    job->files.has_params = true;
+    if (ok && job->files.params.count && strcmp(res->app, "gen") == 0) {
+        api_reply_error(c, LK_EXIT_USAGE,
+                        "parameters are for ocf and systemd resources; a gen resource's scripts "
+                        "get --app-info");
+        ok = false;
     }
-
-    /* Decode and check every script before writing any. */
-    json_t *scripts = json_object_get(args, "scripts");
-    unsigned char *content[LK_ACTION_COUNT] = {0};
-    size_t content_len[LK_ACTION_COUNT] = {0};
-    const char *key;
-    json_t *v;
-    bool ok = json_is_object(scripts);
+    json_t *helpers = json_object_get(args, "helpers");
+    if (ok && helpers && json_object_size(helpers) && strcmp(res->app, "gen") != 0) {
+        api_reply_error(c, LK_EXIT_USAGE,
+                        "helper files are for a gen resource's scripts, not a %s resource",
+                        res->app);
+        ok = false;
+    }
+    if (ok && lk_define_decode_helpers(helpers, &job->files, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        ok = false;
+    }
     if (!ok) {
-        api_reply_error(c, LK_EXIT_USAGE, "missing scripts");
+        create_job_free(job);
+        return NULL;
     }
-    json_object_foreach(ok ? scripts : NULL, key, v)
-    {
-        enum lk_action a = lk_action_from_name(key);
-        if (a == LK_ACTION_NONE) {
-            api_reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", key);
-            ok = false;
-            break;
-        }
-        const char *b64 = json_string_value(v);
-        char serr[256];
-        if (!b64 ||
-            lk_define_decode_script(b64, &content[a], &content_len[a], serr, sizeof(serr)) < 0) {
-            api_reply_error(c, LK_EXIT_USAGE, "%s script: %s", key, b64 ? serr : "not text");
-            ok = false;
-            break;
-        }
-        res->has_script[a] = true;
-    }
-    for (int a = 0; ok && a < LK_ACTION_COUNT; a++) {
-        if (lk_action_required((enum lk_action) a) && !res->has_script[a]) {
-            api_reply_error(c, LK_EXIT_USAGE, "missing --%s: a gen/app resource needs one",
-                            lk_action_name((enum lk_action) a));
-            ok = false;
-        }
-    }
-    bool in_service = !json_is_false(json_object_get(args, "in_service"));
+    job->in_service = !json_is_false(json_object_get(args, "in_service"));
     res->target_in_service = false;
     snprintf(res->reason, sizeof(res->reason), "%s",
-             in_service ? "created" : "created; not brought in service (--no-in-service)");
-    int r = ok ? lk_define_create(node, res, content, content_len, err, sizeof(err)) : -EINVAL;
-    for (int a = 0; a < LK_ACTION_COUNT; a++) {
-        free(content[a]);
-    }
-    if (!ok) {
-        free(res);
-        return;
-    }
+             job->in_service ? "created" : "created; not brought in service (--no-in-service)");
+    return job;
+}
+
+/* Writes the checked definition (the one place a create reaches define.c), then replies
+ * or brings it in service. Takes job. */
+static void create_commit(struct conn *c, struct create_job *job)
+{
+    struct lk_node *node = c->api->node;
+    char err[512], tag[LK_TAG_MAX + 1], id[LK_TAG_MAX + 1];
+    snprintf(tag, sizeof(tag), "%s", job->res->tag);
+    snprintf(id, sizeof(id), "%s", job->res->id);
+    bool in_service = job->in_service;
+    char shown[1024];
+    lk_params_public_text(&job->files.params, shown, sizeof(shown));
+    bool has_params = job->files.params.count > 0;
+    int r = lk_define_create(node, job->res, &job->files, err, sizeof(err));
+    job->res = NULL; /* taken, created or freed */
+    create_job_free(job);
     if (r < 0) {
         api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         return;
     }
-    res = lk_node_find(node, tag);
+    struct lk_resource *res = lk_node_find(node, tag);
     lk_eventlog_msg(node, tag, LK_MSG_RESOURCE_CREATED, id);
+    if (has_params) {
+        lk_eventlog_msg(node, tag, LK_MSG_PARAMS_CHANGED, shown);
+    }
     if (!in_service) {
-        api_reply_ok(c, lk_proto_resource_view_json(res));
+        api_reply_ok(c, resource_detail_json(c->api, res));
         return;
     }
     struct lk_event ev = {.type = LK_EV_RESTORE_REQUESTED, .tag = tag};
@@ -614,6 +739,21 @@ static void h_create(struct conn *c, const json_t *args)
         return;
     }
     lk_api_on_change(c->api, tag);
+}
+
+static void h_create(struct conn *c, const json_t *args)
+{
+    if (api_refuse_while_stopping(c)) {
+        return;
+    }
+    if (c->api->node->witness) {
+        api_reply_error(c, LK_EXIT_FAILED, "this node is a witness: it runs no resources");
+        return;
+    }
+    struct create_job *job = create_build(c, args);
+    if (job) {
+        create_commit(c, job);
+    }
 }
 
 static void h_restore_remove(struct conn *c, const json_t *args, bool restore)
@@ -906,6 +1046,8 @@ static void h_dep_delete(struct conn *c, const json_t *args)
     h_dep_change(c, args, false);
 }
 
+/* update-script: one action's script ("action" and "content"), helper files added or
+ * replaced ("helpers": {name: base64}), or both, in one version step. */
 static void h_update_script(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
@@ -914,29 +1056,138 @@ static void h_update_script(struct conn *c, const json_t *args)
         return;
     }
     const char *action = api_arg_str(args, "action");
-    enum lk_action a = lk_action_from_name(action);
-    if (a == LK_ACTION_NONE) {
-        api_reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", action ? action : "");
-        return;
-    }
     const char *b64 = api_arg_str(args, "content");
+    json_t *helpers = json_object_get(args, "helpers");
     char err[512];
-    size_t len = 0;
-    unsigned char *content = NULL;
-    if (!b64 || lk_define_decode_script(b64, &content, &len, err, sizeof(err)) < 0) {
-        api_reply_error(c, LK_EXIT_USAGE, "%s", b64 ? err : "missing script content");
+    struct lk_define_files files = {0};
+    enum lk_action a = LK_ACTION_NONE;
+    if (action || b64 || !helpers) {
+        a = lk_action_from_name(action);
+        if (a == LK_ACTION_NONE) {
+            api_reply_error(c, LK_EXIT_USAGE, "unknown action '%s'", action ? action : "");
+            return;
+        }
+        if (strcmp(res->app, "gen") != 0) {
+            api_reply_error(c, LK_EXIT_USAGE, "a %s resource has no scripts to replace", res->app);
+            return;
+        }
+        if (!b64 ||
+            lk_define_decode_script(b64, &files.content[a], &files.len[a], err, sizeof(err)) < 0) {
+            api_reply_error(c, LK_EXIT_USAGE, "%s", b64 ? err : "missing script content");
+            return;
+        }
+    }
+    if (helpers && strcmp(res->app, "gen") != 0) {
+        lk_define_files_free(&files);
+        api_reply_error(c, LK_EXIT_USAGE,
+                        "helper files are for a gen resource's scripts, not a %s resource",
+                        res->app);
         return;
     }
-    int r = lk_define_script(node, res->tag, a, content, len, err, sizeof(err));
-    free(content);
+    if (helpers && (!json_is_object(helpers) || json_object_size(helpers) == 0)) {
+        lk_define_files_free(&files);
+        api_reply_error(c, LK_EXIT_USAGE, "helpers must name at least one file");
+        return;
+    }
+    if (lk_define_decode_helpers(helpers, &files, err, sizeof(err)) < 0) {
+        lk_define_files_free(&files);
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return;
+    }
+    int r = lk_define_files(node, res->tag, &files, err, sizeof(err));
+    char names[LK_HELPERS_MAX * (LK_HELPER_NAME_MAX + 1) + 1] = "";
+    json_t *replaced = json_array();
+    for (size_t i = 0; i < files.helper_count; i++) {
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof(names) - used, "%s%s", used ? " " : "",
+                 files.helpers[i].name);
+        json_array_append_new(replaced, json_string(files.helpers[i].name));
+    }
+    lk_define_files_free(&files);
     if (r < 0) {
-        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
+        json_decref(replaced);
+        api_reply_error(c, r == -EINVAL ? LK_EXIT_USAGE : LK_EXIT_FAILED, "%s", err);
         return;
     }
     const char *one = res->tag;
     lk_cluster_push(c->api->cluster, &one, 1, NULL);
-    lk_eventlog_msg(node, res->tag, LK_MSG_SCRIPT_UPDATED, lk_action_name(a));
-    api_reply_ok(c, json_pack("{s:s, s:s}", "tag", res->tag, "action", lk_action_name(a)));
+    if (a != LK_ACTION_NONE) {
+        lk_eventlog_msg(node, res->tag, LK_MSG_SCRIPT_UPDATED, lk_action_name(a));
+    }
+    if (names[0]) {
+        lk_eventlog_msg(node, res->tag, LK_MSG_HELPER_UPDATED, names);
+    }
+    json_t *data = json_pack("{s:s, s:o}", "tag", res->tag, "helpers", replaced);
+    if (a != LK_ACTION_NONE) {
+        json_object_set_new(data, "action", json_string(lk_action_name(a)));
+    }
+    api_reply_ok(c, data);
+}
+
+/* The parameters a config asks for, from the current ones: args.params (the full form)
+ * set or replaced, args.unset_params (names) removed. *ret_changed: anything asked.
+ * Replies on error. */
+static bool config_params(struct conn *c, const json_t *args, const struct lk_resource *res,
+                          struct lk_params *next, bool *ret_changed)
+{
+    json_t *set = json_object_get(args, "params");
+    json_t *unset = json_object_get(args, "unset_params");
+    json_t *marks = json_object_get(args, "secret_params");
+    *ret_changed = set || unset || marks;
+    if (!*ret_changed) {
+        return true;
+    }
+    if (strcmp(res->app, "gen") == 0) {
+        api_reply_error(c, LK_EXIT_USAGE,
+                        "parameters are for ocf and systemd resources; a gen resource's scripts "
+                        "get --app-info");
+        return false;
+    }
+    char err[512];
+    struct lk_params given = {0};
+    if (lk_params_read(c->api->node->root, res->tag, next, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
+        return false;
+    }
+    if (!parse_params_arg(c, args, &given)) {
+        return false;
+    }
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < given.count; i++) {
+        const struct lk_param *x = &given.items[i];
+        r = lk_params_set(next, x->name, x->value, x->secret, err, sizeof(err));
+    }
+    lk_params_free(&given);
+    if (r == 0 && ((unset && !json_is_array(unset)) || (marks && !json_is_array(marks)))) {
+        r = lk_fail_einval(err, sizeof(err), "unset_params and secret_params are lists of names");
+    }
+    size_t k;
+    json_t *m;
+    json_array_foreach(r == 0 ? marks : NULL, k, m)
+    {
+        const char *name = json_string_value(m);
+        if (!name || lk_params_mark_secret(next, name) < 0) {
+            r = lk_fail_einval(err, sizeof(err), "--secret %s: the resource has no such parameter",
+                               name ? name : "(not text)");
+            break;
+        }
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(r == 0 ? unset : NULL, i, v)
+    {
+        const char *name = json_string_value(v);
+        if (!name || lk_params_unset(next, name) < 0) {
+            r = lk_fail_einval(err, sizeof(err), "no parameter '%s' to unset",
+                               name ? name : "(not text)");
+            break;
+        }
+    }
+    if (r < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return false;
+    }
+    return true;
 }
 
 static void h_config(struct conn *c, const json_t *args)
@@ -957,7 +1208,25 @@ static void h_config(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_USAGE, "%s", err);
         return;
     }
-    if (lk_define_settings(node, res->tag, &next, info, err, sizeof(err)) < 0) {
+    if (lk_settings_check(&next, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return;
+    }
+    struct lk_define_files files = {0};
+    if (!config_params(c, args, res, &files.params, &files.has_params)) {
+        lk_params_free(&files.params);
+        return;
+    }
+    /* The one place a config reaches define.c: parameters first (their own version step),
+     * then the settings. */
+    char shown[1024];
+    lk_params_public_text(&files.params, shown, sizeof(shown));
+    int r = files.has_params ? lk_define_files(node, res->tag, &files, err, sizeof(err)) : 0;
+    lk_define_files_free(&files);
+    if (r == 0) {
+        r = lk_define_settings(node, res->tag, &next, info, err, sizeof(err));
+    }
+    if (r < 0) {
         api_reply_error(c, LK_EXIT_FAILED, "%s", err);
         return;
     }
@@ -966,12 +1235,15 @@ static void h_config(struct conn *c, const json_t *args)
     if (changed[0]) {
         lk_eventlog_msg(node, res->tag, LK_MSG_RESOURCE_CONFIGURED, changed);
     }
+    if (files.has_params) {
+        lk_eventlog_msg(node, res->tag, LK_MSG_PARAMS_CHANGED, shown[0] ? shown : "(none)");
+    }
     /* Monitoring on or off moves an in-service resource between ISP and ISU; new
      * intervals or a new pidfile re-arm the checks. */
     struct lk_event ev = {.type = LK_EV_SETTINGS_CHANGED, .tag = res->tag};
     char eerr[LK_REASON_MAX];
     (void) lk_executor_handle(node, &ev, eerr, sizeof(eerr));
-    api_reply_ok(c, lk_proto_resource_view_json(res));
+    api_reply_ok(c, resource_detail_json(c->api, res));
 }
 
 static void test_done(struct lk_run *run, const struct lk_result *result, const char *output,

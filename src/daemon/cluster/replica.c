@@ -28,6 +28,7 @@
 
 #include "bus.h"
 #include "eventlog.h"
+#include "paramfile.h"
 #include "proto.h"
 #include "scripts.h"
 #include "validate.h"
@@ -40,6 +41,8 @@
 #define KEY_CHILDREN "children"
 #define KEY_NODES    "nodes"
 #define KEY_SETTINGS "settings"
+#define KEY_PARAMS   "params"
+#define KEY_HELPERS  "helpers"
 
 /* The fields of lk_proto_resource_json that are one node's state, not the definition. */
 static const char *const state_keys[] = {
@@ -202,6 +205,8 @@ static json_t *live_object(struct lk_node *node, const char *tag, const struct l
     struct lk_resource *res = calloc(1, sizeof(*res));
     json_t *obj = NULL, *rj = NULL, *scripts = json_object(), *children = json_array();
     json_t *nodes = NULL, *version = lk_version_json(v);
+    json_t *params_json = NULL, *helpers = NULL;
+    struct lk_params params = {0};
     if (!res || !scripts || !children || !version ||
         lk_store_load_one(node->store, node->name, tag, res) < 0) {
         goto out;
@@ -210,7 +215,7 @@ static json_t *live_object(struct lk_node *node, const char *tag, const struct l
     if (!rj) {
         goto out;
     }
-    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+    for (int a = 0; strcmp(res->app, "gen") == 0 && a < LK_ACTION_COUNT; a++) {
         if (!res->has_script[a]) {
             continue;
         }
@@ -229,10 +234,23 @@ static json_t *live_object(struct lk_node *node, const char *tag, const struct l
     if (!nodes) {
         goto out;
     }
-    obj = json_pack("{s:s, s:O, s:b, s:O, s:O, s:O, s:O}", KEY_TAG, tag, KEY_VERSION, version,
-                    KEY_DELETED, 0, KEY_RESOURCE, rj, KEY_SCRIPTS, scripts, KEY_CHILDREN, children,
-                    KEY_NODES, nodes);
+    char err[512];
+    if (lk_params_read(node->root, tag, &params, err, sizeof(err)) < 0 ||
+        lk_helpers_read_all(node->root, tag, &helpers, err, sizeof(err)) < 0) {
+        fprintf(stderr, "lkd: cannot send resource '%s': %s\n", tag, err);
+        goto out;
+    }
+    params_json = lk_params_json(&params);
+    if (!params_json) {
+        goto out;
+    }
+    obj = json_pack("{s:s, s:O, s:b, s:O, s:O, s:O, s:O, s:O, s:O}", KEY_TAG, tag, KEY_VERSION,
+                    version, KEY_DELETED, 0, KEY_RESOURCE, rj, KEY_SCRIPTS, scripts, KEY_CHILDREN,
+                    children, KEY_NODES, nodes, KEY_PARAMS, params_json, KEY_HELPERS, helpers);
 out:
+    lk_params_free(&params);
+    json_decref(params_json);
+    json_decref(helpers);
     free(res);
     json_decref(rj);
     json_decref(scripts);
@@ -590,9 +608,7 @@ size_t lk_replica_nodes(struct lk_node *node, const char *tag, char (*names)[LK_
 static void parsed_done(struct lk_definition *p)
 {
     free(p->res);
-    for (int a = 0; a < LK_ACTION_COUNT; a++) {
-        free(p->content[a]);
-    }
+    lk_define_files_free(&p->files);
 }
 
 /* s itself when it can be quoted in a one-line reason, else a placeholder. */
@@ -653,6 +669,59 @@ static int parse_nodes(const struct lk_node *node, json_t *nodes, struct lk_defi
     return 0;
 }
 
+/* A gen resource's scripts: the definition's list and the scripts carried must be the same
+ * set, with every required action; -EINVAL with err. */
+static int parse_scripts(const json_t *declared, json_t *scripts, struct lk_definition *p,
+                         char *err, size_t size)
+{
+    struct lk_resource *res = p->res;
+    int r;
+    /* The script list of the definition and the scripts carried must be the same set. */
+    bool listed[LK_ACTION_COUNT] = {false};
+    size_t i;
+    const json_t *v;
+    json_array_foreach(declared, i, v)
+    {
+        const char *name = plain_string(v);
+        enum lk_action a = name ? lk_action_from_name(name) : LK_ACTION_NONE;
+        if (a == LK_ACTION_NONE || listed[a]) {
+            snprintf(err, size, "invalid script list in '%s'", KEY_RESOURCE);
+            return -EINVAL;
+        }
+        listed[a] = true;
+    }
+    memset(res->has_script, 0, sizeof(res->has_script));
+    const char *key;
+    json_object_foreach(scripts, key, v)
+    {
+        enum lk_action a = lk_action_from_name(key);
+        if (a == LK_ACTION_NONE) {
+            snprintf(err, size, "unknown action '%s'", quotable(key));
+            return -EINVAL;
+        }
+        char serr[256];
+        r = decode_script(v, &p->files.content[a], &p->files.len[a], serr, sizeof(serr));
+        if (r < 0) {
+            snprintf(err, size, "%s script: %s", key, serr);
+            return r;
+        }
+        res->has_script[a] = true;
+    }
+    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+        if (listed[a] != res->has_script[a]) {
+            snprintf(err, size, "%s script is %s", lk_action_name((enum lk_action) a),
+                     listed[a] ? "listed but missing" : "carried but not listed");
+            return -EINVAL;
+        }
+        if (lk_action_required((enum lk_action) a) && !res->has_script[a]) {
+            snprintf(err, size, "missing %s script: a gen/app resource needs one",
+                     lk_action_name((enum lk_action) a));
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 /* The resource and its scripts; -EINVAL with err on anything wrong. */
 static int parse_definition(const json_t *object, const char *peer, struct lk_definition *p,
                             char *err, size_t size)
@@ -696,53 +765,33 @@ static int parse_definition(const json_t *object, const char *peer, struct lk_de
         snprintf(err, size, "%s", verr);
         return -EINVAL;
     }
-    if (strcmp(res->app, "gen") != 0 || strcmp(res->type, "app") != 0) {
-        snprintf(err, size, "unknown resource type '%s/%s'", quotable(res->app),
-                 quotable(res->type));
+    if (lk_validate_app_type(res->app, res->type, verr, sizeof(verr)) < 0) {
+        snprintf(err, size, "%s", verr);
         return -EINVAL;
     }
-    /* The script list of the definition and the scripts carried must be the same set. */
-    bool listed[LK_ACTION_COUNT] = {false};
-    size_t i;
-    const json_t *v;
-    json_array_foreach(declared, i, v)
-    {
-        const char *name = plain_string(v);
-        enum lk_action a = name ? lk_action_from_name(name) : LK_ACTION_NONE;
-        if (a == LK_ACTION_NONE || listed[a]) {
-            snprintf(err, size, "invalid script list in '%s'", KEY_RESOURCE);
+    if (strcmp(res->app, "gen") != 0) {
+        /* Another type runs its agent or unit, no script of ours: it carries none, and it
+         * has every action (the type prepares each). */
+        if (json_object_size(scripts) != 0) {
+            snprintf(err, size, "a %s resource carries no scripts", res->app);
             return -EINVAL;
         }
-        listed[a] = true;
+        for (int a = 0; a < LK_ACTION_COUNT; a++) {
+            res->has_script[a] = true;
+        }
+    } else if ((r = parse_scripts(declared, scripts, p, err, size)) < 0) {
+        return r;
     }
-    memset(res->has_script, 0, sizeof(res->has_script));
-    const char *key;
-    json_object_foreach(scripts, key, v)
-    {
-        enum lk_action a = lk_action_from_name(key);
-        if (a == LK_ACTION_NONE) {
-            snprintf(err, size, "unknown action '%s'", quotable(key));
-            return -EINVAL;
-        }
-        char serr[256];
-        r = decode_script(v, &p->content[a], &p->len[a], serr, sizeof(serr));
-        if (r < 0) {
-            snprintf(err, size, "%s script: %s", key, serr);
-            return r;
-        }
-        res->has_script[a] = true;
-    }
-    for (int a = 0; a < LK_ACTION_COUNT; a++) {
-        if (listed[a] != res->has_script[a]) {
-            snprintf(err, size, "%s script is %s", lk_action_name((enum lk_action) a),
-                     listed[a] ? "listed but missing" : "carried but not listed");
-            return -EINVAL;
-        }
-        if (lk_action_required((enum lk_action) a) && !res->has_script[a]) {
-            snprintf(err, size, "missing %s script: a gen/app resource needs one",
-                     lk_action_name((enum lk_action) a));
-            return -EINVAL;
-        }
+    /* Parameters and helper files: every one checked as a user's are. An object without
+     * them (a peer from before they existed) has none. */
+    char perr[300];
+    json_t *params = json_object_get(object, KEY_PARAMS);
+    p->files.has_params = true;
+    if ((r = lk_params_from_json(params, &p->files.params, perr, sizeof(perr))) < 0 ||
+        (r = lk_define_decode_helpers(json_object_get(object, KEY_HELPERS), &p->files, perr,
+                                      sizeof(perr))) < 0) {
+        snprintf(err, size, "%s", perr);
+        return r;
     }
     res->state = LK_STATE_OSU;
     res->pending = LK_PENDING_NONE;

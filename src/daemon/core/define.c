@@ -1,11 +1,12 @@
 /* The definitions writer (define.h): every change to what a resource is — row, settings,
- * script copies, dependencies, extends, tombstones — in one transaction with its new
- * version, then the view, then "definitions changed" on the bus.
+ * script copies, parameters, helper files, dependencies, extends, tombstones — in one
+ * transaction with its new version, then the view, then "definitions changed" on the bus.
  *
  * Events enter as calls from the request handlers (local commands, validated there) and
  * from replica.c (objects received from a peer, parsed and validated there, newer than
- * ours). Script copies are written before the transaction, each atomically: a crash in
- * between leaves unused files, never a definition without its scripts. This file must
+ * ours). Script copies, the parameter file and helper files are written before the
+ * transaction, each atomically: a crash in between leaves unused files, never a definition
+ * without its files. This file must
  * never touch a resource's state (the executor's), decide where anything runs, or call
  * up into the cluster or the api: it tells through the bus. */
 #include "define.h"
@@ -16,12 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bus.h"
 #include "catchup.h"
 #include "config.h"
 #include "eventlog.h"
+#include "paramfile.h"
 #include "scripts.h"
 #include "validate.h"
 
@@ -115,26 +118,42 @@ int lk_define_touch_deleted(struct lk_node *node, const char *tag, const json_t 
     return touch(node, tag, json_is_object(nodes) ? nodes : NULL);
 }
 
-int lk_define_decode_script(const char *b64, unsigned char **ret, size_t *ret_len, char *err,
-                            size_t err_size)
+/* Decodes base64 of at most max decoded bytes into a malloc'ed *ret. what names the
+ * content in messages ("script"). 0, or -EINVAL / -ENOMEM with err. */
+static int decode_base64(const char *b64, size_t max, const char *what, unsigned char **ret,
+                         size_t *ret_len, char *err, size_t err_size)
 {
     size_t b64_len = strlen(b64);
-    if (b64_len / 4 * 3 > LK_SCRIPT_MAX_SIZE + 3) {
-        snprintf(err, err_size, "script is too large: at most %d bytes", LK_SCRIPT_MAX_SIZE);
+    if (b64_len / 4 * 3 > max + 3) {
+        snprintf(err, err_size, "%s is too large: at most %zu bytes", what, max);
         return -EINVAL;
     }
-    size_t max = b64_len / 4 * 3 + 3;
-    unsigned char *bin = malloc(max);
+    size_t cap = b64_len / 4 * 3 + 3;
+    unsigned char *bin = malloc(cap);
     if (!bin) {
         snprintf(err, err_size, "out of memory");
         return -ENOMEM;
     }
     size_t len = 0;
-    if (sodium_base642bin(bin, max, b64, b64_len, NULL, &len, NULL,
+    if (sodium_base642bin(bin, cap, b64, b64_len, NULL, &len, NULL,
                           sodium_base64_VARIANT_ORIGINAL) != 0) {
         free(bin);
-        snprintf(err, err_size, "script content is not valid base64");
+        snprintf(err, err_size, "%s content is not valid base64", what);
         return -EINVAL;
+    }
+    *ret = bin;
+    *ret_len = len;
+    return 0;
+}
+
+int lk_define_decode_script(const char *b64, unsigned char **ret, size_t *ret_len, char *err,
+                            size_t err_size)
+{
+    unsigned char *bin = NULL;
+    size_t len = 0;
+    int r = decode_base64(b64, LK_SCRIPT_MAX_SIZE, "script", &bin, &len, err, err_size);
+    if (r < 0) {
+        return r;
     }
     if (lk_validate_script(bin, len, err, err_size) < 0) {
         free(bin);
@@ -145,11 +164,166 @@ int lk_define_decode_script(const char *b64, unsigned char **ret, size_t *ret_le
     return 0;
 }
 
+void lk_define_files_free(struct lk_define_files *files)
+{
+    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+        free(files->content[a]);
+    }
+    lk_params_free(&files->params);
+    for (size_t i = 0; i < files->helper_count; i++) {
+        free(files->helpers[i].data);
+    }
+    free(files->helpers);
+    memset(files, 0, sizeof(*files));
+}
+
+static size_t helpers_bytes(const struct lk_define_files *files)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < files->helper_count; i++) {
+        total += files->helpers[i].len;
+    }
+    return total;
+}
+
+static const struct lk_helper_file *find_helper(const struct lk_define_files *files,
+                                                const char *name)
+{
+    for (size_t i = 0; i < files->helper_count; i++) {
+        if (strcmp(files->helpers[i].name, name) == 0) {
+            return &files->helpers[i];
+        }
+    }
+    return NULL;
+}
+
+/* The one-line refusal of a helper set over the bounds; 0 when within. */
+static int helpers_bounds(size_t count, size_t total, char *err, size_t err_size)
+{
+    if (count > LK_HELPERS_MAX) {
+        snprintf(err, err_size, "too many helper files: %zu, at most %d", count, LK_HELPERS_MAX);
+        return -EINVAL;
+    }
+    if (total > LK_HELPERS_TOTAL_MAX) {
+        snprintf(err, err_size, "helper files are too large together: %zu bytes, at most %d", total,
+                 LK_HELPERS_TOTAL_MAX);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int lk_define_decode_helpers(json_t *helpers, struct lk_define_files *files, char *err,
+                             size_t err_size)
+{
+    if (!helpers) {
+        return 0;
+    }
+    if (!json_is_object(helpers)) {
+        snprintf(err, err_size, "helpers must be an object of name: base64 content");
+        return -EINVAL;
+    }
+    size_t count = files->helper_count + json_object_size(helpers);
+    if (helpers_bounds(count, 0, err, err_size) < 0) {
+        return -EINVAL;
+    }
+    struct lk_helper_file *list = realloc(files->helpers, (count ? count : 1) * sizeof(*list));
+    if (!list) {
+        snprintf(err, err_size, "out of memory");
+        return -ENOMEM;
+    }
+    files->helpers = list;
+    const char *name;
+    json_t *v;
+    json_object_foreach(helpers, name, v)
+    {
+        char why[256];
+        const char *b64 = json_string_value(v);
+        unsigned char *data = NULL;
+        size_t len = 0;
+        int r = lk_params_check_helper_name(name, why, sizeof(why));
+        if (r == 0 && find_helper(files, name)) {
+            snprintf(why, sizeof(why), "helper file '%s' is given twice", name);
+            r = -EINVAL;
+        }
+        if (r == 0 && (!b64 || strlen(b64) != json_string_length(v))) {
+            snprintf(why, sizeof(why), "helper file '%s': content must be base64 text", name);
+            r = -EINVAL;
+        }
+        if (r == 0) {
+            char derr[200];
+            r = decode_base64(b64, LK_SCRIPT_MAX_SIZE, "content", &data, &len, derr, sizeof(derr));
+            if (r < 0) {
+                snprintf(why, sizeof(why), "helper file '%s': %s", name, derr);
+            }
+        }
+        if (r == 0 && len == 0) {
+            free(data);
+            snprintf(why, sizeof(why), "helper file '%s' is empty", name);
+            r = -EINVAL;
+        }
+        if (r < 0) {
+            snprintf(err, err_size, "%s", why);
+            return r;
+        }
+        struct lk_helper_file *h = &files->helpers[files->helper_count++];
+        memset(h, 0, sizeof(*h));
+        snprintf(h->name, sizeof(h->name), "%s", name);
+        h->data = data;
+        h->len = len;
+        if (helpers_bounds(files->helper_count, helpers_bytes(files), err, err_size) < 0) {
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Writes files' scripts, parameters (when has_params) and helper files for tag, each
+ * atomically. Returns 0 or -errno with err. */
+static int write_files(const char *root, const char *tag, const struct lk_define_files *files,
+                       char *err, size_t err_size)
+{
+    int r = 0;
+    for (int a = 0; r == 0 && a < LK_ACTION_COUNT; a++) {
+        if (files->content[a]) {
+            r = lk_scripts_install(root, tag, (enum lk_action) a, files->content[a], files->len[a],
+                                   err, err_size);
+        }
+    }
+    if (r == 0 && files->has_params) {
+        r = lk_params_write(root, tag, &files->params, err, err_size);
+    }
+    for (size_t i = 0; r == 0 && i < files->helper_count; i++) {
+        const struct lk_helper_file *h = &files->helpers[i];
+        r = lk_helpers_install(root, tag, h->name, h->data, h->len, err, err_size);
+    }
+    return r;
+}
+
+/* Removes every file of tag's definition: scripts, parameters, helper files. */
+static void remove_files(const char *root, const char *tag)
+{
+    lk_scripts_remove_all(root, tag);
+    lk_params_remove(root, tag);
+    lk_helpers_prune(root, tag, NULL);
+}
+
+/* The names of files' helpers as an object (for lk_helpers_prune); NULL on ENOMEM. */
+static json_t *helper_names(const struct lk_define_files *files)
+{
+    json_t *names = json_object();
+    for (size_t i = 0; names && i < files->helper_count; i++) {
+        if (json_object_set_new(names, files->helpers[i].name, json_true()) < 0) {
+            json_decref(names);
+            names = NULL;
+        }
+    }
+    return names;
+}
+
 /* ---- Local changes ---- */
 
 int lk_define_create(struct lk_node *node, struct lk_resource *res,
-                     unsigned char *const content[LK_ACTION_COUNT],
-                     const size_t len[LK_ACTION_COUNT], char *err, size_t err_size)
+                     const struct lk_define_files *files, char *err, size_t err_size)
 {
     const char *tag = res->tag;
     /* The settings as a whole, before any copy is written (each one alone was checked). */
@@ -161,12 +335,7 @@ int lk_define_create(struct lk_node *node, struct lk_resource *res,
         free(res);
         return r;
     }
-    for (int a = 0; r == 0 && a < LK_ACTION_COUNT; a++) {
-        if (content[a]) {
-            r = lk_scripts_install(node->root, tag, (enum lk_action) a, content[a], len[a], err,
-                                   err_size);
-        }
-    }
+    r = write_files(node->root, tag, files, err, err_size);
     if (r == 0) {
         err[0] = '\0';
         r = lk_store_begin(node->store);
@@ -180,7 +349,7 @@ int lk_define_create(struct lk_node *node, struct lk_resource *res,
         r = finish(node, r, true, err, err_size);
     }
     if (r < 0) {
-        lk_scripts_remove_all(node->root, tag);
+        remove_files(node->root, tag);
         free(res);
         return r;
     }
@@ -222,7 +391,7 @@ int lk_define_delete(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t 
     }
     for (size_t i = count; i-- > 0;) {
         lk_node_drop(node, tags[i]);
-        lk_scripts_remove_all(node->root, tags[i]);
+        remove_files(node->root, tags[i]);
         lk_bus_defined(node->bus, tags[i]);
     }
     return 0;
@@ -258,8 +427,8 @@ int lk_define_dep(struct lk_node *node, const char *parent, const char *child, b
     return 0;
 }
 
-int lk_define_script(struct lk_node *node, const char *tag, enum lk_action action,
-                     const unsigned char *content, size_t len, char *err, size_t err_size)
+int lk_define_files(struct lk_node *node, const char *tag, const struct lk_define_files *files,
+                    char *err, size_t err_size)
 {
     struct lk_resource *res = lk_node_find(node, tag);
     if (!res) {
@@ -270,25 +439,63 @@ int lk_define_script(struct lk_node *node, const char *tag, enum lk_action actio
     if (r < 0) {
         return r;
     }
-    r = lk_scripts_install(node->root, tag, action, content, len, err, err_size);
+    if (files->helper_count) {
+        /* The bounds hold for the set the resource ends with: those kept and the new. */
+        size_t count = files->helper_count, total = helpers_bytes(files);
+        char dir[LK_PATH_MAX + 256];
+        lk_helpers_dir(node->root, tag, dir, sizeof(dir));
+        json_t *names = lk_helpers_names(node->root, tag);
+        size_t i;
+        json_t *v;
+        json_array_foreach(names, i, v)
+        {
+            char path[LK_PATH_MAX + 512];
+            struct stat st;
+            snprintf(path, sizeof(path), "%s/%s", dir, json_string_value(v));
+            if (!find_helper(files, json_string_value(v)) && lstat(path, &st) == 0) {
+                count++;
+                total += (size_t) st.st_size;
+            }
+        }
+        json_decref(names);
+        if (helpers_bounds(count, total, err, err_size) < 0) {
+            return -EINVAL;
+        }
+    }
+    r = write_files(node->root, tag, files, err, err_size);
     if (r < 0) {
         return r;
     }
-    bool had = res->has_script[action];
-    res->has_script[action] = true;
+    bool had[LK_ACTION_COUNT];
+    memcpy(had, res->has_script, sizeof(had));
+    bool more = false;
+    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+        more |= files->content[a] && !had[a];
+        res->has_script[a] |= files->content[a] != NULL;
+    }
     r = lk_store_begin(node->store);
-    if (r == 0 && !had) {
+    if (r == 0 && more) {
         r = lk_store_save_scripts(node->store, res);
     }
     if (r == 0) {
         r = lk_define_touch(node, tag);
     }
     if ((r = finish(node, r, false, err, err_size)) < 0) {
-        res->has_script[action] = had;
+        memcpy(res->has_script, had, sizeof(had));
         return r;
     }
     lk_bus_defined(node->bus, tag);
     return 0;
+}
+
+int lk_define_script(struct lk_node *node, const char *tag, enum lk_action action,
+                     const unsigned char *content, size_t len, char *err, size_t err_size)
+{
+    struct lk_define_files files = {0};
+    /* Borrowed for the call: files is not freed here. */
+    files.content[action] = (unsigned char *) (uintptr_t) content;
+    files.len[action] = len;
+    return lk_define_files(node, tag, &files, err, err_size);
 }
 
 int lk_define_settings(struct lk_node *node, const char *tag, const struct lk_settings *settings,
@@ -490,7 +697,7 @@ int lk_define_received_drop(struct lk_node *node, const char *peer, const struct
         return r;
     }
     if (exists) {
-        lk_scripts_remove_all(node->root, d->tag);
+        remove_files(node->root, d->tag);
     }
     if (res) {
         lk_node_drop(node, d->tag);
@@ -612,13 +819,7 @@ int lk_define_received_live(struct lk_node *node, const char *peer, const struct
     /* Copies first, each atomic: a crash before the commit leaves unused files (or, for
      * a resource we hold, newer scripts under the older definition, which the next sync
      * completes), never a definition without its scripts. */
-    int r = 0;
-    for (int a = 0; r == 0 && a < LK_ACTION_COUNT; a++) {
-        if (d->content[a]) {
-            r = lk_scripts_install(node->root, d->tag, (enum lk_action) a, d->content[a], d->len[a],
-                                   err, size);
-        }
-    }
+    int r = write_files(node->root, d->tag, &d->files, err, size);
     if (r == 0) {
         err[0] = '\0';
         r = lk_store_begin(node->store);
@@ -629,10 +830,16 @@ int lk_define_received_live(struct lk_node *node, const char *peer, const struct
     }
     if (r < 0) {
         if (!exists) {
-            lk_scripts_remove_all(node->root, d->tag);
+            remove_files(node->root, d->tag);
         }
         free(applied);
         return r;
+    }
+    /* Helper files the new definition no longer carries go. */
+    json_t *keep = helper_names(&d->files);
+    if (keep) {
+        lk_helpers_prune(node->root, d->tag, keep);
+        json_decref(keep);
     }
     /* Actions the new definition no longer has lose their copies. */
     for (int a = 0; a < LK_ACTION_COUNT; a++) {

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "node.h"
+#include "params.h"
 
 /* A version: Lamport counter and the node that wrote it (replica.h compares them). */
 struct lk_version {
@@ -45,15 +46,51 @@ int lk_define_touch_deleted(struct lk_node *node, const char *tag, const json_t 
 int lk_define_decode_script(const char *b64, unsigned char **ret, size_t *ret_len, char *err,
                             size_t err_size);
 
+/* One helper file a definition carries (validated name, content of len bytes). */
+struct lk_helper_file {
+    char name[LK_HELPER_NAME_MAX + 1];
+    unsigned char *data; /* heap */
+    size_t len;
+};
+
+/* What a definition carries besides its row: script contents, parameters, helper files.
+ * Written as files before the transaction that stamps the version, in the same step. */
+struct lk_define_files {
+    unsigned char *content[LK_ACTION_COUNT]; /* heap; NULL: no script (or unchanged) */
+    size_t len[LK_ACTION_COUNT];
+    bool has_params; /* params is what the parameters become (else they are unchanged) */
+    struct lk_params params;
+    struct lk_helper_file *helpers; /* heap; at create and from a peer the whole set, in an
+                                     * update those added or replaced */
+    size_t helper_count;
+};
+
+/* Frees what files holds; files is empty afterwards. */
+void lk_define_files_free(struct lk_define_files *files);
+
+/* Decodes {name: base64} (a user's or a peer's) into files->helpers, adding to those it
+ * holds: every name checked (lk_params_check_helper_name, none twice), each file at most
+ * LK_SCRIPT_MAX_SIZE and not empty, at most LK_HELPERS_MAX files and LK_HELPERS_TOTAL_MAX
+ * bytes together. NULL helpers is none. 0, or -EINVAL / -ENOMEM with a one-line reason. */
+int lk_define_decode_helpers(json_t *helpers, struct lk_define_files *files, char *err,
+                             size_t err_size);
+
 /* ---- Local changes ---- */
 
-/* Creates res (taken on success, freed on failure) with its scripts (content[a] of
- * len[a] bytes for each action it has; borrowed): its settings checked as a whole
- * (lk_settings_check), copies first, then the row and its version, then the view
+/* Creates res (taken on success, freed on failure) with its files (borrowed: scripts for
+ * each action it has, parameters, helper files): its settings checked as a whole
+ * (lk_settings_check), files first, then the row and its version, then the view
  * (extended to this node with priority 1). */
 int lk_define_create(struct lk_node *node, struct lk_resource *res,
-                     unsigned char *const content[LK_ACTION_COUNT],
-                     const size_t len[LK_ACTION_COUNT], char *err, size_t err_size);
+                     const struct lk_define_files *files, char *err, size_t err_size);
+
+/* Changes tag's files in one version step (files borrowed): the scripts it holds
+ * (installed, and recorded as actions the resource has), the helper files it holds (added
+ * or replaced; the others stay, all of them together at most LK_HELPERS_MAX files and
+ * LK_HELPERS_TOTAL_MAX bytes), its parameters when has_params. -EINVAL with err when the
+ * helpers would exceed the bounds (nothing changed). */
+int lk_define_files(struct lk_node *node, const char *tag, const struct lk_define_files *files,
+                    char *err, size_t err_size);
 
 /* Deletes the count tags (children before parents in tags[count-1..0] order: all or
  * nothing, in one transaction), leaving tombstones that name the nodes each was extended
@@ -94,12 +131,11 @@ struct lk_definition {
     char tag[LK_TAG_MAX + 1];
     struct lk_version version;
     bool deleted;
-    bool here;               /* its nodes name this node */
-    json_t *nodes;           /* borrowed from the object */
-    json_t *children;        /* borrowed; live objects only */
-    struct lk_resource *res; /* live objects only */
-    unsigned char *content[LK_ACTION_COUNT];
-    size_t len[LK_ACTION_COUNT];
+    bool here;                    /* its nodes name this node */
+    json_t *nodes;                /* borrowed from the object */
+    json_t *children;             /* borrowed; live objects only */
+    struct lk_resource *res;      /* live objects only */
+    struct lk_define_files files; /* live objects only: scripts, parameters, every helper */
 };
 
 /* A delete, or an unextend from this node, newer than ours: drops the copy and keeps a
@@ -108,6 +144,7 @@ struct lk_definition {
 int lk_define_received_drop(struct lk_node *node, const char *peer, const struct lk_definition *d,
                             bool exists, char *err, size_t err_size);
 
-/* A created or changed resource, newer than ours: script copies, rows, version, view. */
+/* A created or changed resource, newer than ours: script copies, parameters and helper files
+ * (those it no longer carries removed), rows, version, view. */
 int lk_define_received_live(struct lk_node *node, const char *peer, const struct lk_definition *d,
                             bool exists, char *err, size_t err_size);

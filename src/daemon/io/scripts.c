@@ -1,7 +1,7 @@
-/* Script copies and run environments. The copies are the only scripts the daemon runs;
- * the files users give are read once, by the command, and never again. The environment
- * is built from nothing, as SPEC §3 lists it, so that a script behaves the same under the
- * daemon, under `lkcli resource test` and after a reboot. */
+/* Script copies and run environments (with LK_HELPERS, the resource's helper files). The copies are
+ * the only scripts the daemon runs; the files users give are read once, by the command, and never
+ * again. The environment is built from nothing, as SPEC §3 lists it, so that a script behaves the
+ * same under the daemon, under `lkcli resource test` and after a reboot. */
 #include "scripts.h"
 
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "paramfile.h"
 
 #define SYSTEM_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -23,7 +24,7 @@ char *lk_scripts_path(const char *root, enum lk_action action, const char *tag, 
     return buf;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
+int lk_scripts_mkdir(const char *path, mode_t mode)
 {
     char buf[LK_PATH_MAX + 256];
     snprintf(buf, sizeof(buf), "%s", path);
@@ -49,7 +50,7 @@ int lk_scripts_install(const char *root, const char *tag, enum lk_action action,
     lk_scripts_path(root, action, tag, path, sizeof(path));
     snprintf(dir, sizeof(dir), "%s/subsys/gen/resources/app/actions/%s", root,
              lk_action_name(action));
-    int r = mkdir_p(dir, 0755);
+    int r = lk_scripts_mkdir(dir, 0755);
     if (r < 0) {
         snprintf(err, err_size, "cannot create '%s': %s", dir, strerror(-r));
         return r;
@@ -105,7 +106,9 @@ void lk_scripts_prepare(const char *root, const char *node_name, const struct lk
 {
     memset(run, 0, sizeof(*run));
     lk_scripts_path(root, action, res->tag, run->path, sizeof(run->path));
-    const char *fmt[8][2] = {
+    char helpers[LK_PATH_MAX + 256];
+    lk_helpers_dir(root, res->tag, helpers, sizeof(helpers));
+    const char *fmt[LK_SCRIPT_ENV_COUNT][2] = {
             {"LKROOT", root},
             {"LK_TAG", res->tag},
             {"LK_ID", res->id},
@@ -114,8 +117,9 @@ void lk_scripts_prepare(const char *root, const char *node_name, const struct lk
             {"LK_NODE", node_name},
             {"PATH", NULL},
             {"LANG", "C"},
+            {"LK_HELPERS", helpers},
     };
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < LK_SCRIPT_ENV_COUNT; i++) {
         if (fmt[i][1]) {
             snprintf(run->storage[i], sizeof(run->storage[i]), "%s=%s", fmt[i][0], fmt[i][1]);
         } else {
@@ -123,7 +127,7 @@ void lk_scripts_prepare(const char *root, const char *node_name, const struct lk
         }
         run->env[i] = run->storage[i];
     }
-    run->env[8] = NULL;
+    run->env[LK_SCRIPT_ENV_COUNT] = NULL;
     run->spec.path = run->path;
     run->spec.cwd = root;
     run->spec.env = run->env;

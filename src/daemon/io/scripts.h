@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "resource.h"
 #include "runner.h"
@@ -18,14 +19,19 @@ char *lk_scripts_path(const char *root, enum lk_action action, const char *tag, 
 int lk_scripts_install(const char *root, const char *tag, enum lk_action action,
                        const void *content, size_t len, char *err, size_t err_size);
 
+/* Creates path and its missing parents with mode (existing ones are left as they are).
+ * Returns 0 or -errno. */
+int lk_scripts_mkdir(const char *path, mode_t mode);
+
 /* Removes every copy of tag's scripts; missing files are fine. */
 void lk_scripts_remove_all(const char *root, const char *tag);
 
 /* Everything a run of one script needs; filled by lk_scripts_prepare. */
+#define LK_SCRIPT_ENV_COUNT 9 /* LKROOT … LANG, LK_HELPERS (the helper files' directory) */
 struct lk_script_run {
     char path[LK_PATH_MAX + 256];
-    char *env[9];
-    char storage[8][LK_PATH_MAX + 64];
+    char *env[LK_SCRIPT_ENV_COUNT + 1];
+    char storage[LK_SCRIPT_ENV_COUNT][LK_PATH_MAX + 320];
     struct lk_run_spec spec;
 };
 

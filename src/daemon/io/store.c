@@ -541,7 +541,8 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
     const char *bad = NULL;
     if (lk_validate_tag(res->tag, "tag", verr, sizeof(verr)) < 0 ||
         lk_validate_tag(res->id, "id", verr, sizeof(verr)) < 0 ||
-        lk_validate_info(res->info, verr, sizeof(verr)) < 0) {
+        lk_validate_info(res->info, verr, sizeof(verr)) < 0 ||
+        lk_validate_app_type(res->app, res->type, verr, sizeof(verr)) < 0) {
         bad = verr;
     } else if (lk_switchback_from_name(switchback, &s->switchback) < 0) {
         bad = "invalid switchback";
