@@ -41,6 +41,7 @@
 #define POLL_USEC          (1000000ULL)     /* re-read the job and the state while waiting */
 #define RETRY_USEC         (200000ULL)
 #define WATCH_GONE_USEC    (60 * 1000000ULL) /* a watcher whose manager stays away gives up */
+#define WATCHERS_GONE_USEC (3 * 1000000ULL)  /* a stop waits this long for the watchers */
 #define DROPIN_NAME        "90-openkeeper.conf"
 #define OWNER_UNIT         "lkd.service"
 #define STATE_SUBDIR       "subsys/gen/resources/systemd"
@@ -844,10 +845,53 @@ static int op_release(struct ctx *c)
     if (unlink(path) < 0 && errno != ENOENT) {
         return say(LK_SD_EXIT_FAILED, "cannot remove %s: %s", path, strerror(errno));
     }
+    char lock[2700];
+    snprintf(lock, sizeof(lock), "%s.watch", path);
+    (void) unlink(lock);
     return say(LK_SD_EXIT_OK, "%s released: drop-in removed, autostart %s", c->unit,
                enable        ? "enabled again"
                : recorded[0] ? "left as it was"
                              : "untouched");
+}
+
+/* $LKROOT/subsys/gen/resources/systemd/<tag>.watch: every watcher of the resource holds a
+ * shared lock on it while it lives, so that stop can wait for them to go (a watcher left
+ * behind in the resource's cgroup would be killed by lkd after the remove, with a warning).
+ * -1 without LKROOT and LK_TAG (run by hand). */
+static int watch_lock(bool make)
+{
+    const char *root = getenv("LKROOT");
+    const char *tag = getenv("LK_TAG");
+    if (!root || root[0] != '/' || !tag || !*tag || strchr(tag, '/') || tag[0] == '.' ||
+        strlen(tag) > 255 || strlen(root) > 2048) {
+        return -1;
+    }
+    char path[2600];
+    if (make) {
+        const char *steps[] = {"subsys", "subsys/gen", "subsys/gen/resources", STATE_SUBDIR};
+        for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+            snprintf(path, sizeof(path), "%s/%s", root, steps[i]);
+            if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+                return -1;
+            }
+        }
+    }
+    snprintf(path, sizeof(path), "%s/" STATE_SUBDIR "/%s.watch", root, tag);
+    return open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (make ? O_CREAT : 0), 0600);
+}
+
+/* After a stop: waits (at most WATCHERS_GONE_USEC) until no watcher holds the lock. */
+static void wait_watchers_gone(void)
+{
+    int fd = watch_lock(false);
+    if (fd < 0) {
+        return;
+    }
+    uint64_t until = now_usec() + WATCHERS_GONE_USEC;
+    while (flock(fd, LOCK_EX | LOCK_NB) < 0 && now_usec() < until) {
+        usleep(20000);
+    }
+    close(fd);
 }
 
 /* ---------------------------------------------------------------- status, watch */
@@ -1062,6 +1106,13 @@ int main(int argc, char **argv)
     if (ret != 0) {
         return ret;
     }
+    int lock_fd = -1;
+    if (cmd == C_WATCH) {
+        lock_fd = watch_lock(true);
+        if (lock_fd >= 0) {
+            (void) flock(lock_fd, LOCK_SH);
+        }
+    }
     bool connected = false;
     bool retried = false;
     uint64_t gone_since = 0;
@@ -1098,6 +1149,12 @@ int main(int argc, char **argv)
         usleep(RETRY_USEC);
     }
     bus_close(&c);
+    if (lock_fd >= 0) {
+        close(lock_fd);
+    }
+    if (ret == LK_SD_EXIT_OK && cmd == C_STOP) {
+        wait_watchers_gone();
+    }
     if (ret == LK_SD_EXIT_OK && (cmd == C_START || cmd == C_RESTART)) {
         const char *w = getenv(LK_SYSTEMD_ENV_WATCH);
         if (w && strcmp(w, "1") == 0) {

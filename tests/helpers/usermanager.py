@@ -289,6 +289,9 @@ class UserManager:
     def main_pid(self, unit):
         return int(self.unit_property(unit, "MainPID", "org.freedesktop.systemd1.Service"))
 
+    def unit_file_state(self, unit):
+        return str(self.manager_call("GetUnitFileState", "s", (unit,)))
+
     def write_unit(self, name, text):
         path = self.unit_dir / name
         path.write_text(text)

@@ -197,7 +197,9 @@ static void pass(struct lk_sdunits *u)
     while ((de = readdir(dp))) {
         const char *tag = de->d_name;
         char err[128];
+        size_t len = strlen(tag);
         if (tag[0] == '.' || strstr(tag, ".tmp") ||
+            (len > 6 && strcmp(tag + len - 6, ".watch") == 0) ||
             lk_validate_tag(tag, "tag", err, sizeof(err)) < 0) {
             continue;
         }
