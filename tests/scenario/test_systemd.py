@@ -135,3 +135,65 @@ def test_create_hold_kill_recover_remove_delete(managers, make_node, monkeypatch
     assert um.unit_file_state(unit) == "enabled"
     records = n1.root / "subsys" / "gen" / "resources" / "systemd"
     assert not (records / "sd1").exists() and not (records / "sd1.watch").exists()
+
+
+def build_two(cluster, managers, monkeypatch):
+    """Two nodes, each with a user manager of its own (the same unit name on both, as on
+    two machines); returns (n1, n2, um1, um2)."""
+    import cluster as ch
+
+    um1, um2 = managers(), managers()
+    n1, n2 = cluster.build(2, start=False)
+    start_on(n1, um1, monkeypatch)
+    start_on(n2, um2, monkeypatch)
+    cluster.mesh([n1, n2])
+    cluster.configure([n1, n2], heartbeat_ms=ch.HB_MS, misses=ch.HB_MISSES)
+    cluster.wait_all_alive([n1, n2])
+    cluster.wait_all_synced([n1, n2])
+    return n1, n2, um1, um2
+
+
+def test_extend_switchover_failover_unextend(managers, cluster, monkeypatch):
+    n1, n2, um1, um2 = build_two(cluster, managers, monkeypatch)
+    unit = "lkt-b.service"
+    marker = lkapp.new_marker()
+    for um in (um1, um2):
+        add_unit(um, unit, marker)
+
+    create(n1, "sdb", unit, "--local-recovery", "off")
+    assert n1.state("sdb") == "ISP"
+    assert um1.active_state(unit) == "active" and um2.active_state(unit) == "inactive"
+
+    # Extended: node2 holds the unit too (drop-in, autostart off) without starting it.
+    n1.cli("resource", "extend", "--tag", "sdb", "--node", "node2", "--priority", "10")
+    wait_for(lambda: n2.state("sdb") == "OSU", what="sdb defined on node2")
+    wait_for(lambda: events(n2, OWNED, "sdb"), what="node2 holds the unit (1550)")
+    assert dropin(um2, unit).exists()
+    assert um2.unit_file_state(unit) == "disabled"
+    assert um2.active_state(unit) == "inactive"
+
+    # Switchover to node2 and back.
+    n1.cli("resource", "restore", "--tag", "sdb", "--node", "node2")
+    wait_for(lambda: n2.state("sdb") == "ISP" and n1.state("sdb") == "OSU",
+             what="sdb in service on node2 only")
+    assert um2.active_state(unit) == "active" and um1.active_state(unit) == "inactive"
+
+    # The unit dies on node2: the watch tells at once, no local recovery: node1 takes over.
+    pid = um2.main_pid(unit)
+    assert pid > 0 and um2.in_fence(pid)
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: um1.active_state(unit) == "active" and n1.state("sdb") == "ISP",
+             timeout=30, what="sdb failed over to node1")
+    assert um2.active_state(unit) in ("inactive", "failed")
+    assert int(um2.unit_property(unit, "NRestarts", "org.freedesktop.systemd1.Service")) == 0
+    assert events(n2, CGROUP_EMPTY, "sdb"), "the failure was not heard through the watch"
+
+    # Unextended from node2: node2 gives the unit back as it found it.
+    n1.cli("resource", "unextend", "--tag", "sdb", "--node", "node2")
+    wait_for(lambda: n2.resource("sdb") is None, what="node2 has no sdb definition")
+    wait_for(lambda: events(n2, RELEASED), what="node2 gave the unit back (1551)")
+    assert not dropin(um2, unit).exists()
+    assert um2.unit_file_state(unit) == "enabled"
+    assert um1.unit_file_state(unit) == "disabled"  # node1 still holds it
+    assert len(events(n1, OWNED, "sdb")) == 1, "held once, not at every definition change"
+    assert n1.state("sdb") == "ISP"

@@ -27,6 +27,7 @@
 struct done {
     char tag[LK_TAG_MAX + 1];
     bool own; /* the outcome of an own (else of a release) */
+    bool ok;
 };
 
 struct lk_sdunits {
@@ -74,7 +75,7 @@ static void forget(struct lk_sdunits *u, const char *tag)
     }
 }
 
-static void remember(struct lk_sdunits *u, const char *tag, bool own)
+static void remember(struct lk_sdunits *u, const char *tag, bool own, bool ok)
 {
     forget(u, tag);
     struct done *d = realloc(u->done, (u->done_count + 1) * sizeof(*d));
@@ -84,6 +85,7 @@ static void remember(struct lk_sdunits *u, const char *tag, bool own)
     u->done = d;
     snprintf(d[u->done_count].tag, sizeof(d[u->done_count].tag), "%s", tag);
     d[u->done_count].own = own;
+    d[u->done_count].ok = ok;
     u->done_count++;
 }
 
@@ -142,7 +144,7 @@ static void run_done(struct lk_run *run, const struct lk_result *result, const c
                             u->run_unit, lk_result_describe(&r, desc, sizeof(desc)));
         }
     }
-    remember(u, u->run_tag, u->run_own);
+    remember(u, u->run_tag, u->run_own, lk_result_ok(&r));
     schedule(u);
 }
 
@@ -153,7 +155,7 @@ static void start(struct lk_sdunits *u, const char *tag, const char *unit, bool 
             .root = u->node->root, .node_name = u->node->name, .exe_dir = lk_type_exe_dir()};
     if (!prep || lk_type_systemd_prepare_hold(&ctx, tag, unit, own, HOLD_TIMEOUT_USEC, prep) < 0) {
         free(prep);
-        remember(u, tag, own);
+        remember(u, tag, own, false);
         return;
     }
     snprintf(u->run_tag, sizeof(u->run_tag), "%s", tag);
@@ -164,7 +166,7 @@ static void start(struct lk_sdunits *u, const char *tag, const char *unit, bool 
     free(prep);
     if (r < 0) {
         u->run = NULL;
-        remember(u, tag, own);
+        remember(u, tag, own, false);
     }
 }
 
@@ -236,13 +238,23 @@ struct lk_sdunits *lk_sdunits_new(struct lk_node *node)
     return u;
 }
 
+/* Whether entry i still stands: a unit held, whose resource is still a systemd one here.
+ * Anything else (a failure, a release, a resource gone) is tried again. */
+static bool still_stands(const struct lk_sdunits *u, size_t i)
+{
+    const struct lk_resource *res = lk_node_find(u->node, u->done[i].tag);
+    return u->done[i].own && u->done[i].ok && res && held_here(res);
+}
+
 void lk_sdunits_on_defined(void *userdata, const char *tag)
 {
     struct lk_sdunits *u = userdata;
-    if (tag) {
-        forget(u, tag);
-    } else {
-        u->done_count = 0; /* many changed: every outcome is looked at again */
+    for (size_t i = 0; i < u->done_count;) {
+        if ((!tag || strcmp(u->done[i].tag, tag) == 0) && !still_stands(u, i)) {
+            u->done[i] = u->done[--u->done_count];
+        } else {
+            i++;
+        }
     }
     schedule(u);
 }
