@@ -564,6 +564,8 @@ static void dropin_text(const char *unit, char *buf, size_t size)
              "# Shutdown stops this unit before lkd: a unit stops before the units it is\n"
              "# ordered After=, and lkd's own stop then finds it already down.\n"
              "After=" OWNER_UNIT "\n"
+             "# Starts and restarts are the cluster's (max-recoveries): no rate limit here.\n"
+             "StartLimitIntervalSec=0\n"
              "%s",
              lk_unit_is_service(unit) ? "\n[Service]\n# The cluster, not systemd, decides "
                                         "recovery.\nRestart=no\n"
@@ -573,7 +575,7 @@ static void dropin_text(const char *unit, char *buf, size_t size)
 /* Writes the drop-in when it is missing or different; *changed says whether it did. */
 static int put_dropin(struct ctx *c, bool *changed)
 {
-    char dir[600], path[800], want[512], have[512] = "";
+    char dir[600], path[800], want[1024], have[1024] = "";
     *changed = false;
     int r = runtime_dir(c, dir, sizeof(dir));
     if (r != 0) {
@@ -1037,6 +1039,13 @@ static int run_cmd(struct ctx *c, enum cmd cmd, bool retried)
         }
         if (r == 0 && changed) {
             r = reload(c);
+        }
+        if (r == 0) {
+            /* A failed unit starts afresh: its failure and start counter are forgotten. */
+            sd_bus_error e = SD_BUS_ERROR_NULL;
+            (void) sd_bus_call_method(c->bus, DEST, MANAGER_PATH, MANAGER_IFACE, "ResetFailedUnit",
+                                      &e, NULL, "s", c->unit);
+            sd_bus_error_free(&e);
         }
         /* A restart whose call may have gone through is not repeated: start it instead. */
         return r != 0 ? r : run_job(c, cmd == C_RESTART && !retried ? RESTART : START);
