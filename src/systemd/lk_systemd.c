@@ -143,7 +143,7 @@ static const char *err_text(int r, const sd_bus_error *e)
 
 static void bus_close(struct ctx *c)
 {
-    c->bus = sd_bus_flush_close_unref(c->bus);
+    c->bus = sd_bus_close_unref(c->bus); /* no flush: it waits 90 s for a mute peer */
 }
 
 /* The manager's address: LK_SYSTEMD_BUS, else the system manager's private socket, else
@@ -187,9 +187,31 @@ static int bus_connect(struct ctx *c)
         bus_close(c);
         return r;
     }
-    uint64_t left = c->deadline > now_usec() ? c->deadline - now_usec() : 1;
-    (void) sd_bus_set_method_call_timeout(c->bus,
-                                          left < CALL_TIMEOUT_USEC ? left : CALL_TIMEOUT_USEC);
+    uint64_t now = now_usec();
+    uint64_t left = c->deadline > now ? c->deadline - now : 1;
+    uint64_t limit = left < CALL_TIMEOUT_USEC ? left : CALL_TIMEOUT_USEC;
+    (void) sd_bus_set_method_call_timeout(c->bus, limit);
+    /* The handshake has a timeout of its own (90 s in sd-bus): a manager that does not
+     * answer it is waited for only as long as a call would be. */
+    uint64_t until = now + limit;
+    while ((r = sd_bus_is_ready(c->bus)) == 0) {
+        now = now_usec();
+        if (now >= until) {
+            r = -ETIMEDOUT;
+            break;
+        }
+        r = sd_bus_process(c->bus, NULL);
+        if (r == 0) {
+            r = sd_bus_wait(c->bus, until - now);
+        }
+        if (r < 0 && r != -EINTR) {
+            break;
+        }
+    }
+    if (r < 0) {
+        bus_close(c);
+        return r;
+    }
     return 0;
 }
 
@@ -1127,13 +1149,16 @@ int main(int argc, char **argv)
     uint64_t gone_since = 0;
     for (;;) {
         int r = bus_connect(&c);
-        if (r < 0 && !connected) {
+        if (r < 0 && !connected && r != -ETIMEDOUT) {
             ret = say(LK_SD_EXIT_NO_MANAGER, "cannot reach the systemd manager at %s: %s",
                       c.address ? c.address : "the system bus", strerror(-r));
             break;
         }
         if (r < 0) {
-            ret = transient(&c, "cannot reach the manager again: %s", strerror(-r));
+            ret = transient(&c, "%s: %s",
+                            connected ? "cannot reach the manager again"
+                                      : "the manager does not answer",
+                            strerror(-r));
         } else {
             connected = true;
             gone_since = 0;

@@ -210,7 +210,7 @@ class UserManager:
                         return
                 except Exception as e:  # noqa: BLE001 (not up yet: any D-Bus error)
                     last = repr(e)
-                    self._conn = None
+                    self.reconnect()
             time.sleep(0.1)
         raise RuntimeError(f"systemd --user not running after {START_TIMEOUT} s ({last}): "
                            f"{self.log_tail()}")
@@ -225,7 +225,7 @@ class UserManager:
         """Stops the manager by its pid, kills what is left in its cgroup, removes it.
         Returns problems (strings); never raises."""
         problems = []
-        self._conn = None
+        self.reconnect()
         if self.proc is not None and self.proc.poll() is None:
             try:
                 self.proc.send_signal(signal.SIGTERM)
@@ -258,12 +258,47 @@ class UserManager:
         import dbus  # python3-dbus
 
         if self._conn is None:
-            self._conn = dbus.connection.Connection(self.address)
+            conn = dbus.connection.Connection(self.address)
+            # The first call on a fresh libdbus connection to the private socket can go
+            # unanswered (seen with LoadUnit first; sd-bus clients such as lk_systemd are
+            # not affected): a harmless Get goes first, and may itself fail.
+            try:
+                conn.call_blocking("org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                   "org.freedesktop.DBus.Properties", "Get", "ss",
+                                   ("org.freedesktop.systemd1.Manager", "Version"), timeout=2)
+            except dbus.exceptions.DBusException:
+                pass
+            self._conn = conn
         return self._conn
 
+    def reconnect(self):
+        """Drops the connection (closed first: libdbus would hand a stale one back)."""
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001 (already broken)
+                pass
+        self._conn = None
+
     def call(self, path, iface, method, signature="", args=(), timeout=30):
-        return self._bus().call_blocking("org.freedesktop.systemd1", path, iface, method,
-                                         signature, tuple(args), timeout=timeout)
+        """One method call; again on a new connection (for up to 10 s) while the old one
+        is broken or refused (the manager re-executing)."""
+        import dbus
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                return self._bus().call_blocking("org.freedesktop.systemd1", path, iface,
+                                                 method, signature, tuple(args),
+                                                 timeout=timeout)
+            except dbus.exceptions.DBusException as e:
+                if time.monotonic() > deadline or e.get_dbus_name() not in (
+                        "org.freedesktop.DBus.Error.Disconnected",
+                        "org.freedesktop.DBus.Error.NoReply",
+                        "org.freedesktop.DBus.Error.NoServer"):
+                    raise
+                self.reconnect()
+                time.sleep(0.1)
 
     def manager_call(self, method, signature="", args=()):
         return self.call("/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",

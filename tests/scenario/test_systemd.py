@@ -202,3 +202,61 @@ def test_extend_switchover_failover_unextend(managers, cluster, monkeypatch):
     assert um1.unit_file_state(unit) == "disabled"  # node1 still holds it
     assert len(events(n1, OWNED, "sdb")) == 1, "held once, not at every definition change"
     assert n1.state("sdb") == "ISP"
+
+
+def lk_systemd(um, *args, timeout_ms=20000, root=None, tag="t", wait=True):
+    """Runs build/lk_systemd as lkd's runner would (LK_SYSTEMD_BUS, the budget)."""
+    from conftest import BUILD
+
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C", "LK_SYSTEMD_BUS": um.address,
+           "LK_SYSTEMD_TIMEOUT_MS": str(timeout_ms), "LK_TAG": tag}
+    if root:
+        env["LKROOT"] = str(root)
+    argv = [str(BUILD / "lk_systemd"), *args]
+    if not wait:
+        return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_lk_systemd_pending_while_the_manager_does_not_answer(managers):
+    um = managers()
+    unit = "lkt-p.service"
+    add_unit(um, unit, lkapp.new_marker(), enable=False)
+    assert lk_systemd(um, "start", unit).returncode == 0
+    # The manager frozen (our own process, SIGSTOP): no answer within the budget is
+    # "pending", exit 75, one line, on time (budget 2 s: answers before 2 s).
+    os.kill(um.proc.pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        p = lk_systemd(um, "status", unit, timeout_ms=2000)
+        took = time.monotonic() - t0
+    finally:
+        os.kill(um.proc.pid, signal.SIGCONT)
+    assert p.returncode == 75, p.stdout
+    assert p.stdout.startswith("lk_systemd: pending: ") and p.stdout.count("\n") == 1, p.stdout
+    assert took < 2.0, took
+    assert lk_systemd(um, "status", unit).returncode == 0
+
+
+@pytest.mark.parametrize("method", ["Reload", "Reexecute"])
+def test_lk_systemd_start_survives_reload_and_reexec(managers, method):
+    """A daemon-reload or daemon-reexec while a start job runs: lk_systemd reconnects if it
+    must, finds the job's end and reports the start, not a failure."""
+    um = managers()
+    unit = "lkt-r.service"
+    marker = lkapp.new_marker()
+    um.write_unit(unit, f"[Service]\nExecStartPre=/bin/sleep 1.5\nExecStart=/bin/sleep {marker}\n")
+    um.reload()
+    p = lk_systemd(um, "start", unit, wait=False)
+    wait_for(lambda: um.active_state(unit) == "activating", what="the start job running")
+    try:
+        um.manager_call(method)
+    except Exception:  # noqa: BLE001 (a re-execution drops the connection before answering)
+        um.reconnect()
+    out, _ = p.communicate(timeout=60)
+    assert p.returncode == 0, out
+    assert "started: active (running)" in out and out.count("\n") == 1, out
+    wait_for(lambda: um.active_state(unit) == "active", what="the unit active")
+    assert lk_systemd(um, "stop", unit).returncode == 0
+    assert um.active_state(unit) == "inactive"
