@@ -136,11 +136,6 @@ static const struct lk_catalog_entry catalog[] = {
         /* why (names the fence script) */
         {LK_MSG_FENCE_UNUSABLE, LK_SEV_WARNING, "fence-unusable",
          "the cluster's fence script cannot run on this node: %s; a fence from here will fail"},
-        /* the parameters as lk_params_public_text shows them: never a secret value */
-        {LK_MSG_PARAMS_CHANGED, LK_SEV_INFO, "params-changed", "parameters changed: %s"},
-        /* helper file names */
-        {LK_MSG_HELPER_UPDATED, LK_SEV_INFO, "helper-updated", "helper files replaced: %s"},
-        /* peer, address */
         /* unit, lk_systemd's line */
         {LK_MSG_SYSTEMD_OWNED, LK_SEV_INFO, "systemd-owned",
          "systemd unit %s held by the cluster: %s"},
@@ -153,6 +148,11 @@ static const struct lk_catalog_entry catalog[] = {
         /* unit, result description */
         {LK_MSG_SYSTEMD_RELEASE_FAILED, LK_SEV_WARNING, "systemd-release-failed",
          "cannot give systemd unit %s back (drop-in, autostart): %s"},
+        /* the parameters as lk_params_public_text shows them: never a secret value */
+        {LK_MSG_PARAMS_CHANGED, LK_SEV_INFO, "params-changed", "parameters changed: %s"},
+        /* helper file names */
+        {LK_MSG_HELPER_UPDATED, LK_SEV_INFO, "helper-updated", "helper files replaced: %s"},
+        /* peer, address */
         {LK_MSG_PATH_ALIVE, LK_SEV_INFO, "path-alive", "comm path to %s via %s is ALIVE"},
         /* peer, address, why */
         {LK_MSG_PATH_DEAD, LK_SEV_WARNING, "path-dead", "comm path to %s via %s is DEAD: %s"},
