@@ -6,12 +6,10 @@
  * unit's PropertiesChanged and exits as soon as it stops being active (a failure lkd sees);
  * own/release put and take away the runtime drop-in and the autostart (state in $LKROOT).
  *
- * The exit status is lk_systemd.h's table; the last output line says why, in one line. A
+ * The exit status is sdunit.h's table; the last output line says why, in one line. A
  * reload, a re-execution or a D-Bus timeout is retried here until the budget ends, then
  * reported as "pending" (75), never as a failure. It must never act on another unit than
  * the one named, print anything but one line per outcome, or run a process. */
-#include "lk_systemd.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -26,6 +24,8 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "sdunit.h"
 
 #define PROG               LK_SYSTEMD_PROGRAM
 #define DEST               "org.freedesktop.systemd1"

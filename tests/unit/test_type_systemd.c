@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "lk_systemd.h"
 #include "restype.h"
+#include "sdunit.h"
 #include "type_systemd.h"
 
 static void unit_resource(struct lk_resource *res, const char *unit)

@@ -5,7 +5,7 @@
  * hears the unit go down at once. lkd's own LK_SYSTEMD_BUS (a D-Bus address) is passed on.
  *
  * Events that enter: the table's calls from the loop (restype.c), and for admit the end of
- * one `lk_systemd status` run. classify turns lk_systemd.h's exit statuses into verdicts;
+ * one `lk_systemd status` run. classify turns sdunit.h's exit statuses into verdicts;
  * the helper's last output line is the reason. It must never talk to the manager itself,
  * never block, and never decide what a verdict means for the resource (the engine does). */
 #include "type_systemd.h"
@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lk_systemd.h"
 #include "restype.h"
 #include "scripts.h"
+#include "sdunit.h"
 
 #define SYSTEM_PATH      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define ADMIT_TIMEOUT_US (30 * 1000000ULL)

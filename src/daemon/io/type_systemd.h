@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "restype.h"
-#include "unitname.h"
+#include "sdunit.h"
 
 /* Where `lk_systemd own|release` keep a resource's record: $LKROOT/<this>/<TAG>. */
 #define LK_SYSTEMD_RECORD_DIR "subsys/gen/resources/systemd"

@@ -1,9 +1,22 @@
-/* lk_systemd's exit statuses: what the helper (lk_systemd.c) says and what lkd's systemd
- * type (io/type_systemd.c) classifies. One table for both sides; docs/SYSTEMD.md has it
- * in prose. The last line of the helper's output is the reason ("lk_systemd: ..."). */
+/* The systemd type's shared contract (docs/SYSTEMD.md), for lkd (io/type_systemd.c, its
+ * definition check and classify; core/sdunits.c) and the lk_systemd helper
+ * (src/systemd/lk_systemd.c): which unit names a resource may have, and lk_systemd's exit
+ * statuses and environment, in one table for both sides. Pure: no I/O. The helper's last
+ * output line is the reason ("lk_systemd: ..."). */
 #pragma once
 
-#include "unitname.h"
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LK_UNIT_NAME_MAX 255
+
+/* Whether name is a unit that can be started: "name.service", "x@instance.service"... of a
+ * known unit type, at most LK_UNIT_NAME_MAX bytes of [A-Za-z0-9:_.@\-], no template
+ * ("x@.service"). On false, err (if err_size) holds a one-line reason. */
+bool lk_unit_name_valid(const char *name, char *err, size_t err_size);
+
+/* Whether name is a service unit (the drop-in's Restart=no applies only to those). */
+bool lk_unit_is_service(const char *name);
 
 #define LK_SYSTEMD_PROGRAM "lk_systemd"
 

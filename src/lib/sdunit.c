@@ -1,7 +1,7 @@
-/* Unit names (unitname.h): the one check of a systemd unit's name, for lkd's definition
+/* Unit names (sdunit.h): the one check of a systemd unit's name, for lkd's definition
  * check and lk_systemd's arguments. It owns no state, does no I/O and never decides
  * anything about the unit itself (whether it exists is the manager's to say). */
-#include "unitname.h"
+#include "sdunit.h"
 
 #include <stdio.h>
 #include <string.h>
