@@ -7,6 +7,7 @@ libinih-dev libsodium-dev libcmocka-dev libacl1-dev python3 python3-pytest clang
 python3-prometheus-client
 iproute2 bash openssl
 libcurl4-gnutls-dev"
+pkgs="$pkgs libxml2-dev resource-agents" # the ocf type (docs/OCF.md)
 pkgs="$pkgs libmicrohttpd-dev libgnutls28-dev" # lkweb, the web console (docs/WEB.md)
 pkgs="$pkgs chromium" # the dashboard's browser test (tests/browser, docs/DASHBOARD.md)
 missing=""

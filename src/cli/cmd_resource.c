@@ -29,10 +29,10 @@
     {                                                                                              \
         .name = "tag", .has_value = true, .arg = "T", .help = what, .required = true               \
     }
-#define SCRIPT_OPT(action, what, needed)                                                           \
+#define SCRIPT_OPT(action, what, dflt_text)                                                        \
     {                                                                                              \
         .name = action, .has_value = true, .arg = "FILE", .help = what " (copied to every node)",  \
-        .required = needed, .dflt = "none"                                                         \
+        .dflt = dflt_text                                                                          \
     }
 #define ACTION_OPT                                                                                 \
     {                                                                                              \
@@ -358,11 +358,13 @@ static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
              .help = "free text kept with it (ins_list's 6th field)",
              .dflt = "empty"},
             {.name = "no-in-service", .help = "define it only; do not run restore"},
-            SCRIPT_OPT("restore", "gen: the script that starts the application", false),
-            SCRIPT_OPT("remove", "gen: the script that stops the application", false),
-            SCRIPT_OPT("quickchk", "gen: the quick check, exit 0 when it runs", false),
-            SCRIPT_OPT("deepchk", "gen: the deep check, exit 0 when it works", false),
-            SCRIPT_OPT("recover", "gen: run after a failed check before a restore here", false),
+            SCRIPT_OPT("restore", "gen: the script that starts the application",
+                       "none; gen: required"),
+            SCRIPT_OPT("remove", "gen: the script that stops the application",
+                       "none; gen: required"),
+            SCRIPT_OPT("quickchk", "gen: the quick check, exit 0 when it runs", "none"),
+            SCRIPT_OPT("deepchk", "gen: the deep check, exit 0 when it works", "none"),
+            SCRIPT_OPT("recover", "gen: run after a failed check before a restore here", "none"),
             {.name = "agent",
              .has_value = true,
              .arg = "PROVIDER:AGENT",
@@ -905,6 +907,9 @@ int lk_cmd_resource(const struct lk_cli *cli, int argc, char **argv)
     }
     if (strcmp(verb, "reset") == 0) {
         return cmd_reset(cli, argc, argv);
+    }
+    if (strcmp(verb, "describe-agent") == 0) {
+        return lk_cmd_describe_agent(cli, argc, argv);
     }
     if (strcmp(verb, "extend") == 0 || strcmp(verb, "unextend") == 0) {
         return lk_cmd_extend(cli, strcmp(verb, "extend") == 0, argc, argv);

@@ -82,15 +82,23 @@ static void print_tree(const json_t *resources, const json_t *node, const char *
         } else if (!st || !st[0]) {
             st = "?";
         }
-        int w = snprintf(elsewhere + used, sizeof(elsewhere) - used, "%s%s:%s", used ? " " : "",
-                         json_string_value(json_object_get(where, "node")), st);
+        int w = snprintf(elsewhere + used, sizeof(elsewhere) - used, "%s%s:%s%s", used ? " " : "",
+                         json_string_value(json_object_get(where, "node")), st,
+                         json_is_true(json_object_get(where, "unable")) ? "(unable)" : "");
         used += w > 0 ? (size_t) w : 0;
     }
     /* A remove failed here: the application may still run, whatever the state says. */
     bool stop_failed = json_is_true(json_object_get(res, "stop_failed"));
+    /* Its type said so (issue 13): this node cannot run it, or no node can. */
+    const char *verdict_note =
+            json_is_true(json_object_get(res, "not_configured"))
+                    ? " [not configured: fails over nowhere; fix it, then resource reset]"
+            : json_is_true(json_object_get(res, "unable"))
+                    ? " [unable: not installed on this node; install it, then resource reset]"
+                    : "";
     char usage[128];
     format_usage(json_object_get(res, "usage"), usage, sizeof(usage));
-    printf("  %-32s %-5s %-18s %4lld %4lld  %s%s%s%s%s%s\n", label,
+    printf("  %-32s %-5s %-18s %4lld %4lld  %s%s%s%s%s%s%s\n", label,
            json_string_value(json_object_get(res, "state")), used ? elsewhere : "-",
            (long long) json_integer_value(json_object_get(res, "check_failures_in_row")),
            (long long) json_integer_value(json_object_get(res, "local_recoveries")),
@@ -99,7 +107,7 @@ static void print_tree(const json_t *resources, const json_t *node, const char *
            stop_failed
                    ? " [stop failed: may still run here; fence this node, or remove or reset it]"
                    : "",
-           usage);
+           verdict_note, usage);
     const json_t *children = json_object_get(node, "children");
     char next[512];
     snprintf(next, sizeof(next), "%s%s", lead, below);

@@ -48,6 +48,8 @@ const struct lk_help_cmd lk_help_commands[] = {
         {"resource why", "--tag T", "the last incident on every node, root cause first"},
         {"resource reset", "--tag T", "clear the check-failure and local-recovery counters"},
         {"resource list", "[--tag T]", "the definitions, their states and settings"},
+        {"resource describe-agent", "PROVIDER:AGENT",
+         "an OCF agent's parameters and advised timeouts (docs/OCF.md)"},
         {"dependency create", "--parent P --child C", "P depends on C (C starts first)"},
         {"dependency delete", "--parent P --child C", "drop that dependency"},
         {"dependency list", "", "every dependency"},

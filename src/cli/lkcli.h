@@ -19,6 +19,8 @@ int lk_cmd_metrics(const struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_cluster(const struct lk_cli *cli, const char *noun, int argc, char **argv);
 /* web token create|list|revoke (cmd_web.c). */
 int lk_cmd_web(const struct lk_cli *cli, int argc, char **argv);
+/* resource describe-agent (cmd_agent.c). */
+int lk_cmd_describe_agent(const struct lk_cli *cli, int argc, char **argv);
 /* resource extend|unextend. */
 int lk_cmd_extend(const struct lk_cli *cli, bool extend, int argc, char **argv);
 

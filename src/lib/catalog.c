@@ -136,6 +136,33 @@ static const struct lk_catalog_entry catalog[] = {
         /* why (names the fence script) */
         {LK_MSG_FENCE_UNUSABLE, LK_SEV_WARNING, "fence-unusable",
          "the cluster's fence script cannot run on this node: %s; a fence from here will fail"},
+        /* action, the result (status: reason) */
+        {LK_MSG_DEGRADED, LK_SEV_WARNING, "degraded",
+         "%s reports the resource degraded: %s; still in service, no recovery"},
+        /* action, the result */
+        {LK_MSG_NOT_INSTALLED, LK_SEV_ERROR, "not-installed",
+         "%s: not installed on this node (%s); this node is marked unable to run the resource"},
+        /* action, the result */
+        {LK_MSG_NOT_CONFIGURED, LK_SEV_ERROR, "not-configured",
+         "%s: the resource is not configured correctly (%s); no failover anywhere until "
+         "resource reset"},
+        /* action */
+        {LK_MSG_STOPPED_AT_PROBE, LK_SEV_INFO, "stopped-at-probe",
+         "%s at start-up: the application is cleanly stopped"},
+        /* action, the result */
+        {LK_MSG_HARD_ERROR, LK_SEV_ERROR, "hard-error",
+         "%s failed hard (%s); no local retry or recovery"},
+        /* what was cleared */
+        {LK_MSG_UNABLE_CLEARED, LK_SEV_WARNING, "unable-cleared",
+         "an operator cleared '%s' (resource reset)"},
+        /* node, why */
+        {LK_MSG_UNABLE_SKIPPED, LK_SEV_INFO, "unable-skipped",
+         "node %s is unable to run the hierarchy (%s): skipped"},
+        /* the type ("ocf heartbeat:IPaddr2"): its meta-data and validate-all passed */
+        {LK_MSG_TYPE_ADMITTED, LK_SEV_INFO, "type-admitted",
+         "%s admitted: its definition passed the type's checks"},
+        /* the type, why (the agent's ocf-exit-reason, a missing parameter, ...) */
+        {LK_MSG_TYPE_REFUSED, LK_SEV_WARNING, "type-refused", "%s refused: %s"},
         /* unit, lk_systemd's line */
         {LK_MSG_SYSTEMD_OWNED, LK_SEV_INFO, "systemd-owned",
          "systemd unit %s held by the cluster: %s"},

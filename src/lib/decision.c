@@ -52,6 +52,10 @@ static const char *outcome_n(int i)
 {
     return lk_outcome_name((enum lk_outcome) i);
 }
+static const char *verdict_n(int i)
+{
+    return lk_verdict_name((enum lk_verdict) i);
+}
 static const char *event_n(int i)
 {
     return lk_event_type_name((enum lk_event_type) i);
@@ -154,6 +158,8 @@ static json_t *resource_json(const struct lk_resource *r, bool *ok)
     put(o, "check_failures_in_row", uint_json(r->check_failures_in_row), ok);
     put(o, "local_recoveries", uint_json(r->local_recoveries), ok);
     put(o, "stop_failed", json_boolean(r->stop_failed), ok);
+    put(o, "unable", json_boolean(r->unable), ok);
+    put(o, "not_configured", json_boolean(r->not_configured), ok);
     put(o, "recoveries_usec", rec, ok);
     return o;
 }
@@ -246,6 +252,8 @@ json_t *lk_decision_engine_json(const struct lk_view *view, const struct lk_even
         put(result, "duration_usec", uint_json(res->duration_usec), &ok);
         put(result, "pid", json_integer(res->pid), &ok);
         put(result, "message", json_string(res->message), &ok);
+        put(result, "verdict", enum_json(verdict_n, LK_VERDICT_COUNT, (int) res->verdict), &ok);
+        put(result, "exit_reason", json_string(res->exit_reason), &ok);
         put(e, "type", enum_json(event_n, LK_EV_COUNT, (int) ev->type), &ok);
         put(e, "tag", str_or_null(ev->tag), &ok);
         put(e, "action", enum_json(action_n, LK_ACTION_COUNT, (int) ev->action), &ok);
@@ -316,6 +324,8 @@ static json_t *peer_json(const struct lk_ppeer *p, size_t tag_count, bool *ok)
     put(o, "alive_set", alive, ok);
     put(o, "priority", uint_json(p->priority), ok);
     put(o, "stop_failed", bools_json(p->stop_failed, tag_count, ok), ok);
+    put(o, "unable", json_boolean(p->unable), ok);
+    put(o, "not_configured", json_boolean(p->not_configured), ok);
     put(o, "states", states, ok);
     return o;
 }
@@ -334,6 +344,8 @@ static json_t *ptag_json(const struct lk_ptag *t, bool *ok)
     put(o, "state", enum_json(state_n, LK_STATE_COUNT, (int) t->state), ok);
     put(o, "busy", json_boolean(t->busy), ok);
     put(o, "stop_failed", json_boolean(t->stop_failed), ok);
+    put(o, "unable", json_boolean(t->unable), ok);
+    put(o, "not_configured", json_boolean(t->not_configured), ok);
     put(o, "pending", enum_json(pending_n, LK_PENDING_COUNT, (int) t->pending), ok);
     put(o, "reason", str_or_null(t->reason), ok);
     return o;
@@ -707,6 +719,13 @@ static int parse_resource(struct dec *d, const json_t *o, struct lk_resource *r)
     TRY(get_u32(d, o, "check_failures_in_row", &r->check_failures_in_row));
     TRY(get_u32(d, o, "local_recoveries", &r->local_recoveries));
     TRY(get_bool(d, o, "stop_failed", &r->stop_failed));
+    /* Since issue 13; older logs have neither. */
+    if (json_object_get(o, "unable")) {
+        TRY(get_bool(d, o, "unable", &r->unable));
+    }
+    if (json_object_get(o, "not_configured")) {
+        TRY(get_bool(d, o, "not_configured", &r->not_configured));
+    }
     TRY(get_array(d, o, "recoveries_usec", false, &arr));
     if (json_array_size(arr) > LK_RECOVERY_HISTORY) {
         return fail(d, "'recoveries_usec' holds more than %d entries", LK_RECOVERY_HISTORY);
@@ -825,6 +844,14 @@ static int parse_engine(struct dec *d, struct lk_decision *dc, const json_t *v, 
     TRY(get_u64(d, result, "duration_usec", &res->duration_usec));
     TRY(get_int(d, result, "pid", &res->pid));
     TRY(get_copy(d, result, "message", res->message, sizeof(res->message)));
+    /* Since issue 13; older logs have neither (BY_OUTCOME, no reason). */
+    if (json_object_get(result, "verdict")) {
+        TRY(get_enum(d, result, "verdict", verdict_n, LK_VERDICT_COUNT, false, &x));
+        res->verdict = (enum lk_verdict) x;
+    }
+    if (json_object_get(result, "exit_reason")) {
+        TRY(get_copy(d, result, "exit_reason", res->exit_reason, sizeof(res->exit_reason)));
+    }
     return 0;
 }
 
@@ -888,6 +915,13 @@ static int parse_peer(struct dec *d, struct lk_decision *dc, const json_t *o, si
     p->alive_set = alive;
     TRY(get_u32(d, o, "priority", &p->priority));
     TRY(parse_bools(d, dc, o, "stop_failed", tag_count, &p->stop_failed));
+    /* Since issue 13; older logs have neither. */
+    if (json_object_get(o, "unable")) {
+        TRY(get_bool(d, o, "unable", &p->unable));
+    }
+    if (json_object_get(o, "not_configured")) {
+        TRY(get_bool(d, o, "not_configured", &p->not_configured));
+    }
     TRY(get_array(d, o, "states", true, &arr));
     if (json_is_null(arr)) {
         return 0;
@@ -926,6 +960,12 @@ static int parse_ptag(struct dec *d, const json_t *o, struct lk_ptag *t)
     t->state = (enum lk_state) e;
     TRY(get_bool(d, o, "busy", &t->busy));
     TRY(get_bool(d, o, "stop_failed", &t->stop_failed));
+    if (json_object_get(o, "unable")) {
+        TRY(get_bool(d, o, "unable", &t->unable));
+    }
+    if (json_object_get(o, "not_configured")) {
+        TRY(get_bool(d, o, "not_configured", &t->not_configured));
+    }
     TRY(get_enum(d, o, "pending", pending_n, LK_PENDING_COUNT, false, &e));
     t->pending = (enum lk_pending) e;
     TRY(get_str(d, o, "reason", true, LK_REASON_MAX - 1, &t->reason));

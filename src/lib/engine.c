@@ -32,6 +32,20 @@
  *   SETTINGS_CHANGED   in service and idle: monitoring off → ISU (1507), on → ISP (1508)
  *   RESET              counters and the recovery window cleared (1509); stop_failed
  *                      too (1511: the operator vouches the application is stopped)
+ * Verdicts (result.h, set by the resource's type; BY_OUTCOME = exit 0 OK, else FAILED):
+ *   DEGRADED           a success, with a 1530 WARNING (no recovery); on a remove, a success
+ *   NOT_RUNNING        probe: 1533, OSU without the clean-up remove, then the init
+ *                      strategy (restore, or INIT_OSU: stay out); check, restore, recover:
+ *                      a failure; remove: a success
+ *   HARD               check, probe: 1534 and the failover seam at once (not counted, no
+ *                      recover); restore, recover, remove: their failure, with 1534
+ *   NOT_INSTALLED      as HARD, with 1531, and the resource's flag "unable" (this node
+ *                      cannot run it; placement skips it); a remove: a success (flagged);
+ *                      the clean-up remove of a failed probe: OSF, no restore here
+ *   NOT_CONFIGURED     as HARD, with 1532, the flag "not_configured" (the cluster fails it
+ *                      over nowhere) and "no failover" in the reason
+ *   PENDING            check: not counted, nothing happens; an action: a failure
+ *   RESET clears unable and not_configured too (1535).
  * A queued remove whose parent is in service and idle (it was busy when the remove was
  * queued: a probe at start-up, a restore) pulls that parent into the removal.
  * A finished run must be the run the pending action expects; anything else is refused
@@ -261,6 +275,8 @@ commit(struct lk_plan *plan, const struct lk_resource *res, enum lk_state state,
      * it), else the view's. */
     const struct lk_act *prev = last_commit(plan, res);
     bool stop_failed = prev ? prev->stop_failed : res->stop_failed;
+    bool unable = prev ? prev->unable : res->unable;
+    bool not_configured = prev ? prev->not_configured : res->not_configured;
     struct lk_act *act = plan_add(plan, LK_ACT_COMMIT, res->tag);
     if (!act) {
         return &overflow;
@@ -276,6 +292,8 @@ commit(struct lk_plan *plan, const struct lk_resource *res, enum lk_state state,
     act->check_failures_in_row = res->check_failures_in_row;
     act->local_recoveries = res->local_recoveries;
     act->stop_failed = stop_failed;
+    act->unable = unable;
+    act->not_configured = not_configured;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(act->text, sizeof(act->text), fmt, ap);
@@ -986,18 +1004,31 @@ static void on_shutdown(struct lk_plan *plan, const struct lk_resource *res)
 /* The failover seam: a resource that cannot be repaired here. It becomes OSF with the
  * cause as its reason and is removed, after the resources that depend on it (#4); once
  * that is done the cluster (#5) moves its hierarchy to the best live node, if any. */
+static struct lk_act *fail_over_to(struct lk_plan *plan, const struct lk_resource *res,
+                                   const char *cause, bool nowhere);
+
 static struct lk_act *fail_over(struct lk_plan *plan, const struct lk_resource *res,
                                 const char *cause)
 {
+    return fail_over_to(plan, res, cause, false);
+}
+
+/* nowhere: the resource can run on no node as defined (LK_VERDICT_NOT_CONFIGURED): the
+ * same, but the reason says there is no failover (the flag makes the cluster hold it). */
+static struct lk_act *fail_over_to(struct lk_plan *plan, const struct lk_resource *res,
+                                   const char *cause, bool nowhere)
+{
     const struct lk_view *view = plan->view;
-    bool backup = view->has_backup && view->has_backup(view->backup_ctx, res->tag);
+    bool backup = !nowhere && view->has_backup && view->has_backup(view->backup_ctx, res->tag);
     /* OSF, but not out of service yet: the failed application may still run (a hung
      * application fails its check while running), so it is removed here, after whatever
      * depends on it, before the hierarchy counts as out of service (advance starts it). */
-    struct lk_act *act = commit(
-            plan, res, LK_STATE_OSF, LK_PENDING_FAIL_REMOVE_WAIT, res->target_in_service,
-            backup ? "%s; failing over to a backup node" : "%s; no backup node to fail over to",
-            cause);
+    struct lk_act *act =
+            commit(plan, res, LK_STATE_OSF, LK_PENDING_FAIL_REMOVE_WAIT, res->target_in_service,
+                   backup    ? "%s; failing over to a backup node"
+                   : nowhere ? "%s; no failover: not configured"
+                             : "%s; no backup node to fail over to",
+                   cause);
     size_t index = plan->count - 1;
     log_msg(plan, res, backup ? LK_MSG_FAILING_OVER : LK_MSG_RESOURCE_FAILED, cause);
     /* The whole connected hierarchy is handled together (SPEC §4): everything of it
@@ -1021,16 +1052,111 @@ static void remove_failed(struct lk_plan *plan, const struct lk_resource *res, c
     log_msg(plan, res, LK_MSG_REMOVE_FAILED, why);
 }
 
+/* What a run's result says, for reasons and events: its description, after the words of
+ * its verdict when that is more than a plain failure ("not installed on this node: exit
+ * status 5: ..."). */
+static void verdict_what(const struct lk_result *result, char *buf, size_t size)
+{
+    char desc[320];
+    lk_result_describe(result, desc, sizeof(desc));
+    const char *words = NULL;
+    switch (lk_result_verdict(result)) {
+    case LK_VERDICT_NOT_INSTALLED:
+        words = "not installed on this node";
+        break;
+    case LK_VERDICT_NOT_CONFIGURED:
+        words = "not configured";
+        break;
+    case LK_VERDICT_HARD:
+        words = "hard error";
+        break;
+    case LK_VERDICT_NOT_RUNNING:
+        words = "not running";
+        break;
+    case LK_VERDICT_DEGRADED:
+        words = "degraded";
+        break;
+    default:
+        break;
+    }
+    if (words) {
+        snprintf(buf, size, "%s: %s", words, desc);
+    } else {
+        snprintf(buf, size, "%s", desc);
+    }
+}
+
+/* Whether the verdict forbids any local retry or recovery: the resource fails over (or,
+ * not configured, stays failed everywhere) at once. */
+static bool verdict_final(enum lk_verdict v)
+{
+    return v == LK_VERDICT_HARD || v == LK_VERDICT_NOT_INSTALLED || v == LK_VERDICT_NOT_CONFIGURED;
+}
+
+/* The event a verdict adds to the usual ones (degraded, hard, not installed, not
+ * configured), for a run of action (its name). A remove that says "degraded" has removed:
+ * nothing to warn about. */
+static void log_verdict(struct lk_plan *plan, const struct lk_resource *res, const char *action,
+                        const struct lk_result *result)
+{
+    char what[320];
+    lk_result_describe(result, what, sizeof(what));
+    switch (lk_result_verdict(result)) {
+    case LK_VERDICT_DEGRADED:
+        if (strcmp(action, lk_action_name(LK_ACTION_REMOVE)) == 0) {
+            break;
+        }
+        log_msg(plan, res, LK_MSG_DEGRADED, action, what);
+        break;
+    case LK_VERDICT_HARD:
+        log_msg(plan, res, LK_MSG_HARD_ERROR, action, what);
+        break;
+    case LK_VERDICT_NOT_INSTALLED:
+        log_msg(plan, res, LK_MSG_NOT_INSTALLED, action, what);
+        break;
+    case LK_VERDICT_NOT_CONFIGURED:
+        log_msg(plan, res, LK_MSG_NOT_CONFIGURED, action, what);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Puts the flag a verdict leaves (unable, not configured) on res's latest commit in the
+ * plan; later commits carry it (commit()). */
+static void mark_verdict(struct lk_plan *plan, const struct lk_resource *res, enum lk_verdict v)
+{
+    if (v != LK_VERDICT_NOT_INSTALLED && v != LK_VERDICT_NOT_CONFIGURED) {
+        return;
+    }
+    struct lk_act *act = last_commit(plan, res);
+    if (!act) {
+        struct eff e = effective(plan, res);
+        act = commit(plan, res, e.state, e.pending, e.target, "%s", res->reason);
+    }
+    if (v == LK_VERDICT_NOT_INSTALLED) {
+        act->unable = true;
+    } else {
+        act->not_configured = true;
+    }
+}
+
 /* What a resource's reason ends with while its recover runs. */
 #define RECOVER_IN_PROGRESS "; recover in progress"
 
 static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
                             const struct lk_event *ev)
 {
-    char why[320];
-    lk_result_describe(&ev->result, why, sizeof(why));
+    char why[400];
+    verdict_what(&ev->result, why, sizeof(why));
+    enum lk_verdict verdict = lk_result_verdict(&ev->result);
     bool ok = lk_result_ok(&ev->result);
+    /* A stop that finds the application not running, or not even installed here, has
+     * left it stopped. */
+    bool stopped = ok || verdict == LK_VERDICT_NOT_RUNNING || verdict == LK_VERDICT_NOT_INSTALLED;
+    const char *action = lk_action_name(ev->action);
     unsigned long long ms = (unsigned long long) (ev->result.duration_usec / 1000);
+    log_verdict(plan, res, action, &ev->result);
 
     switch (res->pending) {
     case LK_PENDING_RESTORE:
@@ -1050,27 +1176,32 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
             commit(plan, res, LK_STATE_OSF, LK_PENDING_FAIL_REMOVE_WAIT, res->target_in_service,
                    "restore action failed: %s", why);
             log_msg(plan, res, LK_MSG_RESTORE_FAILED, why);
+            mark_verdict(plan, res, verdict);
         }
         return;
     case LK_PENDING_REMOVE:
-        if (ok) {
+        if (stopped) {
             commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, res->target_in_service,
                    "remove action has succeeded")
                     ->stop_failed = false;
             log_msg(plan, res, LK_MSG_REMOVE_OK, ms);
+            mark_verdict(plan, res, verdict);
         } else {
             remove_failed(plan, res, why, NULL);
+            mark_verdict(plan, res, verdict);
         }
         return;
     case LK_PENDING_FAIL_REMOVE:
-        if (ok) {
+        if (stopped) {
             /* Out of service now; the reason stays the failure's cause. */
             commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service, "%s",
                    res->reason)
                     ->stop_failed = false;
             log_msg(plan, res, LK_MSG_REMOVE_OK, ms);
+            mark_verdict(plan, res, verdict);
         } else {
             remove_failed(plan, res, why, res->reason);
+            mark_verdict(plan, res, verdict);
         }
         return;
     case LK_PENDING_PROBE:
@@ -1081,9 +1212,33 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
             log_msg(plan, res, LK_MSG_PROBE_OK, lk_action_name(ev->action));
             return;
         }
+        if (verdict == LK_VERDICT_NOT_RUNNING) {
+            /* Cleanly stopped (OCF 7 on a probe): nothing half up to clean; out of
+             * service, then what the init strategy says. */
+            log_msg(plan, res, LK_MSG_STOPPED_AT_PROBE, action);
+            if (effective_init(plan, res) == LK_INIT_INIT_OSU) {
+                commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, false,
+                       "out of service: %s at start-up found it stopped", action);
+                queue_remove_up(plan, res, false);
+                return;
+            }
+            commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, true,
+                   "%s at start-up found it stopped; restoring", action);
+            queue_restore_tree(plan, res);
+            return;
+        }
+        log_msg(plan, res, LK_MSG_PROBE_FAILED, action, why);
+        if (verdict_final(verdict)) {
+            /* No local retry: failed here, removed, and the cluster's to move (or, not
+             * configured, to hold everywhere). */
+            char cause[LK_REASON_MAX];
+            snprintf(cause, sizeof(cause), "%s at start-up failed: %.400s", action, why);
+            fail_over_to(plan, res, cause, verdict == LK_VERDICT_NOT_CONFIGURED);
+            mark_verdict(plan, res, verdict);
+            return;
+        }
         /* The check failed or hung: the application may be half up, so it is removed
          * before anything else; restore follows unless the init strategy says no. */
-        log_msg(plan, res, LK_MSG_PROBE_FAILED, lk_action_name(ev->action), why);
         if (effective_init(plan, res) == LK_INIT_INIT_OSU) {
             queue_remove_up(plan, res, false);
             return;
@@ -1095,6 +1250,15 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
         run(plan, res, LK_ACTION_REMOVE);
         return;
     case LK_PENDING_CLEANUP:
+        ok = stopped;
+        if (verdict == LK_VERDICT_NOT_INSTALLED) {
+            /* Nothing to restore here: this node cannot run it (the cluster's to move). */
+            log_msg(plan, res, LK_MSG_REMOVE_OK, ms);
+            commit(plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service,
+                   "remove before restore: %s", why)
+                    ->unable = true;
+            return;
+        }
         if (ok && !res->target_in_service) {
             commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, false, "remove action has succeeded")
                     ->stop_failed = false;
@@ -1140,7 +1304,8 @@ static void on_run_finished(struct lk_plan *plan, const struct lk_resource *res,
             }
             snprintf(cause, sizeof(cause), "%.*s; recover failed: %s", (int) keep, res->reason,
                      why);
-            fail_over(plan, res, cause);
+            fail_over_to(plan, res, cause, verdict == LK_VERDICT_NOT_CONFIGURED);
+            mark_verdict(plan, res, verdict);
         }
         return;
     case LK_PENDING_NONE:
@@ -1197,7 +1362,12 @@ static void on_check_finished(struct lk_plan *plan, const struct lk_resource *re
         return;
     }
     const char *check = lk_action_name(ev->action);
+    enum lk_verdict verdict = lk_result_verdict(&ev->result);
+    if (verdict == LK_VERDICT_PENDING) {
+        return; /* neither success nor failure (systemd reloading): not counted */
+    }
     if (lk_result_ok(&ev->result)) {
+        log_verdict(plan, res, check, &ev->result); /* degraded: a warning */
         if (res->check_failures_in_row > 0) {
             commit(plan, res, res->state, LK_PENDING_NONE, res->target_in_service, "%s",
                    res->reason)
@@ -1205,8 +1375,19 @@ static void on_check_finished(struct lk_plan *plan, const struct lk_resource *re
         }
         return;
     }
-    char why[320];
-    lk_result_describe(&ev->result, why, sizeof(why));
+    char why[400];
+    verdict_what(&ev->result, why, sizeof(why));
+    if (verdict_final(verdict)) {
+        /* Not counted, not recovered: failed here at once (hard error, not installed), or
+         * failed everywhere (not configured). */
+        log_verdict(plan, res, check, &ev->result);
+        char cause[LK_REASON_MAX];
+        snprintf(cause, sizeof(cause), "%s failed: %.400s", check, why);
+        fail_over_to(plan, res, cause, verdict == LK_VERDICT_NOT_CONFIGURED)
+                ->check_failures_in_row = res->check_failures_in_row;
+        mark_verdict(plan, res, verdict);
+        return;
+    }
     if (ev->result.outcome == LK_OUTCOME_TIMEOUT) {
         char secs[32];
         lk_format_seconds(ev->result.timeout_usec, secs, sizeof(secs));
@@ -1283,6 +1464,15 @@ static void on_reset(struct lk_plan *plan, const struct lk_resource *res)
         snprintf(act->text, sizeof(act->text), "%.400s; cleared by an operator: taken as stopped",
                  res->reason);
         log_msg(plan, res, LK_MSG_STOP_FAILED_CLEARED);
+    }
+    /* The operator says the type is installed (or configured) now. */
+    if (res->unable) {
+        act->unable = false;
+        log_msg(plan, res, LK_MSG_UNABLE_CLEARED, "not installed on this node: unable");
+    }
+    if (res->not_configured) {
+        act->not_configured = false;
+        log_msg(plan, res, LK_MSG_UNABLE_CLEARED, "not configured: no failover");
     }
 }
 
@@ -1446,6 +1636,8 @@ void lk_act_apply(const struct lk_act *act, struct lk_resource *res)
     res->check_failures_in_row = act->check_failures_in_row;
     res->local_recoveries = act->local_recoveries;
     res->stop_failed = act->stop_failed;
+    res->unable = act->unable;
+    res->not_configured = act->not_configured;
     if (act->forget_recoveries) {
         memset(res->recovery_at_usec, 0, sizeof(res->recovery_at_usec));
         res->recovery_head = 0;
@@ -1465,12 +1657,13 @@ char *lk_act_format(const struct lk_act *act, char *buf, size_t size)
     }
     switch (act->type) {
     case LK_ACT_COMMIT:
-        snprintf(buf, size, "COMMIT %s %s pending=%s target=%s%s%s%s%s reason=%s", act->tag,
+        snprintf(buf, size, "COMMIT %s %s pending=%s target=%s%s%s%s%s%s%s reason=%s", act->tag,
                  lk_state_name(act->state),
                  act->pending == LK_PENDING_NONE ? "-" : lk_pending_name(act->pending),
                  act->target_in_service ? "in" : "out", counters,
                  act->forget_recoveries ? " -recoveries" : "",
                  act->recovery_at_usec ? " +recovery" : "", act->stop_failed ? " stop-failed" : "",
+                 act->unable ? " unable" : "", act->not_configured ? " not-configured" : "",
                  act->text);
         break;
     case LK_ACT_RUN:

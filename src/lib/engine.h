@@ -114,6 +114,8 @@ struct lk_act {
     uint64_t recovery_at_usec; /* non-zero: a local recovery starts now, note it */
     bool forget_recoveries;    /* clear the recovery history (the recovery window) first */
     bool stop_failed;          /* a remove failed: the application may still run here */
+    bool unable;               /* its type is not installed here (LK_VERDICT_NOT_INSTALLED) */
+    bool not_configured;       /* its type says it is misconfigured: no failover anywhere */
     /* RUN */
     enum lk_action action;
     /* LOG */
@@ -174,7 +176,8 @@ void lk_plan_done(struct lk_plan *plan);
 int lk_engine_decide(const struct lk_view *view, const struct lk_event *event,
                      struct lk_plan *ret_plan);
 
-/* Applies a COMMIT act to res (state, pending, intent, counters, stop_failed, recovery
+/* Applies a COMMIT act to res (state, pending, intent, counters, stop_failed, unable,
+ * not_configured, recovery
  * history, reason): what the executor does to its view once the commit is in the store,
  * and what the tables and the simulator do to theirs. Other acts are ignored. */
 void lk_act_apply(const struct lk_act *act, struct lk_resource *res);

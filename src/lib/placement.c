@@ -273,16 +273,60 @@ static bool holds_whole(const struct lk_placement_view *v, const struct lk_ppeer
     return v->hier.count > 0;
 }
 
+/* Whether this node is unable to run the hierarchy: a resource of it is not installed here
+ * (its type said so; cleared by resource reset). */
+static bool unable_here(const struct lk_placement_view *v)
+{
+    for (size_t i = 0; i < v->hier.count; i++) {
+        if (v->hier.tags[i].exists && v->hier.tags[i].unable) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether a resource of the hierarchy is not configured, here or as a peer reported: then
+ * it fails over nowhere and is restored on no node until resource reset clears it. */
+static bool not_configured_anywhere(const struct lk_placement_view *v)
+{
+    for (size_t i = 0; i < v->hier.count; i++) {
+        if (v->hier.tags[i].exists && v->hier.tags[i].not_configured) {
+            return true;
+        }
+    }
+    for (size_t i = 0; i < v->peer_count; i++) {
+        if (v->peers[i].not_configured) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether node (this one or a peer) is unable to run the hierarchy. */
+static bool node_unable(const struct lk_placement_view *v, const char *node)
+{
+    if (is_me(v, node)) {
+        return unable_here(v);
+    }
+    const struct lk_ppeer *q = find_peer(v, node);
+    return q && q->unable;
+}
+
 const char *lk_placement_target(const struct lk_placement_view *v, const struct lk_owner_rec *rec,
                                 const char *exclude)
 {
+    if (not_configured_anywhere(v)) {
+        return NULL;
+    }
     /* In batches, carrying the best so far: the choice is a minimum under a filter. */
     enum { BATCH = 16 };
     struct lk_candidate c[BATCH + 1];
     size_t n = 0;
     const char *best = NULL;
     uint32_t best_prio = 0;
-    c[n++] = (struct lk_candidate){.name = v->node, .priority = v->hier.priority, .alive = true};
+    /* A node unable to run the hierarchy (not installed there) is never a target. */
+    c[n++] = (struct lk_candidate){
+            .name = v->node, .priority = v->hier.priority, .alive = !unable_here(v)};
     for (size_t i = 0; i <= v->peer_count; i++) {
         if (n == BATCH + 1 || i == v->peer_count) {
             best = lk_placement_best(c, n, rec, exclude);
@@ -298,7 +342,7 @@ const char *lk_placement_target(const struct lk_placement_view *v, const struct 
         }
         const struct lk_ppeer *p = &v->peers[i];
         c[n++] = (struct lk_candidate){
-                .name = p->name, .priority = p->priority, .alive = peer_ready(p)};
+                .name = p->name, .priority = p->priority, .alive = peer_ready(p) && !p->unable};
     }
     return best;
 }
@@ -659,6 +703,13 @@ static void fail_over_from_here(const struct lk_placement_view *v, struct lk_ppl
     const char *tag = v->hier.tags[0].tag;
     struct lk_owner_rec tried = v->hier.rec;
     lk_owner_add_tried(&tried, v->node);
+    for (size_t i = 0; i < v->peer_count; i++) {
+        const struct lk_ppeer *q = &v->peers[i];
+        if (q->unable && q->alive && q->priority > 0 && !lk_owner_tried(&tried, q->name)) {
+            log_msg(p, tag, LK_MSG_UNABLE_SKIPPED, q->name,
+                    "a resource of it is not installed there");
+        }
+    }
     const char *next_node = lk_placement_target(v, &tried, v->node);
     char cause[LK_OWNER_REASON_MAX];
     /* The cause, first in every text that follows: which resource, where, and what failed
@@ -895,6 +946,18 @@ static void reconcile_owned(const struct lk_placement_view *v, struct lk_pplan *
              * script: an operator's restore there fenced nobody, as this node had reported
              * nothing in service; a takeover waits the same way, X7.) */
             wait_for_time(p);
+        } else if (!holder && not_configured_anywhere(v)) {
+            return; /* restored nowhere until resource reset clears it */
+        } else if (!holder && unable_here(v)) {
+            /* Not installed here: the next node, naming what is missing. */
+            struct facts g = *f;
+            for (size_t i = 0; i < h->count && !g.failed_tag; i++) {
+                if (h->tags[i].exists && h->tags[i].unable) {
+                    g.failed_tag = h->tags[i].tag;
+                    g.failed_why = "not installed on this node";
+                }
+            }
+            fail_over_from_here(v, p, &g);
         } else if (!holder) {
             restore_here(v, p);
         } else if (!h->acted && holds_whole(v, holder)) {
@@ -1258,6 +1321,16 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                 target);
     } else if (!node_alive(v, target)) {
         verdict(p, LK_PVERDICT_REFUSED, "node '%s' is not ALIVE", target);
+    } else if (not_configured_anywhere(v)) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "a resource of the hierarchy of '%s' is not configured correctly: it is restored "
+                "on no node; fix its definition, then 'lkcli resource reset' where it failed",
+                tag);
+    } else if (node_unable(v, target)) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "node '%s' is unable to run the hierarchy of '%s': a resource of it is not "
+                "installed there; install it, then 'lkcli resource reset' on '%s'",
+                target, tag, target);
     } else if (!lk_placement_can_act(v)) {
         verdict(p, LK_PVERDICT_REFUSED, "this node has no quorum: nothing is brought in service");
     } else if (v->holding) {
@@ -1797,8 +1870,10 @@ char *lk_placement_view_format(const struct lk_placement_view *v, char *buf, siz
     put(buf, size, &len, " | hier prio=%u", h->priority);
     for (size_t i = 0; i < h->count; i++) {
         const struct lk_ptag *t = &h->tags[i];
-        put(buf, size, &len, " %s=%s%s%s%s%s", t->tag, t->exists ? lk_state_name(t->state) : "?",
-            t->busy ? "+busy" : "", t->stop_failed ? "+stop-failed" : "", t->root ? "+root" : "",
+        put(buf, size, &len, " %s=%s%s%s%s%s%s%s", t->tag,
+            t->exists ? lk_state_name(t->state) : "?", t->busy ? "+busy" : "",
+            t->stop_failed ? "+stop-failed" : "", t->unable ? "+unable" : "",
+            t->not_configured ? "+not-configured" : "", t->root ? "+root" : "",
             t->clustered ? "+ext" : "");
     }
     if (h->has_rec) {
@@ -1841,6 +1916,8 @@ char *lk_placement_view_format(const struct lk_placement_view *v, char *buf, siz
                 put(buf, size, &len, " %s=stop-failed", h->tags[t].tag);
             }
         }
+        put(buf, size, &len, "%s%s", p->unable ? " unable" : "",
+            p->not_configured ? " not-configured" : "");
         for (size_t t = 0; p->states && t < h->count; t++) {
             if (p->states[t].known) {
                 put(buf, size, &len, " %s=%s%s", h->tags[t].tag,

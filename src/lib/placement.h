@@ -52,6 +52,11 @@ struct lk_ppeer {
     /* Per tag of the hierarchy (order of lk_phier.tags): it reported "remove failed: may
      * still be running" for it; kept after its death until it reports again. NULL: none. */
     const bool *stop_failed;
+    /* It reported a resource of the hierarchy "not installed" there (unable to run it: never
+     * a target) or "not configured" (the hierarchy fails over nowhere), as of its last
+     * state report (issue 13). */
+    bool unable;
+    bool not_configured;
     /* Dead: its last report before it was declared dead had some of the hierarchy in
      * service or busy (that copy was never reported gone); false once it reports again. */
     bool held_when_lost;
@@ -81,6 +86,8 @@ struct lk_ptag {
     enum lk_state state;
     bool busy;               /* an action pending here */
     bool stop_failed;        /* a remove of it failed here: it may still run here */
+    bool unable;             /* not installed here: this node cannot run the hierarchy */
+    bool not_configured;     /* not configured: the hierarchy fails over nowhere */
     enum lk_pending pending; /* which */
     const char *reason;      /* why it is in its state here (what failed); NULL: unknown */
 };

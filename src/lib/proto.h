@@ -55,6 +55,7 @@ enum lk_exit {
 #define LK_CMD_RES_UPDATE      "resource.update-script"
 #define LK_CMD_RES_CONFIG      "resource.config"
 #define LK_CMD_RES_TEST        "resource.test"
+#define LK_CMD_RES_AGENT       "resource.describe-agent"
 #define LK_CMD_RES_WHY         "resource.why"
 #define LK_CMD_RES_RESET       "resource.reset"
 #define LK_CMD_DEP_LIST        "dependency.list"

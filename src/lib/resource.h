@@ -122,6 +122,14 @@ struct lk_resource {
      * not be restored on another node until this node is fenced or an operator vouches
      * (resource reset) or a later remove succeeds. Persisted; sent to the peers. */
     bool stop_failed;
+    /* Its type said it is not installed on this node (LK_VERDICT_NOT_INSTALLED): the node
+     * is unable to run it, so placement never picks it. Persisted; sent to the peers;
+     * cleared by resource reset. */
+    bool unable;
+    /* Its type said it is not configured correctly (LK_VERDICT_NOT_CONFIGURED): no node
+     * can run it as defined, so its hierarchy fails over nowhere. Persisted; sent to the
+     * peers; cleared by resource reset. */
+    bool not_configured;
 
     /* When the last local recoveries started (monotonic µs), newest at
      * recovery_at_usec[(recovery_head - 1) % LK_RECOVERY_HISTORY]; kept in memory only,

@@ -210,6 +210,9 @@ bool lk_timeline_is_failure(int number)
     case LK_MSG_FENCE_STARTED:
     case LK_MSG_FENCE_FAILED:
     case LK_MSG_SWITCH_REFUSED:
+    case LK_MSG_NOT_INSTALLED: /* the verdicts of a resource's type (issue 13) */
+    case LK_MSG_NOT_CONFIGURED:
+    case LK_MSG_HARD_ERROR:
         return true;
     default:
         return false;

@@ -219,7 +219,8 @@ def test_lkcli_page_names_every_command_and_setting(staged):
                   "resource remove",
                   "resource delete", "resource extend", "resource unextend",
                   "resource update-script", "resource config", "resource test", "resource why",
-                  "resource reset", "resource list", "dependency create", "dependency delete",
+                  "resource reset", "resource list", "resource describe-agent",
+                  "dependency create", "dependency delete",
                   "dependency list", "node list", "commpath list", "commpath create",
                   "commpath delete", "cluster config", "cluster rotate-key", "web token create"]:
         assert re.search(r"^\s+" + re.escape(words) + r"\b", text, re.M), words
@@ -263,7 +264,7 @@ def test_bash_completion(staged, make_node, tmp_path):
     assert complete(lkcli, ["lkcli", "--json", "res"])[0] == ["resource"]
     got = complete(lkcli, ["lkcli", "resource", ""])[0]
     assert {"create", "restore", "remove", "delete", "extend", "unextend", "update-script",
-            "config", "test", "why", "reset", "list"} == set(got)
+            "config", "test", "why", "reset", "list", "describe-agent"} == set(got)
     got = complete(lkcli, ["lkcli", "resource", "config", "--tag", "x", "--quick"])[0]
     assert got == ["--quickchk-interval", "--quickchk-timeout"]
     assert complete(lkcli, ["lkcli", "resource", "config", "--watch", ""])[0] == [

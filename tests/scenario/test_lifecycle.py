@@ -284,7 +284,9 @@ def test_environment_contract(node):
         for sh_own in ("PWD", "SHLVL", "_", "OLDPWD"):
             env.pop(sh_own, None)
         assert set(env) == {"LKROOT", "LK_TAG", "LK_ID", "LK_APP_INFO", "LK_ACTION", "LK_NODE",
-                            "PATH", "LANG"}, env
+                            "PATH", "LANG", "LK_HELPERS"}, env
+        # Issue 13: the directory of the resource's helper files (none here).
+        assert env["LK_HELPERS"] == f"{root}/subsys/gen/resources/app/helpers/envt"
         assert env["LKROOT"] == root
         assert env["LK_TAG"] == "envt"
         assert env["LK_ID"] == "env-id"

@@ -76,6 +76,8 @@ struct engine_case {
         uint32_t ago[8];         /* local recoveries that started this many s before NOW */
         bool holding;            /* the view: resumed after a freeze, peers not heard */
         bool stop_failed;        /* a remove failed before: may still run */
+        bool unable;             /* its type was not installed here */
+        bool not_configured;     /* its type said it is not configured */
     } with;
 };
 
@@ -93,7 +95,10 @@ struct engine_case {
 #define TIMEOUT(s)     .outcome = LK_OUTCOME_TIMEOUT, .timeout_usec = SEC * (s)
 #define EXEC_FAILED(e) .outcome = LK_OUTCOME_EXEC_FAILED, .exec_errno = (e)
 #define PLAN(...)      .plan = {__VA_ARGS__, NULL}
-#define WITH(...)      .with = {__VA_ARGS__}
+/* A result its type classified (issue 13): exit status n, verdict v, the agent's reason. */
+#define VERDICT(v, n)                                                                              \
+    .outcome = LK_OUTCOME_EXIT, .exit_status = (n), .verdict = LK_VERDICT_##v, .exit_reason = "why"
+#define WITH(...) .with = {__VA_ARGS__}
 /* A scheduled check of app1 ended at NOW. */
 #define CHECKED(act, ...)                                                                          \
     .ev = {.type = LK_EV_CHECK_FINISHED,                                                           \
@@ -818,6 +823,327 @@ static const struct engine_case cases[] = {
         {"settings-changed/monitor-off-while-restoring", RES(OSU, RESTORE, IN, Q, AUTORES_ISP),
          WITH(.monitor_off = true), EVENT(SETTINGS_CHANGED), 0, NOTHING},
 
+        /* Verdicts of the resource's type (issue 13): one row per verdict and context. */
+        {"verdict/restore-degraded", RES(OSU, RESTORE, IN, Q, AUTORES_ISP),
+         FINISHED(RESTORE, VERDICT(DEGRADED, 190)), 0,
+         PLAN("LOG app1 1530 WARNING restore reports the resource degraded: exit status 190: why; "
+              "still in service, no recovery",
+              "COMMIT app1 ISP pending=- target=in reason=restore action has succeeded",
+              "LOG app1 1201 INFO restore action has succeeded (1234 ms)")},
+        {"verdict/restore-not-running", RES(OSU, RESTORE, IN, Q, AUTORES_ISP),
+         FINISHED(RESTORE, VERDICT(NOT_RUNNING, 7)), 0,
+         PLAN("COMMIT app1 OSF pending=fail-remove target=in reason=restore action failed: not "
+              "running: exit status 7: why",
+              "LOG app1 1202 ERROR restore action failed: not running: exit status 7: why",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/restore-hard", RES(OSU, RESTORE, IN, Q, AUTORES_ISP),
+         FINISHED(RESTORE, VERDICT(HARD, 2)), 0,
+         PLAN("LOG app1 1534 ERROR restore failed hard (exit status 2: why); no local retry or "
+              "recovery",
+              "COMMIT app1 OSF pending=fail-remove target=in reason=restore action failed: hard "
+              "error: exit status 2: why",
+              "LOG app1 1202 ERROR restore action failed: hard error: exit status 2: why",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/restore-not-installed", RES(OSU, RESTORE, IN, Q, AUTORES_ISP),
+         FINISHED(RESTORE, VERDICT(NOT_INSTALLED, 5)), 0,
+         PLAN("LOG app1 1531 ERROR restore: not installed on this node (exit status 5: why); this "
+              "node is marked unable to run the resource",
+              "COMMIT app1 OSF pending=fail-remove target=in unable reason=restore action failed: "
+              "not installed on this node: exit status 5: why",
+              "LOG app1 1202 ERROR restore action failed: not installed on this node: exit status "
+              "5: why",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/restore-not-configured", RES(OSU, RESTORE, IN, Q, AUTORES_ISP),
+         FINISHED(RESTORE, VERDICT(NOT_CONFIGURED, 6)), 0,
+         PLAN("LOG app1 1532 ERROR restore: the resource is not configured correctly (exit status "
+              "6: why); no failover anywhere until resource reset",
+              "COMMIT app1 OSF pending=fail-remove target=in not-configured reason=restore action "
+              "failed: not configured: exit status 6: why",
+              "LOG app1 1202 ERROR restore action failed: not configured: exit status 6: why",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/restore-pending", RES(OSU, RESTORE, IN, Q, AUTORES_ISP),
+         FINISHED(RESTORE, VERDICT(PENDING, 1)), 0,
+         PLAN("COMMIT app1 OSF pending=fail-remove target=in reason=restore action failed: exit "
+              "status 1: why",
+              "LOG app1 1202 ERROR restore action failed: exit status 1: why",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/remove-degraded", RES(ISP, REMOVE, OUT, Q, AUTORES_ISP),
+         FINISHED(REMOVE, VERDICT(DEGRADED, 190)), 0,
+         PLAN("COMMIT app1 OSU pending=- target=out reason=remove action has succeeded",
+              "LOG app1 1204 INFO remove action has succeeded (1234 ms)")},
+        {"verdict/remove-not-running", RES(ISP, REMOVE, OUT, Q, AUTORES_ISP),
+         FINISHED(REMOVE, VERDICT(NOT_RUNNING, 7)), 0,
+         PLAN("COMMIT app1 OSU pending=- target=out reason=remove action has succeeded",
+              "LOG app1 1204 INFO remove action has succeeded (1234 ms)")},
+        {"verdict/remove-hard", RES(ISP, REMOVE, OUT, Q, AUTORES_ISP),
+         FINISHED(REMOVE, VERDICT(HARD, 2)), 0,
+         PLAN("LOG app1 1534 ERROR remove failed hard (exit status 2: why); no local retry or "
+              "recovery",
+              "COMMIT app1 OSF pending=- target=out stop-failed reason=remove failed: may still be "
+              "running (hard error: exit status 2: why)",
+              "LOG app1 1205 ERROR remove action failed: hard error: exit status 2: why")},
+        {"verdict/remove-not-installed", RES(ISP, REMOVE, OUT, Q, AUTORES_ISP),
+         FINISHED(REMOVE, VERDICT(NOT_INSTALLED, 5)), 0,
+         PLAN("LOG app1 1531 ERROR remove: not installed on this node (exit status 5: why); this "
+              "node is marked unable to run the resource",
+              "COMMIT app1 OSU pending=- target=out unable reason=remove action has succeeded",
+              "LOG app1 1204 INFO remove action has succeeded (1234 ms)")},
+        {"verdict/remove-not-configured", RES(ISP, REMOVE, OUT, Q, AUTORES_ISP),
+         FINISHED(REMOVE, VERDICT(NOT_CONFIGURED, 6)), 0,
+         PLAN("LOG app1 1532 ERROR remove: the resource is not configured correctly (exit status "
+              "6: why); no failover anywhere until resource reset",
+              "COMMIT app1 OSF pending=- target=out stop-failed not-configured reason=remove "
+              "failed: may still be running (not configured: exit status 6: why)",
+              "LOG app1 1205 ERROR remove action failed: not configured: exit status 6: why")},
+        {"verdict/remove-pending", RES(ISP, REMOVE, OUT, Q, AUTORES_ISP),
+         FINISHED(REMOVE, VERDICT(PENDING, 1)), 0,
+         PLAN("COMMIT app1 OSF pending=- target=out stop-failed reason=remove failed: may still be "
+              "running (exit status 1: why)",
+              "LOG app1 1205 ERROR remove action failed: exit status 1: why")},
+        {"verdict/fail-remove-degraded", RES(OSF, FAIL_REMOVE, IN, Q, AUTORES_ISP),
+         FINISHED(REMOVE, VERDICT(DEGRADED, 190)), 0,
+         PLAN("COMMIT app1 OSF pending=- target=in reason=prior reason",
+              "LOG app1 1204 INFO remove action has succeeded (1234 ms)")},
+        {"verdict/fail-remove-not-running", RES(OSF, FAIL_REMOVE, IN, Q, AUTORES_ISP),
+         FINISHED(REMOVE, VERDICT(NOT_RUNNING, 7)), 0,
+         PLAN("COMMIT app1 OSF pending=- target=in reason=prior reason",
+              "LOG app1 1204 INFO remove action has succeeded (1234 ms)")},
+        {"verdict/fail-remove-hard", RES(OSF, FAIL_REMOVE, IN, Q, AUTORES_ISP),
+         FINISHED(REMOVE, VERDICT(HARD, 2)), 0,
+         PLAN("LOG app1 1534 ERROR remove failed hard (exit status 2: why); no local retry or "
+              "recovery",
+              "COMMIT app1 OSF pending=- target=in stop-failed reason=remove failed: may still be "
+              "running (hard error: exit status 2: why); after: prior reason",
+              "LOG app1 1205 ERROR remove action failed: hard error: exit status 2: why")},
+        {"verdict/fail-remove-not-installed", RES(OSF, FAIL_REMOVE, IN, Q, AUTORES_ISP),
+         FINISHED(REMOVE, VERDICT(NOT_INSTALLED, 5)), 0,
+         PLAN("LOG app1 1531 ERROR remove: not installed on this node (exit status 5: why); this "
+              "node is marked unable to run the resource",
+              "COMMIT app1 OSF pending=- target=in unable reason=prior reason",
+              "LOG app1 1204 INFO remove action has succeeded (1234 ms)")},
+        {"verdict/fail-remove-not-configured", RES(OSF, FAIL_REMOVE, IN, Q, AUTORES_ISP),
+         FINISHED(REMOVE, VERDICT(NOT_CONFIGURED, 6)), 0,
+         PLAN("LOG app1 1532 ERROR remove: the resource is not configured correctly (exit status "
+              "6: why); no failover anywhere until resource reset",
+              "COMMIT app1 OSF pending=- target=in stop-failed not-configured reason=remove "
+              "failed: may still be running (not configured: exit status 6: why); after: prior "
+              "reason",
+              "LOG app1 1205 ERROR remove action failed: not configured: exit status 6: why")},
+        {"verdict/fail-remove-pending", RES(OSF, FAIL_REMOVE, IN, Q, AUTORES_ISP),
+         FINISHED(REMOVE, VERDICT(PENDING, 1)), 0,
+         PLAN("COMMIT app1 OSF pending=- target=in stop-failed reason=remove failed: may still be "
+              "running (exit status 1: why); after: prior reason",
+              "LOG app1 1205 ERROR remove action failed: exit status 1: why")},
+        {"verdict/check-degraded", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.failures = 1, .check_failures = 3), CHECKED(QUICKCHK, VERDICT(DEGRADED, 190)), 0,
+         PLAN("LOG app1 1530 WARNING quickchk reports the resource degraded: exit status 190: why; "
+              "still in service, no recovery",
+              "COMMIT app1 ISP pending=- target=in reason=prior reason")},
+        {"verdict/check-not-running", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.failures = 1, .check_failures = 3), CHECKED(QUICKCHK, VERDICT(NOT_RUNNING, 7)), 0,
+         PLAN("LOG app1 1500 WARNING quickchk failed: not running: exit status 7: why (2 of 3 in a "
+              "row)",
+              "COMMIT app1 ISP pending=- target=in failures=2 recoveries=0 reason=prior reason")},
+        {"verdict/check-hard", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.failures = 1, .check_failures = 3), CHECKED(QUICKCHK, VERDICT(HARD, 2)), 0,
+         PLAN("LOG app1 1534 ERROR quickchk failed hard (exit status 2: why); no local retry or "
+              "recovery",
+              "COMMIT app1 OSF pending=fail-remove target=in failures=1 recoveries=0 "
+              "reason=quickchk failed: hard error: exit status 2: why; no backup node to fail over "
+              "to",
+              "LOG app1 1505 ERROR resource failed (quickchk failed: hard error: exit status 2: "
+              "why); no backup node to fail over to: OSF",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/check-not-installed", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.failures = 1, .check_failures = 3), CHECKED(QUICKCHK, VERDICT(NOT_INSTALLED, 5)), 0,
+         PLAN("LOG app1 1531 ERROR quickchk: not installed on this node (exit status 5: why); this "
+              "node is marked unable to run the resource",
+              "COMMIT app1 OSF pending=fail-remove target=in failures=1 recoveries=0 unable "
+              "reason=quickchk failed: not installed on this node: exit status 5: why; no backup "
+              "node to fail over to",
+              "LOG app1 1505 ERROR resource failed (quickchk failed: not installed on this node: "
+              "exit status 5: why); no backup node to fail over to: OSF",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/check-not-configured", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.failures = 1, .check_failures = 3), CHECKED(QUICKCHK, VERDICT(NOT_CONFIGURED, 6)), 0,
+         PLAN("LOG app1 1532 ERROR quickchk: the resource is not configured correctly (exit status "
+              "6: why); no failover anywhere until resource reset",
+              "COMMIT app1 OSF pending=fail-remove target=in failures=1 recoveries=0 "
+              "not-configured reason=quickchk failed: not configured: exit status 6: why; no "
+              "failover: not configured",
+              "LOG app1 1505 ERROR resource failed (quickchk failed: not configured: exit status "
+              "6: why); no backup node to fail over to: OSF",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/check-pending", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.failures = 1, .check_failures = 3), CHECKED(QUICKCHK, VERDICT(PENDING, 1)), 0,
+         NOTHING},
+        {"verdict/probe-degraded", RES(ISP, PROBE, IN, Q, AUTORES_ISP),
+         FINISHED(QUICKCHK, VERDICT(DEGRADED, 190)), 0,
+         PLAN("LOG app1 1530 WARNING quickchk reports the resource degraded: exit status 190: why; "
+              "still in service, no recovery",
+              "COMMIT app1 ISP pending=- target=in reason=in service: quickchk at start-up "
+              "succeeded; restore not needed",
+              "LOG app1 1210 INFO quickchk at start-up succeeded: the application runs, restore "
+              "not needed")},
+        {"verdict/probe-not-running", RES(ISP, PROBE, IN, Q, AUTORES_ISP),
+         FINISHED(QUICKCHK, VERDICT(NOT_RUNNING, 7)), 0,
+         PLAN("LOG app1 1533 INFO quickchk at start-up: the application is cleanly stopped",
+              "COMMIT app1 OSU pending=- target=in reason=quickchk at start-up found it stopped; "
+              "restoring",
+              "COMMIT app1 OSU pending=restore target=in reason=restore in progress",
+              "LOG app1 1200 INFO restore started", "RUN app1 restore")},
+        {"verdict/probe-hard", RES(ISP, PROBE, IN, Q, AUTORES_ISP),
+         FINISHED(QUICKCHK, VERDICT(HARD, 2)), 0,
+         PLAN("LOG app1 1534 ERROR quickchk failed hard (exit status 2: why); no local retry or "
+              "recovery",
+              "LOG app1 1211 WARNING quickchk at start-up failed: hard error: exit status 2: why",
+              "COMMIT app1 OSF pending=fail-remove target=in reason=quickchk at start-up failed: "
+              "hard error: exit status 2: why; no backup node to fail over to",
+              "LOG app1 1505 ERROR resource failed (quickchk at start-up failed: hard error: exit "
+              "status 2: why); no backup node to fail over to: OSF",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/probe-not-installed", RES(ISP, PROBE, IN, Q, AUTORES_ISP),
+         FINISHED(QUICKCHK, VERDICT(NOT_INSTALLED, 5)), 0,
+         PLAN("LOG app1 1531 ERROR quickchk: not installed on this node (exit status 5: why); this "
+              "node is marked unable to run the resource",
+              "LOG app1 1211 WARNING quickchk at start-up failed: not installed on this node: exit "
+              "status 5: why",
+              "COMMIT app1 OSF pending=fail-remove target=in unable reason=quickchk at start-up "
+              "failed: not installed on this node: exit status 5: why; no backup node to fail over "
+              "to",
+              "LOG app1 1505 ERROR resource failed (quickchk at start-up failed: not installed on "
+              "this node: exit status 5: why); no backup node to fail over to: OSF",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/probe-not-configured", RES(ISP, PROBE, IN, Q, AUTORES_ISP),
+         FINISHED(QUICKCHK, VERDICT(NOT_CONFIGURED, 6)), 0,
+         PLAN("LOG app1 1532 ERROR quickchk: the resource is not configured correctly (exit status "
+              "6: why); no failover anywhere until resource reset",
+              "LOG app1 1211 WARNING quickchk at start-up failed: not configured: exit status 6: "
+              "why",
+              "COMMIT app1 OSF pending=fail-remove target=in not-configured reason=quickchk at "
+              "start-up failed: not configured: exit status 6: why; no failover: not configured",
+              "LOG app1 1505 ERROR resource failed (quickchk at start-up failed: not configured: "
+              "exit status 6: why); no backup node to fail over to: OSF",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/probe-pending", RES(ISP, PROBE, IN, Q, AUTORES_ISP),
+         FINISHED(QUICKCHK, VERDICT(PENDING, 1)), 0,
+         PLAN("LOG app1 1211 WARNING quickchk at start-up failed: exit status 1: why",
+              "COMMIT app1 OSF pending=cleanup target=in reason=quickchk at start-up failed: exit "
+              "status 1: why; removing before restore",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/probe-not-running-INIT_OSU", RES(ISP, PROBE, IN, Q, INIT_OSU),
+         FINISHED(QUICKCHK, VERDICT(NOT_RUNNING, 7)), 0,
+         PLAN("LOG app1 1533 INFO quickchk at start-up: the application is cleanly stopped",
+              "COMMIT app1 OSU pending=- target=out reason=out of service: quickchk at start-up "
+              "found it stopped")},
+        {"verdict/probe-not-running-INIT_ISP-deepchk", RES(OSU, PROBE, IN, D, INIT_ISP),
+         FINISHED(DEEPCHK, VERDICT(NOT_RUNNING, 7)), 0,
+         PLAN("LOG app1 1533 INFO deepchk at start-up: the application is cleanly stopped",
+              "COMMIT app1 OSU pending=- target=in reason=deepchk at start-up found it stopped; "
+              "restoring",
+              "COMMIT app1 OSU pending=restore target=in reason=restore in progress",
+              "LOG app1 1200 INFO restore started", "RUN app1 restore")},
+        {"verdict/recover-degraded", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 1, .reason = QCAUSE "; recover in progress"),
+         FINISHED(RECOVER, VERDICT(DEGRADED, 190)), 0,
+         PLAN("LOG app1 1530 WARNING recover reports the resource degraded: exit status 190: why; "
+              "still in service, no recovery",
+              "COMMIT app1 ISP pending=- target=in failures=0 recoveries=1 reason=recovered in "
+              "place by recover; restore not run",
+              "LOG app1 1502 INFO recovered in place by recover (1234 ms); restore not run")},
+        {"verdict/recover-not-running", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 1, .reason = QCAUSE "; recover in progress"),
+         FINISHED(RECOVER, VERDICT(NOT_RUNNING, 7)), 0,
+         PLAN("LOG app1 1503 ERROR recover failed: not running: exit status 7: why",
+              "COMMIT app1 OSF pending=fail-remove target=in failures=0 recoveries=1 "
+              "reason=quickchk failed: exit status 1; recover failed: not running: exit status 7: "
+              "why; no backup node to fail over to",
+              "LOG app1 1505 ERROR resource failed (quickchk failed: exit status 1; recover "
+              "failed: not running: exit status 7: why); no backup node to fail over to: OSF",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/recover-hard", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 1, .reason = QCAUSE "; recover in progress"),
+         FINISHED(RECOVER, VERDICT(HARD, 2)), 0,
+         PLAN("LOG app1 1534 ERROR recover failed hard (exit status 2: why); no local retry or "
+              "recovery",
+              "LOG app1 1503 ERROR recover failed: hard error: exit status 2: why",
+              "COMMIT app1 OSF pending=fail-remove target=in failures=0 recoveries=1 "
+              "reason=quickchk failed: exit status 1; recover failed: hard error: exit status 2: "
+              "why; no backup node to fail over to",
+              "LOG app1 1505 ERROR resource failed (quickchk failed: exit status 1; recover "
+              "failed: hard error: exit status 2: why); no backup node to fail over to: OSF",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/recover-not-installed", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 1, .reason = QCAUSE "; recover in progress"),
+         FINISHED(RECOVER, VERDICT(NOT_INSTALLED, 5)), 0,
+         PLAN("LOG app1 1531 ERROR recover: not installed on this node (exit status 5: why); this "
+              "node is marked unable to run the resource",
+              "LOG app1 1503 ERROR recover failed: not installed on this node: exit status 5: why",
+              "COMMIT app1 OSF pending=fail-remove target=in failures=0 recoveries=1 unable "
+              "reason=quickchk failed: exit status 1; recover failed: not installed on this node: "
+              "exit status 5: why; no backup node to fail over to",
+              "LOG app1 1505 ERROR resource failed (quickchk failed: exit status 1; recover "
+              "failed: not installed on this node: exit status 5: why); no backup node to fail "
+              "over to: OSF",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/recover-not-configured", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 1, .reason = QCAUSE "; recover in progress"),
+         FINISHED(RECOVER, VERDICT(NOT_CONFIGURED, 6)), 0,
+         PLAN("LOG app1 1532 ERROR recover: the resource is not configured correctly (exit status "
+              "6: why); no failover anywhere until resource reset",
+              "LOG app1 1503 ERROR recover failed: not configured: exit status 6: why",
+              "COMMIT app1 OSF pending=fail-remove target=in failures=0 recoveries=1 "
+              "not-configured reason=quickchk failed: exit status 1; recover failed: not "
+              "configured: exit status 6: why; no failover: not configured",
+              "LOG app1 1505 ERROR resource failed (quickchk failed: exit status 1; recover "
+              "failed: not configured: exit status 6: why); no backup node to fail over to: OSF",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/recover-pending", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         WITH(.recoveries = 1, .reason = QCAUSE "; recover in progress"),
+         FINISHED(RECOVER, VERDICT(PENDING, 1)), 0,
+         PLAN("LOG app1 1503 ERROR recover failed: exit status 1: why",
+              "COMMIT app1 OSF pending=fail-remove target=in failures=0 recoveries=1 "
+              "reason=quickchk failed: exit status 1; recover failed: exit status 1: why; no "
+              "backup node to fail over to",
+              "LOG app1 1505 ERROR resource failed (quickchk failed: exit status 1; recover "
+              "failed: exit status 1: why); no backup node to fail over to: OSF",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/cleanup-not-installed", RES(OSF, CLEANUP, IN, Q, AUTORES_ISP),
+         FINISHED(REMOVE, VERDICT(NOT_INSTALLED, 5)), 0,
+         PLAN("LOG app1 1531 ERROR remove: not installed on this node (exit status 5: why); this "
+              "node is marked unable to run the resource",
+              "LOG app1 1204 INFO remove action has succeeded (1234 ms)",
+              "COMMIT app1 OSF pending=- target=in unable reason=remove before restore: not "
+              "installed on this node: exit status 5: why")},
+        {"verdict/check-exit-0-classified-hard", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         CHECKED(QUICKCHK, OK, .verdict = LK_VERDICT_HARD), 0,
+         PLAN("LOG app1 1534 ERROR quickchk failed hard (exit status 0); no local retry or "
+              "recovery",
+              "COMMIT app1 OSF pending=fail-remove target=in reason=quickchk failed: hard error: "
+              "exit status 0; no backup node to fail over to",
+              "LOG app1 1505 ERROR resource failed (quickchk failed: hard error: exit status 0); "
+              "no backup node to fail over to: OSF",
+              "LOG app1 1203 INFO remove started", "RUN app1 remove")},
+        {"verdict/check-timeout-unclassified", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
+         WITH(.check_failures = 3), CHECKED(QUICKCHK, TIMEOUT(5)), 0,
+         PLAN("LOG app1 1517 WARNING *WARNING* (No. 1517) System Failure Detected! quick check "
+              "process (PID=4321) did not return in 5 seconds for resource app1. Aborting check "
+              "process.")},
+        {"reset/unable", RES(OSF, NONE, IN, Q, AUTORES_ISP), WITH(.unable = true), EVENT(RESET), 0,
+         PLAN("COMMIT app1 OSF pending=- target=in -recoveries reason=prior reason",
+              "LOG app1 1509 INFO check-failure and local-recovery counters cleared",
+              "LOG app1 1535 WARNING an operator cleared 'not installed on this node: unable' "
+              "(resource reset)")},
+        {"reset/not-configured", RES(OSF, NONE, IN, Q, AUTORES_ISP), WITH(.not_configured = true),
+         EVENT(RESET), 0,
+         PLAN("COMMIT app1 OSF pending=- target=in -recoveries reason=prior reason",
+              "LOG app1 1509 INFO check-failure and local-recovery counters cleared",
+              "LOG app1 1535 WARNING an operator cleared 'not configured: no failover' (resource "
+              "reset)")},
+        {"verdict/restore-ok-keeps-unable", RES(OSF, RESTORE, IN, Q, AUTORES_ISP),
+         WITH(.unable = true), FINISHED(RESTORE, OK), 0,
+         PLAN("COMMIT app1 ISP pending=- target=in unable reason=restore action has succeeded",
+              "LOG app1 1201 INFO restore action has succeeded (1234 ms)")},
         /* RESET: counters and the recovery window cleared, nothing else changes, except
          * "may still be running", which the operator vouches is no longer true */
         {"reset/stop-failed", RES(OSF, NONE, IN, Q, AUTORES_ISP),
@@ -871,6 +1197,8 @@ static void apply_with(struct lk_resource *res, const struct engine_case *c)
     res->check_failures_in_row = c->with.failures;
     res->local_recoveries = c->with.recoveries;
     res->stop_failed = c->with.stop_failed;
+    res->unable = c->with.unable;
+    res->not_configured = c->with.not_configured;
     if (c->with.reason) {
         snprintf(res->reason, sizeof(res->reason), "%s", c->with.reason);
     }
@@ -1091,6 +1419,104 @@ static void lk_engine_decide__operator_restore_then_lkstop_then_start(void **sta
     feed(&res, LK_EV_STARTUP, true, &plan);
     assert_int_equal(res.state, LK_STATE_ISP);
     assert_int_equal(res.pending, LK_PENDING_NONE);
+}
+
+/* One decision about res alone, its commits applied; returns the run it started. */
+static enum lk_action decide_alone(struct lk_resource *res, const struct lk_event *ev,
+                                   struct lk_plan *plan)
+{
+    struct lk_resource *const list[] = {res};
+    struct lk_view view = {.resources = list, .count = 1, .node = "node1"};
+    assert_int_equal(lk_engine_decide(&view, ev, plan), 0);
+    apply_commits(res, plan);
+    return planned_run(plan);
+}
+
+static struct lk_event finished(const char *tag, enum lk_action action, int status,
+                                enum lk_verdict verdict)
+{
+    struct lk_event ev = {.type = LK_EV_RUN_FINISHED, .tag = tag, .action = action};
+    ev.result.outcome = status ? LK_OUTCOME_EXIT : LK_OUTCOME_SUCCESS;
+    ev.result.exit_status = status;
+    ev.result.verdict = verdict;
+    return ev;
+}
+
+/* An OCF agent cleanly stopped at start-up (7 on the probe): restored, no clean-up remove. */
+static void lk_engine_decide__probe_finds_it_stopped_then_restores(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct lk_resource res;
+    make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, Q, LK_INIT_AUTORES_ISP);
+    struct lk_event start = {.type = LK_EV_STARTUP, .tag = "app1"};
+    assert_int_equal(decide_alone(&res, &start, &plan), LK_ACTION_QUICKCHK);
+    struct lk_event probe = finished("app1", LK_ACTION_QUICKCHK, 7, LK_VERDICT_NOT_RUNNING);
+    /* The next run is the restore: no remove before it. */
+    assert_int_equal(decide_alone(&res, &probe, &plan), LK_ACTION_RESTORE);
+    assert_int_equal(res.pending, LK_PENDING_RESTORE);
+    struct lk_event restored = finished("app1", LK_ACTION_RESTORE, 0, LK_VERDICT_OK);
+    assert_int_equal(decide_alone(&res, &restored, &plan), LK_ACTION_NONE);
+    assert_int_equal(res.state, LK_STATE_ISP);
+}
+
+/* Not installed, found by a check: failed over at once (not counted, no recover), the
+ * remove that follows says not installed too and counts as done, the node stays unable
+ * (stored) until an operator's reset. */
+static void lk_engine_decide__not_installed_until_reset(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct lk_resource res;
+    make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, Q | R, LK_INIT_AUTORES_ISP);
+    res.settings.check_failures = 3;
+    struct lk_event check = {.type = LK_EV_CHECK_FINISHED,
+                             .tag = "app1",
+                             .action = LK_ACTION_QUICKCHK,
+                             .now_usec = NOW};
+    check.result.outcome = LK_OUTCOME_EXIT;
+    check.result.exit_status = 5;
+    check.result.verdict = LK_VERDICT_NOT_INSTALLED;
+    assert_int_equal(decide_alone(&res, &check, &plan), LK_ACTION_REMOVE);
+    assert_true(res.unable);
+    assert_int_equal(res.check_failures_in_row, 0);
+    assert_int_equal(res.local_recoveries, 0);
+    struct lk_event removed = finished("app1", LK_ACTION_REMOVE, 5, LK_VERDICT_NOT_INSTALLED);
+    assert_int_equal(decide_alone(&res, &removed, &plan), LK_ACTION_NONE);
+    assert_int_equal(res.state, LK_STATE_OSF);
+    assert_int_equal(res.pending, LK_PENDING_NONE);
+    assert_false(res.stop_failed);
+    assert_true(res.unable);
+    assert_non_null(strstr(res.reason, "not installed on this node"));
+    struct lk_event reset = {.type = LK_EV_RESET, .tag = "app1"};
+    assert_int_equal(decide_alone(&res, &reset, &plan), LK_ACTION_NONE);
+    assert_false(res.unable);
+    assert_int_equal(res.state, LK_STATE_OSF);
+}
+
+/* Pending checks (systemd reloading) count for nothing: three in a row leave the failure
+ * count where it was. */
+static void lk_engine_decide__pending_checks_are_not_counted(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct lk_resource res;
+    make_resource(&res, "app1", LK_STATE_ISP, LK_PENDING_NONE, true, Q | R, LK_INIT_AUTORES_ISP);
+    res.settings.check_failures = 2;
+    res.check_failures_in_row = 1;
+    struct lk_event check = {.type = LK_EV_CHECK_FINISHED,
+                             .tag = "app1",
+                             .action = LK_ACTION_QUICKCHK,
+                             .now_usec = NOW};
+    check.result.outcome = LK_OUTCOME_EXIT;
+    check.result.exit_status = 1;
+    check.result.verdict = LK_VERDICT_PENDING;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(decide_alone(&res, &check, &plan), LK_ACTION_NONE);
+        assert_int_equal(plan.count, 0);
+    }
+    assert_int_equal(res.check_failures_in_row, 1);
+    assert_int_equal(res.state, LK_STATE_ISP);
 }
 
 static void lk_engine_decide__operator_remove_survives_restart(void **state)
@@ -2339,6 +2765,9 @@ int main(void)
             cmocka_unit_test(lk_engine_decide__table),
             cmocka_unit_test(lk_engine_decide__operator_restore_then_lkstop_then_start),
             cmocka_unit_test(lk_engine_decide__operator_remove_survives_restart),
+            cmocka_unit_test(lk_engine_decide__probe_finds_it_stopped_then_restores),
+            cmocka_unit_test(lk_engine_decide__not_installed_until_reset),
+            cmocka_unit_test(lk_engine_decide__pending_checks_are_not_counted),
             cmocka_unit_test(lk_engine_decide__crash_while_in_service_probe_finds_it_running),
             cmocka_unit_test(lk_engine_decide__failed_restore_needs_operator),
             cmocka_unit_test(lk_engine_decide__check_failures_must_be_in_a_row),

@@ -46,6 +46,8 @@
 #define UNCONF   (1u << 5)
 #define LOST     (1u << 6) /* dead: its last states had some of the hierarchy in service/busy */
 #define GUARDED  (1u << 7) /* its guard fences it and says so when its lkd dies (issue 10) */
+#define UNABLE   (1u << 8) /* it reported a resource of the hierarchy not installed there */
+#define NOTCONF  (1u << 9) /* it reported a resource of the hierarchy not configured */
 
 /* Cluster flags. */
 #define UNSETTLED (1u << 0)
@@ -171,6 +173,14 @@ static void build_here(struct built *b, const char *here)
         *eq = '\0';
         snprintf(b->names[n], sizeof(b->names[n]), "%s", w);
         size_t vlen = strlen(eq + 1);
+        if (vlen > 0 && eq[vlen] == '?') {
+            t->unable = true; /* "db=OSF?": not installed here (issue 13) */
+            eq[vlen--] = '\0';
+        }
+        if (vlen > 0 && eq[vlen] == '#') {
+            t->not_configured = true; /* "db=OSF#": not configured (issue 13) */
+            eq[vlen--] = '\0';
+        }
         if (vlen > 0 && eq[vlen] == '!') {
             t->stop_failed = true; /* "db=OSF!": a remove of it failed here */
             eq[vlen] = '\0';
@@ -209,6 +219,8 @@ static void build_peer(struct built *b, size_t i, const struct tpeer *tp, const 
     p->has_alive_set = !(tp->flags & NOSEES);
     p->held_when_lost = tp->flags & LOST;
     p->guarded = tp->flags & GUARDED;
+    p->unable = tp->flags & UNABLE;
+    p->not_configured = tp->flags & NOTCONF;
     p->dead_since_ms = tp->dead_since_ms;
     p->alive_since_ms = tp->alive_since_ms;
     if (p->has_states) {
@@ -384,6 +396,68 @@ static const struct pcase cases[] = {
         {"reconcile/busy-here-waits", .here = "app=OSU+busy", R(.owner = "a"), EV(LK_PEV_RECONCILE),
          NOTHING},
 
+        /* ---- verdicts of the types (issue 13): unable nodes, not configured */
+        {"unable/failed-here-skips-an-unable-peer", .here = "app=OSF?", R(.owner = "a", .gen = 2),
+         WITH(.acted = true),
+         PEERS({.name = "b", .prio = 2, .flags = UNABLE}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_RECONCILE),
+         PLAN("LOG app 1536 INFO node b is unable to run the hierarchy (a resource of it is not "
+              "installed there): skipped",
+              "LOG app 1620 WARNING hierarchy failing over from a to c: app failed on a",
+              "WRITE_REC gen=3 seq=0 owner=c active failed_over tried=a failovers=1 reason=app "
+              "failed on a")},
+        {"unable/failed-here-every-peer-unable", .here = "app=OSF?", R(.owner = "a", .gen = 2),
+         WITH(.acted = true),
+         PEERS({.name = "b", .prio = 2, .flags = UNABLE},
+               {.name = "c", .prio = 3, .flags = UNABLE}),
+         EV(LK_PEV_RECONCILE),
+         PLAN("LOG app 1536 INFO node b is unable to run the hierarchy (a resource of it is not "
+              "installed there): skipped",
+              "LOG app 1536 INFO node c is unable to run the hierarchy (a resource of it is not "
+              "installed there): skipped",
+              "LOG app 1624 ERROR no live node can take the hierarchy (app failed on a): left out "
+              "of service",
+              "WRITE_REC gen=2 seq=1 owner=a inactive tried=a failovers=0 reason=app failed on a; "
+              "no other node to try")},
+        {"unable/owned-here-not-acted-fails-over-instead-of-restoring", .here = "app=OSU?",
+         R(.owner = "a", .gen = 2), EV(LK_PEV_RECONCILE),
+         PLAN("LOG app 1620 WARNING hierarchy failing over from a to b: app failed on a: not "
+              "installed on this node",
+              "WRITE_REC gen=3 seq=0 owner=b active failed_over tried=a failovers=1 reason=app "
+              "failed on a: not installed on this node")},
+        {"unable/takeover-skips-an-unable-node", .here = "app=OSU?", R(.owner = "b", .gen = 2),
+         PEERS(B_DEAD, C_SEES_A), FENCES({.node = "b", .ok = true}), EV(LK_PEV_RECONCILE), NOTHING},
+        {"unable/takeover-when-the-better-node-is-unable", R(.owner = "b", .gen = 2),
+         WITH(.prio = 4), PEERS(B_DEAD, {.name = "c", .prio = 3, .sees = "a", .flags = UNABLE}),
+         FENCES({.node = "b", .ok = true}), EV(LK_PEV_RECONCILE), PLAN(TAKEOVER(3))},
+        {"unable/takeover-by-the-better-node", R(.owner = "b", .gen = 2), WITH(.prio = 4),
+         PEERS(B_DEAD, C_SEES_A), FENCES({.node = "b", .ok = true}), EV(LK_PEV_RECONCILE), NOTHING},
+        {"unable/restore-on-an-unable-peer-refused",
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "b", .target_priority = 2),
+         PEERS({.name = "b", .prio = 2, .flags = UNABLE}, {.name = "c", .prio = 3}),
+         PLAN("VERDICT REFUSED node 'b' is unable to run the hierarchy of 'app': a resource of it "
+              "is not installed there; install it, then 'lkcli resource reset' on 'b'")},
+        {"unable/restore-here-unable-refused", .here = "app=OSU?",
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED node 'a' is unable to run the hierarchy of 'app': a resource of it "
+              "is not installed there; install it, then 'lkcli resource reset' on 'a'")},
+        {"not-configured/failed-here-no-failover", .here = "app=OSF#", R(.owner = "a", .gen = 2),
+         WITH(.acted = true), EV(LK_PEV_RECONCILE),
+         PLAN("LOG app 1624 ERROR no live node can take the hierarchy (app failed on a): left out "
+              "of service",
+              "WRITE_REC gen=2 seq=1 owner=a inactive tried=a failovers=0 reason=app failed on a; "
+              "no other node to try")},
+        {"not-configured/reported-by-a-peer-no-takeover", R(.owner = "b", .gen = 2),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD | NOTCONF}, C_SEES_A),
+         FENCES({.node = "b", .ok = true}), EV(LK_PEV_RECONCILE), NOTHING},
+        {"not-configured/owned-here-not-restored", .here = "app=OSU", R(.owner = "a", .gen = 2),
+         PEERS({.name = "b", .prio = 2, .flags = NOTCONF}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_RECONCILE), NOTHING},
+        {"not-configured/restore-refused", .here = "app=OSF#",
+         EV(LK_PEV_RESTORE_REQUESTED, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED a resource of the hierarchy of 'app' is not configured correctly: "
+              "it is restored on no node; fix its definition, then 'lkcli resource reset' where it "
+              "failed")},
         /* ---- reconcile: someone else owns it */
         {"reconcile/newer-generation-elsewhere-removes", .here = "app=ISP db=ISP",
          R(.owner = "b", .gen = 3), WITH(.held = 2), EV(LK_PEV_RECONCILE),

@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "paramfile.h"
+#include "params.h"
 #include "replica.h"
 #include "scripts.h"
 #include "store.h"
@@ -653,6 +655,80 @@ static void d_child_twice(json_t *o)
     json_array_append_new(json_object_get(o, "children"), json_string("db1"));
 }
 
+/* Issue 13: types, parameters and helper files are checked as a create checks them. */
+static void d_gen_type(json_t *o)
+{
+    json_object_set_new(res_of(o), "type", json_string("Dummy"));
+}
+static void d_ocf_with_scripts(json_t *o)
+{
+    json_object_set_new(res_of(o), "app", json_string("ocf"));
+    json_object_set_new(res_of(o), "type", json_string("heartbeat:Dummy"));
+}
+static void d_long_type(json_t *o)
+{
+    char type[300];
+    memset(type, 't', sizeof(type) - 1);
+    type[sizeof(type) - 1] = '\0';
+    json_object_del(o, "scripts");
+    json_object_set_new(o, "scripts", json_object());
+    json_object_set_new(res_of(o), "app", json_string("systemd"));
+    json_object_set_new(res_of(o), "type", json_string(type));
+}
+static void d_params_array(json_t *o)
+{
+    json_object_set_new(o, "params", json_array());
+}
+static void d_param_bad_name(json_t *o)
+{
+    json_object_set_new(o, "params", json_pack("{s:{s:s}}", "a-b", "value", "1"));
+}
+static void d_param_number(json_t *o)
+{
+    json_object_set_new(o, "params", json_pack("{s:{s:i}}", "a", "value", 1));
+}
+static void d_param_secret_text(json_t *o)
+{
+    json_object_set_new(o, "params", json_pack("{s:{s:s, s:s}}", "a", "value", "1", "secret", "y"));
+}
+static void d_param_too_long(json_t *o)
+{
+    char *v = calloc(1, LK_PARAM_VALUE_MAX + 2);
+    memset(v, 'v', LK_PARAM_VALUE_MAX + 1);
+    json_object_set_new(o, "params", json_pack("{s:{s:s}}", "a", "value", v));
+    free(v);
+}
+static void d_helpers_array(json_t *o)
+{
+    json_object_set_new(o, "helpers", json_array());
+}
+static void d_helper_path(json_t *o)
+{
+    json_object_set_new(o, "helpers", json_pack("{s:s}", "../evil", "eA=="));
+}
+static void d_helper_hidden(json_t *o)
+{
+    json_object_set_new(o, "helpers", json_pack("{s:s}", ".x", "eA=="));
+}
+static void d_helper_base64(json_t *o)
+{
+    json_object_set_new(o, "helpers", json_pack("{s:s}", "lib.sh", "!!!"));
+}
+static void d_helper_empty(json_t *o)
+{
+    json_object_set_new(o, "helpers", json_pack("{s:s}", "lib.sh", ""));
+}
+static void d_helpers_33(json_t *o)
+{
+    json_t *h = json_object();
+    for (int i = 0; i < 33; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "h%d", i);
+        json_object_set_new(h, name, json_string("eA=="));
+    }
+    json_object_set_new(o, "helpers", h);
+}
+
 static void lk_replica_apply__malformed_objects_change_nothing(void **state)
 {
     struct fixture *f = *state;
@@ -710,6 +786,20 @@ static void lk_replica_apply__malformed_objects_change_nothing(void **state)
             {"child is itself", d_child_itself},
             {"child as a number", d_child_number},
             {"child named twice", d_child_twice},
+            {"gen with another type", d_gen_type},
+            {"ocf carrying scripts", d_ocf_with_scripts},
+            {"type over 255 bytes", d_long_type},
+            {"params as an array", d_params_array},
+            {"parameter with a bad name", d_param_bad_name},
+            {"parameter value a number", d_param_number},
+            {"secret mark as text", d_param_secret_text},
+            {"parameter over 4 KiB", d_param_too_long},
+            {"helpers as an array", d_helpers_array},
+            {"helper name with a path", d_helper_path},
+            {"hidden helper name", d_helper_hidden},
+            {"helper not base64", d_helper_base64},
+            {"empty helper", d_helper_empty},
+            {"33 helpers", d_helpers_33},
     };
     for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
         json_t *obj = json_deep_copy(good);
@@ -881,6 +971,86 @@ static void lk_replica_apply__newer_wins_older_and_equal_ignored(void **state)
 /* watch and kill-mode are part of the definition: a change is a new version that the
  * peer applies, and an object from a node that does not know them yet gives the
  * defaults. */
+/* Stamps a new version of tag on node (its files changed). */
+static void touch(struct lk_node *node, const char *tag)
+{
+    assert_int_equal(lk_store_begin(node->store), 0);
+    commit_or_fail(node, lk_define_touch(node, tag), "touch");
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char buf[4096];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Issue 13: parameters and helper files travel with the definition, the whole set. */
+static void lk_replica_apply__params_and_helpers_travel(void **state)
+{
+    struct fixture *f = *state;
+    struct lk_node *a = &f->n[0].node, *b = &f->n[1].node;
+    create(a, "app1");
+    struct lk_params p = {0};
+    assert_int_equal(lk_params_set(&p, "ip", "10.0.0.5", false, f->err, sizeof(f->err)), 0);
+    assert_int_equal(lk_params_set(&p, "pw", "s3cr3t", true, f->err, sizeof(f->err)), 0);
+    assert_int_equal(lk_params_write(a->root, "app1", &p, f->err, sizeof(f->err)), 0);
+    assert_int_equal(lk_helpers_install(a->root, "app1", "lib.sh", "f() { :; }\n", 11, f->err,
+                                        sizeof(f->err)),
+                     0);
+    assert_int_equal(
+            lk_helpers_install(a->root, "app1", "old.sh", "x=1\n", 4, f->err, sizeof(f->err)), 0);
+    extend(a, "app1", NODE_B, 2);
+    send_expect(f, a, b, "app1", LK_REPLICA_APPLIED);
+    struct lk_params got = {0};
+    assert_int_equal(lk_params_read(b->root, "app1", &got, f->err, sizeof(f->err)), 0);
+    assert_true(lk_params_equal(&p, &got));
+    lk_params_free(&got);
+    char path[LK_PATH_MAX + 64], dir[LK_PATH_MAX];
+    lk_helpers_dir(b->root, "app1", dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/lib.sh", dir);
+    assert_string_equal(read_text(path), "f() { :; }\n");
+    assert_same_object(a, b, "app1");
+
+    /* The next version no longer has old.sh nor ip: b follows. */
+    char old[LK_PATH_MAX + 64];
+    lk_helpers_dir(a->root, "app1", dir, sizeof(dir));
+    snprintf(old, sizeof(old), "%s/old.sh", dir);
+    assert_int_equal(unlink(old), 0);
+    assert_int_equal(lk_params_unset(&p, "ip"), 0);
+    assert_int_equal(lk_params_write(a->root, "app1", &p, f->err, sizeof(f->err)), 0);
+    touch(a, "app1");
+    send_expect(f, a, b, "app1", LK_REPLICA_APPLIED);
+    assert_int_equal(lk_params_read(b->root, "app1", &got, f->err, sizeof(f->err)), 0);
+    assert_true(lk_params_equal(&p, &got));
+    lk_params_free(&got);
+    json_t *names = lk_helpers_names(b->root, "app1");
+    assert_int_equal(json_array_size(names), 1);
+    assert_string_equal(json_string_value(json_array_get(names, 0)), "lib.sh");
+    json_decref(names);
+
+    /* An object from a peer from before parameters existed has none. */
+    json_t *obj = lk_replica_object(a, "app1");
+    json_object_del(obj, "params");
+    json_object_del(obj, "helpers");
+    struct lk_version v = version_of(a, "app1", NULL);
+    json_object_set_new(obj, "version", json_pack("[I, s]", (json_int_t) v.counter + 1, NODE_C));
+    enum lk_replica_outcome outcome = LK_REPLICA_IGNORED;
+    assert_int_equal(lk_replica_apply(b, NODE_A, obj, &outcome, f->err, sizeof(f->err)), 0);
+    json_decref(obj);
+    assert_int_equal(outcome, LK_REPLICA_APPLIED);
+    assert_int_equal(lk_params_read(b->root, "app1", &got, f->err, sizeof(f->err)), 0);
+    assert_int_equal(got.count, 0);
+    names = lk_helpers_names(b->root, "app1");
+    assert_int_equal(json_array_size(names), 0);
+    json_decref(names);
+    lk_params_free(&p);
+}
+
 static void lk_replica_apply__watch_and_kill_mode_travel(void **state)
 {
     struct fixture *f = *state;
@@ -1375,6 +1545,7 @@ int main(void)
             T(lk_replica_apply__creates_the_same_resource),
             T(lk_replica_apply__newer_wins_older_and_equal_ignored),
             T(lk_replica_apply__watch_and_kill_mode_travel),
+            T(lk_replica_apply__params_and_helpers_travel),
             T(lk_replica_apply__concurrent_writes_converge),
             T(lk_replica_apply__later_unseen_write_wins),
             T(lk_replica_apply__tombstone_beats_older_and_loses_to_newer),

@@ -245,6 +245,8 @@ static void assert_resource_equal(const struct lk_resource *a, const struct lk_r
     assert_int_equal(a->check_failures_in_row, b->check_failures_in_row);
     assert_int_equal(a->local_recoveries, b->local_recoveries);
     assert_int_equal(a->stop_failed, b->stop_failed);
+    assert_int_equal(a->unable, b->unable);
+    assert_int_equal(a->not_configured, b->not_configured);
 }
 
 static void free_list(struct lk_resource **list, size_t count)
@@ -382,7 +384,7 @@ static void lk_store_open__creates_and_migrates(void **state)
     assert_int_equal(access(f->path, F_OK), 0);
     f->store = lk_store_close(f->store);
     assert_int_equal(raw_int(f->path, "PRAGMA application_id"), 0x4f4b4450);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                       " AND name IN ('resources', 'states', 'events', 'runs')"),
                      4);
@@ -408,7 +410,7 @@ static void lk_store_open__empty_file_is_a_fresh_database(void **state)
     assert_int_equal(count, 0);
     free(list);
     f->store = lk_store_close(f->store);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
 }
 
 static void lk_store_open__reopen_keeps_data(void **state)
@@ -420,7 +422,7 @@ static void lk_store_open__reopen_keeps_data(void **state)
     insert(f, &res);
     reopen_store(f);
     reopen_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
     struct lk_resource *back = load_one(f);
     assert_resource_equal(back, &res);
     free(back);
@@ -630,6 +632,8 @@ static void lk_store_save_state__round_trip(void **state)
     res.check_failures_in_row = 41;
     res.local_recoveries = 43;
     res.stop_failed = true;
+    res.unable = true;
+    res.not_configured = true;
     assert_int_equal(lk_store_save_state(f->store, NODE, &res), 0);
     reopen_store(f);
     struct lk_resource *back = load_one(f);
@@ -640,6 +644,8 @@ static void lk_store_save_state__round_trip(void **state)
     res.pending = LK_PENDING_NONE;
     res.target_in_service = false;
     res.stop_failed = false;
+    res.unable = false;
+    res.not_configured = false;
     res.reason[0] = '\0';
     assert_int_equal(lk_store_save_state(f->store, NODE, &res), 0);
     back = load_one(f);
@@ -1004,7 +1010,20 @@ static void downgrade_to_4(struct fixture *f)
 {
     f->store = lk_store_close(f->store);
     raw_exec(f->path, "DROP INDEX events_severity; ALTER TABLE resources DROP COLUMN watch;"
-                      " ALTER TABLE resources DROP COLUMN kill_mode; PRAGMA user_version = 4");
+                      " ALTER TABLE resources DROP COLUMN kill_mode;"
+                      " ALTER TABLE resources DROP COLUMN quickchk_check;"
+                      " ALTER TABLE resources DROP COLUMN deepchk_check;"
+                      " ALTER TABLE states DROP COLUMN unable;"
+                      " ALTER TABLE states DROP COLUMN not_configured; PRAGMA user_version = 4");
+}
+
+/* Turns the fresh database at f->path back into the schema of version 7, as an lkd from
+ * before the types' verdicts wrote it. */
+static void downgrade_to_7(struct fixture *f)
+{
+    f->store = lk_store_close(f->store);
+    raw_exec(f->path, "ALTER TABLE states DROP COLUMN unable;"
+                      " ALTER TABLE states DROP COLUMN not_configured; PRAGMA user_version = 7");
 }
 
 /* Turns the fresh database at f->path back into the schema of version 3, as an lkd from
@@ -1052,7 +1071,7 @@ static void lk_store_open__migrates_version_2(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
     as_before_watch(&a);
     as_before_watch(&b);
     struct lk_extend *ext = NULL;
@@ -1117,7 +1136,7 @@ static void lk_store_open__migrates_version_3(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
     as_before_watch(&a);
     /* The state is kept; nothing is known to have failed to stop. */
     struct lk_resource *back = load_one(f);
@@ -1134,6 +1153,41 @@ static void lk_store_open__migrates_version_3(void **state)
     assert_int_equal(raw_int(f->path, "SELECT stop_failed FROM states WHERE tag = 'app1'"), 1);
 }
 
+/* Migration 8: unable and not_configured (the types' verdicts) */
+
+static void lk_store_open__migrates_version_7(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource a;
+    make_resource(&a, "app1", "app1-id");
+    insert(f, &a);
+    a.state = LK_STATE_OSF;
+    a.stop_failed = true;
+    snprintf(a.reason, sizeof(a.reason), "restore action failed: exit status 1");
+    assert_int_equal(lk_store_save_state(f->store, NODE, &a), 0);
+    downgrade_to_7(f);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
+
+    open_store(f);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
+    /* The state is kept; no node is known to be unable. */
+    struct lk_resource *back = load_one(f);
+    assert_resource_equal(back, &a);
+    assert_false(back->unable);
+    assert_false(back->not_configured);
+    free(back);
+
+    a.unable = true;
+    assert_int_equal(lk_store_save_state(f->store, NODE, &a), 0);
+    reopen_store(f);
+    back = load_one(f);
+    assert_true(back->unable);
+    assert_false(back->not_configured);
+    free(back);
+    assert_int_equal(raw_int(f->path, "SELECT unable FROM states WHERE tag = 'app1'"), 1);
+}
+
 /* Migration 5: watch and kill-mode */
 
 static void lk_store_open__migrates_version_4(void **state)
@@ -1147,7 +1201,7 @@ static void lk_store_open__migrates_version_4(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 6);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
     /* Everything is kept; the new settings have their defaults. */
     as_before_watch(&a);
     struct lk_resource *back = load_one(f);
@@ -1623,6 +1677,7 @@ int main(void)
             T(lk_store_open__migrates_empty_version_2),
             T(lk_store_open__migrates_version_3),
             T(lk_store_open__migrates_version_4),
+            T(lk_store_open__migrates_version_7),
             T(lk_store_set_extend__errors_first),
             T(lk_store_set_extend__unique_priority_and_order),
             T(lk_store_load_extends__invalid_rows),

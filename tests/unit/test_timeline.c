@@ -299,6 +299,20 @@ static void lk_timeline_root_cause__lk_err_message_before_output(void **state)
 
 /* lk_timeline_mentions */
 
+static void lk_timeline_is_failure__the_types_verdicts(void **state)
+{
+    (void) state;
+    /* Not installed, not configured and a hard error open an incident (why names them); a
+     * degraded resource, a clean stop at start-up and an operator's reset do not. */
+    assert_true(lk_timeline_is_failure(LK_MSG_NOT_INSTALLED));
+    assert_true(lk_timeline_is_failure(LK_MSG_NOT_CONFIGURED));
+    assert_true(lk_timeline_is_failure(LK_MSG_HARD_ERROR));
+    assert_false(lk_timeline_is_failure(LK_MSG_DEGRADED));
+    assert_false(lk_timeline_is_failure(LK_MSG_STOPPED_AT_PROBE));
+    assert_false(lk_timeline_is_failure(LK_MSG_UNABLE_CLEARED));
+    assert_false(lk_timeline_is_failure(LK_MSG_UNABLE_SKIPPED));
+}
+
 static void lk_timeline_mentions__whole_words_only(void **state)
 {
     (void) state;
@@ -314,6 +328,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(lk_timeline_check_event__rejects_bad_records),
+            cmocka_unit_test(lk_timeline_is_failure__the_types_verdicts),
             cmocka_unit_test(lk_timeline_clean_event__makes_script_output_acceptable),
             cmocka_unit_test(lk_timeline_sort__by_time_then_node_then_seq),
             cmocka_unit_test(lk_timeline_incident__none_without_a_failure),

@@ -52,6 +52,7 @@ void api_release(struct conn *c)
     if (c->test) {
         c->test->conn = NULL;
     }
+    api_agent_release(c);
     lk_incident_cancel(c->gather);
     status_job_detach(c->status);
     c->status = NULL;
@@ -231,6 +232,10 @@ static json_t *resources_json(struct lk_api *api, const char *only_tag, bool wit
         }
         if (obj) {
             json_object_set_new(obj, "nodes", api_resource_nodes_json(api, node->resources[i]));
+            /* What its type said here (issue 13): not installed, not configured. */
+            json_object_set_new(obj, "unable", json_boolean(node->resources[i]->unable));
+            json_object_set_new(obj, "not_configured",
+                                json_boolean(node->resources[i]->not_configured));
             json_object_set_new(obj, "usage",
                                 with_usage ? usage_json(node, node->resources[i]->tag)
                                            : json_null());
@@ -543,12 +548,14 @@ static bool parse_params_arg(struct conn *c, const json_t *args, struct lk_param
 struct create_job {
     struct lk_resource *res; /* heap; taken by lk_define_create */
     struct lk_define_files files;
+    json_t *settings; /* the settings the request gave (a reference), or NULL */
     bool in_service;
 };
 
 static void create_job_free(struct create_job *job)
 {
     free(job->res);
+    json_decref(job->settings);
     lk_define_files_free(&job->files);
     free(job);
 }
@@ -665,6 +672,7 @@ static struct create_job *create_build(struct conn *c, const json_t *args)
         return NULL;
     }
     job->res = res;
+    job->settings = json_incref(json_object_get(args, "settings"));
     snprintf(res->tag, sizeof(res->tag), "%s", tag);
     snprintf(res->id, sizeof(res->id), "%s", id);
     snprintf(res->info, sizeof(res->info), "%s", info ? info : "");
@@ -741,6 +749,19 @@ static void create_commit(struct conn *c, struct create_job *job)
     lk_api_on_change(c->api, tag);
 }
 
+static void create_admitted(struct conn *c, int status, const char *err, void *userdata)
+{
+    struct create_job *job = userdata;
+    if (c && status < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
+    }
+    if (!c || status < 0) {
+        create_job_free(job);
+        return;
+    }
+    create_commit(c, job);
+}
+
 static void h_create(struct conn *c, const json_t *args)
 {
     if (api_refuse_while_stopping(c)) {
@@ -751,8 +772,15 @@ static void h_create(struct conn *c, const json_t *args)
         return;
     }
     struct create_job *job = create_build(c, args);
-    if (job) {
+    if (!job) {
+        return;
+    }
+    /* The type's admission (OCF: meta-data, validate-all) before anything is written. */
+    int r = api_admit(c, job->res, &job->files.params, api_admit_given(args), create_admitted, job);
+    if (r == 1) {
         create_commit(c, job);
+    } else if (r < 0) {
+        create_job_free(job);
     }
 }
 
@@ -1190,60 +1218,158 @@ static bool config_params(struct conn *c, const json_t *args, const struct lk_re
     return true;
 }
 
-static void h_config(struct conn *c, const json_t *args)
+/* A config being made: the new settings, info and parameters, checked, not yet written.
+ * config_build fills it; config_commit hands it to the definitions writer. A type's admit
+ * step (restype.h: at every parameter change) goes between the two. */
+struct config_job {
+    char tag[LK_TAG_MAX + 1];
+    struct lk_settings next;
+    char info[LK_INFO_MAX + 1];
+    bool has_info;
+    char changed[1024];           /* the settings changed, for event 1102 */
+    json_t *settings;             /* the settings the request gave (a reference), or NULL */
+    struct lk_define_files files; /* files.has_params: the parameters change */
+};
+
+static void config_job_free(struct config_job *job)
 {
-    struct lk_node *node = c->api->node;
+    json_decref(job->settings);
+    lk_define_files_free(&job->files);
+    free(job);
+}
+
+/* Checks every argument of a config; NULL after a reply on error. Nothing is written. */
+static struct config_job *config_build(struct conn *c, const json_t *args)
+{
     struct lk_resource *res = api_want_resource(c, args);
     if (!res) {
-        return;
+        return NULL;
     }
-    struct lk_settings next = res->settings;
-    char changed[1024];
-    if (!apply_settings(c, args, &next, changed, sizeof(changed))) {
-        return;
+    struct config_job *job = calloc(1, sizeof(*job));
+    if (!job) {
+        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
+        return NULL;
     }
+    snprintf(job->tag, sizeof(job->tag), "%s", res->tag);
+    job->next = res->settings;
+    job->settings = json_incref(json_object_get(args, "settings"));
     const char *info = api_arg_str(args, "info");
     char err[512];
-    if (info && lk_validate_info(info, err, sizeof(err)) < 0) {
+    bool ok = apply_settings(c, args, &job->next, job->changed, sizeof(job->changed));
+    if (ok && info && lk_validate_info(info, err, sizeof(err)) < 0) {
         api_reply_error(c, LK_EXIT_USAGE, "%s", err);
-        return;
+        ok = false;
     }
-    if (lk_settings_check(&next, err, sizeof(err)) < 0) {
+    if (ok && lk_settings_check(&job->next, err, sizeof(err)) < 0) {
         api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        ok = false;
+    }
+    ok = ok && config_params(c, args, res, &job->files.params, &job->files.has_params);
+    if (!ok) {
+        config_job_free(job);
+        return NULL;
+    }
+    job->has_info = info != NULL;
+    snprintf(job->info, sizeof(job->info), "%s", info ? info : "");
+    return job;
+}
+
+/* Writes the checked config (the one place a config reaches define.c: the parameters,
+ * then the settings), then replies. Takes job. */
+static void config_commit(struct conn *c, struct config_job *job)
+{
+    struct lk_node *node = c->api->node;
+    struct lk_resource *res = lk_node_find(node, job->tag);
+    if (!res) {
+        api_reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", job->tag);
+        config_job_free(job);
         return;
     }
-    struct lk_define_files files = {0};
-    if (!config_params(c, args, res, &files.params, &files.has_params)) {
-        lk_params_free(&files.params);
-        return;
-    }
-    /* The one place a config reaches define.c: parameters first (their own version step),
-     * then the settings. */
-    char shown[1024];
-    lk_params_public_text(&files.params, shown, sizeof(shown));
-    int r = files.has_params ? lk_define_files(node, res->tag, &files, err, sizeof(err)) : 0;
-    lk_define_files_free(&files);
+    char err[512], shown[1024];
+    lk_params_public_text(&job->files.params, shown, sizeof(shown));
+    bool params_changed = job->files.has_params;
+    int r = params_changed ? lk_define_files(node, res->tag, &job->files, err, sizeof(err)) : 0;
     if (r == 0) {
-        r = lk_define_settings(node, res->tag, &next, info, err, sizeof(err));
+        r = lk_define_settings(node, res->tag, &job->next, job->has_info ? job->info : NULL, err,
+                               sizeof(err));
     }
     if (r < 0) {
         api_reply_error(c, LK_EXIT_FAILED, "%s", err);
+        config_job_free(job);
         return;
     }
     const char *one = res->tag;
     lk_cluster_push(c->api->cluster, &one, 1, NULL);
-    if (changed[0]) {
-        lk_eventlog_msg(node, res->tag, LK_MSG_RESOURCE_CONFIGURED, changed);
+    if (job->changed[0]) {
+        lk_eventlog_msg(node, res->tag, LK_MSG_RESOURCE_CONFIGURED, job->changed);
     }
-    if (files.has_params) {
+    if (params_changed) {
         lk_eventlog_msg(node, res->tag, LK_MSG_PARAMS_CHANGED, shown[0] ? shown : "(none)");
     }
+    config_job_free(job);
     /* Monitoring on or off moves an in-service resource between ISP and ISU; new
      * intervals or a new pidfile re-arm the checks. */
     struct lk_event ev = {.type = LK_EV_SETTINGS_CHANGED, .tag = res->tag};
     char eerr[LK_REASON_MAX];
     (void) lk_executor_handle(node, &ev, eerr, sizeof(eerr));
     api_reply_ok(c, resource_detail_json(c->api, res));
+}
+
+/* A parameter change waiting for the type's admission: the resource as it would be. */
+struct config_admit {
+    struct config_job *job;
+    struct lk_resource candidate;
+};
+
+static void config_admitted(struct conn *c, int status, const char *err, void *userdata)
+{
+    struct config_admit *ca = userdata;
+    struct config_job *job = ca->job;
+    free(ca);
+    if (c && status < 0) {
+        api_reply_error(c, LK_EXIT_FAILED, "%s", err);
+    }
+    if (!c || status < 0) {
+        config_job_free(job);
+        return;
+    }
+    config_commit(c, job);
+}
+
+static void h_config(struct conn *c, const json_t *args)
+{
+    struct config_job *job = config_build(c, args);
+    if (!job) {
+        return;
+    }
+    const struct lk_resource *res = lk_node_find(c->api->node, job->tag);
+    if (!job->files.has_params || !res) {
+        config_commit(c, job);
+        return;
+    }
+    /* At every parameter change the type admits the new definition again (OCF:
+     * validate-all); the settings stay the user's. */
+    struct config_admit *ca = calloc(1, sizeof(*ca));
+    if (!ca) {
+        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
+        config_job_free(job);
+        return;
+    }
+    ca->job = job;
+    ca->candidate = *res;
+    ca->candidate.settings = job->next;
+    const unsigned all = LK_TYPE_GIVEN_ACTION_TIMEOUT | LK_TYPE_GIVEN_QUICKCHK_TIMEOUT |
+                         LK_TYPE_GIVEN_DEEPCHK_TIMEOUT | LK_TYPE_GIVEN_QUICKCHK_INTERVAL |
+                         LK_TYPE_GIVEN_DEEPCHK_INTERVAL;
+    int r = api_admit(c, &ca->candidate, &job->files.params, all, config_admitted, ca);
+    if (r != 0) {
+        free(ca);
+    }
+    if (r == 1) {
+        config_commit(c, job);
+    } else if (r < 0) {
+        config_job_free(job);
+    }
 }
 
 static void test_done(struct lk_run *run, const struct lk_result *result, const char *output,

@@ -159,10 +159,12 @@ json_t *api_resource_nodes_json(struct lk_api *api, const struct lk_resource *re
         bool self = strcmp(next->node, node->name) == 0;
         const char *state = self ? lk_state_name(res->state)
                                  : lk_cluster_remote_state(api->cluster, next->node, res->tag);
-        json_array_append_new(list,
-                              json_pack("{s:s,s:i,s:s,s:b,s:b}", "node", next->node, "priority",
-                                        (int) next->priority, "state", state, "self", self, "alive",
-                                        lk_cluster_peer_alive(api->cluster, next->node)));
+        bool unable =
+                self ? res->unable : lk_cluster_remote_unable(api->cluster, next->node, res->tag);
+        json_array_append_new(
+                list, json_pack("{s:s,s:i,s:s,s:b,s:b,s:b}", "node", next->node, "priority",
+                                (int) next->priority, "state", state, "self", self, "alive",
+                                lk_cluster_peer_alive(api->cluster, next->node), "unable", unable));
     }
     return list;
 }

@@ -24,6 +24,7 @@ enum wait_kind {
 
 struct test_ctx;
 struct status_job;
+struct api_agent_job;
 
 /* A request (request.h): what the handlers and the waits know of a client. Its transport
  * keeps the connection itself. */
@@ -51,6 +52,8 @@ struct conn {
     size_t gather_limit;
     /* status: its cgroup figures still being read on later turns (api.c) */
     struct status_job *status;
+    /* describe-agent or a type's admission waiting for an agent (api_agent.c) */
+    struct api_agent_job *agent_job;
 };
 
 struct lk_socket;
@@ -76,6 +79,8 @@ extern const struct route lk_api_cluster_routes[];
 extern const struct route lk_api_metrics_routes[]; /* api_metrics.c */
 /* The web console's token commands (api_web.c). */
 extern const struct route lk_api_web_routes[];
+/* resource describe-agent (api_agent.c). */
+extern const struct route lk_api_agent_routes[];
 
 /* What lk_req_dispatch checks before any handler runs, with nothing sent and nothing
  * changed (also the entry point of tests/fuzz/fuzz_request.c): the message parsed into
@@ -92,6 +97,24 @@ int lk_req_as(const json_t *req, enum lk_role *ret_role);
 
 /* What c holds for the handlers (a test run, progress seen), let go when c is freed. */
 void api_release(struct conn *c);
+
+/* The admission of a definition by its type (api_agent.c). done is called once, from the
+ * loop, with status 0 (admitted: res->settings may hold the type's advised values, params
+ * its secrets marked) or -errno and a one-line reason for the user, and with c NULL when the
+ * client went away meanwhile (then only free what userdata holds). res and params must stay
+ * valid until then. */
+struct lk_params;
+typedef void (*api_admit_cb)(struct conn *c, int status, const char *err, void *userdata);
+/* Runs res's type's admit hook (restype.h) for c's create or parameter change; given: the
+ * LK_TYPE_GIVEN_* bits of the settings the user gave (api_admit_given). Returns 0 when done
+ * will be called, 1 when the type has nothing to check (go on at once; done is not called),
+ * or -errno after replying the error to c (done is not called). Events 1540/1541. */
+int api_admit(struct conn *c, struct lk_resource *res, struct lk_params *params, unsigned given,
+              api_admit_cb done, void *userdata);
+/* The LK_TYPE_GIVEN_* bits of the settings a request's "settings" names. */
+unsigned api_admit_given(const json_t *args);
+/* c's client went away: a job waiting for an agent goes on without it. */
+void api_agent_release(struct conn *c);
 
 const char *api_arg_str(const json_t *args, const char *key);
 /* The resource args names with --tag, or NULL after replying with the error. */

@@ -284,9 +284,9 @@ static json_t *state_json(struct lk_cluster *cl)
     for (size_t i = 0; i < node->count; i++) {
         const struct lk_resource *r = node->resources[i];
         json_object_set_new(res, r->tag,
-                            json_pack("[s,s,b,b]", lk_state_name(r->state),
+                            json_pack("[s,s,b,b,b,b]", lk_state_name(r->state),
                                       lk_pending_name(r->pending), r->target_in_service,
-                                      r->stop_failed));
+                                      r->stop_failed, r->unable, r->not_configured));
     }
     return json_pack("{s:s,s:I,s:o,s:o}", "t", "state", "seq", (json_int_t) cl->sseq, "res", res,
                      "own", lk_owner_all_json(cl));
@@ -515,11 +515,15 @@ static void on_state(struct lk_cluster *cl, struct peer *p, const json_t *msg)
     {
         enum lk_state st;
         enum lk_pending pe;
-        /* [state, pending, target] and, since issue 9, "may still run" (a remove failed). */
+        /* [state, pending, target] and, since issue 9, "may still run" (a remove failed);
+         * since issue 13, "unable" (not installed there) and "not configured". */
         size_t n = json_is_array(v) ? json_array_size(v) : 0;
-        if ((n != 3 && n != 4) || !json_is_string(json_array_get(v, 0)) ||
+        bool flags_ok = true;
+        for (size_t k = 3; k < n; k++) {
+            flags_ok &= json_is_boolean(json_array_get(v, k));
+        }
+        if (n < 3 || n > 6 || !flags_ok || !json_is_string(json_array_get(v, 0)) ||
             !json_is_string(json_array_get(v, 1)) || !json_is_boolean(json_array_get(v, 2)) ||
-            (n == 4 && !json_is_boolean(json_array_get(v, 3))) ||
             lk_state_from_name(json_string_value(json_array_get(v, 0)), &st) < 0 ||
             lk_pending_from_name(json_string_value(json_array_get(v, 1)), &pe) < 0) {
             lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, p->name,
@@ -1468,6 +1472,13 @@ const char *lk_cluster_remote_state(struct lk_cluster *cl, const char *peer, con
     json_t *s = p ? json_object_get(p->states, tag) : NULL;
     const char *v = json_string_value(json_array_get(s, 0));
     return v ? v : "";
+}
+
+bool lk_cluster_remote_unable(struct lk_cluster *cl, const char *peer, const char *tag)
+{
+    const struct peer *p = find_peer(cl, peer);
+    json_t *s = p ? json_object_get(p->states, tag) : NULL;
+    return json_is_true(json_array_get(s, 4));
 }
 
 void lk_cluster_reconfigure(struct lk_cluster *cl, bool broadcast)

@@ -116,6 +116,8 @@ bool lk_cluster_in_service_somewhere(struct lk_cluster *cl, const char *tag, cha
 
 /* The state of tag on peer as last reported ("" when unknown). */
 const char *lk_cluster_remote_state(struct lk_cluster *cl, const char *peer, const char *tag);
+/* Whether peer reported tag not installed there (unable to run it; issue 13). */
+bool lk_cluster_remote_unable(struct lk_cluster *cl, const char *peer, const char *tag);
 
 /* Whether tag's hierarchy has a live node to fail over to (ctx: the struct lk_cluster);
  * the engine's view asks it when a resource cannot be repaired here. */

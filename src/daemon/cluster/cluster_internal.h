@@ -27,15 +27,16 @@ struct peer {
     uint64_t named_at;    /* uv_now when a peer's heartbeat last reported it ALIVE */
     uint64_t alive_since; /* uv_now when it was last declared ALIVE; 0: never */
     uint64_t sseq;        /* sequence of its last state message */
-    json_t *states; /* {tag: [state, pending, target(, stop_failed)]} from its last state message */
-    json_t *stop_failed;    /* tags it reported "remove failed: may still be running"; kept after
-                             * its death, replaced by its next state message */
-    json_t *alive_set;      /* the peers it reports ALIVE (array of names) */
-    bool hello;             /* its HELLO came after its last heartbeat: it hears us (quorum.h) */
-    uint64_t hello_at;      /* uv_now of that HELLO */
-    json_t *lost_states;    /* its states when it was declared DEAD (what may still run there);
-                             * dropped at its next state message */
-    json_t *votes;          /* a witness: the nodes it gives its vote to (array) */
+    json_t *states;       /* {tag: [state, pending, target(, stop_failed, unable, not_configured)]}
+                           * from its last state message */
+    json_t *stop_failed;  /* tags it reported "remove failed: may still be running"; kept after
+                           * its death, replaced by its next state message */
+    json_t *alive_set;    /* the peers it reports ALIVE (array of names) */
+    bool hello;           /* its HELLO came after its last heartbeat: it hears us (quorum.h) */
+    uint64_t hello_at;    /* uv_now of that HELLO */
+    json_t *lost_states;  /* its states when it was declared DEAD (what may still run there);
+                           * dropped at its next state message */
+    json_t *votes;        /* a witness: the nodes it gives its vote to (array) */
     char settings_diff[64]; /* the first cluster setting that differs; "" = equal */
     uint64_t inc;           /* the incarnation of its lkd, from its HELLO; 0 = unknown */
     bool guarded;           /* its heartbeats say its guard watches it (issue 10) */

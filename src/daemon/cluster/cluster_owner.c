@@ -289,7 +289,9 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         t->busy = res->pending != LK_PENDING_NONE;
         t->pending = res->pending;
         t->reason = res->reason;
-        t->stop_failed = res->stop_failed; /* "remove failed: may still be running" */
+        t->stop_failed = res->stop_failed;       /* "remove failed: may still be running" */
+        t->unable = res->unable;                 /* not installed here */
+        t->not_configured = res->not_configured; /* fails over nowhere */
         t->clustered = lk_cluster_is_clustered(node, res->tag);
         if (t->root && (!root || strcmp(res->tag, root) < 0)) {
             root = res->tag;
@@ -343,6 +345,14 @@ static bool build_view(struct lk_cluster *cl, const char *tag, struct pview *pv)
         q->unseen = !p->seen;
         q->guarded = p->guarded;
         q->priority = count ? hier_priority(node, pv->names, count, p->name, pv->roots) : 0;
+        /* Its last report (or, dead, the one before its death): not installed there, or not
+         * configured (the 5th and 6th elements, issue 13). */
+        const json_t *reported = p->states ? p->states : p->lost_states;
+        for (size_t t = 0; reported && t < count; t++) {
+            json_t *js = json_object_get(reported, pv->names[t]);
+            q->unable |= json_is_true(json_array_get(js, 4));
+            q->not_configured |= json_is_true(json_array_get(js, 5));
+        }
         for (size_t t = 0; !p->alive && p->lost_states && t < count; t++) {
             json_t *js = json_object_get(p->lost_states, pv->names[t]);
             const char *pe = json_string_value(json_array_get(js, 1));

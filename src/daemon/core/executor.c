@@ -298,6 +298,8 @@ static void on_remove_killed(void *userdata, const char *tag, bool empty, const 
         if (lk_result_ok(&result)) {
             result.outcome = LK_OUTCOME_EXIT;
             result.exit_status = 1;
+            result.verdict = LK_VERDICT_FAILED; /* whatever its type had said */
+            result.exit_reason[0] = '\0';
             snprintf(result.message, sizeof(result.message),
                      "processes survived SIGKILL in the resource's cgroup");
         }
@@ -364,12 +366,12 @@ static void run_done_now(struct run_ctx *ctx, const struct lk_result *result, co
 static void run_done(struct lk_run *run, const struct lk_result *result, const char *output,
                      size_t output_len, void *userdata)
 {
-    (void) run;
     struct run_ctx *ctx = userdata;
     /* What the run means is the resource's type's to say (an OCF agent's 7, 5, 190...),
-     * once, before anything counts or logs it. */
+     * once, before anything counts or logs it; only a run of the type's own process (run
+     * set), not a result made inside lkd. */
     struct lk_result classified = *result;
-    const struct lk_resource *res = lk_node_find(ctx->node, ctx->tag);
+    const struct lk_resource *res = run ? lk_node_find(ctx->node, ctx->tag) : NULL;
     if (res) {
         lk_type_classify(res, ctx->action, ctx->flags, &classified, output, output_len);
     }
@@ -546,6 +548,8 @@ static int write_commits(struct lk_node *node, const struct lk_plan *plan)
         next.check_failures_in_row = act->check_failures_in_row;
         next.local_recoveries = act->local_recoveries;
         next.stop_failed = act->stop_failed;
+        next.unable = act->unable;
+        next.not_configured = act->not_configured;
         snprintf(next.reason, sizeof(next.reason), "%s", act->text);
         r = lk_store_save_state(node->store, node->name, &next);
     }

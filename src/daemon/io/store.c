@@ -41,8 +41,8 @@ static const char *const hot_text[HOT_COUNT] = {
         [HOT_COMMIT] = "COMMIT",
         [HOT_ROLLBACK] = "ROLLBACK",
         [HOT_SAVE_STATE] = "UPDATE states SET state=?1, reason=?2, pending=?3, target=?4,"
-                           " check_failures=?5, recoveries=?6, stop_failed=?9"
-                           " WHERE tag=?7 AND node=?8",
+                           " check_failures=?5, recoveries=?6, stop_failed=?9, unable=?10,"
+                           " not_configured=?11 WHERE tag=?7 AND node=?8",
         [HOT_ADD_EVENT] = "INSERT INTO events (time_ms, node, severity, number, tag, process,"
                           " message, detail) VALUES (?,?,?,?,?,?,?,?)",
         [HOT_ADD_RUN] = "INSERT INTO runs (tag, action, start_ms, duration_ms, outcome,"
@@ -226,6 +226,14 @@ static const char *const migrations[] = {
         /* 6: events are kept by severity (issue 11): each severity's newest are found by
          * this index, so that a flood of one severity never prunes another. */
         "CREATE INDEX events_severity ON events(severity, seq);",
+        /* 7: built-in checks (issue 13): the SPEC lkd runs instead of the quickchk or
+         * deepchk script; '' = none, as for every resource from before. */
+        "ALTER TABLE resources ADD COLUMN quickchk_check TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE resources ADD COLUMN deepchk_check TEXT NOT NULL DEFAULT '';",
+        /* 8: what the resource's type said of the node (issue 13): not installed here (the
+         * node is unable to run it), or not configured (no failover anywhere). */
+        "ALTER TABLE states ADD COLUMN unable INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE states ADD COLUMN not_configured INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int) (sizeof(migrations) / sizeof(migrations[0])))
 
@@ -536,6 +544,8 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
     res->check_failures_in_row = (uint32_t) sqlite3_column_int(st, c++);
     res->local_recoveries = (uint32_t) sqlite3_column_int(st, c++);
     res->stop_failed = sqlite3_column_int(st, c++) != 0;
+    res->unable = sqlite3_column_int(st, c++) != 0;
+    res->not_configured = sqlite3_column_int(st, c++) != 0;
 
     char verr[256];
     const char *bad = NULL;
@@ -584,7 +594,8 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
 /* Only the resources extended to the node, with the node's state. */
 #define LOAD_SQL                                                                                   \
     RESOURCE_COLUMNS                                                                               \
-    "s.state, s.reason, s.pending, s.target, s.check_failures, s.recoveries, s.stop_failed"        \
+    "s.state, s.reason, s.pending, s.target, s.check_failures, s.recoveries, s.stop_failed,"       \
+    " s.unable, s.not_configured"                                                                  \
     " FROM resources r JOIN states s ON s.tag = r.tag AND s.node = ?1"                             \
     " JOIN extends e ON e.tag = r.tag AND e.node = ?1 ORDER BY r.tag"
 
@@ -594,7 +605,7 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
     RESOURCE_COLUMNS                                                                               \
     "coalesce(s.state, 'OSU'), coalesce(s.reason, ''), coalesce(s.pending, ''),"                   \
     " coalesce(s.target, 0), coalesce(s.check_failures, 0), coalesce(s.recoveries, 0),"            \
-    " coalesce(s.stop_failed, 0)"                                                                  \
+    " coalesce(s.stop_failed, 0), coalesce(s.unable, 0), coalesce(s.not_configured, 0)"            \
     " FROM resources r LEFT JOIN states s ON s.tag = r.tag AND s.node = ?1 WHERE r.tag = ?2"
 
 int lk_store_load(struct lk_store *store, const char *node, struct lk_resource ***ret_resources,
@@ -836,6 +847,8 @@ int lk_store_save_state(struct lk_store *store, const char *node, const struct l
     sqlite3_bind_text(st, 7, res->tag, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, node, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 9, res->stop_failed);
+    sqlite3_bind_int(st, 10, res->unable);
+    sqlite3_bind_int(st, 11, res->not_configured);
     int r = hot_done(store, st);
     if (r == 0 && sqlite3_changes(store->db) != 1) {
         return -ENOENT;
