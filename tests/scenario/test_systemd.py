@@ -260,3 +260,39 @@ def test_lk_systemd_start_survives_reload_and_reexec(managers, method):
     wait_for(lambda: um.active_state(unit) == "active", what="the unit active")
     assert lk_systemd(um, "stop", unit).returncode == 0
     assert um.active_state(unit) == "inactive"
+
+
+def refused(node, tag, unit, says):
+    p = create(node, tag, unit, check=False)
+    assert p.returncode != 0, p.stdout
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], p.stderr
+    assert node.resource(tag) is None
+    assert not (node.root / "subsys" / "gen" / "resources" / "systemd" / tag).exists()
+    return lines[0]
+
+
+def test_create_refused_with_one_line(managers, make_node, monkeypatch):
+    um = managers()
+    n1 = make_node("n1")
+    start_on(n1, um, monkeypatch)
+    add_unit(um, "lkt-c.service", lkapp.new_marker())
+    refused(n1, "bad1", "lkt-c@.service", "is a template")
+    refused(n1, "bad2", "lkt-c", "no unit type")
+    refused(n1, "bad3", "lkt-none.service", "unit lkt-none.service not found on this node")
+    assert um.unit_file_state("lkt-c.service") == "enabled"  # nothing was held
+    assert not events(n1, OWNED)
+
+
+def test_create_refused_without_a_manager(make_node, monkeypatch):
+    if os.path.exists("/run/systemd/system"):
+        pytest.skip("this machine was booted with systemd: the system manager answers")
+    n1 = make_node("n1")
+    monkeypatch.delenv("LK_SYSTEMD_BUS", raising=False)
+    n1.start()
+    line = refused(n1, "nosd", "lkt-d.service", "PID 1 is not systemd")
+    assert "LK_SYSTEMD_BUS" in line, line
+    n1.stop()
+    monkeypatch.setenv("LK_SYSTEMD_BUS", "unix:path=/nonexistent/systemd/private")
+    n1.start()
+    refused(n1, "nosd", "lkt-d.service", "cannot reach the systemd manager")

@@ -45,7 +45,7 @@ static bool has_action(const struct lk_resource *res, enum lk_action action)
  * ../libexec/openkeeper (lkd in sbin). */
 static void find_helper(const char *exe_dir, char *buf, size_t size)
 {
-    const char *dir = exe_dir && *exe_dir ? exe_dir : "/usr/sbin";
+    const char *dir = exe_dir && *exe_dir ? exe_dir : lk_type_exe_dir();
     snprintf(buf, size, "%s/" LK_SYSTEMD_PROGRAM, dir);
     if (access(buf, X_OK) == 0) {
         return;
