@@ -296,3 +296,27 @@ def test_create_refused_without_a_manager(make_node, monkeypatch):
     monkeypatch.setenv("LK_SYSTEMD_BUS", "unix:path=/nonexistent/systemd/private")
     n1.start()
     refused(n1, "nosd", "lkt-d.service", "cannot reach the systemd manager")
+
+
+def test_checks_pending_while_the_manager_is_frozen(managers, make_node, monkeypatch):
+    """A manager that does not answer (frozen: our own process, SIGSTOP) makes the quickchk
+    pending, not failed: with check-failures 1, a counted failure would recover at once."""
+    from cluster import holds
+
+    um = managers()
+    n1 = make_node("n1")
+    start_on(n1, um, monkeypatch)
+    unit = "lkt-f.service"
+    add_unit(um, unit, lkapp.new_marker(), enable=False)
+    n1.cli("resource", "create", "systemd", "--tag", "sdf", "--unit", unit,
+           "--quickchk-interval", "1", "--quickchk-timeout", "2", "--check-failures", "1")
+    assert n1.state("sdf") == "ISP"
+    os.kill(um.proc.pid, signal.SIGSTOP)
+    try:
+        holds(lambda: not events(n1, CHECK_FAILED, "sdf") and not events(n1, 1517, "sdf"), 5,
+              what="no check failed or timed out while the manager is frozen")
+    finally:
+        os.kill(um.proc.pid, signal.SIGCONT)
+    assert n1.state("sdf") == "ISP"
+    assert not events(n1, RECOVER_STARTED, "sdf")
+    assert um.active_state(unit) == "active"
