@@ -320,3 +320,27 @@ def test_checks_pending_while_the_manager_is_frozen(managers, make_node, monkeyp
     assert n1.state("sdf") == "ISP"
     assert not events(n1, RECOVER_STARTED, "sdf")
     assert um.active_state(unit) == "active"
+
+
+def test_lkd_killed_and_started_again_finds_the_unit_and_its_watch(managers, make_node,
+                                                                   monkeypatch):
+    um = managers()
+    n1 = make_node("n1")
+    start_on(n1, um, monkeypatch)
+    unit = "lkt-k.service"
+    add_unit(um, unit, lkapp.new_marker())
+    create(n1, "sdk", unit)
+    pid = um.main_pid(unit)
+    wait_for(lambda: events(n1, OWNED, "sdk"), what="event 1550")
+    n1.kill9()
+    start_on(n1, um, monkeypatch)
+    # The start-up probe finds the unit running: in service, not started again.
+    wait_for(lambda: n1.state("sdk") == "ISP", what="sdk ISP after lkd's restart")
+    assert um.main_pid(unit) == pid
+    wait_for(lambda: len(events(n1, OWNED, "sdk")) == 2, what="held again after the start")
+    assert um.unit_file_state(unit) == "disabled" and dropin(um, unit).exists()
+    # The watcher the first lkd left is still there: a kill is heard at once.
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: events(n1, RECOVERED, "sdk"), timeout=20, what="recovered after the kill")
+    assert events(n1, CGROUP_EMPTY, "sdk") and not events(n1, CHECK_FAILED, "sdk")
+    assert um.active_state(unit) == "active"
