@@ -22,18 +22,19 @@ CLI = 'src/cli'
 GUARD = 'src/guard'  # lkguard: on src/lib alone, as the commands
 WEBHOOK = 'src/webhook'  # lk_webhook (alerts): on src/lib alone, as the commands
 WEB = 'src/web'  # lkweb: on src/lib alone, talks to lkd over its socket
+SYSTEMD = 'src/systemd'  # lk_systemd (systemd resources): on src/lib alone, as the commands
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
 def layer_of(path):
     folder = os.path.dirname(path)
-    if folder in (CLI, GUARD, WEBHOOK, WEB):
+    if folder in (CLI, GUARD, WEBHOOK, WEB, SYSTEMD):
         return folder
     return folder if folder in ORDER else None
 
 
 def allowed(layer):
-    if layer in (CLI, GUARD, WEBHOOK, WEB):
+    if layer in (CLI, GUARD, WEBHOOK, WEB, SYSTEMD):
         return [layer, 'src/lib']
     return ORDER[:ORDER.index(layer) + 1]
 

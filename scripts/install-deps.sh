@@ -13,6 +13,9 @@ pkgs="$pkgs chromium" # the dashboard's browser test (tests/browser, docs/DASHBO
 pkgs="$pkgs python3-pytest-xdist" # the scenario suite runs its tests in parallel (make scenario)
 missing=""
 pkgs="$pkgs scdoc libsystemd-dev man-db groff-base bash-completion" # docs/PACKAGING.md
+# The systemd type (docs/SYSTEMD.md): sd-bus (libsystemd-dev above); its tests run a real
+# `systemd --user` fenced in namespaces (util-linux's unshare) and query it with python3-dbus.
+pkgs="$pkgs systemd util-linux python3-dbus"
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done

@@ -24,14 +24,15 @@
  *                                                         guardlink
  *   defined     define (every definition written, local   monitor (checks follow the new
  *               or from a peer)                           definition, or are forgotten),
- *                                                         guardlink, counters
+ *                                                         guardlink, counters, sdunits
+ *                                                         (hold or give back systemd units)
  *   ran         executor (an action's run ended),         counters (runs, durations)
  *               monitor (a scheduled check ended)
  *   owners      executor (records written, a fence run    cluster (tell the peers,
  *               ended, a switchover started)              reconsider), guardlink
  *   stop        api (lkstop, lkstop -f, --switchover)     main (runs the stop order)
- *   stopping    main (the last step, outside any          api (lkstop gets its answer)
- *               notification)
+ *   stopping    main (the last step, outside any          api (lkstop gets its answer),
+ *               notification)                             sdunits (no new run)
  *
  * The engine's view asks the cluster three facts (has a backup, owned elsewhere,
  * holding after a freeze); main registers them in node->facts, with the coordinator as
@@ -77,6 +78,7 @@
 #include "proto.h"
 #include "runner.h"
 #include "sdnotify.h"
+#include "sdunits.h"
 #include "store.h"
 
 #define DEFAULT_ROOT "/opt/openkeeper"
@@ -352,6 +354,7 @@ static void on_changed_while_stopping(void *userdata, const char *tag)
 }
 
 static struct stopper stopper;
+static struct lk_sdunits *sdunits; /* the systemd units held for the cluster (sdunits.h) */
 
 static void on_signal(uv_signal_t *h, int signum)
 {
@@ -402,6 +405,10 @@ static void wire(struct lk_node *node, struct lk_api *api, struct lk_cluster *cl
     r |= lk_bus_on_committed(bus, lk_guardlink_on_committed, node);
     r |= lk_bus_on_defined(bus, lk_guardlink_on_defined, node);
     r |= lk_bus_on_owners(bus, lk_guardlink_on_owners, node);
+    if (sdunits) {
+        r |= lk_bus_on_defined(bus, lk_sdunits_on_defined, sdunits);
+        r |= lk_bus_on_stopping(bus, lk_sdunits_on_stopping, sdunits);
+    }
     if (node->counters) {
         r |= lk_bus_on_event(bus, lk_counters_on_event, node->counters);
         r |= lk_bus_on_ran(bus, lk_counters_on_ran, node->counters);
@@ -594,8 +601,9 @@ int main(int argc, char **argv)
     if (!node.alerts) {
         die("out of memory");
     }
+    sdunits = lk_sdunits_new(&node);
     stopper.monitor = lk_monitor_new(&node);
-    if (!stopper.monitor) {
+    if (!stopper.monitor || !sdunits) {
         die("out of memory");
     }
     /* The coordinator exists before the api and the bus's subscriptions that talk to it;
@@ -649,6 +657,7 @@ int main(int argc, char **argv)
     lk_sdnotify_stop(&sdnotify);
     lk_catchup_stop(&node);
     lk_alerts_stop(node.alerts);
+    lk_sdunits_stop(sdunits);
     lk_executor_stop(&node);
     if (node.loopwatch) {
         lk_loopwatch_stop(node.loopwatch);

@@ -163,6 +163,18 @@ static const struct lk_catalog_entry catalog[] = {
          "%s admitted: its definition passed the type's checks"},
         /* the type, why (the agent's ocf-exit-reason, a missing parameter, ...) */
         {LK_MSG_TYPE_REFUSED, LK_SEV_WARNING, "type-refused", "%s refused: %s"},
+        /* unit, lk_systemd's line */
+        {LK_MSG_SYSTEMD_OWNED, LK_SEV_INFO, "systemd-owned",
+         "systemd unit %s held by the cluster: %s"},
+        /* unit, lk_systemd's line */
+        {LK_MSG_SYSTEMD_RELEASED, LK_SEV_INFO, "systemd-released",
+         "systemd unit %s given back to systemd: %s"},
+        /* unit, result description */
+        {LK_MSG_SYSTEMD_OWN_FAILED, LK_SEV_WARNING, "systemd-own-failed",
+         "cannot hold systemd unit %s (drop-in, autostart): %s"},
+        /* unit, result description */
+        {LK_MSG_SYSTEMD_RELEASE_FAILED, LK_SEV_WARNING, "systemd-release-failed",
+         "cannot give systemd unit %s back (drop-in, autostart): %s"},
         /* the parameters as lk_params_public_text shows them: never a secret value */
         {LK_MSG_PARAMS_CHANGED, LK_SEV_INFO, "params-changed", "parameters changed: %s"},
         /* helper file names */

@@ -78,6 +78,10 @@ enum lk_msg {
     LK_MSG_UNABLE_SKIPPED = 1536,
     LK_MSG_TYPE_ADMITTED = 1540, /* 1540-1549: OCF agents and the types' admission */
     LK_MSG_TYPE_REFUSED = 1541,
+    LK_MSG_SYSTEMD_OWNED = 1550,
+    LK_MSG_SYSTEMD_RELEASED = 1551,
+    LK_MSG_SYSTEMD_OWN_FAILED = 1552,
+    LK_MSG_SYSTEMD_RELEASE_FAILED = 1553,
     LK_MSG_PARAMS_CHANGED = 1570, /* issue 13: a resource's parameters (secrets as ***) */
     LK_MSG_HELPER_UPDATED = 1571, /* issue 13: a helper file installed or replaced */
     LK_MSG_PATH_ALIVE = 1600,

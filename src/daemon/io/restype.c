@@ -21,6 +21,7 @@
 static const struct lk_type_ops *const types[] = {
         &lk_type_genapp,
         &lk_type_ocf,
+        &lk_type_systemd,
 };
 
 const char *lk_type_exe_dir(void)

@@ -94,8 +94,9 @@ struct lk_type_ops {
 };
 
 /* The types, one per file. */
-extern const struct lk_type_ops lk_type_genapp; /* type_genapp.c */
-extern const struct lk_type_ops lk_type_ocf;    /* type_ocf.c */
+extern const struct lk_type_ops lk_type_genapp;  /* type_genapp.c */
+extern const struct lk_type_ops lk_type_ocf;     /* type_ocf.c */
+extern const struct lk_type_ops lk_type_systemd; /* type_systemd.c */
 
 /* The type for app ("gen", "ocf", "systemd"), or NULL for an unknown one. */
 const struct lk_type_ops *lk_type_find(const char *app);
