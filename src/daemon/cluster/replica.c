@@ -30,6 +30,7 @@
 #include "eventlog.h"
 #include "paramfile.h"
 #include "proto.h"
+#include "restype.h"
 #include "scripts.h"
 #include "validate.h"
 
@@ -775,7 +776,8 @@ static int parse_definition(const json_t *object, const char *peer, struct lk_de
         snprintf(err, size, "%s", verr);
         return -EINVAL;
     }
-    if (lk_validate_app_type(res->app, res->type, verr, sizeof(verr)) < 0) {
+    if (lk_validate_app_type(res->app, res->type, verr, sizeof(verr)) < 0 ||
+        lk_type_check(res, verr, sizeof(verr)) < 0) {
         snprintf(err, size, "%s", verr);
         return -EINVAL;
     }
