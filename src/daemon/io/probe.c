@@ -108,6 +108,10 @@ static void finish(struct lk_probe *p, enum lk_outcome outcome, const char *fmt,
     p->result.timeout_usec = outcome == LK_OUTCOME_TIMEOUT ? p->timeout_usec : 0;
     p->result.pid = 0;
     snprintf(p->result.message, sizeof(p->result.message), "%s", words);
+    if (outcome == LK_OUTCOME_EXIT) {
+        /* Events and reasons read "exit status 1: connection refused", as an agent's do. */
+        snprintf(p->result.exit_reason, sizeof(p->result.exit_reason), "%s", words);
+    }
     char target[LK_CHECKSPEC_MAX + 64];
     lk_checkspec_target(&p->check, target, sizeof(target));
     int n = snprintf(p->output, sizeof(p->output), "%s: %s\n", target, words);
