@@ -280,6 +280,9 @@ def test_create_refused_with_one_line(managers, make_node, monkeypatch):
     refused(n1, "bad1", "lkt-c@.service", "is a template")
     refused(n1, "bad2", "lkt-c", "no unit type")
     refused(n1, "bad3", "lkt-none.service", "unit lkt-none.service not found on this node")
+    p = create(n1, "bad4", "lkt-c.service", "--param", "port=80", check=False)
+    assert p.returncode != 0 and "takes no parameters" in p.stderr, p.stderr
+    assert n1.resource("bad4") is None
     assert um.unit_file_state("lkt-c.service") == "enabled"  # nothing was held
     assert not events(n1, OWNED)
 
