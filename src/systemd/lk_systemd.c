@@ -1080,6 +1080,17 @@ static int run_cmd(struct ctx *c, enum cmd cmd, bool retried)
                 return say(LK_SD_EXIT_OK, "%s is not loaded here: nothing runs", c->unit);
             }
         }
+        struct state s;
+        if (r == 0) {
+            r = read_state(c, &s);
+        }
+        /* Down already (a shutdown stopped it before lkd, After=lkd.service): no job, which
+         * a manager going down might refuse. */
+        if (r == 0 && strcmp(s.active, "inactive") == 0) {
+            char desc[160];
+            describe_state(&s, desc, sizeof(desc));
+            return say(LK_SD_EXIT_OK, "%s stopped already: %s", c->unit, desc);
+        }
         return r != 0 ? r : run_job(c, STOP);
     }
     case C_STATUS:

@@ -10,7 +10,10 @@ test runs in the root cgroup that is every process of the machine. So the manage
   in which cgroup2 is mounted fresh on /sys/fs/cgroup: the manager sees its own cgroup as
   the root of a pure cgroup v2 tree, and nothing above it;
 - XDG_RUNTIME_DIR, XDG_CONFIG_HOME and HOME in a directory of the test, so its sockets,
-  units and state live there. It is reached on its private socket
+  units and state live there;
+- the parent-death signal (SIGTERM) set on the launcher and kept across its execs, so a
+  test process killed before its teardown does not leave the manager running (the empty
+  fence cgroup it leaves is swept by the next start). It is reached on its private socket
   $XDG_RUNTIME_DIR/systemd/private (peer-to-peer D-Bus, no bus daemon).
 
 The launcher checks each step (its cgroup as seen from inside is "/", the mount is
@@ -101,6 +104,39 @@ def usable():
     return True, ""
 
 
+def _die_with_parent():
+    """preexec_fn: SIGTERM to the manager when the test process dies without its teardown
+    (killed, timed out): a user manager exits on SIGTERM. Kept across exec."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def sweep_stale(parent):
+    """Removes fence cgroups of this fixture (lk-usermgr-<pid>-*) whose creating process is
+    gone and that hold no process any more (left by a test process killed before its
+    teardown; its manager exited on the parent-death signal). Never touches a populated
+    one."""
+    for d in Path(parent).glob("lk-usermgr-*-*"):
+        try:
+            pid = int(d.name.split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        if Path(f"/proc/{pid}").exists():
+            continue
+        try:
+            if "populated 0" not in (d / "cgroup.events").read_text():
+                continue
+        except OSError:
+            continue
+        for sub, _dirs, _files in sorted(os.walk(d), key=lambda w: -len(w[0])):
+            try:
+                os.rmdir(sub)
+            except OSError:
+                pass
+
+
 def _kill_cgroup(path):
     """Kills every process in path's subtree (cgroup.kill, or SIGKILL per pid as a fallback),
     waits until it is empty, removes the cgroups deepest first. Returns problems."""
@@ -181,6 +217,7 @@ class UserManager:
         for d in (self.runtime, self.config, self.home, self.unit_dir):
             d.mkdir(parents=True, exist_ok=True)
         os.chmod(self.runtime, 0o700)
+        sweep_stale(own_cgroup_dir())
         self.cgroup = own_cgroup_dir() / f"lk-usermgr-{os.getpid()}-{time.monotonic_ns()}"
         self.cgroup.mkdir()
         try:
@@ -189,7 +226,8 @@ class UserManager:
                                               str(self.log)],
                                              env=self.env(), stdin=subprocess.DEVNULL,
                                              stdout=log, stderr=subprocess.STDOUT,
-                                             start_new_session=True)
+                                             start_new_session=True,
+                                             preexec_fn=_die_with_parent)
             self._wait_running()
         except BaseException:
             self.stop()

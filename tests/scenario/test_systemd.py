@@ -280,6 +280,9 @@ def test_create_refused_with_one_line(managers, make_node, monkeypatch):
     refused(n1, "bad1", "lkt-c@.service", "is a template")
     refused(n1, "bad2", "lkt-c", "no unit type")
     refused(n1, "bad3", "lkt-none.service", "unit lkt-none.service not found on this node")
+    p = create(n1, "bad4", "lkt-c.service", "--param", "port=80", check=False)
+    assert p.returncode != 0 and "takes no parameters" in p.stderr, p.stderr
+    assert n1.resource("bad4") is None
     assert um.unit_file_state("lkt-c.service") == "enabled"  # nothing was held
     assert not events(n1, OWNED)
 
@@ -344,3 +347,34 @@ def test_lkd_killed_and_started_again_finds_the_unit_and_its_watch(managers, mak
     wait_for(lambda: events(n1, RECOVERED, "sdk"), timeout=20, what="recovered after the kill")
     assert events(n1, CGROUP_EMPTY, "sdk") and not events(n1, CHECK_FAILED, "sdk")
     assert um.active_state(unit) == "active"
+
+
+def test_hierarchy_systemd_parent_over_a_gen_child(managers, make_node, monkeypatch):
+    """The unit depends on a gen/app child (an address, say): the child is restored first
+    and removed last; the unit's failure is recovered in place, the child untouched."""
+    um = managers()
+    n1 = make_node("n1")
+    start_on(n1, um, monkeypatch)
+    unit = "lkt-h.service"
+    add_unit(um, unit, lkapp.new_marker())
+    child = n1.app("addr")
+    n1.create("addr", child.restore, child.remove, "--quickchk", child.quickchk,
+              "--no-in-service")
+    create(n1, "web", unit, "--no-in-service")
+    n1.cli("dependency", "create", "--parent", "web", "--child", "addr")
+    n1.cli("resource", "restore", "--tag", "web")
+    assert n1.state("web") == "ISP" and n1.state("addr") == "ISP"
+    assert um.active_state(unit) == "active" and child.running()
+    restored = [e["tag"] for e in n1.log_events() if e["number"] == 1201]
+    assert restored == ["addr", "web"], restored
+
+    os.kill(um.main_pid(unit), signal.SIGKILL)
+    wait_for(lambda: events(n1, RECOVERED, "web"), timeout=20, what="web recovered")
+    assert child.restore_count() == 1 and child.remove_count() == 0
+    assert um.active_state(unit) == "active"
+
+    n1.cli("resource", "remove", "--tag", "addr")
+    assert n1.state("web") == "OSU" and n1.state("addr") == "OSU"
+    removed = [e["tag"] for e in n1.log_events() if e["number"] == 1204]
+    assert removed == ["web", "addr"], removed
+    assert um.active_state(unit) == "inactive" and not child.running()

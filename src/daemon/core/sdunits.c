@@ -156,6 +156,7 @@ static void start(struct lk_sdunits *u, const char *tag, const char *unit, bool 
     if (!prep || lk_type_systemd_prepare_hold(&ctx, tag, unit, own, HOLD_TIMEOUT_USEC, prep) < 0) {
         free(prep);
         remember(u, tag, own, false);
+        schedule(u); /* the next one */
         return;
     }
     snprintf(u->run_tag, sizeof(u->run_tag), "%s", tag);
@@ -167,6 +168,7 @@ static void start(struct lk_sdunits *u, const char *tag, const char *unit, bool 
     if (r < 0) {
         u->run = NULL;
         remember(u, tag, own, false);
+        schedule(u);
     }
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "params.h"
 #include "restype.h"
 #include "scripts.h"
 #include "sdunit.h"
@@ -243,11 +244,15 @@ static int admit(uv_loop_t *loop, const struct lk_type_ctx *ctx, struct lk_resou
                  const struct lk_params *params, unsigned given, lk_type_admit_cb cb,
                  void *userdata, char *err, size_t err_size)
 {
-    (void) params;
     (void) given;
     int r = check(res, err, err_size);
     if (r < 0) {
         return r;
+    }
+    if (params && params->count > 0) {
+        snprintf(err, err_size,
+                 "a systemd resource takes no parameters: the unit file is its configuration");
+        return -EINVAL;
     }
     struct admit *a = calloc(1, sizeof(*a));
     struct lk_type_run *run = calloc(1, sizeof(*run));
