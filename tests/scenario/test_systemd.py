@@ -378,3 +378,62 @@ def test_hierarchy_systemd_parent_over_a_gen_child(managers, make_node, monkeypa
     removed = [e["tag"] for e in n1.log_events() if e["number"] == 1204]
     assert removed == ["web", "addr"], removed
     assert um.active_state(unit) == "inactive" and not child.running()
+
+
+def test_hierarchy_ocf_child_under_a_systemd_parent_moves_and_fails_over(managers, cluster,
+                                                                          monkeypatch, tmp_path):
+    """Types mixed in one hierarchy (issue 13, item 6): a systemd unit over an OCF agent's
+    resource, on two nodes each with its own manager and its own agents' run directory.
+    The child is restored first, the hierarchy switches over whole, and the unit's death
+    on the node that holds it fails the whole hierarchy over."""
+    import cluster as ch
+
+    um1, um2 = managers(), managers()
+    n1, n2 = cluster.build(2, start=False)
+    for n, um in ((n1, um1), (n2, um2)):
+        n.ocf_run = tmp_path / f"ocfrun-{n.name}"
+        n.ocf_run.mkdir()
+        monkeypatch.setenv("HA_RSCTMP", str(n.ocf_run))
+        monkeypatch.setenv("HA_VARRUN", str(n.ocf_run))
+        start_on(n, um, monkeypatch)
+    cluster.mesh([n1, n2])
+    cluster.configure([n1, n2], heartbeat_ms=ch.HB_MS, misses=ch.HB_MISSES)
+    cluster.wait_all_alive([n1, n2])
+    cluster.wait_all_synced([n1, n2])
+    unit = "lkt-m.service"
+    marker = lkapp.new_marker()
+    for um in (um1, um2):
+        add_unit(um, unit, marker)
+    state = "Dummy-d1.state"
+
+    n1.cli("resource", "create", "ocf", "--tag", "d1", "--agent", "heartbeat:Dummy",
+           "--quickchk-interval", "1", "--no-in-service")
+    create(n1, "web", unit, "--no-in-service", "--local-recovery", "off")
+    n1.cli("dependency", "create", "--parent", "web", "--child", "d1")
+    n1.cli("resource", "restore", "--tag", "web")
+    assert n1.state("web") == "ISP" and n1.state("d1") == "ISP"
+    assert um1.active_state(unit) == "active" and (n1.ocf_run / state).exists()
+    restored = [e["tag"] for e in n1.log_events() if e["number"] == 1201]
+    assert restored == ["d1", "web"], restored
+
+    n1.cli("resource", "extend", "--tag", "web", "--node", "node2", "--priority", "10")
+    wait_for(lambda: n2.state("web") == "OSU" and n2.state("d1") == "OSU",
+             what="the hierarchy defined on node2")
+
+    # Switchover: both move, the unit and the agent's state with them.
+    n1.cli("resource", "restore", "--tag", "web", "--node", "node2")
+    wait_for(lambda: (n2.state("web"), n2.state("d1"), n1.state("web"), n1.state("d1"))
+             == ("ISP", "ISP", "OSU", "OSU"), what="the hierarchy in service on node2 only")
+    assert um2.active_state(unit) == "active" and um1.active_state(unit) == "inactive"
+    assert (n2.ocf_run / state).exists() and not (n1.ocf_run / state).exists()
+
+    # The unit dies on node2, no local recovery: node1 takes the whole hierarchy.
+    pid = um2.main_pid(unit)
+    assert pid > 0 and um2.in_fence(pid)
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: (n1.state("web"), n1.state("d1")) == ("ISP", "ISP")
+             and um1.active_state(unit) == "active", timeout=30,
+             what="the hierarchy failed over to node1")
+    wait_for(lambda: not (n2.ocf_run / state).exists(), what="node2 stopped the child")
+    assert (n1.ocf_run / state).exists()
+    assert um2.active_state(unit) in ("inactive", "failed")
