@@ -11,6 +11,7 @@ pkgs="$pkgs libmicrohttpd-dev libgnutls28-dev" # lkweb, the web console (docs/WE
 pkgs="$pkgs chromium" # the dashboard's browser test (tests/browser, docs/DASHBOARD.md)
 missing=""
 pkgs="$pkgs scdoc libsystemd-dev man-db groff-base bash-completion" # docs/PACKAGING.md
+pkgs="$pkgs shellcheck perl" # tests/scenario/test_templates.py (templates/)
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done

@@ -113,6 +113,8 @@ def load_helpers():
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, timeout=30)
         sys.exit(1)
+    # No __pycache__ beside it: the directory is OpenKeeper's copy of the helpers.
+    sys.dont_write_bytecode = True
     spec = importlib.util.spec_from_file_location("lk_helpers", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
