@@ -29,8 +29,8 @@ def main():
         ok = node.script("ok", "exit 0\n")
         root = os.path.join(os.path.dirname(__file__), "..", "templates", "generic_root")
         node.cmd("lkcli", "resource", "create", "gen", "--tag", "root",
-                 "--restore", os.path.join(root, "restore"),
-                 "--remove", os.path.join(root, "remove"), "--no-in-service")
+                 "--restore", os.path.join(root, "root.sh"),
+                 "--remove", os.path.join(root, "root.sh"), "--no-in-service")
         for b in range(args.branches):
             for d in range(args.depth):
                 tag = f"b{b}-{d}"

@@ -3,9 +3,9 @@
 #
 # node1 and node2 live under ./demo (node1 in demo/node1 on 127.0.0.1:7401, node2 in
 # demo/node2 on 127.0.0.1:7402), share one cluster key and have a comm path both ways.
-# An example application ('sleep 2147483647') is protected by copies of the sh templates
-# (demo/scripts) as resource 'demo-app': in service on node1, extended to node2 with
-# priority 10. Safe to run again: it reuses what exists and starts what is not running.
+# An example application ('sleep 2147483647') is protected by a copy of the sh template
+# (demo/scripts: app.sh as every action, lib.sh as its helper) as resource 'demo-app': in
+# service on node1, extended to node2 with priority 10. Safe to run again: it reuses what exists and starts what is not running.
 #
 # Overrides, for a machine where the ports or the build differ:
 #   LK_DEMO_PORT1 / LK_DEMO_PORT2 (7401 / 7402), LK_DEMO_DIR (./demo), LK_BUILD (./build),
@@ -79,23 +79,24 @@ start)
         if running "$R1"; then "$B/lkstop" --root "$R1" || "$B/lkstop" -f --root "$R1"; fi
         rm -rf "$R1" "$DEMO/state" "$DEMO/web-tokens"
     fi
-    if [ ! -d "$DEMO/scripts" ]; then
-        # The sh templates keep the pidfile in LK_APP_INFO, which is the same on every
+    if [ ! -f "$DEMO/scripts/app.sh" ]; then
+        # (An earlier version's demo/scripts held a copy per action: made again.)
+        rm -rf "$DEMO/scripts" "$DEMO/scripts.new"
+        # The sh template keeps the pidfile in LK_APP_INFO, which is the same on every
         # node; the two nodes of this demo share one machine, so each needs a directory
-        # of its own: our copies use LK_APP_INFO/<node name> (demo/state/node1, ...).
+        # of its own: our copy uses LK_APP_INFO/<node name> (demo/state/node1, ...).
         mkdir -p "$DEMO/scripts.new"
-        cp "$top"/templates/sh/* "$DEMO/scripts.new/"
-        for f in "$DEMO"/scripts.new/*; do
-            # shellcheck disable=SC2016 # the $ are the scripts' own, not ours
-            sed 's|^\( *\)/\*) STATE_DIR=\$LK_APP_INFO ;;|\1/*) STATE_DIR=$LK_APP_INFO/${LK_NODE:?} ;;|' \
-                "$f" >"$f.tmp"
-            # shellcheck disable=SC2016
-            grep -q 'STATE_DIR=\$LK_APP_INFO/\${LK_NODE:?}' "$f.tmp" || {
-                echo "$0: cannot adapt $f (templates/sh changed?)" >&2
-                exit 1
-            }
-            cat "$f.tmp" >"$f" && rm -f "$f.tmp"
-        done
+        cp "$top"/templates/sh/app.sh "$top"/templates/sh/lib.sh "$DEMO/scripts.new/"
+        f="$DEMO/scripts.new/app.sh"
+        # shellcheck disable=SC2016 # the $ are the script's own, not ours
+        sed 's|^\( *\)/\*) STATE_DIR=\$LK_APP_INFO ;;|\1/*) STATE_DIR=$LK_APP_INFO/${LK_NODE:?} ;;|' \
+            "$f" >"$f.tmp"
+        # shellcheck disable=SC2016
+        grep -q 'STATE_DIR=\$LK_APP_INFO/\${LK_NODE:?}' "$f.tmp" || {
+            echo "$0: cannot adapt $f (templates/sh changed?)" >&2
+            exit 1
+        }
+        cat "$f.tmp" >"$f" && rm -f "$f.tmp"
         mv "$DEMO/scripts.new" "$DEMO/scripts"
     fi
     mkdir -p "$DEMO/state"
@@ -112,11 +113,11 @@ start)
     wait_until 15 settled "$R2" || true
 
     if [ -z "$(node_state "$R1")" ]; then
-        S="$DEMO/scripts"
+        S="$DEMO/scripts/app.sh"
         "$B/lkcli" --root "$R1" resource create gen --tag "$TAG" \
-            --restore "$S/restore" --remove "$S/remove" --quickchk "$S/quickchk" \
-            --deepchk "$S/deepchk" --recover "$S/recover" \
-            --app-info "$DEMO/state" --quickchk-interval 5 --deepchk-interval 30
+            --restore "$S" --remove "$S" --quickchk "$S" --deepchk "$S" --recover "$S" \
+            --helper "$DEMO/scripts/lib.sh" --app-info "$DEMO/state" \
+            --quickchk-interval 5 --deepchk-interval 30
     fi
     if [ -z "$(node_state "$R2")" ]; then
         "$B/lkcli" --root "$R1" resource extend --tag "$TAG" --node node2 --priority 10

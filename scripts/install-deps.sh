@@ -16,6 +16,7 @@ pkgs="$pkgs scdoc libsystemd-dev man-db groff-base bash-completion" # docs/PACKA
 # The systemd type (docs/SYSTEMD.md): sd-bus (libsystemd-dev above); its tests run a real
 # `systemd --user` fenced in namespaces (util-linux's unshare) and query it with python3-dbus.
 pkgs="$pkgs systemd util-linux python3-dbus"
+pkgs="$pkgs shellcheck perl" # tests/scenario/test_templates.py (templates/)
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done

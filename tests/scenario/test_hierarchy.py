@@ -724,8 +724,8 @@ def generic_root_bundle(node, log):
     """bundle -> web -> db, bundle -> mail -> spool, with templates/generic_root."""
     s = log.script(sleep=0.3)
     node.cli("resource", "create", "gen", "--tag", "bundle", "--no-in-service",
-             "--restore", f"{TEMPLATES}/generic_root/restore",
-             "--remove", f"{TEMPLATES}/generic_root/remove")
+             "--restore", f"{TEMPLATES}/generic_root/root.sh",
+             "--remove", f"{TEMPLATES}/generic_root/root.sh")
     for tag in ("web", "db", "mail", "spool"):
         create(node, tag, s)
     depend(node, "web", "db")

@@ -71,7 +71,13 @@ def test_install_puts_every_file_in_place(staged):
         for name in names:
             f = inside(dest, d[kind] / name)
             assert f.is_file() and os.access(f, os.X_OK), f
-    assert inside(dest, d["datadir"] / "openkeeper" / "templates" / "sh" / "restore").is_file()
+    templates = inside(dest, d["datadir"] / "openkeeper" / "templates")
+    for f in ("sh/app.sh", "sh/lib.sh", "python/app.py", "python/lib.py", "perl/app.pl",
+              "perl/lib.pl", "example_service/service.sh", "generic_root/root.sh"):
+        assert (templates / f).is_file(), f
+    for f in ("sh/app.sh", "python/app.py", "perl/app.pl", "example_service/service.sh",
+              "generic_root/root.sh"):
+        assert os.access(templates / f, os.X_OK), f
     # The dashboard's files, where lkweb looks for them (once the tree has them).
     for f in (REPO / "web").glob("*") if (REPO / "web").is_dir() else []:
         assert inside(dest, d["datadir"] / "openkeeper" / "web" / f.name).exists(), f.name
