@@ -303,9 +303,17 @@ def test_parameters_secret_by_name_never_shown(make_node, monkeypatch, tmp_path,
     assert secret not in failed["message"]
     for e in events(n, "f1"):
         assert secret not in e["message"], e
-    # Known gap (docs/OCF.md): the run's output tail attached to the event as its detail
-    # (log, status --json) is masked only once the executor and the monitor call the type's
-    # scrub (lk_type_ocf_scrub_output, tested in test_type_ocf.c).
+    # The run's output tail, attached to the event (log, status --json), is masked too, and
+    # so is what resource test shows.
+    (ctl / "start.rc").write_text("1\n")
+    p = n.cli("resource", "test", "--tag", "f1", "--action", "restore", json_out=True,
+              check=False)
+    (ctl / "start.rc").unlink()
+    assert f"(password {'*' * len(secret)})" in json.loads(p.stdout)["output"], p.stdout
+    for t in texts + [p.stdout, n.cli("log", "-n", "1000").stdout,
+                      n.cli("status", json_out=True).stdout, n.cli("status").stdout,
+                      n.cli("resource", "why", "--tag", "f1").stdout]:
+        assert secret not in t
     # A promotable agent is refused at create.
     prom = fake_root / "resource.d" / "lktest" / "prom"
     prom.write_text("#!/bin/sh\n[ \"$1\" = meta-data ] || exit 0\n"

@@ -30,8 +30,8 @@
 #include "log.h"
 #include "owners.h"
 #include "placement.h"
-#include "restype.h"
 #include "probe.h"
+#include "restype.h"
 #include "runner.h"
 #include "safeopen.h"
 
@@ -401,6 +401,14 @@ static void run_done(struct lk_run *run, const struct lk_result *result, const c
     const struct lk_resource *res = run ? lk_node_find(ctx->node, ctx->tag) : NULL;
     if (res) {
         lk_type_classify(res, ctx->action, ctx->flags, &classified, output, output_len);
+    }
+    /* Secrets the run printed (an agent echoing a password) never reach an event. */
+    char masked[LK_RUN_OUTPUT_MAX];
+    if (res && output_len > 0 && output_len <= sizeof(masked)) {
+        struct lk_type_ctx tctx = {.root = ctx->node->root, .node_name = ctx->node->name};
+        memcpy(masked, output, output_len);
+        lk_type_scrub(&tctx, res, masked, output_len);
+        output = masked;
     }
     queue_done(ctx, &classified, output, output_len);
 }

@@ -144,6 +144,15 @@ void lk_type_classify(const struct lk_resource *res, enum lk_action action, unsi
     }
 }
 
+void lk_type_scrub(const struct lk_type_ctx *ctx, const struct lk_resource *res, char *text,
+                   size_t len)
+{
+    const struct lk_type_ops *ops = lk_type_find(res->app);
+    if (ops && ops->scrub && text && len > 0) {
+        ops->scrub(ctx, res, text, len);
+    }
+}
+
 char *lk_type_describe(const struct lk_resource *res, char *buf, size_t size)
 {
     if (!buf || size == 0) {

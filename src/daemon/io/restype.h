@@ -91,6 +91,11 @@ struct lk_type_ops {
     int (*admit)(uv_loop_t *loop, const struct lk_type_ctx *ctx, struct lk_resource *res,
                  const struct lk_params *params, unsigned given, lk_type_admit_cb cb,
                  void *userdata, char *err, size_t err_size);
+    /* Optional: masks in place, keeping the length, what of text (a run's output tail, len
+     * bytes, not NUL-terminated) must never be shown: the values of the resource's secret
+     * parameters, which an agent may echo (OCF). */
+    void (*scrub)(const struct lk_type_ctx *ctx, const struct lk_resource *res, char *text,
+                  size_t len);
 };
 
 /* The types, one per file. */
@@ -122,6 +127,10 @@ void lk_type_run_free(struct lk_type_run *run);
 /* Classifies result through res's type (nothing for an unknown app or no classify). */
 void lk_type_classify(const struct lk_resource *res, enum lk_action action, unsigned flags,
                       struct lk_result *result, const char *output, size_t output_len);
+
+/* Masks the secrets of res in a run's output (its type's scrub; nothing without one). */
+void lk_type_scrub(const struct lk_type_ctx *ctx, const struct lk_resource *res, char *text,
+                   size_t len);
 
 /* Describes res through its type; "<app>/<type>" for an unknown app. Returns buf. */
 char *lk_type_describe(const struct lk_resource *res, char *buf, size_t size);

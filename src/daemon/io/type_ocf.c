@@ -295,6 +295,12 @@ void lk_type_ocf_scrub_output(const char *root, const struct lk_resource *res, c
     lk_params_free(&params);
 }
 
+static void scrub(const struct lk_type_ctx *ctx, const struct lk_resource *res, char *text,
+                  size_t len)
+{
+    lk_type_ocf_scrub_output(ctx->root, res, text, len);
+}
+
 static void classify(const struct lk_resource *res, enum lk_action action, unsigned flags,
                      struct lk_result *result, const char *output, size_t output_len)
 {
@@ -755,4 +761,5 @@ const struct lk_type_ops lk_type_ocf = {
         .classify = classify,
         .describe = describe,
         .admit = admit,
+        .scrub = scrub,
 };
