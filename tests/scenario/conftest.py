@@ -17,6 +17,7 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -51,16 +52,46 @@ def pytest_configure(config):
     # The run's temporary directories go in a fresh directory of this run's own (workers
     # of pytest -n get theirs inside it), not in /tmp/pytest-of-root: every pytest run that
     # starts on this machine sets that one back to 0700, which would shut the test users
-    # out of a `traversable` test's node. Removed at the end when every test passed.
+    # out of a `traversable` test's node. Removed at the end when every test passed; a
+    # failed run's stays for a look, until three newer runs exist (RUNS_KEPT).
     if config.option.basetemp is None and not hasattr(config, "workerinput"):
-        config.option.basetemp = tempfile.mkdtemp(prefix="lk-scenario-")
-        config._lk_basetemp = config.option.basetemp
+        remove_old_runs()
+        top = Path(tempfile.mkdtemp(prefix=RUN_PREFIX))
+        lock = open(top / "lock", "w")
+        fcntl.flock(lock, fcntl.LOCK_EX)  # held while the run lives: not an old run
+        config._lk_run = (top, lock)
+        config.option.basetemp = str(top / "run")
 
 
 def pytest_sessionfinish(session, exitstatus):
-    own = getattr(session.config, "_lk_basetemp", None)
-    if own and exitstatus == 0:
-        shutil.rmtree(own, ignore_errors=True)
+    run = getattr(session.config, "_lk_run", None)
+    if run and exitstatus == 0:
+        shutil.rmtree(run[0], ignore_errors=True)
+
+
+RUN_PREFIX = "lk-scenario-"
+RUNS_KEPT = 3
+
+
+def remove_old_runs():
+    """Removes the directories of earlier runs but the newest RUNS_KEPT, never one whose
+    run still lives (it holds the flock of its "lock" file) nor one without that file."""
+    tops = []
+    for p in Path(tempfile.gettempdir()).glob(RUN_PREFIX + "*"):
+        try:
+            st = p.lstat()
+        except OSError:
+            continue  # another run removed it
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
+            tops.append((st.st_mtime, p))
+    tops.sort(reverse=True)
+    for _, top in tops[RUNS_KEPT:]:
+        try:
+            with open(top / "lock") as f:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(top)
+        except OSError:
+            pass
 
 
 def free_port():
