@@ -51,10 +51,13 @@ exit 0
 
 
 def lines(path):
+    """The complete lines the hook has written so far: one it is still writing (no
+    newline yet) is read at the next look."""
     try:
-        return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+        text = path.read_text()
     except FileNotFoundError:
         return []
+    return [json.loads(x) for x in text[: text.rfind("\n") + 1].splitlines() if x.strip()]
 
 
 class Receiver:
