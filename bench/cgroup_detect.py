@@ -21,7 +21,7 @@ import signal
 import statistics
 import time
 
-from common import ONE_CHECK as CHECK, ONE_STOP as STOP, Node, ProcObserver, summary_ms, wait_for
+from common import ONE_CHECK as CHECK, ONE_STOP as STOP, Node, ProcObserver, detections_ms, summary_ms, wait_for
 
 START = """
 state=%(state)s
@@ -72,15 +72,7 @@ def main():
             latencies.append((obs.first("app", "up", t0) - t0) * 1000)
             kills.append(wall0)
         events = sorted(node.events(1000), key=lambda e: e["time_ms"])
-        detect, missed = [], 0
-        for k, wall0 in enumerate(kills):
-            until = kills[k + 1] if k + 1 < len(kills) else float("inf")
-            hits = [e["time_ms"] for e in events
-                    if e["number"] == 1512 and wall0 - 1 <= e["time_ms"] < until]
-            if hits:
-                detect.append(max(0.0, hits[0] - wall0))
-            else:
-                missed += 1
+        detect, missed = detections_ms(events, kills)
         durations = [int(m.group(1)) for e in events if e["number"] == 1502
                      for m in [re.search(r"\((\d+) ms\)", e["message"])] if m]
         recover_ms = statistics.median(durations) if durations else None

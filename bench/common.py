@@ -177,6 +177,21 @@ def summary_ms(values):
             "max": round(max(values), 1) if values else None}
 
 
+def detections_ms(events, kills, number=1512):
+    """For each kill (wall clock ms, in order), how long until the first event `number` at
+    or after it and before the next kill: (those delays in ms, how many kills had none)."""
+    detect, missed = [], 0
+    for k, wall0 in enumerate(kills):
+        until = kills[k + 1] if k + 1 < len(kills) else float("inf")
+        hits = [e["time_ms"] for e in events
+                if e["number"] == number and wall0 - 1 <= e["time_ms"] < until]
+        if hits:
+            detect.append(max(0.0, hits[0] - wall0))
+        else:
+            missed += 1
+    return detect, missed
+
+
 class ClusterNode(Node):
     """One node of a Cluster: a root in the cluster's temporary directory and a port."""
 

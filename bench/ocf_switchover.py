@@ -23,17 +23,9 @@ import time
 
 from common import free_ports, remove_cgroups, summary_ms, wait_for
 
-LISTENER = """
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(16)
-while True:
-    c, _ = s.accept()
-    c.sendall(sys.argv[2].encode())
-    c.close()
-"""
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "helpers"))
+from netprogs import ANSWERING_LISTENER  # noqa: E402
 
 CLIENT = """
 import socket, sys, time
@@ -150,7 +142,7 @@ def main():
             raise SystemExit("node2 never ALIVE and synced on node1")
         for n in nodes:
             listeners.append(subprocess.Popen(["ip", "netns", "exec", n.ns, sys.executable,
-                                               "-c", LISTENER, str(ports[2]), n.name]))
+                                               "-c", ANSWERING_LISTENER, str(ports[2]), n.name]))
         t0 = time.monotonic()
         n1.cmd("lkcli", "resource", "create", "ocf", "--tag", "vip", "--agent",
                "heartbeat:IPaddr2", "--param", f"ip={vip}", "--param", "cidr_netmask=24",

@@ -20,7 +20,7 @@ import signal
 import sys
 import time
 
-from common import Node, summary_ms, wait_for
+from common import Node, detections_ms, summary_ms, wait_for
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "helpers"))
@@ -73,15 +73,7 @@ def main():
             latencies.append((time.monotonic() - t0) * 1000)
             kills.append(wall0)
         events = sorted(node.events(1000), key=lambda e: e["time_ms"])
-        detect, missed = [], 0
-        for k, wall0 in enumerate(kills):
-            until = kills[k + 1] if k + 1 < len(kills) else float("inf")
-            hits = [e["time_ms"] for e in events
-                    if e["number"] == 1512 and wall0 - 1 <= e["time_ms"] < until]
-            if hits:
-                detect.append(max(0.0, hits[0] - wall0))
-            else:
-                missed += 1
+        detect, missed = detections_ms(events, kills)
         result["detection_ms"] = summary_ms(detect)
         result["kill_to_active_ms"] = summary_ms(latencies)
         result["detection_note"] = ("event 1512's time_ms (wall clock, ms) minus the kill's "

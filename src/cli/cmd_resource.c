@@ -94,26 +94,28 @@ static json_t *settings_json(struct lk_opt *opts, size_t n_opts)
     return settings;
 }
 
-/* The options that give parameters and helper files, with their help. */
-#define PARAM_OPT(what)                                                                            \
+/* The options that give parameters and helper files, with their help and the caller's array
+ * (of LK_PARAMS_MAX, LK_HELPERS_MAX for --helper) that receives their values. */
+#define PARAM_OPT(what, array)                                                                     \
     {                                                                                              \
         .name = "param", .has_value = true, .arg = "NAME=VALUE", .help = what " (repeatable)",     \
-        .dflt = "none"                                                                             \
+        .dflt = "none", .values = array, .max_values = LK_PARAMS_MAX                               \
     }
 #define PARAM_FILE_OPT                                                                             \
     {                                                                                              \
         .name = "param-file", .has_value = true, .arg = "FILE",                                    \
         .help = "NAME=VALUE lines ('#' comments), each secret (keep it 0600)", .dflt = "none"      \
     }
-#define SECRET_OPT                                                                                 \
+#define SECRET_OPT(array)                                                                          \
     {                                                                                              \
         .name = "secret", .has_value = true, .arg = "NAME",                                        \
-        .help = "show this parameter as *** everywhere (repeatable)", .dflt = "none"               \
+        .help = "show this parameter as *** everywhere (repeatable)", .dflt = "none",              \
+        .values = array, .max_values = LK_PARAMS_MAX                                               \
     }
-#define HELPER_OPT(what)                                                                           \
+#define HELPER_OPT(what, array)                                                                    \
     {                                                                                              \
         .name = "helper", .has_value = true, .arg = "FILE", .help = what " (repeatable)",          \
-        .dflt = "none"                                                                             \
+        .dflt = "none", .values = array, .max_values = LK_HELPERS_MAX                              \
     }
 
 /* Reads a whole regular file (not a link, not a FIFO) of at most max bytes into a
@@ -408,17 +410,11 @@ static int cmd_create(const struct lk_cli *cli, int argc, char **argv)
              .arg = "NAME",
              .help = "systemd: the unit (nginx.service)",
              .dflt = "none"},
-            PARAM_OPT("ocf, systemd: a parameter"),
+            PARAM_OPT("ocf, systemd: a parameter", params),
             PARAM_FILE_OPT,
-            SECRET_OPT,
-            HELPER_OPT("gen: a file its scripts share, in $LK_HELPERS on every node"),
+            SECRET_OPT(secrets),
+            HELPER_OPT("gen: a file its scripts share, in $LK_HELPERS on every node", helpers),
     };
-    opts[11].values = params;
-    opts[11].max_values = LK_PARAMS_MAX;
-    opts[13].values = secrets;
-    opts[13].max_values = LK_PARAMS_MAX;
-    opts[14].values = helpers;
-    opts[14].max_values = LK_HELPERS_MAX;
     size_t n = add_setting_opts(opts, 15);
     const char *pos[2];
     size_t npos = 0;
@@ -600,10 +596,9 @@ static int cmd_update_script(const struct lk_cli *cli, int argc, char **argv)
              .arg = "FILE",
              .help = "the new script of --action (copied to every node)",
              .dflt = "none"},
-            HELPER_OPT("a helper file to add or replace, by its name (copied to every node)"),
+            HELPER_OPT("a helper file to add or replace, by its name (copied to every node)",
+                       helpers),
     };
-    opts[3].values = helpers;
-    opts[3].max_values = LK_HELPERS_MAX;
     if (lk_args_parse(cli->prog, argc, argv, opts, 4, NULL, 0, NULL) != 0) {
         return 2;
     }
@@ -672,21 +667,17 @@ static int cmd_config(const struct lk_cli *cli, int argc, char **argv)
              .arg = "S",
              .help = "replace its free text (ins_list's 6th field)",
              .dflt = "unchanged"},
-            PARAM_OPT("ocf, systemd: set a parameter"),
+            PARAM_OPT("ocf, systemd: set a parameter", params),
             PARAM_FILE_OPT,
-            SECRET_OPT,
+            SECRET_OPT(secrets),
             {.name = "unset-param",
              .has_value = true,
              .arg = "NAME",
              .help = "ocf, systemd: remove a parameter (repeatable)",
-             .dflt = "none"},
+             .dflt = "none",
+             .values = unset,
+             .max_values = LK_PARAMS_MAX},
     };
-    opts[2].values = params;
-    opts[2].max_values = LK_PARAMS_MAX;
-    opts[4].values = secrets;
-    opts[4].max_values = LK_PARAMS_MAX;
-    opts[5].values = unset;
-    opts[5].max_values = LK_PARAMS_MAX;
     size_t n = add_setting_opts(opts, 6);
     if (lk_args_parse(cli->prog, argc, argv, opts, n, NULL, 0, NULL) != 0) {
         return 2;

@@ -594,6 +594,25 @@ static void dropin_text(const char *unit, char *buf, size_t size)
                                       : "");
 }
 
+/* Writes text to path through tmp (written, synced, renamed over path), with mode: the
+ * drop-in and the enablement record both. 0, or the exit status after one line. */
+static int write_atomically(const char *path, const char *tmp, const char *text, mode_t mode)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0) {
+        return say(LK_SD_EXIT_FAILED, "cannot write %s: %s", tmp, strerror(errno));
+    }
+    size_t n = strlen(text);
+    bool ok = write(fd, text, n) == (ssize_t) n && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) < 0) {
+        int err = errno;
+        unlink(tmp);
+        return say(LK_SD_EXIT_FAILED, "cannot write %s: %s", path, strerror(err));
+    }
+    return 0;
+}
+
 /* Writes the drop-in when it is missing or different; *changed says whether it did. */
 static int put_dropin(struct ctx *c, bool *changed)
 {
@@ -624,17 +643,9 @@ static int put_dropin(struct ctx *c, bool *changed)
     }
     char tmp[820];
     snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int) getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) {
-        return say(LK_SD_EXIT_FAILED, "cannot write %s: %s", tmp, strerror(errno));
-    }
-    size_t n = strlen(want);
-    bool ok = write(fd, want, n) == (ssize_t) n && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) < 0) {
-        int err = errno;
-        unlink(tmp);
-        return say(LK_SD_EXIT_FAILED, "cannot write %s: %s", path, strerror(err));
+    r = write_atomically(path, tmp, want, 0644);
+    if (r != 0) {
+        return r;
     }
     *changed = true;
     return 0;
@@ -716,19 +727,7 @@ static int write_record(const char *path, const char *unit, const char *enableme
     char tmp[2600], text[600];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     snprintf(text, sizeof(text), "unit=%s\nenablement=%s\n", unit, enablement);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        return say(LK_SD_EXIT_FAILED, "cannot write %s: %s", tmp, strerror(errno));
-    }
-    size_t n = strlen(text);
-    bool ok = write(fd, text, n) == (ssize_t) n && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) < 0) {
-        int err = errno;
-        unlink(tmp);
-        return say(LK_SD_EXIT_FAILED, "cannot write %s: %s", path, strerror(err));
-    }
-    return 0;
+    return write_atomically(path, tmp, text, 0600);
 }
 
 static int unit_file_state(struct ctx *c, char *buf, size_t size)

@@ -21,6 +21,7 @@ import pytest
 import cluster as ch
 import lkapp
 from cluster import wait_eq, wait_for
+from netprogs import ANSWERING_LISTENER
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE = REPO / "tests" / "helpers" / "fake_ocf_agent"
@@ -516,18 +517,6 @@ def has_address(cluster, ns, vip):
     return f" {vip}/24 " in out
 
 
-LISTENER = """
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(16)
-while True:
-    c, _ = s.accept()
-    c.sendall(sys.argv[2].encode())
-    c.close()
-"""
-
 CLIENT = """
 import socket, sys
 try:
@@ -546,7 +535,7 @@ def listeners():
 
     def start(ns, port, name):
         procs.append(subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c",
-                                       LISTENER, str(port), name]))
+                                       ANSWERING_LISTENER, str(port), name]))
 
     yield start
     for p in procs:

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "env_get.h"
 #include "ocf.h"
 
 /* The expected verdict of one code in each context: probe, start, stop, monitor, other. */
@@ -351,17 +352,6 @@ static void lk_ocf_pacemaker_tools__found_and_not(void **state)
     assert_string_equal(small, "att");
 }
 
-static const char *env_get(char **env, const char *key)
-{
-    size_t len = strlen(key);
-    for (char **p = env; *p; p++) {
-        if (strncmp(*p, key, len) == 0 && (*p)[len] == '=') {
-            return *p + len + 1;
-        }
-    }
-    return NULL;
-}
-
 static void lk_ocf_env_build__bad_parameter_name(void **state)
 {
     (void) state;
@@ -403,33 +393,33 @@ static void lk_ocf_env_build__monitor(void **state)
                                    .check_level = 20};
     char **env = NULL;
     assert_int_equal(lk_ocf_env_build(&spec, &env), 0);
-    assert_string_equal(env_get(env, "OCF_ROOT"), "/usr/lib/ocf");
-    assert_string_equal(env_get(env, "OCF_FUNCTIONS_DIR"), "/usr/lib/ocf/lib/heartbeat");
-    assert_string_equal(env_get(env, "OCF_RA_VERSION_MAJOR"), "1");
-    assert_string_equal(env_get(env, "OCF_RA_VERSION_MINOR"), "1");
-    assert_string_equal(env_get(env, "OCF_RESOURCE_INSTANCE"), "vip");
-    assert_string_equal(env_get(env, "OCF_RESOURCE_TYPE"), "IPaddr2");
-    assert_string_equal(env_get(env, "OCF_RESOURCE_PROVIDER"), "heartbeat");
-    assert_string_equal(env_get(env, "OCF_RESKEY_ip"), "10.0.0.5");
-    assert_string_equal(env_get(env, "OCF_RESKEY_cidr_netmask"), "24");
-    assert_null(env_get(env, "OCF_RESKEY_OCF_CHECK_LEVEL"));
-    assert_string_equal(env_get(env, "OCF_RESKEY_CRM_meta_timeout"), "20000");
-    assert_string_equal(env_get(env, "OCF_RESKEY_CRM_meta_interval"), "60000");
-    assert_string_equal(env_get(env, "OCF_CHECK_LEVEL"), "20");
-    assert_string_equal(env_get(env, "LANG"), "C");
-    assert_string_equal(env_get(env, "LK_TAG"), "vip");
-    assert_string_equal(env_get(env, "LK_NODE"), "n1");
-    assert_string_equal(env_get(env, "LK_ACTION"), "deepchk");
-    assert_string_equal(env_get(env, "LKROOT"), "/opt/lk");
-    assert_non_null(strstr(env_get(env, "PATH"), "/opt/lk/bin:"));
-    assert_null(env_get(env, "HA_RSCTMP"));
+    assert_string_equal(lk_test_env_get(env, "OCF_ROOT"), "/usr/lib/ocf");
+    assert_string_equal(lk_test_env_get(env, "OCF_FUNCTIONS_DIR"), "/usr/lib/ocf/lib/heartbeat");
+    assert_string_equal(lk_test_env_get(env, "OCF_RA_VERSION_MAJOR"), "1");
+    assert_string_equal(lk_test_env_get(env, "OCF_RA_VERSION_MINOR"), "1");
+    assert_string_equal(lk_test_env_get(env, "OCF_RESOURCE_INSTANCE"), "vip");
+    assert_string_equal(lk_test_env_get(env, "OCF_RESOURCE_TYPE"), "IPaddr2");
+    assert_string_equal(lk_test_env_get(env, "OCF_RESOURCE_PROVIDER"), "heartbeat");
+    assert_string_equal(lk_test_env_get(env, "OCF_RESKEY_ip"), "10.0.0.5");
+    assert_string_equal(lk_test_env_get(env, "OCF_RESKEY_cidr_netmask"), "24");
+    assert_null(lk_test_env_get(env, "OCF_RESKEY_OCF_CHECK_LEVEL"));
+    assert_string_equal(lk_test_env_get(env, "OCF_RESKEY_CRM_meta_timeout"), "20000");
+    assert_string_equal(lk_test_env_get(env, "OCF_RESKEY_CRM_meta_interval"), "60000");
+    assert_string_equal(lk_test_env_get(env, "OCF_CHECK_LEVEL"), "20");
+    assert_string_equal(lk_test_env_get(env, "LANG"), "C");
+    assert_string_equal(lk_test_env_get(env, "LK_TAG"), "vip");
+    assert_string_equal(lk_test_env_get(env, "LK_NODE"), "n1");
+    assert_string_equal(lk_test_env_get(env, "LK_ACTION"), "deepchk");
+    assert_string_equal(lk_test_env_get(env, "LKROOT"), "/opt/lk");
+    assert_non_null(strstr(lk_test_env_get(env, "PATH"), "/opt/lk/bin:"));
+    assert_null(lk_test_env_get(env, "HA_RSCTMP"));
     lk_ocf_env_free(env);
     /* HA_RSCTMP and HA_VARRUN are passed on when set (absolute). */
     setenv("HA_RSCTMP", "/run/n1", 1);
     setenv("HA_VARRUN", "relative", 1);
     assert_int_equal(lk_ocf_env_build(&spec, &env), 0);
-    assert_string_equal(env_get(env, "HA_RSCTMP"), "/run/n1");
-    assert_null(env_get(env, "HA_VARRUN"));
+    assert_string_equal(lk_test_env_get(env, "HA_RSCTMP"), "/run/n1");
+    assert_null(lk_test_env_get(env, "HA_VARRUN"));
     lk_ocf_env_free(env);
     unsetenv("HA_RSCTMP");
     unsetenv("HA_VARRUN");
@@ -448,13 +438,13 @@ static void lk_ocf_env_build__probe_has_interval_0_and_no_level(void **state)
                                    .check_level = -1};
     char **env = NULL;
     assert_int_equal(lk_ocf_env_build(&spec, &env), 0);
-    assert_string_equal(env_get(env, "OCF_RESKEY_CRM_meta_interval"), "0");
-    assert_null(env_get(env, "OCF_CHECK_LEVEL"));
-    assert_string_equal(env_get(env, "LK_NODE"), "");
+    assert_string_equal(lk_test_env_get(env, "OCF_RESKEY_CRM_meta_interval"), "0");
+    assert_null(lk_test_env_get(env, "OCF_CHECK_LEVEL"));
+    assert_string_equal(lk_test_env_get(env, "LK_NODE"), "");
     lk_ocf_env_free(env);
     spec.check_level = 0;
     assert_int_equal(lk_ocf_env_build(&spec, &env), 0);
-    assert_string_equal(env_get(env, "OCF_CHECK_LEVEL"), "0");
+    assert_string_equal(lk_test_env_get(env, "OCF_CHECK_LEVEL"), "0");
     lk_ocf_env_free(env);
 }
 

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "env_get.h"
 #include "restype.h"
 #include "scripts.h"
 
@@ -28,17 +29,6 @@ static void gen_resource(struct lk_resource *res)
     res->has_script[LK_ACTION_RESTORE] = true;
     res->has_script[LK_ACTION_REMOVE] = true;
     res->has_script[LK_ACTION_QUICKCHK] = true;
-}
-
-static const char *env_get(char *const *env, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; env && env[i]; i++) {
-        if (strncmp(env[i], name, n) == 0 && env[i][n] == '=') {
-            return env[i] + n + 1;
-        }
-    }
-    return NULL;
 }
 
 static void lk_type_find__known_and_unknown(void **state)
@@ -69,12 +59,12 @@ static void lk_type_prepare__genapp_is_the_script_copy(void **state)
     assert_string_equal(run.spec.secure_root, "/opt/lk");
     assert_int_equal(run.spec.timeout_usec, lk_scripts_timeout(&res, LK_ACTION_QUICKCHK));
     assert_true(run.spec.timeout_usec > 0);
-    assert_string_equal(env_get(run.spec.env, "LKROOT"), "/opt/lk");
-    assert_string_equal(env_get(run.spec.env, "LK_TAG"), "app1");
-    assert_string_equal(env_get(run.spec.env, "LK_ACTION"), "quickchk");
-    assert_string_equal(env_get(run.spec.env, "LK_NODE"), "n1");
-    assert_string_equal(env_get(run.spec.env, "LK_APP_INFO"), "info");
-    assert_non_null(env_get(run.spec.env, "PATH"));
+    assert_string_equal(lk_test_env_get(run.spec.env, "LKROOT"), "/opt/lk");
+    assert_string_equal(lk_test_env_get(run.spec.env, "LK_TAG"), "app1");
+    assert_string_equal(lk_test_env_get(run.spec.env, "LK_ACTION"), "quickchk");
+    assert_string_equal(lk_test_env_get(run.spec.env, "LK_NODE"), "n1");
+    assert_string_equal(lk_test_env_get(run.spec.env, "LK_APP_INFO"), "info");
+    assert_non_null(lk_test_env_get(run.spec.env, "PATH"));
     lk_type_run_free(&run);
     assert_null(run.env);
 }

@@ -1004,19 +1004,6 @@ static void lk_store_add_dep__round_trip_duplicate_delete_cascade(void **state)
 
 /* Cluster data (migration 3) */
 
-/* Turns the fresh database at f->path back into the schema of version 4, as an lkd from
- * before watch and kill-mode (and the events' severity index) wrote it. */
-static void downgrade_to_4(struct fixture *f)
-{
-    f->store = lk_store_close(f->store);
-    raw_exec(f->path, "DROP INDEX events_severity; ALTER TABLE resources DROP COLUMN watch;"
-                      " ALTER TABLE resources DROP COLUMN kill_mode;"
-                      " ALTER TABLE resources DROP COLUMN quickchk_check;"
-                      " ALTER TABLE resources DROP COLUMN deepchk_check;"
-                      " ALTER TABLE states DROP COLUMN unable;"
-                      " ALTER TABLE states DROP COLUMN not_configured; PRAGMA user_version = 4");
-}
-
 /* Turns the fresh database at f->path back into the schema of version 7, as an lkd from
  * before the types' verdicts wrote it. */
 static void downgrade_to_7(struct fixture *f)
@@ -1024,6 +1011,24 @@ static void downgrade_to_7(struct fixture *f)
     f->store = lk_store_close(f->store);
     raw_exec(f->path, "ALTER TABLE states DROP COLUMN unable;"
                       " ALTER TABLE states DROP COLUMN not_configured; PRAGMA user_version = 7");
+}
+
+/* Turns the fresh database at f->path back into the schema of version 6, as an lkd from
+ * before the built-in checks wrote it. */
+static void downgrade_to_6(struct fixture *f)
+{
+    downgrade_to_7(f);
+    raw_exec(f->path, "ALTER TABLE resources DROP COLUMN quickchk_check;"
+                      " ALTER TABLE resources DROP COLUMN deepchk_check; PRAGMA user_version = 6");
+}
+
+/* Turns the fresh database at f->path back into the schema of version 4, as an lkd from
+ * before watch and kill-mode (and the events' severity index) wrote it. */
+static void downgrade_to_4(struct fixture *f)
+{
+    downgrade_to_6(f);
+    raw_exec(f->path, "DROP INDEX events_severity; ALTER TABLE resources DROP COLUMN watch;"
+                      " ALTER TABLE resources DROP COLUMN kill_mode; PRAGMA user_version = 4");
 }
 
 /* Turns the fresh database at f->path back into the schema of version 3, as an lkd from
@@ -1050,6 +1055,19 @@ static void downgrade_to_2(struct fixture *f)
     raw_exec(f->path, "DROP TABLE extends; DROP TABLE tombstones; DROP TABLE meta;"
                       " DROP TABLE ownership; ALTER TABLE resources DROP COLUMN ver_counter;"
                       " ALTER TABLE resources DROP COLUMN ver_node; PRAGMA user_version = 2");
+}
+
+/* Opens the store and saves app1 in it, out of service after a failed restore (and stop_failed
+ * as given): the state that a migration of the states table must keep. */
+static void store_failed_app1(struct fixture *f, struct lk_resource *a, bool stop_failed)
+{
+    open_store(f);
+    make_resource(a, "app1", "app1-id");
+    insert(f, a);
+    a->state = LK_STATE_OSF;
+    a->stop_failed = stop_failed;
+    snprintf(a->reason, sizeof(a->reason), "restore action failed: exit status 1");
+    assert_int_equal(lk_store_save_state(f->store, NODE, a), 0);
 }
 
 static void lk_store_open__migrates_version_2(void **state)
@@ -1125,13 +1143,8 @@ static void lk_store_open__migrates_empty_version_2(void **state)
 static void lk_store_open__migrates_version_3(void **state)
 {
     struct fixture *f = *state;
-    open_store(f);
     struct lk_resource a;
-    make_resource(&a, "app1", "app1-id");
-    insert(f, &a);
-    a.state = LK_STATE_OSF;
-    snprintf(a.reason, sizeof(a.reason), "restore action failed: exit status 1");
-    assert_int_equal(lk_store_save_state(f->store, NODE, &a), 0);
+    store_failed_app1(f, &a, false);
     downgrade_to_3(f);
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
 
@@ -1158,14 +1171,8 @@ static void lk_store_open__migrates_version_3(void **state)
 static void lk_store_open__migrates_version_7(void **state)
 {
     struct fixture *f = *state;
-    open_store(f);
     struct lk_resource a;
-    make_resource(&a, "app1", "app1-id");
-    insert(f, &a);
-    a.state = LK_STATE_OSF;
-    a.stop_failed = true;
-    snprintf(a.reason, sizeof(a.reason), "restore action failed: exit status 1");
-    assert_int_equal(lk_store_save_state(f->store, NODE, &a), 0);
+    store_failed_app1(f, &a, true);
     downgrade_to_7(f);
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
 
@@ -1231,11 +1238,7 @@ static void lk_store_open__migrates_version_6(void **state)
     struct lk_resource a;
     make_resource(&a, "app1", "app1-id");
     insert(f, &a);
-    f->store = lk_store_close(f->store);
-    raw_exec(f->path, "ALTER TABLE resources DROP COLUMN quickchk_check;"
-                      " ALTER TABLE resources DROP COLUMN deepchk_check;"
-                      " ALTER TABLE states DROP COLUMN unable;"
-                      " ALTER TABLE states DROP COLUMN not_configured; PRAGMA user_version = 6");
+    downgrade_to_6(f);
 
     open_store(f);
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);

@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "env_get.h"
 #include "ocf.h"
 #include "paramfile.h"
 #include "params.h"
@@ -137,17 +138,6 @@ static void init_res(struct lk_resource *res, const char *tag, const char *agent
     lk_type_fill_actions(res);
 }
 
-static const char *env_get(char *const *env, const char *key)
-{
-    size_t len = strlen(key);
-    for (char *const *p = env; p && *p; p++) {
-        if (strncmp(*p, key, len) == 0 && (*p)[len] == '=') {
-            return *p + len + 1;
-        }
-    }
-    return NULL;
-}
-
 /* ------------------------------------------------------------------ runs */
 
 struct run_done {
@@ -229,33 +219,33 @@ static void type_ocf_prepare__argv_env_timeouts(void **state)
     assert_string_equal(run.spec.secure_root, "/");
     assert_string_equal(run.spec.cwd, f->dir);
     assert_int_equal(run.spec.timeout_usec, 20000000);
-    assert_string_equal(env_get(run.spec.env, "OCF_RESKEY_fake"), "x y");
-    assert_null(env_get(run.spec.env, "OCF_RESKEY_OCF_CHECK_LEVEL"));
-    assert_null(env_get(run.spec.env, "OCF_CHECK_LEVEL"));
-    assert_string_equal(env_get(run.spec.env, "OCF_RESKEY_CRM_meta_timeout"), "20000");
-    assert_string_equal(env_get(run.spec.env, "OCF_RESKEY_CRM_meta_interval"), "0");
-    assert_string_equal(env_get(run.spec.env, "OCF_RESOURCE_INSTANCE"), "d1");
-    assert_string_equal(env_get(run.spec.env, "LK_NODE"), "n1");
+    assert_string_equal(lk_test_env_get(run.spec.env, "OCF_RESKEY_fake"), "x y");
+    assert_null(lk_test_env_get(run.spec.env, "OCF_RESKEY_OCF_CHECK_LEVEL"));
+    assert_null(lk_test_env_get(run.spec.env, "OCF_CHECK_LEVEL"));
+    assert_string_equal(lk_test_env_get(run.spec.env, "OCF_RESKEY_CRM_meta_timeout"), "20000");
+    assert_string_equal(lk_test_env_get(run.spec.env, "OCF_RESKEY_CRM_meta_interval"), "0");
+    assert_string_equal(lk_test_env_get(run.spec.env, "OCF_RESOURCE_INSTANCE"), "d1");
+    assert_string_equal(lk_test_env_get(run.spec.env, "LK_NODE"), "n1");
     lk_type_run_free(&run);
 
     assert_int_equal(lk_type_prepare(&f->ctx, &res, LK_ACTION_QUICKCHK, 0, &run, err, sizeof(err)),
                      0);
     assert_string_equal(run.spec.argv[1], "monitor");
-    assert_string_equal(env_get(run.spec.env, "OCF_CHECK_LEVEL"), "0");
-    assert_string_equal(env_get(run.spec.env, "OCF_RESKEY_CRM_meta_interval"), "5000");
-    assert_string_equal(env_get(run.spec.env, "OCF_RESKEY_CRM_meta_timeout"), "5000");
+    assert_string_equal(lk_test_env_get(run.spec.env, "OCF_CHECK_LEVEL"), "0");
+    assert_string_equal(lk_test_env_get(run.spec.env, "OCF_RESKEY_CRM_meta_interval"), "5000");
+    assert_string_equal(lk_test_env_get(run.spec.env, "OCF_RESKEY_CRM_meta_timeout"), "5000");
     lk_type_run_free(&run);
 
     assert_int_equal(lk_type_prepare(&f->ctx, &res, LK_ACTION_QUICKCHK, LK_TYPE_PROBE, &run, err,
                                      sizeof(err)),
                      0);
-    assert_string_equal(env_get(run.spec.env, "OCF_RESKEY_CRM_meta_interval"), "0");
+    assert_string_equal(lk_test_env_get(run.spec.env, "OCF_RESKEY_CRM_meta_interval"), "0");
     lk_type_run_free(&run);
 
     assert_int_equal(lk_type_prepare(&f->ctx, &res, LK_ACTION_DEEPCHK, 0, &run, err, sizeof(err)),
                      0);
-    assert_string_equal(env_get(run.spec.env, "OCF_CHECK_LEVEL"), "20");
-    assert_string_equal(env_get(run.spec.env, "OCF_RESKEY_CRM_meta_interval"), "60000");
+    assert_string_equal(lk_test_env_get(run.spec.env, "OCF_CHECK_LEVEL"), "20");
+    assert_string_equal(lk_test_env_get(run.spec.env, "OCF_RESKEY_CRM_meta_interval"), "60000");
     lk_type_run_free(&run);
 
     assert_int_equal(lk_type_prepare(&f->ctx, &res, LK_ACTION_RECOVER, 0, &run, err, sizeof(err)),
@@ -270,7 +260,7 @@ static void type_ocf_prepare__argv_env_timeouts(void **state)
     res.settings.quickchk_interval_usec = 0;
     assert_int_equal(lk_type_prepare(&f->ctx, &res, LK_ACTION_QUICKCHK, 0, &run, err, sizeof(err)),
                      0);
-    assert_string_equal(env_get(run.spec.env, "OCF_RESKEY_CRM_meta_interval"), "1000");
+    assert_string_equal(lk_test_env_get(run.spec.env, "OCF_RESKEY_CRM_meta_interval"), "1000");
     lk_type_run_free(&run);
 }
 

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "env_get.h"
 #include "restype.h"
 #include "sdunit.h"
 #include "type_systemd.h"
@@ -27,17 +28,6 @@ static void unit_resource(struct lk_resource *res, const char *unit)
     snprintf(res->type, sizeof(res->type), "%s", unit);
     lk_settings_init(&res->settings);
     lk_type_fill_actions(res);
-}
-
-static const char *env_get(char *const *env, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; env && env[i]; i++) {
-        if (strncmp(env[i], name, n) == 0 && env[i][n] == '=') {
-            return env[i] + n + 1;
-        }
-    }
-    return NULL;
 }
 
 static void lk_unit_name_valid__accepts_units_refuses_the_rest(void **state)
@@ -120,13 +110,14 @@ static void lk_type_prepare__systemd_runs_lk_systemd(void **state)
         assert_string_equal(run.spec.argv[1], rows[i].verb);
         assert_string_equal(run.spec.argv[2], "nginx.service");
         assert_null(run.spec.argv[3]);
-        assert_string_equal(env_get(run.spec.env, "LKROOT"), "/opt/lk");
-        assert_string_equal(env_get(run.spec.env, "LK_TAG"), "web");
-        assert_string_equal(env_get(run.spec.env, LK_SYSTEMD_ENV_BUS),
+        assert_string_equal(lk_test_env_get(run.spec.env, "LKROOT"), "/opt/lk");
+        assert_string_equal(lk_test_env_get(run.spec.env, "LK_TAG"), "web");
+        assert_string_equal(lk_test_env_get(run.spec.env, LK_SYSTEMD_ENV_BUS),
                             "unix:path=/run/x/systemd/private");
-        assert_int_equal(env_get(run.spec.env, LK_SYSTEMD_ENV_WATCH) != NULL, rows[i].watch);
+        assert_int_equal(lk_test_env_get(run.spec.env, LK_SYSTEMD_ENV_WATCH) != NULL,
+                         rows[i].watch);
         if (rows[i].action == LK_ACTION_RESTORE) {
-            assert_string_equal(env_get(run.spec.env, LK_SYSTEMD_ENV_TIMEOUT), "20000");
+            assert_string_equal(lk_test_env_get(run.spec.env, LK_SYSTEMD_ENV_TIMEOUT), "20000");
             assert_int_equal(run.spec.timeout_usec, 20 * 1000000ULL);
         }
         assert_null(run.spec.secure_root);
@@ -137,7 +128,7 @@ static void lk_type_prepare__systemd_runs_lk_systemd(void **state)
     assert_int_equal(
             lk_type_systemd_prepare_hold(&ctx, "web", "nginx.service", true, 1000000, &run), 0);
     assert_string_equal(run.spec.argv[1], "own");
-    assert_null(env_get(run.spec.env, LK_SYSTEMD_ENV_BUS));
+    assert_null(lk_test_env_get(run.spec.env, LK_SYSTEMD_ENV_BUS));
     lk_type_run_free(&run);
 }
 

@@ -478,23 +478,35 @@ static void run_finished(struct run_ctx *ctx, const struct lk_result *result, co
     free(ctx);
 }
 
-static void start_run(struct lk_node *node, struct lk_resource *res, enum lk_action action)
+/* A new run's context, for a script (start_run) or a built-in check (start_builtin): NULL
+ * after a line on stderr when there is no memory for it, or for what the caller allocated
+ * with it (!allocated). */
+static struct run_ctx *new_run_ctx(struct lk_node *node, const struct lk_resource *res,
+                                   enum lk_action action, bool allocated)
 {
-    lk_guardlink_exit_if_fenced(node);
-    struct run_ctx *ctx = calloc(1, sizeof(*ctx));
-    struct lk_type_run *prep = malloc(sizeof(*prep));
-    struct lk_result failed = {.outcome = LK_OUTCOME_EXEC_FAILED, .exec_errno = ENOMEM};
-    if (!ctx || !prep) {
-        free(prep);
-        free(ctx);
+    struct run_ctx *ctx = allocated ? calloc(1, sizeof(*ctx)) : NULL;
+    if (!ctx) {
         fprintf(stderr, "lkd: out of memory starting %s of '%s'\n", lk_action_name(action),
                 res->tag);
-        return;
+        return NULL;
     }
     ctx->node = node;
     ctx->action = action;
     ctx->start_ms = lk_now_ms();
     snprintf(ctx->tag, sizeof(ctx->tag), "%s", res->tag);
+    return ctx;
+}
+
+static void start_run(struct lk_node *node, struct lk_resource *res, enum lk_action action)
+{
+    lk_guardlink_exit_if_fenced(node);
+    struct lk_type_run *prep = malloc(sizeof(*prep));
+    struct run_ctx *ctx = new_run_ctx(node, res, action, prep != NULL);
+    struct lk_result failed = {.outcome = LK_OUTCOME_EXEC_FAILED, .exec_errno = ENOMEM};
+    if (!ctx) {
+        free(prep);
+        return;
+    }
     ctx->flags = res->pending == LK_PENDING_PROBE ? LK_TYPE_PROBE : 0;
     struct lk_type_ctx tctx = {
             .root = node->root, .node_name = node->name, .exe_dir = lk_type_exe_dir()};
@@ -544,18 +556,12 @@ static void probe_done(struct lk_probe *probe, const struct lk_result *result, c
 static void start_builtin(struct lk_node *node, struct lk_resource *res, enum lk_action action)
 {
     lk_guardlink_exit_if_fenced(node);
-    struct run_ctx *ctx = calloc(1, sizeof(*ctx));
+    struct run_ctx *ctx = new_run_ctx(node, res, action, true);
     struct lk_probe_spec ps;
     struct lk_result failed = {.outcome = LK_OUTCOME_EXEC_FAILED, .exec_errno = ENOMEM};
     if (!ctx) {
-        fprintf(stderr, "lkd: out of memory starting %s of '%s'\n", lk_action_name(action),
-                res->tag);
         return;
     }
-    ctx->node = node;
-    ctx->action = action;
-    ctx->start_ms = lk_now_ms();
-    snprintf(ctx->tag, sizeof(ctx->tag), "%s", res->tag);
     int r = lk_probe_spec_for(&ps, res, action, node->cgroups);
     if (r == 0) {
         r = lk_probe_start(node->loop, &ps, probe_done, ctx, NULL);

@@ -194,24 +194,6 @@ static void on_process_exit(uv_poll_t *poll, int status, int events)
     (void) lk_executor_handle(node, &ev, err, sizeof(err));
 }
 
-/* Boot time in seconds since the epoch, from /proc/stat's btime. */
-static long long boot_time(void)
-{
-    FILE *f = fopen("/proc/stat", "re");
-    if (!f) {
-        return 0;
-    }
-    char line[256];
-    long long btime = 0;
-    while (fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "btime %lld", &btime) == 1) {
-            break;
-        }
-    }
-    fclose(f);
-    return btime;
-}
-
 /* Drops "'path' " or "cannot open 'path': " from the start of why: the event that says
  * why names the pidfile already. */
 static void drop_path(char *why, const char *path)
@@ -280,10 +262,7 @@ static void watch_process(struct watch *w, const struct lk_resource *res)
     }
     if (!gone) {
         /* Checked after pidfd_open, so the process we hold is the one we inspected. */
-        long ticks = sysconf(_SC_CLK_TCK);
-        unsigned long long start = lk_proc_start_ticks(pid);
-        long long started = boot_time() + (long long) (start / (unsigned long long) ticks);
-        gone = start == 0 || started > (long long) st.st_mtime + 1;
+        gone = lk_proc_started_after(pid, st.st_mtime);
     }
     if (gone) {
         if (pidfd >= 0) {

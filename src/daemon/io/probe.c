@@ -317,23 +317,6 @@ static void start_connect(struct lk_probe *p)
 
 /* ---------------------------------------------------------------- process */
 
-static long long boot_time(void)
-{
-    FILE *f = fopen("/proc/stat", "re");
-    if (!f) {
-        return 0;
-    }
-    char line[256];
-    long long btime = 0;
-    while (fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "btime %lld", &btime) == 1) {
-            break;
-        }
-    }
-    fclose(f);
-    return btime;
-}
-
 /* Whether pid is a process that has not exited: alive and not a zombie. */
 static bool running(int pid)
 {
@@ -383,10 +366,7 @@ static void look_at_process(struct lk_probe *p, const struct lk_probe_spec *spec
         }
         /* A process started after the pidfile was written is another one that reused the
          * pid, as the pidfile watch sees it (monitor.c). */
-        long ticks = sysconf(_SC_CLK_TCK);
-        unsigned long long start = lk_proc_start_ticks((int) pid);
-        long long started = boot_time() + (long long) (start / (unsigned long long) ticks);
-        if (start == 0 || started > (long long) st.st_mtime + 1) {
+        if (lk_proc_started_after((int) pid, st.st_mtime)) {
             finish(p, LK_OUTCOME_EXIT, "process %ld started after the pidfile %s was written", pid,
                    spec->pidfile);
             return;

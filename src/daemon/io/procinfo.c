@@ -39,3 +39,32 @@ unsigned long long lk_proc_start_ticks(int pid)
     }
     return start;
 }
+
+/* Boot time in seconds since the epoch, from /proc/stat's btime; 0 when it cannot be read. */
+static long long boot_time(void)
+{
+    FILE *f = fopen("/proc/stat", "re");
+    if (!f) {
+        return 0;
+    }
+    char line[256];
+    long long btime = 0;
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "btime %lld", &btime) == 1) {
+            break;
+        }
+    }
+    fclose(f);
+    return btime;
+}
+
+bool lk_proc_started_after(int pid, time_t when)
+{
+    long ticks = sysconf(_SC_CLK_TCK);
+    unsigned long long start = lk_proc_start_ticks(pid);
+    if (start == 0 || ticks <= 0) {
+        return true;
+    }
+    long long started = boot_time() + (long long) (start / (unsigned long long) ticks);
+    return started > (long long) when + 1;
+}

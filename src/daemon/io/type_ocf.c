@@ -26,6 +26,7 @@
 #include "params.h"
 #include "restype.h"
 #include "safeopen.h"
+#include "scripts.h"
 
 #define AGENT_READ_MAX        (8 * 1024 * 1024) /* bytes of an agent scanned for Pacemaker tools */
 #define META_MAX              (1024 * 1024)     /* bytes of meta-data read */
@@ -125,24 +126,14 @@ static void take_env(struct lk_type_run *run, char **env)
     run->spec.env = env;
 }
 
+/* The bound of one run: the scripts' (lk_scripts_timeout), but a recover is two operations
+ * in one run, each with the action timeout. */
 static uint64_t run_timeout_usec(const struct lk_resource *res, enum lk_action action)
 {
-    const struct lk_settings *s = &res->settings;
-    uint64_t t = 0;
-    switch (action) {
-    case LK_ACTION_QUICKCHK:
-        t = s->quickchk_timeout_usec ? s->quickchk_timeout_usec : s->quickchk_interval_usec;
-        break;
-    case LK_ACTION_DEEPCHK:
-        t = s->deepchk_timeout_usec ? s->deepchk_timeout_usec : 2 * s->deepchk_interval_usec;
-        break;
-    case LK_ACTION_RECOVER:
-        /* Two operations in one run: each gets the action timeout. */
-        return 2 * s->action_timeout_usec;
-    default:
-        return s->action_timeout_usec;
+    if (action == LK_ACTION_RECOVER) {
+        return 2 * res->settings.action_timeout_usec;
     }
-    return t ? t : s->action_timeout_usec;
+    return lk_scripts_timeout(res, action);
 }
 
 static uint64_t interval_ms(const struct lk_resource *res, enum lk_action action, unsigned flags)
