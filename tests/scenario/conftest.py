@@ -568,9 +568,9 @@ def sanitized_build():
         return False
 
 
-def socket_request(node, cmd, args, timeout=120):
-    """One request over the node's run/lkd.sock, as lkcli sends it; the final reply's data
-    (progress lines skipped). Asserts it succeeded."""
+def socket_reply(node, cmd, args, timeout=120):
+    """One request over the node's run/lkd.sock, as lkcli sends it; the final reply (progress
+    lines skipped), whether it succeeded or not."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
@@ -584,9 +584,14 @@ def socket_request(node, cmd, args, timeout=120):
                 buf += chunk
             line, buf = buf.split(b"\n", 1)
             msg = json.loads(line)
-            if "progress" in msg:
-                continue
-            assert msg.get("ok"), f"{cmd} {args}: {msg.get('error')}"
-            return msg.get("data")
+            if "progress" not in msg:
+                return msg
     finally:
         s.close()
+
+
+def socket_request(node, cmd, args, timeout=120):
+    """socket_reply, asserting it succeeded; the final reply's data."""
+    msg = socket_reply(node, cmd, args, timeout)
+    assert msg.get("ok"), f"{cmd} {args}: {msg.get('error')}"
+    return msg.get("data")

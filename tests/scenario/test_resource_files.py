@@ -6,14 +6,12 @@ removes every file."""
 
 import base64
 import json
-import os
-import socket
 import stat
 
 import pytest
 
-from cluster import wait_eq, wait_for
-from conftest import one_line_error
+from cluster import wait_for
+from conftest import one_line_error, socket_reply
 
 SECRET = "hunter2-s3cr3t-7f9a"  # a value no other output could contain by chance
 OTHER_SECRET = "tr0ub4dor-8c1e-other"
@@ -304,23 +302,7 @@ def test_bad_parameters_are_refused_and_change_nothing(gen_node):
 
 
 def _request(node, cmd, args):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(60)
-    try:
-        s.connect(str(node.root / "run" / "lkd.sock"))
-        s.sendall((json.dumps({"v": 1, "cmd": cmd, "args": args}) + "\n").encode())
-        buf = b""
-        while True:
-            while b"\n" not in buf:
-                chunk = s.recv(1 << 20)
-                assert chunk, "lkd closed the connection"
-                buf += chunk
-            line, buf = buf.split(b"\n", 1)
-            msg = json.loads(line)
-            if "progress" not in msg:
-                return msg
-    finally:
-        s.close()
+    return socket_reply(node, cmd, args, timeout=60)
 
 
 def test_the_daemon_checks_parameters_and_helpers_itself(gen_node):
