@@ -89,9 +89,8 @@ static void on_closed(uv_handle_t *h)
 /* Ends the probe with outcome and the words of fmt (the reason of a failure, or what
  * answered): the result is kept, every handle closed; the callback fires from the last
  * close. Later calls are ignored. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wsuggest-attribute=format"
-static void finish(struct lk_probe *p, enum lk_outcome outcome, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+finish(struct lk_probe *p, enum lk_outcome outcome, const char *fmt, ...)
 {
     if (p->finishing) {
         return;
@@ -132,7 +131,6 @@ static void finish(struct lk_probe *p, enum lk_outcome outcome, const char *fmt,
         }
     }
 }
-#pragma GCC diagnostic pop
 
 static void fail_errno(struct lk_probe *p, const char *what, int err)
 {
