@@ -26,7 +26,6 @@ findings and double-running applications.
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -34,17 +33,11 @@ import time
 from pathlib import Path
 
 import lkapp
+from ports import free_port  # noqa: F401 (the tests take it from here)
 
 CMD_TIMEOUT = 60
 HB_MS = 200
 HB_MISSES = 3
-
-
-def free_port():
-    """A TCP port nobody listens on right now on 127.0.0.1 (bind to 0, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def app_nodes(marker):

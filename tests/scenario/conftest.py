@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "helpers"))
 
 import lkapp  # noqa: E402
+from ports import free_port  # noqa: E402,F401
 
 BUILD = Path(os.environ.get("LK_BUILD") or REPO / "build")
 CMD_TIMEOUT = 60
@@ -92,13 +93,6 @@ def remove_old_runs():
                 shutil.rmtree(top)
         except OSError:
             pass
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _clean_env():
