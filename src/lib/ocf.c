@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "params.h"
+
 #define SYSTEM_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static const char *const context_names[LK_OCF_CTX_COUNT] = {
@@ -643,10 +645,21 @@ static void copy_prop(xmlNode *node, const char *name, char *buf, size_t size)
     }
 }
 
-static int parse_param(xmlNode *node, struct lk_ocf_param *p)
+/* The parameter at node, the index-th; a name a definition could not give (none, too
+ * long, other characters than lk_params_check_name allows) is -EINVAL with err. */
+static int parse_param(xmlNode *node, size_t index, struct lk_ocf_param *p, char *err,
+                       size_t err_size)
 {
     memset(p, 0, sizeof(*p));
-    copy_prop(node, "name", p->name, sizeof(p->name));
+    xmlChar *name = xmlGetProp(node, (const xmlChar *) "name");
+    char why[160];
+    if (lk_params_check_name(name ? (const char *) name : "", why, sizeof(why)) < 0) {
+        xmlFree(name);
+        snprintf(err, err_size, "the agent's meta-data: parameter %zu: %s", index + 1, why);
+        return -EINVAL;
+    }
+    snprintf(p->name, sizeof(p->name), "%s", (const char *) name);
+    xmlFree(name);
     p->required = prop_true(node, "required");
     p->unique = prop_true(node, "unique");
     p->reloadable = prop_true(node, "reloadable");
@@ -784,7 +797,8 @@ int lk_ocf_meta_parse(const char *xml, size_t len, struct lk_ocf_meta *ret_meta,
             if (!is_elem(c, "parameter")) {
                 continue;
             }
-            r = parse_param(c, &m.params[m.param_count++]);
+            r = parse_param(c, m.param_count, &m.params[m.param_count], err, err_size);
+            m.param_count++;
             if (r < 0) {
                 goto out;
             }

@@ -202,7 +202,8 @@ struct lk_ocf_meta {
 };
 
 /* Parses an agent's meta-data XML. Returns 0 (lk_ocf_meta_free it), or -EINVAL with a
- * one-line message in err (not XML, not <resource-agent>), or -ENOMEM. */
+ * one-line message in err (not XML, not <resource-agent>, a parameter whose name
+ * lk_params_check_name refuses: no definition could give it), or -ENOMEM. */
 int lk_ocf_meta_parse(const char *xml, size_t len, struct lk_ocf_meta *ret_meta, char *err,
                       size_t err_size);
 

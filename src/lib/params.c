@@ -39,12 +39,17 @@ int lk_params_check_name(const char *name, char *err, size_t err_size)
         return lk_fail_einval(err, err_size, "parameter name is too long: %zu bytes, at most %d",
                               len, LK_PARAM_NAME_MAX);
     }
+    /* Any byte outside printable ASCII first: the name is quoted below, and the message
+     * must stay one line of UTF-8. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) name[i];
+        if (c < 0x20 || c >= 0x7f) {
+            return lk_fail_einval(err, err_size, "parameter name contains byte 0x%02x", c);
+        }
+    }
     for (size_t i = 0; i < len; i++) {
         if (!name_char_ok(name[i])) {
             unsigned char c = (unsigned char) name[i];
-            if (c < 0x20 || c >= 0x7f) {
-                return lk_fail_einval(err, err_size, "parameter name contains byte 0x%02x", c);
-            }
             return lk_fail_einval(err, err_size,
                                   "parameter name '%s' contains '%c'; use letters, digits, '_'",
                                   name, c);

@@ -553,6 +553,27 @@ static void lk_ocf_meta_parse__errors(void **state)
     assert_int_equal(lk_ocf_meta_parse(ent2, strlen(ent2), &ok, err, sizeof(err)), 0);
     assert_null(strstr(ok.shortdesc, "root:"));
     lk_ocf_meta_free(&ok);
+    /* A parameter no definition could give (fuzz_ocf): no name, a name too long or with
+     * other characters; the message is one line and never quotes a control byte. */
+    const char *bad_params[] = {
+            "<parameter required=\"1\"/>",
+            "<parameter name=\"\"/>",
+            "<parameter name=\"ip-addr\"/>",
+            "<parameter name=\"a&#10;b\"/>",
+            "<parameter "
+            "name=\"x123456789012345678901234567890123456789012345678901234567890123\"/>",
+    };
+    for (size_t i = 0; i < sizeof(bad_params) / sizeof(bad_params[0]); i++) {
+        char xml[512];
+        snprintf(xml, sizeof(xml),
+                 "<resource-agent name=\"a\"><parameters><parameter name=\"ok\"/>%s"
+                 "</parameters></resource-agent>",
+                 bad_params[i]);
+        err[0] = '\0';
+        assert_int_equal(lk_ocf_meta_parse(xml, strlen(xml), &m, err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "the agent's meta-data: parameter 2: "));
+        assert_null(strpbrk(err, "\r\n"));
+    }
     lk_ocf_meta_free(NULL);
 }
 

@@ -53,6 +53,8 @@ static void lk_params_check_name__refuses_what_an_env_name_cannot_be(void **stat
             {"ip addr", "' '"},
             {"ip.addr", "'.'"},
             {"a\nb", "0x0a"},
+            {"a-\nb", "0x0a"}, /* not the '-' with the name quoted: one line (fuzz_ocf) */
+            {"a-caf\xc3\xa9", "0xc3"},
             {"caf\xc3\xa9", "0xc3"},
             {"x123456789012345678901234567890123456789012345678901234567890123", "too long"},
     };
