@@ -1391,15 +1391,13 @@ static void test_done(struct lk_run *run, const struct lk_result *result, const 
     struct test_ctx *ctx = userdata;
     struct conn *c = ctx->conn;
     struct lk_result classified = *result;
-    lk_type_classify(&ctx->res, ctx->action, 0, &classified, output, output_len);
     result = &classified;
     /* Secrets the run printed are masked here too. */
     char masked[LK_RUN_OUTPUT_MAX];
-    if (c && output_len > 0 && output_len <= sizeof(masked)) {
+    if (c) {
         struct lk_type_ctx tctx = {.root = c->api->node->root, .node_name = c->api->node->name};
-        memcpy(masked, output, output_len);
-        lk_type_scrub(&tctx, &ctx->res, masked, output_len);
-        output = masked;
+        output = lk_type_read_run(&tctx, &ctx->res, ctx->action, 0, &classified, output, output_len,
+                                  masked);
     }
     free(ctx);
     if (!c) {

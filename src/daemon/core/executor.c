@@ -399,16 +399,12 @@ static void run_done(struct lk_run *run, const struct lk_result *result, const c
      * a built-in check's result made inside lkd (probe_done). */
     struct lk_result classified = *result;
     const struct lk_resource *res = run ? lk_node_find(ctx->node, ctx->tag) : NULL;
-    if (res) {
-        lk_type_classify(res, ctx->action, ctx->flags, &classified, output, output_len);
-    }
     /* Secrets the run printed (an agent echoing a password) never reach an event. */
     char masked[LK_RUN_OUTPUT_MAX];
-    if (res && output_len > 0 && output_len <= sizeof(masked)) {
+    if (res) {
         struct lk_type_ctx tctx = {.root = ctx->node->root, .node_name = ctx->node->name};
-        memcpy(masked, output, output_len);
-        lk_type_scrub(&tctx, res, masked, output_len);
-        output = masked;
+        output = lk_type_read_run(&tctx, res, ctx->action, ctx->flags, &classified, output,
+                                  output_len, masked);
     }
     queue_done(ctx, &classified, output, output_len);
 }

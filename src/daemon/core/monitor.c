@@ -414,14 +414,10 @@ static void check_done(struct lk_run *run, const struct lk_result *result, const
     const struct lk_resource *res = ignore ? NULL : lk_node_find(mon->node, w->tag);
     char masked[LK_RUN_OUTPUT_MAX];
     if (res) {
-        lk_type_classify(res, depth_action[d], 0, &classified, output, output_len);
         /* Secrets the check printed never reach an event. */
-        if (output_len > 0 && output_len <= sizeof(masked)) {
-            struct lk_type_ctx tctx = {.root = mon->node->root, .node_name = mon->node->name};
-            memcpy(masked, output, output_len);
-            lk_type_scrub(&tctx, res, masked, output_len);
-            output = masked;
-        }
+        struct lk_type_ctx tctx = {.root = mon->node->root, .node_name = mon->node->name};
+        output = lk_type_read_run(&tctx, res, depth_action[d], 0, &classified, output, output_len,
+                                  masked);
     }
     report_check(w, d, ignore, &classified, output, output_len);
 }

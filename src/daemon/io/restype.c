@@ -144,13 +144,20 @@ void lk_type_classify(const struct lk_resource *res, enum lk_action action, unsi
     }
 }
 
-void lk_type_scrub(const struct lk_type_ctx *ctx, const struct lk_resource *res, char *text,
-                   size_t len)
+const char *lk_type_read_run(const struct lk_type_ctx *ctx, const struct lk_resource *res,
+                             enum lk_action action, unsigned flags, struct lk_result *result,
+                             const char *output, size_t output_len, char *masked)
 {
     const struct lk_type_ops *ops = lk_type_find(res->app);
-    if (ops && ops->scrub && text && len > 0) {
-        ops->scrub(ctx, res, text, len);
+    if (ops && ops->classify) {
+        ops->classify(res, action, flags, result, output, output_len);
     }
+    if (!ops || !ops->scrub || output_len == 0 || output_len > LK_RUN_OUTPUT_MAX) {
+        return output;
+    }
+    memcpy(masked, output, output_len);
+    ops->scrub(ctx, res, masked, output_len);
+    return masked;
 }
 
 char *lk_type_describe(const struct lk_resource *res, char *buf, size_t size)

@@ -128,9 +128,14 @@ void lk_type_run_free(struct lk_type_run *run);
 void lk_type_classify(const struct lk_resource *res, enum lk_action action, unsigned flags,
                       struct lk_result *result, const char *output, size_t output_len);
 
-/* Masks the secrets of res in a run's output (its type's scrub; nothing without one). */
-void lk_type_scrub(const struct lk_type_ctx *ctx, const struct lk_resource *res, char *text,
-                   size_t len);
+/* What a run of res's own process means, in one step for every caller (executor, monitor,
+ * resource test): result classified in place, and the output to show from now on: output
+ * itself, or, when the type masks secrets and there is output, a masked copy in masked
+ * (LK_RUN_OUTPUT_MAX bytes; a longer output is returned as it is, the runner never keeps
+ * more). */
+const char *lk_type_read_run(const struct lk_type_ctx *ctx, const struct lk_resource *res,
+                             enum lk_action action, unsigned flags, struct lk_result *result,
+                             const char *output, size_t output_len, char *masked);
 
 /* Describes res through its type; "<app>/<type>" for an unknown app. Returns buf. */
 char *lk_type_describe(const struct lk_resource *res, char *buf, size_t size);
