@@ -18,6 +18,7 @@
 
 #include "eventlog.h"
 #include "runner.h"
+#include "safeopen.h"
 #include "type_systemd.h"
 #include "validate.h"
 
@@ -99,25 +100,23 @@ static bool record_unit(const char *root, const char *tag, char *unit, size_t si
 {
     char path[LK_PATH_MAX + LK_TAG_MAX + 64];
     snprintf(path, sizeof(path), "%s/" LK_SYSTEMD_RECORD_DIR "/%s", root, tag);
-    FILE *f = fopen(path, "re");
-    if (!f) {
+    /* On the loop, in a directory of the root: never a FIFO to block on, never a link. */
+    char *buf = NULL;
+    size_t n = 0;
+    char err[256];
+    if (lk_safeopen_read(path, &lk_safeopen_pidfile, RECORD_READ_MAX, &buf, &n, NULL, err,
+                         sizeof(err)) < 0) {
         return false;
     }
-    char buf[RECORD_READ_MAX + 1];
-    size_t n = fread(buf, 1, RECORD_READ_MAX, f);
-    fclose(f);
-    buf[n] = '\0';
     const char *line = strstr(buf, "unit=");
-    if (!line || (line != buf && line[-1] != '\n')) {
-        return false;
+    bool ok = line && (line == buf || line[-1] == '\n');
+    size_t len = ok ? strcspn(line + 5, "\n") : 0;
+    ok = ok && len > 0 && len < size;
+    if (ok) {
+        snprintf(unit, size, "%.*s", (int) len, line + 5);
     }
-    line += 5;
-    size_t len = strcspn(line, "\n");
-    if (len == 0 || len >= size) {
-        return false;
-    }
-    snprintf(unit, size, "%.*s", (int) len, line);
-    return lk_unit_name_valid(unit, NULL, 0);
+    free(buf);
+    return ok && lk_unit_name_valid(unit, NULL, 0);
 }
 
 static void run_done(struct lk_run *run, const struct lk_result *result, const char *output,
