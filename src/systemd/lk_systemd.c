@@ -12,6 +12,7 @@
  * the one named, print anything but one line per outcome, or run a process. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -609,6 +610,23 @@ static int write_atomically(const char *path, const char *tmp, const char *text,
         int err = errno;
         unlink(tmp);
         return say(LK_SD_EXIT_FAILED, "cannot write %s: %s", path, strerror(err));
+    }
+    /* The rename itself reaches the disk before what follows acts on it (the enablement
+     * record before DisableUnitFiles: a crash must not lose the state to give back). */
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *(slash == dir ? slash + 1 : slash) = '\0';
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        bool synced = dfd >= 0 && fsync(dfd) == 0;
+        if (dfd >= 0) {
+            close(dfd);
+        }
+        if (!synced) {
+            return say(LK_SD_EXIT_FAILED, "cannot sync the directory of %s: %s", path,
+                       strerror(errno));
+        }
     }
     return 0;
 }
