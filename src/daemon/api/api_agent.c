@@ -92,6 +92,9 @@ static void describe_done(int status, const char *err, const struct lk_ocf_meta 
 static void h_describe_agent(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
+    if (api_refuse_while_stopping(c)) {
+        return; /* no agent run starts while lkd stops */
+    }
     const char *agent = api_arg_str(args, "agent");
     char err[1024];
     struct lk_ocf_agent parsed;

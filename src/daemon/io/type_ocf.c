@@ -32,6 +32,7 @@
 #define META_MAX              (1024 * 1024)     /* bytes of meta-data read */
 #define META_TIMEOUT_USEC     (30 * 1000000ULL) /* meta-data's own bound (the agents advise 5 s) */
 #define VALIDATE_DEFAULT_USEC (60 * 1000000ULL)
+#define VALIDATE_MAX_USEC     (300 * 1000000ULL) /* what meta-data may advise at most */
 
 /* recover: stop, then start; a stop that finds it stopped (7) is a stop that worked. The
  * agent is $0, so the shell never interprets its path. */
@@ -706,7 +707,10 @@ static void admit_meta_done(int status, const char *err, const struct lk_ocf_met
     }
     apply_advice(a, meta);
     const struct lk_ocf_action *v = lk_ocf_meta_action(meta, "validate-all", false);
-    a->validate_usec = v && v->timeout_ms ? v->timeout_ms * 1000 : VALIDATE_DEFAULT_USEC;
+    /* The agent's advice is outside input: a create waits at most 5 minutes for it (bounded
+     * in ms, before the product could overflow). */
+    uint64_t ms = v && v->timeout_ms ? v->timeout_ms : VALIDATE_DEFAULT_USEC / 1000;
+    a->validate_usec = (ms < VALIDATE_MAX_USEC / 1000 ? ms : VALIDATE_MAX_USEC / 1000) * 1000;
     start_validate(a);
 }
 
