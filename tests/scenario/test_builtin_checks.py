@@ -159,6 +159,9 @@ def test_resource_test_runs_the_builtin_check(node):
         assert data["ok"] is True, data
         assert data["outcome"] == "success", data
         assert f"tcp 127.0.0.1:{port}: connected" in data["output"], data
+        # The kernel completes the connection before the listener's thread accepts it:
+        # wait for the count, then check the one check made exactly one connection.
+        wait_for(lambda: lis.accepted >= before + 1, what="the test's connection accepted")
         assert lis.accepted == before + 1
         p = node.cli("resource", "test", "--tag", "rt", "--action", "quickchk")
         assert p.returncode == 0, p.stderr
@@ -218,7 +221,7 @@ def test_http_port_that_accepts_and_never_answers_times_out(node):
               "0.5", "--quickchk-timeout", "0.4", "--monitor-timeout-action", "fail",
               "--local-recovery", "off")
         wait_for(lambda: settled(node, "hang", "OSF"), what="hang OSF after a timeout")
-        assert lis.accepted >= 1
+        wait_for(lambda: lis.accepted >= 1, what="the hanging check's connection accepted")
         evs = node.log_events(tag="hang")
         timeouts = [e for e in evs if e["number"] == 1517]
         assert timeouts, [e["number"] for e in evs]
