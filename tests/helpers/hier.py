@@ -123,6 +123,12 @@ flock 9
 if ! ( {running} ); then
     setsid sleep {m} </dev/null >/dev/null 2>&1 9>&- &
     echo $! > {pf}
+    # exit only once the child is the application (exec'd), as a real restore would
+    i=0
+    while ! grep -q "{m}" /proc/$!/cmdline 2>/dev/null && [ $i -lt 400 ]; do
+        sleep 0.01
+        i=$((i + 1))
+    done
 fi
 {log_end}
 exit 0
