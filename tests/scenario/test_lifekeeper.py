@@ -18,6 +18,7 @@ test that needs a missing one is skipped naming it.
 """
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -76,6 +77,11 @@ def missing_pieces(*need):
         for cmd in ("ins_setstate", "ins_setinfo"):
             if not (BUILD / cmd).exists():
                 found.append(f"D/E: {BUILD / cmd} does not exist")
+    if "E" in need:
+        # What LK.pm runs for the library: LK::lcduname, LK::eqv_list, LK::sys_getstate.
+        for cmd in ("lcduname", "eqv_list", "sys_getstate"):
+            if not (BUILD / cmd).exists():
+                found.append(f"E: {BUILD / cmd} does not exist")
     return found
 
 
@@ -264,9 +270,22 @@ sub ins_list {
     my $rec = join("\001", @f);
     return wantarray ? ($rec) : $rec;
 }
-sub eqv_list { return (); }
-sub sys_getstate { return $ALIVE; }
+sub eqv_list {
+    my ($dest, $sys, $tag) = @_;
+    return map { join("\x01", $sys, $tag, $_, $tag, 'SHARED', 1, 10) }
+        grep { $_ ne '' } split(/,/, $ENV{STUB_OTHERS} // '');
+}
+sub sys_getstate { return $ENV{STUB_OTHER_STATE} // $ALIVE; }
 1;
+"""
+
+# lcdremexec's stand-in for the same test: "the other node" is this namespace.
+STUB_LCDREMEXEC = """#!/bin/sh
+[ "$1" = -d ] && [ "$3" = -- ] || { echo "usage: lcdremexec -d NODE -- COMMAND" >&2; exit 2; }
+node=$2
+shift 3
+echo "$node $*" >>"${0%/*}/lcdremexec.log"
+exec /bin/sh -c "$*"
 """
 
 STUB_ENTRY = r"""# A stand-in for /etc/default/LifeKeeper.pl, for the library's own test only.
@@ -300,6 +319,8 @@ def test_okNas_library_runs_with_a_stand_in_LK(tmp_path):
     (export / "hello.txt").write_text("hi\n")
     (sbin / "nfs-exports").write_text(f"{EXPORT} {export}\n")
     journal = tmp_path / "journal"
+    lkroot = tmp_path / "lkroot"
+    lkbin = lkroot / "bin"
     h = ch.MountNamespace(tmp_path / "ns").start()
     try:
         h.bind(opt, "/opt")
@@ -309,7 +330,7 @@ def test_okNas_library_runs_with_a_stand_in_LK(tmp_path):
         def run(script, *args, **env):
             e = dict(_clean_env(), PATH="/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin",
                      STUB_NODE="node1", STUB_INFO=INFO, OKNAS_JOURNAL=str(journal),
-                     LKROOT=str(tmp_path / "no-lkroot"))
+                     LKROOT=str(lkroot))
             e.update(env)
             return subprocess.run(h.enter() + [str(LKPERL / script), *args], env=e,
                                   capture_output=True, text=True, timeout=ch.CMD_TIMEOUT,
@@ -338,6 +359,27 @@ def test_okNas_library_runs_with_a_stand_in_LK(tmp_path):
         assert p.returncode == 1 and MP not in h.mounts(), p
         p = run("restore", "-t", "nas1", "-i", "id1", STUB_INFO=f"nas:/nope {MP}")
         assert p.returncode == 1 and MP not in h.mounts(), p
+        # Another node, alive, still holding the mount (here: this namespace's mount):
+        # restore unmounts it "there" through lcdremexec, then mounts it here.
+        lkbin.mkdir(parents=True)
+        (lkbin / "lcdremexec").write_text(STUB_LCDREMEXEC)
+        (lkbin / "lcdremexec").chmod(0o755)
+        assert run("restore", "-t", "nas1", "-i", "id1", STUB_INFO=INFO).returncode == 0
+        p = run("restore", "-t", "nas1", "-i", "id1", STUB_OTHERS="node2")
+        assert p.returncode == 0 and MP in h.mounts(), p
+        assert (lkbin / "lcdremexec.log").read_text().splitlines() == [
+            f"node2 grep -qs ' {MP} ' /proc/mounts", f"node2 umount {MP}"]
+        # The other node not mounted, then dead: asked once, then not at all.
+        run("remove", "-t", "nas1", "-i", "id1")
+        p = run("restore", "-t", "nas1", "-i", "id1", STUB_OTHERS="node2")
+        assert p.returncode == 0 and MP in h.mounts(), p
+        run("remove", "-t", "nas1", "-i", "id1")
+        p = run("restore", "-t", "nas1", "-i", "id1", STUB_OTHERS="node2",
+                STUB_OTHER_STATE="2")
+        assert p.returncode == 0 and MP in h.mounts(), p
+        assert len((lkbin / "lcdremexec.log").read_text().splitlines()) == 3
+        assert run("remove", "-t", "nas1", "-i", "id1").returncode == 0
+        assert MP not in h.mounts()
         assert journal.read_text().splitlines() == [
             f"node1 quickCheck nas1 {MP} is not mounted",
             f"node1 restore nas1 mounted {EXPORT} on {MP} (rw,hard,timeo=600)",
@@ -347,6 +389,16 @@ def test_okNas_library_runs_with_a_stand_in_LK(tmp_path):
             f"node1 quickCheck nas1 {MP} is not mounted",
             'node1 restore nas1 the info field is not "SERVER:/EXPORT MOUNTPOINT"',
             f"node1 restore nas1 mount of nas:/nope on {MP} failed",
+            f"node1 restore nas1 mounted {EXPORT} on {MP} (rw,hard)",
+            "node1 restore nas1 still mounted on node2: unmounting it there",
+            "node1 restore nas1 unmounted on node2 through lcdremexec",
+            f"node1 restore nas1 mounted {EXPORT} on {MP} (rw,hard)",
+            f"node1 remove nas1 unmounted {MP}",
+            "node1 restore nas1 checked node2: not mounted (status 1)",
+            f"node1 restore nas1 mounted {EXPORT} on {MP} (rw,hard)",
+            f"node1 remove nas1 unmounted {MP}",
+            f"node1 restore nas1 mounted {EXPORT} on {MP} (rw,hard)",
+            f"node1 remove nas1 unmounted {MP}",
         ]
     finally:
         assert h.close() == []
@@ -365,6 +417,43 @@ def lk(node, cmd, *args, check=True):
     return node.run_in([f"/opt/LifeKeeper/bin/{cmd}", *args], check=check, env=lk_env(node))
 
 
+def tunables_text(node):
+    """The node's tunables file as lkd wrote it, or "" while there is none."""
+    try:
+        return (node.root / "etc" / "default" / "LifeKeeper").read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+TUNABLE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*?)\s*$")
+
+
+def tunables(node):
+    """{KEY: VALUE} of the node's tunables file, read as LifeKeeper's file is (comments,
+    `export `, one level of quotes)."""
+    out = {}
+    for line in tunables_text(node).splitlines():
+        m = TUNABLE.match(line)
+        if m:
+            v = m.group(2)
+            if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"":
+                v = v[1:-1]
+            out[m.group(1)] = v
+    return out
+
+
+def set_tunables(nodes, *pairs):
+    """lkcli cluster tunables --set on the first node; waits until every node has them."""
+    args = []
+    for pair in pairs:
+        args += ["--set", pair]
+    nodes[0].cli("cluster", "tunables", *args)
+    want = dict(p.split("=", 1) for p in pairs)
+    for n in nodes:
+        wait_for(lambda n=n: all(tunables(n).get(k) == v for k, v in want.items()),
+                 what=f"the tunables {want} on {n.name}")
+
+
 def journal_lines(journal):
     try:
         return journal.read_text().splitlines()
@@ -380,24 +469,34 @@ def lifekeeper_world(cluster, tmp_path):
     before = machine_paths()
     hosts, (n1, n2), export = lk_cluster(cluster, tmp_path)
     for h, n in zip(hosts, (n1, n2)):
-        n.cli_in("lifekeeper-setup")
-        for p in ("/opt/LifeKeeper/bin/perl", "/etc/default/LifeKeeper.pl",
-                  "/etc/default/LifeKeeper", "/opt/LifeKeeper/bin/lcdremexec", LIB_DIR):
-            assert h.ns.path(p).exists(), f"{p} missing in {n.name}'s namespace"
         if not (n.root / "lib" / "perl" / "LK.pm").exists():
             pytest.skip(f"waits for: A: lkd did not install {n.root}/lib/perl/LK.pm")
+        p = n.cli_in("lifekeeper-setup")
+        # Seen from inside the namespace (its symlinks resolve there as lkd's scripts see
+        # them), never from outside.
+        for path in ("/opt/LifeKeeper/bin/perl", "/etc/default/LifeKeeper.pl",
+                     "/opt/LifeKeeper/lib/perl/LK.pm", "/opt/LifeKeeper/bin/lcdremexec",
+                     "/opt/LifeKeeper/bin/ins_list", LIB_DIR, LK_ACTIONS):
+            assert h.ns.run("test", "-e", path, check=False).returncode == 0, \
+                f"{path} missing in {n.name}'s namespace after lifekeeper-setup:\n{p.stdout}"
+        again = n.cli_in("lifekeeper-setup")  # idempotent
+        assert again.returncode == 0, again
     assert machine_paths() == before, "lifekeeper-setup inside a namespace touched the machine"
 
     journal = tmp_path / "okNas.journal"
-    n1.cli("cluster", "tunables", "--set", "GLOBAL_NAS_APP_SKIP_REMOVE=0", "--set",
-           f"OKNAS_JOURNAL={journal}", "--set", "OKNAS_MOUNT_OPTIONS=rw,hard,timeo=600")
-    for n in (n1, n2):
-        wait_for(lambda n=n: "OKNAS_JOURNAL" in (n.root / "etc" / "default" / "LifeKeeper")
-                 .read_text(errors="replace") if (n.root / "etc" / "default" / "LifeKeeper")
-                 .exists() else False, what=f"the tunables on {n.name}")
+    set_tunables((n1, n2), "GLOBAL_NAS_APP_SKIP_REMOVE=0", f"OKNAS_JOURNAL={journal}",
+                 "OKNAS_MOUNT_OPTIONS=rw,hard,timeo=600")
+    # /etc/default/LifeKeeper, LifeKeeper's name, is the cluster's tunables on each node.
+    for h in hosts:
+        assert h.ns.run("grep", "-q", "OKNAS_JOURNAL", "/etc/default/LifeKeeper",
+                        check=False).returncode == 0
     n1.cli("cluster", "config", "--remote-exec", "on")
+    for n in (n1, n2):
+        wait_for(lambda n=n: n.settings().get("remote-exec") == "on",
+                 what=f"remote-exec on at {n.name}")
 
-    # The library: copied here, then to node2 with lcdrcp, as SIOS's update script does.
+    # The library: copied here, then to node2 with lcdrcp, as SIOS's update script does
+    # (to LifeKeeper's path: on node2 it resolves through lifekeeper-setup's symlink).
     n1.run_in(["cp", LKPERL / "lib" / "okNas.pm", f"{LIB_DIR}/okNas.pm"], check=True)
     lk(n1, "lcdrcp", LKPERL / "lib" / "okNas.pm", f"node2:{LIB_DIR}/")
     assert (n2.root / "lkadm" / "subsys" / "gen" / "app" / "lib" / "okNas.pm").read_bytes() \
@@ -421,7 +520,7 @@ def test_lifekeeper_nas_library_switchover_quickcheck_and_failover(cluster, tmp_
     remove unmounts; node2's restore asks node1 through lcdremexec); back with it 1 (node2's
     remove leaves the mount; node1's restore unmounts it on node2 through lcdremexec); a
     broken mount found by quickCheck fails over; a killed node fails over."""
-    skip_unless("A", "B", "C")
+    skip_unless("A", "B", "C", "E")
     hosts, (n1, n2), journal = lifekeeper_world(cluster, tmp_path)
     h1, h2 = hosts
     assert h1.mounted() and not h2.mounted()
@@ -439,17 +538,14 @@ def test_lifekeeper_nas_library_switchover_quickcheck_and_failover(cluster, tmp_
 
     # GLOBAL_NAS_APP_SKIP_REMOVE=1, back to node1: node2 leaves the mount, node1's restore
     # unmounts it there through lcdremexec before mounting here.
-    n1.cli("cluster", "tunables", "--set", "GLOBAL_NAS_APP_SKIP_REMOVE=1")
-    for n in (n1, n2):
-        wait_for(lambda n=n: "GLOBAL_NAS_APP_SKIP_REMOVE=1" in
-                 (n.root / "etc" / "default" / "LifeKeeper").read_text(), what="the tunable")
+    set_tunables((n1, n2), "GLOBAL_NAS_APP_SKIP_REMOVE=1")
     n1.cli("resource", "restore", "--tag", "nas1", "--node", "node1")
     wait_for(lambda: h1.mounted() and not h2.mounted(), what="nas1 mounted on node1 only")
     lines = journal_lines(journal)
     assert f"node2 remove nas1 GLOBAL_NAS_APP_SKIP_REMOVE=1: {MP} left mounted" in lines, lines
     assert "node1 restore nas1 still mounted on node2: unmounting it there" in lines, lines
     assert "node1 restore nas1 unmounted on node2 through lcdremexec" in lines, lines
-    n1.cli("cluster", "tunables", "--set", "GLOBAL_NAS_APP_SKIP_REMOVE=0")
+    set_tunables((n1, n2), "GLOBAL_NAS_APP_SKIP_REMOVE=0")
 
     # quickCheck: the mount taken away behind lkd's back fails the check; no recover
     # script, local recovery off: nas1 fails over to node2.
@@ -470,7 +566,7 @@ def test_lifekeeper_update_script_by_the_restore_path(cluster, tmp_path):
     is), `cp -vf` over `!restore/TAG` here, a check and an lcdrcp there, ins_setinfo here
     and on node2, ins_setstate ISP; the new restore is the copy on both nodes and runs at
     the next switchover."""
-    skip_unless("A", "B", "C", "D")
+    skip_unless("A", "B", "C", "D", "E")
     hosts, (n1, n2), journal = lifekeeper_world(cluster, tmp_path)
     h1, h2 = hosts
     lk_restore = f"{LK_ACTIONS}/!restore/nas1"
