@@ -126,10 +126,13 @@ static const struct lk_catalog_entry catalog[] = {
         /* action, pid, what happened to it */
         {LK_MSG_INTERRUPTED_RUN, LK_SEV_WARNING, "interrupted-run",
          "the %s run (pid %d) cut short by lkd's restart was still running: %s"},
-        /* check kind ("quick"/"deep"), pid, seconds, tag */
+        /* lkd's pid, check kind ("quick"/"deep"), the check's pid, seconds, tag: LifeKeeper's
+         * text byte for byte (no period after the tag, "Check", the partner), so a log
+         * monitor written for LifeKeeper matches it */
         {LK_MSG_CHECK_TIMEOUT, LK_SEV_WARNING, "check-timeout",
-         "*WARNING* (No. 1517) System Failure Detected! %s check process (PID=%d) did not "
-         "return in %s seconds for resource %s. Aborting check process."},
+         "Process: lkd(%d) *WARNING* (No. 1517) System Failure Detected! %s Check process "
+         "(PID=%d) did not return in %s seconds for resource %s Aborting check process. "
+         "(Partner PID=0)"},
         /* node, why (names the fence script) */
         {LK_MSG_FENCE_REFUSED, LK_SEV_ERROR, "fence-refused",
          "fencing node %s refused: %s; not run, no takeover (retried)"},

@@ -1392,8 +1392,8 @@ static void on_check_finished(struct lk_plan *plan, const struct lk_resource *re
     if (ev->result.outcome == LK_OUTCOME_TIMEOUT) {
         char secs[32];
         lk_format_seconds(ev->result.timeout_usec, secs, sizeof(secs));
-        log_msg(plan, res, LK_MSG_CHECK_TIMEOUT, ev->action == LK_ACTION_DEEPCHK ? "deep" : "quick",
-                ev->result.pid, secs, res->tag);
+        log_msg(plan, res, LK_MSG_CHECK_TIMEOUT, ev->pid,
+                ev->action == LK_ACTION_DEEPCHK ? "deep" : "quick", ev->result.pid, secs, res->tag);
         if (res->settings.monitor_timeout_action == LK_TIMEOUT_ACTION_IGNORE) {
             return;
         }

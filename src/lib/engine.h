@@ -51,6 +51,7 @@ struct lk_event {
      * is removed. */
     bool preempt;
     /* LK_EV_PROCESS_EXITED: the process and where its pid came from;
+     * LK_EV_CHECK_FINISHED: pid is lkd's own (event 1517 names it: "Process: lkd(PID)");
      * LK_EV_CLUSTER_FAILED: detail is the reason */
     int pid;
     const char *detail;

@@ -19,12 +19,19 @@ across the cluster). A file $LKROOT/okapp-<TAG>.fail makes restore fail on that 
 Teardown (Cluster.teardown, called by the `cluster` fixture even on failure): stops the
 observer, stops every daemon (lkstop -f, then SIGKILL; SIGCONT first if it was stopped),
 kills every process left by the nodes' scripts (root path or LKROOT in the environment,
-or an app marker), deletes the network namespaces it created, and reports sanitizer
-findings and double-running applications.
+or an app marker), ends the private mount namespaces it made (MountNamespace: the holder
+killed by its pid, then nothing may be left in the namespace), deletes the network
+namespaces it created, and reports sanitizer findings and double-running applications.
+
+A node may run behind a prefix (add_node(prefix=...)): argv words put before lkstart, e.g.
+`nsenter -t HOLDER -m --` so that its lkd, and every script lkd runs, live in a private
+mount namespace of the test's (cluster.mount_namespace) where /opt/LifeKeeper and
+/etc/default exist for that node only. run_in and cli_in run a command behind the prefix.
 """
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -320,12 +327,16 @@ def make_node_class(Node):
     """ClusterNode, derived from conftest's Node (passed in to avoid a circular import)."""
 
     class ClusterNode(Node):
-        def __init__(self, cluster, name, address, port, netns=None, witness=False):
+        def __init__(self, cluster, name, address, port, netns=None, witness=False,
+                     prefix=None):
             super().__init__(cluster.tmp_path, name)
             self.cluster = cluster
             self.address = address  # where peers reach it
             self.port = port
             self.netns = netns
+            # argv words put before lkstart (and before `ip netns exec`): e.g. a
+            # MountNamespace's enter(), so lkd and every script it runs live in it.
+            self.prefix = list(prefix or [])
             self.witness = witness
             self.listen = f"{'0.0.0.0' if netns else address}:{port}"
             self.stopped_pid = None  # SIGSTOPped daemon
@@ -347,10 +358,21 @@ def make_node_class(Node):
             argv += list(extra)
             if self.netns:
                 argv = ["ip", "netns", "exec", self.netns] + argv
+            argv = self.prefix + argv
             p = self.run(argv, check=check)
             if self.cluster.key_node is None and p.returncode == 0:
                 self.cluster.key_node = self
             return p
+
+        def run_in(self, argv, check=False, timeout=CMD_TIMEOUT, env=None):
+            """Runs argv where this node's lkd runs (behind its prefix)."""
+            return self.run(self.prefix + [str(a) for a in argv], check=check, timeout=timeout,
+                            env=env)
+
+        def cli_in(self, *args, check=True, timeout=CMD_TIMEOUT):
+            """lkcli behind the node's prefix (what needs the node's mount namespace)."""
+            return self.run_in([self.bin("lkcli"), "--root", self.root] + list(args),
+                               check=check, timeout=timeout)
 
         # --- cluster views
         def node_list(self):
@@ -498,12 +520,23 @@ class Cluster:
         self.observer.start()
         self.t0 = time.monotonic()
         self.request = request
+        self.holders = []  # MountNamespaces, ended after the nodes at teardown
 
     # --- building
-    def add_node(self, name, netns=None, address="127.0.0.1", port=None, witness=False):
-        n = self.Node(self, name, address, port or free_port(), netns=netns, witness=witness)
+    def add_node(self, name, netns=None, address="127.0.0.1", port=None, witness=False,
+                 prefix=None):
+        n = self.Node(self, name, address, port or free_port(), netns=netns, witness=witness,
+                      prefix=prefix)
         self.nodes.append(n)
         return n
+
+    def mount_namespace(self, name):
+        """A private mount namespace (MountNamespace) ended at teardown, after the nodes
+        whose lkd runs in it."""
+        h = MountNamespace(self.work / f"mntns-{name}")
+        self.holders.append(h)
+        h.start()
+        return h
 
     def add_nodes(self, count, prefix="node"):
         return [self.add_node(f"{prefix}{len(self.nodes) + 1}") for _ in range(count)]
@@ -702,11 +735,139 @@ class Cluster:
                 problems += n.teardown()
             except Exception as e:  # noqa: BLE001
                 problems.append(f"teardown of {n.name} failed: {e!r}")
+        for h in self.holders:
+            problems += h.close()
         for ns in self.namespaces:
             p = subprocess.run(["ip", "netns", "del", ns], capture_output=True, text=True,
                                timeout=CMD_TIMEOUT)
             if p.returncode != 0:
                 problems.append(f"ip netns del {ns}: {p.stderr.strip()}")
+        return problems
+
+
+# ------------------------------------------------------------ private mount namespaces
+
+
+def mount_ns_of(pid):
+    """The mount namespace of pid ("mnt:[N]"), or None when it is gone."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt")
+    except OSError:
+        return None
+
+
+def pids_in_mount_ns(ns):
+    """Pids of the live processes whose mount namespace is ns."""
+    found = []
+    for d in os.listdir("/proc"):
+        if d.isdigit() and mount_ns_of(d) == ns:
+            found.append(int(d))
+    return found
+
+
+def mount_namespaces_usable():
+    """None when this test can make private mount namespaces, else the reason."""
+    if os.geteuid() != 0:
+        return "private mount namespaces need root"
+    for tool in ("unshare", "nsenter", "mount", "umount"):
+        if not shutil.which(tool):
+            return f"{tool} is not installed"
+    try:
+        p = subprocess.run(["unshare", "-m", "--propagation", "private", "true"],
+                           capture_output=True, text=True, timeout=CMD_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"unshare -m is not usable: {e}"
+    if p.returncode != 0:
+        return f"unshare -m failed: {p.stderr.strip()}"
+    return None
+
+
+class MountNamespace:
+    """A private mount namespace held open by one process of its own (the holder:
+    `unshare -m --propagation private` running a sleep), so that /opt/LifeKeeper and
+    /etc/default/LifeKeeper* can exist for one node's lkd and scripts and nowhere else.
+
+    bind(src, dst) bind-mounts a directory of the test's over dst inside it (never on the
+    machine: the namespace's mounts are private, none propagates back); enter() is the
+    argv prefix (nsenter) that runs a command inside it; path(p) is p as seen from inside
+    (through /proc/HOLDER/root); mounts() its mount points. close() kills the holder by
+    its pid and reports a problem if any process is still in the namespace (the nodes'
+    daemons and scripts must be gone first: the namespace, and every mount made in it,
+    ends with its last process)."""
+
+    def __init__(self, work):
+        self.work = Path(work)
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.proc = None
+        self.ns = None
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["unshare", "-m", "--propagation", "private", "--", "sleep", "infinity"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        mine = mount_ns_of(os.getpid())
+
+        def entered():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"unshare exited {self.proc.returncode}: "
+                                     f"{self.proc.stderr.read().decode(errors='replace')}")
+            ns = mount_ns_of(self.proc.pid)
+            return ns if ns and ns != mine else None
+
+        self.ns = wait_for(entered, timeout=CMD_TIMEOUT, what="the holder's mount namespace")
+        return self
+
+    def enter(self):
+        return ["nsenter", "-t", str(self.pid), "-m", "--"]
+
+    def run(self, *argv, check=True):
+        p = subprocess.run(self.enter() + [str(a) for a in argv], capture_output=True,
+                           text=True, timeout=CMD_TIMEOUT, stdin=subprocess.DEVNULL)
+        if check and p.returncode != 0:
+            raise AssertionError(f"in the namespace: {list(argv)} exited {p.returncode}: "
+                                 f"{p.stderr.strip()}")
+        return p
+
+    def bind(self, src, dst):
+        """src (a directory of the test's) over dst inside the namespace; dst is made
+        inside when missing (its parent must be writable there)."""
+        self.run("mkdir", "-p", dst)
+        self.run("mount", "--bind", src, dst)
+
+    def mounts(self):
+        """{mount point: source root} of the namespace (its mountinfo)."""
+        out = {}
+        with open(f"/proc/{self.pid}/mountinfo") as f:
+            for line in f:
+                w = line.split()
+                out[w[4].replace("\\040", " ")] = w[3]
+        return out
+
+    def path(self, p):
+        """p inside the namespace, as a path this process can open."""
+        return Path(f"/proc/{self.pid}/root") / str(p).lstrip("/")
+
+    def close(self):
+        problems = []
+        if not self.proc:
+            return problems
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=CMD_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            problems.append(f"the mount namespace holder {self.proc.pid} did not die")
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        if self.ns:
+            left = pids_in_mount_ns(self.ns)
+            if left:
+                problems.append(f"processes still in the mount namespace {self.ns}: {left}")
+        self.proc = None
         return problems
 
 

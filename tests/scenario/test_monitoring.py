@@ -185,9 +185,17 @@ def wait_settled(node, tag, state, timeout=30):
 # ------------------------------------------------------------------ check timeouts
 
 
-T1517 = re.compile(r"^\*WARNING\* \(No\. 1517\) System Failure Detected! (quick|deep) check "
-                   r"process \(PID=(\d+)\) did not return in ([0-9.]+) seconds for resource "
-                   r"(\S+)\. Aborting check process\.$")
+# Written from LifeKeeper's documented text (SPEC §3), not from catalog.c: "Process:
+# lkd(PID)" is the daemon, "PID=" the check, no period after the tag, "(Partner PID=0)".
+T1517 = re.compile(r"^Process: lkd\((\d+)\) \*WARNING\* \(No\. 1517\) System Failure Detected! "
+                   r"(quick|deep) Check process \(PID=(\d+)\) did not return in ([0-9.]+) "
+                   r"seconds for resource (\S+) Aborting check process\. \(Partner PID=0\)$")
+
+
+def t1517(message):
+    """(kind, check pid, seconds, tag, lkd pid) of a 1517 message, or None."""
+    m = T1517.match(message)
+    return m and (m.group(2), int(m.group(3)), m.group(4), m.group(5), int(m.group(1)))
 
 
 def test_hung_quickchk_is_killed_logged_and_ignored(node):
@@ -199,14 +207,18 @@ def test_hung_quickchk_is_killed_logged_and_ignored(node):
                         what="a 1517 event")
     ev = timeouts[0]
     assert ev["severity"] == "WARNING"
-    m = T1517.match(ev["message"])
+    m = t1517(ev["message"])
     assert m, ev["message"]
-    assert m.group(1) == "quick" and m.group(3) == "0.5" and m.group(4) == "hq"
-    assert "quick check process (PID=" in ev["message"]
-    assert "did not return in" in ev["message"]
+    kind, pid, secs, tag, lkd = m
+    assert kind == "quick" and secs == "0.5" and tag == "hq"
+    assert lkd == node.daemon_pid(), (lkd, node.daemon_pid())
+    assert "quick Check process (PID=" in ev["message"]
+    # lk.log holds the text verbatim, as LifeKeeper's log does: a monitor's pattern for
+    # LifeKeeper matches it.
+    wait_for(lambda: ev["message"] in (node.root / "log" / "lk.log").read_text(errors="replace"),
+             what="the 1517 text in lk.log")
     # The pid is the check script's (it ran `exec sleep`, so the same process), and it
     # was killed at about its interval: long before its sleep would have ended.
-    pid = int(m.group(2))
     started = {int(line.split()[1]): float(line.split()[0]) for line in lines(svc.dir / "quickchks")}
     assert pid in started, (pid, started)
     assert ev["time_ms"] / 1000 - started[pid] < 10
@@ -237,11 +249,12 @@ def test_hung_deepchk_is_killed_at_twice_its_interval(node):
 
     ev = wait_for(lambda: [e for e in events(node, "hd") if e["number"] == 1517],
                   what="a 1517 event")[0]
-    m = T1517.match(ev["message"])
+    m = t1517(ev["message"])
     assert m, ev["message"]
-    assert "deep check process (PID=" in ev["message"]
-    assert m.group(3) == "1", "deepchk times out at 2 x its interval"
-    pid = int(m.group(2))
+    kind, pid, secs, tag, lkd = m
+    assert kind == "deep" and tag == "hd" and lkd == node.daemon_pid()
+    assert "deep Check process (PID=" in ev["message"]
+    assert secs == "1", "deepchk times out at 2 x its interval"
     started = {int(line.split()[1]): float(line.split()[0]) for line in lines(svc.dir / "quickchks")}
     elapsed = ev["time_ms"] / 1000 - started[pid]
     assert 0.8 < elapsed < 10, elapsed

@@ -12,9 +12,11 @@
 
 #include "catalog.h"
 
+/* LifeKeeper's text as SPEC §3 quotes it, lkd's pid 2100, the check's 2200. */
 #define TEXT_1517                                                                                  \
-    "*WARNING* (No. 1517) System Failure Detected! quick check process (PID=2200) did not "        \
-    "return in 180 seconds for resource app1. Aborting check process."
+    "Process: lkd(2100) *WARNING* (No. 1517) System Failure Detected! quick Check process "        \
+    "(PID=2200) did not return in 180 seconds for resource app1 Aborting check process. "          \
+    "(Partner PID=0)"
 
 /* lk_catalog_find and lk_catalog_format: unknown numbers first. */
 
@@ -39,7 +41,8 @@ static void lk_catalog_format__truncates(void **state)
 {
     (void) state;
     char buf[16];
-    int n = lk_catalog_format(buf, sizeof(buf), LK_MSG_CHECK_TIMEOUT, "quick", 2200, "180", "app1");
+    int n = lk_catalog_format(buf, sizeof(buf), LK_MSG_CHECK_TIMEOUT, 2100, "quick", 2200, "180",
+                              "app1");
     assert_int_equal(n, (int) sizeof(buf) - 1);
     assert_int_equal(strlen(buf), sizeof(buf) - 1);
     assert_memory_equal(buf, TEXT_1517, sizeof(buf) - 1);
@@ -58,7 +61,7 @@ static void lk_catalog_format__1517_exact_text(void **state)
 {
     (void) state;
     char buf[512];
-    int n = lk_catalog_format(buf, sizeof(buf), 1517, "quick", 2200, "180", "app1");
+    int n = lk_catalog_format(buf, sizeof(buf), 1517, 2100, "quick", 2200, "180", "app1");
     assert_string_equal(buf, TEXT_1517);
     assert_int_equal(n, (int) strlen(TEXT_1517));
 }

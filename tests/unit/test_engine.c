@@ -104,7 +104,8 @@ struct engine_case {
     .ev = {.type = LK_EV_CHECK_FINISHED,                                                           \
            .action = LK_ACTION_##act,                                                              \
            .result = {__VA_ARGS__, .duration_usec = 1234 * 1000, .pid = 4321},                     \
-           .now_usec = NOW}
+           .now_usec = NOW,                                                                        \
+           .pid = 2100}
 /* The process of app1's pidfile exited, noticed at NOW. */
 #define EXITED(p, file)                                                                            \
     .ev = {.type = LK_EV_PROCESS_EXITED, .now_usec = NOW, .pid = (p), .detail = (file)}
@@ -152,8 +153,9 @@ struct engine_case {
             "); no backup node to fail over to: OSF",                                              \
             "LOG app1 1203 INFO remove started", "RUN app1 remove"
 #define T1517(kind, secs)                                                                          \
-    "LOG app1 1517 WARNING *WARNING* (No. 1517) System Failure Detected! " kind " check process "  \
-    "(PID=4321) did not return in " secs " seconds for resource app1. Aborting check process."
+    "LOG app1 1517 WARNING Process: lkd(2100) *WARNING* (No. 1517) System Failure Detected! " kind \
+    " Check process (PID=4321) did not return in " secs " seconds for resource app1 Aborting "     \
+    "check process. (Partner PID=0)"
 #define RESET_LOG "LOG app1 1509 INFO check-failure and local-recovery counters cleared"
 
 static const struct engine_case cases[] = {
@@ -1125,10 +1127,7 @@ static const struct engine_case cases[] = {
               "no backup node to fail over to: OSF",
               "LOG app1 1203 INFO remove started", "RUN app1 remove")},
         {"verdict/check-timeout-unclassified", RES(ISP, NONE, IN, Q | R, AUTORES_ISP),
-         WITH(.check_failures = 3), CHECKED(QUICKCHK, TIMEOUT(5)), 0,
-         PLAN("LOG app1 1517 WARNING *WARNING* (No. 1517) System Failure Detected! quick check "
-              "process (PID=4321) did not return in 5 seconds for resource app1. Aborting check "
-              "process.")},
+         WITH(.check_failures = 3), CHECKED(QUICKCHK, TIMEOUT(5)), 0, PLAN(T1517("quick", "5"))},
         {"reset/unable", RES(OSF, NONE, IN, Q, AUTORES_ISP), WITH(.unable = true), EVENT(RESET), 0,
          PLAN("COMMIT app1 OSF pending=- target=in -recoveries reason=prior reason",
               "LOG app1 1509 INFO check-failure and local-recovery counters cleared",

@@ -374,7 +374,8 @@ static void report_check(struct watch *w, enum depth d, bool ignore, const struc
                               .tag = tag,
                               .action = depth_action[d],
                               .result = *result,
-                              .now_usec = lk_mono_usec()};
+                              .now_usec = lk_mono_usec(),
+                              .pid = (int) getpid()};
         lk_bus_ran(mon->node->bus, &(struct lk_bus_run){.tag = tag,
                                                         .action = lk_action_name(depth_action[d]),
                                                         .check = true,
