@@ -143,6 +143,7 @@ def test_isu_suspends_monitoring_and_isp_resumes_it(cluster):
     # Unmonitored while ISU: the dead application is not noticed.
     for pid in app.nodes()["node1"]:
         os.kill(pid, 9)
+    wait_for(lambda: not app.nodes(), what="app1 gone")
     holds(lambda: not app.nodes() and n1.state("app1") == "ISU", QUIET,
           what="nothing notices app1's death while ISU")
 
@@ -197,3 +198,17 @@ def test_exit_statuses_and_the_order_of_a_hierarchy(node):
     # lkd not running: a system call failed.
     node.stop(force=True)
     check(1, "-t", "app1", "-S", "OSU", word="not reachable")
+
+
+def test_operator_may_set_a_state_guest_may_not(node, lk_users, traversable):
+    node.start()
+    app = node.app("app1")
+    node.create("app1", app.restore, app.remove, "--quickchk", app.quickchk)
+    p = node.run([node.bin("ins_setstate"), "--root", node.root, "-t", "app1", "-S", "OSU"],
+                 user=lk_users["guest"])
+    assert p.returncode == 1 and "permission denied" in p.stderr, (p.returncode, p.stderr)
+    assert node.state("app1") == "ISP"
+    p = node.run([node.bin("ins_setstate"), "--root", node.root, "-t", "app1", "-S", "OSU"],
+                 user=lk_users["oper"])
+    assert p.returncode == 0, p.stderr
+    assert node.state("app1") == "OSU" and app.running()
