@@ -1809,6 +1809,11 @@ static void h_setstate(struct conn *c, const json_t *args)
         setstate_refused(c, tag, name, err);
         return;
     }
+    res = lk_node_find(node, tag); /* found again: nothing borrowed across a decision */
+    if (!res) {
+        api_reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
+        return;
+    }
     char note[LK_REASON_MAX] = "";
     if (in && res->settings.monitor != (want == LK_STATE_ISP)) {
         struct lk_settings next = res->settings;
