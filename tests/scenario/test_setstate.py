@@ -7,7 +7,10 @@ in ins_list's field 8 and in `lkcli status`; LifeKeeper's exit statuses."""
 
 import os
 
+import pytest
+
 from cluster import holds, wait_eq, wait_for
+from conftest import BUILD
 
 QUIET = 3  # seconds a "nothing happens" condition must keep holding
 
@@ -212,3 +215,24 @@ def test_operator_may_set_a_state_guest_may_not(node, lk_users, traversable):
                  user=lk_users["oper"])
     assert p.returncode == 0, p.stderr
     assert node.state("app1") == "OSU" and app.running()
+
+
+@pytest.mark.skipif(not (BUILD / "lcdremexec").exists(),
+                    reason="-d another node needs the forwarding of requests (lcdremexec's part)")
+def test_destsys_sets_the_state_on_the_other_node(cluster):
+    n1, n2 = cluster.build(2)
+    app = make_clustered(cluster, n1, n2)
+    # Asked on node1, done on node2: refused there, as the hierarchy runs on node1.
+    p = setstate(n1, "-d", "node2", "-t", "app1", "-S", "ISP")
+    assert p.returncode == 5 and "node1" in p.stderr, (p.returncode, p.stderr)
+    assert n2.has_event(1747), n2.log_text()
+    # OSU on node2 (where it is OSU): its reason changes there, not here.
+    assert setstate(n1, "-d", "node2", "-t", "app1", "-S", "OSU", "-R", "kept out").returncode == 0
+    assert n2.ins_line("app1")[7] == "kept out"
+    assert n1.state("app1") == "ISP" and app.runs_only_on(n1)
+    p = setstate(n1, "-d", "node9", "-t", "app1", "-S", "OSU")
+    assert p.returncode == 9, (p.returncode, p.stderr)
+    n2.kill9_all()
+    cluster.wait_dead([n1], n2)
+    p = setstate(n1, "-d", "node2", "-t", "app1", "-S", "OSU")
+    assert p.returncode == 9, (p.returncode, p.stderr)
