@@ -217,6 +217,19 @@ def test_operator_may_set_a_state_guest_may_not(node, lk_users, traversable):
     assert node.state("app1") == "OSU" and app.running()
 
 
+def test_osu_by_hand_starts_no_failover_when_the_node_dies(cluster):
+    n1, n2 = cluster.build(2)
+    app = make_clustered(cluster, n1, n2)
+    assert setstate(n1, "-t", "app1", "-S", "OSU", "-R", "maintenance").returncode == 0
+    wait_eq(lambda: n2.res_nodes("app1"), {"node1": "OSU", "node2": "OSU"},
+            what="node2 sees app1 OSU on node1")
+    n1.kill9_all()
+    cluster.wait_dead([n2], n1)
+    holds(lambda: not app.nodes() and n2.state("app1") == "OSU", QUIET + 2,
+          what="node2 does not take over a hierarchy set OSU by hand")
+    assert not n2.has_event(1621), n2.log_text()
+
+
 @pytest.mark.skipif(not (BUILD / "lcdremexec").exists(),
                     reason="-d another node needs the forwarding of requests (lcdremexec's part)")
 def test_destsys_sets_the_state_on_the_other_node(cluster):
