@@ -329,6 +329,16 @@ static const struct lk_catalog_entry catalog[] = {
         /* name, failed attempts */
         {LK_MSG_ALERT_RECOVERED, LK_SEV_INFO, "alert-recovered",
          "alert hook '%s' delivers again after %llu failed attempts"},
+        /* state (ISP, ISU), reason */
+        {LK_MSG_STATE_SET_IN, LK_SEV_INFO, "state-set-in",
+         "state set to %s by hand (%s): restore not run, monitoring follows the state"},
+        /* reason */
+        {LK_MSG_STATE_SET_OUT, LK_SEV_INFO, "state-set-out",
+         "state set to OSU by hand (%s): remove not run, the application is left as it is, "
+         "unmonitored"},
+        /* state, why */
+        {LK_MSG_STATE_SET_REFUSED, LK_SEV_WARNING, "state-set-refused",
+         "setting the state to %s by hand refused: %s"},
 };
 
 const struct lk_catalog_entry *lk_catalog_find(int number)

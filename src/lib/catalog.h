@@ -136,6 +136,11 @@ enum lk_msg {
     LK_MSG_ALERT_GAVE_UP = 1718,
     LK_MSG_ALERT_DROPPED = 1719,
     LK_MSG_ALERT_RECOVERED = 1720,
+
+    /* ins_setstate: a state set by hand (issue 14, 1745-1749). */
+    LK_MSG_STATE_SET_IN = 1745,
+    LK_MSG_STATE_SET_OUT = 1746,
+    LK_MSG_STATE_SET_REFUSED = 1747,
 };
 
 /* The alerts' own events (core/alerts.c): never delivered to the hook they name. */

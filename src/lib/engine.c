@@ -32,6 +32,12 @@
  *   SETTINGS_CHANGED   in service and idle: monitoring off → ISU (1507), on → ISP (1508)
  *   RESET              counters and the recovery window cleared (1509); stop_failed
  *                      too (1511: the operator vouches the application is stopped)
+ *   MARK_IN            (ins_setstate ISP/ISU) busy, a child not in service here, unable
+ *                      or not configured → refuse; else in service (ISP, ISU with
+ *                      monitoring off), intent in, failures 0, no restore (1745)
+ *   MARK_OUT           (ins_setstate OSU) busy, a parent in service here → refuse; else
+ *                      OSU, intent out, failures 0, no remove: the application is left as
+ *                      it is, and unmonitored since it is out of service (1746)
  * Verdicts (result.h, set by the resource's type; BY_OUTCOME = exit 0 OK, else FAILED):
  *   DEGRADED           a success, with a 1530 WARNING (no recovery); on a remove, a success
  *   NOT_RUNNING        probe: 1533, OSU without the clean-up remove, then the init
@@ -1477,6 +1483,77 @@ static void on_reset(struct lk_plan *plan, const struct lk_resource *res)
     }
 }
 
+/* The reason a state set by hand gets: the operator's, or a default. */
+static const char *hand_reason(const struct lk_event *ev)
+{
+    return ev->detail && ev->detail[0] ? ev->detail : "set by hand";
+}
+
+/* ins_setstate ISP/ISU: the operator says the application runs here. Nothing runs; the
+ * order of a hierarchy still holds (a resource is in service only over children in
+ * service), so a child out of service refuses it. */
+static void on_mark_in(struct lk_plan *plan, const struct lk_resource *res,
+                       const struct lk_event *ev)
+{
+    if (refuse_if_busy(plan, res)) {
+        return;
+    }
+    if (res->unable || res->not_configured) {
+        refuse(plan, res,
+               "resource '%s' is marked %s: it cannot be in service here; 'lkcli resource "
+               "reset' first",
+               res->tag, res->unable ? "not installed on this node" : "not configured");
+        return;
+    }
+    const struct lk_view *view = plan->view;
+    size_t v = vertex_of(plan, res), n = 0;
+    const size_t *children = v != SIZE_MAX ? lk_hier_children(plan->hier, v, &n) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (children[i] >= view->count) {
+            refuse(plan, res, "resource '%s' depends on '%s', which is not defined here", res->tag,
+                   lk_hier_tag(plan->hier, children[i]));
+            return;
+        }
+        const struct lk_resource *child = view->resources[children[i]];
+        if (!lk_state_in_service(child->state)) {
+            refuse(plan, res,
+                   "resource '%s' depends on '%s', which is %s here: set it in service first",
+                   res->tag, child->tag, lk_state_name(child->state));
+            return;
+        }
+    }
+    enum lk_state want = lk_resource_in_service_state(res);
+    commit(plan, res, want, LK_PENDING_NONE, true, "%s", hand_reason(ev))->check_failures_in_row =
+            0;
+    log_msg(plan, res, LK_MSG_STATE_SET_IN, lk_state_name(want), hand_reason(ev));
+}
+
+/* ins_setstate OSU: the operator takes the resource out of the cluster's hands here
+ * (maintenance): nothing runs, the application is left as it is. A parent in service
+ * here refuses it (it would run over a child out of service). */
+static void on_mark_out(struct lk_plan *plan, const struct lk_resource *res,
+                        const struct lk_event *ev)
+{
+    if (refuse_if_busy(plan, res)) {
+        return;
+    }
+    const struct lk_view *view = plan->view;
+    size_t v = vertex_of(plan, res), n = 0;
+    const size_t *parents = v != SIZE_MAX ? lk_hier_parents(plan->hier, v, &n) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const struct lk_resource *parent =
+                parents[i] < view->count ? view->resources[parents[i]] : NULL;
+        if (parent && lk_state_in_service(parent->state)) {
+            refuse(plan, res, "resource '%s' depends on '%s' and is %s here: set it OSU first",
+                   parent->tag, res->tag, lk_state_name(parent->state));
+            return;
+        }
+    }
+    commit(plan, res, LK_STATE_OSU, LK_PENDING_NONE, false, "%s", hand_reason(ev))
+            ->check_failures_in_row = 0;
+    log_msg(plan, res, LK_MSG_STATE_SET_OUT, hand_reason(ev));
+}
+
 /* Whether a finished run of action is the one res's pending action waits for. */
 static bool run_expected(const struct lk_resource *res, enum lk_action action)
 {
@@ -1620,6 +1697,12 @@ static int decide_one(struct lk_plan *ret_plan, const struct lk_resource *res,
         commit(ret_plan, res, LK_STATE_OSF, LK_PENDING_NONE, res->target_in_service, "%s",
                ev->detail);
         return 0;
+    case LK_EV_MARK_IN:
+        on_mark_in(ret_plan, res, ev);
+        return 0;
+    case LK_EV_MARK_OUT:
+        on_mark_out(ret_plan, res, ev);
+        return 0;
     case LK_EV_COUNT:
         break;
     }
@@ -1687,6 +1770,7 @@ char *lk_act_format(const struct lk_act *act, char *buf, size_t size)
 static const char *const event_names[LK_EV_COUNT] = {
         "restore-requested", "remove-requested", "run-finished",     "startup", "shutdown",
         "check-finished",    "process-exited",   "settings-changed", "reset",   "cluster-failed",
+        "mark-in",           "mark-out",
 };
 
 const char *lk_event_type_name(enum lk_event_type type)

@@ -31,6 +31,10 @@ enum lk_event_type {
     LK_EV_SETTINGS_CHANGED,  /* resource config changed (monitoring on/off → ISP/ISU) */
     LK_EV_RESET,             /* resource reset: clear failure and recovery counters */
     LK_EV_CLUSTER_FAILED,    /* the cluster leaves it out of service here as failed (detail) */
+    LK_EV_MARK_IN,           /* set in service by hand (ins_setstate ISP/ISU): no restore runs;
+                              * detail: the reason, or NULL */
+    LK_EV_MARK_OUT,          /* set OSU by hand (ins_setstate OSU): no remove runs; the
+                              * application is left as it is; detail: the reason, or NULL */
     LK_EV_COUNT,
 };
 
@@ -52,7 +56,7 @@ struct lk_event {
     bool preempt;
     /* LK_EV_PROCESS_EXITED: the process and where its pid came from;
      * LK_EV_CHECK_FINISHED: pid is lkd's own (event 1517 names it: "Process: lkd(PID)");
-     * LK_EV_CLUSTER_FAILED: detail is the reason */
+     * LK_EV_CLUSTER_FAILED, LK_EV_MARK_IN, LK_EV_MARK_OUT: detail is the reason */
     int pid;
     const char *detail;
 };

@@ -2,7 +2,9 @@
  * membership, quorum, fencing and the time (all in the view), for one cluster event. Pure:
  * no loop, no clock, no I/O; it allocates only the plan. The executor carries the plan out
  * (lk_executor_place). Events: reconcile (re-run after anything changes), an operator's
- * restore, remove or reset, a peer's switch or remove request, lkstop --switchover, lkstop. The
+ * restore, remove or reset, a peer's switch or remove request, lkstop --switchover, lkstop, a
+ * state set by hand (ins_setstate: as a restore here that never moves the hierarchy, or as
+ * a remove here that runs nothing). The
  * rules, in docs/CLUSTER.md: someone else owns it → never keep it here (remove our copy;
  * take it over when the owner is dead: quorum, fencing, the failover limit); we own it →
  * restore it here, children first, once every other copy is gone (or hand the record to
@@ -1297,12 +1299,17 @@ static void ask_to_switch(struct lk_pplan *p, const char *tag, const char *node,
     verdict(p, LK_PVERDICT_HANDLED, "%s", "");
 }
 
+/* An operator's restore on ev->target, or (MARK_IN, ins_setstate ISP/ISU) the operator's
+ * word that the hierarchy runs here: the same rules, with target this node, except that
+ * a hand-set state never moves the hierarchy: where a restore would ask another node to
+ * switch it over (it holds or owns it), MARK_IN is refused. */
 static void restore_requested(const struct lk_placement_view *v, struct lk_pplan *p,
                               const struct lk_pevent *ev, const char *tag)
 {
     const struct lk_phier *h = &v->hier;
     const char *me = v->node;
-    const char *target = ev->target ? ev->target : me;
+    bool by_hand = ev->type == LK_PEV_MARK_IN;
+    const char *target = ev->target && !by_hand ? ev->target : me;
     struct facts f = facts_of(h);
     const struct lk_ppeer *holder = NULL, *failed_stop = NULL, *unsynced = NULL, *hears = NULL;
     const struct lk_ppeer *owner = NULL, *lost = NULL;
@@ -1387,11 +1394,22 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
         verdict(p, LK_PVERDICT_REFUSED,
                 "node '%s' is busy with the hierarchy of '%s'; try again in a moment", holder->name,
                 tag);
+    } else if (holder && by_hand) {
+        /* The central invariant: at most one node holds a hierarchy in service. */
+        verdict(p, LK_PVERDICT_REFUSED,
+                "the hierarchy of '%s' is in service or busy on node '%s': at most one node holds "
+                "it in service; take it out of service there first",
+                tag, holder->name);
     } else if (holder) {
         /* Already on the target: the switch asks the holder to start the failover budget
          * afresh (an operator's restore does, wherever it is typed); the wait ends at once. */
         ask_to_switch(p, tag, holder->name, target, "holds");
-    } else if ((owner = owner_alive_elsewhere(v, target))) {
+    } else if ((owner = owner_alive_elsewhere(v, target)) && by_hand) {
+        verdict(p, LK_PVERDICT_REFUSED,
+                "node '%s' owns the hierarchy of '%s' and may restore it at any moment: take it "
+                "out of service there first, or move it here with 'lkcli resource restore'",
+                owner->name, tag);
+    } else if (owner) {
         /* X7: the owner may restore it itself at any moment (it lost quorum, or it waits):
          * a record written here would race with it. Only the owner hands it over. */
         if (!peer_hears(owner, me)) {
@@ -1456,7 +1474,8 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
         next.planned = false;
         (void) lk_owner_budget_reset(&next); /* an operator's restore starts afresh */
         snprintf(next.owner, sizeof(next.owner), "%s", target);
-        snprintf(next.reason, sizeof(next.reason), "restore requested on %s", me);
+        snprintf(next.reason, sizeof(next.reason),
+                 by_hand ? "set in service by hand on %s" : "restore requested on %s", me);
         write_rec(p, &next);
         if (is_me(v, target)) {
             (void) add(p, LK_PACT_MARK_ACTED, NULL);
@@ -1499,6 +1518,21 @@ static void remove_requested(const struct lk_placement_view *v, struct lk_pplan 
         return;
     }
     if (!f.busy && (f.in_service || owner_here) && (!may_run_here || owner_here)) {
+        (void) add(p, LK_PACT_NOTE_REMOVING, tag);
+    }
+    verdict(p, LK_PVERDICT_LOCAL, "%s", "");
+}
+
+/* ins_setstate OSU: out of service here without a remove. As an operator's remove here:
+ * when this node held the hierarchy (or owns it, meant to run), the removal is noted, so
+ * that once nothing of it is in service here the record leaves it out of service (the
+ * reconciliation writes it: no failover, no restore anywhere). Never forwarded: a copy
+ * elsewhere is that node's. */
+static void mark_out(const struct lk_placement_view *v, struct lk_pplan *p, const char *tag)
+{
+    struct facts f = facts_of(&v->hier);
+    bool owner_here = v->hier.has_rec && is_me(v, v->hier.rec.owner) && v->hier.rec.active;
+    if (!f.busy && (f.in_service || owner_here)) {
         (void) add(p, LK_PACT_NOTE_REMOVING, tag);
     }
     verdict(p, LK_PVERDICT_LOCAL, "%s", "");
@@ -1632,7 +1666,11 @@ int lk_placement_decide(const struct lk_placement_view *view, const struct lk_pe
         reconcile(view, ret_plan);
         break;
     case LK_PEV_RESTORE_REQUESTED:
+    case LK_PEV_MARK_IN:
         restore_requested(view, ret_plan, ev, tag);
+        break;
+    case LK_PEV_MARK_OUT:
+        mark_out(view, ret_plan, tag);
         break;
     case LK_PEV_REMOVE_REQUESTED:
         remove_requested(view, ret_plan, ev, tag);
@@ -1823,6 +1861,8 @@ static const char *const event_names[LK_PEV_COUNT] = {
         "switch-all",
         "leave",
         "reset",
+        "mark-in",
+        "mark-out",
 };
 
 const char *lk_pevent_type_name(enum lk_pevent_type type)

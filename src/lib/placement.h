@@ -140,6 +140,8 @@ enum lk_pevent_type {
     LK_PEV_SWITCH_ALL,        /* lkstop --switchover: hand everything held here on */
     LK_PEV_LEAVE,             /* lkstop (running: lkstop -f) */
     LK_PEV_RESET,             /* lkcli resource reset: the failover budget starts afresh */
+    LK_PEV_MARK_IN,           /* ins_setstate ISP/ISU: in service here, no restore runs */
+    LK_PEV_MARK_OUT,          /* ins_setstate OSU: out of service here, no remove runs */
     LK_PEV_COUNT,
 };
 
@@ -147,7 +149,8 @@ struct lk_pevent {
     enum lk_pevent_type type;
     const char *tag;          /* the request's tag; NULL: hier.tags[0] */
     const char *target;       /* RESTORE_REQUESTED, SWITCH_MESSAGE: the node it goes to */
-    uint32_t target_priority; /* the hierarchy's priority on target (0: not extended) */
+    uint32_t target_priority; /* the hierarchy's priority on target (0: not extended);
+                               * MARK_IN: on this node */
     const char *from;         /* SWITCH_MESSAGE, REMOVE_MESSAGE: the peer that asks */
     bool whole;               /* REMOVE_*: the whole connected hierarchy */
     bool running;             /* LEAVE: the applications keep running (lkstop -f) */

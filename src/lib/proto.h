@@ -58,6 +58,7 @@ enum lk_exit {
 #define LK_CMD_RES_AGENT       "resource.describe-agent"
 #define LK_CMD_RES_WHY         "resource.why"
 #define LK_CMD_RES_RESET       "resource.reset"
+#define LK_CMD_RES_SETSTATE    "resource.setstate"
 #define LK_CMD_DEP_LIST        "dependency.list"
 #define LK_CMD_DEP_CREATE      "dependency.create"
 #define LK_CMD_DEP_DELETE      "dependency.delete"

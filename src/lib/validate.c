@@ -83,6 +83,25 @@ int lk_validate_info(const char *info, char *err, size_t err_size)
     return 0;
 }
 
+int lk_validate_hand_reason(const char *reason, char *err, size_t err_size)
+{
+    size_t len = reason ? strlen(reason) : 0;
+    if (len == 0) {
+        return lk_fail_einval(err, err_size, "the reason is empty");
+    }
+    if (len > LK_HAND_REASON_MAX) {
+        return lk_fail_einval(err, err_size, "the reason is too long: %zu bytes, at most %d", len,
+                              LK_HAND_REASON_MAX);
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) reason[i];
+        if (c < 0x20 || c == 0x7f) {
+            return lk_fail_einval(err, err_size, "the reason contains control character 0x%02x", c);
+        }
+    }
+    return 0;
+}
+
 static bool type_char_ok(char c)
 {
     return tag_char_ok(c) || c == ':' || c == '@' || c == '\\';

@@ -28,6 +28,12 @@ __attribute__((format(printf, 3, 4))) int lk_fail_einval(char *err, size_t err_s
  * ins_list separator nor a newline), at most LK_INFO_MAX bytes. */
 int lk_validate_info(const char *info, char *err, size_t err_size);
 
+/* The reason of a state set by hand (ins_setstate -R): printable characters only (no
+ * control character, so neither the ins_list separator nor a newline), 1 to
+ * LK_HAND_REASON_MAX bytes. */
+#define LK_HAND_REASON_MAX 256
+int lk_validate_hand_reason(const char *reason, char *err, size_t err_size);
+
 /* A resource's app and type as text: app one of "gen", "ocf", "systemd"; type 1..255
  * bytes (LK_TYPE_MAX) of [A-Za-z0-9._:@\\-], not starting with '-' or '.'; gen's type is
  * "app". What a type means (an agent that exists, a unit name) the type table checks. */

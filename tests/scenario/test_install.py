@@ -28,9 +28,9 @@ import pytest
 
 from conftest import BUILD, REPO, _clean_env, wait_for
 
-COMMANDS = {"bin": ["lkcli", "lkstart", "lkstop", "ins_list", "lk_err"], "sbin": ["lkd", "lkguard"]}
+COMMANDS = {"bin": ["lkcli", "lkstart", "lkstop", "ins_list", "lk_err", "ins_setstate"], "sbin": ["lkd", "lkguard"]}
 MAN_PAGES = ["man8/lkd.8", "man8/lkguard.8", "man8/lkcli.8", "man8/lkstart.8", "man8/lkstop.8",
-             "man8/ins_list.8", "man8/lk_err.8", "man8/lkweb.8", "man8/lk_webhook.8",
+             "man8/ins_list.8", "man8/lk_err.8", "man8/ins_setstate.8", "man8/lkweb.8", "man8/lk_webhook.8",
              "man8/lk_systemd.8", "man5/lk.conf.5"]
 LKROOT = "/var/lib/openkeeper"
 

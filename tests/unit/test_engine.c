@@ -118,6 +118,16 @@ struct engine_case {
 #define PREEMPT         .ev = {.type = LK_EV_REMOVE_REQUESTED, .preempt = true}
 #define NOTHING         .plan = {NULL}
 
+/* A state set by hand (ins_setstate) with the operator's reason (NULL: none), and the
+ * events it logs. */
+#define SET_BY_HAND(t, why) .ev = {.type = LK_EV_##t, .detail = (why)}
+#define SET_IN(st, why)                                                                            \
+    "LOG app1 1745 INFO state set to " st " by hand (" why                                         \
+    "): restore not run, monitoring follows the state"
+#define SET_OUT(why)                                                                               \
+    "LOG app1 1746 INFO state set to OSU by hand (" why                                            \
+    "): remove not run, the application is left as it is, unmonitored"
+
 /* The reason every case's resource starts with; a commit that only changes the intent
  * keeps it. */
 #define PRIOR "prior reason"
@@ -1165,6 +1175,55 @@ static const struct engine_case cases[] = {
          PLAN("COMMIT app1 ISP pending=recover target=in -recoveries reason=" QCAUSE
               "; recover in progress",
               RESET_LOG)},
+
+        /* MARK_IN (ins_setstate ISP/ISU): in service without a restore; refused while
+         * busy or unable; the failures in a row start afresh; the flags stay */
+        {"mark-in/OSU", RES(OSU, NONE, OUT, Q, AUTORES_ISP), SET_BY_HAND(MARK_IN, "upgraded"), 0,
+         PLAN("COMMIT app1 ISP pending=- target=in reason=upgraded", SET_IN("ISP", "upgraded"))},
+        {"mark-in/OSF-default-reason", RES(OSF, NONE, IN, Q, AUTORES_ISP), WITH(.failures = 2),
+         SET_BY_HAND(MARK_IN, NULL), 0,
+         PLAN("COMMIT app1 ISP pending=- target=in reason=set by hand",
+              SET_IN("ISP", "set by hand"))},
+        {"mark-in/monitor-off-is-ISU", RES(OSU, NONE, OUT, Q, AUTORES_ISP),
+         WITH(.monitor_off = true), SET_BY_HAND(MARK_IN, "by hand"), 0,
+         PLAN("COMMIT app1 ISU pending=- target=in reason=by hand", SET_IN("ISU", "by hand"))},
+        {"mark-in/ISP-again-new-reason", RES(ISP, NONE, IN, Q, AUTORES_ISP),
+         SET_BY_HAND(MARK_IN, "still up"), 0,
+         PLAN("COMMIT app1 ISP pending=- target=in reason=still up", SET_IN("ISP", "still up"))},
+        {"mark-in/keeps-stop-failed-and-recoveries", RES(OSF, NONE, IN, Q, AUTORES_ISP),
+         WITH(.stop_failed = true, .recoveries = 2), SET_BY_HAND(MARK_IN, "x"), 0,
+         PLAN("COMMIT app1 ISP pending=- target=in failures=0 recoveries=2 stop-failed reason=x",
+              SET_IN("ISP", "x"))},
+        {"mark-in/busy", RES(OSU, RESTORE, IN, Q, AUTORES_ISP), SET_BY_HAND(MARK_IN, "x"), 0,
+         PLAN("REFUSE app1 resource 'app1' is busy: restore in progress")},
+        {"mark-in/unable", RES(OSF, NONE, IN, Q, AUTORES_ISP), WITH(.unable = true),
+         SET_BY_HAND(MARK_IN, "x"), 0,
+         PLAN("REFUSE app1 resource 'app1' is marked not installed on this node: it cannot be in "
+              "service here; 'lkcli resource reset' first")},
+        {"mark-in/not-configured", RES(OSF, NONE, IN, Q, AUTORES_ISP), WITH(.not_configured = true),
+         SET_BY_HAND(MARK_IN, "x"), 0,
+         PLAN("REFUSE app1 resource 'app1' is marked not configured: it cannot be in service "
+              "here; 'lkcli resource reset' first")},
+        {"mark-in/unknown-tag", RES(OSU, NONE, OUT, Q, AUTORES_ISP),
+         .ev = {.type = LK_EV_MARK_IN, .tag = "nope"}, -ENOENT, NOTHING},
+
+        /* MARK_OUT (ins_setstate OSU): out of service without a remove, intent out */
+        {"mark-out/ISP", RES(ISP, NONE, IN, Q, AUTORES_ISP), WITH(.failures = 1),
+         SET_BY_HAND(MARK_OUT, "maintenance"), 0,
+         PLAN("COMMIT app1 OSU pending=- target=out reason=maintenance", SET_OUT("maintenance"))},
+        {"mark-out/ISU", RES(ISU, NONE, IN, Q, AUTORES_ISP), WITH(.monitor_off = true),
+         SET_BY_HAND(MARK_OUT, NULL), 0,
+         PLAN("COMMIT app1 OSU pending=- target=out reason=set by hand", SET_OUT("set by hand"))},
+        {"mark-out/OSF-keeps-stop-failed", RES(OSF, NONE, IN, Q, AUTORES_ISP),
+         WITH(.stop_failed = true), SET_BY_HAND(MARK_OUT, "m"), 0,
+         PLAN("COMMIT app1 OSU pending=- target=out stop-failed reason=m", SET_OUT("m"))},
+        {"mark-out/OSU-again", RES(OSU, NONE, OUT, Q, AUTORES_ISP), SET_BY_HAND(MARK_OUT, "m"), 0,
+         PLAN("COMMIT app1 OSU pending=- target=out reason=m", SET_OUT("m"))},
+        {"mark-out/busy-probe", RES(ISP, PROBE, IN, Q, AUTORES_ISP), SET_BY_HAND(MARK_OUT, "m"), 0,
+         PLAN("REFUSE app1 resource 'app1' is busy: probe in progress")},
+        {"mark-out/busy-recover", RES(ISP, RECOVER, IN, Q | R, AUTORES_ISP),
+         SET_BY_HAND(MARK_OUT, "m"), 0,
+         PLAN("REFUSE app1 resource 'app1' is busy: recover in progress")},
 };
 
 static void make_resource(struct lk_resource *res, const char *tag, enum lk_state state,
@@ -2137,6 +2196,54 @@ static void lk_engine_decide__hierarchy_busy_refuses_other_members(void **state)
     free(h);
 }
 
+/* root → child: a state set by hand keeps the order of a hierarchy (a parent is in service
+ * only over children in service): OSU of the child is refused while the root is in service,
+ * ISP of the root while the child is out; in the right order both go, and nothing runs. */
+static void lk_engine_decide__hierarchy_state_by_hand_keeps_the_order(void **state)
+{
+    (void) state;
+    LK_CLEANUP_PLAN struct lk_plan plan = {0};
+    struct hier *h = hier_new();
+    hier_add(h, "child", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "root", LK_STATE_ISP, LK_PENDING_NONE, true, Q);
+    hier_add(h, "other", LK_STATE_OSU, LK_PENDING_NONE, false, Q);
+    hier_dep(h, "root", "child");
+
+    struct lk_event out = {.type = LK_EV_MARK_OUT, .tag = "child", .detail = "m"};
+    assert_int_equal(hier_event(h, &out, &plan), 0);
+    expect_plan(&plan, "REFUSE child resource 'root' depends on 'child' and is ISP here: set it "
+                       "OSU first");
+    out.tag = "root";
+    assert_int_equal(hier_event(h, &out, &plan), 0);
+    assert_string_equal(runs_of(&plan), "");
+    out.tag = "child";
+    assert_int_equal(hier_event(h, &out, &plan), 0);
+    assert_string_equal(runs_of(&plan), "");
+    assert_string_equal(states_of(h), "child OSU, root OSU, other OSU");
+    assert_false(hier_get(h, "root")->target_in_service);
+
+    struct lk_event in = {.type = LK_EV_MARK_IN, .tag = "root", .detail = "back"};
+    assert_int_equal(hier_event(h, &in, &plan), 0);
+    expect_plan(&plan, "REFUSE root resource 'root' depends on 'child', which is OSU here: set it "
+                       "in service first");
+    in.tag = "child";
+    assert_int_equal(hier_event(h, &in, &plan), 0);
+    in.tag = "root";
+    assert_int_equal(hier_event(h, &in, &plan), 0);
+    assert_string_equal(runs_of(&plan), "");
+    assert_string_equal(states_of(h), "child ISP, root ISP, other OSU");
+    assert_string_equal(hier_get(h, "root")->reason, "back");
+    assert_true(hier_get(h, "root")->target_in_service);
+
+    /* A child only dependencies name (not defined here) refuses too. */
+    hier_dep(h, "other", "ghost");
+    in.tag = "other";
+    assert_int_equal(hier_event(h, &in, &plan), 0);
+    expect_plan(&plan, "REFUSE other resource 'other' depends on 'ghost', which is not defined "
+                       "here");
+    free(h);
+}
+
 /* A whole-hierarchy remove of an out-of-service parent still removes its children in
  * service (start-up found the child running while another node owns the hierarchy; the
  * cluster asks for the whole hierarchy by its root: issue 9 S3, lksim seed 11). */
@@ -2754,6 +2861,8 @@ static void lk_event_type_name__all(void **state)
     assert_string_equal(lk_event_type_name(LK_EV_PROCESS_EXITED), "process-exited");
     assert_string_equal(lk_event_type_name(LK_EV_SETTINGS_CHANGED), "settings-changed");
     assert_string_equal(lk_event_type_name(LK_EV_RESET), "reset");
+    assert_string_equal(lk_event_type_name(LK_EV_MARK_IN), "mark-in");
+    assert_string_equal(lk_event_type_name(LK_EV_MARK_OUT), "mark-out");
 }
 
 int main(void)
@@ -2780,6 +2889,7 @@ int main(void)
             cmocka_unit_test(lk_engine_decide__hierarchy_remove_of_child_removes_ancestors_first),
             cmocka_unit_test(lk_engine_decide__hierarchy_shared_child_removed_after_all_parents),
             cmocka_unit_test(lk_engine_decide__hierarchy_busy_refuses_other_members),
+            cmocka_unit_test(lk_engine_decide__hierarchy_state_by_hand_keeps_the_order),
             cmocka_unit_test(
                     lk_engine_decide__hierarchy_failed_check_removes_the_hierarchy_top_down),
             cmocka_unit_test(lk_engine_decide__hierarchy_startup_waits_for_the_childs_probe),

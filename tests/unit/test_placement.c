@@ -809,6 +809,56 @@ static const struct pcase cases[] = {
         {"remove/here", .here = "app=ISP", R(.owner = "a"), EV(LK_PEV_REMOVE_REQUESTED),
          PLAN("NOTE_REMOVING app", "VERDICT LOCAL")},
 
+        /* ---- a state set by hand (ins_setstate): MARK_IN as a restore here that never
+         * moves the hierarchy (refused where a restore would ask another node), MARK_OUT
+         * as a remove here that is never forwarded */
+        {"mark-in/first-record", EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=1 seq=0 owner=a active tried=- failovers=0 reason=set in service by "
+              "hand on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"mark-in/own-record-out-of-service", R(.owner = "a", .gen = 4, .inactive = true),
+         EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=5 seq=0 owner=a active tried=- failovers=0 reason=set in service by "
+              "hand on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"mark-in/target-is-always-here", EV(LK_PEV_MARK_IN, .target = "b", .target_priority = 1),
+         PLAN("WRITE_REC gen=1 seq=0 owner=a active tried=- failovers=0 reason=set in service by "
+              "hand on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"mark-in/in-service-here", .here = "app=ISP", R(.owner = "a"),
+         EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1), PLAN("VERDICT LOCAL")},
+        {"mark-in/refused-in-service-on-a-peer", R(.owner = "b"),
+         PEERS({.name = "b", .prio = 2, .states = "app=ISP"}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED the hierarchy of 'app' is in service or busy on node 'b': at most "
+              "one node holds it in service; take it out of service there first")},
+        {"mark-in/refused-busy-on-a-peer", R(.owner = "b"),
+         PEERS({.name = "b", .prio = 2, .states = "app=OSU+busy"}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED the hierarchy of 'app' is in service or busy on node 'b': at most "
+              "one node holds it in service; take it out of service there first")},
+        {"mark-in/refused-a-live-peer-owns-it", R(.owner = "b", .gen = 3),
+         EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and may restore it at any "
+              "moment: take it out of service there first, or move it here with 'lkcli resource "
+              "restore'")},
+        {"mark-in/refused-no-quorum", WITH(.flags = NOQUORUM),
+         EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED this node has no quorum: nothing is brought in service")},
+        {"mark-in/refused-owner-dead-in-the-fencing-window", R(.owner = "b", .gen = 2),
+         PEERS({.name = "b", .prio = 2, .flags = DEAD, .dead_since_ms = MONO_MS - 100}, C_SEES_A),
+         EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and was declared dead less "
+              "than the fencing window (6000 ms) ago: it may still run it; try again then")},
+        {"mark-out/in-service-here", .here = "app=ISP", R(.owner = "a"), EV(LK_PEV_MARK_OUT),
+         PLAN("NOTE_REMOVING app", "VERDICT LOCAL")},
+        {"mark-out/owned-here-out-of-service", R(.owner = "a"), EV(LK_PEV_MARK_OUT),
+         PLAN("NOTE_REMOVING app", "VERDICT LOCAL")},
+        {"mark-out/held-elsewhere-is-not-forwarded", R(.owner = "b"),
+         PEERS({.name = "b", .prio = 2, .states = "app=ISP"}, {.name = "c", .prio = 3}),
+         EV(LK_PEV_MARK_OUT), PLAN("VERDICT LOCAL")},
+        {"mark-out/nothing-here-no-record", EV(LK_PEV_MARK_OUT), PLAN("VERDICT LOCAL")},
+
         /* ---- peers' requests */
         {"switch-message/in-service-here", .here = "app=ISP", R(.owner = "a"),
          EV(LK_PEV_SWITCH_MESSAGE, .from = "c", .target = "b", .target_priority = 2),

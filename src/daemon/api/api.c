@@ -1736,6 +1736,116 @@ static void h_reset(struct conn *c, const json_t *args)
     api_reply_ok(c, data);
 }
 
+/* A hand-set state refused: the event (1747) and the error. */
+static void setstate_refused(struct conn *c, const char *tag, const char *state, const char *why)
+{
+    lk_eventlog_msg(c->api->node, tag, LK_MSG_STATE_SET_REFUSED, state, why);
+    api_reply_error(c, LK_EXIT_FAILED, "%s", why);
+}
+
+/* resource setstate (ins_setstate): ISP, ISU or OSU set by hand, no script runs. The order
+ * keeps a refusal free of traces: the engine's decision first as a dry run (pure: busy, a
+ * child out of service, a parent in service), then placement's (the ownership record and
+ * the central invariant: refused while another node holds or owns the hierarchy), then the
+ * monitoring that tells ISP from ISU (a definition change, as resource config makes it),
+ * then the engine's decision carried out. */
+static void h_setstate(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    if (api_refuse_while_stopping(c)) {
+        return;
+    }
+    struct lk_resource *res = api_want_resource(c, args);
+    if (!res) {
+        return;
+    }
+    const char *name = api_arg_str(args, "state");
+    enum lk_state want;
+    if (!name) {
+        api_reply_error(c, LK_EXIT_USAGE, "missing state: ISP, ISU or OSU");
+        return;
+    }
+    if (lk_state_from_name(name, &want) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "unknown state '%.32s': ISP, ISU or OSU", name);
+        return;
+    }
+    if (want == LK_STATE_OSF) {
+        api_reply_error(
+                c, LK_EXIT_USAGE,
+                "OSF cannot be set by hand: only a failed action sets it (ISP, ISU or OSU)");
+        return;
+    }
+    const char *given = api_arg_str(args, "reason");
+    char err[LK_REASON_MAX];
+    if (json_object_get(args, "reason") && !given) {
+        api_reply_error(c, LK_EXIT_USAGE, "the reason must be a string");
+        return;
+    }
+    if (given && lk_validate_hand_reason(given, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        return;
+    }
+    char tag[LK_TAG_MAX + 1], reason[LK_HAND_REASON_MAX + 1];
+    snprintf(tag, sizeof(tag), "%s", res->tag);
+    snprintf(reason, sizeof(reason), "%s", given ? given : "set by ins_setstate");
+    bool in = want != LK_STATE_OSU;
+    struct lk_event ev = {
+            .type = in ? LK_EV_MARK_IN : LK_EV_MARK_OUT, .tag = tag, .detail = reason};
+    {
+        LK_CLEANUP_PLAN struct lk_plan plan = {0};
+        struct lk_view view = lk_node_view(node);
+        if (lk_engine_decide(&view, &ev, &plan) < 0) {
+            api_reply_error(c, LK_EXIT_FAILED, "cannot set the state of '%s'", tag);
+            return;
+        }
+        for (size_t i = 0; i < plan.count; i++) {
+            if (plan.acts[i].type == LK_ACT_REFUSE) {
+                setstate_refused(c, tag, name, plan.acts[i].text);
+                return;
+            }
+        }
+    }
+    if (lk_cluster_setstate(c->api->cluster, tag, in, err, sizeof(err)) == LK_CLUSTER_REFUSED) {
+        setstate_refused(c, tag, name, err);
+        return;
+    }
+    res = lk_node_find(node, tag); /* found again: nothing borrowed across a decision */
+    if (!res) {
+        api_reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
+        return;
+    }
+    char note[LK_REASON_MAX] = "";
+    if (in && res->settings.monitor != (want == LK_STATE_ISP)) {
+        struct lk_settings next = res->settings;
+        next.monitor = want == LK_STATE_ISP;
+        if (lk_define_settings(node, tag, &next, NULL, err, sizeof(err)) < 0) {
+            /* The state follows what monitoring is: the operator learns that it did not. */
+            snprintf(note, sizeof(note), "monitoring could not be turned %s: %.400s",
+                     next.monitor ? "on" : "off", err);
+        } else {
+            const char *one = tag;
+            lk_cluster_push(c->api->cluster, &one, 1, NULL);
+            lk_eventlog_msg(node, tag, LK_MSG_RESOURCE_CONFIGURED,
+                            next.monitor ? "monitor on" : "monitor off");
+        }
+    }
+    if (lk_executor_handle(node, &ev, err, sizeof(err)) < 0) {
+        setstate_refused(c, tag, name, err);
+        return;
+    }
+    res = lk_node_find(node, tag);
+    if (!res) {
+        api_reply_error(c, LK_EXIT_FAILED, "resource '%s' is gone", tag);
+        return;
+    }
+    if (note[0]) {
+        api_reply_error(c, LK_EXIT_FAILED, "state of '%s' set to %s, but %s", tag,
+                        lk_state_name(res->state), note);
+        return;
+    }
+    api_reply_ok(c, lk_proto_resource_view_json(res));
+}
+
 /* resource why: the last incident of the tag's hierarchy (lk_timeline_incident) on this
  * node and on the live nodes it is extended to, as one timeline, with the root cause
  * first and the nodes that could not tell. */
@@ -1821,6 +1931,7 @@ const struct route lk_api_routes[] = {
         {LK_CMD_DEP_DELETE, LK_ROLE_ADMIN, h_dep_delete},
         {LK_CMD_RES_WHY, LK_ROLE_GUEST, h_why},
         {LK_CMD_RES_RESET, LK_ROLE_OPERATOR, h_reset},
+        {LK_CMD_RES_SETSTATE, LK_ROLE_OPERATOR, h_setstate},
         {LK_CMD_SHUTDOWN, LK_ROLE_ADMIN, h_shutdown},
         {NULL, LK_ROLE_GUEST, NULL},
 };

@@ -87,6 +87,15 @@ enum lk_cluster_verdict lk_cluster_restore(struct lk_cluster *cl, const char *ta
 enum lk_cluster_verdict lk_cluster_remove(struct lk_cluster *cl, const char *tag, bool whole,
                                           char *err, size_t err_size);
 
+/* ins_setstate: tag set in service here (in: ISP/ISU) or out of service here (OSU) by
+ * hand, without a script: LOCAL (go on with the engine's MARK_IN / MARK_OUT) or REFUSED
+ * (err says why: the hierarchy is in service or owned on another node, no quorum, …).
+ * In: as a restore here that never moves the hierarchy, the ownership record then names
+ * this node; out: as a remove here, the record leaves the hierarchy out of service once
+ * nothing of it is in service here. Never HANDLED. */
+enum lk_cluster_verdict lk_cluster_setstate(struct lk_cluster *cl, const char *tag, bool in,
+                                            char *err, size_t err_size);
+
 /* The generation of tag's hierarchy's ownership record (0 = none). */
 uint64_t lk_cluster_generation(struct lk_cluster *cl, const char *tag);
 

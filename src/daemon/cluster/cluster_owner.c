@@ -786,6 +786,39 @@ enum lk_cluster_verdict lk_cluster_remove(struct lk_cluster *cl, const char *tag
     return to_verdict(decide_tag(cl, tag, &ev, err, err_size));
 }
 
+enum lk_cluster_verdict lk_cluster_setstate(struct lk_cluster *cl, const char *tag, bool in,
+                                            char *err, size_t err_size)
+{
+    struct lk_node *node = cl->node;
+    if (node->witness) {
+        snprintf(err, err_size, "this node is a witness: it runs no resources");
+        return LK_CLUSTER_REFUSED;
+    }
+    if (!lk_cluster_is_clustered(node, tag)) {
+        return LK_CLUSTER_LOCAL;
+    }
+    struct pview pv;
+    if (!build_view(cl, tag, &pv)) {
+        snprintf(err, err_size, "out of memory");
+        return LK_CLUSTER_REFUSED;
+    }
+    struct lk_pevent ev = {
+            .type = in ? LK_PEV_MARK_IN : LK_PEV_MARK_OUT,
+            .tag = tag,
+            .target = node->name,
+            .target_priority =
+                    lk_cluster_hier_priority(node, pv.names, pv.v.hier.count, node->name),
+    };
+    enum lk_pverdict v = decide(cl, &pv, &ev, err, err_size);
+    free_view(&pv);
+    if (v == LK_PVERDICT_HANDLED) {
+        /* Placement never hands a state set by hand to another node. */
+        snprintf(err, err_size, "the cluster would move the hierarchy of '%s'", tag);
+        return LK_CLUSTER_REFUSED;
+    }
+    return to_verdict(v);
+}
+
 void lk_cluster_reset_budget(struct lk_cluster *cl, const char *tag)
 {
     struct lk_node *node = cl->node;
