@@ -77,6 +77,7 @@
 #include "node.h"
 #include "proto.h"
 #include "runner.h"
+#include "scriptwatch.h"
 #include "sdnotify.h"
 #include "sdunits.h"
 #include "store.h"
@@ -354,7 +355,15 @@ static void on_changed_while_stopping(void *userdata, const char *tag)
 }
 
 static struct stopper stopper;
-static struct lk_sdunits *sdunits; /* the systemd units held for the cluster (sdunits.h) */
+static struct lk_sdunits *sdunits;         /* the systemd units held for the cluster (sdunits.h) */
+static struct lk_scriptwatch *scriptwatch; /* the LifeKeeper script files (scriptwatch.h) */
+
+/* A script the watcher took from a LifeKeeper file goes to the peers as the update-script
+ * command's does. */
+static void push_defined(void *userdata, const char *tag)
+{
+    lk_cluster_push(userdata, &tag, 1, NULL);
+}
 
 static void on_signal(uv_signal_t *h, int signum)
 {
@@ -643,6 +652,14 @@ int main(int argc, char **argv)
     if (lk_cluster_start(cluster, err, sizeof(err)) < 0) {
         die("%s", err);
     }
+    /* After the cluster: a script written at its LifeKeeper name while lkd was stopped is
+     * taken now, and its push queued for the peers. */
+    if (!node.witness) {
+        scriptwatch = lk_scriptwatch_start(&node, push_defined, cluster);
+        if (!scriptwatch) {
+            die("out of memory");
+        }
+    }
     report_ready();
     char ready[LK_TAG_MAX + 128];
     snprintf(ready, sizeof(ready), "node '%s' serves, %zu resources%s", node.name, node.count,
@@ -658,6 +675,7 @@ int main(int argc, char **argv)
     lk_catchup_stop(&node);
     lk_alerts_stop(node.alerts);
     lk_sdunits_stop(sdunits);
+    lk_scriptwatch_stop(scriptwatch);
     lk_executor_stop(&node);
     if (node.loopwatch) {
         lk_loopwatch_stop(node.loopwatch);

@@ -339,6 +339,22 @@ static const struct lk_catalog_entry catalog[] = {
         /* state, why */
         {LK_MSG_STATE_SET_REFUSED, LK_SEV_WARNING, "state-set-refused",
          "setting the state to %s by hand refused: %s"},
+        /* The LifeKeeper names of the script copies (core/scriptwatch.c, docs/LIFEKEEPER.md).
+         * action, file, bytes */
+        {LK_MSG_LKFILE_TAKEN, LK_SEV_INFO, "lkfile-taken",
+         "%s script taken from '%s' (%llu bytes): an update-script, replicated"},
+        /* file, why, what was done with the file */
+        {LK_MSG_LKFILE_REFUSED, LK_SEV_ERROR, "lkfile-refused", "'%s' refused: %s; %s"},
+        /* file, why */
+        {LK_MSG_LKFILE_UNKNOWN, LK_SEV_WARNING, "lkfile-unknown", "'%s' removed: %s"},
+        /* file */
+        {LK_MSG_LKFILE_PUT_BACK, LK_SEV_WARNING, "lkfile-put-back",
+         "'%s' was removed: put back from the script copy (update-script replaces a script; "
+         "resource delete removes it)"},
+        /* directory, why */
+        {LK_MSG_LKFILE_NOT_WATCHED, LK_SEV_ERROR, "lkfile-not-watched",
+         "cannot watch '%s': %s; writes to the LifeKeeper script files are not taken until lkd "
+         "starts again"},
 };
 
 const struct lk_catalog_entry *lk_catalog_find(int number)

@@ -141,6 +141,11 @@ enum lk_msg {
     LK_MSG_STATE_SET_IN = 1745,
     LK_MSG_STATE_SET_OUT = 1746,
     LK_MSG_STATE_SET_REFUSED = 1747,
+    LK_MSG_LKFILE_TAKEN = 1755, /* 1755-1759: the LifeKeeper names of the script copies */
+    LK_MSG_LKFILE_REFUSED = 1756,
+    LK_MSG_LKFILE_UNKNOWN = 1757,
+    LK_MSG_LKFILE_PUT_BACK = 1758,
+    LK_MSG_LKFILE_NOT_WATCHED = 1759,
 };
 
 /* The alerts' own events (core/alerts.c): never delivered to the hook they name. */

@@ -283,6 +283,73 @@ static void lk_define_delete__tombstones_and_tells(void **state)
     assert_string_equal(f->told, "db1;app1;");
 }
 
+/* The file at tag's LifeKeeper name for a: its content (NULL: none), mode and inode. */
+static char *lk_name_content(struct fixture *f, enum lk_action a, const char *tag,
+                             struct stat *ret_st)
+{
+    char path[LK_PATH_MAX + 256];
+    lk_scripts_lk_path(f->node.root, a, tag, path, sizeof(path));
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        return NULL;
+    }
+    assert_int_equal(lstat(path, ret_st), 0);
+    char *buf = calloc(1, 4096);
+    assert_non_null(buf);
+    (void) !fread(buf, 1, 4095, fp);
+    fclose(fp);
+    return buf;
+}
+
+static void lk_define_scripts__lifekeeper_names_written_and_removed(void **state)
+{
+    struct fixture *f = *state;
+    char path[LK_PATH_MAX + 256];
+    assert_string_equal(lk_scripts_lk_path("/r", LK_ACTION_RESTORE, "t", path, sizeof(path)),
+                        "/r/subsys/gen/resources/app/actions/!restore/t");
+    assert_string_equal(lk_scripts_lk_path("/r", LK_ACTION_QUICKCHK, "t", path, sizeof(path)),
+                        "/r/subsys/gen/resources/app/actions/!quickCheck/t");
+    assert_string_equal(lk_scripts_lk_path("/r", LK_ACTION_DEEPCHK, "t", path, sizeof(path)),
+                        "/r/subsys/gen/resources/app/actions/!deepCheck/t");
+    assert_string_equal(lk_scripts_lk_path("/r", LK_ACTION_REMOVE, "t", path, sizeof(path)),
+                        "/r/subsys/gen/resources/app/actions/!remove/t");
+    assert_string_equal(lk_scripts_lk_path("/r", LK_ACTION_RECOVER, "t", path, sizeof(path)),
+                        "/r/subsys/gen/resources/app/recovery/!recover/t");
+
+    assert_int_equal(create(f, "app1"), 0);
+    struct stat st, copy_st;
+    char *text = lk_name_content(f, LK_ACTION_RESTORE, "app1", &st);
+    assert_non_null(text);
+    assert_string_equal(text, restore_sh);
+    free(text);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, 0700);
+    assert_int_equal(
+            stat(lk_scripts_path(f->node.root, LK_ACTION_RESTORE, "app1", path, sizeof(path)),
+                 &copy_st),
+            0);
+    assert_true(st.st_ino != copy_st.st_ino);
+    assert_null(lk_name_content(f, LK_ACTION_QUICKCHK, "app1", &st));
+
+    /* update-script: both names. */
+    assert_int_equal(lk_define_script(&f->node, "app1", LK_ACTION_QUICKCHK,
+                                      (const unsigned char *) quickchk_sh, strlen(quickchk_sh),
+                                      f->err, sizeof(f->err)),
+                     0);
+    text = lk_name_content(f, LK_ACTION_QUICKCHK, "app1", &st);
+    assert_non_null(text);
+    assert_string_equal(text, quickchk_sh);
+    free(text);
+
+    /* delete: both names gone. */
+    char tags[1][LK_TAG_MAX + 1] = {"app1"};
+    assert_int_equal(lk_define_delete(&f->node, tags, 1, f->err, sizeof(f->err)), 0);
+    for (int a = 0; a < LK_ACTION_COUNT; a++) {
+        assert_null(lk_name_content(f, (enum lk_action) a, "app1", &st));
+        assert_false(copy_exists(f, (enum lk_action) a, "app1"));
+    }
+}
+
 static void lk_define_cluster_settings__stamps_and_saves(void **state)
 {
     struct fixture *f = *state;
@@ -324,6 +391,7 @@ int main(void)
             T(lk_define_create__taken_id_changes_nothing),
             T(lk_define_changes__each_a_newer_version),
             T(lk_define_delete__tombstones_and_tells),
+            T(lk_define_scripts__lifekeeper_names_written_and_removed),
             T(lk_define_cluster_settings__stamps_and_saves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

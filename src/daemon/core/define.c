@@ -844,9 +844,7 @@ int lk_define_received_live(struct lk_node *node, const char *peer, const struct
     /* Actions the new definition no longer has lose their copies. */
     for (int a = 0; a < LK_ACTION_COUNT; a++) {
         if (!d->res->has_script[a]) {
-            char path[LK_PATH_MAX + 256];
-            (void) unlink(
-                    lk_scripts_path(node->root, (enum lk_action) a, d->tag, path, sizeof(path)));
+            lk_scripts_remove(node->root, (enum lk_action) a, d->tag);
         }
     }
     r = update_view(node, d, applied);

@@ -1,7 +1,10 @@
 /* Script copies and run environments (with LK_HELPERS, the resource's helper files). The copies are
  * the only scripts the daemon runs; the files users give are read once, by the command, and never
- * again. The environment is built from nothing, as SPEC §3 lists it, so that a script behaves the
- * same under the daemon, under `lkcli resource test` and after a reboot. */
+ * again. Each copy is also written at its LifeKeeper name (actions/!restore/TAG …,
+ * recovery/!recover/TAG), a file of its own that nothing runs: LifeKeeper's scripts and
+ * administrators read and write it there (core/scriptwatch.c takes their writes). The environment
+ * is built from nothing, as SPEC §3 lists it, so that a script behaves the same under the daemon,
+ * under `lkcli resource test` and after a reboot. */
 #include "scripts.h"
 
 #include <errno.h>
@@ -13,6 +16,8 @@
 
 #include "atomicfile.h"
 #include "paramfile.h"
+#include "safeopen.h"
+#include "validate.h"
 
 #define SYSTEM_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -43,18 +48,38 @@ int lk_scripts_mkdir(const char *path, mode_t mode)
     return 0;
 }
 
-int lk_scripts_install(const char *root, const char *tag, enum lk_action action,
-                       const void *content, size_t len, char *err, size_t err_size)
+/* The LifeKeeper name of each action's copy, below $LKROOT/subsys/gen/resources/app. */
+static const char *const lk_names[LK_ACTION_COUNT] = {
+        [LK_ACTION_RESTORE] = "actions/!restore",     [LK_ACTION_REMOVE] = "actions/!remove",
+        [LK_ACTION_QUICKCHK] = "actions/!quickCheck", [LK_ACTION_DEEPCHK] = "actions/!deepCheck",
+        [LK_ACTION_RECOVER] = "recovery/!recover",
+};
+
+char *lk_scripts_lk_dir(const char *root, enum lk_action action, char *buf, size_t size)
 {
-    char path[LK_PATH_MAX + 256], dir[LK_PATH_MAX + 256], tmp[LK_PATH_MAX + 300];
-    lk_scripts_path(root, action, tag, path, sizeof(path));
-    snprintf(dir, sizeof(dir), "%s/subsys/gen/resources/app/actions/%s", root,
-             lk_action_name(action));
+    snprintf(buf, size, "%s/subsys/gen/resources/app/%s", root, lk_names[action]);
+    return buf;
+}
+
+char *lk_scripts_lk_path(const char *root, enum lk_action action, const char *tag, char *buf,
+                         size_t size)
+{
+    snprintf(buf, size, "%s/subsys/gen/resources/app/%s/%s", root, lk_names[action], tag);
+    return buf;
+}
+
+/* Writes content as dir/tag (mode 0700) through dir/.tag.new: a temporary file, fsync,
+ * rename, fsync of dir. 0 or -errno with err. */
+static int write_copy(const char *dir, const char *tag, const void *content, size_t len, char *err,
+                      size_t err_size)
+{
+    char path[LK_PATH_MAX + 256], tmp[LK_PATH_MAX + 300];
     int r = lk_scripts_mkdir(dir, 0755);
     if (r < 0) {
         snprintf(err, err_size, "cannot create '%s': %s", dir, strerror(-r));
         return r;
     }
+    snprintf(path, sizeof(path), "%s/%s", dir, tag);
     snprintf(tmp, sizeof(tmp), "%s/.%s.new", dir, tag);
     /* O_NONBLOCK: a FIFO left at the temporary name fails the open instead of hanging it. */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0700);
@@ -73,12 +98,64 @@ int lk_scripts_install(const char *root, const char *tag, enum lk_action action,
     return 0;
 }
 
-void lk_scripts_remove_all(const char *root, const char *tag)
+int lk_scripts_install(const char *root, const char *tag, enum lk_action action,
+                       const void *content, size_t len, char *err, size_t err_size)
+{
+    char dir[LK_PATH_MAX + 256];
+    snprintf(dir, sizeof(dir), "%s/subsys/gen/resources/app/actions/%s", root,
+             lk_action_name(action));
+    int r = write_copy(dir, tag, content, len, err, err_size);
+    if (r < 0) {
+        return r;
+    }
+    /* The copy first, then its LifeKeeper name: the watcher (core/scriptwatch.c) compares
+     * the second with the first, so a write of ours is never taken for an administrator's. */
+    return lk_scripts_install_lk(root, tag, action, content, len, err, err_size);
+}
+
+int lk_scripts_install_lk(const char *root, const char *tag, enum lk_action action,
+                          const void *content, size_t len, char *err, size_t err_size)
+{
+    char dir[LK_PATH_MAX + 256];
+    lk_scripts_lk_dir(root, action, dir, sizeof(dir));
+    return write_copy(dir, tag, content, len, err, err_size);
+}
+
+int lk_scripts_read(const char *root, enum lk_action action, const char *tag, bool lk_name,
+                    unsigned char **ret, size_t *ret_len, struct stat *ret_st, char *err,
+                    size_t err_size)
+{
+    static const struct lk_safeopen_rules rules = {
+            .max_size = LK_SCRIPT_MAX_SIZE,
+            .follow = false,
+            .trusted_owner = true,
+    };
+    char path[LK_PATH_MAX + 256];
+    if (lk_name) {
+        lk_scripts_lk_path(root, action, tag, path, sizeof(path));
+    } else {
+        lk_scripts_path(root, action, tag, path, sizeof(path));
+    }
+    char *data = NULL;
+    int r = lk_safeopen_read(path, &rules, 0, &data, ret_len, ret_st, err, err_size);
+    if (r < 0) {
+        return r;
+    }
+    *ret = (unsigned char *) data;
+    return 0;
+}
+
+void lk_scripts_remove(const char *root, enum lk_action action, const char *tag)
 {
     char path[LK_PATH_MAX + 256];
+    (void) unlink(lk_scripts_path(root, action, tag, path, sizeof(path)));
+    (void) unlink(lk_scripts_lk_path(root, action, tag, path, sizeof(path)));
+}
+
+void lk_scripts_remove_all(const char *root, const char *tag)
+{
     for (int a = 0; a < LK_ACTION_COUNT; a++) {
-        lk_scripts_path(root, (enum lk_action) a, tag, path, sizeof(path));
-        (void) unlink(path);
+        lk_scripts_remove(root, (enum lk_action) a, tag);
     }
 }
 
