@@ -399,9 +399,14 @@ int lk_cmd_import(const struct lk_cli *cli, int argc, char **argv)
             view.self = json_string_value(json_object_get(n, "name"));
         }
     }
+    /* Absolute, so that the printed commands work from any directory. */
+    char *scripts_abs = opts[0].value ? realpath(opts[0].value, NULL) : NULL;
+    char *tunables_abs = opts[1].value ? realpath(opts[1].value, NULL) : NULL;
     struct lk_import_options io = {
-            .scripts_dir = opts[0].value ? opts[0].value : DEFAULT_SCRIPTS,
-            .tunables_file = opts[1].value,
+            .scripts_dir = scripts_abs     ? scripts_abs
+                           : opts[0].value ? opts[0].value
+                                           : DEFAULT_SCRIPTS,
+            .tunables_file = tunables_abs ? tunables_abs : opts[1].value,
             .local_node = view.self,
             .map_from = from,
             .map_to = to,
@@ -413,6 +418,8 @@ int lk_cmd_import(const struct lk_cli *cli, int argc, char **argv)
     struct lk_import_plan plan;
     r = lk_import_plan(&dump, &io, &plan, err, sizeof(err));
     lk_import_dump_done(&dump);
+    free(scripts_abs);
+    free(tunables_abs);
     if (r < 0) {
         json_decref(view.nodes);
         json_decref(res_data);
@@ -460,6 +467,16 @@ int lk_cmd_import(const struct lk_cli *cli, int argc, char **argv)
                                         kind_name(plan.steps[i].kind), "command", line ? line : "",
                                         "argv", words, "result", dry ? "planned" : "not run"));
         free(line);
+        /* What this lkcli leaves out of the step (options it does not have yet). */
+        char *scratch[128];
+        int scratch_n = 0;
+        const char *note = NULL;
+        if (plan.steps[i].argc < 127) {
+            (void) runnable(&plan.steps[i], scratch, &scratch_n, &note);
+        }
+        if (note) {
+            json_object_set_new(json_array_get(steps, i), "note", json_string(note));
+        }
     }
     if (!cli->json) {
         printf("import from LifeKeeper system %s: %zu resource%s, %zu skipped, %zu step%s%s\n",
@@ -478,6 +495,9 @@ int lk_cmd_import(const struct lk_cli *cli, int argc, char **argv)
             json_array_foreach(steps, i, w)
             {
                 printf("%zu. %s\n", i + 1, json_string_value(json_object_get(w, "command")));
+                if (json_object_get(w, "note")) {
+                    printf("   note: %s\n", json_string_value(json_object_get(w, "note")));
+                }
             }
         }
     }
@@ -504,9 +524,6 @@ int lk_cmd_import(const struct lk_cli *cli, int argc, char **argv)
             if (note) {
                 printf("  note: %s\n", note);
             }
-        }
-        if (note) {
-            json_object_set_new(st, "note", json_string(note));
         }
         if (!run) {
             json_object_set_new(st, "result", json_string("left out"));
