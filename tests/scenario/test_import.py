@@ -256,3 +256,23 @@ def test_import_dry_run_without_lkd_and_bad_files(make_node, tmp_path):
     assert p.returncode == 2 and "one FILE" in p.stderr
     p = n.cli("import", "windows", str(dump), check=False)
     assert p.returncode == 2 and "import lifekeeper FILE" in p.stderr
+
+
+def test_import_step_failure_deletes_what_it_created(cluster):
+    """node2 frozen (SIGSTOP) as the import starts: either the check sees it is not ALIVE
+    (nothing created) or the creates on node1 succeed and the extend to node2 fails; then
+    the resources this run created are deleted again. Nothing is left either way."""
+    n1, n2, web, db, tree, dump, tunables, cfg_log = build_import(cluster)
+    n2.sigstop()
+    p = n1.cli(*import_args(dump, tree), check=False, timeout=120)
+    assert p.returncode != 0, p.stdout
+    if "step" in p.stderr:
+        assert "removing what this import created" in p.stderr, p.stderr
+        assert "rolling back: lkcli resource delete --tag web" in p.stdout, p.stdout
+    else:
+        assert "node 'node2' is not ALIVE" in p.stderr, p.stderr
+    assert tags(n1) == []
+    n2.sigcont()
+    cluster.wait_all_alive(timeout=60)
+    wait_for(lambda: tags(n2) == [], timeout=60, what="nothing on node2")
+    assert web.running_on() == [] and db.running_on() == [] and not cfg_log.exists()
