@@ -389,6 +389,9 @@ struct planner {
     struct lk_import_plan *plan;
     struct item *items;
     size_t n_items;
+    size_t *by_tag;                 /* the dump's record indexes sorted by tag, then by line */
+    size_t *item_of_rec;            /* record index → its item (the first record of each tag) */
+    size_t *child_start, *children; /* each item's imported children (CSR) */
     const char *local;
     char *err;
     size_t err_size;
@@ -470,14 +473,39 @@ static int add_step(struct planner *pl, enum lk_import_step_kind kind, int tag_i
     return 0;
 }
 
-static struct item *find(struct planner *pl, const char *tag)
+static int cmp_rec(const void *a, const void *b, void *userdata)
 {
-    for (size_t i = 0; i < pl->n_items; i++) {
-        if (strcmp(pl->items[i].res->tag, tag) == 0) {
-            return &pl->items[i];
+    const struct lk_import_dump *d = userdata;
+    size_t x = *(const size_t *) a, y = *(const size_t *) b;
+    int c = strcmp(d->res[x].tag, d->res[y].tag);
+    return c ? c : (x > y) - (x < y);
+}
+
+/* The first record (by line) whose tag is tag, or SIZE_MAX: a binary search of by_tag. */
+static size_t first_record(const struct planner *pl, const char *tag)
+{
+    size_t lo = 0, hi = pl->dump->n_res;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(pl->dump->res[pl->by_tag[mid]].tag, tag) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
         }
     }
-    return NULL;
+    if (lo < pl->dump->n_res && strcmp(pl->dump->res[pl->by_tag[lo]].tag, tag) == 0) {
+        return pl->by_tag[lo];
+    }
+    return SIZE_MAX;
+}
+
+static struct item *find(struct planner *pl, const char *tag)
+{
+    size_t rec = first_record(pl, tag);
+    if (rec == SIZE_MAX || pl->item_of_rec[rec] == SIZE_MAX) {
+        return NULL;
+    }
+    return &pl->items[pl->item_of_rec[rec]];
 }
 
 /* The OpenKeeper node of a LifeKeeper system (--map, else the same name). */
@@ -610,16 +638,11 @@ static int visit(struct planner *pl, struct item *it, size_t *order, size_t *n_o
                               it->res->tag);
     }
     it->visiting = true;
-    for (size_t i = 0; i < pl->dump->n_deps; i++) {
-        const struct lk_import_dep *d = &pl->dump->deps[i];
-        if (strcmp(d->parent, it->res->tag) == 0) {
-            struct item *child = find(pl, d->child);
-            if (child && child->imported) {
-                int r = visit(pl, child, order, n_order);
-                if (r < 0) {
-                    return r;
-                }
-            }
+    size_t self = (size_t) (it - pl->items);
+    for (size_t k = pl->child_start[self]; k < pl->child_start[self + 1]; k++) {
+        int r = visit(pl, &pl->items[pl->children[k]], order, n_order);
+        if (r < 0) {
+            return r;
         }
     }
     it->visiting = false;
@@ -744,7 +767,8 @@ static int plan_extends(struct planner *pl, struct item *root, size_t *parent)
      * hierarchy as a whole). */
     for (size_t i = 0; i < pl->n_items; i++) {
         const struct item *it = &pl->items[i];
-        if (!it->imported || it == src || component_of(parent, i) != comp || !it->n_prios) {
+        if (root != src || !it->imported || it == src || !it->n_prios ||
+            component_of(parent, i) != comp) {
             continue;
         }
         bool same = it->n_prios == src->n_prios;
@@ -756,7 +780,7 @@ static int plan_extends(struct planner *pl, struct item *root, size_t *parent)
             }
             same = found;
         }
-        if (!same && root == src) {
+        if (!same) {
             int r = warn(pl,
                          "'%s' has other nodes or priorities than '%s' in eqv_list; its "
                          "hierarchy is extended as '%s' is",
@@ -844,15 +868,22 @@ static int plan_all(struct planner *pl)
     }
     /* The resources: every tag once; only gen/app is imported. */
     for (size_t i = 0; i < d->n_res; i++) {
+        pl->by_tag[i] = i;
+        pl->item_of_rec[i] = SIZE_MAX;
+    }
+    qsort_r(pl->by_tag, d->n_res, sizeof(*pl->by_tag), cmp_rec, (void *) (uintptr_t) d);
+    for (size_t i = 0; i < d->n_res; i++) {
         const struct lk_import_resource *res = &d->res[i];
-        struct item *prev = find(pl, res->tag);
-        if (prev) {
-            if (strcmp(prev->res->system, res->system) == 0) {
+        size_t first = first_record(pl, res->tag);
+        if (first != i) {
+            const struct lk_import_resource *prev = &d->res[first];
+            if (strcmp(prev->system, res->system) == 0) {
                 return lk_fail_einval(pl->err, pl->err_size, "line %u: tag '%s' again (line %u)",
-                                      res->line, res->tag, prev->res->line);
+                                      res->line, res->tag, prev->line);
             }
             continue; /* the same resource listed from another system (ins_list -d) */
         }
+        pl->item_of_rec[i] = pl->n_items;
         struct item *it = &pl->items[pl->n_items++];
         *it = (struct item){.res = res};
         if (strcmp(res->app, "gen") != 0 || strcmp(res->type, "app") != 0) {
@@ -879,9 +910,16 @@ static int plan_all(struct planner *pl)
     /* Dependencies: both ends must be resources of the dump. */
     size_t *parent = calloc(pl->n_items, sizeof(*parent));
     size_t *order = calloc(pl->n_items, sizeof(*order));
-    if (!parent || !order) {
+    /* Each dependency's items (SIZE_MAX: not imported, or said again). */
+    size_t *dep_p = calloc(d->n_deps + 1, sizeof(*dep_p));
+    size_t *dep_c = calloc(d->n_deps + 1, sizeof(*dep_c));
+    pl->child_start = calloc(pl->n_items + 1, sizeof(*pl->child_start));
+    pl->children = calloc(d->n_deps + 1, sizeof(*pl->children));
+    if (!parent || !order || !dep_p || !dep_c || !pl->child_start || !pl->children) {
         free(parent);
         free(order);
+        free(dep_p);
+        free(dep_c);
         return -ENOMEM;
     }
     for (size_t i = 0; i < pl->n_items; i++) {
@@ -891,6 +929,7 @@ static int plan_all(struct planner *pl)
     for (size_t i = 0; r == 0 && i < d->n_deps; i++) {
         const struct lk_import_dep *dep = &d->deps[i];
         struct item *p = find(pl, dep->parent), *c = find(pl, dep->child);
+        dep_p[i] = dep_c[i] = SIZE_MAX;
         if (!p || !c) {
             r = lk_fail_einval(pl->err, pl->err_size,
                                "line %u: dependency '%s' -> '%s': no ins_list record for '%s'",
@@ -903,11 +942,37 @@ static int plan_all(struct planner *pl)
                      dep->child, !p->imported ? dep->parent : dep->child);
         } else {
             c->has_parent = true;
-            size_t a = component_of(parent, (size_t) (p - pl->items));
-            size_t b = component_of(parent, (size_t) (c - pl->items));
+            dep_p[i] = (size_t) (p - pl->items);
+            dep_c[i] = (size_t) (c - pl->items);
+            size_t a = component_of(parent, dep_p[i]);
+            size_t b = component_of(parent, dep_c[i]);
             parent[a] = b;
         }
     }
+    /* A dependency given twice is one; then each item's children, in the dump's order. */
+    for (size_t i = 0; r == 0 && i < d->n_deps; i++) {
+        for (size_t j = 0; dep_p[i] != SIZE_MAX && j < i; j++) {
+            if (dep_p[j] == dep_p[i] && dep_c[j] == dep_c[i]) {
+                dep_p[i] = dep_c[i] = SIZE_MAX;
+            }
+        }
+        if (dep_p[i] != SIZE_MAX) {
+            pl->child_start[dep_p[i] + 1]++;
+        }
+    }
+    for (size_t i = 0; i < pl->n_items; i++) {
+        pl->child_start[i + 1] += pl->child_start[i];
+    }
+    size_t *fill = calloc(pl->n_items + 1, sizeof(*fill));
+    if (!fill) {
+        r = -ENOMEM;
+    }
+    for (size_t i = 0; r == 0 && i < d->n_deps; i++) {
+        if (dep_p[i] != SIZE_MAX) {
+            pl->children[pl->child_start[dep_p[i]] + fill[dep_p[i]]++] = dep_c[i];
+        }
+    }
+    free(fill);
     /* Equivalencies: priorities per tag and node. */
     for (size_t i = 0; r == 0 && i < d->n_eqvs; i++) {
         const struct lk_import_eqv *e = &d->eqvs[i];
@@ -951,13 +1016,7 @@ static int plan_all(struct planner *pl)
     }
     for (size_t i = 0; r == 0 && i < d->n_deps; i++) {
         const struct lk_import_dep *dep = &d->deps[i];
-        struct item *p = find(pl, dep->parent), *c = find(pl, dep->child);
-        bool again = false;
-        for (size_t j = 0; j < i; j++) {
-            again = again || (strcmp(d->deps[j].parent, dep->parent) == 0 &&
-                              strcmp(d->deps[j].child, dep->child) == 0);
-        }
-        if (p->imported && c->imported && !again) {
+        if (dep_p[i] != SIZE_MAX) {
             const char *w[] = {"dependency", "create",   "--parent", dep->parent,
                                "--child",    dep->child, NULL};
             r = add_step(pl, LK_IMPORT_STEP_DEPENDENCY, 3, w);
@@ -982,6 +1041,8 @@ static int plan_all(struct planner *pl)
     }
     free(parent);
     free(order);
+    free(dep_p);
+    free(dep_c);
     return r;
 }
 
@@ -996,14 +1057,17 @@ int lk_import_plan(const struct lk_import_dump *dump, const struct lk_import_opt
         return lk_fail_einval(err, err_size, "no scripts directory");
     }
     pl.items = calloc(dump->n_res ? dump->n_res : 1, sizeof(*pl.items));
-    if (!pl.items) {
-        return -ENOMEM;
-    }
-    r = plan_all(&pl);
+    pl.by_tag = calloc(dump->n_res ? dump->n_res : 1, sizeof(*pl.by_tag));
+    pl.item_of_rec = calloc(dump->n_res ? dump->n_res : 1, sizeof(*pl.item_of_rec));
+    r = pl.items && pl.by_tag && pl.item_of_rec ? plan_all(&pl) : -ENOMEM;
     for (size_t i = 0; i < pl.n_items; i++) {
         free(pl.items[i].prios);
     }
     free(pl.items);
+    free(pl.by_tag);
+    free(pl.item_of_rec);
+    free(pl.child_start);
+    free(pl.children);
     if (r < 0) {
         if (r == -ENOMEM) {
             (void) lk_fail_einval(err, err_size, "out of memory");
