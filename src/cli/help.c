@@ -72,6 +72,10 @@ const struct lk_help_cmd lk_help_commands[] = {
         {"web token list", "", "the web console's tokens (never the tokens themselves)"},
         {"web token revoke", "--id ID", "revoke a token; its sessions end"},
         {"metrics", "", "this node's figures in the Prometheus text format"},
+        {"import lifekeeper",
+         "FILE [--scripts DIR] [--tunables FILE] [--map LKNODE=NODE]... "
+         "[--intervals seconds|minutes] [--restore] [--dry-run]",
+         "recreate a LifeKeeper configuration (ins_list, dep_list, eqv_list output) here"},
         {NULL, NULL, NULL},
 };
 

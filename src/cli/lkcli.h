@@ -21,6 +21,8 @@ int lk_cmd_cluster(const struct lk_cli *cli, const char *noun, int argc, char **
 int lk_cmd_web(const struct lk_cli *cli, int argc, char **argv);
 /* resource describe-agent (cmd_agent.c). */
 int lk_cmd_describe_agent(const struct lk_cli *cli, int argc, char **argv);
+/* import lifekeeper FILE (cmd_import.c). */
+int lk_cmd_import(const struct lk_cli *cli, int argc, char **argv);
 /* resource extend|unextend. */
 int lk_cmd_extend(const struct lk_cli *cli, bool extend, int argc, char **argv);
 
