@@ -122,6 +122,8 @@ static const struct setting_help resource_settings[] = {
          "http://HOST:PORT/PATH[=STATUS][~BODY] or process; empty: none"},
         {"deepchk-check", "SPEC", NULL,
          "a deep check lkd runs itself instead of the script (as --quickchk-check)"},
+        {"script-args", "none|lifekeeper", NULL,
+         "lifekeeper: every script is called with LifeKeeper's -t TAG -i ID (gen only)"},
 };
 
 static const struct setting_help cluster_settings[] = {
