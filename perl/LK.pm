@@ -89,8 +89,10 @@ sub lcduname {
 # "\001"); '' or undef = any (or this node for $dest).
 sub ins_list {
     my ($dest, $top, $app, $typ, $tag, $id) = @_;
-    my $out = _run('ins_list', _opts(-d => $dest, -R => $top, -a => $app, -r => $typ, -t => $tag,
-                                     -i => $id));
+    # The separator is named although it is the default: the records are ^A-separated
+    # whatever the command's default.
+    my $out = _run('ins_list', '-f', "\001",
+                   _opts(-d => $dest, -R => $top, -a => $app, -r => $typ, -t => $tag, -i => $id));
     return wantarray ? _records($out) : scalar(_records($out));
 }
 

@@ -72,6 +72,8 @@ const struct lk_help_cmd lk_help_commands[] = {
         {"web token list", "", "the web console's tokens (never the tokens themselves)"},
         {"web token revoke", "--id ID", "revoke a token; its sessions end"},
         {"metrics", "", "this node's figures in the Prometheus text format"},
+        {"lifekeeper-setup", "[--dry-run] [--prefix DIR]",
+         "link LifeKeeper's paths (/opt/LifeKeeper, /etc/default) to this node's root"},
         {NULL, NULL, NULL},
 };
 

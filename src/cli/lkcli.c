@@ -78,6 +78,9 @@ int main(int argc, char **argv)
         strcmp(rest[0], "cluster") == 0) {
         return lk_cmd_cluster(&cli, rest[0], n - 1, rest + 1);
     }
+    if (strcmp(rest[0], "lifekeeper-setup") == 0) {
+        return lk_cmd_lifekeeper_setup(&cli, n - 1, rest + 1);
+    }
     if (strcmp(rest[0], "web") == 0) {
         return lk_cmd_web(&cli, n - 1, rest + 1);
     }

@@ -21,6 +21,8 @@ int lk_cmd_cluster(const struct lk_cli *cli, const char *noun, int argc, char **
 int lk_cmd_web(const struct lk_cli *cli, int argc, char **argv);
 /* resource describe-agent (cmd_agent.c). */
 int lk_cmd_describe_agent(const struct lk_cli *cli, int argc, char **argv);
+/* lifekeeper-setup: LifeKeeper's paths linked to this node's root (cmd_setup.c). */
+int lk_cmd_lifekeeper_setup(const struct lk_cli *cli, int argc, char **argv);
 /* resource extend|unextend. */
 int lk_cmd_extend(const struct lk_cli *cli, bool extend, int argc, char **argv);
 

@@ -61,7 +61,7 @@ json_t *lk_proto_resource_json(const struct lk_resource *res)
     }
     return json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:b, s:o, s:{s:s, s:s, s:s, "
-            "s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}}",
+            "s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}}",
             "tag", res->tag, "id", res->id, "app", res->app, "type", res->type, "info", res->info,
             "state", lk_state_name(res->state), "reason", res->reason, "pending",
             lk_pending_name(res->pending), "target_in_service", res->target_in_service,
