@@ -271,7 +271,7 @@ def test_bash_completion(staged, make_node, tmp_path):
     lkcli = inside(dest, comp / "lkcli")
     assert complete(lkcli, ["lkcli", ""])[0] == sorted(
         ["status", "metrics", "resource", "dependency", "log", "node", "commpath", "cluster",
-         "web"])
+         "web", "lifekeeper-setup"])
     assert complete(lkcli, ["lkcli", "--json", "res"])[0] == ["resource"]
     got = complete(lkcli, ["lkcli", "resource", ""])[0]
     assert {"create", "restore", "remove", "delete", "extend", "unextend", "update-script",
@@ -281,6 +281,10 @@ def test_bash_completion(staged, make_node, tmp_path):
     assert complete(lkcli, ["lkcli", "resource", "config", "--watch", ""])[0] == [
         "cgroup", "none", "pidfile"]
     assert complete(lkcli, ["lkcli", "cluster", ""])[0] == ["alert", "config", "rotate-key"]
+    assert complete(lkcli, ["lkcli", "resource", "config", "--script-args", ""])[0] == [
+        "lifekeeper", "none"]
+    assert set(complete(lkcli, ["lkcli", "lifekeeper-setup", "--"])[0]) == {
+        "--dry-run", "--json", "--help", "--prefix", "--root"}
     assert "--switchover" in complete(inside(dest, comp / "lkstop"), ["lkstop", "--"])[0]
     assert "--no-guard" in complete(inside(dest, comp / "lkstart"), ["lkstart", "--"])[0]
 

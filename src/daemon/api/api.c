@@ -695,8 +695,10 @@ static struct create_job *create_build(struct conn *c, const json_t *args)
     bool ok = create_app_type(c, args, res) &&
               apply_settings(c, args, &res->settings, changed, 0) && create_scripts(c, args, job) &&
               parse_params_arg(c, args, &job->files.params);
-    /* The type's say on the settings (script-args is for types that run scripts). */
-    if (ok && lk_type_check(res, err, sizeof(err)) < 0) {
+    /* The type's say on the settings (script-args is for types that run scripts); the
+     * rest of the type's check is admit's, after this. */
+    if (ok && res->settings.script_args != LK_SCRIPT_ARGS_NONE &&
+        lk_type_check(res, err, sizeof(err)) < 0) {
         api_reply_error(c, LK_EXIT_USAGE, "%s", err);
         ok = false;
     }
