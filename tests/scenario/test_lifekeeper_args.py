@@ -235,6 +235,15 @@ def test_lifekeeper_setup_prefix(node, tmp_path):
     assert (home / "lib" / "perl" / "LK.pm").is_file()
     assert f"linked {home}/bin/perl -> /usr/bin/perl" in first
 
+    # The entry through the link, LKROOT unset (a script run by hand): the root it links
+    # into, @INC, and LK.pm's root.
+    code = (f"BEGIN {{ require '{prefix}/etc/default/LifeKeeper.pl'; }} use LK; "
+            "print \"$ENV{LKROOT}|$LK::LKROOT|\", scalar(grep { $_ eq \"$ENV{LKROOT}/lib/perl\" } @INC)")
+    p = subprocess.run([str(home / "bin" / "perl"), "-e", code], capture_output=True, text=True,
+                       env=_clean_env(), timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == f"{root}|{root}|1"
+
     # Idempotent: nothing new, every link already there.
     again = node.cli("lifekeeper-setup", "--prefix", prefix).stdout
     assert "linked " not in again.replace("already linked", "")
