@@ -237,17 +237,19 @@ static void write_cgroup_base(const struct lk_node *node)
     }
 }
 
+/* The files install_helpers did not find, said once lkd is ready: on lkd's own stderr
+ * (log/lkd.out, or the journal in the foreground), not on lkstart's, where a start that
+ * works stays silent. */
+static char install_missing[1024];
+
 /* Puts LifeKeeper's commands (lk_err, ins_list, …) into $LKROOT/bin, where scripts find
- * them on their PATH, and the Perl API into $LKROOT (io/lkinstall.h). */
+ * them on their PATH, and the Perl API into $LKROOT (io/lkinstall.h). A file that could not
+ * be written is said at once. */
 static void install_helpers(const char *root)
 {
-    char missing[1024], failed[1024];
-    (void) lk_lkinstall_run(root, lk_type_exe_dir(), missing, sizeof(missing), failed,
-                            sizeof(failed));
-    if (missing[0]) {
-        fprintf(stderr, "lkd: not found beside lkd, not installed into '%s': %s, ignoring\n", root,
-                missing);
-    }
+    char failed[1024];
+    (void) lk_lkinstall_run(root, lk_type_exe_dir(), install_missing, sizeof(install_missing),
+                            failed, sizeof(failed));
     if (failed[0]) {
         fprintf(stderr, "lkd: cannot install into '%s': %s, ignoring\n", root, failed);
     }
@@ -617,6 +619,10 @@ int main(int argc, char **argv)
         die("%s", err);
     }
     report_ready();
+    if (install_missing[0]) {
+        fprintf(stderr, "lkd: not found beside lkd, not installed into '%s': %s, ignoring\n",
+                node.root, install_missing);
+    }
     char ready[LK_TAG_MAX + 128];
     snprintf(ready, sizeof(ready), "node '%s' serves, %zu resources%s", node.name, node.count,
              node.witness ? " (witness)" : "");
