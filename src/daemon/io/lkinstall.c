@@ -101,7 +101,10 @@ static int install_one(const char *exe_dir, const char *const *dirs, const char 
 int lk_lkinstall_run(const char *root, const char *exe_dir, char *missing, size_t missing_size,
                      char *failed, size_t failed_size)
 {
-    static const char *const command_dirs[] = {"", "../bin/", "../libexec/openkeeper/", NULL};
+    /* src/cli/compat/: the build tree, when the LifeKeeper commands are declared in that
+     * folder's own meson.build. */
+    static const char *const command_dirs[] = {"", "src/cli/compat/", "../bin/",
+                                               "../libexec/openkeeper/", NULL};
     static const char *const perl_dirs[] = {"perl/", "../share/openkeeper/perl/", NULL};
     missing[0] = '\0';
     failed[0] = '\0';

@@ -6,7 +6,8 @@
 #include <stddef.h>
 
 /* Where lkd looks for what it installs: exe_dir (lkd's own directory: the build tree or
- * one directory), then exe_dir/../bin and exe_dir/../libexec/openkeeper for commands, and
+ * one directory), then exe_dir/src/cli/compat (the build tree), exe_dir/../bin and
+ * exe_dir/../libexec/openkeeper for commands, and
  * exe_dir/perl then exe_dir/../share/openkeeper/perl for the Perl files. Each file found is
  * copied atomically (0755 commands, 0644 Perl files); the missing ones are named in
  * missing (comma-separated, cut to missing_size), the ones that could not be written in
