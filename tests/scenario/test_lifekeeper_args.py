@@ -147,7 +147,8 @@ def test_lkd_installs_lifekeeper_files(node):
     node.stop()
     p = node.start()
     assert p.stderr == ""
-    absent = [c for c in ("ins_setstate", "lcdremexec") if not Path(node.bin(c)).exists()]
+    built = [Path(node.bin(".")), Path(node.bin("src/cli/compat"))]
+    absent = [c for c in ("ins_setstate", "lcdremexec") if not any((d / c).exists() for d in built)]
     if absent:
         out = root / "log" / "lkd.out"
         wait_for(lambda: all(c in out.read_text(errors="replace") for c in absent),
