@@ -242,7 +242,8 @@ def test_lifekeeper_setup_prefix(node, tmp_path):
     # The entry through the link, LKROOT unset (a script run by hand): the root it links
     # into, @INC, and LK.pm's root.
     code = (f"BEGIN {{ require '{prefix}/etc/default/LifeKeeper.pl'; }} use LK; "
-            "print \"$ENV{LKROOT}|$LK::LKROOT|\", scalar(grep { $_ eq \"$ENV{LKROOT}/lib/perl\" } @INC)")
+            "print \"$ENV{LKROOT}|$LK::LKROOT|\", "
+            "scalar(grep { $_ eq \"$ENV{LKROOT}/lib/perl\" } @INC)")
     p = subprocess.run([str(home / "bin" / "perl"), "-e", code], capture_output=True, text=True,
                        env=_clean_env(), timeout=60)
     assert p.returncode == 0, p.stderr
