@@ -76,6 +76,8 @@ const struct lk_help_cmd lk_help_commands[] = {
          "FILE [--scripts DIR] [--tunables FILE] [--map LKNODE=NODE]... "
          "[--intervals seconds|minutes] [--restore] [--dry-run]",
          "recreate a LifeKeeper configuration (ins_list, dep_list, eqv_list output) here"},
+        {"lifekeeper-setup", "[--dry-run] [--prefix DIR]",
+         "link LifeKeeper's paths (/opt/LifeKeeper, /etc/default) to this node's root"},
         {NULL, NULL, NULL},
 };
 
@@ -126,6 +128,8 @@ static const struct setting_help resource_settings[] = {
          "http://HOST:PORT/PATH[=STATUS][~BODY] or process; empty: none"},
         {"deepchk-check", "SPEC", NULL,
          "a deep check lkd runs itself instead of the script (as --quickchk-check)"},
+        {"script-args", "none|lifekeeper", NULL,
+         "lifekeeper: every script is called with LifeKeeper's -t TAG -i ID (gen only)"},
 };
 
 static const struct setting_help cluster_settings[] = {

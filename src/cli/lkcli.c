@@ -81,6 +81,9 @@ int main(int argc, char **argv)
     if (strcmp(rest[0], "import") == 0) {
         return lk_cmd_import(&cli, n - 1, rest + 1);
     }
+    if (strcmp(rest[0], "lifekeeper-setup") == 0) {
+        return lk_cmd_lifekeeper_setup(&cli, n - 1, rest + 1);
+    }
     if (strcmp(rest[0], "web") == 0) {
         return lk_cmd_web(&cli, n - 1, rest + 1);
     }

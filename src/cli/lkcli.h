@@ -23,6 +23,8 @@ int lk_cmd_web(const struct lk_cli *cli, int argc, char **argv);
 int lk_cmd_describe_agent(const struct lk_cli *cli, int argc, char **argv);
 /* import lifekeeper FILE (cmd_import.c). */
 int lk_cmd_import(const struct lk_cli *cli, int argc, char **argv);
+/* lifekeeper-setup: LifeKeeper's paths linked to this node's root (cmd_setup.c). */
+int lk_cmd_lifekeeper_setup(const struct lk_cli *cli, int argc, char **argv);
 /* resource extend|unextend. */
 int lk_cmd_extend(const struct lk_cli *cli, bool extend, int argc, char **argv);
 

@@ -45,7 +45,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <sodium.h>
@@ -71,11 +70,13 @@
 #include "executor.h"
 #include "fdbudget.h"
 #include "guardlink.h"
+#include "lkinstall.h"
 #include "log.h"
 #include "loopwatch.h"
 #include "monitor.h"
 #include "node.h"
 #include "proto.h"
+#include "restype.h"
 #include "runner.h"
 #include "scriptwatch.h"
 #include "sdnotify.h"
@@ -237,47 +238,21 @@ static void write_cgroup_base(const struct lk_node *node)
     }
 }
 
-/* Puts lk_err into $LKROOT/bin so that scripts find it on their PATH. */
+/* The files install_helpers did not find, said once lkd is ready: on lkd's own stderr
+ * (log/lkd.out, or the journal in the foreground), not on lkstart's, where a start that
+ * works stays silent. */
+static char install_missing[1024];
+
+/* Puts LifeKeeper's commands (lk_err, ins_list, …) into $LKROOT/bin, where scripts find
+ * them on their PATH, and the Perl API into $LKROOT (io/lkinstall.h). A file that could not
+ * be written is said at once. */
 static void install_helpers(const char *root)
 {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0) {
-        return;
-    }
-    exe[n] = '\0';
-    char *dir = dirname(exe);
-    const char *candidates[] = {"%s/lk_err", "%s/../bin/lk_err"};
-    for (size_t i = 0; i < 2; i++) {
-        char src[PATH_MAX + 32], dst[LK_PATH_MAX + 32], tmp[LK_PATH_MAX + 40];
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-        snprintf(src, sizeof(src), candidates[i], dir);
-#pragma GCC diagnostic pop
-        int in = open(src, O_RDONLY | O_CLOEXEC);
-        if (in < 0) {
-            continue;
-        }
-        snprintf(dst, sizeof(dst), "%s/bin/lk_err", root);
-        snprintf(tmp, sizeof(tmp), "%s/bin/.lk_err.new", root);
-        (void) unlink(tmp); /* O_EXCL below: never write through what is left there */
-        int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0755);
-        bool ok = out >= 0;
-        char buf[65536];
-        ssize_t r;
-        while (ok && (r = read(in, buf, sizeof(buf))) > 0) {
-            ok = write(out, buf, (size_t) r) == r;
-        }
-        close(in);
-        if (out >= 0) {
-            ok = ok && fchmod(out, 0755) == 0;
-            close(out);
-        }
-        if (!ok || rename(tmp, dst) < 0) {
-            (void) unlink(tmp);
-            fprintf(stderr, "lkd: cannot install '%s', ignoring\n", dst);
-        }
-        return;
+    char failed[1024];
+    (void) lk_lkinstall_run(root, lk_type_exe_dir(), install_missing, sizeof(install_missing),
+                            failed, sizeof(failed));
+    if (failed[0]) {
+        fprintf(stderr, "lkd: cannot install into '%s': %s, ignoring\n", root, failed);
     }
 }
 
@@ -661,6 +636,10 @@ int main(int argc, char **argv)
         }
     }
     report_ready();
+    if (install_missing[0]) {
+        fprintf(stderr, "lkd: not found beside lkd, not installed into '%s': %s, ignoring\n",
+                node.root, install_missing);
+    }
     char ready[LK_TAG_MAX + 128];
     snprintf(ready, sizeof(ready), "node '%s' serves, %zu resources%s", node.name, node.count,
              node.witness ? " (witness)" : "");

@@ -61,7 +61,7 @@ json_t *lk_proto_resource_json(const struct lk_resource *res)
     }
     return json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:b, s:o, s:{s:s, s:s, s:s, "
-            "s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}}",
+            "s:s, s:s, s:s, s:s, s:i, s:i, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}}",
             "tag", res->tag, "id", res->id, "app", res->app, "type", res->type, "info", res->info,
             "state", lk_state_name(res->state), "reason", res->reason, "pending",
             lk_pending_name(res->pending), "target_in_service", res->target_in_service,
@@ -81,7 +81,7 @@ json_t *lk_proto_resource_json(const struct lk_resource *res)
             lk_timeout_action_name(s->monitor_timeout_action), "init", lk_init_name(s->init),
             "pidfile", s->pidfile, "watch", lk_watch_name(s->watch), "kill-mode",
             lk_kill_mode_name(s->kill_mode), "quickchk-check", s->quickchk_check, "deepchk-check",
-            s->deepchk_check);
+            s->deepchk_check, "script-args", lk_script_args_name(s->script_args));
 }
 
 json_t *lk_proto_resource_view_json(const struct lk_resource *res)

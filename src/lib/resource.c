@@ -25,6 +25,7 @@ void lk_settings_init(struct lk_settings *s)
     s->init = LK_INIT_AUTORES_ISP;
     s->watch = LK_WATCH_CGROUP;
     s->kill_mode = LK_KILL_CONTROL_GROUP;
+    s->script_args = LK_SCRIPT_ARGS_NONE;
 }
 
 static int from_table(const char *const *names, int count, const char *name, bool any_case)
@@ -166,6 +167,23 @@ int lk_kill_mode_from_name(const char *name, enum lk_kill_mode *ret_mode)
     return 0;
 }
 
+static const char *const script_args_names[LK_SCRIPT_ARGS_COUNT] = {"none", "lifekeeper"};
+
+const char *lk_script_args_name(enum lk_script_args args)
+{
+    return args < LK_SCRIPT_ARGS_COUNT ? script_args_names[args] : "";
+}
+
+int lk_script_args_from_name(const char *name, enum lk_script_args *ret_args)
+{
+    int r = from_table(script_args_names, LK_SCRIPT_ARGS_COUNT, name, false);
+    if (r < 0) {
+        return r;
+    }
+    *ret_args = (enum lk_script_args) r;
+    return 0;
+}
+
 const char *const lk_settings_keys[] = {
         "quickchk-interval",
         "deepchk-interval",
@@ -186,6 +204,7 @@ const char *const lk_settings_keys[] = {
         "kill-mode",
         "quickchk-check",
         "deepchk-check",
+        "script-args",
         NULL,
 };
 
@@ -386,6 +405,12 @@ int lk_settings_set(struct lk_settings *s, const char *key, const char *value, c
         snprintf(dst, LK_CHECKSPEC_MAX + 1, "%s", value);
         return 0;
     }
+    if (strcmp(key, "script-args") == 0) {
+        if (lk_script_args_from_name(value, &s->script_args) < 0) {
+            return bad_choice(key, value, "none or lifekeeper", err, err_size);
+        }
+        return 0;
+    }
     bool printable = true;
     for (const char *p = key; *p; p++) {
         printable = printable && (unsigned char) *p >= 0x20 && *p != 0x7f;
@@ -444,6 +469,8 @@ const char *lk_settings_get(const struct lk_settings *s, const char *key, char *
         snprintf(buf, size, "%s", s->quickchk_check);
     } else if (strcmp(key, "deepchk-check") == 0) {
         snprintf(buf, size, "%s", s->deepchk_check);
+    } else if (strcmp(key, "script-args") == 0) {
+        snprintf(buf, size, "%s", lk_script_args_name(s->script_args));
     } else {
         return NULL;
     }

@@ -76,6 +76,13 @@ enum lk_kill_mode {
     LK_KILL_MODE_COUNT,
 };
 
+/* Which arguments a gen/app resource's scripts are called with. */
+enum lk_script_args {
+    LK_SCRIPT_ARGS_NONE,       /* none: everything is in the environment (SPEC §3) */
+    LK_SCRIPT_ARGS_LIFEKEEPER, /* LifeKeeper's `-t TAG -i ID`, as its gen/app scripts expect */
+    LK_SCRIPT_ARGS_COUNT,
+};
+
 #define LK_REASON_MAX       512
 #define LK_RECOVERY_HISTORY 100 /* also the largest max-recoveries */
 #define LK_PATH_MAX         4096
@@ -105,6 +112,8 @@ struct lk_settings {
      * script; "" = none (the script, if any, runs). */
     char quickchk_check[LK_CHECKSPEC_MAX + 1];
     char deepchk_check[LK_CHECKSPEC_MAX + 1];
+    /* The scripts' arguments; only types that run scripts take LIFEKEEPER (restype.h). */
+    enum lk_script_args script_args;
 };
 
 struct lk_resource {
@@ -187,6 +196,10 @@ int lk_watch_from_name(const char *name, enum lk_watch *ret_watch);
 /* "control-group", "process", "none". */
 const char *lk_kill_mode_name(enum lk_kill_mode mode);
 int lk_kill_mode_from_name(const char *name, enum lk_kill_mode *ret_mode);
+
+/* "none", "lifekeeper". */
+const char *lk_script_args_name(enum lk_script_args args);
+int lk_script_args_from_name(const char *name, enum lk_script_args *ret_args);
 
 /* Sets one setting from its command-line name and text value, validating it
  * ("quickchk-interval" "0.5", "local-recovery" "off", "init" "INIT_OSU", …).

@@ -23,7 +23,7 @@ RESOURCE_SETTINGS = ("quickchk-interval", "deepchk-interval", "quickchk-timeout"
                      "deepchk-timeout", "check-failures", "local-recovery", "max-recoveries",
                      "recovery-window", "switchback", "monitor-timeout-action", "action-timeout",
                      "start-grace", "pidfile", "monitor", "init", "watch", "kill-mode",
-                     "quickchk-check", "deepchk-check")
+                     "quickchk-check", "deepchk-check", "script-args")
 
 
 def version():

@@ -78,6 +78,9 @@ def test_install_puts_every_file_in_place(staged):
     for f in ("sh/app.sh", "python/app.py", "perl/app.pl", "example_service/service.sh",
               "generic_root/root.sh"):
         assert os.access(templates / f, os.X_OK), f
+    # The Perl API, where lkd looks for it (issue 14).
+    for f in ("LK.pm", "LifeKeeper.pl"):
+        assert inside(dest, d["datadir"] / "openkeeper" / "perl" / f).is_file(), f
     # The dashboard's files, where lkweb looks for them (once the tree has them).
     for f in (REPO / "web").glob("*") if (REPO / "web").is_dir() else []:
         assert inside(dest, d["datadir"] / "openkeeper" / "web" / f.name).exists(), f.name
@@ -228,13 +231,15 @@ def test_lkcli_page_names_every_command_and_setting(staged):
                   "resource reset", "resource list", "resource describe-agent",
                   "dependency create", "dependency delete",
                   "dependency list", "node list", "commpath list", "commpath create",
-                  "commpath delete", "cluster config", "cluster rotate-key", "web token create"]:
+                  "commpath delete", "cluster config", "cluster rotate-key", "web token create",
+                  "lifekeeper-setup"]:
         assert re.search(r"^\s+" + re.escape(words) + r"\b", text, re.M), words
     # Every resource setting (src/lib/resource.c) and cluster setting (src/lib/settings.c).
     for key in ["quickchk-interval", "deepchk-interval", "quickchk-timeout", "deepchk-timeout",
                 "check-failures", "local-recovery", "max-recoveries", "recovery-window",
                 "switchback", "monitor-timeout-action", "action-timeout", "start-grace",
-                "pidfile", "monitor", "init", "watch", "kill-mode", "heartbeat-interval-ms",
+                "pidfile", "monitor", "init", "watch", "kill-mode", "script-args",
+                "heartbeat-interval-ms",
                 "heartbeat-misses", "quorum", "quorum-loss-action", "witness", "fence-script",
                 "max-failovers", "failover-window", "min-protocol"]:
         assert f"--{key} " in text, key
@@ -266,7 +271,7 @@ def test_bash_completion(staged, make_node, tmp_path):
     lkcli = inside(dest, comp / "lkcli")
     assert complete(lkcli, ["lkcli", ""])[0] == sorted(
         ["status", "metrics", "resource", "dependency", "log", "node", "commpath", "cluster",
-         "web"])
+         "web", "lifekeeper-setup"])
     assert complete(lkcli, ["lkcli", "--json", "res"])[0] == ["resource"]
     got = complete(lkcli, ["lkcli", "resource", ""])[0]
     assert {"create", "restore", "remove", "delete", "extend", "unextend", "update-script",
@@ -276,6 +281,10 @@ def test_bash_completion(staged, make_node, tmp_path):
     assert complete(lkcli, ["lkcli", "resource", "config", "--watch", ""])[0] == [
         "cgroup", "none", "pidfile"]
     assert complete(lkcli, ["lkcli", "cluster", ""])[0] == ["alert", "config", "rotate-key"]
+    assert complete(lkcli, ["lkcli", "resource", "config", "--script-args", ""])[0] == [
+        "lifekeeper", "none"]
+    assert set(complete(lkcli, ["lkcli", "lifekeeper-setup", "--"])[0]) == {
+        "--dry-run", "--json", "--help", "--prefix", "--root"}
     assert "--switchover" in complete(inside(dest, comp / "lkstop"), ["lkstop", "--"])[0]
     assert "--no-guard" in complete(inside(dest, comp / "lkstart"), ["lkstart", "--"])[0]
 

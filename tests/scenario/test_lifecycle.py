@@ -284,7 +284,9 @@ def test_environment_contract(node):
         for sh_own in ("PWD", "SHLVL", "_", "OLDPWD"):
             env.pop(sh_own, None)
         assert set(env) == {"LKROOT", "LK_TAG", "LK_ID", "LK_APP_INFO", "LK_ACTION", "LK_NODE",
-                            "PATH", "LANG", "LK_HELPERS"}, env
+                            "PATH", "LANG", "LK_HELPERS", "PERL5LIB"}, env
+        # Issue 14: the Perl API's and the gen/app libraries' directories.
+        assert env["PERL5LIB"] == f"{root}/lib/perl:{root}/lkadm/subsys/gen/app/lib"
         # Issue 13: the directory of the resource's helper files (none here).
         assert env["LK_HELPERS"] == f"{root}/subsys/gen/resources/app/helpers/envt"
         assert env["LKROOT"] == root

@@ -540,6 +540,17 @@ static void d_bad_kill_mode(json_t *o)
 {
     json_object_set_new(json_object_get(res_of(o), "settings"), "kill-mode", json_string("mixed"));
 }
+static void d_bad_script_args(json_t *o)
+{
+    json_object_set_new(json_object_get(res_of(o), "settings"), "script-args", json_string("perl"));
+}
+static void d_script_args_for_ocf(json_t *o)
+{
+    json_t *r = res_of(o);
+    json_object_set_new(r, "app", json_string("ocf"));
+    json_object_set_new(r, "type", json_string("heartbeat:Dummy"));
+    json_object_set_new(json_object_get(r, "settings"), "script-args", json_string("lifekeeper"));
+}
 static void d_watch_pidfile_without_one(json_t *o)
 {
     json_object_set_new(json_object_get(res_of(o), "settings"), "pidfile", json_string(""));
@@ -729,6 +740,35 @@ static void d_helpers_33(json_t *o)
     json_object_set_new(o, "helpers", h);
 }
 
+/* script-args (issue 14) travels only when it is not the default, so a peer from before it
+ * (whose parser refuses an unknown key) takes every resource that keeps the default; a
+ * peer without the key in an object keeps the default. */
+static void lk_replica_object__script_args_only_when_set(void **state)
+{
+    struct fixture *f = *state;
+    struct lk_node *a = &f->n[0].node, *b = &f->n[1].node;
+    create(a, "app1");
+    extend(a, "app1", NODE_B, 2);
+    json_t *obj = lk_replica_object(a, "app1");
+    assert_null(json_object_get(json_object_get(res_of(obj), "settings"), "script-args"));
+    json_decref(obj);
+    send_expect(f, a, b, "app1", LK_REPLICA_APPLIED);
+    assert_int_equal(lk_node_find(b, "app1")->settings.script_args, LK_SCRIPT_ARGS_NONE);
+
+    configure(a, "app1", "script-args", "lifekeeper");
+    obj = lk_replica_object(a, "app1");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(res_of(obj), "settings"),
+                                                          "script-args")),
+                        "lifekeeper");
+    json_decref(obj);
+    send_expect(f, a, b, "app1", LK_REPLICA_APPLIED);
+    assert_int_equal(lk_node_find(b, "app1")->settings.script_args, LK_SCRIPT_ARGS_LIFEKEEPER);
+
+    configure(a, "app1", "script-args", "none");
+    send_expect(f, a, b, "app1", LK_REPLICA_APPLIED);
+    assert_int_equal(lk_node_find(b, "app1")->settings.script_args, LK_SCRIPT_ARGS_NONE);
+}
+
 static void lk_replica_apply__malformed_objects_change_nothing(void **state)
 {
     struct fixture *f = *state;
@@ -762,6 +802,8 @@ static void lk_replica_apply__malformed_objects_change_nothing(void **state)
             {"unknown setting", d_unknown_setting},
             {"bad watch", d_bad_watch},
             {"bad kill-mode", d_bad_kill_mode},
+            {"bad script-args", d_bad_script_args},
+            {"script-args lifekeeper for an ocf resource", d_script_args_for_ocf},
             {"watch pidfile without a pidfile", d_watch_pidfile_without_one},
             {"script list as text", d_script_list_text},
             {"listed script missing", d_script_listed_missing},
@@ -1557,6 +1599,7 @@ int main(void)
             T(lk_replica_apply__missing_child_is_skipped),
             T(lk_replica_apply__link_that_would_close_a_cycle_is_skipped),
             T(lk_replica_touch__clock_and_deleted_nodes),
+            T(lk_replica_object__script_args_only_when_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

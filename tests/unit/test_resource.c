@@ -56,6 +56,44 @@ static void lk_kill_mode_from_name__every_name_and_no_other(void **state)
     }
 }
 
+/* script-args (issue 14): none by default, lifekeeper, nothing else; a setting create and
+ * config offer; a default a peer from before it leaves out. */
+static void lk_script_args_from_name__every_name_and_no_other(void **state)
+{
+    (void) state;
+    for (int i = 0; i < LK_SCRIPT_ARGS_COUNT; i++) {
+        enum lk_script_args a = LK_SCRIPT_ARGS_COUNT;
+        assert_int_equal(lk_script_args_from_name(lk_script_args_name((enum lk_script_args) i), &a),
+                         0);
+        assert_int_equal(a, i);
+    }
+    assert_string_equal(lk_script_args_name(LK_SCRIPT_ARGS_NONE), "none");
+    assert_string_equal(lk_script_args_name(LK_SCRIPT_ARGS_LIFEKEEPER), "lifekeeper");
+    assert_string_equal(lk_script_args_name(LK_SCRIPT_ARGS_COUNT), "");
+    static const char *const bad[] = {"", "LifeKeeper", "lk", "none ", "perl"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        enum lk_script_args a = LK_SCRIPT_ARGS_LIFEKEEPER;
+        assert_int_equal(lk_script_args_from_name(bad[i], &a), -EINVAL);
+        assert_int_equal(a, LK_SCRIPT_ARGS_LIFEKEEPER);
+    }
+    assert_int_equal(lk_script_args_from_name(NULL, NULL), -EINVAL);
+
+    struct lk_settings s;
+    lk_settings_init(&s);
+    assert_int_equal(s.script_args, LK_SCRIPT_ARGS_NONE);
+    assert_true(lk_settings_is_default(&s, "script-args"));
+    char err[256] = "", buf[64];
+    assert_int_equal(lk_settings_set(&s, "script-args", "lifekeeper", err, sizeof(err)), 0);
+    assert_int_equal(s.script_args, LK_SCRIPT_ARGS_LIFEKEEPER);
+    assert_false(lk_settings_is_default(&s, "script-args"));
+    assert_string_equal(lk_settings_get(&s, "script-args", buf, sizeof(buf)), "lifekeeper");
+    bool listed = false;
+    for (size_t i = 0; lk_settings_keys[i]; i++) {
+        listed = listed || strcmp(lk_settings_keys[i], "script-args") == 0;
+    }
+    assert_true(listed);
+}
+
 static void lk_settings_init__watch_cgroup_kill_control_group(void **state)
 {
     (void) state;
@@ -89,6 +127,9 @@ static void lk_settings_set__refused_choices_one_line_unchanged(void **state)
             {"kill-mode", "none\x7f",
              "invalid kill-mode: contains a control character; expected control-group, "
              "process or none"},
+            {"script-args", "perl", "invalid script-args 'perl': expected none or lifekeeper"},
+            {"script-args", "life\nkeeper",
+             "invalid script-args: contains a control character; expected none or lifekeeper"},
             {"switchback", "never",
              "invalid switchback 'never': expected intelligent or automatic"},
             {"switchback", "a\tb", "invalid switchback: contains a control character"},
@@ -161,6 +202,7 @@ static void lk_settings_get__round_trips_every_key(void **state)
     assert_int_equal(lk_settings_set(&s, "quickchk-interval", "0.25", err, sizeof(err)), 0);
     assert_int_equal(lk_settings_set(&s, "pidfile", "/run/a.pid", err, sizeof(err)), 0);
     assert_int_equal(lk_settings_set(&s, "switchback", "automatic", err, sizeof(err)), 0);
+    assert_int_equal(lk_settings_set(&s, "script-args", "lifekeeper", err, sizeof(err)), 0);
     again = s;
     lk_settings_init(&again);
     for (size_t i = 0; lk_settings_keys[i]; i++) {
@@ -201,6 +243,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(lk_watch_from_name__every_name_and_no_other),
             cmocka_unit_test(lk_kill_mode_from_name__every_name_and_no_other),
+            cmocka_unit_test(lk_script_args_from_name__every_name_and_no_other),
             cmocka_unit_test(lk_settings_init__watch_cgroup_kill_control_group),
             cmocka_unit_test(lk_settings_set__refused_choices_one_line_unchanged),
             cmocka_unit_test(lk_settings_check__watch_pidfile_needs_a_pidfile),

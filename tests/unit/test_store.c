@@ -384,7 +384,7 @@ static void lk_store_open__creates_and_migrates(void **state)
     assert_int_equal(access(f->path, F_OK), 0);
     f->store = lk_store_close(f->store);
     assert_int_equal(raw_int(f->path, "PRAGMA application_id"), 0x4f4b4450);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 9);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                       " AND name IN ('resources', 'states', 'events', 'runs')"),
                      4);
@@ -410,7 +410,7 @@ static void lk_store_open__empty_file_is_a_fresh_database(void **state)
     assert_int_equal(count, 0);
     free(list);
     f->store = lk_store_close(f->store);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 9);
 }
 
 static void lk_store_open__reopen_keeps_data(void **state)
@@ -422,7 +422,7 @@ static void lk_store_open__reopen_keeps_data(void **state)
     insert(f, &res);
     reopen_store(f);
     reopen_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 9);
     struct lk_resource *back = load_one(f);
     assert_resource_equal(back, &res);
     free(back);
@@ -1004,11 +1004,19 @@ static void lk_store_add_dep__round_trip_duplicate_delete_cascade(void **state)
 
 /* Cluster data (migration 3) */
 
+/* Turns the fresh database at f->path back into the schema of version 8, as an lkd from
+ * before the scripts' arguments wrote it. */
+static void downgrade_to_8(struct fixture *f)
+{
+    f->store = lk_store_close(f->store);
+    raw_exec(f->path, "ALTER TABLE resources DROP COLUMN script_args; PRAGMA user_version = 8");
+}
+
 /* Turns the fresh database at f->path back into the schema of version 7, as an lkd from
  * before the types' verdicts wrote it. */
 static void downgrade_to_7(struct fixture *f)
 {
-    f->store = lk_store_close(f->store);
+    downgrade_to_8(f);
     raw_exec(f->path, "ALTER TABLE states DROP COLUMN unable;"
                       " ALTER TABLE states DROP COLUMN not_configured; PRAGMA user_version = 7");
 }
@@ -1089,7 +1097,7 @@ static void lk_store_open__migrates_version_2(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 9);
     as_before_watch(&a);
     as_before_watch(&b);
     struct lk_extend *ext = NULL;
@@ -1149,7 +1157,7 @@ static void lk_store_open__migrates_version_3(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 9);
     as_before_watch(&a);
     /* The state is kept; nothing is known to have failed to stop. */
     struct lk_resource *back = load_one(f);
@@ -1177,7 +1185,7 @@ static void lk_store_open__migrates_version_7(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 7);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 9);
     /* The state is kept; no node is known to be unable. */
     struct lk_resource *back = load_one(f);
     assert_resource_equal(back, &a);
@@ -1195,6 +1203,44 @@ static void lk_store_open__migrates_version_7(void **state)
     assert_int_equal(raw_int(f->path, "SELECT unable FROM states WHERE tag = 'app1'"), 1);
 }
 
+/* Migration 9 (issue 14): script_args, 'none' for the resources from before; 'lifekeeper'
+ * is written and read back; a value written by hand that names neither is refused at load
+ * with the resource named. */
+static void lk_store_open__migrates_version_8(void **state)
+{
+    struct fixture *f = *state;
+    open_store(f);
+    struct lk_resource a;
+    make_resource(&a, "app1", "app1-id");
+    insert(f, &a);
+    downgrade_to_8(f);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
+
+    open_store(f);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 9);
+    struct lk_resource *back = load_one(f);
+    assert_resource_equal(back, &a);
+    assert_int_equal(back->settings.script_args, LK_SCRIPT_ARGS_NONE);
+    free(back);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM resources WHERE script_args = 'none'"),
+                     1);
+
+    a.settings.script_args = LK_SCRIPT_ARGS_LIFEKEEPER;
+    assert_int_equal(lk_store_save_settings(f->store, &a), 0);
+    reopen_store(f);
+    back = load_one(f);
+    assert_resource_equal(back, &a);
+    assert_int_equal(back->settings.script_args, LK_SCRIPT_ARGS_LIFEKEEPER);
+    free(back);
+
+    f->store = lk_store_close(f->store);
+    raw_exec(f->path, "UPDATE resources SET script_args = 'perl'");
+    open_store(f);
+    struct lk_resource **list = NULL;
+    size_t count = 0;
+    assert_int_equal(lk_store_load(f->store, NODE, &list, &count), -EINVAL);
+}
+
 /* Migration 5: watch and kill-mode */
 
 static void lk_store_open__migrates_version_4(void **state)
@@ -1208,7 +1254,7 @@ static void lk_store_open__migrates_version_4(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 9);
     /* Everything is kept; the new settings have their defaults. */
     as_before_watch(&a);
     struct lk_resource *back = load_one(f);
@@ -1241,7 +1287,7 @@ static void lk_store_open__migrates_version_6(void **state)
     downgrade_to_6(f);
 
     open_store(f);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 8);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 9);
     struct lk_resource *back = load_one(f);
     assert_resource_equal(back, &a);
     assert_string_equal(back->settings.quickchk_check, "");
@@ -1723,6 +1769,7 @@ int main(void)
             T(lk_store_open__migrates_version_4),
             T(lk_store_open__migrates_version_7),
             T(lk_store_open__migrates_version_6),
+            T(lk_store_open__migrates_version_8),
             T(lk_store_set_extend__errors_first),
             T(lk_store_set_extend__unique_priority_and_order),
             T(lk_store_load_extends__invalid_rows),

@@ -695,6 +695,13 @@ static struct create_job *create_build(struct conn *c, const json_t *args)
     bool ok = create_app_type(c, args, res) &&
               apply_settings(c, args, &res->settings, changed, 0) && create_scripts(c, args, job) &&
               parse_params_arg(c, args, &job->files.params);
+    /* The type's say on the settings (script-args is for types that run scripts); the
+     * rest of the type's check is admit's, after this. */
+    if (ok && res->settings.script_args != LK_SCRIPT_ARGS_NONE &&
+        lk_type_check(res, err, sizeof(err)) < 0) {
+        api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+        ok = false;
+    }
     job->files.has_params = true;
     if (ok && job->files.params.count && strcmp(res->app, "gen") == 0) {
         api_reply_error(c, LK_EXIT_USAGE,
@@ -1275,6 +1282,22 @@ static struct config_job *config_build(struct conn *c, const json_t *args)
     if (ok && lk_settings_check(&job->next, err, sizeof(err)) < 0) {
         api_reply_error(c, LK_EXIT_USAGE, "%s", err);
         ok = false;
+    }
+    if (ok && res->settings.script_args != job->next.script_args) {
+        /* The type's say on the new settings (script-args is for types that run scripts). */
+        struct lk_resource *candidate = malloc(sizeof(*candidate));
+        if (!candidate) {
+            api_reply_error(c, LK_EXIT_FAILED, "out of memory");
+            ok = false;
+        } else {
+            *candidate = *res;
+            candidate->settings = job->next;
+            if (lk_type_check(candidate, err, sizeof(err)) < 0) {
+                api_reply_error(c, LK_EXIT_USAGE, "%s", err);
+                ok = false;
+            }
+            free(candidate);
+        }
     }
     ok = ok && config_params(c, args, res, &job->files.params, &job->files.has_params);
     if (!ok) {

@@ -63,13 +63,13 @@ json_t *lk_replica_definition_json(const struct lk_resource *res)
     for (size_t i = 0; rj && i < STATE_KEY_COUNT; i++) {
         (void) json_object_del(rj, state_keys[i]);
     }
-    /* Settings newer than the previous release travel only when set: its parser refuses a
-     * key it does not know, and a rolling upgrade passes through a mixed cluster. */
-    static const char *const newer[] = {"quickchk-check", "deepchk-check"};
+    /* Settings newer than the previous releases travel only when they differ from their
+     * default: an older parser refuses a key it does not know, a rolling upgrade passes
+     * through a mixed cluster, and a peer without the key keeps the default. */
+    static const char *const newer[] = {"quickchk-check", "deepchk-check", "script-args"};
     json_t *settings = json_object_get(rj, KEY_SETTINGS);
     for (size_t i = 0; settings && i < sizeof(newer) / sizeof(newer[0]); i++) {
-        const char *v = json_string_value(json_object_get(settings, newer[i]));
-        if (v && !v[0]) {
+        if (lk_settings_is_default(&res->settings, newer[i])) {
             (void) json_object_del(settings, newer[i]);
         }
     }

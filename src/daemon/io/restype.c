@@ -71,6 +71,12 @@ int lk_type_check(const struct lk_resource *res, char *err, size_t err_size)
     if (!ops) {
         return -EINVAL;
     }
+    if (!ops->script_args && res->settings.script_args != LK_SCRIPT_ARGS_NONE) {
+        snprintf(err, err_size,
+                 "script-args %s is for a gen resource's scripts; a %s resource has none",
+                 lk_script_args_name(res->settings.script_args), ops->app);
+        return -EINVAL;
+    }
     return ops->check ? ops->check(res, err, err_size) : 0;
 }
 

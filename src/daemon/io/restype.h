@@ -61,6 +61,9 @@ typedef void (*lk_type_admit_cb)(int status, const char *err, void *userdata);
 
 struct lk_type_ops {
     const char *app; /* "gen" (type "app"), "ocf" (type = agent), "systemd" (type = unit) */
+    /* Whether its runs take the setting script-args (gen: the scripts get LifeKeeper's
+     * `-t TAG -i ID`); lk_type_check refuses script-args lifekeeper for the others. */
+    bool script_args;
     /* No I/O: whether the type string and the definition make sense; at create and on
      * definitions received from peers. 0, or -EINVAL with a one-line message. */
     int (*check)(const struct lk_resource *res, char *err, size_t err_size);
@@ -106,7 +109,8 @@ extern const struct lk_type_ops lk_type_systemd; /* type_systemd.c */
 /* The type for app ("gen", "ocf", "systemd"), or NULL for an unknown one. */
 const struct lk_type_ops *lk_type_find(const char *app);
 
-/* The type's check of res; -EINVAL "unknown resource app 'x'" for an unknown app. */
+/* The type's check of res, its settings included (script-args only where the type takes
+ * it); -EINVAL "unknown resource app 'x'" for an unknown app. */
 int lk_type_check(const struct lk_resource *res, char *err, size_t err_size);
 
 /* Whether res has action (false for an unknown app). */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "lifekeeper.h"
 #include "paramfile.h"
 #include "safeopen.h"
 #include "validate.h"
@@ -185,6 +186,8 @@ void lk_scripts_prepare(const char *root, const char *node_name, const struct lk
     lk_scripts_path(root, action, res->tag, run->path, sizeof(run->path));
     char helpers[LK_PATH_MAX + 256];
     lk_helpers_dir(root, res->tag, helpers, sizeof(helpers));
+    char perl5lib[2 * LK_PATH_MAX + 64];
+    lk_lifekeeper_perl5lib(root, perl5lib, sizeof(perl5lib));
     const char *fmt[LK_SCRIPT_ENV_COUNT][2] = {
             {"LKROOT", root},
             {"LK_TAG", res->tag},
@@ -195,6 +198,7 @@ void lk_scripts_prepare(const char *root, const char *node_name, const struct lk
             {"PATH", NULL},
             {"LANG", "C"},
             {"LK_HELPERS", helpers},
+            {"PERL5LIB", perl5lib},
     };
     for (int i = 0; i < LK_SCRIPT_ENV_COUNT; i++) {
         if (fmt[i][1]) {

@@ -58,7 +58,9 @@ int lk_scripts_mkdir(const char *path, mode_t mode);
 void lk_scripts_remove_all(const char *root, const char *tag);
 
 /* Everything a run of one script needs; filled by lk_scripts_prepare. */
-#define LK_SCRIPT_ENV_COUNT 9 /* LKROOT … LANG, LK_HELPERS (the helper files' directory) */
+/* LKROOT … LANG, LK_HELPERS (the helper files' directory), PERL5LIB (the Perl API's and the
+ * gen/app libraries' directories: lib/lifekeeper.h) */
+#define LK_SCRIPT_ENV_COUNT 10
 struct lk_script_run {
     char path[LK_PATH_MAX + 256];
     char *env[LK_SCRIPT_ENV_COUNT + 1];

@@ -234,6 +234,9 @@ static const char *const migrations[] = {
          * node is unable to run it), or not configured (no failover anywhere). */
         "ALTER TABLE states ADD COLUMN unable INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE states ADD COLUMN not_configured INTEGER NOT NULL DEFAULT 0;",
+        /* 9: the arguments a gen/app resource's scripts are called with (issue 14):
+         * 'none' (SPEC §3) for every resource from before, or 'lifekeeper' (-t TAG -i ID). */
+        "ALTER TABLE resources ADD COLUMN script_args TEXT NOT NULL DEFAULT 'none';",
 };
 #define SCHEMA_VERSION ((int) (sizeof(migrations) / sizeof(migrations[0])))
 
@@ -539,6 +542,7 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
     const char *kill_mode = (const char *) sqlite3_column_text(st, c++);
     const char *quick_check = (const char *) sqlite3_column_text(st, c++);
     const char *deep_check = (const char *) sqlite3_column_text(st, c++);
+    const char *script_args = (const char *) sqlite3_column_text(st, c++);
     const char *state = (const char *) sqlite3_column_text(st, c++);
     copy_text(res->reason, sizeof(res->reason), st, c++);
     const char *pending = (const char *) sqlite3_column_text(st, c++);
@@ -566,6 +570,8 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
         bad = "invalid watch";
     } else if (lk_kill_mode_from_name(kill_mode, &s->kill_mode) < 0) {
         bad = "invalid kill-mode";
+    } else if (lk_script_args_from_name(script_args, &s->script_args) < 0) {
+        bad = "invalid script-args";
     } else if (lk_settings_set(s, "quickchk-check", quick_check ? quick_check : "", verr,
                                sizeof(verr)) < 0 ||
                lk_settings_set(s, "deepchk-check", deep_check ? deep_check : "", verr,
@@ -596,7 +602,8 @@ static int row_to_resource(sqlite3_stmt *st, struct lk_resource *res, char *err,
     " r.deepchk_interval_us, r.quickchk_timeout_us, r.deepchk_timeout_us,"                         \
     " r.action_timeout_us, r.start_grace_us, r.recovery_window_us, r.check_failures,"              \
     " r.max_recoveries, r.local_recovery, r.monitor, r.switchback, r.monitor_timeout_action,"      \
-    " r.init, r.pidfile, r.watch, r.kill_mode, r.quickchk_check, r.deepchk_check, "
+    " r.init, r.pidfile, r.watch, r.kill_mode, r.quickchk_check, r.deepchk_check,"                 \
+    " r.script_args, "
 
 /* Only the resources extended to the node, with the node's state. */
 #define LOAD_SQL                                                                                   \
@@ -712,6 +719,7 @@ static int bind_settings(sqlite3_stmt *st, int first, const struct lk_settings *
     sqlite3_bind_text(st, i++, lk_kill_mode_name(s->kill_mode), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, i++, s->quickchk_check, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, i++, s->deepchk_check, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, lk_script_args_name(s->script_args), -1, SQLITE_STATIC);
     return i;
 }
 
@@ -744,8 +752,8 @@ int lk_store_insert(struct lk_store *store, const char *node, const struct lk_re
                       " deepchk_timeout_us, action_timeout_us, start_grace_us,"
                       " recovery_window_us, check_failures, max_recoveries, local_recovery,"
                       " monitor, switchback, monitor_timeout_action, init, pidfile, watch,"
-                      " kill_mode, quickchk_check, deepchk_check)"
-                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                      " kill_mode, quickchk_check, deepchk_check, script_args)"
+                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
         goto io;
     }
@@ -819,8 +827,8 @@ int lk_store_save_settings(struct lk_store *store, const struct lk_resource *res
                       " start_grace_us=?6, recovery_window_us=?7, check_failures=?8,"
                       " max_recoveries=?9, local_recovery=?10, monitor=?11, switchback=?12,"
                       " monitor_timeout_action=?13, init=?14, pidfile=?15, watch=?16,"
-                      " kill_mode=?17, quickchk_check=?18, deepchk_check=?19, info=?20, id=?21"
-                      " WHERE tag=?22";
+                      " kill_mode=?17, quickchk_check=?18, deepchk_check=?19, script_args=?20,"
+                      " info=?21, id=?22 WHERE tag=?23";
     if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
         return -EIO;
     }

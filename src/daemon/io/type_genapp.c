@@ -2,7 +2,8 @@
  * $LKROOT/subsys/gen/resources/app/actions/<action>/<TAG> (scripts.c owns the copies and
  * the environment; this file only adapts them to the type table). A script's exit status
  * 0 is success and anything else a failure: classify leaves the verdict BY_OUTCOME, so
- * gen/app resources behave exactly as before the table existed.
+ * gen/app resources behave exactly as before the table existed. With the setting
+ * script-args lifekeeper every script is called as LifeKeeper calls it: `-t TAG -i ID`.
  *
  * Events that enter: the table's calls from the loop (restype.c). It must never run a
  * script itself nor decide what a result means beyond the exit status. */
@@ -56,8 +57,16 @@ static int prepare(const struct lk_type_ctx *ctx, const struct lk_resource *res,
     run->spec.env = run->env;
     run->spec.argv = NULL;
     free(script);
+    /* LifeKeeper's gen/app scripts take `-t TAG -i ID` (getopts 't:i:'), for every action:
+     * argv[0] is the copy's path, as without arguments. */
+    if (r == 0 && res->settings.script_args == LK_SCRIPT_ARGS_LIFEKEEPER) {
+        const char *const args[] = {run->path, "-t", res->tag, "-i", res->id};
+        for (size_t i = 0; r == 0 && i < sizeof(args) / sizeof(args[0]); i++) {
+            r = lk_type_run_arg(run, args[i]);
+        }
+    }
     if (r < 0) {
-        snprintf(err, err_size, "out of memory");
+        snprintf(err, err_size, "cannot prepare the script's run: %s", strerror(-r));
     }
     return r;
 }
@@ -70,6 +79,7 @@ static void describe(const struct lk_resource *res, char *buf, size_t size)
 
 const struct lk_type_ops lk_type_genapp = {
         .app = "gen",
+        .script_args = true,
         .check = check,
         .has_action = has_action,
         .prepare = prepare,
