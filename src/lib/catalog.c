@@ -326,6 +326,13 @@ static const struct lk_catalog_entry catalog[] = {
         /* name, failed attempts */
         {LK_MSG_ALERT_RECOVERED, LK_SEV_INFO, "alert-recovered",
          "alert hook '%s' delivers again after %llu failed attempts"},
+        /* class, event, monitor, object name, " (-x text)" or "" */
+        {LK_MSG_SENDEVENT_INFO, LK_SEV_INFO, "sendevent-info",
+         "sendevent: class %s event %s from monitor %s for %s%s"},
+        {LK_MSG_SENDEVENT_WARNING, LK_SEV_WARNING, "sendevent-warning",
+         "sendevent: class %s event %s from monitor %s for %s%s"},
+        {LK_MSG_SENDEVENT_ERROR, LK_SEV_ERROR, "sendevent-error",
+         "sendevent: class %s event %s from monitor %s for %s%s"},
 };
 
 const struct lk_catalog_entry *lk_catalog_find(int number)

@@ -63,6 +63,9 @@ int lcdi_getopt(struct lcdi *l, int argc, char **argv, const char *optstring, bo
         int c = getopt_long(argc, argv, opts, json ? with_json : without_json, NULL);
         switch (c) {
         case 'd':
+            if (l->own_d) {
+                return c;
+            }
             l->dest = optarg;
             continue;
         case 'f':
@@ -203,6 +206,35 @@ int lcdi_call(struct lcdi *l, const char *cmd, json_t *args, json_t **ret_data)
         return l->spec_statuses ? r : LCDI_SYSTEM;
     }
     return lcdi_fail(l, lcdi_status_of(l, r, text), "%s", text);
+}
+
+int lcdi_resources(struct lcdi *l, json_t **ret_data)
+{
+    json_t *data = NULL;
+    int r = lcdi_call(l, LK_CMD_RES_LIST, NULL, &data);
+    if (r != 0) {
+        return r;
+    }
+    if (!json_is_array(json_object_get(data, "resources"))) {
+        json_decref(data);
+        return lcdi_fail(l, LCDI_INTERNAL, "malformed resource list from lkd");
+    }
+    *ret_data = data;
+    return LCDI_OK;
+}
+
+json_t *lcdi_find(const json_t *data, const char *key, const char *value)
+{
+    size_t i;
+    json_t *res;
+    json_array_foreach(json_object_get(data, "resources"), i, res)
+    {
+        const char *v = json_string_value(json_object_get(res, key));
+        if (v && value && strcmp(v, value) == 0) {
+            return res;
+        }
+    }
+    return NULL;
 }
 
 int lcdi_node_name(struct lcdi *l, const char **ret_name)

@@ -43,6 +43,8 @@ struct lcdi {
     /* ins_list keeps SPEC §6's statuses for what its tests always checked (lkd not
      * reachable 3, permission denied 4, an unknown tag 1): set by ins_list only. */
     bool spec_statuses;
+    /* sendevent's -d is its problem data, not a node: set, -d comes back to the caller. */
+    bool own_d;
     int exit; /* the status to exit with after LCDI_OPT_EXIT */
 };
 
@@ -54,7 +56,7 @@ void lcdi_init(struct lcdi *l, const char *prog, const char *usage, const char *
  * command has (--root DIR, --help, --version; --json when json is set, returned as 'j').
  * Returns the next option of the command's own (as getopt does, optarg set), -1 at the
  * end, or LCDI_OPT_EXIT after --help/--version (l->exit = 0) or a syntax error (printed,
- * l->exit = 2). -d and -f never come back to the caller. */
+ * l->exit = 2). -d (unless l->own_d) and -f never come back to the caller. */
 int lcdi_getopt(struct lcdi *l, int argc, char **argv, const char *optstring, bool json);
 
 /* Prints "prog: message" on stderr (one line) and returns code. */
@@ -71,6 +73,14 @@ int lcdi_syntax(const struct lcdi *l, const char *what);
  * lost during the request 9, anything else 1. With l->spec_statuses: SPEC §6's statuses,
  * except 9 as above. */
 int lcdi_call(struct lcdi *l, const char *cmd, json_t *args, json_t **ret_data);
+
+/* The resources of the node asked (resource.list: {"node", "resources": [...]}, each with
+ * its "nodes", the extends with their priorities). Returns as lcdi_call. */
+int lcdi_resources(struct lcdi *l, json_t **ret_data);
+
+/* The resource object of data (lcdi_resources) whose key (a string member) equals value,
+ * or NULL. */
+json_t *lcdi_find(const json_t *data, const char *key, const char *value);
 
 /* This node's name (l->dest's when given, checked to be a member): asks lkd once per
  * process. Returns LCDI_OK with *ret_name (borrowed until exit) or a printed status. */
