@@ -56,8 +56,9 @@ int lcdi_getopt(struct lcdi *l, int argc, char **argv, const char *optstring, bo
     };
     char opts[64];
     /* '+': options end at the first word that is not one (lcdremexec's command), ':'
-     * reports a missing value as ':' instead of a message of getopt's own. */
-    snprintf(opts, sizeof(opts), "+:%s", optstring);
+     * reports a missing value as ':' instead of a message of getopt's own; -h is --help
+     * (no LifeKeeper command has an -h of its own). */
+    snprintf(opts, sizeof(opts), "+:%sh", optstring);
     opterr = 0;
     for (;;) {
         int c = getopt_long(argc, argv, opts, json ? with_json : without_json, NULL);
@@ -85,6 +86,7 @@ int lcdi_getopt(struct lcdi *l, int argc, char **argv, const char *optstring, bo
         case 'R' + 256:
             l->root = optarg;
             continue;
+        case 'h':
         case 'h' + 256:
             printf("%s\n%s", l->usage, l->help);
             l->exit = 0;

@@ -53,7 +53,8 @@ void lcdi_init(struct lcdi *l, const char *prog, const char *usage, const char *
 
 /* getopt_long over argv with the command's short options (optstring, without the leading
  * ':'; "d:" and "f:" in it mean -d and -f, handled here) and the long options every
- * command has (--root DIR, --help, --version; --json when json is set, returned as 'j').
+ * command has (--root DIR, --help or -h, --version; --json when json is set, returned as
+ * 'j').
  * Returns the next option of the command's own (as getopt does, optarg set), -1 at the
  * end, or LCDI_OPT_EXIT after --help/--version (l->exit = 0) or a syntax error (printed,
  * l->exit = 2). -d (unless l->own_d) and -f never come back to the caller. */
