@@ -139,3 +139,27 @@ bool lk_inslist_separator_ok(char c)
 {
     return c != '\0' && c != '\n' && c != '\\' && !(c >= '0' && c <= '7');
 }
+
+int lk_inslist_format_escaped(const struct lk_resource *res, const char *node, char sep, char *buf,
+                              size_t size)
+{
+    struct lk_inslist_numbers numbers;
+    const char *fields[LK_INSLIST_FIELDS];
+    lk_inslist_fields(res, node, &numbers, fields);
+    size_t used = 0;
+    for (int i = 0; i < LK_INSLIST_FIELDS; i++) {
+        if (i > 0) {
+            if (used + 2 > size) {
+                return -ENOSPC;
+            }
+            buf[used++] = sep;
+        }
+        size_t need = lk_inslist_escape(fields[i], sep, buf + used, size - used);
+        if (used + need + 1 > size) {
+            return -ENOSPC;
+        }
+        used += need;
+    }
+    buf[used] = '\0';
+    return (int) used;
+}

@@ -39,6 +39,11 @@ char *lk_format_seconds(unsigned long long usec, char *buf, size_t size);
  * needs (as snprintf: a result >= size means it was cut). */
 size_t lk_inslist_escape(const char *text, char sep, char *buf, size_t size);
 
+/* lk_inslist_format with every field escaped (lk_inslist_escape) instead of refused: the
+ * line always has seventeen fields. Returns the length written or -ENOSPC. */
+int lk_inslist_format_escaped(const struct lk_resource *res, const char *node, char sep, char *buf,
+                              size_t size);
+
 /* Whether c can separate escaped fields unambiguously: not NUL, a newline, a backslash or
  * an octal digit (those occur in escapes). */
 bool lk_inslist_separator_ok(char c);

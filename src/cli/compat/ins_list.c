@@ -2,13 +2,17 @@
  * per resource, seventeen fields in LifeKeeper's order (SPEC §7), for administrators'
  * and LifeKeeper scripts. Fields are separated by ^A (LifeKeeper's default) or C; a field
  * holding the separator, a backslash or a control character has it escaped as a backslash
- * and three octal digits (lk_inslist_escape), so every line has seventeen fields. The
- * records are built here from lkd's resource list with lk_inslist_fields (lkd's own
- * resource.inslist stays for older commands). With --json: an array of objects with the
- * seventeen fields named. It only asks and prints. */
+ * and three octal digits (lk_inslist_escape), so every line has seventeen fields. lkd
+ * formats the lines (resource.inslist with "escape": one string, fast with a thousand
+ * resources); the filters and -R's order are applied here on the escaped fields. An lkd
+ * that does not escape (a node of an older release asked with -d) gets the slower way:
+ * the records built here from its resource list. With --json: an array of objects with
+ * the seventeen fields named. It only asks and prints. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "client.h"
 #include "help.h"
@@ -140,6 +144,157 @@ static int select_order(struct lcdi *l, const json_t *data, const char *roots, j
     return 0;
 }
 
+/* One line of resource.inslist's reply: the text and its fields split (escaped). */
+struct line {
+    const char *text;
+    size_t len;
+    char *fields[LK_INSLIST_FIELDS];
+};
+
+static char *escaped(const struct lcdi *l, const char *text)
+{
+    size_t need = lk_inslist_escape(text, l->sep, NULL, 0);
+    char *out = malloc(need + 1);
+    if (out) {
+        lk_inslist_escape(text, l->sep, out, need + 1);
+    }
+    return out;
+}
+
+static bool field_is(const struct lcdi *l, const char *field, const char *value)
+{
+    if (!value) {
+        return true;
+    }
+    char *e = escaped(l, value);
+    bool same = e && strcmp(field, e) == 0;
+    free(e);
+    return same;
+}
+
+static ssize_t find_line(const struct lcdi *l, struct line *lines, size_t n, const char *tag)
+{
+    char *e = escaped(l, tag);
+    for (size_t i = 0; e && i < n; i++) {
+        if (strcmp(lines[i].fields[3], e) == 0) {
+            free(e);
+            return (ssize_t) i;
+        }
+    }
+    free(e);
+    return -1;
+}
+
+/* -R's order over the lines: top first, then each child's hierarchy, depth first. */
+static void walk_lines(const struct lcdi *l, struct line *lines, size_t n, const json_t *deps,
+                       size_t v, bool *listed, size_t *order, size_t *count, int depth)
+{
+    if (listed[v]) {
+        return;
+    }
+    listed[v] = true;
+    order[(*count)++] = v;
+    if (depth > 1000) {
+        return;
+    }
+    size_t i;
+    json_t *d;
+    json_array_foreach(deps, i, d)
+    {
+        const char *parent = json_string_value(json_object_get(d, "parent"));
+        const char *child = json_string_value(json_object_get(d, "child"));
+        if (parent && child && field_is(l, lines[v].fields[3], parent)) {
+            ssize_t c = find_line(l, lines, n, child);
+            if (c >= 0) {
+                walk_lines(l, lines, n, deps, (size_t) c, listed, order, count, depth + 1);
+            }
+        }
+    }
+}
+
+/* The lines lkd formatted (escaped), filtered and ordered here. */
+static int print_lines(struct lcdi *l, const char *text, size_t len, const struct filter *f,
+                       const char *roots)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        n += text[i] == '\n';
+    }
+    struct line *lines = calloc(n + 1, sizeof(*lines));
+    char *copy = malloc(len + 1);
+    bool *listed = calloc(n + 1, sizeof(bool));
+    size_t *order = calloc(n + 1, sizeof(size_t));
+    json_t *deps = NULL;
+    int r = 0;
+    if (!lines || !copy || !listed || !order) {
+        r = lcdi_fail(l, LK_EXIT_FAILED, "out of memory");
+        goto out;
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    size_t k = 0;
+    for (char *p = copy, *start = copy; k < n && *p; p++) {
+        if (*p != '\n') {
+            continue;
+        }
+        *p = '\0';
+        lines[k].text = text + (start - copy);
+        lines[k].len = (size_t) (p - start);
+        size_t fno = 0;
+        lines[k].fields[fno++] = start;
+        for (char *q = start; *q && fno < LK_INSLIST_FIELDS; q++) {
+            if (*q == l->sep) {
+                *q = '\0';
+                lines[k].fields[fno++] = q + 1;
+            }
+        }
+        if (fno != LK_INSLIST_FIELDS) {
+            r = lcdi_fail(l, LK_EXIT_FAILED, "malformed line in lkd's reply");
+            goto out;
+        }
+        start = p + 1;
+        k++;
+    }
+    size_t count = 0;
+    if (roots) {
+        r = lcdi_call(l, LK_CMD_DEP_LIST, NULL, &deps);
+        if (r != 0) {
+            goto out;
+        }
+        char buf[4096];
+        snprintf(buf, sizeof(buf), "%s", roots);
+        char *save = NULL;
+        for (char *top = strtok_r(buf, "\001", &save); top; top = strtok_r(NULL, "\001", &save)) {
+            ssize_t v = find_line(l, lines, k, top);
+            if (v < 0) {
+                r = lcdi_fail(l, LK_EXIT_FAILED, "no resource with tag '%s'", top);
+                goto out;
+            }
+            walk_lines(l, lines, k, json_object_get(deps, "dependencies"), (size_t) v, listed,
+                       order, &count, 0);
+        }
+    } else {
+        for (size_t i = 0; i < k; i++) {
+            order[count++] = i;
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        const struct line *ln = &lines[order[i]];
+        if (field_is(l, ln->fields[1], f->app) && field_is(l, ln->fields[2], f->type) &&
+            field_is(l, ln->fields[3], f->tag) && field_is(l, ln->fields[4], f->id)) {
+            fwrite(ln->text, 1, ln->len, stdout);
+            fputc('\n', stdout);
+        }
+    }
+out:
+    json_decref(deps);
+    free(order);
+    free(listed);
+    free(copy);
+    free(lines);
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     struct lcdi l;
@@ -181,7 +336,30 @@ int main(int argc, char **argv)
         return lk_fail(PROG, LK_EXIT_USAGE, "-R: too long");
     }
     json_t *data = NULL;
-    int r = lcdi_resources(&l, &data);
+    int r = 0;
+    if (!json) {
+        char sep[2] = {l.sep, '\0'};
+        json_t *args = json_pack("{s:s, s:b}", "separator", sep, "escape", true);
+        if (f.tag) {
+            json_object_set_new(args, "tag", json_string(f.tag));
+        }
+        r = lcdi_call(&l, LK_CMD_RES_INSLIST, args, &data);
+        if (r != 0) {
+            return r;
+        }
+        json_t *lines = json_object_get(data, "lines");
+        if (json_is_true(json_object_get(data, "escaped")) && json_is_string(lines)) {
+            r = print_lines(&l, json_string_value(lines), json_string_length(lines), &f, roots);
+            json_decref(data);
+            if (r == 0 && fflush(stdout) != 0) {
+                r = lk_fail(PROG, LK_EXIT_FAILED, "cannot write the output");
+            }
+            return r;
+        }
+        json_decref(data);
+        data = NULL;
+    }
+    r = lcdi_resources(&l, &data);
     if (r != 0) {
         return r;
     }

@@ -54,7 +54,7 @@ int lcdi_getopt(struct lcdi *l, int argc, char **argv, const char *optstring, bo
             {"version", no_argument, NULL, 'V' + 256},
             {0},
     };
-    char opts[64];
+    char opts[128];
     /* '+': options end at the first word that is not one (lcdremexec's command), ':'
      * reports a missing value as ':' instead of a message of getopt's own; -h is --help
      * (no LifeKeeper command has an -h of its own). */
