@@ -397,6 +397,30 @@ static void lk_inslist_separator_ok__refuses_what_escapes_contain(void **state)
     assert_true(lk_inslist_separator_ok('|'));
 }
 
+static void lk_inslist_format_escaped__separator_in_fields_keeps_seventeen(void **state)
+{
+    (void) state;
+    struct lk_resource res;
+    char buf[4096];
+    make_resource(&res);
+    snprintf(res.reason, sizeof(res.reason), "failed, again");
+    snprintf(res.info, sizeof(res.info), "a\\b,c");
+    int n = lk_inslist_format_escaped(&res, "node,1", ',', buf, sizeof(buf));
+    assert_true(n > 0);
+    assert_int_equal((size_t) n, strlen(buf));
+    size_t commas = 0;
+    for (const char *p = buf; *p; p++) {
+        commas += *p == ',';
+    }
+    assert_int_equal(commas, LK_INSLIST_FIELDS - 1);
+    assert_non_null(strstr(buf, "node\\0541,"));
+    assert_non_null(strstr(buf, ",a\\134b\\054c,"));
+    assert_non_null(strstr(buf, ",failed\\054 again,"));
+    /* Too small: -ENOSPC, never a cut line. */
+    assert_int_equal(lk_inslist_format_escaped(&res, "node1", ',', buf, 20), -ENOSPC);
+    assert_int_equal(lk_inslist_format_escaped(&res, "node,1", ',', buf, (size_t) n), -ENOSPC);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +440,7 @@ int main(void)
             cmocka_unit_test(lk_inslist_escape__separator_backslash_and_controls),
             cmocka_unit_test(lk_inslist_escape__round_trip_splits_into_the_fields),
             cmocka_unit_test(lk_inslist_separator_ok__refuses_what_escapes_contain),
+            cmocka_unit_test(lk_inslist_format_escaped__separator_in_fields_keeps_seventeen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
