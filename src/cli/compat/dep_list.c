@@ -91,7 +91,7 @@ int main(int argc, char **argv)
     json_t *data = NULL, *deps_data = NULL;
     int r = lcdi_resources(&l, &data);
     if (r == 0) {
-        r = lcdi_call(&l, LK_CMD_DEP_LIST, NULL, &deps_data);
+        r = lcdi_ask(&l, LK_CMD_DEP_LIST, NULL, &deps_data);
     }
     if (r != 0) {
         json_decref(data);
@@ -100,7 +100,7 @@ int main(int argc, char **argv)
     if (tag && !lcdi_find(data, "tag", tag)) {
         json_decref(data);
         json_decref(deps_data);
-        return lcdi_fail(&l, LCDI_NOT_FOUND, "no resource with tag '%s'", tag);
+        return lcdi_fail(&l, LCDI_NOENT, "no resource with tag '%s'", tag);
     }
     json_t *deps = json_object_get(deps_data, "dependencies");
     size_t n = json_array_size(deps);
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
     if (!seen) {
         json_decref(data);
         json_decref(deps_data);
-        return lcdi_fail(&l, LCDI_SYSTEM, "out of memory");
+        return lcdi_fail(&l, LCDI_SYSCALL, "out of memory");
     }
     if (which == ALL_BELOW || which == ALL_ABOVE) {
         reach(deps, tag, which == ALL_BELOW, seen, 0);
@@ -138,5 +138,5 @@ int main(int argc, char **argv)
     free(seen);
     json_decref(data);
     json_decref(deps_data);
-    return fflush(stdout) == 0 ? 0 : lcdi_fail(&l, LCDI_SYSTEM, "cannot write the output");
+    return fflush(stdout) == 0 ? 0 : lcdi_fail(&l, LCDI_SYSCALL, "cannot write the output");
 }

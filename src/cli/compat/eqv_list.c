@@ -69,7 +69,7 @@ int main(int argc, char **argv)
     }
     if (tag && !lcdi_find(data, "tag", tag)) {
         json_decref(data);
-        return lcdi_fail(&l, LCDI_NOT_FOUND, "no resource with tag '%s'", tag);
+        return lcdi_fail(&l, LCDI_NOENT, "no resource with tag '%s'", tag);
     }
     if (!sys) {
         sys = json_string_value(json_object_get(data, "node"));
@@ -98,5 +98,5 @@ int main(int argc, char **argv)
         }
     }
     json_decref(data);
-    return fflush(stdout) == 0 ? 0 : lcdi_fail(&l, LCDI_SYSTEM, "cannot write the output");
+    return fflush(stdout) == 0 ? 0 : lcdi_fail(&l, LCDI_SYSCALL, "cannot write the output");
 }

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
     }
     json_decref(data);
     if (!found) {
-        return lcdi_fail(&l, LCDI_NOT_FOUND, "no resource with id '%s'", id);
+        return lcdi_fail(&l, LCDI_NOENT, "no resource with id '%s'", id);
     }
     return 0;
 }

@@ -122,7 +122,7 @@ static int select_order(struct lcdi *l, const json_t *data, const char *roots, j
         return 0;
     }
     json_t *deps = NULL;
-    int r = lcdi_call(l, LK_CMD_DEP_LIST, NULL, &deps);
+    int r = lcdi_ask(l, LK_CMD_DEP_LIST, NULL, &deps);
     if (r != 0) {
         json_decref(order);
         return r;
@@ -257,7 +257,7 @@ static int print_lines(struct lcdi *l, const char *text, size_t len, const struc
     }
     size_t count = 0;
     if (roots) {
-        r = lcdi_call(l, LK_CMD_DEP_LIST, NULL, &deps);
+        r = lcdi_ask(l, LK_CMD_DEP_LIST, NULL, &deps);
         if (r != 0) {
             goto out;
         }
@@ -343,7 +343,7 @@ int main(int argc, char **argv)
         if (f.tag) {
             json_object_set_new(args, "tag", json_string(f.tag));
         }
-        r = lcdi_call(&l, LK_CMD_RES_INSLIST, args, &data);
+        r = lcdi_ask(&l, LK_CMD_RES_INSLIST, args, &data);
         if (r != 0) {
             return r;
         }

@@ -53,7 +53,7 @@ int main(int argc, char **argv)
     }
     json_t *args = json_pack("{s:s, s:{s:s}}", "tag", tag, "settings", "switchback", value);
     json_t *data = NULL;
-    int r = lcdi_call(&l, LK_CMD_RES_CONFIG, args, &data);
+    int r = lcdi_ask(&l, LK_CMD_RES_CONFIG, args, &data);
     json_decref(data);
     return r;
 }

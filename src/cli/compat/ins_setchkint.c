@@ -81,7 +81,7 @@ int main(int argc, char **argv)
     snprintf(seconds, sizeof(seconds), "%llu", (unsigned long long) (in_seconds ? n : n * 60));
     json_t *args = json_pack("{s:s, s:{s:s}}", "tag", tag, "settings", key, seconds);
     json_t *data = NULL;
-    int r = lcdi_call(&l, LK_CMD_RES_CONFIG, args, &data);
+    int r = lcdi_ask(&l, LK_CMD_RES_CONFIG, args, &data);
     json_decref(data);
     return r;
 }

@@ -50,7 +50,7 @@ int main(int argc, char **argv)
         return lcdi_fail(&l, LCDI_ILLEGAL, "-v: not valid UTF-8 text");
     }
     json_t *data = NULL;
-    int r = lcdi_call(&l, LK_CMD_RES_CONFIG, args, &data);
+    int r = lcdi_ask(&l, LK_CMD_RES_CONFIG, args, &data);
     json_decref(data);
     return r;
 }

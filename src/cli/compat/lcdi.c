@@ -115,7 +115,7 @@ static int get_node_list(struct lcdi *l, json_t **ret)
         int r = lk_client_call(l->prog, lk_client_root(l->root), LK_CMD_NODE_LIST, NULL, NULL, NULL,
                                &data);
         if (r != 0) {
-            return l->spec_statuses ? r : LCDI_SYSTEM;
+            return l->spec_statuses ? r : LCDI_SYSCALL;
         }
         node_list = data;
     }
@@ -150,15 +150,14 @@ static int check_dest(struct lcdi *l, bool *ret_local)
         if (name && strcmp(name, l->dest) == 0) {
             const char *state = json_string_value(json_object_get(n, "state"));
             if (!state || strcmp(state, "ALIVE") != 0) {
-                return lcdi_fail(l, LCDI_COMM, "communication with %s failed: it is %s", l->dest,
-                                 state ? state : "not known");
+                return lcdi_fail(l, LCDI_COMM,
+                                 "communication with %s failed: the node is not alive", l->dest);
             }
             *ret_local = false;
             return LCDI_OK;
         }
     }
-    return lcdi_fail(l, LCDI_COMM, "communication with %s failed: no node %s in the cluster",
-                     l->dest, l->dest);
+    return lcdi_fail(l, LCDI_COMM, "no node '%s'", l->dest);
 }
 
 static bool starts_with(const char *s, const char *prefix)
@@ -172,22 +171,26 @@ static int lcdi_status_of(const struct lcdi *l, int code, const char *text)
     if (starts_with(text, "communication with ") || starts_with(text, "no node ")) {
         return LCDI_COMM;
     }
+    /* A forwarding lkd answers 9 when the other node cannot be reached. */
+    if (code == LCDI_COMM) {
+        return LCDI_COMM;
+    }
     if (l->spec_statuses) {
         return code;
     }
     if (code == LK_EXIT_USAGE) {
-        return LCDI_ILLEGAL;
+        return l->usage_is_syntax ? LCDI_SYNTAX : LCDI_ILLEGAL;
     }
     if (starts_with(text, "no resource with tag ") || starts_with(text, "no dependency ")) {
-        return LCDI_NOT_FOUND;
+        return LCDI_NOENT;
     }
     if (strstr(text, " exists already") || strstr(text, "already exists")) {
         return LCDI_EXISTS;
     }
-    return LCDI_SYSTEM;
+    return LCDI_SYSCALL;
 }
 
-int lcdi_call(struct lcdi *l, const char *cmd, json_t *args, json_t **ret_data)
+int lcdi_ask(struct lcdi *l, const char *cmd, json_t *args, json_t **ret_data)
 {
     bool local = true;
     int r = check_dest(l, &local);
@@ -203,17 +206,30 @@ int lcdi_call(struct lcdi *l, const char *cmd, json_t *args, json_t **ret_data)
         return LCDI_OK;
     }
     const char *text = lk_client_error();
+    if (r == LCDI_COMM) {
+        /* The client printed it (an lkd reply kept as 9 by the client itself). */
+        return text[0] ? lcdi_fail(l, LCDI_COMM, "%s", text) : LCDI_COMM;
+    }
     if (!text[0]) {
         /* Not a reply: the connection failed (printed by the client). */
-        return l->spec_statuses ? r : LCDI_SYSTEM;
+        return l->spec_statuses ? r : LCDI_SYSCALL;
     }
     return lcdi_fail(l, lcdi_status_of(l, r, text), "%s", text);
+}
+
+int lcdi_call(const char *prog, const char *node, const char *cmd, json_t *args, json_t **ret_data)
+{
+    struct lcdi l;
+    lcdi_init(&l, prog, "", "");
+    l.dest = node;
+    l.usage_is_syntax = true;
+    return lcdi_ask(&l, cmd, args, ret_data);
 }
 
 int lcdi_resources(struct lcdi *l, json_t **ret_data)
 {
     json_t *data = NULL;
-    int r = lcdi_call(l, LK_CMD_RES_LIST, NULL, &data);
+    int r = lcdi_ask(l, LK_CMD_RES_LIST, NULL, &data);
     if (r != 0) {
         return r;
     }

@@ -14,14 +14,14 @@
 /* LifeKeeper's LCDI exit statuses (docs/LIFEKEEPER.md). */
 enum lcdi_exit {
     LCDI_OK = 0,
-    LCDI_SYSTEM = 1,    /* a system or library call failed; lkd not reachable */
+    LCDI_SYSCALL = 1,   /* a system or library call failed; lkd not reachable */
     LCDI_SYNTAX = 2,    /* syntax error: an unknown option, a missing value */
     LCDI_INTERNAL = 3,  /* internal error: a malformed reply */
     LCDI_EXISTS = 4,    /* the object exists already */
     LCDI_ILLEGAL = 5,   /* an illegal argument */
     LCDI_RANGE = 6,     /* an index out of range */
-    LCDI_NOT_FOUND = 7, /* the object does not exist */
-    LCDI_DEPENDS = 8,   /* cannot delete: another instance depends on it */
+    LCDI_NOENT = 7,     /* the object does not exist */
+    LCDI_DEPENDENT = 8, /* cannot delete: another instance depends on it */
     LCDI_COMM = 9,      /* communication with the other system failed */
 };
 
@@ -43,6 +43,8 @@ struct lcdi {
     /* ins_list keeps SPEC §6's statuses for what its tests always checked (lkd not
      * reachable 3, permission denied 4, an unknown tag 1): set by ins_list only. */
     bool spec_statuses;
+    /* lkd's usage error (2) stays 2 instead of 5 (lcdi_call's callers: lcdremexec, lcdrcp). */
+    bool usage_is_syntax;
     /* sendevent's -d is its problem data, not a node: set, -d comes back to the caller. */
     bool own_d;
     int exit; /* the status to exit with after LCDI_OPT_EXIT */
@@ -73,7 +75,13 @@ int lcdi_syntax(const struct lcdi *l, const char *what);
  * an argument lkd refused 5, "no resource with tag" 7, the other node unknown, dead or
  * lost during the request 9, anything else 1. With l->spec_statuses: SPEC §6's statuses,
  * except 9 as above. */
-int lcdi_call(struct lcdi *l, const char *cmd, json_t *args, json_t **ret_data);
+int lcdi_ask(struct lcdi *l, const char *cmd, json_t *args, json_t **ret_data);
+
+/* lcdi_ask for a command without a struct lcdi (lcdremexec, lcdrcp): cmd with args (stolen)
+ * on node (NULL or "" = this node), the root from $LKROOT. Returns LCDI_OK with *ret_data
+ * (caller decrefs) or an LCDI status after one line on stderr: lkd not running or a
+ * refusal 1, a usage error 2, a node that cannot be reached 9. */
+int lcdi_call(const char *prog, const char *node, const char *cmd, json_t *args, json_t **ret_data);
 
 /* The resources of the node asked (resource.list: {"node", "resources": [...]}, each with
  * its "nodes", the extends with their priorities). Returns as lcdi_call. */

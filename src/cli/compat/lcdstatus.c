@@ -209,7 +209,7 @@ int main(int argc, char **argv)
         return lcdi_syntax(&l, "unexpected argument");
     }
     json_t *status = NULL;
-    int r = lcdi_call(&l, LK_CMD_STATUS, NULL, &status);
+    int r = lcdi_ask(&l, LK_CMD_STATUS, NULL, &status);
     if (r != 0) {
         return r;
     }
@@ -231,7 +231,7 @@ int main(int argc, char **argv)
         if (!top) {
             json_decref(v.printed);
             json_decref(status);
-            return lcdi_fail(&l, LCDI_NOT_FOUND, "no resource with tag '%s'", root);
+            return lcdi_fail(&l, LCDI_NOENT, "no resource with tag '%s'", root);
         }
     }
     if (v.shortform) {
@@ -260,5 +260,5 @@ int main(int argc, char **argv)
     }
     json_decref(v.printed);
     json_decref(status);
-    return fflush(stdout) == 0 ? 0 : lcdi_fail(&l, LCDI_SYSTEM, "cannot write the output");
+    return fflush(stdout) == 0 ? 0 : lcdi_fail(&l, LCDI_SYSCALL, "cannot write the output");
 }

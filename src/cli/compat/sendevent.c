@@ -158,7 +158,7 @@ int main(int argc, char **argv)
         json_object_set_new(args, "tag", json_string(tag));
     }
     json_t *data = NULL;
-    int r = lcdi_call(&l, LK_CMD_LOG_WRITE, args, &data);
+    int r = lcdi_ask(&l, LK_CMD_LOG_WRITE, args, &data);
     json_decref(data);
     return r;
 }

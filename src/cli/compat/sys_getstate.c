@@ -34,7 +34,7 @@ int main(int argc, char **argv)
         return lcdi_syntax(&l, "unexpected argument");
     }
     json_t *data = NULL;
-    int r = lcdi_call(&l, LK_CMD_NODE_LIST, NULL, &data);
+    int r = lcdi_ask(&l, LK_CMD_NODE_LIST, NULL, &data);
     if (r != 0) {
         return r;
     }
@@ -59,7 +59,7 @@ int main(int argc, char **argv)
     }
     if (!state) {
         json_decref(data);
-        return lcdi_fail(&l, LCDI_NOT_FOUND, "no system '%s' in the cluster", sys ? sys : "");
+        return lcdi_fail(&l, LCDI_NOENT, "no system '%s' in the cluster", sys ? sys : "");
     }
     printf("%s\n", state);
     json_decref(data);
