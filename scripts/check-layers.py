@@ -2,7 +2,7 @@
 """The include picture of src/ and the layer rule the build enforces.
 
 Each folder is a layer: src/lib < io < core < cluster < api < main.c (src/daemon), and
-src/cli sits on src/lib alone. A file may include headers of its own layer and of the
+src/cli sits on src/lib alone, src/cli/compat on src/cli and src/lib. A file may include headers of its own layer and of the
 layers below it, never above. The build gives each layer only the include paths of its own
 and lower layers; this check also refuses relative paths ("../x.h") that would get around
 them, and prints the picture:
@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ORDER = ['src/lib', 'src/daemon/io', 'src/daemon/core', 'src/daemon/cluster',
          'src/daemon/api', 'src/daemon']
 CLI = 'src/cli'
-COMPAT = 'src/cli/compat'  # LifeKeeper's commands: on the commands' client code and src/lib
+COMPAT = 'src/cli/compat'  # the LifeKeeper commands: on src/cli's client and src/lib
 GUARD = 'src/guard'  # lkguard: on src/lib alone, as the commands
 WEBHOOK = 'src/webhook'  # lk_webhook (alerts): on src/lib alone, as the commands
 WEB = 'src/web'  # lkweb: on src/lib alone, talks to lkd over its socket

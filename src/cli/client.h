@@ -22,6 +22,21 @@ typedef void (*lk_progress_cb)(const char *text, const json_t *msg, void *userda
 int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *args,
                    lk_progress_cb progress, void *userdata, json_t **ret_data);
 
+/* lk_client_call on another node: the request's envelope names node (NULL or "" = this
+ * node, the same as lk_client_call) and lkd forwards it there over the comm paths. An
+ * lkd that cannot forward answers "communication with NODE failed: …". */
+int lk_client_call_on(const char *prog, const char *root, const char *node, const char *cmd,
+                      json_t *args, lk_progress_cb progress, void *userdata, json_t **ret_data);
+
+/* Set by a command that maps lkd's errors to statuses of its own (the LifeKeeper commands):
+ * an error reply from lkd is not printed, only kept for lk_client_error. Errors of the
+ * connection itself are printed as always. */
+extern bool lk_client_quiet;
+
+/* The text of the last error reply from lkd ("" when the last call failed otherwise or
+ * did not fail). Borrowed until the next call. */
+const char *lk_client_error(void);
+
 /* Set by a command given --json: lk_fail prints its error as one JSON object
  * {"error": "message", "code": N} on stderr instead of "prog: message". */
 extern bool lk_json_errors;

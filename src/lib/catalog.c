@@ -355,6 +355,13 @@ static const struct lk_catalog_entry catalog[] = {
         {LK_MSG_LKFILE_NOT_WATCHED, LK_SEV_ERROR, "lkfile-not-watched",
          "cannot watch '%s': %s; writes to the LifeKeeper script files are not taken until lkd "
          "starts again"},
+        /* class, event, monitor, object name, " (-x text)" or "" */
+        {LK_MSG_SENDEVENT_INFO, LK_SEV_INFO, "sendevent-info",
+         "sendevent: class %s event %s from monitor %s for %s%s"},
+        {LK_MSG_SENDEVENT_WARNING, LK_SEV_WARNING, "sendevent-warning",
+         "sendevent: class %s event %s from monitor %s for %s%s"},
+        {LK_MSG_SENDEVENT_ERROR, LK_SEV_ERROR, "sendevent-error",
+         "sendevent: class %s event %s from monitor %s for %s%s"},
 };
 
 const struct lk_catalog_entry *lk_catalog_find(int number)

@@ -146,6 +146,11 @@ enum lk_msg {
     LK_MSG_LKFILE_UNKNOWN = 1757,
     LK_MSG_LKFILE_PUT_BACK = 1758,
     LK_MSG_LKFILE_NOT_WATCHED = 1759,
+    /* sendevent (src/cli/compat/sendevent.c, through log.write): a monitor's event in
+     * LifeKeeper's terms, by its severity; 1753-1754 are kept for it. */
+    LK_MSG_SENDEVENT_INFO = 1750,
+    LK_MSG_SENDEVENT_WARNING = 1751,
+    LK_MSG_SENDEVENT_ERROR = 1752,
 };
 
 /* The alerts' own events (core/alerts.c): never delivered to the hook they name. */

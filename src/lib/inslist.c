@@ -102,3 +102,64 @@ int lk_inslist_format(const struct lk_resource *res, const char *node, char sep,
     buf[used] = '\0';
     return (int) used;
 }
+
+static bool needs_escape(unsigned char c, char sep)
+{
+    return c == (unsigned char) sep || c == '\\' || (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+size_t lk_inslist_escape(const char *text, char sep, char *buf, size_t size)
+{
+    size_t need = 0;
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+        char esc[5];
+        size_t len = 1;
+        if (needs_escape(*p, sep)) {
+            snprintf(esc, sizeof(esc), "\\%03o", *p);
+            len = 4;
+        } else {
+            esc[0] = (char) *p;
+        }
+        /* Only whole escapes are written: a cut never leaves half of one. */
+        if (size > 0 && need + len < size) {
+            memcpy(buf + need, esc, len);
+        } else if (size > 0 && need < size) {
+            buf[need] = '\0';
+            size = need + 1;
+        }
+        need += len;
+    }
+    if (size > 0) {
+        buf[need < size ? need : size - 1] = '\0';
+    }
+    return need;
+}
+
+bool lk_inslist_separator_ok(char c)
+{
+    return c != '\0' && c != '\n' && c != '\\' && !(c >= '0' && c <= '7');
+}
+
+int lk_inslist_format_escaped(const struct lk_resource *res, const char *node, char sep, char *buf,
+                              size_t size)
+{
+    struct lk_inslist_numbers numbers;
+    const char *fields[LK_INSLIST_FIELDS];
+    lk_inslist_fields(res, node, &numbers, fields);
+    size_t used = 0;
+    for (int i = 0; i < LK_INSLIST_FIELDS; i++) {
+        if (i > 0) {
+            if (used + 2 > size) {
+                return -ENOSPC;
+            }
+            buf[used++] = sep;
+        }
+        size_t need = lk_inslist_escape(fields[i], sep, buf + used, size - used);
+        if (used + need + 1 > size) {
+            return -ENOSPC;
+        }
+        used += need;
+    }
+    buf[used] = '\0';
+    return (int) used;
+}

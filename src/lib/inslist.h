@@ -2,6 +2,7 @@
  * Pure formatting. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "resource.h"
@@ -29,3 +30,20 @@ int lk_inslist_format(const struct lk_resource *res, const char *node, char sep,
 
 /* Seconds as ins_list and status print them: "180", "0.5", "0". Returns buf. */
 char *lk_format_seconds(unsigned long long usec, char *buf, size_t size);
+
+/* Escapes text as one field of a record whose fields are separated by sep (the LifeKeeper
+ * commands' -f C): every byte that is sep, a backslash or a control character other than
+ * tab becomes a backslash and its three octal digits ("\054" for ',', "\134" for a
+ * backslash, "\012" for a newline); the rest is copied. Writes at most size bytes,
+ * always NUL-terminated when size > 0, and returns the length the whole escaped text
+ * needs (as snprintf: a result >= size means it was cut). */
+size_t lk_inslist_escape(const char *text, char sep, char *buf, size_t size);
+
+/* lk_inslist_format with every field escaped (lk_inslist_escape) instead of refused: the
+ * line always has seventeen fields. Returns the length written or -ENOSPC. */
+int lk_inslist_format_escaped(const struct lk_resource *res, const char *node, char sep, char *buf,
+                              size_t size);
+
+/* Whether c can separate escaped fields unambiguously: not NUL, a newline, a backslash or
+ * an octal digit (those occur in escapes). */
+bool lk_inslist_separator_ok(char c);

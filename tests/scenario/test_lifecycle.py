@@ -33,10 +33,10 @@ def test_full_lifecycle(node):
     assert f[9] == "" and f[12] == ""
     assert f[10:12] == ["0", "0"]
     assert f[15:] == ["1", "INTELLIGENT"]
-    # The default separator is the ASCII unit separator.
-    raw = node.ins_list_raw(sep="\x1f").stdout
+    # The default separator is Ctrl-A, LifeKeeper's.
+    raw = node.ins_list_raw(sep="\x01").stdout
     default = node.run([node.bin("ins_list"), "--root", node.root], check=True).stdout
-    assert default == raw and len(default.rstrip("\n").split("\x1f")) == 17
+    assert default == raw and len(default.rstrip("\n").split("\x01")) == 17
 
     # Script copies: mode 0700, same bytes; the originals are never read again.
     for action, content in originals.items():

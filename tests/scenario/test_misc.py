@@ -124,10 +124,11 @@ def test_ins_list_options(node):
     assert all(len(f) == 17 for f in lines)
     only = node.ins_list(sep="|", tag="beta")
     assert len(only) == 1 and only[0][3] == "beta" and only[0][6] == "OSU"
-    # A separator that occurs in a field is an error, not a broken line.
-    p = node.ins_list_raw(sep=",", check=False)
-    assert p.returncode != 0 and p.stdout == ""
-    assert "separator" in one_line_error(p)
+    # A separator that occurs in a field is escaped (\054), never a broken line.
+    p = node.ins_list_raw(sep=",", check=True)
+    lines = p.stdout.splitlines()
+    assert all(len(line.split(",")) == 17 for line in lines), p.stdout
+    assert lines[0].split(",")[5] == "x:y\\054z"
 
 
 def test_json_outputs_parse(node):

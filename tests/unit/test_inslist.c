@@ -1,6 +1,7 @@
 /* Unit tests for inslist.c: the seventeen ins_list fields in the seed system's order,
  * seconds with and without a fraction, refusal of a field that contains the separator or
- * a newline, a buffer that is too small, and lk_format_seconds on its own. Pure. */
+ * a newline, a buffer that is too small, and lk_format_seconds on its own; the LifeKeeper
+ * commands' escaping of a field (lk_inslist_escape) and the separators it allows. Pure. */
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -307,6 +308,119 @@ static void lk_format_seconds__values(void **state)
     }
 }
 
+static void lk_inslist_escape__cut_buffer_keeps_whole_escapes(void **state)
+{
+    (void) state;
+    char buf[6];
+    /* "ab" + "\054" needs 6 bytes and the NUL a 7th: the escape is left out whole. */
+    assert_int_equal(lk_inslist_escape("ab,c", ',', buf, sizeof(buf)), 7);
+    assert_string_equal(buf, "ab");
+    assert_int_equal(lk_inslist_escape("abc", ',', NULL, 0), 3);
+    char one[1];
+    assert_int_equal(lk_inslist_escape("x", ',', one, sizeof(one)), 1);
+    assert_string_equal(one, "");
+}
+
+static void lk_inslist_escape__separator_backslash_and_controls(void **state)
+{
+    (void) state;
+    char buf[128];
+    assert_int_equal(lk_inslist_escape("x:y,z", ',', buf, sizeof(buf)), 8);
+    assert_string_equal(buf, "x:y\\054z");
+    assert_int_equal(lk_inslist_escape("a\\b", '|', buf, sizeof(buf)), 6);
+    assert_string_equal(buf, "a\\134b");
+    assert_int_equal(lk_inslist_escape("1\0012\n3\t4", '\001', buf, sizeof(buf)), 13);
+    assert_string_equal(buf, "1\\0012\\0123\t4");
+    /* Nothing to escape: copied as it is, the empty field too. */
+    assert_int_equal(lk_inslist_escape("plain text", ',', buf, sizeof(buf)), 10);
+    assert_string_equal(buf, "plain text");
+    assert_int_equal(lk_inslist_escape("", ',', buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "");
+    /* UTF-8 passes through untouched. */
+    assert_int_equal(lk_inslist_escape("caf\xc3\xa9", ',', buf, sizeof(buf)), 5);
+    assert_string_equal(buf, "caf\xc3\xa9");
+}
+
+static void lk_inslist_escape__round_trip_splits_into_the_fields(void **state)
+{
+    (void) state;
+    /* Escaped fields joined by the separator split back into the same number of fields,
+     * and each unescapes to the original. */
+    const char *fields[] = {"a,b", "\\054", "", ",,", "end\\"};
+    char line[256] = "";
+    for (size_t i = 0; i < 5; i++) {
+        char esc[64];
+        lk_inslist_escape(fields[i], ',', esc, sizeof(esc));
+        strcat(line, esc);
+        if (i < 4) {
+            strcat(line, ",");
+        }
+    }
+    size_t commas = 0;
+    for (const char *p = line; *p; p++) {
+        commas += *p == ',';
+    }
+    assert_int_equal(commas, 4);
+    char *save = NULL, *tok = strtok_r(line, ",", &save);
+    for (size_t i = 0; i < 5; i++) {
+        if (fields[i][0] == '\0') {
+            continue; /* strtok skips empty fields; the count above covers them */
+        }
+        char out[64];
+        size_t n = 0;
+        for (const char *p = tok; *p; p++) {
+            if (p[0] == '\\' && p[1] && p[2] && p[3]) {
+                out[n++] = (char) ((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+                p += 3;
+            } else {
+                out[n++] = *p;
+            }
+        }
+        out[n] = '\0';
+        assert_string_equal(out, fields[i]);
+        tok = strtok_r(NULL, ",", &save);
+    }
+}
+
+static void lk_inslist_separator_ok__refuses_what_escapes_contain(void **state)
+{
+    (void) state;
+    assert_false(lk_inslist_separator_ok('\0'));
+    assert_false(lk_inslist_separator_ok('\n'));
+    assert_false(lk_inslist_separator_ok('\\'));
+    for (char c = '0'; c <= '7'; c++) {
+        assert_false(lk_inslist_separator_ok(c));
+    }
+    assert_true(lk_inslist_separator_ok('8'));
+    assert_true(lk_inslist_separator_ok(','));
+    assert_true(lk_inslist_separator_ok('\001'));
+    assert_true(lk_inslist_separator_ok('|'));
+}
+
+static void lk_inslist_format_escaped__separator_in_fields_keeps_seventeen(void **state)
+{
+    (void) state;
+    struct lk_resource res;
+    char buf[4096];
+    make_resource(&res);
+    snprintf(res.reason, sizeof(res.reason), "failed, again");
+    snprintf(res.info, sizeof(res.info), "a\\b,c");
+    int n = lk_inslist_format_escaped(&res, "node,1", ',', buf, sizeof(buf));
+    assert_true(n > 0);
+    assert_int_equal((size_t) n, strlen(buf));
+    size_t commas = 0;
+    for (const char *p = buf; *p; p++) {
+        commas += *p == ',';
+    }
+    assert_int_equal(commas, LK_INSLIST_FIELDS - 1);
+    assert_non_null(strstr(buf, "node\\0541,"));
+    assert_non_null(strstr(buf, ",a\\134b\\054c,"));
+    assert_non_null(strstr(buf, ",failed\\054 again,"));
+    /* Too small: -ENOSPC, never a cut line. */
+    assert_int_equal(lk_inslist_format_escaped(&res, "node1", ',', buf, 20), -ENOSPC);
+    assert_int_equal(lk_inslist_format_escaped(&res, "node,1", ',', buf, (size_t) n), -ENOSPC);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +436,11 @@ int main(void)
             cmocka_unit_test(lk_inslist_format__every_state_and_init),
             cmocka_unit_test(lk_format_seconds__small_buffer_truncates),
             cmocka_unit_test(lk_format_seconds__values),
+            cmocka_unit_test(lk_inslist_escape__cut_buffer_keeps_whole_escapes),
+            cmocka_unit_test(lk_inslist_escape__separator_backslash_and_controls),
+            cmocka_unit_test(lk_inslist_escape__round_trip_splits_into_the_fields),
+            cmocka_unit_test(lk_inslist_separator_ok__refuses_what_escapes_contain),
+            cmocka_unit_test(lk_inslist_format_escaped__separator_in_fields_keeps_seventeen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

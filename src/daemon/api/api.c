@@ -453,19 +453,77 @@ static void h_list(struct conn *c, const json_t *args)
                      start_ns);
 }
 
+/* resource.inslist with every field escaped: the lines and "escaped": true. */
+static void inslist_escaped(struct conn *c, const char *tag, char sep)
+{
+    struct lk_node *node = c->api->node;
+    /* An escape is four bytes for one: room for the longest line, every byte escaped. */
+    size_t line_size =
+            4 * (LK_TAG_MAX * 3 + LK_APP_MAX + LK_TYPE_MAX + LK_INFO_MAX + LK_REASON_MAX + 256);
+    size_t cap = 4096, used = 0;
+    char *text = malloc(cap);
+    char *line = malloc(line_size);
+    if (!line) {
+        free(text);
+        text = NULL;
+    }
+    for (size_t i = 0; text && i < node->count; i++) {
+        const struct lk_resource *res = node->resources[i];
+        if (tag && strcmp(res->tag, tag) != 0) {
+            continue;
+        }
+        int n = lk_inslist_format_escaped(res, node->name, sep, line, line_size);
+        if (n < 0) {
+            continue; /* cannot happen: the line has room for every byte escaped */
+        }
+        if (used + (size_t) n + 2 > cap) {
+            cap = (cap + (size_t) n + 2) * 2;
+            char *bigger = realloc(text, cap);
+            if (!bigger) {
+                free(text);
+                text = NULL;
+                break;
+            }
+            text = bigger;
+        }
+        memcpy(text + used, line, (size_t) n);
+        used += (size_t) n;
+        text[used++] = '\n';
+    }
+    free(line);
+    if (!text) {
+        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
+        return;
+    }
+    api_reply_ok(c, json_pack("{s:s%, s:b}", "lines", text, used, "escaped", true));
+    free(text);
+}
+
 /* ins_list's lines, formatted here: one string is far cheaper to send and parse than a
- * thousand resource objects (ins_list must stay fast with many resources). */
+ * thousand resource objects (ins_list must stay fast with many resources). With "escape"
+ * (the LifeKeeper commands' ins_list) every field is escaped for the separator and the
+ * reply says "escaped"; without it (older commands) a field holding the separator is an
+ * error, the reason excepted. */
 static void h_inslist(struct conn *c, const json_t *args)
 {
     struct lk_node *node = c->api->node;
     const char *tag = api_arg_str(args, "tag");
     const char *sep_text = api_arg_str(args, "separator");
-    if (!sep_text || strlen(sep_text) != 1 || sep_text[0] == '\n') {
-        api_reply_error(c, LK_EXIT_USAGE, "the separator must be exactly one character");
+    bool escape = json_is_true(json_object_get(args, "escape"));
+    if (!sep_text || strlen(sep_text) != 1 || sep_text[0] == '\n' ||
+        (escape && !lk_inslist_separator_ok(sep_text[0]))) {
+        api_reply_error(c, LK_EXIT_USAGE,
+                        escape ? "the separator must be one character, not a backslash, a "
+                                 "newline or a digit 0-7"
+                               : "the separator must be exactly one character");
         return;
     }
     if (tag && !lk_node_find(node, tag)) {
         api_reply_error(c, LK_EXIT_FAILED, "no resource with tag '%s'", tag);
+        return;
+    }
+    if (escape) {
+        inslist_escaped(c, tag, sep_text[0]);
         return;
     }
     size_t cap = 4096, used = 0;
