@@ -161,10 +161,28 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
+static int client_call(const char *prog, const char *root, const char *node, const char *cmd,
+                       json_t *args, lk_progress_cb progress, void *userdata, json_t **ret_data);
+
 int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *args,
                    lk_progress_cb progress, void *userdata, json_t **ret_data)
 {
-    json_t *req = lk_proto_request(cmd, args);
+    return client_call(prog, root, NULL, cmd, args, progress, userdata, ret_data);
+}
+
+int lk_client_call_on(const char *prog, const char *root, const char *node, const char *cmd,
+                      json_t *args, lk_progress_cb progress, void *userdata, json_t **ret_data)
+{
+    return client_call(prog, root, node && node[0] ? node : "", cmd, args, progress, userdata,
+                       ret_data);
+}
+
+/* node NULL: lk_client_call (codes outside SPEC §6's are 1); else lk_client_call_on (the
+ * request's envelope names node when not "", and LK_EXIT_COMM stays 9). */
+static int client_call(const char *prog, const char *root, const char *node, const char *cmd,
+                       json_t *args, lk_progress_cb progress, void *userdata, json_t **ret_data)
+{
+    json_t *req = lk_proto_request_on(cmd, args, node);
     char *line = req ? lk_proto_dump(req) : NULL;
     json_decref(req);
     if (!line) {
@@ -223,8 +241,11 @@ int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *
         } else {
             json_int_t c = json_integer_value(json_object_get(msg, LK_KEY_CODE));
             const char *err = json_string_value(json_object_get(msg, LK_KEY_ERROR));
-            code = lk_fail(prog, c >= 1 && c <= 4 ? (int) c : LK_EXIT_FAILED, "%s",
-                           err ? err : "unknown error");
+            int mapped = c >= 1 && c <= 4 ? (int) c : LK_EXIT_FAILED;
+            if (node && c == LK_EXIT_COMM) {
+                mapped = LK_EXIT_COMM;
+            }
+            code = lk_fail(prog, mapped, "%s", err ? err : "unknown error");
         }
         json_decref(msg);
     }

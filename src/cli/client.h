@@ -22,6 +22,12 @@ typedef void (*lk_progress_cb)(const char *text, const json_t *msg, void *userda
 int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *args,
                    lk_progress_cb progress, void *userdata, json_t **ret_data);
 
+/* lk_client_call for the lkd of node (the envelope's "node", issue 14; NULL or "" = this
+ * node's): the request is forwarded there by this node's lkd. A request that could not reach
+ * node, or lost it, returns LK_EXIT_COMM (9) rather than 1. */
+int lk_client_call_on(const char *prog, const char *root, const char *node, const char *cmd,
+                      json_t *args, lk_progress_cb progress, void *userdata, json_t **ret_data);
+
 /* Set by a command given --json: lk_fail prints its error as one JSON object
  * {"error": "message", "code": N} on stderr instead of "prog: message". */
 extern bool lk_json_errors;

@@ -134,7 +134,7 @@ static const struct route *find_route(const char *cmd)
 {
     static const struct route *const tables[] = {lk_api_routes, lk_api_cluster_routes,
                                                  lk_api_metrics_routes, lk_api_web_routes,
-                                                 lk_api_agent_routes};
+                                                 lk_api_agent_routes, lk_api_remote_routes};
     for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
         for (const struct route *r = tables[t]; r->cmd; r++) {
             if (strcmp(r->cmd, cmd) == 0) {
@@ -227,10 +227,20 @@ void lk_req_dispatch(struct conn *c, const char *line)
         if (lk_req_as(req, &as) == 0 && as < c->role) {
             c->role = as; /* what the handlers see is the lowered role */
         }
-        json_t *args = json_object_get(req, LK_KEY_ARGS);
-        json_t *empty = args ? NULL : json_object();
-        route->handler(c, args ? args : empty);
-        json_decref(empty);
+        /* Another node's request goes there (api_remote.c), as this caller's role. */
+        json_t *node = json_object_get(req, LK_KEY_NODE);
+        if (node && !json_is_string(node)) {
+            api_reply_error(c, LK_EXIT_USAGE, "malformed request: '%s' must be a node name",
+                            LK_KEY_NODE);
+        } else if (node && json_string_value(node)[0] &&
+                   strcmp(json_string_value(node), c->api->node->name) != 0) {
+            api_forward_request(c, req, json_string_value(node));
+        } else {
+            json_t *args = json_object_get(req, LK_KEY_ARGS);
+            json_t *empty = args ? NULL : json_object();
+            route->handler(c, args ? args : empty);
+            json_decref(empty);
+        }
     }
     json_decref(req);
 }
