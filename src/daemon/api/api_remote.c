@@ -566,6 +566,13 @@ static void h_remote_put(struct conn *c, const json_t *args)
     }
     char target[PATH_MAX];
     struct stat st;
+    if (json_is_true(json_object_get(args, "dir")) && (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))) {
+        free(bin);
+        api_reply_error(c, LK_EXIT_FAILED,
+                        "remote.put: '%s' is not a directory on %s (several files)", path,
+                        c->api->node->name);
+        return;
+    }
     /* A directory (lcdrcp FILE NODE:DIR) keeps the file's name. */
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         if (!name) {

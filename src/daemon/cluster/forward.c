@@ -143,7 +143,11 @@ int lk_forward_start(struct lk_cluster *cl, const char *peer, const char *role, 
                      uint64_t deadline_ms, lk_forward_msg_cb cb, void *userdata,
                      struct lk_forward **ret, char *err, size_t err_size)
 {
-    struct peer *p = lk_cluster_peer(cl, peer);
+    /* Looked up, never added (lk_cluster_peer would make a peer of any name). */
+    struct peer *p = NULL;
+    for (size_t i = 0; i < cl->peer_count && !p; i++) {
+        p = strcmp(cl->peers[i].name, peer) == 0 ? &cl->peers[i] : NULL;
+    }
     if (!p) {
         snprintf(err, err_size, "no node '%s'", peer);
         return -ENOENT;
