@@ -23,17 +23,20 @@ GUARD = 'src/guard'  # lkguard: on src/lib alone, as the commands
 WEBHOOK = 'src/webhook'  # lk_webhook (alerts): on src/lib alone, as the commands
 WEB = 'src/web'  # lkweb: on src/lib alone, talks to lkd over its socket
 SYSTEMD = 'src/systemd'  # lk_systemd (systemd resources): on src/lib alone, as the commands
+COMPAT = 'src/cli/compat'  # LifeKeeper's commands: on src/cli's client and src/lib
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
 def layer_of(path):
     folder = os.path.dirname(path)
-    if folder in (CLI, GUARD, WEBHOOK, WEB, SYSTEMD):
+    if folder in (CLI, GUARD, WEBHOOK, WEB, SYSTEMD, COMPAT):
         return folder
     return folder if folder in ORDER else None
 
 
 def allowed(layer):
+    if layer == COMPAT:
+        return [COMPAT, CLI, 'src/lib']
     if layer in (CLI, GUARD, WEBHOOK, WEB, SYSTEMD):
         return [layer, 'src/lib']
     return ORDER[:ORDER.index(layer) + 1]

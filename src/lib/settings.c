@@ -43,6 +43,7 @@
 #define FENCE_SCRIPT_SIZE       sizeof(((struct lk_cluster_settings *) NULL)->fence_script)
 #define NO_HOST_NAMES           "host names are not accepted: a cluster must not depend on DNS"
 
+/* clang-format off */
 const char *const lk_cluster_settings_keys[] = {
         KEY_HB_INTERVAL,
         KEY_HB_MISSES,
@@ -57,6 +58,7 @@ const char *const lk_cluster_settings_keys[] = {
         KEY_REMOTE_EXEC,
         NULL,
 };
+/* clang-format on */
 _Static_assert(sizeof(lk_cluster_settings_keys) / sizeof(lk_cluster_settings_keys[0]) ==
                        LK_CLUSTER_SETTINGS_KEYS + 1,
                "LK_CLUSTER_SETTINGS_KEYS counts lk_cluster_settings_keys");

@@ -4,8 +4,7 @@
 
 #include "client.h"
 
-int lcdi_call(const char *prog, const char *node, const char *cmd, json_t *args,
-              json_t **ret_data)
+int lcdi_call(const char *prog, const char *node, const char *cmd, json_t *args, json_t **ret_data)
 {
     int r = lk_client_call_on(prog, lk_client_root(NULL), node, cmd, args, NULL, NULL, ret_data);
     switch (r) {

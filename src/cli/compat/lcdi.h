@@ -23,5 +23,4 @@ enum lcdi_exit {
  * waits for the reply: LCDI_OK with *ret_data (caller decrefs), or an LCDI status after
  * printing "prog: error" on stderr (lkd not running: 1; refused: 1; a node that cannot be
  * reached: 9; a usage error: 2). */
-int lcdi_call(const char *prog, const char *node, const char *cmd, json_t *args,
-              json_t **ret_data);
+int lcdi_call(const char *prog, const char *node, const char *cmd, json_t *args, json_t **ret_data);

@@ -29,19 +29,19 @@
 #include "scripts.h"
 #include "validate.h"
 
-#define KEY_COMMAND           "command"
-#define KEY_TIMEOUT           "timeout"
-#define KEY_TAG               "tag"
-#define KEY_PATH              "path"
-#define KEY_MODE              "mode"
-#define KEY_DATA              "data"
-#define KEY_NAME              "name"
-#define EXEC_TIMEOUT_DEFAULT  60
-#define EXEC_TIMEOUT_MAX      3600
-#define EXEC_COMMAND_MAX      (64 * 1024)
-#define PUT_MAX               (4 * 1024 * 1024)
-#define EVENT_COMMAND_BYTES   200
-#define OUTPUT_CUT_MARKER     "\n[lcdremexec: output cut at 1 MiB]\n"
+#define KEY_COMMAND          "command"
+#define KEY_TIMEOUT          "timeout"
+#define KEY_TAG              "tag"
+#define KEY_PATH             "path"
+#define KEY_MODE             "mode"
+#define KEY_DATA             "data"
+#define KEY_NAME             "name"
+#define EXEC_TIMEOUT_DEFAULT 60
+#define EXEC_TIMEOUT_MAX     3600
+#define EXEC_COMMAND_MAX     (64 * 1024)
+#define PUT_MAX              (4 * 1024 * 1024)
+#define EVENT_COMMAND_BYTES  200
+#define OUTPUT_CUT_MARKER    "\n[lcdremexec: output cut at 1 MiB]\n"
 
 /* ---------------------------------------------------------------- asking side */
 
@@ -113,8 +113,9 @@ void api_forward_request(struct conn *c, const json_t *req, const char *node)
     }
     if (strcmp(cmd, LK_CMD_REMOTE_EXEC) == 0) {
         json_t *t = json_object_get(args, KEY_TIMEOUT);
-        uint64_t s = json_is_integer(t) && json_integer_value(t) > 0 ? (uint64_t) json_integer_value(t)
-                                                                     : EXEC_TIMEOUT_DEFAULT;
+        uint64_t s = json_is_integer(t) && json_integer_value(t) > 0
+                             ? (uint64_t) json_integer_value(t)
+                             : EXEC_TIMEOUT_DEFAULT;
         deadline_ms = (s + 60) * 1000;
     }
     json_t *copy = json_deep_copy(req);
@@ -405,8 +406,7 @@ static void exec_env(struct lk_node *node, const char *tag, struct lk_script_run
     memset(&res, 0, sizeof(res));
     snprintf(res.tag, sizeof(res.tag), "%s", tag ? tag : "");
     lk_scripts_prepare(node->root, node->name, &res, LK_ACTION_RESTORE, run);
-    static const char *const drop[] = {"LK_ID=", "LK_APP_INFO=", "LK_ACTION=", "LK_HELPERS=",
-                                       NULL};
+    static const char *const drop[] = {"LK_ID=", "LK_APP_INFO=", "LK_ACTION=", "LK_HELPERS=", NULL};
     size_t out = 0;
     for (size_t i = 0; run->env[i]; i++) {
         bool keep = !(strncmp(run->env[i], "LK_TAG=", 7) == 0 && !tag);
@@ -537,8 +537,9 @@ static void h_remote_put(struct conn *c, const json_t *args)
     }
     if (!data || !json_is_integer(jmode) || json_integer_value(jmode) < 0 ||
         json_integer_value(jmode) > 0777) {
-        api_reply_error(c, LK_EXIT_USAGE, "remote.put: 'data' (base64) and 'mode' (0 to 0777) "
-                                          "are required");
+        api_reply_error(c, LK_EXIT_USAGE,
+                        "remote.put: 'data' (base64) and 'mode' (0 to 0777) "
+                        "are required");
         return;
     }
     if (name && (!name[0] || strchr(name, '/') || strcmp(name, ".") == 0 ||
@@ -566,7 +567,8 @@ static void h_remote_put(struct conn *c, const json_t *args)
     }
     char target[PATH_MAX];
     struct stat st;
-    if (json_is_true(json_object_get(args, "dir")) && (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))) {
+    if (json_is_true(json_object_get(args, "dir")) &&
+        (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))) {
         free(bin);
         api_reply_error(c, LK_EXIT_FAILED,
                         "remote.put: '%s' is not a directory on %s (several files)", path,
@@ -621,7 +623,7 @@ static void h_remote_put(struct conn *c, const json_t *args)
     }
     (void) lk_atomicfile_sync_dir(target);
     lk_eventlog_msg(c->api->node, api_arg_str(args, KEY_TAG), LK_MSG_REMOTE_PUT, target,
-                    (unsigned) mode, (unsigned long long) len, asker_of(c) , lk_role_name(c->role));
+                    (unsigned) mode, (unsigned long long) len, asker_of(c), lk_role_name(c->role));
     api_reply_ok(c, json_pack("{s:s,s:I}", "path", target, "bytes", (json_int_t) len));
 }
 

@@ -132,9 +132,9 @@ int lk_req_as(const json_t *req, enum lk_role *ret_role)
 
 static const struct route *find_route(const char *cmd)
 {
-    static const struct route *const tables[] = {lk_api_routes, lk_api_cluster_routes,
+    static const struct route *const tables[] = {lk_api_routes,         lk_api_cluster_routes,
                                                  lk_api_metrics_routes, lk_api_web_routes,
-                                                 lk_api_agent_routes, lk_api_remote_routes};
+                                                 lk_api_agent_routes,   lk_api_remote_routes};
     for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
         for (const struct route *r = tables[t]; r->cmd; r++) {
             if (strcmp(r->cmd, cmd) == 0) {

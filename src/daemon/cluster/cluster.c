@@ -29,11 +29,11 @@
 
 #include "bus.h"
 #include "cluster_internal.h"
-#include "forward.h"
 #include "config.h"
 #include "define.h"
 #include "eventlog.h"
 #include "executor.h"
+#include "forward.h"
 #include "guard.h"
 #include "guardlink.h"
 #include "incident.h"

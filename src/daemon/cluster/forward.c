@@ -153,8 +153,9 @@ int lk_forward_start(struct lk_cluster *cl, const char *peer, const char *role, 
         return -ENOENT;
     }
     if (p->witness) {
-        snprintf(err, err_size, "communication with %s failed: it is a witness, it runs no "
-                                "commands",
+        snprintf(err, err_size,
+                 "communication with %s failed: it is a witness, it runs no "
+                 "commands",
                  peer);
         return -EHOSTDOWN;
     }
@@ -313,7 +314,8 @@ static void on_req(struct lk_cluster *cl, const char *from, const json_t *msg)
     uint64_t ms = (uint64_t) json_integer_value(jms);
     snprintf(s->peer, sizeof(s->peer), "%s", from);
     s->id = id;
-    s->deadline = uv_now(cl->node->loop) + (ms > LK_FORWARD_DEADLINE_MS ? LK_FORWARD_DEADLINE_MS : ms);
+    s->deadline =
+            uv_now(cl->node->loop) + (ms > LK_FORWARD_DEADLINE_MS ? LK_FORWARD_DEADLINE_MS : ms);
     s->next = st->served;
     st->served = s;
     arm(st);
@@ -374,9 +376,9 @@ void lk_forward_on_message(struct lk_cluster *cl, const char *from, const char *
     } else if (strcmp(t, "req-end") == 0) {
         struct fwd_state *st = state_of(cl, false);
         json_t *jid = json_object_get(msg, "id");
-        struct served *s =
-                st && json_is_integer(jid) ? find_served(st, from, (uint64_t) json_integer_value(jid))
-                                           : NULL;
+        struct served *s = st && json_is_integer(jid)
+                                   ? find_served(st, from, (uint64_t) json_integer_value(jid))
+                                   : NULL;
         if (s) {
             drop_served(st, s, true);
         }

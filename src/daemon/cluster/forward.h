@@ -14,9 +14,9 @@
 struct lk_cluster;
 struct lk_forward;
 
-#define LK_FORWARD_MAX_PER_PEER 16                 /* requests in flight to one peer */
-#define LK_FORWARD_DEADLINE_MS  (3660ULL * 1000)   /* default: remote.exec's limit + 1 min */
-#define LK_FORWARD_EXIT_COMM    9                  /* the reply code of a failed forward */
+#define LK_FORWARD_MAX_PER_PEER 16               /* requests in flight to one peer */
+#define LK_FORWARD_DEADLINE_MS  (3660ULL * 1000) /* default: remote.exec's limit + 1 min */
+#define LK_FORWARD_EXIT_COMM    9                /* the reply code of a failed forward */
 
 /* A message of the forwarded request (a JSON message of src/lib/proto.h, stolen), final
  * once; after the final one the forward is gone. */

@@ -1115,8 +1115,8 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
     run->notify = true;
     run->pidfd = -1;
     run->timeout_usec = spec->timeout_usec;
-    run->capture_max = spec->capture_max > LK_RUN_CAPTURE_MAX ? LK_RUN_CAPTURE_MAX
-                                                              : spec->capture_max;
+    run->capture_max =
+            spec->capture_max > LK_RUN_CAPTURE_MAX ? LK_RUN_CAPTURE_MAX : spec->capture_max;
     run->grace_usec = spec->kill_grace_usec ? spec->kill_grace_usec : DEFAULT_KILL_GRACE_USEC;
     run->path = strdup(spec->path);
     /* A NULL env means an empty environment: the daemon's own must never leak in. */
