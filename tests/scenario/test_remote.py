@@ -173,3 +173,13 @@ def test_lcdrcp_content_mode_and_directory(cluster):
     assert not (n2.work / "x").exists()
     assert not os.listdir(n2.work / "dir") == []
     assert sorted(os.listdir(d)) == ["other.txt", "script.sh"]
+
+
+def test_output_over_1_mib_is_cut_with_a_marker_and_an_event(cluster):
+    n1, n2 = on(cluster)
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "head -c 3000000 /dev/zero | tr '\\0' a")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("a" * 1000)
+    assert p.stdout.split("\n[lcdremexec")[0] == "a" * (1024 * 1024)
+    assert "[lcdremexec: output cut at 1 MiB]" in p.stdout
+    assert n2.has_event(1740, "3000000 bytes")
