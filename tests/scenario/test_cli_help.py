@@ -17,7 +17,7 @@ from conftest import BUILD, REPO, free_port, one_line_error
 
 CLUSTER_SETTINGS = ("heartbeat-interval-ms", "heartbeat-misses", "quorum", "quorum-loss-action",
                     "witness", "fence-script", "max-failovers", "failover-window",
-                    "min-protocol")
+                    "min-protocol", "remote-exec")
 COMMANDS = ("lkcli", "lkstart", "lkstop", "ins_list", "lk_err", "lkd", "lkguard")
 RESOURCE_SETTINGS = ("quickchk-interval", "deepchk-interval", "quickchk-timeout",
                      "deepchk-timeout", "check-failures", "local-recovery", "max-recoveries",

@@ -577,6 +577,11 @@ static void h_remote_put(struct conn *c, const json_t *args)
     }
     /* A directory (lcdrcp FILE NODE:DIR) keeps the file's name. */
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (name && strlen(path) + 1 + strlen(name) >= sizeof(target) - 32) {
+            free(bin);
+            api_reply_error(c, LK_EXIT_USAGE, "remote.put: the path is too long");
+            return;
+        }
         if (!name) {
             free(bin);
             api_reply_error(c, LK_EXIT_FAILED, "remote.put: '%s' is a directory", path);

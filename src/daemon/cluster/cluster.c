@@ -935,7 +935,8 @@ static bool handle_message(struct lk_cluster *cl, struct peer *p, const char *t,
     } else if (strcmp(t, "events") == 0) {
         lk_incident_on_reply(cl, name, msg);
         return false;
-    } else if (strcmp(t, "req") == 0 || strcmp(t, "rep") == 0 || strcmp(t, "req-end") == 0) {
+    } else if (strcmp(t, "req") == 0 || strcmp(t, "req-ok") == 0 || strcmp(t, "rep") == 0 ||
+               strcmp(t, "req-end") == 0) {
         lk_forward_on_message(cl, name, t, msg); /* a forwarded request (forward.c) */
         return false;
     } else {

@@ -20,6 +20,9 @@
 #include "proto.h"
 
 #define TICK_MS 200
+/* A node that took a request says so at once ("req-ok"); one that does not within this
+ * long does not serve forwarded requests (a node of an earlier release ignores "req"). */
+#define ACK_MS  10000
 
 struct lk_forward {
     struct lk_forward *next;
@@ -28,6 +31,7 @@ struct lk_forward {
     char cmd[64];
     uint64_t id;
     uint64_t deadline; /* uv_now */
+    uint64_t ack_by;   /* uv_now; 0 once the peer said it took the request */
     lk_forward_msg_cb cb;
     void *userdata;
 };
@@ -123,6 +127,8 @@ static void on_tick(uv_timer_t *t)
             fail_asked(st, f, "the node is not alive");
         } else if (now >= f->deadline) {
             fail_asked(st, f, "no reply within the deadline");
+        } else if (f->ack_by && now >= f->ack_by) {
+            fail_asked(st, f, "it does not answer forwarded requests (an earlier release?)");
         }
         f = next;
     }
@@ -190,6 +196,7 @@ int lk_forward_start(struct lk_cluster *cl, const char *peer, const char *role, 
     snprintf(f->peer, sizeof(f->peer), "%s", peer);
     f->id = ++st->seq;
     f->deadline = uv_now(cl->node->loop) + deadline_ms;
+    f->ack_by = uv_now(cl->node->loop) + ACK_MS;
     f->cb = cb;
     f->userdata = userdata;
     json_t *req = json_loads(line, 0, NULL);
@@ -319,6 +326,7 @@ static void on_req(struct lk_cluster *cl, const char *from, const json_t *msg)
     s->next = st->served;
     st->served = s;
     arm(st);
+    (void) lk_cluster_send(cl, from, json_pack("{s:s,s:I}", "t", "req-ok", "id", (json_int_t) id));
     /* The server may answer (and so drop s) before it returns. */
     void *handle = st->server->start(st->server_data, from, id, role, line);
     struct served *still = find_served(st, from, id);
@@ -373,6 +381,14 @@ void lk_forward_on_message(struct lk_cluster *cl, const char *from, const char *
         on_req(cl, from, msg);
     } else if (strcmp(t, "rep") == 0) {
         on_rep(cl, from, msg);
+    } else if (strcmp(t, "req-ok") == 0) {
+        struct fwd_state *st = state_of(cl, false);
+        json_t *jid = json_object_get(msg, "id");
+        for (struct lk_forward *f = st ? st->asked : NULL; f && json_is_integer(jid); f = f->next) {
+            if (f->id == (uint64_t) json_integer_value(jid) && strcmp(f->peer, from) == 0) {
+                f->ack_by = 0;
+            }
+        }
     } else if (strcmp(t, "req-end") == 0) {
         struct fwd_state *st = state_of(cl, false);
         json_t *jid = json_object_get(msg, "id");
