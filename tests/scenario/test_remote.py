@@ -183,3 +183,40 @@ def test_output_over_1_mib_is_cut_with_a_marker_and_an_event(cluster):
     assert p.stdout.split("\n[lcdremexec")[0] == "a" * (1024 * 1024)
     assert "[lcdremexec: output cut at 1 MiB]" in p.stdout
     assert n2.has_event(1740, "3000000 bytes")
+
+
+def test_from_a_script_the_node_must_be_one_the_resource_is_extended_to(cluster):
+    n1, n2 = on(cluster)
+    app = cluster.app("app1")
+    n1.create("app1", app.restore, app.remove)
+    wait_for(lambda: app.runs_only_on(n1), what="app1 on node1")
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo $LK_TAG", env={"LK_TAG": "app1"})
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "not extended to node2" in p.stderr
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "true", env={"LK_TAG": "nosuch"})
+    assert p.returncode == 1 and "does not exist" in p.stderr, p.stderr
+    n1.cli("resource", "extend", "--tag", "app1", "--node", "node2", "--priority", "2")
+    wait_for(lambda: n2.state("app1") == "OSU", what="app1 extended")
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo $LK_TAG", env={"LK_TAG": "app1"})
+    assert p.returncode == 0 and p.stdout.strip() == "app1", (p.stdout, p.stderr)
+    assert n2.has_event(EXEC_RAN, "tag app1")
+
+
+def test_the_command_does_not_outlive_its_client(cluster):
+    """lcdremexec killed: node1's lkd tells node2 (req-end), which kills the command."""
+    n1, n2 = on(cluster)
+    import signal
+    import subprocess
+    marker = n2.work / "survived"
+    e = dict(os.environ, LKROOT=str(n1.root), LANG="C")
+    e.pop("LK_TAG", None)
+    proc = subprocess.Popen([n1.bin("lcdremexec"), "-d", "node2", "--",
+                             f"sleep 5; touch {marker}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+    wait_for(lambda: n2.has_event(EXEC_RAN, "survived"), what="the command running on node2")
+    wait_for(lambda: n2.script_pids(), what="the command's process on node2")
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    wait_for(lambda: not n2.script_pids(), what="the command killed on node2", timeout=30)
+    time.sleep(6)
+    assert not marker.exists()
