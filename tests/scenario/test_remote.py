@@ -220,3 +220,17 @@ def test_the_command_does_not_outlive_its_client(cluster):
     wait_for(lambda: not n2.script_pids(), what="the command killed on node2", timeout=30)
     time.sleep(6)
     assert not marker.exists()
+
+
+def test_remote_exec_setting_survives_a_restart_and_is_validated(cluster):
+    n1, n2 = on(cluster)
+    assert "remote-exec = on" in (n2.root / "etc" / "lk.conf").read_text()
+    n2.stop()
+    n2.start()
+    cluster.wait_all_alive([n1, n2])
+    assert n2.settings()["remote-exec"] == "on"
+    p = n1.cli("cluster", "config", "--remote-exec", "maybe", check=False)
+    assert p.returncode == 2 and "expected on or off" in p.stderr, (p.returncode, p.stderr)
+    cluster.configure([n1, n2], remote_exec="off")
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "true")
+    assert p.returncode == 1 and "remote-exec is off" in p.stderr
