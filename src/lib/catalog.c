@@ -326,21 +326,22 @@ static const struct lk_catalog_entry catalog[] = {
         /* name, failed attempts */
         {LK_MSG_ALERT_RECOVERED, LK_SEV_INFO, "alert-recovered",
          "alert hook '%s' delivers again after %llu failed attempts"},
-        /* asking node, role, tag ("-" for none), timeout s, the command's first 200 bytes */
+        /* asking node, "uid N, role R", tag ("-" for none), timeout s, the command's first
+         * 200 bytes */
         {LK_MSG_REMOTE_EXEC_RAN, LK_SEV_INFO, "remote-exec-ran",
-         "remote command asked by %s (role %s, tag %s, timeout %us): %s"},
-        /* node asked, role, tag, the command's first 200 bytes */
+         "remote command asked by %s (%s, tag %s, timeout %us): %s"},
+        /* node asked, "uid N, role R", tag, the command's first 200 bytes */
         {LK_MSG_REMOTE_EXEC_ASKED, LK_SEV_INFO, "remote-exec-asked",
-         "remote command sent to %s (role %s, tag %s): %s"},
-        /* what (command, file), asking node, role, why */
+         "remote command sent to %s (%s, tag %s): %s"},
+        /* what (command, file), asking node, "uid N, role R", why */
         {LK_MSG_REMOTE_REFUSED, LK_SEV_WARNING, "remote-refused",
-         "remote %s asked by %s (role %s) refused: %s"},
-        /* path, mode, bytes, asking node, role */
+         "remote %s asked by %s (%s) refused: %s"},
+        /* path, mode, bytes, asking node, "uid N, role R" */
         {LK_MSG_REMOTE_PUT, LK_SEV_INFO, "remote-put",
-         "file '%s' (mode %04o, %llu bytes) written for %s (role %s)"},
-        /* node asked, path, bytes, role */
+         "file '%s' (mode %04o, %llu bytes) written for %s (%s)"},
+        /* node asked, path, bytes, "uid N, role R" */
         {LK_MSG_REMOTE_PUT_ASKED, LK_SEV_INFO, "remote-put-asked",
-         "file sent to %s:'%s' (%llu bytes, role %s)"},
+         "file sent to %s:'%s' (%llu bytes, %s)"},
         /* asking node, bytes written, bytes kept */
         {LK_MSG_REMOTE_OUTPUT_CUT, LK_SEV_WARNING, "remote-output-cut",
          "remote command asked by %s wrote %llu bytes of output: only the first %llu kept"},

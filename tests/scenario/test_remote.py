@@ -57,7 +57,7 @@ def test_lcdremexec_runs_on_the_other_node_with_output_and_status(cluster):
     p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo", "$LKROOT", "$PATH", "$LANG")
     assert p.returncode == 0, p.stderr
     assert str(n2.root) in p.stdout and f"{n2.root}/bin" in p.stdout and p.stdout.split()[-1] == "C"
-    assert n2.has_event(EXEC_RAN, "asked by node1")
+    assert n2.has_event(EXEC_RAN, "asked by node1 (uid 0, role admin")
     assert n1.has_event(EXEC_ASKED, "sent to node2")
     # On this node itself (-d its own name): runs here.
     p = lcd(n1, "lcdremexec", "-d", "node1", "--", "echo $LK_NODE")

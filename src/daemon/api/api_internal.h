@@ -61,6 +61,7 @@ struct conn {
     struct lk_forward *forward;
     char from_node[LK_TAG_MAX + 1];
     struct remote_job *remote;
+    long long uid; /* the caller's (lk_req_set_uid), forwarded with a request; -1 unknown */
 };
 
 struct lk_socket;

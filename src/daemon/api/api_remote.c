@@ -45,6 +45,22 @@
 
 /* ---------------------------------------------------------------- asking side */
 
+static const char *asker_of(struct conn *c)
+{
+    return c->from_node[0] ? c->from_node : c->api->node->name;
+}
+
+/* "uid N, role R" (uid "?" when the transport did not know it), for the events. */
+static const char *who_of(const struct conn *c, char *buf, size_t size)
+{
+    if (c->uid >= 0) {
+        snprintf(buf, size, "uid %lld, role %s", c->uid, lk_role_name(c->role));
+    } else {
+        snprintf(buf, size, "uid ?, role %s", lk_role_name(c->role));
+    }
+    return buf;
+}
+
 static void on_forward_msg(void *userdata, json_t *msg, bool final)
 {
     struct conn *c = userdata;
@@ -131,7 +147,7 @@ void api_forward_request(struct conn *c, const json_t *req, const char *node)
         return;
     }
     char err[512];
-    int r = lk_forward_start(api->cluster, node, lk_role_name(c->role), line, deadline_ms,
+    int r = lk_forward_start(api->cluster, node, lk_role_name(c->role), c->uid, line, deadline_ms,
                              on_forward_msg, c, &c->forward, err, sizeof(err));
     free(line);
     if (r < 0) {
@@ -142,14 +158,16 @@ void api_forward_request(struct conn *c, const json_t *req, const char *node)
         char excerpt[EVENT_COMMAND_BYTES + 8];
         const char *command = api_arg_str(args, KEY_COMMAND);
         command_excerpt(command ? command : "", excerpt, sizeof(excerpt));
-        lk_eventlog_msg(api->node, tag, LK_MSG_REMOTE_EXEC_ASKED, node, lk_role_name(c->role),
+        char who[96];
+        lk_eventlog_msg(api->node, tag, LK_MSG_REMOTE_EXEC_ASKED, node, who_of(c, who, sizeof(who)),
                         tag ? tag : "-", excerpt);
     } else if (strcmp(cmd, LK_CMD_REMOTE_PUT) == 0) {
         const char *path = api_arg_str(args, KEY_PATH);
         const char *data = api_arg_str(args, KEY_DATA);
+        char who[96];
         lk_eventlog_msg(api->node, tag, LK_MSG_REMOTE_PUT_ASKED, node, path ? path : "",
                         (unsigned long long) (data ? strlen(data) / 4 * 3 : 0),
-                        lk_role_name(c->role));
+                        who_of(c, who, sizeof(who)));
     }
 }
 
@@ -234,7 +252,7 @@ static const struct lk_transport_ops forward_ops = {
 };
 
 static void *serve_start(void *userdata, const char *from, uint64_t id, const char *role,
-                         const char *line)
+                         long long uid, const char *line)
 {
     struct lk_api *api = userdata;
     json_t *as = json_pack("{s:s}", LK_KEY_AS, role);
@@ -259,6 +277,7 @@ static void *serve_start(void *userdata, const char *from, uint64_t id, const ch
         return NULL;
     }
     snprintf(f->req->from_node, sizeof(f->req->from_node), "%s", from);
+    lk_req_set_uid(f->req, uid);
     /* A forwarded request names no other node: it runs here, never forwarded again. */
     json_t *req = json_loads(line, 0, NULL);
     if (json_is_object(req)) {
@@ -310,11 +329,6 @@ void api_remote_release(struct conn *c)
     }
 }
 
-static const char *asker_of(struct conn *c)
-{
-    return c->from_node[0] ? c->from_node : c->api->node->name;
-}
-
 /* The checks both commands share; false after replying (and the refusal's event). */
 static bool remote_allowed(struct conn *c, const char *what)
 {
@@ -331,8 +345,9 @@ static bool remote_allowed(struct conn *c, const char *what)
     if (!why) {
         return true;
     }
+    char who[96];
     lk_eventlog_msg(c->api->node, NULL, LK_MSG_REMOTE_REFUSED, what, asker_of(c),
-                    lk_role_name(c->role), why);
+                    who_of(c, who, sizeof(who)), why);
     api_reply_error(c, code, "remote %s refused on %s: %s", what, c->api->node->name, why);
     return false;
 }
@@ -483,8 +498,9 @@ static void h_remote_exec(struct conn *c, const json_t *args)
     job->c = c;
     char excerpt[EVENT_COMMAND_BYTES + 8];
     command_excerpt(command, excerpt, sizeof(excerpt));
-    lk_eventlog_msg(c->api->node, tag, LK_MSG_REMOTE_EXEC_RAN, job->asker, lk_role_name(c->role),
-                    tag ? tag : "-", (unsigned) timeout, excerpt);
+    char who[96];
+    lk_eventlog_msg(c->api->node, tag, LK_MSG_REMOTE_EXEC_RAN, job->asker,
+                    who_of(c, who, sizeof(who)), tag ? tag : "-", (unsigned) timeout, excerpt);
     int r = lk_run_start(c->api->node->loop, &spec, exec_done, job, &job->run);
     free(run);
     free(cmd_copy);
@@ -627,8 +643,10 @@ static void h_remote_put(struct conn *c, const json_t *args)
         return;
     }
     (void) lk_atomicfile_sync_dir(target);
+    char who[96];
     lk_eventlog_msg(c->api->node, api_arg_str(args, KEY_TAG), LK_MSG_REMOTE_PUT, target,
-                    (unsigned) mode, (unsigned long long) len, asker_of(c), lk_role_name(c->role));
+                    (unsigned) mode, (unsigned long long) len, asker_of(c),
+                    who_of(c, who, sizeof(who)));
     api_reply_ok(c, json_pack("{s:s,s:I}", "path", target, "bytes", (json_int_t) len));
 }
 

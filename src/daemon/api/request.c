@@ -30,12 +30,18 @@ struct conn *lk_req_new(struct lk_api *api, enum lk_role role, const struct lk_t
     c->role = role;
     c->ops = ops;
     c->tconn = tconn;
+    c->uid = -1;
     c->next = api->conns;
     if (api->conns) {
         api->conns->prev = c;
     }
     api->conns = c;
     return c;
+}
+
+void lk_req_set_uid(struct conn *c, long long uid)
+{
+    c->uid = uid;
 }
 
 void lk_req_closed(struct conn *c)

@@ -145,8 +145,8 @@ static void on_tick(uv_timer_t *t)
     }
 }
 
-int lk_forward_start(struct lk_cluster *cl, const char *peer, const char *role, const char *line,
-                     uint64_t deadline_ms, lk_forward_msg_cb cb, void *userdata,
+int lk_forward_start(struct lk_cluster *cl, const char *peer, const char *role, long long uid,
+                     const char *line, uint64_t deadline_ms, lk_forward_msg_cb cb, void *userdata,
                      struct lk_forward **ret, char *err, size_t err_size)
 {
     /* Looked up, never added (lk_cluster_peer would make a peer of any name). */
@@ -205,8 +205,9 @@ int lk_forward_start(struct lk_cluster *cl, const char *peer, const char *role, 
                      ? json_string_value(json_object_get(req, LK_KEY_CMD))
                      : "?");
     json_decref(req);
-    json_t *msg = json_pack("{s:s,s:I,s:s,s:s,s:I}", "t", "req", "id", (json_int_t) f->id, "role",
-                            role, "line", line, "ms", (json_int_t) deadline_ms);
+    json_t *msg =
+            json_pack("{s:s,s:I,s:s,s:I,s:s,s:I}", "t", "req", "id", (json_int_t) f->id, "role",
+                      role, "uid", (json_int_t) uid, "line", line, "ms", (json_int_t) deadline_ms);
     if (!msg || lk_cluster_send(cl, peer, msg) < 0) {
         free(f);
         snprintf(err, err_size, "communication with %s failed: cannot send", peer);
@@ -328,7 +329,12 @@ static void on_req(struct lk_cluster *cl, const char *from, const json_t *msg)
     arm(st);
     (void) lk_cluster_send(cl, from, json_pack("{s:s,s:I}", "t", "req-ok", "id", (json_int_t) id));
     /* The server may answer (and so drop s) before it returns. */
-    void *handle = st->server->start(st->server_data, from, id, role, line);
+    json_t *juid = json_object_get(msg, "uid");
+    long long uid = json_is_integer(juid) && json_integer_value(juid) >= 0 &&
+                                    json_integer_value(juid) <= 0xffffffffLL
+                            ? (long long) json_integer_value(juid)
+                            : -1;
+    void *handle = st->server->start(st->server_data, from, id, role, uid, line);
     struct served *still = find_served(st, from, id);
     if (!handle) {
         if (still) {

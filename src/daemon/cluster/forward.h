@@ -23,14 +23,14 @@ struct lk_forward;
 typedef void (*lk_forward_msg_cb)(void *userdata, json_t *msg, bool final);
 
 /* Sends line (a request, NUL-terminated) to peer, to run there as role ("guest",
- * "operator", "admin") within deadline_ms (0: LK_FORWARD_DEADLINE_MS). Returns 0 and sets
- * *ret (valid until the final message or lk_forward_cancel): cb fires from the loop for each
- * message, the last with final = true (an error reply with code LK_FORWARD_EXIT_COMM when the
- * peer died, left or missed the deadline). Or, with cb never called and a one-line reason in
- * err: -ENOENT (no such node), -EHOSTDOWN (not alive, or a witness), -EBUSY (too many in
- * flight to it), -ENOMEM. */
-int lk_forward_start(struct lk_cluster *cl, const char *peer, const char *role, const char *line,
-                     uint64_t deadline_ms, lk_forward_msg_cb cb, void *userdata,
+ * "operator", "admin"; uid: the caller's, for the events there, -1 unknown) within deadline_ms (0:
+ * LK_FORWARD_DEADLINE_MS). Returns 0 and sets *ret (valid until the final message or
+ * lk_forward_cancel): cb fires from the loop for each message, the last with final = true (an error
+ * reply with code LK_FORWARD_EXIT_COMM when the peer died, left or missed the deadline). Or, with
+ * cb never called and a one-line reason in err: -ENOENT (no such node), -EHOSTDOWN (not alive, or a
+ * witness), -EBUSY (too many in flight to it), -ENOMEM. */
+int lk_forward_start(struct lk_cluster *cl, const char *peer, const char *role, long long uid,
+                     const char *line, uint64_t deadline_ms, lk_forward_msg_cb cb, void *userdata,
                      struct lk_forward **ret, char *err, size_t err_size);
 
 /* The asker went away: cb never fires again, the peer is told to drop the request. */
@@ -41,7 +41,7 @@ void lk_forward_cancel(struct lk_forward *f);
  * forward module answers an error. cancel tells it the asker is gone (nothing more may be
  * answered for it). */
 struct lk_forward_server {
-    void *(*start)(void *userdata, const char *from, uint64_t id, const char *role,
+    void *(*start)(void *userdata, const char *from, uint64_t id, const char *role, long long uid,
                    const char *line);
     void (*cancel)(void *userdata, void *handle);
 };
