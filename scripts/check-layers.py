@@ -24,6 +24,7 @@ GUARD = 'src/guard'  # lkguard: on src/lib alone, as the commands
 WEBHOOK = 'src/webhook'  # lk_webhook (alerts): on src/lib alone, as the commands
 WEB = 'src/web'  # lkweb: on src/lib alone, talks to lkd over its socket
 SYSTEMD = 'src/systemd'  # lk_systemd (systemd resources): on src/lib alone, as the commands
+COMPAT = 'src/cli/compat'  # LifeKeeper's commands: on src/cli's client and src/lib
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 

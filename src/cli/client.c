@@ -161,6 +161,9 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
+static int client_call(const char *prog, const char *root, const char *node, const char *cmd,
+                       json_t *args, lk_progress_cb progress, void *userdata, json_t **ret_data);
+
 bool lk_client_quiet;
 
 static char last_error[2048];
@@ -170,28 +173,26 @@ const char *lk_client_error(void)
     return last_error;
 }
 
-int lk_client_call_on(const char *prog, const char *root, const char *node, const char *cmd,
-                      json_t *args, lk_progress_cb progress, void *userdata, json_t **ret_data)
-{
-    if (!node || !node[0]) {
-        return lk_client_call(prog, root, cmd, args, progress, userdata, ret_data);
-    }
-    /* This lkd cannot forward a request yet: refusing here keeps a request meant for
-     * another node from running on this one. */
-    json_decref(args);
-    snprintf(last_error, sizeof(last_error),
-             "communication with %s failed: forwarding to another node is not available", node);
-    if (lk_client_quiet) {
-        return LK_EXIT_FAILED;
-    }
-    return lk_fail(prog, LK_EXIT_FAILED, "%s", last_error);
-}
-
 int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *args,
                    lk_progress_cb progress, void *userdata, json_t **ret_data)
 {
+    return client_call(prog, root, NULL, cmd, args, progress, userdata, ret_data);
+}
+
+int lk_client_call_on(const char *prog, const char *root, const char *node, const char *cmd,
+                      json_t *args, lk_progress_cb progress, void *userdata, json_t **ret_data)
+{
+    return client_call(prog, root, node && node[0] ? node : "", cmd, args, progress, userdata,
+                       ret_data);
+}
+
+/* node NULL: lk_client_call (codes outside SPEC §6's are 1); else lk_client_call_on (the
+ * request's envelope names node when not "", and LK_EXIT_COMM stays 9). */
+static int client_call(const char *prog, const char *root, const char *node, const char *cmd,
+                       json_t *args, lk_progress_cb progress, void *userdata, json_t **ret_data)
+{
     last_error[0] = '\0';
-    json_t *req = lk_proto_request(cmd, args);
+    json_t *req = lk_proto_request_on(cmd, args, node);
     char *line = req ? lk_proto_dump(req) : NULL;
     json_decref(req);
     if (!line) {
@@ -250,7 +251,11 @@ int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *
         } else {
             json_int_t c = json_integer_value(json_object_get(msg, LK_KEY_CODE));
             const char *err = json_string_value(json_object_get(msg, LK_KEY_ERROR));
-            code = c >= 1 && c <= 4 ? (int) c : LK_EXIT_FAILED;
+            int mapped = c >= 1 && c <= 4 ? (int) c : LK_EXIT_FAILED;
+            if (node && c == LK_EXIT_COMM) {
+                mapped = LK_EXIT_COMM;
+            }
+            code = mapped;
             snprintf(last_error, sizeof(last_error), "%s", err && err[0] ? err : "unknown error");
             if (!lk_client_quiet) {
                 (void) lk_fail(prog, code, "%s", last_error);

@@ -22,9 +22,9 @@ typedef void (*lk_progress_cb)(const char *text, const json_t *msg, void *userda
 int lk_client_call(const char *prog, const char *root, const char *cmd, json_t *args,
                    lk_progress_cb progress, void *userdata, json_t **ret_data);
 
-/* lk_client_call on another node: the request's envelope names node (NULL or "" = this
- * node, the same as lk_client_call) and lkd forwards it there over the comm paths. An
- * lkd that cannot forward answers "communication with NODE failed: …". */
+/* lk_client_call for the lkd of node (the envelope's "node", issue 14; NULL or "" = this
+ * node's): the request is forwarded there by this node's lkd. A request that could not reach
+ * node, or lost it, returns LK_EXIT_COMM (9) rather than 1. */
 int lk_client_call_on(const char *prog, const char *root, const char *node, const char *cmd,
                       json_t *args, lk_progress_cb progress, void *userdata, json_t **ret_data);
 

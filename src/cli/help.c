@@ -146,6 +146,9 @@ static const struct setting_help cluster_settings[] = {
         {"failover-window", "S", "seconds", "the window --max-failovers counts in"},
         {"min-protocol", "1|2", NULL,
          "the oldest comm-path protocol a peer may speak (2: encrypted only)"},
+        {"remote-exec", "on|off", NULL,
+         "on: lcdremexec and lcdrcp may run commands and write files as root on any node "
+         "(an admin of any node asks); off by default"},
 };
 
 #define N_RESOURCE_SETTINGS (sizeof(resource_settings) / sizeof(resource_settings[0]))

@@ -329,6 +329,37 @@ static const struct lk_catalog_entry catalog[] = {
         /* name, failed attempts */
         {LK_MSG_ALERT_RECOVERED, LK_SEV_INFO, "alert-recovered",
          "alert hook '%s' delivers again after %llu failed attempts"},
+        /* asking node, "uid N, role R", tag ("-" for none), timeout s, the command's first
+         * 200 bytes */
+        {LK_MSG_REMOTE_EXEC_RAN, LK_SEV_INFO, "remote-exec-ran",
+         "remote command asked by %s (%s, tag %s, timeout %us): %s"},
+        /* node asked, "uid N, role R", tag, the command's first 200 bytes */
+        {LK_MSG_REMOTE_EXEC_ASKED, LK_SEV_INFO, "remote-exec-asked",
+         "remote command sent to %s (%s, tag %s): %s"},
+        /* what (command, file), asking node, "uid N, role R", why */
+        {LK_MSG_REMOTE_REFUSED, LK_SEV_WARNING, "remote-refused",
+         "remote %s asked by %s (%s) refused: %s"},
+        /* path, mode, bytes, asking node, "uid N, role R" */
+        {LK_MSG_REMOTE_PUT, LK_SEV_INFO, "remote-put",
+         "file '%s' (mode %04o, %llu bytes) written for %s (%s)"},
+        /* node asked, path, bytes, "uid N, role R" */
+        {LK_MSG_REMOTE_PUT_ASKED, LK_SEV_INFO, "remote-put-asked",
+         "file sent to %s:'%s' (%llu bytes, %s)"},
+        /* asking node, bytes written, bytes kept */
+        {LK_MSG_REMOTE_OUTPUT_CUT, LK_SEV_WARNING, "remote-output-cut",
+         "remote command asked by %s wrote %llu bytes of output: only the first %llu kept"},
+        /* asking node, how it ended (exit status N, signal N, timed out after Ns) */
+        {LK_MSG_REMOTE_EXEC_ENDED, LK_SEV_INFO, "remote-exec-ended",
+         "remote command asked by %s ended: %s"},
+        /* node, command, why */
+        {LK_MSG_FORWARD_FAILED, LK_SEV_WARNING, "forward-failed",
+         "request '%s' forwarded to %s failed: %s"},
+        /* node, limit */
+        {LK_MSG_FORWARD_BUSY, LK_SEV_WARNING, "forward-busy",
+         "request to %s refused: %u requests are in flight to it already"},
+        /* node, why */
+        {LK_MSG_FORWARD_REJECTED, LK_SEV_WARNING, "forward-rejected",
+         "forwarded request from %s dropped: %s"},
         /* state (ISP, ISU), reason */
         {LK_MSG_STATE_SET_IN, LK_SEV_INFO, "state-set-in",
          "state set to %s by hand (%s): restore not run, monitoring follows the state"},

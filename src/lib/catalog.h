@@ -136,6 +136,17 @@ enum lk_msg {
     LK_MSG_ALERT_GAVE_UP = 1718,
     LK_MSG_ALERT_DROPPED = 1719,
     LK_MSG_ALERT_RECOVERED = 1720,
+    /* Remote commands and forwarded requests (issue 14: lcdremexec, lcdrcp, -d NODE). */
+    LK_MSG_REMOTE_EXEC_RAN = 1735,
+    LK_MSG_REMOTE_EXEC_ASKED = 1736,
+    LK_MSG_REMOTE_REFUSED = 1737,
+    LK_MSG_REMOTE_PUT = 1738,
+    LK_MSG_REMOTE_PUT_ASKED = 1739,
+    LK_MSG_REMOTE_OUTPUT_CUT = 1740,
+    LK_MSG_REMOTE_EXEC_ENDED = 1741,
+    LK_MSG_FORWARD_FAILED = 1742,
+    LK_MSG_FORWARD_BUSY = 1743,
+    LK_MSG_FORWARD_REJECTED = 1744,
 
     /* ins_setstate: a state set by hand (issue 14, 1745-1749). */
     LK_MSG_STATE_SET_IN = 1745,

@@ -15,6 +15,16 @@ json_t *lk_proto_request(const char *cmd, json_t *args)
                      LK_KEY_ARGS, args ? args : json_object());
 }
 
+json_t *lk_proto_request_on(const char *cmd, json_t *args, const char *node)
+{
+    json_t *req = lk_proto_request(cmd, args);
+    if (req && node && node[0] && json_object_set_new(req, LK_KEY_NODE, json_string(node)) < 0) {
+        json_decref(req);
+        return NULL;
+    }
+    return req;
+}
+
 json_t *lk_proto_ok(json_t *data)
 {
     return json_pack("{s:i, s:b, s:o}", LK_KEY_VERSION, LK_PROTO_VERSION, LK_KEY_OK, 1, LK_KEY_DATA,

@@ -28,6 +28,9 @@
 #define LK_KEY_ERROR    "error"
 /* Optional in a request: run it with this lesser role (guest, operator, admin). */
 #define LK_KEY_AS       "as"
+/* Optional in a request: the node whose lkd runs it (issue 14, `-d NODE`); absent, "" or
+ * this node's own name = here. Another node's: forwarded over the comm paths. */
+#define LK_KEY_NODE     "node"
 
 /* Exit statuses (SPEC §6). */
 enum lk_exit {
@@ -36,6 +39,9 @@ enum lk_exit {
     LK_EXIT_USAGE = 2,
     LK_EXIT_UNREACHABLE = 3,
     LK_EXIT_DENIED = 4,
+    /* A forwarded request (LK_KEY_NODE) that could not reach its node, or lost it before the
+     * reply; lk_client_call reports it as 1, lk_client_call_on as 9 (LCDI's status). */
+    LK_EXIT_COMM = 9,
 };
 
 /* Commands. */
@@ -74,6 +80,10 @@ enum lk_exit {
 #define LK_CMD_ALERT_DELETE    "cluster.alert.delete"
 #define LK_CMD_ALERT_LIST      "cluster.alert.list"
 
+/* Remote commands (issue 14: lcdremexec, lcdrcp), admin, only with remote-exec = on. */
+#define LK_CMD_REMOTE_EXEC "remote.exec"
+#define LK_CMD_REMOTE_PUT  "remote.put"
+
 /* The web console's tokens (docs/WEB.md), admin only. */
 #define LK_CMD_WEB_TOKEN_CREATE "web.token.create"
 #define LK_CMD_WEB_TOKEN_LIST   "web.token.list"
@@ -82,6 +92,10 @@ enum lk_exit {
 
 /* Builds {"v":1,"cmd":cmd,"args":args}; steals args (which may be NULL). */
 json_t *lk_proto_request(const char *cmd, json_t *args);
+
+/* lk_proto_request with the envelope's "node" (NULL or "": none); NULL on ENOMEM or a node
+ * that is not valid UTF-8. */
+json_t *lk_proto_request_on(const char *cmd, json_t *args, const char *node);
 
 /* Builds a reply; lk_proto_ok steals data (NULL → {}). */
 json_t *lk_proto_ok(json_t *data);

@@ -31,6 +31,7 @@
 #define KEY_FAILOVER_WINDOW "failover-window"
 #define KEY_MIN_PROTOCOL    "min-protocol"
 #define KEY_ALERTS          "alerts"
+#define KEY_REMOTE_EXEC     "remote-exec"
 
 #define DEFAULT_HB_INTERVAL_MS  200
 #define DEFAULT_HB_MISSES       3
@@ -42,6 +43,7 @@
 #define FENCE_SCRIPT_SIZE       sizeof(((struct lk_cluster_settings *) NULL)->fence_script)
 #define NO_HOST_NAMES           "host names are not accepted: a cluster must not depend on DNS"
 
+/* clang-format off */
 const char *const lk_cluster_settings_keys[] = {
         KEY_HB_INTERVAL,
         KEY_HB_MISSES,
@@ -53,8 +55,10 @@ const char *const lk_cluster_settings_keys[] = {
         KEY_FAILOVER_WINDOW,
         KEY_MIN_PROTOCOL,
         KEY_ALERTS,
+        KEY_REMOTE_EXEC,
         NULL,
 };
+/* clang-format on */
 _Static_assert(sizeof(lk_cluster_settings_keys) / sizeof(lk_cluster_settings_keys[0]) ==
                        LK_CLUSTER_SETTINGS_KEYS + 1,
                "LK_CLUSTER_SETTINGS_KEYS counts lk_cluster_settings_keys");
@@ -978,6 +982,15 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
         }
     } else if (strcmp(key, KEY_ALERTS) == 0) {
         r = parse_alerts(&s, value, err, err_size);
+    } else if (strcmp(key, KEY_REMOTE_EXEC) == 0) {
+        if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0) {
+            s.remote_exec = value[1] == 'n';
+        } else if (has_control_char(value)) {
+            r = lk_fail_einval(err, err_size, "invalid remote-exec: expected on or off");
+        } else {
+            r = lk_fail_einval(err, err_size, "invalid remote-exec '%.*s': expected on or off",
+                               quote_len(value), value);
+        }
     } else {
         if (has_control_char(key)) {
             (void) lk_fail_einval(err, err_size, "unknown cluster setting");
@@ -1026,6 +1039,8 @@ const char *lk_cluster_settings_get(const struct lk_cluster_settings *settings, 
         snprintf(buf, size, "%" PRIu32, settings->failover_window_s);
     } else if (strcmp(key, KEY_MIN_PROTOCOL) == 0) {
         snprintf(buf, size, "%" PRIu32, settings->min_protocol);
+    } else if (strcmp(key, KEY_REMOTE_EXEC) == 0) {
+        snprintf(buf, size, "%s", settings->remote_exec ? "on" : "off");
     } else if (strcmp(key, KEY_ALERTS) == 0) {
         /* Too small a buffer gets "": a comparison then fails, a save refuses. */
         if (alerts_text(settings, true, buf, size) < 0) {

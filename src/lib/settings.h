@@ -18,7 +18,7 @@
 #define LK_HB_INTERVAL_MAX       60000
 #define LK_HB_MISSES_MIN         2
 #define LK_HB_MISSES_MAX         100
-#define LK_CLUSTER_SETTINGS_KEYS 10 /* entries of lk_cluster_settings_keys before its NULL */
+#define LK_CLUSTER_SETTINGS_KEYS 11 /* entries of lk_cluster_settings_keys before its NULL */
 
 /* Alert hooks (docs/ALERTS.md): at most LK_ALERTS_MAX, each an executable or a webhook run
  * for the events it selects. Their text form (the "alerts" setting: a JSON array, secrets
@@ -84,6 +84,7 @@ struct lk_cluster_settings {
     uint32_t max_failovers;     /* 0 = nodes - 1 (at least 1) */
     uint32_t failover_window_s; /* 21600 */
     uint32_t min_protocol;      /* 1; the oldest comm-path protocol a peer may speak (1..2) */
+    bool remote_exec;           /* off; on: remote.exec and remote.put (lcdremexec, lcdrcp) */
     size_t alert_count;         /* alert hooks, sorted by name */
     struct lk_alert_hook alerts[LK_ALERTS_MAX];
 };
@@ -110,7 +111,8 @@ uint64_t lk_cluster_settings_dead_ms(const struct lk_cluster_settings *settings)
 
 /* Sets one cluster setting from its name as `lkcli cluster config` spells it
  * ("heartbeat-interval-ms", "heartbeat-misses", "quorum", "quorum-loss-action",
- * "witness", "fence-script", "max-failovers", "failover-window", "min-protocol") and its text
+ * "witness", "fence-script", "max-failovers", "failover-window", "min-protocol", "remote-exec")
+ * and its text
  * value, validating it; "" clears witness / fence-script / quorum (back to auto) / max-failovers
  * (back to nodes - 1). Returns 0, -ENOENT for an unknown name or -EINVAL, with a one-line message
  * in err. settings is unchanged on error. */

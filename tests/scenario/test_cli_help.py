@@ -17,10 +17,10 @@ from conftest import BUILD, REPO, free_port, one_line_error
 
 CLUSTER_SETTINGS = ("heartbeat-interval-ms", "heartbeat-misses", "quorum", "quorum-loss-action",
                     "witness", "fence-script", "max-failovers", "failover-window",
-                    "min-protocol")
+                    "min-protocol", "remote-exec")
 COMMANDS = ("lkcli", "lkstart", "lkstop", "ins_list", "lk_err", "lkd", "lkguard", "lcduname",
             "lcdstatus", "ins_setinfo", "ins_gettag", "ins_setchkint", "ins_setas", "eqv_list",
-            "dep_list", "sys_getstate", "sendevent")
+            "dep_list", "sys_getstate", "sendevent", "lcdremexec", "lcdrcp")
 RESOURCE_SETTINGS = ("quickchk-interval", "deepchk-interval", "quickchk-timeout",
                      "deepchk-timeout", "check-failures", "local-recovery", "max-recoveries",
                      "recovery-window", "switchback", "monitor-timeout-action", "action-timeout",

@@ -142,9 +142,19 @@ static void lk_settings_get__unknown_key_and_every_key(void **state)
     for (; lk_cluster_settings_keys[n]; n++) {
         assert_non_null(lk_cluster_settings_get(&s, lk_cluster_settings_keys[n], buf, sizeof(buf)));
     }
-    assert_int_equal(n, 10);
+    assert_int_equal(n, LK_CLUSTER_SETTINGS_KEYS);
     assert_string_equal(lk_cluster_settings_get(&s, "heartbeat-interval-ms", buf, sizeof(buf)),
                         "200");
+    /* remote-exec (issue 14): off by default, on|off only. */
+    char err[256];
+    assert_string_equal(lk_cluster_settings_get(&s, "remote-exec", buf, sizeof(buf)), "off");
+    assert_int_equal(lk_cluster_settings_set(&s, "remote-exec", "yes", err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "expected on or off"));
+    assert_false(s.remote_exec);
+    assert_int_equal(lk_cluster_settings_set(&s, "remote-exec", "on", err, sizeof(err)), 0);
+    assert_true(s.remote_exec);
+    assert_string_equal(lk_cluster_settings_get(&s, "remote-exec", buf, sizeof(buf)), "on");
+    assert_int_equal(lk_cluster_settings_set(&s, "remote-exec", "off", err, sizeof(err)), 0);
     assert_string_equal(lk_cluster_settings_get(&s, "quorum", buf, sizeof(buf)), "");
     assert_string_equal(lk_cluster_settings_get(&s, "quorum-loss-action", buf, sizeof(buf)), "osu");
     assert_string_equal(lk_cluster_settings_get(&s, "max-failovers", buf, sizeof(buf)), "");

@@ -54,6 +54,7 @@ void api_release(struct conn *c)
         c->test->conn = NULL;
     }
     api_agent_release(c);
+    api_remote_release(c);
     lk_incident_cancel(c->gather);
     status_job_detach(c->status);
     c->status = NULL;
@@ -2126,6 +2127,7 @@ int lk_api_start(struct lk_node *node, struct lk_cluster *cluster, struct lk_api
         free(api);
         return r;
     }
+    api_remote_start(api); /* requests the peers forward here (issue 14) */
     *ret_api = api;
     return 0;
 }

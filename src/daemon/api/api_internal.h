@@ -24,6 +24,8 @@ enum wait_kind {
 
 struct test_ctx;
 struct status_job;
+struct lk_forward;
+struct remote_job;
 struct api_agent_job;
 
 /* A request (request.h): what the handlers and the waits know of a client. Its transport
@@ -54,6 +56,12 @@ struct conn {
     struct status_job *status;
     /* describe-agent or a type's admission waiting for an agent (api_agent.c) */
     struct api_agent_job *agent_job;
+    /* api_remote.c: the request forwarded to another node for this client; the node that
+     * forwarded this request here ("" = a local client); a remote.exec running for it */
+    struct lk_forward *forward;
+    char from_node[LK_TAG_MAX + 1];
+    struct remote_job *remote;
+    long long uid; /* the caller's (lk_req_set_uid), forwarded with a request; -1 unknown */
 };
 
 struct lk_socket;
@@ -81,6 +89,15 @@ extern const struct route lk_api_metrics_routes[]; /* api_metrics.c */
 extern const struct route lk_api_web_routes[];
 /* resource describe-agent (api_agent.c). */
 extern const struct route lk_api_agent_routes[];
+/* remote.exec, remote.put (api_remote.c). */
+extern const struct route lk_api_remote_routes[];
+
+/* api_remote.c: sends req (its envelope names node, another node) to node and relays the
+ * replies to c; serves the requests peers forward here once api_remote_start ran; lets go
+ * of what c holds there (a forward, a running command) when c is freed. */
+void api_forward_request(struct conn *c, const json_t *req, const char *node);
+void api_remote_start(struct lk_api *api);
+void api_remote_release(struct conn *c);
 
 /* What lk_req_dispatch checks before any handler runs, with nothing sent and nothing
  * changed (also the entry point of tests/fuzz/fuzz_request.c): the message parsed into

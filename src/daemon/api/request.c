@@ -30,12 +30,18 @@ struct conn *lk_req_new(struct lk_api *api, enum lk_role role, const struct lk_t
     c->role = role;
     c->ops = ops;
     c->tconn = tconn;
+    c->uid = -1;
     c->next = api->conns;
     if (api->conns) {
         api->conns->prev = c;
     }
     api->conns = c;
     return c;
+}
+
+void lk_req_set_uid(struct conn *c, long long uid)
+{
+    c->uid = uid;
 }
 
 void lk_req_closed(struct conn *c)
@@ -132,9 +138,9 @@ int lk_req_as(const json_t *req, enum lk_role *ret_role)
 
 static const struct route *find_route(const char *cmd)
 {
-    static const struct route *const tables[] = {lk_api_routes, lk_api_cluster_routes,
+    static const struct route *const tables[] = {lk_api_routes,         lk_api_cluster_routes,
                                                  lk_api_metrics_routes, lk_api_web_routes,
-                                                 lk_api_agent_routes};
+                                                 lk_api_agent_routes,   lk_api_remote_routes};
     for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
         for (const struct route *r = tables[t]; r->cmd; r++) {
             if (strcmp(r->cmd, cmd) == 0) {
@@ -227,10 +233,20 @@ void lk_req_dispatch(struct conn *c, const char *line)
         if (lk_req_as(req, &as) == 0 && as < c->role) {
             c->role = as; /* what the handlers see is the lowered role */
         }
-        json_t *args = json_object_get(req, LK_KEY_ARGS);
-        json_t *empty = args ? NULL : json_object();
-        route->handler(c, args ? args : empty);
-        json_decref(empty);
+        /* Another node's request goes there (api_remote.c), as this caller's role. */
+        json_t *node = json_object_get(req, LK_KEY_NODE);
+        if (node && !json_is_string(node)) {
+            api_reply_error(c, LK_EXIT_USAGE, "malformed request: '%s' must be a node name",
+                            LK_KEY_NODE);
+        } else if (node && json_string_value(node)[0] &&
+                   strcmp(json_string_value(node), c->api->node->name) != 0) {
+            api_forward_request(c, req, json_string_value(node));
+        } else {
+            json_t *args = json_object_get(req, LK_KEY_ARGS);
+            json_t *empty = args ? NULL : json_object();
+            route->handler(c, args ? args : empty);
+            json_decref(empty);
+        }
     }
     json_decref(req);
 }

@@ -43,6 +43,10 @@ struct lk_transport_ops {
 struct conn *lk_req_new(struct lk_api *api, enum lk_role role, const struct lk_transport_ops *ops,
                         void *tconn);
 
+/* The caller's uid as its transport knows it (SO_PEERCRED), for the events that name who
+ * asked (remote commands); -1 (the default) = unknown. */
+void lk_req_set_uid(struct conn *req, long long uid);
+
 /* Handles one request message (the JSON text of src/lib/proto.h, NUL-terminated): checks
  * the version, finds the command in the route tables, checks the caller's role, and calls
  * the handler, which replies now or later (a waiting command). Malformed requests, a

@@ -697,6 +697,9 @@ static void take_connection(struct lk_socket *sock)
     }
     c->admin = role == LK_ROLE_ADMIN;
     c->req = lk_req_new(sock->api, role, &socket_ops, c);
+    if (c->req) {
+        lk_req_set_uid(c->req, (long long) c->uid);
+    }
     if (!c->req) {
         conn_close(c);
         return;

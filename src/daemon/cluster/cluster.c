@@ -33,6 +33,7 @@
 #include "define.h"
 #include "eventlog.h"
 #include "executor.h"
+#include "forward.h"
 #include "guard.h"
 #include "guardlink.h"
 #include "incident.h"
@@ -604,6 +605,7 @@ static int settings_version_cmp(const struct lk_config *ours, const json_t *ver)
  * key that is not sent as its default (adopt_settings). */
 #define KEY_MIN_PROTOCOL "min-protocol"
 #define KEY_ALERTS       "alerts"
+#define KEY_REMOTE_EXEC  "remote-exec"
 
 #ifndef LK_SOFTWARE_VERSION
 #define LK_SOFTWARE_VERSION "unknown"
@@ -620,6 +622,11 @@ static json_t *settings_wire_json(const struct lk_cluster_settings *settings)
     v = json_object_get(all, KEY_ALERTS);
     if (v && json_string_value(v)[0] == '\0') {
         json_object_del(all, KEY_ALERTS);
+    }
+    /* remote-exec (issue 14) likewise, while off. */
+    v = json_object_get(all, KEY_REMOTE_EXEC);
+    if (v && strcmp(json_string_value(v), "off") == 0) {
+        json_object_del(all, KEY_REMOTE_EXEC);
     }
     return all;
 }
@@ -927,6 +934,10 @@ static bool handle_message(struct lk_cluster *cl, struct peer *p, const char *t,
         return false; /* nothing changed here */
     } else if (strcmp(t, "events") == 0) {
         lk_incident_on_reply(cl, name, msg);
+        return false;
+    } else if (strcmp(t, "req") == 0 || strcmp(t, "req-ok") == 0 || strcmp(t, "rep") == 0 ||
+               strcmp(t, "req-end") == 0) {
+        lk_forward_on_message(cl, name, t, msg); /* a forwarded request (forward.c) */
         return false;
     } else {
         lk_eventlog_msg(cl->node, NULL, LK_MSG_DATA_REJECTED, name, "unknown message type");
@@ -1380,6 +1391,7 @@ void lk_cluster_stop(struct lk_cluster *cl, enum lk_leave how)
         lk_owner_leave(cl, how == LK_LEAVE_RUNNING);
         lk_cluster_send_state(cl);
     }
+    lk_forward_stop(cl);
     cl->stopping = true;
     uv_timer_stop(&cl->kick);
     uv_timer_stop(&cl->tick);

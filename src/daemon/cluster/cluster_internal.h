@@ -104,6 +104,7 @@ struct lk_cluster {
     bool live_valid;
 
     struct lk_gather *gathers; /* commands waiting for the peers' events (incident.c) */
+    struct fwd_state *forward; /* requests forwarded to and from peers (forward.c) */
     uint64_t gather_seq;       /* the last gather's id */
 
     /* Objects received and to send, handled a bounded batch per loop turn (cluster.c). */

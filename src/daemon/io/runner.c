@@ -113,6 +113,11 @@ struct lk_run {
     size_t ring_len;  /* bytes kept, at most LK_RUN_OUTPUT_MAX */
     char ring[LK_RUN_OUTPUT_MAX];
     char scratch[READ_CHUNK];
+    /* capture_max: the head of the output, grown as it comes, and the total written */
+    size_t capture_max;
+    char *capture;
+    size_t capture_len, capture_cap;
+    uint64_t output_total;
 };
 
 /* Runs between a successful lk_run_start and their callback. */
@@ -141,6 +146,7 @@ static void run_free(struct lk_run *run)
         (void) close(run->pidfd);
     }
     free(run->path);
+    free(run->capture);
     free(run->env);
     free(run->argv);
     free(run);
@@ -171,8 +177,47 @@ static void timer_start_from_now(uv_timer_t *timer, uv_timer_cb cb, uint64_t use
     (void) uv_timer_start(timer, cb, usec_to_ms(usec) + lag_ms, 0);
 }
 
+/* Keeps the head of the output for a run started with capture_max; memory grows with the
+ * output (doubling), never past capture_max. Out of memory keeps what is there. */
+static void capture_append(struct lk_run *run, const char *data, size_t len)
+{
+    run->output_total += len;
+    size_t room = run->capture_max - run->capture_len;
+    size_t take = len < room ? len : room;
+    if (take == 0) {
+        return;
+    }
+    if (run->capture_len + take > run->capture_cap) {
+        size_t cap = run->capture_cap ? run->capture_cap : 16384;
+        while (cap < run->capture_len + take) {
+            cap *= 2;
+        }
+        if (cap > run->capture_max) {
+            cap = run->capture_max;
+        }
+        char *p = realloc(run->capture, cap);
+        if (!p) {
+            return;
+        }
+        run->capture = p;
+        run->capture_cap = cap;
+    }
+    memcpy(run->capture + run->capture_len, data, take);
+    run->capture_len += take;
+}
+
+const char *lk_run_captured(const struct lk_run *run, size_t *ret_len, uint64_t *ret_total)
+{
+    *ret_len = run->capture_len;
+    *ret_total = run->output_total;
+    return run->capture;
+}
+
 static void ring_append(struct lk_run *run, const char *data, size_t len)
 {
+    if (run->capture_max) {
+        capture_append(run, data, len);
+    }
     if (len >= LK_RUN_OUTPUT_MAX) {
         memcpy(run->ring, data + len - LK_RUN_OUTPUT_MAX, LK_RUN_OUTPUT_MAX);
         run->ring_head = 0;
@@ -1070,6 +1115,8 @@ int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb
     run->notify = true;
     run->pidfd = -1;
     run->timeout_usec = spec->timeout_usec;
+    run->capture_max =
+            spec->capture_max > LK_RUN_CAPTURE_MAX ? LK_RUN_CAPTURE_MAX : spec->capture_max;
     run->grace_usec = spec->kill_grace_usec ? spec->kill_grace_usec : DEFAULT_KILL_GRACE_USEC;
     run->path = strdup(spec->path);
     /* A NULL env means an empty environment: the daemon's own must never leak in. */

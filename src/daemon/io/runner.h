@@ -45,7 +45,12 @@ struct lk_run_spec {
                                * EOF (an alert's event, core/alerts.c); not when contained.
                                * Copied before lk_run_start returns. */
     size_t input_len;         /* at most LK_RUN_INPUT_MAX */
+    size_t capture_max;       /* if set: also keep the first capture_max bytes of the output
+                               * (at most LK_RUN_CAPTURE_MAX), read in the callback with
+                               * lk_run_captured (lcdremexec's remote.exec) */
 };
+
+#define LK_RUN_CAPTURE_MAX (1024 * 1024)
 
 #define LK_RUN_INPUT_MAX (256 * 1024)
 
@@ -62,6 +67,11 @@ typedef void (*lk_run_done_cb)(struct lk_run *run, const struct lk_result *resul
  * iteration with LK_OUTCOME_EXEC_FAILED or LK_OUTCOME_REFUSED. ret_run may be NULL. */
 int lk_run_start(uv_loop_t *loop, const struct lk_run_spec *spec, lk_run_done_cb cb, void *userdata,
                  struct lk_run **ret_run);
+
+/* During the done callback of a run started with capture_max: the first bytes of its output
+ * (*ret_len of them, not NUL-terminated; borrowed for the callback) and in *ret_total how
+ * many it wrote in all. NULL with *ret_len 0 when nothing was kept. */
+const char *lk_run_captured(const struct lk_run *run, size_t *ret_len, uint64_t *ret_total);
 
 /* Aborts a run: SIGTERM to its process group, SIGKILL after the grace period. cb still
  * fires, with LK_OUTCOME_ABORTED. No effect on a run that is already finishing. */

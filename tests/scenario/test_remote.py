@@ -1,0 +1,236 @@
+"""Requests for another node and LifeKeeper's remote commands (issue 14): a request whose
+envelope names another node is forwarded over the comm paths and answered there
+(`ins_list -d` style reads and changes, here through lkcli's client with "node"), and
+`lcdremexec` / `lcdrcp` run a command or write a file on another node through remote.exec and
+remote.put, only with the cluster setting remote-exec = on and for an admin. Every use and
+every refusal is an event; a node that dies mid-request ends it with status 9.
+"""
+
+import json
+import os
+import socket
+import time
+
+from cluster import wait_for
+
+EXEC_RAN, EXEC_ASKED, REFUSED, PUT, FORWARD_FAILED = 1735, 1736, 1737, 1738, 1742
+
+
+def lcd(node, prog, *args, user=None, env=None, timeout=60):
+    e = dict(os.environ)
+    e.pop("LK_TAG", None)
+    e["LKROOT"] = str(node.root)
+    e["LANG"] = "C"
+    if env:
+        e.update(env)
+    return node.run([node.bin(prog)] + [str(a) for a in args], user=user, env=e, timeout=timeout)
+
+
+def raw_call(node, req):
+    """One request line on node's lkd.sock; the messages it got back."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(60)
+    s.connect(str(node.root / "run" / "lkd.sock"))
+    s.sendall((json.dumps(req) + "\n").encode())
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return [json.loads(line) for line in data.decode().splitlines() if line.strip()]
+
+
+def on(cluster):
+    n1, n2 = cluster.build(2)
+    cluster.configure([n1, n2], remote_exec="on")
+    return n1, n2
+
+
+def test_lcdremexec_runs_on_the_other_node_with_output_and_status(cluster):
+    n1, n2 = on(cluster)
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo out-$LK_NODE; echo err >&2; exit 7")
+    assert p.returncode == 7, (p.returncode, p.stdout, p.stderr)
+    assert "out-node2" in p.stdout and "err" in p.stdout, p.stdout
+    # The environment is the gen/app scripts': LKROOT of node2, its bin on PATH, LANG=C.
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo", "$LKROOT", "$PATH", "$LANG")
+    assert p.returncode == 0, p.stderr
+    assert str(n2.root) in p.stdout and f"{n2.root}/bin" in p.stdout and p.stdout.split()[-1] == "C"
+    assert n2.has_event(EXEC_RAN, "asked by node1 (uid 0, role admin")
+    assert n1.has_event(EXEC_ASKED, "sent to node2")
+    # On this node itself (-d its own name): runs here.
+    p = lcd(n1, "lcdremexec", "-d", "node1", "--", "echo $LK_NODE")
+    assert p.returncode == 0 and p.stdout.strip() == "node1", (p.stdout, p.stderr)
+
+
+def test_lcdremexec_timeout_is_124_and_the_command_is_killed(cluster):
+    n1, n2 = on(cluster)
+    marker = n2.work / "slept"
+    t0 = time.monotonic()
+    p = lcd(n1, "lcdremexec", "-d", "node2", "-t", "1", "--",
+            f"sleep 30; touch {marker}")
+    assert p.returncode == 124, (p.returncode, p.stdout, p.stderr)
+    assert time.monotonic() - t0 < 20
+    time.sleep(1)
+    assert not marker.exists()
+
+
+def test_refused_when_off_and_for_a_non_admin(cluster, lk_users, traversable):
+    n1, n2 = cluster.build(2)
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "true")
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "remote-exec is off" in p.stderr
+    wait_for(lambda: n2.has_event(REFUSED, "remote-exec is off"), what="refusal event")
+    src = n1.work / "f.txt"
+    src.write_text("x\n")
+    p = lcd(n1, "lcdrcp", src, f"node2:{n2.work}/f.txt")
+    assert p.returncode == 1 and "remote-exec is off" in p.stderr, p.stderr
+    assert not (n2.work / "f.txt").exists()
+    cluster.configure([n1, n2], remote_exec="on")
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "true", user=lk_users["oper"])
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "admin" in p.stderr
+    wait_for(lambda: n2.has_event(REFUSED, "role operator"), what="refusal for the operator")
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "id -u", user=lk_users["admin"])
+    assert p.returncode == 0 and p.stdout.strip() == "0", (p.stdout, p.stderr)
+
+
+def test_unknown_node_is_9(cluster):
+    n1, n2 = on(cluster)
+    p = lcd(n1, "lcdremexec", "-d", "nosuch", "--", "true")
+    assert p.returncode == 9, (p.returncode, p.stderr)
+    assert "no node 'nosuch'" in p.stderr
+
+
+def test_forwarded_read_and_change(cluster):
+    n1, n2 = on(cluster)
+    app = cluster.app("app1")
+    n1.create("app1", app.restore, app.remove)
+    wait_for(lambda: app.runs_only_on(n1), what="app1 on node1")
+    n1.cli("resource", "extend", "--tag", "app1", "--node", "node2", "--priority", "2")
+    wait_for(lambda: n2.state("app1") == "OSU", what="app1 extended")
+    # A read on node2 through node1: node2's view (OSU there).
+    msgs = raw_call(n1, {"v": 1, "cmd": "resource.list", "args": {}, "node": "node2"})
+    final = msgs[-1]
+    assert final["ok"], final
+    states = {r["tag"]: r["state"] for r in final["data"]["resources"]}
+    assert states["app1"] == "OSU", final
+    # A change on node2 through node1: app-info (one definition, replicated).
+    msgs = raw_call(n1, {"v": 1, "cmd": "resource.config", "node": "node2",
+                         "args": {"tag": "app1", "settings": {}, "info": "changed-on-2"}})
+    assert msgs[-1]["ok"], msgs[-1]
+    # Unknown node, and a non-string node.
+    msgs = raw_call(n1, {"v": 1, "cmd": "status", "args": {}, "node": "nosuch"})
+    assert not msgs[-1]["ok"] and msgs[-1]["code"] == 9 and "no node" in msgs[-1]["error"]
+    msgs = raw_call(n1, {"v": 1, "cmd": "status", "args": {}, "node": 5})
+    assert not msgs[-1]["ok"] and msgs[-1]["code"] == 2
+
+
+def test_a_peer_killed_mid_request_is_9(cluster):
+    n1, n2 = on(cluster)
+    import subprocess
+    e = dict(os.environ, LKROOT=str(n1.root), LANG="C")
+    e.pop("LK_TAG", None)
+    proc = subprocess.Popen([n1.bin("lcdremexec"), "-d", "node2", "--", "sleep 60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+    wait_for(lambda: n2.has_event(EXEC_RAN, "sleep 60"), what="the command running on node2")
+    n2.kill9_all()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 9, (proc.returncode, out, err)
+    assert "communication with node2 failed" in err
+    assert n1.has_event(FORWARD_FAILED)
+
+
+def test_lcdrcp_content_mode_and_directory(cluster):
+    n1, n2 = on(cluster)
+    src = n1.work / "script.sh"
+    src.write_bytes(b"#!/bin/sh\necho hello\n\x00\xff binary\n")
+    os.chmod(src, 0o750)
+    dest = n2.work / "copy.sh"
+    p = lcd(n1, "lcdrcp", src, f"node2:{dest}")
+    assert p.returncode == 0, p.stderr
+    assert dest.read_bytes() == src.read_bytes()
+    assert os.stat(dest).st_mode & 0o777 == 0o750
+    assert n2.has_event(PUT, str(dest))
+    # NODE:DIR keeps the file's name; several files go into a directory.
+    other = n1.work / "other.txt"
+    other.write_text("two\n")
+    os.chmod(other, 0o644)
+    d = n2.work / "dir"
+    d.mkdir()
+    p = lcd(n1, "lcdrcp", src, other, f"node2:{d}")
+    assert p.returncode == 0, p.stderr
+    assert (d / "script.sh").read_bytes() == src.read_bytes()
+    assert (d / "other.txt").read_text() == "two\n"
+    assert os.stat(d / "other.txt").st_mode & 0o777 == 0o644
+    # Refusals: a relative path, '..', a missing directory; nothing written.
+    for target, code in ((f"node2:rel/x", 5), (f"node2:{d}/../x", 2),
+                         (f"node2:{n2.work}/nodir/x", 1)):
+        p = lcd(n1, "lcdrcp", src, target)
+        assert p.returncode == code, (target, p.returncode, p.stderr)
+        assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert not (n2.work / "x").exists()
+    assert not os.listdir(n2.work / "dir") == []
+    assert sorted(os.listdir(d)) == ["other.txt", "script.sh"]
+
+
+def test_output_over_1_mib_is_cut_with_a_marker_and_an_event(cluster):
+    n1, n2 = on(cluster)
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "head -c 3000000 /dev/zero | tr '\\0' a")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("a" * 1000)
+    assert p.stdout.split("\n[lcdremexec")[0] == "a" * (1024 * 1024)
+    assert "[lcdremexec: output cut at 1 MiB]" in p.stdout
+    assert n2.has_event(1740, "3000000 bytes")
+
+
+def test_from_a_script_the_node_must_be_one_the_resource_is_extended_to(cluster):
+    n1, n2 = on(cluster)
+    app = cluster.app("app1")
+    n1.create("app1", app.restore, app.remove)
+    wait_for(lambda: app.runs_only_on(n1), what="app1 on node1")
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo $LK_TAG", env={"LK_TAG": "app1"})
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "not extended to node2" in p.stderr
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "true", env={"LK_TAG": "nosuch"})
+    assert p.returncode == 1 and "does not exist" in p.stderr, p.stderr
+    n1.cli("resource", "extend", "--tag", "app1", "--node", "node2", "--priority", "2")
+    wait_for(lambda: n2.state("app1") == "OSU", what="app1 extended")
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo $LK_TAG", env={"LK_TAG": "app1"})
+    assert p.returncode == 0 and p.stdout.strip() == "app1", (p.stdout, p.stderr)
+    assert n2.has_event(EXEC_RAN, "tag app1")
+
+
+def test_the_command_does_not_outlive_its_client(cluster):
+    """lcdremexec killed: node1's lkd tells node2 (req-end), which kills the command."""
+    n1, n2 = on(cluster)
+    import signal
+    import subprocess
+    marker = n2.work / "survived"
+    e = dict(os.environ, LKROOT=str(n1.root), LANG="C")
+    e.pop("LK_TAG", None)
+    proc = subprocess.Popen([n1.bin("lcdremexec"), "-d", "node2", "--",
+                             f"sleep 5; touch {marker}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+    wait_for(lambda: n2.has_event(EXEC_RAN, "survived"), what="the command running on node2")
+    wait_for(lambda: n2.script_pids(), what="the command's process on node2")
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    wait_for(lambda: not n2.script_pids(), what="the command killed on node2", timeout=30)
+    time.sleep(6)
+    assert not marker.exists()
+
+
+def test_remote_exec_setting_survives_a_restart_and_is_validated(cluster):
+    n1, n2 = on(cluster)
+    assert "remote-exec = on" in (n2.root / "etc" / "lk.conf").read_text()
+    n2.stop()
+    n2.start()
+    cluster.wait_all_alive([n1, n2])
+    assert n2.settings()["remote-exec"] == "on"
+    p = n1.cli("cluster", "config", "--remote-exec", "maybe", check=False)
+    assert p.returncode == 2 and "expected on or off" in p.stderr, (p.returncode, p.stderr)
+    cluster.configure([n1, n2], remote_exec="off")
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "true")
+    assert p.returncode == 1 and "remote-exec is off" in p.stderr
