@@ -65,6 +65,9 @@ static int lcdi_status(int code, const char *error)
     if (code == LK_EXIT_USAGE) {
         return LCDI_ILLEGAL; /* the command line was checked here: lkd refused a value */
     }
+    if (code == LK_EXIT_COMM) {
+        return LCDI_COMM; /* the node named by -d is unknown or could not be reached */
+    }
     if (code != LK_EXIT_FAILED) {
         return LCDI_SYSTEM; /* permission denied, lkd unreachable */
     }

@@ -69,13 +69,31 @@ static char *read_file(const char *path, unsigned *ret_mode)
 
 int main(int argc, char **argv)
 {
-    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        printf("usage: " PROG " FILE... NODE:PATH\n");
-        return 0;
+    struct lcdi l;
+    lcdi_init(&l, PROG, "usage: " PROG " [--root DIR] FILE... NODE:PATH",
+              "\n"
+              "Copies each FILE to NODE (written atomically, its permission bits kept): to PATH,\n"
+              "or into the directory PATH when several files are given or PATH is a directory.\n"
+              "Needs `remote-exec = on` in the cluster settings and the admin role; every use is\n"
+              "logged on both nodes.\n"
+              "\n"
+              "  --root DIR    the node's root directory; default: $LKROOT, else the default\n"
+              "  --version     the version\n"
+              "  --help        this help\n"
+              "\n"
+              "Exit status: 0 ok, 1 failed or refused, 2 syntax error, 5 illegal argument,\n"
+              "9 NODE not reachable.\n");
+    int c = lcdi_getopt(&l, argc, argv, "", false);
+    if (c == LCDI_OPT_EXIT) {
+        return l.exit;
     }
+    if (c != -1) {
+        return lcdi_syntax(&l, "unknown option");
+    }
+    argc -= optind - 1; /* the files and the destination as argv[1..argc-1] */
+    argv += optind - 1;
     if (argc < 3) {
-        fprintf(stderr, "usage: " PROG " FILE... NODE:PATH\n");
-        return LCDI_SYNTAX;
+        return lcdi_syntax(&l, "FILE... NODE:PATH expected");
     }
     const char *dest = argv[argc - 1];
     const char *colon = strchr(dest, ':');
@@ -112,7 +130,9 @@ int main(int argc, char **argv)
             json_object_set_new(args, "tag", json_string(tag));
         }
         json_t *data = NULL;
-        int r = lcdi_call(PROG, node, LK_CMD_REMOTE_PUT, args, &data);
+        l.dest = node;
+        l.usage_is_syntax = true;
+        int r = lcdi_ask(&l, LK_CMD_REMOTE_PUT, args, &data);
         json_decref(data);
         if (r != LCDI_OK) {
             return r;

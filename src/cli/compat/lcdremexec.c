@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "lcdi.h"
@@ -18,20 +19,33 @@
 
 #define PROG "lcdremexec"
 
-static int usage(void)
-{
-    fprintf(stderr, "usage: " PROG " [-e] -d NODE [-t SECONDS] -- COMMAND [ARG...]\n");
-    return LCDI_SYNTAX;
-}
-
 int main(int argc, char **argv)
 {
+    struct lcdi l;
+    lcdi_init(&l, PROG,
+              "usage: " PROG " [-e] -d NODE [-t SECONDS] [--root DIR] -- COMMAND [ARG...]",
+              "\n"
+              "Runs COMMAND (its words joined with spaces, as a /bin/sh command) on NODE, prints\n"
+              "its output and exits with its status. Needs `remote-exec = on` in the cluster\n"
+              "settings and the admin role; every use is logged on both nodes.\n"
+              "\n"
+              "  -d NODE       the node to run it on (this node's own name runs it here)\n"
+              "  -t SECONDS    the timeout, 1 to 3600; default: 60\n"
+              "  -e            accepted: stdout and stderr come back as one stream\n"
+              "  --root DIR    the node's root directory; default: $LKROOT, else the default\n"
+              "  --version     the version\n"
+              "  --help        this help\n"
+              "\n"
+              "Exit status: the command's; 124 it timed out, 9 NODE not reachable, 1 refused,\n"
+              "2 syntax error.\n");
+    l.own_d = true;
     const char *node = NULL;
     long timeout = 0;
     int c;
-    opterr = 0;
-    while ((c = getopt(argc, argv, "+:ed:t:h")) != -1) {
+    while ((c = lcdi_getopt(&l, argc, argv, "ed:t:", false)) != -1) {
         switch (c) {
+        case LCDI_OPT_EXIT:
+            return l.exit;
         case 'e':
             break; /* stdout and stderr come back as one stream (docs/LIFEKEEPER.md) */
         case 'd':
@@ -41,22 +55,20 @@ int main(int argc, char **argv)
             char *end = NULL;
             timeout = strtol(optarg, &end, 10);
             if (!*optarg || *end || timeout < 1 || timeout > 3600) {
-                return lk_fail(PROG, LCDI_SYNTAX,
-                               "invalid timeout '%s': expected 1 to 3600 seconds", optarg);
+                return lcdi_fail(&l, LCDI_SYNTAX,
+                                 "invalid timeout '%s': expected 1 to 3600 seconds", optarg);
             }
             break;
         }
-        case 'h':
-            usage();
-            return 0;
-        case ':':
-            return lk_fail(PROG, LCDI_SYNTAX, "option '-%c' needs a value", optopt);
         default:
-            return lk_fail(PROG, LCDI_SYNTAX, "unknown option '-%c'", optopt);
+            return lcdi_syntax(&l, "unknown option");
         }
     }
-    if (!node || !node[0] || optind >= argc) {
-        return usage();
+    if (!node || !node[0]) {
+        return lcdi_syntax(&l, "-d NODE is required");
+    }
+    if (optind >= argc) {
+        return lcdi_syntax(&l, "no command");
     }
     char err[256];
     if (lk_validate_tag(node, "node name", err, sizeof(err)) < 0) {
@@ -90,7 +102,9 @@ int main(int argc, char **argv)
         json_object_set_new(args, "tag", json_string(tag));
     }
     json_t *data = NULL;
-    int r = lcdi_call(PROG, node, LK_CMD_REMOTE_EXEC, args, &data);
+    l.dest = node;
+    l.usage_is_syntax = true;
+    int r = lcdi_ask(&l, LK_CMD_REMOTE_EXEC, args, &data);
     if (r != LCDI_OK) {
         return r;
     }
