@@ -73,6 +73,9 @@ enum lk_exit {
 #define LK_CMD_ALERT_DELETE    "cluster.alert.delete"
 #define LK_CMD_ALERT_LIST      "cluster.alert.list"
 
+/* The tunables (issue 14): list, and with set/unset/text change them. */
+#define LK_CMD_CLUSTER_TUNABLES "cluster.tunables"
+
 /* The web console's tokens (docs/WEB.md), admin only. */
 #define LK_CMD_WEB_TOKEN_CREATE "web.token.create"
 #define LK_CMD_WEB_TOKEN_LIST   "web.token.list"

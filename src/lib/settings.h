@@ -12,13 +12,15 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "tunables.h"
+
 #define LK_ADDR_MAX              128 /* "ADDR:PORT" text, NUL included */
 #define LK_DEFAULT_PORT          7400
 #define LK_HB_INTERVAL_MIN       50
 #define LK_HB_INTERVAL_MAX       60000
 #define LK_HB_MISSES_MIN         2
 #define LK_HB_MISSES_MAX         100
-#define LK_CLUSTER_SETTINGS_KEYS 10 /* entries of lk_cluster_settings_keys before its NULL */
+#define LK_CLUSTER_SETTINGS_KEYS 11 /* entries of lk_cluster_settings_keys before its NULL */
 
 /* Alert hooks (docs/ALERTS.md): at most LK_ALERTS_MAX, each an executable or a webhook run
  * for the events it selects. Their text form (the "alerts" setting: a JSON array, secrets
@@ -33,7 +35,8 @@
 #define LK_ALERT_TIMEOUT_DEFAULT_S 10
 #define LK_ALERT_TIMEOUT_MAX_S     300
 #define LK_ALERTS_TEXT_MAX         16384
-#define LK_SETTING_VALUE_MAX       (LK_ALERTS_TEXT_MAX + 1)
+/* The tunables (src/lib/tunables.h): the longest setting, so the buffer every text fits in. */
+#define LK_SETTING_VALUE_MAX       (LK_TUNABLES_TEXT_MAX + 1)
 #define LK_ALERT_SECRET_SHOWN      "set" /* what every display shows instead of a secret */
 
 enum lk_quorum {
@@ -86,7 +89,13 @@ struct lk_cluster_settings {
     uint32_t min_protocol;      /* 1; the oldest comm-path protocol a peer may speak (1..2) */
     size_t alert_count;         /* alert hooks, sorted by name */
     struct lk_alert_hook alerts[LK_ALERTS_MAX];
+    /* The tunables: the text of $LKROOT/etc/default/LifeKeeper, verbatim (tunables.h);
+     * "" = none. Kept in that file, not in lk.conf. */
+    char tunables[LK_TUNABLES_TEXT_MAX + 1];
 };
+
+/* The tunables' setting name ("cluster tunables" edits it, never "cluster config"). */
+#define LK_CLUSTER_KEY_TUNABLES "tunables"
 
 /* Parses "IPV4:PORT" or "[IPV6]:PORT" (port 1..65535; no host names: a cluster must not
  * depend on DNS to find its members). Returns 0 or -EINVAL with a message in err; ret_addr

@@ -592,3 +592,65 @@ int lk_tunables_unset(const char *text, const char *key, char **ret_text, char *
 {
     return edit_text(text, key, NULL, ret_text, err, err_size);
 }
+
+/* Appends name to the list in buf (used bytes), cut with "..." when full. */
+static void list_add(char *buf, size_t size, size_t *used, size_t *n, const char *name)
+{
+    if (*used >= size) {
+        return;
+    }
+    int w = snprintf(buf + *used, size - *used, "%s%s", *n ? ", " : "", name);
+    (*n)++;
+    if (w < 0 || (size_t) w >= size - *used) {
+        if (size >= 4) {
+            memcpy(buf + size - 4, "...", 4);
+        }
+        *used = size;
+        return;
+    }
+    *used += (size_t) w;
+}
+
+char *lk_tunables_diff(const char *old_text, const char *new_text, char *buf, size_t size)
+{
+    if (size == 0) {
+        return buf;
+    }
+    buf[0] = '\0';
+    old_text = old_text ? old_text : "";
+    new_text = new_text ? new_text : "";
+    if (strcmp(old_text, new_text) == 0) {
+        return buf;
+    }
+    struct lk_tunables a = {0}, b = {0};
+    (void) lk_tunables_parse(old_text, strlen(old_text), &a, NULL, 0);
+    (void) lk_tunables_parse(new_text, strlen(new_text), &b, NULL, 0);
+    size_t used = 0, n = 0;
+    for (size_t i = 0; i < b.count; i++) {
+        const char *was = lk_tunables_get(&a, b.items[i].key);
+        if (!was || strcmp(was, b.items[i].value) != 0) {
+            if (n == 0) {
+                list_add(buf, size, &used, &n, "set ");
+                n = 0;
+            }
+            list_add(buf, size, &used, &n, b.items[i].key);
+        }
+    }
+    size_t set_n = n;
+    n = 0;
+    for (size_t i = 0; i < a.count; i++) {
+        if (!lk_tunables_get(&b, a.items[i].key)) {
+            if (n == 0) {
+                list_add(buf, size, &used, &n, set_n ? "; unset " : "unset ");
+                n = 0;
+            }
+            list_add(buf, size, &used, &n, a.items[i].key);
+        }
+    }
+    if (set_n == 0 && n == 0) {
+        snprintf(buf, size, "comments only");
+    }
+    lk_tunables_done(&a);
+    lk_tunables_done(&b);
+    return buf;
+}

@@ -67,3 +67,8 @@ int lk_tunables_set(const char *text, const char *key, const char *value, char *
  * -ENOENT when no line assigns it, -EINVAL for a bad text or key, or -ENOMEM. */
 int lk_tunables_unset(const char *text, const char *key, char **ret_text, char *err,
                       size_t err_size);
+
+/* What changed from old_text to new_text, by key, for events and replies: "set A, B; unset
+ * C" ("comments only" when no value changed, "" when the texts are equal). A text that does
+ * not parse counts as having no keys. Writes into buf (cut to size). Returns buf. */
+char *lk_tunables_diff(const char *old_text, const char *new_text, char *buf, size_t size);

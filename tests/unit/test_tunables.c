@@ -190,6 +190,21 @@ static void lk_tunables_set__keeps_other_lines(void **state)
     free(out);
 }
 
+static void lk_tunables_diff__names(void **state)
+{
+    (void) state;
+    char buf[128];
+    assert_string_equal(lk_tunables_diff("A=1\n", "A=1\n", buf, sizeof(buf)), "");
+    assert_string_equal(lk_tunables_diff("A=1\n", "# x\nA=1\n", buf, sizeof(buf)), "comments only");
+    assert_string_equal(lk_tunables_diff("A=1\nB=2\nC=3\n", "A=2\nC=3\nD=\nE=1", buf, sizeof(buf)),
+                        "set A, D, E; unset B");
+    assert_string_equal(lk_tunables_diff(NULL, "A=1", buf, sizeof(buf)), "set A");
+    assert_string_equal(lk_tunables_diff("A=1", "", buf, sizeof(buf)), "unset A");
+    char small[12];
+    assert_string_equal(lk_tunables_diff("", "AAAA=1\nBBBB=2\nCCCC=3", small, sizeof(small)),
+                        "set AAAA...");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +214,7 @@ int main(void)
             cmocka_unit_test(lk_tunables_reserved__keys),
             cmocka_unit_test(lk_tunables_set__errors),
             cmocka_unit_test(lk_tunables_set__keeps_other_lines),
+            cmocka_unit_test(lk_tunables_diff__names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -621,6 +621,11 @@ static json_t *settings_wire_json(const struct lk_cluster_settings *settings)
     if (v && json_string_value(v)[0] == '\0') {
         json_object_del(all, KEY_ALERTS);
     }
+    /* The tunables (issue 14) likewise, while there are none. */
+    v = json_object_get(all, LK_CLUSTER_KEY_TUNABLES);
+    if (v && json_string_value(v)[0] == '\0') {
+        json_object_del(all, LK_CLUSTER_KEY_TUNABLES);
+    }
     return all;
 }
 
@@ -661,6 +666,10 @@ static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *
     struct lk_cluster_settings next = cl->node->config.cluster;
     char old_hook[sizeof(next.fence_script)];
     snprintf(old_hook, sizeof(old_hook), "%s", next.fence_script);
+    char tun_diff[256];
+    (void) lk_tunables_diff(next.tunables,
+                            json_string_value(json_object_get(settings, LK_CLUSTER_KEY_TUNABLES)),
+                            tun_diff, sizeof(tun_diff));
     uint64_t counter = (uint64_t) json_integer_value(json_array_get(ver, 0));
     /* The settings are whole: a key left out (settings_wire_json) is its default. */
     struct lk_cluster_settings defaults;
@@ -692,6 +701,9 @@ static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *
     }
     if (strcmp(old_hook, cl->node->config.cluster.fence_script) != 0) {
         check_fence_hook(cl);
+    }
+    if (tun_diff[0]) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_TUNABLES_FROM_PEER, p->name, tun_diff);
     }
     /* Tell everyone: peers that compared against our old settings compare again. */
     lk_cluster_reconfigure(cl, true);
