@@ -87,10 +87,11 @@ def test_set_replicates_to_file_and_scripts_get_them_reserved_skipped(cluster, t
     wait_for(lambda: "MSG" not in values(n1), what="MSG gone on node1")
     assert "MSG" not in tunfile(n1).read_text()
     out.unlink()
-    n1.cli("resource", "test", "--tag", "tun", "--action", "restore", check=False)
-    if out.exists():
-        assert "MSG" not in read_env(out)
-        assert read_env(out)["LKCHECKINTERVAL"] == "120"
+    n1.cli("resource", "test", "--tag", "tun", "--action", "restore")
+    env = read_env(out)
+    assert "MSG" not in env
+    assert env["LKCHECKINTERVAL"] == "120"
+    assert env["LK_TAG"] == "tun"
 
 
 def test_hand_edit_is_a_cluster_change_and_a_bad_one_is_refused(cluster):

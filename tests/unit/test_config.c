@@ -130,6 +130,8 @@ static const struct bad_case bad_cases[] = {
         {NODE "[cluster] x\n", 3, "unexpected text after ']'"},
         {NODE "[cluster]\nheartbeat = 1000\n", 4,
          "unknown setting 'heartbeat' in section [cluster]"},
+        {NODE "[cluster]\ntunables = A=1\n", 4,
+         "'tunables' is not set in lk.conf: it is the file etc/default/LifeKeeper"},
         {PEER "port = 7402\n", 4, "unknown setting 'port' in section [peer node2]"},
         {PEER "path = 127.0.0.1:0\n", 4, "port '0'"},
         {PEER "path = 127.0.0.1:65536\n", 4, "port '65536'"},
