@@ -182,3 +182,31 @@ def test_file_option_refusals_and_restart(node, tmp_path, lk_users):
     tunfile(node).unlink()
     node.start()
     assert "ADDED=yes" in tunfile(node).read_text()
+
+
+def test_large_tunables_reach_a_node_that_was_stopped(cluster, tmp_path):
+    """64 KiB of tunables, most of it characters JSON escapes, never go in a HELLO (a
+    connection may send at most 64 KiB before it is ALIVE): the HELLO carries a digest,
+    and the node with the newer version sends the text once connected."""
+    n1, n2 = cluster.build(2)
+    n2.stop()
+    lines = [f"K{i}='" + '"\\' * 28 + "'\n" for i in range(1000)]
+    big = "".join(lines)[:65000]
+    big = big[: big.rfind("\n") + 1]
+    f = tmp_path / "big"
+    f.write_text(big)
+    assert len(big) > 60000
+    n1.cli("cluster", "tunables", "--file", f)
+    n2.start()
+    cluster.wait_all_alive([n1, n2])
+    wait_eq(lambda: listing(n2)["text"], big, timeout=60, what="the text on node2")
+    assert tunfile(n2).read_text() == big
+    for n in (n1, n2):
+        wait_for(lambda n=n: not any("differ" in w or "mismatch" in w
+                                     for w in n.status()["cluster"]["warnings"]),
+                 what=f"no settings warning on {n.name}")
+    # Both up with the same text: a restart of either connects with the digest alone.
+    n1.stop()
+    n1.start()
+    cluster.wait_all_alive([n1, n2])
+    assert listing(n1)["text"] == big

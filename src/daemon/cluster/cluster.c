@@ -605,6 +605,9 @@ static int settings_version_cmp(const struct lk_config *ours, const json_t *ver)
 #define KEY_MIN_PROTOCOL "min-protocol"
 #define KEY_ALERTS       "alerts"
 
+/* In a HELLO's settings, instead of the tunables' text (settings_hello_json). */
+#define KEY_TUNABLES_DIGEST "tunables-sha256"
+
 #ifndef LK_SOFTWARE_VERSION
 #define LK_SOFTWARE_VERSION "unknown"
 #endif
@@ -625,6 +628,30 @@ static json_t *settings_wire_json(const struct lk_cluster_settings *settings)
     v = json_object_get(all, LK_CLUSTER_KEY_TUNABLES);
     if (v && json_string_value(v)[0] == '\0') {
         json_object_del(all, LK_CLUSTER_KEY_TUNABLES);
+    }
+    return all;
+}
+
+/* The tunables' digest (hex SHA-256 of the text) as the HELLO carries it. */
+static void tunables_digest(const char *text, char hex[2 * crypto_hash_sha256_BYTES + 1])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *) text, strlen(text));
+    sodium_bin2hex(hex, 2 * crypto_hash_sha256_BYTES + 1, h, sizeof(h));
+}
+
+/* The settings as the HELLO carries them: the tunables (up to 64 KiB) replaced by their
+ * digest, so that the HELLO stays within what a connection may send before it is ALIVE
+ * (net.c). A node that finds the peer's version newer waits for the peer's settings
+ * message, which the peer sends as soon as it sees our older version (sync_settings). */
+static json_t *settings_hello_json(const struct lk_cluster_settings *settings)
+{
+    json_t *all = settings_wire_json(settings);
+    if (all && json_object_get(all, LK_CLUSTER_KEY_TUNABLES)) {
+        char hex[2 * crypto_hash_sha256_BYTES + 1];
+        tunables_digest(settings->tunables, hex);
+        json_object_del(all, LK_CLUSTER_KEY_TUNABLES);
+        json_object_set_new(all, KEY_TUNABLES_DIGEST, json_string(hex));
     }
     return all;
 }
@@ -722,8 +749,19 @@ static void compare_settings(struct lk_cluster *cl, struct peer *p, const json_t
     json_t *default_json = lk_cluster_settings_json(&defaults);
     const char *key;
     json_t *v;
+    /* A HELLO carries the tunables' digest: compared as a digest. */
+    const char *their_digest = json_string_value(json_object_get(theirs, KEY_TUNABLES_DIGEST));
+    char our_digest[2 * crypto_hash_sha256_BYTES + 1];
+    tunables_digest(cl->node->config.cluster.tunables, our_digest);
     json_object_foreach(ours, key, v)
     {
+        if (their_digest && strcmp(key, LK_CLUSTER_KEY_TUNABLES) == 0) {
+            if (strcmp(their_digest, our_digest) != 0) {
+                snprintf(p->settings_diff, sizeof(p->settings_diff), "%s", key);
+                break;
+            }
+            continue;
+        }
         json_t *t = json_object_get(theirs, key);
         if (!t && json_is_object(theirs)) {
             t = json_object_get(default_json, key);
@@ -755,7 +793,10 @@ static void sync_settings(struct lk_cluster *cl, struct peer *p, const json_t *s
                         "malformed cluster settings version");
         return;
     }
-    if (c > 0) {
+    if (c > 0 && json_object_get(settings, KEY_TUNABLES_DIGEST)) {
+        /* A HELLO without the tunables' text: the peer sends its settings message as soon
+         * as it sees our older version; they are adopted from that. */
+    } else if (c > 0) {
         adopt_settings(cl, p, settings, ver);
     } else if (c < 0) {
         lk_cluster_send(cl, p->name, settings_message(cl));
@@ -1249,7 +1290,7 @@ static json_t *hello_info(const struct lk_cluster *cl)
     char inc[17];
     lk_guard_hex64(cl->node->incarnation, inc);
     return json_pack("{s:b,s:o,s:[I,s],s:s}", "witness", cl->node->witness, "settings",
-                     settings_wire_json(&config->cluster), "ver",
+                     settings_hello_json(&config->cluster), "ver",
                      (json_int_t) config->settings_version, config->settings_version_node, "inc",
                      inc);
 }
