@@ -60,7 +60,8 @@ test: check-format check-layers unit scenario fuzz-test
 # report, leak or broken invariant; make test runs them FUZZ_TEST_SECONDS each.
 FUZZ_SECONDS      ?= 20
 FUZZ_TEST_SECONDS ?= 10
-FUZZ_TARGETS      ?= fuzz_request fuzz_wire fuzz_session fuzz_replica fuzz_config fuzz_validate fuzz_ocf fuzz_lkimport
+FUZZ_TARGETS      ?= fuzz_request fuzz_wire fuzz_session fuzz_replica fuzz_config fuzz_validate fuzz_ocf \
+                     fuzz_lkimport fuzz_tunables
 fuzz-build: deps
 	@[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) --prefix=$(PREFIX) \
 		-Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \

@@ -284,8 +284,8 @@ static void print_cluster_settings(const json_t *data)
     json_object_foreach(json_object_get(data, "settings"), k, v)
     {
         /* The alert hooks: a table of their own (cluster alert list). */
-        if (strcmp(k, "alerts") == 0) {
-            continue;
+        if (strcmp(k, "alerts") == 0 || strcmp(k, LK_CLUSTER_KEY_TUNABLES) == 0) {
+            continue; /* the tunables: cluster tunables */
         }
         const char *raw = json_string_value(v) ? json_string_value(v) : "";
         const char *shown = json_string_value(json_object_get(effective, k));
@@ -495,8 +495,128 @@ static int cmd_alert(const struct lk_cli *cli, int argc, char **argv)
     return r;
 }
 
+/* ---------------------------------------------------------------- tunables */
+
+#define TUNABLES_MAX_EDITS 256
+
+static void print_tunables(const json_t *data)
+{
+    printf("file: %s\n", str(data, "file"));
+    const json_t *list = json_object_get(data, "tunables");
+    size_t i;
+    const json_t *t;
+    json_array_foreach(list, i, t)
+    {
+        bool exported = json_is_true(json_object_get(t, "exported"));
+        bool dollar = json_is_true(json_object_get(t, "literal_dollar"));
+        printf("%-28s %s%s%s\n", str(t, "key"), str(t, "value"),
+               exported ? "" : "   (not passed to scripts: OpenKeeper sets it)",
+               dollar ? "   ('$' kept as written: not expanded)" : "");
+    }
+    if (json_array_size(list) == 0) {
+        printf("(no tunables: lkcli cluster tunables --set KEY=VALUE, or edit the file)\n");
+    }
+}
+
+/* Reads FILE whole for --file (LifeKeeper's own file can be given as is); lkd checks it. */
+static int read_tunables_file(const struct lk_cli *cli, const char *path, char **ret_text,
+                              size_t *ret_len)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        return lk_fail(cli->prog, 2, "cannot read tunables file '%s': %s", path, strerror(errno));
+    }
+    char *buf = malloc(LK_TUNABLES_TEXT_MAX + 2);
+    if (!buf) {
+        fclose(f);
+        return lk_fail(cli->prog, 1, "out of memory");
+    }
+    size_t n = fread(buf, 1, LK_TUNABLES_TEXT_MAX + 1, f);
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed || n > LK_TUNABLES_TEXT_MAX) {
+        free(buf);
+        return lk_fail(cli->prog, 2, "cannot read tunables file '%s': %s", path,
+                       failed ? "read error" : "too long (at most 65536 bytes)");
+    }
+    buf[n] = '\0';
+    *ret_text = buf;
+    *ret_len = n;
+    return 0;
+}
+
+static int cmd_tunables(const struct lk_cli *cli, int argc, char **argv)
+{
+    const char *sets[TUNABLES_MAX_EDITS], *unsets[TUNABLES_MAX_EDITS];
+    struct lk_opt opts[] = {
+            {.name = "set",
+             .has_value = true,
+             .arg = "KEY=VALUE",
+             .help = "set a tunable on every node (repeatable)",
+             .values = sets,
+             .max_values = TUNABLES_MAX_EDITS},
+            {.name = "unset",
+             .has_value = true,
+             .arg = "KEY",
+             .help = "remove a tunable on every node (repeatable)",
+             .values = unsets,
+             .max_values = TUNABLES_MAX_EDITS},
+            {.name = "file",
+             .has_value = true,
+             .arg = "FILE",
+             .help = "replace the whole text with FILE's (/etc/default/LifeKeeper as is)"},
+    };
+    if (lk_args_parse(cli->prog, argc, argv, opts, 3, NULL, 0, NULL) != 0) {
+        return 2;
+    }
+    json_t *args = json_object();
+    if (opts[2].value) {
+        char *text = NULL;
+        size_t len = 0;
+        int r = read_tunables_file(cli, opts[2].value, &text, &len);
+        if (r != 0) {
+            json_decref(args);
+            return r;
+        }
+        json_t *t = json_stringn(text, len);
+        free(text);
+        if (!t) {
+            json_decref(args);
+            return lk_fail(cli->prog, 2, "invalid tunables file '%s': not UTF-8 text",
+                           opts[2].value);
+        }
+        json_object_set_new(args, "text", t);
+    }
+    for (int k = 0; k < 2; k++) {
+        if (opts[k].count) {
+            json_t *list = json_array();
+            for (size_t i = 0; i < opts[k].count; i++) {
+                json_array_append_new(list, json_string(opts[k].values[i]));
+            }
+            json_object_set_new(args, k == 0 ? "set" : "unset", list);
+        }
+    }
+    json_t *data = NULL;
+    int r = call(cli, LK_CMD_CLUSTER_TUNABLES, args, &data);
+    if (r == 0) {
+        if (cli->json) {
+            lk_print_json(data);
+        } else {
+            if (str(data, "changed")[0]) {
+                printf("changed on every reachable node: %s\n", str(data, "changed"));
+            }
+            print_tunables(data);
+        }
+    }
+    json_decref(data);
+    return r;
+}
+
 static int cmd_cluster(const struct lk_cli *cli, int argc, char **argv)
 {
+    if (argc >= 1 && strcmp(argv[0], "tunables") == 0) {
+        return cmd_tunables(cli, argc - 1, argv + 1);
+    }
     if (argc >= 1 && strcmp(argv[0], "alert") == 0) {
         return cmd_alert(cli, argc - 1, argv + 1);
     }
@@ -504,14 +624,16 @@ static int cmd_cluster(const struct lk_cli *cli, int argc, char **argv)
         return cmd_rotate_key(cli, argc - 1, argv + 1);
     }
     if (argc < 1 || strcmp(argv[0], "config") != 0) {
-        return lk_fail(cli->prog, 2, "cluster: unknown verb (config, rotate-key or alert)");
+        return lk_fail(cli->prog, 2,
+                       "cluster: unknown verb (config, rotate-key, alert or tunables)");
     }
     struct lk_opt opts[16];
     size_t n = 0;
     for (size_t i = 0; lk_cluster_settings_keys[i] && n < 16; i++) {
         /* The alert hooks: `cluster alert add|delete` (the files are checked, the secret
          * read from a file). */
-        if (strcmp(lk_cluster_settings_keys[i], "alerts") != 0) {
+        if (strcmp(lk_cluster_settings_keys[i], "alerts") != 0 &&
+            strcmp(lk_cluster_settings_keys[i], LK_CLUSTER_KEY_TUNABLES) != 0) {
             opts[n++] = lk_help_cluster_opt(lk_cluster_settings_keys[i]);
         }
     }

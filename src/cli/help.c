@@ -67,6 +67,8 @@ const struct lk_help_cmd lk_help_commands[] = {
          "an alert hook on every node: a program or a webhook run for chosen events"},
         {"cluster alert delete", "--name N", "delete an alert hook on every node"},
         {"cluster alert list", "", "the alert hooks with their deliveries and failures"},
+        {"cluster tunables", "[--set KEY=VALUE]... [--unset KEY]... [--file FILE]",
+         "the tunables scripts get (/etc/default/LifeKeeper), or change them on every node"},
         {"web token create", "--role admin|operator|guest [--name N]",
          "a token for the web console and its API, shown once"},
         {"web token list", "", "the web console's tokens (never the tokens themselves)"},

@@ -82,6 +82,7 @@
 #include "sdnotify.h"
 #include "sdunits.h"
 #include "store.h"
+#include "tunwatch.h"
 
 #define DEFAULT_ROOT "/opt/openkeeper"
 
@@ -365,6 +366,13 @@ static void cluster_committed(void *userdata, const char *const *tags, size_t co
 
 /* Every subscription, in delivery order (the map at the top of this file). A bus that
  * cannot take them is a programming error: too small a table. */
+/* A hand edit of the tunables' file changed them here: the peers hear it as they hear
+ * `lkcli cluster tunables`. */
+static void on_tunables_changed(void *userdata)
+{
+    lk_cluster_reconfigure(userdata, true);
+}
+
 static void wire(struct lk_node *node, struct lk_api *api, struct lk_cluster *cl,
                  struct lk_monitor *mon)
 {
@@ -618,6 +626,12 @@ int main(int argc, char **argv)
              node.cgroups ? lk_cgroups_base(node.cgroups) : node.containment_why);
     lk_eventlog_msg(&node, NULL, LK_MSG_CONTAINMENT, contained);
     write_cgroup_base(&node);
+    /* The tunables before the comm paths: the HELLO carries them. */
+    lk_tunwatch_load(&node);
+    struct lk_tunwatch *tunwatch = lk_tunwatch_start(&node, on_tunables_changed, cluster);
+    if (!tunwatch) {
+        die("out of memory");
+    }
     r = node.witness ? 0 : lk_guardlink_start(&node);
     if (r < 0) {
         lk_log(LK_LOG_WARNING, "cannot make the guard's liveness page: %s", strerror(-r));
@@ -655,6 +669,7 @@ int main(int argc, char **argv)
     lk_alerts_stop(node.alerts);
     lk_sdunits_stop(sdunits);
     lk_scriptwatch_stop(scriptwatch);
+    lk_tunwatch_stop(tunwatch);
     lk_executor_stop(&node);
     if (node.loopwatch) {
         lk_loopwatch_stop(node.loopwatch);

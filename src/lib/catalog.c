@@ -393,6 +393,21 @@ static const struct lk_catalog_entry catalog[] = {
          "sendevent: class %s event %s from monitor %s for %s%s"},
         {LK_MSG_SENDEVENT_ERROR, LK_SEV_ERROR, "sendevent-error",
          "sendevent: class %s event %s from monitor %s for %s%s"},
+        /* The tunables ($LKROOT/etc/default/LifeKeeper; docs/LIFEKEEPER.md "Tunables"). */
+        /* what (the keys changed), how (lkcli cluster tunables, an edit of the file) */
+        {LK_MSG_TUNABLES_CHANGED, LK_SEV_INFO, "tunables-changed", "tunables changed: %s (%s)"},
+        /* peer, what */
+        {LK_MSG_TUNABLES_FROM_PEER, LK_SEV_INFO, "tunables-from-peer",
+         "tunables changed by node %s: %s"},
+        /* file, why (naming the line) */
+        {LK_MSG_TUNABLES_REFUSED, LK_SEV_ERROR, "tunables-refused",
+         "tunables file '%s' refused: %s; the tunables in force are kept until the file is fixed"},
+        /* keys */
+        {LK_MSG_TUNABLES_RESERVED, LK_SEV_INFO, "tunables-reserved",
+         "tunables %s are not passed to scripts: OpenKeeper sets them"},
+        /* file, why */
+        {LK_MSG_TUNABLES_UNWATCHED, LK_SEV_WARNING, "tunables-unwatched",
+         "edits of the tunables file '%s' are not picked up: %s; use lkcli cluster tunables"},
 };
 
 const struct lk_catalog_entry *lk_catalog_find(int number)

@@ -136,6 +136,12 @@ enum lk_msg {
     LK_MSG_ALERT_GAVE_UP = 1718,
     LK_MSG_ALERT_DROPPED = 1719,
     LK_MSG_ALERT_RECOVERED = 1720,
+    /* The tunables (issue 14: core/tunwatch.c, api_cluster.c, cluster.c). */
+    LK_MSG_TUNABLES_CHANGED = 1730,
+    LK_MSG_TUNABLES_FROM_PEER = 1731,
+    LK_MSG_TUNABLES_REFUSED = 1732,
+    LK_MSG_TUNABLES_RESERVED = 1733,
+    LK_MSG_TUNABLES_UNWATCHED = 1734,
     /* Remote commands and forwarded requests (issue 14: lcdremexec, lcdrcp, -d NODE). */
     LK_MSG_REMOTE_EXEC_RAN = 1735,
     LK_MSG_REMOTE_EXEC_ASKED = 1736,

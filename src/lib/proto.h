@@ -83,6 +83,8 @@ enum lk_exit {
 /* Remote commands (issue 14: lcdremexec, lcdrcp), admin, only with remote-exec = on. */
 #define LK_CMD_REMOTE_EXEC "remote.exec"
 #define LK_CMD_REMOTE_PUT  "remote.put"
+/* The tunables (issue 14): list, and with set/unset/text change them. */
+#define LK_CMD_CLUSTER_TUNABLES "cluster.tunables"
 
 /* The web console's tokens (docs/WEB.md), admin only. */
 #define LK_CMD_WEB_TOKEN_CREATE "web.token.create"

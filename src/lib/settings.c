@@ -32,6 +32,7 @@
 #define KEY_MIN_PROTOCOL    "min-protocol"
 #define KEY_ALERTS          "alerts"
 #define KEY_REMOTE_EXEC     "remote-exec"
+#define KEY_TUNABLES        LK_CLUSTER_KEY_TUNABLES
 
 #define DEFAULT_HB_INTERVAL_MS  200
 #define DEFAULT_HB_MISSES       3
@@ -56,6 +57,7 @@ const char *const lk_cluster_settings_keys[] = {
         KEY_MIN_PROTOCOL,
         KEY_ALERTS,
         KEY_REMOTE_EXEC,
+        KEY_TUNABLES, /* not in lk.conf: the file etc/default/LifeKeeper */
         NULL,
 };
 /* clang-format on */
@@ -897,6 +899,21 @@ static int check_fence_script(const char *value, char *err, size_t err_size)
     return 0;
 }
 
+/* The tunables: the whole text, checked as the file is (tunables.c), kept verbatim. */
+static int set_tunables(struct lk_cluster_settings *s, const char *value, char *err,
+                        size_t err_size)
+{
+    struct lk_tunables t;
+    char why[256];
+    size_t len = strlen(value);
+    if (lk_tunables_parse(value, len, &t, why, sizeof(why)) < 0) {
+        return lk_fail_einval(err, err_size, "invalid tunables: %s", why);
+    }
+    lk_tunables_done(&t);
+    memcpy(s->tunables, value, len + 1);
+    return 0;
+}
+
 int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *key,
                             const char *value, char *err, size_t err_size)
 {
@@ -991,6 +1008,8 @@ int lk_cluster_settings_set(struct lk_cluster_settings *settings, const char *ke
             r = lk_fail_einval(err, err_size, "invalid remote-exec '%.*s': expected on or off",
                                quote_len(value), value);
         }
+    } else if (strcmp(key, KEY_TUNABLES) == 0) {
+        r = set_tunables(&s, value, err, err_size);
     } else {
         if (has_control_char(key)) {
             (void) lk_fail_einval(err, err_size, "unknown cluster setting");
@@ -1041,6 +1060,8 @@ const char *lk_cluster_settings_get(const struct lk_cluster_settings *settings, 
         snprintf(buf, size, "%" PRIu32, settings->min_protocol);
     } else if (strcmp(key, KEY_REMOTE_EXEC) == 0) {
         snprintf(buf, size, "%s", settings->remote_exec ? "on" : "off");
+    } else if (strcmp(key, KEY_TUNABLES) == 0) {
+        snprintf(buf, size, "%s", settings->tunables);
     } else if (strcmp(key, KEY_ALERTS) == 0) {
         /* Too small a buffer gets "": a comparison then fails, a save refuses. */
         if (alerts_text(settings, true, buf, size) < 0) {
@@ -1147,11 +1168,16 @@ static int apply_one(struct lk_cluster_settings *next, const char *key, const js
     if (strcmp(now, json_string_value(v)) == 0) {
         return 0;
     }
+    /* The tunables' change is shown as the keys it changes: the text is long and has lines. */
+    char tun_diff[256] = "";
+    if (strcmp(key, KEY_TUNABLES) == 0) {
+        (void) lk_tunables_diff(next->tunables, json_string_value(v), tun_diff, sizeof(tun_diff));
+    }
     if (lk_cluster_settings_set(next, key, json_string_value(v), err, err_size) < 0) {
         return -EINVAL;
     }
     char names[LK_ALERTS_MAX * 130 + 8] = "";
-    const char *shown = json_string_value(v);
+    const char *shown = tun_diff[0] ? tun_diff : json_string_value(v);
     if (strcmp(key, KEY_ALERTS) == 0) {
         size_t n_used = 0;
         for (size_t i = 0; i < next->alert_count; i++) {

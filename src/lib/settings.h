@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "tunables.h"
+
 #define LK_ADDR_MAX              128 /* "ADDR:PORT" text, NUL included */
 #define LK_DEFAULT_PORT          7400
 #define LK_HB_INTERVAL_MIN       50
@@ -33,7 +35,8 @@
 #define LK_ALERT_TIMEOUT_DEFAULT_S 10
 #define LK_ALERT_TIMEOUT_MAX_S     300
 #define LK_ALERTS_TEXT_MAX         16384
-#define LK_SETTING_VALUE_MAX       (LK_ALERTS_TEXT_MAX + 1)
+/* The tunables (src/lib/tunables.h): the longest setting, so the buffer every text fits in. */
+#define LK_SETTING_VALUE_MAX       (LK_TUNABLES_TEXT_MAX + 1)
 #define LK_ALERT_SECRET_SHOWN      "set" /* what every display shows instead of a secret */
 
 enum lk_quorum {
@@ -87,7 +90,13 @@ struct lk_cluster_settings {
     bool remote_exec;           /* off; on: remote.exec and remote.put (lcdremexec, lcdrcp) */
     size_t alert_count;         /* alert hooks, sorted by name */
     struct lk_alert_hook alerts[LK_ALERTS_MAX];
+    /* The tunables: the text of $LKROOT/etc/default/LifeKeeper, verbatim (tunables.h);
+     * "" = none. Kept in that file, not in lk.conf. */
+    char tunables[LK_TUNABLES_TEXT_MAX + 1];
 };
+
+/* The tunables' setting name ("cluster tunables" edits it, never "cluster config"). */
+#define LK_CLUSTER_KEY_TUNABLES "tunables"
 
 /* Parses "IPV4:PORT" or "[IPV6]:PORT" (port 1..65535; no host names: a cluster must not
  * depend on DNS to find its members). Returns 0 or -EINVAL with a message in err; ret_addr

@@ -69,6 +69,50 @@ static void lk_type_prepare__genapp_is_the_script_copy(void **state)
     assert_null(run.env);
 }
 
+/* The tunables come after OpenKeeper's variables, never replacing them, in the text's
+ * order; a failing add stops the walk with its status. */
+static int count_add(const char *name, const char *value, void *userdata)
+{
+    (void) name;
+    (void) value;
+    int *n = userdata;
+    return ++*n == 2 ? -E2BIG : 0;
+}
+
+static void lk_type_prepare__genapp_gets_the_tunables_reserved_skipped(void **state)
+{
+    (void) state;
+    struct lk_resource res;
+    gen_resource(&res);
+    struct lk_type_ctx ctx = {.root = "/opt/lk",
+                              .node_name = "n1",
+                              .tunables = "# LifeKeeper\nLKROOT=/opt/LifeKeeper\nPATH=/x\n"
+                                          "export GLOBAL_NAS_APP_SKIP_REMOVE=1\nLK_TAG=forged\n"
+                                          "PERL5LIB=/p\nLANG=de\nMSG='a $b'\n"};
+    struct lk_type_run run;
+    char err[256] = "";
+    assert_int_equal(lk_type_prepare(&ctx, &res, LK_ACTION_RESTORE, 0, &run, err, sizeof(err)), 0);
+    assert_string_equal(lk_test_env_get(run.spec.env, "LKROOT"), "/opt/lk");
+    assert_string_equal(lk_test_env_get(run.spec.env, "LK_TAG"), "app1");
+    assert_string_equal(lk_test_env_get(run.spec.env, "LANG"), "C");
+    assert_null(lk_test_env_get(run.spec.env, "PERL5LIB"));
+    assert_string_equal(lk_test_env_get(run.spec.env, "GLOBAL_NAS_APP_SKIP_REMOVE"), "1");
+    assert_string_equal(lk_test_env_get(run.spec.env, "MSG"), "a $b");
+    size_t paths = 0;
+    for (size_t i = 0; run.spec.env[i]; i++) {
+        paths += strncmp(run.spec.env[i], "PATH=", 5) == 0;
+    }
+    assert_int_equal(paths, 1);
+    lk_type_run_free(&run);
+    int n = 0;
+    assert_int_equal(lk_scripts_env_tunables("A=1\nB=2\nC=3\n", count_add, &n), -E2BIG);
+    assert_int_equal(n, 2);
+    n = 0;
+    assert_int_equal(lk_scripts_env_tunables(NULL, count_add, &n), 0);
+    assert_int_equal(lk_scripts_env_tunables("bad line\n", count_add, &n), 0);
+    assert_int_equal(n, 0);
+}
+
 static void lk_type_prepare__unknown_app_is_refused(void **state)
 {
     (void) state;
@@ -162,6 +206,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(lk_type_find__known_and_unknown),
             cmocka_unit_test(lk_type_prepare__genapp_is_the_script_copy),
+            cmocka_unit_test(lk_type_prepare__genapp_gets_the_tunables_reserved_skipped),
             cmocka_unit_test(lk_type_prepare__unknown_app_is_refused),
             cmocka_unit_test(lk_type_check__genapp_wants_type_app),
             cmocka_unit_test(lk_type_fill_actions__genapp_keeps_its_scripts),

@@ -520,9 +520,39 @@ static void lk_cluster_settings_alert_add__order_limit_and_text_round_trip(void 
     assert_true(added > 0 && added < LK_ALERTS_MAX);
 }
 
+/* The tunables: the whole text, checked as the file is, kept verbatim; a change is shown
+ * as the keys it changes. */
+static void lk_settings_set__tunables(void **state)
+{
+    (void) state;
+    static struct lk_cluster_settings s, before;
+    char err[512], buf[256];
+    lk_cluster_settings_init(&s);
+    before = s;
+    assert_string_equal(lk_cluster_settings_get(&s, LK_CLUSTER_KEY_TUNABLES, buf, sizeof(buf)), "");
+    assert_int_equal(lk_cluster_settings_set(&s, "tunables", "A=1\nB C\n", err, sizeof(err)),
+                     -EINVAL);
+    assert_string_equal(err, "invalid tunables: line 2: expected KEY=VALUE");
+    assert_memory_equal(&s, &before, sizeof(s));
+    const char *text = "# x\nexport A='1 2'\n";
+    assert_int_equal(lk_cluster_settings_set(&s, "tunables", text, err, sizeof(err)), 0);
+    assert_string_equal(s.tunables, text);
+    assert_string_equal(lk_cluster_settings_get(&s, "tunables", buf, sizeof(buf)), text);
+    char what[64];
+    assert_false(lk_cluster_settings_equal(&s, &before, what, sizeof(what)));
+    assert_string_equal(what, "tunables");
+    json_t *changes = json_pack("{s:s}", "tunables", "A=2\nB=3\n");
+    char changed[256];
+    assert_int_equal(
+            lk_cluster_settings_apply(&s, changes, changed, sizeof(changed), err, sizeof(err)), 0);
+    assert_string_equal(changed, "tunables=set A, B");
+    json_decref(changes);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+            cmocka_unit_test(lk_settings_set__tunables),
             cmocka_unit_test(lk_settings_set__errors),
             cmocka_unit_test(lk_settings_set__quoted_value_stays_utf8),
             cmocka_unit_test(lk_settings_set__every_key),

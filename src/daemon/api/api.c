@@ -1563,8 +1563,10 @@ static void h_test(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_FAILED, "out of memory");
         return;
     }
-    struct lk_type_ctx tctx = {
-            .root = node->root, .node_name = node->name, .exe_dir = lk_type_exe_dir()};
+    struct lk_type_ctx tctx = {.root = node->root,
+                               .node_name = node->name,
+                               .exe_dir = lk_type_exe_dir(),
+                               .tunables = node->config.cluster.tunables};
     char why[256];
     int r = lk_type_prepare(&tctx, res, a, 0, prep, why, sizeof(why));
     if (r < 0) {

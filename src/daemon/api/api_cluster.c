@@ -19,6 +19,9 @@
 #include "ownership.h"
 #include "proto.h"
 #include "safeopen.h"
+#include "tunables.h"
+#include "tunfile.h"
+#include "tunwatch.h"
 
 #define CLUSTER_WAIT_USEC (600ULL * 1000 * 1000)
 #define EXTEND_WAIT_USEC  (30ULL * 1000 * 1000) /* from the last step the peer made */
@@ -298,6 +301,11 @@ static void h_cluster_config(struct conn *c, const json_t *args)
                         "alerts are set with lkcli cluster alert add|delete, not cluster config");
         return;
     }
+    if (json_object_get(settings, LK_CLUSTER_KEY_TUNABLES)) {
+        api_reply_error(c, LK_EXIT_USAGE,
+                        "tunables are set with lkcli cluster tunables, not cluster config");
+        return;
+    }
     if (settings && lk_cluster_settings_apply(&next.cluster, settings, changed, sizeof(changed),
                                               err, sizeof(err)) < 0) {
         api_reply_error(c, LK_EXIT_USAGE, "%s", err);
@@ -347,6 +355,126 @@ static void h_cluster_rotate_key(struct conn *c, const json_t *args)
     c->verb = "rotate-key";
     c->deadline_usec = lk_mono_usec() + CLUSTER_WAIT_USEC;
     (void) api_cluster_wait_check(c);
+}
+
+/* ---------------------------------------------------------------- tunables */
+
+/* The tunables as the listing shows them: the text, and each key with its value, its line,
+ * whether scripts get it, and whether a '$' in it is kept as written. */
+static json_t *tunables_json(const char *text)
+{
+    struct lk_tunables t;
+    json_t *list = json_array();
+    if (lk_tunables_parse(text, strlen(text), &t, NULL, 0) == 0) {
+        for (size_t i = 0; list && i < t.count; i++) {
+            const struct lk_tunable *k = &t.items[i];
+            json_array_append_new(list, json_pack("{s:s,s:s,s:i,s:b,s:b}", "key", k->key, "value",
+                                                  k->value, "line", (int) k->line, "exported",
+                                                  !k->reserved, "literal_dollar", k->dollar));
+        }
+        lk_tunables_done(&t);
+    }
+    return list;
+}
+
+/* The whole new text from args: "text" (--file) replaces, then each "set" ["KEY=VALUE"]
+ * and "unset" [KEY] edits, in order. Returns a malloc'ed text or NULL with an exit code and
+ * a message. */
+static char *tunables_edit(const char *current, const json_t *args, int *ret_exit, char *err,
+                           size_t err_size)
+{
+    const json_t *text = json_object_get(args, "text");
+    const json_t *set = json_object_get(args, "set"), *unset = json_object_get(args, "unset");
+    *ret_exit = LK_EXIT_USAGE;
+    if ((text && !json_is_string(text)) || (set && !json_is_array(set)) ||
+        (unset && !json_is_array(unset))) {
+        snprintf(err, err_size, "malformed tunables request");
+        return NULL;
+    }
+    char *out = strdup(text ? json_string_value(text) : current);
+    if (!out) {
+        *ret_exit = LK_EXIT_FAILED;
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    if (text) {
+        struct lk_tunables t;
+        char why[300];
+        if (lk_tunables_parse(json_string_value(text), json_string_length(text), &t, why,
+                              sizeof(why)) < 0) {
+            snprintf(err, err_size, "invalid tunables: %s", why);
+            free(out);
+            return NULL;
+        }
+        lk_tunables_done(&t);
+    }
+    size_t i;
+    const json_t *v;
+    json_array_foreach(set, i, v)
+    {
+        const char *kv = json_string_value(v);
+        const char *eq = kv ? strchr(kv, '=') : NULL;
+        char key[LK_TUNABLE_KEY_MAX + 2], *next = NULL;
+        if (!eq || (size_t) (eq - kv) > LK_TUNABLE_KEY_MAX) {
+            snprintf(err, err_size, "invalid --set: expected KEY=VALUE");
+            free(out);
+            return NULL;
+        }
+        snprintf(key, sizeof(key), "%.*s", (int) (eq - kv), kv);
+        int r = lk_tunables_set(out, key, eq + 1, &next, err, err_size);
+        free(out);
+        if (r < 0) {
+            *ret_exit = r == -ENOMEM ? LK_EXIT_FAILED : LK_EXIT_USAGE;
+            return NULL;
+        }
+        out = next;
+    }
+    json_array_foreach(unset, i, v)
+    {
+        char *next = NULL;
+        int r = json_is_string(v)
+                        ? lk_tunables_unset(out, json_string_value(v), &next, err, err_size)
+                        : -EINVAL;
+        if (!json_is_string(v)) {
+            snprintf(err, err_size, "invalid --unset: expected a tunable's name");
+        }
+        free(out);
+        if (r < 0) {
+            *ret_exit = r == -ENOMEM ? LK_EXIT_FAILED : LK_EXIT_USAGE;
+            return NULL;
+        }
+        out = next;
+    }
+    return out;
+}
+
+/* lkcli cluster tunables: lists them; with --set/--unset/--file changes them on every
+ * node (a new settings version, as cluster config). */
+static void h_cluster_tunables(struct conn *c, const json_t *args)
+{
+    struct lk_node *node = c->api->node;
+    char err[512], changed[256] = "";
+    int code = LK_EXIT_USAGE;
+    char *text = tunables_edit(node->config.cluster.tunables, args, &code, err, sizeof(err));
+    if (!text) {
+        api_reply_error(c, code, "%s", err);
+        return;
+    }
+    int r = lk_tunwatch_apply(node, text, "lkcli cluster tunables", changed, sizeof(changed), err,
+                              sizeof(err));
+    free(text);
+    if (r < 0) {
+        api_reply_error(c, r == -EINVAL ? LK_EXIT_USAGE : LK_EXIT_FAILED, "%s", err);
+        return;
+    }
+    if (changed[0]) {
+        lk_cluster_reconfigure(c->api->cluster, true);
+    }
+    char path[LK_PATH_MAX + 64];
+    lk_tunfile_path(node->root, LK_TUNFILE_NAME, path, sizeof(path));
+    api_reply_ok(c, json_pack("{s:s,s:s,s:s,s:o}", "file", path, "text",
+                              node->config.cluster.tunables, "changed", changed, "tunables",
+                              tunables_json(node->config.cluster.tunables)));
 }
 
 /* ---------------------------------------------------------------- alert hooks */
@@ -707,6 +835,7 @@ const struct route lk_api_cluster_routes[] = {
         {LK_CMD_ALERT_ADD, LK_ROLE_ADMIN, h_alert_add},
         {LK_CMD_ALERT_DELETE, LK_ROLE_ADMIN, h_alert_delete},
         {LK_CMD_ALERT_LIST, LK_ROLE_GUEST, h_alert_list},
+        {LK_CMD_CLUSTER_TUNABLES, LK_ROLE_ADMIN, h_cluster_tunables},
         {LK_CMD_RES_EXTEND, LK_ROLE_ADMIN, h_extend},
         {LK_CMD_RES_UNEXTEND, LK_ROLE_ADMIN, h_unextend},
         {NULL, LK_ROLE_GUEST, NULL},

@@ -607,6 +607,9 @@ static int settings_version_cmp(const struct lk_config *ours, const json_t *ver)
 #define KEY_ALERTS       "alerts"
 #define KEY_REMOTE_EXEC  "remote-exec"
 
+/* In a HELLO's settings, instead of the tunables' text (settings_hello_json). */
+#define KEY_TUNABLES_DIGEST "tunables-sha256"
+
 #ifndef LK_SOFTWARE_VERSION
 #define LK_SOFTWARE_VERSION "unknown"
 #endif
@@ -627,6 +630,35 @@ static json_t *settings_wire_json(const struct lk_cluster_settings *settings)
     v = json_object_get(all, KEY_REMOTE_EXEC);
     if (v && strcmp(json_string_value(v), "off") == 0) {
         json_object_del(all, KEY_REMOTE_EXEC);
+    }
+    /* The tunables (issue 14) likewise, while there are none. */
+    v = json_object_get(all, LK_CLUSTER_KEY_TUNABLES);
+    if (v && json_string_value(v)[0] == '\0') {
+        json_object_del(all, LK_CLUSTER_KEY_TUNABLES);
+    }
+    return all;
+}
+
+/* The tunables' digest (hex SHA-256 of the text) as the HELLO carries it. */
+static void tunables_digest(const char *text, char hex[2 * crypto_hash_sha256_BYTES + 1])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *) text, strlen(text));
+    sodium_bin2hex(hex, 2 * crypto_hash_sha256_BYTES + 1, h, sizeof(h));
+}
+
+/* The settings as the HELLO carries them: the tunables (up to 64 KiB) replaced by their
+ * digest, so that the HELLO stays within what a connection may send before it is ALIVE
+ * (net.c). A node that finds the peer's version newer waits for the peer's settings
+ * message, which the peer sends as soon as it sees our older version (sync_settings). */
+static json_t *settings_hello_json(const struct lk_cluster_settings *settings)
+{
+    json_t *all = settings_wire_json(settings);
+    if (all && json_object_get(all, LK_CLUSTER_KEY_TUNABLES)) {
+        char hex[2 * crypto_hash_sha256_BYTES + 1];
+        tunables_digest(settings->tunables, hex);
+        json_object_del(all, LK_CLUSTER_KEY_TUNABLES);
+        json_object_set_new(all, KEY_TUNABLES_DIGEST, json_string(hex));
     }
     return all;
 }
@@ -668,6 +700,10 @@ static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *
     struct lk_cluster_settings next = cl->node->config.cluster;
     char old_hook[sizeof(next.fence_script)];
     snprintf(old_hook, sizeof(old_hook), "%s", next.fence_script);
+    char tun_diff[256];
+    (void) lk_tunables_diff(next.tunables,
+                            json_string_value(json_object_get(settings, LK_CLUSTER_KEY_TUNABLES)),
+                            tun_diff, sizeof(tun_diff));
     uint64_t counter = (uint64_t) json_integer_value(json_array_get(ver, 0));
     /* The settings are whole: a key left out (settings_wire_json) is its default. */
     struct lk_cluster_settings defaults;
@@ -700,6 +736,9 @@ static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *
     if (strcmp(old_hook, cl->node->config.cluster.fence_script) != 0) {
         check_fence_hook(cl);
     }
+    if (tun_diff[0]) {
+        lk_eventlog_msg(cl->node, NULL, LK_MSG_TUNABLES_FROM_PEER, p->name, tun_diff);
+    }
     /* Tell everyone: peers that compared against our old settings compare again. */
     lk_cluster_reconfigure(cl, true);
 }
@@ -717,8 +756,19 @@ static void compare_settings(struct lk_cluster *cl, struct peer *p, const json_t
     json_t *default_json = lk_cluster_settings_json(&defaults);
     const char *key;
     json_t *v;
+    /* A HELLO carries the tunables' digest: compared as a digest. */
+    const char *their_digest = json_string_value(json_object_get(theirs, KEY_TUNABLES_DIGEST));
+    char our_digest[2 * crypto_hash_sha256_BYTES + 1];
+    tunables_digest(cl->node->config.cluster.tunables, our_digest);
     json_object_foreach(ours, key, v)
     {
+        if (their_digest && strcmp(key, LK_CLUSTER_KEY_TUNABLES) == 0) {
+            if (strcmp(their_digest, our_digest) != 0) {
+                snprintf(p->settings_diff, sizeof(p->settings_diff), "%s", key);
+                break;
+            }
+            continue;
+        }
         json_t *t = json_object_get(theirs, key);
         if (!t && json_is_object(theirs)) {
             t = json_object_get(default_json, key);
@@ -750,7 +800,10 @@ static void sync_settings(struct lk_cluster *cl, struct peer *p, const json_t *s
                         "malformed cluster settings version");
         return;
     }
-    if (c > 0) {
+    if (c > 0 && json_object_get(settings, KEY_TUNABLES_DIGEST)) {
+        /* A HELLO without the tunables' text: the peer sends its settings message as soon
+         * as it sees our older version; they are adopted from that. */
+    } else if (c > 0) {
         adopt_settings(cl, p, settings, ver);
     } else if (c < 0) {
         lk_cluster_send(cl, p->name, settings_message(cl));
@@ -1248,7 +1301,7 @@ static json_t *hello_info(const struct lk_cluster *cl)
     char inc[17];
     lk_guard_hex64(cl->node->incarnation, inc);
     return json_pack("{s:b,s:o,s:[I,s],s:s}", "witness", cl->node->witness, "settings",
-                     settings_wire_json(&config->cluster), "ver",
+                     settings_hello_json(&config->cluster), "ver",
                      (json_int_t) config->settings_version, config->settings_version_node, "inc",
                      inc);
 }

@@ -26,6 +26,7 @@
 #include "eventlog.h"
 #include "paramfile.h"
 #include "scripts.h"
+#include "tunfile.h"
 #include "validate.h"
 
 static int db_error(struct lk_node *node, char *err, size_t size)
@@ -588,6 +589,14 @@ int lk_define_cluster_settings(struct lk_node *node, const struct lk_cluster_set
     }
     next.settings_version = version_counter;
     snprintf(next.settings_version_node, sizeof(next.settings_version_node), "%s", version_node);
+    /* The tunables are their own file (LifeKeeper's), written before lk.conf takes the
+     * version: a crash between the two leaves the new text under the old version, which the
+     * peers' newer one then replaces or the mismatch report names. */
+    if (strcmp(next.cluster.tunables, node->config.cluster.tunables) != 0 &&
+        (lk_tunfile_write(node->root, LK_TUNFILE_NAME, next.cluster.tunables, err, err_size) < 0 ||
+         lk_tunfile_write(node->root, LK_TUNFILE_KEPT, next.cluster.tunables, err, err_size) < 0)) {
+        return -EIO;
+    }
     char path[LK_PATH_MAX + 64];
     snprintf(path, sizeof(path), "%s/%s", node->root, LK_CONF_NAME);
     if (lk_config_save(path, &next, err, err_size) < 0) {

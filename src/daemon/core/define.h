@@ -116,10 +116,11 @@ int lk_define_settings(struct lk_node *node, const char *tag, const struct lk_se
 int lk_define_extends(struct lk_node *node, char (*tags)[LK_TAG_MAX + 1], size_t n,
                       const char *peer, uint32_t priority, char *err, size_t err_size);
 
-/* Writes the cluster settings (validated by the caller) to lk.conf atomically and into
- * node->config, with their version: a new one by this node when version_node is NULL (a
- * local command), else the peer's (version_counter, version_node), which the clock then
- * passes. The caller applies them live (lk_cluster_reconfigure). 0, or -EIO with err. */
+/* Writes the cluster settings (validated by the caller) to lk.conf atomically (the
+ * tunables, when they changed, first to their own file, io/tunfile.h) and into node->config, with
+ * their version: a new one by this node when version_node is NULL (a local command), else the
+ * peer's (version_counter, version_node), which the clock then passes. The caller applies them live
+ * (lk_cluster_reconfigure). 0, or -EIO with err. */
 int lk_define_cluster_settings(struct lk_node *node, const struct lk_cluster_settings *settings,
                                const char *version_node, uint64_t version_counter, char *err,
                                size_t err_size);

@@ -504,8 +504,10 @@ static void start_run(struct lk_node *node, struct lk_resource *res, enum lk_act
         return;
     }
     ctx->flags = res->pending == LK_PENDING_PROBE ? LK_TYPE_PROBE : 0;
-    struct lk_type_ctx tctx = {
-            .root = node->root, .node_name = node->name, .exe_dir = lk_type_exe_dir()};
+    struct lk_type_ctx tctx = {.root = node->root,
+                               .node_name = node->name,
+                               .exe_dir = lk_type_exe_dir(),
+                               .tunables = node->config.cluster.tunables};
     char why[sizeof(failed.message)];
     int r = lk_type_prepare(&tctx, res, action, ctx->flags, prep, why, sizeof(why));
     if (r < 0) {

@@ -468,8 +468,10 @@ static void start_check(struct watch *w, enum depth d, const struct lk_resource 
     if (!prep) {
         return;
     }
-    struct lk_type_ctx tctx = {
-            .root = mon->node->root, .node_name = mon->node->name, .exe_dir = lk_type_exe_dir()};
+    struct lk_type_ctx tctx = {.root = mon->node->root,
+                               .node_name = mon->node->name,
+                               .exe_dir = lk_type_exe_dir(),
+                               .tunables = mon->node->config.cluster.tunables};
     char why[256];
     int r = lk_type_prepare(&tctx, res, depth_action[d], 0, prep, why, sizeof(why));
     if (r < 0) {

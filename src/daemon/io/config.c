@@ -575,6 +575,11 @@ static int handle_cluster(struct parse_ctx *ctx, const char *name, const char *v
         ctx_fail(ctx, "unknown setting '%s' in section [cluster]", name);
         return 0;
     }
+    /* The tunables live in their own file, LifeKeeper's (io/tunfile.h). */
+    if (strcmp(name, LK_CLUSTER_KEY_TUNABLES) == 0) {
+        ctx_fail(ctx, "'%s' is not set in lk.conf: it is the file etc/default/LifeKeeper", name);
+        return 0;
+    }
     if (ctx->cluster_key_line[k]) {
         ctx_fail(ctx, "'%s' is set twice in section [cluster] (first on line %d)", name,
                  ctx->cluster_key_line[k]);
@@ -795,6 +800,9 @@ static int format_config(const struct lk_config *config, char **ret_text, size_t
     char *value = malloc(LK_SETTING_VALUE_MAX); /* the alert hooks' text is long */
     for (size_t i = 0; value && lk_cluster_settings_keys[i]; i++) {
         const char *key = lk_cluster_settings_keys[i];
+        if (strcmp(key, LK_CLUSTER_KEY_TUNABLES) == 0) {
+            continue; /* their own file (io/tunfile.h) */
+        }
         (void) lk_cluster_settings_get(&config->cluster, key, value, LK_SETTING_VALUE_MAX);
         fprintf(f, "%s =%s%s\n", key, value[0] ? " " : "", value);
     }
@@ -940,6 +948,8 @@ static int check_round_trip(char *text, size_t len, const char *path,
         }
     }
     char what[64];
+    /* The tunables are not in lk.conf (their own file): not compared. */
+    memcpy(parsed->cluster.tunables, config->cluster.tunables, sizeof(parsed->cluster.tunables));
     if (r == 0 &&
         !lk_cluster_settings_equal(&parsed->cluster, &config->cluster, what, sizeof(what))) {
         r = lk_fail_einval(err, err_size, "refusing to write '%s': cluster setting '%s' is invalid",

@@ -20,6 +20,7 @@ struct lk_type_ctx {
     const char *root;      /* $LKROOT */
     const char *node_name; /* this node */
     const char *exe_dir;   /* the directory lkd's own helpers live in (lk_systemd) */
+    const char *tunables;  /* the tunables' text (gen/app environments); NULL = none */
 };
 
 /* The directory lkd's executable is in (where its helpers such as lk_systemd are

@@ -19,6 +19,7 @@
 #include "paramfile.h"
 #include "safeopen.h"
 #include "validate.h"
+#include "tunables.h"
 
 #define SYSTEM_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -215,4 +216,23 @@ void lk_scripts_prepare(const char *root, const char *node_name, const struct lk
     run->spec.timeout_usec = lk_scripts_timeout(res, action);
     run->spec.kill_grace_usec = 0;
     run->spec.secure_root = root;
+}
+
+int lk_scripts_env_tunables(const char *text, lk_scripts_env_add_fn add, void *userdata)
+{
+    if (!text || !text[0]) {
+        return 0;
+    }
+    struct lk_tunables t;
+    int r = lk_tunables_parse(text, strlen(text), &t, NULL, 0);
+    if (r < 0) {
+        return r == -ENOMEM ? r : 0;
+    }
+    for (size_t i = 0; r == 0 && i < t.count; i++) {
+        if (!t.items[i].reserved) {
+            r = add(t.items[i].key, t.items[i].value, userdata);
+        }
+    }
+    lk_tunables_done(&t);
+    return r;
 }

@@ -75,3 +75,13 @@ void lk_scripts_prepare(const char *root, const char *node_name, const struct lk
 
 /* The timeout a run of action gets for res, in µs (0 = none). */
 uint64_t lk_scripts_timeout(const struct lk_resource *res, enum lk_action action);
+
+/* The tunables (src/lib/tunables.h) a script's environment gets: add(name, value, userdata)
+ * is called for each key of text, in the text's order, that is not reserved (LKROOT, PATH,
+ * LANG, PERL5LIB, LK_*: lk_tunables_reserved) — every environment OpenKeeper builds for a
+ * gen/app script, `resource test` and a remote command adds them after its own variables.
+ * text NULL or "" adds nothing; a text that does not parse adds nothing (the setting is
+ * always checked before it is in force). Returns 0, -ENOMEM, or the first negative value
+ * add returned. */
+typedef int (*lk_scripts_env_add_fn)(const char *name, const char *value, void *userdata);
+int lk_scripts_env_tunables(const char *text, lk_scripts_env_add_fn add, void *userdata);

@@ -30,6 +30,11 @@ static bool has_action(const struct lk_resource *res, enum lk_action action)
     return res->has_script[action];
 }
 
+static int add_env(const char *name, const char *value, void *userdata)
+{
+    return lk_type_run_env(userdata, name, value);
+}
+
 static int prepare(const struct lk_type_ctx *ctx, const struct lk_resource *res,
                    enum lk_action action, unsigned flags, struct lk_type_run *run, char *err,
                    size_t err_size)
@@ -51,6 +56,10 @@ static int prepare(const struct lk_type_ctx *ctx, const struct lk_resource *res,
         char name[64];
         snprintf(name, sizeof(name), "%.*s", (int) (eq - script->env[i]), script->env[i]);
         r = lk_type_run_env(run, name, eq + 1);
+    }
+    /* The tunables after OpenKeeper's own variables, which they never replace. */
+    if (r == 0) {
+        r = lk_scripts_env_tunables(ctx->tunables, add_env, run);
     }
     run->spec = script->spec;
     run->spec.path = run->path;
