@@ -20,7 +20,7 @@
 #define LK_HB_INTERVAL_MAX       60000
 #define LK_HB_MISSES_MIN         2
 #define LK_HB_MISSES_MAX         100
-#define LK_CLUSTER_SETTINGS_KEYS 11 /* entries of lk_cluster_settings_keys before its NULL */
+#define LK_CLUSTER_SETTINGS_KEYS 12 /* entries of lk_cluster_settings_keys before its NULL */
 
 /* Alert hooks (docs/ALERTS.md): at most LK_ALERTS_MAX, each an executable or a webhook run
  * for the events it selects. Their text form (the "alerts" setting: a JSON array, secrets

@@ -491,9 +491,13 @@ def lifekeeper_world(cluster, tmp_path):
         assert h.ns.run("grep", "-q", "OKNAS_JOURNAL", "/etc/default/LifeKeeper",
                         check=False).returncode == 0
     n1.cli("cluster", "config", "--remote-exec", "on")
+    # The scenario fails over twice (a failed quickCheck, then a crash): more than the
+    # default budget of nodes - 1 failovers in 6 h allows.
+    n1.cli("cluster", "config", "--max-failovers", "4")
     for n in (n1, n2):
-        wait_for(lambda n=n: n.settings().get("remote-exec") == "on",
-                 what=f"remote-exec on at {n.name}")
+        wait_for(lambda n=n: n.settings().get("remote-exec") == "on"
+                 and str(n.settings().get("max-failovers")) == "4",
+                 what=f"remote-exec on and max-failovers 4 at {n.name}")
 
     # The library: copied here, then to node2 with lcdrcp, as SIOS's update script does
     # (to LifeKeeper's path: on node2 it resolves through lifekeeper-setup's symlink).

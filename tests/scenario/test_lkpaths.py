@@ -105,6 +105,21 @@ def test_cp_f_on_node1_updates_every_node_and_the_next_restore_runs_it(cluster):
     assert "restore app1 node2 v2" in cluster.journal_lines()
 
 
+def test_a_write_survives_a_definition_arriving_before_it_is_taken(cluster):
+    """SIOS's update script writes the file, then at once changes the info (here on the
+    other node, so that the definition arrives from a peer within the settle time): the
+    definition, whose scripts are unchanged, must not put the old script back over the
+    administrator's write."""
+    n1, n2, app = two_nodes(cluster)
+    v2 = v2_of(app)
+    cp_f(v2, lk_file(n1, "restore", "app1"))
+    n2.cli("resource", "config", "--tag", "app1", "--app-info", "changed on node2")
+    for n in (n1, n2):
+        wait_for(lambda n=n: read(n.script_copy("restore", "app1")) == v2.read_bytes(),
+                 what=f"{n.name}'s restore copy replaced despite the info change")
+    assert n1.has_event(TAKEN, "!restore/app1")
+
+
 def test_write_on_node2_replicates_to_node1_and_an_action_can_be_added(cluster):
     n1, n2, app = two_nodes(cluster)
     v3 = v2_of(app, "v3")

@@ -62,6 +62,16 @@ def test_lcdremexec_runs_on_the_other_node_with_output_and_status(cluster):
     # On this node itself (-d its own name): runs here.
     p = lcd(n1, "lcdremexec", "-d", "node1", "--", "echo $LK_NODE")
     assert p.returncode == 0 and p.stdout.strip() == "node1", (p.stdout, p.stderr)
+    # The tunables, as gen/app scripts get them (a reserved key never overrides LANG).
+    n1.cli("cluster", "tunables", "--set", "NAS_MODE=remote", "--set", "LANG=de_DE")
+    tunables = n2.root / "etc" / "default" / "LifeKeeper"
+    wait_for(lambda: tunables.exists() and "NAS_MODE" in tunables.read_text(),
+             what="the tunables on node2")
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo $NAS_MODE $LANG $PERL5LIB")
+    assert p.returncode == 0, p.stderr
+    mode, lang, perl5lib = p.stdout.split()
+    assert (mode, lang) == ("remote", "C"), p.stdout
+    assert perl5lib.startswith(f"{n2.root}/lib/perl"), p.stdout
 
 
 def test_lcdremexec_timeout_is_124_and_the_command_is_killed(cluster):

@@ -415,7 +415,52 @@ static void exec_done(struct lk_run *run, const struct lk_result *result, const 
 
 /* The gen/app script environment (scripts.c's, so that what it adds, the tunables
  * included, reaches remote commands too) without what names one resource's run. */
-static void exec_env(struct lk_node *node, const char *tag, struct lk_script_run *run)
+/* A run's environment on the heap: scripts.c's fixed part, then the tunables. */
+struct env_list {
+    char **v;
+    size_t n, cap;
+    bool failed;
+};
+
+static int env_push(struct env_list *l, char *entry)
+{
+    if (entry && l->n + 2 > l->cap) {
+        size_t want = l->cap ? l->cap * 2 : 32;
+        char **v = reallocarray(l->v, want, sizeof(*v));
+        if (v) {
+            l->v = v;
+            l->cap = want;
+        }
+    }
+    if (!entry || l->n + 2 > l->cap) {
+        free(entry);
+        l->failed = true;
+        return -ENOMEM;
+    }
+    l->v[l->n++] = entry;
+    l->v[l->n] = NULL;
+    return 0;
+}
+
+static int env_add_tunable(const char *name, const char *value, void *userdata)
+{
+    char *entry = NULL;
+    if (asprintf(&entry, "%s=%s", name, value) < 0) {
+        entry = NULL;
+    }
+    return env_push(userdata, entry);
+}
+
+static void env_free(struct env_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i]);
+    }
+    free(l->v);
+}
+
+static void exec_env(struct lk_node *node, const char *tag, struct lk_script_run *run,
+                     struct env_list *list)
 {
     struct lk_resource res;
     memset(&res, 0, sizeof(res));
@@ -433,6 +478,11 @@ static void exec_env(struct lk_node *node, const char *tag, struct lk_script_run
         }
     }
     run->env[out] = NULL;
+    for (size_t i = 0; run->env[i]; i++) {
+        (void) env_push(list, strdup(run->env[i]));
+    }
+    /* The tunables, as every gen/app script gets them (reserved keys skipped). */
+    (void) lk_scripts_env_tunables(node->config.cluster.tunables, env_add_tunable, list);
 }
 
 static void h_remote_exec(struct conn *c, const json_t *args)
@@ -475,12 +525,21 @@ static void h_remote_exec(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_FAILED, "out of memory");
         return;
     }
-    exec_env(c->api->node, tag, run);
+    struct env_list env = {0};
+    exec_env(c->api->node, tag, run, &env);
+    if (env.failed) {
+        env_free(&env);
+        free(job);
+        free(run);
+        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
+        return;
+    }
     /* The runner copies argv's pointers, and the strings live until it returns. */
     char sh[] = "/bin/sh", dash_c[] = "-c";
     char *cmd_copy = strdup(command);
     char *const argv[] = {sh, dash_c, cmd_copy, NULL};
     if (!cmd_copy) {
+        env_free(&env);
         free(job);
         free(run);
         api_reply_error(c, LK_EXIT_FAILED, "out of memory");
@@ -490,7 +549,7 @@ static void h_remote_exec(struct conn *c, const json_t *args)
             .path = "/bin/sh",
             .argv = argv,
             .cwd = c->api->node->root,
-            .env = run->env,
+            .env = env.v,
             .timeout_usec = (uint64_t) timeout * 1000000,
             .capture_max = LK_RUN_CAPTURE_MAX,
     };
@@ -502,6 +561,7 @@ static void h_remote_exec(struct conn *c, const json_t *args)
     lk_eventlog_msg(c->api->node, tag, LK_MSG_REMOTE_EXEC_RAN, job->asker,
                     who_of(c, who, sizeof(who)), tag ? tag : "-", (unsigned) timeout, excerpt);
     int r = lk_run_start(c->api->node->loop, &spec, exec_done, job, &job->run);
+    env_free(&env);
     free(run);
     free(cmd_copy);
     if (r < 0) {

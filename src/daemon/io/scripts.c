@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,8 +19,8 @@
 #include "lifekeeper.h"
 #include "paramfile.h"
 #include "safeopen.h"
-#include "validate.h"
 #include "tunables.h"
+#include "validate.h"
 
 #define SYSTEM_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -103,6 +104,26 @@ static int write_copy(const char *dir, const char *tag, const void *content, siz
 int lk_scripts_install(const char *root, const char *tag, enum lk_action action,
                        const void *content, size_t len, char *err, size_t err_size)
 {
+    /* A copy that already holds this content is left alone, and so is its LifeKeeper name
+     * when it exists: a definition that arrives with unchanged scripts (a peer's info
+     * change, say) must not put back a file an administrator has just written there and
+     * the watcher has not taken yet (SIOS's update script writes it, then changes the
+     * info at once). */
+    unsigned char *old = NULL;
+    size_t old_len = 0;
+    char ignored[128];
+    bool same = lk_scripts_read(root, action, tag, false, &old, &old_len, NULL, ignored,
+                                sizeof(ignored)) == 0 &&
+                old_len == len && (len == 0 || memcmp(old, content, len) == 0);
+    free(old);
+    if (same) {
+        char path[LK_PATH_MAX + 256];
+        struct stat st;
+        if (lstat(lk_scripts_lk_path(root, action, tag, path, sizeof(path)), &st) == 0) {
+            return 0;
+        }
+        return lk_scripts_install_lk(root, tag, action, content, len, err, err_size);
+    }
     char dir[LK_PATH_MAX + 256];
     snprintf(dir, sizeof(dir), "%s/subsys/gen/resources/app/actions/%s", root,
              lk_action_name(action));
