@@ -81,8 +81,8 @@ enum lk_exit {
 #define LK_CMD_ALERT_LIST      "cluster.alert.list"
 
 /* Remote commands (issue 14: lcdremexec, lcdrcp), admin, only with remote-exec = on. */
-#define LK_CMD_REMOTE_EXEC "remote.exec"
-#define LK_CMD_REMOTE_PUT  "remote.put"
+#define LK_CMD_REMOTE_EXEC      "remote.exec"
+#define LK_CMD_REMOTE_PUT       "remote.put"
 /* The tunables (issue 14): list, and with set/unset/text change them. */
 #define LK_CMD_CLUSTER_TUNABLES "cluster.tunables"
 
