@@ -329,6 +329,21 @@ static const struct lk_catalog_entry catalog[] = {
         /* name, failed attempts */
         {LK_MSG_ALERT_RECOVERED, LK_SEV_INFO, "alert-recovered",
          "alert hook '%s' delivers again after %llu failed attempts"},
+        /* The tunables ($LKROOT/etc/default/LifeKeeper; docs/LIFEKEEPER.md "Tunables"). */
+        /* what (the keys changed), how (lkcli cluster tunables, an edit of the file) */
+        {LK_MSG_TUNABLES_CHANGED, LK_SEV_INFO, "tunables-changed", "tunables changed: %s (%s)"},
+        /* peer, what */
+        {LK_MSG_TUNABLES_FROM_PEER, LK_SEV_INFO, "tunables-from-peer",
+         "tunables changed by node %s: %s"},
+        /* file, why (naming the line) */
+        {LK_MSG_TUNABLES_REFUSED, LK_SEV_ERROR, "tunables-refused",
+         "tunables file '%s' refused: %s; the tunables in force are kept until the file is fixed"},
+        /* keys */
+        {LK_MSG_TUNABLES_RESERVED, LK_SEV_INFO, "tunables-reserved",
+         "tunables %s are not passed to scripts: OpenKeeper sets them"},
+        /* file, why */
+        {LK_MSG_TUNABLES_UNWATCHED, LK_SEV_WARNING, "tunables-unwatched",
+         "edits of the tunables file '%s' are not picked up: %s; use lkcli cluster tunables"},
         /* asking node, "uid N, role R", tag ("-" for none), timeout s, the command's first
          * 200 bytes */
         {LK_MSG_REMOTE_EXEC_RAN, LK_SEV_INFO, "remote-exec-ran",
@@ -370,6 +385,13 @@ static const struct lk_catalog_entry catalog[] = {
         /* state, why */
         {LK_MSG_STATE_SET_REFUSED, LK_SEV_WARNING, "state-set-refused",
          "setting the state to %s by hand refused: %s"},
+        /* class, event, monitor, object name, " (-x text)" or "" */
+        {LK_MSG_SENDEVENT_INFO, LK_SEV_INFO, "sendevent-info",
+         "sendevent: class %s event %s from monitor %s for %s%s"},
+        {LK_MSG_SENDEVENT_WARNING, LK_SEV_WARNING, "sendevent-warning",
+         "sendevent: class %s event %s from monitor %s for %s%s"},
+        {LK_MSG_SENDEVENT_ERROR, LK_SEV_ERROR, "sendevent-error",
+         "sendevent: class %s event %s from monitor %s for %s%s"},
         /* The LifeKeeper names of the script copies (core/scriptwatch.c, docs/LIFEKEEPER.md).
          * action, file, bytes */
         {LK_MSG_LKFILE_TAKEN, LK_SEV_INFO, "lkfile-taken",
@@ -386,28 +408,6 @@ static const struct lk_catalog_entry catalog[] = {
         {LK_MSG_LKFILE_NOT_WATCHED, LK_SEV_ERROR, "lkfile-not-watched",
          "cannot watch '%s': %s; writes to the LifeKeeper script files are not taken until lkd "
          "starts again"},
-        /* class, event, monitor, object name, " (-x text)" or "" */
-        {LK_MSG_SENDEVENT_INFO, LK_SEV_INFO, "sendevent-info",
-         "sendevent: class %s event %s from monitor %s for %s%s"},
-        {LK_MSG_SENDEVENT_WARNING, LK_SEV_WARNING, "sendevent-warning",
-         "sendevent: class %s event %s from monitor %s for %s%s"},
-        {LK_MSG_SENDEVENT_ERROR, LK_SEV_ERROR, "sendevent-error",
-         "sendevent: class %s event %s from monitor %s for %s%s"},
-        /* The tunables ($LKROOT/etc/default/LifeKeeper; docs/LIFEKEEPER.md "Tunables"). */
-        /* what (the keys changed), how (lkcli cluster tunables, an edit of the file) */
-        {LK_MSG_TUNABLES_CHANGED, LK_SEV_INFO, "tunables-changed", "tunables changed: %s (%s)"},
-        /* peer, what */
-        {LK_MSG_TUNABLES_FROM_PEER, LK_SEV_INFO, "tunables-from-peer",
-         "tunables changed by node %s: %s"},
-        /* file, why (naming the line) */
-        {LK_MSG_TUNABLES_REFUSED, LK_SEV_ERROR, "tunables-refused",
-         "tunables file '%s' refused: %s; the tunables in force are kept until the file is fixed"},
-        /* keys */
-        {LK_MSG_TUNABLES_RESERVED, LK_SEV_INFO, "tunables-reserved",
-         "tunables %s are not passed to scripts: OpenKeeper sets them"},
-        /* file, why */
-        {LK_MSG_TUNABLES_UNWATCHED, LK_SEV_WARNING, "tunables-unwatched",
-         "edits of the tunables file '%s' are not picked up: %s; use lkcli cluster tunables"},
 };
 
 const struct lk_catalog_entry *lk_catalog_find(int number)

@@ -95,7 +95,8 @@ static void lk_type_prepare__genapp_gets_the_tunables_reserved_skipped(void **st
     assert_string_equal(lk_test_env_get(run.spec.env, "LKROOT"), "/opt/lk");
     assert_string_equal(lk_test_env_get(run.spec.env, "LK_TAG"), "app1");
     assert_string_equal(lk_test_env_get(run.spec.env, "LANG"), "C");
-    assert_null(lk_test_env_get(run.spec.env, "PERL5LIB"));
+    assert_string_equal(lk_test_env_get(run.spec.env, "PERL5LIB"),
+                        "/opt/lk/lib/perl:/opt/lk/lkadm/subsys/gen/app/lib");
     assert_string_equal(lk_test_env_get(run.spec.env, "GLOBAL_NAS_APP_SKIP_REMOVE"), "1");
     assert_string_equal(lk_test_env_get(run.spec.env, "MSG"), "a $b");
     size_t paths = 0;
