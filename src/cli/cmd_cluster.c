@@ -518,6 +518,21 @@ static void print_tunables(const json_t *data)
     }
 }
 
+/* The reply of a settings change (or listing): JSON as it came, or the keys changed and then
+ * the listing by print. */
+static void print_settings_reply(const struct lk_cli *cli, const json_t *data,
+                                 void (*print)(const json_t *data))
+{
+    if (cli->json) {
+        lk_print_json(data);
+        return;
+    }
+    if (str(data, "changed")[0]) {
+        printf("changed on every reachable node: %s\n", str(data, "changed"));
+    }
+    print(data);
+}
+
 /* Reads FILE whole for --file (LifeKeeper's own file can be given as is); lkd checks it. */
 static int read_tunables_file(const struct lk_cli *cli, const char *path, char **ret_text,
                               size_t *ret_len)
@@ -599,14 +614,7 @@ static int cmd_tunables(const struct lk_cli *cli, int argc, char **argv)
     json_t *data = NULL;
     int r = call(cli, LK_CMD_CLUSTER_TUNABLES, args, &data);
     if (r == 0) {
-        if (cli->json) {
-            lk_print_json(data);
-        } else {
-            if (str(data, "changed")[0]) {
-                printf("changed on every reachable node: %s\n", str(data, "changed"));
-            }
-            print_tunables(data);
-        }
+        print_settings_reply(cli, data, print_tunables);
     }
     json_decref(data);
     return r;
@@ -649,14 +657,7 @@ static int cmd_cluster(const struct lk_cli *cli, int argc, char **argv)
     json_t *data = NULL;
     int r = call(cli, LK_CMD_CLUSTER_CONFIG, json_pack("{s:o}", "settings", settings), &data);
     if (r == 0) {
-        if (cli->json) {
-            lk_print_json(data);
-        } else {
-            if (str(data, "changed")[0]) {
-                printf("changed on every reachable node: %s\n", str(data, "changed"));
-            }
-            print_cluster_settings(data);
-        }
+        print_settings_reply(cli, data, print_cluster_settings);
     }
     json_decref(data);
     return r;

@@ -454,6 +454,26 @@ static void h_list(struct conn *c, const json_t *args)
                      start_ns);
 }
 
+/* Appends line (n bytes) and a newline to the growing text; on failure frees it and sets
+ * it to NULL. Returns whether text is still there. */
+static bool append_line(char **text, size_t *used, size_t *cap, const char *line, size_t n)
+{
+    if (*used + n + 2 > *cap) {
+        *cap = (*cap + n + 2) * 2;
+        char *bigger = realloc(*text, *cap);
+        if (!bigger) {
+            free(*text);
+            *text = NULL;
+            return false;
+        }
+        *text = bigger;
+    }
+    memcpy(*text + *used, line, n);
+    *used += n;
+    (*text)[(*used)++] = '\n';
+    return true;
+}
+
 /* resource.inslist with every field escaped: the lines and "escaped": true. */
 static void inslist_escaped(struct conn *c, const char *tag, char sep)
 {
@@ -477,19 +497,9 @@ static void inslist_escaped(struct conn *c, const char *tag, char sep)
         if (n < 0) {
             continue; /* cannot happen: the line has room for every byte escaped */
         }
-        if (used + (size_t) n + 2 > cap) {
-            cap = (cap + (size_t) n + 2) * 2;
-            char *bigger = realloc(text, cap);
-            if (!bigger) {
-                free(text);
-                text = NULL;
-                break;
-            }
-            text = bigger;
+        if (!append_line(&text, &used, &cap, line, (size_t) n)) {
+            break;
         }
-        memcpy(text + used, line, (size_t) n);
-        used += (size_t) n;
-        text[used++] = '\n';
     }
     free(line);
     if (!text) {
@@ -554,19 +564,9 @@ static void h_inslist(struct conn *c, const json_t *args)
                             bad, res->tag);
             return;
         }
-        if (used + (size_t) n + 2 > cap) {
-            cap = (cap + (size_t) n + 2) * 2;
-            char *bigger = realloc(text, cap);
-            if (!bigger) {
-                free(text);
-                text = NULL;
-                break;
-            }
-            text = bigger;
+        if (!append_line(&text, &used, &cap, line, (size_t) n)) {
+            break;
         }
-        memcpy(text + used, line, (size_t) n);
-        used += (size_t) n;
-        text[used++] = '\n';
     }
     if (!text) {
         api_reply_error(c, LK_EXIT_FAILED, "out of memory");
