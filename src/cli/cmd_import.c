@@ -20,53 +20,13 @@
 #include "help.h"
 #include "lkcli.h"
 #include "lkimport.h"
+#include "readfile.h"
 #include "resource.h"
 #include "validate.h"
 
 #define WHAT             "import lifekeeper"
 #define DEFAULT_SCRIPTS  "/opt/LifeKeeper/subsys/gen/resources/app"
 #define MAX_TUNABLES_LEN (64 * 1024)
-
-/* Reads the dump: a regular file (a FIFO cannot hang the command), at most
- * LK_IMPORT_MAX_INPUT bytes. NULL after one line on stderr. */
-static char *read_dump(const struct lk_cli *cli, const char *path, size_t *ret_len)
-{
-    const char *why = NULL;
-    char *data = NULL;
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-        why = errno == ENOENT ? "no such file" : strerror(errno);
-    } else if (fstat(fd, &st) < 0) {
-        why = strerror(errno);
-    } else if (!S_ISREG(st.st_mode)) {
-        why = "is not a regular file";
-    } else if ((unsigned long long) st.st_size > LK_IMPORT_MAX_INPUT) {
-        why = "is larger than 8 MiB";
-    } else if (!(data = malloc((size_t) st.st_size + 1))) {
-        why = "out of memory";
-    }
-    size_t got = 0;
-    while (!why && got < (size_t) st.st_size) {
-        ssize_t n = read(fd, data + got, (size_t) st.st_size - got);
-        if (n <= 0) {
-            why = "changed while being read";
-        } else {
-            got += (size_t) n;
-        }
-    }
-    if (fd >= 0) {
-        close(fd);
-    }
-    if (why) {
-        free(data);
-        lk_fail(cli->prog, 2, WHAT ": '%s': %s", path, why);
-        return NULL;
-    }
-    data[got] = '\0';
-    *ret_len = got;
-    return data;
-}
 
 static bool file_exists(const char *path, void *userdata)
 {
@@ -362,7 +322,8 @@ int lk_cmd_import(const struct lk_cli *cli, int argc, char **argv)
         }
     }
     size_t len = 0;
-    char *text = read_dump(cli, pos[1], &len);
+    char *text = lk_read_small_file(cli->prog, WHAT ": dump", pos[1], LK_IMPORT_MAX_INPUT, true,
+                                    true, &len);
     if (!text) {
         return 2;
     }

@@ -20,6 +20,7 @@
 #include "lkcli.h"
 #include "output.h"
 #include "params.h"
+#include "readfile.h"
 #include "resource.h"
 
 #define N_SETTINGS 19
@@ -118,55 +119,6 @@ static json_t *settings_json(struct lk_opt *opts, size_t n_opts)
         .dflt = "none", .values = array, .max_values = LK_HELPERS_MAX                              \
     }
 
-/* Reads a whole regular file (not a link, not a FIFO) of at most max bytes into a
- * malloc'ed, NUL-terminated buffer; NULL after printing "what 'path': why" (usage). */
-static char *read_small_file(const char *prog, const char *what, const char *path, size_t max,
-                             size_t *ret_len)
-{
-    char reason[128];
-    const char *why = NULL;
-    char *data = NULL;
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY);
-    if (fd < 0) {
-        why = errno == ENOENT  ? "no such file"
-              : errno == ELOOP ? "is a symbolic link; give the file it points to"
-                               : strerror(errno);
-    } else if (fstat(fd, &st) < 0) {
-        why = strerror(errno);
-    } else if (!S_ISREG(st.st_mode)) {
-        why = "is not a regular file";
-    } else if (st.st_size == 0) {
-        why = "is empty";
-    } else if ((unsigned long long) st.st_size > max) {
-        snprintf(reason, sizeof(reason), "is too large: %lld bytes, at most %zu",
-                 (long long) st.st_size, max);
-        why = reason;
-    } else if (!(data = malloc((size_t) st.st_size + 1))) {
-        why = "out of memory";
-    }
-    size_t got = 0;
-    while (!why && got < (size_t) st.st_size) {
-        ssize_t n = read(fd, data + got, (size_t) st.st_size - got);
-        if (n <= 0) {
-            why = "changed while being read";
-            break;
-        }
-        got += (size_t) n;
-    }
-    if (fd >= 0) {
-        close(fd);
-    }
-    if (why) {
-        free(data);
-        lk_fail(prog, 2, "%s '%s': %s", what, path, why);
-        return NULL;
-    }
-    data[got] = '\0';
-    *ret_len = got;
-    return data;
-}
-
 /* The helper files named by --helper as {basename: base64}; NULL after an error. */
 static json_t *helpers_json(const char *prog, const struct lk_opt *o)
 {
@@ -187,7 +139,8 @@ static json_t *helpers_json(const char *prog, const struct lk_opt *o)
             return NULL;
         }
         size_t len = 0;
-        char *data = read_small_file(prog, "helper", path, LK_SCRIPT_MAX_SIZE, &len);
+        char *data =
+                lk_read_small_file(prog, "helper", path, LK_SCRIPT_MAX_SIZE, false, false, &len);
         if (!data) {
             json_decref(out);
             return NULL;
@@ -221,8 +174,9 @@ static json_t *params_json(const char *prog, const struct lk_opt *param, const s
     int r = 0;
     if (file->value) {
         size_t len = 0;
-        char *text = read_small_file(prog, "parameter file", file->value,
-                                     (size_t) LK_PARAMS_MAX * (LK_PARAM_VALUE_MAX + 80), &len);
+        char *text = lk_read_small_file(prog, "parameter file", file->value,
+                                        (size_t) LK_PARAMS_MAX * (LK_PARAM_VALUE_MAX + 80), false,
+                                        false, &len);
         if (!text) {
             return NULL;
         }
