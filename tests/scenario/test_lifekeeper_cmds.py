@@ -7,6 +7,7 @@ this node's own name works, an unknown or dead node is 9, another node is forwar
 this lkd can forward; skipped with the reason otherwise)."""
 
 import json
+import os
 
 import pytest
 
@@ -200,6 +201,28 @@ def test_sendevent_writes_an_event_with_its_severity(hierarchy):
                          (("-C", "c", "-E", "e", "-m", "m", "-n", "n", "-Q"), 2)):
         run(node, "sendevent", *args, check_status=status)
     assert len(node.log_events()) == before
+
+
+def test_sendevent_reaches_the_alert_hooks(hierarchy, tmp_path):
+    """sendevent's event is an event like any other: an alert hook selecting it gets it,
+    with its number, severity and words (LifeKeeper's event notification)."""
+    node = hierarchy
+    d = tmp_path / "hooks"
+    d.mkdir(mode=0o755)
+    os.chmod(d, 0o755)
+    hook = d / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ncat >> {d}/got\necho >> {d}/got\n"
+                    f"echo \"$LK_ALERT_NUMBER $LK_ALERT_SEVERITY\" >> {d}/env\n")
+    hook.chmod(0o755)
+    node.cli("cluster", "alert", "add", "--name", "lk", "--exec", hook, "--events", "1751")
+    run(node, "sendevent", "-C", "genclass", "-E", "nfshang", "-m", "nasmon", "-n", "nas1",
+        env=dict(_clean_env(), LK_TAG="web"), check_status=0)
+    got = d / "got"
+    wait_for(lambda: got.exists() and "nfshang" in got.read_text(), what="the hook got it")
+    event = json.loads(got.read_text().strip().splitlines()[0])
+    assert event["number"] == 1751 and event["tag"] == "web", event
+    assert "nasmon" in event["message"] and "nas1" in event["message"], event
+    assert (d / "env").read_text().split() == ["1751", "WARNING"]
 
 
 def test_lcduname_and_an_unreachable_lkd(make_node):
