@@ -46,6 +46,9 @@ sub _run {
     }
     if ($pid == 0) {
         open(STDIN, '<', '/dev/null');
+        # The command finds its lkd through $LKROOT: the root it is run from, also when the
+        # script changed $LK::LKROOT.
+        $ENV{LKROOT} = $LKROOT;
         { exec {$path} $path, @args; }
         print STDERR "LK: cannot run '$path': $!\n";
         POSIX::_exit(127);

@@ -61,9 +61,12 @@ is_deeply([$LK::ISP, $LK::ISU, $LK::OSU, $LK::OSF], [qw(ISP ISU OSU OSF)], 'stat
 }
 
 SKIP: {
-    skip 'lcduname not installed', 2 unless have('lcduname');
+    skip 'lcduname not installed', 3 unless have('lcduname');
     is(LK::lcduname(), $name, 'lcduname');
     is($?, 0, 'lcduname exit status');
+    # The commands ask the lkd of $LK::LKROOT, the root they are run from.
+    local $ENV{LKROOT} = '/nonexistent';
+    is(LK::lcduname(), $name, 'lcduname: the lkd of $LK::LKROOT');
 }
 
 SKIP: {
