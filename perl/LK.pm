@@ -46,6 +46,9 @@ sub _run {
     }
     if ($pid == 0) {
         open(STDIN, '<', '/dev/null');
+        # The command finds its lkd through $LKROOT: the root it is run from, also when the
+        # script changed $LK::LKROOT.
+        $ENV{LKROOT} = $LKROOT;
         { exec {$path} $path, @args; }
         print STDERR "LK: cannot run '$path': $!\n";
         POSIX::_exit(127);
@@ -67,10 +70,19 @@ sub _opts {
     return @args;
 }
 
-# Records, one a line; in scalar context the first one (undef when there is none).
+# A record as the script expects it: the list commands print a field's backslash,
+# separator or control character as \ooo (docs/LIFEKEEPER.md); every escape is turned back
+# into its byte except \001, which would split the field in two.
+sub _unescape {
+    my ($rec) = @_;
+    $rec =~ s/\\([0-3][0-7]{2})/$1 eq '001' ? "\\001" : chr(oct($1))/ge;
+    return $rec;
+}
+
+# Records, one a line, unescaped; in scalar context the first one (undef when there is none).
 sub _records {
     my ($out) = @_;
-    my @records = grep { $_ ne '' } split(/\n/, $out);
+    my @records = map { _unescape($_) } grep { $_ ne '' } split(/\n/, $out);
     return wantarray ? @records : $records[0];
 }
 

@@ -25,21 +25,45 @@ use warnings;
     }
     my $root = $ENV{LKROOT};
 
-    # LifeKeeper's tunables file: KEY=VALUE lines, `export ` allowed, values in single or
-    # double quotes or bare; the same keys lkd keeps out of a script's environment.
+    # A value as a shell reads it, and as lkd does (src/lib/tunables.c): bare, '...' and
+    # "..." parts up to unquoted white space, a backslash escaping the next character (in
+    # double quotes only " \ $ `), then nothing or a # comment; no `$x` expansion. undef
+    # for what lkd refuses (a space or one of ;&|<>()` unquoted, an unterminated quote).
+    my $value_of = sub {
+        my ($s) = @_;
+        my $v = '';
+        while (length $s && $s !~ /\A[ \t]/) {
+            if ($s =~ s/\A'([^']*)'//) {
+                $v .= $1;
+            } elsif ($s =~ s/\A"((?:[^"\\]|\\.)*)"//s) {
+                my $d = $1;
+                (my $bare = $d) =~ s/\\.//gs;
+                return undef if $bare =~ /`/;
+                $d =~ s/\\([\\"\$`])/$1/g;
+                $v .= $d;
+            } elsif ($s =~ s/\A\\(.)//s) {
+                $v .= $1;
+            } elsif ($s =~ /\A[;&|<>()`'"\\]/) {
+                return undef;
+            } else {
+                $s =~ s/\A(.)//s;
+                $v .= $1;
+            }
+        }
+        $s =~ s/\A[ \t]+//;
+        return length $s && $s !~ /\A#/ ? undef : $v;
+    };
+
+    # LifeKeeper's tunables file: KEY=VALUE lines, `export ` allowed; the same keys lkd
+    # keeps out of a script's environment.
     my $reserved = qr/\A(?:LKROOT|PATH|LANG|PERL5LIB|LK_\w*)\z/;
     if (open(my $fh, '<', "$root/etc/default/LifeKeeper")) {
         while (my $line = <$fh>) {
             $line =~ s/\r?\n\z//;
             next if $line =~ /\A\s*(?:#|\z)/;
             next unless $line =~ /\A\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)\z/;
-            my ($key, $value) = ($1, $2);
-            if ($value =~ /\A'([^']*)'\s*\z/ || $value =~ /\A"([^"]*)"\s*\z/) {
-                $value = $1;
-            } else {
-                $value =~ s/\s+\z//;
-            }
-            next if $key =~ $reserved || exists $ENV{$key};
+            my ($key, $value) = ($1, $value_of->($2));
+            next if !defined $value || $key =~ $reserved || exists $ENV{$key};
             $ENV{$key} = $value;
         }
         close($fh);

@@ -110,10 +110,11 @@ static int check_plan(const struct lk_cli *cli, const struct lk_import_plan *pla
     }
     if (tunables) {
         struct stat st;
-        if (stat(tunables, &st) < 0 || !S_ISREG(st.st_mode)) {
+        /* st is read only when stat succeeded. */
+        int sr = stat(tunables, &st) < 0 ? -errno : 0;
+        if (sr < 0 || !S_ISREG(st.st_mode)) {
             return lk_fail(cli->prog, 2, WHAT ": tunables file '%s': %s", tunables,
-                           errno == ENOENT || !S_ISREG(st.st_mode) ? "no such regular file"
-                                                                   : strerror(errno));
+                           sr < 0 && sr != -ENOENT ? strerror(-sr) : "no such regular file");
         }
         if (st.st_size > MAX_TUNABLES_LEN || access(tunables, R_OK) != 0) {
             return lk_fail(cli->prog, 2, WHAT ": tunables file '%s': %s", tunables,

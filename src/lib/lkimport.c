@@ -111,20 +111,76 @@ static int grow(void **array, size_t n, size_t size)
     return 0;
 }
 
-/* Decodes fields [0, n) into out (all set, or none on ENOMEM). */
-static int take_fields(const char **starts, const size_t *lens, size_t n, char **out)
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        out[i] = decode(starts[i], lens[i]);
-        if (!out[i]) {
-            for (size_t j = 0; j < i; j++) {
-                free(out[j]);
-                out[j] = NULL;
-            }
-            return -ENOMEM;
+    size_t len = s[0] < 0x80                    ? 1
+                 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+                 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+                 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+                                                : 0;
+    if (len == 0 || len > n) {
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
         }
     }
-    return 0;
+    /* Overlong forms, surrogates and code points past U+10FFFF. */
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f)) {
+        return 0;
+    }
+    return len;
+}
+
+/* Why a decoded field cannot be taken (an escape can give any byte), or NULL: the text
+ * goes to lkd, whose protocol is UTF-8 JSON, and into the printed commands. */
+static const char *field_problem(const char *s)
+{
+    const unsigned char *p = (const unsigned char *) s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f) {
+            return "contains a control character";
+        }
+        size_t len = utf8_len(p + i, n - i);
+        if (len == 0) {
+            return "is not valid UTF-8";
+        }
+        i += len;
+    }
+    return NULL;
+}
+
+/* Decodes fields [0, n) into out: all set, or none after -ENOMEM or -EINVAL (a field that
+ * field_problem refuses, named with its line in err). */
+static int take_fields(const char **starts, const size_t *lens, size_t n, char **out,
+                       unsigned line_no, char *err, size_t err_size)
+{
+    int r = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        out[i] = decode(starts[i], lens[i]);
+        if (!out[i]) {
+            r = -ENOMEM;
+            break;
+        }
+        const char *why = field_problem(out[i]);
+        if (why) {
+            i++;
+            r = lk_fail_einval(err, err_size, "line %u: field %zu %s", line_no, i, why);
+            break;
+        }
+    }
+    if (r < 0) {
+        for (size_t j = 0; j < i && j < n; j++) {
+            free(out[j]);
+            out[j] = NULL;
+        }
+    }
+    return r;
 }
 
 static int parse_priority(const char *s, unsigned *ret)
@@ -167,7 +223,7 @@ static int add_record(struct lk_import_dump *d, enum section sec, unsigned line_
                                   line_no, INS_FIELDS, n > MAX_FIELDS ? (size_t) MAX_FIELDS : n);
         }
         if ((r = grow((void **) &d->res, d->n_res, sizeof(*d->res))) < 0 ||
-            (r = take_fields(starts, lens, n, f)) < 0) {
+            (r = take_fields(starts, lens, n, f, line_no, err, err_size)) < 0) {
             return r;
         }
         struct lk_import_resource *res = &d->res[d->n_res++];
@@ -205,7 +261,7 @@ static int add_record(struct lk_import_dump *d, enum section sec, unsigned line_
                                   n > MAX_FIELDS ? (size_t) MAX_FIELDS : n);
         }
         if ((r = grow((void **) &d->deps, d->n_deps, sizeof(*d->deps))) < 0 ||
-            (r = take_fields(starts, lens, n, f)) < 0) {
+            (r = take_fields(starts, lens, n, f, line_no, err, err_size)) < 0) {
             return r;
         }
         struct lk_import_dep *dep = &d->deps[d->n_deps++];
@@ -226,7 +282,7 @@ static int add_record(struct lk_import_dump *d, enum section sec, unsigned line_
                               line_no, EQV_FIELDS, n > MAX_FIELDS ? (size_t) MAX_FIELDS : n);
     }
     if ((r = grow((void **) &d->eqvs, d->n_eqvs, sizeof(*d->eqvs))) < 0 ||
-        (r = take_fields(starts, lens, n, f)) < 0) {
+        (r = take_fields(starts, lens, n, f, line_no, err, err_size)) < 0) {
         return r;
     }
     struct lk_import_eqv *e = &d->eqvs[d->n_eqvs++];

@@ -177,8 +177,10 @@ def test_perl_api_against_lkd(node):
     tunables = node.root / "etc" / "default" / "LifeKeeper"
     if not tunables.exists():
         # Before lkd writes the tunables file itself (its own change), the test writes one.
-        tunables.write_text("# test\nKT_TUNABLE=from the file\n"
-                            "export KT_QUOTED='a b $c'\nKT_PRESET=from the file\n"
+        # (Values as a shell, and lkd, read them: "KT_TUNABLE=from the file" would be
+        # KT_TUNABLE=from, then a command "the".)
+        tunables.write_text("# test\nKT_TUNABLE='from the file'  # a comment\n"
+                            "export KT_QUOTED='a b $c'\nKT_PRESET=\"from the file\"\n"
                             "PATH=/nowhere\nLK_TEST_TAG=not this\n")
         p = run_perl_api(node, "perlres", {"LK_TEST_TUNABLES": "1", "KT_PRESET": "preset"})
     else:
@@ -284,3 +286,35 @@ def test_lifekeeper_setup_refused_for_non_admin(node, lk_users, tmp_path):
     p = node.cli("lifekeeper-setup", "--prefix", prefix, check=False, user=lk_users["oper"])
     assert p.returncode != 0 and one_line_error(p)
     assert list(prefix.iterdir()) == []
+
+
+def test_lifekeeper_pl_reads_tunables_as_lkd_does(tmp_path):
+    """A script run by hand gets its tunables from LifeKeeper.pl alone: the values must be
+    those lkd gives a script it runs (src/lib/tunables.c, a shell's reading): an inline
+    comment is not part of the value, quotes and backslashes are the shell's, and a line
+    lkd refuses sets nothing."""
+    root = tmp_path / "root"
+    (root / "etc" / "default").mkdir(parents=True)
+    (root / "lib" / "perl").mkdir(parents=True)
+    (root / "etc" / "default" / "LifeKeeper").write_text(
+        "KT_BARE=120  # seconds\n"
+        "KT_DQ=\"a b\" # comment\n"
+        "export KT_SQ='x y'\n"
+        "KT_ESC=\"say \\\"hi\\\" \\$HOME\"\n"
+        "KT_CAT='a'\"b\"c\n"
+        "KT_BS=a\\ b\n"
+        "KT_EMPTY=\n"
+        "KT_DOLLAR=$HOME\n"
+        "KT_BAD=a b\n"
+        "KT_SEMI=a;b\n")
+    code = ("BEGIN { require $ENV{KT_ENTRY}; } "
+            "print join('|', map { defined $ENV{$_} ? \"[$ENV{$_}]\" : 'undef' } "
+            "qw(KT_BARE KT_DQ KT_SQ KT_ESC KT_CAT KT_BS KT_EMPTY KT_DOLLAR KT_BAD KT_SEMI))")
+    env = _clean_env()
+    env.update({"LKROOT": str(root),
+                "KT_ENTRY": str(REPO / "perl" / "LifeKeeper.pl")})
+    p = subprocess.run(["perl", "-e", code], capture_output=True, text=True, env=env,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split("|") == ["[120]", "[a b]", "[x y]", '[say "hi" $HOME]', "[abc]",
+                                   "[a b]", "[]", "[$HOME]", "undef", "undef"]

@@ -110,6 +110,31 @@ def test_ins_list_filters_and_hierarchies(hierarchy):
     assert sorted(tags("-d", "n1")) == sorted(tags())
 
 
+def test_ins_list_hierarchy_of_stacked_diamonds_is_walked_once(node):
+    """-R over a hierarchy of diamonds (c0 depends on a1 and b1, both on c1, ...): every
+    resource once, in time linear in the hierarchy; walking a shared child once per path
+    took 2^N steps (--json, and any lkd that does not format the lines)."""
+    node.start()
+    restore = node.script("#!/bin/sh\nexit 0\n")
+    remove = node.script("#!/bin/sh\nexit 0\n")
+    n = 22
+    tags = ["c0"] + [f"{x}{k}" for k in range(1, n + 1) for x in "abc"]
+    for tag in tags:
+        node.create(tag, restore, remove, "--no-in-service")
+    for k in range(1, n + 1):
+        for parent, child in ((f"c{k - 1}", f"a{k}"), (f"c{k - 1}", f"b{k}"),
+                              (f"a{k}", f"c{k}"), (f"b{k}", f"c{k}")):
+            node.cli("dependency", "create", "--parent", parent, "--child", child)
+    for args in (("--json",), ()):
+        p = node.run([node.bin("ins_list"), "--root", node.root, "-R", "c0", *args],
+                     timeout=20)
+        assert p.returncode == 0, p.stderr
+        listed = ([r["tag"] for r in json.loads(p.stdout)] if args
+                  else [r[3] for r in records(p.stdout)])
+        assert listed[0] == "c0" and sorted(listed) == sorted(tags)
+        assert listed.index("a1") < listed.index("c1") < listed.index("a2")
+
+
 # ------------------------------------------------------------------ setters
 
 

@@ -113,6 +113,28 @@ static void lk_import_parse__refusals_name_the_line(void **state)
     assert_non_null(strstr(err, "NUL"));
     assert_int_equal(parse("a\033b\n", &d, err), -EINVAL);
     assert_non_null(strstr(err, "control character"));
+    /* What goes to lkd and into the printed commands is UTF-8 text: raw or escaped, a
+     * byte that is not is one error naming the line and the field. */
+    snprintf(text, sizeof(text), "%s#ins_list\n", sample());
+    rec(bad, sizeof(bad), "lk\377", "gen", "app", "web2", "x", "180", "1", "INTELLIGENT");
+    strcat(text, bad);
+    assert_int_equal(parse(text, &d, err), -EINVAL);
+    assert_non_null(strstr(err, "line 12: field 1 is not valid UTF-8"));
+    rec(bad, sizeof(bad), "lk\\377", "gen", "app", "web2", "x", "180", "1", "INTELLIGENT");
+    assert_int_equal(parse(bad, &d, err), -EINVAL);
+    assert_non_null(strstr(err, "line 1: field 1 is not valid UTF-8"));
+    rec(bad, sizeof(bad), "lk1", "gen", "app", "web2", "a\\012b", "180", "1", "INTELLIGENT");
+    assert_int_equal(parse(bad, &d, err), -EINVAL);
+    assert_non_null(strstr(err, "line 1: field 6 contains a control character"));
+    snprintf(text, sizeof(text), "%s#eqv_list\nlk1\001web\001lk\300\001web\001SHARED\0011\0012\n",
+             sample());
+    assert_int_equal(parse(text, &d, err), -EINVAL);
+    assert_non_null(strstr(err, "field 3 is not valid UTF-8"));
+    rec(bad, sizeof(bad), "lk1", "gen", "app", "web2", "caf\303\251 \\303\\251", "180", "1",
+        "INTELLIGENT");
+    assert_int_equal(parse(bad, &d, err), 0);
+    assert_string_equal(d.res[0].info, "caf\303\251 \303\251");
+    lk_import_dump_done(&d);
 }
 
 static void lk_import_parse__sections_and_separators(void **state)

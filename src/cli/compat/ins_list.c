@@ -72,25 +72,27 @@ static bool wanted(const json_t *res, const struct filter *f)
 }
 
 /* Appends res to order unless it is there already (a resource two roots share, or one
- * reached twice in a diamond, is listed once). */
-static void add_once(json_t *order, json_t *res)
+ * reached twice in a diamond, is listed once); false when it was. */
+static bool add_once(json_t *order, json_t *res)
 {
     size_t i;
     json_t *r;
     json_array_foreach(order, i, r)
     {
         if (r == res) {
-            return;
+            return false;
         }
     }
     json_array_append(order, res);
+    return true;
 }
 
-/* Top first, then each child's hierarchy, depth first (the order of dependency.list). */
+/* Top first, then each child's hierarchy, depth first (the order of dependency.list). A
+ * resource listed already is not walked again: its hierarchy is listed too, and walking
+ * it once per path would take time exponential in the diamonds of a hierarchy. */
 static void walk(const json_t *data, const json_t *deps, json_t *res, json_t *order, int depth)
 {
-    add_once(order, res);
-    if (depth > 1000) {
+    if (!add_once(order, res) || depth > 1000) {
         return; /* lkd refuses cycles; a bound all the same */
     }
     const char *tag = json_string_value(json_object_get(res, "tag"));

@@ -61,9 +61,12 @@ is_deeply([$LK::ISP, $LK::ISU, $LK::OSU, $LK::OSF], [qw(ISP ISU OSU OSF)], 'stat
 }
 
 SKIP: {
-    skip 'lcduname not installed', 2 unless have('lcduname');
+    skip 'lcduname not installed', 3 unless have('lcduname');
     is(LK::lcduname(), $name, 'lcduname');
     is($?, 0, 'lcduname exit status');
+    # The commands ask the lkd of $LK::LKROOT, the root they are run from.
+    local $ENV{LKROOT} = '/nonexistent';
+    is(LK::lcduname(), $name, 'lcduname: the lkd of $LK::LKROOT');
 }
 
 SKIP: {
@@ -77,11 +80,16 @@ SKIP: {
 }
 
 SKIP: {
-    skip 'ins_setinfo not installed', 2 unless have('ins_setinfo');
+    skip 'ins_setinfo not installed', 4 unless have('ins_setinfo');
     LK::ins_setinfo('', $tag, 'new info');
     is($?, 0, 'ins_setinfo exit status');
     my @f = split(/\x01/, scalar(LK::ins_list('', '', '', '', $tag, '')), -1);
     is($f[5], 'new info', 'ins_setinfo changed the info');
+    # ins_list prints a backslash as \134: LK.pm gives the script the text as it was set.
+    LK::ins_setinfo('', $tag, 'C:\\data \\001 a,b');
+    @f = split(/\x01/, scalar(LK::ins_list('', '', '', '', $tag, '')), -1);
+    is(scalar(@f), 17, 'an info with backslashes: still seventeen fields');
+    is($f[5], 'C:\\data \\001 a,b', 'ins_list through LK.pm: escapes undone');
     LK::ins_setinfo('', $tag, $info);
 }
 
