@@ -244,3 +244,58 @@ def test_remote_exec_setting_survives_a_restart_and_is_validated(cluster):
     cluster.configure([n1, n2], remote_exec="off")
     p = lcd(n1, "lcdremexec", "-d", "node2", "--", "true")
     assert p.returncode == 1 and "remote-exec is off" in p.stderr
+
+
+
+def test_guests_cannot_take_every_forward_slot_from_admins(cluster):
+    """Requests in flight to one peer are bounded (16); a guest's may last its whole
+    deadline (log --follow), so the last 4 slots are the admins': lcdremexec still runs."""
+    n1, n2 = on(cluster)
+    socks, refused = [], 0
+    for _ in range(16):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(0.5)
+        s.connect(str(n1.root / "run" / "lkd.sock"))
+        s.sendall((json.dumps({"v": 1, "cmd": "log", "args": {"follow": True, "n": 1},
+                               "as": "guest", "node": "node2"}) + "\n").encode())
+        try:
+            reply = json.loads(s.recv(65536).decode().splitlines()[0])
+            if reply.get("ok") is False:
+                assert reply["code"] == 9 and "in flight" in reply["error"], reply
+                refused += 1
+        except socket.timeout:
+            pass  # following on node2
+        socks.append(s)
+    try:
+        assert refused == 4, refused
+        p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo admin-got-through")
+        assert p.returncode == 0 and p.stdout.strip() == "admin-got-through", (p.returncode,
+                                                                               p.stderr)
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_a_peer_restarted_mid_request_is_9_at_once(cluster):
+    """node2's lkd crashes and is back at once (a long dead time): the request it never
+    heard of ends with 9 at once, not at the forward's deadline an hour later, and the new
+    lkd serves the next one."""
+    n1, n2 = cluster.build(2, heartbeat_ms=1000, misses=30)
+    cluster.configure([n1, n2], remote_exec="on")
+    import subprocess
+    e = dict(os.environ, LKROOT=str(n1.root), LANG="C")
+    e.pop("LK_TAG", None)
+    proc = subprocess.Popen([n1.bin("lcdremexec"), "-d", "node2", "-t", "600", "--",
+                             "sleep 600"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+    wait_for(lambda: n2.has_event(EXEC_RAN, "sleep 600"), what="the command running on node2")
+    n2.kill9_all()
+    n2.start()
+    t0 = time.monotonic()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 9, (proc.returncode, out, err)
+    assert "communication with node2 failed" in err
+    assert time.monotonic() - t0 < 25
+    # The restarted node serves the next request (ids are not reused across restarts).
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo again")
+    assert p.returncode == 0 and p.stdout.strip() == "again", (p.returncode, p.stdout, p.stderr)
