@@ -299,3 +299,23 @@ def test_a_peer_restarted_mid_request_is_9_at_once(cluster):
     # The restarted node serves the next request (ids are not reused across restarts).
     p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo again")
     assert p.returncode == 0 and p.stdout.strip() == "again", (p.returncode, p.stdout, p.stderr)
+
+
+def test_a_request_forwarded_from_the_witness_is_answered(cluster):
+    """The witness keeps no cluster data, but its lkd forwards a request (`ins_list -d node1`
+    on the witness's machine): the reply comes back, not a 9 after the ack's 10 s."""
+    n1, n2 = cluster.build(2)
+    w = cluster.add_node("witness1", witness=True)
+    w.start()
+    cluster.configure([n1, n2], witness=w.addr)
+    wait_for(lambda: any(x.get("witness") and x["state"] == "ALIVE"
+                         for x in n1.node_list()["nodes"]), what="node1 to see the witness")
+    wait_for(lambda: any(x["name"] == "node1" and x["state"] == "ALIVE"
+                         for x in w.node_list()["nodes"]), what="the witness to see node1")
+    t0 = time.monotonic()
+    msgs = raw_call(w, {"v": 1, "cmd": "node.list", "args": {}, "node": "node1"})
+    assert msgs[-1]["ok"], msgs[-1]
+    assert time.monotonic() - t0 < 5
+    # Nothing is forwarded to the witness: it runs no commands.
+    msgs = raw_call(n1, {"v": 1, "cmd": "status", "args": {}, "node": "witness1"})
+    assert not msgs[-1]["ok"] and msgs[-1]["code"] == 9 and "witness" in msgs[-1]["error"]
