@@ -319,3 +319,30 @@ def test_a_request_forwarded_from_the_witness_is_answered(cluster):
     # Nothing is forwarded to the witness: it runs no commands.
     msgs = raw_call(n1, {"v": 1, "cmd": "status", "args": {}, "node": "witness1"})
     assert not msgs[-1]["ok"] and msgs[-1]["code"] == 9 and "witness" in msgs[-1]["error"]
+
+
+def test_lcdrcp_through_symlinked_directories_as_lifekeeper_setup_makes_them(cluster):
+    """SIOS's update script copies to /opt/LifeKeeper/... paths, which `lkcli lifekeeper-setup`
+    makes symlinks to $LKROOT's directories: a directory symlink in the path (or as the
+    destination directory) is followed; a symlink as the file itself is refused, never
+    replaced by a file."""
+    n1, n2 = on(cluster)
+    opt = n2.work / "opt-LifeKeeper"
+    opt.mkdir()
+    (opt / "lkadm").symlink_to(n2.root / "lkadm")
+    (opt / "perl").symlink_to(n2.work)
+    src = n1.work / "lib.pm"
+    src.write_text("1;\n")
+    libdir = n2.root / "lkadm" / "subsys" / "gen" / "app" / "lib"
+    p = lcd(n1, "lcdrcp", src, f"node2:{opt}/lkadm/subsys/gen/app/lib")
+    assert p.returncode == 0, p.stderr
+    assert (libdir / "lib.pm").read_text() == "1;\n"
+    p = lcd(n1, "lcdrcp", src, f"node2:{opt}/perl")
+    assert p.returncode == 0, p.stderr
+    assert (n2.work / "lib.pm").read_text() == "1;\n"
+    link = n2.work / "link.pm"
+    link.symlink_to(n2.work / "lib.pm")
+    src.write_text("2;\n")
+    p = lcd(n1, "lcdrcp", src, f"node2:{link}")
+    assert p.returncode == 1 and "not a regular file" in p.stderr, (p.returncode, p.stderr)
+    assert link.is_symlink() and (n2.work / "lib.pm").read_text() == "1;\n"
