@@ -346,3 +346,91 @@ def test_lcdrcp_through_symlinked_directories_as_lifekeeper_setup_makes_them(clu
     p = lcd(n1, "lcdrcp", src, f"node2:{link}")
     assert p.returncode == 1 and "not a regular file" in p.stderr, (p.returncode, p.stderr)
     assert link.is_symlink() and (n2.work / "lib.pm").read_text() == "1;\n"
+
+
+def test_forward_messages_from_a_peer_malformed_or_claiming_a_role(cluster):
+    """What node1's lkd does with req / rep / req-ok / req-end from an authenticated peer:
+    malformed ones change nothing (an event, or an error reply), a role that is not one of
+    the three is refused, "as" in the line never raises the role the peer gave, a line
+    naming another node runs here (never forwarded again), and at most 16 are served for
+    one peer at a time."""
+    from test_cluster_frames import key_of
+    from test_cluster_messages import INT64_MAX, Peer
+    from cluster import free_port
+    n1, n2 = on(cluster)
+    n1.cli("commpath", "create", "--node", "evil", "--address", f"127.0.0.1:{free_port()}")
+    pid = n1.daemon_pid()
+    p = Peer(n1, key_of(n1), "evil").connect()
+
+    def line(cmd, args, **env):
+        return json.dumps(dict({"v": 1, "cmd": cmd, "args": args}, **env))
+
+    def req(i, role, text, ms=10000, **over):
+        return dict({"t": "req", "id": i, "role": role, "uid": 0, "line": text, "ms": ms}, **over)
+
+    marker = n1.work / "evil-ran"
+    exec_line = line("remote.exec", {"command": f"touch {marker}"})
+    try:
+        for m in ({"t": "req"}, {"t": "req", "id": "1", "role": "admin", "line": "{}", "ms": 1},
+                  req(0, "admin", "{}"), req(-5, "admin", "{}"), req(2, "admin", 42),
+                  req(3, None, "{}"), req(4, "admin", "{}", ms=0), req(4, "admin", "{}", ms=-1),
+                  {"t": "rep", "id": 77, "msg": "not json", "end": True},
+                  {"t": "rep", "id": "x", "msg": {}, "end": "yes"},
+                  {"t": "req-ok", "id": [1]}, {"t": "req-end", "id": INT64_MAX},
+                  {"t": "req-end"}):
+            p.message(m)
+        p.barrier()
+        # Answered with an error: a role that is none of the three, a line that is not JSON,
+        # a guest whose line says "as": "admin", and an unknown command.
+        p.message(req(10, "root", exec_line))
+        p.message(req(11, "admin", "{not json"))
+        p.message(req(12, "guest", line("remote.exec", {"command": f"touch {marker}"},
+                                        **{"as": "admin"})))
+        p.message(req(13, "operator", exec_line, uid=2**40))
+        p.message(req(14, "admin", line("status", {}, node="node2")))
+        replies = {}
+        deadline = time.monotonic() + 20
+        while len(replies) < 5 and time.monotonic() < deadline:
+            f = p.next_frame(0.5)
+            if f and f[0] == 3:
+                m = json.loads(f[2])
+                if m.get("t") == "rep" and m.get("end"):
+                    replies[m["id"]] = json.loads(m["msg"])
+        assert set(replies) == {10, 11, 12, 13, 14}, replies
+        for i in (10, 11, 12, 13):
+            assert replies[i]["ok"] is False, (i, replies[i])
+        assert "admin" in replies[12]["error"] and "admin" in replies[13]["error"], replies
+        assert replies[14]["ok"] is True, replies[14]
+        assert replies[14]["data"]["node"] == "node1", replies[14]["data"]["node"]
+        assert not marker.exists()
+        # The bound: 16 requests served for one peer, the 17th refused; a duplicate id is
+        # the same request; req-end frees a slot.
+        follow = line("log", {"follow": True, "n": 1})
+        for i in range(100, 116):
+            p.message(req(i, "guest", follow))
+        p.message(req(100, "guest", follow))
+        p.message(req(116, "guest", follow))
+        got = None
+        deadline = time.monotonic() + 20
+        while got is None and time.monotonic() < deadline:
+            f = p.next_frame(0.5)
+            if f and f[0] == 3:
+                m = json.loads(f[2])
+                if m.get("t") == "rep" and m.get("end"):
+                    got = m
+        assert got and got["id"] == 116 and "too many" in json.loads(got["msg"])["error"], got
+        p.message({"t": "req-end", "id": 100})
+        p.message(req(117, "guest", line("ping", {})))
+        got = None
+        deadline = time.monotonic() + 20
+        while got is None and time.monotonic() < deadline:
+            f = p.next_frame(0.5)
+            if f and f[0] == 3:
+                m = json.loads(f[2])
+                if m.get("t") == "rep" and m.get("end"):
+                    got = m
+        assert got and got["id"] == 117 and json.loads(got["msg"])["ok"], got
+    finally:
+        p.close()
+    assert n1.daemon_pid() == pid
+    assert n1.cli("status").returncode == 0
