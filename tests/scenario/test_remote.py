@@ -434,3 +434,17 @@ def test_forward_messages_from_a_peer_malformed_or_claiming_a_role(cluster):
         p.close()
     assert n1.daemon_pid() == pid
     assert n1.cli("status").returncode == 0
+
+
+def test_lcdrcp_of_4_mib_crosses_the_comm_paths_and_more_is_refused(cluster):
+    n1, n2 = on(cluster)
+    big = n1.work / "big.bin"
+    big.write_bytes(os.urandom(4 * 1024 * 1024))
+    p = lcd(n1, "lcdrcp", big, f"node2:{n2.work}/big.bin")
+    assert p.returncode == 0, p.stderr
+    assert (n2.work / "big.bin").read_bytes() == big.read_bytes()
+    with open(big, "ab") as f:
+        f.write(b"x")
+    p = lcd(n1, "lcdrcp", big, f"node2:{n2.work}/bigger.bin")
+    assert p.returncode != 0 and "4 MiB" in p.stderr, (p.returncode, p.stderr)
+    assert not (n2.work / "bigger.bin").exists()

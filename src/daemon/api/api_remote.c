@@ -623,8 +623,11 @@ static void h_remote_put(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_USAGE, "remote.put: invalid file name");
         return;
     }
+    /* Base64 of n bytes is 4 * ceil(n / 3) characters: 4 MiB exactly is 5592408 of them,
+     * which decode to at most 3 * 5592408 / 4 = PUT_MAX + 2 bytes before the padding is
+     * taken off (the decoded length is checked again below). */
     size_t cap = strlen(data) / 4 * 3 + 3;
-    if (cap > PUT_MAX + 3) {
+    if (strlen(data) / 4 * 3 > PUT_MAX + 2) {
         api_reply_error(c, LK_EXIT_USAGE, "remote.put: the file is larger than 4 MiB");
         return;
     }
