@@ -205,6 +205,9 @@ def test_from_a_script_the_node_must_be_one_the_resource_is_extended_to(cluster)
     assert "not extended to node2" in p.stderr
     p = lcd(n1, "lcdremexec", "-d", "node2", "--", "true", env={"LK_TAG": "nosuch"})
     assert p.returncode == 1 and "does not exist" in p.stderr, p.stderr
+    # Every refusal is an event, this one on the asking node.
+    assert n1.has_event(REFUSED, "not extended to node2")
+    assert n1.has_event(REFUSED, "'nosuch' does not exist")
     n1.cli("resource", "extend", "--tag", "app1", "--node", "node2", "--priority", "2")
     wait_for(lambda: n2.state("app1") == "OSU", what="app1 extended")
     p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo $LK_TAG", env={"LK_TAG": "app1"})

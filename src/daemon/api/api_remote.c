@@ -87,12 +87,24 @@ static void command_excerpt(const char *cmd, char *buf, size_t size)
     buf[n] = '\0';
 }
 
-/* With "tag" (a script's LK_TAG), node must be one the resource is extended to. */
-static bool tag_allows(struct conn *c, const char *tag, const char *node)
+/* A refusal on the asking node: the event every refusal is (docs/LIFEKEEPER.md), then the
+ * caller's one line. */
+static void refuse_here(struct conn *c, const char *what, const char *why)
 {
+    char who[96];
+    lk_eventlog_msg(c->api->node, NULL, LK_MSG_REMOTE_REFUSED, what, asker_of(c),
+                    who_of(c, who, sizeof(who)), why);
+    api_reply_error(c, LK_EXIT_FAILED, "refused: %s", why);
+}
+
+/* With "tag" (a script's LK_TAG), node must be one the resource is extended to. */
+static bool tag_allows(struct conn *c, const char *what, const char *tag, const char *node)
+{
+    char why[256];
     struct lk_resource *res = lk_node_find(c->api->node, tag);
     if (!res) {
-        api_reply_error(c, LK_EXIT_FAILED, "refused: resource '%s' does not exist here", tag);
+        snprintf(why, sizeof(why), "resource '%s' does not exist here", tag);
+        refuse_here(c, what, why);
         return false;
     }
     json_t *nodes = api_resource_nodes_json(c->api, res);
@@ -106,8 +118,8 @@ static bool tag_allows(struct conn *c, const char *tag, const char *node)
     }
     json_decref(nodes);
     if (!ok) {
-        api_reply_error(c, LK_EXIT_FAILED, "refused: resource '%s' is not extended to %s", tag,
-                        node);
+        snprintf(why, sizeof(why), "resource '%s' is not extended to %s", tag, node);
+        refuse_here(c, what, why);
     }
     return ok;
 }
@@ -124,7 +136,8 @@ void api_forward_request(struct conn *c, const json_t *req, const char *node)
     const char *tag = api_arg_str(args, KEY_TAG);
     uint64_t deadline_ms = 0;
     bool remote = strcmp(cmd, LK_CMD_REMOTE_EXEC) == 0 || strcmp(cmd, LK_CMD_REMOTE_PUT) == 0;
-    if (remote && tag && !tag_allows(c, tag, node)) {
+    if (remote && tag &&
+        !tag_allows(c, strcmp(cmd, LK_CMD_REMOTE_EXEC) == 0 ? "command" : "file", tag, node)) {
         return;
     }
     if (strcmp(cmd, LK_CMD_REMOTE_EXEC) == 0) {
