@@ -451,3 +451,28 @@ def test_lcdrcp_of_4_mib_crosses_the_comm_paths_and_more_is_refused(cluster):
     p = lcd(n1, "lcdrcp", big, f"node2:{n2.work}/bigger.bin")
     assert p.returncode != 0 and "4 MiB" in p.stderr, (p.returncode, p.stderr)
     assert not (n2.work / "bigger.bin").exists()
+
+
+def test_a_forwarded_follow_gets_each_message_as_it_comes(cluster):
+    """Progress and follow messages of a forwarded request are relayed when sent, not one
+    behind (held until the next one shows the former was not the final reply)."""
+    n1, n2 = on(cluster)
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(0.5)
+    s.connect(str(n1.root / "run" / "lkd.sock"))
+    s.sendall((json.dumps({"v": 1, "cmd": "log", "args": {"follow": True, "n": 1},
+                           "node": "node2"}) + "\n").encode())
+    try:
+        time.sleep(1)
+        msgs = raw_call(n2, {"v": 1, "cmd": "log.write", "args": {
+            "category": "INFO", "number": 4242, "message": "followed-marker"}})
+        assert msgs[-1]["ok"], msgs
+        data, deadline = b"", time.monotonic() + 5
+        while b"followed-marker" not in data and time.monotonic() < deadline:
+            try:
+                data += s.recv(65536)
+            except socket.timeout:
+                pass
+        assert b"followed-marker" in data, data
+    finally:
+        s.close()

@@ -187,16 +187,29 @@ void api_forward_request(struct conn *c, const json_t *req, const char *node)
 /* ---------------------------------------------------------------- serving side */
 
 /* The transport of a request another node forwarded here: each message goes back through
- * the forward module; the last one sent before end() is the final reply. */
+ * the forward module; the last one sent before end() is the final reply. A final reply is
+ * sent and ended in one go (api_reply_final), so a message still held when the loop turns
+ * was progress: it leaves then, not when the next one comes (a follow would lag one
+ * event behind, a restore's last progress line until its reply). */
 struct fconn {
     struct lk_api *api;
     struct conn *req;
     char from[LK_TAG_MAX + 1];
     uint64_t id;
-    char *held; /* the last message, sent when the next comes (progress) or at end (final) */
+    char *held; /* the last message, sent at the next loop turn (progress) or at end (final) */
     bool finished;
-    uv_timer_t closer; /* closed to free the request on a later loop turn */
+    uv_timer_t closer; /* flushes held (0 ms); closed to free the request on a later turn */
 };
+
+static void fconn_flush(uv_timer_t *t)
+{
+    struct fconn *f = t->data;
+    if (f->held && !f->finished) {
+        lk_forward_answer(f->api->cluster, f->from, f->id, f->held, false);
+        free(f->held);
+        f->held = NULL;
+    }
+}
 
 static void fconn_closed(uv_handle_t *h)
 {
@@ -229,6 +242,7 @@ static int fconn_send(void *tconn, char *msg, size_t len)
         free(f->held);
     }
     f->held = msg;
+    (void) uv_timer_start(&f->closer, fconn_flush, 0, 0);
     return 0;
 }
 
@@ -238,6 +252,7 @@ static void fconn_end(void *tconn)
     if (f->finished) {
         return;
     }
+    uv_timer_stop(&f->closer);
     lk_forward_answer(f->api->cluster, f->from, f->id,
                       f->held ? f->held : "{\"v\":1,\"ok\":true,\"data\":{}}", true);
     free(f->held);
