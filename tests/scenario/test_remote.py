@@ -205,6 +205,9 @@ def test_from_a_script_the_node_must_be_one_the_resource_is_extended_to(cluster)
     assert "not extended to node2" in p.stderr
     p = lcd(n1, "lcdremexec", "-d", "node2", "--", "true", env={"LK_TAG": "nosuch"})
     assert p.returncode == 1 and "does not exist" in p.stderr, p.stderr
+    # Every refusal is an event, this one on the asking node.
+    assert n1.has_event(REFUSED, "not extended to node2")
+    assert n1.has_event(REFUSED, "'nosuch' does not exist")
     n1.cli("resource", "extend", "--tag", "app1", "--node", "node2", "--priority", "2")
     wait_for(lambda: n2.state("app1") == "OSU", what="app1 extended")
     p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo $LK_TAG", env={"LK_TAG": "app1"})
@@ -244,3 +247,232 @@ def test_remote_exec_setting_survives_a_restart_and_is_validated(cluster):
     cluster.configure([n1, n2], remote_exec="off")
     p = lcd(n1, "lcdremexec", "-d", "node2", "--", "true")
     assert p.returncode == 1 and "remote-exec is off" in p.stderr
+
+
+
+def test_guests_cannot_take_every_forward_slot_from_admins(cluster):
+    """Requests in flight to one peer are bounded (16); a guest's may last its whole
+    deadline (log --follow), so the last 4 slots are the admins': lcdremexec still runs."""
+    n1, n2 = on(cluster)
+    socks, refused = [], 0
+    for _ in range(16):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(0.5)
+        s.connect(str(n1.root / "run" / "lkd.sock"))
+        s.sendall((json.dumps({"v": 1, "cmd": "log", "args": {"follow": True, "n": 1},
+                               "as": "guest", "node": "node2"}) + "\n").encode())
+        try:
+            reply = json.loads(s.recv(65536).decode().splitlines()[0])
+            if reply.get("ok") is False:
+                assert reply["code"] == 9 and "in flight" in reply["error"], reply
+                refused += 1
+        except socket.timeout:
+            pass  # following on node2
+        socks.append(s)
+    try:
+        assert refused == 4, refused
+        p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo admin-got-through")
+        assert p.returncode == 0 and p.stdout.strip() == "admin-got-through", (p.returncode,
+                                                                               p.stderr)
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_a_peer_restarted_mid_request_is_9_at_once(cluster):
+    """node2's lkd crashes and is back at once (a long dead time): the request it never
+    heard of ends with 9 at once, not at the forward's deadline an hour later, and the new
+    lkd serves the next one."""
+    n1, n2 = cluster.build(2, heartbeat_ms=1000, misses=30)
+    cluster.configure([n1, n2], remote_exec="on")
+    import subprocess
+    e = dict(os.environ, LKROOT=str(n1.root), LANG="C")
+    e.pop("LK_TAG", None)
+    proc = subprocess.Popen([n1.bin("lcdremexec"), "-d", "node2", "-t", "600", "--",
+                             "sleep 600"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+    wait_for(lambda: n2.has_event(EXEC_RAN, "sleep 600"), what="the command running on node2")
+    n2.kill9_all()
+    n2.start()
+    t0 = time.monotonic()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 9, (proc.returncode, out, err)
+    assert "communication with node2 failed" in err
+    assert time.monotonic() - t0 < 25
+    # The restarted node serves the next request (ids are not reused across restarts).
+    p = lcd(n1, "lcdremexec", "-d", "node2", "--", "echo again")
+    assert p.returncode == 0 and p.stdout.strip() == "again", (p.returncode, p.stdout, p.stderr)
+
+
+def test_a_request_forwarded_from_the_witness_is_answered(cluster):
+    """The witness keeps no cluster data, but its lkd forwards a request (`ins_list -d node1`
+    on the witness's machine): the reply comes back, not a 9 after the ack's 10 s."""
+    n1, n2 = cluster.build(2)
+    w = cluster.add_node("witness1", witness=True)
+    w.start()
+    cluster.configure([n1, n2], witness=w.addr)
+    wait_for(lambda: any(x.get("witness") and x["state"] == "ALIVE"
+                         for x in n1.node_list()["nodes"]), what="node1 to see the witness")
+    wait_for(lambda: any(x["name"] == "node1" and x["state"] == "ALIVE"
+                         for x in w.node_list()["nodes"]), what="the witness to see node1")
+    t0 = time.monotonic()
+    msgs = raw_call(w, {"v": 1, "cmd": "node.list", "args": {}, "node": "node1"})
+    assert msgs[-1]["ok"], msgs[-1]
+    assert time.monotonic() - t0 < 5
+    # Nothing is forwarded to the witness: it runs no commands.
+    msgs = raw_call(n1, {"v": 1, "cmd": "status", "args": {}, "node": "witness1"})
+    assert not msgs[-1]["ok"] and msgs[-1]["code"] == 9 and "witness" in msgs[-1]["error"]
+
+
+def test_lcdrcp_through_symlinked_directories_as_lifekeeper_setup_makes_them(cluster):
+    """SIOS's update script copies to /opt/LifeKeeper/... paths, which `lkcli lifekeeper-setup`
+    makes symlinks to $LKROOT's directories: a directory symlink in the path (or as the
+    destination directory) is followed; a symlink as the file itself is refused, never
+    replaced by a file."""
+    n1, n2 = on(cluster)
+    opt = n2.work / "opt-LifeKeeper"
+    opt.mkdir()
+    (opt / "lkadm").symlink_to(n2.root / "lkadm")
+    (opt / "perl").symlink_to(n2.work)
+    src = n1.work / "lib.pm"
+    src.write_text("1;\n")
+    libdir = n2.root / "lkadm" / "subsys" / "gen" / "app" / "lib"
+    p = lcd(n1, "lcdrcp", src, f"node2:{opt}/lkadm/subsys/gen/app/lib")
+    assert p.returncode == 0, p.stderr
+    assert (libdir / "lib.pm").read_text() == "1;\n"
+    p = lcd(n1, "lcdrcp", src, f"node2:{opt}/perl")
+    assert p.returncode == 0, p.stderr
+    assert (n2.work / "lib.pm").read_text() == "1;\n"
+    link = n2.work / "link.pm"
+    link.symlink_to(n2.work / "lib.pm")
+    src.write_text("2;\n")
+    p = lcd(n1, "lcdrcp", src, f"node2:{link}")
+    assert p.returncode == 1 and "not a regular file" in p.stderr, (p.returncode, p.stderr)
+    assert link.is_symlink() and (n2.work / "lib.pm").read_text() == "1;\n"
+
+
+def test_forward_messages_from_a_peer_malformed_or_claiming_a_role(cluster):
+    """What node1's lkd does with req / rep / req-ok / req-end from an authenticated peer:
+    malformed ones change nothing (an event, or an error reply), a role that is not one of
+    the three is refused, "as" in the line never raises the role the peer gave, a line
+    naming another node runs here (never forwarded again), and at most 16 are served for
+    one peer at a time."""
+    from test_cluster_frames import key_of
+    from test_cluster_messages import INT64_MAX, Peer
+    from cluster import free_port
+    n1, n2 = on(cluster)
+    n1.cli("commpath", "create", "--node", "evil", "--address", f"127.0.0.1:{free_port()}")
+    pid = n1.daemon_pid()
+    p = Peer(n1, key_of(n1), "evil").connect()
+
+    def line(cmd, args, **env):
+        return json.dumps(dict({"v": 1, "cmd": cmd, "args": args}, **env))
+
+    def req(i, role, text, ms=10000, **over):
+        return dict({"t": "req", "id": i, "role": role, "uid": 0, "line": text, "ms": ms}, **over)
+
+    marker = n1.work / "evil-ran"
+    exec_line = line("remote.exec", {"command": f"touch {marker}"})
+    try:
+        for m in ({"t": "req"}, {"t": "req", "id": "1", "role": "admin", "line": "{}", "ms": 1},
+                  req(0, "admin", "{}"), req(-5, "admin", "{}"), req(2, "admin", 42),
+                  req(3, None, "{}"), req(4, "admin", "{}", ms=0), req(4, "admin", "{}", ms=-1),
+                  {"t": "rep", "id": 77, "msg": "not json", "end": True},
+                  {"t": "rep", "id": "x", "msg": {}, "end": "yes"},
+                  {"t": "req-ok", "id": [1]}, {"t": "req-end", "id": INT64_MAX},
+                  {"t": "req-end"}):
+            p.message(m)
+        p.barrier()
+        # Answered with an error: a role that is none of the three, a line that is not JSON,
+        # a guest whose line says "as": "admin", and an unknown command.
+        p.message(req(10, "root", exec_line))
+        p.message(req(11, "admin", "{not json"))
+        p.message(req(12, "guest", line("remote.exec", {"command": f"touch {marker}"},
+                                        **{"as": "admin"})))
+        p.message(req(13, "operator", exec_line, uid=2**40))
+        p.message(req(14, "admin", line("status", {}, node="node2")))
+        replies = {}
+        deadline = time.monotonic() + 20
+        while len(replies) < 5 and time.monotonic() < deadline:
+            f = p.next_frame(0.5)
+            if f and f[0] == 3:
+                m = json.loads(f[2])
+                if m.get("t") == "rep" and m.get("end"):
+                    replies[m["id"]] = json.loads(m["msg"])
+        assert set(replies) == {10, 11, 12, 13, 14}, replies
+        for i in (10, 11, 12, 13):
+            assert replies[i]["ok"] is False, (i, replies[i])
+        assert "admin" in replies[12]["error"] and "admin" in replies[13]["error"], replies
+        assert replies[14]["ok"] is True, replies[14]
+        assert replies[14]["data"]["node"] == "node1", replies[14]["data"]["node"]
+        assert not marker.exists()
+        # The bound: 16 requests served for one peer, the 17th refused; a duplicate id is
+        # the same request; req-end frees a slot.
+        follow = line("log", {"follow": True, "n": 1})
+        for i in range(100, 116):
+            p.message(req(i, "guest", follow))
+        p.message(req(100, "guest", follow))
+        p.message(req(116, "guest", follow))
+        got = None
+        deadline = time.monotonic() + 20
+        while got is None and time.monotonic() < deadline:
+            f = p.next_frame(0.5)
+            if f and f[0] == 3:
+                m = json.loads(f[2])
+                if m.get("t") == "rep" and m.get("end"):
+                    got = m
+        assert got and got["id"] == 116 and "too many" in json.loads(got["msg"])["error"], got
+        p.message({"t": "req-end", "id": 100})
+        p.message(req(117, "guest", line("ping", {})))
+        got = None
+        deadline = time.monotonic() + 20
+        while got is None and time.monotonic() < deadline:
+            f = p.next_frame(0.5)
+            if f and f[0] == 3:
+                m = json.loads(f[2])
+                if m.get("t") == "rep" and m.get("end"):
+                    got = m
+        assert got and got["id"] == 117 and json.loads(got["msg"])["ok"], got
+    finally:
+        p.close()
+    assert n1.daemon_pid() == pid
+    assert n1.cli("status").returncode == 0
+
+
+def test_lcdrcp_of_4_mib_crosses_the_comm_paths_and_more_is_refused(cluster):
+    n1, n2 = on(cluster)
+    big = n1.work / "big.bin"
+    big.write_bytes(os.urandom(4 * 1024 * 1024))
+    p = lcd(n1, "lcdrcp", big, f"node2:{n2.work}/big.bin")
+    assert p.returncode == 0, p.stderr
+    assert (n2.work / "big.bin").read_bytes() == big.read_bytes()
+    with open(big, "ab") as f:
+        f.write(b"x")
+    p = lcd(n1, "lcdrcp", big, f"node2:{n2.work}/bigger.bin")
+    assert p.returncode != 0 and "4 MiB" in p.stderr, (p.returncode, p.stderr)
+    assert not (n2.work / "bigger.bin").exists()
+
+
+def test_a_forwarded_follow_gets_each_message_as_it_comes(cluster):
+    """Progress and follow messages of a forwarded request are relayed when sent, not one
+    behind (held until the next one shows the former was not the final reply)."""
+    n1, n2 = on(cluster)
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(0.5)
+    s.connect(str(n1.root / "run" / "lkd.sock"))
+    s.sendall((json.dumps({"v": 1, "cmd": "log", "args": {"follow": True, "n": 1},
+                           "node": "node2"}) + "\n").encode())
+    try:
+        time.sleep(1)
+        msgs = raw_call(n2, {"v": 1, "cmd": "log.write", "args": {
+            "category": "INFO", "number": 4242, "message": "followed-marker"}})
+        assert msgs[-1]["ok"], msgs
+        data, deadline = b"", time.monotonic() + 5
+        while b"followed-marker" not in data and time.monotonic() < deadline:
+            try:
+                data += s.recv(65536)
+            except socket.timeout:
+                pass
+        assert b"followed-marker" in data, data
+    finally:
+        s.close()

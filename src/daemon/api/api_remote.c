@@ -87,12 +87,24 @@ static void command_excerpt(const char *cmd, char *buf, size_t size)
     buf[n] = '\0';
 }
 
-/* With "tag" (a script's LK_TAG), node must be one the resource is extended to. */
-static bool tag_allows(struct conn *c, const char *tag, const char *node)
+/* A refusal on the asking node: the event every refusal is (docs/LIFEKEEPER.md), then the
+ * caller's one line. */
+static void refuse_here(struct conn *c, const char *what, const char *why)
 {
+    char who[96];
+    lk_eventlog_msg(c->api->node, NULL, LK_MSG_REMOTE_REFUSED, what, asker_of(c),
+                    who_of(c, who, sizeof(who)), why);
+    api_reply_error(c, LK_EXIT_FAILED, "refused: %s", why);
+}
+
+/* With "tag" (a script's LK_TAG), node must be one the resource is extended to. */
+static bool tag_allows(struct conn *c, const char *what, const char *tag, const char *node)
+{
+    char why[256];
     struct lk_resource *res = lk_node_find(c->api->node, tag);
     if (!res) {
-        api_reply_error(c, LK_EXIT_FAILED, "refused: resource '%s' does not exist here", tag);
+        snprintf(why, sizeof(why), "resource '%s' does not exist here", tag);
+        refuse_here(c, what, why);
         return false;
     }
     json_t *nodes = api_resource_nodes_json(c->api, res);
@@ -106,8 +118,8 @@ static bool tag_allows(struct conn *c, const char *tag, const char *node)
     }
     json_decref(nodes);
     if (!ok) {
-        api_reply_error(c, LK_EXIT_FAILED, "refused: resource '%s' is not extended to %s", tag,
-                        node);
+        snprintf(why, sizeof(why), "resource '%s' is not extended to %s", tag, node);
+        refuse_here(c, what, why);
     }
     return ok;
 }
@@ -124,7 +136,8 @@ void api_forward_request(struct conn *c, const json_t *req, const char *node)
     const char *tag = api_arg_str(args, KEY_TAG);
     uint64_t deadline_ms = 0;
     bool remote = strcmp(cmd, LK_CMD_REMOTE_EXEC) == 0 || strcmp(cmd, LK_CMD_REMOTE_PUT) == 0;
-    if (remote && tag && !tag_allows(c, tag, node)) {
+    if (remote && tag &&
+        !tag_allows(c, strcmp(cmd, LK_CMD_REMOTE_EXEC) == 0 ? "command" : "file", tag, node)) {
         return;
     }
     if (strcmp(cmd, LK_CMD_REMOTE_EXEC) == 0) {
@@ -174,16 +187,29 @@ void api_forward_request(struct conn *c, const json_t *req, const char *node)
 /* ---------------------------------------------------------------- serving side */
 
 /* The transport of a request another node forwarded here: each message goes back through
- * the forward module; the last one sent before end() is the final reply. */
+ * the forward module; the last one sent before end() is the final reply. A final reply is
+ * sent and ended in one go (api_reply_final), so a message still held when the loop turns
+ * was progress: it leaves then, not when the next one comes (a follow would lag one
+ * event behind, a restore's last progress line until its reply). */
 struct fconn {
     struct lk_api *api;
     struct conn *req;
     char from[LK_TAG_MAX + 1];
     uint64_t id;
-    char *held; /* the last message, sent when the next comes (progress) or at end (final) */
+    char *held; /* the last message, sent at the next loop turn (progress) or at end (final) */
     bool finished;
-    uv_timer_t closer; /* closed to free the request on a later loop turn */
+    uv_timer_t closer; /* flushes held (0 ms); closed to free the request on a later turn */
 };
+
+static void fconn_flush(uv_timer_t *t)
+{
+    struct fconn *f = t->data;
+    if (f->held && !f->finished) {
+        lk_forward_answer(f->api->cluster, f->from, f->id, f->held, false);
+        free(f->held);
+        f->held = NULL;
+    }
+}
 
 static void fconn_closed(uv_handle_t *h)
 {
@@ -216,6 +242,7 @@ static int fconn_send(void *tconn, char *msg, size_t len)
         free(f->held);
     }
     f->held = msg;
+    (void) uv_timer_start(&f->closer, fconn_flush, 0, 0);
     return 0;
 }
 
@@ -225,6 +252,7 @@ static void fconn_end(void *tconn)
     if (f->finished) {
         return;
     }
+    uv_timer_stop(&f->closer);
     lk_forward_answer(f->api->cluster, f->from, f->id,
                       f->held ? f->held : "{\"v\":1,\"ok\":true,\"data\":{}}", true);
     free(f->held);
@@ -623,8 +651,11 @@ static void h_remote_put(struct conn *c, const json_t *args)
         api_reply_error(c, LK_EXIT_USAGE, "remote.put: invalid file name");
         return;
     }
+    /* Base64 of n bytes is 4 * ceil(n / 3) characters: 4 MiB exactly is 5592408 of them,
+     * which decode to at most 3 * 5592408 / 4 = PUT_MAX + 2 bytes before the padding is
+     * taken off (the decoded length is checked again below). */
     size_t cap = strlen(data) / 4 * 3 + 3;
-    if (cap > PUT_MAX + 3) {
+    if (strlen(data) / 4 * 3 > PUT_MAX + 2) {
         api_reply_error(c, LK_EXIT_USAGE, "remote.put: the file is larger than 4 MiB");
         return;
     }

@@ -1020,7 +1020,13 @@ static void on_message(void *userdata, const char *name, const json_t *msg)
         return;
     }
     if (cl->node->witness) {
-        return; /* a witness keeps no cluster data and holds nothing */
+        /* A witness keeps no cluster data and holds nothing, but its clients may forward a
+         * request to a node (`ins_list -d`): it hears the answers (forward.c). It is never
+         * sent one to serve (lk_forward_start refuses a witness). */
+        if (strcmp(t, "rep") == 0 || strcmp(t, "req-ok") == 0) {
+            lk_forward_on_message(cl, name, t, msg);
+        }
+        return;
     }
     if (strcmp(t, "obj") == 0 || inbox_len(p) > 0) {
         /* Applied by the drain, a batch a turn, in the order they came. */

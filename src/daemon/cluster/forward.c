@@ -32,6 +32,7 @@ struct lk_forward {
     uint64_t id;
     uint64_t deadline; /* uv_now */
     uint64_t ack_by;   /* uv_now; 0 once the peer said it took the request */
+    bool admin;        /* asked with the admin role (LK_FORWARD_ADMIN_RESERVE) */
     lk_forward_msg_cb cb;
     void *userdata;
 };
@@ -174,11 +175,16 @@ int lk_forward_start(struct lk_cluster *cl, const char *peer, const char *role, 
         snprintf(err, err_size, "out of memory");
         return -ENOMEM;
     }
-    unsigned n = 0;
+    /* A guest's request may stay for its whole deadline (log --follow): the last slots
+     * are the admins', so that lcdremexec and ins_setinfo -d still get through. */
+    bool admin = strcmp(role, "admin") == 0;
+    unsigned n = 0, others = 0;
     for (struct lk_forward *f = st->asked; f; f = f->next) {
         n += strcmp(f->peer, peer) == 0;
+        others += strcmp(f->peer, peer) == 0 && !f->admin;
     }
-    if (n >= LK_FORWARD_MAX_PER_PEER) {
+    if (n >= LK_FORWARD_MAX_PER_PEER ||
+        (!admin && others >= LK_FORWARD_MAX_PER_PEER - LK_FORWARD_ADMIN_RESERVE)) {
         lk_eventlog_msg(cl->node, NULL, LK_MSG_FORWARD_BUSY, peer, LK_FORWARD_MAX_PER_PEER);
         snprintf(err, err_size, "communication with %s failed: %u requests are in flight to it",
                  peer, n);
@@ -193,6 +199,7 @@ int lk_forward_start(struct lk_cluster *cl, const char *peer, const char *role, 
         deadline_ms = LK_FORWARD_DEADLINE_MS;
     }
     f->st = st;
+    f->admin = admin;
     snprintf(f->peer, sizeof(f->peer), "%s", peer);
     f->id = ++st->seq;
     f->deadline = uv_now(cl->node->loop) + deadline_ms;

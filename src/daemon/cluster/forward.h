@@ -14,9 +14,10 @@
 struct lk_cluster;
 struct lk_forward;
 
-#define LK_FORWARD_MAX_PER_PEER 16               /* requests in flight to one peer */
-#define LK_FORWARD_DEADLINE_MS  (3660ULL * 1000) /* default: remote.exec's limit + 1 min */
-#define LK_FORWARD_EXIT_COMM    9                /* the reply code of a failed forward */
+#define LK_FORWARD_MAX_PER_PEER  16 /* requests in flight to one peer */
+#define LK_FORWARD_ADMIN_RESERVE 4  /* of those, held for admins (a guest's log --follow stays) */
+#define LK_FORWARD_DEADLINE_MS   (3660ULL * 1000) /* default: remote.exec's limit + 1 min */
+#define LK_FORWARD_EXIT_COMM     9                /* the reply code of a failed forward */
 
 /* A message of the forwarded request (a JSON message of src/lib/proto.h, stolen), final
  * once; after the final one the forward is gone. */
@@ -28,7 +29,8 @@ typedef void (*lk_forward_msg_cb)(void *userdata, json_t *msg, bool final);
  * lk_forward_cancel): cb fires from the loop for each message, the last with final = true (an error
  * reply with code LK_FORWARD_EXIT_COMM when the peer died, left or missed the deadline). Or, with
  * cb never called and a one-line reason in err: -ENOENT (no such node), -EHOSTDOWN (not alive, or a
- * witness), -EBUSY (too many in flight to it), -ENOMEM. */
+ * witness), -EBUSY (too many in flight to it: LK_FORWARD_MAX_PER_PEER, of which callers
+ * without the admin role may hold all but LK_FORWARD_ADMIN_RESERVE), -ENOMEM. */
 int lk_forward_start(struct lk_cluster *cl, const char *peer, const char *role, long long uid,
                      const char *line, uint64_t deadline_ms, lk_forward_msg_cb cb, void *userdata,
                      struct lk_forward **ret, char *err, size_t err_size);
