@@ -10,6 +10,7 @@
 #include "forward.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,9 @@ static struct fwd_state *state_of(struct lk_cluster *cl, bool create)
     }
     st->cl = cl;
     st->timer.data = st;
+    /* Ids start at a random point, not at 1: a node restarted within the peer's check
+     * never has its new requests taken for the old ones (or given their replies). */
+    st->seq = (uint64_t) randombytes_uniform(1U << 30) << 16;
     cl->forward = st;
     return st;
 }
