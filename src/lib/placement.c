@@ -1363,7 +1363,20 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                 "here; stop it here first ('lkcli resource remove --tag %s', or by hand and "
                 "'lkcli resource reset')",
                 tag, me, tag);
-    } else if (f.in_service || f.busy) {
+    } else if (by_hand && h->switch_tag) {
+        /* The switchover removes whatever is in service here until it is out: a state set
+         * in service by hand now would be removed again at once (a remove runs). */
+        verdict(p, LK_PVERDICT_REFUSED,
+                "the hierarchy of '%s' is being switched over to node '%s'; try again once it "
+                "is done",
+                tag, h->switch_to ? h->switch_to : "?");
+    } else if ((f.in_service || f.busy) &&
+               (!by_hand || !h->has_rec || (is_me(v, h->rec.owner) && h->rec.active))) {
+        /* By hand, in service here is enough only under this node's active record (or
+         * none, which the reconciliation writes): under another node's, or an inactive
+         * one, what is in service here is removed at the next reconciliation, so a state
+         * set by hand takes the rules below (refused where another node owns it, else
+         * the record names this node). */
         if (is_me(v, target)) {
             if (!f.busy && h->has_rec && is_me(v, h->rec.owner)) {
                 /* Already here: an operator's restore still starts the budget afresh. */
