@@ -840,6 +840,20 @@ static const struct pcase cases[] = {
          PLAN("WRITE_REC gen=5 seq=0 owner=a active tried=- failovers=0 reason=set in service by "
               "hand on a",
               "MARK_ACTED", "VERDICT LOCAL")},
+        /* A member failed here (OSF) under an active record this node acted on fails the
+         * hierarchy over: never by a state set by hand. The failed member itself may. */
+        {"mark-in/refused-another-member-failed-here", .here = "app=OSU db=OSF",
+         R(.owner = "a", .gen = 2, .inactive = true),
+         EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED resource 'db' of the hierarchy of 'app' is OSF here: in service "
+              "by hand, the cluster would fail the hierarchy over; set 'db' OSU first (or "
+              "restore the hierarchy with 'lkcli resource restore')")},
+        {"mark-in/the-failed-member-itself", .here = "db=OSF app=ISP",
+         R(.owner = "a", .gen = 2, .inactive = true),
+         EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=set in service by "
+              "hand on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
         {"mark-in/refused-while-switching-over", .here = "app=ISP", R(.owner = "a"),
          WITH(.switch_to = "b"), EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
          PLAN("VERDICT REFUSED the hierarchy of 'app' is being switched over to node 'b'; try "
