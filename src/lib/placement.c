@@ -1314,9 +1314,14 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
     const struct lk_ppeer *holder = NULL, *failed_stop = NULL, *unsynced = NULL, *hears = NULL;
     const struct lk_ppeer *owner = NULL, *lost = NULL;
     const char *dead_owner = NULL;
-    bool failed_here = false; /* a remove failed here: the application may still run here */
+    bool failed_here = false;        /* a remove failed here: the application may still run here */
+    const char *failed_other = NULL; /* MARK_IN: another member failed (OSF) here */
     for (size_t i = 0; i < h->count; i++) {
         failed_here |= h->tags[i].exists && h->tags[i].stop_failed;
+        if (by_hand && !failed_other && h->tags[i].exists && h->tags[i].state == LK_STATE_OSF &&
+            strcmp(h->tags[i].tag, tag) != 0) {
+            failed_other = h->tags[i].tag;
+        }
     }
     if (!v->settled) {
         verdict(p, LK_PVERDICT_REFUSED,
@@ -1363,7 +1368,28 @@ static void restore_requested(const struct lk_placement_view *v, struct lk_pplan
                 "here; stop it here first ('lkcli resource remove --tag %s', or by hand and "
                 "'lkcli resource reset')",
                 tag, me, tag);
-    } else if (f.in_service || f.busy) {
+    } else if (failed_other) {
+        /* Under an active record this node acted on, a member failed here fails the
+         * hierarchy over: a state set by hand would move it to another node. */
+        verdict(p, LK_PVERDICT_REFUSED,
+                "resource '%s' of the hierarchy of '%s' is OSF here: in service by hand, the "
+                "cluster would fail the hierarchy over; set '%s' OSU first (or restore the "
+                "hierarchy with 'lkcli resource restore')",
+                failed_other, tag, failed_other);
+    } else if (by_hand && h->switch_tag) {
+        /* The switchover removes whatever is in service here until it is out: a state set
+         * in service by hand now would be removed again at once (a remove runs). */
+        verdict(p, LK_PVERDICT_REFUSED,
+                "the hierarchy of '%s' is being switched over to node '%s'; try again once it "
+                "is done",
+                tag, h->switch_to ? h->switch_to : "?");
+    } else if ((f.in_service || f.busy) &&
+               (!by_hand || !h->has_rec || (is_me(v, h->rec.owner) && h->rec.active))) {
+        /* By hand, in service here is enough only under this node's active record (or
+         * none, which the reconciliation writes): under another node's, or an inactive
+         * one, what is in service here is removed at the next reconciliation, so a state
+         * set by hand takes the rules below (refused where another node owns it, else
+         * the record names this node). */
         if (is_me(v, target)) {
             if (!f.busy && h->has_rec && is_me(v, h->rec.owner)) {
                 /* Already here: an operator's restore still starts the budget afresh. */

@@ -185,6 +185,9 @@ def test_exit_statuses_and_the_order_of_a_hierarchy(node):
     check(5, "-t", "app1", "-S", "OSF", word="OSF")
     check(5, "-t", "app1", "-S", "OSU", "-R", "two\nlines", word="control character")
     check(5, "-t", "app1", "-S", "OSU", "-R", "x" * 300, word="too long")
+    # A reason in Latin-1 (byte 0xe4) is refused, never dropped while the state is set.
+    check(5, "-t", "top", "-S", "OSU", "-R", "Wartung l\udce4uft", word="UTF-8")
+    assert node.state("top") == "ISP"
     check(5, "-t", "bad tag!", "-S", "OSU")
     check(7, "-t", "nope", "-S", "OSU", word="nope")
     # The order of a hierarchy: a child goes out only under parents out of service, a

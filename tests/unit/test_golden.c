@@ -317,6 +317,9 @@ static void lk_decision_parse__engine_round_trip_decides_alike(void **state)
              .detail = "/sys/fs/cgroup/openkeeper/a-1f/ip.res"},
             {.type = LK_EV_CLUSTER_FAILED, .tag = "web", .detail = "no node left"},
             {.type = LK_EV_RESET, .tag = "app"},
+            {.type = LK_EV_MARK_IN, .tag = "web", .detail = "set by ins_setstate"},
+            {.type = LK_EV_MARK_IN, .tag = "app"},
+            {.type = LK_EV_MARK_OUT, .tag = "ip", .detail = "maintenance"},
     };
     for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
         engine_round_trip(&w.view, &events[i]);
@@ -441,6 +444,9 @@ static void lk_decision_parse__placement_round_trip_decides_alike(void **state)
             {.type = LK_PEV_SWITCH_ALL},
             {.type = LK_PEV_LEAVE, .running = true},
             {.type = LK_PEV_RESET, .tag = "db"},
+            {.type = LK_PEV_MARK_IN, .tag = "app", .target = "a", .target_priority = 1},
+            {.type = LK_PEV_MARK_IN, .tag = "db", .target = "a", .target_priority = 1},
+            {.type = LK_PEV_MARK_OUT, .tag = "app"},
     };
     for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
         placement_round_trip(&w.view, &events[i]);

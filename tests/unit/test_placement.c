@@ -827,6 +827,37 @@ static const struct pcase cases[] = {
               "MARK_ACTED", "VERDICT LOCAL")},
         {"mark-in/in-service-here", .here = "app=ISP", R(.owner = "a"),
          EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1), PLAN("VERDICT LOCAL")},
+        /* In service here counts only under this node's active record: under another's,
+         * or an inactive one, the reconciliation would remove it again (a remove runs). */
+        {"mark-in/in-service-here-refused-a-live-peer-owns-it", .here = "app=ISP",
+         R(.owner = "b", .gen = 3), EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED node 'b' owns the hierarchy of 'app' and may restore it at any "
+              "moment: take it out of service there first, or move it here with 'lkcli resource "
+              "restore'")},
+        {"mark-in/in-service-here-own-record-inactive", .here = "app=ISP",
+         R(.owner = "a", .gen = 4, .inactive = true),
+         EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=5 seq=0 owner=a active tried=- failovers=0 reason=set in service by "
+              "hand on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        /* A member failed here (OSF) under an active record this node acted on fails the
+         * hierarchy over: never by a state set by hand. The failed member itself may. */
+        {"mark-in/refused-another-member-failed-here", .here = "app=OSU db=OSF",
+         R(.owner = "a", .gen = 2, .inactive = true),
+         EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED resource 'db' of the hierarchy of 'app' is OSF here: in service "
+              "by hand, the cluster would fail the hierarchy over; set 'db' OSU first (or "
+              "restore the hierarchy with 'lkcli resource restore')")},
+        {"mark-in/the-failed-member-itself", .here = "db=OSF app=ISP",
+         R(.owner = "a", .gen = 2, .inactive = true),
+         EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
+         PLAN("WRITE_REC gen=3 seq=0 owner=a active tried=- failovers=0 reason=set in service by "
+              "hand on a",
+              "MARK_ACTED", "VERDICT LOCAL")},
+        {"mark-in/refused-while-switching-over", .here = "app=ISP", R(.owner = "a"),
+         WITH(.switch_to = "b"), EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),
+         PLAN("VERDICT REFUSED the hierarchy of 'app' is being switched over to node 'b'; try "
+              "again once it is done")},
         {"mark-in/refused-in-service-on-a-peer", R(.owner = "b"),
          PEERS({.name = "b", .prio = 2, .states = "app=ISP"}, {.name = "c", .prio = 3}),
          EV(LK_PEV_MARK_IN, .target = "a", .target_priority = 1),

@@ -246,8 +246,10 @@ int main(int argc, char **argv)
         return fail(LCDI_ILLEGAL, "%s", err);
     }
     json_t *args = json_pack("{s:s, s:s}", "tag", tag, "state", state);
-    if (args && reason) {
-        json_object_set_new(args, "reason", json_string(reason));
+    if (args && reason && json_object_set_new(args, "reason", json_string(reason)) < 0) {
+        /* Not UTF-8 (a script in a Latin-1 locale): never the state without its reason. */
+        json_decref(args);
+        return fail(LCDI_ILLEGAL, "the reason is not valid UTF-8");
     }
     json_t *req = args ? lk_proto_request(LK_CMD_RES_SETSTATE, args) : NULL;
     if (req && dest && dest[0]) {
