@@ -7,6 +7,7 @@ tunables in force stay; bad input is refused with one line and nothing changes."
 
 import json
 import os
+import time
 
 from cluster import wait_eq, wait_for
 from conftest import one_line_error
@@ -210,3 +211,23 @@ def test_large_tunables_reach_a_node_that_was_stopped(cluster, tmp_path):
     n1.start()
     cluster.wait_all_alive([n1, n2])
     assert listing(n1)["text"] == big
+
+
+def test_a_hand_edit_written_in_two_steps_is_never_taken_half(node):
+    """A writer that truncates the file and writes it in two steps with a pause (a script's
+    `{ echo A=1; sleep 1; echo B=2; } > file`): nothing is taken until it closes the file,
+    neither the empty file (which would clear the tunables everywhere) nor the first half."""
+    node.cli("cluster", "tunables", "--set", "KEEP=1", "--set", "OTHER=2")
+    fd = os.open(tunfile(node), os.O_WRONLY | os.O_TRUNC)
+    try:
+        time.sleep(0.8)
+        assert values(node) == {"KEEP": "1", "OTHER": "2"}
+        os.write(fd, b"KEEP=1\n")
+        time.sleep(0.8)
+        assert values(node) == {"KEEP": "1", "OTHER": "2"}
+        os.write(fd, b"OTHER=3\n")
+    finally:
+        os.close(fd)
+    wait_eq(lambda: values(node), {"KEEP": "1", "OTHER": "3"}, what="the whole edit taken")
+    changes = [m for m in event_texts(node, EV_CHANGED) if "edit of" in m]
+    assert len(changes) == 1, changes

@@ -1,6 +1,6 @@
 /* The tunables on this node: loaded at start from $LKROOT/etc/default/LifeKeeper, changed
  * by `lkcli cluster tunables` and by an administrator's edit of that file, which is watched
- * (uv_fs_event on its directory) and becomes a cluster-wide change like the command's. */
+ * (inotify on its directory) and becomes a cluster-wide change like the command's. */
 #pragma once
 
 #include <stddef.h>
