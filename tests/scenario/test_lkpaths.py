@@ -245,3 +245,26 @@ def test_start_writes_missing_files_and_takes_a_write_made_while_stopped(cluster
              what="node2 got the new restore script")
     assert read(lk_file(n2, "remove", "app1")) == app.remove.read_bytes()
     assert not n2.has_event(PUT_BACK)
+
+
+def test_killed_between_the_copy_and_its_lifekeeper_name_the_old_file_is_not_taken(cluster):
+    """lkd killed after it wrote a new copy (update-script, or a peer's definition) but
+    before it wrote the LifeKeeper name: the next start finds the old script there, older
+    than the copy. It is put back from the copy, not taken as an administrator's write (which
+    would put the old script back on every node)."""
+    n1, n2, app = two_nodes(cluster)
+    v2 = v2_of(app)
+    n1.stop(force=True)
+    time.sleep(0.05)
+    # The state such a kill leaves: the copy new, the LifeKeeper name as it was.
+    shutil.copyfile(v2, n1.script_copy("restore", "app1"))
+    assert read(lk_file(n1, "restore", "app1")) == app.restore.read_bytes()
+    n1.start()
+    wait_for(lambda: read(lk_file(n1, "restore", "app1")) == v2.read_bytes(),
+             what="node1's !restore put back from the copy")
+    assert read(n1.script_copy("restore", "app1")) == v2.read_bytes()
+    assert not n1.has_event(TAKEN)
+    # node2 keeps its script: nothing old was replicated.
+    time.sleep(0.5)
+    assert read(n2.script_copy("restore", "app1")) == app.restore.read_bytes()
+    assert not n2.has_event(SCRIPT_UPDATED)
