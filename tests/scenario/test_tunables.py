@@ -231,3 +231,22 @@ def test_a_hand_edit_written_in_two_steps_is_never_taken_half(node):
     wait_eq(lambda: values(node), {"KEEP": "1", "OTHER": "3"}, what="the whole edit taken")
     changes = [m for m in event_texts(node, EV_CHANGED) if "edit of" in m]
     assert len(changes) == 1, changes
+
+
+def test_killed_between_lkd_copy_and_the_file_the_old_file_is_not_taken(node):
+    """lkd killed after it wrote its copy of new tunables (var/tunables) but before the file:
+    the next start finds the old text in the file, older than the copy. It is written again
+    from the copy, not taken as an edit made while lkd was stopped (which would undo the
+    change on every node); an edit made after that is still taken."""
+    node.cli("cluster", "tunables", "--set", "A=1")
+    node.stop(force=True)
+    time.sleep(0.05)
+    (node.root / "var" / "tunables").write_text("A=2\n")
+    node.start()
+    assert values(node) == {"A": "2"}
+    assert tunfile(node).read_text() == "A=2\n"
+    assert not any("while lkd was stopped" in m for m in event_texts(node, EV_CHANGED))
+    node.stop()
+    tunfile(node).write_text("A=3\n")
+    node.start()
+    assert values(node) == {"A": "3"}

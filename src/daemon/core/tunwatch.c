@@ -172,10 +172,33 @@ void lk_tunwatch_load(struct lk_node *node)
         lk_tunables_done(&t);
         memcpy(node->config.cluster.tunables, kept, len + 1);
         free(kept);
-        char path[LK_PATH_MAX + 64];
-        struct stat st;
-        if (lstat(lk_tunfile_path(node->root, LK_TUNFILE_NAME, path, sizeof(path)), &st) < 0 &&
-            errno == ENOENT) {
+        char path[LK_PATH_MAX + 64], kept_path[LK_PATH_MAX + 64];
+        struct stat st, kept_st;
+        bool gone =
+                lstat(lk_tunfile_path(node->root, LK_TUNFILE_NAME, path, sizeof(path)), &st) < 0 &&
+                errno == ENOENT;
+        /* Changed before lkd's copy was written: the text a crash left behind between the
+         * two writes (define.c writes the copy first), not an edit; taking it would undo
+         * the change on every node. An edit, in place or renamed, has a newer ctime. */
+        bool stale =
+                !gone && stat(path, &st) == 0 &&
+                stat(lk_tunfile_path(node->root, LK_TUNFILE_KEPT, kept_path, sizeof(kept_path)),
+                     &kept_st) == 0 &&
+                (st.st_ctim.tv_sec < kept_st.st_ctim.tv_sec ||
+                 (st.st_ctim.tv_sec == kept_st.st_ctim.tv_sec &&
+                  st.st_ctim.tv_nsec < kept_st.st_ctim.tv_nsec));
+        char *cur = NULL;
+        size_t cur_len = 0;
+        if (stale &&
+            lk_tunfile_read(node->root, LK_TUNFILE_NAME, &cur, &cur_len, err, sizeof(err)) == 0 &&
+            strcmp(cur, node->config.cluster.tunables) == 0) {
+            stale = false; /* the same text (as lkd's copy of the first start): nothing */
+        } else if (stale) {
+            lk_log(LK_LOG_NOTICE, "'%s' is older than lkd's copy of the tunables: written again",
+                   path);
+        }
+        free(cur);
+        if (gone || stale) {
             /* Removed while lkd was stopped: written again (removing the file is no way to
              * clear the tunables; `lkcli cluster tunables --file /dev/null` is). */
             if (lk_tunfile_write(node->root, LK_TUNFILE_NAME, node->config.cluster.tunables, err,
