@@ -802,8 +802,11 @@ static void sync_settings(struct lk_cluster *cl, struct peer *p, const json_t *s
     }
     if (c > 0 && json_object_get(settings, KEY_TUNABLES_DIGEST)) {
         /* A HELLO without the tunables' text: the peer sends its settings message as soon
-         * as it sees our older version; they are adopted from that. */
-    } else if (c > 0) {
+         * as it sees our older version; they are adopted from that, and compared then (now
+         * they would be reported as different, which they are only until then). */
+        return;
+    }
+    if (c > 0) {
         adopt_settings(cl, p, settings, ver);
     } else if (c < 0) {
         lk_cluster_send(cl, p->name, settings_message(cl));
