@@ -13,7 +13,7 @@ from cluster import wait_eq, wait_for
 from conftest import one_line_error
 
 EV_CHANGED, EV_FROM_PEER, EV_REFUSED, EV_RESERVED = 1730, 1731, 1732, 1733
-EV_SETTINGS_MISMATCH = 1605
+EV_UNWATCHED, EV_SETTINGS_MISMATCH = 1734, 1605
 
 
 def tunfile(node):
@@ -253,3 +253,28 @@ def test_killed_between_lkd_copy_and_the_file_the_old_file_is_not_taken(node):
     tunfile(node).write_text("A=3\n")
     node.start()
     assert values(node) == {"A": "3"}
+
+
+def test_an_edit_not_taken_yet_replaced_by_a_change_is_reported(cluster):
+    """A change (a peer's, or the command's) writes the file: an edit the watch has not
+    taken yet, or a refused one, is replaced; an event says so, never silently."""
+    n1, n2 = cluster.build(2)
+    n1.cli("cluster", "tunables", "--set", "A=1")
+    wait_eq(lambda: values(n2), {"A": "1"}, what="A on node2")
+    # node2's administrator is writing the file (still open) when node1's change comes.
+    fd = os.open(tunfile(n2), os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, b"A=1\nMINE=1\n")
+        n1.cli("cluster", "tunables", "--set", "B=2")
+        wait_eq(lambda: values(n2), {"A": "1", "B": "2"}, what="B on node2")
+    finally:
+        os.close(fd)
+    wait_for(lambda: any("edit it again" in m and "node node1" in m
+                         for m in event_texts(n2, EV_UNWATCHED)), what="1734 on node2")
+    # A refused file replaced by the command on the same node.
+    tunfile(n1).write_text("BAD='\n")
+    wait_for(lambda: event_texts(n1, EV_REFUSED), what="1732 on node1")
+    n1.cli("cluster", "tunables", "--set", "C=3")
+    assert any("edit it again" in m and "lkcli cluster tunables" in m
+               for m in event_texts(n1, EV_UNWATCHED))
+    assert "C=3" in tunfile(n1).read_text()

@@ -40,6 +40,7 @@
 #include "quorum.h"
 #include "replica.h"
 #include "safeopen.h"
+#include "tunwatch.h"
 
 #define TICK_MS 100
 
@@ -722,6 +723,9 @@ static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *
         snprintf(err, sizeof(err), "out of memory");
     }
     if (r == 0) {
+        char by[LK_TAG_MAX + 16];
+        snprintf(by, sizeof(by), "node %s", p->name);
+        lk_tunwatch_overwriting(cl->node, next.tunables, by);
         r = lk_define_cluster_settings(cl->node, &next, vnode, counter, err, sizeof(err));
     }
     if (r < 0) {

@@ -72,6 +72,26 @@ static void reserved_set(const char *old_text, const char *new_text, char *buf, 
     lk_tunables_done(&b);
 }
 
+void lk_tunwatch_overwriting(struct lk_node *node, const char *next_text, const char *by)
+{
+    if (strcmp(next_text, node->config.cluster.tunables) == 0) {
+        return; /* the file is not written */
+    }
+    char *text = NULL, err[512];
+    size_t len = 0;
+    if (lk_tunfile_read(node->root, LK_TUNFILE_NAME, &text, &len, err, sizeof(err)) == 0 &&
+        strcmp(text, node->config.cluster.tunables) != 0 && strcmp(text, next_text) != 0) {
+        char path[LK_PATH_MAX + 64], why[LK_PATH_MAX + 256];
+        snprintf(why, sizeof(why),
+                 "what it held (an edit not taken yet, or refused) was replaced by the tunables "
+                 "from %s; edit it again",
+                 by);
+        lk_eventlog_msg(node, NULL, LK_MSG_TUNABLES_UNWATCHED,
+                        lk_tunfile_path(node->root, LK_TUNFILE_NAME, path, sizeof(path)), why);
+    }
+    free(text);
+}
+
 int lk_tunwatch_apply(struct lk_node *node, const char *text, const char *how, char *changed,
                       size_t changed_size, char *err, size_t err_size)
 {
@@ -87,6 +107,9 @@ int lk_tunwatch_apply(struct lk_node *node, const char *text, const char *how, c
         return 0;
     }
     int r = lk_cluster_settings_set(next, LK_CLUSTER_KEY_TUNABLES, text, err, err_size);
+    if (r == 0) {
+        lk_tunwatch_overwriting(node, text, how);
+    }
     char diff[256], reserved[256];
     (void) lk_tunables_diff(node->config.cluster.tunables, text, diff, sizeof(diff));
     reserved_set(node->config.cluster.tunables, text, reserved, sizeof(reserved));
