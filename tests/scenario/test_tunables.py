@@ -278,3 +278,24 @@ def test_an_edit_not_taken_yet_replaced_by_a_change_is_reported(cluster):
     assert any("edit it again" in m and "lkcli cluster tunables" in m
                for m in event_texts(n1, EV_UNWATCHED))
     assert "C=3" in tunfile(n1).read_text()
+
+
+def test_a_mode_fixed_or_a_link_made_is_read(node, tmp_path):
+    """chmod of a refused file (IN_ATTRIB) and a symbolic link made in the file's place
+    (IN_CREATE alone) are read as edits are."""
+    node.cli("cluster", "tunables", "--set", "A=1")
+    tmp = tunfile(node).with_name(".edit")
+    tmp.write_text("A=2\n")
+    os.chmod(tmp, 0o666)
+    os.rename(tmp, tunfile(node))
+    wait_for(lambda: event_texts(node, EV_REFUSED), what="1732 for a file others may write")
+    assert values(node) == {"A": "1"}
+    os.chmod(tunfile(node), 0o644)
+    wait_eq(lambda: values(node), {"A": "2"}, what="the file taken once its mode is fixed")
+    target = node.root / "etc" / "LifeKeeper.real"
+    target.write_text("A=3\n")
+    os.chmod(target, 0o644)
+    tunfile(node).unlink()
+    time.sleep(0.5)
+    os.symlink(target, tunfile(node))
+    wait_eq(lambda: values(node), {"A": "3"}, what="the link's file taken")

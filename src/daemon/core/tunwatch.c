@@ -33,7 +33,8 @@
 #define SETTLE_TRIES   50  /* re-reads of a file that keeps changing */
 #define FILE_BASE      "LifeKeeper"
 #define WATCH_EVENTS                                                                               \
-    (IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
+    (IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE |            \
+     IN_ATTRIB | IN_ONLYDIR)
 
 struct lk_tunwatch {
     struct lk_node *node;
@@ -379,8 +380,15 @@ static void on_readable(uv_poll_t *handle, int status, int events)
             if (ev->len == 0 || strcmp(ev->name, FILE_BASE) != 0) {
                 continue;
             }
-            /* A write (IN_MODIFY, a truncation too) waits for its writer's close. */
-            w->writing = (ev->mask & IN_MODIFY) && !(ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO));
+            /* A write (IN_MODIFY, a truncation too) waits for its writer's close; a link
+             * made there (IN_CREATE) or a mode fixed (IN_ATTRIB) is read, and leaves a
+             * writer's wait as it was. */
+            if (ev->mask & IN_MODIFY) {
+                w->writing = true;
+            }
+            if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE)) {
+                w->writing = false;
+            }
             seen = true;
         }
     }
