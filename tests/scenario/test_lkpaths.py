@@ -8,6 +8,7 @@ missing files of existing resources."""
 
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import time
@@ -268,3 +269,38 @@ def test_killed_between_the_copy_and_its_lifekeeper_name_the_old_file_is_not_tak
     time.sleep(0.5)
     assert read(n2.script_copy("restore", "app1")) == app.restore.read_bytes()
     assert not n2.has_event(SCRIPT_UPDATED)
+
+
+def test_a_file_being_written_is_not_taken_half_after_an_overflow(node):
+    """The watch's queue overflows (lkd stopped while thousands of notifications come) while
+    a writer holds a file half written: the look at everything that follows leaves that file
+    to its own wait for the writer's close."""
+    restore = node.script("#!/bin/sh\necho restore\nexit 0\n")
+    remove = node.script("#!/bin/sh\nexit 0\n")
+    node.create("app1", restore, remove, "--no-in-service")
+    path = lk_file(node, "restore", "app1")
+    wait_for(lambda: read(path) is not None, what="the LifeKeeper restore file")
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, b"#!/bin/sh\necho half\n")
+        time.sleep(0.5)
+        pid = node.daemon_pid()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            # Two names in turn: consecutive identical notifications would be merged.
+            j = [os.open(path.parent / n, os.O_WRONLY | os.O_CREAT, 0o600)
+                 for n in (".j1", ".j2")]
+            for i in range(17000):
+                os.write(j[i % 2], b"x")
+            for f in j:
+                os.close(f)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        time.sleep(1.5)
+        assert TAKEN not in [e["number"] for e in node.log_events()], "taken half"
+        os.write(fd, b"echo whole\nexit 0\n")
+    finally:
+        os.close(fd)
+    whole = b"#!/bin/sh\necho half\necho whole\nexit 0\n"
+    wait_for(lambda: read(node.script_copy("restore", "app1")) == whole,
+             what="the whole file taken")

@@ -311,6 +311,17 @@ static void add_watches(struct lk_scriptwatch *w)
     }
 }
 
+/* Whether tag's file for action waits in the queue. */
+static bool waiting(const struct lk_scriptwatch *w, enum lk_action action, const char *tag)
+{
+    for (size_t i = 0; i < w->count; i++) {
+        if (w->pending[i].action == action && strcmp(w->pending[i].tag, tag) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Every file in the directories and every gen resource's files, quietly: a missing file
  * is written, a different one taken (a write made while lkd was stopped), a stray one
  * removed. */
@@ -330,7 +341,11 @@ static void rescan(struct lk_scriptwatch *w)
         DIR *d = opendir(dir);
         struct dirent *e;
         while (d && (e = readdir(d))) {
-            if (e->d_name[0] != '.' && lk_validate_tag(e->d_name, "tag", err, sizeof(err)) == 0) {
+            /* A name waiting already is left to its own turn, which knows whether a writer
+             * still holds it (checked here, a file written in two steps with a pause would
+             * be taken half after an overflow of the queue). */
+            if (e->d_name[0] != '.' && !waiting(w, (enum lk_action) a, e->d_name) &&
+                lk_validate_tag(e->d_name, "tag", err, sizeof(err)) == 0) {
                 check(w, (enum lk_action) a, e->d_name, true, 0, false);
             }
         }
