@@ -207,8 +207,9 @@ def test_large_tunables_reach_a_node_that_was_stopped(cluster, tmp_path):
         wait_for(lambda n=n: not any("differ" in w or "mismatch" in w
                                      for w in n.status()["cluster"]["warnings"]),
                  what=f"no settings warning on {n.name}")
-    # node2 took the newer settings from node1's message: it never said they differ.
+    # node2 took the newer settings from node1's message: neither said they differ.
     assert not event_texts(n2, EV_SETTINGS_MISMATCH)
+    assert not event_texts(n1, EV_SETTINGS_MISMATCH)
     # Both up with the same text: a restart of either connects with the digest alone.
     n1.stop()
     n1.start()

@@ -813,7 +813,12 @@ static void sync_settings(struct lk_cluster *cl, struct peer *p, const json_t *s
     if (c > 0) {
         adopt_settings(cl, p, settings, ver);
     } else if (c < 0) {
+        /* The peer's are older: it takes ours and says so (its settings message, compared
+         * then); they differ only until then, which is no mismatch to report (a peer that
+         * refuses them reports it). */
         lk_cluster_send(cl, p->name, settings_message(cl));
+        p->settings_diff[0] = '\0';
+        return;
     }
     compare_settings(cl, p, settings);
 }
