@@ -8,6 +8,7 @@ missing files of existing resources."""
 
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import time
@@ -245,3 +246,61 @@ def test_start_writes_missing_files_and_takes_a_write_made_while_stopped(cluster
              what="node2 got the new restore script")
     assert read(lk_file(n2, "remove", "app1")) == app.remove.read_bytes()
     assert not n2.has_event(PUT_BACK)
+
+
+def test_killed_between_the_copy_and_its_lifekeeper_name_the_old_file_is_not_taken(cluster):
+    """lkd killed after it wrote a new copy (update-script, or a peer's definition) but
+    before it wrote the LifeKeeper name: the next start finds the old script there, older
+    than the copy. It is put back from the copy, not taken as an administrator's write (which
+    would put the old script back on every node)."""
+    n1, n2, app = two_nodes(cluster)
+    v2 = v2_of(app)
+    n1.stop(force=True)
+    time.sleep(0.05)
+    # The state such a kill leaves: the copy new, the LifeKeeper name as it was.
+    shutil.copyfile(v2, n1.script_copy("restore", "app1"))
+    assert read(lk_file(n1, "restore", "app1")) == app.restore.read_bytes()
+    n1.start()
+    wait_for(lambda: read(lk_file(n1, "restore", "app1")) == v2.read_bytes(),
+             what="node1's !restore put back from the copy")
+    assert read(n1.script_copy("restore", "app1")) == v2.read_bytes()
+    assert not n1.has_event(TAKEN)
+    # node2 keeps its script: nothing old was replicated.
+    time.sleep(0.5)
+    assert read(n2.script_copy("restore", "app1")) == app.restore.read_bytes()
+    assert not n2.has_event(SCRIPT_UPDATED)
+
+
+def test_a_file_being_written_is_not_taken_half_after_an_overflow(node):
+    """The watch's queue overflows (lkd stopped while thousands of notifications come) while
+    a writer holds a file half written: the look at everything that follows leaves that file
+    to its own wait for the writer's close."""
+    restore = node.script("#!/bin/sh\necho restore\nexit 0\n")
+    remove = node.script("#!/bin/sh\nexit 0\n")
+    node.create("app1", restore, remove, "--no-in-service")
+    path = lk_file(node, "restore", "app1")
+    wait_for(lambda: read(path) is not None, what="the LifeKeeper restore file")
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, b"#!/bin/sh\necho half\n")
+        time.sleep(0.5)
+        pid = node.daemon_pid()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            # Two names in turn: consecutive identical notifications would be merged.
+            j = [os.open(path.parent / n, os.O_WRONLY | os.O_CREAT, 0o600)
+                 for n in (".j1", ".j2")]
+            for i in range(17000):
+                os.write(j[i % 2], b"x")
+            for f in j:
+                os.close(f)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        time.sleep(1.5)
+        assert TAKEN not in [e["number"] for e in node.log_events()], "taken half"
+        os.write(fd, b"echo whole\nexit 0\n")
+    finally:
+        os.close(fd)
+    whole = b"#!/bin/sh\necho half\necho whole\nexit 0\n"
+    wait_for(lambda: read(node.script_copy("restore", "app1")) == whole,
+             what="the whole file taken")

@@ -7,11 +7,13 @@ tunables in force stay; bad input is refused with one line and nothing changes."
 
 import json
 import os
+import time
 
 from cluster import wait_eq, wait_for
 from conftest import one_line_error
 
 EV_CHANGED, EV_FROM_PEER, EV_REFUSED, EV_RESERVED = 1730, 1731, 1732, 1733
+EV_UNWATCHED, EV_SETTINGS_MISMATCH = 1734, 1605
 
 
 def tunfile(node):
@@ -205,8 +207,96 @@ def test_large_tunables_reach_a_node_that_was_stopped(cluster, tmp_path):
         wait_for(lambda n=n: not any("differ" in w or "mismatch" in w
                                      for w in n.status()["cluster"]["warnings"]),
                  what=f"no settings warning on {n.name}")
+    # node2 took the newer settings from node1's message: neither said they differ.
+    assert not event_texts(n2, EV_SETTINGS_MISMATCH)
+    assert not event_texts(n1, EV_SETTINGS_MISMATCH)
     # Both up with the same text: a restart of either connects with the digest alone.
     n1.stop()
     n1.start()
     cluster.wait_all_alive([n1, n2])
     assert listing(n1)["text"] == big
+
+
+def test_a_hand_edit_written_in_two_steps_is_never_taken_half(node):
+    """A writer that truncates the file and writes it in two steps with a pause (a script's
+    `{ echo A=1; sleep 1; echo B=2; } > file`): nothing is taken until it closes the file,
+    neither the empty file (which would clear the tunables everywhere) nor the first half."""
+    node.cli("cluster", "tunables", "--set", "KEEP=1", "--set", "OTHER=2")
+    fd = os.open(tunfile(node), os.O_WRONLY | os.O_TRUNC)
+    try:
+        time.sleep(0.8)
+        assert values(node) == {"KEEP": "1", "OTHER": "2"}
+        os.write(fd, b"KEEP=1\n")
+        time.sleep(0.8)
+        assert values(node) == {"KEEP": "1", "OTHER": "2"}
+        os.write(fd, b"OTHER=3\n")
+    finally:
+        os.close(fd)
+    wait_eq(lambda: values(node), {"KEEP": "1", "OTHER": "3"}, what="the whole edit taken")
+    changes = [m for m in event_texts(node, EV_CHANGED) if "edit of" in m]
+    assert len(changes) == 1, changes
+
+
+def test_killed_between_lkd_copy_and_the_file_the_old_file_is_not_taken(node):
+    """lkd killed after it wrote its copy of new tunables (var/tunables) but before the file:
+    the next start finds the old text in the file, older than the copy. It is written again
+    from the copy, not taken as an edit made while lkd was stopped (which would undo the
+    change on every node); an edit made after that is still taken."""
+    node.cli("cluster", "tunables", "--set", "A=1")
+    node.stop(force=True)
+    time.sleep(0.05)
+    (node.root / "var" / "tunables").write_text("A=2\n")
+    node.start()
+    assert values(node) == {"A": "2"}
+    assert tunfile(node).read_text() == "A=2\n"
+    assert not any("while lkd was stopped" in m for m in event_texts(node, EV_CHANGED))
+    node.stop()
+    tunfile(node).write_text("A=3\n")
+    node.start()
+    assert values(node) == {"A": "3"}
+
+
+def test_an_edit_not_taken_yet_replaced_by_a_change_is_reported(cluster):
+    """A change (a peer's, or the command's) writes the file: an edit the watch has not
+    taken yet, or a refused one, is replaced; an event says so, never silently."""
+    n1, n2 = cluster.build(2)
+    n1.cli("cluster", "tunables", "--set", "A=1")
+    wait_eq(lambda: values(n2), {"A": "1"}, what="A on node2")
+    # node2's administrator is writing the file (still open) when node1's change comes.
+    fd = os.open(tunfile(n2), os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, b"A=1\nMINE=1\n")
+        n1.cli("cluster", "tunables", "--set", "B=2")
+        wait_eq(lambda: values(n2), {"A": "1", "B": "2"}, what="B on node2")
+    finally:
+        os.close(fd)
+    wait_for(lambda: any("edit it again" in m and "node node1" in m
+                         for m in event_texts(n2, EV_UNWATCHED)), what="1734 on node2")
+    # A refused file replaced by the command on the same node.
+    tunfile(n1).write_text("BAD='\n")
+    wait_for(lambda: event_texts(n1, EV_REFUSED), what="1732 on node1")
+    n1.cli("cluster", "tunables", "--set", "C=3")
+    assert any("edit it again" in m and "lkcli cluster tunables" in m
+               for m in event_texts(n1, EV_UNWATCHED))
+    assert "C=3" in tunfile(n1).read_text()
+
+
+def test_a_mode_fixed_or_a_link_made_is_read(node, tmp_path):
+    """chmod of a refused file (IN_ATTRIB) and a symbolic link made in the file's place
+    (IN_CREATE alone) are read as edits are."""
+    node.cli("cluster", "tunables", "--set", "A=1")
+    tmp = tunfile(node).with_name(".edit")
+    tmp.write_text("A=2\n")
+    os.chmod(tmp, 0o666)
+    os.rename(tmp, tunfile(node))
+    wait_for(lambda: event_texts(node, EV_REFUSED), what="1732 for a file others may write")
+    assert values(node) == {"A": "1"}
+    os.chmod(tunfile(node), 0o644)
+    wait_eq(lambda: values(node), {"A": "2"}, what="the file taken once its mode is fixed")
+    target = node.root / "etc" / "LifeKeeper.real"
+    target.write_text("A=3\n")
+    os.chmod(target, 0o644)
+    tunfile(node).unlink()
+    time.sleep(0.5)
+    os.symlink(target, tunfile(node))
+    wait_eq(lambda: values(node), {"A": "3"}, what="the link's file taken")

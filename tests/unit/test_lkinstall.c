@@ -2,7 +2,8 @@
  * ../libexec/openkeeper is copied into $LKROOT/bin with mode 0755; the Perl files from
  * perl/ or ../share/openkeeper/perl into lib/perl and etc/default with 0644; the missing
  * ones are named and the run goes on; the directories gen/app scripts expect are made; a
- * symbolic link at a target is replaced, never written through. */
+ * symbolic link at a target is replaced, never written through; a FIFO in a source place is
+ * skipped without waiting for a writer. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -163,6 +164,29 @@ static void lk_lkinstall_run__copies_from_each_place(void **state)
     assert_int_equal(access(path, F_OK), -1);
 }
 
+static void lk_lkinstall_run__a_fifo_in_a_source_place_is_skipped(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX];
+    /* A FIFO where lcduname would be found beside lkd: nobody writes to it, and lkd's
+     * start must not wait for that. */
+    snprintf(path, sizeof(path), "%s/lcduname", fx->exe);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    snprintf(path, sizeof(path), "%s/lk_err", fx->exe);
+    put(path, "beside\n", 0755);
+    char missing[2048], failed[256];
+    alarm(10);
+    assert_int_equal(
+            lk_lkinstall_run(fx->root, fx->exe, missing, sizeof(missing), failed, sizeof(failed)),
+            1);
+    alarm(0);
+    assert_non_null(strstr(missing, "lcduname"));
+    assert_string_equal(failed, "");
+    char bin[PATH_MAX];
+    snprintf(bin, sizeof(bin), "%s/bin", fx->root);
+    expect_file(bin, "lk_err", "beside\n", 0755);
+}
+
 static void lk_lifekeeper_perl5lib__both_directories(void **state)
 {
     (void) state;
@@ -178,6 +202,8 @@ int main(void)
                                             teardown),
             cmocka_unit_test_setup_teardown(lk_lkinstall_run__copies_from_each_place, setup,
                                             teardown),
+            cmocka_unit_test_setup_teardown(lk_lkinstall_run__a_fifo_in_a_source_place_is_skipped,
+                                            setup, teardown),
             cmocka_unit_test(lk_lifekeeper_perl5lib__both_directories),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

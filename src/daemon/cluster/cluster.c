@@ -40,6 +40,7 @@
 #include "quorum.h"
 #include "replica.h"
 #include "safeopen.h"
+#include "tunwatch.h"
 
 #define TICK_MS 100
 
@@ -722,6 +723,9 @@ static void adopt_settings(struct lk_cluster *cl, struct peer *p, const json_t *
         snprintf(err, sizeof(err), "out of memory");
     }
     if (r == 0) {
+        char by[LK_TAG_MAX + 16];
+        snprintf(by, sizeof(by), "node %s", p->name);
+        lk_tunwatch_overwriting(cl->node, next.tunables, by);
         r = lk_define_cluster_settings(cl->node, &next, vnode, counter, err, sizeof(err));
     }
     if (r < 0) {
@@ -802,11 +806,19 @@ static void sync_settings(struct lk_cluster *cl, struct peer *p, const json_t *s
     }
     if (c > 0 && json_object_get(settings, KEY_TUNABLES_DIGEST)) {
         /* A HELLO without the tunables' text: the peer sends its settings message as soon
-         * as it sees our older version; they are adopted from that. */
-    } else if (c > 0) {
+         * as it sees our older version; they are adopted from that, and compared then (now
+         * they would be reported as different, which they are only until then). */
+        return;
+    }
+    if (c > 0) {
         adopt_settings(cl, p, settings, ver);
     } else if (c < 0) {
+        /* The peer's are older: it takes ours and says so (its settings message, compared
+         * then); they differ only until then, which is no mismatch to report (a peer that
+         * refuses them reports it). */
         lk_cluster_send(cl, p->name, settings_message(cl));
+        p->settings_diff[0] = '\0';
+        return;
     }
     compare_settings(cl, p, settings);
 }

@@ -591,10 +591,12 @@ int lk_define_cluster_settings(struct lk_node *node, const struct lk_cluster_set
     snprintf(next.settings_version_node, sizeof(next.settings_version_node), "%s", version_node);
     /* The tunables are their own file (LifeKeeper's), written before lk.conf takes the
      * version: a crash between the two leaves the new text under the old version, which the
-     * peers' newer one then replaces or the mismatch report names. */
+     * peers' newer one then replaces or the mismatch report names. lkd's copy first: a file
+     * older than the copy is then known at start for one a crash left behind, not an
+     * administrator's edit (lk_tunwatch_load). */
     if (strcmp(next.cluster.tunables, node->config.cluster.tunables) != 0 &&
-        (lk_tunfile_write(node->root, LK_TUNFILE_NAME, next.cluster.tunables, err, err_size) < 0 ||
-         lk_tunfile_write(node->root, LK_TUNFILE_KEPT, next.cluster.tunables, err, err_size) < 0)) {
+        (lk_tunfile_write(node->root, LK_TUNFILE_KEPT, next.cluster.tunables, err, err_size) < 0 ||
+         lk_tunfile_write(node->root, LK_TUNFILE_NAME, next.cluster.tunables, err, err_size) < 0)) {
         return -EIO;
     }
     char path[LK_PATH_MAX + 64];

@@ -30,6 +30,7 @@
 #include "catalog.h"
 #include "define.h"
 #include "eventlog.h"
+#include "log.h"
 #include "scripts.h"
 #include "validate.h"
 
@@ -228,15 +229,33 @@ static void check(struct lk_scriptwatch *w, enum lk_action action, const char *t
         return;
     }
     char copy_err[512];
-    if (res->has_script[action] &&
-        lk_scripts_read(node->root, action, tag, false, &copy, &copy_len, NULL, copy_err,
-                        sizeof(copy_err)) == 0 &&
-        copy_len == len && memcmp(copy, data, len) == 0) {
+    struct stat copy_st;
+    bool have_copy = res->has_script[action] &&
+                     lk_scripts_read(node->root, action, tag, false, &copy, &copy_len, &copy_st,
+                                     copy_err, sizeof(copy_err)) == 0;
+    if (have_copy && copy_len == len && memcmp(copy, data, len) == 0) {
         free(copy);
         free(data);
         return; /* the same content: our own write, or nothing new */
     }
     free(copy);
+    /* Changed before the copy was last written: not an administrator's write but what the
+     * file held before lkd wrote the copy and then failed, or was killed, before it wrote
+     * this file too (lk_scripts_install writes the copy first). Taking it would put the old
+     * script back over a newer definition on every node; it is put back to the copy. A
+     * write (in place, or a rename into the directory) always sets a newer ctime. */
+    if (have_copy && (read_st.st_ctim.tv_sec < copy_st.st_ctim.tv_sec ||
+                      (read_st.st_ctim.tv_sec == copy_st.st_ctim.tv_sec &&
+                       read_st.st_ctim.tv_nsec < copy_st.st_ctim.tv_nsec))) {
+        free(data);
+        if (put_back(w, tag, action, err, sizeof(err)) == 0) {
+            lk_log(LK_LOG_NOTICE, "'%s' was older than the %s script copy: put back from it", path,
+                   lk_action_name(action));
+        } else {
+            refuse(w, res, action, path, "it is older than the script copy");
+        }
+        return;
+    }
     /* Taken only as it was once its writer was done: the same file, unchanged since it was
      * read, and not changed within the settle time (a second writer may be at it). */
     if (writing || lstat(path, &again) < 0 || !same_stat(&read_st, &again) || recent(&again)) {
@@ -292,6 +311,17 @@ static void add_watches(struct lk_scriptwatch *w)
     }
 }
 
+/* Whether tag's file for action waits in the queue. */
+static bool waiting(const struct lk_scriptwatch *w, enum lk_action action, const char *tag)
+{
+    for (size_t i = 0; i < w->count; i++) {
+        if (w->pending[i].action == action && strcmp(w->pending[i].tag, tag) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Every file in the directories and every gen resource's files, quietly: a missing file
  * is written, a different one taken (a write made while lkd was stopped), a stray one
  * removed. */
@@ -311,7 +341,11 @@ static void rescan(struct lk_scriptwatch *w)
         DIR *d = opendir(dir);
         struct dirent *e;
         while (d && (e = readdir(d))) {
-            if (e->d_name[0] != '.' && lk_validate_tag(e->d_name, "tag", err, sizeof(err)) == 0) {
+            /* A name waiting already is left to its own turn, which knows whether a writer
+             * still holds it (checked here, a file written in two steps with a pause would
+             * be taken half after an overflow of the queue). */
+            if (e->d_name[0] != '.' && !waiting(w, (enum lk_action) a, e->d_name) &&
+                lk_validate_tag(e->d_name, "tag", err, sizeof(err)) == 0) {
                 check(w, (enum lk_action) a, e->d_name, true, 0, false);
             }
         }

@@ -1,6 +1,6 @@
 /* The tunables on this node: loaded at start from $LKROOT/etc/default/LifeKeeper, changed
  * by `lkcli cluster tunables` and by an administrator's edit of that file, which is watched
- * (uv_fs_event on its directory) and becomes a cluster-wide change like the command's. */
+ * (inotify on its directory) and becomes a cluster-wide change like the command's. */
 #pragma once
 
 #include <stddef.h>
@@ -35,3 +35,9 @@ void lk_tunwatch_stop(struct lk_tunwatch *w);
  * line), or another -errno with err. */
 int lk_tunwatch_apply(struct lk_node *node, const char *text, const char *how, char *changed,
                       size_t changed_size, char *err, size_t err_size);
+
+/* Says (1734) that the file is about to be written with next_text (a change from `by`: "node
+ * X", "lkcli cluster tunables") over something neither in force nor next_text: an
+ * administrator's edit the watch has not taken yet, or a refused one. Call it before the
+ * change is written (lk_define_cluster_settings); nothing when the tunables do not change. */
+void lk_tunwatch_overwriting(struct lk_node *node, const char *next_text, const char *by);

@@ -24,10 +24,11 @@
 
 #define MAX_FILE_SIZE (64u << 20)
 
-/* Reads the regular file path whole; NULL when it is missing or unreadable. */
+/* Reads the regular file path whole; NULL when it is missing, unreadable or not a regular
+ * file. O_NONBLOCK: a FIFO in its place fails fstat's check instead of hanging lkd's start. */
 static char *read_whole(const char *path, size_t *ret_len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         return NULL;
     }
