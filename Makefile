@@ -102,6 +102,7 @@ bench: build
 	$(PYTHON) bench/failover.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/guard_failover.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/cgroup_detect.py --build $(CURDIR)/$(BUILD)
+	$(PYTHON) bench/lifekeeper_compat.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/systemd_detect.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/events_flood.py --build $(CURDIR)/$(BUILD)
 	$(PYTHON) bench/disk_full.py --build $(CURDIR)/$(BUILD)
