@@ -273,10 +273,28 @@ void lk_forward_answer(struct lk_cluster *cl, const char *from, uint64_t id, con
     if (!s) {
         return;
     }
+    int r = 0;
     if (!st->stopped) {
-        (void) lk_cluster_send(cl, from,
-                               json_pack("{s:s,s:I,s:s,s:b}", "t", "rep", "id", (json_int_t) id,
-                                         "msg", text, "end", final));
+        r = lk_cluster_send(cl, from,
+                            json_pack("{s:s,s:I,s:s,s:b}", "t", "rep", "id", (json_int_t) id, "msg",
+                                      text, "end", final));
+    }
+    if (r < 0 && r != -ENOTCONN) {
+        /* A message that could not leave (larger than a frame may be, out of memory): the
+         * asker gets a short final error instead of waiting for its deadline. */
+        char why[160];
+        snprintf(why, sizeof(why), "the reply from %s could not be sent: %s", cl->node->name,
+                 strerror(-r));
+        json_t *e = lk_proto_error(LK_EXIT_FAILED, why);
+        char *etext = e ? json_dumps(e, JSON_COMPACT) : NULL;
+        json_decref(e);
+        if (etext) {
+            (void) lk_cluster_send(cl, from,
+                                   json_pack("{s:s,s:I,s:s,s:b}", "t", "rep", "id", (json_int_t) id,
+                                             "msg", etext, "end", true));
+        }
+        free(etext);
+        final = true;
     }
     if (final) {
         drop_served(st, s, false);
