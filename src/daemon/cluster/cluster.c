@@ -844,6 +844,7 @@ static void on_node(void *userdata, const char *name, bool alive, const char *wh
         lk_eventlog_msg(cl->node, NULL, LK_MSG_NODE_DEAD, name, why ? why : "no heartbeat");
         p->synced = false;
         drain_peer_dead(cl, p);
+        lk_forward_peer_dead(cl, name); /* its forwarded requests end now (forward.c) */
         p->dead_since = uv_now(cl->node->loop);
         /* What it held is unknown from now on; its last records stay, and its last states
          * as what may still run there (placement fences it first, issue 9). */

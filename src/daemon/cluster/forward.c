@@ -436,6 +436,28 @@ void lk_forward_on_message(struct lk_cluster *cl, const char *from, const char *
     }
 }
 
+void lk_forward_peer_dead(struct lk_cluster *cl, const char *peer)
+{
+    struct fwd_state *st = state_of(cl, false);
+    if (!st || st->stopped) {
+        return;
+    }
+    /* At once, not at the next tick: a peer restarted faster than the tick is alive again
+     * by then, and what was asked of its old lkd would wait for the deadline. */
+    for (struct lk_forward *f = st->asked, *next; f; f = next) {
+        next = f->next;
+        if (strcmp(f->peer, peer) == 0) {
+            fail_asked(st, f, "the node is not alive");
+        }
+    }
+    for (struct served *s = st->served, *next; s; s = next) {
+        next = s->next;
+        if (strcmp(s->peer, peer) == 0) {
+            drop_served(st, s, true);
+        }
+    }
+}
+
 void lk_forward_stop(struct lk_cluster *cl)
 {
     struct fwd_state *st = state_of(cl, false);

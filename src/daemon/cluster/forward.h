@@ -59,4 +59,6 @@ void lk_forward_answer(struct lk_cluster *cl, const char *from, uint64_t id, con
  * cancelled). */
 void lk_forward_on_message(struct lk_cluster *cl, const char *from, const char *t,
                            const json_t *msg);
+/* peer was declared dead: what was asked of it fails (9) and what it asked here is dropped. */
+void lk_forward_peer_dead(struct lk_cluster *cl, const char *peer);
 void lk_forward_stop(struct lk_cluster *cl);
