@@ -15,11 +15,12 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from cluster import holds, wait_eq, wait_for
+from cluster import HB_MS, holds, wait_eq, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 OLD_COMMIT = "e9b39a8"
@@ -391,6 +392,13 @@ def test_guard_fenced_frame_after_a_key_rotation(cluster):
             n1.cli_json("status")["guard"].get("plan_current", True)
 
     wait_for(plan_current, what="node1's guard to run with the plan of the new key")
+    # While the plan is rewritten node1's heartbeats say it is not guarded: node2 must have
+    # heard a heartbeat sent since (one leaves every HB_MS), or it would take over at once
+    # instead of waiting for the guard's word, and both copies would run for a moment.
+    time.sleep(3 * HB_MS / 1000)
+    wait_for(lambda: any(n["name"] == "node1" and n.get("guarded")
+                         for n in n2.node_list()["nodes"]),
+             what="node2 to hear that node1 is guarded again")
     wait_for(lambda: "fenced by the guard" in
              [h.get("safety", "") for h in n1.cli_json("status")["hierarchies"]][0],
              what="the hierarchy fenced by the guard")

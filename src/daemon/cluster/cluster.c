@@ -1701,9 +1701,11 @@ json_t *lk_cluster_status_json(struct lk_cluster *cl)
          * (placement.c, peer_not_synced): the data exchange done, its states and its view
          * of the members heard since it came (back). Until then `node list` says pending. */
         bool synced = p->synced && p->states && p->alive_set;
-        json_t *n = json_pack("{s:s,s:s,s:b,s:b,s:b,s:b}", "name", p->name, "state",
+        /* guarded: its last heartbeat said its guard holds a current plan (a takeover from
+         * it, once it is DEAD, waits for the guard's word: placement.c, self_fence_pending). */
+        json_t *n = json_pack("{s:s,s:s,s:b,s:b,s:b,s:b,s:b}", "name", p->name, "state",
                               p->alive ? "ALIVE" : "DEAD", "self", false, "witness", p->witness,
-                              "synced", synced, "configured", p->configured);
+                              "synced", synced, "configured", p->configured, "guarded", p->guarded);
         /* The protocol and software version of its last session (the comm paths'). */
         size_t j;
         json_t *e;
