@@ -138,8 +138,8 @@ static int connect_root(const char *prog, const char *root, int *ret_fd)
             return lk_fail(prog, LK_EXIT_DENIED, "permission denied: cannot connect to '%s'",
                            addr.sun_path);
         }
-        return lk_fail(prog, LK_EXIT_UNREACHABLE, "lkd is not running on '%s' (%s)", root,
-                       strerror(e));
+        return lk_fail(prog, LK_EXIT_UNREACHABLE, "lkd is not running on '%s': not reachable (%s)",
+                       root, strerror(e));
     }
     *ret_fd = fd;
     return 0;

@@ -187,6 +187,10 @@ static int lcdi_status_of(const struct lcdi *l, int code, const char *text)
     if (strstr(text, " exists already") || strstr(text, "already exists")) {
         return LCDI_EXISTS;
     }
+    if (l->refusal_is_illegal && code == LK_EXIT_FAILED && !starts_with(text, "lkd is stopping") &&
+        !starts_with(text, "out of memory")) {
+        return LCDI_ILLEGAL;
+    }
     return LCDI_SYSCALL;
 }
 

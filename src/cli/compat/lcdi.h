@@ -45,6 +45,10 @@ struct lcdi {
     bool spec_statuses;
     /* lkd's usage error (2) stays 2 instead of 5 (lcdi_call's callers: lcdremexec, lcdrcp). */
     bool usage_is_syntax;
+    /* lkd refusing what was asked (a failure that names no missing object, not a system
+     * error) is 5, illegal argument, instead of 1 (ins_setstate: a state that cannot be
+     * set now). */
+    bool refusal_is_illegal;
     /* sendevent's -d is its problem data, not a node: set, -d comes back to the caller. */
     bool own_d;
     int exit; /* the status to exit with after LCDI_OPT_EXIT */
