@@ -25,6 +25,7 @@
 #include "eventlog.h"
 #include "forward.h"
 #include "proto.h"
+#include "restype.h"
 #include "runner.h"
 #include "scripts.h"
 #include "validate.h"
@@ -441,76 +442,42 @@ static void exec_done(struct lk_run *run, const struct lk_result *result, const 
     free(job);
 }
 
-/* The gen/app script environment (scripts.c's, so that what it adds, the tunables
- * included, reaches remote commands too) without what names one resource's run. */
-/* A run's environment on the heap: scripts.c's fixed part, then the tunables. */
-struct env_list {
-    char **v;
-    size_t n, cap;
-    bool failed;
-};
-
-static int env_push(struct env_list *l, char *entry)
-{
-    if (entry && l->n + 2 > l->cap) {
-        size_t want = l->cap ? l->cap * 2 : 32;
-        char **v = reallocarray(l->v, want, sizeof(*v));
-        if (v) {
-            l->v = v;
-            l->cap = want;
-        }
-    }
-    if (!entry || l->n + 2 > l->cap) {
-        free(entry);
-        l->failed = true;
-        return -ENOMEM;
-    }
-    l->v[l->n++] = entry;
-    l->v[l->n] = NULL;
-    return 0;
-}
-
 static int env_add_tunable(const char *name, const char *value, void *userdata)
 {
-    char *entry = NULL;
-    if (asprintf(&entry, "%s=%s", name, value) < 0) {
-        entry = NULL;
-    }
-    return env_push(userdata, entry);
+    return lk_type_run_env(userdata, name, value);
 }
 
-static void env_free(struct env_list *l)
+/* The gen/app script environment (scripts.c's) without what names one resource's run, then
+ * the tunables as every gen/app script gets them (reserved keys skipped), into env (the
+ * type layer's heap environment). Returns 0 or -ENOMEM. */
+static int exec_env(struct lk_node *node, const char *tag, struct lk_type_run *env)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->v[i]);
+    struct lk_script_run *run = calloc(1, sizeof(*run));
+    if (!run) {
+        return -ENOMEM;
     }
-    free(l->v);
-}
-
-static void exec_env(struct lk_node *node, const char *tag, struct lk_script_run *run,
-                     struct env_list *list)
-{
     struct lk_resource res;
     memset(&res, 0, sizeof(res));
     snprintf(res.tag, sizeof(res.tag), "%s", tag ? tag : "");
     lk_scripts_prepare(node->root, node->name, &res, LK_ACTION_RESTORE, run);
     static const char *const drop[] = {"LK_ID=", "LK_APP_INFO=", "LK_ACTION=", "LK_HELPERS=", NULL};
-    size_t out = 0;
-    for (size_t i = 0; run->env[i]; i++) {
+    int r = 0;
+    for (size_t i = 0; r == 0 && run->env[i]; i++) {
         bool keep = !(strncmp(run->env[i], "LK_TAG=", 7) == 0 && !tag);
         for (size_t d = 0; keep && drop[d]; d++) {
             keep = strncmp(run->env[i], drop[d], strlen(drop[d])) != 0;
         }
-        if (keep) {
-            run->env[out++] = run->env[i];
+        char *eq = strchr(run->env[i], '=');
+        if (keep && eq) {
+            *eq = '\0';
+            r = lk_type_run_env(env, run->env[i], eq + 1);
         }
     }
-    run->env[out] = NULL;
-    for (size_t i = 0; run->env[i]; i++) {
-        (void) env_push(list, strdup(run->env[i]));
+    free(run);
+    if (r == 0) {
+        r = lk_scripts_env_tunables(node->config.cluster.tunables, env_add_tunable, env);
     }
-    /* The tunables, as every gen/app script gets them (reserved keys skipped). */
-    (void) lk_scripts_env_tunables(node->config.cluster.tunables, env_add_tunable, list);
+    return r < 0 ? r : 0;
 }
 
 static void h_remote_exec(struct conn *c, const json_t *args)
@@ -546,19 +513,10 @@ static void h_remote_exec(struct conn *c, const json_t *args)
         }
     }
     struct remote_job *job = calloc(1, sizeof(*job));
-    struct lk_script_run *run = calloc(1, sizeof(*run));
-    if (!job || !run) {
+    struct lk_type_run env = {0};
+    if (!job || exec_env(c->api->node, tag, &env) < 0) {
+        lk_type_run_free(&env);
         free(job);
-        free(run);
-        api_reply_error(c, LK_EXIT_FAILED, "out of memory");
-        return;
-    }
-    struct env_list env = {0};
-    exec_env(c->api->node, tag, run, &env);
-    if (env.failed) {
-        env_free(&env);
-        free(job);
-        free(run);
         api_reply_error(c, LK_EXIT_FAILED, "out of memory");
         return;
     }
@@ -567,9 +525,8 @@ static void h_remote_exec(struct conn *c, const json_t *args)
     char *cmd_copy = strdup(command);
     char *const argv[] = {sh, dash_c, cmd_copy, NULL};
     if (!cmd_copy) {
-        env_free(&env);
+        lk_type_run_free(&env);
         free(job);
-        free(run);
         api_reply_error(c, LK_EXIT_FAILED, "out of memory");
         return;
     }
@@ -577,7 +534,7 @@ static void h_remote_exec(struct conn *c, const json_t *args)
             .path = "/bin/sh",
             .argv = argv,
             .cwd = c->api->node->root,
-            .env = env.v,
+            .env = env.env,
             .timeout_usec = (uint64_t) timeout * 1000000,
             .capture_max = LK_RUN_CAPTURE_MAX,
     };
@@ -589,8 +546,7 @@ static void h_remote_exec(struct conn *c, const json_t *args)
     lk_eventlog_msg(c->api->node, tag, LK_MSG_REMOTE_EXEC_RAN, job->asker,
                     who_of(c, who, sizeof(who)), tag ? tag : "-", (unsigned) timeout, excerpt);
     int r = lk_run_start(c->api->node->loop, &spec, exec_done, job, &job->run);
-    env_free(&env);
-    free(run);
+    lk_type_run_free(&env);
     free(cmd_copy);
     if (r < 0) {
         free(job);
