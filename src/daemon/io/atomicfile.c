@@ -1,7 +1,8 @@
 /* Writing a file atomically: the content into a temporary file in the final file's
  * directory, its mode set, fsync, close, rename over the final path, then an fsync of the
- * directory. Used by config.c (lk.conf), scripts.c (script copies) and webtokens.c
- * (etc/web-tokens); each creates its temporary file itself, with its own flags and mode.
+ * directory. Used by config.c (lk.conf) and webtokens.c (etc/web-tokens), which create
+ * their temporary file themselves, and, whole through lk_atomicfile_write, by scripts.c
+ * (script copies), paramfile.c (parameters, helpers) and tunfile.c (the tunables).
  * Events enter only as those callers' saves, on the daemon's loop.
  *
  * File work only: it never logs and never names the file in a message (callers say what
@@ -76,4 +77,27 @@ int lk_atomicfile_sync_dir(const char *path)
     int r = fsync(fd) < 0 ? -errno : 0;
     close(fd);
     return r;
+}
+
+int lk_atomicfile_write(const char *dir, const char *name, mode_t mode, const void *data,
+                        size_t len, const char **ret_step)
+{
+    char path[4096], tmp[4096];
+    int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+    int m = snprintf(tmp, sizeof(tmp), "%s/.%s.new", dir, name);
+    if (n < 0 || (size_t) n >= sizeof(path) || m < 0 || (size_t) m >= sizeof(tmp)) {
+        *ret_step = "open";
+        return -ENAMETOOLONG;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
+    if (fd < 0) {
+        *ret_step = "open";
+        return -errno;
+    }
+    int r = lk_atomicfile_commit(fd, tmp, path, mode, data, len, ret_step);
+    if (r < 0) {
+        return r;
+    }
+    (void) lk_atomicfile_sync_dir(path);
+    return 0;
 }

@@ -64,24 +64,13 @@ static int make_dir(const char *root, const char *kind, char *buf, size_t size, 
 static int write_file(const char *dir, const char *name, const void *data, size_t len, char *err,
                       size_t err_size)
 {
-    char path[LK_PATH_MAX + 512], tmp[LK_PATH_MAX + 600];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    snprintf(tmp, sizeof(tmp), "%s/.%s.new", dir, name);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
-    if (fd < 0) {
-        int r = -errno;
-        snprintf(err, err_size, "cannot write '%s': %s", tmp, strerror(-r));
-        return r;
-    }
     const char *step = NULL;
-    int r = lk_atomicfile_commit(fd, tmp, path, 0600, data, len, &step);
+    int r = lk_atomicfile_write(dir, name, 0600, data, len, &step);
     if (r < 0) {
-        snprintf(err, err_size, "cannot write '%s': %s failed: %s", path, step ? step : "write",
+        snprintf(err, err_size, "cannot write '%s/%s': %s failed: %s", dir, name, step,
                  strerror(-r));
-        return r;
     }
-    (void) lk_atomicfile_sync_dir(path);
-    return 0;
+    return r;
 }
 
 int lk_params_read(const char *root, const char *tag, struct lk_params *out, char *err,

@@ -76,28 +76,18 @@ char *lk_scripts_lk_path(const char *root, enum lk_action action, const char *ta
 static int write_copy(const char *dir, const char *tag, const void *content, size_t len, char *err,
                       size_t err_size)
 {
-    char path[LK_PATH_MAX + 256], tmp[LK_PATH_MAX + 300];
     int r = lk_scripts_mkdir(dir, 0755);
     if (r < 0) {
         snprintf(err, err_size, "cannot create '%s': %s", dir, strerror(-r));
         return r;
     }
-    snprintf(path, sizeof(path), "%s/%s", dir, tag);
-    snprintf(tmp, sizeof(tmp), "%s/.%s.new", dir, tag);
-    /* O_NONBLOCK: a FIFO left at the temporary name fails the open instead of hanging it. */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0700);
-    if (fd < 0) {
-        r = -errno;
-        snprintf(err, err_size, "cannot write '%s': %s", tmp, strerror(-r));
-        return r;
-    }
     const char *step = NULL;
-    r = lk_atomicfile_commit(fd, tmp, path, 0700, content, len, &step);
+    r = lk_atomicfile_write(dir, tag, 0700, content, len, &step);
     if (r < 0) {
-        snprintf(err, err_size, "cannot write '%s': %s", path, strerror(-r));
+        snprintf(err, err_size, "cannot write '%s/%s': %s failed: %s", dir, tag, step,
+                 strerror(-r));
         return r;
     }
-    (void) lk_atomicfile_sync_dir(path);
     return 0;
 }
 

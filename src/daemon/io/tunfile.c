@@ -36,31 +36,21 @@ int lk_tunfile_read(const char *root, const char *name, char **ret_text, size_t 
 int lk_tunfile_write(const char *root, const char *name, const char *text, char *err,
                      size_t err_size)
 {
-    char dir[4096 + 64], path[4096 + 64], tmp[4096 + 96];
+    char dir[4096 + 64], path[4096 + 64];
     lk_tunfile_path(root, name, path, sizeof(path));
     snprintf(dir, sizeof(dir), "%s", path);
     char *slash = strrchr(dir, '/');
     *slash = '\0';
-    snprintf(tmp, sizeof(tmp), "%s/.%s.new", dir, slash + 1);
     if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
         int r = -errno;
         snprintf(err, err_size, "cannot create '%s': %s", dir, strerror(-r));
         return r;
     }
-    /* O_NONBLOCK: a FIFO left at the temporary name fails the open instead of hanging it. */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
-    if (fd < 0) {
-        int r = -errno;
-        snprintf(err, err_size, "cannot write '%s': %s", tmp, strerror(-r));
-        return r;
-    }
     const char *step = NULL;
-    int r = lk_atomicfile_commit(fd, tmp, path, 0644, text, strlen(text), &step);
+    int r = lk_atomicfile_write(dir, slash + 1, 0644, text, strlen(text), &step);
     if (r < 0) {
-        snprintf(err, err_size, "cannot write '%s': %s failed: %s", path, step ? step : "write",
-                 strerror(-r));
+        snprintf(err, err_size, "cannot write '%s': %s failed: %s", path, step, strerror(-r));
         return r;
     }
-    (void) lk_atomicfile_sync_dir(path);
     return 0;
 }
